@@ -1,0 +1,224 @@
+// The daemon's HTTP API: request schemas (validated with zod) and the response types, in one module.
+// The extension and the webview import this file with `import type` only, so zod never reaches their bundles.
+import { z } from "zod";
+
+// ───────────────────────────── OpenAI-compatible: /v1/chat/completions ─────────────────────────────
+
+const textPart = z.object({ type: z.literal("text"), text: z.string() });
+const imagePart = z.object({
+  type: z.literal("image_url"),
+  image_url: z.object({ url: z.string(), detail: z.enum(["auto", "low", "high"]).optional() }),
+});
+const contentParts = z.array(z.discriminatedUnion("type", [textPart, imagePart]));
+
+export const ToolCallSchema = z.object({
+  id: z.string(),
+  type: z.literal("function"),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+export const ChatMessageSchema = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("system"), content: z.union([z.string(), z.array(textPart)]), name: z.string().optional() }),
+  z.object({ role: z.literal("developer"), content: z.union([z.string(), z.array(textPart)]), name: z.string().optional() }),
+  z.object({ role: z.literal("user"), content: z.union([z.string(), contentParts]), name: z.string().optional() }),
+  z.object({
+    role: z.literal("assistant"),
+    content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
+    tool_calls: z.array(ToolCallSchema).optional(),
+    name: z.string().optional(),
+  }),
+  z.object({ role: z.literal("tool"), content: z.union([z.string(), z.array(textPart)]), tool_call_id: z.string() }),
+]);
+
+export const ToolSchema = z.object({
+  type: z.literal("function"),
+  function: z.object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+});
+
+export const ResponseFormatSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({
+    type: z.literal("json_schema"),
+    json_schema: z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullable().optional(),
+    }),
+  }),
+]);
+
+const samplingFields = {
+  model: z.string().min(1),
+  max_tokens: z.number().int().positive().nullable().optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().gt(0).max(1).nullable().optional(),
+  seed: z.number().int().nullable().optional(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
+  n: z.literal(1, { message: "only n=1 is supported" }).nullable().optional(),
+  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
+  user: z.string().optional(),
+};
+
+export const ChatCompletionRequestSchema = z.object({
+  ...samplingFields,
+  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message"),
+  max_completion_tokens: z.number().int().positive().nullable().optional(),
+  tools: z.array(ToolSchema).max(128).optional(),
+  tool_choice: z
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+    ])
+    .optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: ResponseFormatSchema.optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export const CompletionRequestSchema = z.object({
+  ...samplingFields,
+  prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]),
+  echo: z.boolean().optional(),
+});
+
+export const EmbeddingRequestSchema = z.object({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
+  encoding_format: z.enum(["float", "base64"]).optional(),
+  dimensions: z.number().int().positive().optional(),
+  user: z.string().optional(),
+});
+
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+export type Tool = z.infer<typeof ToolSchema>;
+export type ToolCall = z.infer<typeof ToolCallSchema>;
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
+export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
+export type EmbeddingRequest = z.infer<typeof EmbeddingRequestSchema>;
+
+/** llama-server's meanings: prompt_n counts prompt tokens actually evaluated (not reused from the KV cache). */
+export interface Timings {
+  queue_ms: number;
+  prompt_n: number;
+  prompt_ms: number;
+  ttft_ms: number;
+  predicted_n: number;
+  predicted_ms: number;
+  predicted_per_second: number;
+  /** Speculative decoding: tokens proposed by the draft / prompt lookup, and how many the target accepted. */
+  draft_n?: number;
+  draft_n_accepted?: number;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  system_fingerprint: string;
+  choices: {
+    index: number;
+    message: { role: "assistant"; content: string | null; tool_calls?: ToolCall[]; refusal: null };
+    finish_reason: FinishReason;
+    logprobs: null;
+  }[];
+  usage: Usage;
+  timings: Timings;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  system_fingerprint: string;
+  choices: {
+    index: number;
+    delta: {
+      role?: "assistant";
+      content?: string | null;
+      tool_calls?: { index: number; id?: string; type?: "function"; function: { name?: string; arguments?: string } }[];
+    };
+    finish_reason: FinishReason | null;
+    logprobs: null;
+  }[];
+  usage?: Usage | null;
+  timings?: Timings;
+}
+
+export interface Completion {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: { index: number; text: string; finish_reason: FinishReason; logprobs: null }[];
+  usage: Usage;
+  timings: Timings;
+}
+
+export interface ModelInfo {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+  /** Hotpath extras: where the model lives and what it can do. */
+  hotpath?: { route: string; path?: string; sizeBytes?: number; contextSize?: number; embedding?: boolean; loaded?: boolean };
+}
+
+/** OpenAI's error shape, used for every error the daemon returns. */
+export interface ApiError {
+  error: { message: string; type: string; code: string | null; param: string | null };
+}
+
+// ───────────────────────────── Hotpath: /healthz, /hotpath/* ─────────────────────────────
+
+export interface Health {
+  status: "ok";
+  version: string;
+}
+
+/** One message on the WebSocket /hotpath/events. */
+export type DaemonEvent =
+  | {
+      type: "request.started";
+      requestId: string;
+      at: number;
+      endpoint: string;
+      model: string;
+      priority: string;
+      stream: boolean;
+    }
+  | {
+      type: "request.finished";
+      requestId: string;
+      at: number;
+      endpoint: string;
+      model: string;
+      route: string;
+      status: number;
+      durationMs: number;
+      timings?: Timings;
+      usage?: Usage;
+      cache?: string;
+      error?: string;
+    }
+  | { type: "traces.changed"; traceIds: string[]; at: number };

@@ -1,0 +1,105 @@
+// The internal shape of a chat generation, shared by every backend (local engine, cloud providers, cache replay)
+// and every wire format (OpenAI JSON/SSE, Anthropic JSON/SSE). Backends produce ChatEvents; the server turns
+// them into whatever the client asked for.
+import type { ChatCompletion, ChatCompletionRequest, FinishReason, Timings, ToolCall, Usage } from "./api.js";
+
+export type Priority = "interactive" | "workflow" | "background";
+export const PRIORITIES: readonly Priority[] = ["interactive", "workflow", "background"];
+
+export type ChatEvent =
+  | { type: "text"; text: string }
+  /** A tool call's pieces as they stream: the first delta of an index carries id and name. */
+  | { type: "tool_call_delta"; index: number; id?: string; name?: string; arguments: string }
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      usage: Usage;
+      timings?: Partial<Timings>;
+      /** Local engine only: token probabilities of the generated text, for cascade routing. */
+      confidence?: { mean: number; min: number };
+      /** The upstream's model name, when it differs from the requested alias. */
+      model?: string;
+    };
+
+export interface ChatOptions {
+  signal: AbortSignal;
+  priority: Priority;
+  requestId: string;
+}
+
+/** Something that can answer a chat request: the local engine, a cloud provider, a cache entry. */
+export interface ChatBackend {
+  /** Route id as shown in x-hotpath-route, e.g. "local:stories" or "openai:gpt-4o-mini". */
+  readonly id: string;
+  chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent>;
+}
+
+export function emptyUsage(): Usage {
+  return { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
+}
+
+export function fullTimings(t: Partial<Timings> = {}): Timings {
+  return {
+    queue_ms: t.queue_ms ?? 0,
+    prompt_n: t.prompt_n ?? 0,
+    prompt_ms: t.prompt_ms ?? 0,
+    ttft_ms: t.ttft_ms ?? 0,
+    predicted_n: t.predicted_n ?? 0,
+    predicted_ms: t.predicted_ms ?? 0,
+    predicted_per_second: t.predicted_per_second ?? 0,
+    ...(t.draft_n !== undefined ? { draft_n: t.draft_n, draft_n_accepted: t.draft_n_accepted ?? 0 } : {}),
+  };
+}
+
+/** Folds a stream of events into one non-streamed OpenAI chat completion. */
+export async function collectChat(
+  events: AsyncIterable<ChatEvent>,
+  meta: { id: string; model: string; created?: number },
+): Promise<ChatCompletion> {
+  let text = "";
+  const calls: ToolCall[] = [];
+  let done: Extract<ChatEvent, { type: "done" }> | undefined;
+  for await (const e of events) {
+    if (e.type === "text") text += e.text;
+    else if (e.type === "tool_call_delta") {
+      const call = (calls[e.index] ??= { id: e.id ?? "", type: "function", function: { name: e.name ?? "", arguments: "" } });
+      if (e.id) call.id = e.id;
+      if (e.name) call.function.name = e.name;
+      call.function.arguments += e.arguments;
+    } else done = e;
+  }
+  if (!done) throw new Error("the backend ended its stream without a final event");
+  const toolCalls = calls.filter(Boolean);
+  return {
+    id: meta.id,
+    object: "chat.completion",
+    created: meta.created ?? Math.floor(Date.now() / 1000),
+    model: done.model ?? meta.model,
+    system_fingerprint: "hotpath",
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: toolCalls.length && !text ? null : text,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          refusal: null,
+        },
+        finish_reason: done.finishReason,
+        logprobs: null,
+      },
+    ],
+    usage: done.usage,
+    timings: fullTimings(done.timings),
+  };
+}
+
+/** Replays a finished completion as events (cache hits, non-streaming upstreams). */
+export async function* replayChat(c: ChatCompletion): AsyncIterable<ChatEvent> {
+  const choice = c.choices[0];
+  if (choice.message.content) yield { type: "text", text: choice.message.content };
+  for (const [index, call] of (choice.message.tool_calls ?? []).entries()) {
+    yield { type: "tool_call_delta", index, id: call.id, name: call.function.name, arguments: call.function.arguments };
+  }
+  yield { type: "done", finishReason: choice.finish_reason, usage: c.usage, timings: c.timings, model: c.model };
+}

@@ -1,0 +1,97 @@
+// The one SQLite file (WAL) that holds traces, cache and audits, with versioned migrations.
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type Db = Database.Database;
+
+/**
+ * Each migration runs once, in order, inside a transaction; `PRAGMA user_version` records how far a file got.
+ * Append only: never edit a migration that has shipped — add a new one.
+ * Modules that own tables (cache, audit, …) register theirs via `registerMigrations` before `openDb`.
+ */
+export interface Migration {
+  /** Unique, stable name, e.g. "traces:1-spans". Order of application is the order of registration. */
+  name: string;
+  up: (db: Db) => void;
+}
+
+const CORE_MIGRATIONS: Migration[] = [
+  {
+    name: "core:1-migrations-table",
+    up: (db) => {
+      db.exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+    },
+  },
+  {
+    name: "traces:1-spans",
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE traces (
+          trace_id TEXT PRIMARY KEY,
+          name TEXT,
+          source TEXT NOT NULL,            -- daemon | otlp | import:<format>
+          origin TEXT,                     -- file path or service name it came from
+          start_ns INTEGER NOT NULL,
+          end_ns INTEGER NOT NULL,
+          span_count INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX traces_start ON traces(start_ns);
+        CREATE TABLE spans (
+          trace_id TEXT NOT NULL,
+          span_id TEXT NOT NULL,
+          parent_span_id TEXT,
+          name TEXT NOT NULL,
+          kind TEXT NOT NULL,              -- llm | tool | agent | chain | retriever | embedding | other
+          start_ns INTEGER NOT NULL,
+          end_ns INTEGER NOT NULL,
+          status TEXT NOT NULL,            -- ok | error | unset
+          status_message TEXT,
+          model TEXT,                      -- denormalised gen_ai.request.model, for the index
+          conversation_id TEXT,            -- denormalised gen_ai.conversation.id
+          request_id TEXT,                 -- x-hotpath-request-id for spans the daemon served
+          attributes TEXT NOT NULL,        -- JSON object: gen_ai.* / hotpath.* / imported attributes
+          PRIMARY KEY (trace_id, span_id)
+        );
+        CREATE INDEX spans_start ON spans(start_ns);
+        CREATE INDEX spans_kind ON spans(kind, start_ns);
+        CREATE INDEX spans_model ON spans(model, start_ns);
+        CREATE INDEX spans_conversation ON spans(conversation_id, start_ns);
+        CREATE INDEX spans_request ON spans(request_id);
+      `);
+    },
+  },
+];
+
+const registered: Migration[] = [];
+
+export function registerMigrations(...migrations: Migration[]): void {
+  for (const m of migrations) if (!registered.some((r) => r.name === m.name)) registered.push(m);
+}
+
+export function openDb(file: string): Db {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  // NORMAL is durable across process crashes (kill -9) in WAL mode; only an OS crash can lose the last commits.
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("mmap_size = 268435456");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  CORE_MIGRATIONS[0].up(db);
+  const applied = new Set((db.prepare("SELECT name FROM migrations").all() as { name: string }[]).map((r) => r.name));
+  const mark = db.prepare("INSERT INTO migrations (name, applied_at) VALUES (?, ?)");
+  for (const m of [...CORE_MIGRATIONS.slice(1), ...registered]) {
+    if (applied.has(m.name)) continue;
+    db.transaction(() => {
+      m.up(db);
+      mark.run(m.name, Date.now());
+    })();
+  }
+}

@@ -1,0 +1,57 @@
+// The span model: one timed unit of agent work (an LLM call, a tool call, an agent step) in OTel GenAI terms.
+
+export type SpanKind = "llm" | "tool" | "agent" | "chain" | "retriever" | "embedding" | "other";
+export type SpanStatus = "ok" | "error" | "unset";
+
+/** Attribute values as OTel allows them (scalars and homogeneous arrays), JSON-encoded in the store. */
+export type AttributeValue = string | number | boolean | null | string[] | number[] | boolean[];
+export type Attributes = Record<string, AttributeValue>;
+
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: SpanKind;
+  /** Nanoseconds since the Unix epoch, as bigint-safe numbers (ms precision survives; ns beyond 2^53 is rounded). */
+  startNs: number;
+  endNs: number;
+  status: SpanStatus;
+  statusMessage?: string;
+  /** x-hotpath-request-id, for spans of requests the daemon itself served. */
+  requestId?: string;
+  attributes: Attributes;
+}
+
+export interface TraceSummary {
+  traceId: string;
+  name?: string;
+  source: string;
+  origin?: string;
+  startNs: number;
+  endNs: number;
+  spanCount: number;
+}
+
+/** Attribute names Hotpath writes, beyond the OTel GenAI semantic conventions (`gen_ai.*`). */
+export const HotpathAttr = {
+  route: "hotpath.route",
+  routeReason: "hotpath.route.reason",
+  priority: "hotpath.priority",
+  httpStatus: "http.response.status_code",
+  stream: "hotpath.stream",
+  queueMs: "hotpath.timings.queue_ms",
+  promptN: "hotpath.timings.prompt_n",
+  promptMs: "hotpath.timings.prompt_ms",
+  ttftMs: "hotpath.timings.ttft_ms",
+  predictedN: "hotpath.timings.predicted_n",
+  predictedMs: "hotpath.timings.predicted_ms",
+  predictedPerSecond: "hotpath.timings.predicted_per_second",
+  draftN: "hotpath.timings.draft_n",
+  draftAccepted: "hotpath.timings.draft_n_accepted",
+  cache: "hotpath.cache.verdict",
+  cacheSimilarity: "hotpath.cache.similarity",
+  cacheGuard: "hotpath.cache.guard",
+  costUsd: "hotpath.cost.usd",
+  errorType: "error.type",
+} as const;

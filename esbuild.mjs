@@ -1,0 +1,78 @@
+// Bundles the three programs. Usage: node esbuild.mjs [--only daemon|extension|webview|tests] [--production] [--watch]
+import * as esbuild from "esbuild";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    production: { type: "boolean", default: false },
+    watch: { type: "boolean", default: false },
+  },
+});
+
+const production = values.production;
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: "warning", legalComments: "none" };
+
+/** Native modules and packages with their own binaries/assets stay outside the daemon bundle. */
+const daemonExternal = [
+  "node-llama-cpp", "better-sqlite3", "sqlite-vec", "@energetic-ai/*", "@tensorflow/*",
+  "protobufjs", "@opentelemetry/*", "bufferutil", "utf-8-validate",
+];
+
+const targets = {
+  daemon: {
+    ...common,
+    entryPoints: ["daemon/main.ts"],
+    outfile: "dist/daemon/main.js",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: daemonExternal,
+    // ESM bundles of CommonJS deps need a real require().
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __hotpathRequire } from 'node:module'; const require = __hotpathRequire(import.meta.url);" },
+  },
+  extension: {
+    ...common,
+    entryPoints: ["extension/extension.ts"],
+    outfile: "dist/extension/extension.cjs",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode"],
+  },
+  "extension-tests": {
+    ...common,
+    entryPoints: ["test/vscode/index.ts"],
+    outfile: "dist/extension/test/index.cjs",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode", "mocha"],
+  },
+  webview: {
+    ...common,
+    entryPoints: ["webview/main.ts"],
+    outfile: "dist/webview/main.js",
+    platform: "browser",
+    format: "iife",
+    target: "chrome120",
+    loader: { ".css": "css" },
+  },
+};
+
+import { existsSync } from "node:fs";
+const names = values.only ? values.only.split(",") : Object.keys(targets);
+const selected = names.filter((name) => {
+  if (!targets[name]) throw new Error(`unknown build target "${name}"; known: ${Object.keys(targets).join(", ")}`);
+  return existsSync(targets[name].entryPoints[0]);
+});
+
+if (values.watch) {
+  for (const name of selected) (await esbuild.context(targets[name])).watch();
+} else {
+  await Promise.all(selected.map((name) => esbuild.build(targets[name])));
+  if (selected.includes("daemon")) {
+    const { chmodSync } = await import("node:fs");
+    chmodSync("dist/daemon/main.js", 0o755);
+  }
+}
