@@ -222,3 +222,108 @@ export type DaemonEvent =
       error?: string;
     }
   | { type: "traces.changed"; traceIds: string[]; at: number };
+
+// ───────────────────────────── Traces: /hotpath/traces*, `hotpath analyze --json` ─────────────────────────────
+// GET  /hotpath/traces?limit=N&before=<startNs>      → TraceList
+// GET  /hotpath/traces/:id                           → TraceDetail
+// GET  /hotpath/traces/:id/analysis                  → TraceAnalysis
+// POST /hotpath/traces/import?name=<file name>       body: the file's bytes → ImportResult
+// POST /v1/traces                                    OTLP/HTTP (json or protobuf) → OTLP's ExportTraceServiceResponse
+
+export type SpanKindName = "llm" | "tool" | "agent" | "chain" | "retriever" | "embedding" | "other";
+
+export interface TraceSummaryDto {
+  traceId: string;
+  name?: string;
+  source: string;
+  origin?: string;
+  startNs: number;
+  endNs: number;
+  spanCount: number;
+}
+
+export interface SpanDto {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: SpanKindName;
+  startNs: number;
+  endNs: number;
+  status: "ok" | "error" | "unset";
+  statusMessage?: string;
+  requestId?: string;
+  attributes: Record<string, string | number | boolean | null | string[] | number[] | boolean[]>;
+}
+
+export interface TraceList {
+  traces: TraceSummaryDto[];
+}
+
+export interface TraceDetail {
+  trace: TraceSummaryDto;
+  spans: SpanDto[];
+}
+
+export interface ImportResult {
+  format: string;
+  traceIds: string[];
+  spanCount: number;
+}
+
+export interface ParallelGroup {
+  spanIds: string[];
+  toolCallIds: string[];
+  recordedMs: number;
+  projectedMs: number;
+  reason: string;
+}
+
+export interface PrefixBreak {
+  /** The later of the two consecutive LLM spans whose prompts diverged. */
+  spanId: string;
+  previousSpanId: string;
+  /** Characters (or tokens, see `unit`) the two prompts share before diverging. */
+  commonPrefix: number;
+  unit: "chars" | "tokens";
+  /** Text around the first difference on each side. */
+  before: string;
+  after: string;
+  cause?: string;
+}
+
+export interface UnusedTool {
+  name: string;
+  /** Estimated tokens of its definition, sent with every call. */
+  tokensPerCall: number;
+  callsSentWith: number;
+}
+
+export interface Heatmap {
+  /** Bucket edges: time in ns since epoch (x), latency in ms (y). counts[y][x]. */
+  timeBuckets: number[];
+  latencyBucketsMs: number[];
+  counts: number[][];
+  percentilesMs: { p50: number; p90: number; p99: number };
+  /** Rows by span name (or run × step): name → per time bucket median latency ms (null when empty). */
+  byName?: { name: string; medianMs: (number | null)[] }[];
+}
+
+export interface TraceAnalysis {
+  traceId: string;
+  durationMs: number;
+  spanCount: number;
+  criticalPath: {
+    spanIds: string[];
+    durationMs: number;
+    /** ms on the path per span kind, plus "gap" for client/think time between spans. */
+    byKind: Record<string, number>;
+  };
+  parallelGroups: ParallelGroup[];
+  projectedSavingMs: number;
+  /** LLM round-trips that could have been merged: all their inputs were available earlier. */
+  mergeableLlmCalls?: { spanIds: string[]; reason: string }[];
+  prefixBreaks: PrefixBreak[];
+  unusedTools: UnusedTool[];
+  heatmap: Heatmap;
+}
