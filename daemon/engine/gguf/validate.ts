@@ -113,7 +113,7 @@ async function readValue(r: HeaderReader, type: number): Promise<Value> {
 }
 
 /** Read and check a GGUF file's header. Never throws: returns a verdict naming what is wrong and what to do. */
-export async function validateGguf(path: string): Promise<GgufVerdict> {
+export async function checkGguf(path: string): Promise<GgufVerdict> {
   const fail = (problem: string, hint: string): GgufVerdict => ({ ok: false, error: new GgufValidationError(path, problem, hint) });
   const REDOWNLOAD = "Download or convert the model again";
   let fh: FileHandle;
@@ -234,9 +234,9 @@ export async function validateGguf(path: string): Promise<GgufVerdict> {
   }
 }
 
-/** Like validateGguf, but throws the GgufValidationError: for callers that load right after. */
-export async function assertValidGguf(path: string): Promise<GgufInfo> {
-  const verdict = await validateGguf(path);
+/** Like checkGguf, but throws the GgufValidationError: for callers that load right after (the engine). */
+export async function validateGguf(path: string): Promise<GgufInfo> {
+  const verdict = await checkGguf(path);
   if (!verdict.ok) throw verdict.error;
   return verdict.info;
 }
