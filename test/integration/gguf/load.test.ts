@@ -1,11 +1,10 @@
 // Generated models are real GGUF files: node-llama-cpp loads them, generates text, and chats with the ChatML template.
 import assert from "node:assert/strict";
-import { availableParallelism } from "node:os";
 import { getLlama, LlamaChatSession, LlamaCompletion, type Llama, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { validateGguf } from "../../../daemon/engine/gguf/validate.js";
-import { generatedDraftPair, generatedModelPath, SMALL_CHAT_PARAMS } from "../../fixtures/models.js";
+import { generatedDraftPair, generatedModelPath, SMALL_CHAT_PARAMS, testThreads } from "../../fixtures/models.js";
 
-const threads = availableParallelism();
+const threads = testThreads();
 
 async function greedy(seq: LlamaContextSequence, prompt: Token[], n: number): Promise<Token[]> {
   const out: Token[] = [];
