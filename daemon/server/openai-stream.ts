@@ -16,7 +16,7 @@ export interface StreamOutcome {
 export async function writeChatStream(
   res: ServerResponse,
   events: AsyncIterable<ChatEvent>,
-  meta: { id: string; model: string; includeUsage: boolean; headers: Record<string, string> },
+  meta: { id: string; model: string; includeUsage: boolean; headers: Record<string, string>; beforeEnd?: (outcome: StreamOutcome) => void },
 ): Promise<StreamOutcome> {
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: ChatCompletionChunk["choices"][0]["finish_reason"] = null): ChatCompletionChunk => ({
@@ -54,12 +54,15 @@ export async function writeChatStream(
         if (meta.includeUsage) writeSse(res, { ...chunk({}), choices: [], usage: e.usage, timings: fullTimings(e.timings) });
       }
     }
+    // The span is written before the last bytes, so a client that saw [DONE] can rely on it being recorded.
+    meta.beforeEnd?.({ done, text });
     writeSse(res, "[DONE]");
     res.end();
     return { done, text };
   } catch (e) {
     // Headers are gone: report the failure in-band, as OpenAI does, then close.
     const err = toHttpError(e);
+    meta.beforeEnd?.({ done, text, error: err });
     if (err.status !== 499) writeSse(res, errorBody(err));
     res.end();
     return { done, text, error: err };

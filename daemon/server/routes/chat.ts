@@ -35,6 +35,14 @@ export const routes: Route[] = [
           tools: request.tools,
         },
       };
+      let recorded = false;
+      const record = () => {
+        if (recorded) return;
+        recorded = true;
+        services.metrics.inFlight.dec();
+        facts.endedAt = nowMs();
+        recordRequest(services, facts);
+      };
       services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "chat", model: request.model, priority, stream });
       services.metrics.inFlight.inc();
       try {
@@ -43,23 +51,32 @@ export const routes: Route[] = [
         const headers = { "x-hotpath-route": backend.id };
         const events = backend.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId });
         if (stream) {
-          const outcome = await writeChatStream(ctx.res, events, { id: chatId(ctx.requestId), model: request.model, includeUsage: request.stream_options?.include_usage === true, headers });
-          facts.usage = outcome.done?.usage;
-          facts.timings = outcome.done ? fullTimings(outcome.done.timings) : undefined;
-          facts.finishReason = outcome.done?.finishReason;
-          facts.content!.output = outcome.text;
-          if (outcome.error) {
-            const err = toHttpError(outcome.error);
-            facts.status = err.status;
-            facts.error = err.message;
-            facts.errorType = err.code ?? err.type;
-          }
+          await writeChatStream(ctx.res, events, {
+            id: chatId(ctx.requestId),
+            model: request.model,
+            includeUsage: request.stream_options?.include_usage === true,
+            headers,
+            beforeEnd: (outcome) => {
+              facts.usage = outcome.done?.usage;
+              facts.timings = outcome.done ? fullTimings(outcome.done.timings) : undefined;
+              facts.finishReason = outcome.done?.finishReason;
+              facts.content!.output = outcome.text;
+              if (outcome.error) {
+                const err = toHttpError(outcome.error);
+                facts.status = err.status;
+                facts.error = err.message;
+                facts.errorType = err.code ?? err.type;
+              }
+              record();
+            },
+          });
         } else {
           const completion = await collectChat(events, { id: chatId(ctx.requestId), model: request.model });
           facts.usage = completion.usage;
           facts.timings = completion.timings;
           facts.finishReason = completion.choices[0].finish_reason;
           facts.content!.output = completion.choices[0].message;
+          record();
           ctx.send(200, completion, headers);
         }
       } catch (e) {
@@ -69,9 +86,7 @@ export const routes: Route[] = [
         facts.errorType = err.code ?? err.type;
         throw err;
       } finally {
-        services.metrics.inFlight.dec();
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
+        record();
       }
     },
   },

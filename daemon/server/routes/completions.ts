@@ -24,6 +24,14 @@ export const routes: Route[] = [
         params: { maxTokens: request.max_tokens, temperature: request.temperature, topP: request.top_p, seed: request.seed },
         content: { input: request.prompt },
       };
+      let recorded = false;
+      const record = () => {
+        if (recorded) return;
+        recorded = true;
+        services.metrics.inFlight.dec();
+        facts.endedAt = nowMs();
+        recordRequest(services, facts);
+      };
       services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "completions", model: request.model, priority, stream });
       services.metrics.inFlight.inc();
       try {
@@ -46,10 +54,11 @@ export const routes: Route[] = [
         } catch (e) {
           if (!stream) throw e;
           const err = toHttpError(e);
-          if (err.status !== 499) writeSse(ctx.res, errorBody(err));
-          ctx.res.end();
           facts.status = err.status;
           facts.error = err.message;
+          record();
+          if (err.status !== 499) writeSse(ctx.res, errorBody(err));
+          ctx.res.end();
           return;
         }
         if (!done) throw new Error("generation ended without a result");
@@ -57,6 +66,7 @@ export const routes: Route[] = [
         facts.timings = fullTimings(done.timings);
         facts.finishReason = done.finishReason;
         facts.content!.output = text;
+        record();
         if (stream) {
           writeSse(ctx.res, { ...frame("", done.finishReason), usage: done.usage, timings: facts.timings });
           writeSse(ctx.res, "[DONE]");
@@ -75,9 +85,7 @@ export const routes: Route[] = [
         facts.error = err.message;
         throw err;
       } finally {
-        services.metrics.inFlight.dec();
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
+        record();
       }
     },
   },

@@ -16,6 +16,13 @@ export const routes: Route[] = [
         requestId: ctx.requestId, endpoint: "embeddings", operation: "embeddings", model: request.model, route: `local:${request.model}`,
         priority: "interactive", stream: false, startedAt, endedAt: startedAt, status: 200,
       };
+      let recorded = false;
+      const record = () => {
+        if (recorded) return;
+        recorded = true;
+        facts.endedAt = nowMs();
+        recordRequest(services, facts);
+      };
       try {
         const { vectors, tokens } = await services.engine.embed(request.model, inputs);
         const usage = { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens, prompt_tokens_details: { cached_tokens: 0 } };
@@ -28,6 +35,7 @@ export const routes: Route[] = [
             embedding: request.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector,
           };
         });
+        record();
         ctx.send(200, { object: "list", data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, { "x-hotpath-route": facts.route });
       } catch (e) {
         const err = toHttpError(e);
@@ -35,8 +43,7 @@ export const routes: Route[] = [
         facts.error = err.message;
         throw err;
       } finally {
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
+        record();
       }
     },
   },
