@@ -39,12 +39,14 @@ export function register(program: Command): void {
         },
       });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
-      process.stdout.write(`Hotpath ${VERSION} listening on ${daemon.url}\n`);
-      process.stdout.write(`OpenAI base URL: ${daemon.url}/v1\n`);
-      process.stdout.write(`token file: ${daemon.tokenFile}\n`);
-      if (config.models.length === 0) {
-        process.stdout.write("no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)\n");
-      }
+      const lines = [
+        config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
+        `token file: ${daemon.tokenFile}`,
+        `OpenAI base URL: ${daemon.url}/v1`,
+        // Last, and in one write: scripts (and the extension) wait for this line.
+        `Hotpath ${VERSION} listening on ${daemon.url}`,
+      ];
+      process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) process.exit(1); // second Ctrl-C: leave now

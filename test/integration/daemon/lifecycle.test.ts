@@ -41,7 +41,7 @@ describe("daemon: lifecycle", function () {
   it("refuses with 429 and Retry-After when the queue is full", async function () {
     const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--max-queued", "1"], waitForModels: ["chat"] });
     try {
-      const send = () => daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("story", { max_tokens: 200 }) });
+      const send = () => daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("story", { max_tokens: 40 }) });
       const responses = await Promise.all([send(), send(), send(), send()]);
       const statuses = responses.map((r) => r.status).sort();
       assert.ok(statuses.includes(200));
