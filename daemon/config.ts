@@ -36,6 +36,18 @@ export const ConfigSchema = z.object({
   /** Seconds a request may take in total before it is aborted. */
   requestTimeoutS: z.number().positive().default(600),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  traces: z
+    .object({
+      /** Traces whose last span ended longer ago than this are deleted (0 keeps them forever). */
+      retentionDays: z.number().min(0).default(30),
+      /** Oldest traces are deleted once the store holds more spans than this (0: no limit). */
+      maxSpans: z.number().int().min(0).default(2_000_000),
+      /** Longer attribute strings (prompts, tool results) are cut to this many characters when stored. */
+      maxAttributeChars: z.number().int().min(1024).default(1_000_000),
+      /** Forward every stored span to this OTLP/HTTP collector (…/v1/traces), e.g. Jaeger, Tempo, Langfuse, Phoenix. */
+      otlpExport: z.string().url().optional(),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
