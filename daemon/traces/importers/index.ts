@@ -105,7 +105,7 @@ export function diskContext(file: string): Partial<ImportContext> {
   };
 }
 
-function traceFilesUnder(dir: string): string[] {
+export function traceFilesUnder(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
