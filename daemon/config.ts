@@ -80,9 +80,14 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   if (env.HOTPATH_DATA_DIR) fromEnv.dataDir = env.HOTPATH_DATA_DIR;
   if (env.HOTPATH_THREADS) fromEnv.threads = Number(env.HOTPATH_THREADS);
   if (env.HOTPATH_GPU) fromEnv.gpu = env.HOTPATH_GPU;
+  if (env.HOTPATH_OTLP_EXPORT) fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
   if (env.HOTPATH_MODELS) fromEnv.models = env.HOTPATH_MODELS.split(",").filter(Boolean).map(parseModelFlag);
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv };
-  for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(flagValues)) {
+    if (v === undefined) continue;
+    // Sections merge (a flag sets one field of `traces`, the file may set the others).
+    merged[k] = k === "traces" && typeof v === "object" ? { ...(merged.traces as object | undefined), ...v } : v;
+  }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n");

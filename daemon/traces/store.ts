@@ -20,7 +20,7 @@ interface SpanRow {
 export type SpanWriteListener = (spans: Span[], traceIds: string[]) => void;
 
 export interface RetentionPolicy {
-  /** Delete traces that ended before now − retentionDays (0: never). */
+  /** Delete traces first stored more than this many days ago (0: never). Imported old runs count from import. */
   retentionDays: number;
   /** Delete oldest traces until at most this many spans remain (0: no limit). */
   maxSpans: number;
@@ -128,14 +128,14 @@ export class TraceStore {
     let deleted = 0;
     this.db.transaction(() => {
       if (policy.retentionDays > 0) {
-        const cutoffNs = (nowMs - policy.retentionDays * 86_400_000) * 1e6;
-        const old = this.db.prepare("SELECT trace_id FROM traces WHERE end_ns < ?").all(cutoffNs) as { trace_id: string }[];
+        const cutoffMs = nowMs - policy.retentionDays * 86_400_000;
+        const old = this.db.prepare("SELECT trace_id FROM traces WHERE created_at < ?").all(cutoffMs) as { trace_id: string }[];
         for (const { trace_id } of old) deleted += this.deleteTrace(trace_id) ? 1 : 0;
       }
       if (policy.maxSpans > 0) {
         let total = this.countSpans();
         if (total > policy.maxSpans) {
-          const oldest = this.db.prepare("SELECT trace_id, span_count FROM traces ORDER BY end_ns ASC").iterate() as IterableIterator<{
+          const oldest = this.db.prepare("SELECT trace_id, span_count FROM traces ORDER BY created_at ASC, end_ns ASC").iterate() as IterableIterator<{
             trace_id: string;
             span_count: number;
           }>;
