@@ -5,5 +5,6 @@ import { routes as completions } from "./completions.js";
 import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
 import { routes as models } from "./models.js";
+import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...completions, ...embeddings];
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...completions, ...embeddings, ...traces];
