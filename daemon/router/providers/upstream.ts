@@ -184,8 +184,8 @@ export async function* sseMessages(res: IncomingMessage, provider: string): Asyn
     ended = true;
     notify();
   };
-  const onError = (e: Error) => {
-    failure ??= asUpstreamError(e, provider);
+  const onError = (e: NodeJS.ErrnoException) => {
+    failure ??= new UpstreamError(`the connection to ${provider} broke mid-stream${e.code ? ` (${e.code})` : ""}`, "connection");
     notify();
   };
   res.setEncoding("utf8");
