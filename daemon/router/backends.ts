@@ -9,9 +9,11 @@ import { OpenAICompatibleBackend } from "./providers/openai-compatible.js";
 import { createAgent, type Connection } from "./providers/upstream.js";
 import { resolveSecret } from "./secrets.js";
 
-/** What the router needs from the local engine: a backend per loaded model alias ("local:<alias>"). */
+/** What the router needs from the local engine (daemon/engine/engine.ts fits): a backend per model alias ("local:<alias>"). */
 export interface LocalModels {
-  backend(alias: string): ChatBackend | undefined;
+  aliases(): string[];
+  /** Waits for a loading model; throws when the alias is unknown or failed to load. */
+  backend(alias: string): Promise<ChatBackend>;
 }
 
 const IMPLICIT: Record<string, ProviderConfig> = {
@@ -72,14 +74,14 @@ export class Backends {
 
   /** A bare model name: a local model alias, or a vendor model family name routed to that vendor. */
   routeForModel(name: string): string | undefined {
-    if (this.local?.backend(name)) return `local:${name}`;
+    if (this.local?.aliases().includes(name)) return `local:${name}`;
     if (/^claude-/.test(name) && this.providers.get("anthropic")?.config.type === "anthropic") return `anthropic:${name}`;
     if (/^(gpt-|o\d|chatgpt-)/.test(name) && this.providers.get("openai")?.config.type === "openai") return `openai:${name}`;
     return undefined;
   }
 
-  /** The backend of a route id; undefined when its provider or local model does not exist. */
-  get(route: string, timeoutMs: number): ChatBackend | undefined {
+  /** The backend of a route id; undefined when its provider does not exist; throws when a local model cannot serve. */
+  async get(route: string, timeoutMs: number): Promise<ChatBackend | undefined> {
     const key = `${route}\u0000${timeoutMs}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
@@ -87,8 +89,10 @@ export class Backends {
     const provider = route.slice(0, i);
     const model = route.slice(i + 1);
     let backend: ChatBackend | undefined;
-    if (provider === "local") backend = this.local?.backend(model);
-    else {
+    if (provider === "local") {
+      if (!this.local?.aliases().includes(model)) return undefined;
+      return this.local.backend(model);
+    } else {
       const p = this.providers.get(provider);
       if (!p) return undefined;
       const opts: ProviderBackendOptions = {

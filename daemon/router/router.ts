@@ -8,7 +8,7 @@ import type { ChatCompletionRequest, RouteAttempt, Usage } from "../api.js";
 import type { ChatBackend, ChatEvent, Priority } from "../chat.js";
 import type { RouterConfig } from "../config.js";
 import type { Db } from "../db.js";
-import type { Attributes } from "../traces/span.js";
+import { HotpathAttr, type Attributes } from "../traces/span.js";
 import { Backends, type LocalModels } from "./backends.js";
 import { Breakers } from "./breaker.js";
 import { BudgetExceeded, Spend } from "./budget.js";
@@ -41,12 +41,6 @@ export interface RouteResult {
   usage?: Usage;
 }
 
-/** Span attribute names for routing facts (alongside HotpathAttr.route / routeReason / costUsd). */
-export const RouteAttr = {
-  attempts: "hotpath.route.attempts",
-  attemptCount: "hotpath.route.attempt_count",
-} as const;
-
 /** A request the router could not serve; the message is safe to show (no keys). */
 export class RouterError extends Error {
   constructor(
@@ -59,8 +53,24 @@ export class RouterError extends Error {
     readonly headers: Record<string, string> = {},
     /** True when the stream had already started (the error arrives as an SSE error event). */
     readonly midStream = false,
+    /** The route decision so far, for the span of a failed request. */
+    readonly decision: { route: string; reason: string } = { route: "", reason: "" },
+    /** A local engine's own error (queue full, context overflow…), for the server to map to its status. */
+    cause?: unknown,
   ) {
-    super(redact(message));
+    super(redact(message), { cause });
+  }
+}
+
+/** A route that cannot be tried at all (no such provider or model, circuit open, budget spent). */
+export class RouteUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly retryInMs?: number,
+  ) {
+    super(message);
   }
 }
 
@@ -139,8 +149,9 @@ export class Router {
     try {
       decided = this.plan(request, { task: Array.isArray(task) ? task[0] : task });
     } catch (e) {
-      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", attempts);
-      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", attempts);
+      const decision = { route: "", reason: "no route" };
+      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", attempts, {}, false, decision);
+      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", attempts, {}, false, decision);
       throw e;
     }
     const result: RouteResult = { route: "", reason: decided.reason, attempts, events: emptyEvents() };
@@ -153,7 +164,7 @@ export class Router {
         try {
           committed = await this.tryRoute(step, request, options, attempts);
         } catch (e) {
-          if (isCancel(e, options.signal)) throw this.cancelled(attempts);
+          if (isCancel(e, options.signal)) throw this.cancelled(result);
           result.reason += `; ${step} failed, escalating`;
           continue;
         }
@@ -162,7 +173,7 @@ export class Router {
         try {
           buffered = await this.drain(committed, result);
         } catch (e) {
-          if (isCancel(e, options.signal)) throw this.cancelled(attempts);
+          if (isCancel(e, options.signal)) throw this.cancelled(result);
           result.reason += `; ${step} failed mid-answer, escalating`;
           continue;
         }
@@ -192,11 +203,12 @@ export class Router {
         result.events = this.stream(committed, result);
         return result;
       } catch (e) {
-        if (isCancel(e, options.signal)) throw this.cancelled(result.attempts);
+        if (isCancel(e, options.signal)) throw this.cancelled(result);
         lastError = e;
       }
     }
-    throw this.finalError(lastError, chain, result.attempts);
+    result.route = chain[chain.length - 1];
+    throw this.finalError(lastError, chain, result);
   }
 
   /**
@@ -212,7 +224,7 @@ export class Router {
       maxMs: this.config.backoff.maxMs,
       maxRetryAfterMs: this.config.maxRetryAfterMs,
     };
-    const skip = (error: Error, status = 0) => {
+    const skip = (error: Error, status: number) => {
       attempts.push({ route, status, outcome: "skipped", error: redact(error.message), ms: 0 });
       return error;
     };
@@ -221,15 +233,23 @@ export class Router {
     } catch (e) {
       throw skip(e as BudgetExceeded, 402);
     }
-    const backend = this.backends.get(route, timeoutMs);
+    let backend: ChatBackend | undefined;
+    try {
+      backend = await this.backends.get(route, timeoutMs);
+    } catch (e) {
+      // A local model that failed to load, or is still loading: fall back like any unavailable route.
+      throw skip(new RouteUnavailable(`${route}: ${(e as Error).message}`, 503, "model_unavailable"), 503);
+    }
     if (!backend) {
-      throw skip(new UnknownModel(route.startsWith("local:") ? `no local model '${route.slice(6)}' is loaded` : `no provider for route ${route}`), 404);
+      const what = route.startsWith("local:") ? `no local model '${route.slice(6)}' is configured` : `no provider '${route.slice(0, route.indexOf(":"))}' is configured for route ${route}`;
+      throw skip(new RouteUnavailable(what, 404, "model_not_found"), 404);
     }
     const modelName = route.slice(route.indexOf(":") + 1);
     const routed = { ...request, model: modelName };
     for (let retry = 0; ; retry++) {
       if (!this.breakers.allow(route)) {
-        throw skip(new CircuitOpen(route, this.breakers.retryInMs(route)), 503);
+        const wait = this.breakers.retryInMs(route);
+        throw skip(new RouteUnavailable(`route ${route} is paused after repeated failures (circuit open); next trial in ${Math.ceil(wait / 1000)} s`, 503, "circuit_open", wait), 503);
       }
       const started = this.now();
       const attempt: RouteAttempt = { route, status: 0, outcome: "ok", ms: 0 };
@@ -239,7 +259,7 @@ export class Router {
         this.breakers.success(route);
         return committed;
       } catch (raw) {
-        const e = asUpstreamError(raw, route);
+        const e = classify(raw, route);
         attempt.ms = this.now() - started;
         attempt.status = e.status;
         attempt.error = e.message;
@@ -323,12 +343,12 @@ export class Router {
         event = r.value;
       }
     } catch (raw) {
-      const e = asUpstreamError(raw, c.route);
+      const e = classify(raw, c.route);
       c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
       c.attempt.error = `after the first byte: ${e.message}`;
       c.attempt.ms = this.now() - c.started;
       if (countsAgainstCircuit(e)) this.breakers.failure(c.route);
-      throw new RouterError(e.kind === "timeout" ? 504 : 502, `${c.route} failed mid-stream: ${e.message}`, "server_error", "upstream_stream_error", result.attempts, {}, true);
+      throw new RouterError(e.kind === "timeout" ? 504 : 502, `${c.route} failed mid-stream: ${e.message}`, "server_error", "upstream_stream_error", result.attempts, {}, true, result, e.cause);
     } finally {
       if (!finished && c.attempt.ms === 0) c.attempt.ms = this.now() - c.started;
       c.close(!finished);
@@ -346,51 +366,53 @@ export class Router {
     this.spend.add(c.route, cost);
   }
 
-  private cancelled(attempts: RouteAttempt[]): RouterError {
-    return new RouterError(499, "the client cancelled the request", "cancelled", "cancelled", attempts);
+  private cancelled(result: RouteResult): RouterError {
+    return new RouterError(499, "the client cancelled the request", "cancelled", "cancelled", result.attempts, {}, false, result);
   }
 
-  private finalError(e: unknown, chain: string[], attempts: RouteAttempt[]): RouterError {
+  private finalError(e: unknown, chain: string[], result: RouteResult): RouterError {
+    const attempts = result.attempts;
     const tried = chain.join(", ");
-    if (e instanceof BudgetExceeded && attempts.every((a) => a.outcome === "skipped")) {
-      return new RouterError(402, e.message, "insufficient_quota", "budget_exceeded", attempts);
+    const allSkipped = attempts.every((a) => a.outcome === "skipped");
+    const fail = (status: number, message: string, type: string, code: string, headers: Record<string, string> = {}, cause?: unknown) =>
+      new RouterError(status, message, type, code, attempts, headers, false, result, cause);
+    if (e instanceof BudgetExceeded && allSkipped) return fail(402, e.message, "insufficient_quota", "budget_exceeded");
+    if (e instanceof RouteUnavailable && allSkipped) {
+      const retry: Record<string, string> = e.retryInMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(e.retryInMs / 1000))) } : {};
+      return fail(e.status, chain.length > 1 ? `no route could take the request (${tried}); last: ${e.message}` : e.message, e.status === 404 ? "invalid_request_error" : "server_error", e.code, retry);
     }
-    if (e instanceof CircuitOpen && attempts.every((a) => a.outcome === "skipped")) {
-      const wait = Math.ceil(e.retryInMs / 1000);
-      return new RouterError(503, `${e.message} (tried: ${tried})`, "server_error", "circuit_open", attempts, { "retry-after": String(Math.max(1, wait)) });
-    }
-    if (e instanceof UnknownModel) return new RouterError(404, e.message, "invalid_request_error", "model_not_found", attempts);
-    const u = asUpstreamError(e, chain[chain.length - 1]);
+    const u = e instanceof UpstreamError ? e : classify(e, chain[chain.length - 1]);
     const routes = chain.length > 1 ? `every route failed (${tried}); last: ` : "";
-    const headers: Record<string, string> = u.retryAfterMs !== undefined ? { "retry-after": String(Math.ceil(u.retryAfterMs / 1000)) } : {};
-    if (u.kind === "timeout") return new RouterError(504, routes + u.message, "server_error", "upstream_timeout", attempts);
-    if (u.kind === "http" && u.status === 429) return new RouterError(429, routes + u.message, "rate_limit_error", "rate_limited", attempts, headers);
+    const headers: Record<string, string> = u.retryAfterMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(u.retryAfterMs / 1000))) } : {};
+    if (u.kind === "backend") return fail(500, routes + u.message, "server_error", "backend_error", {}, u.cause);
+    if (u.kind === "timeout") return fail(504, routes + u.message, "server_error", "upstream_timeout");
+    if (u.kind === "http" && u.status === 429) return fail(429, routes + u.message, "rate_limit_error", "rate_limited", headers);
     // The client's own request was refused upstream (bad parameters, too long): its status says so best.
-    if (u.kind === "http" && [400, 404, 413, 422].includes(u.status)) return new RouterError(u.status, routes + u.message, "invalid_request_error", "upstream_rejected", attempts);
-    if (u.kind === "config" && u.status === 400) return new RouterError(400, routes + u.message, "invalid_request_error", "untranslatable", attempts);
-    return new RouterError(502, routes + u.message, "server_error", "upstream_error", attempts, headers);
+    if (u.kind === "http" && [400, 404, 413, 422].includes(u.status)) return fail(u.status, routes + u.message, "invalid_request_error", "upstream_rejected");
+    if (u.kind === "config" && u.status === 400) return fail(400, routes + u.message, "invalid_request_error", "untranslatable");
+    return fail(502, routes + u.message, "server_error", "upstream_error", headers);
   }
 
   /** Routing facts as span attributes (route, reason, attempts, cost). */
   static spanAttributes(result: Pick<RouteResult, "route" | "reason" | "attempts" | "costUsd">): Attributes {
     const attrs: Attributes = {
-      "hotpath.route": result.route,
-      "hotpath.route.reason": result.reason,
-      [RouteAttr.attemptCount]: result.attempts.length,
-      [RouteAttr.attempts]: result.attempts.map((a) => JSON.stringify(a)),
+      [HotpathAttr.route]: result.route,
+      [HotpathAttr.routeReason]: result.reason,
+      [HotpathAttr.routeAttemptCount]: result.attempts.length,
+      [HotpathAttr.routeAttempts]: result.attempts.map((a) => JSON.stringify(a)),
     };
-    if (result.costUsd !== undefined) attrs["hotpath.cost.usd"] = result.costUsd;
+    if (result.costUsd !== undefined) attrs[HotpathAttr.costUsd] = result.costUsd;
     return attrs;
   }
 }
 
-export class CircuitOpen extends Error {
-  constructor(
-    readonly route: string,
-    readonly retryInMs: number,
-  ) {
-    super(`route ${route} is paused after repeated failures (circuit open); next trial in ${Math.ceil(retryInMs / 1000)} s`);
-  }
+/** Errors from upstreams keep their class; anything else a backend throws (the local engine's own errors) is kept as the cause. */
+function classify(raw: unknown, route: string): UpstreamError {
+  if (raw instanceof UpstreamError) return raw;
+  const err = raw as NodeJS.ErrnoException;
+  if (err?.name === "AbortError") return new UpstreamError("the request was cancelled", "aborted");
+  if (err?.code && /^(E[A-Z]+|UND_ERR)/.test(err.code)) return asUpstreamError(raw, route);
+  return new UpstreamError(`${route}: ${err?.message ?? String(raw)}`, "backend", 0, undefined, undefined, { cause: raw });
 }
 
 /** Failures that say the route is unhealthy (not the client's request, not a missing key). */

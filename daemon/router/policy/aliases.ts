@@ -8,7 +8,7 @@ export function resolveAlias(target: Target, aliases: Record<string, Target>): {
   const via: string[] = [];
   let current = target;
   while (typeof current === "string" && Object.hasOwn(aliases, current)) {
-    if (via.includes(current)) throw new AliasError(`alias loop: ${[...via, current].join(" → ")}`);
+    if (via.includes(current)) throw new AliasError(`alias loop: ${[...via, current].join(" -> ")}`);
     via.push(current);
     current = aliases[current];
   }

@@ -38,11 +38,11 @@ export function judge(request: ChatCompletionRequest, events: ChatEvent[], thres
   const parts: string[] = [];
   if (c && thresholds.minMean !== undefined) {
     if (c.mean < thresholds.minMean) return { accept: false, reason: `mean token probability ${c.mean.toFixed(3)} < ${thresholds.minMean}` };
-    parts.push(`mean ${c.mean.toFixed(3)} ≥ ${thresholds.minMean}`);
+    parts.push(`mean ${c.mean.toFixed(3)} >= ${thresholds.minMean}`);
   }
   if (c && thresholds.minMin !== undefined) {
     if (c.min < thresholds.minMin) return { accept: false, reason: `min token probability ${c.min.toFixed(3)} < ${thresholds.minMin}` };
-    parts.push(`min ${c.min.toFixed(3)} ≥ ${thresholds.minMin}`);
+    parts.push(`min ${c.min.toFixed(3)} >= ${thresholds.minMin}`);
   }
   if (!c && (thresholds.minMean !== undefined || thresholds.minMin !== undefined)) parts.push("no confidence reported; checks only");
   return { accept: true, reason: parts.length ? parts.join(", ") : "checks passed" };

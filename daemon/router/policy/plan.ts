@@ -32,7 +32,7 @@ export function plan(request: ChatCompletionRequest, headers: { task?: string },
     }
   }
   const { target: resolved, via } = resolveAlias(target, config.aliases);
-  if (via.length) why.push(`alias ${via.join(" → ")}`);
+  if (via.length) why.push(`alias ${via.join(" -> ")}`);
 
   if (typeof resolved !== "string") {
     const steps = resolved.cascade.map((s) => concrete(s, config, names));
@@ -46,7 +46,7 @@ export function plan(request: ChatCompletionRequest, headers: { task?: string },
       steps,
       minMean: resolved.minMean,
       minMin: resolved.minMin,
-      reason: [...why, `cascade ${steps.join(" → ")}`].join("; "),
+      reason: [...why, `cascade ${steps.join(" -> ")}`].join("; "),
     };
   }
   const route = concrete(resolved, config, names);

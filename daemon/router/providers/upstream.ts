@@ -6,7 +6,8 @@ import type { IncomingMessage } from "node:http";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { redact } from "../secrets.js";
 
-export type UpstreamErrorKind = "http" | "connection" | "timeout" | "protocol" | "aborted" | "config";
+/** "backend": a failure of a non-HTTP backend (the local engine), kept as `cause` for the server to map. */
+export type UpstreamErrorKind = "http" | "connection" | "timeout" | "protocol" | "aborted" | "config" | "backend";
 
 /** A failure talking to an upstream; `message` is safe to show (keys scrubbed). */
 export class UpstreamError extends Error {
@@ -19,8 +20,9 @@ export class UpstreamError extends Error {
     readonly retryAfterMs?: number,
     /** The upstream's error type, e.g. "rate_limit_error". */
     readonly upstreamType?: string,
+    options?: { cause?: unknown },
   ) {
-    super(redact(message));
+    super(redact(message), options);
   }
 
   /** 408/409/429/5xx, timeouts and connection errors may succeed if tried again. */
@@ -58,7 +60,8 @@ const MAX_JSON_BODY = 32 * 1024 * 1024;
 
 /**
  * POSTs JSON; resolves with the response once a 2xx status arrives. Non-2xx statuses become UpstreamError with the
- * upstream's own message. The socket's idle timeout covers connect, time to first byte and silences mid-body.
+ * upstream's own message. The socket's idle timeout covers connect, time to first byte and silences mid-body; the
+ * router's own watchdog (same limit, any backend) normally fires first, this is the backstop.
  */
 export function postJson(
   conn: Connection,
@@ -79,7 +82,7 @@ export function postJson(
     });
     const onAbort = () => req.destroy(new UpstreamError("the request was cancelled", "aborted"));
     signal.addEventListener("abort", onAbort, { once: true });
-    req.setTimeout(idleTimeoutMs, () =>
+    req.setTimeout(idleTimeoutMs + 1_000, () =>
       req.destroy(new UpstreamError(`${conn.name} sent nothing for ${idleTimeoutMs} ms (timeout)`, "timeout", 408)),
     );
     req.on("error", (e) => {
