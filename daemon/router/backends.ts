@@ -72,6 +72,10 @@ export class Backends {
     return provider === "local" || this.providers.has(provider);
   }
 
+  localAliases(): string[] {
+    return this.local?.aliases() ?? [];
+  }
+
   /** A bare model name: a local model alias, or a vendor model family name routed to that vendor. */
   routeForModel(name: string): string | undefined {
     if (this.local?.aliases().includes(name)) return `local:${name}`;

@@ -217,7 +217,10 @@ export class Router {
    */
   private async tryRoute(route: string, request: ChatCompletionRequest, options: RouteRequestOptions, attempts: RouteAttempt[]): Promise<Committed> {
     const opts = this.config.routes[route] ?? {};
-    const timeoutMs = opts.timeoutMs ?? this.config.timeoutMs;
+    // The local engine queues requests itself (and the server's request timeout bounds them): waiting in that queue
+    // is not an upstream gone silent, so local routes have no silence limit unless one is configured for them.
+    const isLocal = route.startsWith("local:");
+    const timeoutMs = opts.timeoutMs ?? (isLocal ? undefined : this.config.timeoutMs);
     const policy: RetryPolicy = {
       maxRetries: opts.maxRetries ?? this.config.maxRetries,
       baseMs: this.config.backoff.baseMs,
@@ -235,10 +238,11 @@ export class Router {
     }
     let backend: ChatBackend | undefined;
     try {
-      backend = await this.backends.get(route, timeoutMs);
+      backend = await this.backends.get(route, timeoutMs ?? this.config.timeoutMs);
     } catch (e) {
       // A local model that failed to load, or is still loading: fall back like any unavailable route.
-      throw skip(new RouteUnavailable(`${route}: ${(e as Error).message}`, 503, "model_unavailable"), 503);
+      const code = (e as { code?: unknown }).code;
+      throw skip(new RouteUnavailable((e as Error).message, 503, typeof code === "string" ? code : "model_unavailable"), 503);
     }
     if (!backend) {
       const what = route.startsWith("local:") ? `no local model '${route.slice(6)}' is configured` : `no provider '${route.slice(0, route.indexOf(":"))}' is configured for route ${route}`;
@@ -283,7 +287,7 @@ export class Router {
     backend: ChatBackend,
     request: ChatCompletionRequest,
     options: RouteRequestOptions,
-    timeoutMs: number,
+    timeoutMs: number | undefined,
     attempt: RouteAttempt,
     started: number,
   ): Promise<Committed> {
@@ -439,18 +443,19 @@ class Watchdog {
   private stopped = false;
 
   constructor(
-    private readonly ms: number,
+    private readonly ms: number | undefined,
     private readonly onFire: () => Error,
   ) {}
 
   race<T>(p: Promise<T>): Promise<T> {
     if (this.fired) return Promise.reject(this.fired);
-    if (this.stopped) return p;
+    if (this.stopped || this.ms === undefined) return p;
+    const ms = this.ms;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fired = this.onFire();
         reject(this.fired);
-      }, this.ms);
+      }, ms);
       p.then(
         (v) => {
           clearTimeout(timer);

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
 import { Engine } from "../engine/engine.js";
+import { Router } from "../router/router.js";
 import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
 import { EventHub } from "./events.js";
@@ -49,6 +50,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     events: new EventHub(),
     metrics: new Metrics(),
     engine,
+    router: new Router({ config: config.router, local: engine, db }),
     log,
   };
   const loopback = isLoopbackBind(config.host);
@@ -71,6 +73,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      services.router.close();
       await engine.dispose();
       db.close();
     })());

@@ -18,6 +18,7 @@ export interface RouteNames {
   isRouteId(name: string): boolean;
   /** A bare model name's route, if any: a local model alias, or a vendor's model name (gpt-*, claude-*). */
   routeForModel(name: string): string | undefined;
+  localAliases(): string[];
 }
 
 export function plan(request: ChatCompletionRequest, headers: { task?: string }, config: RouterConfig, names: RouteNames): Plan {
@@ -62,7 +63,8 @@ function concrete(name: string, config: RouterConfig, names: RouteNames): string
   if (names.isRouteId(target)) return target;
   const route = names.routeForModel(target);
   if (route) return route;
+  const local = names.localAliases();
   throw new UnknownModel(
-    `no route for model '${target}': use a local model alias, an alias or rule from the router config, or "<provider>:<model>" with a configured provider`,
+    `model "${target}" does not exist here; use ${local.length ? `a local model (${local.join(", ")}), ` : ""}an alias or rule from the router config, or "<provider>:<model>" of a configured provider (e.g. openai:gpt-4o-mini)`,
   );
 }

@@ -311,7 +311,7 @@ describe("router: routing and resilience against fake upstreams", () => {
       assert.ok(e instanceof RouterError);
       assert.equal(e.status, 404);
       assert.equal(e.code, "model_not_found");
-      assert.match(e.message, /no route for model 'no-such-model'/);
+      assert.match(e.message, /model "no-such-model" does not exist here/);
       return true;
     });
   });
