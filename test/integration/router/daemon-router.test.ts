@@ -39,6 +39,8 @@ describe("router: end to end through the daemon", function () {
       price: { input: 0.15, output: 0.6, cachedInput: 0.075 }
   aliases:
     smart: "oa:gpt-4o-mini"
+    lenient: { cascade: ["local:chat", "oa:gpt-4o-mini"], minMean: 0.0001 }
+    strict: { cascade: ["local:chat", "oa:gpt-4o-mini"], minMin: 0.9999 }
 `,
     );
     daemon = await startDaemon({
@@ -177,6 +179,30 @@ describe("router: end to end through the daemon", function () {
       ["an:claude-haiku-4-5", 200],
     ]);
     assert.match(s.attributes["hotpath.route.reason"], /fallbacks an:claude-haiku-4-5/);
+  });
+
+  it("cascade: the local model's answer is accepted when its confidence clears the threshold", async () => {
+    const { data, response } = await openai.chat.completions.create({ model: "lenient", max_tokens: 6, messages: [{ role: "user", content: "Once upon a time" }] }).withResponse();
+    assert.equal(response.headers.get("x-hotpath-route"), "local:chat");
+    assert.match(response.headers.get("x-hotpath-route-reason")!, /local:chat accepted \(mean [0-9.]+ >= 0.0001\)/);
+    assert.ok(data.choices[0].message.content);
+    assert.equal(oa.received.length, 0);
+  });
+
+  it("cascade: escalates to the cloud route when the local model is not confident enough, streaming the escalated answer", async () => {
+    oa.script({ kind: "reply", text: "A confident answer." });
+    const stream = await openai.chat.completions.create({ model: "strict", max_tokens: 6, stream: true, messages: [{ role: "user", content: "Once upon a time" }] }).withResponse();
+    let text = "";
+    for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? "";
+    assert.equal(text, "A confident answer.");
+    assert.equal(stream.response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
+    assert.match(stream.response.headers.get("x-hotpath-route-reason")!, /local:chat rejected \(min token probability [0-9.]+ < 0.9999\), escalating/);
+    const s = span(stream.response.headers.get("x-hotpath-request-id")!);
+    const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
+    assert.deepEqual(attempts.map((a) => [a.route, a.outcome]), [
+      ["local:chat", "escalated"],
+      ["oa:gpt-4o-mini", "ok"],
+    ]);
   });
 
   it("errors on /v1/messages come in Anthropic's shape (auth, validation, unknown model, upstream failure)", async () => {
