@@ -39,12 +39,14 @@ export function register(program: Command): void {
       };
       const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
-      process.stdout.write(`Hotpath ${VERSION} listening on ${daemon.url}\n`);
-      process.stdout.write(`OpenAI base URL: ${daemon.url}/v1\n`);
-      process.stdout.write(`token file: ${daemon.tokenFile}\n`);
-      if (config.models.length === 0) {
-        process.stdout.write("no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)\n");
-      }
+      const lines = [
+        config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
+        `token file: ${daemon.tokenFile}`,
+        `OpenAI base URL: ${daemon.url}/v1`,
+        // Last, and in one write: scripts (and the extension) wait for this line.
+        `Hotpath ${VERSION} listening on ${daemon.url}`,
+      ];
+      process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
       // Router policies (providers, routes, aliases, rules, prices) follow edits of the config file without a restart.
       const configWatch = globals.config
         ? watchConfigFile(globals.config, () => loadConfig({ flags }).router, (c) => daemon.services.router.reload(c), daemon.services.log)

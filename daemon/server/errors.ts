@@ -21,7 +21,8 @@ export function toHttpError(e: unknown): HttpError {
   }
   if (e instanceof ModelUnavailableError) {
     const status = e.code === "model_not_found" ? 404 : 503;
-    return new HttpError(status, e.message, status === 404 ? "invalid_request_error" : "server_error", e.code, "model");
+    const headers: Record<string, string> = e.code === "model_loading" ? { "retry-after": "10" } : {};
+    return new HttpError(status, e.message, status === 404 ? "invalid_request_error" : "server_error", e.code, "model", headers);
   }
   if (e instanceof ContextOverflowError) return new HttpError(400, e.message, "invalid_request_error", "context_length_exceeded", "messages");
   if (e instanceof UnsupportedContentError) return new HttpError(400, e.message, "invalid_request_error", "unsupported_content", "messages");

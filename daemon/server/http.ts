@@ -102,13 +102,14 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
       if (!res.headersSent) {
         const text = JSON.stringify((match?.c.route.errorBody ?? errorBody)(err));
-        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...err.headers });
+        // The rest of an oversized body is never read: tell the client this connection ends here.
+        const close: Record<string, string> = err.status === 413 ? { connection: "close" } : {};
+        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...close, ...err.headers });
         res.end(text);
       } else if (!res.writableEnded) {
         res.end();
       }
-      // The rest of an oversized body is not read: close the connection so it cannot be reused mid-body.
-      if (err.status === 413) req.socket.destroySoon?.();
+      if (err.status === 413) res.once("finish", () => req.socket.destroySoon?.());
     } finally {
       clearTimeout(timeout);
     }

@@ -152,7 +152,9 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     assert.ok(res.data[0].embedding.length > 8);
     assert.notDeepEqual(res.data[0].embedding, res.data[1].embedding);
     const b64 = await client.embeddings.create({ model, input: "hello world", encoding_format: "base64" });
-    assert.equal(b64.data[0].embedding.length, res.data[0].embedding.length);
+    const decoded = new Float32Array(Uint8Array.from(Buffer.from(b64.data[0].embedding as unknown as string, "base64")).buffer);
+    assert.equal(decoded.length, res.data[0].embedding.length);
+    assert.ok(Math.abs(decoded[0] - res.data[0].embedding[0]) < 1e-6);
   });
 
   it("lists models", async function () {
