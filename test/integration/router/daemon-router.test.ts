@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
+import Database from "better-sqlite3";
 import OpenAI from "openai";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
@@ -63,9 +64,9 @@ describe("router: end to end through the daemon", function () {
   });
 
   function span(requestId: string): { attributes: Record<string, any>; status: string } {
-    const db = new (require("better-sqlite3"))(join(daemon.dataDir, "hotpath.db"), { readonly: true });
+    const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
     try {
-      const row = db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId);
+      const row = db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as { attributes: string; status: string } | undefined;
       assert.ok(row, `span of ${requestId} written`);
       return { attributes: JSON.parse(row.attributes), status: row.status };
     } finally {
