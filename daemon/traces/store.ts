@@ -215,7 +215,8 @@ export const EXPORT_FORMAT = "hotpath.traces";
 
 function capAttributes(attrs: Attributes, max: number): Attributes {
   let out: Attributes | undefined;
-  for (const [k, v] of Object.entries(attrs)) {
+  for (const k in attrs) {
+    const v = attrs[k];
     if (typeof v === "string" && v.length > max) {
       out ??= { ...attrs };
       out[k] = `${v.slice(0, max)}…[truncated ${v.length - max} chars]`;

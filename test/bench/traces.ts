@@ -118,11 +118,13 @@ export async function run(argv: string[]): Promise<void> {
       const read: number[] = [];
       const analyze: number[] = [];
       const total: number[] = [];
+      const cpu: number[] = [];
       let spanCount = 0;
       let groups = 0;
       for (let i = 0; i < runs; i++) {
         const db = openDb(join(dir, `${label.replace(/\W/g, "")}-${i}.db`));
         const s = new TraceStore(db);
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const parsed = parseTraceFile(name, text);
         const t1 = performance.now();
@@ -137,6 +139,8 @@ export async function run(argv: string[]): Promise<void> {
         read.push(t3 - t2);
         analyze.push(t4 - t3);
         total.push(t4 - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
         spanCount = spans.length;
         groups = a.parallelGroups.length;
         db.close();
@@ -146,7 +150,8 @@ export async function run(argv: string[]): Promise<void> {
       rows.push({ what: `… store (one transaction, WAL file DB)`, value: `${median(store).toFixed(0)} ms` });
       rows.push({ what: `… read back (getSpans)`, value: `${median(read).toFixed(0)} ms` });
       rows.push({ what: `… analyze (critical path, parallelism, prefix, heatmap) — ${groups} parallel groups`, value: `${median(analyze).toFixed(0)} ms` });
-      rows.push({ what: `… **import + analyze total** (target ≤ 2000 ms)`, value: `**${median(total).toFixed(0)} ms**` });
+      rows.push({ what: `… **import + analyze total** (target ≤ 2000 ms), wall clock`, value: `**${median(total).toFixed(0)} ms**` });
+      rows.push({ what: `… import + analyze total, CPU time of this process (less sensitive to the shared VM's load)`, value: `${median(cpu).toFixed(0)} ms` });
       // Sanity: the CLI path (importText) gives the same count.
       void importText;
     }
@@ -157,16 +162,20 @@ export async function run(argv: string[]): Promise<void> {
     const protoBodies = toProtobuf(reqs);
     for (const [label, bodies, type] of [["json", jsonBodies, "application/json"], ["protobuf", protoBodies, "application/x-protobuf"]] as const) {
       const rates: number[] = [];
+      const cpuRates: number[] = [];
       for (let i = 0; i < runs; i++) {
         const db = openDb(join(dir, `ingest-${label}-${i}.db`));
         const s = new TraceStore(db);
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         let n = 0;
         for (const b of bodies) n += receiveOtlp(s, b, type).accepted;
         rates.push(n / ((performance.now() - t0) / 1000));
+        const c = process.cpuUsage(c0);
+        cpuRates.push(n / ((c.user + c.system) / 1e6));
         db.close();
       }
-      rows.push({ what: `OTLP ingest, receiver logic (decode + map + store), ${label}, 512 spans/request`, value: `${Math.round(median(rates)).toLocaleString("en")} spans/s` });
+      rows.push({ what: `OTLP ingest, receiver logic (decode + map + store), ${label}, 512 spans/request`, value: `${Math.round(median(rates)).toLocaleString("en")} spans/s (per CPU-second: ${Math.round(median(cpuRates)).toLocaleString("en")})` });
     }
     if (existsSync("dist/daemon/main.js")) {
       const daemon = await startDaemon();
