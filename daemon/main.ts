@@ -1,5 +1,6 @@
 // The `hotpath` command line.
 import { Command, CommanderError } from "commander";
+import { register as registerGenModel } from "./cli/gen-model.js";
 import { register as registerAnalyze } from "./cli/analyze.js";
 import { register as registerExport } from "./cli/export.js";
 import { register as registerImport } from "./cli/import.js";
@@ -17,6 +18,7 @@ const program = new Command()
   .exitOverride();
 
 registerServe(program);
+registerGenModel(program);
 registerImport(program);
 registerAnalyze(program);
 registerExport(program);

@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
 import { startDaemon } from "../server/daemon.js";
+import { watchConfigFile } from "../router/reload.js";
 import { VERSION } from "../version.js";
 
 export function register(program: Command): void {
@@ -22,35 +23,41 @@ export function register(program: Command): void {
     .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
-      const config = loadConfig({
-        flags: {
-          config: globals.config,
-          dataDir: globals.dataDir,
-          host: opts.host,
-          port: opts.port,
-          models: opts.model.length ? opts.model : undefined,
-          threads: opts.threads,
-          gpu: opts.gpu,
-          contextSize: opts.contextSize,
-          sequences: opts.sequences,
-          maxQueued: opts.maxQueued,
-          allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
-          bodyLimitBytes: opts.bodyLimit,
-          logLevel: opts.logLevel,
-          traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
-        },
-      });
+      const flags = {
+        config: globals.config,
+        dataDir: globals.dataDir,
+        host: opts.host,
+        port: opts.port,
+        models: opts.model.length ? opts.model : undefined,
+        threads: opts.threads,
+        gpu: opts.gpu,
+        contextSize: opts.contextSize,
+        sequences: opts.sequences,
+        maxQueued: opts.maxQueued,
+        allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
+        bodyLimitBytes: opts.bodyLimit,
+        logLevel: opts.logLevel,
+        traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
+      };
+      const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
-      process.stdout.write(`Hotpath ${VERSION} listening on ${daemon.url}\n`);
-      process.stdout.write(`OpenAI base URL: ${daemon.url}/v1\n`);
-      process.stdout.write(`token file: ${daemon.tokenFile}\n`);
-      if (config.models.length === 0) {
-        process.stdout.write("no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)\n");
-      }
+      const lines = [
+        config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
+        `token file: ${daemon.tokenFile}`,
+        `OpenAI base URL: ${daemon.url}/v1`,
+        // Last, and in one write: scripts (and the extension) wait for this line.
+        `Hotpath ${VERSION} listening on ${daemon.url}`,
+      ];
+      process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
+      // Router policies (providers, routes, aliases, rules, prices) follow edits of the config file without a restart.
+      const configWatch = globals.config
+        ? watchConfigFile(globals.config, () => loadConfig({ flags }).router, (c) => daemon.services.router.reload(c), daemon.services.log)
+        : undefined;
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) process.exit(1); // second Ctrl-C: leave now
         stopping = true;
+        configWatch?.close();
         process.stderr.write(`${signal}: shutting down\n`);
         daemon.close().then(
           () => process.exit(0),

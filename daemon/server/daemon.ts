@@ -5,6 +5,7 @@ import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
+import { Router } from "../router/router.js";
 import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
 import { EventHub } from "./events.js";
@@ -50,6 +51,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     events: new EventHub(),
     metrics: new Metrics(),
     engine,
+    router: new Router({ config: config.router, local: engine, db }),
     log,
   };
   const traceMaintenance = startTraceMaintenance(services.traces, config.traces, log);
@@ -73,6 +75,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      services.router.close();
       await engine.dispose();
       await traceMaintenance.close();
       db.close();

@@ -52,7 +52,11 @@ export function toHalf(value: number): number {
   return h;
 }
 
+// GGUF is little-endian; typed-array views are used on little-endian hosts (all llama.cpp targets) for speed.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function encodeF32(values: Float32Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
   const out = Buffer.alloc(values.length * 4);
   for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i]!, i * 4);
   return out;
@@ -60,7 +64,12 @@ export function encodeF32(values: Float32Array): Buffer {
 
 export function encodeF16(values: Float32Array): Buffer {
   const out = Buffer.alloc(values.length * 2);
-  for (let i = 0; i < values.length; i++) out.writeUInt16LE(toHalf(values[i]!), i * 2);
+  if (LITTLE_ENDIAN) {
+    const h = new Uint16Array(out.buffer, out.byteOffset, values.length);
+    for (let i = 0; i < values.length; i++) h[i] = toHalf(values[i]!);
+  } else {
+    for (let i = 0; i < values.length; i++) out.writeUInt16LE(toHalf(values[i]!), i * 2);
+  }
   return out;
 }
 
@@ -68,14 +77,16 @@ export function encodeF16(values: Float32Array): Buffer {
 export function encodeQ8_0(values: Float32Array): Buffer {
   const blocks = values.length / 32;
   const out = Buffer.alloc(blocks * 34);
+  const q = new Int8Array(out.buffer, out.byteOffset, out.length);
   for (let b = 0; b < blocks; b++) {
+    const base = b * 32;
     let amax = 0;
-    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(values[b * 32 + j]!));
+    for (let j = 0; j < 32; j++) { const a = Math.abs(values[base + j]!); if (a > amax) amax = a; }
     const d = amax / 127;
     const id = d ? 1 / d : 0;
     const o = b * 34;
     out.writeUInt16LE(toHalf(d), o);
-    for (let j = 0; j < 32; j++) out.writeInt8(Math.round(values[b * 32 + j]! * id), o + 2 + j);
+    for (let j = 0; j < 32; j++) q[o + 2 + j] = Math.round(values[base + j]! * id);
   }
   return out;
 }

@@ -41,7 +41,7 @@ describe("daemon: lifecycle", function () {
   it("refuses with 429 and Retry-After when the queue is full", async function () {
     const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--max-queued", "1"], waitForModels: ["chat"] });
     try {
-      const send = () => daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("story", { max_tokens: 200 }) });
+      const send = () => daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("story", { max_tokens: 40 }) });
       const responses = await Promise.all([send(), send(), send(), send()]);
       const statuses = responses.map((r) => r.status).sort();
       assert.ok(statuses.includes(200));
@@ -75,6 +75,28 @@ describe("daemon: lifecycle", function () {
     } finally {
       await daemon.dispose();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an hf: model that cannot be downloaded fails clearly while the daemon serves", async function () {
+    const daemon = await startDaemon({ args: ["--model", "hf:hotpath-test/does-not-exist/missing.gguf"] });
+    try {
+      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "missing", messages: [{ role: "user", content: "x" }] }) });
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as any;
+      assert.equal(body.error.code, "model_failed");
+      assert.match(body.error.message, /could not download hf:hotpath-test\/does-not-exist\/missing\.gguf/);
+      assert.equal((await daemon.fetch("/healthz")).status, 200);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("shuts down gracefully on SIGTERM and SIGINT (exit code 0)", async function () {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+      assert.equal(await daemon.stop(signal), 0, daemon.output());
+      await daemon.dispose();
     }
   });
 

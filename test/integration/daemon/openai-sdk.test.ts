@@ -152,7 +152,9 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     assert.ok(res.data[0].embedding.length > 8);
     assert.notDeepEqual(res.data[0].embedding, res.data[1].embedding);
     const b64 = await client.embeddings.create({ model, input: "hello world", encoding_format: "base64" });
-    assert.equal(b64.data[0].embedding.length, res.data[0].embedding.length);
+    const decoded = new Float32Array(Uint8Array.from(Buffer.from(b64.data[0].embedding as unknown as string, "base64")).buffer);
+    assert.equal(decoded.length, res.data[0].embedding.length);
+    assert.ok(Math.abs(decoded[0] - res.data[0].embedding[0]) < 1e-6);
   });
 
   it("lists models", async function () {
@@ -165,6 +167,28 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     await assert.rejects(client.chat.completions.create({ model, messages: [] }), (e: any) => e instanceof OpenAI.BadRequestError && e.param === "messages");
     const bad = new OpenAI({ baseURL: daemon.baseURL, apiKey: "wrong", maxRetries: 0 });
     await assert.rejects(bad.models.list(), (e: any) => e instanceof OpenAI.AuthenticationError);
+  });
+
+  it("joins the caller's trace from traceparent, and a conversation's trace from its id", async function () {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const parent = "00f067aa0ba902b7";
+    const a = await client.chat.completions
+      .create({ model, messages: [{ role: "user", content: "traced" }], max_tokens: 2, temperature: 0 }, { headers: { traceparent: `00-${traceId}-${parent}-01` } })
+      .withResponse();
+    const b1 = await client.chat.completions.create({ model, messages: [{ role: "user", content: "c1" }], max_tokens: 2 }, { headers: { "x-hotpath-conversation-id": "conv-42" } }).withResponse();
+    const b2 = await client.chat.completions.create({ model, messages: [{ role: "user", content: "c2" }], max_tokens: 2 }, { headers: { "x-hotpath-conversation-id": "conv-42" } }).withResponse();
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(`${daemon.dataDir}/hotpath.db`, { readonly: true });
+    try {
+      const span = (r: { response: Response }) => db.prepare("SELECT * FROM spans WHERE request_id = ?").get(r.response.headers.get("x-hotpath-request-id")) as any;
+      assert.equal(span(a).trace_id, traceId);
+      assert.equal(span(a).parent_span_id, parent);
+      assert.equal(span(b1).trace_id, span(b2).trace_id);
+      assert.notEqual(span(b1).trace_id, traceId);
+      assert.equal(JSON.parse(span(b1).attributes)["gen_ai.conversation.id"], "conv-42");
+    } finally {
+      db.close();
+    }
   });
 
   it("records every request as a span with GenAI attributes", async function () {
