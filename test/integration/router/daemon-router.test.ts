@@ -206,6 +206,28 @@ describe("router: end to end through the daemon", function () {
     ]);
   });
 
+  it("a connection reset mid-stream reaches SDK clients as a clean error (OpenAI chunks and Anthropic events), never a hang", async () => {
+    oa.script({ kind: "reset", afterEvents: 3, text: "This will be cut off before it ends.", chunk: 4 });
+    const stream = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", stream: true, messages: [{ role: "user", content: "hi" }] });
+    let text = "";
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      })(),
+      (e: any) => /mid-stream/.test(String(e.message)),
+    );
+    assert.ok(text.length > 0, "text before the reset arrived");
+
+    an.script({ kind: "reset", afterEvents: 4, text: "This will be cut off too, halfway.", chunk: 4 });
+    const messages = anthropic.messages.stream({ model: "an:claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+    await assert.rejects(messages.finalMessage(), (e: any) => {
+      assert.ok(e instanceof Anthropic.APIError);
+      assert.match(String(e.message), /mid-stream/);
+      return true;
+    });
+    assert.equal(oa.received.length + an.received.length, 2, "no retry after the first byte");
+  });
+
   it("errors on /v1/messages come in Anthropic's shape (auth, validation, unknown model, upstream failure)", async () => {
     const post = (body: unknown, headers: Record<string, string>) =>
       fetch(`${daemon.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
