@@ -93,6 +93,8 @@ interface Committed {
   close: (abort: boolean) => void;
   attempt: RouteAttempt;
   started: number;
+  /** The client's signal: a stream ended by the client is a cancellation, not a route failure. */
+  clientSignal: AbortSignal;
 }
 
 export class Router {
@@ -316,7 +318,7 @@ export class Router {
       if (r.done) throw new UpstreamError(`${route} ended without answering`, "protocol", 502);
       attempt.status = 200;
       attempt.ttfbMs = this.now() - started;
-      return { route, first: r.value, next, close, attempt, started };
+      return { route, first: r.value, next, close, attempt, started, clientSignal: options.signal };
     } catch (e) {
       close(true);
       throw e;
@@ -347,6 +349,11 @@ export class Router {
         event = r.value;
       }
     } catch (raw) {
+      if (c.clientSignal.aborted) {
+        c.attempt.outcome = "cancelled";
+        c.attempt.ms = this.now() - c.started;
+        throw new RouterError(499, "the client cancelled the request", "cancelled", "cancelled", result.attempts, {}, true, result);
+      }
       const e = classify(raw, c.route);
       c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
       c.attempt.error = `after the first byte: ${e.message}`;
