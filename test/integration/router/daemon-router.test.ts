@@ -254,6 +254,24 @@ describe("router: end to end through the daemon", function () {
     const hostile = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "tool_use", id: "x", name: "y", input: {} }] }] }, { "x-api-key": daemon.token });
     assert.equal(hostile.status, 400);
 
+    const tooBig = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x".repeat(11 * 1024 * 1024) }] }, { "x-api-key": daemon.token });
+    assert.equal(tooBig.status, 413);
+    assert.equal(((await tooBig.json()) as any).error.type, "request_too_large");
+    for (const hostileBody of [
+      { model: "chat", max_tokens: -1, messages: [{ role: "user", content: "x" }] },
+      { model: "chat", max_tokens: 5, messages: [] },
+      { model: "chat", max_tokens: 5, messages: [{ role: "system", content: "x" }] },
+      { model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "image", source: { type: "file", path: "/etc/passwd" } }] }] },
+      { model: "chat", max_tokens: 5, tools: [{ name: "bad name!", input_schema: {} }], messages: [{ role: "user", content: "x" }] },
+      [1, 2, 3],
+    ]) {
+      const r = await post(hostileBody, { "x-api-key": daemon.token });
+      assert.equal(r.status, 400, JSON.stringify(hostileBody).slice(0, 80));
+      const b = (await r.json()) as any;
+      assert.equal(b.type, "error");
+      assert.equal(b.error.type, "invalid_request_error");
+    }
+
     an.fallback = { kind: "error", status: 529 };
     await assert.rejects(client.messages.create({ model: "an:claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (e: any) => {
       assert.ok(e instanceof Anthropic.APIError);

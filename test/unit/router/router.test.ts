@@ -331,6 +331,16 @@ describe("router: routing and resilience against fake upstreams", () => {
     assert.ok(n < 10);
   });
 
+  it("passes a stream through as it arrives: the first delta is out while the upstream is still sending", async () => {
+    oa.script({ kind: "reply", text: "one two three four five six", chunk: 4, gapMs: 40 });
+    const r = await router().chat(ask("oa:gpt-4o-mini", { stream: true }), opts());
+    let upstreamBusyAtFirstText: boolean | undefined;
+    for await (const e of r.events) {
+      if (e.type === "text" && upstreamBusyAtFirstText === undefined) upstreamBusyAtFirstText = oa.inFlight > 0;
+    }
+    assert.equal(upstreamBusyAtFirstText, true);
+  });
+
   it("holds a provider to its maxConcurrency; the rest wait their turn", async () => {
     const rt = new Router({ config: routerConfig({ providers: { slow: { type: "openai-compatible", baseURL: backup.baseURL, maxConcurrency: 2 } } }) });
     routers.push(rt);
