@@ -318,6 +318,8 @@ export interface TraceAnalysis {
     durationMs: number;
     /** ms on the path per span kind, plus "gap" for client/think time between spans. */
     byKind: Record<string, number>;
+    /** The path in time order: span pieces and labelled gaps (client work, waiting for the user, uninstrumented). */
+    segments?: CriticalPathSegment[];
   };
   parallelGroups: ParallelGroup[];
   projectedSavingMs: number;
@@ -326,6 +328,20 @@ export interface TraceAnalysis {
   prefixBreaks: PrefixBreak[];
   unusedTools: UnusedTool[];
   heatmap: Heatmap;
+  /** Data flow found between tool calls: the later call's arguments use `value` from the earlier call's result. */
+  dependencies?: { fromSpanId: string; toSpanId: string; value: string }[];
+  /** LLM spans left out as second recordings of the same call (two instrumentations of one request). */
+  duplicateSpanIds?: string[];
+}
+
+export interface CriticalPathSegment {
+  /** Absent for gaps of the run itself. */
+  spanId?: string;
+  /** A span kind, or "gap". */
+  kind: string;
+  startNs: number;
+  endNs: number;
+  label?: "client" | "user" | "uninstrumented";
 }
 
 // ───────────────────────────── Anthropic-compatible: POST /v1/messages (router) ─────────────────────────────

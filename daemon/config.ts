@@ -159,6 +159,18 @@ export const ConfigSchema = z.object({
   /** Seconds a request may take in total before it is aborted. */
   requestTimeoutS: z.number().positive().default(600),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  traces: z
+    .object({
+      /** Traces whose last span ended longer ago than this are deleted (0 keeps them forever). */
+      retentionDays: z.number().min(0).default(30),
+      /** Oldest traces are deleted once the store holds more spans than this (0: no limit). */
+      maxSpans: z.number().int().min(0).default(2_000_000),
+      /** Longer attribute strings (prompts, tool results) are cut to this many characters when stored. */
+      maxAttributeChars: z.number().int().min(1024).default(1_000_000),
+      /** Forward every stored span to this OTLP/HTTP collector (…/v1/traces), e.g. Jaeger, Tempo, Langfuse, Phoenix. */
+      otlpExport: z.string().url().optional(),
+    })
+    .prefault({}),
   router: RouterConfigSchema.prefault({}),
 });
 
@@ -192,9 +204,14 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   if (env.HOTPATH_DATA_DIR) fromEnv.dataDir = env.HOTPATH_DATA_DIR;
   if (env.HOTPATH_THREADS) fromEnv.threads = Number(env.HOTPATH_THREADS);
   if (env.HOTPATH_GPU) fromEnv.gpu = env.HOTPATH_GPU;
+  if (env.HOTPATH_OTLP_EXPORT) fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
   if (env.HOTPATH_MODELS) fromEnv.models = env.HOTPATH_MODELS.split(",").filter(Boolean).map(parseModelFlag);
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv };
-  for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(flagValues)) {
+    if (v === undefined) continue;
+    // Sections merge (a flag sets one field of `traces`, the file may set the others).
+    merged[k] = k === "traces" && typeof v === "object" ? { ...(merged.traces as object | undefined), ...v } : v;
+  }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n");

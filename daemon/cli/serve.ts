@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
     .option("--log-level <level>", "debug | info | warn | error")
+    .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
       const flags = {
@@ -36,6 +37,7 @@ export function register(program: Command): void {
         allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
         bodyLimitBytes: opts.bodyLimit,
         logLevel: opts.logLevel,
+        traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
       };
       const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });

@@ -359,6 +359,7 @@ export class Router {
       c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
       c.attempt.error = `after the first byte: ${e.message}`;
       c.attempt.ms = this.now() - c.started;
+      if (e.kind === "aborted") throw this.cancelled(result);
       if (countsAgainstCircuit(e)) this.breakers.failure(c.route);
       throw new RouterError(e.kind === "timeout" ? 504 : 502, `${c.route} failed mid-stream: ${e.message}`, "server_error", "upstream_stream_error", result.attempts, {}, true, result, e.cause);
     } finally {
@@ -426,7 +427,8 @@ export class Router {
 function classify(raw: unknown, route: string): UpstreamError {
   if (raw instanceof UpstreamError) return raw;
   const err = raw as NodeJS.ErrnoException;
-  if (err?.name === "AbortError") return new UpstreamError("the request was cancelled", "aborted");
+  // The daemon aborts with an HttpError(499) when the client goes away; engines rethrow that reason.
+  if (err?.name === "AbortError" || (raw as { status?: number })?.status === 499) return new UpstreamError("the request was cancelled", "aborted");
   if (err?.code && /^(E[A-Z]+|UND_ERR)/.test(err.code)) return asUpstreamError(raw, route);
   return new UpstreamError(`${route}: ${err?.message ?? String(raw)}`, "backend", 0, undefined, undefined, { cause: raw });
 }

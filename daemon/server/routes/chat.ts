@@ -3,6 +3,7 @@
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from "../../api.js";
 import { collectChat, fullTimings, type Priority } from "../../chat.js";
 import type { Route } from "../route.js";
+import { requestTraceContext } from "../../traces/traceparent.js";
 import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
 import { toHttpError } from "../errors.js";
 import { writeChatStream } from "../openai-stream.js";
@@ -21,6 +22,7 @@ export const routes: Route[] = [
       const stream = request.stream === true;
       const facts: RequestFacts = {
         requestId: ctx.requestId,
+        trace: requestTraceContext(ctx.req.headers),
         endpoint: "chat",
         operation: "chat",
         model: request.model,

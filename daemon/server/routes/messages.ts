@@ -9,6 +9,7 @@ import { collectMessage } from "../../router/translate/response.js";
 import { eventsToAnthropicStream } from "../../router/translate/stream.js";
 import { toHttpError } from "../errors.js";
 import { readPriority } from "../priority.js";
+import { requestTraceContext } from "../../traces/traceparent.js";
 import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
 import { HttpError, type Route } from "../route.js";
 import { startSse, writeSse } from "../sse.js";
@@ -52,6 +53,7 @@ export const routes: Route[] = [
       const id = `msg_${ctx.requestId.replace(/^req_/, "")}`;
       const facts: RequestFacts = {
         requestId: ctx.requestId,
+        trace: requestTraceContext(ctx.req.headers),
         endpoint: "messages",
         operation: "chat",
         model: body.model,
