@@ -15,7 +15,7 @@ const COMMON = new Set(
 );
 
 /** Lower-case names that are entities all the same. alias → canonical. */
-const LEXICON: Record<string, string> = {
+export const LEXICON: Record<string, string> = {
   numpy: "numpy", pandas: "pandas", scipy: "scipy", matplotlib: "matplotlib", pytorch: "pytorch", torch: "pytorch", tensorflow: "tensorflow",
   react: "react", vue: "vue", angular: "angular", svelte: "svelte", nextjs: "nextjs", "next.js": "nextjs", express: "express", django: "django",
   flask: "flask", fastapi: "fastapi", rails: "rails", spring: "spring", laravel: "laravel", docker: "docker", kubernetes: "kubernetes", k8s: "kubernetes",

@@ -1,5 +1,10 @@
 // Code identifiers are exact: `getUserById` vs `getUserByName`, MAX_RETRIES vs MAX_TIMEOUT, --force vs --dry-run.
+import { LEXICON } from "./entities.js";
 import { setDifference, type Guard } from "./guard.js";
+import { PROGRAMMING } from "./languages.js";
+
+/** Product names written like identifiers (JavaScript, iPhone): the entity and language guards judge those. */
+const BRANDS = new Set(["github", "gitlab", "youtube", "linkedin", "wordpress", "powershell", "javascript", "typescript", "coffeescript", "actionscript", "postgresql", "mysql", "mongodb", "iphone", "ipad", "ios", "macos", "openai", "devops", "graphql", "fastapi", "nextjs", "nodejs", "vscode", "onedrive", "sharepoint", "dynamodb", "cloudflare", "bigquery", "chatgpt", "webassembly", "paypal", "airpods", "playstation", "xbox"]);
 
 const PATTERNS = [
   /`([^`\n]{1,200})`/g, // inline code
@@ -23,6 +28,8 @@ export function identifiers(text: string): string[] {
       const id = m[1] ?? m[0];
       // File names (config.yaml) and abbreviations with dots (e.g., i.e.) belong to other guards or to none.
       if (FILE_LIKE.test(id) || /^(e\.g|i\.e|etc|vs|a\.m|p\.m)$/i.test(id)) continue;
+      const lower = id.toLowerCase();
+      if (m[1] === undefined && (BRANDS.has(lower) || LEXICON[lower] || PROGRAMMING[lower])) continue;
       out.push(id);
     }
   }

@@ -3,7 +3,7 @@
 import { setDifference, words, type Guard } from "./guard.js";
 
 /** alias → canonical name. Ambiguous words ("go", "c", "r", "rust" the noun) need their capitalized or qualified form. */
-const PROGRAMMING: Record<string, string> = {
+export const PROGRAMMING: Record<string, string> = {
   python: "python", py: "python", python3: "python", javascript: "javascript", js: "javascript", node: "javascript", nodejs: "javascript", "node.js": "javascript",
   typescript: "typescript", ts: "typescript", java: "java", kotlin: "kotlin", scala: "scala", golang: "go", ruby: "ruby", php: "php",
   swift: "swift", "objective-c": "objc", "c++": "cpp", cpp: "cpp", "c#": "csharp", csharp: "csharp", "f#": "fsharp", rust: "rust",
