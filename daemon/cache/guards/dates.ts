@@ -14,21 +14,18 @@ const ISO = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b/g;
 const SLASHED = /\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g;
 const TIME = /\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}:\d{2}\b/gi;
 const QUARTER = /\b(?:q[1-4]|h[12]|fy\s?\d{2,4})\b/gi;
-const MONTH_RE = new RegExp(`\\b(${MONTHS.join("|")}|${MONTH_ABBR.filter((m) => m !== "may" && m !== "mar").join("|")})\\.?\\b`, "gi");
+const MONTH_RE = new RegExp(`\\b(${MONTHS.filter((m) => m !== "may" && m !== "march").join("|")}|${MONTH_ABBR.filter((m) => m !== "may" && m !== "mar").join("|")})\\.?\\b`, "gi");
 const DAY_RE = new RegExp(`\\b(${DAYS.join("|")}|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\\b`, "gi");
 
 export function dateFacts(text: string): string[] {
   const out: string[] = [];
+  // "may" and "march" are also a verb: counted below only in date-like positions ("in May", "May 5").
   for (const m of text.matchAll(MONTH_RE)) {
     const w = m[1].toLowerCase();
-    // "may" is also a modal verb: count it only capitalized and not sentence-initial-looking ("in May", "May 5").
     out.push(`month:${MONTHS[MONTH_ABBR.indexOf(w.slice(0, 3))]}`);
   }
-  for (const m of text.matchAll(/(?<=\S\s+)May\b|\bMay(?=\s+\d)/g)) out.push("month:may");
-  for (const m of text.matchAll(/\b(?:in|of|by|since|until|before|after|during)\s+(?:March|Mar)\b|\bMar(?:ch)?(?=\s+\d)/g)) {
-    void m;
-    out.push("month:march");
-  }
+  if (/(?<=\S\s+)May\b|\bMay(?=\s+\d)/.test(text)) out.push("month:may");
+  if (/\b(?:in|of|by|since|until|before|after|during)\s+(?:March|Mar)\b|\bMar(?:ch)?(?=\s+\d)/.test(text)) out.push("month:march");
   for (const m of text.matchAll(DAY_RE)) out.push(`day:${m[1].toLowerCase().slice(0, 3)}`);
   out.push(...findAll(RELATIVE_RE, text).map((r) => `rel:${r}`));
   for (const re of [ISO, SLASHED, TIME, QUARTER]) out.push(...findAll(re, text).map((x) => `at:${x.replace(/\s/g, "")}`));
