@@ -1,5 +1,6 @@
 // The `hotpath` command line.
 import { Command, CommanderError } from "commander";
+import { register as registerCache } from "./cli/cache.js";
 import { register as registerServe } from "./cli/serve.js";
 import { ConfigError } from "./config.js";
 import { VERSION } from "./version.js";
@@ -14,6 +15,7 @@ const program = new Command()
   .exitOverride();
 
 registerServe(program);
+registerCache(program);
 
 try {
   await program.parseAsync(process.argv);

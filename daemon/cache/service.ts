@@ -271,7 +271,7 @@ export class ResponseCache {
   }
 
   stats(limit = 200): CacheStats {
-    const namespaces = this.table.namespaces(limit).map((n): CacheNamespaceStats => ({
+    const namespaces = (limit > 0 ? this.table.namespaces(limit) : []).map((n): CacheNamespaceStats => ({
       namespace: n.namespace,
       label: n.label,
       route: n.route,
