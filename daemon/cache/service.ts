@@ -72,7 +72,7 @@ const EMPTY: Omit<CacheCounters, "hitRate"> = {
 };
 
 export class ResponseCache {
-  readonly table: CacheStore;
+  readonly storage: CacheStore;
   private readonly flights = new Flights<CachedResponse>();
   private readonly vectors = new Map<string, Float32Array>();
   private embedderLoaded = false;
@@ -82,7 +82,7 @@ export class ResponseCache {
   verifier?: Verifier;
 
   constructor(private readonly opts: ResponseCacheOptions) {
-    this.table = new CacheStore(opts.db);
+    this.storage = new CacheStore(opts.db);
     this.now = opts.now ?? Date.now;
     this.verifier = opts.verifier;
   }
@@ -99,13 +99,13 @@ export class ResponseCache {
     const started = performance.now();
     const key = requestKey(request, ctx.route);
     const now = this.now();
-    this.table.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
+    this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
     const admission = admit(key, ctx.headers, this.config);
     const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable">): LookupResult => {
       const result = { ...r, namespace: key.namespace, storable: admission.store, lookupMs: performance.now() - started };
       if (r.verdict === "hit") {
-        const entry = r.entryId !== undefined ? this.table.get(r.entryId) : undefined;
-        this.table.count(key.namespace, {
+        const entry = r.entryId !== undefined ? this.storage.get(r.entryId) : undefined;
+        this.storage.count(key.namespace, {
           hits: 1,
           semantic_hits: r.match === "semantic" ? 1 : 0,
           tokens_saved: entry ? entry.prompt_tokens + entry.completion_tokens : 0,
@@ -113,21 +113,21 @@ export class ResponseCache {
           usd_saved: entry?.cost_usd ?? 0,
         });
       } else if (r.verdict === "miss") {
-        this.table.count(key.namespace, { misses: 1, guard_rejections: r.guard ? 1 : 0 });
+        this.storage.count(key.namespace, { misses: 1, guard_rejections: r.guard ? 1 : 0 });
         // This request goes to the backend: identical requests arriving meanwhile wait for it.
         if (admission.store) this.flights.lead(key.exactKey, this.config.singleFlightWaitMs);
-      } else this.table.count(key.namespace, { bypasses: 1 });
+      } else this.storage.count(key.namespace, { bypasses: 1 });
       return result;
     };
     if (!admission.lookup) return done({ verdict: "bypass", reason: admission.reason ?? "bypass" });
 
-    const exact = this.table.getExact(key.exactKey, now);
+    const exact = this.storage.getExact(key.exactKey, now);
     if (exact) return done(this.hit(exact, now, "exact", 1, "exact request seen before"));
 
     if (this.flights.has(key.exactKey)) {
       const answer = await this.flights.wait(key.exactKey, this.config.singleFlightWaitMs, ctx.signal);
       if (answer) {
-        const entry = this.table.getExact(key.exactKey, this.now());
+        const entry = this.storage.getExact(key.exactKey, this.now());
         if (entry) return done(this.hit(entry, this.now(), "single-flight", 1, "identical request was in flight; shared its answer"));
         return done({ verdict: "hit", match: "single-flight", similarity: 1, response: fresh(answer), reason: "identical request was in flight; shared its answer" });
       }
@@ -147,7 +147,7 @@ export class ResponseCache {
     }
     const threshold = this.thresholdFor(key.namespace, ctx.route);
     const band = this.verifier ? this.config.verifierBand : 0;
-    const candidates = this.table.nearest(this.embedderId, key.namespace, vector, this.config.coarseCandidates, now, 3);
+    const candidates = this.storage.nearest(this.embedderId, key.namespace, vector, this.config.coarseCandidates, now, 3);
     if (!candidates.length) return done({ verdict: "miss", reason: "no entries in this namespace" });
     let rejected: { similarity: number; guard: string; detail: string } | undefined;
     for (const c of candidates) {
@@ -169,7 +169,7 @@ export class ResponseCache {
           continue;
         }
       }
-      const entry = this.table.get(c.id);
+      const entry = this.storage.get(c.id);
       if (entry) return done(this.hit(entry, now, "semantic", c.similarity, `similar request (cosine ${c.similarity.toFixed(3)} ≥ ${threshold})`));
     }
     if (rejected) {
@@ -214,8 +214,8 @@ export class ResponseCache {
           vector = undefined; // still useful as an exact entry
         }
       }
-      this.table.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
-      const entryId = this.table.put(
+      this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
+      const entryId = this.storage.put(
         {
           exact_key: key.exactKey,
           namespace: key.namespace,
@@ -254,24 +254,24 @@ export class ResponseCache {
     const now = this.now();
     let expired = 0;
     if (force || now - this.lastPurge > 60_000) {
-      expired = this.table.purgeExpired(now);
+      expired = this.storage.purgeExpired(now);
       this.lastPurge = now;
     }
-    const evicted = this.table.evict(this.config.maxEntries, this.config.maxBytes);
+    const evicted = this.storage.evict(this.config.maxEntries, this.config.maxBytes);
     this.evictions += evicted;
     return { expired, evicted };
   }
 
   thresholdFor(namespace: string, route: string): number {
-    return this.table.threshold(namespace) ?? this.config.routeThresholds[route] ?? this.config.threshold;
+    return this.storage.threshold(namespace) ?? this.config.routeThresholds[route] ?? this.config.threshold;
   }
 
   setThreshold(namespace: string, threshold: number | null): boolean {
-    return this.table.setThreshold(namespace, threshold);
+    return this.storage.setThreshold(namespace, threshold);
   }
 
   stats(limit = 200): CacheStats {
-    const namespaces = (limit > 0 ? this.table.namespaces(limit) : []).map((n): CacheNamespaceStats => ({
+    const namespaces = (limit > 0 ? this.storage.namespaces(limit) : []).map((n): CacheNamespaceStats => ({
       namespace: n.namespace,
       label: n.label,
       route: n.route,
@@ -281,14 +281,14 @@ export class ResponseCache {
       bytes: n.bytes,
       ...counters(n.hits, n.misses, n.bypasses, n.semantic_hits, n.guard_rejections, n.tokens_saved, n.ms_saved, n.usd_saved),
     }));
-    const t = this.table.db
+    const t = this.storage.db
       .prepare(
         `SELECT COALESCE(SUM(hits),0) h, COALESCE(SUM(misses),0) m, COALESCE(SUM(bypasses),0) b, COALESCE(SUM(semantic_hits),0) s,
                 COALESCE(SUM(guard_rejections),0) g, COALESCE(SUM(tokens_saved),0) tok, COALESCE(SUM(ms_saved),0) ms, COALESCE(SUM(usd_saved),0) usd
          FROM cache_namespaces`,
       )
       .get() as { h: number; m: number; b: number; s: number; g: number; tok: number; ms: number; usd: number };
-    const totals = this.table.totals();
+    const totals = this.storage.totals();
     return {
       enabled: this.config.enabled,
       embedder: this.embedderId,
@@ -305,11 +305,11 @@ export class ResponseCache {
   }
 
   entries(opts: { namespace?: string; limit?: number } = {}): CacheEntryDto[] {
-    return this.table.list({ namespace: opts.namespace, limit: opts.limit ?? 50 }).map(entryDto);
+    return this.storage.list({ namespace: opts.namespace, limit: opts.limit ?? 50 }).map(entryDto);
   }
 
   clear(namespace?: string): number {
-    return this.table.clear(namespace);
+    return this.storage.clear(namespace);
   }
 
   /** Loads the embedding model now (it otherwise loads on the first semantic lookup). */
@@ -334,7 +334,7 @@ export class ResponseCache {
   }
 
   private hit(entry: EntryRow, now: number, match: "exact" | "semantic" | "single-flight", similarity: number, reason: string) {
-    this.table.recordHit(entry.id, now);
+    this.storage.recordHit(entry.id, now);
     return { verdict: "hit" as const, match, similarity, entryId: entry.id, response: fresh(JSON.parse(entry.response) as CachedResponse, entry.id), reason };
   }
 }

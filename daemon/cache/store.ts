@@ -2,6 +2,7 @@
 // float vector, TTL, LRU facts); one vec0 table per embedder holds the binary-quantized vectors, partitioned by
 // namespace, with created/expires/hits metadata and the query text as an aux column. Lookup: exact key → coarse
 // Hamming KNN in vec0 (k candidates) → float cosine re-score in JS → guards (in the service).
+import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
 import { registerMigrations, type Db } from "../db.js";
 import { sha256 } from "./canonical.js";
@@ -119,6 +120,17 @@ const loaded = new WeakSet<Db>();
 
 export class CacheStore {
   private readonly spaces = new Map<string, { table: string; dims: number }>();
+  private readonly statements = new Map<string, Statement>();
+
+  /** Prepared once per SQL text: compiling a statement costs more than running most of these. */
+  private sql(text: string): Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
 
   constructor(readonly db: Db) {
     if (!loaded.has(db)) {
@@ -133,7 +145,7 @@ export class CacheStore {
   space(embedder: string, dims: number): { table: string; dims: number } {
     const known = this.spaces.get(embedder);
     if (known) return known;
-    let row = this.db.prepare("SELECT vec_table AS table_name, dims FROM cache_spaces WHERE embedder = ?").get(embedder) as
+    let row = this.sql("SELECT vec_table AS table_name, dims FROM cache_spaces WHERE embedder = ?").get(embedder) as
       | { table_name: string; dims: number }
       | undefined;
     if (row && row.dims !== dims) throw new Error(`embedder ${embedder} changed dimensions (${row.dims} → ${dims}); give it a new id`);
@@ -152,7 +164,7 @@ export class CacheStore {
           hits INTEGER,
           +query_text TEXT
         )`);
-        this.db.prepare("INSERT INTO cache_spaces (embedder, dims, vec_table, created_ms) VALUES (?, ?, ?, ?)").run(embedder, dims, table, Date.now());
+        this.sql("INSERT INTO cache_spaces (embedder, dims, vec_table, created_ms) VALUES (?, ?, ?, ?)").run(embedder, dims, table, Date.now());
       })();
       row = { table_name: table, dims };
     }
@@ -162,11 +174,11 @@ export class CacheStore {
   }
 
   getExact(exactKey: string, now: number): EntryRow | undefined {
-    return this.db.prepare("SELECT * FROM cache_entries WHERE exact_key = ? AND expires_ms > ?").get(exactKey, now) as EntryRow | undefined;
+    return this.sql("SELECT * FROM cache_entries WHERE exact_key = ? AND expires_ms > ?").get(exactKey, now) as EntryRow | undefined;
   }
 
   get(id: number): EntryRow | undefined {
-    return this.db.prepare("SELECT * FROM cache_entries WHERE id = ?").get(id) as EntryRow | undefined;
+    return this.sql("SELECT * FROM cache_entries WHERE id = ?").get(id) as EntryRow | undefined;
   }
 
   /** Nearest semantic entries of a namespace: Hamming top-k on the bit vectors, then exact cosine on the float ones. */
@@ -199,7 +211,7 @@ export class CacheStore {
     const bytes = entry.request.length + entry.response.length + entry.query_text.length + (vector ? vector.vector.byteLength : 0);
     const s = vector ? this.space(vector.embedder, vector.vector.length) : undefined;
     return this.db.transaction(() => {
-      const old = this.db.prepare("SELECT id FROM cache_entries WHERE exact_key = ?").get(entry.exact_key) as { id: number } | undefined;
+      const old = this.sql("SELECT id FROM cache_entries WHERE exact_key = ?").get(entry.exact_key) as { id: number } | undefined;
       if (old) this.deleteIds([old.id]);
       const info = this.db
         .prepare(
@@ -232,17 +244,17 @@ export class CacheStore {
   }
 
   recordHit(id: number, now: number): void {
-    const row = this.db.prepare("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits").get(now, id) as
+    const row = this.sql("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits").get(now, id) as
       | { embedder: string | null; hits: number }
       | undefined;
     if (row?.embedder) {
       const s = this.spaces.get(row.embedder);
-      if (s) this.db.prepare(`UPDATE ${s.table} SET hits = ? WHERE rowid = ?`).run(BigInt(row.hits), BigInt(id));
+      if (s) this.sql(`UPDATE ${s.table} SET hits = ? WHERE rowid = ?`).run(BigInt(row.hits), BigInt(id));
     }
   }
 
   private tablesByEmbedder(): Map<string, string> {
-    const rows = this.db.prepare("SELECT embedder, vec_table FROM cache_spaces").all() as { embedder: string; vec_table: string }[];
+    const rows = this.sql("SELECT embedder, vec_table FROM cache_spaces").all() as { embedder: string; vec_table: string }[];
     return new Map(rows.map((r) => [r.embedder, r.vec_table]));
   }
 
@@ -255,20 +267,20 @@ export class CacheStore {
       .all(json) as { id: number; embedder: string }[];
     for (const r of withVec) {
       const t = tables.get(r.embedder);
-      if (t) this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(r.id));
+      if (t) this.sql(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(r.id));
     }
-    return this.db.prepare("DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))").run(json).changes;
+    return this.sql("DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))").run(json).changes;
   }
 
   purgeExpired(now: number): number {
     return this.db.transaction(() => {
-      const ids = (this.db.prepare("SELECT id FROM cache_entries WHERE expires_ms <= ? LIMIT 10000").all(now) as { id: number }[]).map((r) => r.id);
+      const ids = (this.sql("SELECT id FROM cache_entries WHERE expires_ms <= ? LIMIT 10000").all(now) as { id: number }[]).map((r) => r.id);
       return this.deleteIds(ids);
     })();
   }
 
   totals(): { entries: number; bytes: number } {
-    const r = this.db.prepare("SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM cache_entries").get() as { entries: number; bytes: number };
+    const r = this.sql("SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM cache_entries").get() as { entries: number; bytes: number };
     return r;
   }
 
@@ -278,7 +290,7 @@ export class CacheStore {
     if (entries <= maxEntries && bytes <= maxBytes) return 0;
     return this.db.transaction(() => {
       let evicted = 0;
-      const rows = this.db.prepare("SELECT id, bytes FROM cache_entries ORDER BY last_used_ms ASC, id ASC").iterate() as IterableIterator<{ id: number; bytes: number }>;
+      const rows = this.sql("SELECT id, bytes FROM cache_entries ORDER BY last_used_ms ASC, id ASC").iterate() as IterableIterator<{ id: number; bytes: number }>;
       const ids: number[] = [];
       for (const r of rows) {
         if (entries <= maxEntries && bytes <= maxBytes) break;
@@ -295,13 +307,13 @@ export class CacheStore {
     return this.db.transaction(() => {
       const ids = (
         namespace
-          ? this.db.prepare("SELECT id FROM cache_entries WHERE namespace = ?").all(namespace)
-          : this.db.prepare("SELECT id FROM cache_entries").all()
+          ? this.sql("SELECT id FROM cache_entries WHERE namespace = ?").all(namespace)
+          : this.sql("SELECT id FROM cache_entries").all()
       ) as { id: number }[];
       let n = 0;
       for (let i = 0; i < ids.length; i += 5000) n += this.deleteIds(ids.slice(i, i + 5000).map((r) => r.id));
-      if (namespace) this.db.prepare("DELETE FROM cache_namespaces WHERE namespace = ?").run(namespace);
-      else this.db.prepare("DELETE FROM cache_namespaces").run();
+      if (namespace) this.sql("DELETE FROM cache_namespaces WHERE namespace = ?").run(namespace);
+      else this.sql("DELETE FROM cache_namespaces").run();
       return n;
     })();
   }
@@ -309,8 +321,8 @@ export class CacheStore {
   list(opts: { namespace?: string; limit: number }): EntryRow[] {
     return (
       opts.namespace
-        ? this.db.prepare("SELECT * FROM cache_entries WHERE namespace = ? ORDER BY last_used_ms DESC LIMIT ?").all(opts.namespace, opts.limit)
-        : this.db.prepare("SELECT * FROM cache_entries ORDER BY last_used_ms DESC LIMIT ?").all(opts.limit)
+        ? this.sql("SELECT * FROM cache_entries WHERE namespace = ? ORDER BY last_used_ms DESC LIMIT ?").all(opts.namespace, opts.limit)
+        : this.sql("SELECT * FROM cache_entries ORDER BY last_used_ms DESC LIMIT ?").all(opts.limit)
     ) as EntryRow[];
   }
 
@@ -333,16 +345,16 @@ export class CacheStore {
     if (!cols.length) return;
     const allowed = new Set(["hits", "misses", "bypasses", "semantic_hits", "guard_rejections", "tokens_saved", "ms_saved", "usd_saved"]);
     for (const [c] of cols) if (!allowed.has(c)) throw new Error(`unknown counter ${c}`);
-    this.db.prepare(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(...cols.map(([, v]) => v), namespace);
+    this.sql(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(...cols.map(([, v]) => v), namespace);
   }
 
   threshold(namespace: string): number | null {
-    const r = this.db.prepare("SELECT threshold FROM cache_namespaces WHERE namespace = ?").get(namespace) as { threshold: number | null } | undefined;
+    const r = this.sql("SELECT threshold FROM cache_namespaces WHERE namespace = ?").get(namespace) as { threshold: number | null } | undefined;
     return r?.threshold ?? null;
   }
 
   setThreshold(namespace: string, threshold: number | null): boolean {
-    return this.db.prepare("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
+    return this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
   }
 
   namespaces(limit = 1000): NamespaceCounters[] {

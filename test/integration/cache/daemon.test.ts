@@ -147,6 +147,25 @@ describe("cache: in the real daemon (official openai client)", function () {
     assert.equal(contents.size, 1);
   });
 
+  it("caches /v1/completions by exact prompt and replays streamed hits", async () => {
+    const first = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0 }).withResponse();
+    assert.equal(first.response.headers.get("x-hotpath-cache"), "miss");
+    let hit;
+    for (let i = 0; i < 50; i++) {
+      hit = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0 }).withResponse();
+      if (hit.response.headers.get("x-hotpath-cache") === "hit") break;
+    }
+    assert.equal(hit?.response.headers.get("x-hotpath-cache"), "hit");
+    assert.equal(hit?.data.choices[0].text, first.data.choices[0].text);
+    const stream = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0, stream: true }).withResponse();
+    assert.equal(stream.response.headers.get("x-hotpath-cache"), "hit");
+    let text = "";
+    for await (const chunk of stream.data) text += chunk.choices[0]?.text ?? "";
+    assert.equal(text, first.data.choices[0].text);
+    const other = await client.completions.create({ model, prompt: "Once upon a time,", max_tokens: 16, temperature: 0 }).withResponse();
+    assert.equal(other.response.headers.get("x-hotpath-cache"), "miss", "completions match exactly by default");
+  });
+
   it("reports stats, lists entries and clears through the admin API; refuses hostile queries", async () => {
     const stats = (await (await daemon.fetch("/hotpath/cache/stats")).json()) as CacheStats;
     assert.ok(stats.totals.hits >= 5 && stats.totals.misses >= 5 && stats.totals.bypasses >= 3, JSON.stringify(stats.totals));
