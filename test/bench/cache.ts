@@ -174,7 +174,10 @@ async function layoutRun(
         let best = -2, bestId = -1;
         for (const e of vecs) {
           const s = dot(v, e.v);
-          if (s > best) (best = s), (bestId = e.id);
+          if (s > best) {
+            best = s;
+            bestId = e.id;
+          }
         }
         const got = cache.storage.nearest(memo.id, nsOf[0], v, config.coarseCandidates, Date.now(), 1)[0];
         const ok = got?.id === bestId;
