@@ -151,6 +151,7 @@ export class Engine {
         },
         timings: r.timings,
         confidence: r.confidence,
+        prefix: r.prefix,
       };
       return;
     }

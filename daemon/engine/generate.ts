@@ -3,7 +3,7 @@
 import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
 import type { FinishReason, Timings } from "../api.js";
-import type { Priority } from "../chat.js";
+import type { PrefixFacts, Priority } from "../chat.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 
@@ -29,6 +29,7 @@ export interface GenerateResult {
   cachedTokens: number;
   timings: Timings;
   confidence: { mean: number; min: number };
+  prefix: PrefixFacts;
 }
 
 export class ContextOverflowError extends Error {}
@@ -131,6 +132,7 @@ export async function* generate(
       finishReason,
       promptTokens: tokens.length,
       cachedTokens: reuse,
+      prefix: { ...lease.prefix, reusedTokens: reuse },
       confidence: { mean: n ? confidenceSum / n : 0, min: n ? confidenceMin : 0 },
       timings: {
         queue_ms: round(lease.queueMs),

@@ -39,7 +39,7 @@ export class LocalModel {
         threads: o.threads,
       });
       const chatWrapper = resolveChatWrapper(model);
-      return new LocalModel(o.alias, o.path, llama, model, context, new SequencePool(context, o.maxQueued), chatWrapper, o.threads);
+      return new LocalModel(o.alias, o.path, llama, model, context, new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t) }), chatWrapper, o.threads);
     } catch (e) {
       await model.dispose();
       throw e;

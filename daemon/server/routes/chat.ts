@@ -1,6 +1,6 @@
 // POST /v1/chat/completions: validate, pick the backend, generate (streamed or not), record the span.
 import { ChatCompletionRequestSchema, type ChatCompletionRequest } from "../../api.js";
-import { collectChat, fullTimings, type Priority } from "../../chat.js";
+import { collectChat, fullTimings, type ChatEvent, type Priority } from "../../chat.js";
 import type { Route } from "../route.js";
 import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
 import { toHttpError } from "../errors.js";
@@ -49,7 +49,7 @@ export const routes: Route[] = [
         const backend = await services.engine.backend(request.model);
         facts.route = backend.id;
         const headers = { "x-hotpath-route": backend.id };
-        const events = backend.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId });
+        const events = tapDone(backend.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId }), (done) => (facts.prefix = done.prefix));
         if (stream) {
           await writeChatStream(ctx.res, events, {
             id: chatId(ctx.requestId),
@@ -91,6 +91,14 @@ export const routes: Route[] = [
     },
   },
 ];
+
+/** Passes events through, handing the final one to `onDone` (its facts do not all reach the wire format). */
+async function* tapDone(events: AsyncIterable<ChatEvent>, onDone: (done: Extract<ChatEvent, { type: "done" }>) => void): AsyncIterable<ChatEvent> {
+  for await (const e of events) {
+    if (e.type === "done") onDone(e);
+    yield e;
+  }
+}
 
 export function chatId(requestId: string): string {
   return `chatcmpl-${requestId.replace(/^req_/, "")}`;
