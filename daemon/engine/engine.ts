@@ -72,6 +72,7 @@ export class Engine {
       threads: this.options.threads,
       maxQueued: this.options.maxQueued,
       gpuLayers: this.options.gpu === "off" ? 0 : "auto",
+      draft: ref.draft,
     });
   }
 
@@ -131,7 +132,7 @@ export class Engine {
       stopTokenSequences: [],
       priority: o.priority,
       signal: o.signal,
-    });
+    }, local.speculation);
     if (request.echo) yield { type: "text", text: prompt };
     for (;;) {
       const step = await stream.next();
