@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
     .option("--context-size <tokens>", "context size per model (default 4096)", parseInteger)
     .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", parseInteger)
+    .option("--kv-budget-mb <mb>", "disk budget for prefix KV snapshots under <data-dir>/kv (default 2048; 0 disables)", parseInteger)
     .option("--max-queued <n>", "requests allowed to wait for a sequence before 429 (default 64)", parseInteger)
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
@@ -34,6 +35,7 @@ export function register(program: Command): void {
           contextSize: opts.contextSize,
           sequences: opts.sequences,
           maxQueued: opts.maxQueued,
+          kvBudgetMb: opts.kvBudgetMb,
           allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
           bodyLimitBytes: opts.bodyLimit,
           logLevel: opts.logLevel,

@@ -17,6 +17,9 @@ export interface EngineOptions {
   sequences: number;
   maxQueued: number;
   modelsDir: string;
+  /** Prefix snapshots: <data-dir>/kv and its disk budget (0 disables). */
+  kvDir?: string;
+  kvBudgetBytes?: number;
   /** Shows a download progress bar (interactive terminals only). */
   showProgress: boolean;
   log: (level: "info" | "warn" | "error", message: string) => void;
@@ -73,6 +76,7 @@ export class Engine {
       maxQueued: this.options.maxQueued,
       gpuLayers: this.options.gpu === "off" ? 0 : "auto",
       draft: ref.draft,
+      kv: this.options.kvDir ? { dir: this.options.kvDir, budgetBytes: this.options.kvBudgetBytes ?? 0, log: (m) => this.options.log("warn", `${ref.alias}: ${m}`) } : undefined,
     });
   }
 

@@ -3,6 +3,7 @@ import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGram
 import { resolveChatWrapper } from "node-llama-cpp";
 import { canonicalJson } from "../canonical.js";
 import { SequencePool } from "./pool.js";
+import { modelFingerprint, PrefixSnapshots } from "./prefix/snapshots.js";
 import { AdaptiveSpeculation } from "./speculative/adaptive.js";
 import { createSpeculator, type Speculator } from "./speculative/draft.js";
 
@@ -16,6 +17,8 @@ export interface LocalModelOptions {
   gpuLayers?: "auto" | number;
   /** Speculative decoding: a draft GGUF path, or "lookup" for prompt lookup. */
   draft?: string;
+  /** Prefix snapshots: root directory (<data-dir>/kv) and disk budget; none when budget is 0. */
+  kv?: { dir: string; budgetBytes: number; log: (message: string) => void };
 }
 
 export class LocalModel {
@@ -46,7 +49,8 @@ export class LocalModel {
       speculator = o.draft ? await createSpeculator(llama, model, o.draft, { contextSize, sequences: o.sequences, threads: o.threads, gpuLayers: o.gpuLayers ?? "auto" }) : undefined;
       const context = await model.createContext({ contextSize, sequences: o.sequences, threads: o.threads });
       const chatWrapper = resolveChatWrapper(model);
-      const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), createSequence: speculator?.createSequence });
+      const snapshots = o.kv && o.kv.budgetBytes > 0 ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log) : undefined;
+      const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), createSequence: speculator?.createSequence, snapshots });
       return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, o.threads, speculator);
     } catch (e) {
       await speculator?.dispose();

@@ -5,6 +5,7 @@ import type { PrefixFacts, Priority } from "../chat.js";
 import { PRIORITY_RANK } from "./priority.js";
 import { chooseSlot } from "./prefix/eviction.js";
 import { prefixFacts } from "./prefix/divergence.js";
+import { MIN_SNAPSHOT_TOKENS, type PrefixSnapshots } from "./prefix/snapshots.js";
 
 export class QueueFullError extends Error {
   constructor(readonly retryAfterS: number) {
@@ -45,7 +46,12 @@ export interface PoolOptions {
   /** KV state can be copied between sequences (node-llama-cpp: not with token predictors). */
   canCopy?: boolean;
   detokenize: (tokens: Token[]) => string;
+  /** Hot prefixes on disk (saved after reuse, loaded when no resident sequence holds as much). */
+  snapshots?: PrefixSnapshots;
 }
+
+/** A snapshot is loaded only when it covers this many more tokens than the best resident sequence. */
+const MIN_SNAPSHOT_GAIN = 64;
 
 /** Copying a prefix between sequences is worth its lock round-trip only beyond this many tokens. */
 const MIN_COPY_TOKENS = 16;
@@ -120,7 +126,12 @@ export class SequencePool {
     let reused = views[choice.target].shared;
     let source: PrefixFacts["source"] = "resident";
     try {
-      if (donor !== target && choice.reused - reused >= MIN_COPY_TOKENS) {
+      const snapshot = this.options.snapshots?.find(tokens, choice.reused + MIN_SNAPSHOT_GAIN);
+      if (snapshot) {
+        const loaded = await this.options.snapshots!.load(target.sequence, snapshot, tokens);
+        reused = loaded > 0 ? sharedPrefix(target.sequence, tokens) : 0;
+        if (loaded > 0) source = "snapshot";
+      } else if (donor !== target && choice.reused - reused >= MIN_COPY_TOKENS) {
         donor.busy = true; // pinned: nobody may change the donor while its cells are being shared
         try {
           const copied = await (target.sequence as unknown as InternalSequence)._copyStateFromOtherSequence(donor.sequence, choice.reused);
@@ -154,7 +165,13 @@ export class SequencePool {
       release: () => {
         if (released) return;
         released = true;
-        this.free(target);
+        // A prefix that proved reusable goes to disk unless a snapshot already covers most of it; the sequence stays
+        // busy while it is written so that its state is the one saved.
+        const snapshots = this.options.snapshots;
+        const prefix = tokens.slice(0, reused);
+        if (snapshots && reused >= MIN_SNAPSHOT_TOKENS && !snapshots.find(tokens, Math.floor(reused / 2)) && !snapshots.has(prefix)) {
+          void snapshots.save(target.sequence, prefix).finally(() => this.free(target));
+        } else this.free(target);
       },
     };
   }

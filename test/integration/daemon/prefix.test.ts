@@ -3,24 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { ModelParams } from "../../../daemon/engine/gguf/write.js";
 import { generatedModelPath } from "../../fixtures/models.js";
+import { filler, PREFIX_MODEL } from "../../fixtures/prompts.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
-
-/** Wide enough that evaluating 1,500 tokens costs clearly more than the fixed per-request overhead. */
-export const PREFIX_MODEL: ModelParams = { seed: 11, vocabSize: 1024, nLayer: 4, nEmbd: 256, type: "f16", contextLength: 4096 };
-
-const WORDS = "the river ran past old stone walls while children played near the water and a dog watched them from the hill".split(" ");
-/** ~n tokens of deterministic text (the generated vocabulary has these words as single tokens). */
-export function filler(n: number, seed = 1): string {
-  const out: string[] = [];
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    out.push(WORDS[x % WORDS.length]);
-  }
-  return out.join(" ");
-}
 
 async function chat(daemon: TestDaemon, messages: object[], extra: object = {}) {
   const res = await daemon.fetch("/v1/chat/completions", {
