@@ -91,7 +91,10 @@ export class SequencePool {
 
   acquire(tokens: Token[], priority: Priority, signal: AbortSignal): Promise<SequenceLease> {
     const enqueuedAt = performance.now();
-    if (this.waiting.length === 0 && this.slots.some((s) => !s.busy)) return this.assign(tokens, enqueuedAt);
+    // Served now unless someone of the same or a higher class waits first (held-back background waiters do not block
+    // an interactive request).
+    const ahead = this.waiting.some((w) => PRIORITY_RANK[w.priority] <= PRIORITY_RANK[priority]);
+    if (!ahead && this.canTake(priority)) return this.assign(tokens, enqueuedAt);
     if (this.waiting.length >= this.options.maxQueued) return Promise.reject(new QueueFullError(this.estimateRetryAfterS()));
     return new Promise<SequenceLease>((resolve, reject) => {
       const waiter: Waiter = { tokens, priority, enqueuedAt, order: this.order++, resolve, reject };
@@ -182,9 +185,25 @@ export class SequencePool {
     this.dispatch();
   }
 
+  /**
+   * Background work never takes the last free sequence (with more than one), so an interactive request arriving
+   * while background generations run starts at once instead of queueing behind them.
+   */
+  private canTake(priority: Priority): boolean {
+    const free = this.slots.reduce((n, s) => n + (s.busy ? 0 : 1), 0);
+    return free > (priority === "background" && this.slots.length > 1 ? 1 : 0);
+  }
+
   private dispatch(): void {
-    while (this.waiting.length && this.slots.some((s) => !s.busy)) {
-      const next = this.waiting.shift()!;
+    // Waiters are in priority order; a background waiter held back by the reserve lets nobody behind it pass but
+    // other background waiters, who are held back too.
+    for (let i = 0; i < this.waiting.length && this.slots.some((s) => !s.busy); ) {
+      const next = this.waiting[i];
+      if (!this.canTake(next.priority)) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
       this.assign(next.tokens, next.enqueuedAt).then(next.resolve, next.reject);
     }
   }
