@@ -34,9 +34,12 @@ export class AdaptiveSpeculation {
   private decided = 0;
   private drafted = 0;
   private accepted = 0;
+  /** "auto" measures and decides; "on"/"off" pin the mode (operators comparing, benchmarks). */
+  mode: "auto" | "on" | "off" = "auto";
 
   /** Whether the next request should speculate. */
   next(): boolean {
+    if (this.mode !== "auto") return this.mode === "on";
     this.decided++;
     if (this.on.requests < WARMUP) return true;
     if (this.off.requests < WARMUP) return false;
