@@ -37,3 +37,12 @@ export function counterForModelName(model: string): TokenCounter {
   if (m.startsWith("anthropic:") || m.includes("claude")) return estimateCounter("estimate:cl100k_base (Anthropic)");
   return estimateCounter();
 }
+
+/** Exact counts for a GGUF without loading its weights (vocabulary only). */
+export async function ggufVocabCounter(path: string): Promise<{ counter: TokenCounter; dispose(): Promise<void> }> {
+  const { getLlama } = await import("node-llama-cpp");
+  const llama = await getLlama({ gpu: false });
+  const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+  const name = path.split(/[\\/]/).pop() ?? path;
+  return { counter: ggufCounter(model, name), dispose: () => model.dispose() };
+}
