@@ -1,0 +1,38 @@
+// The planted-bloat benchmark as a test: on a real local model at temperature 0, the audit marks every planted
+// section removable, keeps every deciding one, and verifies the combined removal. See test/bench/audit.ts.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { openLocalCompleter, type LocalCompleter } from "../../../daemon/audit/completers/local.js";
+import { defaultModel, PLANTED, runPlanted, threadsFromEnv } from "../../bench/audit.js";
+
+describe("audit: planted-bloat benchmark on a real model", function () {
+  this.timeout(900_000);
+  let local: LocalCompleter;
+
+  before(async function () {
+    if (!existsSync(defaultModel)) {
+      console.log(`    skipped: ${defaultModel} is absent (the planted-bloat test needs a real GGUF)`);
+      this.skip();
+    }
+    local = await openLocalCompleter(defaultModel, { threads: threadsFromEnv(), gpu: false });
+  });
+  after(async () => local?.dispose());
+
+  for (const c of PLANTED) {
+    it(`${c.name}: every planted section removable, ${c.essential.join(", ")} essential, combined removal verified`, async () => {
+      const r = await runPlanted(local, c, { samples: 2 });
+      const verdicts = Object.fromEntries(r.report.sections.map((s) => [s.id, s.verdict]));
+      for (const id of r.bloat) assert.equal(verdicts[id], "removable", `${id} should be removable: ${JSON.stringify(verdicts)}`);
+      for (const id of c.essential) assert.equal(verdicts[id], "essential", `${id} should be essential`);
+      assert.equal(r.report.combined.verified, true);
+      assert.deepEqual([...r.report.combined.removed].sort(), [...r.bloat].sort());
+      assert.ok(r.report.combined.promptTokensSaved > 0);
+      assert.equal(r.report.baseline.quality, 100);
+      // The essential section's variant fails because the forced call is refused, and the report says why.
+      const essential = r.report.sections.find((s) => s.id === c.essential[0])!;
+      assert.deepEqual(essential.qualityDelta, { mean: -100, low: -100, high: -100 });
+      assert.match(essential.firstError ?? "", /tool/);
+      assert.equal(r.correct, true);
+    });
+  }
+});
