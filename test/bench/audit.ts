@@ -8,8 +8,7 @@
 // A control run audits a free-text prompt with exact match to the baseline, where nothing is constrained.
 //
 //   npm run bench -- audit [--samples N] [--threads N] [--model path.gguf] [--no-write]
-import { availableParallelism, cpus, totalmem } from "node:os";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDb } from "../../daemon/db.js";
@@ -18,11 +17,14 @@ import { buildJob } from "../../daemon/audit/job.js";
 import { AuditRun } from "../../daemon/audit/runner.js";
 import { loadSpec } from "../../daemon/audit/spec.js";
 import type { AuditReport } from "../../daemon/api.js";
+import { chatModelPath, testThreads } from "../fixtures/models.js";
+import { machineDescription, median, writeSection } from "./_report.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, "../..");
 export const fixtures = join(repoRoot, "test/fixtures/audit");
-export const defaultModel = resolve(repoRoot, "../shared/models/stories260K.gguf");
+/** stories260K when ../shared is beside the repo, else a generated random-weight model (the construction holds for any weights). */
+export const defaultModel = (): string => chatModelPath();
 
 export interface PlantedCase {
   name: string;
@@ -46,10 +48,6 @@ export interface PlantedResult {
   essentialKept: number;
   /** Every planted section removable, no essential one, and the combined removal verified. */
   correct: boolean;
-}
-
-export function threadsFromEnv(): number {
-  return Number(process.env.HOTPATH_THREADS) || availableParallelism();
 }
 
 export async function runPlanted(local: LocalCompleter, c: PlantedCase, opts: { samples?: number } = {}): Promise<PlantedResult> {
@@ -95,19 +93,14 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-const med = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
-
 export async function run(args: string[]): Promise<void> {
-  const modelPath = resolve(flag(args, "--model") ?? defaultModel);
+  const modelPath = resolve(flag(args, "--model") ?? defaultModel());
   if (!existsSync(modelPath)) {
     console.log(`audit bench skipped: no model at ${modelPath} (pass --model <gguf>)`);
     return;
   }
   const samples = Number(flag(args, "--samples") ?? 3);
-  const threads = Number(flag(args, "--threads") ?? threadsFromEnv());
+  const threads = Number(flag(args, "--threads") ?? testThreads());
   const local = await openLocalCompleter(modelPath, { threads, gpu: false });
   const rows: string[] = [];
   const results: PlantedResult[] = [];
@@ -132,12 +125,8 @@ export async function run(args: string[]): Promise<void> {
     console.log(`control (free text, exact match to baseline): ${controlLine}`);
 
     const latencies = results.map((r) => r.report.baseline.latencyMs);
-    const cpu = cpus()[0]?.model ?? "unknown CPU";
     const section = [
-      "## audit",
-      "",
-      `Planted-bloat benchmark (\`npm run bench -- audit\`), ${new Date().toISOString().slice(0, 16)} UTC. Machine: ${cpu}, ` +
-        `${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, shared with other jobs (load average during the run was high). ` +
+      `Planted-bloat benchmark (\`npm run bench -- audit\`), ${new Date().toISOString().slice(0, 16)} UTC. Machine: ${machineDescription()}. ` +
         `Model: \`${modelPath.split("/").pop()}\` in-process (node-llama-cpp, CPU, ${threads} thread(s)), temperature 0, ${samples} samples per variant, 2 test inputs per prompt.`,
       "",
       "Construction: each prompt forces a call to `record_label`, whose only argument is an enum with one value, so a JSON-schema grammar fixes the " +
@@ -149,7 +138,7 @@ export async function run(args: string[]): Promise<void> {
       "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
       ...rows,
       "",
-      `Median per-call latency at baseline: ${med(latencies).toFixed(0)} ms. Samples are deterministic: at temperature 0 each variant returned ${samples} identical outputs per input, ` +
+      `Median per-call latency at baseline: ${median(latencies).toFixed(0)} ms. Samples are deterministic: at temperature 0 each variant returned ${samples} identical outputs per input, ` +
         "so the bootstrap intervals are zero-width and come only from agreement across inputs; more samples add cost, not evidence, on a deterministic backend.",
       "",
       `Control — the same auditor on a free-text Markdown prompt (\`support.md\`, 7 sections) with exact match to the baseline output and nothing constrained: ${controlLine}. ` +
@@ -157,17 +146,10 @@ export async function run(args: string[]): Promise<void> {
         "real audits need checks that measure what matters (JSON fields, regexes, assertions, embedding similarity, a judge).",
       "",
     ].join("\n");
-    console.log(`\n${section}`);
-    if (!args.includes("--no-write")) writeSection(join(repoRoot, "docs/benchmarks.md"), "audit", section);
+    console.log(`\n## audit\n\n${section}`);
+    if (!args.includes("--no-write")) writeSection("audit", section);
   } finally {
     await local.dispose();
   }
 }
 
-/** Replaces (or appends) this benchmark's own `## name` section in docs/benchmarks.md. */
-export function writeSection(file: string, name: string, section: string): void {
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const re = new RegExp(`^## ${name}\\n[\\s\\S]*?(?=^## |(?![\\s\\S]))`, "m");
-  const next = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next.endsWith("\n") ? next : `${next}\n`);
-}

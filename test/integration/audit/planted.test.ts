@@ -1,20 +1,16 @@
 // The planted-bloat benchmark as a test: on a real local model at temperature 0, the audit marks every planted
 // section removable, keeps every deciding one, and verifies the combined removal. See test/bench/audit.ts.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { openLocalCompleter, type LocalCompleter } from "../../../daemon/audit/completers/local.js";
-import { defaultModel, PLANTED, runPlanted, threadsFromEnv } from "../../bench/audit.js";
+import { defaultModel, PLANTED, runPlanted } from "../../bench/audit.js";
+import { testThreads } from "../../fixtures/models.js";
 
 describe("audit: planted-bloat benchmark on a real model", function () {
   this.timeout(900_000);
   let local: LocalCompleter;
 
-  before(async function () {
-    if (!existsSync(defaultModel)) {
-      console.log(`    skipped: ${defaultModel} is absent (the planted-bloat test needs a real GGUF)`);
-      this.skip();
-    }
-    local = await openLocalCompleter(defaultModel, { threads: threadsFromEnv(), gpu: false });
+  before(async () => {
+    local = await openLocalCompleter(defaultModel(), { threads: testThreads(), gpu: false });
   });
   after(async () => local?.dispose());
 

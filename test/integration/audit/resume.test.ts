@@ -1,7 +1,7 @@
 // Cancel and resume with a real model and a real SQLite file: samples persist as they finish, a rerun of the same
 // spec only makes the missing calls, and a finished run is returned without any call.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChatCompletionRequest } from "../../../daemon/api.js";
@@ -11,7 +11,8 @@ import { buildJob } from "../../../daemon/audit/job.js";
 import { AuditRun } from "../../../daemon/audit/runner.js";
 import { loadSpec } from "../../../daemon/audit/spec.js";
 import { AuditStore } from "../../../daemon/audit/store.js";
-import { defaultModel, fixtures, threadsFromEnv } from "../../bench/audit.js";
+import { defaultModel, fixtures } from "../../bench/audit.js";
+import { testThreads } from "../../fixtures/models.js";
 
 describe("audit: cancel and resume", function () {
   this.timeout(600_000);
@@ -19,12 +20,8 @@ describe("audit: cancel and resume", function () {
   let db: Db;
   let calls = 0;
 
-  before(async function () {
-    if (!existsSync(defaultModel)) {
-      console.log(`    skipped: ${defaultModel} is absent`);
-      this.skip();
-    }
-    local = await openLocalCompleter(defaultModel, { threads: threadsFromEnv(), gpu: false });
+  before(async () => {
+    local = await openLocalCompleter(defaultModel(), { threads: testThreads(), gpu: false });
     db = openDb(join(mkdtempSync(join(tmpdir(), "hotpath-audit-")), "hotpath.db"));
   });
   after(async () => {
