@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 import type { ApiError, ChatCompletion, ChatCompletionRequest } from "../../api.js";
 import { dataPaths } from "../../config.js";
 import { CompletionError, type Completer } from "../checks/index.js";
+import { refuseInvalid } from "./refuse.js";
 
 export function httpCompleter(opts: { baseUrl: string; token?: string; headers?: Record<string, string> }): Completer {
   const url = `${opts.baseUrl.replace(/\/+$/, "")}/v1/chat/completions`;
   return async (request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion> => {
+    refuseInvalid(request);
     const res = await fetch(url, {
       method: "POST",
       signal,

@@ -11,6 +11,7 @@ import type { GpuChoice } from "../../engine/llama.js";
 import { UnsupportedContentError } from "../../engine/prompt.js";
 import { CompletionError } from "../checks/index.js";
 import { ggufCounter, type TokenCounter } from "../tokens.js";
+import { refuseInvalid } from "./refuse.js";
 
 export interface LocalCompleter {
   /** The name requests report as their model (the GGUF's file name without extension). */
@@ -19,16 +20,6 @@ export interface LocalCompleter {
   contextSize: number;
   complete(request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion>;
   dispose(): Promise<void>;
-}
-
-/** What OpenAI refuses with 400 before generating; the engine would otherwise build an empty grammar. */
-function refuseInvalid(request: ChatCompletionRequest): void {
-  const choice = request.tool_choice;
-  const names = (request.tools ?? []).map((t) => t.function.name);
-  if (choice && typeof choice === "object" && !names.includes(choice.function.name)) {
-    throw new CompletionError(`tool_choice names "${choice.function.name}", which is not among the request's tools (${names.join(", ") || "none"})`, 400);
-  }
-  if (choice === "required" && names.length === 0) throw new CompletionError(`tool_choice "required" needs at least one tool`, 400);
 }
 
 export async function openLocalCompleter(
