@@ -14,11 +14,12 @@ interface Message {
 
 const norm = (s: string) => s.replace(/\s+/g, " ").trim();
 
-/** Messages of a span: `gen_ai.input.messages` (semconv parts or OpenAI {role, content}) + `gen_ai.system_instructions`. */
+/**
+ * Messages of a span: `gen_ai.input.messages` (OpenAI {role, content} as the daemon records it, or semconv parts);
+ * `gen_ai.system_instructions` stands in for the system messages only when the input holds none.
+ */
 export function spanMessages(span: Span): Message[] {
   const out: Message[] = [];
-  const sys = span.attributes["gen_ai.system_instructions"];
-  if (typeof sys === "string") out.push({ role: "system", text: partsText(tryJson(sys) ?? sys) });
   const input = span.attributes["gen_ai.input.messages"];
   const parsed = typeof input === "string" ? tryJson(input) : undefined;
   if (Array.isArray(parsed)) {
@@ -29,7 +30,31 @@ export function spanMessages(span: Span): Message[] {
       out.push({ role, text: parts !== undefined ? partsText(parts) : contentText(m as { content?: unknown }) });
     }
   }
+  const sys = span.attributes["gen_ai.system_instructions"];
+  if (typeof sys === "string" && !out.some((m) => m.role === "system" || m.role === "developer")) {
+    const value = tryJson(sys);
+    out.unshift({ role: "system", text: Array.isArray(value) ? partsText(value) : sys });
+  }
   return out;
+}
+
+/** Names of the tools a span's reply called: `hotpath.tool_call_names`, or tool calls in `gen_ai.output.messages`. */
+export function calledTools(span: Span): string[] {
+  const names = span.attributes["hotpath.tool_call_names"];
+  if (Array.isArray(names)) return names.filter((n): n is string => typeof n === "string");
+  const output = span.attributes["gen_ai.output.messages"];
+  const parsed = typeof output === "string" ? tryJson(output) : undefined;
+  const found: string[] = [];
+  for (const m of Array.isArray(parsed) ? parsed : parsed ? [parsed] : []) {
+    if (!m || typeof m !== "object") continue;
+    for (const c of ((m as { tool_calls?: unknown }).tool_calls as { function?: { name?: unknown } }[] | undefined) ?? []) {
+      if (typeof c?.function?.name === "string") found.push(c.function.name);
+    }
+    for (const p of ((m as { parts?: unknown }).parts as { type?: unknown; name?: unknown }[] | undefined) ?? []) {
+      if (p?.type === "tool_call" && typeof p.name === "string") found.push(p.name);
+    }
+  }
+  return found;
 }
 
 function tryJson(s: string): unknown {
@@ -87,8 +112,7 @@ export function recordedUse(traces: TraceStore, doc: PromptDoc, limit = 5000): R
     for (const s of traces.getSpans(traceId)) {
       const names: string[] = [];
       if (s.kind === "tool" && typeof s.attributes["gen_ai.tool.name"] === "string") names.push(s.attributes["gen_ai.tool.name"]);
-      const called = s.attributes["hotpath.tool_call_names"];
-      if (s.kind === "llm" && Array.isArray(called)) names.push(...called.filter((n): n is string => typeof n === "string"));
+      if (s.kind === "llm") names.push(...calledTools(s));
       for (const n of names) toolCalls.set(n, (toolCalls.get(n) ?? 0) + 1);
     }
   }
