@@ -94,8 +94,8 @@ export class AuditRun {
   async run(opts: { signal?: AbortSignal; onProgress?: (p: AuditProgress) => void; fresh?: boolean } = {}): Promise<AuditReport> {
     const signal = opts.signal ?? new AbortController().signal;
     const estimate = this.estimate();
-    const cached = this.store.begin(this.hash, this.job.target.model, this.job.loaded.promptPath, opts.fresh ?? false);
-    if (cached) return cached;
+    // A finished run of the same spec has every sample already: rerunning it makes no calls and re-analyses.
+    this.store.begin(this.hash, this.job.target.model, this.job.loaded.promptPath, opts.fresh ?? false);
     this.samples = new Map(this.store.samples(this.hash).map((s) => [key(s.variant, s.inputIndex, s.sampleIndex), s]));
     const { spec } = this.job.loaded;
     const n = spec.samples;
@@ -239,8 +239,13 @@ export class AuditRun {
     signal.throwIfAborted();
     const request = this.request(removed, input);
     const started = performance.now();
+    // Each call gets its own signal, linked to the run's and unlinked after: backends may leave listeners behind on
+    // a signal they are given, and one run-wide signal sees thousands of calls.
+    const call = new AbortController();
+    const onAbort = () => call.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const completion = await this.job.target.complete(request, signal);
+      const completion = await this.job.target.complete(request, call.signal);
       const latencyMs = performance.now() - started;
       const output = outputText(completion);
       // The baseline's first sample of an input is the reference for baseline-relative checks.
@@ -250,7 +255,7 @@ export class AuditRun {
         input,
         baseline: reference,
         model: this.job.target.model,
-        signal,
+        signal: call.signal,
         embed: this.job.embed,
         complete: this.job.target.complete,
       });
@@ -282,6 +287,8 @@ export class AuditRun {
         latencyMs: performance.now() - started,
         error: (e as Error).message,
       };
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
   }
 }

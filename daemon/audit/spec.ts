@@ -199,10 +199,15 @@ export function selectSections(spec: AuditSpec, doc: PromptDoc): string[] {
   return doc.sections.map((s) => s.id).filter((id) => (!only || only.has(id)) && !skip.has(id));
 }
 
-/** Identifies a run: same prompt, inputs, model, samples, checks → same hash → a rerun resumes it. */
+/**
+ * Identifies a run's samples: the same prompt, inputs, model, request and checks give the same hash, so a rerun
+ * resumes. Fields that only change how samples are analysed or scheduled (tolerance, confidence, resamples,
+ * concurrency, section selection) or how many are taken (samples) are left out: samples are keyed by variant, input
+ * and index, so a rerun with more samples adds only the new ones and a different tolerance re-analyses for free.
+ */
 export function specHash(parts: { spec: AuditSpec; source: string; model: string; inputs: TestInput[]; checks: Check[] }): string {
-  const { prompt: _p, promptText: _t, ...rest } = parts.spec;
+  const { granularity, request } = parts.spec;
   return createHash("sha256")
-    .update(JSON.stringify({ v: 1, rest, source: parts.source, model: parts.model, inputs: parts.inputs, checks: parts.checks }))
+    .update(JSON.stringify({ v: 1, granularity, request, source: parts.source, model: parts.model, inputs: parts.inputs, checks: parts.checks }))
     .digest("hex");
 }

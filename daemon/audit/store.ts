@@ -54,13 +54,9 @@ export type RunStatus = "running" | "done" | "cancelled" | "failed";
 export class AuditStore {
   constructor(private readonly db: Db) {}
 
-  /** Creates the run row, or marks an existing one running again; returns its stored report when already done. */
-  begin(specHash: string, model: string, promptPath: string | undefined, fresh: boolean): AuditReport | undefined {
+  /** Creates the run row, or marks an existing one running again (its samples are kept unless `fresh`). */
+  begin(specHash: string, model: string, promptPath: string | undefined, fresh: boolean): void {
     if (fresh) this.db.prepare("DELETE FROM audit_runs WHERE spec_hash = ?").run(specHash);
-    const row = this.db.prepare("SELECT status, report FROM audit_runs WHERE spec_hash = ?").get(specHash) as
-      | { status: string; report: string | null }
-      | undefined;
-    if (row?.status === "done" && row.report) return JSON.parse(row.report) as AuditReport;
     const now = Date.now();
     this.db
       .prepare(
@@ -68,7 +64,6 @@ export class AuditStore {
          ON CONFLICT (spec_hash) DO UPDATE SET status = 'running', updated_at = excluded.updated_at`,
       )
       .run(specHash, model, promptPath ?? null, now, now);
-    return undefined;
   }
 
   finish(specHash: string, status: RunStatus, report?: AuditReport): void {

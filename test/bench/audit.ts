@@ -138,7 +138,9 @@ export async function run(args: string[]): Promise<void> {
       "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
       ...rows,
       "",
-      `Median per-call latency at baseline: ${median(latencies).toFixed(0)} ms. Samples are deterministic: at temperature 0 each variant returned ${samples} identical outputs per input, ` +
+      `Median per-call latency at baseline: ${median(latencies).toFixed(0)} ms (one engine sequence with prefix reuse, so repeated samples of a variant reuse its KV cache; ` +
+        "on a loaded shared machine the latency columns are indicative only — the token columns are exact). " +
+        `Samples are deterministic: at temperature 0 each variant returned ${samples} identical outputs per input, ` +
         "so the bootstrap intervals are zero-width and come only from agreement across inputs; more samples add cost, not evidence, on a deterministic backend.",
       "",
       `Control — the same auditor on a free-text Markdown prompt (\`support.md\`, 7 sections) with exact match to the baseline output and nothing constrained: ${controlLine}. ` +

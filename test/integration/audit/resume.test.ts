@@ -66,7 +66,7 @@ describe("audit: cancel and resume", function () {
 
     calls = 0;
     const again = await new AuditRun(db, job()).run();
-    assert.equal(calls, 0, "a finished run is returned as stored");
+    assert.equal(calls, 0, "a finished run makes no calls when run again");
     assert.equal(again.runId, report.runId);
 
     calls = 0;
@@ -74,9 +74,20 @@ describe("audit: cancel and resume", function () {
     assert.equal(calls, total, "--fresh starts over");
   });
 
-  it("a different spec (more samples) is a different run", () => {
-    const j = job();
-    j.loaded.spec.samples = 2;
-    assert.notEqual(new AuditRun(db, j).hash, new AuditRun(db, job()).hash);
+  it("more samples reuse the ones taken; a different tolerance re-analyses without calls; other checks are a new run", async () => {
+    const more = job();
+    more.loaded.spec.samples = 2;
+    calls = 0;
+    const report = await new AuditRun(db, more).run();
+    assert.equal(calls, 16, "only the second sample of each variant and input is new");
+    assert.equal(report.calls, 32);
+    const strict = job();
+    strict.loaded.spec.tolerance = 0.5;
+    calls = 0;
+    await new AuditRun(db, strict).run();
+    assert.equal(calls, 0);
+    const other = job();
+    other.checks = [{ type: "regex", pattern: "refund", flags: "", negate: false }];
+    assert.notEqual(new AuditRun(db, other).hash, new AuditRun(db, job()).hash);
   });
 });
