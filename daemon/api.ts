@@ -354,6 +354,8 @@ export interface AuditSectionDto {
   /** Share of the prompt's counted tokens, 0–1. */
   share: number;
   range: AuditRange;
+  /** What a quick fix deletes (JSON array elements include their separating comma, so the file stays valid). */
+  deleteRange: AuditRange;
 }
 
 export interface AuditFinding {
@@ -428,6 +430,7 @@ export interface AuditSectionResult {
   /** Counted with `report.tokenizer`. */
   tokens: number;
   range: AuditRange;
+  deleteRange: AuditRange;
   verdict: AuditVerdict | "not audited";
   /** Quality change in percentage points (variant − baseline) with its bootstrap interval. */
   qualityDelta: { mean: number; low: number; high: number };

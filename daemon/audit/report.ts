@@ -56,6 +56,7 @@ export function buildReport(a: {
       kind: s.kind,
       tokens: tokensOf.get(s.id)!,
       range: s.range,
+      deleteRange: s.deleteRange,
       verdict: r ? r.verdict : "not audited",
       qualityDelta: r ? interval(r.delta) : { mean: NaN, low: NaN, high: NaN },
       quality: r ? round(r.summary.quality) : NaN,

@@ -25,6 +25,7 @@ export function sectionDtos(doc: PromptDoc, counter: TokenCounter): { sections: 
       tokens: counts[i],
       share: total ? counts[i] / total : 0,
       range: s.range,
+      deleteRange: s.deleteRange,
     })),
   };
 }

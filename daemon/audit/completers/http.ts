@@ -16,6 +16,8 @@ export function httpCompleter(opts: { baseUrl: string; token?: string; headers?:
       headers: {
         "content-type": "application/json",
         "x-hotpath-cache": "bypass",
+        // Audit traffic must not delay the agent's own (interactive) requests on a shared daemon.
+        "x-hotpath-priority": "background",
         ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
         ...opts.headers,
       },

@@ -71,6 +71,7 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
           text: m.content.slice(s.start, s.end).trim(),
           target: { kind: "content", message: i, start: s.start, end: s.end },
           range: rangeOf(source, offsets[s.start], offsets[s.end]),
+          deleteRange: rangeOf(source, offsets[s.start], offsets[s.end]),
         });
       }
     }
@@ -90,6 +91,7 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
       text,
       target: { kind: "messages", messages: turn },
       range: rangeOf(source, first.offset, last.offset + last.length),
+      deleteRange: elementsDeletion(source, messagesNode, turn[0], turn[turn.length - 1]),
     });
   }
   if (tools.length) {
@@ -103,6 +105,7 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
         text: JSON.stringify(t),
         target: { kind: "tool", index: i },
         range: rangeOf(source, node.offset, node.offset + node.length),
+        deleteRange: elementsDeletion(source, toolsNode, i, i),
       });
     });
   }
@@ -115,6 +118,16 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
     inputMessage: lastUser >= 0 && lastUser === messages.length - 1 ? lastUser : undefined,
     sections,
   };
+}
+
+/** Array elements [from..to] plus one separating comma (the following one, else the preceding one). */
+function elementsDeletion(source: string, array: Node, from: number, to: number) {
+  const items = array.children!;
+  const next = items[to + 1];
+  const prev = items[from - 1];
+  if (next) return rangeOf(source, items[from].offset, next.offset);
+  if (prev) return rangeOf(source, prev.offset + prev.length, items[to].offset + items[to].length);
+  return rangeOf(source, items[from].offset, items[to].offset + items[to].length);
 }
 
 export function contentText(m: { content?: unknown }): string {

@@ -42,6 +42,7 @@ export function parsePrompt(source: string, opts: { fileName?: string; granulari
     text: source.slice(s.start, s.end).trim(),
     target: { kind: "content" as const, message: 0, start: s.start, end: s.end },
     range: rangeOf(source, s.start, s.end),
+    deleteRange: rangeOf(source, s.start, s.end),
   }));
   return { format, source, messages: [{ role: "system", content: source }], tools: [], request: {}, sections };
 }

@@ -20,8 +20,10 @@ export interface Section {
   /** The section's text as the model sees it (a tool definition: its JSON). */
   text: string;
   target: SectionTarget;
-  /** In the source file, so the editor can underline it and a quick fix can delete exactly this. */
+  /** In the source file, so the editor can underline it. */
   range: SourceRange;
+  /** What a quick fix deletes to remove the section and leave a valid file (JSON array elements: with their comma). */
+  deleteRange: SourceRange;
 }
 
 export type PromptFormat = "markdown" | "text" | "xml" | "chat-json" | "span";

@@ -146,6 +146,26 @@ describe("audit sections", () => {
     assert.deepEqual(some.messages[1], { role: "user", content: "When do you open?" });
   });
 
+  it("quick-fix deletions leave a valid file that is the prompt without that section", () => {
+    for (const name of ["triage-markdown.json", "triage-fewshot.json", "triage-xml.json"]) {
+      const source = fixture(name);
+      const doc = parsePrompt(source, { fileName: name });
+      for (const s of doc.sections) {
+        const edited = source.slice(0, s.deleteRange.start) + source.slice(s.deleteRange.end);
+        const after = parsePrompt(edited, { fileName: name });
+        const expected = ablate(doc, new Set([s.id]));
+        const tidy = (m: { content?: unknown }) => (typeof m.content === "string" ? m.content.replace(/\n{3,}/g, "\n\n").trim() : m.content);
+        assert.deepEqual(after.messages.map(tidy), expected.messages.map(tidy), `${name} ${s.id}`);
+        assert.deepEqual(after.tools.map((t) => t.function.name), (expected.tools ?? []).map((t) => t.function.name), `${name} ${s.id}`);
+      }
+    }
+    const md = fixture("support.md");
+    for (const s of parsePrompt(md, { fileName: "support.md" }).sections) {
+      const edited = md.slice(0, s.deleteRange.start) + md.slice(s.deleteRange.end);
+      assert.ok(!edited.includes(s.text) && edited.length === md.length - (s.deleteRange.end - s.deleteRange.start));
+    }
+  });
+
   it("refuses empty, oversized, non-JSON and non-chat prompts with messages that say what is wrong", () => {
     assert.throws(() => parsePrompt("   \n"), (e: Error) => e instanceof PromptError && /empty/.test(e.message));
     assert.throws(() => parsePrompt("x".repeat(1_000_001)), /limit is 1000000/);
