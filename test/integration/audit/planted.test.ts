@@ -1,6 +1,7 @@
 // The planted-bloat benchmark as a test: on a real local model at temperature 0, the audit marks every planted
 // section removable, keeps every deciding one, and verifies the combined removal. See test/bench/audit.ts.
 import assert from "node:assert/strict";
+import { runCheck } from "../../../daemon/audit/checks/index.js";
 import { openLocalCompleter, type LocalCompleter } from "../../../daemon/audit/completers/local.js";
 import { defaultModel, PLANTED, runPlanted } from "../../bench/audit.js";
 import { testThreads } from "../../fixtures/models.js";
@@ -31,4 +32,18 @@ describe("audit: planted-bloat benchmark on a real model", function () {
       assert.equal(r.correct, true);
     });
   }
+
+  it("the judge check asks a route and scores its PASS/FAIL; a judge that answers neither scores 0 with its words", async () => {
+    let asked = "";
+    const complete = (r: Parameters<LocalCompleter["complete"]>[0], signal: AbortSignal) => {
+      asked = JSON.stringify(r.messages);
+      return local.complete(r, signal);
+    };
+    const ctx = { output: "We open at 7 am.", input: { name: "q", user: "When do you open?" }, baseline: "At 7 am.", model: local.model, signal: new AbortController().signal, complete };
+    const result = await runCheck({ type: "judge", rubric: "States the opening time." }, ctx);
+    assert.match(asked, /States the opening time\..*When do you open\?.*At 7 am\..*We open at 7 am\./s);
+    // A 260K-parameter story model is no judge: whatever it says is parsed, never guessed.
+    if (result.score === 0) assert.match(result.detail ?? "", /judge gave no PASS\/FAIL|FAIL/);
+    else assert.match(result.detail ?? "", /^\W*PASS/i);
+  });
 });
