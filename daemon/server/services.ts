@@ -2,6 +2,7 @@
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
+import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
 import type { EventHub } from "./events.js";
 import type { Metrics } from "./metrics.js";
@@ -17,5 +18,7 @@ export interface Services {
   events: EventHub;
   metrics: Metrics;
   engine: Engine;
+  /** Where chat requests go: local models, cloud providers, cascades and fallbacks (daemon/router). */
+  router: Router;
   log: (level: LogLevel, message: string) => void;
 }
