@@ -505,18 +505,24 @@ export interface PromptTokenStats {
   p95PromptTokens: number;
 }
 
-export const AuditSectionsRequestSchema = z.object({
-  text: z.string().min(1).max(1_000_000),
+export const AuditSectionsRequestSchema = z
+  .object({
+  /** The prompt's text (a file's contents), or `span`: a recorded LLM call's system prompt and tools. */
+  text: z.string().min(1).max(1_000_000).optional(),
+  span: z.object({ traceId: z.string().min(1).max(200).regex(/^[^/\s]+$/), spanId: z.string().min(1).max(200).regex(/^[^/\s]+$/) }).optional(),
   /** File name, for format detection (".json" → chat JSON, ".md" → Markdown). */
   fileName: z.string().max(1000).optional(),
   /** Model (alias, route or name) whose tokenizer counts; default: an estimate. */
   model: z.string().max(500).optional(),
   granularity: z.enum(["auto", "paragraphs"]).optional(),
-});
+  })
+  .refine((r) => (r.text === undefined) !== (r.span === undefined), { message: "give exactly one of text or span" });
 export type AuditSectionsRequest = z.infer<typeof AuditSectionsRequestSchema>;
 
 export interface AuditSectionsResponse {
   format: string;
+  /** For a span: the virtual document (system text, then each tool's JSON) that the ranges refer to. */
+  source?: string;
   tokenizer: string;
   /** False when counts are an estimate (no tokenizer for that model). */
   exactTokens: boolean;

@@ -58,6 +58,8 @@ export class AuditRun {
     this.hash = specHash({
       spec: job.loaded.spec,
       source: this.doc.source,
+      // A span's recorded user message is part of the prompt as written, beside the source text.
+      messages: this.doc.format === "span" ? this.doc.messages : undefined,
       model: job.target.model,
       inputs: job.inputs,
       checks: job.checks,

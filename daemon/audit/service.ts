@@ -18,7 +18,7 @@ import { recordedUse } from "./recorded.js";
 import { toMarkdown } from "./report.js";
 import { AuditRun } from "./runner.js";
 import { parsePrompt, PromptError } from "./sections/index.js";
-import { docFor, readPromptFile, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
+import { docFor, readPromptFile, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
 import { findings, sectionDtos } from "./static.js";
 import { AuditStore } from "./store.js";
 import { counterForModelName, ggufVocabCounter, type TokenCounter } from "./tokens.js";
@@ -59,12 +59,16 @@ export class AuditService {
   }
 
   async sections(req: AuditSectionsRequest): Promise<AuditSectionsResponse> {
-    const doc = parsePrompt(req.text, { fileName: req.fileName, granularity: req.granularity });
+    const doc =
+      req.span !== undefined
+        ? spanDoc(`${req.span.traceId}/${req.span.spanId}`, this.deps.traces, validateSpec({ span: `${req.span.traceId}/${req.span.spanId}`, granularity: req.granularity ?? "auto" }))
+        : parsePrompt(req.text!, { fileName: req.fileName, granularity: req.granularity });
     const counter = await this.counterFor(req.model);
     const recorded = recordedUse(this.deps.traces, doc);
     const { sections, totalTokens } = sectionDtos(doc, counter);
     return {
       format: doc.format,
+      ...(doc.format === "span" ? { source: doc.source } : {}),
       tokenizer: counter.tokenizer,
       exactTokens: counter.exact,
       totalTokens,
@@ -78,6 +82,7 @@ export class AuditService {
     const spec = validateSpec(req.spec);
     let loaded: LoadedSpec;
     if (spec.promptText !== undefined) loaded = { spec, doc: docFor(spec.promptText, undefined, spec) };
+    else if (spec.span !== undefined) loaded = { spec, doc: spanDoc(spec.span, this.deps.traces, spec) };
     else {
       if (!isAbsolute(spec.prompt!) && !req.baseDir) throw new SpecError("`prompt` is a relative path: send baseDir (the spec file's folder)");
       const promptPath = resolve(req.baseDir ?? "/", spec.prompt!);

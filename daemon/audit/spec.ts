@@ -5,7 +5,9 @@ import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { TraceStore } from "../traces/store.js";
 import { parsePrompt, PromptError, type PromptDoc } from "./sections/index.js";
+import { parseSpanPrompt } from "./sections/span.js";
 
 export class SpecError extends Error {}
 
@@ -61,6 +63,8 @@ export const AuditSpecSchema = z
     prompt: z.string().min(1).optional(),
     /** Or the prompt inline. */
     promptText: z.string().min(1).max(1_000_000).optional(),
+    /** Or a recorded LLM call's system prompt and tools: "<traceId>/<spanId>". */
+    span: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "span is <traceId>/<spanId>").optional(),
     inputs: z
       .union([
         z.array(InputSchema).min(1, "inputs must hold at least one test input").max(1000),
@@ -95,8 +99,8 @@ export const AuditSpecSchema = z
     checks: z.array(CheckSchema).max(20).optional(),
   })
   .strict()
-  .refine((s) => (s.prompt === undefined) !== (s.promptText === undefined), {
-    message: "give exactly one of `prompt` (a file) or `promptText`",
+  .refine((s) => [s.prompt, s.promptText, s.span].filter((x) => x !== undefined).length === 1, {
+    message: "give exactly one of `prompt` (a file), `promptText`, or `span` (<traceId>/<spanId> of a recorded call)",
   });
 export type AuditSpec = z.infer<typeof AuditSpecSchema>;
 
@@ -144,8 +148,29 @@ function readText(path: string, what: string): string {
   return readFileSync(path, "utf8");
 }
 
-/** Loads a spec file, or a bare prompt file as a spec with defaults. */
-export function loadSpec(path: string): LoadedSpec {
+/** A recorded call's prompt ("<traceId>/<spanId>") from the trace store. */
+export function spanDoc(ref: string, traces: TraceStore | undefined, spec: AuditSpec): PromptDoc {
+  if (!traces) throw new SpecError("a span prompt needs the trace database");
+  const [traceId, spanId] = ref.split("/");
+  const span = traces.getSpans(traceId).find((s) => s.spanId === spanId);
+  if (!span) throw new SpecError(`no recorded span ${ref} (trace ${traceId}, span ${spanId}); list traces with GET /hotpath/traces`);
+  try {
+    return parseSpanPrompt(span, spec.granularity);
+  } catch (e) {
+    if (e instanceof PromptError) throw new SpecError(`span ${ref}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Loads a spec file, a bare prompt file as a spec with defaults, or `span:<traceId>/<spanId>` (a recorded call;
+ * needs `traces`).
+ */
+export function loadSpec(path: string, traces?: TraceStore): LoadedSpec {
+  if (path.startsWith("span:")) {
+    const spec = validateSpec({ span: path.slice("span:".length) });
+    return { spec, doc: spanDoc(spec.span!, traces, spec) };
+  }
   const abs = resolve(path);
   if (!isSpecFile(abs)) {
     const spec = validateSpec({ prompt: basename(abs) });
@@ -160,6 +185,7 @@ export function loadSpec(path: string): LoadedSpec {
   }
   const spec = validateSpec(value, `audit spec ${abs}`);
   if (spec.promptText !== undefined) return { spec, doc: docFor(spec.promptText, undefined, spec), specPath: abs };
+  if (spec.span !== undefined) return { spec, doc: spanDoc(spec.span, traces, spec), specPath: abs };
   const promptPath = resolve(dirname(abs), spec.prompt!);
   return { spec, doc: docFor(readText(promptPath, "prompt file"), promptPath, spec), promptPath, specPath: abs };
 }
@@ -205,9 +231,18 @@ export function selectSections(spec: AuditSpec, doc: PromptDoc): string[] {
  * concurrency, section selection) or how many are taken (samples) are left out: samples are keyed by variant, input
  * and index, so a rerun with more samples adds only the new ones and a different tolerance re-analyses for free.
  */
-export function specHash(parts: { spec: AuditSpec; source: string; model: string; inputs: TestInput[]; checks: Check[] }): string {
+export function specHash(parts: {
+  spec: AuditSpec;
+  source: string;
+  messages: unknown;
+  model: string;
+  inputs: TestInput[];
+  checks: Check[];
+}): string {
   const { granularity, request } = parts.spec;
   return createHash("sha256")
-    .update(JSON.stringify({ v: 1, granularity, request, source: parts.source, model: parts.model, inputs: parts.inputs, checks: parts.checks }))
+    .update(
+      JSON.stringify({ v: 1, granularity, request, source: parts.source, messages: parts.messages, model: parts.model, inputs: parts.inputs, checks: parts.checks }),
+    )
     .digest("hex");
 }

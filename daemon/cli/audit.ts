@@ -33,7 +33,7 @@ export function register(program: Command): void {
   program
     .command("audit")
     .description("find prompt sections that can be removed without measurable quality loss (ablation with bootstrap CIs)")
-    .argument("<spec>", "a *.hotpath-audit.json|yaml spec, or a prompt file (Markdown, text, XML-tagged, JSON chat)")
+    .argument("<spec>", "a *.hotpath-audit.json|yaml spec, a prompt file (Markdown, text, XML-tagged, JSON chat), or span:<traceId>/<spanId>")
     .option("--json", "print the JSON report on stdout")
     .option("--model <model>", "GGUF path (runs in-process), or a route/alias served by the running daemon")
     .option("--samples <n>", "samples per variant and input", positiveInt)
@@ -49,19 +49,29 @@ export function register(program: Command): void {
 async function audit(specPath: string, flags: AuditFlags, globals: { dataDir?: string }): Promise<number> {
   const err = (s: string) => process.stderr.write(`${s}\n`);
   let config;
-  let loaded;
   try {
     config = loadConfig({ flags: { ...(globals.dataDir ? { dataDir: globals.dataDir } : {}) } });
-    loaded = loadSpec(specPath);
   } catch (e) {
-    if (e instanceof SpecError || e instanceof ConfigError) {
+    if (e instanceof ConfigError) {
+      err(`hotpath audit: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const db = openDb(dataPaths(config.dataDir).db);
+  let loaded;
+  try {
+    // The trace store serves span:<traceId>/<spanId> prompts and inputs.fromTraces.
+    loaded = loadSpec(specPath, new TraceStore(db));
+  } catch (e) {
+    db.close();
+    if (e instanceof SpecError) {
       err(`hotpath audit: ${e.message}`);
       return 2;
     }
     throw e;
   }
   if (flags.samples) loaded.spec.samples = flags.samples;
-  const db = openDb(dataPaths(config.dataDir).db);
   let target;
   try {
     target = await openTarget({ model: flags.model ?? loaded.spec.model, config, threads: flags.threads });

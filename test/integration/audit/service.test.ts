@@ -95,6 +95,27 @@ describe("audit service on real recorded traces", function () {
     assert.equal((await until(service, again.id, (s) => s.status !== "running")).report!.runId, started.id);
   });
 
+  it("audits a recorded call: its system prompt and tools are the sections, its user message the input", async () => {
+    const span = new TraceStore(db).recentSpans({ kind: "llm" })[0];
+    const ref = { traceId: span.traceId, spanId: span.spanId };
+    const r = await service.sections({ span: ref });
+    assert.equal(r.format, "span");
+    assert.deepEqual(
+      r.sections.map((s) => s.id),
+      ["s1", "s2", "s3", "s4", "tool:search_kb", "tool:record_label"],
+    );
+    // Ranges address the virtual document the response carries.
+    const tool = r.sections.find((s) => s.id === "tool:record_label")!;
+    assert.equal(JSON.parse(r.source!.slice(tool.range.start, tool.range.end)).function.name, "record_label");
+    const spec = { span: `${ref.traceId}/${ref.spanId}`, samples: 1, request: { tool_choice: prompt.tool_choice, max_tokens: 128 }, checks: [{ type: "json-equal", value: [{ name: "record_label", arguments: { label: "refund" } }] }] };
+    const { id } = await service.start({ spec, model: defaultModel() });
+    const done = await until(service, id, (x) => x.status !== "running");
+    assert.equal(done.status, "done", done.error);
+    assert.equal(done.report!.prompt.format, "span");
+    assert.equal(done.report!.combined.verified, true);
+    await assert.rejects(service.sections({ span: { traceId: "nope", spanId: "nope" } }), /no recorded span nope\/nope/);
+  });
+
   it("cancels a running audit; bad specs are refused with the reason", async () => {
     const spec = { promptText: readFileSync(join(fixtures, "support.md"), "utf8"), inputs: ["When do you open?"], samples: 3 };
     const { id } = await service.start({ spec, model: defaultModel() });
