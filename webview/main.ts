@@ -45,7 +45,7 @@ function summary(): RenderSummary {
     spanRowsInDom: rows.length,
     spanIdsInDom: rows.map((r) => r.dataset.spanId!),
     criticalInDom: rows.filter((r) => r.classList.contains("critical")).length,
-    parallelGroupsListed: app.querySelectorAll(".group, .pgroup").length,
+    parallelGroupsListed: Number(app.querySelector<HTMLElement>("[data-group-count]")?.dataset.groupCount ?? app.querySelectorAll(".pgroup").length),
     selectedSpanId: timeline?.selectedSpanId,
     text: (app.textContent ?? "").replace(/\s+/g, " ").slice(0, 2000),
   };

@@ -108,13 +108,13 @@ export class Timeline {
     const side = h("div", { class: "side" }, this.details, groups);
     const main = h("div", { class: "tl-main" }, h("div", { class: "tl-head" }, h("div", { class: "tl-label-head" }, "span"), this.axis), this.scroll);
     this.el = h("section", { class: "timeline", "data-trace-id": detail.trace.traceId }, summary, toolbar, this.overview, h("div", { class: "tl-body" }, main, side));
-    new ResizeObserver(() => this.measure()).observe(this.scroll);
   }
 
   /** Called once the element is in the document. */
   mount(): void {
     this.measure();
     this.render();
+    new ResizeObserver(() => this.measure()).observe(this.scroll);
   }
 
   private measure(): void {
@@ -201,25 +201,53 @@ export class Timeline {
     this.axis.replaceChildren(...ticks);
   }
 
-  private renderOverview(): void {
-    const c = this.overview;
-    const w = c.clientWidth || 800;
-    if (c.width !== w) c.width = w;
-    const g = c.getContext("2d");
-    if (!g) return;
+  /** The whole trace in one canvas: spans are painted once into a bitmap (after the first frame, so the rows show
+   * first); each render only copies it and draws the view window. */
+  private overviewBitmap: HTMLCanvasElement | undefined;
+  private overviewPending = false;
+
+  private paintOverviewBitmap(w: number, hgt: number): HTMLCanvasElement {
+    const bmp = document.createElement("canvas");
+    bmp.width = w;
+    bmp.height = hgt;
+    const g = bmp.getContext("2d")!;
     const style = getComputedStyle(this.el);
-    g.clearRect(0, 0, w, c.height);
     const rows = this.model.rows;
     const total = this.model.durationMs || 1;
-    const perRow = (c.height - 4) / Math.max(1, rows.length);
+    const perRow = (hgt - 4) / Math.max(1, rows.length);
+    const paint = (r: Row, minH: number) =>
+      g.fillRect((r.start / total) * w, 2 + r.index * perRow, Math.max(1, ((r.end - r.start) / total) * w), Math.max(minH, perRow));
     g.fillStyle = style.getPropertyValue("--bar").trim() || "#3794ff";
-    for (const r of rows) if (!r.critical) g.fillRect((r.start / total) * w, 2 + r.index * perRow, Math.max(1, ((r.end - r.start) / total) * w), Math.max(1, perRow));
+    for (const r of rows) if (!r.critical) paint(r, 1);
     g.fillStyle = style.getPropertyValue("--critical").trim() || "#f14c4c";
     for (const id of this.model.criticalIds) {
       const r = this.model.byId.get(id);
-      if (r) g.fillRect((r.start / total) * w, 2 + r.index * perRow, Math.max(1, ((r.end - r.start) / total) * w), Math.max(2, perRow));
+      if (r) paint(r, 2);
     }
-    g.strokeStyle = style.getPropertyValue("--fg").trim() || "#ccc";
+    return bmp;
+  }
+
+  private renderOverview(): void {
+    const c = this.overview;
+    const w = c.clientWidth || 800;
+    if (c.width !== w) {
+      c.width = w;
+      this.overviewBitmap = undefined;
+    }
+    const g = c.getContext("2d");
+    if (!g) return;
+    g.clearRect(0, 0, w, c.height);
+    if (this.overviewBitmap) g.drawImage(this.overviewBitmap, 0, 0);
+    else if (!this.overviewPending) {
+      this.overviewPending = true;
+      setTimeout(() => {
+        this.overviewBitmap = this.paintOverviewBitmap(w, c.height);
+        this.overviewPending = false;
+        this.renderOverview();
+      }, 0);
+    }
+    const total = this.model.durationMs || 1;
+    g.strokeStyle = getComputedStyle(this.el).getPropertyValue("--fg").trim() || "#ccc";
     g.strokeRect((this.v0 / total) * w + 0.5, 0.5, Math.max(2, ((this.v1 - this.v0) / total) * w - 1), c.height - 1);
   }
 
@@ -375,22 +403,34 @@ export class Timeline {
     );
   }
 
+  /** Groups by projected saving, biggest first; long lists render in pages so a 10k-span trace stays light. */
   private groupsList(): HTMLElement {
     const groups = this.analysis?.parallelGroups ?? [];
+    const order = groups.map((g, i) => ({ g, i })).sort((a, b) => b.g.recordedMs - b.g.projectedMs - (a.g.recordedMs - a.g.projectedMs));
     const list = h("ol", { class: "groups" });
-    groups.forEach((g, i) => {
-      const names = g.spanIds.map((id) => this.model.byId.get(id)?.span.name ?? id);
-      const save = g.recordedMs - g.projectedMs;
-      list.append(h("li", { class: "group", "data-group": i },
-        h("button", { type: "button", class: "group-btn", onclick: () => this.showGroup(i) },
-          h("strong", {}, `Group ${i + 1}: ${g.spanIds.length} calls`), ` save ${fmtMs(save)} `,
-          h("span", { class: "muted" }, `(${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`)),
-        h("div", { class: "group-names" }, names.join(" · ")),
-        h("div", { class: "muted" }, g.reason)));
-    });
-    return h("section", { class: "groups-section", "aria-label": "Parallelizable tool calls" },
+    const PAGE = 50;
+    let shown = 0;
+    const more = h("button", { type: "button", class: "link", onclick: () => addPage() });
+    const addPage = () => {
+      for (const { g, i } of order.slice(shown, shown + PAGE)) {
+        const names = g.spanIds.map((id) => this.model.byId.get(id)?.span.name ?? id);
+        const save = g.recordedMs - g.projectedMs;
+        list.append(h("li", { class: "group", "data-group": i },
+          h("button", { type: "button", class: "group-btn", onclick: () => this.showGroup(i) },
+            h("strong", {}, `Group ${i + 1}: ${g.spanIds.length} calls`), ` save ${fmtMs(save)} `,
+            h("span", { class: "muted" }, `(${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`)),
+          h("div", { class: "group-names" }, names.join(" · ")),
+          h("div", { class: "muted" }, g.reason)));
+      }
+      shown = Math.min(order.length, shown + PAGE);
+      more.textContent = `Show more (${order.length - shown} left)`;
+      more.hidden = shown >= order.length;
+    };
+    addPage();
+    return h("section", { class: "groups-section", "aria-label": "Parallelizable tool calls", "data-group-count": groups.length },
       h("h2", {}, `Parallelizable tool calls (${groups.length})`),
-      groups.length ? list : h("p", { class: "empty" }, this.analysis ? "No sequential tool calls that could have run together." : "No analysis."));
+      groups.length ? list : h("p", { class: "empty" }, this.analysis ? "No sequential tool calls that could have run together." : "No analysis."),
+      more);
   }
 
   private showGroup(i: number): void {
