@@ -32,7 +32,10 @@ function runSuite(name, command, commandArgs) {
   totals.pending += stats.pending ?? 0;
 }
 
-if (!only || only === "node") runSuite("node", process.execPath, ["node_modules/mocha/bin/mocha.js", ...args]);
+// The spec list lives here, not in .mocharc.json, so `npx mocha <file>` runs just that file.
+const NODE_SPECS = ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/browser/**/*.test.ts"];
+const mochaArgs = args.some((a) => !a.startsWith("-")) ? args : [...NODE_SPECS, ...args];
+if (!only || only === "node") runSuite("node", process.execPath, ["node_modules/mocha/bin/mocha.js", ...mochaArgs]);
 if ((!only || only === "vscode") && existsSync("test/vscode/run.mjs")) runSuite("vscode", process.execPath, ["test/vscode/run.mjs"]);
 
 rmSync(statsDir, { recursive: true, force: true });

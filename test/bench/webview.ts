@@ -4,17 +4,10 @@
 // (adds the browser's structured clone of the message). Median of 7 runs each,
 // a fresh page per run. Results are written under "## webview" in docs/benchmarks.md.
 //   npm run bench -- webview [--runs 7] [--sizes 1000,10000,50000]
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { agentTrace } from "../fixtures/agent-trace.js";
-import { browserSkipReason, buildWebview, launch, openView, root } from "../browser/page.js";
-
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+import { browserSkipReason, buildWebview, launch, openView } from "../browser/page.js";
+import { machineDescription, median, writeSection } from "./_report.js";
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { runs: { type: "string", default: "7" }, sizes: { type: "string", default: "1000,10000,20000" } } });
@@ -62,25 +55,18 @@ export async function run(args: string[]): Promise<void> {
     await browser.close();
   }
   const ten = rows.find((r) => r.size === 10_000);
-  const machine = `${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Chromium ${version} headless`;
   const section = [
-    "## webview",
-    "",
-    `Initial render of the trace timeline (profiler view) in headless Chromium; hand-built agent traces (test/fixtures/agent-trace.ts);`,
-    `median of ${runs} runs after one warm-up, a fresh page each. Machine: ${machine}. Run: \`npm run bench -- webview\`.`,
+    `Initial render of the trace timeline (profiler view) in headless Chromium ${version}; hand-built agent traces (test/fixtures/agent-trace.ts);`,
+    `median of ${runs} runs after one warm-up, a fresh page each. Machine: ${machineDescription()}.`,
     "",
     "| spans | render (ms) | postMessage → rows laid out (ms) | rows in DOM |",
     "|---:|---:|---:|---:|",
     ...rows.map((r) => `| ${r.size.toLocaleString("en-US")} | ${r.render.toFixed(1)} | ${r.paint.toFixed(1)} | ${r.domRows} |`),
     "",
-    ten ? `Target: 10k spans ≤ 300 ms render — ${ten.render <= 300 ? "met" : "NOT met"} (${ten.render.toFixed(1)} ms; ${(ten.render / 300).toFixed(2)}× the budget). ` : "",
-    "\"render\" is the webview's own work (tree order, model, visible rows, layout); \"postMessage → rows laid out\" adds the browser's",
-    "structured clone of the message. Rows are virtualized, so the DOM holds only the visible rows whatever the trace's size.",
-    "",
+    ten ? `Target: 10k spans ≤ 300 ms render — ${ten.render <= 300 ? "met" : "NOT met"} (${ten.render.toFixed(1)} ms, ${(ten.render / 300).toFixed(2)}× the budget).` : "",
+    "\"render\" is the webview's own work (tree order, model, visible rows, layout); \"postMessage → rows laid out\" adds the",
+    "browser's structured clone of the message. Rows are virtualized: the DOM holds only the visible rows whatever the trace's size.",
   ].join("\n");
-  const file = join(root, "docs", "benchmarks.md");
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n\n";
-  const re = /## webview\n[\s\S]*?(?=\n## |$)/;
-  writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`);
-  console.log(`wrote ${file}`);
+  writeSection("webview", section);
+  console.log("wrote docs/benchmarks.md ## webview");
 }

@@ -1,0 +1,77 @@
+// `hotpath serve`: run the daemon in the foreground.
+import { Command, Option } from "commander";
+import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
+import { startDaemon } from "../server/daemon.js";
+import { VERSION } from "../version.js";
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("run the daemon: OpenAI/Anthropic-compatible API on 127.0.0.1, local GGUF models, traces")
+    .option("--host <host>", "address to bind (env HOTPATH_HOST); anything but loopback is exposed to the network", undefined)
+    .option("--port <port>", "port (env HOTPATH_PORT; default 8642; 0 picks a free one)", parseInteger)
+    .option("--model <path|hf:owner/repo/file.gguf>", "a GGUF model, optionally as alias=path; repeatable", collectModel, [] as ModelRef[])
+    .option("--threads <n>", "CPU threads for inference (default: all cores)", parseInteger)
+    .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
+    .option("--context-size <tokens>", "context size per model (default 4096)", parseInteger)
+    .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", parseInteger)
+    .option("--max-queued <n>", "requests allowed to wait for a sequence before 429 (default 64)", parseInteger)
+    .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
+    .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
+    .option("--log-level <level>", "debug | info | warn | error")
+    .action(async (opts, cmd: Command) => {
+      const globals = cmd.optsWithGlobals();
+      const config = loadConfig({
+        flags: {
+          config: globals.config,
+          dataDir: globals.dataDir,
+          host: opts.host,
+          port: opts.port,
+          models: opts.model.length ? opts.model : undefined,
+          threads: opts.threads,
+          gpu: opts.gpu,
+          contextSize: opts.contextSize,
+          sequences: opts.sequences,
+          maxQueued: opts.maxQueued,
+          allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
+          bodyLimitBytes: opts.bodyLimit,
+          logLevel: opts.logLevel,
+        },
+      });
+      const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
+      const lines = [
+        config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
+        `token file: ${daemon.tokenFile}`,
+        `OpenAI base URL: ${daemon.url}/v1`,
+        // Last, and in one write: scripts (and the extension) wait for this line.
+        `Hotpath ${VERSION} listening on ${daemon.url}`,
+      ];
+      process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) process.exit(1); // second Ctrl-C: leave now
+        stopping = true;
+        process.stderr.write(`${signal}: shutting down\n`);
+        daemon.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+    });
+}
+
+function parseInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`"${value}" is not an integer`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectModel(value: string, previous: ModelRef[]): ModelRef[] {
+  return [...previous, parseModelFlag(value)];
+}

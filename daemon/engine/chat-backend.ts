@@ -1,0 +1,165 @@
+// A local model as a ChatBackend: chat requests become prompt tokens, run through the shared token loop (plain text,
+// JSON mode, forced tool calls) or through node-llama-cpp's LlamaChat (tool_choice "auto", where the chat template's
+// own function-calling syntax decides).
+import { LlamaChat } from "node-llama-cpp";
+import type { ChatCompletionRequest } from "../api.js";
+import type { ChatBackend, ChatEvent, ChatOptions } from "../chat.js";
+import { Channel } from "./channel.js";
+import { generate, type GenerateResult } from "./generate.js";
+import type { LocalModel } from "./model.js";
+import { renderChatPrompt, toChatHistory, toFunctions } from "./prompt.js";
+import { forcedToolCallSchema, parseForcedToolCalls } from "./tool-grammar.js";
+
+export const DEFAULT_MAX_TOKENS = 256;
+
+export class LocalChatBackend implements ChatBackend {
+  readonly id: string;
+
+  constructor(private readonly local: LocalModel) {
+    this.id = `local:${local.alias}`;
+  }
+
+  chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
+    if (request.tools?.length && (request.tool_choice ?? "auto") === "auto") return this.chatWithFunctions(request, options);
+    return this.chatWithTokenLoop(request, options);
+  }
+
+  private async *chatWithTokenLoop(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
+    const { local } = this;
+    const toolSchema = forcedToolCallSchema(request);
+    const format = request.response_format;
+    const schema = toolSchema ?? (format?.type === "json_schema" ? (format.json_schema.schema ?? {}) : undefined);
+    const grammar = schema ? await local.grammarFor(schema) : format?.type === "json_object" ? await local.grammarFor("json") : undefined;
+    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, toolSchema ? toFunctions(request) : undefined);
+    const stream = generate(local.model, local.pool, local.contextSize, {
+      tokens: prompt.tokens,
+      maxTokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+      temperature: request.temperature ?? 1,
+      topP: request.top_p ?? undefined,
+      seed: request.seed ?? undefined,
+      stopStrings: stopList(request.stop),
+      stopTokenSequences: prompt.stopTokenSequences,
+      grammar,
+      priority: options.priority,
+      signal: options.signal,
+    });
+    let result: GenerateResult;
+    let toolText = "";
+    for (;;) {
+      const step = await stream.next();
+      if (step.done) {
+        result = step.value;
+        break;
+      }
+      // Forced tool calls are emitted whole at the end: their JSON is only meaningful once complete.
+      if (toolSchema) toolText += step.value;
+      else yield { type: "text", text: step.value };
+    }
+    let finishReason: "stop" | "length" | "tool_calls" = result.finishReason;
+    if (toolSchema && result.finishReason === "stop") {
+      for (const [index, call] of parseForcedToolCalls(toolText).entries()) {
+        yield { type: "tool_call_delta", index, id: callId(options.requestId, index), name: call.name, arguments: call.arguments };
+      }
+      finishReason = "tool_calls";
+    } else if (toolSchema && toolText) {
+      yield { type: "text", text: toolText }; // ran out of tokens mid-call: return what there is, finish_reason "length"
+    }
+    yield {
+      type: "done",
+      finishReason,
+      usage: {
+        prompt_tokens: result.promptTokens,
+        completion_tokens: result.tokens.length,
+        total_tokens: result.promptTokens + result.tokens.length,
+        prompt_tokens_details: { cached_tokens: result.cachedTokens },
+      },
+      timings: result.timings,
+      confidence: result.confidence,
+    };
+  }
+
+  private async *chatWithFunctions(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
+    const { local } = this;
+    const functions = toFunctions(request)!;
+    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
+    const lease = await local.pool.acquire(prompt.tokens, options.priority, options.signal);
+    const started = performance.now();
+    const channel = new Channel<ChatEvent>();
+    let firstAt: number | undefined;
+    const sequence = lease.sequence;
+    const meterBefore = sequence.tokenMeter.usedInputTokens;
+    const outBefore = sequence.tokenMeter.usedOutputTokens;
+    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: local.chatWrapper, autoDisposeSequence: false });
+    const run = chat
+      .generateResponse(toChatHistory(request.messages), {
+        functions: functions as any,
+        documentFunctionParams: true,
+        maxParallelFunctionCalls: request.parallel_tool_calls === false ? 1 : undefined,
+        maxTokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+        temperature: request.temperature ?? 1,
+        topP: request.top_p ?? undefined,
+        seed: request.seed ?? undefined,
+        customStopTriggers: stopList(request.stop),
+        signal: options.signal,
+        onTextChunk: (text) => {
+          firstAt ??= performance.now();
+          channel.push({ type: "text", text });
+        },
+      })
+      .then((response) => {
+        firstAt ??= performance.now();
+        const ended = performance.now();
+        const calls = response.functionCalls ?? [];
+        calls.forEach((call, index) =>
+          channel.push({ type: "tool_call_delta", index, id: callId(options.requestId, index), name: call.functionName, arguments: JSON.stringify(call.params ?? {}) }),
+        );
+        const promptN = sequence.tokenMeter.usedInputTokens - meterBefore;
+        const predictedN = sequence.tokenMeter.usedOutputTokens - outBefore;
+        const promptTokens = prompt.tokens.length;
+        const stop = response.metadata.stopReason;
+        channel.push({
+          type: "done",
+          finishReason: calls.length ? "tool_calls" : stop === "maxTokens" ? "length" : "stop",
+          usage: {
+            prompt_tokens: promptTokens,
+            completion_tokens: predictedN,
+            total_tokens: promptTokens + predictedN,
+            prompt_tokens_details: { cached_tokens: Math.max(0, promptTokens - promptN) },
+          },
+          timings: {
+            queue_ms: round(lease.queueMs),
+            prompt_n: promptN,
+            prompt_ms: round(firstAt - started),
+            ttft_ms: round(lease.queueMs + firstAt - started),
+            predicted_n: predictedN,
+            predicted_ms: round(ended - firstAt),
+            predicted_per_second: ended > firstAt ? round((predictedN * 1000) / (ended - firstAt)) : 0,
+          },
+        });
+        channel.close();
+      })
+      .catch((e) => channel.fail(e))
+      .finally(() => {
+        chat.dispose({ disposeSequence: false });
+        lease.release();
+      });
+    try {
+      yield* channel;
+    } finally {
+      await run;
+    }
+  }
+}
+
+export function stopList(stop: string | string[] | null | undefined): string[] {
+  if (!stop) return [];
+  return (Array.isArray(stop) ? stop : [stop]).filter((s) => s.length > 0);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function callId(requestId: string, index: number): string {
+  return `call_${requestId.replace(/^req_/, "").slice(0, 16)}_${index}`;
+}

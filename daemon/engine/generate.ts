@@ -1,0 +1,197 @@
+// The token loop shared by chat and completions: reuse the leased sequence's KV prefix, evaluate only the new
+// prompt tokens, sample until a stop condition, and stream text deltas. Timings follow llama-server's meanings.
+import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
+import { LlamaGrammarEvaluationState } from "node-llama-cpp";
+import type { FinishReason, Timings } from "../api.js";
+import type { Priority } from "../chat.js";
+import type { SequencePool } from "./pool.js";
+import { EVALUATION_PRIORITY } from "./priority.js";
+
+export interface GenerateInput {
+  tokens: Token[];
+  maxTokens: number;
+  temperature: number;
+  topP?: number;
+  seed?: number;
+  stopStrings: string[];
+  /** Token sequences that end generation (the chat template's end-of-turn markers). */
+  stopTokenSequences: Token[][];
+  grammar?: LlamaGrammar;
+  priority: Priority;
+  signal: AbortSignal;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: Token[];
+  finishReason: Extract<FinishReason, "stop" | "length">;
+  promptTokens: number;
+  cachedTokens: number;
+  timings: Timings;
+  confidence: { mean: number; min: number };
+}
+
+export class ContextOverflowError extends Error {}
+
+/** Yields text deltas; returns the totals. The sequence lease is always released, on abort and error too. */
+export async function* generate(
+  model: LlamaModel,
+  pool: SequencePool,
+  contextSize: number,
+  input: GenerateInput,
+): AsyncGenerator<string, GenerateResult, void> {
+  const { tokens } = input;
+  if (tokens.length >= contextSize) {
+    throw new ContextOverflowError(
+      `the prompt is ${tokens.length} tokens but the model's context holds ${contextSize}; shorten the prompt or start the daemon with a larger --context-size`,
+    );
+  }
+  const maxTokens = Math.max(1, Math.min(input.maxTokens, contextSize - tokens.length));
+  const lease = await pool.acquire(tokens, input.priority, input.signal);
+  const started = performance.now();
+  try {
+    const sequence = lease.sequence;
+    // Keep at least one prompt token to evaluate: its logits produce the first generated token.
+    const reuse = Math.min(lease.reusableTokens, tokens.length - 1);
+    if (sequence.nextTokenIndex > reuse) {
+      await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
+    }
+    const toEvaluate = tokens.slice(reuse);
+    const grammarEvaluationState = input.grammar ? new LlamaGrammarEvaluationState({ model, grammar: input.grammar }) : undefined;
+    // A grammar knows when its output is complete (e.g. JSON followed by blank lines): stop there, not at max_tokens.
+    const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
+
+    const generated: Token[] = [];
+    let text = "";
+    let emitted = 0;
+    let confidenceSum = 0;
+    let confidenceMin = 1;
+    let firstTokenAt: number | undefined;
+    let finishReason: "stop" | "length" = "length";
+    const stopScanFrom = () => Math.max(0, emitted - maxStopLength(stopStrings));
+
+    const iterator = sequence.evaluateWithMetadata(
+      toEvaluate,
+      { confidence: true },
+      {
+        temperature: input.temperature,
+        topP: input.topP,
+        seed: input.seed,
+        grammarEvaluationState,
+        evaluationPriority: EVALUATION_PRIORITY[input.priority],
+      },
+    );
+    try {
+      for await (const { token, confidence } of iterator) {
+        if (input.signal.aborted) throw input.signal.reason;
+        firstTokenAt ??= performance.now();
+        generated.push(token);
+        confidenceSum += confidence;
+        confidenceMin = Math.min(confidenceMin, confidence);
+
+        if (endsWithAny(generated, input.stopTokenSequences)) {
+          finishReason = "stop";
+          break;
+        }
+        text = model.detokenize(generated);
+        const stopAt = findStop(text, stopStrings, stopScanFrom());
+        if (stopAt >= 0) {
+          text = text.slice(0, stopAt);
+          finishReason = "stop";
+          if (text.length > emitted) yield text.slice(emitted);
+          emitted = text.length;
+          break;
+        }
+        // Hold back a possibly incomplete UTF-8 character and any text that could still become a stop string.
+        const safeEnd = safeEmitEnd(text, stopStrings);
+        if (safeEnd > emitted) {
+          yield text.slice(emitted, safeEnd);
+          emitted = safeEnd;
+        }
+        if (generated.length >= maxTokens) break;
+      }
+      if (generated.length < maxTokens && finishReason !== "stop") finishReason = "stop"; // ended on an EOG token
+    } finally {
+      await iterator.return();
+    }
+
+    // Drop the end-of-turn marker tokens from the text, then flush what was held back.
+    let visible = finishReason === "stop" ? trimStopTokens(model, generated, input.stopTokenSequences, text) : text;
+    if (input.grammar?.trimWhitespaceSuffix) visible = visible.trimEnd();
+    if (visible.length > emitted) yield visible.slice(emitted);
+
+    const ended = performance.now();
+    const firstAt = firstTokenAt ?? ended;
+    const promptMs = firstAt - started;
+    const predictedMs = ended - firstAt;
+    const n = generated.length;
+    return {
+      text: visible,
+      tokens: generated,
+      finishReason,
+      promptTokens: tokens.length,
+      cachedTokens: reuse,
+      confidence: { mean: n ? confidenceSum / n : 0, min: n ? confidenceMin : 0 },
+      timings: {
+        queue_ms: round(lease.queueMs),
+        prompt_n: toEvaluate.length,
+        prompt_ms: round(promptMs),
+        ttft_ms: round(lease.queueMs + promptMs),
+        predicted_n: n,
+        predicted_ms: round(predictedMs),
+        predicted_per_second: predictedMs > 0 && n > 1 ? round(((n - 1) * 1000) / predictedMs) : 0,
+      },
+    };
+  } finally {
+    lease.release();
+  }
+}
+
+function grammarStops(grammar: LlamaGrammar | undefined): string[] {
+  if (!grammar) return [];
+  return grammar.stopGenerationTriggers.map((t) => (typeof t === "string" ? t : Array.isArray(t) ? t.filter((x) => typeof x === "string").join("") : String(t))).filter(Boolean);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function maxStopLength(stops: string[]): number {
+  return stops.reduce((m, s) => Math.max(m, s.length), 0);
+}
+
+function findStop(text: string, stops: string[], from: number): number {
+  let best = -1;
+  for (const s of stops) {
+    if (!s) continue;
+    const i = text.indexOf(s, from);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}
+
+/** End of the text that can be sent now: no trailing replacement char, no suffix that is a prefix of a stop string. */
+function safeEmitEnd(text: string, stops: string[]): number {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0xfffd) end--;
+  for (const s of stops) {
+    for (let k = Math.min(s.length - 1, end); k > 0; k--) {
+      if (text.endsWith(s.slice(0, k), end)) {
+        end = Math.min(end, end - k);
+        break;
+      }
+    }
+  }
+  return end;
+}
+
+function endsWithAny(tokens: Token[], sequences: Token[][]): boolean {
+  return sequences.some((seq) => seq.length > 0 && seq.length <= tokens.length && seq.every((t, i) => tokens[tokens.length - seq.length + i] === t));
+}
+
+function trimStopTokens(model: LlamaModel, generated: Token[], sequences: Token[][], text: string): string {
+  for (const seq of sequences) {
+    if (seq.length && endsWithAny(generated, [seq])) return model.detokenize(generated.slice(0, generated.length - seq.length));
+  }
+  return text;
+}

@@ -1,0 +1,30 @@
+// The `hotpath` command line.
+import { Command, CommanderError } from "commander";
+import { register as registerGenModel } from "./cli/gen-model.js";
+import { register as registerServe } from "./cli/serve.js";
+import { ConfigError } from "./config.js";
+import { VERSION } from "./version.js";
+
+const program = new Command()
+  .name("hotpath")
+  .description("See where your AI agent's time and money go, then get it back.")
+  .version(VERSION)
+  .option("--data-dir <dir>", "where Hotpath keeps its database, token, models and KV snapshots (env HOTPATH_DATA_DIR; default ~/.hotpath)")
+  .option("--config <file>", "a JSON or YAML config file; flags override it, it overrides defaults")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServe(program);
+registerGenModel(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof ConfigError) {
+    process.stderr.write(`hotpath: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`hotpath: ${(e as Error).message}\n`);
+  process.exit(1);
+}

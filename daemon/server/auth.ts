@@ -1,0 +1,64 @@
+// Who may talk to the daemon: a bearer token from a file only the user can read, loopback Host names only (DNS
+// rebinding), and browser Origins only when explicitly allowed.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { dirname } from "node:path";
+import { HttpError } from "./route.js";
+
+/** Reads the token, creating it (mode 0600) on first start. */
+export function ensureToken(file: string): string {
+  if (existsSync(file)) {
+    const token = readFileSync(file, "utf8").trim();
+    if (token.length >= 32) {
+      chmodSync(file, 0o600);
+      return token;
+    }
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const token = `hp_${randomBytes(24).toString("base64url")}`;
+  writeFileSync(file, token + "\n", { mode: 0o600 });
+  return token;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+export function hostIsLoopback(hostHeader: string | undefined): boolean {
+  if (!hostHeader) return false;
+  let host = hostHeader.trim().toLowerCase();
+  if (host.startsWith("[")) host = host.slice(0, host.indexOf("]") + 1);
+  else host = host.replace(/:\d+$/, "");
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host) || host.endsWith(".localhost");
+}
+
+export interface AuthPolicy {
+  token: string;
+  allowOrigins: string[];
+  /** When the daemon was told to bind a non-loopback address, Host names other than loopback are accepted. */
+  allowAnyHost: boolean;
+}
+
+/** Throws 403 for a foreign Host or Origin; checked before anything else, public routes included. */
+export function checkHostAndOrigin(req: IncomingMessage, policy: AuthPolicy): void {
+  if (!policy.allowAnyHost && !hostIsLoopback(req.headers.host)) {
+    throw new HttpError(403, `Host "${req.headers.host ?? ""}" is not a loopback name; Hotpath only answers requests addressed to localhost / 127.0.0.1`, "permission_error", "forbidden_host");
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !policy.allowOrigins.includes(origin)) {
+    throw new HttpError(403, `Origin "${origin}" is not allowed; start the daemon with --allow-origin ${origin} to permit it`, "permission_error", "forbidden_origin");
+  }
+}
+
+/** Bearer token, or `x-api-key` as Anthropic clients send it. Constant-time comparison. */
+export function checkToken(req: IncomingMessage, policy: AuthPolicy): void {
+  const auth = req.headers.authorization;
+  const presented = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : (req.headers["x-api-key"] as string | undefined)?.trim();
+  if (!presented) {
+    throw new HttpError(401, "missing bearer token; send 'Authorization: Bearer <token>' with the token from the daemon's token file", "authentication_error", "missing_token");
+  }
+  const a = Buffer.from(presented);
+  const b = Buffer.from(policy.token);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new HttpError(401, "invalid bearer token; read it again from the daemon's token file", "authentication_error", "invalid_token");
+  }
+}

@@ -1,0 +1,171 @@
+// The HTTP server: security checks, routing, body limits, validation, cancellation on disconnect, and errors that
+// always come in OpenAI's shape.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { WebSocketServer } from "ws";
+import type { z } from "zod";
+import { checkHostAndOrigin, checkToken, type AuthPolicy } from "./auth.js";
+import { errorBody, fromZod, toHttpError } from "./errors.js";
+import { HttpError, type RequestContext, type Route } from "./route.js";
+import type { Services } from "./services.js";
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:(\w+)/g, (_, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { route, pattern: new RegExp(`^${source}$`), names };
+}
+
+export function newRequestId(): string {
+  return `req_${randomBytes(12).toString("hex")}`;
+}
+
+export function createHttpServer(services: Services, routes: Route[], policy: AuthPolicy): Server {
+  const compiled = routes.map(compile);
+  const server = createServer({ headersTimeout: 15_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    void handle(req, res).catch((e) => services.log("error", `unhandled: ${(e as Error).stack ?? e}`));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    res.setHeader("x-hotpath-request-id", requestId);
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(new HttpError(504, "the request took longer than the daemon's request timeout", "server_error", "timeout")), services.config.requestTimeoutS * 1000);
+    // A client that goes away cancels its work (generation stops, the sequence is freed).
+    res.on("close", () => {
+      clearTimeout(timeout);
+      if (!res.writableFinished) controller.abort(new HttpError(499, "client disconnected", "client_closed"));
+    });
+    try {
+      checkHostAndOrigin(req, policy);
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const method = req.method ?? "GET";
+      let match: { c: CompiledRoute; m: RegExpExecArray } | undefined;
+      let pathMatched = false;
+      for (const c of compiled) {
+        const m = c.pattern.exec(url.pathname);
+        if (!m) continue;
+        pathMatched = true;
+        if (c.route.method === method) {
+          match = { c, m };
+          break;
+        }
+      }
+      if (!match) {
+        if (pathMatched) throw new HttpError(405, `method ${method} is not allowed on ${url.pathname}`, "invalid_request_error", "method_not_allowed");
+        throw new HttpError(404, `no endpoint ${method} ${url.pathname}; see 'hotpath --help' for the API`, "invalid_request_error", "not_found");
+      }
+      if (!match.c.route.public) checkToken(req, policy);
+      const params: Record<string, string> = {};
+      match.c.names.forEach((name, i) => (params[name] = decodeURIComponent(match!.m[i + 1])));
+      const limit = match.c.route.bodyLimitBytes ?? services.config.bodyLimitBytes;
+      let bodyPromise: Promise<Buffer> | undefined;
+      const ctx: RequestContext = {
+        req,
+        res,
+        url,
+        params,
+        requestId,
+        signal: controller.signal,
+        readBody: () => (bodyPromise ??= readBody(req, limit)),
+        readJson: async <S extends z.ZodType>(schema: S) => {
+          const body = await ctx.readBody();
+          let value: unknown;
+          try {
+            value = JSON.parse(body.toString("utf8"));
+          } catch (e) {
+            throw new HttpError(400, `the body is not valid JSON (${(e as Error).message}); send a JSON object with content-type application/json`, "invalid_request_error", "invalid_json");
+          }
+          const parsed = schema.safeParse(value);
+          if (!parsed.success) throw fromZod(parsed.error);
+          return parsed.data as z.infer<S>;
+        },
+        send: (status, body, headers = {}) => {
+          if (res.headersSent) return;
+          const text = JSON.stringify(body);
+          res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+          res.end(text);
+        },
+      };
+      await match.c.route.handle(ctx, services);
+    } catch (e) {
+      const err = toHttpError(e);
+      if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
+      if (!res.headersSent) {
+        const text = JSON.stringify(errorBody(err));
+        // The rest of an oversized body is never read: tell the client this connection ends here.
+        const close: Record<string, string> = err.status === 413 ? { connection: "close" } : {};
+        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...close, ...err.headers });
+        res.end(text);
+      } else if (!res.writableEnded) {
+        res.end();
+      }
+      if (err.status === 413) res.once("finish", () => req.socket.destroySoon?.());
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  attachEvents(server, services, policy);
+  return server;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new HttpError(413, `the body is ${declared} bytes, over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large"));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.pause();
+        reject(new HttpError(413, `the body is over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large"));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+    req.on("aborted", () => reject(new HttpError(499, "client disconnected while sending the body", "client_closed")));
+  });
+}
+
+/** WebSocket /hotpath/events, with the same Host/Origin/token checks as HTTP (token also as ?token= for browsers). */
+function attachEvents(server: Server, services: Services, policy: AuthPolicy): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      if (url.pathname !== "/hotpath/events") throw new HttpError(404, "no WebSocket endpoint here");
+      checkHostAndOrigin(req, policy);
+      const queryToken = url.searchParams.get("token");
+      if (queryToken && !req.headers.authorization) req.headers.authorization = `Bearer ${queryToken}`;
+      checkToken(req, policy);
+    } catch (e) {
+      const err = toHttpError(e);
+      socket.end(`HTTP/1.1 ${err.status} ${err.code ?? "error"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(errorBody(err))}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const unsubscribe = services.events.subscribe((event) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+      });
+      ws.on("close", unsubscribe);
+      ws.on("error", unsubscribe);
+    });
+  });
+  server.on("close", () => wss.close());
+}

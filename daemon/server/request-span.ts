@@ -1,0 +1,140 @@
+// Every request the daemon serves becomes one span in OTel GenAI terms, written when the request ends (ok or not),
+// and one "request.finished" event for live views.
+import { randomBytes } from "node:crypto";
+import type { Timings, Usage } from "../api.js";
+import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
+import type { Services } from "./services.js";
+
+/** Content attributes are capped so one huge prompt cannot bloat the database. */
+const MAX_CONTENT_CHARS = 256 * 1024;
+
+export interface RequestFacts {
+  requestId: string;
+  endpoint: string;
+  operation: "chat" | "text_completion" | "embeddings";
+  model: string;
+  route: string;
+  priority: string;
+  stream: boolean;
+  startedAt: number; // ms since epoch (performance.timeOrigin based)
+  endedAt: number;
+  status: number;
+  error?: string;
+  errorType?: string;
+  usage?: Usage;
+  timings?: Timings;
+  finishReason?: string;
+  params?: { maxTokens?: number | null; temperature?: number | null; topP?: number | null; seed?: number | null };
+  content?: { system?: string; input?: unknown; output?: unknown; tools?: unknown };
+  /** Caller's trace context (W3C traceparent), so the span joins the agent's own trace. */
+  parent?: { traceId: string; spanId?: string };
+  conversationId?: string;
+  extra?: Attributes;
+}
+
+export function recordRequest(services: Services, f: RequestFacts): void {
+  const durationMs = f.endedAt - f.startedAt;
+  const attributes: Attributes = {
+    "gen_ai.operation.name": f.operation,
+    "gen_ai.provider.name": f.route.startsWith("local:") ? "hotpath.local" : f.route.split(":")[0],
+    "gen_ai.request.model": f.model,
+    [HotpathAttr.route]: f.route,
+    [HotpathAttr.priority]: f.priority,
+    [HotpathAttr.stream]: f.stream,
+    [HotpathAttr.httpStatus]: f.status,
+    "hotpath.endpoint": f.endpoint,
+  };
+  if (f.params?.maxTokens != null) attributes["gen_ai.request.max_tokens"] = f.params.maxTokens;
+  if (f.params?.temperature != null) attributes["gen_ai.request.temperature"] = f.params.temperature;
+  if (f.params?.topP != null) attributes["gen_ai.request.top_p"] = f.params.topP;
+  if (f.params?.seed != null) attributes["gen_ai.request.seed"] = f.params.seed;
+  if (f.finishReason) attributes["gen_ai.response.finish_reasons"] = [f.finishReason];
+  if (f.conversationId) attributes["gen_ai.conversation.id"] = f.conversationId;
+  if (f.usage) {
+    attributes["gen_ai.usage.input_tokens"] = f.usage.prompt_tokens;
+    attributes["gen_ai.usage.output_tokens"] = f.usage.completion_tokens;
+    attributes["gen_ai.usage.cache_read.input_tokens"] = f.usage.prompt_tokens_details.cached_tokens;
+  }
+  if (f.timings) {
+    const t = f.timings;
+    Object.assign(attributes, {
+      [HotpathAttr.queueMs]: t.queue_ms,
+      [HotpathAttr.promptN]: t.prompt_n,
+      [HotpathAttr.promptMs]: t.prompt_ms,
+      [HotpathAttr.ttftMs]: t.ttft_ms,
+      [HotpathAttr.predictedN]: t.predicted_n,
+      [HotpathAttr.predictedMs]: t.predicted_ms,
+      [HotpathAttr.predictedPerSecond]: t.predicted_per_second,
+    });
+    if (t.draft_n !== undefined) {
+      attributes[HotpathAttr.draftN] = t.draft_n;
+      attributes[HotpathAttr.draftAccepted] = t.draft_n_accepted ?? 0;
+    }
+  }
+  if (f.error) attributes[HotpathAttr.errorType] = f.errorType ?? "error";
+  if (f.content?.system !== undefined) attributes["gen_ai.system_instructions"] = capped(f.content.system);
+  if (f.content?.input !== undefined) attributes["gen_ai.input.messages"] = capped(f.content.input);
+  if (f.content?.output !== undefined) attributes["gen_ai.output.messages"] = capped(f.content.output);
+  if (f.content?.tools !== undefined) attributes["gen_ai.tool.definitions"] = capped(f.content.tools);
+  Object.assign(attributes, f.extra ?? {});
+
+  const traceId = f.parent?.traceId ?? randomBytes(16).toString("hex");
+  try {
+    services.traces.writeSpans(
+      [
+        {
+          traceId,
+          spanId: randomBytes(8).toString("hex"),
+          parentSpanId: f.parent?.spanId,
+          name: `${f.operation} ${f.model}`,
+          kind: (f.operation === "embeddings" ? "embedding" : "llm") as SpanKind,
+          startNs: Math.round(f.startedAt * 1e6),
+          endNs: Math.round(f.endedAt * 1e6),
+          status: f.error ? "error" : "ok",
+          statusMessage: f.error,
+          requestId: f.requestId,
+          attributes,
+        },
+      ],
+      "daemon",
+      undefined,
+      undefined,
+    );
+  } catch (e) {
+    services.log("error", `could not record the span of ${f.requestId}: ${(e as Error).message}`);
+  }
+
+  const m = services.metrics;
+  m.requests.inc({ endpoint: f.endpoint, route: f.route, status: String(f.status) });
+  m.latency.observe({ endpoint: f.endpoint, route: f.route }, durationMs / 1000);
+  if (f.timings && !f.error) m.ttft.observe({ route: f.route }, f.timings.ttft_ms / 1000);
+  if (f.timings) m.queueWait.observe({ priority: f.priority }, f.timings.queue_ms / 1000);
+  if (f.usage) {
+    m.tokens.inc({ route: f.route, kind: "prompt" }, f.usage.prompt_tokens);
+    m.tokens.inc({ route: f.route, kind: "cached" }, f.usage.prompt_tokens_details.cached_tokens);
+    m.tokens.inc({ route: f.route, kind: "completion" }, f.usage.completion_tokens);
+  }
+  services.events.publish({
+    type: "request.finished",
+    requestId: f.requestId,
+    at: f.endedAt,
+    endpoint: f.endpoint,
+    model: f.model,
+    route: f.route,
+    status: f.status,
+    durationMs,
+    timings: f.timings,
+    usage: f.usage,
+    error: f.error,
+  });
+}
+
+function capped(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > MAX_CONTENT_CHARS ? `${text.slice(0, MAX_CONTENT_CHARS)}…[truncated ${text.length - MAX_CONTENT_CHARS} chars]` : text;
+}
+
+/** Wall-clock ms with sub-ms precision. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}

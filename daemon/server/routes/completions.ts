@@ -1,0 +1,92 @@
+// POST /v1/completions: raw text completion on a local model (streamed or not).
+import { CompletionRequestSchema, type Completion } from "../../api.js";
+import { fullTimings, type ChatEvent } from "../../chat.js";
+import { toHttpError, errorBody } from "../errors.js";
+import { readPriority } from "../priority.js";
+import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import type { Route } from "../route.js";
+import { startSse, writeSse } from "../sse.js";
+
+export const routes: Route[] = [
+  {
+    method: "POST",
+    path: "/v1/completions",
+    async handle(ctx, services) {
+      const startedAt = nowMs();
+      const request = await ctx.readJson(CompletionRequestSchema);
+      const priority = readPriority(ctx.req.headers);
+      const stream = request.stream === true;
+      const id = `cmpl-${ctx.requestId.replace(/^req_/, "")}`;
+      const created = Math.floor(Date.now() / 1000);
+      const facts: RequestFacts = {
+        requestId: ctx.requestId, endpoint: "completions", operation: "text_completion", model: request.model, route: `local:${request.model}`,
+        priority, stream, startedAt, endedAt: startedAt, status: 200,
+        params: { maxTokens: request.max_tokens, temperature: request.temperature, topP: request.top_p, seed: request.seed },
+        content: { input: request.prompt },
+      };
+      let recorded = false;
+      const record = () => {
+        if (recorded) return;
+        recorded = true;
+        services.metrics.inFlight.dec();
+        facts.endedAt = nowMs();
+        recordRequest(services, facts);
+      };
+      services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "completions", model: request.model, priority, stream });
+      services.metrics.inFlight.inc();
+      try {
+        await services.engine.ready(request.model);
+        const headers = { "x-hotpath-route": facts.route };
+        const iterator = services.engine.complete(request.model, request, { signal: ctx.signal, priority })[Symbol.asyncIterator]();
+        let text = "";
+        let done: Extract<ChatEvent, { type: "done" }> | undefined;
+        const frame = (t: string, finish: string | null) => ({ id, object: "text_completion", created, model: request.model, choices: [{ index: 0, text: t, finish_reason: finish, logprobs: null }] });
+        const first = await iterator.next();
+        if (stream) startSse(ctx.res, headers);
+        try {
+          for (let step = first; !step.done; step = await iterator.next()) {
+            const e = step.value;
+            if (e.type === "text") {
+              text += e.text;
+              if (stream) writeSse(ctx.res, frame(e.text, null));
+            } else if (e.type === "done") done = e;
+          }
+        } catch (e) {
+          if (!stream) throw e;
+          const err = toHttpError(e);
+          facts.status = err.status;
+          facts.error = err.message;
+          record();
+          if (err.status !== 499) writeSse(ctx.res, errorBody(err));
+          ctx.res.end();
+          return;
+        }
+        if (!done) throw new Error("generation ended without a result");
+        facts.usage = done.usage;
+        facts.timings = fullTimings(done.timings);
+        facts.finishReason = done.finishReason;
+        facts.content!.output = text;
+        record();
+        if (stream) {
+          writeSse(ctx.res, { ...frame("", done.finishReason), usage: done.usage, timings: facts.timings });
+          writeSse(ctx.res, "[DONE]");
+          ctx.res.end();
+        } else {
+          const body: Completion = {
+            id, object: "text_completion", created, model: request.model,
+            choices: [{ index: 0, text, finish_reason: done.finishReason, logprobs: null }],
+            usage: done.usage, timings: facts.timings,
+          };
+          ctx.send(200, body, headers);
+        }
+      } catch (e) {
+        const err = toHttpError(e);
+        facts.status = err.status;
+        facts.error = err.message;
+        throw err;
+      } finally {
+        record();
+      }
+    },
+  },
+];

@@ -1,0 +1,9 @@
+// Every HTTP route the daemon serves.
+import type { Route } from "../route.js";
+import { routes as chat } from "./chat.js";
+import { routes as completions } from "./completions.js";
+import { routes as embeddings } from "./embeddings.js";
+import { routes as health } from "./health.js";
+import { routes as models } from "./models.js";
+
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...completions, ...embeddings];

@@ -1,0 +1,21 @@
+// Everything a route handler may use, built once at startup and closed at shutdown.
+import type { Config } from "../config.js";
+import type { Db } from "../db.js";
+import type { Engine } from "../engine/engine.js";
+import type { TraceStore } from "../traces/store.js";
+import type { EventHub } from "./events.js";
+import type { Metrics } from "./metrics.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Services {
+  version: string;
+  startedAt: number;
+  config: Config;
+  db: Db;
+  traces: TraceStore;
+  events: EventHub;
+  metrics: Metrics;
+  engine: Engine;
+  log: (level: LogLevel, message: string) => void;
+}

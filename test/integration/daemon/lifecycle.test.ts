@@ -1,0 +1,135 @@
+// Abort frees sequences, a corrupt model never takes the daemon down, and kill -9 leaves a consistent database.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { chatModelPath, corruptModels } from "../../fixtures/models.js";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+
+const chatBody = (content: string, extra: object = {}) =>
+  JSON.stringify({ model: "chat", messages: [{ role: "user", content }], temperature: 0, ...extra });
+
+describe("daemon: lifecycle", function () {
+  it("aborting a stream mid-way frees its sequence for the next request", async function () {
+    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1"], waitForModels: ["chat"] });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const controller = new AbortController();
+        const res = await daemon.fetch("/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: chatBody("Tell me a very long story", { stream: true, max_tokens: 2000 }),
+          signal: controller.signal,
+        });
+        const reader = res.body!.getReader();
+        await reader.read(); // the first chunk: generation is under way
+        controller.abort();
+        await reader.cancel().catch(() => {});
+      }
+      // With one sequence, this only completes if every aborted stream released it.
+      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("hello", { max_tokens: 4 }) });
+      assert.equal(res.status, 200);
+      const metrics = await (await daemon.fetch("/metrics")).text();
+      assert.match(metrics, /hotpath_requests_in_flight 0/);
+      assert.match(metrics, /status="499"/, "aborted requests recorded with status 499");
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("refuses with 429 and Retry-After when the queue is full", async function () {
+    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--max-queued", "1"], waitForModels: ["chat"] });
+    try {
+      const send = () => daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("story", { max_tokens: 40 }) });
+      const responses = await Promise.all([send(), send(), send(), send()]);
+      const statuses = responses.map((r) => r.status).sort();
+      assert.ok(statuses.includes(200));
+      const refused = responses.find((r) => r.status === 429);
+      assert.ok(refused, `expected a 429 among ${statuses}`);
+      assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+      assert.equal(((await refused.json()) as any).error.code, "queue_full");
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("a corrupt or incomplete GGUF yields a clear error while the daemon keeps serving", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "hotpath-corrupt-"));
+    const bad = corruptModels(dir);
+    const daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--model", `trunc=${bad.truncated}`, "--model", `noff=${bad.missingFeedForward}`, "--model", `nohead=${bad.missingHeadCount}`, "--model", `magic=${bad.badMagic}`],
+      waitForModels: ["chat"],
+    });
+    try {
+      for (const alias of ["trunc", "noff", "nohead", "magic"]) {
+        const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: alias, messages: [{ role: "user", content: "x" }] }) });
+        assert.equal(res.status, 503, alias);
+        const body = (await res.json()) as any;
+        assert.equal(body.error.code, "model_failed");
+        assert.match(body.error.message, new RegExp(`model "${alias}" failed to load`));
+      }
+      const ok = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("hi", { max_tokens: 2 }) });
+      assert.equal(ok.status, 200);
+      assert.equal(daemon.process.exitCode, null, "still running");
+    } finally {
+      await daemon.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts with no model at all and says how to add one", async function () {
+    const daemon = await startDaemon();
+    try {
+      assert.match(daemon.output(), /no local model configured: add one with --model/);
+      const res = await daemon.fetch("/v1/models");
+      assert.deepEqual(((await res.json()) as any).data, []);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("kill -9 during a burst, then restart: integrity ok and completed requests' spans are there", async function () {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-crash-"));
+    let daemon: TestDaemon | undefined = await startDaemon({ dataDir, args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+    try {
+      const completed: string[] = [];
+      const burst = Array.from({ length: 24 }, (_, i) =>
+        daemon!
+          .fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(`request ${i}`, { max_tokens: 6 + (i % 5) }) })
+          .then(async (res) => {
+            if (res.status === 200) {
+              await res.json();
+              completed.push(res.headers.get("x-hotpath-request-id")!);
+            }
+          })
+          .catch(() => {}),
+      );
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (completed.length >= 4) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 5);
+      });
+      await daemon.stop("SIGKILL");
+      await Promise.all(burst);
+      assert.ok(completed.length >= 4);
+
+      daemon = await startDaemon({ dataDir, args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+      await daemon.stop();
+      const db = new Database(join(dataDir, "hotpath.db"));
+      try {
+        assert.equal((db.pragma("integrity_check") as any[])[0].integrity_check, "ok");
+        const ids = new Set((db.prepare("SELECT request_id FROM spans").all() as any[]).map((r) => r.request_id));
+        for (const id of completed) assert.ok(ids.has(id), `span of completed ${id} survives`);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await daemon?.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
