@@ -112,8 +112,9 @@ export class Daemon implements vscode.Disposable {
       child.once("error", (e) => resolve(`could not run ${this.config.nodePath}: ${e.message} (set hotpath.nodePath to a Node.js ≥ 20)`));
       child.once("exit", (code, signal) => resolve(`exited with ${signal ?? code}`));
     });
-    child.once("exit", (code, signal) => this.onExit(child, code, signal));
-    child.once("error", (e) => this.onExit(child, null, null, e));
+    let up = false;
+    child.once("exit", (code, signal) => this.onExit(child, up, code, signal));
+    child.once("error", (e) => this.onExit(child, up, null, null, e));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const outcome = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 250))]);
@@ -125,6 +126,7 @@ export class Daemon implements vscode.Disposable {
         const h = await this.client.health(1000);
         this.version = h.version;
         this.lastError = undefined;
+        up = true;
         this.setState("running");
         this.watchHealth();
         return;
@@ -143,7 +145,7 @@ export class Daemon implements vscode.Disposable {
     this.setState("failed");
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
+  private onExit(child: ChildProcess, wasUp: boolean, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
     if (child !== this.child) return;
     this.child = undefined;
     clearInterval(this.healthTimer);
@@ -151,6 +153,11 @@ export class Daemon implements vscode.Disposable {
     this.log.appendLine(`[hotpath] daemon exited (${why})`);
     if (this.stopping) {
       this.setState("stopped");
+      return;
+    }
+    if (!wasUp) {
+      // It never came up: spawnDaemon reports why; a restart loop is the caller's choice (scheduleRestart).
+      this.setState("failed");
       return;
     }
     this.scheduleRestart(`the daemon exited (${why})`);
@@ -171,7 +178,7 @@ export class Daemon implements vscode.Disposable {
       this._state = "stopped";
       this.spawnDaemon().catch((e: Error) => {
         this.log.appendLine(`[hotpath] restart failed: ${e.message}`);
-        if (!this.child && !this.stopping && this._state !== "failed") this.scheduleRestart(e.message);
+        if (!this.child && !this.stopping) this.scheduleRestart(e.message);
       });
     }, delay);
   }

@@ -33,7 +33,8 @@ export class StatusItem implements vscode.Disposable {
     const parts = [`${ICON[s.state]} Hotpath`];
     if (s.state === "running") {
       if (s.model) parts.push(s.model);
-      parts.push(`${s.metrics.requestsPerSecond().toFixed(1)} req/s`);
+      const rps = s.metrics.requestsPerSecond();
+      parts.push(`${rps.toFixed(rps > 0 && rps < 1 ? 2 : 1)} req/s`);
       const hit = s.metrics.cacheHitRate();
       parts.push(`cache ${hit === undefined ? "–" : `${Math.round(hit * 100)}%`}`);
     } else {
