@@ -115,3 +115,19 @@ export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
+
+/** A short hint of what a tool call did (its command, file or pattern), for labels where span names are generic. */
+export function toolHint(span: SpanDto): string | undefined {
+  const raw = span.attributes["gen_ai.tool.call.arguments"];
+  if (typeof raw !== "string" || raw.length > 200_000) return undefined;
+  try {
+    const args = JSON.parse(raw) as Record<string, unknown>;
+    for (const k of ["command", "file_path", "path", "pattern", "query", "url", "description", "prompt"]) {
+      const v = args?.[k];
+      if (typeof v === "string" && v.trim()) return v.trim().split("\n")[0]!.slice(0, 120);
+    }
+  } catch {
+    /* arguments that are not JSON get no hint */
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
 // schedule and the projected parallel one side by side, with the saving; and the trace's totals.
 import type { TraceAnalysis, TraceDetail } from "../../daemon/api.js";
 import { empty, fmtMs, h } from "../dom.js";
-import { buildModel } from "../model.js";
+import { buildModel, toolHint } from "../model.js";
 
 export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis | null): HTMLElement {
   const root = h("section", { class: "parallel-view", "data-trace-id": detail.trace.traceId },
@@ -31,7 +31,8 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
       h("div", { class: `lane ${cls}`, "aria-label": `${title} schedule` }, h("div", { class: "lane-title" }, title),
         ...rows.map((r) => {
           const [a, b] = place(r);
-          const bar = h("div", { class: `pbar k-${r.span.kind}`, title: `${r.span.name}: ${fmtMs(r.end - r.start)}` }, r.span.name);
+          const label = `${r.span.name}${toolHint(r.span) ? ` ${toolHint(r.span)}` : ""}`;
+          const bar = h("div", { class: `pbar k-${r.span.kind}`, title: `${label}: ${fmtMs(r.end - r.start)}` }, label);
           bar.style.marginLeft = `${(a / span) * 100}%`;
           bar.style.width = `${Math.max(0.5, ((b - a) / span) * 100)}%`;
           return bar;

@@ -3,7 +3,7 @@
 // span details on click/Enter with links to the files a span names, and the parallelizable groups listed.
 import type { TraceAnalysis, TraceDetail } from "../../daemon/api.js";
 import { fmtMs, h, replace } from "../dom.js";
-import { buildModel, filesOf, type Row, type TraceModel } from "../model.js";
+import { buildModel, filesOf, toolHint, type Row, type TraceModel } from "../model.js";
 import type { Host } from "../main.js";
 
 const ROW_H = 22;
@@ -169,7 +169,8 @@ export class Timeline {
     const label = h("div", { class: "label", title: s.name },
       r.critical ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆") : null,
       h("span", { class: "kind" }, s.kind),
-      h("span", { class: "name" }, s.name));
+      h("span", { class: "name" }, s.name),
+      s.kind === "tool" ? hint(s) : null);
     label.style.paddingLeft = `${4 + Math.min(r.depth, 20) * 12}px`;
     const el = h("div", {
       class: cls.join(" "),
@@ -443,6 +444,11 @@ export class Timeline {
     this.setWindow(a - (b - a) * 0.1, b + (b - a) * 0.1);
     this.select(Math.min(...rows.map((r) => r.index)), true);
   }
+}
+
+function hint(s: Row["span"]): HTMLElement | null {
+  const text = toolHint(s);
+  return text ? h("span", { class: "hint" }, ` ${text}`) : null;
 }
 
 function fact(label: string, value: string, cls = ""): HTMLElement {
