@@ -81,9 +81,6 @@ export class DaemonClient {
   cacheStats(): Promise<Record<string, unknown>> {
     return this.request("GET", "/hotpath/cache/stats");
   }
-  audit(body: string): Promise<Record<string, unknown>> {
-    return this.request("POST", "/hotpath/audit", body, 600_000);
-  }
 
   /** Opens /hotpath/events; reconnects are the caller's business (see ctx.ts). */
   events(onEvent: (e: DaemonEvent) => void, onClose: () => void): WebSocket {

@@ -1,6 +1,7 @@
 // The tree in Hotpath's activity-bar container: recent traces (live), models, cache namespaces.
 import * as vscode from "vscode";
 import type { ModelInfo, TraceSummaryDto } from "../daemon/api.js";
+import { DaemonHttpError } from "./client.js";
 import type { Ctx } from "./ctx.js";
 
 type Node =
@@ -112,6 +113,7 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
       const ns = namespacesOf(await client.cacheStats());
       return ns.length ? ns.map((x) => ({ kind: "namespace", ...x })) : [{ kind: "message", text: "cache empty" }];
     } catch (e) {
+      if (e instanceof DaemonHttpError && e.status === 404) return [{ kind: "message", text: "not available in this daemon version" }];
       return [{ kind: "message", text: (e as Error).message.slice(0, 120) }];
     }
   }

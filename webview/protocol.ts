@@ -3,23 +3,42 @@ import type { DaemonEvent, TraceAnalysis, TraceDetail, TraceSummaryDto } from ".
 
 export type ViewName = "profiler" | "heatmap" | "parallelism" | "cacheBreakers" | "audit" | "dashboard";
 
-/** Audit reports come from the audit area; the webview renders whatever sections it is given. */
+/** Audit results as the webview shows them (mapped from the daemon's /hotpath/audit/* replies by the host). */
+export interface AuditRangeView {
+  /** 0-based, as VS Code's Range. */
+  startLine: number;
+  startCharacter: number;
+  endLine: number;
+  endCharacter: number;
+}
 export interface AuditSectionView {
+  id?: string;
   name: string;
+  kind?: string;
+  /** "removable" | "essential" | "inconclusive — needs more samples" | "not audited" | "not run" (sections only). */
   verdict: string;
   tokens?: number;
-  scoreDelta?: number;
+  /** Share of the prompt's tokens, 0–1. */
+  share?: number;
+  /** Quality change in percentage points when removed, with its interval. */
+  qualityDelta?: { mean: number; low: number; high: number };
+  promptTokensSaved?: number;
+  latencyMsSaved?: number;
   detail?: string;
-  startLine?: number;
-  endLine?: number;
+  range?: AuditRangeView;
 }
 export interface AuditReportView {
   file?: string;
   model?: string;
-  baselineScore?: number;
+  /** "sections": static analysis only; "ablation": sections were removed and the outputs scored. */
+  mode: "sections" | "ablation";
+  tokenizer?: string;
   totalTokens?: number;
+  baselineQuality?: number;
   sections: AuditSectionView[];
-  note?: string;
+  findings: { kind: string; message: string; tokens?: number; sectionIds?: string[] }[];
+  combined?: string;
+  notes: string[];
 }
 
 /** Host → webview. */

@@ -188,22 +188,29 @@ describe("webview (headless Chromium)", function () {
     await v.screenshot("cache-breakers");
   });
 
-  it("audit report: one row per section with its verdict", async () => {
+  it("audit report: one row per section with its verdict, quality change and lines; findings listed", async () => {
     const v = await open("audit");
+    const range = (a: number, b: number) => ({ startLine: a, startCharacter: 0, endLine: b, endCharacter: 0 });
     await v.send({
       type: "audit",
       report: {
-        file: "prompts/system.md", model: "stories260K", baselineScore: 0.82, totalTokens: 2310,
+        file: "prompts/system.md", model: "stories", mode: "ablation", tokenizer: "stories", totalTokens: 2310, baselineQuality: 82,
         sections: [
-          { name: "Role", verdict: "essential", tokens: 120, scoreDelta: -0.31, startLine: 1, endLine: 4 },
-          { name: "Style guide", verdict: "removable", tokens: 940, scoreDelta: 0.004, startLine: 5, endLine: 30, detail: "no change in score over 20 tasks" },
-          { name: "Examples", verdict: "keep", tokens: 1250, scoreDelta: -0.08, startLine: 31, endLine: 80 },
+          { id: "s1", name: "Role", kind: "heading", verdict: "essential", tokens: 120, qualityDelta: { mean: -31, low: -40, high: -22 }, range: range(0, 3) },
+          { id: "s2", name: "Style guide", kind: "heading", verdict: "removable", tokens: 940, qualityDelta: { mean: 0.4, low: -1.2, high: 2 }, promptTokensSaved: 930, latencyMsSaved: 41, range: range(4, 29) },
+          { id: "s3", name: "Examples", kind: "example", verdict: "inconclusive — needs more samples", tokens: 1250, qualityDelta: { mean: -3, low: -9, high: 2 }, range: range(30, 79) },
         ],
+        findings: [{ kind: "oversized-example", message: "Examples is 54% of the prompt", tokens: 1250, sectionIds: ["s3"] }],
+        combined: "Removing 1 section(s) together: removable (verified); saves 940 tokens per call",
+        notes: [],
       },
     });
     await v.rendered();
     assert.equal(await v.page.locator("table.audit tr").count(), 4);
     assert.equal(await v.page.locator("tr.verdict-removable .badge").innerText(), "removable");
+    assert.match(await v.page.locator("tr[data-section=s2]").innerText(), /\+0\.4 \[-1\.2, \+2\.0\]/);
+    assert.match(await v.page.locator("tr[data-section=s2]").innerText(), /5–30/);
+    assert.equal(await v.page.locator(".finding").count(), 1);
     await v.screenshot("audit");
   });
 

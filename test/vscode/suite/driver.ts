@@ -2,6 +2,7 @@
 // webview's iframes, the Chromium driving it can. A request is a console line; the driver acknowledges with a file.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as vscode from "vscode";
 
 const ackDir = process.env.HOTPATH_TEST_ACK_DIR;
 let seq = 0;
@@ -25,8 +26,10 @@ async function request(kind: string, arg: string, timeoutMs = 20_000): Promise<s
   throw new Error(`driver did not answer ${kind} ${arg} within ${timeoutMs} ms`);
 }
 
-/** A PNG of the whole workbench into test-results/vscode-<name>.png; returns its path. */
-export function screenshot(name: string): Promise<string> {
+/** A PNG of the whole workbench into test-results/vscode-<name>.png (bottom panel and toasts closed first). */
+export async function screenshot(name: string): Promise<string> {
+  await vscode.commands.executeCommand("workbench.action.closePanel");
+  await vscode.commands.executeCommand("notifications.clearAll");
   return request("screenshot", name);
 }
 
