@@ -1,6 +1,6 @@
 // Entry point: activate builds the context and registers the commands; deactivate disposes it (stopping a daemon we started).
 import * as vscode from "vscode";
-import { registerAuditEditorSupport } from "./audit.js";
+import { publishAuditDiagnostics, registerAuditEditorSupport } from "./audit.js";
 import { auditPrompt } from "./commands/auditPrompt.js";
 import { copyBaseUrl } from "./commands/copyBaseUrl.js";
 import { importTrace } from "./commands/importTrace.js";
@@ -41,6 +41,7 @@ let ctx: Ctx | undefined;
 /** What activate returns: the context, for the extension's own tests (vscode.extensions.getExtension(...).exports). */
 export interface HotpathApi {
   ctx: Ctx;
+  publishAuditDiagnostics: typeof publishAuditDiagnostics;
 }
 
 export function activate(context: vscode.ExtensionContext): HotpathApi {
@@ -65,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): HotpathApi {
   if (c.config.autoStart) {
     c.daemon.start().catch((e: Error) => c.log.appendLine(`[hotpath] auto-start: ${e.message}`));
   }
-  return { ctx: c };
+  return { ctx: c, publishAuditDiagnostics };
 }
 
 export async function deactivate(): Promise<void> {

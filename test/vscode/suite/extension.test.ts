@@ -82,6 +82,34 @@ describe("extension", () => {
     assert.equal(await vscode.commands.executeCommand("hotpath.auditPrompt"), undefined);
   });
 
+  it("audit diagnostics mark a removable section and the quick fix deletes it", async () => {
+    const api = await hotpath();
+    const dir = mkdtempSync(path.join(tmpdir(), "hotpath-audit-"));
+    const file = path.join(dir, "system.md");
+    writeFileSync(file, "# Role\nYou are a coding agent.\n# Style\nAnswer in haiku.\n# Tools\nUse Read before Edit.\n");
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const range = (a: number, b: number) => ({ startLine: a, startCharacter: 0, endLine: b, endCharacter: doc.lineAt(b).text.length });
+    // A report as the daemon's ablation run returns it (mapped to the view model): "Style" was removable.
+    const diags = api.publishAuditDiagnostics(doc.uri, {
+      mode: "ablation", findings: [], notes: [],
+      sections: [
+        { id: "a", name: "Role", verdict: "essential", tokens: 8, range: range(0, 1) },
+        { id: "b", name: "Style", verdict: "removable", tokens: 6, qualityDelta: { mean: 0.2, low: -1, high: 1.5 }, range: range(2, 3) },
+        { id: "c", name: "Tools", verdict: "inconclusive — needs more samples", tokens: 7, range: range(4, 5) },
+      ],
+    }, 0);
+    assert.equal(diags.length, 1);
+    assert.equal(diags[0]!.range.start.line, 2);
+    assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).map((d) => d.code), ["removable-section"]);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", doc.uri, diags[0]!.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.title.includes("Remove this prompt section"));
+    assert.ok(fix?.edit, "a quick fix is offered");
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.equal(doc.getText(), "# Role\nYou are a coding agent.\n# Tools\nUse Read before Edit.\n");
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+  });
+
   describe("a daemon that cannot run", () => {
     afterEach(async () => {
       const { ctx } = await hotpath();
