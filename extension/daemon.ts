@@ -106,8 +106,12 @@ export class Daemon implements vscode.Disposable {
     const child = spawn(this.config.nodePath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.startedAt = Date.now();
+    let stderrTail = "";
     child.stdout?.on("data", (d: Buffer) => this.log.append(d.toString()));
-    child.stderr?.on("data", (d: Buffer) => this.log.append(d.toString()));
+    child.stderr?.on("data", (d: Buffer) => {
+      this.log.append(d.toString());
+      stderrTail = (stderrTail + d.toString()).slice(-2000);
+    });
     const exited = new Promise<string>((resolve) => {
       child.once("error", (e) => resolve(`could not run ${this.config.nodePath}: ${e.message} (set hotpath.nodePath to a Node.js ≥ 20)`));
       child.once("exit", (code, signal) => resolve(`exited with ${signal ?? code}`));
@@ -119,7 +123,11 @@ export class Daemon implements vscode.Disposable {
     while (Date.now() < deadline) {
       const outcome = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 250))]);
       if (outcome !== undefined) {
-        this.lastError = `the daemon ${outcome} before answering /healthz; see the Hotpath output`;
+        const lastLine = stderrTail.trim().split("\n").filter((l) => l.trim() && !/^\s+at /.test(l)).pop();
+        const hint = /Cannot find (module|package) '(better-sqlite3|node-llama-cpp|sqlite-vec|@energetic-ai|protobufjs|@opentelemetry)/.test(stderrTail)
+          ? " The daemon's native modules are missing: install the daemon with `npm install -g hotpath` and set hotpath.daemonPath to its dist/daemon/main.js."
+          : "";
+        this.lastError = `the daemon ${outcome} before answering /healthz${lastLine ? ` (${lastLine.trim().slice(0, 300)})` : ""}; see the Hotpath output.${hint}`;
         throw new Error(this.lastError);
       }
       try {

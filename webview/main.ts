@@ -47,7 +47,7 @@ function summary(): RenderSummary {
     criticalInDom: rows.filter((r) => r.classList.contains("critical")).length,
     parallelGroupsListed: Number(app.querySelector<HTMLElement>("[data-group-count]")?.dataset.groupCount ?? app.querySelectorAll(".pgroup").length),
     selectedSpanId: timeline?.selectedSpanId,
-    text: (app.textContent ?? "").replace(/\s+/g, " ").slice(0, 2000),
+    text: (app.textContent ?? "").replace(/\s+/g, " ").slice(0, 20_000),
   };
 }
 
