@@ -3,13 +3,13 @@
 // dist/extension/test/index.cjs; mocha stays external and is resolved from the repository's node_modules.
 import Mocha from "mocha";
 
-export function run(): Promise<void> {
+export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 90_000, color: false, reporter: "spec" });
-  // Define describe/it globally before the suites' module bodies run (they are bundled, hence required here).
+  // Define describe/it globally before the suites' module bodies run (hence imported here, not at the top).
   mocha.suite.emit("pre-require", globalThis, "hotpath-vscode-suite", mocha);
-  require("./suite/extension.test");
-  require("./suite/daemon.test");
-  require("./suite/traces.test");
+  await import("./suite/extension.test.js");
+  await import("./suite/daemon.test.js");
+  await import("./suite/traces.test.js");
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const s = runner.stats ?? { passes: 0, failures, pending: 0 };

@@ -3,8 +3,9 @@
 // playwright-core. Writes mocha's totals {passes, failures, pending} to $HOTPATH_TEST_STATS.
 // With HOTPATH_VSCODE_RUNNER=electron it uses @vscode/test-electron instead (machines that can download VS Code).
 // Facts behind each step: ../shared/VSCODE-TESTING.md.
+/* global AbortSignal */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { format } from "node:util";

@@ -99,7 +99,7 @@ export class Dashboard {
       {
         width: Math.min(720, this.chartEl.clientWidth || 720),
         height: 200,
-        scales: { x: { time: true }, ms: { auto: true } },
+        scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 120), max + 5] }, ms: { auto: true } },
         axes: [{ stroke: fg }, { stroke: fg, label: "tok/s" }, { stroke: fg, scale: "ms", side: 1, label: "TTFT ms" }],
         series: [
           {},
@@ -117,7 +117,7 @@ export class Dashboard {
       v ? h("div", { class: "stat-block" }, h("h3", {}, title), h("table", { class: "grid kv-table" }, ...flatten(v).slice(0, 120).map(([k, x]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, x))))) : null;
     replace(this.statsEl,
       block("serving (/hotpath/stats)", serving), block("cache (/hotpath/cache/stats)", cache),
-      ...errors.map((e) => h("p", { class: "warn" }, e)),
+      ...errors.map((e) => h("p", { class: /failed with 404/.test(e) ? "muted" : "warn" }, /failed with 404/.test(e) ? `not available in this daemon version (${e.split(" failed")[0]})` : e)),
     );
   }
 }

@@ -32,10 +32,11 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
         ...rows.map((r) => {
           const [a, b] = place(r);
           const label = `${r.span.name}${toolHint(r.span) ? ` ${toolHint(r.span)}` : ""}`;
-          const bar = h("div", { class: `pbar k-${r.span.kind}`, title: `${label}: ${fmtMs(r.end - r.start)}` }, label);
+          // The bar is drawn to scale; its label follows it, so short calls stay readable.
+          const bar = h("div", { class: `pbar k-${r.span.kind}`, title: `${label}: ${fmtMs(r.end - r.start)}` });
           bar.style.marginLeft = `${(a / span) * 100}%`;
           bar.style.width = `${Math.max(0.5, ((b - a) / span) * 100)}%`;
-          return bar;
+          return h("div", { class: "prow" }, bar, h("span", { class: "plabel" }, `${fmtMs(r.end - r.start)} ${label}`));
         }));
     list.append(h("li", { class: "pgroup", "data-group": i },
       h("h2", {}, `Group ${i + 1}: ${g.spanIds.length} calls — save ${fmtMs(g.recordedMs - g.projectedMs)}`, h("span", { class: "muted" }, ` (${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`)),
