@@ -1,16 +1,46 @@
 // Audit results in the editor: diagnostics on removable sections (after an ablation run) and on static findings
-// (large sections, duplicates), and a quick fix that deletes a removable section.
+// (large sections, duplicates), a quick fix that deletes a removable section, and a CodeLens per section.
 import * as vscode from "vscode";
 import type { AuditReportView, AuditSectionView } from "../webview/protocol.js";
 import type { Ctx } from "./ctx.js";
 
 let collection: vscode.DiagnosticCollection | undefined;
+const lenses = new (class implements vscode.CodeLensProvider {
+  readonly reports = new Map<string, { report: AuditReportView; lineOffset: number }>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+
+  set(uri: vscode.Uri, report: AuditReportView, lineOffset: number): void {
+    this.reports.set(uri.toString(), { report, lineOffset });
+    this.changed.fire();
+  }
+
+  /** One lens per audited section: its tokens and (after an ablation run) verdict; a lens on line 1 re-runs. */
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const entry = this.reports.get(doc.uri.toString());
+    if (!entry) return [];
+    const out: vscode.CodeLens[] = [];
+    for (const s of entry.report.sections) {
+      if (!s.range) continue;
+      const line = Math.min(doc.lineCount - 1, entry.lineOffset + s.range.startLine);
+      const q = s.qualityDelta ? ` · quality ${s.qualityDelta.mean >= 0 ? "+" : ""}${s.qualityDelta.mean.toFixed(1)} pp without it` : "";
+      const share = s.share !== undefined ? ` · ${Math.round(s.share * 100)}% of the prompt` : "";
+      out.push(new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+        title: `Hotpath: ${s.verdict === "not run" ? "" : `${s.verdict} · `}${s.tokens ?? "?"} tokens${share}${q}`,
+        command: "hotpath.auditPrompt",
+        tooltip: "Run the prompt audit again",
+      }));
+    }
+    return out;
+  }
+})();
 
 export function registerAuditEditorSupport(ctx: Ctx): void {
   collection = vscode.languages.createDiagnosticCollection("hotpath-audit");
   ctx.subscriptions.push(
     collection,
     vscode.languages.registerCodeActionsProvider({ scheme: "file" }, new RemoveSectionFix(), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCodeLensProvider({ scheme: "file" }, lenses),
   );
 }
 
@@ -42,12 +72,10 @@ export function publishAuditDiagnostics(uri: vscode.Uri, report: AuditReportView
     diags.push(d);
   }
   collection?.set(uri, diags);
+  lenses.set(uri, report, lineOffset);
   return diags;
 }
 
-export function auditDiagnostics(uri: vscode.Uri): readonly vscode.Diagnostic[] {
-  return collection?.get(uri) ?? [];
-}
 
 class RemoveSectionFix implements vscode.CodeActionProvider {
   provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {

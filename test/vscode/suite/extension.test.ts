@@ -102,6 +102,10 @@ describe("extension", () => {
     assert.equal(diags.length, 1);
     assert.equal(diags[0]!.range.start.line, 2);
     assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).map((d) => d.code), ["removable-section"]);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", doc.uri);
+    const titles = lenses.map((l) => l.command?.title ?? "").filter((t) => t.startsWith("Hotpath:"));
+    assert.equal(titles.length, 3);
+    assert.match(titles[1]!, /removable · 6 tokens · quality \+0\.2 pp/);
     // The workbench may cancel a code-action request while it reacts to the new diagnostics: ask again then.
     let actions: vscode.CodeAction[] = [];
     for (let attempt = 0; ; attempt++) {
