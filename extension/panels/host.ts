@@ -119,21 +119,29 @@ export class PanelHost implements vscode.Disposable {
   }
 }
 
-/** Opens a file a span names (absolute, or relative to a workspace folder), at a 1-based line when given. */
-export async function openFileNamedBySpan(filePath: string, line?: number): Promise<void> {
-  const candidates: vscode.Uri[] = [];
-  if (path.isAbsolute(filePath)) candidates.push(vscode.Uri.file(filePath));
-  for (const f of vscode.workspace.workspaceFolders ?? []) candidates.push(vscode.Uri.joinPath(f.uri, filePath));
-  for (const uri of candidates) {
-    try {
-      await vscode.workspace.fs.stat(uri);
-    } catch {
-      continue;
+/** Opens a file a span names, at a 1-based line when given. Absolute paths from another machine (a trace recorded
+ * elsewhere) are matched by their trailing components inside the workspace: /Users/x/repo/src/a.ts → src/a.ts. */
+export async function openFileNamedBySpan(filePath: string, line?: number): Promise<vscode.Uri> {
+  const exists = async (uri: vscode.Uri) => vscode.workspace.fs.stat(uri).then(() => true, () => false);
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  let found: vscode.Uri | undefined;
+  if (path.isAbsolute(filePath) && (await exists(vscode.Uri.file(filePath)))) found = vscode.Uri.file(filePath);
+  const parts = filePath.split(/[\\/]+/).filter(Boolean);
+  for (let keep = Math.min(parts.length, 8); !found && keep >= 1; keep--) {
+    const tail = parts.slice(parts.length - keep).join("/");
+    for (const f of folders) {
+      const candidate = vscode.Uri.joinPath(f.uri, tail);
+      if (await exists(candidate)) {
+        found = candidate;
+        break;
+      }
     }
-    const doc = await vscode.workspace.openTextDocument(uri);
-    const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
-    return;
+    // A bare file name alone is too ambiguous to guess from the workspace root.
+    if (!found && keep >= 2) found = (await vscode.workspace.findFiles(`**/${tail}`, "**/node_modules/**", 1))[0];
   }
-  throw new Error(`${filePath} (named by the span) is not in this workspace`);
+  if (!found) throw new Error(`${filePath} (named by the span) is not in this workspace`);
+  const doc = await vscode.workspace.openTextDocument(found);
+  const pos = new vscode.Position(Math.max(0, Math.min(doc.lineCount - 1, (line ?? 1) - 1)), 0);
+  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
+  return found;
 }

@@ -69,6 +69,9 @@ async function sandbox() {
   writeFileSync(join(paths.workspace, "README.md"), "# scratch workspace for Hotpath's extension tests\n");
   mkdirSync(join(paths.workspace, "src"), { recursive: true });
   writeFileSync(join(paths.workspace, "src", "server.ts"), "export const port = 8642;\n");
+  // The Claude Code fixture was recorded in a checkout of codemie-code: its files, by relative path, for "open file".
+  mkdirSync(join(paths.workspace, "src", "cli"), { recursive: true });
+  writeFileSync(join(paths.workspace, "src", "cli", "index.ts"), "// stand-in for codemie-code's src/cli/index.ts\nexport {};\n");
   paths.settings = join(paths.userData, "User", "settings.json");
   writeFileSync(paths.settings, JSON.stringify({
     "workbench.startupEditor": "none",

@@ -83,6 +83,17 @@ describe("traces in the webviews", function () {
     await screenshot("profiler-span-details");
   });
 
+  it("a span that names a file opens it in the editor (matched inside the workspace by its trailing path)", async function () {
+    if (!hasDriver) this.skip();
+    const read = detail.spans.find((x) => String(x.attributes["gen_ai.tool.call.arguments"] ?? "").includes("src/cli/index.ts"));
+    assert.ok(read, "the fixture reads src/cli/index.ts");
+    await clickInWebview(`.tl-row[data-span-id="${read.spanId}"] .label`);
+    await clickInWebview(`.details button[data-file$="src/cli/index.ts"]`);
+    const editor = await waitFor("the file to open", () => (vscode.window.activeTextEditor?.document.uri.path.endsWith("/src/cli/index.ts") ? vscode.window.activeTextEditor : undefined));
+    assert.match(editor.document.getText(), /stand-in for codemie-code/);
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+  });
+
   for (const [command, view, shot] of [
     ["hotpath.showParallelism", "parallelism", "parallelism"],
     ["hotpath.showHeatmap", "heatmap", "heatmap"],
