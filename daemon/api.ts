@@ -318,6 +318,8 @@ export interface TraceAnalysis {
     durationMs: number;
     /** ms on the path per span kind, plus "gap" for client/think time between spans. */
     byKind: Record<string, number>;
+    /** The path in time order: span pieces and labelled gaps (client work, waiting for the user, uninstrumented). */
+    segments?: CriticalPathSegment[];
   };
   parallelGroups: ParallelGroup[];
   projectedSavingMs: number;
@@ -326,4 +328,219 @@ export interface TraceAnalysis {
   prefixBreaks: PrefixBreak[];
   unusedTools: UnusedTool[];
   heatmap: Heatmap;
+  /** Data flow found between tool calls: the later call's arguments use `value` from the earlier call's result. */
+  dependencies?: { fromSpanId: string; toSpanId: string; value: string }[];
+  /** LLM spans left out as second recordings of the same call (two instrumentations of one request). */
+  duplicateSpanIds?: string[];
+}
+
+export interface CriticalPathSegment {
+  /** Absent for gaps of the run itself. */
+  spanId?: string;
+  /** A span kind, or "gap". */
+  kind: string;
+  startNs: number;
+  endNs: number;
+  label?: "client" | "user" | "uninstrumented";
+}
+
+// ───────────────────────────── Anthropic-compatible: POST /v1/messages (router) ─────────────────────────────
+// Hotpath accepts the Anthropic Messages API for every route (local engine included) and answers in its format.
+
+const anthropicCacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.string().optional() }).nullable().optional();
+const anthropicText = z.object({ type: z.literal("text"), text: z.string(), cache_control: anthropicCacheControl }).passthrough();
+const anthropicImage = z.object({
+  type: z.literal("image"),
+  source: z.discriminatedUnion("type", [
+    z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
+    z.object({ type: z.literal("url"), url: z.string() }),
+  ]),
+  cache_control: anthropicCacheControl,
+});
+const anthropicToolUse = z.object({
+  type: z.literal("tool_use"),
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+  cache_control: anthropicCacheControl,
+});
+const anthropicToolResult = z.object({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string(),
+  content: z.union([z.string(), z.array(z.union([anthropicText, anthropicImage]))]).optional(),
+  is_error: z.boolean().optional(),
+  cache_control: anthropicCacheControl,
+});
+/** Thinking blocks a client sends back are accepted and dropped: no route Hotpath serves consumes them. */
+const anthropicThinking = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).passthrough();
+const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking]);
+
+export const AnthropicMessagesRequestSchema = z.object({
+  model: z.string().min(1),
+  max_tokens: z.number().int().positive(),
+  messages: z
+    .array(z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
+    .min(1, "messages must hold at least one message"),
+  system: z.union([z.string(), z.array(anthropicText)]).optional(),
+  stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  metadata: z.object({ user_id: z.string().nullable().optional() }).optional(),
+  tools: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
+        description: z.string().optional(),
+        input_schema: z.record(z.string(), z.unknown()),
+        type: z.literal("custom").optional(),
+        cache_control: anthropicCacheControl,
+      }),
+    )
+    .max(128)
+    .optional(),
+  tool_choice: z
+    .discriminatedUnion("type", [
+      z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
+      z.object({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+      z.object({ type: z.literal("tool"), name: z.string(), disable_parallel_tool_use: z.boolean().optional() }),
+      z.object({ type: z.literal("none") }),
+    ])
+    .optional(),
+  thinking: z.unknown().optional(),
+  service_tier: z.string().optional(),
+});
+
+export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
+
+export type AnthropicContentBlock =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown };
+
+export type AnthropicStopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal";
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+export interface AnthropicMessage {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: AnthropicContentBlock[];
+  stop_reason: AnthropicStopReason | null;
+  stop_sequence: string | null;
+  usage: AnthropicUsage;
+}
+
+/** Anthropic's error shape, used for every error on /v1/messages. */
+export interface AnthropicError {
+  type: "error";
+  error: { type: string; message: string };
+}
+
+// ───────────────────────────── Router: x-hotpath-route, attempts ─────────────────────────────
+
+/** One try of one route while serving a request (retries and fallbacks each add one). */
+export interface RouteAttempt {
+  route: string;
+  /** HTTP status from the upstream (200 when it answered), 0 when there was none. */
+  status: number;
+  outcome: "ok" | "error" | "timeout" | "skipped" | "escalated" | "cancelled";
+  error?: string;
+  /** From the attempt's start to its end (or to now, while streaming). */
+  ms: number;
+  /** From the attempt's start to its first event. */
+  ttfbMs?: number;
+  costUsd?: number;
+}
+
+// ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
+// GET    /hotpath/cache/stats                          → CacheStats
+// GET    /hotpath/cache/entries?namespace=&limit=      → CacheEntries
+// DELETE /hotpath/cache?namespace=                     → CacheClearResult
+// Chat/completions responses carry x-hotpath-cache: hit|miss|bypass and, when a candidate was scored,
+// x-hotpath-cache-similarity; spans carry hotpath.cache.verdict / .similarity / .guard.
+
+export type CacheVerdict = "hit" | "miss" | "bypass";
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  bypasses: number;
+  /** Hits found by similarity rather than the exact request hash. */
+  semanticHits: number;
+  /** Candidates above the threshold that a false-hit guard (or the verifier) refused. */
+  guardRejections: number;
+  /** hits / (hits + misses); bypasses do not count. 0 when nothing was looked up. */
+  hitRate: number;
+  /** Prompt + completion tokens the backend did not have to process. */
+  tokensSaved: number;
+  /** Sum of the measured latency of the original (missed) requests that hits replaced. */
+  msSaved: number;
+  usdSaved: number;
+}
+
+export interface CacheNamespaceStats extends CacheCounters {
+  namespace: string;
+  /** Route, model, start of the system prompt, earlier turns and tools: what this partition is. */
+  label: string;
+  route: string;
+  model: string;
+  /** Similarity a semantic hit needs here (namespace override, else route, else global). */
+  threshold: number;
+  entries: number;
+  bytes: number;
+}
+
+export interface CacheStats {
+  enabled: boolean;
+  embedder: string;
+  /** Whether the embedding model has been loaded yet (it loads on the first semantic lookup). */
+  embedderLoaded: boolean;
+  threshold: number;
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  evictions: number;
+  totals: CacheCounters;
+  namespaces: CacheNamespaceStats[];
+}
+
+export interface CacheEntryDto {
+  id: number;
+  namespace: string;
+  kind: "chat" | "completion";
+  route: string;
+  model: string;
+  workload: string;
+  match: "semantic" | "exact";
+  embedder: string | null;
+  queryText: string;
+  /** The first 500 characters of the cached answer's text. */
+  answerPreview: string;
+  createdMs: number;
+  expiresMs: number;
+  lastUsedMs: number;
+  hits: number;
+  bytes: number;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  costUsd: number;
+}
+
+export interface CacheEntries {
+  entries: CacheEntryDto[];
+}
+
+export interface CacheClearResult {
+  cleared: number;
+  namespace: string | null;
 }

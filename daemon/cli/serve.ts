@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
 import { startDaemon } from "../server/daemon.js";
+import { watchConfigFile } from "../router/reload.js";
 import { VERSION } from "../version.js";
 
 export function register(program: Command): void {
@@ -19,25 +20,26 @@ export function register(program: Command): void {
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
     .option("--log-level <level>", "debug | info | warn | error")
+    .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
-      const config = loadConfig({
-        flags: {
-          config: globals.config,
-          dataDir: globals.dataDir,
-          host: opts.host,
-          port: opts.port,
-          models: opts.model.length ? opts.model : undefined,
-          threads: opts.threads,
-          gpu: opts.gpu,
-          contextSize: opts.contextSize,
-          sequences: opts.sequences,
-          maxQueued: opts.maxQueued,
-          allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
-          bodyLimitBytes: opts.bodyLimit,
-          logLevel: opts.logLevel,
-        },
-      });
+      const flags = {
+        config: globals.config,
+        dataDir: globals.dataDir,
+        host: opts.host,
+        port: opts.port,
+        models: opts.model.length ? opts.model : undefined,
+        threads: opts.threads,
+        gpu: opts.gpu,
+        contextSize: opts.contextSize,
+        sequences: opts.sequences,
+        maxQueued: opts.maxQueued,
+        allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
+        bodyLimitBytes: opts.bodyLimit,
+        logLevel: opts.logLevel,
+        traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
+      };
+      const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
       const lines = [
         config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
@@ -47,10 +49,15 @@ export function register(program: Command): void {
         `Hotpath ${VERSION} listening on ${daemon.url}`,
       ];
       process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
+      // Router policies (providers, routes, aliases, rules, prices) follow edits of the config file without a restart.
+      const configWatch = globals.config
+        ? watchConfigFile(globals.config, () => loadConfig({ flags }).router, (c) => daemon.services.router.reload(c), daemon.services.log)
+        : undefined;
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) process.exit(1); // second Ctrl-C: leave now
         stopping = true;
+        configWatch?.close();
         process.stderr.write(`${signal}: shutting down\n`);
         daemon.close().then(
           () => process.exit(0),

@@ -1,7 +1,7 @@
 // Every request the daemon serves becomes one span in OTel GenAI terms, written when the request ends (ok or not),
 // and one "request.finished" event for live views.
-import { randomBytes } from "node:crypto";
 import type { Timings, Usage } from "../api.js";
+import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
 import type { Services } from "./services.js";
 
@@ -26,9 +26,8 @@ export interface RequestFacts {
   finishReason?: string;
   params?: { maxTokens?: number | null; temperature?: number | null; topP?: number | null; seed?: number | null };
   content?: { system?: string; input?: unknown; output?: unknown; tools?: unknown };
-  /** Caller's trace context (W3C traceparent), so the span joins the agent's own trace. */
-  parent?: { traceId: string; spanId?: string };
-  conversationId?: string;
+  /** The caller's trace (W3C traceparent or x-hotpath-conversation-id), so the span joins the agent's own trace. */
+  trace: RequestTraceContext;
   extra?: Attributes;
 }
 
@@ -49,7 +48,7 @@ export function recordRequest(services: Services, f: RequestFacts): void {
   if (f.params?.topP != null) attributes["gen_ai.request.top_p"] = f.params.topP;
   if (f.params?.seed != null) attributes["gen_ai.request.seed"] = f.params.seed;
   if (f.finishReason) attributes["gen_ai.response.finish_reasons"] = [f.finishReason];
-  if (f.conversationId) attributes["gen_ai.conversation.id"] = f.conversationId;
+  if (f.trace.conversationId) attributes["gen_ai.conversation.id"] = f.trace.conversationId;
   if (f.usage) {
     attributes["gen_ai.usage.input_tokens"] = f.usage.prompt_tokens;
     attributes["gen_ai.usage.output_tokens"] = f.usage.completion_tokens;
@@ -78,14 +77,13 @@ export function recordRequest(services: Services, f: RequestFacts): void {
   if (f.content?.tools !== undefined) attributes["gen_ai.tool.definitions"] = capped(f.content.tools);
   Object.assign(attributes, f.extra ?? {});
 
-  const traceId = f.parent?.traceId ?? randomBytes(16).toString("hex");
   try {
     services.traces.writeSpans(
       [
         {
-          traceId,
-          spanId: randomBytes(8).toString("hex"),
-          parentSpanId: f.parent?.spanId,
+          traceId: f.trace.traceId,
+          spanId: f.trace.spanId,
+          parentSpanId: f.trace.parentSpanId,
           name: `${f.operation} ${f.model}`,
           kind: (f.operation === "embeddings" ? "embedding" : "llm") as SpanKind,
           startNs: Math.round(f.startedAt * 1e6),
@@ -126,6 +124,7 @@ export function recordRequest(services: Services, f: RequestFacts): void {
     timings: f.timings,
     usage: f.usage,
     error: f.error,
+    ...(typeof f.extra?.[HotpathAttr.cache] === "string" ? { cache: f.extra[HotpathAttr.cache] as string } : {}),
   });
 }
 

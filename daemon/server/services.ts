@@ -1,7 +1,10 @@
 // Everything a route handler may use, built once at startup and closed at shutdown.
+import type { CacheMetrics } from "../cache/metrics.js";
+import type { ResponseCache } from "../cache/service.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
+import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
 import type { EventHub } from "./events.js";
 import type { Metrics } from "./metrics.js";
@@ -17,5 +20,10 @@ export interface Services {
   events: EventHub;
   metrics: Metrics;
   engine: Engine;
+  /** Where chat requests go: local models, cloud providers, cascades and fallbacks (daemon/router). */
+  router: Router;
+  /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */
+  cache: ResponseCache;
+  cacheMetrics: CacheMetrics;
   log: (level: LogLevel, message: string) => void;
 }

@@ -1,9 +1,12 @@
 // Every HTTP route the daemon serves.
 import type { Route } from "../route.js";
+import { routes as cache } from "./cache.js";
 import { routes as chat } from "./chat.js";
 import { routes as completions } from "./completions.js";
 import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
+import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
+import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...completions, ...embeddings];
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...cache];
