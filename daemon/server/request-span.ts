@@ -124,6 +124,7 @@ export function recordRequest(services: Services, f: RequestFacts): void {
     timings: f.timings,
     usage: f.usage,
     error: f.error,
+    ...(typeof f.extra?.[HotpathAttr.cache] === "string" ? { cache: f.extra[HotpathAttr.cache] as string } : {}),
   });
 }
 
