@@ -460,6 +460,91 @@ export interface RouteAttempt {
   costUsd?: number;
 }
 
+// ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
+// GET    /hotpath/cache/stats                          → CacheStats
+// GET    /hotpath/cache/entries?namespace=&limit=      → CacheEntries
+// DELETE /hotpath/cache?namespace=                     → CacheClearResult
+// Chat/completions responses carry x-hotpath-cache: hit|miss|bypass and, when a candidate was scored,
+// x-hotpath-cache-similarity; spans carry hotpath.cache.verdict / .similarity / .guard.
+
+export type CacheVerdict = "hit" | "miss" | "bypass";
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  bypasses: number;
+  /** Hits found by similarity rather than the exact request hash. */
+  semanticHits: number;
+  /** Candidates above the threshold that a false-hit guard (or the verifier) refused. */
+  guardRejections: number;
+  /** hits / (hits + misses); bypasses do not count. 0 when nothing was looked up. */
+  hitRate: number;
+  /** Prompt + completion tokens the backend did not have to process. */
+  tokensSaved: number;
+  /** Sum of the measured latency of the original (missed) requests that hits replaced. */
+  msSaved: number;
+  usdSaved: number;
+}
+
+export interface CacheNamespaceStats extends CacheCounters {
+  namespace: string;
+  /** Route, model, start of the system prompt, earlier turns and tools: what this partition is. */
+  label: string;
+  route: string;
+  model: string;
+  /** Similarity a semantic hit needs here (namespace override, else route, else global). */
+  threshold: number;
+  entries: number;
+  bytes: number;
+}
+
+export interface CacheStats {
+  enabled: boolean;
+  embedder: string;
+  /** Whether the embedding model has been loaded yet (it loads on the first semantic lookup). */
+  embedderLoaded: boolean;
+  threshold: number;
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  evictions: number;
+  totals: CacheCounters;
+  namespaces: CacheNamespaceStats[];
+}
+
+export interface CacheEntryDto {
+  id: number;
+  namespace: string;
+  kind: "chat" | "completion";
+  route: string;
+  model: string;
+  workload: string;
+  match: "semantic" | "exact";
+  embedder: string | null;
+  queryText: string;
+  /** The first 500 characters of the cached answer's text. */
+  answerPreview: string;
+  createdMs: number;
+  expiresMs: number;
+  lastUsedMs: number;
+  hits: number;
+  bytes: number;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  costUsd: number;
+}
+
+export interface CacheEntries {
+  entries: CacheEntryDto[];
+}
+
+export interface CacheClearResult {
+  cleared: number;
+  namespace: string | null;
+}
+
 // ───────────────────────────── Audit: /hotpath/audit/*, `hotpath audit --json` ─────────────────────────────
 // POST /hotpath/audit/sections   AuditSectionsRequest → AuditSectionsResponse   (static: nothing is run)
 // POST /hotpath/audit/run        AuditRunRequest      → AuditRunStarted

@@ -6,6 +6,7 @@ import { AnthropicBackend } from "./providers/anthropic.js";
 import type { ProviderBackendOptions } from "./providers/backend.js";
 import { OpenAIBackend } from "./providers/openai.js";
 import { OpenAICompatibleBackend } from "./providers/openai-compatible.js";
+import type { Agent } from "node:http";
 import { createAgent, type Connection } from "./providers/upstream.js";
 import { resolveSecret } from "./secrets.js";
 
@@ -56,11 +57,11 @@ export class Backends {
       const old = this.providers.get(name);
       if (old && JSON.stringify(old.config) === JSON.stringify(pc) && old.baseURL === baseURL) next.set(name, old);
       else {
-        old?.conn.agent.destroy();
+        if (old) retire(old.conn.agent);
         next.set(name, { name, config: pc, baseURL, conn: { name, agent: createAgent(baseURL, pc.maxConcurrency) } });
       }
     }
-    for (const [name, p] of this.providers) if (!next.has(name)) p.conn.agent.destroy();
+    for (const [name, p] of this.providers) if (!next.has(name)) retire(p.conn.agent);
     this.providers = next;
     this.cache.clear();
   }
@@ -121,4 +122,9 @@ export class Backends {
   close(): void {
     for (const p of this.providers.values()) p.conn.agent.destroy();
   }
+}
+
+/** A replaced provider's connections: requests in flight on them finish; the pool closes a while later. */
+function retire(agent: Agent): void {
+  setTimeout(() => agent.destroy(), 10 * 60_000).unref();
 }

@@ -69,8 +69,9 @@ export class RouteUnavailable extends Error {
     readonly status: number,
     readonly code: string,
     readonly retryInMs?: number,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
   }
 }
 
@@ -93,6 +94,8 @@ interface Committed {
   close: (abort: boolean) => void;
   attempt: RouteAttempt;
   started: number;
+  /** The client's signal: a stream ended by the client is a cancellation, not a route failure. */
+  clientSignal: AbortSignal;
 }
 
 export class Router {
@@ -242,7 +245,7 @@ export class Router {
     } catch (e) {
       // A local model that failed to load, or is still loading: fall back like any unavailable route.
       const code = (e as { code?: unknown }).code;
-      throw skip(new RouteUnavailable((e as Error).message, 503, typeof code === "string" ? code : "model_unavailable"), 503);
+      throw skip(new RouteUnavailable((e as Error).message, 503, typeof code === "string" ? code : "model_unavailable", undefined, e), 503);
     }
     if (!backend) {
       const what = route.startsWith("local:") ? `no local model '${route.slice(6)}' is configured` : `no provider '${route.slice(0, route.indexOf(":"))}' is configured for route ${route}`;
@@ -316,7 +319,7 @@ export class Router {
       if (r.done) throw new UpstreamError(`${route} ended without answering`, "protocol", 502);
       attempt.status = 200;
       attempt.ttfbMs = this.now() - started;
-      return { route, first: r.value, next, close, attempt, started };
+      return { route, first: r.value, next, close, attempt, started, clientSignal: options.signal };
     } catch (e) {
       close(true);
       throw e;
@@ -347,6 +350,11 @@ export class Router {
         event = r.value;
       }
     } catch (raw) {
+      if (c.clientSignal.aborted) {
+        c.attempt.outcome = "cancelled";
+        c.attempt.ms = this.now() - c.started;
+        throw new RouterError(499, "the client cancelled the request", "cancelled", "cancelled", result.attempts, {}, true, result);
+      }
       const e = classify(raw, c.route);
       c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
       c.attempt.error = `after the first byte: ${e.message}`;
@@ -382,6 +390,10 @@ export class Router {
     const fail = (status: number, message: string, type: string, code: string, headers: Record<string, string> = {}, cause?: unknown) =>
       new RouterError(status, message, type, code, attempts, headers, false, result, cause);
     if (e instanceof BudgetExceeded && allSkipped) return fail(402, e.message, "insufficient_quota", "budget_exceeded");
+    // A lone local route whose model is loading or failed: the engine's own error says it best (status, retry-after).
+    if (e instanceof RouteUnavailable && allSkipped && chain.length === 1 && e.cause !== undefined) {
+      return fail(e.status, e.message, "server_error", "backend_error", {}, e.cause);
+    }
     if (e instanceof RouteUnavailable && allSkipped) {
       const retry: Record<string, string> = e.retryInMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(e.retryInMs / 1000))) } : {};
       return fail(e.status, chain.length > 1 ? `no route could take the request (${tried}); last: ${e.message}` : e.message, e.status === 404 ? "invalid_request_error" : "server_error", e.code, retry);

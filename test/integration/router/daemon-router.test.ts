@@ -206,6 +206,28 @@ describe("router: end to end through the daemon", function () {
     ]);
   });
 
+  it("a connection reset mid-stream reaches SDK clients as a clean error (OpenAI chunks and Anthropic events), never a hang", async () => {
+    oa.script({ kind: "reset", afterEvents: 3, text: "This will be cut off before it ends.", chunk: 4 });
+    const stream = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", stream: true, messages: [{ role: "user", content: "hi" }] });
+    let text = "";
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      })(),
+      (e: any) => /mid-stream/.test(String(e.message)),
+    );
+    assert.ok(text.length > 0, "text before the reset arrived");
+
+    an.script({ kind: "reset", afterEvents: 4, text: "This will be cut off too, halfway.", chunk: 4 });
+    const messages = anthropic.messages.stream({ model: "an:claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+    await assert.rejects(messages.finalMessage(), (e: any) => {
+      assert.ok(e instanceof Anthropic.APIError);
+      assert.match(String(e.message), /mid-stream/);
+      return true;
+    });
+    assert.equal(oa.received.length + an.received.length, 2, "no retry after the first byte");
+  });
+
   it("errors on /v1/messages come in Anthropic's shape (auth, validation, unknown model, upstream failure)", async () => {
     const post = (body: unknown, headers: Record<string, string>) =>
       fetch(`${daemon.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -231,6 +253,24 @@ describe("router: end to end through the daemon", function () {
     assert.equal(((await notJson.json()) as any).type, "error");
     const hostile = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "tool_use", id: "x", name: "y", input: {} }] }] }, { "x-api-key": daemon.token });
     assert.equal(hostile.status, 400);
+
+    const tooBig = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x".repeat(11 * 1024 * 1024) }] }, { "x-api-key": daemon.token });
+    assert.equal(tooBig.status, 413);
+    assert.equal(((await tooBig.json()) as any).error.type, "request_too_large");
+    for (const hostileBody of [
+      { model: "chat", max_tokens: -1, messages: [{ role: "user", content: "x" }] },
+      { model: "chat", max_tokens: 5, messages: [] },
+      { model: "chat", max_tokens: 5, messages: [{ role: "system", content: "x" }] },
+      { model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "image", source: { type: "file", path: "/etc/passwd" } }] }] },
+      { model: "chat", max_tokens: 5, tools: [{ name: "bad name!", input_schema: {} }], messages: [{ role: "user", content: "x" }] },
+      [1, 2, 3],
+    ]) {
+      const r = await post(hostileBody, { "x-api-key": daemon.token });
+      assert.equal(r.status, 400, JSON.stringify(hostileBody).slice(0, 80));
+      const b = (await r.json()) as any;
+      assert.equal(b.type, "error");
+      assert.equal(b.error.type, "invalid_request_error");
+    }
 
     an.fallback = { kind: "error", status: 529 };
     await assert.rejects(client.messages.create({ model: "an:claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (e: any) => {

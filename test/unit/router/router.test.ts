@@ -331,6 +331,58 @@ describe("router: routing and resilience against fake upstreams", () => {
     assert.ok(n < 10);
   });
 
+  it("passes a stream through as it arrives: the first delta is out while the upstream is still sending", async () => {
+    oa.script({ kind: "reply", text: "one two three four five six", chunk: 4, gapMs: 40 });
+    const r = await router().chat(ask("oa:gpt-4o-mini", { stream: true }), opts());
+    let upstreamBusyAtFirstText: boolean | undefined;
+    for await (const e of r.events) {
+      if (e.type === "text" && upstreamBusyAtFirstText === undefined) upstreamBusyAtFirstText = oa.inFlight > 0;
+    }
+    assert.equal(upstreamBusyAtFirstText, true);
+  });
+
+  it("holds a provider to its maxConcurrency; the rest wait their turn", async () => {
+    const rt = new Router({ config: routerConfig({ providers: { slow: { type: "openai-compatible", baseURL: backup.baseURL, maxConcurrency: 2 } } }) });
+    routers.push(rt);
+    backup.fallback = { kind: "reply", text: "slow answer", delayMs: 100 };
+    const results = await Promise.all(Array.from({ length: 6 }, () => rt.chat(ask("slow:m"), opts()).then(collect)));
+    assert.ok(results.every((r) => r.text === "slow answer"));
+    assert.equal(backup.maxInFlight, 2);
+  });
+
+  it("streams an Anthropic upstream with text and tool_use as chat events, usage with cache reads", async () => {
+    an.script({ kind: "reply", text: "Looking up.", toolCalls: [{ id: "toolu_7", name: "search", arguments: '{"q":"hotpath","limit":3}' }], usage: { input: 300, output: 40, cached: 200 } });
+    const tools = [{ type: "function" as const, function: { name: "search", parameters: { type: "object" } } }];
+    const r = await router().chat(ask("an:claude-haiku-4-5", { stream: true, tools, tool_choice: "required", parallel_tool_calls: false }), opts());
+    const { text, events } = await collect(r);
+    assert.equal(text, "Looking up.");
+    const args = events.filter((e) => e.type === "tool_call_delta").map((e) => (e.type === "tool_call_delta" ? e.arguments : "")).join("");
+    assert.deepEqual(JSON.parse(args), { q: "hotpath", limit: 3 });
+    const done = events.at(-1)!;
+    assert.ok(done.type === "done");
+    assert.equal(done.finishReason, "tool_calls");
+    assert.deepEqual(done.usage, { prompt_tokens: 300, completion_tokens: 40, total_tokens: 340, prompt_tokens_details: { cached_tokens: 200 } });
+    const sent = an.received[0].body as Record<string, any>;
+    assert.deepEqual(sent.tool_choice, { type: "any", disable_parallel_tool_use: true });
+    assert.equal(sent.stream, true);
+    assert.equal(an.received[0].headers["x-api-key"], ANTHROPIC_KEY);
+  });
+
+  it("a missing key is a clear error that names the provider, and the route falls back", async () => {
+    const rt = new Router({
+      config: routerConfig({ providers: { oa: { type: "openai", baseURL: oa.baseURL, apiKey: "env:UNSET_KEY_VAR" } }, routes: { "oa:gpt-4o": { fallbacks: ["anthropic:claude-haiku-4-5"] } } }),
+      env: {},
+    });
+    routers.push(rt);
+    await assert.rejects(rt.chat(ask("oa:gpt-4o"), opts()), (e: unknown) => {
+      assert.ok(e instanceof RouterError);
+      assert.match(e.attempts[0].error!, /no API key for provider oa/);
+      assert.match(e.attempts[1].error!, /no API key for provider anthropic/);
+      return true;
+    });
+    assert.equal(oa.received.length, 0);
+  });
+
   it("reuses keep-alive connections across requests", async () => {
     const rt = router();
     const before = oa.connections;
