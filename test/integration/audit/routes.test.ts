@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditRunStarted, AuditRunStatus, AuditSectionsResponse } from "../../../daemon/api.js";
 import { routerCompleter } from "../../../daemon/audit/completers/router.js";
+import { embedderFromConfig } from "../../../daemon/cache/embedders/index.js";
+import { CacheMetrics } from "../../../daemon/cache/metrics.js";
+import { ResponseCache } from "../../../daemon/cache/service.js";
 import { AuditService } from "../../../daemon/audit/service.js";
 import { loadConfig } from "../../../daemon/config.js";
 import { openDb } from "../../../daemon/db.js";
@@ -45,6 +48,8 @@ describe("audit routes on the real HTTP server", function () {
     await engine.ready("stories");
     const router = new Router({ config: config.router, local: engine, db });
     const traces = new TraceStore(db);
+    const metrics = new Metrics();
+    const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: config.threads }) });
     services = {
       version: "test",
       startedAt: Date.now(),
@@ -52,9 +57,11 @@ describe("audit routes on the real HTTP server", function () {
       db,
       traces,
       events: new EventHub(),
-      metrics: new Metrics(),
+      metrics,
       engine,
       router,
+      cache,
+      cacheMetrics: new CacheMetrics(metrics.registry, cache),
       log: () => undefined,
       audit: new AuditService({ db, traces, config, complete: routerCompleter(router) }),
     };
