@@ -224,13 +224,15 @@ describe("webview (headless Chromium)", function () {
       usage: { prompt_tokens: 100, completion_tokens: 64, total_tokens: 164, prompt_tokens_details: { cached_tokens: 75 } },
     });
     for (let i = 0; i < 10; i++) await v.send({ type: "event", event: ev(i, i % 2 ? "semantic-hit" : "miss") });
-    await v.send({ type: "stats", serving: { requests: { total: 10 }, models: [{ name: "stories260K", loaded: true }] }, cache: { namespaces: [{ name: "default", entries: 4, hits: 5 }] }, errors: [] });
+    await v.send({ type: "stats", serving: { requests: { total: 10 }, models: [{ name: "stories260K", loaded: true }] }, cache: { enabled: true, totals: { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 }, namespaces: [{ name: "default", entries: 4, hits: 5 }] }, errors: [] });
     await v.send({ type: "connection", state: "running" });
     await v.page.waitForSelector(".uplot");
     assert.equal(await v.page.locator("[data-metric=hit] .big").innerText(), "50%");
     assert.equal(await v.page.locator("[data-metric=prefix] .big").innerText(), "75%");
     assert.equal(await v.page.locator("[data-metric=draft] .big").innerText(), "70%");
     assert.equal(await v.page.locator("table.recent tbody tr").count(), 10);
+    assert.equal(await v.page.locator("[data-metric=semantic] .big").innerText(), "20%");
+    assert.equal(await v.page.locator("[data-metric=usdSaved] .big").innerText(), "$0.0123");
     assert.match(await v.page.locator(".stats").innerText(), /namespaces\[default\]\.entries/);
     await v.screenshot("dashboard");
   });
