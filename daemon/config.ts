@@ -198,6 +198,8 @@ export const ConfigSchema = z.object({
   contextSize: z.number().int().min(64).default(4096),
   /** Requests waiting for a sequence beyond this are refused with 429. */
   maxQueued: z.number().int().min(0).default(64),
+  /** Disk budget for prefix KV snapshots under <dataDir>/kv, in MB (least recently used go first; 0 disables). */
+  kvBudgetMb: z.number().int().min(0).default(2048),
   /** Seconds a request may take in total before it is aborted. */
   requestTimeoutS: z.number().positive().default(600),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),

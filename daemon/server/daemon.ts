@@ -43,6 +43,8 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     sequences: config.sequences,
     maxQueued: config.maxQueued,
     modelsDir: paths.models,
+    kvDir: paths.kv,
+    kvBudgetBytes: config.kvBudgetMb * 1024 * 1024,
     showProgress: opts.interactive ?? false,
     log,
   });

@@ -100,6 +100,7 @@ export const routes: Route[] = [
 
         routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
         facts.route = routed.route;
+        const events = tapDone(routed.events, (done) => (facts.prefix = done.prefix));
         const headers = { ...routeHeaders(routed), ...cacheHeaders };
         const keep = (completion: ChatCompletion) => {
           if (!look?.storable) return;
@@ -111,7 +112,6 @@ export const routes: Route[] = [
         if (stream) {
           // Tee the events: the client streams them, the cache keeps the folded completion.
           const seen: ChatEvent[] = [];
-          const events = routed.events;
           const tee = async function* () {
             for await (const e of events) {
               seen.push(e);
@@ -140,7 +140,7 @@ export const routes: Route[] = [
           });
           if (!outcome.error && outcome.done) keep(await collectChat(replayEvents(seen), { id: chatId(ctx.requestId), model: request.model }));
         } else {
-          const completion = await collectChat(routed.events, { id: chatId(ctx.requestId), model: request.model });
+          const completion = await collectChat(events, { id: chatId(ctx.requestId), model: request.model });
           facts.usage = completion.usage;
           facts.timings = completion.timings;
           facts.finishReason = completion.choices[0].finish_reason;
@@ -181,4 +181,12 @@ export function routeHeaders(r: { route: string; reason: string }): Record<strin
 
 async function* replayEvents(events: ChatEvent[]): AsyncIterable<ChatEvent> {
   yield* events;
+}
+
+/** Passes events through, handing the final one to `onDone` (its facts do not all reach the wire format). */
+async function* tapDone(events: AsyncIterable<ChatEvent>, onDone: (done: Extract<ChatEvent, { type: "done" }>) => void): AsyncIterable<ChatEvent> {
+  for await (const e of events) {
+    if (e.type === "done") onDone(e);
+    yield e;
+  }
 }

@@ -104,6 +104,7 @@ export const routes: Route[] = [
         if (!done) throw new Error("generation ended without a result");
         facts.usage = done.usage;
         facts.timings = fullTimings(done.timings);
+        facts.prefix = done.prefix;
         facts.finishReason = done.finishReason;
         facts.content!.output = text;
         record();
