@@ -28,6 +28,8 @@ const targets = {
     format: "esm",
     target: "node20",
     external: daemonExternal,
+    // Prefer ESM entry points: some packages' "main" is a UMD build esbuild cannot follow (jsonc-parser).
+    mainFields: ["module", "main"],
     // ESM bundles of CommonJS deps need a real require().
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __hotpathRequire } from 'node:module'; const require = __hotpathRequire(import.meta.url);" },
   },

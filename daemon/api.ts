@@ -69,7 +69,8 @@ const samplingFields = {
   user: z.string().optional(),
 };
 
-export const ChatCompletionRequestSchema = z.object({
+/** The request's fields without cross-field checks (for derived schemas such as `.partial()`). */
+export const ChatCompletionRequestObject = z.object({
   ...samplingFields,
   messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message"),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
@@ -83,6 +84,16 @@ export const ChatCompletionRequestSchema = z.object({
   parallel_tool_calls: z.boolean().optional(),
   response_format: ResponseFormatSchema.optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export const ChatCompletionRequestSchema = ChatCompletionRequestObject.superRefine((r, ctx) => {
+  const choice = r.tool_choice;
+  if (choice === "required" && !r.tools?.length) {
+    ctx.addIssue({ code: "custom", path: ["tool_choice"], message: 'tool_choice "required" needs at least one entry in tools' });
+  }
+  if (typeof choice === "object" && !r.tools?.some((t) => t.function.name === choice.function.name)) {
+    ctx.addIssue({ code: "custom", path: ["tool_choice"], message: `tool_choice names "${choice.function.name}", which is not in tools` });
+  }
 });
 
 export const CompletionRequestSchema = z.object({
@@ -720,4 +731,40 @@ export interface AuditRunStatus {
   report?: AuditReport;
   markdown?: string;
   error?: string;
+}
+
+// ───────────────────────────── Serving: GET /hotpath/stats ─────────────────────────────
+
+export interface ModelServingStats {
+  alias: string;
+  state: "loading" | "ready" | "error";
+  error?: string;
+  contextSize?: number;
+  sequences?: number;
+  busySequences?: number;
+  queued?: { interactive: number; workflow: number; background: number };
+  speculation?: { enabled: boolean; drafted: number; accepted: number; acceptance: number };
+}
+
+/** Facts over the daemon's own request spans in the window. */
+export interface ServingWindowStats {
+  windowS: number;
+  requests: number;
+  errors: number;
+  ttftMs: { p50: number | null; p95: number | null };
+  decodeTokensPerSecond: { p50: number | null };
+  promptTokens: number;
+  /** Prompt tokens served from the KV cache (prefix reuse), and their share of all prompt tokens. */
+  cachedPromptTokens: number;
+  prefixReuse: number | null;
+  completionTokens: number;
+  cacheHits: number;
+  costUsd: number;
+}
+
+export interface ServingStats {
+  version: string;
+  uptimeS: number;
+  models: ModelServingStats[];
+  window: ServingWindowStats;
 }

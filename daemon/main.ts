@@ -1,6 +1,7 @@
 // The `hotpath` command line.
 import { Command, CommanderError } from "commander";
 import { register as registerGenModel } from "./cli/gen-model.js";
+import { register as registerAudit } from "./cli/audit.js";
 import { register as registerAnalyze } from "./cli/analyze.js";
 import { register as registerExport } from "./cli/export.js";
 import { register as registerImport } from "./cli/import.js";
@@ -23,6 +24,7 @@ registerGenModel(program);
 registerImport(program);
 registerAnalyze(program);
 registerExport(program);
+registerAudit(program);
 registerCache(program);
 
 try {

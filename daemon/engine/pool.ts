@@ -97,20 +97,24 @@ export class SequencePool {
     if (!ahead && this.canTake(priority)) return this.assign(tokens, enqueuedAt);
     if (this.waiting.length >= this.options.maxQueued) return Promise.reject(new QueueFullError(this.estimateRetryAfterS()));
     return new Promise<SequenceLease>((resolve, reject) => {
-      const waiter: Waiter = { tokens, priority, enqueuedAt, order: this.order++, resolve, reject };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          reject(signal.reason);
+        }
+      };
+      // The listener goes when the wait ends either way: callers may share one signal across many requests.
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          signal.removeEventListener("abort", onAbort);
+          fn(value);
+        };
+      const waiter: Waiter = { tokens, priority, enqueuedAt, order: this.order++, resolve: settle(resolve), reject: settle(reject) };
       this.waiting.push(waiter);
       this.waiting.sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.order - b.order);
-      signal.addEventListener(
-        "abort",
-        () => {
-          const i = this.waiting.indexOf(waiter);
-          if (i >= 0) {
-            this.waiting.splice(i, 1);
-            reject(signal.reason);
-          }
-        },
-        { once: true },
-      );
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 

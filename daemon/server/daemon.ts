@@ -2,6 +2,8 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import "../cache/store.js"; // registers the cache tables' migration before openDb
+import { AuditService } from "../audit/service.js";
+import { routerCompleter } from "../audit/completers/router.js";
 import { embedderFromConfig } from "../cache/embedders/index.js";
 import { CacheMetrics } from "../cache/metrics.js";
 import { ResponseCache } from "../cache/service.js";
@@ -49,20 +51,26 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     log,
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
-  const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: config.threads }) });
+  const embedder = await embedderFromConfig(config.cache, { threads: config.threads });
+  const cache = new ResponseCache({ db, config: config.cache, embedder });
   const metrics = new Metrics();
+  const traces = new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars });
+  const router = new Router({ config: config.router, local: engine, db });
   const services: Services = {
     version,
     startedAt: Date.now(),
     config,
     db,
-    traces: new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars }),
+    traces,
     events: new EventHub(),
     metrics,
     engine,
-    router: new Router({ config: config.router, local: engine, db }),
+    router,
     cache,
     cacheMetrics: new CacheMetrics(metrics.registry, cache),
+    // Audits run through the router (local or cloud), never through the response cache; similarity checks share
+    // the cache's embedder.
+    audit: new AuditService({ db, traces, config, complete: routerCompleter(router), embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]) }),
     log,
   };
   const traceMaintenance = startTraceMaintenance(services.traces, config.traces, log);
@@ -86,6 +94,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      await services.audit.dispose();
       services.router.close();
       await engine.dispose();
       await traceMaintenance.close();

@@ -1,6 +1,7 @@
 // Everything a route handler may use, built once at startup and closed at shutdown.
 import type { CacheMetrics } from "../cache/metrics.js";
 import type { ResponseCache } from "../cache/service.js";
+import type { AuditService } from "../audit/service.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
@@ -25,5 +26,7 @@ export interface Services {
   /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */
   cache: ResponseCache;
   cacheMetrics: CacheMetrics;
+  /** Prompt-bloat audits (daemon/audit): static sections and ablation runs through the router. */
+  audit: AuditService;
   log: (level: LogLevel, message: string) => void;
 }

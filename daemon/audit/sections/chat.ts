@@ -3,7 +3,7 @@
 // inside JSON strings are mapped back to the file through the string's escapes, so ranges point at the source.
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import { z } from "zod";
-import { ChatCompletionRequestSchema, ChatMessageSchema, ToolSchema } from "../../api.js";
+import { ChatCompletionRequestObject, ChatCompletionRequestSchema, ChatMessageSchema, ToolSchema } from "../../api.js";
 import { splitText, titleOf, type Granularity } from "./text.js";
 import type { PromptDoc, Section } from "./types.js";
 import { rangeOf } from "./range.js";
@@ -12,7 +12,7 @@ export class PromptError extends Error {}
 
 const ChatFileSchema = z.union([
   z.array(ChatMessageSchema).min(1, "a chat prompt needs at least one message"),
-  ChatCompletionRequestSchema.partial({ model: true }),
+  ChatCompletionRequestObject.partial({ model: true }),
 ]);
 
 function describe(error: z.ZodError): string {

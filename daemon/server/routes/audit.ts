@@ -6,7 +6,7 @@ import { HttpError, type Route } from "../route.js";
 import type { Services } from "../services.js";
 
 function auditOf(services: Services): AuditService {
-  const audit = (services as unknown as { audit?: AuditService }).audit;
+  const audit: AuditService | undefined = services.audit;
   if (!audit) throw new HttpError(503, "prompt audits are not enabled in this daemon", "server_error", "audit_unavailable");
   return audit;
 }

@@ -1,5 +1,7 @@
 // Every HTTP route the daemon serves.
 import type { Route } from "../route.js";
+import { routes as audit } from "./audit.js";
+import { routes as stats } from "./stats.js";
 import { routes as cache } from "./cache.js";
 import { routes as chat } from "./chat.js";
 import { routes as completions } from "./completions.js";
@@ -9,4 +11,4 @@ import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
 import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...cache];
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...cache, ...audit, ...stats];

@@ -139,6 +139,8 @@ describe("daemon: security and malformed input", function () {
       `{${msg},"n":3}`,
       `{${msg},"tools":[{"type":"function","function":{"name":"bad name!"}}]}`,
       `{${msg},"stop":["a","b","c","d","e"]}`,
+      `{${msg},"tool_choice":{"type":"function","function":{"name":"ghost"}},"tools":[{"type":"function","function":{"name":"real"}}]}`,
+      `{${msg},"tool_choice":"required"}`,
       `{${msg},"messages":[{"role":"user","content":{"nested":{"deep":[[[[[[]]]]]]}}}]}`,
       "[]",
       '"just a string"',
@@ -204,6 +206,19 @@ describe("daemon: security and malformed input", function () {
     assert.equal(event.status, 200);
     assert.equal(typeof event.timings.ttft_ms, "number");
     ws.close();
+  });
+
+  it("/hotpath/stats reports each model and the window's serving facts; a bad window → 400", async function () {
+    const res = await daemon.fetch("/hotpath/stats?window=600");
+    assert.equal(res.status, 200);
+    const stats = (await res.json()) as any;
+    assert.equal(stats.models[0].alias, "chat");
+    assert.equal(stats.models[0].state, "ready");
+    assert.ok(stats.models[0].sequences >= 1);
+    assert.ok(stats.window.requests >= 1, "earlier requests of this suite are counted");
+    assert.ok(stats.window.completionTokens >= 1);
+    assert.equal(typeof stats.window.ttftMs.p50, "number");
+    for (const bad of ["0", "-3", "abc", "1e12"]) assert.equal((await daemon.fetch(`/hotpath/stats?window=${bad}`)).status, 400, bad);
   });
 
   it("/metrics speaks Prometheus text with request counters and latency histograms", async function () {
