@@ -459,3 +459,18 @@ export interface RouteAttempt {
   ttfbMs?: number;
   costUsd?: number;
 }
+
+/** GET /hotpath/router: providers, route health (circuits) and today's spend against budgets. */
+export interface RouterStatus {
+  providers: { name: string; type: "openai" | "anthropic" | "openai-compatible"; baseURL: string; maxConcurrency: number; keyPresent: boolean }[];
+  routes: {
+    route: string;
+    circuit: "closed" | "open" | "half-open";
+    spentTodayUsd: number;
+    dailyBudgetUsd?: number;
+    /** USD per 1M tokens, when the price table knows the route. */
+    price?: { input: number; output: number; cachedInput?: number };
+  }[];
+  aliases: string[];
+  rules: number;
+}

@@ -45,6 +45,11 @@ export class Breakers {
     return Math.max(0, this.settings.cooldownMs - (this.now() - c.openedAt));
   }
 
+  /** Routes whose circuit is not closed. */
+  tripped(): string[] {
+    return [...this.circuits].filter(([, c]) => c.openedAt !== undefined).map(([route]) => route);
+  }
+
   success(route: string): void {
     this.circuits.delete(route);
   }

@@ -6,6 +6,7 @@ import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
 import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
+import { routes as router } from "./router.js";
 import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces];
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...router];

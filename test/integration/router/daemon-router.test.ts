@@ -298,6 +298,24 @@ describe("router: end to end through the daemon", function () {
     });
   });
 
+  it("GET /hotpath/router shows providers (key present, never the key), circuits, spend and prices", async () => {
+    const res = await daemon.fetch("/hotpath/router");
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(!text.includes(OPENAI_KEY) && !text.includes(ANTHROPIC_KEY));
+    const status = JSON.parse(text) as import("../../../daemon/api.js").RouterStatus;
+    const oaProvider = status.providers.find((p) => p.name === "oa")!;
+    assert.equal(oaProvider.keyPresent, true);
+    assert.equal(oaProvider.baseURL, oa.baseURL);
+    const openaiProvider = status.providers.find((p) => p.name === "openai")!;
+    assert.equal(openaiProvider.keyPresent, Boolean(process.env.OPENAI_API_KEY?.trim()), "follows OPENAI_API_KEY in the daemon's environment");
+    const route = status.routes.find((r) => r.route === "oa:gpt-4o-mini")!;
+    assert.ok(route.spentTodayUsd > 0, "earlier tests spent on this route");
+    assert.deepEqual(route.price, { input: 0.15, output: 0.6, cachedInput: 0.075 });
+    assert.ok(["closed", "open", "half-open"].includes(route.circuit));
+    assert.deepEqual(status.aliases.sort(), ["lenient", "smart", "strict"]);
+  });
+
   it("keys never reach the DB, the WAL or the logs, even when an upstream echoes them back", async () => {
     oa.script({ kind: "error", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.` });
     an.script({ kind: "error", status: 400, message: `bad request for key ${ANTHROPIC_KEY}` });
