@@ -474,3 +474,264 @@ export interface RouterStatus {
   aliases: string[];
   rules: number;
 }
+
+// ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
+// GET    /hotpath/cache/stats                          → CacheStats
+// GET    /hotpath/cache/entries?namespace=&limit=      → CacheEntries
+// DELETE /hotpath/cache?namespace=                     → CacheClearResult
+// Chat/completions responses carry x-hotpath-cache: hit|miss|bypass and, when a candidate was scored,
+// x-hotpath-cache-similarity; spans carry hotpath.cache.verdict / .similarity / .guard.
+
+export type CacheVerdict = "hit" | "miss" | "bypass";
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  bypasses: number;
+  /** Hits found by similarity rather than the exact request hash. */
+  semanticHits: number;
+  /** Candidates above the threshold that a false-hit guard (or the verifier) refused. */
+  guardRejections: number;
+  /** hits / (hits + misses); bypasses do not count. 0 when nothing was looked up. */
+  hitRate: number;
+  /** Prompt + completion tokens the backend did not have to process. */
+  tokensSaved: number;
+  /** Sum of the measured latency of the original (missed) requests that hits replaced. */
+  msSaved: number;
+  usdSaved: number;
+}
+
+export interface CacheNamespaceStats extends CacheCounters {
+  namespace: string;
+  /** Route, model, start of the system prompt, earlier turns and tools: what this partition is. */
+  label: string;
+  route: string;
+  model: string;
+  /** Similarity a semantic hit needs here (namespace override, else route, else global). */
+  threshold: number;
+  entries: number;
+  bytes: number;
+}
+
+export interface CacheStats {
+  enabled: boolean;
+  embedder: string;
+  /** Whether the embedding model has been loaded yet (it loads on the first semantic lookup). */
+  embedderLoaded: boolean;
+  threshold: number;
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  evictions: number;
+  totals: CacheCounters;
+  namespaces: CacheNamespaceStats[];
+}
+
+export interface CacheEntryDto {
+  id: number;
+  namespace: string;
+  kind: "chat" | "completion";
+  route: string;
+  model: string;
+  workload: string;
+  match: "semantic" | "exact";
+  embedder: string | null;
+  queryText: string;
+  /** The first 500 characters of the cached answer's text. */
+  answerPreview: string;
+  createdMs: number;
+  expiresMs: number;
+  lastUsedMs: number;
+  hits: number;
+  bytes: number;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  costUsd: number;
+}
+
+export interface CacheEntries {
+  entries: CacheEntryDto[];
+}
+
+export interface CacheClearResult {
+  cleared: number;
+  namespace: string | null;
+}
+
+// ───────────────────────────── Audit: /hotpath/audit/*, `hotpath audit --json` ─────────────────────────────
+// POST /hotpath/audit/sections   AuditSectionsRequest → AuditSectionsResponse   (static: nothing is run)
+// POST /hotpath/audit/run        AuditRunRequest      → AuditRunStarted
+// GET  /hotpath/audit/:id                             → AuditRunStatus          (progress, then the report)
+// DELETE /hotpath/audit/:id                           → AuditRunStatus          (cancels; a new run of the same spec resumes)
+
+/** 0-based, UTF-16 columns (VS Code's Range); start/end are character offsets into the prompt file. */
+export interface AuditRange {
+  start: number;
+  end: number;
+  startLine: number;
+  startCharacter: number;
+  endLine: number;
+  endCharacter: number;
+}
+
+export type AuditVerdict = "removable" | "essential" | "inconclusive — needs more samples";
+
+export interface AuditSectionDto {
+  id: string;
+  title: string;
+  kind: "heading" | "tag" | "paragraph" | "bullets" | "example" | "turn" | "tool" | "message";
+  tokens: number;
+  /** Share of the prompt's counted tokens, 0–1. */
+  share: number;
+  range: AuditRange;
+  /** What a quick fix deletes (JSON array elements include their separating comma, so the file stays valid). */
+  deleteRange: AuditRange;
+}
+
+export interface AuditFinding {
+  kind: "duplicate-sentence" | "unused-tool" | "oversized-example" | "large-section";
+  message: string;
+  sectionIds: string[];
+  /** Tokens this finding would save if acted on (an estimate). */
+  tokens?: number;
+}
+
+export interface PromptTokenStats {
+  /** Recorded LLM calls whose system prompt matched this prompt. */
+  calls: number;
+  avgPromptTokens: number;
+  p95PromptTokens: number;
+}
+
+export const AuditSectionsRequestSchema = z
+  .object({
+  /** The prompt's text (a file's contents), or `span`: a recorded LLM call's system prompt and tools. */
+  text: z.string().min(1).max(1_000_000).optional(),
+  span: z.object({ traceId: z.string().min(1).max(200).regex(/^[^/\s]+$/), spanId: z.string().min(1).max(200).regex(/^[^/\s]+$/) }).optional(),
+  /** File name, for format detection (".json" → chat JSON, ".md" → Markdown). */
+  fileName: z.string().max(1000).optional(),
+  /** Model (alias, route or name) whose tokenizer counts; default: an estimate. */
+  model: z.string().max(500).optional(),
+  granularity: z.enum(["auto", "paragraphs"]).optional(),
+  })
+  .refine((r) => (r.text === undefined) !== (r.span === undefined), { message: "give exactly one of text or span" });
+export type AuditSectionsRequest = z.infer<typeof AuditSectionsRequestSchema>;
+
+export interface AuditSectionsResponse {
+  format: string;
+  /** For a span: the virtual document (system text, then each tool's JSON) that the ranges refer to. */
+  source?: string;
+  tokenizer: string;
+  /** False when counts are an estimate (no tokenizer for that model). */
+  exactTokens: boolean;
+  totalTokens: number;
+  sections: AuditSectionDto[];
+  findings: AuditFinding[];
+  recorded?: PromptTokenStats;
+}
+
+export const AuditRunRequestSchema = z.object({
+  /** An audit spec as an object (same schema as *.hotpath-audit.json); `prompt` paths resolve against `baseDir`. */
+  spec: z.record(z.string(), z.unknown()),
+  baseDir: z.string().max(4096).optional(),
+  /** Model override (route, alias). */
+  model: z.string().max(500).optional(),
+  /** Start over instead of resuming / reusing a finished run of the same spec. */
+  fresh: z.boolean().optional(),
+});
+export type AuditRunRequest = z.infer<typeof AuditRunRequestSchema>;
+
+export interface AuditEstimate {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** null when the model's price is unknown; 0 for local models. */
+  costUsd: number | null;
+  /** Calls already recorded by an earlier, interrupted run of the same spec. */
+  callsDone: number;
+}
+
+export interface AuditProgress {
+  phase: "baseline" | "ablation" | "verification" | "done";
+  done: number;
+  total: number;
+  /** The variant a sample just finished for: "baseline", a section id, or "combined". */
+  variant?: string;
+}
+
+export interface AuditSectionResult {
+  id: string;
+  title: string;
+  kind: AuditSectionDto["kind"];
+  /** Counted with `report.tokenizer`. */
+  tokens: number;
+  range: AuditRange;
+  deleteRange: AuditRange;
+  verdict: AuditVerdict | "not audited";
+  /** Quality change in percentage points (variant − baseline) with its bootstrap interval. */
+  qualityDelta: { mean: number; low: number; high: number };
+  quality: number;
+  /** Measured: baseline prompt tokens − this variant's (median over calls). */
+  promptTokensSaved: number;
+  /** Median latency, baseline − variant (negative: slower without the section). */
+  latencyMsSaved: number;
+  costSavedUsdPerCall: number | null;
+  samples: number;
+  errors: number;
+  /** Every sample of every input gave the same output (temperature 0 on a deterministic backend). */
+  deterministic: boolean;
+  firstError?: string;
+}
+
+export interface AuditReport {
+  version: 1;
+  runId: string;
+  createdAt: number;
+  model: string;
+  prompt: { path?: string; format: string; tokens: number };
+  tokenizer: string;
+  exactTokens: boolean;
+  inputs: number;
+  samples: number;
+  tolerance: number;
+  confidence: number;
+  checks: string[];
+  baseline: { quality: number; promptTokens: number; latencyMs: number; errors: number; deterministic: boolean };
+  sections: AuditSectionResult[];
+  combined: {
+    removed: string[];
+    verified: boolean;
+    verdict: AuditVerdict | "nothing to remove";
+    qualityDelta: { mean: number; low: number; high: number };
+    /** Counted tokens of the removed sections, and their share of the prompt. */
+    tokensSaved: number;
+    share: number;
+    /** Measured: baseline prompt tokens − combined variant's (median). */
+    promptTokensSaved: number;
+    latencyMsSaved: number;
+    costSavedUsdPerCall: number | null;
+    /** Verification rounds (the worst section is put back after a failed round). */
+    rounds: number;
+  };
+  estimate: AuditEstimate;
+  calls: number;
+  findings: AuditFinding[];
+  notes: string[];
+}
+
+export interface AuditRunStarted {
+  id: string;
+  estimate: AuditEstimate;
+}
+
+export interface AuditRunStatus {
+  id: string;
+  status: "running" | "done" | "cancelled" | "failed";
+  progress: AuditProgress;
+  estimate: AuditEstimate;
+  report?: AuditReport;
+  markdown?: string;
+  error?: string;
+}

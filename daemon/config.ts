@@ -140,6 +140,48 @@ export type RouteOptions = z.infer<typeof RouteOptionsSchema>;
 export type Price = z.infer<typeof PriceSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type Rule = z.infer<typeof RuleSchema>;
+/** Time to live per workload class, in seconds (seed 001's table). */
+export const CacheTtlSchema = z.object({
+  classification: z.number().int().positive().default(30 * 24 * 3600),
+  extraction: z.number().int().positive().default(7 * 24 * 3600),
+  code: z.number().int().positive().default(24 * 3600),
+  conversation: z.number().int().positive().default(3600),
+});
+
+/** The semantic response cache (daemon/cache). */
+export const CacheConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** "use": Universal Sentence Encoder lite shipped in npm (offline); "gguf": a GGUF embedding model; "cloud": an OpenAI-compatible /v1/embeddings route. */
+  embedder: z.enum(["use", "gguf", "cloud"]).default("use"),
+  /** GGUF path for embedder "gguf" (`--embedding-model`). */
+  embeddingModel: z.string().optional(),
+  /** Embedder "cloud": base URL (…/v1), model, and the environment variable holding the key. */
+  cloudEmbeddings: z
+    .object({ baseUrl: z.string().url(), model: z.string().min(1), apiKeyEnv: z.string().optional() })
+    .optional(),
+  /** Cosine similarity a semantic candidate needs; overridable per route and per namespace. */
+  threshold: z.number().min(0).max(1).default(0.9),
+  routeThresholds: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  /** Only temperature 0 or seeded requests are cached; false caches sampled answers too. */
+  onlyDeterministic: z.boolean().default(true),
+  /** Semantic matching for chat; completions prompts are continued verbatim, so exact only by default. */
+  semanticChat: z.boolean().default(true),
+  semanticCompletions: z.boolean().default(false),
+  /** Run the false-hit guards after KNN (turning them off is for benchmarks). */
+  guards: z.boolean().default(true),
+  /** With a verifier configured, scores within ±band of the threshold are decided by it. */
+  verifierBand: z.number().min(0).max(0.5).default(0.03),
+  ttlSeconds: CacheTtlSchema.default(CacheTtlSchema.parse({})),
+  /** Size cap: least recently used entries are evicted beyond either limit. */
+  maxEntries: z.number().int().positive().default(200_000),
+  maxBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+  /** Candidates the binary-quantized coarse search hands to the float re-score. */
+  coarseCandidates: z.number().int().min(1).max(4096).default(32),
+  /** How long a request waits for an identical in-flight request before it goes to the backend itself. */
+  singleFlightWaitMs: z.number().int().min(0).default(120_000),
+});
+
+export type CacheConfig = z.infer<typeof CacheConfigSchema>;
 
 export const ConfigSchema = z.object({
   host: z.string().default("127.0.0.1"),
@@ -156,6 +198,8 @@ export const ConfigSchema = z.object({
   contextSize: z.number().int().min(64).default(4096),
   /** Requests waiting for a sequence beyond this are refused with 429. */
   maxQueued: z.number().int().min(0).default(64),
+  /** Disk budget for prefix KV snapshots under <dataDir>/kv, in MB (least recently used go first; 0 disables). */
+  kvBudgetMb: z.number().int().min(0).default(2048),
   /** Seconds a request may take in total before it is aborted. */
   requestTimeoutS: z.number().positive().default(600),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -172,6 +216,7 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   router: RouterConfigSchema.prefault({}),
+  cache: CacheConfigSchema.default(CacheConfigSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -4,6 +4,7 @@ import { register as registerGenModel } from "./cli/gen-model.js";
 import { register as registerAnalyze } from "./cli/analyze.js";
 import { register as registerExport } from "./cli/export.js";
 import { register as registerImport } from "./cli/import.js";
+import { register as registerCache } from "./cli/cache.js";
 import { register as registerServe } from "./cli/serve.js";
 import { ConfigError } from "./config.js";
 import { VERSION } from "./version.js";
@@ -22,6 +23,7 @@ registerGenModel(program);
 registerImport(program);
 registerAnalyze(program);
 registerExport(program);
+registerCache(program);
 
 try {
   await program.parseAsync(process.argv);

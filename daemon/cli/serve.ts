@@ -12,10 +12,12 @@ export function register(program: Command): void {
     .option("--host <host>", "address to bind (env HOTPATH_HOST); anything but loopback is exposed to the network", undefined)
     .option("--port <port>", "port (env HOTPATH_PORT; default 8642; 0 picks a free one)", parseInteger)
     .option("--model <path|hf:owner/repo/file.gguf>", "a GGUF model, optionally as alias=path; repeatable", collectModel, [] as ModelRef[])
+    .option("--draft-model <alias=path|alias=lookup>", "speculative decoding for a model: a draft GGUF sharing its tokenizer, or \"lookup\" (prompt lookup, for copy-heavy work); a bare value applies to the only model; repeatable", collect, [] as string[])
     .option("--threads <n>", "CPU threads for inference (default: all cores)", parseInteger)
     .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
     .option("--context-size <tokens>", "context size per model (default 4096)", parseInteger)
     .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", parseInteger)
+    .option("--kv-budget-mb <mb>", "disk budget for prefix KV snapshots under <data-dir>/kv (default 2048; 0 disables)", parseInteger)
     .option("--max-queued <n>", "requests allowed to wait for a sequence before 429 (default 64)", parseInteger)
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
@@ -28,12 +30,13 @@ export function register(program: Command): void {
         dataDir: globals.dataDir,
         host: opts.host,
         port: opts.port,
-        models: opts.model.length ? opts.model : undefined,
+        models: opts.model.length ? withDrafts(opts.model, opts.draftModel) : undefined,
         threads: opts.threads,
         gpu: opts.gpu,
         contextSize: opts.contextSize,
         sequences: opts.sequences,
         maxQueued: opts.maxQueued,
+        kvBudgetMb: opts.kvBudgetMb,
         allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
         bodyLimitBytes: opts.bodyLimit,
         logLevel: opts.logLevel,
@@ -67,6 +70,22 @@ export function register(program: Command): void {
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
     });
+}
+
+/** Attaches --draft-model values to their models: "alias=path", or a bare path/"lookup" when there is one model. */
+export function withDrafts(models: ModelRef[], drafts: string[]): ModelRef[] {
+  const out = models.map((m) => ({ ...m }));
+  for (const value of drafts) {
+    const eq = value.indexOf("=");
+    const alias = eq > 0 ? value.slice(0, eq) : undefined;
+    const draft = eq > 0 ? value.slice(eq + 1) : value;
+    const target = alias ? out.find((m) => m.alias === alias) : out.length === 1 ? out[0] : undefined;
+    if (!target) {
+      throw new Error(alias ? `--draft-model ${value}: no --model has the alias "${alias}" (aliases: ${out.map((m) => m.alias).join(", ")})` : `--draft-model ${value}: with several models, name one as alias=path`);
+    }
+    target.draft = draft;
+  }
+  return out;
 }
 
 function parseInteger(value: string): number {

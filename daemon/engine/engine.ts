@@ -17,6 +17,9 @@ export interface EngineOptions {
   sequences: number;
   maxQueued: number;
   modelsDir: string;
+  /** Prefix snapshots: <data-dir>/kv and its disk budget (0 disables). */
+  kvDir?: string;
+  kvBudgetBytes?: number;
   /** Shows a download progress bar (interactive terminals only). */
   showProgress: boolean;
   log: (level: "info" | "warn" | "error", message: string) => void;
@@ -93,6 +96,8 @@ export class Engine {
       threads: this.options.threads,
       maxQueued: this.options.maxQueued,
       gpuLayers: this.options.gpu === "off" ? 0 : "auto",
+      draft: ref.draft,
+      kv: this.options.kvDir ? { dir: this.options.kvDir, budgetBytes: this.options.kvBudgetBytes ?? 0, log: (m) => this.options.log("warn", `${ref.alias}: ${m}`) } : undefined,
     });
   }
 
@@ -158,7 +163,7 @@ export class Engine {
       stopTokenSequences: [],
       priority: o.priority,
       signal: o.signal,
-    });
+    }, local.speculation);
     if (request.echo) yield { type: "text", text: prompt };
     for (;;) {
       const step = await stream.next();
@@ -178,6 +183,7 @@ export class Engine {
         },
         timings: r.timings,
         confidence: r.confidence,
+        prefix: r.prefix,
       };
       return;
     }

@@ -1,6 +1,10 @@
 // Starts the daemon: opens the database, loads models, listens, and shuts down gracefully.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import "../cache/store.js"; // registers the cache tables' migration before openDb
+import { embedderFromConfig } from "../cache/embedders/index.js";
+import { CacheMetrics } from "../cache/metrics.js";
+import { ResponseCache } from "../cache/service.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
 import { Engine } from "../engine/engine.js";
@@ -39,9 +43,14 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     sequences: config.sequences,
     maxQueued: config.maxQueued,
     modelsDir: paths.models,
+    kvDir: paths.kv,
+    kvBudgetBytes: config.kvBudgetMb * 1024 * 1024,
     showProgress: opts.interactive ?? false,
     log,
   });
+  // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
+  const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: config.threads }) });
+  const metrics = new Metrics();
   const services: Services = {
     version,
     startedAt: Date.now(),
@@ -49,9 +58,11 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     db,
     traces: new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars }),
     events: new EventHub(),
-    metrics: new Metrics(),
+    metrics,
     engine,
     router: new Router({ config: config.router, local: engine, db }),
+    cache,
+    cacheMetrics: new CacheMetrics(metrics.registry, cache),
     log,
   };
   const traceMaintenance = startTraceMaintenance(services.traces, config.traces, log);

@@ -1,6 +1,7 @@
 // Every request the daemon serves becomes one span in OTel GenAI terms, written when the request ends (ok or not),
 // and one "request.finished" event for live views.
 import type { Timings, Usage } from "../api.js";
+import type { PrefixFacts } from "../chat.js";
 import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
 import type { Services } from "./services.js";
@@ -23,6 +24,8 @@ export interface RequestFacts {
   errorType?: string;
   usage?: Usage;
   timings?: Timings;
+  /** Local engine: prefix reuse and the cache-breaker facts (where the prompt diverged, text on both sides). */
+  prefix?: PrefixFacts;
   finishReason?: string;
   params?: { maxTokens?: number | null; temperature?: number | null; topP?: number | null; seed?: number | null };
   content?: { system?: string; input?: unknown; output?: unknown; tools?: unknown };
@@ -70,6 +73,7 @@ export function recordRequest(services: Services, f: RequestFacts): void {
       attributes[HotpathAttr.draftAccepted] = t.draft_n_accepted ?? 0;
     }
   }
+  if (f.prefix) Object.assign(attributes, prefixAttributes(f.prefix));
   if (f.error) attributes[HotpathAttr.errorType] = f.errorType ?? "error";
   if (f.content?.system !== undefined) attributes["gen_ai.system_instructions"] = capped(f.content.system);
   if (f.content?.input !== undefined) attributes["gen_ai.input.messages"] = capped(f.content.input);
@@ -124,7 +128,20 @@ export function recordRequest(services: Services, f: RequestFacts): void {
     timings: f.timings,
     usage: f.usage,
     error: f.error,
+    ...(typeof f.extra?.[HotpathAttr.cache] === "string" ? { cache: f.extra[HotpathAttr.cache] as string } : {}),
   });
+}
+
+/** hotpath.prefix.*: reused/prompt tokens, their source, and where (and how) the prompt stopped matching. */
+export function prefixAttributes(p: PrefixFacts): Attributes {
+  const a: Attributes = { "hotpath.prefix.reused_tokens": p.reusedTokens, "hotpath.prefix.prompt_tokens": p.promptTokens };
+  if (p.source) a["hotpath.prefix.source"] = p.source;
+  if (p.divergedAt !== undefined) {
+    a["hotpath.prefix.diverged_at"] = p.divergedAt;
+    a["hotpath.prefix.before"] = p.before ?? "";
+    a["hotpath.prefix.after"] = p.after ?? "";
+  }
+  return a;
 }
 
 function capped(value: unknown): string {

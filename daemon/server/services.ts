@@ -1,4 +1,6 @@
 // Everything a route handler may use, built once at startup and closed at shutdown.
+import type { CacheMetrics } from "../cache/metrics.js";
+import type { ResponseCache } from "../cache/service.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
@@ -20,5 +22,8 @@ export interface Services {
   engine: Engine;
   /** Where chat requests go: local models, cloud providers, cascades and fallbacks (daemon/router). */
   router: Router;
+  /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */
+  cache: ResponseCache;
+  cacheMetrics: CacheMetrics;
   log: (level: LogLevel, message: string) => void;
 }

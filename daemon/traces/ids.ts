@@ -1,6 +1,6 @@
 // Trace and span ids: W3C/OTLP hex form everywhere in the store. Imported formats get deterministic ids (a hash of
 // where the record came from), so importing the same file twice writes the same rows instead of duplicates.
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 const HEX = /^[0-9a-f]+$/;
 
@@ -15,9 +15,7 @@ export function deriveSpanId(...parts: string[]): string {
 }
 
 function digest(parts: string[]): string {
-  const h = createHash("sha256");
-  for (const p of parts) h.update(p).update("\u0000");
-  return h.digest("hex");
+  return hash("sha256", `${parts.join("\u0000")}\u0000`, "hex");
 }
 
 export function randomTraceId(): string {

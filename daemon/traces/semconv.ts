@@ -74,7 +74,8 @@ export function toGenAi(source: Attributes, kind: SpanKind): Attributes {
     if (definitions.length) setIfAbsent(a, "gen_ai.tool.definitions", `[${definitions.join(",")}]`);
     const calls = collectToolCalls(a);
     if (calls.length) {
-      setIfAbsent(a, "hotpath.tool_call_ids", calls.map((c) => c.id));
+      // Some instrumentations record names without ids: leave ids to another recording of the same call.
+      if (calls.every((c) => c.id)) setIfAbsent(a, "hotpath.tool_call_ids", calls.map((c) => c.id));
       setIfAbsent(a, "hotpath.tool_call_names", calls.map((c) => c.name));
       setIfAbsent(a, "hotpath.tool_call_arguments", calls.map((c) => c.arguments));
     }

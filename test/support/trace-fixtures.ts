@@ -1,9 +1,11 @@
 // Where the shared trace fixtures live (../shared/fixtures/traces from the repo root), or undefined in a clone
 // without them — tests that need them skip with a printed reason.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const TRACE_FIXTURES = resolve(process.cwd(), "..", "shared", "fixtures", "traces");
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const TRACE_FIXTURES = resolve(repoRoot, "..", "shared", "fixtures", "traces");
 
 export function traceFixture(...parts: string[]): string | undefined {
   const p = join(TRACE_FIXTURES, ...parts);

@@ -1,15 +1,18 @@
-// POST /v1/chat/completions: validate, route (local engine or cloud provider, see daemon/router), generate (streamed
-// or not), record the span with the route decision, every attempt and the cost.
-import { ChatCompletionRequestSchema, type ChatCompletionRequest } from "../../api.js";
-import { collectChat, fullTimings, type Priority } from "../../chat.js";
-import type { Route } from "../route.js";
+// POST /v1/chat/completions: validate, look the answer up in the response cache, else route (local engine or cloud
+// provider, see daemon/router) and generate (streamed or not), store a cacheable answer, and record the span with the
+// cache verdict, the route decision, every attempt and the cost.
+import { ChatCompletionRequestSchema, type ChatCompletion, type ChatCompletionRequest } from "../../api.js";
+import type { LookupResult } from "../../cache/service.js";
+import { collectChat, fullTimings, replayChat, type ChatEvent, type Priority } from "../../chat.js";
+import { messageText } from "../../engine/prompt.js";
+import { Router, RouterError, type RouteResult } from "../../router/router.js";
+import { HotpathAttr } from "../../traces/span.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
-import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
 import { toHttpError } from "../errors.js";
 import { writeChatStream } from "../openai-stream.js";
 import { readPriority } from "../priority.js";
-import { messageText } from "../../engine/prompt.js";
-import { Router, RouterError, type RouteResult } from "../../router/router.js";
+import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import type { Route } from "../route.js";
 
 export const routes: Route[] = [
   {
@@ -50,13 +53,72 @@ export const routes: Route[] = [
       services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "chat", model: request.model, priority, stream });
       services.metrics.inFlight.inc();
       let routed: RouteResult | undefined;
+      let look: LookupResult | undefined;
+      // The cache is keyed on what the client asked for (model or alias), before any routing decision.
+      const cacheCtx = { route: request.model, headers: ctx.req.headers, signal: ctx.signal };
+      let stored = false;
       try {
+        look = await services.cache.lookup(request, cacheCtx);
+        services.cacheMetrics.lookup.observe({ verdict: look.verdict }, look.lookupMs / 1000);
+        facts.extra = {
+          [HotpathAttr.cache]: look.verdict,
+          "hotpath.cache.reason": look.reason,
+          "hotpath.cache.namespace": look.namespace,
+          "hotpath.cache.lookup_ms": look.lookupMs,
+          ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
+          ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
+          ...(look.match ? { "hotpath.cache.match": look.match } : {}),
+        };
+        const cacheHeaders: Record<string, string> = {
+          "x-hotpath-cache": look.verdict,
+          ...(look.similarity !== undefined ? { "x-hotpath-cache-similarity": look.similarity.toFixed(4) } : {}),
+        };
+        const cached = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
+        if (cached) {
+          // Replay: same answer, this request's id and model name; streamed requests get a well-formed SSE stream.
+          const completion: ChatCompletion = { ...cached, id: chatId(ctx.requestId), model: request.model };
+          facts.route = "cache";
+          facts.usage = completion.usage;
+          facts.timings = completion.timings;
+          facts.finishReason = completion.choices[0].finish_reason;
+          facts.content!.output = completion.choices[0].message;
+          const headers = { "x-hotpath-route": "cache", ...cacheHeaders };
+          if (stream) {
+            await writeChatStream(ctx.res, replayChat(completion), {
+              id: completion.id,
+              model: request.model,
+              includeUsage: request.stream_options?.include_usage === true,
+              headers,
+              beforeEnd: () => record(),
+            });
+          } else {
+            record();
+            ctx.send(200, completion, headers);
+          }
+          return;
+        }
+
         routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
         facts.route = routed.route;
-        const headers = routeHeaders(routed);
-        const events = routed.events;
+        const events = tapDone(routed.events, (done) => (facts.prefix = done.prefix));
+        const headers = { ...routeHeaders(routed), ...cacheHeaders };
+        const keep = (completion: ChatCompletion) => {
+          if (!look?.storable) return;
+          stored = true;
+          services.cache.store(request, cacheCtx, completion, { latencyMs: nowMs() - startedAt, costUsd: routed?.costUsd }).catch((e: Error) => {
+            services.log("warn", `cache: could not store ${ctx.requestId}: ${e.message}`);
+          });
+        };
         if (stream) {
-          await writeChatStream(ctx.res, events, {
+          // Tee the events: the client streams them, the cache keeps the folded completion.
+          const seen: ChatEvent[] = [];
+          const tee = async function* () {
+            for await (const e of events) {
+              seen.push(e);
+              yield e;
+            }
+          };
+          const outcome = await writeChatStream(ctx.res, tee(), {
             id: chatId(ctx.requestId),
             model: request.model,
             includeUsage: request.stream_options?.include_usage === true,
@@ -72,31 +134,35 @@ export const routes: Route[] = [
                 facts.error = err.message;
                 facts.errorType = err.code ?? err.type;
               }
-              facts.extra = Router.spanAttributes(routed!);
+              facts.extra = { ...facts.extra, ...Router.spanAttributes(routed!) };
               record();
             },
           });
+          if (!outcome.error && outcome.done) keep(await collectChat(replayEvents(seen), { id: chatId(ctx.requestId), model: request.model }));
         } else {
           const completion = await collectChat(events, { id: chatId(ctx.requestId), model: request.model });
           facts.usage = completion.usage;
           facts.timings = completion.timings;
           facts.finishReason = completion.choices[0].finish_reason;
           facts.content!.output = completion.choices[0].message;
-          facts.extra = Router.spanAttributes(routed);
+          facts.extra = { ...facts.extra, ...Router.spanAttributes(routed) };
           record();
+          keep(completion);
           ctx.send(200, completion, headers);
         }
       } catch (e) {
         const err = toHttpError(e);
         if (e instanceof RouterError) {
           facts.route = e.decision.route || facts.route;
-          facts.extra = Router.spanAttributes({ ...e.decision, attempts: e.attempts });
-        } else if (routed) facts.extra = Router.spanAttributes(routed);
+          facts.extra = { ...facts.extra, ...Router.spanAttributes({ ...e.decision, attempts: e.attempts }) };
+        } else if (routed) facts.extra = { ...facts.extra, ...Router.spanAttributes(routed) };
         facts.status = err.status;
         facts.error = err.message;
         facts.errorType = err.code ?? err.type;
         throw err;
       } finally {
+        // A miss that produced no answer releases identical requests waiting on it.
+        if (look?.verdict === "miss" && !stored) services.cache.abandon(request, cacheCtx);
         record();
       }
     },
@@ -107,9 +173,20 @@ export function chatId(requestId: string): string {
   return `chatcmpl-${requestId.replace(/^req_/, "")}`;
 }
 
-
 /** x-hotpath-route (and why): header values must be printable ASCII, whatever a model name holds. */
 export function routeHeaders(r: { route: string; reason: string }): Record<string, string> {
   const ascii = (v: string) => v.replace(/[^\x20-\x7e]/g, "?").slice(0, 1024);
   return { "x-hotpath-route": ascii(r.route), "x-hotpath-route-reason": ascii(r.reason) };
+}
+
+async function* replayEvents(events: ChatEvent[]): AsyncIterable<ChatEvent> {
+  yield* events;
+}
+
+/** Passes events through, handing the final one to `onDone` (its facts do not all reach the wire format). */
+async function* tapDone(events: AsyncIterable<ChatEvent>, onDone: (done: Extract<ChatEvent, { type: "done" }>) => void): AsyncIterable<ChatEvent> {
+  for await (const e of events) {
+    if (e.type === "done") onDone(e);
+    yield e;
+  }
 }

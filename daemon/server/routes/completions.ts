@@ -1,5 +1,7 @@
 // POST /v1/completions: raw text completion on a local model (streamed or not).
 import { CompletionRequestSchema, type Completion } from "../../api.js";
+import type { LookupResult } from "../../cache/service.js";
+import { HotpathAttr } from "../../traces/span.js";
 import { fullTimings, type ChatEvent } from "../../chat.js";
 import { toHttpError, errorBody } from "../errors.js";
 import { readPriority } from "../priority.js";
@@ -36,9 +38,45 @@ export const routes: Route[] = [
       };
       services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "completions", model: request.model, priority, stream });
       services.metrics.inFlight.inc();
+      let look: LookupResult | undefined;
+      let stored = false;
+      const cacheCtx = { route: facts.route, headers: ctx.req.headers, signal: ctx.signal };
       try {
         await services.engine.ready(request.model);
-        const headers = { "x-hotpath-route": facts.route };
+        look = await services.cache.lookup(request, cacheCtx);
+        services.cacheMetrics.lookup.observe({ verdict: look.verdict }, look.lookupMs / 1000);
+        facts.extra = {
+          [HotpathAttr.cache]: look.verdict,
+          "hotpath.cache.reason": look.reason,
+          "hotpath.cache.namespace": look.namespace,
+          "hotpath.cache.lookup_ms": look.lookupMs,
+          ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
+          ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
+          ...(look.match ? { "hotpath.cache.match": look.match } : {}),
+        };
+        const headers: Record<string, string> = {
+          "x-hotpath-route": facts.route,
+          "x-hotpath-cache": look.verdict,
+          ...(look.similarity !== undefined ? { "x-hotpath-cache-similarity": look.similarity.toFixed(4) } : {}),
+        };
+        const cached = look.verdict === "hit" && look.response?.object === "text_completion" ? look.response : undefined;
+        if (cached) {
+          const body: Completion = { ...cached, id, created, model: request.model };
+          const choice = body.choices[0];
+          facts.usage = body.usage;
+          facts.timings = body.timings;
+          facts.finishReason = choice.finish_reason;
+          facts.content!.output = choice.text;
+          record();
+          if (stream) {
+            startSse(ctx.res, headers);
+            if (choice.text) writeSse(ctx.res, { id, object: "text_completion", created, model: request.model, choices: [{ index: 0, text: choice.text, finish_reason: null, logprobs: null }] });
+            writeSse(ctx.res, { id, object: "text_completion", created, model: request.model, choices: [{ index: 0, text: "", finish_reason: choice.finish_reason, logprobs: null }], usage: body.usage, timings: body.timings });
+            writeSse(ctx.res, "[DONE]");
+            ctx.res.end();
+          } else ctx.send(200, body, headers);
+          return;
+        }
         const iterator = services.engine.complete(request.model, request, { signal: ctx.signal, priority })[Symbol.asyncIterator]();
         let text = "";
         let done: Extract<ChatEvent, { type: "done" }> | undefined;
@@ -66,9 +104,21 @@ export const routes: Route[] = [
         if (!done) throw new Error("generation ended without a result");
         facts.usage = done.usage;
         facts.timings = fullTimings(done.timings);
+        facts.prefix = done.prefix;
         facts.finishReason = done.finishReason;
         facts.content!.output = text;
         record();
+        if (look.storable) {
+          stored = true;
+          const answer: Completion = {
+            id, object: "text_completion", created, model: request.model,
+            choices: [{ index: 0, text, finish_reason: done.finishReason, logprobs: null }],
+            usage: done.usage, timings: facts.timings,
+          };
+          services.cache.store(request, cacheCtx, answer, { latencyMs: nowMs() - startedAt }).catch((e: Error) => {
+            services.log("warn", `cache: could not store ${ctx.requestId}: ${e.message}`);
+          });
+        }
         if (stream) {
           writeSse(ctx.res, { ...frame("", done.finishReason), usage: done.usage, timings: facts.timings });
           writeSse(ctx.res, "[DONE]");
@@ -87,6 +137,7 @@ export const routes: Route[] = [
         facts.error = err.message;
         throw err;
       } finally {
+        if (look?.verdict === "miss" && !stored) services.cache.abandon(request, cacheCtx);
         record();
       }
     },

@@ -1,5 +1,6 @@
 // Every HTTP route the daemon serves.
 import type { Route } from "../route.js";
+import { routes as cache } from "./cache.js";
 import { routes as chat } from "./chat.js";
 import { routes as completions } from "./completions.js";
 import { routes as embeddings } from "./embeddings.js";
@@ -9,4 +10,4 @@ import { routes as models } from "./models.js";
 import { routes as router } from "./router.js";
 import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...router];
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...cache, ...router];

@@ -33,7 +33,7 @@ const ImportQuery = z.object({
     .string()
     .min(1)
     .max(255)
-    .regex(/^[^/\\\u0000]+$/, "name is a file name, without directories")
+    .refine((n) => !/[/\\]/.test(n) && !n.includes("\0") && n !== "." && n !== "..", "name is a file name, without directories")
     .default("upload"),
 });
 

@@ -37,32 +37,33 @@ export function argumentValues(args: string): Set<string> {
   return out;
 }
 
-/** Every token of a result and each path's suffixes at "/" boundaries, so a relative path matches an absolute one. */
-export function resultValues(result: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of result.matchAll(TOKEN)) {
-    const t = clean(m[0]);
-    if (t.length < 3) continue;
-    out.add(t);
-    if (t.includes("/")) {
-      const parts = t.split("/");
-      for (let i = 1; i < parts.length && i < 16; i++) {
-        const suffix = parts.slice(i).join("/");
-        if (suffix.length >= 3) out.add(suffix);
-      }
-    }
+const TOKEN_CHAR = /[A-Za-z0-9_.~/@+-]/;
+const WORD_CHAR = /[A-Za-z0-9_~@+]/;
+
+/**
+ * True when `value` occurs in `result` as a whole token, or as the tail of a longer path ("src/a.ts" in
+ * "/repo/src/a.ts"), or as a directory of a path in it (conservative: the later call may look where the result pointed).
+ */
+export function mentions(result: string, value: string): boolean {
+  for (let i = result.indexOf(value); i !== -1; i = result.indexOf(value, i + 1)) {
+    const before = i > 0 ? result[i - 1] : "";
+    if (before && TOKEN_CHAR.test(before) && before !== "/") continue;
+    const after = result[i + value.length] ?? "";
+    if (after === "" || !TOKEN_CHAR.test(after) || after === "/") return true;
+    // "file.ts." at the end of a sentence is the token; "file.ts.bak" is another token.
+    if (".,-".includes(after) && !WORD_CHAR.test(result[i + value.length + 1] ?? "")) return true;
   }
-  return out;
+  return false;
 }
 
 /**
- * The value through which `laterArgs` uses the earlier call, or undefined: a value of its result, or — when the
+ * The value through which `laterArgs` uses the earlier call, or undefined: a value in its result, or — when the
  * earlier call was a search with hits — a file it searched (the later call reads where the search pointed, e.g. a
  * line range found by `rg -n` in that file).
  */
-export function dataDependency(laterArgs: Set<string>, earlierResult: Set<string>, earlierArgs: Set<string>, earlierSearchHit = false): string | undefined {
+export function dataDependency(laterArgs: Set<string>, earlierResult: string, earlierArgs: Set<string>, earlierSearchHit = false): string | undefined {
   for (const v of laterArgs) {
-    if (earlierResult.has(v)) return v;
+    if (mentions(earlierResult, v)) return v;
     if (earlierSearchHit && earlierArgs.has(v) && hasExtension(v)) return v;
   }
   return undefined;

@@ -4,7 +4,7 @@
 import type { ParallelGroup } from "../../api.js";
 import type { Span } from "../span.js";
 import { round } from "./critical-path.js";
-import { argumentValues, dataDependency, isSearchWithHits, resultValues } from "./data-flow.js";
+import { argumentValues, dataDependency, isSearchWithHits } from "./data-flow.js";
 import { toolEffect } from "./tool-effects.js";
 import type { SpanTree } from "./tree.js";
 
@@ -24,18 +24,20 @@ export interface ParallelismResult {
 
 /** How many earlier calls of the same agent a call is checked against for data flow. */
 const LOOKBACK = 16;
+/** Wider groups are split: no agent issues more calls at once, and it bounds the pairwise checks. */
+const MAX_GROUP = 32;
 
 interface Call {
   span: Span;
   name: string;
   args: Set<string>;
-  result?: Set<string>;
   resultText: string;
   readOnly: boolean;
   why?: string;
   searchHit: boolean;
   overlaps: boolean;
   issuer?: string;
+  callId: string;
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
@@ -89,10 +91,11 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         why: effect.why,
         overlaps: overlaps[i],
         issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd, parent),
+        callId: str(s.attributes["gen_ai.tool.call.id"]),
       };
     });
-    const resultOf = (c: Call) => (c.result ??= resultValues(c.resultText));
-    const dependsOn = (later: Call, earlier: Call) => dataDependency(later.args, resultOf(earlier), earlier.args, earlier.searchHit);
+    inferCallIds(calls, tree);
+    const dependsOn = (later: Call, earlier: Call) => dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
 
     // Data-flow edges (evidence shown to the user, and the reason groups end).
     calls.forEach((c, i) => {
@@ -123,7 +126,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         continue;
       }
       const userTurn = run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStarts);
-      if (userTurn || run.some((r) => dependsOn(c, r) !== undefined)) close();
+      if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r) !== undefined)) close();
       run.push(c);
     }
     close();
@@ -150,11 +153,31 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
   void tree;
   return {
     spanIds: run.map((c) => c.span.spanId),
-    toolCallIds: run.map((c) => str(c.span.attributes["gen_ai.tool.call.id"])),
+    toolCallIds: run.map((c) => c.callId),
     recordedMs: round((end - start) / 1e6),
     projectedMs: round(projected / 1e6),
     reason: `${run.length} read-only calls (${names}) ${how}; no call's arguments use a value from an earlier call's result, and none writes, so issued together they take as long as the slowest`,
   };
+}
+
+/**
+ * OpenInference tool spans carry no call id; the response that asked for them lists its calls
+ * (hotpath.tool_call_ids / _names): take the first unclaimed id with the same tool name.
+ */
+function inferCallIds(calls: Call[], tree: SpanTree): void {
+  const claimed = new Set(calls.map((c) => c.callId).filter(Boolean));
+  for (const c of calls) {
+    if (c.callId || !c.issuer) continue;
+    const llm = tree.byId.get(c.issuer);
+    const ids = llm?.attributes["hotpath.tool_call_ids"];
+    const names = llm?.attributes["hotpath.tool_call_names"];
+    if (!Array.isArray(ids) || !Array.isArray(names)) continue;
+    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !claimed.has(id));
+    if (i >= 0) {
+      c.callId = String(ids[i]);
+      claimed.add(c.callId);
+    }
+  }
 }
 
 /** The LLM span that most recently ended before the tool started (the response that asked for it). */

@@ -16,7 +16,9 @@ export function promptText(s: Span): string | undefined {
     if (typeof v === "string" && v.length) return v;
   }
   const parts: [number, string][] = [];
-  for (const [k, v] of Object.entries(a)) {
+  for (const k in a) {
+    if (!k.startsWith("llm.input_messages.")) continue;
+    const v = a[k];
     const m = /^llm\.input_messages\.(\d+)\.message\.(role|content)$/.exec(k);
     if (m && typeof v === "string") parts.push([Number(m[1]) * 2 + (m[2] === "role" ? 0 : 1), v]);
   }
@@ -39,17 +41,16 @@ export function findPrefixBreaks(llmSpans: Span[]): PrefixBreak[] {
   const breaks: PrefixBreak[] = [];
   for (const list of byConversation.values()) {
     list.sort((a, b) => a.startNs - b.startNs);
+    const texts = list.map(promptText);
     for (let i = 1; i < list.length; i++) {
-      const b = compare(list[i - 1], list[i]);
+      const b = compare(list[i - 1], list[i], texts[i - 1], texts[i]);
       if (b) breaks.push(b);
     }
   }
   return breaks.sort((x, y) => (x.spanId < y.spanId ? -1 : 1));
 }
 
-function compare(prev: Span, cur: Span): PrefixBreak | undefined {
-  const pt = promptText(prev);
-  const ct = promptText(cur);
+function compare(prev: Span, cur: Span, pt: string | undefined, ct: string | undefined): PrefixBreak | undefined {
   if (pt !== undefined && ct !== undefined) {
     let i = 0;
     const n = Math.min(pt.length, ct.length);

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import type { Attributes, Span } from "../span.js";
-import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ImportContext, type ParsedTrace, type TraceImporter } from "./format.js";
+import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ImportContext, type TraceImporter } from "./format.js";
 
 const Usage = z
   .object({

@@ -27,6 +27,20 @@ export interface ImportContext {
   readRelated?(relativePath: string): string | undefined;
   /** Lists files in a directory next to the imported one. */
   listRelated?(relativeDir: string): string[];
+  /** The whole file already parsed as one JSON value (format detection did it; importers need not parse again). */
+  json?: unknown;
+}
+
+/** The file as one JSON value: the one detection parsed, else parsed now (errors name the line). */
+export function wholeJson(text: string, ctx: ImportContext): unknown {
+  if (ctx.json !== undefined) return ctx.json;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const pos = /position (\d+)/.exec((e as Error).message)?.[1];
+    const line = pos === undefined ? undefined : text.slice(0, Number(pos)).split("\n").length;
+    throw new ImportError(ctx.file, line, undefined, `not valid JSON (${(e as Error).message})`);
+  }
 }
 
 export interface TraceImporter {

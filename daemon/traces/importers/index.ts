@@ -32,12 +32,17 @@ export interface FileImport {
 
 /** Picks the importer from the content (first JSONL line or the top-level JSON value), not from the file name alone. */
 export function detectImporter(name: string, text: string): TraceImporter {
+  return detect(name, text).importer;
+}
+
+function detect(name: string, text: string): { importer: TraceImporter; json?: unknown } {
   const head = text.slice(0, 64 * 1024);
   let first: unknown;
+  let whole: unknown;
   const trimmed = text.trimStart();
   if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
     try {
-      first = JSON.parse(text);
+      first = whole = JSON.parse(text);
     } catch {
       const nl = trimmed.indexOf("\n");
       try {
@@ -61,7 +66,7 @@ export function detectImporter(name: string, text: string): TraceImporter {
   }
   const fileName = jsonl && !name.endsWith(".jsonl") ? `${name}.jsonl` : name;
   for (const importer of importers) {
-    if (candidates.some((c) => c !== undefined && importer.detect(fileName, head, c))) return importer;
+    if (candidates.some((c) => c !== undefined && importer.detect(fileName, head, c))) return { importer, json: whole };
   }
   throw new ImportError(
     name,
@@ -72,8 +77,8 @@ export function detectImporter(name: string, text: string): TraceImporter {
 }
 
 export function parseTraceFile(name: string, text: string, ctx: Partial<ImportContext> = {}): { format: string; traces: ParsedTrace[] } {
-  const importer = detectImporter(name, text);
-  const traces = importer.parse(text, { file: name, ...ctx });
+  const { importer, json } = detect(name, text);
+  const traces = importer.parse(text, { file: name, ...ctx, json });
   return { format: importer.format, traces };
 }
 

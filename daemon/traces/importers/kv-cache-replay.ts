@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import type { Attributes, Span } from "../span.js";
-import { ImportError, issuePath, type ParsedTrace, type TraceImporter } from "./format.js";
+import { ImportError, issuePath, wholeJson, type ParsedTrace, type TraceImporter } from "./format.js";
 
 interface Request {
   t: number;
@@ -54,12 +54,7 @@ export const kvCacheReplayImporter: TraceImporter = {
     return typeof first === "object" && first !== null && "requests" in first && "block_size" in first;
   },
   parse(text, ctx): ParsedTrace[] {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new ImportError(ctx.file, undefined, undefined, `not valid JSON (${(e as Error).message})`);
-    }
+    const doc = wholeJson(text, ctx);
     const r = Conversation.safeParse(doc);
     if (!r.success) throw new ImportError(ctx.file, undefined, issuePath(r.error.issues[0].path), r.error.issues[0].message);
     const conv = r.data;

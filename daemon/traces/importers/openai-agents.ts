@@ -5,7 +5,7 @@ import { z } from "zod";
 import { foreignId } from "../ids.js";
 import { spanKindOf, toGenAi } from "../semconv.js";
 import type { AttributeValue, Attributes, Span, SpanKind } from "../span.js";
-import { clip, ImportError, isoToNs, issuePath, type ParsedTrace, type TraceImporter } from "./format.js";
+import { clip, ImportError, isoToNs, issuePath, wholeJson, type ParsedTrace, type TraceImporter } from "./format.js";
 import { groupByTrace } from "./otlp-json.js";
 
 const nullish = (v: unknown) => v === null || v === undefined || v === "None" || v === "";
@@ -52,7 +52,7 @@ export const openAiAgentsImporter: TraceImporter = {
     return Array.isArray(t) && typeof t[0] === "object" && t[0] !== null && (t[0] as { object?: unknown }).object === "trace";
   },
   parse(text, ctx): ParsedTrace[] {
-    const doc = parseJson(text, ctx.file);
+    const doc = wholeJson(text, ctx);
     const parsed = SdkExport.safeParse(doc);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -145,7 +145,7 @@ export const otelPythonImporter: TraceImporter = {
     return Array.isArray(spans) && typeof spans[0] === "object" && spans[0] !== null && "context" in spans[0];
   },
   parse(text, ctx): ParsedTrace[] {
-    const doc = parseJson(text, ctx.file) as { spans?: unknown[]; traces?: { spans?: unknown[] }[] };
+    const doc = wholeJson(text, ctx) as { spans?: unknown[]; traces?: { spans?: unknown[] }[] };
     const list: { raw: unknown; path: string }[] = [];
     if (Array.isArray(doc?.spans)) doc.spans.forEach((raw, i) => list.push({ raw, path: `spans[${i}]` }));
     else if (Array.isArray(doc?.traces)) {
@@ -189,14 +189,4 @@ function toAttr(v: unknown): AttributeValue {
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
   if (Array.isArray(v) && v.every((x) => typeof x === "number")) return v as number[];
   return JSON.stringify(v);
-}
-
-function parseJson(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const pos = /position (\d+)/.exec((e as Error).message)?.[1];
-    const line = pos === undefined ? undefined : text.slice(0, Number(pos)).split("\n").length;
-    throw new ImportError(file, line, undefined, `not valid JSON (${(e as Error).message})`);
-  }
 }

@@ -13,10 +13,15 @@ export const otlpJsonImporter: TraceImporter = {
   },
   parse(text, ctx): ParsedTrace[] {
     const documents: { line?: number; value: unknown; path: string }[] = [];
-    let whole: unknown;
-    try {
-      whole = JSON.parse(text);
-    } catch {
+    let whole: unknown = ctx.json;
+    if (whole === undefined) {
+      try {
+        whole = JSON.parse(text);
+      } catch {
+        whole = undefined;
+      }
+    }
+    if (whole === undefined) {
       // Not one JSON value: JSON Lines, one request per line.
       for (const { line, value } of parseJsonLines(text, ctx.file)) documents.push({ line, value, path: "" });
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { argumentValues, dataDependency, resultValues } from "../../../daemon/traces/analysis/data-flow.js";
+import { argumentValues, dataDependency } from "../../../daemon/traces/analysis/data-flow.js";
 import { shellEffect, toolEffect } from "../../../daemon/traces/analysis/tool-effects.js";
 
 describe("traces/analysis tool effects and data flow", () => {
@@ -20,11 +20,15 @@ describe("traces/analysis tool effects and data flow", () => {
   });
 
   it("finds a value of an earlier result in later arguments, not bare words", () => {
-    const result = resultValues("src/agents/plugins/opencode/opencode.plugin.ts\nsrc/index.ts\n_bmad-output\n");
+    const result = "src/agents/plugins/opencode/opencode.plugin.ts\nsrc/index.ts\n_bmad-output\n";
     assert.equal(dataDependency(argumentValues(`{"cmd":"sed -n '1,230p' src/agents/plugins/opencode/opencode.plugin.ts"}`), result, new Set()), "src/agents/plugins/opencode/opencode.plugin.ts");
-    assert.equal(dataDependency(argumentValues(`{"command":"tail -50 ~/.codex/log/codex-tui.log"}`), resultValues("-rw-r--r-- 1 u staff 1 Jan 1 codex-tui.log"), new Set()), "codex-tui.log");
+    assert.equal(dataDependency(argumentValues(`{"command":"tail -50 ~/.codex/log/codex-tui.log"}`), "-rw-r--r-- 1 u staff 1 Jan 1 codex-tui.log", new Set()), "codex-tui.log");
     // A top-level directory name is not evidence of data flow.
     assert.equal(dataDependency(argumentValues(`{"command":"find _bmad-output -type f"}`), result, new Set()), undefined);
-    assert.equal(dataDependency(argumentValues(`{"command":"ls 2>/dev/null"}`), resultValues("/dev/null"), new Set()), undefined);
+    assert.equal(dataDependency(argumentValues(`{"command":"ls 2>/dev/null"}`), "/dev/null", new Set()), undefined);
+    // Whole tokens only: a longer name is another file; a path's tail or directory counts.
+    assert.equal(dataDependency(new Set(["file.ts"]), "see file.tsx and file.ts.bak", new Set()), undefined);
+    assert.equal(dataDependency(new Set(["file.ts"]), "found in /repo/src/file.ts.", new Set()), "file.ts");
+    assert.equal(dataDependency(new Set(["src/deep"]), "src/deep/x.ts:3: y", new Set()), "src/deep");
   });
 });

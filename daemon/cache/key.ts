@@ -1,0 +1,130 @@
+// What a request is cached under. Everything except the last user text partitions the cache (the namespace): route,
+// model, system prompt, tool definitions, the conversation before the last user message, and every parameter that
+// changes the answer. Only the last user text is compared semantically; the exact key covers the whole request.
+import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../api.js";
+import { hashCanonical } from "./canonical.js";
+
+export type CacheableRequest = ChatCompletionRequest | CompletionRequest;
+
+export interface RequestKey {
+  kind: "chat" | "completion";
+  namespace: string;
+  /** Hash of the namespace plus the full last turn(s): equal only for requests that want the same answer. */
+  exactKey: string;
+  /** The text compared semantically (last user message, or the prompt). */
+  queryText: string;
+  /** "exact" when the request's shape makes semantic matching unsafe; `exactReason` says why. */
+  match: "semantic" | "exact";
+  exactReason?: string;
+  /** temperature 0 or a seed: the backend answers the same way each time. */
+  deterministic: boolean;
+  /** Short human description of the namespace for `hotpath cache inspect`. */
+  label: string;
+  /** System/developer text, for the workload classifier. */
+  instructions: string;
+  responseFormat?: string;
+  hasTools: boolean;
+}
+
+/** Parameters that change the answer; stream, user and metadata do not. */
+function answerParams(r: CacheableRequest): Record<string, unknown> {
+  const chat = "messages" in r ? r : undefined;
+  return {
+    temperature: r.temperature ?? null,
+    top_p: r.top_p ?? null,
+    seed: r.seed ?? null,
+    max_tokens: ("max_completion_tokens" in r ? r.max_completion_tokens : undefined) ?? r.max_tokens ?? null,
+    stop: r.stop ?? null,
+    presence_penalty: r.presence_penalty ?? null,
+    frequency_penalty: r.frequency_penalty ?? null,
+    response_format: chat?.response_format ?? null,
+    tool_choice: chat?.tool_choice ?? null,
+    parallel_tool_calls: chat?.parallel_tool_calls ?? null,
+    echo: "echo" in r ? (r.echo ?? null) : null,
+  };
+}
+
+export function messageText(m: ChatMessage): string {
+  const c = "content" in m ? m.content : null;
+  if (c == null) return "";
+  if (typeof c === "string") return c;
+  return c.map((p) => (p.type === "text" ? p.text : "")).join("\n");
+}
+
+function isDeterministic(r: CacheableRequest): boolean {
+  return r.temperature === 0 || (r.seed !== undefined && r.seed !== null);
+}
+
+export function requestKey(request: CacheableRequest, route: string): RequestKey {
+  const params = answerParams(request);
+  const deterministic = isDeterministic(request);
+  if (!("messages" in request)) {
+    const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
+    const namespace = hashCanonical({ v: 1, kind: "completion", route, model: request.model, params });
+    return {
+      kind: "completion",
+      namespace,
+      exactKey: hashCanonical({ namespace, prompt }),
+      queryText: prompt,
+      match: "semantic",
+      deterministic,
+      label: `${route} ${request.model} completion`,
+      instructions: "",
+      hasTools: false,
+    };
+  }
+  const messages = request.messages;
+  let lastUser = -1;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role === "user") {
+      lastUser = i;
+      break;
+    }
+  }
+  const before = lastUser >= 0 ? messages.slice(0, lastUser) : messages;
+  const after = lastUser >= 0 ? messages.slice(lastUser + 1) : [];
+  const last = lastUser >= 0 ? messages[lastUser] : undefined;
+  const namespace = hashCanonical({
+    v: 1,
+    kind: "chat",
+    route,
+    model: request.model,
+    tools: request.tools ?? null,
+    params,
+    before,
+  });
+  let match: RequestKey["match"] = "semantic";
+  let exactReason: string | undefined;
+  const lastRole = messages[messages.length - 1].role;
+  if (lastRole === "tool") {
+    match = "exact";
+    exactReason = "last turn is a tool result";
+  } else if (lastUser < 0) {
+    match = "exact";
+    exactReason = "no user message";
+  } else if (after.length > 0) {
+    match = "exact";
+    exactReason = `turns after the last user message (${lastRole})`;
+  } else if (last?.role === "user" && typeof last.content !== "string" && last.content.some((p) => p.type !== "text")) {
+    match = "exact";
+    exactReason = "last user message holds non-text parts";
+  }
+  const instructions = messages
+    .filter((m) => m.role === "system" || m.role === "developer")
+    .map(messageText)
+    .join("\n");
+  const firstSystem = instructions.replace(/\s+/g, " ").slice(0, 60);
+  return {
+    kind: "chat",
+    namespace,
+    exactKey: hashCanonical({ namespace, last: last ?? null, after }),
+    queryText: last ? messageText(last) : "",
+    match,
+    exactReason,
+    deterministic,
+    label: `${route} ${request.model}${firstSystem ? ` · ${firstSystem}` : ""}${before.length > 1 ? ` · ${before.length} earlier turns` : ""}${request.tools?.length ? ` · ${request.tools.length} tools` : ""}`,
+    instructions,
+    responseFormat: request.response_format?.type,
+    hasTools: (request.tools?.length ?? 0) > 0,
+  };
+}

@@ -1,0 +1,401 @@
+// ResponseCache: what the chat and completions handlers ask before going to a backend, and tell afterwards.
+// Lookup order: admission (headers, determinism) → exact key → identical request in flight → semantic KNN in the
+// namespace → false-hit guards (+ optional verifier near the threshold) → hit or miss.
+import type {
+  CacheCounters,
+  CacheEntryDto,
+  CacheNamespaceStats,
+  CacheStats,
+  CacheVerdict,
+  ChatCompletion,
+  Completion,
+} from "../api.js";
+import type { CacheConfig } from "../config.js";
+import type { Db } from "../db.js";
+import type { Embedder } from "./embedder.js";
+import { Flights } from "./flight.js";
+import { findCriticalDifference, GUARDS, type Guard } from "./guards/index.js";
+import { requestKey, type CacheableRequest, type RequestKey } from "./key.js";
+import { admit, header, type Headers } from "./policy.js";
+import { CacheStore, type EntryRow } from "./store.js";
+import { classifyWorkload, ttlMs } from "./workload.js";
+
+export interface CacheContext {
+  /** Route id that will answer on a miss, e.g. "local:stories". Part of the namespace. */
+  route: string;
+  headers: Headers;
+  /** Aborts waiting for an identical in-flight request. */
+  signal?: AbortSignal;
+}
+
+export type CachedResponse = ChatCompletion | Completion;
+
+export interface LookupResult {
+  verdict: CacheVerdict;
+  namespace: string;
+  reason: string;
+  /** Cosine of the best candidate scored (1 for exact and single-flight hits). */
+  similarity?: number;
+  /** Guard kind that refused the best candidate (or "verifier"). */
+  guard?: string;
+  guardDetail?: string;
+  match?: "exact" | "semantic" | "single-flight";
+  response?: CachedResponse;
+  entryId?: number;
+  /** Whether store() will keep this request's answer. */
+  storable: boolean;
+  /** Milliseconds spent looking up (embedding included). */
+  lookupMs: number;
+}
+
+export interface StoreResult {
+  stored: boolean;
+  reason: string;
+  entryId?: number;
+}
+
+/** Asked about candidates near the threshold: do these two requests want the same answer? */
+export type Verifier = (q: { query: string; candidate: string; similarity: number; namespace: string }) => Promise<boolean>;
+
+export interface ResponseCacheOptions {
+  db: Db;
+  config: CacheConfig;
+  embedder: Embedder;
+  verifier?: Verifier;
+  guards?: readonly Guard[];
+  /** Injectable clock for TTL tests. */
+  now?: () => number;
+}
+
+const EMPTY: Omit<CacheCounters, "hitRate"> = {
+  hits: 0, misses: 0, bypasses: 0, semanticHits: 0, guardRejections: 0, tokensSaved: 0, msSaved: 0, usdSaved: 0,
+};
+
+export class ResponseCache {
+  readonly storage: CacheStore;
+  private readonly flights = new Flights<CachedResponse>();
+  private readonly vectors = new Map<string, Float32Array>();
+  private embedderLoaded = false;
+  private evictions = 0;
+  private lastPurge = 0;
+  private readonly now: () => number;
+  verifier?: Verifier;
+
+  constructor(private readonly opts: ResponseCacheOptions) {
+    this.storage = new CacheStore(opts.db);
+    this.now = opts.now ?? Date.now;
+    this.verifier = opts.verifier;
+  }
+
+  get config(): CacheConfig {
+    return this.opts.config;
+  }
+
+  get embedderId(): string {
+    return this.opts.embedder.id;
+  }
+
+  async lookup(request: CacheableRequest, ctx: CacheContext): Promise<LookupResult> {
+    const started = performance.now();
+    const key = requestKey(request, ctx.route);
+    const now = this.now();
+    this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
+    const admission = admit(key, ctx.headers, this.config);
+    const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable">): LookupResult => {
+      const result = { ...r, namespace: key.namespace, storable: admission.store, lookupMs: performance.now() - started };
+      if (r.verdict === "hit") {
+        const entry = r.entryId !== undefined ? this.storage.get(r.entryId) : undefined;
+        this.storage.count(key.namespace, {
+          hits: 1,
+          semantic_hits: r.match === "semantic" ? 1 : 0,
+          tokens_saved: entry ? entry.prompt_tokens + entry.completion_tokens : 0,
+          ms_saved: entry?.latency_ms ?? 0,
+          usd_saved: entry?.cost_usd ?? 0,
+        });
+      } else if (r.verdict === "miss") {
+        this.storage.count(key.namespace, { misses: 1, guard_rejections: r.guard ? 1 : 0 });
+        // This request goes to the backend: identical requests arriving meanwhile wait for it.
+        if (admission.store) this.flights.lead(key.exactKey, this.config.singleFlightWaitMs);
+      } else this.storage.count(key.namespace, { bypasses: 1 });
+      return result;
+    };
+    if (!admission.lookup) return done({ verdict: "bypass", reason: admission.reason ?? "bypass" });
+
+    const exact = this.storage.getExact(key.exactKey, now);
+    if (exact) return done(this.hit(exact, now, "exact", 1, "exact request seen before"));
+
+    if (this.flights.has(key.exactKey)) {
+      const answer = await this.flights.wait(key.exactKey, this.config.singleFlightWaitMs, ctx.signal);
+      if (answer) {
+        const entry = this.storage.getExact(key.exactKey, this.now());
+        if (entry) return done(this.hit(entry, this.now(), "single-flight", 1, "identical request was in flight; shared its answer"));
+        return done({ verdict: "hit", match: "single-flight", similarity: 1, response: fresh(answer), reason: "identical request was in flight; shared its answer" });
+      }
+    }
+
+    const semanticAllowed = key.kind === "chat" ? this.config.semanticChat : this.config.semanticCompletions;
+    if (key.match === "exact" || !semanticAllowed || !key.queryText.trim()) {
+      const why = key.match === "exact" ? `exact match only: ${key.exactReason}` : !semanticAllowed ? `semantic matching off for ${key.kind}` : "empty query text";
+      return done({ verdict: "miss", reason: why });
+    }
+
+    let vector: Float32Array;
+    try {
+      vector = await this.embed(key.queryText);
+    } catch (e) {
+      return done({ verdict: "miss", reason: `embedder ${this.embedderId} failed, exact match only: ${(e as Error).message}` });
+    }
+    const threshold = this.thresholdFor(key.namespace, ctx.route);
+    const band = this.verifier ? this.config.verifierBand : 0;
+    const candidates = this.storage.nearest(this.embedderId, key.namespace, vector, this.config.coarseCandidates, now, 3);
+    if (!candidates.length) return done({ verdict: "miss", reason: "no entries in this namespace" });
+    let rejected: { similarity: number; guard: string; detail: string } | undefined;
+    for (const c of candidates) {
+      if (c.similarity < threshold - band) break;
+      const finding = this.config.guards ? findCriticalDifference(key.queryText, c.queryText, this.opts.guards ?? GUARDS) : undefined;
+      if (finding) {
+        rejected ??= { similarity: c.similarity, guard: finding.guard, detail: finding.detail };
+        continue;
+      }
+      if (this.verifier && c.similarity < threshold + band) {
+        let same = false;
+        try {
+          same = await this.verifier({ query: key.queryText, candidate: c.queryText, similarity: c.similarity, namespace: key.namespace });
+        } catch {
+          same = false;
+        }
+        if (!same) {
+          rejected ??= { similarity: c.similarity, guard: "verifier", detail: "verifier judged the requests different" };
+          continue;
+        }
+      }
+      const entry = this.storage.get(c.id);
+      if (entry) return done(this.hit(entry, now, "semantic", c.similarity, `similar request (cosine ${c.similarity.toFixed(3)} ≥ ${threshold})`));
+    }
+    if (rejected) {
+      return done({
+        verdict: "miss",
+        similarity: rejected.similarity,
+        guard: rejected.guard,
+        guardDetail: rejected.detail,
+        reason: `candidate at cosine ${rejected.similarity.toFixed(3)} refused by the ${rejected.guard} guard: ${rejected.detail}`,
+      });
+    }
+    return done({ verdict: "miss", similarity: candidates[0].similarity, reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}` });
+  }
+
+  /** Keeps a successful answer. Call after every lookup that returned verdict "miss" (or "bypass" with storable). */
+  async store(request: CacheableRequest, ctx: CacheContext, response: CachedResponse, facts: { latencyMs: number; costUsd?: number }): Promise<StoreResult> {
+    const key = requestKey(request, ctx.route);
+    try {
+      const admission = admit(key, ctx.headers, this.config);
+      if (!admission.store) return { stored: false, reason: admission.reason ?? "not storable" };
+      const choice = response.choices[0];
+      if (!choice) return { stored: false, reason: "response has no choices" };
+      if (choice.finish_reason !== "stop" && choice.finish_reason !== "tool_calls" && choice.finish_reason !== "length") {
+        return { stored: false, reason: `finish_reason ${choice.finish_reason} is not cached` };
+      }
+      const toolCalls = "message" in choice && (choice.message.tool_calls?.length ?? 0) > 0;
+      const semanticAllowed = key.kind === "chat" ? this.config.semanticChat : this.config.semanticCompletions;
+      const match = key.match === "exact" || toolCalls || !semanticAllowed || !key.queryText.trim() ? "exact" : "semantic";
+      const workload = classifyWorkload({
+        header: header(ctx.headers, "x-hotpath-task"),
+        instructions: key.instructions,
+        query: key.queryText,
+        responseFormat: key.responseFormat,
+        hasTools: key.hasTools,
+      });
+      const now = this.now();
+      let vector: { embedder: string; vector: Float32Array } | undefined;
+      if (match === "semantic") {
+        try {
+          vector = { embedder: this.embedderId, vector: await this.embed(key.queryText) };
+        } catch {
+          vector = undefined; // still useful as an exact entry
+        }
+      }
+      this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
+      const entryId = this.storage.put(
+        {
+          exact_key: key.exactKey,
+          namespace: key.namespace,
+          kind: key.kind,
+          route: ctx.route,
+          model: request.model,
+          workload,
+          match: vector ? "semantic" : "exact",
+          query_text: key.queryText,
+          request: JSON.stringify(request),
+          response: JSON.stringify(response),
+          created_ms: now,
+          expires_ms: now + ttlMs(workload, this.config),
+          prompt_tokens: response.usage?.prompt_tokens ?? 0,
+          completion_tokens: response.usage?.completion_tokens ?? 0,
+          latency_ms: facts.latencyMs,
+          cost_usd: facts.costUsd ?? 0,
+        },
+        vector,
+      );
+      this.flights.settle(key.exactKey, response);
+      this.maintain();
+      return { stored: true, reason: toolCalls ? "stored for exact match only (tool calls)" : `stored (${match}, ${workload})`, entryId };
+    } finally {
+      this.flights.settle(key.exactKey, undefined);
+    }
+  }
+
+  /** The backend failed or the client left: identical requests waiting on this one go to the backend themselves. */
+  abandon(request: CacheableRequest, ctx: Pick<CacheContext, "route">): void {
+    this.flights.settle(requestKey(request, ctx.route).exactKey, undefined);
+  }
+
+  /** Drops expired entries (at most once a minute unless forced) and evicts least recently used beyond the caps. */
+  maintain(force = false): { expired: number; evicted: number } {
+    const now = this.now();
+    let expired = 0;
+    if (force || now - this.lastPurge > 60_000) {
+      expired = this.storage.purgeExpired(now);
+      this.lastPurge = now;
+    }
+    const evicted = this.storage.evict(this.config.maxEntries, this.config.maxBytes);
+    this.evictions += evicted;
+    return { expired, evicted };
+  }
+
+  thresholdFor(namespace: string, route: string): number {
+    return this.storage.threshold(namespace) ?? this.config.routeThresholds[route] ?? this.config.threshold;
+  }
+
+  setThreshold(namespace: string, threshold: number | null): boolean {
+    return this.storage.setThreshold(namespace, threshold);
+  }
+
+  stats(limit = 200): CacheStats {
+    const namespaces = (limit > 0 ? this.storage.namespaces(limit) : []).map((n): CacheNamespaceStats => ({
+      namespace: n.namespace,
+      label: n.label,
+      route: n.route,
+      model: n.model,
+      threshold: n.threshold ?? this.config.routeThresholds[n.route] ?? this.config.threshold,
+      entries: n.entries,
+      bytes: n.bytes,
+      ...counters(n.hits, n.misses, n.bypasses, n.semantic_hits, n.guard_rejections, n.tokens_saved, n.ms_saved, n.usd_saved),
+    }));
+    const t = this.storage.db
+      .prepare(
+        `SELECT COALESCE(SUM(hits),0) h, COALESCE(SUM(misses),0) m, COALESCE(SUM(bypasses),0) b, COALESCE(SUM(semantic_hits),0) s,
+                COALESCE(SUM(guard_rejections),0) g, COALESCE(SUM(tokens_saved),0) tok, COALESCE(SUM(ms_saved),0) ms, COALESCE(SUM(usd_saved),0) usd
+         FROM cache_namespaces`,
+      )
+      .get() as { h: number; m: number; b: number; s: number; g: number; tok: number; ms: number; usd: number };
+    const totals = this.storage.totals();
+    return {
+      enabled: this.config.enabled,
+      embedder: this.embedderId,
+      embedderLoaded: this.embedderLoaded,
+      threshold: this.config.threshold,
+      entries: totals.entries,
+      bytes: totals.bytes,
+      maxEntries: this.config.maxEntries,
+      maxBytes: this.config.maxBytes,
+      evictions: this.evictions,
+      totals: counters(t.h, t.m, t.b, t.s, t.g, t.tok, t.ms, t.usd),
+      namespaces,
+    };
+  }
+
+  entries(opts: { namespace?: string; limit?: number } = {}): CacheEntryDto[] {
+    return this.storage.list({ namespace: opts.namespace, limit: opts.limit ?? 50 }).map(entryDto);
+  }
+
+  clear(namespace?: string): number {
+    return this.storage.clear(namespace);
+  }
+
+  /** Loads the embedding model now (it otherwise loads on the first semantic lookup). */
+  async warm(): Promise<void> {
+    await this.embed("warm up");
+  }
+
+  private async embed(text: string): Promise<Float32Array> {
+    const k = text;
+    const cached = this.vectors.get(k);
+    if (cached) {
+      this.vectors.delete(k);
+      this.vectors.set(k, cached);
+      return cached;
+    }
+    const [v] = await this.opts.embedder.embed([text]);
+    this.embedderLoaded = true;
+    this.vectors.set(k, v);
+    // Lookup and store of one request embed the same text; keep a few recent ones.
+    if (this.vectors.size > 256) this.vectors.delete(this.vectors.keys().next().value as string);
+    return v;
+  }
+
+  private hit(entry: EntryRow, now: number, match: "exact" | "semantic" | "single-flight", similarity: number, reason: string) {
+    this.storage.recordHit(entry.id, now);
+    return { verdict: "hit" as const, match, similarity, entryId: entry.id, response: fresh(JSON.parse(entry.response) as CachedResponse, entry.id), reason };
+  }
+}
+
+function counters(hits: number, misses: number, bypasses: number, semanticHits: number, guardRejections: number, tokensSaved: number, msSaved: number, usdSaved: number): CacheCounters {
+  return {
+    ...EMPTY,
+    hits,
+    misses,
+    bypasses,
+    semanticHits,
+    guardRejections,
+    hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
+    tokensSaved,
+    msSaved,
+    usdSaved,
+  };
+}
+
+/** A cached answer as a new response: its own id and time, no compute timings, the prompt counted as cached. */
+function fresh(r: CachedResponse, entryId?: number): CachedResponse {
+  const copy = structuredClone(r);
+  copy.id = `${r.object === "text_completion" ? "cmpl" : "chatcmpl"}-cache${entryId ?? ""}-${Math.random().toString(36).slice(2, 10)}`;
+  copy.created = Math.floor(Date.now() / 1000);
+  if (copy.usage) copy.usage = { ...copy.usage, prompt_tokens_details: { cached_tokens: copy.usage.prompt_tokens } };
+  if (copy.timings) {
+    copy.timings = { ...copy.timings, queue_ms: 0, prompt_n: 0, prompt_ms: 0, ttft_ms: 0, predicted_ms: 0, predicted_per_second: 0 };
+  }
+  return copy;
+}
+
+function entryDto(e: EntryRow): CacheEntryDto {
+  let answer = "";
+  try {
+    const r = JSON.parse(e.response) as CachedResponse;
+    const c = r.choices[0];
+    answer = c ? ("message" in c ? (c.message.content ?? JSON.stringify(c.message.tool_calls ?? [])) : c.text) : "";
+  } catch {
+    answer = "(unreadable)";
+  }
+  return {
+    id: e.id,
+    namespace: e.namespace,
+    kind: e.kind,
+    route: e.route,
+    model: e.model,
+    workload: e.workload,
+    match: e.match,
+    embedder: e.embedder,
+    queryText: e.query_text,
+    answerPreview: answer.slice(0, 500),
+    createdMs: e.created_ms,
+    expiresMs: e.expires_ms,
+    lastUsedMs: e.last_used_ms,
+    hits: e.hits,
+    bytes: e.bytes,
+    promptTokens: e.prompt_tokens,
+    completionTokens: e.completion_tokens,
+    latencyMs: e.latency_ms,
+    costUsd: e.cost_usd,
+  };
+}
+
+export type { RequestKey };

@@ -1,0 +1,371 @@
+// The cache's tables in the daemon's one SQLite file. cache_entries holds each answer once (request, response,
+// float vector, TTL, LRU facts); one vec0 table per embedder holds the binary-quantized vectors, partitioned by
+// namespace, with created/expires/hits metadata and the query text as an aux column. Lookup: exact key → coarse
+// Hamming KNN in vec0 (k candidates) → float cosine re-score in JS → guards (in the service).
+import type { Statement } from "better-sqlite3";
+import * as sqliteVec from "sqlite-vec";
+import { registerMigrations, type Db } from "../db.js";
+import { sha256 } from "./canonical.js";
+import { dot } from "./embedder.js";
+
+registerMigrations({
+  name: "cache:1-entries",
+  up: (db) => {
+    db.exec(`
+      CREATE TABLE cache_entries (
+        id INTEGER PRIMARY KEY,
+        exact_key TEXT NOT NULL UNIQUE,
+        namespace TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- chat | completion
+        route TEXT NOT NULL,
+        model TEXT NOT NULL,
+        workload TEXT NOT NULL,           -- classification | extraction | code | conversation
+        match TEXT NOT NULL,              -- semantic | exact: whether a paraphrase may hit it
+        embedder TEXT,                    -- id of the vector space its vector lives in (NULL: exact only)
+        embedding BLOB,                   -- float32 unit vector, for the re-score
+        query_text TEXT NOT NULL,
+        request TEXT NOT NULL,            -- JSON
+        response TEXT NOT NULL,           -- JSON (ChatCompletion | Completion)
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        last_used_ms INTEGER NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        latency_ms REAL NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0
+      );
+      CREATE INDEX cache_entries_ns ON cache_entries(namespace, created_ms);
+      CREATE INDEX cache_entries_lru ON cache_entries(last_used_ms);
+      CREATE INDEX cache_entries_expires ON cache_entries(expires_ms);
+      CREATE TABLE cache_spaces (
+        embedder TEXT PRIMARY KEY,
+        dims INTEGER NOT NULL,
+        vec_table TEXT NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE TABLE cache_namespaces (
+        namespace TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        route TEXT NOT NULL,
+        model TEXT NOT NULL,
+        threshold REAL,                   -- overrides the configured threshold when set
+        hits INTEGER NOT NULL DEFAULT 0,
+        misses INTEGER NOT NULL DEFAULT 0,
+        bypasses INTEGER NOT NULL DEFAULT 0,
+        semantic_hits INTEGER NOT NULL DEFAULT 0,
+        guard_rejections INTEGER NOT NULL DEFAULT 0,
+        tokens_saved INTEGER NOT NULL DEFAULT 0,
+        ms_saved REAL NOT NULL DEFAULT 0,
+        usd_saved REAL NOT NULL DEFAULT 0,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL
+      );
+    `);
+  },
+});
+
+export interface EntryRow {
+  id: number;
+  exact_key: string;
+  namespace: string;
+  kind: "chat" | "completion";
+  route: string;
+  model: string;
+  workload: string;
+  match: "semantic" | "exact";
+  embedder: string | null;
+  query_text: string;
+  request: string;
+  response: string;
+  created_ms: number;
+  expires_ms: number;
+  last_used_ms: number;
+  hits: number;
+  bytes: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: number;
+  cost_usd: number;
+}
+
+export type NewEntry = Omit<EntryRow, "id" | "hits" | "last_used_ms" | "bytes" | "embedder">;
+
+export interface Candidate {
+  id: number;
+  similarity: number;
+  queryText: string;
+}
+
+export interface NamespaceCounters {
+  namespace: string;
+  label: string;
+  route: string;
+  model: string;
+  threshold: number | null;
+  hits: number;
+  misses: number;
+  bypasses: number;
+  semantic_hits: number;
+  guard_rejections: number;
+  tokens_saved: number;
+  ms_saved: number;
+  usd_saved: number;
+  entries: number;
+  bytes: number;
+}
+
+const loaded = new WeakSet<Db>();
+
+export class CacheStore {
+  private readonly spaces = new Map<string, { table: string; dims: number }>();
+  private readonly statements = new Map<string, Statement>();
+
+  /** Prepared once per SQL text: compiling a statement costs more than running most of these. */
+  private sql(text: string): Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  constructor(readonly db: Db) {
+    if (!loaded.has(db)) {
+      sqliteVec.load(db);
+      loaded.add(db);
+    }
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'cache_entries'").get();
+    if (!hasTable) throw new Error("cache tables missing: import daemon/cache/store.js before openDb() so its migration registers");
+  }
+
+  /** The vec0 table of an embedder's vector space, created on first use. */
+  space(embedder: string, dims: number): { table: string; dims: number } {
+    const known = this.spaces.get(embedder);
+    if (known) return known;
+    let row = this.sql("SELECT vec_table AS table_name, dims FROM cache_spaces WHERE embedder = ?").get(embedder) as
+      | { table_name: string; dims: number }
+      | undefined;
+    if (row && row.dims !== dims) throw new Error(`embedder ${embedder} changed dimensions (${row.dims} → ${dims}); give it a new id`);
+    if (!row) {
+      if (!Number.isInteger(dims) || dims <= 0 || dims % 8 !== 0 || dims > 8192) {
+        throw new Error(`embedder ${embedder}: ${dims} dimensions cannot be binary-quantized (need a positive multiple of 8, at most 8192)`);
+      }
+      const table = `cache_vec_${sha256(embedder).slice(0, 16)}`;
+      this.db.transaction(() => {
+        // Namespace as the partition key: a KNN only ever reads its own namespace's chunks.
+        this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING vec0(
+          namespace TEXT PARTITION KEY,
+          coarse bit[${dims}],
+          created_ms INTEGER,
+          expires_ms INTEGER,
+          hits INTEGER,
+          +query_text TEXT
+        )`);
+        this.sql("INSERT INTO cache_spaces (embedder, dims, vec_table, created_ms) VALUES (?, ?, ?, ?)").run(embedder, dims, table, Date.now());
+      })();
+      row = { table_name: table, dims };
+    }
+    const s = { table: row.table_name, dims: row.dims };
+    this.spaces.set(embedder, s);
+    return s;
+  }
+
+  getExact(exactKey: string, now: number): EntryRow | undefined {
+    return this.sql("SELECT * FROM cache_entries WHERE exact_key = ? AND expires_ms > ?").get(exactKey, now) as EntryRow | undefined;
+  }
+
+  get(id: number): EntryRow | undefined {
+    return this.sql("SELECT * FROM cache_entries WHERE id = ?").get(id) as EntryRow | undefined;
+  }
+
+  /** Nearest semantic entries of a namespace: Hamming top-k on the bit vectors, then exact cosine on the float ones. */
+  nearest(embedder: string, namespace: string, vector: Float32Array, k: number, now: number, limit = 3): Candidate[] {
+    const s = this.spaces.get(embedder) ?? this.space(embedder, vector.length);
+    if (vector.length !== s.dims) throw new Error(`query vector has ${vector.length} dimensions, space ${embedder} has ${s.dims}`);
+    const coarse = this.db
+      .prepare(
+        `SELECT rowid FROM ${s.table} WHERE coarse MATCH vec_quantize_binary(?) AND k = ? AND namespace = ? AND expires_ms > ?`,
+      )
+      .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k, namespace, BigInt(now)) as { rowid: number | bigint }[];
+    if (!coarse.length) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT id, embedding, query_text FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND embedder = ? AND expires_ms > ?`,
+      )
+      .all(JSON.stringify(coarse.map((r) => Number(r.rowid))), namespace, embedder, now) as { id: number; embedding: Buffer; query_text: string }[];
+    return rows
+      .map((r) => ({
+        id: r.id,
+        similarity: dot(vector, new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4)),
+        queryText: r.query_text,
+      }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, limit);
+  }
+
+  /** Inserts or replaces the entry with this exact key; returns its id. */
+  put(entry: NewEntry, vector?: { embedder: string; vector: Float32Array }): number {
+    const bytes = entry.request.length + entry.response.length + entry.query_text.length + (vector ? vector.vector.byteLength : 0);
+    const s = vector ? this.space(vector.embedder, vector.vector.length) : undefined;
+    return this.db.transaction(() => {
+      const old = this.sql("SELECT id FROM cache_entries WHERE exact_key = ?").get(entry.exact_key) as { id: number } | undefined;
+      if (old) this.deleteIds([old.id]);
+      const info = this.db
+        .prepare(
+          `INSERT INTO cache_entries (exact_key, namespace, kind, route, model, workload, match, embedder, embedding, query_text, request, response,
+             created_ms, expires_ms, last_used_ms, hits, bytes, prompt_tokens, completion_tokens, latency_ms, cost_usd)
+           VALUES (@exact_key, @namespace, @kind, @route, @model, @workload, @match, @embedder, @embedding, @query_text, @request, @response,
+             @created_ms, @expires_ms, @created_ms, 0, @bytes, @prompt_tokens, @completion_tokens, @latency_ms, @cost_usd)`,
+        )
+        .run({
+          ...entry,
+          embedder: vector?.embedder ?? null,
+          embedding: vector ? Buffer.from(vector.vector.buffer, vector.vector.byteOffset, vector.vector.byteLength) : null,
+          bytes,
+        });
+      const id = Number(info.lastInsertRowid);
+      if (vector && s) {
+        this.db
+          .prepare(`INSERT INTO ${s.table} (rowid, namespace, coarse, created_ms, expires_ms, hits, query_text) VALUES (?, ?, vec_quantize_binary(?), ?, ?, 0, ?)`)
+          .run(
+            BigInt(id),
+            entry.namespace,
+            Buffer.from(vector.vector.buffer, vector.vector.byteOffset, vector.vector.byteLength),
+            BigInt(entry.created_ms),
+            BigInt(entry.expires_ms),
+            entry.query_text,
+          );
+      }
+      return id;
+    })();
+  }
+
+  recordHit(id: number, now: number): void {
+    const row = this.sql("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits").get(now, id) as
+      | { embedder: string | null; hits: number }
+      | undefined;
+    if (row?.embedder) {
+      const s = this.spaces.get(row.embedder);
+      if (s) this.sql(`UPDATE ${s.table} SET hits = ? WHERE rowid = ?`).run(BigInt(row.hits), BigInt(id));
+    }
+  }
+
+  private tablesByEmbedder(): Map<string, string> {
+    const rows = this.sql("SELECT embedder, vec_table FROM cache_spaces").all() as { embedder: string; vec_table: string }[];
+    return new Map(rows.map((r) => [r.embedder, r.vec_table]));
+  }
+
+  private deleteIds(ids: number[]): number {
+    if (!ids.length) return 0;
+    const tables = this.tablesByEmbedder();
+    const json = JSON.stringify(ids);
+    const withVec = this.db
+      .prepare("SELECT id, embedder FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND embedder IS NOT NULL")
+      .all(json) as { id: number; embedder: string }[];
+    for (const r of withVec) {
+      const t = tables.get(r.embedder);
+      if (t) this.sql(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(r.id));
+    }
+    return this.sql("DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))").run(json).changes;
+  }
+
+  purgeExpired(now: number): number {
+    return this.db.transaction(() => {
+      const ids = (this.sql("SELECT id FROM cache_entries WHERE expires_ms <= ? LIMIT 10000").all(now) as { id: number }[]).map((r) => r.id);
+      return this.deleteIds(ids);
+    })();
+  }
+
+  totals(): { entries: number; bytes: number } {
+    const r = this.sql("SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM cache_entries").get() as { entries: number; bytes: number };
+    return r;
+  }
+
+  /** Least recently used entries go first until both limits hold; returns how many were evicted. */
+  evict(maxEntries: number, maxBytes: number): number {
+    let { entries, bytes } = this.totals();
+    if (entries <= maxEntries && bytes <= maxBytes) return 0;
+    return this.db.transaction(() => {
+      let evicted = 0;
+      const rows = this.sql("SELECT id, bytes FROM cache_entries ORDER BY last_used_ms ASC, id ASC").iterate() as IterableIterator<{ id: number; bytes: number }>;
+      const ids: number[] = [];
+      for (const r of rows) {
+        if (entries <= maxEntries && bytes <= maxBytes) break;
+        ids.push(r.id);
+        entries--;
+        bytes -= r.bytes;
+      }
+      for (let i = 0; i < ids.length; i += 5000) evicted += this.deleteIds(ids.slice(i, i + 5000));
+      return evicted;
+    })();
+  }
+
+  clear(namespace?: string): number {
+    return this.db.transaction(() => {
+      const ids = (
+        namespace
+          ? this.sql("SELECT id FROM cache_entries WHERE namespace = ?").all(namespace)
+          : this.sql("SELECT id FROM cache_entries").all()
+      ) as { id: number }[];
+      let n = 0;
+      for (let i = 0; i < ids.length; i += 5000) n += this.deleteIds(ids.slice(i, i + 5000).map((r) => r.id));
+      if (namespace) this.sql("DELETE FROM cache_namespaces WHERE namespace = ?").run(namespace);
+      else this.sql("DELETE FROM cache_namespaces").run();
+      return n;
+    })();
+  }
+
+  list(opts: { namespace?: string; limit: number }): EntryRow[] {
+    return (
+      opts.namespace
+        ? this.sql("SELECT * FROM cache_entries WHERE namespace = ? ORDER BY last_used_ms DESC LIMIT ?").all(opts.namespace, opts.limit)
+        : this.sql("SELECT * FROM cache_entries ORDER BY last_used_ms DESC LIMIT ?").all(opts.limit)
+    ) as EntryRow[];
+  }
+
+  // ── namespaces and their counters ──
+
+  touchNamespace(ns: { namespace: string; label: string; route: string; model: string }, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO cache_namespaces (namespace, label, route, model, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(namespace) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,
+      )
+      .run(ns.namespace, ns.label, ns.route, ns.model, now, now);
+  }
+
+  count(
+    namespace: string,
+    delta: Partial<Record<"hits" | "misses" | "bypasses" | "semantic_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved", number>>,
+  ): void {
+    const cols = Object.entries(delta).filter(([, v]) => v);
+    if (!cols.length) return;
+    const allowed = new Set(["hits", "misses", "bypasses", "semantic_hits", "guard_rejections", "tokens_saved", "ms_saved", "usd_saved"]);
+    for (const [c] of cols) if (!allowed.has(c)) throw new Error(`unknown counter ${c}`);
+    this.sql(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(...cols.map(([, v]) => v), namespace);
+  }
+
+  threshold(namespace: string): number | null {
+    const r = this.sql("SELECT threshold FROM cache_namespaces WHERE namespace = ?").get(namespace) as { threshold: number | null } | undefined;
+    return r?.threshold ?? null;
+  }
+
+  setThreshold(namespace: string, threshold: number | null): boolean {
+    return this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
+  }
+
+  namespaces(limit = 1000): NamespaceCounters[] {
+    return this.db
+      .prepare(
+        `SELECT n.namespace, n.label, n.route, n.model, n.threshold, n.hits, n.misses, n.bypasses, n.semantic_hits, n.guard_rejections,
+                n.tokens_saved, n.ms_saved, n.usd_saved,
+                (SELECT COUNT(*) FROM cache_entries e WHERE e.namespace = n.namespace) AS entries,
+                (SELECT COALESCE(SUM(bytes), 0) FROM cache_entries e WHERE e.namespace = n.namespace) AS bytes
+         FROM cache_namespaces n ORDER BY n.hits + n.misses + n.bypasses DESC, n.last_seen_ms DESC LIMIT ?`,
+      )
+      .all(limit) as NamespaceCounters[];
+  }
+}

@@ -1,0 +1,59 @@
+// Admin endpoints of the response cache: savings per namespace, the entries themselves, and clearing.
+//   GET    /hotpath/cache/stats
+//   GET    /hotpath/cache/entries?namespace=<hex>&limit=<1..1000>
+//   DELETE /hotpath/cache?namespace=<hex>
+import { z } from "zod";
+import type { CacheClearResult, CacheEntries, CacheStats } from "../../api.js";
+import { HttpError, type Route } from "../route.js";
+
+const Namespace = z.string().regex(/^[0-9a-f]{64}$/, "namespace is the 64-hex-digit id shown by /hotpath/cache/stats");
+const EntriesQuery = z.object({
+  namespace: Namespace.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+const StatsQuery = z.object({ limit: z.coerce.number().int().min(0).max(10_000).default(200) });
+const ClearQuery = z.object({ namespace: Namespace.optional() });
+
+function query<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) {
+    if (k in raw) throw new HttpError(400, `query parameter ${k} given more than once`, "invalid_request_error", "invalid_query", k);
+    raw[k] = v;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HttpError(400, `${issue.path.join(".") || "query"}: ${issue.message}`, "invalid_request_error", "invalid_query", String(issue.path[0] ?? ""));
+  }
+  return parsed.data;
+}
+
+export const routes: Route[] = [
+  {
+    method: "GET",
+    path: "/hotpath/cache/stats",
+    handle(ctx, services) {
+      const { limit } = query(ctx.url, StatsQuery);
+      const body: CacheStats = services.cache.stats(limit);
+      ctx.send(200, body);
+    },
+  },
+  {
+    method: "GET",
+    path: "/hotpath/cache/entries",
+    handle(ctx, services) {
+      const q = query(ctx.url, EntriesQuery);
+      const body: CacheEntries = { entries: services.cache.entries({ namespace: q.namespace, limit: q.limit }) };
+      ctx.send(200, body);
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/hotpath/cache",
+    handle(ctx, services) {
+      const { namespace } = query(ctx.url, ClearQuery);
+      const body: CacheClearResult = { cleared: services.cache.clear(namespace), namespace: namespace ?? null };
+      ctx.send(200, body);
+    },
+  },
+];
