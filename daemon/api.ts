@@ -471,6 +471,21 @@ export interface RouteAttempt {
   costUsd?: number;
 }
 
+/** GET /hotpath/router: providers, route health (circuits) and today's spend against budgets. */
+export interface RouterStatus {
+  providers: { name: string; type: "openai" | "anthropic" | "openai-compatible"; baseURL: string; maxConcurrency: number; keyPresent: boolean }[];
+  routes: {
+    route: string;
+    circuit: "closed" | "open" | "half-open";
+    spentTodayUsd: number;
+    dailyBudgetUsd?: number;
+    /** USD per 1M tokens, when the price table knows the route. */
+    price?: { input: number; output: number; cachedInput?: number };
+  }[];
+  aliases: string[];
+  rules: number;
+}
+
 // ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
 // GET    /hotpath/cache/stats                          → CacheStats
 // GET    /hotpath/cache/entries?namespace=&limit=      → CacheEntries

@@ -66,6 +66,17 @@ export class Backends {
     this.cache.clear();
   }
 
+  /** Configured and implicit providers, with whether their key resolves now (never the key itself). */
+  describe(): { name: string; type: ProviderConfig["type"]; baseURL: string; maxConcurrency: number; keyPresent: boolean }[] {
+    return [...this.providers.values()].map((p) => ({
+      name: p.name,
+      type: p.config.type,
+      baseURL: p.baseURL,
+      maxConcurrency: p.config.maxConcurrency,
+      keyPresent: resolveSecret(p.config.apiKey, this.env) !== undefined,
+    }));
+  }
+
   isRouteId(name: string): boolean {
     const i = name.indexOf(":");
     if (i <= 0 || i === name.length - 1) return false;

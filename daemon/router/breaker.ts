@@ -41,8 +41,13 @@ export class Breakers {
   /** Milliseconds until an open circuit lets a trial through. */
   retryInMs(route: string): number {
     const c = this.circuits.get(route);
-    if (!c?.openedAt) return 0;
+    if (c?.openedAt === undefined) return 0;
     return Math.max(0, this.settings.cooldownMs - (this.now() - c.openedAt));
+  }
+
+  /** Routes whose circuit is not closed. */
+  tripped(): string[] {
+    return [...this.circuits].filter(([, c]) => c.openedAt !== undefined).map(([route]) => route);
   }
 
   success(route: string): void {

@@ -35,6 +35,7 @@ export class Spend {
   private readonly memory = new Map<string, number>();
   private readonly addStmt;
   private readonly getStmt;
+  private readonly listStmt;
 
   constructor(
     db: Db | undefined,
@@ -45,6 +46,7 @@ export class Spend {
        ON CONFLICT (day, route) DO UPDATE SET usd = usd + excluded.usd, calls = calls + 1`,
     );
     this.getStmt = db?.prepare(`SELECT usd FROM router_spend WHERE day = ? AND route = ?`);
+    this.listStmt = db?.prepare(`SELECT route FROM router_spend WHERE day = ?`);
   }
 
   spentToday(route: string): number {
@@ -63,6 +65,15 @@ export class Spend {
     const day = utcDay(this.now());
     this.memory.set(`${day} ${route}`, this.spentToday(route) + usd);
     this.addStmt?.run(day, route, usd);
+  }
+
+  /** Routes with spend recorded today. */
+  routesToday(): string[] {
+    const day = utcDay(this.now());
+    const routes = new Set<string>();
+    for (const key of this.memory.keys()) if (key.startsWith(`${day} `)) routes.add(key.slice(day.length + 1));
+    for (const r of (this.listStmt?.all(day) as { route: string }[] | undefined) ?? []) routes.add(r.route);
+    return [...routes];
   }
 
   /** Throws BudgetExceeded when the route's budget for today is used up. */

@@ -4,9 +4,9 @@
 // `chat()` resolves once a route produced its first event (so the route is final before any byte reaches the
 // client, and x-hotpath-route can be a response header); from then on the route is committed: a later failure
 // ends the stream with an error, never a retry.
-import type { ChatCompletionRequest, RouteAttempt, Usage } from "../api.js";
+import type { ChatCompletionRequest, RouteAttempt, RouterStatus, Usage } from "../api.js";
 import type { ChatBackend, ChatEvent, Priority } from "../chat.js";
-import type { RouterConfig } from "../config.js";
+import type { RouterConfig, Target } from "../config.js";
 import type { Db } from "../db.js";
 import { HotpathAttr, type Attributes } from "../traces/span.js";
 import { Backends, type LocalModels } from "./backends.js";
@@ -143,6 +143,33 @@ export class Router {
 
   spentToday(route: string): number {
     return this.spend.spentToday(route);
+  }
+
+  /** Providers, and every route the config names or that has state (an open circuit, spend today). */
+  status(): RouterStatus {
+    const routes = new Set<string>(Object.keys(this.config.routes));
+    const addTarget = (t: Target) => (typeof t === "string" ? [t] : t.cascade).forEach((r) => this.backends.isRouteId(r) && routes.add(r));
+    Object.values(this.config.aliases).forEach(addTarget);
+    this.config.rules.forEach((r) => addTarget(r.target));
+    for (const r of Object.values(this.config.routes)) for (const f of r.fallbacks ?? []) if (this.backends.isRouteId(f)) routes.add(f);
+    this.breakers.tripped().forEach((r) => routes.add(r));
+    this.spend.routesToday().forEach((r) => routes.add(r));
+    return {
+      providers: this.backends.describe(),
+      routes: [...routes].sort().map((route) => {
+        const price = this.price(route);
+        const budget = this.config.routes[route]?.dailyBudgetUsd;
+        return {
+          route,
+          circuit: this.breakers.state(route),
+          spentTodayUsd: this.spend.spentToday(route),
+          ...(budget !== undefined ? { dailyBudgetUsd: budget } : {}),
+          ...(price ? { price } : {}),
+        };
+      }),
+      aliases: Object.keys(this.config.aliases),
+      rules: this.config.rules.length,
+    };
   }
 
   async chat(request: ChatCompletionRequest, options: RouteRequestOptions): Promise<RouteResult> {

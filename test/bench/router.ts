@@ -149,11 +149,12 @@ Streamed, time to first body byte (TTFB):
 ${table(true)}
 
 Added p50 (non-streamed), target ≤ 1 ms: the Router ${fmt(addedRouter, 3)} ms; Hotpath's whole HTTP path in-process
-${fmt(addedInproc, 3)} ms (HTTP server, token check, validation, router, SQLite span write of every request); the
+${fmt(addedInproc, 3)} ms (HTTP server, token check, validation, cache policy, router, SQLite span write of every
+request; requests here are sampled, so the response cache only decides not to look); the
 daemon process ${fmt(addedDaemon, 3)} ms: the same work plus one more process hop each way (client → daemon →
 upstream), each of which waits for a CPU time slice on a loaded machine (see the load average; it also drives every
-p99 here). Streamed
-TTFB includes the router's wait for the upstream's first event before it commits to a route.
+p99 here).
+Streamed TTFB includes the router's wait for the upstream's first event before it commits to a route.
 `;
   console.log(body);
   writeSection("router", body);

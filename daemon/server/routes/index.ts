@@ -9,6 +9,10 @@ import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
 import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
+import { routes as router } from "./router.js";
 import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...cache, ...audit, ...stats];
+export const allRoutes: Route[] = [
+  ...health, ...models, ...chat, ...messages, ...completions, ...embeddings,
+  ...traces, ...cache, ...audit, ...router, ...stats,
+];

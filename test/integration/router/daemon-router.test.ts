@@ -3,6 +3,7 @@
 // fallbacks, attempts on the span, Anthropic error shapes, and keys never reaching the DB or the logs.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import Database from "better-sqlite3";
@@ -254,9 +255,23 @@ describe("router: end to end through the daemon", function () {
     const hostile = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "tool_use", id: "x", name: "y", input: {} }] }] }, { "x-api-key": daemon.token });
     assert.equal(hostile.status, 400);
 
-    const tooBig = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x".repeat(11 * 1024 * 1024) }] }, { "x-api-key": daemon.token });
+    // An oversized body: the daemon refuses it from its declared length, before reading it (only its start is sent).
+    const tooBig = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const url = new URL(`${daemon.url}/v1/messages`);
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "x-api-key": daemon.token, "content-type": "application/json", "content-length": String(11 * 1024 * 1024) } }, (res) => {
+        let data = "";
+        res.on("data", (d) => (data += d));
+        res.on("end", () => {
+          req.destroy();
+          resolve({ status: res.statusCode!, body: JSON.parse(data) });
+        });
+      });
+      req.on("error", reject);
+      req.write('{"model": "chat", "messages": [');
+    });
     assert.equal(tooBig.status, 413);
-    assert.equal(((await tooBig.json()) as any).error.type, "request_too_large");
+    assert.equal(tooBig.body.type, "error");
+    assert.equal(tooBig.body.error.type, "request_too_large");
     for (const hostileBody of [
       { model: "chat", max_tokens: -1, messages: [{ role: "user", content: "x" }] },
       { model: "chat", max_tokens: 5, messages: [] },
@@ -281,6 +296,24 @@ describe("router: end to end through the daemon", function () {
       assert.match(body.error.message, /Overloaded/);
       return true;
     });
+  });
+
+  it("GET /hotpath/router shows providers (key present, never the key), circuits, spend and prices", async () => {
+    const res = await daemon.fetch("/hotpath/router");
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(!text.includes(OPENAI_KEY) && !text.includes(ANTHROPIC_KEY));
+    const status = JSON.parse(text) as import("../../../daemon/api.js").RouterStatus;
+    const oaProvider = status.providers.find((p) => p.name === "oa")!;
+    assert.equal(oaProvider.keyPresent, true);
+    assert.equal(oaProvider.baseURL, oa.baseURL);
+    const openaiProvider = status.providers.find((p) => p.name === "openai")!;
+    assert.equal(openaiProvider.keyPresent, Boolean(process.env.OPENAI_API_KEY?.trim()), "follows OPENAI_API_KEY in the daemon's environment");
+    const route = status.routes.find((r) => r.route === "oa:gpt-4o-mini")!;
+    assert.ok(route.spentTodayUsd > 0, "earlier tests spent on this route");
+    assert.deepEqual(route.price, { input: 0.15, output: 0.6, cachedInput: 0.075 });
+    assert.ok(["closed", "open", "half-open"].includes(route.circuit));
+    assert.deepEqual(status.aliases.sort(), ["lenient", "smart", "strict"]);
   });
 
   it("keys never reach the DB, the WAL or the logs, even when an upstream echoes them back", async () => {
