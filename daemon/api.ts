@@ -318,6 +318,8 @@ export interface TraceAnalysis {
     durationMs: number;
     /** ms on the path per span kind, plus "gap" for client/think time between spans. */
     byKind: Record<string, number>;
+    /** The path in time order: span pieces and labelled gaps (client work, waiting for the user, uninstrumented). */
+    segments?: CriticalPathSegment[];
   };
   parallelGroups: ParallelGroup[];
   projectedSavingMs: number;
@@ -326,6 +328,136 @@ export interface TraceAnalysis {
   prefixBreaks: PrefixBreak[];
   unusedTools: UnusedTool[];
   heatmap: Heatmap;
+  /** Data flow found between tool calls: the later call's arguments use `value` from the earlier call's result. */
+  dependencies?: { fromSpanId: string; toSpanId: string; value: string }[];
+  /** LLM spans left out as second recordings of the same call (two instrumentations of one request). */
+  duplicateSpanIds?: string[];
+}
+
+export interface CriticalPathSegment {
+  /** Absent for gaps of the run itself. */
+  spanId?: string;
+  /** A span kind, or "gap". */
+  kind: string;
+  startNs: number;
+  endNs: number;
+  label?: "client" | "user" | "uninstrumented";
+}
+
+// ───────────────────────────── Anthropic-compatible: POST /v1/messages (router) ─────────────────────────────
+// Hotpath accepts the Anthropic Messages API for every route (local engine included) and answers in its format.
+
+const anthropicCacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.string().optional() }).nullable().optional();
+const anthropicText = z.object({ type: z.literal("text"), text: z.string(), cache_control: anthropicCacheControl }).passthrough();
+const anthropicImage = z.object({
+  type: z.literal("image"),
+  source: z.discriminatedUnion("type", [
+    z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
+    z.object({ type: z.literal("url"), url: z.string() }),
+  ]),
+  cache_control: anthropicCacheControl,
+});
+const anthropicToolUse = z.object({
+  type: z.literal("tool_use"),
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+  cache_control: anthropicCacheControl,
+});
+const anthropicToolResult = z.object({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string(),
+  content: z.union([z.string(), z.array(z.union([anthropicText, anthropicImage]))]).optional(),
+  is_error: z.boolean().optional(),
+  cache_control: anthropicCacheControl,
+});
+/** Thinking blocks a client sends back are accepted and dropped: no route Hotpath serves consumes them. */
+const anthropicThinking = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).passthrough();
+const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking]);
+
+export const AnthropicMessagesRequestSchema = z.object({
+  model: z.string().min(1),
+  max_tokens: z.number().int().positive(),
+  messages: z
+    .array(z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
+    .min(1, "messages must hold at least one message"),
+  system: z.union([z.string(), z.array(anthropicText)]).optional(),
+  stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  metadata: z.object({ user_id: z.string().nullable().optional() }).optional(),
+  tools: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
+        description: z.string().optional(),
+        input_schema: z.record(z.string(), z.unknown()),
+        type: z.literal("custom").optional(),
+        cache_control: anthropicCacheControl,
+      }),
+    )
+    .max(128)
+    .optional(),
+  tool_choice: z
+    .discriminatedUnion("type", [
+      z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
+      z.object({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+      z.object({ type: z.literal("tool"), name: z.string(), disable_parallel_tool_use: z.boolean().optional() }),
+      z.object({ type: z.literal("none") }),
+    ])
+    .optional(),
+  thinking: z.unknown().optional(),
+  service_tier: z.string().optional(),
+});
+
+export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
+
+export type AnthropicContentBlock =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown };
+
+export type AnthropicStopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal";
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+export interface AnthropicMessage {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: AnthropicContentBlock[];
+  stop_reason: AnthropicStopReason | null;
+  stop_sequence: string | null;
+  usage: AnthropicUsage;
+}
+
+/** Anthropic's error shape, used for every error on /v1/messages. */
+export interface AnthropicError {
+  type: "error";
+  error: { type: string; message: string };
+}
+
+// ───────────────────────────── Router: x-hotpath-route, attempts ─────────────────────────────
+
+/** One try of one route while serving a request (retries and fallbacks each add one). */
+export interface RouteAttempt {
+  route: string;
+  /** HTTP status from the upstream (200 when it answered), 0 when there was none. */
+  status: number;
+  outcome: "ok" | "error" | "timeout" | "skipped" | "escalated" | "cancelled";
+  error?: string;
+  /** From the attempt's start to its end (or to now, while streaming). */
+  ms: number;
+  /** From the attempt's start to its first event. */
+  ttfbMs?: number;
+  costUsd?: number;
 }
 
 // ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
@@ -411,4 +543,180 @@ export interface CacheEntries {
 export interface CacheClearResult {
   cleared: number;
   namespace: string | null;
+}
+
+// ───────────────────────────── Audit: /hotpath/audit/*, `hotpath audit --json` ─────────────────────────────
+// POST /hotpath/audit/sections   AuditSectionsRequest → AuditSectionsResponse   (static: nothing is run)
+// POST /hotpath/audit/run        AuditRunRequest      → AuditRunStarted
+// GET  /hotpath/audit/:id                             → AuditRunStatus          (progress, then the report)
+// DELETE /hotpath/audit/:id                           → AuditRunStatus          (cancels; a new run of the same spec resumes)
+
+/** 0-based, UTF-16 columns (VS Code's Range); start/end are character offsets into the prompt file. */
+export interface AuditRange {
+  start: number;
+  end: number;
+  startLine: number;
+  startCharacter: number;
+  endLine: number;
+  endCharacter: number;
+}
+
+export type AuditVerdict = "removable" | "essential" | "inconclusive — needs more samples";
+
+export interface AuditSectionDto {
+  id: string;
+  title: string;
+  kind: "heading" | "tag" | "paragraph" | "bullets" | "example" | "turn" | "tool" | "message";
+  tokens: number;
+  /** Share of the prompt's counted tokens, 0–1. */
+  share: number;
+  range: AuditRange;
+  /** What a quick fix deletes (JSON array elements include their separating comma, so the file stays valid). */
+  deleteRange: AuditRange;
+}
+
+export interface AuditFinding {
+  kind: "duplicate-sentence" | "unused-tool" | "oversized-example" | "large-section";
+  message: string;
+  sectionIds: string[];
+  /** Tokens this finding would save if acted on (an estimate). */
+  tokens?: number;
+}
+
+export interface PromptTokenStats {
+  /** Recorded LLM calls whose system prompt matched this prompt. */
+  calls: number;
+  avgPromptTokens: number;
+  p95PromptTokens: number;
+}
+
+export const AuditSectionsRequestSchema = z
+  .object({
+  /** The prompt's text (a file's contents), or `span`: a recorded LLM call's system prompt and tools. */
+  text: z.string().min(1).max(1_000_000).optional(),
+  span: z.object({ traceId: z.string().min(1).max(200).regex(/^[^/\s]+$/), spanId: z.string().min(1).max(200).regex(/^[^/\s]+$/) }).optional(),
+  /** File name, for format detection (".json" → chat JSON, ".md" → Markdown). */
+  fileName: z.string().max(1000).optional(),
+  /** Model (alias, route or name) whose tokenizer counts; default: an estimate. */
+  model: z.string().max(500).optional(),
+  granularity: z.enum(["auto", "paragraphs"]).optional(),
+  })
+  .refine((r) => (r.text === undefined) !== (r.span === undefined), { message: "give exactly one of text or span" });
+export type AuditSectionsRequest = z.infer<typeof AuditSectionsRequestSchema>;
+
+export interface AuditSectionsResponse {
+  format: string;
+  /** For a span: the virtual document (system text, then each tool's JSON) that the ranges refer to. */
+  source?: string;
+  tokenizer: string;
+  /** False when counts are an estimate (no tokenizer for that model). */
+  exactTokens: boolean;
+  totalTokens: number;
+  sections: AuditSectionDto[];
+  findings: AuditFinding[];
+  recorded?: PromptTokenStats;
+}
+
+export const AuditRunRequestSchema = z.object({
+  /** An audit spec as an object (same schema as *.hotpath-audit.json); `prompt` paths resolve against `baseDir`. */
+  spec: z.record(z.string(), z.unknown()),
+  baseDir: z.string().max(4096).optional(),
+  /** Model override (route, alias). */
+  model: z.string().max(500).optional(),
+  /** Start over instead of resuming / reusing a finished run of the same spec. */
+  fresh: z.boolean().optional(),
+});
+export type AuditRunRequest = z.infer<typeof AuditRunRequestSchema>;
+
+export interface AuditEstimate {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** null when the model's price is unknown; 0 for local models. */
+  costUsd: number | null;
+  /** Calls already recorded by an earlier, interrupted run of the same spec. */
+  callsDone: number;
+}
+
+export interface AuditProgress {
+  phase: "baseline" | "ablation" | "verification" | "done";
+  done: number;
+  total: number;
+  /** The variant a sample just finished for: "baseline", a section id, or "combined". */
+  variant?: string;
+}
+
+export interface AuditSectionResult {
+  id: string;
+  title: string;
+  kind: AuditSectionDto["kind"];
+  /** Counted with `report.tokenizer`. */
+  tokens: number;
+  range: AuditRange;
+  deleteRange: AuditRange;
+  verdict: AuditVerdict | "not audited";
+  /** Quality change in percentage points (variant − baseline) with its bootstrap interval. */
+  qualityDelta: { mean: number; low: number; high: number };
+  quality: number;
+  /** Measured: baseline prompt tokens − this variant's (median over calls). */
+  promptTokensSaved: number;
+  /** Median latency, baseline − variant (negative: slower without the section). */
+  latencyMsSaved: number;
+  costSavedUsdPerCall: number | null;
+  samples: number;
+  errors: number;
+  /** Every sample of every input gave the same output (temperature 0 on a deterministic backend). */
+  deterministic: boolean;
+  firstError?: string;
+}
+
+export interface AuditReport {
+  version: 1;
+  runId: string;
+  createdAt: number;
+  model: string;
+  prompt: { path?: string; format: string; tokens: number };
+  tokenizer: string;
+  exactTokens: boolean;
+  inputs: number;
+  samples: number;
+  tolerance: number;
+  confidence: number;
+  checks: string[];
+  baseline: { quality: number; promptTokens: number; latencyMs: number; errors: number; deterministic: boolean };
+  sections: AuditSectionResult[];
+  combined: {
+    removed: string[];
+    verified: boolean;
+    verdict: AuditVerdict | "nothing to remove";
+    qualityDelta: { mean: number; low: number; high: number };
+    /** Counted tokens of the removed sections, and their share of the prompt. */
+    tokensSaved: number;
+    share: number;
+    /** Measured: baseline prompt tokens − combined variant's (median). */
+    promptTokensSaved: number;
+    latencyMsSaved: number;
+    costSavedUsdPerCall: number | null;
+    /** Verification rounds (the worst section is put back after a failed round). */
+    rounds: number;
+  };
+  estimate: AuditEstimate;
+  calls: number;
+  findings: AuditFinding[];
+  notes: string[];
+}
+
+export interface AuditRunStarted {
+  id: string;
+  estimate: AuditEstimate;
+}
+
+export interface AuditRunStatus {
+  id: string;
+  status: "running" | "done" | "cancelled" | "failed";
+  progress: AuditProgress;
+  estimate: AuditEstimate;
+  report?: AuditReport;
+  markdown?: string;
+  error?: string;
 }

@@ -19,7 +19,23 @@ export type ChatEvent =
       confidence?: { mean: number; min: number };
       /** The upstream's model name, when it differs from the requested alias. */
       model?: string;
+      /** Local engine only: how much of the prompt came from a resident KV prefix, and where it stopped matching. */
+      prefix?: PrefixFacts;
     };
+
+/** Prefix reuse of one local request. divergedAt/before/after: where the prompt stopped matching the reused sequence. */
+export interface PrefixFacts {
+  reusedTokens: number;
+  promptTokens: number;
+  /** Token index of the first difference from the sequence's previous content (absent for a pure extension). */
+  divergedAt?: number;
+  /** Detokenized text the sequence held from the divergence on. */
+  before?: string;
+  /** Detokenized text of the new prompt from the divergence on. */
+  after?: string;
+  /** "snapshot" when the prefix was loaded from disk, "copy" when copied from another sequence. */
+  source?: "resident" | "copy" | "snapshot";
+}
 
 export interface ChatOptions {
   signal: AbortSignal;

@@ -18,6 +18,128 @@ export const ModelRefSchema = z.object({
   embedding: z.boolean().optional(),
 });
 
+// ───────────── router: providers, routes, aliases, rules, prices (see daemon/router/) ─────────────
+
+/** Keys are never written in the config file: only references to where they live. */
+export const SecretRefSchema = z
+  .string()
+  .regex(
+    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/,
+    "must be a secret reference like env:OPENAI_API_KEY or file:/path/to/key — put the key itself in an environment variable or a file, never in the config",
+  );
+
+export const ProviderConfigSchema = z.object({
+  type: z.enum(["openai", "anthropic", "openai-compatible"]),
+  /** OpenAI-style base URL including /v1 (e.g. http://gpu-box:8000/v1); Anthropic: the host root. */
+  baseURL: z.url({ message: "must be an http(s) URL, e.g. http://127.0.0.1:8000/v1" }).optional(),
+  apiKey: SecretRefSchema.optional(),
+  /** Requests in flight to this provider at once (keep-alive sockets); more wait in line. */
+  maxConcurrency: z.number().int().min(1).max(1024).default(16),
+  /** Anthropic only: the anthropic-version header. */
+  anthropicVersion: z.string().default("2023-06-01"),
+}).refine((p) => p.type !== "openai-compatible" || p.baseURL !== undefined, {
+  message: "an openai-compatible provider needs a baseURL, e.g. http://127.0.0.1:8000/v1",
+  path: ["baseURL"],
+});
+
+/** USD per 1M tokens. */
+export const PriceSchema = z.object({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cachedInput: z.number().min(0).optional(),
+});
+
+export const RouteOptionsSchema = z.object({
+  /** Longest silence allowed from the backend: before its first event and between events. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Retries of this route on 408/409/429/5xx/connection errors before falling back. */
+  maxRetries: z.number().int().min(0).max(10).optional(),
+  /** Routes (or aliases) tried in order when this one fails before its first streamed byte. */
+  fallbacks: z.array(z.string().min(1)).optional(),
+  /** USD per UTC day; once spent, the route is skipped (or the request refused with 402). */
+  dailyBudgetUsd: z.number().positive().optional(),
+  price: PriceSchema.optional(),
+});
+
+export const CascadeSchema = z.object({
+  /** Routes tried in order, cheapest first; the last one is the answer of last resort. */
+  cascade: z.array(z.string().min(1)).min(2, "a cascade needs at least two routes"),
+  /** Accept a step whose mean token probability reaches this (backends that report confidence: the local engine). */
+  minMean: z.number().min(0).max(1).optional(),
+  /** Accept a step whose least likely token reaches this. */
+  minMin: z.number().min(0).max(1).optional(),
+});
+
+/** Where a request goes: a route id ("openai:gpt-4o-mini", "local:stories"), an alias name, or a cascade. */
+export const TargetSchema = z.union([z.string().min(1), CascadeSchema]);
+
+export const RuleSchema = z.object({
+  name: z.string().optional(),
+  when: z
+    .object({
+      /** Requested model names this rule applies to (default: any name that is not a concrete route id). */
+      model: z.union([z.string(), z.array(z.string())]).optional(),
+      /** Task type: the x-hotpath-task header, else a keyword classifier (summarize, translate, classify, extract, code, chat). */
+      task: z.union([z.string(), z.array(z.string())]).optional(),
+      minPromptChars: z.number().int().min(0).optional(),
+      maxPromptChars: z.number().int().min(0).optional(),
+      tools: z.boolean().optional(),
+      jsonSchema: z.boolean().optional(),
+    })
+    .strict(),
+  target: TargetSchema,
+});
+
+export const RouterConfigSchema = z.object({
+  providers: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "provider names are lowercase letters, digits, '_' or '-'"), ProviderConfigSchema)
+    .refine((p) => !("local" in p), "'local' is reserved for the local engine")
+    .default({}),
+  routes: z.record(z.string(), RouteOptionsSchema).default({}),
+  aliases: z.record(z.string(), TargetSchema).default({}),
+  rules: z.array(RuleSchema).default([]),
+  /** Overrides of the shipped price table, keyed by route id or model name prefix. */
+  prices: z.record(z.string(), PriceSchema).default({}),
+  timeoutMs: z.number().int().positive().default(60_000),
+  maxRetries: z.number().int().min(0).max(10).default(2),
+  backoff: z
+    .object({ baseMs: z.number().int().min(0).default(250), maxMs: z.number().int().min(0).default(8_000) })
+    .prefault({}),
+  /** A retry-after longer than this is not waited for: the route is given up (fallback) instead. */
+  maxRetryAfterMs: z.number().int().min(0).default(30_000),
+  breaker: z
+    .object({
+      /** Consecutive failures (429, 5xx, timeouts, connection errors) that open a route's circuit. */
+      failureThreshold: z.number().int().min(1).default(5),
+      /** How long an open circuit skips its route before letting one trial request through. */
+      cooldownMs: z.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
+}).superRefine((r, ctx) => {
+  // Route ids name a provider: catch typos at load time rather than at the first request.
+  const providers = new Set(["local", "openai", "anthropic", ...Object.keys(r.providers)]);
+  const check = (name: string, path: (string | number)[]) => {
+    const i = name.indexOf(":");
+    if (i > 0 && !providers.has(name.slice(0, i)) && !(name in r.aliases)) {
+      ctx.addIssue({ code: "custom", path, message: `'${name}' names provider '${name.slice(0, i)}', which is not configured (known: ${[...providers].join(", ")})` });
+    }
+  };
+  const checkTarget = (t: Target, path: (string | number)[]) =>
+    typeof t === "string" ? check(t, path) : t.cascade.forEach((s, i) => check(s, [...path, "cascade", i]));
+  for (const [name, t] of Object.entries(r.aliases)) checkTarget(t, ["aliases", name]);
+  r.rules.forEach((rule, i) => checkTarget(rule.target, ["rules", i, "target"]));
+  for (const [name, opts] of Object.entries(r.routes)) {
+    check(name, ["routes", name]);
+    opts.fallbacks?.forEach((f, i) => check(f, ["routes", name, "fallbacks", i]));
+  }
+});
+
+export type RouterConfig = z.infer<typeof RouterConfigSchema>;
+export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+export type RouteOptions = z.infer<typeof RouteOptionsSchema>;
+export type Price = z.infer<typeof PriceSchema>;
+export type Target = z.infer<typeof TargetSchema>;
+export type Rule = z.infer<typeof RuleSchema>;
 /** Time to live per workload class, in seconds (seed 001's table). */
 export const CacheTtlSchema = z.object({
   classification: z.number().int().positive().default(30 * 24 * 3600),
@@ -76,9 +198,24 @@ export const ConfigSchema = z.object({
   contextSize: z.number().int().min(64).default(4096),
   /** Requests waiting for a sequence beyond this are refused with 429. */
   maxQueued: z.number().int().min(0).default(64),
+  /** Disk budget for prefix KV snapshots under <dataDir>/kv, in MB (least recently used go first; 0 disables). */
+  kvBudgetMb: z.number().int().min(0).default(2048),
   /** Seconds a request may take in total before it is aborted. */
   requestTimeoutS: z.number().positive().default(600),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  traces: z
+    .object({
+      /** Traces whose last span ended longer ago than this are deleted (0 keeps them forever). */
+      retentionDays: z.number().min(0).default(30),
+      /** Oldest traces are deleted once the store holds more spans than this (0: no limit). */
+      maxSpans: z.number().int().min(0).default(2_000_000),
+      /** Longer attribute strings (prompts, tool results) are cut to this many characters when stored. */
+      maxAttributeChars: z.number().int().min(1024).default(1_000_000),
+      /** Forward every stored span to this OTLP/HTTP collector (…/v1/traces), e.g. Jaeger, Tempo, Langfuse, Phoenix. */
+      otlpExport: z.string().url().optional(),
+    })
+    .prefault({}),
+  router: RouterConfigSchema.prefault({}),
   cache: CacheConfigSchema.default(CacheConfigSchema.parse({})),
 });
 
@@ -112,9 +249,14 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   if (env.HOTPATH_DATA_DIR) fromEnv.dataDir = env.HOTPATH_DATA_DIR;
   if (env.HOTPATH_THREADS) fromEnv.threads = Number(env.HOTPATH_THREADS);
   if (env.HOTPATH_GPU) fromEnv.gpu = env.HOTPATH_GPU;
+  if (env.HOTPATH_OTLP_EXPORT) fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
   if (env.HOTPATH_MODELS) fromEnv.models = env.HOTPATH_MODELS.split(",").filter(Boolean).map(parseModelFlag);
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv };
-  for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(flagValues)) {
+    if (v === undefined) continue;
+    // Sections merge (a flag sets one field of `traces`, the file may set the others).
+    merged[k] = k === "traces" && typeof v === "object" ? { ...(merged.traces as object | undefined), ...v } : v;
+  }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n");

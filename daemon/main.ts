@@ -1,5 +1,9 @@
 // The `hotpath` command line.
 import { Command, CommanderError } from "commander";
+import { register as registerGenModel } from "./cli/gen-model.js";
+import { register as registerAnalyze } from "./cli/analyze.js";
+import { register as registerExport } from "./cli/export.js";
+import { register as registerImport } from "./cli/import.js";
 import { register as registerCache } from "./cli/cache.js";
 import { register as registerServe } from "./cli/serve.js";
 import { ConfigError } from "./config.js";
@@ -15,6 +19,10 @@ const program = new Command()
   .exitOverride();
 
 registerServe(program);
+registerGenModel(program);
+registerImport(program);
+registerAnalyze(program);
+registerExport(program);
 registerCache(program);
 
 try {

@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
 import { startDaemon } from "../server/daemon.js";
+import { watchConfigFile } from "../router/reload.js";
 import { VERSION } from "../version.js";
 
 export function register(program: Command): void {
@@ -11,33 +12,37 @@ export function register(program: Command): void {
     .option("--host <host>", "address to bind (env HOTPATH_HOST); anything but loopback is exposed to the network", undefined)
     .option("--port <port>", "port (env HOTPATH_PORT; default 8642; 0 picks a free one)", parseInteger)
     .option("--model <path|hf:owner/repo/file.gguf>", "a GGUF model, optionally as alias=path; repeatable", collectModel, [] as ModelRef[])
+    .option("--draft-model <alias=path|alias=lookup>", "speculative decoding for a model: a draft GGUF sharing its tokenizer, or \"lookup\" (prompt lookup, for copy-heavy work); a bare value applies to the only model; repeatable", collect, [] as string[])
     .option("--threads <n>", "CPU threads for inference (default: all cores)", parseInteger)
     .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
     .option("--context-size <tokens>", "context size per model (default 4096)", parseInteger)
     .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", parseInteger)
+    .option("--kv-budget-mb <mb>", "disk budget for prefix KV snapshots under <data-dir>/kv (default 2048; 0 disables)", parseInteger)
     .option("--max-queued <n>", "requests allowed to wait for a sequence before 429 (default 64)", parseInteger)
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
     .option("--log-level <level>", "debug | info | warn | error")
+    .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
-      const config = loadConfig({
-        flags: {
-          config: globals.config,
-          dataDir: globals.dataDir,
-          host: opts.host,
-          port: opts.port,
-          models: opts.model.length ? opts.model : undefined,
-          threads: opts.threads,
-          gpu: opts.gpu,
-          contextSize: opts.contextSize,
-          sequences: opts.sequences,
-          maxQueued: opts.maxQueued,
-          allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
-          bodyLimitBytes: opts.bodyLimit,
-          logLevel: opts.logLevel,
-        },
-      });
+      const flags = {
+        config: globals.config,
+        dataDir: globals.dataDir,
+        host: opts.host,
+        port: opts.port,
+        models: opts.model.length ? withDrafts(opts.model, opts.draftModel) : undefined,
+        threads: opts.threads,
+        gpu: opts.gpu,
+        contextSize: opts.contextSize,
+        sequences: opts.sequences,
+        maxQueued: opts.maxQueued,
+        kvBudgetMb: opts.kvBudgetMb,
+        allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
+        bodyLimitBytes: opts.bodyLimit,
+        logLevel: opts.logLevel,
+        traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
+      };
+      const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
       const lines = [
         config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
@@ -47,10 +52,15 @@ export function register(program: Command): void {
         `Hotpath ${VERSION} listening on ${daemon.url}`,
       ];
       process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
+      // Router policies (providers, routes, aliases, rules, prices) follow edits of the config file without a restart.
+      const configWatch = globals.config
+        ? watchConfigFile(globals.config, () => loadConfig({ flags }).router, (c) => daemon.services.router.reload(c), daemon.services.log)
+        : undefined;
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) process.exit(1); // second Ctrl-C: leave now
         stopping = true;
+        configWatch?.close();
         process.stderr.write(`${signal}: shutting down\n`);
         daemon.close().then(
           () => process.exit(0),
@@ -60,6 +70,22 @@ export function register(program: Command): void {
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
     });
+}
+
+/** Attaches --draft-model values to their models: "alias=path", or a bare path/"lookup" when there is one model. */
+export function withDrafts(models: ModelRef[], drafts: string[]): ModelRef[] {
+  const out = models.map((m) => ({ ...m }));
+  for (const value of drafts) {
+    const eq = value.indexOf("=");
+    const alias = eq > 0 ? value.slice(0, eq) : undefined;
+    const draft = eq > 0 ? value.slice(eq + 1) : value;
+    const target = alias ? out.find((m) => m.alias === alias) : out.length === 1 ? out[0] : undefined;
+    if (!target) {
+      throw new Error(alias ? `--draft-model ${value}: no --model has the alias "${alias}" (aliases: ${out.map((m) => m.alias).join(", ")})` : `--draft-model ${value}: with several models, name one as alias=path`);
+    }
+    target.draft = draft;
+  }
+  return out;
 }
 
 function parseInteger(value: string): number {

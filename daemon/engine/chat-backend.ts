@@ -42,7 +42,7 @@ export class LocalChatBackend implements ChatBackend {
       grammar,
       priority: options.priority,
       signal: options.signal,
-    });
+    }, local.speculation);
     let result: GenerateResult;
     let toolText = "";
     for (;;) {
@@ -75,6 +75,7 @@ export class LocalChatBackend implements ChatBackend {
       },
       timings: result.timings,
       confidence: result.confidence,
+      prefix: result.prefix,
     };
   }
 
@@ -135,6 +136,7 @@ export class LocalChatBackend implements ChatBackend {
             predicted_ms: round(ended - firstAt),
             predicted_per_second: ended > firstAt ? round((predictedN * 1000) / (ended - firstAt)) : 0,
           },
+          prefix: { ...lease.prefix, reusedTokens: Math.max(0, promptTokens - promptN) },
         });
         channel.close();
       })

@@ -17,9 +17,33 @@ export interface EngineOptions {
   sequences: number;
   maxQueued: number;
   modelsDir: string;
+  /** Prefix snapshots: <data-dir>/kv and its disk budget (0 disables). */
+  kvDir?: string;
+  kvBudgetBytes?: number;
   /** Shows a download progress bar (interactive terminals only). */
   showProgress: boolean;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /** How long a request waits for a model that is still loading before 503 (default 30 s). */
+  loadWaitMs?: number;
+}
+
+const RESOLVE_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 export type ModelState =
@@ -72,12 +96,19 @@ export class Engine {
       threads: this.options.threads,
       maxQueued: this.options.maxQueued,
       gpuLayers: this.options.gpu === "off" ? 0 : "auto",
+      draft: ref.draft,
+      kv: this.options.kvDir ? { dir: this.options.kvDir, budgetBytes: this.options.kvBudgetBytes ?? 0, log: (m) => this.options.log("warn", `${ref.alias}: ${m}`) } : undefined,
     });
   }
 
   private async download(uri: string): Promise<string> {
     try {
-      const downloader = await createModelDownloader({ modelUri: uri, dirPath: this.options.modelsDir, showCliProgress: this.options.showProgress, skipExisting: true });
+      // Offline, resolving the file can hang on DNS rather than fail: give up after a bounded wait.
+      const downloader = await withTimeout(
+        createModelDownloader({ modelUri: uri, dirPath: this.options.modelsDir, showCliProgress: this.options.showProgress, skipExisting: true }),
+        RESOLVE_TIMEOUT_MS,
+        `no answer from the model hub within ${RESOLVE_TIMEOUT_MS / 1000} s`,
+      );
       return await downloader.download();
     } catch (e) {
       throw new Error(`could not download ${uri} (${(e as Error).message}); check the network, or download the file yourself and pass its path to --model`);
@@ -102,10 +133,11 @@ export class Engine {
         "model_not_found",
       );
     }
-    await entry.ready;
+    // Wait for a model that is loading, but not forever (downloads take minutes): then 503 with Retry-After.
+    await Promise.race([entry.ready, new Promise((r) => setTimeout(r, this.options.loadWaitMs ?? 30_000).unref())]);
     const status = entry.status;
     if (status.state === "error") throw new ModelUnavailableError(`model "${alias}" failed to load: ${status.message}`, "model_failed");
-    if (status.state !== "ready") throw new ModelUnavailableError(`model "${alias}" is still loading`, "model_loading");
+    if (status.state !== "ready") throw new ModelUnavailableError(`model "${alias}" is still loading (or downloading); retry shortly`, "model_loading");
     return status;
   }
 
@@ -131,7 +163,7 @@ export class Engine {
       stopTokenSequences: [],
       priority: o.priority,
       signal: o.signal,
-    });
+    }, local.speculation);
     if (request.echo) yield { type: "text", text: prompt };
     for (;;) {
       const step = await stream.next();
@@ -151,6 +183,7 @@ export class Engine {
         },
         timings: r.timings,
         confidence: r.confidence,
+        prefix: r.prefix,
       };
       return;
     }

@@ -3,9 +3,11 @@
 import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
 import type { FinishReason, Timings } from "../api.js";
-import type { Priority } from "../chat.js";
+import type { PrefixFacts, Priority } from "../chat.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
+import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
+import { SwitchablePredictor } from "./speculative/predictor.js";
 
 export interface GenerateInput {
   tokens: Token[];
@@ -29,6 +31,7 @@ export interface GenerateResult {
   cachedTokens: number;
   timings: Timings;
   confidence: { mean: number; min: number };
+  prefix: PrefixFacts;
 }
 
 export class ContextOverflowError extends Error {}
@@ -39,6 +42,8 @@ export async function* generate(
   pool: SequencePool,
   contextSize: number,
   input: GenerateInput,
+  /** The model's adaptive switch; used when the leased sequence has a token predictor. */
+  speculation?: AdaptiveSpeculation,
 ): AsyncGenerator<string, GenerateResult, void> {
   const { tokens } = input;
   if (tokens.length >= contextSize) {
@@ -57,6 +62,10 @@ export async function* generate(
       await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
     }
     const toEvaluate = tokens.slice(reuse);
+    const predictor = speculation && sequence.tokenPredictor instanceof SwitchablePredictor ? sequence.tokenPredictor : undefined;
+    const speculate = predictor ? speculation!.next() : false;
+    if (predictor) predictor.enabled = speculate;
+    const predictionsBefore = sequence.tokenPredictions;
     const grammarEvaluationState = input.grammar ? new LlamaGrammarEvaluationState({ model, grammar: input.grammar }) : undefined;
     // A grammar knows when its output is complete (e.g. JSON followed by blank lines): stop there, not at max_tokens.
     const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
@@ -125,12 +134,17 @@ export async function* generate(
     const promptMs = firstAt - started;
     const predictedMs = ended - firstAt;
     const n = generated.length;
+    const predictions = sequence.tokenPredictions;
+    const drafted = predictions.validated + predictions.refuted - predictionsBefore.validated - predictionsBefore.refuted;
+    const accepted = predictions.validated - predictionsBefore.validated;
+    if (predictor) speculation!.record(speculate, n, predictedMs, drafted, accepted);
     return {
       text: visible,
       tokens: generated,
       finishReason,
       promptTokens: tokens.length,
       cachedTokens: reuse,
+      prefix: { ...lease.prefix, reusedTokens: reuse },
       confidence: { mean: n ? confidenceSum / n : 0, min: n ? confidenceMin : 0 },
       timings: {
         queue_ms: round(lease.queueMs),
@@ -140,6 +154,7 @@ export async function* generate(
         predicted_n: n,
         predicted_ms: round(predictedMs),
         predicted_per_second: predictedMs > 0 && n > 1 ? round(((n - 1) * 1000) / predictedMs) : 0,
+        ...(predictor ? { draft_n: drafted, draft_n_accepted: accepted } : {}),
       },
     };
   } finally {

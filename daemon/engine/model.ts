@@ -3,6 +3,9 @@ import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGram
 import { resolveChatWrapper } from "node-llama-cpp";
 import { canonicalJson } from "../canonical.js";
 import { SequencePool } from "./pool.js";
+import { modelFingerprint, PrefixSnapshots } from "./prefix/snapshots.js";
+import { AdaptiveSpeculation } from "./speculative/adaptive.js";
+import { createSpeculator, type Speculator } from "./speculative/draft.js";
 
 export interface LocalModelOptions {
   alias: string;
@@ -12,6 +15,10 @@ export interface LocalModelOptions {
   threads: number;
   maxQueued: number;
   gpuLayers?: "auto" | number;
+  /** Speculative decoding: a draft GGUF path, or "lookup" for prompt lookup. */
+  draft?: string;
+  /** Prefix snapshots: root directory (<data-dir>/kv) and disk budget; none when budget is 0. */
+  kv?: { dir: string; budgetBytes: number; log: (message: string) => void };
 }
 
 export class LocalModel {
@@ -27,20 +34,26 @@ export class LocalModel {
     readonly pool: SequencePool,
     readonly chatWrapper: ChatWrapper,
     private readonly threads: number,
+    readonly speculator?: Speculator,
   ) {}
+
+  /** Chooses, per request, whether to speculate (only when the model has a speculator). */
+  readonly speculation = new AdaptiveSpeculation();
 
   static async load(llama: Llama, o: LocalModelOptions): Promise<LocalModel> {
     const model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
+    let speculator: Speculator | undefined;
     try {
       const trainContext = model.trainContextSize || o.contextSize;
-      const context = await model.createContext({
-        contextSize: Math.min(o.contextSize, trainContext),
-        sequences: o.sequences,
-        threads: o.threads,
-      });
+      const contextSize = Math.min(o.contextSize, trainContext);
+      speculator = o.draft ? await createSpeculator(llama, model, o.draft, { contextSize, sequences: o.sequences, threads: o.threads, gpuLayers: o.gpuLayers ?? "auto" }) : undefined;
+      const context = await model.createContext({ contextSize, sequences: o.sequences, threads: o.threads });
       const chatWrapper = resolveChatWrapper(model);
-      return new LocalModel(o.alias, o.path, llama, model, context, new SequencePool(context, o.maxQueued), chatWrapper, o.threads);
+      const snapshots = o.kv && o.kv.budgetBytes > 0 ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log) : undefined;
+      const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), createSequence: speculator?.createSequence, snapshots });
+      return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, o.threads, speculator);
     } catch (e) {
+      await speculator?.dispose();
       await model.dispose();
       throw e;
     }
@@ -70,6 +83,7 @@ export class LocalModel {
   async dispose(): Promise<void> {
     if (this.embeddingContext) await (await this.embeddingContext.catch(() => undefined))?.dispose();
     await this.context.dispose();
+    await this.speculator?.dispose();
     await this.model.dispose();
   }
 }

@@ -8,6 +8,8 @@ import { ResponseCache } from "../cache/service.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
 import { Engine } from "../engine/engine.js";
+import { startTraceMaintenance } from "../traces/maintenance.js";
+import { Router } from "../router/router.js";
 import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
 import { EventHub } from "./events.js";
@@ -41,6 +43,8 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     sequences: config.sequences,
     maxQueued: config.maxQueued,
     modelsDir: paths.models,
+    kvDir: paths.kv,
+    kvBudgetBytes: config.kvBudgetMb * 1024 * 1024,
     showProgress: opts.interactive ?? false,
     log,
   });
@@ -52,14 +56,16 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     startedAt: Date.now(),
     config,
     db,
-    traces: new TraceStore(db),
+    traces: new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars }),
     events: new EventHub(),
     metrics,
     engine,
+    router: new Router({ config: config.router, local: engine, db }),
     cache,
     cacheMetrics: new CacheMetrics(metrics.registry, cache),
     log,
   };
+  const traceMaintenance = startTraceMaintenance(services.traces, config.traces, log);
   const loopback = isLoopbackBind(config.host);
   if (!loopback) {
     log("warn", `LISTENING ON ${config.host}, NOT LOOPBACK: anyone who can reach this address and has the token can use your models and read your traces`);
@@ -80,7 +86,9 @@ export async function startDaemon(config: Config, version: string, opts: { inter
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      services.router.close();
       await engine.dispose();
+      await traceMaintenance.close();
       db.close();
     })());
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;

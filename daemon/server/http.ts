@@ -37,6 +37,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
+    let match: { c: CompiledRoute; m: RegExpExecArray } | undefined;
     res.setHeader("x-hotpath-request-id", requestId);
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new HttpError(504, "the request took longer than the daemon's request timeout", "server_error", "timeout")), services.config.requestTimeoutS * 1000);
@@ -49,7 +50,6 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       checkHostAndOrigin(req, policy);
       const url = new URL(req.url ?? "/", "http://localhost");
       const method = req.method ?? "GET";
-      let match: { c: CompiledRoute; m: RegExpExecArray } | undefined;
       let pathMatched = false;
       for (const c of compiled) {
         const m = c.pattern.exec(url.pathname);
@@ -101,7 +101,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       const err = toHttpError(e);
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
       if (!res.headersSent) {
-        const text = JSON.stringify(errorBody(err));
+        const text = JSON.stringify((match?.c.route.errorBody ?? errorBody)(err));
         // The rest of an oversized body is never read: tell the client this connection ends here.
         const close: Record<string, string> = err.status === 413 ? { connection: "close" } : {};
         res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...close, ...err.headers });

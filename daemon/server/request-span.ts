@@ -1,7 +1,8 @@
 // Every request the daemon serves becomes one span in OTel GenAI terms, written when the request ends (ok or not),
 // and one "request.finished" event for live views.
-import { randomBytes } from "node:crypto";
 import type { Timings, Usage } from "../api.js";
+import type { PrefixFacts } from "../chat.js";
+import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
 import type { Services } from "./services.js";
 
@@ -23,12 +24,13 @@ export interface RequestFacts {
   errorType?: string;
   usage?: Usage;
   timings?: Timings;
+  /** Local engine: prefix reuse and the cache-breaker facts (where the prompt diverged, text on both sides). */
+  prefix?: PrefixFacts;
   finishReason?: string;
   params?: { maxTokens?: number | null; temperature?: number | null; topP?: number | null; seed?: number | null };
   content?: { system?: string; input?: unknown; output?: unknown; tools?: unknown };
-  /** Caller's trace context (W3C traceparent), so the span joins the agent's own trace. */
-  parent?: { traceId: string; spanId?: string };
-  conversationId?: string;
+  /** The caller's trace (W3C traceparent or x-hotpath-conversation-id), so the span joins the agent's own trace. */
+  trace: RequestTraceContext;
   extra?: Attributes;
 }
 
@@ -49,7 +51,7 @@ export function recordRequest(services: Services, f: RequestFacts): void {
   if (f.params?.topP != null) attributes["gen_ai.request.top_p"] = f.params.topP;
   if (f.params?.seed != null) attributes["gen_ai.request.seed"] = f.params.seed;
   if (f.finishReason) attributes["gen_ai.response.finish_reasons"] = [f.finishReason];
-  if (f.conversationId) attributes["gen_ai.conversation.id"] = f.conversationId;
+  if (f.trace.conversationId) attributes["gen_ai.conversation.id"] = f.trace.conversationId;
   if (f.usage) {
     attributes["gen_ai.usage.input_tokens"] = f.usage.prompt_tokens;
     attributes["gen_ai.usage.output_tokens"] = f.usage.completion_tokens;
@@ -71,6 +73,7 @@ export function recordRequest(services: Services, f: RequestFacts): void {
       attributes[HotpathAttr.draftAccepted] = t.draft_n_accepted ?? 0;
     }
   }
+  if (f.prefix) Object.assign(attributes, prefixAttributes(f.prefix));
   if (f.error) attributes[HotpathAttr.errorType] = f.errorType ?? "error";
   if (f.content?.system !== undefined) attributes["gen_ai.system_instructions"] = capped(f.content.system);
   if (f.content?.input !== undefined) attributes["gen_ai.input.messages"] = capped(f.content.input);
@@ -78,14 +81,13 @@ export function recordRequest(services: Services, f: RequestFacts): void {
   if (f.content?.tools !== undefined) attributes["gen_ai.tool.definitions"] = capped(f.content.tools);
   Object.assign(attributes, f.extra ?? {});
 
-  const traceId = f.parent?.traceId ?? randomBytes(16).toString("hex");
   try {
     services.traces.writeSpans(
       [
         {
-          traceId,
-          spanId: randomBytes(8).toString("hex"),
-          parentSpanId: f.parent?.spanId,
+          traceId: f.trace.traceId,
+          spanId: f.trace.spanId,
+          parentSpanId: f.trace.parentSpanId,
           name: `${f.operation} ${f.model}`,
           kind: (f.operation === "embeddings" ? "embedding" : "llm") as SpanKind,
           startNs: Math.round(f.startedAt * 1e6),
@@ -128,6 +130,18 @@ export function recordRequest(services: Services, f: RequestFacts): void {
     error: f.error,
     ...(typeof f.extra?.[HotpathAttr.cache] === "string" ? { cache: f.extra[HotpathAttr.cache] as string } : {}),
   });
+}
+
+/** hotpath.prefix.*: reused/prompt tokens, their source, and where (and how) the prompt stopped matching. */
+export function prefixAttributes(p: PrefixFacts): Attributes {
+  const a: Attributes = { "hotpath.prefix.reused_tokens": p.reusedTokens, "hotpath.prefix.prompt_tokens": p.promptTokens };
+  if (p.source) a["hotpath.prefix.source"] = p.source;
+  if (p.divergedAt !== undefined) {
+    a["hotpath.prefix.diverged_at"] = p.divergedAt;
+    a["hotpath.prefix.before"] = p.before ?? "";
+    a["hotpath.prefix.after"] = p.after ?? "";
+  }
+  return a;
 }
 
 function capped(value: unknown): string {

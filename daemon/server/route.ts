@@ -30,6 +30,8 @@ export interface Route {
   /** Overrides the configured body limit (e.g. trace imports). */
   bodyLimitBytes?: number;
   handle(ctx: RequestContext, services: Services): Promise<void> | void;
+  /** The body of this route's error responses (auth and validation failures included); default: OpenAI's shape. */
+  errorBody?: (e: HttpError) => unknown;
 }
 
 /** An error with an HTTP status, rendered in OpenAI's error shape. */

@@ -4,6 +4,7 @@ import type { ResponseCache } from "../cache/service.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
+import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
 import type { EventHub } from "./events.js";
 import type { Metrics } from "./metrics.js";
@@ -19,6 +20,8 @@ export interface Services {
   events: EventHub;
   metrics: Metrics;
   engine: Engine;
+  /** Where chat requests go: local models, cloud providers, cascades and fallbacks (daemon/router). */
+  router: Router;
   /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */
   cache: ResponseCache;
   cacheMetrics: CacheMetrics;

@@ -37,6 +37,9 @@ export interface TraceSummary {
 export const HotpathAttr = {
   route: "hotpath.route",
   routeReason: "hotpath.route.reason",
+  /** Every try of every route, as JSON objects (route, status, outcome, error, ms, ttfbMs, costUsd). */
+  routeAttempts: "hotpath.route.attempts",
+  routeAttemptCount: "hotpath.route.attempt_count",
   priority: "hotpath.priority",
   httpStatus: "http.response.status_code",
   stream: "hotpath.stream",

@@ -16,11 +16,32 @@ interface SpanRow {
   attributes: string;
 }
 
+/** Called after spans were committed (e.g. the OTLP forwarder, the events hub). */
+export type SpanWriteListener = (spans: Span[], traceIds: string[]) => void;
+
+export interface RetentionPolicy {
+  /** Delete traces first stored more than this many days ago (0: never). Imported old runs count from import. */
+  retentionDays: number;
+  /** Delete oldest traces until at most this many spans remain (0: no limit). */
+  maxSpans: number;
+}
+
+export interface StoreOptions {
+  /** Longer attribute strings are cut (with a marker) before they are stored. */
+  maxAttributeChars?: number;
+}
+
 export class TraceStore {
   private readonly upsertSpanStmt;
   private readonly upsertTraceStmt;
+  private readonly listeners = new Set<SpanWriteListener>();
+  private readonly maxAttributeChars: number;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    options: StoreOptions = {},
+  ) {
+    this.maxAttributeChars = options.maxAttributeChars ?? 1_000_000;
     this.upsertSpanStmt = db.prepare(`
       INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
                          model, conversation_id, request_id, attributes)
@@ -41,11 +62,11 @@ export class TraceStore {
   }
 
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
-  writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): void {
+  writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): string[] {
+    const traceIds = new Set<string>();
     this.db.transaction(() => {
-      const traceIds = new Set<string>();
       for (const s of spans) {
-        this.upsertSpanStmt.run(toRow(s));
+        this.upsertSpanStmt.run(toRow(s, this.maxAttributeChars));
         traceIds.add(s.traceId);
       }
       const now = Date.now();
@@ -53,11 +74,110 @@ export class TraceStore {
         this.upsertTraceStmt.run({ traceId, name: traceName ?? null, source, origin: origin ?? null, now });
       }
     })();
+    const ids = [...traceIds];
+    for (const listener of this.listeners) {
+      try {
+        listener(spans, ids);
+      } catch {
+        // A failing listener (e.g. a full forwarding buffer) must never fail the write that already committed.
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Writes several traces' spans in one transaction, each trace with its own name/source (an imported file):
+   * either all of them are stored or none.
+   */
+  writeImport(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): string[] {
+    const all: string[] = [];
+    const listeners = [...this.listeners];
+    this.listeners.clear(); // notify once, after the whole file committed
+    try {
+      this.db.transaction(() => {
+        for (const b of batches) all.push(...this.writeSpans(b.spans, b.source, b.origin, b.name));
+      })();
+    } finally {
+      for (const l of listeners) this.listeners.add(l);
+    }
+    const spans = batches.flatMap((b) => b.spans);
+    for (const listener of this.listeners) {
+      try {
+        listener(spans, all);
+      } catch {
+        /* see writeSpans */
+      }
+    }
+    return [...new Set(all)];
+  }
+
+  onWrite(listener: SpanWriteListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  deleteTrace(traceId: string): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare("DELETE FROM spans WHERE trace_id = ?").run(traceId);
+      return this.db.prepare("DELETE FROM traces WHERE trace_id = ?").run(traceId).changes > 0;
+    })();
+  }
+
+  /** Applies the retention settings; returns how many traces were deleted. */
+  applyRetention(policy: RetentionPolicy, nowMs = Date.now()): number {
+    let deleted = 0;
+    this.db.transaction(() => {
+      if (policy.retentionDays > 0) {
+        const cutoffMs = nowMs - policy.retentionDays * 86_400_000;
+        const old = this.db.prepare("SELECT trace_id FROM traces WHERE created_at < ?").all(cutoffMs) as { trace_id: string }[];
+        for (const { trace_id } of old) deleted += this.deleteTrace(trace_id) ? 1 : 0;
+      }
+      if (policy.maxSpans > 0) {
+        let total = this.countSpans();
+        if (total > policy.maxSpans) {
+          const oldest = this.db.prepare("SELECT trace_id, span_count FROM traces ORDER BY created_at ASC, end_ns ASC").iterate() as IterableIterator<{
+            trace_id: string;
+            span_count: number;
+          }>;
+          const victims: string[] = [];
+          for (const row of oldest) {
+            if (total <= policy.maxSpans) break;
+            victims.push(row.trace_id);
+            total -= row.span_count;
+          }
+          for (const id of victims) deleted += this.deleteTrace(id) ? 1 : 0;
+        }
+      }
+    })();
+    return deleted;
+  }
+
+  countSpans(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM spans").get() as { n: number }).n;
+  }
+
+  /**
+   * Hotpath's own JSONL export: a header line, then per trace one `{"trace":…}` line followed by its `{"span":…}`
+   * lines. `hotpath import` reads it back with the same ids.
+   */
+  *exportJsonl(opts: { traceIds?: string[]; sinceNs?: number } = {}): Generator<string> {
+    yield JSON.stringify({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date().toISOString() });
+    const traces: TraceSummary[] = opts.traceIds
+      ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummary => t !== undefined)
+      : (this.db.prepare("SELECT * FROM traces WHERE end_ns >= ? ORDER BY start_ns").all(opts.sinceNs ?? 0) as Record<string, any>[]).map(
+          toSummary,
+        );
+    const spansOf = this.db.prepare("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
+    for (const t of traces) {
+      yield JSON.stringify({ trace: t });
+      for (const row of spansOf.iterate(t.traceId) as IterableIterator<SpanRow>) yield JSON.stringify({ span: fromRow(row) });
+    }
   }
 
   getSpans(traceId: string): Span[] {
-    const rows = this.db.prepare("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id").all(traceId) as SpanRow[];
-    return rows.map(fromRow);
+    // Sorted here, not by SQLite: its sorter would copy every row's attributes text through a temp b-tree.
+    const rows = this.db.prepare("SELECT * FROM spans WHERE trace_id = ?").all(traceId) as SpanRow[];
+    return rows.map(fromRow).sort((a, b) => a.startNs - b.startNs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
   }
 
   getTrace(traceId: string): TraceSummary | undefined {
@@ -91,7 +211,21 @@ export class TraceStore {
   }
 }
 
-function toRow(s: Span) {
+export const EXPORT_FORMAT = "hotpath.traces";
+
+function capAttributes(attrs: Attributes, max: number): Attributes {
+  let out: Attributes | undefined;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (typeof v === "string" && v.length > max) {
+      out ??= { ...attrs };
+      out[k] = `${v.slice(0, max)}…[truncated ${v.length - max} chars]`;
+    }
+  }
+  return out ?? attrs;
+}
+
+function toRow(s: Span, maxAttributeChars: number) {
   const model = s.attributes["gen_ai.request.model"] ?? s.attributes["gen_ai.response.model"];
   const conversation = s.attributes["gen_ai.conversation.id"];
   return {
@@ -107,7 +241,7 @@ function toRow(s: Span) {
     model: typeof model === "string" ? model : null,
     conversationId: typeof conversation === "string" ? conversation : null,
     requestId: s.requestId ?? null,
-    attributes: JSON.stringify(s.attributes),
+    attributes: JSON.stringify(capAttributes(s.attributes, maxAttributeChars)),
   };
 }
 

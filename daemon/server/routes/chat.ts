@@ -1,14 +1,18 @@
-// POST /v1/chat/completions: validate, pick the backend, generate (streamed or not), record the span.
-import { ChatCompletionRequestSchema, type ChatCompletionRequest } from "../../api.js";
-import { collectChat, fullTimings, replayChat, type ChatEvent, type Priority } from "../../chat.js";
+// POST /v1/chat/completions: validate, look the answer up in the response cache, else route (local engine or cloud
+// provider, see daemon/router) and generate (streamed or not), store a cacheable answer, and record the span with the
+// cache verdict, the route decision, every attempt and the cost.
+import { ChatCompletionRequestSchema, type ChatCompletion, type ChatCompletionRequest } from "../../api.js";
 import type { LookupResult } from "../../cache/service.js";
+import { collectChat, fullTimings, replayChat, type ChatEvent, type Priority } from "../../chat.js";
+import { messageText } from "../../engine/prompt.js";
+import { Router, RouterError, type RouteResult } from "../../router/router.js";
 import { HotpathAttr } from "../../traces/span.js";
-import type { Route } from "../route.js";
-import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import { requestTraceContext } from "../../traces/traceparent.js";
 import { toHttpError } from "../errors.js";
 import { writeChatStream } from "../openai-stream.js";
 import { readPriority } from "../priority.js";
-import { messageText } from "../../engine/prompt.js";
+import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import type { Route } from "../route.js";
 
 export const routes: Route[] = [
   {
@@ -21,10 +25,11 @@ export const routes: Route[] = [
       const stream = request.stream === true;
       const facts: RequestFacts = {
         requestId: ctx.requestId,
+        trace: requestTraceContext(ctx.req.headers),
         endpoint: "chat",
         operation: "chat",
         model: request.model,
-        route: `local:${request.model}`,
+        route: "",
         priority,
         stream,
         startedAt,
@@ -47,17 +52,15 @@ export const routes: Route[] = [
       };
       services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "chat", model: request.model, priority, stream });
       services.metrics.inFlight.inc();
+      let routed: RouteResult | undefined;
       let look: LookupResult | undefined;
-      let cacheCtx: { route: string; headers: typeof ctx.req.headers; signal: AbortSignal } | undefined;
+      // The cache is keyed on what the client asked for (model or alias), before any routing decision.
+      const cacheCtx = { route: request.model, headers: ctx.req.headers, signal: ctx.signal };
       let stored = false;
       try {
-        const backend = await services.engine.backend(request.model);
-        facts.route = backend.id;
-        cacheCtx = { route: backend.id, headers: ctx.req.headers, signal: ctx.signal };
         look = await services.cache.lookup(request, cacheCtx);
         services.cacheMetrics.lookup.observe({ verdict: look.verdict }, look.lookupMs / 1000);
         facts.extra = {
-          ...facts.extra,
           [HotpathAttr.cache]: look.verdict,
           "hotpath.cache.reason": look.reason,
           "hotpath.cache.namespace": look.namespace,
@@ -66,19 +69,20 @@ export const routes: Route[] = [
           ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
           ...(look.match ? { "hotpath.cache.match": look.match } : {}),
         };
-        const headers: Record<string, string> = {
-          "x-hotpath-route": backend.id,
+        const cacheHeaders: Record<string, string> = {
           "x-hotpath-cache": look.verdict,
           ...(look.similarity !== undefined ? { "x-hotpath-cache-similarity": look.similarity.toFixed(4) } : {}),
         };
         const cached = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
         if (cached) {
           // Replay: same answer, this request's id and model name; streamed requests get a well-formed SSE stream.
-          const completion = { ...cached, id: chatId(ctx.requestId), model: request.model };
+          const completion: ChatCompletion = { ...cached, id: chatId(ctx.requestId), model: request.model };
+          facts.route = "cache";
           facts.usage = completion.usage;
           facts.timings = completion.timings;
           facts.finishReason = completion.choices[0].finish_reason;
           facts.content!.output = completion.choices[0].message;
+          const headers = { "x-hotpath-route": "cache", ...cacheHeaders };
           if (stream) {
             await writeChatStream(ctx.res, replayChat(completion), {
               id: completion.id,
@@ -93,11 +97,15 @@ export const routes: Route[] = [
           }
           return;
         }
-        const events = backend.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId });
-        const keep = (completion: Awaited<ReturnType<typeof collectChat>>) => {
-          if (!look?.storable || !cacheCtx) return;
+
+        routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
+        facts.route = routed.route;
+        const events = tapDone(routed.events, (done) => (facts.prefix = done.prefix));
+        const headers = { ...routeHeaders(routed), ...cacheHeaders };
+        const keep = (completion: ChatCompletion) => {
+          if (!look?.storable) return;
           stored = true;
-          services.cache.store(request, cacheCtx, completion, { latencyMs: nowMs() - startedAt }).catch((e: Error) => {
+          services.cache.store(request, cacheCtx, completion, { latencyMs: nowMs() - startedAt, costUsd: routed?.costUsd }).catch((e: Error) => {
             services.log("warn", `cache: could not store ${ctx.requestId}: ${e.message}`);
           });
         };
@@ -126,29 +134,35 @@ export const routes: Route[] = [
                 facts.error = err.message;
                 facts.errorType = err.code ?? err.type;
               }
+              facts.extra = { ...facts.extra, ...Router.spanAttributes(routed!) };
               record();
             },
           });
-          if (!outcome.error && outcome.done) keep(await collectChat((async function* () { yield* seen; })(), { id: chatId(ctx.requestId), model: request.model }));
+          if (!outcome.error && outcome.done) keep(await collectChat(replayEvents(seen), { id: chatId(ctx.requestId), model: request.model }));
         } else {
           const completion = await collectChat(events, { id: chatId(ctx.requestId), model: request.model });
           facts.usage = completion.usage;
           facts.timings = completion.timings;
           facts.finishReason = completion.choices[0].finish_reason;
           facts.content!.output = completion.choices[0].message;
+          facts.extra = { ...facts.extra, ...Router.spanAttributes(routed) };
           record();
           keep(completion);
           ctx.send(200, completion, headers);
         }
       } catch (e) {
         const err = toHttpError(e);
+        if (e instanceof RouterError) {
+          facts.route = e.decision.route || facts.route;
+          facts.extra = { ...facts.extra, ...Router.spanAttributes({ ...e.decision, attempts: e.attempts }) };
+        } else if (routed) facts.extra = { ...facts.extra, ...Router.spanAttributes(routed) };
         facts.status = err.status;
         facts.error = err.message;
         facts.errorType = err.code ?? err.type;
         throw err;
       } finally {
         // A miss that produced no answer releases identical requests waiting on it.
-        if (look?.verdict === "miss" && !stored && cacheCtx) services.cache.abandon(request, cacheCtx);
+        if (look?.verdict === "miss" && !stored) services.cache.abandon(request, cacheCtx);
         record();
       }
     },
@@ -159,3 +173,20 @@ export function chatId(requestId: string): string {
   return `chatcmpl-${requestId.replace(/^req_/, "")}`;
 }
 
+/** x-hotpath-route (and why): header values must be printable ASCII, whatever a model name holds. */
+export function routeHeaders(r: { route: string; reason: string }): Record<string, string> {
+  const ascii = (v: string) => v.replace(/[^\x20-\x7e]/g, "?").slice(0, 1024);
+  return { "x-hotpath-route": ascii(r.route), "x-hotpath-route-reason": ascii(r.reason) };
+}
+
+async function* replayEvents(events: ChatEvent[]): AsyncIterable<ChatEvent> {
+  yield* events;
+}
+
+/** Passes events through, handing the final one to `onDone` (its facts do not all reach the wire format). */
+async function* tapDone(events: AsyncIterable<ChatEvent>, onDone: (done: Extract<ChatEvent, { type: "done" }>) => void): AsyncIterable<ChatEvent> {
+  for await (const e of events) {
+    if (e.type === "done") onDone(e);
+    yield e;
+  }
+}

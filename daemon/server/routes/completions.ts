@@ -7,6 +7,7 @@ import { toHttpError, errorBody } from "../errors.js";
 import { readPriority } from "../priority.js";
 import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
+import { requestTraceContext } from "../../traces/traceparent.js";
 import { startSse, writeSse } from "../sse.js";
 
 export const routes: Route[] = [
@@ -21,7 +22,8 @@ export const routes: Route[] = [
       const id = `cmpl-${ctx.requestId.replace(/^req_/, "")}`;
       const created = Math.floor(Date.now() / 1000);
       const facts: RequestFacts = {
-        requestId: ctx.requestId, endpoint: "completions", operation: "text_completion", model: request.model, route: `local:${request.model}`,
+        requestId: ctx.requestId,
+        trace: requestTraceContext(ctx.req.headers), endpoint: "completions", operation: "text_completion", model: request.model, route: `local:${request.model}`,
         priority, stream, startedAt, endedAt: startedAt, status: 200,
         params: { maxTokens: request.max_tokens, temperature: request.temperature, topP: request.top_p, seed: request.seed },
         content: { input: request.prompt },
@@ -102,6 +104,7 @@ export const routes: Route[] = [
         if (!done) throw new Error("generation ended without a result");
         facts.usage = done.usage;
         facts.timings = fullTimings(done.timings);
+        facts.prefix = done.prefix;
         facts.finishReason = done.finishReason;
         facts.content!.output = text;
         record();

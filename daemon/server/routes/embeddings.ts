@@ -3,6 +3,7 @@ import { EmbeddingRequestSchema } from "../../api.js";
 import { toHttpError } from "../errors.js";
 import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
+import { requestTraceContext } from "../../traces/traceparent.js";
 
 export const routes: Route[] = [
   {
@@ -13,7 +14,8 @@ export const routes: Route[] = [
       const request = await ctx.readJson(EmbeddingRequestSchema);
       const inputs = Array.isArray(request.input) ? request.input : [request.input];
       const facts: RequestFacts = {
-        requestId: ctx.requestId, endpoint: "embeddings", operation: "embeddings", model: request.model, route: `local:${request.model}`,
+        requestId: ctx.requestId,
+        trace: requestTraceContext(ctx.req.headers), endpoint: "embeddings", operation: "embeddings", model: request.model, route: `local:${request.model}`,
         priority: "interactive", stream: false, startedAt, endedAt: startedAt, status: 200,
       };
       let recorded = false;

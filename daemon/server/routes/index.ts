@@ -5,6 +5,8 @@ import { routes as chat } from "./chat.js";
 import { routes as completions } from "./completions.js";
 import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
+import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
+import { routes as traces } from "./traces.js";
 
-export const allRoutes: Route[] = [...health, ...models, ...chat, ...completions, ...embeddings, ...cache];
+export const allRoutes: Route[] = [...health, ...models, ...chat, ...messages, ...completions, ...embeddings, ...traces, ...cache];

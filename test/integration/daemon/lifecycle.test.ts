@@ -78,6 +78,28 @@ describe("daemon: lifecycle", function () {
     }
   });
 
+  it("an hf: model that cannot be downloaded fails clearly while the daemon serves", async function () {
+    const daemon = await startDaemon({ args: ["--model", "hf:hotpath-test/does-not-exist/missing.gguf"] });
+    try {
+      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "missing", messages: [{ role: "user", content: "x" }] }) });
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as any;
+      assert.equal(body.error.code, "model_failed");
+      assert.match(body.error.message, /could not download hf:hotpath-test\/does-not-exist\/missing\.gguf/);
+      assert.equal((await daemon.fetch("/healthz")).status, 200);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("shuts down gracefully on SIGTERM and SIGINT (exit code 0)", async function () {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+      assert.equal(await daemon.stop(signal), 0, daemon.output());
+      await daemon.dispose();
+    }
+  });
+
   it("starts with no model at all and says how to add one", async function () {
     const daemon = await startDaemon();
     try {

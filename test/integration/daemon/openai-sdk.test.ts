@@ -169,6 +169,28 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     await assert.rejects(bad.models.list(), (e: any) => e instanceof OpenAI.AuthenticationError);
   });
 
+  it("joins the caller's trace from traceparent, and a conversation's trace from its id", async function () {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const parent = "00f067aa0ba902b7";
+    const a = await client.chat.completions
+      .create({ model, messages: [{ role: "user", content: "traced" }], max_tokens: 2, temperature: 0 }, { headers: { traceparent: `00-${traceId}-${parent}-01` } })
+      .withResponse();
+    const b1 = await client.chat.completions.create({ model, messages: [{ role: "user", content: "c1" }], max_tokens: 2 }, { headers: { "x-hotpath-conversation-id": "conv-42" } }).withResponse();
+    const b2 = await client.chat.completions.create({ model, messages: [{ role: "user", content: "c2" }], max_tokens: 2 }, { headers: { "x-hotpath-conversation-id": "conv-42" } }).withResponse();
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(`${daemon.dataDir}/hotpath.db`, { readonly: true });
+    try {
+      const span = (r: { response: Response }) => db.prepare("SELECT * FROM spans WHERE request_id = ?").get(r.response.headers.get("x-hotpath-request-id")) as any;
+      assert.equal(span(a).trace_id, traceId);
+      assert.equal(span(a).parent_span_id, parent);
+      assert.equal(span(b1).trace_id, span(b2).trace_id);
+      assert.notEqual(span(b1).trace_id, traceId);
+      assert.equal(JSON.parse(span(b1).attributes)["gen_ai.conversation.id"], "conv-42");
+    } finally {
+      db.close();
+    }
+  });
+
   it("records every request as a span with GenAI attributes", async function () {
     const res = await client.chat.completions.create({ model, messages: [{ role: "user", content: "span me" }], max_tokens: 3, temperature: 0 }).withResponse();
     const requestId = res.response.headers.get("x-hotpath-request-id")!;

@@ -1,0 +1,192 @@
+// Splits prompt text into removable sections: Markdown headings, XML-like tag blocks, few-shot example blocks,
+// paragraphs and bullet groups. Sections tile the text: each one runs up to where the next begins, so deleting
+// one leaves the others (and the blank lines between them) intact.
+import type { SectionKind } from "./types.js";
+
+export type Granularity = "auto" | "paragraphs";
+
+export interface TextSection {
+  kind: SectionKind;
+  title: string;
+  /** Offsets into the text: [start, end). */
+  start: number;
+  end: number;
+}
+
+interface Line {
+  start: number;
+  /** End of the line's content (before "\n"). */
+  end: number;
+  text: string;
+  inFence: boolean;
+}
+
+const HEADING = /^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$/;
+const FENCE = /^\s*(```|~~~)/;
+const BULLET = /^\s*([-*+•]|\d+[.)])\s+/;
+const EXAMPLE_START = /^\s*(\*\*|__)?(example|few-shot|sample)\b[^\n]{0,40}|^\s*<example[\s>]/i;
+const EXAMPLE_PARAGRAPH = /^\s*(\*\*|__)?(example\b|input\s*:|q\s*:|user\s*:|human\s*:|<example[\s>])/i;
+const OPEN_TAG = /^\s*<([A-Za-z][\w.-]*)(\s[^<>]*)?>/;
+
+function splitLines(text: string): Line[] {
+  const lines: Line[] = [];
+  let inFence = false;
+  let pos = 0;
+  for (const raw of text.split("\n")) {
+    const fenceLine = FENCE.test(raw);
+    lines.push({ start: pos, end: pos + raw.length, text: raw, inFence: inFence || fenceLine });
+    if (fenceLine) inFence = !inFence;
+    pos += raw.length + 1;
+  }
+  return lines;
+}
+
+const blank = (l: Line) => l.text.trim() === "";
+
+export function titleOf(text: string, max = 60): string {
+  const first = text.trim().split("\n")[0]?.trim() ?? "";
+  const clean = first.replace(/^[#>*\-+\s]+/, "").replace(/[*_`]/g, "");
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean || "(blank)";
+}
+
+/** Paragraphs (blank-line separated, code fences kept whole) in [from, to). */
+function paragraphs(text: string, lines: Line[], from: number, to: number): TextSection[] {
+  const out: TextSection[] = [];
+  let cur: { start: number; lines: Line[] } | undefined;
+  for (const l of lines) {
+    if (l.start < from || l.start >= to) continue;
+    if (blank(l) && !l.inFence) {
+      if (cur) out.push(block(text, cur.start, cur.lines));
+      cur = undefined;
+    } else (cur ??= { start: l.start, lines: [] }).lines.push(l);
+  }
+  if (cur) out.push(block(text, cur.start, cur.lines));
+  return out;
+}
+
+function block(text: string, start: number, lines: Line[]): TextSection {
+  const end = lines[lines.length - 1].end;
+  const body = text.slice(start, end);
+  let kind: SectionKind = "paragraph";
+  if (lines.every((l) => BULLET.test(l.text) || /^\s{2,}\S/.test(l.text)) && BULLET.test(lines[0].text)) kind = "bullets";
+  if (EXAMPLE_PARAGRAPH.test(body)) kind = "example";
+  return { kind, title: titleOf(body), start, end };
+}
+
+/** Top-level XML-like blocks `<name …> … </name>` that start a line, in [from, to). */
+function tagBlocks(text: string, lines: Line[], from: number, to: number): { name: string; attrs: string; start: number; end: number }[] {
+  const out: { name: string; attrs: string; start: number; end: number }[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const l = lines[i];
+    const m = l.start >= from && l.start < to && !l.inFence ? OPEN_TAG.exec(l.text) : null;
+    if (!m) {
+      i++;
+      continue;
+    }
+    const name = m[1];
+    // Find the matching close tag, counting nested tags of the same name.
+    const re = new RegExp(`<(/?)${name.replace(/[.]/g, "\\.")}(\\s[^<>]*)?>`, "g");
+    re.lastIndex = l.start + l.text.indexOf("<");
+    let depth = 0;
+    let close = -1;
+    for (let mm = re.exec(text); mm && mm.index < to; mm = re.exec(text)) {
+      if (mm[0].endsWith("/>")) continue;
+      depth += mm[1] ? -1 : 1;
+      if (depth === 0) {
+        close = mm.index + mm[0].length;
+        break;
+      }
+    }
+    if (close < 0) {
+      i++;
+      continue;
+    }
+    out.push({ name, attrs: (m[2] ?? "").trim(), start: l.start, end: close });
+    while (i < lines.length && lines[i].start < close) i++;
+  }
+  return out;
+}
+
+/** Sections of [from, to) without headings: tag blocks where there are any, paragraphs in between. */
+function flatSections(text: string, lines: Line[], from: number, to: number, granularity: Granularity): TextSection[] {
+  const tags = tagBlocks(text, lines, from, to);
+  const out: TextSection[] = [];
+  let pos = from;
+  for (const t of tags) {
+    out.push(...paragraphs(text, lines, pos, t.start));
+    const inner = t.name.toLowerCase();
+    const kind: SectionKind = /example|shot|sample/.test(inner) ? "example" : "tag";
+    const nameAttr = /name="([^"]+)"/.exec(t.attrs)?.[1];
+    out.push({ kind, title: `<${t.name}>${nameAttr ? ` ${nameAttr}` : ""}`, start: t.start, end: t.end });
+    pos = t.end;
+  }
+  out.push(...paragraphs(text, lines, pos, to));
+  if (granularity === "paragraphs") return out;
+  return out;
+}
+
+/** A heading's chunk: kept whole, or split into its intro and its few-shot examples when it holds two or more. */
+function headingChunk(text: string, lines: Line[], title: string, start: number, end: number, granularity: Granularity): TextSection[] {
+  const headLine = lines.find((l) => l.start === start)!;
+  const bodyStart = Math.min(end, headLine.end + 1);
+  if (granularity === "paragraphs") {
+    const parts = flatSections(text, lines, bodyStart, end, granularity);
+    if (parts.length === 0) return [{ kind: "heading", title, start, end }];
+    const [first, ...rest] = parts;
+    return [{ kind: "heading", title, start, end: first.end }, ...rest.map((p) => ({ ...p, title: `${title} › ${p.title}` }))];
+  }
+  const inner = flatSections(text, lines, bodyStart, end, granularity);
+  const examples = inner.filter((p) => p.kind === "example" || EXAMPLE_START.test(text.slice(p.start, p.end)));
+  if (examples.length < 2) return [{ kind: "heading", title, start, end }];
+  // Each example runs until the next example starts; the intro keeps the heading and what precedes the first one.
+  const out: TextSection[] = [{ kind: "heading", title, start, end: examples[0].start }];
+  examples.forEach((e, i) => {
+    const stop = i + 1 < examples.length ? examples[i + 1].start : end;
+    out.push({ kind: "example", title: `${title} › ${e.title}`, start: e.start, end: stop });
+  });
+  return out;
+}
+
+/**
+ * Leaf sections of a prompt text. With headings: one section per heading (up to the next heading of any level),
+ * few-shot examples under a heading split out; the text before the first heading by tags/paragraphs.
+ * Without headings: XML-like tag blocks, else paragraphs and bullet groups.
+ */
+export function splitText(text: string, granularity: Granularity = "auto"): TextSection[] {
+  const lines = splitLines(text);
+  const headings = lines
+    .map((l) => ({ l, m: l.inFence ? null : HEADING.exec(l.text) }))
+    .filter((h): h is { l: Line; m: RegExpExecArray } => h.m !== null);
+  let raw: TextSection[];
+  if (headings.length === 0) raw = flatSections(text, lines, 0, text.length, granularity);
+  else {
+    raw = flatSections(text, lines, 0, headings[0].l.start, granularity);
+    const stack: { level: number; title: string }[] = [];
+    headings.forEach((h, i) => {
+      const level = h.m[1].length;
+      while (stack.length && stack[stack.length - 1].level >= level) stack.pop();
+      stack.push({ level, title: h.m[2].replace(/[*_`]/g, "") });
+      const end = i + 1 < headings.length ? headings[i + 1].l.start : text.length;
+      raw.push(...headingChunk(text, lines, stack.map((s) => s.title).join(" › "), h.l.start, end, granularity));
+    });
+  }
+  // Tile: each section extends over the whitespace up to the next one, so removals leave clean text.
+  const sorted = raw.filter((s) => text.slice(s.start, s.end).trim() !== "").sort((a, b) => a.start - b.start);
+  return sorted.map((s, i) => ({ ...s, end: i + 1 < sorted.length ? sorted[i + 1].start : Math.max(s.end, trailingEnd(text, s.end)) }));
+}
+
+/** The end of the whitespace that follows `pos`. */
+function trailingEnd(text: string, pos: number): number {
+  let e = pos;
+  while (e < text.length && /\s/.test(text[e])) e++;
+  return e;
+}
+
+/** Removes [start, end) ranges from a text and tidies the blank lines the removal leaves behind. */
+export function removeRanges(text: string, ranges: { start: number; end: number }[]): string {
+  const sorted = [...ranges].sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const r of sorted) out = out.slice(0, r.start) + out.slice(r.end);
+  return out.replace(/\n{3,}/g, "\n\n").trim();
+}

@@ -1,0 +1,155 @@
+// Audits for the daemon's HTTP API: static sectioning on demand, and background runs the extension starts, polls
+// and cancels. Runs are keyed by their spec hash, so starting the same spec again resumes (or returns) it.
+import { isAbsolute, resolve } from "node:path";
+import type {
+  AuditProgress,
+  AuditRunRequest,
+  AuditRunStarted,
+  AuditRunStatus,
+  AuditSectionsRequest,
+  AuditSectionsResponse,
+} from "../api.js";
+import type { Config } from "../config.js";
+import type { Db } from "../db.js";
+import type { TraceStore } from "../traces/store.js";
+import type { Completer, Embed } from "./checks/index.js";
+import { buildJob, isGgufPath, openTarget } from "./job.js";
+import { recordedUse } from "./recorded.js";
+import { toMarkdown } from "./report.js";
+import { AuditRun } from "./runner.js";
+import { parsePrompt, PromptError } from "./sections/index.js";
+import { docFor, readPromptFile, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
+import { findings, sectionDtos } from "./static.js";
+import { AuditStore } from "./store.js";
+import { counterForModelName, ggufVocabCounter, type TokenCounter } from "./tokens.js";
+
+/** Runs at once; more are refused (each one keeps a backend busy for minutes). */
+const MAX_RUNNING = 2;
+
+interface Live {
+  status: AuditRunStatus;
+  controller: AbortController;
+}
+
+export class AuditService {
+  private readonly live = new Map<string, Live>();
+  private readonly counters = new Map<string, Promise<{ counter: TokenCounter; dispose(): Promise<void> }>>();
+  private readonly store: AuditStore;
+
+  constructor(
+    private readonly deps: { db: Db; traces: TraceStore; config: Config; complete?: Completer; embed?: Embed },
+  ) {
+    this.store = new AuditStore(deps.db);
+  }
+
+  /** Exact counts where the model is a local GGUF (vocabulary loaded once), a labelled estimate otherwise. */
+  private async counterFor(model: string | undefined): Promise<TokenCounter> {
+    if (!model) return counterForModelName("");
+    const ref = this.deps.config.models.find((m) => m.alias === model || `local:${m.alias}` === model);
+    const path = ref?.source ?? (isGgufPath(model) ? model : undefined);
+    if (!path || !path.toLowerCase().endsWith(".gguf")) return counterForModelName(model);
+    let entry = this.counters.get(path);
+    if (!entry) this.counters.set(path, (entry = ggufVocabCounter(path)));
+    try {
+      return (await entry).counter;
+    } catch {
+      this.counters.delete(path);
+      return counterForModelName(model);
+    }
+  }
+
+  async sections(req: AuditSectionsRequest): Promise<AuditSectionsResponse> {
+    const doc =
+      req.span !== undefined
+        ? spanDoc(`${req.span.traceId}/${req.span.spanId}`, this.deps.traces, validateSpec({ span: `${req.span.traceId}/${req.span.spanId}`, granularity: req.granularity ?? "auto" }))
+        : parsePrompt(req.text!, { fileName: req.fileName, granularity: req.granularity });
+    const counter = await this.counterFor(req.model);
+    const recorded = recordedUse(this.deps.traces, doc);
+    const { sections, totalTokens } = sectionDtos(doc, counter);
+    return {
+      format: doc.format,
+      ...(doc.format === "span" ? { source: doc.source } : {}),
+      tokenizer: counter.tokenizer,
+      exactTokens: counter.exact,
+      totalTokens,
+      sections,
+      findings: findings(doc, counter, recorded),
+      ...(recorded.stats.calls ? { recorded: recorded.stats } : {}),
+    };
+  }
+
+  async start(req: AuditRunRequest): Promise<AuditRunStarted> {
+    const spec = validateSpec(req.spec);
+    let loaded: LoadedSpec;
+    if (spec.promptText !== undefined) loaded = { spec, doc: docFor(spec.promptText, undefined, spec) };
+    else if (spec.span !== undefined) loaded = { spec, doc: spanDoc(spec.span, this.deps.traces, spec) };
+    else {
+      if (!isAbsolute(spec.prompt!) && !req.baseDir) throw new SpecError("`prompt` is a relative path: send baseDir (the spec file's folder)");
+      const promptPath = resolve(req.baseDir ?? "/", spec.prompt!);
+      loaded = { spec, doc: readPromptFile(promptPath, spec), promptPath };
+    }
+    const target = await openTarget({ model: req.model ?? spec.model, config: this.deps.config, complete: this.deps.complete });
+    let run: AuditRun;
+    try {
+      run = new AuditRun(this.deps.db, buildJob(loaded, target, { traces: this.deps.traces, embed: this.deps.embed }));
+    } catch (e) {
+      await target.dispose();
+      throw e;
+    }
+    const id = run.hash;
+    const estimate = run.estimate();
+    const existing = this.live.get(id);
+    if (existing?.status.status === "running") {
+      await target.dispose();
+      return { id, estimate: existing.status.estimate };
+    }
+    if ([...this.live.values()].filter((l) => l.status.status === "running").length >= MAX_RUNNING) {
+      await target.dispose();
+      throw new SpecError(`${MAX_RUNNING} audits are already running; wait for one to finish or cancel it`);
+    }
+    const controller = new AbortController();
+    const status: AuditRunStatus = { id, status: "running", progress: { phase: "baseline", done: 0, total: estimate.calls }, estimate };
+    this.live.set(id, { status, controller });
+    run
+      .run({ signal: controller.signal, fresh: req.fresh, onProgress: (p: AuditProgress) => (status.progress = p) })
+      .then((report) => {
+        status.status = "done";
+        status.report = report;
+        status.markdown = toMarkdown(report);
+      })
+      .catch((e: unknown) => {
+        status.status = controller.signal.aborted ? "cancelled" : "failed";
+        if (!controller.signal.aborted) status.error = (e as Error).message;
+      })
+      .finally(() => void target.dispose());
+    return { id, estimate };
+  }
+
+  status(id: string): AuditRunStatus | undefined {
+    const live = this.live.get(id);
+    if (live) return live.status;
+    const stored = this.store.status(id);
+    if (!stored) return undefined;
+    const done = stored.report !== undefined;
+    return {
+      id,
+      status: stored.status === "running" ? "cancelled" : stored.status, // a run left "running" by a dead daemon
+      progress: { phase: done ? "done" : "baseline", done: stored.report?.calls ?? this.store.countSamples(id), total: stored.report?.estimate.calls ?? 0 },
+      estimate: stored.report?.estimate ?? { calls: 0, promptTokens: 0, completionTokens: 0, costUsd: null, callsDone: this.store.countSamples(id) },
+      ...(stored.report ? { report: stored.report, markdown: toMarkdown(stored.report) } : {}),
+    };
+  }
+
+  cancel(id: string): AuditRunStatus | undefined {
+    const live = this.live.get(id);
+    if (live?.status.status === "running") live.controller.abort(new Error("cancelled"));
+    return this.status(id);
+  }
+
+  async dispose(): Promise<void> {
+    for (const l of this.live.values()) l.controller.abort(new Error("daemon stopping"));
+    for (const c of this.counters.values()) await c.then((x) => x.dispose()).catch(() => undefined);
+  }
+}
+
+export { PromptError, SpecError };

@@ -1,0 +1,123 @@
+// OpenAI Chat Completions as a ChatBackend (also the base of openai-compatible upstreams).
+import type { ChatCompletionRequest, FinishReason, ToolCall, Usage } from "../../api.js";
+import { emptyUsage, type ChatBackend, type ChatEvent, type ChatOptions } from "../../chat.js";
+import type { ProviderBackendOptions } from "./backend.js";
+import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
+
+interface OpenAIChoiceDelta {
+  content?: string | null;
+  tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[];
+}
+interface OpenAIChunk {
+  model?: string;
+  choices?: { delta?: OpenAIChoiceDelta; finish_reason?: string | null }[];
+  usage?: Partial<Usage> | null;
+  error?: { message?: string; type?: string };
+}
+interface OpenAICompletion {
+  model?: string;
+  choices?: { message?: { content?: string | null; tool_calls?: ToolCall[] }; finish_reason?: string | null }[];
+  usage?: Partial<Usage>;
+}
+
+export class OpenAIBackend implements ChatBackend {
+  readonly id: string;
+  /** Whether the upstream understands stream_options.include_usage (OpenAI does; some compatible servers refuse it). */
+  protected streamUsage = true;
+  protected requireKey = true;
+
+  constructor(protected readonly opts: ProviderBackendOptions) {
+    this.id = opts.id;
+  }
+
+  async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
+    const key = this.opts.apiKey();
+    if (!key && this.requireKey) {
+      throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
+    }
+    const stream = request.stream === true;
+    const body: Record<string, unknown> = { ...request, model: this.opts.model, stream };
+    if (stream && this.streamUsage) body.stream_options = { include_usage: true };
+    else delete body.stream_options;
+    const headers: Record<string, string> = { accept: stream ? "text/event-stream" : "application/json", "x-request-id": options.requestId };
+    if (key) headers.authorization = `Bearer ${key}`;
+    const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`);
+    const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
+    if (!stream) {
+      yield* completionEvents(await readJson<OpenAICompletion>(res, this.opts.conn.name), this.opts.conn.name);
+      return;
+    }
+    yield* chunkEvents(sseMessages(res, this.opts.conn.name), this.opts.conn.name);
+  }
+}
+
+export function mapFinish(reason: string | null | undefined, hasTools: boolean): FinishReason {
+  switch (reason) {
+    case "length":
+    case "tool_calls":
+    case "content_filter":
+      return reason;
+    case "function_call":
+      return "tool_calls";
+    default:
+      return hasTools ? "tool_calls" : "stop";
+  }
+}
+
+export function normalizeUsage(u: Partial<Usage> | null | undefined): Usage {
+  const usage = emptyUsage();
+  if (!u) return usage;
+  usage.prompt_tokens = u.prompt_tokens ?? 0;
+  usage.completion_tokens = u.completion_tokens ?? 0;
+  usage.total_tokens = u.total_tokens ?? usage.prompt_tokens + usage.completion_tokens;
+  usage.prompt_tokens_details = { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 };
+  return usage;
+}
+
+function* completionEvents(c: OpenAICompletion, provider: string): Iterable<ChatEvent> {
+  const choice = c.choices?.[0];
+  if (!choice?.message) throw new UpstreamError(`${provider} sent a completion without choices`, "protocol", 502);
+  if (choice.message.content) yield { type: "text", text: choice.message.content };
+  const calls = choice.message.tool_calls ?? [];
+  for (const [index, call] of calls.entries()) {
+    yield { type: "tool_call_delta", index, id: call.id, name: call.function.name, arguments: call.function.arguments };
+  }
+  yield { type: "done", finishReason: mapFinish(choice.finish_reason, calls.length > 0), usage: normalizeUsage(c.usage), model: c.model };
+}
+
+async function* chunkEvents(messages: AsyncIterable<{ data: string }>, provider: string): AsyncIterable<ChatEvent> {
+  let finish: string | null | undefined;
+  let usage: Partial<Usage> | null | undefined;
+  let model: string | undefined;
+  let sawTools = false;
+  for await (const m of messages) {
+    if (m.data === "[DONE]") {
+      yield { type: "done", finishReason: mapFinish(finish, sawTools), usage: normalizeUsage(usage), model };
+      return;
+    }
+    let chunk: OpenAIChunk;
+    try {
+      chunk = JSON.parse(m.data) as OpenAIChunk;
+    } catch {
+      throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
+    }
+    if (chunk.error) throw new UpstreamError(`${provider} failed mid-stream: ${chunk.error.message ?? "unknown error"}`, "http", 502, undefined, chunk.error.type);
+    model ??= chunk.model;
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices?.[0];
+    if (!choice) continue;
+    if (choice.finish_reason) finish = choice.finish_reason;
+    const delta = choice.delta;
+    if (delta?.content) yield { type: "text", text: delta.content };
+    for (const t of delta?.tool_calls ?? []) {
+      sawTools = true;
+      yield { type: "tool_call_delta", index: t.index, id: t.id, name: t.function?.name, arguments: t.function?.arguments ?? "" };
+    }
+  }
+  // Some compatible servers end without [DONE]: accept a stream that at least said how it finished.
+  if (finish) {
+    yield { type: "done", finishReason: mapFinish(finish, sawTools), usage: normalizeUsage(usage), model };
+    return;
+  }
+  throw new UpstreamError(`${provider} ended the stream before it finished`, "connection");
+}

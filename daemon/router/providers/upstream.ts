@@ -1,0 +1,223 @@
+// HTTP to an upstream API: one keep-alive agent per provider (its maxSockets is the provider's concurrency limit),
+// errors classified for retry decisions, SSE parsed incrementally (nothing is buffered beyond one event).
+import http from "node:http";
+import https from "node:https";
+import type { IncomingMessage } from "node:http";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { redact } from "../secrets.js";
+
+/** "backend": a failure of a non-HTTP backend (the local engine), kept as `cause` for the server to map. */
+export type UpstreamErrorKind = "http" | "connection" | "timeout" | "protocol" | "aborted" | "config" | "backend";
+
+/** A failure talking to an upstream; `message` is safe to show (keys scrubbed). */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly kind: UpstreamErrorKind,
+    /** HTTP status from the upstream; 0 when there was none. */
+    readonly status = 0,
+    /** From retry-after-ms / retry-after, when the upstream sent one. */
+    readonly retryAfterMs?: number,
+    /** The upstream's error type, e.g. "rate_limit_error". */
+    readonly upstreamType?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(redact(message), options);
+  }
+
+  /** 408/409/429/5xx, timeouts and connection errors may succeed if tried again. */
+  get retryable(): boolean {
+    if (this.kind === "connection" || this.kind === "timeout") return true;
+    if (this.kind !== "http") return false;
+    return this.status === 408 || this.status === 409 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export interface Connection {
+  /** Provider name, for messages. */
+  name: string;
+  agent: http.Agent;
+}
+
+export function createAgent(url: string, maxSockets: number): http.Agent {
+  const opts = { keepAlive: true, maxSockets, keepAliveMsecs: 10_000, scheduling: "lifo" as const };
+  return url.startsWith("https:") ? new https.Agent(opts) : new http.Agent(opts);
+}
+
+/** Reads retry-after-ms (OpenAI, Anthropic) or retry-after (seconds or an HTTP date). */
+export function parseRetryAfter(headers: http.IncomingHttpHeaders, now = Date.now()): number | undefined {
+  const ms = headers["retry-after-ms"];
+  if (typeof ms === "string" && ms.trim() !== "" && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ra = headers["retry-after"];
+  if (typeof ra !== "string" || ra.trim() === "") return undefined;
+  if (/^\d+(\.\d+)?$/.test(ra.trim())) return Math.max(0, Number(ra) * 1000);
+  const date = Date.parse(ra);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+const MAX_JSON_BODY = 32 * 1024 * 1024;
+
+/**
+ * POSTs JSON; resolves with the response once a 2xx status arrives. Non-2xx statuses become UpstreamError with the
+ * upstream's own message. The socket's idle timeout covers connect, time to first byte and silences mid-body; the
+ * router's own watchdog (same limit, any backend) normally fires first, this is the backstop.
+ */
+export function postJson(
+  conn: Connection,
+  url: URL,
+  headers: Record<string, string>,
+  body: unknown,
+  signal: AbortSignal,
+  idleTimeoutMs: number,
+): Promise<IncomingMessage> {
+  const payload = Buffer.from(JSON.stringify(body));
+  const mod = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new UpstreamError("the request was cancelled", "aborted"));
+    const req = mod.request(url, {
+      method: "POST",
+      agent: conn.agent,
+      headers: { ...headers, "content-type": "application/json", "content-length": String(payload.length) },
+    });
+    const onAbort = () => req.destroy(new UpstreamError("the request was cancelled", "aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    req.setTimeout(idleTimeoutMs + 1_000, () =>
+      req.destroy(new UpstreamError(`${conn.name} sent nothing for ${idleTimeoutMs} ms (timeout)`, "timeout", 408)),
+    );
+    req.on("error", (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(asUpstreamError(e, conn.name));
+    });
+    req.on("response", (res) => {
+      // The abort listener stays: it destroys the socket (and so the body stream) if the client goes away.
+      res.once("close", () => signal.removeEventListener("abort", onAbort));
+      res.on("error", () => {}); // surfaced to whoever iterates the body
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) return resolve(res);
+      readCapped(res, MAX_ERROR_BODY)
+        .catch(() => "")
+        .then((text) => reject(httpError(conn.name, status, res.headers, text)));
+    });
+    req.end(payload);
+  });
+}
+
+function httpError(provider: string, status: number, headers: http.IncomingHttpHeaders, text: string): UpstreamError {
+  let message = text.slice(0, 500);
+  let type: string | undefined;
+  try {
+    // OpenAI: {error: {message, type}}; Anthropic: {type: "error", error: {type, message}}
+    const parsed = JSON.parse(text) as { error?: { message?: string; type?: string } | string; message?: string };
+    if (typeof parsed.error === "object" && parsed.error) {
+      message = parsed.error.message ?? message;
+      type = parsed.error.type;
+    } else if (typeof parsed.error === "string") message = parsed.error;
+    else if (parsed.message) message = parsed.message;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return new UpstreamError(`${provider} answered ${status}: ${message || "(no body)"}`, "http", status, parseRetryAfter(headers), type);
+}
+
+export function asUpstreamError(e: unknown, provider: string): UpstreamError {
+  if (e instanceof UpstreamError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err?.name === "AbortError") return new UpstreamError("the request was cancelled", "aborted");
+  const code = err?.code ? ` (${err.code})` : "";
+  return new UpstreamError(`cannot reach ${provider}: ${err?.message ?? String(e)}${code}`, "connection");
+}
+
+async function readCapped(res: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) {
+      res.destroy();
+      break;
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function readJson<T>(res: IncomingMessage, provider: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readCapped(res, MAX_JSON_BODY);
+  } catch (e) {
+    throw asUpstreamError(e, provider);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new UpstreamError(`${provider} sent a response that is not JSON`, "protocol", 502);
+  }
+}
+
+/**
+ * Yields SSE messages as they arrive; a connection that closes or errors mid-stream throws (never hangs). The body
+ * is paused while the consumer lags (backpressure), so at most a few chunks are held. A consumer that stops early
+ * (it saw the stream's logical end, e.g. [DONE]) lets the rest drain so the keep-alive socket is reused.
+ */
+export async function* sseMessages(res: IncomingMessage, provider: string): AsyncGenerator<EventSourceMessage> {
+  const queue: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (m) => queue.push(m) });
+  let ended = false;
+  let failure: UpstreamError | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onData = (chunk: string) => {
+    parser.feed(chunk);
+    if (queue.length > 32) res.pause();
+    notify();
+  };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onClose = () => {
+    // An incomplete response (socket closed before the chunked terminator) is a failure, not an end.
+    if (!res.complete && !failure) failure = new UpstreamError(`${provider} closed the connection mid-stream`, "connection");
+    ended = true;
+    notify();
+  };
+  const onError = (e: NodeJS.ErrnoException) => {
+    failure ??= new UpstreamError(`the connection to ${provider} broke mid-stream${e.code ? ` (${e.code})` : ""}`, "connection");
+    notify();
+  };
+  res.setEncoding("utf8");
+  res.on("data", onData);
+  res.on("end", onEnd);
+  res.on("close", onClose);
+  res.on("error", onError);
+  let finished = false;
+  try {
+    for (;;) {
+      while (queue.length) {
+        yield queue.shift()!;
+        if (queue.length <= 8 && res.isPaused()) res.resume();
+      }
+      if (failure) throw failure;
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    parser.feed("\n\n");
+    while (queue.length) yield queue.shift()!;
+    finished = true;
+  } finally {
+    res.off("data", onData);
+    if (!finished && !res.complete && !failure) {
+      // Stopped early: drain what is left (normally just the chunked terminator), but never wait on it for long.
+      const timer = setTimeout(() => res.destroy(), 2_000).unref();
+      res.once("end", () => clearTimeout(timer));
+      res.once("close", () => clearTimeout(timer));
+      res.resume();
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// Streams, both ways: Anthropic SSE events (message_start, content_block_*, message_delta, message_stop, ping,
+// error) ⇄ ChatEvents. Each event is handled as it arrives; nothing waits for the whole stream.
+import type { AnthropicUsage } from "../../api.js";
+import type { ChatEvent } from "../../chat.js";
+import { UpstreamError } from "../providers/upstream.js";
+import { anthropicUsageToUsage, finishToStop, stopToFinish, usageToAnthropic } from "./response.js";
+
+interface StreamEvent {
+  type: string;
+  index?: number;
+  message?: { model?: string; usage?: Partial<AnthropicUsage> };
+  content_block?: { type: string; id?: string; name?: string; text?: string };
+  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null };
+  usage?: Partial<AnthropicUsage>;
+  error?: { type?: string; message?: string };
+}
+
+/** Anthropic SSE from an upstream → events. */
+export async function* anthropicStreamToEvents(messages: AsyncIterable<{ event?: string; data: string }>, provider: string): AsyncIterable<ChatEvent> {
+  const usage: Partial<AnthropicUsage> = {};
+  let model: string | undefined;
+  let stop: string | null | undefined;
+  const toolIndex = new Map<number, number>(); // content block index → tool call index
+  for await (const m of messages) {
+    let e: StreamEvent;
+    try {
+      e = JSON.parse(m.data) as StreamEvent;
+    } catch {
+      throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
+    }
+    switch (e.type) {
+      case "message_start":
+        model = e.message?.model;
+        Object.assign(usage, e.message?.usage);
+        break;
+      case "content_block_start": {
+        const b = e.content_block;
+        if (b?.type === "tool_use") {
+          const index = toolIndex.size;
+          toolIndex.set(e.index ?? 0, index);
+          yield { type: "tool_call_delta", index, id: b.id, name: b.name, arguments: "" };
+        } else if (b?.type === "text" && b.text) yield { type: "text", text: b.text };
+        break;
+      }
+      case "content_block_delta":
+        if (e.delta?.type === "text_delta" && e.delta.text) yield { type: "text", text: e.delta.text };
+        else if (e.delta?.type === "input_json_delta") {
+          const index = toolIndex.get(e.index ?? 0);
+          if (index !== undefined && e.delta.partial_json) yield { type: "tool_call_delta", index, arguments: e.delta.partial_json };
+        }
+        break;
+      case "message_delta":
+        if (e.delta?.stop_reason !== undefined) stop = e.delta.stop_reason;
+        for (const [k, v] of Object.entries(e.usage ?? {})) if (v != null) (usage as Record<string, unknown>)[k] = v;
+        break;
+      case "message_stop":
+        yield { type: "done", finishReason: stopToFinish(stop), usage: anthropicUsageToUsage(usage), model };
+        return;
+      case "error": {
+        const type = e.error?.type;
+        const status = type === "overloaded_error" ? 529 : type === "rate_limit_error" ? 429 : 500;
+        throw new UpstreamError(`${provider} failed mid-stream: ${e.error?.message ?? "unknown error"}`, "http", status, undefined, type);
+      }
+      default: // ping, content_block_stop, and event types added later
+        break;
+    }
+  }
+  throw new UpstreamError(`${provider} ended the stream before message_stop`, "connection");
+}
+
+export interface SseEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Events → Anthropic SSE events, for /v1/messages with stream: true. */
+export async function* eventsToAnthropicStream(events: AsyncIterable<ChatEvent>, meta: { id: string; model: string }): AsyncIterable<SseEvent> {
+  yield {
+    event: "message_start",
+    data: {
+      type: "message_start",
+      message: {
+        id: meta.id,
+        type: "message",
+        role: "assistant",
+        model: meta.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
+    },
+  };
+  let block = -1;
+  let open: "text" | "tool" | undefined;
+  let openTool = -1;
+  const blockOfTool = new Map<number, number>();
+  const close = function* (): Iterable<SseEvent> {
+    if (open) yield { event: "content_block_stop", data: { type: "content_block_stop", index: block } };
+    open = undefined;
+  };
+  for await (const e of events) {
+    if (e.type === "text") {
+      if (!e.text) continue;
+      if (open !== "text") {
+        yield* close();
+        block++;
+        open = "text";
+        yield { event: "content_block_start", data: { type: "content_block_start", index: block, content_block: { type: "text", text: "" } } };
+      }
+      yield { event: "content_block_delta", data: { type: "content_block_delta", index: block, delta: { type: "text_delta", text: e.text } } };
+    } else if (e.type === "tool_call_delta") {
+      if (!blockOfTool.has(e.index)) {
+        yield* close();
+        block++;
+        open = "tool";
+        openTool = e.index;
+        blockOfTool.set(e.index, block);
+        yield {
+          event: "content_block_start",
+          data: { type: "content_block_start", index: block, content_block: { type: "tool_use", id: e.id ?? `toolu_${meta.id}_${e.index}`, name: e.name ?? "", input: {} } },
+        };
+      }
+      if (e.arguments) {
+        // Deltas of an earlier tool (rare interleaving) still carry that tool's block index.
+        const index = e.index === openTool ? block : blockOfTool.get(e.index)!;
+        yield { event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: e.arguments } } };
+      }
+    } else {
+      yield* close();
+      yield {
+        event: "message_delta",
+        data: { type: "message_delta", delta: { stop_reason: finishToStop(e.finishReason), stop_sequence: null }, usage: usageToAnthropic(e.usage) },
+      };
+      yield { event: "message_stop", data: { type: "message_stop" } };
+      return;
+    }
+  }
+  throw new Error("the backend ended its stream without a final event");
+}

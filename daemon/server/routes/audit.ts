@@ -1,0 +1,65 @@
+// Prompt audits for the extension: static sections + findings, and background ablation runs (start, poll, cancel).
+// The handlers need `services.audit` (an AuditService); without it they answer 503.
+import { AuditRunRequestSchema, AuditSectionsRequestSchema } from "../../api.js";
+import { AuditService, PromptError, SpecError } from "../../audit/service.js";
+import { HttpError, type Route } from "../route.js";
+import type { Services } from "../services.js";
+
+function auditOf(services: Services): AuditService {
+  const audit = (services as unknown as { audit?: AuditService }).audit;
+  if (!audit) throw new HttpError(503, "prompt audits are not enabled in this daemon", "server_error", "audit_unavailable");
+  return audit;
+}
+
+/** Spec and prompt problems are the client's to fix: 400 with the message that says how. */
+async function asClientError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof SpecError || e instanceof PromptError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_audit");
+    throw e;
+  }
+}
+
+const ID = /^[0-9a-f]{64}$/;
+
+export const routes: Route[] = [
+  {
+    method: "POST",
+    path: "/hotpath/audit/sections",
+    bodyLimitBytes: 4 * 1024 * 1024,
+    async handle(ctx, services) {
+      const body = await ctx.readJson(AuditSectionsRequestSchema);
+      ctx.send(200, await asClientError(() => auditOf(services).sections(body)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/hotpath/audit/run",
+    bodyLimitBytes: 4 * 1024 * 1024,
+    async handle(ctx, services) {
+      const body = await ctx.readJson(AuditRunRequestSchema);
+      ctx.send(202, await asClientError(() => auditOf(services).start(body)));
+    },
+  },
+  {
+    method: "GET",
+    path: "/hotpath/audit/:id",
+    handle(ctx, services) {
+      if (!ID.test(ctx.params.id)) throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
+      const status = auditOf(services).status(ctx.params.id);
+      if (!status) throw new HttpError(404, `no audit ${ctx.params.id}`, "invalid_request_error", "not_found");
+      ctx.send(200, status);
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/hotpath/audit/:id",
+    handle(ctx, services) {
+      if (!ID.test(ctx.params.id)) throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
+      const status = auditOf(services).cancel(ctx.params.id);
+      if (!status) throw new HttpError(404, `no audit ${ctx.params.id}`, "invalid_request_error", "not_found");
+      ctx.send(200, status);
+    },
+  },
+];

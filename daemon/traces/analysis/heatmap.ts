@@ -1,0 +1,63 @@
+// Latency heatmaps: how long calls took over time (time bucket × latency bucket counts), with percentiles, and per
+// span name the median latency per time bucket (run × step).
+import type { Heatmap } from "../../api.js";
+import type { Span } from "../span.js";
+
+/** Lower edges of the latency buckets (ms); the last bucket is open-ended. Roughly logarithmic. */
+export const LATENCY_EDGES_MS = [0, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000];
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx];
+}
+
+export function latencyHeatmap(spans: Span[], opts: { timeBuckets?: number; kinds?: string[]; maxNames?: number } = {}): Heatmap {
+  const kinds = new Set(opts.kinds ?? ["llm", "tool", "retriever", "embedding"]);
+  const chosen = spans.filter((s) => kinds.has(s.kind));
+  const nx = Math.max(1, opts.timeBuckets ?? 24);
+  const ny = LATENCY_EDGES_MS.length;
+  const counts = Array.from({ length: ny }, () => new Array<number>(nx).fill(0));
+  if (!chosen.length) return { timeBuckets: [], latencyBucketsMs: LATENCY_EDGES_MS, counts: counts.map(() => []), percentilesMs: { p50: 0, p90: 0, p99: 0 }, byName: [] };
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const s of chosen) {
+    t0 = Math.min(t0, s.startNs);
+    t1 = Math.max(t1, s.startNs);
+  }
+  const width = Math.max(1, (t1 - t0) / nx);
+  const xOf = (ns: number) => Math.min(nx - 1, Math.floor((ns - t0) / width));
+  const yOf = (ms: number) => {
+    let y = 0;
+    while (y + 1 < ny && ms >= LATENCY_EDGES_MS[y + 1]) y++;
+    return y;
+  };
+  const durations: number[] = [];
+  const byName = new Map<string, number[][]>();
+  for (const s of chosen) {
+    const ms = (s.endNs - s.startNs) / 1e6;
+    const x = xOf(s.startNs);
+    counts[yOf(ms)][x]++;
+    durations.push(ms);
+    let rows = byName.get(s.name);
+    if (!rows) byName.set(s.name, (rows = Array.from({ length: nx }, () => [])));
+    rows[x].push(ms);
+  }
+  durations.sort((a, b) => a - b);
+  const names = [...byName.entries()]
+    .map(([name, rows]) => ({ name, n: rows.reduce((k, r) => k + r.length, 0), rows }))
+    .sort((a, b) => b.n - a.n)
+    .slice(0, opts.maxNames ?? 20);
+  return {
+    timeBuckets: Array.from({ length: nx }, (_, i) => Math.round(t0 + i * width)),
+    latencyBucketsMs: LATENCY_EDGES_MS,
+    counts,
+    percentilesMs: { p50: r3(percentile(durations, 50)), p90: r3(percentile(durations, 90)), p99: r3(percentile(durations, 99)) },
+    byName: names.map(({ name, rows }) => ({
+      name,
+      medianMs: rows.map((r) => (r.length ? r3(percentile(r.sort((a, b) => a - b), 50)) : null)),
+    })),
+  };
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,208 @@
+// Tool calls that ran one after another but could have run together: read-only calls of one agent whose arguments
+// use no value from the results of the calls before them. Calls that already overlapped (a parallel batch) are left
+// out, and every writer, subagent or unknown command closes a group. Also: the LLM round-trips such a group cost.
+import type { ParallelGroup } from "../../api.js";
+import type { Span } from "../span.js";
+import { round } from "./critical-path.js";
+import { argumentValues, dataDependency, isSearchWithHits } from "./data-flow.js";
+import { toolEffect } from "./tool-effects.js";
+import type { SpanTree } from "./tree.js";
+
+export interface DataFlowEdge {
+  fromSpanId: string;
+  toSpanId: string;
+  /** The value of the earlier result the later call's arguments use. */
+  value: string;
+}
+
+export interface ParallelismResult {
+  groups: ParallelGroup[];
+  mergeableLlmCalls: { spanIds: string[]; reason: string }[];
+  dependencies: DataFlowEdge[];
+  projectedSavingMs: number;
+}
+
+/** How many earlier calls of the same agent a call is checked against for data flow. */
+const LOOKBACK = 16;
+/** Wider groups are split: no agent issues more calls at once, and it bounds the pairwise checks. */
+const MAX_GROUP = 32;
+
+interface Call {
+  span: Span;
+  name: string;
+  args: Set<string>;
+  resultText: string;
+  readOnly: boolean;
+  why?: string;
+  searchHit: boolean;
+  overlaps: boolean;
+  issuer?: string;
+  callId: string;
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
+
+export function findParallelism(tree: SpanTree): ParallelismResult {
+  const threads = new Map<string, Span[]>();
+  for (const s of tree.spans) {
+    if (s.kind !== "tool") continue;
+    const key = s.parentSpanId ?? "";
+    const list = threads.get(key) ?? [];
+    list.push(s);
+    threads.set(key, list);
+  }
+  const llmByEnd = tree.spans.filter((s) => s.kind === "llm").sort((a, b) => a.endNs - b.endNs);
+  const userPromptStarts = llmByEnd
+    .filter((s) => s.attributes["hotpath.user_prompt"] !== undefined)
+    .map((s) => s.startNs)
+    .sort((a, b) => a - b);
+  const groups: ParallelGroup[] = [];
+  const mergeable: ParallelismResult["mergeableLlmCalls"] = [];
+  const dependencies: DataFlowEdge[] = [];
+
+  for (const [parent, spans] of threads) {
+    spans.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs);
+    // A call overlapping another of the same agent is part of a batch that already ran concurrently.
+    const overlaps = new Array<boolean>(spans.length).fill(false);
+    let maxEnd = -Infinity;
+    let maxIdx = -1;
+    spans.forEach((s, i) => {
+      if (s.startNs < maxEnd && s.endNs > s.startNs) {
+        overlaps[i] = true;
+        overlaps[maxIdx] = true;
+      }
+      if (s.endNs > maxEnd) {
+        maxEnd = s.endNs;
+        maxIdx = i;
+      }
+    });
+    const calls: Call[] = spans.map((s, i) => {
+      const name = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
+      const argsText = str(s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"]);
+      const effect = toolEffect(name, argsText, s.attributes["hotpath.inferred"] === true);
+      const resultText = str(s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"]);
+      return {
+        span: s,
+        name,
+        args: argumentValues(argsText),
+        resultText,
+        searchHit: isSearchWithHits(name, argsText, resultText),
+        readOnly: effect.readOnly,
+        why: effect.why,
+        overlaps: overlaps[i],
+        issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd, parent),
+        callId: str(s.attributes["gen_ai.tool.call.id"]),
+      };
+    });
+    inferCallIds(calls, tree);
+    const dependsOn = (later: Call, earlier: Call) => dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
+
+    // Data-flow edges (evidence shown to the user, and the reason groups end).
+    calls.forEach((c, i) => {
+      if (!c.args.size) return;
+      for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
+        const v = dependsOn(c, calls[j]);
+        if (v !== undefined) dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
+      }
+    });
+
+    let run: Call[] = [];
+    const close = () => {
+      if (run.length >= 2) groups.push(describe(run, tree));
+      if (run.length >= 2) {
+        const issuers = [...new Set(run.map((c) => c.issuer).filter((x): x is string => !!x))];
+        if (issuers.length >= 2) {
+          mergeable.push({
+            spanIds: issuers,
+            reason: `${issuers.length} model round-trips each issued calls that needed no result of the calls before them; one response could have issued all ${run.length}`,
+          });
+        }
+      }
+      run = [];
+    };
+    for (const c of calls) {
+      if (c.overlaps || !c.readOnly) {
+        close();
+        continue;
+      }
+      const userTurn = run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStarts);
+      if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r) !== undefined)) close();
+      run.push(c);
+    }
+    close();
+  }
+  const projectedSavingMs = round(groups.reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
+  groups.sort((a, b) => b.recordedMs - b.projectedMs - (a.recordedMs - a.projectedMs));
+  return { groups, mergeableLlmCalls: mergeable, dependencies, projectedSavingMs };
+}
+
+function describe(run: Call[], tree: SpanTree): ParallelGroup {
+  const start = run[0].span.startNs;
+  const end = Math.max(...run.map((c) => c.span.endNs));
+  // Re-schedule: the calls form an edgeless dependency DAG, so issued together at the first one's start they finish
+  // with the slowest; the model round-trips between them disappear.
+  const projected = Math.max(...run.map((c) => c.span.endNs - c.span.startNs));
+  const issuers = new Set(run.map((c) => c.issuer));
+  const names = [...new Set(run.map((c) => c.name))].join(", ");
+  const how =
+    issuers.size >= run.length
+      ? `ran one after another in ${issuers.size} model round-trips`
+      : issuers.size === 1
+        ? `were issued together in one response but executed one by one`
+        : `ran one after another over ${issuers.size} model round-trips (some issued together but executed one by one)`;
+  void tree;
+  return {
+    spanIds: run.map((c) => c.span.spanId),
+    toolCallIds: run.map((c) => c.callId),
+    recordedMs: round((end - start) / 1e6),
+    projectedMs: round(projected / 1e6),
+    reason: `${run.length} read-only calls (${names}) ${how}; no call's arguments use a value from an earlier call's result, and none writes, so issued together they take as long as the slowest`,
+  };
+}
+
+/**
+ * OpenInference tool spans carry no call id; the response that asked for them lists its calls
+ * (hotpath.tool_call_ids / _names): take the first unclaimed id with the same tool name.
+ */
+function inferCallIds(calls: Call[], tree: SpanTree): void {
+  const claimed = new Set(calls.map((c) => c.callId).filter(Boolean));
+  for (const c of calls) {
+    if (c.callId || !c.issuer) continue;
+    const llm = tree.byId.get(c.issuer);
+    const ids = llm?.attributes["hotpath.tool_call_ids"];
+    const names = llm?.attributes["hotpath.tool_call_names"];
+    if (!Array.isArray(ids) || !Array.isArray(names)) continue;
+    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !claimed.has(id));
+    if (i >= 0) {
+      c.callId = String(ids[i]);
+      claimed.add(c.callId);
+    }
+  }
+}
+
+/** The LLM span that most recently ended before the tool started (the response that asked for it). */
+function issuerOf(tool: Span, llmByEnd: Span[], _parent: string): string | undefined {
+  let lo = 0;
+  let hi = llmByEnd.length - 1;
+  let found: Span | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (llmByEnd[mid].endNs <= tool.startNs + 1e6) {
+      found = llmByEnd[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found?.spanId;
+}
+
+/** True when an LLM call between the two times was triggered by a new user message (a new task, not a lookup). */
+function userSpokeBetween(fromNs: number, toNs: number, userPromptStarts: number[]): boolean {
+  let lo = 0;
+  let hi = userPromptStarts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (userPromptStarts[mid] < fromNs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < userPromptStarts.length && userPromptStarts[lo] <= toNs;
+}

@@ -1,0 +1,71 @@
+// What a tool call may touch, judged from its name and recorded arguments. Conservative: anything that may change
+// state (edits, writes, unknown commands, subagents) is a barrier no parallel group crosses.
+export interface ToolEffect {
+  /** True when the call only reads (files, the web, search indexes). */
+  readOnly: boolean;
+  /** Why it is not read-only (shown in reasons). */
+  why?: string;
+}
+
+const READ_TOOLS = new Set(["read", "glob", "grep", "ls", "websearch", "webfetch", "web_search", "notebookread", "todoread", "view", "search", "list_dir", "read_file", "file_search", "codebase_search", "grep_search"]);
+const WRITE_TOOLS = new Set(["edit", "multiedit", "write", "notebookedit", "apply_patch", "todowrite", "update_plan", "str_replace_based_edit_tool", "create_file", "delete_file"]);
+const READ_VERBS = /(^|[_\-.])(search|get|fetch|read|list|find|query|lookup|extract|grep|glob|view|retrieve|browse|describe|show|cat|ls)([_\-.]|$)/i;
+
+const READ_COMMANDS = new Set([
+  "ls", "find", "cat", "head", "tail", "grep", "egrep", "fgrep", "rg", "ag", "sed", "awk", "wc", "sort", "uniq", "cut", "tr", "jq", "yq",
+  "file", "stat", "du", "df", "tree", "pwd", "echo", "printf", "which", "type", "whereis", "basename", "dirname", "realpath", "readlink",
+  "diff", "cmp", "date", "env", "printenv", "uname", "id", "whoami", "nl", "xxd", "od", "hexdump", "strings", "column", "true", "test",
+  "[", "cd", "git", "less", "more", "fd", "bat", "ps", "sha256sum", "md5sum", "shasum", "comm", "tac", "rev", "fold", "expand", "seq",
+]);
+const READ_GIT = new Set(["status", "log", "diff", "show", "rev-parse", "ls-files", "blame", "grep", "describe", "shortlog", "cat-file", "ls-tree", "branch", "remote", "config", "reflog", "whatchanged"]);
+
+/** Classifies one recorded tool call. `args` is the recorded arguments (JSON text or a plain string). */
+export function toolEffect(name: string, args: string, inferred = false): ToolEffect {
+  if (inferred) return { readOnly: false, why: "the tool call was not recorded, only its time" };
+  const n = name.toLowerCase();
+  if (n === "task" || n === "agent" || n.startsWith("invoke_agent")) return { readOnly: false, why: "runs a subagent that may change files" };
+  if (WRITE_TOOLS.has(n)) return { readOnly: false, why: `${name} changes files or state` };
+  if (n === "bash" || n === "exec_command" || n === "shell" || n === "run_terminal_cmd" || n === "local_shell") {
+    const parsed = safeJson(args);
+    const cmd = typeof parsed?.command === "string" ? parsed.command : typeof parsed?.cmd === "string" ? parsed.cmd : Array.isArray(parsed?.command) ? parsed.command.join(" ") : args;
+    return shellEffect(cmd);
+  }
+  if (READ_TOOLS.has(n) || n.startsWith("mcp__") && READ_VERBS.test(n.replace(/^mcp__[^_]+__/, ""))) return { readOnly: true };
+  if (READ_VERBS.test(n)) return { readOnly: true };
+  return { readOnly: false, why: `unknown side effects of tool ${name}` };
+}
+
+/** A shell command line is read-only when every command in it is a known reader and nothing is redirected to a file. */
+export function shellEffect(cmd: string): ToolEffect {
+  const stripped = cmd.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''"); // quoted text cannot start commands or redirect
+  if (/\$\(|`/.test(stripped)) return { readOnly: false, why: "command substitution" };
+  if (/(^|[^0-9&>])>{1,2}\s*(?!\/dev\/null|&)/.test(stripped.replace(/\d?>\s*\/dev\/null|\d?>&\d/g, ""))) return { readOnly: false, why: "redirects output to a file" };
+  for (const segment of stripped.split(/&&|\|\||[;|\n]/)) {
+    const words = segment.trim().split(/\s+/).filter(Boolean);
+    while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) words.shift(); // VAR=value prefixes
+    if (!words.length) continue;
+    const [cmdWord, ...rest] = words;
+    const base = cmdWord.split("/").pop()!;
+    if (!READ_COMMANDS.has(base)) return { readOnly: false, why: `\`${base}\` may have side effects` };
+    if (base === "find" && rest.some((w) => /^-(delete|exec|execdir|ok|okdir|fprint|fprintf|fls)$/.test(w))) return { readOnly: false, why: "find with an action" };
+    if (base === "sed" && rest.some((w) => /^(-i|--in-place)/.test(w) || /^-[a-zA-Z]*i/.test(w))) return { readOnly: false, why: "sed -i edits files" };
+    if (base === "awk" && /system\(|print\s*>/.test(segment)) return { readOnly: false, why: "awk writes or runs commands" };
+    if (base === "tail" && rest.some((w) => w === "-f" || w === "-F")) return { readOnly: false, why: "tail -f never ends" };
+    if (base === "git") {
+      const sub = rest.find((w) => !w.startsWith("-"));
+      if (!sub || !READ_GIT.has(sub)) return { readOnly: false, why: `git ${sub ?? ""} may change the repository`.trim() };
+      if ((sub === "branch" || sub === "remote" || sub === "config") && rest.some((w, i) => i > rest.indexOf(sub) && !w.startsWith("-") && sub !== "config"))
+        return { readOnly: false, why: `git ${sub} with arguments may change the repository` };
+    }
+  }
+  return { readOnly: true };
+}
+
+function safeJson(s: string): Record<string, any> | undefined {
+  try {
+    const v = JSON.parse(s);
+    return typeof v === "object" && v !== null ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

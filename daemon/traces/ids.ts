@@ -1,0 +1,58 @@
+// Trace and span ids: W3C/OTLP hex form everywhere in the store. Imported formats get deterministic ids (a hash of
+// where the record came from), so importing the same file twice writes the same rows instead of duplicates.
+import { hash, randomBytes } from "node:crypto";
+
+const HEX = /^[0-9a-f]+$/;
+
+/** 32 hex chars derived from the given parts (stable across runs and machines). */
+export function deriveTraceId(...parts: string[]): string {
+  return digest(parts).slice(0, 32);
+}
+
+/** 16 hex chars derived from the given parts. */
+export function deriveSpanId(...parts: string[]): string {
+  return digest(parts).slice(0, 16);
+}
+
+function digest(parts: string[]): string {
+  return hash("sha256", `${parts.join("\u0000")}\u0000`, "hex");
+}
+
+export function randomTraceId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function randomSpanId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/**
+ * An OTLP id as the store keeps it: lower-case hex of `bytes` bytes. Accepts hex (OTLP/JSON as the spec writes it),
+ * base64 (protobuf-JSON mapping, which many exporters emit) and raw bytes (protobuf decoding). Returns undefined for
+ * empty or all-zero ids (OTLP's "no parent"), throws for anything else that is not an id.
+ */
+export function normalizeOtlpId(value: unknown, bytes: 8 | 16): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  let hex: string;
+  if (value instanceof Uint8Array) {
+    if (value.length === 0) return undefined;
+    hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
+  } else if (typeof value === "string") {
+    const lower = value.toLowerCase();
+    if (lower.length === bytes * 2 && HEX.test(lower)) hex = lower;
+    else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) hex = Buffer.from(value, "base64").toString("hex");
+    else throw new Error(`not a hex or base64 id: ${JSON.stringify(value.slice(0, 80))}`);
+  } else {
+    throw new Error(`expected an id string, got ${typeof value}`);
+  }
+  if (hex.length !== bytes * 2) throw new Error(`id must be ${bytes} bytes, got ${hex.length / 2}`);
+  if (/^0+$/.test(hex)) return undefined;
+  return hex;
+}
+
+/** Hex ids of another format (e.g. "trace_98b1…", "span_0a4e…") mapped onto OTLP lengths; non-hex ids are hashed. */
+export function foreignId(value: string, bytes: 8 | 16, namespace: string): string {
+  const bare = value.replace(/^(trace|span)_/, "").toLowerCase();
+  if (bare.length === bytes * 2 && HEX.test(bare)) return bare;
+  return bytes === 16 ? deriveTraceId(namespace, value) : deriveSpanId(namespace, value);
+}

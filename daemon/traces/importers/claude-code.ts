@@ -1,0 +1,309 @@
+// Claude Code session transcripts (~/.claude/projects/<project>/<session>.jsonl, plus <session>/subagents/*.jsonl).
+// One model response is several records sharing message.id (thinking, text, each tool_use), chained by parentUuid one
+// after another although the tool calls were issued together; tool_result records close the tool_use they name.
+import { z } from "zod";
+import { deriveSpanId, deriveTraceId } from "../ids.js";
+import type { Attributes, Span } from "../span.js";
+import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ImportContext, type TraceImporter } from "./format.js";
+
+const Usage = z
+  .object({
+    input_tokens: z.number().optional(),
+    output_tokens: z.number().optional(),
+    cache_read_input_tokens: z.number().nullable().optional(),
+    cache_creation_input_tokens: z.number().nullable().optional(),
+  })
+  .passthrough();
+
+const Block = z.object({ type: z.string() }).passthrough();
+
+const ConversationRecord = z
+  .object({
+    type: z.enum(["user", "assistant"]),
+    uuid: z.string(),
+    parentUuid: z.string().nullable().optional(),
+    timestamp: z.string().refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time"),
+    sessionId: z.string().optional(),
+    isSidechain: z.boolean().optional(),
+    agentId: z.string().optional(),
+    message: z
+      .object({
+        role: z.string().optional(),
+        id: z.string().optional(),
+        model: z.string().optional(),
+        content: z.union([z.string(), z.array(Block)]),
+        usage: Usage.nullable().optional(),
+      })
+      .passthrough(),
+    toolUseResult: z.unknown().optional(),
+  })
+  .passthrough();
+type ConversationRecord = z.infer<typeof ConversationRecord>;
+
+const HOUSEKEEPING = new Set(["summary", "file-history-snapshot", "queue-operation", "system", "progress"]);
+
+export const claudeCodeImporter: TraceImporter = {
+  format: "claude-code",
+  detect(name, _head, first) {
+    if (!name.endsWith(".jsonl") || typeof first !== "object" || first === null) return false;
+    const r = first as Record<string, unknown>;
+    return (
+      "parentUuid" in r ||
+      "sessionId" in r ||
+      (typeof r.type === "string" && HOUSEKEEPING.has(r.type) && ("leafUuid" in r || "messageId" in r || "snapshot" in r || "operation" in r))
+    );
+  },
+  parse(text, ctx) {
+    const session = readSession(text, ctx.file);
+    if (!session.records.length) throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
+    const sessionId = session.sessionId ?? ctx.file;
+    // A subagent file imported on its own is its own trace; imported with its session it nests under the Task call.
+    const agentKey = session.agentId ? `agent-${session.agentId}` : "main";
+    const traceId = deriveTraceId("claude-code", sessionId, session.isSidechain && session.agentId ? session.agentId : "");
+    const spans: Span[] = [];
+    buildAgent(session, ctx, traceId, undefined, agentKey, spans, 0);
+    return [{ spans, source: "import:claude-code", origin: ctx.file, name: session.title }];
+  },
+};
+
+interface Session {
+  records: { line: number; r: ConversationRecord }[];
+  sessionId?: string;
+  agentId?: string;
+  isSidechain: boolean;
+  title?: string;
+}
+
+function readSession(text: string, file: string): Session {
+  const out: Session = { records: [], isSidechain: false };
+  for (const { line, value } of parseJsonLines(text, file)) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ImportError(file, line, undefined, "expected a JSON object");
+    const type = (value as Record<string, unknown>).type;
+    if (type === "summary" && typeof (value as Record<string, unknown>).summary === "string") out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
+    if (type !== "user" && type !== "assistant") continue; // housekeeping records carry no work
+    const parsed = ConversationRecord.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ImportError(file, line, issuePath(issue.path) || "(record)", issue.message);
+    }
+    const r = parsed.data;
+    out.sessionId ??= r.sessionId;
+    out.agentId ??= r.agentId;
+    if (r.isSidechain) out.isSidechain = true;
+    out.records.push({ line, r });
+  }
+  if (!out.title) {
+    const firstPrompt = out.records.find((x) => x.r.type === "user" && typeof x.r.message.content === "string");
+    if (firstPrompt) out.title = String(firstPrompt.r.message.content).slice(0, 120);
+  }
+  return out;
+}
+
+interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+  startNs: number;
+  endNs?: number;
+  result?: string;
+  isError: boolean;
+  llmSpanId: string;
+  batchSize: number;
+  agentId?: string;
+  line: number;
+}
+
+interface Response {
+  id: string;
+  spanId: string;
+  startNs: number;
+  endNs: number;
+  model?: string;
+  usage?: z.infer<typeof Usage> | null;
+  toolCallIds: string[];
+  userPrompt?: string;
+}
+
+function buildAgent(session: Session, ctx: ImportContext, traceId: string, parentSpanId: string | undefined, agentKey: string, spans: Span[], depth: number): Span {
+  const { records } = session;
+  const agentSpanId = deriveSpanId(traceId, agentKey, "agent");
+  const responses = new Map<string, Response>();
+  const tools = new Map<string, ToolCall>();
+  let lastInputNs: number | undefined;
+  let pendingPrompt: string | undefined;
+  let firstNs = Infinity;
+  let lastNs = -Infinity;
+  let model: string | undefined;
+
+  for (const { line, r } of records) {
+    let ts: number;
+    try {
+      ts = isoToNs(r.timestamp);
+    } catch (e) {
+      throw new ImportError(ctx.file, line, "timestamp", (e as Error).message);
+    }
+    firstNs = Math.min(firstNs, ts);
+    lastNs = Math.max(lastNs, ts);
+    const content = r.message.content;
+    if (r.type === "user") {
+      lastInputNs = ts;
+      if (typeof content === "string") pendingPrompt = content;
+      else {
+        for (const [i, block] of content.entries()) {
+          if (block.type === "text" && typeof block.text === "string") pendingPrompt = block.text;
+          if (block.type !== "tool_result") continue;
+          const id = block.tool_use_id;
+          if (typeof id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].tool_use_id`, "expected a string");
+          const call = tools.get(id);
+          if (!call) continue; // a result whose call is outside this file (resumed sessions): nothing to time
+          call.endNs = ts;
+          call.result = clip(resultText(block.content));
+          call.isError = block.is_error === true;
+          call.agentId = agentIdOf(r.toolUseResult, call.result);
+        }
+      }
+      continue;
+    }
+    // assistant
+    const messageId = r.message.id ?? r.uuid;
+    let resp = responses.get(messageId);
+    if (!resp) {
+      resp = {
+        id: messageId,
+        spanId: deriveSpanId(traceId, agentKey, "llm", messageId),
+        startNs: lastInputNs ?? ts,
+        endNs: ts,
+        toolCallIds: [],
+        userPrompt: pendingPrompt,
+      };
+      pendingPrompt = undefined;
+      responses.set(messageId, resp);
+    }
+    resp.endNs = Math.max(resp.endNs, ts);
+    resp.model = r.message.model ?? resp.model;
+    model ??= resp.model;
+    if (r.message.usage) resp.usage = r.message.usage;
+    if (typeof content === "string") continue;
+    for (const [i, block] of content.entries()) {
+      if (block.type !== "tool_use") continue;
+      if (typeof block.id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
+      if (typeof block.name !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].name`, "tool_use without a string name");
+      resp.toolCallIds.push(block.id);
+      tools.set(block.id, { id: block.id, name: block.name, input: block.input, startNs: ts, isError: false, llmSpanId: resp.spanId, batchSize: 0, line });
+    }
+  }
+
+  if (firstNs === Infinity) firstNs = lastNs = 0;
+  const agentAttrs: Attributes = {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": session.agentId ? `subagent ${session.agentId}` : "claude-code",
+    "gen_ai.provider.name": "anthropic",
+  };
+  if (session.sessionId) agentAttrs["gen_ai.conversation.id"] = session.sessionId;
+  if (model) agentAttrs["gen_ai.request.model"] = model;
+  const agentSpan: Span = {
+    traceId,
+    spanId: agentSpanId,
+    parentSpanId,
+    name: session.agentId ? `invoke_agent subagent ${session.agentId}` : "invoke_agent claude-code",
+    kind: "agent",
+    startNs: firstNs,
+    endNs: lastNs,
+    status: "ok",
+    attributes: agentAttrs,
+  };
+  spans.push(agentSpan);
+
+  for (const resp of responses.values()) {
+    const u = resp.usage ?? undefined;
+    const cacheRead = u?.cache_read_input_tokens ?? 0;
+    const cacheWrite = u?.cache_creation_input_tokens ?? 0;
+    const attrs: Attributes = {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "anthropic",
+      "gen_ai.response.id": resp.id,
+    };
+    if (resp.model) {
+      attrs["gen_ai.request.model"] = resp.model;
+      attrs["gen_ai.response.model"] = resp.model;
+    }
+    if (u) {
+      // OTel counts cached tokens inside input_tokens; Anthropic reports them apart.
+      attrs["gen_ai.usage.input_tokens"] = (u.input_tokens ?? 0) + cacheRead + cacheWrite;
+      attrs["gen_ai.usage.output_tokens"] = u.output_tokens ?? 0;
+      attrs["gen_ai.usage.cache_read.input_tokens"] = cacheRead;
+      attrs["gen_ai.usage.cache_creation.input_tokens"] = cacheWrite;
+    }
+    if (session.sessionId) attrs["gen_ai.conversation.id"] = session.sessionId;
+    if (resp.toolCallIds.length) attrs["hotpath.tool_call_ids"] = resp.toolCallIds;
+    if (resp.userPrompt !== undefined) attrs["hotpath.user_prompt"] = clip(resp.userPrompt, 16 * 1024);
+    for (const id of resp.toolCallIds) tools.get(id)!.batchSize = resp.toolCallIds.length;
+    spans.push({
+      traceId,
+      spanId: resp.spanId,
+      parentSpanId: agentSpanId,
+      name: `chat ${resp.model ?? ""}`.trim(),
+      kind: "llm",
+      startNs: resp.startNs,
+      endNs: resp.endNs,
+      status: "ok",
+      attributes: attrs,
+    });
+  }
+
+  for (const call of tools.values()) {
+    const spanId = deriveSpanId(traceId, agentKey, "tool", call.id);
+    const attrs: Attributes = {
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": call.name,
+      "gen_ai.tool.call.id": call.id,
+      "gen_ai.tool.call.arguments": clip(JSON.stringify(call.input ?? {})),
+      "hotpath.llm_span_id": call.llmSpanId,
+      "hotpath.batch.size": call.batchSize,
+    };
+    if (call.result !== undefined) attrs["gen_ai.tool.call.result"] = call.result;
+    else attrs["hotpath.incomplete"] = true;
+    spans.push({
+      traceId,
+      spanId,
+      parentSpanId: agentSpanId,
+      name: `execute_tool ${call.name}`,
+      kind: "tool",
+      startNs: call.startNs,
+      endNs: Math.max(call.startNs, call.endNs ?? call.startNs),
+      status: call.isError ? "error" : call.endNs === undefined ? "unset" : "ok",
+      attributes: attrs,
+    });
+    // Subagent (Task tool): its transcript lives in <session>/subagents/agent-<id>.jsonl.
+    if (call.agentId && ctx.readRelated && depth < 8) {
+      const rel = `subagents/agent-${call.agentId}.jsonl`;
+      const text = ctx.readRelated(rel);
+      if (text !== undefined) {
+        const subFile = `${ctx.file.replace(/\.jsonl$/, "")}/${rel}`;
+        const sub = readSession(text, subFile);
+        sub.agentId ??= call.agentId;
+        const subCtx: ImportContext = { file: subFile };
+        buildAgent(sub, subCtx, traceId, spanId, `agent-${call.agentId}`, spans, depth + 1);
+      }
+    }
+  }
+  return agentSpan;
+}
+
+function resultText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((c) => (typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string" ? (c as { text: string }).text : ""))
+      .join("\n");
+  }
+  return content === undefined ? "" : JSON.stringify(content);
+}
+
+function agentIdOf(toolUseResult: unknown, text: string): string | undefined {
+  if (typeof toolUseResult === "object" && toolUseResult !== null) {
+    const id = (toolUseResult as { agentId?: unknown }).agentId;
+    if (typeof id === "string" && /^[\w-]{1,64}$/.test(id)) return id;
+  }
+  return /agentId: ([\w-]{1,64})/.exec(text)?.[1];
+}

@@ -1,0 +1,353 @@
+// Codex CLI / Codex Desktop rollout JSONL (~/.codex/sessions/…/rollout-*.jsonl). Every line is {timestamp, type,
+// payload}. exec_command_end.duration is the real command time: with unified exec a long command returns early with a
+// session id and is then polled with write_stdin calls, which are not separate work (they fold into their command).
+import { z } from "zod";
+import { deriveSpanId, deriveTraceId } from "../ids.js";
+import type { Attributes, Span } from "../span.js";
+import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
+
+const Line = z.object({
+  timestamp: z.string().refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time"),
+  type: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+const FunctionCall = z.object({ type: z.literal("function_call"), name: z.string(), call_id: z.string(), arguments: z.string() }).passthrough();
+const CustomCall = z.object({ type: z.literal("custom_tool_call"), name: z.string(), call_id: z.string(), input: z.string().optional() }).passthrough();
+const CallOutput = z.object({ call_id: z.string(), output: z.unknown().optional() }).passthrough();
+const ExecEnd = z
+  .object({
+    call_id: z.string(),
+    duration: z.object({ secs: z.number().min(0), nanos: z.number().min(0) }).optional(),
+    exit_code: z.number().optional(),
+    aggregated_output: z.string().optional(),
+    formatted_output: z.string().optional(),
+  })
+  .passthrough();
+const TokenCount = z
+  .object({
+    info: z
+      .object({
+        last_token_usage: z
+          .object({ input_tokens: z.number(), cached_input_tokens: z.number().optional(), output_tokens: z.number(), reasoning_output_tokens: z.number().optional() })
+          .passthrough()
+          .optional(),
+      })
+      .passthrough()
+      .nullable()
+      .optional(),
+  })
+  .passthrough();
+
+function check<S extends z.ZodType>(schema: S, value: unknown, file: string, line: number, prefix: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ImportError(file, line, [prefix, issuePath(issue.path)].filter(Boolean).join("."), issue.message);
+  }
+  return r.data;
+}
+
+interface Tool {
+  callId: string;
+  name: string;
+  arguments: string;
+  startNs: number;
+  endNs?: number;
+  durationNs?: number;
+  output: string[];
+  execOutput?: string;
+  exitCode?: number;
+  polls: number;
+  llmSpanId: string;
+  parentSpanId: string;
+  status: "ok" | "error";
+}
+
+interface Response {
+  spanId: string;
+  parentSpanId: string;
+  startNs: number;
+  endNs: number;
+  model?: string;
+  toolCallIds: string[];
+  pollOnly: boolean;
+  usage?: { input: number; cached: number; output: number; reasoning: number };
+  userPrompt?: string;
+}
+
+export const codexImporter: TraceImporter = {
+  format: "codex",
+  detect(name, _head, first) {
+    if (typeof first !== "object" || first === null) return false;
+    const r = first as Record<string, unknown>;
+    return typeof r.type === "string" && typeof r.payload === "object" && typeof r.timestamp === "string" && ["session_meta", "response_item", "event_msg", "turn_context"].includes(r.type);
+  },
+  parse(text, ctx): ParsedTrace[] {
+    const file = ctx.file;
+    const lines = parseJsonLines(text, file);
+    let sessionId: string | undefined;
+    let cwd: string | undefined;
+    let model: string | undefined;
+    let firstNs = Infinity;
+    let lastNs = -Infinity;
+    const parsed = lines.map(({ line, value }) => {
+      const l = check(Line, value, file, line, "");
+      const ts = isoToNs(l.timestamp);
+      firstNs = Math.min(firstNs, ts);
+      lastNs = Math.max(lastNs, ts);
+      if (l.type === "session_meta") {
+        if (typeof l.payload.id !== "string") throw new ImportError(file, line, "payload.id", "session_meta without a string id");
+        sessionId ??= l.payload.id;
+        if (typeof l.payload.cwd === "string") cwd = l.payload.cwd;
+      }
+      return { line, ts, type: l.type, payload: l.payload };
+    });
+    if (!sessionId) {
+      const first = lines[0];
+      throw new ImportError(file, first?.line ?? 1, "payload.id", "no session_meta record: not a Codex rollout");
+    }
+    const traceId = deriveTraceId("codex", sessionId);
+    const rootId = deriveSpanId(traceId, "session");
+    const spans: Span[] = [];
+    const tools = new Map<string, Tool>();
+    const bySession = new Map<string, Tool>(); // unified-exec session id → the command it runs
+    const responses: Response[] = [];
+    const turns: { spanId: string; turnId: string; startNs: number; endNs: number; n: number }[] = [];
+    let turn = { spanId: rootId, turnId: "" } as { spanId: string; turnId: string; startNs: number; endNs: number; n: number };
+    let current: Response | undefined;
+    let lastInputNs: number | undefined;
+    let pendingPrompt: string | undefined;
+    let lastUsageTarget: Response | undefined;
+    let seq = 0;
+
+    const openResponse = (ts: number): Response => {
+      if (!current) {
+        current = {
+          spanId: deriveSpanId(traceId, "llm", String(seq++), String(ts)),
+          parentSpanId: turn.spanId,
+          startNs: lastInputNs ?? ts,
+          endNs: ts,
+          model,
+          toolCallIds: [],
+          pollOnly: true,
+          userPrompt: pendingPrompt,
+        };
+        pendingPrompt = undefined;
+        responses.push(current);
+      }
+      current.endNs = Math.max(current.endNs, ts);
+      return current;
+    };
+    const input = (ts: number) => {
+      if (current) lastUsageTarget = current;
+      current = undefined;
+      lastInputNs = ts;
+    };
+
+    for (const { line, ts, type, payload } of parsed) {
+      const ptype = payload.type;
+      if (type === "turn_context" && typeof payload.model === "string") model = payload.model;
+      if (type === "event_msg" && ptype === "task_started") {
+        const turnId = typeof payload.turn_id === "string" ? payload.turn_id : String(turns.length);
+        turn = { spanId: deriveSpanId(traceId, "turn", turnId), turnId, startNs: ts, endNs: ts, n: turns.length + 1 };
+        turns.push(turn);
+        lastInputNs = ts;
+        continue;
+      }
+      if (turns.length && turn.spanId !== rootId) turn.endNs = Math.max(turn.endNs, ts);
+      if (type === "event_msg" && ptype === "task_complete") {
+        turn.endNs = ts;
+        continue;
+      }
+      if (type === "event_msg" && ptype === "token_count") {
+        const tc = check(TokenCount, payload, file, line, "payload");
+        const u = tc.info?.last_token_usage;
+        const target = current ?? lastUsageTarget;
+        if (u && target && !target.usage) {
+          target.usage = { input: u.input_tokens, cached: u.cached_input_tokens ?? 0, output: u.output_tokens, reasoning: u.reasoning_output_tokens ?? 0 };
+        }
+        continue;
+      }
+      if (type === "event_msg" && ptype === "exec_command_end") {
+        const end = check(ExecEnd, payload, file, line, "payload");
+        const tool = tools.get(end.call_id);
+        if (tool) {
+          if (end.duration) tool.durationNs = end.duration.secs * 1e9 + end.duration.nanos;
+          tool.execOutput = end.aggregated_output ?? end.formatted_output;
+          tool.exitCode = end.exit_code;
+          tool.endNs = Math.max(tool.endNs ?? 0, ts);
+        }
+        continue;
+      }
+      if (type === "event_msg" && ptype === "patch_apply_end") {
+        const tool = typeof payload.call_id === "string" ? tools.get(payload.call_id) : undefined;
+        if (tool) {
+          tool.endNs = Math.max(tool.endNs ?? 0, ts);
+          if (payload.success === false) tool.status = "error";
+        }
+        continue;
+      }
+      if (type !== "response_item") continue;
+      if (ptype === "message") {
+        if (payload.role === "assistant") openResponse(ts);
+        else {
+          if (payload.role === "user") pendingPrompt = messageText(payload.content);
+          input(ts);
+        }
+      } else if (ptype === "reasoning") {
+        openResponse(ts);
+      } else if (ptype === "function_call" || ptype === "custom_tool_call") {
+        const call = ptype === "function_call" ? check(FunctionCall, payload, file, line, "payload") : check(CustomCall, payload, file, line, "payload");
+        const resp = openResponse(ts);
+        const args = "arguments" in call && typeof call.arguments === "string" ? call.arguments : String(call.input ?? "");
+        if (call.name === "write_stdin") {
+          // A poll of a running command: it extends that command; the model round-trip that issued it stays an LLM span.
+          const sid = safeJson(args)?.session_id;
+          const owner = sid !== undefined ? bySession.get(String(sid)) : undefined;
+          if (owner) owner.polls++;
+          tools.set(call.call_id, { ...blankTool(call.call_id, "write_stdin", args, ts, resp), parentSpanId: "poll", llmSpanId: owner?.callId ?? "" });
+          continue;
+        }
+        resp.pollOnly = false;
+        resp.toolCallIds.push(call.call_id);
+        tools.set(call.call_id, blankTool(call.call_id, call.name, args, ts, resp));
+      } else if (ptype === "web_search_call") {
+        const resp = openResponse(ts);
+        resp.pollOnly = false;
+        const id = `web_search_${line}`;
+        resp.toolCallIds.push(id);
+        const t = blankTool(id, "web_search", JSON.stringify(payload.action ?? {}), lastInputNs ?? ts, resp);
+        t.endNs = ts; // hosted search runs inside the model call; its record lands when it is done
+        t.output.push("");
+        tools.set(id, t);
+      } else if (ptype === "function_call_output" || ptype === "custom_tool_call_output") {
+        const out = check(CallOutput, payload, file, line, "payload");
+        input(ts);
+        const tool = tools.get(out.call_id);
+        if (!tool) continue;
+        const text = typeof out.output === "string" ? out.output : JSON.stringify(out.output ?? "");
+        if (tool.name === "write_stdin") {
+          const owner = tools.get(tool.llmSpanId);
+          if (owner) {
+            owner.output.push(text);
+            owner.endNs = Math.max(owner.endNs ?? 0, ts);
+          }
+          continue;
+        }
+        tool.output.push(text);
+        tool.endNs = Math.max(tool.endNs ?? 0, ts);
+        const sid = /session ID (\d+)/.exec(text)?.[1];
+        if (sid) bySession.set(sid, tool);
+      }
+    }
+
+    if (firstNs === Infinity) firstNs = lastNs = 0;
+    spans.push({
+      traceId,
+      spanId: rootId,
+      name: "invoke_agent codex",
+      kind: "agent",
+      startNs: firstNs,
+      endNs: lastNs,
+      status: "ok",
+      attributes: {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "codex",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.conversation.id": sessionId,
+        ...(model ? { "gen_ai.request.model": model } : {}),
+        ...(cwd ? { "hotpath.cwd": cwd } : {}),
+      },
+    });
+    for (const t of turns) {
+      spans.push({
+        traceId,
+        spanId: t.spanId,
+        parentSpanId: rootId,
+        name: `turn ${t.n}`,
+        kind: "chain",
+        startNs: t.startNs,
+        endNs: t.endNs,
+        status: "ok",
+        attributes: { "gen_ai.conversation.id": sessionId, "hotpath.turn.id": t.turnId },
+      });
+    }
+    for (const r of responses) {
+      const attrs: Attributes = { "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.conversation.id": sessionId };
+      if (r.model) attrs["gen_ai.request.model"] = r.model;
+      if (r.usage) {
+        attrs["gen_ai.usage.input_tokens"] = r.usage.input;
+        attrs["gen_ai.usage.cache_read.input_tokens"] = r.usage.cached;
+        attrs["gen_ai.usage.output_tokens"] = r.usage.output;
+        attrs["gen_ai.usage.reasoning.output_tokens"] = r.usage.reasoning;
+      }
+      if (r.toolCallIds.length) attrs["hotpath.tool_call_ids"] = r.toolCallIds;
+      if (r.pollOnly && !r.toolCallIds.length && responses.length) attrs["hotpath.codex.poll_only"] = isPollOnly(r, tools);
+      if (r.userPrompt !== undefined) attrs["hotpath.user_prompt"] = clip(r.userPrompt, 16 * 1024);
+      spans.push({
+        traceId,
+        spanId: r.spanId,
+        parentSpanId: r.parentSpanId,
+        name: `chat ${r.model ?? ""}`.trim(),
+        kind: "llm",
+        startNs: r.startNs,
+        endNs: r.endNs,
+        status: "ok",
+        attributes: attrs,
+      });
+    }
+    for (const t of tools.values()) {
+      if (t.name === "write_stdin") continue;
+      const endNs = t.durationNs !== undefined ? t.startNs + t.durationNs : Math.max(t.startNs, t.endNs ?? t.startNs);
+      const attrs: Attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": t.name,
+        "gen_ai.tool.call.id": t.callId,
+        "gen_ai.tool.call.arguments": clip(t.arguments),
+        "gen_ai.tool.call.result": clip(t.execOutput ?? t.output.join("\n")),
+        "hotpath.llm_span_id": t.llmSpanId,
+        "hotpath.batch.size": responses.find((r) => r.spanId === t.llmSpanId)?.toolCallIds.length ?? 1,
+      };
+      if (t.polls) attrs["hotpath.codex.polls"] = t.polls;
+      if (t.exitCode !== undefined) attrs["process.exit.code"] = t.exitCode;
+      if (t.durationNs !== undefined) attrs["hotpath.duration_source"] = "exec_command_end";
+      spans.push({
+        traceId,
+        spanId: deriveSpanId(traceId, "tool", t.callId),
+        parentSpanId: t.parentSpanId,
+        name: `execute_tool ${t.name}`,
+        kind: "tool",
+        startNs: t.startNs,
+        endNs,
+        status: t.status,
+        attributes: attrs,
+      });
+    }
+    const title = responses.find((r) => r.userPrompt && !r.userPrompt.startsWith("#") && !r.userPrompt.startsWith("<"))?.userPrompt;
+    return [{ spans, source: "import:codex", origin: file, name: title?.slice(0, 120) }];
+  },
+};
+
+function blankTool(callId: string, name: string, args: string, ts: number, resp: Response): Tool {
+  return { callId, name, arguments: args, startNs: ts, output: [], polls: 0, llmSpanId: resp.spanId, parentSpanId: resp.parentSpanId, status: "ok" };
+}
+
+function isPollOnly(r: Response, tools: Map<string, Tool>): boolean {
+  for (const t of tools.values()) if (t.name === "write_stdin" && t.startNs >= r.startNs && t.startNs <= r.endNs) return true;
+  return false;
+}
+
+function safeJson(s: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(s);
+    return typeof v === "object" && v !== null ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function messageText(content: unknown): string {
+  if (!Array.isArray(content)) return typeof content === "string" ? content : "";
+  return content.map((c) => (typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string" ? (c as { text: string }).text : "")).join("\n");
+}

@@ -1,0 +1,129 @@
+// Format detection and the one entry point every caller uses (CLI, admin endpoint): parse a whole file, then write
+// all of its traces in one transaction — a malformed file imports nothing.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import type { TraceStore } from "../store.js";
+import { claudeCodeImporter } from "./claude-code.js";
+import { codexImporter } from "./codex.js";
+import { ImportError, type ImportContext, type ParsedTrace, type TraceImporter } from "./format.js";
+import { hotpathJsonlImporter } from "./hotpath-jsonl.js";
+import { openAiAgentsImporter, otelPythonImporter } from "./openai-agents.js";
+import { kvCacheReplayImporter } from "./kv-cache-replay.js";
+import { otlpJsonImporter } from "./otlp-json.js";
+
+export { ImportError } from "./format.js";
+
+export const importers: TraceImporter[] = [
+  hotpathJsonlImporter,
+  otlpJsonImporter,
+  codexImporter,
+  claudeCodeImporter,
+  openAiAgentsImporter,
+  otelPythonImporter,
+  kvCacheReplayImporter,
+];
+
+export interface FileImport {
+  file: string;
+  format: string;
+  traceIds: string[];
+  spanCount: number;
+}
+
+/** Picks the importer from the content (first JSONL line or the top-level JSON value), not from the file name alone. */
+export function detectImporter(name: string, text: string): TraceImporter {
+  return detect(name, text).importer;
+}
+
+function detect(name: string, text: string): { importer: TraceImporter; json?: unknown } {
+  const head = text.slice(0, 64 * 1024);
+  let first: unknown;
+  let whole: unknown;
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+    try {
+      first = whole = JSON.parse(text);
+    } catch {
+      const nl = trimmed.indexOf("\n");
+      try {
+        first = JSON.parse(nl === -1 ? trimmed : trimmed.slice(0, nl));
+      } catch {
+        first = undefined;
+      }
+    }
+  }
+  // JSONL: detectors look at the first record; Claude Code files often start with housekeeping lines, so try a few.
+  const jsonl = name.endsWith(".jsonl") || (first === undefined && trimmed.startsWith("{"));
+  const candidates: unknown[] = [first];
+  if (jsonl || (typeof first === "object" && first !== null && !Array.isArray(first))) {
+    for (const line of head.split("\n").slice(0, 20)) {
+      try {
+        candidates.push(JSON.parse(line));
+      } catch {
+        /* partial last line of the head */
+      }
+    }
+  }
+  const fileName = jsonl && !name.endsWith(".jsonl") ? `${name}.jsonl` : name;
+  for (const importer of importers) {
+    if (candidates.some((c) => c !== undefined && importer.detect(fileName, head, c))) return { importer, json: whole };
+  }
+  throw new ImportError(
+    name,
+    undefined,
+    undefined,
+    `unrecognised trace format; supported: OTLP JSON, Claude Code session JSONL, Codex rollout JSONL, OpenAI Agents SDK export, OTel Python span dump, kv-cache-tester trace, Hotpath export`,
+  );
+}
+
+export function parseTraceFile(name: string, text: string, ctx: Partial<ImportContext> = {}): { format: string; traces: ParsedTrace[] } {
+  const { importer, json } = detect(name, text);
+  const traces = importer.parse(text, { file: name, ...ctx, json });
+  return { format: importer.format, traces };
+}
+
+/** Parses and stores one file's bytes (the admin endpoint: no neighbouring files). */
+export function importText(store: TraceStore, name: string, text: string, ctx: Partial<ImportContext> = {}): FileImport {
+  const { format, traces } = parseTraceFile(name, text, ctx);
+  const traceIds = store.writeImport(traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })));
+  return { file: name, format, traceIds, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
+}
+
+/** Imports a file, or every trace file under a directory (subagent transcripts go with their session). */
+export function importPath(store: TraceStore, path: string): FileImport[] {
+  const st = statSync(path);
+  const files = st.isDirectory() ? traceFilesUnder(path) : [path];
+  return files.map((file) => importText(store, file, readFileSync(file, "utf8"), diskContext(file)));
+}
+
+export function diskContext(file: string): Partial<ImportContext> {
+  const base = file.replace(/\.jsonl$/, "");
+  return {
+    readRelated: (rel) => {
+      const p = join(base, rel);
+      return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+    },
+    listRelated: (rel) => {
+      const p = join(base, rel);
+      return existsSync(p) ? readdirSync(p) : [];
+    },
+  };
+}
+
+export function traceFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(jsonl?|ndjson)$/i.test(entry.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  // <session>/subagents/agent-*.jsonl is read with <session>.jsonl; importing it again would make a second trace.
+  return out.filter((p) => {
+    const parent = dirname(p);
+    if (basename(parent) !== "subagents") return true;
+    return !existsSync(`${dirname(parent)}.jsonl`);
+  }).filter((p) => relative(dir, p) !== "");
+}

@@ -1,0 +1,66 @@
+// OTLP/JSON files: one ExportTraceServiceRequest, an array of them (one per exporter flush), or JSON Lines of them
+// (the OTel Collector's file exporter). Ids may be hex or base64; parents may live in another flush document.
+import { OtlpDecodeError, otlpToSpans } from "../otlp/decode.js";
+import type { Span } from "../span.js";
+import { ImportError, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
+
+const hasResourceSpans = (v: unknown) => typeof v === "object" && v !== null && ("resourceSpans" in v || "resource_spans" in v);
+
+export const otlpJsonImporter: TraceImporter = {
+  format: "otlp-json",
+  detect(_name, _head, first) {
+    return hasResourceSpans(first) || (Array.isArray(first) && first.length > 0 && hasResourceSpans(first[0]));
+  },
+  parse(text, ctx): ParsedTrace[] {
+    const documents: { line?: number; value: unknown; path: string }[] = [];
+    let whole: unknown = ctx.json;
+    if (whole === undefined) {
+      try {
+        whole = JSON.parse(text);
+      } catch {
+        whole = undefined;
+      }
+    }
+    if (whole === undefined) {
+      // Not one JSON value: JSON Lines, one request per line.
+      for (const { line, value } of parseJsonLines(text, ctx.file)) documents.push({ line, value, path: "" });
+    }
+    if (whole !== undefined) {
+      if (Array.isArray(whole)) whole.forEach((value, i) => documents.push({ value, path: `[${i}].` }));
+      else documents.push({ value: whole, path: "" });
+    }
+    const spans: Span[] = [];
+    const services: string[] = [];
+    for (const doc of documents) {
+      let decoded;
+      try {
+        decoded = otlpToSpans(doc.value, doc.path);
+      } catch (e) {
+        if (e instanceof OtlpDecodeError) throw new ImportError(ctx.file, doc.line, undefined, e.message);
+        throw e;
+      }
+      if (decoded.rejected.length) {
+        const [field, ...rest] = decoded.rejected[0].split(": ");
+        throw new ImportError(ctx.file, doc.line, field, rest.join(": ") + (decoded.rejected.length > 1 ? ` (and ${decoded.rejected.length - 1} more)` : ""));
+      }
+      spans.push(...decoded.spans);
+      for (const s of decoded.services) if (!services.includes(s)) services.push(s);
+    }
+    return groupByTrace(spans, "import:otlp-json", ctx.file, services[0]);
+  },
+};
+
+/** One ParsedTrace per trace id; the name is the root span's (the earliest span without a parent in the file). */
+export function groupByTrace(spans: Span[], source: string, origin: string, fallbackName?: string): ParsedTrace[] {
+  const byTrace = new Map<string, Span[]>();
+  for (const s of spans) {
+    const list = byTrace.get(s.traceId) ?? [];
+    list.push(s);
+    byTrace.set(s.traceId, list);
+  }
+  return [...byTrace.values()].map((list) => {
+    const ids = new Set(list.map((s) => s.spanId));
+    const roots = list.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startNs - b.startNs);
+    return { spans: list, source, origin, name: roots[0]?.name ?? fallbackName };
+  });
+}

@@ -1,0 +1,192 @@
+// OTLP ExportTraceServiceRequest (OTLP/JSON or OTLP/protobuf) → Hotpath spans. Protobuf is decoded by the generated
+// protobufjs root that @opentelemetry/otlp-transformer ships (the same code the OTel JS exporters encode with).
+import { createRequire } from "node:module";
+import { normalizeOtlpId } from "../ids.js";
+import { spanKindOf, toGenAi } from "../semconv.js";
+import type { AttributeValue, Attributes, Span, SpanStatus } from "../span.js";
+
+const requireCjs = createRequire(import.meta.url);
+
+interface ProtoType {
+  decode(buf: Uint8Array): unknown;
+  encode(msg: unknown): { finish(): Uint8Array };
+  toObject(msg: unknown, opts: Record<string, unknown>): unknown;
+  fromObject(obj: unknown): unknown;
+}
+let protoTypes: { request: ProtoType; response: ProtoType } | undefined;
+
+function proto() {
+  if (!protoTypes) {
+    const root = requireCjs("@opentelemetry/otlp-transformer/build/src/generated/root.js");
+    const v1 = root.opentelemetry.proto.collector.trace.v1;
+    protoTypes = { request: v1.ExportTraceServiceRequest, response: v1.ExportTraceServiceResponse };
+  }
+  return protoTypes;
+}
+
+export class OtlpDecodeError extends Error {}
+
+/** Decodes an OTLP/protobuf body into the same plain shape OTLP/JSON has (ids as bytes, 64-bit ints as strings). */
+export function decodeOtlpProtobuf(body: Uint8Array): unknown {
+  const { request } = proto();
+  let msg: unknown;
+  try {
+    msg = request.decode(body);
+  } catch (e) {
+    throw new OtlpDecodeError(`not an OTLP ExportTraceServiceRequest protobuf: ${(e as Error).message}`);
+  }
+  return request.toObject(msg, { longs: String, enums: Number, defaults: false, arrays: true });
+}
+
+/** The empty ExportTraceServiceResponse (or one with partial_success) in protobuf form. */
+export function encodeOtlpResponse(rejectedSpans: number, errorMessage: string): Uint8Array {
+  const { response } = proto();
+  const obj = rejectedSpans > 0 ? { partialSuccess: { rejectedSpans, errorMessage } } : {};
+  return response.encode(response.fromObject(obj)).finish();
+}
+
+export interface OtlpDecoded {
+  spans: Span[];
+  /** Spans refused (bad ids or times), with the reason of each, path-qualified. */
+  rejected: string[];
+  /** service.name of the resources seen, for the trace's origin. */
+  services: string[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Converts one ExportTraceServiceRequest (parsed JSON, or decodeOtlpProtobuf's output). Structural problems
+ * (not an object, resourceSpans not a list) throw with the path; individual bad spans are listed in `rejected`.
+ */
+export function otlpToSpans(request: unknown, path = ""): OtlpDecoded {
+  const out: OtlpDecoded = { spans: [], rejected: [], services: [] };
+  if (!isObj(request)) throw new OtlpDecodeError(`${path || "(root)"}: expected an ExportTraceServiceRequest object`);
+  const resourceSpans = request.resourceSpans ?? request.resource_spans ?? [];
+  if (!Array.isArray(resourceSpans)) throw new OtlpDecodeError(`${path}resourceSpans: expected a list`);
+  resourceSpans.forEach((rs, i) => {
+    const rsPath = `${path}resourceSpans[${i}]`;
+    if (!isObj(rs)) throw new OtlpDecodeError(`${rsPath}: expected an object`);
+    const resourceAttrs = isObj(rs.resource) ? attributesOf(rs.resource.attributes, `${rsPath}.resource.attributes`) : {};
+    const service = resourceAttrs["service.name"];
+    if (typeof service === "string" && !out.services.includes(service)) out.services.push(service);
+    const scopeSpans = rs.scopeSpans ?? rs.scope_spans ?? rs.instrumentationLibrarySpans ?? [];
+    if (!Array.isArray(scopeSpans)) throw new OtlpDecodeError(`${rsPath}.scopeSpans: expected a list`);
+    scopeSpans.forEach((ss, j) => {
+      const ssPath = `${rsPath}.scopeSpans[${j}]`;
+      if (!isObj(ss)) throw new OtlpDecodeError(`${ssPath}: expected an object`);
+      const scopeName = isObj(ss.scope) && typeof ss.scope.name === "string" ? ss.scope.name : undefined;
+      const spans = ss.spans ?? [];
+      if (!Array.isArray(spans)) throw new OtlpDecodeError(`${ssPath}.spans: expected a list`);
+      spans.forEach((raw, k) => {
+        const spanPath = `${ssPath}.spans[${k}]`;
+        try {
+          out.spans.push(convertSpan(raw, resourceAttrs, scopeName, spanPath));
+        } catch (e) {
+          out.rejected.push(`${spanPath}.${(e as Error).message}`);
+        }
+      });
+    });
+  });
+  return out;
+}
+
+function convertSpan(raw: unknown, resourceAttrs: Attributes, scopeName: string | undefined, path: string): Span {
+  if (!isObj(raw)) throw new Error(`(span): expected an object`);
+  const traceId = field("traceId", () => normalizeOtlpId(raw.traceId ?? raw.trace_id, 16));
+  const spanId = field("spanId", () => normalizeOtlpId(raw.spanId ?? raw.span_id, 8));
+  if (!traceId) throw new Error("traceId: missing or all zero");
+  if (!spanId) throw new Error("spanId: missing or all zero");
+  const parentSpanId = field("parentSpanId", () => normalizeOtlpId(raw.parentSpanId ?? raw.parent_span_id, 8));
+  const startNs = field("startTimeUnixNano", () => nanos(raw.startTimeUnixNano ?? raw.start_time_unix_nano));
+  const endNs = field("endTimeUnixNano", () => nanos(raw.endTimeUnixNano ?? raw.end_time_unix_nano));
+  if (endNs < startNs) throw new Error(`endTimeUnixNano: before startTimeUnixNano`);
+  const name = typeof raw.name === "string" && raw.name ? raw.name.slice(0, 1000) : "(unnamed)";
+  const own = attributesOf(raw.attributes, `${path}.attributes`);
+  const attrs: Attributes = {};
+  // Resource attributes describe the process (service.name, …); span attributes win where both exist.
+  for (const [k, v] of Object.entries(resourceAttrs)) attrs[k] = v;
+  Object.assign(attrs, own);
+  if (scopeName) attrs["otel.scope.name"] = scopeName;
+  if (Array.isArray(raw.events) && raw.events.length) {
+    attrs["otel.events"] = JSON.stringify(
+      raw.events.filter(isObj).map((e) => ({
+        name: e.name,
+        timeUnixNano: String(e.timeUnixNano ?? e.time_unix_nano ?? ""),
+        attributes: attributesOf(e.attributes, `${path}.events`),
+      })),
+    );
+  }
+  const kind = spanKindOf(attrs);
+  const status = isObj(raw.status) ? raw.status : {};
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    name,
+    kind,
+    startNs,
+    endNs,
+    status: statusOf(status.code),
+    statusMessage: typeof status.message === "string" && status.message ? status.message : undefined,
+    attributes: toGenAi(attrs, kind),
+  };
+}
+
+function field<T>(name: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
+}
+
+function nanos(v: unknown): number {
+  if (typeof v === "number" && Number.isFinite(v) && v >= 0) return v;
+  if (typeof v === "string" && /^\d{1,20}$/.test(v)) return Number(v);
+  if (isObj(v) && typeof v.low === "number" && typeof v.high === "number") return v.high * 2 ** 32 + (v.low >>> 0);
+  throw new Error(`expected unsigned nanoseconds (number or decimal string), got ${JSON.stringify(v)?.slice(0, 60)}`);
+}
+
+function statusOf(code: unknown): SpanStatus {
+  if (code === 1 || code === "STATUS_CODE_OK") return "ok";
+  if (code === 2 || code === "STATUS_CODE_ERROR") return "error";
+  return "unset";
+}
+
+export function attributesOf(list: unknown, path: string): Attributes {
+  const out: Attributes = {};
+  if (list === undefined || list === null) return out;
+  if (!Array.isArray(list)) throw new OtlpDecodeError(`${path}: expected a list of {key, value}`);
+  for (const kv of list) {
+    if (!isObj(kv) || typeof kv.key !== "string") continue;
+    out[kv.key] = anyValue(kv.value, 0);
+  }
+  return out;
+}
+
+function anyValue(v: unknown, depth: number): AttributeValue {
+  if (!isObj(v)) return null;
+  if (typeof v.stringValue === "string") return v.stringValue;
+  if (typeof v.boolValue === "boolean") return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return Number(v.doubleValue);
+  if (v.bytesValue !== undefined) {
+    return v.bytesValue instanceof Uint8Array ? Buffer.from(v.bytesValue).toString("base64") : String(v.bytesValue);
+  }
+  if (isObj(v.arrayValue)) {
+    const values = Array.isArray(v.arrayValue.values) ? v.arrayValue.values.map((x) => anyValue(x, depth + 1)) : [];
+    const types = new Set(values.map((x) => typeof x));
+    if (types.size <= 1 && !values.some((x) => x === null || typeof x === "object")) return values as string[] | number[] | boolean[];
+    return JSON.stringify(values);
+  }
+  if (isObj(v.kvlistValue) && depth < 8) {
+    const o: Record<string, AttributeValue> = {};
+    for (const kv of Array.isArray(v.kvlistValue.values) ? v.kvlistValue.values : []) {
+      if (isObj(kv) && typeof kv.key === "string") o[kv.key] = anyValue(kv.value, depth + 1);
+    }
+    return JSON.stringify(o);
+  }
+  return null;
+}

@@ -1,0 +1,137 @@
+// The extension's context: owns the daemon (and its client), the event stream, the status bar, the tree, the
+// panels and every disposable. Commands receive it; nothing else holds global state.
+import * as vscode from "vscode";
+import type WebSocket from "ws";
+import type { DaemonEvent } from "../daemon/api.js";
+import type { ViewName } from "../webview/protocol.js";
+import type { DaemonClient } from "./client.js";
+import { type HotpathConfig, needsRestart, readConfig } from "./config.js";
+import { Daemon } from "./daemon.js";
+import { LiveMetrics } from "./metrics.js";
+import { PanelHost } from "./panels/host.js";
+import { ProviderKeys } from "./secrets.js";
+import { StatusItem } from "./status.js";
+import { HotpathTree } from "./tree.js";
+
+export class Ctx implements vscode.Disposable {
+  readonly subscriptions: vscode.Disposable[] = [];
+  readonly log: vscode.OutputChannel;
+  readonly daemon: Daemon;
+  readonly keys: ProviderKeys;
+  readonly metrics = new LiveMetrics();
+  readonly tree: HotpathTree;
+  readonly status: StatusItem;
+  readonly panels = new Map<ViewName, PanelHost>();
+  config: HotpathConfig;
+  /** The trace the trace panels show when a command names none. */
+  currentTraceId: string | undefined;
+  private events: WebSocket | undefined;
+  private eventsRetry: NodeJS.Timeout | undefined;
+  private readonly eventEmitter = new vscode.EventEmitter<DaemonEvent>();
+  readonly onDidReceiveEvent = this.eventEmitter.event;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.config = readConfig();
+    this.log = vscode.window.createOutputChannel("Hotpath");
+    this.keys = new ProviderKeys(extension.secrets);
+    this.daemon = new Daemon(extension.extensionPath, this.config, this.log, () => this.keys.env());
+    this.tree = new HotpathTree(this);
+    this.status = new StatusItem(() => ({
+      state: this.daemon.state,
+      model: this.config.defaultModel || this.metrics.lastModel,
+      metrics: this.metrics,
+      error: this.daemon.lastError,
+      url: this.daemon.baseUrl,
+    }));
+    this.subscriptions.push(
+      this.log,
+      this.daemon,
+      this.status,
+      this.eventEmitter,
+      vscode.window.createTreeView("hotpath.explorer", { treeDataProvider: this.tree, showCollapseAll: true }),
+      this.daemon.onDidChangeState((s) => {
+        this.status.update();
+        this.tree.refresh();
+        void vscode.commands.executeCommand("setContext", "hotpath.daemonRunning", s === "running");
+        if (s === "running") this.connectEvents();
+        else this.disconnectEvents();
+        for (const p of this.panels.values()) p.post({ type: "connection", state: s });
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration("hotpath")) return;
+        this.config = readConfig();
+        this.daemon.updateConfig(this.config);
+        this.status.update();
+        this.tree.refresh();
+        if (needsRestart(e) && this.daemon.state === "running" && !this.daemon.external) {
+          void vscode.window.showInformationMessage("Hotpath settings changed: restart the daemon to apply them?", "Restart").then((a) => {
+            if (a === "Restart") void vscode.commands.executeCommand("hotpath.restartDaemon");
+          });
+        }
+      }),
+    );
+  }
+
+  get client(): DaemonClient {
+    return this.daemon.client;
+  }
+
+  /** Starts the daemon if needed; throws with a user-facing message when it cannot run. */
+  async ensureDaemon(): Promise<DaemonClient> {
+    if (this.daemon.state !== "running") {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Starting the Hotpath daemon…" }, () => this.daemon.start());
+    }
+    return this.daemon.client;
+  }
+
+  private connectEvents(): void {
+    this.disconnectEvents();
+    const ws = this.client.events(
+      (e) => {
+        this.metrics.record(e);
+        if (e.type === "traces.changed") this.tree.refresh();
+        this.eventEmitter.fire(e);
+        this.panels.get("dashboard")?.post({ type: "event", event: e });
+      },
+      () => {
+        if (this.events !== ws) return;
+        this.events = undefined;
+        // Reconnect while the daemon is up; the daemon's own restarts are handled in daemon.ts.
+        if (this.daemon.state === "running") this.eventsRetry = setTimeout(() => this.connectEvents(), 2000);
+      },
+    );
+    this.events = ws;
+  }
+
+  private disconnectEvents(): void {
+    clearTimeout(this.eventsRetry);
+    const ws = this.events;
+    this.events = undefined;
+    ws?.close();
+  }
+
+  /** Reveals the panel for a view, creating it on first use. */
+  panel(view: ViewName, onCreate?: (p: PanelHost) => void): PanelHost {
+    let p = this.panels.get(view);
+    if (p) {
+      p.reveal();
+      return p;
+    }
+    p = new PanelHost(view, this.extension.extensionUri, this.log, (m) => {
+      if (m.type === "openTrace") void vscode.commands.executeCommand("hotpath.openTrace", m.traceId);
+    });
+    const created = p;
+    this.panels.set(view, created);
+    created.onDidDispose(() => {
+      if (this.panels.get(view) === created) this.panels.delete(view);
+    });
+    onCreate?.(created);
+    return created;
+  }
+
+  dispose(): void {
+    this.disconnectEvents();
+    for (const p of [...this.panels.values()]) p.dispose();
+    for (const d of this.subscriptions.splice(0).reverse()) d.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+// The four trace views (profiler, heatmap, parallelism, cache breakers): fetch a trace and its analysis, hand both
+// to the view's webview. The analysis may fail on its own (e.g. an older daemon): the timeline still shows.
+import * as vscode from "vscode";
+import type { TraceAnalysis, TraceDetail } from "../../daemon/api.js";
+import type { ViewName } from "../../webview/protocol.js";
+import type { Ctx } from "../ctx.js";
+import type { PanelHost } from "./host.js";
+
+export type TraceView = Extract<ViewName, "profiler" | "heatmap" | "parallelism" | "cacheBreakers">;
+
+/** Which trace a command means: its argument, else the one last shown, else the newest; asks when none exists. */
+export async function resolveTraceId(ctx: Ctx, arg?: unknown): Promise<string | undefined> {
+  if (typeof arg === "string" && arg) return arg;
+  if (arg && typeof arg === "object" && "trace" in arg) return (arg as { trace: { traceId: string } }).trace.traceId;
+  if (ctx.currentTraceId) return ctx.currentTraceId;
+  const client = await ctx.ensureDaemon();
+  const { traces } = await client.traces(1);
+  if (traces[0]) return traces[0].traceId;
+  const pick = await vscode.window.showInformationMessage("Hotpath has no traces yet. Import a trace file?", "Import Trace File…");
+  if (pick) await vscode.commands.executeCommand("hotpath.importTrace");
+  return ctx.currentTraceId;
+}
+
+/** The webview shows at most this much of an attribute; tool results can be megabytes, and every byte is cloned
+ * into the webview. */
+const MAX_ATTRIBUTE_CHARS = 4000;
+
+function slim(detail: TraceDetail): void {
+  for (const s of detail.spans) {
+    for (const [k, v] of Object.entries(s.attributes)) {
+      // Tool arguments stay whole (up to a bound): the webview parses them for file paths and labels.
+      const limit = k.endsWith(".arguments") ? 200_000 : MAX_ATTRIBUTE_CHARS;
+      if (typeof v === "string" && v.length > limit) s.attributes[k] = `${v.slice(0, limit)}… (${v.length - limit} more characters)`;
+    }
+  }
+}
+
+export async function showTraceView(ctx: Ctx, view: TraceView, arg?: unknown): Promise<PanelHost | undefined> {
+  const traceId = await resolveTraceId(ctx, arg);
+  if (!traceId) return undefined;
+  const client = await ctx.ensureDaemon();
+  const detail = await client.trace(traceId);
+  let analysis: TraceAnalysis | null = null;
+  let analysisError: string | undefined;
+  try {
+    analysis = await client.analysis(traceId);
+  } catch (e) {
+    analysisError = (e as Error).message;
+    ctx.log.appendLine(`[hotpath] analysis of ${traceId} failed: ${analysisError}`);
+  }
+  ctx.currentTraceId = traceId;
+  const panel = ctx.panel(view);
+  slim(detail);
+  panel.panel.title = `${panel.panel.title.split(" — ")[0]} — ${detail.trace.name || traceId.slice(0, 12)}`;
+  panel.post({ type: "trace", detail, analysis, analysisError });
+  return panel;
+}

@@ -1,0 +1,120 @@
+// The tree in Hotpath's activity-bar container: recent traces (live), models, cache namespaces.
+import * as vscode from "vscode";
+import type { ModelInfo, TraceSummaryDto } from "../daemon/api.js";
+import { DaemonHttpError } from "./client.js";
+import type { Ctx } from "./ctx.js";
+
+type Node =
+  | { kind: "root"; id: "traces" | "models" | "cache" }
+  | { kind: "trace"; trace: TraceSummaryDto }
+  | { kind: "model"; model: ModelInfo }
+  | { kind: "namespace"; name: string; detail: string }
+  | { kind: "message"; text: string };
+
+const ROOT_LABEL = { traces: "Recent traces", models: "Models", cache: "Cache namespaces" } as const;
+
+function formatDuration(ms: number): string {
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+/** Cache stats shapes differ between daemon versions: accept `namespaces` as an array or a record. */
+export function namespacesOf(stats: Record<string, unknown>): { name: string; detail: string }[] {
+  const ns = stats.namespaces;
+  const describe = (v: unknown) =>
+    v && typeof v === "object"
+      ? Object.entries(v as Record<string, unknown>)
+          .filter(([k, x]) => k !== "name" && k !== "namespace" && (typeof x === "number" || typeof x === "string"))
+          .slice(0, 4)
+          .map(([k, x]) => `${k} ${typeof x === "number" && !Number.isInteger(x) ? x.toFixed(2) : x}`)
+          .join(", ")
+      : String(v);
+  if (Array.isArray(ns)) {
+    return ns.map((n) => {
+      const o = (n ?? {}) as Record<string, unknown>;
+      return { name: String(o.name ?? o.namespace ?? "?"), detail: describe(o) };
+    });
+  }
+  if (ns && typeof ns === "object") return Object.entries(ns).map(([name, v]) => ({ name, detail: describe(v) }));
+  return [];
+}
+
+export class HotpathTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** The last trace list fetched (tests and the Open Trace picker read it). */
+  traces: TraceSummaryDto[] = [];
+
+  constructor(private readonly ctx: Ctx) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(n: Node): vscode.TreeItem {
+    switch (n.kind) {
+      case "root": {
+        const item = new vscode.TreeItem(ROOT_LABEL[n.id], vscode.TreeItemCollapsibleState.Expanded);
+        item.contextValue = `root.${n.id}`;
+        item.id = `root.${n.id}`;
+        return item;
+      }
+      case "trace": {
+        const t = n.trace;
+        const item = new vscode.TreeItem(t.name || t.traceId.slice(0, 12), vscode.TreeItemCollapsibleState.None);
+        item.id = `trace.${t.traceId}`;
+        item.description = `${t.spanCount} spans · ${formatDuration((t.endNs - t.startNs) / 1e6)} · ${t.source}`;
+        item.tooltip = `${t.traceId}\n${new Date(t.startNs / 1e6).toLocaleString()}${t.origin ? `\n${t.origin}` : ""}`;
+        item.iconPath = new vscode.ThemeIcon("pulse");
+        item.contextValue = "trace";
+        item.command = { command: "hotpath.openTrace", title: "Open Trace", arguments: [t.traceId] };
+        return item;
+      }
+      case "model": {
+        const m = n.model;
+        const item = new vscode.TreeItem(m.id, vscode.TreeItemCollapsibleState.None);
+        item.id = `model.${m.id}`;
+        const h = m.hotpath;
+        item.description = [h?.route ?? m.owned_by, h?.loaded ? "loaded" : undefined, m.id === this.ctx.config.defaultModel ? "default" : undefined]
+          .filter(Boolean)
+          .join(" · ");
+        item.tooltip = h?.path ?? m.owned_by;
+        item.iconPath = new vscode.ThemeIcon(h?.embedding ? "symbol-array" : "hubot");
+        item.contextValue = "model";
+        return item;
+      }
+      case "namespace": {
+        const item = new vscode.TreeItem(n.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `ns.${n.name}`;
+        item.description = n.detail;
+        item.iconPath = new vscode.ThemeIcon("database");
+        item.contextValue = "cacheNamespace";
+        item.command = { command: "hotpath.showCacheStats", title: "Show Cache Stats" };
+        return item;
+      }
+      case "message":
+        return new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
+    }
+  }
+
+  async getChildren(n?: Node): Promise<Node[]> {
+    if (!n) return [{ kind: "root", id: "traces" }, { kind: "root", id: "models" }, { kind: "root", id: "cache" }];
+    if (n.kind !== "root") return [];
+    if (this.ctx.daemon.state !== "running") return [{ kind: "message", text: `daemon ${this.ctx.daemon.state}` }];
+    const client = this.ctx.daemon.client;
+    try {
+      if (n.id === "traces") {
+        this.traces = (await client.traces(this.ctx.config.recentTraces)).traces;
+        return this.traces.length ? this.traces.map((trace) => ({ kind: "trace", trace })) : [{ kind: "message", text: "no traces yet" }];
+      }
+      if (n.id === "models") {
+        const models = (await client.models()).data;
+        return models.length ? models.map((model) => ({ kind: "model", model })) : [{ kind: "message", text: "no models configured" }];
+      }
+      const ns = namespacesOf(await client.cacheStats());
+      return ns.length ? ns.map((x) => ({ kind: "namespace", ...x })) : [{ kind: "message", text: "cache empty" }];
+    } catch (e) {
+      if (e instanceof DaemonHttpError && e.status === 404) return [{ kind: "message", text: "not available in this daemon version" }];
+      return [{ kind: "message", text: (e as Error).message.slice(0, 120) }];
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// Shared by benchmarks: medians, the machine description, and writing one `## <name>` section of docs/benchmarks.md.
+import { execSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+export const BENCHMARKS_MD = join(root, "docs/benchmarks.md");
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export function machineDescription(): string {
+  let cpu = cpus()[0]?.model ?? "unknown CPU";
+  try {
+    cpu = execSync("lscpu | grep 'Model name' | sed 's/.*: *//'", { encoding: "utf8" }).trim() || cpu;
+  } catch {}
+  const load = loadavg().map((x) => x.toFixed(2)).join(" ");
+  return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average at the end: ${load}`;
+}
+
+/** Replaces (or appends) the `## name` section of docs/benchmarks.md with `body`. */
+export function writeSection(name: string, body: string): void {
+  mkdirSync(dirname(BENCHMARKS_MD), { recursive: true });
+  const header = "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
+  const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : header;
+  const section = `## ${name}\n\n${body.trim()}\n`;
+  const pattern = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const next = pattern.test(text) ? text.replace(pattern, section.trimEnd() + "\n") : `${text.trimEnd()}\n\n${section}`;
+  writeFileSync(BENCHMARKS_MD, next);
+}
+
+export function fmt(x: number, digits = 1): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "n/a";
+}

@@ -1,0 +1,160 @@
+// `npm run bench -- router [--requests N]`: what routing through Hotpath adds to a cloud call. A fake OpenAI
+// upstream (its own process, answers at once) is called four ways, interleaved request by request so load drifts hit
+// all alike: directly; through the Router in-process (router + provider); through the daemon's HTTP stack run
+// in-process (server, auth, router, span write: CPU cost without scheduling); and through the real daemon process
+// (what a client sees: one more process hop). Non-streamed: full-response latency p50/p99. Streamed: time to the
+// first body byte. Added = path minus direct.
+import { spawn } from "node:child_process";
+import http from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig, RouterConfigSchema } from "../../daemon/config.js";
+import { Router } from "../../daemon/router/router.js";
+import { startDaemon as startInProcess } from "../../daemon/server/daemon.js";
+import { readFileSync } from "node:fs";
+import { startDaemon } from "../fixtures/daemon.js";
+import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** POSTs JSON; resolves with [ms to first body byte, ms to end]. */
+function post(url: string, body: string, headers: Record<string, string>): Promise<[number, number]> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      let first = 0;
+      res.on("data", () => {
+        if (!first) first = performance.now() - t0;
+      });
+      res.on("end", () => (res.statusCode === 200 ? resolve([first, performance.now() - t0]) : reject(new Error(`status ${res.statusCode}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+interface Series {
+  full: number[];
+  ttfb: number[];
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { requests: { type: "string", default: "400" } } });
+  const n = Number(values.requests);
+  const warmup = Math.min(50, Math.ceil(n / 10));
+  const fakeProc = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/upstreams/serve.ts"), "openai"], { stdio: ["ignore", "pipe", "inherit"] });
+  const fakeUrl = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    fakeProc.stdout!.on("data", (d) => {
+      out += d;
+      const m = /listening (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    fakeProc.once("exit", (code) => reject(new Error(`fake upstream exited with ${code}`)));
+  });
+  const fake = { baseURL: `${fakeUrl}/v1` };
+  const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(config, `router:\n  providers:\n    fake: { type: openai-compatible, baseURL: "${fake.baseURL}" }\n`);
+  const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
+  const local = await startInProcess(loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }), "bench");
+  const localToken = readFileSync(local.tokenFile, "utf8").trim();
+  const router = new Router({ config: RouterConfigSchema.parse({ providers: { fake: { type: "openai-compatible", baseURL: fake.baseURL } } }) });
+
+  const messages = [{ role: "user" as const, content: "Say something short." }];
+  const directBody = (stream: boolean) => JSON.stringify({ model: "bench", messages, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
+  const viaBody = (stream: boolean) => JSON.stringify({ model: "fake:bench", messages, stream });
+  const directUrl = `${fake.baseURL}/chat/completions`;
+  const daemonUrl = `${daemon.url}/v1/chat/completions`;
+  const auth = { authorization: `Bearer ${daemon.token}` };
+
+  async function inProcess(stream: boolean): Promise<[number, number]> {
+    const t0 = performance.now();
+    const r = await router.chat({ model: "fake:bench", messages, stream }, { signal: new AbortController().signal, priority: "interactive", requestId: "bench" });
+    const first = performance.now() - t0; // the router resolves at the first event
+    for await (const _e of r.events) {
+      /* drain */
+    }
+    return [first, performance.now() - t0];
+  }
+
+  const series = () => ({ full: [], ttfb: [] }) as Series;
+  const results = {
+    direct: { plain: series(), stream: series() },
+    router: { plain: series(), stream: series() },
+    inproc: { plain: series(), stream: series() },
+    daemon: { plain: series(), stream: series() },
+  };
+  try {
+    for (let i = 0; i < warmup + n; i++) {
+      for (const stream of [false, true]) {
+        const key = stream ? "stream" : "plain";
+        const d = await post(directUrl, directBody(stream), {});
+        const r = await inProcess(stream);
+        const l = await post(`${local.url}/v1/chat/completions`, viaBody(stream), { authorization: `Bearer ${localToken}` });
+        const h = await post(daemonUrl, viaBody(stream), auth);
+        if (i < warmup) continue;
+        for (const [name, [ttfb, full]] of [["direct", d], ["router", r], ["inproc", l], ["daemon", h]] as const) {
+          results[name][key].full.push(full);
+          results[name][key].ttfb.push(ttfb);
+        }
+      }
+    }
+  } finally {
+    router.close();
+    await local.close();
+    await daemon.dispose();
+    fakeProc.kill("SIGTERM");
+    agent.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const row = (label: string, s: Series, base: Series, stream: boolean) => {
+    const xs = stream ? s.ttfb : s.full;
+    const bs = stream ? base.ttfb : base.full;
+    const p50 = median(xs);
+    const p99 = percentile(xs, 99);
+    const same = xs === bs;
+    return `| ${label} | ${fmt(p50, 3)} | ${fmt(p99, 3)} | ${same ? "—" : fmt(p50 - median(bs), 3)} | ${same ? "—" : fmt(p99 - percentile(bs, 99), 3)} |`;
+  };
+  const table = (stream: boolean) => {
+    const key = stream ? "stream" : "plain";
+    return [
+      `| path | p50 ms | p99 ms | added p50 ms | added p99 ms |`,
+      `|---|---|---|---|---|`,
+      row("fake upstream, direct", results.direct[key], results.direct[key], stream),
+      row("Router in-process (router + provider)", results.router[key], results.direct[key], stream),
+      row("Hotpath HTTP stack in-process (server, auth, router, span)", results.inproc[key], results.direct[key], stream),
+      row("Hotpath daemon process over HTTP", results.daemon[key], results.direct[key], stream),
+    ].join("\n");
+  };
+  const addedDaemon = median(results.daemon.plain.full) - median(results.direct.plain.full);
+  const addedInproc = median(results.inproc.plain.full) - median(results.direct.plain.full);
+  const addedRouter = median(results.router.plain.full) - median(results.direct.plain.full);
+  const body = `
+Fake OpenAI upstream in its own process on 127.0.0.1, answering at once (44-character reply, 8 characters per streamed
+delta); keep-alive connections, one request at a time; the four paths interleaved request by request, ${n} requests
+each after ${warmup} warm-up rounds.
+Machine: ${machineDescription()}.
+
+Non-streamed, full response latency:
+
+${table(false)}
+
+Streamed, time to first body byte (TTFB):
+
+${table(true)}
+
+Added p50 (non-streamed), target ≤ 1 ms: the Router ${fmt(addedRouter, 3)} ms; Hotpath's whole HTTP path in-process
+${fmt(addedInproc, 3)} ms (HTTP server, token check, validation, router, SQLite span write of every request); the
+daemon process ${fmt(addedDaemon, 3)} ms: the same work plus one more process hop each way (client → daemon →
+upstream), each of which waits for a CPU time slice on a loaded machine (see the load average; it also drives every
+p99 here). Streamed
+TTFB includes the router's wait for the upstream's first event before it commits to a route.
+`;
+  console.log(body);
+  writeSection("router", body);
+}

@@ -1,0 +1,98 @@
+// `npm run bench -- serve [--runs N] [--prompt-tokens N] [--decode-tokens N]`: prefill and decode tokens/s and TTFT
+// on a generated ~60 MB q8_0 model, side by side: node-llama-cpp called directly vs the same model through Hotpath's
+// HTTP API (streamed). The ratio is Hotpath's overhead on the serving path.
+import { parseArgs } from "node:util";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { BENCH_PARAMS, generatedModelPath, testThreads } from "../fixtures/models.js";
+import { startDaemon } from "../fixtures/daemon.js";
+import { fmt, machineDescription, median, writeSection } from "./_report.js";
+
+interface Sample {
+  ttftMs: number;
+  prefillTps: number;
+  decodeTps: number;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "5" }, "prompt-tokens": { type: "string", default: "512" }, "decode-tokens": { type: "string", default: "64" } } });
+  const runs = Number(values.runs);
+  const promptTokens = Number(values["prompt-tokens"]);
+  const decodeTokens = Number(values["decode-tokens"]);
+  const threads = testThreads();
+  const modelPath = generatedModelPath(BENCH_PARAMS);
+  console.log(`model ${modelPath}, threads ${threads}, ${runs} runs, ${promptTokens} prompt tokens, ${decodeTokens} decoded`);
+
+  // Direct: node-llama-cpp on its own.
+  const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: threads });
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const context = await model.createContext({ contextSize: 2048, threads });
+  const sequence = context.getSequence();
+  const promptFor = (run: number) => {
+    // Distinct first tokens per run: no KV reuse in either path.
+    const words = Array.from({ length: promptTokens }, (_, i) => `w${(run * 7919 + i * 31) % 997}`).join(" ");
+    return model.tokenize(words).slice(0, promptTokens);
+  };
+  const direct: Sample[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    await sequence.clearHistory();
+    const tokens = promptFor(r);
+    const t0 = performance.now();
+    let first = 0;
+    let n = 0;
+    for await (const _token of sequence.evaluate(tokens, { temperature: 0 })) {
+      if (n === 0) first = performance.now();
+      if (++n >= decodeTokens) break;
+    }
+    const end = performance.now();
+    if (r > 0) direct.push({ ttftMs: first - t0, prefillTps: (tokens.length * 1000) / (first - t0), decodeTps: ((n - 1) * 1000) / (end - first) });
+  }
+  const texts = Array.from({ length: runs + 1 }, (_, r) => model.detokenize(promptFor(r + 1000)));
+  await context.dispose();
+  await model.dispose();
+
+  // Hotpath: the same model behind the daemon, streamed completions, timed by the client.
+  const daemon = await startDaemon({ args: ["--model", `bench=${modelPath}`, "--sequences", "1", "--threads", String(threads)], waitForModels: ["bench"] });
+  const hotpath: Sample[] = [];
+  try {
+    for (let r = 0; r < runs + 1; r++) {
+      const t0 = performance.now();
+      const res = await daemon.fetch("/v1/completions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "bench", prompt: texts[r], max_tokens: decodeTokens, temperature: 0, stream: true }),
+      });
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let first = 0;
+      let buffer = "";
+      let timings: any;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        if (!first && /"text":"[^"]/.test(buffer)) first = performance.now();
+        const m = /"timings":(\{[^}]*\})/.exec(buffer);
+        if (m) timings = JSON.parse(m[1]);
+      }
+      if (r > 0 && timings) {
+        hotpath.push({ ttftMs: first - t0, prefillTps: (timings.prompt_n * 1000) / timings.prompt_ms, decodeTps: timings.predicted_per_second });
+      }
+    }
+  } finally {
+    await daemon.dispose();
+  }
+
+  const row = (name: string, s: Sample[]) => `| ${name} | ${fmt(median(s.map((x) => x.ttftMs)))} | ${fmt(median(s.map((x) => x.prefillTps)))} | ${fmt(median(s.map((x) => x.decodeTps)))} |`;
+  const ratio = (k: keyof Sample) => median(hotpath.map((x) => x[k])) / median(direct.map((x) => x[k]));
+  const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded, median of ${runs} runs after one warm-up.
+Machine: ${machineDescription()}.
+
+| path | TTFT ms | prefill tok/s | decode tok/s |
+|---|---|---|---|
+${row("node-llama-cpp direct", direct)}
+${row("Hotpath HTTP (streamed, client-timed TTFT)", hotpath)}
+
+Ratios Hotpath / direct: TTFT ${fmt(ratio("ttftMs"), 2)}×, prefill ${fmt(ratio("prefillTps"), 2)}×, decode ${fmt(ratio("decodeTps"), 2)}×. No GPU was lent to the session that ran this.`;
+  console.log(body);
+  writeSection("serve", body);
+}

@@ -1,0 +1,49 @@
+// Audits through the daemon's Router in-process (what AuditService uses inside the daemon), on a real local model.
+import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CompletionError } from "../../../daemon/audit/checks/index.js";
+import { routerCompleter } from "../../../daemon/audit/completers/router.js";
+import { buildJob } from "../../../daemon/audit/job.js";
+import { AuditRun } from "../../../daemon/audit/runner.js";
+import { loadSpec } from "../../../daemon/audit/spec.js";
+import { estimateCounter } from "../../../daemon/audit/tokens.js";
+import { loadConfig } from "../../../daemon/config.js";
+import { openDb } from "../../../daemon/db.js";
+import { Engine } from "../../../daemon/engine/engine.js";
+import { Router } from "../../../daemon/router/router.js";
+import { defaultModel, fixtures } from "../../bench/audit.js";
+import { testThreads } from "../../fixtures/models.js";
+
+describe("audit through the router in-process", function () {
+  this.timeout(600_000);
+  let engine: Engine;
+  let router: Router;
+
+  before(async () => {
+    const config = loadConfig({ flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" }, env: {} });
+    engine = new Engine({ gpu: "off", threads: config.threads, contextSize: config.contextSize, sequences: 1, maxQueued: 1000, modelsDir: tmpdir(), showProgress: false, log: () => undefined });
+    engine.add(config.models);
+    await engine.ready("stories");
+    router = new Router({ config: config.router, local: engine });
+  });
+  after(async () => {
+    router?.close();
+    await engine?.dispose();
+  });
+
+  it("gives the planted verdicts, and refusals come back as the variant's failure", async () => {
+    const loaded = loadSpec(join(fixtures, "triage-xml.hotpath-audit.json"));
+    loaded.spec.samples = 1;
+    const job = buildJob(loaded, { model: "stories", complete: routerCompleter(router), counter: estimateCounter(), local: true });
+    const report = await new AuditRun(openDb(":memory:"), job).run();
+    const verdicts = Object.fromEntries(report.sections.map((s) => [s.id, s.verdict]));
+    assert.equal(verdicts["tool:record_label"], "essential");
+    assert.equal(Object.values(verdicts).filter((v) => v === "removable").length, 5, JSON.stringify(verdicts));
+    assert.equal(report.combined.verified, true);
+    await assert.rejects(
+      routerCompleter(router)({ model: "nope", messages: [{ role: "user", content: "x" }] }, new AbortController().signal),
+      (e: Error) => e instanceof CompletionError && e.status === 404,
+    );
+  });
+});

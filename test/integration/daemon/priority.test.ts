@@ -1,0 +1,63 @@
+// Priority classes through the real daemon: queued requests are served interactive → workflow → background, per-class
+// queue depth and wait show in /metrics, and background work leaves a sequence free for interactive requests.
+import assert from "node:assert/strict";
+import { chatModelPath } from "../../fixtures/models.js";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+
+function send(daemon: TestDaemon, priority: string, content: string, maxTokens: number) {
+  return daemon.fetch("/v1/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-hotpath-priority": priority },
+    body: JSON.stringify({ model: "chat", messages: [{ role: "user", content }], temperature: 0, max_tokens: maxTokens, stream: true }),
+  });
+}
+
+/** Reads an SSE response to its end; returns when it finished. */
+async function finish(res: Promise<Response>): Promise<number> {
+  const r = await res;
+  assert.equal(r.status, 200);
+  await r.text();
+  return performance.now();
+}
+
+describe("daemon: priority scheduling", function () {
+  it("queued requests are served by class, and /metrics shows per-class depth and wait", async function () {
+    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1"], waitForModels: ["chat"] });
+    try {
+      // One request holds the only sequence; the rest queue in the worst order for FIFO.
+      const blocker = await send(daemon, "interactive", "Once upon a time", 300);
+      const reader = blocker.body!.getReader();
+      await reader.read();
+      const order: string[] = [];
+      const queued = ["background", "workflow", "background", "interactive"].map((p, i) => finish(send(daemon, p, `story ${i}`, 8)).then(() => order.push(p)));
+      await new Promise((r) => setTimeout(r, 300));
+      const during = await (await daemon.fetch("/metrics")).text();
+      assert.match(during, /hotpath_queue_depth\{model="chat",priority="background"\} 2/);
+      assert.match(during, /hotpath_queue_depth\{model="chat",priority="workflow"\} 1/);
+      assert.match(during, /hotpath_queue_depth\{model="chat",priority="interactive"\} 1/);
+      while (!(await reader.read()).done);
+      await Promise.all(queued);
+      assert.deepEqual(order, ["interactive", "workflow", "background", "background"]);
+      const after = await (await daemon.fetch("/metrics")).text();
+      assert.match(after, /hotpath_queue_wait_seconds_count\{priority="background"\} 2/);
+      assert.match(after, /hotpath_queue_depth\{model="chat",priority="background"\} 0/);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("background generations never take the last free sequence: an interactive request starts without queueing", async function () {
+    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "3"], waitForModels: ["chat"] });
+    try {
+      const background = Array.from({ length: 4 }, (_, i) => send(daemon, "background", `long story ${i}`, 200));
+      const readers = await Promise.all(background.map(async (r) => (await r).body!.getReader()));
+      await Promise.all(readers.slice(0, 2).map((r) => r.read())); // two are generating, two wait
+      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "hi" }], temperature: 0, max_tokens: 4 }) });
+      const body = (await res.json()) as any;
+      assert.ok(body.timings.queue_ms < 50, `interactive queued ${body.timings.queue_ms} ms behind background work`);
+      await Promise.all(readers.map(async (r) => { while (!(await r.read()).done); }));
+    } finally {
+      await daemon.dispose();
+    }
+  });
+});

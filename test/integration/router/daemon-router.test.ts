@@ -1,0 +1,312 @@
+// End to end: the real daemon (dist/daemon/main.js) with a local model and fake cloud upstreams, driven by the
+// official SDKs. Anthropic Messages on the local model (streamed and not), retries honouring retry-after,
+// fallbacks, attempts on the span, Anthropic error shapes, and keys never reaching the DB or the logs.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import Database from "better-sqlite3";
+import OpenAI from "openai";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { chatModelPath } from "../../fixtures/models.js";
+import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+
+const OPENAI_KEY = "sk-e2e-openai-SECRET-9f8e7d6c5b4a3210";
+const ANTHROPIC_KEY = "sk-ant-e2e-SECRET-0a1b2c3d4e5f6789";
+
+describe("router: end to end through the daemon", function () {
+  this.timeout(300_000);
+  let daemon: TestDaemon;
+  let oa: FakeUpstream;
+  let an: FakeUpstream;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  before(async function () {
+    oa = await FakeUpstream.start("openai", OPENAI_KEY);
+    an = await FakeUpstream.start("anthropic", ANTHROPIC_KEY);
+    const dataDir = (await import("node:fs")).mkdtempSync(join((await import("node:os")).tmpdir(), "hotpath-router-e2e-"));
+    const configFile = join(dataDir, "config.yaml");
+    writeFileSync(
+      configFile,
+      `router:
+  providers:
+    oa: { type: openai, baseURL: "${oa.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }
+    an: { type: anthropic, baseURL: "${an.baseURL}", apiKey: "env:E2E_ANTHROPIC_KEY" }
+  maxRetries: 2
+  routes:
+    "oa:gpt-4o-mini":
+      fallbacks: ["an:claude-haiku-4-5"]
+      price: { input: 0.15, output: 0.6, cachedInput: 0.075 }
+  aliases:
+    smart: "oa:gpt-4o-mini"
+    lenient: { cascade: ["local:chat", "oa:gpt-4o-mini"], minMean: 0.0001 }
+    strict: { cascade: ["local:chat", "oa:gpt-4o-mini"], minMin: 0.9999 }
+`,
+    );
+    daemon = await startDaemon({
+      dataDir,
+      args: ["--config", configFile, "--model", `chat=${chatModelPath()}`, "--threads", "2"],
+      env: { E2E_OPENAI_KEY: OPENAI_KEY, E2E_ANTHROPIC_KEY: ANTHROPIC_KEY },
+      waitForModels: ["chat"],
+    });
+    anthropic = new Anthropic({ baseURL: daemon.url, apiKey: daemon.token, maxRetries: 0 });
+    openai = new OpenAI({ baseURL: daemon.baseURL, apiKey: daemon.token, maxRetries: 0 });
+  });
+  after(async () => {
+    await daemon?.dispose();
+    await oa?.close();
+    await an?.close();
+  });
+  beforeEach(() => {
+    oa.reset();
+    an.reset();
+  });
+
+  function span(requestId: string): { attributes: Record<string, any>; status: string } {
+    const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
+    try {
+      const row = db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as { attributes: string; status: string } | undefined;
+      assert.ok(row, `span of ${requestId} written`);
+      return { attributes: JSON.parse(row.attributes), status: row.status };
+    } finally {
+      db.close();
+    }
+  }
+
+  it("Anthropic SDK messages.create (not streamed) on the local model returns a well-formed Message", async () => {
+    const { data: msg, response } = await anthropic.messages
+      .create({ model: "chat", max_tokens: 8, system: "You tell stories.", messages: [{ role: "user", content: "Once upon a time" }] })
+      .withResponse();
+    assert.match(msg.id, /^msg_/);
+    assert.equal(msg.type, "message");
+    assert.equal(msg.role, "assistant");
+    assert.equal(msg.model, "chat");
+    assert.equal(msg.content[0].type, "text");
+    assert.ok(msg.content[0].type === "text" && msg.content[0].text.length > 0);
+    assert.ok(msg.stop_reason === "max_tokens" || msg.stop_reason === "end_turn");
+    assert.ok(msg.usage.input_tokens > 0);
+    assert.ok(msg.usage.output_tokens > 0 && msg.usage.output_tokens <= 8);
+    assert.equal(typeof msg.usage.cache_read_input_tokens, "number");
+    assert.equal(response.headers.get("x-hotpath-route"), "local:chat");
+    const s = span(response.headers.get("x-hotpath-request-id")!);
+    assert.equal(s.attributes["hotpath.endpoint"], "messages");
+    assert.equal(s.attributes["hotpath.route"], "local:chat");
+    assert.equal(s.attributes["hotpath.route.attempt_count"], 1);
+  });
+
+  it("Anthropic SDK messages.stream on the local model yields the full event sequence and a final Message", async () => {
+    const stream = anthropic.messages.stream({ model: "chat", max_tokens: 8, messages: [{ role: "user", content: "Tell me a story" }] });
+    const types: string[] = [];
+    stream.on("streamEvent", (e) => types.push(e.type));
+    let text = "";
+    stream.on("text", (t) => (text += t));
+    const final = await stream.finalMessage();
+    assert.equal(types[0], "message_start");
+    assert.equal(types.at(-1), "message_stop");
+    assert.equal(types.at(-2), "message_delta");
+    assert.ok(types.includes("content_block_start") && types.includes("content_block_delta") && types.includes("content_block_stop"));
+    assert.equal(final.content[0].type === "text" && final.content[0].text, text);
+    assert.ok(text.length > 0);
+    assert.ok(final.usage.output_tokens > 0 && final.usage.input_tokens > 0, "usage arrives in message_delta");
+    assert.ok(final.stop_reason);
+  });
+
+  it("Anthropic SDK with tools through an OpenAI upstream: tool_use blocks, streamed and not", async () => {
+    const tools = [{ name: "get_weather", description: "weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } }];
+    oa.script({ kind: "reply", text: "Checking.", toolCalls: [{ id: "call_abc", name: "get_weather", arguments: '{"city":"Paris"}' }] });
+    const msg = await anthropic.messages.create({ model: "smart", max_tokens: 50, tools, tool_choice: { type: "auto", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Weather in Paris?" }] });
+    assert.equal(msg.stop_reason, "tool_use");
+    assert.deepEqual(msg.content, [
+      { type: "text", text: "Checking." },
+      { type: "tool_use", id: "call_abc", name: "get_weather", input: { city: "Paris" } },
+    ]);
+    const sent = oa.received[0].body as any;
+    assert.equal(sent.parallel_tool_calls, false);
+    assert.equal(sent.tools[0].function.name, "get_weather");
+
+    oa.script({ kind: "reply", toolCalls: [{ id: "call_def", name: "get_weather", arguments: '{"city":"Oslo"}' }] });
+    const final = await anthropic.messages
+      .stream({
+        model: "smart",
+        max_tokens: 50,
+        tools,
+        messages: [
+          { role: "user", content: "Weather in Paris?" },
+          { role: "assistant", content: [{ type: "tool_use", id: "call_abc", name: "get_weather", input: { city: "Paris" } }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "call_abc", content: "sunny" }, { type: "text", text: "And Oslo?" }] },
+        ],
+      })
+      .finalMessage();
+    assert.deepEqual(final.content, [{ type: "tool_use", id: "call_def", name: "get_weather", input: { city: "Oslo" } }]);
+    const history = (oa.received[1].body as any).messages;
+    assert.deepEqual(history.map((m: any) => m.role), ["user", "assistant", "tool", "user"]);
+    assert.equal(history[2].tool_call_id, "call_abc");
+  });
+
+  it("an upstream answering 429 with retry-after: 1 then 200 yields one successful response; the span shows both attempts", async () => {
+    oa.script({ kind: "error", status: 429, headers: { "retry-after": "1" } }, { kind: "reply", text: "Finally.", usage: { input: 100, output: 10 } });
+    const started = Date.now();
+    const { data, response } = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    assert.ok(Date.now() - started >= 950);
+    assert.equal(data.choices[0].message.content, "Finally.");
+    assert.equal(response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
+    assert.equal(oa.received.length, 2);
+    const s = span(response.headers.get("x-hotpath-request-id")!);
+    const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
+    assert.deepEqual(attempts.map((a) => [a.route, a.status, a.outcome]), [
+      ["oa:gpt-4o-mini", 429, "error"],
+      ["oa:gpt-4o-mini", 200, "ok"],
+    ]);
+    assert.equal(s.attributes["hotpath.cost.usd"], (100 * 0.15 + 10 * 0.6) / 1e6);
+  });
+
+  it("an upstream that keeps failing falls back to the next route (streamed); the span shows every attempt", async () => {
+    oa.fallback = { kind: "error", status: 500 };
+    an.script({ kind: "reply", text: "Fallback answer." });
+    const stream = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true }).withResponse();
+    let text = "";
+    for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? "";
+    assert.equal(text, "Fallback answer.");
+    assert.equal(stream.response.headers.get("x-hotpath-route"), "an:claude-haiku-4-5");
+    assert.match(stream.response.headers.get("x-hotpath-route-reason")!, /fell back to an:claude-haiku-4-5/);
+    const s = span(stream.response.headers.get("x-hotpath-request-id")!);
+    assert.equal(s.attributes["hotpath.route"], "an:claude-haiku-4-5");
+    const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
+    assert.deepEqual(attempts.map((a) => [a.route, a.status]), [
+      ["oa:gpt-4o-mini", 500],
+      ["oa:gpt-4o-mini", 500],
+      ["oa:gpt-4o-mini", 500],
+      ["an:claude-haiku-4-5", 200],
+    ]);
+    assert.match(s.attributes["hotpath.route.reason"], /fallbacks an:claude-haiku-4-5/);
+  });
+
+  it("cascade: the local model's answer is accepted when its confidence clears the threshold", async () => {
+    const { data, response } = await openai.chat.completions.create({ model: "lenient", max_tokens: 6, messages: [{ role: "user", content: "Once upon a time" }] }).withResponse();
+    assert.equal(response.headers.get("x-hotpath-route"), "local:chat");
+    assert.match(response.headers.get("x-hotpath-route-reason")!, /local:chat accepted \(mean [0-9.]+ >= 0.0001\)/);
+    assert.ok(data.choices[0].message.content);
+    assert.equal(oa.received.length, 0);
+  });
+
+  it("cascade: escalates to the cloud route when the local model is not confident enough, streaming the escalated answer", async () => {
+    oa.script({ kind: "reply", text: "A confident answer." });
+    const stream = await openai.chat.completions.create({ model: "strict", max_tokens: 6, stream: true, messages: [{ role: "user", content: "Once upon a time" }] }).withResponse();
+    let text = "";
+    for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? "";
+    assert.equal(text, "A confident answer.");
+    assert.equal(stream.response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
+    assert.match(stream.response.headers.get("x-hotpath-route-reason")!, /local:chat rejected \(min token probability [0-9.]+ < 0.9999\), escalating/);
+    const s = span(stream.response.headers.get("x-hotpath-request-id")!);
+    const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
+    assert.deepEqual(attempts.map((a) => [a.route, a.outcome]), [
+      ["local:chat", "escalated"],
+      ["oa:gpt-4o-mini", "ok"],
+    ]);
+  });
+
+  it("a connection reset mid-stream reaches SDK clients as a clean error (OpenAI chunks and Anthropic events), never a hang", async () => {
+    oa.script({ kind: "reset", afterEvents: 3, text: "This will be cut off before it ends.", chunk: 4 });
+    const stream = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", stream: true, messages: [{ role: "user", content: "hi" }] });
+    let text = "";
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      })(),
+      (e: any) => /mid-stream/.test(String(e.message)),
+    );
+    assert.ok(text.length > 0, "text before the reset arrived");
+
+    an.script({ kind: "reset", afterEvents: 4, text: "This will be cut off too, halfway.", chunk: 4 });
+    const messages = anthropic.messages.stream({ model: "an:claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+    await assert.rejects(messages.finalMessage(), (e: any) => {
+      assert.ok(e instanceof Anthropic.APIError);
+      assert.match(String(e.message), /mid-stream/);
+      return true;
+    });
+    assert.equal(oa.received.length + an.received.length, 2, "no retry after the first byte");
+  });
+
+  it("errors on /v1/messages come in Anthropic's shape (auth, validation, unknown model, upstream failure)", async () => {
+    const post = (body: unknown, headers: Record<string, string>) =>
+      fetch(`${daemon.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const bad = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x" }] }, { "x-api-key": "wrong" });
+    assert.equal(bad.status, 401);
+    assert.deepEqual(Object.keys(await bad.json()), ["type", "error"]);
+
+    const client = new Anthropic({ baseURL: daemon.url, apiKey: daemon.token, maxRetries: 0 });
+    await assert.rejects(client.messages.create({ model: "nope", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (e: any) => {
+      assert.ok(e instanceof Anthropic.NotFoundError);
+      const body = (e as { error: any }).error;
+      assert.equal(body.type, "error");
+      assert.equal(body.error.type, "not_found_error");
+      return true;
+    });
+    const invalid = await post({ model: "chat", messages: [{ role: "user", content: "x" }] }, { "x-api-key": daemon.token });
+    assert.equal(invalid.status, 400);
+    const body = (await invalid.json()) as any;
+    assert.equal(body.error.type, "invalid_request_error");
+    assert.match(body.error.message, /max_tokens/);
+    const notJson = await post("{", { "x-api-key": daemon.token });
+    assert.equal(notJson.status, 400);
+    assert.equal(((await notJson.json()) as any).type, "error");
+    const hostile = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "tool_use", id: "x", name: "y", input: {} }] }] }, { "x-api-key": daemon.token });
+    assert.equal(hostile.status, 400);
+
+    const tooBig = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x".repeat(11 * 1024 * 1024) }] }, { "x-api-key": daemon.token });
+    assert.equal(tooBig.status, 413);
+    assert.equal(((await tooBig.json()) as any).error.type, "request_too_large");
+    for (const hostileBody of [
+      { model: "chat", max_tokens: -1, messages: [{ role: "user", content: "x" }] },
+      { model: "chat", max_tokens: 5, messages: [] },
+      { model: "chat", max_tokens: 5, messages: [{ role: "system", content: "x" }] },
+      { model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "image", source: { type: "file", path: "/etc/passwd" } }] }] },
+      { model: "chat", max_tokens: 5, tools: [{ name: "bad name!", input_schema: {} }], messages: [{ role: "user", content: "x" }] },
+      [1, 2, 3],
+    ]) {
+      const r = await post(hostileBody, { "x-api-key": daemon.token });
+      assert.equal(r.status, 400, JSON.stringify(hostileBody).slice(0, 80));
+      const b = (await r.json()) as any;
+      assert.equal(b.type, "error");
+      assert.equal(b.error.type, "invalid_request_error");
+    }
+
+    an.fallback = { kind: "error", status: 529 };
+    await assert.rejects(client.messages.create({ model: "an:claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (e: any) => {
+      assert.ok(e instanceof Anthropic.APIError);
+      assert.equal(e.status, 502);
+      const body = (e as { error: any }).error;
+      assert.equal(body.error.type, "api_error");
+      assert.match(body.error.message, /Overloaded/);
+      return true;
+    });
+  });
+
+  it("keys never reach the DB, the WAL or the logs, even when an upstream echoes them back", async () => {
+    oa.script({ kind: "error", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.` });
+    an.script({ kind: "error", status: 400, message: `bad request for key ${ANTHROPIC_KEY}` });
+    await assert.rejects(openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }), (e: any) => {
+      assert.ok(!String(e.message).includes(OPENAI_KEY), "the client's error has no key");
+      assert.ok(!String(e.message).includes(ANTHROPIC_KEY));
+      assert.match(String(e.message), /\[redacted\]/);
+      return true;
+    });
+    // Let the span land before scanning.
+    await new Promise((r) => setTimeout(r, 200));
+    const files = readdirSync(daemon.dataDir).filter((f) => f.startsWith("hotpath.db"));
+    assert.ok(files.length > 0);
+    for (const f of files) {
+      const bytes = readFileSync(join(daemon.dataDir, f));
+      for (const key of [OPENAI_KEY, ANTHROPIC_KEY]) {
+        assert.equal(bytes.includes(key), false, `${f} holds a key`);
+        assert.equal(bytes.includes(key.slice(0, 20)), false, `${f} holds part of a key`);
+      }
+    }
+    const log = daemon.output();
+    assert.ok(!log.includes(OPENAI_KEY) && !log.includes(ANTHROPIC_KEY), "the daemon's output holds a key");
+    // The upstreams did get the keys (so the scan above is not vacuous).
+    assert.equal(oa.received[0].headers.authorization, `Bearer ${OPENAI_KEY}`);
+    assert.equal(an.received[0].headers["x-api-key"], ANTHROPIC_KEY);
+  });
+});

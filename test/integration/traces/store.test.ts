@@ -1,0 +1,67 @@
+// The trace store's retention and export, on a real SQLite file.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDb, type Db } from "../../../daemon/db.js";
+import type { Span } from "../../../daemon/traces/span.js";
+import { TraceStore } from "../../../daemon/traces/store.js";
+
+const mk = (traceId: string, i: number, startMs: number): Span => ({
+  traceId,
+  spanId: i.toString(16).padStart(16, "0"),
+  name: "s",
+  kind: "llm",
+  startNs: startMs * 1e6,
+  endNs: (startMs + 10) * 1e6,
+  status: "ok",
+  attributes: { "gen_ai.request.model": "m" },
+});
+
+describe("traces/store", () => {
+  let dir: string;
+  let db: Db;
+  let store: TraceStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hotpath-store-"));
+    db = openDb(join(dir, "hotpath.db"));
+    store = new TraceStore(db);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("retention by age counts from when a trace was stored, not when the run happened", () => {
+    store.writeSpans([mk("a".repeat(32), 1, Date.parse("2020-01-01"))], "import:x");
+    assert.equal(store.applyRetention({ retentionDays: 30, maxSpans: 0 }), 0, "an old run imported today stays");
+    assert.equal(store.applyRetention({ retentionDays: 30, maxSpans: 0 }, Date.now() + 31 * 86_400_000), 1);
+    assert.equal(store.countSpans(), 0);
+  });
+
+  it("retention by size deletes the oldest traces until under maxSpans", () => {
+    for (let t = 0; t < 5; t++) store.writeSpans([0, 1, 2].map((i) => mk(String(t).repeat(32), i, 1000 * t)), "otlp");
+    assert.equal(store.countSpans(), 15);
+    assert.equal(store.applyRetention({ retentionDays: 0, maxSpans: 7 }), 3);
+    assert.equal(store.countSpans(), 6);
+  });
+
+  it("spans of one trace arriving in several batches form one trace; listeners hear each write once", () => {
+    const heard: string[][] = [];
+    store.onWrite((_s, ids) => heard.push(ids));
+    const t = "b".repeat(32);
+    store.writeSpans([mk(t, 1, 0)], "otlp");
+    store.writeSpans([mk(t, 2, 100)], "otlp");
+    store.writeImport([{ spans: [mk(t, 3, 200), mk("c".repeat(32), 1, 0)], source: "otlp" }]);
+    assert.equal(store.getTrace(t)?.spanCount, 3);
+    assert.equal(store.getTrace(t)?.endNs, 210 * 1e6);
+    assert.deepEqual(heard, [[t], [t], [t, "c".repeat(32)]]);
+  });
+
+  it("a failing import transaction leaves nothing behind", () => {
+    const bad = { ...mk("d".repeat(32), 2, 0), name: null as unknown as string }; // NOT NULL violation on the 2nd span
+    assert.throws(() => store.writeImport([{ spans: [mk("d".repeat(32), 1, 0), bad], source: "import:x" }]));
+    assert.equal(store.countSpans(), 0);
+    assert.equal(store.getTrace("d".repeat(32)), undefined);
+  });
+});

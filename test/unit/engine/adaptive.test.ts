@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { AdaptiveSpeculation } from "../../../daemon/engine/speculative/adaptive.js";
+
+/** Runs n requests where speculation decodes at `onSpeed` tok/s and plain at `offSpeed`; returns the modes used. */
+function drive(s: AdaptiveSpeculation, n: number, onSpeed: number, offSpeed: number): boolean[] {
+  const modes: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    const on = s.next();
+    modes.push(on);
+    const tokens = 65;
+    s.record(on, tokens, ((tokens - 1) * 1000) / (on ? onSpeed : offSpeed), on ? 40 : 0, on ? 30 : 0);
+  }
+  return modes;
+}
+
+describe("adaptive speculation", () => {
+  it("stays on when speculation decodes faster, probing plain now and then", () => {
+    const s = new AdaptiveSpeculation();
+    const modes = drive(s, 64, 200, 100);
+    const late = modes.slice(8);
+    assert.ok(late.filter(Boolean).length >= late.length - 4, "mostly on");
+    assert.ok(late.includes(false), "plain is probed");
+    assert.equal(s.stats().enabled, true);
+    assert.equal(s.stats().acceptance, 0.75);
+  });
+
+  it("switches itself off when speculation is slower, and back on when it gets faster", () => {
+    const s = new AdaptiveSpeculation();
+    const modes = drive(s, 48, 80, 100);
+    assert.equal(s.stats().enabled, false);
+    const late = modes.slice(8);
+    assert.ok(late.filter((m) => !m).length >= late.length - 3, "mostly off");
+    assert.ok(late.includes(true), "speculation is probed again");
+    drive(s, 160, 300, 100); // acceptance improved (e.g. copy-heavy work): probes notice
+    assert.equal(s.stats().enabled, true);
+  });
+
+  it("short generations do not count as speed measurements", () => {
+    const s = new AdaptiveSpeculation();
+    for (let i = 0; i < 10; i++) s.record(true, 3, 1, 2, 1);
+    assert.equal(s.stats().on.requests, 0);
+    assert.equal(s.stats().drafted, 20);
+  });
+});
