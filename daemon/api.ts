@@ -618,9 +618,10 @@ export interface AuditSectionsResponse {
 }
 
 export const AuditRunRequestSchema = z.object({
-  /** An audit spec as an object (same schema as *.hotpath-audit.json); `prompt` paths resolve against `baseDir`. */
+  /** An audit spec as an object (same schema as *.hotpath-audit.json) with `promptText` or `span`, never a `prompt` path. */
   spec: z.record(z.string(), z.unknown()),
-  baseDir: z.string().max(4096).optional(),
+  /** The prompt's file name (format detection: ".json" is a JSON chat), echoed as the report's prompt.path. */
+  fileName: z.string().max(4096).optional(),
   /** Model override (route, alias). */
   model: z.string().max(500).optional(),
   /** Start over instead of resuming / reusing a finished run of the same spec. */

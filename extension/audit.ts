@@ -83,8 +83,11 @@ class RemoveSectionFix implements vscode.CodeActionProvider {
       .filter((d) => d.source === "hotpath" && d.code === "removable-section")
       .map((d) => {
         const fix = new vscode.CodeAction("Remove this prompt section (Hotpath audit)", vscode.CodeActionKind.QuickFix);
-        // Whole lines, including the line break after the section, so no blank hole is left.
-        const end = d.range.end.line + 1 < doc.lineCount ? new vscode.Position(d.range.end.line + 1, 0) : doc.lineAt(d.range.end.line).range.end;
+        // Whole lines, including the line break after the section, so no blank hole is left. The daemon's ranges
+        // already end at column 0 of the next section's line; a range ending mid-line extends to the next line.
+        const end = d.range.end.character === 0
+          ? d.range.end
+          : d.range.end.line + 1 < doc.lineCount ? new vscode.Position(d.range.end.line + 1, 0) : doc.lineAt(d.range.end.line).range.end;
         fix.edit = new vscode.WorkspaceEdit();
         fix.edit.delete(doc.uri, new vscode.Range(new vscode.Position(d.range.start.line, 0), end));
         fix.diagnostics = [d];

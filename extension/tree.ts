@@ -31,6 +31,13 @@ export function namespacesOf(stats: Record<string, unknown>): { name: string; de
   if (Array.isArray(ns)) {
     return ns.map((n) => {
       const o = (n ?? {}) as Record<string, unknown>;
+      // CacheNamespaceStats (daemon/api.ts): say what the partition is and how well it works.
+      if (typeof o.entries === "number" && typeof o.hitRate === "number") {
+        return {
+          name: String(o.label || o.namespace || "?"),
+          detail: `${o.entries} entries · hit rate ${Math.round(o.hitRate * 100)}%${typeof o.tokensSaved === "number" && o.tokensSaved ? ` · ${o.tokensSaved} tokens saved` : ""}`,
+        };
+      }
       return { name: String(o.name ?? o.namespace ?? "?"), detail: describe(o) };
     });
   }

@@ -1,6 +1,5 @@
 // Audits for the daemon's HTTP API: static sectioning on demand, and background runs the extension starts, polls
 // and cancels. Runs are keyed by their spec hash, so starting the same spec again resumes (or returns) it.
-import { isAbsolute, resolve } from "node:path";
 import type {
   AuditProgress,
   AuditRunRequest,
@@ -18,7 +17,7 @@ import { recordedUse } from "./recorded.js";
 import { toMarkdown } from "./report.js";
 import { AuditRun } from "./runner.js";
 import { parsePrompt, PromptError } from "./sections/index.js";
-import { docFor, readPromptFile, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
+import { docFor, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
 import { findings, sectionDtos } from "./static.js";
 import { AuditStore } from "./store.js";
 import { counterForModelName, ggufVocabCounter, type TokenCounter } from "./tokens.js";
@@ -37,7 +36,15 @@ export class AuditService {
   private readonly store: AuditStore;
 
   constructor(
-    private readonly deps: { db: Db; traces: TraceStore; config: Config; complete?: Completer; embed?: Embed },
+    private readonly deps: {
+      db: Db;
+      traces: TraceStore;
+      config: Config;
+      complete?: Completer;
+      embed?: Embed;
+      /** Accept GGUF paths as `model` (load them in-process). Off in the daemon: requests name configured models. */
+      allowModelPaths?: boolean;
+    },
   ) {
     this.store = new AuditStore(deps.db);
   }
@@ -46,7 +53,7 @@ export class AuditService {
   private async counterFor(model: string | undefined): Promise<TokenCounter> {
     if (!model) return counterForModelName("");
     const ref = this.deps.config.models.find((m) => m.alias === model || `local:${m.alias}` === model);
-    const path = ref?.source ?? (isGgufPath(model) ? model : undefined);
+    const path = ref?.source ?? (this.deps.allowModelPaths && isGgufPath(model) ? model : undefined);
     if (!path || !path.toLowerCase().endsWith(".gguf")) return counterForModelName(model);
     let entry = this.counters.get(path);
     if (!entry) this.counters.set(path, (entry = ggufVocabCounter(path)));
@@ -80,15 +87,19 @@ export class AuditService {
 
   async start(req: AuditRunRequest): Promise<AuditRunStarted> {
     const spec = validateSpec(req.spec);
-    let loaded: LoadedSpec;
-    if (spec.promptText !== undefined) loaded = { spec, doc: docFor(spec.promptText, undefined, spec) };
-    else if (spec.span !== undefined) loaded = { spec, doc: spanDoc(spec.span, this.deps.traces, spec) };
-    else {
-      if (!isAbsolute(spec.prompt!) && !req.baseDir) throw new SpecError("`prompt` is a relative path: send baseDir (the spec file's folder)");
-      const promptPath = resolve(req.baseDir ?? "/", spec.prompt!);
-      loaded = { spec, doc: readPromptFile(promptPath, spec), promptPath };
+    // The daemon never reads files named in a request: the editor sends the text it has open.
+    if (spec.prompt !== undefined) {
+      throw new SpecError("send the prompt's text as `promptText` (and its file name as `fileName`); the daemon does not read files named in requests");
     }
-    const target = await openTarget({ model: req.model ?? spec.model, config: this.deps.config, complete: this.deps.complete });
+    const loaded: LoadedSpec =
+      spec.span !== undefined
+        ? { spec, doc: spanDoc(spec.span, this.deps.traces, spec) }
+        : { spec, doc: docFor(spec.promptText!, req.fileName, spec), ...(req.fileName ? { promptPath: req.fileName } : {}) };
+    const model = req.model ?? spec.model;
+    if (model && isGgufPath(model) && !this.deps.allowModelPaths) {
+      throw new SpecError(`model "${model}" looks like a file path; name a model alias or route this daemon serves (GGUF paths are for the CLI)`);
+    }
+    const target = await openTarget({ model, config: this.deps.config, complete: this.deps.complete });
     let run: AuditRun;
     try {
       run = new AuditRun(this.deps.db, buildJob(loaded, target, { traces: this.deps.traces, embed: this.deps.embed }));

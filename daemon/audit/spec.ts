@@ -190,11 +190,6 @@ export function loadSpec(path: string, traces?: TraceStore): LoadedSpec {
   return { spec, doc: docFor(readText(promptPath, "prompt file"), promptPath, spec), promptPath, specPath: abs };
 }
 
-/** Reads and sections a prompt file named by a spec. */
-export function readPromptFile(path: string, spec: AuditSpec): PromptDoc {
-  return docFor(readText(path, "prompt file"), path, spec);
-}
-
 export function docFor(source: string, fileName: string | undefined, spec: AuditSpec): PromptDoc {
   try {
     return parsePrompt(source, { fileName, granularity: spec.granularity });

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { ConfigError, dataPaths, loadConfig } from "../config.js";
 import { openDb } from "../db.js";
 import { TraceStore } from "../traces/store.js";
+import { embedderFromConfig } from "../cache/embedders/index.js";
 import { buildJob, openTarget } from "../audit/job.js";
 import { toMarkdown } from "../audit/report.js";
 import { AuditRun } from "../audit/runner.js";
@@ -88,7 +89,12 @@ async function audit(specPath: string, flags: AuditFlags, globals: { dataDir?: s
   };
   process.on("SIGINT", onSigint);
   try {
-    const job = buildJob(loaded, target, { traces: new TraceStore(db) });
+    // The cache's sentence embedder serves similarity checks (and makes similarity the default check); it loads
+    // on first use, so audits with other checks never pay for it.
+    const needsEmbedder = !loaded.spec.checks || loaded.spec.checks.some((c) => c.type === "similarity");
+    const embedder = needsEmbedder ? await embedderFromConfig(config.cache, { threads: config.threads }).catch(() => undefined) : undefined;
+    const embed = embedder ? (text: string) => embedder.embed([text]).then((v) => v[0]) : undefined;
+    const job = buildJob(loaded, target, { traces: new TraceStore(db), ...(embed ? { embed } : {}) });
     const run = new AuditRun(db, job);
     const est = run.estimate();
     const cost = est.costUsd === null ? "cost unknown (no price for this model)" : `~$${est.costUsd.toFixed(4)}`;

@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect, [] as string[])
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
     .option("--log-level <level>", "debug | info | warn | error")
+    .option("--no-response-cache", "turn the semantic response cache off (every request reaches a model)")
     .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
@@ -40,6 +41,7 @@ export function register(program: Command): void {
         allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
         bodyLimitBytes: opts.bodyLimit,
         logLevel: opts.logLevel,
+        cache: opts.responseCache === false ? ({ enabled: false } as never) : undefined,
         traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
       };
       const config = loadConfig({ flags });

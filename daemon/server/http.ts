@@ -119,25 +119,42 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
   return server;
 }
 
+/** Past the limit, up to this much more is read and thrown away so the client gets its 413 instead of a broken pipe. */
+const DISCARD_CAP_BYTES = 64 * 1024 * 1024;
+
+function tooLarge(limit: number, declared?: number): HttpError {
+  const what = declared !== undefined ? `the body is ${declared} bytes,` : "the body is";
+  return new HttpError(413, `${what} over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large");
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(new HttpError(413, `the body is ${declared} bytes, over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large"));
-  }
+  const declaredHeader = req.headers["content-length"];
+  const declared = declaredHeader === undefined ? undefined : Number(declaredHeader);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = declared !== undefined && Number.isFinite(declared) && declared > limit;
+    if (over && declared! > limit + DISCARD_CAP_BYTES) {
+      reject(tooLarge(limit, declared)); // too much to drain: answer now, the connection closes
+      return;
+    }
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners("data");
-        req.pause();
-        reject(new HttpError(413, `the body is over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large"));
+      if (!over && size > limit) {
+        over = true;
+        chunks.length = 0;
+      }
+      if (over) {
+        if (size > limit + DISCARD_CAP_BYTES) {
+          req.removeAllListeners("data");
+          req.pause();
+          reject(tooLarge(limit));
+        }
         return;
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => (over ? reject(tooLarge(limit, declared)) : resolve(Buffer.concat(chunks))));
     req.on("error", reject);
     req.on("aborted", () => reject(new HttpError(499, "client disconnected while sending the body", "client_closed")));
   });

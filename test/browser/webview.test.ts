@@ -196,9 +196,9 @@ describe("webview (headless Chromium)", function () {
       report: {
         file: "prompts/system.md", model: "stories", mode: "ablation", tokenizer: "stories", totalTokens: 2310, baselineQuality: 82,
         sections: [
-          { id: "s1", name: "Role", kind: "heading", verdict: "essential", tokens: 120, qualityDelta: { mean: -31, low: -40, high: -22 }, range: range(0, 3) },
-          { id: "s2", name: "Style guide", kind: "heading", verdict: "removable", tokens: 940, qualityDelta: { mean: 0.4, low: -1.2, high: 2 }, promptTokensSaved: 930, latencyMsSaved: 41, range: range(4, 29) },
-          { id: "s3", name: "Examples", kind: "example", verdict: "inconclusive — needs more samples", tokens: 1250, qualityDelta: { mean: -3, low: -9, high: 2 }, range: range(30, 79) },
+          { id: "s1", name: "Role", kind: "heading", verdict: "essential", tokens: 120, qualityDelta: { mean: -31, low: -40, high: -22 }, range: range(0, 4) },
+          { id: "s2", name: "Style guide", kind: "heading", verdict: "removable", tokens: 940, qualityDelta: { mean: 0.4, low: -1.2, high: 2 }, promptTokensSaved: 930, latencyMsSaved: 41, range: range(4, 30) },
+          { id: "s3", name: "Examples", kind: "example", verdict: "inconclusive — needs more samples", tokens: 1250, qualityDelta: { mean: -3, low: -9, high: 2 }, range: range(30, 80) },
         ],
         findings: [{ kind: "oversized-example", message: "Examples is 54% of the prompt", tokens: 1250, sectionIds: ["s3"] }],
         combined: "Removing 1 section(s) together: removable (verified); saves 940 tokens per call",
@@ -224,13 +224,15 @@ describe("webview (headless Chromium)", function () {
       usage: { prompt_tokens: 100, completion_tokens: 64, total_tokens: 164, prompt_tokens_details: { cached_tokens: 75 } },
     });
     for (let i = 0; i < 10; i++) await v.send({ type: "event", event: ev(i, i % 2 ? "semantic-hit" : "miss") });
-    await v.send({ type: "stats", serving: { requests: { total: 10 }, models: [{ name: "stories260K", loaded: true }] }, cache: { namespaces: [{ name: "default", entries: 4, hits: 5 }] }, errors: [] });
+    await v.send({ type: "stats", serving: { requests: { total: 10 }, models: [{ name: "stories260K", loaded: true }] }, cache: { enabled: true, totals: { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 }, namespaces: [{ name: "default", entries: 4, hits: 5 }] }, errors: [] });
     await v.send({ type: "connection", state: "running" });
     await v.page.waitForSelector(".uplot");
     assert.equal(await v.page.locator("[data-metric=hit] .big").innerText(), "50%");
     assert.equal(await v.page.locator("[data-metric=prefix] .big").innerText(), "75%");
     assert.equal(await v.page.locator("[data-metric=draft] .big").innerText(), "70%");
     assert.equal(await v.page.locator("table.recent tbody tr").count(), 10);
+    assert.equal(await v.page.locator("[data-metric=semantic] .big").innerText(), "20%");
+    assert.equal(await v.page.locator("[data-metric=usdSaved] .big").innerText(), "$0.0123");
     assert.match(await v.page.locator(".stats").innerText(), /namespaces\[default\]\.entries/);
     await v.screenshot("dashboard");
   });

@@ -3,6 +3,12 @@
 import type { AuditReportView } from "../protocol.js";
 import { empty, fmtMs, fmtNum, h } from "../dom.js";
 
+/** 1-based inclusive lines; a range ending at column 0 ends on the line before (the daemon's section ranges do). */
+function lines(r: NonNullable<AuditReportView["sections"][number]["range"]>): string {
+  const last = r.endCharacter === 0 && r.endLine > r.startLine ? r.endLine : r.endLine + 1;
+  return `${r.startLine + 1}–${last}`;
+}
+
 const pp = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
 
 export function renderAudit(report: AuditReportView): HTMLElement {
@@ -26,7 +32,7 @@ export function renderAudit(report: AuditReportView): HTMLElement {
         ablation ? h("td", {}, h("span", { class: "badge" }, s.verdict)) : h("td", {}, s.share === undefined ? "–" : `${Math.round(s.share * 100)}%`),
         ablation ? h("td", {}, s.qualityDelta ? `${pp(s.qualityDelta.mean)} [${pp(s.qualityDelta.low)}, ${pp(s.qualityDelta.high)}]` : "–") : null,
         ablation ? h("td", {}, [s.promptTokensSaved !== undefined ? `${fmtNum(s.promptTokensSaved)} tok` : "", s.latencyMsSaved !== undefined ? fmtMs(s.latencyMsSaved) : ""].filter(Boolean).join(" · ") || "–") : null,
-        h("td", {}, s.range ? `${s.range.startLine + 1}–${s.range.endLine + 1}` : "–")))));
+        h("td", {}, s.range ? lines(s.range) : "–")))));
   }
   root.append(h("h2", {}, `Findings (${report.findings.length})`));
   if (!report.findings.length) root.append(empty("No findings."));

@@ -72,6 +72,16 @@ export class Dashboard {
       tile("draft acceptance", drafted ? `${Math.round((accepted / drafted) * 100)}%` : "–", "draft"),
       tile("cache hit rate", asked.length ? `${Math.round((hits.length / asked.length) * 100)}%` : "–", "hit"),
     );
+    const t = this.cacheTotals;
+    if (t) {
+      const looked = (t.hits ?? 0) + (t.misses ?? 0);
+      this.tiles.append(
+        tile("semantic hit rate (all time)", looked ? `${Math.round(((t.semanticHits ?? 0) / looked) * 100)}%` : "–", "semantic"),
+        tile("tokens saved", fmtNum(t.tokensSaved ?? 0), "tokensSaved"),
+        tile("time saved", fmtMs(t.msSaved ?? 0), "msSaved"),
+        tile("money saved", `$${(t.usdSaved ?? 0).toFixed(4)}`, "usdSaved"),
+      );
+    }
   }
 
   private renderRecent(): void {
@@ -112,7 +122,13 @@ export class Dashboard {
     );
   }
 
+  private cacheTotals: Record<string, number> | undefined;
+
   setStats(serving: Record<string, unknown> | null, cache: Record<string, unknown> | null, errors: string[]): void {
+    // CacheStats.totals (daemon/api.ts): the cache's own counters since the daemon started.
+    const totals = cache?.totals as Record<string, number> | undefined;
+    this.cacheTotals = totals && typeof totals.hitRate === "number" ? totals : undefined;
+    this.renderTiles();
     const block = (title: string, v: Record<string, unknown> | null) =>
       v ? h("div", { class: "stat-block" }, h("h3", {}, title), h("table", { class: "grid kv-table" }, ...flatten(v).slice(0, 120).map(([k, x]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, x))))) : null;
     replace(this.statsEl,

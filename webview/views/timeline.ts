@@ -184,7 +184,9 @@ export class Timeline {
     }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, fmtMs(dur))));
     el.style.top = `${r.index * ROW_H}px`;
     const durEl = el.lastElementChild!.lastElementChild as HTMLElement;
-    durEl.style.left = `${Math.max(0, Math.min(this.trackWidth - 60, left + width + 4))}px`;
+    // After the bar, or before it when the bar reaches the right edge.
+    const after = left + width + 4;
+    durEl.style.left = `${after <= this.trackWidth - 60 ? after : Math.max(0, left - 64)}px`;
     return el;
   }
 

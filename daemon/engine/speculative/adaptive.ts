@@ -22,16 +22,22 @@ export interface SpeculationStats {
 const MIN_TOKENS = 8;
 /** Measurements per mode before the comparison is trusted. */
 const WARMUP = 2;
-/** Every PROBE_EVERY-th request runs in the mode that is currently losing, to notice when it starts winning. */
-const PROBE_EVERY = 16;
+/**
+ * The losing mode is probed after PROBE_MIN requests, to notice when it starts winning; each probe that confirms the
+ * loser doubles the interval (up to PROBE_MAX), so a mode that keeps losing costs at most a few percent: a probe at
+ * 0.25× speed every 64 requests adds ~5% decode time, every 256 ~1%.
+ */
+const PROBE_MIN = 16;
+const PROBE_MAX = 256;
 const EWMA = 0.3;
 /** Speculation must be at least this much faster to stay on (a tie costs the draft model's memory and prompt time). */
 const MARGIN = 1.02;
 
 export class AdaptiveSpeculation {
-  private readonly on: ModeStats = { requests: 0, tokensPerSecond: 0 };
-  private readonly off: ModeStats = { requests: 0, tokensPerSecond: 0 };
-  private decided = 0;
+  private on: ModeStats = { requests: 0, tokensPerSecond: 0 };
+  private off: ModeStats = { requests: 0, tokensPerSecond: 0 };
+  private sinceProbe = 0;
+  private probeEvery = PROBE_MIN;
   private drafted = 0;
   private accepted = 0;
   /** "auto" measures and decides; "on"/"off" pin the mode (operators comparing, benchmarks). */
@@ -40,11 +46,12 @@ export class AdaptiveSpeculation {
   /** Whether the next request should speculate. */
   next(): boolean {
     if (this.mode !== "auto") return this.mode === "on";
-    this.decided++;
     if (this.on.requests < WARMUP) return true;
     if (this.off.requests < WARMUP) return false;
     const winner = this.winner();
-    return this.decided % PROBE_EVERY === 0 ? !winner : winner;
+    if (++this.sinceProbe < this.probeEvery) return winner;
+    this.sinceProbe = 0;
+    return !winner;
   }
 
   /** The mode that measured faster (speculation on unless it is not at least MARGIN faster). */
@@ -57,10 +64,21 @@ export class AdaptiveSpeculation {
     this.drafted += drafted;
     this.accepted += accepted;
     if (generatedTokens < MIN_TOKENS || decodeMs <= 0) return;
+    const before = this.winner();
     const mode = speculated ? this.on : this.off;
     const speed = ((generatedTokens - 1) * 1000) / decodeMs;
     mode.tokensPerSecond = mode.requests === 0 ? speed : mode.tokensPerSecond * (1 - EWMA) + speed * EWMA;
     mode.requests++;
+    const probe = this.on.requests > WARMUP && this.off.requests > WARMUP && speculated !== before;
+    if (probe) this.probeEvery = this.winner() === before ? Math.min(PROBE_MAX, this.probeEvery * 2) : PROBE_MIN;
+  }
+
+  /** Forgets all measurements (e.g. after the model's workload changed). */
+  reset(): void {
+    this.on = { requests: 0, tokensPerSecond: 0 };
+    this.off = { requests: 0, tokensPerSecond: 0 };
+    this.sinceProbe = this.drafted = this.accepted = 0;
+    this.probeEvery = PROBE_MIN;
   }
 
   stats(): SpeculationStats {

@@ -54,7 +54,8 @@ describe("hotpath audit (CLI)", function () {
     }
     assert.equal(typeof report.combined.verified, "boolean");
     assert.equal(typeof report.combined.tokensSaved, "number");
-    assert.deepEqual(report.checks, ["exact"]);
+    // With only a prompt, the check is embedding similarity to the baseline (the cache's real USE embedder).
+    assert.deepEqual(report.checks, ["similarity"]);
     assert.match(report.tokenizer, /^gguf:/);
   });
 

@@ -51,7 +51,7 @@ describe("audit service on real recorded traces", function () {
     const traces = new TraceStore(db);
     for (let i = 0; i < 100 && traces.recentSpans({ kind: "llm" }).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
     const config = loadConfig({ flags: { dataDir: daemon.dataDir, threads: testThreads(), gpu: "off" }, env: {} });
-    service = new AuditService({ db, traces, config });
+    service = new AuditService({ db, traces, config, allowModelPaths: true });
   });
   after(async () => {
     await service?.dispose();
@@ -77,12 +77,12 @@ describe("audit service on real recorded traces", function () {
 
   it("runs an audit in the background on the last recorded inputs, then returns the stored report by id", async () => {
     const spec = {
-      prompt: "triage-xml.json",
+      promptText: readFileSync(promptFile, "utf8"),
       inputs: { fromTraces: { last: 2 } },
       samples: 1,
       checks: [{ type: "json-equal", value: [{ name: "record_label", arguments: { label: "refund" } }] }],
     };
-    const started = await service.start({ spec, baseDir: fixtures, model: defaultModel() });
+    const started = await service.start({ spec, fileName: "triage-xml.json", model: defaultModel() });
     assert.match(started.id, /^[0-9a-f]{64}$/);
     assert.equal(started.estimate.calls, (1 + 6 + 1) * 2);
     const done = await until(service, started.id, (s) => s.status !== "running");
@@ -90,7 +90,7 @@ describe("audit service on real recorded traces", function () {
     assert.equal(done.report!.inputs, 2);
     assert.equal(done.report!.combined.verified, true);
     assert.match(done.markdown!, /Verified combined saving/);
-    const again = await service.start({ spec, baseDir: fixtures, model: defaultModel() });
+    const again = await service.start({ spec, fileName: "triage-xml.json", model: defaultModel() });
     assert.equal(again.id, started.id);
     assert.equal((await until(service, again.id, (s) => s.status !== "running")).report!.runId, started.id);
   });
@@ -123,9 +123,11 @@ describe("audit service on real recorded traces", function () {
     service.cancel(id);
     const s = await until(service, id, (x) => x.status !== "running");
     assert.equal(s.status, "cancelled");
-    await assert.rejects(service.start({ spec: { prompt: "relative.md" } }), (e: Error) => e instanceof SpecError && /baseDir/.test(e.message));
+    await assert.rejects(service.start({ spec: { prompt: "/etc/passwd" } }), (e: Error) => e instanceof SpecError && /does not read files/.test(e.message));
     await assert.rejects(service.start({ spec: { promptText: "x", samples: 0 } }), /samples/);
     await assert.rejects(service.start({ spec: { promptText: "x", inputs: { fromTraces: { last: 3 } } }, model: defaultModel() }), /no recorded LLM call/);
     assert.equal(service.status("0".repeat(64)), undefined);
+    const strict = new AuditService({ db, traces: new TraceStore(db), config: loadConfig({ flags: { dataDir: daemon.dataDir }, env: {} }) });
+    await assert.rejects(strict.start({ spec: { promptText: "x" }, model: "/tmp/evil.gguf" }), /looks like a file path/);
   });
 });

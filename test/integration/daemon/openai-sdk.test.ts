@@ -10,7 +10,8 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
   const model = "chat";
 
   before(async function () {
-    daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: [model] });
+    // These tests are about the engine: identical deterministic requests must reach it, not the response cache.
+    daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--no-response-cache"], waitForModels: [model] });
     client = new OpenAI({ baseURL: daemon.baseURL, apiKey: daemon.token, maxRetries: 0 });
   });
   after(() => daemon?.dispose());

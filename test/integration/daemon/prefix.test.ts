@@ -31,7 +31,7 @@ function spanAttributes(daemon: TestDaemon, requestId: string): Record<string, u
 describe("daemon: prefix reuse", function () {
   let daemon: TestDaemon;
   before(async function () {
-    daemon = await startDaemon({ args: ["--model", `m=${generatedModelPath(PREFIX_MODEL)}`, "--context-size", "4096", "--sequences", "4"], waitForModels: ["m"] });
+    daemon = await startDaemon({ args: ["--model", `m=${generatedModelPath(PREFIX_MODEL)}`, "--context-size", "4096", "--sequences", "4", "--no-response-cache"], waitForModels: ["m"] });
   });
   after(async () => daemon?.dispose());
 

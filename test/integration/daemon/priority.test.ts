@@ -22,7 +22,7 @@ async function finish(res: Promise<Response>): Promise<number> {
 
 describe("daemon: priority scheduling", function () {
   it("queued requests are served by class, and /metrics shows per-class depth and wait", async function () {
-    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--no-response-cache"], waitForModels: ["chat"] });
     try {
       // One request holds the only sequence; the rest queue in the worst order for FIFO.
       const blocker = await send(daemon, "interactive", "Once upon a time", 300);
@@ -47,7 +47,7 @@ describe("daemon: priority scheduling", function () {
   });
 
   it("background generations never take the last free sequence: an interactive request starts without queueing", async function () {
-    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "3"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "3", "--no-response-cache"], waitForModels: ["chat"] });
     try {
       const background = Array.from({ length: 4 }, (_, i) => send(daemon, "background", `long story ${i}`, 200));
       const readers = await Promise.all(background.map(async (r) => (await r).body!.getReader()));

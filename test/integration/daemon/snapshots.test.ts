@@ -35,7 +35,7 @@ async function waitFor(check: () => boolean, what: string, ms = 30_000): Promise
 
 describe("daemon: prefix snapshots on disk", function () {
   let dataDir: string;
-  const args = ["--model", `m=${generatedModelPath(PREFIX_MODEL)}`, "--context-size", "4096", "--sequences", "2"];
+  const args = ["--model", `m=${generatedModelPath(PREFIX_MODEL)}`, "--context-size", "4096", "--sequences", "2", "--no-response-cache"];
   const system = filler(700, 21);
   before(() => (dataDir = mkdtempSync(join(tmpdir(), "hotpath-kv-"))));
   after(() => rmSync(dataDir, { recursive: true, force: true }));

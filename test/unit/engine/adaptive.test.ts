@@ -42,3 +42,14 @@ describe("adaptive speculation", () => {
     assert.equal(s.stats().drafted, 20);
   });
 });
+
+describe("adaptive speculation: probe cost", () => {
+  it("a mode that keeps losing is probed ever more rarely (≤ 5% of requests after a while)", () => {
+    const s = new AdaptiveSpeculation();
+    const modes = drive(s, 1000, 25, 100); // speculation at 0.25× plain
+    const late = modes.slice(200);
+    const probes = late.filter(Boolean).length;
+    assert.ok(probes >= 1, "still probed");
+    assert.ok(probes / late.length <= 0.01, `${probes} probes in ${late.length} requests`);
+  });
+});

@@ -133,7 +133,11 @@ describe("traces in the webviews", function () {
       throw e;
     }
     assert.equal(report!.mode, "sections");
-    assert.ok(report!.sections.length >= 3, JSON.stringify(report));
+    assert.deepEqual((report!.sections as { name: string }[]).map((x) => x.name), ["Role", "Style", "Tools"]);
+    // A static finding with a section lands as a diagnostic; every section gets a CodeLens.
+    const uri = vscode.Uri.file(file);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri);
+    assert.equal(lenses.filter((l) => l.command?.title.startsWith("Hotpath:")).length, 3);
     await waitFor("the audit panel", () => ctx.panels.get("audit")?.lastRender);
     await screenshot("audit");
   });
