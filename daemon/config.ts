@@ -255,7 +255,7 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   for (const [k, v] of Object.entries(flagValues)) {
     if (v === undefined) continue;
     // Sections merge (a flag sets one field of `traces`, the file may set the others).
-    merged[k] = k === "traces" && typeof v === "object" ? { ...(merged.traces as object | undefined), ...v } : v;
+    merged[k] = (k === "traces" || k === "cache") && typeof v === "object" ? { ...(merged[k] as object | undefined), ...v } : v;
   }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {

@@ -1,4 +1,5 @@
 // `hotpath serve`: run the daemon in the foreground.
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
 import { startDaemon } from "../server/daemon.js";
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", parseInteger)
     .option("--log-level <level>", "debug | info | warn | error")
     .option("--no-response-cache", "turn the semantic response cache off (every request reaches a model)")
+    .option("--embedding-model <gguf>", "embed cache lookups with this GGUF embedding model (node-llama-cpp) instead of the bundled Universal Sentence Encoder")
     .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
@@ -41,7 +43,13 @@ export function register(program: Command): void {
         allowOrigins: opts.allowOrigin.length ? opts.allowOrigin : undefined,
         bodyLimitBytes: opts.bodyLimit,
         logLevel: opts.logLevel,
-        cache: opts.responseCache === false ? ({ enabled: false } as never) : undefined,
+        cache:
+          opts.responseCache === false || opts.embeddingModel
+            ? ({
+                ...(opts.responseCache === false ? { enabled: false } : {}),
+                ...(opts.embeddingModel ? { embedder: "gguf", embeddingModel: resolve(opts.embeddingModel) } : {}),
+              } as never)
+            : undefined,
         traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
       };
       const config = loadConfig({ flags });

@@ -1,4 +1,4 @@
-// `npm run bench -- cache [--long] [--no-http] [--no-write]`: the response cache's lookup latency at 10k and 100k
+// `npm run bench -- cache [--long] [--sizes=10000,100000] [--no-http] [--no-write]`: the response cache's lookup latency at 10k and 100k
 // entries (1M with --long), without and with embedding time; binary-quantized coarse search vs float brute force;
 // the coarse stage's recall; guard precision/recall vs cosine-only on the labelled pairs; HTTP hit vs miss on the
 // real daemon. Results go to docs/benchmarks.md under "## cache".
@@ -285,7 +285,8 @@ async function httpRun(): Promise<string> {
 
 export async function run(args: string[]): Promise<void> {
   const long = args.includes("--long");
-  const sizes = long ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+  const sizesArg = args.find((a) => a.startsWith("--sizes="));
+  const sizes = sizesArg ? sizesArg.slice(8).split(",").map(Number) : long ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const { pairs } = JSON.parse(readFileSync(join(root, "test/fixtures/cache-pairs.json"), "utf8")) as { pairs: Pair[] };
   const use = new UseEmbedder();
   const memo = new MemoEmbedder(use, 100_000);
