@@ -102,14 +102,11 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
       if (!res.headersSent) {
         const text = JSON.stringify((match?.c.route.errorBody ?? errorBody)(err));
-        // The rest of an oversized body is never read: tell the client this connection ends here.
-        const close: Record<string, string> = err.status === 413 ? { connection: "close" } : {};
-        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...close, ...err.headers });
+        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...err.headers });
         res.end(text);
       } else if (!res.writableEnded) {
         res.end();
       }
-      if (err.status === 413) res.once("finish", () => req.socket.destroySoon?.());
     } finally {
       clearTimeout(timeout);
     }
@@ -119,7 +116,10 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
   return server;
 }
 
-/** Past the limit, up to this much more is read and thrown away so the client gets its 413 instead of a broken pipe. */
+/**
+ * Past the limit the daemon answers 413 at once but keeps reading and discarding the rest of the body (up to this
+ * much), so a client still uploading gets its 413 instead of a broken pipe; beyond it the connection is cut.
+ */
 const DISCARD_CAP_BYTES = 64 * 1024 * 1024;
 
 function tooLarge(limit: number, declared?: number): HttpError {
@@ -127,34 +127,36 @@ function tooLarge(limit: number, declared?: number): HttpError {
   return new HttpError(413, `${what} over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large");
 }
 
+function discardRest(req: IncomingMessage, alreadyRead: number, limit: number): void {
+  let seen = alreadyRead;
+  req.removeAllListeners("data");
+  req.on("data", (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > limit + DISCARD_CAP_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declaredHeader = req.headers["content-length"];
   const declared = declaredHeader === undefined ? undefined : Number(declaredHeader);
+  if (declared !== undefined && Number.isFinite(declared) && declared > limit) {
+    discardRest(req, 0, limit);
+    return Promise.reject(tooLarge(limit, declared));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = declared !== undefined && Number.isFinite(declared) && declared > limit;
-    if (over && declared! > limit + DISCARD_CAP_BYTES) {
-      reject(tooLarge(limit, declared)); // too much to drain: answer now, the connection closes
-      return;
-    }
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (!over && size > limit) {
-        over = true;
-        chunks.length = 0;
-      }
-      if (over) {
-        if (size > limit + DISCARD_CAP_BYTES) {
-          req.removeAllListeners("data");
-          req.pause();
-          reject(tooLarge(limit));
-        }
+      if (size > limit) {
+        discardRest(req, size, limit);
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
     });
-    req.on("end", () => (over ? reject(tooLarge(limit, declared)) : resolve(Buffer.concat(chunks))));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
     req.on("aborted", () => reject(new HttpError(499, "client disconnected while sending the body", "client_closed")));
   });

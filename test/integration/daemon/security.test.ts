@@ -94,6 +94,12 @@ describe("daemon: security and malformed input", function () {
     assertOpenAIError(res.body, "body_too_large");
   });
 
+  it("an 11 MB body from fetch (still uploading when refused) gets its 413, not a broken pipe", async function () {
+    const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.alloc(11 * 1024 * 1024, 0x61) });
+    assert.equal(res.status, 413);
+    assertOpenAIError(await res.json(), "body_too_large");
+  });
+
   it("a chunked body past the limit → 413", async function () {
     const url = new URL(daemon.url);
     const status = await new Promise<number>((resolve, reject) => {
