@@ -153,3 +153,23 @@ function capped(value: unknown): string {
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/**
+ * Starts a request's bookkeeping (in-flight gauge, "request.started" event) and returns the function that ends it:
+ * it records the span exactly once, however many paths (success, stream end, error, finally) call it.
+ */
+export function startRequest(services: Services, facts: RequestFacts, opts: { countInFlight?: boolean; announce?: boolean } = {}): () => void {
+  const countInFlight = opts.countInFlight ?? true;
+  if (opts.announce ?? true) {
+    services.events.publish({ type: "request.started", requestId: facts.requestId, at: facts.startedAt, endpoint: facts.endpoint, model: facts.model, priority: facts.priority, stream: facts.stream });
+  }
+  if (countInFlight) services.metrics.inFlight.inc();
+  let recorded = false;
+  return () => {
+    if (recorded) return;
+    recorded = true;
+    if (countInFlight) services.metrics.inFlight.dec();
+    facts.endedAt = nowMs();
+    recordRequest(services, facts);
+  };
+}

@@ -11,7 +11,7 @@ import { requestTraceContext } from "../../traces/traceparent.js";
 import { toHttpError } from "../errors.js";
 import { writeChatStream } from "../openai-stream.js";
 import { readPriority } from "../priority.js";
-import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
 
 export const routes: Route[] = [
@@ -42,16 +42,7 @@ export const routes: Route[] = [
           tools: request.tools,
         },
       };
-      let recorded = false;
-      const record = () => {
-        if (recorded) return;
-        recorded = true;
-        services.metrics.inFlight.dec();
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
-      };
-      services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "chat", model: request.model, priority, stream });
-      services.metrics.inFlight.inc();
+      const record = startRequest(services, facts);
       let routed: RouteResult | undefined;
       let look: LookupResult | undefined;
       // The cache is keyed on what the client asked for (model or alias), before any routing decision.

@@ -5,7 +5,7 @@ import { HotpathAttr } from "../../traces/span.js";
 import { fullTimings, type ChatEvent } from "../../chat.js";
 import { toHttpError, errorBody } from "../errors.js";
 import { readPriority } from "../priority.js";
-import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
 import { startSse, writeSse } from "../sse.js";
@@ -28,16 +28,7 @@ export const routes: Route[] = [
         params: { maxTokens: request.max_tokens, temperature: request.temperature, topP: request.top_p, seed: request.seed },
         content: { input: request.prompt },
       };
-      let recorded = false;
-      const record = () => {
-        if (recorded) return;
-        recorded = true;
-        services.metrics.inFlight.dec();
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
-      };
-      services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "completions", model: request.model, priority, stream });
-      services.metrics.inFlight.inc();
+      const record = startRequest(services, facts);
       let look: LookupResult | undefined;
       let stored = false;
       const cacheCtx = { route: facts.route, headers: ctx.req.headers, signal: ctx.signal };

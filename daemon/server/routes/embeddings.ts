@@ -1,7 +1,7 @@
 // POST /v1/embeddings: vectors from a local GGUF model (node-llama-cpp embedding context).
 import { EmbeddingRequestSchema } from "../../api.js";
 import { toHttpError } from "../errors.js";
-import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
 
@@ -18,13 +18,7 @@ export const routes: Route[] = [
         trace: requestTraceContext(ctx.req.headers), endpoint: "embeddings", operation: "embeddings", model: request.model, route: `local:${request.model}`,
         priority: "interactive", stream: false, startedAt, endedAt: startedAt, status: 200,
       };
-      let recorded = false;
-      const record = () => {
-        if (recorded) return;
-        recorded = true;
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
-      };
+      const record = startRequest(services, facts, { countInFlight: false, announce: false });
       try {
         const { vectors, tokens } = await services.engine.embed(request.model, inputs);
         const usage = { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens, prompt_tokens_details: { cached_tokens: 0 } };

@@ -10,7 +10,7 @@ import { eventsToAnthropicStream } from "../../router/translate/stream.js";
 import { toHttpError } from "../errors.js";
 import { readPriority } from "../priority.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
-import { nowMs, recordRequest, type RequestFacts } from "../request-span.js";
+import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
 import { HttpError, type Route } from "../route.js";
 import { startSse, writeSse } from "../sse.js";
 import { routeHeaders } from "./chat.js";
@@ -66,14 +66,7 @@ export const routes: Route[] = [
         params: { maxTokens: body.max_tokens, temperature: body.temperature, topP: body.top_p },
         content: { system: typeof body.system === "string" ? body.system : body.system?.map((b) => b.text).join("\n\n"), input: body.messages, tools: body.tools },
       };
-      let recorded = false;
-      const record = () => {
-        if (recorded) return;
-        recorded = true;
-        services.metrics.inFlight.dec();
-        facts.endedAt = nowMs();
-        recordRequest(services, facts);
-      };
+      const record = startRequest(services, facts);
       const fail = (e: unknown) => {
         const err = toHttpError(e);
         facts.status = err.status;
@@ -81,8 +74,6 @@ export const routes: Route[] = [
         facts.errorType = err.code ?? err.type;
         return err;
       };
-      services.events.publish({ type: "request.started", requestId: ctx.requestId, at: startedAt, endpoint: "messages", model: body.model, priority, stream });
-      services.metrics.inFlight.inc();
       let routed: RouteResult | undefined;
       try {
         routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
