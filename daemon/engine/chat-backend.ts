@@ -5,7 +5,7 @@ import { LlamaChat } from "node-llama-cpp";
 import type { ChatCompletionRequest } from "../api.js";
 import type { ChatBackend, ChatEvent, ChatOptions } from "../chat.js";
 import { Channel } from "./channel.js";
-import { generate, type GenerateResult } from "./generate.js";
+import { doneEvent, generate, type GenerateResult } from "./generate.js";
 import type { LocalModel } from "./model.js";
 import { renderChatPrompt, toChatHistory, toFunctions } from "./prompt.js";
 import { forcedToolCallSchema, parseForcedToolCalls } from "./tool-grammar.js";
@@ -64,19 +64,7 @@ export class LocalChatBackend implements ChatBackend {
     } else if (toolSchema && toolText) {
       yield { type: "text", text: toolText }; // ran out of tokens mid-call: return what there is, finish_reason "length"
     }
-    yield {
-      type: "done",
-      finishReason,
-      usage: {
-        prompt_tokens: result.promptTokens,
-        completion_tokens: result.tokens.length,
-        total_tokens: result.promptTokens + result.tokens.length,
-        prompt_tokens_details: { cached_tokens: result.cachedTokens },
-      },
-      timings: result.timings,
-      confidence: result.confidence,
-      prefix: result.prefix,
-    };
+    yield doneEvent(result, finishReason);
   }
 
   private async *chatWithFunctions(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {

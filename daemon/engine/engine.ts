@@ -5,7 +5,7 @@ import type { CompletionRequest } from "../api.js";
 import type { ChatEvent, Priority } from "../chat.js";
 import type { ModelRef } from "../config.js";
 import { LocalChatBackend, DEFAULT_MAX_TOKENS, stopList } from "./chat-backend.js";
-import { generate } from "./generate.js";
+import { doneEvent, generate } from "./generate.js";
 import { llamaRuntime, type GpuChoice } from "./llama.js";
 import { LocalModel } from "./model.js";
 import { validateGguf } from "./gguf/validate.js";
@@ -172,19 +172,7 @@ export class Engine {
         continue;
       }
       const r = step.value;
-      yield {
-        type: "done",
-        finishReason: r.finishReason,
-        usage: {
-          prompt_tokens: r.promptTokens,
-          completion_tokens: r.tokens.length,
-          total_tokens: r.promptTokens + r.tokens.length,
-          prompt_tokens_details: { cached_tokens: r.cachedTokens },
-        },
-        timings: r.timings,
-        confidence: r.confidence,
-        prefix: r.prefix,
-      };
+      yield doneEvent(r);
       return;
     }
   }

@@ -3,7 +3,7 @@
 import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
 import type { FinishReason, Timings } from "../api.js";
-import type { PrefixFacts, Priority } from "../chat.js";
+import type { ChatEvent, PrefixFacts, Priority } from "../chat.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
@@ -35,6 +35,23 @@ export interface GenerateResult {
 }
 
 export class ContextOverflowError extends Error {}
+
+/** The final ChatEvent of a generation: usage, timings, confidence and prefix facts from its result. */
+export function doneEvent(r: GenerateResult, finishReason: FinishReason = r.finishReason): Extract<ChatEvent, { type: "done" }> {
+  return {
+    type: "done",
+    finishReason,
+    usage: {
+      prompt_tokens: r.promptTokens,
+      completion_tokens: r.tokens.length,
+      total_tokens: r.promptTokens + r.tokens.length,
+      prompt_tokens_details: { cached_tokens: r.cachedTokens },
+    },
+    timings: r.timings,
+    confidence: r.confidence,
+    prefix: r.prefix,
+  };
+}
 
 /** Yields text deltas; returns the totals. The sequence lease is always released, on abort and error too. */
 export async function* generate(

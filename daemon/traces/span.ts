@@ -1,27 +1,19 @@
 // The span model: one timed unit of agent work (an LLM call, a tool call, an agent step) in OTel GenAI terms.
 
-export type SpanKind = "llm" | "tool" | "agent" | "chain" | "retriever" | "embedding" | "other";
-export type SpanStatus = "ok" | "error" | "unset";
+import type { SpanDto, SpanKindName } from "../api.js";
+
+export type SpanKind = SpanKindName;
+export type SpanStatus = SpanDto["status"];
 
 /** Attribute values as OTel allows them (scalars and homogeneous arrays), JSON-encoded in the store. */
-export type AttributeValue = string | number | boolean | null | string[] | number[] | boolean[];
-export type Attributes = Record<string, AttributeValue>;
+export type Attributes = SpanDto["attributes"];
+export type AttributeValue = Attributes[string];
 
-export interface Span {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: SpanKind;
-  /** Nanoseconds since the Unix epoch, as bigint-safe numbers (ms precision survives; ns beyond 2^53 is rounded). */
-  startNs: number;
-  endNs: number;
-  status: SpanStatus;
-  statusMessage?: string;
-  /** x-hotpath-request-id, for spans of requests the daemon itself served. */
-  requestId?: string;
-  attributes: Attributes;
-}
+/**
+ * A span as stored and served: the API's SpanDto. startNs/endNs are nanoseconds since the Unix epoch as numbers
+ * (ms precision survives; ns beyond 2^53 is rounded); requestId is x-hotpath-request-id for spans the daemon served.
+ */
+export type Span = SpanDto;
 
 export interface TraceSummary {
   traceId: string;

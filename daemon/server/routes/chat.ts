@@ -6,13 +6,13 @@ import type { LookupResult } from "../../cache/service.js";
 import { collectChat, fullTimings, replayChat, type ChatEvent, type Priority } from "../../chat.js";
 import { messageText } from "../../engine/prompt.js";
 import { Router, RouterError, type RouteResult } from "../../router/router.js";
-import { HotpathAttr } from "../../traces/span.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
 import { toHttpError } from "../errors.js";
 import { writeChatStream } from "../openai-stream.js";
 import { readPriority } from "../priority.js";
 import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
+import { cacheAttributes, cacheHeaders } from "../cache-verdict.js";
 
 export const routes: Route[] = [
   {
@@ -51,19 +51,8 @@ export const routes: Route[] = [
       try {
         look = await services.cache.lookup(request, cacheCtx);
         services.cacheMetrics.lookup.observe({ verdict: look.verdict }, look.lookupMs / 1000);
-        facts.extra = {
-          [HotpathAttr.cache]: look.verdict,
-          "hotpath.cache.reason": look.reason,
-          "hotpath.cache.namespace": look.namespace,
-          "hotpath.cache.lookup_ms": look.lookupMs,
-          ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
-          ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
-          ...(look.match ? { "hotpath.cache.match": look.match } : {}),
-        };
-        const cacheHeaders: Record<string, string> = {
-          "x-hotpath-cache": look.verdict,
-          ...(look.similarity !== undefined ? { "x-hotpath-cache-similarity": look.similarity.toFixed(4) } : {}),
-        };
+        facts.extra = cacheAttributes(look);
+        const verdictHeaders = cacheHeaders(look);
         const cached = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
         if (cached) {
           // Replay: same answer, this request's id and model name; streamed requests get a well-formed SSE stream.
@@ -73,7 +62,7 @@ export const routes: Route[] = [
           facts.timings = completion.timings;
           facts.finishReason = completion.choices[0].finish_reason;
           facts.content!.output = completion.choices[0].message;
-          const headers = { "x-hotpath-route": "cache", ...cacheHeaders };
+          const headers = { "x-hotpath-route": "cache", ...verdictHeaders };
           if (stream) {
             await writeChatStream(ctx.res, replayChat(completion), {
               id: completion.id,
@@ -92,7 +81,7 @@ export const routes: Route[] = [
         routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
         facts.route = routed.route;
         const events = tapDone(routed.events, (done) => (facts.prefix = done.prefix));
-        const headers = { ...routeHeaders(routed), ...cacheHeaders };
+        const headers = { ...routeHeaders(routed), ...verdictHeaders };
         const keep = (completion: ChatCompletion) => {
           if (!look?.storable) return;
           stored = true;

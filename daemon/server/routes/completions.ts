@@ -1,12 +1,12 @@
 // POST /v1/completions: raw text completion on a local model (streamed or not).
 import { CompletionRequestSchema, type Completion } from "../../api.js";
 import type { LookupResult } from "../../cache/service.js";
-import { HotpathAttr } from "../../traces/span.js";
 import { fullTimings, type ChatEvent } from "../../chat.js";
 import { toHttpError, errorBody } from "../errors.js";
 import { readPriority } from "../priority.js";
 import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
 import type { Route } from "../route.js";
+import { cacheAttributes, cacheHeaders } from "../cache-verdict.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
 import { startSse, writeSse } from "../sse.js";
 
@@ -36,19 +36,10 @@ export const routes: Route[] = [
         await services.engine.ready(request.model);
         look = await services.cache.lookup(request, cacheCtx);
         services.cacheMetrics.lookup.observe({ verdict: look.verdict }, look.lookupMs / 1000);
-        facts.extra = {
-          [HotpathAttr.cache]: look.verdict,
-          "hotpath.cache.reason": look.reason,
-          "hotpath.cache.namespace": look.namespace,
-          "hotpath.cache.lookup_ms": look.lookupMs,
-          ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
-          ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
-          ...(look.match ? { "hotpath.cache.match": look.match } : {}),
-        };
+        facts.extra = cacheAttributes(look);
         const headers: Record<string, string> = {
           "x-hotpath-route": facts.route,
-          "x-hotpath-cache": look.verdict,
-          ...(look.similarity !== undefined ? { "x-hotpath-cache-similarity": look.similarity.toFixed(4) } : {}),
+          ...cacheHeaders(look),
         };
         const cached = look.verdict === "hit" && look.response?.object === "text_completion" ? look.response : undefined;
         if (cached) {
