@@ -59,6 +59,8 @@ export const RouteOptionsSchema = z.object({
   /** USD per UTC day; once spent, the route is skipped (or the request refused with 402). */
   dailyBudgetUsd: z.number().positive().optional(),
   price: PriceSchema.optional(),
+  /** Priority class for requests to this route that send no x-hotpath-priority header (default interactive). */
+  priority: z.enum(["interactive", "workflow", "background"]).optional(),
 });
 
 export const CascadeSchema = z.object({

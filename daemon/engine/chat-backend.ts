@@ -42,7 +42,7 @@ export class LocalChatBackend implements ChatBackend {
       grammar,
       priority: options.priority,
       signal: options.signal,
-    }, local.speculation);
+    }, local.speculative);
     let result: GenerateResult;
     let toolText = "";
     for (;;) {

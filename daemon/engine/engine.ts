@@ -163,7 +163,7 @@ export class Engine {
       stopTokenSequences: [],
       priority: o.priority,
       signal: o.signal,
-    }, local.speculation);
+    }, local.speculative);
     if (request.echo) yield { type: "text", text: prompt };
     for (;;) {
       const step = await stream.next();

@@ -7,7 +7,8 @@ import type { ChatEvent, PrefixFacts, Priority } from "../chat.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
-import { SwitchablePredictor } from "./speculative/predictor.js";
+import type { Speculator } from "./speculative/speculator.js";
+import { type DraftCounts, speculativeTokens } from "./speculative/verify.js";
 
 export interface GenerateInput {
   tokens: Token[];
@@ -59,8 +60,8 @@ export async function* generate(
   pool: SequencePool,
   contextSize: number,
   input: GenerateInput,
-  /** The model's adaptive switch; used when the leased sequence has a token predictor. */
-  speculation?: AdaptiveSpeculation,
+  /** The model's speculative decoding, when it has a draft model or prompt lookup. */
+  speculation?: { speculator: Speculator; adaptive: AdaptiveSpeculation },
 ): AsyncGenerator<string, GenerateResult, void> {
   const { tokens } = input;
   if (tokens.length >= contextSize) {
@@ -79,10 +80,10 @@ export async function* generate(
       await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
     }
     const toEvaluate = tokens.slice(reuse);
-    const predictor = speculation && sequence.tokenPredictor instanceof SwitchablePredictor ? sequence.tokenPredictor : undefined;
-    const speculate = predictor ? speculation!.next() : false;
-    if (predictor) predictor.enabled = speculate;
-    const predictionsBefore = sequence.tokenPredictions;
+    // Grammar-constrained sampling keeps state that cannot be rolled back past rejected drafts: those decode plainly.
+    const speculative = speculation && !input.grammar ? speculation : undefined;
+    const speculate = speculative ? speculative.adaptive.next() : false;
+    const counts: DraftCounts = { drafted: 0, accepted: 0 };
     const grammarEvaluationState = input.grammar ? new LlamaGrammarEvaluationState({ model, grammar: input.grammar }) : undefined;
     // A grammar knows when its output is complete (e.g. JSON followed by blank lines): stop there, not at max_tokens.
     const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
@@ -96,17 +97,10 @@ export async function* generate(
     let finishReason: "stop" | "length" = "length";
     const stopScanFrom = () => Math.max(0, emitted - maxStopLength(stopStrings));
 
-    const iterator = sequence.evaluateWithMetadata(
-      toEvaluate,
-      { confidence: true },
-      {
-        temperature: input.temperature,
-        topP: input.topP,
-        seed: input.seed,
-        grammarEvaluationState,
-        evaluationPriority: EVALUATION_PRIORITY[input.priority],
-      },
-    );
+    const sampling = { temperature: input.temperature, topP: input.topP, seed: input.seed, evaluationPriority: EVALUATION_PRIORITY[input.priority] };
+    const iterator = speculate
+      ? speculativeTokens(sequence, speculative!.speculator.drafterFor(sequence), toEvaluate, { ...sampling, maxTokens, draftLength: speculative!.speculator.draftLength }, counts)
+      : sequence.evaluateWithMetadata(toEvaluate, { confidence: true }, { ...sampling, grammarEvaluationState });
     try {
       for await (const { token, confidence } of iterator) {
         if (input.signal.aborted) throw input.signal.reason;
@@ -151,10 +145,7 @@ export async function* generate(
     const promptMs = firstAt - started;
     const predictedMs = ended - firstAt;
     const n = generated.length;
-    const predictions = sequence.tokenPredictions;
-    const drafted = predictions.validated + predictions.refuted - predictionsBefore.validated - predictionsBefore.refuted;
-    const accepted = predictions.validated - predictionsBefore.validated;
-    if (predictor) speculation!.record(speculate, n, predictedMs, drafted, accepted);
+    if (speculative) speculative.adaptive.record(speculate, n, predictedMs, counts.drafted, counts.accepted);
     return {
       text: visible,
       tokens: generated,
@@ -171,7 +162,7 @@ export async function* generate(
         predicted_n: n,
         predicted_ms: round(predictedMs),
         predicted_per_second: predictedMs > 0 && n > 1 ? round(((n - 1) * 1000) / predictedMs) : 0,
-        ...(predictor ? { draft_n: drafted, draft_n_accepted: accepted } : {}),
+        ...(speculative ? { draft_n: counts.drafted, draft_n_accepted: counts.accepted } : {}),
       },
     };
   } finally {

@@ -5,7 +5,7 @@ import { canonicalJson } from "../canonical.js";
 import { SequencePool } from "./pool.js";
 import { modelFingerprint, PrefixSnapshots } from "./prefix/snapshots.js";
 import { AdaptiveSpeculation } from "./speculative/adaptive.js";
-import { createSpeculator, type Speculator } from "./speculative/draft.js";
+import { createSpeculator, type Speculator } from "./speculative/speculator.js";
 
 export interface LocalModelOptions {
   alias: string;
@@ -40,6 +40,11 @@ export class LocalModel {
   /** Chooses, per request, whether to speculate (only when the model has a speculator). */
   readonly speculation = new AdaptiveSpeculation();
 
+  /** What generate() needs to speculate; undefined without a draft model or prompt lookup. */
+  get speculative(): { speculator: Speculator; adaptive: AdaptiveSpeculation } | undefined {
+    return this.speculator ? { speculator: this.speculator, adaptive: this.speculation } : undefined;
+  }
+
   static async load(llama: Llama, o: LocalModelOptions): Promise<LocalModel> {
     const model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
     let speculator: Speculator | undefined;
@@ -50,7 +55,7 @@ export class LocalModel {
       const context = await model.createContext({ contextSize, sequences: o.sequences, threads: o.threads });
       const chatWrapper = resolveChatWrapper(model);
       const snapshots = o.kv && o.kv.budgetBytes > 0 ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log) : undefined;
-      const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), createSequence: speculator?.createSequence, snapshots });
+      const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), snapshots });
       return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, o.threads, speculator);
     } catch (e) {
       await speculator?.dispose();

@@ -41,9 +41,7 @@ export interface SequenceLease {
 
 export interface PoolOptions {
   maxQueued: number;
-  /** Makes the pool's sequences (e.g. with a token predictor); default context.getSequence(). */
-  createSequence?: (context: LlamaContext) => LlamaContextSequence;
-  /** KV state can be copied between sequences (node-llama-cpp: not with token predictors). */
+  /** KV state can be copied between sequences (default true; node-llama-cpp cannot with token predictors). */
   canCopy?: boolean;
   detokenize: (tokens: Token[]) => string;
   /** Hot prefixes on disk (saved after reuse, loaded when no resident sequence holds as much). */
@@ -67,9 +65,9 @@ export class SequencePool {
     private readonly options: PoolOptions,
   ) {
     for (let i = 0; i < context.totalSequences; i++) {
-      this.slots.push({ sequence: options.createSequence?.(context) ?? context.getSequence(), busy: false, lastUsed: 0, hits: 0 });
+      this.slots.push({ sequence: context.getSequence(), busy: false, lastUsed: 0, hits: 0 });
     }
-    this.canCopy = options.canCopy ?? !options.createSequence;
+    this.canCopy = options.canCopy ?? true;
   }
 
   get size(): number {

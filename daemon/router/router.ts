@@ -22,7 +22,8 @@ import { redact } from "./secrets.js";
 
 export interface RouteRequestOptions {
   signal: AbortSignal;
-  priority: Priority;
+  /** From the x-hotpath-priority header; absent → the route's configured default (see defaultPriority). */
+  priority?: Priority;
   requestId: string;
   /** Request headers (lower-case names); the router reads x-hotpath-task. */
   headers?: Record<string, string | string[] | undefined>;
@@ -32,6 +33,8 @@ export interface RouteRequestOptions {
 export interface RouteResult {
   /** The route that answers (x-hotpath-route). */
   route: string;
+  /** The priority class the answering route ran at (the header's, else the route's default). */
+  priority: Priority;
   /** Why: rule, alias, cascade verdicts, fallbacks taken. */
   reason: string;
   attempts: RouteAttempt[];
@@ -115,6 +118,11 @@ export class Router {
     this.prices = new PriceTable(deps.config.prices);
   }
 
+  /** The priority class of a request to `route` that did not name one (config routes.<id>.priority). */
+  defaultPriority(route: string): Priority {
+    return this.config.routes[route]?.priority ?? "interactive";
+  }
+
   /** Applies a reloaded config: circuits and today's spend carry over; unchanged providers keep their connections. */
   reload(config: RouterConfig): void {
     this.config = config;
@@ -184,7 +192,7 @@ export class Router {
       if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", attempts, {}, false, decision);
       throw e;
     }
-    const result: RouteResult = { route: "", reason: decided.reason, attempts, events: emptyEvents() };
+    const result: RouteResult = { route: "", priority: options.priority ?? "interactive", reason: decided.reason, attempts, events: emptyEvents() };
 
     if (decided.kind === "cascade") {
       const steps = decided.steps;
@@ -210,6 +218,7 @@ export class Router {
         const verdict = judge(request, buffered, decided);
         if (verdict.accept) {
           result.route = step;
+          result.priority = options.priority ?? this.defaultPriority(result.route);
           result.reason += `; ${step} accepted (${verdict.reason})`;
           result.events = replay(buffered);
           return result;
@@ -229,6 +238,7 @@ export class Router {
       try {
         const committed = await this.tryRoute(route, request, options, result.attempts);
         result.route = route;
+        result.priority = options.priority ?? this.defaultPriority(result.route);
         if (i > 0) result.reason += `; fell back to ${route}`;
         result.events = this.stream(committed, result);
         return result;
@@ -238,6 +248,7 @@ export class Router {
       }
     }
     result.route = chain[chain.length - 1];
+    result.priority = options.priority ?? this.defaultPriority(result.route);
     throw this.finalError(lastError, chain, result);
   }
 
@@ -330,7 +341,7 @@ export class Router {
       controller.abort(err);
       return err;
     });
-    const it = backend.chat(request, { signal: controller.signal, priority: options.priority, requestId: options.requestId })[Symbol.asyncIterator]();
+    const it = backend.chat(request, { signal: controller.signal, priority: options.priority ?? this.defaultPriority(route), requestId: options.requestId })[Symbol.asyncIterator]();
     let closed = false;
     const close = (abort: boolean) => {
       if (closed) return;

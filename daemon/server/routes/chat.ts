@@ -21,7 +21,8 @@ export const routes: Route[] = [
     async handle(ctx, services) {
       const startedAt = nowMs();
       const request: ChatCompletionRequest = await ctx.readJson(ChatCompletionRequestSchema);
-      const priority: Priority = readPriority(ctx.req.headers);
+      // Without the header, the answering route's default decides (set from the route result below).
+      const priority = readPriority(ctx.req.headers);
       const stream = request.stream === true;
       const facts: RequestFacts = {
         requestId: ctx.requestId,
@@ -30,7 +31,7 @@ export const routes: Route[] = [
         operation: "chat",
         model: request.model,
         route: "",
-        priority,
+        priority: priority ?? "interactive",
         stream,
         startedAt,
         endedAt: startedAt,
@@ -80,6 +81,7 @@ export const routes: Route[] = [
 
         routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
         facts.route = routed.route;
+        facts.priority = routed.priority;
         const events = tapDone(routed.events, (done) => (facts.prefix = done.prefix));
         const headers = { ...routeHeaders(routed), ...verdictHeaders };
         const keep = (completion: ChatCompletion) => {

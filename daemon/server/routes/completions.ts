@@ -17,13 +17,14 @@ export const routes: Route[] = [
     async handle(ctx, services) {
       const startedAt = nowMs();
       const request = await ctx.readJson(CompletionRequestSchema);
-      const priority = readPriority(ctx.req.headers);
+      const model = `local:${request.model}`;
+      const priority = readPriority(ctx.req.headers) ?? services.router.defaultPriority(model);
       const stream = request.stream === true;
       const id = `cmpl-${ctx.requestId.replace(/^req_/, "")}`;
       const created = Math.floor(Date.now() / 1000);
       const facts: RequestFacts = {
         requestId: ctx.requestId,
-        trace: requestTraceContext(ctx.req.headers), endpoint: "completions", operation: "text_completion", model: request.model, route: `local:${request.model}`,
+        trace: requestTraceContext(ctx.req.headers), endpoint: "completions", operation: "text_completion", model: request.model, route: model,
         priority, stream, startedAt, endedAt: startedAt, status: 200,
         params: { maxTokens: request.max_tokens, temperature: request.temperature, topP: request.top_p, seed: request.seed },
         content: { input: request.prompt },

@@ -48,7 +48,8 @@ export const routes: Route[] = [
         if (e instanceof TranslationError) throw new HttpError(400, `invalid request: ${e.message}`, "invalid_request_error", "invalid_value", "messages");
         throw e;
       }
-      const priority: Priority = readPriority(ctx.req.headers);
+      // Without the header, the answering route's default decides (set from the route result below).
+      const priority = readPriority(ctx.req.headers);
       const stream = body.stream === true;
       const id = `msg_${ctx.requestId.replace(/^req_/, "")}`;
       const facts: RequestFacts = {
@@ -58,7 +59,7 @@ export const routes: Route[] = [
         operation: "chat",
         model: body.model,
         route: "",
-        priority,
+        priority: priority ?? "interactive",
         stream,
         startedAt,
         endedAt: startedAt,
@@ -78,6 +79,7 @@ export const routes: Route[] = [
       try {
         routed = await services.router.chat(request, { signal: ctx.signal, priority, requestId: ctx.requestId, headers: ctx.req.headers });
         facts.route = routed.route;
+        facts.priority = routed.priority;
         const headers = routeHeaders(routed);
         const events = observe(routed.events, facts);
         if (!stream) {

@@ -1,6 +1,10 @@
 // Priority classes through the real daemon: queued requests are served interactive → workflow → background, per-class
-// queue depth and wait show in /metrics, and background work leaves a sequence free for interactive requests.
+// queue depth and wait show in /metrics, background work leaves a sequence free for interactive requests, and a route's
+// configured default class applies to requests without the header.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chatModelPath } from "../../fixtures/models.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 
@@ -58,6 +62,29 @@ describe("daemon: priority scheduling", function () {
       await Promise.all(readers.map(async (r) => { while (!(await r.read()).done); }));
     } finally {
       await daemon.dispose();
+    }
+  });
+
+  it("a route's configured default class applies when the header is absent; the header still wins", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "hotpath-priority-"));
+    const config = join(dir, "config.json");
+    writeFileSync(config, JSON.stringify({ router: { routes: { "local:chat": { priority: "background" } } } }));
+    const daemon = await startDaemon({ args: ["--config", config, "--model", `chat=${chatModelPath()}`, "--no-response-cache"], waitForModels: ["chat"] });
+    try {
+      const post = (path: string, body: object, headers: Record<string, string> = {}) =>
+        daemon.fetch(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }).then((r) => r.json());
+      const chat = { model: "chat", messages: [{ role: "user", content: "hi" }], temperature: 0, max_tokens: 2 };
+      await post("/v1/chat/completions", chat);
+      await post("/v1/completions", { model: "chat", prompt: "Once", temperature: 0, max_tokens: 2 });
+      await post("/v1/messages", { model: "chat", max_tokens: 2, messages: [{ role: "user", content: "hi" }] });
+      await post("/v1/chat/completions", chat, { "x-hotpath-priority": "interactive" });
+      // The wait histogram is labelled with the class each request's span records.
+      const metrics = await (await daemon.fetch("/metrics")).text();
+      assert.match(metrics, /hotpath_queue_wait_seconds_count\{priority="background"\} 3/);
+      assert.match(metrics, /hotpath_queue_wait_seconds_count\{priority="interactive"\} 1/);
+    } finally {
+      await daemon.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
