@@ -126,6 +126,7 @@ async function benchB(): Promise<string> {
   const tokensPerBlock = 4;
   const traces = loadTraces(dir, names, 15, tokensPerBlock, 3600);
   const results: string[] = [];
+  let worst = 1;
   for (const mode of ["alone", "4 interleaved"] as const) {
     const engine = engineFor({ contextSize: 4096, sequences: 4 });
     engine.add([{ alias: "m", source: generatedModelPath(COUNT_MODEL) }]);
@@ -148,6 +149,7 @@ async function benchB(): Promise<string> {
     }
     await engine.dispose();
     results.push(`| ${mode} | ${order.length} | ${prompt} | ${possible} | ${reused} | **${fmt(reused / possible, 3)}** |`);
+    worst = Math.min(worst, reused / possible);
     log(`b) ${mode}: ${reused}/${possible}`);
   }
   return [
@@ -159,7 +161,7 @@ async function benchB(): Promise<string> {
     "|---|---|---|---|---|---|",
     ...results,
     "",
-    "Target ≥ 0.9.",
+    `Target ≥ 0.9: ${worst >= 0.9 ? "met" : "not met"}. Where the small interleaved loss comes from (four conversations on four sequences) has not been analysed.`,
   ].join("\n");
 }
 
@@ -260,6 +262,8 @@ async function benchD(): Promise<string> {
     ...rows,
     "",
     adaptiveLine,
+    "",
+    "Why it wins and where it cannot: on one CPU thread this target decodes one token in ~11 ms (memory-bound) while a batch of 8 costs ~36 ms and a draft token ~1.2 ms, so a fully accepted draft of 7 yields 8 tokens for ~45 ms. Hotpath drafts k tokens (k adapts: +2 after a fully accepted draft, −1 after a rejection, 1–16) and verifies them in one target batch with its own loop over `controlledEvaluate` (node-llama-cpp 3.22.1's token-predictor path accepts at most one drafted token per batch). Below roughly 0.55 acceptance even k = 1 costs more than it saves here (a 2-token batch costs 1.65× one token), so those rows lose; the adaptive switch measures both modes per model and decodes plainly there (last paragraph). Prompt lookup on these random-weight models only catches their repetition loops, so it stays near parity; it is meant for copy-heavy output (code edits, quoting tool results). Temperature > 0 speculates too (each emitted token is the target's own sample). Requests with a grammar (json_schema, forced tool calls) and tools with tool_choice auto (node-llama-cpp's function-calling loop) decode plainly.",
   ].join("\n");
 }
 
@@ -321,7 +325,7 @@ export async function run(args: string[]): Promise<void> {
     sections.push(text + `\n\n(${fmt((performance.now() - started) / 1000, 0)} s)`);
   }
   const body = [
-    `CPU only, ${testThreads()} thread(s), generated random-weight models (\`daemon/engine/gguf\`), temperature 0. Machine: ${machineDescription()}.`,
+    `All parts run in-process on the real engine (\`daemon/engine\`: pool, generate, snapshots, speculation), CPU only, ${testThreads()} thread(s), generated random-weight llama models (\`daemon/engine/gguf\`), temperature 0; each comparison side by side in one run on the same model, medians. Models: a, c, e 4 layers × 128 wide f16 with an 8k context; b 2 × 64 (only token counts matter); d see there. Machine: ${machineDescription()}. Rerun: \`npm run bench -- engine\` (or \`-- engine a c\` for parts; only a full run rewrites this section).`,
     "",
     ...sections.map((s) => s + "\n"),
   ].join("\n");

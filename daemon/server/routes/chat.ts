@@ -3,7 +3,7 @@
 // cache verdict, the route decision, every attempt and the cost.
 import { ChatCompletionRequestSchema, type ChatCompletion, type ChatCompletionRequest } from "../../api.js";
 import type { LookupResult } from "../../cache/service.js";
-import { collectChat, fullTimings, replayChat, type ChatEvent, type Priority } from "../../chat.js";
+import { collectChat, fullTimings, replayChat, type ChatEvent } from "../../chat.js";
 import { messageText } from "../../engine/prompt.js";
 import { Router, RouterError, type RouteResult } from "../../router/router.js";
 import { requestTraceContext } from "../../traces/traceparent.js";

@@ -2,7 +2,7 @@
 // Anthropic-SDK clients and Claude-Code-style agents can use it. Requests are translated to chat requests, routed
 // like /v1/chat/completions, and answered as Anthropic JSON or Anthropic SSE; errors come in Anthropic's shape.
 import { AnthropicMessagesRequestSchema, type AnthropicError, type AnthropicMessagesRequest } from "../../api.js";
-import { fullTimings, type ChatEvent, type Priority } from "../../chat.js";
+import { fullTimings, type ChatEvent } from "../../chat.js";
 import { Router, RouterError, type RouteResult } from "../../router/router.js";
 import { messagesToChat, TranslationError } from "../../router/translate/request.js";
 import { collectMessage } from "../../router/translate/response.js";
