@@ -41,6 +41,11 @@ export interface ChatOptions {
   signal: AbortSignal;
   priority: Priority;
   requestId: string;
+  /**
+   * Report token-probability confidence on the done event (cascade steps judge by it). Off otherwise: computing
+   * each token's probability costs ~7% decode speed (measured: 118 → 110 tok/s, 60 MB q8_0, 8k vocabulary).
+   */
+  confidence?: boolean;
 }
 
 /** Something that can answer a chat request: the local engine, a cloud provider, a cache entry. */

@@ -41,6 +41,7 @@ export class LocalChatBackend implements ChatBackend {
       stopTokenSequences: prompt.stopTokenSequences,
       grammar,
       priority: options.priority,
+      confidence: options.confidence,
       signal: options.signal,
     }, local.speculative);
     let result: GenerateResult;

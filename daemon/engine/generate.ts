@@ -21,6 +21,8 @@ export interface GenerateInput {
   stopTokenSequences: Token[][];
   grammar?: LlamaGrammar;
   priority: Priority;
+  /** Compute each token's probability (ChatOptions.confidence). */
+  confidence?: boolean;
   signal: AbortSignal;
 }
 
@@ -31,7 +33,8 @@ export interface GenerateResult {
   promptTokens: number;
   cachedTokens: number;
   timings: Timings;
-  confidence: { mean: number; min: number };
+  /** Only when input.confidence was set. */
+  confidence?: { mean: number; min: number };
   prefix: PrefixFacts;
 }
 
@@ -49,7 +52,7 @@ export function doneEvent(r: GenerateResult, finishReason: FinishReason = r.fini
       prompt_tokens_details: { cached_tokens: r.cachedTokens },
     },
     timings: r.timings,
-    confidence: r.confidence,
+    ...(r.confidence ? { confidence: r.confidence } : {}),
     prefix: r.prefix,
   };
 }
@@ -98,16 +101,18 @@ export async function* generate(
     const stopScanFrom = () => Math.max(0, emitted - maxStopLength(stopStrings));
 
     const sampling = { temperature: input.temperature, topP: input.topP, seed: input.seed, evaluationPriority: EVALUATION_PRIORITY[input.priority] };
-    const iterator = speculate
-      ? speculativeTokens(sequence, speculative!.speculator.drafterFor(sequence), toEvaluate, { ...sampling, maxTokens, draftLength: speculative!.speculator.draftLength }, counts)
-      : sequence.evaluateWithMetadata(toEvaluate, { confidence: true }, { ...sampling, grammarEvaluationState });
+    const iterator: AsyncGenerator<{ token: Token; confidence?: number }, void, undefined> = speculate
+      ? speculativeTokens(sequence, speculative!.speculator.drafterFor(sequence), toEvaluate, { ...sampling, maxTokens, confidence: input.confidence === true, draftLength: speculative!.speculator.draftLength }, counts)
+      : sequence.evaluateWithMetadata(toEvaluate, { confidence: input.confidence === true }, { ...sampling, grammarEvaluationState });
     try {
       for await (const { token, confidence } of iterator) {
         if (input.signal.aborted) throw input.signal.reason;
         firstTokenAt ??= performance.now();
         generated.push(token);
-        confidenceSum += confidence;
-        confidenceMin = Math.min(confidenceMin, confidence);
+        if (confidence !== undefined) {
+          confidenceSum += confidence;
+          confidenceMin = Math.min(confidenceMin, confidence);
+        }
 
         if (endsWithAny(generated, input.stopTokenSequences)) {
           finishReason = "stop";
@@ -153,7 +158,7 @@ export async function* generate(
       promptTokens: tokens.length,
       cachedTokens: reuse,
       prefix: { ...lease.prefix, reusedTokens: reuse },
-      confidence: { mean: n ? confidenceSum / n : 0, min: n ? confidenceMin : 0 },
+      ...(input.confidence ? { confidence: { mean: n ? confidenceSum / n : 0, min: n ? confidenceMin : 0 } } : {}),
       timings: {
         queue_ms: round(lease.queueMs),
         prompt_n: toEvaluate.length,

@@ -25,6 +25,8 @@ export interface RouteRequestOptions {
   /** From the x-hotpath-priority header; absent → the route's configured default (see defaultPriority). */
   priority?: Priority;
   requestId: string;
+  /** Ask the backend for token-probability confidence (set for cascade steps, which are judged by it). */
+  confidence?: boolean;
   /** Request headers (lower-case names); the router reads x-hotpath-task. */
   headers?: Record<string, string | string[] | undefined>;
 }
@@ -200,7 +202,7 @@ export class Router {
         const step = steps[i];
         let committed: Committed;
         try {
-          committed = await this.tryRoute(step, request, options, attempts);
+          committed = await this.tryRoute(step, request, { ...options, confidence: true }, attempts);
         } catch (e) {
           if (isCancel(e, options.signal)) throw this.cancelled(result);
           result.reason += `; ${step} failed, escalating`;
@@ -341,7 +343,7 @@ export class Router {
       controller.abort(err);
       return err;
     });
-    const it = backend.chat(request, { signal: controller.signal, priority: options.priority ?? this.defaultPriority(route), requestId: options.requestId })[Symbol.asyncIterator]();
+    const it = backend.chat(request, { signal: controller.signal, priority: options.priority ?? this.defaultPriority(route), requestId: options.requestId, confidence: options.confidence })[Symbol.asyncIterator]();
     let closed = false;
     const close = (abort: boolean) => {
       if (closed) return;

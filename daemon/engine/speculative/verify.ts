@@ -16,6 +16,8 @@ export interface SpeculativeOptions {
   topP?: number;
   seed?: number;
   evaluationPriority: EvaluationPriority;
+  /** Compute each emitted token's probability. */
+  confidence: boolean;
   /** No more tokens are drafted than can still be used. */
   maxTokens: number;
   draftLength: DraftLength;
@@ -29,7 +31,7 @@ export interface DraftCounts {
 
 export interface SampledToken {
   token: Token;
-  confidence: number;
+  confidence?: number;
 }
 
 /** Yields the generated tokens (end-of-generation tokens end it unyielded, as in sequence.evaluate). */
@@ -55,7 +57,7 @@ export async function* speculativeTokens(
     const sample = {
       generateNext: {
         token: true,
-        confidence: true,
+        confidence: o.confidence,
         options: { temperature: o.temperature, topP: o.topP, seed: (baseSeed + Math.imul(batch, 0x9e3779b1)) >>> 0 },
       },
     };
@@ -69,7 +71,7 @@ export async function* speculativeTokens(
     for (let i = 0; i <= drafts.length; i++) {
       const next = results[first + i]?.next;
       if (next?.token == null) throw new Error("the model sampled no token; the context may have been disposed");
-      out.push({ token: next.token, confidence: next.confidence ?? 0 });
+      out.push({ token: next.token, confidence: next.confidence });
       if (i === drafts.length || next.token !== drafts[i]) break;
     }
     const accepted = out.length - 1;
