@@ -425,6 +425,15 @@ export const AnthropicMessagesRequestSchema = z.object({
 
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
 
+/** POST /v1/messages/count_tokens: a Messages body without the need for max_tokens. */
+export const AnthropicCountTokensRequestSchema = AnthropicMessagesRequestSchema.extend({ max_tokens: z.number().int().positive().optional() });
+export type AnthropicCountTokensRequest = z.infer<typeof AnthropicCountTokensRequestSchema>;
+
+/** Answer of /v1/messages/count_tokens (Anthropic's shape). */
+export interface AnthropicCountTokensResponse {
+  input_tokens: number;
+}
+
 export type AnthropicContentBlock =
   | { type: "text"; text: string }
   | { type: "tool_use"; id: string; name: string; input: unknown };

@@ -53,6 +53,15 @@ export interface ChatBackend {
   /** Route id as shown in x-hotpath-route, e.g. "local:stories" or "openai:gpt-4o-mini". */
   readonly id: string;
   chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent>;
+  /** Prompt tokens the request would cost on this backend, where the backend can say exactly. */
+  countTokens?(request: ChatCompletionRequest, signal: AbortSignal): Promise<TokenCount>;
+}
+
+export interface TokenCount {
+  inputTokens: number;
+  /** What counted, e.g. "gguf:stories", "anthropic:count_tokens", "estimate:cl100k_base". */
+  tokenizer: string;
+  exact: boolean;
 }
 
 export function emptyUsage(): Usage {

@@ -3,7 +3,7 @@
 // own function-calling syntax decides).
 import { LlamaChat } from "node-llama-cpp";
 import type { ChatCompletionRequest } from "../api.js";
-import type { ChatBackend, ChatEvent, ChatOptions } from "../chat.js";
+import type { ChatBackend, ChatEvent, ChatOptions, TokenCount } from "../chat.js";
 import { Channel } from "./channel.js";
 import { doneEvent, generate, type GenerateResult } from "./generate.js";
 import type { LocalModel } from "./model.js";
@@ -22,6 +22,15 @@ export class LocalChatBackend implements ChatBackend {
   chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
     if (request.tools?.length && (request.tool_choice ?? "auto") === "auto") return this.chatWithFunctions(request, options);
     return this.chatWithTokenLoop(request, options);
+  }
+
+  /** The rendered prompt's length: chat template, tool definitions and all, with the model's own tokenizer. */
+  async countTokens(request: ChatCompletionRequest): Promise<TokenCount> {
+    const { local } = this;
+    const auto = request.tools?.length && (request.tool_choice ?? "auto") === "auto";
+    const functions = auto ? toFunctions(request) : forcedToolCallSchema(request) ? toFunctions(request) : undefined;
+    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
+    return { inputTokens: prompt.tokens.length, tokenizer: `gguf:${local.alias}`, exact: true };
   }
 
   private async *chatWithTokenLoop(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {

@@ -5,7 +5,7 @@
 // client, and x-hotpath-route can be a response header); from then on the route is committed: a later failure
 // ends the stream with an error, never a retry.
 import type { ChatCompletionRequest, RouteAttempt, RouterStatus, Usage } from "../api.js";
-import type { ChatBackend, ChatEvent, Priority } from "../chat.js";
+import type { ChatBackend, ChatEvent, Priority, TokenCount } from "../chat.js";
 import type { RouterConfig, Target } from "../config.js";
 import type { Db } from "../db.js";
 import { HotpathAttr, type Attributes } from "../traces/span.js";
@@ -118,6 +118,31 @@ export class Router {
     this.breakers = new Breakers(deps.config.breaker, this.now);
     this.spend = new Spend(deps.db, this.now);
     this.prices = new PriceTable(deps.config.prices);
+  }
+
+  /**
+   * Prompt tokens of a request on the route it would take first (a cascade's first step). `count` is undefined when
+   * that backend cannot count exactly (OpenAI-style providers) or counting failed (`error` says why): the caller
+   * estimates then.
+   */
+  async countTokens(request: ChatCompletionRequest, options: { signal: AbortSignal; task?: string }): Promise<{ route: string; count?: TokenCount; error?: string }> {
+    let decided: Plan;
+    try {
+      decided = this.plan(request, { task: options.task });
+    } catch (e) {
+      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", []);
+      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", []);
+      throw e;
+    }
+    const route = decided.kind === "cascade" ? decided.steps[0] : decided.routes[0];
+    try {
+      const backend = await this.backends.get(route, this.config.routes[route]?.timeoutMs ?? this.config.timeoutMs);
+      if (!backend?.countTokens) return { route };
+      return { route, count: await backend.countTokens({ ...request, model: route.slice(route.indexOf(":") + 1) }, options.signal) };
+    } catch (e) {
+      if (options.signal.aborted) throw e;
+      return { route, error: redact(e instanceof Error ? e.message : String(e)) };
+    }
   }
 
   /** The priority class of a request to `route` that did not name one (config routes.<id>.priority). */

@@ -1,6 +1,6 @@
 // Anthropic Messages API as a ChatBackend: chat requests are translated to messages, answers back to events.
 import type { ChatCompletionRequest } from "../../api.js";
-import type { ChatBackend, ChatEvent, ChatOptions } from "../../chat.js";
+import type { ChatBackend, ChatEvent, ChatOptions, TokenCount } from "../../chat.js";
 import { chatToMessages, TranslationError } from "../translate/request.js";
 import { messageToEvents } from "../translate/response.js";
 import { anthropicStreamToEvents } from "../translate/stream.js";
@@ -15,6 +15,29 @@ export class AnthropicBackend implements ChatBackend {
     private readonly version: string,
   ) {
     this.id = opts.id;
+  }
+
+  /** Anthropic's own count (POST /v1/messages/count_tokens): its tokenizer is not public. */
+  async countTokens(request: ChatCompletionRequest, signal: AbortSignal): Promise<TokenCount> {
+    const key = this.opts.apiKey();
+    if (!key) throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
+    let body: Record<string, unknown>;
+    try {
+      body = chatToMessages(request, this.opts.model);
+    } catch (e) {
+      if (e instanceof TranslationError) throw new UpstreamError(e.message, "config", 400);
+      throw e;
+    }
+    // count_tokens takes the Messages body without generation settings.
+    for (const k of ["max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata"]) delete body[k];
+    const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages/count_tokens`);
+    const headers = { "x-api-key": key, "anthropic-version": this.version, accept: "application/json" };
+    const res = await postJson(this.opts.conn, url, headers, body, signal, this.opts.timeoutMs);
+    const answer = (await readJson(res, this.opts.conn.name)) as { input_tokens?: unknown };
+    if (typeof answer.input_tokens !== "number" || !Number.isInteger(answer.input_tokens) || answer.input_tokens < 0) {
+      throw new UpstreamError(`${this.opts.conn.name} answered count_tokens without a valid input_tokens`, "protocol", 502);
+    }
+    return { inputTokens: answer.input_tokens, tokenizer: "anthropic:count_tokens", exact: true };
   }
 
   async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {

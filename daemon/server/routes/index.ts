@@ -5,6 +5,7 @@ import { routes as stats } from "./stats.js";
 import { routes as cache } from "./cache.js";
 import { routes as chat } from "./chat.js";
 import { routes as completions } from "./completions.js";
+import { routes as countTokens } from "./count-tokens.js";
 import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
 import { routes as messages } from "./messages.js";
@@ -13,6 +14,6 @@ import { routes as router } from "./router.js";
 import { routes as traces } from "./traces.js";
 
 export const allRoutes: Route[] = [
-  ...health, ...models, ...chat, ...messages, ...completions, ...embeddings,
+  ...health, ...models, ...chat, ...countTokens, ...messages, ...completions, ...embeddings,
   ...traces, ...cache, ...audit, ...router, ...stats,
 ];

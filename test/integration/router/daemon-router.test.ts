@@ -298,6 +298,59 @@ describe("router: end to end through the daemon", function () {
     });
   });
 
+  it("count_tokens: exact on the local model (equals the prompt tokens it then bills), Anthropic's own count on an Anthropic route, a labelled estimate elsewhere", async () => {
+    const count = (body: unknown, headers: Record<string, string> = { "x-api-key": daemon.token }) =>
+      fetch(`${daemon.url}/v1/messages/count_tokens`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const system = "You tell short stories.";
+    const messages = [{ role: "user" as const, content: "Once upon a time there was a cat" }];
+    const tools = [{ name: "lookup", description: "Look a word up", input_schema: { type: "object", properties: { word: { type: "string" } } } }];
+
+    // Local: the SDK's own call, then the same body generated — the count is what the model is billed.
+    for (const withTools of [false, true]) {
+      const body = { model: "chat", system, messages, ...(withTools ? { tools } : {}) };
+      const counted = await anthropic.messages.countTokens(body);
+      const msg = await anthropic.messages.create({ ...body, max_tokens: 2 });
+      // Anthropic's usage splits the prompt into uncached input and cache reads; count_tokens is their sum.
+      assert.equal(counted.input_tokens, msg.usage.input_tokens + (msg.usage.cache_read_input_tokens ?? 0), `local count ${withTools ? "with" : "without"} tools`);
+    }
+    const local = await count({ model: "chat", system, messages });
+    assert.equal(local.headers.get("x-hotpath-token-count"), "exact");
+    assert.equal(local.headers.get("x-hotpath-tokenizer"), "gguf:chat");
+
+    // Anthropic route: Anthropic's count, with the key, without generation settings.
+    const viaAnthropic = await count({ model: "an:claude-haiku-4-5", system, messages, tools, max_tokens: 100 });
+    assert.equal(viaAnthropic.status, 200);
+    const sent = an.received.at(-1)!;
+    assert.equal(sent.path, "/v1/messages/count_tokens");
+    assert.equal(sent.headers["x-api-key"], ANTHROPIC_KEY);
+    assert.ok(!("max_tokens" in sent.body));
+    const expected = Math.ceil(JSON.stringify([sent.body.system, sent.body.messages, sent.body.tools]).length / 4);
+    assert.deepEqual(await viaAnthropic.json(), { input_tokens: expected });
+    assert.equal(viaAnthropic.headers.get("x-hotpath-token-count"), "exact");
+    assert.equal(viaAnthropic.headers.get("x-hotpath-route"), "an:claude-haiku-4-5");
+
+    // OpenAI route: no counting endpoint there, so an estimate that says so; more text, more tokens.
+    const short = await count({ model: "oa:gpt-4o-mini", messages });
+    const long = await count({ model: "oa:gpt-4o-mini", system: system.repeat(20), messages });
+    assert.equal(short.headers.get("x-hotpath-token-count"), "estimate");
+    assert.equal(short.headers.get("x-hotpath-tokenizer"), "openai:o200k_base");
+    const [a, b] = [(await short.json()) as any, (await long.json()) as any];
+    assert.ok(a.input_tokens > 5 && b.input_tokens > a.input_tokens + 50, `${a.input_tokens} → ${b.input_tokens}`);
+    assert.equal(oa.received.length, 0, "nothing was sent to OpenAI");
+
+    // Bad input: Anthropic-shaped errors, nothing counted.
+    const noAuth = await count({ model: "chat", messages }, {});
+    assert.equal(noAuth.status, 401);
+    const unknown = await count({ model: "nope", messages });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as any).error.type, "not_found_error");
+    for (const bad of [{ model: "chat" }, { model: "chat", messages: [] }, { model: "chat", messages: [{ role: "robot", content: "x" }] }, "{", "[]"]) {
+      const r = await count(bad);
+      assert.equal(r.status, 400, JSON.stringify(bad));
+      assert.equal(((await r.json()) as any).error.type, "invalid_request_error");
+    }
+  });
+
   it("GET /hotpath/router shows providers (key present, never the key), circuits, spend and prices", async () => {
     const res = await daemon.fetch("/hotpath/router");
     assert.equal(res.status, 200);

@@ -1,0 +1,49 @@
+// POST /v1/messages/count_tokens: Anthropic's token counting over every route Hotpath serves (agents such as Claude
+// Code call it to manage their context). Exact where the answering route can say — a local model renders the prompt
+// with its own chat template and tokenizer, an Anthropic route asks Anthropic — otherwise a labelled estimate
+// (OpenAI's BPE plus message framing). x-hotpath-token-count says which, x-hotpath-tokenizer what counted.
+import { AnthropicCountTokensRequestSchema, type AnthropicCountTokensResponse, type AnthropicMessagesRequest } from "../../api.js";
+import { countRequest } from "../../audit/runner.js";
+import { counterForModelName } from "../../audit/tokens.js";
+import { messagesToChat, TranslationError } from "../../router/translate/request.js";
+import { HttpError, type Route } from "../route.js";
+import { anthropicErrorBody } from "./messages.js";
+
+/** Chat framing per message (role markers, separators), as in OpenAI's published counting recipe. */
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_REPLY = 3;
+
+export const routes: Route[] = [
+  {
+    method: "POST",
+    path: "/v1/messages/count_tokens",
+    errorBody: anthropicErrorBody,
+    async handle(ctx, services) {
+      const body = await ctx.readJson(AnthropicCountTokensRequestSchema);
+      let request;
+      try {
+        request = messagesToChat({ ...body, max_tokens: body.max_tokens ?? 1 } as AnthropicMessagesRequest);
+      } catch (e) {
+        if (e instanceof TranslationError) throw new HttpError(400, `invalid request: ${e.message}`, "invalid_request_error", "invalid_value", "messages");
+        throw e;
+      }
+      const task = ctx.req.headers["x-hotpath-task"];
+      const { route, count, error } = await services.router.countTokens(request, { signal: ctx.signal, task: Array.isArray(task) ? task[0] : task });
+      if (error) services.log("warn", `count_tokens: ${route} could not count (${error}); answering with an estimate`);
+      const counted = count ?? estimate(route, request);
+      const answer: AnthropicCountTokensResponse = { input_tokens: counted.inputTokens };
+      ctx.send(200, answer, {
+        "x-hotpath-route": route,
+        "x-hotpath-token-count": counted.exact ? "exact" : "estimate",
+        "x-hotpath-tokenizer": counted.tokenizer,
+      });
+    },
+  },
+];
+
+function estimate(route: string, request: Parameters<typeof countRequest>[1]) {
+  // By the model name past the provider ("oa:gpt-4o-mini" → gpt-4o-mini): provider names are the user's own.
+  const counter = counterForModelName(route.slice(route.indexOf(":") + 1));
+  const inputTokens = countRequest(counter, request) + request.messages.length * TOKENS_PER_MESSAGE + TOKENS_PER_REPLY;
+  return { inputTokens, tokenizer: counter.tokenizer, exact: false };
+}
