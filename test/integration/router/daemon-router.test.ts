@@ -303,7 +303,7 @@ describe("router: end to end through the daemon", function () {
       fetch(`${daemon.url}/v1/messages/count_tokens`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
     const system = "You tell short stories.";
     const messages = [{ role: "user" as const, content: "Once upon a time there was a cat" }];
-    const tools = [{ name: "lookup", description: "Look a word up", input_schema: { type: "object", properties: { word: { type: "string" } } } }];
+    const tools = [{ name: "lookup", description: "Look a word up", input_schema: { type: "object" as const, properties: { word: { type: "string" } } } }];
 
     // Local: the SDK's own call, then the same body generated — the count is what the model is billed.
     for (const withTools of [false, true]) {
