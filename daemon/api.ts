@@ -767,7 +767,8 @@ export interface ModelServingStats {
   sequences?: number;
   busySequences?: number;
   queued?: { interactive: number; workflow: number; background: number };
-  speculation?: { enabled: boolean; drafted: number; accepted: number; acceptance: number };
+  /** Only for models with a draft model or prompt lookup. enabled: the adaptive switch's current verdict. */
+  speculation?: { kind: "draft" | "lookup"; enabled: boolean; drafted: number; accepted: number; acceptance: number; draftLength: number };
 }
 
 /** Facts over the daemon's own request spans in the window. */

@@ -44,7 +44,9 @@ function modelStats(services: Services): ModelServingStats[] {
       sequences: pool.size,
       busySequences: pool.busyCount,
       queued,
-      speculation: { enabled: spec.enabled, drafted: spec.drafted, accepted: spec.accepted, acceptance: spec.acceptance },
+      ...(s.model.speculator
+        ? { speculation: { kind: s.model.speculator.kind, enabled: spec.enabled, drafted: spec.drafted, accepted: spec.accepted, acceptance: spec.acceptance, draftLength: s.model.speculator.draftLength.current } }
+        : {}),
     };
   });
 }
