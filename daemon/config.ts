@@ -173,6 +173,8 @@ export const CacheConfigSchema = z.object({
   guards: z.boolean().default(true),
   /** With a verifier configured, scores within ±band of the threshold are decided by it. */
   verifierBand: z.number().min(0).max(0.5).default(0.03),
+  /** A model (route id or alias, e.g. "local:qwen-0.5b") asked whether a near-threshold candidate answers the request. */
+  verifier: z.object({ model: z.string().min(1), timeoutMs: z.number().int().positive().default(5000) }).optional(),
   ttlSeconds: CacheTtlSchema.default(CacheTtlSchema.parse({})),
   /** Size cap: least recently used entries are evicted beyond either limit. */
   maxEntries: z.number().int().positive().default(200_000),
