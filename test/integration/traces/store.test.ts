@@ -64,4 +64,32 @@ describe("traces/store", () => {
     assert.equal(store.countSpans(), 0);
     assert.equal(store.getTrace("d".repeat(32)), undefined);
   });
+
+  it("reads spans back exactly as written, and a trace's extent and count follow re-writes and duplicate ids", () => {
+    const t = "e".repeat(32);
+    const odd: Span = {
+      traceId: t,
+      spanId: "00000000000000ff",
+      parentSpanId: "0000000000000001",
+      name: 'quote " backslash \\ newline \n emoji 🚀 nul \u0000',
+      kind: "tool",
+      startNs: 1_772_359_200_123_456_789,
+      endNs: 1_772_359_201_000_000_000,
+      status: "error",
+      statusMessage: "boom",
+      requestId: "req-1",
+      attributes: { s: "x", n: 1.5, b: false, arr: ["a", "b"], nums: [1, 2], nil: null, "weird \"key": "\u2028" },
+    };
+    store.writeSpans([mk(t, 1, 1000), odd], "import:x");
+    const back = store.getSpans(t);
+    assert.deepEqual(back, [{ ...mk(t, 1, 1000), parentSpanId: undefined, statusMessage: undefined, requestId: undefined }, { ...odd, startNs: Math.round(odd.startNs) }]);
+    assert.equal(store.getTrace(t)?.spanCount, 2);
+    // The same span id twice in one write: the later one wins and counts once.
+    store.writeSpans([mk("f".repeat(32), 1, 0), { ...mk("f".repeat(32), 1, 0), endNs: 5e9 }, mk("f".repeat(32), 2, 100)], "import:x");
+    assert.deepEqual({ ...store.getTrace("f".repeat(32)), traceId: undefined }, { traceId: undefined, name: undefined, source: "import:x", origin: undefined, startNs: 0, endNs: 5e9, spanCount: 2 });
+    // Re-importing a trace (same ids, one span moved) keeps one row per span and the new extent.
+    store.writeImport([{ spans: [mk(t, 1, 500), odd], source: "import:x" }]);
+    assert.equal(store.getTrace(t)?.spanCount, 2);
+    assert.equal(store.getTrace(t)?.startNs, 500e6);
+  });
 });
