@@ -38,6 +38,8 @@ interface Call {
   overlaps: boolean;
   issuer?: string;
   callId: string;
+  /** Position among its agent's calls. */
+  index: number;
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
@@ -92,19 +94,27 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         overlaps: overlaps[i],
         issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd, parent),
         callId: str(s.attributes["gen_ai.tool.call.id"]),
+        index: i,
       };
     });
     inferCallIds(calls, tree);
-    const dependsOn = (later: Call, earlier: Call) => dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
-
-    // Data-flow edges (evidence shown to the user, and the reason groups end).
+    // Data-flow edges (evidence shown to the user, and the reason groups end). Each call's checks against the
+    // LOOKBACK calls before it are kept: grouping below asks the same pairs again.
+    const lookback = new Array<string | undefined>(calls.length * LOOKBACK).fill(undefined);
     calls.forEach((c, i) => {
       if (!c.args.size) return;
       for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
-        const v = dependsOn(c, calls[j]);
+        const v = dataDependency(c.args, calls[j].resultText, calls[j].args, calls[j].searchHit);
+        lookback[i * LOOKBACK + (i - j - 1)] = v;
         if (v !== undefined) dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
       }
     });
+    const dependsOn = (later: Call, earlier: Call) => {
+      const back = later.index - earlier.index - 1;
+      if (!later.args.size) return undefined;
+      if (back >= 0 && back < LOOKBACK) return lookback[later.index * LOOKBACK + back];
+      return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
+    };
 
     let run: Call[] = [];
     const close = () => {
