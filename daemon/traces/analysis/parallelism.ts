@@ -175,17 +175,18 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
  * (hotpath.tool_call_ids / _names): take the first unclaimed id with the same tool name.
  */
 function inferCallIds(calls: Call[], tree: SpanTree): void {
-  const claimed = new Set(calls.map((c) => c.callId).filter(Boolean));
+  let claimed: Set<string> | undefined; // built only when some call needs an id (most traces record them all)
   for (const c of calls) {
     if (c.callId || !c.issuer) continue;
+    const taken = (claimed ??= new Set(calls.map((x) => x.callId).filter(Boolean)));
     const llm = tree.byId.get(c.issuer);
     const ids = llm?.attributes["hotpath.tool_call_ids"];
     const names = llm?.attributes["hotpath.tool_call_names"];
     if (!Array.isArray(ids) || !Array.isArray(names)) continue;
-    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !claimed.has(id));
+    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !taken.has(id));
     if (i >= 0) {
       c.callId = String(ids[i]);
-      claimed.add(c.callId);
+      taken.add(c.callId);
     }
   }
 }
