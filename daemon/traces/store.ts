@@ -36,6 +36,7 @@ export class TraceStore {
   private readonly upsertTraceStmt;
   private readonly insertTraceStmt;
   private readonly hasSpansStmt;
+  private readonly countSpansStmt;
   private readonly spansJsonStmt;
   private readonly listeners = new Set<SpanWriteListener>();
   private readonly maxAttributeChars: number;
@@ -70,6 +71,7 @@ export class TraceStore {
         name = COALESCE(traces.name, excluded.name), start_ns = excluded.start_ns, end_ns = excluded.end_ns,
         span_count = excluded.span_count`);
     this.hasSpansStmt = db.prepare("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1").pluck();
+    this.countSpansStmt = db.prepare("SELECT COUNT(*) FROM spans WHERE trace_id = ?").pluck();
     // attributes is stored JSON text (written by JSON.stringify below), so it is spliced in as a value unparsed.
     this.spansJsonStmt = db
       .prepare(
@@ -81,32 +83,25 @@ export class TraceStore {
 
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
   writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): string[] {
-    const traces = new Map<string, { fresh: boolean; ids: Set<string> | undefined; startNs: number; endNs: number; count: number }>();
+    const traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
     this.db.transaction(() => {
       for (const s of spans) {
         let t = traces.get(s.traceId);
         if (!t) {
-          const fresh = this.hasSpansStmt.get(s.traceId) === undefined;
-          t = { fresh, ids: fresh ? new Set() : undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
+          t = { fresh: this.hasSpansStmt.get(s.traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
           traces.set(s.traceId, t);
         }
         const row = toRow(s, this.maxAttributeChars);
         this.upsertSpanStmt.run(row);
-        if (t.ids) {
-          // A span id twice in one write replaces the first: only the table knows the extent then.
-          if (t.ids.has(s.spanId)) t.ids = undefined;
-          else {
-            t.ids.add(s.spanId);
-            t.count++;
-            t.startNs = Math.min(t.startNs, row[5] as number);
-            t.endNs = Math.max(t.endNs, row[6] as number);
-          }
-        }
+        t.count++;
+        t.startNs = Math.min(t.startNs, row[5] as number);
+        t.endNs = Math.max(t.endNs, row[6] as number);
       }
       const now = Date.now();
       for (const [traceId, t] of traces) {
         const base = { traceId, name: traceName ?? null, source, origin: origin ?? null, now };
-        if (t.ids) this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
+        // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
+        if (t.fresh && this.countSpansStmt.get(traceId) === t.count) this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
         else this.upsertTraceStmt.run(base);
       }
     })();
