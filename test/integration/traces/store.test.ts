@@ -92,4 +92,24 @@ describe("traces/store", () => {
     assert.equal(store.getTrace(t)?.spanCount, 2);
     assert.equal(store.getTrace(t)?.startNs, 500e6);
   });
+
+  it("a database from before traces:2-lean-span-indexes keeps its spans and finds them by request id", () => {
+    const t = "a1".repeat(16);
+    store.writeSpans([{ ...mk(t, 1, 0), requestId: "req-old" }, mk(t, 2, 10)], "daemon");
+    // Put the file back as the first schema left it: every index, full request-id index, migration not applied.
+    db.exec(`DROP INDEX spans_request;
+      CREATE INDEX spans_model ON spans(model, start_ns);
+      CREATE INDEX spans_conversation ON spans(conversation_id, start_ns);
+      CREATE INDEX spans_kind ON spans(kind, start_ns);
+      CREATE INDEX spans_request ON spans(request_id);
+      DELETE FROM migrations WHERE name = 'traces:2-lean-span-indexes';`);
+    db.close();
+    db = openDb(join(dir, "hotpath.db"));
+    store = new TraceStore(db);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' AND sql IS NOT NULL ORDER BY name").pluck().all() as string[]);
+    assert.deepEqual(indexes, ["spans_request", "spans_start"]);
+    assert.equal(store.spanByRequestId("req-old")?.spanId, mk(t, 1, 0).spanId);
+    assert.match(String(db.prepare("EXPLAIN QUERY PLAN SELECT * FROM spans WHERE request_id = ?").all("x").map((r: any) => r.detail)), /USING INDEX spans_request/);
+    assert.equal(store.getSpans(t).length, 2);
+  });
 });
