@@ -62,6 +62,21 @@ const CORE_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    // Every index costs each span insert a b-tree write (imports write 100k spans at once). No query filters on
+    // model, conversation or kind (recentSpans' optional kind filter scans spans_start), and only spans the daemon
+    // served carry a request id, so that index leaves imported/OTLP spans (NULL) out.
+    name: "traces:2-lean-span-indexes",
+    up: (db) => {
+      db.exec(`
+        DROP INDEX IF EXISTS spans_model;
+        DROP INDEX IF EXISTS spans_conversation;
+        DROP INDEX IF EXISTS spans_kind;
+        DROP INDEX IF EXISTS spans_request;
+        CREATE INDEX spans_request ON spans(request_id) WHERE request_id IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 const registered: Migration[] = [];

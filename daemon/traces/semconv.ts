@@ -54,7 +54,11 @@ function num(v: AttributeValue | undefined): number | undefined {
 
 /** Returns a copy with gen_ai.* equivalents added for the kind decided by spanKindOf. */
 export function toGenAi(source: Attributes, kind: SpanKind): Attributes {
-  const a: Attributes = { ...source };
+  return addGenAi({ ...source }, kind);
+}
+
+/** toGenAi on an attributes object the caller owns (no copy: OTLP decoding builds one per span anyway). */
+export function addGenAi(a: Attributes, kind: SpanKind): Attributes {
   setIfAbsent(a, "gen_ai.request.model", a["llm.model_name"]);
   setIfAbsent(a, "gen_ai.provider.name", a["llm.provider"] ?? a["llm.system"] ?? a["gen_ai.system"]);
   setIfAbsent(a, "gen_ai.usage.input_tokens", num(a["llm.token_count.prompt"]) ?? num(a["gen_ai.usage.prompt_tokens"]));
@@ -70,7 +74,7 @@ export function toGenAi(source: Attributes, kind: SpanKind): Attributes {
     setIfAbsent(a, "gen_ai.operation.name", "execute_tool");
   } else if (kind === "llm") {
     setIfAbsent(a, "gen_ai.operation.name", "chat");
-    const definitions = collectIndexed(a, /^llm\.tools\.(\d+)\.tool\.json_schema$/);
+    const definitions = collectIndexed(a, "llm.tools.", /^llm\.tools\.(\d+)\.tool\.json_schema$/);
     if (definitions.length) setIfAbsent(a, "gen_ai.tool.definitions", `[${definitions.join(",")}]`);
     const calls = collectToolCalls(a);
     if (calls.length) {
@@ -85,9 +89,12 @@ export function toGenAi(source: Attributes, kind: SpanKind): Attributes {
   return a;
 }
 
-function collectIndexed(a: Attributes, pattern: RegExp): string[] {
+// Both collectors see every attribute of every LLM span: a prefix test first, the expression only on candidates.
+function collectIndexed(a: Attributes, prefix: string, pattern: RegExp): string[] {
   const found: [number, string][] = [];
-  for (const [k, v] of Object.entries(a)) {
+  for (const k of Object.keys(a)) {
+    if (!k.startsWith(prefix)) continue;
+    const v = a[k];
     const m = pattern.exec(k);
     if (m && typeof v === "string") found.push([Number(m[1]), v]);
   }
@@ -98,7 +105,9 @@ function collectIndexed(a: Attributes, pattern: RegExp): string[] {
 function collectToolCalls(a: Attributes): { id: string; name: string; arguments: string }[] {
   const calls = new Map<string, { id: string; name: string; arguments: string }>();
   const re = /^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.(id|function\.name|function\.arguments)$/;
-  for (const [k, v] of Object.entries(a)) {
+  for (const k of Object.keys(a)) {
+    if (!k.startsWith("llm.output_messages.")) continue;
+    const v = a[k];
     const m = re.exec(k);
     if (!m || typeof v !== "string") continue;
     const key = `${m[1].padStart(4, "0")}.${m[2].padStart(4, "0")}`;

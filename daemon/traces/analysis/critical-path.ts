@@ -27,10 +27,13 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   const { roots, children } = tree;
   if (!roots.length) return { spanIds: [], durationMs: 0, byKind: {}, segments: [] };
   const sortedKids = new Map<string, Span[]>();
+  const noKids: Span[] = [];
   const kidsOf = (id: string): Span[] => {
     let k = sortedKids.get(id);
     if (!k) {
-      k = [...(children.get(id) ?? [])].sort((a, b) => b.endNs - a.endNs);
+      const unsorted = children.get(id);
+      if (!unsorted) return noKids; // leaves: most spans
+      k = [...unsorted].sort((a, b) => b.endNs - a.endNs);
       sortedKids.set(id, k);
     }
     return k;
@@ -40,13 +43,22 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   const virtualRoot: Span = { traceId: "", spanId: "\u0000root", name: "", kind: "agent", startNs: start, endNs: end, status: "unset", attributes: {} };
   sortedKids.set(virtualRoot.spanId, [...roots].sort((a, b) => b.endNs - a.endNs));
 
-  const segments: PathSegment[] = []; // built backwards
+  // Built backwards, each piece merged into the later one it adjoins when both are the same span (or both gaps; the
+  // merged gap keeps the earliest piece's span): one object per path segment, not per piece (100k-span traces).
+  const segments: PathSegment[] = [];
+  const add = (spanId: string | undefined, kind: string, from: number, to: number) => {
+    const later = segments[segments.length - 1];
+    if (later && later.startNs === to && later.kind === kind && (kind === "gap" || later.spanId === spanId)) {
+      later.startNs = from;
+      later.spanId = spanId;
+    } else segments.push({ spanId, kind, startNs: from, endNs: to });
+  };
   const selfTime = (node: Span, from: number, to: number, hasKids: boolean) => {
     if (to <= from) return;
     // A leaf is work whatever its kind (an agent step with nothing instrumented inside still did something).
     const isWork = WORK_KINDS.has(node.kind) || (!hasKids && node !== virtualRoot);
-    if (isWork) segments.push({ spanId: node.spanId, kind: node.kind, startNs: from, endNs: to });
-    else segments.push({ spanId: node === virtualRoot ? undefined : node.spanId, kind: "gap", startNs: from, endNs: to });
+    if (isWork) add(node.spanId, node.kind, from, to);
+    else add(node === virtualRoot ? undefined : node.spanId, "gap", from, to);
   };
   // Iterative (explicit stack) so a hostile, very deep tree cannot overflow the call stack.
   interface Frame {
@@ -73,15 +85,8 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     f.t = Math.max(child.startNs, f.node.startNs);
     stack.push({ node: child, t: childEnd, i: 0, depth: f.depth + 1, kids: kidsOf(child.spanId) });
   }
-  segments.reverse();
-  // Merge adjacent pieces of the same span/gap, then label gaps by what they precede.
-  const merged: PathSegment[] = [];
-  for (const s of segments) {
-    const last = merged[merged.length - 1];
-    if (last && last.kind === s.kind && last.spanId === s.spanId && last.endNs === s.startNs) last.endNs = s.endNs;
-    else if (last && last.kind === "gap" && s.kind === "gap" && last.endNs === s.startNs) last.endNs = s.endNs;
-    else merged.push({ ...s });
-  }
+  const merged = segments.reverse();
+  // Label gaps by what they precede.
   const nextWork: (PathSegment | undefined)[] = new Array(merged.length);
   for (let i = merged.length - 1, n: PathSegment | undefined; i >= 0; i--) {
     nextWork[i] = n;

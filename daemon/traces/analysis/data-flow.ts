@@ -1,23 +1,28 @@
 // Data flow between tool calls: a later call depends on an earlier one when its arguments contain a specific value
 // (a file name, a path, an id, a URL) that first appeared in the earlier call's result. Bare words and top-level
 // directory names are not evidence: an agent exploring a repository names them without having read them anywhere.
-const TOKEN = /[A-Za-z0-9_.~/@+-]+/g;
 const IGNORED = new Set(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/tmp", "/usr/bin/env", "/bin/sh", "/bin/bash", "/bin/zsh"]);
 
+// clean, hasExtension and isSpecific run for every token of every tool call (100k-span traces): the regular
+// expressions only run when the cheap character checks say they could change or match something.
 function clean(t: string): string {
-  return t.replace(/^[./]*(?=[A-Za-z0-9_~@])/, (m) => (m.startsWith("/") ? "/" : "")).replace(/[.,/-]+$/, "");
+  const first = t.charCodeAt(0);
+  if (first === 46 /* . */ || first === 47 /* / */) t = t.replace(/^[./]*(?=[A-Za-z0-9_~@])/, (m) => (m.startsWith("/") ? "/" : ""));
+  const last = t.charCodeAt(t.length - 1);
+  if (last === 46 || last === 44 /* , */ || last === 47 || last === 45 /* - */) t = t.replace(/[.,/-]+$/, "");
+  return t;
 }
 
 function hasExtension(t: string): boolean {
-  const base = t.split("/").pop() ?? "";
+  const base = t.slice(t.lastIndexOf("/") + 1);
+  if (!base.includes(".")) return false;
   return /^[^.]+.*\.[A-Za-z][A-Za-z0-9]{0,7}$/.test(base) || /^\.[A-Za-z][\w.-]+$/.test(base) && base.length > 4 && base.includes(".", 1);
 }
 
 function isSpecific(t: string): boolean {
   if (t.length < 3 || IGNORED.has(t)) return false;
   if (hasExtension(t)) return true;
-  const segments = t.split("/").filter(Boolean);
-  if (segments.length >= 2 && t.length >= 6) return true; // a path below the top level, or a URL
+  if (t.length >= 6 && pathSegments(t) >= 2) return true; // a path below the top level, or a URL
   if (t.length >= 8 && /[0-9]/.test(t) && /[A-Za-z]/.test(t)) return true; // ids, hashes
   if (/^\d{6,}$/.test(t)) return true; // long numbers: ids, not counts
   if (t.length >= 8 && /[a-z][A-Z]/.test(t) && !t.includes("/")) return true; // code identifiers: buildOpenCodeConfig
@@ -25,16 +30,42 @@ function isSpecific(t: string): boolean {
   return false;
 }
 
+/** How many non-empty "/"-separated segments `t` has (t.split("/").filter(Boolean).length, without the arrays). */
+function pathSegments(t: string): number {
+  let n = 0;
+  for (let i = 0; i < t.length; ) {
+    const slash = t.indexOf("/", i);
+    const end = slash === -1 ? t.length : slash;
+    if (end > i) n++;
+    i = end + 1;
+  }
+  return n;
+}
+
 /** The specific values in a call's arguments (each with its file name when it is a path to a file). */
 export function argumentValues(args: string): Set<string> {
   const out = new Set<string>();
-  for (const m of args.matchAll(TOKEN)) {
-    const t = clean(m[0]);
+  // Tokens are runs of [A-Za-z0-9_.~/@+-], found by char code rather than a global regex (no match object each).
+  for (let i = 0; i < args.length; ) {
+    if (!isTokenChar(args.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < args.length && isTokenChar(args.charCodeAt(end))) end++;
+    const t = clean(args.slice(i, end));
+    i = end;
     if (!isSpecific(t)) continue;
     out.add(t);
-    if (t.includes("/") && hasExtension(t)) out.add(t.split("/").pop()!);
+    const slash = t.lastIndexOf("/");
+    if (slash !== -1 && hasExtension(t)) out.add(t.slice(slash + 1));
   }
   return out;
+}
+
+/** [A-Za-z0-9_.~/@+-] by char code. */
+function isTokenChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) /* - . / 0-9 */ || c === 95 || c === 126 || c === 64 || c === 43;
 }
 
 const TOKEN_CHAR = /[A-Za-z0-9_.~/@+-]/;

@@ -38,6 +38,8 @@ interface Call {
   overlaps: boolean;
   issuer?: string;
   callId: string;
+  /** Position among its agent's calls. */
+  index: number;
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
@@ -92,19 +94,27 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         overlaps: overlaps[i],
         issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd, parent),
         callId: str(s.attributes["gen_ai.tool.call.id"]),
+        index: i,
       };
     });
     inferCallIds(calls, tree);
-    const dependsOn = (later: Call, earlier: Call) => dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
-
-    // Data-flow edges (evidence shown to the user, and the reason groups end).
+    // Data-flow edges (evidence shown to the user, and the reason groups end). Each call's checks against the
+    // LOOKBACK calls before it are kept: grouping below asks the same pairs again.
+    const lookback = new Array<string | undefined>(calls.length * LOOKBACK).fill(undefined);
     calls.forEach((c, i) => {
       if (!c.args.size) return;
       for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
-        const v = dependsOn(c, calls[j]);
+        const v = dataDependency(c.args, calls[j].resultText, calls[j].args, calls[j].searchHit);
+        lookback[i * LOOKBACK + (i - j - 1)] = v;
         if (v !== undefined) dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
       }
     });
+    const dependsOn = (later: Call, earlier: Call) => {
+      const back = later.index - earlier.index - 1;
+      if (!later.args.size) return undefined;
+      if (back >= 0 && back < LOOKBACK) return lookback[later.index * LOOKBACK + back];
+      return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
+    };
 
     let run: Call[] = [];
     const close = () => {
@@ -165,17 +175,18 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
  * (hotpath.tool_call_ids / _names): take the first unclaimed id with the same tool name.
  */
 function inferCallIds(calls: Call[], tree: SpanTree): void {
-  const claimed = new Set(calls.map((c) => c.callId).filter(Boolean));
+  let claimed: Set<string> | undefined; // built only when some call needs an id (most traces record them all)
   for (const c of calls) {
     if (c.callId || !c.issuer) continue;
+    const taken = (claimed ??= new Set(calls.map((x) => x.callId).filter(Boolean)));
     const llm = tree.byId.get(c.issuer);
     const ids = llm?.attributes["hotpath.tool_call_ids"];
     const names = llm?.attributes["hotpath.tool_call_names"];
     if (!Array.isArray(ids) || !Array.isArray(names)) continue;
-    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !claimed.has(id));
+    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !taken.has(id));
     if (i >= 0) {
       c.callId = String(ids[i]);
-      claimed.add(c.callId);
+      taken.add(c.callId);
     }
   }
 }

@@ -20,8 +20,12 @@ export function buildTree(input: Span[]): SpanTree {
     unique.set(s.spanId, s.endNs < s.startNs ? { ...s, endNs: s.startNs } : s);
   }
   const duplicates = findDuplicateLlmCalls([...unique.values()], unique);
-  const byId = new Map<string, Span>();
-  for (const s of unique.values()) if (!duplicates.has(s.spanId)) byId.set(s.spanId, s);
+  // Without duplicates (the usual case) the unique map is the id index; it is this function's own map.
+  let byId = unique;
+  if (duplicates.size) {
+    byId = new Map<string, Span>();
+    for (const s of unique.values()) if (!duplicates.has(s.spanId)) byId.set(s.spanId, s);
+  }
   // The kept span takes what only the other recording had (token usage, prompts).
   for (const [drop, keep] of duplicates) {
     const k = byId.get(keep);
@@ -33,42 +37,50 @@ export function buildTree(input: Span[]): SpanTree {
     for (let i = 0; cur !== undefined && duplicates.has(cur) && i < 16; i++) cur = duplicates.get(cur);
     return cur;
   };
-  const parentOf = new Map<string, string | undefined>();
-  for (const s of byId.values()) {
-    let p = resolve(s.parentSpanId);
+  // Spans by position, parents as positions (-1: none): typed arrays instead of id-keyed maps for 100k spans.
+  const list = [...byId.values()];
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < list.length; i++) indexOf.set(list[i].spanId, i);
+  const parent = new Int32Array(list.length).fill(-1);
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i];
+    let p = duplicates.size ? resolve(s.parentSpanId) : s.parentSpanId;
     if (p === s.spanId) p = resolve(unique.get(s.parentSpanId!)?.parentSpanId);
-    parentOf.set(s.spanId, p !== undefined && byId.has(p) && p !== s.spanId ? p : undefined);
+    if (p !== undefined && p !== s.spanId) parent[i] = indexOf.get(p) ?? -1;
   }
   // Break cycles: walk up from each span; a walk that meets its own path cuts the link where it closed.
-  const state = new Map<string, 1 | 2>(); // 1 on the current path, 2 done
+  const state = new Uint8Array(list.length); // 1 on the current path, 2 done
   const cycleBreaks: string[] = [];
-  for (const start of byId.keys()) {
-    const path: string[] = [];
-    let cur: string | undefined = start;
-    while (cur !== undefined && state.get(cur) === undefined) {
-      state.set(cur, 1);
+  const path: number[] = [];
+  for (let start = 0; start < list.length; start++) {
+    path.length = 0;
+    let cur = start;
+    while (cur !== -1 && state[cur] === 0) {
+      state[cur] = 1;
       path.push(cur);
-      cur = parentOf.get(cur);
+      cur = parent[cur];
     }
-    if (cur !== undefined && state.get(cur) === 1) {
-      parentOf.set(cur, undefined);
-      cycleBreaks.push(cur);
+    if (cur !== -1 && state[cur] === 1) {
+      parent[cur] = -1;
+      cycleBreaks.push(list[cur].spanId);
     }
-    for (const p of path) state.set(p, 2);
+    for (const p of path) state[p] = 2;
   }
   const children = new Map<string, Span[]>();
   const roots: Span[] = [];
-  const spans = [...byId.values()].map((s) => {
-    const parentSpanId = parentOf.get(s.spanId);
-    return parentSpanId === s.parentSpanId ? s : { ...s, parentSpanId };
-  });
+  const spans = new Array<Span>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const parentSpanId = parent[i] === -1 ? undefined : list[parent[i]].spanId;
+    const s = parentSpanId === list[i].parentSpanId ? list[i] : { ...list[i], parentSpanId };
+    spans[i] = s;
+    if (s !== list[i]) byId.set(s.spanId, s);
+  }
   for (const s of spans) {
-    byId.set(s.spanId, s);
     if (s.parentSpanId === undefined) roots.push(s);
     else {
-      const list = children.get(s.parentSpanId) ?? [];
-      list.push(s);
-      children.set(s.parentSpanId, list);
+      const kids = children.get(s.parentSpanId);
+      if (kids) kids.push(s);
+      else children.set(s.parentSpanId, [s]);
     }
   }
   spans.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs);

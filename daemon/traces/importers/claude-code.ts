@@ -40,6 +40,36 @@ const ConversationRecord = z
   .passthrough();
 type ConversationRecord = z.infer<typeof ConversationRecord>;
 
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const optional = (v: unknown, type: "string" | "boolean" | "number") => v === undefined || typeof v === type;
+const optionalCount = (v: unknown) => v === undefined || v === null || (typeof v === "number" && Number.isFinite(v));
+
+/**
+ * The common case of ConversationRecord, checked by hand: a session has one record per message and tool result
+ * (200k in a long one), and zod's walk cost more than the rest of the import. Only says yes where the schema
+ * would; anything else goes through the schema, whose issue names the field.
+ */
+function isConversationRecord(v: unknown): v is ConversationRecord {
+  if (!isObj(v) || (v.type !== "user" && v.type !== "assistant") || typeof v.uuid !== "string") return false;
+  if (!(v.parentUuid === undefined || v.parentUuid === null || typeof v.parentUuid === "string")) return false;
+  if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) return false;
+  if (!optional(v.sessionId, "string") || !optional(v.isSidechain, "boolean") || !optional(v.agentId, "string")) return false;
+  const m = v.message;
+  if (!isObj(m) || !optional(m.role, "string") || !optional(m.id, "string") || !optional(m.model, "string")) return false;
+  if (typeof m.content !== "string") {
+    if (!Array.isArray(m.content)) return false;
+    for (const b of m.content) if (!isObj(b) || typeof b.type !== "string") return false;
+  }
+  const u = m.usage;
+  if (u !== undefined && u !== null) {
+    if (!isObj(u) || !optionalCount(u.input_tokens) || !optionalCount(u.output_tokens)) return false;
+    if (u.input_tokens === null || u.output_tokens === null) return false; // not nullable in the schema
+    if (!optionalCount(u.cache_read_input_tokens) || !optionalCount(u.cache_creation_input_tokens)) return false;
+  }
+  return true;
+}
+
 const HOUSEKEEPING = new Set(["summary", "file-history-snapshot", "queue-operation", "system", "progress"]);
 
 export const claudeCodeImporter: TraceImporter = {
@@ -81,12 +111,16 @@ function readSession(text: string, file: string): Session {
     const type = (value as Record<string, unknown>).type;
     if (type === "summary" && typeof (value as Record<string, unknown>).summary === "string") out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
     if (type !== "user" && type !== "assistant") continue; // housekeeping records carry no work
-    const parsed = ConversationRecord.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ImportError(file, line, issuePath(issue.path) || "(record)", issue.message);
+    let r: ConversationRecord;
+    if (isConversationRecord(value)) r = value;
+    else {
+      const parsed = ConversationRecord.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ImportError(file, line, issuePath(issue.path) || "(record)", issue.message);
+      }
+      r = parsed.data;
     }
-    const r = parsed.data;
     out.sessionId ??= r.sessionId;
     out.agentId ??= r.agentId;
     if (r.isSidechain) out.isSidechain = true;

@@ -75,9 +75,24 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
 export function isoToNs(iso: string): number {
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) throw new Error(`not an ISO-8601 time: ${JSON.stringify(iso).slice(0, 60)}`);
-  const frac = /\.(\d+)/.exec(iso)?.[1] ?? "";
+  const frac = fractionDigits(iso);
   const subMs = frac.length > 3 ? Number(frac.slice(3, 9).padEnd(6, "0")) : 0; // µs/ns digits Date.parse drops
   return ms * 1e6 + subMs;
+}
+
+/** The digits after the first "." that has any (/\.(\d+)/ without a match object: one call per record). */
+function fractionDigits(iso: string): string {
+  const isDigit = (i: number) => {
+    const c = iso.charCodeAt(i);
+    return c >= 48 && c <= 57;
+  };
+  for (let dot = iso.indexOf("."); dot !== -1; dot = iso.indexOf(".", dot + 1)) {
+    if (!isDigit(dot + 1)) continue;
+    let end = dot + 2;
+    while (isDigit(end)) end++;
+    return iso.slice(dot + 1, end);
+  }
+  return "";
 }
 
 /** Zod issue → "a.b[2].c" path. */

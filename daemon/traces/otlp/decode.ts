@@ -2,7 +2,7 @@
 // protobufjs root that @opentelemetry/otlp-transformer ships (the same code the OTel JS exporters encode with).
 import { createRequire } from "node:module";
 import { normalizeOtlpId } from "../ids.js";
-import { spanKindOf, toGenAi } from "../semconv.js";
+import { addGenAi, spanKindOf } from "../semconv.js";
 import type { AttributeValue, Attributes, Span, SpanStatus } from "../span.js";
 
 const requireCjs = createRequire(import.meta.url);
@@ -130,7 +130,7 @@ function convertSpan(raw: unknown, resourceAttrs: Attributes, scopeName: string 
     endNs,
     status: statusOf(status.code),
     statusMessage: typeof status.message === "string" && status.message ? status.message : undefined,
-    attributes: toGenAi(attrs, kind),
+    attributes: addGenAi(attrs, kind),
   };
 }
 

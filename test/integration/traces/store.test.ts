@@ -64,4 +64,52 @@ describe("traces/store", () => {
     assert.equal(store.countSpans(), 0);
     assert.equal(store.getTrace("d".repeat(32)), undefined);
   });
+
+  it("reads spans back exactly as written, and a trace's extent and count follow re-writes and duplicate ids", () => {
+    const t = "e".repeat(32);
+    const odd: Span = {
+      traceId: t,
+      spanId: "00000000000000ff",
+      parentSpanId: "0000000000000001",
+      name: 'quote " backslash \\ newline \n emoji 🚀 nul \u0000',
+      kind: "tool",
+      startNs: 1_772_359_200_123_456_768, // ns beyond 2^53: the nearest double, as importers produce
+      endNs: 1_772_359_201_000_000_000,
+      status: "error",
+      statusMessage: "boom",
+      requestId: "req-1",
+      attributes: { s: "x", n: 1.5, b: false, arr: ["a", "b"], nums: [1, 2], nil: null, "weird \"key": "\u2028" },
+    };
+    store.writeSpans([mk(t, 1, 1000), odd], "import:x");
+    const back = store.getSpans(t);
+    assert.deepEqual(back, [{ ...mk(t, 1, 1000), parentSpanId: undefined, statusMessage: undefined, requestId: undefined }, odd]);
+    assert.equal(store.getTrace(t)?.spanCount, 2);
+    // The same span id twice in one write: the later one wins and counts once.
+    store.writeSpans([mk("f".repeat(32), 1, 0), { ...mk("f".repeat(32), 1, 0), endNs: 5e9 }, mk("f".repeat(32), 2, 100)], "import:x");
+    assert.deepEqual({ ...store.getTrace("f".repeat(32)), traceId: undefined }, { traceId: undefined, name: undefined, source: "import:x", origin: undefined, startNs: 0, endNs: 5e9, spanCount: 2 });
+    // Re-importing a trace (same ids, one span moved) keeps one row per span and the new extent.
+    store.writeImport([{ spans: [mk(t, 1, 500), odd], source: "import:x" }]);
+    assert.equal(store.getTrace(t)?.spanCount, 2);
+    assert.equal(store.getTrace(t)?.startNs, 500e6);
+  });
+
+  it("a database from before traces:2-lean-span-indexes keeps its spans and finds them by request id", () => {
+    const t = "a1".repeat(16);
+    store.writeSpans([{ ...mk(t, 1, 0), requestId: "req-old" }, mk(t, 2, 10)], "daemon");
+    // Put the file back as the first schema left it: every index, full request-id index, migration not applied.
+    db.exec(`DROP INDEX spans_request;
+      CREATE INDEX spans_model ON spans(model, start_ns);
+      CREATE INDEX spans_conversation ON spans(conversation_id, start_ns);
+      CREATE INDEX spans_kind ON spans(kind, start_ns);
+      CREATE INDEX spans_request ON spans(request_id);
+      DELETE FROM migrations WHERE name = 'traces:2-lean-span-indexes';`);
+    db.close();
+    db = openDb(join(dir, "hotpath.db"));
+    store = new TraceStore(db);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' AND sql IS NOT NULL ORDER BY name").pluck().all() as string[]);
+    assert.deepEqual(indexes, ["spans_request", "spans_start"]);
+    assert.equal(store.spanByRequestId("req-old")?.spanId, mk(t, 1, 0).spanId);
+    assert.match(String(db.prepare("EXPLAIN QUERY PLAN SELECT * FROM spans WHERE request_id = ?").all("x").map((r: any) => r.detail)), /USING INDEX spans_request/);
+    assert.equal(store.getSpans(t).length, 2);
+  });
 });
