@@ -28,7 +28,7 @@ export class LocalChatBackend implements ChatBackend {
   async countTokens(request: ChatCompletionRequest): Promise<TokenCount> {
     const { local } = this;
     const auto = request.tools?.length && (request.tool_choice ?? "auto") === "auto";
-    const functions = auto ? toFunctions(request) : forcedToolCallSchema(request) ? toFunctions(request) : undefined;
+    const functions = auto || forcedToolCallSchema(request) ? toFunctions(request) : undefined;
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
     return { inputTokens: prompt.tokens.length, tokenizer: `gguf:${local.alias}`, exact: true };
   }

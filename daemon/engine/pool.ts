@@ -41,8 +41,6 @@ export interface SequenceLease {
 
 export interface PoolOptions {
   maxQueued: number;
-  /** KV state can be copied between sequences (default true; node-llama-cpp cannot with token predictors). */
-  canCopy?: boolean;
   detokenize: (tokens: Token[]) => string;
   /** Hot prefixes on disk (saved after reuse, loaded when no resident sequence holds as much). */
   snapshots?: PrefixSnapshots;
@@ -58,7 +56,6 @@ export class SequencePool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Waiter[] = [];
   private order = 0;
-  private readonly canCopy: boolean;
 
   constructor(
     context: LlamaContext,
@@ -67,7 +64,6 @@ export class SequencePool {
     for (let i = 0; i < context.totalSequences; i++) {
       this.slots.push({ sequence: context.getSequence(), busy: false, lastUsed: 0, hits: 0 });
     }
-    this.canCopy = options.canCopy ?? true;
   }
 
   get size(): number {
@@ -123,7 +119,8 @@ export class SequencePool {
   private async assign(tokens: Token[], enqueuedAt: number): Promise<SequenceLease> {
     const free = this.slots.filter((s) => !s.busy);
     const views = free.map((s) => ({ length: s.sequence.nextTokenIndex, shared: sharedPrefix(s.sequence, tokens), hits: s.hits, lastUsed: s.lastUsed }));
-    const choice = chooseSlot(views, this.canCopy)!;
+    // Pool sequences carry no token predictor, so node-llama-cpp can share KV cells between them.
+    const choice = chooseSlot(views, true)!;
     const target = free[choice.target];
     const donor = free[choice.donor];
     const previous = donor.sequence.contextTokens;

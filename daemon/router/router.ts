@@ -126,14 +126,7 @@ export class Router {
    * estimates then.
    */
   async countTokens(request: ChatCompletionRequest, options: { signal: AbortSignal; task?: string }): Promise<{ route: string; count?: TokenCount; error?: string }> {
-    let decided: Plan;
-    try {
-      decided = this.plan(request, { task: options.task });
-    } catch (e) {
-      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", []);
-      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", []);
-      throw e;
-    }
+    const decided = this.decide(request, options.task);
     const route = decided.kind === "cascade" ? decided.steps[0] : decided.routes[0];
     try {
       const backend = await this.backends.get(route, this.config.routes[route]?.timeoutMs ?? this.config.timeoutMs);
@@ -207,18 +200,22 @@ export class Router {
     };
   }
 
+  /** The plan, with planning failures as RouterErrors (unknown model → 404, broken alias config → 500). */
+  private decide(request: ChatCompletionRequest, task: string | undefined): Plan {
+    try {
+      return this.plan(request, { task });
+    } catch (e) {
+      const decision = { route: "", reason: "no route" };
+      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", [], {}, false, decision);
+      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", [], {}, false, decision);
+      throw e;
+    }
+  }
+
   async chat(request: ChatCompletionRequest, options: RouteRequestOptions): Promise<RouteResult> {
     const attempts: RouteAttempt[] = [];
     const task = options.headers?.["x-hotpath-task"];
-    let decided: Plan;
-    try {
-      decided = this.plan(request, { task: Array.isArray(task) ? task[0] : task });
-    } catch (e) {
-      const decision = { route: "", reason: "no route" };
-      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", attempts, {}, false, decision);
-      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", attempts, {}, false, decision);
-      throw e;
-    }
+    const decided = this.decide(request, Array.isArray(task) ? task[0] : task);
     const result: RouteResult = { route: "", priority: options.priority ?? "interactive", reason: decided.reason, attempts, events: emptyEvents() };
 
     if (decided.kind === "cascade") {

@@ -9,7 +9,6 @@ import { CacheMetrics } from "../cache/metrics.js";
 import { ResponseCache } from "../cache/service.js";
 import { modelVerifier } from "../cache/verifier.js";
 import type { ChatCompletionRequest } from "../api.js";
-import { collectChat } from "../chat.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
 import { Engine } from "../engine/engine.js";
@@ -61,13 +60,8 @@ export async function startDaemon(config: Config, version: string, opts: { inter
   const router = new Router({ config: config.router, local: engine, db });
   if (config.cache.verifier) {
     // Verifier checks go through the router (budgets, fallbacks) but not the cache, and are not the agent's spans.
-    let n = 0;
-    const ask = async (request: ChatCompletionRequest, signal: AbortSignal) => {
-      const requestId = `verify-${Date.now().toString(36)}-${++n}`;
-      const routed = await router.chat(request, { signal, priority: "interactive", requestId });
-      const answer = await collectChat(routed.events, { id: requestId, model: request.model });
-      return answer.choices[0]?.message.content ?? "";
-    };
+    const complete = routerCompleter(router, { priority: "interactive", idPrefix: "verify" });
+    const ask = async (request: ChatCompletionRequest, signal: AbortSignal) => (await complete(request, signal)).choices[0]?.message.content ?? "";
     cache.verifier = modelVerifier(ask, { ...config.cache.verifier, log: (m) => log("warn", m) });
   }
   const services: Services = {

@@ -17,17 +17,21 @@ export class AnthropicBackend implements ChatBackend {
     this.id = opts.id;
   }
 
-  /** Anthropic's own count (POST /v1/messages/count_tokens): its tokenizer is not public. */
-  async countTokens(request: ChatCompletionRequest, signal: AbortSignal): Promise<TokenCount> {
+  /** The key and the request as a Messages body; a missing key or an untranslatable request fails here. */
+  private prepare(request: ChatCompletionRequest): { key: string; body: Record<string, unknown> } {
     const key = this.opts.apiKey();
     if (!key) throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
-    let body: Record<string, unknown>;
     try {
-      body = chatToMessages(request, this.opts.model);
+      return { key, body: chatToMessages(request, this.opts.model) };
     } catch (e) {
       if (e instanceof TranslationError) throw new UpstreamError(e.message, "config", 400);
       throw e;
     }
+  }
+
+  /** Anthropic's own count (POST /v1/messages/count_tokens): its tokenizer is not public. */
+  async countTokens(request: ChatCompletionRequest, signal: AbortSignal): Promise<TokenCount> {
+    const { key, body } = this.prepare(request);
     // count_tokens takes the Messages body without generation settings.
     for (const k of ["max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata"]) delete body[k];
     const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages/count_tokens`);
@@ -41,15 +45,7 @@ export class AnthropicBackend implements ChatBackend {
   }
 
   async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
-    const key = this.opts.apiKey();
-    if (!key) throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
-    let body: Record<string, unknown>;
-    try {
-      body = chatToMessages(request, this.opts.model);
-    } catch (e) {
-      if (e instanceof TranslationError) throw new UpstreamError(e.message, "config", 400);
-      throw e;
-    }
+    const { key, body } = this.prepare(request);
     const stream = request.stream === true;
     const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages`);
     const headers = {
