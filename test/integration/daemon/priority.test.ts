@@ -29,13 +29,18 @@ describe("daemon: priority scheduling", function () {
     const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--no-response-cache"], waitForModels: ["chat"] });
     try {
       // One request holds the only sequence; the rest queue in the worst order for FIFO.
-      const blocker = await send(daemon, "interactive", "Once upon a time", 300);
+      // Long enough to outlast the checks below on the fast generated model too (clamped to the context).
+      const blocker = await send(daemon, "interactive", "Once upon a time", 4000);
       const reader = blocker.body!.getReader();
       await reader.read();
       const order: string[] = [];
       const queued = ["background", "workflow", "background", "interactive"].map((p, i) => finish(send(daemon, p, `story ${i}`, 8)).then(() => order.push(p)));
-      await new Promise((r) => setTimeout(r, 300));
-      const during = await (await daemon.fetch("/metrics")).text();
+      // Wait until all four are queued (their requests are parsed and admitted asynchronously).
+      let during = "";
+      for (let i = 0; i < 50 && !/hotpath_queue_depth\{model="chat",priority="background"\} 2/.test(during); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        during = await (await daemon.fetch("/metrics")).text();
+      }
       assert.match(during, /hotpath_queue_depth\{model="chat",priority="background"\} 2/);
       assert.match(during, /hotpath_queue_depth\{model="chat",priority="workflow"\} 1/);
       assert.match(during, /hotpath_queue_depth\{model="chat",priority="interactive"\} 1/);
