@@ -19,7 +19,10 @@ export interface ParallelismResult {
   groups: ParallelGroup[];
   mergeableLlmCalls: { spanIds: string[]; reason: string }[];
   dependencies: DataFlowEdge[];
+  /** Independent groups only. */
   projectedSavingMs: number;
+  /** Speculative groups (follow-ups and retries). */
+  speculativeSavingMs: number;
 }
 
 /** How many earlier calls of the same agent a call is checked against for data flow. */
@@ -31,6 +34,8 @@ interface Call {
   span: Span;
   name: string;
   args: Set<string>;
+  /** False when no arguments were recorded at all (not the same as a call that takes none: "{}"). */
+  argsKnown: boolean;
   resultText: string;
   readOnly: boolean;
   why?: string;
@@ -87,6 +92,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         span: s,
         name,
         args: argumentValues(argsText),
+        argsKnown: argsText.trim() !== "",
         resultText,
         searchHit: isSearchWithHits(name, argsText, resultText),
         readOnly: effect.readOnly,
@@ -141,9 +147,10 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
     }
     close();
   }
-  const projectedSavingMs = round(groups.reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
+  const saving = (c: ParallelGroup["confidence"]) =>
+    round(groups.filter((g) => g.confidence === c).reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
   groups.sort((a, b) => b.recordedMs - b.projectedMs - (a.recordedMs - a.projectedMs));
-  return { groups, mergeableLlmCalls: mergeable, dependencies, projectedSavingMs };
+  return { groups, mergeableLlmCalls: mergeable, dependencies, projectedSavingMs: saving("independent"), speculativeSavingMs: saving("speculative") };
 }
 
 function describe(run: Call[], tree: SpanTree): ParallelGroup {
@@ -161,13 +168,22 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
         ? `were issued together in one response but executed one by one`
         : `ran one after another over ${issuers.size} model round-trips (some issued together but executed one by one)`;
   void tree;
+  // A call issued after an earlier one came back empty, failed or was refused is a follow-up or a retry: it only
+  // would have run sooner if issued speculatively. A call without recorded arguments cannot be shown independent.
+  const unsure = run.some((c, i) => !c.argsKnown || (i > 0 && run.slice(0, i).some(cameBackEmpty)));
+  const confidence: ParallelGroup["confidence"] = unsure ? "speculative" : "independent";
   return {
+    confidence,
     spanIds: run.map((c) => c.span.spanId),
     toolCallIds: run.map((c) => c.callId),
     recordedMs: round((end - start) / 1e6),
     projectedMs: round(projected / 1e6),
     reason: `${run.length} read-only calls (${names}) ${how}; no call's arguments use a value from an earlier call's result, and none writes, so issued together they take as long as the slowest`,
   };
+}
+
+function cameBackEmpty(c: Call): boolean {
+  return c.span.status === "error" || c.resultText.trim() === "";
 }
 
 /**
