@@ -101,11 +101,12 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       next = s;
       continue;
     }
-    if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";
-    else if (next.spanId && next.kind === "llm" && tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined) {
+    // Before a call the person's message started (even the first: a session opened long before anyone typed).
+    if (next?.spanId && next.kind === "llm" && tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined) {
       s.label = "user";
       s.kind = "idle";
-    } else s.label = "client";
+    } else if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";
+    else s.label = "client";
   }
   const byKind = emptyByOwner();
   const spanIds: string[] = [];
