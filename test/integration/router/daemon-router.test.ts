@@ -162,6 +162,23 @@ describe("router: end to end through the daemon", function () {
     assert.equal(s.attributes["hotpath.cost.usd"], (100 * 0.15 + 10 * 0.6) / 1e6);
   });
 
+  it("/v1/messages is priced like chat: the span carries the route's cost, and a cached repeat goes nowhere", async () => {
+    oa.script({ kind: "reply", text: "Priced.", usage: { input: 200, output: 20 } });
+    const ask = () =>
+      anthropic.messages.create({ model: "oa:gpt-4o-mini", max_tokens: 30, temperature: 0, messages: [{ role: "user", content: "price me" }] }).withResponse();
+    const first = await ask();
+    assert.equal(first.response.headers.get("x-hotpath-cache"), "miss");
+    assert.equal(first.response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
+    const s = span(first.response.headers.get("x-hotpath-request-id")!);
+    assert.equal(s.attributes["hotpath.endpoint"], "messages");
+    assert.equal(s.attributes["hotpath.cost.usd"], (200 * 0.15 + 20 * 0.6) / 1e6);
+    const again = await ask();
+    assert.equal(again.response.headers.get("x-hotpath-cache"), "hit");
+    assert.deepEqual(again.data.content, [{ type: "text", text: "Priced." }]);
+    assert.equal(again.data.usage.cache_read_input_tokens, 200);
+    assert.equal(oa.received.length, 1, "the repeat was not sent upstream");
+  });
+
   it("an upstream that keeps failing falls back to the next route (streamed); the span shows every attempt", async () => {
     oa.fallback = { kind: "error", status: 500 };
     an.script({ kind: "reply", text: "Fallback answer." });
