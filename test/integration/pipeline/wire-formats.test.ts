@@ -2,11 +2,9 @@
 // response cache, priority classes and the span exactly like /v1/chat/completions, and an answer cached through one
 // wire format is a hit through the other (streamed or not), rendered in the second format.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
-import Database from "better-sqlite3";
 import OpenAI from "openai";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { readSpan, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 
 describe("pipeline: one answer, any wire format (official SDKs, real daemon)", function () {
@@ -24,16 +22,7 @@ describe("pipeline: one answer, any wire format (official SDKs, real daemon)", f
   });
   after(() => daemon?.dispose());
 
-  function span(requestId: string): Record<string, unknown> {
-    const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
-    try {
-      const row = db.prepare("SELECT attributes FROM spans WHERE request_id = ?").get(requestId) as { attributes: string } | undefined;
-      assert.ok(row, `span of ${requestId}`);
-      return JSON.parse(row.attributes) as Record<string, unknown>;
-    } finally {
-      db.close();
-    }
-  }
+  const span = (requestId: string) => readSpan(daemon, requestId).attributes;
 
   async function viaMessages(content: string, headers: Record<string, string> = {}) {
     const { data, response } = await anthropic.messages

@@ -6,9 +6,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
-import Database from "better-sqlite3";
 import OpenAI from "openai";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { readSpan, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
@@ -64,16 +63,7 @@ describe("router: end to end through the daemon", function () {
     an.reset();
   });
 
-  function span(requestId: string): { attributes: Record<string, any>; status: string } {
-    const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
-    try {
-      const row = db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as { attributes: string; status: string } | undefined;
-      assert.ok(row, `span of ${requestId} written`);
-      return { attributes: JSON.parse(row.attributes), status: row.status };
-    } finally {
-      db.close();
-    }
-  }
+  const span = (requestId: string) => readSpan(daemon, requestId);
 
   it("Anthropic SDK messages.create (not streamed) on the local model returns a well-formed Message", async () => {
     const { data: msg, response } = await anthropic.messages
