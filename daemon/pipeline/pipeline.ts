@@ -44,7 +44,8 @@ export class RequestPipeline {
       const hit = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
       if (hit) return this.answer(run, look, { route: "cache" }, replayChat({ ...hit, model: request.model }));
       const { signal, requestId } = input;
-      routed = await this.deps.router.chat(request, { signal, requestId, priority: input.priority, headers: input.cache.directives });
+      const options = { signal, requestId, priority: input.priority, headers: input.cache.directives, native: input.native };
+      routed = await this.deps.router.chat(request, options);
       run.facts.priority = routed.priority;
       return this.answer(run, look, routed, routed.events, { cache, routed });
     } catch (e) {

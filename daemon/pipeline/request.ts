@@ -2,7 +2,7 @@
 // into) or a raw-prompt completion, plus the facts about the caller that no request body carries.
 import type { ChatCompletionRequest, CompletionRequest } from "../api.js";
 import type { Headers } from "../cache/policy.js";
-import type { Priority } from "../chat.js";
+import type { NativeRequest, Priority } from "../chat.js";
 import type { RequestTraceContext } from "../traces/traceparent.js";
 
 /** How the caller wants the response cache used. */
@@ -41,6 +41,8 @@ interface Common {
 
 export interface ChatInput extends Common {
   request: ChatCompletionRequest;
+  /** The caller's request as sent, for a route that speaks its format (same-format pass-through, `wire` events). */
+  native?: NativeRequest;
 }
 
 /** A raw prompt for a local model (no chat template, no routing). */

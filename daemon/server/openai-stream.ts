@@ -36,7 +36,7 @@ export async function writeChatStream(
           res,
           chunk({ tool_calls: [{ index: e.index, ...(e.id ? { id: e.id, type: "function" as const } : {}), function: { ...(e.name ? { name: e.name } : {}), arguments: e.arguments } }] }),
         );
-      } else {
+      } else if (e.type === "done") {
         const final = chunk({}, e.finishReason);
         final.timings = fullTimings(e.timings);
         writeSse(res, final);
