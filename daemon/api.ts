@@ -800,6 +800,11 @@ export interface ModelServingStats {
   queued?: { interactive: number; workflow: number; background: number };
   /** Only for models with a draft model or prompt lookup. enabled: the adaptive switch's current verdict. */
   speculation?: { kind: "draft" | "lookup"; enabled: boolean; drafted: number; accepted: number; acceptance: number; draftLength: number };
+  /**
+   * CPU threads for prompt evaluation and for decoding. source: fixed (--threads N), calibrated (measured at this
+   * load), remembered (measured on an earlier load on this machine), cores (auto without calibration support).
+   */
+  threads?: { prefill: number; decode: number; source: "fixed" | "calibrated" | "remembered" | "cores" };
 }
 
 /** Facts over the daemon's own request spans in the window. */

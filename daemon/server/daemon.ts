@@ -44,6 +44,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
   const engine = new Engine({
     gpu: config.gpu,
     threads: config.threads,
+    threadsFile: paths.threads,
     contextSize: config.contextSize,
     sequences: config.sequences,
     maxQueued: config.maxQueued,
@@ -54,7 +55,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     log,
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
-  const embedder = await embedderFromConfig(config.cache, { threads: config.threads });
+  const embedder = await embedderFromConfig(config.cache, { threads: config.threads === "auto" ? undefined : config.threads });
   const cache = new ResponseCache({ db, config: config.cache, embedder });
   const metrics = new Metrics();
   const traces = new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars });

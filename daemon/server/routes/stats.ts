@@ -44,6 +44,7 @@ function modelStats(services: Services): ModelServingStats[] {
       sequences: pool.size,
       busySequences: pool.busyCount,
       queued,
+      threads: { prefill: s.model.threads.prefill, decode: s.model.threads.decode, source: s.model.threads.source },
       ...(s.model.speculator
         ? { speculation: { kind: s.model.speculator.kind, enabled: spec.enabled, drafted: spec.drafted, accepted: spec.accepted, acceptance: spec.acceptance, draftLength: s.model.speculator.draftLength.current } }
         : {}),

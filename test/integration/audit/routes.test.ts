@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditRunStarted, AuditRunStatus, AuditSectionsResponse } from "../../../daemon/api.js";
 import { routerCompleter } from "../../../daemon/audit/completers/router.js";
+import { fixedThreads } from "../../../daemon/audit/job.js";
 import { embedderFromConfig } from "../../../daemon/cache/embedders/index.js";
 import { CacheMetrics } from "../../../daemon/cache/metrics.js";
 import { ResponseCache } from "../../../daemon/cache/service.js";
@@ -50,7 +51,7 @@ describe("audit routes on the real HTTP server", function () {
     const router = new Router({ config: config.router, local: engine, db });
     const traces = new TraceStore(db);
     const metrics = new Metrics();
-    const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: config.threads }) });
+    const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }) });
     const events = new EventHub();
     const cacheMetrics = new CacheMetrics(metrics.registry, cache);
     const log = () => undefined;
