@@ -5,6 +5,7 @@ import { ContextOverflowError } from "../engine/generate.js";
 import { ModelUnavailableError } from "../engine/engine.js";
 import { QueueFullError } from "../engine/pool.js";
 import { UnsupportedContentError } from "../engine/prompt.js";
+import { InputLimitError } from "../limits.js";
 import { RouterError } from "../router/router.js";
 
 export interface Failure {
@@ -39,7 +40,10 @@ export function describeFailure(e: unknown): Failure {
     const headers: Record<string, string> = e.code === "model_loading" ? { "retry-after": "10" } : {};
     return fail(status, e.message, status === 404 ? "invalid_request_error" : "server_error", e.code, "model", headers);
   }
-  if (e instanceof ContextOverflowError) return fail(400, e.message, "invalid_request_error", "context_length_exceeded", "messages");
+  if (e instanceof ContextOverflowError) return fail(400, e.message, "invalid_request_error", "context_length_exceeded", e.param);
+  if (e instanceof InputLimitError) {
+    return fail(400, e.message, "invalid_request_error", e.limit === "schemaValue" ? "unsupported_schema" : "limit_exceeded", e.param);
+  }
   if (e instanceof UnsupportedContentError) return fail(400, e.message, "invalid_request_error", "unsupported_content", "messages");
   if (isFailure(e)) return fail(e.status, e.message, e.type, e.code ?? null, e.param ?? null, e.headers ?? {});
   const message = e instanceof Error ? e.message : String(e);
