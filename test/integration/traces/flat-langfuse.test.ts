@@ -12,7 +12,7 @@ const iso = (s: number) => new Date(Date.parse("2026-02-03T09:00:00Z") + s * 100
 
 /** Phoenix REST `GET /v1/projects/{id}/spans` page: an agent, an LLM asking for two tools, the tools, a final LLM. */
 function phoenixSpans() {
-  const span = (id: string, parent: string | null, name: string, kind: string, start: number, end: number, attributes: object) => ({
+  const span = (id: string, parent: string | null, name: string, kind: string, start: number, end: number, attributes: { llm?: Record<string, unknown> } & Record<string, unknown>) => ({
     id: `U3Bhbjo${id}`,
     name,
     context: { trace_id: TRACE, span_id: id },
