@@ -6,6 +6,7 @@ import { QueueFullError } from "../engine/pool.js";
 import { UnsupportedContentError } from "../engine/prompt.js";
 import { RouterError } from "../router/router.js";
 import type { ApiError } from "../api.js";
+import { InputLimitError } from "../limits.js";
 import { HttpError } from "./route.js";
 
 export function toHttpError(e: unknown): HttpError {
@@ -24,7 +25,11 @@ export function toHttpError(e: unknown): HttpError {
     const headers: Record<string, string> = e.code === "model_loading" ? { "retry-after": "10" } : {};
     return new HttpError(status, e.message, status === 404 ? "invalid_request_error" : "server_error", e.code, "model", headers);
   }
-  if (e instanceof ContextOverflowError) return new HttpError(400, e.message, "invalid_request_error", "context_length_exceeded", "messages");
+  if (e instanceof ContextOverflowError) return new HttpError(400, e.message, "invalid_request_error", "context_length_exceeded", e.param);
+  if (e instanceof InputLimitError) {
+    const code = e.limit === "schemaValue" ? "unsupported_schema" : "limit_exceeded";
+    return new HttpError(400, e.message, "invalid_request_error", code, e.param);
+  }
   if (e instanceof UnsupportedContentError) return new HttpError(400, e.message, "invalid_request_error", "unsupported_content", "messages");
   const message = e instanceof Error ? e.message : String(e);
   if (/grammar|json schema|GBNF/i.test(message)) return new HttpError(400, `the JSON schema cannot be enforced: ${message}`, "invalid_request_error", "unsupported_schema", "response_format");
