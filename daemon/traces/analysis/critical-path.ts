@@ -21,6 +21,9 @@ export interface CriticalPath {
   durationMs: number;
   byKind: Record<TimeOwner, number>;
   segments: PathSegment[];
+  /** Per entry of spanIds: its time on the path (ms, over all its pieces) and the owner of its first piece. */
+  spanMs: number[];
+  spanOwners: TimeOwner[];
 }
 
 const WORK_KINDS = new Set(["llm", "tool", "retriever", "embedding"]);
@@ -28,7 +31,7 @@ const MAX_DEPTH = 256;
 
 export function criticalPath(tree: SpanTree): CriticalPath {
   const { roots, children } = tree;
-  if (!roots.length) return { spanIds: [], durationMs: 0, byKind: emptyByOwner(), segments: [] };
+  if (!roots.length) return { spanIds: [], durationMs: 0, byKind: emptyByOwner(), segments: [], spanMs: [], spanOwners: [] };
   const sortedKids = new Map<string, Span[]>();
   const noKids: Span[] = [];
   const kidsOf = (id: string): Span[] => {
@@ -111,12 +114,20 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   }
   const byKind = emptyByOwner();
   const spanIds: string[] = [];
-  const seen = new Set<string>();
+  const spanMs: number[] = [];
+  const spanOwners: TimeOwner[] = [];
+  const seen = new Map<string, number>();
   for (const s of merged) {
-    byKind[s.kind] += (s.endNs - s.startNs) / 1e6;
-    if (s.label === undefined && s.spanId && !seen.has(s.spanId)) {
-      seen.add(s.spanId);
+    const ms = (s.endNs - s.startNs) / 1e6;
+    byKind[s.kind] += ms;
+    if (s.label !== undefined || !s.spanId) continue;
+    const at = seen.get(s.spanId);
+    if (at !== undefined) spanMs[at] += ms;
+    else {
+      seen.set(s.spanId, spanIds.length);
       spanIds.push(s.spanId);
+      spanMs.push(ms);
+      spanOwners.push(s.kind);
     }
   }
   const durationMs = round((end - start) / 1e6);
@@ -129,7 +140,7 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     if (byKind[k] > byKind[largest]) largest = k;
   }
   byKind[largest] = round(byKind[largest] + durationMs - sum);
-  return { spanIds, durationMs, byKind, segments: merged };
+  return { spanIds, durationMs, byKind, segments: merged, spanMs, spanOwners };
 }
 
 export function round(ms: number): number {

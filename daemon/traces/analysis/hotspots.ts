@@ -13,39 +13,52 @@ import type { SpanTree } from "./tree.js";
 const MAX_HOTSPOTS = 10;
 
 interface Item {
-  key: string;
   name: string;
   kind: TimeOwner;
   ms: number;
-  spans: Map<string, number>;
+  /** Spans folded into the item, with their time on the path (parallel arrays: no Map per item). */
+  ids: string[];
+  times: number[];
 }
 
 export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
   if (path.durationMs <= 0) return [];
-  const perSpan = new Map<string, { ms: number; kind: TimeOwner }>();
-  for (const s of path.segments) {
-    if (s.label !== undefined || !s.spanId || s.kind === "idle") continue;
-    const cur = perSpan.get(s.spanId);
-    const ms = (s.endNs - s.startNs) / 1e6;
-    if (cur) cur.ms += ms;
-    else perSpan.set(s.spanId, { ms, kind: s.kind });
+  // Time on the path per span, as the critical path summed it (a span may be on it in several pieces).
+  const { spanIds: ids, spanMs: times, spanOwners: kinds } = path;
+  // Model calls stay one item each (no key to build); everything else folds by what it ran.
+  const items: Item[] = [];
+  const topLlm: Item[] = [];
+  const folded = new Map<string, Item>();
+  for (let i = 0; i < ids.length; i++) {
+    const span = tree.byId.get(ids[i]);
+    if (!span || times[i] <= 0 || kinds[i] === "idle") continue;
+    if (kinds[i] === "llm") {
+      // Only the MAX_HOTSPOTS longest model calls can make the list: keep those, not one item per call.
+      if (topLlm.length === MAX_HOTSPOTS && times[i] <= topLlm[MAX_HOTSPOTS - 1].ms) continue;
+      const item: Item = { name: modelName(span), kind: "llm", ms: times[i], ids: [ids[i]], times: [times[i]] };
+      let at = topLlm.length;
+      while (at > 0 && topLlm[at - 1].ms < item.ms) at--;
+      topLlm.splice(at, 0, item);
+      if (topLlm.length > MAX_HOTSPOTS) topLlm.pop();
+      continue;
+    }
+    const { key, name } = itemOf(span, kinds[i]);
+    let item = folded.get(key);
+    if (!item) {
+      folded.set(key, (item = { name, kind: kinds[i], ms: 0, ids: [], times: [] }));
+      items.push(item);
+    }
+    item.ms += times[i];
+    item.ids.push(ids[i]);
+    item.times.push(times[i]);
   }
-  const items = new Map<string, Item>();
-  for (const [spanId, { ms, kind }] of perSpan) {
-    const span = tree.byId.get(spanId);
-    if (!span) continue;
-    const { key, name } = itemOf(span, kind);
-    let item = items.get(key);
-    if (!item) items.set(key, (item = { key, name, kind, ms: 0, spans: new Map() }));
-    item.ms += ms;
-    item.spans.set(spanId, ms);
-  }
-  return [...items.values()]
-    .filter((i) => i.ms > 0)
+  return items
+    .concat(topLlm)
     .sort((a, b) => b.ms - a.ms)
     .slice(0, MAX_HOTSPOTS)
     .map((i) => {
-      const ranked = [...i.spans].sort((a, b) => b[1] - a[1]);
+      const order = i.ids.map((_, k) => k).sort((x, y) => i.times[y] - i.times[x]);
+      const ranked: [string, number][] = order.map((k) => [i.ids[k], i.times[k]]);
       const share = i.ms / path.durationMs;
       return {
         spanId: ranked[0][0],
@@ -62,9 +75,8 @@ export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
 /** What repeats are folded by: a shell command by its program and subcommand, other tools by name. */
 function itemOf(span: Span, kind: TimeOwner): { key: string; name: string } {
   const tool = toolName(span);
-  if (kind === "llm") return { key: `span:${span.spanId}`, name: modelName(span) };
   if (span.kind === "tool" || tool) {
-    const cmd = commandLine(tool, String(span.attributes["gen_ai.tool.call.arguments"] ?? ""));
+    const cmd = shellCommandOf(tool, span.attributes["gen_ai.tool.call.arguments"]);
     if (cmd !== undefined) {
       const head = commandHead(cmd);
       if (head) return { key: `${kind}:cmd:${head}`, name: head };
@@ -73,6 +85,19 @@ function itemOf(span: Span, kind: TimeOwner): { key: string; name: string } {
   }
   return { key: `${kind}:name:${span.name}`, name: span.name };
 }
+
+/**
+ * The command line of a shell call, enough of it to name it: the head of `"command": "…"` read straight from the
+ * arguments' JSON text (every Bash call on a long critical path passes here), else parsed.
+ */
+function shellCommandOf(tool: string, args: unknown): string | undefined {
+  if (typeof args !== "string" || !SHELL_NAMES.has(tool.toLowerCase())) return undefined;
+  const m = COMMAND_HEAD.exec(args);
+  if (m) return m[1].replace(/\\"/g, '"').replace(/\\n/g, "\n");
+  return commandLine(tool, args);
+}
+const SHELL_NAMES = new Set(["bash", "exec_command", "shell", "run_terminal_cmd", "local_shell", "shell_command"]);
+const COMMAND_HEAD = /^\{\s*"(?:command|cmd)"\s*:\s*"((?:[^"\\]|\\.){0,300})/;
 
 function toolName(span: Span): string {
   const n = span.attributes["gen_ai.tool.name"];
@@ -90,7 +115,9 @@ function modelName(span: Span): string {
  * Only the first command of a line: that is what a person recognises.
  */
 export function commandHead(cmd: string): string {
-  for (const part of cmd.split(/&&|\|\||;|\n/)) {
+  const head = cmd.length > 300 ? cmd.slice(0, 300) : cmd;
+  const parts = /[&|;\n]/.test(head) ? head.split(/&&|\|\||;|\n/) : [head];
+  for (const part of parts) {
     const words = part.trim().split(/\s+/).filter(Boolean);
     while (words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || /^(sudo|env|time|nice|timeout|command|exec|xargs)$/.test(words[0]))) {
       words.shift();

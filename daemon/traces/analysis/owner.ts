@@ -15,10 +15,18 @@ export const TIME_OWNERS: readonly TimeOwner[] = ["llm", "tool", "human", "idle"
  * ExitPlanMode (plan review), Codex's request_user_input, LangChain's HumanInputRun ("human"), CrewAI/AutoGen-style
  * human_input / ask_human tools, LangGraph interrupts.
  */
-const PERSON_TOOL = /^(AskUserQuestion|ExitPlanMode|request_user_input|human|human_input|get_human_input|ask_human|ask_user|ask_the_user|user_input|__interrupt__|interrupt)$/i;
+const PERSON_TOOL = /^(?:execute_tool\s+)?(AskUserQuestion|ExitPlanMode|request_user_input|human|human_input|get_human_input|ask_human|ask_user|ask_the_user|user_input|__interrupt__|interrupt)$/i;
+
+const personToolCache = new Map<string, boolean>();
 
 export function isPersonTool(name: string): boolean {
-  return PERSON_TOOL.test(name);
+  // Tool names repeat (Read, Bash …) across 100k-span traces: one test per distinct name.
+  let v = personToolCache.get(name);
+  if (v === undefined) {
+    v = PERSON_TOOL.test(name);
+    if (personToolCache.size < 10_000) personToolCache.set(name, v);
+  }
+  return v;
 }
 
 export function isTimeOwner(v: unknown): v is TimeOwner {
@@ -39,7 +47,7 @@ export function ownerOf(span: Span): TimeOwner {
       return "llm";
     case "tool": {
       const tool = span.attributes["gen_ai.tool.name"];
-      return isPersonTool(typeof tool === "string" ? tool : span.name.replace(/^execute_tool\s+/, "")) ? "human" : "tool";
+      return isPersonTool(typeof tool === "string" ? tool : span.name) ? "human" : "tool";
     }
     case "retriever":
     case "embedding":

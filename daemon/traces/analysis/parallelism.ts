@@ -5,7 +5,7 @@ import type { ParallelGroup } from "../../api.js";
 import type { Span } from "../span.js";
 import { round } from "./critical-path.js";
 import { argumentValues, dataDependency, isSearchWithHits } from "./data-flow.js";
-import { ownerOf } from "./owner.js";
+import { ownerOf, TIME_OWNER_ATTR } from "./owner.js";
 import { toolEffect } from "./tool-effects.js";
 import type { SpanTree } from "./tree.js";
 
@@ -41,8 +41,7 @@ interface Call {
   argsKnown: boolean;
   /** False when the result was not recorded: no data dependence on it can be ruled out. */
   resultKnown: boolean;
-  /** How the call came back when that makes a later call a follow-up or retry: empty, failed or denied. */
-  cameBack?: "empty" | "failed" | "denied";
+
   resultText: string;
   readOnly: boolean;
   why?: string;
@@ -60,7 +59,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
   const threads = new Map<string, Span[]>();
   for (const s of tree.spans) {
     // A person's or a compaction's time between calls is a barrier too: nothing is issued across it.
-    if (s.kind !== "tool" && !isBarrierOwner(s)) continue;
+    if (s.kind !== "tool" && (s.attributes[TIME_OWNER_ATTR] === undefined || !isBarrierOwner(s))) continue;
     const key = s.parentSpanId ?? "";
     const list = threads.get(key) ?? [];
     list.push(s);
@@ -110,7 +109,6 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         args: argumentValues(argsText),
         argsKnown: rawArgs !== undefined,
         resultKnown: rawResult !== undefined && s.attributes["hotpath.result_unrecorded"] !== true,
-        cameBack: outcomeOf(s, resultText),
         resultText,
         searchHit: isSearchWithHits(name, argsText, resultText),
         readOnly: effect.readOnly,
@@ -193,7 +191,9 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
   const doubts: string[] = [];
   run.forEach((c, i) => {
     if (!c.argsKnown) doubts.push(`${c.name}'s arguments were not recorded`);
-    if (i < run.length - 1 && c.cameBack) doubts.push(`${c.name} ${c.callId ? `(${c.callId}) ` : ""}came back ${c.cameBack} before the next call`);
+    // Asked only of group members (most calls are in no group).
+    const cameBack = i < run.length - 1 ? outcomeOf(c.span, c.resultText) : undefined;
+    if (cameBack) doubts.push(`${c.name} ${c.callId ? `(${c.callId}) ` : ""}came back ${cameBack} before the next call`);
     else if (i < run.length - 1 && !c.resultKnown) doubts.push(`${c.name}'s result was not recorded`);
   });
   const confidence: ParallelGroup["confidence"] = doubts.length ? "speculative" : "independent";
@@ -213,12 +213,14 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
 /** Tool answers that mean "nothing found" (Claude Code's Grep/Glob, ripgrep/grep without matches). */
 const NOTHING_FOUND = /^(No (files|matches) found|No results( found)?|Found 0 (files|matches)|\[\]|\{\}|null)\s*$/i;
 
-function outcomeOf(s: Span, result: string): Call["cameBack"] {
+/** How a call came back when that makes a later call a follow-up or retry: empty, failed or denied. */
+function outcomeOf(s: Span, result: string): "empty" | "failed" | "denied" | undefined {
   if (s.attributes["hotpath.tool.denied"] === true) return "denied";
   const exit = s.attributes["process.exit.code"];
   if (s.status === "error" || (typeof exit === "number" && exit !== 0)) return "failed";
   if (s.attributes["hotpath.result_unrecorded"] === true) return undefined;
-  const body = result.replace(/^(Chunk ID|Wall time|Process exited with code 0|Original token count|Output):?.*$/gm, "").trim();
+  // Codex wraps command output in a header (chunk id, wall time, exit code); the body is what came back.
+  const body = (result.startsWith("Chunk ID") ? result.replace(/^(Chunk ID|Wall time|Process exited with code 0|Original token count|Output):?.*$/gm, "") : result).trim();
   if (s.attributes["gen_ai.tool.call.result"] !== undefined || s.attributes["output.value"] !== undefined) {
     if (!body || NOTHING_FOUND.test(body)) return "empty";
   }

@@ -50,28 +50,39 @@ export function commandLine(name: string, args: string): string | undefined {
 
 /** A shell command line is read-only when every command in it is a known reader and nothing is redirected to a file. */
 export function shellEffect(cmd: string): ToolEffect {
+  // Most commands are one plain command (no quotes, pipes, redirects or substitutions): no rewriting needed.
+  if (!SHELL_SPECIAL.test(cmd)) return segmentEffect(cmd, cmd.trim().split(/\s+/)) ?? { readOnly: true };
   const stripped = cmd.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''"); // quoted text cannot start commands or redirect
   if (/\$\(|`/.test(stripped)) return { readOnly: false, why: "command substitution" };
   if (/(^|[^0-9&>])>{1,2}\s*(?!\/dev\/null|&)/.test(stripped.replace(/\d?>\s*\/dev\/null|\d?>&\d/g, ""))) return { readOnly: false, why: "redirects output to a file" };
   for (const segment of stripped.split(/&&|\|\||[;|\n]/)) {
-    const words = segment.trim().split(/\s+/).filter(Boolean);
-    while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) words.shift(); // VAR=value prefixes
-    if (!words.length) continue;
-    const [cmdWord, ...rest] = words;
-    const base = cmdWord.split("/").pop()!;
-    if (!READ_COMMANDS.has(base)) return { readOnly: false, why: `\`${base}\` may have side effects` };
-    if (base === "find" && rest.some((w) => /^-(delete|exec|execdir|ok|okdir|fprint|fprintf|fls)$/.test(w))) return { readOnly: false, why: "find with an action" };
-    if (base === "sed" && rest.some((w) => /^(-i|--in-place)/.test(w) || /^-[a-zA-Z]*i/.test(w))) return { readOnly: false, why: "sed -i edits files" };
-    if (base === "awk" && /system\(|print\s*>/.test(segment)) return { readOnly: false, why: "awk writes or runs commands" };
-    if (base === "tail" && rest.some((w) => w === "-f" || w === "-F")) return { readOnly: false, why: "tail -f never ends" };
-    if (base === "git") {
-      const sub = rest.find((w) => !w.startsWith("-"));
-      if (!sub || !READ_GIT.has(sub)) return { readOnly: false, why: `git ${sub ?? ""} may change the repository`.trim() };
-      if ((sub === "branch" || sub === "remote" || sub === "config") && rest.some((w, i) => i > rest.indexOf(sub) && !w.startsWith("-") && sub !== "config"))
-        return { readOnly: false, why: `git ${sub} with arguments may change the repository` };
-    }
+    const effect = segmentEffect(segment, segment.trim().split(/\s+/));
+    if (effect) return effect;
   }
   return { readOnly: true };
+}
+
+const SHELL_SPECIAL = /['"$`>|;&\n\\]/;
+
+/** One command of a line: undefined when it only reads, else why not. */
+function segmentEffect(segment: string, split: string[]): ToolEffect | undefined {
+  const words = split.filter(Boolean);
+  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) words.shift(); // VAR=value prefixes
+  if (!words.length) return undefined;
+  const [cmdWord, ...rest] = words;
+  const base = cmdWord.split("/").pop()!;
+  if (!READ_COMMANDS.has(base)) return { readOnly: false, why: `\`${base}\` may have side effects` };
+  if (base === "find" && rest.some((w) => /^-(delete|exec|execdir|ok|okdir|fprint|fprintf|fls)$/.test(w))) return { readOnly: false, why: "find with an action" };
+  if (base === "sed" && rest.some((w) => /^(-i|--in-place)/.test(w) || /^-[a-zA-Z]*i/.test(w))) return { readOnly: false, why: "sed -i edits files" };
+  if (base === "awk" && /system\(|print\s*>/.test(segment)) return { readOnly: false, why: "awk writes or runs commands" };
+  if (base === "tail" && rest.some((w) => w === "-f" || w === "-F")) return { readOnly: false, why: "tail -f never ends" };
+  if (base === "git") {
+    const sub = rest.find((w) => !w.startsWith("-"));
+    if (!sub || !READ_GIT.has(sub)) return { readOnly: false, why: `git ${sub ?? ""} may change the repository`.trim() };
+    if ((sub === "branch" || sub === "remote" || sub === "config") && rest.some((w, i) => i > rest.indexOf(sub) && !w.startsWith("-") && sub !== "config"))
+      return { readOnly: false, why: `git ${sub} with arguments may change the repository` };
+  }
+  return undefined;
 }
 
 function safeJson(s: string): Record<string, any> | undefined {

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
-import { toolEffect } from "../analysis/tool-effects.js";
+import { shellEffect, toolEffect } from "../analysis/tool-effects.js";
 import type { Attributes, Span } from "../span.js";
 import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ImportContext, type TraceImporter } from "./format.js";
 
@@ -175,8 +175,8 @@ function typedByPerson(r: ConversationRecord, text: string): boolean {
   return !(t.startsWith("[Request interrupted") || t.startsWith("<local-command-stdout>") || t.startsWith("<local-command-stderr>") || t.startsWith("Caveat:"));
 }
 
-/** Claude Code's answer when the person refused a permission prompt (or pressed Esc on it). */
-const REJECTED = /^(The user doesn't want to proceed with this tool use|User rejected tool use)|<tool_use_error>User rejected tool use/;
+/** Claude Code's answer when the person refused a permission prompt (or pressed Esc on it); prefixes, no scan. */
+const REJECTED = ["The user doesn't want to proceed with this tool use", "User rejected tool use", "<tool_use_error>User rejected tool use"];
 
 /** Tools whose whole time is a person's: the agent asked a question or presented a plan and waited for the answer. */
 const PERSON_TOOLS: Record<string, string> = {
@@ -194,6 +194,8 @@ interface ToolCall {
   isError: boolean;
   /** The person refused the permission prompt. */
   rejected: boolean;
+  /** When it started running (after its response streamed; see executionIntervals). */
+  execStartNs?: number;
   llmSpanId: string;
   batchSize: number;
   agentId?: string;
@@ -225,7 +227,8 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
   const compactions: { startNs: number; endNs: number; b: Boundary }[] = [];
   let nextBoundary = 0;
 
-  for (const [index, { line, r }] of records.entries()) {
+  for (let index = 0; index < records.length; index++) {
+    const { line, r } = records[index];
     let ts: number;
     try {
       ts = isoToNs(r.timestamp);
@@ -263,7 +266,7 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
           call.endNs = ts;
           call.result = clip(resultText(block.content));
           call.isError = block.is_error === true;
-          call.rejected = r.toolUseResult === "User rejected tool use" || REJECTED.test(call.result);
+          call.rejected = r.toolUseResult === "User rejected tool use" || REJECTED.some((p) => call.result!.startsWith(p));
           call.agentId = agentIdOf(r.toolUseResult, call.result);
         }
       }
@@ -294,7 +297,7 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
       if (typeof block.id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
       if (typeof block.name !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].name`, "tool_use without a string name");
       resp.toolCallIds.push(block.id);
-      tools.set(block.id, { id: block.id, name: block.name, input: block.input, startNs: ts, isError: false, rejected: false, llmSpanId: resp.spanId, batchSize: 0, line });
+      tools.set(block.id, { id: block.id, name: block.name, input: block.input, startNs: ts, isError: false, rejected: false, execStartNs: undefined, llmSpanId: resp.spanId, batchSize: 0, line });
     }
   }
   // Boundaries after the last record (a compaction that ended the file).
@@ -349,7 +352,7 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     if (session.sessionId) attrs["gen_ai.conversation.id"] = session.sessionId;
     if (resp.toolCallIds.length) attrs["hotpath.tool_call_ids"] = resp.toolCallIds;
     if (resp.userPrompt !== undefined) attrs["hotpath.user_prompt"] = clip(resp.userPrompt, 16 * 1024);
-    for (const id of resp.toolCallIds) tools.get(id)!.batchSize = resp.toolCallIds.length;
+    scheduleCalls(resp, tools);
     spans.push({
       traceId,
       spanId: resp.spanId,
@@ -385,7 +388,6 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     });
   }
 
-  const execution = executionIntervals(responses, tools);
   for (const call of tools.values()) {
     const spanId = deriveSpanId(traceId, agentKey, "tool", call.id);
     const attrs: Attributes = {
@@ -407,8 +409,7 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
       attrs[TIME_OWNER_ATTR] = "human";
       attrs[TIME_OWNER_WHY_ATTR] = `${call.name}: ${person}`;
     } else if (call.isError && call.result !== undefined && DENIED.test(call.result)) attrs["hotpath.tool.denied"] = true;
-    const startNs = execution.get(call.id) ?? call.startNs;
-    if (startNs !== call.startNs) attrs["hotpath.tool.requested_ns"] = call.startNs;
+    const startNs = call.execStartNs ?? call.startNs;
     spans.push({
       traceId,
       spanId,
@@ -439,31 +440,46 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
 /** A call refused by a permission rule or hook rather than by the person (still a denial: a retry may follow). */
 const DENIED = /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
 
+/** Claude Code runs a call alongside others when it only reads: reader tools, and shell commands that only read. */
+function concurrencySafe(name: string, input: unknown): boolean {
+  if (PERSON_TOOLS[name]) return false;
+  const command = isObj(input) ? input.command : undefined;
+  if (typeof command === "string") return quickReader(command) || shellEffect(command).readOnly; // no JSON round trip
+  return toolEffect(name, input === undefined ? "" : JSON.stringify(input)).readOnly;
+}
+
+/** A plain `ls -la src`-style command of a reader that takes no dangerous flags: known read-only without parsing. */
+function quickReader(command: string): boolean {
+  if (PLAIN_SPECIAL.test(command)) return false;
+  const space = command.indexOf(" ");
+  const first = space === -1 ? command : command.slice(0, space);
+  return PLAIN_READERS.has(first);
+}
+const PLAIN_SPECIAL = /['"$`>|;&\n\\]/;
+const PLAIN_READERS = new Set(["ls", "cat", "head", "wc", "rg", "grep", "pwd", "stat", "file", "tree", "du", "df", "which", "echo", "diff", "jq"]);
+
 /**
- * When each call really started running. Claude Code streams a response's tool_use blocks first and executes them
+ * When each call of a response really started running (and the size of its batch). Claude Code streams a response's tool_use blocks first and executes them
  * afterwards: no call starts before the response's last record. Consecutive concurrency-safe (read-only) calls run
  * together; any other call runs alone, after the calls before it have returned. A call's own record is a lower bound.
  */
-function executionIntervals(responses: Map<string, Response>, tools: Map<string, ToolCall>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const resp of responses.values()) {
-    let batchStart = resp.endNs;
-    let batchEnd = resp.endNs;
-    let prevSafe = false;
-    for (const id of resp.toolCallIds) {
-      const call = tools.get(id);
-      if (!call) continue;
-      // A lone call's start does not depend on it (most responses): skip the classification.
-      const safe = resp.toolCallIds.length > 1 && !PERSON_TOOLS[call.name] && toolEffect(call.name, JSON.stringify(call.input ?? {})).readOnly;
-      if (!(safe && prevSafe)) batchStart = batchEnd; // a new batch starts when the one before it is done
-      prevSafe = safe;
-      const end = call.endNs ?? Math.max(batchStart, call.startNs);
-      const start = Math.min(Math.max(batchStart, call.startNs), end);
-      batchEnd = Math.max(batchEnd, end);
-      out.set(id, start);
-    }
+function scheduleCalls(resp: Response, tools: Map<string, ToolCall>): void {
+  let batchStart = resp.endNs;
+  let batchEnd = resp.endNs;
+  let prevSafe = false;
+  const n = resp.toolCallIds.length;
+  for (const id of resp.toolCallIds) {
+    const call = tools.get(id)!;
+    call.batchSize = n;
+    // A lone call's start does not depend on it (most responses): skip the classification.
+    const safe = n > 1 && concurrencySafe(call.name, call.input);
+    if (!(safe && prevSafe)) batchStart = batchEnd; // a new batch starts when the one before it is done
+    prevSafe = safe;
+    const end = call.endNs ?? Math.max(batchStart, call.startNs);
+    const start = Math.min(Math.max(batchStart, call.startNs), end);
+    batchEnd = Math.max(batchEnd, end);
+    call.execStartNs = start;
   }
-  return out;
 }
 
 function resultText(content: unknown): string {
