@@ -498,7 +498,7 @@ export interface RouterStatus {
 // ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
 // GET    /hotpath/cache/stats                          → CacheStats
 // GET    /hotpath/cache/entries?namespace=&limit=      → CacheEntries
-// DELETE /hotpath/cache?namespace=                     → CacheClearResult
+// DELETE /hotpath/cache?namespace=&scope=              → CacheClearResult
 // Chat/completions responses carry x-hotpath-cache: hit|miss|bypass and, when a candidate was scored,
 // x-hotpath-cache-similarity; spans carry hotpath.cache.verdict / .similarity / .guard.
 
@@ -510,6 +510,8 @@ export interface CacheCounters {
   bypasses: number;
   /** Hits found by similarity rather than the exact request hash. */
   semanticHits: number;
+  /** Hits on the ladder's second rung: the same request up to case, spacing, Unicode form or JSON layout. */
+  normalizedHits: number;
   /** Candidates above the threshold that a false-hit guard (or the verifier) refused. */
   guardRejections: number;
   /** hits / (hits + misses); bypasses do not count. 0 when nothing was looked up. */
@@ -557,6 +559,8 @@ export interface CacheEntryDto {
   workload: string;
   match: "semantic" | "exact";
   embedder: string | null;
+  /** User/tenant scope of the entry ("" when shared). */
+  scope: string;
   queryText: string;
   /** The first 500 characters of the cached answer's text. */
   answerPreview: string;
@@ -578,6 +582,8 @@ export interface CacheEntries {
 export interface CacheClearResult {
   cleared: number;
   namespace: string | null;
+  /** The user/tenant scope cleared, when one was given. */
+  scope?: string | null;
 }
 
 // ───────────────────────────── Audit: /hotpath/audit/*, `hotpath audit --json` ─────────────────────────────

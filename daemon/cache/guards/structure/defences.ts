@@ -10,6 +10,7 @@
 import { align, derivationOnly, presentIn, type Alignment, type Hunk } from "./align.js";
 import type { Analysis, Token } from "./analyse.js";
 import type { Guard, GuardFinding } from "../guard.js";
+import { knownVerb } from "./wordnet.js";
 
 const quote = (ts: Token[]) => `"${ts.map((t) => t.text).join(" ")}"`;
 
@@ -220,12 +221,18 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
   return undefined;
 }
 
+/** A capitalised first word that is a verb ("Name the capital …", "List …") is an imperative, not a name. */
+function imperative(t: Token, s: Analysis): boolean {
+  const prev = s.tokens[t.index - 1];
+  return (!prev || prev.segment !== t.segment) && knownVerb(t.lower);
+}
+
 /** A name or a number on one side only: another fact ("a canal near Hollinwood, in Oldham" / "near Oldham"). */
 export function addedFact(al: Alignment): GuardFinding | undefined {
   for (const h of al.hunks) {
     for (const [mine, other, where] of [[h.a, al.b, "query"], [h.b, al.a, "cached request"]] as const) {
       for (const t of mine) {
-        if ((t.pos === "PROPN" || t.pos === "NUM") && !presentIn(t, other)) {
+        if ((t.pos === "PROPN" || t.pos === "NUM") && !presentIn(t, other) && !imperative(t, mine === h.a ? al.a : al.b)) {
           return { guard: "fact", detail: `only the ${where} names "${t.text}"` };
         }
       }

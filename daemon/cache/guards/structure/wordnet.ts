@@ -62,3 +62,8 @@ export function synonyms(a: string, posA: string, b: string, posB: string): bool
 export function known(lemma: string): boolean {
   return load().has(lemma.replace(/ /g, "_"));
 }
+
+/** Whether WordNet knows this word as a verb ("name", "list", "show": an imperative at a sentence start looks like a name). */
+export function knownVerb(lemma: string): boolean {
+  return load().get(lemma.replace(/ /g, "_"))?.has("v") ?? false;
+}
