@@ -1,6 +1,10 @@
 // The daemon's HTTP API: request schemas (validated with zod) and the response types, in one module.
 // The extension and the webview import this file with `import type` only, so zod never reaches their bundles.
 import { z } from "zod";
+import { LIMITS } from "./limits.js";
+
+const tooMany = (what: string, limit: "messages" | "tools") =>
+  `at most ${LIMITS[limit]} ${what} per request (limit ${limit} = ${LIMITS[limit]})`;
 
 // ───────────────────────────── OpenAI-compatible: /v1/chat/completions ─────────────────────────────
 
@@ -72,9 +76,9 @@ const samplingFields = {
 /** The request's fields without cross-field checks (for derived schemas such as `.partial()`). */
 export const ChatCompletionRequestObject = z.object({
   ...samplingFields,
-  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message"),
+  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message").max(LIMITS.messages, tooMany("messages", "messages")),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
-  tools: z.array(ToolSchema).max(128).optional(),
+  tools: z.array(ToolSchema).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
     .union([
       z.enum(["none", "auto", "required"]),
@@ -422,7 +426,8 @@ export const AnthropicMessagesRequestSchema = z.object({
   max_tokens: z.number().int().positive(),
   messages: z
     .array(z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
-    .min(1, "messages must hold at least one message"),
+    .min(1, "messages must hold at least one message")
+    .max(LIMITS.messages, tooMany("messages", "messages")),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
@@ -440,7 +445,7 @@ export const AnthropicMessagesRequestSchema = z.object({
         cache_control: anthropicCacheControl,
       }),
     )
-    .max(128)
+    .max(LIMITS.tools, tooMany("tools", "tools"))
     .optional(),
   tool_choice: z
     .discriminatedUnion("type", [
@@ -823,9 +828,21 @@ export interface ServingWindowStats {
   costUsd: number;
 }
 
+/** Event-loop delay over one window: how long a ready callback waited (0 when the loop is never held). */
+export interface EventLoopDelayWindow {
+  /** Length of the window so far. */
+  seconds: number;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 export interface ServingStats {
   version: string;
   uptimeS: number;
+  /** The daemon's event loop: the 60 s window in progress and the last complete one. */
+  eventLoop?: { current: EventLoopDelayWindow; previous?: EventLoopDelayWindow };
   models: ModelServingStats[];
   window: ServingWindowStats;
 }

@@ -5,7 +5,8 @@ import type { CompletionRequest } from "../api.js";
 import type { ChatEvent, Priority } from "../chat.js";
 import type { ModelRef } from "../config.js";
 import { LocalChatBackend, DEFAULT_MAX_TOKENS, stopList } from "./chat-backend.js";
-import { doneEvent, generate } from "./generate.js";
+import { refuseUnfittable } from "./context-bound.js";
+import { ContextOverflowError, doneEvent, generate } from "./generate.js";
 import { llamaRuntime, type GpuChoice } from "./llama.js";
 import { LocalModel } from "./model.js";
 import { validateGguf } from "./gguf/validate.js";
@@ -159,6 +160,7 @@ export class Engine {
   async *complete(alias: string, request: CompletionRequest, o: { signal: AbortSignal; priority: Priority }): AsyncIterable<ChatEvent> {
     const { model: local } = await this.ready(alias);
     const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
+    refuseUnfittable(local.model, prompt.length, local.contextSize, "prompt");
     const tokens = local.model.tokenize(prompt);
     const bos = local.model.tokens.bos;
     if (bos !== null && local.model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
@@ -189,11 +191,18 @@ export class Engine {
 
   async embed(alias: string, inputs: string[]): Promise<{ vectors: number[][]; tokens: number }> {
     const { model: local } = await this.ready(alias);
+    const limit = local.embeddingContextSize;
+    inputs.forEach((input, i) => refuseUnfittable(local.model, input.length, limit, inputs.length > 1 ? `input.${i}` : "input"));
     const context = await local.embeddings();
     const vectors: number[][] = [];
     let tokens = 0;
-    for (const input of inputs) {
-      tokens += local.model.tokenize(input).length;
+    for (const [i, input] of inputs.entries()) {
+      const count = local.model.tokenize(input).length;
+      if (count > limit) {
+        const param = inputs.length > 1 ? `input.${i}` : "input";
+        throw new ContextOverflowError(`the input is ${count} tokens but one embedding holds at most ${limit}; split it`, param);
+      }
+      tokens += count;
       vectors.push([...(await context.getEmbeddingFor(input)).vector]);
     }
     return { vectors, tokens };

@@ -39,7 +39,15 @@ export interface GenerateResult {
   prefix: PrefixFacts;
 }
 
-export class ContextOverflowError extends Error {}
+/** The input does not fit the model's context; `param` names the request field that holds it. */
+export class ContextOverflowError extends Error {
+  constructor(
+    message: string,
+    readonly param: string = "messages",
+  ) {
+    super(message);
+  }
+}
 
 /** The final ChatEvent of a generation: usage, timings, confidence and prefix facts from its result. */
 export function doneEvent(r: GenerateResult, finishReason: FinishReason = r.finishReason): Extract<ChatEvent, { type: "done" }> {

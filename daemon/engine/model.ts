@@ -89,8 +89,13 @@ export class LocalModel {
     return grammar;
   }
 
+  /** Tokens one embedding input may hold. */
+  get embeddingContextSize(): number {
+    return Math.min(this.contextSize, 2048);
+  }
+
   embeddings(): Promise<LlamaEmbeddingContext> {
-    this.embeddingContext ??= this.model.createEmbeddingContext({ contextSize: Math.min(this.contextSize, 2048), threads: this.threads.prefill });
+    this.embeddingContext ??= this.model.createEmbeddingContext({ contextSize: this.embeddingContextSize, threads: this.threads.prefill });
     return this.embeddingContext;
   }
 

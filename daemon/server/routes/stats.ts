@@ -21,6 +21,7 @@ export const routes: Route[] = [
       const body: ServingStats = {
         version: services.version,
         uptimeS: Math.round((Date.now() - services.startedAt) / 1000),
+        eventLoop: services.metrics.eventLoop.snapshot(),
         models: modelStats(services),
         window: windowStats(services, windowS),
       };
