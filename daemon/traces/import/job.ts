@@ -61,8 +61,8 @@ export async function importFile(
     }
     return importAndAnalyze(store, o.name, text, { analyze: o.analyze });
   }
-  // A copy the worker owns (the request body's buffer may be a slice of a larger pool).
-  const bytes = o.bytes.slice().buffer;
+  // A copy the worker owns: a Buffer may be a view of a larger pool (and Buffer#slice would not copy).
+  const bytes = new Uint8Array(o.bytes).buffer;
   const reply = await new Promise<ImportReply>((resolve, reject) => {
     const job = { dbPath: o.dbPath, name: o.name, bytes, analyze: o.analyze, maxAttributeChars: o.maxAttributeChars, returnSpans: store.hasWriteListeners };
     const worker = newWorker(job);

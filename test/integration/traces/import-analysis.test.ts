@@ -82,6 +82,10 @@ describe("traces: import + analyze without read-back", function () {
       assert.equal(store.getTrace(r.traceIds[0])?.spanCount, r.spanCount);
       assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds));
       await assert.rejects(importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from("{not json\n"), analyze: true }), /bad\.jsonl/);
+      // A small Buffer is a view of Node's shared pool: only its own bytes reach the worker.
+      const small = await importFile(store, { dbPath: file, name: "small.jsonl", bytes: Buffer.from(generateClaudeSession(4)), analyze: true });
+      assert.equal(small.spanCount, 4);
+      assert.equal(JSON.stringify(small.analyses), readBackAnalyses(store, small.traceIds)); // same session: read back
       await assert.rejects(importFile(store, { dbPath: file, name: "bin.json", bytes: Buffer.from([0xff, 0xfe, 0x00]), analyze: true }), /not UTF-8/);
     } finally {
       db.close();
@@ -96,7 +100,7 @@ describe("traces: the daemon imports in a worker", function () {
     const { startDaemon } = await import("../../fixtures/daemon.js");
     const daemon = await startDaemon();
     try {
-      const body = generateClaudeSession(20_000);
+      const body = generateClaudeSession(10_000);
       let imported = false;
       const importing = daemon.fetch("/hotpath/traces/import?name=big.jsonl", { method: "POST", body }).then(async (r) => {
         imported = true;
