@@ -5,7 +5,7 @@ import { LlamaChat } from "node-llama-cpp";
 import type { ChatCompletionRequest } from "../api.js";
 import type { ChatBackend, ChatEvent, ChatOptions, TokenCount } from "../chat.js";
 import { Channel } from "./channel.js";
-import { doneEvent, generate, type GenerateResult } from "./generate.js";
+import { checkPromptFits, doneEvent, generate, type GenerateResult } from "./generate.js";
 import type { LocalModel } from "./model.js";
 import { renderChatPrompt, toChatHistory, toFunctions } from "./prompt.js";
 import { forcedToolCallSchema, parseForcedToolCalls } from "./tool-grammar.js";
@@ -81,6 +81,7 @@ export class LocalChatBackend implements ChatBackend {
     const { local } = this;
     const functions = toFunctions(request)!;
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
+    checkPromptFits(prompt.tokens.length, local.contextSize);
     const lease = await local.pool.acquire(prompt.tokens, options.priority, options.signal);
     const started = performance.now();
     const channel = new Channel<ChatEvent>();
@@ -94,7 +95,8 @@ export class LocalChatBackend implements ChatBackend {
         functions: functions as any,
         documentFunctionParams: true,
         maxParallelFunctionCalls: request.parallel_tool_calls === false ? 1 : undefined,
-        maxTokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+        // Clamped to what the context has left after the prompt, as llama-server does (agents ask for 32k+).
+        maxTokens: Math.max(1, Math.min(request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS, local.contextSize - prompt.tokens.length)),
         temperature: request.temperature ?? 1,
         topP: request.top_p ?? undefined,
         seed: request.seed ?? undefined,
