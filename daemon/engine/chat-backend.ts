@@ -12,6 +12,15 @@ import { forcedToolCallSchema, parseForcedToolCalls } from "./tool-grammar.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
 
+/**
+ * The answer's token budget: the request's, else DEFAULT_MAX_TOKENS. An explicit `max_completion_tokens: null` means
+ * no cap (OpenAI's meaning; the Responses API without max_output_tokens asks this way): the rest of the context.
+ */
+function maxTokensOf(request: ChatCompletionRequest, contextSize: number): number {
+  if (request.max_completion_tokens === null && request.max_tokens == null) return contextSize;
+  return request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS;
+}
+
 export class LocalChatBackend implements ChatBackend {
   readonly id: string;
 
@@ -42,7 +51,7 @@ export class LocalChatBackend implements ChatBackend {
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, toolSchema ? toFunctions(request) : undefined);
     const stream = generate(local.model, local.pool, local.contextSize, {
       tokens: prompt.tokens,
-      maxTokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+      maxTokens: maxTokensOf(request, local.contextSize),
       temperature: request.temperature ?? 1,
       topP: request.top_p ?? undefined,
       seed: request.seed ?? undefined,
@@ -96,7 +105,7 @@ export class LocalChatBackend implements ChatBackend {
         documentFunctionParams: true,
         maxParallelFunctionCalls: request.parallel_tool_calls === false ? 1 : undefined,
         // Clamped to what the context has left after the prompt, as llama-server does (agents ask for 32k+).
-        maxTokens: Math.max(1, Math.min(request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS, local.contextSize - prompt.tokens.length)),
+        maxTokens: Math.max(1, Math.min(maxTokensOf(request, local.contextSize), local.contextSize - prompt.tokens.length)),
         temperature: request.temperature ?? 1,
         topP: request.top_p ?? undefined,
         seed: request.seed ?? undefined,

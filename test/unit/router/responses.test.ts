@@ -71,7 +71,7 @@ describe("router: the OpenAI Responses API translation", () => {
     assert.deepEqual(chat.tools![1].function.parameters, { type: "object", properties: { input: { type: "string" } }, required: ["input"] });
     assert.ok(customTools.has("apply_patch"));
     assert.deepEqual(ignored.sort(), ["reasoning items", "reasoning.effort", "web_search tool"]);
-    assert.equal(chat.max_tokens, 50);
+    assert.equal(chat.max_completion_tokens, 50);
     assert.deepEqual(chat.response_format, { type: "json_schema", json_schema: { name: "out", schema: { type: "object" }, strict: true } });
   });
 
