@@ -1,6 +1,10 @@
 // The daemon's HTTP API: request schemas (validated with zod) and the response types, in one module.
 // The extension and the webview import this file with `import type` only, so zod never reaches their bundles.
 import { z } from "zod";
+import { LIMITS } from "./limits.js";
+
+const tooMany = (what: string, limit: "messages" | "tools") =>
+  `at most ${LIMITS[limit]} ${what} per request (limit ${limit} = ${LIMITS[limit]})`;
 
 // ───────────────────────────── OpenAI-compatible: /v1/chat/completions ─────────────────────────────
 
@@ -72,9 +76,9 @@ const samplingFields = {
 /** The request's fields without cross-field checks (for derived schemas such as `.partial()`). */
 export const ChatCompletionRequestObject = z.object({
   ...samplingFields,
-  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message"),
+  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message").max(LIMITS.messages, tooMany("messages", "messages")),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
-  tools: z.array(ToolSchema).max(128).optional(),
+  tools: z.array(ToolSchema).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
     .union([
       z.enum(["none", "auto", "required"]),
@@ -436,7 +440,8 @@ export const AnthropicMessagesRequestSchema = z.object({
   messages: z
     // Current clients (Claude Code) also send role "system" turns mid-conversation.
     .array(z.object({ role: z.enum(["user", "assistant", "system"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
-    .min(1, "messages must hold at least one message"),
+    .min(1, "messages must hold at least one message")
+    .max(LIMITS.messages, tooMany("messages", "messages")),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
@@ -444,7 +449,7 @@ export const AnthropicMessagesRequestSchema = z.object({
   top_p: z.number().gt(0).max(1).optional(),
   top_k: z.number().int().min(0).optional(),
   metadata: z.object({ user_id: z.string().nullable().optional() }).optional(),
-  tools: z.array(z.union([anthropicCustomTool, anthropicServerTool])).max(512).optional(),
+  tools: z.array(z.union([anthropicCustomTool, anthropicServerTool])).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
     .discriminatedUnion("type", [
       z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
@@ -805,6 +810,11 @@ export interface ModelServingStats {
   queued?: { interactive: number; workflow: number; background: number };
   /** Only for models with a draft model or prompt lookup. enabled: the adaptive switch's current verdict. */
   speculation?: { kind: "draft" | "lookup"; enabled: boolean; drafted: number; accepted: number; acceptance: number; draftLength: number };
+  /**
+   * CPU threads for prompt evaluation and for decoding. source: fixed (--threads N), calibrated (measured at this
+   * load), remembered (measured on an earlier load on this machine), cores (auto without calibration support).
+   */
+  threads?: { prefill: number; decode: number; source: "fixed" | "calibrated" | "remembered" | "cores" };
 }
 
 /** Facts over the daemon's own request spans in the window. */
@@ -823,9 +833,21 @@ export interface ServingWindowStats {
   costUsd: number;
 }
 
+/** Event-loop delay over one window: how long a ready callback waited (0 when the loop is never held). */
+export interface EventLoopDelayWindow {
+  /** Length of the window so far. */
+  seconds: number;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 export interface ServingStats {
   version: string;
   uptimeS: number;
+  /** The daemon's event loop: the 60 s window in progress and the last complete one. */
+  eventLoop?: { current: EventLoopDelayWindow; previous?: EventLoopDelayWindow };
   models: ModelServingStats[];
   window: ServingWindowStats;
 }

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option("--port <port>", "port (env HOTPATH_PORT; default 8642; 0 picks a free one)", parseInteger)
     .option("--model <path|hf:owner/repo/file.gguf>", "a GGUF model, optionally as alias=path; repeatable", collectModel, [] as ModelRef[])
     .option("--draft-model <alias=path|alias=lookup>", "speculative decoding for a model: a draft GGUF sharing its tokenizer, or \"lookup\" (prompt lookup, for copy-heavy work); a bare value applies to the only model; repeatable", collect, [] as string[])
-    .option("--threads <n>", "CPU threads for inference (default: all cores)", parseInteger)
+    .option("--threads <n|auto>", "CPU threads for inference; auto (default) measures each model once and remembers the best prefill and decode counts", parseThreads)
     .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
     .option("--context-size <tokens>", "context size per model (default 4096)", parseInteger)
     .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", parseInteger)
@@ -101,6 +101,13 @@ export function withDrafts(models: ModelRef[], drafts: string[]): ModelRef[] {
 function parseInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new Error(`"${value}" is not an integer`);
+  return n;
+}
+
+function parseThreads(value: string): number | "auto" {
+  if (value === "auto") return "auto";
+  const n = parseInteger(value);
+  if (n < 1) throw new Error(`--threads ${value}: give a count of at least 1, or auto`);
   return n;
 }
 

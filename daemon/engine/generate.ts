@@ -38,16 +38,24 @@ export interface GenerateResult {
   prefix: PrefixFacts;
 }
 
-export class ContextOverflowError extends Error {}
+/** The input does not fit the model's context; `param` names the request field that holds it. */
+export class ContextOverflowError extends Error {
+  constructor(
+    message: string,
+    readonly param: string = "messages",
+  ) {
+    super(message);
+  }
+}
 
 /**
  * A prompt that leaves no room to answer is refused before it is queued. The message starts the way Anthropic's and
  * OpenAI's own do ("prompt is too long: N tokens > M maximum"): agents recognise it and compact their history.
  */
-export function checkPromptFits(promptTokens: number, contextSize: number): void {
+export function checkPromptFits(promptTokens: number, contextSize: number, what = ""): void {
   if (promptTokens >= contextSize) {
     throw new ContextOverflowError(
-      `prompt is too long: ${promptTokens} tokens > ${contextSize - 1} maximum (the model's context holds ${contextSize}); shorten the prompt or start the daemon with a larger --context-size`,
+      `prompt is too long: ${promptTokens} tokens > ${contextSize - 1} maximum (the prompt ${what}does not fit the model's context of ${contextSize}); shorten it${what ? ", send fewer or smaller tools" : ""} or start the daemon with a larger --context-size`,
     );
   }
 }

@@ -12,12 +12,12 @@ import { TranslationError } from "../../router/translate/request.js";
 import { collectResponse, eventsToResponsesStream, responsesToChat, type ResponseMeta } from "../../router/translate/responses.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
 import { toHttpError } from "../errors.js";
-import { readPriority } from "../priority.js";
+import { readPriority } from "../caller.js";
 import { peekEvents, relayWire } from "../relay.js";
-import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
+import { nowMs, startRequest, type RequestFacts } from "../../pipeline/span.js";
 import { HttpError, type Route } from "../route.js";
 import { startSse, writeSse } from "../sse.js";
-import { routeHeaders } from "./chat.js";
+import { routeHeaders } from "../answer-headers.js";
 
 /** x-hotpath-ignored: what a translated route left out of the request (hosted tools, reasoning settings…). */
 function ignoredHeader(ignored: string[]): Record<string, string> {

@@ -79,7 +79,7 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     assert.ok(a.mergeableLlmCalls?.some((m) => m.spanIds.length === 6));
     // Human-readable form says the same.
     const text = await hotpath(dir, "analyze", ids[0].slice(0, 10));
-    assert.match(text.stdout, /parallelizable: \d+ group/);
+    assert.match(text.stdout, /parallelizable tool calls: \d+ independent group/);
     assert.match(text.stdout, /find _bmad-output/);
     void spans;
   });
