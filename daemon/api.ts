@@ -411,7 +411,10 @@ const anthropicToolUse = z.object({
   cache_control: anthropicCacheControl,
 });
 /** Any other content block (document, search_result, tool_reference, server tool blocks, and types added later). */
-const anthropicOtherBlock = z.object({ type: z.string() }).passthrough();
+const KNOWN_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+const anthropicOtherBlock = z
+  .object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), { message: "this block does not have the fields its type needs" }) })
+  .passthrough();
 const anthropicToolResult = z.object({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
@@ -441,7 +444,8 @@ export const AnthropicMessagesRequestSchema = z.object({
     // Current clients (Claude Code) also send role "system" turns mid-conversation.
     .array(z.object({ role: z.enum(["user", "assistant", "system"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
     .min(1, "messages must hold at least one message")
-    .max(LIMITS.messages, tooMany("messages", "messages")),
+    .max(LIMITS.messages, tooMany("messages", "messages"))
+    .refine((ms) => ms.some((m) => m.role !== "system"), "messages must hold a user or assistant turn, not only system turns"),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
