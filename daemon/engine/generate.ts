@@ -4,6 +4,7 @@ import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
 import type { FinishReason, Timings } from "../api.js";
 import type { ChatEvent, PrefixFacts, Priority } from "../chat.js";
+import { TextStream } from "./detokenize.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
@@ -108,6 +109,7 @@ export async function* generate(
     const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
 
     const generated: Token[] = [];
+    const textStream = new TextStream(model);
     let text = "";
     let emitted = 0;
     let confidenceSum = 0;
@@ -134,7 +136,7 @@ export async function* generate(
           finishReason = "stop";
           break;
         }
-        text = model.detokenize(generated);
+        text = textStream.text(generated);
         const stopAt = findStop(text, stopStrings, stopScanFrom());
         if (stopAt >= 0) {
           text = text.slice(0, stopAt);
