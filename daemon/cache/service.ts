@@ -17,7 +17,7 @@ import type { Embedder } from "./embedder.js";
 import { Flights } from "./flight.js";
 import { findCriticalDifference, GUARDS, type Guard } from "./guards/index.js";
 import { requestKey, type CacheableRequest, type RequestKey } from "./key.js";
-import { admit, header, type Headers } from "./policy.js";
+import { admit, header, scopeOf, type Headers } from "./policy.js";
 import { CacheStore, type EntryRow } from "./store.js";
 import { classifyWorkload, ttlMs } from "./workload.js";
 
@@ -50,6 +50,8 @@ export interface LookupResult {
   entryId?: number;
   /** Whether store() will keep this request's answer. */
   storable: boolean;
+  /** The user/tenant scope the request was looked up in ("" when shared). */
+  scope: string;
   /** Milliseconds spent looking up (embedding included). */
   lookupMs: number;
 }
@@ -103,12 +105,13 @@ export class ResponseCache {
 
   async lookup(request: CacheableRequest, ctx: CacheContext): Promise<LookupResult> {
     const started = performance.now();
-    const key = requestKey(request, ctx.route, ctx.scope);
+    const scope = scopeOf(request, ctx, this.config);
+    const key = requestKey(request, ctx.route, scope.scope);
     const now = this.now();
     this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
-    const admission = admit(key, ctx.headers, this.config);
-    const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable">): LookupResult => {
-      const result = { ...r, namespace: key.namespace, storable: admission.store, lookupMs: performance.now() - started };
+    const admission = scope.refuse ? { lookup: false, store: false, reason: scope.refuse } : admit(key, ctx.headers, this.config);
+    const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable" | "scope">): LookupResult => {
+      const result = { ...r, namespace: key.namespace, scope: scope.scope, storable: admission.store, lookupMs: performance.now() - started };
       if (r.verdict === "hit") {
         const entry = r.entryId !== undefined ? this.storage.get(r.entryId) : undefined;
         this.storage.count(key.namespace, {
@@ -206,9 +209,10 @@ export class ResponseCache {
 
   /** Keeps a successful answer. Call after every lookup that returned verdict "miss" (or "bypass" with storable). */
   async store(request: CacheableRequest, ctx: CacheContext, response: CachedResponse, facts: { latencyMs: number; costUsd?: number }): Promise<StoreResult> {
-    const key = requestKey(request, ctx.route, ctx.scope);
+    const scope = scopeOf(request, ctx, this.config);
+    const key = requestKey(request, ctx.route, scope.scope);
     try {
-      const admission = admit(key, ctx.headers, this.config);
+      const admission = scope.refuse ? { lookup: false, store: false, reason: scope.refuse } : admit(key, ctx.headers, this.config);
       if (!admission.store) return { stored: false, reason: admission.reason ?? "not storable" };
       const choice = response.choices[0];
       if (!choice) return { stored: false, reason: "response has no choices" };
@@ -253,7 +257,7 @@ export class ResponseCache {
           completion_tokens: response.usage?.completion_tokens ?? 0,
           latency_ms: facts.latencyMs,
           cost_usd: facts.costUsd ?? 0,
-          scope: ctx.scope ?? "",
+          scope: scope.scope,
           normal_key: key.normalKey,
         },
         vector,
@@ -267,8 +271,8 @@ export class ResponseCache {
   }
 
   /** The backend failed or the client left: identical requests waiting on this one go to the backend themselves. */
-  abandon(request: CacheableRequest, ctx: Pick<CacheContext, "route" | "scope">): void {
-    this.flights.settle(requestKey(request, ctx.route, ctx.scope).exactKey, undefined);
+  abandon(request: CacheableRequest, ctx: Pick<CacheContext, "route" | "scope" | "headers">): void {
+    this.flights.settle(requestKey(request, ctx.route, scopeOf(request, ctx, this.config).scope).exactKey, undefined);
   }
 
   /** Drops expired entries (at most once a minute unless forced) and evicts least recently used beyond the caps. */
