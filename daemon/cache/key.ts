@@ -2,7 +2,7 @@
 // model, system prompt, tool definitions, the conversation before the last user message, and every parameter that
 // changes the answer. Only the last user text is compared semantically; the exact key covers the whole request.
 import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../api.js";
-import { hashCanonical } from "./canonical.js";
+import { hashCanonical } from "../canonical.js";
 
 export type CacheableRequest = ChatCompletionRequest | CompletionRequest;
 

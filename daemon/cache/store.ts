@@ -5,7 +5,7 @@
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
 import { registerMigrations, type Db } from "../db.js";
-import { sha256 } from "./canonical.js";
+import { sha256 } from "../canonical.js";
 import { dot } from "./embedder.js";
 
 registerMigrations({
