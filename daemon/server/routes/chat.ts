@@ -1,8 +1,7 @@
 // POST /v1/chat/completions: OpenAI's chat wire format in and out. The request's life (cache, routing, generation,
 // cost, span) is the pipeline's (daemon/pipeline); this file only translates.
 import { ChatCompletionRequestSchema } from "../../api.js";
-import { collectChat } from "../../chat.js";
-import { messageText } from "../../engine/prompt.js";
+import { collectChat, contentText } from "../../chat.js";
 import { answerHeaders } from "../answer-headers.js";
 import { caller } from "../caller.js";
 import { writeChatStream } from "../openai-stream.js";
@@ -20,7 +19,7 @@ export const routes: Route[] = [
         ...caller(ctx, "chat", stream),
         request,
         record: {
-          system: system.map((m) => messageText(m.content)).join("\n\n"),
+          system: system.map((m) => contentText(m.content)).join("\n\n"),
           input: request.messages,
           tools: request.tools,
           params: {
