@@ -134,6 +134,11 @@ export function distinguishingParts(argTexts: string[]): string[] {
   let suf = 0;
   while (suf < min - pre && values.every((v) => v[v.length - 1 - suf] === values[0][values[0].length - 1 - suf])) suf++;
   while (suf > 0 && !/[\s/=,;&|]/.test(values[0][values[0].length - suf])) suf--;
+  // Keep the command the differing part belongs to: cut the shared start at the last command separator before it.
+  const sep = /(&&|\|\||;|\|)\s*/g;
+  let cut = -1;
+  for (let m = sep.exec(values[0].slice(0, pre)); m; m = sep.exec(values[0].slice(0, pre))) cut = m.index + m[0].length;
+  if (cut > 0) pre = cut;
   if (pre < 12) pre = 0; // a short shared start ("ls ", "rg -n ") reads better kept
   if (suf < 12) suf = 0;
   return values.map((v) => {

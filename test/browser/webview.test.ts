@@ -152,7 +152,9 @@ describe("webview (headless Chromium)", function () {
       const items = await v.page.$$eval(".hot", (els) => els.map((e) => e.textContent!));
       assert.equal(items.length, Math.min(5, spots.length));
       items.forEach((text, i) => {
-        assert.ok(text.includes(spots[i]!.name) && text.includes(spots[i]!.why), text);
+        // The why is shown after the name, without repeating the name it opens with.
+        const why = spots[i]!.why.startsWith(spots[i]!.name) ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "") : spots[i]!.why;
+        assert.ok(text.includes(spots[i]!.name) && text.includes(why.trim()), text);
         assert.ok(text.includes(`${Math.round(spots[i]!.share * 100)}%`), text);
       });
       if (spots.length > 5) {
@@ -285,7 +287,12 @@ describe("webview (headless Chromium)", function () {
 
     it("shows what the daemon's own analysis says about a Claude-Code-shaped trace", async () => {
       const fresh = agentTrace(160, 13).detail;
-      await renderThroughAnalysis(fresh, "profiler-analysed");
+      const { v, a } = await renderThroughAnalysis(fresh, "profiler-analysed");
+      // The spans carry what the Claude Code importer records (a question, a compaction, a typed message), so the
+      // analysis finds a person's, idle and compaction time, and the page names them.
+      for (const k of ["human", "idle", "compaction"] as const) assert.ok(a.criticalPath.byKind[k] > 0, `analysis finds ${k} time`);
+      const chips = await v.page.locator(".bykind").innerText();
+      for (const w of ["waiting for a person", "idle", "compaction"]) assert.ok(chips.includes(w), chips);
     });
 
     it("shows what the daemon's own analysis says about a real Claude Code session (../shared fixture)", async function () {

@@ -161,7 +161,15 @@ function flatten(v: unknown, prefix: string, put: (k: string, v: AttributeValue)
   if (v === undefined || v === null) return;
   if (typeof v === "string") return put(prefix, clip(v));
   if (typeof v === "number" || typeof v === "boolean") return put(prefix, v);
-  if (depth >= MAX_DEPTH) return put(prefix, clip(JSON.stringify(v)));
+  if (depth >= MAX_DEPTH) {
+    let rest: string;
+    try {
+      rest = JSON.stringify(v);
+    } catch {
+      rest = "[nested too deep]"; // stringify recurses: a hostile depth must not throw out of the import
+    }
+    return put(prefix, clip(rest));
+  }
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === "string")) return put(prefix, v.map((x) => clip(x as string, 64 * 1024)));
     if (v.every((x) => typeof x === "number")) return put(prefix, v as number[]);
