@@ -2,7 +2,7 @@
 // white space, space around punctuation, Unicode compatibility forms (full-width letters, ligatures, non-breaking
 // spaces: NFKC), or the key order and spacing of JSON inside the text — want the same answer. No meaning is guessed:
 // words, their order and every character that is not spacing or case stay as they are.
-import { canonicalJson } from "./canonical.js";
+import { canonicalJson } from "../canonical.js";
 
 /** Longest text normalised; longer ones still normalise their start and keep the rest verbatim. */
 const MAX = 200_000;

@@ -6,12 +6,13 @@
 // normalised key for the exactness ladder's second rung.
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
-import { registerMigrations, type Db } from "../db.js";
-import { sha256 } from "./canonical.js";
+import { applyMigrations, type Db, type Migration } from "../db.js";
+import { sha256 } from "../canonical.js";
 import { BitIndex, signBits } from "./bit-index.js";
 import { dot } from "./embedder.js";
 
-registerMigrations({
+/** This module's tables, created when its store first opens a database. */
+const TABLES: Migration = {
   name: "cache:1-entries",
   up: (db) => {
     db.exec(`
@@ -67,9 +68,10 @@ registerMigrations({
       );
     `);
   },
-});
+};
 
-registerMigrations({
+/** Scopes (user/tenant), the normalised key of the exactness ladder, and hits counted per rung. */
+const SCOPES_AND_LADDER: Migration = {
   name: "cache:2-scope-normal-key",
   up: (db) => {
     db.exec(`
@@ -80,7 +82,7 @@ registerMigrations({
       ALTER TABLE cache_namespaces ADD COLUMN normalized_hits INTEGER NOT NULL DEFAULT 0;
     `);
   },
-});
+};
 
 export interface EntryRow {
   id: number;
@@ -118,6 +120,11 @@ export interface Candidate {
   similarity: number;
   queryText: string;
 }
+
+export type Counters = Pick<
+  NamespaceCounters,
+  "hits" | "misses" | "bypasses" | "semantic_hits" | "normalized_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved"
+>;
 
 export interface NamespaceCounters {
   namespace: string;
@@ -161,8 +168,7 @@ export class CacheStore {
       sqliteVec.load(db);
       loaded.add(db);
     }
-    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'cache_entries'").get();
-    if (!hasTable) throw new Error("cache tables missing: import daemon/cache/store.js before openDb() so its migration registers");
+    applyMigrations(db, [TABLES, SCOPES_AND_LADDER]);
   }
 
   /** The vec0 table of an embedder's vector space, created on first use. */
@@ -411,6 +417,17 @@ export class CacheStore {
 
   setThreshold(namespace: string, threshold: number | null): boolean {
     return this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
+  }
+
+  /** Every namespace's counters summed. */
+  counterTotals(): Counters {
+    return this.sql(
+      `SELECT COALESCE(SUM(hits),0) hits, COALESCE(SUM(misses),0) misses, COALESCE(SUM(bypasses),0) bypasses,
+              COALESCE(SUM(semantic_hits),0) semantic_hits, COALESCE(SUM(normalized_hits),0) normalized_hits,
+              COALESCE(SUM(guard_rejections),0) guard_rejections,
+              COALESCE(SUM(tokens_saved),0) tokens_saved, COALESCE(SUM(ms_saved),0) ms_saved, COALESCE(SUM(usd_saved),0) usd_saved
+       FROM cache_namespaces`,
+    ).get() as Counters;
   }
 
   namespaces(limit = 1000): NamespaceCounters[] {
