@@ -293,5 +293,7 @@ export function dataPaths(dataDir: string) {
     models: join(dataDir, "models"),
     kv: join(dataDir, "kv"),
     log: join(dataDir, "daemon.log"),
+    /** Written while a daemon serves from this data dir: its pid, URL and version (`hotpath stop`, the extension). */
+    running: join(dataDir, "daemon.json"),
   };
 }
