@@ -1,0 +1,75 @@
+// Acceptance: the daemon as an npm package. Pack it, `npm install -g` the tarball into a temporary prefix from a folder
+// outside this repository (dependencies come from the npm registry, as for a user), run the installed `hotpath serve`
+// and get a chat answer through the official `openai` SDK.
+// Slow by nature (better-sqlite3 compiles from source here): about 7 min at load average 6 on 2 cores.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { chatModelPath, repoRoot } from "../../fixtures/models.js";
+import { installPackage, packDaemon, userEnv, type InstalledDaemon } from "../../fixtures/package.js";
+
+describe("npm package: install the packed daemon and use it", function () {
+  this.timeout(25 * 60_000);
+  const manifest = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+  let work: string;
+  let tarball: string;
+  let installed: InstalledDaemon;
+  let daemon: TestDaemon | undefined;
+
+  before(function () {
+    work = mkdtempSync(join(tmpdir(), "hotpath-pack-"));
+    tarball = packDaemon(work);
+    installed = installPackage(tarball);
+    console.log(`      npm install -g of the tarball took ${(installed.installMs / 1000).toFixed(0)} s`);
+  });
+  after(async function () {
+    await daemon?.dispose();
+    rmSync(work, { recursive: true, force: true });
+    // The install stays for the VS Code suite of this run (it puts the installed `hotpath` on PATH); it is in tmpdir.
+  });
+
+  it("packs only the bundle, the manifest, the README and the LICENSE, at the extension's version", function () {
+    const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).trim().split("\n").sort();
+    assert.deepEqual(files, ["package/LICENSE", "package/README.md", "package/dist/daemon/main.js", "package/package.json"]);
+    const pkg = JSON.parse(execFileSync("tar", ["xzOf", tarball, "package/package.json"], { encoding: "utf8" }));
+    assert.equal(pkg.version, manifest.version);
+    assert.deepEqual(pkg.bin, { hotpath: "dist/daemon/main.js" });
+    assert.equal(pkg.devDependencies, undefined);
+    for (const [name, range] of Object.entries(pkg.dependencies)) assert.equal(manifest.dependencies[name], range, name);
+    const readme = execFileSync("tar", ["xzOf", tarball, "package/README.md"], { encoding: "utf8" });
+    assert.match(readme, /npm install -g hotpath/);
+    assert.doesNotMatch(readme, /\]\((?!https?:)[^)#]+\)/, "no relative links (they break on the registry page)");
+  });
+
+  it("installs a `hotpath` command that runs without this repository", function () {
+    const pkgDir = join(installed.prefix, "lib", "node_modules", "hotpath");
+    assert.deepEqual(readdirSync(pkgDir).sort(), ["LICENSE", "README.md", "dist", "node_modules", "package.json"]);
+    const env = userEnv({ PATH: `${installed.binDir}:${process.env.PATH}` });
+    const version = execFileSync("hotpath", ["--version"], { cwd: tmpdir(), env, encoding: "utf8" }).trim();
+    assert.equal(version, manifest.version);
+  });
+
+  it("serves a chat answer to the official openai SDK", async function () {
+    daemon = await startDaemon({
+      executable: join(installed.binDir, "hotpath"),
+      cwd: tmpdir(),
+      fullEnv: userEnv(),
+      args: ["--model", `chat=${chatModelPath()}`, "--no-response-cache"],
+      waitForModels: ["chat"],
+    });
+    const client = new OpenAI({ baseURL: daemon.baseURL, apiKey: daemon.token, maxRetries: 0 });
+    const res = await client.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "Once upon a time" }],
+      max_tokens: 12,
+      temperature: 0,
+    });
+    assert.equal(res.choices[0].message.role, "assistant");
+    assert.ok((res.choices[0].message.content ?? "").length > 0, "non-empty answer");
+    assert.ok(res.usage && res.usage.completion_tokens > 0);
+  });
+});
