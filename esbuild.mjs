@@ -20,13 +20,19 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const daemonExternal = [
   "node-llama-cpp", "better-sqlite3", "sqlite-vec", "@energetic-ai/*", "@tensorflow/*",
   "protobufjs", "@opentelemetry/*", "bufferutil", "utf-8-validate",
+  // QuickJS finds its .wasm file next to its own module.
+  "quickjs-emscripten-core", "@jitl/*",
 ];
 
 const targets = {
   daemon: {
     ...common,
-    entryPoints: ["daemon/main.ts"],
-    outfile: "dist/daemon/main.js",
+    // Worker threads get their own entry next to main.js (see each worker's host module for how it is found).
+    entryPoints: [
+      { in: "daemon/main.ts", out: "main" },
+      { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
+    ],
+    outdir: "dist/daemon",
     platform: "node",
     format: "esm",
     target: "node20",
@@ -75,7 +81,8 @@ if (outDir) for (const t of Object.values(targets)) t.outfile = join(outDir, t.o
 const names = values.only ? values.only.split(",") : Object.keys(targets);
 const selected = names.filter((name) => {
   if (!targets[name]) throw new Error(`unknown build target "${name}"; known: ${Object.keys(targets).join(", ")}`);
-  return existsSync(targets[name].entryPoints[0]);
+  const entry = targets[name].entryPoints[0];
+  return existsSync(typeof entry === "string" ? entry : entry.in);
 });
 
 if (values.watch) {

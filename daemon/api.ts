@@ -298,6 +298,32 @@ export interface ParallelGroup {
   recordedMs: number;
   projectedMs: number;
   reason: string;
+  /**
+   * "independent": no data or control dependence found between the calls. "speculative": a later call was issued
+   * after an earlier one came back empty, failed or was denied (a follow-up or retry), so only issuing it
+   * speculatively would have saved the time. Calls whose arguments or effects are unknown are never "independent".
+   */
+  confidence: "independent" | "speculative";
+}
+
+/** Who owned a stretch of the critical path. Keys of `criticalPath.byKind`; they sum to the path's duration. */
+export type TimeOwner = "llm" | "tool" | "human" | "idle" | "compaction" | "gap";
+
+/** One of the costliest items on the critical path (repeats of the same command or tool folded together). */
+export interface Hotspot {
+  /** The longest span of the item (the one to jump to). */
+  spanId: string;
+  /** E.g. "git commit" or "Read"; repeats carry "×N" in `why`, not in the name. */
+  name: string;
+  kind: TimeOwner;
+  /** Time on the critical path, summed over every span folded into this item. */
+  durationMs: number;
+  /** durationMs / criticalPath.durationMs, 0..1. */
+  share: number;
+  /** One line a person can act on, e.g. "git commit ×3: pre-commit hooks, 535 s (21%)". */
+  why: string;
+  /** Every span folded into this item (at least spanId). */
+  spanIds: string[];
 }
 
 export interface PrefixBreak {
@@ -337,13 +363,18 @@ export interface TraceAnalysis {
   criticalPath: {
     spanIds: string[];
     durationMs: number;
-    /** ms on the path per span kind, plus "gap" for client/think time between spans. */
-    byKind: Record<string, number>;
+    /** ms on the path per owner; every key present, summing to durationMs. */
+    byKind: Record<TimeOwner, number>;
     /** The path in time order: span pieces and labelled gaps (client work, waiting for the user, uninstrumented). */
     segments?: CriticalPathSegment[];
   };
   parallelGroups: ParallelGroup[];
+  /** Sum over "independent" groups only. */
   projectedSavingMs: number;
+  /** Sum over "speculative" groups. */
+  speculativeSavingMs: number;
+  /** Costliest items on the critical path, largest first. */
+  hotspots: Hotspot[];
   /** LLM round-trips that could have been merged: all their inputs were available earlier. */
   mergeableLlmCalls?: { spanIds: string[]; reason: string }[];
   prefixBreaks: PrefixBreak[];
@@ -358,8 +389,8 @@ export interface TraceAnalysis {
 export interface CriticalPathSegment {
   /** Absent for gaps of the run itself. */
   spanId?: string;
-  /** A span kind, or "gap". */
-  kind: string;
+  /** Who owned this stretch. */
+  kind: TimeOwner;
   startNs: number;
   endNs: number;
   label?: "client" | "user" | "uninstrumented";

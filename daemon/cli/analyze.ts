@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { TraceAnalysis } from "../api.js";
 import { analyzeTrace } from "../traces/analysis/index.js";
+import { humanDuration } from "../traces/analysis/duration.js";
 import type { Span } from "../traces/span.js";
 import { openTraceStore } from "./traces-db.js";
 
@@ -36,24 +37,35 @@ function resolveTraceId(db: import("../db.js").Db, idArg: string): string {
   return rows[0].trace_id;
 }
 
-const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+const ms = humanDuration;
+const pct = (part: number, whole: number) => `${whole ? Math.round((part / whole) * 100) : 0}%`;
 
 function render(a: TraceAnalysis, spans: Span[]): string {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const lines: string[] = [];
   lines.push(`trace ${a.traceId}: ${ms(a.durationMs)}, ${a.spanCount} spans`);
-  const kinds = Object.entries(a.criticalPath.byKind)
+  // What cost the most comes first: that is what a person acts on.
+  if (a.hotspots.length) {
+    lines.push("hotspots (critical path):");
+    for (const h of a.hotspots) lines.push(`  ${ms(h.durationMs).padStart(9)}  ${pct(h.durationMs, a.criticalPath.durationMs).padStart(4)}  ${h.kind.padEnd(10)} ${h.why}`);
+  }
+  const kinds = (Object.entries(a.criticalPath.byKind) as [string, number][])
+    .filter(([, v]) => v > 0)
     .sort((x, y) => y[1] - x[1])
-    .map(([k, v]) => `${k} ${ms(v)} (${a.durationMs ? Math.round((v / a.durationMs) * 100) : 0}%)`);
+    .map(([k, v]) => `${k} ${ms(v)} (${pct(v, a.criticalPath.durationMs)})`);
   lines.push(`critical path: ${a.criticalPath.spanIds.length} spans — ${kinds.join(", ")}`);
-  lines.push(`parallelizable: ${a.parallelGroups.length} group(s), projected saving ${ms(a.projectedSavingMs)}`);
+  const n = (c: string) => a.parallelGroups.filter((g) => g.confidence === c).length;
+  lines.push(
+    `parallelizable: ${a.parallelGroups.length} group(s) — ${n("independent")} independent, saving ${ms(a.projectedSavingMs)}; ` +
+      `${n("speculative")} speculative, ${ms(a.speculativeSavingMs)} only if issued speculatively`,
+  );
   for (const g of a.parallelGroups) {
-    lines.push(`  ${ms(g.recordedMs)} → ${ms(g.projectedMs)}: ${g.reason}`);
-    for (const id of g.spanIds) {
+    lines.push(`  ${ms(g.recordedMs)} → ${ms(g.projectedMs)} (${g.confidence}): ${g.reason}`);
+    g.spanIds.forEach((id, i) => {
       const s = byId.get(id);
       const args = String(s?.attributes["gen_ai.tool.call.arguments"] ?? "").slice(0, 100);
-      lines.push(`    ${s?.name ?? id} ${args}`);
-    }
+      lines.push(`    ${s?.name ?? id} ${g.toolCallIds[i] ?? ""} ${args}`);
+    });
   }
   if (a.prefixBreaks.length) lines.push(`cache breakers: ${a.prefixBreaks.length}`);
   for (const b of a.prefixBreaks.slice(0, 10)) lines.push(`  ${b.spanId}: ${b.commonPrefix} ${b.unit} reused — ${b.cause ?? ""}`);

@@ -1,12 +1,15 @@
 // Critical path: walking back from the end of the run, always into the child that finished last; time no child
 // covers is the parent's own time — for an agent that is a gap (client work, user think time, or uninstrumented).
+// Every piece has an owner (./owner.ts): a gap before a message the user typed is "idle" (nobody was working).
+import type { TimeOwner } from "../../api.js";
 import type { Span } from "../span.js";
+import { emptyByOwner, ownerOf } from "./owner.js";
 import type { SpanTree } from "./tree.js";
 
 export interface PathSegment {
   /** Absent for gaps of the run itself (before the first / between top-level spans). */
   spanId?: string;
-  kind: string;
+  kind: TimeOwner;
   startNs: number;
   endNs: number;
   /** Gaps only: "client" (agent-side time between spans), "user" (waiting for the user), "uninstrumented". */
@@ -16,7 +19,7 @@ export interface PathSegment {
 export interface CriticalPath {
   spanIds: string[];
   durationMs: number;
-  byKind: Record<string, number>;
+  byKind: Record<TimeOwner, number>;
   segments: PathSegment[];
 }
 
@@ -25,7 +28,7 @@ const MAX_DEPTH = 256;
 
 export function criticalPath(tree: SpanTree): CriticalPath {
   const { roots, children } = tree;
-  if (!roots.length) return { spanIds: [], durationMs: 0, byKind: {}, segments: [] };
+  if (!roots.length) return { spanIds: [], durationMs: 0, byKind: emptyByOwner(), segments: [] };
   const sortedKids = new Map<string, Span[]>();
   const noKids: Span[] = [];
   const kidsOf = (id: string): Span[] => {
@@ -45,20 +48,22 @@ export function criticalPath(tree: SpanTree): CriticalPath {
 
   // Built backwards, each piece merged into the later one it adjoins when both are the same span (or both gaps; the
   // merged gap keeps the earliest piece's span): one object per path segment, not per piece (100k-span traces).
+  // Gaps carry a provisional label until they are labelled by what they precede.
   const segments: PathSegment[] = [];
-  const add = (spanId: string | undefined, kind: string, from: number, to: number) => {
+  const add = (spanId: string | undefined, kind: TimeOwner, from: number, to: number, gap: boolean) => {
     const later = segments[segments.length - 1];
-    if (later && later.startNs === to && later.kind === kind && (kind === "gap" || later.spanId === spanId)) {
+    if (later && later.startNs === to && (gap ? later.label !== undefined : later.label === undefined && later.spanId === spanId && later.kind === kind)) {
       later.startNs = from;
       later.spanId = spanId;
-    } else segments.push({ spanId, kind, startNs: from, endNs: to });
+    } else if (gap) segments.push({ spanId, kind, startNs: from, endNs: to, label: "client" });
+    else segments.push({ spanId, kind, startNs: from, endNs: to });
   };
   const selfTime = (node: Span, from: number, to: number, hasKids: boolean) => {
     if (to <= from) return;
     // A leaf is work whatever its kind (an agent step with nothing instrumented inside still did something).
     const isWork = WORK_KINDS.has(node.kind) || (!hasKids && node !== virtualRoot);
-    if (isWork) add(node.spanId, node.kind, from, to);
-    else add(node === virtualRoot ? undefined : node.spanId, "gap", from, to);
+    if (isWork) add(node.spanId, ownerOf(node), from, to, false);
+    else add(node === virtualRoot ? undefined : node.spanId, "gap", from, to, true);
   };
   // Iterative (explicit stack) so a hostile, very deep tree cannot overflow the call stack.
   interface Frame {
@@ -86,35 +91,44 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     stack.push({ node: child, t: childEnd, i: 0, depth: f.depth + 1, kids: kidsOf(child.spanId) });
   }
   const merged = segments.reverse();
-  // Label gaps by what they precede.
-  const nextWork: (PathSegment | undefined)[] = new Array(merged.length);
-  for (let i = merged.length - 1, n: PathSegment | undefined; i >= 0; i--) {
-    nextWork[i] = n;
-    if (merged[i].kind !== "gap") n = merged[i];
-  }
-  let prev: PathSegment | undefined;
-  merged.forEach((s, i) => {
-    if (s.kind !== "gap") {
-      prev = s;
-      return;
+  // Label gaps by what they precede: the time before an LLM call that a new user message triggered is the person
+  // not having written it yet (idle); other gaps between spans are the agent's own uninstrumented work.
+  let next: PathSegment | undefined;
+  const firstWork = merged.findIndex((x) => x.label === undefined);
+  for (let i = merged.length - 1; i >= 0; i--) {
+    const s = merged[i];
+    if (s.label === undefined) {
+      next = s;
+      continue;
     }
-    const next = nextWork[i];
-    if (!next || !prev) s.label = "uninstrumented";
-    else if (next.spanId && tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined && next.kind === "llm") s.label = "user";
+    // Before a call the person's message started (even the first: a session opened long before anyone typed).
+    if (next?.spanId && next.kind === "llm" && tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined) {
+      s.label = "user";
+      s.kind = "idle";
+    } else if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";
     else s.label = "client";
-  });
-  const byKind: Record<string, number> = {};
+  }
+  const byKind = emptyByOwner();
   const spanIds: string[] = [];
   const seen = new Set<string>();
   for (const s of merged) {
-    byKind[s.kind] = (byKind[s.kind] ?? 0) + (s.endNs - s.startNs) / 1e6;
-    if (s.kind !== "gap" && s.spanId && !seen.has(s.spanId)) {
+    byKind[s.kind] += (s.endNs - s.startNs) / 1e6;
+    if (s.label === undefined && s.spanId && !seen.has(s.spanId)) {
       seen.add(s.spanId);
       spanIds.push(s.spanId);
     }
   }
-  for (const k of Object.keys(byKind)) byKind[k] = round(byKind[k]);
-  return { spanIds, durationMs: round((end - start) / 1e6), byKind, segments: merged };
+  const durationMs = round((end - start) / 1e6);
+  // Rounded so that the owners still sum to the duration exactly: the rounding residue goes to the largest.
+  let largest: TimeOwner = "gap";
+  let sum = 0;
+  for (const k of Object.keys(byKind) as TimeOwner[]) {
+    byKind[k] = round(byKind[k]);
+    sum += byKind[k];
+    if (byKind[k] > byKind[largest]) largest = k;
+  }
+  byKind[largest] = round(byKind[largest] + durationMs - sum);
+  return { spanIds, durationMs, byKind, segments: merged };
 }
 
 export function round(ms: number): number {

@@ -5,6 +5,7 @@ import type { Span } from "../span.js";
 import { criticalPath, round } from "./critical-path.js";
 import { latencyHeatmap } from "./heatmap.js";
 import { findParallelism } from "./parallelism.js";
+import { findHotspots } from "./hotspots.js";
 import { findPrefixBreaks } from "./prefix.js";
 import { buildTree } from "./tree.js";
 import { findUnusedTools } from "./unused-tools.js";
@@ -14,6 +15,7 @@ export { criticalPath } from "./critical-path.js";
 export { findParallelism } from "./parallelism.js";
 export { latencyHeatmap } from "./heatmap.js";
 export { findPrefixBreaks } from "./prefix.js";
+export { findHotspots } from "./hotspots.js";
 export { findUnusedTools } from "./unused-tools.js";
 
 export function analyzeTrace(spans: Span[], traceId = spans[0]?.traceId ?? ""): TraceAnalysis {
@@ -28,6 +30,8 @@ export function analyzeTrace(spans: Span[], traceId = spans[0]?.traceId ?? ""): 
     criticalPath: { spanIds: path.spanIds, durationMs: path.durationMs, byKind: path.byKind, segments: path.segments },
     parallelGroups: parallel.groups,
     projectedSavingMs: round(parallel.projectedSavingMs),
+    speculativeSavingMs: round(parallel.speculativeSavingMs),
+    hotspots: findHotspots(tree, path),
     mergeableLlmCalls: parallel.mergeableLlmCalls,
     dependencies: parallel.dependencies,
     duplicateSpanIds: [...tree.duplicates.keys()],

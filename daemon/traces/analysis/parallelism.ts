@@ -5,6 +5,7 @@ import type { ParallelGroup } from "../../api.js";
 import type { Span } from "../span.js";
 import { round } from "./critical-path.js";
 import { argumentValues, dataDependency, isSearchWithHits } from "./data-flow.js";
+import { ownerOf } from "./owner.js";
 import { toolEffect } from "./tool-effects.js";
 import type { SpanTree } from "./tree.js";
 
@@ -19,11 +20,16 @@ export interface ParallelismResult {
   groups: ParallelGroup[];
   mergeableLlmCalls: { spanIds: string[]; reason: string }[];
   dependencies: DataFlowEdge[];
+  /** Independent groups only. */
   projectedSavingMs: number;
+  /** Speculative groups (follow-ups and retries). */
+  speculativeSavingMs: number;
 }
 
 /** How many earlier calls of the same agent a call is checked against for data flow. */
 const LOOKBACK = 16;
+/** A group that would save less than this is no finding. */
+const MIN_SAVING_MS = 1;
 /** Wider groups are split: no agent issues more calls at once, and it bounds the pairwise checks. */
 const MAX_GROUP = 32;
 
@@ -31,6 +37,12 @@ interface Call {
   span: Span;
   name: string;
   args: Set<string>;
+  /** False when no arguments were recorded at all (not the same as a call that takes none: "{}"). */
+  argsKnown: boolean;
+  /** False when the result was not recorded: no data dependence on it can be ruled out. */
+  resultKnown: boolean;
+  /** How the call came back when that makes a later call a follow-up or retry: empty, failed or denied. */
+  cameBack?: "empty" | "failed" | "denied";
   resultText: string;
   readOnly: boolean;
   why?: string;
@@ -47,7 +59,8 @@ const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v ==
 export function findParallelism(tree: SpanTree): ParallelismResult {
   const threads = new Map<string, Span[]>();
   for (const s of tree.spans) {
-    if (s.kind !== "tool") continue;
+    // A person's or a compaction's time between calls is a barrier too: nothing is issued across it.
+    if (s.kind !== "tool" && !isBarrierOwner(s)) continue;
     const key = s.parentSpanId ?? "";
     const list = threads.get(key) ?? [];
     list.push(s);
@@ -80,13 +93,24 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
     });
     const calls: Call[] = spans.map((s, i) => {
       const name = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
-      const argsText = str(s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"]);
-      const effect = toolEffect(name, argsText, s.attributes["hotpath.inferred"] === true);
-      const resultText = str(s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"]);
+      const rawArgs = s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"];
+      const argsText = str(rawArgs);
+      const barrier = s.kind !== "tool" || isBarrierOwner(s);
+      // No recorded arguments: what the call touched is unknown, so it is no reader (and never independent).
+      const effect = barrier
+        ? { readOnly: false, why: `${ownerOf(s)} time` }
+        : rawArgs === undefined
+          ? { readOnly: false, why: "its arguments were not recorded" }
+          : toolEffect(name, argsText, s.attributes["hotpath.inferred"] === true);
+      const rawResult = s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"];
+      const resultText = str(rawResult);
       return {
         span: s,
         name,
         args: argumentValues(argsText),
+        argsKnown: rawArgs !== undefined,
+        resultKnown: rawResult !== undefined && s.attributes["hotpath.result_unrecorded"] !== true,
+        cameBack: outcomeOf(s, resultText),
         resultText,
         searchHit: isSearchWithHits(name, argsText, resultText),
         readOnly: effect.readOnly,
@@ -118,8 +142,10 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
 
     let run: Call[] = [];
     const close = () => {
-      if (run.length >= 2) groups.push(describe(run, tree));
-      if (run.length >= 2) {
+      // Calls that returned at once (or already overlapped) save nothing: no group.
+      const g = run.length >= 2 ? describe(run, tree) : undefined;
+      if (g && g.recordedMs - g.projectedMs >= MIN_SAVING_MS) groups.push(g);
+      if (g && g.recordedMs - g.projectedMs >= MIN_SAVING_MS) {
         const issuers = [...new Set(run.map((c) => c.issuer).filter((x): x is string => !!x))];
         if (issuers.length >= 2) {
           mergeable.push({
@@ -141,9 +167,10 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
     }
     close();
   }
-  const projectedSavingMs = round(groups.reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
+  const saving = (c: ParallelGroup["confidence"]) =>
+    round(groups.filter((g) => g.confidence === c).reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
   groups.sort((a, b) => b.recordedMs - b.projectedMs - (a.recordedMs - a.projectedMs));
-  return { groups, mergeableLlmCalls: mergeable, dependencies, projectedSavingMs };
+  return { groups, mergeableLlmCalls: mergeable, dependencies, projectedSavingMs: saving("independent"), speculativeSavingMs: saving("speculative") };
 }
 
 function describe(run: Call[], tree: SpanTree): ParallelGroup {
@@ -161,13 +188,46 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
         ? `were issued together in one response but executed one by one`
         : `ran one after another over ${issuers.size} model round-trips (some issued together but executed one by one)`;
   void tree;
+  // A call issued after an earlier one came back empty, failed or was refused is a follow-up or a retry: it only
+  // would have run sooner if issued speculatively. Unknown arguments or an unrecorded result leave dependence open.
+  const doubts: string[] = [];
+  run.forEach((c, i) => {
+    if (!c.argsKnown) doubts.push(`${c.name}'s arguments were not recorded`);
+    if (i < run.length - 1 && c.cameBack) doubts.push(`${c.name} ${c.callId ? `(${c.callId}) ` : ""}came back ${c.cameBack} before the next call`);
+    else if (i < run.length - 1 && !c.resultKnown) doubts.push(`${c.name}'s result was not recorded`);
+  });
+  const confidence: ParallelGroup["confidence"] = doubts.length ? "speculative" : "independent";
   return {
+    confidence,
     spanIds: run.map((c) => c.span.spanId),
     toolCallIds: run.map((c) => c.callId),
     recordedMs: round((end - start) / 1e6),
     projectedMs: round(projected / 1e6),
-    reason: `${run.length} read-only calls (${names}) ${how}; no call's arguments use a value from an earlier call's result, and none writes, so issued together they take as long as the slowest`,
+    reason:
+      confidence === "independent"
+        ? `${run.length} read-only calls (${names}) ${how}; no call's arguments use a value from an earlier call's result, and none writes, so issued together they take as long as the slowest`
+        : `${run.length} read-only calls (${names}) ${how}, but ${doubts.slice(0, 3).join("; ")}: a later call may be a follow-up or retry, so the saving needs issuing it speculatively`,
   };
+}
+
+/** Tool answers that mean "nothing found" (Claude Code's Grep/Glob, ripgrep/grep without matches). */
+const NOTHING_FOUND = /^(No (files|matches) found|No results( found)?|Found 0 (files|matches)|\[\]|\{\}|null)\s*$/i;
+
+function outcomeOf(s: Span, result: string): Call["cameBack"] {
+  if (s.attributes["hotpath.tool.denied"] === true) return "denied";
+  const exit = s.attributes["process.exit.code"];
+  if (s.status === "error" || (typeof exit === "number" && exit !== 0)) return "failed";
+  if (s.attributes["hotpath.result_unrecorded"] === true) return undefined;
+  const body = result.replace(/^(Chunk ID|Wall time|Process exited with code 0|Original token count|Output):?.*$/gm, "").trim();
+  if (s.attributes["gen_ai.tool.call.result"] !== undefined || s.attributes["output.value"] !== undefined) {
+    if (!body || NOTHING_FOUND.test(body)) return "empty";
+  }
+  return undefined;
+}
+
+function isBarrierOwner(s: Span): boolean {
+  const o = ownerOf(s);
+  return o === "human" || o === "compaction" || o === "idle";
 }
 
 /**

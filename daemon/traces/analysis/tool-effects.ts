@@ -25,14 +25,27 @@ export function toolEffect(name: string, args: string, inferred = false): ToolEf
   const n = name.toLowerCase();
   if (n === "task" || n === "agent" || n.startsWith("invoke_agent")) return { readOnly: false, why: "runs a subagent that may change files" };
   if (WRITE_TOOLS.has(n)) return { readOnly: false, why: `${name} changes files or state` };
-  if (n === "bash" || n === "exec_command" || n === "shell" || n === "run_terminal_cmd" || n === "local_shell") {
-    const parsed = safeJson(args);
-    const cmd = typeof parsed?.command === "string" ? parsed.command : typeof parsed?.cmd === "string" ? parsed.cmd : Array.isArray(parsed?.command) ? parsed.command.join(" ") : args;
-    return shellEffect(cmd);
-  }
+  const cmd = commandLine(name, args);
+  if (cmd !== undefined) return shellEffect(cmd);
   if (READ_TOOLS.has(n) || n.startsWith("mcp__") && READ_VERBS.test(n.replace(/^mcp__[^_]+__/, ""))) return { readOnly: true };
   if (READ_VERBS.test(n)) return { readOnly: true };
   return { readOnly: false, why: `unknown side effects of tool ${name}` };
+}
+
+const SHELL_TOOLS = new Set(["bash", "exec_command", "shell", "run_terminal_cmd", "local_shell", "shell_command"]);
+
+/** The command line a shell tool call ran (undefined for other tools). */
+export function commandLine(name: string, args: string): string | undefined {
+  if (!SHELL_TOOLS.has(name.toLowerCase())) return undefined;
+  const parsed = safeJson(args);
+  const c = parsed?.command ?? parsed?.cmd;
+  if (typeof c === "string") return c;
+  if (Array.isArray(c)) {
+    const words = c.map(String);
+    // ["bash", "-lc", "<script>"]: the script is the command.
+    return words.length === 3 && /(^|\/)(ba|z)?sh$/.test(words[0]) && /^-\w*c$/.test(words[1]) ? words[2] : words.join(" ");
+  }
+  return args;
 }
 
 /** A shell command line is read-only when every command in it is a known reader and nothing is redirected to a file. */

@@ -3,6 +3,8 @@
 // after another although the tool calls were issued together; tool_result records close the tool_use they name.
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
+import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
+import { toolEffect } from "../analysis/tool-effects.js";
 import type { Attributes, Span } from "../span.js";
 import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ImportContext, type TraceImporter } from "./format.js";
 
@@ -36,6 +38,9 @@ const ConversationRecord = z
       })
       .passthrough(),
     toolUseResult: z.unknown().optional(),
+    isMeta: z.boolean().optional(),
+    isCompactSummary: z.boolean().optional(),
+    isVisibleInTranscriptOnly: z.boolean().optional(),
   })
   .passthrough();
 type ConversationRecord = z.infer<typeof ConversationRecord>;
@@ -55,6 +60,7 @@ function isConversationRecord(v: unknown): v is ConversationRecord {
   if (!(v.parentUuid === undefined || v.parentUuid === null || typeof v.parentUuid === "string")) return false;
   if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) return false;
   if (!optional(v.sessionId, "string") || !optional(v.isSidechain, "boolean") || !optional(v.agentId, "string")) return false;
+  if (!optional(v.isMeta, "boolean") || !optional(v.isCompactSummary, "boolean") || !optional(v.isVisibleInTranscriptOnly, "boolean")) return false;
   const m = v.message;
   if (!isObj(m) || !optional(m.role, "string") || !optional(m.id, "string") || !optional(m.model, "string")) return false;
   if (typeof m.content !== "string") {
@@ -96,8 +102,18 @@ export const claudeCodeImporter: TraceImporter = {
   },
 };
 
+/** A `system` record with subtype compact_boundary: the context was summarised (auto or /compact) just before it. */
+interface Boundary {
+  line: number;
+  ts: number;
+  trigger?: string;
+  preTokens?: number;
+}
+
 interface Session {
   records: { line: number; r: ConversationRecord }[];
+  /** Compaction boundaries, each with the index of the conversation record that follows it. */
+  boundaries: { at: number; b: Boundary }[];
   sessionId?: string;
   agentId?: string;
   isSidechain: boolean;
@@ -105,11 +121,15 @@ interface Session {
 }
 
 function readSession(text: string, file: string): Session {
-  const out: Session = { records: [], isSidechain: false };
+  const out: Session = { records: [], boundaries: [], isSidechain: false };
   for (const { line, value } of parseJsonLines(text, file)) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ImportError(file, line, undefined, "expected a JSON object");
     const type = (value as Record<string, unknown>).type;
     if (type === "summary" && typeof (value as Record<string, unknown>).summary === "string") out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
+    if (type === "system" && (value as Record<string, unknown>).subtype === "compact_boundary") {
+      out.boundaries.push({ at: out.records.length, b: boundaryOf(value as Record<string, unknown>, file, line) });
+      continue;
+    }
     if (type !== "user" && type !== "assistant") continue; // housekeeping records carry no work
     let r: ConversationRecord;
     if (isConversationRecord(value)) r = value;
@@ -133,6 +153,37 @@ function readSession(text: string, file: string): Session {
   return out;
 }
 
+function boundaryOf(v: Record<string, unknown>, file: string, line: number): Boundary {
+  if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) throw new ImportError(file, line, "timestamp", "compact_boundary without an ISO-8601 timestamp");
+  const meta = isObj(v.compactMetadata) ? v.compactMetadata : {};
+  return {
+    line,
+    ts: isoToNs(v.timestamp),
+    trigger: typeof meta.trigger === "string" ? meta.trigger.slice(0, 40) : undefined,
+    preTokens: typeof meta.preTokens === "number" && Number.isFinite(meta.preTokens) ? meta.preTokens : undefined,
+  };
+}
+
+/**
+ * Text in a user record that the person typed. Meta records (skill bodies, caveats), compaction summaries, command
+ * output echoes and interruption notes are written by Claude Code, not the person: the time before them is not
+ * the person's.
+ */
+function typedByPerson(r: ConversationRecord, text: string): boolean {
+  if (r.isMeta || r.isCompactSummary || r.isVisibleInTranscriptOnly) return false;
+  const t = text.trimStart();
+  return !(t.startsWith("[Request interrupted") || t.startsWith("<local-command-stdout>") || t.startsWith("<local-command-stderr>") || t.startsWith("Caveat:"));
+}
+
+/** Claude Code's answer when the person refused a permission prompt (or pressed Esc on it). */
+const REJECTED = /^(The user doesn't want to proceed with this tool use|User rejected tool use)|<tool_use_error>User rejected tool use/;
+
+/** Tools whose whole time is a person's: the agent asked a question or presented a plan and waited for the answer. */
+const PERSON_TOOLS: Record<string, string> = {
+  AskUserQuestion: "waited for the person to answer a question",
+  ExitPlanMode: "waited for the person to review the plan",
+};
+
 interface ToolCall {
   id: string;
   name: string;
@@ -141,6 +192,8 @@ interface ToolCall {
   endNs?: number;
   result?: string;
   isError: boolean;
+  /** The person refused the permission prompt. */
+  rejected: boolean;
   llmSpanId: string;
   batchSize: number;
   agentId?: string;
@@ -168,8 +221,11 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
   let firstNs = Infinity;
   let lastNs = -Infinity;
   let model: string | undefined;
+  let prevNs: number | undefined;
+  const compactions: { startNs: number; endNs: number; b: Boundary }[] = [];
+  let nextBoundary = 0;
 
-  for (const { line, r } of records) {
+  for (const [index, { line, r }] of records.entries()) {
     let ts: number;
     try {
       ts = isoToNs(r.timestamp);
@@ -178,13 +234,27 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     }
     firstNs = Math.min(firstNs, ts);
     lastNs = Math.max(lastNs, ts);
+    // Compaction ran from the last record before its boundary to the boundary (or to the summary that follows it);
+    // the next model call starts after it.
+    while (nextBoundary < session.boundaries.length && session.boundaries[nextBoundary].at <= index) {
+      const { b } = session.boundaries[nextBoundary++];
+      const startNs = Math.min(prevNs ?? b.ts, b.ts);
+      const endNs = r.isCompactSummary ? Math.max(b.ts, ts) : b.ts;
+      compactions.push({ startNs, endNs, b });
+      lastInputNs = endNs;
+      pendingPrompt = undefined;
+      firstNs = Math.min(firstNs, startNs);
+      lastNs = Math.max(lastNs, endNs);
+    }
+    prevNs = ts;
     const content = r.message.content;
     if (r.type === "user") {
       lastInputNs = ts;
-      if (typeof content === "string") pendingPrompt = content;
-      else {
+      if (typeof content === "string") {
+        if (typedByPerson(r, content)) pendingPrompt = content;
+      } else {
         for (const [i, block] of content.entries()) {
-          if (block.type === "text" && typeof block.text === "string") pendingPrompt = block.text;
+          if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text)) pendingPrompt = block.text;
           if (block.type !== "tool_result") continue;
           const id = block.tool_use_id;
           if (typeof id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].tool_use_id`, "expected a string");
@@ -193,6 +263,7 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
           call.endNs = ts;
           call.result = clip(resultText(block.content));
           call.isError = block.is_error === true;
+          call.rejected = r.toolUseResult === "User rejected tool use" || REJECTED.test(call.result);
           call.agentId = agentIdOf(r.toolUseResult, call.result);
         }
       }
@@ -223,8 +294,15 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
       if (typeof block.id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
       if (typeof block.name !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].name`, "tool_use without a string name");
       resp.toolCallIds.push(block.id);
-      tools.set(block.id, { id: block.id, name: block.name, input: block.input, startNs: ts, isError: false, llmSpanId: resp.spanId, batchSize: 0, line });
+      tools.set(block.id, { id: block.id, name: block.name, input: block.input, startNs: ts, isError: false, rejected: false, llmSpanId: resp.spanId, batchSize: 0, line });
     }
+  }
+  // Boundaries after the last record (a compaction that ended the file).
+  for (; nextBoundary < session.boundaries.length; nextBoundary++) {
+    const { b } = session.boundaries[nextBoundary];
+    compactions.push({ startNs: Math.min(prevNs ?? b.ts, b.ts), endNs: b.ts, b });
+    if (firstNs === Infinity) firstNs = b.ts;
+    lastNs = Math.max(lastNs, b.ts);
   }
 
   if (firstNs === Infinity) firstNs = lastNs = 0;
@@ -285,6 +363,29 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     });
   }
 
+  for (const [i, c] of compactions.entries()) {
+    const attrs: Attributes = {
+      "gen_ai.operation.name": "compaction",
+      [TIME_OWNER_ATTR]: "compaction",
+      [TIME_OWNER_WHY_ATTR]: `${c.b.trigger ?? "unknown"} compaction${c.b.preTokens !== undefined ? ` of ${c.b.preTokens} tokens` : ""}`,
+    };
+    if (c.b.trigger) attrs["hotpath.compaction.trigger"] = c.b.trigger;
+    if (c.b.preTokens !== undefined) attrs["hotpath.compaction.pre_tokens"] = c.b.preTokens;
+    if (session.sessionId) attrs["gen_ai.conversation.id"] = session.sessionId;
+    spans.push({
+      traceId,
+      spanId: deriveSpanId(traceId, agentKey, "compaction", String(c.b.line), String(i)),
+      parentSpanId: agentSpanId,
+      name: "compaction",
+      kind: "llm",
+      startNs: c.startNs,
+      endNs: Math.max(c.startNs, c.endNs),
+      status: "ok",
+      attributes: attrs,
+    });
+  }
+
+  const execution = executionIntervals(responses, tools);
   for (const call of tools.values()) {
     const spanId = deriveSpanId(traceId, agentKey, "tool", call.id);
     const attrs: Attributes = {
@@ -297,15 +398,26 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     };
     if (call.result !== undefined) attrs["gen_ai.tool.call.result"] = call.result;
     else attrs["hotpath.incomplete"] = true;
+    const person = PERSON_TOOLS[call.name];
+    if (call.rejected) {
+      attrs[TIME_OWNER_ATTR] = "human";
+      attrs[TIME_OWNER_WHY_ATTR] = `the person refused the ${call.name} call`;
+      attrs["hotpath.tool.denied"] = true;
+    } else if (person) {
+      attrs[TIME_OWNER_ATTR] = "human";
+      attrs[TIME_OWNER_WHY_ATTR] = `${call.name}: ${person}`;
+    } else if (call.isError && call.result !== undefined && DENIED.test(call.result)) attrs["hotpath.tool.denied"] = true;
+    const startNs = execution.get(call.id) ?? call.startNs;
+    if (startNs !== call.startNs) attrs["hotpath.tool.requested_ns"] = call.startNs;
     spans.push({
       traceId,
       spanId,
       parentSpanId: agentSpanId,
       name: `execute_tool ${call.name}`,
       kind: "tool",
-      startNs: call.startNs,
-      endNs: Math.max(call.startNs, call.endNs ?? call.startNs),
-      status: call.isError ? "error" : call.endNs === undefined ? "unset" : "ok",
+      startNs,
+      endNs: Math.max(startNs, call.endNs ?? startNs),
+      status: call.isError || call.rejected ? "error" : call.endNs === undefined ? "unset" : "ok",
       attributes: attrs,
     });
     // Subagent (Task tool): its transcript lives in <session>/subagents/agent-<id>.jsonl.
@@ -322,6 +434,36 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     }
   }
   return agentSpan;
+}
+
+/** A call refused by a permission rule or hook rather than by the person (still a denial: a retry may follow). */
+const DENIED = /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
+
+/**
+ * When each call really started running. Claude Code streams a response's tool_use blocks first and executes them
+ * afterwards: no call starts before the response's last record. Consecutive concurrency-safe (read-only) calls run
+ * together; any other call runs alone, after the calls before it have returned. A call's own record is a lower bound.
+ */
+function executionIntervals(responses: Map<string, Response>, tools: Map<string, ToolCall>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const resp of responses.values()) {
+    let batchStart = resp.endNs;
+    let batchEnd = resp.endNs;
+    let prevSafe = false;
+    for (const id of resp.toolCallIds) {
+      const call = tools.get(id);
+      if (!call) continue;
+      // A lone call's start does not depend on it (most responses): skip the classification.
+      const safe = resp.toolCallIds.length > 1 && !PERSON_TOOLS[call.name] && toolEffect(call.name, JSON.stringify(call.input ?? {})).readOnly;
+      if (!(safe && prevSafe)) batchStart = batchEnd; // a new batch starts when the one before it is done
+      prevSafe = safe;
+      const end = call.endNs ?? Math.max(batchStart, call.startNs);
+      const start = Math.min(Math.max(batchStart, call.startNs), end);
+      batchEnd = Math.max(batchEnd, end);
+      out.set(id, start);
+    }
+  }
+  return out;
 }
 
 function resultText(content: unknown): string {

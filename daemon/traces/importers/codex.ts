@@ -3,6 +3,7 @@
 // session id and is then polled with write_stdin calls, which are not separate work (they fold into their command).
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
+import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
 import type { Attributes, Span } from "../span.js";
 import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
 
@@ -55,6 +56,8 @@ interface Tool {
   startNs: number;
   endNs?: number;
   durationNs?: number;
+  /** When exec_command_end was recorded (the command's real end; its start is this minus durationNs). */
+  execEndNs?: number;
   output: string[];
   execOutput?: string;
   exitCode?: number;
@@ -75,6 +78,22 @@ interface Response {
   usage?: { input: number; cached: number; output: number; reasoning: number };
   userPrompt?: string;
 }
+
+/** A compaction: from the last record before it to its `compacted` / `context_compacted` record. */
+interface Compaction {
+  startNs: number;
+  endNs: number;
+  line: number;
+}
+
+/** Codex's answer to the model when the person declined an approval prompt. */
+const REJECTED = /rejected by (the )?user|user (denied|declined|rejected)/i;
+/** Tools whose time is the person's: the agent asked and waited for an answer. */
+const PERSON_TOOLS: Record<string, string> = {
+  request_user_input: "waited for the person to answer a question",
+};
+/** Text Codex itself puts in user-role messages (instructions, environment), not typed by the person. */
+const injected = (text: string) => /^\s*(<[a-z_]+[ >]|# AGENTS\.md instructions)/.test(text);
 
 export const codexImporter: TraceImporter = {
   format: "codex",
@@ -120,6 +139,9 @@ export const codexImporter: TraceImporter = {
     let pendingPrompt: string | undefined;
     let lastUsageTarget: Response | undefined;
     let seq = 0;
+    const compactions: Compaction[] = [];
+    let prevNs: number | undefined;
+    let prevWasCompaction = false;
 
     const openResponse = (ts: number): Response => {
       if (!current) {
@@ -147,6 +169,21 @@ export const codexImporter: TraceImporter = {
 
     for (const { line, ts, type, payload } of parsed) {
       const ptype = payload.type;
+      const before = prevNs;
+      const compactionBefore = prevWasCompaction;
+      prevNs = ts;
+      prevWasCompaction = false;
+      // Compaction (local: a `compacted` record and a context_compacted event; remote: a `compaction` item): it ran
+      // from the record before it; the model call after it starts when it is done.
+      if (type === "compacted" || (type === "event_msg" && ptype === "context_compacted") || (type === "response_item" && (ptype === "compaction" || ptype === "compaction_summary"))) {
+        const last = compactions[compactions.length - 1];
+        if (compactionBefore && last) last.endNs = Math.max(last.endNs, ts);
+        else compactions.push({ startNs: Math.min(before ?? ts, ts), endNs: ts, line });
+        prevWasCompaction = true;
+        input(ts);
+        pendingPrompt = undefined;
+        continue;
+      }
       if (type === "turn_context" && typeof payload.model === "string") model = payload.model;
       if (type === "event_msg" && ptype === "task_started") {
         const turnId = typeof payload.turn_id === "string" ? payload.turn_id : String(turns.length);
@@ -158,6 +195,18 @@ export const codexImporter: TraceImporter = {
       if (turns.length && turn.spanId !== rootId) turn.endNs = Math.max(turn.endNs, ts);
       if (type === "event_msg" && ptype === "task_complete") {
         turn.endNs = ts;
+        continue;
+      }
+      // The person's message (the event Codex records for what was typed) and an aborted turn both end the model
+      // call in progress: a model span never runs across them.
+      if (type === "event_msg" && ptype === "user_message") {
+        const text = typeof payload.message === "string" ? payload.message : "";
+        if (!injected(text)) pendingPrompt = text;
+        input(ts);
+        continue;
+      }
+      if (type === "event_msg" && ptype === "turn_aborted") {
+        input(ts);
         continue;
       }
       if (type === "event_msg" && ptype === "token_count") {
@@ -176,6 +225,7 @@ export const codexImporter: TraceImporter = {
           if (end.duration) tool.durationNs = end.duration.secs * 1e9 + end.duration.nanos;
           tool.execOutput = end.aggregated_output ?? end.formatted_output;
           tool.exitCode = end.exit_code;
+          tool.execEndNs = ts;
           tool.endNs = Math.max(tool.endNs ?? 0, ts);
         }
         continue;
@@ -192,7 +242,10 @@ export const codexImporter: TraceImporter = {
       if (ptype === "message") {
         if (payload.role === "assistant") openResponse(ts);
         else {
-          if (payload.role === "user") pendingPrompt = messageText(payload.content);
+          if (payload.role === "user") {
+            const text = messageText(payload.content);
+            if (!injected(text)) pendingPrompt = text;
+          }
           input(ts);
         }
       } else if (ptype === "reasoning") {
@@ -297,30 +350,82 @@ export const codexImporter: TraceImporter = {
         attributes: attrs,
       });
     }
+    for (const [i, c] of compactions.entries()) {
+      spans.push({
+        traceId,
+        spanId: deriveSpanId(traceId, "compaction", String(c.line), String(i)),
+        parentSpanId: turnAt(turns, c.startNs) ?? rootId,
+        name: "compaction",
+        kind: "llm",
+        startNs: c.startNs,
+        endNs: c.endNs,
+        status: "ok",
+        attributes: { "gen_ai.operation.name": "compaction", "gen_ai.conversation.id": sessionId, [TIME_OWNER_ATTR]: "compaction", [TIME_OWNER_WHY_ATTR]: "context compaction" },
+      });
+    }
     for (const t of tools.values()) {
       if (t.name === "write_stdin") continue;
-      const endNs = t.durationNs !== undefined ? t.startNs + t.durationNs : Math.max(t.startNs, t.endNs ?? t.startNs);
+      const output = t.execOutput ?? t.output.join("\n");
+      const args = safeJson(t.arguments);
+      const escalated = args?.sandbox_permissions === "require_escalated" || args?.with_escalated_permissions === true;
+      const rejected = t.execEndNs === undefined && REJECTED.test(t.output.join("\n"));
+      // The command ran for `duration` and ended when exec_command_end was recorded; before that, from the call on,
+      // it waited — for the person, when it asked for escalation (the approval prompt).
+      let startNs = t.startNs;
+      let endNs = t.durationNs !== undefined ? t.startNs + t.durationNs : Math.max(t.startNs, t.endNs ?? t.startNs);
+      if (t.durationNs !== undefined && t.execEndNs !== undefined) {
+        endNs = Math.max(t.startNs, t.execEndNs);
+        startNs = Math.max(t.startNs, endNs - t.durationNs);
+      }
       const attrs: Attributes = {
         "gen_ai.operation.name": "execute_tool",
         "gen_ai.tool.name": t.name,
         "gen_ai.tool.call.id": t.callId,
         "gen_ai.tool.call.arguments": clip(t.arguments),
-        "gen_ai.tool.call.result": clip(t.execOutput ?? t.output.join("\n")),
+        "gen_ai.tool.call.result": clip(output),
         "hotpath.llm_span_id": t.llmSpanId,
         "hotpath.batch.size": responses.find((r) => r.spanId === t.llmSpanId)?.toolCallIds.length ?? 1,
       };
+      if (t.name === "web_search") attrs["hotpath.result_unrecorded"] = true; // hosted: its results stay with the model
       if (t.polls) attrs["hotpath.codex.polls"] = t.polls;
       if (t.exitCode !== undefined) attrs["process.exit.code"] = t.exitCode;
       if (t.durationNs !== undefined) attrs["hotpath.duration_source"] = "exec_command_end";
+      const justification = typeof args?.justification === "string" ? args.justification.slice(0, 200) : undefined;
+      if (rejected) {
+        attrs[TIME_OWNER_ATTR] = "human";
+        attrs[TIME_OWNER_WHY_ATTR] = `the person declined ${t.name}${justification ? ` ("${justification}")` : ""}`;
+        attrs["hotpath.tool.denied"] = true;
+      } else if (PERSON_TOOLS[t.name]) {
+        attrs[TIME_OWNER_ATTR] = "human";
+        attrs[TIME_OWNER_WHY_ATTR] = `${t.name}: ${PERSON_TOOLS[t.name]}`;
+      }
+      const spanId = deriveSpanId(traceId, "tool", t.callId);
+      if (escalated && startNs > t.startNs) {
+        spans.push({
+          traceId,
+          spanId: deriveSpanId(traceId, "approval", t.callId),
+          parentSpanId: t.parentSpanId,
+          name: `approval ${t.name}`,
+          kind: "other",
+          startNs: t.startNs,
+          endNs: startNs,
+          status: "ok",
+          attributes: {
+            "gen_ai.tool.call.id": t.callId,
+            [TIME_OWNER_ATTR]: "human",
+            [TIME_OWNER_WHY_ATTR]: `escalation approval${justification ? `: "${justification}"` : ""}`,
+          },
+        });
+      }
       spans.push({
         traceId,
-        spanId: deriveSpanId(traceId, "tool", t.callId),
+        spanId,
         parentSpanId: t.parentSpanId,
         name: `execute_tool ${t.name}`,
         kind: "tool",
-        startNs: t.startNs,
+        startNs,
         endNs,
-        status: t.status,
+        status: rejected || (t.exitCode !== undefined && t.exitCode !== 0) ? "error" : t.status,
         attributes: attrs,
       });
     }
@@ -328,6 +433,12 @@ export const codexImporter: TraceImporter = {
     return [{ spans, source: "import:codex", origin: file, name: title?.slice(0, 120) }];
   },
 };
+
+/** The turn a time falls in (compactions run inside the turn that needed them). */
+function turnAt(turns: { spanId: string; startNs: number; endNs: number }[], ns: number): string | undefined {
+  for (let i = turns.length - 1; i >= 0; i--) if (turns[i].startNs <= ns && ns <= turns[i].endNs) return turns[i].spanId;
+  return undefined;
+}
 
 function blankTool(callId: string, name: string, args: string, ts: number, resp: Response): Tool {
   return { callId, name, arguments: args, startNs: ts, output: [], polls: 0, llmSpanId: resp.spanId, parentSpanId: resp.parentSpanId, status: "ok" };

@@ -21,7 +21,7 @@ describe("traces/analysis on hand-built traces", () => {
     const l2 = span("llm", 4000, 9000, {}, root.spanId);
     const cp = criticalPath(buildTree([root, l1, t1, l2]));
     assert.deepEqual(cp.spanIds, [l1.spanId, t1.spanId, l2.spanId]);
-    assert.deepEqual(cp.byKind, { llm: 7000, gap: 1500, tool: 1500 });
+    assert.deepEqual(cp.byKind, { llm: 7000, gap: 1500, tool: 1500, human: 0, idle: 0, compaction: 0 });
     assert.equal(cp.durationMs, 10_000);
     const gaps = cp.segments.filter((s) => s.kind === "gap");
     assert.deepEqual(gaps.map((g) => g.label), ["client", "uninstrumented"]);

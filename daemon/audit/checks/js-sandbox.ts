@@ -1,0 +1,120 @@
+// The daemon's side of the JS-check sandbox: one worker thread running QuickJS (WebAssembly), checks queued to it
+// one at a time. node:vm was not a boundary (`expect.constructor.constructor('return process')()` reached the host);
+// a WebAssembly interpreter with no host functions is. The worker keeps the event loop free while a check runs, and
+// a wall-clock watchdog terminates it if a check outlives its deadline (the guest's interrupt handler is only asked
+// between bytecodes; a native builtin near the memory limit can run long).
+import { Worker, type WorkerOptions } from "node:worker_threads";
+
+export interface SandboxJob {
+  id: number;
+  code: string;
+  output: string;
+  input: string;
+  expect?: unknown;
+  baseline: string;
+  timeoutMs: number;
+}
+export type SandboxReply = { id: number; score: number; error?: undefined } | { id: number; error: string; score?: undefined };
+
+/** Worker start-up (loading and warming the interpreter) is allowed this much on top of a check's own limit. */
+const START_GRACE_MS = 5_000;
+const RUN_GRACE_MS = 1_000;
+
+/**
+ * The worker's entry: next to the bundle (dist/daemon/js-check-worker.js), or — running from source under tsx, whose
+ * loader Node 20 does not hand to workers — the TypeScript file, loaded after registering tsx in the worker.
+ */
+function newWorker(options: WorkerOptions): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith(".ts")) return new Worker(new URL("./js-check-worker.js", here), options);
+  const source = JSON.stringify(new URL("./js-sandbox-worker.ts", here).href);
+  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, { ...options, eval: true });
+}
+
+interface Pending {
+  job: SandboxJob;
+  resolve: (r: SandboxReply) => void;
+}
+
+class JsSandbox {
+  private worker?: Worker;
+  private ready?: Promise<void>;
+  private queue: Pending[] = [];
+  private running?: Pending;
+  private watchdog?: NodeJS.Timeout;
+  private nextId = 1;
+
+  run(job: Omit<SandboxJob, "id">): Promise<SandboxReply> {
+    return new Promise((resolve) => {
+      this.queue.push({ job: { ...job, id: this.nextId++ }, resolve });
+      this.pump();
+    });
+  }
+
+  private start(): Promise<void> {
+    const worker = newWorker({
+      // The guest's memory is the WebAssembly heap (its own limit); these bound the worker's JavaScript around it.
+      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 8 },
+      stdout: true,
+      stderr: true,
+    });
+    this.worker = worker;
+    worker.unref();
+    return new Promise<void>((resolve, reject) => {
+      worker.once("message", (m: { ready?: boolean }) => (m.ready ? resolve() : reject(new Error("unexpected first message"))));
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`the sandbox worker exited with ${code} while starting`)));
+    }).then(() => {
+      worker.on("message", (reply: SandboxReply) => this.finish(reply));
+      worker.on("error", () => undefined);
+      worker.on("exit", () => this.lost(worker, "the sandbox stopped"));
+    });
+  }
+
+  private pump(): void {
+    if (this.running || !this.queue.length) return;
+    const current = (this.running = this.queue.shift()!);
+    const cold = !this.worker;
+    if (cold) this.ready = this.start();
+    const starting = this.ready!;
+    this.watchdog = setTimeout(() => {
+      void this.worker?.terminate();
+      this.worker = undefined;
+      this.complete(current, { id: current.job.id, error: `timed out after ${current.job.timeoutMs} ms` });
+    }, current.job.timeoutMs + RUN_GRACE_MS + (cold ? START_GRACE_MS : 0));
+    starting.then(
+      () => {
+        if (this.running === current) this.worker?.postMessage(current.job);
+      },
+      (e: Error) => {
+        this.worker = undefined;
+        this.complete(current, { id: current.job.id, error: `the sandbox could not start: ${e.message}` });
+      },
+    );
+  }
+
+  private finish(reply: SandboxReply): void {
+    if (this.running && this.running.job.id === reply.id) this.complete(this.running, reply);
+  }
+
+  private lost(worker: Worker, why: string): void {
+    if (this.worker !== worker) return; // a worker the watchdog already replaced
+    this.worker = undefined;
+    if (this.running) this.complete(this.running, { id: this.running.job.id, error: why });
+  }
+
+  private complete(p: Pending, reply: SandboxReply): void {
+    if (this.running !== p) return;
+    clearTimeout(this.watchdog);
+    this.running = undefined;
+    p.resolve(reply);
+    this.pump();
+  }
+}
+
+let sandbox: JsSandbox | undefined;
+
+/** Runs one check in the shared sandbox; never throws: failures come back as `error`. */
+export function runInSandbox(job: Omit<SandboxJob, "id">): Promise<SandboxReply> {
+  return (sandbox ??= new JsSandbox()).run(job);
+}

@@ -1,0 +1,42 @@
+// Who owned a span's time: the model, a tool, a person the agent waited for, nobody (idle), or context compaction.
+// Importers that know better (a question to the user, a permission prompt, a compaction turn) say so in
+// `hotpath.time_owner`; otherwise the span kind decides.
+import type { TimeOwner } from "../../api.js";
+import type { Span } from "../span.js";
+
+export const TIME_OWNER_ATTR = "hotpath.time_owner";
+/** Why an importer gave the span that owner (shown in hotspots), e.g. "AskUserQuestion: waited for the answer". */
+export const TIME_OWNER_WHY_ATTR = "hotpath.time_owner.why";
+
+export const TIME_OWNERS: readonly TimeOwner[] = ["llm", "tool", "human", "idle", "compaction", "gap"];
+
+export function isTimeOwner(v: unknown): v is TimeOwner {
+  return typeof v === "string" && (TIME_OWNERS as readonly string[]).includes(v);
+}
+
+/**
+ * The owner of a span's own time on the critical path (a leaf's whole time; a parent's time no child covers is a gap
+ * of the run and never asks this). An agent invocation with nothing recorded inside is its model loop: "llm" (the
+ * OpenAI Agents SDK records the same runs with a response span covering all but milliseconds of each agent span).
+ * Other leaf steps (chains, custom spans) ran code nobody described: "gap".
+ */
+export function ownerOf(span: Span): TimeOwner {
+  const marked = span.attributes[TIME_OWNER_ATTR];
+  if (isTimeOwner(marked)) return marked;
+  switch (span.kind) {
+    case "llm":
+      return "llm";
+    case "tool":
+    case "retriever":
+    case "embedding":
+      return "tool";
+    case "agent":
+      return "llm";
+    default:
+      return "gap";
+  }
+}
+
+export function emptyByOwner(): Record<TimeOwner, number> {
+  return { llm: 0, tool: 0, human: 0, idle: 0, compaction: 0, gap: 0 };
+}
