@@ -77,7 +77,12 @@ const targets = {
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 const outDir = values["out-dir"];
-if (outDir) for (const t of Object.values(targets)) t.outfile = join(outDir, t.outfile);
+if (outDir) {
+  for (const t of Object.values(targets)) {
+    if (t.outfile) t.outfile = join(outDir, t.outfile);
+    if (t.outdir) t.outdir = join(outDir, t.outdir);
+  }
+}
 const names = values.only ? values.only.split(",") : Object.keys(targets);
 const selected = names.filter((name) => {
   if (!targets[name]) throw new Error(`unknown build target "${name}"; known: ${Object.keys(targets).join(", ")}`);
@@ -91,6 +96,6 @@ if (values.watch) {
   await Promise.all(selected.map((name) => esbuild.build(targets[name])));
   if (selected.includes("daemon")) {
     const { chmodSync } = await import("node:fs");
-    chmodSync(targets.daemon.outfile, 0o755);
+    chmodSync(join(targets.daemon.outdir, "main.js"), 0o755);
   }
 }

@@ -5,7 +5,7 @@
 // be packed), its README is the developers', and its dependencies include what esbuild already bundled.
 import { execFileSync } from "node:child_process";
 import { builtinModules } from "node:module";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -20,11 +20,14 @@ execFileSync(process.execPath, [join(root, "esbuild.mjs"), "--only", "daemon", "
   cwd: root,
   stdio: "inherit",
 });
-const bundle = readFileSync(join(stage, "dist/daemon/main.js"), "utf8");
+// The daemon's entry and its worker-thread entries.
+const bundleFiles = readdirSync(join(stage, "dist/daemon")).filter((f) => f.endsWith(".js"));
+const bundle = bundleFiles.map((f) => readFileSync(join(stage, "dist/daemon", f), "utf8")).join("\n");
 
 // What the bundle loads from node_modules: static and dynamic imports, require() and createRequire()-made requires.
-// ws loads these two only when present (faster masking); they are optional by design.
-const OPTIONAL = new Set(["bufferutil", "utf-8-validate"]);
+// Not needed by users: ws loads bufferutil/utf-8-validate only when present (faster masking); tsx is named in the
+// source-only branch of the audit sandbox (running from .ts files), never taken by the bundle.
+const OPTIONAL = new Set(["bufferutil", "utf-8-validate", "tsx"]);
 const builtins = new Set(builtinModules);
 const needed = new Set();
 for (const m of bundle.matchAll(/(?:\bfrom\s*|\bimport\(\s*|[A-Za-z_$]*[Rr]equire[A-Za-z_$]*\(\s*)["']([^"'./][^"']*)["']/g)) {
@@ -54,7 +57,7 @@ const pkg = {
   type: "module",
   engines: { node: manifest.engines.node },
   bin: { hotpath: "dist/daemon/main.js" },
-  files: ["dist/daemon/main.js"],
+  files: bundleFiles.map((f) => `dist/daemon/${f}`),
   keywords: ["llm", "gguf", "llama.cpp", "openai", "anthropic", "opentelemetry", "agents", "cache", "tracing"],
   dependencies,
   // npm 11 asks which install scripts may run: better-sqlite3 compiles (or fetches) its binary, node-llama-cpp checks

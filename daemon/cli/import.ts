@@ -7,7 +7,8 @@ import { SingleBar } from "cli-progress";
 import { diskContext, ImportError, importText } from "../traces/importers/index.js";
 import { openTraceStore } from "./traces-db.js";
 import { traceFilesUnder } from "../traces/importers/index.js";
-import { bytes, duration } from "./human.js";
+import { humanDuration } from "../traces/analysis/duration.js";
+import { bytes } from "./human.js";
 
 export function register(program: Command): void {
   program
@@ -35,7 +36,7 @@ export function register(program: Command): void {
       const bar = !opts.quiet && process.stderr.isTTY
         ? new SingleBar({
             stream: process.stderr,
-            format: "importing [{bar}] {percentage}% | {done} of {total} | {spans} spans | {file}",
+            format: "importing [{bar}] {percentage}% | {done} of {size} | {spans} spans | {file}",
             hideCursor: true,
             clearOnComplete: true,
           })
@@ -48,7 +49,7 @@ export function register(program: Command): void {
       let doneBytes = 0;
       let spans = 0;
       let traces = 0;
-      bar?.start(totalBytes, 0, { done: bytes(0), total: bytes(totalBytes), spans: 0, file: "" });
+      bar?.start(totalBytes, 0, { done: bytes(0), size: bytes(totalBytes), spans: 0, file: "" });
       try {
         for (const { path: file, size } of files) {
           bar?.update(doneBytes, { file: file.length > 50 ? `…${file.slice(-49)}` : file });
@@ -71,7 +72,7 @@ export function register(program: Command): void {
       }
       for (const line of notes) process.stderr.write(`${line}\n`);
       if (!opts.quiet && files.length > 0) {
-        const took = duration(Date.now() - started);
+        const took = humanDuration(Date.now() - started);
         process.stderr.write(`imported ${traces} trace(s), ${spans} span(s) from ${files.length} file(s), ${bytes(totalBytes)} in ${took}\n`);
       }
       if (failed || traces === 0) process.exitCode = 1;

@@ -5,6 +5,7 @@ import { chatToMessages, TranslationError } from "../translate/request.js";
 import { messageToEvents } from "../translate/response.js";
 import { anthropicStreamToEvents } from "../translate/stream.js";
 import type { ProviderBackendOptions } from "./backend.js";
+import { missingKeyMessage } from "../secrets.js";
 import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
 
 export class AnthropicBackend implements ChatBackend {
@@ -20,7 +21,7 @@ export class AnthropicBackend implements ChatBackend {
   /** The key and the request as a Messages body; a missing key or an untranslatable request fails here. */
   private prepare(request: ChatCompletionRequest): { key: string; body: Record<string, unknown> } {
     const key = this.opts.apiKey();
-    if (!key) throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
+    if (!key) throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
     try {
       return { key, body: chatToMessages(request, this.opts.model) };
     } catch (e) {
