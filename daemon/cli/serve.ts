@@ -1,6 +1,6 @@
 // `hotpath serve`: run the daemon in the foreground.
 import { resolve } from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
 import { checkGguf } from "../engine/gguf/validate.js";
@@ -28,7 +28,9 @@ export function register(program: Command): void {
     .option("--log-level <level>", "debug | info | warn | error")
     .option("--no-response-cache", "turn the semantic response cache off (every request reaches a model)")
     .option("--embedding-model <gguf>", "embed cache lookups with this GGUF embedding model (node-llama-cpp) instead of the bundled Universal Sentence Encoder")
-    .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT)")
+    .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT, or the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT)")
+    .option("--otlp-header <name=value>", "a header for every export request, e.g. \"authorization=Basic …\"; repeatable (OTEL_EXPORTER_OTLP_HEADERS adds more)", collectHeader)
+    .addOption(new Option("--otlp-protocol <protocol>", "OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/json)").choices(["http/json", "http/protobuf"]))
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
       opts.model ??= [];
@@ -58,7 +60,14 @@ export function register(program: Command): void {
                 ...(opts.embeddingModel ? { embedder: "gguf", embeddingModel: resolve(opts.embeddingModel) } : {}),
               } as never)
             : undefined,
-        traces: opts.otlpExport ? ({ otlpExport: opts.otlpExport } as never) : undefined,
+        traces:
+          opts.otlpExport || opts.otlpHeader || opts.otlpProtocol
+            ? ({
+                ...(opts.otlpExport ? { otlpExport: opts.otlpExport } : {}),
+                ...(opts.otlpHeader ? { otlpHeaders: opts.otlpHeader } : {}),
+                ...(opts.otlpProtocol ? { otlpProtocol: opts.otlpProtocol } : {}),
+              } as never)
+            : undefined,
       };
       const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
@@ -117,6 +126,12 @@ export async function checkModelFile(ref: ModelRef): Promise<void> {
   if (statSync(path).isDirectory()) throw new Error(`--model ${ref.source}: is a directory; give the path of a .gguf file`);
   const verdict = await checkGguf(path);
   if (!verdict.ok) throw new Error(`--model ${ref.source}: not a loadable GGUF model: ${verdict.error.problem}. ${verdict.error.hint}`);
+}
+
+function collectHeader(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not name=value (e.g. "authorization=Bearer …")`);
+  return { ...previous, [value.slice(0, eq).trim().toLowerCase()]: value.slice(eq + 1).trim() };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
