@@ -1,6 +1,10 @@
 // The daemon's HTTP API: request schemas (validated with zod) and the response types, in one module.
 // The extension and the webview import this file with `import type` only, so zod never reaches their bundles.
 import { z } from "zod";
+import { LIMITS } from "./limits.js";
+
+const tooMany = (what: string, limit: "messages" | "tools") =>
+  `at most ${LIMITS[limit]} ${what} per request (limit ${limit} = ${LIMITS[limit]})`;
 
 // ───────────────────────────── OpenAI-compatible: /v1/chat/completions ─────────────────────────────
 
@@ -72,9 +76,9 @@ const samplingFields = {
 /** The request's fields without cross-field checks (for derived schemas such as `.partial()`). */
 export const ChatCompletionRequestObject = z.object({
   ...samplingFields,
-  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message"),
+  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message").max(LIMITS.messages, tooMany("messages", "messages")),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
-  tools: z.array(ToolSchema).max(128).optional(),
+  tools: z.array(ToolSchema).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
     .union([
       z.enum(["none", "auto", "required"]),
@@ -432,7 +436,8 @@ export const AnthropicMessagesRequestSchema = z.object({
   max_tokens: z.number().int().positive(),
   messages: z
     .array(z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
-    .min(1, "messages must hold at least one message"),
+    .min(1, "messages must hold at least one message")
+    .max(LIMITS.messages, tooMany("messages", "messages")),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
@@ -450,7 +455,7 @@ export const AnthropicMessagesRequestSchema = z.object({
         cache_control: anthropicCacheControl,
       }),
     )
-    .max(128)
+    .max(LIMITS.tools, tooMany("tools", "tools"))
     .optional(),
   tool_choice: z
     .discriminatedUnion("type", [
@@ -810,6 +815,11 @@ export interface ModelServingStats {
   queued?: { interactive: number; workflow: number; background: number };
   /** Only for models with a draft model or prompt lookup. enabled: the adaptive switch's current verdict. */
   speculation?: { kind: "draft" | "lookup"; enabled: boolean; drafted: number; accepted: number; acceptance: number; draftLength: number };
+  /**
+   * CPU threads for prompt evaluation and for decoding. source: fixed (--threads N), calibrated (measured at this
+   * load), remembered (measured on an earlier load on this machine), cores (auto without calibration support).
+   */
+  threads?: { prefill: number; decode: number; source: "fixed" | "calibrated" | "remembered" | "cores" };
 }
 
 /** Facts over the daemon's own request spans in the window. */
@@ -828,9 +838,163 @@ export interface ServingWindowStats {
   costUsd: number;
 }
 
+/** Event-loop delay over one window: how long a ready callback waited (0 when the loop is never held). */
+export interface EventLoopDelayWindow {
+  /** Length of the window so far. */
+  seconds: number;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 export interface ServingStats {
   version: string;
   uptimeS: number;
+  /** The daemon's event loop: the 60 s window in progress and the last complete one. */
+  eventLoop?: { current: EventLoopDelayWindow; previous?: EventLoopDelayWindow };
   models: ModelServingStats[];
   window: ServingWindowStats;
+}
+
+// ───────────────────────────── OpenAI Responses API: POST/GET/DELETE /v1/responses ─────────────────────────────
+// What Codex and the OpenAI Agents SDK speak. Validation checks what Hotpath itself reads; every other field
+// (present and future) is kept in the raw body and forwarded unchanged on a pass-through route.
+
+const responsesText = z.object({ type: z.enum(["input_text", "output_text"]), text: z.string() }).passthrough();
+const responsesContent = z.union([
+  z.string(),
+  z.array(z.object({ type: z.string() }).passthrough()),
+]);
+/** One input item; `type` may be omitted on messages ("easy input message"). */
+export const ResponsesInputItemSchema = z
+  .object({
+    type: z.string().optional(),
+    role: z.enum(["user", "assistant", "system", "developer"]).optional(),
+    content: responsesContent.optional(),
+    call_id: z.string().optional(),
+    name: z.string().optional(),
+    arguments: z.string().optional(),
+    input: z.string().optional(),
+    output: z.union([z.string(), z.array(z.object({ type: z.string() }).passthrough())]).optional(),
+    id: z.string().optional(),
+  })
+  .passthrough()
+  .superRefine((item, ctx) => {
+    const type = item.type ?? (item.role ? "message" : undefined);
+    const need = (keys: string[]) => {
+      for (const k of keys) {
+        if ((item as Record<string, unknown>)[k] === undefined) ctx.addIssue({ code: "custom", path: [k], message: `a ${type} item needs ${k}` });
+      }
+    };
+    if (type === undefined) ctx.addIssue({ code: "custom", path: ["type"], message: "an input item needs a type (or a role, for a message)" });
+    else if (type === "message") need(["role", "content"]);
+    else if (type === "function_call") need(["call_id", "name", "arguments"]);
+    else if (type === "function_call_output" || type === "custom_tool_call_output") need(["call_id", "output"]);
+    else if (type === "custom_tool_call") need(["call_id", "name", "input"]);
+  });
+export type ResponsesInputItem = z.infer<typeof ResponsesInputItemSchema>;
+
+export const ResponsesToolSchema = z
+  .object({
+    type: z.string(),
+    name: z.string().optional(),
+    description: z.string().nullable().optional(),
+    parameters: z.record(z.string(), z.unknown()).nullable().optional(),
+    strict: z.boolean().nullable().optional(),
+  })
+  .passthrough();
+export type ResponsesTool = z.infer<typeof ResponsesToolSchema>;
+
+export const ResponsesRequestSchema = z
+  .object({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(ResponsesInputItemSchema)]).optional(),
+    instructions: z.string().nullable().optional(),
+    tools: z.array(ResponsesToolSchema).max(256).optional(),
+    tool_choice: z
+      .union([
+        z.enum(["none", "auto", "required"]),
+        z.object({ type: z.string(), name: z.string().optional() }).passthrough(),
+      ])
+      .optional(),
+    parallel_tool_calls: z.boolean().nullable().optional(),
+    max_output_tokens: z.number().int().positive().nullable().optional(),
+    temperature: z.number().min(0).max(2).nullable().optional(),
+    top_p: z.number().gt(0).max(1).nullable().optional(),
+    text: z
+      .object({
+        format: z
+          .union([
+            z.object({ type: z.literal("text") }),
+            z.object({ type: z.literal("json_object") }),
+            z.object({
+              type: z.literal("json_schema"),
+              name: z.string(),
+              schema: z.record(z.string(), z.unknown()),
+              description: z.string().optional(),
+              strict: z.boolean().nullable().optional(),
+            }),
+          ])
+          .optional(),
+      })
+      .passthrough()
+      .nullable()
+      .optional(),
+    reasoning: z.object({ effort: z.string().nullable().optional() }).passthrough().nullable().optional(),
+    previous_response_id: z.string().nullable().optional(),
+    store: z.boolean().nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    metadata: z.record(z.string(), z.string()).nullable().optional(),
+    user: z.string().optional(),
+    prompt_cache_key: z.string().optional(),
+  })
+  .passthrough();
+export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
+
+export interface ResponsesUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+export type ResponsesOutputItem =
+  | {
+      type: "message";
+      id: string;
+      role: "assistant";
+      status: "completed" | "incomplete" | "in_progress";
+      content: { type: "output_text"; text: string; annotations: unknown[]; logprobs?: unknown[] }[];
+    }
+  | { type: "function_call"; id: string; call_id: string; name: string; arguments: string; status: "completed" | "in_progress" | "incomplete" }
+  | { type: "custom_tool_call"; id: string; call_id: string; name: string; input: string; status?: "completed" | "in_progress" };
+
+/** The Response object (what POST returns unstreamed, what response.completed carries, what GET returns). */
+export interface ResponsesResponse {
+  id: string;
+  object: "response";
+  created_at: number;
+  status: "completed" | "incomplete" | "in_progress" | "failed";
+  error: { code: string; message: string } | null;
+  incomplete_details: { reason: string } | null;
+  instructions: string | null;
+  max_output_tokens: number | null;
+  model: string;
+  output: ResponsesOutputItem[];
+  parallel_tool_calls: boolean;
+  previous_response_id: string | null;
+  reasoning: { effort: string | null; summary: string | null };
+  store: boolean;
+  temperature: number | null;
+  text: { format: Record<string, unknown> };
+  tool_choice: unknown;
+  tools: unknown[];
+  top_p: number | null;
+  truncation: "disabled" | "auto";
+  usage: ResponsesUsage | null;
+  user: string | null;
+  metadata: Record<string, string>;
+  [extra: string]: unknown;
 }

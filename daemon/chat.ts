@@ -8,6 +8,12 @@ export const PRIORITIES: readonly Priority[] = ["interactive", "workflow", "back
 
 export type ChatEvent =
   | { type: "text"; text: string }
+  /**
+   * Same-format pass-through only (see NativeRequest): the upstream's own bytes, to be relayed to the client verbatim.
+   * The first one carries the upstream's status and headers. The text/tool/done events of the same answer still
+   * follow, for observation (span, usage, cache), and must not be rendered a second time.
+   */
+  | { type: "wire"; format: WireFormat; data: string; head?: { status: number; headers: Record<string, string> } }
   /** A tool call's pieces as they stream: the first delta of an index carries id and name. */
   | { type: "tool_call_delta"; index: number; id?: string; name?: string; arguments: string }
   | {
@@ -37,6 +43,24 @@ export interface PrefixFacts {
   source?: "resident" | "copy" | "snapshot";
 }
 
+/** The client-facing API a request arrived in. */
+export type WireFormat = "anthropic.messages" | "openai.chat" | "openai.responses";
+
+/**
+ * The request exactly as the client sent it. A backend that speaks `format` to its upstream forwards this instead of
+ * translating the chat request: unknown body fields, the API's own headers and the query string survive; only the
+ * model id (the route's) and the key (the provider's) change.
+ */
+export interface NativeRequest {
+  format: WireFormat;
+  /** The parsed JSON body, unvalidated fields included. */
+  body: Record<string, unknown>;
+  /** Headers to forward: the API family's own (anthropic-*, openai-*), lower-case names. */
+  headers: Record<string, string>;
+  /** The query string, "" or starting with "?". */
+  query: string;
+}
+
 export interface ChatOptions {
   signal: AbortSignal;
   priority: Priority;
@@ -46,6 +70,8 @@ export interface ChatOptions {
    * each token's probability costs ~7% decode speed (measured: 118 → 110 tok/s, 60 MB q8_0, 8k vocabulary).
    */
   confidence?: boolean;
+  /** The client's own request, for same-format pass-through. */
+  native?: NativeRequest;
 }
 
 /** Something that can answer a chat request: the local engine, a cloud provider, a cache entry. */
@@ -96,7 +122,7 @@ export async function collectChat(
       if (e.id) call.id = e.id;
       if (e.name) call.function.name = e.name;
       call.function.arguments += e.arguments;
-    } else done = e;
+    } else if (e.type === "done") done = e;
   }
   if (!done) throw new Error("the backend ended its stream without a final event");
   const toolCalls = calls.filter(Boolean);

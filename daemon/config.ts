@@ -1,6 +1,6 @@
 // Typed configuration: defaults < config file (JSON or YAML) < environment < command-line flags, validated with zod.
 import { readFileSync } from "node:fs";
-import { homedir, availableParallelism } from "node:os";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -192,7 +192,8 @@ export const ConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8642),
   dataDir: z.string().default(join(homedir(), ".hotpath")),
   models: z.array(ModelRefSchema).default([]),
-  threads: z.number().int().min(1).default(Math.max(1, availableParallelism())),
+  /** CPU threads for local models: a count, or "auto" (measured per model on first load; see engine/threads). */
+  threads: z.union([z.literal("auto"), z.number().int().min(1)]).default("auto"),
   gpu: GpuSchema.default("auto"),
   /** Browser origins allowed to call the API (exact match). Default none: no CORS. */
   allowOrigins: z.array(z.string()).default([]),
@@ -255,7 +256,7 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   if (env.HOTPATH_PORT) fromEnv.port = Number(env.HOTPATH_PORT);
   if (env.HOTPATH_HOST) fromEnv.host = env.HOTPATH_HOST;
   if (env.HOTPATH_DATA_DIR) fromEnv.dataDir = env.HOTPATH_DATA_DIR;
-  if (env.HOTPATH_THREADS) fromEnv.threads = Number(env.HOTPATH_THREADS);
+  if (env.HOTPATH_THREADS) fromEnv.threads = env.HOTPATH_THREADS === "auto" ? "auto" : Number(env.HOTPATH_THREADS);
   if (env.HOTPATH_GPU) fromEnv.gpu = env.HOTPATH_GPU;
   if (env.HOTPATH_OTLP_EXPORT) fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
   if (env.HOTPATH_MODELS) fromEnv.models = env.HOTPATH_MODELS.split(",").filter(Boolean).map(parseModelFlag);
@@ -296,6 +297,7 @@ export function dataPaths(dataDir: string) {
     token: join(dataDir, "token"),
     models: join(dataDir, "models"),
     kv: join(dataDir, "kv"),
+    threads: join(dataDir, "threads.json"),
     log: join(dataDir, "daemon.log"),
     /** Written while a daemon serves from this data dir: its pid, URL and version (`hotpath stop`, the extension). */
     running: join(dataDir, "daemon.json"),

@@ -23,6 +23,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return "–";
+  if (ms === 0) return "0 s";
   const a = Math.abs(ms);
   if (a >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`;
   if (a >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
@@ -43,4 +44,51 @@ export function empty(text: string): HTMLElement {
 export function replace(el: Element, ...children: (Child | Child[])[]): void {
   el.replaceChildren();
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(typeof c === "object" ? c : String(c));
+}
+
+/** A time axis's unit: every tick of one zoom level is written in it (no "50.0 s" next to "1.7 min"). */
+export interface TimeUnit {
+  name: "µs" | "ms" | "s" | "min" | "h";
+  ms: number;
+}
+const UNITS: TimeUnit[] = [
+  { name: "µs", ms: 0.001 },
+  { name: "ms", ms: 1 },
+  { name: "s", ms: 1000 },
+  { name: "min", ms: 60_000 },
+  { name: "h", ms: 3_600_000 },
+];
+/** Round tick steps per unit (multiples a person counts in: 15 s, 30 s, 5 min, 6 h). */
+const STEPS: [TimeUnit["name"], number[]][] = [
+  ["µs", [1, 2, 5, 10, 20, 50, 100, 200, 500]],
+  ["ms", [1, 2, 5, 10, 20, 50, 100, 200, 500]],
+  ["s", [1, 2, 5, 10, 15, 30]],
+  ["min", [1, 2, 5, 10, 15, 30]],
+  ["h", [1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720, 1440, 4320, 8760]],
+];
+
+/** The smallest round step of at least `targetMs`, and the unit its ticks are written in. */
+export function tickStep(targetMs: number): { stepMs: number; unit: TimeUnit } {
+  for (const [name, steps] of STEPS) {
+    const unit = UNITS.find((u) => u.name === name)!;
+    for (const n of steps) if (n * unit.ms >= targetMs) return { stepMs: n * unit.ms, unit };
+  }
+  const h = UNITS[UNITS.length - 1]!;
+  return { stepMs: Math.ceil(targetMs / h.ms) * h.ms, unit: h };
+}
+
+/** `ms` in `unit`, with the decimals a step of `stepMs` needs (none for whole steps). */
+export function fmtIn(ms: number, unit: TimeUnit, stepMs = unit.ms): string {
+  const v = ms / unit.ms;
+  const step = stepMs / unit.ms;
+  const digits = step >= 1 ? 0 : Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
+  return `${v.toFixed(digits)} ${unit.name}`;
+}
+
+/** Ticks from a to b (ms), about `count` of them, all in one unit. */
+export function timeTicks(a: number, b: number, count = 8): { ticks: number[]; unit: TimeUnit; stepMs: number } {
+  const { stepMs, unit } = tickStep(Math.max((b - a) / count, 1e-6));
+  const ticks: number[] = [];
+  for (let i = Math.ceil(a / stepMs - 1e-9); i * stepMs <= b + 1e-9 && ticks.length < 1000; i++) ticks.push(i * stepMs);
+  return { ticks, unit, stepMs };
 }

@@ -1,5 +1,5 @@
 // The messages between a panel host (extension/panels) and its webview. Both sides import these types only.
-import type { DaemonEvent, TraceAnalysis, TraceDetail, TraceSummaryDto } from "../daemon/api.js";
+import type { CacheStats, DaemonEvent, ServingStats, TraceAnalysis, TraceDetail, TraceSummaryDto } from "../daemon/api.js";
 
 export type ViewName = "profiler" | "heatmap" | "parallelism" | "cacheBreakers" | "audit" | "dashboard";
 
@@ -46,7 +46,7 @@ export type HostMessage =
   | { type: "trace"; detail: TraceDetail; analysis: TraceAnalysis | null; analysisError?: string }
   | { type: "traces"; traces: TraceSummaryDto[] }
   | { type: "audit"; report: AuditReportView }
-  | { type: "stats"; serving: Record<string, unknown> | null; cache: Record<string, unknown> | null; errors: string[] }
+  | { type: "stats"; serving: ServingStats | null; cache: CacheStats | null; errors: string[] }
   | { type: "event"; event: DaemonEvent }
   | { type: "connection"; state: string }
   | { type: "selectSpan"; spanId: string }

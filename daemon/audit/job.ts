@@ -30,7 +30,7 @@ export async function openTarget(choice: TargetChoice): Promise<AuditTarget & { 
   if (!model) throw new SpecError("no model to audit with: pass --model <GGUF path | alias | route>, or set `model` in the spec");
   if (isGgufPath(model)) {
     if (!existsSync(model)) throw new SpecError(`--model ${model}: no such GGUF file`);
-    const local = await openLocalCompleter(model, { threads: choice.threads ?? choice.config.threads, gpu: choice.config.gpu === "off" ? false : choice.config.gpu });
+    const local = await openLocalCompleter(model, { threads: choice.threads ?? fixedThreads(choice.config.threads), gpu: choice.config.gpu === "off" ? false : choice.config.gpu });
     return { model: local.model, complete: local.complete, counter: local.counter, local: true, dispose: () => local.dispose() };
   }
   // A daemon alias of a local GGUF: count with that file's vocabulary; anything else by name.
@@ -66,4 +66,9 @@ export function buildJob(loaded: LoadedSpec, target: AuditTarget, opts: { traces
     throw new SpecError("the similarity check needs a sentence embedder, and none is available here; use exact, json-equal, regex, js or judge");
   }
   return { loaded, inputs: resolveInputs(loaded, opts.traces), checks, target, ...(opts.embed ? { embed: opts.embed } : {}) };
+}
+
+/** A fixed --threads count; "auto" leaves the in-process completer its own default. */
+export function fixedThreads(threads: number | "auto"): number | undefined {
+  return threads === "auto" ? undefined : threads;
 }

@@ -8,7 +8,7 @@ import { ConfigError, dataPaths, loadConfig } from "../config.js";
 import { openDb } from "../db.js";
 import { TraceStore } from "../traces/store.js";
 import { embedderFromConfig } from "../cache/embedders/index.js";
-import { buildJob, openTarget } from "../audit/job.js";
+import { buildJob, fixedThreads, openTarget } from "../audit/job.js";
 import { toMarkdown } from "../audit/report.js";
 import { AuditRun } from "../audit/runner.js";
 import { loadSpec, SpecError } from "../audit/spec.js";
@@ -92,7 +92,7 @@ async function audit(specPath: string, flags: AuditFlags, globals: { dataDir?: s
     // The cache's sentence embedder serves similarity checks (and makes similarity the default check); it loads
     // on first use, so audits with other checks never pay for it.
     const needsEmbedder = !loaded.spec.checks || loaded.spec.checks.some((c) => c.type === "similarity");
-    const embedder = needsEmbedder ? await embedderFromConfig(config.cache, { threads: config.threads }).catch(() => undefined) : undefined;
+    const embedder = needsEmbedder ? await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }).catch(() => undefined) : undefined;
     const embed = embedder ? (text: string) => embedder.embed([text]).then((v) => v[0]) : undefined;
     const job = buildJob(loaded, target, { traces: new TraceStore(db), ...(embed ? { embed } : {}) });
     const run = new AuditRun(db, job);

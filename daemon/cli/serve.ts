@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option("--port <port>", "port (env HOTPATH_PORT; default 8642; 0 picks a free one)", integer)
     .option("--model <path|hf:owner/repo/file.gguf>", "a GGUF model, optionally as alias=path; repeatable", collectModel)
     .option("--draft-model <alias=path|alias=lookup>", "speculative decoding for a model: a draft GGUF sharing its tokenizer, or \"lookup\" (prompt lookup, for copy-heavy work); a bare value applies to the only model; repeatable", collect)
-    .option("--threads <n>", "CPU threads for inference (default: all cores)", integer)
+    .option("--threads <n|auto>", "CPU threads for inference; auto (default) measures each model once and remembers the best prefill and decode counts", parseThreads)
     .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
     .option("--context-size <tokens>", "context size per model (default 4096)", integer)
     .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", integer)
@@ -132,6 +132,13 @@ function collectHeader(value: string, previous: Record<string, string> = {}): Re
   const eq = value.indexOf("=");
   if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not name=value (e.g. "authorization=Bearer …")`);
   return { ...previous, [value.slice(0, eq).trim().toLowerCase()]: value.slice(eq + 1).trim() };
+}
+
+function parseThreads(value: string): number | "auto" {
+  if (value === "auto") return "auto";
+  const n = integer(value);
+  if (n < 1) throw new InvalidArgumentError(`give a count of at least 1, or auto`);
+  return n;
 }
 
 function collect(value: string, previous: string[] = []): string[] {

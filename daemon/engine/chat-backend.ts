@@ -5,9 +5,11 @@ import { LlamaChat } from "node-llama-cpp";
 import type { ChatCompletionRequest } from "../api.js";
 import type { ChatBackend, ChatEvent, ChatOptions, TokenCount } from "../chat.js";
 import { Channel } from "./channel.js";
-import { doneEvent, generate, type GenerateResult } from "./generate.js";
+import { refuseUnfittable } from "./context-bound.js";
+import { ContextOverflowError, doneEvent, generate, type GenerateResult } from "./generate.js";
 import type { LocalModel } from "./model.js";
 import { renderChatPrompt, toChatHistory, toFunctions } from "./prompt.js";
+import { checkRequestSchemas } from "./schema-limits.js";
 import { forcedToolCallSchema, parseForcedToolCalls } from "./tool-grammar.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -35,6 +37,8 @@ export class LocalChatBackend implements ChatBackend {
 
   private async *chatWithTokenLoop(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
     const { local } = this;
+    checkRequestSchemas(request);
+    refuseUnfittable(local.model, messageChars(request), local.contextSize);
     const toolSchema = forcedToolCallSchema(request);
     const format = request.response_format;
     const schema = toolSchema ?? (format?.type === "json_schema" ? (format.json_schema.schema ?? {}) : undefined);
@@ -79,8 +83,16 @@ export class LocalChatBackend implements ChatBackend {
 
   private async *chatWithFunctions(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
     const { local } = this;
+    checkRequestSchemas(request);
+    refuseUnfittable(local.model, messageChars(request), local.contextSize);
     const functions = toFunctions(request)!;
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
+    // LlamaChat would otherwise try to shift the history and fail with an error that is not the client's to read.
+    if (prompt.tokens.length >= local.contextSize) {
+      throw new ContextOverflowError(
+        `the prompt with its tool definitions is ${prompt.tokens.length} tokens but the model's context holds ${local.contextSize}; send fewer or smaller tools, shorten the messages, or start the daemon with a larger --context-size`,
+      );
+    }
     const lease = await local.pool.acquire(prompt.tokens, options.priority, options.signal);
     const started = performance.now();
     const channel = new Channel<ChatEvent>();
@@ -162,4 +174,15 @@ function round(x: number): number {
 
 function callId(requestId: string, index: number): string {
   return `call_${requestId.replace(/^req_/, "").slice(0, 16)}_${index}`;
+}
+
+/** Characters of the messages' text: a lower bound on the prompt's length that needs no tokenizing. */
+function messageChars(request: ChatCompletionRequest): number {
+  let chars = 0;
+  for (const m of request.messages) {
+    const content = m.content;
+    if (typeof content === "string") chars += content.length;
+    else if (Array.isArray(content)) for (const part of content) if (part.type === "text") chars += part.text.length;
+  }
+  return chars;
 }

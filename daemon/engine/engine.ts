@@ -5,14 +5,20 @@ import type { CompletionRequest } from "../api.js";
 import type { ChatEvent, Priority } from "../chat.js";
 import type { ModelRef } from "../config.js";
 import { LocalChatBackend, DEFAULT_MAX_TOKENS, stopList } from "./chat-backend.js";
-import { doneEvent, generate } from "./generate.js";
+import { refuseUnfittable } from "./context-bound.js";
+import { ContextOverflowError, doneEvent, generate } from "./generate.js";
 import { llamaRuntime, type GpuChoice } from "./llama.js";
 import { LocalModel } from "./model.js";
 import { validateGguf } from "./gguf/validate.js";
+import { contextThreads, describeThreads, type ThreadsSetting } from "./threads/choose.js";
+import { ThreadChoices } from "./threads/remembered.js";
 
 export interface EngineOptions {
   gpu: GpuChoice;
-  threads: number;
+  /** A fixed CPU thread count, or "auto": calibrated per model on first load, remembered in threadsFile. */
+  threads: ThreadsSetting;
+  /** <data-dir>/threads.json; without it calibrations are not remembered. */
+  threadsFile?: string;
   contextSize: number;
   sequences: number;
   maxQueued: number;
@@ -62,8 +68,11 @@ export class ModelUnavailableError extends Error {
 
 export class Engine {
   private readonly models = new Map<string, { ref: ModelRef; status: ModelState; ready: Promise<void> }>();
+  private readonly threadChoices?: ThreadChoices;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.threadChoices = options.threadsFile ? new ThreadChoices(options.threadsFile) : undefined;
+  }
 
   /** Starts loading every model; failures are recorded per model and never stop the daemon. */
   add(refs: ModelRef[]): void {
@@ -72,7 +81,7 @@ export class Engine {
       entry.ready = this.load(ref).then(
         (model) => {
           entry.status = { state: "ready", model, backend: new LocalChatBackend(model) };
-          this.options.log("info", `model "${ref.alias}" ready (${model.path}, context ${model.contextSize}, ${model.pool.size} sequences)`);
+          this.options.log("info", `model "${ref.alias}" ready (${model.path}, context ${model.contextSize}, ${model.pool.size} sequences, ${describeThreads(model.threads)})`);
         },
         (e: Error) => {
           entry.status = { state: "error", message: e.message };
@@ -87,13 +96,15 @@ export class Engine {
     const path = ref.source.startsWith("hf:") ? await this.download(ref.source) : ref.source;
     // llama.cpp aborts the whole process on some malformed files: check the header before handing it over.
     await validateGguf(path);
-    const llama = await llamaRuntime(this.options.gpu, this.options.threads);
+    const llama = await llamaRuntime(this.options.gpu, contextThreads(this.options.threads));
     return LocalModel.load(llama, {
       alias: ref.alias,
       path,
       contextSize: ref.contextSize ?? this.options.contextSize,
       sequences: this.options.sequences,
       threads: this.options.threads,
+      threadChoices: this.threadChoices,
+      log: (m) => this.options.log("warn", `${ref.alias}: ${m}`),
       maxQueued: this.options.maxQueued,
       gpuLayers: this.options.gpu === "off" ? 0 : "auto",
       draft: ref.draft,
@@ -149,6 +160,7 @@ export class Engine {
   async *complete(alias: string, request: CompletionRequest, o: { signal: AbortSignal; priority: Priority }): AsyncIterable<ChatEvent> {
     const { model: local } = await this.ready(alias);
     const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
+    refuseUnfittable(local.model, prompt.length, local.contextSize, "prompt");
     const tokens = local.model.tokenize(prompt);
     const bos = local.model.tokens.bos;
     if (bos !== null && local.model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
@@ -179,11 +191,18 @@ export class Engine {
 
   async embed(alias: string, inputs: string[]): Promise<{ vectors: number[][]; tokens: number }> {
     const { model: local } = await this.ready(alias);
+    const limit = local.embeddingContextSize;
+    inputs.forEach((input, i) => refuseUnfittable(local.model, input.length, limit, inputs.length > 1 ? `input.${i}` : "input"));
     const context = await local.embeddings();
     const vectors: number[][] = [];
     let tokens = 0;
-    for (const input of inputs) {
-      tokens += local.model.tokenize(input).length;
+    for (const [i, input] of inputs.entries()) {
+      const count = local.model.tokenize(input).length;
+      if (count > limit) {
+        const param = inputs.length > 1 ? `input.${i}` : "input";
+        throw new ContextOverflowError(`the input is ${count} tokens but one embedding holds at most ${limit}; split it`, param);
+      }
+      tokens += count;
       vectors.push([...(await context.getEmbeddingFor(input)).vector]);
     }
     return { vectors, tokens };

@@ -4,6 +4,7 @@ import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
 import type { FinishReason, Timings } from "../api.js";
 import type { ChatEvent, PrefixFacts, Priority } from "../chat.js";
+import { TextStream } from "./detokenize.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
@@ -38,7 +39,15 @@ export interface GenerateResult {
   prefix: PrefixFacts;
 }
 
-export class ContextOverflowError extends Error {}
+/** The input does not fit the model's context; `param` names the request field that holds it. */
+export class ContextOverflowError extends Error {
+  constructor(
+    message: string,
+    readonly param: string = "messages",
+  ) {
+    super(message);
+  }
+}
 
 /** The final ChatEvent of a generation: usage, timings, confidence and prefix facts from its result. */
 export function doneEvent(r: GenerateResult, finishReason: FinishReason = r.finishReason): Extract<ChatEvent, { type: "done" }> {
@@ -92,6 +101,7 @@ export async function* generate(
     const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
 
     const generated: Token[] = [];
+    const textStream = new TextStream(model);
     let text = "";
     let emitted = 0;
     let confidenceSum = 0;
@@ -118,7 +128,7 @@ export async function* generate(
           finishReason = "stop";
           break;
         }
-        text = model.detokenize(generated);
+        text = textStream.text(generated);
         const stopAt = findStop(text, stopStrings, stopScanFrom());
         if (stopAt >= 0) {
           text = text.slice(0, stopAt);

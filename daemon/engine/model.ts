@@ -6,13 +6,18 @@ import { SequencePool } from "./pool.js";
 import { modelFingerprint, PrefixSnapshots } from "./prefix/snapshots.js";
 import { AdaptiveSpeculation } from "./speculative/adaptive.js";
 import { createSpeculator, type Speculator } from "./speculative/speculator.js";
+import { chooseThreads, contextThreads, type ModelThreads, type ThreadsSetting } from "./threads/choose.js";
+import type { ThreadChoices } from "./threads/remembered.js";
 
 export interface LocalModelOptions {
   alias: string;
   path: string;
   contextSize: number;
   sequences: number;
-  threads: number;
+  /** A fixed count, or "auto": calibrated on first load (remembered in threadChoices). */
+  threads: ThreadsSetting;
+  threadChoices?: ThreadChoices;
+  log?: (message: string) => void;
   maxQueued: number;
   gpuLayers?: "auto" | number;
   /** Speculative decoding: a draft GGUF path, or "lookup" for prompt lookup. */
@@ -33,7 +38,8 @@ export class LocalModel {
     readonly context: LlamaContext,
     readonly pool: SequencePool,
     readonly chatWrapper: ChatWrapper,
-    private readonly threads: number,
+    /** Prefill and decode thread counts, and where they came from (shown in /hotpath/stats). */
+    readonly threads: ModelThreads,
     readonly speculator?: Speculator,
   ) {}
 
@@ -51,12 +57,15 @@ export class LocalModel {
     try {
       const trainContext = model.trainContextSize || o.contextSize;
       const contextSize = Math.min(o.contextSize, trainContext);
-      speculator = o.draft ? await createSpeculator(llama, model, o.draft, { contextSize, sequences: o.sequences, threads: o.threads, gpuLayers: o.gpuLayers ?? "auto" }) : undefined;
-      const context = await model.createContext({ contextSize, sequences: o.sequences, threads: o.threads });
+      const context = await model.createContext({ contextSize, sequences: o.sequences, threads: contextThreads(o.threads) });
+      // (model.dispose() below also disposes this context when anything after it fails.)
+      const threads = await chooseThreads(o.threads, { llama, model, context, path: o.path, choices: o.threadChoices, log: o.log });
+      // A draft model decodes token by token: it gets the decode count.
+      speculator = o.draft ? await createSpeculator(llama, model, o.draft, { contextSize, sequences: o.sequences, threads: threads.decode, gpuLayers: o.gpuLayers ?? "auto" }) : undefined;
       const chatWrapper = resolveChatWrapper(model);
       const snapshots = o.kv && o.kv.budgetBytes > 0 ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log) : undefined;
       const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), snapshots });
-      return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, o.threads, speculator);
+      return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, threads, speculator);
     } catch (e) {
       await speculator?.dispose();
       await model.dispose();
@@ -80,8 +89,13 @@ export class LocalModel {
     return grammar;
   }
 
+  /** Tokens one embedding input may hold. */
+  get embeddingContextSize(): number {
+    return Math.min(this.contextSize, 2048);
+  }
+
   embeddings(): Promise<LlamaEmbeddingContext> {
-    this.embeddingContext ??= this.model.createEmbeddingContext({ contextSize: Math.min(this.contextSize, 2048), threads: this.threads });
+    this.embeddingContext ??= this.model.createEmbeddingContext({ contextSize: this.embeddingContextSize, threads: this.threads.prefill });
     return this.embeddingContext;
   }
 

@@ -5,7 +5,7 @@
 // client, and x-hotpath-route can be a response header); from then on the route is committed: a later failure
 // ends the stream with an error, never a retry.
 import type { ChatCompletionRequest, RouteAttempt, RouterStatus, Usage } from "../api.js";
-import type { ChatBackend, ChatEvent, Priority, TokenCount } from "../chat.js";
+import type { ChatBackend, ChatEvent, NativeRequest, Priority, TokenCount } from "../chat.js";
 import type { RouterConfig, Target } from "../config.js";
 import type { Db } from "../db.js";
 import { HotpathAttr, type Attributes } from "../traces/span.js";
@@ -29,6 +29,8 @@ export interface RouteRequestOptions {
   confidence?: boolean;
   /** Request headers (lower-case names); the router reads x-hotpath-task. */
   headers?: Record<string, string | string[] | undefined>;
+  /** The client's own request: a backend of the same API forwards it as sent (see NativeRequest). */
+  native?: NativeRequest;
 }
 
 /** How a request was routed; attempts and cost keep filling in while the stream runs. */
@@ -365,7 +367,7 @@ export class Router {
       controller.abort(err);
       return err;
     });
-    const it = backend.chat(request, { signal: controller.signal, priority: options.priority ?? this.defaultPriority(route), requestId: options.requestId, confidence: options.confidence })[Symbol.asyncIterator]();
+    const it = backend.chat(request, { signal: controller.signal, priority: options.priority ?? this.defaultPriority(route), requestId: options.requestId, confidence: options.confidence, native: options.native })[Symbol.asyncIterator]();
     let closed = false;
     const close = (abort: boolean) => {
       if (closed) return;

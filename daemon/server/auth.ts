@@ -21,14 +21,20 @@ export function ensureToken(file: string): string {
   return token;
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+// A Host header is exactly one loopback name and an optional port, nothing before or after it (RFC 9110 §7.2):
+// `localhost` or a name under it (RFC 6761 reserves *.localhost for loopback), an IPv4 loopback address
+// (127.0.0.0/8, RFC 1122), or `[::1]`. Anything else — `[::1].evil.com`, `evil.com#.localhost`, `localhost.` — is a
+// name a DNS-rebinding page could own.
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const LOOPBACK_HOST = new RegExp(`^(?:(?:${LABEL}\\.)*localhost|127\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})|\\[::1\\])(?::(\\d{1,5}))?$`, "i");
 
 export function hostIsLoopback(hostHeader: string | undefined): boolean {
-  if (!hostHeader) return false;
-  let host = hostHeader.trim().toLowerCase();
-  if (host.startsWith("[")) host = host.slice(0, host.indexOf("]") + 1);
-  else host = host.replace(/:\d+$/, "");
-  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host) || host.endsWith(".localhost");
+  if (!hostHeader || hostHeader.length > 255) return false;
+  const m = LOOPBACK_HOST.exec(hostHeader);
+  if (!m) return false;
+  const [, a, b, c, port] = m;
+  if ([a, b, c].some((octet) => octet !== undefined && Number(octet) > 255)) return false;
+  return port === undefined || Number(port) <= 65535;
 }
 
 export interface AuthPolicy {

@@ -12,6 +12,7 @@ import { modelVerifier } from "../cache/verifier.js";
 import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
+import { RequestPipeline } from "../pipeline/pipeline.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
@@ -45,6 +46,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
   const engine = new Engine({
     gpu: config.gpu,
     threads: config.threads,
+    threadsFile: paths.threads,
     contextSize: config.contextSize,
     sequences: config.sequences,
     maxQueued: config.maxQueued,
@@ -55,7 +57,7 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     log,
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
-  const embedder = await embedderFromConfig(config.cache, { threads: config.threads });
+  const embedder = await embedderFromConfig(config.cache, { threads: config.threads === "auto" ? undefined : config.threads });
   const cache = new ResponseCache({ db, config: config.cache, embedder });
   const metrics = new Metrics();
   const traces = new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars });
@@ -66,18 +68,21 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     const ask = async (request: ChatCompletionRequest, signal: AbortSignal) => (await complete(request, signal)).choices[0]?.message.content ?? "";
     cache.verifier = modelVerifier(ask, { ...config.cache.verifier, log: (m) => log("warn", m) });
   }
+  const events = new EventHub();
+  const cacheMetrics = new CacheMetrics(metrics.registry, cache);
   const services: Services = {
     version,
     startedAt: Date.now(),
     config,
     db,
     traces,
-    events: new EventHub(),
+    events,
     metrics,
     engine,
     router,
     cache,
-    cacheMetrics: new CacheMetrics(metrics.registry, cache),
+    cacheMetrics,
+    pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
     // Audits run through the router (local or cloud), never through the response cache; similarity checks share
     // the cache's embedder.
     audit: new AuditService({ db, traces, config, complete: routerCompleter(router), embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]) }),

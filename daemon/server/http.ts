@@ -6,6 +6,7 @@ import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
 import type { z } from "zod";
 import { checkHostAndOrigin, checkToken, type AuthPolicy } from "./auth.js";
+import { checkJsonTextDepth } from "../limits.js";
 import { errorBody, fromZod, toHttpError } from "./errors.js";
 import { HttpError, type RequestContext, type Route } from "./route.js";
 import type { Services } from "./services.js";
@@ -14,6 +15,31 @@ interface CompiledRoute {
   route: Route;
   pattern: RegExp;
   names: string[];
+}
+
+/** The request target as a URL, or undefined when it cannot be one (e.g. `//[`). */
+function parseRequestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    return undefined;
+  }
+}
+
+function decodePathSegment(segment: string, name: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `the path's ${name} segment ${JSON.stringify(segment)} is not valid percent-encoded UTF-8`, "invalid_request_error", "invalid_path", name);
+  }
+}
+
+/** JSON bodies are read as sent: a compressed one is refused (rather than inflated without bound). */
+function refuseContentEncoding(req: IncomingMessage): void {
+  const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    throw new HttpError(415, `Content-Encoding ${JSON.stringify(encoding)} is not accepted on this endpoint; send the JSON uncompressed`, "invalid_request_error", "unsupported_content_encoding");
+  }
 }
 
 function compile(route: Route): CompiledRoute {
@@ -36,8 +62,10 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.timeOrigin + performance.now();
     const requestId = newRequestId();
     let match: { c: CompiledRoute; m: RegExpExecArray } | undefined;
+    let errorRoute: CompiledRoute | undefined;
     res.setHeader("x-hotpath-request-id", requestId);
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new HttpError(504, "the request took longer than the daemon's request timeout", "server_error", "timeout")), services.config.requestTimeoutS * 1000);
@@ -47,26 +75,30 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       if (!res.writableFinished) controller.abort(new HttpError(499, "client disconnected", "client_closed"));
     });
     try {
-      checkHostAndOrigin(req, policy);
-      const url = new URL(req.url ?? "/", "http://localhost");
+      // The route is looked up first only so that refusals come in its error shape (Anthropic's on /v1/messages);
+      // the Host/Origin check still runs before anything else is said about the path.
+      const url = parseRequestUrl(req.url);
       const method = req.method ?? "GET";
-      let pathMatched = false;
-      for (const c of compiled) {
-        const m = c.pattern.exec(url.pathname);
+      let pathMatched: CompiledRoute | undefined;
+      for (const c of url ? compiled : []) {
+        const m = c.pattern.exec(url!.pathname);
         if (!m) continue;
-        pathMatched = true;
+        pathMatched ??= c;
         if (c.route.method === method) {
           match = { c, m };
           break;
         }
       }
+      errorRoute = match?.c ?? pathMatched;
+      checkHostAndOrigin(req, policy);
+      if (!url) throw new HttpError(400, `the request target ${JSON.stringify(req.url)} is not a valid path`, "invalid_request_error", "invalid_path");
       if (!match) {
         if (pathMatched) throw new HttpError(405, `method ${method} is not allowed on ${url.pathname}`, "invalid_request_error", "method_not_allowed");
         throw new HttpError(404, `no endpoint ${method} ${url.pathname}; see 'hotpath --help' for the API`, "invalid_request_error", "not_found");
       }
       if (!match.c.route.public) checkToken(req, policy);
       const params: Record<string, string> = {};
-      match.c.names.forEach((name, i) => (params[name] = decodeURIComponent(match!.m[i + 1])));
+      match.c.names.forEach((name, i) => (params[name] = decodePathSegment(match!.m[i + 1], name)));
       const limit = match.c.route.bodyLimitBytes ?? services.config.bodyLimitBytes;
       let bodyPromise: Promise<Buffer> | undefined;
       const ctx: RequestContext = {
@@ -75,13 +107,17 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
         url,
         params,
         requestId,
+        receivedAt,
         signal: controller.signal,
         readBody: () => (bodyPromise ??= readBody(req, limit)),
         readJson: async <S extends z.ZodType>(schema: S) => {
-          const body = await ctx.readBody();
+          refuseContentEncoding(req);
+          const text = (await ctx.readBody()).toString("utf8");
+          // Measured before parsing: recursive code further on (schemas, canonical JSON) must never see 10,000 levels.
+          checkJsonTextDepth(text, "the body");
           let value: unknown;
           try {
-            value = JSON.parse(body.toString("utf8"));
+            value = JSON.parse(text);
           } catch (e) {
             throw new HttpError(400, `the body is not valid JSON (${(e as Error).message}); send a JSON object with content-type application/json`, "invalid_request_error", "invalid_json");
           }
@@ -101,7 +137,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       const err = toHttpError(e);
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
       if (!res.headersSent) {
-        const text = JSON.stringify((match?.c.route.errorBody ?? errorBody)(err));
+        const text = JSON.stringify((errorRoute?.route.errorBody ?? errorBody)(err));
         res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...err.headers });
         res.end(text);
       } else if (!res.writableEnded) {

@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client): requests by route/status, tokens, TTFT and latency histograms, queue depth.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { EventLoopDelay } from "./event-loop.js";
 
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -12,6 +13,20 @@ export class Metrics {
   readonly queueDepth = new Gauge({ name: "hotpath_queue_depth", help: "Requests waiting for a sequence, by model and priority class", labelNames: ["model", "priority"], registers: [this.registry] });
   readonly queueWait = new Histogram({ name: "hotpath_queue_wait_seconds", help: "Time spent waiting for a sequence, by priority class", labelNames: ["priority"], buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly inFlight = new Gauge({ name: "hotpath_requests_in_flight", help: "Requests being served", registers: [this.registry] });
+  /** No request may hold the event loop; this shows whether one did. */
+  readonly eventLoop = new EventLoopDelay();
+  readonly eventLoopDelay = new Gauge({
+    name: "hotpath_event_loop_delay_seconds",
+    help: "Event-loop delay in the current 60 s window (monitorEventLoopDelay, 10 ms sampling taken off), by quantile",
+    labelNames: ["quantile"],
+    registers: [this.registry],
+    collect: () => {
+      const w = this.eventLoop.snapshot().current;
+      this.eventLoopDelay.set({ quantile: "0.5" }, w.p50Ms / 1000);
+      this.eventLoopDelay.set({ quantile: "0.99" }, w.p99Ms / 1000);
+      this.eventLoopDelay.set({ quantile: "1" }, w.maxMs / 1000);
+    },
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "hotpath_process_" });

@@ -1,3 +1,4 @@
+import type { CacheStats, ServingStats } from "../../daemon/api.js";
 import type { Ctx } from "../ctx.js";
 import type { PanelHost } from "../panels/host.js";
 
@@ -13,7 +14,9 @@ export function showCacheStats(ctx: Ctx) {
         client.servingStats().catch((e: Error) => (errors.push(e.message), null)),
         client.cacheStats().catch((e: Error) => (errors.push(e.message), null)),
       ]);
-      p.post({ type: "stats", serving, cache, errors });
+      // The daemon's replies on these routes are daemon/api.ts's ServingStats and CacheStats; the view reads every
+      // field defensively (an older daemon may lack some).
+      p.post({ type: "stats", serving: serving as ServingStats | null, cache: cache as CacheStats | null, errors });
     };
     const panel = ctx.panel("dashboard", (p) => {
       const timer = setInterval(() => {

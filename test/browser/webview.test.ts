@@ -1,11 +1,24 @@
 // The webview bundle in headless Chromium with fixture data: DOM assertions per view, PNG screenshots into
 // test-results/ (CI artifacts, never compared), and hostile input rendered as text.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
-import type { DaemonEvent } from "../../daemon/api.js";
+import type { CacheStats, DaemonEvent, ServingStats, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
+import { analyzeTrace } from "../../daemon/traces/analysis/index.js";
+import { parseTraceFile } from "../../daemon/traces/importers/index.js";
 import { agentTrace } from "../fixtures/agent-trace.js";
+import { skipWithoutFixture, traceFixture } from "../support/trace-fixtures.js";
 import { browserSkipReason, buildWebview, launch, openView, type ViewPage } from "./page.js";
+
+/** Owner keys must never reach the page as raw keys: each has its words (webview/owners.ts). */
+const OWNER_WORDS: Record<string, string> = {
+  llm: "model", tool: "tool", human: "waiting for a person", idle: "idle", compaction: "compaction", gap: "uninstrumented",
+};
+
+/** "rgb(r, g, b)" → [r, g, b]. */
+function rgb(css: string): number[] {
+  return (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+}
 
 describe("webview (headless Chromium)", function () {
   let browser: Browser;
@@ -39,7 +52,7 @@ describe("webview (headless Chromium)", function () {
   describe("profiler (trace timeline)", () => {
     const { detail, analysis } = agentTrace(120);
 
-    it("lists the trace's spans, marks the critical path and lists the parallelizable groups", async () => {
+    it("lists the spans; with most spans on the critical path it marks the few OFF it; groups listed", async () => {
       const v = await open("profiler");
       await v.send({ type: "trace", detail, analysis });
       const s = await v.rendered();
@@ -47,16 +60,161 @@ describe("webview (headless Chromium)", function () {
       assert.ok(s.spanRowsInDom >= 20, `rows in DOM: ${s.spanRowsInDom}`);
       assert.equal(s.spanIdsInDom[0], detail.spans[0]!.spanId, "the root agent span comes first");
       const cp = new Set(analysis.criticalPath.spanIds);
+      assert.ok(cp.size > detail.spans.length / 2, "fixture: most spans are on the path");
       const criticalRows = await v.page.$$eval(".tl-row.critical", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!));
       assert.ok(criticalRows.length > 0);
       for (const id of criticalRows) assert.ok(cp.has(id), `${id} marked critical but not on the path`);
       const notMarked = s.spanIdsInDom.filter((id) => cp.has(id) && !criticalRows.includes(id));
-      assert.deepEqual(notMarked, [], "every critical span in view is marked");
-      assert.equal(await v.page.locator(".tl-row.critical .cp-mark").count(), criticalRows.length);
+      assert.deepEqual(notMarked, [], "every critical span in view is classed critical");
+      // Not painted all red: no critical markers, the spans off the path carry the mark instead.
+      assert.equal(await v.page.locator(".timeline.mark-off").count(), 1);
+      assert.equal(await v.page.locator(".tl-row .cp-mark").count(), 0);
+      const off = s.spanIdsInDom.filter((id) => !cp.has(id));
+      assert.ok(off.length >= 1);
+      assert.deepEqual(await v.page.$$eval(".tl-row.off-path", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!)), off);
+      assert.equal(await v.page.locator(".tl-row.off-path .off-mark").count(), off.length);
+      const red = await v.page.$$eval(".tl-row.critical .bar", (els) =>
+        els.filter((e) => /^rgb\(241, 76, 76/.test(getComputedStyle(e).backgroundColor)).length);
+      assert.equal(red, 0, "critical bars keep their owner's colour");
+      assert.match(await v.page.locator(".legend").innerText(), new RegExp(`off the critical path \\(${detail.spans.length - cp.size} of ${detail.spans.length}\\)`));
       assert.ok(analysis.parallelGroups.length > 0, "fixture has groups");
       assert.equal(await v.page.locator(".groups-section .group").count(), analysis.parallelGroups.length);
       assert.match(await v.page.locator(".critical-summary").innerText(), /critical path/);
       await v.screenshot("profiler");
+    });
+
+    it("gives a person's, idle and compaction time their own words and colours, in chips, legend, lane and bars", async () => {
+      const v = await open("profiler");
+      await v.send({ type: "trace", detail, analysis });
+      await v.rendered();
+      const byKind = analysis.criticalPath.byKind;
+      for (const k of ["human", "idle", "compaction", "gap"] as const) assert.ok(byKind[k] > 0, `fixture has ${k} time`);
+      const chips = await v.page.$$eval(".bykind .chip", (els) => els.map((e) => ({ owner: (e as HTMLElement).dataset.owner!, text: e.textContent!, colour: getComputedStyle(e).borderColor })));
+      assert.deepEqual(chips.map((c) => c.owner).sort(), Object.keys(byKind).filter((k) => byKind[k as keyof typeof byKind] > 0).sort());
+      for (const c of chips) {
+        assert.ok(c.text.startsWith(OWNER_WORDS[c.owner]!), `chip "${c.text}" says ${OWNER_WORDS[c.owner]}`);
+        const pct = Math.round((byKind[c.owner as keyof typeof byKind] / analysis.criticalPath.durationMs) * 100);
+        assert.ok(c.text.endsWith(` ${pct}%`), `chip "${c.text}" ends with its share ${pct}%`);
+      }
+      assert.equal(new Set(chips.map((c) => c.colour)).size, chips.length, "each owner has its own colour");
+      const legend = await v.page.locator(".legend").innerText();
+      for (const w of ["model", "tool", "waiting for a person", "idle", "compaction", "uninstrumented"]) assert.ok(legend.includes(w), `legend names "${w}"`);
+      // Raw keys never show as words: not in the chips, the legend or the row kinds.
+      assert.doesNotMatch(await v.page.locator(".bykind").innerText(), /\b(human|gap|llm)\b/);
+      // The AskUserQuestion tool span is drawn in the person's colour and labelled so.
+      const ask = detail.spans.find((sp) => sp.name === "AskUserQuestion")!;
+      const askRow = v.page.locator(`.tl-row[data-span-id="${ask.spanId}"]`);
+      assert.equal(await askRow.locator(".kind").innerText(), "WAITING FOR A PERSON");
+      const humanChip = chips.find((c) => c.owner === "human")!.colour;
+      assert.equal(await askRow.locator(".bar").evaluate((e) => getComputedStyle(e).backgroundColor), humanChip);
+      // The critical-path lane paints every owner's colour somewhere.
+      const laneColours = await v.page.$eval("canvas.cp-lane", (c) => {
+        const cv = c as HTMLCanvasElement;
+        const d = cv.getContext("2d")!.getImageData(0, 0, cv.width, cv.height).data;
+        const seen = new Set<string>();
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 200) seen.add(`rgb(${d[i]}, ${d[i + 1]}, ${d[i + 2]})`);
+        return [...seen];
+      });
+      for (const c of chips.filter((x) => x.owner !== "gap")) assert.ok(laneColours.includes(c.colour), `lane paints ${c.owner} (${c.colour})`);
+      // Clicking the lane on the idle stretch explains it.
+      const idle = analysis.criticalPath.segments!.find((sg) => sg.kind === "idle")!;
+      const box = (await v.page.locator("canvas.cp-lane").boundingBox())!;
+      const mid = ((idle.startNs + idle.endNs) / 2 - detail.spans[0]!.startNs) / 1e6 / analysis.durationMs;
+      await v.page.mouse.click(box.x + box.width * mid, box.y + box.height / 2);
+      assert.match(await v.page.locator(".details h2").innerText(), /^idle — /);
+      await v.screenshot("profiler-owners");
+    });
+
+    it("with few spans on the critical path, marks those on it (and none as off it)", async () => {
+      // The same trace as a run where only the model calls are on the path (tools ran in parallel elsewhere).
+      const llm = detail.spans.filter((sp) => sp.kind === "llm").map((sp) => sp.spanId);
+      const few: TraceAnalysis = { ...analysis, criticalPath: { ...analysis.criticalPath, spanIds: llm } };
+      assert.ok(llm.length < detail.spans.length / 2);
+      const v = await open("profiler");
+      await v.send({ type: "trace", detail, analysis: few });
+      const s = await v.rendered();
+      assert.equal(await v.page.locator(".timeline.mark-off").count(), 0);
+      const marked = await v.page.$$eval(".tl-row .cp-mark", (els) => els.map((e) => (e.closest(".tl-row") as HTMLElement).dataset.spanId!));
+      assert.deepEqual(marked, s.spanIdsInDom.filter((id) => llm.includes(id)));
+      assert.equal(await v.page.locator(".tl-row .off-mark").count(), 0);
+      assert.match(await v.page.locator(".legend").innerText(), /◆\s*critical path/);
+      await v.screenshot("profiler-few-critical");
+    });
+
+    it("leads with the hotspots; picking one selects its span and highlights every span folded into it", async () => {
+      const v = await open("profiler");
+      await v.send({ type: "trace", detail, analysis });
+      await v.rendered();
+      // The panel comes before the timeline.
+      const order = await v.page.$$eval(".timeline > *", (els) => els.map((e) => e.className));
+      assert.ok(order.indexOf("hotspots") >= 0 && order.indexOf("hotspots") < order.indexOf("toolbar"), order.join(" | "));
+      const spots = analysis.hotspots;
+      const items = await v.page.$$eval(".hot", (els) => els.map((e) => e.textContent!));
+      assert.equal(items.length, Math.min(5, spots.length));
+      items.forEach((text, i) => {
+        // The why is shown after the name, without repeating the name it opens with.
+        const why = spots[i]!.why.startsWith(spots[i]!.name) ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "") : spots[i]!.why;
+        assert.ok(text.includes(spots[i]!.name) && text.includes(why.trim()), text);
+        assert.ok(text.includes(`${Math.round(spots[i]!.share * 100)}%`), text);
+      });
+      if (spots.length > 5) {
+        await v.page.click(".hotspots button.link");
+        assert.equal(await v.page.locator(".hot").count(), spots.length);
+      }
+      const folded = spots.find((sp) => sp.spanIds.length > 1)!;
+      const i = spots.indexOf(folded);
+      const n = (await v.outbox()).length;
+      await v.page.click(`.hot[data-index="${i}"] .hot-btn`);
+      const sel = await v.waitFor("spanSelected", n);
+      assert.equal(sel.spanId, folded.spanId);
+      assert.equal(await v.page.locator(`.tl-row[data-span-id="${folded.spanId}"]`).getAttribute("aria-selected"), "true");
+      const lit = await v.page.$$eval(".tl-row.highlight", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!));
+      assert.ok(lit.length >= 1 && lit.every((id) => folded.spanIds.includes(id)), `highlighted ${lit.join(",")}`);
+      assert.match(await v.page.locator(".details").innerText(), new RegExp(folded.why.replace(/[()×]/g, ".")));
+      await v.screenshot("profiler-hotspot");
+    });
+
+    it("writes every tick of a zoom level in one unit", async () => {
+      const v = await open("profiler");
+      await v.send({ type: "trace", detail, analysis });
+      await v.rendered();
+      await v.page.focus(".tl-scroll");
+      const seen = new Set<string>();
+      for (let z = 0; z < 14; z++) {
+        const ticks = await v.page.$$eval(".axis .tick", (els) => els.map((e) => e.textContent!));
+        assert.ok(ticks.length >= 2, `zoom ${z}: ${ticks.length} ticks`);
+        const units = new Set(ticks.map((t) => t.split(" ")[1]));
+        assert.equal(units.size, 1, `zoom ${z}: ${ticks.join(", ")}`);
+        const unit = [...units][0]!;
+        seen.add(unit);
+        assert.equal(await v.page.locator(".axis").getAttribute("data-unit"), unit);
+        // The window label uses the axis's unit too.
+        assert.match(await v.page.locator(".toolbar > .muted").innerText(), new RegExp(`^showing [\\d.]+ ${unit} – [\\d.]+ ${unit} `));
+        if (z === 3) {
+          // Spans wholly outside the window show no bar, only their duration with an arrow towards them.
+          const m = (await v.page.locator(".toolbar > .muted").innerText()).match(/^showing ([\d.]+) (\S+) – ([\d.]+) \S+ /)!;
+          const per: Record<string, number> = { "µs": 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+          const [a, b] = [Number(m[1]) * per[m[2]!]!, Number(m[3]) * per[m[2]!]!];
+          const slack = (b - a) * 0.02;
+          const t0 = Math.min(...detail.spans.map((sp) => sp.startNs));
+          const rows = await v.page.$$eval(".tl-row", (els) => els.map((e) => [(e as HTMLElement).dataset.spanId!, (e.querySelector(".bar") as HTMLElement).hidden, e.querySelector(".dur")!.textContent!] as const));
+          let outside = 0;
+          for (const [id, hidden, dur] of rows) {
+            const sp = detail.spans.find((x) => x.spanId === id)!;
+            const [s0, s1] = [(sp.startNs - t0) / 1e6, (sp.endNs - t0) / 1e6];
+            if (s1 < a - slack || s0 > b + slack) {
+              outside++;
+              assert.ok(hidden && /[←→]/.test(dur), `${sp.name} [${s0}, ${s1}] outside [${a}, ${b}] has no bar: ${dur}`);
+            } else if (s1 > a + slack && s0 < b - slack) assert.ok(!hidden, `${sp.name} [${s0}, ${s1}] inside [${a}, ${b}] has its bar`);
+          }
+          assert.ok(outside > 0, "some rows in view lie outside the zoomed window");
+          await v.screenshot("profiler-zoomed");
+        }
+        const before = ticks.join();
+        await v.page.keyboard.press("+");
+        await v.page.waitForFunction((b) => [...document.querySelectorAll(".axis .tick")].map((e) => e.textContent).join() !== b, before);
+      }
+      assert.ok(seen.size >= 3, `units across zoom levels: ${[...seen].join(", ")}`);
     });
 
     it("shows a span's details on click and tells the host which span", async () => {
@@ -106,7 +264,7 @@ describe("webview (headless Chromium)", function () {
       await v.page.waitForFunction(() => /\(100%\)/.test(document.querySelector(".toolbar .muted")?.textContent ?? ""));
     });
 
-    it("listing a group highlights its spans and selects the first", async () => {
+    it("listing a group highlights its spans and selects the first; each group says how sure it is", async () => {
       const v = await open("profiler");
       await v.send({ type: "trace", detail, analysis });
       await v.rendered();
@@ -115,8 +273,57 @@ describe("webview (headless Chromium)", function () {
       await v.page.click(".groups .group[data-group='0'] .group-btn");
       const sel = await v.waitFor("spanSelected", n);
       assert.equal(sel.spanId, g.spanIds[0]);
-      assert.equal(await v.page.locator(".tl-row.group-highlight").count(), g.spanIds.length);
+      assert.equal(await v.page.locator(".tl-row.highlight").count(), g.spanIds.length);
+      const badges = await v.page.$$eval(".groups .group", (els) => els.map((e) => [(e as HTMLElement).dataset.group, e.querySelector(".badge")!.textContent]));
+      for (const [i, text] of badges) assert.equal(text, analysis.parallelGroups[Number(i)]!.confidence);
       await v.screenshot("profiler-group");
+    });
+
+    /** Renders spans through the daemon's own analysis and checks the page says what the analysis says. */
+    async function renderThroughAnalysis(d: TraceDetail, name: string): Promise<{ v: ViewPage; a: TraceAnalysis }> {
+      const a = analyzeTrace(d.spans, d.trace.traceId);
+      const v = await open("profiler");
+      await v.send({ type: "trace", detail: d, analysis: a });
+      await v.rendered();
+      const cp = new Set(a.criticalPath.spanIds);
+      const mostOn = d.spans.filter((sp) => cp.has(sp.spanId)).length > d.spans.length / 2;
+      assert.equal(await v.page.locator(".timeline.mark-off").count(), mostOn ? 1 : 0);
+      const chips = await v.page.$$eval(".bykind .chip", (els) => els.map((e) => [(e as HTMLElement).dataset.owner!, e.textContent!]));
+      const withTime = Object.entries(a.criticalPath.byKind).filter(([, ms]) => ms > 0).map(([k]) => k);
+      assert.deepEqual(chips.map(([k]) => k).sort(), withTime.sort());
+      for (const [k, text] of chips) if (OWNER_WORDS[k]) assert.ok(text.startsWith(OWNER_WORDS[k]!), text);
+      const spots = a.hotspots ?? [];
+      assert.equal(await v.page.locator(".hot").count(), Math.min(5, spots.length));
+      if (spots[0]) {
+        const n = (await v.outbox()).length;
+        await v.page.click(`.hot[data-index="0"] .hot-btn`);
+        assert.equal((await v.waitFor("spanSelected", n)).spanId, spots[0].spanId);
+        await v.page.click(".toolbar button[title^='Show the whole trace']");
+      }
+      await v.screenshot(name);
+      return { v, a };
+    }
+
+    it("shows what the daemon's own analysis says about a Claude-Code-shaped trace", async () => {
+      const fresh = agentTrace(160, 13).detail;
+      const { v, a } = await renderThroughAnalysis(fresh, "profiler-analysed");
+      // The spans carry what the Claude Code importer records (a question, a compaction, a typed message), so the
+      // analysis finds a person's, idle and compaction time, and the page names them.
+      for (const k of ["human", "idle", "compaction"] as const) assert.ok(a.criticalPath.byKind[k] > 0, `analysis finds ${k} time`);
+      const chips = await v.page.locator(".bykind").innerText();
+      for (const w of ["waiting for a person", "idle", "compaction"]) assert.ok(chips.includes(w), chips);
+    });
+
+    it("shows what the daemon's own analysis says about a real Claude Code session (../shared fixture)", async function () {
+      const file = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
+      skipWithoutFixture(this, file, "claude-code/session-3fe1b6bc.jsonl");
+      const { traces } = parseTraceFile(file, readFileSync(file, "utf8"));
+      const t = traces[0]!;
+      const d: TraceDetail = {
+        trace: { traceId: t.spans[0]!.traceId, name: "session-3fe1b6bc", source: "claude-code", startNs: Math.min(...t.spans.map((x) => x.startNs)), endNs: Math.max(...t.spans.map((x) => x.endNs)), spanCount: t.spans.length },
+        spans: t.spans,
+      };
+      await renderThroughAnalysis(d, "profiler-claude-code");
     });
 
     it("keeps only the visible rows of 10k spans in the DOM, and scrolling brings later spans in", async () => {
@@ -155,6 +362,26 @@ describe("webview (headless Chromium)", function () {
       return n;
     });
     assert.ok(painted > 100, `painted pixels: ${painted}`);
+    // Labelled axes with units, one label per latency bucket, x ticks in one unit, and a colour scale.
+    assert.equal(await v.page.locator(".heat-y > div").count(), analysis.heatmap.latencyBucketsMs.length);
+    assert.match(await v.page.locator(".axis-title.y").innerText(), /latency/i);
+    assert.match(await v.page.locator(".heat-grid .axis-title.x").innerText(), /time since the trace started/);
+    const xt = await v.page.$$eval(".heat-x .tick", (els) => els.map((e) => e.textContent!));
+    assert.ok(xt.length >= 3, xt.join());
+    assert.equal(new Set(xt.map((t) => t.split(" ")[1])).size, 1, xt.join());
+    const legends = await v.page.$$eval(".scale", (els) => els.map((e) => e.textContent!));
+    assert.equal(legends.length, 2, "heatmap and name grid each have a colour scale");
+    assert.match(legends[0]!, /spans per cell/);
+    assert.match(legends[1]!, /median latency/);
+    const maxCount = Math.max(...analysis.heatmap.counts.flat());
+    const ends = await v.page.$$eval(".heat-grid .scale .scale-ticks span", (els) => els.map((e) => e.textContent));
+    assert.deepEqual([ends[0], ends.at(-1)], ["1", String(maxCount)], "the scale runs from 1 to the busiest cell's count");
+    // The scale runs dark → bright: the top of the range is lighter than the bottom.
+    const [lo, hi] = await v.page.$eval("canvas.scale-bar", (c) => {
+      const g = (c as HTMLCanvasElement).getContext("2d")!;
+      return [1, (c as HTMLCanvasElement).width - 2].map((x) => [...g.getImageData(x, 5, 1, 1).data].slice(0, 3));
+    });
+    assert.ok(hi!.reduce((a, b) => a + b) > lo!.reduce((a, b) => a + b) + 200, `scale ${lo} → ${hi}`);
     await v.screenshot("heatmap");
   });
 
@@ -173,6 +400,22 @@ describe("webview (headless Chromium)", function () {
     const margins = await v.page.$$eval(".pgroup[data-group='0'] .lane.projected .pbar", (els) => els.map((e) => (e as HTMLElement).style.marginLeft));
     assert.ok(margins.every((m) => m === "0%"));
     assert.match(await v.page.locator(".totals").innerText(), /could be saved/);
+    // Confidence per group, and the two sums apart: independent in the saving, speculative only as "more, if".
+    const conf = await v.page.$$eval(".pgroup", (els) => els.map((e) => [(e as HTMLElement).dataset.group, (e as HTMLElement).dataset.confidence, e.querySelector("h2 .badge")!.textContent]));
+    for (const [i, c, badge] of conf) {
+      assert.equal(c, analysis.parallelGroups[Number(i)]!.confidence);
+      assert.equal(badge, c);
+    }
+    const kinds = new Set(analysis.parallelGroups.map((g) => g.confidence));
+    assert.ok(kinds.has("independent") && kinds.has("speculative"), "fixture has both kinds");
+    assert.equal(conf[0]![1], "independent", "independent groups are listed first");
+    const fmt = async (sel: string) => (await v.page.locator(sel).innerText()).split(" could")[0]!.split(" more")[0]!;
+    assert.ok(analysis.speculativeSavingMs > 0);
+    assert.match(await v.page.locator(".saving-sure").innerText(), /by running \d+ independent group/);
+    assert.match(await v.page.locator(".saving-speculative").innerText(), /only by speculation.*Not counted in the saving above/);
+    const secs = (t: string) => parseFloat(t) * (/ min$/.test(t) ? 60 : / ms$/.test(t) ? 0.001 : 1);
+    assert.ok(Math.abs(secs(await fmt(".saving-sure strong")) - analysis.projectedSavingMs / 1000) < 0.1);
+    assert.ok(Math.abs(secs(await fmt(".saving-speculative strong")) - analysis.speculativeSavingMs / 1000) < 0.1);
     await v.screenshot("parallelism");
   });
 
@@ -211,6 +454,13 @@ describe("webview (headless Chromium)", function () {
     assert.match(await v.page.locator("tr[data-section=s2]").innerText(), /\+0\.4 \[-1\.2, \+2\.0\]/);
     assert.match(await v.page.locator("tr[data-section=s2]").innerText(), /5–30/);
     assert.equal(await v.page.locator(".finding").count(), 1);
+    // Removable is the good news (safe to cut): green, not the error red; essential (keep) is not red either.
+    const [rr, rg] = rgb(await v.page.locator("tr.verdict-removable .badge").evaluate((e) => getComputedStyle(e).color));
+    assert.ok(rg! > rr! + 40, `removable reads as good, got rgb ${rr},${rg}`);
+    const [er, , eb] = rgb(await v.page.locator("tr.verdict-essential .badge").evaluate((e) => getComputedStyle(e).color));
+    assert.ok(eb! > er!, "essential (keep) is not red");
+    assert.match(await v.page.locator(".verdict-legend").innerText(), /removable safe to cut.*essential keep/);
+    assert.equal(await v.page.locator(".finding .badge").innerText(), "oversized example");
     await v.screenshot("audit");
   });
 
@@ -224,7 +474,20 @@ describe("webview (headless Chromium)", function () {
       usage: { prompt_tokens: 100, completion_tokens: 64, total_tokens: 164, prompt_tokens_details: { cached_tokens: 75 } },
     });
     for (let i = 0; i < 10; i++) await v.send({ type: "event", event: ev(i, i % 2 ? "semantic-hit" : "miss") });
-    await v.send({ type: "stats", serving: { requests: { total: 10 }, models: [{ name: "stories260K", loaded: true }] }, cache: { enabled: true, totals: { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 }, namespaces: [{ name: "default", entries: 4, hits: 5 }] }, errors: [] });
+    const counters = { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 };
+    const serving: ServingStats = {
+      version: "0.1.0", uptimeS: 3720,
+      models: [{ alias: "stories260K", state: "ready", contextSize: 512, sequences: 4, busySequences: 1, queued: { interactive: 0, workflow: 2, background: 0 },
+        speculation: { kind: "draft", enabled: true, drafted: 100, accepted: 70, acceptance: 0.7, draftLength: 4 } }],
+      window: { windowS: 300, requests: 10, errors: 0, ttftMs: { p50: 16, p95: 21 }, decodeTokensPerSecond: { p50: 940 }, promptTokens: 1000,
+        cachedPromptTokens: 750, prefixReuse: 0.75, completionTokens: 640, cacheHits: 5, costUsd: 0 },
+    };
+    const cache: CacheStats = {
+      enabled: true, embedder: "use-lite-512", embedderLoaded: true, threshold: 0.92, entries: 4, bytes: 18_432, maxEntries: 10_000,
+      maxBytes: 268_435_456, evictions: 0, totals: counters,
+      namespaces: [{ ...counters, namespace: "default", label: "local · stories260K", route: "local", model: "stories260K", threshold: 0.92, entries: 4, bytes: 18_432 }],
+    };
+    await v.send({ type: "stats", serving, cache, errors: [] });
     await v.send({ type: "connection", state: "running" });
     await v.page.waitForSelector(".uplot");
     assert.equal(await v.page.locator("[data-metric=hit] .big").innerText(), "50%");
@@ -233,7 +496,18 @@ describe("webview (headless Chromium)", function () {
     assert.equal(await v.page.locator("table.recent tbody tr").count(), 10);
     assert.equal(await v.page.locator("[data-metric=semantic] .big").innerText(), "20%");
     assert.equal(await v.page.locator("[data-metric=usdSaved] .big").innerText(), "$0.0123");
-    assert.match(await v.page.locator(".stats").innerText(), /namespaces\[default\]\.entries/);
+    // Labels in words: no camelCase keys, no dotted paths, no snake_case in any header or tile.
+    const labels = await v.page.$$eval(".dashboard-view th, .dashboard-view .tile .muted", (els) => els.map((e) => e.textContent!));
+    for (const l of labels) assert.doesNotMatch(l, /[a-z][A-Z]|[a-z]\.[a-z]|_|\bttft\b|tok\/s/, `label "${l}"`);
+    const stats = await v.page.locator(".stats").innerText();
+    assert.match(stats, /since start › hits on a similar question\s+2/);
+    assert.match(stats, /recent window › time to first token › median\s+16\.0 ms/);
+    assert.match(stats, /recent window › decode speed \(tokens\/s\) › median\s+940/);
+    assert.match(stats, /up for\s+1\.0 h/);
+    assert.match(stats, /size limit\s+256\.0 MB/);
+    assert.match(await v.page.locator("table.namespaces").innerText(), /local · stories260K/);
+    assert.match(await v.page.locator("table.models").innerText(), /draft model, 70% accepted/);
+    assert.equal(await v.page.locator("table.recent tbody tr").first().locator("td").last().innerText(), "semantic hit");
     await v.screenshot("dashboard");
   });
 
@@ -275,7 +549,8 @@ describe("webview (headless Chromium)", function () {
 
   describe("artifacts", () => {
    it("wrote a screenshot of each view", () => {
-    for (const n of ["profiler", "profiler-details", "heatmap", "parallelism", "cache-breakers", "audit", "dashboard"]) {
+    for (const n of ["profiler", "profiler-owners", "profiler-few-critical", "profiler-hotspot", "profiler-zoomed", "profiler-analysed",
+      "profiler-details", "heatmap", "parallelism", "cache-breakers", "audit", "dashboard"]) {
       assert.ok(existsSync(`test-results/webview-${n}.png`), n);
     }
    });

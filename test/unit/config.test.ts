@@ -17,6 +17,14 @@ describe("config", function () {
     assert.equal(c.dataDir, dir);
   });
 
+  it("threads: auto by default, a count or auto from file, env and flags", function () {
+    assert.equal(loadConfig({ env: {} }).threads, "auto");
+    assert.equal(loadConfig({ env: { HOTPATH_THREADS: "auto" } }).threads, "auto");
+    assert.equal(loadConfig({ env: { HOTPATH_THREADS: "3" } }).threads, 3);
+    assert.equal(loadConfig({ flags: { threads: "auto" }, env: { HOTPATH_THREADS: "3" } }).threads, "auto");
+    assert.throws(() => loadConfig({ flags: { threads: 0 }, env: {} }), /threads/);
+  });
+
   it("parses model flags with and without aliases", function () {
     assert.deepEqual(parseModelFlag("/m/stories260K.gguf"), { alias: "stories260K", source: "/m/stories260K.gguf" });
     assert.deepEqual(parseModelFlag("fast=/m/a.gguf"), { alias: "fast", source: "/m/a.gguf" });

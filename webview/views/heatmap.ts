@@ -2,7 +2,7 @@
 // and a uPlot chart of the per-bucket p50/p90 estimated from the histogram.
 import uPlot from "uplot";
 import type { Heatmap, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
-import { empty, fmtMs, h } from "../dom.js";
+import { empty, fmtIn, fmtMs, fmtNum, h, timeTicks } from "../dom.js";
 
 export function renderHeatmap(detail: TraceDetail, analysis: TraceAnalysis | null): HTMLElement {
   const hm = analysis?.heatmap;
@@ -17,11 +17,11 @@ export function renderHeatmap(detail: TraceDetail, analysis: TraceAnalysis | nul
       tile("p50", fmtMs(hm.percentilesMs.p50)), tile("p90", fmtMs(hm.percentilesMs.p90)), tile("p99", fmtMs(hm.percentilesMs.p99)),
       tile("spans", String(detail.spans.length))),
     h("h2", {}, "Span latency over time"),
-    heatCanvas(hm),
+    heatCanvas(hm, detail.spans.reduce((m, s) => Math.min(m, s.startNs), detail.trace.startNs)),
     h("h2", {}, "Percentiles per time bucket"),
     percentileChart(hm),
   );
-  if (hm.byName?.length) root.append(h("h2", {}, "Span name × time (median latency)"), byNameGrid(hm));
+  if (hm.byName?.length) root.append(h("h2", {}, "Span name × time (median latency)"), byNameGrid(hm, detail.spans.reduce((m, s) => Math.min(m, s.startNs), detail.trace.startNs)));
   return root;
 }
 
@@ -29,11 +29,74 @@ function tile(label: string, value: string): HTMLElement {
   return h("div", { class: "tile" }, h("div", { class: "muted" }, label), h("div", { class: "big" }, value));
 }
 
-function heatCanvas(hm: Heatmap): HTMLElement {
+/** Sequential colour scale (viridis stops): dark for few, bright for many; readable on dark and light themes and
+ * for the common colour-vision deficiencies, unlike a single red at varying opacity. */
+const SCALE = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+
+export function scaleColour(f: number): string {
+  // The darkest stop is nearly the dark theme's background: the scale starts a little in, so a cell of one span shows.
+  const x = (0.12 + 0.88 * Math.max(0, Math.min(1, f))) * (SCALE.length - 1);
+  const i = Math.min(SCALE.length - 2, Math.floor(x));
+  const t = x - i;
+  const [a, b] = [SCALE[i]!, SCALE[i + 1]!];
+  return `rgb(${a.map((v, k) => Math.round(v + (b[k]! - v) * t)).join(",")})`;
+}
+
+/** A bucket edge without a needless ".0": "10 ms", "2.5 s", "2 min". */
+function edge(ms: number): string {
+  return fmtMs(ms).replace(/\.0 /, " ");
+}
+
+/** Where `v` falls on a log scale from `lo` to `hi` (0..1). */
+function logPos(v: number, lo: number, hi: number): number {
+  if (hi <= lo) return 1;
+  return (Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo));
+}
+
+/** The colour legend: a gradient with its end values and a middle one, named with what the colour counts. */
+function colourLegend(title: string, lo: number, hi: number, fmt: (v: number) => string): HTMLElement {
+  const bar = h("canvas", { class: "scale-bar", width: 200, height: 10, "aria-hidden": "true" });
+  const g = bar.getContext("2d");
+  if (g) for (let x = 0; x < 200; x++) {
+    g.fillStyle = scaleColour(x / 199);
+    g.fillRect(x, 0, 1, 10);
+  }
+  const mid = Math.sqrt(lo * hi);
+  return h("div", { class: "scale", role: "img", "aria-label": `${title}: from ${fmt(lo)} (dark) to ${fmt(hi)} (bright)` },
+    h("div", { class: "scale-title muted" }, title),
+    bar,
+    h("div", { class: "scale-ticks" }, h("span", {}, fmt(lo)), hi > lo ? h("span", {}, fmt(mid)) : null, hi > lo ? h("span", {}, fmt(hi)) : null),
+    h("div", { class: "scale-empty muted" }, h("span", { class: "scale-none" }), " no spans"));
+}
+
+/** Bucket geometry in ms since the trace started: the analysis gives each time bucket's start (ns). */
+function timeAxis(hm: Heatmap, traceStartNs: number): { startMs: number; widthMs: number; nx: number } {
+  const nx = hm.counts[0]?.length ?? 0;
+  const tb = hm.timeBuckets;
+  const widthNs = tb.length >= 2 ? tb[1]! - tb[0]! : 0;
+  return { startMs: ((tb[0] ?? traceStartNs) - traceStartNs) / 1e6, widthMs: widthNs / 1e6, nx };
+}
+
+/** Tick marks under a grid of `nx` buckets, in one time unit, placed by fraction of the width. */
+function xTicks(ax: { startMs: number; widthMs: number; nx: number }): HTMLElement {
+  const end = ax.startMs + ax.widthMs * ax.nx;
+  const row = h("div", { class: "heat-x" });
+  if (!(ax.widthMs > 0)) return row;
+  const t = timeTicks(ax.startMs, end, 6);
+  for (const ms of t.ticks) {
+    const tick = h("span", { class: "tick" }, fmtIn(ms, t.unit, t.stepMs));
+    tick.style.left = `${((ms - ax.startMs) / (end - ax.startMs)) * 100}%`;
+    row.append(tick);
+  }
+  return row;
+}
+
+function heatCanvas(hm: Heatmap, traceStartNs: number): HTMLElement {
   const nx = hm.counts[0]?.length ?? 0;
   const ny = hm.counts.length;
   const W = 720;
-  const H = Math.max(120, ny * 14);
+  const rowH = 16;
+  const H = ny * rowH;
   const c = h("canvas", { width: W, height: H, class: "heat", role: "img" });
   let max = 0;
   let total = 0;
@@ -42,33 +105,37 @@ function heatCanvas(hm: Heatmap): HTMLElement {
     total += v;
   }
   c.setAttribute("aria-label", `Heatmap of ${total} span latencies in ${ny} latency buckets over ${nx} time buckets`);
-  const wrap = h("div", { class: "heat-wrap" });
   const yLabels = h("div", { class: "heat-y" });
-  // Rows top to bottom: slowest first.
-  for (let y = ny - 1; y >= 0; y--) yLabels.append(h("div", {}, `≥ ${fmtMs(hm.latencyBucketsMs[y] ?? 0)}`));
-  const t0 = hm.timeBuckets[0] ?? 0;
-  const tN = hm.timeBuckets[hm.timeBuckets.length - 1] ?? t0;
-  const xLabel = h("div", { class: "muted" }, `time: +0 → +${fmtMs((tN - t0) / 1e6)} (${nx} buckets); colour: span count (log scale)`);
-  wrap.append(yLabels, c);
+  // Rows top to bottom: slowest first; each label is its bucket's range.
+  for (let y = ny - 1; y >= 0; y--) {
+    const lo = hm.latencyBucketsMs[y] ?? 0;
+    const hi = hm.latencyBucketsMs[y + 1];
+    const label = h("div", {}, hi === undefined ? `≥ ${edge(lo)}` : `${lo ? edge(lo) : "0"} – ${edge(hi)}`);
+    label.style.height = `${rowH}px`;
+    yLabels.append(label);
+  }
+  const ax = timeAxis(hm, traceStartNs);
+  const plot = h("div", { class: "heat-plot" }, c, xTicks(ax));
+  plot.style.width = `${W}px`;
+  const grid = h("div", { class: "heat-grid" },
+    h("div", { class: "axis-title y" }, "span latency"), yLabels, plot,
+    colourLegend("spans per cell (log scale)", 1, Math.max(1, max), (v) => fmtNum(v)),
+    h("div", {}), h("div", {}), h("div", { class: "axis-title x" },
+      `time since the trace started (${nx} buckets of ${fmtMs(ax.widthMs)})`));
   requestAnimationFrame(() => {
     const g = c.getContext("2d");
     if (!g) return;
-    const cs = getComputedStyle(document.body);
-    const hot = cs.getPropertyValue("--critical").trim() || "#f14c4c";
     const cw = W / Math.max(1, nx);
-    const ch = H / Math.max(1, ny);
-    g.fillStyle = hot;
     for (let y = 0; y < ny; y++) {
       for (let x = 0; x < nx; x++) {
         const v = hm.counts[y]![x]!;
         if (!v) continue;
-        g.globalAlpha = 0.15 + 0.85 * (Math.log1p(v) / Math.log1p(max));
-        g.fillRect(x * cw, (ny - 1 - y) * ch, Math.ceil(cw), Math.ceil(ch));
+        g.fillStyle = scaleColour(max > 1 ? logPos(v, 1, max) : 1);
+        g.fillRect(Math.floor(x * cw), (ny - 1 - y) * rowH, Math.ceil(cw) - 1, rowH - 1);
       }
     }
-    g.globalAlpha = 1;
   });
-  return h("div", {}, wrap, xLabel);
+  return grid;
 }
 
 /** Estimates per-time-bucket percentiles from the histogram (bucket lower edges). */
@@ -109,7 +176,10 @@ function percentileChart(hm: Heatmap): HTMLElement {
         width: Math.min(720, el.clientWidth || 720),
         height: 200,
         scales: { x: { time: true } },
-        axes: [{ stroke: fg }, { stroke: fg, values: (_u, vals) => vals.map((v) => fmtMs(v)) }],
+        axes: [
+          { stroke: fg, label: "time of day (span start)" },
+          { stroke: fg, label: "latency", size: 70, values: (_u, vals) => { const t = timeTicks(0, Math.max(...vals, 0.001), 4); return vals.map((v) => fmtIn(v, t.unit, t.stepMs / 10)); } },
+        ],
         series: [
           {},
           { label: "p50", stroke: cs.getPropertyValue("--bar").trim() || "#3794ff", width: 2, spanGaps: true },
@@ -123,22 +193,30 @@ function percentileChart(hm: Heatmap): HTMLElement {
   return el;
 }
 
-function byNameGrid(hm: Heatmap): HTMLElement {
+function byNameGrid(hm: Heatmap, traceStartNs: number): HTMLElement {
   const rows = hm.byName ?? [];
   let max = 0;
-  for (const r of rows) for (const v of r.medianMs) if (v !== null) max = Math.max(max, v);
+  let min = Infinity;
+  for (const r of rows) for (const v of r.medianMs) if (v !== null && v > 0) [max, min] = [Math.max(max, v), Math.min(min, v)];
+  if (!Number.isFinite(min)) min = max;
   const table = h("table", { class: "byname" });
   for (const r of rows.slice(0, 200)) {
     const tr = h("tr", {}, h("th", { scope: "row", title: r.name }, r.name));
     for (const v of r.medianMs) {
-      const td = h("td", { title: v === null ? "no spans" : fmtMs(v) });
+      const td = h("td", { title: v === null ? "no spans" : `median ${fmtMs(v)}` });
       if (v !== null) {
         td.className = "cell";
-        td.style.opacity = String(0.15 + 0.85 * (max ? Math.log1p(v) / Math.log1p(max) : 0));
+        td.style.background = scaleColour(max > min ? logPos(Math.max(v, min), min, max) : 1);
       }
       tr.append(td);
     }
     table.append(tr);
   }
-  return h("div", { class: "byname-wrap" }, table);
+  const ax = timeAxis(hm, traceStartNs);
+  const nx = ax.nx;
+  const end = ax.startMs + ax.widthMs * nx;
+  return h("div", { class: "byname-wrap" },
+    h("div", { class: "byname-plot" }, table, colourLegend("median latency (log scale)", min || 0.001, max || 0.001, fmtMs)),
+    h("div", { class: "axis-title x muted" },
+      `columns: the same ${nx} time buckets, ${ax.startMs ? fmtMs(ax.startMs) : "0"} – ${fmtMs(end)} since the trace started (${fmtMs(ax.widthMs)} each)`));
 }

@@ -1,8 +1,11 @@
 // The parallelism view: for each group of sequential tool calls that could have run together, the recorded
-// schedule and the projected parallel one side by side, with the saving; and the trace's totals.
-import type { TraceAnalysis, TraceDetail } from "../../daemon/api.js";
+// schedule and the projected parallel one side by side, with the saving and how sure the analysis is: "independent"
+// groups (no dependence found) make the projected saving; "speculative" ones (follow-ups and retries) would only
+// save time if the later call were issued before the earlier one came back, and are summed apart.
+import type { ParallelGroup, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
 import { empty, fmtMs, h } from "../dom.js";
 import { buildModel, toolHint } from "../model.js";
+import { confidenceHelp, confidenceLabel } from "../confidence.js";
 
 export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis | null): HTMLElement {
   const root = h("section", { class: "parallel-view", "data-trace-id": detail.trace.traceId },
@@ -10,19 +13,34 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
   if (!analysis) return root.appendChild(empty("No analysis for this trace.")) && root;
   const model = buildModel(detail, analysis);
   const total = analysis.durationMs;
-  const projected = Math.max(0, total - analysis.projectedSavingMs);
+  const sure = analysis.projectedSavingMs;
+  const spec = analysis.speculativeSavingMs ?? 0;
+  const groups = analysis.parallelGroups;
+  const nSure = groups.filter((g) => g.confidence === "independent").length;
+  const nSpec = groups.filter((g) => g.confidence === "speculative").length;
   const scale = Math.max(total, 0.001);
+  const pct = (x: number) => {
+    const p = total ? (x / total) * 100 : 0;
+    return p > 0 && p < 1 ? "<1%" : `${Math.round(p)}%`;
+  };
   root.append(
     h("div", { class: "totals" },
-      scheduleBar("recorded", total, scale), scheduleBar("projected", projected, scale, "projected"),
-      h("p", {}, h("strong", {}, fmtMs(analysis.projectedSavingMs)), ` could be saved (${total ? Math.round((analysis.projectedSavingMs / total) * 100) : 0}% of ${fmtMs(total)}) by running ${analysis.parallelGroups.length} group(s) of tool calls together.`)),
+      scheduleBar("recorded", total, scale),
+      scheduleBar("independent groups run together", Math.max(0, total - sure), scale, "projected"),
+      spec > 0 ? scheduleBar("…and follow-ups speculated", Math.max(0, total - sure - spec), scale, "speculative") : null,
+      h("p", { class: "saving-sure" }, h("strong", {}, fmtMs(sure)), ` could be saved (${pct(sure)} of ${fmtMs(total)}) by running ${nSure} independent group${nSure === 1 ? "" : "s"} of tool calls together.`),
+      nSpec
+        ? h("p", { class: "saving-speculative" }, h("strong", {}, fmtMs(spec)), ` more (${pct(spec)}) only by speculation: ${nSpec} group${nSpec === 1 ? "" : "s"} where a call followed up on an earlier one that came back empty, failed or was denied. Not counted in the saving above.`)
+        : null),
   );
-  if (!analysis.parallelGroups.length) {
+  if (!groups.length) {
     root.append(empty("No sequential tool calls that could have run together."));
     return root;
   }
   const list = h("ol", { class: "pgroups" });
-  analysis.parallelGroups.forEach((g, i) => {
+  // Independent groups first, each set by saving; the list keeps the analysis's group numbers.
+  const order = groups.map((g, i) => ({ g, i })).sort((a, b) => rank(a.g) - rank(b.g) || save(b.g) - save(a.g));
+  order.forEach(({ g, i }) => {
     const rows = g.spanIds.map((id) => model.byId.get(id)).filter((r) => !!r);
     const start = rows.length ? Math.min(...rows.map((r) => r.start)) : 0;
     const recordedEnd = rows.length ? Math.max(...rows.map((r) => r.end)) : 0;
@@ -34,12 +52,25 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
           const label = `${r.span.name}${toolHint(r.span) ? ` ${toolHint(r.span)}` : ""}`;
           // The bar is drawn to scale; its label follows it, so short calls stay readable.
           const bar = h("div", { class: `pbar k-${r.span.kind}`, title: `${label}: ${fmtMs(r.end - r.start)}` });
-          bar.style.marginLeft = `${(a / span) * 100}%`;
           bar.style.width = `${Math.max(0.5, ((b - a) / span) * 100)}%`;
-          return h("div", { class: "prow" }, bar, h("span", { class: "plabel" }, `${fmtMs(r.end - r.start)} ${label}`));
+          const row = h("div", { class: "prow" }, bar, h("span", { class: "plabel" }, `${fmtMs(r.end - r.start)} ${label}`));
+          // The label goes on the side with more room; a bar that leaves room on neither side carries it inside.
+          const roomLeft = a / span;
+          const roomRight = 1 - b / span;
+          if (roomLeft > roomRight) {
+            row.classList.add("flip");
+            bar.style.marginRight = `${Math.max(0, roomRight * 100)}%`;
+          } else bar.style.marginLeft = `${roomLeft * 100}%`;
+          if (Math.max(roomLeft, roomRight) < 0.3) {
+            row.classList.add("inside");
+            (row.lastElementChild as HTMLElement).style.left = `${roomLeft * 100}%`;
+          }
+          return row;
         }));
-    list.append(h("li", { class: "pgroup", "data-group": i },
-      h("h2", {}, `Group ${i + 1}: ${g.spanIds.length} calls — save ${fmtMs(g.recordedMs - g.projectedMs)}`, h("span", { class: "muted" }, ` (${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`)),
+    list.append(h("li", { class: `pgroup conf-${g.confidence ?? "unknown"}`, "data-group": i, "data-confidence": g.confidence },
+      h("h2", {}, `Group ${i + 1}: ${g.spanIds.length} calls — ${g.confidence === "speculative" ? "would save" : "save"} ${fmtMs(save(g))}`,
+        h("span", { class: "muted" }, ` (${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)}) `),
+        h("span", { class: `badge conf-${g.confidence ?? "unknown"}`, title: confidenceHelp(g.confidence) }, confidenceLabel(g.confidence))),
       h("p", { class: "muted" }, g.reason),
       h("div", { class: "side-by-side" },
         lane("recorded", "recorded", (r) => [r.start - start, r.end - start]),
@@ -50,8 +81,11 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
   return root;
 }
 
+const save = (g: ParallelGroup) => g.recordedMs - g.projectedMs;
+const rank = (g: ParallelGroup) => (g.confidence === "independent" ? 0 : g.confidence === "speculative" ? 1 : 2);
+
 function scheduleBar(label: string, ms: number, scale: number, cls = ""): HTMLElement {
   const bar = h("div", { class: `sched ${cls}` });
   bar.style.width = `${Math.max(0.5, (ms / scale) * 100)}%`;
-  return h("div", { class: "sched-row" }, h("span", { class: "sched-label" }, `${label} ${fmtMs(ms)}`), h("div", { class: "sched-track" }, bar));
+  return h("div", { class: "sched-row" }, h("span", { class: "sched-label" }, label), h("span", { class: "sched-ms" }, fmtMs(ms)), h("div", { class: "sched-track" }, bar));
 }

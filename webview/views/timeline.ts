@@ -1,10 +1,16 @@
 // The trace timeline (waterfall): virtualized rows (only the visible ones are in the DOM, so 10k spans stay smooth),
 // a canvas overview of the whole trace, the critical path highlighted, zoom/pan by wheel, drag and keyboard,
 // span details on click/Enter with links to the files a span names, and the parallelizable groups listed.
-import type { TraceAnalysis, TraceDetail } from "../../daemon/api.js";
-import { fmtMs, h, replace } from "../dom.js";
+// Time has an owner (model, tool, a person, idle, compaction, uninstrumented): bars and the critical-path lane are
+// coloured by it. When most spans are on the critical path, the spans OFF it are marked instead (a timeline painted
+// all red says nothing).
+import type { CriticalPathSegment, Hotspot, TimeOwner, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
+import { fmtIn, fmtMs, h, replace, timeTicks } from "../dom.js";
 import { buildModel, filesOf, toolHint, type Row, type TraceModel } from "../model.js";
 import type { Host } from "../main.js";
+import { OWNER_ORDER, OWNERS, ownerEntries, ownerLabel, ownerOf, spanOwners } from "../owners.js";
+import { confidenceHelp, confidenceLabel } from "../confidence.js";
+import { renderHotspots } from "./hotspots.js";
 
 const ROW_H = 22;
 const OVERSCAN = 8;
@@ -16,7 +22,14 @@ export class Timeline {
   private v0 = 0;
   private v1 = 1;
   private selected = -1;
-  private highlightGroup = -1;
+  /** Spans of the picked parallel group or hotspot. */
+  private highlighted = new Set<string>();
+  /** True when most spans are on the critical path: the few off it are marked instead. */
+  readonly markOffPath: boolean;
+  private readonly owners: Map<string, TimeOwner>;
+  private readonly segments: CriticalPathSegment[];
+  private readonly lane: HTMLCanvasElement;
+  private readonly hotspots: HTMLElement | null;
   private readonly scroll: HTMLElement;
   private readonly canvasWrap: HTMLElement;
   private readonly rowsLayer: HTMLElement;
@@ -37,6 +50,13 @@ export class Timeline {
     this.v1 = Math.max(this.model.durationMs, 0.001);
     const cp = analysis?.criticalPath;
     const share = cp && this.model.durationMs ? Math.round((cp.durationMs / this.model.durationMs) * 100) : 0;
+    const onPath = this.model.rows.filter((r) => r.critical).length;
+    const offPath = this.model.rows.length - onPath;
+    this.markOffPath = onPath > 0 && onPath > this.model.rows.length / 2;
+    this.owners = spanOwners(analysis);
+    this.segments = (cp?.segments ?? []).slice().sort((a, b) => a.startNs - b.startNs);
+    const present = new Set<string>(ownerEntries(cp?.byKind).map(([k]) => k));
+    for (const o of this.owners.values()) present.add(o);
 
     this.zoomLabel = h("span", { class: "muted", "aria-live": "polite" });
     const toolbar = h(
@@ -47,12 +67,15 @@ export class Timeline {
       h("button", { type: "button", title: "Show the whole trace (0)", onclick: () => this.resetZoom() }, "Fit"),
       h("button", { type: "button", title: "Zoom to the critical path", disabled: !cp?.spanIds.length, onclick: () => this.zoomToCritical() }, "Critical path"),
       this.zoomLabel,
-      h("span", { class: "legend" },
-        h("span", { class: "swatch critical" }), "critical path ",
-        h("span", { class: "swatch k-llm" }), "llm ",
-        h("span", { class: "swatch k-tool" }), "tool ",
-        h("span", { class: "swatch k-agent" }), "agent ",
-        h("span", { class: "swatch in-group" }), "parallelizable"),
+      h("span", { class: "legend", "aria-label": "Legend" },
+        ...OWNER_ORDER.filter((o) => o === "llm" || o === "tool" || present.has(o)).map((o) =>
+          h("span", { class: "legend-item", title: OWNERS[o].help, "data-owner": o }, h("span", { class: `swatch o-${o}` }), OWNERS[o].label)),
+        h("span", { class: "legend-item" }, h("span", { class: "swatch k-agent" }), "agent"),
+        this.markOffPath
+          ? h("span", { class: "legend-item", title: "Most spans are on the critical path, so the ones off it are marked" },
+              h("span", { class: "off-mark" }, "○"), `off the critical path (${offPath} of ${this.model.rows.length})`)
+          : h("span", { class: "legend-item" }, h("span", { class: "cp-mark" }, "◆"), "critical path"),
+        h("span", { class: "legend-item" }, h("span", { class: "swatch in-group" }), "parallelizable")),
     );
 
     const summary = h(
@@ -63,15 +86,27 @@ export class Timeline {
         fact("spans", String(detail.spans.length)),
         fact("duration", fmtMs(this.model.durationMs)),
         fact("source", detail.trace.source),
-        cp ? fact("critical path", `${fmtMs(cp.durationMs)} (${share}%) · ${cp.spanIds.length} spans`, "critical-summary") : null,
-        analysis ? fact("projected saving", fmtMs(analysis.projectedSavingMs)) : null,
+        cp ? fact("critical path", `${fmtMs(cp.durationMs)} (${share}%) · ${onPath} of ${this.model.rows.length} spans`, "critical-summary") : null,
+        analysis ? fact("parallel saving", fmtMs(analysis.projectedSavingMs), "", "calls with no dependence found between them, run together") : null,
+        analysis?.speculativeSavingMs
+          ? fact("if speculated", `+${fmtMs(analysis.speculativeSavingMs)}`, "", "follow-ups and retries, only if issued before the earlier call came back")
+          : null,
       ),
-      cp && Object.keys(cp.byKind).length
-        ? h("div", { class: "bykind", "aria-label": "Critical path by kind" },
-            ...Object.entries(cp.byKind).sort((a, b) => b[1] - a[1]).map(([k, ms]) => h("span", { class: `chip k-${k}` }, `${k} ${fmtMs(ms)}`)))
+      cp && ownerEntries(cp.byKind).length
+        ? h("div", { class: "bykind", "aria-label": "Critical path by owner" },
+            h("span", { class: "muted" }, "critical path: "),
+            ...ownerEntries(cp.byKind).map(([k, ms]) =>
+              h("span", { class: `chip o-${k}`, "data-owner": k, title: OWNERS[k as TimeOwner]?.help ?? k },
+                h("span", { class: `swatch o-${k}` }), `${ownerLabel(k)} ${fmtMs(ms)}`,
+                h("span", { class: "muted" }, ` ${cp.durationMs ? Math.round((ms / cp.durationMs) * 100) : 0}%`))))
         : null,
       analysisError ? h("p", { class: "warn" }, `Analysis unavailable: ${analysisError}`) : null,
     );
+    this.hotspots = renderHotspots(analysis, (spot) => this.showHotspot(spot));
+
+    // The critical path as one lane of owner-coloured stretches (gaps between spans included): click to select.
+    this.lane = h("canvas", { class: "cp-lane", height: 14, role: "img", "aria-label": "Critical path by owner over time" });
+    this.lane.addEventListener("click", (e) => this.onLaneClick(e));
 
     this.overview = h("canvas", { class: "overview", height: 40, "aria-hidden": "true", title: "Whole trace; click to center the view" });
     this.overview.addEventListener("click", (e) => {
@@ -106,8 +141,10 @@ export class Timeline {
 
     const groups = this.groupsList();
     const side = h("div", { class: "side" }, this.details, groups);
-    const main = h("div", { class: "tl-main" }, h("div", { class: "tl-head" }, h("div", { class: "tl-label-head" }, "span"), this.axis), this.scroll);
-    this.el = h("section", { class: "timeline", "data-trace-id": detail.trace.traceId }, summary, toolbar, this.overview, h("div", { class: "tl-body" }, main, side));
+    const laneRow = h("div", { class: "tl-lane" }, h("div", { class: "tl-label-head", title: "Who owned each stretch of the critical path" }, "critical path"), this.lane);
+    const main = h("div", { class: "tl-main" }, h("div", { class: "tl-head" }, h("div", { class: "tl-label-head" }, "span"), this.axis), laneRow, this.scroll);
+    this.el = h("section", { class: `timeline${this.markOffPath ? " mark-off" : ""}`, "data-trace-id": detail.trace.traceId },
+      summary, this.hotspots, toolbar, this.overview, h("div", { class: "tl-body" }, main, side));
   }
 
   /** Called once the element is in the document. */
@@ -145,30 +182,43 @@ export class Timeline {
     const frag = document.createDocumentFragment();
     for (let i = first; i < last; i++) frag.append(this.rowEl(rows[i]!));
     this.rowsLayer.replaceChildren(frag);
-    this.renderAxis();
+    const unit = this.renderAxis();
+    this.renderLane();
     this.renderOverview();
     const span = this.v1 - this.v0;
-    this.zoomLabel.textContent = `showing ${fmtMs(this.v0)} – ${fmtMs(this.v1)} (${Math.round((this.model.durationMs / span) * 100)}%)`;
+    this.zoomLabel.textContent = `showing ${fmtIn(this.v0, unit.unit, unit.stepMs / 10)} – ${fmtIn(this.v1, unit.unit, unit.stepMs / 10)} (${Math.round((this.model.durationMs / span) * 100)}%)`;
   }
 
   private rowEl(r: Row): HTMLElement {
     const s = r.span;
     const dur = r.end - r.start;
     const left = this.x(r.start);
-    const width = Math.max(2, this.x(r.end) - left);
     const cls = ["tl-row", `k-${s.kind}`];
+    const owner = this.owners.get(s.spanId);
+    if (owner) cls.push(`o-${owner}`);
     if (r.critical) cls.push("critical");
+    else if (this.markOffPath) cls.push("off-path");
     if (r.group >= 0) cls.push("in-group");
-    if (r.group >= 0 && r.group === this.highlightGroup) cls.push("group-highlight");
+    if (this.highlighted.has(s.spanId)) cls.push("highlight");
     if (r.index === this.selected) cls.push("selected");
     if (s.status === "error") cls.push("error");
-    const bar = h("div", { class: "bar", title: `${s.name}: ${fmtMs(dur)}` });
-    // Clamp so far-off bars stay cheap for the browser at deep zoom.
-    bar.style.left = `${Math.max(-10, Math.min(this.trackWidth + 10, left))}px`;
-    bar.style.width = `${Math.max(2, Math.min(width, this.trackWidth + 20 - Math.max(-10, left)))}px`;
+    const barTitle = `${s.name}: ${fmtMs(dur)}${owner ? ` — ${OWNERS[owner].label}` : ""}${r.critical ? "" : " (off the critical path)"}`;
+    const bar = h("div", { class: "bar", title: barTitle });
+    // Clamp both ends to the track (plus a margin) so far-off bars stay cheap at deep zoom; a span wholly outside
+    // the window shows no bar, only its duration with an arrow at the edge it lies beyond.
+    const tw = this.trackWidth;
+    const right = this.x(r.end);
+    const before = right < -1;
+    const beyond = left > tw + 1;
+    const cx0 = Math.max(-10, Math.min(tw + 10, left));
+    const cw = Math.max(2, Math.max(-10, Math.min(tw + 10, right)) - cx0);
+    bar.style.left = `${cx0}px`;
+    bar.style.width = `${cw}px`;
+    if (before || beyond) bar.hidden = true;
     const label = h("div", { class: "label", title: s.name },
-      r.critical ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆") : null,
-      h("span", { class: "kind" }, s.kind),
+      r.critical && !this.markOffPath ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆") : null,
+      !r.critical && this.markOffPath ? h("span", { class: "off-mark", title: "off the critical path", "aria-label": "off the critical path" }, "○") : null,
+      h("span", { class: "kind" }, owner ? OWNERS[owner].label : s.kind),
       h("span", { class: "name" }, s.name),
       s.kind === "tool" ? hint(s) : null);
     label.style.paddingLeft = `${4 + Math.min(r.depth, 20) * 12}px`;
@@ -181,27 +231,116 @@ export class Timeline {
       "data-span-id": s.spanId,
       "data-index": r.index,
       "data-critical": r.critical ? "true" : undefined,
-    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, fmtMs(dur))));
+    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, before ? `← ${fmtMs(dur)}` : beyond ? `${fmtMs(dur)} →` : fmtMs(dur))));
     el.style.top = `${r.index * ROW_H}px`;
     const durEl = el.lastElementChild!.lastElementChild as HTMLElement;
-    // After the bar, or before it when the bar reaches the right edge.
-    const after = left + width + 4;
-    durEl.style.left = `${after <= this.trackWidth - 60 ? after : Math.max(0, left - 64)}px`;
+    // After the bar, or before it when the bar reaches the right edge, or on it when it spans the whole track.
+    const after = cx0 + cw + 4;
+    if (before) durEl.style.left = "2px";
+    else if (beyond) durEl.style.left = `${tw - 70}px`;
+    else if (after <= tw - 60) durEl.style.left = `${after}px`;
+    else if (cx0 >= 70) durEl.style.left = `${cx0 - 68}px`;
+    else {
+      durEl.style.left = `${Math.max(0, cx0) + 4}px`;
+      durEl.classList.add("on-bar");
+    }
     return el;
   }
 
-  private renderAxis(): void {
-    const span = this.v1 - this.v0;
-    const target = span / 8;
-    const pow = Math.pow(10, Math.floor(Math.log10(target)));
-    const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= target) ?? pow * 10;
-    const ticks: HTMLElement[] = [];
-    for (let t = Math.ceil(this.v0 / step) * step; t <= this.v1; t += step) {
-      const tick = h("span", { class: "tick" }, fmtMs(t));
-      tick.style.left = `${LABEL_W + this.x(t)}px`;
-      ticks.push(tick);
+  /** Ticks in one unit for the whole window (the unit follows the zoom level). */
+  private renderAxis(): ReturnType<typeof timeTicks> {
+    const t = timeTicks(this.v0, this.v1, Math.max(3, Math.floor(this.trackWidth / 90)));
+    this.axis.replaceChildren(...t.ticks.map((ms) => {
+      const tick = h("span", { class: "tick" }, fmtIn(ms, t.unit, t.stepMs));
+      tick.style.left = `${LABEL_W + this.x(ms)}px`;
+      return tick;
+    }));
+    this.axis.dataset.unit = t.unit.name;
+    return t;
+  }
+
+  private colours: Record<string, string> | undefined;
+  /** Owner and kind colours from the stylesheet (theme variables), read once. */
+  private colour(key: string): string {
+    if (!this.colours) {
+      const cs = getComputedStyle(this.el);
+      const v = (name: string, fallback: string) => cs.getPropertyValue(name).trim() || fallback;
+      this.colours = {
+        llm: v("--owner-llm", "#3794ff"), tool: v("--owner-tool", "#89d185"), human: v("--owner-human", "#e8912d"),
+        idle: v("--owner-idle", "#5a5d62"), compaction: v("--owner-compaction", "#4ec9b0"), gap: v("--owner-gap", "#8a6d3b"),
+        agent: v("--agent", "#b180d7"), other: v("--other", "#cca700"), fg: v("--fg", "#ccc"), bg: v("--bg", "#1e1e1e"),
+      };
     }
-    this.axis.replaceChildren(...ticks);
+    return this.colours[key] ?? this.colours.other!;
+  }
+
+  /** The critical path's segments in the view window, coloured by owner; uninstrumented time is hatched. */
+  private renderLane(): void {
+    const c = this.lane;
+    const w = Math.max(1, Math.round(this.trackWidth));
+    if (c.width !== w) c.width = w;
+    c.style.width = `${w}px`;
+    const g = c.getContext("2d");
+    if (!g) return;
+    g.clearRect(0, 0, w, c.height);
+    const t0 = this.model.t0Ns;
+    for (const seg of this.segments) {
+      const a = (seg.startNs - t0) / 1e6;
+      const b = (seg.endNs - t0) / 1e6;
+      if (b < this.v0 || a > this.v1) continue;
+      const x0 = Math.max(0, this.x(a));
+      const x1 = Math.min(w, this.x(b));
+      const owner = ownerOf(seg);
+      g.fillStyle = this.colour(owner);
+      g.fillRect(x0, 1, Math.max(1, x1 - x0), c.height - 2);
+      if (owner === "gap" && x1 - x0 > 3) {
+        // Hatched: nobody recorded what happened here.
+        g.save();
+        g.beginPath();
+        g.rect(x0, 1, x1 - x0, c.height - 2);
+        g.clip();
+        g.strokeStyle = this.colour("bg");
+        g.lineWidth = 1.5;
+        g.beginPath();
+        for (let x = x0 - c.height; x < x1; x += 5) {
+          g.moveTo(x, c.height);
+          g.lineTo(x + c.height, 0);
+        }
+        g.stroke();
+        g.restore();
+      }
+    }
+  }
+
+  private segmentAt(ms: number): CriticalPathSegment | undefined {
+    const ns = this.model.t0Ns + ms * 1e6;
+    let best: CriticalPathSegment | undefined;
+    let bestD = Infinity;
+    for (const s of this.segments) {
+      const d = ns < s.startNs ? s.startNs - ns : ns > s.endNs ? ns - s.endNs : 0;
+      if (d < bestD) [best, bestD] = [s, d];
+    }
+    // Within 3 px of a stretch counts as on it (thin stretches must stay clickable).
+    return bestD <= (3 / this.trackWidth) * (this.v1 - this.v0) * 1e6 ? best : undefined;
+  }
+
+  private onLaneClick(e: MouseEvent): void {
+    const r = this.lane.getBoundingClientRect();
+    const seg = this.segmentAt(this.v0 + ((e.clientX - r.left) / this.trackWidth) * (this.v1 - this.v0));
+    if (!seg) return;
+    if (seg.spanId && this.model.byId.has(seg.spanId)) this.selectSpan(seg.spanId);
+    else this.showSegment(seg);
+  }
+
+  /** Details of a stretch of the path no span covers: whose time it was and how long. */
+  private showSegment(seg: CriticalPathSegment): void {
+    const owner = ownerOf(seg);
+    const a = (seg.startNs - this.model.t0Ns) / 1e6;
+    const b = (seg.endNs - this.model.t0Ns) / 1e6;
+    replace(this.details,
+      h("h2", {}, `${OWNERS[owner].label} — ${fmtMs(b - a)}`),
+      h("p", { class: "muted" }, OWNERS[owner].help),
+      h("dl", { class: "kv" }, dt("start", `+${fmtMs(a)}`), dt("end", `+${fmtMs(b)}`), seg.label ? dt("recorded as", seg.label) : null));
   }
 
   /** The whole trace in one canvas: spans are painted once into a bitmap (after the first frame, so the rows show
@@ -214,19 +353,19 @@ export class Timeline {
     bmp.width = w;
     bmp.height = hgt;
     const g = bmp.getContext("2d")!;
-    const style = getComputedStyle(this.el);
     const rows = this.model.rows;
     const total = this.model.durationMs || 1;
     const perRow = (hgt - 4) / Math.max(1, rows.length);
     const paint = (r: Row, minH: number) =>
       g.fillRect((r.start / total) * w, 2 + r.index * perRow, Math.max(1, ((r.end - r.start) / total) * w), Math.max(minH, perRow));
-    g.fillStyle = style.getPropertyValue("--bar").trim() || "#3794ff";
-    for (const r of rows) if (!r.critical) paint(r, 1);
-    g.fillStyle = style.getPropertyValue("--critical").trim() || "#f14c4c";
-    for (const id of this.model.criticalIds) {
-      const r = this.model.byId.get(id);
-      if (r) paint(r, 2);
+    // Like the rows: each span in its owner's colour; spans off the critical path faded when they are the few.
+    for (const r of rows) {
+      const k = this.owners.get(r.span.spanId) ?? (r.span.kind === "llm" || r.span.kind === "tool" || r.span.kind === "agent" ? r.span.kind : "other");
+      g.fillStyle = this.colour(k);
+      g.globalAlpha = r.critical || !this.markOffPath ? 0.9 : 0.3;
+      paint(r, r.critical ? 2 : 1);
     }
+    g.globalAlpha = 1;
     return bmp;
   }
 
@@ -391,7 +530,11 @@ export class Timeline {
         dt("start", `+${fmtMs(r.start)}`),
         dt("duration", fmtMs(r.end - r.start)),
         dt("critical path", r.critical ? "yes" : "no"),
-        group ? dt("parallelizable", `group ${r.group + 1}: could save ${fmtMs(group.recordedMs - group.projectedMs)}`) : null,
+        this.owners.has(s.spanId) ? dt("time owner", OWNERS[this.owners.get(s.spanId)!].label) : null,
+        hotspotOf(this.analysis, s.spanId) ? dt("hotspot", hotspotOf(this.analysis, s.spanId)!.why) : null,
+        group
+          ? dt("parallelizable", `group ${r.group + 1} (${confidenceLabel(group.confidence)}): could save ${fmtMs(group.recordedMs - group.projectedMs)}`)
+          : null,
         dt("span id", s.spanId),
         s.parentSpanId ? dt("parent", s.parentSpanId) : null,
         s.requestId ? dt("request", s.requestId) : null),
@@ -421,7 +564,8 @@ export class Timeline {
         list.append(h("li", { class: "group", "data-group": i },
           h("button", { type: "button", class: "group-btn", onclick: () => this.showGroup(i) },
             h("strong", {}, `Group ${i + 1}: ${g.spanIds.length} calls`), ` save ${fmtMs(save)} `,
-            h("span", { class: "muted" }, `(${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`)),
+            h("span", { class: "muted" }, `(${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`), " ",
+            h("span", { class: `badge conf-${g.confidence ?? "unknown"}`, title: confidenceHelp(g.confidence) }, confidenceLabel(g.confidence))),
           h("div", { class: "group-names" }, names.join(" · ")),
           h("div", { class: "muted" }, g.reason)));
       }
@@ -437,15 +581,33 @@ export class Timeline {
   }
 
   private showGroup(i: number): void {
-    this.highlightGroup = i;
     const g = this.analysis?.parallelGroups[i];
-    const rows = (g?.spanIds ?? []).map((id) => this.model.byId.get(id)).filter((r): r is Row => !!r);
+    this.highlightSpans(g?.spanIds ?? [], g?.spanIds[0]);
+  }
+
+  /** Jumps to a hotspot: its longest span selected, every span folded into it highlighted. */
+  showHotspot(spot: Hotspot): void {
+    this.highlightSpans(spot.spanIds.length ? spot.spanIds : [spot.spanId], spot.spanId);
+    for (const li of this.hotspots?.querySelectorAll<HTMLElement>(".hot") ?? []) li.classList.toggle("picked", li.dataset.spanId === spot.spanId);
+  }
+
+  /** Highlights spans, zooms to them and selects `first` (or the earliest row). */
+  private highlightSpans(ids: string[], first?: string): void {
+    this.highlighted = new Set(ids);
+    const rows = ids.map((id) => this.model.byId.get(id)).filter((r): r is Row => !!r);
     if (!rows.length) return;
     const a = Math.min(...rows.map((r) => r.start));
     const b = Math.max(...rows.map((r) => r.end));
     this.setWindow(a - (b - a) * 0.1, b + (b - a) * 0.1);
-    this.select(Math.min(...rows.map((r) => r.index)), true);
+    const target = (first && this.model.byId.get(first)) || rows.reduce((m, r) => (r.index < m.index ? r : m));
+    // A jump lands the row mid-view, with its neighbours in sight, not at the bottom edge.
+    this.scroll.scrollTop = Math.max(0, target.index * ROW_H - this.scroll.clientHeight / 2);
+    this.select(target.index, true);
   }
+}
+
+function hotspotOf(analysis: TraceAnalysis | null, spanId: string): Hotspot | undefined {
+  return analysis?.hotspots?.find((s) => s.spanId === spanId || s.spanIds.includes(spanId));
 }
 
 function hint(s: Row["span"]): HTMLElement | null {
@@ -453,8 +615,8 @@ function hint(s: Row["span"]): HTMLElement | null {
   return text ? h("span", { class: "hint" }, ` ${text}`) : null;
 }
 
-function fact(label: string, value: string, cls = ""): HTMLElement {
-  return h("span", { class: `fact ${cls}` }, h("span", { class: "muted" }, label), " ", h("strong", {}, value));
+function fact(label: string, value: string, cls = "", title?: string): HTMLElement {
+  return h("span", { class: `fact ${cls}`, title }, h("span", { class: "muted" }, label), " ", h("strong", {}, value));
 }
 function dt(k: string, v: string): HTMLElement[] {
   return [h("dt", {}, k), h("dd", {}, v)];

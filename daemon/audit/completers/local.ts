@@ -7,6 +7,7 @@ import type { ChatCompletion, ChatCompletionRequest } from "../../api.js";
 import { collectChat } from "../../chat.js";
 import { Engine } from "../../engine/engine.js";
 import { ContextOverflowError } from "../../engine/generate.js";
+import { InputLimitError } from "../../limits.js";
 import type { GpuChoice } from "../../engine/llama.js";
 import { UnsupportedContentError } from "../../engine/prompt.js";
 import { CompletionError } from "../checks/index.js";
@@ -59,7 +60,9 @@ export async function openLocalCompleter(
       try {
         return await collectChat(backend.chat(request, { signal, priority: "background", requestId }), { id: requestId, model: name });
       } catch (e) {
-        if (e instanceof ContextOverflowError || e instanceof UnsupportedContentError) throw new CompletionError(e.message, 400);
+        if (e instanceof ContextOverflowError || e instanceof UnsupportedContentError || e instanceof InputLimitError) {
+          throw new CompletionError(e.message, 400);
+        }
         throw e;
       }
     },

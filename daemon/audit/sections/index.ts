@@ -1,4 +1,5 @@
 // Reads a prompt (Markdown, plain text, XML-tagged text, or JSON chat) into a PromptDoc with its sections.
+import { jsonTextDepth, LIMITS } from "../../limits.js";
 import { parseChatPrompt, PromptError } from "./chat.js";
 import { rangeOf } from "./range.js";
 import { splitText, type Granularity } from "./text.js";
@@ -33,7 +34,13 @@ export function parsePrompt(source: string, opts: { fileName?: string; granulari
   if (source.trim() === "") throw new PromptError("the prompt is empty");
   const granularity = opts.granularity ?? "auto";
   const format = detectFormat(source, opts.fileName);
-  if (format === "chat-json") return parseChatPrompt(source, granularity);
+  if (format === "chat-json") {
+    // The chat parser (and every section's JSON rendering) recurses: measure the nesting first.
+    if (jsonTextDepth(source, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
+      throw new PromptError(`the JSON prompt nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`);
+    }
+    return parseChatPrompt(source, granularity);
+  }
   // A text prompt is the system message; test inputs become the user message after it.
   const sections = splitText(source, granularity).map((s, i) => ({
     id: `s${i + 1}`,

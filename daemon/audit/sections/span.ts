@@ -1,6 +1,7 @@
 // A recorded LLM call as a prompt: its system text and tool definitions become the sections, its last user message
 // the test input. The "source" is a virtual document (system text, then each tool's JSON) that ranges refer to.
 import { ToolSchema, type ChatMessage, type Tool } from "../../api.js";
+import { jsonTextDepth, LIMITS } from "../../limits.js";
 import type { Span } from "../../traces/span.js";
 import { spanMessages } from "../recorded.js";
 import { PromptError } from "./chat.js";
@@ -12,6 +13,9 @@ import type { PromptDoc, Section } from "./types.js";
 function spanTools(span: Span): Tool[] {
   const raw = span.attributes["gen_ai.tool.definitions"];
   if (typeof raw !== "string") return [];
+  if (jsonTextDepth(raw, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
+    throw new PromptError(`the span's tool definitions nest more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth})`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw);

@@ -16,7 +16,7 @@ export function judge(request: ChatCompletionRequest, events: ChatEvent[], thres
   for (const e of events) {
     if (e.type === "text") text += e.text;
     else if (e.type === "tool_call_delta") tools++;
-    else done = e;
+    else if (e.type === "done") done = e;
   }
   if (!text.trim() && tools === 0) return { accept: false, reason: "empty answer" };
   if (done?.finishReason === "length" && request.response_format && request.response_format.type !== "text") {

@@ -6,6 +6,7 @@ import { messageToEvents } from "../translate/response.js";
 import { anthropicStreamToEvents } from "../translate/stream.js";
 import type { ProviderBackendOptions } from "./backend.js";
 import { missingKeyMessage } from "../secrets.js";
+import { passThrough } from "./passthrough.js";
 import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
 
 export class AnthropicBackend implements ChatBackend {
@@ -46,6 +47,20 @@ export class AnthropicBackend implements ChatBackend {
   }
 
   async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
+    if (options.native?.format === "anthropic.messages") {
+      const key = this.opts.apiKey();
+      if (!key) throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
+      // The client's anthropic-version and anthropic-beta go through (forwarded headers); the version defaults to ours.
+      const auth = { "x-api-key": key, "anthropic-version": options.native.headers["anthropic-version"] ?? this.version };
+      yield* passThrough(this.opts, options.native, {
+        format: "anthropic.messages",
+        path: "/v1/messages",
+        auth,
+        parseStream: anthropicStreamToEvents,
+        parseJson: (v) => messageToEvents(v as Parameters<typeof messageToEvents>[0]),
+      }, options.signal);
+      return;
+    }
     const { key, body } = this.prepare(request);
     const stream = request.stream === true;
     const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages`);

@@ -7,5 +7,6 @@ export class OpenAICompatibleBackend extends OpenAIBackend {
   constructor(opts: ProviderBackendOptions) {
     super(opts);
     this.requireKey = false;
+    this.speaksResponses = false;
   }
 }

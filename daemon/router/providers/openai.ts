@@ -3,6 +3,8 @@ import type { ChatCompletionRequest, FinishReason, ToolCall, Usage } from "../..
 import { emptyUsage, type ChatBackend, type ChatEvent, type ChatOptions } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
 import { missingKeyMessage } from "../secrets.js";
+import { passThrough } from "./passthrough.js";
+import { responsesStreamToEvents, responseToEvents } from "../translate/responses.js";
 import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
 
 interface OpenAIChoiceDelta {
@@ -26,6 +28,8 @@ export class OpenAIBackend implements ChatBackend {
   /** Whether the upstream understands stream_options.include_usage (OpenAI does; some compatible servers refuse it). */
   protected streamUsage = true;
   protected requireKey = true;
+  /** Whether the upstream serves the Responses API (OpenAI does; compatible servers are asked in chat format). */
+  protected speaksResponses = true;
 
   constructor(protected readonly opts: ProviderBackendOptions) {
     this.id = opts.id;
@@ -35,6 +39,15 @@ export class OpenAIBackend implements ChatBackend {
     const key = this.opts.apiKey();
     if (!key && this.requireKey) {
       throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
+    }
+    const native = options.native;
+    if (native && (native.format === "openai.chat" || (native.format === "openai.responses" && this.speaksResponses))) {
+      const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+      yield* passThrough(this.opts, native, native.format === "openai.chat"
+        ? { format: native.format, path: "/chat/completions", auth, parseStream: chunkEvents, parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name) }
+        : { format: native.format, path: "/responses", auth, parseStream: (m, p) => responsesStreamToEvents(m, p), parseJson: (v) => responseToEvents(v as object) },
+        options.signal);
+      return;
     }
     const stream = request.stream === true;
     const body: Record<string, unknown> = { ...request, model: this.opts.model, stream };

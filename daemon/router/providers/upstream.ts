@@ -143,6 +143,11 @@ async function readCapped(res: IncomingMessage, limit: number): Promise<string> 
 }
 
 export async function readJson<T>(res: IncomingMessage, provider: string): Promise<T> {
+  return (await readJsonText<T>(res, provider)).value;
+}
+
+/** The JSON body and its exact text (a pass-through relays the text). */
+export async function readJsonText<T>(res: IncomingMessage, provider: string): Promise<{ value: T; text: string }> {
   let text: string;
   try {
     text = await readCapped(res, MAX_JSON_BODY);
@@ -150,7 +155,7 @@ export async function readJson<T>(res: IncomingMessage, provider: string): Promi
     throw asUpstreamError(e, provider);
   }
   try {
-    return JSON.parse(text) as T;
+    return { value: JSON.parse(text) as T, text };
   } catch {
     throw new UpstreamError(`${provider} sent a response that is not JSON`, "protocol", 502);
   }
@@ -161,7 +166,7 @@ export async function readJson<T>(res: IncomingMessage, provider: string): Promi
  * is paused while the consumer lags (backpressure), so at most a few chunks are held. A consumer that stops early
  * (it saw the stream's logical end, e.g. [DONE]) lets the rest drain so the keep-alive socket is reused.
  */
-export async function* sseMessages(res: IncomingMessage, provider: string): AsyncGenerator<EventSourceMessage> {
+export async function* sseMessages(res: IncomingMessage, provider: string, onRaw?: (chunk: string) => void): AsyncGenerator<EventSourceMessage> {
   const queue: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (m) => queue.push(m) });
   let ended = false;
@@ -173,6 +178,7 @@ export async function* sseMessages(res: IncomingMessage, provider: string): Asyn
     w?.();
   };
   const onData = (chunk: string) => {
+    onRaw?.(chunk);
     parser.feed(chunk);
     if (queue.length > 32) res.pause();
     notify();

@@ -86,7 +86,7 @@ export async function collectMessage(events: AsyncIterable<ChatEvent>, meta: { i
       if (e.id) t.id = e.id;
       if (e.name) t.name = e.name;
       t.args += e.arguments;
-    } else done = e;
+    } else if (e.type === "done") done = e;
   }
   if (!done) throw new Error("the backend ended its stream without a final event");
   const toolList = [...tools.values()];

@@ -126,7 +126,7 @@ export async function* eventsToAnthropicStream(events: AsyncIterable<ChatEvent>,
         const index = e.index === openTool ? block : blockOfTool.get(e.index)!;
         yield { event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: e.arguments } } };
       }
-    } else {
+    } else if (e.type === "done") {
       yield* close();
       yield {
         event: "message_delta",

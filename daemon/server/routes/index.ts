@@ -11,10 +11,11 @@ import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
 import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
+import { routes as responses } from "./responses.js";
 import { routes as router } from "./router.js";
 import { routes as traces } from "./traces.js";
 
 export const allRoutes: Route[] = [
-  ...health, ...models, ...chat, ...countTokens, ...messages, ...completions, ...embeddings,
+  ...health, ...models, ...chat, ...countTokens, ...messages, ...responses, ...completions, ...embeddings,
   ...traces, ...cache, ...audit, ...router, ...stats, ...daemon,
 ];

@@ -21,6 +21,7 @@ export const routes: Route[] = [
       const body: ServingStats = {
         version: services.version,
         uptimeS: Math.round((Date.now() - services.startedAt) / 1000),
+        eventLoop: services.metrics.eventLoop.snapshot(),
         models: modelStats(services),
         window: windowStats(services, windowS),
       };
@@ -44,6 +45,7 @@ function modelStats(services: Services): ModelServingStats[] {
       sequences: pool.size,
       busySequences: pool.busyCount,
       queued,
+      threads: { prefill: s.model.threads.prefill, decode: s.model.threads.decode, source: s.model.threads.source },
       ...(s.model.speculator
         ? { speculation: { kind: s.model.speculator.kind, enabled: spec.enabled, drafted: spec.drafted, accepted: spec.accepted, acceptance: spec.acceptance, draftLength: s.model.speculator.draftLength.current } }
         : {}),

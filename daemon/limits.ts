@@ -1,0 +1,67 @@
+// Limits on what one request may ask of the daemon, so that no input can hold the event loop, overflow the stack or
+// make constrained generation crawl. Each refusal names its limit; the numbers are documented in docs/security.md.
+// Schema limits follow OpenAI's published Structured Outputs limits (5,000 properties, 1,000 enum values, 120,000
+// characters of names and values), which clients already design for; nesting allows 16 levels instead of OpenAI's 10
+// because every anyOf/items step counts here, not only objects.
+
+export const LIMITS = {
+  /** Arrays and objects inside one JSON body (or a JSON text a request carries, such as an audit's chat prompt). */
+  jsonDepth: 64,
+  /** Messages in one chat / Messages request. */
+  messages: 10_000,
+  /** Tools in one request (OpenAI's own limit). */
+  tools: 128,
+  /** Levels of `properties` / `items` / `anyOf`… inside one JSON schema the local engine enforces as a grammar. */
+  schemaDepth: 16,
+  /** Object properties over all schemas of one request (response_format and every tool's parameters). */
+  schemaProperties: 5_000,
+  /** enum and const values over all schemas of one request. */
+  schemaEnumValues: 1_000,
+  /** Characters of property names and enum/const strings over all schemas of one request. */
+  schemaChars: 120_000,
+} as const;
+
+export type LimitName = keyof typeof LIMITS;
+
+/** A request over one of LIMITS (→ 400 naming the limit). `param` is where in the request, when known. */
+export class InputLimitError extends Error {
+  constructor(
+    readonly limit: LimitName | "schemaValue",
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The deepest nesting of `[`/`{` in a JSON text, counted without parsing (linear, no recursion), so a body can be
+ * measured before anything recursive touches it. Brackets inside strings do not count.
+ */
+export function jsonTextDepth(text: string, stopAbove = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) {
+        max = depth;
+        if (max > stopAbove) return max;
+      }
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return max;
+}
+
+/** Throws InputLimitError when a JSON text nests deeper than LIMITS.jsonDepth. */
+export function checkJsonTextDepth(text: string, what: string, param: string | null = null): void {
+  const depth = jsonTextDepth(text, LIMITS.jsonDepth);
+  if (depth > LIMITS.jsonDepth) {
+    throw new InputLimitError("jsonDepth", `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`, param);
+  }
+}

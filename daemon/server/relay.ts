@@ -1,0 +1,79 @@
+// Relaying a same-format pass-through to the client: the upstream's bytes go out as they came (`wire` events), the
+// parsed events alongside are only observed (span, usage). See router/providers/passthrough.ts.
+import type { ServerResponse } from "node:http";
+import type { ChatEvent, WireFormat } from "../chat.js";
+import { toHttpError } from "./errors.js";
+import type { HttpError } from "./route.js";
+
+type DoneEvent = Extract<ChatEvent, { type: "done" }>;
+
+/** The first event and the whole stream again (the first one included), so a handler can choose how to answer. */
+export async function peekEvents(events: AsyncIterable<ChatEvent>): Promise<{ first: ChatEvent | undefined; events: AsyncIterable<ChatEvent> }> {
+  const it = events[Symbol.asyncIterator]();
+  const r = await it.next();
+  const first = r.done ? undefined : r.value;
+  async function* all(): AsyncIterable<ChatEvent> {
+    try {
+      if (first) yield first;
+      for (let s = await it.next(); !s.done; s = await it.next()) yield s.value;
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { first, events: all() };
+}
+
+/** The stream's closing frame, per format: held back until the span is written, so a client that saw it can rely on it. */
+const TERMINAL: Record<WireFormat, RegExp> = {
+  "anthropic.messages": /"type"\s*:\s*"message_stop"/,
+  "openai.chat": /data: \[DONE\]/,
+  "openai.responses": /"type"\s*:\s*"response\.(completed|incomplete|failed)"/,
+};
+
+export interface RelayOutcome {
+  done?: DoneEvent;
+  text: string;
+  error?: HttpError;
+}
+
+/**
+ * Writes the wire bytes with the upstream's status and headers (plus `headers`), hands every parsed event to
+ * `observe`, and calls `beforeEnd` once the answer is complete, before its closing bytes go out. A failure after the
+ * first byte ends the response (the client sees a cut stream, as it would from the upstream itself).
+ */
+export async function relayWire(
+  res: ServerResponse,
+  events: AsyncIterable<ChatEvent>,
+  headers: Record<string, string>,
+  beforeEnd: (outcome: RelayOutcome) => void,
+): Promise<RelayOutcome> {
+  let held = "";
+  const outcome: RelayOutcome = { text: "" };
+  const write = (data: string) => {
+    if (data && !res.writableEnded && !res.destroyed) res.write(data);
+  };
+  try {
+    for await (const e of events) {
+      if (e.type === "wire") {
+        if (e.head && !res.headersSent) {
+          res.writeHead(e.head.status, { ...e.head.headers, ...headers, "cache-control": "no-cache", "x-accel-buffering": "no" });
+          res.flushHeaders();
+        }
+        if (!e.head?.headers["content-type"]?.includes("event-stream") && e.head) held += e.data; // unstreamed JSON: sent whole at the end
+        else if (TERMINAL[e.format].test(e.data) || held) held += e.data;
+        else write(e.data);
+      } else if (e.type === "text") outcome.text += e.text;
+      else if (e.type === "done") outcome.done = e;
+    }
+    beforeEnd(outcome);
+    write(held);
+    res.end();
+  } catch (e) {
+    outcome.error = toHttpError(e);
+    beforeEnd(outcome);
+    write(held);
+    if (!res.headersSent) throw e;
+    res.end();
+  }
+  return outcome;
+}

@@ -1,0 +1,76 @@
+// The real Codex CLI (@openai/codex, pinned in test/fixtures/agents/clis.ts) through the daemon. A capture proxy in
+// front of the daemon records what Codex sent; the fake OpenAI upstream records what reached it: a route to OpenAI
+// must pass Codex's Responses request through unchanged (a deep-equal), and stream the upstream's answer back.
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { CaptureProxy, readSpans } from "../../fixtures/agents/capture.js";
+import { ensureAgentClis } from "../../fixtures/agents/clis.js";
+import { codexArgs, runCli } from "../../fixtures/agents/run.js";
+import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+
+const OPENAI_KEY = "sk-codex-e2e-SECRET-0123456789abcdef";
+
+describe("agents: Codex CLI through Hotpath", function () {
+  this.timeout(600_000);
+  let codex = "";
+  let daemon: TestDaemon;
+  let upstream: FakeUpstream;
+  let capture: CaptureProxy;
+
+  before(async function () {
+    const clis = ensureAgentClis();
+    if ("skip" in clis) {
+      console.log(`      skipped: ${clis.skip}`);
+      this.skip();
+    }
+    codex = clis.codex;
+    upstream = await FakeUpstream.start("openai", OPENAI_KEY);
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-codex-"));
+    const configFile = join(dataDir, "config.yaml");
+    writeFileSync(configFile, `router:\n  providers:\n    openai: { type: openai, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }\n  maxRetries: 0\n  aliases:\n    codex-smart: "openai:gpt-5.5"\n`);
+    daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_OPENAI_KEY: OPENAI_KEY } });
+    capture = await CaptureProxy.start(daemon.url);
+  });
+  after(async () => {
+    await capture?.close();
+    await daemon?.dispose();
+    await upstream?.close();
+  });
+  beforeEach(() => {
+    upstream?.reset();
+    if (capture) capture.captured.length = 0;
+  });
+
+  it("passes Codex's Responses request to OpenAI unchanged except the model, and prints the upstream's answer", async () => {
+    upstream.script({ kind: "reply", text: "PONG from the fake Responses upstream", usage: { input: 1200, output: 9, cached: 1000 } });
+    const run = await runCli(codex, codexArgs(`${capture.url}/v1`, "codex-smart", "Reply with PONG."), { HOTPATH_TOKEN: daemon.token });
+    assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}`);
+    assert.match(run.stdout, /PONG from the fake Responses upstream/);
+
+    const sent = capture.captured.filter((c) => c.path.startsWith("/v1/responses"));
+    assert.equal(sent.length, 1, `Codex made ${sent.length} Responses requests`);
+    assert.equal(upstream.received.length, 1);
+    const got = upstream.received[0];
+    assert.equal(got.path, "/v1/responses");
+    // The body as Codex sent it, every field (input items, tools of every type, reasoning, include, prompt_cache_key,
+    // client_metadata…), with only the model replaced by the route's.
+    assert.equal(got.body.model, "gpt-5.5");
+    assert.deepEqual({ ...got.body, model: sent[0].body!.model }, sent[0].body);
+    // Codex's own headers reach OpenAI; Hotpath's token does not (the provider's key replaces it).
+    for (const h of ["session-id", "originator", "x-codex-turn-metadata", "user-agent"]) {
+      assert.equal(got.headers[h], sent[0].headers[h], `header ${h}`);
+    }
+    assert.equal(got.headers.authorization, `Bearer ${OPENAI_KEY}`);
+    assert.ok(!JSON.stringify(got.headers).includes(daemon.token));
+
+    // The span of the proxied request: route, usage with cached tokens.
+    const span = (await readSpans(daemon.dataDir)).find((s) => s.attributes["hotpath.endpoint"] === "responses");
+    assert.ok(span, "the Responses request has a span");
+    assert.equal(span.attributes["hotpath.route"], "openai:gpt-5.5");
+    assert.equal(span.attributes["gen_ai.usage.input_tokens"], 1200);
+    assert.equal(span.attributes["gen_ai.usage.cache_read.input_tokens"], 1000);
+  });
+});
