@@ -110,8 +110,16 @@ export class Daemon implements vscode.Disposable {
   }
 
   /** Connects to a daemon already listening on the port, or starts one. Resolves once /healthz answers. */
-  async start(): Promise<void> {
-    if (this._state === "running" || this._state === "starting") return;
+  /** A start in progress: a second caller (a command while the view's start runs) waits for the same outcome. */
+  private starting: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    if (this._state === "running") return Promise.resolve();
+    this.starting ??= this.startOnce().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     this.stopping = false;
     clearTimeout(this.restartTimer);
     this.setState("starting");

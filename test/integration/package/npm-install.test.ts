@@ -30,7 +30,8 @@ describe("npm package: install the packed daemon and use it", function () {
   after(async function () {
     await daemon?.dispose();
     rmSync(work, { recursive: true, force: true });
-    // The install stays for the VS Code suite of this run (it puts the installed `hotpath` on PATH); it is in tmpdir.
+    // ~700 MB (node-llama-cpp's prebuilt binaries for every GPU backend): kept only when asked to reuse it.
+    if (installed && process.env.HOTPATH_TEST_REUSE_INSTALL !== "1") rmSync(installed.prefix, { recursive: true, force: true });
   });
 
   it("packs only the bundle, the manifest, the README and the LICENSE, at the extension's version", function () {
