@@ -265,7 +265,7 @@ async function main() {
   build();
   let totals = { passes: 0, failures: 0, pending: 0 };
   let ok = true;
-  // HOTPATH_VSCODE_PACKAGED=only runs just the packaged session (working on it), =0 skips it.
+  // HOTPATH_VSCODE_PACKAGED=only runs just the packaged session, =1 runs it after the main one.
   if (process.env.HOTPATH_VSCODE_PACKAGED !== "only") {
     const paths = await sandbox();
     try {
@@ -278,7 +278,9 @@ async function main() {
       if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
     }
   }
-  if (!electron && process.env.HOTPATH_VSCODE_PACKAGED !== "0") {
+  // Opt-in for now (HOTPATH_VSCODE_PACKAGED=1 or =only): written but not yet seen passing on the overloaded shared
+  // machine it was written on (code-server's own install took over 30 min there).
+  if (!electron && (process.env.HOTPATH_VSCODE_PACKAGED === "1" || process.env.HOTPATH_VSCODE_PACKAGED === "only")) {
     const { code, stats } = await runPackaged();
     const more = stats ?? { passes: 0, failures: 1, pending: 0 };
     for (const k of ["passes", "failures", "pending"]) totals[k] += more[k];
