@@ -34,6 +34,8 @@ function hotpath(args: string[], timeoutMs = 60_000): Promise<Run> {
 }
 
 describe("CLI: fail fast and say what to do", function () {
+  // Each case starts the CLI (~9 s idle, 40 s at load 30 on 2 cores); the corrupt-model case starts it five times.
+  this.timeout(10 * 60_000);
   let dir: string;
   before(() => (dir = mkdtempSync(join(tmpdir(), "hotpath-cli-errors-"))));
   after(() => rmSync(dir, { recursive: true, force: true }));
