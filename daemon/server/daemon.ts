@@ -2,7 +2,6 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import "../cache/store.js"; // registers the cache tables' migration before openDb
 import { AuditService } from "../audit/service.js";
 import { routerCompleter } from "../audit/completers/router.js";
 import { embedderFromConfig } from "../cache/embedders/index.js";
