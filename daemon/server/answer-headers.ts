@@ -17,3 +17,8 @@ export function answerHeaders(a: Answer): Record<string, string> {
     ...(a.cache.similarity !== undefined ? { "x-hotpath-cache-similarity": a.cache.similarity.toFixed(4) } : {}),
   };
 }
+
+/** x-hotpath-ignored: what a translated route left out of the request (thinking settings, hosted tools…). */
+export function ignoredHeader(ignored: string[]): Record<string, string> {
+  return ignored.length ? { "x-hotpath-ignored": ascii(ignored.join(", ")) } : {};
+}
