@@ -28,6 +28,7 @@ const targets = {
     entryPoints: [
       { in: "daemon/main.ts", out: "main" },
       { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
+      { in: "daemon/traces/import/worker.ts", out: "trace-import-worker" },
     ],
     outdir: "dist/daemon",
     platform: "node",

@@ -439,24 +439,42 @@ const anthropicToolUse = z.object({
   input: z.unknown(),
   cache_control: anthropicCacheControl,
 });
+/** Any other content block (document, search_result, tool_reference, server tool blocks, and types added later). */
+const KNOWN_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+const anthropicOtherBlock = z
+  .object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), { message: "this block does not have the fields its type needs" }) })
+  .passthrough();
 const anthropicToolResult = z.object({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
-  content: z.union([z.string(), z.array(z.union([anthropicText, anthropicImage]))]).optional(),
+  content: z.union([z.string(), z.array(z.union([anthropicText, anthropicImage, anthropicOtherBlock]))]).optional(),
   is_error: z.boolean().optional(),
   cache_control: anthropicCacheControl,
 });
 /** Thinking blocks a client sends back are accepted and dropped: no route Hotpath serves consumes them. */
 const anthropicThinking = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).passthrough();
-const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking]);
+const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking, anthropicOtherBlock]);
+
+/** A client-defined tool (no type, or "custom"): it needs an input schema. */
+const anthropicCustomTool = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()),
+  type: z.literal("custom").optional(),
+  cache_control: anthropicCacheControl,
+});
+/** A server tool Anthropic runs itself (web_search_20250305, code_execution_…, tool_search_…): typed, schema-less. */
+const anthropicServerTool = z.object({ type: z.string().regex(/_\d{8}$/, "a server tool's type names its version, e.g. web_search_20250305"), name: z.string() }).passthrough();
 
 export const AnthropicMessagesRequestSchema = z.object({
   model: z.string().min(1),
   max_tokens: z.number().int().positive(),
   messages: z
-    .array(z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
+    // Current clients (Claude Code) also send role "system" turns mid-conversation.
+    .array(z.object({ role: z.enum(["user", "assistant", "system"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
     .min(1, "messages must hold at least one message")
-    .max(LIMITS.messages, tooMany("messages", "messages")),
+    .max(LIMITS.messages, tooMany("messages", "messages"))
+    .refine((ms) => ms.some((m) => m.role !== "system"), "messages must hold a user or assistant turn, not only system turns"),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
@@ -464,18 +482,7 @@ export const AnthropicMessagesRequestSchema = z.object({
   top_p: z.number().gt(0).max(1).optional(),
   top_k: z.number().int().min(0).optional(),
   metadata: z.object({ user_id: z.string().nullable().optional() }).optional(),
-  tools: z
-    .array(
-      z.object({
-        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
-        description: z.string().optional(),
-        input_schema: z.record(z.string(), z.unknown()),
-        type: z.literal("custom").optional(),
-        cache_control: anthropicCacheControl,
-      }),
-    )
-    .max(LIMITS.tools, tooMany("tools", "tools"))
-    .optional(),
+  tools: z.array(z.union([anthropicCustomTool, anthropicServerTool])).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
     .discriminatedUnion("type", [
       z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
@@ -486,6 +493,8 @@ export const AnthropicMessagesRequestSchema = z.object({
     .optional(),
   thinking: z.unknown().optional(),
   service_tier: z.string().optional(),
+  output_config: z.object({ effort: z.string().optional() }).passthrough().optional(),
+  context_management: z.unknown().optional(),
 });
 
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;

@@ -23,6 +23,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return "–";
+  if (ms === 0) return "0 s";
   const a = Math.abs(ms);
   if (a >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`;
   if (a >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;

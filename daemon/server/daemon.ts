@@ -11,6 +11,7 @@ import { modelVerifier } from "../cache/verifier.js";
 import type { ChatCompletionRequest } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
+import { RequestPipeline } from "../pipeline/pipeline.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
@@ -65,18 +66,21 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     const ask = async (request: ChatCompletionRequest, signal: AbortSignal) => (await complete(request, signal)).choices[0]?.message.content ?? "";
     cache.verifier = modelVerifier(ask, { ...config.cache.verifier, log: (m) => log("warn", m) });
   }
+  const events = new EventHub();
+  const cacheMetrics = new CacheMetrics(metrics.registry, cache);
   const services: Services = {
     version,
     startedAt: Date.now(),
     config,
     db,
     traces,
-    events: new EventHub(),
+    events,
     metrics,
     engine,
     router,
     cache,
-    cacheMetrics: new CacheMetrics(metrics.registry, cache),
+    cacheMetrics,
+    pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
     // Audits run through the router (local or cloud), never through the response cache; similarity checks share
     // the cache's embedder.
     audit: new AuditService({ db, traces, config, complete: routerCompleter(router), embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]) }),

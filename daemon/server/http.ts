@@ -62,6 +62,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.timeOrigin + performance.now();
     const requestId = newRequestId();
     let match: { c: CompiledRoute; m: RegExpExecArray } | undefined;
     let errorRoute: CompiledRoute | undefined;
@@ -106,6 +107,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
         url,
         params,
         requestId,
+        receivedAt,
         signal: controller.signal,
         readBody: () => (bodyPromise ??= readBody(req, limit)),
         readJson: async <S extends z.ZodType>(schema: S) => {

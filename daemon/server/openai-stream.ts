@@ -1,23 +1,16 @@
-// Renders ChatEvents as OpenAI chat.completion.chunk SSE frames, ending in [DONE].
+// Renders ChatEvents as OpenAI chat.completion.chunk SSE frames, ending in [DONE] (the pipeline has written the
+// span by the time the final event arrives, so a client that saw [DONE] can rely on it).
 import type { ServerResponse } from "node:http";
 import type { ChatCompletionChunk } from "../api.js";
 import { fullTimings, type ChatEvent } from "../chat.js";
 import { toHttpError, errorBody } from "./errors.js";
 import { startSse, writeSse } from "./sse.js";
 
-export type DoneEvent = Extract<ChatEvent, { type: "done" }>;
-
-export interface StreamOutcome {
-  done?: DoneEvent;
-  text: string;
-  error?: Error;
-}
-
 export async function writeChatStream(
   res: ServerResponse,
   events: AsyncIterable<ChatEvent>,
-  meta: { id: string; model: string; includeUsage: boolean; headers: Record<string, string>; beforeEnd?: (outcome: StreamOutcome) => void },
-): Promise<StreamOutcome> {
+  meta: { id: string; model: string; includeUsage: boolean; headers: Record<string, string> },
+): Promise<void> {
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: ChatCompletionChunk["choices"][0]["finish_reason"] = null): ChatCompletionChunk => ({
     id: meta.id,
@@ -29,17 +22,14 @@ export async function writeChatStream(
     ...(meta.includeUsage ? { usage: null } : {}),
   });
   const iterator = events[Symbol.asyncIterator]();
-  let text = "";
   // Pull the first event before committing to a 200, so early failures (unknown model, full queue) get a real status.
   const first = await iterator.next();
   startSse(res, meta.headers);
   writeSse(res, chunk({ role: "assistant", content: "" }));
-  let done: DoneEvent | undefined;
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       const e = step.value;
       if (e.type === "text") {
-        text += e.text;
         writeSse(res, chunk({ content: e.text }));
       } else if (e.type === "tool_call_delta") {
         writeSse(
@@ -47,24 +37,17 @@ export async function writeChatStream(
           chunk({ tool_calls: [{ index: e.index, ...(e.id ? { id: e.id, type: "function" as const } : {}), function: { ...(e.name ? { name: e.name } : {}), arguments: e.arguments } }] }),
         );
       } else if (e.type === "done") {
-        done = e;
         const final = chunk({}, e.finishReason);
         final.timings = fullTimings(e.timings);
         writeSse(res, final);
         if (meta.includeUsage) writeSse(res, { ...chunk({}), choices: [], usage: e.usage, timings: fullTimings(e.timings) });
       }
     }
-    // The span is written before the last bytes, so a client that saw [DONE] can rely on it being recorded.
-    meta.beforeEnd?.({ done, text });
     writeSse(res, "[DONE]");
-    res.end();
-    return { done, text };
   } catch (e) {
     // Headers are gone: report the failure in-band, as OpenAI does, then close.
     const err = toHttpError(e);
-    meta.beforeEnd?.({ done, text, error: err });
     if (err.status !== 499) writeSse(res, errorBody(err));
-    res.end();
-    return { done, text, error: err };
   }
+  res.end();
 }

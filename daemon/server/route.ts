@@ -11,6 +11,8 @@ export interface RequestContext {
   /** `:name` segments of the route's path. */
   params: Record<string, string>;
   requestId: string;
+  /** When the request arrived (ms since epoch, performance.timeOrigin based). */
+  receivedAt: number;
   /** Aborted when the client disconnects or the request times out: stop work and free resources. */
   signal: AbortSignal;
   /** The raw body, refused with 413 past the route's limit. */

@@ -5,6 +5,7 @@ import type { AuditService } from "../audit/service.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
+import type { RequestPipeline } from "../pipeline/pipeline.js";
 import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
 import type { EventHub } from "./events.js";
@@ -26,6 +27,8 @@ export interface Services {
   /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */
   cache: ResponseCache;
   cacheMetrics: CacheMetrics;
+  /** One generation request's life, whatever its wire format: cache → route → generate → store → span. */
+  pipeline: RequestPipeline;
   /** Prompt-bloat audits (daemon/audit): static sections and ablation runs through the router. */
   audit: AuditService;
   log: (level: LogLevel, message: string) => void;

@@ -152,7 +152,9 @@ describe("webview (headless Chromium)", function () {
       const items = await v.page.$$eval(".hot", (els) => els.map((e) => e.textContent!));
       assert.equal(items.length, Math.min(5, spots.length));
       items.forEach((text, i) => {
-        assert.ok(text.includes(spots[i]!.name) && text.includes(spots[i]!.why), text);
+        // The why is shown after the name, without repeating the name it opens with.
+        const why = spots[i]!.why.startsWith(spots[i]!.name) ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "") : spots[i]!.why;
+        assert.ok(text.includes(spots[i]!.name) && text.includes(why.trim()), text);
         assert.ok(text.includes(`${Math.round(spots[i]!.share * 100)}%`), text);
       });
       if (spots.length > 5) {
@@ -188,7 +190,26 @@ describe("webview (headless Chromium)", function () {
         assert.equal(await v.page.locator(".axis").getAttribute("data-unit"), unit);
         // The window label uses the axis's unit too.
         assert.match(await v.page.locator(".toolbar > .muted").innerText(), new RegExp(`^showing [\\d.]+ ${unit} – [\\d.]+ ${unit} `));
-        if (z === 3) await v.screenshot("profiler-zoomed");
+        if (z === 3) {
+          // Spans wholly outside the window show no bar, only their duration with an arrow towards them.
+          const m = (await v.page.locator(".toolbar > .muted").innerText()).match(/^showing ([\d.]+) (\S+) – ([\d.]+) \S+ /)!;
+          const per: Record<string, number> = { "µs": 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+          const [a, b] = [Number(m[1]) * per[m[2]!]!, Number(m[3]) * per[m[2]!]!];
+          const slack = (b - a) * 0.02;
+          const t0 = Math.min(...detail.spans.map((sp) => sp.startNs));
+          const rows = await v.page.$$eval(".tl-row", (els) => els.map((e) => [(e as HTMLElement).dataset.spanId!, (e.querySelector(".bar") as HTMLElement).hidden, e.querySelector(".dur")!.textContent!] as const));
+          let outside = 0;
+          for (const [id, hidden, dur] of rows) {
+            const sp = detail.spans.find((x) => x.spanId === id)!;
+            const [s0, s1] = [(sp.startNs - t0) / 1e6, (sp.endNs - t0) / 1e6];
+            if (s1 < a - slack || s0 > b + slack) {
+              outside++;
+              assert.ok(hidden && /[←→]/.test(dur), `${sp.name} [${s0}, ${s1}] outside [${a}, ${b}] has no bar: ${dur}`);
+            } else if (s1 > a + slack && s0 < b - slack) assert.ok(!hidden, `${sp.name} [${s0}, ${s1}] inside [${a}, ${b}] has its bar`);
+          }
+          assert.ok(outside > 0, "some rows in view lie outside the zoomed window");
+          await v.screenshot("profiler-zoomed");
+        }
         const before = ticks.join();
         await v.page.keyboard.press("+");
         await v.page.waitForFunction((b) => [...document.querySelectorAll(".axis .tick")].map((e) => e.textContent).join() !== b, before);
@@ -285,7 +306,12 @@ describe("webview (headless Chromium)", function () {
 
     it("shows what the daemon's own analysis says about a Claude-Code-shaped trace", async () => {
       const fresh = agentTrace(160, 13).detail;
-      await renderThroughAnalysis(fresh, "profiler-analysed");
+      const { v, a } = await renderThroughAnalysis(fresh, "profiler-analysed");
+      // The spans carry what the Claude Code importer records (a question, a compaction, a typed message), so the
+      // analysis finds a person's, idle and compaction time, and the page names them.
+      for (const k of ["human", "idle", "compaction"] as const) assert.ok(a.criticalPath.byKind[k] > 0, `analysis finds ${k} time`);
+      const chips = await v.page.locator(".bykind").innerText();
+      for (const w of ["waiting for a person", "idle", "compaction"]) assert.ok(chips.includes(w), chips);
     });
 
     it("shows what the daemon's own analysis says about a real Claude Code session (../shared fixture)", async function () {

@@ -33,7 +33,7 @@ export function renderHotspots(analysis: TraceAnalysis | null, pick: (spot: Hots
         h("span", { class: "hot-text" },
           h("span", { class: "hot-name" }, s.name),
           h("span", { class: `hot-kind o-${s.kind}` }, ownerLabel(s.kind)),
-          h("span", { class: "hot-why muted" }, s.why))));
+          h("span", { class: "hot-why muted", title: s.why }, whyAfterName(s)))));
   };
   spots.slice(0, FIRST).forEach((s, i) => list.append(item(s, i)));
   section.append(list);
@@ -46,6 +46,13 @@ export function renderHotspots(analysis: TraceAnalysis | null, pick: (spot: Hots
     section.append(more);
   }
   return section;
+}
+
+/** The why without the name it usually opens with (the name is shown just before it). */
+function whyAfterName(s: Hotspot): string {
+  if (!s.why.startsWith(s.name)) return s.why;
+  const rest = s.why.slice(s.name.length).replace(/^[,:;]\s*|^\s+[—–-]\s*/, "").trim();
+  return rest || s.why;
 }
 
 function pct(share: number): string {

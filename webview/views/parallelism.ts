@@ -54,11 +54,17 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
           const bar = h("div", { class: `pbar k-${r.span.kind}`, title: `${label}: ${fmtMs(r.end - r.start)}` });
           bar.style.width = `${Math.max(0.5, ((b - a) / span) * 100)}%`;
           const row = h("div", { class: "prow" }, bar, h("span", { class: "plabel" }, `${fmtMs(r.end - r.start)} ${label}`));
-          // A bar in the right half carries its label on its left, where there is room to read it.
-          if (a / span > 0.5) {
+          // The label goes on the side with more room; a bar that leaves room on neither side carries it inside.
+          const roomLeft = a / span;
+          const roomRight = 1 - b / span;
+          if (roomLeft > roomRight) {
             row.classList.add("flip");
-            bar.style.marginRight = `${Math.max(0, (1 - b / span) * 100)}%`;
-          } else bar.style.marginLeft = `${(a / span) * 100}%`;
+            bar.style.marginRight = `${Math.max(0, roomRight * 100)}%`;
+          } else bar.style.marginLeft = `${roomLeft * 100}%`;
+          if (Math.max(roomLeft, roomRight) < 0.3) {
+            row.classList.add("inside");
+            (row.lastElementChild as HTMLElement).style.left = `${roomLeft * 100}%`;
+          }
           return row;
         }));
     list.append(h("li", { class: `pgroup conf-${g.confidence ?? "unknown"}`, "data-group": i, "data-confidence": g.confidence },

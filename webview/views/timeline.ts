@@ -193,7 +193,6 @@ export class Timeline {
     const s = r.span;
     const dur = r.end - r.start;
     const left = this.x(r.start);
-    const width = Math.max(2, this.x(r.end) - left);
     const cls = ["tl-row", `k-${s.kind}`];
     const owner = this.owners.get(s.spanId);
     if (owner) cls.push(`o-${owner}`);
@@ -205,9 +204,17 @@ export class Timeline {
     if (s.status === "error") cls.push("error");
     const barTitle = `${s.name}: ${fmtMs(dur)}${owner ? ` — ${OWNERS[owner].label}` : ""}${r.critical ? "" : " (off the critical path)"}`;
     const bar = h("div", { class: "bar", title: barTitle });
-    // Clamp so far-off bars stay cheap for the browser at deep zoom.
-    bar.style.left = `${Math.max(-10, Math.min(this.trackWidth + 10, left))}px`;
-    bar.style.width = `${Math.max(2, Math.min(width, this.trackWidth + 20 - Math.max(-10, left)))}px`;
+    // Clamp both ends to the track (plus a margin) so far-off bars stay cheap at deep zoom; a span wholly outside
+    // the window shows no bar, only its duration with an arrow at the edge it lies beyond.
+    const tw = this.trackWidth;
+    const right = this.x(r.end);
+    const before = right < -1;
+    const beyond = left > tw + 1;
+    const cx0 = Math.max(-10, Math.min(tw + 10, left));
+    const cw = Math.max(2, Math.max(-10, Math.min(tw + 10, right)) - cx0);
+    bar.style.left = `${cx0}px`;
+    bar.style.width = `${cw}px`;
+    if (before || beyond) bar.hidden = true;
     const label = h("div", { class: "label", title: s.name },
       r.critical && !this.markOffPath ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆") : null,
       !r.critical && this.markOffPath ? h("span", { class: "off-mark", title: "off the critical path", "aria-label": "off the critical path" }, "○") : null,
@@ -224,12 +231,19 @@ export class Timeline {
       "data-span-id": s.spanId,
       "data-index": r.index,
       "data-critical": r.critical ? "true" : undefined,
-    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, fmtMs(dur))));
+    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, before ? `← ${fmtMs(dur)}` : beyond ? `${fmtMs(dur)} →` : fmtMs(dur))));
     el.style.top = `${r.index * ROW_H}px`;
     const durEl = el.lastElementChild!.lastElementChild as HTMLElement;
-    // After the bar, or before it when the bar reaches the right edge.
-    const after = left + width + 4;
-    durEl.style.left = `${after <= this.trackWidth - 60 ? after : Math.max(0, left - 64)}px`;
+    // After the bar, or before it when the bar reaches the right edge, or on it when it spans the whole track.
+    const after = cx0 + cw + 4;
+    if (before) durEl.style.left = "2px";
+    else if (beyond) durEl.style.left = `${tw - 70}px`;
+    else if (after <= tw - 60) durEl.style.left = `${after}px`;
+    else if (cx0 >= 70) durEl.style.left = `${cx0 - 68}px`;
+    else {
+      durEl.style.left = `${Math.max(0, cx0) + 4}px`;
+      durEl.classList.add("on-bar");
+    }
     return el;
   }
 

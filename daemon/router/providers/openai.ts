@@ -40,7 +40,10 @@ export class OpenAIBackend implements ChatBackend {
       throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
     }
     const native = options.native;
-    if (native && (native.format === "openai.chat" || (native.format === "openai.responses" && this.speaksResponses))) {
+    // A streamed chat request passes through only when it asks for usage itself: without the usage chunk the
+    // answer could not be priced, and adding stream_options would change what the client receives.
+    const chatPasses = native?.format === "openai.chat" && (native.body.stream !== true || (native.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
+    if (native && (chatPasses || (native.format === "openai.responses" && this.speaksResponses))) {
       const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
       yield* passThrough(this.opts, native, native.format === "openai.chat"
         ? { format: native.format, path: "/chat/completions", auth, parseStream: chunkEvents, parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name) }

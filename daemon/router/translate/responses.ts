@@ -155,7 +155,9 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
     chat.tool_choice = mode === "required" ? "required" : "auto";
   }
   if (req.parallel_tool_calls === false && tools.length) chat.parallel_tool_calls = false;
-  if (req.max_output_tokens != null) chat.max_tokens = req.max_output_tokens;
+  // Without max_output_tokens the Responses API sets no cap: said explicitly (null), or a local model would stop at
+  // its short default and Codex would see an "incomplete" answer.
+  chat.max_completion_tokens = req.max_output_tokens ?? null;
   if (req.temperature != null) chat.temperature = req.temperature;
   if (req.top_p != null) chat.top_p = req.top_p;
   if (req.stream) chat.stream = true;

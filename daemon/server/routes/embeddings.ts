@@ -1,7 +1,7 @@
 // POST /v1/embeddings: vectors from a local GGUF model (node-llama-cpp embedding context).
 import { EmbeddingRequestSchema } from "../../api.js";
 import { toHttpError } from "../errors.js";
-import { nowMs, startRequest, type RequestFacts } from "../request-span.js";
+import { nowMs, startRequest, type RequestFacts } from "../../pipeline/span.js";
 import type { Route } from "../route.js";
 import { requestTraceContext } from "../../traces/traceparent.js";
 

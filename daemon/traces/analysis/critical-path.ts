@@ -98,7 +98,8 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   for (let i = merged.length - 1; i >= 0; i--) {
     const s = merged[i];
     if (s.label === undefined) {
-      next = s;
+      // A compaction between the wait and the call it prepared does not change whose wait it was.
+      if (s.kind !== "compaction" || !next) next = s;
       continue;
     }
     // Before a call the person's message started (even the first: a session opened long before anyone typed).

@@ -10,6 +10,17 @@ export const TIME_OWNER_WHY_ATTR = "hotpath.time_owner.why";
 
 export const TIME_OWNERS: readonly TimeOwner[] = ["llm", "tool", "human", "idle", "compaction", "gap"];
 
+/**
+ * Tools that ask a person and wait for the answer, whatever recorded them: Claude Code's AskUserQuestion and
+ * ExitPlanMode (plan review), Codex's request_user_input, LangChain's HumanInputRun ("human"), CrewAI/AutoGen-style
+ * human_input / ask_human tools, LangGraph interrupts.
+ */
+const PERSON_TOOL = /^(AskUserQuestion|ExitPlanMode|request_user_input|human|human_input|get_human_input|ask_human|ask_user|ask_the_user|user_input|__interrupt__|interrupt)$/i;
+
+export function isPersonTool(name: string): boolean {
+  return PERSON_TOOL.test(name);
+}
+
 export function isTimeOwner(v: unknown): v is TimeOwner {
   return typeof v === "string" && (TIME_OWNERS as readonly string[]).includes(v);
 }
@@ -26,7 +37,10 @@ export function ownerOf(span: Span): TimeOwner {
   switch (span.kind) {
     case "llm":
       return "llm";
-    case "tool":
+    case "tool": {
+      const tool = span.attributes["gen_ai.tool.name"];
+      return isPersonTool(typeof tool === "string" ? tool : span.name.replace(/^execute_tool\s+/, "")) ? "human" : "tool";
+    }
     case "retriever":
     case "embedding":
       return "tool";

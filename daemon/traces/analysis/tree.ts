@@ -92,6 +92,35 @@ function modelOf(s: Span): string | undefined {
   return typeof m === "string" ? m : undefined;
 }
 
+const CONTENT_KEYS = ["hotpath.prefix.block_hashes", "gen_ai.input.messages", "gen_ai.prompt", "input.value", "hotpath.prompt"];
+const COUNT_KEYS = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"];
+
+/**
+ * true: a recorded prompt is the same; false: something recorded differs; undefined: nothing to compare. Prompt text
+ * is compared only between recordings of one instrumentation: two instrumentations serialise one prompt differently.
+ */
+function sameContent(a: Span, b: Span, sameScope: boolean): boolean | undefined {
+  let same: boolean | undefined;
+  for (const k of sameScope ? CONTENT_KEYS : CONTENT_KEYS.slice(0, 1)) {
+    const x = a.attributes[k];
+    const y = b.attributes[k];
+    if (x === undefined || y === undefined) continue;
+    if (!equalValue(x, y)) return false;
+    same = true;
+  }
+  for (const k of COUNT_KEYS) {
+    const x = a.attributes[k];
+    const y = b.attributes[k];
+    if (typeof x === "number" && typeof y === "number" && x !== y) return false;
+  }
+  return same;
+}
+
+function equalValue(x: unknown, y: unknown): boolean {
+  if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((v, i) => v === y[i]);
+  return x === y;
+}
+
 function compatibleModels(a?: string, b?: string): boolean {
   if (!a || !b) return true;
   return a === b || a.startsWith(b) || b.startsWith(a);
@@ -129,6 +158,13 @@ function findDuplicateLlmCalls(spans: Span[], byId: Map<string, Span>): Map<stri
         (s.parentSpanId !== undefined && s.parentSpanId === o.parentSpanId) ||
         (scopeS !== undefined && scopeO !== undefined && scopeS !== scopeO); // two instrumentations, one call
       if (!related || !compatibleModels(modelOf(s), modelOf(o))) continue;
+      // The same request, or two requests that happened to overlap? Any recorded difference in what was sent or
+      // received says two; siblings of one instrumentation need recorded sameness (two real calls run concurrently
+      // look just like one recorded twice, except in their content).
+      const sameScope = scopeS === scopeO;
+      const same = sameContent(s, o, sameScope);
+      if (same === false) continue;
+      if (sameScope && s.parentSpanId === o.parentSpanId && same !== true) continue;
       const overlap = Math.min(s.endNs, o.endNs) - Math.max(s.startNs, o.startNs);
       const shorter = Math.min(s.endNs - s.startNs, o.endNs - o.startNs);
       if (shorter <= 0 ? overlap < 0 : overlap < 0.8 * shorter) continue;

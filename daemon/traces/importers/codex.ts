@@ -180,8 +180,7 @@ export const codexImporter: TraceImporter = {
         if (compactionBefore && last) last.endNs = Math.max(last.endNs, ts);
         else compactions.push({ startNs: Math.min(before ?? ts, ts), endNs: ts, line });
         prevWasCompaction = true;
-        input(ts);
-        pendingPrompt = undefined;
+        input(ts); // a compaction before the answer keeps the person's message pending: the next call answers it
         continue;
       }
       if (type === "turn_context" && typeof payload.model === "string") model = payload.model;

@@ -5,6 +5,8 @@ import { basename, dirname, join, relative } from "node:path";
 import type { TraceStore } from "../store.js";
 import { claudeCodeImporter } from "./claude-code.js";
 import { codexImporter } from "./codex.js";
+import { flatSpansImporter } from "./flat-spans.js";
+import { langfuseImporter } from "./langfuse.js";
 import { ImportError, type ImportContext, type ParsedTrace, type TraceImporter } from "./format.js";
 import { hotpathJsonlImporter } from "./hotpath-jsonl.js";
 import { openAiAgentsImporter, otelPythonImporter } from "./openai-agents.js";
@@ -21,6 +23,8 @@ export const importers: TraceImporter[] = [
   openAiAgentsImporter,
   otelPythonImporter,
   kvCacheReplayImporter,
+  flatSpansImporter,
+  langfuseImporter,
 ];
 
 export interface FileImport {
@@ -72,7 +76,7 @@ function detect(name: string, text: string): { importer: TraceImporter; json?: u
     name,
     undefined,
     undefined,
-    `unrecognised trace format; supported: OTLP JSON, Claude Code session JSONL, Codex rollout JSONL, OpenAI Agents SDK export, OTel Python span dump, kv-cache-tester trace, Hotpath export`,
+    `unrecognised trace format; supported: OTLP JSON, Claude Code session JSONL, Codex rollout JSONL, OpenAI Agents SDK export, OTel Python span dump, kv-cache-tester trace, flat span export (Phoenix / OpenInference), Langfuse trace export, Hotpath export`,
   );
 }
 

@@ -83,6 +83,9 @@ export const kvCacheReplayImporter: TraceImporter = {
           build(children, agentId, `${key}/${req.agent_id ?? i}`, t);
           return;
         }
+        // think_time is the client's time before this request: running tools before a tool_result request, the
+        // person writing before a request that carries only their text (idle: the gap before it is theirs).
+        const personTyped = !!req.input_types?.includes("text") && !req.input_types.includes("tool_result");
         if (req.input_types?.includes("tool_result") && req.think_time) {
           spans.push({
             traceId,
@@ -103,6 +106,7 @@ export const kvCacheReplayImporter: TraceImporter = {
         if (req.out !== undefined) attrs["gen_ai.usage.output_tokens"] = req.out;
         if (req.stop) attrs["gen_ai.response.finish_reasons"] = [req.stop];
         if (req.ttft !== undefined) attrs["hotpath.timings.ttft_ms"] = req.ttft * 1000;
+        if (personTyped) attrs["hotpath.user_prompt"] = ""; // the text itself is not in the format
         if (req.hash_ids) {
           attrs["hotpath.prefix.block_hashes"] = req.hash_ids;
           attrs["hotpath.prefix.block_tokens"] = conv.block_size;

@@ -16,6 +16,7 @@ import { AuditService } from "../../../daemon/audit/service.js";
 import { loadConfig } from "../../../daemon/config.js";
 import { openDb } from "../../../daemon/db.js";
 import { Engine } from "../../../daemon/engine/engine.js";
+import { RequestPipeline } from "../../../daemon/pipeline/pipeline.js";
 import { Router } from "../../../daemon/router/router.js";
 import { EventHub } from "../../../daemon/server/events.js";
 import { createHttpServer } from "../../../daemon/server/http.js";
@@ -51,19 +52,23 @@ describe("audit routes on the real HTTP server", function () {
     const traces = new TraceStore(db);
     const metrics = new Metrics();
     const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }) });
+    const events = new EventHub();
+    const cacheMetrics = new CacheMetrics(metrics.registry, cache);
+    const log = () => undefined;
     services = {
       version: "test",
       startedAt: Date.now(),
       config,
       db,
       traces,
-      events: new EventHub(),
+      events,
       metrics,
       engine,
       router,
       cache,
-      cacheMetrics: new CacheMetrics(metrics.registry, cache),
-      log: () => undefined,
+      cacheMetrics,
+      pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
+      log,
       audit: new AuditService({ db, traces, config, complete: routerCompleter(router) }),
     };
     server = createHttpServer(services, routes, { token: TOKEN, allowOrigins: [], allowAnyHost: false });

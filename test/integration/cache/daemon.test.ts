@@ -1,11 +1,9 @@
 // The cache inside the real daemon, driven by the official `openai` client: hits, paraphrases, guard refusals,
 // isolation, streamed replay, span attributes, admin endpoints and /metrics.
 import assert from "node:assert/strict";
-import Database from "better-sqlite3";
-import { join } from "node:path";
 import OpenAI from "openai";
 import type { CacheClearResult, CacheEntries, CacheStats } from "../../../daemon/api.js";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { readSpan, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 
 describe("cache: in the real daemon (official openai client)", function () {
@@ -35,16 +33,7 @@ describe("cache: in the real daemon (official openai client)", function () {
     };
   }
 
-  function span(requestId: string): Record<string, unknown> {
-    const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
-    try {
-      const row = db.prepare("SELECT attributes FROM spans WHERE request_id = ?").get(requestId) as { attributes: string } | undefined;
-      assert.ok(row, `span of ${requestId}`);
-      return JSON.parse(row.attributes) as Record<string, unknown>;
-    } finally {
-      db.close();
-    }
-  }
+  const span = (requestId: string): Record<string, unknown> => readSpan(daemon, requestId).attributes;
 
   it("answers the same deterministic request a second time from the cache, faster", async () => {
     const first = await ask("Once upon a time there was a little dog.");

@@ -1,11 +1,9 @@
 // Prefix reuse through the real daemon: a long shared prefix is evaluated once, the facts reach the response and the
 // span, re-ordered tool JSON does not break the prefix, and a changed system prompt is reported as a cache breaker.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import { generatedModelPath } from "../../fixtures/models.js";
 import { filler, PREFIX_MODEL } from "../../fixtures/prompts.js";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { readSpan, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 
 async function chat(daemon: TestDaemon, messages: object[], extra: object = {}) {
   const res = await daemon.fetch("/v1/chat/completions", {
@@ -17,16 +15,7 @@ async function chat(daemon: TestDaemon, messages: object[], extra: object = {}) 
   return { id: res.headers.get("x-hotpath-request-id")!, body: (await res.json()) as any };
 }
 
-function spanAttributes(daemon: TestDaemon, requestId: string): Record<string, unknown> {
-  const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
-  try {
-    const row = db.prepare("SELECT attributes FROM spans WHERE request_id = ?").get(requestId) as { attributes: string } | undefined;
-    assert.ok(row, `span of ${requestId}`);
-    return JSON.parse(row.attributes);
-  } finally {
-    db.close();
-  }
-}
+const spanAttributes = (daemon: TestDaemon, requestId: string): Record<string, unknown> => readSpan(daemon, requestId).attributes;
 
 describe("daemon: prefix reuse", function () {
   let daemon: TestDaemon;

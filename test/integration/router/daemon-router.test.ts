@@ -6,9 +6,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
-import Database from "better-sqlite3";
 import OpenAI from "openai";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { readSpan, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
@@ -64,16 +63,7 @@ describe("router: end to end through the daemon", function () {
     an.reset();
   });
 
-  function span(requestId: string): { attributes: Record<string, any>; status: string } {
-    const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
-    try {
-      const row = db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as { attributes: string; status: string } | undefined;
-      assert.ok(row, `span of ${requestId} written`);
-      return { attributes: JSON.parse(row.attributes), status: row.status };
-    } finally {
-      db.close();
-    }
-  }
+  const span = (requestId: string) => readSpan(daemon, requestId);
 
   it("Anthropic SDK messages.create (not streamed) on the local model returns a well-formed Message", async () => {
     const { data: msg, response } = await anthropic.messages
@@ -160,6 +150,23 @@ describe("router: end to end through the daemon", function () {
       ["oa:gpt-4o-mini", 200, "ok"],
     ]);
     assert.equal(s.attributes["hotpath.cost.usd"], (100 * 0.15 + 10 * 0.6) / 1e6);
+  });
+
+  it("/v1/messages is priced like chat: the span carries the route's cost, and a cached repeat goes nowhere", async () => {
+    oa.script({ kind: "reply", text: "Priced.", usage: { input: 200, output: 20 } });
+    const ask = () =>
+      anthropic.messages.create({ model: "oa:gpt-4o-mini", max_tokens: 30, temperature: 0, messages: [{ role: "user", content: "price me" }] }).withResponse();
+    const first = await ask();
+    assert.equal(first.response.headers.get("x-hotpath-cache"), "miss");
+    assert.equal(first.response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
+    const s = span(first.response.headers.get("x-hotpath-request-id")!);
+    assert.equal(s.attributes["hotpath.endpoint"], "messages");
+    assert.equal(s.attributes["hotpath.cost.usd"], (200 * 0.15 + 20 * 0.6) / 1e6);
+    const again = await ask();
+    assert.equal(again.response.headers.get("x-hotpath-cache"), "hit");
+    assert.deepEqual(again.data.content, [{ type: "text", text: "Priced." }]);
+    assert.equal(again.data.usage.cache_read_input_tokens, 200);
+    assert.equal(oa.received.length, 1, "the repeat was not sent upstream");
   });
 
   it("an upstream that keeps failing falls back to the next route (streamed); the span shows every attempt", async () => {

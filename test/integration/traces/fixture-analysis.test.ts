@@ -64,6 +64,7 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     assert.ok(group, "the six lookups form a group");
     assert.deepEqual(group.toolCallIds.map((id) => id.slice(-8)), six);
     assert.ok(group.projectedMs < group.recordedMs, "with a projected saving");
+    assert.equal(group.confidence, "independent", "none of the six came back empty, failed or was refused");
     assert.ok(a.projectedSavingMs >= group.recordedMs - group.projectedMs);
     // No dependent pair in any group: the already-parallel batch and the dependent reads stay out.
     const db = openDb(dataPaths(dir).db);
@@ -79,7 +80,7 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     assert.ok(a.mergeableLlmCalls?.some((m) => m.spanIds.length === 6));
     // Human-readable form says the same.
     const text = await hotpath(dir, "analyze", ids[0].slice(0, 10));
-    assert.match(text.stdout, /parallelizable: \d+ group/);
+    assert.match(text.stdout, /parallelizable tool calls: \d+ independent group/);
     assert.match(text.stdout, /find _bmad-output/);
     void spans;
   });
@@ -159,6 +160,63 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     const b = analyzeTrace(store.getSpans(importPath(store, otel)[0].traceIds[0]));
     assert.ok(Math.abs((b.criticalPath.byKind.gap ?? 0) - 13_594) < 50);
     assert.equal(b.parallelGroups.length, 0);
+    db.close();
+  });
+
+  it("time owners on real sessions: Claude Code's 55 min before the first typed command and Codex's wait between turns are idle", function () {
+    const claude = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
+    const codex = traceFixture("codex");
+    skipWithoutFixture(this, claude, "claude-code/session-3fe1b6bc.jsonl");
+    skipWithoutFixture(this, codex, "codex/");
+    const db = openDb(":memory:");
+    const store = new TraceStore(db);
+    const sum = (a: TraceAnalysis) => Object.values(a.criticalPath.byKind).reduce((x, y) => x + y, 0);
+    const c = analyzeTrace(store.getSpans(importPath(store, claude)[0].traceIds[0]));
+    assert.ok(Math.abs(sum(c) - c.criticalPath.durationMs) < 1e-6);
+    // /clear at 14:21:21, the next typed command at 15:16:50: the person, not uninstrumented work.
+    const first = c.criticalPath.segments![0];
+    assert.equal(first.kind, "idle");
+    assert.ok((first.endNs - first.startNs) / 1e9 > 55 * 60 - 60);
+    assert.equal(c.criticalPath.byKind.gap, 0);
+    const x = analyzeTrace(store.getSpans(importPath(store, codex)[0].traceIds[0]));
+    assert.ok(Math.abs(sum(x) - x.criticalPath.durationMs) < 1e-6);
+    // task_complete 08:27:32.911 → the next user message 08:32:57.477: 5 min 24.6 s nobody worked.
+    assert.ok(Math.abs(x.criticalPath.byKind.idle - 324_566) < 100, String(x.criticalPath.byKind.idle));
+    db.close();
+  });
+
+  it("real follow-ups are speculative: the `ls` issued after `cat … | grep` found nothing (Claude Code), a command after an unrecorded web search (Codex)", function () {
+    const claude = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
+    const codex = traceFixture("codex");
+    skipWithoutFixture(this, claude, "claude-code/session-3fe1b6bc.jsonl");
+    skipWithoutFixture(this, codex, "codex/");
+    const db = openDb(":memory:");
+    const store = new TraceStore(db);
+    const c = analyzeTrace(store.getSpans(importPath(store, claude)[0].traceIds[0]));
+    const catLs = c.parallelGroups.find((g) => g.toolCallIds.some((id) => id.endsWith("Lv1Qw5Zh")))!;
+    assert.equal(catLs.confidence, "speculative");
+    assert.match(catLs.reason, /came back empty/);
+    assert.ok(c.speculativeSavingMs >= catLs.recordedMs - catLs.projectedMs);
+    const independent = c.parallelGroups.filter((g) => g.confidence === "independent");
+    assert.equal(c.projectedSavingMs, Math.round(independent.reduce((n, g) => n + g.recordedMs - g.projectedMs, 0) * 1000) / 1000);
+    const x = analyzeTrace(store.getSpans(importPath(store, codex)[0].traceIds[0]));
+    for (const g of x.parallelGroups.filter((g) => g.toolCallIds.some((id) => id.startsWith("web_search")))) assert.equal(g.confidence, "speculative");
+    db.close();
+  });
+
+  it("a subagent's batch of 4 Read + 1 Grep in one response runs after the response streamed: already parallel, no group", function () {
+    const file = traceFixture("claude-code", "incremental-subagents", "turn-2.jsonl");
+    skipWithoutFixture(this, file, "claude-code/incremental-subagents/turn-2.jsonl");
+    const db = openDb(":memory:");
+    const store = new TraceStore(db);
+    const spans = store.getSpans(importPath(store, file)[0].traceIds[0]);
+    const llm = spans.find((s) => s.kind === "llm" && String(s.attributes["gen_ai.response.id"]).endsWith("LEJK9J"))!;
+    const ids = llm.attributes["hotpath.tool_call_ids"] as string[];
+    assert.equal(ids.length, 5);
+    const calls = spans.filter((s) => ids.includes(String(s.attributes["gen_ai.tool.call.id"])));
+    for (const t of calls) assert.ok(t.startNs >= llm.endNs, "no call runs before its response finished streaming");
+    const a = analyzeTrace(spans);
+    assert.ok(!a.parallelGroups.some((g) => g.toolCallIds.some((id) => ids.includes(id))));
     db.close();
   });
 

@@ -1,10 +1,30 @@
 // Every request the daemon serves becomes one span in OTel GenAI terms, written when the request ends (ok or not),
 // and one "request.finished" event for live views.
-import type { Timings, Usage } from "../api.js";
+import type { Counter, Gauge, Histogram } from "prom-client";
+import type { DaemonEvent, Timings, Usage } from "../api.js";
+import type { LookupResult } from "../cache/service.js";
 import type { PrefixFacts } from "../chat.js";
+import type { TraceStore } from "../traces/store.js";
 import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
-import type { Services } from "./services.js";
+
+/** The request metrics a span feeds (the server's Prometheus registry holds them). */
+export interface RequestMetrics {
+  requests: Counter<"endpoint" | "route" | "status">;
+  latency: Histogram<"endpoint" | "route">;
+  ttft: Histogram<"route">;
+  queueWait: Histogram<"priority">;
+  tokens: Counter<"route" | "kind">;
+  inFlight: Gauge;
+}
+
+/** Where a finished request goes: the trace store, the metrics, live views, and the log when writing fails. */
+export interface SpanSink {
+  traces: Pick<TraceStore, "writeSpans">;
+  metrics: RequestMetrics;
+  events: { publish(event: DaemonEvent): void };
+  log: (level: "debug" | "info" | "warn" | "error", message: string) => void;
+}
 
 /** Content attributes are capped so one huge prompt cannot bloat the database. */
 const MAX_CONTENT_CHARS = 256 * 1024;
@@ -34,7 +54,7 @@ export interface RequestFacts {
   extra?: Attributes;
 }
 
-export function recordRequest(services: Services, f: RequestFacts): void {
+export function recordRequest(services: SpanSink, f: RequestFacts): void {
   const durationMs = f.endedAt - f.startedAt;
   const attributes: Attributes = {
     "gen_ai.operation.name": f.operation,
@@ -132,6 +152,19 @@ export function recordRequest(services: Services, f: RequestFacts): void {
   });
 }
 
+/** hotpath.cache.*: what the response-cache lookup decided, and on which rung (exact, semantic, single flight). */
+export function cacheAttributes(look: LookupResult): Attributes {
+  return {
+    [HotpathAttr.cache]: look.verdict,
+    "hotpath.cache.reason": look.reason,
+    "hotpath.cache.namespace": look.namespace,
+    "hotpath.cache.lookup_ms": look.lookupMs,
+    ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
+    ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
+    ...(look.match ? { "hotpath.cache.match": look.match } : {}),
+  };
+}
+
 /** hotpath.prefix.*: reused/prompt tokens, their source, and where (and how) the prompt stopped matching. */
 export function prefixAttributes(p: PrefixFacts): Attributes {
   const a: Attributes = { "hotpath.prefix.reused_tokens": p.reusedTokens, "hotpath.prefix.prompt_tokens": p.promptTokens };
@@ -158,7 +191,7 @@ export function nowMs(): number {
  * Starts a request's bookkeeping (in-flight gauge, "request.started" event) and returns the function that ends it:
  * it records the span exactly once, however many paths (success, stream end, error, finally) call it.
  */
-export function startRequest(services: Services, facts: RequestFacts, opts: { countInFlight?: boolean; announce?: boolean } = {}): () => void {
+export function startRequest(services: SpanSink, facts: RequestFacts, opts: { countInFlight?: boolean; announce?: boolean } = {}): () => void {
   const countInFlight = opts.countInFlight ?? true;
   if (opts.announce ?? true) {
     services.events.publish({ type: "request.started", requestId: facts.requestId, at: facts.startedAt, endpoint: facts.endpoint, model: facts.model, priority: facts.priority, stream: facts.stream });
