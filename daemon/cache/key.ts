@@ -2,7 +2,8 @@
 // model, system prompt, tool definitions, the conversation before the last user message, and every parameter that
 // changes the answer. Only the last user text is compared semantically; the exact key covers the whole request.
 import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../api.js";
-import { hashCanonical } from "./canonical.js";
+import { hashCanonical } from "../canonical.js";
+import { contentText } from "../chat.js";
 
 export type CacheableRequest = ChatCompletionRequest | CompletionRequest;
 
@@ -44,12 +45,8 @@ function answerParams(r: CacheableRequest): Record<string, unknown> {
   };
 }
 
-export function messageText(m: ChatMessage): string {
-  const c = "content" in m ? m.content : null;
-  if (c == null) return "";
-  if (typeof c === "string") return c;
-  return c.map((p) => (p.type === "text" ? p.text : "")).join("\n");
-}
+/** Text parts of a message joined by newlines, so that separate parts do not run into one word. */
+const messageText = (m: ChatMessage) => contentText(m.content, "\n");
 
 function isDeterministic(r: CacheableRequest): boolean {
   return r.temperature === 0 || (r.seed !== undefined && r.seed !== null);

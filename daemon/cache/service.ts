@@ -281,13 +281,7 @@ export class ResponseCache {
       bytes: n.bytes,
       ...counters(n.hits, n.misses, n.bypasses, n.semantic_hits, n.guard_rejections, n.tokens_saved, n.ms_saved, n.usd_saved),
     }));
-    const t = this.storage.db
-      .prepare(
-        `SELECT COALESCE(SUM(hits),0) h, COALESCE(SUM(misses),0) m, COALESCE(SUM(bypasses),0) b, COALESCE(SUM(semantic_hits),0) s,
-                COALESCE(SUM(guard_rejections),0) g, COALESCE(SUM(tokens_saved),0) tok, COALESCE(SUM(ms_saved),0) ms, COALESCE(SUM(usd_saved),0) usd
-         FROM cache_namespaces`,
-      )
-      .get() as { h: number; m: number; b: number; s: number; g: number; tok: number; ms: number; usd: number };
+    const t = this.storage.counterTotals();
     const totals = this.storage.totals();
     return {
       enabled: this.config.enabled,
@@ -299,7 +293,7 @@ export class ResponseCache {
       maxEntries: this.config.maxEntries,
       maxBytes: this.config.maxBytes,
       evictions: this.evictions,
-      totals: counters(t.h, t.m, t.b, t.s, t.g, t.tok, t.ms, t.usd),
+      totals: counters(t.hits, t.misses, t.bypasses, t.semantic_hits, t.guard_rejections, t.tokens_saved, t.ms_saved, t.usd_saved),
       namespaces,
     };
   }

@@ -4,11 +4,12 @@
 // Hamming KNN in vec0 (k candidates) → float cosine re-score in JS → guards (in the service).
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
-import { registerMigrations, type Db } from "../db.js";
-import { sha256 } from "./canonical.js";
+import { applyMigrations, type Db, type Migration } from "../db.js";
+import { sha256 } from "../canonical.js";
 import { dot } from "./embedder.js";
 
-registerMigrations({
+/** This module's tables, created when its store first opens a database. */
+const TABLES: Migration = {
   name: "cache:1-entries",
   up: (db) => {
     db.exec(`
@@ -64,7 +65,7 @@ registerMigrations({
       );
     `);
   },
-});
+};
 
 export interface EntryRow {
   id: number;
@@ -97,6 +98,11 @@ export interface Candidate {
   similarity: number;
   queryText: string;
 }
+
+export type Counters = Pick<
+  NamespaceCounters,
+  "hits" | "misses" | "bypasses" | "semantic_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved"
+>;
 
 export interface NamespaceCounters {
   namespace: string;
@@ -137,8 +143,7 @@ export class CacheStore {
       sqliteVec.load(db);
       loaded.add(db);
     }
-    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'cache_entries'").get();
-    if (!hasTable) throw new Error("cache tables missing: import daemon/cache/store.js before openDb() so its migration registers");
+    applyMigrations(db, [TABLES]);
   }
 
   /** The vec0 table of an embedder's vector space, created on first use. */
@@ -355,6 +360,16 @@ export class CacheStore {
 
   setThreshold(namespace: string, threshold: number | null): boolean {
     return this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
+  }
+
+  /** Every namespace's counters summed. */
+  counterTotals(): Counters {
+    return this.sql(
+      `SELECT COALESCE(SUM(hits),0) hits, COALESCE(SUM(misses),0) misses, COALESCE(SUM(bypasses),0) bypasses,
+              COALESCE(SUM(semantic_hits),0) semantic_hits, COALESCE(SUM(guard_rejections),0) guard_rejections,
+              COALESCE(SUM(tokens_saved),0) tokens_saved, COALESCE(SUM(ms_saved),0) ms_saved, COALESCE(SUM(usd_saved),0) usd_saved
+       FROM cache_namespaces`,
+    ).get() as Counters;
   }
 
   namespaces(limit = 1000): NamespaceCounters[] {

@@ -1,10 +1,8 @@
 // `hotpath import <file|dir>…`: imports trace files and prints one imported trace id per line (stdout); problems go
 // to stderr naming file, line and field, and a malformed file imports nothing (other files still do).
 import type { Command } from "commander";
-import { readFileSync, statSync } from "node:fs";
-import { diskContext, ImportError, importText } from "../traces/importers/index.js";
+import { ImportError, importPath } from "../traces/importers/index.js";
 import { openTraceStore } from "./traces-db.js";
-import { traceFilesUnder } from "../traces/importers/index.js";
 
 export function register(program: Command): void {
   program
@@ -16,24 +14,21 @@ export function register(program: Command): void {
       const { db, store } = openTraceStore(cmd);
       let failed = 0;
       try {
+        const refused = (file: string, e: Error) => {
+          failed++;
+          process.stderr.write(`${e instanceof ImportError ? e.message : `${file}: ${e.message}`}\n`);
+        };
         for (const path of paths) {
-          let files: string[];
+          let imported;
           try {
-            files = statSync(path).isDirectory() ? traceFilesUnder(path) : [path];
+            imported = importPath(store, path, refused);
           } catch (e) {
-            process.stderr.write(`${path}: ${(e as Error).message}\n`);
-            failed++;
+            refused(path, e as Error); // the path itself: missing, unreadable
             continue;
           }
-          for (const file of files) {
-            try {
-              const r = importText(store, file, readFileSync(file, "utf8"), diskContext(file));
-              for (const id of r.traceIds) process.stdout.write(`${id}\n`);
-              if (!opts.quiet) process.stderr.write(`${file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)\n`);
-            } catch (e) {
-              failed++;
-              process.stderr.write(`${e instanceof ImportError ? e.message : `${file}: ${(e as Error).message}`}\n`);
-            }
+          for (const r of imported) {
+            for (const id of r.traceIds) process.stdout.write(`${id}\n`);
+            if (!opts.quiet) process.stderr.write(`${r.file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)\n`);
           }
         }
       } finally {

@@ -1,7 +1,6 @@
 // Starts the daemon: opens the database, loads models, listens, and shuts down gracefully.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import "../cache/store.js"; // registers the cache tables' migration before openDb
 import { AuditService } from "../audit/service.js";
 import { routerCompleter } from "../audit/completers/router.js";
 import { embedderFromConfig } from "../cache/embedders/index.js";

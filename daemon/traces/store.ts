@@ -1,6 +1,7 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
 import type { Db } from "../db.js";
-import type { Attributes, Span, SpanKind, SpanStatus, TraceSummary } from "./span.js";
+import type { TraceSummaryDto } from "../api.js";
+import type { Attributes, Span, SpanKind, SpanStatus } from "./span.js";
 
 interface SpanRow {
   trace_id: string;
@@ -208,8 +209,8 @@ export class TraceStore {
    */
   *exportJsonl(opts: { traceIds?: string[]; sinceNs?: number } = {}): Generator<string> {
     yield JSON.stringify({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date().toISOString() });
-    const traces: TraceSummary[] = opts.traceIds
-      ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummary => t !== undefined)
+    const traces: TraceSummaryDto[] = opts.traceIds
+      ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummaryDto => t !== undefined)
       : (this.db.prepare("SELECT * FROM traces WHERE end_ns >= ? ORDER BY start_ns").all(opts.sinceNs ?? 0) as Record<string, any>[]).map(
           toSummary,
         );
@@ -262,12 +263,18 @@ export class TraceStore {
     return spans.sort(byStartThenId);
   }
 
-  getTrace(traceId: string): TraceSummary | undefined {
+  /** Up to `limit` trace ids that start with `prefix` (lower-case hex), for resolving a shortened id. */
+  traceIdsStartingWith(prefix: string, limit: number): string[] {
+    const rows = this.db.prepare("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? LIMIT ?").all(prefix, `${prefix}g`, limit);
+    return (rows as { trace_id: string }[]).map((r) => r.trace_id);
+  }
+
+  getTrace(traceId: string): TraceSummaryDto | undefined {
     const row = this.db.prepare("SELECT * FROM traces WHERE trace_id = ?").get(traceId) as Record<string, any> | undefined;
     return row ? toSummary(row) : undefined;
   }
 
-  listTraces(opts: { limit?: number; before?: number; source?: string } = {}): TraceSummary[] {
+  listTraces(opts: { limit?: number; before?: number; source?: string } = {}): TraceSummaryDto[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM traces WHERE (@before IS NULL OR start_ns < @before) AND (@source IS NULL OR source = @source)
@@ -392,7 +399,7 @@ function fromJsonRow([[traceId, spanId, parentSpanId, name, kind, startNs, endNs
   };
 }
 
-function toSummary(r: Record<string, any>): TraceSummary {
+function toSummary(r: Record<string, any>): TraceSummaryDto {
   return {
     traceId: r.trace_id,
     name: r.name ?? undefined,

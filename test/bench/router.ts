@@ -68,6 +68,7 @@ async function startPortkey(): Promise<{ url: string; proc: ChildProcess } | { s
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, NODE_ENV: "production" },
   });
+  process.once("exit", () => proc.kill("SIGTERM"));
   const bound = await new Promise<string | undefined>((resolve) => {
     let err = "";
     const timer = setTimeout(() => resolve(undefined), 30_000);
@@ -111,6 +112,9 @@ export async function run(argv: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
   const config = join(dir, "config.yaml");
   writeFileSync(config, `router:\n  providers:\n    fake: { type: openai-compatible, baseURL: "${fake.baseURL}" }\n`);
+  // Past this point every process started is stopped, also when a later start fails (a loaded machine is slow).
+  const stopUpstream = () => fakeProc.kill("SIGTERM");
+  process.once("exit", stopUpstream);
   const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
   const local = await startInProcess(loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }), "bench");
   const localToken = readFileSync(local.tokenFile, "utf8").trim();

@@ -1,6 +1,7 @@
 // Requests, both ways: OpenAI chat completions ⇄ Anthropic messages (system prompts, images, tools, tool results,
 // tool choice and parallel tool use, stop sequences, sampling).
 import type { AnthropicMessagesRequest, ChatCompletionRequest, ChatMessage } from "../../api.js";
+import { contentText } from "../../chat.js";
 
 type ChatContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
 
@@ -113,11 +114,6 @@ interface AnthropicMessageOut {
 
 const DEFAULT_MAX_TOKENS = 4096;
 
-function textOf(content: string | { type: string; text?: string }[] | null | undefined): string {
-  if (content == null) return "";
-  return typeof content === "string" ? content : content.map((p) => p.text ?? "").join("");
-}
-
 function imageBlock(url: string): AnthropicBlockOut {
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   if (m) return { type: "image", source: { type: "base64", media_type: m[1], data: m[2] } };
@@ -140,7 +136,7 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
     switch (m.role) {
       case "system":
       case "developer":
-        system.push(textOf(m.content));
+        system.push(contentText(m.content));
         break;
       case "user": {
         if (typeof m.content === "string") push("user", [{ type: "text", text: m.content }]);
@@ -149,14 +145,14 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
       }
       case "assistant": {
         const blocks: AnthropicBlockOut[] = [];
-        const text = textOf(m.content);
+        const text = contentText(m.content);
         if (text) blocks.push({ type: "text", text });
         for (const c of m.tool_calls ?? []) blocks.push({ type: "tool_use", id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) });
         push("assistant", blocks.length ? blocks : [{ type: "text", text: "" }]);
         break;
       }
       case "tool":
-        push("user", [{ type: "tool_result", tool_use_id: m.tool_call_id, content: textOf(m.content) }]);
+        push("user", [{ type: "tool_result", tool_use_id: m.tool_call_id, content: contentText(m.content) }]);
         break;
     }
   }

@@ -1,8 +1,7 @@
 // POST /v1/chat/completions: OpenAI's chat wire format in and out. The request's life (cache, routing, generation,
 // cost, span) is the pipeline's (daemon/pipeline); this file only translates.
 import { ChatCompletionRequestSchema } from "../../api.js";
-import { collectChat } from "../../chat.js";
-import { messageText } from "../../engine/prompt.js";
+import { collectChat, contentText } from "../../chat.js";
 import { forwardableHeaders } from "../../router/providers/passthrough.js";
 import { answerHeaders } from "../answer-headers.js";
 import { peekEvents, relayWire } from "../relay.js";
@@ -25,7 +24,7 @@ export const routes: Route[] = [
         request,
         native: { format: "openai.chat", body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>, headers: forwardableHeaders(ctx.req.headers), query: ctx.url.search },
         record: {
-          system: system.map((m) => messageText(m.content)).join("\n\n"),
+          system: system.map((m) => contentText(m.content)).join("\n\n"),
           input: request.messages,
           tools: request.tools,
           params: {
