@@ -53,7 +53,8 @@ export async function run(argv: string[]): Promise<void> {
   const daemons: Record<"old" | "new", TestDaemon> = {} as never;
   for (const name of ["old", "new"] as const) {
     const args = ["--config", config, "--model", `chat=${chatModelPath()}`, "--sequences", "1"];
-    daemons[name] = await startDaemon({ bin: builds[name], dataDir: join(dir, name), args, waitForModels: ["chat"] });
+    // A busy machine can take a while to start a daemon; the timing starts after both are up.
+    daemons[name] = await startDaemon({ bin: builds[name], dataDir: join(dir, name), args, waitForModels: ["chat"], startTimeoutMs: 180_000 });
   }
   const messages = [{ role: "user", content: "Say something short." }];
   const paths = {

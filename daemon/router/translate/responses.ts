@@ -28,9 +28,6 @@ export interface TranslatedResponses {
   ignored: string[];
 }
 
-/** Hosted tools run by OpenAI's servers; a route other than OpenAI cannot run them. */
-const HOSTED_TOOLS = new Set(["web_search", "web_search_preview", "file_search", "code_interpreter", "image_generation", "computer_use_preview", "computer", "mcp", "tool_search", "local_shell", "shell", "apply_patch"]);
-
 function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";

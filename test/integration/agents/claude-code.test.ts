@@ -79,6 +79,41 @@ describe("agents: Claude Code through Hotpath", function () {
     assert.equal(span.attributes["hotpath.route"], "anthropic:claude-sonnet-4-5");
     assert.equal(span.attributes["gen_ai.usage.cache_read.input_tokens"], 8500);
   });
+
+  it("a session with a tool call is one trace: LLM spans, and the tool's time between them as a tool span", async () => {
+    upstream.reset();
+    upstream.script(
+      { kind: "reply", toolCalls: [{ id: "toolu_hp1", name: "Bash", arguments: JSON.stringify({ command: "echo hotpath-tool-ran", description: "Print a marker" }) }] },
+      { kind: "reply", text: "The command printed the marker." },
+    );
+    upstream.fallback = { kind: "reply", text: "Done." };
+    const before = (await readSpans(daemon.dataDir)).length;
+    const run = await runCli(claude, ["-p", "Run echo hotpath-tool-ran with Bash.", "--allowedTools", "Bash"], claudeEnv(daemon.url, daemon.token, "cc-smart"));
+    assert.equal(run.code, 0, `claude failed:
+${run.stdout.slice(-2000)}
+${run.stderr.slice(-3000)}`);
+    assert.match(run.stdout, /The command printed the marker/);
+    // The tool really ran: its output went back to the model in the second request.
+    assert.match(JSON.stringify(upstream.received[1].body.messages), /hotpath-tool-ran/);
+
+    const spans = (await readSpans(daemon.dataDir)).slice(before);
+    const llm = spans.filter((s) => s.kind === "llm");
+    const tools = spans.filter((s) => s.kind === "tool");
+    assert.ok(llm.length >= 2, `${llm.length} LLM spans`);
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, "one trace for the session");
+    assert.equal(tools.length, 1);
+    const t = tools[0];
+    assert.equal(t.attributes["gen_ai.tool.name"], "Bash");
+    assert.equal(t.attributes["gen_ai.tool.call.id"], "toolu_hp1");
+    assert.match(String(t.attributes["gen_ai.tool.call.arguments"]), /echo hotpath-tool-ran/);
+    assert.ok((t.attributes["hotpath.tool.result_chars"] as number) > 0);
+    assert.equal(t.status, "ok");
+    const asking = llm.find((s) => s.endNs <= t.startNs + 1e6)!;
+    const answering = llm.find((s) => s.startNs >= t.endNs - 1e6);
+    assert.ok(asking && answering, "the tool span lies between the answer that asked and the request that brought the result");
+    const trace = (await (await daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)).json()) as Record<string, unknown>;
+    assert.ok(trace && typeof trace === "object", "the session's trace can be analysed");
+  });
 });
 
 describe("agents: Claude Code on a local model through Hotpath", function () {
