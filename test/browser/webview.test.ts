@@ -15,6 +15,11 @@ const OWNER_WORDS: Record<string, string> = {
   llm: "model", tool: "tool", human: "waiting for a person", idle: "idle", compaction: "compaction", gap: "uninstrumented",
 };
 
+/** A share as the page writes it: whole percent, "<1%" for a share that rounds to nothing. */
+function share(f: number): string {
+  return f > 0 && f < 0.005 ? "<1%" : `${Math.round(f * 100)}%`;
+}
+
 /** "rgb(r, g, b)" → [r, g, b]. */
 function rgb(css: string): number[] {
   return (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
@@ -93,8 +98,8 @@ describe("webview (headless Chromium)", function () {
       assert.deepEqual(chips.map((c) => c.owner).sort(), Object.keys(byKind).filter((k) => byKind[k as keyof typeof byKind] > 0).sort());
       for (const c of chips) {
         assert.ok(c.text.startsWith(OWNER_WORDS[c.owner]!), `chip "${c.text}" says ${OWNER_WORDS[c.owner]}`);
-        const pct = Math.round((byKind[c.owner as keyof typeof byKind] / analysis.criticalPath.durationMs) * 100);
-        assert.ok(c.text.endsWith(` ${pct}%`), `chip "${c.text}" ends with its share ${pct}%`);
+        const pct = share(byKind[c.owner as keyof typeof byKind] / analysis.criticalPath.durationMs);
+        assert.ok(c.text.endsWith(` ${pct}`), `chip "${c.text}" ends with its share ${pct}`);
       }
       assert.equal(new Set(chips.map((c) => c.colour)).size, chips.length, "each owner has its own colour");
       const legend = await v.page.locator(".legend").innerText();
@@ -155,7 +160,7 @@ describe("webview (headless Chromium)", function () {
         // The why is shown after the name, without repeating the name it opens with.
         const why = spots[i]!.why.startsWith(spots[i]!.name) ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "") : spots[i]!.why;
         assert.ok(text.includes(spots[i]!.name) && text.includes(why.trim()), text);
-        assert.ok(text.includes(`${Math.round(spots[i]!.share * 100)}%`), text);
+        assert.ok(text.includes(share(spots[i]!.share)), text);
       });
       if (spots.length > 5) {
         await v.page.click(".hotspots button.link");
