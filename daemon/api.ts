@@ -209,6 +209,16 @@ export interface ApiError {
 export interface Health {
   status: "ok";
   version: string;
+  /** The daemon's process id: `hotpath serve` names the daemon holding a port it wanted. */
+  pid?: number;
+}
+
+/** <dataDir>/daemon.json: the daemon serving from a data dir, for `hotpath stop` and the extension. */
+export interface RunningDaemonInfo {
+  pid: number;
+  url: string;
+  port: number;
+  version: string;
 }
 
 /** One message on the WebSocket /hotpath/events. */

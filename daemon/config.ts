@@ -218,6 +218,10 @@ export const ConfigSchema = z.object({
       maxAttributeChars: z.number().int().min(1024).default(1_000_000),
       /** Forward every stored span to this OTLP/HTTP collector (…/v1/traces), e.g. Jaeger, Tempo, Langfuse, Phoenix. */
       otlpExport: z.string().url().optional(),
+      /** Headers for every export request, e.g. { authorization: "Basic …" } (Langfuse) or { "x-honeycomb-team": "…" }. */
+      otlpHeaders: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid HTTP header name"), z.string()).default({}),
+      /** http/json or http/protobuf (default: OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, else http/json). */
+      otlpProtocol: z.enum(["http/json", "http/protobuf"]).optional(),
     })
     .prefault({}),
   router: RouterConfigSchema.prefault({}),
@@ -295,5 +299,7 @@ export function dataPaths(dataDir: string) {
     kv: join(dataDir, "kv"),
     threads: join(dataDir, "threads.json"),
     log: join(dataDir, "daemon.log"),
+    /** Written while a daemon serves from this data dir: its pid, URL and version (`hotpath stop`, the extension). */
+    running: join(dataDir, "daemon.json"),
   };
 }

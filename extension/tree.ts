@@ -84,9 +84,14 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
   }
 
   async getChildren(n?: Node): Promise<Node[]> {
+    // Not installed: an empty tree, so the view shows its welcome text with the "Install the Hotpath daemon" button.
+    if (!n && this.ctx.daemon.state === "not-installed") return [];
     if (!n) return [{ kind: "root", id: "traces" }, { kind: "root", id: "models" }, { kind: "root", id: "cache" }];
     if (n.kind !== "root") return [];
-    if (this.ctx.daemon.state !== "running") return [{ kind: "message", text: `daemon ${this.ctx.daemon.state}` }];
+    if (this.ctx.daemon.state !== "running") {
+      const what = { stopped: "stopped: Hotpath: Start Daemon starts it", failed: "failed: see the Hotpath output", starting: "starting…", restarting: "restarting…" };
+      return [{ kind: "message", text: `daemon ${what[this.ctx.daemon.state as keyof typeof what] ?? this.ctx.daemon.state}` }];
+    }
     const client = this.ctx.daemon.client;
     try {
       if (n.id === "traces") {

@@ -376,8 +376,8 @@ describe("router: routing and resilience against fake upstreams", () => {
     routers.push(rt);
     await assert.rejects(rt.chat(ask("oa:gpt-4o"), opts()), (e: unknown) => {
       assert.ok(e instanceof RouterError);
-      assert.match(e.attempts[0].error!, /no API key for provider oa/);
-      assert.match(e.attempts[1].error!, /no API key for provider anthropic/);
+      assert.match(e.attempts[0].error!, /no API key for provider oa: the environment variable UNSET_KEY_VAR is not set/);
+      assert.match(e.attempts[1].error!, /no API key for provider anthropic: the environment variable ANTHROPIC_API_KEY/);
       return true;
     });
     assert.equal(oa.received.length, 0);
