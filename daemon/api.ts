@@ -88,9 +88,14 @@ export const ChatCompletionRequestObject = z.object({
   parallel_tool_calls: z.boolean().optional(),
   response_format: ResponseFormatSchema.optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /** Accepted only when they ask for nothing (false, 0, {}): Hotpath returns no log probabilities and biases nothing. */
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  logit_bias: z.record(z.string(), z.number()).nullable().optional(),
 });
 
 export const ChatCompletionRequestSchema = ChatCompletionRequestObject.superRefine((r, ctx) => {
+  refuseUnsupportedSampling(r, ctx);
   const choice = r.tool_choice;
   if (choice === "required" && !r.tools?.length) {
     ctx.addIssue({ code: "custom", path: ["tool_choice"], message: 'tool_choice "required" needs at least one entry in tools' });
@@ -100,11 +105,16 @@ export const ChatCompletionRequestSchema = ChatCompletionRequestObject.superRefi
   }
 });
 
-export const CompletionRequestSchema = z.object({
-  ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]),
-  echo: z.boolean().optional(),
-});
+export const CompletionRequestSchema = z
+  .object({
+    ...samplingFields,
+    prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]),
+    echo: z.boolean().optional(),
+    /** Legacy completions: the number of log probabilities per token (refused unless 0). */
+    logprobs: z.number().int().min(0).max(5).nullable().optional(),
+    logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+  })
+  .superRefine((r, ctx) => refuseUnsupportedSampling(r, ctx));
 
 export const EmbeddingRequestSchema = z.object({
   model: z.string().min(1),
@@ -113,6 +123,25 @@ export const EmbeddingRequestSchema = z.object({
   dimensions: z.number().int().positive().optional(),
   user: z.string().optional(),
 });
+
+/**
+ * Log probabilities and logit bias are refused when asked for, rather than silently ignored (llama-server, too, says
+ * what it does not do): a client relying on them must not get an answer that looks like it honoured them.
+ */
+function refuseUnsupportedSampling(
+  r: { logprobs?: boolean | number | null; top_logprobs?: number | null; logit_bias?: Record<string, number> | null },
+  ctx: z.RefinementCtx,
+): void {
+  if (r.logprobs === true || (typeof r.logprobs === "number" && r.logprobs > 0)) {
+    ctx.addIssue({ code: "custom", path: ["logprobs"], message: "log probabilities are not supported by Hotpath (local or routed); remove logprobs" });
+  }
+  if (r.top_logprobs) {
+    ctx.addIssue({ code: "custom", path: ["top_logprobs"], message: "log probabilities are not supported by Hotpath (local or routed); remove top_logprobs" });
+  }
+  if (r.logit_bias && Object.keys(r.logit_bias).length) {
+    ctx.addIssue({ code: "custom", path: ["logit_bias"], message: "logit_bias is not supported by Hotpath (local or routed); remove it" });
+  }
+}
 
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 export type Tool = z.infer<typeof ToolSchema>;

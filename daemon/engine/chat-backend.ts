@@ -38,6 +38,8 @@ export class LocalChatBackend implements ChatBackend {
   /** The rendered prompt's length: chat template, tool definitions and all, with the model's own tokenizer. */
   async countTokens(request: ChatCompletionRequest): Promise<TokenCount> {
     const { local } = this;
+    // Tokenizing is synchronous: text that cannot fit the context is not counted token by token.
+    refuseUnfittable(local.model, messageChars(request), local.contextSize);
     const auto = request.tools?.length && (request.tool_choice ?? "auto") === "auto";
     const functions = auto || forcedToolCallSchema(request) ? toFunctions(request) : undefined;
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
