@@ -905,7 +905,6 @@ export interface ServingStats {
 // What Codex and the OpenAI Agents SDK speak. Validation checks what Hotpath itself reads; every other field
 // (present and future) is kept in the raw body and forwarded unchanged on a pass-through route.
 
-const responsesText = z.object({ type: z.enum(["input_text", "output_text"]), text: z.string() }).passthrough();
 const responsesContent = z.union([
   z.string(),
   z.array(z.object({ type: z.string() }).passthrough()),
