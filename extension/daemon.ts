@@ -1,13 +1,24 @@
 // Finds, starts, health-checks and restarts the daemon. The daemon runs on the user's Node.js (never in the extension
 // host: its native modules stay out of VS Code); its stdout/stderr go to the "Hotpath" Output channel.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { DaemonClient, readToken } from "./client.js";
 import type { HotpathConfig } from "./config.js";
+import { type DaemonEntry, findInstalledDaemon, findNode, type LocateInputs, type NodeChoice } from "./locate.js";
 
-export type DaemonState = "stopped" | "starting" | "running" | "restarting" | "failed";
+export type DaemonState = "stopped" | "starting" | "running" | "restarting" | "failed" | "not-installed";
+
+/** No daemon listens and none is installed where the extension looks: offer to install it. */
+export class DaemonNotInstalledError extends Error {}
+
+/** How the daemon is started: which Node.js runs which entry script, and where each was found. */
+export interface DaemonLaunch {
+  node: NodeChoice;
+  entry: DaemonEntry;
+}
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 /** A daemon that stayed up this long resets the backoff ladder. */
@@ -66,13 +77,49 @@ export class Daemon implements vscode.Disposable {
     this.stateEmitter.fire(s);
   }
 
-  entryPath(): string {
-    return this.config.daemonPath || path.join(this.extensionPath, "dist", "daemon", "main.js");
+  /** Where the last start found the daemon and Node.js (the status tooltip shows it). */
+  launch: DaemonLaunch | undefined;
+
+  private locateInputs(): LocateInputs {
+    return { env: process.env, home: os.homedir(), platform: process.platform };
+  }
+
+  /**
+   * The daemon to start: hotpath.daemonPath; else this extension's own build when it runs from a development checkout
+   * (dist/daemon/main.js beside node_modules with the native modules); else an installed `hotpath` (PATH, npm prefix,
+   * nvm, volta, Homebrew…). Throws DaemonNotInstalledError when there is none.
+   */
+  locateDaemon(): DaemonEntry {
+    if (this.config.daemonPath) {
+      const p = this.config.daemonPath;
+      if (!existsSync(p)) {
+        throw new Error(`the daemon ${p} does not exist (setting hotpath.daemonPath); install it with \`npm install -g hotpath\` and clear the setting, or point it at a hotpath executable or its dist/daemon/main.js`);
+      }
+      const real = realpathSync(p);
+      return { script: real.endsWith(".js") ? real : p, source: "setting hotpath.daemonPath" };
+    }
+    const own = path.join(this.extensionPath, "dist", "daemon", "main.js");
+    if (existsSync(own) && existsSync(path.join(this.extensionPath, "node_modules", "better-sqlite3"))) {
+      return { script: own, source: "this extension's development checkout" };
+    }
+    const installed = findInstalledDaemon(this.locateInputs());
+    if (installed) return installed;
+    throw new DaemonNotInstalledError(
+      "the Hotpath daemon is not installed: run \"Hotpath: Install the Daemon\" (npm install -g hotpath), or set hotpath.daemonPath",
+    );
   }
 
   /** Connects to a daemon already listening on the port, or starts one. Resolves once /healthz answers. */
-  async start(): Promise<void> {
-    if (this._state === "running" || this._state === "starting") return;
+  /** A start in progress: a second caller (a command while the view's start runs) waits for the same outcome. */
+  private starting: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    if (this._state === "running") return Promise.resolve();
+    this.starting ??= this.startOnce().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     this.stopping = false;
     clearTimeout(this.restartTimer);
     this.setState("starting");
@@ -91,19 +138,41 @@ export class Daemon implements vscode.Disposable {
     await this.spawnDaemon();
   }
 
-  private async spawnDaemon(): Promise<void> {
-    const entry = this.entryPath();
-    if (!existsSync(entry)) {
-      this.fail(`the daemon bundle ${entry} does not exist; build it with "npm run build" or set hotpath.daemonPath`);
+  private resolveLaunch(): DaemonLaunch {
+    let entry: DaemonEntry;
+    try {
+      entry = this.locateDaemon();
+    } catch (e) {
+      this.lastError = (e as Error).message;
+      this.log.appendLine(`[hotpath] ${this.lastError}`);
+      this.setState(e instanceof DaemonNotInstalledError ? "not-installed" : "failed");
+      throw e;
+    }
+    const node = findNode(this.locateInputs(), { configured: this.config.nodePath, near: entry.binDir, ownRuntime: process.execPath });
+    if (!node) {
+      this.fail("no Node.js 20 or newer found (PATH, nvm, volta, Homebrew, /usr/local/bin): install it from nodejs.org, or set hotpath.nodePath");
       throw new Error(this.lastError);
     }
-    const args = [entry, "serve", "--port", String(this.config.port), "--data-dir", this.config.dataDir, ...this.config.extraArgs];
+    if (node.electron) this.log.appendLine("[hotpath] no Node.js found: trying VS Code's own runtime (set hotpath.nodePath if the daemon fails to load its native modules)");
+    this.log.appendLine(`[hotpath] daemon: ${entry.script} (from ${entry.source}); Node.js: ${node.node} (from ${node.source})`);
+    return { node, entry };
+  }
+
+  private async spawnDaemon(): Promise<void> {
+    const launch = this.resolveLaunch();
+    this.launch = launch;
+    const nodePath = launch.node.node;
+    const args = [launch.entry.script, "serve", "--port", String(this.config.port), "--data-dir", this.config.dataDir, ...this.config.extraArgs];
     const env: NodeJS.ProcessEnv = { ...process.env, ...(await this.secretEnv()) };
-    // The extension host may set ELECTRON_RUN_AS_NODE and friends; the daemon wants a plain Node environment.
-    delete env.ELECTRON_RUN_AS_NODE;
+    // The extension host may set ELECTRON_RUN_AS_NODE and friends; the daemon wants a plain Node environment, unless
+    // VS Code's own runtime is the only Node there is.
+    if (launch.node.electron) env.ELECTRON_RUN_AS_NODE = "1";
+    else delete env.ELECTRON_RUN_AS_NODE;
+    // The daemon's own child processes (workers, npm) find the same Node.
+    env.PATH = [path.dirname(nodePath), env.PATH].filter(Boolean).join(path.delimiter);
     if (this.config.models.length) env.HOTPATH_MODELS = this.config.models.join(",");
-    this.log.appendLine(`[hotpath] starting: ${this.config.nodePath} ${args.join(" ")}`);
-    const child = spawn(this.config.nodePath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    this.log.appendLine(`[hotpath] starting: ${nodePath} ${args.join(" ")}`);
+    const child = spawn(nodePath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.startedAt = Date.now();
     let stderrTail = "";
@@ -113,7 +182,7 @@ export class Daemon implements vscode.Disposable {
       stderrTail = (stderrTail + d.toString()).slice(-2000);
     });
     const exited = new Promise<string>((resolve) => {
-      child.once("error", (e) => resolve(`could not run ${this.config.nodePath}: ${e.message} (set hotpath.nodePath to a Node.js ≥ 20)`));
+      child.once("error", (e) => resolve(`could not run ${nodePath}: ${e.message} (set hotpath.nodePath to a Node.js ≥ 20)`));
       child.once("exit", (code, signal) => resolve(`exited with ${signal ?? code}`));
     });
     let up = false;
@@ -125,7 +194,7 @@ export class Daemon implements vscode.Disposable {
       if (outcome !== undefined) {
         const lastLine = stderrTail.trim().split("\n").filter((l) => l.trim() && !/^\s+at /.test(l)).pop();
         const hint = /Cannot find (module|package) '(better-sqlite3|node-llama-cpp|sqlite-vec|@energetic-ai|protobufjs|@opentelemetry)/.test(stderrTail)
-          ? " The daemon's native modules are missing: install the daemon with `npm install -g hotpath` and set hotpath.daemonPath to its dist/daemon/main.js."
+          ? " The daemon's native modules are missing: run \"Hotpath: Install the Daemon\" (npm install -g hotpath) and clear hotpath.daemonPath."
           : "";
         this.lastError = `the daemon ${outcome} before answering /healthz${lastLine ? ` (${lastLine.trim().slice(0, 300)})` : ""}; see the Hotpath output.${hint}`;
         throw new Error(this.lastError);

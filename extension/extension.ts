@@ -4,6 +4,7 @@ import { publishAuditDiagnostics, registerAuditEditorSupport } from "./audit.js"
 import { auditPrompt } from "./commands/auditPrompt.js";
 import { copyBaseUrl } from "./commands/copyBaseUrl.js";
 import { importTrace } from "./commands/importTrace.js";
+import { installDaemon } from "./commands/installDaemon.js";
 import { openProfiler } from "./commands/openProfiler.js";
 import { openTrace } from "./commands/openTrace.js";
 import { restartDaemon } from "./commands/restartDaemon.js";
@@ -22,6 +23,7 @@ type Command = (ctx: Ctx) => (...args: never[]) => unknown;
 const COMMANDS: Record<string, Command> = {
   "hotpath.startDaemon": startDaemon,
   "hotpath.stopDaemon": stopDaemon,
+  "hotpath.installDaemon": installDaemon,
   "hotpath.restartDaemon": restartDaemon,
   "hotpath.openProfiler": openProfiler,
   "hotpath.importTrace": importTrace,
@@ -63,9 +65,10 @@ export function activate(context: vscode.ExtensionContext): HotpathApi {
     );
   }
   registerAuditEditorSupport(c);
-  if (c.config.autoStart) {
-    c.daemon.start().catch((e: Error) => c.log.appendLine(`[hotpath] auto-start: ${e.message}`));
-  }
+  // Activation happens at start-up (onStartupFinished) or when the view or a command needs the extension: with
+  // autoStart the daemon starts now; without it, when the Hotpath view is first shown or a command needs it.
+  if (c.config.autoStart) void c.startDaemonOrOfferInstall("auto-start");
+  else c.startWhenViewShown();
   return { ctx: c, publishAuditDiagnostics };
 }
 

@@ -1,6 +1,6 @@
 // The tree in Hotpath's activity-bar container: recent traces (live), models, cache namespaces.
 import * as vscode from "vscode";
-import type { ModelInfo, TraceSummaryDto } from "../daemon/api.js";
+import type { CacheStats, ModelInfo, TraceSummaryDto } from "../daemon/api.js";
 import { DaemonHttpError } from "./client.js";
 import type { Ctx } from "./ctx.js";
 
@@ -17,32 +17,12 @@ function formatDuration(ms: number): string {
   return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
-/** Cache stats shapes differ between daemon versions: accept `namespaces` as an array or a record. */
-export function namespacesOf(stats: Record<string, unknown>): { name: string; detail: string }[] {
-  const ns = stats.namespaces;
-  const describe = (v: unknown) =>
-    v && typeof v === "object"
-      ? Object.entries(v as Record<string, unknown>)
-          .filter(([k, x]) => k !== "name" && k !== "namespace" && (typeof x === "number" || typeof x === "string"))
-          .slice(0, 4)
-          .map(([k, x]) => `${k} ${typeof x === "number" && !Number.isInteger(x) ? x.toFixed(2) : x}`)
-          .join(", ")
-      : String(v);
-  if (Array.isArray(ns)) {
-    return ns.map((n) => {
-      const o = (n ?? {}) as Record<string, unknown>;
-      // CacheNamespaceStats (daemon/api.ts): say what the partition is and how well it works.
-      if (typeof o.entries === "number" && typeof o.hitRate === "number") {
-        return {
-          name: String(o.label || o.namespace || "?"),
-          detail: `${o.entries} entries · hit rate ${Math.round(o.hitRate * 100)}%${typeof o.tokensSaved === "number" && o.tokensSaved ? ` · ${o.tokensSaved} tokens saved` : ""}`,
-        };
-      }
-      return { name: String(o.name ?? o.namespace ?? "?"), detail: describe(o) };
-    });
-  }
-  if (ns && typeof ns === "object") return Object.entries(ns).map(([name, v]) => ({ name, detail: describe(v) }));
-  return [];
+/** Each cache namespace (daemon/api.ts CacheNamespaceStats): what the partition is and how well it works. */
+export function namespacesOf(stats: CacheStats): { name: string; detail: string }[] {
+  return (stats.namespaces ?? []).map((n) => ({
+    name: n.label || n.namespace,
+    detail: `${n.entries} entries · hit rate ${Math.round(n.hitRate * 100)}%${n.tokensSaved ? ` · ${n.tokensSaved} tokens saved` : ""}`,
+  }));
 }
 
 export class HotpathTree implements vscode.TreeDataProvider<Node> {
@@ -104,9 +84,14 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
   }
 
   async getChildren(n?: Node): Promise<Node[]> {
+    // Not installed: an empty tree, so the view shows its welcome text with the "Install the Hotpath daemon" button.
+    if (!n && this.ctx.daemon.state === "not-installed") return [];
     if (!n) return [{ kind: "root", id: "traces" }, { kind: "root", id: "models" }, { kind: "root", id: "cache" }];
     if (n.kind !== "root") return [];
-    if (this.ctx.daemon.state !== "running") return [{ kind: "message", text: `daemon ${this.ctx.daemon.state}` }];
+    if (this.ctx.daemon.state !== "running") {
+      const what = { stopped: "stopped: Hotpath: Start Daemon starts it", failed: "failed: see the Hotpath output", starting: "starting…", restarting: "restarting…" };
+      return [{ kind: "message", text: `daemon ${what[this.ctx.daemon.state as keyof typeof what] ?? this.ctx.daemon.state}` }];
+    }
     const client = this.ctx.daemon.client;
     try {
       if (n.id === "traces") {

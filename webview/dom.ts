@@ -32,6 +32,13 @@ export function fmtMs(ms: number): string {
   return `${(ms * 1000).toFixed(0)} µs`;
 }
 
+/** A share (0..1) as a whole percent; a share that is there but rounds to 0 reads "<1%", not "0%". */
+export function fmtShare(f: number): string {
+  if (!Number.isFinite(f)) return "–";
+  const p = f * 100;
+  return p > 0 && p < 0.5 ? "<1%" : `${Math.round(p)}%`;
+}
+
 export function fmtNum(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–";
 }

@@ -45,20 +45,30 @@ export function ownerEntries(byKind: Record<string, number> | undefined): [strin
  * in the map.
  */
 export function spanOwners(analysis: TraceAnalysis | null): Map<string, TimeOwner> {
-  const per = new Map<string, Map<TimeOwner, number>>();
+  // Flat maps (ns on the path per span, and per span and waiting owner): no per-span objects on 10k-span traces.
+  const total = new Map<string, number>();
+  const waiting = new Map<string, number>();
   for (const s of analysis?.criticalPath.segments ?? []) {
-    if (!s.spanId || !isOwner(s.kind)) continue;
-    let m = per.get(s.spanId);
-    if (!m) per.set(s.spanId, (m = new Map()));
-    m.set(s.kind, (m.get(s.kind) ?? 0) + (s.endNs - s.startNs));
+    if (!s.spanId) continue;
+    const ns = s.endNs - s.startNs;
+    total.set(s.spanId, (total.get(s.spanId) ?? 0) + ns);
+    // Only waiting and compaction relabel a span: a span is recorded work, so "uninstrumented" never names one.
+    if (s.kind === "human" || s.kind === "idle" || s.kind === "compaction") {
+      const key = `${s.kind}\u0000${s.spanId}`;
+      waiting.set(key, (waiting.get(key) ?? 0) + ns);
+    }
   }
   const out = new Map<string, TimeOwner>();
-  for (const [id, m] of per) {
-    let best: TimeOwner | undefined;
-    let bestNs = -1;
-    for (const [k, ns] of m) if (ns > bestNs) [best, bestNs] = [k, ns];
-    // Only waiting and compaction relabel a span: a span is recorded work, so "uninstrumented" never names one.
-    if (best === "human" || best === "idle" || best === "compaction") out.set(id, best);
+  const best = new Map<string, number>();
+  for (const [key, ns] of waiting) {
+    const cut = key.indexOf("\u0000");
+    const owner = key.slice(0, cut) as TimeOwner;
+    const id = key.slice(cut + 1);
+    // The owner holding most of the span's time on the path (ties and zero-length spans included).
+    if (ns * 2 >= (total.get(id) ?? 0) && ns >= (best.get(id) ?? -1)) {
+      best.set(id, ns);
+      out.set(id, owner);
+    }
   }
   return out;
 }

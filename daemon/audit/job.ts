@@ -11,6 +11,15 @@ import type { AuditJob, AuditTarget } from "./runner.js";
 import { inlineInputs, SpecError, type LoadedSpec, type TestInput } from "./spec.js";
 import { counterForModelName, ggufVocabCounter, type TokenCounter } from "./tokens.js";
 
+/**
+ * Whether a model name has the form of a file path, decided without touching the filesystem — so a daemon that
+ * refuses paths answers the same for files that exist and files that do not.
+ */
+export function looksLikePath(model: string): boolean {
+  // Route names are provider:model (the model part may hold "/"); no route or alias holds a backslash.
+  return /\.gguf$/i.test(model) || model.includes("\\") || (model.includes("/") && !model.includes(":"));
+}
+
 export function isGgufPath(model: string): boolean {
   return /\.gguf$/i.test(model) || (model.includes("/") && existsSync(model) && !model.includes(":"));
 }

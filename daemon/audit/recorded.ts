@@ -3,7 +3,7 @@
 import type { PromptTokenStats } from "../api.js";
 import type { Span } from "../traces/span.js";
 import type { TraceStore } from "../traces/store.js";
-import { contentText } from "./sections/chat.js";
+import { contentText } from "../chat.js";
 import type { PromptDoc } from "./sections/index.js";
 import { percentile } from "./stats.js";
 
@@ -27,7 +27,7 @@ export function spanMessages(span: Span): Message[] {
       if (!m || typeof m !== "object") continue;
       const role = String((m as { role?: unknown }).role ?? "");
       const parts = (m as { parts?: unknown }).parts;
-      out.push({ role, text: parts !== undefined ? partsText(parts) : contentText(m as { content?: unknown }) });
+      out.push({ role, text: parts !== undefined ? partsText(parts) : contentText((m as { content?: unknown }).content) });
     }
   }
   const sys = span.attributes["gen_ai.system_instructions"];
@@ -77,7 +77,7 @@ function docSystemText(doc: PromptDoc): string {
   return norm(
     doc.messages
       .filter((m) => m.role === "system" || m.role === "developer")
-      .map((m) => contentText(m))
+      .map((m) => contentText(m.content))
       .join("\n"),
   );
 }

@@ -1,7 +1,7 @@
 // The audit's outputs: the JSON report (per-section verdicts with intervals, the verified combined saving, ranges
 // for editor diagnostics and quick fixes) and a Markdown summary of it.
 import type { AuditEstimate, AuditFinding, AuditReport, AuditSectionResult } from "../api.js";
-import { costUsd, priceOf } from "./pricing.js";
+import { modelPrice, tokensCostUsd } from "../router/pricing.js";
 import type { AuditJob } from "./runner.js";
 import type { Interval, Verdict } from "./stats.js";
 
@@ -42,8 +42,8 @@ export function buildReport(a: {
   const { job, baseline } = a;
   const { spec, doc } = job.loaded;
   const counter = job.target.counter;
-  const price = priceOf(job.target.model, job.target.local);
-  const perCall = (tokensSaved: number) => (Number.isFinite(tokensSaved) ? costUsd(price, tokensSaved, 0) : null);
+  const price = modelPrice(job.target.model, job.target.local);
+  const perCall = (tokensSaved: number) => (Number.isFinite(tokensSaved) ? tokensCostUsd(price, tokensSaved, 0) : null);
   const tokensOf = new Map(doc.sections.map((s) => [s.id, counter.count(s.text)]));
   const promptTokens = [...tokensOf.values()].reduce((x, y) => x + y, 0);
 

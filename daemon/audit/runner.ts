@@ -4,7 +4,7 @@
 import type { AuditEstimate, AuditProgress, AuditReport, ChatCompletionRequest } from "../api.js";
 import type { Db } from "../db.js";
 import { CompletionError, outputText, scoreSample, type Completer, type Embed } from "./checks/index.js";
-import { costUsd, priceOf } from "./pricing.js";
+import { modelPrice, tokensCostUsd } from "../router/pricing.js";
 import { buildReport, type VariantSummary } from "./report.js";
 import { ablate } from "./sections/ablate.js";
 import type { PromptDoc } from "./sections/index.js";
@@ -88,7 +88,7 @@ export class AuditRun {
       calls,
       promptTokens,
       completionTokens,
-      costUsd: costUsd(priceOf(this.job.target.model, this.job.target.local), promptTokens, completionTokens),
+      costUsd: tokensCostUsd(modelPrice(this.job.target.model, this.job.target.local), promptTokens, completionTokens),
       callsDone: this.store.countSamples(this.hash),
     };
   }

@@ -12,7 +12,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { TraceStore } from "../traces/store.js";
 import type { Completer, Embed } from "./checks/index.js";
-import { buildJob, isGgufPath, openTarget } from "./job.js";
+import { buildJob, isGgufPath, looksLikePath, openTarget } from "./job.js";
 import { recordedUse } from "./recorded.js";
 import { toMarkdown } from "./report.js";
 import { AuditRun } from "./runner.js";
@@ -96,7 +96,8 @@ export class AuditService {
         ? { spec, doc: spanDoc(spec.span, this.deps.traces, spec) }
         : { spec, doc: docFor(spec.promptText!, req.fileName, spec), ...(req.fileName ? { promptPath: req.fileName } : {}) };
     const model = req.model ?? spec.model;
-    if (model && isGgufPath(model) && !this.deps.allowModelPaths) {
+    const configured = this.deps.config.models.some((m) => m.alias === model);
+    if (model && !configured && !this.deps.allowModelPaths && looksLikePath(model)) {
       throw new SpecError(`model "${model}" looks like a file path; name a model alias or route this daemon serves (GGUF paths are for the CLI)`);
     }
     const target = await openTarget({ model, config: this.deps.config, complete: this.deps.complete });

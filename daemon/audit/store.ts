@@ -1,10 +1,11 @@
 // Audit runs and their samples in the one SQLite file. A run is keyed by its spec hash: a rerun of the same spec
 // finds the samples already taken and only makes the calls that are missing.
-import { registerMigrations, type Db } from "../db.js";
+import { applyMigrations, type Db, type Migration } from "../db.js";
 import type { AuditReport } from "../api.js";
 import type { CheckResult } from "./checks/index.js";
 
-registerMigrations({
+/** This module's tables, created when its store first opens a database. */
+const TABLES: Migration = {
   name: "audit:1-runs",
   up: (db) => {
     db.exec(`
@@ -34,7 +35,7 @@ registerMigrations({
       );
     `);
   },
-});
+};
 
 export interface Sample {
   variant: string;
@@ -52,7 +53,9 @@ export interface Sample {
 export type RunStatus = "running" | "done" | "cancelled" | "failed";
 
 export class AuditStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    applyMigrations(db, [TABLES]);
+  }
 
   /** Creates the run row, or marks an existing one running again (its samples are kept unless `fresh`). */
   begin(specHash: string, model: string, promptPath: string | undefined, fresh: boolean): void {

@@ -2,7 +2,9 @@
 // model, system prompt, tool definitions, the conversation before the last user message, and every parameter that
 // changes the answer. Only the last user text is compared semantically; the exact key covers the whole request.
 import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../api.js";
-import { hashCanonical } from "./canonical.js";
+import { hashCanonical } from "../canonical.js";
+import { contentText } from "../chat.js";
+import { normalizeText } from "./normalize.js";
 
 export type CacheableRequest = ChatCompletionRequest | CompletionRequest;
 
@@ -11,6 +13,8 @@ export interface RequestKey {
   namespace: string;
   /** Hash of the namespace plus the full last turn(s): equal only for requests that want the same answer. */
   exactKey: string;
+  /** The same, over the normalised text (case, spacing, Unicode NFKC, canonical JSON): the ladder's second rung. */
+  normalKey: string;
   /** The text compared semantically (last user message, or the prompt). */
   queryText: string;
   /** "exact" when the request's shape makes semantic matching unsafe; `exactReason` says why. */
@@ -44,31 +48,33 @@ function answerParams(r: CacheableRequest): Record<string, unknown> {
   };
 }
 
-export function messageText(m: ChatMessage): string {
-  const c = "content" in m ? m.content : null;
-  if (c == null) return "";
-  if (typeof c === "string") return c;
-  return c.map((p) => (p.type === "text" ? p.text : "")).join("\n");
-}
+/** Text parts of a message joined by newlines, so that separate parts do not run into one word. */
+const messageText = (m: ChatMessage) => contentText(m.content, "\n");
 
 function isDeterministic(r: CacheableRequest): boolean {
   return r.temperature === 0 || (r.seed !== undefined && r.seed !== null);
 }
 
-export function requestKey(request: CacheableRequest, route: string): RequestKey {
+/**
+ * `scope` (a user or tenant; "" for none) partitions the cache like the system prompt does: entries of one scope are
+ * never candidates for another. It is part of the namespace hash only when set, so unscoped namespaces keep their ids.
+ */
+export function requestKey(request: CacheableRequest, route: string, scope = ""): RequestKey {
+  const scoped = scope ? { scope } : {};
   const params = answerParams(request);
   const deterministic = isDeterministic(request);
   if (!("messages" in request)) {
     const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
-    const namespace = hashCanonical({ v: 1, kind: "completion", route, model: request.model, params });
+    const namespace = hashCanonical({ v: 1, kind: "completion", route, model: request.model, params, ...scoped });
     return {
       kind: "completion",
       namespace,
       exactKey: hashCanonical({ namespace, prompt }),
+      normalKey: hashCanonical({ namespace, normal: normalizeText(prompt) }),
       queryText: prompt,
       match: "semantic",
       deterministic,
-      label: `${route} ${request.model} completion`,
+      label: `${scope ? `[${scope}] ` : ""}${route} ${request.model} completion`,
       instructions: "",
       hasTools: false,
     };
@@ -92,6 +98,7 @@ export function requestKey(request: CacheableRequest, route: string): RequestKey
     tools: request.tools ?? null,
     params,
     before,
+    ...scoped,
   });
   let match: RequestKey["match"] = "semantic";
   let exactReason: string | undefined;
@@ -118,11 +125,16 @@ export function requestKey(request: CacheableRequest, route: string): RequestKey
     kind: "chat",
     namespace,
     exactKey: hashCanonical({ namespace, last: last ?? null, after }),
+    // Text-only last turns only: other parts (images, files) must match exactly, so they keep the exact key.
+    normalKey:
+      !last || !("content" in last) || (Array.isArray(last.content) && last.content.some((p) => p.type !== "text"))
+        ? hashCanonical({ namespace, last: last ?? null, after })
+        : hashCanonical({ namespace, normal: normalizeText(messageText(last)), after }),
     queryText: last ? messageText(last) : "",
     match,
     exactReason,
     deterministic,
-    label: `${route} ${request.model}${firstSystem ? ` · ${firstSystem}` : ""}${before.length > 1 ? ` · ${before.length} earlier turns` : ""}${request.tools?.length ? ` · ${request.tools.length} tools` : ""}`,
+    label: `${scope ? `[${scope}] ` : ""}${route} ${request.model}${firstSystem ? ` · ${firstSystem}` : ""}${before.length > 1 ? ` · ${before.length} earlier turns` : ""}${request.tools?.length ? ` · ${request.tools.length} tools` : ""}`,
     instructions,
     responseFormat: request.response_format?.type,
     hasTools: (request.tools?.length ?? 0) > 0,

@@ -30,3 +30,30 @@ export function admit(key: RequestKey, headers: Headers, config: CacheConfig): A
   if (cc.includes("no-cache") || mode === "refresh") return { lookup: false, store: true, reason: cc.includes("no-cache") ? "Cache-Control: no-cache" : "x-hotpath-cache: refresh" };
   return { lookup: true, store: true };
 }
+
+/** A scope as sent in x-hotpath-cache-scope: 1–200 printable ASCII characters, no spaces. */
+export const SCOPE = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The user/tenant scope of a request: the explicit one (the pipeline's), else the x-hotpath-cache-scope header, else —
+ * on a route configured "user" — the request's `user` field. `refuse` says why a request is not cached at all: its
+ * scope is malformed, or its route caches per scope only and it has none.
+ */
+export function scopeOf(
+  request: { user?: unknown },
+  ctx: { route: string; headers: Headers; scope?: string },
+  config: CacheConfig,
+): { scope: string; refuse?: string } {
+  if (ctx.scope !== undefined) return { scope: ctx.scope };
+  const sent = header(ctx.headers, "x-hotpath-cache-scope")?.trim();
+  if (sent !== undefined && sent !== "") {
+    if (!SCOPE.test(sent)) return { scope: "", refuse: "x-hotpath-cache-scope must be 1–200 printable ASCII characters without spaces" };
+    return { scope: sent };
+  }
+  const mode = config.routeScopes[ctx.route];
+  if (mode === "user" && typeof request.user === "string" && SCOPE.test(request.user)) return { scope: request.user };
+  if (mode) {
+    return { scope: "", refuse: `route ${ctx.route} caches answers per user/tenant only; send x-hotpath-cache-scope${mode === "user" ? " or a user field" : ""}` };
+  }
+  return { scope: "" };
+}

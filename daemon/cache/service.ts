@@ -1,6 +1,7 @@
 // ResponseCache: what the chat and completions handlers ask before going to a backend, and tell afterwards.
-// Lookup order: admission (headers, determinism) → exact key → identical request in flight → semantic KNN in the
-// namespace → false-hit guards (+ optional verifier near the threshold) → hit or miss.
+// Lookup order, the exactness ladder: admission (headers, determinism) → exact key → normalised exact key (case,
+// spacing, NFKC, canonical JSON) → identical request in flight → semantic KNN in the namespace → false-hit guards →
+// verifier (when configured: every semantic candidate) → hit or miss. Each hit says which rung served it.
 import type {
   CacheCounters,
   CacheEntryDto,
@@ -16,7 +17,7 @@ import type { Embedder } from "./embedder.js";
 import { Flights } from "./flight.js";
 import { findCriticalDifference, GUARDS, type Guard } from "./guards/index.js";
 import { requestKey, type CacheableRequest, type RequestKey } from "./key.js";
-import { admit, header, type Headers } from "./policy.js";
+import { admit, header, scopeOf, type Headers } from "./policy.js";
 import { CacheStore, type EntryRow } from "./store.js";
 import { classifyWorkload, ttlMs } from "./workload.js";
 
@@ -26,7 +27,12 @@ export interface CacheContext {
   headers: Headers;
   /** Aborts waiting for an identical in-flight request. */
   signal?: AbortSignal;
+  /** User or tenant the answer belongs to ("" or absent: shared). Entries are never served across scopes. */
+  scope?: string;
 }
+
+/** The rung of the exactness ladder that served a hit. */
+export type CacheMatch = "exact" | "normalized" | "semantic" | "single-flight";
 
 export type CachedResponse = ChatCompletion | Completion;
 
@@ -39,11 +45,13 @@ export interface LookupResult {
   /** Guard kind that refused the best candidate (or "verifier"). */
   guard?: string;
   guardDetail?: string;
-  match?: "exact" | "semantic" | "single-flight";
+  match?: CacheMatch;
   response?: CachedResponse;
   entryId?: number;
   /** Whether store() will keep this request's answer. */
   storable: boolean;
+  /** The user/tenant scope the request was looked up in ("" when shared). */
+  scope: string;
   /** Milliseconds spent looking up (embedding included). */
   lookupMs: number;
 }
@@ -68,7 +76,7 @@ export interface ResponseCacheOptions {
 }
 
 const EMPTY: Omit<CacheCounters, "hitRate"> = {
-  hits: 0, misses: 0, bypasses: 0, semanticHits: 0, guardRejections: 0, tokensSaved: 0, msSaved: 0, usdSaved: 0,
+  hits: 0, misses: 0, bypasses: 0, semanticHits: 0, normalizedHits: 0, guardRejections: 0, tokensSaved: 0, msSaved: 0, usdSaved: 0,
 };
 
 export class ResponseCache {
@@ -97,17 +105,19 @@ export class ResponseCache {
 
   async lookup(request: CacheableRequest, ctx: CacheContext): Promise<LookupResult> {
     const started = performance.now();
-    const key = requestKey(request, ctx.route);
+    const scope = scopeOf(request, ctx, this.config);
+    const key = requestKey(request, ctx.route, scope.scope);
     const now = this.now();
     this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
-    const admission = admit(key, ctx.headers, this.config);
-    const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable">): LookupResult => {
-      const result = { ...r, namespace: key.namespace, storable: admission.store, lookupMs: performance.now() - started };
+    const admission = scope.refuse ? { lookup: false, store: false, reason: scope.refuse } : admit(key, ctx.headers, this.config);
+    const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable" | "scope">): LookupResult => {
+      const result = { ...r, namespace: key.namespace, scope: scope.scope, storable: admission.store, lookupMs: performance.now() - started };
       if (r.verdict === "hit") {
         const entry = r.entryId !== undefined ? this.storage.get(r.entryId) : undefined;
         this.storage.count(key.namespace, {
           hits: 1,
           semantic_hits: r.match === "semantic" ? 1 : 0,
+          normalized_hits: r.match === "normalized" ? 1 : 0,
           tokens_saved: entry ? entry.prompt_tokens + entry.completion_tokens : 0,
           ms_saved: entry?.latency_ms ?? 0,
           usd_saved: entry?.cost_usd ?? 0,
@@ -115,7 +125,12 @@ export class ResponseCache {
       } else if (r.verdict === "miss") {
         this.storage.count(key.namespace, { misses: 1, guard_rejections: r.guard ? 1 : 0 });
         // This request goes to the backend: identical requests arriving meanwhile wait for it.
-        if (admission.store) this.flights.lead(key.exactKey, this.config.singleFlightWaitMs);
+        // A leader whose client leaves ends its flight: followers go to the backend instead of waiting it out.
+        if (admission.store && this.flights.lead(key.exactKey, this.config.singleFlightWaitMs) && ctx.signal) {
+          const signal = ctx.signal;
+          if (signal.aborted) this.flights.settle(key.exactKey, undefined);
+          else signal.addEventListener("abort", () => this.flights.settle(key.exactKey, undefined), { once: true });
+        }
       } else this.storage.count(key.namespace, { bypasses: 1 });
       return result;
     };
@@ -123,6 +138,10 @@ export class ResponseCache {
 
     const exact = this.storage.getExact(key.exactKey, now);
     if (exact) return done(this.hit(exact, now, "exact", 1, "exact request seen before"));
+    const normal = this.storage.getNormal(key.normalKey, now);
+    if (normal && normal.namespace === key.namespace) {
+      return done(this.hit(normal, now, "normalized", 1, "same request up to case, spacing, Unicode form or JSON layout"));
+    }
 
     if (this.flights.has(key.exactKey)) {
       const answer = await this.flights.wait(key.exactKey, this.config.singleFlightWaitMs, ctx.signal);
@@ -146,6 +165,8 @@ export class ResponseCache {
       return done({ verdict: "miss", reason: `embedder ${this.embedderId} failed, exact match only: ${(e as Error).message}` });
     }
     const threshold = this.thresholdFor(key.namespace, ctx.route);
+    // The band widens what counts as a candidate below the threshold; the verifier sees every candidate (above the
+    // threshold too: most false hits score far above it).
     const band = this.verifier ? this.config.verifierBand : 0;
     const candidates = this.storage.nearest(this.embedderId, key.namespace, vector, this.config.coarseCandidates, now, 3);
     if (!candidates.length) return done({ verdict: "miss", reason: "no entries in this namespace" });
@@ -157,7 +178,7 @@ export class ResponseCache {
         rejected ??= { similarity: c.similarity, guard: finding.guard, detail: finding.detail };
         continue;
       }
-      if (this.verifier && c.similarity < threshold + band) {
+      if (this.verifier) {
         let same = false;
         try {
           same = await this.verifier({ query: key.queryText, candidate: c.queryText, similarity: c.similarity, namespace: key.namespace });
@@ -170,7 +191,9 @@ export class ResponseCache {
         }
       }
       const entry = this.storage.get(c.id);
-      if (entry) return done(this.hit(entry, now, "semantic", c.similarity, `similar request (cosine ${c.similarity.toFixed(3)} ≥ ${threshold})`));
+      const why = `similar request (cosine ${c.similarity.toFixed(3)}${c.similarity >= threshold ? ` ≥ ${threshold}` : `, within the verifier band of ${threshold}`})` +
+        (this.verifier ? "; verifier judged it the same" : "");
+      if (entry) return done(this.hit(entry, now, "semantic", c.similarity, why));
     }
     if (rejected) {
       return done({
@@ -186,9 +209,10 @@ export class ResponseCache {
 
   /** Keeps a successful answer. Call after every lookup that returned verdict "miss" (or "bypass" with storable). */
   async store(request: CacheableRequest, ctx: CacheContext, response: CachedResponse, facts: { latencyMs: number; costUsd?: number }): Promise<StoreResult> {
-    const key = requestKey(request, ctx.route);
+    const scope = scopeOf(request, ctx, this.config);
+    const key = requestKey(request, ctx.route, scope.scope);
     try {
-      const admission = admit(key, ctx.headers, this.config);
+      const admission = scope.refuse ? { lookup: false, store: false, reason: scope.refuse } : admit(key, ctx.headers, this.config);
       if (!admission.store) return { stored: false, reason: admission.reason ?? "not storable" };
       const choice = response.choices[0];
       if (!choice) return { stored: false, reason: "response has no choices" };
@@ -233,6 +257,8 @@ export class ResponseCache {
           completion_tokens: response.usage?.completion_tokens ?? 0,
           latency_ms: facts.latencyMs,
           cost_usd: facts.costUsd ?? 0,
+          scope: scope.scope,
+          normal_key: key.normalKey,
         },
         vector,
       );
@@ -245,8 +271,8 @@ export class ResponseCache {
   }
 
   /** The backend failed or the client left: identical requests waiting on this one go to the backend themselves. */
-  abandon(request: CacheableRequest, ctx: Pick<CacheContext, "route">): void {
-    this.flights.settle(requestKey(request, ctx.route).exactKey, undefined);
+  abandon(request: CacheableRequest, ctx: Pick<CacheContext, "route" | "scope" | "headers">): void {
+    this.flights.settle(requestKey(request, ctx.route, scopeOf(request, ctx, this.config).scope).exactKey, undefined);
   }
 
   /** Drops expired entries (at most once a minute unless forced) and evicts least recently used beyond the caps. */
@@ -279,15 +305,9 @@ export class ResponseCache {
       threshold: n.threshold ?? this.config.routeThresholds[n.route] ?? this.config.threshold,
       entries: n.entries,
       bytes: n.bytes,
-      ...counters(n.hits, n.misses, n.bypasses, n.semantic_hits, n.guard_rejections, n.tokens_saved, n.ms_saved, n.usd_saved),
+      ...counters(n.hits, n.misses, n.bypasses, n.semantic_hits, n.normalized_hits, n.guard_rejections, n.tokens_saved, n.ms_saved, n.usd_saved),
     }));
-    const t = this.storage.db
-      .prepare(
-        `SELECT COALESCE(SUM(hits),0) h, COALESCE(SUM(misses),0) m, COALESCE(SUM(bypasses),0) b, COALESCE(SUM(semantic_hits),0) s,
-                COALESCE(SUM(guard_rejections),0) g, COALESCE(SUM(tokens_saved),0) tok, COALESCE(SUM(ms_saved),0) ms, COALESCE(SUM(usd_saved),0) usd
-         FROM cache_namespaces`,
-      )
-      .get() as { h: number; m: number; b: number; s: number; g: number; tok: number; ms: number; usd: number };
+    const t = this.storage.counterTotals();
     const totals = this.storage.totals();
     return {
       enabled: this.config.enabled,
@@ -299,7 +319,7 @@ export class ResponseCache {
       maxEntries: this.config.maxEntries,
       maxBytes: this.config.maxBytes,
       evictions: this.evictions,
-      totals: counters(t.h, t.m, t.b, t.s, t.g, t.tok, t.ms, t.usd),
+      totals: counters(t.hits, t.misses, t.bypasses, t.semantic_hits, t.normalized_hits, t.guard_rejections, t.tokens_saved, t.ms_saved, t.usd_saved),
       namespaces,
     };
   }
@@ -308,8 +328,9 @@ export class ResponseCache {
     return this.storage.list({ namespace: opts.namespace, limit: opts.limit ?? 50 }).map(entryDto);
   }
 
-  clear(namespace?: string): number {
-    return this.storage.clear(namespace);
+  /** Clears everything, one namespace, or one scope (every namespace of that user/tenant). */
+  clear(opts: { namespace?: string; scope?: string } | string = {}): number {
+    return this.storage.clear(typeof opts === "string" ? { namespace: opts } : opts);
   }
 
   /** Loads the embedding model now (it otherwise loads on the first semantic lookup). */
@@ -333,19 +354,20 @@ export class ResponseCache {
     return v;
   }
 
-  private hit(entry: EntryRow, now: number, match: "exact" | "semantic" | "single-flight", similarity: number, reason: string) {
+  private hit(entry: EntryRow, now: number, match: CacheMatch, similarity: number, reason: string) {
     this.storage.recordHit(entry.id, now);
     return { verdict: "hit" as const, match, similarity, entryId: entry.id, response: fresh(JSON.parse(entry.response) as CachedResponse, entry.id), reason };
   }
 }
 
-function counters(hits: number, misses: number, bypasses: number, semanticHits: number, guardRejections: number, tokensSaved: number, msSaved: number, usdSaved: number): CacheCounters {
+function counters(hits: number, misses: number, bypasses: number, semanticHits: number, normalizedHits: number, guardRejections: number, tokensSaved: number, msSaved: number, usdSaved: number): CacheCounters {
   return {
     ...EMPTY,
     hits,
     misses,
     bypasses,
     semanticHits,
+    normalizedHits,
     guardRejections,
     hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
     tokensSaved,
@@ -384,6 +406,7 @@ function entryDto(e: EntryRow): CacheEntryDto {
     workload: e.workload,
     match: e.match,
     embedder: e.embedder,
+    scope: e.scope ?? "",
     queryText: e.query_text,
     answerPreview: answer.slice(0, 500),
     createdMs: e.created_ms,

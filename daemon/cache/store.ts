@@ -1,14 +1,18 @@
 // The cache's tables in the daemon's one SQLite file. cache_entries holds each answer once (request, response,
 // float vector, TTL, LRU facts); one vec0 table per embedder holds the binary-quantized vectors, partitioned by
 // namespace, with created/expires/hits metadata and the query text as an aux column. Lookup: exact key → coarse
-// Hamming KNN in vec0 (k candidates) → float cosine re-score in JS → guards (in the service).
+// Hamming search in an in-memory bit index per namespace (bit-index.ts, loaded from vec0 on first use, kept in step by
+// put/delete) → float cosine re-score → guards (in the service). Entries carry their scope (user/tenant) and a
+// normalised key for the exactness ladder's second rung.
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
-import { registerMigrations, type Db } from "../db.js";
-import { sha256 } from "./canonical.js";
+import { applyMigrations, type Db, type Migration } from "../db.js";
+import { sha256 } from "../canonical.js";
+import { BitIndex, signBits } from "./bit-index.js";
 import { dot } from "./embedder.js";
 
-registerMigrations({
+/** This module's tables, created when its store first opens a database. */
+const TABLES: Migration = {
   name: "cache:1-entries",
   up: (db) => {
     db.exec(`
@@ -64,7 +68,21 @@ registerMigrations({
       );
     `);
   },
-});
+};
+
+/** Scopes (user/tenant), the normalised key of the exactness ladder, and hits counted per rung. */
+const SCOPES_AND_LADDER: Migration = {
+  name: "cache:2-scope-normal-key",
+  up: (db) => {
+    db.exec(`
+      ALTER TABLE cache_entries ADD COLUMN scope TEXT NOT NULL DEFAULT '';   -- user/tenant scope ('' = shared)
+      ALTER TABLE cache_entries ADD COLUMN normal_key TEXT;                 -- exact key of the normalised request
+      CREATE INDEX cache_entries_normal ON cache_entries(normal_key);
+      CREATE INDEX cache_entries_scope ON cache_entries(scope);
+      ALTER TABLE cache_namespaces ADD COLUMN normalized_hits INTEGER NOT NULL DEFAULT 0;
+    `);
+  },
+};
 
 export interface EntryRow {
   id: number;
@@ -88,15 +106,25 @@ export interface EntryRow {
   completion_tokens: number;
   latency_ms: number;
   cost_usd: number;
+  scope: string;
+  normal_key: string | null;
 }
 
-export type NewEntry = Omit<EntryRow, "id" | "hits" | "last_used_ms" | "bytes" | "embedder">;
+export type NewEntry = Omit<EntryRow, "id" | "hits" | "last_used_ms" | "bytes" | "embedder" | "scope" | "normal_key"> & {
+  scope?: string;
+  normal_key?: string | null;
+};
 
 export interface Candidate {
   id: number;
   similarity: number;
   queryText: string;
 }
+
+export type Counters = Pick<
+  NamespaceCounters,
+  "hits" | "misses" | "bypasses" | "semantic_hits" | "normalized_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved"
+>;
 
 export interface NamespaceCounters {
   namespace: string;
@@ -108,6 +136,7 @@ export interface NamespaceCounters {
   misses: number;
   bypasses: number;
   semantic_hits: number;
+  normalized_hits: number;
   guard_rejections: number;
   tokens_saved: number;
   ms_saved: number;
@@ -121,6 +150,8 @@ const loaded = new WeakSet<Db>();
 export class CacheStore {
   private readonly spaces = new Map<string, { table: string; dims: number }>();
   private readonly statements = new Map<string, Statement>();
+  /** Bit index per embedder + namespace, loaded on its first search. */
+  private readonly indexes = new Map<string, BitIndex>();
 
   /** Prepared once per SQL text: compiling a statement costs more than running most of these. */
   private sql(text: string): Statement {
@@ -137,8 +168,7 @@ export class CacheStore {
       sqliteVec.load(db);
       loaded.add(db);
     }
-    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'cache_entries'").get();
-    if (!hasTable) throw new Error("cache tables missing: import daemon/cache/store.js before openDb() so its migration registers");
+    applyMigrations(db, [TABLES, SCOPES_AND_LADDER]);
   }
 
   /** The vec0 table of an embedder's vector space, created on first use. */
@@ -177,25 +207,27 @@ export class CacheStore {
     return this.sql("SELECT * FROM cache_entries WHERE exact_key = ? AND expires_ms > ?").get(exactKey, now) as EntryRow | undefined;
   }
 
+  /** Second rung of the ladder: an entry whose normalised request equals this one's (case, spacing, Unicode, JSON). */
+  getNormal(normalKey: string, now: number): EntryRow | undefined {
+    return this.sql("SELECT * FROM cache_entries WHERE normal_key = ? AND expires_ms > ? ORDER BY last_used_ms DESC LIMIT 1").get(normalKey, now) as
+      | EntryRow
+      | undefined;
+  }
+
   get(id: number): EntryRow | undefined {
     return this.sql("SELECT * FROM cache_entries WHERE id = ?").get(id) as EntryRow | undefined;
   }
 
-  /** Nearest semantic entries of a namespace: Hamming top-k on the bit vectors, then exact cosine on the float ones. */
+  /** Nearest semantic entries of a namespace: Hamming top-k on the sign bits, then exact cosine on the float vectors. */
   nearest(embedder: string, namespace: string, vector: Float32Array, k: number, now: number, limit = 3): Candidate[] {
     const s = this.spaces.get(embedder) ?? this.space(embedder, vector.length);
     if (vector.length !== s.dims) throw new Error(`query vector has ${vector.length} dimensions, space ${embedder} has ${s.dims}`);
-    const coarse = this.db
-      .prepare(
-        `SELECT rowid FROM ${s.table} WHERE coarse MATCH vec_quantize_binary(?) AND k = ? AND namespace = ? AND expires_ms > ?`,
-      )
-      .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k, namespace, BigInt(now)) as { rowid: number | bigint }[];
-    if (!coarse.length) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT id, embedding, query_text FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND embedder = ? AND expires_ms > ?`,
-      )
-      .all(JSON.stringify(coarse.map((r) => Number(r.rowid))), namespace, embedder, now) as { id: number; embedding: Buffer; query_text: string }[];
+    const ids = this.bitIndex(embedder, namespace, s).search(signBits(vector), k, now);
+    if (!ids.length) return [];
+    const rows = this.sql(
+      `SELECT id, embedding, query_text FROM cache_entries
+       WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND embedder = ? AND expires_ms > ?`,
+    ).all(JSON.stringify(ids), namespace, embedder, now) as { id: number; embedding: Buffer; query_text: string }[];
     return rows
       .map((r) => ({
         id: r.id,
@@ -204,6 +236,31 @@ export class CacheStore {
       }))
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, limit);
+  }
+
+  /**
+   * The namespace's bit index, read from vec0 (its `coarse` column holds the same sign bits, LSB first) the first time.
+   * Entries another process adds later are not seen until restart (recall only); ones it deletes are dropped by the
+   * re-score query above.
+   */
+  private bitIndex(embedder: string, namespace: string, s: { table: string; dims: number }): BitIndex {
+    const key = `${embedder}\u0000${namespace}`;
+    let idx = this.indexes.get(key);
+    if (idx) return idx;
+    const words = Math.ceil(s.dims / 32);
+    idx = new BitIndex(words);
+    const rows = this.sql(`SELECT rowid, coarse, expires_ms FROM ${s.table} WHERE namespace = ?`).iterate(namespace) as IterableIterator<{
+      rowid: number | bigint;
+      coarse: Buffer;
+      expires_ms: number | bigint;
+    }>;
+    for (const r of rows) {
+      const bits = new Uint32Array(words);
+      new Uint8Array(bits.buffer).set(r.coarse.subarray(0, words * 4));
+      idx.add(Number(r.rowid), bits, Number(r.expires_ms));
+    }
+    this.indexes.set(key, idx);
+    return idx;
   }
 
   /** Inserts or replaces the entry with this exact key; returns its id. */
@@ -216,12 +273,14 @@ export class CacheStore {
       const info = this.db
         .prepare(
           `INSERT INTO cache_entries (exact_key, namespace, kind, route, model, workload, match, embedder, embedding, query_text, request, response,
-             created_ms, expires_ms, last_used_ms, hits, bytes, prompt_tokens, completion_tokens, latency_ms, cost_usd)
+             created_ms, expires_ms, last_used_ms, hits, bytes, prompt_tokens, completion_tokens, latency_ms, cost_usd, scope, normal_key)
            VALUES (@exact_key, @namespace, @kind, @route, @model, @workload, @match, @embedder, @embedding, @query_text, @request, @response,
-             @created_ms, @expires_ms, @created_ms, 0, @bytes, @prompt_tokens, @completion_tokens, @latency_ms, @cost_usd)`,
+             @created_ms, @expires_ms, @created_ms, 0, @bytes, @prompt_tokens, @completion_tokens, @latency_ms, @cost_usd, @scope, @normal_key)`,
         )
         .run({
           ...entry,
+          scope: entry.scope ?? "",
+          normal_key: entry.normal_key ?? null,
           embedder: vector?.embedder ?? null,
           embedding: vector ? Buffer.from(vector.vector.buffer, vector.vector.byteOffset, vector.vector.byteLength) : null,
           bytes,
@@ -238,6 +297,7 @@ export class CacheStore {
             BigInt(entry.expires_ms),
             entry.query_text,
           );
+        this.indexes.get(`${vector.embedder}\u0000${entry.namespace}`)?.add(id, signBits(vector.vector), entry.expires_ms);
       }
       return id;
     })();
@@ -262,12 +322,12 @@ export class CacheStore {
     if (!ids.length) return 0;
     const tables = this.tablesByEmbedder();
     const json = JSON.stringify(ids);
-    const withVec = this.db
-      .prepare("SELECT id, embedder FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND embedder IS NOT NULL")
-      .all(json) as { id: number; embedder: string }[];
+    const withVec = this.sql("SELECT id, embedder, namespace FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND embedder IS NOT NULL")
+      .all(json) as { id: number; embedder: string; namespace: string }[];
     for (const r of withVec) {
       const t = tables.get(r.embedder);
       if (t) this.sql(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(r.id));
+      this.indexes.get(`${r.embedder}\u0000${r.namespace}`)?.remove(r.id);
     }
     return this.sql("DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))").run(json).changes;
   }
@@ -303,17 +363,19 @@ export class CacheStore {
     })();
   }
 
-  clear(namespace?: string): number {
+  /** Deletes every entry, a namespace's, or a scope's (all namespaces of one user/tenant); returns how many. */
+  clear(opts: { namespace?: string; scope?: string } = {}): number {
     return this.db.transaction(() => {
-      const ids = (
-        namespace
-          ? this.sql("SELECT id FROM cache_entries WHERE namespace = ?").all(namespace)
-          : this.sql("SELECT id FROM cache_entries").all()
-      ) as { id: number }[];
+      const where = [opts.namespace !== undefined ? "namespace = @namespace" : "", opts.scope !== undefined ? "scope = @scope" : ""].filter(Boolean);
+      const ids = this.db
+        .prepare(`SELECT id FROM cache_entries${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`)
+        .all({ ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}), ...(opts.scope !== undefined ? { scope: opts.scope } : {}) }) as {
+        id: number;
+      }[];
       let n = 0;
       for (let i = 0; i < ids.length; i += 5000) n += this.deleteIds(ids.slice(i, i + 5000).map((r) => r.id));
-      if (namespace) this.sql("DELETE FROM cache_namespaces WHERE namespace = ?").run(namespace);
-      else this.sql("DELETE FROM cache_namespaces").run();
+      if (opts.namespace !== undefined) this.sql("DELETE FROM cache_namespaces WHERE namespace = ?").run(opts.namespace);
+      else if (opts.scope === undefined) this.sql("DELETE FROM cache_namespaces").run();
       return n;
     })();
   }
@@ -329,8 +391,8 @@ export class CacheStore {
   // ── namespaces and their counters ──
 
   touchNamespace(ns: { namespace: string; label: string; route: string; model: string }, now: number): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO cache_namespaces (namespace, label, route, model, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(namespace) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,
       )
@@ -339,11 +401,11 @@ export class CacheStore {
 
   count(
     namespace: string,
-    delta: Partial<Record<"hits" | "misses" | "bypasses" | "semantic_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved", number>>,
+    delta: Partial<Record<"hits" | "misses" | "bypasses" | "semantic_hits" | "normalized_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved", number>>,
   ): void {
     const cols = Object.entries(delta).filter(([, v]) => v);
     if (!cols.length) return;
-    const allowed = new Set(["hits", "misses", "bypasses", "semantic_hits", "guard_rejections", "tokens_saved", "ms_saved", "usd_saved"]);
+    const allowed = new Set(["hits", "misses", "bypasses", "semantic_hits", "normalized_hits", "guard_rejections", "tokens_saved", "ms_saved", "usd_saved"]);
     for (const [c] of cols) if (!allowed.has(c)) throw new Error(`unknown counter ${c}`);
     this.sql(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(...cols.map(([, v]) => v), namespace);
   }
@@ -357,10 +419,21 @@ export class CacheStore {
     return this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
   }
 
+  /** Every namespace's counters summed. */
+  counterTotals(): Counters {
+    return this.sql(
+      `SELECT COALESCE(SUM(hits),0) hits, COALESCE(SUM(misses),0) misses, COALESCE(SUM(bypasses),0) bypasses,
+              COALESCE(SUM(semantic_hits),0) semantic_hits, COALESCE(SUM(normalized_hits),0) normalized_hits,
+              COALESCE(SUM(guard_rejections),0) guard_rejections,
+              COALESCE(SUM(tokens_saved),0) tokens_saved, COALESCE(SUM(ms_saved),0) ms_saved, COALESCE(SUM(usd_saved),0) usd_saved
+       FROM cache_namespaces`,
+    ).get() as Counters;
+  }
+
   namespaces(limit = 1000): NamespaceCounters[] {
     return this.db
       .prepare(
-        `SELECT n.namespace, n.label, n.route, n.model, n.threshold, n.hits, n.misses, n.bypasses, n.semantic_hits, n.guard_rejections,
+        `SELECT n.namespace, n.label, n.route, n.model, n.threshold, n.hits, n.misses, n.bypasses, n.semantic_hits, n.normalized_hits, n.guard_rejections,
                 n.tokens_saved, n.ms_saved, n.usd_saved,
                 (SELECT COUNT(*) FROM cache_entries e WHERE e.namespace = n.namespace) AS entries,
                 (SELECT COALESCE(SUM(bytes), 0) FROM cache_entries e WHERE e.namespace = n.namespace) AS bytes

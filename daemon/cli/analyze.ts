@@ -1,6 +1,7 @@
 // `hotpath analyze <trace-id> [--json]`: critical path, parallelizable tool calls, prefix breaks, unused tools.
 import type { Command } from "commander";
 import { analyzeTrace } from "../traces/analysis/index.js";
+import type { TraceStore } from "../traces/store.js";
 import { renderAnalysis } from "./analysis-text.js";
 import { openTraceStore } from "./traces-db.js";
 
@@ -13,7 +14,7 @@ export function register(program: Command): void {
     .action((idArg: string, opts: { json?: boolean }, cmd: Command) => {
       const { db, store } = openTraceStore(cmd);
       try {
-        const traceId = resolveTraceId(db, idArg);
+        const traceId = resolveTraceId(store, idArg);
         const spans = store.getSpans(traceId);
         const analysis = analyzeTrace(spans, traceId);
         process.stdout.write(opts.json ? `${JSON.stringify(analysis, null, 2)}\n` : renderAnalysis(analysis, spans));
@@ -26,11 +27,11 @@ export function register(program: Command): void {
     });
 }
 
-function resolveTraceId(db: import("../db.js").Db, idArg: string): string {
+function resolveTraceId(store: TraceStore, idArg: string): string {
   const prefix = idArg.trim().toLowerCase();
   if (!/^[0-9a-f]{1,32}$/.test(prefix)) throw new Error(`"${idArg}" is not a trace id (hex); list traces with \`hotpath import\` output or GET /hotpath/traces`);
-  const rows = db.prepare("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? LIMIT 2").all(prefix, `${prefix}g`) as { trace_id: string }[];
-  if (!rows.length) throw new Error(`no trace ${idArg} in this data dir`);
-  if (rows.length > 1) throw new Error(`trace id prefix ${idArg} is ambiguous; give more characters`);
-  return rows[0].trace_id;
+  const ids = store.traceIdsStartingWith(prefix, 2);
+  if (!ids.length) throw new Error(`no trace ${idArg} in this data dir`);
+  if (ids.length > 1) throw new Error(`trace id prefix ${idArg} is ambiguous; give more characters`);
+  return ids[0];
 }

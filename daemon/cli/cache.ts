@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import "../cache/store.js"; // registers the cache migration before openDb
 import { UseEmbedder } from "../cache/embedders/use.js";
+import { findCriticalDifference } from "../cache/guards/index.js";
 import { ResponseCache } from "../cache/service.js";
 import { dataPaths, loadConfig } from "../config.js";
 import { openDb } from "../db.js";
@@ -66,16 +67,24 @@ export function register(program: Command): void {
     .option("--namespace <id>", "only this namespace (64 hex digits; prefixes from `stats` are not enough)")
     .option("--limit <n>", "entries to list (default 20)", positive)
     .option("--json", "print the CacheEntries JSON (as GET /hotpath/cache/entries)")
-    .action((opts: { namespace?: string; limit?: number; json?: boolean }, cmd: Command) => {
+    .option("--against <query>", "say for each entry whether a false-hit defence would refuse it for this query, and why")
+    .action((opts: { namespace?: string; limit?: number; json?: boolean; against?: string }, cmd: Command) => {
       const { cache, close } = open(cmd);
       try {
         const entries = cache.entries({ namespace: checkNamespace(opts.namespace), limit: opts.limit ?? 20 });
         if (opts.json) return void process.stdout.write(JSON.stringify({ entries }, null, 2) + "\n");
         if (!entries.length) return void process.stdout.write("no entries\n");
         for (const e of entries) {
+          const verdict = (() => {
+            if (opts.against === undefined) return "";
+            const f = findCriticalDifference(opts.against, e.queryText);
+            return f ? `  refused by the ${f.guard} defence: ${f.detail}\n` : "  no defence refuses it (similarity and the verifier decide)\n";
+          })();
           process.stdout.write(
-            `#${e.id} ${e.match} ${e.workload} hits ${e.hits} · expires ${new Date(e.expiresMs).toISOString()} · ${e.route}\n` +
-              `  Q: ${e.queryText.replace(/\s+/g, " ").slice(0, 160)}\n  A: ${e.answerPreview.replace(/\s+/g, " ").slice(0, 160)}\n`,
+            `#${e.id} ${e.match} ${e.workload} hits ${e.hits} · expires ${new Date(e.expiresMs).toISOString()} · ${e.route}` +
+              `${e.scope ? ` · scope ${e.scope}` : ""}\n` +
+              `  Q: ${e.queryText.replace(/\s+/g, " ").slice(0, 160)}\n  A: ${e.answerPreview.replace(/\s+/g, " ").slice(0, 160)}\n` +
+              verdict,
           );
         }
       } finally {
@@ -85,13 +94,18 @@ export function register(program: Command): void {
 
   cache
     .command("clear")
-    .description("delete cached entries (all, or one namespace)")
+    .description("delete cached entries (all, one namespace, or one user/tenant scope)")
     .option("--namespace <id>", "only this namespace (64 hex digits)")
-    .action((opts: { namespace?: string }, cmd: Command) => {
+    .option("--scope <scope>", "only this user/tenant scope (as sent in x-hotpath-cache-scope or set per route)")
+    .action((opts: { namespace?: string; scope?: string }, cmd: Command) => {
       const { cache, close } = open(cmd);
       try {
-        const n = cache.clear(checkNamespace(opts.namespace));
-        process.stdout.write(`cleared ${n} entr${n === 1 ? "y" : "ies"}${opts.namespace ? ` from ${opts.namespace}` : ""}\n`);
+        if (opts.scope !== undefined && !/^[\x21-\x7e]{1,200}$/.test(opts.scope)) {
+          throw new Error(`--scope takes 1–200 printable characters without spaces, not "${opts.scope}"`);
+        }
+        const n = cache.clear({ namespace: checkNamespace(opts.namespace), scope: opts.scope });
+        const from = [opts.namespace ? `namespace ${opts.namespace}` : "", opts.scope ? `scope ${opts.scope}` : ""].filter(Boolean).join(", ");
+        process.stdout.write(`cleared ${n} entr${n === 1 ? "y" : "ies"}${from ? ` from ${from}` : ""}\n`);
       } finally {
         close();
       }

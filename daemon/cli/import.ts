@@ -1,44 +1,80 @@
 // `hotpath import <file|dir>…`: imports trace files and prints one imported trace id per line (stdout); problems go
-// to stderr naming file, line and field, and a malformed file imports nothing (other files still do).
+// to stderr naming file, line and field, and a malformed file imports nothing (other files still do). A path with
+// nothing importable in it is an error. On a terminal, a progress bar counts bytes and spans across the files.
 import type { Command } from "commander";
 import { readFileSync, statSync } from "node:fs";
+import { SingleBar } from "cli-progress";
 import { diskContext, ImportError, importText } from "../traces/importers/index.js";
 import { openTraceStore } from "./traces-db.js";
 import { traceFilesUnder } from "../traces/importers/index.js";
+import { humanDuration } from "../traces/analysis/duration.js";
+import { bytes } from "./human.js";
 
 export function register(program: Command): void {
   program
     .command("import")
     .description("import agent traces: OTLP JSON, Claude Code / Codex session JSONL, OpenAI Agents SDK exports, Hotpath exports")
     .argument("<paths...>", "trace files or directories")
-    .option("--quiet", "print only trace ids, no summary on stderr")
+    .option("--quiet", "print only trace ids, no summary or progress on stderr")
     .action((paths: string[], opts: { quiet?: boolean }, cmd: Command) => {
-      const { db, store } = openTraceStore(cmd);
       let failed = 0;
-      try {
-        for (const path of paths) {
-          let files: string[];
-          try {
-            files = statSync(path).isDirectory() ? traceFilesUnder(path) : [path];
-          } catch (e) {
-            process.stderr.write(`${path}: ${(e as Error).message}\n`);
+      const files: { path: string; size: number }[] = [];
+      for (const path of paths) {
+        try {
+          const found = statSync(path).isDirectory() ? traceFilesUnder(path) : [path];
+          if (found.length === 0) {
+            process.stderr.write(`${path}: no trace files in this folder (looked for *.json, *.jsonl and *.ndjson)\n`);
             failed++;
-            continue;
           }
-          for (const file of files) {
-            try {
-              const r = importText(store, file, readFileSync(file, "utf8"), diskContext(file));
-              for (const id of r.traceIds) process.stdout.write(`${id}\n`);
-              if (!opts.quiet) process.stderr.write(`${file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)\n`);
-            } catch (e) {
-              failed++;
-              process.stderr.write(`${e instanceof ImportError ? e.message : `${file}: ${(e as Error).message}`}\n`);
-            }
+          for (const file of found) files.push({ path: file, size: statSync(file).size });
+        } catch (e) {
+          process.stderr.write(`${path}: ${(e as Error).message}\n`);
+          failed++;
+        }
+      }
+      const totalBytes = files.reduce((n, f) => n + f.size, 0);
+      const bar = !opts.quiet && process.stderr.isTTY
+        ? new SingleBar({
+            stream: process.stderr,
+            format: "importing [{bar}] {percentage}% | {done} of {size} | {spans} spans | {file}",
+            hideCursor: true,
+            clearOnComplete: true,
+          })
+        : undefined;
+      // Lines written while the bar is drawn would be overwritten by it: keep them for after.
+      const notes: string[] = [];
+      const note = (line: string) => (bar ? notes.push(line) : process.stderr.write(`${line}\n`));
+      const { db, store } = openTraceStore(cmd);
+      const started = Date.now();
+      let doneBytes = 0;
+      let spans = 0;
+      let traces = 0;
+      bar?.start(totalBytes, 0, { done: bytes(0), size: bytes(totalBytes), spans: 0, file: "" });
+      try {
+        for (const { path: file, size } of files) {
+          bar?.update(doneBytes, { file: file.length > 50 ? `…${file.slice(-49)}` : file });
+          try {
+            const r = importText(store, file, readFileSync(file, "utf8"), diskContext(file));
+            for (const id of r.traceIds) process.stdout.write(`${id}\n`);
+            spans += r.spanCount;
+            traces += r.traceIds.length;
+            if (!opts.quiet && !bar) note(`${file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)`);
+          } catch (e) {
+            failed++;
+            note(e instanceof ImportError ? e.message : `${file}: ${(e as Error).message}`);
           }
+          doneBytes += size;
+          bar?.update(doneBytes, { done: bytes(doneBytes), spans });
         }
       } finally {
+        bar?.stop();
         db.close();
       }
-      if (failed) process.exitCode = 1;
+      for (const line of notes) process.stderr.write(`${line}\n`);
+      if (!opts.quiet && files.length > 0) {
+        const took = humanDuration(Date.now() - started);
+        process.stderr.write(`imported ${traces} trace(s), ${spans} span(s) from ${files.length} file(s), ${bytes(totalBytes)} in ${took}\n`);
+      }
+      if (failed || traces === 0) process.exitCode = 1;
     });
 }

@@ -6,13 +6,22 @@ import type { ChatCompletionRequest } from "../api.js";
 import type { ChatBackend, ChatEvent, ChatOptions, TokenCount } from "../chat.js";
 import { Channel } from "./channel.js";
 import { refuseUnfittable } from "./context-bound.js";
-import { ContextOverflowError, doneEvent, generate, type GenerateResult } from "./generate.js";
+import { checkPromptFits, doneEvent, generate, type GenerateResult } from "./generate.js";
 import type { LocalModel } from "./model.js";
 import { renderChatPrompt, toChatHistory, toFunctions } from "./prompt.js";
 import { checkRequestSchemas } from "./schema-limits.js";
 import { forcedToolCallSchema, parseForcedToolCalls } from "./tool-grammar.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
+
+/**
+ * The answer's token budget: the request's, else DEFAULT_MAX_TOKENS. An explicit `max_completion_tokens: null` means
+ * no cap (OpenAI's meaning; the Responses API without max_output_tokens asks this way): the rest of the context.
+ */
+function maxTokensOf(request: ChatCompletionRequest, contextSize: number): number {
+  if (request.max_completion_tokens === null && request.max_tokens == null) return contextSize;
+  return request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS;
+}
 
 export class LocalChatBackend implements ChatBackend {
   readonly id: string;
@@ -29,6 +38,8 @@ export class LocalChatBackend implements ChatBackend {
   /** The rendered prompt's length: chat template, tool definitions and all, with the model's own tokenizer. */
   async countTokens(request: ChatCompletionRequest): Promise<TokenCount> {
     const { local } = this;
+    // Tokenizing is synchronous: text that cannot fit the context is not counted token by token.
+    refuseUnfittable(local.model, messageChars(request), local.contextSize);
     const auto = request.tools?.length && (request.tool_choice ?? "auto") === "auto";
     const functions = auto || forcedToolCallSchema(request) ? toFunctions(request) : undefined;
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
@@ -46,7 +57,7 @@ export class LocalChatBackend implements ChatBackend {
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, toolSchema ? toFunctions(request) : undefined);
     const stream = generate(local.model, local.pool, local.contextSize, {
       tokens: prompt.tokens,
-      maxTokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+      maxTokens: maxTokensOf(request, local.contextSize),
       temperature: request.temperature ?? 1,
       topP: request.top_p ?? undefined,
       seed: request.seed ?? undefined,
@@ -88,11 +99,7 @@ export class LocalChatBackend implements ChatBackend {
     const functions = toFunctions(request)!;
     const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
     // LlamaChat would otherwise try to shift the history and fail with an error that is not the client's to read.
-    if (prompt.tokens.length >= local.contextSize) {
-      throw new ContextOverflowError(
-        `the prompt with its tool definitions is ${prompt.tokens.length} tokens but the model's context holds ${local.contextSize}; send fewer or smaller tools, shorten the messages, or start the daemon with a larger --context-size`,
-      );
-    }
+    checkPromptFits(prompt.tokens.length, local.contextSize, "with its tool definitions ");
     const lease = await local.pool.acquire(prompt.tokens, options.priority, options.signal);
     const started = performance.now();
     const channel = new Channel<ChatEvent>();
@@ -106,7 +113,8 @@ export class LocalChatBackend implements ChatBackend {
         functions: functions as any,
         documentFunctionParams: true,
         maxParallelFunctionCalls: request.parallel_tool_calls === false ? 1 : undefined,
-        maxTokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+        // Clamped to what the context has left after the prompt, as llama-server does (agents ask for 32k+).
+        maxTokens: Math.max(1, Math.min(maxTokensOf(request, local.contextSize), local.contextSize - prompt.tokens.length)),
         temperature: request.temperature ?? 1,
         topP: request.top_p ?? undefined,
         seed: request.seed ?? undefined,

@@ -4,6 +4,7 @@ import type { LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
 import type { FinishReason, Timings } from "../api.js";
 import type { ChatEvent, PrefixFacts, Priority } from "../chat.js";
+import { TextStream } from "./detokenize.js";
 import type { SequencePool } from "./pool.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
@@ -48,6 +49,18 @@ export class ContextOverflowError extends Error {
   }
 }
 
+/**
+ * A prompt that leaves no room to answer is refused before it is queued. The message starts the way Anthropic's and
+ * OpenAI's own do ("prompt is too long: N tokens > M maximum"): agents recognise it and compact their history.
+ */
+export function checkPromptFits(promptTokens: number, contextSize: number, what = ""): void {
+  if (promptTokens >= contextSize) {
+    throw new ContextOverflowError(
+      `prompt is too long: ${promptTokens} tokens > ${contextSize - 1} maximum (the prompt ${what}does not fit the model's context of ${contextSize}); shorten it${what ? ", send fewer or smaller tools" : ""} or start the daemon with a larger --context-size`,
+    );
+  }
+}
+
 /** The final ChatEvent of a generation: usage, timings, confidence and prefix facts from its result. */
 export function doneEvent(r: GenerateResult, finishReason: FinishReason = r.finishReason): Extract<ChatEvent, { type: "done" }> {
   return {
@@ -75,11 +88,7 @@ export async function* generate(
   speculation?: { speculator: Speculator; adaptive: AdaptiveSpeculation },
 ): AsyncGenerator<string, GenerateResult, void> {
   const { tokens } = input;
-  if (tokens.length >= contextSize) {
-    throw new ContextOverflowError(
-      `the prompt is ${tokens.length} tokens but the model's context holds ${contextSize}; shorten the prompt or start the daemon with a larger --context-size`,
-    );
-  }
+  checkPromptFits(tokens.length, contextSize);
   const maxTokens = Math.max(1, Math.min(input.maxTokens, contextSize - tokens.length));
   const lease = await pool.acquire(tokens, input.priority, input.signal);
   const started = performance.now();
@@ -100,6 +109,7 @@ export async function* generate(
     const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
 
     const generated: Token[] = [];
+    const textStream = new TextStream(model);
     let text = "";
     let emitted = 0;
     let confidenceSum = 0;
@@ -126,7 +136,7 @@ export async function* generate(
           finishReason = "stop";
           break;
         }
-        text = model.detokenize(generated);
+        text = textStream.text(generated);
         const stopAt = findStop(text, stopStrings, stopScanFrom());
         if (stopAt >= 0) {
           text = text.slice(0, stopAt);

@@ -7,6 +7,8 @@ import { chooseSlot } from "./prefix/eviction.js";
 import { prefixFacts } from "./prefix/divergence.js";
 import { MIN_SNAPSHOT_TOKENS, type PrefixSnapshots } from "./prefix/snapshots.js";
 
+const HOLD_SAMPLES = 32;
+
 export class QueueFullError extends Error {
   constructor(readonly retryAfterS: number) {
     super("the model's request queue is full");
@@ -56,6 +58,9 @@ export class SequencePool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Waiter[] = [];
   private order = 0;
+  /** How long recent leases held their sequence (ms, a ring): the queue drains at slots / typical hold. */
+  private readonly holdMs: number[] = [];
+  private holdNext = 0;
 
   constructor(
     context: LlamaContext,
@@ -159,6 +164,7 @@ export class SequencePool {
     const prefix = prefixFacts(previous, tokens, reused, this.options.detokenize);
     prefix.source = source;
     let released = false;
+    const leasedAt = performance.now();
     return {
       sequence: target.sequence,
       reusableTokens: reused,
@@ -167,6 +173,7 @@ export class SequencePool {
       release: () => {
         if (released) return;
         released = true;
+        this.recordHold(performance.now() - leasedAt);
         // A prefix that proved reusable goes to disk unless a snapshot already covers most of it; the sequence stays
         // busy while it is written so that its state is the one saved.
         const snapshots = this.options.snapshots;
@@ -207,8 +214,20 @@ export class SequencePool {
     }
   }
 
-  private estimateRetryAfterS(): number {
-    return Math.max(1, Math.ceil(this.waiting.length / Math.max(1, this.slots.length)));
+  private recordHold(ms: number): void {
+    this.holdMs[this.holdNext] = ms;
+    this.holdNext = (this.holdNext + 1) % HOLD_SAMPLES;
+  }
+
+  /**
+   * When the queue will have room again, from how fast it drains: the waiters ahead, spread over the sequences, each
+   * taking the median hold of recent leases. With no history yet, one second per waiter and sequence.
+   */
+  estimateRetryAfterS(): number {
+    const slots = Math.max(1, this.slots.length);
+    const sorted = [...this.holdMs].sort((a, b) => a - b);
+    const holdS = sorted.length ? sorted[Math.floor(sorted.length / 2)] / 1000 : 1;
+    return Math.max(1, Math.ceil(((this.waiting.length + 1) * holdS) / slots));
   }
 }
 

@@ -2,6 +2,7 @@
 import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, ChatWrapper, LlamaModel, Token } from "node-llama-cpp";
 import type { ChatCompletionRequest, ChatMessage } from "../api.js";
 import { sortKeys } from "../canonical.js";
+import { contentText } from "../chat.js";
 
 export class UnsupportedContentError extends Error {}
 
@@ -26,15 +27,12 @@ export function renderChatPrompt(
   return { tokens, stopTokenSequences, stopTexts: state.stopGenerationTriggers.map((t) => t.toString()) };
 }
 
+/** A message's text for a local model, which takes text only: other parts are refused, not dropped. */
 export function messageText(content: ChatMessage["content"]): string {
-  if (content == null) return "";
-  if (typeof content === "string") return content;
-  return content
-    .map((part) => {
-      if (part.type === "text") return part.text;
-      throw new UnsupportedContentError("local models here take text only; remove image parts or route this request to a cloud model");
-    })
-    .join("");
+  if (Array.isArray(content) && content.some((part) => part.type !== "text")) {
+    throw new UnsupportedContentError("local models here take text only; remove image parts or route this request to a cloud model");
+  }
+  return contentText(content);
 }
 
 /** OpenAI messages → node-llama-cpp chat history. Tool results are attached to the call that asked for them. */

@@ -15,6 +15,7 @@ import { fullTimings, replayChat, type ChatEvent, type Priority } from "../chat.
 import type { Engine } from "../engine/engine.js";
 import { Router, RouterError, type RouteResult } from "../router/router.js";
 import type { Attributes } from "../traces/span.js";
+import { ToolGaps } from "../traces/tool-gaps.js";
 import { AnswerFold, replayCompletion, type Answer, type AnswerFacts } from "./answer.js";
 import { describeFailure } from "./failure.js";
 import type { ChatInput, CompletionInput } from "./request.js";
@@ -30,11 +31,15 @@ export interface PipelineDeps extends SpanSink {
 type DoneEvent = Extract<ChatEvent, { type: "done" }>;
 
 export class RequestPipeline {
+  /** Tool calls answered in a session's trace, waiting for the request that brings their results (tool spans). */
+  private readonly toolGaps = new ToolGaps();
+
   constructor(private readonly deps: PipelineDeps) {}
 
   /** Serves a chat request. Resolves once the answer's route is final (a cache hit, or the route's first event). */
   async chat(input: ChatInput): Promise<Answer> {
     const { request } = input;
+    this.recordToolTime(input);
     const run = this.open(input, "chat", "", input.priority ?? "interactive");
     // The cache is keyed on what the caller asked for (model or alias), before any routing decision.
     const cache = this.cacheFor(request, request.model, input);
@@ -75,6 +80,18 @@ export class RequestPipeline {
       run.fail(e, {});
       cache.release();
       throw e;
+    }
+  }
+
+  /** The tools an agent ran since its last answer in this session, as tool spans (see traces/tool-gaps.ts). */
+  private recordToolTime(input: ChatInput): void {
+    if (input.trace.joinedBy === "new") return;
+    const spans = this.toolGaps.resultSpans(input.trace.traceId, Math.round(input.receivedAt * 1e6), input.request.messages);
+    if (!spans.length) return;
+    try {
+      this.deps.traces.writeSpans(spans, "daemon");
+    } catch (e) {
+      this.deps.log("warn", `could not record the tool spans of ${input.requestId}: ${(e as Error).message}`);
     }
   }
 
@@ -186,6 +203,11 @@ export class RequestPipeline {
     const meta = { id: span.requestId, model: span.model };
     const folded = span.operation === "chat" ? await fold.chat(meta) : fold.completion(meta, done);
     span.content!.output = "message" in folded.choices[0] ? folded.choices[0].message : fold.outputText;
+    const calls = "message" in folded.choices[0] ? (folded.choices[0].message.tool_calls ?? []) : [];
+    if (calls.length && span.trace.joinedBy !== "new") {
+      const asked = calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+      this.toolGaps.recordCalls(span.trace.traceId, Math.round(nowMs() * 1e6), span.trace.parentSpanId, asked);
+    }
     if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
     run.end();
     miss?.cache.store(folded, { latencyMs: nowMs() - span.startedAt, costUsd: facts.costUsd });

@@ -152,7 +152,8 @@ export function recordRequest(services: SpanSink, f: RequestFacts): void {
   });
 }
 
-/** hotpath.cache.*: what the response-cache lookup decided, and on which rung (exact, semantic, single flight). */
+/** hotpath.cache.*: what the response-cache lookup decided, on which rung (exact, normalized, semantic, single flight),
+ * and which false-hit defence refused the best candidate and why. */
 export function cacheAttributes(look: LookupResult): Attributes {
   return {
     [HotpathAttr.cache]: look.verdict,
@@ -161,7 +162,9 @@ export function cacheAttributes(look: LookupResult): Attributes {
     "hotpath.cache.lookup_ms": look.lookupMs,
     ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
     ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),
+    ...(look.guardDetail ? { "hotpath.cache.guard_detail": look.guardDetail } : {}),
     ...(look.match ? { "hotpath.cache.match": look.match } : {}),
+    ...(look.scope ? { "hotpath.cache.scope": look.scope } : {}),
   };
 }
 

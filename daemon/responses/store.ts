@@ -1,9 +1,10 @@
 // Stored Responses (OpenAI Responses API `store`): what a later request's previous_response_id continues from, and
 // what GET/DELETE /v1/responses/{id} read. One row per response in the one SQLite file; this store owns the table.
-import { registerMigrations, type Db } from "../db.js";
+import { applyMigrations, type Db, type Migration } from "../db.js";
 import type { ResponsesInputItem, ResponsesResponse } from "../api.js";
 
-registerMigrations({
+/** This module's tables, created when its store first opens a database. */
+const TABLES: Migration = {
   name: "responses:1-store",
   up: (db) => {
     db.exec(`
@@ -18,7 +19,7 @@ registerMigrations({
       CREATE INDEX responses_created ON responses (created_at);
     `);
   },
-});
+};
 
 export interface StoredResponse {
   id: string;
@@ -36,7 +37,9 @@ const MAX_INPUT_CHARS = 64 * 1024 * 1024;
 const stores = new WeakMap<Db, ResponseStore>();
 
 export class ResponseStore {
-  private constructor(private readonly db: Db) {}
+  private constructor(private readonly db: Db) {
+    applyMigrations(db, [TABLES]);
+  }
 
   /** The store of a database (one per connection). */
   static of(db: Db): ResponseStore {

@@ -117,6 +117,7 @@ export class Backends {
         conn: p.conn,
         baseURL: p.baseURL,
         apiKey: () => resolveSecret(p.config.apiKey, this.env),
+        apiKeyRef: p.config.apiKey,
         timeoutMs,
       };
       backend =

@@ -1,7 +1,8 @@
 // Daily spend per route (UTC days), persisted in the one SQLite file so a restart does not reset a budget.
-import { registerMigrations, type Db } from "../db.js";
+import { applyMigrations, type Db, type Migration } from "../db.js";
 
-registerMigrations({
+/** This module's tables, created when its store first opens a database. */
+const TABLES: Migration = {
   name: "router:1-spend",
   up: (db) => {
     db.exec(`CREATE TABLE router_spend (
@@ -12,7 +13,7 @@ registerMigrations({
       PRIMARY KEY (day, route)
     )`);
   },
-});
+};
 
 export class BudgetExceeded extends Error {
   constructor(
@@ -41,6 +42,7 @@ export class Spend {
     db: Db | undefined,
     private readonly now: () => number = Date.now,
   ) {
+    if (db) applyMigrations(db, [TABLES]);
     this.addStmt = db?.prepare(
       `INSERT INTO router_spend (day, route, usd, calls) VALUES (?, ?, ?, 1)
        ON CONFLICT (day, route) DO UPDATE SET usd = usd + excluded.usd, calls = calls + 1`,

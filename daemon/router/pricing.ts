@@ -33,3 +33,22 @@ export function costUsd(usage: Usage, price: ConfigPrice): number {
 }
 
 
+
+/** The shipped table alone: audits price a model they know by name, with no route config. */
+const SHIPPED = new PriceTable();
+
+/**
+ * The price of a model named without its provider (an audit target): by route id or model-name prefix, else as an
+ * OpenAI or Anthropic model. A local model costs nothing; an unknown cloud model is undefined, never a guess.
+ */
+export function modelPrice(model: string, local: boolean): ConfigPrice | undefined {
+  if (local) return { input: 0, output: 0 };
+  return SHIPPED.lookup(model) ?? SHIPPED.lookup(`openai:${model}`) ?? SHIPPED.lookup(`anthropic:${model}`);
+}
+
+/** USD for a call counted in tokens, none of them cached; null when the price is unknown. */
+export function tokensCostUsd(price: ConfigPrice | undefined, promptTokens: number, completionTokens: number): number | null {
+  if (!price) return null;
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return costUsd({ ...usage, prompt_tokens_details: { cached_tokens: 0 } }, price);
+}

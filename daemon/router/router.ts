@@ -458,9 +458,12 @@ export class Router {
     if (e instanceof RouteUnavailable && allSkipped && chain.length === 1 && e.cause !== undefined) {
       return fail(e.status, e.message, "server_error", "backend_error", {}, e.cause);
     }
-    if (e instanceof RouteUnavailable && allSkipped) {
+    // Also when earlier tries failed and the last found the circuit open (it opened during this request): the route
+    // is unavailable (503 with retry-after), not an internal error.
+    if (e instanceof RouteUnavailable) {
       const retry: Record<string, string> = e.retryInMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(e.retryInMs / 1000))) } : {};
-      return fail(e.status, chain.length > 1 ? `no route could take the request (${tried}); last: ${e.message}` : e.message, e.status === 404 ? "invalid_request_error" : "server_error", e.code, retry);
+      const message = chain.length > 1 ? `no route could take the request (${tried}); last: ${e.message}` : allSkipped ? e.message : `${attempts.filter((a) => a.outcome !== "skipped").length} tries failed, then ${e.message}`;
+      return fail(e.status, message, e.status === 404 ? "invalid_request_error" : "server_error", e.code, retry);
     }
     const u = e instanceof UpstreamError ? e : classify(e, chain[chain.length - 1]);
     const routes = chain.length > 1 ? `every route failed (${tried}); last: ` : "";

@@ -27,6 +27,19 @@ export function resolveSecret(ref: string | undefined, env: NodeJS.ProcessEnv = 
   return value;
 }
 
+/** What to do about a provider whose key reference resolves to nothing, naming the variable or file. */
+export function missingKeyMessage(provider: string, ref: string | undefined): string {
+  if (ref?.startsWith("env:")) {
+    const name = ref.slice(4);
+    return `no API key for provider ${provider}: the environment variable ${name} is not set (or empty) in the daemon's ` +
+      `environment; set it where you start \`hotpath serve\` (export ${name}=…), or in VS Code run "Hotpath: Set Provider API Key…"`;
+  }
+  if (ref?.startsWith("file:")) {
+    return `no API key for provider ${provider}: the file ${ref.slice(5)} (its apiKey) is missing, unreadable or empty`;
+  }
+  return `no API key for provider ${provider}: give it apiKey: env:NAME (an environment variable) or file:/path in the config`;
+}
+
 /** Replaces every known key value and anything shaped like a vendor key with [redacted]. */
 export function redact(text: string): string {
   let out = text;

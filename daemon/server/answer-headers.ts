@@ -14,6 +14,13 @@ export function answerHeaders(a: Answer): Record<string, string> {
   return {
     ...routeHeaders(a),
     "x-hotpath-cache": a.cache.verdict,
+    // The ladder's rung that served a hit: exact, normalized, semantic (or single-flight).
+    ...(a.cache.verdict === "hit" && a.cache.match ? { "x-hotpath-cache-match": a.cache.match } : {}),
     ...(a.cache.similarity !== undefined ? { "x-hotpath-cache-similarity": a.cache.similarity.toFixed(4) } : {}),
   };
+}
+
+/** x-hotpath-ignored: what a translated route left out of the request (thinking settings, hosted tools…). */
+export function ignoredHeader(ignored: string[]): Record<string, string> {
+  return ignored.length ? { "x-hotpath-ignored": ascii(ignored.join(", ")) } : {};
 }

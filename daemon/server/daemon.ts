@@ -1,14 +1,14 @@
 // Starts the daemon: opens the database, loads models, listens, and shuts down gracefully.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import "../cache/store.js"; // registers the cache tables' migration before openDb
 import { AuditService } from "../audit/service.js";
 import { routerCompleter } from "../audit/completers/router.js";
 import { embedderFromConfig } from "../cache/embedders/index.js";
 import { CacheMetrics } from "../cache/metrics.js";
 import { ResponseCache } from "../cache/service.js";
 import { modelVerifier } from "../cache/verifier.js";
-import type { ChatCompletionRequest } from "../api.js";
+import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
 import { RequestPipeline } from "../pipeline/pipeline.js";
@@ -19,6 +19,7 @@ import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
+import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
 import { allRoutes } from "./routes/index.js";
 import type { LogLevel, Services } from "./services.js";
@@ -92,12 +93,23 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     log("warn", `LISTENING ON ${config.host}, NOT LOOPBACK: anyone who can reach this address and has the token can use your models and read your traces`);
   }
   const server = createHttpServer(services, allRoutes, { token, allowOrigins: config.allowOrigins, allowAnyHost: !loopback });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e) {
+    await traceMaintenance.close();
+    services.router.close();
+    db.close();
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") throw new Error(await portInUseMessage(config.host, config.port));
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   engine.add(config.models);
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  writeRunning(paths.running, { pid: process.pid, url, port, version });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -112,9 +124,23 @@ export async function startDaemon(config: Config, version: string, opts: { inter
       await engine.dispose();
       await traceMaintenance.close();
       db.close();
+      clearRunning(paths.running);
     })());
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  return { url: `http://${host}:${port}`, port, tokenFile: paths.token, services, server, close };
+  return { url, port, tokenFile: paths.token, services, server, close };
+}
+
+/** <dataDir>/daemon.json while this process serves (owner-only, like the token). */
+function writeRunning(file: string, running: RunningDaemonInfo): void {
+  writeFileSync(file, JSON.stringify(running) + "\n", { mode: 0o600 });
+}
+
+function clearRunning(file: string): void {
+  try {
+    const info = JSON.parse(readFileSync(file, "utf8")) as RunningDaemonInfo;
+    if (info.pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    /* gone already, or never written */
+  }
 }
 
 function isLoopbackBind(host: string): boolean {

@@ -134,6 +134,9 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       };
       await match.c.route.handle(ctx, services);
     } catch (e) {
+      // Refused before its body was read (Host, auth, encoding…): read and drop the rest, so the client still
+      // uploading gets this answer rather than a reset connection.
+      if (!req.readableEnded && req.listenerCount("data") === 0) discardRest(req, 0, services.config.bodyLimitBytes);
       const err = toHttpError(e);
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
       if (!res.headersSent) {
@@ -210,6 +213,9 @@ function attachEvents(server: Server, services: Services, policy: AuthPolicy): v
       if (queryToken && !req.headers.authorization) req.headers.authorization = `Bearer ${queryToken}`;
       checkToken(req, policy);
     } catch (e) {
+      // Refused before its body was read (Host, auth, encoding…): read and drop the rest, so the client still
+      // uploading gets this answer rather than a reset connection.
+      if (!req.readableEnded && req.listenerCount("data") === 0) discardRest(req, 0, services.config.bodyLimitBytes);
       const err = toHttpError(e);
       socket.end(`HTTP/1.1 ${err.status} ${err.code ?? "error"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(errorBody(err))}`);
       return;

@@ -8,7 +8,9 @@ import type { HttpError } from "./route.js";
 type DoneEvent = Extract<ChatEvent, { type: "done" }>;
 
 /** The first event and the whole stream again (the first one included), so a handler can choose how to answer. */
-export async function peekEvents(events: AsyncIterable<ChatEvent>): Promise<{ first: ChatEvent | undefined; events: AsyncIterable<ChatEvent> }> {
+export async function peekEvents(
+  events: AsyncIterable<ChatEvent>,
+): Promise<{ first: ChatEvent | undefined; events: AsyncIterable<ChatEvent>; close: () => Promise<void> }> {
   const it = events[Symbol.asyncIterator]();
   const r = await it.next();
   const first = r.done ? undefined : r.value;
@@ -20,7 +22,8 @@ export async function peekEvents(events: AsyncIterable<ChatEvent>): Promise<{ fi
       await it.return?.();
     }
   }
-  return { first, events: all() };
+  // close(): for a handler that decides not to read the rest (the generation stops, the span is written).
+  return { first, events: all(), close: async () => void (await it.return?.()) };
 }
 
 /** The stream's closing frame, per format: held back until the span is written, so a client that saw it can rely on it. */
@@ -37,15 +40,16 @@ export interface RelayOutcome {
 }
 
 /**
- * Writes the wire bytes with the upstream's status and headers (plus `headers`), hands every parsed event to
- * `observe`, and calls `beforeEnd` once the answer is complete, before its closing bytes go out. A failure after the
- * first byte ends the response (the client sees a cut stream, as it would from the upstream itself).
+ * Writes the wire bytes with the upstream's status and headers (plus `headers`). The closing frame is held until
+ * the final event has passed (the pipeline writes the span there), so a client that saw the end can rely on the
+ * span. A failure after the first byte ends the stream with the format's own error event.
  */
 export async function relayWire(
   res: ServerResponse,
   events: AsyncIterable<ChatEvent>,
   headers: Record<string, string>,
-  beforeEnd: (outcome: RelayOutcome) => void,
+  /** The format's in-band error (an SSE frame), for a failure after the first byte; the stream then ends. */
+  errorFrame: (e: HttpError) => string,
 ): Promise<RelayOutcome> {
   let held = "";
   const outcome: RelayOutcome = { text: "" };
@@ -65,14 +69,13 @@ export async function relayWire(
       } else if (e.type === "text") outcome.text += e.text;
       else if (e.type === "done") outcome.done = e;
     }
-    beforeEnd(outcome);
     write(held);
     res.end();
   } catch (e) {
     outcome.error = toHttpError(e);
-    beforeEnd(outcome);
-    write(held);
     if (!res.headersSent) throw e;
+    write(held);
+    if (outcome.error.status !== 499) write(errorFrame(outcome.error));
     res.end();
   }
   return outcome;

@@ -32,4 +32,6 @@ export interface Services {
   /** Prompt-bloat audits (daemon/audit): static sections and ablation runs through the router. */
   audit: AuditService;
   log: (level: LogLevel, message: string) => void;
+  /** Set by `hotpath serve`: a graceful exit of the whole process (POST /hotpath/shutdown, `hotpath stop`). */
+  requestShutdown?: () => void;
 }

@@ -14,5 +14,10 @@ export function startSse(res: ServerResponse, headers: Record<string, string>): 
 
 export function writeSse(res: ServerResponse, data: unknown, event?: string): void {
   if (res.writableEnded || res.destroyed) return;
-  res.write(`${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  res.write(sseFrame(data, event));
+}
+
+/** One SSE frame. */
+export function sseFrame(data: unknown, event?: string): string {
+  return `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
 }

@@ -1,7 +1,7 @@
 // Background upkeep of the trace store inside the daemon: retention (at start, then hourly) and, with
 // --otlp-export, forwarding every stored span to the team's collector.
 import type { Config } from "../config.js";
-import { OtlpForwarder } from "./otlp/forward.js";
+import { otlpEndpointFromEnv, OtlpForwarder } from "./otlp/forward.js";
 import type { TraceStore } from "./store.js";
 
 export interface TraceMaintenance {
@@ -15,6 +15,7 @@ export function startTraceMaintenance(
   settings: Config["traces"],
   log: (level: "debug" | "info" | "warn" | "error", message: string) => void,
   intervalMs = 3_600_000,
+  env: NodeJS.ProcessEnv = process.env,
 ): TraceMaintenance {
   const retain = () => {
     try {
@@ -28,10 +29,14 @@ export function startTraceMaintenance(
   const timer = setInterval(retain, intervalMs).unref();
   let forwarder: OtlpForwarder | undefined;
   let detach: (() => void) | undefined;
-  if (settings.otlpExport) {
-    forwarder = new OtlpForwarder(settings.otlpExport);
+  // --otlp-export (or the config's traces.otlpExport), else the standard OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT.
+  const url = settings.otlpExport ?? otlpEndpointFromEnv(env);
+  if (url) {
+    forwarder = new OtlpForwarder(url, { headers: settings.otlpHeaders, protocol: settings.otlpProtocol, env });
     detach = forwarder.attach(store);
-    log("info", `forwarding spans to ${settings.otlpExport}`);
+    // Header names only: their values are credentials.
+    const names = Object.keys(settings.otlpHeaders);
+    log("info", `forwarding spans to ${url} (${forwarder.protocol}${names.length ? `, headers ${names.join(", ")}` : ""})`);
   }
   return {
     forwarder,

@@ -15,16 +15,6 @@ export type AttributeValue = Attributes[string];
  */
 export type Span = SpanDto;
 
-export interface TraceSummary {
-  traceId: string;
-  name?: string;
-  source: string;
-  origin?: string;
-  startNs: number;
-  endNs: number;
-  spanCount: number;
-}
-
 /** Attribute names Hotpath writes, beyond the OTel GenAI semantic conventions (`gen_ai.*`). */
 export const HotpathAttr = {
   route: "hotpath.route",

@@ -1,6 +1,7 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
 import type { Db } from "../db.js";
-import type { Attributes, Span, SpanKind, SpanStatus, TraceSummary } from "./span.js";
+import type { TraceSummaryDto } from "../api.js";
+import type { Attributes, Span, SpanKind, SpanStatus } from "./span.js";
 
 interface SpanRow {
   trace_id: string;
@@ -137,15 +138,24 @@ export class TraceStore {
       if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
       for (const l of listeners) this.listeners.add(l);
     }
-    const spans = batches.flatMap((b) => b.spans);
+    this.notifyWritten(batches.flatMap((b) => b.spans), all);
+    return [...new Set(all)];
+  }
+
+  /** Whether anything listens to writes (then an import in a worker hands its spans back for notifyWritten). */
+  get hasWriteListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  /** Tells the listeners about spans another connection (an import worker) committed. */
+  notifyWritten(spans: Span[], traceIds: string[]): void {
     for (const listener of this.listeners) {
       try {
-        listener(spans, all);
+        listener(spans, traceIds);
       } catch {
         /* see writeSpans */
       }
     }
-    return [...new Set(all)];
   }
 
   onWrite(listener: SpanWriteListener): () => void {
@@ -199,8 +209,8 @@ export class TraceStore {
    */
   *exportJsonl(opts: { traceIds?: string[]; sinceNs?: number } = {}): Generator<string> {
     yield JSON.stringify({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date().toISOString() });
-    const traces: TraceSummary[] = opts.traceIds
-      ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummary => t !== undefined)
+    const traces: TraceSummaryDto[] = opts.traceIds
+      ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummaryDto => t !== undefined)
       : (this.db.prepare("SELECT * FROM traces WHERE end_ns >= ? ORDER BY start_ns").all(opts.sinceNs ?? 0) as Record<string, any>[]).map(
           toSummary,
         );
@@ -211,6 +221,38 @@ export class TraceStore {
     }
   }
 
+  /** Whether any span of this trace is stored. */
+  hasTrace(traceId: string): boolean {
+    return this.hasSpansStmt.get(traceId) !== undefined;
+  }
+
+  /**
+   * One new trace's spans exactly as getSpans would read them back after writeSpans stored them — a later span with
+   * the same id replaces an earlier one (keeping its request id when it has none), times rounded, long strings cut,
+   * values JSON cannot hold as given normalised, same order — without the read-back. For a trace with no stored spans.
+   */
+  asStored(spans: Span[]): Span[] {
+    const byId = new Map<string, Span>();
+    for (const s of spans) {
+      const earlier = byId.get(s.spanId);
+      if (earlier) byId.delete(s.spanId); // a replaced row keeps its place in neither order: getSpans sorts anyway
+      byId.set(s.spanId, {
+        traceId: s.traceId,
+        spanId: s.spanId,
+        parentSpanId: s.parentSpanId ?? undefined,
+        name: s.name,
+        kind: s.kind,
+        startNs: Math.round(s.startNs),
+        endNs: Math.round(s.endNs),
+        status: s.status,
+        statusMessage: s.statusMessage ?? undefined,
+        requestId: s.requestId ?? earlier?.requestId ?? undefined,
+        attributes: jsonSafe(capAttributes(s.attributes, this.maxAttributeChars)),
+      });
+    }
+    return [...byId.values()].sort(byStartThenId);
+  }
+
   getSpans(traceId: string): Span[] {
     // Each row arrives as one JSON text built by SQLite: one string per row to cross into JS and one JSON.parse,
     // instead of 13 column values and a keyed row object (a 100k-span trace reads back ~3x faster).
@@ -218,15 +260,21 @@ export class TraceStore {
     const spans = new Array<Span>(rows.length);
     for (let i = 0; i < rows.length; i++) spans[i] = fromJsonRow(JSON.parse(rows[i]) as JsonRow);
     // Sorted here, not by SQLite: its sorter would copy every row's attributes text through a temp b-tree.
-    return spans.sort((a, b) => a.startNs - b.startNs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+    return spans.sort(byStartThenId);
   }
 
-  getTrace(traceId: string): TraceSummary | undefined {
+  /** Up to `limit` trace ids that start with `prefix` (lower-case hex), for resolving a shortened id. */
+  traceIdsStartingWith(prefix: string, limit: number): string[] {
+    const rows = this.db.prepare("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? LIMIT ?").all(prefix, `${prefix}g`, limit);
+    return (rows as { trace_id: string }[]).map((r) => r.trace_id);
+  }
+
+  getTrace(traceId: string): TraceSummaryDto | undefined {
     const row = this.db.prepare("SELECT * FROM traces WHERE trace_id = ?").get(traceId) as Record<string, any> | undefined;
     return row ? toSummary(row) : undefined;
   }
 
-  listTraces(opts: { limit?: number; before?: number; source?: string } = {}): TraceSummary[] {
+  listTraces(opts: { limit?: number; before?: number; source?: string } = {}): TraceSummaryDto[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM traces WHERE (@before IS NULL OR start_ns < @before) AND (@source IS NULL OR source = @source)
@@ -253,6 +301,35 @@ export class TraceStore {
 }
 
 export const EXPORT_FORMAT = "hotpath.traces";
+
+function byStartThenId(a: Span, b: Span): number {
+  return a.startNs - b.startNs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+}
+
+/** What JSON.parse(JSON.stringify(value)) gives for attribute values: non-finite numbers null, -0 as 0, no undefined. */
+function jsonNumber(v: unknown): unknown {
+  return typeof v === "number" ? (Number.isFinite(v) ? (v === 0 ? 0 : v) : null) : v === undefined ? null : v;
+}
+
+function jsonSafe(attrs: Attributes): Attributes {
+  let out: Attributes | undefined;
+  for (const k in attrs) {
+    const v = attrs[k] as unknown;
+    let safe: unknown = v;
+    if (v === undefined) {
+      out ??= { ...attrs };
+      delete out[k];
+      continue;
+    }
+    if (typeof v === "number") safe = jsonNumber(v);
+    else if (Array.isArray(v) && v.some((x) => jsonNumber(x) !== x)) safe = v.map(jsonNumber);
+    if (safe !== v) {
+      out ??= { ...attrs };
+      out[k] = safe as Attributes[string];
+    }
+  }
+  return out ?? attrs;
+}
 
 function capAttributes(attrs: Attributes, max: number): Attributes {
   let out: Attributes | undefined;
@@ -322,7 +399,7 @@ function fromJsonRow([[traceId, spanId, parentSpanId, name, kind, startNs, endNs
   };
 }
 
-function toSummary(r: Record<string, any>): TraceSummary {
+function toSummary(r: Record<string, any>): TraceSummaryDto {
   return {
     traceId: r.trace_id,
     name: r.name ?? undefined,

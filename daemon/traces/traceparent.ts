@@ -46,13 +46,27 @@ export interface RequestTraceContext {
 type HeaderBag = Record<string, string | string[] | undefined>;
 
 /**
+ * Headers that name an agent session, most specific first: Hotpath's own, then what agent CLIs send on every request
+ * of one session (Claude Code: x-claude-code-session-id; Codex: session-id, older versions session_id). All requests
+ * of one session then share one trace, without instrumenting the agent.
+ */
+const SESSION_HEADERS = ["x-hotpath-conversation-id", "x-claude-code-session-id", "session-id", "session_id"];
+
+function conversationOf(headers: HeaderBag): string | undefined {
+  for (const name of SESSION_HEADERS) {
+    const raw = headers[name];
+    const value = typeof raw === "string" ? raw.trim().slice(0, 256) : undefined;
+    if (value) return value;
+  }
+  return undefined;
+}
+
+/**
  * The trace a request's span belongs to: the caller's traceparent wins; otherwise a conversation id maps to one
  * stable trace per conversation; otherwise a new trace.
  */
 export function requestTraceContext(headers: HeaderBag): RequestTraceContext {
-  const rawConversation = headers["x-hotpath-conversation-id"];
-  const conversation = typeof rawConversation === "string" ? rawConversation.trim().slice(0, 256) : undefined;
-  const conversationId = conversation ? conversation : undefined;
+  const conversationId = conversationOf(headers);
   const parent = parseTraceparent(headers["traceparent"]);
   const spanId = randomSpanId();
   if (parent) return { traceId: parent.traceId, spanId, parentSpanId: parent.parentSpanId, conversationId, joinedBy: "traceparent" };

@@ -1,4 +1,3 @@
-import type { CacheStats, ServingStats } from "../../daemon/api.js";
 import type { Ctx } from "../ctx.js";
 import type { PanelHost } from "../panels/host.js";
 
@@ -14,9 +13,8 @@ export function showCacheStats(ctx: Ctx) {
         client.servingStats().catch((e: Error) => (errors.push(e.message), null)),
         client.cacheStats().catch((e: Error) => (errors.push(e.message), null)),
       ]);
-      // The daemon's replies on these routes are daemon/api.ts's ServingStats and CacheStats; the view reads every
-      // field defensively (an older daemon may lack some).
-      p.post({ type: "stats", serving: serving as ServingStats | null, cache: cache as CacheStats | null, errors });
+      // The view still reads every field defensively: an older daemon may lack some.
+      p.post({ type: "stats", serving, cache, errors });
     };
     const panel = ctx.panel("dashboard", (p) => {
       const timer = setInterval(() => {

@@ -4,7 +4,9 @@
 // in-process (server, auth, router, span write: CPU cost without scheduling); and through the real daemon process
 // (what a client sees: one more process hop). Non-streamed: full-response latency p50/p99. Streamed: time to the
 // first body byte. Added = path minus direct.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import net from "node:net";
 import http from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +38,57 @@ function post(url: string, body: string, headers: Record<string, string>): Promi
   });
 }
 
+/** A free loopback port (bound, read, released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The Portkey gateway (@portkey-ai/gateway, pinned devDependency) as a peer: its start-server has --port but no host
+ * option and listens on every interface, so it runs with a preload that binds its listen() to 127.0.0.1; the bound
+ * address it reports is checked, and anything else stops it before a request is sent.
+ */
+async function startPortkey(): Promise<{ url: string; proc: ChildProcess } | { skipped: string }> {
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve("@portkey-ai/gateway/build/start-server.js");
+  } catch {
+    return { skipped: "@portkey-ai/gateway is not installed (npm install)" };
+  }
+  const port = await freePort();
+  const preload = new URL("./loopback-preload.mjs", import.meta.url).href;
+  const proc = spawn(process.execPath, ["--import", preload, entry, `--port=${port}`, "--headless"], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  process.once("exit", () => proc.kill("SIGTERM"));
+  const bound = await new Promise<string | undefined>((resolve) => {
+    let err = "";
+    const timer = setTimeout(() => resolve(undefined), 30_000);
+    proc.stderr!.on("data", (d) => {
+      err += d;
+      const m = /loopback-preload: listening (\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.once("exit", () => resolve(undefined));
+  });
+  if (bound !== `127.0.0.1:${port}`) {
+    proc.kill("SIGTERM");
+    return { skipped: `the Portkey gateway did not bind to 127.0.0.1:${port} (${bound ?? "no listening address reported"}), so it was not run` };
+  }
+  return { url: `http://${bound}`, proc };
+}
+
 interface Series {
   full: number[];
   ttfb: number[];
@@ -59,10 +112,17 @@ export async function run(argv: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
   const config = join(dir, "config.yaml");
   writeFileSync(config, `router:\n  providers:\n    fake: { type: openai-compatible, baseURL: "${fake.baseURL}" }\n`);
+  // Past this point every process started is stopped, also when a later start fails (a loaded machine is slow).
+  const stopUpstream = () => fakeProc.kill("SIGTERM");
+  process.once("exit", stopUpstream);
   const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
   const local = await startInProcess(loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }), "bench");
   const localToken = readFileSync(local.tokenFile, "utf8").trim();
   const router = new Router({ config: RouterConfigSchema.parse({ providers: { fake: { type: "openai-compatible", baseURL: fake.baseURL } } }) });
+  const portkey = await startPortkey();
+  if ("skipped" in portkey) console.log(`Portkey: ${portkey.skipped}`);
+  // Portkey's documented way to reach any OpenAI-compatible server: provider openai + custom host.
+  const portkeyHeaders = { authorization: "Bearer sk-bench", "x-portkey-provider": "openai", "x-portkey-custom-host": fake.baseURL };
 
   const messages = [{ role: "user" as const, content: "Say something short." }];
   const directBody = (stream: boolean) => JSON.stringify({ model: "bench", messages, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
@@ -87,6 +147,7 @@ export async function run(argv: string[]): Promise<void> {
     router: { plain: series(), stream: series() },
     inproc: { plain: series(), stream: series() },
     daemon: { plain: series(), stream: series() },
+    portkey: { plain: series(), stream: series() },
   };
   try {
     for (let i = 0; i < warmup + n; i++) {
@@ -96,8 +157,9 @@ export async function run(argv: string[]): Promise<void> {
         const r = await inProcess(stream);
         const l = await post(`${local.url}/v1/chat/completions`, viaBody(stream), { authorization: `Bearer ${localToken}` });
         const h = await post(daemonUrl, viaBody(stream), auth);
+        const p = "url" in portkey ? await post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders) : undefined;
         if (i < warmup) continue;
-        for (const [name, [ttfb, full]] of [["direct", d], ["router", r], ["inproc", l], ["daemon", h]] as const) {
+        for (const [name, [ttfb, full]] of [["direct", d], ["router", r], ["inproc", l], ["daemon", h], ...(p ? [["portkey", p] as const] : [])] as const) {
           results[name][key].full.push(full);
           results[name][key].ttfb.push(ttfb);
         }
@@ -108,6 +170,7 @@ export async function run(argv: string[]): Promise<void> {
     await local.close();
     await daemon.dispose();
     fakeProc.kill("SIGTERM");
+    if ("proc" in portkey) portkey.proc.kill("SIGTERM");
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -129,14 +192,23 @@ export async function run(argv: string[]): Promise<void> {
       row("Router in-process (router + provider)", results.router[key], results.direct[key], stream),
       row("Hotpath HTTP stack in-process (server, auth, router, span)", results.inproc[key], results.direct[key], stream),
       row("Hotpath daemon process over HTTP", results.daemon[key], results.direct[key], stream),
+      ...("url" in portkey ? [row("Portkey gateway 1.15.2 process over HTTP (peer)", results.portkey[key], results.direct[key], stream)] : []),
     ].join("\n");
   };
   const addedDaemon = median(results.daemon.plain.full) - median(results.direct.plain.full);
   const addedInproc = median(results.inproc.plain.full) - median(results.direct.plain.full);
   const addedRouter = median(results.router.plain.full) - median(results.direct.plain.full);
+  const addedPortkey = median(results.portkey.plain.full) - median(results.direct.plain.full);
+  const peer =
+    "url" in portkey
+      ? `Peer: the Portkey gateway (\`@portkey-ai/gateway\` 1.15.2, its own Node process, provider openai with a custom host
+pointing at the same fake upstream; its server has no host option, so a preload binds its listen() to 127.0.0.1 and the
+bench checks the bound address) adds ${fmt(addedPortkey, 3)} ms p50 in the same run; Hotpath's daemon adds
+${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's (target met)" : "not lower than Portkey's (target not met)"}.`
+      : `Peer: not run — ${portkey.skipped}.`;
   const body = `
 Fake OpenAI upstream in its own process on 127.0.0.1, answering at once (44-character reply, 8 characters per streamed
-delta); keep-alive connections, one request at a time; the four paths interleaved request by request, ${n} requests
+delta); keep-alive connections, one request at a time; the paths interleaved request by request, ${n} requests
 each after ${warmup} warm-up rounds.
 Machine: ${machineDescription()}.
 
@@ -155,6 +227,8 @@ daemon process ${fmt(addedDaemon, 3)} ms: the same work plus one more process ho
 upstream), each of which waits for a CPU time slice on a loaded machine (see the load average; it also drives every
 p99 here).
 Streamed TTFB includes the router's wait for the upstream's first event before it commits to a route.
+
+${peer}
 `;
   console.log(body);
   writeSection("router", body);

@@ -15,6 +15,11 @@ const OWNER_WORDS: Record<string, string> = {
   llm: "model", tool: "tool", human: "waiting for a person", idle: "idle", compaction: "compaction", gap: "uninstrumented",
 };
 
+/** A share as the page writes it: whole percent, "<1%" for a share that rounds to nothing. */
+function share(f: number): string {
+  return f > 0 && f < 0.005 ? "<1%" : `${Math.round(f * 100)}%`;
+}
+
 /** "rgb(r, g, b)" → [r, g, b]. */
 function rgb(css: string): number[] {
   return (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
@@ -93,8 +98,8 @@ describe("webview (headless Chromium)", function () {
       assert.deepEqual(chips.map((c) => c.owner).sort(), Object.keys(byKind).filter((k) => byKind[k as keyof typeof byKind] > 0).sort());
       for (const c of chips) {
         assert.ok(c.text.startsWith(OWNER_WORDS[c.owner]!), `chip "${c.text}" says ${OWNER_WORDS[c.owner]}`);
-        const pct = Math.round((byKind[c.owner as keyof typeof byKind] / analysis.criticalPath.durationMs) * 100);
-        assert.ok(c.text.endsWith(` ${pct}%`), `chip "${c.text}" ends with its share ${pct}%`);
+        const pct = share(byKind[c.owner as keyof typeof byKind] / analysis.criticalPath.durationMs);
+        assert.ok(c.text.endsWith(` ${pct}`), `chip "${c.text}" ends with its share ${pct}`);
       }
       assert.equal(new Set(chips.map((c) => c.colour)).size, chips.length, "each owner has its own colour");
       const legend = await v.page.locator(".legend").innerText();
@@ -155,7 +160,7 @@ describe("webview (headless Chromium)", function () {
         // The why is shown after the name, without repeating the name it opens with.
         const why = spots[i]!.why.startsWith(spots[i]!.name) ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "") : spots[i]!.why;
         assert.ok(text.includes(spots[i]!.name) && text.includes(why.trim()), text);
-        assert.ok(text.includes(`${Math.round(spots[i]!.share * 100)}%`), text);
+        assert.ok(text.includes(share(spots[i]!.share)), text);
       });
       if (spots.length > 5) {
         await v.page.click(".hotspots button.link");
@@ -190,7 +195,26 @@ describe("webview (headless Chromium)", function () {
         assert.equal(await v.page.locator(".axis").getAttribute("data-unit"), unit);
         // The window label uses the axis's unit too.
         assert.match(await v.page.locator(".toolbar > .muted").innerText(), new RegExp(`^showing [\\d.]+ ${unit} – [\\d.]+ ${unit} `));
-        if (z === 3) await v.screenshot("profiler-zoomed");
+        if (z === 3) {
+          // Spans wholly outside the window show no bar, only their duration with an arrow towards them.
+          const m = (await v.page.locator(".toolbar > .muted").innerText()).match(/^showing ([\d.]+) (\S+) – ([\d.]+) \S+ /)!;
+          const per: Record<string, number> = { "µs": 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+          const [a, b] = [Number(m[1]) * per[m[2]!]!, Number(m[3]) * per[m[2]!]!];
+          const slack = (b - a) * 0.02;
+          const t0 = Math.min(...detail.spans.map((sp) => sp.startNs));
+          const rows = await v.page.$$eval(".tl-row", (els) => els.map((e) => [(e as HTMLElement).dataset.spanId!, (e.querySelector(".bar") as HTMLElement).hidden, e.querySelector(".dur")!.textContent!] as const));
+          let outside = 0;
+          for (const [id, hidden, dur] of rows) {
+            const sp = detail.spans.find((x) => x.spanId === id)!;
+            const [s0, s1] = [(sp.startNs - t0) / 1e6, (sp.endNs - t0) / 1e6];
+            if (s1 < a - slack || s0 > b + slack) {
+              outside++;
+              assert.ok(hidden && /[←→]/.test(dur), `${sp.name} [${s0}, ${s1}] outside [${a}, ${b}] has no bar: ${dur}`);
+            } else if (s1 > a + slack && s0 < b - slack) assert.ok(!hidden, `${sp.name} [${s0}, ${s1}] inside [${a}, ${b}] has its bar`);
+          }
+          assert.ok(outside > 0, "some rows in view lie outside the zoomed window");
+          await v.screenshot("profiler-zoomed");
+        }
         const before = ticks.join();
         await v.page.keyboard.press("+");
         await v.page.waitForFunction((b) => [...document.querySelectorAll(".axis .tick")].map((e) => e.textContent).join() !== b, before);
@@ -455,7 +479,7 @@ describe("webview (headless Chromium)", function () {
       usage: { prompt_tokens: 100, completion_tokens: 64, total_tokens: 164, prompt_tokens_details: { cached_tokens: 75 } },
     });
     for (let i = 0; i < 10; i++) await v.send({ type: "event", event: ev(i, i % 2 ? "semantic-hit" : "miss") });
-    const counters = { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 };
+    const counters = { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, normalizedHits: 1, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 };
     const serving: ServingStats = {
       version: "0.1.0", uptimeS: 3720,
       models: [{ alias: "stories260K", state: "ready", contextSize: 512, sequences: 4, busySequences: 1, queued: { interactive: 0, workflow: 2, background: 0 },

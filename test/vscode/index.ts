@@ -7,9 +7,14 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 90_000, color: false, reporter: "spec" });
   // Define describe/it globally before the suites' module bodies run (hence imported here, not at the top).
   mocha.suite.emit("pre-require", globalThis, "hotpath-vscode-suite", mocha);
-  await import("./suite/extension.test.js");
-  await import("./suite/daemon.test.js");
-  await import("./suite/traces.test.js");
+  // run.mjs runs the packaged .vsix (no daemon of its own) in a second session with HOTPATH_VSCODE_SUITE=packaged.
+  if (process.env.HOTPATH_VSCODE_SUITE === "packaged") {
+    await import("./packaged/install.test.js");
+  } else {
+    await import("./suite/extension.test.js");
+    await import("./suite/daemon.test.js");
+    await import("./suite/traces.test.js");
+  }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const s = runner.stats ?? { passes: 0, failures, pending: 0 };

@@ -5,7 +5,7 @@
 // Facts behind each step: ../shared/VSCODE-TESTING.md.
 /* global AbortSignal */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { format } from "node:util";
@@ -102,7 +102,9 @@ async function runElectron(paths) {
   return { code, stats: undefined };
 }
 
-async function runCodeServer(paths) {
+async function runCodeServer(paths, session = {}) {
+  const extensionPath = session.extensionPath ?? root;
+  const timeoutMs = session.timeoutMs ?? TIMEOUT_MS;
   const bin = ensureCodeServer();
   const port = await freePort();
   const config = join(paths.dir, "config.yaml");
@@ -111,7 +113,7 @@ async function runCodeServer(paths) {
   const server = spawn(process.execPath, [bin, "--config", config, "--user-data-dir", paths.userData, "--extensions-dir", paths.extensions,
     "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened"], {
     cwd: root,
-    env: { ...process.env, HOTPATH_TEST_ACK_DIR: paths.acks, HOTPATH_TEST_RESULTS: resultsDir, HOTPATH_TEST_USER_SETTINGS: paths.settings },
+    env: { ...(session.env ?? process.env), HOTPATH_TEST_ACK_DIR: paths.acks, HOTPATH_TEST_RESULTS: resultsDir, HOTPATH_TEST_USER_SETTINGS: paths.settings },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, so the extension host and any daemon it started go with it
   });
@@ -124,7 +126,7 @@ async function runCodeServer(paths) {
     const html = await (await fetch(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(paths.workspace)}`)).text();
     const authority = /&quot;remoteAuthority&quot;:&quot;([^&]+)&quot;/.exec(html)?.[1] ?? /"remoteAuthority":"([^"]+)"/.exec(html)?.[1] ?? "remote";
     const payload = [
-      ["extensionDevelopmentPath", `vscode-remote://${authority}${root}`],
+      ["extensionDevelopmentPath", `vscode-remote://${authority}${extensionPath}`],
       ["extensionTestsPath", `vscode-remote://${authority}${testsEntry}`],
     ];
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(paths.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -149,6 +151,9 @@ async function runCodeServer(paths) {
             const file = join(resultsDir, `vscode-${arg.replace(/[^\w-]/g, "_")}.png`);
             await page.screenshot({ path: file });
             writeFileSync(ack, file);
+          } else if (kind === "click-workbench") {
+            await page.locator(`${arg} >> visible=true`).first().click({ timeout: 15_000 });
+            writeFileSync(ack, page.url());
           } else if (kind === "click") {
             const deadline = Date.now() + 15_000;
             for (;;) {
@@ -176,7 +181,7 @@ async function runCodeServer(paths) {
     };
     await page.exposeFunction("codeAutomationLog", (type, args) => {
       const line = format(...(Array.isArray(args) ? args : [args])); // mocha's reporter logs printf-style
-      const req = /^\[hotpath:(screenshot|click)\] (\S+) (.*)$/.exec(line);
+      const req = /^\[hotpath:(screenshot|click|click-workbench)\] (\S+) (.*)$/.exec(line);
       if (req) return serve(req[1], req[2], req[3]);
       const m = /HOTPATH_STATS (\{.*\})/.exec(line);
       if (m) stats = JSON.parse(m[1]);
@@ -185,10 +190,10 @@ async function runCodeServer(paths) {
     await page.exposeFunction("codeAutomationExit", (code) => resolveExit(code));
     page.on("pageerror", (e) => console.log(`[workbench page error] ${e.message}`));
     await page.goto(url);
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), TIMEOUT_MS))]);
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), timeoutMs))]);
     if (code === "timeout") {
       await page.screenshot({ path: join(resultsDir, "vscode-timeout.png") }).catch(() => undefined);
-      console.log(`the suite did not finish within ${TIMEOUT_MS} ms; code-server log tail:\n${serverLog.join("").slice(-4000)}`);
+      console.log(`the suite did not finish within ${timeoutMs} ms; code-server log tail:\n${serverLog.join("").slice(-4000)}`);
       return { code: 1, stats };
     }
     await queue;
@@ -209,6 +214,44 @@ async function runCodeServer(paths) {
   }
 }
 
+/**
+ * The extension as users get it: the packaged .vsix (unzipped; code-server loads it as the extension under test) with
+ * no daemon anywhere it looks, npm's global prefix a fresh folder, and hotpath.daemonPackage the daemon's npm tarball.
+ * The suite (test/vscode/packaged) installs the daemon through the extension's own notification, then imports and
+ * profiles a trace with it. Installing compiles better-sqlite3: minutes (HOTPATH_VSCODE_PACKAGED=0 skips this session).
+ */
+async function runPackaged() {
+  const paths = await sandbox();
+  try {
+    const pack = spawnSync("npm", ["run", "package"], { cwd: root, stdio: "inherit" });
+    if (pack.status !== 0) throw new Error("npm run package failed");
+    const tarball = spawnSync(process.execPath, [join(root, "release/pack-daemon.mjs"), "--out", paths.dir], { cwd: root, encoding: "utf8" });
+    if (tarball.status !== 0) throw new Error(`packing the daemon failed:\n${tarball.stderr}`);
+    const vsixDir = join(paths.dir, "vsix");
+    const unzip = spawnSync("unzip", ["-q", join(root, "dist/hotpath.vsix"), "-d", vsixDir], { stdio: "inherit" });
+    if (unzip.status !== 0) throw new Error("unzip of dist/hotpath.vsix failed");
+    const settings = JSON.parse(readFileSync(paths.settings, "utf8"));
+    delete settings["hotpath.nodePath"]; // found the way a user's would be
+    settings["hotpath.autoStart"] = true;
+    settings["hotpath.daemonPackage"] = tarball.stdout.trim().split("\n").pop();
+    writeFileSync(paths.settings, JSON.stringify(settings, null, 2));
+    // A user's environment: none of npm test's npm_* variables, a global prefix of its own (nothing installed yet), and
+    // the Node headers better-sqlite3 builds against here (as the package README says for Debian's Node).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== "NODE_OPTIONS"));
+    env.npm_config_prefix = join(paths.dir, "npm-global");
+    env.npm_config_nodedir = "/usr";
+    env.HOTPATH_VSCODE_SUITE = "packaged";
+    // The test entry resolves mocha from the repository; the extension itself comes only from the .vsix.
+    return await runCodeServer(paths, {
+      extensionPath: join(vsixDir, "extension"),
+      env,
+      timeoutMs: Number(process.env.HOTPATH_VSCODE_PACKAGED_TIMEOUT_MS ?? 45 * 60_000),
+    });
+  } finally {
+    if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const electron = process.env.HOTPATH_VSCODE_RUNNER === "electron";
   if (!electron) {
@@ -220,17 +263,31 @@ async function main() {
     }
   }
   build();
-  const paths = await sandbox();
-  try {
-    const { code, stats } = electron ? await runElectron(paths) : await runCodeServer(paths);
-    // No totals line means mocha never ran or never finished: count it as a failure, never as silence.
-    const totals = stats ?? { passes: 0, failures: 1, pending: 0 };
-    if (!stats && code === 0 && electron) totals.failures = 0;
-    writeStats(totals);
-    return code === 0 && totals.failures === 0 ? 0 : 1;
-  } finally {
-    if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
+  let totals = { passes: 0, failures: 0, pending: 0 };
+  let ok = true;
+  // HOTPATH_VSCODE_PACKAGED=only runs just the packaged session, =1 runs it after the main one.
+  if (process.env.HOTPATH_VSCODE_PACKAGED !== "only") {
+    const paths = await sandbox();
+    try {
+      const { code, stats } = electron ? await runElectron(paths) : await runCodeServer(paths);
+      // No totals line means mocha never ran or never finished: count it as a failure, never as silence.
+      totals = stats ?? { passes: 0, failures: 1, pending: 0 };
+      if (!stats && code === 0 && electron) totals.failures = 0;
+      ok = code === 0 && totals.failures === 0;
+    } finally {
+      if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
+    }
   }
+  // Opt-in for now (HOTPATH_VSCODE_PACKAGED=1 or =only): written but not yet seen passing on the overloaded shared
+  // machine it was written on (code-server's own install took over 30 min there).
+  if (!electron && (process.env.HOTPATH_VSCODE_PACKAGED === "1" || process.env.HOTPATH_VSCODE_PACKAGED === "only")) {
+    const { code, stats } = await runPackaged();
+    const more = stats ?? { passes: 0, failures: 1, pending: 0 };
+    for (const k of ["passes", "failures", "pending"]) totals[k] += more[k];
+    ok = ok && code === 0 && more.failures === 0;
+  }
+  writeStats(totals);
+  return ok ? 0 : 1;
 }
 
 main().then(

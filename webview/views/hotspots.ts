@@ -2,7 +2,7 @@
 // command folded together), each with its share of the path and the analysis's one-line why; picking one jumps to
 // its span in the timeline and highlights every span folded into it.
 import type { Hotspot, TraceAnalysis } from "../../daemon/api.js";
-import { fmtMs, h } from "../dom.js";
+import { fmtMs, fmtShare, h } from "../dom.js";
 import { ownerLabel } from "../owners.js";
 
 const FIRST = 5;
@@ -28,7 +28,7 @@ export function renderHotspots(analysis: TraceAnalysis | null, pick: (spot: Hots
     return h("li", { class: "hot", "data-span-id": s.spanId, "data-index": i },
       h("button", { type: "button", class: "hot-btn", title: `Show ${s.name} in the timeline`, onclick: () => pick(s, i) },
         h("span", { class: "hot-share", "aria-label": `${Math.round(share * 100)} percent of the critical path` },
-          h("span", { class: "hot-bar" }, fill), h("strong", {}, pct(share))),
+          h("span", { class: "hot-bar" }, fill), h("strong", {}, fmtShare(share))),
         h("span", { class: "hot-dur" }, fmtMs(s.durationMs)),
         h("span", { class: "hot-text" },
           h("span", { class: "hot-name" }, s.name),
@@ -53,9 +53,4 @@ function whyAfterName(s: Hotspot): string {
   if (!s.why.startsWith(s.name)) return s.why;
   const rest = s.why.slice(s.name.length).replace(/^[,:;]\s*|^\s+[—–-]\s*/, "").trim();
   return rest || s.why;
-}
-
-function pct(share: number): string {
-  const p = share * 100;
-  return p > 0 && p < 1 ? "<1%" : `${Math.round(p)}%`;
 }

@@ -3,7 +3,7 @@
 // groups (no dependence found) make the projected saving; "speculative" ones (follow-ups and retries) would only
 // save time if the later call were issued before the earlier one came back, and are summed apart.
 import type { ParallelGroup, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
-import { empty, fmtMs, h } from "../dom.js";
+import { empty, fmtMs, fmtShare, h } from "../dom.js";
 import { buildModel, toolHint } from "../model.js";
 import { confidenceHelp, confidenceLabel } from "../confidence.js";
 
@@ -19,10 +19,7 @@ export function renderParallelism(detail: TraceDetail, analysis: TraceAnalysis |
   const nSure = groups.filter((g) => g.confidence === "independent").length;
   const nSpec = groups.filter((g) => g.confidence === "speculative").length;
   const scale = Math.max(total, 0.001);
-  const pct = (x: number) => {
-    const p = total ? (x / total) * 100 : 0;
-    return p > 0 && p < 1 ? "<1%" : `${Math.round(p)}%`;
-  };
+  const pct = (x: number) => fmtShare(total ? x / total : 0);
   root.append(
     h("div", { class: "totals" },
       scheduleBar("recorded", total, scale),

@@ -5,7 +5,7 @@
 // coloured by it. When most spans are on the critical path, the spans OFF it are marked instead (a timeline painted
 // all red says nothing).
 import type { CriticalPathSegment, Hotspot, TimeOwner, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
-import { fmtIn, fmtMs, h, replace, timeTicks } from "../dom.js";
+import { fmtIn, fmtMs, fmtShare, h, replace, timeTicks } from "../dom.js";
 import { buildModel, filesOf, toolHint, type Row, type TraceModel } from "../model.js";
 import type { Host } from "../main.js";
 import { OWNER_ORDER, OWNERS, ownerEntries, ownerLabel, ownerOf, spanOwners } from "../owners.js";
@@ -98,7 +98,7 @@ export class Timeline {
             ...ownerEntries(cp.byKind).map(([k, ms]) =>
               h("span", { class: `chip o-${k}`, "data-owner": k, title: OWNERS[k as TimeOwner]?.help ?? k },
                 h("span", { class: `swatch o-${k}` }), `${ownerLabel(k)} ${fmtMs(ms)}`,
-                h("span", { class: "muted" }, ` ${cp.durationMs ? Math.round((ms / cp.durationMs) * 100) : 0}%`))))
+                h("span", { class: "muted" }, ` ${fmtShare(cp.durationMs ? ms / cp.durationMs : 0)}`))))
         : null,
       analysisError ? h("p", { class: "warn" }, `Analysis unavailable: ${analysisError}`) : null,
     );
@@ -193,7 +193,6 @@ export class Timeline {
     const s = r.span;
     const dur = r.end - r.start;
     const left = this.x(r.start);
-    const width = Math.max(2, this.x(r.end) - left);
     const cls = ["tl-row", `k-${s.kind}`];
     const owner = this.owners.get(s.spanId);
     if (owner) cls.push(`o-${owner}`);
@@ -205,9 +204,17 @@ export class Timeline {
     if (s.status === "error") cls.push("error");
     const barTitle = `${s.name}: ${fmtMs(dur)}${owner ? ` — ${OWNERS[owner].label}` : ""}${r.critical ? "" : " (off the critical path)"}`;
     const bar = h("div", { class: "bar", title: barTitle });
-    // Clamp so far-off bars stay cheap for the browser at deep zoom.
-    bar.style.left = `${Math.max(-10, Math.min(this.trackWidth + 10, left))}px`;
-    bar.style.width = `${Math.max(2, Math.min(width, this.trackWidth + 20 - Math.max(-10, left)))}px`;
+    // Clamp both ends to the track (plus a margin) so far-off bars stay cheap at deep zoom; a span wholly outside
+    // the window shows no bar, only its duration with an arrow at the edge it lies beyond.
+    const tw = this.trackWidth;
+    const right = this.x(r.end);
+    const before = right < -1;
+    const beyond = left > tw + 1;
+    const cx0 = Math.max(-10, Math.min(tw + 10, left));
+    const cw = Math.max(2, Math.max(-10, Math.min(tw + 10, right)) - cx0);
+    bar.style.left = `${cx0}px`;
+    bar.style.width = `${cw}px`;
+    if (before || beyond) bar.hidden = true;
     const label = h("div", { class: "label", title: s.name },
       r.critical && !this.markOffPath ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆") : null,
       !r.critical && this.markOffPath ? h("span", { class: "off-mark", title: "off the critical path", "aria-label": "off the critical path" }, "○") : null,
@@ -224,12 +231,19 @@ export class Timeline {
       "data-span-id": s.spanId,
       "data-index": r.index,
       "data-critical": r.critical ? "true" : undefined,
-    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, fmtMs(dur))));
+    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, before ? `← ${fmtMs(dur)}` : beyond ? `${fmtMs(dur)} →` : fmtMs(dur))));
     el.style.top = `${r.index * ROW_H}px`;
     const durEl = el.lastElementChild!.lastElementChild as HTMLElement;
-    // After the bar, or before it when the bar reaches the right edge.
-    const after = left + width + 4;
-    durEl.style.left = `${after <= this.trackWidth - 60 ? after : Math.max(0, left - 64)}px`;
+    // After the bar, or before it when the bar reaches the right edge, or on it when it spans the whole track.
+    const after = cx0 + cw + 4;
+    if (before) durEl.style.left = "2px";
+    else if (beyond) durEl.style.left = `${tw - 70}px`;
+    else if (after <= tw - 60) durEl.style.left = `${after}px`;
+    else if (cx0 >= 70) durEl.style.left = `${cx0 - 68}px`;
+    else {
+      durEl.style.left = `${Math.max(0, cx0) + 4}px`;
+      durEl.classList.add("on-bar");
+    }
     return el;
   }
 
@@ -270,31 +284,36 @@ export class Timeline {
     if (!g) return;
     g.clearRect(0, 0, w, c.height);
     const t0 = this.model.t0Ns;
-    for (const seg of this.segments) {
-      const a = (seg.startNs - t0) / 1e6;
-      const b = (seg.endNs - t0) / 1e6;
-      if (b < this.v0 || a > this.v1) continue;
-      const x0 = Math.max(0, this.x(a));
-      const x1 = Math.min(w, this.x(b));
-      const owner = ownerOf(seg);
+    // One pass per owner, so the fill colour is set six times rather than once per segment (10k-span traces).
+    const hatch: [number, number][] = [];
+    for (const owner of OWNER_ORDER) {
       g.fillStyle = this.colour(owner);
-      g.fillRect(x0, 1, Math.max(1, x1 - x0), c.height - 2);
-      if (owner === "gap" && x1 - x0 > 3) {
-        // Hatched: nobody recorded what happened here.
-        g.save();
-        g.beginPath();
-        g.rect(x0, 1, x1 - x0, c.height - 2);
-        g.clip();
-        g.strokeStyle = this.colour("bg");
-        g.lineWidth = 1.5;
-        g.beginPath();
-        for (let x = x0 - c.height; x < x1; x += 5) {
-          g.moveTo(x, c.height);
-          g.lineTo(x + c.height, 0);
-        }
-        g.stroke();
-        g.restore();
+      for (const seg of this.segments) {
+        if (ownerOf(seg) !== owner) continue;
+        const a = (seg.startNs - t0) / 1e6;
+        const b = (seg.endNs - t0) / 1e6;
+        if (b < this.v0 || a > this.v1) continue;
+        const x0 = Math.max(0, this.x(a));
+        const x1 = Math.min(w, this.x(b));
+        g.fillRect(x0, 1, Math.max(1, x1 - x0), c.height - 2);
+        if (owner === "gap" && x1 - x0 > 3) hatch.push([x0, x1]);
       }
+    }
+    // Uninstrumented stretches are hatched: nobody recorded what happened there.
+    if (hatch.length) {
+      g.save();
+      g.beginPath();
+      for (const [x0, x1] of hatch) g.rect(x0, 1, x1 - x0, c.height - 2);
+      g.clip();
+      g.strokeStyle = this.colour("bg");
+      g.lineWidth = 1.5;
+      g.beginPath();
+      for (let x = -c.height; x < w; x += 5) {
+        g.moveTo(x, c.height);
+        g.lineTo(x + c.height, 0);
+      }
+      g.stroke();
+      g.restore();
     }
   }
 
@@ -345,11 +364,20 @@ export class Timeline {
     const paint = (r: Row, minH: number) =>
       g.fillRect((r.start / total) * w, 2 + r.index * perRow, Math.max(1, ((r.end - r.start) / total) * w), Math.max(minH, perRow));
     // Like the rows: each span in its owner's colour; spans off the critical path faded when they are the few.
+    // Grouped by colour and fade so the canvas state changes a dozen times, not once per span.
+    const groups = new Map<string, Row[]>();
     for (const r of rows) {
       const k = this.owners.get(r.span.spanId) ?? (r.span.kind === "llm" || r.span.kind === "tool" || r.span.kind === "agent" ? r.span.kind : "other");
-      g.fillStyle = this.colour(k);
-      g.globalAlpha = r.critical || !this.markOffPath ? 0.9 : 0.3;
-      paint(r, r.critical ? 2 : 1);
+      const key = `${k}|${r.critical || !this.markOffPath ? 1 : 0}`;
+      let list = groups.get(key);
+      if (!list) groups.set(key, (list = []));
+      list.push(r);
+    }
+    for (const [key, list] of groups) {
+      const [k, on] = key.split("|");
+      g.fillStyle = this.colour(k!);
+      g.globalAlpha = on === "1" ? 0.9 : 0.3;
+      for (const r of list) paint(r, r.critical ? 2 : 1);
     }
     g.globalAlpha = 1;
     return bmp;

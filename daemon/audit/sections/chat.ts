@@ -1,6 +1,7 @@
 // JSON chat prompts (`[messages]` or `{messages, tools, …request fields}`): system/developer text split like any
 // prompt text, earlier user→assistant turns as few-shot examples, each tool definition its own section. Offsets
 // inside JSON strings are mapped back to the file through the string's escapes, so ranges point at the source.
+import { contentText } from "../../chat.js";
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import { z } from "zod";
 import { ChatCompletionRequestObject, ChatCompletionRequestSchema, ChatMessageSchema, ToolSchema } from "../../api.js";
@@ -83,10 +84,10 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
     for (let j = i + 1; j < lastUser && messages[j].role !== "user"; j++) turn.push(j);
     const first = messagesNode.children![turn[0]];
     const last = messagesNode.children![turn[turn.length - 1]];
-    const text = turn.map((k) => `${messages[k].role}: ${contentText(messages[k])}`).join("\n");
+    const text = turn.map((k) => `${messages[k].role}: ${contentText(messages[k].content)}`).join("\n");
     sections.push({
       id: `s${++n}`,
-      title: `example: ${titleOf(contentText(messages[i]), 50)}`,
+      title: `example: ${titleOf(contentText(messages[i].content), 50)}`,
       kind: "turn",
       text,
       target: { kind: "messages", messages: turn },
@@ -130,8 +131,3 @@ function elementsDeletion(source: string, array: Node, from: number, to: number)
   return rangeOf(source, items[from].offset, items[to].offset + items[to].length);
 }
 
-export function contentText(m: { content?: unknown }): string {
-  if (typeof m.content === "string") return m.content;
-  if (Array.isArray(m.content)) return m.content.map((p: { text?: string }) => p.text ?? "").join("");
-  return "";
-}

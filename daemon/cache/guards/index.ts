@@ -8,14 +8,20 @@ import { identifierGuard } from "./identifiers.js";
 import { languageGuard } from "./languages.js";
 import { negationGuard } from "./negation.js";
 import { numberGuard } from "./numbers.js";
-import { orderGuard } from "./order.js";
 import { pathGuard } from "./paths.js";
 import { quoteGuard } from "./quotes.js";
+import { factGuard, negationScopeGuard, replacementGuard, roleGuard } from "./structure/defences.js";
 
 export type { Guard, GuardFinding } from "./guard.js";
 
+/**
+ * Fact guards first (they name the fact: a number, a date, a path, an operation), then the structural defences that read the word
+ * alignment (negation per clause, a name on one side only, a replaced word, a word in another role).
+ * The structural role guard replaced the old set-based order guard (order.ts), which only ran with a direction word.
+ */
 export const GUARDS: readonly Guard[] = [
-  negationGuard, antonymGuard, numberGuard, dateGuard, quoteGuard, identifierGuard, pathGuard, languageGuard, entityGuard, orderGuard, operationGuard,
+  negationGuard, antonymGuard, numberGuard, dateGuard, quoteGuard, identifierGuard, pathGuard, languageGuard, entityGuard,
+  operationGuard, negationScopeGuard, factGuard, replacementGuard, roleGuard,
 ];
 
 /** The first critical difference between a query and a cached candidate, or undefined when none is found. */

@@ -12,7 +12,8 @@ const QUOTED = [
 
 export function quotedStrings(text: string): string[] {
   const out: string[] = [];
-  for (const re of QUOTED) for (const m of text.matchAll(re)) out.push(m[1]);
+  // Punctuation at the edge of a quotation is typography (American style puts the comma inside), not the literal.
+  for (const re of QUOTED) for (const m of text.matchAll(re)) out.push(m[1].replace(/^[\s.,;:!?]+|[\s.,;:!?]+$/g, ""));
   return out;
 }
 

@@ -32,6 +32,12 @@ export type ModelParams = {
    * A layer scaled by ~0 barely changes the residual stream: this is how draft/target pairs are made.
    */
   layerOutputScale?: readonly number[];
+  /**
+   * Make the model end its turn after a few tokens: the end-of-turn token's output row becomes a scaled copy of
+   * some normal tokens' rows, so it wins whenever they would. For tests of clients that need answers that end
+   * (agent CLIs treat an answer cut at max tokens as a failure).
+   */
+  endsTurns?: boolean;
   /** Metadata keys to leave out: only for producing broken files that test the validator. */
   omitMetadata?: readonly string[];
 };
@@ -209,6 +215,15 @@ export function writeGguf(path: string, params: ModelParams = {}): WrittenModel 
       if (t.constant !== undefined) values.fill(t.constant);
       else fillUniform(values, tensorSeed(dims.seed, t.name), t.std);
       for (const row of t.zeroRows ?? []) values.fill(0, row * t.dims[0]!, (row + 1) * t.dims[0]!);
+      if (params.endsTurns && t.name === "output.weight") {
+        // The sum of a few normal tokens' rows, scaled: the end of turn outranks them when any of them is likely.
+        const width = t.dims[0]!;
+        const end = vocab.imEnd * width;
+        for (let k = 1; k <= 4; k++) {
+          const from = (vocab.imEnd + k) * width;
+          for (let i = 0; i < width; i++) values[end + i] += 1.5 * values[from + i]!;
+        }
+      }
       put(t.type === TensorType.f32 ? encodeF32(values) : t.type === TensorType.f16 ? encodeF16(values) : encodeQ8_0(values));
     }
     fsyncSync(fd);

@@ -46,10 +46,6 @@ export function modelFingerprint(path: string): string {
   return hash.digest("hex").slice(0, 32);
 }
 
-export interface SnapshotHit {
-  prefixTokens: number;
-}
-
 export class PrefixSnapshots {
   private readonly dir: string;
   private readonly index = new Map<string, Meta>();

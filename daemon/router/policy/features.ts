@@ -1,5 +1,6 @@
 // What routing rules look at in a request: task, prompt length, tools, JSON schema.
 import type { ChatCompletionRequest } from "../../api.js";
+import { contentText } from "../../chat.js";
 import { classifyTask } from "./classify.js";
 
 export interface RequestFeatures {
@@ -11,17 +12,11 @@ export interface RequestFeatures {
   jsonSchema: boolean;
 }
 
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p: { text?: string }) => p.text ?? "").join("");
-  return "";
-}
-
 export function requestFeatures(request: ChatCompletionRequest, taskHeader?: string): RequestFeatures {
   let promptChars = 0;
   let lastUser = "";
   for (const m of request.messages) {
-    const t = textOf(m.content);
+    const t = contentText(m.content);
     promptChars += t.length;
     if (m.role === "user") lastUser = t;
   }

@@ -5,6 +5,7 @@ import { chatToMessages, TranslationError } from "../translate/request.js";
 import { messageToEvents } from "../translate/response.js";
 import { anthropicStreamToEvents } from "../translate/stream.js";
 import type { ProviderBackendOptions } from "./backend.js";
+import { missingKeyMessage } from "../secrets.js";
 import { passThrough } from "./passthrough.js";
 import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
 
@@ -21,7 +22,7 @@ export class AnthropicBackend implements ChatBackend {
   /** The key and the request as a Messages body; a missing key or an untranslatable request fails here. */
   private prepare(request: ChatCompletionRequest): { key: string; body: Record<string, unknown> } {
     const key = this.opts.apiKey();
-    if (!key) throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
+    if (!key) throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
     try {
       return { key, body: chatToMessages(request, this.opts.model) };
     } catch (e) {
@@ -48,7 +49,7 @@ export class AnthropicBackend implements ChatBackend {
   async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
     if (options.native?.format === "anthropic.messages") {
       const key = this.opts.apiKey();
-      if (!key) throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
+      if (!key) throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
       // The client's anthropic-version and anthropic-beta go through (forwarded headers); the version defaults to ours.
       const auth = { "x-api-key": key, "anthropic-version": options.native.headers["anthropic-version"] ?? this.version };
       yield* passThrough(this.opts, options.native, {

@@ -10,5 +10,7 @@ export interface ProviderBackendOptions {
   baseURL: string;
   /** Resolved per request, so a rotated key (env or file) takes effect without a restart. */
   apiKey: () => string | undefined;
+  /** Where the key comes from (env:NAME or file:/path), for the message when it is missing. */
+  apiKeyRef?: string;
   timeoutMs: number;
 }

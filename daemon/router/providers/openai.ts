@@ -2,6 +2,7 @@
 import type { ChatCompletionRequest, FinishReason, ToolCall, Usage } from "../../api.js";
 import { emptyUsage, type ChatBackend, type ChatEvent, type ChatOptions } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
+import { missingKeyMessage } from "../secrets.js";
 import { passThrough } from "./passthrough.js";
 import { responsesStreamToEvents, responseToEvents } from "../translate/responses.js";
 import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
@@ -37,10 +38,13 @@ export class OpenAIBackend implements ChatBackend {
   async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
     const key = this.opts.apiKey();
     if (!key && this.requireKey) {
-      throw new UpstreamError(`no API key for provider ${this.opts.conn.name}: set the environment variable its apiKey names`, "config", 401);
+      throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
     }
     const native = options.native;
-    if (native && (native.format === "openai.chat" || (native.format === "openai.responses" && this.speaksResponses))) {
+    // A streamed chat request passes through only when it asks for usage itself: without the usage chunk the
+    // answer could not be priced, and adding stream_options would change what the client receives.
+    const chatPasses = native?.format === "openai.chat" && (native.body.stream !== true || (native.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
+    if (native && (chatPasses || (native.format === "openai.responses" && this.speaksResponses))) {
       const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
       yield* passThrough(this.opts, native, native.format === "openai.chat"
         ? { format: native.format, path: "/chat/completions", auth, parseStream: chunkEvents, parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name) }

@@ -1,6 +1,7 @@
 // Requests, both ways: OpenAI chat completions ⇄ Anthropic messages (system prompts, images, tools, tool results,
 // tool choice and parallel tool use, stop sequences, sampling).
 import type { AnthropicMessagesRequest, ChatCompletionRequest, ChatMessage } from "../../api.js";
+import { contentText } from "../../chat.js";
 
 type ChatContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
 
@@ -8,12 +9,25 @@ export class TranslationError extends Error {}
 
 // ─────────────── Anthropic → OpenAI (serving /v1/messages through any route) ───────────────
 
-export function messagesToChat(req: AnthropicMessagesRequest): ChatCompletionRequest {
+/**
+ * `ignored` (optional) collects what the target cannot take and was left out: thinking settings, effort, context
+ * management, server tools, block types without a chat equivalent. The server reports it in x-hotpath-ignored.
+ */
+export function messagesToChat(req: AnthropicMessagesRequest, ignored: string[] = []): ChatCompletionRequest {
   const messages: ChatMessage[] = [];
+  const note = (what: string) => {
+    if (!ignored.includes(what)) ignored.push(what);
+  };
   const system = typeof req.system === "string" ? req.system : req.system?.map((b) => b.text).join("\n\n");
   if (system) messages.push({ role: "system", content: system });
 
   for (const m of req.messages) {
+    if (m.role === "system") {
+      // A system turn mid-conversation stays where it is; targets that take one system prompt get them folded in order.
+      const text = typeof m.content === "string" ? m.content : m.content.map((b) => (b.type === "text" ? (b as { text: string }).text : "")).join("\n\n");
+      if (text) messages.push({ role: "system", content: text });
+      continue;
+    }
     if (typeof m.content === "string") {
       messages.push({ role: m.role, content: m.content });
       continue;
@@ -28,7 +42,7 @@ export function messagesToChat(req: AnthropicMessagesRequest): ChatCompletionReq
           toolCalls.push({ id: u.id, type: "function", function: { name: u.name, arguments: JSON.stringify(u.input ?? {}) } });
         } else if (b.type === "image" || b.type === "tool_result") {
           throw new TranslationError(`an assistant message cannot hold a ${b.type} block`);
-        }
+        } else if (b.type !== "thinking" && b.type !== "redacted_thinking") note(`${b.type} blocks`);
       }
       messages.push({ role: "assistant", content: text || (toolCalls.length ? null : ""), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
       continue;
@@ -46,6 +60,7 @@ export function messagesToChat(req: AnthropicMessagesRequest): ChatCompletionReq
         const src = (b as { source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string } }).source;
         parts.push({ type: "image_url", image_url: { url: src.type === "url" ? src.url : `data:${src.media_type};base64,${src.data}` } });
       } else if (b.type === "tool_use") throw new TranslationError("a user message cannot hold a tool_use block");
+      else note(`${b.type} blocks`);
     }
     if (parts.length) {
       const onlyText = parts.every((p) => p.type === "text");
@@ -59,20 +74,33 @@ export function messagesToChat(req: AnthropicMessagesRequest): ChatCompletionReq
   if (req.top_p !== undefined) out.top_p = req.top_p;
   if (req.stop_sequences?.length) out.stop = req.stop_sequences;
   if (req.metadata?.user_id) out.user = req.metadata.user_id;
-  if (req.tools?.length) {
-    out.tools = req.tools.map((t) => ({
-      type: "function" as const,
-      function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema },
-    }));
+  const tools: NonNullable<ChatCompletionRequest["tools"]> = [];
+  for (const t of req.tools ?? []) {
+    if ("input_schema" in t && (t.type === undefined || t.type === "custom")) {
+      const c = t as { name: string; description?: string; input_schema: Record<string, unknown> };
+      tools.push({ type: "function", function: { name: c.name, ...(c.description ? { description: c.description } : {}), parameters: c.input_schema } });
+    } else {
+      // A server tool (web search, code execution…) runs on Anthropic's side: no other target can serve it.
+      const tc = req.tool_choice;
+      if (tc?.type === "tool" && tc.name === t.name) {
+        throw new TranslationError(`tool_choice forces the server tool ${t.name} (${String(t.type)}), which only Anthropic runs; route this request to an Anthropic model`);
+      }
+      note(`${String(t.type)} tool`);
+    }
   }
+  if (tools.length) out.tools = tools;
   const tc = req.tool_choice;
-  if (tc) {
+  if (tc && (tools.length || tc.type === "none")) {
     if (tc.type === "auto") out.tool_choice = "auto";
     else if (tc.type === "any") out.tool_choice = "required";
     else if (tc.type === "none") out.tool_choice = "none";
     else out.tool_choice = { type: "function", function: { name: tc.name } };
     if ("disable_parallel_tool_use" in tc && tc.disable_parallel_tool_use) out.parallel_tool_calls = false;
   }
+  // Settings without a chat equivalent: the answer comes without them, and the client is told.
+  if (req.thinking !== undefined && (req.thinking as { type?: string } | null)?.type !== "disabled") note("thinking");
+  if (req.output_config?.effort !== undefined) note("output_config.effort");
+  if (req.context_management !== undefined) note("context_management");
   return out;
 }
 
@@ -85,11 +113,6 @@ interface AnthropicMessageOut {
 }
 
 const DEFAULT_MAX_TOKENS = 4096;
-
-function textOf(content: string | { type: string; text?: string }[] | null | undefined): string {
-  if (content == null) return "";
-  return typeof content === "string" ? content : content.map((p) => p.text ?? "").join("");
-}
 
 function imageBlock(url: string): AnthropicBlockOut {
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
@@ -113,7 +136,7 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
     switch (m.role) {
       case "system":
       case "developer":
-        system.push(textOf(m.content));
+        system.push(contentText(m.content));
         break;
       case "user": {
         if (typeof m.content === "string") push("user", [{ type: "text", text: m.content }]);
@@ -122,14 +145,14 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
       }
       case "assistant": {
         const blocks: AnthropicBlockOut[] = [];
-        const text = textOf(m.content);
+        const text = contentText(m.content);
         if (text) blocks.push({ type: "text", text });
         for (const c of m.tool_calls ?? []) blocks.push({ type: "tool_use", id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) });
         push("assistant", blocks.length ? blocks : [{ type: "text", text: "" }]);
         break;
       }
       case "tool":
-        push("user", [{ type: "tool_result", tool_use_id: m.tool_call_id, content: textOf(m.content) }]);
+        push("user", [{ type: "tool_result", tool_use_id: m.tool_call_id, content: contentText(m.content) }]);
         break;
     }
   }

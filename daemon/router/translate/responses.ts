@@ -28,9 +28,6 @@ export interface TranslatedResponses {
   ignored: string[];
 }
 
-/** Hosted tools run by OpenAI's servers; a route other than OpenAI cannot run them. */
-const HOSTED_TOOLS = new Set(["web_search", "web_search_preview", "file_search", "code_interpreter", "image_generation", "computer_use_preview", "computer", "mcp", "tool_search", "local_shell", "shell", "apply_patch"]);
-
 function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
@@ -155,7 +152,9 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
     chat.tool_choice = mode === "required" ? "required" : "auto";
   }
   if (req.parallel_tool_calls === false && tools.length) chat.parallel_tool_calls = false;
-  if (req.max_output_tokens != null) chat.max_tokens = req.max_output_tokens;
+  // Without max_output_tokens the Responses API sets no cap: said explicitly (null), or a local model would stop at
+  // its short default and Codex would see an "incomplete" answer.
+  chat.max_completion_tokens = req.max_output_tokens ?? null;
   if (req.temperature != null) chat.temperature = req.temperature;
   if (req.top_p != null) chat.top_p = req.top_p;
   if (req.stream) chat.stream = true;

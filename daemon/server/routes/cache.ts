@@ -12,7 +12,9 @@ const EntriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 const StatsQuery = z.object({ limit: z.coerce.number().int().min(0).max(10_000).default(200) });
-const ClearQuery = z.object({ namespace: Namespace.optional() });
+/** A user/tenant scope as sent in x-hotpath-cache-scope: printable, no spaces, at most 200 characters. */
+export const Scope = z.string().regex(/^[\x21-\x7e]{1,200}$/, "a scope is 1–200 printable ASCII characters without spaces");
+const ClearQuery = z.object({ namespace: Namespace.optional(), scope: Scope.optional() });
 
 function query<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
   const raw: Record<string, string> = {};
@@ -51,8 +53,8 @@ export const routes: Route[] = [
     method: "DELETE",
     path: "/hotpath/cache",
     handle(ctx, services) {
-      const { namespace } = query(ctx.url, ClearQuery);
-      const body: CacheClearResult = { cleared: services.cache.clear(namespace), namespace: namespace ?? null };
+      const { namespace, scope } = query(ctx.url, ClearQuery);
+      const body: CacheClearResult = { cleared: services.cache.clear({ namespace, scope }), namespace: namespace ?? null, scope: scope ?? null };
       ctx.send(200, body);
     },
   },

@@ -1,12 +1,15 @@
 // POST /v1/chat/completions: OpenAI's chat wire format in and out. The request's life (cache, routing, generation,
 // cost, span) is the pipeline's (daemon/pipeline); this file only translates.
 import { ChatCompletionRequestSchema } from "../../api.js";
-import { collectChat } from "../../chat.js";
-import { messageText } from "../../engine/prompt.js";
+import { collectChat, contentText } from "../../chat.js";
+import { forwardableHeaders } from "../../router/providers/passthrough.js";
 import { answerHeaders } from "../answer-headers.js";
+import { peekEvents, relayWire } from "../relay.js";
 import { caller } from "../caller.js";
 import { writeChatStream } from "../openai-stream.js";
 import type { Route } from "../route.js";
+import { errorBody } from "../errors.js";
+import { sseFrame } from "../sse.js";
 
 export const routes: Route[] = [
   {
@@ -19,8 +22,9 @@ export const routes: Route[] = [
       const answer = await services.pipeline.chat({
         ...caller(ctx, "chat", stream),
         request,
+        native: { format: "openai.chat", body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>, headers: forwardableHeaders(ctx.req.headers), query: ctx.url.search },
         record: {
-          system: system.map((m) => messageText(m.content)).join("\n\n"),
+          system: system.map((m) => contentText(m.content)).join("\n\n"),
           input: request.messages,
           tools: request.tools,
           params: {
@@ -33,8 +37,11 @@ export const routes: Route[] = [
       });
       const meta = { id: `chatcmpl-${ctx.requestId.replace(/^req_/, "")}`, model: request.model };
       const headers = answerHeaders(answer);
-      if (!stream) return ctx.send(200, await collectChat(answer.events, meta), headers);
-      await writeChatStream(ctx.res, answer.events, { ...meta, includeUsage: request.stream_options?.include_usage === true, headers });
+      const peeked = await peekEvents(answer.events);
+      // Same-format pass-through: the upstream's answer, byte for byte (the pipeline observes it for the span).
+      if (peeked.first?.type === "wire") return void (await relayWire(ctx.res, peeked.events, headers, (err) => sseFrame(errorBody(err))));
+      if (!stream) return ctx.send(200, await collectChat(peeked.events, meta), headers);
+      await writeChatStream(ctx.res, peeked.events, { ...meta, includeUsage: request.stream_options?.include_usage === true, headers });
     },
   },
 ];

@@ -8,7 +8,7 @@ export const routes: Route[] = [
     path: "/healthz",
     public: true,
     handle(ctx, services) {
-      const body: Health = { status: "ok", version: services.version };
+      const body: Health = { status: "ok", version: services.version, pid: process.pid };
       ctx.send(200, body);
     },
   },

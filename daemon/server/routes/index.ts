@@ -5,6 +5,7 @@ import { routes as stats } from "./stats.js";
 import { routes as cache } from "./cache.js";
 import { routes as chat } from "./chat.js";
 import { routes as completions } from "./completions.js";
+import { routes as daemon } from "./daemon.js";
 import { routes as countTokens } from "./count-tokens.js";
 import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
@@ -16,5 +17,5 @@ import { routes as traces } from "./traces.js";
 
 export const allRoutes: Route[] = [
   ...health, ...models, ...chat, ...countTokens, ...messages, ...responses, ...completions, ...embeddings,
-  ...traces, ...cache, ...audit, ...router, ...stats,
+  ...traces, ...cache, ...audit, ...router, ...stats, ...daemon,
 ];

@@ -5,11 +5,13 @@ import { AnthropicMessagesRequestSchema, type AnthropicError } from "../../api.j
 import { messagesToChat, TranslationError } from "../../router/translate/request.js";
 import { collectMessage } from "../../router/translate/response.js";
 import { eventsToAnthropicStream } from "../../router/translate/stream.js";
-import { answerHeaders } from "../answer-headers.js";
+import { forwardableHeaders } from "../../router/providers/passthrough.js";
+import { answerHeaders, ignoredHeader } from "../answer-headers.js";
+import { peekEvents, relayWire } from "../relay.js";
 import { caller } from "../caller.js";
 import { toHttpError } from "../errors.js";
 import { HttpError, type Route } from "../route.js";
-import { startSse, writeSse } from "../sse.js";
+import { sseFrame, startSse, writeSse } from "../sse.js";
 
 /** Anthropic's error types by HTTP status. */
 const ERROR_TYPES: Record<number, string> = {
@@ -38,9 +40,11 @@ export const routes: Route[] = [
     errorBody: anthropicErrorBody,
     async handle(ctx, services) {
       const body = await ctx.readJson(AnthropicMessagesRequestSchema);
+      // What a translated route leaves out (x-hotpath-ignored); an Anthropic route gets the request as sent.
+      const ignored: string[] = [];
       let request;
       try {
-        request = messagesToChat(body);
+        request = messagesToChat(body, ignored);
       } catch (e) {
         if (!(e instanceof TranslationError)) throw e;
         throw new HttpError(400, `invalid request: ${e.message}`, "invalid_request_error", "invalid_value", "messages");
@@ -49,6 +53,12 @@ export const routes: Route[] = [
       const answer = await services.pipeline.chat({
         ...caller(ctx, "messages", stream),
         request,
+        native: {
+          format: "anthropic.messages",
+          body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>,
+          headers: forwardableHeaders(ctx.req.headers),
+          query: ctx.url.search,
+        },
         record: {
           system: typeof body.system === "string" ? body.system : body.system?.map((b) => b.text).join("\n\n"),
           input: body.messages,
@@ -57,11 +67,14 @@ export const routes: Route[] = [
         },
       });
       const meta = { id: `msg_${ctx.requestId.replace(/^req_/, "")}`, model: body.model };
-      const headers = answerHeaders(answer);
-      if (!stream) return ctx.send(200, await collectMessage(answer.events, meta), headers);
+      const peeked = await peekEvents(answer.events);
+      // Same-format pass-through: Anthropic's answer, byte for byte (the pipeline observes it for the span).
+      if (peeked.first?.type === "wire") return void (await relayWire(ctx.res, peeked.events, answerHeaders(answer), (err) => sseFrame(anthropicErrorBody(err), "error")));
+      const headers = { ...answerHeaders(answer), ...ignoredHeader(ignored) };
+      if (!stream) return ctx.send(200, await collectMessage(peeked.events, meta), headers);
       startSse(ctx.res, headers);
       try {
-        for await (const e of eventsToAnthropicStream(answer.events, meta)) writeSse(ctx.res, e.data, e.event);
+        for await (const e of eventsToAnthropicStream(peeked.events, meta)) writeSse(ctx.res, e.data, e.event);
       } catch (e) {
         // Headers are gone: report in-band as Anthropic does (an `error` event), then close.
         const err = toHttpError(e);

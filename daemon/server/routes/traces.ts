@@ -4,7 +4,8 @@ import type { DaemonEvent, ImportResult, TraceAnalysis, TraceDetail, TraceList }
 import type { Config } from "../../config.js";
 import type { Db } from "../../db.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
-import { ImportError, importText } from "../../traces/importers/index.js";
+import { ImportError } from "../../traces/importers/index.js";
+import { EncodingError, importFile, RecentAnalyses, RemoteImportError } from "../../traces/import/job.js";
 import { decodeContentEncoding, OtlpRequestError, receiveOtlp } from "../../traces/otlp/receiver.js";
 import type { TraceStore } from "../../traces/store.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
@@ -68,10 +69,19 @@ export function traceDetail(ctx: RequestContext, s: TraceServices): void {
   ctx.send(200, body);
 }
 
+/** Per store: analyses computed by imports from the spans they parsed (no read-back for the first view). */
+const recent = new WeakMap<TraceStore, RecentAnalyses>();
+
+function summaryKey(s: TraceServices, traceId: string): string | undefined {
+  const t = s.traces.getTrace(traceId);
+  return t ? `${t.spanCount}:${t.startNs}:${t.endNs}` : undefined;
+}
+
 export function traceAnalysis(ctx: RequestContext, s: TraceServices): void {
   const id = traceIdOf(ctx);
-  if (!s.traces.getTrace(id)) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
-  const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
+  const key = summaryKey(s, id);
+  if (key === undefined) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
+  const body: TraceAnalysis = recent.get(s.traces)?.get(id, key) ?? analyzeTrace(s.traces.getSpans(id), id);
   ctx.send(200, body);
 }
 
@@ -79,18 +89,19 @@ export async function importTrace(ctx: RequestContext, s: TraceServices): Promis
   const { name } = query(ctx, ImportQuery);
   const body = await ctx.readBody();
   if (!body.length) throw new HttpError(400, "empty body: send the trace file's bytes", "invalid_request_error", "empty_body");
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-  } catch {
-    throw new HttpError(400, `${name}: not UTF-8 text; trace files are JSON or JSON Lines`, "invalid_request_error", "invalid_encoding");
-  }
   let result;
   try {
-    result = importText(s.traces, name, text);
+    // Parsing, writing and analyzing run in a worker: the daemon keeps answering during a large import.
+    result = await importFile(s.traces, { dbPath: s.db.name, name, bytes: body, analyze: true, maxAttributeChars: s.config.traces.maxAttributeChars });
   } catch (e) {
-    if (e instanceof ImportError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_trace_file", e.field ?? null);
+    if (e instanceof EncodingError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_encoding");
+    if (e instanceof ImportError || e instanceof RemoteImportError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_trace_file", e.field ?? null);
     throw e;
+  }
+  if (result.analyses) {
+    let memo = recent.get(s.traces);
+    if (!memo) recent.set(s.traces, (memo = new RecentAnalyses()));
+    memo.put(result.analyses, (id) => summaryKey(s, id));
   }
   s.events.publish({ type: "traces.changed", traceIds: result.traceIds, at: Date.now() });
   const out: ImportResult = { format: result.format, traceIds: result.traceIds, spanCount: result.spanCount };

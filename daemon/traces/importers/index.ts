@@ -35,10 +35,6 @@ export interface FileImport {
 }
 
 /** Picks the importer from the content (first JSONL line or the top-level JSON value), not from the file name alone. */
-export function detectImporter(name: string, text: string): TraceImporter {
-  return detect(name, text).importer;
-}
-
 function detect(name: string, text: string): { importer: TraceImporter; json?: unknown } {
   const head = text.slice(0, 64 * 1024);
   let first: unknown;
@@ -93,11 +89,24 @@ export function importText(store: TraceStore, name: string, text: string, ctx: P
   return { file: name, format, traceIds, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
 }
 
-/** Imports a file, or every trace file under a directory (subagent transcripts go with their session). */
-export function importPath(store: TraceStore, path: string): FileImport[] {
+/**
+ * Imports a file, or every trace file under a directory (subagent transcripts go with their session). Each file
+ * imports whole or not at all: with `onFailure`, a file that fails is reported there and the others still import;
+ * without it, the first failure throws.
+ */
+export function importPath(store: TraceStore, path: string, onFailure?: (file: string, e: Error) => void): FileImport[] {
   const st = statSync(path);
   const files = st.isDirectory() ? traceFilesUnder(path) : [path];
-  return files.map((file) => importText(store, file, readFileSync(file, "utf8"), diskContext(file)));
+  const done: FileImport[] = [];
+  for (const file of files) {
+    try {
+      done.push(importText(store, file, readFileSync(file, "utf8"), diskContext(file)));
+    } catch (e) {
+      if (!onFailure) throw e;
+      onFailure(file, e as Error);
+    }
+  }
+  return done;
 }
 
 export function diskContext(file: string): Partial<ImportContext> {

@@ -1,8 +1,17 @@
-// `--otlp-export <url>`: forwards every span the store writes to an existing OTLP/HTTP collector (Jaeger, Tempo,
-// Langfuse, Phoenix, an OTel Collector) — batched, retried with backoff, through a bounded buffer that drops the
-// oldest spans (and counts them) rather than growing without limit when the collector is down.
+// `--otlp-export`: forwards every span the store writes to an existing OTLP/HTTP collector (Jaeger, Tempo, Langfuse,
+// Phoenix, Honeycomb, an OTel Collector). Sending is the official OpenTelemetry exporter's job
+// (@opentelemetry/exporter-trace-otlp-http for http/json, -proto for http/protobuf): it encodes, retries 429/502/503/504
+// with backoff and Retry-After, compresses, and honours the standard OTEL_EXPORTER_OTLP_* variables (endpoint,
+// headers, timeout, compression) — what users of those collectors already configure. Ours is only the bounded buffer
+// in front of it: batches, and the oldest spans dropped (and counted) rather than growing without limit when the
+// collector is down.
+import { SpanKind, SpanStatusCode, type Attributes as OtelAttributes, type HrTime } from "@opentelemetry/api";
+import type { Resource } from "@opentelemetry/resources";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Attributes, Span } from "../span.js";
 import type { TraceStore } from "../store.js";
+
+export type OtlpProtocol = "http/json" | "http/protobuf";
 
 export interface ForwarderOptions {
   /** Spans per export request. */
@@ -11,12 +20,13 @@ export interface ForwarderOptions {
   flushIntervalMs?: number;
   /** Spans kept while the collector is slow or down; beyond it the oldest are dropped. */
   maxBuffered?: number;
-  maxRetries?: number;
-  /** First retry delay; doubles per attempt (honours Retry-After when given). */
-  retryBaseMs?: number;
+  /** Headers for every request (e.g. authorization); OTEL_EXPORTER_OTLP_HEADERS adds to them. */
   headers?: Record<string, string>;
-  fetch?: typeof fetch;
+  /** Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, else http/json. */
+  protocol?: OtlpProtocol;
+  /** Per export request, retries included (the exporter's timeoutMillis). */
   timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ForwarderStats {
@@ -27,16 +37,32 @@ export interface ForwarderStats {
   lastError?: string;
 }
 
-const SPAN_KIND_INTERNAL = 1;
-const SPAN_KIND_CLIENT = 3;
+/** The protocol from the standard variables, when they name one we send. */
+export function otlpProtocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
+  const p = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  return p === "http/json" || p === "http/protobuf" ? p : undefined;
+}
+
+/** Where spans go when no --otlp-export URL is given: the standard variables (a base endpoint gets /v1/traces). */
+export function otlpEndpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`;
+  return undefined;
+}
 
 export class OtlpForwarder {
   private buffer: Span[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
+  /** Loaded on the first export: daemons that forward nothing do not pay for the exporters' modules at start. */
+  private exporter: Promise<{ exporter: SpanExporter; resource: Resource }> | undefined;
+  private readonly exporterConfig: { url: string; headers?: Record<string, string>; timeoutMillis: number };
+  readonly protocol: OtlpProtocol;
   readonly stats: ForwarderStats = { sent: 0, dropped: 0, failedBatches: 0, buffered: 0 };
-  private readonly opts: Required<Omit<ForwarderOptions, "headers" | "fetch">> & Pick<ForwarderOptions, "headers" | "fetch">;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxBuffered: number;
 
   constructor(
     readonly url: string,
@@ -44,16 +70,22 @@ export class OtlpForwarder {
   ) {
     const u = new URL(url); // throws early on a bad --otlp-export value
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`--otlp-export must be an http(s) URL, got ${url}`);
-    this.opts = {
-      batchSize: options.batchSize ?? 512,
-      flushIntervalMs: options.flushIntervalMs ?? 2000,
-      maxBuffered: options.maxBuffered ?? 20_000,
-      maxRetries: options.maxRetries ?? 5,
-      retryBaseMs: options.retryBaseMs ?? 500,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      headers: options.headers,
-      fetch: options.fetch,
-    };
+    this.batchSize = options.batchSize ?? 512;
+    this.flushIntervalMs = options.flushIntervalMs ?? 2000;
+    this.maxBuffered = options.maxBuffered ?? 20_000;
+    this.protocol = options.protocol ?? otlpProtocolFromEnv(options.env ?? process.env) ?? "http/json";
+    this.exporterConfig = { url, headers: options.headers, timeoutMillis: options.timeoutMs ?? 10_000 };
+  }
+
+  private loadExporter(): Promise<{ exporter: SpanExporter; resource: Resource }> {
+    this.exporter ??= (async () => {
+      const [{ resourceFromAttributes }, { OTLPTraceExporter }] = await Promise.all([
+        import("@opentelemetry/resources"),
+        this.protocol === "http/protobuf" ? import("@opentelemetry/exporter-trace-otlp-proto") : import("@opentelemetry/exporter-trace-otlp-http"),
+      ]);
+      return { exporter: new OTLPTraceExporter(this.exporterConfig), resource: resourceFromAttributes({ "service.name": "hotpath" }) };
+    })();
+    return this.exporter;
   }
 
   /** Forwards everything the store writes from now on; returns a function that stops listening. */
@@ -64,14 +96,14 @@ export class OtlpForwarder {
   enqueue(spans: Span[]): void {
     if (this.closed) return;
     this.buffer.push(...spans);
-    const over = this.buffer.length - this.opts.maxBuffered;
+    const over = this.buffer.length - this.maxBuffered;
     if (over > 0) {
       this.buffer.splice(0, over);
       this.stats.dropped += over;
     }
     this.stats.buffered = this.buffer.length;
-    if (this.buffer.length >= this.opts.batchSize) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.opts.flushIntervalMs).unref();
+    if (this.buffer.length >= this.batchSize) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs).unref();
   }
 
   /** Sends everything buffered now (one batch after another). */
@@ -80,7 +112,7 @@ export class OtlpForwarder {
     this.timer = undefined;
     while (this.sending) await this.sending;
     while (this.buffer.length) {
-      const batch = this.buffer.splice(0, this.opts.batchSize);
+      const batch = this.buffer.splice(0, this.batchSize);
       this.stats.buffered = this.buffer.length;
       this.sending = this.send(batch);
       try {
@@ -95,77 +127,66 @@ export class OtlpForwarder {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    if (this.exporter) await (await this.exporter).exporter.shutdown().catch(() => undefined);
   }
 
   private async send(batch: Span[]): Promise<void> {
-    const body = JSON.stringify(toOtlpJson(batch));
-    const doFetch = this.opts.fetch ?? fetch;
-    for (let attempt = 0; ; attempt++) {
-      let retryAfterMs: number | undefined;
-      try {
-        const res = await doFetch(this.url, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...this.opts.headers },
-          body,
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          this.stats.sent += batch.length;
-          return;
-        }
-        this.stats.lastError = `collector answered ${res.status}`;
-        // OTLP/HTTP: only 429, 502, 503, 504 are retryable; anything else will fail again.
-        if (![429, 502, 503, 504].includes(res.status)) break;
-        const ra = Number(res.headers.get("retry-after"));
-        if (Number.isFinite(ra) && ra > 0) retryAfterMs = Math.min(ra * 1000, 60_000);
-      } catch (e) {
-        this.stats.lastError = (e as Error).message;
-      }
-      if (attempt >= this.opts.maxRetries) break;
-      const delay = retryAfterMs ?? this.opts.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2);
-      await new Promise((r) => setTimeout(r, delay).unref());
+    const { exporter, resource } = await this.loadExporter();
+    const spans = batch.map((s) => toReadableSpan(s, resource));
+    const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
+    if (result.code === 0) {
+      this.stats.sent += batch.length;
+      return;
     }
+    this.stats.lastError = result.error?.message ?? "the collector refused the spans";
     this.stats.failedBatches++;
     this.stats.dropped += batch.length;
   }
 }
 
-/** Hotpath spans → one OTLP/JSON ExportTraceServiceRequest (hex ids, as the OTLP/JSON spec writes them). */
-export function toOtlpJson(spans: Span[], serviceName = "hotpath"): unknown {
+const scope = { name: "hotpath" };
+
+function hrTime(ns: number): HrTime {
+  const n = Math.max(0, Math.round(ns));
+  return [Math.floor(n / 1e9), n % 1e9];
+}
+
+/** A stored span as the SDK's ReadableSpan, which the exporters encode (ids stay ours; kind llm → CLIENT). */
+export function toReadableSpan(s: Span, resource: Resource): ReadableSpan {
+  const context = { traceId: s.traceId, spanId: s.spanId, traceFlags: 1 };
   return {
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: "service.name", value: { stringValue: serviceName } }] },
-        scopeSpans: [
-          {
-            scope: { name: "hotpath" },
-            spans: spans.map((s) => ({
-              traceId: s.traceId,
-              spanId: s.spanId,
-              ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-              name: s.name,
-              kind: s.kind === "llm" ? SPAN_KIND_CLIENT : SPAN_KIND_INTERNAL,
-              startTimeUnixNano: String(Math.round(s.startNs)),
-              endTimeUnixNano: String(Math.round(s.endNs)),
-              attributes: toKeyValues({ ...s.attributes, "hotpath.kind": s.kind }),
-              status: s.status === "ok" ? { code: 1 } : s.status === "error" ? { code: 2, message: s.statusMessage ?? "" } : {},
-            })),
-          },
-        ],
-      },
-    ],
+    name: s.name,
+    kind: s.kind === "llm" ? SpanKind.CLIENT : SpanKind.INTERNAL,
+    spanContext: () => context,
+    parentSpanContext: s.parentSpanId ? { traceId: s.traceId, spanId: s.parentSpanId, traceFlags: 1 } : undefined,
+    startTime: hrTime(s.startNs),
+    endTime: hrTime(s.endNs),
+    duration: hrTime(s.endNs - s.startNs),
+    status:
+      s.status === "ok" ? { code: SpanStatusCode.OK }
+      : s.status === "error" ? { code: SpanStatusCode.ERROR, message: s.statusMessage ?? "" }
+      : { code: SpanStatusCode.UNSET },
+    attributes: otelAttributes({ ...s.attributes, "hotpath.kind": s.kind }),
+    links: [],
+    events: [],
+    ended: true,
+    resource,
+    instrumentationScope: scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
   };
 }
 
-function toKeyValues(attrs: Attributes) {
-  return Object.entries(attrs).map(([key, v]) => ({ key, value: anyValue(v) }));
-}
-
-function anyValue(v: unknown): Record<string, unknown> {
-  if (typeof v === "string") return { stringValue: v };
-  if (typeof v === "boolean") return { boolValue: v };
-  if (typeof v === "number") return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
-  if (Array.isArray(v)) return { arrayValue: { values: v.map(anyValue) } };
-  return {};
+/** OTel attribute values are primitives or arrays of them; anything else travels as JSON text. */
+function otelAttributes(attrs: Attributes): OtelAttributes {
+  const out: OtelAttributes = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+    else if (Array.isArray(v) && v.every((x) => typeof x === "string")) out[k] = v as string[];
+    else if (Array.isArray(v) && v.every((x) => typeof x === "number")) out[k] = v as number[];
+    else out[k] = JSON.stringify(v);
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { CaptureProxy, readSpans } from "../../fixtures/agents/capture.js";
 import { ensureAgentClis } from "../../fixtures/agents/clis.js";
 import { codexArgs, runCli } from "../../fixtures/agents/run.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import { AGENT_MODEL_PARAMS, generatedModelPath } from "../../fixtures/models.js";
 
 const OPENAI_KEY = "sk-codex-e2e-SECRET-0123456789abcdef";
 
@@ -72,5 +73,38 @@ describe("agents: Codex CLI through Hotpath", function () {
     assert.equal(span.attributes["hotpath.route"], "openai:gpt-5.5");
     assert.equal(span.attributes["gen_ai.usage.input_tokens"], 1200);
     assert.equal(span.attributes["gen_ai.usage.cache_read.input_tokens"], 1000);
+  });
+});
+
+describe("agents: Codex CLI on a local model through Hotpath", function () {
+  this.timeout(900_000);
+  let codex = "";
+  let daemon: TestDaemon;
+
+  before(async function () {
+    const clis = ensureAgentClis();
+    if ("skip" in clis) {
+      console.log(`      skipped: ${clis.skip}`);
+      this.skip();
+    }
+    codex = clis.codex;
+    // Codex's prompt (instructions, tools) is ~40 kB: a generated model with a context to hold it.
+    const model = generatedModelPath(AGENT_MODEL_PARAMS);
+    daemon = await startDaemon({ args: ["--model", `agent=${model}`, "--context-size", String(AGENT_MODEL_PARAMS.contextLength), "--sequences", "1"], waitForModels: ["agent"] });
+  });
+  after(async () => {
+    await daemon?.dispose();
+  });
+
+  it("answers Codex's Responses request (its tools, developer turns, reasoning settings) without error", async () => {
+    const run = await runCli(codex, codexArgs(`${daemon.url}/v1`, "agent", "Say hello."), { HOTPATH_TOKEN: daemon.token }, 600_000);
+    assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`);
+    const spans = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === "responses");
+    assert.ok(spans.length >= 1);
+    for (const s of spans) {
+      assert.equal(s.status, "ok", String(s.attributes["hotpath.error.type"]));
+      assert.equal(s.attributes["hotpath.route"], "local:agent");
+      assert.ok((s.attributes["gen_ai.usage.input_tokens"] as number) > 5000, "Codex's whole prompt reached the model");
+    }
   });
 });

@@ -29,6 +29,7 @@ describe("cache: in the real daemon (official openai client)", function () {
       ms: performance.now() - started,
       cache: response.headers.get("x-hotpath-cache"),
       similarity: response.headers.get("x-hotpath-cache-similarity"),
+      match: response.headers.get("x-hotpath-cache-match"),
       requestId: response.headers.get("x-hotpath-request-id")!,
     };
   }
@@ -52,6 +53,40 @@ describe("cache: in the real daemon (official openai client)", function () {
     assert.equal(attrs["hotpath.cache.similarity"], 1);
     assert.equal(attrs["hotpath.cache.match"], "exact");
     assert.equal(span(first.requestId)["hotpath.cache.verdict"], "miss");
+  });
+
+  it("says which rung served a hit, keeps user scopes apart, and serves /v1/messages from the cache", async () => {
+    const alice = { "x-hotpath-cache-scope": "alice" };
+    assert.equal((await ask("Write one line about a brave little cat.", {}, alice)).cache, "miss");
+    const normal = await ask("write one line about a brave   little CAT .", {}, alice);
+    assert.equal(normal.cache, "hit");
+    assert.equal(normal.match, "normalized");
+    assert.equal(span(normal.requestId)["hotpath.cache.match"], "normalized");
+    assert.equal(span(normal.requestId)["hotpath.cache.scope"], "alice");
+    const bob = await ask("Write one line about a brave little cat.", {}, { "x-hotpath-cache-scope": "bob" });
+    assert.equal(bob.cache, "miss", "another scope never sees alice's answer");
+    assert.equal(bob.match, null);
+    const hostile = await ask("Write one line about a brave little cat.", {}, { "x-hotpath-cache-scope": "two words" });
+    assert.equal(hostile.cache, "bypass", "a malformed scope is never shared: not cached at all");
+    assert.match(String(span(hostile.requestId)["hotpath.cache.reason"]), /x-hotpath-cache-scope/);
+
+    const messages = async (content: string) => {
+      const res = await daemon.fetch("/v1/messages", {
+        method: "POST",
+        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model, max_tokens: 24, temperature: 0, system: system.content, messages: [{ role: "user", content }] }),
+      });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { type: string; content: { type: string; text: string }[] };
+      assert.equal(body.type, "message");
+      return { cache: res.headers.get("x-hotpath-cache"), match: res.headers.get("x-hotpath-cache-match"), text: body.content[0]?.text };
+    };
+    const first = await messages("Tell me about a small red fox in the snow.");
+    assert.equal(first.cache, "miss");
+    const again = await messages("Tell me about a small red fox in the snow.");
+    assert.equal(again.cache, "hit");
+    assert.equal(again.match, "exact");
+    assert.equal(again.text, first.text);
   });
 
   it("hits on a paraphrase; refuses enable-after-disable with the antonym guard, recorded on the span", async () => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CacheEntries } from "../../../daemon/api.js";
+import { findCriticalDifference } from "../../../daemon/cache/guards/index.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
@@ -75,9 +76,13 @@ describe("cache: model-backed verifier near the threshold", function () {
     assert.equal((await ask("Could you tell me what the capital of France is?")).cache, "miss");
     assert.equal(judge.received.length, 2);
 
-    // Two entries now (the refused request was answered and stored too): each candidate is put to the judge.
+    // Two entries now (the refused request was answered and stored too): each candidate that no false-hit defence
+    // refuses is put to the judge.
     judge.script({ kind: "error", status: 500, message: "judge is down" }, { kind: "error", status: 500, message: "judge is down" });
     assert.equal((await ask("Name the capital of France for me.")).cache, "miss", "a failing verifier never makes a hit");
-    assert.equal(judge.received.length, 4);
+    const judged = ["What is the capital of France?", "Could you tell me what the capital of France is?"]
+      .filter((c) => !findCriticalDifference("Name the capital of France for me.", c)).length;
+    assert.ok(judged >= 1, "at least one candidate reaches the judge");
+    assert.equal(judge.received.length, 2 + judged);
   });
 });

@@ -1,5 +1,6 @@
-// --otlp-export forwarding: batched, retried, bounded. The collector is a local fake speaking OTLP/HTTP (outside the
-// product); the daemon side is real — including the daemon started with --otlp-export.
+// --otlp-export forwarding through the official OpenTelemetry exporters: batched, retried, bounded, with headers. The
+// collectors: a local fake speaking OTLP/HTTP (to script failures), and a second real Hotpath daemon, whose OTLP
+// receiver requires its bearer token — a receiver that refuses requests without the right header.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,7 +10,7 @@ import { otlpToSpans } from "../../../daemon/traces/otlp/decode.js";
 import { OtlpForwarder } from "../../../daemon/traces/otlp/forward.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
-import { startDaemon } from "../../fixtures/daemon.js";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 
 interface Collector {
   url: string;
@@ -57,7 +58,7 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
     col.failures.push(503, 429);
     const db = openDb(":memory:");
     const store = new TraceStore(db);
-    const fwd = new OtlpForwarder(col.url, { batchSize: 10, flushIntervalMs: 10_000, retryBaseMs: 5 });
+    const fwd = new OtlpForwarder(col.url, { batchSize: 10, flushIntervalMs: 10_000, protocol: "http/json" });
     fwd.attach(store);
     store.writeSpans(Array.from({ length: 25 }, (_, i) => span(i)), "otlp");
     await fwd.flush();
@@ -72,7 +73,7 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
   });
 
   it("a collector that stays down: bounded buffer, oldest dropped and counted, no unbounded growth", async () => {
-    const fwd = new OtlpForwarder("http://127.0.0.1:9/v1/traces", { batchSize: 1000, maxBuffered: 100, flushIntervalMs: 60_000, maxRetries: 1, retryBaseMs: 1, timeoutMs: 500 });
+    const fwd = new OtlpForwarder("http://127.0.0.1:9/v1/traces", { batchSize: 1000, maxBuffered: 100, flushIntervalMs: 60_000, timeoutMs: 500 });
     fwd.enqueue(Array.from({ length: 250 }, (_, i) => span(i)));
     assert.equal(fwd.stats.buffered, 100);
     assert.equal(fwd.stats.dropped, 150);
@@ -82,6 +83,63 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
     assert.equal(fwd.stats.dropped, 250);
     assert.ok(fwd.stats.lastError);
     assert.throws(() => new OtlpForwarder("ftp://x/v1/traces"), /http/);
+  });
+
+  it("a receiver that requires a header: refused without it, accepted with it (http/json and http/protobuf)", async () => {
+    const receiver = await startDaemon();
+    try {
+      const url = `${receiver.url}/v1/traces`;
+      const denied = new OtlpForwarder(url, { protocol: "http/protobuf", timeoutMs: 5000 });
+      denied.enqueue([span(0)]);
+      await denied.close();
+      assert.equal(denied.stats.sent, 0);
+      assert.equal(denied.stats.failedBatches, 1);
+      assert.match(denied.stats.lastError ?? "", /401|Unauthorized/i);
+      for (const [i, protocol] of (["http/json", "http/protobuf"] as const).entries()) {
+        const traceId = `${i + 1}`.repeat(32);
+        const fwd = new OtlpForwarder(url, { protocol, headers: { authorization: `Bearer ${receiver.token}` }, timeoutMs: 5000 });
+        fwd.enqueue([{ ...span(1), traceId }, { ...span(2), traceId, parentSpanId: span(1).spanId }]);
+        await fwd.close();
+        assert.equal(fwd.stats.sent, 2, `${protocol}: ${fwd.stats.lastError}`);
+        const res = await receiver.fetch(`/hotpath/traces/${traceId}`);
+        assert.equal(res.status, 200, protocol);
+        const detail = (await res.json()) as { spans: Span[] };
+        assert.deepEqual(detail.spans.map((x) => x.spanId).sort(), [span(1).spanId, span(2).spanId].sort(), protocol);
+        assert.equal(detail.spans.find((x) => x.spanId === span(2).spanId)?.parentSpanId, span(1).spanId);
+      }
+    } finally {
+      await receiver.dispose();
+    }
+  });
+
+  it("a daemon configured by --otlp-header, or only by the standard OTEL_EXPORTER_OTLP_* variables, reaches that receiver", async () => {
+    const receiver = await startDaemon();
+    const post = (d: TestDaemon, traceId: string) =>
+      d.fetch("/v1/traces", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: "eee19b7ec3c1b174", name: "x", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] }),
+      });
+    try {
+      const byFlags = await startDaemon({ args: ["--otlp-export", `${receiver.url}/v1/traces`, "--otlp-header", `Authorization=Bearer ${receiver.token}`, "--otlp-protocol", "http/protobuf"] });
+      assert.equal((await post(byFlags, "a".repeat(32))).status, 200);
+      await byFlags.dispose(); // flushes at shutdown
+      const byEnv = await startDaemon({
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${receiver.token}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        },
+      });
+      assert.equal((await post(byEnv, "b".repeat(32))).status, 200);
+      await byEnv.dispose();
+      for (const traceId of ["a".repeat(32), "b".repeat(32)]) {
+        const res = await receiver.fetch(`/hotpath/traces/${traceId}`);
+        assert.equal(res.status, 200, `trace ${traceId} reached the receiver`);
+      }
+    } finally {
+      await receiver.dispose();
+    }
   });
 
   it("the daemon started with --otlp-export forwards imported spans, and publishes traces.changed", async () => {

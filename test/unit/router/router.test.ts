@@ -200,6 +200,20 @@ describe("router: routing and resilience against fake upstreams", () => {
     });
   });
 
+  it("a request during which its route's circuit opens gets 503 circuit_open with retry-after, not a 500", async () => {
+    const rt = router({ breaker: { failureThreshold: 2, cooldownMs: 60_000 }, routes: { "oa:gpt-4o-mini": { maxRetries: 3 } }, backoff: { baseMs: 1, maxMs: 5 } });
+    oa.fallback = { kind: "error", status: 500 };
+    await assert.rejects(rt.chat(ask("oa:gpt-4o-mini"), opts()), (e: unknown) => {
+      assert.ok(e instanceof RouterError);
+      assert.equal(e.status, 503, e.message);
+      assert.equal(e.code, "circuit_open");
+      assert.match(e.message, /2 tries failed, then route oa:gpt-4o-mini is paused/);
+      assert.ok(Number(e.headers["retry-after"]) >= 1);
+      return true;
+    });
+    assert.equal(oa.received.length, 2);
+  });
+
   it("charges each call from the price table and refuses with 402 once the daily budget is spent (persisted in the DB)", async () => {
     const db = openDb(":memory:");
     const config = {
@@ -376,8 +390,8 @@ describe("router: routing and resilience against fake upstreams", () => {
     routers.push(rt);
     await assert.rejects(rt.chat(ask("oa:gpt-4o"), opts()), (e: unknown) => {
       assert.ok(e instanceof RouterError);
-      assert.match(e.attempts[0].error!, /no API key for provider oa/);
-      assert.match(e.attempts[1].error!, /no API key for provider anthropic/);
+      assert.match(e.attempts[0].error!, /no API key for provider oa: the environment variable UNSET_KEY_VAR is not set/);
+      assert.match(e.attempts[1].error!, /no API key for provider anthropic: the environment variable ANTHROPIC_API_KEY/);
       return true;
     });
     assert.equal(oa.received.length, 0);

@@ -38,6 +38,11 @@ export function clickInWebview(selector: string): Promise<string> {
   return request("click", selector);
 }
 
+/** Clicks the first element of the workbench itself (not a webview) matching a playwright selector, e.g. a toast's button. */
+export function clickInWorkbench(selector: string, timeoutMs = 20_000): Promise<string> {
+  return request("click-workbench", selector, timeoutMs);
+}
+
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }

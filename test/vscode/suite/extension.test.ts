@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { screenshot } from "./driver.js";
+import { screenshot, waitFor } from "./driver.js";
 import { EXTENSION_ID, hotpath, setSetting } from "./env.js";
 
 describe("extension", () => {
@@ -126,6 +126,13 @@ describe("extension", () => {
   });
 
   describe("a daemon that cannot run", () => {
+    before(async () => {
+      // With autoStart off the daemon starts when the Hotpath view is first shown (the tree test above showed it):
+      // these tests need none running.
+      const { ctx } = await hotpath();
+      await waitFor("a start in progress to settle", () => (ctx.daemon.state === "starting" ? undefined : true), 90_000);
+      await ctx.daemon.stop();
+    });
     afterEach(async () => {
       const { ctx } = await hotpath();
       await setSetting("daemonPath", undefined);

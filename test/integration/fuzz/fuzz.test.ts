@@ -1,0 +1,157 @@
+// Fuzz: a seeded corpus of 2,000+ hostile requests over every endpoint against the real daemon binary. Asserts no 5xx,
+// every error in its endpoint's shape, /healthz p99 ≤ 100 ms while the fuzz runs (measured from a worker thread, so
+// the test's own work does not count), RSS back within a bound, and a normal chat answered afterwards.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { Worker } from "node:worker_threads";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { chatModelPath } from "../../fixtures/models.js";
+import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
+import { generateCorpus, type FuzzCase } from "./corpus.js";
+
+const SEED = Number(process.env.HOTPATH_FUZZ_SEED ?? 15);
+const PER_ENDPOINT = Number(process.env.HOTPATH_FUZZ_PER_ENDPOINT ?? 200);
+const CONCURRENCY = 4;
+/** RSS after the fuzz (and a settle) may exceed RSS before it by this much: caches, the sandbox worker, allocator. */
+const RSS_GROWTH_BOUND_MB = 400;
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function shapeProblem(c: FuzzCase, res: RawResponse): string | undefined {
+  if (res.status < 400) return undefined;
+  const b = res.body;
+  if (c.shape === "anthropic") {
+    if (b?.type === "error" && typeof b.error?.type === "string" && typeof b.error?.message === "string") return undefined;
+    return "not Anthropic's error shape";
+  }
+  if (typeof b?.error?.message === "string" && typeof b.error.type === "string" && "code" in b.error && "param" in b.error) return undefined;
+  return "not OpenAI's error shape";
+}
+
+/** /healthz probed every 20 ms from its own thread; answers the latencies (ms) when told to stop. */
+function startHealthProbe(url: string): { stop(): Promise<number[]> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     const http = require("node:http");
+     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+     const ms = []; let stopped = false;
+     parentPort.on("message", () => { stopped = true; });
+     const once = () => new Promise((resolve) => {
+       const t = performance.now();
+       http.get(workerData + "/healthz", { agent }, (res) => { res.resume(); res.on("end", () => resolve(performance.now() - t)); })
+         .on("error", () => resolve(Infinity));
+     });
+     (async () => {
+       while (!stopped) { ms.push(await once()); await new Promise((r) => setTimeout(r, 20)); }
+       agent.destroy();
+       parentPort.postMessage(ms);
+     })();`,
+    { eval: true, workerData: url },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        worker.once("message", (ms: number[]) => {
+          void worker.terminate();
+          resolve(ms);
+        });
+        worker.postMessage("stop");
+      }),
+  };
+}
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
+
+describe("fuzz: hostile requests over every endpoint", function () {
+  this.timeout(600_000);
+  let daemon: TestDaemon;
+  let auth: Record<string, string>;
+
+  before(async function () {
+    daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+    auth = { authorization: `Bearer ${daemon.token}` };
+  });
+  after(() => daemon?.dispose());
+
+  it(`no 5xx, errors in each endpoint's shape, /healthz p99 ≤ 100 ms, RSS bounded (seed ${SEED})`, async function () {
+    const generated = performance.now();
+    const corpus = generateCorpus(SEED, PER_ENDPOINT);
+    const generateMs = performance.now() - generated;
+    assert.ok(corpus.length >= Math.min(2000, PER_ENDPOINT * 10), `the corpus holds only ${corpus.length} cases`);
+
+    // Warm the paths a first request pays for (model sequences, sandbox worker, embedder), then take RSS.
+    for (const c of corpus.filter((x) => x.family === "valid")) await rawRequest(daemon.url, { method: c.method, path: c.path, headers: { ...auth, ...c.headers }, body: c.body });
+    const rssBefore = rssMb(daemon.process.pid!);
+
+    const loadBefore = loadavg()[0];
+    const probe = startHealthProbe(daemon.url);
+    const started = performance.now();
+    const problems: string[] = [];
+    const statuses = new Map<string, Map<number, number>>();
+    const auditRuns: string[] = [];
+    const slowest: [number, string][] = [];
+    let next = 0;
+    const runOne = async (c: FuzzCase) => {
+      let res: RawResponse;
+      try {
+        res = await rawRequest(daemon.url, { method: c.method, path: c.path, headers: { ...auth, ...c.headers }, body: c.body, timeoutMs: 120_000 });
+      } catch (e) {
+        // A refused oversized upload may be cut off while still being sent (after its 413): that is not a failure.
+        if (/EPIPE|ECONNRESET/.test(String(e)) && (c.body?.length ?? 0) > 1024 * 1024) return;
+        problems.push(`#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 80)}: no answer (${(e as Error).message})`);
+        return;
+      }
+      slowest.push([res.ms, `#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 60)} → ${res.status}`]);
+      const byStatus = statuses.get(c.family) ?? new Map<number, number>();
+      byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+      statuses.set(c.family, byStatus);
+      if (res.status >= 500) problems.push(`#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 80)} → ${res.status} ${res.text.slice(0, 200)}`);
+      const shape = shapeProblem(c, res);
+      if (shape) problems.push(`#${c.id} ${c.family} ${c.path.slice(0, 80)} → ${res.status}: ${shape}: ${res.text.slice(0, 200)}`);
+      // An accepted audit is cancelled at once: the fuzz is about the request, not hours of ablation runs.
+      if (c.endpoint === "audit-run" && res.status === 202 && typeof res.body?.id === "string") {
+        auditRuns.push(res.body.id);
+        await rawRequest(daemon.url, { method: "DELETE", path: `/hotpath/audit/${res.body.id}`, headers: auth });
+      }
+    };
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < corpus.length) await runOne(corpus[next++]);
+      }),
+    );
+    const fuzzMs = performance.now() - started;
+    const health = await probe.stop();
+
+    // Settle: the accepted work has finished; give the allocator a moment.
+    await new Promise((r) => setTimeout(r, 2000));
+    const rssAfter = rssMb(daemon.process.pid!);
+    const chat = await rawRequest(daemon.url, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "hi" }], max_tokens: 2 }),
+    });
+
+    const p50 = quantile(health, 0.5);
+    const p99 = quantile(health, 0.99);
+    slowest.sort((a, b) => b[0] - a[0]);
+    if (process.env.HOTPATH_FUZZ_VERBOSE) console.log(slowest.slice(0, 25).map(([ms, what]) => `      ${ms.toFixed(0)} ms ${what}`).join("\n"));
+    const summary = [...statuses].map(([family, s]) => `${family}: ${[...s].map(([status, n]) => `${status}×${n}`).join(" ")}`);
+    console.log(
+      `      fuzz: ${corpus.length} cases (seed ${SEED}) generated in ${(generateMs / 1000).toFixed(1)} s, sent in ${(fuzzMs / 1000).toFixed(1)} s; ` +
+        `/healthz n=${health.length} p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${Math.max(...health).toFixed(1)} ms; ` +
+        `RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB\n      ${summary.join("\n      ")}`,
+    );
+    assert.deepEqual(problems.slice(0, 30), [], `${problems.length} problems`);
+    assert.equal(chat.status, 200, `no normal chat after the fuzz: ${chat.text}`);
+    // On a machine shared with other heavy work (load far above the core count) latency measures the neighbours, not
+    // the daemon: the bound is asserted when the fuzz had the machine (as in CI), and reported either way.
+    if (loadBefore <= 2 * cpus().length) assert.ok(p99 <= 100, `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit 100 ms)`);
+    else console.log(`      /healthz p99 bound not asserted: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before the fuzz`);
+    assert.ok(rssAfter - rssBefore <= RSS_GROWTH_BOUND_MB, `RSS grew ${(rssAfter - rssBefore).toFixed(0)} MB (bound ${RSS_GROWTH_BOUND_MB} MB)`);
+  });
+});
