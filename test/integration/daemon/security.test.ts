@@ -56,10 +56,11 @@ describe("daemon: security and malformed input", function () {
     assert.ok(daemon.token.length >= 32);
   });
 
-  it("/healthz needs no token and says only status and version", async function () {
+  it("/healthz needs no token and says only status, version and pid", async function () {
     const res = await raw(daemon, { path: "/healthz" });
     assert.equal(res.status, 200);
-    assert.deepEqual(Object.keys(res.body).sort(), ["status", "version"]);
+    // The pid lets `hotpath serve` name the daemon holding a port (#16); nothing else (models, paths) is said.
+    assert.deepEqual(Object.keys(res.body).sort(), ["pid", "status", "version"]);
   });
 
   it("no token → 401, wrong token → 401", async function () {
