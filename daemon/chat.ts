@@ -128,7 +128,11 @@ export async function collectChat(
   for await (const e of events) {
     if (e.type === "text") text += e.text;
     else if (e.type === "tool_call_delta") {
-      const call = (calls[e.index] ??= { id: e.id ?? "", type: "function", function: { name: e.name ?? "", arguments: "" } });
+      const call = (calls[e.index] ??= {
+        id: e.id ?? "",
+        type: "function",
+        function: { name: e.name ?? "", arguments: "" },
+      });
       if (e.id) call.id = e.id;
       if (e.name) call.function.name = e.name;
       call.function.arguments += e.arguments;

@@ -28,19 +28,21 @@ export const SecretRefSchema = z
     "must be a secret reference like env:OPENAI_API_KEY or file:/path/to/key — put the key itself in an environment variable or a file, never in the config",
   );
 
-export const ProviderConfigSchema = z.object({
-  type: z.enum(["openai", "anthropic", "openai-compatible"]),
-  /** OpenAI-style base URL including /v1 (e.g. http://gpu-box:8000/v1); Anthropic: the host root. */
-  baseURL: z.url({ message: "must be an http(s) URL, e.g. http://127.0.0.1:8000/v1" }).optional(),
-  apiKey: SecretRefSchema.optional(),
-  /** Requests in flight to this provider at once (keep-alive sockets); more wait in line. */
-  maxConcurrency: z.number().int().min(1).max(1024).default(16),
-  /** Anthropic only: the anthropic-version header. */
-  anthropicVersion: z.string().default("2023-06-01"),
-}).refine((p) => p.type !== "openai-compatible" || p.baseURL !== undefined, {
-  message: "an openai-compatible provider needs a baseURL, e.g. http://127.0.0.1:8000/v1",
-  path: ["baseURL"],
-});
+export const ProviderConfigSchema = z
+  .object({
+    type: z.enum(["openai", "anthropic", "openai-compatible"]),
+    /** OpenAI-style base URL including /v1 (e.g. http://gpu-box:8000/v1); Anthropic: the host root. */
+    baseURL: z.url({ message: "must be an http(s) URL, e.g. http://127.0.0.1:8000/v1" }).optional(),
+    apiKey: SecretRefSchema.optional(),
+    /** Requests in flight to this provider at once (keep-alive sockets); more wait in line. */
+    maxConcurrency: z.number().int().min(1).max(1024).default(16),
+    /** Anthropic only: the anthropic-version header. */
+    anthropicVersion: z.string().default("2023-06-01"),
+  })
+  .refine((p) => p.type !== "openai-compatible" || p.baseURL !== undefined, {
+    message: "an openai-compatible provider needs a baseURL, e.g. http://127.0.0.1:8000/v1",
+    path: ["baseURL"],
+  });
 
 /** USD per 1M tokens. */
 export const PriceSchema = z.object({
@@ -92,49 +94,58 @@ export const RuleSchema = z.object({
   target: TargetSchema,
 });
 
-export const RouterConfigSchema = z.object({
-  providers: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "provider names are lowercase letters, digits, '_' or '-'"), ProviderConfigSchema)
-    .refine((p) => !("local" in p), "'local' is reserved for the local engine")
-    .default({}),
-  routes: z.record(z.string(), RouteOptionsSchema).default({}),
-  aliases: z.record(z.string(), TargetSchema).default({}),
-  rules: z.array(RuleSchema).default([]),
-  /** Overrides of the shipped price table, keyed by route id or model name prefix. */
-  prices: z.record(z.string(), PriceSchema).default({}),
-  timeoutMs: z.number().int().positive().default(60_000),
-  maxRetries: z.number().int().min(0).max(10).default(2),
-  backoff: z
-    .object({ baseMs: z.number().int().min(0).default(250), maxMs: z.number().int().min(0).default(8_000) })
-    .prefault({}),
-  /** A retry-after longer than this is not waited for: the route is given up (fallback) instead. */
-  maxRetryAfterMs: z.number().int().min(0).default(30_000),
-  breaker: z
-    .object({
-      /** Consecutive failures (429, 5xx, timeouts, connection errors) that open a route's circuit. */
-      failureThreshold: z.number().int().min(1).default(5),
-      /** How long an open circuit skips its route before letting one trial request through. */
-      cooldownMs: z.number().int().min(0).default(30_000),
-    })
-    .prefault({}),
-}).superRefine((r, ctx) => {
-  // Route ids name a provider: catch typos at load time rather than at the first request.
-  const providers = new Set(["local", "openai", "anthropic", ...Object.keys(r.providers)]);
-  const check = (name: string, path: (string | number)[]) => {
-    const i = name.indexOf(":");
-    if (i > 0 && !providers.has(name.slice(0, i)) && !(name in r.aliases)) {
-      ctx.addIssue({ code: "custom", path, message: `'${name}' names provider '${name.slice(0, i)}', which is not configured (known: ${[...providers].join(", ")})` });
+export const RouterConfigSchema = z
+  .object({
+    providers: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "provider names are lowercase letters, digits, '_' or '-'"),
+        ProviderConfigSchema,
+      )
+      .refine((p) => !("local" in p), "'local' is reserved for the local engine")
+      .default({}),
+    routes: z.record(z.string(), RouteOptionsSchema).default({}),
+    aliases: z.record(z.string(), TargetSchema).default({}),
+    rules: z.array(RuleSchema).default([]),
+    /** Overrides of the shipped price table, keyed by route id or model name prefix. */
+    prices: z.record(z.string(), PriceSchema).default({}),
+    timeoutMs: z.number().int().positive().default(60_000),
+    maxRetries: z.number().int().min(0).max(10).default(2),
+    backoff: z
+      .object({ baseMs: z.number().int().min(0).default(250), maxMs: z.number().int().min(0).default(8_000) })
+      .prefault({}),
+    /** A retry-after longer than this is not waited for: the route is given up (fallback) instead. */
+    maxRetryAfterMs: z.number().int().min(0).default(30_000),
+    breaker: z
+      .object({
+        /** Consecutive failures (429, 5xx, timeouts, connection errors) that open a route's circuit. */
+        failureThreshold: z.number().int().min(1).default(5),
+        /** How long an open circuit skips its route before letting one trial request through. */
+        cooldownMs: z.number().int().min(0).default(30_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((r, ctx) => {
+    // Route ids name a provider: catch typos at load time rather than at the first request.
+    const providers = new Set(["local", "openai", "anthropic", ...Object.keys(r.providers)]);
+    const check = (name: string, path: (string | number)[]) => {
+      const i = name.indexOf(":");
+      if (i > 0 && !providers.has(name.slice(0, i)) && !(name in r.aliases)) {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `'${name}' names provider '${name.slice(0, i)}', which is not configured (known: ${[...providers].join(", ")})`,
+        });
+      }
+    };
+    const checkTarget = (t: Target, path: (string | number)[]) =>
+      typeof t === "string" ? check(t, path) : t.cascade.forEach((s, i) => check(s, [...path, "cascade", i]));
+    for (const [name, t] of Object.entries(r.aliases)) checkTarget(t, ["aliases", name]);
+    r.rules.forEach((rule, i) => checkTarget(rule.target, ["rules", i, "target"]));
+    for (const [name, opts] of Object.entries(r.routes)) {
+      check(name, ["routes", name]);
+      opts.fallbacks?.forEach((f, i) => check(f, ["routes", name, "fallbacks", i]));
     }
-  };
-  const checkTarget = (t: Target, path: (string | number)[]) =>
-    typeof t === "string" ? check(t, path) : t.cascade.forEach((s, i) => check(s, [...path, "cascade", i]));
-  for (const [name, t] of Object.entries(r.aliases)) checkTarget(t, ["aliases", name]);
-  r.rules.forEach((rule, i) => checkTarget(rule.target, ["rules", i, "target"]));
-  for (const [name, opts] of Object.entries(r.routes)) {
-    check(name, ["routes", name]);
-    opts.fallbacks?.forEach((f, i) => check(f, ["routes", name, "fallbacks", i]));
-  }
-});
+  });
 
 export type RouterConfig = z.infer<typeof RouterConfigSchema>;
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
@@ -144,9 +155,21 @@ export type Target = z.infer<typeof TargetSchema>;
 export type Rule = z.infer<typeof RuleSchema>;
 /** Time to live per workload class, in seconds (seed 001's table). */
 export const CacheTtlSchema = z.object({
-  classification: z.number().int().positive().default(30 * 24 * 3600),
-  extraction: z.number().int().positive().default(7 * 24 * 3600),
-  code: z.number().int().positive().default(24 * 3600),
+  classification: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600),
+  extraction: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
+  code: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600),
   conversation: z.number().int().positive().default(3600),
 });
 
@@ -184,7 +207,11 @@ export const CacheConfigSchema = z.object({
   ttlSeconds: CacheTtlSchema.default(CacheTtlSchema.parse({})),
   /** Size cap: least recently used entries are evicted beyond either limit. */
   maxEntries: z.number().int().positive().default(200_000),
-  maxBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
   /** Candidates the binary-quantized coarse search hands to the float re-score. */
   coarseCandidates: z.number().int().min(1).max(4096).default(32),
   /** How long a request waits for an identical in-flight request before it goes to the backend itself. */
@@ -203,7 +230,11 @@ export const ConfigSchema = z.object({
   gpu: GpuSchema.default("auto"),
   /** Browser origins allowed to call the API (exact match). Default none: no CORS. */
   allowOrigins: z.array(z.string()).default([]),
-  bodyLimitBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   /** Parallel sequences per local model context (each holds one conversation's KV state). */
   sequences: z.number().int().min(1).max(64).default(4),
   contextSize: z.number().int().min(64).default(4096),
@@ -225,7 +256,9 @@ export const ConfigSchema = z.object({
       /** Forward every stored span to this OTLP/HTTP collector (…/v1/traces), e.g. Jaeger, Tempo, Langfuse, Phoenix. */
       otlpExport: z.string().url().optional(),
       /** Headers for every export request, e.g. { authorization: "Basic …" } (Langfuse) or { "x-honeycomb-team": "…" }. */
-      otlpHeaders: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid HTTP header name"), z.string()).default({}),
+      otlpHeaders: z
+        .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid HTTP header name"), z.string())
+        .default({}),
       /** http/json or http/protobuf (default: OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL, else http/json). */
       otlpProtocol: z.enum(["http/json", "http/protobuf"]).optional(),
     })
@@ -264,13 +297,15 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   if (env.HOTPATH_DATA_DIR) fromEnv.dataDir = env.HOTPATH_DATA_DIR;
   if (env.HOTPATH_THREADS) fromEnv.threads = env.HOTPATH_THREADS === "auto" ? "auto" : Number(env.HOTPATH_THREADS);
   if (env.HOTPATH_GPU) fromEnv.gpu = env.HOTPATH_GPU;
-  if (env.HOTPATH_OTLP_EXPORT) fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
+  if (env.HOTPATH_OTLP_EXPORT)
+    fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
   if (env.HOTPATH_MODELS) fromEnv.models = env.HOTPATH_MODELS.split(",").filter(Boolean).map(parseModelFlag);
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv };
   for (const [k, v] of Object.entries(flagValues)) {
     if (v === undefined) continue;
     // Sections merge (a flag sets one field of `traces`, the file may set the others).
-    merged[k] = (k === "traces" || k === "cache") && typeof v === "object" ? { ...(merged[k] as object | undefined), ...v } : v;
+    merged[k] =
+      (k === "traces" || k === "cache") && typeof v === "object" ? { ...(merged[k] as object | undefined), ...v } : v;
   }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
@@ -289,7 +324,8 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   try {
     const value = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("top level must be an object");
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      throw new Error("top level must be an object");
     return value as Record<string, unknown>;
   } catch (e) {
     throw new ConfigError(`cannot parse config file ${file}: ${(e as Error).message}`);

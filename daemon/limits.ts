@@ -62,6 +62,10 @@ export function jsonTextDepth(text: string, stopAbove = Infinity): number {
 export function checkJsonTextDepth(text: string, what: string, param: string | null = null): void {
   const depth = jsonTextDepth(text, LIMITS.jsonDepth);
   if (depth > LIMITS.jsonDepth) {
-    throw new InputLimitError("jsonDepth", `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`, param);
+    throw new InputLimitError(
+      "jsonDepth",
+      `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`,
+      param,
+    );
   }
 }

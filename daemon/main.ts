@@ -15,7 +15,10 @@ const program = new Command()
   .name("hotpath")
   .description("See where your AI agent's time and money go, then get it back.")
   .version(VERSION)
-  .option("--data-dir <dir>", "where Hotpath keeps its database, token, models and KV snapshots (env HOTPATH_DATA_DIR; default ~/.hotpath)")
+  .option(
+    "--data-dir <dir>",
+    "where Hotpath keeps its database, token, models and KV snapshots (env HOTPATH_DATA_DIR; default ~/.hotpath)",
+  )
   .option("--config <file>", "a JSON or YAML config file; flags override it, it overrides defaults")
   .showHelpAfterError()
   // Subcommand help lists --data-dir/--config too, and descriptions wrap in a narrow column rather than running on.

@@ -2,7 +2,17 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import WebSocket from "ws";
-import type { CacheStats, DaemonEvent, Health, ImportResult, ModelInfo, ServingStats, TraceAnalysis, TraceDetail, TraceList } from "../daemon/api.js";
+import type {
+  CacheStats,
+  DaemonEvent,
+  Health,
+  ImportResult,
+  ModelInfo,
+  ServingStats,
+  TraceAnalysis,
+  TraceDetail,
+  TraceList,
+} from "../daemon/api.js";
 
 export class DaemonHttpError extends Error {
   constructor(
@@ -42,7 +52,9 @@ export class DaemonClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
-      throw new Error(`Hotpath daemon at ${this.baseUrl} is not reachable (${(e as Error).message}). Run "Hotpath: Start Daemon".`);
+      throw new Error(
+        `Hotpath daemon at ${this.baseUrl} is not reachable (${(e as Error).message}). Run "Hotpath: Start Daemon".`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {

@@ -49,5 +49,7 @@ export function readConfig(): HotpathConfig {
 
 /** Settings whose change needs a daemon restart to take effect. */
 export function needsRestart(e: vscode.ConfigurationChangeEvent): boolean {
-  return ["nodePath", "port", "dataDir", "daemonPath", "models", "extraArgs"].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+  return ["nodePath", "port", "dataDir", "daemonPath", "models", "extraArgs"].some((k) =>
+    e.affectsConfiguration(`${SECTION}.${k}`),
+  );
 }

@@ -45,14 +45,19 @@ export class Ctx implements vscode.Disposable {
       metrics: this.metrics,
       error: this.daemon.lastError,
       url: this.daemon.baseUrl,
-      from: this.daemon.external ? "a daemon started outside VS Code" : this.daemon.launch && `${this.daemon.launch.entry.source}`,
+      from: this.daemon.external
+        ? "a daemon started outside VS Code"
+        : this.daemon.launch && `${this.daemon.launch.entry.source}`,
     }));
     this.subscriptions.push(
       this.log,
       this.daemon,
       this.status,
       this.eventEmitter,
-      (this.treeView = vscode.window.createTreeView("hotpath.explorer", { treeDataProvider: this.tree, showCollapseAll: true })),
+      (this.treeView = vscode.window.createTreeView("hotpath.explorer", {
+        treeDataProvider: this.tree,
+        showCollapseAll: true,
+      })),
       this.daemon.onDidChangeState((s) => {
         this.status.update();
         this.tree.refresh();
@@ -69,9 +74,11 @@ export class Ctx implements vscode.Disposable {
         this.status.update();
         this.tree.refresh();
         if (needsRestart(e) && this.daemon.state === "running" && !this.daemon.external) {
-          void vscode.window.showInformationMessage("Hotpath settings changed: restart the daemon to apply them?", "Restart").then((a) => {
-            if (a === "Restart") void vscode.commands.executeCommand("hotpath.restartDaemon");
-          });
+          void vscode.window
+            .showInformationMessage("Hotpath settings changed: restart the daemon to apply them?", "Restart")
+            .then((a) => {
+              if (a === "Restart") void vscode.commands.executeCommand("hotpath.restartDaemon");
+            });
         }
       }),
     );
@@ -130,7 +137,10 @@ export class Ctx implements vscode.Disposable {
   async ensureDaemon(): Promise<DaemonClient> {
     if (this.daemon.state !== "running") {
       try {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Starting the Hotpath daemon…" }, () => this.daemon.start());
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: "Starting the Hotpath daemon…" },
+          () => this.daemon.start(),
+        );
       } catch (e) {
         if (e instanceof DaemonNotInstalledError) {
           this.offeredInstall = false; // asked for by a command: offer again

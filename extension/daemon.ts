@@ -93,7 +93,9 @@ export class Daemon implements vscode.Disposable {
     if (this.config.daemonPath) {
       const p = this.config.daemonPath;
       if (!existsSync(p)) {
-        throw new Error(`the daemon ${p} does not exist (setting hotpath.daemonPath); install it with \`npm install -g hotpath\` and clear the setting, or point it at a hotpath executable or its dist/daemon/main.js`);
+        throw new Error(
+          `the daemon ${p} does not exist (setting hotpath.daemonPath); install it with \`npm install -g hotpath\` and clear the setting, or point it at a hotpath executable or its dist/daemon/main.js`,
+        );
       }
       const real = realpathSync(p);
       return { script: real.endsWith(".js") ? real : p, source: "setting hotpath.daemonPath" };
@@ -105,7 +107,7 @@ export class Daemon implements vscode.Disposable {
     const installed = findInstalledDaemon(this.locateInputs());
     if (installed) return installed;
     throw new DaemonNotInstalledError(
-      "the Hotpath daemon is not installed: run \"Hotpath: Install the Daemon\" (npm install -g hotpath), or set hotpath.daemonPath",
+      'the Hotpath daemon is not installed: run "Hotpath: Install the Daemon" (npm install -g hotpath), or set hotpath.daemonPath',
     );
   }
 
@@ -148,13 +150,24 @@ export class Daemon implements vscode.Disposable {
       this.setState(e instanceof DaemonNotInstalledError ? "not-installed" : "failed");
       throw e;
     }
-    const node = findNode(this.locateInputs(), { configured: this.config.nodePath, near: entry.binDir, ownRuntime: process.execPath });
+    const node = findNode(this.locateInputs(), {
+      configured: this.config.nodePath,
+      near: entry.binDir,
+      ownRuntime: process.execPath,
+    });
     if (!node) {
-      this.fail("no Node.js 20 or newer found (PATH, nvm, volta, Homebrew, /usr/local/bin): install it from nodejs.org, or set hotpath.nodePath");
+      this.fail(
+        "no Node.js 20 or newer found (PATH, nvm, volta, Homebrew, /usr/local/bin): install it from nodejs.org, or set hotpath.nodePath",
+      );
       throw new Error(this.lastError);
     }
-    if (node.electron) this.log.appendLine("[hotpath] no Node.js found: trying VS Code's own runtime (set hotpath.nodePath if the daemon fails to load its native modules)");
-    this.log.appendLine(`[hotpath] daemon: ${entry.script} (from ${entry.source}); Node.js: ${node.node} (from ${node.source})`);
+    if (node.electron)
+      this.log.appendLine(
+        "[hotpath] no Node.js found: trying VS Code's own runtime (set hotpath.nodePath if the daemon fails to load its native modules)",
+      );
+    this.log.appendLine(
+      `[hotpath] daemon: ${entry.script} (from ${entry.source}); Node.js: ${node.node} (from ${node.source})`,
+    );
     return { node, entry };
   }
 
@@ -162,7 +175,15 @@ export class Daemon implements vscode.Disposable {
     const launch = this.resolveLaunch();
     this.launch = launch;
     const nodePath = launch.node.node;
-    const args = [launch.entry.script, "serve", "--port", String(this.config.port), "--data-dir", this.config.dataDir, ...this.config.extraArgs];
+    const args = [
+      launch.entry.script,
+      "serve",
+      "--port",
+      String(this.config.port),
+      "--data-dir",
+      this.config.dataDir,
+      ...this.config.extraArgs,
+    ];
     const env: NodeJS.ProcessEnv = { ...process.env, ...(await this.secretEnv()) };
     // The extension host may set ELECTRON_RUN_AS_NODE and friends; the daemon wants a plain Node environment, unless
     // VS Code's own runtime is the only Node there is.
@@ -182,7 +203,9 @@ export class Daemon implements vscode.Disposable {
       stderrTail = (stderrTail + d.toString()).slice(-2000);
     });
     const exited = new Promise<string>((resolve) => {
-      child.once("error", (e) => resolve(`could not run ${nodePath}: ${e.message} (set hotpath.nodePath to a Node.js ≥ 20)`));
+      child.once("error", (e) =>
+        resolve(`could not run ${nodePath}: ${e.message} (set hotpath.nodePath to a Node.js ≥ 20)`),
+      );
       child.once("exit", (code, signal) => resolve(`exited with ${signal ?? code}`));
     });
     let up = false;
@@ -192,10 +215,17 @@ export class Daemon implements vscode.Disposable {
     while (Date.now() < deadline) {
       const outcome = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 250))]);
       if (outcome !== undefined) {
-        const lastLine = stderrTail.trim().split("\n").filter((l) => l.trim() && !/^\s+at /.test(l)).pop();
-        const hint = /Cannot find (module|package) '(better-sqlite3|node-llama-cpp|sqlite-vec|@energetic-ai|protobufjs|@opentelemetry)/.test(stderrTail)
-          ? " The daemon's native modules are missing: run \"Hotpath: Install the Daemon\" (npm install -g hotpath) and clear hotpath.daemonPath."
-          : "";
+        const lastLine = stderrTail
+          .trim()
+          .split("\n")
+          .filter((l) => l.trim() && !/^\s+at /.test(l))
+          .pop();
+        const hint =
+          /Cannot find (module|package) '(better-sqlite3|node-llama-cpp|sqlite-vec|@energetic-ai|protobufjs|@opentelemetry)/.test(
+            stderrTail,
+          )
+            ? ' The daemon\'s native modules are missing: run "Hotpath: Install the Daemon" (npm install -g hotpath) and clear hotpath.daemonPath.'
+            : "";
         this.lastError = `the daemon ${outcome} before answering /healthz${lastLine ? ` (${lastLine.trim().slice(0, 300)})` : ""}; see the Hotpath output.${hint}`;
         throw new Error(this.lastError);
       }
@@ -222,7 +252,13 @@ export class Daemon implements vscode.Disposable {
     this.setState("failed");
   }
 
-  private onExit(child: ChildProcess, wasUp: boolean, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
+  private onExit(
+    child: ChildProcess,
+    wasUp: boolean,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    error?: Error,
+  ): void {
     if (child !== this.child) return;
     this.child = undefined;
     clearInterval(this.healthTimer);
@@ -243,7 +279,9 @@ export class Daemon implements vscode.Disposable {
   private scheduleRestart(reason: string): void {
     if (Date.now() - this.startedAt > STABLE_MS) this.attempt = 0;
     if (this.attempt >= BACKOFF_MS.length) {
-      this.fail(`${reason}; gave up after ${BACKOFF_MS.length} restarts. Fix the cause (see this log) and run "Hotpath: Restart Daemon".`);
+      this.fail(
+        `${reason}; gave up after ${BACKOFF_MS.length} restarts. Fix the cause (see this log) and run "Hotpath: Restart Daemon".`,
+      );
       return;
     }
     const delay = BACKOFF_MS[this.attempt++]!;
@@ -286,7 +324,10 @@ export class Daemon implements vscode.Disposable {
     clearInterval(this.healthTimer);
     const child = this.child;
     if (!child) {
-      if (this._external) this.log.appendLine("[hotpath] disconnected from the external daemon (it keeps running; it is not ours to stop)");
+      if (this._external)
+        this.log.appendLine(
+          "[hotpath] disconnected from the external daemon (it keeps running; it is not ours to stop)",
+        );
       this._external = false;
       this.setState("stopped");
       return;

@@ -19,17 +19,25 @@ export function daemonPackageSpec(configured: string, extensionVersion: string):
   return configured || `hotpath@${extensionVersion}`;
 }
 
-export async function installDaemonInTerminal(spec: string, log: vscode.OutputChannel, nodePath = ""): Promise<InstallOutcome> {
+export async function installDaemonInTerminal(
+  spec: string,
+  log: vscode.OutputChannel,
+  nodePath = "",
+): Promise<InstallOutcome> {
   const inputs = { env: process.env, home: os.homedir(), platform: process.platform };
   const node = findNode(inputs, { configured: nodePath });
   const npm = node && !node.electron ? findNpm(inputs, node.node) : undefined;
   if (!node || !npm) {
-    const detail = "npm was not found (PATH, nvm, volta, Homebrew, /usr/local/bin): install Node.js 20 or newer with npm from nodejs.org, then try again";
+    const detail =
+      "npm was not found (PATH, nvm, volta, Homebrew, /usr/local/bin): install Node.js 20 or newer with npm from nodejs.org, then try again";
     log.appendLine(`[hotpath] ${detail}`);
     return { ok: false, spec, detail };
   }
   const args = ["install", "-g", "--no-fund", "--no-audit", spec];
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: [path.dirname(node.node), process.env.PATH].filter(Boolean).join(path.delimiter) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: [path.dirname(node.node), process.env.PATH].filter(Boolean).join(path.delimiter),
+  };
   delete env.ELECTRON_RUN_AS_NODE;
   const write = new vscode.EventEmitter<string>();
   const close = new vscode.EventEmitter<number | void>();
@@ -51,8 +59,16 @@ export async function installDaemonInTerminal(spec: string, log: vscode.OutputCh
       });
       child.once("exit", (code) => {
         const ok = code === 0;
-        write.fire(crlf(ok ? "\nThe Hotpath daemon is installed; starting it.\n" : `\nnpm exited with code ${code}; see above.\n`));
-        finish({ ok, spec, detail: ok ? "installed" : `npm install -g ${spec} exited with code ${code} (see the terminal)` });
+        write.fire(
+          crlf(
+            ok ? "\nThe Hotpath daemon is installed; starting it.\n" : `\nnpm exited with code ${code}; see above.\n`,
+          ),
+        );
+        finish({
+          ok,
+          spec,
+          detail: ok ? "installed" : `npm install -g ${spec} exited with code ${code} (see the terminal)`,
+        });
       });
     },
     close() {

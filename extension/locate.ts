@@ -39,7 +39,11 @@ function nvmBinDirs(home: string, env: NodeJS.ProcessEnv): string[] {
   } catch {
     return [];
   }
-  const key = (v: string) => v.replace(/^v/, "").split(".").map((n) => Number(n) || 0);
+  const key = (v: string) =>
+    v
+      .replace(/^v/, "")
+      .split(".")
+      .map((n) => Number(n) || 0);
   versions.sort((a, b) => {
     const [x, y] = [key(a), key(b)];
     for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (y[i] ?? 0) - (x[i] ?? 0);
@@ -109,7 +113,11 @@ export function findInstalledDaemon(inputs: LocateInputs, npmPrefix?: string): D
 
 /** Major version of a Node.js binary, or undefined when it does not run. */
 export function nodeMajor(node: string, env: NodeJS.ProcessEnv = {}): number | undefined {
-  const r = spawnSync(node, ["-p", "process.versions.node"], { encoding: "utf8", timeout: 10_000, env: { ...env, ELECTRON_RUN_AS_NODE: "1" } });
+  const r = spawnSync(node, ["-p", "process.versions.node"], {
+    encoding: "utf8",
+    timeout: 10_000,
+    env: { ...env, ELECTRON_RUN_AS_NODE: "1" },
+  });
   const m = /^(\d+)\./.exec(r.stdout?.trim() ?? "");
   return m ? Number(m[1]) : undefined;
 }
@@ -125,7 +133,10 @@ export interface NodeChoice {
  * A Node.js ≥ 20 for the daemon: the configured one, the one beside the daemon's `hotpath`, then PATH and the usual
  * folders; VS Code's own runtime last.
  */
-export function findNode(inputs: LocateInputs, opts: { configured?: string; near?: string; ownRuntime?: string } = {}): NodeChoice | undefined {
+export function findNode(
+  inputs: LocateInputs,
+  opts: { configured?: string; near?: string; ownRuntime?: string } = {},
+): NodeChoice | undefined {
   const tried = new Set<string>();
   const ok = (node: string) => {
     if (tried.has(node)) return false;

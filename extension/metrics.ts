@@ -10,7 +10,11 @@ export class LiveMetrics {
   record(e: DaemonEvent, now = Date.now()): void {
     if (e.type !== "request.finished") return;
     const verdict = e.cache ?? "";
-    this.finished.push({ at: now, cacheHit: /hit/i.test(verdict), cacheAsked: verdict !== "" && !/bypass|skip|off/i.test(verdict) });
+    this.finished.push({
+      at: now,
+      cacheHit: /hit/i.test(verdict),
+      cacheAsked: verdict !== "" && !/bypass|skip|off/i.test(verdict),
+    });
     if (e.model) this.lastModel = e.model;
     this.prune(now);
   }

@@ -16,17 +16,32 @@ const ICON: Record<DaemonState, string> = {
 const NEXT: Record<DaemonState, { hint: string; command: string }> = {
   stopped: { hint: "Click to start the daemon.", command: "hotpath.startDaemon" },
   starting: { hint: "Starting… see the Hotpath output for its log.", command: "hotpath.showCacheStats" },
-  running: { hint: "Requests/s and cache hit rate over the last 30 s. Click for the serving and cache dashboard.", command: "hotpath.showCacheStats" },
+  running: {
+    hint: "Requests/s and cache hit rate over the last 30 s. Click for the serving and cache dashboard.",
+    command: "hotpath.showCacheStats",
+  },
   restarting: { hint: "It exited and restarts by itself; see the Hotpath output.", command: "hotpath.showCacheStats" },
   failed: { hint: "Click to try again; the Hotpath output says why it failed.", command: "hotpath.restartDaemon" },
-  "not-installed": { hint: "Click to install it (`npm install -g hotpath` in a terminal).", command: "hotpath.installDaemon" },
+  "not-installed": {
+    hint: "Click to install it (`npm install -g hotpath` in a terminal).",
+    command: "hotpath.installDaemon",
+  },
 };
 
 export class StatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hotpath.status", vscode.StatusBarAlignment.Left, 50);
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly snapshot: () => { state: DaemonState; model?: string; metrics: LiveMetrics; error?: string; url: string; from?: string }) {
+  constructor(
+    private readonly snapshot: () => {
+      state: DaemonState;
+      model?: string;
+      metrics: LiveMetrics;
+      error?: string;
+      url: string;
+      from?: string;
+    },
+  ) {
     this.item.name = "Hotpath";
     this.item.command = "hotpath.showCacheStats";
     this.update();
@@ -61,9 +76,11 @@ export class StatusItem implements vscode.Disposable {
     this.item.tooltip = tip;
     this.item.command = NEXT[s.state].command;
     this.item.backgroundColor =
-      s.state === "failed" ? new vscode.ThemeColor("statusBarItem.errorBackground")
-      : s.state === "not-installed" ? new vscode.ThemeColor("statusBarItem.warningBackground")
-      : undefined;
+      s.state === "failed"
+        ? new vscode.ThemeColor("statusBarItem.errorBackground")
+        : s.state === "not-installed"
+          ? new vscode.ThemeColor("statusBarItem.warningBackground")
+          : undefined;
   }
 
   dispose(): void {

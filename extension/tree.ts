@@ -14,7 +14,11 @@ type Node =
 const ROOT_LABEL = { traces: "Recent traces", models: "Models", cache: "Cache namespaces" } as const;
 
 function formatDuration(ms: number): string {
-  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+  return ms >= 60_000
+    ? `${(ms / 60_000).toFixed(1)} min`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.round(ms)} ms`;
 }
 
 /** Each cache namespace (daemon/api.ts CacheNamespaceStats): what the partition is and how well it works. */
@@ -61,7 +65,11 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(m.id, vscode.TreeItemCollapsibleState.None);
         item.id = `model.${m.id}`;
         const h = m.hotpath;
-        item.description = [h?.route ?? m.owned_by, h?.loaded ? "loaded" : undefined, m.id === this.ctx.config.defaultModel ? "default" : undefined]
+        item.description = [
+          h?.route ?? m.owned_by,
+          h?.loaded ? "loaded" : undefined,
+          m.id === this.ctx.config.defaultModel ? "default" : undefined,
+        ]
           .filter(Boolean)
           .join(" · ");
         item.tooltip = h?.path ?? m.owned_by;
@@ -86,26 +94,46 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
   async getChildren(n?: Node): Promise<Node[]> {
     // Not installed: an empty tree, so the view shows its welcome text with the "Install the Hotpath daemon" button.
     if (!n && this.ctx.daemon.state === "not-installed") return [];
-    if (!n) return [{ kind: "root", id: "traces" }, { kind: "root", id: "models" }, { kind: "root", id: "cache" }];
+    if (!n)
+      return [
+        { kind: "root", id: "traces" },
+        { kind: "root", id: "models" },
+        { kind: "root", id: "cache" },
+      ];
     if (n.kind !== "root") return [];
     if (this.ctx.daemon.state !== "running") {
-      const what = { stopped: "stopped: Hotpath: Start Daemon starts it", failed: "failed: see the Hotpath output", starting: "starting…", restarting: "restarting…" };
-      return [{ kind: "message", text: `daemon ${what[this.ctx.daemon.state as keyof typeof what] ?? this.ctx.daemon.state}` }];
+      const what = {
+        stopped: "stopped: Hotpath: Start Daemon starts it",
+        failed: "failed: see the Hotpath output",
+        starting: "starting…",
+        restarting: "restarting…",
+      };
+      return [
+        {
+          kind: "message",
+          text: `daemon ${what[this.ctx.daemon.state as keyof typeof what] ?? this.ctx.daemon.state}`,
+        },
+      ];
     }
     const client = this.ctx.daemon.client;
     try {
       if (n.id === "traces") {
         this.traces = (await client.traces(this.ctx.config.recentTraces)).traces;
-        return this.traces.length ? this.traces.map((trace) => ({ kind: "trace", trace })) : [{ kind: "message", text: "no traces yet" }];
+        return this.traces.length
+          ? this.traces.map((trace) => ({ kind: "trace", trace }))
+          : [{ kind: "message", text: "no traces yet" }];
       }
       if (n.id === "models") {
         const models = (await client.models()).data;
-        return models.length ? models.map((model) => ({ kind: "model", model })) : [{ kind: "message", text: "no models configured" }];
+        return models.length
+          ? models.map((model) => ({ kind: "model", model }))
+          : [{ kind: "message", text: "no models configured" }];
       }
       const ns = namespacesOf(await client.cacheStats());
       return ns.length ? ns.map((x) => ({ kind: "namespace", ...x })) : [{ kind: "message", text: "cache empty" }];
     } catch (e) {
-      if (e instanceof DaemonHttpError && e.status === 404) return [{ kind: "message", text: "not available in this daemon version" }];
+      if (e instanceof DaemonHttpError && e.status === 404)
+        return [{ kind: "message", text: "not available in this daemon version" }];
       return [{ kind: "message", text: (e as Error).message.slice(0, 120) }];
     }
   }

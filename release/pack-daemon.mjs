@@ -30,7 +30,9 @@ const bundle = bundleFiles.map((f) => readFileSync(join(stage, "dist/daemon", f)
 const OPTIONAL = new Set(["bufferutil", "utf-8-validate", "tsx"]);
 const builtins = new Set(builtinModules);
 const needed = new Set();
-for (const m of bundle.matchAll(/(?:\bfrom\s*|\bimport\(\s*|[A-Za-z_$]*[Rr]equire[A-Za-z_$]*\(\s*)["']([^"'./][^"']*)["']/g)) {
+for (const m of bundle.matchAll(
+  /(?:\bfrom\s*|\bimport\(\s*|[A-Za-z_$]*[Rr]equire[A-Za-z_$]*\(\s*)["']([^"'./][^"']*)["']/g,
+)) {
   const spec = m[1];
   // Minified code has look-alikes (`x.from(",")`): only well-formed package specifiers count.
   if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/.test(spec)) continue;
@@ -43,7 +45,9 @@ for (const name of [...needed].sort()) {
   const range = manifest.dependencies?.[name];
   if (!range) {
     const where = manifest.devDependencies?.[name] ? "is only a devDependency" : "is not a dependency";
-    throw new Error(`the daemon bundle loads "${name}" at run time, but it ${where} in package.json: add it to "dependencies"`);
+    throw new Error(
+      `the daemon bundle loads "${name}" at run time, but it ${where} in package.json: add it to "dependencies"`,
+    );
   }
   dependencies[name] = range;
 }
@@ -51,7 +55,8 @@ for (const name of [...needed].sort()) {
 const pkg = {
   name: manifest.name,
   version: manifest.version,
-  description: "Hotpath daemon: local GGUF models behind an OpenAI/Anthropic-compatible API, a safe semantic cache, " +
+  description:
+    "Hotpath daemon: local GGUF models behind an OpenAI/Anthropic-compatible API, a safe semantic cache, " +
     "routing to cloud APIs, and agent trace analysis.",
   license: manifest.license,
   type: "module",

@@ -7,7 +7,11 @@ class HotpathReporter extends Mocha.reporters.Spec {
     super(runner, options);
     runner.once("end", () => {
       const file = process.env.HOTPATH_TEST_STATS;
-      if (file) fs.writeFileSync(file, JSON.stringify({ passes: this.stats.passes, failures: this.stats.failures, pending: this.stats.pending }));
+      if (file)
+        fs.writeFileSync(
+          file,
+          JSON.stringify({ passes: this.stats.passes, failures: this.stats.failures, pending: this.stats.pending }),
+        );
     });
   }
 }

@@ -36,9 +36,12 @@ function runSuite(name, command, commandArgs) {
 const NODE_SPECS = ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/browser/**/*.test.ts"];
 const mochaArgs = args.some((a) => !a.startsWith("-")) ? args : [...NODE_SPECS, ...args];
 if (!only || only === "node") runSuite("node", process.execPath, ["node_modules/mocha/bin/mocha.js", ...mochaArgs]);
-if ((!only || only === "vscode") && existsSync("test/vscode/run.mjs")) runSuite("vscode", process.execPath, ["test/vscode/run.mjs"]);
+if ((!only || only === "vscode") && existsSync("test/vscode/run.mjs"))
+  runSuite("vscode", process.execPath, ["test/vscode/run.mjs"]);
 
 rmSync(statsDir, { recursive: true, force: true });
 if (broken.length) console.log(`\nsuites that did not report: ${broken.join(", ")}`);
-console.log(`\n${totals.passes} passed, ${totals.failures} failed${totals.pending ? `, ${totals.pending} skipped` : ""}`);
+console.log(
+  `\n${totals.passes} passed, ${totals.failures} failed${totals.pending ? `, ${totals.pending} skipped` : ""}`,
+);
 process.exit(totals.failures > 0 ? 1 : 0);

@@ -12,4 +12,3 @@ export function confidenceHelp(c: ParallelGroup["confidence"] | undefined): stri
       ? "A later call followed an earlier one that came back empty, failed or was denied: only issuing it speculatively saves this."
       : "The analysis did not say how sure it is.";
 }
-

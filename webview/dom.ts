@@ -40,7 +40,9 @@ export function fmtShare(f: number): string {
 }
 
 export function fmtNum(n: number, digits = 0): string {
-  return Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–";
+  return Number.isFinite(n)
+    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "–";
 }
 
 export function empty(text: string): HTMLElement {
@@ -50,7 +52,8 @@ export function empty(text: string): HTMLElement {
 /** replaceChildren that skips empty children (conditional sections). */
 export function replace(el: Element, ...children: (Child | Child[])[]): void {
   el.replaceChildren();
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(typeof c === "object" ? c : String(c));
+  for (const c of children.flat())
+    if (c !== null && c !== undefined && c !== false) el.append(typeof c === "object" ? c : String(c));
 }
 
 /** A time axis's unit: every tick of one zoom level is written in it (no "50.0 s" next to "1.7 min"). */

@@ -45,7 +45,10 @@ function summary(): RenderSummary {
     spanRowsInDom: rows.length,
     spanIdsInDom: rows.map((r) => r.dataset.spanId!),
     criticalInDom: rows.filter((r) => r.classList.contains("critical")).length,
-    parallelGroupsListed: Number(app.querySelector<HTMLElement>("[data-group-count]")?.dataset.groupCount ?? app.querySelectorAll(".pgroup").length),
+    parallelGroupsListed: Number(
+      app.querySelector<HTMLElement>("[data-group-count]")?.dataset.groupCount ??
+        app.querySelectorAll(".pgroup").length,
+    ),
     selectedSpanId: timeline?.selectedSpanId,
     text: (app.textContent ?? "").replace(/\s+/g, " ").slice(0, 20_000),
   };
@@ -114,5 +117,8 @@ window.addEventListener("message", (e: MessageEvent<HostMessage>) => {
 });
 
 if (view === "dashboard") ensureDashboard();
-else app.replaceChildren(empty(view === "audit" ? "Run “Hotpath: Audit Prompt” on a prompt file." : "Waiting for a trace…"));
+else
+  app.replaceChildren(
+    empty(view === "audit" ? "Run “Hotpath: Audit Prompt” on a prompt file." : "Waiting for a trace…"),
+  );
 host.post({ type: "ready", view });

@@ -56,7 +56,10 @@ export function buildModel(detail: TraceDetail, analysis: TraceAnalysis | null):
   const byId = new Map<string, Row>();
   const seen = new Set<string>();
   // Iterative DFS: deep agent traces must not overflow the stack; `seen` guards against parent cycles.
-  const stack: { span: SpanDto; depth: number }[] = roots.slice().reverse().map((span) => ({ span, depth: 0 }));
+  const stack: { span: SpanDto; depth: number }[] = roots
+    .slice()
+    .reverse()
+    .map((span) => ({ span, depth: 0 }));
   const push = (span: SpanDto, depth: number) => {
     if (seen.has(span.spanId)) return;
     seen.add(span.spanId);
@@ -94,12 +97,22 @@ export function filesOf(span: SpanDto): { path: string; line?: number }[] {
     if (!out.has(v)) out.set(v, { path: v, line });
   };
   for (const [key, value] of Object.entries(span.attributes)) {
-    consider(key, value, typeof span.attributes["code.lineno"] === "number" ? (span.attributes["code.lineno"] as number) : undefined);
-    if (typeof value === "string" && value.length < 200_000 && /^\s*\{/.test(value) && /arguments|input|params/i.test(key)) {
+    consider(
+      key,
+      value,
+      typeof span.attributes["code.lineno"] === "number" ? (span.attributes["code.lineno"] as number) : undefined,
+    );
+    if (
+      typeof value === "string" &&
+      value.length < 200_000 &&
+      /^\s*\{/.test(value) &&
+      /arguments|input|params/i.test(key)
+    ) {
       try {
         const args = JSON.parse(value) as Record<string, unknown>;
         if (args && typeof args === "object") {
-          const line = typeof args.offset === "number" ? args.offset : typeof args.line === "number" ? args.line : undefined;
+          const line =
+            typeof args.offset === "number" ? args.offset : typeof args.line === "number" ? args.line : undefined;
           for (const [k, v] of Object.entries(args)) consider(k, v, line);
         }
       } catch {

@@ -12,10 +12,19 @@ export interface OwnerStyle {
 export const OWNERS: Record<TimeOwner, OwnerStyle> = {
   llm: { label: "model", help: "a model call was running (prompt processing and generation)" },
   tool: { label: "tool", help: "a tool call was running (commands, file reads, searches)" },
-  human: { label: "waiting for a person", help: "the agent waited for a person: a question, an approval, a permission prompt" },
-  idle: { label: "idle", help: "nobody was working: the person had not written the next message yet, or the session paused" },
+  human: {
+    label: "waiting for a person",
+    help: "the agent waited for a person: a question, an approval, a permission prompt",
+  },
+  idle: {
+    label: "idle",
+    help: "nobody was working: the person had not written the next message yet, or the session paused",
+  },
   compaction: { label: "compaction", help: "the agent compacted or summarised its context" },
-  gap: { label: "uninstrumented", help: "time no span covers (client code, network, or work the trace did not record)" },
+  gap: {
+    label: "uninstrumented",
+    help: "time no span covers (client code, network, or work the trace did not record)",
+  },
 };
 
 /** Legend and chip order: the agent's own work first, then waiting, then what nobody recorded. */
@@ -35,7 +44,9 @@ export function ownerEntries(byKind: Record<string, number> | undefined): [strin
   const out: [string, number][] = [];
   if (!byKind) return out;
   for (const k of OWNER_ORDER) if ((byKind[k] ?? 0) > 0) out.push([k, byKind[k]!]);
-  const rest = Object.entries(byKind).filter(([k, ms]) => !isOwner(k) && ms > 0).sort((a, b) => b[1] - a[1]);
+  const rest = Object.entries(byKind)
+    .filter(([k, ms]) => !isOwner(k) && ms > 0)
+    .sort((a, b) => b[1] - a[1]);
   return out.concat(rest);
 }
 

@@ -1,5 +1,12 @@
 // The messages between a panel host (extension/panels) and its webview. Both sides import these types only.
-import type { CacheStats, DaemonEvent, ServingStats, TraceAnalysis, TraceDetail, TraceSummaryDto } from "../daemon/api.js";
+import type {
+  CacheStats,
+  DaemonEvent,
+  ServingStats,
+  TraceAnalysis,
+  TraceDetail,
+  TraceSummaryDto,
+} from "../daemon/api.js";
 
 export type ViewName = "profiler" | "heatmap" | "parallelism" | "cacheBreakers" | "audit" | "dashboard";
 

@@ -36,11 +36,21 @@ export interface TargetChoice {
 /** Opens the backend an audit talks to; call dispose() when done. */
 export async function openTarget(choice: TargetChoice): Promise<AuditTarget & { dispose(): Promise<void> }> {
   const model = choice.model ?? choice.config.models[0]?.alias;
-  if (!model) throw new SpecError("no model to audit with: pass --model <GGUF path | alias | route>, or set `model` in the spec");
+  if (!model)
+    throw new SpecError("no model to audit with: pass --model <GGUF path | alias | route>, or set `model` in the spec");
   if (isGgufPath(model)) {
     if (!existsSync(model)) throw new SpecError(`--model ${model}: no such GGUF file`);
-    const local = await openLocalCompleter(model, { threads: choice.threads ?? fixedThreads(choice.config.threads), gpu: choice.config.gpu === "off" ? false : choice.config.gpu });
-    return { model: local.model, complete: local.complete, counter: local.counter, local: true, dispose: () => local.dispose() };
+    const local = await openLocalCompleter(model, {
+      threads: choice.threads ?? fixedThreads(choice.config.threads),
+      gpu: choice.config.gpu === "off" ? false : choice.config.gpu,
+    });
+    return {
+      model: local.model,
+      complete: local.complete,
+      counter: local.counter,
+      local: true,
+      dispose: () => local.dispose(),
+    };
   }
   // A daemon alias of a local GGUF: count with that file's vocabulary; anything else by name.
   const ref = choice.config.models.find((m) => m.alias === model || `local:${m.alias}` === model);
@@ -62,19 +72,33 @@ export function resolveInputs(loaded: LoadedSpec, traces?: TraceStore): TestInpu
     if (!traces) throw new SpecError("inputs.fromTraces needs the trace database");
     const recorded = recordedUse(traces, loaded.doc).inputs.slice(0, inputs.fromTraces.last);
     if (!recorded.length) {
-      throw new SpecError("inputs.fromTraces: no recorded LLM call used this system prompt; give inputs inline or record some calls first");
+      throw new SpecError(
+        "inputs.fromTraces: no recorded LLM call used this system prompt; give inputs inline or record some calls first",
+      );
     }
     return recorded.map((user, i) => ({ name: `recorded ${i + 1}`, user }));
   }
   return inlineInputs(loaded.spec);
 }
 
-export function buildJob(loaded: LoadedSpec, target: AuditTarget, opts: { traces?: TraceStore; embed?: Embed } = {}): AuditJob {
+export function buildJob(
+  loaded: LoadedSpec,
+  target: AuditTarget,
+  opts: { traces?: TraceStore; embed?: Embed } = {},
+): AuditJob {
   const checks = loaded.spec.checks ?? defaultChecks(opts.embed !== undefined);
   if (!opts.embed && checks.some((c) => c.type === "similarity")) {
-    throw new SpecError("the similarity check needs a sentence embedder, and none is available here; use exact, json-equal, regex, js or judge");
+    throw new SpecError(
+      "the similarity check needs a sentence embedder, and none is available here; use exact, json-equal, regex, js or judge",
+    );
   }
-  return { loaded, inputs: resolveInputs(loaded, opts.traces), checks, target, ...(opts.embed ? { embed: opts.embed } : {}) };
+  return {
+    loaded,
+    inputs: resolveInputs(loaded, opts.traces),
+    checks,
+    target,
+    ...(opts.embed ? { embed: opts.embed } : {}),
+  };
 }
 
 /** A fixed --threads count; "auto" leaves the in-process completer its own default. */

@@ -27,7 +27,10 @@ export function spanMessages(span: Span): Message[] {
       if (!m || typeof m !== "object") continue;
       const role = String((m as { role?: unknown }).role ?? "");
       const parts = (m as { parts?: unknown }).parts;
-      out.push({ role, text: parts !== undefined ? partsText(parts) : contentText((m as { content?: unknown }).content) });
+      out.push({
+        role,
+        text: parts !== undefined ? partsText(parts) : contentText((m as { content?: unknown }).content),
+      });
     }
   }
   const sys = span.attributes["gen_ai.system_instructions"];
@@ -47,7 +50,8 @@ export function calledTools(span: Span): string[] {
   const found: string[] = [];
   for (const m of Array.isArray(parsed) ? parsed : parsed ? [parsed] : []) {
     if (!m || typeof m !== "object") continue;
-    for (const c of ((m as { tool_calls?: unknown }).tool_calls as { function?: { name?: unknown } }[] | undefined) ?? []) {
+    for (const c of ((m as { tool_calls?: unknown }).tool_calls as { function?: { name?: unknown } }[] | undefined) ??
+      []) {
       if (typeof c?.function?.name === "string") found.push(c.function.name);
     }
     for (const p of ((m as { parts?: unknown }).parts as { type?: unknown; name?: unknown }[] | undefined) ?? []) {
@@ -69,7 +73,11 @@ function partsText(parts: unknown): string {
   if (typeof parts === "string") return parts;
   if (!Array.isArray(parts)) return "";
   return parts
-    .map((p) => (p && typeof p === "object" && typeof (p as { content?: unknown }).content === "string" ? (p as { content: string }).content : ""))
+    .map((p) =>
+      p && typeof p === "object" && typeof (p as { content?: unknown }).content === "string"
+        ? (p as { content: string }).content
+        : "",
+    )
     .join("");
 }
 
@@ -105,13 +113,19 @@ export function recordedUse(traces: TraceStore, doc: PromptDoc, limit = 5000): R
     .map((s) => s.attributes["gen_ai.usage.input_tokens"])
     .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   const inputs = spans
-    .map((s) => spanMessages(s).filter((m) => m.role === "user").pop()?.text)
+    .map(
+      (s) =>
+        spanMessages(s)
+          .filter((m) => m.role === "user")
+          .pop()?.text,
+    )
     .filter((t): t is string => typeof t === "string" && t !== "");
   const toolCalls = new Map<string, number>();
   for (const traceId of new Set(spans.map((s) => s.traceId))) {
     for (const s of traces.getSpans(traceId)) {
       const names: string[] = [];
-      if (s.kind === "tool" && typeof s.attributes["gen_ai.tool.name"] === "string") names.push(s.attributes["gen_ai.tool.name"]);
+      if (s.kind === "tool" && typeof s.attributes["gen_ai.tool.name"] === "string")
+        names.push(s.attributes["gen_ai.tool.name"]);
       if (s.kind === "llm") names.push(...calledTools(s));
       for (const n of names) toolCalls.set(n, (toolCalls.get(n) ?? 0) + 1);
     }

@@ -82,18 +82,29 @@ export function buildReport(a: {
     );
   }
   if (job.inputs.length < 5) {
-    notes.push(`Only ${job.inputs.length} test input(s): verdicts hold for these inputs; add inputs (or inputs.fromTraces) to generalise.`);
+    notes.push(
+      `Only ${job.inputs.length} test input(s): verdicts hold for these inputs; add inputs (or inputs.fromTraces) to generalise.`,
+    );
   }
-  if (!counter.exact) notes.push(`Token counts are an estimate (${counter.tokenizer}); measured prompt-token savings come from the backend's usage.`);
+  if (!counter.exact)
+    notes.push(
+      `Token counts are an estimate (${counter.tokenizer}); measured prompt-token savings come from the backend's usage.`,
+    );
   if (c && c.verdict !== "removable") {
-    notes.push(`Removing the removable sections together was not verified after ${c.rounds} round(s): quality fell by ${round(-c.delta.mean)} points.`);
+    notes.push(
+      `Removing the removable sections together was not verified after ${c.rounds} round(s): quality fell by ${round(-c.delta.mean)} points.`,
+    );
   }
   return {
     version: 1,
     runId: a.hash,
     createdAt: Date.now(),
     model: job.target.model,
-    prompt: { ...(job.loaded.promptPath ? { path: job.loaded.promptPath } : {}), format: doc.format, tokens: promptTokens },
+    prompt: {
+      ...(job.loaded.promptPath ? { path: job.loaded.promptPath } : {}),
+      format: doc.format,
+      tokens: promptTokens,
+    },
     tokenizer: counter.tokenizer,
     exactTokens: counter.exact,
     inputs: job.inputs.length,
@@ -143,7 +154,10 @@ export function toMarkdown(r: AuditReport): string {
     `Baseline quality ${fmt(r.baseline.quality)}% · ${r.baseline.promptTokens} prompt tokens · median latency ${fmt(r.baseline.latencyMs, 0)} ms`,
     "",
   );
-  lines.push("| section | tokens | verdict | quality Δ (pts) | CI | prompt tokens saved |", "|---|---:|---|---:|---|---:|");
+  lines.push(
+    "| section | tokens | verdict | quality Δ (pts) | CI | prompt tokens saved |",
+    "|---|---:|---|---:|---|---:|",
+  );
   for (const s of r.sections) {
     lines.push(
       `| ${s.title.replace(/\|/g, "\\|")} | ${s.tokens} | ${s.verdict} | ${signed(s.qualityDelta.mean)} | ` +

@@ -93,7 +93,9 @@ export class AuditRun {
     };
   }
 
-  async run(opts: { signal?: AbortSignal; onProgress?: (p: AuditProgress) => void; fresh?: boolean } = {}): Promise<AuditReport> {
+  async run(
+    opts: { signal?: AbortSignal; onProgress?: (p: AuditProgress) => void; fresh?: boolean } = {},
+  ): Promise<AuditReport> {
     const signal = opts.signal ?? new AbortController().signal;
     const estimate = this.estimate();
     // A finished run of the same spec has every sample already: rerunning it makes no calls and re-analyses.
@@ -112,7 +114,9 @@ export class AuditRun {
       if (baseline.errors === this.job.inputs.length * n) {
         throw new Error(`every baseline call failed, so there is nothing to compare against: ${baseline.firstError}`);
       }
-      const tasks = this.sectionIds.map((id) => () => this.runVariant(id, new Set([id]), signal, () => progress("ablation", id)));
+      const tasks = this.sectionIds.map(
+        (id) => () => this.runVariant(id, new Set([id]), signal, () => progress("ablation", id)),
+      );
       await pool(tasks, 1, signal); // variants in order; samples inside each are concurrent
       const sections = new Map<string, { summary: VariantSummary; delta: Interval; verdict: Verdict }>();
       for (const id of this.sectionIds) {
@@ -161,7 +165,11 @@ export class AuditRun {
     const { spec } = this.job.loaded;
     let seed = 0;
     for (const ch of this.hash.slice(0, 8) + variantKey) seed = (Math.imul(seed, 31) + ch.charCodeAt(0)) | 0;
-    return bootstrapDelta(baseline.scores, variant.scores, { resamples: spec.resamples, confidence: spec.confidence, seed });
+    return bootstrapDelta(baseline.scores, variant.scores, {
+      resamples: spec.resamples,
+      confidence: spec.confidence,
+      seed,
+    });
   }
 
   private summary(variant: string): VariantSummary {
@@ -203,7 +211,12 @@ export class AuditRun {
     };
   }
 
-  private async runVariant(variant: string, removed: Set<string>, signal: AbortSignal, onSample: () => void): Promise<void> {
+  private async runVariant(
+    variant: string,
+    removed: Set<string>,
+    signal: AbortSignal,
+    onSample: () => void,
+  ): Promise<void> {
     const { spec } = this.job.loaded;
     const tasks: (() => Promise<void>)[] = [];
     this.job.inputs.forEach((input, i) => {
@@ -237,7 +250,14 @@ export class AuditRun {
     return r;
   }
 
-  private async sample(variant: string, removed: Set<string>, input: TestInput, i: number, k: number, signal: AbortSignal): Promise<Sample> {
+  private async sample(
+    variant: string,
+    removed: Set<string>,
+    input: TestInput,
+    i: number,
+    k: number,
+    signal: AbortSignal,
+  ): Promise<Sample> {
     signal.throwIfAborted();
     const request = this.request(removed, input);
     const started = performance.now();
@@ -251,7 +271,8 @@ export class AuditRun {
       const latencyMs = performance.now() - started;
       const output = outputText(completion);
       // The baseline's first sample of an input is the reference for baseline-relative checks.
-      const reference = variant === "baseline" && k === 0 ? output : (this.samples.get(key("baseline", i, 0))?.output ?? "");
+      const reference =
+        variant === "baseline" && k === 0 ? output : (this.samples.get(key("baseline", i, 0))?.output ?? "");
       const { score, results } = await scoreSample(this.job.checks, {
         output,
         input,

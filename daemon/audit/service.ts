@@ -68,7 +68,11 @@ export class AuditService {
   async sections(req: AuditSectionsRequest): Promise<AuditSectionsResponse> {
     const doc =
       req.span !== undefined
-        ? spanDoc(`${req.span.traceId}/${req.span.spanId}`, this.deps.traces, validateSpec({ span: `${req.span.traceId}/${req.span.spanId}`, granularity: req.granularity ?? "auto" }))
+        ? spanDoc(
+            `${req.span.traceId}/${req.span.spanId}`,
+            this.deps.traces,
+            validateSpec({ span: `${req.span.traceId}/${req.span.spanId}`, granularity: req.granularity ?? "auto" }),
+          )
         : parsePrompt(req.text!, { fileName: req.fileName, granularity: req.granularity });
     const counter = await this.counterFor(req.model);
     const recorded = recordedUse(this.deps.traces, doc);
@@ -89,16 +93,24 @@ export class AuditService {
     const spec = validateSpec(req.spec);
     // The daemon never reads files named in a request: the editor sends the text it has open.
     if (spec.prompt !== undefined) {
-      throw new SpecError("send the prompt's text as `promptText` (and its file name as `fileName`); the daemon does not read files named in requests");
+      throw new SpecError(
+        "send the prompt's text as `promptText` (and its file name as `fileName`); the daemon does not read files named in requests",
+      );
     }
     const loaded: LoadedSpec =
       spec.span !== undefined
         ? { spec, doc: spanDoc(spec.span, this.deps.traces, spec) }
-        : { spec, doc: docFor(spec.promptText!, req.fileName, spec), ...(req.fileName ? { promptPath: req.fileName } : {}) };
+        : {
+            spec,
+            doc: docFor(spec.promptText!, req.fileName, spec),
+            ...(req.fileName ? { promptPath: req.fileName } : {}),
+          };
     const model = req.model ?? spec.model;
     const configured = this.deps.config.models.some((m) => m.alias === model);
     if (model && !configured && !this.deps.allowModelPaths && looksLikePath(model)) {
-      throw new SpecError(`model "${model}" looks like a file path; name a model alias or route this daemon serves (GGUF paths are for the CLI)`);
+      throw new SpecError(
+        `model "${model}" looks like a file path; name a model alias or route this daemon serves (GGUF paths are for the CLI)`,
+      );
     }
     const target = await openTarget({ model, config: this.deps.config, complete: this.deps.complete });
     let run: AuditRun;
@@ -120,7 +132,12 @@ export class AuditService {
       throw new SpecError(`${MAX_RUNNING} audits are already running; wait for one to finish or cancel it`);
     }
     const controller = new AbortController();
-    const status: AuditRunStatus = { id, status: "running", progress: { phase: "baseline", done: 0, total: estimate.calls }, estimate };
+    const status: AuditRunStatus = {
+      id,
+      status: "running",
+      progress: { phase: "baseline", done: 0, total: estimate.calls },
+      estimate,
+    };
     this.live.set(id, { status, controller });
     run
       .run({ signal: controller.signal, fresh: req.fresh, onProgress: (p: AuditProgress) => (status.progress = p) })
@@ -146,8 +163,18 @@ export class AuditService {
     return {
       id,
       status: stored.status === "running" ? "cancelled" : stored.status, // a run left "running" by a dead daemon
-      progress: { phase: done ? "done" : "baseline", done: stored.report?.calls ?? this.store.countSamples(id), total: stored.report?.estimate.calls ?? 0 },
-      estimate: stored.report?.estimate ?? { calls: 0, promptTokens: 0, completionTokens: 0, costUsd: null, callsDone: this.store.countSamples(id) },
+      progress: {
+        phase: done ? "done" : "baseline",
+        done: stored.report?.calls ?? this.store.countSamples(id),
+        total: stored.report?.estimate.calls ?? 0,
+      },
+      estimate: stored.report?.estimate ?? {
+        calls: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        costUsd: null,
+        callsDone: this.store.countSamples(id),
+      },
       ...(stored.report ? { report: stored.report, markdown: toMarkdown(stored.report) } : {}),
     };
   }

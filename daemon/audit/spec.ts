@@ -27,7 +27,10 @@ export const CheckSchema = z.discriminatedUnion("type", [
     .object({
       type: z.literal("regex"),
       pattern: z.string().min(1).max(2000),
-      flags: z.string().regex(/^[imsu]*$/, "regex flags may be i, m, s, u").default(""),
+      flags: z
+        .string()
+        .regex(/^[imsu]*$/, "regex flags may be i, m, s, u")
+        .default(""),
       /** Pass when the pattern does NOT match. */
       negate: z.boolean().default(false),
     })
@@ -54,7 +57,9 @@ export type Check = z.infer<typeof CheckSchema>;
 
 export const InputSchema = z.union([
   z.string().max(200_000),
-  z.object({ user: z.string().max(200_000), expect: z.unknown().optional(), name: z.string().max(200).optional() }).strict(),
+  z
+    .object({ user: z.string().max(200_000), expect: z.unknown().optional(), name: z.string().max(200).optional() })
+    .strict(),
 ]);
 
 export const AuditSpecSchema = z
@@ -64,7 +69,10 @@ export const AuditSpecSchema = z
     /** Or the prompt inline. */
     promptText: z.string().min(1).max(1_000_000).optional(),
     /** Or a recorded LLM call's system prompt and tools: "<traceId>/<spanId>". */
-    span: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "span is <traceId>/<spanId>").optional(),
+    span: z
+      .string()
+      .regex(/^[^/\s]+\/[^/\s]+$/, "span is <traceId>/<spanId>")
+      .optional(),
     inputs: z
       .union([
         z.array(InputSchema).min(1, "inputs must hold at least one test input").max(1000),
@@ -81,7 +89,10 @@ export const AuditSpecSchema = z
     resamples: z.number().int().min(100).max(100_000).default(2000),
     granularity: z.enum(["auto", "paragraphs"]).default("auto"),
     /** Section ids or titles to ablate (default all) or to leave alone. */
-    sections: z.object({ only: z.array(z.string()).optional(), skip: z.array(z.string()).optional() }).strict().optional(),
+    sections: z
+      .object({ only: z.array(z.string()).optional(), skip: z.array(z.string()).optional() })
+      .strict()
+      .optional(),
     request: z
       .object({
         temperature: finite.min(0).max(2).optional(),
@@ -90,7 +101,10 @@ export const AuditSpecSchema = z
         seed: z.number().int().optional(),
         stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
         tool_choice: z
-          .union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })])
+          .union([
+            z.enum(["none", "auto", "required"]),
+            z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+          ])
           .optional(),
         response_format: z.record(z.string(), z.unknown()).optional(),
       })
@@ -129,7 +143,8 @@ function formatIssues(error: z.ZodError): string {
 
 /** Validates a spec object (already parsed from JSON/YAML); errors list every problem with its path. */
 export function validateSpec(value: unknown, where = "the audit spec"): AuditSpec {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new SpecError(`${where} must be an object`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new SpecError(`${where} must be an object`);
   const parsed = AuditSpecSchema.safeParse(value);
   if (!parsed.success) throw new SpecError(`${where} is invalid:\n${formatIssues(parsed.error)}`);
   return parsed.data;
@@ -142,7 +157,9 @@ function readText(path: string, what: string): string {
   try {
     size = statSync(path).size;
   } catch (e) {
-    throw new SpecError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new SpecError(
+      `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
   }
   if (size > MAX_FILE_BYTES) throw new SpecError(`${what} ${path} is ${size} bytes; the limit is ${MAX_FILE_BYTES}`);
   return readFileSync(path, "utf8");
@@ -153,7 +170,10 @@ export function spanDoc(ref: string, traces: TraceStore | undefined, spec: Audit
   if (!traces) throw new SpecError("a span prompt needs the trace database");
   const [traceId, spanId] = ref.split("/");
   const span = traces.getSpans(traceId).find((s) => s.spanId === spanId);
-  if (!span) throw new SpecError(`no recorded span ${ref} (trace ${traceId}, span ${spanId}); list traces with GET /hotpath/traces`);
+  if (!span)
+    throw new SpecError(
+      `no recorded span ${ref} (trace ${traceId}, span ${spanId}); list traces with GET /hotpath/traces`,
+    );
   try {
     return parseSpanPrompt(span, spec.granularity);
   } catch (e) {
@@ -204,7 +224,9 @@ export function inlineInputs(spec: AuditSpec): TestInput[] {
   if (!spec.inputs) return [{ name: "prompt as written" }];
   if (!Array.isArray(spec.inputs)) return [];
   return spec.inputs.map((i, k) =>
-    typeof i === "string" ? { name: `input ${k + 1}`, user: i } : { name: i.name ?? `input ${k + 1}`, user: i.user, expect: i.expect },
+    typeof i === "string"
+      ? { name: `input ${k + 1}`, user: i }
+      : { name: i.name ?? `input ${k + 1}`, user: i.user, expect: i.expect },
   );
 }
 
@@ -212,7 +234,10 @@ export function inlineInputs(spec: AuditSpec): TestInput[] {
 export function selectSections(spec: AuditSpec, doc: PromptDoc): string[] {
   const match = (name: string) => {
     const hits = doc.sections.filter((s) => s.id === name || s.title === name);
-    if (!hits.length) throw new SpecError(`sections: no section is called "${name}" (ids: ${doc.sections.map((s) => s.id).join(", ")})`);
+    if (!hits.length)
+      throw new SpecError(
+        `sections: no section is called "${name}" (ids: ${doc.sections.map((s) => s.id).join(", ")})`,
+      );
     return hits.map((s) => s.id);
   };
   const only = spec.sections?.only ? new Set(spec.sections.only.flatMap(match)) : undefined;
@@ -237,7 +262,16 @@ export function specHash(parts: {
   const { granularity, request } = parts.spec;
   return createHash("sha256")
     .update(
-      JSON.stringify({ v: 1, granularity, request, source: parts.source, messages: parts.messages, model: parts.model, inputs: parts.inputs, checks: parts.checks }),
+      JSON.stringify({
+        v: 1,
+        granularity,
+        request,
+        source: parts.source,
+        messages: parts.messages,
+        model: parts.model,
+        inputs: parts.inputs,
+        checks: parts.checks,
+      }),
     )
     .digest("hex");
 }

@@ -13,7 +13,10 @@ const OVERSIZED_FACTOR = 2;
 /** A section holding more than this share of the prompt is flagged. */
 const LARGE_SHARE = 0.4;
 
-export function sectionDtos(doc: PromptDoc, counter: TokenCounter): { sections: AuditSectionDto[]; totalTokens: number } {
+export function sectionDtos(
+  doc: PromptDoc,
+  counter: TokenCounter,
+): { sections: AuditSectionDto[]; totalTokens: number } {
   const counts = doc.sections.map((s) => counter.count(s.text));
   const total = counts.reduce((a, b) => a + b, 0);
   return {
@@ -34,7 +37,13 @@ function sentences(text: string): { raw: string; key: string }[] {
   return text
     .split(/(?<=[.!?])\s+|\n+/)
     .map((raw) => raw.replace(/^[\s>*\-+•#\d.)]+/, "").trim())
-    .map((raw) => ({ raw, key: raw.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim() }))
+    .map((raw) => ({
+      raw,
+      key: raw
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, " ")
+        .trim(),
+    }))
     .filter((s) => s.key.length >= MIN_SENTENCE_CHARS);
 }
 

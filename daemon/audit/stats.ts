@@ -82,7 +82,10 @@ export function verdictOf(delta: Interval, tolerancePts: number): Verdict {
 
 export function percentile(values: number[], q: number): number {
   if (!values.length) return NaN;
-  return quantile([...values].sort((a, b) => a - b), q);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
 export function median(values: number[]): number {

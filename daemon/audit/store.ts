@@ -77,13 +77,17 @@ export class AuditStore {
 
   status(specHash: string): { status: RunStatus; report?: AuditReport } | undefined {
     const row = this.db.prepare("SELECT status, report FROM audit_runs WHERE spec_hash = ?").get(specHash) as
-      | { status: RunStatus; report: string | null }
-      | undefined;
-    return row ? { status: row.status, ...(row.report ? { report: JSON.parse(row.report) as AuditReport } : {}) } : undefined;
+      { status: RunStatus; report: string | null } | undefined;
+    return row
+      ? { status: row.status, ...(row.report ? { report: JSON.parse(row.report) as AuditReport } : {}) }
+      : undefined;
   }
 
   samples(specHash: string): Sample[] {
-    const rows = this.db.prepare("SELECT * FROM audit_samples WHERE spec_hash = ?").all(specHash) as Record<string, any>[];
+    const rows = this.db.prepare("SELECT * FROM audit_samples WHERE spec_hash = ?").all(specHash) as Record<
+      string,
+      any
+    >[];
     return rows.map((r) => ({
       variant: r.variant,
       inputIndex: r.input_index,
@@ -99,7 +103,9 @@ export class AuditStore {
   }
 
   countSamples(specHash: string): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM audit_samples WHERE spec_hash = ?").get(specHash) as { n: number }).n;
+    return (
+      this.db.prepare("SELECT COUNT(*) AS n FROM audit_samples WHERE spec_hash = ?").get(specHash) as { n: number }
+    ).n;
   }
 
   save(specHash: string, s: Sample): void {

@@ -33,7 +33,10 @@ export class BitIndex {
   private size = 0;
   private readonly slot = new Map<number, number>();
 
-  constructor(readonly words: number, capacity = 1024) {
+  constructor(
+    readonly words: number,
+    capacity = 1024,
+  ) {
     this.bits = new Uint32Array(capacity * words);
     this.ids = new Float64Array(capacity);
     this.expires = new Float64Array(capacity);
@@ -76,7 +79,10 @@ export class BitIndex {
     // Stage 1: distance on the first bits, with a histogram to find the cut that keeps about STAGE1_KEEP entries.
     const d1 = new Uint16Array(n);
     const hist = new Uint32Array(first * 32 + 1);
-    const q0 = query[0], q1 = query[1] ?? 0, q2 = query[2] ?? 0, q3 = query[3] ?? 0;
+    const q0 = query[0],
+      q1 = query[1] ?? 0,
+      q2 = query[2] ?? 0,
+      q3 = query[3] ?? 0;
     const b = this.bits;
     for (let i = 0, o = 0; i < n; i++, o += w) {
       let d = popcount(b[o] ^ q0);

@@ -1,7 +1,10 @@
 // Single-flight: while one request for an exact key is at the backend, identical requests wait for its answer
 // instead of computing it again. The leader settles the flight by storing (answer) or abandoning (no answer).
 export class Flights<T> {
-  private readonly pending = new Map<string, { promise: Promise<T | undefined>; settle: (v: T | undefined) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    string,
+    { promise: Promise<T | undefined>; settle: (v: T | undefined) => void; timer: NodeJS.Timeout }
+  >();
 
   /** Becomes the leader for key; false if someone else already is. The flight ends by itself after maxMs. */
   lead(key: string, maxMs: number): boolean {

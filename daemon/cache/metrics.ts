@@ -23,12 +23,35 @@ export class CacheMetrics {
       },
     });
     const gauge = (name: string, help: string, read: (s: ReturnType<typeof snapshot>) => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read(snapshot())); } });
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read(snapshot()));
+        },
+      });
     gauge("hotpath_cache_hit_ratio", "hits / (hits + misses)", (s) => s.totals.hitRate);
-    gauge("hotpath_cache_semantic_hits", "Hits found by similarity rather than the exact request", (s) => s.totals.semanticHits);
-    gauge("hotpath_cache_guard_rejections", "Candidates above the threshold refused by a false-hit guard or the verifier", (s) => s.totals.guardRejections);
-    gauge("hotpath_cache_saved_tokens", "Prompt + completion tokens answered from the cache", (s) => s.totals.tokensSaved);
-    gauge("hotpath_cache_saved_seconds", "Measured latency of the original requests that hits replaced", (s) => s.totals.msSaved / 1000);
+    gauge(
+      "hotpath_cache_semantic_hits",
+      "Hits found by similarity rather than the exact request",
+      (s) => s.totals.semanticHits,
+    );
+    gauge(
+      "hotpath_cache_guard_rejections",
+      "Candidates above the threshold refused by a false-hit guard or the verifier",
+      (s) => s.totals.guardRejections,
+    );
+    gauge(
+      "hotpath_cache_saved_tokens",
+      "Prompt + completion tokens answered from the cache",
+      (s) => s.totals.tokensSaved,
+    );
+    gauge(
+      "hotpath_cache_saved_seconds",
+      "Measured latency of the original requests that hits replaced",
+      (s) => s.totals.msSaved / 1000,
+    );
     gauge("hotpath_cache_saved_usd", "Cost of the original requests that hits replaced", (s) => s.totals.usdSaved);
     gauge("hotpath_cache_entries", "Entries in the cache", (s) => s.entries);
     gauge("hotpath_cache_bytes", "Bytes of cached requests, answers and vectors", (s) => s.bytes);

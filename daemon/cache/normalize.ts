@@ -10,12 +10,14 @@ const MAX = 200_000;
 export function normalizeText(text: string): string {
   const head = text.length > MAX ? text.slice(0, MAX) : text;
   const tail = text.length > MAX ? text.slice(MAX) : "";
-  return normalizeJson(head.normalize("NFKC"))
-    .replace(/\s+/gu, " ")
-    .replace(/ ([,.;:!?)\]}])/gu, "$1")
-    .replace(/([([{]) /gu, "$1")
-    .trim()
-    .toLowerCase() + tail;
+  return (
+    normalizeJson(head.normalize("NFKC"))
+      .replace(/\s+/gu, " ")
+      .replace(/ ([,.;:!?)\]}])/gu, "$1")
+      .replace(/([([{]) /gu, "$1")
+      .trim()
+      .toLowerCase() + tail
+  );
 }
 
 /** JSON objects and arrays inside the text, re-written canonically (sorted keys, no spacing); others left alone. */

@@ -5,7 +5,10 @@ import type { RequestKey } from "./key.js";
 export type Headers = Record<string, string | string[] | undefined>;
 
 export function header(headers: Headers, name: string): string | undefined {
-  const v = headers[name] ?? headers[name.toLowerCase()] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+  const v =
+    headers[name] ??
+    headers[name.toLowerCase()] ??
+    Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
   return Array.isArray(v) ? v.join(",") : v;
 }
 
@@ -22,12 +25,24 @@ export function admit(key: RequestKey, headers: Headers, config: CacheConfig): A
   if (!config.enabled) return { lookup: false, store: false, reason: "cache disabled in config" };
   const mode = header(headers, "x-hotpath-cache")?.trim().toLowerCase();
   if (mode === "bypass" || mode === "off") return { lookup: false, store: false, reason: "x-hotpath-cache: bypass" };
-  const cc = (header(headers, "cache-control") ?? "").toLowerCase().split(",").map((d) => d.trim());
+  const cc = (header(headers, "cache-control") ?? "")
+    .toLowerCase()
+    .split(",")
+    .map((d) => d.trim());
   if (cc.includes("no-store")) return { lookup: false, store: false, reason: "Cache-Control: no-store" };
   if (config.onlyDeterministic && !key.deterministic) {
-    return { lookup: false, store: false, reason: "not deterministic (temperature is not 0 and no seed); set cache.onlyDeterministic=false to cache it" };
+    return {
+      lookup: false,
+      store: false,
+      reason: "not deterministic (temperature is not 0 and no seed); set cache.onlyDeterministic=false to cache it",
+    };
   }
-  if (cc.includes("no-cache") || mode === "refresh") return { lookup: false, store: true, reason: cc.includes("no-cache") ? "Cache-Control: no-cache" : "x-hotpath-cache: refresh" };
+  if (cc.includes("no-cache") || mode === "refresh")
+    return {
+      lookup: false,
+      store: true,
+      reason: cc.includes("no-cache") ? "Cache-Control: no-cache" : "x-hotpath-cache: refresh",
+    };
   return { lookup: true, store: true };
 }
 
@@ -47,13 +62,17 @@ export function scopeOf(
   if (ctx.scope !== undefined) return { scope: ctx.scope };
   const sent = header(ctx.headers, "x-hotpath-cache-scope")?.trim();
   if (sent !== undefined && sent !== "") {
-    if (!SCOPE.test(sent)) return { scope: "", refuse: "x-hotpath-cache-scope must be 1–200 printable ASCII characters without spaces" };
+    if (!SCOPE.test(sent))
+      return { scope: "", refuse: "x-hotpath-cache-scope must be 1–200 printable ASCII characters without spaces" };
     return { scope: sent };
   }
   const mode = config.routeScopes[ctx.route];
   if (mode === "user" && typeof request.user === "string" && SCOPE.test(request.user)) return { scope: request.user };
   if (mode) {
-    return { scope: "", refuse: `route ${ctx.route} caches answers per user/tenant only; send x-hotpath-cache-scope${mode === "user" ? " or a user field" : ""}` };
+    return {
+      scope: "",
+      refuse: `route ${ctx.route} caches answers per user/tenant only; send x-hotpath-cache-scope${mode === "user" ? " or a user field" : ""}`,
+    };
   }
   return { scope: "" };
 }

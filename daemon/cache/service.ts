@@ -63,7 +63,12 @@ export interface StoreResult {
 }
 
 /** Asked about candidates near the threshold: do these two requests want the same answer? */
-export type Verifier = (q: { query: string; candidate: string; similarity: number; namespace: string }) => Promise<boolean>;
+export type Verifier = (q: {
+  query: string;
+  candidate: string;
+  similarity: number;
+  namespace: string;
+}) => Promise<boolean>;
 
 export interface ResponseCacheOptions {
   db: Db;
@@ -76,7 +81,15 @@ export interface ResponseCacheOptions {
 }
 
 const EMPTY: Omit<CacheCounters, "hitRate"> = {
-  hits: 0, misses: 0, bypasses: 0, semanticHits: 0, normalizedHits: 0, guardRejections: 0, tokensSaved: 0, msSaved: 0, usdSaved: 0,
+  hits: 0,
+  misses: 0,
+  bypasses: 0,
+  semanticHits: 0,
+  normalizedHits: 0,
+  guardRejections: 0,
+  tokensSaved: 0,
+  msSaved: 0,
+  usdSaved: 0,
 };
 
 export class ResponseCache {
@@ -108,10 +121,21 @@ export class ResponseCache {
     const scope = scopeOf(request, ctx, this.config);
     const key = requestKey(request, ctx.route, scope.scope);
     const now = this.now();
-    this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
-    const admission = scope.refuse ? { lookup: false, store: false, reason: scope.refuse } : admit(key, ctx.headers, this.config);
+    this.storage.touchNamespace(
+      { namespace: key.namespace, label: key.label, route: ctx.route, model: request.model },
+      now,
+    );
+    const admission = scope.refuse
+      ? { lookup: false, store: false, reason: scope.refuse }
+      : admit(key, ctx.headers, this.config);
     const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable" | "scope">): LookupResult => {
-      const result = { ...r, namespace: key.namespace, scope: scope.scope, storable: admission.store, lookupMs: performance.now() - started };
+      const result = {
+        ...r,
+        namespace: key.namespace,
+        scope: scope.scope,
+        storable: admission.store,
+        lookupMs: performance.now() - started,
+      };
       if (r.verdict === "hit") {
         const entry = r.entryId !== undefined ? this.storage.get(r.entryId) : undefined;
         this.storage.count(key.namespace, {
@@ -140,21 +164,37 @@ export class ResponseCache {
     if (exact) return done(this.hit(exact, now, "exact", 1, "exact request seen before"));
     const normal = this.storage.getNormal(key.normalKey, now);
     if (normal && normal.namespace === key.namespace) {
-      return done(this.hit(normal, now, "normalized", 1, "same request up to case, spacing, Unicode form or JSON layout"));
+      return done(
+        this.hit(normal, now, "normalized", 1, "same request up to case, spacing, Unicode form or JSON layout"),
+      );
     }
 
     if (this.flights.has(key.exactKey)) {
       const answer = await this.flights.wait(key.exactKey, this.config.singleFlightWaitMs, ctx.signal);
       if (answer) {
         const entry = this.storage.getExact(key.exactKey, this.now());
-        if (entry) return done(this.hit(entry, this.now(), "single-flight", 1, "identical request was in flight; shared its answer"));
-        return done({ verdict: "hit", match: "single-flight", similarity: 1, response: fresh(answer), reason: "identical request was in flight; shared its answer" });
+        if (entry)
+          return done(
+            this.hit(entry, this.now(), "single-flight", 1, "identical request was in flight; shared its answer"),
+          );
+        return done({
+          verdict: "hit",
+          match: "single-flight",
+          similarity: 1,
+          response: fresh(answer),
+          reason: "identical request was in flight; shared its answer",
+        });
       }
     }
 
     const semanticAllowed = key.kind === "chat" ? this.config.semanticChat : this.config.semanticCompletions;
     if (key.match === "exact" || !semanticAllowed || !key.queryText.trim()) {
-      const why = key.match === "exact" ? `exact match only: ${key.exactReason}` : !semanticAllowed ? `semantic matching off for ${key.kind}` : "empty query text";
+      const why =
+        key.match === "exact"
+          ? `exact match only: ${key.exactReason}`
+          : !semanticAllowed
+            ? `semantic matching off for ${key.kind}`
+            : "empty query text";
       return done({ verdict: "miss", reason: why });
     }
 
@@ -162,18 +202,30 @@ export class ResponseCache {
     try {
       vector = await this.embed(key.queryText);
     } catch (e) {
-      return done({ verdict: "miss", reason: `embedder ${this.embedderId} failed, exact match only: ${(e as Error).message}` });
+      return done({
+        verdict: "miss",
+        reason: `embedder ${this.embedderId} failed, exact match only: ${(e as Error).message}`,
+      });
     }
     const threshold = this.thresholdFor(key.namespace, ctx.route);
     // The band widens what counts as a candidate below the threshold; the verifier sees every candidate (above the
     // threshold too: most false hits score far above it).
     const band = this.verifier ? this.config.verifierBand : 0;
-    const candidates = this.storage.nearest(this.embedderId, key.namespace, vector, this.config.coarseCandidates, now, 3);
+    const candidates = this.storage.nearest(
+      this.embedderId,
+      key.namespace,
+      vector,
+      this.config.coarseCandidates,
+      now,
+      3,
+    );
     if (!candidates.length) return done({ verdict: "miss", reason: "no entries in this namespace" });
     let rejected: { similarity: number; guard: string; detail: string } | undefined;
     for (const c of candidates) {
       if (c.similarity < threshold - band) break;
-      const finding = this.config.guards ? findCriticalDifference(key.queryText, c.queryText, this.opts.guards ?? GUARDS) : undefined;
+      const finding = this.config.guards
+        ? findCriticalDifference(key.queryText, c.queryText, this.opts.guards ?? GUARDS)
+        : undefined;
       if (finding) {
         rejected ??= { similarity: c.similarity, guard: finding.guard, detail: finding.detail };
         continue;
@@ -181,17 +233,27 @@ export class ResponseCache {
       if (this.verifier) {
         let same = false;
         try {
-          same = await this.verifier({ query: key.queryText, candidate: c.queryText, similarity: c.similarity, namespace: key.namespace });
+          same = await this.verifier({
+            query: key.queryText,
+            candidate: c.queryText,
+            similarity: c.similarity,
+            namespace: key.namespace,
+          });
         } catch {
           same = false;
         }
         if (!same) {
-          rejected ??= { similarity: c.similarity, guard: "verifier", detail: "verifier judged the requests different" };
+          rejected ??= {
+            similarity: c.similarity,
+            guard: "verifier",
+            detail: "verifier judged the requests different",
+          };
           continue;
         }
       }
       const entry = this.storage.get(c.id);
-      const why = `similar request (cosine ${c.similarity.toFixed(3)}${c.similarity >= threshold ? ` ≥ ${threshold}` : `, within the verifier band of ${threshold}`})` +
+      const why =
+        `similar request (cosine ${c.similarity.toFixed(3)}${c.similarity >= threshold ? ` ≥ ${threshold}` : `, within the verifier band of ${threshold}`})` +
         (this.verifier ? "; verifier judged it the same" : "");
       if (entry) return done(this.hit(entry, now, "semantic", c.similarity, why));
     }
@@ -204,24 +266,40 @@ export class ResponseCache {
         reason: `candidate at cosine ${rejected.similarity.toFixed(3)} refused by the ${rejected.guard} guard: ${rejected.detail}`,
       });
     }
-    return done({ verdict: "miss", similarity: candidates[0].similarity, reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}` });
+    return done({
+      verdict: "miss",
+      similarity: candidates[0].similarity,
+      reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}`,
+    });
   }
 
   /** Keeps a successful answer. Call after every lookup that returned verdict "miss" (or "bypass" with storable). */
-  async store(request: CacheableRequest, ctx: CacheContext, response: CachedResponse, facts: { latencyMs: number; costUsd?: number }): Promise<StoreResult> {
+  async store(
+    request: CacheableRequest,
+    ctx: CacheContext,
+    response: CachedResponse,
+    facts: { latencyMs: number; costUsd?: number },
+  ): Promise<StoreResult> {
     const scope = scopeOf(request, ctx, this.config);
     const key = requestKey(request, ctx.route, scope.scope);
     try {
-      const admission = scope.refuse ? { lookup: false, store: false, reason: scope.refuse } : admit(key, ctx.headers, this.config);
+      const admission = scope.refuse
+        ? { lookup: false, store: false, reason: scope.refuse }
+        : admit(key, ctx.headers, this.config);
       if (!admission.store) return { stored: false, reason: admission.reason ?? "not storable" };
       const choice = response.choices[0];
       if (!choice) return { stored: false, reason: "response has no choices" };
-      if (choice.finish_reason !== "stop" && choice.finish_reason !== "tool_calls" && choice.finish_reason !== "length") {
+      if (
+        choice.finish_reason !== "stop" &&
+        choice.finish_reason !== "tool_calls" &&
+        choice.finish_reason !== "length"
+      ) {
         return { stored: false, reason: `finish_reason ${choice.finish_reason} is not cached` };
       }
       const toolCalls = "message" in choice && (choice.message.tool_calls?.length ?? 0) > 0;
       const semanticAllowed = key.kind === "chat" ? this.config.semanticChat : this.config.semanticCompletions;
-      const match = key.match === "exact" || toolCalls || !semanticAllowed || !key.queryText.trim() ? "exact" : "semantic";
+      const match =
+        key.match === "exact" || toolCalls || !semanticAllowed || !key.queryText.trim() ? "exact" : "semantic";
       const workload = classifyWorkload({
         header: header(ctx.headers, "x-hotpath-task"),
         instructions: key.instructions,
@@ -238,7 +316,10 @@ export class ResponseCache {
           vector = undefined; // still useful as an exact entry
         }
       }
-      this.storage.touchNamespace({ namespace: key.namespace, label: key.label, route: ctx.route, model: request.model }, now);
+      this.storage.touchNamespace(
+        { namespace: key.namespace, label: key.label, route: ctx.route, model: request.model },
+        now,
+      );
       const entryId = this.storage.put(
         {
           exact_key: key.exactKey,
@@ -264,7 +345,11 @@ export class ResponseCache {
       );
       this.flights.settle(key.exactKey, response);
       this.maintain();
-      return { stored: true, reason: toolCalls ? "stored for exact match only (tool calls)" : `stored (${match}, ${workload})`, entryId };
+      return {
+        stored: true,
+        reason: toolCalls ? "stored for exact match only (tool calls)" : `stored (${match}, ${workload})`,
+        entryId,
+      };
     } finally {
       this.flights.settle(key.exactKey, undefined);
     }
@@ -305,7 +390,17 @@ export class ResponseCache {
       threshold: n.threshold ?? this.config.routeThresholds[n.route] ?? this.config.threshold,
       entries: n.entries,
       bytes: n.bytes,
-      ...counters(n.hits, n.misses, n.bypasses, n.semantic_hits, n.normalized_hits, n.guard_rejections, n.tokens_saved, n.ms_saved, n.usd_saved),
+      ...counters(
+        n.hits,
+        n.misses,
+        n.bypasses,
+        n.semantic_hits,
+        n.normalized_hits,
+        n.guard_rejections,
+        n.tokens_saved,
+        n.ms_saved,
+        n.usd_saved,
+      ),
     }));
     const t = this.storage.counterTotals();
     const totals = this.storage.totals();
@@ -319,7 +414,17 @@ export class ResponseCache {
       maxEntries: this.config.maxEntries,
       maxBytes: this.config.maxBytes,
       evictions: this.evictions,
-      totals: counters(t.hits, t.misses, t.bypasses, t.semantic_hits, t.normalized_hits, t.guard_rejections, t.tokens_saved, t.ms_saved, t.usd_saved),
+      totals: counters(
+        t.hits,
+        t.misses,
+        t.bypasses,
+        t.semantic_hits,
+        t.normalized_hits,
+        t.guard_rejections,
+        t.tokens_saved,
+        t.ms_saved,
+        t.usd_saved,
+      ),
       namespaces,
     };
   }
@@ -356,11 +461,28 @@ export class ResponseCache {
 
   private hit(entry: EntryRow, now: number, match: CacheMatch, similarity: number, reason: string) {
     this.storage.recordHit(entry.id, now);
-    return { verdict: "hit" as const, match, similarity, entryId: entry.id, response: fresh(JSON.parse(entry.response) as CachedResponse, entry.id), reason };
+    return {
+      verdict: "hit" as const,
+      match,
+      similarity,
+      entryId: entry.id,
+      response: fresh(JSON.parse(entry.response) as CachedResponse, entry.id),
+      reason,
+    };
   }
 }
 
-function counters(hits: number, misses: number, bypasses: number, semanticHits: number, normalizedHits: number, guardRejections: number, tokensSaved: number, msSaved: number, usdSaved: number): CacheCounters {
+function counters(
+  hits: number,
+  misses: number,
+  bypasses: number,
+  semanticHits: number,
+  normalizedHits: number,
+  guardRejections: number,
+  tokensSaved: number,
+  msSaved: number,
+  usdSaved: number,
+): CacheCounters {
   return {
     ...EMPTY,
     hits,
@@ -383,7 +505,15 @@ function fresh(r: CachedResponse, entryId?: number): CachedResponse {
   copy.created = Math.floor(Date.now() / 1000);
   if (copy.usage) copy.usage = { ...copy.usage, prompt_tokens_details: { cached_tokens: copy.usage.prompt_tokens } };
   if (copy.timings) {
-    copy.timings = { ...copy.timings, queue_ms: 0, prompt_n: 0, prompt_ms: 0, ttft_ms: 0, predicted_ms: 0, predicted_per_second: 0 };
+    copy.timings = {
+      ...copy.timings,
+      queue_ms: 0,
+      prompt_n: 0,
+      prompt_ms: 0,
+      ttft_ms: 0,
+      predicted_ms: 0,
+      predicted_per_second: 0,
+    };
   }
   return copy;
 }

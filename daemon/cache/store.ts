@@ -110,7 +110,10 @@ export interface EntryRow {
   normal_key: string | null;
 }
 
-export type NewEntry = Omit<EntryRow, "id" | "hits" | "last_used_ms" | "bytes" | "embedder" | "scope" | "normal_key"> & {
+export type NewEntry = Omit<
+  EntryRow,
+  "id" | "hits" | "last_used_ms" | "bytes" | "embedder" | "scope" | "normal_key"
+> & {
   scope?: string;
   normal_key?: string | null;
 };
@@ -123,7 +126,15 @@ export interface Candidate {
 
 export type Counters = Pick<
   NamespaceCounters,
-  "hits" | "misses" | "bypasses" | "semantic_hits" | "normalized_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved"
+  | "hits"
+  | "misses"
+  | "bypasses"
+  | "semantic_hits"
+  | "normalized_hits"
+  | "guard_rejections"
+  | "tokens_saved"
+  | "ms_saved"
+  | "usd_saved"
 >;
 
 export interface NamespaceCounters {
@@ -176,12 +187,14 @@ export class CacheStore {
     const known = this.spaces.get(embedder);
     if (known) return known;
     let row = this.sql("SELECT vec_table AS table_name, dims FROM cache_spaces WHERE embedder = ?").get(embedder) as
-      | { table_name: string; dims: number }
-      | undefined;
-    if (row && row.dims !== dims) throw new Error(`embedder ${embedder} changed dimensions (${row.dims} → ${dims}); give it a new id`);
+      { table_name: string; dims: number } | undefined;
+    if (row && row.dims !== dims)
+      throw new Error(`embedder ${embedder} changed dimensions (${row.dims} → ${dims}); give it a new id`);
     if (!row) {
       if (!Number.isInteger(dims) || dims <= 0 || dims % 8 !== 0 || dims > 8192) {
-        throw new Error(`embedder ${embedder}: ${dims} dimensions cannot be binary-quantized (need a positive multiple of 8, at most 8192)`);
+        throw new Error(
+          `embedder ${embedder}: ${dims} dimensions cannot be binary-quantized (need a positive multiple of 8, at most 8192)`,
+        );
       }
       const table = `cache_vec_${sha256(embedder).slice(0, 16)}`;
       this.db.transaction(() => {
@@ -194,7 +207,12 @@ export class CacheStore {
           hits INTEGER,
           +query_text TEXT
         )`);
-        this.sql("INSERT INTO cache_spaces (embedder, dims, vec_table, created_ms) VALUES (?, ?, ?, ?)").run(embedder, dims, table, Date.now());
+        this.sql("INSERT INTO cache_spaces (embedder, dims, vec_table, created_ms) VALUES (?, ?, ?, ?)").run(
+          embedder,
+          dims,
+          table,
+          Date.now(),
+        );
       })();
       row = { table_name: table, dims };
     }
@@ -204,14 +222,15 @@ export class CacheStore {
   }
 
   getExact(exactKey: string, now: number): EntryRow | undefined {
-    return this.sql("SELECT * FROM cache_entries WHERE exact_key = ? AND expires_ms > ?").get(exactKey, now) as EntryRow | undefined;
+    return this.sql("SELECT * FROM cache_entries WHERE exact_key = ? AND expires_ms > ?").get(exactKey, now) as
+      EntryRow | undefined;
   }
 
   /** Second rung of the ladder: an entry whose normalised request equals this one's (case, spacing, Unicode, JSON). */
   getNormal(normalKey: string, now: number): EntryRow | undefined {
-    return this.sql("SELECT * FROM cache_entries WHERE normal_key = ? AND expires_ms > ? ORDER BY last_used_ms DESC LIMIT 1").get(normalKey, now) as
-      | EntryRow
-      | undefined;
+    return this.sql(
+      "SELECT * FROM cache_entries WHERE normal_key = ? AND expires_ms > ? ORDER BY last_used_ms DESC LIMIT 1",
+    ).get(normalKey, now) as EntryRow | undefined;
   }
 
   get(id: number): EntryRow | undefined {
@@ -221,7 +240,8 @@ export class CacheStore {
   /** Nearest semantic entries of a namespace: Hamming top-k on the sign bits, then exact cosine on the float vectors. */
   nearest(embedder: string, namespace: string, vector: Float32Array, k: number, now: number, limit = 3): Candidate[] {
     const s = this.spaces.get(embedder) ?? this.space(embedder, vector.length);
-    if (vector.length !== s.dims) throw new Error(`query vector has ${vector.length} dimensions, space ${embedder} has ${s.dims}`);
+    if (vector.length !== s.dims)
+      throw new Error(`query vector has ${vector.length} dimensions, space ${embedder} has ${s.dims}`);
     const ids = this.bitIndex(embedder, namespace, s).search(signBits(vector), k, now);
     if (!ids.length) return [];
     const rows = this.sql(
@@ -231,7 +251,10 @@ export class CacheStore {
     return rows
       .map((r) => ({
         id: r.id,
-        similarity: dot(vector, new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4)),
+        similarity: dot(
+          vector,
+          new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4),
+        ),
         queryText: r.query_text,
       }))
       .sort((a, b) => b.similarity - a.similarity)
@@ -249,7 +272,9 @@ export class CacheStore {
     if (idx) return idx;
     const words = Math.ceil(s.dims / 32);
     idx = new BitIndex(words);
-    const rows = this.sql(`SELECT rowid, coarse, expires_ms FROM ${s.table} WHERE namespace = ?`).iterate(namespace) as IterableIterator<{
+    const rows = this.sql(`SELECT rowid, coarse, expires_ms FROM ${s.table} WHERE namespace = ?`).iterate(
+      namespace,
+    ) as IterableIterator<{
       rowid: number | bigint;
       coarse: Buffer;
       expires_ms: number | bigint;
@@ -265,10 +290,12 @@ export class CacheStore {
 
   /** Inserts or replaces the entry with this exact key; returns its id. */
   put(entry: NewEntry, vector?: { embedder: string; vector: Float32Array }): number {
-    const bytes = entry.request.length + entry.response.length + entry.query_text.length + (vector ? vector.vector.byteLength : 0);
+    const bytes =
+      entry.request.length + entry.response.length + entry.query_text.length + (vector ? vector.vector.byteLength : 0);
     const s = vector ? this.space(vector.embedder, vector.vector.length) : undefined;
     return this.db.transaction(() => {
-      const old = this.sql("SELECT id FROM cache_entries WHERE exact_key = ?").get(entry.exact_key) as { id: number } | undefined;
+      const old = this.sql("SELECT id FROM cache_entries WHERE exact_key = ?").get(entry.exact_key) as
+        { id: number } | undefined;
       if (old) this.deleteIds([old.id]);
       const info = this.db
         .prepare(
@@ -282,13 +309,17 @@ export class CacheStore {
           scope: entry.scope ?? "",
           normal_key: entry.normal_key ?? null,
           embedder: vector?.embedder ?? null,
-          embedding: vector ? Buffer.from(vector.vector.buffer, vector.vector.byteOffset, vector.vector.byteLength) : null,
+          embedding: vector
+            ? Buffer.from(vector.vector.buffer, vector.vector.byteOffset, vector.vector.byteLength)
+            : null,
           bytes,
         });
       const id = Number(info.lastInsertRowid);
       if (vector && s) {
         this.db
-          .prepare(`INSERT INTO ${s.table} (rowid, namespace, coarse, created_ms, expires_ms, hits, query_text) VALUES (?, ?, vec_quantize_binary(?), ?, ?, 0, ?)`)
+          .prepare(
+            `INSERT INTO ${s.table} (rowid, namespace, coarse, created_ms, expires_ms, hits, query_text) VALUES (?, ?, vec_quantize_binary(?), ?, ?, 0, ?)`,
+          )
           .run(
             BigInt(id),
             entry.namespace,
@@ -297,16 +328,18 @@ export class CacheStore {
             BigInt(entry.expires_ms),
             entry.query_text,
           );
-        this.indexes.get(`${vector.embedder}\u0000${entry.namespace}`)?.add(id, signBits(vector.vector), entry.expires_ms);
+        this.indexes
+          .get(`${vector.embedder}\u0000${entry.namespace}`)
+          ?.add(id, signBits(vector.vector), entry.expires_ms);
       }
       return id;
     })();
   }
 
   recordHit(id: number, now: number): void {
-    const row = this.sql("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits").get(now, id) as
-      | { embedder: string | null; hits: number }
-      | undefined;
+    const row = this.sql(
+      "UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits",
+    ).get(now, id) as { embedder: string | null; hits: number } | undefined;
     if (row?.embedder) {
       const s = this.spaces.get(row.embedder);
       if (s) this.sql(`UPDATE ${s.table} SET hits = ? WHERE rowid = ?`).run(BigInt(row.hits), BigInt(id));
@@ -314,7 +347,10 @@ export class CacheStore {
   }
 
   private tablesByEmbedder(): Map<string, string> {
-    const rows = this.sql("SELECT embedder, vec_table FROM cache_spaces").all() as { embedder: string; vec_table: string }[];
+    const rows = this.sql("SELECT embedder, vec_table FROM cache_spaces").all() as {
+      embedder: string;
+      vec_table: string;
+    }[];
     return new Map(rows.map((r) => [r.embedder, r.vec_table]));
   }
 
@@ -322,8 +358,9 @@ export class CacheStore {
     if (!ids.length) return 0;
     const tables = this.tablesByEmbedder();
     const json = JSON.stringify(ids);
-    const withVec = this.sql("SELECT id, embedder, namespace FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND embedder IS NOT NULL")
-      .all(json) as { id: number; embedder: string; namespace: string }[];
+    const withVec = this.sql(
+      "SELECT id, embedder, namespace FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND embedder IS NOT NULL",
+    ).all(json) as { id: number; embedder: string; namespace: string }[];
     for (const r of withVec) {
       const t = tables.get(r.embedder);
       if (t) this.sql(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(r.id));
@@ -334,13 +371,18 @@ export class CacheStore {
 
   purgeExpired(now: number): number {
     return this.db.transaction(() => {
-      const ids = (this.sql("SELECT id FROM cache_entries WHERE expires_ms <= ? LIMIT 10000").all(now) as { id: number }[]).map((r) => r.id);
+      const ids = (
+        this.sql("SELECT id FROM cache_entries WHERE expires_ms <= ? LIMIT 10000").all(now) as { id: number }[]
+      ).map((r) => r.id);
       return this.deleteIds(ids);
     })();
   }
 
   totals(): { entries: number; bytes: number } {
-    const r = this.sql("SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM cache_entries").get() as { entries: number; bytes: number };
+    const r = this.sql("SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM cache_entries").get() as {
+      entries: number;
+      bytes: number;
+    };
     return r;
   }
 
@@ -350,7 +392,9 @@ export class CacheStore {
     if (entries <= maxEntries && bytes <= maxBytes) return 0;
     return this.db.transaction(() => {
       let evicted = 0;
-      const rows = this.sql("SELECT id, bytes FROM cache_entries ORDER BY last_used_ms ASC, id ASC").iterate() as IterableIterator<{ id: number; bytes: number }>;
+      const rows = this.sql(
+        "SELECT id, bytes FROM cache_entries ORDER BY last_used_ms ASC, id ASC",
+      ).iterate() as IterableIterator<{ id: number; bytes: number }>;
       const ids: number[] = [];
       for (const r of rows) {
         if (entries <= maxEntries && bytes <= maxBytes) break;
@@ -366,15 +410,22 @@ export class CacheStore {
   /** Deletes every entry, a namespace's, or a scope's (all namespaces of one user/tenant); returns how many. */
   clear(opts: { namespace?: string; scope?: string } = {}): number {
     return this.db.transaction(() => {
-      const where = [opts.namespace !== undefined ? "namespace = @namespace" : "", opts.scope !== undefined ? "scope = @scope" : ""].filter(Boolean);
+      const where = [
+        opts.namespace !== undefined ? "namespace = @namespace" : "",
+        opts.scope !== undefined ? "scope = @scope" : "",
+      ].filter(Boolean);
       const ids = this.db
         .prepare(`SELECT id FROM cache_entries${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`)
-        .all({ ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}), ...(opts.scope !== undefined ? { scope: opts.scope } : {}) }) as {
+        .all({
+          ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+          ...(opts.scope !== undefined ? { scope: opts.scope } : {}),
+        }) as {
         id: number;
       }[];
       let n = 0;
       for (let i = 0; i < ids.length; i += 5000) n += this.deleteIds(ids.slice(i, i + 5000).map((r) => r.id));
-      if (opts.namespace !== undefined) this.sql("DELETE FROM cache_namespaces WHERE namespace = ?").run(opts.namespace);
+      if (opts.namespace !== undefined)
+        this.sql("DELETE FROM cache_namespaces WHERE namespace = ?").run(opts.namespace);
       else if (opts.scope === undefined) this.sql("DELETE FROM cache_namespaces").run();
       return n;
     })();
@@ -383,7 +434,10 @@ export class CacheStore {
   list(opts: { namespace?: string; limit: number }): EntryRow[] {
     return (
       opts.namespace
-        ? this.sql("SELECT * FROM cache_entries WHERE namespace = ? ORDER BY last_used_ms DESC LIMIT ?").all(opts.namespace, opts.limit)
+        ? this.sql("SELECT * FROM cache_entries WHERE namespace = ? ORDER BY last_used_ms DESC LIMIT ?").all(
+            opts.namespace,
+            opts.limit,
+          )
         : this.sql("SELECT * FROM cache_entries ORDER BY last_used_ms DESC LIMIT ?").all(opts.limit)
     ) as EntryRow[];
   }
@@ -391,32 +445,59 @@ export class CacheStore {
   // ── namespaces and their counters ──
 
   touchNamespace(ns: { namespace: string; label: string; route: string; model: string }, now: number): void {
-    this
-      .sql(
-        `INSERT INTO cache_namespaces (namespace, label, route, model, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO cache_namespaces (namespace, label, route, model, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(namespace) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,
-      )
-      .run(ns.namespace, ns.label, ns.route, ns.model, now, now);
+    ).run(ns.namespace, ns.label, ns.route, ns.model, now, now);
   }
 
   count(
     namespace: string,
-    delta: Partial<Record<"hits" | "misses" | "bypasses" | "semantic_hits" | "normalized_hits" | "guard_rejections" | "tokens_saved" | "ms_saved" | "usd_saved", number>>,
+    delta: Partial<
+      Record<
+        | "hits"
+        | "misses"
+        | "bypasses"
+        | "semantic_hits"
+        | "normalized_hits"
+        | "guard_rejections"
+        | "tokens_saved"
+        | "ms_saved"
+        | "usd_saved",
+        number
+      >
+    >,
   ): void {
     const cols = Object.entries(delta).filter(([, v]) => v);
     if (!cols.length) return;
-    const allowed = new Set(["hits", "misses", "bypasses", "semantic_hits", "normalized_hits", "guard_rejections", "tokens_saved", "ms_saved", "usd_saved"]);
+    const allowed = new Set([
+      "hits",
+      "misses",
+      "bypasses",
+      "semantic_hits",
+      "normalized_hits",
+      "guard_rejections",
+      "tokens_saved",
+      "ms_saved",
+      "usd_saved",
+    ]);
     for (const [c] of cols) if (!allowed.has(c)) throw new Error(`unknown counter ${c}`);
-    this.sql(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(...cols.map(([, v]) => v), namespace);
+    this.sql(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(
+      ...cols.map(([, v]) => v),
+      namespace,
+    );
   }
 
   threshold(namespace: string): number | null {
-    const r = this.sql("SELECT threshold FROM cache_namespaces WHERE namespace = ?").get(namespace) as { threshold: number | null } | undefined;
+    const r = this.sql("SELECT threshold FROM cache_namespaces WHERE namespace = ?").get(namespace) as
+      { threshold: number | null } | undefined;
     return r?.threshold ?? null;
   }
 
   setThreshold(namespace: string, threshold: number | null): boolean {
-    return this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0;
+    return (
+      this.sql("UPDATE cache_namespaces SET threshold = ? WHERE namespace = ?").run(threshold, namespace).changes > 0
+    );
   }
 
   /** Every namespace's counters summed. */

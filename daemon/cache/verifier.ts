@@ -24,7 +24,10 @@ export function verifierPrompt(model: string, query: string, candidate: string):
     model,
     messages: [
       { role: "system", content: SYSTEM },
-      { role: "user", content: `Request A:\n<<<\n${clip(query)}\n>>>\n\nRequest B:\n<<<\n${clip(candidate)}\n>>>\n\nSame answer for both? yes or no` },
+      {
+        role: "user",
+        content: `Request A:\n<<<\n${clip(query)}\n>>>\n\nRequest B:\n<<<\n${clip(candidate)}\n>>>\n\nSame answer for both? yes or no`,
+      },
     ],
     temperature: 0,
     max_tokens: 3,
@@ -36,7 +39,10 @@ export function parseVerdict(answer: string): boolean {
   return /^\W*yes\b/i.test(answer.trim());
 }
 
-export function modelVerifier(ask: Ask, o: { model: string; timeoutMs: number; log?: (message: string) => void }): Verifier {
+export function modelVerifier(
+  ask: Ask,
+  o: { model: string; timeoutMs: number; log?: (message: string) => void },
+): Verifier {
   const memo = new Map<string, boolean>();
   return async ({ query, candidate }) => {
     const key = createHash("sha256").update(query).update("\u0000").update(candidate).digest("hex");

@@ -14,16 +14,19 @@ export interface WorkloadSignals {
   hasTools: boolean;
 }
 
-const CLASSIFY = /\b(classify|classification|categori[sz]e|category|label|sentiment|intent|is (this|it) (spam|toxic)|yes or no|true or false)\b/i;
+const CLASSIFY =
+  /\b(classify|classification|categori[sz]e|category|label|sentiment|intent|is (this|it) (spam|toxic)|yes or no|true or false)\b/i;
 const EXTRACT = /\b(extract|parse|pull out|fill in|structured|json|fields?|entities)\b/i;
-const CODE = /```|\b(function|class|method|compile|stack ?trace|refactor|bug|regex|script|typescript|javascript|python|rust|golang|java|sql|npm|pip|git)\b|[a-z][a-zA-Z0-9]*\(|\w+\.(ts|js|py|rs|go|java|c|cpp|rb|sh)\b/i;
+const CODE =
+  /```|\b(function|class|method|compile|stack ?trace|refactor|bug|regex|script|typescript|javascript|python|rust|golang|java|sql|npm|pip|git)\b|[a-z][a-zA-Z0-9]*\(|\w+\.(ts|js|py|rs|go|java|c|cpp|rb|sh)\b/i;
 
 export function classifyWorkload(s: WorkloadSignals): Workload {
   const h = s.header?.trim().toLowerCase();
   if (h && (WORKLOADS as readonly string[]).includes(h)) return h as Workload;
   const text = `${s.instructions}\n${s.query}`;
   if (CLASSIFY.test(s.instructions) || (s.responseFormat !== undefined && CLASSIFY.test(text))) return "classification";
-  if (s.responseFormat === "json_schema" || s.responseFormat === "json_object" || EXTRACT.test(s.instructions)) return "extraction";
+  if (s.responseFormat === "json_schema" || s.responseFormat === "json_object" || EXTRACT.test(s.instructions))
+    return "extraction";
   if (s.hasTools || CODE.test(text)) return "code";
   return "conversation";
 }

@@ -38,7 +38,9 @@ export function renderAnalysis(a: TraceAnalysis, spans: Span[]): string {
       `${speculative.length} speculative group(s) ${ms(a.speculativeSavingMs)} more, only if follow-ups were issued speculatively`,
   );
   for (const g of a.parallelGroups.slice(0, MAX_GROUPS)) {
-    lines.push(`  [${g.confidence}] ${ms(g.recordedMs)} → ${ms(g.projectedMs)} (saves ${ms(g.recordedMs - g.projectedMs)}): ${g.reason}`);
+    lines.push(
+      `  [${g.confidence}] ${ms(g.recordedMs)} → ${ms(g.projectedMs)} (saves ${ms(g.recordedMs - g.projectedMs)}): ${g.reason}`,
+    );
     const members = g.spanIds.map((id) => byId.get(id));
     const parts = distinguishingParts(members.map((s) => String(s?.attributes["gen_ai.tool.call.arguments"] ?? "")));
     const t0 = members[0]?.startNs ?? 0;
@@ -46,32 +48,50 @@ export function renderAnalysis(a: TraceAnalysis, spans: Span[]): string {
       if (!s) return;
       const tool = String(s.attributes["gen_ai.tool.name"] ?? s.name.replace(/^execute_tool\s+/, ""));
       const at = `${clock(s.startNs)} +${ms((s.startNs - t0) / 1e6)}`.padEnd(24);
-      lines.push(`    ${at} ${ms((s.endNs - s.startNs) / 1e6).padStart(8)}  ${g.toolCallIds[i] || s.spanId}  ${tool} ${parts[i]}`);
+      lines.push(
+        `    ${at} ${ms((s.endNs - s.startNs) / 1e6).padStart(8)}  ${g.toolCallIds[i] || s.spanId}  ${tool} ${parts[i]}`,
+      );
     });
   }
-  if (a.parallelGroups.length > MAX_GROUPS) lines.push(`  … ${a.parallelGroups.length - MAX_GROUPS} more (--json lists all)`);
+  if (a.parallelGroups.length > MAX_GROUPS)
+    lines.push(`  … ${a.parallelGroups.length - MAX_GROUPS} more (--json lists all)`);
 
   const merge = a.mergeableLlmCalls ?? [];
   if (merge.length) {
-    lines.push("", `mergeable LLM calls: ${merge.length} run(s) of model round-trips that one response could have done`);
+    lines.push(
+      "",
+      `mergeable LLM calls: ${merge.length} run(s) of model round-trips that one response could have done`,
+    );
     for (const m of merge.slice(0, MAX_GROUPS)) {
       const first = byId.get(m.spanIds[0]);
-      lines.push(`  ${first ? clock(first.startNs) : ""} ${m.spanIds.length} calls (${m.spanIds.join(", ")}): ${m.reason}`);
+      lines.push(
+        `  ${first ? clock(first.startNs) : ""} ${m.spanIds.length} calls (${m.spanIds.join(", ")}): ${m.reason}`,
+      );
     }
   }
   const deps = a.dependencies ?? [];
-  lines.push("", `dependencies: ${deps.length} data-flow edge(s) between tool calls (a later call's arguments use an earlier result)`);
-  for (const d of deps.slice(0, MAX_EDGES)) lines.push(`  ${callName(d.fromSpanId)} → ${callName(d.toSpanId)} via ${JSON.stringify(clipMiddle(d.value, 80))}`);
+  lines.push(
+    "",
+    `dependencies: ${deps.length} data-flow edge(s) between tool calls (a later call's arguments use an earlier result)`,
+  );
+  for (const d of deps.slice(0, MAX_EDGES))
+    lines.push(`  ${callName(d.fromSpanId)} → ${callName(d.toSpanId)} via ${JSON.stringify(clipMiddle(d.value, 80))}`);
   if (deps.length > MAX_EDGES) lines.push(`  … ${deps.length - MAX_EDGES} more (--json lists all)`);
 
   if (a.prefixBreaks.length) {
     lines.push("", `cache breakers: ${a.prefixBreaks.length}`);
     for (const b of a.prefixBreaks.slice(0, 10)) {
       const s = byId.get(b.spanId);
-      lines.push(`  ${s ? clock(s.startNs) : ""} ${b.spanId}: ${b.commonPrefix} ${b.unit} reused — ${b.cause ?? "prompt changed early"}`);
+      lines.push(
+        `  ${s ? clock(s.startNs) : ""} ${b.spanId}: ${b.commonPrefix} ${b.unit} reused — ${b.cause ?? "prompt changed early"}`,
+      );
     }
   }
-  if (a.unusedTools.length) lines.push("", `unused tools: ${a.unusedTools.map((t) => `${t.name} (~${t.tokensPerCall} tok × ${t.callsSentWith})`).join(", ")}`);
+  if (a.unusedTools.length)
+    lines.push(
+      "",
+      `unused tools: ${a.unusedTools.map((t) => `${t.name} (~${t.tokensPerCall} tok × ${t.callsSentWith})`).join(", ")}`,
+    );
   if (a.duplicateSpanIds?.length) lines.push("", `duplicate recordings folded: ${a.duplicateSpanIds.length}`);
   return `${lines.join("\n")}\n`;
 }
@@ -118,7 +138,12 @@ export function distinguishingParts(argTexts: string[]): string[] {
     const shown = (acting.length ? acting : differing.length ? differing : keys).slice(0, 2);
     values = parsed.map((p) => {
       // A member without the keys the others differ in (another tool) shows its own main argument.
-      const own = shown.some((k) => p![k] !== undefined) ? shown : Object.keys(p!).filter((k) => !prose(k)).sort(byRole).slice(0, 1);
+      const own = shown.some((k) => p![k] !== undefined)
+        ? shown
+        : Object.keys(p!)
+            .filter((k) => !prose(k))
+            .sort(byRole)
+            .slice(0, 1);
       return own
         .filter((k) => p![k] !== undefined)
         .map((k) => (own.length === 1 ? text(p![k]) : `${k}=${text(p![k])}`))

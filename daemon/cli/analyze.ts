@@ -29,7 +29,10 @@ export function register(program: Command): void {
 
 function resolveTraceId(store: TraceStore, idArg: string): string {
   const prefix = idArg.trim().toLowerCase();
-  if (!/^[0-9a-f]{1,32}$/.test(prefix)) throw new Error(`"${idArg}" is not a trace id (hex); list traces with \`hotpath import\` output or GET /hotpath/traces`);
+  if (!/^[0-9a-f]{1,32}$/.test(prefix))
+    throw new Error(
+      `"${idArg}" is not a trace id (hex); list traces with \`hotpath import\` output or GET /hotpath/traces`,
+    );
   const ids = store.traceIdsStartingWith(prefix, 2);
   if (!ids.length) throw new Error(`no trace ${idArg} in this data dir`);
   if (ids.length > 1) throw new Error(`trace id prefix ${idArg} is ambiguous; give more characters`);

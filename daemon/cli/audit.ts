@@ -33,8 +33,13 @@ const positiveInt = (v: string) => {
 export function register(program: Command): void {
   program
     .command("audit")
-    .description("find prompt sections that can be removed without measurable quality loss (ablation with bootstrap CIs)")
-    .argument("<spec>", "a *.hotpath-audit.json|yaml spec, a prompt file (Markdown, text, XML-tagged, JSON chat), or span:<traceId>/<spanId>")
+    .description(
+      "find prompt sections that can be removed without measurable quality loss (ablation with bootstrap CIs)",
+    )
+    .argument(
+      "<spec>",
+      "a *.hotpath-audit.json|yaml spec, a prompt file (Markdown, text, XML-tagged, JSON chat), or span:<traceId>/<spanId>",
+    )
     .option("--json", "print the JSON report on stdout")
     .option("--model <model>", "GGUF path (runs in-process), or a route/alias served by the running daemon")
     .option("--samples <n>", "samples per variant and input", positiveInt)
@@ -92,7 +97,9 @@ async function audit(specPath: string, flags: AuditFlags, globals: { dataDir?: s
     // The cache's sentence embedder serves similarity checks (and makes similarity the default check); it loads
     // on first use, so audits with other checks never pay for it.
     const needsEmbedder = !loaded.spec.checks || loaded.spec.checks.some((c) => c.type === "similarity");
-    const embedder = needsEmbedder ? await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }).catch(() => undefined) : undefined;
+    const embedder = needsEmbedder
+      ? await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }).catch(() => undefined)
+      : undefined;
     const embed = embedder ? (text: string) => embedder.embed([text]).then((v) => v[0]) : undefined;
     const job = buildJob(loaded, target, { traces: new TraceStore(db), ...(embed ? { embed } : {}) });
     const run = new AuditRun(db, job);
@@ -108,7 +115,10 @@ async function audit(specPath: string, flags: AuditFlags, globals: { dataDir?: s
       return 1;
     }
     if (process.stderr.isTTY) {
-      bar = new SingleBar({ format: "{bar} {value}/{total} calls · {phase} {variant}", hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+      bar = new SingleBar(
+        { format: "{bar} {value}/{total} calls · {phase} {variant}", hideCursor: true, stream: process.stderr },
+        Presets.shades_classic,
+      );
       bar.start(est.calls, 0, { phase: "baseline", variant: "" });
     }
     const report = await run.run({
@@ -136,7 +146,9 @@ async function audit(specPath: string, flags: AuditFlags, globals: { dataDir?: s
       err(`hotpath audit: ${e.message}`);
       return 2;
     }
-    err(`hotpath audit failed: ${(e as Error).message}\nthe calls made so far are saved; fix the cause and rerun to resume`);
+    err(
+      `hotpath audit failed: ${(e as Error).message}\nthe calls made so far are saved; fix the cause and rerun to resume`,
+    );
     return 1;
   } finally {
     process.off("SIGINT", onSigint);

@@ -13,13 +13,17 @@ function open(cmd: Command): { cache: ResponseCache; close: () => void } {
   const config = loadConfig({ flags: { config: globals.config, dataDir: globals.dataDir } });
   const db = openDb(dataPaths(config.dataDir).db);
   // Nothing here embeds: the embedder is never loaded, only its id is used.
-  return { cache: new ResponseCache({ db, config: config.cache, embedder: new UseEmbedder() }), close: () => db.close() };
+  return {
+    cache: new ResponseCache({ db, config: config.cache, embedder: new UseEmbedder() }),
+    close: () => db.close(),
+  };
 }
 
 const NAMESPACE = /^[0-9a-f]{64}$/;
 
 function checkNamespace(ns: string | undefined): string | undefined {
-  if (ns !== undefined && !NAMESPACE.test(ns)) throw new Error(`--namespace takes the 64-hex-digit id shown by \`hotpath cache stats\`, not "${ns}"`);
+  if (ns !== undefined && !NAMESPACE.test(ns))
+    throw new Error(`--namespace takes the 64-hex-digit id shown by \`hotpath cache stats\`, not "${ns}"`);
   return ns;
 }
 
@@ -52,7 +56,8 @@ export function register(program: Command): void {
           `saved ${t.tokensSaved} tokens · ${ms(t.msSaved)} · $${t.usdSaved.toFixed(4)}`,
           "",
           ...s.namespaces.map(
-            (n) => `${n.namespace.slice(0, 12)}  ${String(n.entries).padStart(6)} entries  hits ${n.hits}/${n.hits + n.misses}  saved ${ms(n.msSaved)}  ${n.label}`,
+            (n) =>
+              `${n.namespace.slice(0, 12)}  ${String(n.entries).padStart(6)} entries  hits ${n.hits}/${n.hits + n.misses}  saved ${ms(n.msSaved)}  ${n.label}`,
           ),
         ];
         process.stdout.write(lines.join("\n") + "\n");
@@ -67,7 +72,10 @@ export function register(program: Command): void {
     .option("--namespace <id>", "only this namespace (64 hex digits; prefixes from `stats` are not enough)")
     .option("--limit <n>", "entries to list (default 20)", positive)
     .option("--json", "print the CacheEntries JSON (as GET /hotpath/cache/entries)")
-    .option("--against <query>", "say for each entry whether a false-hit defence would refuse it for this query, and why")
+    .option(
+      "--against <query>",
+      "say for each entry whether a false-hit defence would refuse it for this query, and why",
+    )
     .action((opts: { namespace?: string; limit?: number; json?: boolean; against?: string }, cmd: Command) => {
       const { cache, close } = open(cmd);
       try {
@@ -78,7 +86,9 @@ export function register(program: Command): void {
           const verdict = (() => {
             if (opts.against === undefined) return "";
             const f = findCriticalDifference(opts.against, e.queryText);
-            return f ? `  refused by the ${f.guard} defence: ${f.detail}\n` : "  no defence refuses it (similarity and the verifier decide)\n";
+            return f
+              ? `  refused by the ${f.guard} defence: ${f.detail}\n`
+              : "  no defence refuses it (similarity and the verifier decide)\n";
           })();
           process.stdout.write(
             `#${e.id} ${e.match} ${e.workload} hits ${e.hits} · expires ${new Date(e.expiresMs).toISOString()} · ${e.route}` +
@@ -104,7 +114,9 @@ export function register(program: Command): void {
           throw new Error(`--scope takes 1–200 printable characters without spaces, not "${opts.scope}"`);
         }
         const n = cache.clear({ namespace: checkNamespace(opts.namespace), scope: opts.scope });
-        const from = [opts.namespace ? `namespace ${opts.namespace}` : "", opts.scope ? `scope ${opts.scope}` : ""].filter(Boolean).join(", ");
+        const from = [opts.namespace ? `namespace ${opts.namespace}` : "", opts.scope ? `scope ${opts.scope}` : ""]
+          .filter(Boolean)
+          .join(", ");
         process.stdout.write(`cleared ${n} entr${n === 1 ? "y" : "ies"}${from ? ` from ${from}` : ""}\n`);
       } finally {
         close();

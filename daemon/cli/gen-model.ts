@@ -36,8 +36,13 @@ const describe = (m: WrittenModel): string =>
 export function register(program: Command): void {
   program
     .command("gen-model")
-    .description("write a deterministic llama-architecture GGUF with random weights (same options + seed → identical file)")
-    .option("--out <file>", "output file (default <data-dir>/models/hotpath-random-<size>.gguf); with --draft-pair, the target (draft gets -draft before .gguf)")
+    .description(
+      "write a deterministic llama-architecture GGUF with random weights (same options + seed → identical file)",
+    )
+    .option(
+      "--out <file>",
+      "output file (default <data-dir>/models/hotpath-random-<size>.gguf); with --draft-pair, the target (draft gets -draft before .gguf)",
+    )
     .option("--size <bytes>", "approximate file size, e.g. 60MB; picks width and depth not given explicitly", parseSize)
     .option("--seed <n>", "random seed (default 1)", int(0))
     .option("--layers <n>", "transformer layers (with --draft-pair: the target's total)", int(1))
@@ -48,28 +53,50 @@ export function register(program: Command): void {
     .option("--vocab <n>", "vocabulary size (default 1024; 8192 for --size above 20MB)", int(262))
     .option("--context <n>", "training context length written to the metadata (default 2048)", int(1))
     .addOption(new Option("--type <type>", "weight matrix type").choices(["f32", "f16", "q8_0"]).default("f16"))
-    .option("--draft-pair <draftLayers>", "also write a draft with this many layers, shared with the target's first layers", int(1))
-    .option("--epsilon <x>", "with --draft-pair: output scale of the target's extra layers (0 → identical predictions; default 0.05)", float)
+    .option(
+      "--draft-pair <draftLayers>",
+      "also write a draft with this many layers, shared with the target's first layers",
+      int(1),
+    )
+    .option(
+      "--epsilon <x>",
+      "with --draft-pair: output scale of the target's extra layers (0 → identical predictions; default 0.05)",
+      float,
+    )
     .action((opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
       const params: ModelParams = {
-        seed: opts.seed, targetBytes: opts.size, nEmbd: opts.embd, nFf: opts.ff, nHead: opts.heads, nHeadKv: opts.kvHeads,
-        vocabSize: opts.vocab, contextLength: opts.context, type: opts.type,
+        seed: opts.seed,
+        targetBytes: opts.size,
+        nEmbd: opts.embd,
+        nFf: opts.ff,
+        nHead: opts.heads,
+        nHeadKv: opts.kvHeads,
+        vocabSize: opts.vocab,
+        contextLength: opts.context,
+        type: opts.type,
       };
       let out: string = opts.out;
       if (!out) {
         const config = loadConfig({ flags: { config: globals.config, dataDir: globals.dataDir } });
-        out = join(dataPaths(config.dataDir).models, `hotpath-random-${opts.size ? `${Math.round(opts.size / 1e6)}MB` : "small"}-${opts.type}-s${opts.seed ?? 1}.gguf`);
+        out = join(
+          dataPaths(config.dataDir).models,
+          `hotpath-random-${opts.size ? `${Math.round(opts.size / 1e6)}MB` : "small"}-${opts.type}-s${opts.seed ?? 1}.gguf`,
+        );
       }
       out = resolve(out);
       mkdirSync(dirname(out), { recursive: true });
       const started = performance.now();
       if (opts.draftPair !== undefined) {
         const total: number = opts.layers ?? opts.draftPair + 2;
-        if (total <= opts.draftPair) throw new InvalidArgumentError(`--layers (${total}) must exceed --draft-pair (${opts.draftPair})`);
+        if (total <= opts.draftPair)
+          throw new InvalidArgumentError(`--layers (${total}) must exceed --draft-pair (${opts.draftPair})`);
         const draftPath = out.replace(/(\.gguf)?$/i, "-draft.gguf");
         const { draft, target } = writeDraftPair(draftPath, out, {
-          ...params, draftLayers: opts.draftPair, extraLayers: total - opts.draftPair, epsilon: opts.epsilon,
+          ...params,
+          draftLayers: opts.draftPair,
+          extraLayers: total - opts.draftPair,
+          epsilon: opts.epsilon,
         });
         process.stdout.write(`draft:  ${describe(draft)}target: ${describe(target)}`);
       } else {

@@ -13,7 +13,9 @@ import { bytes } from "./human.js";
 export function register(program: Command): void {
   program
     .command("import")
-    .description("import agent traces: OTLP JSON, Claude Code / Codex session JSONL, OpenAI Agents SDK exports, Hotpath exports")
+    .description(
+      "import agent traces: OTLP JSON, Claude Code / Codex session JSONL, OpenAI Agents SDK exports, Hotpath exports",
+    )
     .argument("<paths...>", "trace files or directories")
     .option("--quiet", "print only trace ids, no summary or progress on stderr")
     .action((paths: string[], opts: { quiet?: boolean }, cmd: Command) => {
@@ -33,14 +35,15 @@ export function register(program: Command): void {
         }
       }
       const totalBytes = files.reduce((n, f) => n + f.size, 0);
-      const bar = !opts.quiet && process.stderr.isTTY
-        ? new SingleBar({
-            stream: process.stderr,
-            format: "importing [{bar}] {percentage}% | {done} of {size} | {spans} spans | {file}",
-            hideCursor: true,
-            clearOnComplete: true,
-          })
-        : undefined;
+      const bar =
+        !opts.quiet && process.stderr.isTTY
+          ? new SingleBar({
+              stream: process.stderr,
+              format: "importing [{bar}] {percentage}% | {done} of {size} | {spans} spans | {file}",
+              hideCursor: true,
+              clearOnComplete: true,
+            })
+          : undefined;
       // Lines written while the bar is drawn would be overwritten by it: keep them for after.
       const notes: string[] = [];
       const note = (line: string) => (bar ? notes.push(line) : process.stderr.write(`${line}\n`));
@@ -58,7 +61,8 @@ export function register(program: Command): void {
             for (const id of r.traceIds) process.stdout.write(`${id}\n`);
             spans += r.spanCount;
             traces += r.traceIds.length;
-            if (!opts.quiet && !bar) note(`${file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)`);
+            if (!opts.quiet && !bar)
+              note(`${file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)`);
           } catch (e) {
             failed++;
             note(e instanceof ImportError ? e.message : `${file}: ${(e as Error).message}`);
@@ -73,7 +77,9 @@ export function register(program: Command): void {
       for (const line of notes) process.stderr.write(`${line}\n`);
       if (!opts.quiet && files.length > 0) {
         const took = humanDuration(Date.now() - started);
-        process.stderr.write(`imported ${traces} trace(s), ${spans} span(s) from ${files.length} file(s), ${bytes(totalBytes)} in ${took}\n`);
+        process.stderr.write(
+          `imported ${traces} trace(s), ${spans} span(s) from ${files.length} file(s), ${bytes(totalBytes)} in ${took}\n`,
+        );
       }
       if (failed || traces === 0) process.exitCode = 1;
     });

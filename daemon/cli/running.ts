@@ -36,7 +36,10 @@ export async function findRunningDaemon(cmd: Command): Promise<DaemonHandle | un
       async call<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
         const res = await fetch(url + path, {
           method,
-          headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          headers: {
+            authorization: `Bearer ${token()}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.text();

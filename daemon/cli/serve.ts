@@ -13,24 +13,71 @@ export function register(program: Command): void {
   program
     .command("serve")
     .description("run the daemon: OpenAI/Anthropic-compatible API on 127.0.0.1, local GGUF models, traces")
-    .option("--host <host>", "address to bind (env HOTPATH_HOST); anything but loopback is exposed to the network", undefined)
+    .option(
+      "--host <host>",
+      "address to bind (env HOTPATH_HOST); anything but loopback is exposed to the network",
+      undefined,
+    )
     .option("--port <port>", "port (env HOTPATH_PORT; default 8642; 0 picks a free one)", integer)
-    .option("--model <path|hf:owner/repo/file.gguf>", "a GGUF model, optionally as alias=path; repeatable", collectModel)
-    .option("--draft-model <alias=path|alias=lookup>", "speculative decoding for a model: a draft GGUF sharing its tokenizer, or \"lookup\" (prompt lookup, for copy-heavy work); a bare value applies to the only model; repeatable", collect)
-    .option("--threads <n|auto>", "CPU threads for inference; auto (default) measures each model once and remembers the best prefill and decode counts", parseThreads)
-    .addOption(new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices(["auto", "cuda", "vulkan", "metal", "off"]))
+    .option(
+      "--model <path|hf:owner/repo/file.gguf>",
+      "a GGUF model, optionally as alias=path; repeatable",
+      collectModel,
+    )
+    .option(
+      "--draft-model <alias=path|alias=lookup>",
+      'speculative decoding for a model: a draft GGUF sharing its tokenizer, or "lookup" (prompt lookup, for copy-heavy work); a bare value applies to the only model; repeatable',
+      collect,
+    )
+    .option(
+      "--threads <n|auto>",
+      "CPU threads for inference; auto (default) measures each model once and remembers the best prefill and decode counts",
+      parseThreads,
+    )
+    .addOption(
+      new Option("--gpu <backend>", "GPU backend (env HOTPATH_GPU)").choices([
+        "auto",
+        "cuda",
+        "vulkan",
+        "metal",
+        "off",
+      ]),
+    )
     .option("--context-size <tokens>", "context size per model (default 4096)", integer)
-    .option("--sequences <n>", "parallel sequences per model: conversations kept resident for prefix reuse (default 4)", integer)
-    .option("--kv-budget-mb <mb>", "disk budget for prefix KV snapshots under <data-dir>/kv (default 2048; 0 disables)", integer)
+    .option(
+      "--sequences <n>",
+      "parallel sequences per model: conversations kept resident for prefix reuse (default 4)",
+      integer,
+    )
+    .option(
+      "--kv-budget-mb <mb>",
+      "disk budget for prefix KV snapshots under <data-dir>/kv (default 2048; 0 disables)",
+      integer,
+    )
     .option("--max-queued <n>", "requests allowed to wait for a sequence before 429 (default 64)", integer)
     .option("--allow-origin <origin>", "a browser Origin allowed to call the API; repeatable (default none)", collect)
     .option("--body-limit <bytes>", "largest request body in bytes (default 10 MB)", integer)
     .option("--log-level <level>", "debug | info | warn | error")
     .option("--no-response-cache", "turn the semantic response cache off (every request reaches a model)")
-    .option("--embedding-model <gguf>", "embed cache lookups with this GGUF embedding model (node-llama-cpp) instead of the bundled Universal Sentence Encoder")
-    .option("--otlp-export <url>", "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT, or the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT)")
-    .option("--otlp-header <name=value>", "a header for every export request, e.g. \"authorization=Basic …\"; repeatable (OTEL_EXPORTER_OTLP_HEADERS adds more)", collectHeader)
-    .addOption(new Option("--otlp-protocol <protocol>", "OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/json)").choices(["http/json", "http/protobuf"]))
+    .option(
+      "--embedding-model <gguf>",
+      "embed cache lookups with this GGUF embedding model (node-llama-cpp) instead of the bundled Universal Sentence Encoder",
+    )
+    .option(
+      "--otlp-export <url>",
+      "also forward every span to this OTLP/HTTP collector, e.g. http://localhost:4318/v1/traces (env HOTPATH_OTLP_EXPORT, or the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT)",
+    )
+    .option(
+      "--otlp-header <name=value>",
+      'a header for every export request, e.g. "authorization=Basic …"; repeatable (OTEL_EXPORTER_OTLP_HEADERS adds more)',
+      collectHeader,
+    )
+    .addOption(
+      new Option(
+        "--otlp-protocol <protocol>",
+        "OTLP encoding (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/json)",
+      ).choices(["http/json", "http/protobuf"]),
+    )
     .action(async (opts, cmd: Command) => {
       const globals = cmd.optsWithGlobals();
       opts.model ??= [];
@@ -72,7 +119,9 @@ export function register(program: Command): void {
       const config = loadConfig({ flags });
       const daemon = await startDaemon(config, VERSION, { interactive: process.stderr.isTTY });
       const lines = [
-        config.models.length === 0 ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)" : undefined,
+        config.models.length === 0
+          ? "no local model configured: add one with --model <file.gguf> (or alias=path, or hf:owner/repo/file.gguf)"
+          : undefined,
         `token file: ${daemon.tokenFile}`,
         `OpenAI base URL: ${daemon.url}/v1`,
         // Last, and in one write: scripts (and the extension) wait for this line.
@@ -81,7 +130,12 @@ export function register(program: Command): void {
       process.stdout.write(lines.filter(Boolean).join("\n") + "\n");
       // Router policies (providers, routes, aliases, rules, prices) follow edits of the config file without a restart.
       const configWatch = globals.config
-        ? watchConfigFile(globals.config, () => loadConfig({ flags }).router, (c) => daemon.services.router.reload(c), daemon.services.log)
+        ? watchConfigFile(
+            globals.config,
+            () => loadConfig({ flags }).router,
+            (c) => daemon.services.router.reload(c),
+            daemon.services.log,
+          )
         : undefined;
       let stopping = false;
       const stop = (signal: string) => {
@@ -109,7 +163,11 @@ export function withDrafts(models: ModelRef[], drafts: string[]): ModelRef[] {
     const draft = eq > 0 ? value.slice(eq + 1) : value;
     const target = alias ? out.find((m) => m.alias === alias) : out.length === 1 ? out[0] : undefined;
     if (!target) {
-      throw new Error(alias ? `--draft-model ${value}: no --model has the alias "${alias}" (aliases: ${out.map((m) => m.alias).join(", ")})` : `--draft-model ${value}: with several models, name one as alias=path`);
+      throw new Error(
+        alias
+          ? `--draft-model ${value}: no --model has the alias "${alias}" (aliases: ${out.map((m) => m.alias).join(", ")})`
+          : `--draft-model ${value}: with several models, name one as alias=path`,
+      );
     }
     target.draft = draft;
   }
@@ -123,9 +181,13 @@ export async function checkModelFile(ref: ModelRef): Promise<void> {
   if (!existsSync(path)) {
     throw new Error(`--model ${ref.source}: no such file (${path}); give the path of a .gguf file, or alias=path`);
   }
-  if (statSync(path).isDirectory()) throw new Error(`--model ${ref.source}: is a directory; give the path of a .gguf file`);
+  if (statSync(path).isDirectory())
+    throw new Error(`--model ${ref.source}: is a directory; give the path of a .gguf file`);
   const verdict = await checkGguf(path);
-  if (!verdict.ok) throw new Error(`--model ${ref.source}: not a loadable GGUF model: ${verdict.error.problem}. ${verdict.error.hint}`);
+  if (!verdict.ok)
+    throw new Error(
+      `--model ${ref.source}: not a loadable GGUF model: ${verdict.error.problem}. ${verdict.error.hint}`,
+    );
 }
 
 function collectHeader(value: string, previous: Record<string, string> = {}): Record<string, string> {

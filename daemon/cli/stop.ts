@@ -12,7 +12,8 @@ export function register(program: Command): void {
       const { pid } = await daemon.call<{ pid: number }>("POST", "/hotpath/shutdown");
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
-      if (alive(pid)) throw new Error(`the daemon (pid ${pid}) is still shutting down after 30 s; \`kill ${pid}\` ends it`);
+      if (alive(pid))
+        throw new Error(`the daemon (pid ${pid}) is still shutting down after 30 s; \`kill ${pid}\` ends it`);
       process.stdout.write(`stopped the Hotpath daemon at ${daemon.url} (pid ${pid})\n`);
     });
 }

@@ -31,7 +31,8 @@ export class LocalChatBackend implements ChatBackend {
   }
 
   chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
-    if (request.tools?.length && (request.tool_choice ?? "auto") === "auto") return this.chatWithFunctions(request, options);
+    if (request.tools?.length && (request.tool_choice ?? "auto") === "auto")
+      return this.chatWithFunctions(request, options);
     return this.chatWithTokenLoop(request, options);
   }
 
@@ -53,21 +54,36 @@ export class LocalChatBackend implements ChatBackend {
     const toolSchema = forcedToolCallSchema(request);
     const format = request.response_format;
     const schema = toolSchema ?? (format?.type === "json_schema" ? (format.json_schema.schema ?? {}) : undefined);
-    const grammar = schema ? await local.grammarFor(schema) : format?.type === "json_object" ? await local.grammarFor("json") : undefined;
-    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, toolSchema ? toFunctions(request) : undefined);
-    const stream = generate(local.model, local.pool, local.contextSize, {
-      tokens: prompt.tokens,
-      maxTokens: maxTokensOf(request, local.contextSize),
-      temperature: request.temperature ?? 1,
-      topP: request.top_p ?? undefined,
-      seed: request.seed ?? undefined,
-      stopStrings: stopList(request.stop),
-      stopTokenSequences: prompt.stopTokenSequences,
-      grammar,
-      priority: options.priority,
-      confidence: options.confidence,
-      signal: options.signal,
-    }, local.speculative);
+    const grammar = schema
+      ? await local.grammarFor(schema)
+      : format?.type === "json_object"
+        ? await local.grammarFor("json")
+        : undefined;
+    const prompt = renderChatPrompt(
+      local.model,
+      local.chatWrapper,
+      request,
+      toolSchema ? toFunctions(request) : undefined,
+    );
+    const stream = generate(
+      local.model,
+      local.pool,
+      local.contextSize,
+      {
+        tokens: prompt.tokens,
+        maxTokens: maxTokensOf(request, local.contextSize),
+        temperature: request.temperature ?? 1,
+        topP: request.top_p ?? undefined,
+        seed: request.seed ?? undefined,
+        stopStrings: stopList(request.stop),
+        stopTokenSequences: prompt.stopTokenSequences,
+        grammar,
+        priority: options.priority,
+        confidence: options.confidence,
+        signal: options.signal,
+      },
+      local.speculative,
+    );
     let result: GenerateResult;
     let toolText = "";
     for (;;) {
@@ -83,7 +99,13 @@ export class LocalChatBackend implements ChatBackend {
     let finishReason: "stop" | "length" | "tool_calls" = result.finishReason;
     if (toolSchema && result.finishReason === "stop") {
       for (const [index, call] of parseForcedToolCalls(toolText).entries()) {
-        yield { type: "tool_call_delta", index, id: callId(options.requestId, index), name: call.name, arguments: call.arguments };
+        yield {
+          type: "tool_call_delta",
+          index,
+          id: callId(options.requestId, index),
+          name: call.name,
+          arguments: call.arguments,
+        };
       }
       finishReason = "tool_calls";
     } else if (toolSchema && toolText) {
@@ -107,14 +129,21 @@ export class LocalChatBackend implements ChatBackend {
     const sequence = lease.sequence;
     const meterBefore = sequence.tokenMeter.usedInputTokens;
     const outBefore = sequence.tokenMeter.usedOutputTokens;
-    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: local.chatWrapper, autoDisposeSequence: false });
+    const chat = new LlamaChat({
+      contextSequence: sequence,
+      chatWrapper: local.chatWrapper,
+      autoDisposeSequence: false,
+    });
     const run = chat
       .generateResponse(toChatHistory(request.messages), {
         functions: functions as any,
         documentFunctionParams: true,
         maxParallelFunctionCalls: request.parallel_tool_calls === false ? 1 : undefined,
         // Clamped to what the context has left after the prompt, as llama-server does (agents ask for 32k+).
-        maxTokens: Math.max(1, Math.min(maxTokensOf(request, local.contextSize), local.contextSize - prompt.tokens.length)),
+        maxTokens: Math.max(
+          1,
+          Math.min(maxTokensOf(request, local.contextSize), local.contextSize - prompt.tokens.length),
+        ),
         temperature: request.temperature ?? 1,
         topP: request.top_p ?? undefined,
         seed: request.seed ?? undefined,
@@ -130,7 +159,13 @@ export class LocalChatBackend implements ChatBackend {
         const ended = performance.now();
         const calls = response.functionCalls ?? [];
         calls.forEach((call, index) =>
-          channel.push({ type: "tool_call_delta", index, id: callId(options.requestId, index), name: call.functionName, arguments: JSON.stringify(call.params ?? {}) }),
+          channel.push({
+            type: "tool_call_delta",
+            index,
+            id: callId(options.requestId, index),
+            name: call.functionName,
+            arguments: JSON.stringify(call.params ?? {}),
+          }),
         );
         const promptN = sequence.tokenMeter.usedInputTokens - meterBefore;
         const predictedN = sequence.tokenMeter.usedOutputTokens - outBefore;

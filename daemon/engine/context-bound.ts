@@ -13,7 +13,8 @@ const longest = new WeakMap<LlamaModel, number>();
 export function maxTokenChars(model: LlamaModel): number {
   let max = longest.get(model);
   if (max === undefined) {
-    const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } } | undefined)?.tokenizer?.ggml?.tokens;
+    const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } } | undefined)?.tokenizer
+      ?.ggml?.tokens;
     max = 0;
     if (Array.isArray(tokens)) for (const t of tokens) if (typeof t === "string" && t.length > max) max = t.length;
     if (max === 0) max = UNKNOWN_VOCAB_MAX_CHARS;

@@ -81,7 +81,10 @@ export class Engine {
       entry.ready = this.load(ref).then(
         (model) => {
           entry.status = { state: "ready", model, backend: new LocalChatBackend(model) };
-          this.options.log("info", `model "${ref.alias}" ready (${model.path}, context ${model.contextSize}, ${model.pool.size} sequences, ${describeThreads(model.threads)})`);
+          this.options.log(
+            "info",
+            `model "${ref.alias}" ready (${model.path}, context ${model.contextSize}, ${model.pool.size} sequences, ${describeThreads(model.threads)})`,
+          );
         },
         (e: Error) => {
           entry.status = { state: "error", message: e.message };
@@ -108,7 +111,13 @@ export class Engine {
       maxQueued: this.options.maxQueued,
       gpuLayers: this.options.gpu === "off" ? 0 : "auto",
       draft: ref.draft,
-      kv: this.options.kvDir ? { dir: this.options.kvDir, budgetBytes: this.options.kvBudgetBytes ?? 0, log: (m) => this.options.log("warn", `${ref.alias}: ${m}`) } : undefined,
+      kv: this.options.kvDir
+        ? {
+            dir: this.options.kvDir,
+            budgetBytes: this.options.kvBudgetBytes ?? 0,
+            log: (m) => this.options.log("warn", `${ref.alias}: ${m}`),
+          }
+        : undefined,
     });
   }
 
@@ -116,13 +125,20 @@ export class Engine {
     try {
       // Offline, resolving the file can hang on DNS rather than fail: give up after a bounded wait.
       const downloader = await withTimeout(
-        createModelDownloader({ modelUri: uri, dirPath: this.options.modelsDir, showCliProgress: this.options.showProgress, skipExisting: true }),
+        createModelDownloader({
+          modelUri: uri,
+          dirPath: this.options.modelsDir,
+          showCliProgress: this.options.showProgress,
+          skipExisting: true,
+        }),
         RESOLVE_TIMEOUT_MS,
         `no answer from the model hub within ${RESOLVE_TIMEOUT_MS / 1000} s`,
       );
       return await downloader.download();
     } catch (e) {
-      throw new Error(`could not download ${uri} (${(e as Error).message}); check the network, or download the file yourself and pass its path to --model`);
+      throw new Error(
+        `could not download ${uri} (${(e as Error).message}); check the network, or download the file yourself and pass its path to --model`,
+      );
     }
   }
 
@@ -147,8 +163,13 @@ export class Engine {
     // Wait for a model that is loading, but not forever (downloads take minutes): then 503 with Retry-After.
     await Promise.race([entry.ready, new Promise((r) => setTimeout(r, this.options.loadWaitMs ?? 30_000).unref())]);
     const status = entry.status;
-    if (status.state === "error") throw new ModelUnavailableError(`model "${alias}" failed to load: ${status.message}`, "model_failed");
-    if (status.state !== "ready") throw new ModelUnavailableError(`model "${alias}" is still loading (or downloading); retry shortly`, "model_loading");
+    if (status.state === "error")
+      throw new ModelUnavailableError(`model "${alias}" failed to load: ${status.message}`, "model_failed");
+    if (status.state !== "ready")
+      throw new ModelUnavailableError(
+        `model "${alias}" is still loading (or downloading); retry shortly`,
+        "model_loading",
+      );
     return status;
   }
 
@@ -157,7 +178,11 @@ export class Engine {
   }
 
   /** /v1/completions: raw text in, text out, through the same token loop as chat. */
-  async *complete(alias: string, request: CompletionRequest, o: { signal: AbortSignal; priority: Priority }): AsyncIterable<ChatEvent> {
+  async *complete(
+    alias: string,
+    request: CompletionRequest,
+    o: { signal: AbortSignal; priority: Priority },
+  ): AsyncIterable<ChatEvent> {
     const { model: local } = await this.ready(alias);
     const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
     refuseUnfittable(local.model, prompt.length, local.contextSize, "prompt");
@@ -165,17 +190,23 @@ export class Engine {
     const bos = local.model.tokens.bos;
     if (bos !== null && local.model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
     if (tokens.length === 0) tokens.push(bos ?? local.model.tokens.eos!);
-    const stream = generate(local.model, local.pool, local.contextSize, {
-      tokens,
-      maxTokens: request.max_tokens ?? 16,
-      temperature: request.temperature ?? 1,
-      topP: request.top_p ?? undefined,
-      seed: request.seed ?? undefined,
-      stopStrings: stopList(request.stop),
-      stopTokenSequences: [],
-      priority: o.priority,
-      signal: o.signal,
-    }, local.speculative);
+    const stream = generate(
+      local.model,
+      local.pool,
+      local.contextSize,
+      {
+        tokens,
+        maxTokens: request.max_tokens ?? 16,
+        temperature: request.temperature ?? 1,
+        topP: request.top_p ?? undefined,
+        seed: request.seed ?? undefined,
+        stopStrings: stopList(request.stop),
+        stopTokenSequences: [],
+        priority: o.priority,
+        signal: o.signal,
+      },
+      local.speculative,
+    );
     if (request.echo) yield { type: "text", text: prompt };
     for (;;) {
       const step = await stream.next();
@@ -192,7 +223,9 @@ export class Engine {
   async embed(alias: string, inputs: string[]): Promise<{ vectors: number[][]; tokens: number }> {
     const { model: local } = await this.ready(alias);
     const limit = local.embeddingContextSize;
-    inputs.forEach((input, i) => refuseUnfittable(local.model, input.length, limit, inputs.length > 1 ? `input.${i}` : "input"));
+    inputs.forEach((input, i) =>
+      refuseUnfittable(local.model, input.length, limit, inputs.length > 1 ? `input.${i}` : "input"),
+    );
     const context = await local.embeddings();
     const vectors: number[][] = [];
     let tokens = 0;
@@ -200,7 +233,10 @@ export class Engine {
       const count = local.model.tokenize(input).length;
       if (count > limit) {
         const param = inputs.length > 1 ? `input.${i}` : "input";
-        throw new ContextOverflowError(`the input is ${count} tokens but one embedding holds at most ${limit}; split it`, param);
+        throw new ContextOverflowError(
+          `the input is ${count} tokens but one embedding holds at most ${limit}; split it`,
+          param,
+        );
       }
       tokens += count;
       vectors.push([...(await context.getEmbeddingFor(input)).vector]);

@@ -62,7 +62,10 @@ export function checkPromptFits(promptTokens: number, contextSize: number, what 
 }
 
 /** The final ChatEvent of a generation: usage, timings, confidence and prefix facts from its result. */
-export function doneEvent(r: GenerateResult, finishReason: FinishReason = r.finishReason): Extract<ChatEvent, { type: "done" }> {
+export function doneEvent(
+  r: GenerateResult,
+  finishReason: FinishReason = r.finishReason,
+): Extract<ChatEvent, { type: "done" }> {
   return {
     type: "done",
     finishReason,
@@ -104,7 +107,9 @@ export async function* generate(
     const speculative = speculation && !input.grammar ? speculation : undefined;
     const speculate = speculative ? speculative.adaptive.next() : false;
     const counts: DraftCounts = { drafted: 0, accepted: 0 };
-    const grammarEvaluationState = input.grammar ? new LlamaGrammarEvaluationState({ model, grammar: input.grammar }) : undefined;
+    const grammarEvaluationState = input.grammar
+      ? new LlamaGrammarEvaluationState({ model, grammar: input.grammar })
+      : undefined;
     // A grammar knows when its output is complete (e.g. JSON followed by blank lines): stop there, not at max_tokens.
     const stopStrings = [...input.stopStrings, ...grammarStops(input.grammar)];
 
@@ -118,10 +123,30 @@ export async function* generate(
     let finishReason: "stop" | "length" = "length";
     const stopScanFrom = () => Math.max(0, emitted - maxStopLength(stopStrings));
 
-    const sampling = { temperature: input.temperature, topP: input.topP, seed: input.seed, evaluationPriority: EVALUATION_PRIORITY[input.priority] };
+    const sampling = {
+      temperature: input.temperature,
+      topP: input.topP,
+      seed: input.seed,
+      evaluationPriority: EVALUATION_PRIORITY[input.priority],
+    };
     const iterator: AsyncGenerator<{ token: Token; confidence?: number }, void, undefined> = speculate
-      ? speculativeTokens(sequence, speculative!.speculator.drafterFor(sequence), toEvaluate, { ...sampling, maxTokens, confidence: input.confidence === true, draftLength: speculative!.speculator.draftLength }, counts)
-      : sequence.evaluateWithMetadata(toEvaluate, { confidence: input.confidence === true }, { ...sampling, grammarEvaluationState });
+      ? speculativeTokens(
+          sequence,
+          speculative!.speculator.drafterFor(sequence),
+          toEvaluate,
+          {
+            ...sampling,
+            maxTokens,
+            confidence: input.confidence === true,
+            draftLength: speculative!.speculator.draftLength,
+          },
+          counts,
+        )
+      : sequence.evaluateWithMetadata(
+          toEvaluate,
+          { confidence: input.confidence === true },
+          { ...sampling, grammarEvaluationState },
+        );
     try {
       for await (const { token, confidence } of iterator) {
         if (input.signal.aborted) throw input.signal.reason;
@@ -195,7 +220,11 @@ export async function* generate(
 
 function grammarStops(grammar: LlamaGrammar | undefined): string[] {
   if (!grammar) return [];
-  return grammar.stopGenerationTriggers.map((t) => (typeof t === "string" ? t : Array.isArray(t) ? t.filter((x) => typeof x === "string").join("") : String(t))).filter(Boolean);
+  return grammar.stopGenerationTriggers
+    .map((t) =>
+      typeof t === "string" ? t : Array.isArray(t) ? t.filter((x) => typeof x === "string").join("") : String(t),
+    )
+    .filter(Boolean);
 }
 
 function round(x: number): number {
@@ -232,12 +261,18 @@ function safeEmitEnd(text: string, stops: string[]): number {
 }
 
 function endsWithAny(tokens: Token[], sequences: Token[][]): boolean {
-  return sequences.some((seq) => seq.length > 0 && seq.length <= tokens.length && seq.every((t, i) => tokens[tokens.length - seq.length + i] === t));
+  return sequences.some(
+    (seq) =>
+      seq.length > 0 &&
+      seq.length <= tokens.length &&
+      seq.every((t, i) => tokens[tokens.length - seq.length + i] === t),
+  );
 }
 
 function trimStopTokens(model: LlamaModel, generated: Token[], sequences: Token[][], text: string): string {
   for (const seq of sequences) {
-    if (seq.length && endsWithAny(generated, [seq])) return model.detokenize(generated.slice(0, generated.length - seq.length));
+    if (seq.length && endsWithAny(generated, [seq]))
+      return model.detokenize(generated.slice(0, generated.length - seq.length));
   }
   return text;
 }

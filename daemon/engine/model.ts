@@ -57,14 +57,39 @@ export class LocalModel {
     try {
       const trainContext = model.trainContextSize || o.contextSize;
       const contextSize = Math.min(o.contextSize, trainContext);
-      const context = await model.createContext({ contextSize, sequences: o.sequences, threads: contextThreads(o.threads) });
+      const context = await model.createContext({
+        contextSize,
+        sequences: o.sequences,
+        threads: contextThreads(o.threads),
+      });
       // (model.dispose() below also disposes this context when anything after it fails.)
-      const threads = await chooseThreads(o.threads, { llama, model, context, path: o.path, choices: o.threadChoices, log: o.log });
+      const threads = await chooseThreads(o.threads, {
+        llama,
+        model,
+        context,
+        path: o.path,
+        choices: o.threadChoices,
+        log: o.log,
+      });
       // A draft model decodes token by token: it gets the decode count.
-      speculator = o.draft ? await createSpeculator(llama, model, o.draft, { contextSize, sequences: o.sequences, threads: threads.decode, gpuLayers: o.gpuLayers ?? "auto" }) : undefined;
+      speculator = o.draft
+        ? await createSpeculator(llama, model, o.draft, {
+            contextSize,
+            sequences: o.sequences,
+            threads: threads.decode,
+            gpuLayers: o.gpuLayers ?? "auto",
+          })
+        : undefined;
       const chatWrapper = resolveChatWrapper(model);
-      const snapshots = o.kv && o.kv.budgetBytes > 0 ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log) : undefined;
-      const pool = new SequencePool(context, { maxQueued: o.maxQueued, detokenize: (t) => model.detokenize(t), snapshots });
+      const snapshots =
+        o.kv && o.kv.budgetBytes > 0
+          ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log)
+          : undefined;
+      const pool = new SequencePool(context, {
+        maxQueued: o.maxQueued,
+        detokenize: (t) => model.detokenize(t),
+        snapshots,
+      });
       return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, threads, speculator);
     } catch (e) {
       await speculator?.dispose();
@@ -82,7 +107,8 @@ export class LocalModel {
     const key = schema === "json" ? "json" : canonicalJson(schema);
     let grammar = this.grammars.get(key);
     if (!grammar) {
-      grammar = schema === "json" ? this.llama.getGrammarFor("json") : this.llama.createGrammarForJsonSchema(schema as any);
+      grammar =
+        schema === "json" ? this.llama.getGrammarFor("json") : this.llama.createGrammarForJsonSchema(schema as any);
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));
     }
@@ -95,7 +121,10 @@ export class LocalModel {
   }
 
   embeddings(): Promise<LlamaEmbeddingContext> {
-    this.embeddingContext ??= this.model.createEmbeddingContext({ contextSize: this.embeddingContextSize, threads: this.threads.prefill });
+    this.embeddingContext ??= this.model.createEmbeddingContext({
+      contextSize: this.embeddingContextSize,
+      threads: this.threads.prefill,
+    });
     return this.embeddingContext;
   }
 

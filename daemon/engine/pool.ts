@@ -94,7 +94,8 @@ export class SequencePool {
     // an interactive request).
     const ahead = this.waiting.some((w) => PRIORITY_RANK[w.priority] <= PRIORITY_RANK[priority]);
     if (!ahead && this.canTake(priority)) return this.assign(tokens, enqueuedAt);
-    if (this.waiting.length >= this.options.maxQueued) return Promise.reject(new QueueFullError(this.estimateRetryAfterS()));
+    if (this.waiting.length >= this.options.maxQueued)
+      return Promise.reject(new QueueFullError(this.estimateRetryAfterS()));
     return new Promise<SequenceLease>((resolve, reject) => {
       const onAbort = () => {
         const i = this.waiting.indexOf(waiter);
@@ -110,7 +111,14 @@ export class SequencePool {
           signal.removeEventListener("abort", onAbort);
           fn(value);
         };
-      const waiter: Waiter = { tokens, priority, enqueuedAt, order: this.order++, resolve: settle(resolve), reject: settle(reject) };
+      const waiter: Waiter = {
+        tokens,
+        priority,
+        enqueuedAt,
+        order: this.order++,
+        resolve: settle(resolve),
+        reject: settle(reject),
+      };
       this.waiting.push(waiter);
       this.waiting.sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.order - b.order);
       signal.addEventListener("abort", onAbort, { once: true });
@@ -123,7 +131,12 @@ export class SequencePool {
    */
   private async assign(tokens: Token[], enqueuedAt: number): Promise<SequenceLease> {
     const free = this.slots.filter((s) => !s.busy);
-    const views = free.map((s) => ({ length: s.sequence.nextTokenIndex, shared: sharedPrefix(s.sequence, tokens), hits: s.hits, lastUsed: s.lastUsed }));
+    const views = free.map((s) => ({
+      length: s.sequence.nextTokenIndex,
+      shared: sharedPrefix(s.sequence, tokens),
+      hits: s.hits,
+      lastUsed: s.lastUsed,
+    }));
     // Pool sequences carry no token predictor, so node-llama-cpp can share KV cells between them.
     const choice = chooseSlot(views, true)!;
     const target = free[choice.target];
@@ -141,7 +154,10 @@ export class SequencePool {
       } else if (donor !== target && choice.reused - reused >= MIN_COPY_TOKENS) {
         donor.busy = true; // pinned: nobody may change the donor while its cells are being shared
         try {
-          const copied = await (target.sequence as unknown as InternalSequence)._copyStateFromOtherSequence(donor.sequence, choice.reused);
+          const copied = await (target.sequence as unknown as InternalSequence)._copyStateFromOtherSequence(
+            donor.sequence,
+            choice.reused,
+          );
           if (copied) {
             reused = choice.reused;
             source = "copy";
@@ -178,7 +194,12 @@ export class SequencePool {
         // busy while it is written so that its state is the one saved.
         const snapshots = this.options.snapshots;
         const prefix = tokens.slice(0, reused);
-        if (snapshots && reused >= MIN_SNAPSHOT_TOKENS && !snapshots.find(tokens, Math.floor(reused / 2)) && !snapshots.has(prefix)) {
+        if (
+          snapshots &&
+          reused >= MIN_SNAPSHOT_TOKENS &&
+          !snapshots.find(tokens, Math.floor(reused / 2)) &&
+          !snapshots.has(prefix)
+        ) {
           void snapshots.save(target.sequence, prefix).finally(() => this.free(target));
         } else this.free(target);
       },
@@ -203,7 +224,7 @@ export class SequencePool {
   private dispatch(): void {
     // Waiters are in priority order; a background waiter held back by the reserve lets nobody behind it pass but
     // other background waiters, who are held back too.
-    for (let i = 0; i < this.waiting.length && this.slots.some((s) => !s.busy); ) {
+    for (let i = 0; i < this.waiting.length && this.slots.some((s) => !s.busy);) {
       const next = this.waiting[i];
       if (!this.canTake(next.priority)) {
         i++;

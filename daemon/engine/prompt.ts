@@ -1,5 +1,12 @@
 // Turns an OpenAI chat request into the model's own prompt tokens, through the chat template in the GGUF.
-import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, ChatWrapper, LlamaModel, Token } from "node-llama-cpp";
+import type {
+  ChatHistoryItem,
+  ChatModelFunctionCall,
+  ChatModelFunctions,
+  ChatWrapper,
+  LlamaModel,
+  Token,
+} from "node-llama-cpp";
 import type { ChatCompletionRequest, ChatMessage } from "../api.js";
 import { sortKeys } from "../canonical.js";
 import { contentText } from "../chat.js";
@@ -21,16 +28,24 @@ export function renderChatPrompt(
 ): RenderedPrompt {
   const history = toChatHistory(request.messages);
   history.push({ type: "model", response: [] });
-  const state = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true });
+  const state = chatWrapper.generateContextState({
+    chatHistory: history,
+    availableFunctions: functions,
+    documentFunctionParams: true,
+  });
   const tokens = state.contextText.tokenize(model.tokenizer);
-  const stopTokenSequences = state.stopGenerationTriggers.map((t) => t.tokenize(model.tokenizer, "trimLeadingSpace")).filter((t) => t.length > 0);
+  const stopTokenSequences = state.stopGenerationTriggers
+    .map((t) => t.tokenize(model.tokenizer, "trimLeadingSpace"))
+    .filter((t) => t.length > 0);
   return { tokens, stopTokenSequences, stopTexts: state.stopGenerationTriggers.map((t) => t.toString()) };
 }
 
 /** A message's text for a local model, which takes text only: other parts are refused, not dropped. */
 export function messageText(content: ChatMessage["content"]): string {
   if (Array.isArray(content) && content.some((part) => part.type !== "text")) {
-    throw new UnsupportedContentError("local models here take text only; remove image parts or route this request to a cloud model");
+    throw new UnsupportedContentError(
+      "local models here take text only; remove image parts or route this request to a cloud model",
+    );
   }
   return contentText(content);
 }
@@ -53,7 +68,12 @@ export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
         const text = messageText(m.content ?? null);
         if (text) response.push(text);
         for (const call of m.tool_calls ?? []) {
-          const item: ChatModelFunctionCall = { type: "functionCall", name: call.function.name, params: parseArgs(call.function.arguments), result: "" };
+          const item: ChatModelFunctionCall = {
+            type: "functionCall",
+            name: call.function.name,
+            params: parseArgs(call.function.arguments),
+            result: "",
+          };
           callsById.set(call.id, item);
           response.push(item);
         }

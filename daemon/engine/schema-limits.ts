@@ -13,7 +13,18 @@ interface Totals {
 }
 
 /** Keywords whose value is one subschema, a list of them, or a name → subschema map (JSON Schema 2020-12). */
-const ONE = ["items", "additionalProperties", "not", "if", "then", "else", "contains", "unevaluatedProperties", "unevaluatedItems", "propertyNames"];
+const ONE = [
+  "items",
+  "additionalProperties",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "propertyNames",
+];
 const LIST = ["anyOf", "oneOf", "allOf", "prefixItems"];
 const MAP = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 
@@ -27,14 +38,22 @@ function measure(root: unknown, param: string, totals: Totals): void {
     const { schema, level, path } = stack.pop()!;
     if (!schema || typeof schema !== "object" || Array.isArray(schema)) continue;
     if (level > LIMITS.schemaDepth) {
-      throw new InputLimitError("schemaDepth", `the schema at ${param} nests more than ${LIMITS.schemaDepth} levels (limit schemaDepth = ${LIMITS.schemaDepth})`, param);
+      throw new InputLimitError(
+        "schemaDepth",
+        `the schema at ${param} nests more than ${LIMITS.schemaDepth} levels (limit schemaDepth = ${LIMITS.schemaDepth})`,
+        param,
+      );
     }
     const s = schema as Record<string, unknown>;
     const values = Array.isArray(s.enum) ? s.enum : [];
     const all = "const" in s ? [...values, s.const] : values;
     for (const v of all) {
       if (!isPrimitive(v)) {
-        throw new InputLimitError("schemaValue", `${path} has an enum/const value that is ${Array.isArray(v) ? "an array" : "an object"}; local models enforce enum and const only for strings, numbers, booleans and null — describe that value with properties/items instead`, param);
+        throw new InputLimitError(
+          "schemaValue",
+          `${path} has an enum/const value that is ${Array.isArray(v) ? "an array" : "an object"}; local models enforce enum and const only for strings, numbers, booleans and null — describe that value with properties/items instead`,
+          param,
+        );
       }
       if (typeof v === "string") totals.chars += v.length;
     }
@@ -42,7 +61,8 @@ function measure(root: unknown, param: string, totals: Totals): void {
     for (const key of ONE) if (key in s) stack.push({ schema: s[key], level: level + 1, path: `${path}.${key}` });
     for (const key of LIST) {
       const list = s[key];
-      if (Array.isArray(list)) list.forEach((sub, i) => stack.push({ schema: sub, level: level + 1, path: `${path}.${key}.${i}` }));
+      if (Array.isArray(list))
+        list.forEach((sub, i) => stack.push({ schema: sub, level: level + 1, path: `${path}.${key}.${i}` }));
     }
     for (const key of MAP) {
       const map = s[key];
@@ -56,13 +76,25 @@ function measure(root: unknown, param: string, totals: Totals): void {
       }
     }
     if (totals.properties > LIMITS.schemaProperties) {
-      throw new InputLimitError("schemaProperties", `the request's schemas declare more than ${LIMITS.schemaProperties} properties (limit schemaProperties = ${LIMITS.schemaProperties})`, param);
+      throw new InputLimitError(
+        "schemaProperties",
+        `the request's schemas declare more than ${LIMITS.schemaProperties} properties (limit schemaProperties = ${LIMITS.schemaProperties})`,
+        param,
+      );
     }
     if (totals.enumValues > LIMITS.schemaEnumValues) {
-      throw new InputLimitError("schemaEnumValues", `the request's schemas hold more than ${LIMITS.schemaEnumValues} enum/const values (limit schemaEnumValues = ${LIMITS.schemaEnumValues}); a long list of choices is better sent as text`, param);
+      throw new InputLimitError(
+        "schemaEnumValues",
+        `the request's schemas hold more than ${LIMITS.schemaEnumValues} enum/const values (limit schemaEnumValues = ${LIMITS.schemaEnumValues}); a long list of choices is better sent as text`,
+        param,
+      );
     }
     if (totals.chars > LIMITS.schemaChars) {
-      throw new InputLimitError("schemaChars", `the request's schemas hold more than ${LIMITS.schemaChars} characters of property names and enum/const strings (limit schemaChars = ${LIMITS.schemaChars})`, param);
+      throw new InputLimitError(
+        "schemaChars",
+        `the request's schemas hold more than ${LIMITS.schemaChars} characters of property names and enum/const strings (limit schemaChars = ${LIMITS.schemaChars})`,
+        param,
+      );
     }
   }
 }
@@ -71,7 +103,8 @@ function measure(root: unknown, param: string, totals: Totals): void {
 export function checkRequestSchemas(request: ChatCompletionRequest): void {
   const totals: Totals = { properties: 0, enumValues: 0, chars: 0 };
   const format = request.response_format;
-  if (format?.type === "json_schema" && format.json_schema.schema) measure(format.json_schema.schema, "response_format", totals);
+  if (format?.type === "json_schema" && format.json_schema.schema)
+    measure(format.json_schema.schema, "response_format", totals);
   request.tools?.forEach((t, i) => {
     if (t.function.parameters) measure(t.function.parameters, `tools.${i}.function.parameters`, totals);
   });

@@ -13,7 +13,10 @@ export function forcedToolCallSchema(request: ChatCompletionRequest): Record<str
     type: "object",
     properties: {
       name: { const: t.function.name },
-      arguments: t.function.parameters && Object.keys(t.function.parameters).length ? sortKeys(t.function.parameters) : { type: "object", properties: {} },
+      arguments:
+        t.function.parameters && Object.keys(t.function.parameters).length
+          ? sortKeys(t.function.parameters)
+          : { type: "object", properties: {} },
     },
     required: ["name", "arguments"],
   }));

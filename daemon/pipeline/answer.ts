@@ -5,7 +5,10 @@ import type { LookupResult } from "../cache/service.js";
 import { collectChat, fullTimings, type ChatEvent, type Priority } from "../chat.js";
 
 /** The cache's verdict on this request, including the rung that decided it (`match`: exact, semantic, …). */
-export type CacheVerdictFacts = Pick<LookupResult, "verdict" | "match" | "similarity" | "namespace" | "reason" | "guard">;
+export type CacheVerdictFacts = Pick<
+  LookupResult,
+  "verdict" | "match" | "similarity" | "namespace" | "reason" | "guard"
+>;
 
 /** Facts known once the answer's events have ended. */
 export interface AnswerFacts {

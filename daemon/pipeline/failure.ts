@@ -24,8 +24,14 @@ function isFailure(e: unknown): e is Failure & Error {
 }
 
 export function describeFailure(e: unknown): Failure {
-  const fail = (status: number, message: string, type: string, code: string | null, param: string | null = null, headers = {}) =>
-    ({ status, message, type, code, param, headers }) satisfies Failure;
+  const fail = (
+    status: number,
+    message: string,
+    type: string,
+    code: string | null,
+    param: string | null = null,
+    headers = {},
+  ) => ({ status, message, type, code, param, headers }) satisfies Failure;
   if (e instanceof RouterError) {
     // A local engine error (queue full, context overflow…) keeps its own status; the router's own carry theirs.
     if (e.cause !== undefined && e.code === "backend_error") return describeFailure(e.cause);
@@ -40,15 +46,29 @@ export function describeFailure(e: unknown): Failure {
     const headers: Record<string, string> = e.code === "model_loading" ? { "retry-after": "10" } : {};
     return fail(status, e.message, status === 404 ? "invalid_request_error" : "server_error", e.code, "model", headers);
   }
-  if (e instanceof ContextOverflowError) return fail(400, e.message, "invalid_request_error", "context_length_exceeded", e.param);
+  if (e instanceof ContextOverflowError)
+    return fail(400, e.message, "invalid_request_error", "context_length_exceeded", e.param);
   if (e instanceof InputLimitError) {
-    return fail(400, e.message, "invalid_request_error", e.limit === "schemaValue" ? "unsupported_schema" : "limit_exceeded", e.param);
+    return fail(
+      400,
+      e.message,
+      "invalid_request_error",
+      e.limit === "schemaValue" ? "unsupported_schema" : "limit_exceeded",
+      e.param,
+    );
   }
-  if (e instanceof UnsupportedContentError) return fail(400, e.message, "invalid_request_error", "unsupported_content", "messages");
+  if (e instanceof UnsupportedContentError)
+    return fail(400, e.message, "invalid_request_error", "unsupported_content", "messages");
   if (isFailure(e)) return fail(e.status, e.message, e.type, e.code ?? null, e.param ?? null, e.headers ?? {});
   const message = e instanceof Error ? e.message : String(e);
   if (/grammar|json schema|GBNF/i.test(message)) {
-    return fail(400, `the JSON schema cannot be enforced: ${message}`, "invalid_request_error", "unsupported_schema", "response_format");
+    return fail(
+      400,
+      `the JSON schema cannot be enforced: ${message}`,
+      "invalid_request_error",
+      "unsupported_schema",
+      "response_format",
+    );
   }
   return fail(500, `internal error: ${message}`, "server_error", "internal_error");
 }

@@ -49,7 +49,13 @@ export class RequestPipeline {
       const hit = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
       if (hit) return this.answer(run, look, { route: "cache" }, replayChat({ ...hit, model: request.model }));
       const { signal, requestId } = input;
-      const options = { signal, requestId, priority: input.priority, headers: input.cache.directives, native: input.native };
+      const options = {
+        signal,
+        requestId,
+        priority: input.priority,
+        headers: input.cache.directives,
+        native: input.native,
+      };
       routed = await this.deps.router.chat(request, options);
       run.facts.priority = routed.priority;
       return this.answer(run, look, routed, routed.events, { cache, routed });
@@ -86,7 +92,11 @@ export class RequestPipeline {
   /** The tools an agent ran since its last answer in this session, as tool spans (see traces/tool-gaps.ts). */
   private recordToolTime(input: ChatInput): void {
     if (input.trace.joinedBy === "new") return;
-    const spans = this.toolGaps.resultSpans(input.trace.traceId, Math.round(input.receivedAt * 1e6), input.request.messages);
+    const spans = this.toolGaps.resultSpans(
+      input.trace.traceId,
+      Math.round(input.receivedAt * 1e6),
+      input.request.messages,
+    );
     if (!spans.length) return;
     try {
       this.deps.traces.writeSpans(spans, "daemon");
@@ -95,7 +105,12 @@ export class RequestPipeline {
     }
   }
 
-  private open(input: ChatInput | CompletionInput, operation: RequestFacts["operation"], route: string, priority: Priority): Run {
+  private open(
+    input: ChatInput | CompletionInput,
+    operation: RequestFacts["operation"],
+    route: string,
+    priority: Priority,
+  ): Run {
     const { record } = input;
     const facts: RequestFacts = {
       requestId: input.requestId,
@@ -110,7 +125,11 @@ export class RequestPipeline {
       endedAt: input.receivedAt,
       status: 200,
       params: record.params,
-      content: { ...(record.system !== undefined ? { system: record.system } : {}), input: record.input, ...(record.tools ? { tools: record.tools } : {}) },
+      content: {
+        ...(record.system !== undefined ? { system: record.system } : {}),
+        input: record.input,
+        ...(record.tools ? { tools: record.tools } : {}),
+      },
     };
     const end = startRequest(this.deps, facts);
     return {
@@ -128,7 +147,11 @@ export class RequestPipeline {
     };
   }
 
-  private cacheFor(request: ChatCompletionRequest | CompletionRequest, route: string, input: ChatInput | CompletionInput): CacheCall {
+  private cacheFor(
+    request: ChatCompletionRequest | CompletionRequest,
+    route: string,
+    input: ChatInput | CompletionInput,
+  ): CacheCall {
     const ctx = { route, headers: input.cache.directives, signal: input.signal };
     const cache = this.deps.cache;
     let look: LookupResult | undefined;
@@ -169,14 +192,26 @@ export class RequestPipeline {
       route: route.route,
       reason: route.reason,
       priority: run.facts.priority as Priority,
-      cache: { verdict: look.verdict, match: look.match, similarity: look.similarity, namespace: look.namespace, reason: look.reason, guard: look.guard },
+      cache: {
+        verdict: look.verdict,
+        match: look.match,
+        similarity: look.similarity,
+        namespace: look.namespace,
+        reason: look.reason,
+        guard: look.guard,
+      },
       events: this.flow(run, facts, events, miss),
       facts,
     };
   }
 
   /** Passes the events on; at the final one records the span and stores the answer, before the caller sees it. */
-  private async *flow(run: Run, facts: AnswerFacts, events: AsyncIterable<ChatEvent>, miss?: Generation): AsyncIterable<ChatEvent> {
+  private async *flow(
+    run: Run,
+    facts: AnswerFacts,
+    events: AsyncIterable<ChatEvent>,
+    miss?: Generation,
+  ): AsyncIterable<ChatEvent> {
     const fold = new AnswerFold();
     try {
       for await (const e of events) {
@@ -193,7 +228,13 @@ export class RequestPipeline {
     }
   }
 
-  private async finish(run: Run, facts: AnswerFacts, fold: AnswerFold, done: DoneEvent, miss?: Generation): Promise<void> {
+  private async finish(
+    run: Run,
+    facts: AnswerFacts,
+    fold: AnswerFold,
+    done: DoneEvent,
+    miss?: Generation,
+  ): Promise<void> {
     const span = run.facts;
     facts.usage = span.usage = done.usage;
     facts.timings = span.timings = fullTimings(done.timings);
@@ -236,7 +277,8 @@ interface CacheCall {
 
 /** The route facts of a failed request: the router's decision so far, or the route that had answered. */
 function routeFailure(e: unknown, routed?: RouteResult): { route?: string; attributes?: Attributes } {
-  if (e instanceof RouterError) return { route: e.decision.route, attributes: Router.spanAttributes({ ...e.decision, attempts: e.attempts }) };
+  if (e instanceof RouterError)
+    return { route: e.decision.route, attributes: Router.spanAttributes({ ...e.decision, attempts: e.attempts }) };
   return routed ? { attributes: Router.spanAttributes(routed) } : {};
 }
 

@@ -170,7 +170,10 @@ export function cacheAttributes(look: LookupResult): Attributes {
 
 /** hotpath.prefix.*: reused/prompt tokens, their source, and where (and how) the prompt stopped matching. */
 export function prefixAttributes(p: PrefixFacts): Attributes {
-  const a: Attributes = { "hotpath.prefix.reused_tokens": p.reusedTokens, "hotpath.prefix.prompt_tokens": p.promptTokens };
+  const a: Attributes = {
+    "hotpath.prefix.reused_tokens": p.reusedTokens,
+    "hotpath.prefix.prompt_tokens": p.promptTokens,
+  };
   if (p.source) a["hotpath.prefix.source"] = p.source;
   if (p.divergedAt !== undefined) {
     a["hotpath.prefix.diverged_at"] = p.divergedAt;
@@ -182,7 +185,9 @@ export function prefixAttributes(p: PrefixFacts): Attributes {
 
 function capped(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text.length > MAX_CONTENT_CHARS ? `${text.slice(0, MAX_CONTENT_CHARS)}…[truncated ${text.length - MAX_CONTENT_CHARS} chars]` : text;
+  return text.length > MAX_CONTENT_CHARS
+    ? `${text.slice(0, MAX_CONTENT_CHARS)}…[truncated ${text.length - MAX_CONTENT_CHARS} chars]`
+    : text;
 }
 
 /** Wall-clock ms with sub-ms precision. */
@@ -194,10 +199,22 @@ export function nowMs(): number {
  * Starts a request's bookkeeping (in-flight gauge, "request.started" event) and returns the function that ends it:
  * it records the span exactly once, however many paths (success, stream end, error, finally) call it.
  */
-export function startRequest(services: SpanSink, facts: RequestFacts, opts: { countInFlight?: boolean; announce?: boolean } = {}): () => void {
+export function startRequest(
+  services: SpanSink,
+  facts: RequestFacts,
+  opts: { countInFlight?: boolean; announce?: boolean } = {},
+): () => void {
   const countInFlight = opts.countInFlight ?? true;
   if (opts.announce ?? true) {
-    services.events.publish({ type: "request.started", requestId: facts.requestId, at: facts.startedAt, endpoint: facts.endpoint, model: facts.model, priority: facts.priority, stream: facts.stream });
+    services.events.publish({
+      type: "request.started",
+      requestId: facts.requestId,
+      at: facts.startedAt,
+      endpoint: facts.endpoint,
+      model: facts.model,
+      priority: facts.priority,
+      stream: facts.stream,
+    });
   }
   if (countInFlight) services.metrics.inFlight.inc();
   let recorded = false;

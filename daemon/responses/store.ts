@@ -50,18 +50,28 @@ export class ResponseStore {
 
   put(r: StoredResponse, now = Date.now()): void {
     const input = JSON.stringify(r.input);
-    if (input.length > MAX_INPUT_CHARS) throw new Error(`the conversation is over ${MAX_INPUT_CHARS} characters; start a new one (no previous_response_id)`);
+    if (input.length > MAX_INPUT_CHARS)
+      throw new Error(
+        `the conversation is over ${MAX_INPUT_CHARS} characters; start a new one (no previous_response_id)`,
+      );
     this.db
-      .prepare("INSERT OR REPLACE INTO responses (id, created_at, route, upstream, input, response) VALUES (?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT OR REPLACE INTO responses (id, created_at, route, upstream, input, response) VALUES (?, ?, ?, ?, ?, ?)",
+      )
       .run(r.id, now, r.route, r.upstream ? 1 : 0, input, JSON.stringify(r.response));
   }
 
   get(id: string): StoredResponse | undefined {
     const row = this.db.prepare("SELECT id, route, upstream, input, response FROM responses WHERE id = ?").get(id) as
-      | { id: string; route: string; upstream: number; input: string; response: string }
-      | undefined;
+      { id: string; route: string; upstream: number; input: string; response: string } | undefined;
     if (!row) return undefined;
-    return { id: row.id, route: row.route, upstream: row.upstream === 1, input: JSON.parse(row.input) as ResponsesInputItem[], response: JSON.parse(row.response) as ResponsesResponse };
+    return {
+      id: row.id,
+      route: row.route,
+      upstream: row.upstream === 1,
+      input: JSON.parse(row.input) as ResponsesInputItem[],
+      response: JSON.parse(row.response) as ResponsesResponse,
+    };
   }
 
   delete(id: string): boolean {

@@ -67,7 +67,13 @@ export class Backends {
   }
 
   /** Configured and implicit providers, with whether their key resolves now (never the key itself). */
-  describe(): { name: string; type: ProviderConfig["type"]; baseURL: string; maxConcurrency: number; keyPresent: boolean }[] {
+  describe(): {
+    name: string;
+    type: ProviderConfig["type"];
+    baseURL: string;
+    maxConcurrency: number;
+    keyPresent: boolean;
+  }[] {
     return [...this.providers.values()].map((p) => ({
       name: p.name,
       type: p.config.type,
@@ -91,8 +97,10 @@ export class Backends {
   /** A bare model name: a local model alias, or a vendor model family name routed to that vendor. */
   routeForModel(name: string): string | undefined {
     if (this.local?.aliases().includes(name)) return `local:${name}`;
-    if (/^claude-/.test(name) && this.providers.get("anthropic")?.config.type === "anthropic") return `anthropic:${name}`;
-    if (/^(gpt-|o\d|chatgpt-)/.test(name) && this.providers.get("openai")?.config.type === "openai") return `openai:${name}`;
+    if (/^claude-/.test(name) && this.providers.get("anthropic")?.config.type === "anthropic")
+      return `anthropic:${name}`;
+    if (/^(gpt-|o\d|chatgpt-)/.test(name) && this.providers.get("openai")?.config.type === "openai")
+      return `openai:${name}`;
     return undefined;
   }
 

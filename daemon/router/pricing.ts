@@ -19,7 +19,8 @@ export class PriceTable {
   lookup(route: string, override?: ConfigPrice): ConfigPrice | undefined {
     if (override) return override;
     const model = route.slice(route.indexOf(":") + 1);
-    for (const [key, price] of this.entries) if (route.startsWith(key) || (!key.includes(":") && model.startsWith(key))) return price;
+    for (const [key, price] of this.entries)
+      if (route.startsWith(key) || (!key.includes(":") && model.startsWith(key))) return price;
     return undefined;
   }
 }
@@ -28,11 +29,10 @@ export class PriceTable {
 export function costUsd(usage: Usage, price: ConfigPrice): number {
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const fresh = Math.max(0, usage.prompt_tokens - cached);
-  const total = fresh * price.input + cached * (price.cachedInput ?? price.input) + usage.completion_tokens * price.output;
+  const total =
+    fresh * price.input + cached * (price.cachedInput ?? price.input) + usage.completion_tokens * price.output;
   return total / 1_000_000;
 }
-
-
 
 /** The shipped table alone: audits price a model they know by name, with no route config. */
 const SHIPPED = new PriceTable();
@@ -47,8 +47,16 @@ export function modelPrice(model: string, local: boolean): ConfigPrice | undefin
 }
 
 /** USD for a call counted in tokens, none of them cached; null when the price is unknown. */
-export function tokensCostUsd(price: ConfigPrice | undefined, promptTokens: number, completionTokens: number): number | null {
+export function tokensCostUsd(
+  price: ConfigPrice | undefined,
+  promptTokens: number,
+  completionTokens: number,
+): number | null {
   if (!price) return null;
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
   return costUsd({ ...usage, prompt_tokens_details: { cached_tokens: 0 } }, price);
 }

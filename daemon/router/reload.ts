@@ -46,7 +46,10 @@ export function watchConfigFile(
       timer = setTimeout(reload, debounceMs);
     });
   } catch (e) {
-    log("error", `cannot watch ${file} for changes (${(e as Error).message}); restart the daemon to apply config edits`);
+    log(
+      "error",
+      `cannot watch ${file} for changes (${(e as Error).message}); restart the daemon to apply config edits`,
+    );
   }
   return {
     close() {

@@ -11,10 +11,16 @@ export interface RetryPolicy {
 }
 
 /** Milliseconds to wait before retry number `retry` (1-based), or undefined when the error should not be retried. */
-export function retryDelay(error: unknown, retry: number, policy: RetryPolicy, random = Math.random): number | undefined {
+export function retryDelay(
+  error: unknown,
+  retry: number,
+  policy: RetryPolicy,
+  random = Math.random,
+): number | undefined {
   if (retry > policy.maxRetries) return undefined;
   if (!(error instanceof UpstreamError) || !error.retryable) return undefined;
-  if (error.retryAfterMs !== undefined) return error.retryAfterMs <= policy.maxRetryAfterMs ? error.retryAfterMs : undefined;
+  if (error.retryAfterMs !== undefined)
+    return error.retryAfterMs <= policy.maxRetryAfterMs ? error.retryAfterMs : undefined;
   const cap = Math.min(policy.maxMs, policy.baseMs * 2 ** (retry - 1));
   return Math.round(cap / 2 + random() * (cap / 2));
 }

@@ -127,13 +127,19 @@ export class Router {
    * that backend cannot count exactly (OpenAI-style providers) or counting failed (`error` says why): the caller
    * estimates then.
    */
-  async countTokens(request: ChatCompletionRequest, options: { signal: AbortSignal; task?: string }): Promise<{ route: string; count?: TokenCount; error?: string }> {
+  async countTokens(
+    request: ChatCompletionRequest,
+    options: { signal: AbortSignal; task?: string },
+  ): Promise<{ route: string; count?: TokenCount; error?: string }> {
     const decided = this.decide(request, options.task);
     const route = decided.kind === "cascade" ? decided.steps[0] : decided.routes[0];
     try {
       const backend = await this.backends.get(route, this.config.routes[route]?.timeoutMs ?? this.config.timeoutMs);
       if (!backend?.countTokens) return { route };
-      return { route, count: await backend.countTokens({ ...request, model: route.slice(route.indexOf(":") + 1) }, options.signal) };
+      return {
+        route,
+        count: await backend.countTokens({ ...request, model: route.slice(route.indexOf(":") + 1) }, options.signal),
+      };
     } catch (e) {
       if (options.signal.aborted) throw e;
       return { route, error: redact(e instanceof Error ? e.message : String(e)) };
@@ -178,10 +184,12 @@ export class Router {
   /** Providers, and every route the config names or that has state (an open circuit, spend today). */
   status(): RouterStatus {
     const routes = new Set<string>(Object.keys(this.config.routes));
-    const addTarget = (t: Target) => (typeof t === "string" ? [t] : t.cascade).forEach((r) => this.backends.isRouteId(r) && routes.add(r));
+    const addTarget = (t: Target) =>
+      (typeof t === "string" ? [t] : t.cascade).forEach((r) => this.backends.isRouteId(r) && routes.add(r));
     Object.values(this.config.aliases).forEach(addTarget);
     this.config.rules.forEach((r) => addTarget(r.target));
-    for (const r of Object.values(this.config.routes)) for (const f of r.fallbacks ?? []) if (this.backends.isRouteId(f)) routes.add(f);
+    for (const r of Object.values(this.config.routes))
+      for (const f of r.fallbacks ?? []) if (this.backends.isRouteId(f)) routes.add(f);
     this.breakers.tripped().forEach((r) => routes.add(r));
     this.spend.routesToday().forEach((r) => routes.add(r));
     return {
@@ -208,8 +216,19 @@ export class Router {
       return this.plan(request, { task });
     } catch (e) {
       const decision = { route: "", reason: "no route" };
-      if (e instanceof UnknownModel) throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", [], {}, false, decision);
-      if (e instanceof AliasError) throw new RouterError(500, `router config: ${e.message}`, "server_error", "router_config", [], {}, false, decision);
+      if (e instanceof UnknownModel)
+        throw new RouterError(404, e.message, "invalid_request_error", "model_not_found", [], {}, false, decision);
+      if (e instanceof AliasError)
+        throw new RouterError(
+          500,
+          `router config: ${e.message}`,
+          "server_error",
+          "router_config",
+          [],
+          {},
+          false,
+          decision,
+        );
       throw e;
     }
   }
@@ -218,7 +237,13 @@ export class Router {
     const attempts: RouteAttempt[] = [];
     const task = options.headers?.["x-hotpath-task"];
     const decided = this.decide(request, Array.isArray(task) ? task[0] : task);
-    const result: RouteResult = { route: "", priority: options.priority ?? "interactive", reason: decided.reason, attempts, events: emptyEvents() };
+    const result: RouteResult = {
+      route: "",
+      priority: options.priority ?? "interactive",
+      reason: decided.reason,
+      attempts,
+      events: emptyEvents(),
+    };
 
     if (decided.kind === "cascade") {
       const steps = decided.steps;
@@ -258,7 +283,12 @@ export class Router {
     return this.runChain(decided.routes, request, options, result);
   }
 
-  private async runChain(chain: string[], request: ChatCompletionRequest, options: RouteRequestOptions, result: RouteResult): Promise<RouteResult> {
+  private async runChain(
+    chain: string[],
+    request: ChatCompletionRequest,
+    options: RouteRequestOptions,
+    result: RouteResult,
+  ): Promise<RouteResult> {
     let lastError: unknown;
     for (const [i, route] of chain.entries()) {
       try {
@@ -282,7 +312,12 @@ export class Router {
    * One route with its retries. Resolves with the route's first event; rejects with the last error when the
    * route is skipped (open circuit, budget, unknown) or every try failed.
    */
-  private async tryRoute(route: string, request: ChatCompletionRequest, options: RouteRequestOptions, attempts: RouteAttempt[]): Promise<Committed> {
+  private async tryRoute(
+    route: string,
+    request: ChatCompletionRequest,
+    options: RouteRequestOptions,
+    attempts: RouteAttempt[],
+  ): Promise<Committed> {
     const opts = this.config.routes[route] ?? {};
     // The local engine queues requests itself (and the server's request timeout bounds them): waiting in that queue
     // is not an upstream gone silent, so local routes have no silence limit unless one is configured for them.
@@ -309,10 +344,21 @@ export class Router {
     } catch (e) {
       // A local model that failed to load, or is still loading: fall back like any unavailable route.
       const code = (e as { code?: unknown }).code;
-      throw skip(new RouteUnavailable((e as Error).message, 503, typeof code === "string" ? code : "model_unavailable", undefined, e), 503);
+      throw skip(
+        new RouteUnavailable(
+          (e as Error).message,
+          503,
+          typeof code === "string" ? code : "model_unavailable",
+          undefined,
+          e,
+        ),
+        503,
+      );
     }
     if (!backend) {
-      const what = route.startsWith("local:") ? `no local model '${route.slice(6)}' is configured` : `no provider '${route.slice(0, route.indexOf(":"))}' is configured for route ${route}`;
+      const what = route.startsWith("local:")
+        ? `no local model '${route.slice(6)}' is configured`
+        : `no provider '${route.slice(0, route.indexOf(":"))}' is configured for route ${route}`;
       throw skip(new RouteUnavailable(what, 404, "model_not_found"), 404);
     }
     const modelName = route.slice(route.indexOf(":") + 1);
@@ -320,7 +366,15 @@ export class Router {
     for (let retry = 0; ; retry++) {
       if (!this.breakers.allow(route)) {
         const wait = this.breakers.retryInMs(route);
-        throw skip(new RouteUnavailable(`route ${route} is paused after repeated failures (circuit open); next trial in ${Math.ceil(wait / 1000)} s`, 503, "circuit_open", wait), 503);
+        throw skip(
+          new RouteUnavailable(
+            `route ${route} is paused after repeated failures (circuit open); next trial in ${Math.ceil(wait / 1000)} s`,
+            503,
+            "circuit_open",
+            wait,
+          ),
+          503,
+        );
       }
       const started = this.now();
       const attempt: RouteAttempt = { route, status: 0, outcome: "ok", ms: 0 };
@@ -367,7 +421,14 @@ export class Router {
       controller.abort(err);
       return err;
     });
-    const it = backend.chat(request, { signal: controller.signal, priority: options.priority ?? this.defaultPriority(route), requestId: options.requestId, confidence: options.confidence, native: options.native })[Symbol.asyncIterator]();
+    const stream = backend.chat(request, {
+      signal: controller.signal,
+      priority: options.priority ?? this.defaultPriority(route),
+      requestId: options.requestId,
+      confidence: options.confidence,
+      native: options.native,
+    });
+    const it = stream[Symbol.asyncIterator]();
     let closed = false;
     const close = (abort: boolean) => {
       if (closed) return;
@@ -417,7 +478,16 @@ export class Router {
       if (c.clientSignal.aborted) {
         c.attempt.outcome = "cancelled";
         c.attempt.ms = this.now() - c.started;
-        throw new RouterError(499, "the client cancelled the request", "cancelled", "cancelled", result.attempts, {}, true, result);
+        throw new RouterError(
+          499,
+          "the client cancelled the request",
+          "cancelled",
+          "cancelled",
+          result.attempts,
+          {},
+          true,
+          result,
+        );
       }
       const e = classify(raw, c.route);
       c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
@@ -425,7 +495,17 @@ export class Router {
       c.attempt.ms = this.now() - c.started;
       if (e.kind === "aborted") throw this.cancelled(result);
       if (countsAgainstCircuit(e)) this.breakers.failure(c.route);
-      throw new RouterError(e.kind === "timeout" ? 504 : 502, `${c.route} failed mid-stream: ${e.message}`, "server_error", "upstream_stream_error", result.attempts, {}, true, result, e.cause);
+      throw new RouterError(
+        e.kind === "timeout" ? 504 : 502,
+        `${c.route} failed mid-stream: ${e.message}`,
+        "server_error",
+        "upstream_stream_error",
+        result.attempts,
+        {},
+        true,
+        result,
+        e.cause,
+      );
     } finally {
       if (!finished && c.attempt.ms === 0) c.attempt.ms = this.now() - c.started;
       c.close(!finished);
@@ -444,15 +524,30 @@ export class Router {
   }
 
   private cancelled(result: RouteResult): RouterError {
-    return new RouterError(499, "the client cancelled the request", "cancelled", "cancelled", result.attempts, {}, false, result);
+    return new RouterError(
+      499,
+      "the client cancelled the request",
+      "cancelled",
+      "cancelled",
+      result.attempts,
+      {},
+      false,
+      result,
+    );
   }
 
   private finalError(e: unknown, chain: string[], result: RouteResult): RouterError {
     const attempts = result.attempts;
     const tried = chain.join(", ");
     const allSkipped = attempts.every((a) => a.outcome === "skipped");
-    const fail = (status: number, message: string, type: string, code: string, headers: Record<string, string> = {}, cause?: unknown) =>
-      new RouterError(status, message, type, code, attempts, headers, false, result, cause);
+    const fail = (
+      status: number,
+      message: string,
+      type: string,
+      code: string,
+      headers: Record<string, string> = {},
+      cause?: unknown,
+    ) => new RouterError(status, message, type, code, attempts, headers, false, result, cause);
     if (e instanceof BudgetExceeded && allSkipped) return fail(402, e.message, "insufficient_quota", "budget_exceeded");
     // A lone local route whose model is loading or failed: the engine's own error says it best (status, retry-after).
     if (e instanceof RouteUnavailable && allSkipped && chain.length === 1 && e.cause !== undefined) {
@@ -461,19 +556,29 @@ export class Router {
     // Also when earlier tries failed and the last found the circuit open (it opened during this request): the route
     // is unavailable (503 with retry-after), not an internal error.
     if (e instanceof RouteUnavailable) {
-      const retry: Record<string, string> = e.retryInMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(e.retryInMs / 1000))) } : {};
-      const message = chain.length > 1 ? `no route could take the request (${tried}); last: ${e.message}` : allSkipped ? e.message : `${attempts.filter((a) => a.outcome !== "skipped").length} tries failed, then ${e.message}`;
+      const retry: Record<string, string> =
+        e.retryInMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(e.retryInMs / 1000))) } : {};
+      const message =
+        chain.length > 1
+          ? `no route could take the request (${tried}); last: ${e.message}`
+          : allSkipped
+            ? e.message
+            : `${attempts.filter((a) => a.outcome !== "skipped").length} tries failed, then ${e.message}`;
       return fail(e.status, message, e.status === 404 ? "invalid_request_error" : "server_error", e.code, retry);
     }
     const u = e instanceof UpstreamError ? e : classify(e, chain[chain.length - 1]);
     const routes = chain.length > 1 ? `every route failed (${tried}); last: ` : "";
-    const headers: Record<string, string> = u.retryAfterMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(u.retryAfterMs / 1000))) } : {};
+    const headers: Record<string, string> =
+      u.retryAfterMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(u.retryAfterMs / 1000))) } : {};
     if (u.kind === "backend") return fail(500, routes + u.message, "server_error", "backend_error", {}, u.cause);
     if (u.kind === "timeout") return fail(504, routes + u.message, "server_error", "upstream_timeout");
-    if (u.kind === "http" && u.status === 429) return fail(429, routes + u.message, "rate_limit_error", "rate_limited", headers);
+    if (u.kind === "http" && u.status === 429)
+      return fail(429, routes + u.message, "rate_limit_error", "rate_limited", headers);
     // The client's own request was refused upstream (bad parameters, too long): its status says so best.
-    if (u.kind === "http" && [400, 404, 413, 422].includes(u.status)) return fail(u.status, routes + u.message, "invalid_request_error", "upstream_rejected");
-    if (u.kind === "config" && u.status === 400) return fail(400, routes + u.message, "invalid_request_error", "untranslatable");
+    if (u.kind === "http" && [400, 404, 413, 422].includes(u.status))
+      return fail(u.status, routes + u.message, "invalid_request_error", "upstream_rejected");
+    if (u.kind === "config" && u.status === 400)
+      return fail(400, routes + u.message, "invalid_request_error", "untranslatable");
     return fail(502, routes + u.message, "server_error", "upstream_error", headers);
   }
 
@@ -495,9 +600,12 @@ function classify(raw: unknown, route: string): UpstreamError {
   if (raw instanceof UpstreamError) return raw;
   const err = raw as NodeJS.ErrnoException;
   // The daemon aborts with an HttpError(499) when the client goes away; engines rethrow that reason.
-  if (err?.name === "AbortError" || (raw as { status?: number })?.status === 499) return new UpstreamError("the request was cancelled", "aborted");
+  if (err?.name === "AbortError" || (raw as { status?: number })?.status === 499)
+    return new UpstreamError("the request was cancelled", "aborted");
   if (err?.code && /^(E[A-Z]+|UND_ERR)/.test(err.code)) return asUpstreamError(raw, route);
-  return new UpstreamError(`${route}: ${err?.message ?? String(raw)}`, "backend", 0, undefined, undefined, { cause: raw });
+  return new UpstreamError(`${route}: ${err?.message ?? String(raw)}`, "backend", 0, undefined, undefined, {
+    cause: raw,
+  });
 }
 
 /** Failures that say the route is unhealthy (not the client's request, not a missing key). */

@@ -5,7 +5,11 @@ import { readFileSync } from "node:fs";
 const known = new Set<string>();
 
 /** Vendor key shapes, scrubbed even when the value was never resolved here (e.g. echoed back by an upstream). */
-const KEY_PATTERNS = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /sk-(?:proj-)?[A-Za-z0-9_-]{16,}/g, /Bearer\s+[A-Za-z0-9._~+/=-]{8,}/gi];
+const KEY_PATTERNS = [
+  /sk-ant-[A-Za-z0-9_-]{8,}/g,
+  /sk-(?:proj-)?[A-Za-z0-9_-]{16,}/g,
+  /Bearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+];
 
 export class SecretError extends Error {}
 
@@ -31,8 +35,10 @@ export function resolveSecret(ref: string | undefined, env: NodeJS.ProcessEnv = 
 export function missingKeyMessage(provider: string, ref: string | undefined): string {
   if (ref?.startsWith("env:")) {
     const name = ref.slice(4);
-    return `no API key for provider ${provider}: the environment variable ${name} is not set (or empty) in the daemon's ` +
-      `environment; set it where you start \`hotpath serve\` (export ${name}=…), or in VS Code run "Hotpath: Set Provider API Key…"`;
+    return (
+      `no API key for provider ${provider}: the environment variable ${name} is not set (or empty) in the daemon's ` +
+      `environment; set it where you start \`hotpath serve\` (export ${name}=…), or in VS Code run "Hotpath: Set Provider API Key…"`
+    );
   }
   if (ref?.startsWith("file:")) {
     return `no API key for provider ${provider}: the file ${ref.slice(5)} (its apiKey) is missing, unreadable or empty`;

@@ -26,7 +26,10 @@ export function ensureToken(file: string): string {
 // (127.0.0.0/8, RFC 1122), or `[::1]`. Anything else — `[::1].evil.com`, `evil.com#.localhost`, `localhost.` — is a
 // name a DNS-rebinding page could own.
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
-const LOOPBACK_HOST = new RegExp(`^(?:(?:${LABEL}\\.)*localhost|127\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})|\\[::1\\])(?::(\\d{1,5}))?$`, "i");
+const LOOPBACK_HOST = new RegExp(
+  `^(?:(?:${LABEL}\\.)*localhost|127\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})|\\[::1\\])(?::(\\d{1,5}))?$`,
+  "i",
+);
 
 export function hostIsLoopback(hostHeader: string | undefined): boolean {
   if (!hostHeader || hostHeader.length > 255) return false;
@@ -47,24 +50,46 @@ export interface AuthPolicy {
 /** Throws 403 for a foreign Host or Origin; checked before anything else, public routes included. */
 export function checkHostAndOrigin(req: IncomingMessage, policy: AuthPolicy): void {
   if (!policy.allowAnyHost && !hostIsLoopback(req.headers.host)) {
-    throw new HttpError(403, `Host "${req.headers.host ?? ""}" is not a loopback name; Hotpath only answers requests addressed to localhost / 127.0.0.1`, "permission_error", "forbidden_host");
+    throw new HttpError(
+      403,
+      `Host "${req.headers.host ?? ""}" is not a loopback name; Hotpath only answers requests addressed to localhost / 127.0.0.1`,
+      "permission_error",
+      "forbidden_host",
+    );
   }
   const origin = req.headers.origin;
   if (origin !== undefined && !policy.allowOrigins.includes(origin)) {
-    throw new HttpError(403, `Origin "${origin}" is not allowed; start the daemon with --allow-origin ${origin} to permit it`, "permission_error", "forbidden_origin");
+    throw new HttpError(
+      403,
+      `Origin "${origin}" is not allowed; start the daemon with --allow-origin ${origin} to permit it`,
+      "permission_error",
+      "forbidden_origin",
+    );
   }
 }
 
 /** Bearer token, or `x-api-key` as Anthropic clients send it. Constant-time comparison. */
 export function checkToken(req: IncomingMessage, policy: AuthPolicy): void {
   const auth = req.headers.authorization;
-  const presented = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : (req.headers["x-api-key"] as string | undefined)?.trim();
+  const presented = auth?.startsWith("Bearer ")
+    ? auth.slice(7).trim()
+    : (req.headers["x-api-key"] as string | undefined)?.trim();
   if (!presented) {
-    throw new HttpError(401, "missing bearer token; send 'Authorization: Bearer <token>' with the token from the daemon's token file", "authentication_error", "missing_token");
+    throw new HttpError(
+      401,
+      "missing bearer token; send 'Authorization: Bearer <token>' with the token from the daemon's token file",
+      "authentication_error",
+      "missing_token",
+    );
   }
   const a = Buffer.from(presented);
   const b = Buffer.from(policy.token);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new HttpError(401, "invalid bearer token; read it again from the daemon's token file", "authentication_error", "invalid_token");
+    throw new HttpError(
+      401,
+      "invalid bearer token; read it again from the daemon's token file",
+      "authentication_error",
+      "invalid_token",
+    );
   }
 }

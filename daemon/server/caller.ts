@@ -11,7 +11,13 @@ export function readPriority(headers: IncomingHttpHeaders): Priority | undefined
   if (raw === undefined) return undefined;
   const value = String(raw).trim().toLowerCase();
   if ((PRIORITIES as readonly string[]).includes(value)) return value as Priority;
-  throw new HttpError(400, `x-hotpath-priority must be one of ${PRIORITIES.join(", ")}, not "${raw}"`, "invalid_request_error", "invalid_priority", "x-hotpath-priority");
+  throw new HttpError(
+    400,
+    `x-hotpath-priority must be one of ${PRIORITIES.join(", ")}, not "${raw}"`,
+    "invalid_request_error",
+    "invalid_priority",
+    "x-hotpath-priority",
+  );
 }
 
 export function caller(ctx: RequestContext, endpoint: string, stream: boolean): Omit<ChatInput, "request" | "record"> {

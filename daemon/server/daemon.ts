@@ -35,10 +35,15 @@ export interface RunningDaemon {
 
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
 
-export async function startDaemon(config: Config, version: string, opts: { interactive?: boolean } = {}): Promise<RunningDaemon> {
+export async function startDaemon(
+  config: Config,
+  version: string,
+  opts: { interactive?: boolean } = {},
+): Promise<RunningDaemon> {
   const paths = dataPaths(config.dataDir);
   const log = (level: LogLevel, message: string) => {
-    if (LEVELS.indexOf(level) >= LEVELS.indexOf(config.logLevel)) process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+    if (LEVELS.indexOf(level) >= LEVELS.indexOf(config.logLevel))
+      process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
   };
   const token = ensureToken(paths.token);
   const db = openDb(paths.db);
@@ -56,7 +61,9 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     log,
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
-  const embedder = await embedderFromConfig(config.cache, { threads: config.threads === "auto" ? undefined : config.threads });
+  const embedder = await embedderFromConfig(config.cache, {
+    threads: config.threads === "auto" ? undefined : config.threads,
+  });
   const cache = new ResponseCache({ db, config: config.cache, embedder });
   const metrics = new Metrics();
   const traces = new TraceStore(db, { maxAttributeChars: config.traces.maxAttributeChars });
@@ -64,7 +71,8 @@ export async function startDaemon(config: Config, version: string, opts: { inter
   if (config.cache.verifier) {
     // Verifier checks go through the router (budgets, fallbacks) but not the cache, and are not the agent's spans.
     const complete = routerCompleter(router, { priority: "interactive", idPrefix: "verify" });
-    const ask = async (request: ChatCompletionRequest, signal: AbortSignal) => (await complete(request, signal)).choices[0]?.message.content ?? "";
+    const ask = async (request: ChatCompletionRequest, signal: AbortSignal) =>
+      (await complete(request, signal)).choices[0]?.message.content ?? "";
     cache.verifier = modelVerifier(ask, { ...config.cache.verifier, log: (m) => log("warn", m) });
   }
   const events = new EventHub();
@@ -84,15 +92,28 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
     // Audits run through the router (local or cloud), never through the response cache; similarity checks share
     // the cache's embedder.
-    audit: new AuditService({ db, traces, config, complete: routerCompleter(router), embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]) }),
+    audit: new AuditService({
+      db,
+      traces,
+      config,
+      complete: routerCompleter(router),
+      embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]),
+    }),
     log,
   };
   const traceMaintenance = startTraceMaintenance(services.traces, config.traces, log);
   const loopback = isLoopbackBind(config.host);
   if (!loopback) {
-    log("warn", `LISTENING ON ${config.host}, NOT LOOPBACK: anyone who can reach this address and has the token can use your models and read your traces`);
+    log(
+      "warn",
+      `LISTENING ON ${config.host}, NOT LOOPBACK: anyone who can reach this address and has the token can use your models and read your traces`,
+    );
   }
-  const server = createHttpServer(services, allRoutes, { token, allowOrigins: config.allowOrigins, allowAnyHost: !loopback });
+  const server = createHttpServer(services, allRoutes, {
+    token,
+    allowOrigins: config.allowOrigins,
+    allowAnyHost: !loopback,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -102,7 +123,8 @@ export async function startDaemon(config: Config, version: string, opts: { inter
     await traceMaintenance.close();
     services.router.close();
     db.close();
-    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") throw new Error(await portInUseMessage(config.host, config.port));
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new Error(await portInUseMessage(config.host, config.port));
     throw e;
   }
   const port = (server.address() as AddressInfo).port;

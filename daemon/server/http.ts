@@ -30,7 +30,13 @@ function decodePathSegment(segment: string, name: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, `the path's ${name} segment ${JSON.stringify(segment)} is not valid percent-encoded UTF-8`, "invalid_request_error", "invalid_path", name);
+    throw new HttpError(
+      400,
+      `the path's ${name} segment ${JSON.stringify(segment)} is not valid percent-encoded UTF-8`,
+      "invalid_request_error",
+      "invalid_path",
+      name,
+    );
   }
 }
 
@@ -38,7 +44,12 @@ function decodePathSegment(segment: string, name: string): string {
 function refuseContentEncoding(req: IncomingMessage): void {
   const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
   if (encoding && encoding !== "identity") {
-    throw new HttpError(415, `Content-Encoding ${JSON.stringify(encoding)} is not accepted on this endpoint; send the JSON uncompressed`, "invalid_request_error", "unsupported_content_encoding");
+    throw new HttpError(
+      415,
+      `Content-Encoding ${JSON.stringify(encoding)} is not accepted on this endpoint; send the JSON uncompressed`,
+      "invalid_request_error",
+      "unsupported_content_encoding",
+    );
   }
 }
 
@@ -57,9 +68,12 @@ export function newRequestId(): string {
 
 export function createHttpServer(services: Services, routes: Route[], policy: AuthPolicy): Server {
   const compiled = routes.map(compile);
-  const server = createServer({ headersTimeout: 15_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 }, (req, res) => {
-    void handle(req, res).catch((e) => services.log("error", `unhandled: ${(e as Error).stack ?? e}`));
-  });
+  const server = createServer(
+    { headersTimeout: 15_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 },
+    (req, res) => {
+      void handle(req, res).catch((e) => services.log("error", `unhandled: ${(e as Error).stack ?? e}`));
+    },
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = performance.timeOrigin + performance.now();
@@ -68,7 +82,13 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
     let errorRoute: CompiledRoute | undefined;
     res.setHeader("x-hotpath-request-id", requestId);
     const controller = new AbortController();
-    const timeout = setTimeout(() => controller.abort(new HttpError(504, "the request took longer than the daemon's request timeout", "server_error", "timeout")), services.config.requestTimeoutS * 1000);
+    const timeout = setTimeout(
+      () =>
+        controller.abort(
+          new HttpError(504, "the request took longer than the daemon's request timeout", "server_error", "timeout"),
+        ),
+      services.config.requestTimeoutS * 1000,
+    );
     // A client that goes away cancels its work (generation stops, the sequence is freed).
     res.on("close", () => {
       clearTimeout(timeout);
@@ -91,10 +111,27 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       }
       errorRoute = match?.c ?? pathMatched;
       checkHostAndOrigin(req, policy);
-      if (!url) throw new HttpError(400, `the request target ${JSON.stringify(req.url)} is not a valid path`, "invalid_request_error", "invalid_path");
+      if (!url)
+        throw new HttpError(
+          400,
+          `the request target ${JSON.stringify(req.url)} is not a valid path`,
+          "invalid_request_error",
+          "invalid_path",
+        );
       if (!match) {
-        if (pathMatched) throw new HttpError(405, `method ${method} is not allowed on ${url.pathname}`, "invalid_request_error", "method_not_allowed");
-        throw new HttpError(404, `no endpoint ${method} ${url.pathname}; see 'hotpath --help' for the API`, "invalid_request_error", "not_found");
+        if (pathMatched)
+          throw new HttpError(
+            405,
+            `method ${method} is not allowed on ${url.pathname}`,
+            "invalid_request_error",
+            "method_not_allowed",
+          );
+        throw new HttpError(
+          404,
+          `no endpoint ${method} ${url.pathname}; see 'hotpath --help' for the API`,
+          "invalid_request_error",
+          "not_found",
+        );
       }
       if (!match.c.route.public) checkToken(req, policy);
       const params: Record<string, string> = {};
@@ -119,7 +156,12 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
           try {
             value = JSON.parse(text);
           } catch (e) {
-            throw new HttpError(400, `the body is not valid JSON (${(e as Error).message}); send a JSON object with content-type application/json`, "invalid_request_error", "invalid_json");
+            throw new HttpError(
+              400,
+              `the body is not valid JSON (${(e as Error).message}); send a JSON object with content-type application/json`,
+              "invalid_request_error",
+              "invalid_json",
+            );
           }
           const parsed = schema.safeParse(value);
           if (!parsed.success) throw fromZod(parsed.error);
@@ -128,7 +170,11 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
         send: (status, body, headers = {}) => {
           if (res.headersSent) return;
           const text = JSON.stringify(body);
-          res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+          res.writeHead(status, {
+            "content-type": "application/json; charset=utf-8",
+            "content-length": Buffer.byteLength(text),
+            ...headers,
+          });
           res.end(text);
         },
       };
@@ -138,10 +184,15 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       // uploading gets this answer rather than a reset connection.
       if (!req.readableEnded && req.listenerCount("data") === 0) discardRest(req, 0, services.config.bodyLimitBytes);
       const err = toHttpError(e);
-      if (err.status >= 500 && err.status !== 503 && err.status !== 504) services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
+      if (err.status >= 500 && err.status !== 503 && err.status !== 504)
+        services.log("error", `${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
       if (!res.headersSent) {
         const text = JSON.stringify((errorRoute?.route.errorBody ?? errorBody)(err));
-        res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...err.headers });
+        res.writeHead(err.status, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(text),
+          ...err.headers,
+        });
         res.end(text);
       } else if (!res.writableEnded) {
         res.end();
@@ -163,7 +214,12 @@ const DISCARD_CAP_BYTES = 64 * 1024 * 1024;
 
 function tooLarge(limit: number, declared?: number): HttpError {
   const what = declared !== undefined ? `the body is ${declared} bytes,` : "the body is";
-  return new HttpError(413, `${what} over the ${limit}-byte limit; send less or raise --body-limit`, "invalid_request_error", "body_too_large");
+  return new HttpError(
+    413,
+    `${what} over the ${limit}-byte limit; send less or raise --body-limit`,
+    "invalid_request_error",
+    "body_too_large",
+  );
 }
 
 function discardRest(req: IncomingMessage, alreadyRead: number, limit: number): void {
@@ -217,7 +273,9 @@ function attachEvents(server: Server, services: Services, policy: AuthPolicy): v
       // uploading gets this answer rather than a reset connection.
       if (!req.readableEnded && req.listenerCount("data") === 0) discardRest(req, 0, services.config.bodyLimitBytes);
       const err = toHttpError(e);
-      socket.end(`HTTP/1.1 ${err.status} ${err.code ?? "error"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(errorBody(err))}`);
+      socket.end(
+        `HTTP/1.1 ${err.status} ${err.code ?? "error"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(errorBody(err))}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

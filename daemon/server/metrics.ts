@@ -6,13 +6,50 @@ const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: "hotpath_requests_total", help: "Requests by endpoint, route and HTTP status", labelNames: ["endpoint", "route", "status"], registers: [this.registry] });
-  readonly tokens = new Counter({ name: "hotpath_tokens_total", help: "Tokens by route and kind (prompt, cached, completion)", labelNames: ["route", "kind"], registers: [this.registry] });
-  readonly ttft = new Histogram({ name: "hotpath_ttft_seconds", help: "Time to first token", labelNames: ["route"], buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
-  readonly latency = new Histogram({ name: "hotpath_request_duration_seconds", help: "Whole request latency", labelNames: ["endpoint", "route"], buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
-  readonly queueDepth = new Gauge({ name: "hotpath_queue_depth", help: "Requests waiting for a sequence, by model and priority class", labelNames: ["model", "priority"], registers: [this.registry] });
-  readonly queueWait = new Histogram({ name: "hotpath_queue_wait_seconds", help: "Time spent waiting for a sequence, by priority class", labelNames: ["priority"], buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: "hotpath_requests_in_flight", help: "Requests being served", registers: [this.registry] });
+  readonly requests = new Counter({
+    name: "hotpath_requests_total",
+    help: "Requests by endpoint, route and HTTP status",
+    labelNames: ["endpoint", "route", "status"],
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: "hotpath_tokens_total",
+    help: "Tokens by route and kind (prompt, cached, completion)",
+    labelNames: ["route", "kind"],
+    registers: [this.registry],
+  });
+  readonly ttft = new Histogram({
+    name: "hotpath_ttft_seconds",
+    help: "Time to first token",
+    labelNames: ["route"],
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: "hotpath_request_duration_seconds",
+    help: "Whole request latency",
+    labelNames: ["endpoint", "route"],
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: "hotpath_queue_depth",
+    help: "Requests waiting for a sequence, by model and priority class",
+    labelNames: ["model", "priority"],
+    registers: [this.registry],
+  });
+  readonly queueWait = new Histogram({
+    name: "hotpath_queue_wait_seconds",
+    help: "Time spent waiting for a sequence, by priority class",
+    labelNames: ["priority"],
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: "hotpath_requests_in_flight",
+    help: "Requests being served",
+    registers: [this.registry],
+  });
   /** No request may hold the event loop; this shows whether one did. */
   readonly eventLoop = new EventLoopDelay();
   readonly eventLoopDelay = new Gauge({

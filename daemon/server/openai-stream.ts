@@ -12,7 +12,10 @@ export async function writeChatStream(
   meta: { id: string; model: string; includeUsage: boolean; headers: Record<string, string> },
 ): Promise<void> {
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: ChatCompletionChunk["choices"][0]["finish_reason"] = null): ChatCompletionChunk => ({
+  const chunk = (
+    delta: ChatCompletionChunk["choices"][0]["delta"],
+    finish: ChatCompletionChunk["choices"][0]["finish_reason"] = null,
+  ): ChatCompletionChunk => ({
     id: meta.id,
     object: "chat.completion.chunk",
     created,
@@ -34,13 +37,22 @@ export async function writeChatStream(
       } else if (e.type === "tool_call_delta") {
         writeSse(
           res,
-          chunk({ tool_calls: [{ index: e.index, ...(e.id ? { id: e.id, type: "function" as const } : {}), function: { ...(e.name ? { name: e.name } : {}), arguments: e.arguments } }] }),
+          chunk({
+            tool_calls: [
+              {
+                index: e.index,
+                ...(e.id ? { id: e.id, type: "function" as const } : {}),
+                function: { ...(e.name ? { name: e.name } : {}), arguments: e.arguments },
+              },
+            ],
+          }),
         );
       } else if (e.type === "done") {
         const final = chunk({}, e.finishReason);
         final.timings = fullTimings(e.timings);
         writeSse(res, final);
-        if (meta.includeUsage) writeSse(res, { ...chunk({}), choices: [], usage: e.usage, timings: fullTimings(e.timings) });
+        if (meta.includeUsage)
+          writeSse(res, { ...chunk({}), choices: [], usage: e.usage, timings: fullTimings(e.timings) });
       }
     }
     writeSse(res, "[DONE]");

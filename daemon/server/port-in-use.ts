@@ -7,8 +7,10 @@ export async function portInUseMessage(host: string, port: number): Promise<stri
   const health = await probeHealth(`http://${where}/healthz`);
   if (health) {
     const who = `a Hotpath daemon (version ${health.version}${health.pid ? `, pid ${health.pid}` : ""})`;
-    return `port ${port} on ${host} is in use by ${who}. Use that one (its token is in its data dir), ` +
-      "stop it with `hotpath stop` (same --data-dir), or start another with --port 0 (any free port) or --port <n>";
+    return (
+      `port ${port} on ${host} is in use by ${who}. Use that one (its token is in its data dir), ` +
+      "stop it with `hotpath stop` (same --data-dir), or start another with --port 0 (any free port) or --port <n>"
+    );
   }
   return `port ${port} on ${host} is in use by another program; choose another with --port <n>, or --port 0 for any free port`;
 }

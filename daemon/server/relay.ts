@@ -60,10 +60,16 @@ export async function relayWire(
     for await (const e of events) {
       if (e.type === "wire") {
         if (e.head && !res.headersSent) {
-          res.writeHead(e.head.status, { ...e.head.headers, ...headers, "cache-control": "no-cache", "x-accel-buffering": "no" });
+          res.writeHead(e.head.status, {
+            ...e.head.headers,
+            ...headers,
+            "cache-control": "no-cache",
+            "x-accel-buffering": "no",
+          });
           res.flushHeaders();
         }
-        if (!e.head?.headers["content-type"]?.includes("event-stream") && e.head) held += e.data; // unstreamed JSON: sent whole at the end
+        if (!e.head?.headers["content-type"]?.includes("event-stream") && e.head)
+          held += e.data; // unstreamed JSON: sent whole at the end
         else if (TERMINAL[e.format].test(e.data) || held) held += e.data;
         else write(e.data);
       } else if (e.type === "text") outcome.text += e.text;

@@ -36,7 +36,10 @@ export function startTraceMaintenance(
     detach = forwarder.attach(store);
     // Header names only: their values are credentials.
     const names = Object.keys(settings.otlpHeaders);
-    log("info", `forwarding spans to ${url} (${forwarder.protocol}${names.length ? `, headers ${names.join(", ")}` : ""})`);
+    log(
+      "info",
+      `forwarding spans to ${url} (${forwarder.protocol}${names.length ? `, headers ${names.join(", ")}` : ""})`,
+    );
   }
   return {
     forwarder,
@@ -45,7 +48,11 @@ export function startTraceMaintenance(
       detach?.();
       if (forwarder) {
         await forwarder.close();
-        if (forwarder.stats.dropped) log("warn", `OTLP forwarding dropped ${forwarder.stats.dropped} span(s): ${forwarder.stats.lastError ?? "buffer full"}`);
+        if (forwarder.stats.dropped)
+          log(
+            "warn",
+            `OTLP forwarding dropped ${forwarder.stats.dropped} span(s): ${forwarder.stats.lastError ?? "buffer full"}`,
+          );
       }
     },
   };

@@ -62,7 +62,11 @@ export function addGenAi(a: Attributes, kind: SpanKind): Attributes {
   setIfAbsent(a, "gen_ai.request.model", a["llm.model_name"]);
   setIfAbsent(a, "gen_ai.provider.name", a["llm.provider"] ?? a["llm.system"] ?? a["gen_ai.system"]);
   setIfAbsent(a, "gen_ai.usage.input_tokens", num(a["llm.token_count.prompt"]) ?? num(a["gen_ai.usage.prompt_tokens"]));
-  setIfAbsent(a, "gen_ai.usage.output_tokens", num(a["llm.token_count.completion"]) ?? num(a["gen_ai.usage.completion_tokens"]));
+  setIfAbsent(
+    a,
+    "gen_ai.usage.output_tokens",
+    num(a["llm.token_count.completion"]) ?? num(a["gen_ai.usage.completion_tokens"]),
+  );
   setIfAbsent(a, "gen_ai.usage.cache_read.input_tokens", num(a["llm.token_count.prompt_details.cache_read"]));
   setIfAbsent(a, "gen_ai.conversation.id", a["session.id"]);
   setIfAbsent(a, "gen_ai.tool.name", a["tool.name"]);
@@ -79,9 +83,22 @@ export function addGenAi(a: Attributes, kind: SpanKind): Attributes {
     const calls = collectToolCalls(a);
     if (calls.length) {
       // Some instrumentations record names without ids: leave ids to another recording of the same call.
-      if (calls.every((c) => c.id)) setIfAbsent(a, "hotpath.tool_call_ids", calls.map((c) => c.id));
-      setIfAbsent(a, "hotpath.tool_call_names", calls.map((c) => c.name));
-      setIfAbsent(a, "hotpath.tool_call_arguments", calls.map((c) => c.arguments));
+      if (calls.every((c) => c.id))
+        setIfAbsent(
+          a,
+          "hotpath.tool_call_ids",
+          calls.map((c) => c.id),
+        );
+      setIfAbsent(
+        a,
+        "hotpath.tool_call_names",
+        calls.map((c) => c.name),
+      );
+      setIfAbsent(
+        a,
+        "hotpath.tool_call_arguments",
+        calls.map((c) => c.arguments),
+      );
     }
   } else if (kind === "agent") {
     setIfAbsent(a, "gen_ai.operation.name", "invoke_agent");
@@ -104,7 +121,8 @@ function collectIndexed(a: Attributes, prefix: string, pattern: RegExp): string[
 /** OpenInference flattens an LLM's tool calls as llm.output_messages.N.message.tool_calls.M.tool_call.{id,function.*}. */
 function collectToolCalls(a: Attributes): { id: string; name: string; arguments: string }[] {
   const calls = new Map<string, { id: string; name: string; arguments: string }>();
-  const re = /^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.(id|function\.name|function\.arguments)$/;
+  const re =
+    /^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.(id|function\.name|function\.arguments)$/;
   for (const k of Object.keys(a)) {
     if (!k.startsWith("llm.output_messages.")) continue;
     const v = a[k];

@@ -102,7 +102,8 @@ export class TraceStore {
       for (const [traceId, t] of traces) {
         const base = { traceId, name: traceName ?? null, source, origin: origin ?? null, now };
         // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
-        if (t.fresh && this.countSpansStmt.get(traceId) === t.count) this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
+        if (t.fresh && this.countSpansStmt.get(traceId) === t.count)
+          this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
         else this.upsertTraceStmt.run(base);
       }
     })();
@@ -138,7 +139,10 @@ export class TraceStore {
       if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
       for (const l of listeners) this.listeners.add(l);
     }
-    this.notifyWritten(batches.flatMap((b) => b.spans), all);
+    this.notifyWritten(
+      batches.flatMap((b) => b.spans),
+      all,
+    );
     return [...new Set(all)];
   }
 
@@ -176,13 +180,17 @@ export class TraceStore {
     this.db.transaction(() => {
       if (policy.retentionDays > 0) {
         const cutoffMs = nowMs - policy.retentionDays * 86_400_000;
-        const old = this.db.prepare("SELECT trace_id FROM traces WHERE created_at < ?").all(cutoffMs) as { trace_id: string }[];
+        const old = this.db.prepare("SELECT trace_id FROM traces WHERE created_at < ?").all(cutoffMs) as {
+          trace_id: string;
+        }[];
         for (const { trace_id } of old) deleted += this.deleteTrace(trace_id) ? 1 : 0;
       }
       if (policy.maxSpans > 0) {
         let total = this.countSpans();
         if (total > policy.maxSpans) {
-          const oldest = this.db.prepare("SELECT trace_id, span_count FROM traces ORDER BY created_at ASC, end_ns ASC").iterate() as IterableIterator<{
+          const oldest = this.db
+            .prepare("SELECT trace_id, span_count FROM traces ORDER BY created_at ASC, end_ns ASC")
+            .iterate() as IterableIterator<{
             trace_id: string;
             span_count: number;
           }>;
@@ -211,13 +219,17 @@ export class TraceStore {
     yield JSON.stringify({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date().toISOString() });
     const traces: TraceSummaryDto[] = opts.traceIds
       ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummaryDto => t !== undefined)
-      : (this.db.prepare("SELECT * FROM traces WHERE end_ns >= ? ORDER BY start_ns").all(opts.sinceNs ?? 0) as Record<string, any>[]).map(
-          toSummary,
-        );
+      : (
+          this.db.prepare("SELECT * FROM traces WHERE end_ns >= ? ORDER BY start_ns").all(opts.sinceNs ?? 0) as Record<
+            string,
+            any
+          >[]
+        ).map(toSummary);
     const spansOf = this.db.prepare("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
     for (const t of traces) {
       yield JSON.stringify({ trace: t });
-      for (const row of spansOf.iterate(t.traceId) as IterableIterator<SpanRow>) yield JSON.stringify({ span: fromRow(row) });
+      for (const row of spansOf.iterate(t.traceId) as IterableIterator<SpanRow>)
+        yield JSON.stringify({ span: fromRow(row) });
     }
   }
 
@@ -265,12 +277,15 @@ export class TraceStore {
 
   /** Up to `limit` trace ids that start with `prefix` (lower-case hex), for resolving a shortened id. */
   traceIdsStartingWith(prefix: string, limit: number): string[] {
-    const rows = this.db.prepare("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? LIMIT ?").all(prefix, `${prefix}g`, limit);
+    const rows = this.db
+      .prepare("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? LIMIT ?")
+      .all(prefix, `${prefix}g`, limit);
     return (rows as { trace_id: string }[]).map((r) => r.trace_id);
   }
 
   getTrace(traceId: string): TraceSummaryDto | undefined {
-    const row = this.db.prepare("SELECT * FROM traces WHERE trace_id = ?").get(traceId) as Record<string, any> | undefined;
+    const row = this.db.prepare("SELECT * FROM traces WHERE trace_id = ?").get(traceId) as
+      Record<string, any> | undefined;
     return row ? toSummary(row) : undefined;
   }
 
@@ -280,7 +295,11 @@ export class TraceStore {
         `SELECT * FROM traces WHERE (@before IS NULL OR start_ns < @before) AND (@source IS NULL OR source = @source)
          ORDER BY start_ns DESC LIMIT @limit`,
       )
-      .all({ before: opts.before ?? null, source: opts.source ?? null, limit: Math.min(opts.limit ?? 100, 10_000) }) as Record<string, any>[];
+      .all({
+        before: opts.before ?? null,
+        source: opts.source ?? null,
+        limit: Math.min(opts.limit ?? 100, 10_000),
+      }) as Record<string, any>[];
     return rows.map(toSummary);
   }
 
@@ -290,7 +309,11 @@ export class TraceStore {
       .prepare(
         `SELECT * FROM spans WHERE start_ns >= @since AND (@kind IS NULL OR kind = @kind) ORDER BY start_ns DESC LIMIT @limit`,
       )
-      .all({ since: opts.sinceNs ?? 0, kind: opts.kind ?? null, limit: Math.min(opts.limit ?? 1000, 100_000) }) as SpanRow[];
+      .all({
+        since: opts.sinceNs ?? 0,
+        kind: opts.kind ?? null,
+        limit: Math.min(opts.limit ?? 1000, 100_000),
+      }) as SpanRow[];
     return rows.map(fromRow);
   }
 
@@ -380,10 +403,16 @@ function fromRow(r: SpanRow): Span {
   };
 }
 
-type JsonRow = [[string, string, string | null, string, string, number, number, string, string | null, string | null], Attributes];
+type JsonRow = [
+  [string, string, string | null, string, string, number, number, string, string | null, string | null],
+  Attributes,
+];
 
 /** fromRow for getSpans' JSON rows (the same object shape). */
-function fromJsonRow([[traceId, spanId, parentSpanId, name, kind, startNs, endNs, status, statusMessage, requestId], attributes]: JsonRow): Span {
+function fromJsonRow([
+  [traceId, spanId, parentSpanId, name, kind, startNs, endNs, status, statusMessage, requestId],
+  attributes,
+]: JsonRow): Span {
   return {
     traceId,
     spanId,

@@ -30,10 +30,20 @@ export class ToolGaps {
   private readonly asked = new Map<string, Asked>();
 
   /** After an answer in trace `traceId` that asked for tool calls. */
-  recordCalls(traceId: string, endNs: number, parentSpanId: string | undefined, calls: { id: string; name: string; arguments: string }[]): void {
+  recordCalls(
+    traceId: string,
+    endNs: number,
+    parentSpanId: string | undefined,
+    calls: { id: string; name: string; arguments: string }[],
+  ): void {
     if (!calls.length) return;
     this.asked.delete(traceId); // re-inserted: Map order is the eviction order
-    this.asked.set(traceId, { endNs, parentSpanId, calls: new Map(calls.map((c) => [c.id, { name: c.name, arguments: c.arguments }])), touched: endNs });
+    this.asked.set(traceId, {
+      endNs,
+      parentSpanId,
+      calls: new Map(calls.map((c) => [c.id, { name: c.name, arguments: c.arguments }])),
+      touched: endNs,
+    });
     while (this.asked.size > MAX_SESSIONS) this.asked.delete(this.asked.keys().next().value!);
   }
 

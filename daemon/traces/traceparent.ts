@@ -69,7 +69,15 @@ export function requestTraceContext(headers: HeaderBag): RequestTraceContext {
   const conversationId = conversationOf(headers);
   const parent = parseTraceparent(headers["traceparent"]);
   const spanId = randomSpanId();
-  if (parent) return { traceId: parent.traceId, spanId, parentSpanId: parent.parentSpanId, conversationId, joinedBy: "traceparent" };
-  if (conversationId) return { traceId: deriveTraceId("conversation", conversationId), spanId, conversationId, joinedBy: "conversation" };
+  if (parent)
+    return {
+      traceId: parent.traceId,
+      spanId,
+      parentSpanId: parent.parentSpanId,
+      conversationId,
+      joinedBy: "traceparent",
+    };
+  if (conversationId)
+    return { traceId: deriveTraceId("conversation", conversationId), spanId, conversationId, joinedBy: "conversation" };
   return { traceId: randomTraceId(), spanId, joinedBy: "new" };
 }

@@ -15,7 +15,12 @@ const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 function rangeOf(v: unknown): AuditRangeView | undefined {
   const r = v as Json | undefined;
   if (!r || num(r.startLine) === undefined || num(r.endLine) === undefined) return undefined;
-  return { startLine: r.startLine as number, startCharacter: num(r.startCharacter) ?? 0, endLine: r.endLine as number, endCharacter: num(r.endCharacter) ?? 0 };
+  return {
+    startLine: r.startLine as number,
+    startCharacter: num(r.startCharacter) ?? 0,
+    endLine: r.endLine as number,
+    endCharacter: num(r.endCharacter) ?? 0,
+  };
 }
 
 function findingsOf(v: unknown): AuditReportView["findings"] {
@@ -39,7 +44,12 @@ export function sectionsView(raw: Json, file?: string): AuditReportView {
     range: rangeOf(s.range),
   }));
   return {
-    file, mode: "sections", tokenizer: str(raw.tokenizer), totalTokens: num(raw.totalTokens), sections, findings: findingsOf(raw.findings),
+    file,
+    mode: "sections",
+    tokenizer: str(raw.tokenizer),
+    totalTokens: num(raw.totalTokens),
+    sections,
+    findings: findingsOf(raw.findings),
     notes: raw.exactTokens === false ? ["Token counts are estimates (no tokenizer for this model)."] : [],
   };
 }
@@ -54,7 +64,10 @@ export function reportView(raw: Json, file?: string): AuditReportView {
       kind: str(s.kind),
       verdict: String(s.verdict ?? "unknown"),
       tokens: num(s.tokens),
-      qualityDelta: q && num(q.mean) !== undefined ? { mean: q.mean as number, low: num(q.low) ?? (q.mean as number), high: num(q.high) ?? (q.mean as number) } : undefined,
+      qualityDelta:
+        q && num(q.mean) !== undefined
+          ? { mean: q.mean as number, low: num(q.low) ?? (q.mean as number), high: num(q.high) ?? (q.mean as number) }
+          : undefined,
       promptTokensSaved: num(s.promptTokensSaved),
       latencyMsSaved: num(s.latencyMsSaved),
       detail: str(s.firstError),
@@ -65,9 +78,17 @@ export function reportView(raw: Json, file?: string): AuditReportView {
   const baseline = raw.baseline as Json | undefined;
   const prompt = raw.prompt as Json | undefined;
   return {
-    file, mode: "ablation", model: str(raw.model), tokenizer: str(raw.tokenizer), totalTokens: num(prompt?.tokens),
-    baselineQuality: num(baseline?.quality), sections, findings: findingsOf(raw.findings),
-    combined: c ? `Removing ${(c.removed as string[] | undefined)?.length ?? 0} section(s) together: ${String(c.verdict)}${c.verified ? " (verified)" : ""}; saves ${num(c.tokensSaved) ?? 0} tokens per call` : undefined,
+    file,
+    mode: "ablation",
+    model: str(raw.model),
+    tokenizer: str(raw.tokenizer),
+    totalTokens: num(prompt?.tokens),
+    baselineQuality: num(baseline?.quality),
+    sections,
+    findings: findingsOf(raw.findings),
+    combined: c
+      ? `Removing ${(c.removed as string[] | undefined)?.length ?? 0} section(s) together: ${String(c.verdict)}${c.verified ? " (verified)" : ""}; saves ${num(c.tokensSaved) ?? 0} tokens per call`
+      : undefined,
     notes: Array.isArray(raw.notes) ? (raw.notes as unknown[]).map(String) : [],
   };
 }
@@ -76,15 +97,26 @@ export function reportView(raw: Json, file?: string): AuditReportView {
 function specFor(file: string): string | undefined {
   const dir = path.dirname(file);
   const base = path.basename(file).replace(/\.[^.]+$/, "");
-  return [path.join(dir, `${base}.hotpath-audit.json`), path.join(dir, `${path.basename(file)}.hotpath-audit.json`)].find((p) => existsSync(p));
+  return [
+    path.join(dir, `${base}.hotpath-audit.json`),
+    path.join(dir, `${path.basename(file)}.hotpath-audit.json`),
+  ].find((p) => existsSync(p));
 }
 
 async function runAblation(ctx: Ctx, client: DaemonClient, specFile: string): Promise<Json> {
   const spec = JSON.parse(readFileSync(specFile, "utf8")) as Json;
-  const started = await client.request<{ id: string; estimate: Json }>("POST", "/hotpath/audit/run",
-    JSON.stringify({ spec, baseDir: path.dirname(specFile), model: ctx.config.defaultModel || undefined }), 60_000);
+  const started = await client.request<{ id: string; estimate: Json }>(
+    "POST",
+    "/hotpath/audit/run",
+    JSON.stringify({ spec, baseDir: path.dirname(specFile), model: ctx.config.defaultModel || undefined }),
+    60_000,
+  );
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Auditing (${num(started.estimate.calls) ?? "?"} model calls)`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Auditing (${num(started.estimate.calls) ?? "?"} model calls)`,
+      cancellable: true,
+    },
     async (progress, token) => {
       let last = 0;
       for (;;) {
@@ -96,10 +128,14 @@ async function runAblation(ctx: Ctx, client: DaemonClient, specFile: string): Pr
         const p = st.progress as Json | undefined;
         const done = num(p?.done) ?? 0;
         const total = num(p?.total) ?? 1;
-        progress.report({ message: `${String(p?.phase ?? "")} ${done}/${total}`, increment: ((done - last) / Math.max(1, total)) * 100 });
+        progress.report({
+          message: `${String(p?.phase ?? "")} ${done}/${total}`,
+          increment: ((done - last) / Math.max(1, total)) * 100,
+        });
         last = done;
         if (st.status === "done" && st.report) return st.report as Json;
-        if (st.status === "failed" || st.status === "cancelled") throw new Error(`audit ${String(st.status)}: ${String(st.error ?? "")}`);
+        if (st.status === "failed" || st.status === "cancelled")
+          throw new Error(`audit ${String(st.status)}: ${String(st.error ?? "")}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     },
@@ -125,13 +161,28 @@ export function auditPrompt(ctx: Ctx) {
     const client = await ctx.ensureDaemon();
     const rel = vscode.workspace.asRelativePath(doc.uri);
     let report = sectionsView(
-      await client.request<Json>("POST", "/hotpath/audit/sections", JSON.stringify({ text, fileName: path.basename(doc.fileName), model: ctx.config.defaultModel || undefined })),
+      await client.request<Json>(
+        "POST",
+        "/hotpath/audit/sections",
+        JSON.stringify({ text, fileName: path.basename(doc.fileName), model: ctx.config.defaultModel || undefined }),
+      ),
       rel,
     );
     const spec = !selection && doc.uri.scheme === "file" ? specFor(doc.uri.fsPath) : undefined;
-    const ablate = options?.ablation ?? (spec ? (await vscode.window.showInformationMessage(`Run the ablation audit from ${path.basename(spec)}? It calls the model once per section and input.`, "Run", "Sections only")) === "Run" : false);
+    const ablate =
+      options?.ablation ??
+      (spec
+        ? (await vscode.window.showInformationMessage(
+            `Run the ablation audit from ${path.basename(spec)}? It calls the model once per section and input.`,
+            "Run",
+            "Sections only",
+          )) === "Run"
+        : false);
     if (spec && ablate) report = reportView(await runAblation(ctx, client, spec), rel);
-    else if (!spec) report.notes.push(`Verdicts need an ablation run: add ${path.basename(doc.fileName).replace(/\.[^.]+$/, "")}.hotpath-audit.json (inputs and checks) beside the prompt.`);
+    else if (!spec)
+      report.notes.push(
+        `Verdicts need an ablation run: add ${path.basename(doc.fileName).replace(/\.[^.]+$/, "")}.hotpath-audit.json (inputs and checks) beside the prompt.`,
+      );
     // Ranges are relative to the audited text: shift them when a selection was audited.
     publishAuditDiagnostics(doc.uri, report, selection?.start.line ?? 0);
     ctx.panel("audit").post({ type: "audit", report });

@@ -25,9 +25,14 @@ export function importTrace(ctx: Ctx) {
     );
     ctx.currentTraceId = result.traceIds[0];
     ctx.tree.refresh();
-    ctx.log.appendLine(`[hotpath] imported ${name} as ${result.format}: ${result.traceIds.length} trace(s), ${result.spanCount} spans`);
+    ctx.log.appendLine(
+      `[hotpath] imported ${name} as ${result.format}: ${result.traceIds.length} trace(s), ${result.spanCount} spans`,
+    );
     void vscode.window
-      .showInformationMessage(`Imported ${name} (${result.format}): ${result.traceIds.length} trace(s), ${result.spanCount} spans.`, "Open Profiler")
+      .showInformationMessage(
+        `Imported ${name} (${result.format}): ${result.traceIds.length} trace(s), ${result.spanCount} spans.`,
+        "Open Profiler",
+      )
       .then((a) => {
         if (a) void vscode.commands.executeCommand("hotpath.openProfiler", result.traceIds[0]);
       });

@@ -9,7 +9,9 @@ export function openTrace(ctx: Ctx) {
     const client = await ctx.ensureDaemon();
     const { traces } = await client.traces(ctx.config.recentTraces);
     if (!traces.length) {
-      void vscode.window.showInformationMessage("Hotpath has no traces yet: import one or point an agent at the daemon.");
+      void vscode.window.showInformationMessage(
+        "Hotpath has no traces yet: import one or point an agent at the daemon.",
+      );
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(

@@ -3,6 +3,9 @@ import type { Ctx } from "../ctx.js";
 
 export function restartDaemon(ctx: Ctx) {
   return async (): Promise<void> => {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "Restarting the Hotpath daemon…" }, () => ctx.daemon.restart());
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: "Restarting the Hotpath daemon…" },
+      () => ctx.daemon.restart(),
+    );
   };
 }

@@ -8,9 +8,16 @@ export function setApiKey(ctx: Ctx) {
     let provider = PROVIDERS.find((p) => p.id === providerArg);
     if (!provider) {
       const items = await Promise.all(
-        PROVIDERS.map(async (p) => ({ label: p.label, description: (await ctx.keys.has(p.id)) ? "key stored" : p.env, id: p.id })),
+        PROVIDERS.map(async (p) => ({
+          label: p.label,
+          description: (await ctx.keys.has(p.id)) ? "key stored" : p.env,
+          id: p.id,
+        })),
       );
-      const pick = await vscode.window.showQuickPick(items, { title: "Hotpath: Set Provider API Key", placeHolder: "Which provider?" });
+      const pick = await vscode.window.showQuickPick(items, {
+        title: "Hotpath: Set Provider API Key",
+        placeHolder: "Which provider?",
+      });
       provider = PROVIDERS.find((p) => p.id === pick?.id);
     }
     if (!provider) return false;
@@ -18,7 +25,8 @@ export function setApiKey(ctx: Ctx) {
       keyArg ??
       (await vscode.window.showInputBox({
         title: `${provider.label} API key`,
-        prompt: "Kept in VS Code's secret storage and handed to the daemon as an environment variable. Leave empty to delete.",
+        prompt:
+          "Kept in VS Code's secret storage and handed to the daemon as an environment variable. Leave empty to delete.",
         password: true,
         ignoreFocusOut: true,
       }));
@@ -26,9 +34,11 @@ export function setApiKey(ctx: Ctx) {
     if (key.trim() === "") await ctx.keys.delete(provider.id as ProviderId);
     else await ctx.keys.set(provider.id as ProviderId, key.trim());
     if (ctx.daemon.state === "running" && !ctx.daemon.external) {
-      void vscode.window.showInformationMessage(`${provider.label} key saved. Restart the daemon to use it?`, "Restart").then((a) => {
-        if (a) void vscode.commands.executeCommand("hotpath.restartDaemon");
-      });
+      void vscode.window
+        .showInformationMessage(`${provider.label} key saved. Restart the daemon to use it?`, "Restart")
+        .then((a) => {
+          if (a) void vscode.commands.executeCommand("hotpath.restartDaemon");
+        });
     }
     return true;
   };

@@ -73,7 +73,9 @@ export class PanelHost implements vscode.Disposable {
         break;
       case "rendered":
         this.lastRender = m.summary;
-        this.log.appendLine(`[hotpath] ${this.view} rendered: ${m.summary.spanRowsInDom} span rows, ${m.summary.criticalInDom} on the critical path, ${m.summary.parallelGroupsListed} parallel groups`);
+        this.log.appendLine(
+          `[hotpath] ${this.view} rendered: ${m.summary.spanRowsInDom} span rows, ${m.summary.criticalInDom} on the critical path, ${m.summary.parallelGroupsListed} parallel groups`,
+        );
         this.renderEmitter.fire(m.summary);
         break;
       case "queryResult":
@@ -122,7 +124,11 @@ export class PanelHost implements vscode.Disposable {
 /** Opens a file a span names, at a 1-based line when given. Absolute paths from another machine (a trace recorded
  * elsewhere) are matched by their trailing components inside the workspace: /Users/x/repo/src/a.ts → src/a.ts. */
 export async function openFileNamedBySpan(filePath: string, line?: number): Promise<vscode.Uri> {
-  const exists = async (uri: vscode.Uri) => vscode.workspace.fs.stat(uri).then(() => true, () => false);
+  const exists = async (uri: vscode.Uri) =>
+    vscode.workspace.fs.stat(uri).then(
+      () => true,
+      () => false,
+    );
   const folders = vscode.workspace.workspaceFolders ?? [];
   let found: vscode.Uri | undefined;
   if (path.isAbsolute(filePath) && (await exists(vscode.Uri.file(filePath)))) found = vscode.Uri.file(filePath);

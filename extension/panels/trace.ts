@@ -16,7 +16,10 @@ export async function resolveTraceId(ctx: Ctx, arg?: unknown): Promise<string | 
   const client = await ctx.ensureDaemon();
   const { traces } = await client.traces(1);
   if (traces[0]) return traces[0].traceId;
-  const pick = await vscode.window.showInformationMessage("Hotpath has no traces yet. Import a trace file?", "Import Trace File…");
+  const pick = await vscode.window.showInformationMessage(
+    "Hotpath has no traces yet. Import a trace file?",
+    "Import Trace File…",
+  );
   if (pick) await vscode.commands.executeCommand("hotpath.importTrace");
   return ctx.currentTraceId;
 }
@@ -30,7 +33,8 @@ function slim(detail: TraceDetail): void {
     for (const [k, v] of Object.entries(s.attributes)) {
       // Tool arguments stay whole (up to a bound): the webview parses them for file paths and labels.
       const limit = k.endsWith(".arguments") ? 200_000 : MAX_ATTRIBUTE_CHARS;
-      if (typeof v === "string" && v.length > limit) s.attributes[k] = `${v.slice(0, limit)}… (${v.length - limit} more characters)`;
+      if (typeof v === "string" && v.length > limit)
+        s.attributes[k] = `${v.slice(0, limit)}… (${v.length - limit} more characters)`;
     }
   }
 }

@@ -26,14 +26,17 @@ export function machineDescription(): string {
   try {
     cpu = execSync("lscpu | grep 'Model name' | sed 's/.*: *//'", { encoding: "utf8" }).trim() || cpu;
   } catch {}
-  const load = loadavg().map((x) => x.toFixed(2)).join(" ");
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
   return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average at the end: ${load}`;
 }
 
 /** Replaces (or appends) the `## name` section of docs/benchmarks.md with `body`. */
 export function writeSection(name: string, body: string): void {
   mkdirSync(dirname(BENCHMARKS_MD), { recursive: true });
-  const header = "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
+  const header =
+    "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
   const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : header;
   const section = `## ${name}\n\n${body.trim()}\n`;
   const pattern = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);

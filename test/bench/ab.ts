@@ -18,12 +18,18 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 /** POSTs JSON; resolves with [ms to first body byte, ms to end]. */
 function post(url: string, body: string, token: string): Promise<[number, number]> {
   const t0 = performance.now();
-  const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), authorization: `Bearer ${token}` };
+  const headers = {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    authorization: `Bearer ${token}`,
+  };
   return new Promise((done, fail) => {
     const req = http.request(url, { method: "POST", agent, headers }, (res) => {
       let first = 0;
       res.on("data", () => (first ||= performance.now() - t0));
-      res.on("end", () => (res.statusCode === 200 ? done([first, performance.now() - t0]) : fail(new Error(`status ${res.statusCode}`))));
+      res.on("end", () =>
+        res.statusCode === 200 ? done([first, performance.now() - t0]) : fail(new Error(`status ${res.statusCode}`)),
+      );
       res.on("error", fail);
     });
     req.on("error", fail);
@@ -32,11 +38,19 @@ function post(url: string, body: string, token: string): Promise<[number, number
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { old: { type: "string" }, new: { type: "string" }, requests: { type: "string", default: "200" } } });
-  if (!values.old || !existsSync(values.old)) throw new Error("--old <path to another build's dist/daemon/main.js> is required");
+  const { values } = parseArgs({
+    args: argv,
+    options: { old: { type: "string" }, new: { type: "string" }, requests: { type: "string", default: "200" } },
+  });
+  if (!values.old || !existsSync(values.old))
+    throw new Error("--old <path to another build's dist/daemon/main.js> is required");
   const n = Number(values.requests);
   const warmup = Math.min(20, Math.ceil(n / 10));
-  const fakeProc = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/upstreams/serve.ts"), "openai"], { stdio: ["ignore", "pipe", "inherit"] });
+  const fakeProc = spawn(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "../fixtures/upstreams/serve.ts"), "openai"],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const fakeUrl = await new Promise<string>((ok, fail) => {
     let out = "";
     fakeProc.stdout!.on("data", (d) => {
@@ -54,7 +68,13 @@ export async function run(argv: string[]): Promise<void> {
   for (const name of ["old", "new"] as const) {
     const args = ["--config", config, "--model", `chat=${chatModelPath()}`, "--sequences", "1"];
     // A busy machine can take a while to start a daemon; the timing starts after both are up.
-    daemons[name] = await startDaemon({ bin: builds[name], dataDir: join(dir, name), args, waitForModels: ["chat"], startTimeoutMs: 180_000 });
+    daemons[name] = await startDaemon({
+      bin: builds[name],
+      dataDir: join(dir, name),
+      args,
+      waitForModels: ["chat"],
+      startTimeoutMs: 180_000,
+    });
   }
   const messages = [{ role: "user", content: "Say something short." }];
   const paths = {
@@ -64,7 +84,9 @@ export async function run(argv: string[]): Promise<void> {
     "local model (stories260K, 8 tokens), streamed": { model: "chat", stream: true },
   };
   type Times = { ttfb: number[]; full: number[] };
-  const times = Object.fromEntries(Object.keys(paths).map((p) => [p, { old: { ttfb: [], full: [] } as Times, new: { ttfb: [], full: [] } as Times }]));
+  const times = Object.fromEntries(
+    Object.keys(paths).map((p) => [p, { old: { ttfb: [], full: [] } as Times, new: { ttfb: [], full: [] } as Times }]),
+  );
   try {
     for (let i = 0; i < warmup + n; i++) {
       for (const [label, p] of Object.entries(paths)) {
@@ -88,7 +110,9 @@ export async function run(argv: string[]): Promise<void> {
       const [o, x] = [median(t.old[what]), median(t.new[what])];
       return `| ${label}, ${name} | ${fmt(o, 3)} | ${fmt(x, 3)} | ${fmt(x / o, 3)} |`;
     };
-    return label.endsWith("not streamed") ? [row("full", "full response")] : [row("ttfb", "first byte"), row("full", "full response")];
+    return label.endsWith("not streamed")
+      ? [row("full", "full response")]
+      : [row("ttfb", "first byte"), row("full", "full response")];
   });
   const body = `
 Two builds of the daemon side by side in one run: old \`${values.old}\`, new \`${values.new ?? "this checkout's dist"}\`.

@@ -34,9 +34,21 @@ export interface PlantedCase {
 }
 
 export const PLANTED: PlantedCase[] = [
-  { name: "Markdown system prompt + 3 tools", spec: "triage-markdown.hotpath-audit.json", essential: ["tool:record_label"] },
-  { name: "XML-tagged system prompt + 2 tools", spec: "triage-xml.hotpath-audit.json", essential: ["tool:record_label"] },
-  { name: "paragraphs, bullets, few-shot turns + 1 tool", spec: "triage-fewshot.hotpath-audit.json", essential: ["tool:record_label"] },
+  {
+    name: "Markdown system prompt + 3 tools",
+    spec: "triage-markdown.hotpath-audit.json",
+    essential: ["tool:record_label"],
+  },
+  {
+    name: "XML-tagged system prompt + 2 tools",
+    spec: "triage-xml.hotpath-audit.json",
+    essential: ["tool:record_label"],
+  },
+  {
+    name: "paragraphs, bullets, few-shot turns + 1 tool",
+    spec: "triage-fewshot.hotpath-audit.json",
+    essential: ["tool:record_label"],
+  },
 ];
 
 export interface PlantedResult {
@@ -50,7 +62,11 @@ export interface PlantedResult {
   correct: boolean;
 }
 
-export async function runPlanted(local: LocalCompleter, c: PlantedCase, opts: { samples?: number } = {}): Promise<PlantedResult> {
+export async function runPlanted(
+  local: LocalCompleter,
+  c: PlantedCase,
+  opts: { samples?: number } = {},
+): Promise<PlantedResult> {
   const loaded = loadSpec(join(fixtures, c.spec));
   if (opts.samples) loaded.spec.samples = opts.samples;
   const db = openDb(":memory:");
@@ -70,18 +86,25 @@ export async function runPlanted(local: LocalCompleter, c: PlantedCase, opts: { 
     bloat,
     bloatRemovable,
     essentialKept,
-    correct: bloatRemovable === bloat.length && essentialKept === c.essential.length && report.combined.verified && removedOk,
+    correct:
+      bloatRemovable === bloat.length && essentialKept === c.essential.length && report.combined.verified && removedOk,
   };
 }
 
 /** The control: a free-text prompt, exact match to the baseline's output, nothing constrained. */
-export async function runControl(local: LocalCompleter, samples: number): Promise<{ report: AuditReport; wallMs: number }> {
+export async function runControl(
+  local: LocalCompleter,
+  samples: number,
+): Promise<{ report: AuditReport; wallMs: number }> {
   const loaded = loadSpec(join(fixtures, "support.md"));
   loaded.spec.samples = samples;
   loaded.spec.request = { max_tokens: 24 };
   const db = openDb(":memory:");
   const job = buildJob(loaded, { model: local.model, complete: local.complete, counter: local.counter, local: true });
-  job.inputs = [{ name: "q1", user: "When do you open?" }, { name: "q2", user: "Are you open on Sunday?" }];
+  job.inputs = [
+    { name: "q1", user: "When do you open?" },
+    { name: "q2", user: "Are you open on Sunday?" },
+  ];
   const started = performance.now();
   const report = await new AuditRun(db, job).run();
   db.close();
@@ -109,7 +132,9 @@ export async function run(args: string[]): Promise<void> {
       const r = await runPlanted(local, c, { samples });
       results.push(r);
       const rep = r.report;
-      console.log(`${c.name}: ${r.correct ? "correct" : "WRONG"} in ${(r.wallMs / 1000).toFixed(1)} s, ${rep.calls} calls`);
+      console.log(
+        `${c.name}: ${r.correct ? "correct" : "WRONG"} in ${(r.wallMs / 1000).toFixed(1)} s, ${rep.calls} calls`,
+      );
       rows.push(
         `| ${c.name} | ${rep.sections.length} | ${r.bloatRemovable}/${r.bloat.length} | ${r.essentialKept}/${c.essential.length} | ` +
           `${rep.combined.verified ? "yes" : "no"} | ${rep.combined.tokensSaved} of ${rep.prompt.tokens} (${(rep.combined.share * 100).toFixed(1)}%) | ` +
@@ -154,4 +179,3 @@ export async function run(args: string[]): Promise<void> {
     await local.dispose();
   }
 }
-

@@ -46,18 +46,30 @@ export function pawsPairs(): { dev: Pair[]; heldout: Pair[] } | undefined {
   const heldout: Pair[] = [];
   for (const line of lines) {
     const [id, s1, s2, label] = line.split("\t");
-    const p: Pair = { id: Number(id), a: detokenize(s1), b: detokenize(s2), label: label === "1" ? "hit" : "miss", kind: "paws" };
+    const p: Pair = {
+      id: Number(id),
+      a: detokenize(s1),
+      b: detokenize(s2),
+      label: label === "1" ? "hit" : "miss",
+      kind: "paws",
+    };
     (Number(id) % 2 === 1 ? dev : heldout).push(p);
   }
   return { dev, heldout };
 }
 
 /** Embeds texts through `embedder`, reusing vectors remembered on disk from earlier runs. */
-export async function embedAll(embedder: Embedder, texts: string[], log?: (m: string) => void): Promise<Map<string, Float32Array>> {
+export async function embedAll(
+  embedder: Embedder,
+  texts: string[],
+  log?: (m: string) => void,
+): Promise<Map<string, Float32Array>> {
   const dir = join(tmpdir(), "hotpath-bench-embeddings");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${createHash("sha256").update(embedder.id).digest("hex").slice(0, 16)}.json`);
-  const known: Record<string, number[]> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, number[]>) : {};
+  const known: Record<string, number[]> = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, number[]>)
+    : {};
   const out = new Map<string, Float32Array>();
   const missing: string[] = [];
   for (const t of new Set(texts)) {

@@ -42,36 +42,63 @@ function machine(): string {
   } catch {
     /* lscpu is optional */
   }
-  return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`;
+  return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`;
 }
 
 function writeSection(name: string, body: string): void {
   const file = join(root, "docs/benchmarks.md");
   mkdirSync(dirname(file), { recursive: true });
-  const header = "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
+  const header =
+    "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
   const text = existsSync(file) ? readFileSync(file, "utf8") : header;
   const section = `## ${name}\n\n${body.trim()}\n`;
   const pattern = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
-  writeFileSync(file, pattern.test(text) ? text.replace(pattern, section.trimEnd() + "\n") : `${text.trimEnd()}\n\n${section}`);
+  writeFileSync(
+    file,
+    pattern.test(text) ? text.replace(pattern, section.trimEnd() + "\n") : `${text.trimEnd()}\n\n${section}`,
+  );
 }
 
 function chat(system: string, user: string): ChatCompletionRequest {
-  return { model: "bench", temperature: 0, messages: [{ role: "system", content: system }, { role: "user", content: user }] };
+  return {
+    model: "bench",
+    temperature: 0,
+    messages: [
+      { role: "system", content: system },
+      { role: "user", content: user },
+    ],
+  };
 }
 
 function answer(text: string): ChatCompletion {
   return {
-    id: "x", object: "chat.completion", created: 0, model: "bench", system_fingerprint: "hotpath",
-    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: "stop", logprobs: null }],
+    id: "x",
+    object: "chat.completion",
+    created: 0,
+    model: "bench",
+    system_fingerprint: "hotpath",
+    choices: [
+      { index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: "stop", logprobs: null },
+    ],
     usage: { prompt_tokens: 30, completion_tokens: 40, total_tokens: 70, prompt_tokens_details: { cached_tokens: 0 } },
-    timings: { queue_ms: 0, prompt_n: 30, prompt_ms: 10, ttft_ms: 12, predicted_n: 40, predicted_ms: 400, predicted_per_second: 100 },
+    timings: {
+      queue_ms: 0,
+      prompt_n: 30,
+      prompt_ms: 10,
+      ttft_ms: 12,
+      predicted_n: 40,
+      predicted_ms: 400,
+      predicted_per_second: 100,
+    },
   };
 }
 
 /** Deterministic pseudo-random numbers, so runs are comparable. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
   return { next, gauss };
 }
@@ -123,11 +150,25 @@ async function layoutRun(
     const started = performance.now();
     const now = Date.now();
     const entry = (i: number, ns: string, text: string) => ({
-      exact_key: `bench-${i}`, namespace: ns, kind: "chat" as const, route: ROUTE, model: "bench", workload: "conversation", match: "semantic" as const,
-      query_text: text, request: "{}", response: JSON.stringify(answer(`answer ${i}`)), created_ms: now, expires_ms: now + 3600_000,
-      prompt_tokens: 30, completion_tokens: 40, latency_ms: 400, cost_usd: 0,
+      exact_key: `bench-${i}`,
+      namespace: ns,
+      kind: "chat" as const,
+      route: ROUTE,
+      model: "bench",
+      workload: "conversation",
+      match: "semantic" as const,
+      query_text: text,
+      request: "{}",
+      response: JSON.stringify(answer(`answer ${i}`)),
+      created_ms: now,
+      expires_ms: now + 3600_000,
+      prompt_tokens: 30,
+      completion_tokens: 40,
+      latency_ms: 400,
+      cost_usd: 0,
     });
-    for (const [k, s] of systems.entries()) cache.storage.touchNamespace({ namespace: nsOf[k], label: s, route: ROUTE, model: "bench" }, now);
+    for (const [k, s] of systems.entries())
+      cache.storage.touchNamespace({ namespace: nsOf[k], label: s, route: ROUTE, model: "bench" }, now);
     const BATCH = 5000;
     for (let i = 0; i < filler.length; i += BATCH) {
       db.transaction(() => {
@@ -140,7 +181,9 @@ async function layoutRun(
     const aVecs = await memo.embed(pairs.map((p) => p.a));
     const pairNs = pairs.map((_, i) => i % namespaces);
     db.transaction(() => {
-      pairs.forEach((p, i) => cache.storage.put(entry(filler.length + i, nsOf[pairNs[i]], p.a), { embedder: memo.id, vector: aVecs[i] }));
+      pairs.forEach((p, i) =>
+        cache.storage.put(entry(filler.length + i, nsOf[pairNs[i]], p.a), { embedder: memo.id, vector: aVecs[i] }),
+      );
     })();
     const insertS = (performance.now() - started) / 1000;
     process.stderr.write(`  ${size} entries (${layout}) inserted in ${f(insertS, 1)} s\n`);
@@ -160,18 +203,38 @@ async function layoutRun(
     // With embedding: the same lookups through the model (a cache of its own so nothing is memoized).
     const live = new ResponseCache({ db, config, embedder: use });
     const withEmbed: number[] = [];
-    for (const q of queries.slice(0, 60)) withEmbed.push((await live.lookup({ ...q, messages: [q.messages[0], { role: "user", content: `${(q.messages[1] as { content: string }).content} ` }] }, { route: ROUTE, headers: {} })).lookupMs);
+    for (const q of queries.slice(0, 60))
+      withEmbed.push(
+        (
+          await live.lookup(
+            {
+              ...q,
+              messages: [
+                q.messages[0],
+                { role: "user", content: `${(q.messages[1] as { content: string }).content} ` },
+              ],
+            },
+            { route: ROUTE, headers: {} },
+          )
+        ).lookupMs,
+      );
 
     const result: LayoutResult = { size, layout, noEmbed, withEmbed, hits, lookups: queries.length };
     if (layout === "one namespace") {
       // Does the Hamming top-k contain the float top-1? Compared with an exact scan in JS.
       const all = db.prepare("SELECT id, embedding FROM cache_entries").all() as { id: number; embedding: Buffer }[];
-      const vecs = all.map((r) => ({ id: r.id, v: new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4) }));
+      const vecs = all.map((r) => ({
+        id: r.id,
+        v: new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4),
+      }));
       const qv = await memo.embed(pairs.map((p) => p.b));
-      let agree = 0, agreeAbove = 0, totalAbove = 0;
+      let agree = 0,
+        agreeAbove = 0,
+        totalAbove = 0;
       const sample = qv.slice(0, 100);
       for (const v of sample) {
-        let best = -2, bestId = -1;
+        let best = -2,
+          bestId = -1;
         for (const e of vecs) {
           const s = dot(v, e.v);
           if (s > best) {
@@ -190,12 +253,16 @@ async function layoutRun(
       result.coarseAgreement = { agree, total: sample.length, agreeAbove, totalAbove };
       if (withFloatBaseline) {
         // sqlite-vec's own float brute force over the same vectors, for comparison with the binary fast path.
-        db.exec(`CREATE VIRTUAL TABLE bench_float USING vec0(namespace TEXT PARTITION KEY, embedding float[${pool[0].length}] distance_metric=cosine)`);
+        db.exec(
+          `CREATE VIRTUAL TABLE bench_float USING vec0(namespace TEXT PARTITION KEY, embedding float[${pool[0].length}] distance_metric=cosine)`,
+        );
         const ins = db.prepare("INSERT INTO bench_float(rowid, namespace, embedding) VALUES (?, ?, ?)");
         db.transaction(() => {
           for (const e of vecs) ins.run(BigInt(e.id), nsOf[0], Buffer.from(e.v.buffer, e.v.byteOffset, e.v.byteLength));
         })();
-        const knn = db.prepare("SELECT rowid, distance FROM bench_float WHERE embedding MATCH ? AND k = 3 AND namespace = ?");
+        const knn = db.prepare(
+          "SELECT rowid, distance FROM bench_float WHERE embedding MATCH ? AND k = 3 AND namespace = ?",
+        );
         const floatKnn: number[] = [];
         for (const v of qv.slice(0, 60)) {
           const t0 = performance.now();
@@ -222,7 +289,8 @@ function policies(pairs: Pair[], sims: number[], thresholds: number[]): PolicyRo
   const findings = pairs.map((p) => findCriticalDifference(p.b, p.a));
   return thresholds.map((t) => {
     const score = (useGuards: boolean) => {
-      let tp = 0, fp = 0;
+      let tp = 0,
+        fp = 0;
       const pos = pairs.filter((p) => p.label === "hit").length;
       const neg = pairs.length - pos;
       pairs.forEach((p, i) => {
@@ -239,7 +307,8 @@ function policies(pairs: Pair[], sims: number[], thresholds: number[]): PolicyRo
 async function httpRun(): Promise<string> {
   const { startDaemon } = await import("../fixtures/daemon.js");
   const { chatModelPath } = await import("../fixtures/models.js");
-  if (!existsSync(join(root, "dist/daemon/main.js"))) return "(skipped: dist/daemon/main.js not built; `npm run bench` builds it)";
+  if (!existsSync(join(root, "dist/daemon/main.js")))
+    return "(skipped: dist/daemon/main.js not built; `npm run bench` builds it)";
   const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
   try {
     const post = async (content: string, system = "You tell short stories.") => {
@@ -247,14 +316,45 @@ async function httpRun(): Promise<string> {
       const res = await daemon.fetch("/v1/chat/completions", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "chat", temperature: 0, max_tokens: 48, messages: [{ role: "system", content: system }, { role: "user", content }] }),
+        body: JSON.stringify({
+          model: "chat",
+          temperature: 0,
+          max_tokens: 48,
+          messages: [
+            { role: "system", content: system },
+            { role: "user", content },
+          ],
+        }),
       });
       await res.json();
       return { ms: performance.now() - t0, verdict: res.headers.get("x-hotpath-cache") };
     };
     await post("warm up the embedder and the model");
-    const topics = ["a dog", "a cat", "a bird", "a fish", "a frog", "a horse", "a mouse", "a tiger", "a bear", "a lion", "an owl", "a duck", "a goat", "a wolf", "a fox", "a deer", "a seal", "a crab", "a bee", "an ant"];
-    const miss: number[] = [], exact: number[] = [], semantic: number[] = [];
+    const topics = [
+      "a dog",
+      "a cat",
+      "a bird",
+      "a fish",
+      "a frog",
+      "a horse",
+      "a mouse",
+      "a tiger",
+      "a bear",
+      "a lion",
+      "an owl",
+      "a duck",
+      "a goat",
+      "a wolf",
+      "a fox",
+      "a deer",
+      "a seal",
+      "a crab",
+      "a bee",
+      "an ant",
+    ];
+    const miss: number[] = [],
+      exact: number[] = [],
+      semantic: number[] = [];
     for (const t of topics) {
       const m = await post(`Tell me a story about ${t}.`);
       if (m.verdict === "miss") miss.push(m.ms);
@@ -286,7 +386,11 @@ async function httpRun(): Promise<string> {
 export async function run(args: string[]): Promise<void> {
   const long = args.includes("--long");
   const sizesArg = args.find((a) => a.startsWith("--sizes="));
-  const sizes = sizesArg ? sizesArg.slice(8).split(",").map(Number) : long ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+  const sizes = sizesArg
+    ? sizesArg.slice(8).split(",").map(Number)
+    : long
+      ? [10_000, 100_000, 1_000_000]
+      : [10_000, 100_000];
   const { pairs } = JSON.parse(readFileSync(join(root, "test/fixtures/cache-pairs.json"), "utf8")) as { pairs: Pair[] };
   const use = new UseEmbedder();
   const memo = new MemoEmbedder(use, 100_000);
@@ -305,7 +409,10 @@ export async function run(args: string[]): Promise<void> {
     [
       "| threshold | guards: recall | guards: false hits | guards: precision | cosine-only: recall | cosine-only: false hits | cosine-only: precision |",
       "|---|---|---|---|---|---|---|",
-      ...rows.map((r) => `| ${r.threshold} | ${f(r.guards.recall * 100, 1)}% | ${f(r.guards.falseHit * 100, 1)}% | ${f(r.guards.precision * 100, 1)}% | ${f(r.cosine.recall * 100, 1)}% | ${f(r.cosine.falseHit * 100, 1)}% | ${f(r.cosine.precision * 100, 1)}% |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.threshold} | ${f(r.guards.recall * 100, 1)}% | ${f(r.guards.falseHit * 100, 1)}% | ${f(r.guards.precision * 100, 1)}% | ${f(r.cosine.recall * 100, 1)}% | ${f(r.cosine.falseHit * 100, 1)}% | ${f(r.cosine.precision * 100, 1)}% |`,
+      ),
     ].join("\n");
   const kinds = [...new Set(pairs.filter((p) => p.label === "miss").map((p) => p.kind))];
   const defaultT = CacheConfigSchema.parse({}).threshold;
@@ -347,11 +454,23 @@ export async function run(args: string[]): Promise<void> {
     "",
     `Development split (${dev.length} pairs; the guards were written against it):`,
     "",
-    table(policies(dev.map(([p]) => p), dev.map(([, s]) => s), thresholds)),
+    table(
+      policies(
+        dev.map(([p]) => p),
+        dev.map(([, s]) => s),
+        thresholds,
+      ),
+    ),
     "",
     `Held-out split (${hold.length} pairs written after the guards, never tuned on):`,
     "",
-    table(policies(hold.map(([p]) => p), hold.map(([, s]) => s), thresholds)),
+    table(
+      policies(
+        hold.map(([p]) => p),
+        hold.map(([, s]) => s),
+        thresholds,
+      ),
+    ),
     "",
     `Swaps above the default threshold ${defaultT}, by kind (all pairs):`,
     "",

@@ -25,13 +25,40 @@ const log = (s: string) => process.stderr.write(s + "\n");
 
 function engineFor(o: { kvDir?: string; sequences?: number; contextSize?: number } = {}): Engine {
   return new Engine({
-    gpu: "off", threads: testThreads(), contextSize: o.contextSize ?? 8192, sequences: o.sequences ?? 4, maxQueued: 64,
-    modelsDir: tmpdir(), showProgress: false, log: () => {}, kvDir: o.kvDir, kvBudgetBytes: o.kvDir ? 2 ** 31 : 0,
+    gpu: "off",
+    threads: testThreads(),
+    contextSize: o.contextSize ?? 8192,
+    sequences: o.sequences ?? 4,
+    maxQueued: 64,
+    modelsDir: tmpdir(),
+    showProgress: false,
+    log: () => {},
+    kvDir: o.kvDir,
+    kvBudgetBytes: o.kvDir ? 2 ** 31 : 0,
   });
 }
 
-async function gen(local: LocalModel, tokens: Token[], maxTokens: number, priority: Priority = "interactive"): Promise<GenerateResult> {
-  const it = generate(local.model, local.pool, local.contextSize, { tokens, maxTokens, temperature: 0, stopStrings: [], stopTokenSequences: [], priority, signal: new AbortController().signal }, local.speculative);
+async function gen(
+  local: LocalModel,
+  tokens: Token[],
+  maxTokens: number,
+  priority: Priority = "interactive",
+): Promise<GenerateResult> {
+  const it = generate(
+    local.model,
+    local.pool,
+    local.contextSize,
+    {
+      tokens,
+      maxTokens,
+      temperature: 0,
+      stopStrings: [],
+      stopTokenSequences: [],
+      priority,
+      signal: new AbortController().signal,
+    },
+    local.speculative,
+  );
   for (;;) {
     const step = await it.next();
     if (step.done) return step.value;
@@ -76,7 +103,9 @@ async function benchA(): Promise<string> {
     }
   }
   await engine.dispose();
-  const rows = hot.map((h, i) => `| ${i + 1} | ${fmt(median(cold[i]))} | ${fmt(median(h))} | ${fmt(median(h) / median(cold[i]), 3)} |`);
+  const rows = hot.map(
+    (h, i) => `| ${i + 1} | ${fmt(median(cold[i]))} | ${fmt(median(h))} | ${fmt(median(h) / median(cold[i]), 3)} |`,
+  );
   const later = median(hot.slice(1).map((h, i) => median(h) / median(cold[i + 1])));
   const vsFirst = median(hot.slice(1).map((h) => median(h))) / median(cold[0]);
   return [
@@ -94,10 +123,18 @@ interface TraceRequest {
   hash_ids: number[];
 }
 
-function loadTraces(dir: string, names: string[], perTrace: number, tokensPerBlock: number, maxTokens: number): { name: string; prompts: Token[][] }[] {
+function loadTraces(
+  dir: string,
+  names: string[],
+  perTrace: number,
+  tokensPerBlock: number,
+  maxTokens: number,
+): { name: string; prompts: Token[][] }[] {
   return names.map((name, t) => {
     const trace = JSON.parse(readFileSync(join(dir, name), "utf8")) as { requests: TraceRequest[] };
-    const requests = trace.requests.filter((r) => Array.isArray(r.hash_ids) && r.hash_ids.length > 0).slice(0, perTrace);
+    const requests = trace.requests
+      .filter((r) => Array.isArray(r.hash_ids) && r.hash_ids.length > 0)
+      .slice(0, perTrace);
     const blockTokens = new Map<number, Token[]>();
     const prompts = requests.map((r) => {
       const tokens: Token[] = [];
@@ -121,7 +158,8 @@ function lcp(a: Token[], b: Token[]): number {
 
 async function benchB(): Promise<string> {
   const dir = join(repoRoot, "..", "shared", "fixtures", "traces", "kv-cache-replay", "traces");
-  if (!existsSync(dir)) return "### b) kv-cache-replay\n\nSkipped: ../shared/fixtures/traces/kv-cache-replay is not present in this checkout.";
+  if (!existsSync(dir))
+    return "### b) kv-cache-replay\n\nSkipped: ../shared/fixtures/traces/kv-cache-replay is not present in this checkout.";
   const names = ["trace_0011.json", "trace_0019.json", "trace_0057.json", "trace_0106.json"];
   const tokensPerBlock = 4;
   const traces = loadTraces(dir, names, 15, tokensPerBlock, 3600);
@@ -148,7 +186,9 @@ async function benchB(): Promise<string> {
       prompt += p.length;
     }
     await engine.dispose();
-    results.push(`| ${mode} | ${order.length} | ${prompt} | ${possible} | ${reused} | **${fmt(reused / possible, 3)}** |`);
+    results.push(
+      `| ${mode} | ${order.length} | ${prompt} | ${possible} | ${reused} | **${fmt(reused / possible, 3)}** |`,
+    );
     worst = Math.min(worst, reused / possible);
     log(`b) ${mode}: ${reused}/${possible}`);
   }
@@ -177,7 +217,8 @@ async function benchC(): Promise<string> {
     await gen(a, [...prefix, ...synthetic(20, 1)], 4);
     await gen(a, [...prefix, ...synthetic(20, 2)], 4);
     const deadline = Date.now() + 60_000;
-    const hasSnapshot = () => readdirSync(kvDir).some((m) => readdirSync(join(kvDir, m)).some((f) => f.endsWith(".json")));
+    const hasSnapshot = () =>
+      readdirSync(kvDir).some((m) => readdirSync(join(kvDir, m)).some((f) => f.endsWith(".json")));
     while (!hasSnapshot() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await first.dispose();
     const second = engineFor({ kvDir });
@@ -187,7 +228,9 @@ async function benchC(): Promise<string> {
     const fresh = await gen(b, [...synthetic(2000, 900 + rep), ...synthetic(20, 3)], 4);
     restarted.push(warm.timings.ttft_ms);
     cold.push(fresh.timings.ttft_ms);
-    log(`c) rep ${rep}: snapshot ${warm.timings.ttft_ms} ms (reused ${warm.cachedTokens}) vs cold ${fresh.timings.ttft_ms} ms`);
+    log(
+      `c) rep ${rep}: snapshot ${warm.timings.ttft_ms} ms (reused ${warm.cachedTokens}) vs cold ${fresh.timings.ttft_ms} ms`,
+    );
     await second.dispose();
     rmSync(kvDir, { recursive: true, force: true });
   }
@@ -248,7 +291,9 @@ async function benchD(): Promise<string> {
     rows.push(
       `| ${epsilon} | ${fmt(median(speed.plain))} | ${fmt(acceptance("draft"), 2)} | ${fmt(median(speed.draft))} | **${fmt(ratio("draft"), 2)}×** | ${fmt(acceptance("lookup"), 2)} | ${fmt(median(speed.lookup))} | ${fmt(ratio("lookup"), 2)}× |`,
     );
-    log(`d) epsilon ${epsilon}: plain ${fmt(median(speed.plain))} tok/s; draft ${JSON.stringify(counts.draft)} ${fmt(ratio("draft"), 2)}x; lookup ${JSON.stringify(counts.lookup)} ${fmt(ratio("lookup"), 2)}x`);
+    log(
+      `d) epsilon ${epsilon}: plain ${fmt(median(speed.plain))} tok/s; draft ${JSON.stringify(counts.draft)} ${fmt(ratio("draft"), 2)}x; lookup ${JSON.stringify(counts.lookup)} ${fmt(ratio("lookup"), 2)}x`,
+    );
     if (epsilon === 1) adaptiveLine = await adaptiveSwitch(plain, variants.draft, n);
     await engine.dispose();
   }
@@ -277,7 +322,10 @@ async function adaptiveSwitch(plain: LocalModel, spec: LocalModel, n: number): P
   const warmup = 4; // two speculative and two plain measurements before the switch decides
   for (let i = 0; i < requests; i++) {
     const prompt = synthetic(32, 800 + i);
-    const [s, p] = i % 2 ? [await gen(spec, prompt, n), await gen(plain, prompt, n)] : (await Promise.resolve([await gen(plain, prompt, n), await gen(spec, prompt, n)])).reverse();
+    const [s, p] =
+      i % 2
+        ? [await gen(spec, prompt, n), await gen(plain, prompt, n)]
+        : (await Promise.resolve([await gen(plain, prompt, n), await gen(spec, prompt, n)])).reverse();
     if ((s.timings.draft_n ?? 0) > 0) onCount++;
     if (i >= warmup) {
       total.auto.n += s.timings.predicted_n - 1;
@@ -299,7 +347,9 @@ async function benchE(): Promise<string> {
   const busy: number[] = [];
   for (let rep = 0; rep < 3; rep++) {
     idle.push((await gen(local, synthetic(400, 3000 + rep), 4)).timings.ttft_ms);
-    const background = Array.from({ length: 4 }, (_, i) => gen(local, synthetic(64, 4000 + rep * 10 + i), 400, "background"));
+    const background = Array.from({ length: 4 }, (_, i) =>
+      gen(local, synthetic(64, 4000 + rep * 10 + i), 400, "background"),
+    );
     await new Promise((r) => setTimeout(r, 1500)); // background decoding under way
     busy.push((await gen(local, synthetic(400, 5000 + rep), 4)).timings.ttft_ms);
     await Promise.all(background);

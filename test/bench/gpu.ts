@@ -25,45 +25,90 @@ async function gpuAvailable(): Promise<{ ok: true; name: string } | { ok: false;
     const names = await llama.getGpuDeviceNames().catch(() => [] as string[]);
     const vram = await llama.getVramState().catch(() => undefined);
     await llama.dispose();
-    return { ok: true, name: `${names.join(", ") || "CUDA device"}${vram ? `, ${(vram.total / 2 ** 30).toFixed(0)} GiB VRAM` : ""}` };
+    return {
+      ok: true,
+      name: `${names.join(", ") || "CUDA device"}${vram ? `, ${(vram.total / 2 ** 30).toFixed(0)} GiB VRAM` : ""}`,
+    };
   } catch (e) {
-    return { ok: false, why: `no usable CUDA backend (${(e as Error).message.split("\n")[0]}); node-llama-cpp's prebuilt @node-llama-cpp/linux-x64-cuda binaries need an NVIDIA driver and device` };
+    return {
+      ok: false,
+      why: `no usable CUDA backend (${(e as Error).message.split("\n")[0]}); node-llama-cpp's prebuilt @node-llama-cpp/linux-x64-cuda binaries need an NVIDIA driver and device`,
+    };
   }
 }
 
 async function complete(engine: Engine, alias: string, prompt: string, maxTokens: number): Promise<Done> {
   const request = { model: alias, prompt, max_tokens: maxTokens, temperature: 0 } as CompletionRequest;
   let done: Done | undefined;
-  for await (const e of engine.complete(alias, request, { signal: new AbortController().signal, priority: "interactive" })) if (e.type === "done") done = e;
+  for await (const e of engine.complete(alias, request, {
+    signal: new AbortController().signal,
+    priority: "interactive",
+  }))
+    if (e.type === "done") done = e;
   return done!;
 }
 
-const words = (n: number, salt: number) => Array.from({ length: n }, (_, i) => `w${(salt * 7919 + i * 31) % 997}`).join(" ");
+const words = (n: number, salt: number) =>
+  Array.from({ length: n }, (_, i) => `w${(salt * 7919 + i * 31) % 997}`).join(" ");
 
 export async function run(argv: string[]): Promise<void> {
   const started = performance.now();
-  const { values } = parseArgs({ args: argv, options: { size: { type: "string", default: "1.5GB" }, runs: { type: "string", default: "3" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { size: { type: "string", default: "1.5GB" }, runs: { type: "string", default: "3" } },
+  });
   const runs = Number(values.runs);
   const gpu = await gpuAvailable();
   const bytes = gpu.ok ? parseSize(values.size) : 60e6;
   console.log(gpu.ok ? `GPU: ${gpu.name}` : `GPU half skipped: ${gpu.why}`);
   // A draft/target pair: the target is the model measured; its first layer, as a separate file, is the draft.
   const genStart = performance.now();
-  const pair = generatedDraftPair({ seed: 5, targetBytes: bytes, type: "q8_0", draftLayers: 1, extraLayers: 11, epsilon: 0, contextLength: 4096 });
+  const pair = generatedDraftPair({
+    seed: 5,
+    targetBytes: bytes,
+    type: "q8_0",
+    draftLayers: 1,
+    extraLayers: 11,
+    epsilon: 0,
+    contextLength: 4096,
+  });
   const genS = (performance.now() - genStart) / 1000;
-  console.log(`model ${pair.target} (${(bytes / 1e9).toFixed(2)} GB requested, generated/cached in ${genS.toFixed(0)} s)`);
+  console.log(
+    `model ${pair.target} (${(bytes / 1e9).toFixed(2)} GB requested, generated/cached in ${genS.toFixed(0)} s)`,
+  );
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-gpu-"));
   const devices = gpu.ok ? (["cpu", "gpu"] as const) : (["cpu"] as const);
   const engines = new Map<string, Engine>();
   for (const d of devices) {
-    const engine = new Engine({ gpu: d === "gpu" ? "cuda" : "off", threads: "auto", threadsFile: join(dir, "threads.json"), contextSize: 4096, sequences: 2, maxQueued: 8, modelsDir: dir, showProgress: false, loadWaitMs: 600_000, log: (l, m) => l !== "info" && console.log(`${d}: ${m}`) });
-    engine.add([{ alias: "plain", source: pair.target }, { alias: "draft", source: pair.target, draft: pair.draft }]);
+    const engine = new Engine({
+      gpu: d === "gpu" ? "cuda" : "off",
+      threads: "auto",
+      threadsFile: join(dir, "threads.json"),
+      contextSize: 4096,
+      sequences: 2,
+      maxQueued: 8,
+      modelsDir: dir,
+      showProgress: false,
+      loadWaitMs: 600_000,
+      log: (l, m) => l !== "info" && console.log(`${d}: ${m}`),
+    });
+    engine.add([
+      { alias: "plain", source: pair.target },
+      { alias: "draft", source: pair.target, draft: pair.draft },
+    ]);
     await engine.ready("plain");
     await engine.ready("draft");
     engines.set(d, engine);
   }
   const overTime = () => performance.now() - started > DEADLINE_MS;
-  const rows = { prefill: new Map<string, number[]>(), decode: new Map<string, number[]>(), cold: new Map<string, number[]>(), warm: new Map<string, number[]>(), spec: new Map<string, number[]>(), plain: new Map<string, number[]>() };
+  const rows = {
+    prefill: new Map<string, number[]>(),
+    decode: new Map<string, number[]>(),
+    cold: new Map<string, number[]>(),
+    warm: new Map<string, number[]>(),
+    spec: new Map<string, number[]>(),
+    plain: new Map<string, number[]>(),
+  };
   const push = (m: Map<string, number[]>, k: string, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
   const notes: string[] = [];
   let promptTokens = 0;
@@ -102,7 +147,9 @@ export async function run(argv: string[]): Promise<void> {
   const m = (map: Map<string, number[]>, d: string) => median(map.get(d) ?? []);
   const line = (label: string, map: Map<string, number[]>, digits = 1) =>
     `| ${label} | ${devices.map((d) => fmt(m(map, d), digits)).join(" | ")} |${gpu.ok ? ` ${fmt(m(map, "gpu") / m(map, "cpu"), 2)}× |` : ""}`;
-  const header = gpu.ok ? "| measurement | CPU | GPU | GPU / CPU |\n|---|---|---|---|" : "| measurement | CPU |\n|---|---|";
+  const header = gpu.ok
+    ? "| measurement | CPU | GPU | GPU / CPU |\n|---|---|---|---|"
+    : "| measurement | CPU |\n|---|---|";
   const total = ((performance.now() - started) / 1000).toFixed(0);
   const body = `Generated q8_0 llama draft/target pair (\`generatedDraftPair\`: target 12 layers, ${(bytes / 1e9).toFixed(2)} GB requested; draft = its first layer, epsilon 0 so the draft agrees), Hotpath's engine (\`--threads auto\` on CPU, all layers offloaded on GPU), temperature 0, median of ${runs} runs after one warm-up, CPU and GPU alternating. Whole script: ${total} s (model generated or cached in ${genS.toFixed(0)} s).
 Machine: ${machineDescription()}.

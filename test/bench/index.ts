@@ -4,7 +4,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const available = readdirSync(here).filter((f) => f.endsWith(".ts") && f !== "index.ts" && !f.startsWith("_")).map((f) => f.replace(/\.ts$/, ""));
+const available = readdirSync(here)
+  .filter((f) => f.endsWith(".ts") && f !== "index.ts" && !f.startsWith("_"))
+  .map((f) => f.replace(/\.ts$/, ""));
 const [name, ...args] = process.argv.slice(2);
 if (!name || !existsSync(join(here, `${name}.ts`))) {
   console.error(`usage: npm run bench -- <name> [args]\navailable: ${available.join(", ")}`);

@@ -25,14 +25,26 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 function post(url: string, body: string, headers: Record<string, string>): Promise<[number, number]> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      let first = 0;
-      res.on("data", () => {
-        if (!first) first = performance.now() - t0;
-      });
-      res.on("end", () => (res.statusCode === 200 ? resolve([first, performance.now() - t0]) : reject(new Error(`status ${res.statusCode}`))));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        let first = 0;
+        res.on("data", () => {
+          if (!first) first = performance.now() - t0;
+        });
+        res.on("end", () =>
+          res.statusCode === 200
+            ? resolve([first, performance.now() - t0])
+            : reject(new Error(`status ${res.statusCode}`)),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -84,7 +96,9 @@ async function startPortkey(): Promise<{ url: string; proc: ChildProcess } | { s
   });
   if (bound !== `127.0.0.1:${port}`) {
     proc.kill("SIGTERM");
-    return { skipped: `the Portkey gateway did not bind to 127.0.0.1:${port} (${bound ?? "no listening address reported"}), so it was not run` };
+    return {
+      skipped: `the Portkey gateway did not bind to 127.0.0.1:${port} (${bound ?? "no listening address reported"}), so it was not run`,
+    };
   }
   return { url: `http://${bound}`, proc };
 }
@@ -98,7 +112,11 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { requests: { type: "string", default: "400" } } });
   const n = Number(values.requests);
   const warmup = Math.min(50, Math.ceil(n / 10));
-  const fakeProc = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/upstreams/serve.ts"), "openai"], { stdio: ["ignore", "pipe", "inherit"] });
+  const fakeProc = spawn(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "../fixtures/upstreams/serve.ts"), "openai"],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const fakeUrl = await new Promise<string>((resolve, reject) => {
     let out = "";
     fakeProc.stdout!.on("data", (d) => {
@@ -116,16 +134,31 @@ export async function run(argv: string[]): Promise<void> {
   const stopUpstream = () => fakeProc.kill("SIGTERM");
   process.once("exit", stopUpstream);
   const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
-  const local = await startInProcess(loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }), "bench");
+  const local = await startInProcess(
+    loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }),
+    "bench",
+  );
   const localToken = readFileSync(local.tokenFile, "utf8").trim();
-  const router = new Router({ config: RouterConfigSchema.parse({ providers: { fake: { type: "openai-compatible", baseURL: fake.baseURL } } }) });
+  const router = new Router({
+    config: RouterConfigSchema.parse({ providers: { fake: { type: "openai-compatible", baseURL: fake.baseURL } } }),
+  });
   const portkey = await startPortkey();
   if ("skipped" in portkey) console.log(`Portkey: ${portkey.skipped}`);
   // Portkey's documented way to reach any OpenAI-compatible server: provider openai + custom host.
-  const portkeyHeaders = { authorization: "Bearer sk-bench", "x-portkey-provider": "openai", "x-portkey-custom-host": fake.baseURL };
+  const portkeyHeaders = {
+    authorization: "Bearer sk-bench",
+    "x-portkey-provider": "openai",
+    "x-portkey-custom-host": fake.baseURL,
+  };
 
   const messages = [{ role: "user" as const, content: "Say something short." }];
-  const directBody = (stream: boolean) => JSON.stringify({ model: "bench", messages, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
+  const directBody = (stream: boolean) =>
+    JSON.stringify({
+      model: "bench",
+      messages,
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    });
   const viaBody = (stream: boolean) => JSON.stringify({ model: "fake:bench", messages, stream });
   const directUrl = `${fake.baseURL}/chat/completions`;
   const daemonUrl = `${daemon.url}/v1/chat/completions`;
@@ -133,7 +166,10 @@ export async function run(argv: string[]): Promise<void> {
 
   async function inProcess(stream: boolean): Promise<[number, number]> {
     const t0 = performance.now();
-    const r = await router.chat({ model: "fake:bench", messages, stream }, { signal: new AbortController().signal, priority: "interactive", requestId: "bench" });
+    const r = await router.chat(
+      { model: "fake:bench", messages, stream },
+      { signal: new AbortController().signal, priority: "interactive", requestId: "bench" },
+    );
     const first = performance.now() - t0; // the router resolves at the first event
     for await (const _e of r.events) {
       /* drain */
@@ -155,11 +191,22 @@ export async function run(argv: string[]): Promise<void> {
         const key = stream ? "stream" : "plain";
         const d = await post(directUrl, directBody(stream), {});
         const r = await inProcess(stream);
-        const l = await post(`${local.url}/v1/chat/completions`, viaBody(stream), { authorization: `Bearer ${localToken}` });
+        const l = await post(`${local.url}/v1/chat/completions`, viaBody(stream), {
+          authorization: `Bearer ${localToken}`,
+        });
         const h = await post(daemonUrl, viaBody(stream), auth);
-        const p = "url" in portkey ? await post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders) : undefined;
+        const p =
+          "url" in portkey
+            ? await post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders)
+            : undefined;
         if (i < warmup) continue;
-        for (const [name, [ttfb, full]] of [["direct", d], ["router", r], ["inproc", l], ["daemon", h], ...(p ? [["portkey", p] as const] : [])] as const) {
+        for (const [name, [ttfb, full]] of [
+          ["direct", d],
+          ["router", r],
+          ["inproc", l],
+          ["daemon", h],
+          ...(p ? [["portkey", p] as const] : []),
+        ] as const) {
           results[name][key].full.push(full);
           results[name][key].ttfb.push(ttfb);
         }
@@ -190,9 +237,16 @@ export async function run(argv: string[]): Promise<void> {
       `|---|---|---|---|---|`,
       row("fake upstream, direct", results.direct[key], results.direct[key], stream),
       row("Router in-process (router + provider)", results.router[key], results.direct[key], stream),
-      row("Hotpath HTTP stack in-process (server, auth, router, span)", results.inproc[key], results.direct[key], stream),
+      row(
+        "Hotpath HTTP stack in-process (server, auth, router, span)",
+        results.inproc[key],
+        results.direct[key],
+        stream,
+      ),
       row("Hotpath daemon process over HTTP", results.daemon[key], results.direct[key], stream),
-      ...("url" in portkey ? [row("Portkey gateway 1.15.2 process over HTTP (peer)", results.portkey[key], results.direct[key], stream)] : []),
+      ...("url" in portkey
+        ? [row("Portkey gateway 1.15.2 process over HTTP (peer)", results.portkey[key], results.direct[key], stream)]
+        : []),
     ].join("\n");
   };
   const addedDaemon = median(results.daemon.plain.full) - median(results.direct.plain.full);

@@ -14,13 +14,22 @@ interface Sample {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "9" }, "prompt-tokens": { type: "string", default: "512" }, "decode-tokens": { type: "string", default: "64" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: "string", default: "9" },
+      "prompt-tokens": { type: "string", default: "512" },
+      "decode-tokens": { type: "string", default: "64" },
+    },
+  });
   const runs = Number(values.runs);
   const promptTokens = Number(values["prompt-tokens"]);
   const decodeTokens = Number(values["decode-tokens"]);
   const threads = testThreads();
   const modelPath = generatedModelPath(BENCH_PARAMS);
-  console.log(`model ${modelPath}, threads ${threads}, ${runs} runs, ${promptTokens} prompt tokens, ${decodeTokens} decoded`);
+  console.log(
+    `model ${modelPath}, threads ${threads}, ${runs} runs, ${promptTokens} prompt tokens, ${decodeTokens} decoded`,
+  );
 
   // Direct: node-llama-cpp on its own.
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: threads });
@@ -34,7 +43,10 @@ export async function run(argv: string[]): Promise<void> {
   };
   // Hotpath: the same model behind the daemon, streamed completions, timed by the client. Both stay loaded and the
   // runs alternate (which goes first alternates too), so load drifting over the run hits both paths alike.
-  const daemon = await startDaemon({ args: ["--model", `bench=${modelPath}`, "--sequences", "1", "--threads", String(threads), "--no-response-cache"], waitForModels: ["bench"] });
+  const daemon = await startDaemon({
+    args: ["--model", `bench=${modelPath}`, "--sequences", "1", "--threads", String(threads), "--no-response-cache"],
+    waitForModels: ["bench"],
+  });
   const direct: Sample[] = [];
   const hotpath: Sample[] = [];
   const whole: Sample[] = [];
@@ -49,14 +61,25 @@ export async function run(argv: string[]): Promise<void> {
       if (++n >= decodeTokens) break;
     }
     const end = performance.now();
-    if (r > 0) direct.push({ ttftMs: first - t0, prefillTps: (tokens.length * 1000) / (first - t0), decodeTps: ((n - 1) * 1000) / (end - first) });
+    if (r > 0)
+      direct.push({
+        ttftMs: first - t0,
+        prefillTps: (tokens.length * 1000) / (first - t0),
+        decodeTps: ((n - 1) * 1000) / (end - first),
+      });
   };
   const runHotpath = async (r: number, stream = true) => {
     const t0 = performance.now();
     const res = await daemon.fetch("/v1/completions", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "bench", prompt: model.detokenize(promptFor(r + 1000)), max_tokens: decodeTokens, temperature: 0, stream }),
+      body: JSON.stringify({
+        model: "bench",
+        prompt: model.detokenize(promptFor(r + 1000)),
+        max_tokens: decodeTokens,
+        temperature: 0,
+        stream,
+      }),
     });
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
@@ -73,7 +96,11 @@ export async function run(argv: string[]): Promise<void> {
     }
     if (r > 0 && timings) {
       // Unstreamed, the client sees nothing before the end: its TTFT is the daemon's own.
-      const sample = { ttftMs: stream ? first - t0 : timings.ttft_ms, prefillTps: (timings.prompt_n * 1000) / timings.prompt_ms, decodeTps: timings.predicted_per_second };
+      const sample = {
+        ttftMs: stream ? first - t0 : timings.ttft_ms,
+        prefillTps: (timings.prompt_n * 1000) / timings.prompt_ms,
+        decodeTps: timings.predicted_per_second,
+      };
       (stream ? hotpath : whole).push(sample);
     }
   };
@@ -95,7 +122,8 @@ export async function run(argv: string[]): Promise<void> {
     await model.dispose();
   }
 
-  const row = (name: string, s: Sample[]) => `| ${name} | ${fmt(median(s.map((x) => x.ttftMs)))} | ${fmt(median(s.map((x) => x.prefillTps)))} | ${fmt(median(s.map((x) => x.decodeTps)))} |`;
+  const row = (name: string, s: Sample[]) =>
+    `| ${name} | ${fmt(median(s.map((x) => x.ttftMs)))} | ${fmt(median(s.map((x) => x.prefillTps)))} | ${fmt(median(s.map((x) => x.decodeTps)))} |`;
   const ratio = (k: keyof Sample, s = hotpath) => median(s.map((x) => x[k])) / median(direct.map((x) => x[k]));
   const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded, median of ${runs} runs after one warm-up, the two paths alternating.
 Machine: ${machineDescription()}.

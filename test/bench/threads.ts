@@ -20,13 +20,28 @@ interface Sample {
 }
 
 const MODELS: Record<string, { label: string; path: () => string; decode: number }> = {
-  stories: { label: "stories260K (real, 1.2 MB)", path: () => sharedModelPath("stories260K.gguf") ?? generatedModelPath(), decode: 64 },
+  stories: {
+    label: "stories260K (real, 1.2 MB)",
+    path: () => sharedModelPath("stories260K.gguf") ?? generatedModelPath(),
+    decode: 64,
+  },
   "60MB": { label: "generated 60 MB q8_0", path: () => generatedModelPath(BENCH_PARAMS), decode: 64 },
-  "500MB": { label: "generated 500 MB q8_0", path: () => generatedModelPath({ seed: 1, targetBytes: 500e6, type: "q8_0" }), decode: 32 },
+  "500MB": {
+    label: "generated 500 MB q8_0",
+    path: () => generatedModelPath({ seed: 1, targetBytes: 500e6, type: "q8_0" }),
+    decode: 32,
+  },
 };
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "5" }, models: { type: "string", default: "stories,60MB,500MB" }, "prompt-tokens": { type: "string", default: "241" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: "string", default: "5" },
+      models: { type: "string", default: "stories,60MB,500MB" },
+      "prompt-tokens": { type: "string", default: "241" },
+    },
+  });
   const runs = Number(values.runs);
   const promptTokens = Number(values["prompt-tokens"]);
   const names = values.models.split(",").filter(Boolean);
@@ -40,7 +55,16 @@ export async function run(argv: string[]): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-threads-"));
     const llama = await llamaRuntime("off", contextThreads("auto"));
     const loadStart = performance.now();
-    const local = await LocalModel.load(llama, { alias: name, path, contextSize: 1024, sequences: 1, threads: "auto", threadChoices: new ThreadChoices(join(dir, "threads.json")), maxQueued: 1, gpuLayers: 0 });
+    const local = await LocalModel.load(llama, {
+      alias: name,
+      path,
+      contextSize: 1024,
+      sequences: 1,
+      threads: "auto",
+      threadChoices: new ThreadChoices(join(dir, "threads.json")),
+      maxQueued: 1,
+      gpuLayers: 0,
+    });
     const loadMs = performance.now() - loadStart;
     console.log(`${name}: ${describeThreads(local.threads)} (load + calibration ${Math.round(loadMs)} ms)`);
     const contexts = new Map<string, { context?: LlamaContext; sequence: LlamaContextSequence }>();
@@ -71,13 +95,16 @@ export async function run(argv: string[]): Promise<void> {
     const bestPrefill = Math.max(...fixed.map((n) => med(`${n}`, "prefillTps")));
     const bestDecode = Math.max(...fixed.map((n) => med(`${n}`, "decodeTps")));
     const rows = [...fixed.map((n) => `${n}`), "auto"].map((k) => {
-      const label = k === "auto" ? `**auto** (prefill ${local.threads.prefill}, decode ${local.threads.decode})` : `fixed ${k}`;
+      const label =
+        k === "auto" ? `**auto** (prefill ${local.threads.prefill}, decode ${local.threads.decode})` : `fixed ${k}`;
       return `| ${spec.label} | ${label} | ${fmt(med(k, "prefillTps"))} | ${fmt(med(k, "prefillTps") / bestPrefill, 2)}× | ${fmt(med(k, "decodeTps"))} | ${fmt(med(k, "decodeTps") / bestDecode, 2)}× |`;
     });
     sections.push(...rows);
     const p = med("auto", "prefillTps") / bestPrefill;
     const d = med("auto", "decodeTps") / bestDecode;
-    verdicts.push(`${spec.label}: auto decode ${fmt(d, 2)}× (target ≥ 0.95: ${d >= 0.95 ? "met" : "not met"}), prefill ${fmt(p, 2)}× (target ≥ 0.85: ${p >= 0.85 ? "met" : "not met"}) of the best fixed count; calibration + load ${Math.round(loadMs)} ms (${local.threads.measurements?.map((m) => `${m.threads} thread(s): prefill ${m.prefillTokensPerS}, decode ${m.decodeTokensPerS} tok/s`).join("; ")})`);
+    verdicts.push(
+      `${spec.label}: auto decode ${fmt(d, 2)}× (target ≥ 0.95: ${d >= 0.95 ? "met" : "not met"}), prefill ${fmt(p, 2)}× (target ≥ 0.85: ${p >= 0.85 ? "met" : "not met"}) of the best fixed count; calibration + load ${Math.round(loadMs)} ms (${local.threads.measurements?.map((m) => `${m.threads} thread(s): prefill ${m.prefillTokensPerS}, decode ${m.decodeTokensPerS} tok/s`).join("; ")})`,
+    );
     console.log(rows.join("\n"));
   }
   const body = `Default \`--threads auto\` vs every fixed thread count, CPU only, ${promptTokens}-token prompt then 64 tokens decoded (32 for the 500 MB model), median of ${runs} runs after one warm-up, the settings alternating on one loaded model (direct node-llama-cpp contexts with a fixed count; auto = the context Hotpath configured after a fresh calibration, with prefill and decode counts set per batch).

@@ -29,7 +29,14 @@ export function generateClaudeSession(targetSpans: number): string {
   let r = 0;
   const ts = () => new Date((t += 50 + ((r * 7919) % 900))).toISOString();
   const push = (o: object) => lines.push(JSON.stringify(o));
-  push({ type: "user", uuid: `u${uuid}`, parentUuid: null, sessionId: "bench-session", timestamp: ts(), message: { role: "user", content: "refactor the module" } });
+  push({
+    type: "user",
+    uuid: `u${uuid}`,
+    parentUuid: null,
+    sessionId: "bench-session",
+    timestamp: ts(),
+    message: { role: "user", content: "refactor the module" },
+  });
   parent = `u${uuid++}`;
   while (spans < targetSpans) {
     r++;
@@ -40,14 +47,55 @@ export function generateClaudeSession(targetSpans: number): string {
       const kind = (r + c) % 6;
       const file = `src/module${(r * 3 + c) % 500}/file${r % 97}.ts`;
       const input =
-        kind === 0 ? { file_path: `/repo/${file}` } : kind === 1 ? { pattern: `handler${r % 50}`, path: "src" } : kind === 2 ? { command: `ls src/module${r % 500}` } : kind === 3 ? { command: `rg -n "fn${r}" src` } : kind === 4 ? { file_path: `/repo/src/module${(r - 1) * 3 % 500}/file${(r - 1) % 97}.ts`, old_string: "a", new_string: "b" } : { command: "npm test" };
+        kind === 0
+          ? { file_path: `/repo/${file}` }
+          : kind === 1
+            ? { pattern: `handler${r % 50}`, path: "src" }
+            : kind === 2
+              ? { command: `ls src/module${r % 500}` }
+              : kind === 3
+                ? { command: `rg -n "fn${r}" src` }
+                : kind === 4
+                  ? {
+                      file_path: `/repo/src/module${((r - 1) * 3) % 500}/file${(r - 1) % 97}.ts`,
+                      old_string: "a",
+                      new_string: "b",
+                    }
+                  : { command: "npm test" };
       const name = ["Read", "Grep", "Bash", "Bash", "Edit", "Bash"][kind];
-      push({ type: "assistant", uuid: `u${uuid}`, parentUuid: parent, sessionId: "bench-session", timestamp: ts(), message: { id: msgId, model: "claude-sonnet-4-5", role: "assistant", content: [{ type: "tool_use", id: `toolu_${r}_${c}`, name, input }], usage: { input_tokens: 10, cache_read_input_tokens: 20_000 + r * 10, cache_creation_input_tokens: 200, output_tokens: 120 } } });
+      push({
+        type: "assistant",
+        uuid: `u${uuid}`,
+        parentUuid: parent,
+        sessionId: "bench-session",
+        timestamp: ts(),
+        message: {
+          id: msgId,
+          model: "claude-sonnet-4-5",
+          role: "assistant",
+          content: [{ type: "tool_use", id: `toolu_${r}_${c}`, name, input }],
+          usage: {
+            input_tokens: 10,
+            cache_read_input_tokens: 20_000 + r * 10,
+            cache_creation_input_tokens: 200,
+            output_tokens: 120,
+          },
+        },
+      });
       parent = `u${uuid++}`;
     }
     for (let c = 0; c < calls; c++) {
-      const result = `src/module${(r * 3 + c + 1) % 500}/file${(r + 1) % 97}.ts:12: export function handler${r}() {}\n`.repeat(3) + "x".repeat(120);
-      push({ type: "user", uuid: `u${uuid}`, parentUuid: parent, sessionId: "bench-session", timestamp: ts(), message: { role: "user", content: [{ type: "tool_result", tool_use_id: `toolu_${r}_${c}`, content: result }] } });
+      const result =
+        `src/module${(r * 3 + c + 1) % 500}/file${(r + 1) % 97}.ts:12: export function handler${r}() {}\n`.repeat(3) +
+        "x".repeat(120);
+      push({
+        type: "user",
+        uuid: `u${uuid}`,
+        parentUuid: parent,
+        sessionId: "bench-session",
+        timestamp: ts(),
+        message: { role: "user", content: [{ type: "tool_result", tool_use_id: `toolu_${r}_${c}`, content: result }] },
+      });
       parent = `u${uuid++}`;
     }
     spans += 1 + calls;
@@ -66,8 +114,17 @@ export function generateOtlpRequests(totalSpans: number, perRequest = 512, trace
     for (let j = i; j < Math.min(totalSpans, i + perRequest); j++) {
       const tool = j % 3 !== 0;
       const attrs = tool
-        ? [{ key: "gen_ai.operation.name", value: { stringValue: "execute_tool" } }, { key: "gen_ai.tool.name", value: { stringValue: j % 2 ? "read_file" : "search" } }, { key: "gen_ai.tool.call.arguments", value: { stringValue: `{"path":"src/f${j % 1000}.ts"}` } }, { key: "gen_ai.tool.call.result", value: { stringValue: `line ${j}: ${"y".repeat(100)}` } }]
-        : [{ key: "gen_ai.operation.name", value: { stringValue: "chat" } }, { key: "gen_ai.request.model", value: { stringValue: "gpt-4o" } }, { key: "gen_ai.usage.input_tokens", value: { intValue: String(1000 + j) } }];
+        ? [
+            { key: "gen_ai.operation.name", value: { stringValue: "execute_tool" } },
+            { key: "gen_ai.tool.name", value: { stringValue: j % 2 ? "read_file" : "search" } },
+            { key: "gen_ai.tool.call.arguments", value: { stringValue: `{"path":"src/f${j % 1000}.ts"}` } },
+            { key: "gen_ai.tool.call.result", value: { stringValue: `line ${j}: ${"y".repeat(100)}` } },
+          ]
+        : [
+            { key: "gen_ai.operation.name", value: { stringValue: "chat" } },
+            { key: "gen_ai.request.model", value: { stringValue: "gpt-4o" } },
+            { key: "gen_ai.usage.input_tokens", value: { intValue: String(1000 + j) } },
+          ];
       spans.push({
         traceId,
         spanId: (j + 1).toString(16).padStart(16, "0"),
@@ -80,7 +137,14 @@ export function generateOtlpRequests(totalSpans: number, perRequest = 512, trace
         status: { code: 1 },
       });
     }
-    out.push({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "bench" } }] }, scopeSpans: [{ scope: { name: "bench" }, spans }] }] });
+    out.push({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "bench" } }] },
+          scopeSpans: [{ scope: { name: "bench" }, spans }],
+        },
+      ],
+    });
   }
   return out;
 }
@@ -92,11 +156,13 @@ function toProtobuf(requests: object[]): Buffer[] {
   const hexToB64 = (h: string) => Buffer.from(h, "hex").toString("base64");
   return requests.map((r) => {
     const copy = JSON.parse(JSON.stringify(r));
-    for (const rs of copy.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) {
-      s.traceId = hexToB64(s.traceId);
-      s.spanId = hexToB64(s.spanId);
-      if (s.parentSpanId) s.parentSpanId = hexToB64(s.parentSpanId);
-    }
+    for (const rs of copy.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const s of ss.spans) {
+          s.traceId = hexToB64(s.traceId);
+          s.spanId = hexToB64(s.spanId);
+          if (s.parentSpanId) s.parentSpanId = hexToB64(s.parentSpanId);
+        }
     return Buffer.from(Req.encode(Req.fromObject(copy)).finish());
   });
 }
@@ -107,7 +173,14 @@ interface Row {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { spans: { type: "string", default: "100000" }, runs: { type: "string", default: "3" }, write: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      spans: { type: "string", default: "100000" },
+      runs: { type: "string", default: "3" },
+      write: { type: "boolean", default: false },
+    },
+  });
   const target = Number(values.spans);
   const runs = Number(values.runs);
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-traces-"));
@@ -163,13 +236,26 @@ export async function run(argv: string[]): Promise<void> {
         db.close();
       }
       const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
-      const withCpu = (wall: number[], k: number) => `${median(wall).toFixed(0)} ms (CPU ${median(stageCpu[k]).toFixed(0)} ms)`;
-      rows.push({ what: `${label}, ${spanCount.toLocaleString("en")} spans (${mb} MB): parse`, value: withCpu(parse, 0) });
+      const withCpu = (wall: number[], k: number) =>
+        `${median(wall).toFixed(0)} ms (CPU ${median(stageCpu[k]).toFixed(0)} ms)`;
+      rows.push({
+        what: `${label}, ${spanCount.toLocaleString("en")} spans (${mb} MB): parse`,
+        value: withCpu(parse, 0),
+      });
       rows.push({ what: `… store (one transaction, WAL file DB)`, value: withCpu(store, 1) });
       rows.push({ what: `… read back (getSpans)`, value: withCpu(read, 2) });
-      rows.push({ what: `… analyze (critical path, parallelism, prefix, heatmap) — ${groups} parallel groups`, value: withCpu(analyze, 3) });
-      rows.push({ what: `… **import + analyze total** (target ≤ 2000 ms), wall clock`, value: `**${median(total).toFixed(0)} ms**` });
-      rows.push({ what: `… import + analyze total, CPU time of this process (less sensitive to the shared VM's load)`, value: `${median(cpu).toFixed(0)} ms` });
+      rows.push({
+        what: `… analyze (critical path, parallelism, prefix, heatmap) — ${groups} parallel groups`,
+        value: withCpu(analyze, 3),
+      });
+      rows.push({
+        what: `… **import + analyze total** (target ≤ 2000 ms), wall clock`,
+        value: `**${median(total).toFixed(0)} ms**`,
+      });
+      rows.push({
+        what: `… import + analyze total, CPU time of this process (less sensitive to the shared VM's load)`,
+        value: `${median(cpu).toFixed(0)} ms`,
+      });
       // Sanity: the CLI path (importText) gives the same count.
       void importText;
       // The import path as shipped: parse, store, analyze the parsed spans (no read-back); in-process and in the
@@ -183,21 +269,35 @@ export async function run(argv: string[]): Promise<void> {
           const db = openDb(file);
           const s = new TraceStore(db);
           const t0 = performance.now();
-          const r = mode === "process" ? importAndAnalyze(s, name, text, { analyze: true }) : await importFile(s, { dbPath: file, name, bytes: Buffer.from(text), analyze: true });
+          const r =
+            mode === "process"
+              ? importAndAnalyze(s, name, text, { analyze: true })
+              : await importFile(s, { dbPath: file, name, bytes: Buffer.from(text), analyze: true });
           (mode === "process" ? inProcess : inWorker).push(performance.now() - t0);
-          if (i === 0) same &&= JSON.stringify(r.analyses) === JSON.stringify(r.traceIds.map((id) => analyzeTrace(s.getSpans(id), id)));
+          if (i === 0)
+            same &&=
+              JSON.stringify(r.analyses) === JSON.stringify(r.traceIds.map((id) => analyzeTrace(s.getSpans(id), id)));
           db.close();
         }
       }
-      rows.push({ what: `… **import + analyze, analysis of the parsed spans (no read-back), in-process**, wall clock`, value: `**${median(inProcess).toFixed(0)} ms**` });
-      rows.push({ what: `… the same in the daemon's import worker (bytes handed to a worker thread, own connection)`, value: `${median(inWorker).toFixed(0)} ms (analysis identical to the read-back one: ${same ? "yes" : "NO"})` });
+      rows.push({
+        what: `… **import + analyze, analysis of the parsed spans (no read-back), in-process**, wall clock`,
+        value: `**${median(inProcess).toFixed(0)} ms**`,
+      });
+      rows.push({
+        what: `… the same in the daemon's import worker (bytes handed to a worker thread, own connection)`,
+        value: `${median(inWorker).toFixed(0)} ms (analysis identical to the read-back one: ${same ? "yes" : "NO"})`,
+      });
     }
 
     // 2. OTLP ingest: receiver logic on a file DB, then over HTTP to the real daemon.
     const reqs = generateOtlpRequests(50_000, 512, "7b".repeat(16));
     const jsonBodies = reqs.map((r) => Buffer.from(JSON.stringify(r)));
     const protoBodies = toProtobuf(reqs);
-    for (const [label, bodies, type] of [["json", jsonBodies, "application/json"], ["protobuf", protoBodies, "application/x-protobuf"]] as const) {
+    for (const [label, bodies, type] of [
+      ["json", jsonBodies, "application/json"],
+      ["protobuf", protoBodies, "application/x-protobuf"],
+    ] as const) {
       const rates: number[] = [];
       const cpuRates: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -212,12 +312,18 @@ export async function run(argv: string[]): Promise<void> {
         cpuRates.push(n / ((c.user + c.system) / 1e6));
         db.close();
       }
-      rows.push({ what: `OTLP ingest, receiver logic (decode + map + store), ${label}, 512 spans/request`, value: `${Math.round(median(rates)).toLocaleString("en")} spans/s (per CPU-second: ${Math.round(median(cpuRates)).toLocaleString("en")})` });
+      rows.push({
+        what: `OTLP ingest, receiver logic (decode + map + store), ${label}, 512 spans/request`,
+        value: `${Math.round(median(rates)).toLocaleString("en")} spans/s (per CPU-second: ${Math.round(median(cpuRates)).toLocaleString("en")})`,
+      });
     }
     if (existsSync("dist/daemon/main.js")) {
       const daemon = await startDaemon();
       try {
-        for (const [label, bodies, type] of [["json", jsonBodies, "application/json"], ["protobuf", protoBodies, "application/x-protobuf"]] as const) {
+        for (const [label, bodies, type] of [
+          ["json", jsonBodies, "application/json"],
+          ["protobuf", protoBodies, "application/x-protobuf"],
+        ] as const) {
           const rates: number[] = [];
           for (let i = 0; i < runs; i++) {
             const t0 = performance.now();
@@ -228,7 +334,11 @@ export async function run(argv: string[]): Promise<void> {
               Array.from({ length: 4 }, async () => {
                 while (next < bodies.length) {
                   const b = bodies[next++];
-                  const res = await daemon.fetch("/v1/traces", { method: "POST", body: new Uint8Array(b), headers: { "content-type": type } });
+                  const res = await daemon.fetch("/v1/traces", {
+                    method: "POST",
+                    body: new Uint8Array(b),
+                    headers: { "content-type": type },
+                  });
                   if (res.status !== 200) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);
                   await res.arrayBuffer();
                   sent += 512;
@@ -237,18 +347,23 @@ export async function run(argv: string[]): Promise<void> {
             );
             rates.push(sent / ((performance.now() - t0) / 1000));
           }
-          rows.push({ what: `OTLP ingest over HTTP to the daemon, ${label}, 4 concurrent exporters`, value: `${Math.round(median(rates)).toLocaleString("en")} spans/s` });
+          rows.push({
+            what: `OTLP ingest over HTTP to the daemon, ${label}, 4 concurrent exporters`,
+            value: `${Math.round(median(rates)).toLocaleString("en")} spans/s`,
+          });
         }
         // Responsiveness: /healthz every 10 ms while the daemon imports a 100k-span file (target ≤ 50 ms).
         const file = generateClaudeSession(target);
         const health: number[] = [];
         let done = false;
         const t0 = performance.now();
-        const imported = daemon.fetch("/hotpath/traces/import?name=big.jsonl", { method: "POST", body: file }).then(async (r) => {
-          await r.arrayBuffer();
-          done = true;
-          return r.status;
-        });
+        const imported = daemon
+          .fetch("/hotpath/traces/import?name=big.jsonl", { method: "POST", body: file })
+          .then(async (r) => {
+            await r.arrayBuffer();
+            done = true;
+            return r.status;
+          });
         while (!done) {
           const h0 = performance.now();
           await (await daemon.fetch("/healthz")).arrayBuffer();
@@ -257,31 +372,49 @@ export async function run(argv: string[]): Promise<void> {
         }
         const status = await imported;
         const sorted = [...health].sort((a, b) => a - b);
-        rows.push({ what: `/healthz during a ${target.toLocaleString("en")}-span import over HTTP (import ${status}, ${((performance.now() - t0) / 1000).toFixed(1)} s): ${health.length} checks`, value: `p50 ${median(health).toFixed(1)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(1)} ms, max ${sorted[sorted.length - 1]?.toFixed(1)} ms` });
+        rows.push({
+          what: `/healthz during a ${target.toLocaleString("en")}-span import over HTTP (import ${status}, ${((performance.now() - t0) / 1000).toFixed(1)} s): ${health.length} checks`,
+          value: `p50 ${median(health).toFixed(1)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(1)} ms, max ${sorted[sorted.length - 1]?.toFixed(1)} ms`,
+        });
       } finally {
         await daemon.dispose();
       }
     } else {
-      rows.push({ what: "OTLP ingest over HTTP", value: "skipped: build the daemon first (`node esbuild.mjs --only daemon`)" });
+      rows.push({
+        what: "OTLP ingest over HTTP",
+        value: "skipped: build the daemon first (`node esbuild.mjs --only daemon`)",
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
   const machine = describeMachine();
-  const table = ["| measurement | median of " + runs + " |", "|---|---|", ...rows.map((r) => `| ${r.what} | ${r.value} |`)].join("\n");
+  const table = [
+    "| measurement | median of " + runs + " |",
+    "|---|---|",
+    ...rows.map((r) => `| ${r.what} | ${r.value} |`),
+  ].join("\n");
   console.log(`\n${machine}\n\n${table}\n`);
-  if (values.write) writeSection(`## traces\n\n\`npm run bench -- traces\` (${new Date().toISOString().slice(0, 10)}). ${machine}\n\n${table}\n`);
+  if (values.write)
+    writeSection(
+      `## traces\n\n\`npm run bench -- traces\` (${new Date().toISOString().slice(0, 10)}). ${machine}\n\n${table}\n`,
+    );
 }
 
 function describeMachine(): string {
   let model = cpus()[0]?.model ?? "unknown CPU";
   try {
-    model = execSync("lscpu", { encoding: "utf8" }).match(/Model name:\s*(.+)/)?.[1]?.trim() ?? model;
+    model =
+      execSync("lscpu", { encoding: "utf8" })
+        .match(/Model name:\s*(.+)/)?.[1]
+        ?.trim() ?? model;
   } catch {
     /* no lscpu */
   }
-  const load = loadavg().map((x) => x.toFixed(1)).join(" / ");
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" / ");
   return `Machine: ${cpus().length}-core VM (${model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}; load average during the run ${load} (1/5/15 min) — the VM is shared, so times are inflated by that much contention.`;
 }
 

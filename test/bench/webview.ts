@@ -10,7 +10,10 @@ import { browserSkipReason, buildWebview, launch, openView } from "../browser/pa
 import { machineDescription, median, writeSection } from "./_report.js";
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { runs: { type: "string", default: "7" }, sizes: { type: "string", default: "1000,10000,20000" } } });
+  const { values } = parseArgs({
+    args,
+    options: { runs: { type: "string", default: "7" }, sizes: { type: "string", default: "1000,10000,20000" } },
+  });
   const reason = browserSkipReason();
   if (reason) throw new Error(`cannot benchmark the webview: ${reason}`);
   buildWebview();
@@ -28,7 +31,10 @@ export async function run(args: string[]): Promise<void> {
       for (let i = 0; i < runs + 1; i++) {
         const v = await openView(browser, "profiler");
         // Hand the fixture over first (playwright's transfer is not what we measure).
-        await v.page.evaluate((m) => ((window as unknown as { __fixture: unknown }).__fixture = m), fixture as unknown as Record<string, unknown>);
+        await v.page.evaluate(
+          (m) => ((window as unknown as { __fixture: unknown }).__fixture = m),
+          fixture as unknown as Record<string, unknown>,
+        );
         // A string, not a function: tsx would wrap named closures in a helper the page does not have.
         const [toPaint, renderMs, n] = (await v.page.evaluate(`new Promise((resolve) => {
           const m = window.__fixture;
@@ -49,7 +55,9 @@ export async function run(args: string[]): Promise<void> {
         domRows = n;
       }
       rows.push({ size, render: median(render), paint: median(paint), renderAll: render, domRows });
-      console.log(`${size} spans: render median ${median(render).toFixed(1)} ms, end to end ${median(paint).toFixed(1)} ms, ${domRows} rows in the DOM`);
+      console.log(
+        `${size} spans: render median ${median(render).toFixed(1)} ms, end to end ${median(paint).toFixed(1)} ms, ${domRows} rows in the DOM`,
+      );
     }
   } finally {
     await browser.close();
@@ -61,10 +69,14 @@ export async function run(args: string[]): Promise<void> {
     "",
     "| spans | render (ms) | postMessage → rows laid out (ms) | rows in DOM |",
     "|---:|---:|---:|---:|",
-    ...rows.map((r) => `| ${r.size.toLocaleString("en-US")} | ${r.render.toFixed(1)} | ${r.paint.toFixed(1)} | ${r.domRows} |`),
+    ...rows.map(
+      (r) => `| ${r.size.toLocaleString("en-US")} | ${r.render.toFixed(1)} | ${r.paint.toFixed(1)} | ${r.domRows} |`,
+    ),
     "",
-    ten ? `Target: 10k spans ≤ 300 ms render — ${ten.render <= 300 ? "met" : "NOT met"} (${ten.render.toFixed(1)} ms, ${(ten.render / 300).toFixed(2)}× the budget).` : "",
-    "\"render\" is the webview's own work (tree order, model, visible rows, layout); \"postMessage → rows laid out\" adds the",
+    ten
+      ? `Target: 10k spans ≤ 300 ms render — ${ten.render <= 300 ? "met" : "NOT met"} (${ten.render.toFixed(1)} ms, ${(ten.render / 300).toFixed(2)}× the budget).`
+      : "",
+    '"render" is the webview\'s own work (tree order, model, visible rows, layout); "postMessage → rows laid out" adds the',
     "browser's structured clone of the message. Rows are virtualized: the DOM holds only the visible rows whatever the trace's size.",
   ].join("\n");
   writeSection("webview", section);

@@ -12,11 +12,22 @@ import type { HostMessage, RenderSummary, ViewName, WebviewMessage } from "../..
 export const root = resolve(import.meta.dirname, "../..");
 export const chromiumPath = process.env.HOTPATH_CHROMIUM ?? "/usr/bin/chromium";
 export const resultsDir = join(root, "test-results");
-export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+export const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
 
 /** Why the browser tests cannot run here, or undefined when they can. */
 export function browserSkipReason(): string | undefined {
-  return existsSync(chromiumPath) ? undefined : `no Chromium at ${chromiumPath} (apt-get install -y chromium, or set HOTPATH_CHROMIUM)`;
+  return existsSync(chromiumPath)
+    ? undefined
+    : `no Chromium at ${chromiumPath} (apt-get install -y chromium, or set HOTPATH_CHROMIUM)`;
 }
 
 export function buildWebview(): void {
@@ -41,7 +52,11 @@ export interface ViewPage {
 
 const shellDir = mkdtempSync(join(tmpdir(), "hotpath-webview-"));
 
-export async function openView(browser: Browser, view: ViewName, size = { width: 1400, height: 900 }): Promise<ViewPage> {
+export async function openView(
+  browser: Browser,
+  view: ViewName,
+  size = { width: 1400, height: 900 },
+): Promise<ViewPage> {
   const page = await browser.newPage({ viewport: size, colorScheme: "dark" });
   const cspViolations: string[] = [];
   const pageErrors: string[] = [];

@@ -12,7 +12,12 @@ import { browserSkipReason, buildWebview, launch, openView, type ViewPage } from
 
 /** Owner keys must never reach the page as raw keys: each has its words (webview/owners.ts). */
 const OWNER_WORDS: Record<string, string> = {
-  llm: "model", tool: "tool", human: "waiting for a person", idle: "idle", compaction: "compaction", gap: "uninstrumented",
+  llm: "model",
+  tool: "tool",
+  human: "waiting for a person",
+  idle: "idle",
+  compaction: "compaction",
+  gap: "uninstrumented",
 };
 
 /** A share as the page writes it: whole percent, "<1%" for a share that rounds to nothing. */
@@ -66,7 +71,9 @@ describe("webview (headless Chromium)", function () {
       assert.equal(s.spanIdsInDom[0], detail.spans[0]!.spanId, "the root agent span comes first");
       const cp = new Set(analysis.criticalPath.spanIds);
       assert.ok(cp.size > detail.spans.length / 2, "fixture: most spans are on the path");
-      const criticalRows = await v.page.$$eval(".tl-row.critical", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!));
+      const criticalRows = await v.page.$$eval(".tl-row.critical", (els) =>
+        els.map((e) => (e as HTMLElement).dataset.spanId!),
+      );
       assert.ok(criticalRows.length > 0);
       for (const id of criticalRows) assert.ok(cp.has(id), `${id} marked critical but not on the path`);
       const notMarked = s.spanIdsInDom.filter((id) => cp.has(id) && !criticalRows.includes(id));
@@ -76,12 +83,20 @@ describe("webview (headless Chromium)", function () {
       assert.equal(await v.page.locator(".tl-row .cp-mark").count(), 0);
       const off = s.spanIdsInDom.filter((id) => !cp.has(id));
       assert.ok(off.length >= 1);
-      assert.deepEqual(await v.page.$$eval(".tl-row.off-path", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!)), off);
+      assert.deepEqual(
+        await v.page.$$eval(".tl-row.off-path", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!)),
+        off,
+      );
       assert.equal(await v.page.locator(".tl-row.off-path .off-mark").count(), off.length);
-      const red = await v.page.$$eval(".tl-row.critical .bar", (els) =>
-        els.filter((e) => /^rgb\(241, 76, 76/.test(getComputedStyle(e).backgroundColor)).length);
+      const red = await v.page.$$eval(
+        ".tl-row.critical .bar",
+        (els) => els.filter((e) => /^rgb\(241, 76, 76/.test(getComputedStyle(e).backgroundColor)).length,
+      );
       assert.equal(red, 0, "critical bars keep their owner's colour");
-      assert.match(await v.page.locator(".legend").innerText(), new RegExp(`off the critical path \\(${detail.spans.length - cp.size} of ${detail.spans.length}\\)`));
+      assert.match(
+        await v.page.locator(".legend").innerText(),
+        new RegExp(`off the critical path \\(${detail.spans.length - cp.size} of ${detail.spans.length}\\)`),
+      );
       assert.ok(analysis.parallelGroups.length > 0, "fixture has groups");
       assert.equal(await v.page.locator(".groups-section .group").count(), analysis.parallelGroups.length);
       assert.match(await v.page.locator(".critical-summary").innerText(), /critical path/);
@@ -93,9 +108,21 @@ describe("webview (headless Chromium)", function () {
       await v.send({ type: "trace", detail, analysis });
       await v.rendered();
       const byKind = analysis.criticalPath.byKind;
-      for (const k of ["human", "idle", "compaction", "gap"] as const) assert.ok(byKind[k] > 0, `fixture has ${k} time`);
-      const chips = await v.page.$$eval(".bykind .chip", (els) => els.map((e) => ({ owner: (e as HTMLElement).dataset.owner!, text: e.textContent!, colour: getComputedStyle(e).borderColor })));
-      assert.deepEqual(chips.map((c) => c.owner).sort(), Object.keys(byKind).filter((k) => byKind[k as keyof typeof byKind] > 0).sort());
+      for (const k of ["human", "idle", "compaction", "gap"] as const)
+        assert.ok(byKind[k] > 0, `fixture has ${k} time`);
+      const chips = await v.page.$$eval(".bykind .chip", (els) =>
+        els.map((e) => ({
+          owner: (e as HTMLElement).dataset.owner!,
+          text: e.textContent!,
+          colour: getComputedStyle(e).borderColor,
+        })),
+      );
+      assert.deepEqual(
+        chips.map((c) => c.owner).sort(),
+        Object.keys(byKind)
+          .filter((k) => byKind[k as keyof typeof byKind] > 0)
+          .sort(),
+      );
       for (const c of chips) {
         assert.ok(c.text.startsWith(OWNER_WORDS[c.owner]!), `chip "${c.text}" says ${OWNER_WORDS[c.owner]}`);
         const pct = share(byKind[c.owner as keyof typeof byKind] / analysis.criticalPath.durationMs);
@@ -103,7 +130,8 @@ describe("webview (headless Chromium)", function () {
       }
       assert.equal(new Set(chips.map((c) => c.colour)).size, chips.length, "each owner has its own colour");
       const legend = await v.page.locator(".legend").innerText();
-      for (const w of ["model", "tool", "waiting for a person", "idle", "compaction", "uninstrumented"]) assert.ok(legend.includes(w), `legend names "${w}"`);
+      for (const w of ["model", "tool", "waiting for a person", "idle", "compaction", "uninstrumented"])
+        assert.ok(legend.includes(w), `legend names "${w}"`);
       // Raw keys never show as words: not in the chips, the legend or the row kinds.
       assert.doesNotMatch(await v.page.locator(".bykind").innerText(), /\b(human|gap|llm)\b/);
       // The AskUserQuestion tool span is drawn in the person's colour and labelled so.
@@ -120,7 +148,8 @@ describe("webview (headless Chromium)", function () {
         for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 200) seen.add(`rgb(${d[i]}, ${d[i + 1]}, ${d[i + 2]})`);
         return [...seen];
       });
-      for (const c of chips.filter((x) => x.owner !== "gap")) assert.ok(laneColours.includes(c.colour), `lane paints ${c.owner} (${c.colour})`);
+      for (const c of chips.filter((x) => x.owner !== "gap"))
+        assert.ok(laneColours.includes(c.colour), `lane paints ${c.owner} (${c.colour})`);
       // Clicking the lane on the idle stretch explains it.
       const idle = analysis.criticalPath.segments!.find((sg) => sg.kind === "idle")!;
       const box = (await v.page.locator("canvas.cp-lane").boundingBox())!;
@@ -139,8 +168,13 @@ describe("webview (headless Chromium)", function () {
       await v.send({ type: "trace", detail, analysis: few });
       const s = await v.rendered();
       assert.equal(await v.page.locator(".timeline.mark-off").count(), 0);
-      const marked = await v.page.$$eval(".tl-row .cp-mark", (els) => els.map((e) => (e.closest(".tl-row") as HTMLElement).dataset.spanId!));
-      assert.deepEqual(marked, s.spanIdsInDom.filter((id) => llm.includes(id)));
+      const marked = await v.page.$$eval(".tl-row .cp-mark", (els) =>
+        els.map((e) => (e.closest(".tl-row") as HTMLElement).dataset.spanId!),
+      );
+      assert.deepEqual(
+        marked,
+        s.spanIdsInDom.filter((id) => llm.includes(id)),
+      );
       assert.equal(await v.page.locator(".tl-row .off-mark").count(), 0);
       assert.match(await v.page.locator(".legend").innerText(), /◆\s*critical path/);
       await v.screenshot("profiler-few-critical");
@@ -152,13 +186,18 @@ describe("webview (headless Chromium)", function () {
       await v.rendered();
       // The panel comes before the timeline.
       const order = await v.page.$$eval(".timeline > *", (els) => els.map((e) => e.className));
-      assert.ok(order.indexOf("hotspots") >= 0 && order.indexOf("hotspots") < order.indexOf("toolbar"), order.join(" | "));
+      assert.ok(
+        order.indexOf("hotspots") >= 0 && order.indexOf("hotspots") < order.indexOf("toolbar"),
+        order.join(" | "),
+      );
       const spots = analysis.hotspots;
       const items = await v.page.$$eval(".hot", (els) => els.map((e) => e.textContent!));
       assert.equal(items.length, Math.min(5, spots.length));
       items.forEach((text, i) => {
         // The why is shown after the name, without repeating the name it opens with.
-        const why = spots[i]!.why.startsWith(spots[i]!.name) ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "") : spots[i]!.why;
+        const why = spots[i]!.why.startsWith(spots[i]!.name)
+          ? spots[i]!.why.slice(spots[i]!.name.length).replace(/^[,:;]\s*/, "")
+          : spots[i]!.why;
         assert.ok(text.includes(spots[i]!.name) && text.includes(why.trim()), text);
         assert.ok(text.includes(share(spots[i]!.share)), text);
       });
@@ -172,7 +211,10 @@ describe("webview (headless Chromium)", function () {
       await v.page.click(`.hot[data-index="${i}"] .hot-btn`);
       const sel = await v.waitFor("spanSelected", n);
       assert.equal(sel.spanId, folded.spanId);
-      assert.equal(await v.page.locator(`.tl-row[data-span-id="${folded.spanId}"]`).getAttribute("aria-selected"), "true");
+      assert.equal(
+        await v.page.locator(`.tl-row[data-span-id="${folded.spanId}"]`).getAttribute("aria-selected"),
+        "true",
+      );
       const lit = await v.page.$$eval(".tl-row.highlight", (els) => els.map((e) => (e as HTMLElement).dataset.spanId!));
       assert.ok(lit.length >= 1 && lit.every((id) => folded.spanIds.includes(id)), `highlighted ${lit.join(",")}`);
       assert.match(await v.page.locator(".details").innerText(), new RegExp(folded.why.replace(/[()×]/g, ".")));
@@ -194,30 +236,51 @@ describe("webview (headless Chromium)", function () {
         seen.add(unit);
         assert.equal(await v.page.locator(".axis").getAttribute("data-unit"), unit);
         // The window label uses the axis's unit too.
-        assert.match(await v.page.locator(".toolbar > .muted").innerText(), new RegExp(`^showing [\\d.]+ ${unit} – [\\d.]+ ${unit} `));
+        assert.match(
+          await v.page.locator(".toolbar > .muted").innerText(),
+          new RegExp(`^showing [\\d.]+ ${unit} – [\\d.]+ ${unit} `),
+        );
         if (z === 3) {
           // Spans wholly outside the window show no bar, only their duration with an arrow towards them.
-          const m = (await v.page.locator(".toolbar > .muted").innerText()).match(/^showing ([\d.]+) (\S+) – ([\d.]+) \S+ /)!;
-          const per: Record<string, number> = { "µs": 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+          const m = (await v.page.locator(".toolbar > .muted").innerText()).match(
+            /^showing ([\d.]+) (\S+) – ([\d.]+) \S+ /,
+          )!;
+          const per: Record<string, number> = { µs: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
           const [a, b] = [Number(m[1]) * per[m[2]!]!, Number(m[3]) * per[m[2]!]!];
           const slack = (b - a) * 0.02;
           const t0 = Math.min(...detail.spans.map((sp) => sp.startNs));
-          const rows = await v.page.$$eval(".tl-row", (els) => els.map((e) => [(e as HTMLElement).dataset.spanId!, (e.querySelector(".bar") as HTMLElement).hidden, e.querySelector(".dur")!.textContent!] as const));
+          const rows = await v.page.$$eval(".tl-row", (els) =>
+            els.map(
+              (e) =>
+                [
+                  (e as HTMLElement).dataset.spanId!,
+                  (e.querySelector(".bar") as HTMLElement).hidden,
+                  e.querySelector(".dur")!.textContent!,
+                ] as const,
+            ),
+          );
           let outside = 0;
           for (const [id, hidden, dur] of rows) {
             const sp = detail.spans.find((x) => x.spanId === id)!;
             const [s0, s1] = [(sp.startNs - t0) / 1e6, (sp.endNs - t0) / 1e6];
             if (s1 < a - slack || s0 > b + slack) {
               outside++;
-              assert.ok(hidden && /[←→]/.test(dur), `${sp.name} [${s0}, ${s1}] outside [${a}, ${b}] has no bar: ${dur}`);
-            } else if (s1 > a + slack && s0 < b - slack) assert.ok(!hidden, `${sp.name} [${s0}, ${s1}] inside [${a}, ${b}] has its bar`);
+              assert.ok(
+                hidden && /[←→]/.test(dur),
+                `${sp.name} [${s0}, ${s1}] outside [${a}, ${b}] has no bar: ${dur}`,
+              );
+            } else if (s1 > a + slack && s0 < b - slack)
+              assert.ok(!hidden, `${sp.name} [${s0}, ${s1}] inside [${a}, ${b}] has its bar`);
           }
           assert.ok(outside > 0, "some rows in view lie outside the zoomed window");
           await v.screenshot("profiler-zoomed");
         }
         const before = ticks.join();
         await v.page.keyboard.press("+");
-        await v.page.waitForFunction((b) => [...document.querySelectorAll(".axis .tick")].map((e) => e.textContent).join() !== b, before);
+        await v.page.waitForFunction(
+          (b) => [...document.querySelectorAll(".axis .tick")].map((e) => e.textContent).join() !== b,
+          before,
+        );
       }
       assert.ok(seen.size >= 3, `units across zoom levels: ${[...seen].join(", ")}`);
     });
@@ -226,7 +289,9 @@ describe("webview (headless Chromium)", function () {
       const v = await open("profiler");
       await v.send({ type: "trace", detail, analysis });
       await v.rendered();
-      const target = detail.spans.find((sp) => sp.kind === "tool" && String(sp.attributes["gen_ai.tool.call.arguments"]).includes("file_path"))!;
+      const target = detail.spans.find(
+        (sp) => sp.kind === "tool" && String(sp.attributes["gen_ai.tool.call.arguments"]).includes("file_path"),
+      )!;
       const idx = detail.spans.indexOf(target);
       assert.ok(idx < 30, "the target row is in the first screen");
       const before = (await v.outbox()).length;
@@ -234,7 +299,10 @@ describe("webview (headless Chromium)", function () {
       const sel = await v.waitFor("spanSelected", before);
       assert.equal(sel.spanId, target.spanId);
       assert.equal(await v.page.locator(".details h2").innerText(), target.name);
-      assert.equal(await v.page.locator(`.tl-row[data-span-id="${target.spanId}"]`).getAttribute("aria-selected"), "true");
+      assert.equal(
+        await v.page.locator(`.tl-row[data-span-id="${target.spanId}"]`).getAttribute("aria-selected"),
+        "true",
+      );
       // The span names a file: the details offer to open it, and clicking asks the host to.
       const file = JSON.parse(String(target.attributes["gen_ai.tool.call.arguments"])).file_path as string;
       const n = (await v.outbox()).length;
@@ -279,7 +347,9 @@ describe("webview (headless Chromium)", function () {
       const sel = await v.waitFor("spanSelected", n);
       assert.equal(sel.spanId, g.spanIds[0]);
       assert.equal(await v.page.locator(".tl-row.highlight").count(), g.spanIds.length);
-      const badges = await v.page.$$eval(".groups .group", (els) => els.map((e) => [(e as HTMLElement).dataset.group, e.querySelector(".badge")!.textContent]));
+      const badges = await v.page.$$eval(".groups .group", (els) =>
+        els.map((e) => [(e as HTMLElement).dataset.group, e.querySelector(".badge")!.textContent]),
+      );
       for (const [i, text] of badges) assert.equal(text, analysis.parallelGroups[Number(i)]!.confidence);
       await v.screenshot("profiler-group");
     });
@@ -293,8 +363,12 @@ describe("webview (headless Chromium)", function () {
       const cp = new Set(a.criticalPath.spanIds);
       const mostOn = d.spans.filter((sp) => cp.has(sp.spanId)).length > d.spans.length / 2;
       assert.equal(await v.page.locator(".timeline.mark-off").count(), mostOn ? 1 : 0);
-      const chips = await v.page.$$eval(".bykind .chip", (els) => els.map((e) => [(e as HTMLElement).dataset.owner!, e.textContent!]));
-      const withTime = Object.entries(a.criticalPath.byKind).filter(([, ms]) => ms > 0).map(([k]) => k);
+      const chips = await v.page.$$eval(".bykind .chip", (els) =>
+        els.map((e) => [(e as HTMLElement).dataset.owner!, e.textContent!]),
+      );
+      const withTime = Object.entries(a.criticalPath.byKind)
+        .filter(([, ms]) => ms > 0)
+        .map(([k]) => k);
       assert.deepEqual(chips.map(([k]) => k).sort(), withTime.sort());
       for (const [k, text] of chips) if (OWNER_WORDS[k]) assert.ok(text.startsWith(OWNER_WORDS[k]!), text);
       const spots = a.hotspots ?? [];
@@ -314,7 +388,8 @@ describe("webview (headless Chromium)", function () {
       const { v, a } = await renderThroughAnalysis(fresh, "profiler-analysed");
       // The spans carry what the Claude Code importer records (a question, a compaction, a typed message), so the
       // analysis finds a person's, idle and compaction time, and the page names them.
-      for (const k of ["human", "idle", "compaction"] as const) assert.ok(a.criticalPath.byKind[k] > 0, `analysis finds ${k} time`);
+      for (const k of ["human", "idle", "compaction"] as const)
+        assert.ok(a.criticalPath.byKind[k] > 0, `analysis finds ${k} time`);
       const chips = await v.page.locator(".bykind").innerText();
       for (const w of ["waiting for a person", "idle", "compaction"]) assert.ok(chips.includes(w), chips);
     });
@@ -325,7 +400,14 @@ describe("webview (headless Chromium)", function () {
       const { traces } = parseTraceFile(file, readFileSync(file, "utf8"));
       const t = traces[0]!;
       const d: TraceDetail = {
-        trace: { traceId: t.spans[0]!.traceId, name: "session-3fe1b6bc", source: "claude-code", startNs: Math.min(...t.spans.map((x) => x.startNs)), endNs: Math.max(...t.spans.map((x) => x.endNs)), spanCount: t.spans.length },
+        trace: {
+          traceId: t.spans[0]!.traceId,
+          name: "session-3fe1b6bc",
+          source: "claude-code",
+          startNs: Math.min(...t.spans.map((x) => x.startNs)),
+          endNs: Math.max(...t.spans.map((x) => x.endNs)),
+          spanCount: t.spans.length,
+        },
         spans: t.spans,
       };
       await renderThroughAnalysis(d, "profiler-claude-code");
@@ -361,7 +443,9 @@ describe("webview (headless Chromium)", function () {
     assert.equal(await v.page.locator(".byname tr").count(), analysis.heatmap.byName!.length);
     // The canvas actually has painted cells.
     const painted = await v.page.$eval("canvas.heat", (c) => {
-      const d = (c as HTMLCanvasElement).getContext("2d")!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+      const d = (c as HTMLCanvasElement)
+        .getContext("2d")!
+        .getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
       let n = 0;
       for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
       return n;
@@ -380,7 +464,11 @@ describe("webview (headless Chromium)", function () {
     assert.match(legends[1]!, /median latency/);
     const maxCount = Math.max(...analysis.heatmap.counts.flat());
     const ends = await v.page.$$eval(".heat-grid .scale .scale-ticks span", (els) => els.map((e) => e.textContent));
-    assert.deepEqual([ends[0], ends.at(-1)], ["1", String(maxCount)], "the scale runs from 1 to the busiest cell's count");
+    assert.deepEqual(
+      [ends[0], ends.at(-1)],
+      ["1", String(maxCount)],
+      "the scale runs from 1 to the busiest cell's count",
+    );
     // The scale runs dark → bright: the top of the range is lighter than the bottom.
     const [lo, hi] = await v.page.$eval("canvas.scale-bar", (c) => {
       const g = (c as HTMLCanvasElement).getContext("2d")!;
@@ -402,11 +490,19 @@ describe("webview (headless Chromium)", function () {
     assert.equal(await v.page.locator(".pgroup[data-group='0'] .lane.recorded .pbar").count(), g0.spanIds.length);
     assert.equal(await v.page.locator(".pgroup[data-group='0'] .lane.projected .pbar").count(), g0.spanIds.length);
     // Projected bars all start at the group's start; recorded ones are staggered.
-    const margins = await v.page.$$eval(".pgroup[data-group='0'] .lane.projected .pbar", (els) => els.map((e) => (e as HTMLElement).style.marginLeft));
+    const margins = await v.page.$$eval(".pgroup[data-group='0'] .lane.projected .pbar", (els) =>
+      els.map((e) => (e as HTMLElement).style.marginLeft),
+    );
     assert.ok(margins.every((m) => m === "0%"));
     assert.match(await v.page.locator(".totals").innerText(), /could be saved/);
     // Confidence per group, and the two sums apart: independent in the saving, speculative only as "more, if".
-    const conf = await v.page.$$eval(".pgroup", (els) => els.map((e) => [(e as HTMLElement).dataset.group, (e as HTMLElement).dataset.confidence, e.querySelector("h2 .badge")!.textContent]));
+    const conf = await v.page.$$eval(".pgroup", (els) =>
+      els.map((e) => [
+        (e as HTMLElement).dataset.group,
+        (e as HTMLElement).dataset.confidence,
+        e.querySelector("h2 .badge")!.textContent,
+      ]),
+    );
     for (const [i, c, badge] of conf) {
       assert.equal(c, analysis.parallelGroups[Number(i)]!.confidence);
       assert.equal(badge, c);
@@ -417,7 +513,10 @@ describe("webview (headless Chromium)", function () {
     const fmt = async (sel: string) => (await v.page.locator(sel).innerText()).split(" could")[0]!.split(" more")[0]!;
     assert.ok(analysis.speculativeSavingMs > 0);
     assert.match(await v.page.locator(".saving-sure").innerText(), /by running \d+ independent group/);
-    assert.match(await v.page.locator(".saving-speculative").innerText(), /only by speculation.*Not counted in the saving above/);
+    assert.match(
+      await v.page.locator(".saving-speculative").innerText(),
+      /only by speculation.*Not counted in the saving above/,
+    );
     const secs = (t: string) => parseFloat(t) * (/ min$/.test(t) ? 60 : / ms$/.test(t) ? 0.001 : 1);
     assert.ok(Math.abs(secs(await fmt(".saving-sure strong")) - analysis.projectedSavingMs / 1000) < 0.1);
     assert.ok(Math.abs(secs(await fmt(".saving-speculative strong")) - analysis.speculativeSavingMs / 1000) < 0.1);
@@ -442,13 +541,46 @@ describe("webview (headless Chromium)", function () {
     await v.send({
       type: "audit",
       report: {
-        file: "prompts/system.md", model: "stories", mode: "ablation", tokenizer: "stories", totalTokens: 2310, baselineQuality: 82,
+        file: "prompts/system.md",
+        model: "stories",
+        mode: "ablation",
+        tokenizer: "stories",
+        totalTokens: 2310,
+        baselineQuality: 82,
         sections: [
-          { id: "s1", name: "Role", kind: "heading", verdict: "essential", tokens: 120, qualityDelta: { mean: -31, low: -40, high: -22 }, range: range(0, 4) },
-          { id: "s2", name: "Style guide", kind: "heading", verdict: "removable", tokens: 940, qualityDelta: { mean: 0.4, low: -1.2, high: 2 }, promptTokensSaved: 930, latencyMsSaved: 41, range: range(4, 30) },
-          { id: "s3", name: "Examples", kind: "example", verdict: "inconclusive — needs more samples", tokens: 1250, qualityDelta: { mean: -3, low: -9, high: 2 }, range: range(30, 80) },
+          {
+            id: "s1",
+            name: "Role",
+            kind: "heading",
+            verdict: "essential",
+            tokens: 120,
+            qualityDelta: { mean: -31, low: -40, high: -22 },
+            range: range(0, 4),
+          },
+          {
+            id: "s2",
+            name: "Style guide",
+            kind: "heading",
+            verdict: "removable",
+            tokens: 940,
+            qualityDelta: { mean: 0.4, low: -1.2, high: 2 },
+            promptTokensSaved: 930,
+            latencyMsSaved: 41,
+            range: range(4, 30),
+          },
+          {
+            id: "s3",
+            name: "Examples",
+            kind: "example",
+            verdict: "inconclusive — needs more samples",
+            tokens: 1250,
+            qualityDelta: { mean: -3, low: -9, high: 2 },
+            range: range(30, 80),
+          },
         ],
-        findings: [{ kind: "oversized-example", message: "Examples is 54% of the prompt", tokens: 1250, sectionIds: ["s3"] }],
+        findings: [
+          { kind: "oversized-example", message: "Examples is 54% of the prompt", tokens: 1250, sectionIds: ["s3"] },
+        ],
         combined: "Removing 1 section(s) together: removable (verified); saves 940 tokens per call",
         notes: [],
       },
@@ -460,9 +592,13 @@ describe("webview (headless Chromium)", function () {
     assert.match(await v.page.locator("tr[data-section=s2]").innerText(), /5–30/);
     assert.equal(await v.page.locator(".finding").count(), 1);
     // Removable is the good news (safe to cut): green, not the error red; essential (keep) is not red either.
-    const [rr, rg] = rgb(await v.page.locator("tr.verdict-removable .badge").evaluate((e) => getComputedStyle(e).color));
+    const [rr, rg] = rgb(
+      await v.page.locator("tr.verdict-removable .badge").evaluate((e) => getComputedStyle(e).color),
+    );
     assert.ok(rg! > rr! + 40, `removable reads as good, got rgb ${rr},${rg}`);
-    const [er, , eb] = rgb(await v.page.locator("tr.verdict-essential .badge").evaluate((e) => getComputedStyle(e).color));
+    const [er, , eb] = rgb(
+      await v.page.locator("tr.verdict-essential .badge").evaluate((e) => getComputedStyle(e).color),
+    );
     assert.ok(eb! > er!, "essential (keep) is not red");
     assert.match(await v.page.locator(".verdict-legend").innerText(), /removable safe to cut.*essential keep/);
     assert.equal(await v.page.locator(".finding .badge").innerText(), "oversized example");
@@ -473,24 +609,97 @@ describe("webview (headless Chromium)", function () {
     const v = await open("dashboard");
     const now = Date.now();
     const ev = (i: number, cache: string): DaemonEvent => ({
-      type: "request.finished", requestId: `r${i}`, at: now - (10 - i) * 1000, endpoint: "/v1/chat/completions", model: "stories260K",
-      route: "local", status: 200, durationMs: 80 + i * 10, cache,
-      timings: { queue_ms: 1, prompt_n: 20, prompt_ms: 5, ttft_ms: 12 + i, predicted_n: 64, predicted_ms: 60, predicted_per_second: 900 + i * 10, draft_n: 10, draft_n_accepted: 7 },
-      usage: { prompt_tokens: 100, completion_tokens: 64, total_tokens: 164, prompt_tokens_details: { cached_tokens: 75 } },
+      type: "request.finished",
+      requestId: `r${i}`,
+      at: now - (10 - i) * 1000,
+      endpoint: "/v1/chat/completions",
+      model: "stories260K",
+      route: "local",
+      status: 200,
+      durationMs: 80 + i * 10,
+      cache,
+      timings: {
+        queue_ms: 1,
+        prompt_n: 20,
+        prompt_ms: 5,
+        ttft_ms: 12 + i,
+        predicted_n: 64,
+        predicted_ms: 60,
+        predicted_per_second: 900 + i * 10,
+        draft_n: 10,
+        draft_n_accepted: 7,
+      },
+      usage: {
+        prompt_tokens: 100,
+        completion_tokens: 64,
+        total_tokens: 164,
+        prompt_tokens_details: { cached_tokens: 75 },
+      },
     });
     for (let i = 0; i < 10; i++) await v.send({ type: "event", event: ev(i, i % 2 ? "semantic-hit" : "miss") });
-    const counters = { hits: 5, misses: 5, bypasses: 0, semanticHits: 2, normalizedHits: 1, guardRejections: 1, hitRate: 0.5, tokensSaved: 820, msSaved: 400, usdSaved: 0.0123 };
+    const counters = {
+      hits: 5,
+      misses: 5,
+      bypasses: 0,
+      semanticHits: 2,
+      normalizedHits: 1,
+      guardRejections: 1,
+      hitRate: 0.5,
+      tokensSaved: 820,
+      msSaved: 400,
+      usdSaved: 0.0123,
+    };
     const serving: ServingStats = {
-      version: "0.1.0", uptimeS: 3720,
-      models: [{ alias: "stories260K", state: "ready", contextSize: 512, sequences: 4, busySequences: 1, queued: { interactive: 0, workflow: 2, background: 0 },
-        speculation: { kind: "draft", enabled: true, drafted: 100, accepted: 70, acceptance: 0.7, draftLength: 4 } }],
-      window: { windowS: 300, requests: 10, errors: 0, ttftMs: { p50: 16, p95: 21 }, decodeTokensPerSecond: { p50: 940 }, promptTokens: 1000,
-        cachedPromptTokens: 750, prefixReuse: 0.75, completionTokens: 640, cacheHits: 5, costUsd: 0 },
+      version: "0.1.0",
+      uptimeS: 3720,
+      models: [
+        {
+          alias: "stories260K",
+          state: "ready",
+          contextSize: 512,
+          sequences: 4,
+          busySequences: 1,
+          queued: { interactive: 0, workflow: 2, background: 0 },
+          speculation: { kind: "draft", enabled: true, drafted: 100, accepted: 70, acceptance: 0.7, draftLength: 4 },
+        },
+      ],
+      window: {
+        windowS: 300,
+        requests: 10,
+        errors: 0,
+        ttftMs: { p50: 16, p95: 21 },
+        decodeTokensPerSecond: { p50: 940 },
+        promptTokens: 1000,
+        cachedPromptTokens: 750,
+        prefixReuse: 0.75,
+        completionTokens: 640,
+        cacheHits: 5,
+        costUsd: 0,
+      },
     };
     const cache: CacheStats = {
-      enabled: true, embedder: "use-lite-512", embedderLoaded: true, threshold: 0.92, entries: 4, bytes: 18_432, maxEntries: 10_000,
-      maxBytes: 268_435_456, evictions: 0, totals: counters,
-      namespaces: [{ ...counters, namespace: "default", label: "local · stories260K", route: "local", model: "stories260K", threshold: 0.92, entries: 4, bytes: 18_432 }],
+      enabled: true,
+      embedder: "use-lite-512",
+      embedderLoaded: true,
+      threshold: 0.92,
+      entries: 4,
+      bytes: 18_432,
+      maxEntries: 10_000,
+      maxBytes: 268_435_456,
+      evictions: 0,
+      totals: counters,
+      namespaces: [
+        {
+          ...counters,
+          namespace: "default",
+          label: "local · stories260K",
+          route: "local",
+          model: "stories260K",
+          threshold: 0.92,
+          entries: 4,
+          bytes: 18_432,
+        },
+      ],
     };
     await v.send({ type: "stats", serving, cache, errors: [] });
     await v.send({ type: "connection", state: "running" });
@@ -502,7 +711,9 @@ describe("webview (headless Chromium)", function () {
     assert.equal(await v.page.locator("[data-metric=semantic] .big").innerText(), "20%");
     assert.equal(await v.page.locator("[data-metric=usdSaved] .big").innerText(), "$0.0123");
     // Labels in words: no camelCase keys, no dotted paths, no snake_case in any header or tile.
-    const labels = await v.page.$$eval(".dashboard-view th, .dashboard-view .tile .muted", (els) => els.map((e) => e.textContent!));
+    const labels = await v.page.$$eval(".dashboard-view th, .dashboard-view .tile .muted", (els) =>
+      els.map((e) => e.textContent!),
+    );
     for (const l of labels) assert.doesNotMatch(l, /[a-z][A-Z]|[a-z]\.[a-z]|_|\bttft\b|tok\/s/, `label "${l}"`);
     const stats = await v.page.locator(".stats").innerText();
     assert.match(stats, /since start › hits on a similar question\s+2/);
@@ -512,7 +723,10 @@ describe("webview (headless Chromium)", function () {
     assert.match(stats, /size limit\s+256\.0 MB/);
     assert.match(await v.page.locator("table.namespaces").innerText(), /local · stories260K/);
     assert.match(await v.page.locator("table.models").innerText(), /draft model, 70% accepted/);
-    assert.equal(await v.page.locator("table.recent tbody tr").first().locator("td").last().innerText(), "semantic hit");
+    assert.equal(
+      await v.page.locator("table.recent tbody tr").first().locator("td").last().innerText(),
+      "semantic hit",
+    );
     await v.screenshot("dashboard");
   });
 
@@ -553,11 +767,23 @@ describe("webview (headless Chromium)", function () {
   });
 
   describe("artifacts", () => {
-   it("wrote a screenshot of each view", () => {
-    for (const n of ["profiler", "profiler-owners", "profiler-few-critical", "profiler-hotspot", "profiler-zoomed", "profiler-analysed",
-      "profiler-details", "heatmap", "parallelism", "cache-breakers", "audit", "dashboard"]) {
-      assert.ok(existsSync(`test-results/webview-${n}.png`), n);
-    }
-   });
+    it("wrote a screenshot of each view", () => {
+      for (const n of [
+        "profiler",
+        "profiler-owners",
+        "profiler-few-critical",
+        "profiler-hotspot",
+        "profiler-zoomed",
+        "profiler-analysed",
+        "profiler-details",
+        "heatmap",
+        "parallelism",
+        "cache-breakers",
+        "audit",
+        "dashboard",
+      ]) {
+        assert.ok(existsSync(`test-results/webview-${n}.png`), n);
+      }
+    });
   });
 });

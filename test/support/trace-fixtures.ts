@@ -14,7 +14,9 @@ export function traceFixture(...parts: string[]): string | undefined {
 
 export function skipWithoutFixture(ctx: Mocha.Context, path: string | undefined, what: string): asserts path is string {
   if (!path) {
-    console.log(`    skipped: ${what} not found under ${TRACE_FIXTURES} (the shared fixtures are not in this checkout)`);
+    console.log(
+      `    skipped: ${what} not found under ${TRACE_FIXTURES} (the shared fixtures are not in this checkout)`,
+    );
     ctx.skip();
   }
 }

@@ -32,10 +32,16 @@ describe("config", function () {
   });
 
   it("names every invalid field", function () {
-    assert.throws(() => loadConfig({ flags: { port: 70000 }, env: { HOTPATH_THREADS: "zero" } }), (e: Error) => e instanceof ConfigError && /port/.test(e.message) && /threads/.test(e.message));
+    assert.throws(
+      () => loadConfig({ flags: { port: 70000 }, env: { HOTPATH_THREADS: "zero" } }),
+      (e: Error) => e instanceof ConfigError && /port/.test(e.message) && /threads/.test(e.message),
+    );
     const dir = mkdtempSync(join(tmpdir(), "hotpath-config-"));
     writeFileSync(join(dir, "bad.yaml"), "port: [1, 2");
     assert.throws(() => loadConfig({ flags: { config: join(dir, "bad.yaml") }, env: {} }), /cannot parse config file/);
-    assert.throws(() => loadConfig({ flags: { config: join(dir, "missing.json") }, env: {} }), /cannot read config file/);
+    assert.throws(
+      () => loadConfig({ flags: { config: join(dir, "missing.json") }, env: {} }),
+      /cannot read config file/,
+    );
   });
 });

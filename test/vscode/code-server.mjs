@@ -28,28 +28,43 @@ function seedRipgrepCache() {
   if (existsSync(tarball)) return;
   mkdirSync(cacheDir, { recursive: true });
   const r = spawnSync("tar", ["-czf", tarball, "-C", "/usr/bin", "rg"], { stdio: "inherit" });
-  if (r.status !== 0) throw new Error("could not pack /usr/bin/rg for @vscode/ripgrep's cache; install Debian's ripgrep");
+  if (r.status !== 0)
+    throw new Error("could not pack /usr/bin/rg for @vscode/ripgrep's cache; install Debian's ripgrep");
 }
 
 export function ensureCodeServer({ quiet = false } = {}) {
   if (existsSync(codeServerBin)) return codeServerBin;
   const missing = missingPrerequisites();
   if (missing.length) {
-    throw new Error(`code-server needs Debian packages first: apt-get install -y ${missing.join(" ")} libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config`);
+    throw new Error(
+      `code-server needs Debian packages first: apt-get install -y ${missing.join(" ")} libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config`,
+    );
   }
   seedRipgrepCache();
   mkdirSync(installDir, { recursive: true });
   if (!existsSync(join(installDir, "package.json"))) {
-    writeFileSync(join(installDir, "package.json"), JSON.stringify({ name: "hotpath-code-server", private: true,
-      allowScripts: { "code-server": true, argon2: true } }, null, 2));
+    writeFileSync(
+      join(installDir, "package.json"),
+      JSON.stringify(
+        { name: "hotpath-code-server", private: true, allowScripts: { "code-server": true, argon2: true } },
+        null,
+        2,
+      ),
+    );
   }
   if (!quiet) console.log(`installing code-server@${CODE_SERVER_VERSION} into ${installDir} (about a minute)…`);
-  const r = spawnSync("npm", ["install", "--prefix", installDir, "--no-save", "--no-audit", "--no-fund", `code-server@${CODE_SERVER_VERSION}`], {
-    stdio: quiet ? "pipe" : "inherit",
-    env: { ...process.env, npm_config_unsafe_perm: "true", npm_config_yes: "true", npm_config_nodedir: "/usr" },
-  });
+  const r = spawnSync(
+    "npm",
+    ["install", "--prefix", installDir, "--no-save", "--no-audit", "--no-fund", `code-server@${CODE_SERVER_VERSION}`],
+    {
+      stdio: quiet ? "pipe" : "inherit",
+      env: { ...process.env, npm_config_unsafe_perm: "true", npm_config_yes: "true", npm_config_nodedir: "/usr" },
+    },
+  );
   if (r.status !== 0 || !existsSync(codeServerBin)) {
-    throw new Error(`npm install code-server@${CODE_SERVER_VERSION} failed (exit ${r.status}); ${quiet ? String(r.stderr).slice(-2000) : "see the output above"}`);
+    throw new Error(
+      `npm install code-server@${CODE_SERVER_VERSION} failed (exit ${r.status}); ${quiet ? String(r.stderr).slice(-2000) : "see the output above"}`,
+    );
   }
   return codeServerBin;
 }

@@ -50,7 +50,10 @@ async function waitHttp(url, timeoutMs) {
 }
 
 function build() {
-  const r = spawnSync(process.execPath, ["esbuild.mjs", "--only", "daemon,extension,extension-tests,webview"], { cwd: root, stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["esbuild.mjs", "--only", "daemon,extension,extension-tests,webview"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (r.status !== 0) throw new Error("build failed");
 }
 
@@ -65,27 +68,45 @@ async function sandbox() {
     dataDir: join(dir, "hotpath-data"),
     acks: join(dir, "acks"),
   };
-  for (const p of [paths.userData, paths.extensions, paths.workspace, paths.dataDir, paths.acks, join(paths.userData, "User")]) mkdirSync(p, { recursive: true });
+  for (const p of [
+    paths.userData,
+    paths.extensions,
+    paths.workspace,
+    paths.dataDir,
+    paths.acks,
+    join(paths.userData, "User"),
+  ])
+    mkdirSync(p, { recursive: true });
   writeFileSync(join(paths.workspace, "README.md"), "# scratch workspace for Hotpath's extension tests\n");
   mkdirSync(join(paths.workspace, "src"), { recursive: true });
   writeFileSync(join(paths.workspace, "src", "server.ts"), "export const port = 8642;\n");
   // The Claude Code fixture was recorded in a checkout of codemie-code: its files, by relative path, for "open file".
   mkdirSync(join(paths.workspace, "src", "cli"), { recursive: true });
-  writeFileSync(join(paths.workspace, "src", "cli", "index.ts"), "// stand-in for codemie-code's src/cli/index.ts\nexport {};\n");
+  writeFileSync(
+    join(paths.workspace, "src", "cli", "index.ts"),
+    "// stand-in for codemie-code's src/cli/index.ts\nexport {};\n",
+  );
   paths.settings = join(paths.userData, "User", "settings.json");
-  writeFileSync(paths.settings, JSON.stringify({
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "update.mode": "none",
-    "security.workspace.trust.enabled": false,
-    "extensions.autoUpdate": false,
-    "extensions.autoCheckUpdates": false,
-    "hotpath.port": await freePort(),
-    "hotpath.dataDir": paths.dataDir,
-    "hotpath.nodePath": process.execPath,
-    "hotpath.autoStart": false,
-  }, null, 2));
+  writeFileSync(
+    paths.settings,
+    JSON.stringify(
+      {
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": false,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "security.workspace.trust.enabled": false,
+        "extensions.autoUpdate": false,
+        "extensions.autoCheckUpdates": false,
+        "hotpath.port": await freePort(),
+        "hotpath.dataDir": paths.dataDir,
+        "hotpath.nodePath": process.execPath,
+        "hotpath.autoStart": false,
+      },
+      null,
+      2,
+    ),
+  );
   return paths;
 }
 
@@ -110,13 +131,34 @@ async function runCodeServer(paths, session = {}) {
   const config = join(paths.dir, "config.yaml");
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const serverLog = [];
-  const server = spawn(process.execPath, [bin, "--config", config, "--user-data-dir", paths.userData, "--extensions-dir", paths.extensions,
-    "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened"], {
-    cwd: root,
-    env: { ...(session.env ?? process.env), HOTPATH_TEST_ACK_DIR: paths.acks, HOTPATH_TEST_RESULTS: resultsDir, HOTPATH_TEST_USER_SETTINGS: paths.settings },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group, so the extension host and any daemon it started go with it
-  });
+  const server = spawn(
+    process.execPath,
+    [
+      bin,
+      "--config",
+      config,
+      "--user-data-dir",
+      paths.userData,
+      "--extensions-dir",
+      paths.extensions,
+      "--disable-telemetry",
+      "--disable-update-check",
+      "--disable-workspace-trust",
+      "--disable-getting-started-override",
+      "--ignore-last-opened",
+    ],
+    {
+      cwd: root,
+      env: {
+        ...(session.env ?? process.env),
+        HOTPATH_TEST_ACK_DIR: paths.acks,
+        HOTPATH_TEST_RESULTS: resultsDir,
+        HOTPATH_TEST_USER_SETTINGS: paths.settings,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so the extension host and any daemon it started go with it
+    },
+  );
   server.stdout.on("data", (d) => serverLog.push(String(d)));
   server.stderr.on("data", (d) => serverLog.push(String(d)));
   const { chromium } = await import("playwright-core");
@@ -124,7 +166,10 @@ async function runCodeServer(paths, session = {}) {
   try {
     await waitHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
     const html = await (await fetch(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(paths.workspace)}`)).text();
-    const authority = /&quot;remoteAuthority&quot;:&quot;([^&]+)&quot;/.exec(html)?.[1] ?? /"remoteAuthority":"([^"]+)"/.exec(html)?.[1] ?? "remote";
+    const authority =
+      /&quot;remoteAuthority&quot;:&quot;([^&]+)&quot;/.exec(html)?.[1] ??
+      /"remoteAuthority":"([^"]+)"/.exec(html)?.[1] ??
+      "remote";
     const payload = [
       ["extensionDevelopmentPath", `vscode-remote://${authority}${extensionPath}`],
       ["extensionTestsPath", `vscode-remote://${authority}${testsEntry}`],
@@ -133,7 +178,15 @@ async function runCodeServer(paths, session = {}) {
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     mkdirSync(resultsDir, { recursive: true });
@@ -193,7 +246,9 @@ async function runCodeServer(paths, session = {}) {
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), timeoutMs))]);
     if (code === "timeout") {
       await page.screenshot({ path: join(resultsDir, "vscode-timeout.png") }).catch(() => undefined);
-      console.log(`the suite did not finish within ${timeoutMs} ms; code-server log tail:\n${serverLog.join("").slice(-4000)}`);
+      console.log(
+        `the suite did not finish within ${timeoutMs} ms; code-server log tail:\n${serverLog.join("").slice(-4000)}`,
+      );
       return { code: 1, stats };
     }
     await queue;
@@ -225,7 +280,10 @@ async function runPackaged() {
   try {
     const pack = spawnSync("npm", ["run", "package"], { cwd: root, stdio: "inherit" });
     if (pack.status !== 0) throw new Error("npm run package failed");
-    const tarball = spawnSync(process.execPath, [join(root, "release/pack-daemon.mjs"), "--out", paths.dir], { cwd: root, encoding: "utf8" });
+    const tarball = spawnSync(process.execPath, [join(root, "release/pack-daemon.mjs"), "--out", paths.dir], {
+      cwd: root,
+      encoding: "utf8",
+    });
     if (tarball.status !== 0) throw new Error(`packing the daemon failed:\n${tarball.stderr}`);
     const vsixDir = join(paths.dir, "vsix");
     const unzip = spawnSync("unzip", ["-q", join(root, "dist/hotpath.vsix"), "-d", vsixDir], { stdio: "inherit" });
@@ -237,7 +295,9 @@ async function runPackaged() {
     writeFileSync(paths.settings, JSON.stringify(settings, null, 2));
     // A user's environment: none of npm test's npm_* variables, a global prefix of its own (nothing installed yet), and
     // the Node headers better-sqlite3 builds against here (as the package README says for Debian's Node).
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== "NODE_OPTIONS"));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== "NODE_OPTIONS"),
+    );
     env.npm_config_prefix = join(paths.dir, "npm-global");
     env.npm_config_nodedir = "/usr";
     env.HOTPATH_VSCODE_SUITE = "packaged";
@@ -257,7 +317,9 @@ async function main() {
   if (!electron) {
     const missing = missingPrerequisites();
     if (missing.length) {
-      console.log(`vscode suite skipped: missing Debian packages ${missing.join(", ")} (apt-get install -y chromium ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config)`);
+      console.log(
+        `vscode suite skipped: missing Debian packages ${missing.join(", ")} (apt-get install -y chromium ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config)`,
+      );
       writeStats({ passes: 0, failures: 0, pending: 1 });
       return 0;
     }

@@ -6,22 +6,40 @@ import { empty, fmtIn, fmtMs, fmtNum, h, timeTicks } from "../dom.js";
 
 export function renderHeatmap(detail: TraceDetail, analysis: TraceAnalysis | null): HTMLElement {
   const hm = analysis?.heatmap;
-  const root = h("section", { class: "heatmap-view", "data-trace-id": detail.trace.traceId },
-    h("h1", {}, `Latency — ${detail.trace.name || detail.trace.traceId}`));
+  const root = h(
+    "section",
+    { class: "heatmap-view", "data-trace-id": detail.trace.traceId },
+    h("h1", {}, `Latency — ${detail.trace.name || detail.trace.traceId}`),
+  );
   if (!hm || !hm.counts.length) {
     root.append(empty(analysis ? "No latency data in this trace." : "No analysis for this trace."));
     return root;
   }
   root.append(
-    h("div", { class: "facts" },
-      tile("p50", fmtMs(hm.percentilesMs.p50)), tile("p90", fmtMs(hm.percentilesMs.p90)), tile("p99", fmtMs(hm.percentilesMs.p99)),
-      tile("spans", String(detail.spans.length))),
+    h(
+      "div",
+      { class: "facts" },
+      tile("p50", fmtMs(hm.percentilesMs.p50)),
+      tile("p90", fmtMs(hm.percentilesMs.p90)),
+      tile("p99", fmtMs(hm.percentilesMs.p99)),
+      tile("spans", String(detail.spans.length)),
+    ),
     h("h2", {}, "Span latency over time"),
-    heatCanvas(hm, detail.spans.reduce((m, s) => Math.min(m, s.startNs), detail.trace.startNs)),
+    heatCanvas(
+      hm,
+      detail.spans.reduce((m, s) => Math.min(m, s.startNs), detail.trace.startNs),
+    ),
     h("h2", {}, "Percentiles per time bucket"),
     percentileChart(hm),
   );
-  if (hm.byName?.length) root.append(h("h2", {}, "Span name × time (median latency)"), byNameGrid(hm, detail.spans.reduce((m, s) => Math.min(m, s.startNs), detail.trace.startNs)));
+  if (hm.byName?.length)
+    root.append(
+      h("h2", {}, "Span name × time (median latency)"),
+      byNameGrid(
+        hm,
+        detail.spans.reduce((m, s) => Math.min(m, s.startNs), detail.trace.startNs),
+      ),
+    );
   return root;
 }
 
@@ -31,7 +49,13 @@ function tile(label: string, value: string): HTMLElement {
 
 /** Sequential colour scale (viridis stops): dark for few, bright for many; readable on dark and light themes and
  * for the common colour-vision deficiencies, unlike a single red at varying opacity. */
-const SCALE = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const SCALE = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
 
 export function scaleColour(f: number): string {
   // The darkest stop is nearly the dark theme's background: the scale starts a little in, so a cell of one span shows.
@@ -57,16 +81,26 @@ function logPos(v: number, lo: number, hi: number): number {
 function colourLegend(title: string, lo: number, hi: number, fmt: (v: number) => string): HTMLElement {
   const bar = h("canvas", { class: "scale-bar", width: 200, height: 10, "aria-hidden": "true" });
   const g = bar.getContext("2d");
-  if (g) for (let x = 0; x < 200; x++) {
-    g.fillStyle = scaleColour(x / 199);
-    g.fillRect(x, 0, 1, 10);
-  }
+  if (g)
+    for (let x = 0; x < 200; x++) {
+      g.fillStyle = scaleColour(x / 199);
+      g.fillRect(x, 0, 1, 10);
+    }
   const mid = Math.sqrt(lo * hi);
-  return h("div", { class: "scale", role: "img", "aria-label": `${title}: from ${fmt(lo)} (dark) to ${fmt(hi)} (bright)` },
+  return h(
+    "div",
+    { class: "scale", role: "img", "aria-label": `${title}: from ${fmt(lo)} (dark) to ${fmt(hi)} (bright)` },
     h("div", { class: "scale-title muted" }, title),
     bar,
-    h("div", { class: "scale-ticks" }, h("span", {}, fmt(lo)), hi > lo ? h("span", {}, fmt(mid)) : null, hi > lo ? h("span", {}, fmt(hi)) : null),
-    h("div", { class: "scale-empty muted" }, h("span", { class: "scale-none" }), " no spans"));
+    h(
+      "div",
+      { class: "scale-ticks" },
+      h("span", {}, fmt(lo)),
+      hi > lo ? h("span", {}, fmt(mid)) : null,
+      hi > lo ? h("span", {}, fmt(hi)) : null,
+    ),
+    h("div", { class: "scale-empty muted" }, h("span", { class: "scale-none" }), " no spans"),
+  );
 }
 
 /** Bucket geometry in ms since the trace started: the analysis gives each time bucket's start (ns). */
@@ -100,10 +134,11 @@ function heatCanvas(hm: Heatmap, traceStartNs: number): HTMLElement {
   const c = h("canvas", { width: W, height: H, class: "heat", role: "img" });
   let max = 0;
   let total = 0;
-  for (const row of hm.counts) for (const v of row) {
-    max = Math.max(max, v);
-    total += v;
-  }
+  for (const row of hm.counts)
+    for (const v of row) {
+      max = Math.max(max, v);
+      total += v;
+    }
   c.setAttribute("aria-label", `Heatmap of ${total} span latencies in ${ny} latency buckets over ${nx} time buckets`);
   const yLabels = h("div", { class: "heat-y" });
   // Rows top to bottom: slowest first; each label is its bucket's range.
@@ -117,11 +152,17 @@ function heatCanvas(hm: Heatmap, traceStartNs: number): HTMLElement {
   const ax = timeAxis(hm, traceStartNs);
   const plot = h("div", { class: "heat-plot" }, c, xTicks(ax));
   plot.style.width = `${W}px`;
-  const grid = h("div", { class: "heat-grid" },
-    h("div", { class: "axis-title y" }, "span latency"), yLabels, plot,
+  const grid = h(
+    "div",
+    { class: "heat-grid" },
+    h("div", { class: "axis-title y" }, "span latency"),
+    yLabels,
+    plot,
     colourLegend("spans per cell (log scale)", 1, Math.max(1, max), (v) => fmtNum(v)),
-    h("div", {}), h("div", {}), h("div", { class: "axis-title x" },
-      `time since the trace started (${nx} buckets of ${fmtMs(ax.widthMs)})`));
+    h("div", {}),
+    h("div", {}),
+    h("div", { class: "axis-title x" }, `time since the trace started (${nx} buckets of ${fmtMs(ax.widthMs)})`),
+  );
   requestAnimationFrame(() => {
     const g = c.getContext("2d");
     if (!g) return;
@@ -178,7 +219,15 @@ function percentileChart(hm: Heatmap): HTMLElement {
         scales: { x: { time: true } },
         axes: [
           { stroke: fg, label: "time of day (span start)" },
-          { stroke: fg, label: "latency", size: 70, values: (_u, vals) => { const t = timeTicks(0, Math.max(...vals, 0.001), 4); return vals.map((v) => fmtIn(v, t.unit, t.stepMs / 10)); } },
+          {
+            stroke: fg,
+            label: "latency",
+            size: 70,
+            values: (_u, vals) => {
+              const t = timeTicks(0, Math.max(...vals, 0.001), 4);
+              return vals.map((v) => fmtIn(v, t.unit, t.stepMs / 10));
+            },
+          },
         ],
         series: [
           {},
@@ -197,7 +246,8 @@ function byNameGrid(hm: Heatmap, traceStartNs: number): HTMLElement {
   const rows = hm.byName ?? [];
   let max = 0;
   let min = Infinity;
-  for (const r of rows) for (const v of r.medianMs) if (v !== null && v > 0) [max, min] = [Math.max(max, v), Math.min(min, v)];
+  for (const r of rows)
+    for (const v of r.medianMs) if (v !== null && v > 0) [max, min] = [Math.max(max, v), Math.min(min, v)];
   if (!Number.isFinite(min)) min = max;
   const table = h("table", { class: "byname" });
   for (const r of rows.slice(0, 200)) {
@@ -215,8 +265,19 @@ function byNameGrid(hm: Heatmap, traceStartNs: number): HTMLElement {
   const ax = timeAxis(hm, traceStartNs);
   const nx = ax.nx;
   const end = ax.startMs + ax.widthMs * nx;
-  return h("div", { class: "byname-wrap" },
-    h("div", { class: "byname-plot" }, table, colourLegend("median latency (log scale)", min || 0.001, max || 0.001, fmtMs)),
-    h("div", { class: "axis-title x muted" },
-      `columns: the same ${nx} time buckets, ${ax.startMs ? fmtMs(ax.startMs) : "0"} – ${fmtMs(end)} since the trace started (${fmtMs(ax.widthMs)} each)`));
+  return h(
+    "div",
+    { class: "byname-wrap" },
+    h(
+      "div",
+      { class: "byname-plot" },
+      table,
+      colourLegend("median latency (log scale)", min || 0.001, max || 0.001, fmtMs),
+    ),
+    h(
+      "div",
+      { class: "axis-title x muted" },
+      `columns: the same ${nx} time buckets, ${ax.startMs ? fmtMs(ax.startMs) : "0"} – ${fmtMs(end)} since the trace started (${fmtMs(ax.widthMs)} each)`,
+    ),
+  );
 }

@@ -7,11 +7,16 @@ import { ownerLabel } from "../owners.js";
 
 const FIRST = 5;
 
-export function renderHotspots(analysis: TraceAnalysis | null, pick: (spot: Hotspot, index: number) => void): HTMLElement | null {
+export function renderHotspots(
+  analysis: TraceAnalysis | null,
+  pick: (spot: Hotspot, index: number) => void,
+): HTMLElement | null {
   if (!analysis) return null;
   const spots = analysis.hotspots ?? [];
   const section = h("section", { class: "hotspots", "aria-label": "Hotspots", "data-hotspot-count": spots.length });
-  section.append(h("h2", {}, "Hotspots ", h("span", { class: "muted small" }, "— what cost the most on the critical path")));
+  section.append(
+    h("h2", {}, "Hotspots ", h("span", { class: "muted small" }, "— what cost the most on the critical path")),
+  );
   if (!analysis.hotspots) {
     section.append(h("p", { class: "empty" }, "This daemon's analysis has no hotspots (update Hotpath to see them)."));
     return section;
@@ -25,15 +30,28 @@ export function renderHotspots(analysis: TraceAnalysis | null, pick: (spot: Hots
     const share = Math.max(0, Math.min(1, s.share));
     const fill = h("span", { class: `hot-fill o-${s.kind}` });
     fill.style.width = `${Math.max(1, share * 100)}%`;
-    return h("li", { class: "hot", "data-span-id": s.spanId, "data-index": i },
-      h("button", { type: "button", class: "hot-btn", title: `Show ${s.name} in the timeline`, onclick: () => pick(s, i) },
-        h("span", { class: "hot-share", "aria-label": `${Math.round(share * 100)} percent of the critical path` },
-          h("span", { class: "hot-bar" }, fill), h("strong", {}, fmtShare(share))),
+    return h(
+      "li",
+      { class: "hot", "data-span-id": s.spanId, "data-index": i },
+      h(
+        "button",
+        { type: "button", class: "hot-btn", title: `Show ${s.name} in the timeline`, onclick: () => pick(s, i) },
+        h(
+          "span",
+          { class: "hot-share", "aria-label": `${Math.round(share * 100)} percent of the critical path` },
+          h("span", { class: "hot-bar" }, fill),
+          h("strong", {}, fmtShare(share)),
+        ),
         h("span", { class: "hot-dur" }, fmtMs(s.durationMs)),
-        h("span", { class: "hot-text" },
+        h(
+          "span",
+          { class: "hot-text" },
           h("span", { class: "hot-name" }, s.name),
           h("span", { class: `hot-kind o-${s.kind}` }, ownerLabel(s.kind)),
-          h("span", { class: "hot-why muted", title: s.why }, whyAfterName(s)))));
+          h("span", { class: "hot-why muted", title: s.why }, whyAfterName(s)),
+        ),
+      ),
+    );
   };
   spots.slice(0, FIRST).forEach((s, i) => list.append(item(s, i)));
   section.append(list);
@@ -51,6 +69,9 @@ export function renderHotspots(analysis: TraceAnalysis | null, pick: (spot: Hots
 /** The why without the name it usually opens with (the name is shown just before it). */
 function whyAfterName(s: Hotspot): string {
   if (!s.why.startsWith(s.name)) return s.why;
-  const rest = s.why.slice(s.name.length).replace(/^[,:;]\s*|^\s+[—–-]\s*/, "").trim();
+  const rest = s.why
+    .slice(s.name.length)
+    .replace(/^[,:;]\s*|^\s+[—–-]\s*/, "")
+    .trim();
   return rest || s.why;
 }

@@ -62,53 +62,121 @@ export class Timeline {
     const toolbar = h(
       "div",
       { class: "toolbar", role: "toolbar", "aria-label": "Timeline zoom" },
-      h("button", { type: "button", title: "Zoom in (+)", "aria-label": "Zoom in", onclick: () => this.zoom(0.5) }, "+"),
-      h("button", { type: "button", title: "Zoom out (−)", "aria-label": "Zoom out", onclick: () => this.zoom(2) }, "−"),
+      h(
+        "button",
+        { type: "button", title: "Zoom in (+)", "aria-label": "Zoom in", onclick: () => this.zoom(0.5) },
+        "+",
+      ),
+      h(
+        "button",
+        { type: "button", title: "Zoom out (−)", "aria-label": "Zoom out", onclick: () => this.zoom(2) },
+        "−",
+      ),
       h("button", { type: "button", title: "Show the whole trace (0)", onclick: () => this.resetZoom() }, "Fit"),
-      h("button", { type: "button", title: "Zoom to the critical path", disabled: !cp?.spanIds.length, onclick: () => this.zoomToCritical() }, "Critical path"),
+      h(
+        "button",
+        {
+          type: "button",
+          title: "Zoom to the critical path",
+          disabled: !cp?.spanIds.length,
+          onclick: () => this.zoomToCritical(),
+        },
+        "Critical path",
+      ),
       this.zoomLabel,
-      h("span", { class: "legend", "aria-label": "Legend" },
+      h(
+        "span",
+        { class: "legend", "aria-label": "Legend" },
         ...OWNER_ORDER.filter((o) => o === "llm" || o === "tool" || present.has(o)).map((o) =>
-          h("span", { class: "legend-item", title: OWNERS[o].help, "data-owner": o }, h("span", { class: `swatch o-${o}` }), OWNERS[o].label)),
+          h(
+            "span",
+            { class: "legend-item", title: OWNERS[o].help, "data-owner": o },
+            h("span", { class: `swatch o-${o}` }),
+            OWNERS[o].label,
+          ),
+        ),
         h("span", { class: "legend-item" }, h("span", { class: "swatch k-agent" }), "agent"),
         this.markOffPath
-          ? h("span", { class: "legend-item", title: "Most spans are on the critical path, so the ones off it are marked" },
-              h("span", { class: "off-mark" }, "○"), `off the critical path (${offPath} of ${this.model.rows.length})`)
+          ? h(
+              "span",
+              { class: "legend-item", title: "Most spans are on the critical path, so the ones off it are marked" },
+              h("span", { class: "off-mark" }, "○"),
+              `off the critical path (${offPath} of ${this.model.rows.length})`,
+            )
           : h("span", { class: "legend-item" }, h("span", { class: "cp-mark" }, "◆"), "critical path"),
-        h("span", { class: "legend-item" }, h("span", { class: "swatch in-group" }), "parallelizable")),
+        h("span", { class: "legend-item" }, h("span", { class: "swatch in-group" }), "parallelizable"),
+      ),
     );
 
     const summary = h(
       "div",
       { class: "summary" },
       h("h1", {}, detail.trace.name || detail.trace.traceId),
-      h("div", { class: "facts" },
+      h(
+        "div",
+        { class: "facts" },
         fact("spans", String(detail.spans.length)),
         fact("duration", fmtMs(this.model.durationMs)),
         fact("source", detail.trace.source),
-        cp ? fact("critical path", `${fmtMs(cp.durationMs)} (${share}%) · ${onPath} of ${this.model.rows.length} spans`, "critical-summary") : null,
-        analysis ? fact("parallel saving", fmtMs(analysis.projectedSavingMs), "", "calls with no dependence found between them, run together") : null,
+        cp
+          ? fact(
+              "critical path",
+              `${fmtMs(cp.durationMs)} (${share}%) · ${onPath} of ${this.model.rows.length} spans`,
+              "critical-summary",
+            )
+          : null,
+        analysis
+          ? fact(
+              "parallel saving",
+              fmtMs(analysis.projectedSavingMs),
+              "",
+              "calls with no dependence found between them, run together",
+            )
+          : null,
         analysis?.speculativeSavingMs
-          ? fact("if speculated", `+${fmtMs(analysis.speculativeSavingMs)}`, "", "follow-ups and retries, only if issued before the earlier call came back")
+          ? fact(
+              "if speculated",
+              `+${fmtMs(analysis.speculativeSavingMs)}`,
+              "",
+              "follow-ups and retries, only if issued before the earlier call came back",
+            )
           : null,
       ),
       cp && ownerEntries(cp.byKind).length
-        ? h("div", { class: "bykind", "aria-label": "Critical path by owner" },
+        ? h(
+            "div",
+            { class: "bykind", "aria-label": "Critical path by owner" },
             h("span", { class: "muted" }, "critical path: "),
             ...ownerEntries(cp.byKind).map(([k, ms]) =>
-              h("span", { class: `chip o-${k}`, "data-owner": k, title: OWNERS[k as TimeOwner]?.help ?? k },
-                h("span", { class: `swatch o-${k}` }), `${ownerLabel(k)} ${fmtMs(ms)}`,
-                h("span", { class: "muted" }, ` ${fmtShare(cp.durationMs ? ms / cp.durationMs : 0)}`))))
+              h(
+                "span",
+                { class: `chip o-${k}`, "data-owner": k, title: OWNERS[k as TimeOwner]?.help ?? k },
+                h("span", { class: `swatch o-${k}` }),
+                `${ownerLabel(k)} ${fmtMs(ms)}`,
+                h("span", { class: "muted" }, ` ${fmtShare(cp.durationMs ? ms / cp.durationMs : 0)}`),
+              ),
+            ),
+          )
         : null,
       analysisError ? h("p", { class: "warn" }, `Analysis unavailable: ${analysisError}`) : null,
     );
     this.hotspots = renderHotspots(analysis, (spot) => this.showHotspot(spot));
 
     // The critical path as one lane of owner-coloured stretches (gaps between spans included): click to select.
-    this.lane = h("canvas", { class: "cp-lane", height: 14, role: "img", "aria-label": "Critical path by owner over time" });
+    this.lane = h("canvas", {
+      class: "cp-lane",
+      height: 14,
+      role: "img",
+      "aria-label": "Critical path by owner over time",
+    });
     this.lane.addEventListener("click", (e) => this.onLaneClick(e));
 
-    this.overview = h("canvas", { class: "overview", height: 40, "aria-hidden": "true", title: "Whole trace; click to center the view" });
+    this.overview = h("canvas", {
+      class: "overview",
+      height: 40,
+      "aria-hidden": "true",
+      title: "Whole trace; click to center the view",
+    });
     this.overview.addEventListener("click", (e) => {
       const r = this.overview.getBoundingClientRect();
       const t = ((e.clientX - r.left) / r.width) * this.model.durationMs;
@@ -120,14 +188,18 @@ export class Timeline {
     this.rowsLayer = h("div", { class: "rows" });
     this.canvasWrap = h("div", { class: "spacer" }, this.rowsLayer);
     this.canvasWrap.style.height = `${this.model.rows.length * ROW_H}px`;
-    this.scroll = h("div", {
-      class: "tl-scroll",
-      tabindex: 0,
-      role: "grid",
-      "aria-label": `Spans of trace ${detail.trace.name || detail.trace.traceId}; arrows move, Enter shows details, + and − zoom, Left and Right pan`,
-      "aria-rowcount": this.model.rows.length,
-      "aria-multiselectable": "false",
-    }, this.canvasWrap);
+    this.scroll = h(
+      "div",
+      {
+        class: "tl-scroll",
+        tabindex: 0,
+        role: "grid",
+        "aria-label": `Spans of trace ${detail.trace.name || detail.trace.traceId}; arrows move, Enter shows details, + and − zoom, Left and Right pan`,
+        "aria-rowcount": this.model.rows.length,
+        "aria-multiselectable": "false",
+      },
+      this.canvasWrap,
+    );
     this.scroll.addEventListener("scroll", () => this.schedule());
     this.scroll.addEventListener("keydown", (e) => this.onKey(e));
     this.scroll.addEventListener("wheel", (e) => this.onWheel(e), { passive: false });
@@ -137,14 +209,36 @@ export class Timeline {
     });
     this.enableDragPan(this.axis);
 
-    this.details = h("aside", { class: "details", "aria-label": "Span details", "aria-live": "polite" }, h("p", { class: "empty" }, "Click a span (or press Enter) to see its details."));
+    this.details = h(
+      "aside",
+      { class: "details", "aria-label": "Span details", "aria-live": "polite" },
+      h("p", { class: "empty" }, "Click a span (or press Enter) to see its details."),
+    );
 
     const groups = this.groupsList();
     const side = h("div", { class: "side" }, this.details, groups);
-    const laneRow = h("div", { class: "tl-lane" }, h("div", { class: "tl-label-head", title: "Who owned each stretch of the critical path" }, "critical path"), this.lane);
-    const main = h("div", { class: "tl-main" }, h("div", { class: "tl-head" }, h("div", { class: "tl-label-head" }, "span"), this.axis), laneRow, this.scroll);
-    this.el = h("section", { class: `timeline${this.markOffPath ? " mark-off" : ""}`, "data-trace-id": detail.trace.traceId },
-      summary, this.hotspots, toolbar, this.overview, h("div", { class: "tl-body" }, main, side));
+    const laneRow = h(
+      "div",
+      { class: "tl-lane" },
+      h("div", { class: "tl-label-head", title: "Who owned each stretch of the critical path" }, "critical path"),
+      this.lane,
+    );
+    const main = h(
+      "div",
+      { class: "tl-main" },
+      h("div", { class: "tl-head" }, h("div", { class: "tl-label-head" }, "span"), this.axis),
+      laneRow,
+      this.scroll,
+    );
+    this.el = h(
+      "section",
+      { class: `timeline${this.markOffPath ? " mark-off" : ""}`, "data-trace-id": detail.trace.traceId },
+      summary,
+      this.hotspots,
+      toolbar,
+      this.overview,
+      h("div", { class: "tl-body" }, main, side),
+    );
   }
 
   /** Called once the element is in the document. */
@@ -215,23 +309,40 @@ export class Timeline {
     bar.style.left = `${cx0}px`;
     bar.style.width = `${cw}px`;
     if (before || beyond) bar.hidden = true;
-    const label = h("div", { class: "label", title: s.name },
-      r.critical && !this.markOffPath ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆") : null,
-      !r.critical && this.markOffPath ? h("span", { class: "off-mark", title: "off the critical path", "aria-label": "off the critical path" }, "○") : null,
+    const label = h(
+      "div",
+      { class: "label", title: s.name },
+      r.critical && !this.markOffPath
+        ? h("span", { class: "cp-mark", title: "on the critical path", "aria-label": "critical path" }, "◆")
+        : null,
+      !r.critical && this.markOffPath
+        ? h("span", { class: "off-mark", title: "off the critical path", "aria-label": "off the critical path" }, "○")
+        : null,
       h("span", { class: "kind" }, owner ? OWNERS[owner].label : s.kind),
       h("span", { class: "name" }, s.name),
-      s.kind === "tool" ? hint(s) : null);
+      s.kind === "tool" ? hint(s) : null,
+    );
     label.style.paddingLeft = `${4 + Math.min(r.depth, 20) * 12}px`;
-    const el = h("div", {
-      class: cls.join(" "),
-      role: "row",
-      id: `row-${r.index}`,
-      "aria-rowindex": r.index + 1,
-      "aria-selected": r.index === this.selected ? "true" : "false",
-      "data-span-id": s.spanId,
-      "data-index": r.index,
-      "data-critical": r.critical ? "true" : undefined,
-    }, label, h("div", { class: "track" }, bar, h("span", { class: "dur" }, before ? `← ${fmtMs(dur)}` : beyond ? `${fmtMs(dur)} →` : fmtMs(dur))));
+    const el = h(
+      "div",
+      {
+        class: cls.join(" "),
+        role: "row",
+        id: `row-${r.index}`,
+        "aria-rowindex": r.index + 1,
+        "aria-selected": r.index === this.selected ? "true" : "false",
+        "data-span-id": s.spanId,
+        "data-index": r.index,
+        "data-critical": r.critical ? "true" : undefined,
+      },
+      label,
+      h(
+        "div",
+        { class: "track" },
+        bar,
+        h("span", { class: "dur" }, before ? `← ${fmtMs(dur)}` : beyond ? `${fmtMs(dur)} →` : fmtMs(dur)),
+      ),
+    );
     el.style.top = `${r.index * ROW_H}px`;
     const durEl = el.lastElementChild!.lastElementChild as HTMLElement;
     // After the bar, or before it when the bar reaches the right edge, or on it when it spans the whole track.
@@ -250,11 +361,13 @@ export class Timeline {
   /** Ticks in one unit for the whole window (the unit follows the zoom level). */
   private renderAxis(): ReturnType<typeof timeTicks> {
     const t = timeTicks(this.v0, this.v1, Math.max(3, Math.floor(this.trackWidth / 90)));
-    this.axis.replaceChildren(...t.ticks.map((ms) => {
-      const tick = h("span", { class: "tick" }, fmtIn(ms, t.unit, t.stepMs));
-      tick.style.left = `${LABEL_W + this.x(ms)}px`;
-      return tick;
-    }));
+    this.axis.replaceChildren(
+      ...t.ticks.map((ms) => {
+        const tick = h("span", { class: "tick" }, fmtIn(ms, t.unit, t.stepMs));
+        tick.style.left = `${LABEL_W + this.x(ms)}px`;
+        return tick;
+      }),
+    );
     this.axis.dataset.unit = t.unit.name;
     return t;
   }
@@ -266,9 +379,16 @@ export class Timeline {
       const cs = getComputedStyle(this.el);
       const v = (name: string, fallback: string) => cs.getPropertyValue(name).trim() || fallback;
       this.colours = {
-        llm: v("--owner-llm", "#3794ff"), tool: v("--owner-tool", "#89d185"), human: v("--owner-human", "#e8912d"),
-        idle: v("--owner-idle", "#5a5d62"), compaction: v("--owner-compaction", "#4ec9b0"), gap: v("--owner-gap", "#8a6d3b"),
-        agent: v("--agent", "#b180d7"), other: v("--other", "#cca700"), fg: v("--fg", "#ccc"), bg: v("--bg", "#1e1e1e"),
+        llm: v("--owner-llm", "#3794ff"),
+        tool: v("--owner-tool", "#89d185"),
+        human: v("--owner-human", "#e8912d"),
+        idle: v("--owner-idle", "#5a5d62"),
+        compaction: v("--owner-compaction", "#4ec9b0"),
+        gap: v("--owner-gap", "#8a6d3b"),
+        agent: v("--agent", "#b180d7"),
+        other: v("--other", "#cca700"),
+        fg: v("--fg", "#ccc"),
+        bg: v("--bg", "#1e1e1e"),
       };
     }
     return this.colours[key] ?? this.colours.other!;
@@ -342,10 +462,18 @@ export class Timeline {
     const owner = ownerOf(seg);
     const a = (seg.startNs - this.model.t0Ns) / 1e6;
     const b = (seg.endNs - this.model.t0Ns) / 1e6;
-    replace(this.details,
+    replace(
+      this.details,
       h("h2", {}, `${OWNERS[owner].label} — ${fmtMs(b - a)}`),
       h("p", { class: "muted" }, OWNERS[owner].help),
-      h("dl", { class: "kv" }, dt("start", `+${fmtMs(a)}`), dt("end", `+${fmtMs(b)}`), seg.label ? dt("recorded as", seg.label) : null));
+      h(
+        "dl",
+        { class: "kv" },
+        dt("start", `+${fmtMs(a)}`),
+        dt("end", `+${fmtMs(b)}`),
+        seg.label ? dt("recorded as", seg.label) : null,
+      ),
+    );
   }
 
   /** The whole trace in one canvas: spans are painted once into a bitmap (after the first frame, so the rows show
@@ -362,12 +490,19 @@ export class Timeline {
     const total = this.model.durationMs || 1;
     const perRow = (hgt - 4) / Math.max(1, rows.length);
     const paint = (r: Row, minH: number) =>
-      g.fillRect((r.start / total) * w, 2 + r.index * perRow, Math.max(1, ((r.end - r.start) / total) * w), Math.max(minH, perRow));
+      g.fillRect(
+        (r.start / total) * w,
+        2 + r.index * perRow,
+        Math.max(1, ((r.end - r.start) / total) * w),
+        Math.max(minH, perRow),
+      );
     // Like the rows: each span in its owner's colour; spans off the critical path faded when they are the few.
     // Grouped by colour and fade so the canvas state changes a dozen times, not once per span.
     const groups = new Map<string, Row[]>();
     for (const r of rows) {
-      const k = this.owners.get(r.span.spanId) ?? (r.span.kind === "llm" || r.span.kind === "tool" || r.span.kind === "agent" ? r.span.kind : "other");
+      const k =
+        this.owners.get(r.span.spanId) ??
+        (r.span.kind === "llm" || r.span.kind === "tool" || r.span.kind === "agent" ? r.span.kind : "other");
       const key = `${k}|${r.critical || !this.markOffPath ? 1 : 0}`;
       let list = groups.get(key);
       if (!list) groups.set(key, (list = []));
@@ -504,7 +639,8 @@ export class Timeline {
     this.scroll.setAttribute("aria-activedescendant", `row-${index}`);
     const top = index * ROW_H;
     if (top < this.scroll.scrollTop) this.scroll.scrollTop = top;
-    else if (top + ROW_H > this.scroll.scrollTop + this.scroll.clientHeight) this.scroll.scrollTop = top + ROW_H - this.scroll.clientHeight;
+    else if (top + ROW_H > this.scroll.scrollTop + this.scroll.clientHeight)
+      this.scroll.scrollTop = top + ROW_H - this.scroll.clientHeight;
     // Bring an off-screen bar into the time window.
     if (row.end < this.v0 || row.start > this.v1) {
       const span = this.v1 - this.v0;
@@ -536,9 +672,12 @@ export class Timeline {
     const files = filesOf(s);
     const group = r.group >= 0 ? this.analysis?.parallelGroups[r.group] : undefined;
     const attrs = Object.entries(s.attributes).sort(([a], [b]) => a.localeCompare(b));
-    replace(this.details,
+    replace(
+      this.details,
       h("h2", {}, s.name),
-      h("dl", { class: "kv" },
+      h(
+        "dl",
+        { class: "kv" },
         dt("kind", s.kind),
         dt("status", s.status + (s.statusMessage ? `: ${s.statusMessage}` : "")),
         dt("start", `+${fmtMs(r.start)}`),
@@ -547,18 +686,48 @@ export class Timeline {
         this.owners.has(s.spanId) ? dt("time owner", OWNERS[this.owners.get(s.spanId)!].label) : null,
         hotspotOf(this.analysis, s.spanId) ? dt("hotspot", hotspotOf(this.analysis, s.spanId)!.why) : null,
         group
-          ? dt("parallelizable", `group ${r.group + 1} (${confidenceLabel(group.confidence)}): could save ${fmtMs(group.recordedMs - group.projectedMs)}`)
+          ? dt(
+              "parallelizable",
+              `group ${r.group + 1} (${confidenceLabel(group.confidence)}): could save ${fmtMs(group.recordedMs - group.projectedMs)}`,
+            )
           : null,
         dt("span id", s.spanId),
         s.parentSpanId ? dt("parent", s.parentSpanId) : null,
-        s.requestId ? dt("request", s.requestId) : null),
+        s.requestId ? dt("request", s.requestId) : null,
+      ),
       files.length
-        ? h("div", { class: "files" }, ...files.map((f) =>
-            h("button", { type: "button", class: "link", title: `Open ${f.path}`, "data-file": f.path, onclick: () => this.host.post({ type: "openFile", path: f.path, line: f.line }) }, `Open ${f.path}${f.line ? `:${f.line}` : ""}`)))
+        ? h(
+            "div",
+            { class: "files" },
+            ...files.map((f) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "link",
+                  title: `Open ${f.path}`,
+                  "data-file": f.path,
+                  onclick: () => this.host.post({ type: "openFile", path: f.path, line: f.line }),
+                },
+                `Open ${f.path}${f.line ? `:${f.line}` : ""}`,
+              ),
+            ),
+          )
         : null,
       attrs.length
-        ? h("table", { class: "attrs" }, h("caption", {}, "Attributes"), ...attrs.map(([k, v]) =>
-            h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, h("pre", {}, truncate(typeof v === "string" ? v : JSON.stringify(v)))))))
+        ? h(
+            "table",
+            { class: "attrs" },
+            h("caption", {}, "Attributes"),
+            ...attrs.map(([k, v]) =>
+              h(
+                "tr",
+                {},
+                h("th", { scope: "row" }, k),
+                h("td", {}, h("pre", {}, truncate(typeof v === "string" ? v : JSON.stringify(v)))),
+              ),
+            ),
+          )
         : null,
     );
   }
@@ -566,7 +735,9 @@ export class Timeline {
   /** Groups by projected saving, biggest first; long lists render in pages so a 10k-span trace stays light. */
   private groupsList(): HTMLElement {
     const groups = this.analysis?.parallelGroups ?? [];
-    const order = groups.map((g, i) => ({ g, i })).sort((a, b) => b.g.recordedMs - b.g.projectedMs - (a.g.recordedMs - a.g.projectedMs));
+    const order = groups
+      .map((g, i) => ({ g, i }))
+      .sort((a, b) => b.g.recordedMs - b.g.projectedMs - (a.g.recordedMs - a.g.projectedMs));
     const list = h("ol", { class: "groups" });
     const PAGE = 50;
     let shown = 0;
@@ -575,23 +746,46 @@ export class Timeline {
       for (const { g, i } of order.slice(shown, shown + PAGE)) {
         const names = g.spanIds.map((id) => this.model.byId.get(id)?.span.name ?? id);
         const save = g.recordedMs - g.projectedMs;
-        list.append(h("li", { class: "group", "data-group": i },
-          h("button", { type: "button", class: "group-btn", onclick: () => this.showGroup(i) },
-            h("strong", {}, `Group ${i + 1}: ${g.spanIds.length} calls`), ` save ${fmtMs(save)} `,
-            h("span", { class: "muted" }, `(${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`), " ",
-            h("span", { class: `badge conf-${g.confidence ?? "unknown"}`, title: confidenceHelp(g.confidence) }, confidenceLabel(g.confidence))),
-          h("div", { class: "group-names" }, names.join(" · ")),
-          h("div", { class: "muted" }, g.reason)));
+        list.append(
+          h(
+            "li",
+            { class: "group", "data-group": i },
+            h(
+              "button",
+              { type: "button", class: "group-btn", onclick: () => this.showGroup(i) },
+              h("strong", {}, `Group ${i + 1}: ${g.spanIds.length} calls`),
+              ` save ${fmtMs(save)} `,
+              h("span", { class: "muted" }, `(${fmtMs(g.recordedMs)} → ${fmtMs(g.projectedMs)})`),
+              " ",
+              h(
+                "span",
+                { class: `badge conf-${g.confidence ?? "unknown"}`, title: confidenceHelp(g.confidence) },
+                confidenceLabel(g.confidence),
+              ),
+            ),
+            h("div", { class: "group-names" }, names.join(" · ")),
+            h("div", { class: "muted" }, g.reason),
+          ),
+        );
       }
       shown = Math.min(order.length, shown + PAGE);
       more.textContent = `Show more (${order.length - shown} left)`;
       more.hidden = shown >= order.length;
     };
     addPage();
-    return h("section", { class: "groups-section", "aria-label": "Parallelizable tool calls", "data-group-count": groups.length },
+    return h(
+      "section",
+      { class: "groups-section", "aria-label": "Parallelizable tool calls", "data-group-count": groups.length },
       h("h2", {}, `Parallelizable tool calls (${groups.length})`),
-      groups.length ? list : h("p", { class: "empty" }, this.analysis ? "No sequential tool calls that could have run together." : "No analysis."),
-      more);
+      groups.length
+        ? list
+        : h(
+            "p",
+            { class: "empty" },
+            this.analysis ? "No sequential tool calls that could have run together." : "No analysis.",
+          ),
+      more,
+    );
   }
 
   private showGroup(i: number): void {
@@ -602,7 +796,8 @@ export class Timeline {
   /** Jumps to a hotspot: its longest span selected, every span folded into it highlighted. */
   showHotspot(spot: Hotspot): void {
     this.highlightSpans(spot.spanIds.length ? spot.spanIds : [spot.spanId], spot.spanId);
-    for (const li of this.hotspots?.querySelectorAll<HTMLElement>(".hot") ?? []) li.classList.toggle("picked", li.dataset.spanId === spot.spanId);
+    for (const li of this.hotspots?.querySelectorAll<HTMLElement>(".hot") ?? [])
+      li.classList.toggle("picked", li.dataset.spanId === spot.spanId);
   }
 
   /** Highlights spans, zooms to them and selects `first` (or the earliest row). */

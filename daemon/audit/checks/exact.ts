@@ -5,5 +5,9 @@ export function exactCheck(check: { value?: string; ignoreCase: boolean }, ctx: 
   const expected = check.value ?? (typeof ctx.input.expect === "string" ? ctx.input.expect : ctx.baseline);
   const norm = (s: string) => (check.ignoreCase ? s.trim().toLowerCase() : s.trim());
   const pass = norm(ctx.output) === norm(expected);
-  return { type: "exact", score: pass ? 1 : 0, ...(pass ? {} : { detail: `expected ${JSON.stringify(expected.slice(0, 200))}` }) };
+  return {
+    type: "exact",
+    score: pass ? 1 : 0,
+    ...(pass ? {} : { detail: `expected ${JSON.stringify(expected.slice(0, 200))}` }),
+  };
 }

@@ -27,7 +27,10 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
   }
 }
 
-export async function scoreSample(checks: Check[], ctx: CheckContext): Promise<{ score: number; results: CheckResult[] }> {
+export async function scoreSample(
+  checks: Check[],
+  ctx: CheckContext,
+): Promise<{ score: number; results: CheckResult[] }> {
   const results: CheckResult[] = [];
   for (const c of checks) results.push(await runCheck(c, ctx));
   return { score: results.reduce((a, r) => a + r.score, 0) / Math.max(1, results.length), results };

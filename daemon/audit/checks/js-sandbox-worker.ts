@@ -2,7 +2,11 @@
 // The guest gets no host function at all — only its data, inlined as JSON text — so it cannot reach files, sockets,
 // processes, modules or this worker's globals; the runtime's memory limit, stack limit and interrupt deadline bound it.
 import { parentPort } from "node:worker_threads";
-import { newQuickJSWASMModuleFromVariant, shouldInterruptAfterDeadline, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import {
+  newQuickJSWASMModuleFromVariant,
+  shouldInterruptAfterDeadline,
+  type QuickJSWASMModule,
+} from "quickjs-emscripten-core";
 import variant from "@jitl/quickjs-wasmfile-release-sync";
 import type { SandboxJob, SandboxReply } from "./js-sandbox.js";
 
@@ -12,7 +16,12 @@ const GUEST_STACK_BYTES = 256 * 1024;
 
 /** The guest program: data parsed inside the guest, the check compiled as an expression or else a function body. */
 function guestSource(job: SandboxJob): string {
-  const data = JSON.stringify({ output: job.output, input: job.input, expect: job.expect ?? null, baseline: job.baseline });
+  const data = JSON.stringify({
+    output: job.output,
+    input: job.input,
+    expect: job.expect ?? null,
+    baseline: job.baseline,
+  });
   return `(function () {
   "use strict";
   const data = JSON.parse(${JSON.stringify(data)});
@@ -46,7 +55,8 @@ function evaluate(quickjs: QuickJSWASMModule, job: SandboxJob): SandboxReply {
       // Only a string is read back, and only as data: nothing of the guest ever runs on the host.
       const verdict = context.typeof(result.value) === "string" ? context.getString(result.value) : "t:0";
       result.value.dispose();
-      if (verdict === "promise") return { id: job.id, error: "assertions must be synchronous (this one returned a promise)" };
+      if (verdict === "promise")
+        return { id: job.id, error: "assertions must be synchronous (this one returned a promise)" };
       const score = verdict.startsWith("n:") ? Number(verdict.slice(2)) : verdict === "t:1" ? 1 : 0;
       return { id: job.id, score: Number.isFinite(score) ? score : 0 };
     } finally {

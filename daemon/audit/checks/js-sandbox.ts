@@ -14,7 +14,8 @@ export interface SandboxJob {
   baseline: string;
   timeoutMs: number;
 }
-export type SandboxReply = { id: number; score: number; error?: undefined } | { id: number; error: string; score?: undefined };
+export type SandboxReply =
+  { id: number; score: number; error?: undefined } | { id: number; error: string; score?: undefined };
 
 /** Worker start-up (loading and warming the interpreter) may take this long before the check is failed. */
 const START_LIMIT_MS = 60_000;
@@ -28,7 +29,10 @@ function newWorker(options: WorkerOptions): Worker {
   const here = import.meta.url;
   if (!here.endsWith(".ts")) return new Worker(new URL("./js-check-worker.js", here), options);
   const source = JSON.stringify(new URL("./js-sandbox-worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, { ...options, eval: true });
+  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
+    ...options,
+    eval: true,
+  });
 }
 
 interface Pending {
@@ -61,7 +65,9 @@ class JsSandbox {
     this.worker = worker;
     worker.unref();
     return new Promise<void>((resolve, reject) => {
-      worker.once("message", (m: { ready?: boolean }) => (m.ready ? resolve() : reject(new Error("unexpected first message"))));
+      worker.once("message", (m: { ready?: boolean }) =>
+        m.ready ? resolve() : reject(new Error("unexpected first message")),
+      );
       worker.once("error", reject);
       worker.once("exit", (code) => reject(new Error(`the sandbox worker exited with ${code} while starting`)));
     }).then(() => {

@@ -13,9 +13,18 @@ export function parseJsonOutput(text: string): unknown {
 }
 
 export function jsonEqualCheck(check: { value?: unknown }, ctx: CheckContext): CheckResult {
-  const expected = check.value !== undefined ? check.value : ctx.input.expect !== undefined ? ctx.input.expect : parseJsonOutput(ctx.baseline);
+  const expected =
+    check.value !== undefined
+      ? check.value
+      : ctx.input.expect !== undefined
+        ? ctx.input.expect
+        : parseJsonOutput(ctx.baseline);
   const actual = parseJsonOutput(ctx.output);
   if (actual === undefined) return { type: "json-equal", score: 0, detail: "output is not JSON" };
   const pass = isDeepStrictEqual(actual, expected);
-  return { type: "json-equal", score: pass ? 1 : 0, ...(pass ? {} : { detail: `expected ${JSON.stringify(expected)?.slice(0, 200)}` }) };
+  return {
+    type: "json-equal",
+    score: pass ? 1 : 0,
+    ...(pass ? {} : { detail: `expected ${JSON.stringify(expected)?.slice(0, 200)}` }),
+  };
 }

@@ -25,6 +25,7 @@ export async function judgeCheck(check: { model?: string; rubric: string }, ctx:
   );
   const text = reply.choices[0]?.message.content?.trim() ?? "";
   const verdict = /^\W*(PASS|FAIL)\b/i.exec(text)?.[1]?.toUpperCase();
-  if (!verdict) return { type: "judge", score: 0, detail: `judge gave no PASS/FAIL: ${JSON.stringify(text.slice(0, 120))}` };
+  if (!verdict)
+    return { type: "judge", score: 0, detail: `judge gave no PASS/FAIL: ${JSON.stringify(text.slice(0, 120))}` };
   return { type: "judge", score: verdict === "PASS" ? 1 : 0, detail: text.slice(0, 200) };
 }

@@ -42,12 +42,17 @@ export function httpCompleter(opts: { baseUrl: string; token?: string; headers?:
 }
 
 /** The local daemon's address and bearer token (written to <dataDir>/token, readable only by the user). */
-export function daemonConnection(config: { host: string; port: number; dataDir: string }): { baseUrl: string; token: string } {
+export function daemonConnection(config: { host: string; port: number; dataDir: string }): {
+  baseUrl: string;
+  token: string;
+} {
   let token: string;
   try {
     token = readFileSync(dataPaths(config.dataDir).token, "utf8").trim();
   } catch {
-    throw new Error(`no daemon token at ${dataPaths(config.dataDir).token}: start the daemon (hotpath serve) or pass a GGUF path to --model`);
+    throw new Error(
+      `no daemon token at ${dataPaths(config.dataDir).token}: start the daemon (hotpath serve) or pass a GGUF path to --model`,
+    );
   }
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return { baseUrl: `http://${host}:${config.port}`, token };

@@ -58,7 +58,10 @@ export async function openLocalCompleter(
       refuseInvalid(request);
       const requestId = `audit-${++n}`;
       try {
-        return await collectChat(backend.chat(request, { signal, priority: "background", requestId }), { id: requestId, model: name });
+        return await collectChat(backend.chat(request, { signal, priority: "background", requestId }), {
+          id: requestId,
+          model: name,
+        });
       } catch (e) {
         if (e instanceof ContextOverflowError || e instanceof UnsupportedContentError || e instanceof InputLimitError) {
           throw new CompletionError(e.message, 400);

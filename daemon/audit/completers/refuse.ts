@@ -7,7 +7,11 @@ export function refuseInvalid(request: ChatCompletionRequest): void {
   const choice = request.tool_choice;
   const names = (request.tools ?? []).map((t) => t.function.name);
   if (choice && typeof choice === "object" && !names.includes(choice.function.name)) {
-    throw new CompletionError(`tool_choice names "${choice.function.name}", which is not among the request's tools (${names.join(", ") || "none"})`, 400);
+    throw new CompletionError(
+      `tool_choice names "${choice.function.name}", which is not among the request's tools (${names.join(", ") || "none"})`,
+      400,
+    );
   }
-  if (choice === "required" && names.length === 0) throw new CompletionError(`tool_choice "required" needs at least one tool`, 400);
+  if (choice === "required" && names.length === 0)
+    throw new CompletionError(`tool_choice "required" needs at least one tool`, 400);
 }

@@ -8,17 +8,24 @@ import { CompletionError, type Completer } from "../checks/index.js";
 import { refuseInvalid } from "./refuse.js";
 
 /** Audits run as background work; the cache verifier (on a request's critical path) asks as interactive. */
-export function routerCompleter(router: Pick<Router, "chat">, o: { priority?: Priority; idPrefix?: string } = {}): Completer {
+export function routerCompleter(
+  router: Pick<Router, "chat">,
+  o: { priority?: Priority; idPrefix?: string } = {},
+): Completer {
   let n = 0;
   return async (request: ChatCompletionRequest, signal: AbortSignal): Promise<ChatCompletion> => {
     refuseInvalid(request);
     const requestId = `${o.idPrefix ?? "audit"}-${Date.now().toString(36)}-${++n}`;
     try {
-      const routed = await router.chat({ ...request, stream: false }, { signal, priority: o.priority ?? "background", requestId });
+      const routed = await router.chat(
+        { ...request, stream: false },
+        { signal, priority: o.priority ?? "background", requestId },
+      );
       return await collectChat(routed.events, { id: requestId, model: request.model });
     } catch (e) {
       // The router's 4xx are the request's fault (that variant fails); 429, 5xx and network trouble stop the run.
-      if (e instanceof RouterError && e.status >= 400 && e.status < 500 && e.status !== 429) throw new CompletionError(e.message, e.status);
+      if (e instanceof RouterError && e.status >= 400 && e.status < 500 && e.status !== 429)
+        throw new CompletionError(e.message, e.status);
       throw e;
     }
   };

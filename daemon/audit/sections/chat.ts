@@ -46,13 +46,23 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
   const tree = parseTree(source, errors, { allowTrailingComma: false, disallowComments: true });
   if (!tree || errors.length) {
     const e = errors[0];
-    throw new PromptError(`the prompt is not valid JSON: ${e ? `${printParseErrorCode(e.error)} at offset ${e.offset}` : "empty"}`);
+    throw new PromptError(
+      `the prompt is not valid JSON: ${e ? `${printParseErrorCode(e.error)} at offset ${e.offset}` : "empty"}`,
+    );
   }
   const parsed = ChatFileSchema.safeParse(JSON.parse(source));
-  if (!parsed.success) throw new PromptError(`the prompt is not a JSON chat (messages array or chat request):\n${describe(parsed.error)}`);
+  if (!parsed.success)
+    throw new PromptError(`the prompt is not a JSON chat (messages array or chat request):\n${describe(parsed.error)}`);
   const isArray = Array.isArray(parsed.data);
-  const messages = isArray ? (parsed.data as z.infer<typeof ChatMessageSchema>[]) : (parsed.data as { messages: z.infer<typeof ChatMessageSchema>[] }).messages;
-  const { messages: _m, tools: rawTools, model: _model, ...request } = isArray ? { messages } : (parsed.data as z.infer<typeof ChatCompletionRequestSchema>);
+  const messages = isArray
+    ? (parsed.data as z.infer<typeof ChatMessageSchema>[])
+    : (parsed.data as { messages: z.infer<typeof ChatMessageSchema>[] }).messages;
+  const {
+    messages: _m,
+    tools: rawTools,
+    model: _model,
+    ...request
+  } = isArray ? { messages } : (parsed.data as z.infer<typeof ChatCompletionRequestSchema>);
   const tools = (rawTools ?? []) as z.infer<typeof ToolSchema>[];
   const messagesNode = isArray ? tree : findNodeAtLocation(tree, ["messages"])!;
   const sections: Section[] = [];
@@ -130,4 +140,3 @@ function elementsDeletion(source: string, array: Node, from: number, to: number)
   if (prev) return rangeOf(source, prev.offset + prev.length, items[to].offset + items[to].length);
   return rangeOf(source, items[from].offset, items[to].offset + items[to].length);
 }
-

@@ -30,14 +30,17 @@ export function detectFormat(source: string, fileName?: string): PromptFormat {
 }
 
 export function parsePrompt(source: string, opts: { fileName?: string; granularity?: Granularity } = {}): PromptDoc {
-  if (source.length > MAX_PROMPT_CHARS) throw new PromptError(`the prompt has ${source.length} characters; the limit is ${MAX_PROMPT_CHARS}`);
+  if (source.length > MAX_PROMPT_CHARS)
+    throw new PromptError(`the prompt has ${source.length} characters; the limit is ${MAX_PROMPT_CHARS}`);
   if (source.trim() === "") throw new PromptError("the prompt is empty");
   const granularity = opts.granularity ?? "auto";
   const format = detectFormat(source, opts.fileName);
   if (format === "chat-json") {
     // The chat parser (and every section's JSON rendering) recurses: measure the nesting first.
     if (jsonTextDepth(source, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
-      throw new PromptError(`the JSON prompt nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`);
+      throw new PromptError(
+        `the JSON prompt nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`,
+      );
     }
     return parseChatPrompt(source, granularity);
   }

@@ -14,7 +14,9 @@ function spanTools(span: Span): Tool[] {
   const raw = span.attributes["gen_ai.tool.definitions"];
   if (typeof raw !== "string") return [];
   if (jsonTextDepth(raw, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
-    throw new PromptError(`the span's tool definitions nest more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth})`);
+    throw new PromptError(
+      `the span's tool definitions nest more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth})`,
+    );
   }
   let value: unknown;
   try {
@@ -40,7 +42,8 @@ export function parseSpanPrompt(span: Span, granularity: Granularity = "auto"): 
     .join("\n\n");
   const user = recorded.filter((m) => m.role === "user").pop()?.text;
   const tools = spanTools(span);
-  if (!system.trim() && !tools.length) throw new PromptError(`span ${span.spanId} recorded no system prompt and no tools`);
+  if (!system.trim() && !tools.length)
+    throw new PromptError(`span ${span.spanId} recorded no system prompt and no tools`);
   const sections: Section[] = [];
   let n = 0;
   for (const s of system.trim() ? splitText(system, granularity) : []) {
@@ -62,7 +65,15 @@ export function parseSpanPrompt(span: Span, granularity: Granularity = "auto"): 
     const start = source.length;
     source += json;
     const range = rangeOf(source, start, source.length);
-    sections.push({ id: `tool:${t.function.name}`, title: `tool ${t.function.name}`, kind: "tool", text: JSON.stringify(t), target: { kind: "tool", index: i }, range, deleteRange: range });
+    sections.push({
+      id: `tool:${t.function.name}`,
+      title: `tool ${t.function.name}`,
+      kind: "tool",
+      text: JSON.stringify(t),
+      target: { kind: "tool", index: i },
+      range,
+      deleteRange: range,
+    });
   });
   const messages: ChatMessage[] = [];
   if (system.trim()) messages.push({ role: "system", content: system });
@@ -75,7 +86,10 @@ export function parseSpanPrompt(span: Span, granularity: Granularity = "auto"): 
     source,
     messages,
     tools,
-    request: { ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}) },
+    request: {
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
+    },
     inputMessage: user !== undefined ? messages.length - 1 : undefined,
     sections,
   };

@@ -68,13 +68,19 @@ function block(text: string, start: number, lines: Line[]): TextSection {
   const end = lines[lines.length - 1].end;
   const body = text.slice(start, end);
   let kind: SectionKind = "paragraph";
-  if (lines.every((l) => BULLET.test(l.text) || /^\s{2,}\S/.test(l.text)) && BULLET.test(lines[0].text)) kind = "bullets";
+  if (lines.every((l) => BULLET.test(l.text) || /^\s{2,}\S/.test(l.text)) && BULLET.test(lines[0].text))
+    kind = "bullets";
   if (EXAMPLE_PARAGRAPH.test(body)) kind = "example";
   return { kind, title: titleOf(body), start, end };
 }
 
 /** Top-level XML-like blocks `<name …> … </name>` that start a line, in [from, to). */
-function tagBlocks(text: string, lines: Line[], from: number, to: number): { name: string; attrs: string; start: number; end: number }[] {
+function tagBlocks(
+  text: string,
+  lines: Line[],
+  from: number,
+  to: number,
+): { name: string; attrs: string; start: number; end: number }[] {
   const out: { name: string; attrs: string; start: number; end: number }[] = [];
   let i = 0;
   while (i < lines.length) {
@@ -127,14 +133,24 @@ function flatSections(text: string, lines: Line[], from: number, to: number, gra
 }
 
 /** A heading's chunk: kept whole, or split into its intro and its few-shot examples when it holds two or more. */
-function headingChunk(text: string, lines: Line[], title: string, start: number, end: number, granularity: Granularity): TextSection[] {
+function headingChunk(
+  text: string,
+  lines: Line[],
+  title: string,
+  start: number,
+  end: number,
+  granularity: Granularity,
+): TextSection[] {
   const headLine = lines.find((l) => l.start === start)!;
   const bodyStart = Math.min(end, headLine.end + 1);
   if (granularity === "paragraphs") {
     const parts = flatSections(text, lines, bodyStart, end, granularity);
     if (parts.length === 0) return [{ kind: "heading", title, start, end }];
     const [first, ...rest] = parts;
-    return [{ kind: "heading", title, start, end: first.end }, ...rest.map((p) => ({ ...p, title: `${title} › ${p.title}` }))];
+    return [
+      { kind: "heading", title, start, end: first.end },
+      ...rest.map((p) => ({ ...p, title: `${title} › ${p.title}` })),
+    ];
   }
   const inner = flatSections(text, lines, bodyStart, end, granularity);
   const examples = inner.filter((p) => p.kind === "example" || EXAMPLE_START.test(text.slice(p.start, p.end)));
@@ -173,7 +189,10 @@ export function splitText(text: string, granularity: Granularity = "auto"): Text
   }
   // Tile: each section extends over the whitespace up to the next one, so removals leave clean text.
   const sorted = raw.filter((s) => text.slice(s.start, s.end).trim() !== "").sort((a, b) => a.start - b.start);
-  return sorted.map((s, i) => ({ ...s, end: i + 1 < sorted.length ? sorted[i + 1].start : Math.max(s.end, trailingEnd(text, s.end)) }));
+  return sorted.map((s, i) => ({
+    ...s,
+    end: i + 1 < sorted.length ? sorted[i + 1].start : Math.max(s.end, trailingEnd(text, s.end)),
+  }));
 }
 
 /** The end of the whitespace that follows `pos`. */

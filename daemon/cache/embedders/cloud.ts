@@ -37,14 +37,18 @@ export class OpenAiEmbeddingRoute implements EmbeddingRoute {
       throw new Error(`embeddings route ${this.id} returned non-JSON: ${text.slice(0, 100)}`);
     }
     const parsed = EmbeddingsResponse.safeParse(body);
-    if (!parsed.success) throw new Error(`embeddings route ${this.id} returned an unexpected shape: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new Error(`embeddings route ${this.id} returned an unexpected shape: ${parsed.error.issues[0]?.message}`);
     const out: number[][] = [];
     for (const d of parsed.data.data) out[d.index] = d.embedding;
     if (out.length !== texts.length || out.some((v) => !v)) {
-      throw new Error(`embeddings route ${this.id} returned ${parsed.data.data.length} vectors for ${texts.length} inputs`);
+      throw new Error(
+        `embeddings route ${this.id} returned ${parsed.data.data.length} vectors for ${texts.length} inputs`,
+      );
     }
     const dims = out[0].length;
-    if (out.some((v) => v.length !== dims)) throw new Error(`embeddings route ${this.id} returned vectors of differing length`);
+    if (out.some((v) => v.length !== dims))
+      throw new Error(`embeddings route ${this.id} returned vectors of differing length`);
     return out;
   }
 }

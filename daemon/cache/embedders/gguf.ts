@@ -33,13 +33,18 @@ export class GgufEmbedder implements Embedder {
   // Serialize: one embedding context evaluates one input at a time.
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly options: GgufEmbedderOptions, sizeBytes: number) {
+  constructor(
+    private readonly options: GgufEmbedderOptions,
+    sizeBytes: number,
+  ) {
     this.id = `gguf:${basename(options.modelPath)}#${sizeBytes}`;
   }
 
   static async open(options: GgufEmbedderOptions): Promise<GgufEmbedder> {
     const s = await stat(options.modelPath).catch(() => {
-      throw new Error(`embedding model not found: ${options.modelPath} (set cache.embeddingModel / --embedding-model to a GGUF file)`);
+      throw new Error(
+        `embedding model not found: ${options.modelPath} (set cache.embeddingModel / --embedding-model to a GGUF file)`,
+      );
     });
     return new GgufEmbedder(options, s.size);
   }

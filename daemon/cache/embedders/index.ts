@@ -5,18 +5,28 @@ import { CloudEmbedder, OpenAiEmbeddingRoute } from "./cloud.js";
 import { GgufEmbedder } from "./gguf.js";
 import { UseEmbedder } from "./use.js";
 
-export async function embedderFromConfig(config: CacheConfig, opts: { threads?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Embedder> {
+export async function embedderFromConfig(
+  config: CacheConfig,
+  opts: { threads?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Embedder> {
   const env = opts.env ?? process.env;
   switch (config.embedder) {
     case "use":
       return new UseEmbedder();
     case "gguf":
-      if (!config.embeddingModel) throw new Error("cache.embedder is \"gguf\" but cache.embeddingModel (--embedding-model) is not set");
+      if (!config.embeddingModel)
+        throw new Error('cache.embedder is "gguf" but cache.embeddingModel (--embedding-model) is not set');
       return GgufEmbedder.open({ modelPath: config.embeddingModel, threads: opts.threads });
     case "cloud": {
       const c = config.cloudEmbeddings;
-      if (!c) throw new Error("cache.embedder is \"cloud\" but cache.cloudEmbeddings {baseUrl, model} is not set");
-      return new CloudEmbedder(new OpenAiEmbeddingRoute({ baseUrl: c.baseUrl, model: c.model, apiKey: c.apiKeyEnv ? env[c.apiKeyEnv] : undefined }));
+      if (!c) throw new Error('cache.embedder is "cloud" but cache.cloudEmbeddings {baseUrl, model} is not set');
+      return new CloudEmbedder(
+        new OpenAiEmbeddingRoute({
+          baseUrl: c.baseUrl,
+          model: c.model,
+          apiKey: c.apiKeyEnv ? env[c.apiKeyEnv] : undefined,
+        }),
+      );
     }
   }
 }

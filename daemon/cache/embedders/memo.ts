@@ -3,7 +3,10 @@ import type { Embedder } from "../embedder.js";
 
 export class MemoEmbedder implements Embedder {
   private readonly memo = new Map<string, Float32Array>();
-  constructor(private readonly inner: Embedder, private readonly capacity = 10_000) {}
+  constructor(
+    private readonly inner: Embedder,
+    private readonly capacity = 10_000,
+  ) {}
 
   get id(): string {
     return this.inner.id;

@@ -24,13 +24,21 @@ export function setDifference(kind: string, a: Iterable<string>, b: Iterable<str
   const onlyA = [...sa].filter((x) => !sb.has(x));
   const onlyB = [...sb].filter((x) => !sa.has(x));
   if (!onlyA.length && !onlyB.length) return undefined;
-  const show = (xs: string[]) => (xs.length ? xs.slice(0, 3).map((x) => JSON.stringify(x)).join(", ") : "nothing");
+  const show = (xs: string[]) =>
+    xs.length
+      ? xs
+          .slice(0, 3)
+          .map((x) => JSON.stringify(x))
+          .join(", ")
+      : "nothing";
   return { guard: kind, detail: `${show(onlyA)} vs ${show(onlyB)}` };
 }
 
 /** Builds a matcher for a list of words/phrases on word boundaries, case-insensitive. */
 export function phraseMatcher(phrases: readonly string[]): RegExp {
-  const escaped = [...phrases].sort((x, y) => y.length - x.length).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "[\\s-]+"));
+  const escaped = [...phrases]
+    .sort((x, y) => y.length - x.length)
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "[\\s-]+"));
   return new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join("|")})(?![\\p{L}\\p{N}])`, "giu");
 }
 

@@ -4,7 +4,43 @@ import { setDifference, type Guard } from "./guard.js";
 import { PROGRAMMING } from "./languages.js";
 
 /** Product names written like identifiers (JavaScript, iPhone): the entity and language guards judge those. */
-const BRANDS = new Set(["github", "gitlab", "youtube", "linkedin", "wordpress", "powershell", "javascript", "typescript", "coffeescript", "actionscript", "postgresql", "mysql", "mongodb", "iphone", "ipad", "ios", "macos", "openai", "devops", "graphql", "fastapi", "nextjs", "nodejs", "vscode", "onedrive", "sharepoint", "dynamodb", "cloudflare", "bigquery", "chatgpt", "webassembly", "paypal", "airpods", "playstation", "xbox"]);
+const BRANDS = new Set([
+  "github",
+  "gitlab",
+  "youtube",
+  "linkedin",
+  "wordpress",
+  "powershell",
+  "javascript",
+  "typescript",
+  "coffeescript",
+  "actionscript",
+  "postgresql",
+  "mysql",
+  "mongodb",
+  "iphone",
+  "ipad",
+  "ios",
+  "macos",
+  "openai",
+  "devops",
+  "graphql",
+  "fastapi",
+  "nextjs",
+  "nodejs",
+  "vscode",
+  "onedrive",
+  "sharepoint",
+  "dynamodb",
+  "cloudflare",
+  "bigquery",
+  "chatgpt",
+  "webassembly",
+  "paypal",
+  "airpods",
+  "playstation",
+  "xbox",
+]);
 
 const PATTERNS = [
   /`([^`\n]{1,200})`/g, // inline code
@@ -19,7 +55,8 @@ const PATTERNS = [
   /\b[a-zA-Z_]\w*(?:\.[a-zA-Z_]\w*)+\b(?!\.\w)/g, // dotted names: os.path.join, user.id
 ];
 
-const FILE_LIKE = /\.(ts|tsx|js|jsx|mjs|cjs|py|rs|go|java|rb|php|c|h|cpp|hpp|cs|json|ya?ml|toml|md|txt|csv|html|css|sh|sql|lock|env|cfg|ini|xml|log|gguf|db)$/i;
+const FILE_LIKE =
+  /\.(ts|tsx|js|jsx|mjs|cjs|py|rs|go|java|rb|php|c|h|cpp|hpp|cs|json|ya?ml|toml|md|txt|csv|html|css|sh|sql|lock|env|cfg|ini|xml|log|gguf|db)$/i;
 
 export function identifiers(text: string): string[] {
   const out: string[] = [];

@@ -20,12 +20,28 @@ export type { Guard, GuardFinding } from "./guard.js";
  * The structural role guard replaced the old set-based order guard (order.ts), which only ran with a direction word.
  */
 export const GUARDS: readonly Guard[] = [
-  negationGuard, antonymGuard, numberGuard, dateGuard, quoteGuard, identifierGuard, pathGuard, languageGuard, entityGuard,
-  operationGuard, negationScopeGuard, factGuard, replacementGuard, roleGuard,
+  negationGuard,
+  antonymGuard,
+  numberGuard,
+  dateGuard,
+  quoteGuard,
+  identifierGuard,
+  pathGuard,
+  languageGuard,
+  entityGuard,
+  operationGuard,
+  negationScopeGuard,
+  factGuard,
+  replacementGuard,
+  roleGuard,
 ];
 
 /** The first critical difference between a query and a cached candidate, or undefined when none is found. */
-export function findCriticalDifference(query: string, candidate: string, guards: readonly Guard[] = GUARDS): GuardFinding | undefined {
+export function findCriticalDifference(
+  query: string,
+  candidate: string,
+  guards: readonly Guard[] = GUARDS,
+): GuardFinding | undefined {
   for (const g of guards) {
     const f = g.compare(query, candidate);
     if (f) return f;

@@ -45,7 +45,30 @@ const WORDS = (
 ).split(" ");
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyz";
-const PUNCT = [".", ",", "!", "?", "'", "\"", ":", ";", "-", "(", ")", "\n", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+const PUNCT = [
+  ".",
+  ",",
+  "!",
+  "?",
+  "'",
+  '"',
+  ":",
+  ";",
+  "-",
+  "(",
+  ")",
+  "\n",
+  "0",
+  "1",
+  "2",
+  "3",
+  "4",
+  "5",
+  "6",
+  "7",
+  "8",
+  "9",
+];
 
 /** ▁-prefixed and bare forms of `word`, preceded by all their prefixes. */
 function* withPrefixes(word: string): Generator<string> {
@@ -72,14 +95,17 @@ function* pieces(): Generator<string> {
   for (const w of WORDS) yield w + "s";
   for (const a of LETTERS) for (const b of LETTERS) for (const c of LETTERS) yield a + b + c;
   for (const a of LETTERS) for (const b of LETTERS) for (const c of LETTERS) yield "▁" + a + b + c;
-  for (const a of LETTERS) for (const b of LETTERS) for (const c of LETTERS) for (const d of LETTERS) yield a + b + c + d;
+  for (const a of LETTERS)
+    for (const b of LETTERS) for (const c of LETTERS) for (const d of LETTERS) yield a + b + c + d;
 }
 
 export const MIN_VOCAB_SIZE = 3 + 2 + 256 + 1;
 
 export function buildVocabulary(size: number): Vocabulary {
   if (!Number.isInteger(size) || size < MIN_VOCAB_SIZE) {
-    throw new Error(`vocabulary size ${size} is too small: use at least ${MIN_VOCAB_SIZE} (specials + 256 byte tokens)`);
+    throw new Error(
+      `vocabulary size ${size} is too small: use at least ${MIN_VOCAB_SIZE} (specials + 256 byte tokens)`,
+    );
   }
   const tokens: string[] = ["<unk>", "<s>", "</s>"];
   const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control];
@@ -99,7 +125,8 @@ export function buildVocabulary(size: number): Vocabulary {
     tokens.push(p);
     types.push(TokenType.normal);
   }
-  if (tokens.length < size) throw new Error(`vocabulary size ${size} is larger than the generator supports (${tokens.length})`);
+  if (tokens.length < size)
+    throw new Error(`vocabulary size ${size} is larger than the generator supports (${tokens.length})`);
   // SentencePiece scores are log-probabilities: earlier (more common) pieces score higher, so the tokenizer
   // prefers whole words over letters. Specials and bytes score 0 as in real llama vocabularies.
   const scores = new Float32Array(size);

@@ -8,8 +8,10 @@ export function tensorSeed(seed: number, name: string): number {
     h ^= b;
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }
@@ -81,7 +83,10 @@ export function encodeQ8_0(values: Float32Array): Buffer {
   for (let b = 0; b < blocks; b++) {
     const base = b * 32;
     let amax = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(values[base + j]!); if (a > amax) amax = a; }
+    for (let j = 0; j < 32; j++) {
+      const a = Math.abs(values[base + j]!);
+      if (a > amax) amax = a;
+    }
     const d = amax / 127;
     const id = d ? 1 / d : 0;
     const o = b * 34;

@@ -2,7 +2,15 @@
 // Same parameters + seed → byte-identical file. Used for tests when ../shared/models is absent and for benchmarks.
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { alignUp, encodeHeader, FILE_TYPE, type MetadataValue, type TensorHeader, TensorType, type TensorTypeName } from "./format.js";
+import {
+  alignUp,
+  encodeHeader,
+  FILE_TYPE,
+  type MetadataValue,
+  type TensorHeader,
+  TensorType,
+  type TensorTypeName,
+} from "./format.js";
 import { buildVocabulary, MIN_VOCAB_SIZE, TokenType } from "./vocab.js";
 import { encodeF16, encodeF32, encodeQ8_0, fillUniform, tensorSeed } from "./weights.js";
 
@@ -43,8 +51,17 @@ export type ModelParams = {
 };
 
 export type ModelDims = {
-  seed: number; name: string; vocabSize: number; nLayer: number; nEmbd: number; nFf: number; nHead: number;
-  nHeadKv: number; contextLength: number; type: TensorTypeName; layerOutputScale: number[];
+  seed: number;
+  name: string;
+  vocabSize: number;
+  nLayer: number;
+  nEmbd: number;
+  nFf: number;
+  nHead: number;
+  nHeadKv: number;
+  contextLength: number;
+  type: TensorTypeName;
+  layerOutputScale: number[];
 };
 
 export type WrittenModel = { path: string; bytes: number; sha256: string; dims: ModelDims };
@@ -56,7 +73,9 @@ const roundTo = (n: number, m: number): number => Math.max(m, Math.round(n / m) 
 const ffFor = (nEmbd: number): number => roundTo((nEmbd * 8) / 3, 32);
 
 /** Approximate parameter count of a llama model with these dimensions. */
-export function parameterCount(d: Pick<ModelDims, "vocabSize" | "nLayer" | "nEmbd" | "nFf" | "nHead" | "nHeadKv">): number {
+export function parameterCount(
+  d: Pick<ModelDims, "vocabSize" | "nLayer" | "nEmbd" | "nFf" | "nHead" | "nHeadKv">,
+): number {
   const kv = (d.nEmbd / d.nHead) * d.nHeadKv;
   const perLayer = 2 * d.nEmbd * d.nEmbd + 2 * d.nEmbd * kv + 3 * d.nEmbd * d.nFf + 2 * d.nEmbd;
   return 2 * d.vocabSize * d.nEmbd + d.nEmbd + d.nLayer * perLayer;
@@ -81,11 +100,21 @@ export function resolveDims(p: ModelParams): ModelDims {
       const perLayer = 4 * e * e + 3 * e * ff;
       const l = nLayer ?? Math.round((params - 2 * vocabSize * e) / perLayer);
       if (l < 1) continue;
-      const size = parameterCount({ vocabSize, nLayer: l, nEmbd: e, nFf: ff, nHead: e / HEAD_DIM, nHeadKv: e / HEAD_DIM });
+      const size = parameterCount({
+        vocabSize,
+        nLayer: l,
+        nEmbd: e,
+        nFf: ff,
+        nHead: e / HEAD_DIM,
+        nHeadKv: e / HEAD_DIM,
+      });
       const score = Math.abs(Math.log(l / Math.max(1, e / HEAD_DIM))) + 4 * Math.abs(Math.log(size / params));
       if (!best || score < best.score) best = { e, l, score };
     }
-    if (!best) throw new Error(`targetBytes ${p.targetBytes} is too small for vocabulary ${vocabSize}: raise it or lower vocabSize`);
+    if (!best)
+      throw new Error(
+        `targetBytes ${p.targetBytes} is too small for vocabulary ${vocabSize}: raise it or lower vocabSize`,
+      );
     nEmbd ??= best.e;
     nLayer ??= best.l;
   }
@@ -96,20 +125,34 @@ export function resolveDims(p: ModelParams): ModelDims {
   const nFf = p.nFf ?? ffFor(nEmbd);
   const contextLength = p.contextLength ?? 2048;
   const dims: ModelDims = {
-    seed: p.seed ?? 1, vocabSize, nLayer, nEmbd, nFf, nHead, nHeadKv, contextLength, type,
+    seed: p.seed ?? 1,
+    vocabSize,
+    nLayer,
+    nEmbd,
+    nFf,
+    nHead,
+    nHeadKv,
+    contextLength,
+    type,
     name: p.name ?? `hotpath-random-${nLayer}L-${nEmbd}E-${type}`,
     layerOutputScale: Array.from({ length: nLayer }, (_, i) => p.layerOutputScale?.[i] ?? 1),
   };
   const problems: string[] = [];
-  const positiveInt = (k: keyof ModelDims, v: number): void => { if (!Number.isInteger(v) || v < 1) problems.push(`${k} must be a positive integer (got ${v})`); };
+  const positiveInt = (k: keyof ModelDims, v: number): void => {
+    if (!Number.isInteger(v) || v < 1) problems.push(`${k} must be a positive integer (got ${v})`);
+  };
   for (const k of ["nLayer", "nEmbd", "nFf", "nHead", "nHeadKv", "contextLength"] as const) positiveInt(k, dims[k]);
-  if (!Number.isInteger(dims.seed) || dims.seed < 0 || dims.seed > 0xffffffff) problems.push(`seed must be an integer in 0..2^32-1 (got ${dims.seed})`);
+  if (!Number.isInteger(dims.seed) || dims.seed < 0 || dims.seed > 0xffffffff)
+    problems.push(`seed must be an integer in 0..2^32-1 (got ${dims.seed})`);
   if (vocabSize < MIN_VOCAB_SIZE) problems.push(`vocabSize must be at least ${MIN_VOCAB_SIZE} (got ${vocabSize})`);
   if (nEmbd % nHead !== 0) problems.push(`nEmbd (${nEmbd}) must be divisible by nHead (${nHead})`);
-  else if ((nEmbd / nHead) % 2 !== 0) problems.push(`head dimension nEmbd/nHead (${nEmbd / nHead}) must be even for RoPE`);
+  else if ((nEmbd / nHead) % 2 !== 0)
+    problems.push(`head dimension nEmbd/nHead (${nEmbd / nHead}) must be even for RoPE`);
   if (nHead % nHeadKv !== 0) problems.push(`nHead (${nHead}) must be divisible by nHeadKv (${nHeadKv})`);
-  if (type === "q8_0" && (nEmbd % 32 !== 0 || nFf % 32 !== 0)) problems.push(`q8_0 needs nEmbd and nFf divisible by 32 (got ${nEmbd}, ${nFf})`);
-  if (dims.layerOutputScale.some((s) => !Number.isFinite(s))) problems.push("layerOutputScale must hold finite numbers");
+  if (type === "q8_0" && (nEmbd % 32 !== 0 || nFf % 32 !== 0))
+    problems.push(`q8_0 needs nEmbd and nFf divisible by 32 (got ${nEmbd}, ${nFf})`);
+  if (dims.layerOutputScale.some((s) => !Number.isFinite(s)))
+    problems.push("layerOutputScale must hold finite numbers");
   if (problems.length) throw new Error(`invalid model parameters: ${problems.join("; ")}`);
   return dims;
 }
@@ -125,7 +168,13 @@ function planTensors(d: ModelDims, specialTokens: number[]): TensorPlan[] {
     // Logit std ≈ 3 keeps greedy/top-k decoding peaked. Special and byte tokens get zero rows (logit 0, far below
     // the best token): random models then neither stop early (benchmarks decode the requested number of tokens)
     // nor emit stray bytes (output is readable words).
-    { name: "output.weight", dims: [d.nEmbd, d.vocabSize], type: mat, std: 3 / Math.sqrt(d.nEmbd), zeroRows: specialTokens },
+    {
+      name: "output.weight",
+      dims: [d.nEmbd, d.vocabSize],
+      type: mat,
+      std: 3 / Math.sqrt(d.nEmbd),
+      zeroRows: specialTokens,
+    },
   ];
   for (let i = 0; i < d.nLayer; i++) {
     const s = d.layerOutputScale[i]!;
@@ -194,7 +243,10 @@ export function writeGguf(path: string, params: ModelParams = {}): WrittenModel 
   const quiet = [...vocab.types.keys()].filter((i) => vocab.types[i] !== TokenType.normal);
   const tensors = planTensors(dims, quiet);
   const omit = new Set(params.omitMetadata ?? []);
-  const header = encodeHeader(metadataFor(dims).filter(([k]) => !omit.has(k)), tensors);
+  const header = encodeHeader(
+    metadataFor(dims).filter(([k]) => !omit.has(k)),
+    tensors,
+  );
   const hash = createHash("sha256");
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const fd = openSync(tmp, "w");
@@ -224,13 +276,23 @@ export function writeGguf(path: string, params: ModelParams = {}): WrittenModel 
           for (let i = 0; i < width; i++) values[end + i] += 1.5 * values[from + i]!;
         }
       }
-      put(t.type === TensorType.f32 ? encodeF32(values) : t.type === TensorType.f16 ? encodeF16(values) : encodeQ8_0(values));
+      put(
+        t.type === TensorType.f32
+          ? encodeF32(values)
+          : t.type === TensorType.f16
+            ? encodeF16(values)
+            : encodeQ8_0(values),
+      );
     }
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, path);
   } catch (err) {
-    try { closeSync(fd); } catch { /* already closed */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
     rmSync(tmp, { force: true });
     throw err;
   }
@@ -253,15 +315,33 @@ export type DraftPairParams = Omit<ModelParams, "nLayer" | "layerOutputScale" | 
  * A draft/target pair for speculative decoding: same tokenizer, embeddings, output head and norms, the target's first
  * `draftLayers` layers identical to the draft's, plus `extraLayers` whose residual contribution is scaled by epsilon.
  */
-export function writeDraftPair(draftPath: string, targetPath: string, p: DraftPairParams): { draft: WrittenModel; target: WrittenModel } {
+export function writeDraftPair(
+  draftPath: string,
+  targetPath: string,
+  p: DraftPairParams,
+): { draft: WrittenModel; target: WrittenModel } {
   const { draftLayers, extraLayers, epsilon = 0.05, ...shared } = p;
-  if (!Number.isInteger(draftLayers) || draftLayers < 1) throw new Error(`draftLayers must be a positive integer (got ${draftLayers})`);
-  if (!Number.isInteger(extraLayers) || extraLayers < 0) throw new Error(`extraLayers must be a non-negative integer (got ${extraLayers})`);
+  if (!Number.isInteger(draftLayers) || draftLayers < 1)
+    throw new Error(`draftLayers must be a positive integer (got ${draftLayers})`);
+  if (!Number.isInteger(extraLayers) || extraLayers < 0)
+    throw new Error(`extraLayers must be a non-negative integer (got ${extraLayers})`);
   if (!Number.isFinite(epsilon)) throw new Error(`epsilon must be a finite number (got ${epsilon})`);
   // targetBytes sizes the target; the draft then takes the target's width so that the shared tensors match.
   const targetDims = resolveDims({ ...shared, nLayer: draftLayers + extraLayers });
-  const fixed = { ...shared, targetBytes: undefined, nEmbd: targetDims.nEmbd, nFf: targetDims.nFf, nHead: targetDims.nHead, nHeadKv: targetDims.nHeadKv, vocabSize: targetDims.vocabSize };
-  const draft = writeGguf(draftPath, { ...fixed, nLayer: draftLayers, name: `hotpath-draft-${draftLayers}L-${targetDims.nEmbd}E` });
+  const fixed = {
+    ...shared,
+    targetBytes: undefined,
+    nEmbd: targetDims.nEmbd,
+    nFf: targetDims.nFf,
+    nHead: targetDims.nHead,
+    nHeadKv: targetDims.nHeadKv,
+    vocabSize: targetDims.vocabSize,
+  };
+  const draft = writeGguf(draftPath, {
+    ...fixed,
+    nLayer: draftLayers,
+    name: `hotpath-draft-${draftLayers}L-${targetDims.nEmbd}E`,
+  });
   const target = writeGguf(targetPath, {
     ...fixed,
     nLayer: draftLayers + extraLayers,

@@ -48,7 +48,12 @@ export function chooseSlot(slots: readonly SlotView[], canCopy: boolean): SlotCh
     const reused = slots[donor].shared;
     // Lowest loss first; ties: the donor itself (no copy), then the longer own prefix, then the least recently used.
     // Keeping a slot's own shared part is free (a copy restores up to `reused` anyway).
-    const key = (i: number) => [lossOf(slots[i], slots[i].shared, ranks[i]), i === donor ? 0 : 1, -slots[i].shared, slots[i].lastUsed];
+    const key = (i: number) => [
+      lossOf(slots[i], slots[i].shared, ranks[i]),
+      i === donor ? 0 : 1,
+      -slots[i].shared,
+      slots[i].lastUsed,
+    ];
     let target = 0;
     for (let i = 1; i < slots.length; i++) if (lexLess(key(i), key(target))) target = i;
     return { target, donor: slots[target].shared >= reused ? target : donor, reused };
@@ -67,9 +72,7 @@ export function chooseSlot(slots: readonly SlotView[], canCopy: boolean): SlotCh
 
 /** 0 for the most recently used non-empty slot, 1 for the next, …; empty slots rank last. */
 function recencyRanks(slots: readonly SlotView[]): number[] {
-  const order = slots
-    .map((s, i) => ({ i, t: s.length > 0 ? s.lastUsed : -Infinity }))
-    .sort((a, b) => b.t - a.t);
+  const order = slots.map((s, i) => ({ i, t: s.length > 0 ? s.lastUsed : -Infinity })).sort((a, b) => b.t - a.t);
   const ranks = new Array<number>(slots.length);
   order.forEach((o, rank) => (ranks[o.i] = rank));
   return ranks;

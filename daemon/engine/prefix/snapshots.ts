@@ -3,7 +3,19 @@
 // before and after loading (model fingerprint, file checksum, the exact prefix tokens); anything that does not match
 // is deleted and ignored — a snapshot can cost a re-evaluation, never a wrong answer.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { z } from "zod";
@@ -22,7 +34,9 @@ const MetaSchema = z.object({
 type Meta = z.infer<typeof MetaSchema>;
 
 export function tokenHash(tokens: readonly Token[]): string {
-  return createHash("sha256").update(new Uint8Array(Uint32Array.from(tokens as unknown as number[]).buffer)).digest("hex");
+  return createHash("sha256")
+    .update(new Uint8Array(Uint32Array.from(tokens as unknown as number[]).buffer))
+    .digest("hex");
 }
 
 /**
@@ -62,7 +76,8 @@ export class PrefixSnapshots {
     for (const file of readdirSync(this.dir)) {
       if (!file.endsWith(".json")) continue;
       const meta = this.readMeta(join(this.dir, file));
-      if (meta && meta.model === this.model && existsSync(this.binPath(meta.tokenHash))) this.index.set(meta.tokenHash, meta);
+      if (meta && meta.model === this.model && existsSync(this.binPath(meta.tokenHash)))
+        this.index.set(meta.tokenHash, meta);
       else this.remove(file.replace(/\.json$/, ""), "unreadable or mismatched metadata");
     }
   }
@@ -85,7 +100,9 @@ export class PrefixSnapshots {
 
   /** The longest snapshot whose prefix `tokens` starts with and that is longer than `atLeast`. */
   find(tokens: readonly Token[], atLeast: number): Meta | undefined {
-    const lengths = [...new Set([...this.index.values()].map((m) => m.prefixTokens))].filter((n) => n > atLeast && n <= tokens.length).sort((a, b) => b - a);
+    const lengths = [...new Set([...this.index.values()].map((m) => m.prefixTokens))]
+      .filter((n) => n > atLeast && n <= tokens.length)
+      .sort((a, b) => b - a);
     for (const n of lengths) {
       const meta = this.index.get(tokenHash(tokens.slice(0, n)));
       if (meta) return meta;
@@ -105,7 +122,14 @@ export class PrefixSnapshots {
       const { fileSize } = await sequence.saveStateToFile(tmp);
       const fileSha256 = createHash("sha256").update(readFileSync(tmp)).digest("hex");
       renameSync(tmp, this.binPath(h));
-      const meta: Meta = { model: this.model, prefixTokens: prefix.length, tokenHash: h, fileSha256, bytes: fileSize, lastUsed: Date.now() };
+      const meta: Meta = {
+        model: this.model,
+        prefixTokens: prefix.length,
+        tokenHash: h,
+        fileSha256,
+        bytes: fileSize,
+        lastUsed: Date.now(),
+      };
       writeFileSync(this.metaPath(h), JSON.stringify(meta));
       this.index.set(h, meta);
       this.enforceBudget();
@@ -128,8 +152,10 @@ export class PrefixSnapshots {
       if (sha !== meta.fileSha256) throw new Error("checksum mismatch (file corrupt or changed)");
       await sequence.loadStateFromFile(path, { acceptRisk: true });
       const held = sequence.contextTokens;
-      if (held.length < meta.prefixTokens || tokenHash(held.slice(0, meta.prefixTokens)) !== meta.tokenHash) throw new Error("tokens in the file do not match its prefix");
-      for (let i = 0; i < meta.prefixTokens; i++) if (held[i] !== tokens[i]) throw new Error("prefix does not match the prompt");
+      if (held.length < meta.prefixTokens || tokenHash(held.slice(0, meta.prefixTokens)) !== meta.tokenHash)
+        throw new Error("tokens in the file do not match its prefix");
+      for (let i = 0; i < meta.prefixTokens; i++)
+        if (held[i] !== tokens[i]) throw new Error("prefix does not match the prompt");
       meta.lastUsed = Date.now();
       writeFileSync(this.metaPath(meta.tokenHash), JSON.stringify(meta));
       return meta.prefixTokens;

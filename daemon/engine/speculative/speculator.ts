@@ -15,7 +15,8 @@ const INITIAL_DRAFT = 4;
 const MAX_DRAFT = 16;
 
 function vocabularySize(model: LlamaModel): number | undefined {
-  return (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { tokens?: unknown[] } } }).tokenizer?.ggml?.tokens?.length;
+  return (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { tokens?: unknown[] } } }).tokenizer?.ggml
+    ?.tokens?.length;
 }
 
 export interface Speculator {
@@ -36,25 +37,42 @@ export interface SpeculatorOptions {
   gpuLayers: "auto" | number;
 }
 
-export async function createSpeculator(llama: Llama, target: LlamaModel, draft: string, o: SpeculatorOptions): Promise<Speculator> {
+export async function createSpeculator(
+  llama: Llama,
+  target: LlamaModel,
+  draft: string,
+  o: SpeculatorOptions,
+): Promise<Speculator> {
   const draftLength = new DraftLength(INITIAL_DRAFT, MAX_DRAFT);
   if (draft === "lookup") {
     const lookup = new PromptLookupDrafter();
-    return { kind: "lookup", draftLength, draftSequences: [], drafterFor: () => lookup, dispose: async () => undefined };
+    return {
+      kind: "lookup",
+      draftLength,
+      draftSequences: [],
+      drafterFor: () => lookup,
+      dispose: async () => undefined,
+    };
   }
   await validateGguf(draft);
   const model = await llama.loadModel({ modelPath: draft, gpuLayers: o.gpuLayers });
   try {
-    const probe = "The quick brown fox, 42 times: {\"a\": [1]}";
+    const probe = 'The quick brown fox, 42 times: {"a": [1]}';
     if (
       vocabularySize(model) !== vocabularySize(target) ||
       model.tokens.bos !== target.tokens.bos ||
       model.tokens.eos !== target.tokens.eos ||
       model.tokenize(probe).join() !== target.tokenize(probe).join()
     ) {
-      throw new Error(`draft model ${draft} does not share the target's vocabulary; a draft must use the same tokenizer`);
+      throw new Error(
+        `draft model ${draft} does not share the target's vocabulary; a draft must use the same tokenizer`,
+      );
     }
-    const context = await model.createContext({ contextSize: o.contextSize, sequences: o.sequences, threads: o.threads });
+    const context = await model.createContext({
+      contextSize: o.contextSize,
+      sequences: o.sequences,
+      threads: o.threads,
+    });
     const drafters = new Map<LlamaContextSequence, DraftModelDrafter>();
     const draftSequences: LlamaContextSequence[] = [];
     return {

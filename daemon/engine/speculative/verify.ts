@@ -61,10 +61,17 @@ export async function* speculativeTokens(
         options: { temperature: o.temperature, topP: o.topP, seed: (baseSeed + Math.imul(batch, 0x9e3779b1)) >>> 0 },
       },
     };
-    const input = [...pending.slice(0, -1), [pending[pending.length - 1], sample] as const, ...drafts.map((d) => [d, sample] as const)];
-    const results = await sequence.controlledEvaluate(input as Parameters<LlamaContextSequence["controlledEvaluate"]>[0], {
-      evaluationPriority: o.evaluationPriority,
-    });
+    const input = [
+      ...pending.slice(0, -1),
+      [pending[pending.length - 1], sample] as const,
+      ...drafts.map((d) => [d, sample] as const),
+    ];
+    const results = await sequence.controlledEvaluate(
+      input as Parameters<LlamaContextSequence["controlledEvaluate"]>[0],
+      {
+        evaluationPriority: o.evaluationPriority,
+      },
+    );
 
     const first = pending.length - 1;
     const out: SampledToken[] = [];
@@ -80,7 +87,10 @@ export async function* speculativeTokens(
     o.draftLength.update(drafts.length, accepted);
     // The batch put every draft into the KV cache; the rejected ones must go before anything else is evaluated.
     const rejected = drafts.length - accepted;
-    if (rejected > 0) await sequence.eraseContextTokenRanges([{ start: sequence.nextTokenIndex - rejected, end: sequence.nextTokenIndex }]);
+    if (rejected > 0)
+      await sequence.eraseContextTokenRanges([
+        { start: sequence.nextTokenIndex - rejected, end: sequence.nextTokenIndex },
+      ]);
 
     // out = the accepted drafts (now in the KV cache) + the target's token at the first disagreement (pending).
     for (const t of out) {

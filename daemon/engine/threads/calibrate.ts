@@ -37,7 +37,11 @@ export interface CalibrateOptions {
   budgetMs?: number;
 }
 
-export async function calibrateThreads(model: LlamaModel, context: LlamaContext, o: CalibrateOptions): Promise<Calibration> {
+export async function calibrateThreads(
+  model: LlamaModel,
+  context: LlamaContext,
+  o: CalibrateOptions,
+): Promise<Calibration> {
   const started = performance.now();
   const budget = o.budgetMs ?? 1000;
   const sequence = context.getSequence();
@@ -74,7 +78,8 @@ export async function calibrateThreads(model: LlamaModel, context: LlamaContext,
         await timePrefill(sequence, tokens.slice(0, 1));
         b.decode = Math.min(b.decode, await timeDecode(sequence, tokens[1] ?? tokens[0], decodeSteps));
         const fastest = Math.min(...[...best.values()].map((x) => x.decode));
-        if (round === 0 || b.decode < fastest * 20) b.prefill = Math.min(b.prefill, await timePrefill(sequence, prompt));
+        if (round === 0 || b.decode < fastest * 20)
+          b.prefill = Math.min(b.prefill, await timePrefill(sequence, prompt));
       }
       if (round >= 1 && performance.now() - started > budget) break;
     }
@@ -113,7 +118,11 @@ async function timePrefill(sequence: ReturnType<LlamaContext["getSequence"]>, pr
  * Milliseconds per decoded token over `steps` tokens (fewer once 100 ms have passed: a count whose threads spin
  * against a busy machine can be 100× slower, and a few tokens already show it).
  */
-async function timeDecode(sequence: ReturnType<LlamaContext["getSequence"]>, start: Token, steps: number): Promise<number> {
+async function timeDecode(
+  sequence: ReturnType<LlamaContext["getSequence"]>,
+  start: Token,
+  steps: number,
+): Promise<number> {
   let n = 0;
   let first = 0;
   const iterator = sequence.evaluate([start], { temperature: 0 });

@@ -24,7 +24,14 @@ export function contextThreads(setting: ThreadsSetting): number {
 
 export async function chooseThreads(
   setting: ThreadsSetting,
-  x: { llama: Llama; model: LlamaModel; context: LlamaContext; path: string; choices?: ThreadChoices; log?: (m: string) => void },
+  x: {
+    llama: Llama;
+    model: LlamaModel;
+    context: LlamaContext;
+    path: string;
+    choices?: ThreadChoices;
+    log?: (m: string) => void;
+  },
 ): Promise<ModelThreads> {
   if (setting !== "auto") return { prefill: setting, decode: setting, source: "fixed" };
   const cores = contextThreads("auto");
@@ -42,12 +49,27 @@ export async function chooseThreads(
   const c = await calibrateThreads(x.model, x.context, { candidates: threadCandidates(cores), setThreads: setPhase });
   setPhase(c);
   x.choices?.remember(key, x.path, c);
-  return { prefill: c.prefill, decode: c.decode, source: "calibrated", measurements: c.measurements, calibrationMs: c.ms };
+  return {
+    prefill: c.prefill,
+    decode: c.decode,
+    source: "calibrated",
+    measurements: c.measurements,
+    calibrationMs: c.ms,
+  };
 }
 
 /** One log line: the counts, where they came from, and the measurements behind them. */
 export function describeThreads(t: ModelThreads): string {
-  const how = t.source === "calibrated" ? `calibrated in ${t.calibrationMs} ms` : t.source === "remembered" ? "remembered calibration" : t.source === "fixed" ? "--threads" : "all cores";
-  const measured = t.measurements?.map((m) => `${m.threads}: prefill ${m.prefillTokensPerS} tok/s, decode ${m.decodeTokensPerS} tok/s`).join("; ");
+  const how =
+    t.source === "calibrated"
+      ? `calibrated in ${t.calibrationMs} ms`
+      : t.source === "remembered"
+        ? "remembered calibration"
+        : t.source === "fixed"
+          ? "--threads"
+          : "all cores";
+  const measured = t.measurements
+    ?.map((m) => `${m.threads}: prefill ${m.prefillTokensPerS} tok/s, decode ${m.decodeTokensPerS} tok/s`)
+    .join("; ");
   return `threads prefill ${t.prefill}, decode ${t.decode} (${how}${measured ? `; ${measured}` : ""})`;
 }

@@ -24,9 +24,17 @@ interface NativeContext {
 }
 
 /** Installs per-phase thread counts on a context; returns the setter, or undefined when this library cannot. */
-export function installPhaseThreads(context: LlamaContext, initial: PhaseThreads): ((t: PhaseThreads) => void) | undefined {
+export function installPhaseThreads(
+  context: LlamaContext,
+  initial: PhaseThreads,
+): ((t: PhaseThreads) => void) | undefined {
   const native = (context as unknown as { _ctx?: Partial<NativeContext> })._ctx;
-  if (!native || typeof native.setThreads !== "function" || typeof native.initBatch !== "function" || typeof native.decodeBatch !== "function") {
+  if (
+    !native ||
+    typeof native.setThreads !== "function" ||
+    typeof native.initBatch !== "function" ||
+    typeof native.decodeBatch !== "function"
+  ) {
     return undefined;
   }
   const setThreads = native.setThreads.bind(native);
@@ -36,7 +44,10 @@ export function installPhaseThreads(context: LlamaContext, initial: PhaseThreads
   let ceiling = Infinity;
   let batchTokens = 0;
   // The native methods are read-only on the prototype; own properties on the instance shadow them.
-  Object.defineProperty(native, "setThreads", { configurable: true, value: (n: number) => void (ceiling = n > 0 ? n : Infinity) });
+  Object.defineProperty(native, "setThreads", {
+    configurable: true,
+    value: (n: number) => void (ceiling = n > 0 ? n : Infinity),
+  });
   Object.defineProperty(native, "initBatch", {
     configurable: true,
     value: (size: number) => {
@@ -47,7 +58,9 @@ export function installPhaseThreads(context: LlamaContext, initial: PhaseThreads
   Object.defineProperty(native, "decodeBatch", {
     configurable: true,
     value: () => {
-      setThreads(Math.max(1, Math.min(ceiling, batchTokens > DECODE_BATCH_MAX_TOKENS ? counts.prefill : counts.decode)));
+      setThreads(
+        Math.max(1, Math.min(ceiling, batchTokens > DECODE_BATCH_MAX_TOKENS ? counts.prefill : counts.decode)),
+      );
       return decodeBatch();
     },
   });

@@ -25,7 +25,10 @@ export type RememberedThreads = z.infer<typeof EntrySchema>;
 /** What a calibration depends on: the model's bytes, the CPU, its core count and the GPU backend in use. */
 export function calibrationKey(modelPath: string, gpu: string): string {
   const cpu = `${cpus()[0]?.model ?? "unknown"} × ${availableParallelism()}`;
-  return createHash("sha256").update(`${modelFingerprint(modelPath)}|${cpu}|${gpu}`).digest("hex").slice(0, 24);
+  return createHash("sha256")
+    .update(`${modelFingerprint(modelPath)}|${cpu}|${gpu}`)
+    .digest("hex")
+    .slice(0, 24);
 }
 
 export class ThreadChoices {

@@ -9,7 +9,11 @@ export interface Verdict {
   reason: string;
 }
 
-export function judge(request: ChatCompletionRequest, events: ChatEvent[], thresholds: { minMean?: number; minMin?: number }): Verdict {
+export function judge(
+  request: ChatCompletionRequest,
+  events: ChatEvent[],
+  thresholds: { minMean?: number; minMin?: number },
+): Verdict {
   let text = "";
   let tools = 0;
   let done: Extract<ChatEvent, { type: "done" }> | undefined;
@@ -37,14 +41,17 @@ export function judge(request: ChatCompletionRequest, events: ChatEvent[], thres
   const c = done?.confidence;
   const parts: string[] = [];
   if (c && thresholds.minMean !== undefined) {
-    if (c.mean < thresholds.minMean) return { accept: false, reason: `mean token probability ${c.mean.toFixed(3)} < ${thresholds.minMean}` };
+    if (c.mean < thresholds.minMean)
+      return { accept: false, reason: `mean token probability ${c.mean.toFixed(3)} < ${thresholds.minMean}` };
     parts.push(`mean ${c.mean.toFixed(3)} >= ${thresholds.minMean}`);
   }
   if (c && thresholds.minMin !== undefined) {
-    if (c.min < thresholds.minMin) return { accept: false, reason: `min token probability ${c.min.toFixed(3)} < ${thresholds.minMin}` };
+    if (c.min < thresholds.minMin)
+      return { accept: false, reason: `min token probability ${c.min.toFixed(3)} < ${thresholds.minMin}` };
     parts.push(`min ${c.min.toFixed(3)} >= ${thresholds.minMin}`);
   }
-  if (!c && (thresholds.minMean !== undefined || thresholds.minMin !== undefined)) parts.push("no confidence reported; checks only");
+  if (!c && (thresholds.minMean !== undefined || thresholds.minMin !== undefined))
+    parts.push("no confidence reported; checks only");
   return { accept: true, reason: parts.length ? parts.join(", ") : "checks passed" };
 }
 
@@ -53,7 +60,8 @@ function topLevelProblem(value: unknown, schema: Record<string, unknown>): strin
   const type = schema.type;
   const actual = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
   if (typeof type === "string") {
-    const ok = type === actual || (type === "integer" && Number.isInteger(value)) || (type === "number" && actual === "number");
+    const ok =
+      type === actual || (type === "integer" && Number.isInteger(value)) || (type === "number" && actual === "number");
     if (!ok) return `expected ${type}, got ${actual}`;
   }
   if (actual === "object" && Array.isArray(schema.required)) {

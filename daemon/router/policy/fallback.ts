@@ -3,7 +3,11 @@
 import type { RouteOptions, Target } from "../../config.js";
 import { resolveAlias } from "./aliases.js";
 
-export function fallbackChain(primary: string, routes: Record<string, RouteOptions>, aliases: Record<string, Target>): string[] {
+export function fallbackChain(
+  primary: string,
+  routes: Record<string, RouteOptions>,
+  aliases: Record<string, Target>,
+): string[] {
   const chain: string[] = [];
   const visit = (name: string) => {
     const { target } = resolveAlias(name, aliases);

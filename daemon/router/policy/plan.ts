@@ -9,7 +9,14 @@ import { matchRule } from "./rules.js";
 
 export type Plan =
   | { kind: "chain"; routes: string[]; reason: string }
-  | { kind: "cascade"; steps: string[]; minMean?: number; minMin?: number; reason: string; /** of the last step */ fallbacks: string[] };
+  | {
+      kind: "cascade";
+      steps: string[];
+      minMean?: number;
+      minMin?: number;
+      reason: string;
+      /** of the last step */ fallbacks: string[];
+    };
 
 export class UnknownModel extends Error {}
 
@@ -21,7 +28,12 @@ export interface RouteNames {
   localAliases(): string[];
 }
 
-export function plan(request: ChatCompletionRequest, headers: { task?: string }, config: RouterConfig, names: RouteNames): Plan {
+export function plan(
+  request: ChatCompletionRequest,
+  headers: { task?: string },
+  config: RouterConfig,
+  names: RouteNames,
+): Plan {
   const model = request.model;
   let target: Target = model;
   const why: string[] = [];

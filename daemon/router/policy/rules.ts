@@ -5,7 +5,12 @@ import type { RequestFeatures } from "./features.js";
 const asList = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 
 /** The matching rule and a short account of why it matched, for the span and x-hotpath-route reasons. */
-export function matchRule(rules: Rule[], model: string, f: RequestFeatures, isRouteId: (name: string) => boolean): { rule: Rule; why: string } | undefined {
+export function matchRule(
+  rules: Rule[],
+  model: string,
+  f: RequestFeatures,
+  isRouteId: (name: string) => boolean,
+): { rule: Rule; why: string } | undefined {
   for (const rule of rules) {
     const w = rule.when;
     const models = asList(w.model);

@@ -35,13 +35,18 @@ export class AnthropicBackend implements ChatBackend {
   async countTokens(request: ChatCompletionRequest, signal: AbortSignal): Promise<TokenCount> {
     const { key, body } = this.prepare(request);
     // count_tokens takes the Messages body without generation settings.
-    for (const k of ["max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata"]) delete body[k];
+    for (const k of ["max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata"])
+      delete body[k];
     const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages/count_tokens`);
     const headers = { "x-api-key": key, "anthropic-version": this.version, accept: "application/json" };
     const res = await postJson(this.opts.conn, url, headers, body, signal, this.opts.timeoutMs);
     const answer = (await readJson(res, this.opts.conn.name)) as { input_tokens?: unknown };
     if (typeof answer.input_tokens !== "number" || !Number.isInteger(answer.input_tokens) || answer.input_tokens < 0) {
-      throw new UpstreamError(`${this.opts.conn.name} answered count_tokens without a valid input_tokens`, "protocol", 502);
+      throw new UpstreamError(
+        `${this.opts.conn.name} answered count_tokens without a valid input_tokens`,
+        "protocol",
+        502,
+      );
     }
     return { inputTokens: answer.input_tokens, tokenizer: "anthropic:count_tokens", exact: true };
   }
@@ -51,14 +56,22 @@ export class AnthropicBackend implements ChatBackend {
       const key = this.opts.apiKey();
       if (!key) throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
       // The client's anthropic-version and anthropic-beta go through (forwarded headers); the version defaults to ours.
-      const auth = { "x-api-key": key, "anthropic-version": options.native.headers["anthropic-version"] ?? this.version };
-      yield* passThrough(this.opts, options.native, {
-        format: "anthropic.messages",
-        path: "/v1/messages",
-        auth,
-        parseStream: anthropicStreamToEvents,
-        parseJson: (v) => messageToEvents(v as Parameters<typeof messageToEvents>[0]),
-      }, options.signal);
+      const auth = {
+        "x-api-key": key,
+        "anthropic-version": options.native.headers["anthropic-version"] ?? this.version,
+      };
+      yield* passThrough(
+        this.opts,
+        options.native,
+        {
+          format: "anthropic.messages",
+          path: "/v1/messages",
+          auth,
+          parseStream: anthropicStreamToEvents,
+          parseJson: (v) => messageToEvents(v as Parameters<typeof messageToEvents>[0]),
+        },
+        options.signal,
+      );
       return;
     }
     const { key, body } = this.prepare(request);

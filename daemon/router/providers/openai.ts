@@ -43,20 +43,42 @@ export class OpenAIBackend implements ChatBackend {
     const native = options.native;
     // A streamed chat request passes through only when it asks for usage itself: without the usage chunk the
     // answer could not be priced, and adding stream_options would change what the client receives.
-    const chatPasses = native?.format === "openai.chat" && (native.body.stream !== true || (native.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
+    const chatPasses =
+      native?.format === "openai.chat" &&
+      (native.body.stream !== true ||
+        (native.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
     if (native && (chatPasses || (native.format === "openai.responses" && this.speaksResponses))) {
       const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-      yield* passThrough(this.opts, native, native.format === "openai.chat"
-        ? { format: native.format, path: "/chat/completions", auth, parseStream: chunkEvents, parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name) }
-        : { format: native.format, path: "/responses", auth, parseStream: (m, p) => responsesStreamToEvents(m, p), parseJson: (v) => responseToEvents(v as object) },
-        options.signal);
+      yield* passThrough(
+        this.opts,
+        native,
+        native.format === "openai.chat"
+          ? {
+              format: native.format,
+              path: "/chat/completions",
+              auth,
+              parseStream: chunkEvents,
+              parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name),
+            }
+          : {
+              format: native.format,
+              path: "/responses",
+              auth,
+              parseStream: (m, p) => responsesStreamToEvents(m, p),
+              parseJson: (v) => responseToEvents(v as object),
+            },
+        options.signal,
+      );
       return;
     }
     const stream = request.stream === true;
     const body: Record<string, unknown> = { ...request, model: this.opts.model, stream };
     if (stream && this.streamUsage) body.stream_options = { include_usage: true };
     else delete body.stream_options;
-    const headers: Record<string, string> = { accept: stream ? "text/event-stream" : "application/json", "x-request-id": options.requestId };
+    const headers: Record<string, string> = {
+      accept: stream ? "text/event-stream" : "application/json",
+      "x-request-id": options.requestId,
+    };
     if (key) headers.authorization = `Bearer ${key}`;
     const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`);
     const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
@@ -99,7 +121,12 @@ function* completionEvents(c: OpenAICompletion, provider: string): Iterable<Chat
   for (const [index, call] of calls.entries()) {
     yield { type: "tool_call_delta", index, id: call.id, name: call.function.name, arguments: call.function.arguments };
   }
-  yield { type: "done", finishReason: mapFinish(choice.finish_reason, calls.length > 0), usage: normalizeUsage(c.usage), model: c.model };
+  yield {
+    type: "done",
+    finishReason: mapFinish(choice.finish_reason, calls.length > 0),
+    usage: normalizeUsage(c.usage),
+    model: c.model,
+  };
 }
 
 async function* chunkEvents(messages: AsyncIterable<{ data: string }>, provider: string): AsyncIterable<ChatEvent> {
@@ -118,7 +145,14 @@ async function* chunkEvents(messages: AsyncIterable<{ data: string }>, provider:
     } catch {
       throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
     }
-    if (chunk.error) throw new UpstreamError(`${provider} failed mid-stream: ${chunk.error.message ?? "unknown error"}`, "http", 502, undefined, chunk.error.type);
+    if (chunk.error)
+      throw new UpstreamError(
+        `${provider} failed mid-stream: ${chunk.error.message ?? "unknown error"}`,
+        "http",
+        502,
+        undefined,
+        chunk.error.type,
+      );
     model ??= chunk.model;
     if (chunk.usage) usage = chunk.usage;
     const choice = chunk.choices?.[0];
@@ -128,7 +162,13 @@ async function* chunkEvents(messages: AsyncIterable<{ data: string }>, provider:
     if (delta?.content) yield { type: "text", text: delta.content };
     for (const t of delta?.tool_calls ?? []) {
       sawTools = true;
-      yield { type: "tool_call_delta", index: t.index, id: t.id, name: t.function?.name, arguments: t.function?.arguments ?? "" };
+      yield {
+        type: "tool_call_delta",
+        index: t.index,
+        id: t.id,
+        name: t.function?.name,
+        arguments: t.function?.arguments ?? "",
+      };
     }
   }
   // Some compatible servers end without [DONE]: accept a stream that at least said how it finished.

@@ -49,7 +49,8 @@ function relayedResponseHeaders(res: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
     if (value === undefined) continue;
-    if (/^(request-id|x-request-id|retry-after(-ms)?|anthropic-|openai-|x-ratelimit-)/.test(name)) out[name] = Array.isArray(value) ? value.join(", ") : value;
+    if (/^(request-id|x-request-id|retry-after(-ms)?|anthropic-|openai-|x-ratelimit-)/.test(name))
+      out[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   const type = res.headers["content-type"];
   if (typeof type === "string") out["content-type"] = type;
@@ -63,13 +64,21 @@ export interface PassThrough {
   /** Auth (and version) headers of the provider; they override the client's. */
   auth: Record<string, string>;
   /** Parses the upstream's SSE into events (observation only). */
-  parseStream: (messages: AsyncIterable<{ event?: string; data: string }>, provider: string) => AsyncIterable<ChatEvent>;
+  parseStream: (
+    messages: AsyncIterable<{ event?: string; data: string }>,
+    provider: string,
+  ) => AsyncIterable<ChatEvent>;
   /** Parses the upstream's unstreamed JSON into events (observation only). */
   parseJson: (value: unknown) => Iterable<ChatEvent>;
 }
 
 /** Forwards `native` and yields the answer twice: as wire bytes for the client, and as events to observe. */
-export async function* passThrough(opts: ProviderBackendOptions, native: NativeRequest, how: PassThrough, signal: AbortSignal): AsyncIterable<ChatEvent> {
+export async function* passThrough(
+  opts: ProviderBackendOptions,
+  native: NativeRequest,
+  how: PassThrough,
+  signal: AbortSignal,
+): AsyncIterable<ChatEvent> {
   const body: Record<string, unknown> = { ...native.body, model: opts.model };
   const stream = body.stream === true;
   const url = new URL(`${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`);

@@ -117,7 +117,13 @@ function httpError(provider: string, status: number, headers: http.IncomingHttpH
   } catch {
     /* not JSON: keep the text */
   }
-  return new UpstreamError(`${provider} answered ${status}: ${message || "(no body)"}`, "http", status, parseRetryAfter(headers), type);
+  return new UpstreamError(
+    `${provider} answered ${status}: ${message || "(no body)"}`,
+    "http",
+    status,
+    parseRetryAfter(headers),
+    type,
+  );
 }
 
 export function asUpstreamError(e: unknown, provider: string): UpstreamError {
@@ -166,7 +172,11 @@ export async function readJsonText<T>(res: IncomingMessage, provider: string): P
  * is paused while the consumer lags (backpressure), so at most a few chunks are held. A consumer that stops early
  * (it saw the stream's logical end, e.g. [DONE]) lets the rest drain so the keep-alive socket is reused.
  */
-export async function* sseMessages(res: IncomingMessage, provider: string, onRaw?: (chunk: string) => void): AsyncGenerator<EventSourceMessage> {
+export async function* sseMessages(
+  res: IncomingMessage,
+  provider: string,
+  onRaw?: (chunk: string) => void,
+): AsyncGenerator<EventSourceMessage> {
   const queue: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (m) => queue.push(m) });
   let ended = false;
@@ -189,12 +199,16 @@ export async function* sseMessages(res: IncomingMessage, provider: string, onRaw
   };
   const onClose = () => {
     // An incomplete response (socket closed before the chunked terminator) is a failure, not an end.
-    if (!res.complete && !failure) failure = new UpstreamError(`${provider} closed the connection mid-stream`, "connection");
+    if (!res.complete && !failure)
+      failure = new UpstreamError(`${provider} closed the connection mid-stream`, "connection");
     ended = true;
     notify();
   };
   const onError = (e: NodeJS.ErrnoException) => {
-    failure ??= new UpstreamError(`the connection to ${provider} broke mid-stream${e.code ? ` (${e.code})` : ""}`, "connection");
+    failure ??= new UpstreamError(
+      `the connection to ${provider} broke mid-stream${e.code ? ` (${e.code})` : ""}`,
+      "connection",
+    );
     notify();
   };
   res.setEncoding("utf8");

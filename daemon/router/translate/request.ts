@@ -24,7 +24,10 @@ export function messagesToChat(req: AnthropicMessagesRequest, ignored: string[] 
   for (const m of req.messages) {
     if (m.role === "system") {
       // A system turn mid-conversation stays where it is; targets that take one system prompt get them folded in order.
-      const text = typeof m.content === "string" ? m.content : m.content.map((b) => (b.type === "text" ? (b as { text: string }).text : "")).join("\n\n");
+      const text =
+        typeof m.content === "string"
+          ? m.content
+          : m.content.map((b) => (b.type === "text" ? (b as { text: string }).text : "")).join("\n\n");
       if (text) messages.push({ role: "system", content: text });
       continue;
     }
@@ -39,32 +42,55 @@ export function messagesToChat(req: AnthropicMessagesRequest, ignored: string[] 
         if (b.type === "text") text += (b as { text: string }).text;
         else if (b.type === "tool_use") {
           const u = b as { id: string; name: string; input: unknown };
-          toolCalls.push({ id: u.id, type: "function", function: { name: u.name, arguments: JSON.stringify(u.input ?? {}) } });
+          toolCalls.push({
+            id: u.id,
+            type: "function",
+            function: { name: u.name, arguments: JSON.stringify(u.input ?? {}) },
+          });
         } else if (b.type === "image" || b.type === "tool_result") {
           throw new TranslationError(`an assistant message cannot hold a ${b.type} block`);
         } else if (b.type !== "thinking" && b.type !== "redacted_thinking") note(`${b.type} blocks`);
       }
-      messages.push({ role: "assistant", content: text || (toolCalls.length ? null : ""), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
+      messages.push({
+        role: "assistant",
+        content: text || (toolCalls.length ? null : ""),
+        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+      });
       continue;
     }
     // A user turn: tool results become tool messages (they must follow the assistant's tool calls), the rest one user message.
     const parts: ChatContentPart[] = [];
     for (const b of m.content) {
       if (b.type === "tool_result") {
-        const r = b as { tool_use_id: string; content?: string | { type: string; text?: string }[]; is_error?: boolean };
-        let content = typeof r.content === "string" ? r.content : (r.content ?? []).map((c) => (c.type === "text" ? c.text ?? "" : `[${c.type}]`)).join("");
+        const r = b as {
+          tool_use_id: string;
+          content?: string | { type: string; text?: string }[];
+          is_error?: boolean;
+        };
+        let content =
+          typeof r.content === "string"
+            ? r.content
+            : (r.content ?? []).map((c) => (c.type === "text" ? (c.text ?? "") : `[${c.type}]`)).join("");
         if (r.is_error) content = `Error: ${content}`;
         messages.push({ role: "tool", tool_call_id: r.tool_use_id, content });
       } else if (b.type === "text") parts.push({ type: "text", text: (b as { text: string }).text });
       else if (b.type === "image") {
-        const src = (b as { source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string } }).source;
-        parts.push({ type: "image_url", image_url: { url: src.type === "url" ? src.url : `data:${src.media_type};base64,${src.data}` } });
+        const src = (
+          b as { source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string } }
+        ).source;
+        parts.push({
+          type: "image_url",
+          image_url: { url: src.type === "url" ? src.url : `data:${src.media_type};base64,${src.data}` },
+        });
       } else if (b.type === "tool_use") throw new TranslationError("a user message cannot hold a tool_use block");
       else note(`${b.type} blocks`);
     }
     if (parts.length) {
       const onlyText = parts.every((p) => p.type === "text");
-      messages.push({ role: "user", content: onlyText ? parts.map((p) => (p as { text: string }).text).join("") : parts });
+      messages.push({
+        role: "user",
+        content: onlyText ? parts.map((p) => (p as { text: string }).text).join("") : parts,
+      });
     }
   }
 
@@ -78,12 +104,21 @@ export function messagesToChat(req: AnthropicMessagesRequest, ignored: string[] 
   for (const t of req.tools ?? []) {
     if ("input_schema" in t && (t.type === undefined || t.type === "custom")) {
       const c = t as { name: string; description?: string; input_schema: Record<string, unknown> };
-      tools.push({ type: "function", function: { name: c.name, ...(c.description ? { description: c.description } : {}), parameters: c.input_schema } });
+      tools.push({
+        type: "function",
+        function: {
+          name: c.name,
+          ...(c.description ? { description: c.description } : {}),
+          parameters: c.input_schema,
+        },
+      });
     } else {
       // A server tool (web search, code execution…) runs on Anthropic's side: no other target can serve it.
       const tc = req.tool_choice;
       if (tc?.type === "tool" && tc.name === t.name) {
-        throw new TranslationError(`tool_choice forces the server tool ${t.name} (${String(t.type)}), which only Anthropic runs; route this request to an Anthropic model`);
+        throw new TranslationError(
+          `tool_choice forces the server tool ${t.name} (${String(t.type)}), which only Anthropic runs; route this request to an Anthropic model`,
+        );
       }
       note(`${String(t.type)} tool`);
     }
@@ -140,14 +175,24 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
         break;
       case "user": {
         if (typeof m.content === "string") push("user", [{ type: "text", text: m.content }]);
-        else push("user", m.content.map((p) => (p.type === "text" ? { type: "text", text: p.text } : imageBlock(p.image_url.url))));
+        else
+          push(
+            "user",
+            m.content.map((p) => (p.type === "text" ? { type: "text", text: p.text } : imageBlock(p.image_url.url))),
+          );
         break;
       }
       case "assistant": {
         const blocks: AnthropicBlockOut[] = [];
         const text = contentText(m.content);
         if (text) blocks.push({ type: "text", text });
-        for (const c of m.tool_calls ?? []) blocks.push({ type: "tool_use", id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) });
+        for (const c of m.tool_calls ?? [])
+          blocks.push({
+            type: "tool_use",
+            id: c.id,
+            name: c.function.name,
+            input: parseArguments(c.function.arguments),
+          });
         push("assistant", blocks.length ? blocks : [{ type: "text", text: "" }]);
         break;
       }
@@ -157,7 +202,9 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
     }
   }
   if (req.response_format?.type === "json_schema" && req.response_format.json_schema.schema) {
-    system.push(`Answer with one JSON value only, no prose, matching this JSON schema:\n${JSON.stringify(req.response_format.json_schema.schema)}`);
+    system.push(
+      `Answer with one JSON value only, no prose, matching this JSON schema:\n${JSON.stringify(req.response_format.json_schema.schema)}`,
+    );
   } else if (req.response_format?.type === "json_object") system.push("Answer with one JSON object only, no prose.");
 
   const body: Record<string, unknown> = {
@@ -183,7 +230,8 @@ export function chatToMessages(req: ChatCompletionRequest, model: string): Recor
   if (tc === "none") body.tool_choice = { type: "none" };
   else if (tc === "required") body.tool_choice = { type: "any", ...noParallel };
   else if (typeof tc === "object") body.tool_choice = { type: "tool", name: tc.function.name, ...noParallel };
-  else if (req.tools?.length && (tc === "auto" || req.parallel_tool_calls === false)) body.tool_choice = { type: "auto", ...noParallel };
+  else if (req.tools?.length && (tc === "auto" || req.parallel_tool_calls === false))
+    body.tool_choice = { type: "auto", ...noParallel };
   return body;
 }
 

@@ -1,6 +1,13 @@
 // Responses, both ways: Anthropic Message JSON ⇄ ChatEvents (and so OpenAI completions), stop reasons and usage
 // (Anthropic's input_tokens excludes cache reads; OpenAI's prompt_tokens includes them).
-import type { AnthropicContentBlock, AnthropicMessage, AnthropicStopReason, AnthropicUsage, FinishReason, Usage } from "../../api.js";
+import type {
+  AnthropicContentBlock,
+  AnthropicMessage,
+  AnthropicStopReason,
+  AnthropicUsage,
+  FinishReason,
+  Usage,
+} from "../../api.js";
 import type { ChatEvent } from "../../chat.js";
 
 export function stopToFinish(stop: string | null | undefined): FinishReason {
@@ -34,7 +41,12 @@ export function anthropicUsageToUsage(u: Partial<AnthropicUsage> | undefined | n
   const cached = u?.cache_read_input_tokens ?? 0;
   const prompt = (u?.input_tokens ?? 0) + cached + (u?.cache_creation_input_tokens ?? 0);
   const completion = u?.output_tokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+  };
 }
 
 export function usageToAnthropic(u: Usage): AnthropicUsage {
@@ -49,7 +61,7 @@ export function usageToAnthropic(u: Usage): AnthropicUsage {
 
 interface UpstreamMessage {
   model?: string;
-  content?: ({ type: string; text?: string; id?: string; name?: string; input?: unknown })[];
+  content?: { type: string; text?: string; id?: string; name?: string; input?: unknown }[];
   stop_reason?: string | null;
   usage?: Partial<AnthropicUsage>;
 }
@@ -60,14 +72,28 @@ export function* messageToEvents(msg: UpstreamMessage): Iterable<ChatEvent> {
   for (const b of msg.content ?? []) {
     if (b.type === "text" && b.text) yield { type: "text", text: b.text };
     else if (b.type === "tool_use") {
-      yield { type: "tool_call_delta", index: tool++, id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) };
+      yield {
+        type: "tool_call_delta",
+        index: tool++,
+        id: b.id,
+        name: b.name,
+        arguments: JSON.stringify(b.input ?? {}),
+      };
     }
   }
-  yield { type: "done", finishReason: stopToFinish(msg.stop_reason), usage: anthropicUsageToUsage(msg.usage), model: msg.model };
+  yield {
+    type: "done",
+    finishReason: stopToFinish(msg.stop_reason),
+    usage: anthropicUsageToUsage(msg.usage),
+    model: msg.model,
+  };
 }
 
 /** Folds events into one Anthropic Message (non-streamed /v1/messages). */
-export async function collectMessage(events: AsyncIterable<ChatEvent>, meta: { id: string; model: string }): Promise<AnthropicMessage> {
+export async function collectMessage(
+  events: AsyncIterable<ChatEvent>,
+  meta: { id: string; model: string },
+): Promise<AnthropicMessage> {
   const content: AnthropicContentBlock[] = [];
   const tools = new Map<number, { id: string; name: string; args: string }>();
   let done: Extract<ChatEvent, { type: "done" }> | undefined;

@@ -31,20 +31,25 @@ export interface TranslatedResponses {
 function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
-  return content
-    .map((p: { type?: string; text?: unknown }) => (typeof p.text === "string" ? p.text : ""))
-    .join("");
+  return content.map((p: { type?: string; text?: unknown }) => (typeof p.text === "string" ? p.text : "")).join("");
 }
 
 function userContent(content: unknown): string | UserPart[] {
   if (typeof content === "string") return content;
   const parts: UserPart[] = [];
   for (const p of (content ?? []) as { type: string; text?: string; image_url?: string; file_id?: string }[]) {
-    if (p.type === "input_text" || p.type === "output_text" || p.type === "text") parts.push({ type: "text", text: p.text ?? "" });
+    if (p.type === "input_text" || p.type === "output_text" || p.type === "text")
+      parts.push({ type: "text", text: p.text ?? "" });
     else if (p.type === "input_image") {
-      if (!p.image_url) throw new TranslationError("an input_image by file_id needs OpenAI's file store; send image_url (a data: or https URL)");
+      if (!p.image_url)
+        throw new TranslationError(
+          "an input_image by file_id needs OpenAI's file store; send image_url (a data: or https URL)",
+        );
       parts.push({ type: "image_url", image_url: { url: p.image_url } });
-    } else throw new TranslationError(`input content of type ${p.type} can only be sent to OpenAI; this route cannot take it`);
+    } else
+      throw new TranslationError(
+        `input content of type ${p.type} can only be sent to OpenAI; this route cannot take it`,
+      );
   }
   return parts.every((p) => p.type === "text") ? parts.map((p) => (p as { text: string }).text).join("") : parts;
 }
@@ -59,7 +64,12 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
   const customTools = new Set<string>();
   const messages: ChatMessage[] = [];
   if (req.instructions) messages.push({ role: "system", content: req.instructions });
-  const items: ResponsesInputItem[] = [...history, ...(typeof req.input === "string" ? [{ type: "message", role: "user" as const, content: req.input }] : (req.input ?? []))];
+  const items: ResponsesInputItem[] = [
+    ...history,
+    ...(typeof req.input === "string"
+      ? [{ type: "message", role: "user" as const, content: req.input }]
+      : (req.input ?? [])),
+  ];
   // Consecutive calls join the assistant turn before them (chat wants one assistant message holding every call).
   let openAssistant: AssistantMessage | undefined;
   const assistant = (): AssistantMessage => {
@@ -94,7 +104,11 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
         break;
       case "custom_tool_call":
         customTools.add(item.name!);
-        addCall({ id: item.call_id!, type: "function", function: { name: item.name!, arguments: JSON.stringify({ input: item.input }) } });
+        addCall({
+          id: item.call_id!,
+          type: "function",
+          function: { name: item.name!, arguments: JSON.stringify({ input: item.input }) },
+        });
         break;
       case "function_call_output":
       case "custom_tool_call_output":
@@ -106,7 +120,9 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
         if (!ignored.includes("reasoning items")) ignored.push("reasoning items");
         break;
       case "item_reference":
-        throw new TranslationError("item_reference inputs need OpenAI's item store; send the items themselves or use previous_response_id");
+        throw new TranslationError(
+          "item_reference inputs need OpenAI's item store; send the items themselves or use previous_response_id",
+        );
       default:
         // Outputs of hosted tools passed back (web_search_call…): they carry no text the target could use.
         if (!ignored.includes(`${type} items`)) ignored.push(`${type} items`);
@@ -120,11 +136,22 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
   const tools: NonNullable<ChatCompletionRequest["tools"]> = [];
   for (const t of req.tools ?? []) {
     if (t.type === "function" && t.name) {
-      tools.push({ type: "function", function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: "object", properties: {} }, ...(t.strict != null ? { strict: t.strict } : {}) } });
+      tools.push({
+        type: "function",
+        function: {
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          parameters: t.parameters ?? { type: "object", properties: {} },
+          ...(t.strict != null ? { strict: t.strict } : {}),
+        },
+      });
     } else if (t.type === "custom" && t.name) {
       // A free-form tool (its input is text, e.g. a patch): a function with one string argument carries it.
       customTools.add(t.name);
-      const grammar = (t as { format?: { type?: string } }).format?.type === "grammar" ? " (free-form text in the tool's own syntax)" : "";
+      const grammar =
+        (t as { format?: { type?: string } }).format?.type === "grammar"
+          ? " (free-form text in the tool's own syntax)"
+          : "";
       tools.push({
         type: "function",
         function: {
@@ -135,7 +162,9 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
       });
     } else {
       if (typeof req.tool_choice === "object" && req.tool_choice.type === t.type) {
-        throw new TranslationError(`tool_choice forces the hosted tool ${t.type}, which only OpenAI can run; route this request to an openai: route`);
+        throw new TranslationError(
+          `tool_choice forces the hosted tool ${t.type}, which only OpenAI can run; route this request to an openai: route`,
+        );
       }
       ignored.push(`${t.type} tool`);
     }
@@ -145,7 +174,8 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
   if (typeof tc === "string") {
     if (tc !== "required" || tools.length) chat.tool_choice = tc;
   } else if (tc && (tc.type === "function" || tc.type === "custom") && tc.name) {
-    if (!tools.some((t) => t.function.name === tc.name)) throw new TranslationError(`tool_choice names "${tc.name}", which is not in tools`);
+    if (!tools.some((t) => t.function.name === tc.name))
+      throw new TranslationError(`tool_choice names "${tc.name}", which is not in tools`);
     chat.tool_choice = { type: "function", function: { name: tc.name } };
   } else if (tc && tc.type === "allowed_tools") {
     const mode = (tc as { mode?: string }).mode;
@@ -161,7 +191,15 @@ export function responsesToChat(req: ResponsesRequest, history: ResponsesInputIt
   if (req.user) chat.user = req.user;
   const format = req.text?.format;
   if (format?.type === "json_schema") {
-    chat.response_format = { type: "json_schema", json_schema: { name: format.name, schema: format.schema, ...(format.strict != null ? { strict: format.strict } : {}), ...(format.description ? { description: format.description } : {}) } };
+    chat.response_format = {
+      type: "json_schema",
+      json_schema: {
+        name: format.name,
+        schema: format.schema,
+        ...(format.strict != null ? { strict: format.strict } : {}),
+        ...(format.description ? { description: format.description } : {}),
+      },
+    };
   } else if (format?.type === "json_object") chat.response_format = { type: "json_object" };
   if (req.reasoning?.effort) ignored.push("reasoning.effort");
   return { chat, customTools, ignored };
@@ -188,7 +226,12 @@ export function responsesUsage(u: Usage): ResponsesUsage {
 }
 
 /** The Response object around `output`, echoing the request's settings as OpenAI does. */
-export function responseObject(meta: ResponseMeta, status: ResponsesResponse["status"], output: ResponsesOutputItem[], done?: Extract<ChatEvent, { type: "done" }>): ResponsesResponse {
+export function responseObject(
+  meta: ResponseMeta,
+  status: ResponsesResponse["status"],
+  output: ResponsesOutputItem[],
+  done?: Extract<ChatEvent, { type: "done" }>,
+): ResponsesResponse {
   const r = meta.request;
   const incomplete = done?.finishReason === "length";
   return {
@@ -231,13 +274,27 @@ export interface SseEvent {
  * output_item.done, and last response.completed (or response.incomplete). Every event has a sequence_number.
  * `onResponse` gets the final Response before its event is yielded (to store it and write the span first).
  */
-export async function* eventsToResponsesStream(events: AsyncIterable<ChatEvent>, meta: ResponseMeta, onResponse?: (r: ResponsesResponse) => void): AsyncIterable<SseEvent> {
+export async function* eventsToResponsesStream(
+  events: AsyncIterable<ChatEvent>,
+  meta: ResponseMeta,
+  onResponse?: (r: ResponsesResponse) => void,
+): AsyncIterable<SseEvent> {
   let seq = 0;
-  const ev = (type: string, fields: Record<string, unknown>): SseEvent => ({ event: type, data: { type, sequence_number: seq++, ...fields } });
+  const ev = (type: string, fields: Record<string, unknown>): SseEvent => ({
+    event: type,
+    data: { type, sequence_number: seq++, ...fields },
+  });
   const output: ResponsesOutputItem[] = [];
   yield ev("response.created", { response: responseObject(meta, "in_progress", []) });
   yield ev("response.in_progress", { response: responseObject(meta, "in_progress", []) });
-  type Open = { kind: "text"; index: number; item: Extract<ResponsesOutputItem, { type: "message" }> } | { kind: "call"; index: number; tool: number; item: Extract<ResponsesOutputItem, { type: "function_call" | "custom_tool_call" }> };
+  type Open =
+    | { kind: "text"; index: number; item: Extract<ResponsesOutputItem, { type: "message" }> }
+    | {
+        kind: "call";
+        index: number;
+        tool: number;
+        item: Extract<ResponsesOutputItem, { type: "function_call" | "custom_tool_call" }>;
+      };
   let open: Open | undefined;
   const itemOfTool = new Map<number, Open & { kind: "call" }>();
   const close = function* (): Iterable<SseEvent> {
@@ -246,19 +303,39 @@ export async function* eventsToResponsesStream(events: AsyncIterable<ChatEvent>,
     open = undefined;
     if (o.kind === "text") {
       const part = o.item.content[0];
-      yield ev("response.output_text.done", { item_id: o.item.id, output_index: o.index, content_index: 0, text: part.text, logprobs: [] });
+      yield ev("response.output_text.done", {
+        item_id: o.item.id,
+        output_index: o.index,
+        content_index: 0,
+        text: part.text,
+        logprobs: [],
+      });
       yield ev("response.content_part.done", { item_id: o.item.id, output_index: o.index, content_index: 0, part });
       o.item.status = "completed";
     } else if (o.item.type === "function_call") {
-      yield ev("response.function_call_arguments.done", { item_id: o.item.id, output_index: o.index, name: o.item.name, arguments: o.item.arguments });
+      yield ev("response.function_call_arguments.done", {
+        item_id: o.item.id,
+        output_index: o.index,
+        name: o.item.name,
+        arguments: o.item.arguments,
+      });
       o.item.status = "completed";
     } else {
       // A custom tool's text arrived wrapped as {"input": "..."} (it was asked as a function): unwrapped here, whole.
       const holder = o.item as { raw?: string; input: string };
       holder.input = customInput(holder.raw ?? "");
       delete holder.raw;
-      if (holder.input) yield ev("response.custom_tool_call_input.delta", { item_id: o.item.id, output_index: o.index, delta: holder.input });
-      yield ev("response.custom_tool_call_input.done", { item_id: o.item.id, output_index: o.index, input: o.item.input });
+      if (holder.input)
+        yield ev("response.custom_tool_call_input.delta", {
+          item_id: o.item.id,
+          output_index: o.index,
+          delta: holder.input,
+        });
+      yield ev("response.custom_tool_call_input.done", {
+        item_id: o.item.id,
+        output_index: o.index,
+        input: o.item.input,
+      });
       o.item.status = "completed";
     }
     yield ev("response.output_item.done", { output_index: o.index, item: o.item });
@@ -268,25 +345,58 @@ export async function* eventsToResponsesStream(events: AsyncIterable<ChatEvent>,
       if (!e.text) continue;
       if (open?.kind !== "text") {
         yield* close();
-        const item: Extract<ResponsesOutputItem, { type: "message" }> = { type: "message", id: `msg_${meta.id.slice(5)}_${output.length}`, role: "assistant", status: "in_progress", content: [] };
+        const item: Extract<ResponsesOutputItem, { type: "message" }> = {
+          type: "message",
+          id: `msg_${meta.id.slice(5)}_${output.length}`,
+          role: "assistant",
+          status: "in_progress",
+          content: [],
+        };
         output.push(item);
         open = { kind: "text", index: output.length - 1, item };
         yield ev("response.output_item.added", { output_index: open.index, item: { ...item, content: [] } });
         const part = { type: "output_text" as const, text: "", annotations: [], logprobs: [] };
         item.content.push(part);
-        yield ev("response.content_part.added", { item_id: item.id, output_index: open.index, content_index: 0, part: { ...part } });
+        yield ev("response.content_part.added", {
+          item_id: item.id,
+          output_index: open.index,
+          content_index: 0,
+          part: { ...part },
+        });
       }
       open.item.content[0].text += e.text;
-      yield ev("response.output_text.delta", { item_id: open.item.id, output_index: open.index, content_index: 0, delta: e.text, logprobs: [] });
+      yield ev("response.output_text.delta", {
+        item_id: open.item.id,
+        output_index: open.index,
+        content_index: 0,
+        delta: e.text,
+        logprobs: [],
+      });
     } else if (e.type === "tool_call_delta") {
       let o = itemOfTool.get(e.index);
       if (!o) {
         yield* close();
         const name = e.name ?? "";
         const callId = e.id ?? `call_${meta.id.slice(5)}_${e.index}`;
-        const item: Extract<ResponsesOutputItem, { type: "function_call" | "custom_tool_call" }> = meta.customTools.has(name)
-          ? { type: "custom_tool_call", id: `ctc_${meta.id.slice(5)}_${output.length}`, call_id: callId, name, input: "", status: "in_progress" }
-          : { type: "function_call", id: `fc_${meta.id.slice(5)}_${output.length}`, call_id: callId, name, arguments: "", status: "in_progress" };
+        const item: Extract<ResponsesOutputItem, { type: "function_call" | "custom_tool_call" }> = meta.customTools.has(
+          name,
+        )
+          ? {
+              type: "custom_tool_call",
+              id: `ctc_${meta.id.slice(5)}_${output.length}`,
+              call_id: callId,
+              name,
+              input: "",
+              status: "in_progress",
+            }
+          : {
+              type: "function_call",
+              id: `fc_${meta.id.slice(5)}_${output.length}`,
+              call_id: callId,
+              name,
+              arguments: "",
+              status: "in_progress",
+            };
         output.push(item);
         o = { kind: "call", index: output.length - 1, tool: e.index, item };
         itemOfTool.set(e.index, o);
@@ -296,7 +406,11 @@ export async function* eventsToResponsesStream(events: AsyncIterable<ChatEvent>,
       if (!e.arguments) continue;
       if (o.item.type === "function_call") {
         o.item.arguments += e.arguments;
-        yield ev("response.function_call_arguments.delta", { item_id: o.item.id, output_index: o.index, delta: e.arguments });
+        yield ev("response.function_call_arguments.delta", {
+          item_id: o.item.id,
+          output_index: o.index,
+          delta: e.arguments,
+        });
       } else {
         // A custom tool's text arrives wrapped as {"input": "..."}: unwrapped once complete (see below).
         (o.item as { raw?: string }).raw = ((o.item as { raw?: string }).raw ?? "") + e.arguments;
@@ -316,7 +430,8 @@ export async function* eventsToResponsesStream(events: AsyncIterable<ChatEvent>,
 function customInput(args: string): string {
   try {
     const v = JSON.parse(args) as unknown;
-    if (v && typeof v === "object" && typeof (v as { input?: unknown }).input === "string") return (v as { input: string }).input;
+    if (v && typeof v === "object" && typeof (v as { input?: unknown }).input === "string")
+      return (v as { input: string }).input;
   } catch {
     /* not JSON: the model wrote the text itself */
   }
@@ -324,7 +439,10 @@ function customInput(args: string): string {
 }
 
 /** Events folded into one Response object (unstreamed POST /v1/responses). */
-export async function collectResponse(events: AsyncIterable<ChatEvent>, meta: ResponseMeta): Promise<ResponsesResponse> {
+export async function collectResponse(
+  events: AsyncIterable<ChatEvent>,
+  meta: ResponseMeta,
+): Promise<ResponsesResponse> {
   let response: ResponsesResponse | undefined;
   for await (const _ of eventsToResponsesStream(events, meta, (r) => (response = r))) {
     /* the stream's final object is the answer */
@@ -360,7 +478,13 @@ export function* responseToEvents(r: Partial<ResponsesResponse>): Iterable<ChatE
     } else if (item.type === "function_call") {
       yield { type: "tool_call_delta", index: tool++, id: item.call_id, name: item.name, arguments: item.arguments };
     } else if (item.type === "custom_tool_call") {
-      yield { type: "tool_call_delta", index: tool++, id: item.call_id, name: item.name, arguments: JSON.stringify({ input: item.input }) };
+      yield {
+        type: "tool_call_delta",
+        index: tool++,
+        id: item.call_id,
+        name: item.name,
+        arguments: JSON.stringify({ input: item.input }),
+      };
     }
   }
   yield { type: "done", finishReason: finishOf(r, tool > 0), usage: usageFrom(r.usage), model: r.model };
@@ -430,15 +554,32 @@ export async function* responsesStreamToEvents(
       case "response.incomplete": {
         const r = e.response ?? {};
         onResponse?.(r);
-        yield { type: "done", finishReason: finishOf(r, toolOfItem.size > 0), usage: usageFrom(r.usage), model: r.model };
+        yield {
+          type: "done",
+          finishReason: finishOf(r, toolOfItem.size > 0),
+          usage: usageFrom(r.usage),
+          model: r.model,
+        };
         return;
       }
       case "response.failed": {
         const err = e.response?.error;
-        throw new UpstreamError(`${provider} failed the response: ${err?.message ?? "unknown error"}`, "http", 500, undefined, err?.code);
+        throw new UpstreamError(
+          `${provider} failed the response: ${err?.message ?? "unknown error"}`,
+          "http",
+          500,
+          undefined,
+          err?.code,
+        );
       }
       case "error":
-        throw new UpstreamError(`${provider} failed mid-stream: ${e.message ?? "unknown error"}`, "http", 500, undefined, e.code);
+        throw new UpstreamError(
+          `${provider} failed mid-stream: ${e.message ?? "unknown error"}`,
+          "http",
+          500,
+          undefined,
+          e.code,
+        );
       default:
         break;
     }

@@ -16,7 +16,10 @@ interface StreamEvent {
 }
 
 /** Anthropic SSE from an upstream → events. */
-export async function* anthropicStreamToEvents(messages: AsyncIterable<{ event?: string; data: string }>, provider: string): AsyncIterable<ChatEvent> {
+export async function* anthropicStreamToEvents(
+  messages: AsyncIterable<{ event?: string; data: string }>,
+  provider: string,
+): AsyncIterable<ChatEvent> {
   const usage: Partial<AnthropicUsage> = {};
   let model: string | undefined;
   let stop: string | null | undefined;
@@ -46,7 +49,8 @@ export async function* anthropicStreamToEvents(messages: AsyncIterable<{ event?:
         if (e.delta?.type === "text_delta" && e.delta.text) yield { type: "text", text: e.delta.text };
         else if (e.delta?.type === "input_json_delta") {
           const index = toolIndex.get(e.index ?? 0);
-          if (index !== undefined && e.delta.partial_json) yield { type: "tool_call_delta", index, arguments: e.delta.partial_json };
+          if (index !== undefined && e.delta.partial_json)
+            yield { type: "tool_call_delta", index, arguments: e.delta.partial_json };
         }
         break;
       case "message_delta":
@@ -59,7 +63,13 @@ export async function* anthropicStreamToEvents(messages: AsyncIterable<{ event?:
       case "error": {
         const type = e.error?.type;
         const status = type === "overloaded_error" ? 529 : type === "rate_limit_error" ? 429 : 500;
-        throw new UpstreamError(`${provider} failed mid-stream: ${e.error?.message ?? "unknown error"}`, "http", status, undefined, type);
+        throw new UpstreamError(
+          `${provider} failed mid-stream: ${e.error?.message ?? "unknown error"}`,
+          "http",
+          status,
+          undefined,
+          type,
+        );
       }
       default: // ping, content_block_stop, and event types added later
         break;
@@ -74,7 +84,10 @@ export interface SseEvent {
 }
 
 /** Events → Anthropic SSE events, for /v1/messages with stream: true. */
-export async function* eventsToAnthropicStream(events: AsyncIterable<ChatEvent>, meta: { id: string; model: string }): AsyncIterable<SseEvent> {
+export async function* eventsToAnthropicStream(
+  events: AsyncIterable<ChatEvent>,
+  meta: { id: string; model: string },
+): AsyncIterable<SseEvent> {
   yield {
     event: "message_start",
     data: {
@@ -106,9 +119,15 @@ export async function* eventsToAnthropicStream(events: AsyncIterable<ChatEvent>,
         yield* close();
         block++;
         open = "text";
-        yield { event: "content_block_start", data: { type: "content_block_start", index: block, content_block: { type: "text", text: "" } } };
+        yield {
+          event: "content_block_start",
+          data: { type: "content_block_start", index: block, content_block: { type: "text", text: "" } },
+        };
       }
-      yield { event: "content_block_delta", data: { type: "content_block_delta", index: block, delta: { type: "text_delta", text: e.text } } };
+      yield {
+        event: "content_block_delta",
+        data: { type: "content_block_delta", index: block, delta: { type: "text_delta", text: e.text } },
+      };
     } else if (e.type === "tool_call_delta") {
       if (!blockOfTool.has(e.index)) {
         yield* close();
@@ -118,19 +137,35 @@ export async function* eventsToAnthropicStream(events: AsyncIterable<ChatEvent>,
         blockOfTool.set(e.index, block);
         yield {
           event: "content_block_start",
-          data: { type: "content_block_start", index: block, content_block: { type: "tool_use", id: e.id ?? `toolu_${meta.id}_${e.index}`, name: e.name ?? "", input: {} } },
+          data: {
+            type: "content_block_start",
+            index: block,
+            content_block: {
+              type: "tool_use",
+              id: e.id ?? `toolu_${meta.id}_${e.index}`,
+              name: e.name ?? "",
+              input: {},
+            },
+          },
         };
       }
       if (e.arguments) {
         // Deltas of an earlier tool (rare interleaving) still carry that tool's block index.
         const index = e.index === openTool ? block : blockOfTool.get(e.index)!;
-        yield { event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: e.arguments } } };
+        yield {
+          event: "content_block_delta",
+          data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: e.arguments } },
+        };
       }
     } else if (e.type === "done") {
       yield* close();
       yield {
         event: "message_delta",
-        data: { type: "message_delta", delta: { stop_reason: finishToStop(e.finishReason), stop_sequence: null }, usage: usageToAnthropic(e.usage) },
+        data: {
+          type: "message_delta",
+          delta: { stop_reason: finishToStop(e.finishReason), stop_sequence: null },
+          usage: usageToAnthropic(e.usage),
+        },
       };
       yield { event: "message_stop", data: { type: "message_stop" } };
       return;

@@ -7,7 +7,8 @@ import type { Services } from "../services.js";
 
 function auditOf(services: Services): AuditService {
   const audit: AuditService | undefined = services.audit;
-  if (!audit) throw new HttpError(503, "prompt audits are not enabled in this daemon", "server_error", "audit_unavailable");
+  if (!audit)
+    throw new HttpError(503, "prompt audits are not enabled in this daemon", "server_error", "audit_unavailable");
   return audit;
 }
 
@@ -16,7 +17,8 @@ async function asClientError<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof SpecError || e instanceof PromptError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_audit");
+    if (e instanceof SpecError || e instanceof PromptError)
+      throw new HttpError(400, e.message, "invalid_request_error", "invalid_audit");
     throw e;
   }
 }
@@ -46,7 +48,8 @@ export const routes: Route[] = [
     method: "GET",
     path: "/hotpath/audit/:id",
     handle(ctx, services) {
-      if (!ID.test(ctx.params.id)) throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
+      if (!ID.test(ctx.params.id))
+        throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
       const status = auditOf(services).status(ctx.params.id);
       if (!status) throw new HttpError(404, `no audit ${ctx.params.id}`, "invalid_request_error", "not_found");
       ctx.send(200, status);
@@ -56,7 +59,8 @@ export const routes: Route[] = [
     method: "DELETE",
     path: "/hotpath/audit/:id",
     handle(ctx, services) {
-      if (!ID.test(ctx.params.id)) throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
+      if (!ID.test(ctx.params.id))
+        throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
       const status = auditOf(services).cancel(ctx.params.id);
       if (!status) throw new HttpError(404, `no audit ${ctx.params.id}`, "invalid_request_error", "not_found");
       ctx.send(200, status);

@@ -13,19 +13,34 @@ const EntriesQuery = z.object({
 });
 const StatsQuery = z.object({ limit: z.coerce.number().int().min(0).max(10_000).default(200) });
 /** A user/tenant scope as sent in x-hotpath-cache-scope: printable, no spaces, at most 200 characters. */
-export const Scope = z.string().regex(/^[\x21-\x7e]{1,200}$/, "a scope is 1–200 printable ASCII characters without spaces");
+export const Scope = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, "a scope is 1–200 printable ASCII characters without spaces");
 const ClearQuery = z.object({ namespace: Namespace.optional(), scope: Scope.optional() });
 
 function query<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
   const raw: Record<string, string> = {};
   for (const [k, v] of url.searchParams) {
-    if (k in raw) throw new HttpError(400, `query parameter ${k} given more than once`, "invalid_request_error", "invalid_query", k);
+    if (k in raw)
+      throw new HttpError(
+        400,
+        `query parameter ${k} given more than once`,
+        "invalid_request_error",
+        "invalid_query",
+        k,
+      );
     raw[k] = v;
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new HttpError(400, `${issue.path.join(".") || "query"}: ${issue.message}`, "invalid_request_error", "invalid_query", String(issue.path[0] ?? ""));
+    throw new HttpError(
+      400,
+      `${issue.path.join(".") || "query"}: ${issue.message}`,
+      "invalid_request_error",
+      "invalid_query",
+      String(issue.path[0] ?? ""),
+    );
   }
   return parsed.data;
 }
@@ -54,7 +69,11 @@ export const routes: Route[] = [
     path: "/hotpath/cache",
     handle(ctx, services) {
       const { namespace, scope } = query(ctx.url, ClearQuery);
-      const body: CacheClearResult = { cleared: services.cache.clear({ namespace, scope }), namespace: namespace ?? null, scope: scope ?? null };
+      const body: CacheClearResult = {
+        cleared: services.cache.clear({ namespace, scope }),
+        namespace: namespace ?? null,
+        scope: scope ?? null,
+      };
       ctx.send(200, body);
     },
   },

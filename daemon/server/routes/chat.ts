@@ -22,7 +22,12 @@ export const routes: Route[] = [
       const answer = await services.pipeline.chat({
         ...caller(ctx, "chat", stream),
         request,
-        native: { format: "openai.chat", body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>, headers: forwardableHeaders(ctx.req.headers), query: ctx.url.search },
+        native: {
+          format: "openai.chat",
+          body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>,
+          headers: forwardableHeaders(ctx.req.headers),
+          query: ctx.url.search,
+        },
         record: {
           system: system.map((m) => contentText(m.content)).join("\n\n"),
           input: request.messages,
@@ -39,9 +44,14 @@ export const routes: Route[] = [
       const headers = answerHeaders(answer);
       const peeked = await peekEvents(answer.events);
       // Same-format pass-through: the upstream's answer, byte for byte (the pipeline observes it for the span).
-      if (peeked.first?.type === "wire") return void (await relayWire(ctx.res, peeked.events, headers, (err) => sseFrame(errorBody(err))));
+      if (peeked.first?.type === "wire")
+        return void (await relayWire(ctx.res, peeked.events, headers, (err) => sseFrame(errorBody(err))));
       if (!stream) return ctx.send(200, await collectChat(peeked.events, meta), headers);
-      await writeChatStream(ctx.res, peeked.events, { ...meta, includeUsage: request.stream_options?.include_usage === true, headers });
+      await writeChatStream(ctx.res, peeked.events, {
+        ...meta,
+        includeUsage: request.stream_options?.include_usage === true,
+        headers,
+      });
     },
   },
 ];

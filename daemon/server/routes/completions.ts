@@ -15,8 +15,17 @@ export const routes: Route[] = [
     async handle(ctx, services) {
       const request = await ctx.readJson(CompletionRequestSchema);
       const stream = request.stream === true;
-      const params = { maxTokens: request.max_tokens, temperature: request.temperature, topP: request.top_p, seed: request.seed };
-      const answer = await services.pipeline.complete({ ...caller(ctx, "completions", stream), request, record: { input: request.prompt, params } });
+      const params = {
+        maxTokens: request.max_tokens,
+        temperature: request.temperature,
+        topP: request.top_p,
+        seed: request.seed,
+      };
+      const answer = await services.pipeline.complete({
+        ...caller(ctx, "completions", stream),
+        request,
+        record: { input: request.prompt, params },
+      });
       const id = `cmpl-${ctx.requestId.replace(/^req_/, "")}`;
       const created = Math.floor(Date.now() / 1000);
       const frame = (text: string, finish: FinishReason | null) => ({
@@ -33,7 +42,11 @@ export const routes: Route[] = [
           if (e.type === "text" && stream) writeSse(ctx.res, frame(e.text, null));
           else if (e.type === "text") text += e.text;
           else if (e.type === "done") {
-            const final = { ...frame(stream ? "" : text, e.finishReason), usage: e.usage, timings: fullTimings(e.timings) };
+            const final = {
+              ...frame(stream ? "" : text, e.finishReason),
+              usage: e.usage,
+              timings: fullTimings(e.timings),
+            };
             if (!stream) return ctx.send(200, final satisfies Omit<Completion, "choices">, answerHeaders(answer));
             writeSse(ctx.res, final);
             writeSse(ctx.res, "[DONE]");

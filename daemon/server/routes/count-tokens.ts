@@ -2,7 +2,11 @@
 // Code call it to manage their context). Exact where the answering route can say — a local model renders the prompt
 // with its own chat template and tokenizer, an Anthropic route asks Anthropic — otherwise a labelled estimate
 // (OpenAI's BPE plus message framing). x-hotpath-token-count says which, x-hotpath-tokenizer what counted.
-import { AnthropicCountTokensRequestSchema, type AnthropicCountTokensResponse, type AnthropicMessagesRequest } from "../../api.js";
+import {
+  AnthropicCountTokensRequestSchema,
+  type AnthropicCountTokensResponse,
+  type AnthropicMessagesRequest,
+} from "../../api.js";
 import { countRequest } from "../../audit/runner.js";
 import { counterForModelName } from "../../audit/tokens.js";
 import { messagesToChat, TranslationError } from "../../router/translate/request.js";
@@ -24,11 +28,21 @@ export const routes: Route[] = [
       try {
         request = messagesToChat({ ...body, max_tokens: body.max_tokens ?? 1 } as AnthropicMessagesRequest);
       } catch (e) {
-        if (e instanceof TranslationError) throw new HttpError(400, `invalid request: ${e.message}`, "invalid_request_error", "invalid_value", "messages");
+        if (e instanceof TranslationError)
+          throw new HttpError(
+            400,
+            `invalid request: ${e.message}`,
+            "invalid_request_error",
+            "invalid_value",
+            "messages",
+          );
         throw e;
       }
       const task = ctx.req.headers["x-hotpath-task"];
-      const { route, count, error } = await services.router.countTokens(request, { signal: ctx.signal, task: Array.isArray(task) ? task[0] : task });
+      const { route, count, error } = await services.router.countTokens(request, {
+        signal: ctx.signal,
+        task: Array.isArray(task) ? task[0] : task,
+      });
       if (error) services.log("warn", `count_tokens: ${route} could not count (${error}); answering with an estimate`);
       const counted = count ?? estimate(route, request);
       const answer: AnthropicCountTokensResponse = { input_tokens: counted.inputTokens };

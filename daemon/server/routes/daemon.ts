@@ -7,7 +7,13 @@ export const routes: Route[] = [
     path: "/hotpath/shutdown",
     handle(ctx, services) {
       const shutdown = services.requestShutdown;
-      if (!shutdown) throw new HttpError(409, "this daemon is embedded in another program and cannot stop itself", "invalid_request_error", "not_stoppable");
+      if (!shutdown)
+        throw new HttpError(
+          409,
+          "this daemon is embedded in another program and cannot stop itself",
+          "invalid_request_error",
+          "not_stoppable",
+        );
       ctx.res.once("finish", () => setImmediate(shutdown));
       ctx.send(202, { status: "stopping", pid: process.pid });
     },

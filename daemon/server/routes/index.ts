@@ -16,6 +16,18 @@ import { routes as router } from "./router.js";
 import { routes as traces } from "./traces.js";
 
 export const allRoutes: Route[] = [
-  ...health, ...models, ...chat, ...countTokens, ...messages, ...responses, ...completions, ...embeddings,
-  ...traces, ...cache, ...audit, ...router, ...stats, ...daemon,
+  ...health,
+  ...models,
+  ...chat,
+  ...countTokens,
+  ...messages,
+  ...responses,
+  ...completions,
+  ...embeddings,
+  ...traces,
+  ...cache,
+  ...audit,
+  ...router,
+  ...stats,
+  ...daemon,
 ];

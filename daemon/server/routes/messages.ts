@@ -69,7 +69,10 @@ export const routes: Route[] = [
       const meta = { id: `msg_${ctx.requestId.replace(/^req_/, "")}`, model: body.model };
       const peeked = await peekEvents(answer.events);
       // Same-format pass-through: Anthropic's answer, byte for byte (the pipeline observes it for the span).
-      if (peeked.first?.type === "wire") return void (await relayWire(ctx.res, peeked.events, answerHeaders(answer), (err) => sseFrame(anthropicErrorBody(err), "error")));
+      if (peeked.first?.type === "wire")
+        return void (await relayWire(ctx.res, peeked.events, answerHeaders(answer), (err) =>
+          sseFrame(anthropicErrorBody(err), "error"),
+        ));
       const headers = { ...answerHeaders(answer), ...ignoredHeader(ignored) };
       if (!stream) return ctx.send(200, await collectMessage(peeked.events, meta), headers);
       startSse(ctx.res, headers);

@@ -18,7 +18,9 @@ export const routes: Route[] = [
           hotpath: {
             route: `local:${alias}`,
             loaded: s?.state === "ready",
-            ...(s?.state === "ready" ? { path: s.model.path, contextSize: s.model.contextSize, sizeBytes: s.model.model.size } : {}),
+            ...(s?.state === "ready"
+              ? { path: s.model.path, contextSize: s.model.contextSize, sizeBytes: s.model.model.size }
+              : {}),
           },
         };
       });
@@ -31,10 +33,22 @@ export const routes: Route[] = [
     handle(ctx, services) {
       const status = services.engine.status(ctx.params.id);
       if (!status) {
-        ctx.send(404, { error: { message: `model "${ctx.params.id}" does not exist here`, type: "invalid_request_error", code: "model_not_found", param: "model" } });
+        ctx.send(404, {
+          error: {
+            message: `model "${ctx.params.id}" does not exist here`,
+            type: "invalid_request_error",
+            code: "model_not_found",
+            param: "model",
+          },
+        });
         return;
       }
-      ctx.send(200, { id: ctx.params.id, object: "model", created: Math.floor(services.startedAt / 1000), owned_by: "hotpath" });
+      ctx.send(200, {
+        id: ctx.params.id,
+        object: "model",
+        created: Math.floor(services.startedAt / 1000),
+        owned_by: "hotpath",
+      });
     },
   },
 ];

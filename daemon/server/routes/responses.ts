@@ -7,7 +7,12 @@ import { ResponsesRequestSchema } from "../../api.js";
 import { ResponseStore, continuation, type StoredResponse } from "../../responses/store.js";
 import { forwardableHeaders } from "../../router/providers/passthrough.js";
 import { TranslationError } from "../../router/translate/request.js";
-import { collectResponse, eventsToResponsesStream, responsesToChat, type ResponseMeta } from "../../router/translate/responses.js";
+import {
+  collectResponse,
+  eventsToResponsesStream,
+  responsesToChat,
+  type ResponseMeta,
+} from "../../router/translate/responses.js";
 import { answerHeaders, ignoredHeader } from "../answer-headers.js";
 import { caller } from "../caller.js";
 import { toHttpError } from "../errors.js";
@@ -23,7 +28,8 @@ export const routes: Route[] = [
       const body: ResponsesRequest = await ctx.readJson(ResponsesRequestSchema);
       const raw = JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>;
       const responses = ResponseStore.of(services.db);
-      const inputItems: ResponsesInputItem[] = typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : (body.input ?? []);
+      const inputItems: ResponsesInputItem[] =
+        typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : (body.input ?? []);
 
       // previous_response_id: a response Hotpath made continues here; one the upstream made (pass-through) is the
       // upstream's to resolve, so it only works on that route.
@@ -42,14 +48,20 @@ export const routes: Route[] = [
       try {
         translated = responsesToChat(body, history);
       } catch (e) {
-        if (e instanceof TranslationError) throw new HttpError(400, `invalid request: ${e.message}`, "invalid_request_error", "invalid_value", "input");
+        if (e instanceof TranslationError)
+          throw new HttpError(400, `invalid request: ${e.message}`, "invalid_request_error", "invalid_value", "input");
         throw e;
       }
       const stream = body.stream === true;
       const answer = await services.pipeline.chat({
         ...caller(ctx, "responses", stream),
         request: translated.chat,
-        native: { format: "openai.responses", body: nativeBody, headers: forwardableHeaders(ctx.req.headers), query: ctx.url.search },
+        native: {
+          format: "openai.responses",
+          body: nativeBody,
+          headers: forwardableHeaders(ctx.req.headers),
+          query: ctx.url.search,
+        },
         record: {
           system: body.instructions ?? undefined,
           input: [...history, ...inputItems],
@@ -60,19 +72,39 @@ export const routes: Route[] = [
       const peeked = await peekEvents(answer.events);
       if (peeked.first?.type === "wire") {
         // Pass-through: the upstream's answer, byte for byte (the pipeline observes it for the span).
-        await relayWire(ctx.res, peeked.events, answerHeaders(answer), (err) => sseFrame({ type: "error", code: err.code ?? err.type, message: err.message, param: null }, "error"));
+        await relayWire(ctx.res, peeked.events, answerHeaders(answer), (err) =>
+          sseFrame({ type: "error", code: err.code ?? err.type, message: err.message, param: null }, "error"),
+        );
         return;
       }
       if (unresolvedPrevious) {
         await peeked.close();
-        throw new HttpError(404, `previous response ${unresolvedPrevious} was not found: Hotpath keeps the responses it made (store not false), and route ${answer.route} cannot look up the upstream's`, "invalid_request_error", "previous_response_not_found", "previous_response_id");
+        throw new HttpError(
+          404,
+          `previous response ${unresolvedPrevious} was not found: Hotpath keeps the responses it made (store not false), and route ${answer.route} cannot look up the upstream's`,
+          "invalid_request_error",
+          "previous_response_not_found",
+          "previous_response_id",
+        );
       }
       const id = `resp_${ctx.requestId.replace(/^req_/, "")}`;
-      const meta: ResponseMeta = { id, model: body.model, createdAt: Math.floor(Date.now() / 1000), request: body, customTools: translated.customTools };
+      const meta: ResponseMeta = {
+        id,
+        model: body.model,
+        createdAt: Math.floor(Date.now() / 1000),
+        request: body,
+        customTools: translated.customTools,
+      };
       const headers = { ...answerHeaders(answer), ...ignoredHeader(translated.ignored) };
       const keep = (response: ResponsesResponse) => {
         if (body.store === false) return;
-        const stored: StoredResponse = { id, route: answer.route, upstream: false, input: [...history, ...inputItems], response };
+        const stored: StoredResponse = {
+          id,
+          route: answer.route,
+          upstream: false,
+          input: [...history, ...inputItems],
+          response,
+        };
         try {
           responses.put(stored);
         } catch (e) {
@@ -95,7 +127,12 @@ export const routes: Route[] = [
       } catch (e) {
         // Headers are gone: report in-band as OpenAI does (an `error` event), then close.
         const err = toHttpError(e);
-        if (err.status !== 499) writeSse(ctx.res, { type: "error", sequence_number: seq, code: err.code ?? err.type, message: err.message, param: null }, "error");
+        if (err.status !== 499)
+          writeSse(
+            ctx.res,
+            { type: "error", sequence_number: seq, code: err.code ?? err.type, message: err.message, param: null },
+            "error",
+          );
       }
       ctx.res.end();
     },
@@ -116,7 +153,13 @@ export const routes: Route[] = [
       const stored = ResponseStore.of(services.db).get(ctx.params.id);
       if (!stored) throw notFound(ctx.params.id);
       const data = stored.input.map((item, i) => ({ id: item.id ?? `item_${i}`, ...item }));
-      ctx.send(200, { object: "list", data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: false });
+      ctx.send(200, {
+        object: "list",
+        data,
+        first_id: data[0]?.id ?? null,
+        last_id: data[data.length - 1]?.id ?? null,
+        has_more: false,
+      });
     },
   },
   {
@@ -130,5 +173,11 @@ export const routes: Route[] = [
 ];
 
 function notFound(id: string): HttpError {
-  return new HttpError(404, `no stored response with id '${id}' (Hotpath keeps responses it made with store not false)`, "invalid_request_error", "not_found", "response_id");
+  return new HttpError(
+    404,
+    `no stored response with id '${id}' (Hotpath keeps responses it made with store not false)`,
+    "invalid_request_error",
+    "not_found",
+    "response_id",
+  );
 }

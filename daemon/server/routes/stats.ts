@@ -16,7 +16,13 @@ export const routes: Route[] = [
       const raw = ctx.url.searchParams.get("window") ?? "3600";
       const windowS = Number(raw);
       if (!Number.isInteger(windowS) || windowS < 1 || windowS > MAX_WINDOW_S) {
-        throw new HttpError(400, `window must be a whole number of seconds between 1 and ${MAX_WINDOW_S}, not "${raw}"`, "invalid_request_error", "invalid_value", "window");
+        throw new HttpError(
+          400,
+          `window must be a whole number of seconds between 1 and ${MAX_WINDOW_S}, not "${raw}"`,
+          "invalid_request_error",
+          "invalid_value",
+          "window",
+        );
       }
       const body: ServingStats = {
         version: services.version,
@@ -47,7 +53,16 @@ function modelStats(services: Services): ModelServingStats[] {
       queued,
       threads: { prefill: s.model.threads.prefill, decode: s.model.threads.decode, source: s.model.threads.source },
       ...(s.model.speculator
-        ? { speculation: { kind: s.model.speculator.kind, enabled: spec.enabled, drafted: spec.drafted, accepted: spec.accepted, acceptance: spec.acceptance, draftLength: s.model.speculator.draftLength.current } }
+        ? {
+            speculation: {
+              kind: s.model.speculator.kind,
+              enabled: spec.enabled,
+              drafted: spec.drafted,
+              accepted: spec.accepted,
+              acceptance: spec.acceptance,
+              draftLength: s.model.speculator.draftLength.current,
+            },
+          }
         : {}),
     };
   });
@@ -57,9 +72,12 @@ function windowStats(services: Services, windowS: number): ServingWindowStats {
   const sinceNs = (Date.now() - windowS * 1000) * 1e6;
   // Only spans the daemon served itself (they carry a request id), not imported or OTLP ones.
   const spans = services.traces.recentSpans({ sinceNs, kind: "llm", limit: 100_000 }).filter((s) => s.requestId);
-  const num = (s: Span, key: string) => (typeof s.attributes[key] === "number" ? (s.attributes[key] as number) : undefined);
+  const num = (s: Span, key: string) =>
+    typeof s.attributes[key] === "number" ? (s.attributes[key] as number) : undefined;
   const ttft = spans.map((s) => num(s, HotpathAttr.ttftMs)).filter((x): x is number => x !== undefined);
-  const tps = spans.map((s) => num(s, HotpathAttr.predictedPerSecond)).filter((x): x is number => x !== undefined && x > 0);
+  const tps = spans
+    .map((s) => num(s, HotpathAttr.predictedPerSecond))
+    .filter((x): x is number => x !== undefined && x > 0);
   const sum = (key: string) => spans.reduce((acc, s) => acc + (num(s, key) ?? 0), 0);
   const promptTokens = sum("gen_ai.usage.input_tokens");
   const cached = sum("gen_ai.usage.cache_read.input_tokens");

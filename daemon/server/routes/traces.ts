@@ -34,7 +34,10 @@ const ImportQuery = z.object({
     .string()
     .min(1)
     .max(255)
-    .refine((n) => !/[/\\]/.test(n) && !n.includes("\0") && n !== "." && n !== "..", "name is a file name, without directories")
+    .refine(
+      (n) => !/[/\\]/.test(n) && !n.includes("\0") && n !== "." && n !== "..",
+      "name is a file name, without directories",
+    )
     .default("upload"),
 });
 
@@ -44,14 +47,27 @@ function query<S extends z.ZodType>(ctx: RequestContext, schema: S): z.infer<S> 
   const r = schema.safeParse(raw);
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join(".") || "(query)"}: ${i.message}`).join("; ");
-    throw new HttpError(400, `invalid query: ${problems}`, "invalid_request_error", "invalid_query", String(r.error.issues[0].path[0] ?? ""));
+    throw new HttpError(
+      400,
+      `invalid query: ${problems}`,
+      "invalid_request_error",
+      "invalid_query",
+      String(r.error.issues[0].path[0] ?? ""),
+    );
   }
   return r.data;
 }
 
 function traceIdOf(ctx: RequestContext): string {
   const r = TraceIdParam.safeParse(ctx.params.id);
-  if (!r.success) throw new HttpError(400, `invalid trace id ${JSON.stringify(ctx.params.id)}: ${r.error.issues[0].message}`, "invalid_request_error", "invalid_trace_id", "id");
+  if (!r.success)
+    throw new HttpError(
+      400,
+      `invalid trace id ${JSON.stringify(ctx.params.id)}: ${r.error.issues[0].message}`,
+      "invalid_request_error",
+      "invalid_trace_id",
+      "id",
+    );
   return r.data;
 }
 
@@ -88,14 +104,22 @@ export function traceAnalysis(ctx: RequestContext, s: TraceServices): void {
 export async function importTrace(ctx: RequestContext, s: TraceServices): Promise<void> {
   const { name } = query(ctx, ImportQuery);
   const body = await ctx.readBody();
-  if (!body.length) throw new HttpError(400, "empty body: send the trace file's bytes", "invalid_request_error", "empty_body");
+  if (!body.length)
+    throw new HttpError(400, "empty body: send the trace file's bytes", "invalid_request_error", "empty_body");
   let result;
   try {
     // Parsing, writing and analyzing run in a worker: the daemon keeps answering during a large import.
-    result = await importFile(s.traces, { dbPath: s.db.name, name, bytes: body, analyze: true, maxAttributeChars: s.config.traces.maxAttributeChars });
+    result = await importFile(s.traces, {
+      dbPath: s.db.name,
+      name,
+      bytes: body,
+      analyze: true,
+      maxAttributeChars: s.config.traces.maxAttributeChars,
+    });
   } catch (e) {
     if (e instanceof EncodingError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_encoding");
-    if (e instanceof ImportError || e instanceof RemoteImportError) throw new HttpError(400, e.message, "invalid_request_error", "invalid_trace_file", e.field ?? null);
+    if (e instanceof ImportError || e instanceof RemoteImportError)
+      throw new HttpError(400, e.message, "invalid_request_error", "invalid_trace_file", e.field ?? null);
     throw e;
   }
   if (result.analyses) {
@@ -113,11 +137,16 @@ export async function otlpTraces(ctx: RequestContext, s: TraceServices): Promise
   try {
     const body = decodeContentEncoding(raw, header(ctx, "content-encoding"), OTLP_LIMIT_BYTES);
     const receipt = receiveOtlp(s.traces, body, header(ctx, "content-type"));
-    if (receipt.traceIds.length) s.events.publish({ type: "traces.changed", traceIds: receipt.traceIds, at: Date.now() });
-    ctx.res.writeHead(200, { "content-type": receipt.response.contentType, "content-length": String(receipt.response.body.length) });
+    if (receipt.traceIds.length)
+      s.events.publish({ type: "traces.changed", traceIds: receipt.traceIds, at: Date.now() });
+    ctx.res.writeHead(200, {
+      "content-type": receipt.response.contentType,
+      "content-length": String(receipt.response.body.length),
+    });
     ctx.res.end(receipt.response.body);
   } catch (e) {
-    if (e instanceof OtlpRequestError) throw new HttpError(e.status, e.message, "invalid_request_error", "invalid_otlp_request");
+    if (e instanceof OtlpRequestError)
+      throw new HttpError(e.status, e.message, "invalid_request_error", "invalid_otlp_request");
     throw e;
   }
 }
@@ -131,6 +160,11 @@ export const routes: Route[] = [
   { method: "GET", path: "/hotpath/traces", handle: (ctx, s) => listTraces(ctx, s) },
   { method: "GET", path: "/hotpath/traces/:id", handle: (ctx, s) => traceDetail(ctx, s) },
   { method: "GET", path: "/hotpath/traces/:id/analysis", handle: (ctx, s) => traceAnalysis(ctx, s) },
-  { method: "POST", path: "/hotpath/traces/import", bodyLimitBytes: IMPORT_LIMIT_BYTES, handle: (ctx, s) => importTrace(ctx, s) },
+  {
+    method: "POST",
+    path: "/hotpath/traces/import",
+    bodyLimitBytes: IMPORT_LIMIT_BYTES,
+    handle: (ctx, s) => importTrace(ctx, s),
+  },
   { method: "POST", path: "/v1/traces", bodyLimitBytes: OTLP_LIMIT_BYTES, handle: (ctx, s) => otlpTraces(ctx, s) },
 ];

@@ -31,7 +31,8 @@ const MAX_DEPTH = 256;
 
 export function criticalPath(tree: SpanTree): CriticalPath {
   const { roots, children } = tree;
-  if (!roots.length) return { spanIds: [], durationMs: 0, byKind: emptyByOwner(), segments: [], spanMs: [], spanOwners: [] };
+  if (!roots.length)
+    return { spanIds: [], durationMs: 0, byKind: emptyByOwner(), segments: [], spanMs: [], spanOwners: [] };
   const sortedKids = new Map<string, Span[]>();
   const noKids: Span[] = [];
   const kidsOf = (id: string): Span[] => {
@@ -46,8 +47,20 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   };
   const start = Math.min(...roots.map((r) => r.startNs));
   const end = Math.max(...roots.map((r) => r.endNs));
-  const virtualRoot: Span = { traceId: "", spanId: "\u0000root", name: "", kind: "agent", startNs: start, endNs: end, status: "unset", attributes: {} };
-  sortedKids.set(virtualRoot.spanId, [...roots].sort((a, b) => b.endNs - a.endNs));
+  const virtualRoot: Span = {
+    traceId: "",
+    spanId: "\u0000root",
+    name: "",
+    kind: "agent",
+    startNs: start,
+    endNs: end,
+    status: "unset",
+    attributes: {},
+  };
+  sortedKids.set(
+    virtualRoot.spanId,
+    [...roots].sort((a, b) => b.endNs - a.endNs),
+  );
 
   // Built backwards, each piece merged into the later one it adjoins when both are the same span (or both gaps; the
   // merged gap keeps the earliest piece's span): one object per path segment, not per piece (100k-span traces).
@@ -55,7 +68,11 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   const segments: PathSegment[] = [];
   const add = (spanId: string | undefined, kind: TimeOwner, from: number, to: number, gap: boolean) => {
     const later = segments[segments.length - 1];
-    if (later && later.startNs === to && (gap ? later.label !== undefined : later.label === undefined && later.spanId === spanId && later.kind === kind)) {
+    if (
+      later &&
+      later.startNs === to &&
+      (gap ? later.label !== undefined : later.label === undefined && later.spanId === spanId && later.kind === kind)
+    ) {
       later.startNs = from;
       later.spanId = spanId;
     } else if (gap) segments.push({ spanId, kind, startNs: from, endNs: to, label: "client" });
@@ -106,7 +123,11 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       continue;
     }
     // Before a call the person's message started (even the first: a session opened long before anyone typed).
-    if (next?.spanId && next.kind === "llm" && tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined) {
+    if (
+      next?.spanId &&
+      next.kind === "llm" &&
+      tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined
+    ) {
       s.label = "user";
       s.kind = "idle";
     } else if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";

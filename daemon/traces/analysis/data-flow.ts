@@ -1,13 +1,24 @@
 // Data flow between tool calls: a later call depends on an earlier one when its arguments contain a specific value
 // (a file name, a path, an id, a URL) that first appeared in the earlier call's result. Bare words and top-level
 // directory names are not evidence: an agent exploring a repository names them without having read them anywhere.
-const IGNORED = new Set(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/tmp", "/usr/bin/env", "/bin/sh", "/bin/bash", "/bin/zsh"]);
+const IGNORED = new Set([
+  "/dev/null",
+  "/dev/stdout",
+  "/dev/stderr",
+  "/dev/stdin",
+  "/tmp",
+  "/usr/bin/env",
+  "/bin/sh",
+  "/bin/bash",
+  "/bin/zsh",
+]);
 
 // clean, hasExtension and isSpecific run for every token of every tool call (100k-span traces): the regular
 // expressions only run when the cheap character checks say they could change or match something.
 function clean(t: string): string {
   const first = t.charCodeAt(0);
-  if (first === 46 /* . */ || first === 47 /* / */) t = t.replace(/^[./]*(?=[A-Za-z0-9_~@])/, (m) => (m.startsWith("/") ? "/" : ""));
+  if (first === 46 /* . */ || first === 47 /* / */)
+    t = t.replace(/^[./]*(?=[A-Za-z0-9_~@])/, (m) => (m.startsWith("/") ? "/" : ""));
   const last = t.charCodeAt(t.length - 1);
   if (last === 46 || last === 44 /* , */ || last === 47 || last === 45 /* - */) t = t.replace(/[.,/-]+$/, "");
   return t;
@@ -16,7 +27,10 @@ function clean(t: string): string {
 function hasExtension(t: string): boolean {
   const base = t.slice(t.lastIndexOf("/") + 1);
   if (!base.includes(".")) return false;
-  return /^[^.]+.*\.[A-Za-z][A-Za-z0-9]{0,7}$/.test(base) || /^\.[A-Za-z][\w.-]+$/.test(base) && base.length > 4 && base.includes(".", 1);
+  return (
+    /^[^.]+.*\.[A-Za-z][A-Za-z0-9]{0,7}$/.test(base) ||
+    (/^\.[A-Za-z][\w.-]+$/.test(base) && base.length > 4 && base.includes(".", 1))
+  );
 }
 
 function isSpecific(t: string): boolean {
@@ -33,7 +47,7 @@ function isSpecific(t: string): boolean {
 /** How many non-empty "/"-separated segments `t` has (t.split("/").filter(Boolean).length, without the arrays). */
 function pathSegments(t: string): number {
   let n = 0;
-  for (let i = 0; i < t.length; ) {
+  for (let i = 0; i < t.length;) {
     const slash = t.indexOf("/", i);
     const end = slash === -1 ? t.length : slash;
     if (end > i) n++;
@@ -46,7 +60,7 @@ function pathSegments(t: string): number {
 export function argumentValues(args: string): Set<string> {
   const out = new Set<string>();
   // Tokens are runs of [A-Za-z0-9_.~/@+-], found by char code rather than a global regex (no match object each).
-  for (let i = 0; i < args.length; ) {
+  for (let i = 0; i < args.length;) {
     if (!isTokenChar(args.charCodeAt(i))) {
       i++;
       continue;
@@ -65,7 +79,15 @@ export function argumentValues(args: string): Set<string> {
 
 /** [A-Za-z0-9_.~/@+-] by char code. */
 function isTokenChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) /* - . / 0-9 */ || c === 95 || c === 126 || c === 64 || c === 43;
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 45 && c <= 57) /* - . / 0-9 */ ||
+    c === 95 ||
+    c === 126 ||
+    c === 64 ||
+    c === 43
+  );
 }
 
 const TOKEN_CHAR = /[A-Za-z0-9_.~/@+-]/;
@@ -92,7 +114,12 @@ export function mentions(result: string, value: string): boolean {
  * earlier call was a search with hits — a file it searched (the later call reads where the search pointed, e.g. a
  * line range found by `rg -n` in that file).
  */
-export function dataDependency(laterArgs: Set<string>, earlierResult: string, earlierArgs: Set<string>, earlierSearchHit = false): string | undefined {
+export function dataDependency(
+  laterArgs: Set<string>,
+  earlierResult: string,
+  earlierArgs: Set<string>,
+  earlierSearchHit = false,
+): string | undefined {
   for (const v of laterArgs) {
     if (mentions(earlierResult, v)) return v;
     if (earlierSearchHit && earlierArgs.has(v) && hasExtension(v)) return v;

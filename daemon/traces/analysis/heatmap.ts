@@ -12,13 +12,23 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[idx];
 }
 
-export function latencyHeatmap(spans: Span[], opts: { timeBuckets?: number; kinds?: string[]; maxNames?: number } = {}): Heatmap {
+export function latencyHeatmap(
+  spans: Span[],
+  opts: { timeBuckets?: number; kinds?: string[]; maxNames?: number } = {},
+): Heatmap {
   const kinds = new Set(opts.kinds ?? ["llm", "tool", "retriever", "embedding"]);
   const chosen = spans.filter((s) => kinds.has(s.kind));
   const nx = Math.max(1, opts.timeBuckets ?? 24);
   const ny = LATENCY_EDGES_MS.length;
   const counts = Array.from({ length: ny }, () => new Array<number>(nx).fill(0));
-  if (!chosen.length) return { timeBuckets: [], latencyBucketsMs: LATENCY_EDGES_MS, counts: counts.map(() => []), percentilesMs: { p50: 0, p90: 0, p99: 0 }, byName: [] };
+  if (!chosen.length)
+    return {
+      timeBuckets: [],
+      latencyBucketsMs: LATENCY_EDGES_MS,
+      counts: counts.map(() => []),
+      percentilesMs: { p50: 0, p90: 0, p99: 0 },
+      byName: [],
+    };
   let t0 = Infinity;
   let t1 = -Infinity;
   for (const s of chosen) {
@@ -53,7 +63,11 @@ export function latencyHeatmap(spans: Span[], opts: { timeBuckets?: number; kind
     timeBuckets: Array.from({ length: nx }, (_, i) => Math.round(t0 + i * width)),
     latencyBucketsMs: LATENCY_EDGES_MS,
     counts,
-    percentilesMs: { p50: r3(percentile(sorted, 50)), p90: r3(percentile(sorted, 90)), p99: r3(percentile(sorted, 99)) },
+    percentilesMs: {
+      p50: r3(percentile(sorted, 50)),
+      p90: r3(percentile(sorted, 90)),
+      p99: r3(percentile(sorted, 99)),
+    },
     byName: names.map(({ name, rows }) => ({
       name,
       medianMs: rows.map((r) => (r.length ? r3(percentile(Float64Array.from(r).sort(), 50)) : null)),

@@ -119,12 +119,18 @@ export function commandHead(cmd: string): string {
   const parts = /[&|;\n]/.test(head) ? head.split(/&&|\|\||;|\n/) : [head];
   for (const part of parts) {
     const words = part.trim().split(/\s+/).filter(Boolean);
-    while (words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || /^(sudo|env|time|nice|timeout|command|exec|xargs)$/.test(words[0]))) {
+    while (
+      words.length &&
+      (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || /^(sudo|env|time|nice|timeout|command|exec|xargs)$/.test(words[0]))
+    ) {
       words.shift();
       while (words.length && /^-|^\d+[smh]?$/.test(words[0])) words.shift(); // their options (timeout 60, nice -n 5)
     }
     if (!words.length) continue;
-    const program = words[0].replace(/^["']|["']$/g, "").split("/").pop()!;
+    const program = words[0]
+      .replace(/^["']|["']$/g, "")
+      .split("/")
+      .pop()!;
     if (program === "cd" || program === "source" || program === ".") continue;
     const sub = words.slice(1).find((w) => !w.startsWith("-"));
     return sub && /^[a-z][a-z0-9:_-]{0,30}$/.test(sub) ? `${program} ${sub}` : program;
@@ -145,7 +151,10 @@ function whyOf(i: Item, longest: Span, share: number, ranked: [string, number][]
     case "llm": {
       const input = longest.attributes["gen_ai.usage.input_tokens"];
       const output = longest.attributes["gen_ai.usage.output_tokens"];
-      const tokens = typeof input === "number" || typeof output === "number" ? ` (${input ?? "?"} input, ${output ?? "?"} output tokens)` : "";
+      const tokens =
+        typeof input === "number" || typeof output === "number"
+          ? ` (${input ?? "?"} input, ${output ?? "?"} output tokens)`
+          : "";
       return `${head}: one model call${tokens}`;
     }
     case "tool":

@@ -15,7 +15,8 @@ export const TIME_OWNERS: readonly TimeOwner[] = ["llm", "tool", "human", "idle"
  * ExitPlanMode (plan review), Codex's request_user_input, LangChain's HumanInputRun ("human"), CrewAI/AutoGen-style
  * human_input / ask_human tools, LangGraph interrupts.
  */
-const PERSON_TOOL = /^(?:execute_tool\s+)?(AskUserQuestion|ExitPlanMode|request_user_input|human|human_input|get_human_input|ask_human|ask_user|ask_the_user|user_input|__interrupt__|interrupt)$/i;
+const PERSON_TOOL =
+  /^(?:execute_tool\s+)?(AskUserQuestion|ExitPlanMode|request_user_input|human|human_input|get_human_input|ask_human|ask_user|ask_the_user|user_input|__interrupt__|interrupt)$/i;
 
 const personToolCache = new Map<string, boolean>();
 

@@ -159,7 +159,8 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         close();
         continue;
       }
-      const userTurn = run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStarts);
+      const userTurn =
+        run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStarts);
       if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r) !== undefined)) close();
       run.push(c);
     }
@@ -168,7 +169,13 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
   const saving = (c: ParallelGroup["confidence"]) =>
     round(groups.filter((g) => g.confidence === c).reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
   groups.sort((a, b) => b.recordedMs - b.projectedMs - (a.recordedMs - a.projectedMs));
-  return { groups, mergeableLlmCalls: mergeable, dependencies, projectedSavingMs: saving("independent"), speculativeSavingMs: saving("speculative") };
+  return {
+    groups,
+    mergeableLlmCalls: mergeable,
+    dependencies,
+    projectedSavingMs: saving("independent"),
+    speculativeSavingMs: saving("speculative"),
+  };
 }
 
 function describe(run: Call[], tree: SpanTree): ParallelGroup {
@@ -193,7 +200,8 @@ function describe(run: Call[], tree: SpanTree): ParallelGroup {
     if (!c.argsKnown) doubts.push(`${c.name}'s arguments were not recorded`);
     // Asked only of group members (most calls are in no group).
     const cameBack = i < run.length - 1 ? outcomeOf(c.span, c.resultText) : undefined;
-    if (cameBack) doubts.push(`${c.name} ${c.callId ? `(${c.callId}) ` : ""}came back ${cameBack} before the next call`);
+    if (cameBack)
+      doubts.push(`${c.name} ${c.callId ? `(${c.callId}) ` : ""}came back ${cameBack} before the next call`);
     else if (i < run.length - 1 && !c.resultKnown) doubts.push(`${c.name}'s result was not recorded`);
   });
   const confidence: ParallelGroup["confidence"] = doubts.length ? "speculative" : "independent";
@@ -220,7 +228,11 @@ function outcomeOf(s: Span, result: string): "empty" | "failed" | "denied" | und
   if (s.status === "error" || (typeof exit === "number" && exit !== 0)) return "failed";
   if (s.attributes["hotpath.result_unrecorded"] === true) return undefined;
   // Codex wraps command output in a header (chunk id, wall time, exit code); the body is what came back.
-  const body = (result.startsWith("Chunk ID") ? result.replace(/^(Chunk ID|Wall time|Process exited with code 0|Original token count|Output):?.*$/gm, "") : result).trim();
+  const body = (
+    result.startsWith("Chunk ID")
+      ? result.replace(/^(Chunk ID|Wall time|Process exited with code 0|Original token count|Output):?.*$/gm, "")
+      : result
+  ).trim();
   if (s.attributes["gen_ai.tool.call.result"] !== undefined || s.attributes["output.value"] !== undefined) {
     if (!body || NOTHING_FOUND.test(body)) return "empty";
   }

@@ -22,7 +22,12 @@ export function promptText(s: Span): string | undefined {
     const m = /^llm\.input_messages\.(\d+)\.message\.(role|content)$/.exec(k);
     if (m && typeof v === "string") parts.push([Number(m[1]) * 2 + (m[2] === "role" ? 0 : 1), v]);
   }
-  return parts.length ? parts.sort((x, y) => x[0] - y[0]).map(([, v]) => v).join("\n") : undefined;
+  return parts.length
+    ? parts
+        .sort((x, y) => x[0] - y[0])
+        .map(([, v]) => v)
+        .join("\n")
+    : undefined;
 }
 
 const num = (v: unknown) => (typeof v === "number" ? v : undefined);
@@ -89,7 +94,13 @@ function compare(prev: Span, cur: Span, pt: string | undefined, ct: string | und
   const prevInput = num(prev.attributes["gen_ai.usage.input_tokens"]);
   const cacheRead = num(cur.attributes["gen_ai.usage.cache_read.input_tokens"]);
   const curInput = num(cur.attributes["gen_ai.usage.input_tokens"]);
-  if (prevInput !== undefined && cacheRead !== undefined && curInput !== undefined && prevInput >= 1024 && cacheRead < 0.8 * Math.min(prevInput, curInput)) {
+  if (
+    prevInput !== undefined &&
+    cacheRead !== undefined &&
+    curInput !== undefined &&
+    prevInput >= 1024 &&
+    cacheRead < 0.8 * Math.min(prevInput, curInput)
+  ) {
     const idle = cur.startNs - prev.endNs;
     return {
       spanId: cur.spanId,
@@ -111,9 +122,11 @@ function compare(prev: Span, cur: Span, pt: string | undefined, ct: string | und
 
 function causeOf(prev: string, cur: string, at: number): string {
   const window = prev.slice(Math.max(0, at - 20), at + 20) + cur.slice(Math.max(0, at - 20), at + 20);
-  if (/\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}|\b1[6-9]\d{8}\b/.test(window)) return "a timestamp or date inside the prompt changed";
+  if (/\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}|\b1[6-9]\d{8}\b/.test(window))
+    return "a timestamp or date inside the prompt changed";
   if (/[0-9a-f]{8}-[0-9a-f]{4}|\b[0-9a-f]{16,}\b/i.test(window)) return "an id or hash inside the prompt changed";
-  if (at < Math.min(prev.length, cur.length) * 0.1) return "the start of the prompt (system prompt or tool definitions) changed";
+  if (at < Math.min(prev.length, cur.length) * 0.1)
+    return "the start of the prompt (system prompt or tool definitions) changed";
   if (cur.length < prev.length) return "earlier content was removed (compaction or truncation)";
   return "earlier content was rewritten or reordered";
 }

@@ -7,27 +7,139 @@ export interface ToolEffect {
   why?: string;
 }
 
-const READ_TOOLS = new Set(["read", "glob", "grep", "ls", "websearch", "webfetch", "web_search", "notebookread", "todoread", "view", "search", "list_dir", "read_file", "file_search", "codebase_search", "grep_search"]);
-const WRITE_TOOLS = new Set(["edit", "multiedit", "write", "notebookedit", "apply_patch", "todowrite", "update_plan", "str_replace_based_edit_tool", "create_file", "delete_file"]);
-const READ_VERBS = /(^|[_\-.])(search|get|fetch|read|list|find|query|lookup|extract|grep|glob|view|retrieve|browse|describe|show|cat|ls)([_\-.]|$)/i;
+const READ_TOOLS = new Set([
+  "read",
+  "glob",
+  "grep",
+  "ls",
+  "websearch",
+  "webfetch",
+  "web_search",
+  "notebookread",
+  "todoread",
+  "view",
+  "search",
+  "list_dir",
+  "read_file",
+  "file_search",
+  "codebase_search",
+  "grep_search",
+]);
+const WRITE_TOOLS = new Set([
+  "edit",
+  "multiedit",
+  "write",
+  "notebookedit",
+  "apply_patch",
+  "todowrite",
+  "update_plan",
+  "str_replace_based_edit_tool",
+  "create_file",
+  "delete_file",
+]);
+const READ_VERBS =
+  /(^|[_\-.])(search|get|fetch|read|list|find|query|lookup|extract|grep|glob|view|retrieve|browse|describe|show|cat|ls)([_\-.]|$)/i;
 
 const READ_COMMANDS = new Set([
-  "ls", "find", "cat", "head", "tail", "grep", "egrep", "fgrep", "rg", "ag", "sed", "awk", "wc", "sort", "uniq", "cut", "tr", "jq", "yq",
-  "file", "stat", "du", "df", "tree", "pwd", "echo", "printf", "which", "type", "whereis", "basename", "dirname", "realpath", "readlink",
-  "diff", "cmp", "date", "env", "printenv", "uname", "id", "whoami", "nl", "xxd", "od", "hexdump", "strings", "column", "true", "test",
-  "[", "cd", "git", "less", "more", "fd", "bat", "ps", "sha256sum", "md5sum", "shasum", "comm", "tac", "rev", "fold", "expand", "seq",
+  "ls",
+  "find",
+  "cat",
+  "head",
+  "tail",
+  "grep",
+  "egrep",
+  "fgrep",
+  "rg",
+  "ag",
+  "sed",
+  "awk",
+  "wc",
+  "sort",
+  "uniq",
+  "cut",
+  "tr",
+  "jq",
+  "yq",
+  "file",
+  "stat",
+  "du",
+  "df",
+  "tree",
+  "pwd",
+  "echo",
+  "printf",
+  "which",
+  "type",
+  "whereis",
+  "basename",
+  "dirname",
+  "realpath",
+  "readlink",
+  "diff",
+  "cmp",
+  "date",
+  "env",
+  "printenv",
+  "uname",
+  "id",
+  "whoami",
+  "nl",
+  "xxd",
+  "od",
+  "hexdump",
+  "strings",
+  "column",
+  "true",
+  "test",
+  "[",
+  "cd",
+  "git",
+  "less",
+  "more",
+  "fd",
+  "bat",
+  "ps",
+  "sha256sum",
+  "md5sum",
+  "shasum",
+  "comm",
+  "tac",
+  "rev",
+  "fold",
+  "expand",
+  "seq",
 ]);
-const READ_GIT = new Set(["status", "log", "diff", "show", "rev-parse", "ls-files", "blame", "grep", "describe", "shortlog", "cat-file", "ls-tree", "branch", "remote", "config", "reflog", "whatchanged"]);
+const READ_GIT = new Set([
+  "status",
+  "log",
+  "diff",
+  "show",
+  "rev-parse",
+  "ls-files",
+  "blame",
+  "grep",
+  "describe",
+  "shortlog",
+  "cat-file",
+  "ls-tree",
+  "branch",
+  "remote",
+  "config",
+  "reflog",
+  "whatchanged",
+]);
 
 /** Classifies one recorded tool call. `args` is the recorded arguments (JSON text or a plain string). */
 export function toolEffect(name: string, args: string, inferred = false): ToolEffect {
   if (inferred) return { readOnly: false, why: "the tool call was not recorded, only its time" };
   const n = name.toLowerCase();
-  if (n === "task" || n === "agent" || n.startsWith("invoke_agent")) return { readOnly: false, why: "runs a subagent that may change files" };
+  if (n === "task" || n === "agent" || n.startsWith("invoke_agent"))
+    return { readOnly: false, why: "runs a subagent that may change files" };
   if (WRITE_TOOLS.has(n)) return { readOnly: false, why: `${name} changes files or state` };
   const cmd = commandLine(name, args);
   if (cmd !== undefined) return shellEffect(cmd);
-  if (READ_TOOLS.has(n) || n.startsWith("mcp__") && READ_VERBS.test(n.replace(/^mcp__[^_]+__/, ""))) return { readOnly: true };
+  if (READ_TOOLS.has(n) || (n.startsWith("mcp__") && READ_VERBS.test(n.replace(/^mcp__[^_]+__/, ""))))
+    return { readOnly: true };
   if (READ_VERBS.test(n)) return { readOnly: true };
   return { readOnly: false, why: `unknown side effects of tool ${name}` };
 }
@@ -43,7 +155,9 @@ export function commandLine(name: string, args: string): string | undefined {
   if (Array.isArray(c)) {
     const words = c.map(String);
     // ["bash", "-lc", "<script>"]: the script is the command.
-    return words.length === 3 && /(^|\/)(ba|z)?sh$/.test(words[0]) && /^-\w*c$/.test(words[1]) ? words[2] : words.join(" ");
+    return words.length === 3 && /(^|\/)(ba|z)?sh$/.test(words[0]) && /^-\w*c$/.test(words[1])
+      ? words[2]
+      : words.join(" ");
   }
   return args;
 }
@@ -54,7 +168,8 @@ export function shellEffect(cmd: string): ToolEffect {
   if (!SHELL_SPECIAL.test(cmd)) return segmentEffect(cmd, cmd.trim().split(/\s+/)) ?? { readOnly: true };
   const stripped = cmd.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''"); // quoted text cannot start commands or redirect
   if (/\$\(|`/.test(stripped)) return { readOnly: false, why: "command substitution" };
-  if (/(^|[^0-9&>])>{1,2}\s*(?!\/dev\/null|&)/.test(stripped.replace(/\d?>\s*\/dev\/null|\d?>&\d/g, ""))) return { readOnly: false, why: "redirects output to a file" };
+  if (/(^|[^0-9&>])>{1,2}\s*(?!\/dev\/null|&)/.test(stripped.replace(/\d?>\s*\/dev\/null|\d?>&\d/g, "")))
+    return { readOnly: false, why: "redirects output to a file" };
   for (const segment of stripped.split(/&&|\|\||[;|\n]/)) {
     const effect = segmentEffect(segment, segment.trim().split(/\s+/));
     if (effect) return effect;
@@ -72,14 +187,22 @@ function segmentEffect(segment: string, split: string[]): ToolEffect | undefined
   const [cmdWord, ...rest] = words;
   const base = cmdWord.split("/").pop()!;
   if (!READ_COMMANDS.has(base)) return { readOnly: false, why: `\`${base}\` may have side effects` };
-  if (base === "find" && rest.some((w) => /^-(delete|exec|execdir|ok|okdir|fprint|fprintf|fls)$/.test(w))) return { readOnly: false, why: "find with an action" };
-  if (base === "sed" && rest.some((w) => /^(-i|--in-place)/.test(w) || /^-[a-zA-Z]*i/.test(w))) return { readOnly: false, why: "sed -i edits files" };
-  if (base === "awk" && /system\(|print\s*>/.test(segment)) return { readOnly: false, why: "awk writes or runs commands" };
-  if (base === "tail" && rest.some((w) => w === "-f" || w === "-F")) return { readOnly: false, why: "tail -f never ends" };
+  if (base === "find" && rest.some((w) => /^-(delete|exec|execdir|ok|okdir|fprint|fprintf|fls)$/.test(w)))
+    return { readOnly: false, why: "find with an action" };
+  if (base === "sed" && rest.some((w) => /^(-i|--in-place)/.test(w) || /^-[a-zA-Z]*i/.test(w)))
+    return { readOnly: false, why: "sed -i edits files" };
+  if (base === "awk" && /system\(|print\s*>/.test(segment))
+    return { readOnly: false, why: "awk writes or runs commands" };
+  if (base === "tail" && rest.some((w) => w === "-f" || w === "-F"))
+    return { readOnly: false, why: "tail -f never ends" };
   if (base === "git") {
     const sub = rest.find((w) => !w.startsWith("-"));
-    if (!sub || !READ_GIT.has(sub)) return { readOnly: false, why: `git ${sub ?? ""} may change the repository`.trim() };
-    if ((sub === "branch" || sub === "remote" || sub === "config") && rest.some((w, i) => i > rest.indexOf(sub) && !w.startsWith("-") && sub !== "config"))
+    if (!sub || !READ_GIT.has(sub))
+      return { readOnly: false, why: `git ${sub ?? ""} may change the repository`.trim() };
+    if (
+      (sub === "branch" || sub === "remote" || sub === "config") &&
+      rest.some((w, i) => i > rest.indexOf(sub) && !w.startsWith("-") && sub !== "config")
+    )
       return { readOnly: false, why: `git ${sub} with arguments may change the repository` };
   }
   return undefined;

@@ -92,7 +92,13 @@ function modelOf(s: Span): string | undefined {
   return typeof m === "string" ? m : undefined;
 }
 
-const CONTENT_KEYS = ["hotpath.prefix.block_hashes", "gen_ai.input.messages", "gen_ai.prompt", "input.value", "hotpath.prompt"];
+const CONTENT_KEYS = [
+  "hotpath.prefix.block_hashes",
+  "gen_ai.input.messages",
+  "gen_ai.prompt",
+  "input.value",
+  "hotpath.prompt",
+];
 const COUNT_KEYS = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"];
 
 /**
@@ -175,7 +181,18 @@ function findDuplicateLlmCalls(spans: Span[], byId: Map<string, Span>): Map<stri
       // Keep the recording deeper in the tree (it sits where the agent made the call); the other's attributes merge in.
       const ds = depth(s, byId);
       const dO = depth(o, byId);
-      const keep = ds > dO ? s : dO > ds ? o : richness(s) > richness(o) ? s : richness(o) > richness(s) ? o : o.startNs <= s.startNs ? o : s;
+      const keep =
+        ds > dO
+          ? s
+          : dO > ds
+            ? o
+            : richness(s) > richness(o)
+              ? s
+              : richness(o) > richness(s)
+                ? o
+                : o.startNs <= s.startNs
+                  ? o
+                  : s;
       const drop = keep === s ? o : s;
       dups.set(drop.spanId, keep.spanId);
       break;

@@ -12,7 +12,12 @@ export interface AnalyzedImport extends FileImport {
   analyses?: TraceAnalysis[];
 }
 
-export function importAndAnalyze(store: TraceStore, name: string, text: string, o: { analyze: boolean; ctx?: Partial<ImportContext> }): AnalyzedImport {
+export function importAndAnalyze(
+  store: TraceStore,
+  name: string,
+  text: string,
+  o: { analyze: boolean; ctx?: Partial<ImportContext> },
+): AnalyzedImport {
   const { format, traces } = parseTraceFile(name, text, o.ctx);
   // Which traces this file adds fresh: their stored form is known from the parse (asked before the write).
   const byTrace = new Map<string, Span[]>();
@@ -26,11 +31,15 @@ export function importAndAnalyze(store: TraceStore, name: string, text: string, 
     }
   }
   const fresh = new Set([...byTrace.keys()].filter((id) => !store.hasTrace(id)));
-  const traceIds = store.writeImport(traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })));
+  const traceIds = store.writeImport(
+    traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })),
+  );
   const spanCount = traces.reduce((n, t) => n + t.spans.length, 0);
   const result: AnalyzedImport = { file: name, format, traceIds, spanCount };
   if (o.analyze) {
-    result.analyses = traceIds.map((id) => analyzeTrace(fresh.has(id) ? store.asStored(byTrace.get(id) ?? []) : store.getSpans(id), id));
+    result.analyses = traceIds.map((id) =>
+      analyzeTrace(fresh.has(id) ? store.asStored(byTrace.get(id) ?? []) : store.getSpans(id), id),
+    );
   }
   return result;
 }

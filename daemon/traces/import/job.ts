@@ -44,7 +44,10 @@ function newWorker(job: ImportJob): Worker {
   if (!here.endsWith(".ts")) return new Worker(new URL("./trace-import-worker.js", here), options);
   // Under tsx (tests, benchmarks) Node 20 does not hand the loader to workers: register it inside.
   const source = JSON.stringify(new URL("./worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, { ...options, eval: true });
+  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
+    ...options,
+    eval: true,
+  });
 }
 
 /** Imports one file's bytes; rejects with EncodingError, RemoteImportError/ImportError (bad file) or Error. */
@@ -64,7 +67,14 @@ export async function importFile(
   // A copy the worker owns: a Buffer may be a view of a larger pool (and Buffer#slice would not copy).
   const bytes = new Uint8Array(o.bytes).buffer;
   const reply = await new Promise<ImportReply>((resolve, reject) => {
-    const job = { dbPath: o.dbPath, name: o.name, bytes, analyze: o.analyze, maxAttributeChars: o.maxAttributeChars, returnSpans: store.hasWriteListeners };
+    const job = {
+      dbPath: o.dbPath,
+      name: o.name,
+      bytes,
+      analyze: o.analyze,
+      maxAttributeChars: o.maxAttributeChars,
+      returnSpans: store.hasWriteListeners,
+    };
     const worker = newWorker(job);
     let settled = false;
     worker.once("message", (m: ImportReply) => {

@@ -16,10 +16,15 @@ try {
   try {
     const store = new TraceStore(db, { maxAttributeChars: job.maxAttributeChars });
     const spans: Span[] = [];
-    if (job.returnSpans) store.onWrite((written) => {
-      for (const w of written) spans.push(w);
-    });
-    reply = { ok: true, result: importAndAnalyze(store, job.name, text, { analyze: job.analyze }), ...(job.returnSpans ? { spans } : {}) };
+    if (job.returnSpans)
+      store.onWrite((written) => {
+        for (const w of written) spans.push(w);
+      });
+    reply = {
+      ok: true,
+      result: importAndAnalyze(store, job.name, text, { analyze: job.analyze }),
+      ...(job.returnSpans ? { spans } : {}),
+    };
   } finally {
     db.close();
   }

@@ -6,7 +6,15 @@ import { deriveSpanId, deriveTraceId } from "../ids.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
 import { shellEffect, toolEffect } from "../analysis/tool-effects.js";
 import type { Attributes, Span } from "../span.js";
-import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ImportContext, type TraceImporter } from "./format.js";
+import {
+  clip,
+  ImportError,
+  isoToNs,
+  issuePath,
+  parseJsonLines,
+  type ImportContext,
+  type TraceImporter,
+} from "./format.js";
 
 const Usage = z
   .object({
@@ -59,10 +67,17 @@ function isConversationRecord(v: unknown): v is ConversationRecord {
   if (!isObj(v) || (v.type !== "user" && v.type !== "assistant") || typeof v.uuid !== "string") return false;
   if (!(v.parentUuid === undefined || v.parentUuid === null || typeof v.parentUuid === "string")) return false;
   if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) return false;
-  if (!optional(v.sessionId, "string") || !optional(v.isSidechain, "boolean") || !optional(v.agentId, "string")) return false;
-  if (!optional(v.isMeta, "boolean") || !optional(v.isCompactSummary, "boolean") || !optional(v.isVisibleInTranscriptOnly, "boolean")) return false;
+  if (!optional(v.sessionId, "string") || !optional(v.isSidechain, "boolean") || !optional(v.agentId, "string"))
+    return false;
+  if (
+    !optional(v.isMeta, "boolean") ||
+    !optional(v.isCompactSummary, "boolean") ||
+    !optional(v.isVisibleInTranscriptOnly, "boolean")
+  )
+    return false;
   const m = v.message;
-  if (!isObj(m) || !optional(m.role, "string") || !optional(m.id, "string") || !optional(m.model, "string")) return false;
+  if (!isObj(m) || !optional(m.role, "string") || !optional(m.id, "string") || !optional(m.model, "string"))
+    return false;
   if (typeof m.content !== "string") {
     if (!Array.isArray(m.content)) return false;
     for (const b of m.content) if (!isObj(b) || typeof b.type !== "string") return false;
@@ -86,16 +101,23 @@ export const claudeCodeImporter: TraceImporter = {
     return (
       "parentUuid" in r ||
       "sessionId" in r ||
-      (typeof r.type === "string" && HOUSEKEEPING.has(r.type) && ("leafUuid" in r || "messageId" in r || "snapshot" in r || "operation" in r))
+      (typeof r.type === "string" &&
+        HOUSEKEEPING.has(r.type) &&
+        ("leafUuid" in r || "messageId" in r || "snapshot" in r || "operation" in r))
     );
   },
   parse(text, ctx) {
     const session = readSession(text, ctx.file);
-    if (!session.records.length) throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
+    if (!session.records.length)
+      throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
     const sessionId = session.sessionId ?? ctx.file;
     // A subagent file imported on its own is its own trace; imported with its session it nests under the Task call.
     const agentKey = session.agentId ? `agent-${session.agentId}` : "main";
-    const traceId = deriveTraceId("claude-code", sessionId, session.isSidechain && session.agentId ? session.agentId : "");
+    const traceId = deriveTraceId(
+      "claude-code",
+      sessionId,
+      session.isSidechain && session.agentId ? session.agentId : "",
+    );
     const spans: Span[] = [];
     buildAgent(session, ctx, traceId, undefined, agentKey, spans, 0);
     return [{ spans, source: "import:claude-code", origin: ctx.file, name: session.title }];
@@ -123,9 +145,11 @@ interface Session {
 function readSession(text: string, file: string): Session {
   const out: Session = { records: [], boundaries: [], isSidechain: false };
   for (const { line, value } of parseJsonLines(text, file)) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ImportError(file, line, undefined, "expected a JSON object");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new ImportError(file, line, undefined, "expected a JSON object");
     const type = (value as Record<string, unknown>).type;
-    if (type === "summary" && typeof (value as Record<string, unknown>).summary === "string") out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
+    if (type === "summary" && typeof (value as Record<string, unknown>).summary === "string")
+      out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
     if (type === "system" && (value as Record<string, unknown>).subtype === "compact_boundary") {
       out.boundaries.push({ at: out.records.length, b: boundaryOf(value as Record<string, unknown>, file, line) });
       continue;
@@ -154,7 +178,8 @@ function readSession(text: string, file: string): Session {
 }
 
 function boundaryOf(v: Record<string, unknown>, file: string, line: number): Boundary {
-  if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) throw new ImportError(file, line, "timestamp", "compact_boundary without an ISO-8601 timestamp");
+  if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp)))
+    throw new ImportError(file, line, "timestamp", "compact_boundary without an ISO-8601 timestamp");
   const meta = isObj(v.compactMetadata) ? v.compactMetadata : {};
   return {
     line,
@@ -172,11 +197,20 @@ function boundaryOf(v: Record<string, unknown>, file: string, line: number): Bou
 function typedByPerson(r: ConversationRecord, text: string): boolean {
   if (r.isMeta || r.isCompactSummary || r.isVisibleInTranscriptOnly) return false;
   const t = text.trimStart();
-  return !(t.startsWith("[Request interrupted") || t.startsWith("<local-command-stdout>") || t.startsWith("<local-command-stderr>") || t.startsWith("Caveat:"));
+  return !(
+    t.startsWith("[Request interrupted") ||
+    t.startsWith("<local-command-stdout>") ||
+    t.startsWith("<local-command-stderr>") ||
+    t.startsWith("Caveat:")
+  );
 }
 
 /** Claude Code's answer when the person refused a permission prompt (or pressed Esc on it); prefixes, no scan. */
-const REJECTED = ["The user doesn't want to proceed with this tool use", "User rejected tool use", "<tool_use_error>User rejected tool use"];
+const REJECTED = [
+  "The user doesn't want to proceed with this tool use",
+  "User rejected tool use",
+  "<tool_use_error>User rejected tool use",
+];
 
 /** Tools whose whole time is a person's: the agent asked a question or presented a plan and waited for the answer. */
 const PERSON_TOOLS: Record<string, string> = {
@@ -213,7 +247,15 @@ interface Response {
   userPrompt?: string;
 }
 
-function buildAgent(session: Session, ctx: ImportContext, traceId: string, parentSpanId: string | undefined, agentKey: string, spans: Span[], depth: number): Span {
+function buildAgent(
+  session: Session,
+  ctx: ImportContext,
+  traceId: string,
+  parentSpanId: string | undefined,
+  agentKey: string,
+  spans: Span[],
+  depth: number,
+): Span {
   const { records } = session;
   const agentSpanId = deriveSpanId(traceId, agentKey, "agent");
   const responses = new Map<string, Response>();
@@ -257,16 +299,19 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
         if (typedByPerson(r, content)) pendingPrompt = content;
       } else {
         for (const [i, block] of content.entries()) {
-          if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text)) pendingPrompt = block.text;
+          if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
+            pendingPrompt = block.text;
           if (block.type !== "tool_result") continue;
           const id = block.tool_use_id;
-          if (typeof id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].tool_use_id`, "expected a string");
+          if (typeof id !== "string")
+            throw new ImportError(ctx.file, line, `message.content[${i}].tool_use_id`, "expected a string");
           const call = tools.get(id);
           if (!call) continue; // a result whose call is outside this file (resumed sessions): nothing to time
           call.endNs = ts;
           call.result = clip(resultText(block.content));
           call.isError = block.is_error === true;
-          call.rejected = r.toolUseResult === "User rejected tool use" || REJECTED.some((p) => call.result!.startsWith(p));
+          call.rejected =
+            r.toolUseResult === "User rejected tool use" || REJECTED.some((p) => call.result!.startsWith(p));
           call.agentId = agentIdOf(r.toolUseResult, call.result);
         }
       }
@@ -294,10 +339,23 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     if (typeof content === "string") continue;
     for (const [i, block] of content.entries()) {
       if (block.type !== "tool_use") continue;
-      if (typeof block.id !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
-      if (typeof block.name !== "string") throw new ImportError(ctx.file, line, `message.content[${i}].name`, "tool_use without a string name");
+      if (typeof block.id !== "string")
+        throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
+      if (typeof block.name !== "string")
+        throw new ImportError(ctx.file, line, `message.content[${i}].name`, "tool_use without a string name");
       resp.toolCallIds.push(block.id);
-      tools.set(block.id, { id: block.id, name: block.name, input: block.input, startNs: ts, isError: false, rejected: false, execStartNs: undefined, llmSpanId: resp.spanId, batchSize: 0, line });
+      tools.set(block.id, {
+        id: block.id,
+        name: block.name,
+        input: block.input,
+        startNs: ts,
+        isError: false,
+        rejected: false,
+        execStartNs: undefined,
+        llmSpanId: resp.spanId,
+        batchSize: 0,
+        line,
+      });
     }
   }
   // Boundaries after the last record (a compaction that ended the file).
@@ -408,7 +466,8 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
     } else if (person) {
       attrs[TIME_OWNER_ATTR] = "human";
       attrs[TIME_OWNER_WHY_ATTR] = `${call.name}: ${person}`;
-    } else if (call.isError && call.result !== undefined && DENIED.test(call.result)) attrs["hotpath.tool.denied"] = true;
+    } else if (call.isError && call.result !== undefined && DENIED.test(call.result))
+      attrs["hotpath.tool.denied"] = true;
     const startNs = call.execStartNs ?? call.startNs;
     spans.push({
       traceId,
@@ -438,7 +497,8 @@ function buildAgent(session: Session, ctx: ImportContext, traceId: string, paren
 }
 
 /** A call refused by a permission rule or hook rather than by the person (still a denial: a retry may follow). */
-const DENIED = /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
+const DENIED =
+  /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
 
 /** Claude Code runs a call alongside others when it only reads: reader tools, and shell commands that only read. */
 function concurrencySafe(name: string, input: unknown): boolean {
@@ -456,7 +516,24 @@ function quickReader(command: string): boolean {
   return PLAIN_READERS.has(first);
 }
 const PLAIN_SPECIAL = /['"$`>|;&\n\\]/;
-const PLAIN_READERS = new Set(["ls", "cat", "head", "wc", "rg", "grep", "pwd", "stat", "file", "tree", "du", "df", "which", "echo", "diff", "jq"]);
+const PLAIN_READERS = new Set([
+  "ls",
+  "cat",
+  "head",
+  "wc",
+  "rg",
+  "grep",
+  "pwd",
+  "stat",
+  "file",
+  "tree",
+  "du",
+  "df",
+  "which",
+  "echo",
+  "diff",
+  "jq",
+]);
 
 /**
  * When each call of a response really started running (and the size of its batch). Claude Code streams a response's tool_use blocks first and executes them
@@ -486,7 +563,11 @@ function resultText(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((c) => (typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string" ? (c as { text: string }).text : ""))
+      .map((c) =>
+        typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string"
+          ? (c as { text: string }).text
+          : "",
+      )
       .join("\n");
   }
   return content === undefined ? "" : JSON.stringify(content);

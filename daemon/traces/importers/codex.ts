@@ -5,7 +5,15 @@ import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
 import type { Attributes, Span } from "../span.js";
-import { clip, ImportError, isoToNs, issuePath, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
+import {
+  clip,
+  ImportError,
+  isoToNs,
+  issuePath,
+  parseJsonLines,
+  type ParsedTrace,
+  type TraceImporter,
+} from "./format.js";
 
 const Line = z.object({
   timestamp: z.string().refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time"),
@@ -13,8 +21,12 @@ const Line = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 
-const FunctionCall = z.object({ type: z.literal("function_call"), name: z.string(), call_id: z.string(), arguments: z.string() }).passthrough();
-const CustomCall = z.object({ type: z.literal("custom_tool_call"), name: z.string(), call_id: z.string(), input: z.string().optional() }).passthrough();
+const FunctionCall = z
+  .object({ type: z.literal("function_call"), name: z.string(), call_id: z.string(), arguments: z.string() })
+  .passthrough();
+const CustomCall = z
+  .object({ type: z.literal("custom_tool_call"), name: z.string(), call_id: z.string(), input: z.string().optional() })
+  .passthrough();
 const CallOutput = z.object({ call_id: z.string(), output: z.unknown().optional() }).passthrough();
 const ExecEnd = z
   .object({
@@ -30,7 +42,12 @@ const TokenCount = z
     info: z
       .object({
         last_token_usage: z
-          .object({ input_tokens: z.number(), cached_input_tokens: z.number().optional(), output_tokens: z.number(), reasoning_output_tokens: z.number().optional() })
+          .object({
+            input_tokens: z.number(),
+            cached_input_tokens: z.number().optional(),
+            output_tokens: z.number(),
+            reasoning_output_tokens: z.number().optional(),
+          })
           .passthrough()
           .optional(),
       })
@@ -100,7 +117,12 @@ export const codexImporter: TraceImporter = {
   detect(name, _head, first) {
     if (typeof first !== "object" || first === null) return false;
     const r = first as Record<string, unknown>;
-    return typeof r.type === "string" && typeof r.payload === "object" && typeof r.timestamp === "string" && ["session_meta", "response_item", "event_msg", "turn_context"].includes(r.type);
+    return (
+      typeof r.type === "string" &&
+      typeof r.payload === "object" &&
+      typeof r.timestamp === "string" &&
+      ["session_meta", "response_item", "event_msg", "turn_context"].includes(r.type)
+    );
   },
   parse(text, ctx): ParsedTrace[] {
     const file = ctx.file;
@@ -116,7 +138,8 @@ export const codexImporter: TraceImporter = {
       firstNs = Math.min(firstNs, ts);
       lastNs = Math.max(lastNs, ts);
       if (l.type === "session_meta") {
-        if (typeof l.payload.id !== "string") throw new ImportError(file, line, "payload.id", "session_meta without a string id");
+        if (typeof l.payload.id !== "string")
+          throw new ImportError(file, line, "payload.id", "session_meta without a string id");
         sessionId ??= l.payload.id;
         if (typeof l.payload.cwd === "string") cwd = l.payload.cwd;
       }
@@ -133,7 +156,13 @@ export const codexImporter: TraceImporter = {
     const bySession = new Map<string, Tool>(); // unified-exec session id → the command it runs
     const responses: Response[] = [];
     const turns: { spanId: string; turnId: string; startNs: number; endNs: number; n: number }[] = [];
-    let turn = { spanId: rootId, turnId: "" } as { spanId: string; turnId: string; startNs: number; endNs: number; n: number };
+    let turn = { spanId: rootId, turnId: "" } as {
+      spanId: string;
+      turnId: string;
+      startNs: number;
+      endNs: number;
+      n: number;
+    };
     let current: Response | undefined;
     let lastInputNs: number | undefined;
     let pendingPrompt: string | undefined;
@@ -175,7 +204,11 @@ export const codexImporter: TraceImporter = {
       prevWasCompaction = false;
       // Compaction (local: a `compacted` record and a context_compacted event; remote: a `compaction` item): it ran
       // from the record before it; the model call after it starts when it is done.
-      if (type === "compacted" || (type === "event_msg" && ptype === "context_compacted") || (type === "response_item" && (ptype === "compaction" || ptype === "compaction_summary"))) {
+      if (
+        type === "compacted" ||
+        (type === "event_msg" && ptype === "context_compacted") ||
+        (type === "response_item" && (ptype === "compaction" || ptype === "compaction_summary"))
+      ) {
         const last = compactions[compactions.length - 1];
         if (compactionBefore && last) last.endNs = Math.max(last.endNs, ts);
         else compactions.push({ startNs: Math.min(before ?? ts, ts), endNs: ts, line });
@@ -213,7 +246,12 @@ export const codexImporter: TraceImporter = {
         const u = tc.info?.last_token_usage;
         const target = current ?? lastUsageTarget;
         if (u && target && !target.usage) {
-          target.usage = { input: u.input_tokens, cached: u.cached_input_tokens ?? 0, output: u.output_tokens, reasoning: u.reasoning_output_tokens ?? 0 };
+          target.usage = {
+            input: u.input_tokens,
+            cached: u.cached_input_tokens ?? 0,
+            output: u.output_tokens,
+            reasoning: u.reasoning_output_tokens ?? 0,
+          };
         }
         continue;
       }
@@ -250,15 +288,23 @@ export const codexImporter: TraceImporter = {
       } else if (ptype === "reasoning") {
         openResponse(ts);
       } else if (ptype === "function_call" || ptype === "custom_tool_call") {
-        const call = ptype === "function_call" ? check(FunctionCall, payload, file, line, "payload") : check(CustomCall, payload, file, line, "payload");
+        const call =
+          ptype === "function_call"
+            ? check(FunctionCall, payload, file, line, "payload")
+            : check(CustomCall, payload, file, line, "payload");
         const resp = openResponse(ts);
-        const args = "arguments" in call && typeof call.arguments === "string" ? call.arguments : String(call.input ?? "");
+        const args =
+          "arguments" in call && typeof call.arguments === "string" ? call.arguments : String(call.input ?? "");
         if (call.name === "write_stdin") {
           // A poll of a running command: it extends that command; the model round-trip that issued it stays an LLM span.
           const sid = safeJson(args)?.session_id;
           const owner = sid !== undefined ? bySession.get(String(sid)) : undefined;
           if (owner) owner.polls++;
-          tools.set(call.call_id, { ...blankTool(call.call_id, "write_stdin", args, ts, resp), parentSpanId: "poll", llmSpanId: owner?.callId ?? "" });
+          tools.set(call.call_id, {
+            ...blankTool(call.call_id, "write_stdin", args, ts, resp),
+            parentSpanId: "poll",
+            llmSpanId: owner?.callId ?? "",
+          });
           continue;
         }
         resp.pollOnly = false;
@@ -326,7 +372,11 @@ export const codexImporter: TraceImporter = {
       });
     }
     for (const r of responses) {
-      const attrs: Attributes = { "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.conversation.id": sessionId };
+      const attrs: Attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.conversation.id": sessionId,
+      };
       if (r.model) attrs["gen_ai.request.model"] = r.model;
       if (r.usage) {
         attrs["gen_ai.usage.input_tokens"] = r.usage.input;
@@ -335,7 +385,8 @@ export const codexImporter: TraceImporter = {
         attrs["gen_ai.usage.reasoning.output_tokens"] = r.usage.reasoning;
       }
       if (r.toolCallIds.length) attrs["hotpath.tool_call_ids"] = r.toolCallIds;
-      if (r.pollOnly && !r.toolCallIds.length && responses.length) attrs["hotpath.codex.poll_only"] = isPollOnly(r, tools);
+      if (r.pollOnly && !r.toolCallIds.length && responses.length)
+        attrs["hotpath.codex.poll_only"] = isPollOnly(r, tools);
       if (r.userPrompt !== undefined) attrs["hotpath.user_prompt"] = clip(r.userPrompt, 16 * 1024);
       spans.push({
         traceId,
@@ -359,7 +410,12 @@ export const codexImporter: TraceImporter = {
         startNs: c.startNs,
         endNs: c.endNs,
         status: "ok",
-        attributes: { "gen_ai.operation.name": "compaction", "gen_ai.conversation.id": sessionId, [TIME_OWNER_ATTR]: "compaction", [TIME_OWNER_WHY_ATTR]: "context compaction" },
+        attributes: {
+          "gen_ai.operation.name": "compaction",
+          "gen_ai.conversation.id": sessionId,
+          [TIME_OWNER_ATTR]: "compaction",
+          [TIME_OWNER_WHY_ATTR]: "context compaction",
+        },
       });
     }
     for (const t of tools.values()) {
@@ -428,23 +484,37 @@ export const codexImporter: TraceImporter = {
         attributes: attrs,
       });
     }
-    const title = responses.find((r) => r.userPrompt && !r.userPrompt.startsWith("#") && !r.userPrompt.startsWith("<"))?.userPrompt;
+    const title = responses.find(
+      (r) => r.userPrompt && !r.userPrompt.startsWith("#") && !r.userPrompt.startsWith("<"),
+    )?.userPrompt;
     return [{ spans, source: "import:codex", origin: file, name: title?.slice(0, 120) }];
   },
 };
 
 /** The turn a time falls in (compactions run inside the turn that needed them). */
 function turnAt(turns: { spanId: string; startNs: number; endNs: number }[], ns: number): string | undefined {
-  for (let i = turns.length - 1; i >= 0; i--) if (turns[i].startNs <= ns && ns <= turns[i].endNs) return turns[i].spanId;
+  for (let i = turns.length - 1; i >= 0; i--)
+    if (turns[i].startNs <= ns && ns <= turns[i].endNs) return turns[i].spanId;
   return undefined;
 }
 
 function blankTool(callId: string, name: string, args: string, ts: number, resp: Response): Tool {
-  return { callId, name, arguments: args, startNs: ts, output: [], polls: 0, llmSpanId: resp.spanId, parentSpanId: resp.parentSpanId, status: "ok" };
+  return {
+    callId,
+    name,
+    arguments: args,
+    startNs: ts,
+    output: [],
+    polls: 0,
+    llmSpanId: resp.spanId,
+    parentSpanId: resp.parentSpanId,
+    status: "ok",
+  };
 }
 
 function isPollOnly(r: Response, tools: Map<string, Tool>): boolean {
-  for (const t of tools.values()) if (t.name === "write_stdin" && t.startNs >= r.startNs && t.startNs <= r.endNs) return true;
+  for (const t of tools.values())
+    if (t.name === "write_stdin" && t.startNs >= r.startNs && t.startNs <= r.endNs) return true;
   return false;
 }
 
@@ -459,5 +529,11 @@ function safeJson(s: string): Record<string, unknown> | undefined {
 
 function messageText(content: unknown): string {
   if (!Array.isArray(content)) return typeof content === "string" ? content : "";
-  return content.map((c) => (typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string" ? (c as { text: string }).text : "")).join("\n");
+  return content
+    .map((c) =>
+      typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string"
+        ? (c as { text: string }).text
+        : "",
+    )
+    .join("\n");
 }

@@ -7,7 +7,16 @@
 import { foreignId } from "../ids.js";
 import { spanKindOf, toGenAi } from "../semconv.js";
 import type { AttributeValue, Attributes, Span } from "../span.js";
-import { clip, ImportError, isoToNs, parseJsonLines, wholeJson, type ImportContext, type ParsedTrace, type TraceImporter } from "./format.js";
+import {
+  clip,
+  ImportError,
+  isoToNs,
+  parseJsonLines,
+  wholeJson,
+  type ImportContext,
+  type ParsedTrace,
+  type TraceImporter,
+} from "./format.js";
 import { groupByTrace } from "./otlp-json.js";
 
 type Obj = Record<string, unknown>;
@@ -18,7 +27,19 @@ const MAX_DEPTH = 12;
 /** Attributes per span beyond this are dropped (a span with a million keys is no span). */
 const MAX_ATTRIBUTES = 4096;
 
-const OI_KINDS = new Set(["LLM", "TOOL", "AGENT", "CHAIN", "RETRIEVER", "RERANKER", "EMBEDDING", "GUARDRAIL", "EVALUATOR", "PROMPT", "UNKNOWN"]);
+const OI_KINDS = new Set([
+  "LLM",
+  "TOOL",
+  "AGENT",
+  "CHAIN",
+  "RETRIEVER",
+  "RERANKER",
+  "EMBEDDING",
+  "GUARDRAIL",
+  "EVALUATOR",
+  "PROMPT",
+  "UNKNOWN",
+]);
 
 /** A field of a record: nested (`context.span_id` inside `context`) or flattened ("context.span_id" as one key). */
 function field(r: Obj, path: string): unknown {
@@ -44,7 +65,11 @@ export function isFlatSpan(v: unknown): boolean {
   if (!isObj(v)) return false;
   const spanId = firstField(v, "context.span_id", "span_id");
   const start = firstField(v, "start_time");
-  return typeof spanId === "string" && (typeof start === "string" || typeof start === "number") && firstField(v, "context.trace_id", "trace_id") !== undefined;
+  return (
+    typeof spanId === "string" &&
+    (typeof start === "string" || typeof start === "number") &&
+    firstField(v, "context.trace_id", "trace_id") !== undefined
+  );
 }
 
 function recordsOf(doc: unknown): unknown[] | undefined {
@@ -66,7 +91,8 @@ export const flatSpansImporter: TraceImporter = {
     let doc: unknown;
     if (trimmed.startsWith("[") || ctx.json !== undefined) doc = wholeJson(text, ctx);
     const records = doc === undefined ? undefined : (recordsOf(doc) ?? [doc]);
-    if (records) records.forEach((value, i) => items.push({ where: `${Array.isArray(doc) ? "" : "data"}[${i}]`, value }));
+    if (records)
+      records.forEach((value, i) => items.push({ where: `${Array.isArray(doc) ? "" : "data"}[${i}]`, value }));
     else for (const { line, value } of parseJsonLines(text, ctx.file)) items.push({ where: "", line, value });
     if (!items.length) throw new ImportError(ctx.file, undefined, undefined, "no span records");
     const spans = items.map(({ where, line, value }) => toSpan(value, ctx, where, line));
@@ -85,9 +111,14 @@ function toSpan(value: unknown, ctx: ImportContext, where: string, line: number 
   if (typeof traceId !== "string" || !traceId) return fail("context.trace_id", "expected a trace id string");
   const parent = firstField(value, "parent_id", "parent_span_id", "context.parent_id");
   if (parent !== undefined && typeof parent !== "string") fail("parent_id", "expected a span id string or null");
-  const startNs = timeNs(firstField(value, "start_time"), () => fail("start_time", "expected an ISO-8601 time or epoch number"));
+  const startNs = timeNs(firstField(value, "start_time"), () =>
+    fail("start_time", "expected an ISO-8601 time or epoch number"),
+  );
   const endRaw = firstField(value, "end_time");
-  const endNs = endRaw === undefined ? startNs : timeNs(endRaw, () => fail("end_time", "expected an ISO-8601 time or epoch number"));
+  const endNs =
+    endRaw === undefined
+      ? startNs
+      : timeNs(endRaw, () => fail("end_time", "expected an ISO-8601 time or epoch number"));
 
   const attrs: Attributes = {};
   let count = 0;
@@ -103,10 +134,15 @@ function toSpan(value: unknown, ctx: ImportContext, where: string, line: number 
       fail("attributes", "a string that is not JSON");
     }
   } else if (isObj(nested)) flatten(nested, "", put, 0);
-  for (const [k, v] of Object.entries(value)) if (k.startsWith("attributes.")) flatten(v, k.slice("attributes.".length), put, 0);
+  for (const [k, v] of Object.entries(value))
+    if (k.startsWith("attributes.")) flatten(v, k.slice("attributes.".length), put, 0);
 
   const kindText = firstField(value, "span_kind", "kind", "attributes.openinference.span.kind");
-  if (typeof kindText === "string" && OI_KINDS.has(kindText.toUpperCase()) && attrs["openinference.span.kind"] === undefined) {
+  if (
+    typeof kindText === "string" &&
+    OI_KINDS.has(kindText.toUpperCase()) &&
+    attrs["openinference.span.kind"] === undefined
+  ) {
     attrs["openinference.span.kind"] = kindText.toUpperCase();
   }
   const kind = spanKindOf(attrs);
@@ -120,7 +156,8 @@ function toSpan(value: unknown, ctx: ImportContext, where: string, line: number 
   try {
     id = foreignId(spanId.replace(/^0x/, ""), 8, "flat-spans");
     trace = foreignId(traceId.replace(/^0x/, ""), 16, "flat-spans");
-    parentSpanId = typeof parent === "string" && parent ? foreignId(parent.replace(/^0x/, ""), 8, "flat-spans") : undefined;
+    parentSpanId =
+      typeof parent === "string" && parent ? foreignId(parent.replace(/^0x/, ""), 8, "flat-spans") : undefined;
   } catch (e) {
     return fail("context", (e as Error).message);
   }
@@ -171,7 +208,11 @@ function flatten(v: unknown, prefix: string, put: (k: string, v: AttributeValue)
     return put(prefix, clip(rest));
   }
   if (Array.isArray(v)) {
-    if (v.every((x) => typeof x === "string")) return put(prefix, v.map((x) => clip(x as string, 64 * 1024)));
+    if (v.every((x) => typeof x === "string"))
+      return put(
+        prefix,
+        v.map((x) => clip(x as string, 64 * 1024)),
+      );
     if (v.every((x) => typeof x === "number")) return put(prefix, v as number[]);
     v.forEach((x, i) => flatten(x, prefix ? `${prefix}.${i}` : String(i), put, depth + 1));
     return;

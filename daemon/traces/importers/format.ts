@@ -8,7 +8,9 @@ export class ImportError extends Error {
     readonly field: string | undefined,
     readonly problem: string,
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ""}: ${field ? `${field}: ` : ""}${problem} — nothing from this file was imported`);
+    super(
+      `${file}${line !== undefined ? `:${line}` : ""}: ${field ? `${field}: ` : ""}${problem} — nothing from this file was imported`,
+    );
   }
 }
 
@@ -97,7 +99,10 @@ function fractionDigits(iso: string): string {
 
 /** Zod issue → "a.b[2].c" path. */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
 }
 
 /** Tool results and prompts are kept for data-flow analysis, up to this many characters. */

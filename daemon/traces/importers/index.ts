@@ -76,16 +76,27 @@ function detect(name: string, text: string): { importer: TraceImporter; json?: u
   );
 }
 
-export function parseTraceFile(name: string, text: string, ctx: Partial<ImportContext> = {}): { format: string; traces: ParsedTrace[] } {
+export function parseTraceFile(
+  name: string,
+  text: string,
+  ctx: Partial<ImportContext> = {},
+): { format: string; traces: ParsedTrace[] } {
   const { importer, json } = detect(name, text);
   const traces = importer.parse(text, { file: name, ...ctx, json });
   return { format: importer.format, traces };
 }
 
 /** Parses and stores one file's bytes (the admin endpoint: no neighbouring files). */
-export function importText(store: TraceStore, name: string, text: string, ctx: Partial<ImportContext> = {}): FileImport {
+export function importText(
+  store: TraceStore,
+  name: string,
+  text: string,
+  ctx: Partial<ImportContext> = {},
+): FileImport {
   const { format, traces } = parseTraceFile(name, text, ctx);
-  const traceIds = store.writeImport(traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })));
+  const traceIds = store.writeImport(
+    traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })),
+  );
   return { file: name, format, traceIds, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
 }
 
@@ -94,7 +105,11 @@ export function importText(store: TraceStore, name: string, text: string, ctx: P
  * imports whole or not at all: with `onFailure`, a file that fails is reported there and the others still import;
  * without it, the first failure throws.
  */
-export function importPath(store: TraceStore, path: string, onFailure?: (file: string, e: Error) => void): FileImport[] {
+export function importPath(
+  store: TraceStore,
+  path: string,
+  onFailure?: (file: string, e: Error) => void,
+): FileImport[] {
   const st = statSync(path);
   const files = st.isDirectory() ? traceFilesUnder(path) : [path];
   const done: FileImport[] = [];
@@ -134,9 +149,11 @@ export function traceFilesUnder(dir: string): string[] {
   };
   walk(dir);
   // <session>/subagents/agent-*.jsonl is read with <session>.jsonl; importing it again would make a second trace.
-  return out.filter((p) => {
-    const parent = dirname(p);
-    if (basename(parent) !== "subagents") return true;
-    return !existsSync(`${dirname(parent)}.jsonl`);
-  }).filter((p) => relative(dir, p) !== "");
+  return out
+    .filter((p) => {
+      const parent = dirname(p);
+      if (basename(parent) !== "subagents") return true;
+      return !existsSync(`${dirname(parent)}.jsonl`);
+    })
+    .filter((p) => relative(dir, p) !== "");
 }

@@ -34,10 +34,29 @@ const RequestSchema: z.ZodType<Request> = z.lazy(() =>
       out: z.number().optional(),
       hash_ids: z.array(z.number()).optional(),
       input_types: z.array(z.string()).optional(),
-      stop: z.string().nullable().optional().transform((v) => v ?? undefined),
-      api_time: z.number().min(0).nullable().optional().transform((v) => v ?? undefined),
-      think_time: z.number().min(0).nullable().optional().transform((v) => v ?? undefined),
-      ttft: z.number().min(0).nullable().optional().transform((v) => v ?? undefined),
+      stop: z
+        .string()
+        .nullable()
+        .optional()
+        .transform((v) => v ?? undefined),
+      api_time: z
+        .number()
+        .min(0)
+        .nullable()
+        .optional()
+        .transform((v) => v ?? undefined),
+      think_time: z
+        .number()
+        .min(0)
+        .nullable()
+        .optional()
+        .transform((v) => v ?? undefined),
+      ttft: z
+        .number()
+        .min(0)
+        .nullable()
+        .optional()
+        .transform((v) => v ?? undefined),
       agent_id: z.string().optional(),
       subagent_type: z.string().optional(),
       duration_ms: z.number().optional(),
@@ -46,7 +65,13 @@ const RequestSchema: z.ZodType<Request> = z.lazy(() =>
     .passthrough(),
 ) as z.ZodType<Request>;
 
-const Conversation = z.object({ id: z.string().min(1), block_size: z.number().int().positive().default(64), requests: z.array(RequestSchema) }).passthrough();
+const Conversation = z
+  .object({
+    id: z.string().min(1),
+    block_size: z.number().int().positive().default(64),
+    requests: z.array(RequestSchema),
+  })
+  .passthrough();
 
 export const kvCacheReplayImporter: TraceImporter = {
   format: "kv-cache-replay",
@@ -56,7 +81,8 @@ export const kvCacheReplayImporter: TraceImporter = {
   parse(text, ctx): ParsedTrace[] {
     const doc = wholeJson(text, ctx);
     const r = Conversation.safeParse(doc);
-    if (!r.success) throw new ImportError(ctx.file, undefined, issuePath(r.error.issues[0].path), r.error.issues[0].message);
+    if (!r.success)
+      throw new ImportError(ctx.file, undefined, issuePath(r.error.issues[0].path), r.error.issues[0].message);
     const conv = r.data;
     const traceId = deriveTraceId("kv-cache-replay", conv.id);
     const spans: Span[] = [];
@@ -78,7 +104,10 @@ export const kvCacheReplayImporter: TraceImporter = {
             startNs: s(t),
             endNs: s(t + Math.max(last, (req.duration_ms ?? 0) / 1000)),
             status: "ok",
-            attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": req.subagent_type ?? "subagent" },
+            attributes: {
+              "gen_ai.operation.name": "invoke_agent",
+              "gen_ai.agent.name": req.subagent_type ?? "subagent",
+            },
           });
           build(children, agentId, `${key}/${req.agent_id ?? i}`, t);
           return;
@@ -100,7 +129,11 @@ export const kvCacheReplayImporter: TraceImporter = {
           });
         }
         const end = t + (req.api_time ?? 0);
-        const attrs: Attributes = { "gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic", "hotpath.stream": req.type === "s" };
+        const attrs: Attributes = {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.provider.name": "anthropic",
+          "hotpath.stream": req.type === "s",
+        };
         if (req.model) attrs["gen_ai.request.model"] = req.model;
         if (req.in !== undefined) attrs["gen_ai.usage.input_tokens"] = req.in;
         if (req.out !== undefined) attrs["gen_ai.usage.output_tokens"] = req.out;

@@ -34,7 +34,11 @@ function tracesOf(doc: unknown): LangfuseTrace[] | undefined {
   const one = (v: unknown, where: string): LangfuseTrace | undefined => {
     if (!isObj(v)) return undefined;
     if (isObj(v.trace) && Array.isArray(v.observations)) return { trace: v.trace, observations: v.observations, where };
-    if (typeof v.id === "string" && Array.isArray(v.observations) && (v.observations.length === 0 || isObj(v.observations[0]))) {
+    if (
+      typeof v.id === "string" &&
+      Array.isArray(v.observations) &&
+      (v.observations.length === 0 || isObj(v.observations[0]))
+    ) {
       return { trace: v, observations: v.observations, where };
     }
     return undefined;
@@ -59,16 +63,19 @@ export const langfuseImporter: TraceImporter = {
   },
   parse(text, ctx): ParsedTrace[] {
     const traces = tracesOf(wholeJson(text, ctx));
-    if (!traces) throw new ImportError(ctx.file, undefined, "observations", "expected a Langfuse trace with an observations list");
+    if (!traces)
+      throw new ImportError(ctx.file, undefined, "observations", "expected a Langfuse trace with an observations list");
     return traces.map((t) => toTrace(t, ctx.file));
   },
 };
 
-const text = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : typeof v === "string" ? v : JSON.stringify(v));
+const text = (v: unknown): string | undefined =>
+  v === undefined || v === null ? undefined : typeof v === "string" ? v : JSON.stringify(v);
 
 function toTrace({ trace, observations, where }: LangfuseTrace, file: string): ParsedTrace {
   const at = (f: string) => (where ? `${where}.${f}` : f);
-  if (typeof trace.id !== "string" || !trace.id) throw new ImportError(file, undefined, at("id"), "expected the trace id string");
+  if (typeof trace.id !== "string" || !trace.id)
+    throw new ImportError(file, undefined, at("id"), "expected the trace id string");
   const traceId = foreignId(trace.id, 16, "langfuse");
   const rootId = foreignId(`trace:${trace.id}`, 8, "langfuse");
   const time = (v: unknown, f: string): number => {
@@ -83,7 +90,8 @@ function toTrace({ trace, observations, where }: LangfuseTrace, file: string): P
   observations.forEach((raw, i) => {
     const f = (x: string) => `observations[${i}].${x}`;
     if (!isObj(raw)) throw new ImportError(file, undefined, at(f("(record)")), "expected an observation object");
-    if (typeof raw.id !== "string" || !raw.id) throw new ImportError(file, undefined, at(f("id")), "expected an observation id string");
+    if (typeof raw.id !== "string" || !raw.id)
+      throw new ImportError(file, undefined, at(f("id")), "expected an observation id string");
     const type = String(raw.type ?? "SPAN").toUpperCase();
     const kind = KIND[type] ?? "other";
     const startNs = time(raw.startTime, f("startTime"));
@@ -122,7 +130,8 @@ function toTrace({ trace, observations, where }: LangfuseTrace, file: string): P
     }
     if (typeof trace.sessionId === "string") attrs["session.id"] = trace.sessionId;
     const level = String(raw.level ?? "");
-    const parent = typeof raw.parentObservationId === "string" && raw.parentObservationId ? raw.parentObservationId : undefined;
+    const parent =
+      typeof raw.parentObservationId === "string" && raw.parentObservationId ? raw.parentObservationId : undefined;
     spans.push({
       traceId,
       spanId: foreignId(raw.id, 8, "langfuse"),
@@ -132,7 +141,8 @@ function toTrace({ trace, observations, where }: LangfuseTrace, file: string): P
       startNs,
       endNs: Math.max(startNs, endNs),
       status: level === "ERROR" ? "error" : "unset",
-      statusMessage: typeof raw.statusMessage === "string" && raw.statusMessage ? clip(raw.statusMessage, 2000) : undefined,
+      statusMessage:
+        typeof raw.statusMessage === "string" && raw.statusMessage ? clip(raw.statusMessage, 2000) : undefined,
       attributes: toGenAi(attrs, kind),
     });
   });
@@ -177,7 +187,8 @@ function requestedToolCalls(output: unknown): { id: string; name: string }[] {
         out.push({ id: c.id, name: typeof fn.name === "string" ? fn.name : typeof c.name === "string" ? c.name : "" });
       }
     }
-    if (v.type === "tool_use" && typeof v.id === "string") out.push({ id: v.id, name: typeof v.name === "string" ? v.name : "" });
+    if (v.type === "tool_use" && typeof v.id === "string")
+      out.push({ id: v.id, name: typeof v.name === "string" ? v.name : "" });
     for (const k of ["message", "content", "choices"]) if (k in v) visit(v[k], depth + 1);
   };
   visit(output, 0);

@@ -17,7 +17,11 @@ const SdkSpan = z
     trace_id: z.string().min(1),
     parent_id: z.string().nullable().optional(),
     started_at: z.string().refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time"),
-    ended_at: z.string().refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time").nullable().optional(),
+    ended_at: z
+      .string()
+      .refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time")
+      .nullable()
+      .optional(),
     span_data: z.unknown().optional(),
     span_data_type: z.string().optional(),
     error: z.unknown().optional(),
@@ -27,7 +31,12 @@ const SdkSpan = z
 const SdkExport = z.object({
   traces: z.array(
     z
-      .object({ object: z.literal("trace"), id: z.string().min(1), workflow_name: z.string().nullable().optional(), spans: z.array(z.unknown()).default([]) })
+      .object({
+        object: z.literal("trace"),
+        id: z.string().min(1),
+        workflow_name: z.string().nullable().optional(),
+        spans: z.array(z.unknown()).default([]),
+      })
       .passthrough(),
   ),
 });
@@ -49,7 +58,9 @@ export const openAiAgentsImporter: TraceImporter = {
   format: "openai-agents",
   detect(_name, _head, first) {
     const t = (first as { traces?: unknown })?.traces;
-    return Array.isArray(t) && typeof t[0] === "object" && t[0] !== null && (t[0] as { object?: unknown }).object === "trace";
+    return (
+      Array.isArray(t) && typeof t[0] === "object" && t[0] !== null && (t[0] as { object?: unknown }).object === "trace"
+    );
   },
   parse(text, ctx): ParsedTrace[] {
     const doc = wholeJson(text, ctx);
@@ -64,19 +75,31 @@ export const openAiAgentsImporter: TraceImporter = {
         const r = SdkSpan.safeParse(raw);
         if (!r.success) {
           const issue = r.error.issues[0];
-          throw new ImportError(ctx.file, undefined, `traces[${ti}].spans[${si}].${issuePath(issue.path)}`, issue.message);
+          throw new ImportError(
+            ctx.file,
+            undefined,
+            `traces[${ti}].spans[${si}].${issuePath(issue.path)}`,
+            issue.message,
+          );
         }
         const s = r.data;
-        const data = typeof s.span_data === "object" && s.span_data !== null ? (s.span_data as Record<string, unknown>) : {};
-        const type = s.span_data_type ?? (typeof data.type === "string" ? data.type : pyField(String(s.span_data ?? ""), "type")) ?? "custom";
+        const data =
+          typeof s.span_data === "object" && s.span_data !== null ? (s.span_data as Record<string, unknown>) : {};
+        const type =
+          s.span_data_type ??
+          (typeof data.type === "string" ? data.type : pyField(String(s.span_data ?? ""), "type")) ??
+          "custom";
         const kind = SDK_KIND[type] ?? "other";
         const attrs: Attributes = { "openai.agents.span_type": type };
-        const name = String(data.name ?? s.span_data_name ?? s.name ?? pyField(String(s.span_data ?? ""), "name") ?? type);
+        const name = String(
+          data.name ?? s.span_data_name ?? s.name ?? pyField(String(s.span_data ?? ""), "name") ?? type,
+        );
         if (kind === "agent") {
           attrs["gen_ai.operation.name"] = "invoke_agent";
           attrs["gen_ai.agent.name"] = name;
           const tools = s.span_data_tools ?? data.tools;
-          if (tools !== undefined) attrs["openai.agents.tools"] = typeof tools === "string" ? tools : JSON.stringify(tools);
+          if (tools !== undefined)
+            attrs["openai.agents.tools"] = typeof tools === "string" ? tools : JSON.stringify(tools);
         } else if (kind === "llm") {
           attrs["gen_ai.operation.name"] = "chat";
           attrs["gen_ai.provider.name"] = "openai";
@@ -109,7 +132,9 @@ export const openAiAgentsImporter: TraceImporter = {
           startNs,
           endNs: Math.max(startNs, endNs),
           status: errored ? "error" : "ok",
-          statusMessage: errored ? clip(String(typeof s.error === "string" ? s.error : JSON.stringify(s.error)), 2000) : undefined,
+          statusMessage: errored
+            ? clip(String(typeof s.error === "string" ? s.error : JSON.stringify(s.error)), 2000)
+            : undefined,
           attributes: attrs,
         };
         return span;
@@ -131,9 +156,22 @@ const PySpan = z
     parent_id: z.string().nullable().optional(),
     start_time: z.union([z.number(), z.string()]),
     end_time: z.union([z.number(), z.string()]).nullable().optional(),
-    status: z.object({ status_code: z.string().optional(), description: z.string().nullable().optional() }).passthrough().optional(),
+    status: z
+      .object({ status_code: z.string().optional(), description: z.string().nullable().optional() })
+      .passthrough()
+      .optional(),
     attributes: z.record(z.string(), z.unknown()).optional(),
-    events: z.array(z.object({ name: z.string(), timestamp: z.union([z.number(), z.string()]).optional(), attributes: z.unknown().optional() }).passthrough()).optional(),
+    events: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            timestamp: z.union([z.number(), z.string()]).optional(),
+            attributes: z.unknown().optional(),
+          })
+          .passthrough(),
+      )
+      .optional(),
   })
   .passthrough();
 
@@ -141,7 +179,11 @@ export const otelPythonImporter: TraceImporter = {
   format: "otel-python-json",
   detect(_name, _head, first) {
     const f = first as { spans?: unknown; traces?: unknown };
-    const spans = Array.isArray(f?.spans) ? f.spans : Array.isArray(f?.traces) ? (f.traces[0] as { spans?: unknown })?.spans : undefined;
+    const spans = Array.isArray(f?.spans)
+      ? f.spans
+      : Array.isArray(f?.traces)
+        ? (f.traces[0] as { spans?: unknown })?.spans
+        : undefined;
     return Array.isArray(spans) && typeof spans[0] === "object" && spans[0] !== null && "context" in spans[0];
   },
   parse(text, ctx): ParsedTrace[] {
@@ -149,7 +191,11 @@ export const otelPythonImporter: TraceImporter = {
     const list: { raw: unknown; path: string }[] = [];
     if (Array.isArray(doc?.spans)) doc.spans.forEach((raw, i) => list.push({ raw, path: `spans[${i}]` }));
     else if (Array.isArray(doc?.traces)) {
-      doc.traces.forEach((t, ti) => (Array.isArray(t?.spans) ? t.spans : []).forEach((raw, i) => list.push({ raw, path: `traces[${ti}].spans[${i}]` })));
+      doc.traces.forEach((t, ti) =>
+        (Array.isArray(t?.spans) ? t.spans : []).forEach((raw, i) =>
+          list.push({ raw, path: `traces[${ti}].spans[${i}]` }),
+        ),
+      );
     } else throw new ImportError(ctx.file, undefined, "spans", "expected a list of spans (or traces[].spans)");
     const spans = list.map(({ raw, path }) => {
       const r = PySpan.safeParse(raw);
@@ -165,12 +211,15 @@ export const otelPythonImporter: TraceImporter = {
       const kind = spanKindOf(attrs) === "other" && typeof attrs.agent === "string" ? "agent" : spanKindOf(attrs);
       const startNs = Number(s.start_time);
       const endNs = s.end_time === null || s.end_time === undefined ? startNs : Number(s.end_time);
-      if (!Number.isFinite(startNs)) throw new ImportError(ctx.file, undefined, `${path}.start_time`, "not a number of nanoseconds");
+      if (!Number.isFinite(startNs))
+        throw new ImportError(ctx.file, undefined, `${path}.start_time`, "not a number of nanoseconds");
       const code = s.status?.status_code;
       return {
         traceId: foreignId(s.context.trace_id.replace(/^0x/, ""), 16, "otel-python"),
         spanId: foreignId(s.context.span_id.replace(/^0x/, ""), 8, "otel-python"),
-        parentSpanId: nullish(s.parent_id) ? undefined : foreignId(String(s.parent_id).replace(/^0x/, ""), 8, "otel-python"),
+        parentSpanId: nullish(s.parent_id)
+          ? undefined
+          : foreignId(String(s.parent_id).replace(/^0x/, ""), 8, "otel-python"),
         name: s.name,
         kind,
         startNs,
@@ -185,7 +234,8 @@ export const otelPythonImporter: TraceImporter = {
 };
 
 function toAttr(v: unknown): AttributeValue {
-  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v as AttributeValue;
+  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+    return v as AttributeValue;
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
   if (Array.isArray(v) && v.every((x) => typeof x === "number")) return v as number[];
   return JSON.stringify(v);

@@ -4,7 +4,8 @@ import { OtlpDecodeError, otlpToSpans } from "../otlp/decode.js";
 import type { Span } from "../span.js";
 import { ImportError, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
 
-const hasResourceSpans = (v: unknown) => typeof v === "object" && v !== null && ("resourceSpans" in v || "resource_spans" in v);
+const hasResourceSpans = (v: unknown) =>
+  typeof v === "object" && v !== null && ("resourceSpans" in v || "resource_spans" in v);
 
 export const otlpJsonImporter: TraceImporter = {
   format: "otlp-json",
@@ -41,7 +42,12 @@ export const otlpJsonImporter: TraceImporter = {
       }
       if (decoded.rejected.length) {
         const [field, ...rest] = decoded.rejected[0].split(": ");
-        throw new ImportError(ctx.file, doc.line, field, rest.join(": ") + (decoded.rejected.length > 1 ? ` (and ${decoded.rejected.length - 1} more)` : ""));
+        throw new ImportError(
+          ctx.file,
+          doc.line,
+          field,
+          rest.join(": ") + (decoded.rejected.length > 1 ? ` (and ${decoded.rejected.length - 1} more)` : ""),
+        );
       }
       spans.push(...decoded.spans);
       for (const s of decoded.services) if (!services.includes(s)) services.push(s);

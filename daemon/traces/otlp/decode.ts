@@ -68,7 +68,9 @@ export function otlpToSpans(request: unknown, path = ""): OtlpDecoded {
   resourceSpans.forEach((rs, i) => {
     const rsPath = `${path}resourceSpans[${i}]`;
     if (!isObj(rs)) throw new OtlpDecodeError(`${rsPath}: expected an object`);
-    const resourceAttrs = isObj(rs.resource) ? attributesOf(rs.resource.attributes, `${rsPath}.resource.attributes`) : {};
+    const resourceAttrs = isObj(rs.resource)
+      ? attributesOf(rs.resource.attributes, `${rsPath}.resource.attributes`)
+      : {};
     const service = resourceAttrs["service.name"];
     if (typeof service === "string" && !out.services.includes(service)) out.services.push(service);
     const scopeSpans = rs.scopeSpans ?? rs.scope_spans ?? rs.instrumentationLibrarySpans ?? [];
@@ -178,7 +180,8 @@ function anyValue(v: unknown, depth: number): AttributeValue {
   if (isObj(v.arrayValue)) {
     const values = Array.isArray(v.arrayValue.values) ? v.arrayValue.values.map((x) => anyValue(x, depth + 1)) : [];
     const types = new Set(values.map((x) => typeof x));
-    if (types.size <= 1 && !values.some((x) => x === null || typeof x === "object")) return values as string[] | number[] | boolean[];
+    if (types.size <= 1 && !values.some((x) => x === null || typeof x === "object"))
+      return values as string[] | number[] | boolean[];
     return JSON.stringify(values);
   }
   if (isObj(v.kvlistValue) && depth < 8) {

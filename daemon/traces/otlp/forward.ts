@@ -69,7 +69,8 @@ export class OtlpForwarder {
     options: ForwarderOptions = {},
   ) {
     const u = new URL(url); // throws early on a bad --otlp-export value
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`--otlp-export must be an http(s) URL, got ${url}`);
+    if (u.protocol !== "http:" && u.protocol !== "https:")
+      throw new Error(`--otlp-export must be an http(s) URL, got ${url}`);
     this.batchSize = options.batchSize ?? 512;
     this.flushIntervalMs = options.flushIntervalMs ?? 2000;
     this.maxBuffered = options.maxBuffered ?? 20_000;
@@ -81,9 +82,14 @@ export class OtlpForwarder {
     this.exporter ??= (async () => {
       const [{ resourceFromAttributes }, { OTLPTraceExporter }] = await Promise.all([
         import("@opentelemetry/resources"),
-        this.protocol === "http/protobuf" ? import("@opentelemetry/exporter-trace-otlp-proto") : import("@opentelemetry/exporter-trace-otlp-http"),
+        this.protocol === "http/protobuf"
+          ? import("@opentelemetry/exporter-trace-otlp-proto")
+          : import("@opentelemetry/exporter-trace-otlp-http"),
       ]);
-      return { exporter: new OTLPTraceExporter(this.exporterConfig), resource: resourceFromAttributes({ "service.name": "hotpath" }) };
+      return {
+        exporter: new OTLPTraceExporter(this.exporterConfig),
+        resource: resourceFromAttributes({ "service.name": "hotpath" }),
+      };
     })();
     return this.exporter;
   }
@@ -163,9 +169,11 @@ export function toReadableSpan(s: Span, resource: Resource): ReadableSpan {
     endTime: hrTime(s.endNs),
     duration: hrTime(s.endNs - s.startNs),
     status:
-      s.status === "ok" ? { code: SpanStatusCode.OK }
-      : s.status === "error" ? { code: SpanStatusCode.ERROR, message: s.statusMessage ?? "" }
-      : { code: SpanStatusCode.UNSET },
+      s.status === "ok"
+        ? { code: SpanStatusCode.OK }
+        : s.status === "error"
+          ? { code: SpanStatusCode.ERROR, message: s.statusMessage ?? "" }
+          : { code: SpanStatusCode.UNSET },
     attributes: otelAttributes({ ...s.attributes, "hotpath.kind": s.kind }),
     links: [],
     events: [],

@@ -29,7 +29,10 @@ export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding {
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") return "json";
   if (type === "application/x-protobuf" || type === "application/protobuf") return "protobuf";
-  throw new OtlpRequestError(415, `unsupported Content-Type ${JSON.stringify(contentType ?? "")}: send application/json or application/x-protobuf (OTLP/HTTP)`);
+  throw new OtlpRequestError(
+    415,
+    `unsupported Content-Type ${JSON.stringify(contentType ?? "")}: send application/json or application/x-protobuf (OTLP/HTTP)`,
+  );
 }
 
 /** Decompresses gzip/deflate bodies (exporters with compression enabled), never past `maxBytes`. */
@@ -39,11 +42,17 @@ export function decodeContentEncoding(body: Buffer, encoding: string | undefined
     if (enc === "gzip") return gunzipSync(body, { maxOutputLength: maxBytes });
     if (enc === "deflate") return inflateSync(body, { maxOutputLength: maxBytes });
   } catch (e) {
-    const tooBig = (e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || /too large|maxOutputLength/i.test((e as Error).message);
+    const tooBig =
+      (e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ||
+      /too large|maxOutputLength/i.test((e as Error).message);
     if (tooBig) throw new OtlpRequestError(413, `decompressed body exceeds ${maxBytes} bytes`);
     throw new OtlpRequestError(400, `cannot decompress ${enc} body: ${(e as Error).message}`);
   }
-  if (enc !== "identity") throw new OtlpRequestError(415, `unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
+  if (enc !== "identity")
+    throw new OtlpRequestError(
+      415,
+      `unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`,
+    );
   return body;
 }
 
@@ -80,7 +89,14 @@ export function receiveOtlp(store: TraceStore, body: Buffer, contentType: string
   const errorMessage = rejected ? `${rejected} span(s) rejected: ${decoded.rejected.slice(0, 5).join("; ")}` : "";
   const response =
     encoding === "json"
-      ? { contentType: "application/json", body: Buffer.from(JSON.stringify(rejected ? { partialSuccess: { rejectedSpans: rejected, errorMessage } } : { partialSuccess: {} })) }
+      ? {
+          contentType: "application/json",
+          body: Buffer.from(
+            JSON.stringify(
+              rejected ? { partialSuccess: { rejectedSpans: rejected, errorMessage } } : { partialSuccess: {} },
+            ),
+          ),
+        }
       : { contentType: "application/x-protobuf", body: Buffer.from(encodeOtlpResponse(rejected, errorMessage)) };
   return { encoding, traceIds, accepted: decoded.spans.length, rejected, errorMessage, response };
 }

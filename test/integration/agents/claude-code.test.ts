@@ -18,7 +18,13 @@ const ANTHROPIC_KEY = "sk-ant-cc-e2e-SECRET-fedcba9876543210";
 
 /** Claude Code's environment for a gateway (docs/agents/claude-code.md): base URL, the daemon's token as the key. */
 function claudeEnv(baseURL: string, token: string, model: string): NodeJS.ProcessEnv {
-  return { ANTHROPIC_BASE_URL: baseURL, ANTHROPIC_API_KEY: token, ANTHROPIC_MODEL: model, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1" };
+  return {
+    ANTHROPIC_BASE_URL: baseURL,
+    ANTHROPIC_API_KEY: token,
+    ANTHROPIC_MODEL: model,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_AUTOUPDATER: "1",
+  };
 }
 
 describe("agents: Claude Code through Hotpath", function () {
@@ -38,7 +44,10 @@ describe("agents: Claude Code through Hotpath", function () {
     upstream = await FakeUpstream.start("anthropic", ANTHROPIC_KEY);
     const dataDir = mkdtempSync(join(tmpdir(), "hotpath-claude-"));
     const configFile = join(dataDir, "config.yaml");
-    writeFileSync(configFile, `router:\n  providers:\n    anthropic: { type: anthropic, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_ANTHROPIC_KEY" }\n  maxRetries: 0\n  aliases:\n    cc-smart: "anthropic:claude-sonnet-4-5"\n`);
+    writeFileSync(
+      configFile,
+      `router:\n  providers:\n    anthropic: { type: anthropic, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_ANTHROPIC_KEY" }\n  maxRetries: 0\n  aliases:\n    cc-smart: "anthropic:claude-sonnet-4-5"\n`,
+    );
     daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_ANTHROPIC_KEY: ANTHROPIC_KEY } });
     capture = await CaptureProxy.start(daemon.url);
   });
@@ -49,7 +58,11 @@ describe("agents: Claude Code through Hotpath", function () {
   });
 
   it("passes Claude Code's request to Anthropic unchanged except the model, and prints the upstream's answer", async () => {
-    upstream.fallback = { kind: "reply", text: "PONG from the fake Anthropic upstream", usage: { input: 9000, output: 8, cached: 8500 } };
+    upstream.fallback = {
+      kind: "reply",
+      text: "PONG from the fake Anthropic upstream",
+      usage: { input: 9000, output: 8, cached: 8500 },
+    };
     const run = await runCli(claude, ["-p", "Reply with PONG."], claudeEnv(capture.url, daemon.token, "cc-smart"));
     assert.equal(run.code, 0, `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`);
     assert.match(run.stdout, /PONG from the fake Anthropic upstream/);
@@ -70,8 +83,12 @@ describe("agents: Claude Code through Hotpath", function () {
     }
     // What the issue found dropped: all present in what reached Anthropic.
     const body = upstream.received[0].body as Record<string, unknown>;
-    for (const k of ["thinking", "context_management", "output_config", "metadata"]) assert.ok(k in body, `${k} reached the upstream`);
-    assert.ok(JSON.stringify(body.system).includes("cache_control"), "cache_control on system blocks reached the upstream");
+    for (const k of ["thinking", "context_management", "output_config", "metadata"])
+      assert.ok(k in body, `${k} reached the upstream`);
+    assert.ok(
+      JSON.stringify(body.system).includes("cache_control"),
+      "cache_control on system blocks reached the upstream",
+    );
     assert.match(upstream.received[0].path, /\?beta=true$/);
 
     const span = (await readSpans(daemon.dataDir)).find((s) => s.attributes["hotpath.endpoint"] === "messages");
@@ -83,15 +100,32 @@ describe("agents: Claude Code through Hotpath", function () {
   it("a session with a tool call is one trace: LLM spans, and the tool's time between them as a tool span", async () => {
     upstream.reset();
     upstream.script(
-      { kind: "reply", toolCalls: [{ id: "toolu_hp1", name: "Bash", arguments: JSON.stringify({ command: "echo hotpath-tool-ran", description: "Print a marker" }) }] },
+      {
+        kind: "reply",
+        toolCalls: [
+          {
+            id: "toolu_hp1",
+            name: "Bash",
+            arguments: JSON.stringify({ command: "echo hotpath-tool-ran", description: "Print a marker" }),
+          },
+        ],
+      },
       { kind: "reply", text: "The command printed the marker." },
     );
     upstream.fallback = { kind: "reply", text: "Done." };
     const before = (await readSpans(daemon.dataDir)).length;
-    const run = await runCli(claude, ["-p", "Run echo hotpath-tool-ran with Bash.", "--allowedTools", "Bash"], claudeEnv(daemon.url, daemon.token, "cc-smart"));
-    assert.equal(run.code, 0, `claude failed:
+    const run = await runCli(
+      claude,
+      ["-p", "Run echo hotpath-tool-ran with Bash.", "--allowedTools", "Bash"],
+      claudeEnv(daemon.url, daemon.token, "cc-smart"),
+    );
+    assert.equal(
+      run.code,
+      0,
+      `claude failed:
 ${run.stdout.slice(-2000)}
-${run.stderr.slice(-3000)}`);
+${run.stderr.slice(-3000)}`,
+    );
     assert.match(run.stdout, /The command printed the marker/);
     // The tool really ran: its output went back to the model in the second request.
     assert.match(JSON.stringify(upstream.received[1].body.messages), /hotpath-tool-ran/);
@@ -110,8 +144,14 @@ ${run.stderr.slice(-3000)}`);
     assert.equal(t.status, "ok");
     const asking = llm.find((s) => s.endNs <= t.startNs + 1e6)!;
     const answering = llm.find((s) => s.startNs >= t.endNs - 1e6);
-    assert.ok(asking && answering, "the tool span lies between the answer that asked and the request that brought the result");
-    const trace = (await (await daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)).json()) as Record<string, unknown>;
+    assert.ok(
+      asking && answering,
+      "the tool span lies between the answer that asked and the request that brought the result",
+    );
+    const trace = (await (await daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.ok(trace && typeof trace === "object", "the session's trace can be analysed");
   });
 });
@@ -129,7 +169,17 @@ describe("agents: Claude Code on a local model through Hotpath", function () {
     }
     claude = clis.claude;
     const model = generatedModelPath(AGENT_MODEL_PARAMS);
-    daemon = await startDaemon({ args: ["--model", `agent=${model}`, "--context-size", String(AGENT_MODEL_PARAMS.contextLength), "--sequences", "1"], waitForModels: ["agent"] });
+    daemon = await startDaemon({
+      args: [
+        "--model",
+        `agent=${model}`,
+        "--context-size",
+        String(AGENT_MODEL_PARAMS.contextLength),
+        "--sequences",
+        "1",
+      ],
+      waitForModels: ["agent"],
+    });
   });
   after(async () => {
     await daemon?.dispose();
@@ -137,13 +187,20 @@ describe("agents: Claude Code on a local model through Hotpath", function () {
 
   it("answers Claude Code's request (system turns, adaptive thinking, max_tokens 128000, betas) without error", async () => {
     const run = await runCli(claude, ["-p", "Say hello."], claudeEnv(daemon.url, daemon.token, "agent"), 600_000);
-    assert.equal(run.code, 0, `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`);
+    assert.equal(
+      run.code,
+      0,
+      `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`,
+    );
     const spans = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === "messages");
     assert.ok(spans.length >= 1);
     for (const s of spans) {
       assert.equal(s.status, "ok", String(s.attributes["hotpath.error.type"]));
       assert.equal(s.attributes["hotpath.route"], "local:agent");
-      assert.ok((s.attributes["gen_ai.usage.input_tokens"] as number) > 5000, "Claude Code's whole prompt reached the model");
+      assert.ok(
+        (s.attributes["gen_ai.usage.input_tokens"] as number) > 5000,
+        "Claude Code's whole prompt reached the model",
+      );
     }
   });
 });

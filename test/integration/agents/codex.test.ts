@@ -31,7 +31,10 @@ describe("agents: Codex CLI through Hotpath", function () {
     upstream = await FakeUpstream.start("openai", OPENAI_KEY);
     const dataDir = mkdtempSync(join(tmpdir(), "hotpath-codex-"));
     const configFile = join(dataDir, "config.yaml");
-    writeFileSync(configFile, `router:\n  providers:\n    openai: { type: openai, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }\n  maxRetries: 0\n  aliases:\n    codex-smart: "openai:gpt-5.5"\n`);
+    writeFileSync(
+      configFile,
+      `router:\n  providers:\n    openai: { type: openai, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }\n  maxRetries: 0\n  aliases:\n    codex-smart: "openai:gpt-5.5"\n`,
+    );
     daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_OPENAI_KEY: OPENAI_KEY } });
     capture = await CaptureProxy.start(daemon.url);
   });
@@ -46,8 +49,14 @@ describe("agents: Codex CLI through Hotpath", function () {
   });
 
   it("passes Codex's Responses request to OpenAI unchanged except the model, and prints the upstream's answer", async () => {
-    upstream.script({ kind: "reply", text: "PONG from the fake Responses upstream", usage: { input: 1200, output: 9, cached: 1000 } });
-    const run = await runCli(codex, codexArgs(`${capture.url}/v1`, "codex-smart", "Reply with PONG."), { HOTPATH_TOKEN: daemon.token });
+    upstream.script({
+      kind: "reply",
+      text: "PONG from the fake Responses upstream",
+      usage: { input: 1200, output: 9, cached: 1000 },
+    });
+    const run = await runCli(codex, codexArgs(`${capture.url}/v1`, "codex-smart", "Reply with PONG."), {
+      HOTPATH_TOKEN: daemon.token,
+    });
     assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}`);
     assert.match(run.stdout, /PONG from the fake Responses upstream/);
 
@@ -90,14 +99,29 @@ describe("agents: Codex CLI on a local model through Hotpath", function () {
     codex = clis.codex;
     // Codex's prompt (instructions, tools) is ~40 kB: a generated model with a context to hold it.
     const model = generatedModelPath(AGENT_MODEL_PARAMS);
-    daemon = await startDaemon({ args: ["--model", `agent=${model}`, "--context-size", String(AGENT_MODEL_PARAMS.contextLength), "--sequences", "1"], waitForModels: ["agent"] });
+    daemon = await startDaemon({
+      args: [
+        "--model",
+        `agent=${model}`,
+        "--context-size",
+        String(AGENT_MODEL_PARAMS.contextLength),
+        "--sequences",
+        "1",
+      ],
+      waitForModels: ["agent"],
+    });
   });
   after(async () => {
     await daemon?.dispose();
   });
 
   it("answers Codex's Responses request (its tools, developer turns, reasoning settings) without error", async () => {
-    const run = await runCli(codex, codexArgs(`${daemon.url}/v1`, "agent", "Say hello."), { HOTPATH_TOKEN: daemon.token }, 600_000);
+    const run = await runCli(
+      codex,
+      codexArgs(`${daemon.url}/v1`, "agent", "Say hello."),
+      { HOTPATH_TOKEN: daemon.token },
+      600_000,
+    );
     assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`);
     const spans = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === "responses");
     assert.ok(spans.length >= 1);

@@ -13,7 +13,10 @@ describe("agents: OpenAI SDKs on the Responses API", function () {
 
   before(async () => {
     const model = generatedModelPath(AGENT_MODEL_PARAMS);
-    daemon = await startDaemon({ args: ["--model", `agent=${model}`, "--context-size", "8192", "--sequences", "2"], waitForModels: ["agent"] });
+    daemon = await startDaemon({
+      args: ["--model", `agent=${model}`, "--context-size", "8192", "--sequences", "2"],
+      waitForModels: ["agent"],
+    });
     openai = new OpenAI({ baseURL: daemon.baseURL, apiKey: daemon.token, maxRetries: 0 });
   });
   after(async () => {
@@ -21,17 +24,30 @@ describe("agents: OpenAI SDKs on the Responses API", function () {
   });
 
   it("responses.create: a stored Response, continued by previous_response_id, read back and deleted", async () => {
-    const first = await openai.responses.create({ model: "agent", instructions: "Be brief.", input: "Say hi", max_output_tokens: 24 });
+    const first = await openai.responses.create({
+      model: "agent",
+      instructions: "Be brief.",
+      input: "Say hi",
+      max_output_tokens: 24,
+    });
     assert.match(first.id, /^resp_/);
     assert.equal(first.object, "response");
     assert.equal(typeof first.output_text, "string");
     assert.ok(first.usage && first.usage.input_tokens > 0 && first.usage.output_tokens > 0);
     assert.equal(typeof first.usage.input_tokens_details.cached_tokens, "number");
 
-    const second = await openai.responses.create({ model: "agent", previous_response_id: first.id, input: [{ role: "user", content: "Again" }], max_output_tokens: 24 });
+    const second = await openai.responses.create({
+      model: "agent",
+      previous_response_id: first.id,
+      input: [{ role: "user", content: "Again" }],
+      max_output_tokens: 24,
+    });
     assert.equal(second.previous_response_id, first.id);
     // The continuation carried the first exchange: its prompt is longer than the first one's.
-    assert.ok(second.usage!.input_tokens > first.usage.input_tokens, `${second.usage!.input_tokens} > ${first.usage.input_tokens}`);
+    assert.ok(
+      second.usage!.input_tokens > first.usage.input_tokens,
+      `${second.usage!.input_tokens} > ${first.usage.input_tokens}`,
+    );
 
     const got = await openai.responses.retrieve(first.id);
     assert.deepEqual(got.output, first.output);
@@ -40,7 +56,12 @@ describe("agents: OpenAI SDKs on the Responses API", function () {
     await openai.responses.delete(first.id);
     await assert.rejects(openai.responses.retrieve(first.id), (e: unknown) => e instanceof OpenAI.NotFoundError);
     await assert.rejects(
-      openai.responses.create({ model: "agent", previous_response_id: "resp_unknown", input: "x", max_output_tokens: 4 }),
+      openai.responses.create({
+        model: "agent",
+        previous_response_id: "resp_unknown",
+        input: "x",
+        max_output_tokens: 4,
+      }),
       (e: unknown) => e instanceof OpenAI.NotFoundError,
     );
   });
@@ -57,7 +78,9 @@ describe("agents: OpenAI SDKs on the Responses API", function () {
     assert.equal(seen[0], "response.created");
     assert.ok(["response.completed", "response.incomplete"].includes(seen[seen.length - 1]));
     assert.equal(final.output_text, deltas);
-    const span = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === "responses").pop();
+    const span = (await readSpans(daemon.dataDir))
+      .filter((s) => s.attributes["hotpath.endpoint"] === "responses")
+      .pop();
     assert.equal(span?.attributes["hotpath.route"], "local:agent");
     assert.equal(span?.attributes["hotpath.stream"], true);
   });

@@ -17,7 +17,11 @@ interface Run {
   stderr: string;
 }
 
-function hotpath(args: string[], dataDir: string, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function hotpath(
+  args: string[],
+  dataDir: string,
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
   const child = spawn(process.execPath, ["--import", "tsx", entry, "--data-dir", dataDir, "audit", ...args], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],

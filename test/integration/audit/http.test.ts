@@ -43,7 +43,10 @@ describe("audit over HTTP against the real daemon", function () {
   it("sends x-hotpath-cache: bypass and the token; a wrong token is a 401 CompletionError", async () => {
     const bad = httpCompleter({ baseUrl: daemon.url, token: "wrong" });
     await assert.rejects(
-      bad({ model: "stories", messages: [{ role: "user", content: "hi" }], max_tokens: 2 }, new AbortController().signal),
+      bad(
+        { model: "stories", messages: [{ role: "user", content: "hi" }], max_tokens: 2 },
+        new AbortController().signal,
+      ),
       (e: Error) => e instanceof CompletionError && e.status === 401,
     );
     const unknown = httpCompleter({ baseUrl: daemon.url, token: daemon.token });

@@ -19,7 +19,8 @@ describe("audit: planted-bloat benchmark on a real model", function () {
     it(`${c.name}: every planted section removable, ${c.essential.join(", ")} essential, combined removal verified`, async () => {
       const r = await runPlanted(local, c, { samples: 2 });
       const verdicts = Object.fromEntries(r.report.sections.map((s) => [s.id, s.verdict]));
-      for (const id of r.bloat) assert.equal(verdicts[id], "removable", `${id} should be removable: ${JSON.stringify(verdicts)}`);
+      for (const id of r.bloat)
+        assert.equal(verdicts[id], "removable", `${id} should be removable: ${JSON.stringify(verdicts)}`);
       for (const id of c.essential) assert.equal(verdicts[id], "essential", `${id} should be essential`);
       assert.equal(r.report.combined.verified, true);
       assert.deepEqual([...r.report.combined.removed].sort(), [...r.bloat].sort());
@@ -39,7 +40,14 @@ describe("audit: planted-bloat benchmark on a real model", function () {
       asked = JSON.stringify(r.messages);
       return local.complete(r, signal);
     };
-    const ctx = { output: "We open at 7 am.", input: { name: "q", user: "When do you open?" }, baseline: "At 7 am.", model: local.model, signal: new AbortController().signal, complete };
+    const ctx = {
+      output: "We open at 7 am.",
+      input: { name: "q", user: "When do you open?" },
+      baseline: "At 7 am.",
+      model: local.model,
+      signal: new AbortController().signal,
+      complete,
+    };
     const result = await runCheck({ type: "judge", rubric: "States the opening time." }, ctx);
     assert.match(asked, /States the opening time\..*When do you open\?.*At 7 am\..*We open at 7 am\./s);
     // A 260K-parameter story model is no judge: whatever it says is parsed, never guessed.

@@ -46,7 +46,10 @@ describe("audit: cancel and resume", function () {
     assert.equal(total, 16); // (baseline + 6 sections + verification) × 2 inputs × 1 sample
     const controller = new AbortController();
     await assert.rejects(
-      first.run({ signal: controller.signal, onProgress: (p) => p.done >= 5 && controller.abort(new Error("user cancelled")) }),
+      first.run({
+        signal: controller.signal,
+        onProgress: (p) => p.done >= 5 && controller.abort(new Error("user cancelled")),
+      }),
       /user cancelled/,
     );
     const store = new AuditStore(db);

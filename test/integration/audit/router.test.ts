@@ -21,8 +21,20 @@ describe("audit through the router in-process", function () {
   let router: Router;
 
   before(async () => {
-    const config = loadConfig({ flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" }, env: {} });
-    engine = new Engine({ gpu: "off", threads: config.threads, contextSize: config.contextSize, sequences: 1, maxQueued: 1000, modelsDir: tmpdir(), showProgress: false, log: () => undefined });
+    const config = loadConfig({
+      flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" },
+      env: {},
+    });
+    engine = new Engine({
+      gpu: "off",
+      threads: config.threads,
+      contextSize: config.contextSize,
+      sequences: 1,
+      maxQueued: 1000,
+      modelsDir: tmpdir(),
+      showProgress: false,
+      log: () => undefined,
+    });
     engine.add(config.models);
     await engine.ready("stories");
     router = new Router({ config: config.router, local: engine });
@@ -35,14 +47,22 @@ describe("audit through the router in-process", function () {
   it("gives the planted verdicts, and refusals come back as the variant's failure", async () => {
     const loaded = loadSpec(join(fixtures, "triage-xml.hotpath-audit.json"));
     loaded.spec.samples = 1;
-    const job = buildJob(loaded, { model: "stories", complete: routerCompleter(router), counter: estimateCounter(), local: true });
+    const job = buildJob(loaded, {
+      model: "stories",
+      complete: routerCompleter(router),
+      counter: estimateCounter(),
+      local: true,
+    });
     const report = await new AuditRun(openDb(":memory:"), job).run();
     const verdicts = Object.fromEntries(report.sections.map((s) => [s.id, s.verdict]));
     assert.equal(verdicts["tool:record_label"], "essential");
     assert.equal(Object.values(verdicts).filter((v) => v === "removable").length, 5, JSON.stringify(verdicts));
     assert.equal(report.combined.verified, true);
     await assert.rejects(
-      routerCompleter(router)({ model: "nope", messages: [{ role: "user", content: "x" }] }, new AbortController().signal),
+      routerCompleter(router)(
+        { model: "nope", messages: [{ role: "user", content: "x" }] },
+        new AbortController().signal,
+      ),
       (e: Error) => e instanceof CompletionError && e.status === 404,
     );
   });

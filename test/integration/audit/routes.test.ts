@@ -43,15 +43,31 @@ describe("audit routes on the real HTTP server", function () {
     });
 
   before(async () => {
-    const config = loadConfig({ flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" }, env: {} });
+    const config = loadConfig({
+      flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" },
+      env: {},
+    });
     const db = openDb(":memory:");
-    const engine = new Engine({ gpu: "off", threads: config.threads, contextSize: config.contextSize, sequences: 1, maxQueued: 1000, modelsDir: tmpdir(), showProgress: false, log: () => undefined });
+    const engine = new Engine({
+      gpu: "off",
+      threads: config.threads,
+      contextSize: config.contextSize,
+      sequences: 1,
+      maxQueued: 1000,
+      modelsDir: tmpdir(),
+      showProgress: false,
+      log: () => undefined,
+    });
     engine.add(config.models);
     await engine.ready("stories");
     const router = new Router({ config: config.router, local: engine, db });
     const traces = new TraceStore(db);
     const metrics = new Metrics();
-    const cache = new ResponseCache({ db, config: config.cache, embedder: await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }) });
+    const cache = new ResponseCache({
+      db,
+      config: config.cache,
+      embedder: await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }),
+    });
     const events = new EventHub();
     const cacheMetrics = new CacheMetrics(metrics.registry, cache);
     const log = () => undefined;
@@ -85,7 +101,11 @@ describe("audit routes on the real HTTP server", function () {
 
   it("POST /hotpath/audit/sections returns sections, ranges and findings", async () => {
     const text = readFileSync(join(fixtures, "triage-markdown.json"), "utf8");
-    const res = await call("POST", "/hotpath/audit/sections", { text, fileName: "triage-markdown.json", model: "stories" });
+    const res = await call("POST", "/hotpath/audit/sections", {
+      text,
+      fileName: "triage-markdown.json",
+      model: "stories",
+    });
     assert.equal(res.status, 200);
     const body = (await res.json()) as AuditSectionsResponse;
     assert.equal(body.sections.length, 10);
@@ -94,7 +114,12 @@ describe("audit routes on the real HTTP server", function () {
   });
 
   it("POST /hotpath/audit/run starts a run, GET polls it to the report, DELETE cancels", async () => {
-    const spec = { promptText: readFileSync(join(fixtures, "triage-xml.json"), "utf8"), samples: 1, inputs: ["Refund please."], checks: [{ type: "json-equal", value: [{ name: "record_label", arguments: { label: "refund" } }] }] };
+    const spec = {
+      promptText: readFileSync(join(fixtures, "triage-xml.json"), "utf8"),
+      samples: 1,
+      inputs: ["Refund please."],
+      checks: [{ type: "json-equal", value: [{ name: "record_label", arguments: { label: "refund" } }] }],
+    };
     const res = await call("POST", "/hotpath/audit/run", { spec, fileName: "triage-xml.json", model: "stories" });
     assert.equal(res.status, 202);
     const { id, estimate } = (await res.json()) as AuditRunStarted;
@@ -116,10 +141,16 @@ describe("audit routes on the real HTTP server", function () {
     assert.equal(notJson.status, 400);
     const neither = await call("POST", "/hotpath/audit/sections", { fileName: "x.md" });
     assert.equal(neither.status, 400);
-    assert.match(((await neither.json()) as { error: { message: string } }).error.message, /exactly one of text or span/);
+    assert.match(
+      ((await neither.json()) as { error: { message: string } }).error.message,
+      /exactly one of text or span/,
+    );
     const big = await call("POST", "/hotpath/audit/sections", { text: "x".repeat(5 * 1024 * 1024) });
     assert.equal(big.status, 413);
-    const badChat = await call("POST", "/hotpath/audit/sections", { text: '{"messages":[{"role":"wizard"}]}', fileName: "a.json" });
+    const badChat = await call("POST", "/hotpath/audit/sections", {
+      text: '{"messages":[{"role":"wizard"}]}',
+      fileName: "a.json",
+    });
     assert.equal(badChat.status, 400);
     assert.match(((await badChat.json()) as { error: { message: string } }).error.message, /not a JSON chat/);
     const badSpec = await call("POST", "/hotpath/audit/run", { spec: { promptText: "x", samples: -1 } });

@@ -43,13 +43,21 @@ describe("audit service on real recorded traces", function () {
       const res = await daemon.fetch("/v1/chat/completions", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "stories", temperature: 0, max_tokens: 128, messages, tools: prompt.tools, tool_choice: prompt.tool_choice }),
+        body: JSON.stringify({
+          model: "stories",
+          temperature: 0,
+          max_tokens: 128,
+          messages,
+          tools: prompt.tools,
+          tool_choice: prompt.tool_choice,
+        }),
       });
       assert.equal(res.status, 200, await res.text());
     }
     db = openDb(join(daemon.dataDir, "hotpath.db"));
     const traces = new TraceStore(db);
-    for (let i = 0; i < 100 && traces.recentSpans({ kind: "llm" }).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && traces.recentSpans({ kind: "llm" }).length < 3; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const config = loadConfig({ flags: { dataDir: daemon.dataDir, threads: testThreads(), gpu: "off" }, env: {} });
     service = new AuditService({ db, traces, config, allowModelPaths: true });
   });
@@ -60,7 +68,11 @@ describe("audit service on real recorded traces", function () {
   });
 
   it("sections a prompt and reports recorded prompt tokens and the tool never called", async () => {
-    const r = await service.sections({ text: readFileSync(promptFile, "utf8"), fileName: "triage-xml.json", model: defaultModel() });
+    const r = await service.sections({
+      text: readFileSync(promptFile, "utf8"),
+      fileName: "triage-xml.json",
+      model: defaultModel(),
+    });
     assert.equal(r.format, "chat-json");
     assert.match(r.tokenizer, /^gguf:/);
     assert.equal(r.exactTokens, true);
@@ -107,27 +119,52 @@ describe("audit service on real recorded traces", function () {
     // Ranges address the virtual document the response carries.
     const tool = r.sections.find((s) => s.id === "tool:record_label")!;
     assert.equal(JSON.parse(r.source!.slice(tool.range.start, tool.range.end)).function.name, "record_label");
-    const spec = { span: `${ref.traceId}/${ref.spanId}`, samples: 1, request: { tool_choice: prompt.tool_choice, max_tokens: 128 }, checks: [{ type: "json-equal", value: [{ name: "record_label", arguments: { label: "refund" } }] }] };
+    const spec = {
+      span: `${ref.traceId}/${ref.spanId}`,
+      samples: 1,
+      request: { tool_choice: prompt.tool_choice, max_tokens: 128 },
+      checks: [{ type: "json-equal", value: [{ name: "record_label", arguments: { label: "refund" } }] }],
+    };
     const { id } = await service.start({ spec, model: defaultModel() });
     const done = await until(service, id, (x) => x.status !== "running");
     assert.equal(done.status, "done", done.error);
     assert.equal(done.report!.prompt.format, "span");
     assert.equal(done.report!.combined.verified, true);
-    await assert.rejects(service.sections({ span: { traceId: "nope", spanId: "nope" } }), /no recorded span nope\/nope/);
+    await assert.rejects(
+      service.sections({ span: { traceId: "nope", spanId: "nope" } }),
+      /no recorded span nope\/nope/,
+    );
   });
 
   it("cancels a running audit; bad specs are refused with the reason", async () => {
-    const spec = { promptText: readFileSync(join(fixtures, "support.md"), "utf8"), inputs: ["When do you open?"], samples: 3 };
+    const spec = {
+      promptText: readFileSync(join(fixtures, "support.md"), "utf8"),
+      inputs: ["When do you open?"],
+      samples: 3,
+    };
     const { id } = await service.start({ spec, model: defaultModel() });
     await until(service, id, (s) => s.progress.done >= 1);
     service.cancel(id);
     const s = await until(service, id, (x) => x.status !== "running");
     assert.equal(s.status, "cancelled");
-    await assert.rejects(service.start({ spec: { prompt: "/etc/passwd" } }), (e: Error) => e instanceof SpecError && /does not read files/.test(e.message));
+    await assert.rejects(
+      service.start({ spec: { prompt: "/etc/passwd" } }),
+      (e: Error) => e instanceof SpecError && /does not read files/.test(e.message),
+    );
     await assert.rejects(service.start({ spec: { promptText: "x", samples: 0 } }), /samples/);
-    await assert.rejects(service.start({ spec: { promptText: "x", inputs: { fromTraces: { last: 3 } } }, model: defaultModel() }), /no recorded LLM call/);
+    await assert.rejects(
+      service.start({ spec: { promptText: "x", inputs: { fromTraces: { last: 3 } } }, model: defaultModel() }),
+      /no recorded LLM call/,
+    );
     assert.equal(service.status("0".repeat(64)), undefined);
-    const strict = new AuditService({ db, traces: new TraceStore(db), config: loadConfig({ flags: { dataDir: daemon.dataDir }, env: {} }) });
-    await assert.rejects(strict.start({ spec: { promptText: "x" }, model: "/tmp/evil.gguf" }), /looks like a file path/);
+    const strict = new AuditService({
+      db,
+      traces: new TraceStore(db),
+      config: loadConfig({ flags: { dataDir: daemon.dataDir }, env: {} }),
+    });
+    await assert.rejects(
+      strict.start({ spec: { promptText: "x" }, model: "/tmp/evil.gguf" }),
+      /looks like a file path/,
+    );
   });
 });

@@ -50,7 +50,9 @@ describe("cache: CLI", function () {
     assert.equal(human.code, 0, human.err);
     assert.match(human.out, /Q: How do I reset my password\?/);
     assert.match(human.out, /A: About: How do I reset my password\?/);
-    const json = JSON.parse(hotpath(dataDir, "cache", "inspect", "--json", "--namespace", namespace, "--limit", "1").out) as CacheEntries;
+    const json = JSON.parse(
+      hotpath(dataDir, "cache", "inspect", "--json", "--namespace", namespace, "--limit", "1").out,
+    ) as CacheEntries;
     assert.equal(json.entries.length, 1);
     const bad = hotpath(dataDir, "cache", "inspect", "--namespace", "'; DROP TABLE cache_entries; --");
     assert.notEqual(bad.code, 0);

@@ -16,9 +16,13 @@ describe("cache: crash safety", function () {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-crash-"));
     const file = join(dir, "hotpath.db");
     try {
-      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./crash-writer.ts", import.meta.url)), file], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("./crash-writer.ts", import.meta.url)), file],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let stderr = "";
       child.stderr.on("data", (d) => (stderr += d));
       const committed = await new Promise<number>((resolve, reject) => {
@@ -45,7 +49,10 @@ describe("cache: crash safety", function () {
         assert.ok(entries >= committed + 1, `every reported commit survived (${entries} ≥ ${committed + 1})`);
         const table = db.prepare("SELECT vec_table FROM cache_spaces").pluck().get() as string;
         const vecs = db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
-        const withVec = db.prepare("SELECT COUNT(*) FROM cache_entries WHERE embedder IS NOT NULL").pluck().get() as number;
+        const withVec = db
+          .prepare("SELECT COUNT(*) FROM cache_entries WHERE embedder IS NOT NULL")
+          .pluck()
+          .get() as number;
         assert.equal(vecs, withVec, "entry and vector are written in one transaction");
         const hit = await cache.lookup(chat("Question number 7: what is 7 squared?"), ctx());
         assert.equal(hit.verdict, "hit");

@@ -19,10 +19,17 @@ describe("cache: in the real daemon (official openai client)", function () {
   });
   after(() => daemon?.dispose());
 
-  async function ask(content: string, over: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}, headers: Record<string, string> = {}) {
+  async function ask(
+    content: string,
+    over: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {},
+    headers: Record<string, string> = {},
+  ) {
     const started = performance.now();
     const { data, response } = await client.chat.completions
-      .create({ model, messages: [system, { role: "user", content }], max_tokens: 24, temperature: 0, ...over }, { headers })
+      .create(
+        { model, messages: [system, { role: "user", content }], max_tokens: 24, temperature: 0, ...over },
+        { headers },
+      )
       .withResponse();
     return {
       data,
@@ -47,7 +54,10 @@ describe("cache: in the real daemon (official openai client)", function () {
     assert.equal(second.data.usage?.prompt_tokens_details?.cached_tokens, first.data.usage?.prompt_tokens);
     // Not a benchmark (see npm run bench -- cache); only the direction, which a broken cache would flip.
     const third = await ask("Once upon a time there was a little dog.");
-    assert.ok(Math.min(second.ms, third.ms) < first.ms, `hit ${second.ms.toFixed(1)} / ${third.ms.toFixed(1)} ms vs miss ${first.ms.toFixed(1)} ms`);
+    assert.ok(
+      Math.min(second.ms, third.ms) < first.ms,
+      `hit ${second.ms.toFixed(1)} / ${third.ms.toFixed(1)} ms vs miss ${first.ms.toFixed(1)} ms`,
+    );
     const attrs = span(second.requestId);
     assert.equal(attrs["hotpath.cache.verdict"], "hit");
     assert.equal(attrs["hotpath.cache.similarity"], 1);
@@ -74,12 +84,22 @@ describe("cache: in the real daemon (official openai client)", function () {
       const res = await daemon.fetch("/v1/messages", {
         method: "POST",
         headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
-        body: JSON.stringify({ model, max_tokens: 24, temperature: 0, system: system.content, messages: [{ role: "user", content }] }),
+        body: JSON.stringify({
+          model,
+          max_tokens: 24,
+          temperature: 0,
+          system: system.content,
+          messages: [{ role: "user", content }],
+        }),
       });
       assert.equal(res.status, 200);
       const body = (await res.json()) as { type: string; content: { type: string; text: string }[] };
       assert.equal(body.type, "message");
-      return { cache: res.headers.get("x-hotpath-cache"), match: res.headers.get("x-hotpath-cache-match"), text: body.content[0]?.text };
+      return {
+        cache: res.headers.get("x-hotpath-cache"),
+        match: res.headers.get("x-hotpath-cache-match"),
+        text: body.content[0]?.text,
+      };
     };
     const first = await messages("Tell me about a small red fox in the snow.");
     assert.equal(first.cache, "miss");
@@ -110,7 +130,15 @@ describe("cache: in the real daemon (official openai client)", function () {
     await ask("Tell me about the sea.");
     assert.equal((await ask("Tell me about the sea.")).cache, "hit");
     const otherSystem = await client.chat.completions
-      .create({ model, messages: [{ role: "system", content: "You are a pirate." }, { role: "user", content: "Tell me about the sea." }], max_tokens: 24, temperature: 0 })
+      .create({
+        model,
+        messages: [
+          { role: "system", content: "You are a pirate." },
+          { role: "user", content: "Tell me about the sea." },
+        ],
+        max_tokens: 24,
+        temperature: 0,
+      })
       .withResponse();
     assert.equal(otherSystem.response.headers.get("x-hotpath-cache"), "miss");
     const warm = await ask("Tell me about the sea.", { temperature: 0.8 });
@@ -123,7 +151,14 @@ describe("cache: in the real daemon (official openai client)", function () {
   it("replays a hit on a streamed request as well-formed SSE", async () => {
     const plain = await ask("A cat sat on the mat.");
     const stream = await client.chat.completions
-      .create({ model, messages: [system, { role: "user", content: "A cat sat on the mat." }], max_tokens: 24, temperature: 0, stream: true, stream_options: { include_usage: true } })
+      .create({
+        model,
+        messages: [system, { role: "user", content: "A cat sat on the mat." }],
+        max_tokens: 24,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      })
       .withResponse();
     assert.equal(stream.response.headers.get("x-hotpath-cache"), "hit");
     assert.match(stream.response.headers.get("content-type") ?? "", /text\/event-stream/);
@@ -142,16 +177,29 @@ describe("cache: in the real daemon (official openai client)", function () {
     const res = await daemon.fetch("/v1/chat/completions", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model, messages: [system, { role: "user", content: "A cat sat on the mat." }], max_tokens: 24, temperature: 0, stream: true }),
+      body: JSON.stringify({
+        model,
+        messages: [system, { role: "user", content: "A cat sat on the mat." }],
+        max_tokens: 24,
+        temperature: 0,
+        stream: true,
+      }),
     });
     const body = await res.text();
     const events = body.split("\n\n").filter(Boolean);
     assert.equal(events.at(-1), "data: [DONE]");
-    for (const e of events.slice(0, -1)) assert.equal(JSON.parse(e.replace(/^data: /, "")).object, "chat.completion.chunk");
+    for (const e of events.slice(0, -1))
+      assert.equal(JSON.parse(e.replace(/^data: /, "")).object, "chat.completion.chunk");
   });
 
   it("stores streamed misses too, and serves them non-streamed", async () => {
-    const stream = await client.chat.completions.create({ model, messages: [system, { role: "user", content: "The bird flew away." }], max_tokens: 24, temperature: 0, stream: true });
+    const stream = await client.chat.completions.create({
+      model,
+      messages: [system, { role: "user", content: "The bird flew away." }],
+      max_tokens: 24,
+      temperature: 0,
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     let hit;
@@ -172,38 +220,58 @@ describe("cache: in the real daemon (official openai client)", function () {
   });
 
   it("caches /v1/completions by exact prompt and replays streamed hits", async () => {
-    const first = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0 }).withResponse();
+    const first = await client.completions
+      .create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0 })
+      .withResponse();
     assert.equal(first.response.headers.get("x-hotpath-cache"), "miss");
     let hit;
     for (let i = 0; i < 50; i++) {
-      hit = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0 }).withResponse();
+      hit = await client.completions
+        .create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0 })
+        .withResponse();
       if (hit.response.headers.get("x-hotpath-cache") === "hit") break;
     }
     assert.equal(hit?.response.headers.get("x-hotpath-cache"), "hit");
     assert.equal(hit?.data.choices[0].text, first.data.choices[0].text);
-    const stream = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0, stream: true }).withResponse();
+    const stream = await client.completions
+      .create({ model, prompt: "Once upon a time", max_tokens: 16, temperature: 0, stream: true })
+      .withResponse();
     assert.equal(stream.response.headers.get("x-hotpath-cache"), "hit");
     let text = "";
     for await (const chunk of stream.data) text += chunk.choices[0]?.text ?? "";
     assert.equal(text, first.data.choices[0].text);
-    const other = await client.completions.create({ model, prompt: "Once upon a time,", max_tokens: 16, temperature: 0 }).withResponse();
+    const other = await client.completions
+      .create({ model, prompt: "Once upon a time,", max_tokens: 16, temperature: 0 })
+      .withResponse();
     assert.equal(other.response.headers.get("x-hotpath-cache"), "miss", "completions match exactly by default");
   });
 
   it("reports stats, lists entries and clears through the admin API; refuses hostile queries", async () => {
     const stats = (await (await daemon.fetch("/hotpath/cache/stats")).json()) as CacheStats;
-    assert.ok(stats.totals.hits >= 5 && stats.totals.misses >= 5 && stats.totals.bypasses >= 3, JSON.stringify(stats.totals));
+    assert.ok(
+      stats.totals.hits >= 5 && stats.totals.misses >= 5 && stats.totals.bypasses >= 3,
+      JSON.stringify(stats.totals),
+    );
     assert.ok(stats.totals.semanticHits >= 1 && stats.totals.guardRejections >= 1);
     assert.ok(stats.totals.msSaved > 0 && stats.totals.tokensSaved > 0);
     assert.equal(stats.embedderLoaded, true);
     const ns = stats.namespaces.find((n) => n.entries > 0)!;
     // Namespaces are keyed on the requested model name (before routing), so the label shows it twice: "route model".
     assert.match(ns.label, /^chat chat · You are a helpful assistant\./);
-    const entries = (await (await daemon.fetch(`/hotpath/cache/entries?namespace=${ns.namespace}&limit=2`)).json()) as CacheEntries;
+    const entries = (await (
+      await daemon.fetch(`/hotpath/cache/entries?namespace=${ns.namespace}&limit=2`)
+    ).json()) as CacheEntries;
     assert.equal(entries.entries.length, 2);
     assert.ok(entries.entries.every((e) => e.namespace === ns.namespace && e.answerPreview.length > 0));
 
-    for (const bad of ["namespace=xyz", "limit=0", "limit=abc", "limit=100000", "limit=1&limit=2", `namespace=${"a".repeat(5000)}`]) {
+    for (const bad of [
+      "namespace=xyz",
+      "limit=0",
+      "limit=abc",
+      "limit=100000",
+      "limit=1&limit=2",
+      `namespace=${"a".repeat(5000)}`,
+    ]) {
       const r = await daemon.fetch(`/hotpath/cache/entries?${bad}`);
       assert.equal(r.status, 400, bad);
       const body = (await r.json()) as { error: { message: string } };
@@ -216,7 +284,9 @@ describe("cache: in the real daemon (official openai client)", function () {
     assert.match(metrics, /hotpath_cache_lookups\{verdict="hit"\} \d+/);
     assert.match(metrics, /hotpath_cache_lookup_seconds_count\{verdict="miss"\} \d+/);
 
-    const cleared = (await (await daemon.fetch(`/hotpath/cache?namespace=${ns.namespace}`, { method: "DELETE" })).json()) as CacheClearResult;
+    const cleared = (await (
+      await daemon.fetch(`/hotpath/cache?namespace=${ns.namespace}`, { method: "DELETE" })
+    ).json()) as CacheClearResult;
     assert.equal(cleared.namespace, ns.namespace);
     assert.ok(cleared.cleared >= 2);
     const all = (await (await daemon.fetch("/hotpath/cache", { method: "DELETE" })).json()) as CacheClearResult;

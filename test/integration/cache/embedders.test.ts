@@ -23,7 +23,11 @@ describe("cache embedders", function () {
 
   it("USE lite: 512-d unit vectors from the shipped weights; paraphrases closer than unrelated text", async () => {
     assert.match(use.id, /^use-lite@\d+\.\d+\.\d+$/);
-    const [a, b, c] = await use.embed(["How do I reset my password?", "How can I reset my password?", "The mitochondria is the powerhouse of the cell."]);
+    const [a, b, c] = await use.embed([
+      "How do I reset my password?",
+      "How can I reset my password?",
+      "The mitochondria is the powerhouse of the cell.",
+    ]);
     assert.equal(a.length, 512);
     assert.ok(Math.abs(norm(a) - 1) < 1e-5);
     assert.ok(dot(a, b) > 0.9);
@@ -38,7 +42,10 @@ describe("cache embedders", function () {
     const e = await GgufEmbedder.open({ modelPath: stories, threads: 2, gpu: false });
     try {
       assert.match(e.id, /^gguf:stories260K\.gguf#\d+$/);
-      const [x, y] = await Promise.all([e.embed(["Once upon a time there was a cat."]), e.embed(["The dog ran home."])]);
+      const [x, y] = await Promise.all([
+        e.embed(["Once upon a time there was a cat."]),
+        e.embed(["The dog ran home."]),
+      ]);
       const dims = await e.dimensions();
       assert.ok(dims > 0 && x[0].length === dims && y[0].length === dims);
       assert.ok(Math.abs(norm(x[0]) - 1) < 1e-4);
@@ -68,12 +75,20 @@ describe("cache embedders", function () {
     });
     after(() => server.close());
 
-    const ok = (vectors: number[][]) => JSON.stringify({ object: "list", model: "m", data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })).reverse(), usage: { prompt_tokens: 1, total_tokens: 1 } });
+    const ok = (vectors: number[][]) =>
+      JSON.stringify({
+        object: "list",
+        model: "m",
+        data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })).reverse(),
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+      });
 
     it("embeds in input order (whatever order data comes in), normalized, with the key sent", async () => {
       let seenAuth: string | undefined;
       reply = (b, auth) => ((seenAuth = auth), { status: 200, body: ok(b.input.map((t) => [t.length, 0, 3, 4])) });
-      const e = new CloudEmbedder(new OpenAiEmbeddingRoute({ baseUrl: base, model: "text-embedding-3-small", apiKey: "sk-test" }));
+      const e = new CloudEmbedder(
+        new OpenAiEmbeddingRoute({ baseUrl: base, model: "text-embedding-3-small", apiKey: "sk-test" }),
+      );
       assert.match(e.id, /^cloud:127\.0\.0\.1:\d+\/text-embedding-3-small$/);
       const [a, b] = await e.embed(["ab", "abcd"]);
       assert.equal(seenAuth, "Bearer sk-test");
@@ -87,8 +102,28 @@ describe("cache embedders", function () {
       ["non-JSON", () => ({ status: 200, body: "<html>" }), /non-JSON/],
       ["the wrong shape", () => ({ status: 200, body: '{"data":[{"vector":[1]}]}' }), /unexpected shape/],
       ["too few vectors", () => ({ status: 200, body: ok([[1, 2]]) }), /returned 1 vectors for 2 inputs/],
-      ["vectors of differing length", () => ({ status: 200, body: ok([[1, 2], [1, 2, 3]]) }), /differing length/],
-      ["a zero vector", () => ({ status: 200, body: ok([[0, 0], [1, 1]]) }), /zero or non-finite/],
+      [
+        "vectors of differing length",
+        () => ({
+          status: 200,
+          body: ok([
+            [1, 2],
+            [1, 2, 3],
+          ]),
+        }),
+        /differing length/,
+      ],
+      [
+        "a zero vector",
+        () => ({
+          status: 200,
+          body: ok([
+            [0, 0],
+            [1, 1],
+          ]),
+        }),
+        /zero or non-finite/,
+      ],
       ["an oversized garbage body", () => ({ status: 200, body: "x".repeat(5_000_000) }), /non-JSON/],
     ];
     for (const [what, make, error] of hostile) {
@@ -105,7 +140,10 @@ describe("cache embedders", function () {
     await assert.rejects(embedderFromConfig(CacheConfigSchema.parse({ embedder: "gguf" })), /embeddingModel/);
     await assert.rejects(embedderFromConfig(CacheConfigSchema.parse({ embedder: "cloud" })), /cloudEmbeddings/);
     const cloud = await embedderFromConfig(
-      CacheConfigSchema.parse({ embedder: "cloud", cloudEmbeddings: { baseUrl: "http://127.0.0.1:9/v1", model: "m", apiKeyEnv: "X_KEY" } }),
+      CacheConfigSchema.parse({
+        embedder: "cloud",
+        cloudEmbeddings: { baseUrl: "http://127.0.0.1:9/v1", model: "m", apiKeyEnv: "X_KEY" },
+      }),
       { env: { X_KEY: "k" } },
     );
     assert.equal(cloud.id, "cloud:127.0.0.1:9/m");

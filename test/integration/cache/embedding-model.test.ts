@@ -14,7 +14,10 @@ describe("cache: --embedding-model (GGUF embedder in the daemon)", function () {
   const model = chatModelPath();
 
   before(async () => {
-    daemon = await startDaemon({ args: ["--model", `chat=${model}`, "--embedding-model", model], waitForModels: ["chat"] });
+    daemon = await startDaemon({
+      args: ["--model", `chat=${model}`, "--embedding-model", model],
+      waitForModels: ["chat"],
+    });
   });
   after(() => daemon?.dispose());
 
@@ -43,7 +46,10 @@ describe("cache: --embedding-model (GGUF embedder in the daemon)", function () {
     try {
       const file = join(dir, "config.json");
       writeFileSync(file, JSON.stringify({ cache: { threshold: 0.93, ttlSeconds: { conversation: 60 } } }));
-      const c = loadConfig({ flags: { config: file, cache: { embedder: "gguf", embeddingModel: "/m.gguf" } as never }, env: {} });
+      const c = loadConfig({
+        flags: { config: file, cache: { embedder: "gguf", embeddingModel: "/m.gguf" } as never },
+        env: {},
+      });
       assert.equal(c.cache.threshold, 0.93);
       assert.equal(c.cache.ttlSeconds.conversation, 60);
       assert.equal(c.cache.embedder, "gguf");

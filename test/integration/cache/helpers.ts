@@ -19,7 +19,11 @@ export function tempDb(): { db: Db; file: string; dir: string; cleanup: () => vo
   return { db, file, dir, cleanup: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-export function makeCache(db: Db, config: Partial<CacheConfig> = {}, extra: Partial<ResponseCacheOptions> = {}): ResponseCache {
+export function makeCache(
+  db: Db,
+  config: Partial<CacheConfig> = {},
+  extra: Partial<ResponseCacheOptions> = {},
+): ResponseCache {
   return new ResponseCache({ db, config: CacheConfigSchema.parse(config), embedder, ...extra });
 }
 
@@ -42,9 +46,24 @@ export function answer(text: string, extra: Partial<ChatCompletion["choices"][0]
     created: 1,
     model: "stories",
     system_fingerprint: "hotpath",
-    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null, ...extra }, finish_reason: extra.tool_calls ? "tool_calls" : "stop", logprobs: null }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: text, refusal: null, ...extra },
+        finish_reason: extra.tool_calls ? "tool_calls" : "stop",
+        logprobs: null,
+      },
+    ],
     usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30, prompt_tokens_details: { cached_tokens: 0 } },
-    timings: { queue_ms: 0, prompt_n: 20, prompt_ms: 5, ttft_ms: 6, predicted_n: 10, predicted_ms: 50, predicted_per_second: 200 },
+    timings: {
+      queue_ms: 0,
+      prompt_n: 20,
+      prompt_ms: 5,
+      ttft_ms: 6,
+      predicted_n: 10,
+      predicted_ms: 50,
+      predicted_per_second: 200,
+    },
   };
 }
 

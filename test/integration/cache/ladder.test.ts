@@ -23,11 +23,14 @@ describe("cache: exactness ladder, verifier on every candidate, scopes", functio
   it("serves each rung and says which: exact, normalized (case, spacing, NFKC, JSON layout), semantic", async () => {
     const cache = makeCache(t.db);
     await fill(cache, chat('Validate {"name": "Ada", "age": 36} against the schema, please.'), "valid");
-    assert.equal((await cache.lookup(chat('Validate {"name": "Ada", "age": 36} against the schema, please.'), ctx())).match, "exact");
+    assert.equal(
+      (await cache.lookup(chat('Validate {"name": "Ada", "age": 36} against the schema, please.'), ctx())).match,
+      "exact",
+    );
     for (const variant of [
       'validate {"age":36,"name":"Ada"}   against the schema , please.',
       'VALIDATE {"name": "Ada", "age": 36} AGAINST THE SCHEMA, PLEASE.',
-      "Validate\u00a0{\"name\": \"Ada\", \"age\": 36} against the ｓｃｈｅｍａ, please.",
+      'Validate\u00a0{"name": "Ada", "age": 36} against the ｓｃｈｅｍａ, please.',
     ]) {
       const r = await cache.lookup(chat(variant), ctx());
       assert.equal(r.verdict, "hit", `${variant}: ${r.reason}`);
@@ -54,11 +57,17 @@ describe("cache: exactness ladder, verifier on every candidate, scopes", functio
     // The recommended set-up: a small local instruction model as an alias, asked yes/no through modelVerifier. Here a
     // local function answers in the model's place, through the same prompt and parsing.
     const ask: Ask = async (request) => {
-      const text = request.messages.map((m) => ("content" in m && typeof m.content === "string" ? m.content : "")).join("\n");
+      const text = request.messages
+        .map((m) => ("content" in m && typeof m.content === "string" ? m.content : ""))
+        .join("\n");
       asked.push({ query: text, candidate: "", similarity: 0 });
       return say === "fail" ? Promise.reject(new Error("judge down")) : say;
     };
-    const cache = makeCache(t.db, { verifierBand: 0.03 }, { verifier: modelVerifier(ask, { model: "local:judge", timeoutMs: 1000 }) });
+    const cache = makeCache(
+      t.db,
+      { verifierBand: 0.03 },
+      { verifier: modelVerifier(ask, { model: "local:judge", timeoutMs: 1000 }) },
+    );
     await fill(cache, chat("How do I reset my password?"), "Use the forgot-password link.");
     const no = await cache.lookup(chat("How can I reset my password?"), ctx());
     assert.ok((no.similarity ?? 0) >= 0.93, `a paraphrase well above the threshold (${no.similarity})`);
@@ -89,7 +98,10 @@ describe("cache: exactness ladder, verifier on every candidate, scopes", functio
     assert.equal(para.verdict, "miss", "nor do paraphrases or normalised forms");
     cache.abandon(chat("Summarize my open tickets."), { ...ctx(), scope: "bob" });
     assert.equal((await cache.lookup(req, { ...ctx(), scope: "alice" })).verdict, "hit");
-    assert.equal((await cache.lookup(chat("summarise my open tickets."), { ...ctx(), scope: "alice" })).match, "normalized");
+    assert.equal(
+      (await cache.lookup(chat("summarise my open tickets."), { ...ctx(), scope: "alice" })).match,
+      "normalized",
+    );
     await fill(cache, req, "bob's tickets", "bob");
     assert.equal(cache.entries().find((e) => e.scope === "bob")?.answerPreview, "bob's tickets");
     assert.equal(cache.clear({ scope: "alice" }), 1);

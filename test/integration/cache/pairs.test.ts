@@ -26,7 +26,8 @@ describe("cache: labelled pairs with the real embedding model", function () {
   it("holds at least 200 pairs of every kind the issue names", () => {
     assert.ok(pairs.length >= 200, `${pairs.length} pairs`);
     const kinds = new Set(pairs.map((p) => p.kind));
-    for (const k of ["paraphrase", "negation", "antonym", "entity", "number", "language", "path"]) assert.ok(kinds.has(k), k);
+    for (const k of ["paraphrase", "negation", "antonym", "entity", "number", "language", "path"])
+      assert.ok(kinds.has(k), k);
     for (const p of pairs) assert.equal(p.label, p.kind === "paraphrase" ? "hit" : "miss", JSON.stringify(p));
   });
 
@@ -54,11 +55,13 @@ describe("cache: labelled pairs with the real embedding model", function () {
       `      threshold ${threshold}: paraphrase recall ${(recall * 100).toFixed(1)}% (${paraphrases.length}), ` +
         `false hits ${falseHits.length}/${guardable.length} guardable swaps, ${topicFalse.length}/${topic.length} same-subject topic swaps`,
     );
-    for (const o of [...falseHits, ...topicFalse]) console.log(`      false hit (${o.pair.kind}, ${o.similarity?.toFixed(3)}): ${o.pair.a} | ${o.pair.b}`);
+    for (const o of [...falseHits, ...topicFalse])
+      console.log(`      false hit (${o.pair.kind}, ${o.similarity?.toFixed(3)}): ${o.pair.a} | ${o.pair.b}`);
     assert.ok(falseHits.length / guardable.length <= 0.01, `false hits ${falseHits.map((o) => o.pair.a).join("; ")}`);
     assert.ok(recall >= 0.7, `paraphrase recall ${recall}`);
     // Every refused swap above the threshold was refused by a guard, and each guard kind was needed at least once.
     const refusedBy = new Set(outcome.filter((o) => o.pair.label === "miss" && o.guard).map((o) => o.guard));
-    for (const g of ["negation", "antonym", "number", "entity", "language", "path"]) assert.ok(refusedBy.has(g), `guard ${g} refused something`);
+    for (const g of ["negation", "antonym", "number", "entity", "language", "path"])
+      assert.ok(refusedBy.has(g), `guard ${g} refused something`);
   });
 });

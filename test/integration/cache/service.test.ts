@@ -8,7 +8,12 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
   beforeEach(() => (t = tempDb()));
   afterEach(() => t.cleanup());
 
-  async function miss(cache: ReturnType<typeof makeCache>, req: ReturnType<typeof chat>, text: string, headers: Record<string, string> = {}) {
+  async function miss(
+    cache: ReturnType<typeof makeCache>,
+    req: ReturnType<typeof chat>,
+    text: string,
+    headers: Record<string, string> = {},
+  ) {
     const r = await cache.lookup(req, ctx(headers));
     assert.equal(r.verdict, "miss", r.reason);
     const s = await cache.store(req, ctx(headers), answer(text), { latencyMs: 1234, costUsd: 0.002 });
@@ -24,7 +29,10 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     assert.equal(again.verdict, "hit");
     assert.equal(again.match, "exact");
     assert.equal(again.similarity, 1);
-    assert.equal(again.response && "message" in again.response.choices[0] ? again.response.choices[0].message.content : "", "Go to Settings → Security.");
+    assert.equal(
+      again.response && "message" in again.response.choices[0] ? again.response.choices[0].message.content : "",
+      "Go to Settings → Security.",
+    );
     assert.notEqual(again.response?.id, "chatcmpl-test", "a replay gets its own id");
     const stats = cache.stats();
     assert.equal(stats.totals.hits, 1);
@@ -60,12 +68,26 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     await miss(cache, base, "Paris.");
     const variants: [string, ReturnType<typeof chat>, string?][] = [
       ["system prompt", { ...base, messages: [{ role: "system", content: "Answer in French." }, base.messages[1]] }],
-      ["tools", { ...base, tools: [{ type: "function", function: { name: "lookup_city", parameters: { type: "object" } } }] }],
+      [
+        "tools",
+        { ...base, tools: [{ type: "function", function: { name: "lookup_city", parameters: { type: "object" } } }] },
+      ],
       ["seed", { ...base, seed: 7 }],
       ["top_p", { ...base, top_p: 0.5 }],
       ["response_format", { ...base, response_format: { type: "json_object" } }],
       ["tool_choice", { ...base, tool_choice: "none" }],
-      ["history", { ...base, messages: [base.messages[0], { role: "user", content: "Hi" }, { role: "assistant", content: "Hello!" }, base.messages[1]] }],
+      [
+        "history",
+        {
+          ...base,
+          messages: [
+            base.messages[0],
+            { role: "user", content: "Hi" },
+            { role: "assistant", content: "Hello!" },
+            base.messages[1],
+          ],
+        },
+      ],
       ["model", { ...base, model: "other-model" }],
       ["route", base, "openai:gpt-4o-mini"],
     ];
@@ -78,7 +100,10 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     const hot = await cache.lookup({ ...base, temperature: 0.7 }, ctx());
     assert.equal(hot.verdict, "bypass");
     assert.match(hot.reason, /deterministic/);
-    assert.equal((await cache.store({ ...base, temperature: 0.7 }, ctx(), answer("Paris!"), { latencyMs: 1 })).stored, false);
+    assert.equal(
+      (await cache.store({ ...base, temperature: 0.7 }, ctx(), answer("Paris!"), { latencyMs: 1 })).stored,
+      false,
+    );
   });
 
   it("honours Cache-Control and x-hotpath-cache", async () => {
@@ -87,11 +112,18 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     const noStore = await cache.lookup(req, ctx({ "cache-control": "no-store" }));
     assert.equal(noStore.verdict, "bypass");
     assert.equal(noStore.storable, false);
-    assert.equal((await cache.store(req, ctx({ "cache-control": "no-store" }), answer("Rayleigh"), { latencyMs: 1 })).stored, false);
+    assert.equal(
+      (await cache.store(req, ctx({ "cache-control": "no-store" }), answer("Rayleigh"), { latencyMs: 1 })).stored,
+      false,
+    );
     const noCache = await cache.lookup(req, ctx({ "Cache-Control": "max-age=0, no-cache" }));
     assert.equal(noCache.verdict, "bypass");
     assert.equal(noCache.storable, true, "no-cache refreshes: the fresh answer is stored");
-    assert.equal((await cache.store(req, ctx({ "cache-control": "no-cache" }), answer("Rayleigh scattering"), { latencyMs: 1 })).stored, true);
+    assert.equal(
+      (await cache.store(req, ctx({ "cache-control": "no-cache" }), answer("Rayleigh scattering"), { latencyMs: 1 }))
+        .stored,
+      true,
+    );
     assert.equal((await cache.lookup(req, ctx({ "x-hotpath-cache": "bypass" }))).verdict, "bypass");
     const hit = await cache.lookup(req, ctx());
     assert.equal(hit.verdict, "hit");
@@ -100,7 +132,11 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
 
   it("matches tool-result turns and tool-call answers only exactly", async () => {
     const cache = makeCache(t.db);
-    const call = { id: "call_1", type: "function" as const, function: { name: "read_file", arguments: '{"path":"a.ts"}' } };
+    const call = {
+      id: "call_1",
+      type: "function" as const,
+      function: { name: "read_file", arguments: '{"path":"a.ts"}' },
+    };
     const toolTurn = chat("Read a.ts and summarise it.", {
       messages: [
         { role: "system", content: "You are a coding agent." },
@@ -122,7 +158,11 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     assert.equal((await cache.lookup(ask, ctx())).verdict, "miss");
     const s = await cache.store(ask, ctx(), answer("", { content: null, tool_calls: [call] }), { latencyMs: 1 });
     assert.match(s.reason, /exact match only/);
-    assert.equal((await cache.lookup(chat("Please read b.ts."), ctx())).verdict, "miss", "a tool-call answer is not served to a paraphrase");
+    assert.equal(
+      (await cache.lookup(chat("Please read b.ts."), ctx())).verdict,
+      "miss",
+      "a tool-call answer is not served to a paraphrase",
+    );
     assert.equal((await cache.lookup(ask, ctx())).verdict, "hit");
   });
 
@@ -131,7 +171,12 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     const cache = makeCache(t.db, {}, { now: () => now });
     const conv = chat("Tell me a fun fact about otters.");
     await miss(cache, conv, "They hold hands.");
-    const cls = chat("Classify the sentiment: I love it.", { messages: [{ role: "system", content: "Classify the sentiment as positive or negative." }, { role: "user", content: "I love it." }] });
+    const cls = chat("Classify the sentiment: I love it.", {
+      messages: [
+        { role: "system", content: "Classify the sentiment as positive or negative." },
+        { role: "user", content: "I love it." },
+      ],
+    });
     await miss(cache, cls, "positive");
     const code = chat("Write a regex for digits.");
     await miss(cache, code, "\\d+", { "x-hotpath-task": "code" });
@@ -161,10 +206,15 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     assert.equal((await cache.lookup(chat(qs[0]), ctx())).verdict, "hit"); // monad is now recently used
     now += 1000;
     await miss(cache, chat(qs[3]), "About semaphores"); // over the cap: closure (least recently used) goes
-    const left = cache.entries({ limit: 10 }).map((e) => e.queryText).sort();
+    const left = cache
+      .entries({ limit: 10 })
+      .map((e) => e.queryText)
+      .sort();
     assert.deepEqual(left, ["What is a monad?", "What is a mutex?", "What is a semaphore?"]);
     assert.equal(cache.stats().evictions, 1);
-    const vecRows = t.db.prepare(`SELECT COUNT(*) n FROM ${t.db.prepare("SELECT vec_table FROM cache_spaces").pluck().get() as string}`).get() as { n: number };
+    const vecRows = t.db
+      .prepare(`SELECT COUNT(*) n FROM ${t.db.prepare("SELECT vec_table FROM cache_spaces").pluck().get() as string}`)
+      .get() as { n: number };
     assert.equal(vecRows.n, 3, "the evicted entry's vector left the vec0 table too");
   });
 
@@ -215,12 +265,16 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     for (const says of [false, true]) {
       const asked: number[] = [];
       // Band [0.92, 1.02): a close paraphrase (~0.96) is borderline here; an unrelated question is not asked about.
-      const cache = makeCache(t.db, { threshold: 0.97, verifierBand: 0.05 }, {
-        verifier: async ({ similarity }) => {
-          asked.push(similarity);
-          return says;
+      const cache = makeCache(
+        t.db,
+        { threshold: 0.97, verifierBand: 0.05 },
+        {
+          verifier: async ({ similarity }) => {
+            asked.push(similarity);
+            return says;
+          },
         },
-      });
+      );
       cache.clear();
       await miss(cache, chat("How do I reset my password?"), "Use the link.");
       const r = await cache.lookup(chat("How can I reset my password?"), ctx());
@@ -236,7 +290,12 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
   it("lists and clears entries per namespace; clearing removes their vectors", async () => {
     const cache = makeCache(t.db);
     await miss(cache, chat("What is Rust?"), "A language.");
-    const other = chat("What is Rust?", { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "What is Rust?" }] });
+    const other = chat("What is Rust?", {
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "What is Rust?" },
+      ],
+    });
     await miss(cache, other, "Lang.");
     const ns = (await cache.lookup(other, ctx())).namespace;
     assert.equal(cache.entries({ namespace: ns }).length, 1);
@@ -253,10 +312,21 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     const req = { model: "stories", prompt: "Once upon a time", temperature: 0, max_tokens: 16 };
     assert.equal((await cache.lookup(req, ctx())).verdict, "miss");
     const completion = {
-      id: "cmpl-1", object: "text_completion" as const, created: 1, model: "stories",
+      id: "cmpl-1",
+      object: "text_completion" as const,
+      created: 1,
+      model: "stories",
       choices: [{ index: 0, text: " there was a cat.", finish_reason: "stop" as const, logprobs: null }],
       usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10, prompt_tokens_details: { cached_tokens: 0 } },
-      timings: { queue_ms: 0, prompt_n: 4, prompt_ms: 1, ttft_ms: 1, predicted_n: 6, predicted_ms: 6, predicted_per_second: 1000 },
+      timings: {
+        queue_ms: 0,
+        prompt_n: 4,
+        prompt_ms: 1,
+        ttft_ms: 1,
+        predicted_n: 6,
+        predicted_ms: 6,
+        predicted_per_second: 1000,
+      },
     };
     await cache.store(req, ctx(), completion, { latencyMs: 7 });
     const hit = await cache.lookup({ ...req, prompt: ["Once upon a time"] }, ctx());

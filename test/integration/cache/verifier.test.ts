@@ -25,11 +25,22 @@ describe("cache: model-backed verifier near the threshold", function () {
     const config = join(dir, "config.json");
     // Threshold 0.99 with a band of 0.5: every candidate above 0.49 goes to the verifier, so paraphrases are decided
     // by it rather than by the embedding score alone.
-    writeFileSync(config, JSON.stringify({
-      router: { providers: { judge: { type: "openai", baseURL: judge.baseURL, apiKey: "env:VERIFIER_KEY" } }, maxRetries: 0 },
-      cache: { threshold: 0.99, verifierBand: 0.5, verifier: { model: "judge:gpt-4o-mini", timeoutMs: 3000 } },
-    }));
-    daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config, "--model", `chat=${chatModelPath()}`], env: { VERIFIER_KEY: KEY }, waitForModels: ["chat"] });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        router: {
+          providers: { judge: { type: "openai", baseURL: judge.baseURL, apiKey: "env:VERIFIER_KEY" } },
+          maxRetries: 0,
+        },
+        cache: { threshold: 0.99, verifierBand: 0.5, verifier: { model: "judge:gpt-4o-mini", timeoutMs: 3000 } },
+      }),
+    );
+    daemon = await startDaemon({
+      dataDir: join(dir, "data"),
+      args: ["--config", config, "--model", `chat=${chatModelPath()}`],
+      env: { VERIFIER_KEY: KEY },
+      waitForModels: ["chat"],
+    });
   });
   after(async () => {
     await daemon?.dispose();
@@ -66,7 +77,10 @@ describe("cache: model-backed verifier near the threshold", function () {
     const asked = judge.received[0].body as { model: string; messages: { content: string }[]; max_tokens: number };
     assert.equal(asked.model, "gpt-4o-mini");
     const prompt = asked.messages.map((m) => m.content).join("\n");
-    assert.ok(prompt.includes("Tell me the capital city of France.") && prompt.includes("What is the capital of France?"), prompt);
+    assert.ok(
+      prompt.includes("Tell me the capital city of France.") && prompt.includes("What is the capital of France?"),
+      prompt,
+    );
 
     // The same paraphrase again: the remembered verdict answers, the judge is not asked twice.
     assert.equal((await ask("Tell me the capital city of France.")).cache, "hit");
@@ -78,10 +92,18 @@ describe("cache: model-backed verifier near the threshold", function () {
 
     // Two entries now (the refused request was answered and stored too): each candidate that no false-hit defence
     // refuses is put to the judge.
-    judge.script({ kind: "error", status: 500, message: "judge is down" }, { kind: "error", status: 500, message: "judge is down" });
-    assert.equal((await ask("Name the capital of France for me.")).cache, "miss", "a failing verifier never makes a hit");
-    const judged = ["What is the capital of France?", "Could you tell me what the capital of France is?"]
-      .filter((c) => !findCriticalDifference("Name the capital of France for me.", c)).length;
+    judge.script(
+      { kind: "error", status: 500, message: "judge is down" },
+      { kind: "error", status: 500, message: "judge is down" },
+    );
+    assert.equal(
+      (await ask("Name the capital of France for me.")).cache,
+      "miss",
+      "a failing verifier never makes a hit",
+    );
+    const judged = ["What is the capital of France?", "Could you tell me what the capital of France is?"].filter(
+      (c) => !findCriticalDifference("Name the capital of France for me.", c),
+    ).length;
     assert.ok(judged >= 1, "at least one candidate reaches the judge");
     assert.equal(judge.received.length, 2 + judged);
   });

@@ -66,7 +66,10 @@ describe("CLI: fail fast and say what to do", function () {
     for (const flag of ["--port", "--threads", "--context-size"]) {
       const r = await serve(flag, "abc");
       assert.notEqual(r.code, 0);
-      assert.match(r.stderr, new RegExp(`option '${flag} <[^>]+>' argument 'abc' is invalid\\. "abc" is not an integer`));
+      assert.match(
+        r.stderr,
+        new RegExp(`option '${flag} <[^>]+>' argument 'abc' is invalid\\. "abc" is not an integer`),
+      );
     }
   });
 
@@ -76,7 +79,10 @@ describe("CLI: fail fast and say what to do", function () {
       const port = new URL(first.url).port;
       const r = await hotpath(["serve", "--port", port, "--data-dir", join(dir, "second")]);
       assert.notEqual(r.code, 0);
-      assert.match(r.stderr, new RegExp(`port ${port} .*in use by a Hotpath daemon \\(version [^,]+, pid ${first.process.pid}\\)`));
+      assert.match(
+        r.stderr,
+        new RegExp(`port ${port} .*in use by a Hotpath daemon \\(version [^,]+, pid ${first.process.pid}\\)`),
+      );
       assert.match(r.stderr, /hotpath stop/);
       assert.match(r.stderr, /--port 0/);
     } finally {

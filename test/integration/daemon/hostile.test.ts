@@ -29,7 +29,12 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
   let daemon: TestDaemon;
   let auth: Record<string, string>;
   const post = (path: string, body: string | object, headers: Record<string, string> = {}) =>
-    rawRequest(daemon.url, { method: "POST", path, headers: { ...auth, ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    rawRequest(daemon.url, {
+      method: "POST",
+      path,
+      headers: { ...auth, ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
   const messages = [{ role: "user", content: "hi" }];
 
   before(async function () {
@@ -44,9 +49,18 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
 
   it("JSON nested 10,000 deep → 400 naming the limit, wherever it is", async function () {
     const cases: [string, string][] = [
-      ["/v1/chat/completions", `{"model":"chat","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(10_000)}}}]}`],
-      ["/v1/chat/completions", `{"model":"chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${deepObject(10_000)}}}}`],
-      ["/v1/messages", `{"model":"chat","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"f","input_schema":${deepObject(10_000)}}]}`],
+      [
+        "/v1/chat/completions",
+        `{"model":"chat","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(10_000)}}}]}`,
+      ],
+      [
+        "/v1/chat/completions",
+        `{"model":"chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${deepObject(10_000)}}}}`,
+      ],
+      [
+        "/v1/messages",
+        `{"model":"chat","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"f","input_schema":${deepObject(10_000)}}]}`,
+      ],
       ["/hotpath/audit/run", `{"spec":{"promptText":"x","inputs":[{"user":"x","expect":${deepArray(10_000)}}]}}`],
     ];
     for (const [path, body] of cases) {
@@ -64,7 +78,10 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
   });
 
   it("a 100,000-value enum is refused at once and /healthz keeps answering", async function () {
-    const schema = { type: "object", properties: { v: { enum: Array.from({ length: 100_000 }, (_, i) => `value-${i}`) } } };
+    const schema = {
+      type: "object",
+      properties: { v: { enum: Array.from({ length: 100_000 }, (_, i) => `value-${i}`) } },
+    };
     const healthMs: number[] = [];
     let done = false;
     const probe = (async () => {
@@ -73,43 +90,89 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const res = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 5, response_format: { type: "json_schema", json_schema: { name: "x", schema } } });
+    const res = await post("/v1/chat/completions", {
+      model: "chat",
+      messages,
+      max_tokens: 5,
+      response_format: { type: "json_schema", json_schema: { name: "x", schema } },
+    });
     done = true;
     await probe;
     assert.equal(res.status, 400, res.text.slice(0, 300));
     assertOpenAIError(res.body, "limit_exceeded");
     assert.match(res.body.error.message, /schemaEnumValues = 1000/);
     // Bounded only when the machine is not shared with heavier work (then latency measures the neighbours).
-    if (loadavg()[0] <= 2 * cpus().length) assert.ok(Math.max(...healthMs) < 1000, `/healthz took ${Math.max(...healthMs)} ms while the schema was handled`);
+    if (loadavg()[0] <= 2 * cpus().length)
+      assert.ok(Math.max(...healthMs) < 1000, `/healthz took ${Math.max(...healthMs)} ms while the schema was handled`);
     // The largest accepted enum still works.
-    const ok = { type: "object", properties: { v: { enum: Array.from({ length: 1000 }, (_, i) => `v${i}`) } }, required: ["v"] };
-    const accepted = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 20, response_format: { type: "json_schema", json_schema: { name: "x", schema: ok } } });
+    const ok = {
+      type: "object",
+      properties: { v: { enum: Array.from({ length: 1000 }, (_, i) => `v${i}`) } },
+      required: ["v"],
+    };
+    const accepted = await post("/v1/chat/completions", {
+      model: "chat",
+      messages,
+      max_tokens: 20,
+      response_format: { type: "json_schema", json_schema: { name: "x", schema: ok } },
+    });
     assert.equal(accepted.status, 200, accepted.text.slice(0, 300));
   });
 
   it("const/enum of an object or array is refused clearly; of primitives it is enforced", async function () {
-    for (const schema of [{ const: { a: 1 } }, { enum: [{ a: 1 }, 2] }, { type: "object", properties: { x: { const: [1] } } }]) {
-      const res = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 5, response_format: { type: "json_schema", json_schema: { name: "x", schema } } });
+    for (const schema of [
+      { const: { a: 1 } },
+      { enum: [{ a: 1 }, 2] },
+      { type: "object", properties: { x: { const: [1] } } },
+    ]) {
+      const res = await post("/v1/chat/completions", {
+        model: "chat",
+        messages,
+        max_tokens: 5,
+        response_format: { type: "json_schema", json_schema: { name: "x", schema } },
+      });
       assert.equal(res.status, 400, res.text.slice(0, 300));
       assertOpenAIError(res.body, "unsupported_schema");
       assert.match(res.body.error.message, /enum\/const value that is an? (object|array)/);
     }
-    const ok = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 10, response_format: { type: "json_schema", json_schema: { name: "x", schema: { enum: ["yes", 2, null] } } } });
+    const ok = await post("/v1/chat/completions", {
+      model: "chat",
+      messages,
+      max_tokens: 10,
+      response_format: { type: "json_schema", json_schema: { name: "x", schema: { enum: ["yes", 2, null] } } },
+    });
     assert.equal(ok.status, 200, ok.text.slice(0, 300));
-    assert.ok(['"yes"', "2", "null"].includes(ok.body.choices[0].message.content.trim()), ok.body.choices[0].message.content);
+    assert.ok(
+      ['"yes"', "2", "null"].includes(ok.body.choices[0].message.content.trim()),
+      ok.body.choices[0].message.content,
+    );
   });
 
   it("128 tools × 100 properties → 400 naming the limit; 128 × 30 overflowing the context → context_length_exceeded", async function () {
     const tools = (props: number) =>
       Array.from({ length: 128 }, (_, i) => ({
         type: "function",
-        function: { name: `t${i}`, parameters: { type: "object", properties: Object.fromEntries(Array.from({ length: props }, (_, j) => [`p${j}`, { type: "string", description: "a field" }])) } },
+        function: {
+          name: `t${i}`,
+          parameters: {
+            type: "object",
+            properties: Object.fromEntries(
+              Array.from({ length: props }, (_, j) => [`p${j}`, { type: "string", description: "a field" }]),
+            ),
+          },
+        },
       }));
     const big = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 5, tools: tools(100) });
     assert.equal(big.status, 400, big.text.slice(0, 300));
     assertOpenAIError(big.body, "limit_exceeded");
     for (const tool_choice of ["auto", "required"]) {
-      const res = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 5, tools: tools(30), tool_choice });
+      const res = await post("/v1/chat/completions", {
+        model: "chat",
+        messages,
+        max_tokens: 5,
+        tools: tools(30),
+        tool_choice,
+      });
       assert.equal(res.status, 400, `${tool_choice}: ${res.text.slice(0, 300)}`);
       assertOpenAIError(res.body, "context_length_exceeded");
     }
@@ -131,7 +194,11 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
     const chat = await post("/v1/chat/completions", { model: "chat", messages: [{ role: "user", content: longText }] });
     assert.equal(chat.status, 400);
     assertOpenAIError(chat.body, "context_length_exceeded");
-    const anthropic = await post("/v1/messages", { model: "chat", max_tokens: 5, messages: [{ role: "user", content: longText }] });
+    const anthropic = await post("/v1/messages", {
+      model: "chat",
+      max_tokens: 5,
+      messages: [{ role: "user", content: longText }],
+    });
     assert.equal(anthropic.status, 400);
     assertAnthropicError(anthropic.body, "invalid_request_error");
     assert.match(anthropic.body.error.message, /context/);
@@ -148,12 +215,25 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
     }
     const legacy = await post("/v1/completions", { model: "chat", prompt: "Once", max_tokens: 2, logprobs: 2 });
     assert.equal(legacy.status, 400);
-    const none = await post("/v1/chat/completions", { model: "chat", messages, max_tokens: 2, logprobs: false, top_logprobs: 0, logit_bias: {} });
+    const none = await post("/v1/chat/completions", {
+      model: "chat",
+      messages,
+      max_tokens: 2,
+      logprobs: false,
+      top_logprobs: 0,
+      logit_bias: {},
+    });
     assert.equal(none.status, 200, none.text);
   });
 
   it("malformed percent-escapes in a path → 400", async function () {
-    for (const path of ["/hotpath/traces/%E0%A4%A", "/v1/models/%E0%A4%A", "/hotpath/audit/%E0%A4%A", "/hotpath/traces/%", "/hotpath/traces/%ZZ/analysis"]) {
+    for (const path of [
+      "/hotpath/traces/%E0%A4%A",
+      "/v1/models/%E0%A4%A",
+      "/hotpath/audit/%E0%A4%A",
+      "/hotpath/traces/%",
+      "/hotpath/traces/%ZZ/analysis",
+    ]) {
       const res = await rawRequest(daemon.url, { path, headers: auth });
       assert.equal(res.status, 400, `${path}: ${res.status} ${res.text}`);
       assertOpenAIError(res.body, "invalid_path");
@@ -161,14 +241,26 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
   });
 
   it("Host is exactly a loopback name with an optional port, on HTTP and the WebSocket", async function () {
-    const refused = ["[::1].evil.com", "evil.com#.localhost", "[::1]:80.evil.com", "localhost.evil.com", "evil.com/.localhost", "localhost.", "127.0.0.1.nip.io"];
+    const refused = [
+      "[::1].evil.com",
+      "evil.com#.localhost",
+      "[::1]:80.evil.com",
+      "localhost.evil.com",
+      "evil.com/.localhost",
+      "localhost.",
+      "127.0.0.1.nip.io",
+    ];
     for (const host of refused) {
       const res = await rawRequest(daemon.url, { path: "/v1/models", headers: { ...auth, host } });
       assert.equal(res.status, 403, host);
       assertOpenAIError(res.body, "forbidden_host");
     }
     for (const host of ["localhost", "localhost:8642", "127.0.0.1:1", "[::1]:8642", "app.localhost"]) {
-      assert.equal((await rawRequest(daemon.url, { path: "/v1/models", headers: { ...auth, host } })).status, 200, host);
+      assert.equal(
+        (await rawRequest(daemon.url, { path: "/v1/models", headers: { ...auth, host } })).status,
+        200,
+        host,
+      );
     }
     const wsUrl = `${daemon.url.replace("http", "ws")}/hotpath/events?token=${daemon.token}`;
     for (const host of ["[::1].evil.com", "evil.com#.localhost"]) {
@@ -187,10 +279,20 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
 
   it("Host/Origin refusals on /v1/messages come in Anthropic's error shape", async function () {
     const body = JSON.stringify({ model: "chat", max_tokens: 5, messages });
-    const host = await rawRequest(daemon.url, { method: "POST", path: "/v1/messages", headers: { ...auth, host: "evil.example" }, body });
+    const host = await rawRequest(daemon.url, {
+      method: "POST",
+      path: "/v1/messages",
+      headers: { ...auth, host: "evil.example" },
+      body,
+    });
     assert.equal(host.status, 403);
     assertAnthropicError(host.body, "permission_error");
-    const origin = await rawRequest(daemon.url, { method: "POST", path: "/v1/messages", headers: { ...auth, origin: "http://evil.example" }, body });
+    const origin = await rawRequest(daemon.url, {
+      method: "POST",
+      path: "/v1/messages",
+      headers: { ...auth, origin: "http://evil.example" },
+      body,
+    });
     assert.equal(origin.status, 403);
     assertAnthropicError(origin.body, "permission_error");
   });
@@ -206,7 +308,10 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
   it("audit run answers the same for an existing and a missing file given as model (no existence oracle)", async function () {
     const answers = [];
     for (const model of ["/etc/passwd", "/etc/no-such-file-here", "../../etc/hostname", "C:\\x\\y"]) {
-      const res = await post("/hotpath/audit/run", { spec: { promptText: "Be brief.", inputs: ["hi"], samples: 1 }, model });
+      const res = await post("/hotpath/audit/run", {
+        spec: { promptText: "Be brief.", inputs: ["hi"], samples: 1 },
+        model,
+      });
       answers.push([res.status, res.body.error?.code, String(res.body.error?.message).replace(model, "<model>")]);
     }
     assert.equal(answers[0][0], 400);
@@ -218,7 +323,12 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
     const target = join(dir, "pwned");
     try {
       const code = `const p = expect.constructor.constructor("return process")(); p.getBuiltinModule("fs").writeFileSync(${JSON.stringify(target)}, "x"); return true`;
-      const spec = { promptText: "Answer in one word.", inputs: [{ user: "hi", expect: { a: 1 } }], samples: 1, checks: [{ type: "js", code }] };
+      const spec = {
+        promptText: "Answer in one word.",
+        inputs: [{ user: "hi", expect: { a: 1 } }],
+        samples: 1,
+        checks: [{ type: "js", code }],
+      };
       const started = await post("/hotpath/audit/run", { spec, model: "chat" });
       assert.equal(started.status, 202, started.text);
       let status: any;

@@ -12,7 +12,10 @@ const chatBody = (content: string, extra: object = {}) =>
 
 describe("daemon: lifecycle", function () {
   it("aborting a stream mid-way frees its sequence for the next request", async function () {
-    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1"],
+      waitForModels: ["chat"],
+    });
     try {
       for (let i = 0; i < 3; i++) {
         const controller = new AbortController();
@@ -28,7 +31,11 @@ describe("daemon: lifecycle", function () {
         await reader.cancel().catch(() => {});
       }
       // With one sequence, this only completes if every aborted stream released it.
-      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("hello", { max_tokens: 4 }) });
+      const res = await daemon.fetch("/v1/chat/completions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chatBody("hello", { max_tokens: 4 }),
+      });
       assert.equal(res.status, 200);
       const metrics = await (await daemon.fetch("/metrics")).text();
       assert.match(metrics, /hotpath_requests_in_flight 0/);
@@ -39,9 +46,17 @@ describe("daemon: lifecycle", function () {
   });
 
   it("refuses with 429 and Retry-After when the queue is full", async function () {
-    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--max-queued", "1"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--max-queued", "1"],
+      waitForModels: ["chat"],
+    });
     try {
-      const send = () => daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody("story", { max_tokens: 40 }) });
+      const send = () =>
+        daemon.fetch("/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: chatBody("story", { max_tokens: 40 }),
+        });
       const responses = await Promise.all([send(), send(), send(), send()]);
       const statuses = responses.map((r) => r.status).sort();
       assert.ok(statuses.includes(200));
@@ -61,10 +76,16 @@ describe("daemon: lifecycle", function () {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-corrupt-"));
     const bad = corruptModels(dir);
     try {
-      for (const [alias, file] of Object.entries({ trunc: bad.truncated, noff: bad.missingFeedForward, nohead: bad.missingHeadCount, magic: bad.badMagic })) {
+      for (const [alias, file] of Object.entries({
+        trunc: bad.truncated,
+        noff: bad.missingFeedForward,
+        nohead: bad.missingHeadCount,
+        magic: bad.badMagic,
+      })) {
         await assert.rejects(
           startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--model", `${alias}=${file}`] }),
-          (e: Error) => /exited with [1-9]\d* before listening/.test(e.message) && /not a loadable GGUF model: \S/.test(e.message),
+          (e: Error) =>
+            /exited with [1-9]\d* before listening/.test(e.message) && /not a loadable GGUF model: \S/.test(e.message),
           alias,
         );
       }
@@ -76,7 +97,11 @@ describe("daemon: lifecycle", function () {
   it("an hf: model that cannot be downloaded fails clearly while the daemon serves", async function () {
     const daemon = await startDaemon({ args: ["--model", "hf:hotpath-test/does-not-exist/missing.gguf"] });
     try {
-      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "missing", messages: [{ role: "user", content: "x" }] }) });
+      const res = await daemon.fetch("/v1/chat/completions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "missing", messages: [{ role: "user", content: "x" }] }),
+      });
       assert.equal(res.status, 503);
       const body = (await res.json()) as any;
       assert.equal(body.error.code, "model_failed");
@@ -108,12 +133,20 @@ describe("daemon: lifecycle", function () {
 
   it("kill -9 during a burst, then restart: integrity ok and completed requests' spans are there", async function () {
     const dataDir = mkdtempSync(join(tmpdir(), "hotpath-crash-"));
-    let daemon: TestDaemon | undefined = await startDaemon({ dataDir, args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+    let daemon: TestDaemon | undefined = await startDaemon({
+      dataDir,
+      args: ["--model", `chat=${chatModelPath()}`],
+      waitForModels: ["chat"],
+    });
     try {
       const completed: string[] = [];
       const burst = Array.from({ length: 24 }, (_, i) =>
         daemon!
-          .fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(`request ${i}`, { max_tokens: 6 + (i % 5) }) })
+          .fetch("/v1/chat/completions", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: chatBody(`request ${i}`, { max_tokens: 6 + (i % 5) }),
+          })
           .then(async (res) => {
             if (res.status === 200) {
               await res.json();

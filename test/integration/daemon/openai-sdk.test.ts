@@ -11,13 +11,21 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
 
   before(async function () {
     // These tests are about the engine: identical deterministic requests must reach it, not the response cache.
-    daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--no-response-cache"], waitForModels: [model] });
+    daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--no-response-cache"],
+      waitForModels: [model],
+    });
     client = new OpenAI({ baseURL: daemon.baseURL, apiKey: daemon.token, maxRetries: 0 });
   });
   after(() => daemon?.dispose());
 
   it("answers a chat completion with usage and timings", async function () {
-    const res = await client.chat.completions.create({ model, messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 12, temperature: 0 });
+    const res = await client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "Once upon a time" }],
+      max_tokens: 12,
+      temperature: 0,
+    });
     const choice = res.choices[0];
     assert.equal(choice.message.role, "assistant");
     assert.ok(typeof choice.message.content === "string" && choice.message.content.length > 0, "non-empty text");
@@ -25,7 +33,15 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     assert.ok(res.usage && res.usage.prompt_tokens > 0 && res.usage.completion_tokens > 0);
     assert.equal(res.usage.total_tokens, res.usage.prompt_tokens + res.usage.completion_tokens);
     const timings = (res as any).timings;
-    for (const k of ["queue_ms", "prompt_n", "prompt_ms", "ttft_ms", "predicted_n", "predicted_ms", "predicted_per_second"]) {
+    for (const k of [
+      "queue_ms",
+      "prompt_n",
+      "prompt_ms",
+      "ttft_ms",
+      "predicted_n",
+      "predicted_ms",
+      "predicted_per_second",
+    ]) {
       assert.equal(typeof timings[k], "number", `timings.${k}`);
     }
     assert.equal(timings.predicted_n, res.usage.completion_tokens);
@@ -54,16 +70,28 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
   });
 
   it("streamed and non-streamed outputs are identical at temperature 0", async function () {
-    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "system", content: "You tell stories." }, { role: "user", content: "A cat" }];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: "system", content: "You tell stories." },
+      { role: "user", content: "A cat" },
+    ];
     const plain = await client.chat.completions.create({ model, messages, max_tokens: 16, temperature: 0 });
-    const stream = await client.chat.completions.create({ model, messages, max_tokens: 16, temperature: 0, stream: true });
+    const stream = await client.chat.completions.create({
+      model,
+      messages,
+      max_tokens: 16,
+      temperature: 0,
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     assert.equal(text, plain.choices[0].message.content);
   });
 
   it("reuses the KV prefix of an identical earlier prompt", async function () {
-    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "system", content: "A long shared system prompt about a dog. ".repeat(8) }, { role: "user", content: "Go" }];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: "system", content: "A long shared system prompt about a dog. ".repeat(8) },
+      { role: "user", content: "Go" },
+    ];
     await client.chat.completions.create({ model, messages, max_tokens: 4, temperature: 0 });
     const second = await client.chat.completions.create({ model, messages, max_tokens: 4, temperature: 0 });
     const cached = second.usage!.prompt_tokens_details!.cached_tokens!;
@@ -77,7 +105,13 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
       messages: [{ role: "user", content: "Is the sky blue?" }],
       max_tokens: 64,
       temperature: 0,
-      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { yes: { type: "boolean" } }, required: ["yes"] } } },
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "answer",
+          schema: { type: "object", properties: { yes: { type: "boolean" } }, required: ["yes"] },
+        },
+      },
     });
     const value = JSON.parse(res.choices[0].message.content!);
     assert.equal(typeof value.yes, "boolean");
@@ -85,7 +119,14 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
   });
 
   it("json_object mode returns parseable JSON", async function () {
-    const res = await client.chat.completions.create({ model, messages: [{ role: "user", content: "json please" }], max_tokens: 96, temperature: 0, seed: 1, response_format: { type: "json_object" } });
+    const res = await client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "json please" }],
+      max_tokens: 96,
+      temperature: 0,
+      seed: 1,
+      response_format: { type: "json_object" },
+    });
     if (res.choices[0].finish_reason === "stop") JSON.parse(res.choices[0].message.content!);
     else assert.ok(res.choices[0].message.content!.trimStart().startsWith("{"));
   });
@@ -99,7 +140,17 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
       temperature: 0,
       tool_choice: { type: "function", function: { name: "get_weather" } },
       tools: [
-        { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string", enum: ["Paris", "Rome"] } }, required: ["city"] } } },
+        {
+          type: "function",
+          function: {
+            name: "get_weather",
+            parameters: {
+              type: "object",
+              properties: { city: { type: "string", enum: ["Paris", "Rome"] } },
+              required: ["city"],
+            },
+          },
+        },
         { type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } },
       ],
     });
@@ -117,10 +168,23 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
       model,
       max_tokens: 8,
       temperature: 0,
-      tools: [{ type: "function", function: { name: "lookup", description: "look a word up", parameters: { type: "object", properties: { word: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "lookup",
+            description: "look a word up",
+            parameters: { type: "object", properties: { word: { type: "string" } } },
+          },
+        },
+      ],
       messages: [
         { role: "user", content: "look up cat" },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"word":"cat"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"word":"cat"}' } }],
+        },
         { role: "tool", tool_call_id: "call_1", content: "a small animal" },
       ],
     });
@@ -128,11 +192,22 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
   });
 
   it("honours stop strings", async function () {
-    const res = await client.chat.completions.create({ model, messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 40, temperature: 0 });
+    const res = await client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "Once upon a time" }],
+      max_tokens: 40,
+      temperature: 0,
+    });
     const full = res.choices[0].message.content!;
     const cut = full.trim().split(/\s+/)[1];
     assert.ok(cut, `need two words in: ${full}`);
-    const stopped = await client.chat.completions.create({ model, messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 40, temperature: 0, stop: [cut] });
+    const stopped = await client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "Once upon a time" }],
+      max_tokens: 40,
+      temperature: 0,
+      stop: [cut],
+    });
     assert.equal(stopped.choices[0].finish_reason, "stop");
     assert.ok(!stopped.choices[0].message.content!.includes(cut));
     assert.ok(full.startsWith(stopped.choices[0].message.content!));
@@ -142,7 +217,13 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     const res = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
     assert.ok(res.choices[0].text.length > 0);
     assert.ok(res.usage!.completion_tokens > 0);
-    const stream = await client.completions.create({ model, prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true });
+    const stream = await client.completions.create({
+      model,
+      prompt: "Once upon a time",
+      max_tokens: 8,
+      temperature: 0,
+      stream: true,
+    });
     let text = "";
     for await (const c of stream) text += c.choices[0]?.text ?? "";
     assert.equal(text, res.choices[0].text);
@@ -154,19 +235,30 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     assert.ok(res.data[0].embedding.length > 8);
     assert.notDeepEqual(res.data[0].embedding, res.data[1].embedding);
     const b64 = await client.embeddings.create({ model, input: "hello world", encoding_format: "base64" });
-    const decoded = new Float32Array(Uint8Array.from(Buffer.from(b64.data[0].embedding as unknown as string, "base64")).buffer);
+    const decoded = new Float32Array(
+      Uint8Array.from(Buffer.from(b64.data[0].embedding as unknown as string, "base64")).buffer,
+    );
     assert.equal(decoded.length, res.data[0].embedding.length);
     assert.ok(Math.abs(decoded[0] - res.data[0].embedding[0]) < 1e-6);
   });
 
   it("lists models", async function () {
     const list = await client.models.list();
-    assert.deepEqual(list.data.map((m) => m.id), [model]);
+    assert.deepEqual(
+      list.data.map((m) => m.id),
+      [model],
+    );
   });
 
   it("maps errors onto the SDK's typed errors", async function () {
-    await assert.rejects(client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }), (e: any) => e instanceof OpenAI.NotFoundError && /does not exist/.test(e.message));
-    await assert.rejects(client.chat.completions.create({ model, messages: [] }), (e: any) => e instanceof OpenAI.BadRequestError && e.param === "messages");
+    await assert.rejects(
+      client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }),
+      (e: any) => e instanceof OpenAI.NotFoundError && /does not exist/.test(e.message),
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model, messages: [] }),
+      (e: any) => e instanceof OpenAI.BadRequestError && e.param === "messages",
+    );
     const bad = new OpenAI({ baseURL: daemon.baseURL, apiKey: "wrong", maxRetries: 0 });
     await assert.rejects(bad.models.list(), (e: any) => e instanceof OpenAI.AuthenticationError);
   });
@@ -175,14 +267,30 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const parent = "00f067aa0ba902b7";
     const a = await client.chat.completions
-      .create({ model, messages: [{ role: "user", content: "traced" }], max_tokens: 2, temperature: 0 }, { headers: { traceparent: `00-${traceId}-${parent}-01` } })
+      .create(
+        { model, messages: [{ role: "user", content: "traced" }], max_tokens: 2, temperature: 0 },
+        { headers: { traceparent: `00-${traceId}-${parent}-01` } },
+      )
       .withResponse();
-    const b1 = await client.chat.completions.create({ model, messages: [{ role: "user", content: "c1" }], max_tokens: 2 }, { headers: { "x-hotpath-conversation-id": "conv-42" } }).withResponse();
-    const b2 = await client.chat.completions.create({ model, messages: [{ role: "user", content: "c2" }], max_tokens: 2 }, { headers: { "x-hotpath-conversation-id": "conv-42" } }).withResponse();
+    const b1 = await client.chat.completions
+      .create(
+        { model, messages: [{ role: "user", content: "c1" }], max_tokens: 2 },
+        { headers: { "x-hotpath-conversation-id": "conv-42" } },
+      )
+      .withResponse();
+    const b2 = await client.chat.completions
+      .create(
+        { model, messages: [{ role: "user", content: "c2" }], max_tokens: 2 },
+        { headers: { "x-hotpath-conversation-id": "conv-42" } },
+      )
+      .withResponse();
     const { default: Database } = await import("better-sqlite3");
     const db = new Database(`${daemon.dataDir}/hotpath.db`, { readonly: true });
     try {
-      const span = (r: { response: Response }) => db.prepare("SELECT * FROM spans WHERE request_id = ?").get(r.response.headers.get("x-hotpath-request-id")) as any;
+      const span = (r: { response: Response }) =>
+        db
+          .prepare("SELECT * FROM spans WHERE request_id = ?")
+          .get(r.response.headers.get("x-hotpath-request-id")) as any;
       assert.equal(span(a).trace_id, traceId);
       assert.equal(span(a).parent_span_id, parent);
       assert.equal(span(b1).trace_id, span(b2).trace_id);
@@ -194,7 +302,9 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
   });
 
   it("records every request as a span with GenAI attributes", async function () {
-    const res = await client.chat.completions.create({ model, messages: [{ role: "user", content: "span me" }], max_tokens: 3, temperature: 0 }).withResponse();
+    const res = await client.chat.completions
+      .create({ model, messages: [{ role: "user", content: "span me" }], max_tokens: 3, temperature: 0 })
+      .withResponse();
     const requestId = res.response.headers.get("x-hotpath-request-id")!;
     assert.match(requestId, /^req_[0-9a-f]{24}$/);
     assert.equal(res.response.headers.get("x-hotpath-route"), "local:chat");

@@ -12,7 +12,13 @@ function send(daemon: TestDaemon, priority: string, content: string, maxTokens: 
   return daemon.fetch("/v1/chat/completions", {
     method: "POST",
     headers: { "content-type": "application/json", "x-hotpath-priority": priority },
-    body: JSON.stringify({ model: "chat", messages: [{ role: "user", content }], temperature: 0, max_tokens: maxTokens, stream: true }),
+    body: JSON.stringify({
+      model: "chat",
+      messages: [{ role: "user", content }],
+      temperature: 0,
+      max_tokens: maxTokens,
+      stream: true,
+    }),
   });
 }
 
@@ -26,7 +32,10 @@ async function finish(res: Promise<Response>): Promise<number> {
 
 describe("daemon: priority scheduling", function () {
   it("queued requests are served by class, and /metrics shows per-class depth and wait", async function () {
-    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--no-response-cache"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--sequences", "1", "--no-response-cache"],
+      waitForModels: ["chat"],
+    });
     try {
       // One request holds the only sequence; the rest queue in the worst order for FIFO.
       // Long enough to outlast the checks below on the fast generated model too (clamped to the context).
@@ -34,7 +43,9 @@ describe("daemon: priority scheduling", function () {
       const reader = blocker.body!.getReader();
       await reader.read();
       const order: string[] = [];
-      const queued = ["background", "workflow", "background", "interactive"].map((p, i) => finish(send(daemon, p, `story ${i}`, 8)).then(() => order.push(p)));
+      const queued = ["background", "workflow", "background", "interactive"].map((p, i) =>
+        finish(send(daemon, p, `story ${i}`, 8)).then(() => order.push(p)),
+      );
       // Wait until all four are queued (their requests are parsed and admitted asynchronously).
       let during = "";
       for (let i = 0; i < 50 && !/hotpath_queue_depth\{model="chat",priority="background"\} 2/.test(during); i++) {
@@ -56,15 +67,31 @@ describe("daemon: priority scheduling", function () {
   });
 
   it("background generations never take the last free sequence: an interactive request starts without queueing", async function () {
-    const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--sequences", "3", "--no-response-cache"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--sequences", "3", "--no-response-cache"],
+      waitForModels: ["chat"],
+    });
     try {
       const background = Array.from({ length: 4 }, (_, i) => send(daemon, "background", `long story ${i}`, 200));
       const readers = await Promise.all(background.map(async (r) => (await r).body!.getReader()));
       await Promise.all(readers.slice(0, 2).map((r) => r.read())); // two are generating, two wait
-      const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "hi" }], temperature: 0, max_tokens: 4 }) });
+      const res = await daemon.fetch("/v1/chat/completions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "chat",
+          messages: [{ role: "user", content: "hi" }],
+          temperature: 0,
+          max_tokens: 4,
+        }),
+      });
       const body = (await res.json()) as any;
       assert.ok(body.timings.queue_ms < 50, `interactive queued ${body.timings.queue_ms} ms behind background work`);
-      await Promise.all(readers.map(async (r) => { while (!(await r.read()).done); }));
+      await Promise.all(
+        readers.map(async (r) => {
+          while (!(await r.read()).done);
+        }),
+      );
     } finally {
       await daemon.dispose();
     }
@@ -74,10 +101,19 @@ describe("daemon: priority scheduling", function () {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-priority-"));
     const config = join(dir, "config.json");
     writeFileSync(config, JSON.stringify({ router: { routes: { "local:chat": { priority: "background" } } } }));
-    const daemon = await startDaemon({ args: ["--config", config, "--model", `chat=${chatModelPath()}`, "--no-response-cache"], waitForModels: ["chat"] });
+    const daemon = await startDaemon({
+      args: ["--config", config, "--model", `chat=${chatModelPath()}`, "--no-response-cache"],
+      waitForModels: ["chat"],
+    });
     try {
       const post = (path: string, body: object, headers: Record<string, string> = {}) =>
-        daemon.fetch(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }).then((r) => r.json());
+        daemon
+          .fetch(path, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...headers },
+            body: JSON.stringify(body),
+          })
+          .then((r) => r.json());
       const chat = { model: "chat", messages: [{ role: "user", content: "hi" }], temperature: 0, max_tokens: 2 };
       await post("/v1/chat/completions", chat);
       await post("/v1/completions", { model: "chat", prompt: "Once", temperature: 0, max_tokens: 2 });

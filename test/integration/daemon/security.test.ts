@@ -7,20 +7,26 @@ import { chatModelPath } from "../../fixtures/models.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 
 /** node:http, because fetch will not send a forged Host header. */
-function raw(daemon: TestDaemon, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; body: any; headers: Record<string, any> }> {
+function raw(
+  daemon: TestDaemon,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<{ status: number; body: any; headers: Record<string, any> }> {
   const url = new URL(daemon.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method: opts.method ?? "GET", path: opts.path, headers: opts.headers }, (res) => {
-      let data = "";
-      res.on("data", (d) => (data += d));
-      res.on("end", () => {
-        let body: any = data;
-        try {
-          body = JSON.parse(data);
-        } catch {}
-        resolve({ status: res.statusCode!, body, headers: res.headers });
-      });
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method: opts.method ?? "GET", path: opts.path, headers: opts.headers },
+      (res) => {
+        let data = "";
+        res.on("data", (d) => (data += d));
+        res.on("end", () => {
+          let body: any = data;
+          try {
+            body = JSON.parse(data);
+          } catch {}
+          resolve({ status: res.statusCode!, body, headers: res.headers });
+        });
+      },
+    );
     req.on("error", reject);
     if (opts.body) req.write(opts.body);
     req.end();
@@ -40,14 +46,22 @@ describe("daemon: security and malformed input", function () {
   const chat = (body: unknown) => JSON.stringify(body);
 
   before(async function () {
-    daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--allow-origin", "vscode-webview://ok"], waitForModels: ["chat"] });
+    daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--allow-origin", "vscode-webview://ok"],
+      waitForModels: ["chat"],
+    });
     auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
   });
   after(() => daemon?.dispose());
 
   afterEach(async function () {
     // Whatever the last test sent, the daemon still answers normally.
-    const res = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: chat({ model: "chat", messages: [{ role: "user", content: "hi" }], max_tokens: 2 }) });
+    const res = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: chat({ model: "chat", messages: [{ role: "user", content: "hi" }], max_tokens: 2 }),
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
 
@@ -90,13 +104,22 @@ describe("daemon: security and malformed input", function () {
   });
 
   it("an 11 MB body → 413", async function () {
-    const res = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: Buffer.alloc(11 * 1024 * 1024, 0x61) });
+    const res = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: Buffer.alloc(11 * 1024 * 1024, 0x61),
+    });
     assert.equal(res.status, 413);
     assertOpenAIError(res.body, "body_too_large");
   });
 
   it("an 11 MB body from fetch (still uploading when refused) gets its 413, not a broken pipe", async function () {
-    const res = await daemon.fetch("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.alloc(11 * 1024 * 1024, 0x61) });
+    const res = await daemon.fetch("/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.alloc(11 * 1024 * 1024, 0x61),
+    });
     assert.equal(res.status, 413);
     assertOpenAIError(await res.json(), "body_too_large");
   });
@@ -104,16 +127,29 @@ describe("daemon: security and malformed input", function () {
   it("a chunked body past the limit → 413", async function () {
     const url = new URL(daemon.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, method: "POST", path: "/v1/chat/completions", headers: { ...auth, "transfer-encoding": "chunked" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: "/v1/chat/completions",
+          headers: { ...auth, "transfer-encoding": "chunked" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on("error", () => resolve(413)); // the daemon may close the socket while we are still writing
       const chunk = Buffer.alloc(1024 * 1024, 0x61);
       let sent = 0;
       const pump = () => {
         while (sent < 12 && req.write(chunk)) sent++;
-        if (sent < 12) req.once("drain", () => { sent++; pump(); });
+        if (sent < 12)
+          req.once("drain", () => {
+            sent++;
+            pump();
+          });
         else req.end();
       };
       pump();
@@ -129,7 +165,12 @@ describe("daemon: security and malformed input", function () {
   });
 
   it("wrong types → 400 naming the field", async function () {
-    const res = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: chat({ model: 3, messages: "hi", temperature: "hot" }) });
+    const res = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: chat({ model: 3, messages: "hi", temperature: "hot" }),
+    });
     assert.equal(res.status, 400);
     assertOpenAIError(res.body, "invalid_value");
     assert.match(res.body.error.message, /model/);
@@ -160,13 +201,23 @@ describe("daemon: security and malformed input", function () {
       assertOpenAIError(res.body);
     }
     // A __proto__ key is an ignored unknown field: it must not pollute anything.
-    const proto = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: `{${msg},"__proto__":{"polluted":true}}` });
+    const proto = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: `{${msg},"__proto__":{"polluted":true}}`,
+    });
     assert.equal(proto.status, 200);
     assert.equal(({} as any).polluted, undefined);
   });
 
   it("a prompt longer than the context → 400 context_length_exceeded", async function () {
-    const res = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: chat({ model: "chat", messages: [{ role: "user", content: "word ".repeat(20000) }] }) });
+    const res = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: chat({ model: "chat", messages: [{ role: "user", content: "word ".repeat(20000) }] }),
+    });
     assert.equal(res.status, 400);
     assertOpenAIError(res.body, "context_length_exceeded");
   });
@@ -176,14 +227,24 @@ describe("daemon: security and malformed input", function () {
       method: "POST",
       path: "/v1/chat/completions",
       headers: auth,
-      body: chat({ model: "chat", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] }] }),
+      body: chat({
+        model: "chat",
+        messages: [
+          { role: "user", content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] },
+        ],
+      }),
     });
     assert.equal(res.status, 400);
     assert.match(res.body.error.message, /text only/);
   });
 
   it("unknown model → 404, unknown path → 404, wrong method → 405", async function () {
-    const model = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: chat({ model: "nope", messages: [{ role: "user", content: "x" }] }) });
+    const model = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: chat({ model: "nope", messages: [{ role: "user", content: "x" }] }),
+    });
     assert.equal(model.status, 404);
     assertOpenAIError(model.body, "model_not_found");
     assert.equal((await raw(daemon, { path: "/v2/nothing", headers: auth })).status, 404);
@@ -191,7 +252,12 @@ describe("daemon: security and malformed input", function () {
   });
 
   it("bad priority header → 400", async function () {
-    const res = await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: { ...auth, "x-hotpath-priority": "urgent!!" }, body: chat({ model: "chat", messages: [{ role: "user", content: "x" }] }) });
+    const res = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { ...auth, "x-hotpath-priority": "urgent!!" },
+      body: chat({ model: "chat", messages: [{ role: "user", content: "x" }] }),
+    });
     assert.equal(res.status, 400);
     assertOpenAIError(res.body, "invalid_priority");
   });
@@ -206,9 +272,22 @@ describe("daemon: security and malformed input", function () {
     });
     assert.equal(refused, 401);
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${daemon.token}` } });
-    await new Promise((resolve, reject) => { ws.on("open", resolve); ws.on("error", reject); });
-    const finished = new Promise<any>((resolve) => ws.on("message", (m) => { const e = JSON.parse(String(m)); if (e.type === "request.finished") resolve(e); }));
-    await raw(daemon, { method: "POST", path: "/v1/chat/completions", headers: auth, body: chat({ model: "chat", messages: [{ role: "user", content: "event" }], max_tokens: 2 }) });
+    await new Promise((resolve, reject) => {
+      ws.on("open", resolve);
+      ws.on("error", reject);
+    });
+    const finished = new Promise<any>((resolve) =>
+      ws.on("message", (m) => {
+        const e = JSON.parse(String(m));
+        if (e.type === "request.finished") resolve(e);
+      }),
+    );
+    await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: chat({ model: "chat", messages: [{ role: "user", content: "event" }], max_tokens: 2 }),
+    });
     const event = await finished;
     assert.equal(event.status, 200);
     assert.equal(typeof event.timings.ttft_ms, "number");
@@ -225,7 +304,8 @@ describe("daemon: security and malformed input", function () {
     assert.ok(stats.window.requests >= 1, "earlier requests of this suite are counted");
     assert.ok(stats.window.completionTokens >= 1);
     assert.equal(typeof stats.window.ttftMs.p50, "number");
-    for (const bad of ["0", "-3", "abc", "1e12"]) assert.equal((await daemon.fetch(`/hotpath/stats?window=${bad}`)).status, 400, bad);
+    for (const bad of ["0", "-3", "abc", "1e12"])
+      assert.equal((await daemon.fetch(`/hotpath/stats?window=${bad}`)).status, 400, bad);
   });
 
   it("/metrics speaks Prometheus text with request counters and latency histograms", async function () {

@@ -13,7 +13,15 @@ async function chat(daemon: TestDaemon, user: string, system: string) {
   const res = await daemon.fetch("/v1/chat/completions", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "m", messages: [{ role: "system", content: system }, { role: "user", content: user }], temperature: 0, max_tokens: 12 }),
+    body: JSON.stringify({
+      model: "m",
+      messages: [
+        { role: "system", content: system },
+        { role: "user", content: user },
+      ],
+      temperature: 0,
+      max_tokens: 12,
+    }),
   });
   assert.equal(res.status, 200);
   return (await res.json()) as any;
@@ -35,7 +43,15 @@ async function waitFor(check: () => boolean, what: string, ms = 30_000): Promise
 
 describe("daemon: prefix snapshots on disk", function () {
   let dataDir: string;
-  const args = ["--model", `m=${generatedModelPath(PREFIX_MODEL)}`, "--context-size", "4096", "--sequences", "2", "--no-response-cache"];
+  const args = [
+    "--model",
+    `m=${generatedModelPath(PREFIX_MODEL)}`,
+    "--context-size",
+    "4096",
+    "--sequences",
+    "2",
+    "--no-response-cache",
+  ];
   const system = filler(700, 21);
   before(() => (dataDir = mkdtempSync(join(tmpdir(), "hotpath-kv-"))));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -54,9 +70,16 @@ describe("daemon: prefix snapshots on disk", function () {
     daemon = await startDaemon({ args, dataDir, waitForModels: ["m"] });
     try {
       const restarted = await chat(daemon, "what next", system);
-      assert.ok(restarted.usage.prompt_tokens_details.cached_tokens >= 700, `after restart: ${JSON.stringify(restarted.usage)}`);
+      assert.ok(
+        restarted.usage.prompt_tokens_details.cached_tokens >= 700,
+        `after restart: ${JSON.stringify(restarted.usage)}`,
+      );
       assert.ok(restarted.timings.prompt_n < 50);
-      assert.equal(restarted.choices[0].message.content, cold.choices[0].message.content, "same answer as the cold run");
+      assert.equal(
+        restarted.choices[0].message.content,
+        cold.choices[0].message.content,
+        "same answer as the cold run",
+      );
     } finally {
       await daemon.stop();
     }
@@ -105,7 +128,9 @@ describe("daemon: prefix snapshots on disk", function () {
     writeFileSync(bins[1], contents[0]);
     metas.forEach((m, i) => {
       const meta = JSON.parse(readFileSync(m, "utf8"));
-      meta.fileSha256 = createHash("sha256").update(contents[1 - i]).digest("hex");
+      meta.fileSha256 = createHash("sha256")
+        .update(contents[1 - i])
+        .digest("hex");
       writeFileSync(m, JSON.stringify(meta));
     });
     const d1 = await startDaemon({ args, dataDir, waitForModels: ["m"] });

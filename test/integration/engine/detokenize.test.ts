@@ -8,7 +8,11 @@ import { chatModelPath, generatedModelPath, sharedModelPath } from "../../fixtur
 
 describe("engine: incremental detokenizer", function () {
   this.timeout(60_000);
-  const paths = [chatModelPath(), generatedModelPath({ seed: 3, vocabSize: 8192, nLayer: 1, nEmbd: 32, type: "f16", contextLength: 256 }), sharedModelPath("llama-2-tiny-random.gguf")].filter((p): p is string => !!p);
+  const paths = [
+    chatModelPath(),
+    generatedModelPath({ seed: 3, vocabSize: 8192, nLayer: 1, nEmbd: 32, type: "f16", contextLength: 256 }),
+    sharedModelPath("llama-2-tiny-random.gguf"),
+  ].filter((p): p is string => !!p);
 
   for (const path of paths) {
     it(`matches whole-output detokenizing: ${path.split("/").pop()}`, async function () {

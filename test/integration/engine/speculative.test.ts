@@ -10,14 +10,38 @@ import { Engine } from "../../../daemon/engine/engine.js";
 import { generatedDraftPair, testThreads } from "../../fixtures/models.js";
 
 export function testEngine(dir: string, o: { contextSize?: number; sequences?: number } = {}): Engine {
-  return new Engine({ gpu: "off", threads: testThreads(), contextSize: o.contextSize ?? 1024, sequences: o.sequences ?? 2, maxQueued: 16, modelsDir: dir, showProgress: false, log: () => {} });
+  return new Engine({
+    gpu: "off",
+    threads: testThreads(),
+    contextSize: o.contextSize ?? 1024,
+    sequences: o.sequences ?? 2,
+    maxQueued: 16,
+    modelsDir: dir,
+    showProgress: false,
+    log: () => {},
+  });
 }
 
-export async function complete(engine: Engine, alias: string, prompt: string, maxTokens: number, sampling: { temperature?: number; seed?: number } = {}) {
+export async function complete(
+  engine: Engine,
+  alias: string,
+  prompt: string,
+  maxTokens: number,
+  sampling: { temperature?: number; seed?: number } = {},
+) {
   let text = "";
   let done: Extract<ChatEvent, { type: "done" }> | undefined;
-  const request = { model: alias, prompt, max_tokens: maxTokens, temperature: sampling.temperature ?? 0, seed: sampling.seed } as CompletionRequest;
-  for await (const e of engine.complete(alias, request, { signal: new AbortController().signal, priority: "interactive" })) {
+  const request = {
+    model: alias,
+    prompt,
+    max_tokens: maxTokens,
+    temperature: sampling.temperature ?? 0,
+    seed: sampling.seed,
+  } as CompletionRequest;
+  for await (const e of engine.complete(alias, request, {
+    signal: new AbortController().signal,
+    priority: "interactive",
+  })) {
     if (e.type === "text") text += e.text;
     else if (e.type === "done") done = e;
   }
@@ -30,7 +54,15 @@ describe("engine: speculative decoding", function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("identical temperature-0 output with a draft model, with prompt lookup, and without; acceptance counted", async function () {
-    const pair = generatedDraftPair({ seed: 21, vocabSize: 1024, nEmbd: 64, draftLayers: 1, extraLayers: 2, type: "f16", epsilon: 0 });
+    const pair = generatedDraftPair({
+      seed: 21,
+      vocabSize: 1024,
+      nEmbd: 64,
+      draftLayers: 1,
+      extraLayers: 2,
+      type: "f16",
+      epsilon: 0,
+    });
     const engine = testEngine(dir);
     engine.add([
       { alias: "plain", source: pair.target },
@@ -38,7 +70,10 @@ describe("engine: speculative decoding", function () {
       { alias: "lookup", source: pair.target, draft: "lookup" },
     ]);
     try {
-      const prompts = ["Once upon a time there was a little dog", "the river ran past the old stone walls, the river ran past the old stone walls, the river"];
+      const prompts = [
+        "Once upon a time there was a little dog",
+        "the river ran past the old stone walls, the river ran past the old stone walls, the river",
+      ];
       for (const prompt of prompts) {
         const plain = await complete(engine, "plain", prompt, 48);
         assert.equal(plain.done.timings?.draft_n, undefined, "no predictor, no draft counts");
@@ -56,16 +91,30 @@ describe("engine: speculative decoding", function () {
       assert.ok(stats.drafted > 0 && stats.accepted > 0, JSON.stringify(stats));
       assert.ok(stats.acceptance > 0.5, `epsilon 0 pair: acceptance ${stats.acceptance}`);
       const drafts = draft.speculator!.draftSequences;
-      assert.ok(drafts.length >= 1 && drafts.length <= 2, `one draft sequence per target sequence used (${drafts.length})`);
+      assert.ok(
+        drafts.length >= 1 && drafts.length <= 2,
+        `one draft sequence per target sequence used (${drafts.length})`,
+      );
       await engine.dispose();
-      assert.ok(drafts.every((d) => d.disposed), "draft sequences are disposed with their target");
+      assert.ok(
+        drafts.every((d) => d.disposed),
+        "draft sequences are disposed with their target",
+      );
     } finally {
       await engine.dispose();
     }
   });
 
   it("sampling (temperature > 0) speculates too: a seed reproduces the output, drafts are counted", async function () {
-    const pair = generatedDraftPair({ seed: 21, vocabSize: 1024, nEmbd: 64, draftLayers: 1, extraLayers: 2, type: "f16", epsilon: 0 });
+    const pair = generatedDraftPair({
+      seed: 21,
+      vocabSize: 1024,
+      nEmbd: 64,
+      draftLayers: 1,
+      extraLayers: 2,
+      type: "f16",
+      epsilon: 0,
+    });
     const engine = testEngine(dir);
     engine.add([{ alias: "draft", source: pair.target, draft: pair.draft }]);
     try {

@@ -26,7 +26,16 @@ describe("engine: --threads auto", function () {
 
   async function load(path: string, threads: number | "auto", file: string): Promise<LocalModel> {
     const llama = await llamaRuntime("off", contextThreads(threads));
-    return LocalModel.load(llama, { alias: "m", path, contextSize: 512, sequences: 1, threads, threadChoices: new ThreadChoices(file), maxQueued: 1, gpuLayers: 0 });
+    return LocalModel.load(llama, {
+      alias: "m",
+      path,
+      contextSize: 512,
+      sequences: 1,
+      threads,
+      threadChoices: new ThreadChoices(file),
+      maxQueued: 1,
+      gpuLayers: 0,
+    });
   }
 
   async function greedy(model: LocalModel, prompt: string): Promise<number[]> {
@@ -47,11 +56,18 @@ describe("engine: --threads auto", function () {
     let calibratedOutput: number[];
     try {
       assert.equal(first.threads.source, "calibrated");
-      assert.deepEqual(first.threads.measurements?.map((m) => m.threads), threadCandidates(availableParallelism()));
-      for (const m of first.threads.measurements!) assert.ok(m.prefillTokensPerS > 0 && m.decodeTokensPerS > 0, JSON.stringify(m));
+      assert.deepEqual(
+        first.threads.measurements?.map((m) => m.threads),
+        threadCandidates(availableParallelism()),
+      );
+      for (const m of first.threads.measurements!)
+        assert.ok(m.prefillTokensPerS > 0 && m.decodeTokensPerS > 0, JSON.stringify(m));
       assert.ok(first.threads.prefill >= 1 && first.threads.decode >= 1);
       // A long prompt (prefill batch) and single-token decode steps both run through the per-batch counts.
-      calibratedOutput = await greedy(first, "Once upon a time, there was a little dog who liked to run in the park with his friends.");
+      calibratedOutput = await greedy(
+        first,
+        "Once upon a time, there was a little dog who liked to run in the park with his friends.",
+      );
     } finally {
       await first.dispose();
     }
@@ -75,7 +91,10 @@ describe("engine: --threads auto", function () {
       assert.deepEqual(fixed.threads, { prefill: 1, decode: 1, source: "fixed" });
       assert.equal(existsSync(fixedFile), false);
       // Same greedy tokens whatever the thread counts.
-      assert.deepEqual(await greedy(fixed, "Once upon a time, there was a little dog who liked to run in the park with his friends."), calibratedOutput);
+      assert.deepEqual(
+        await greedy(fixed, "Once upon a time, there was a little dog who liked to run in the park with his friends."),
+        calibratedOutput,
+      );
     } finally {
       await fixed.dispose();
     }

@@ -1,6 +1,14 @@
 // Generated models are real GGUF files: node-llama-cpp loads them, generates text, and chats with the ChatML template.
 import assert from "node:assert/strict";
-import { getLlama, LlamaChatSession, LlamaCompletion, type Llama, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import {
+  getLlama,
+  LlamaChatSession,
+  LlamaCompletion,
+  type Llama,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { validateGguf } from "../../../daemon/engine/gguf/validate.js";
 import { generatedDraftPair, generatedModelPath, SMALL_CHAT_PARAMS, testThreads } from "../../fixtures/models.js";
 
@@ -33,8 +41,12 @@ describe("generated GGUF models in node-llama-cpp", function () {
   this.timeout(60_000);
   let llama: Llama;
   const models: LlamaModel[] = [];
-  before(async () => { llama = await getLlama({ gpu: false }); });
-  after(async () => { for (const m of models) await m.dispose(); });
+  before(async () => {
+    llama = await getLlama({ gpu: false });
+  });
+  after(async () => {
+    for (const m of models) await m.dispose();
+  });
 
   async function load(path: string): Promise<LlamaModel> {
     await validateGguf(path);
@@ -50,7 +62,9 @@ describe("generated GGUF models in node-llama-cpp", function () {
       try {
         const seq = context.getSequence();
         const started = performance.now();
-        const text = await new LlamaCompletion({ contextSequence: seq }).generateCompletion("Once upon a time", { maxTokens: 24 });
+        const text = await new LlamaCompletion({ contextSequence: seq }).generateCompletion("Once upon a time", {
+          maxTokens: 24,
+        });
         const ms = performance.now() - started;
         console.log(`    ${type} completion (24 tokens, ${ms.toFixed(0)} ms): ${JSON.stringify(text.slice(0, 80))}`);
         assert.ok(text.trim().length > 0);
@@ -90,6 +104,9 @@ describe("generated GGUF models in node-llama-cpp", function () {
     }
     console.log(`    greedy agreement target vs draft over ${n} tokens: ${JSON.stringify(agreement)}`);
     assert.ok(agreement[0]! >= 0.9, `epsilon 0: ${agreement[0]}`);
-    assert.ok(agreement[1]! < agreement[0]!, `epsilon 1 (${agreement[1]}) agrees less than epsilon 0 (${agreement[0]})`);
+    assert.ok(
+      agreement[1]! < agreement[0]!,
+      `epsilon 1 (${agreement[1]}) agrees less than epsilon 0 (${agreement[0]})`,
+    );
   });
 });

@@ -37,20 +37,28 @@ describePackage("npm package: install the packed daemon and use it", function ()
     await daemon?.dispose();
     rmSync(work, { recursive: true, force: true });
     // ~700 MB (node-llama-cpp's prebuilt binaries for every GPU backend): kept only when asked to reuse it.
-    if (installed && process.env.HOTPATH_TEST_REUSE_INSTALL !== "1") rmSync(installed.prefix, { recursive: true, force: true });
+    if (installed && process.env.HOTPATH_TEST_REUSE_INSTALL !== "1")
+      rmSync(installed.prefix, { recursive: true, force: true });
   });
 
   it("packs only the bundle, the manifest, the README and the LICENSE, at the extension's version", function () {
     const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).trim().split("\n").sort();
     const bundles = files.filter((f) => f.startsWith("package/dist/"));
-    assert.deepEqual(files.filter((f) => !bundles.includes(f)), ["package/LICENSE", "package/README.md", "package/package.json"]);
+    assert.deepEqual(
+      files.filter((f) => !bundles.includes(f)),
+      ["package/LICENSE", "package/README.md", "package/package.json"],
+    );
     assert.ok(bundles.includes("package/dist/daemon/main.js"));
-    assert.ok(bundles.every((f) => /^package\/dist\/daemon\/[\w-]+\.js$/.test(f)), `only bundles: ${bundles.join(", ")}`);
+    assert.ok(
+      bundles.every((f) => /^package\/dist\/daemon\/[\w-]+\.js$/.test(f)),
+      `only bundles: ${bundles.join(", ")}`,
+    );
     const pkg = JSON.parse(execFileSync("tar", ["xzOf", tarball, "package/package.json"], { encoding: "utf8" }));
     assert.equal(pkg.version, manifest.version);
     assert.deepEqual(pkg.bin, { hotpath: "dist/daemon/main.js" });
     assert.equal(pkg.devDependencies, undefined);
-    for (const [name, range] of Object.entries(pkg.dependencies)) assert.equal(manifest.dependencies[name], range, name);
+    for (const [name, range] of Object.entries(pkg.dependencies))
+      assert.equal(manifest.dependencies[name], range, name);
     const readme = execFileSync("tar", ["xzOf", tarball, "package/README.md"], { encoding: "utf8" });
     assert.match(readme, /npm install -g hotpath/);
     assert.doesNotMatch(readme, /\]\((?!https?:)[^)#]+\)/, "no relative links (they break on the registry page)");

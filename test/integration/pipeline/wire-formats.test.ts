@@ -29,27 +29,66 @@ describe("pipeline: one answer, any wire format (official SDKs, real daemon)", f
       .create({ model, max_tokens: 16, temperature: 0, system, messages: [{ role: "user", content }] }, { headers })
       .withResponse();
     const text = data.content.map((b) => (b.type === "text" ? b.text : "")).join("");
-    return { data, text, cache: response.headers.get("x-hotpath-cache"), requestId: response.headers.get("x-hotpath-request-id")! };
+    return {
+      data,
+      text,
+      cache: response.headers.get("x-hotpath-cache"),
+      requestId: response.headers.get("x-hotpath-request-id")!,
+    };
   }
 
   async function viaMessagesStreamed(content: string) {
-    const stream = anthropic.messages.stream({ model, max_tokens: 16, temperature: 0, system, messages: [{ role: "user", content }] });
+    const stream = anthropic.messages.stream({
+      model,
+      max_tokens: 16,
+      temperature: 0,
+      system,
+      messages: [{ role: "user", content }],
+    });
     const { response } = await stream.withResponse();
     const final = await stream.finalMessage();
     const text = final.content.map((b) => (b.type === "text" ? b.text : "")).join("");
-    return { final, text, cache: response.headers.get("x-hotpath-cache"), requestId: response.headers.get("x-hotpath-request-id")! };
+    return {
+      final,
+      text,
+      cache: response.headers.get("x-hotpath-cache"),
+      requestId: response.headers.get("x-hotpath-request-id")!,
+    };
   }
 
   async function viaChat(content: string) {
     const { data, response } = await openai.chat.completions
-      .create({ model, max_tokens: 16, temperature: 0, messages: [{ role: "system", content: system }, { role: "user", content }] })
+      .create({
+        model,
+        max_tokens: 16,
+        temperature: 0,
+        messages: [
+          { role: "system", content: system },
+          { role: "user", content },
+        ],
+      })
       .withResponse();
-    return { data, text: data.choices[0].message.content ?? "", cache: response.headers.get("x-hotpath-cache"), requestId: response.headers.get("x-hotpath-request-id")! };
+    return {
+      data,
+      text: data.choices[0].message.content ?? "",
+      cache: response.headers.get("x-hotpath-cache"),
+      requestId: response.headers.get("x-hotpath-request-id")!,
+    };
   }
 
   async function viaChatStreamed(content: string) {
     const { data, response } = await openai.chat.completions
-      .create({ model, max_tokens: 16, temperature: 0, stream: true, stream_options: { include_usage: true }, messages: [{ role: "system", content: system }, { role: "user", content }] })
+      .create({
+        model,
+        max_tokens: 16,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [
+          { role: "system", content: system },
+          { role: "user", content },
+        ],
+      })
       .withResponse();
     let text = "";
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -156,11 +195,17 @@ describe("pipeline: one answer, any wire format (official SDKs, real daemon)", f
 
   it("/v1/messages takes the priority class from x-hotpath-priority, and refuses a bad one in Anthropic's error shape", async () => {
     const { response } = await anthropic.messages
-      .create({ model, max_tokens: 4, system, messages: [{ role: "user", content: "A quiet morning." }] }, { headers: { "x-hotpath-priority": "background" } })
+      .create(
+        { model, max_tokens: 4, system, messages: [{ role: "user", content: "A quiet morning." }] },
+        { headers: { "x-hotpath-priority": "background" } },
+      )
       .withResponse();
     assert.equal(span(response.headers.get("x-hotpath-request-id")!)["hotpath.priority"], "background");
     await assert.rejects(
-      anthropic.messages.create({ model, max_tokens: 4, messages: [{ role: "user", content: "x" }] }, { headers: { "x-hotpath-priority": "urgent" } }),
+      anthropic.messages.create(
+        { model, max_tokens: 4, messages: [{ role: "user", content: "x" }] },
+        { headers: { "x-hotpath-priority": "urgent" } },
+      ),
       (e: any) => {
         assert.ok(e instanceof Anthropic.BadRequestError);
         const body = (e as any).error;

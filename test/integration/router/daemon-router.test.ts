@@ -25,7 +25,9 @@ describe("router: end to end through the daemon", function () {
   before(async function () {
     oa = await FakeUpstream.start("openai", OPENAI_KEY);
     an = await FakeUpstream.start("anthropic", ANTHROPIC_KEY);
-    const dataDir = (await import("node:fs")).mkdtempSync(join((await import("node:os")).tmpdir(), "hotpath-router-e2e-"));
+    const dataDir = (await import("node:fs")).mkdtempSync(
+      join((await import("node:os")).tmpdir(), "hotpath-router-e2e-"),
+    );
     const configFile = join(dataDir, "config.yaml");
     writeFileSync(
       configFile,
@@ -67,7 +69,12 @@ describe("router: end to end through the daemon", function () {
 
   it("Anthropic SDK messages.create (not streamed) on the local model returns a well-formed Message", async () => {
     const { data: msg, response } = await anthropic.messages
-      .create({ model: "chat", max_tokens: 8, system: "You tell stories.", messages: [{ role: "user", content: "Once upon a time" }] })
+      .create({
+        model: "chat",
+        max_tokens: 8,
+        system: "You tell stories.",
+        messages: [{ role: "user", content: "Once upon a time" }],
+      })
       .withResponse();
     assert.match(msg.id, /^msg_/);
     assert.equal(msg.type, "message");
@@ -87,7 +94,11 @@ describe("router: end to end through the daemon", function () {
   });
 
   it("Anthropic SDK messages.stream on the local model yields the full event sequence and a final Message", async () => {
-    const stream = anthropic.messages.stream({ model: "chat", max_tokens: 8, messages: [{ role: "user", content: "Tell me a story" }] });
+    const stream = anthropic.messages.stream({
+      model: "chat",
+      max_tokens: 8,
+      messages: [{ role: "user", content: "Tell me a story" }],
+    });
     const types: string[] = [];
     stream.on("streamEvent", (e) => types.push(e.type));
     let text = "";
@@ -96,7 +107,11 @@ describe("router: end to end through the daemon", function () {
     assert.equal(types[0], "message_start");
     assert.equal(types.at(-1), "message_stop");
     assert.equal(types.at(-2), "message_delta");
-    assert.ok(types.includes("content_block_start") && types.includes("content_block_delta") && types.includes("content_block_stop"));
+    assert.ok(
+      types.includes("content_block_start") &&
+        types.includes("content_block_delta") &&
+        types.includes("content_block_stop"),
+    );
     assert.equal(final.content[0].type === "text" && final.content[0].text, text);
     assert.ok(text.length > 0);
     assert.ok(final.usage.output_tokens > 0 && final.usage.input_tokens > 0, "usage arrives in message_delta");
@@ -104,9 +119,25 @@ describe("router: end to end through the daemon", function () {
   });
 
   it("Anthropic SDK with tools through an OpenAI upstream: tool_use blocks, streamed and not", async () => {
-    const tools = [{ name: "get_weather", description: "weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } }];
-    oa.script({ kind: "reply", text: "Checking.", toolCalls: [{ id: "call_abc", name: "get_weather", arguments: '{"city":"Paris"}' }] });
-    const msg = await anthropic.messages.create({ model: "smart", max_tokens: 50, tools, tool_choice: { type: "auto", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Weather in Paris?" }] });
+    const tools = [
+      {
+        name: "get_weather",
+        description: "weather",
+        input_schema: { type: "object" as const, properties: { city: { type: "string" } } },
+      },
+    ];
+    oa.script({
+      kind: "reply",
+      text: "Checking.",
+      toolCalls: [{ id: "call_abc", name: "get_weather", arguments: '{"city":"Paris"}' }],
+    });
+    const msg = await anthropic.messages.create({
+      model: "smart",
+      max_tokens: 50,
+      tools,
+      tool_choice: { type: "auto", disable_parallel_tool_use: true },
+      messages: [{ role: "user", content: "Weather in Paris?" }],
+    });
     assert.equal(msg.stop_reason, "tool_use");
     assert.deepEqual(msg.content, [
       { type: "text", text: "Checking." },
@@ -124,38 +155,67 @@ describe("router: end to end through the daemon", function () {
         tools,
         messages: [
           { role: "user", content: "Weather in Paris?" },
-          { role: "assistant", content: [{ type: "tool_use", id: "call_abc", name: "get_weather", input: { city: "Paris" } }] },
-          { role: "user", content: [{ type: "tool_result", tool_use_id: "call_abc", content: "sunny" }, { type: "text", text: "And Oslo?" }] },
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "call_abc", name: "get_weather", input: { city: "Paris" } }],
+          },
+          {
+            role: "user",
+            content: [
+              { type: "tool_result", tool_use_id: "call_abc", content: "sunny" },
+              { type: "text", text: "And Oslo?" },
+            ],
+          },
         ],
       })
       .finalMessage();
-    assert.deepEqual(final.content, [{ type: "tool_use", id: "call_def", name: "get_weather", input: { city: "Oslo" } }]);
+    assert.deepEqual(final.content, [
+      { type: "tool_use", id: "call_def", name: "get_weather", input: { city: "Oslo" } },
+    ]);
     const history = (oa.received[1].body as any).messages;
-    assert.deepEqual(history.map((m: any) => m.role), ["user", "assistant", "tool", "user"]);
+    assert.deepEqual(
+      history.map((m: any) => m.role),
+      ["user", "assistant", "tool", "user"],
+    );
     assert.equal(history[2].tool_call_id, "call_abc");
   });
 
   it("an upstream answering 429 with retry-after: 1 then 200 yields one successful response; the span shows both attempts", async () => {
-    oa.script({ kind: "error", status: 429, headers: { "retry-after": "1" } }, { kind: "reply", text: "Finally.", usage: { input: 100, output: 10 } });
+    oa.script(
+      { kind: "error", status: 429, headers: { "retry-after": "1" } },
+      { kind: "reply", text: "Finally.", usage: { input: 100, output: 10 } },
+    );
     const started = Date.now();
-    const { data, response } = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
     assert.ok(Date.now() - started >= 950);
     assert.equal(data.choices[0].message.content, "Finally.");
     assert.equal(response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
     assert.equal(oa.received.length, 2);
     const s = span(response.headers.get("x-hotpath-request-id")!);
     const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
-    assert.deepEqual(attempts.map((a) => [a.route, a.status, a.outcome]), [
-      ["oa:gpt-4o-mini", 429, "error"],
-      ["oa:gpt-4o-mini", 200, "ok"],
-    ]);
+    assert.deepEqual(
+      attempts.map((a) => [a.route, a.status, a.outcome]),
+      [
+        ["oa:gpt-4o-mini", 429, "error"],
+        ["oa:gpt-4o-mini", 200, "ok"],
+      ],
+    );
     assert.equal(s.attributes["hotpath.cost.usd"], (100 * 0.15 + 10 * 0.6) / 1e6);
   });
 
   it("/v1/messages is priced like chat: the span carries the route's cost, and a cached repeat goes nowhere", async () => {
     oa.script({ kind: "reply", text: "Priced.", usage: { input: 200, output: 20 } });
     const ask = () =>
-      anthropic.messages.create({ model: "oa:gpt-4o-mini", max_tokens: 30, temperature: 0, messages: [{ role: "user", content: "price me" }] }).withResponse();
+      anthropic.messages
+        .create({
+          model: "oa:gpt-4o-mini",
+          max_tokens: 30,
+          temperature: 0,
+          messages: [{ role: "user", content: "price me" }],
+        })
+        .withResponse();
     const first = await ask();
     assert.equal(first.response.headers.get("x-hotpath-cache"), "miss");
     assert.equal(first.response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
@@ -172,7 +232,9 @@ describe("router: end to end through the daemon", function () {
   it("an upstream that keeps failing falls back to the next route (streamed); the span shows every attempt", async () => {
     oa.fallback = { kind: "error", status: 500 };
     an.script({ kind: "reply", text: "Fallback answer." });
-    const stream = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true }).withResponse();
+    const stream = await openai.chat.completions
+      .create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true })
+      .withResponse();
     let text = "";
     for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? "";
     assert.equal(text, "Fallback answer.");
@@ -181,17 +243,22 @@ describe("router: end to end through the daemon", function () {
     const s = span(stream.response.headers.get("x-hotpath-request-id")!);
     assert.equal(s.attributes["hotpath.route"], "an:claude-haiku-4-5");
     const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
-    assert.deepEqual(attempts.map((a) => [a.route, a.status]), [
-      ["oa:gpt-4o-mini", 500],
-      ["oa:gpt-4o-mini", 500],
-      ["oa:gpt-4o-mini", 500],
-      ["an:claude-haiku-4-5", 200],
-    ]);
+    assert.deepEqual(
+      attempts.map((a) => [a.route, a.status]),
+      [
+        ["oa:gpt-4o-mini", 500],
+        ["oa:gpt-4o-mini", 500],
+        ["oa:gpt-4o-mini", 500],
+        ["an:claude-haiku-4-5", 200],
+      ],
+    );
     assert.match(s.attributes["hotpath.route.reason"], /fallbacks an:claude-haiku-4-5/);
   });
 
   it("cascade: the local model's answer is accepted when its confidence clears the threshold", async () => {
-    const { data, response } = await openai.chat.completions.create({ model: "lenient", max_tokens: 6, messages: [{ role: "user", content: "Once upon a time" }] }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({ model: "lenient", max_tokens: 6, messages: [{ role: "user", content: "Once upon a time" }] })
+      .withResponse();
     assert.equal(response.headers.get("x-hotpath-route"), "local:chat");
     assert.match(response.headers.get("x-hotpath-route-reason")!, /local:chat accepted \(mean [0-9.]+ >= 0.0001\)/);
     assert.ok(data.choices[0].message.content);
@@ -200,23 +267,40 @@ describe("router: end to end through the daemon", function () {
 
   it("cascade: escalates to the cloud route when the local model is not confident enough, streaming the escalated answer", async () => {
     oa.script({ kind: "reply", text: "A confident answer." });
-    const stream = await openai.chat.completions.create({ model: "strict", max_tokens: 6, stream: true, messages: [{ role: "user", content: "Once upon a time" }] }).withResponse();
+    const stream = await openai.chat.completions
+      .create({
+        model: "strict",
+        max_tokens: 6,
+        stream: true,
+        messages: [{ role: "user", content: "Once upon a time" }],
+      })
+      .withResponse();
     let text = "";
     for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? "";
     assert.equal(text, "A confident answer.");
     assert.equal(stream.response.headers.get("x-hotpath-route"), "oa:gpt-4o-mini");
-    assert.match(stream.response.headers.get("x-hotpath-route-reason")!, /local:chat rejected \(min token probability [0-9.]+ < 0.9999\), escalating/);
+    assert.match(
+      stream.response.headers.get("x-hotpath-route-reason")!,
+      /local:chat rejected \(min token probability [0-9.]+ < 0.9999\), escalating/,
+    );
     const s = span(stream.response.headers.get("x-hotpath-request-id")!);
     const attempts = (s.attributes["hotpath.route.attempts"] as string[]).map((a) => JSON.parse(a));
-    assert.deepEqual(attempts.map((a) => [a.route, a.outcome]), [
-      ["local:chat", "escalated"],
-      ["oa:gpt-4o-mini", "ok"],
-    ]);
+    assert.deepEqual(
+      attempts.map((a) => [a.route, a.outcome]),
+      [
+        ["local:chat", "escalated"],
+        ["oa:gpt-4o-mini", "ok"],
+      ],
+    );
   });
 
   it("a connection reset mid-stream reaches SDK clients as a clean error (OpenAI chunks and Anthropic events), never a hang", async () => {
     oa.script({ kind: "reset", afterEvents: 3, text: "This will be cut off before it ends.", chunk: 4 });
-    const stream = await openai.chat.completions.create({ model: "oa:gpt-4o-mini", stream: true, messages: [{ role: "user", content: "hi" }] });
+    const stream = await openai.chat.completions.create({
+      model: "oa:gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
     let text = "";
     await assert.rejects(
       (async () => {
@@ -227,7 +311,11 @@ describe("router: end to end through the daemon", function () {
     assert.ok(text.length > 0, "text before the reset arrived");
 
     an.script({ kind: "reset", afterEvents: 4, text: "This will be cut off too, halfway.", chunk: 4 });
-    const messages = anthropic.messages.stream({ model: "an:claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
+    const messages = anthropic.messages.stream({
+      model: "an:claude-haiku-4-5",
+      max_tokens: 50,
+      messages: [{ role: "user", content: "hi" }],
+    });
     await assert.rejects(messages.finalMessage(), (e: any) => {
       assert.ok(e instanceof Anthropic.APIError);
       assert.match(String(e.message), /mid-stream/);
@@ -238,20 +326,33 @@ describe("router: end to end through the daemon", function () {
 
   it("errors on /v1/messages come in Anthropic's shape (auth, validation, unknown model, upstream failure)", async () => {
     const post = (body: unknown, headers: Record<string, string>) =>
-      fetch(`${daemon.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-    const bad = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x" }] }, { "x-api-key": "wrong" });
+      fetch(`${daemon.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    const bad = await post(
+      { model: "chat", max_tokens: 5, messages: [{ role: "user", content: "x" }] },
+      { "x-api-key": "wrong" },
+    );
     assert.equal(bad.status, 401);
     assert.deepEqual(Object.keys(await bad.json()), ["type", "error"]);
 
     const client = new Anthropic({ baseURL: daemon.url, apiKey: daemon.token, maxRetries: 0 });
-    await assert.rejects(client.messages.create({ model: "nope", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (e: any) => {
-      assert.ok(e instanceof Anthropic.NotFoundError);
-      const body = (e as { error: any }).error;
-      assert.equal(body.type, "error");
-      assert.equal(body.error.type, "not_found_error");
-      return true;
-    });
-    const invalid = await post({ model: "chat", messages: [{ role: "user", content: "x" }] }, { "x-api-key": daemon.token });
+    await assert.rejects(
+      client.messages.create({ model: "nope", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      (e: any) => {
+        assert.ok(e instanceof Anthropic.NotFoundError);
+        const body = (e as { error: any }).error;
+        assert.equal(body.type, "error");
+        assert.equal(body.error.type, "not_found_error");
+        return true;
+      },
+    );
+    const invalid = await post(
+      { model: "chat", messages: [{ role: "user", content: "x" }] },
+      { "x-api-key": daemon.token },
+    );
     assert.equal(invalid.status, 400);
     const body = (await invalid.json()) as any;
     assert.equal(body.error.type, "invalid_request_error");
@@ -259,20 +360,40 @@ describe("router: end to end through the daemon", function () {
     const notJson = await post("{", { "x-api-key": daemon.token });
     assert.equal(notJson.status, 400);
     assert.equal(((await notJson.json()) as any).type, "error");
-    const hostile = await post({ model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "tool_use", id: "x", name: "y", input: {} }] }] }, { "x-api-key": daemon.token });
+    const hostile = await post(
+      {
+        model: "chat",
+        max_tokens: 5,
+        messages: [{ role: "user", content: [{ type: "tool_use", id: "x", name: "y", input: {} }] }],
+      },
+      { "x-api-key": daemon.token },
+    );
     assert.equal(hostile.status, 400);
 
     // An oversized body: the daemon refuses it from its declared length, before reading it (only its start is sent).
     const tooBig = await new Promise<{ status: number; body: any }>((resolve, reject) => {
       const url = new URL(`${daemon.url}/v1/messages`);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "x-api-key": daemon.token, "content-type": "application/json", "content-length": String(11 * 1024 * 1024) } }, (res) => {
-        let data = "";
-        res.on("data", (d) => (data += d));
-        res.on("end", () => {
-          req.destroy();
-          resolve({ status: res.statusCode!, body: JSON.parse(data) });
-        });
-      });
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: {
+            "x-api-key": daemon.token,
+            "content-type": "application/json",
+            "content-length": String(11 * 1024 * 1024),
+          },
+        },
+        (res) => {
+          let data = "";
+          res.on("data", (d) => (data += d));
+          res.on("end", () => {
+            req.destroy();
+            resolve({ status: res.statusCode!, body: JSON.parse(data) });
+          });
+        },
+      );
       req.on("error", reject);
       req.write('{"model": "chat", "messages": [');
     });
@@ -283,8 +404,17 @@ describe("router: end to end through the daemon", function () {
       { model: "chat", max_tokens: -1, messages: [{ role: "user", content: "x" }] },
       { model: "chat", max_tokens: 5, messages: [] },
       { model: "chat", max_tokens: 5, messages: [{ role: "system", content: "x" }] },
-      { model: "chat", max_tokens: 5, messages: [{ role: "user", content: [{ type: "image", source: { type: "file", path: "/etc/passwd" } }] }] },
-      { model: "chat", max_tokens: 5, tools: [{ name: "bad name!", input_schema: {} }], messages: [{ role: "user", content: "x" }] },
+      {
+        model: "chat",
+        max_tokens: 5,
+        messages: [{ role: "user", content: [{ type: "image", source: { type: "file", path: "/etc/passwd" } }] }],
+      },
+      {
+        model: "chat",
+        max_tokens: 5,
+        tools: [{ name: "bad name!", input_schema: {} }],
+        messages: [{ role: "user", content: "x" }],
+      },
       [1, 2, 3],
     ]) {
       const r = await post(hostileBody, { "x-api-key": daemon.token });
@@ -295,22 +425,39 @@ describe("router: end to end through the daemon", function () {
     }
 
     an.fallback = { kind: "error", status: 529 };
-    await assert.rejects(client.messages.create({ model: "an:claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (e: any) => {
-      assert.ok(e instanceof Anthropic.APIError);
-      assert.equal(e.status, 502);
-      const body = (e as { error: any }).error;
-      assert.equal(body.error.type, "api_error");
-      assert.match(body.error.message, /Overloaded/);
-      return true;
-    });
+    await assert.rejects(
+      client.messages.create({
+        model: "an:claude-haiku-4-5",
+        max_tokens: 5,
+        messages: [{ role: "user", content: "x" }],
+      }),
+      (e: any) => {
+        assert.ok(e instanceof Anthropic.APIError);
+        assert.equal(e.status, 502);
+        const body = (e as { error: any }).error;
+        assert.equal(body.error.type, "api_error");
+        assert.match(body.error.message, /Overloaded/);
+        return true;
+      },
+    );
   });
 
   it("count_tokens: exact on the local model (equals the prompt tokens it then bills), Anthropic's own count on an Anthropic route, a labelled estimate elsewhere", async () => {
     const count = (body: unknown, headers: Record<string, string> = { "x-api-key": daemon.token }) =>
-      fetch(`${daemon.url}/v1/messages/count_tokens`, { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+      fetch(`${daemon.url}/v1/messages/count_tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
     const system = "You tell short stories.";
     const messages = [{ role: "user" as const, content: "Once upon a time there was a cat" }];
-    const tools = [{ name: "lookup", description: "Look a word up", input_schema: { type: "object" as const, properties: { word: { type: "string" } } } }];
+    const tools = [
+      {
+        name: "lookup",
+        description: "Look a word up",
+        input_schema: { type: "object" as const, properties: { word: { type: "string" } } },
+      },
+    ];
 
     // Local: the SDK's own call, then the same body generated — the count is what the model is billed.
     for (const withTools of [false, true]) {
@@ -318,7 +465,11 @@ describe("router: end to end through the daemon", function () {
       const counted = await anthropic.messages.countTokens(body);
       const msg = await anthropic.messages.create({ ...body, max_tokens: 2 });
       // Anthropic's usage splits the prompt into uncached input and cache reads; count_tokens is their sum.
-      assert.equal(counted.input_tokens, msg.usage.input_tokens + (msg.usage.cache_read_input_tokens ?? 0), `local count ${withTools ? "with" : "without"} tools`);
+      assert.equal(
+        counted.input_tokens,
+        msg.usage.input_tokens + (msg.usage.cache_read_input_tokens ?? 0),
+        `local count ${withTools ? "with" : "without"} tools`,
+      );
     }
     const local = await count({ model: "chat", system, messages });
     assert.equal(local.headers.get("x-hotpath-token-count"), "exact");
@@ -351,7 +502,13 @@ describe("router: end to end through the daemon", function () {
     const unknown = await count({ model: "nope", messages });
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as any).error.type, "not_found_error");
-    for (const bad of [{ model: "chat" }, { model: "chat", messages: [] }, { model: "chat", messages: [{ role: "robot", content: "x" }] }, "{", "[]"]) {
+    for (const bad of [
+      { model: "chat" },
+      { model: "chat", messages: [] },
+      { model: "chat", messages: [{ role: "robot", content: "x" }] },
+      "{",
+      "[]",
+    ]) {
       const r = await count(bad);
       assert.equal(r.status, 400, JSON.stringify(bad));
       assert.equal(((await r.json()) as any).error.type, "invalid_request_error");
@@ -368,7 +525,11 @@ describe("router: end to end through the daemon", function () {
     assert.equal(oaProvider.keyPresent, true);
     assert.equal(oaProvider.baseURL, oa.baseURL);
     const openaiProvider = status.providers.find((p) => p.name === "openai")!;
-    assert.equal(openaiProvider.keyPresent, Boolean(process.env.OPENAI_API_KEY?.trim()), "follows OPENAI_API_KEY in the daemon's environment");
+    assert.equal(
+      openaiProvider.keyPresent,
+      Boolean(process.env.OPENAI_API_KEY?.trim()),
+      "follows OPENAI_API_KEY in the daemon's environment",
+    );
     const route = status.routes.find((r) => r.route === "oa:gpt-4o-mini")!;
     assert.ok(route.spentTodayUsd > 0, "earlier tests spent on this route");
     assert.deepEqual(route.price, { input: 0.15, output: 0.6, cachedInput: 0.075 });
@@ -377,14 +538,21 @@ describe("router: end to end through the daemon", function () {
   });
 
   it("keys never reach the DB, the WAL or the logs, even when an upstream echoes them back", async () => {
-    oa.script({ kind: "error", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.` });
-    an.script({ kind: "error", status: 400, message: `bad request for key ${ANTHROPIC_KEY}` });
-    await assert.rejects(openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }), (e: any) => {
-      assert.ok(!String(e.message).includes(OPENAI_KEY), "the client's error has no key");
-      assert.ok(!String(e.message).includes(ANTHROPIC_KEY));
-      assert.match(String(e.message), /\[redacted\]/);
-      return true;
+    oa.script({
+      kind: "error",
+      status: 401,
+      message: `Incorrect API key provided: ${OPENAI_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.`,
     });
+    an.script({ kind: "error", status: 400, message: `bad request for key ${ANTHROPIC_KEY}` });
+    await assert.rejects(
+      openai.chat.completions.create({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+      (e: any) => {
+        assert.ok(!String(e.message).includes(OPENAI_KEY), "the client's error has no key");
+        assert.ok(!String(e.message).includes(ANTHROPIC_KEY));
+        assert.match(String(e.message), /\[redacted\]/);
+        return true;
+      },
+    );
     // Let the span land before scanning.
     await new Promise((r) => setTimeout(r, 200));
     const files = readdirSync(daemon.dataDir).filter((f) => f.startsWith("hotpath.db"));

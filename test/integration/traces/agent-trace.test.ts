@@ -13,13 +13,26 @@ import { chatModelPath } from "../../fixtures/models.js";
 
 describe("traces: an OTel-instrumented agent calling models through Hotpath", function () {
   let daemon: TestDaemon;
-  before(async () => (daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`, "--threads", "1"], waitForModels: ["chat"] })));
+  before(
+    async () =>
+      (daemon = await startDaemon({
+        args: ["--model", `chat=${chatModelPath()}`, "--threads", "1"],
+        waitForModels: ["chat"],
+      })),
+  );
   after(async () => daemon?.dispose());
 
   it("LLM spans through Hotpath and the SDK's tool spans share one trace id, parented under the agent span", async () => {
     const provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ "service.name": "sdk-agent" }),
-      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${daemon.url}/v1/traces`, headers: { authorization: `Bearer ${daemon.token}` } }))],
+      spanProcessors: [
+        new SimpleSpanProcessor(
+          new OTLPTraceExporter({
+            url: `${daemon.url}/v1/traces`,
+            headers: { authorization: `Bearer ${daemon.token}` },
+          }),
+        ),
+      ],
     });
     const tracer = provider.getTracer("agent");
     const propagator = new W3CTraceContextPropagator();
@@ -38,7 +51,18 @@ describe("traces: an OTel-instrumented agent calling models through Hotpath", fu
     };
     await llmCall("Once upon a time");
     for (const file of ["a.ts", "b.ts"]) {
-      const tool = tracer.startSpan(`execute_tool read_file`, { attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_file", "gen_ai.tool.call.arguments": JSON.stringify({ path: file }), "gen_ai.tool.call.result": "ok" } }, inAgent);
+      const tool = tracer.startSpan(
+        `execute_tool read_file`,
+        {
+          attributes: {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "read_file",
+            "gen_ai.tool.call.arguments": JSON.stringify({ path: file }),
+            "gen_ai.tool.call.result": "ok",
+          },
+        },
+        inAgent,
+      );
       await new Promise((r) => setTimeout(r, 10));
       tool.end();
     }
@@ -57,7 +81,10 @@ describe("traces: an OTel-instrumented agent calling models through Hotpath", fu
       assert.equal(s.traceId, traceId);
       assert.equal(s.parentSpanId, agent.spanContext().spanId);
     }
-    assert.ok(llm.every((s) => s.requestId), "the LLM spans are the daemon's own request spans");
+    assert.ok(
+      llm.every((s) => s.requestId),
+      "the LLM spans are the daemon's own request spans",
+    );
     const analysis = (await (await daemon.fetch(`/hotpath/traces/${traceId}/analysis`)).json()) as TraceAnalysis;
     assert.equal(analysis.spanCount, 5);
     assert.deepEqual(new Set(analysis.criticalPath.spanIds), new Set([...llm, ...tools].map((s) => s.spanId)));

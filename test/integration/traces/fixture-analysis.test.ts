@@ -62,7 +62,10 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     const six = ["wYR5jwSQ", "ntN3HdAH", "HkGPEYMy", "pEKt1wPR", "g4LGZS36", "fUKZW7rz"];
     const group = a.parallelGroups.find((g) => g.toolCallIds.some((id) => id.endsWith("wYR5jwSQ")));
     assert.ok(group, "the six lookups form a group");
-    assert.deepEqual(group.toolCallIds.map((id) => id.slice(-8)), six);
+    assert.deepEqual(
+      group.toolCallIds.map((id) => id.slice(-8)),
+      six,
+    );
     assert.ok(group.projectedMs < group.recordedMs, "with a projected saving");
     assert.equal(group.confidence, "independent", "none of the six came back empty, failed or was refused");
     assert.ok(a.projectedSavingMs >= group.recordedMs - group.projectedMs);
@@ -72,10 +75,18 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     db.close();
     const deps = new Set((a.dependencies ?? []).map((d) => `${d.fromSpanId}>${d.toSpanId}`));
     for (const g of a.parallelGroups) {
-      for (let i = 0; i < g.spanIds.length; i++) for (let j = i + 1; j < g.spanIds.length; j++) assert.ok(!deps.has(`${g.spanIds[i]}>${g.spanIds[j]}`), "dependent pair listed");
+      for (let i = 0; i < g.spanIds.length; i++)
+        for (let j = i + 1; j < g.spanIds.length; j++)
+          assert.ok(!deps.has(`${g.spanIds[i]}>${g.spanIds[j]}`), "dependent pair listed");
     }
     const grouped = new Set(a.parallelGroups.flatMap((g) => g.toolCallIds.map((id) => id.slice(-8))));
-    for (const batchMember of ["7LuFarxvCgsr4H6z7RyadX", "KaaoBdK7zoLTPheiYo7HHy", "4pTP4CQxJMS", "Wf6U5czWE9aYw3HdXLHAXC"]) assert.ok(!grouped.has(batchMember.slice(-8)));
+    for (const batchMember of [
+      "7LuFarxvCgsr4H6z7RyadX",
+      "KaaoBdK7zoLTPheiYo7HHy",
+      "4pTP4CQxJMS",
+      "Wf6U5czWE9aYw3HdXLHAXC",
+    ])
+      assert.ok(!grouped.has(batchMember.slice(-8)));
     // The model round-trips between the six could have been one.
     assert.ok(a.mergeableLlmCalls?.some((m) => m.spanIds.length === 6));
     // Human-readable form says the same.
@@ -99,7 +110,11 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     const tail = bySuffix("deuphtxg");
     assert.ok(a.parallelGroups.some((g) => g.spanIds.includes(cat.spanId) && g.spanIds.includes(ls.spanId)));
     assert.ok(!a.parallelGroups.some((g) => g.spanIds.includes(tail.spanId) && g.spanIds.includes(ls.spanId)));
-    assert.ok(a.dependencies?.some((d) => d.fromSpanId === ls.spanId && d.toSpanId === tail.spanId && d.value === "codex-tui.log"));
+    assert.ok(
+      a.dependencies?.some(
+        (d) => d.fromSpanId === ls.spanId && d.toSpanId === tail.spanId && d.value === "codex-tui.log",
+      ),
+    );
     // Already-parallel batches are not reported again.
     for (const msg of ["k7jziJ", "J6LwQS"]) {
       const llm = spans.find((s) => s.kind === "llm" && String(s.attributes["gen_ai.response.id"]).endsWith(msg))!;
@@ -119,7 +134,11 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     const spans = store.getSpans(r.traceIds[0]);
     const a = analyzeTrace(spans, r.traceIds[0]);
     const byCall = (id: string) => spans.find((s) => callId(s) === id)!;
-    const parallel = ["call_tEKBzPe1jQzm7uzRjC6z8V8D", "call_Gk9HbsMiQ3a7arcGh3Mx4HUO", "call_Wm7rsGZgR4Voyrq8pFxiV7kT"].map(byCall);
+    const parallel = [
+      "call_tEKBzPe1jQzm7uzRjC6z8V8D",
+      "call_Gk9HbsMiQ3a7arcGh3Mx4HUO",
+      "call_Wm7rsGZgR4Voyrq8pFxiV7kT",
+    ].map(byCall);
     // They overlap in time (one batch run concurrently) …
     assert.ok(parallel[1].startNs < parallel[0].endNs && parallel[2].startNs < parallel[0].endNs);
     // … so no group claims them.
@@ -198,9 +217,13 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     assert.match(catLs.reason, /came back empty/);
     assert.ok(c.speculativeSavingMs >= catLs.recordedMs - catLs.projectedMs);
     const independent = c.parallelGroups.filter((g) => g.confidence === "independent");
-    assert.equal(c.projectedSavingMs, Math.round(independent.reduce((n, g) => n + g.recordedMs - g.projectedMs, 0) * 1000) / 1000);
+    assert.equal(
+      c.projectedSavingMs,
+      Math.round(independent.reduce((n, g) => n + g.recordedMs - g.projectedMs, 0) * 1000) / 1000,
+    );
     const x = analyzeTrace(store.getSpans(importPath(store, codex)[0].traceIds[0]));
-    for (const g of x.parallelGroups.filter((g) => g.toolCallIds.some((id) => id.startsWith("web_search")))) assert.equal(g.confidence, "speculative");
+    for (const g of x.parallelGroups.filter((g) => g.toolCallIds.some((id) => id.startsWith("web_search"))))
+      assert.equal(g.confidence, "speculative");
     db.close();
   });
 

@@ -60,7 +60,10 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
     const store = new TraceStore(db);
     const fwd = new OtlpForwarder(col.url, { batchSize: 10, flushIntervalMs: 10_000, protocol: "http/json" });
     fwd.attach(store);
-    store.writeSpans(Array.from({ length: 25 }, (_, i) => span(i)), "otlp");
+    store.writeSpans(
+      Array.from({ length: 25 }, (_, i) => span(i)),
+      "otlp",
+    );
     await fwd.flush();
     const spans = col.received.flatMap((r) => otlpToSpans(r).spans);
     assert.equal(col.received.length, 3, "25 spans in batches of 10");
@@ -73,7 +76,12 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
   });
 
   it("a collector that stays down: bounded buffer, oldest dropped and counted, no unbounded growth", async () => {
-    const fwd = new OtlpForwarder("http://127.0.0.1:9/v1/traces", { batchSize: 1000, maxBuffered: 100, flushIntervalMs: 60_000, timeoutMs: 500 });
+    const fwd = new OtlpForwarder("http://127.0.0.1:9/v1/traces", {
+      batchSize: 1000,
+      maxBuffered: 100,
+      flushIntervalMs: 60_000,
+      timeoutMs: 500,
+    });
     fwd.enqueue(Array.from({ length: 250 }, (_, i) => span(i)));
     assert.equal(fwd.stats.buffered, 100);
     assert.equal(fwd.stats.dropped, 150);
@@ -97,8 +105,15 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
       assert.match(denied.stats.lastError ?? "", /401|Unauthorized/i);
       for (const [i, protocol] of (["http/json", "http/protobuf"] as const).entries()) {
         const traceId = `${i + 1}`.repeat(32);
-        const fwd = new OtlpForwarder(url, { protocol, headers: { authorization: `Bearer ${receiver.token}` }, timeoutMs: 5000 });
-        fwd.enqueue([{ ...span(1), traceId }, { ...span(2), traceId, parentSpanId: span(1).spanId }]);
+        const fwd = new OtlpForwarder(url, {
+          protocol,
+          headers: { authorization: `Bearer ${receiver.token}` },
+          timeoutMs: 5000,
+        });
+        fwd.enqueue([
+          { ...span(1), traceId },
+          { ...span(2), traceId, parentSpanId: span(1).spanId },
+        ]);
         await fwd.close();
         assert.equal(fwd.stats.sent, 2, `${protocol}: ${fwd.stats.lastError}`);
         const res = await receiver.fetch(`/hotpath/traces/${traceId}`);
@@ -118,10 +133,31 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
       d.fetch("/v1/traces", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: "eee19b7ec3c1b174", name: "x", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] }),
+        body: JSON.stringify({
+          resourceSpans: [
+            {
+              scopeSpans: [
+                {
+                  spans: [
+                    { traceId, spanId: "eee19b7ec3c1b174", name: "x", startTimeUnixNano: "1", endTimeUnixNano: "2" },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
       });
     try {
-      const byFlags = await startDaemon({ args: ["--otlp-export", `${receiver.url}/v1/traces`, "--otlp-header", `Authorization=Bearer ${receiver.token}`, "--otlp-protocol", "http/protobuf"] });
+      const byFlags = await startDaemon({
+        args: [
+          "--otlp-export",
+          `${receiver.url}/v1/traces`,
+          "--otlp-header",
+          `Authorization=Bearer ${receiver.token}`,
+          "--otlp-protocol",
+          "http/protobuf",
+        ],
+      });
       assert.equal((await post(byFlags, "a".repeat(32))).status, 200);
       await byFlags.dispose(); // flushes at shutdown
       const byEnv = await startDaemon({
@@ -146,15 +182,42 @@ describe("traces: OTLP forwarding (--otlp-export)", () => {
     const col = await collector();
     const daemon = await startDaemon({ args: ["--otlp-export", col.url] });
     try {
-      const ws = new WebSocket(`${daemon.url.replace("http", "ws")}/hotpath/events`, { headers: { authorization: `Bearer ${daemon.token}` } });
+      const ws = new WebSocket(`${daemon.url.replace("http", "ws")}/hotpath/events`, {
+        headers: { authorization: `Bearer ${daemon.token}` },
+      });
       const events: { type: string; traceIds?: string[] }[] = [];
       ws.on("message", (m) => events.push(JSON.parse(String(m))));
       await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
-      const body = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", name: "x", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] });
-      const r = await daemon.fetch("/v1/traces", { method: "POST", body, headers: { "content-type": "application/json" } });
+      const body = JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: "5b8efff798038103d269b633813fc60c",
+                    spanId: "eee19b7ec3c1b174",
+                    name: "x",
+                    startTimeUnixNano: "1",
+                    endTimeUnixNano: "2",
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+      const r = await daemon.fetch("/v1/traces", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
       assert.equal(r.status, 200);
-      for (let i = 0; i < 100 && (!col.received.length || !events.length); i++) await new Promise((res) => setTimeout(res, 50));
-      assert.ok(events.some((e) => e.type === "traces.changed" && e.traceIds?.includes("5b8efff798038103d269b633813fc60c")));
+      for (let i = 0; i < 100 && (!col.received.length || !events.length); i++)
+        await new Promise((res) => setTimeout(res, 50));
+      assert.ok(
+        events.some((e) => e.type === "traces.changed" && e.traceIds?.includes("5b8efff798038103d269b633813fc60c")),
+      );
       ws.close();
       // Forwarded on the flush interval (2 s) or at shutdown at the latest.
       await daemon.stop();

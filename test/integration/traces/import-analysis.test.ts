@@ -46,13 +46,29 @@ describe("traces: import + analyze without read-back", function () {
     const store = new TraceStore(openDb(":memory:"), { maxAttributeChars: 1024 });
     const claude = generateClaudeSession(3000);
     const otlp = JSON.stringify(generateOtlpRequests(3000, 512, "5c".repeat(16)));
-    for (const [name, text] of [["s.jsonl", claude], ["o.json", otlp], ["s.jsonl", claude]] as const) {
+    for (const [name, text] of [
+      ["s.jsonl", claude],
+      ["o.json", otlp],
+      ["s.jsonl", claude],
+    ] as const) {
       const r = importAndAnalyze(store, name, text, { analyze: true });
       assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds), name);
     }
     // Hotpath's own export format carries spans as given: the same id twice, -0, a long string, NaN in an array.
     const traceId = "ab".repeat(16);
-    const span = (id: string, start: number, attributes: object) => JSON.stringify({ span: { traceId, spanId: id, name: `s${id}`, kind: "tool", startNs: start, endNs: start + 1.6e6, status: "ok", attributes } });
+    const span = (id: string, start: number, attributes: object) =>
+      JSON.stringify({
+        span: {
+          traceId,
+          spanId: id,
+          name: `s${id}`,
+          kind: "tool",
+          startNs: start,
+          endNs: start + 1.6e6,
+          status: "ok",
+          attributes,
+        },
+      });
     const text = [
       JSON.stringify({ format: "hotpath.traces", version: 1, exportedAt: new Date().toISOString() }),
       JSON.stringify({ trace: { traceId, source: "import:test", startNs: 1e15, endNs: 2e15, spanCount: 3 } }),
@@ -81,12 +97,23 @@ describe("traces: import + analyze without read-back", function () {
       assert.ok(r.spanCount > 2500, String(r.spanCount));
       assert.equal(store.getTrace(r.traceIds[0])?.spanCount, r.spanCount);
       assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds));
-      await assert.rejects(importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from("{not json\n"), analyze: true }), /bad\.jsonl/);
+      await assert.rejects(
+        importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from("{not json\n"), analyze: true }),
+        /bad\.jsonl/,
+      );
       // A small Buffer is a view of Node's shared pool: only its own bytes reach the worker.
-      const small = await importFile(store, { dbPath: file, name: "small.jsonl", bytes: Buffer.from(generateClaudeSession(4)), analyze: true });
+      const small = await importFile(store, {
+        dbPath: file,
+        name: "small.jsonl",
+        bytes: Buffer.from(generateClaudeSession(4)),
+        analyze: true,
+      });
       assert.equal(small.spanCount, 4);
       assert.equal(JSON.stringify(small.analyses), readBackAnalyses(store, small.traceIds)); // same session: read back
-      await assert.rejects(importFile(store, { dbPath: file, name: "bin.json", bytes: Buffer.from([0xff, 0xfe, 0x00]), analyze: true }), /not UTF-8/);
+      await assert.rejects(
+        importFile(store, { dbPath: file, name: "bin.json", bytes: Buffer.from([0xff, 0xfe, 0x00]), analyze: true }),
+        /not UTF-8/,
+      );
     } finally {
       db.close();
     }
@@ -102,10 +129,12 @@ describe("traces: the daemon imports in a worker", function () {
     try {
       const body = generateClaudeSession(10_000);
       let imported = false;
-      const importing = daemon.fetch("/hotpath/traces/import?name=big.jsonl", { method: "POST", body }).then(async (r) => {
-        imported = true;
-        return { status: r.status, json: (await r.json()) as { traceIds: string[]; spanCount: number } };
-      });
+      const importing = daemon
+        .fetch("/hotpath/traces/import?name=big.jsonl", { method: "POST", body })
+        .then(async (r) => {
+          imported = true;
+          return { status: r.status, json: (await r.json()) as { traceIds: string[]; spanCount: number } };
+        });
       // Not a timing: while the import is in flight, health checks still come back (the event loop is not held).
       let answeredDuringImport = 0;
       while (!imported) {

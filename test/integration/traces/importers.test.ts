@@ -30,10 +30,13 @@ describe("traces/importers on real agent logs", function () {
     const tools = spans.filter((s) => s.kind === "tool");
     assert.equal(tools.length, 76);
     const byName: Record<string, number> = {};
-    for (const t of tools) byName[String(t.attributes["gen_ai.tool.name"])] = (byName[String(t.attributes["gen_ai.tool.name"])] ?? 0) + 1;
+    for (const t of tools)
+      byName[String(t.attributes["gen_ai.tool.name"])] = (byName[String(t.attributes["gen_ai.tool.name"])] ?? 0) + 1;
     assert.deepEqual(byName, { Bash: 38, Edit: 18, Read: 10, Glob: 8, Write: 1, Skill: 1 });
     // 12 assistant messages hold more than one tool_use (already-parallel batches).
-    const batches = spans.filter((s) => s.kind === "llm" && ((s.attributes["hotpath.tool_call_ids"] as string[] | undefined)?.length ?? 0) > 1);
+    const batches = spans.filter(
+      (s) => s.kind === "llm" && ((s.attributes["hotpath.tool_call_ids"] as string[] | undefined)?.length ?? 0) > 1,
+    );
     assert.equal(batches.length, 12);
     assert.ok(tools.every((t) => t.endNs >= t.startNs && typeof t.attributes["gen_ai.tool.call.result"] === "string"));
   });
@@ -52,7 +55,9 @@ describe("traces/importers on real agent logs", function () {
     assert.equal(mainTools.length, 14);
     assert.equal(subTools.length, 20);
     // Tool calls of one model response share one LLM span although parentUuid chains them.
-    const batch = spans.filter((s) => s.kind === "llm" && ((s.attributes["hotpath.tool_call_ids"] as string[] | undefined)?.length ?? 0) > 1);
+    const batch = spans.filter(
+      (s) => s.kind === "llm" && ((s.attributes["hotpath.tool_call_ids"] as string[] | undefined)?.length ?? 0) > 1,
+    );
     assert.equal(batch.length, 2 + 5);
   });
 
@@ -90,7 +95,13 @@ describe("traces/importers on real agent logs", function () {
     const spans = store.getSpans(r.traceIds[0]);
     assert.equal(spans.length, 29);
     assert.deepEqual(
-      { agent: count(spans, "agent"), chain: count(spans, "chain"), llm: count(spans, "llm"), tool: count(spans, "tool"), other: count(spans, "other") },
+      {
+        agent: count(spans, "agent"),
+        chain: count(spans, "chain"),
+        llm: count(spans, "llm"),
+        tool: count(spans, "tool"),
+        other: count(spans, "other"),
+      },
       { agent: 10, chain: 6, llm: 6, tool: 2, other: 5 },
     );
     assert.ok(spans.every((s) => /^[0-9a-f]{32}$/.test(s.traceId) && /^[0-9a-f]{16}$/.test(s.spanId)));
@@ -180,7 +191,15 @@ describe("traces/importers on malformed and hostile input", () => {
   afterEach(() => db.close());
 
   const claudeLine = (over: Record<string, unknown> = {}) =>
-    JSON.stringify({ type: "assistant", uuid: "u1", parentUuid: null, sessionId: "s1", timestamp: "2026-01-01T00:00:00.000Z", message: { id: "m1", model: "claude", content: [{ type: "text", text: "hi" }] }, ...over });
+    JSON.stringify({
+      type: "assistant",
+      uuid: "u1",
+      parentUuid: null,
+      sessionId: "s1",
+      timestamp: "2026-01-01T00:00:00.000Z",
+      message: { id: "m1", model: "claude", content: [{ type: "text", text: "hi" }] },
+      ...over,
+    });
 
   function expectImportError(name: string, text: string, line: number | undefined, field: RegExp | undefined) {
     assert.throws(
@@ -198,17 +217,58 @@ describe("traces/importers on malformed and hostile input", () => {
   }
 
   it("a bad JSON line names the file and line; earlier good lines are not stored", () => {
-    expectImportError("s.jsonl", `${claudeLine()}\n${claudeLine({ uuid: "u2" })}\n{"type": "user", oops\n`, 3, undefined);
+    expectImportError(
+      "s.jsonl",
+      `${claudeLine()}\n${claudeLine({ uuid: "u2" })}\n{"type": "user", oops\n`,
+      3,
+      undefined,
+    );
   });
 
   it("wrong types name the field", () => {
     expectImportError("s.jsonl", `${claudeLine()}\n${claudeLine({ timestamp: 12345 })}\n`, 2, /^timestamp$/);
-    expectImportError("s.jsonl", `${claudeLine({ message: { id: "m", content: [{ type: "tool_use", id: 7, name: "Bash" }] } })}\n`, 1, /content\[0\]\.id/);
+    expectImportError(
+      "s.jsonl",
+      `${claudeLine({ message: { id: "m", content: [{ type: "tool_use", id: 7, name: "Bash" }] } })}\n`,
+      1,
+      /content\[0\]\.id/,
+    );
     const codex = `{"timestamp":"2026-05-11T08:27:17.490Z","type":"session_meta","payload":{"id":"x"}}\n{"timestamp":"2026-05-11T08:27:18Z","type":"event_msg","payload":{"type":"exec_command_end","call_id":"c","duration":{"secs":"five","nanos":0}}}\n`;
     expectImportError("rollout.jsonl", codex, 2, /payload\.duration\.secs/);
-    const otlp = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", name: "x", startTimeUnixNano: "abc", endTimeUnixNano: "1" }] }] }] });
+    const otlp = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: "0af7651916cd43dd8448eb211c80319c",
+                  spanId: "b7ad6b7169203331",
+                  name: "x",
+                  startTimeUnixNano: "abc",
+                  endTimeUnixNano: "1",
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
     expectImportError("t.json", otlp, undefined, /startTimeUnixNano/);
-    expectImportError("t.json", JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "zz", spanId: "b7ad6b7169203331", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] }), undefined, /traceId/);
+    expectImportError(
+      "t.json",
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              { spans: [{ traceId: "zz", spanId: "b7ad6b7169203331", startTimeUnixNano: "1", endTimeUnixNano: "2" }] },
+            ],
+          },
+        ],
+      }),
+      undefined,
+      /traceId/,
+    );
   });
 
   it("an unknown format is refused with the formats it could be", () => {
@@ -219,8 +279,21 @@ describe("traces/importers on malformed and hostile input", () => {
   it("a 10 MB line imports, with the giant attribute cut to the store's limit", () => {
     const huge = "x".repeat(10 * 1024 * 1024);
     const text = [
-      claudeLine({ message: { id: "m1", model: "claude", content: [{ type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } }] } }),
-      JSON.stringify({ type: "user", uuid: "u2", parentUuid: "u1", sessionId: "s1", timestamp: "2026-01-01T00:00:01.000Z", message: { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: huge }] } }),
+      claudeLine({
+        message: {
+          id: "m1",
+          model: "claude",
+          content: [{ type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } }],
+        },
+      }),
+      JSON.stringify({
+        type: "user",
+        uuid: "u2",
+        parentUuid: "u1",
+        sessionId: "s1",
+        timestamp: "2026-01-01T00:00:01.000Z",
+        message: { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: huge }] },
+      }),
     ].join("\n");
     const r = importText(store, "big.jsonl", text);
     const tool = store.getSpans(r.traceIds[0]).find((s) => s.kind === "tool")!;
@@ -232,7 +305,24 @@ describe("traces/importers on malformed and hostile input", () => {
   it("huge attributes from OTLP are capped by the store", () => {
     const small = new TraceStore(db, { maxAttributeChars: 2048 });
     const otlp = JSON.stringify({
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", name: "x", startTimeUnixNano: "1", endTimeUnixNano: "2", attributes: [{ key: "input.value", value: { stringValue: "y".repeat(1_000_000) } }] }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: "0af7651916cd43dd8448eb211c80319c",
+                  spanId: "b7ad6b7169203331",
+                  name: "x",
+                  startTimeUnixNano: "1",
+                  endTimeUnixNano: "2",
+                  attributes: [{ key: "input.value", value: { stringValue: "y".repeat(1_000_000) } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const r = importText(small, "t.json", otlp);
     const s = small.getSpans(r.traceIds[0])[0];
@@ -240,8 +330,29 @@ describe("traces/importers on malformed and hostile input", () => {
   });
 
   it("parent cycles and missing parents import and analyze", () => {
-    const mk = (spanId: string, parentSpanId: string) => ({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId, parentSpanId, name: spanId, startTimeUnixNano: "1000", endTimeUnixNano: "2000" });
-    const otlp = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [mk("00000000000000a1", "00000000000000a2"), mk("00000000000000a2", "00000000000000a1"), mk("00000000000000a3", "00000000000000ff")] }] }] });
+    const mk = (spanId: string, parentSpanId: string) => ({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId,
+      parentSpanId,
+      name: spanId,
+      startTimeUnixNano: "1000",
+      endTimeUnixNano: "2000",
+    });
+    const otlp = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                mk("00000000000000a1", "00000000000000a2"),
+                mk("00000000000000a2", "00000000000000a1"),
+                mk("00000000000000a3", "00000000000000ff"),
+              ],
+            },
+          ],
+        },
+      ],
+    });
     const r = importText(store, "cyc.json", otlp);
     assert.equal(store.getSpans(r.traceIds[0]).length, 3);
   });

@@ -23,21 +23,60 @@ describe("traces: OTLP/HTTP receiver with the real OpenTelemetry SDK", function 
     ["http/protobuf", OTLPProtoExporter],
   ] as const) {
     it(`${encoding}: an instrumented agent's spans arrive as one trace, across two export batches`, async () => {
-      const exporter = new Exporter({ url: `${daemon.url}/v1/traces`, headers: { authorization: `Bearer ${daemon.token}` } });
+      const exporter = new Exporter({
+        url: `${daemon.url}/v1/traces`,
+        headers: { authorization: `Bearer ${daemon.token}` },
+      });
       const provider = new NodeTracerProvider({
         resource: resourceFromAttributes({ "service.name": `agent-${encoding}` }),
         spanProcessors: [new SimpleSpanProcessor(exporter)],
       });
       const tracer = provider.getTracer("test-agent");
-      const root = tracer.startSpan("invoke_agent coder", { attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "coder" } });
+      const root = tracer.startSpan("invoke_agent coder", {
+        attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "coder" },
+      });
       const inRoot = trace.setSpan(context.active(), root);
-      const llm = tracer.startSpan("chat gpt-4o", { attributes: { "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 1200, "gen_ai.usage.output_tokens": 40 } }, inRoot);
+      const llm = tracer.startSpan(
+        "chat gpt-4o",
+        {
+          attributes: {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.usage.input_tokens": 1200,
+            "gen_ai.usage.output_tokens": 40,
+          },
+        },
+        inRoot,
+      );
       llm.end();
-      const t1 = tracer.startSpan("execute_tool read_file", { attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_file", "gen_ai.tool.call.id": "call_1", "gen_ai.tool.call.arguments": '{"path":"a.ts"}', "gen_ai.tool.call.result": "export const a = 1;" } }, inRoot);
+      const t1 = tracer.startSpan(
+        "execute_tool read_file",
+        {
+          attributes: {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "read_file",
+            "gen_ai.tool.call.id": "call_1",
+            "gen_ai.tool.call.arguments": '{"path":"a.ts"}',
+            "gen_ai.tool.call.result": "export const a = 1;",
+          },
+        },
+        inRoot,
+      );
       await new Promise((r) => setTimeout(r, 20));
       t1.end();
       // An OpenInference-instrumented tool (another library in the same process).
-      const t2 = tracer.startSpan("search_docs", { attributes: { "openinference.span.kind": "TOOL", "tool.name": "search_docs", "input.value": '{"q":"retry policy"}', "output.value": "docs/retry.md" } }, inRoot);
+      const t2 = tracer.startSpan(
+        "search_docs",
+        {
+          attributes: {
+            "openinference.span.kind": "TOOL",
+            "tool.name": "search_docs",
+            "input.value": '{"q":"retry policy"}',
+            "output.value": "docs/retry.md",
+          },
+        },
+        inRoot,
+      );
       await new Promise((r) => setTimeout(r, 20));
       t2.setStatus({ code: SpanStatusCode.ERROR, message: "timeout" });
       t2.end();
@@ -82,7 +121,9 @@ describe("traces: OTLP/HTTP receiver with the real OpenTelemetry SDK", function 
     const provider = new NodeTracerProvider();
     const span = provider.getTracer("t").startSpan("tool");
     const headers: Record<string, string> = {};
-    new W3CTraceContextPropagator().inject(trace.setSpan(context.active(), span), headers, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
+    new W3CTraceContextPropagator().inject(trace.setSpan(context.active(), span), headers, {
+      set: (c, k, v) => ((c as Record<string, string>)[k] = v),
+    });
     void propagation;
     const joined = requestTraceContext(headers);
     assert.equal(joined.joinedBy, "traceparent");
@@ -92,7 +133,8 @@ describe("traces: OTLP/HTTP receiver with the real OpenTelemetry SDK", function 
   });
 
   it("hostile and malformed OTLP requests get clear 4xx answers, bad spans a partial success", async () => {
-    const post = (body: BodyInit, headers: Record<string, string>) => daemon.fetch("/v1/traces", { method: "POST", body, headers });
+    const post = (body: BodyInit, headers: Record<string, string>) =>
+      daemon.fetch("/v1/traces", { method: "POST", body, headers });
     let r = await post("\x08\x96\x01garbage-not-protobuf\xff\xff", { "content-type": "application/x-protobuf" });
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as any).error.message, /protobuf/);
@@ -103,39 +145,89 @@ describe("traces: OTLP/HTTP receiver with the real OpenTelemetry SDK", function 
     r = await post(JSON.stringify({ resourceSpans: "nope" }), { "content-type": "application/json" });
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as any).error.message, /resourceSpans/);
-    const good = { traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", name: "ok", startTimeUnixNano: "1700000000000000000", endTimeUnixNano: "1700000000500000000" };
-    const body = { resourceSpans: [{ scopeSpans: [{ spans: [good, { ...good, spanId: "xyz", name: "bad id" }, { ...good, spanId: "eee19b7ec3c1b175", startTimeUnixNano: { evil: true } }] }] }] };
+    const good = {
+      traceId: "5b8efff798038103d269b633813fc60c",
+      spanId: "eee19b7ec3c1b174",
+      name: "ok",
+      startTimeUnixNano: "1700000000000000000",
+      endTimeUnixNano: "1700000000500000000",
+    };
+    const body = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                good,
+                { ...good, spanId: "xyz", name: "bad id" },
+                { ...good, spanId: "eee19b7ec3c1b175", startTimeUnixNano: { evil: true } },
+              ],
+            },
+          ],
+        },
+      ],
+    };
     r = await post(JSON.stringify(body), { "content-type": "application/json" });
     assert.equal(r.status, 200);
     const partial = (await r.json()) as { partialSuccess: { rejectedSpans: number; errorMessage: string } };
     assert.equal(partial.partialSuccess.rejectedSpans, 2);
     assert.match(partial.partialSuccess.errorMessage, /spanId/);
     // gzip bodies (exporters with compression on), and a gzip bomb is refused, not inflated.
-    r = await post(gzipSync(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...good, spanId: "eee19b7ec3c1b176" }] }] }] })), { "content-type": "application/json", "content-encoding": "gzip" });
+    r = await post(
+      gzipSync(
+        JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...good, spanId: "eee19b7ec3c1b176" }] }] }] }),
+      ),
+      { "content-type": "application/json", "content-encoding": "gzip" },
+    );
     assert.equal(r.status, 200);
-    r = await post(gzipSync(Buffer.alloc(80 * 1024 * 1024, 32)), { "content-type": "application/json", "content-encoding": "gzip" });
+    r = await post(gzipSync(Buffer.alloc(80 * 1024 * 1024, 32)), {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+    });
     assert.equal(r.status, 413);
-    const detail = (await (await daemon.fetch(`/hotpath/traces/5b8efff798038103d269b633813fc60c`)).json()) as TraceDetail;
+    const detail = (await (
+      await daemon.fetch(`/hotpath/traces/5b8efff798038103d269b633813fc60c`)
+    ).json()) as TraceDetail;
     assert.equal(detail.spans.length, 2);
     // Unauthenticated OTLP is refused like every other route.
-    const anon = await fetch(`${daemon.url}/v1/traces`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const anon = await fetch(`${daemon.url}/v1/traces`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(anon.status, 401);
   });
 
   it("admin import endpoint: a file's bytes in, trace ids out; malformed → 400 naming line and field; bad params refused", async () => {
-    const line = (ts: unknown) => JSON.stringify({ type: "assistant", uuid: "u", sessionId: "sess", timestamp: ts, message: { id: "m", content: [] } });
-    let r = await daemon.fetch("/hotpath/traces/import?name=session.jsonl", { method: "POST", body: `${line("2026-01-01T00:00:00Z")}\n` });
+    const line = (ts: unknown) =>
+      JSON.stringify({
+        type: "assistant",
+        uuid: "u",
+        sessionId: "sess",
+        timestamp: ts,
+        message: { id: "m", content: [] },
+      });
+    let r = await daemon.fetch("/hotpath/traces/import?name=session.jsonl", {
+      method: "POST",
+      body: `${line("2026-01-01T00:00:00Z")}\n`,
+    });
     assert.equal(r.status, 200);
     const ok = (await r.json()) as { format: string; traceIds: string[]; spanCount: number };
     assert.equal(ok.format, "claude-code");
     assert.equal(ok.traceIds.length, 1);
-    r = await daemon.fetch("/hotpath/traces/import?name=broken.jsonl", { method: "POST", body: `${line("2026-01-01T00:00:00Z")}\n${line(42)}\n` });
+    r = await daemon.fetch("/hotpath/traces/import?name=broken.jsonl", {
+      method: "POST",
+      body: `${line("2026-01-01T00:00:00Z")}\n${line(42)}\n`,
+    });
     assert.equal(r.status, 400);
     const err = ((await r.json()) as any).error;
     assert.match(err.message, /broken\.jsonl:2: timestamp/);
     r = await daemon.fetch("/hotpath/traces/import?name=../../etc/passwd", { method: "POST", body: "{}" });
     assert.equal(r.status, 400);
-    r = await daemon.fetch("/hotpath/traces/import?name=x.json", { method: "POST", body: new Uint8Array([0xff, 0xfe, 0x00]) });
+    r = await daemon.fetch("/hotpath/traces/import?name=x.json", {
+      method: "POST",
+      body: new Uint8Array([0xff, 0xfe, 0x00]),
+    });
     assert.equal(r.status, 400);
     r = await daemon.fetch("/hotpath/traces/not-a-trace-id");
     assert.equal(r.status, 400);

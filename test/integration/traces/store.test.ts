@@ -40,7 +40,11 @@ describe("traces/store", () => {
   });
 
   it("retention by size deletes the oldest traces until under maxSpans", () => {
-    for (let t = 0; t < 5; t++) store.writeSpans([0, 1, 2].map((i) => mk(String(t).repeat(32), i, 1000 * t)), "otlp");
+    for (let t = 0; t < 5; t++)
+      store.writeSpans(
+        [0, 1, 2].map((i) => mk(String(t).repeat(32), i, 1000 * t)),
+        "otlp",
+      );
     assert.equal(store.countSpans(), 15);
     assert.equal(store.applyRetention({ retentionDays: 0, maxSpans: 7 }), 3);
     assert.equal(store.countSpans(), 6);
@@ -78,15 +82,32 @@ describe("traces/store", () => {
       status: "error",
       statusMessage: "boom",
       requestId: "req-1",
-      attributes: { s: "x", n: 1.5, b: false, arr: ["a", "b"], nums: [1, 2], nil: null, "weird \"key": "\u2028" },
+      attributes: { s: "x", n: 1.5, b: false, arr: ["a", "b"], nums: [1, 2], nil: null, 'weird "key': "\u2028" },
     };
     store.writeSpans([mk(t, 1, 1000), odd], "import:x");
     const back = store.getSpans(t);
-    assert.deepEqual(back, [{ ...mk(t, 1, 1000), parentSpanId: undefined, statusMessage: undefined, requestId: undefined }, odd]);
+    assert.deepEqual(back, [
+      { ...mk(t, 1, 1000), parentSpanId: undefined, statusMessage: undefined, requestId: undefined },
+      odd,
+    ]);
     assert.equal(store.getTrace(t)?.spanCount, 2);
     // The same span id twice in one write: the later one wins and counts once.
-    store.writeSpans([mk("f".repeat(32), 1, 0), { ...mk("f".repeat(32), 1, 0), endNs: 5e9 }, mk("f".repeat(32), 2, 100)], "import:x");
-    assert.deepEqual({ ...store.getTrace("f".repeat(32)), traceId: undefined }, { traceId: undefined, name: undefined, source: "import:x", origin: undefined, startNs: 0, endNs: 5e9, spanCount: 2 });
+    store.writeSpans(
+      [mk("f".repeat(32), 1, 0), { ...mk("f".repeat(32), 1, 0), endNs: 5e9 }, mk("f".repeat(32), 2, 100)],
+      "import:x",
+    );
+    assert.deepEqual(
+      { ...store.getTrace("f".repeat(32)), traceId: undefined },
+      {
+        traceId: undefined,
+        name: undefined,
+        source: "import:x",
+        origin: undefined,
+        startNs: 0,
+        endNs: 5e9,
+        spanCount: 2,
+      },
+    );
     // Re-importing a trace (same ids, one span moved) keeps one row per span and the new extent.
     store.writeImport([{ spans: [mk(t, 1, 500), odd], source: "import:x" }]);
     assert.equal(store.getTrace(t)?.spanCount, 2);
@@ -106,10 +127,23 @@ describe("traces/store", () => {
     db.close();
     db = openDb(join(dir, "hotpath.db"));
     store = new TraceStore(db);
-    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' AND sql IS NOT NULL ORDER BY name").pluck().all() as string[]);
+    const indexes = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' AND sql IS NOT NULL ORDER BY name",
+      )
+      .pluck()
+      .all() as string[];
     assert.deepEqual(indexes, ["spans_request", "spans_start"]);
     assert.equal(store.spanByRequestId("req-old")?.spanId, mk(t, 1, 0).spanId);
-    assert.match(String(db.prepare("EXPLAIN QUERY PLAN SELECT * FROM spans WHERE request_id = ?").all("x").map((r: any) => r.detail)), /USING INDEX spans_request/);
+    assert.match(
+      String(
+        db
+          .prepare("EXPLAIN QUERY PLAN SELECT * FROM spans WHERE request_id = ?")
+          .all("x")
+          .map((r: any) => r.detail),
+      ),
+      /USING INDEX spans_request/,
+    );
     assert.equal(store.getSpans(t).length, 2);
   });
 });

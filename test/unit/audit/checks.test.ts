@@ -20,7 +20,10 @@ describe("audit checks", () => {
     assert.equal((await runCheck(check({ type: "exact", value: "Yes" }), ctx("yes"))).score, 0);
     assert.equal((await runCheck(check({ type: "exact", value: "Yes", ignoreCase: true }), ctx("yes"))).score, 1);
     assert.equal((await runCheck(check({ type: "exact" }), ctx("the baseline"))).score, 1);
-    assert.equal((await runCheck(check({ type: "exact" }), ctx("ok", { input: { name: "i", expect: "ok" } }))).score, 1);
+    assert.equal(
+      (await runCheck(check({ type: "exact" }), ctx("ok", { input: { name: "i", expect: "ok" } }))).score,
+      1,
+    );
   });
 
   it("json-equal ignores key order, whitespace and a code fence; non-JSON fails with a reason", async () => {
@@ -28,18 +31,31 @@ describe("audit checks", () => {
     assert.equal((await runCheck(c, ctx('{ "b": [1,2],\n "a": 1 }'))).score, 1);
     assert.equal((await runCheck(c, ctx('```json\n{"a":1,"b":[1,2]}\n```'))).score, 1);
     assert.equal((await runCheck(c, ctx('{"a":1,"b":[2,1]}'))).score, 0);
-    assert.deepEqual(await runCheck(c, ctx("not json")), { type: "json-equal", score: 0, detail: "output is not JSON" });
+    assert.deepEqual(await runCheck(c, ctx("not json")), {
+      type: "json-equal",
+      score: 0,
+      detail: "output is not JSON",
+    });
     assert.equal((await runCheck(check({ type: "json-equal" }), ctx("[1]", { baseline: "[ 1 ]" }))).score, 1);
   });
 
   it("regex matches, or with negate must not match", async () => {
     assert.equal((await runCheck(check({ type: "regex", pattern: "^re(fund)$", flags: "i" }), ctx("REFUND"))).score, 1);
-    assert.equal((await runCheck(check({ type: "regex", pattern: "sorry", negate: true }), ctx("I am sorry"))).score, 0);
+    assert.equal(
+      (await runCheck(check({ type: "regex", pattern: "sorry", negate: true }), ctx("I am sorry"))).score,
+      0,
+    );
   });
 
   it("js: an expression or a body, a 0–1 score, errors and runaway loops fail the sample instead of hanging", async () => {
-    assert.equal((await runCheck(check({ type: "js", code: "output.length > 3 && input === 'question'" }), ctx("long"))).score, 1);
-    assert.equal((await runCheck(check({ type: "js", code: "const n = output.length; return n / 10;" }), ctx("abcde"))).score, 0.5);
+    assert.equal(
+      (await runCheck(check({ type: "js", code: "output.length > 3 && input === 'question'" }), ctx("long"))).score,
+      1,
+    );
+    assert.equal(
+      (await runCheck(check({ type: "js", code: "const n = output.length; return n / 10;" }), ctx("abcde"))).score,
+      0.5,
+    );
     const thrown = await runCheck(check({ type: "js", code: "JSON.parse(output)" }), ctx("nope"));
     assert.equal(thrown.score, 0);
     assert.match(thrown.detail!, /assertion threw/);
@@ -47,7 +63,15 @@ describe("audit checks", () => {
     assert.equal(loop.score, 0);
     assert.match(loop.detail!, /timed out/);
     // The sandbox has no require/process: reaching for them throws.
-    assert.equal((await runCheck(check({ type: "js", code: "typeof process === 'undefined' && typeof require === 'undefined'" }), ctx("x"))).score, 1);
+    assert.equal(
+      (
+        await runCheck(
+          check({ type: "js", code: "typeof process === 'undefined' && typeof require === 'undefined'" }),
+          ctx("x"),
+        )
+      ).score,
+      1,
+    );
   });
 
   it("similarity needs an embedder; identical text passes without one call; cosine is the usual one", async () => {
@@ -63,7 +87,12 @@ describe("audit checks", () => {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: null, refusal: null, tool_calls: [{ id: "1", type: "function", function: { name: "f", arguments: '{ "x" : 1 }' } }] },
+          message: {
+            role: "assistant",
+            content: null,
+            refusal: null,
+            tool_calls: [{ id: "1", type: "function", function: { name: "f", arguments: '{ "x" : 1 }' } }],
+          },
           finish_reason: "tool_calls",
           logprobs: null,
         },

@@ -40,7 +40,7 @@ describe("audit js check sandbox", function () {
       "__proto__ of a passed-in array": `const F = expect.list.__proto__.map.constructor; (${write})(F("return process")()); return true;`,
       "error stack trick": `try { null.x } catch (e) { const p = e.constructor.constructor("return process")(); (${write})(p); } return true;`,
       "child_process spawn": `const p = expect.constructor.constructor("return process")(); p.getBuiltinModule("child_process").execSync("touch ${file}"); return true;`,
-      "socket": `const p = expect.constructor.constructor("return process")(); p.getBuiltinModule("net").connect(9, "127.0.0.1"); return true;`,
+      socket: `const p = expect.constructor.constructor("return process")(); p.getBuiltinModule("net").connect(9, "127.0.0.1"); return true;`,
     };
   };
 
@@ -77,7 +77,10 @@ describe("audit js check sandbox", function () {
   it("memory, stack and output limits end the check, and the next one still runs", async function () {
     this.timeout(60_000);
     const started = Date.now();
-    const memory = await runCheck(js("const a = []; for (;;) a.push('x'.repeat(1 << 16) + a.length); ", 2000), ctx("x"));
+    const memory = await runCheck(
+      js("const a = []; for (;;) a.push('x'.repeat(1 << 16) + a.length); ", 2000),
+      ctx("x"),
+    );
     assert.equal(memory.score, 0);
     assert.ok(Date.now() - started < 2000 + 1500, `the memory bomb ran ${Date.now() - started} ms`);
     assert.match(memory.detail!, /out of memory|timed out/);
@@ -86,7 +89,10 @@ describe("audit js check sandbox", function () {
     assert.match(stack.detail!, /stack overflow|sandbox failed/);
     const deep = await runCheck(js("JSON.parse('['.repeat(100000))"), ctx("x"));
     assert.equal(deep.score, 0);
-    assert.equal((await runCheck(js("output === 'fine' && expect.deep.length === 2"), ctx("fine", { deep: [1, 2] }))).score, 1);
+    assert.equal(
+      (await runCheck(js("output === 'fine' && expect.deep.length === 2"), ctx("fine", { deep: [1, 2] }))).score,
+      1,
+    );
   });
 
   it("a promise is refused; numbers are clamped scores", async function () {
@@ -99,7 +105,12 @@ describe("audit js check sandbox", function () {
   });
 
   it("checks run concurrently are answered each with its own verdict", async function () {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => runCheck(js(`output === "${i}"`), ctx(String(i % 2 ? i : -1)))));
-    assert.deepEqual(results.map((r) => r.score), Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : 0)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => runCheck(js(`output === "${i}"`), ctx(String(i % 2 ? i : -1)))),
+    );
+    assert.deepEqual(
+      results.map((r) => r.score),
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : 0)),
+    );
   });
 });

@@ -154,9 +154,14 @@ describe("audit sections", () => {
         const edited = source.slice(0, s.deleteRange.start) + source.slice(s.deleteRange.end);
         const after = parsePrompt(edited, { fileName: name });
         const expected = ablate(doc, new Set([s.id]));
-        const tidy = (m: { content?: unknown }) => (typeof m.content === "string" ? m.content.replace(/\n{3,}/g, "\n\n").trim() : m.content);
+        const tidy = (m: { content?: unknown }) =>
+          typeof m.content === "string" ? m.content.replace(/\n{3,}/g, "\n\n").trim() : m.content;
         assert.deepEqual(after.messages.map(tidy), expected.messages.map(tidy), `${name} ${s.id}`);
-        assert.deepEqual(after.tools.map((t) => t.function.name), (expected.tools ?? []).map((t) => t.function.name), `${name} ${s.id}`);
+        assert.deepEqual(
+          after.tools.map((t) => t.function.name),
+          (expected.tools ?? []).map((t) => t.function.name),
+          `${name} ${s.id}`,
+        );
       }
     }
     const md = fixture("support.md");
@@ -167,10 +172,16 @@ describe("audit sections", () => {
   });
 
   it("refuses empty, oversized, non-JSON and non-chat prompts with messages that say what is wrong", () => {
-    assert.throws(() => parsePrompt("   \n"), (e: Error) => e instanceof PromptError && /empty/.test(e.message));
+    assert.throws(
+      () => parsePrompt("   \n"),
+      (e: Error) => e instanceof PromptError && /empty/.test(e.message),
+    );
     assert.throws(() => parsePrompt("x".repeat(1_000_001)), /limit is 1000000/);
     assert.throws(() => parsePrompt("{ nope", { fileName: "p.json" }), /not valid JSON/);
-    assert.throws(() => parsePrompt('{"messages": [{"role": "wizard", "content": "hi"}]}', { fileName: "p.json" }), /not a JSON chat/);
+    assert.throws(
+      () => parsePrompt('{"messages": [{"role": "wizard", "content": "hi"}]}', { fileName: "p.json" }),
+      /not a JSON chat/,
+    );
     assert.throws(() => parsePrompt("[]", { fileName: "p.json" }), /at least one message/);
   });
 

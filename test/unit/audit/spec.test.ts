@@ -32,13 +32,23 @@ describe("audit spec", () => {
   });
 
   it("loads JSON and YAML specs, resolving the prompt next to the spec", () => {
-    const j = loadSpec(write("a.hotpath-audit.json", JSON.stringify({ prompt: "p.md", inputs: ["hi", { user: "yo", expect: "x", name: "n" }], samples: 5 })));
+    const j = loadSpec(
+      write(
+        "a.hotpath-audit.json",
+        JSON.stringify({ prompt: "p.md", inputs: ["hi", { user: "yo", expect: "x", name: "n" }], samples: 5 }),
+      ),
+    );
     assert.equal(j.spec.samples, 5);
     assert.deepEqual(inlineInputs(j.spec), [
       { name: "input 1", user: "hi" },
       { name: "n", user: "yo", expect: "x" },
     ]);
-    const y = loadSpec(write("b.hotpath-audit.yaml", "promptText: |\n  # X\n  one\n  # Y\n  two\nchecks:\n  - type: regex\n    pattern: ok\n"));
+    const y = loadSpec(
+      write(
+        "b.hotpath-audit.yaml",
+        "promptText: |\n  # X\n  one\n  # Y\n  two\nchecks:\n  - type: regex\n    pattern: ok\n",
+      ),
+    );
     assert.equal(y.doc.sections.length, 2);
     assert.deepEqual(y.spec.checks, [{ type: "regex", pattern: "ok", flags: "", negate: false }]);
   });
@@ -49,25 +59,42 @@ describe("audit spec", () => {
     rejects(() => validateSpec({ prompt: "a", samples: 0 }), "samples");
     rejects(() => validateSpec({ prompt: "a", checks: [{ type: "vibes" }] }), "checks.0.type");
     rejects(() => validateSpec({ prompt: "a", sampels: 3 }), "sampels");
-    rejects(() => validateSpec({ prompt: "a", checks: [{ type: "regex", pattern: "x", flags: "g" }] }), "checks.0.flags", "i, m, s, u");
+    rejects(
+      () => validateSpec({ prompt: "a", checks: [{ type: "regex", pattern: "x", flags: "g" }] }),
+      "checks.0.flags",
+      "i, m, s, u",
+    );
     rejects(() => validateSpec({ prompt: "a", inputs: [] }), "inputs", "at least one");
     rejects(() => validateSpec({ prompt: "a", tolerance: -1 }), "tolerance");
     rejects(() => validateSpec([1, 2]), "must be an object");
     rejects(() => loadSpec(write("c.hotpath-audit.yaml", "prompt: [unclosed")), "cannot parse audit spec");
-    rejects(() => loadSpec(write("d.hotpath-audit.json", '{"prompt": "missing.md"}')), "cannot read prompt file", "no such file");
+    rejects(
+      () => loadSpec(write("d.hotpath-audit.json", '{"prompt": "missing.md"}')),
+      "cannot read prompt file",
+      "no such file",
+    );
     rejects(() => loadSpec(join(dir, "nothing-here.md")), "no such file");
     rejects(() => loadSpec(write("e.hotpath-audit.json", '{"promptText": "   "}')), "empty");
-    rejects(() => loadSpec(write("f.hotpath-audit.json", '{"prompt": "bad.json"}')) && write("bad.json", "{"), "no such file");
+    rejects(
+      () => loadSpec(write("f.hotpath-audit.json", '{"prompt": "bad.json"}')) && write("bad.json", "{"),
+      "no such file",
+    );
     write("bad.json", "{ broken");
     rejects(() => loadSpec(write("g.hotpath-audit.json", '{"prompt": "bad.json"}')), "bad.json", "not valid JSON");
   });
 
   it("selects sections by id or title and names the ids when a name is unknown", () => {
-    const loaded = loadSpec(write("h.hotpath-audit.json", JSON.stringify({ prompt: "p.md", sections: { skip: ["A"] } })));
+    const loaded = loadSpec(
+      write("h.hotpath-audit.json", JSON.stringify({ prompt: "p.md", sections: { skip: ["A"] } })),
+    );
     assert.deepEqual(selectSections(loaded.spec, loaded.doc), ["s2"]);
-    const only = loadSpec(write("i.hotpath-audit.json", JSON.stringify({ prompt: "p.md", sections: { only: ["s1"] } })));
+    const only = loadSpec(
+      write("i.hotpath-audit.json", JSON.stringify({ prompt: "p.md", sections: { only: ["s1"] } })),
+    );
     assert.deepEqual(selectSections(only.spec, only.doc), ["s1"]);
-    const bad = loadSpec(write("j.hotpath-audit.json", JSON.stringify({ prompt: "p.md", sections: { only: ["Nope"] } })));
+    const bad = loadSpec(
+      write("j.hotpath-audit.json", JSON.stringify({ prompt: "p.md", sections: { only: ["Nope"] } })),
+    );
     rejects(() => selectSections(bad.spec, bad.doc), 'no section is called "Nope"', "s1, s2");
   });
 });

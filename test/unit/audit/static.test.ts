@@ -28,7 +28,10 @@ const chat = JSON.stringify({
     { role: "user", content: "hi" },
   ],
   tools: [
-    { type: "function", function: { name: "lookup_order", parameters: { type: "object", properties: { id: { type: "string" } } } } },
+    {
+      type: "function",
+      function: { name: "lookup_order", parameters: { type: "object", properties: { id: { type: "string" } } } },
+    },
     { type: "function", function: { name: "send_coupon", parameters: { type: "object", properties: {} } } },
   ],
 });
@@ -60,7 +63,10 @@ describe("audit static findings", () => {
     const counter = openaiCounter("gpt-4o-mini");
     const { sections, totalTokens } = sectionDtos(doc, counter);
     assert.equal(Math.round(sections.reduce((a, s) => a + s.share, 0) * 1000) / 1000, 1);
-    assert.equal(totalTokens, sections.reduce((a, s) => a + s.tokens, 0));
+    assert.equal(
+      totalTokens,
+      sections.reduce((a, s) => a + s.tokens, 0),
+    );
     const f = findings(doc, counter);
     const dup = f.find((x) => x.kind === "duplicate-sentence")!;
     assert.match(dup.message, /Always cite the order number/);
@@ -77,7 +83,10 @@ describe("audit static findings", () => {
     const traces = new TraceStore(db);
     const spans = Array.from({ length: 20 }, (_, i) => llmSpan(i, `t${i % 4}`, i === 3 ? ["lookup_order"] : []));
     // A call with another system prompt must not count.
-    spans.push({ ...llmSpan(99, "t9", ["send_coupon"]), attributes: { "gen_ai.input.messages": JSON.stringify([{ role: "system", content: "other" }]) } });
+    spans.push({
+      ...llmSpan(99, "t9", ["send_coupon"]),
+      attributes: { "gen_ai.input.messages": JSON.stringify([{ role: "system", content: "other" }]) },
+    });
     traces.writeSpans(spans, "import:test");
     const doc = parsePrompt(chat, { fileName: "p.json" });
     const used = recordedUse(traces, doc);

@@ -56,7 +56,10 @@ describe("cache guards", () => {
   const paraphrases: [string, string][] = [
     ["What is the capital of France?", "Which city is the capital of France?"],
     ["How do I reverse a list in Python?", "What's the way to reverse a list in Python?"],
-    ["How do I find the largest file in a directory on Linux?", "How can I find the biggest file in a directory on Linux?"],
+    [
+      "How do I find the largest file in a directory on Linux?",
+      "How can I find the biggest file in a directory on Linux?",
+    ],
     ["How do I remove duplicates from a list in Python?", "How can I remove duplicate items from a Python list?"],
     ["Why does my code throw a null pointer exception?", "What causes my code to throw a null pointer exception?"],
     ["Explain what useEffect does in React.", "Can you explain what useEffect does in React?"],
@@ -73,8 +76,20 @@ describe("cache guards", () => {
     assert.deepEqual(
       GUARDS.map((g) => g.kind),
       [
-        "negation", "antonym", "number", "date", "quote", "identifier", "path", "language", "entity", "operation",
-        "negation", "fact", "replacement", "role",
+        "negation",
+        "antonym",
+        "number",
+        "date",
+        "quote",
+        "identifier",
+        "path",
+        "language",
+        "entity",
+        "operation",
+        "negation",
+        "fact",
+        "replacement",
+        "role",
       ],
     );
   });

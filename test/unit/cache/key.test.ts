@@ -18,12 +18,17 @@ const base: ChatCompletionRequest = {
 
 describe("cache key", () => {
   it("canonical JSON sorts keys at every depth and drops undefined", () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }], c: 2 } }), '{"a":{"c":2,"d":[1,{"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }], c: 2 } }),
+      '{"a":{"c":2,"d":[1,{"z":1}]},"b":1}',
+    );
   });
 
   it("is the same for requests that differ only in key order, stream, user or metadata", () => {
     const k1 = requestKey(base, "local:m");
-    const reordered = JSON.parse(JSON.stringify({ messages: base.messages, temperature: 0, model: "m" })) as ChatCompletionRequest;
+    const reordered = JSON.parse(
+      JSON.stringify({ messages: base.messages, temperature: 0, model: "m" }),
+    ) as ChatCompletionRequest;
     const k2 = requestKey({ ...reordered, stream: true, user: "u", metadata: { a: "b" } }, "local:m");
     assert.equal(k1.namespace, k2.namespace);
     assert.equal(k1.exactKey, k2.exactKey);
@@ -32,7 +37,10 @@ describe("cache key", () => {
   it("puts everything but the last user text into the namespace", () => {
     const ns = requestKey(base, "local:m").namespace;
     const other = (r: ChatCompletionRequest, route = "local:m") => requestKey(r, route).namespace;
-    assert.notEqual(other({ ...base, messages: [{ role: "system", content: "You are verbose." }, base.messages[1]] }), ns);
+    assert.notEqual(
+      other({ ...base, messages: [{ role: "system", content: "You are verbose." }, base.messages[1]] }),
+      ns,
+    );
     assert.notEqual(other({ ...base, tools: [{ type: "function", function: { name: "f" } }] }), ns);
     assert.notEqual(other({ ...base, temperature: 0.2 }), ns);
     assert.notEqual(other({ ...base, seed: 1 }), ns);
@@ -41,7 +49,18 @@ describe("cache key", () => {
     assert.notEqual(other({ ...base, response_format: { type: "json_object" } }), ns);
     assert.notEqual(other({ ...base, max_tokens: 5 }), ns);
     assert.notEqual(other(base, "openai:m"), ns);
-    assert.notEqual(other({ ...base, messages: [base.messages[0], { role: "user", content: "hi" }, { role: "assistant", content: "hello" }, base.messages[1]] }), ns);
+    assert.notEqual(
+      other({
+        ...base,
+        messages: [
+          base.messages[0],
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "hello" },
+          base.messages[1],
+        ],
+      }),
+      ns,
+    );
     // The last user text is not part of the namespace: paraphrases share it.
     assert.equal(other({ ...base, messages: [base.messages[0], { role: "user", content: "What's 2 plus 2?" }] }), ns);
   });
@@ -51,21 +70,49 @@ describe("cache key", () => {
     assert.equal(k.queryText, "What is 2+2?");
     assert.equal(k.match, "semantic");
     assert.equal(k.deterministic, true);
-    const tool = requestKey({
-      ...base,
-      messages: [
-        ...base.messages,
-        { role: "assistant", content: null, tool_calls: [{ id: "1", type: "function", function: { name: "f", arguments: "{}" } }] },
-        { role: "tool", tool_call_id: "1", content: "4" },
-      ],
-    }, "r");
+    const tool = requestKey(
+      {
+        ...base,
+        messages: [
+          ...base.messages,
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "1", type: "function", function: { name: "f", arguments: "{}" } }],
+          },
+          { role: "tool", tool_call_id: "1", content: "4" },
+        ],
+      },
+      "r",
+    );
     assert.equal(tool.match, "exact");
     assert.match(tool.exactReason ?? "", /tool result/);
-    const image = requestKey({ ...base, messages: [{ role: "user", content: [{ type: "text", text: "what is this" }, { type: "image_url", image_url: { url: "data:x" } }] }] }, "r");
+    const image = requestKey(
+      {
+        ...base,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "what is this" },
+              { type: "image_url", image_url: { url: "data:x" } },
+            ],
+          },
+        ],
+      },
+      "r",
+    );
     assert.equal(image.match, "exact");
-    const prefill = requestKey({ ...base, messages: [...base.messages, { role: "assistant", content: "The answer is" }] }, "r");
+    const prefill = requestKey(
+      { ...base, messages: [...base.messages, { role: "assistant", content: "The answer is" }] },
+      "r",
+    );
     assert.equal(prefill.match, "exact");
-    assert.equal(requestKey({ ...base, temperature: undefined }, "r").deterministic, false, "OpenAI's default temperature is 1");
+    assert.equal(
+      requestKey({ ...base, temperature: undefined }, "r").deterministic,
+      false,
+      "OpenAI's default temperature is 1",
+    );
     assert.equal(requestKey({ ...base, temperature: 1, seed: 3 }, "r").deterministic, true);
   });
 
@@ -84,8 +131,11 @@ describe("cache key", () => {
   });
 
   it("classifies workloads for TTLs", () => {
-    const w = (instructions: string, query: string, extra: { header?: string; responseFormat?: string; hasTools?: boolean } = {}) =>
-      classifyWorkload({ instructions, query, hasTools: false, ...extra });
+    const w = (
+      instructions: string,
+      query: string,
+      extra: { header?: string; responseFormat?: string; hasTools?: boolean } = {},
+    ) => classifyWorkload({ instructions, query, hasTools: false, ...extra });
     assert.equal(w("", "hi", { header: "code" }), "code");
     assert.equal(w("", "hi", { header: "nonsense" }), "conversation");
     assert.equal(w("Classify the sentiment of the review.", "Great food"), "classification");

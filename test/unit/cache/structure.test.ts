@@ -6,21 +6,49 @@ import { findCriticalDifference } from "../../../daemon/cache/guards/index.js";
 
 const refuse: [string, string, string][] = [
   // Argument and role swaps: the same words, other roles.
-  ["role swap", "The film was written by Ana Ruiz and directed by Tom Berg.", "The film was written by Tom Berg and directed by Ana Ruiz."],
-  ["role swap", "Which packages does lodash depend on, and which depend on lodash?", "Which packages depend on lodash, and which does lodash depend on?"],
+  [
+    "role swap",
+    "The film was written by Ana Ruiz and directed by Tom Berg.",
+    "The film was written by Tom Berg and directed by Ana Ruiz.",
+  ],
+  [
+    "role swap",
+    "Which packages does lodash depend on, and which depend on lodash?",
+    "Which packages depend on lodash, and which does lodash depend on?",
+  ],
   ["role swap", "Copy the config from staging to production.", "Copy the config from production to staging."],
-  ["role swap", "Does the parent process wait for the child process?", "Does the child process wait for the parent process?"],
+  [
+    "role swap",
+    "Does the parent process wait for the child process?",
+    "Does the child process wait for the parent process?",
+  ],
   ["role swap", "The Drava is a tributary of the Danube.", "The Danube is a tributary of the Drava."],
   ["role swap", "Merge the feature branch into main.", "Merge main into the feature branch."],
   // Ordinals swapped: both still in the set.
-  ["ordinal swap", "Her fourth album sold better than her fifth single.", "Her fifth album sold better than her fourth single."],
-  ["ordinal swap", "Move the second column before the third column.", "Move the third column before the second column."],
+  [
+    "ordinal swap",
+    "Her fourth album sold better than her fifth single.",
+    "Her fifth album sold better than her fourth single.",
+  ],
+  [
+    "ordinal swap",
+    "Move the second column before the third column.",
+    "Move the third column before the second column.",
+  ],
   // A content word replaced by one that is no inflection or synonym of it, inflected forms included.
   ["passes/fails", "Why does this test pass on CI?", "Why does this test fail on CI?"],
   ["passes/fails", "The build passes after the upgrade.", "The build fails after the upgrade."],
   ["passes/fails", "Explain why the check passed yesterday.", "Explain why the check failed yesterday."],
-  ["keyword swap", "What is the difference between let and var in JavaScript?", "What is the difference between let and const in JavaScript?"],
-  ["keyword swap", "When should I use an interface instead of a struct in Go?", "When should I use an interface instead of a map in Go?"],
+  [
+    "keyword swap",
+    "What is the difference between let and var in JavaScript?",
+    "What is the difference between let and const in JavaScript?",
+  ],
+  [
+    "keyword swap",
+    "When should I use an interface instead of a struct in Go?",
+    "When should I use an interface instead of a map in Go?",
+  ],
   ["keyword swap", "Should I use map or filter here?", "Should I use map or reduce here?"],
   ["replacement", "How do I apply the patch?", "How do I remove the patch?"],
   ["replacement", "Who wrote the novel Dune?", "When was the novel Dune published?"],
@@ -29,7 +57,11 @@ const refuse: [string, string, string][] = [
   ["inside/outside", "Why does the variable change inside the loop?", "Why does the variable change outside the loop?"],
   ["onto/off", "How do I push the image onto the registry?", "How do I pull the image off the registry?"],
   // Negation per clause: both texts hold one negation, in different clauses.
-  ["negation scope", "It compiles on Linux but does not compile on Windows, why?", "It does not compile on Linux but compiles on Windows, why?"],
+  [
+    "negation scope",
+    "It compiles on Linux but does not compile on Windows, why?",
+    "It does not compile on Linux but compiles on Windows, why?",
+  ],
   // A name on one side only.
   ["added fact", "The canal runs near Hollinwood in Oldham.", "The canal runs near Oldham."],
 ];

@@ -5,7 +5,8 @@ import { parseVerdict, verifierPrompt } from "../../../daemon/cache/verifier.js"
 describe("cache verifier", () => {
   it("reads yes as the same answer and anything else as different", () => {
     for (const yes of ["yes", "Yes.", " YES", "yes, the same", "**Yes**"]) assert.equal(parseVerdict(yes), true, yes);
-    for (const no of ["no", "No.", "", "maybe", "yesterday", "I think yes", "The answer is yes"]) assert.equal(parseVerdict(no), false, no);
+    for (const no of ["no", "No.", "", "maybe", "yesterday", "I think yes", "The answer is yes"])
+      assert.equal(parseVerdict(no), false, no);
   });
 
   it("asks at temperature 0 for a one-word answer, with both requests clipped to a bounded length", () => {

@@ -2,10 +2,16 @@ import assert from "node:assert/strict";
 import { withDrafts } from "../../../daemon/cli/serve.js";
 
 describe("serve --draft-model", () => {
-  const models = [{ alias: "big", source: "/m/big.gguf" }, { alias: "code", source: "/m/code.gguf" }];
+  const models = [
+    { alias: "big", source: "/m/big.gguf" },
+    { alias: "code", source: "/m/code.gguf" },
+  ];
   it("attaches alias=path and alias=lookup to their models", () => {
     const out = withDrafts(models, ["big=/m/small.gguf", "code=lookup"]);
-    assert.deepEqual(out.map((m) => m.draft), ["/m/small.gguf", "lookup"]);
+    assert.deepEqual(
+      out.map((m) => m.draft),
+      ["/m/small.gguf", "lookup"],
+    );
     assert.equal((models[0] as any).draft, undefined, "inputs untouched");
   });
   it("a bare value applies to the only model", () => {

@@ -6,13 +6,22 @@ const empty = (): SlotView => ({ length: 0, shared: 0, hits: 0, lastUsed: 0 });
 
 describe("prefix eviction: which sequence a request takes", () => {
   it("continues a conversation on the sequence that holds it", () => {
-    const slots = [{ length: 1600, shared: 1600, hits: 2, lastUsed: 10 }, empty(), { length: 900, shared: 3, hits: 1, lastUsed: 20 }];
-    for (const canCopy of [true, false]) assert.deepEqual(chooseSlot(slots, canCopy), { target: 0, donor: 0, reused: 1600 });
+    const slots = [
+      { length: 1600, shared: 1600, hits: 2, lastUsed: 10 },
+      empty(),
+      { length: 900, shared: 3, hits: 1, lastUsed: 20 },
+    ];
+    for (const canCopy of [true, false])
+      assert.deepEqual(chooseSlot(slots, canCopy), { target: 0, donor: 0, reused: 1600 });
   });
 
   it("a new conversation goes to an empty sequence, never over another conversation's history", () => {
     // Both resident conversations share the 3-token template start with the new prompt: not worth destroying them.
-    const slots = [{ length: 1600, shared: 3, hits: 2, lastUsed: 10 }, { length: 900, shared: 3, hits: 0, lastUsed: 20 }, empty()];
+    const slots = [
+      { length: 1600, shared: 3, hits: 2, lastUsed: 10 },
+      { length: 900, shared: 3, hits: 0, lastUsed: 20 },
+      empty(),
+    ];
     for (const canCopy of [true, false]) assert.equal(chooseSlot(slots, canCopy)!.target, 2);
   });
 
@@ -37,14 +46,23 @@ describe("prefix eviction: which sequence a request takes", () => {
   });
 
   it("8 interleaved sessions over 8 sequences each keep their own sequence", () => {
-    const slots: { tokens: string; lastUsed: number; hits: number }[] = Array.from({ length: 8 }, () => ({ tokens: "", lastUsed: 0, hits: 0 }));
+    const slots: { tokens: string; lastUsed: number; hits: number }[] = Array.from({ length: 8 }, () => ({
+      tokens: "",
+      lastUsed: 0,
+      hits: 0,
+    }));
     const owner = new Map<number, number>();
     let t = 1;
     for (let step = 0; step < 5; step++) {
       for (let s = 0; s < 8; s++) {
         // Every session: the same 1000-token system prompt, then its own text growing each step.
         const prompt = "S".repeat(1000) + String.fromCharCode(65 + s).repeat(20 + step * 30);
-        const views = slots.map((sl) => ({ length: sl.tokens.length, shared: commonPrefix([...sl.tokens] as any, [...prompt] as any), hits: sl.hits, lastUsed: sl.lastUsed }));
+        const views = slots.map((sl) => ({
+          length: sl.tokens.length,
+          shared: commonPrefix([...sl.tokens] as any, [...prompt] as any),
+          hits: sl.hits,
+          lastUsed: sl.lastUsed,
+        }));
         const c = chooseSlot(views, true)!;
         if (step > 0) assert.equal(c.target, owner.get(s), `session ${s} step ${step} stays on its sequence`);
         if (step > 0) assert.equal(c.reused, prompt.length - 30, "reuses all of its previous prompt");
@@ -57,8 +75,14 @@ describe("prefix eviction: which sequence a request takes", () => {
 
   it("loss is zero for what is kept, grows with reuse and shrinks with age rank", () => {
     assert.equal(lossOf({ length: 100, shared: 100, hits: 0, lastUsed: 1 }, 100, 0), 0);
-    assert.ok(lossOf({ length: 100, shared: 0, hits: 2, lastUsed: 1 }, 0, 0) > lossOf({ length: 100, shared: 0, hits: 0, lastUsed: 1 }, 0, 0));
-    assert.ok(lossOf({ length: 100, shared: 0, hits: 0, lastUsed: 1 }, 0, 3) < lossOf({ length: 100, shared: 0, hits: 0, lastUsed: 1 }, 0, 0));
+    assert.ok(
+      lossOf({ length: 100, shared: 0, hits: 2, lastUsed: 1 }, 0, 0) >
+        lossOf({ length: 100, shared: 0, hits: 0, lastUsed: 1 }, 0, 0),
+    );
+    assert.ok(
+      lossOf({ length: 100, shared: 0, hits: 0, lastUsed: 1 }, 0, 3) <
+        lossOf({ length: 100, shared: 0, hits: 0, lastUsed: 1 }, 0, 0),
+    );
   });
 });
 

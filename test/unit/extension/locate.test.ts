@@ -76,7 +76,10 @@ describe("extension: locating the daemon and Node.js", function () {
     const chosen = findNode(inputs({ PATH: old }), { near: old });
     assert.notEqual(chosen?.node, join(old, "node"), "Node 18 is not chosen");
 
-    assert.deepEqual(findNode(inputs({}), { configured: "/opt/node/bin/node" }), { node: "/opt/node/bin/node", source: "setting hotpath.nodePath" });
+    assert.deepEqual(findNode(inputs({}), { configured: "/opt/node/bin/node" }), {
+      node: "/opt/node/bin/node",
+      source: "setting hotpath.nodePath",
+    });
     writeFileSync(join(near, "npm"), "#!/bin/sh\n");
     assert.equal(findNpm(inputs({ PATH: "" }), join(near, "node")), join(near, "npm"));
   });

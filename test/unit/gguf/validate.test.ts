@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkGguf, GgufValidationError, validateGguf } from "../../../daemon/engine/gguf/validate.js";
 import { writeGguf } from "../../../daemon/engine/gguf/write.js";
-import { corruptModels, generatedModelPath, sharedModelPath, SMALL_CHAT_PARAMS, type CorruptModels } from "../../fixtures/models.js";
+import {
+  corruptModels,
+  generatedModelPath,
+  sharedModelPath,
+  SMALL_CHAT_PARAMS,
+  type CorruptModels,
+} from "../../fixtures/models.js";
 
 describe("gguf validator", () => {
   let dir: string;
@@ -40,7 +46,10 @@ describe("gguf validator", () => {
   for (const name of ["stories260K.gguf", "llama-2-tiny-random.gguf"]) {
     it(`accepts the shared real model ${name}`, async function () {
       const path = sharedModelPath(name);
-      if (!path) { console.log(`    skipped: ../shared/models/${name} is absent in this checkout`); this.skip(); }
+      if (!path) {
+        console.log(`    skipped: ../shared/models/${name} is absent in this checkout`);
+        this.skip();
+      }
       const info = await validateGguf(path);
       assert.equal(info.architecture, "llama");
       assert.ok(info.blockCount >= 1 && info.vocabSize! >= 512, JSON.stringify(info));
@@ -63,7 +72,10 @@ describe("gguf validator", () => {
       assert.ok(v.error.message.startsWith(bad[variant]), v.error.message);
       assert.match(v.error.problem, problem);
       assert.ok(v.error.hint.length > 10);
-      await assert.rejects(validateGguf(bad[variant]), (e) => e instanceof GgufValidationError && problem.test(e.message));
+      await assert.rejects(
+        validateGguf(bad[variant]),
+        (e) => e instanceof GgufValidationError && problem.test(e.message),
+      );
     });
   }
 
@@ -84,14 +96,20 @@ describe("gguf validator", () => {
     patched.writeUInt32LE(1, at + key.length + 4); // value follows the u32 type tag
     writeFileSync(path, patched);
     const v = await checkGguf(path);
-    assert.ok(!v.ok && /tensors for block 1 but llama\.block_count is 1/.test(v.error.message), v.ok ? "accepted" : v.error.message);
+    assert.ok(
+      !v.ok && /tensors for block 1 but llama\.block_count is 1/.test(v.error.message),
+      v.ok ? "accepted" : v.error.message,
+    );
   });
 
   it("never throws on hostile headers: 200 deterministic byte mutations each yield a verdict", async () => {
     const good = readFileSync(generatedModelPath(SMALL_CHAT_PARAMS));
     const info = await validateGguf(generatedModelPath(SMALL_CHAT_PARAMS));
     let s = 12345;
-    const rand = (n: number): number => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % n; };
+    const rand = (n: number): number => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s % n;
+    };
     let rejected = 0;
     const path = join(dir, "fuzz.gguf");
     for (let i = 0; i < 200; i++) {
@@ -100,7 +118,10 @@ describe("gguf validator", () => {
       writeFileSync(path, b);
       const v = await checkGguf(path);
       assert.equal(typeof v.ok, "boolean");
-      if (!v.ok) { rejected++; assert.ok(v.error instanceof GgufValidationError); }
+      if (!v.ok) {
+        rejected++;
+        assert.ok(v.error instanceof GgufValidationError);
+      }
     }
     assert.ok(rejected > 0, "some mutations are caught");
     // a header claiming enormous counts and lengths

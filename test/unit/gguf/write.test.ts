@@ -11,7 +11,9 @@ const sha256 = (path: string): string => createHash("sha256").update(readFileSyn
 
 describe("gguf writer", () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), "hotpath-gguf-write-")); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hotpath-gguf-write-"));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const type of ["f32", "f16", "q8_0"] as const) {
@@ -29,10 +31,16 @@ describe("gguf writer", () => {
   }
 
   it("targetBytes picks dimensions that land near the requested size", () => {
-    for (const [targetBytes, type] of [[3e6, "f16"], [4e6, "q8_0"]] as const) {
+    for (const [targetBytes, type] of [
+      [3e6, "f16"],
+      [4e6, "q8_0"],
+    ] as const) {
       const m = writeGguf(join(dir, `sized-${type}.gguf`), { targetBytes, type });
       const ratio = m.bytes / targetBytes;
-      assert.ok(ratio > 0.8 && ratio < 1.2, `${type}: asked ${targetBytes}, got ${m.bytes} (${m.dims.nLayer}L × ${m.dims.nEmbd})`);
+      assert.ok(
+        ratio > 0.8 && ratio < 1.2,
+        `${type}: asked ${targetBytes}, got ${m.bytes} (${m.dims.nLayer}L × ${m.dims.nEmbd})`,
+      );
     }
     const big = resolveDims({ targetBytes: 60e6, type: "q8_0" });
     assert.ok(big.nLayer >= 4 && big.nEmbd >= 384, JSON.stringify(big));
@@ -40,7 +48,10 @@ describe("gguf writer", () => {
 
   it("rejects parameters llama.cpp could not run, naming each problem", () => {
     assert.throws(() => resolveDims({ nEmbd: 100, nHead: 3 }), /nEmbd \(100\) must be divisible by nHead \(3\)/);
-    assert.throws(() => resolveDims({ nEmbd: 96, nHead: 2, type: "q8_0", nFf: 100 }), /q8_0 needs nEmbd and nFf divisible by 32/);
+    assert.throws(
+      () => resolveDims({ nEmbd: 96, nHead: 2, type: "q8_0", nFf: 100 }),
+      /q8_0 needs nEmbd and nFf divisible by 32/,
+    );
     assert.throws(() => resolveDims({ vocabSize: 10 }), /vocabSize must be at least/);
     assert.throws(() => resolveDims({ nLayer: 0 }), /nLayer must be a positive integer/);
     assert.throws(() => resolveDims({ seed: -1 }), /seed must be an integer/);
@@ -49,7 +60,14 @@ describe("gguf writer", () => {
   });
 
   it("writes the metadata llama.cpp needs, including a chat template", async () => {
-    const m = writeGguf(join(dir, "meta.gguf"), { seed: 3, vocabSize: 700, nLayer: 3, nEmbd: 128, nHeadKv: 1, contextLength: 512 });
+    const m = writeGguf(join(dir, "meta.gguf"), {
+      seed: 3,
+      vocabSize: 700,
+      nLayer: 3,
+      nEmbd: 128,
+      nHeadKv: 1,
+      contextLength: 512,
+    });
     const info = await readGgufFileInfo(m.path, { logWarnings: false });
     const arch = info.architectureMetadata;
     assert.equal(info.metadata.general.architecture, "llama");
@@ -86,7 +104,13 @@ describe("gguf writer", () => {
 
   it("a draft pair shares embeddings, head and the draft's layers byte for byte; the extra layers are scaled", async () => {
     const { draft, target } = writeDraftPair(join(dir, "d.gguf"), join(dir, "t.gguf"), {
-      seed: 5, vocabSize: 600, nEmbd: 64, draftLayers: 2, extraLayers: 2, epsilon: 0.01, type: "f32",
+      seed: 5,
+      vocabSize: 600,
+      nEmbd: 64,
+      draftLayers: 2,
+      extraLayers: 2,
+      epsilon: 0.01,
+      type: "f32",
     });
     assert.equal(draft.dims.nLayer, 2);
     assert.equal(target.dims.nLayer, 4);
@@ -98,7 +122,14 @@ describe("gguf writer", () => {
       const n = t.dimensions.reduce<number>((a, b) => a * Number(b), 1);
       return buf.subarray(Number(t.fileOffset), Number(t.fileOffset) + n * 4);
     };
-    for (const name of ["token_embd.weight", "output.weight", "output_norm.weight", "blk.0.attn_q.weight", "blk.1.ffn_down.weight", "blk.1.attn_output.weight"]) {
+    for (const name of [
+      "token_embd.weight",
+      "output.weight",
+      "output_norm.weight",
+      "blk.0.attn_q.weight",
+      "blk.1.ffn_down.weight",
+      "blk.1.attn_output.weight",
+    ]) {
       assert.ok(data(dBytes, di, name).equals(data(tBytes, ti, name)), `${name} is identical`);
     }
     const rms = (b: Buffer): number => {
@@ -108,6 +139,9 @@ describe("gguf writer", () => {
     const shared = rms(data(tBytes, ti, "blk.1.attn_output.weight"));
     const extra = rms(data(tBytes, ti, "blk.2.attn_output.weight"));
     assert.ok(Math.abs(extra / shared - 0.01) < 0.002, `extra layer scaled by epsilon: ${extra} vs ${shared}`);
-    assert.ok(Math.abs(rms(data(tBytes, ti, "blk.3.attn_q.weight")) / rms(data(tBytes, ti, "blk.1.attn_q.weight")) - 1) < 0.05, "inputs are not scaled");
+    assert.ok(
+      Math.abs(rms(data(tBytes, ti, "blk.3.attn_q.weight")) / rms(data(tBytes, ti, "blk.1.attn_q.weight")) - 1) < 0.05,
+      "inputs are not scaled",
+    );
   });
 });

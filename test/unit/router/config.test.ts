@@ -50,7 +50,10 @@ router:
   it("refuses a key written into the config, naming where it should go", () => {
     assert.throws(
       () => load(`router:\n  providers:\n    openai: { type: openai, apiKey: "sk-live-abcdef1234567890" }\n`),
-      (e: unknown) => e instanceof ConfigError && /router\.providers\.openai\.apiKey: must be a secret reference like env:OPENAI_API_KEY/.test(e.message) && !e.message.includes("sk-live"),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /router\.providers\.openai\.apiKey: must be a secret reference like env:OPENAI_API_KEY/.test(e.message) &&
+        !e.message.includes("sk-live"),
     );
   });
 
@@ -75,7 +78,10 @@ router:
         return true;
       },
     );
-    assert.throws(() => load(`router:\n  aliases:\n    fast: "nosuch:model"\n`), /router\.aliases\.fast: 'nosuch:model' names provider 'nosuch', which is not configured/);
+    assert.throws(
+      () => load(`router:\n  aliases:\n    fast: "nosuch:model"\n`),
+      /router\.aliases\.fast: 'nosuch:model' names provider 'nosuch', which is not configured/,
+    );
   });
 
   it("resolves secret references at request time and scrubs their values from text", () => {
@@ -85,7 +91,10 @@ router:
     assert.equal(resolveSecret(`file:${keyFile}`), "file-key-value-123456");
     assert.equal(resolveSecret("env:MISSING", {}), undefined);
     assert.equal(redact("got env-key-value-987654 and file-key-value-123456"), "got [redacted] and [redacted]");
-    assert.equal(redact("Incorrect API key provided: sk-proj-AbCdEfGhIjKlMnOpQrSt"), "Incorrect API key provided: [redacted]");
+    assert.equal(
+      redact("Incorrect API key provided: sk-proj-AbCdEfGhIjKlMnOpQrSt"),
+      "Incorrect API key provided: [redacted]",
+    );
   });
 
   it("reloads the router section when the file changes; an invalid edit is reported and the old config stays", async () => {
@@ -116,7 +125,10 @@ router:
 
       writeFileSync(file, `router:\n  aliases:\n    fast: 12\n`);
       await waitFor(() => logs.some((l) => l.startsWith("error:")));
-      assert.match(logs.find((l) => l.startsWith("error:"))!, /config reload failed, keeping the previous router config: invalid configuration:\n\s+router\.aliases\.fast/);
+      assert.match(
+        logs.find((l) => l.startsWith("error:"))!,
+        /config reload failed, keeping the previous router config: invalid configuration:\n\s+router\.aliases\.fast/,
+      );
       const still = router.plan({ model: "fast", messages: [{ role: "user", content: "x" }] });
       assert.deepEqual(still.kind === "chain" && still.routes, ["anthropic:claude-haiku-4-5"]);
     } finally {

@@ -29,7 +29,12 @@ function parseSse(frames: string[]): EventSourceMessage[] {
   for (const f of frames) p.feed(f);
   return out;
 }
-const usage = { prompt_tokens: 30, completion_tokens: 7, total_tokens: 37, prompt_tokens_details: { cached_tokens: 20 } };
+const usage = {
+  prompt_tokens: 30,
+  completion_tokens: 7,
+  total_tokens: 37,
+  prompt_tokens_details: { cached_tokens: 20 },
+};
 
 describe("router: the OpenAI Responses API translation", () => {
   it("input items as Codex sends them become chat messages in order (developer, calls joined to their turn, outputs, custom tools)", () => {
@@ -48,44 +53,103 @@ describe("router: the OpenAI Responses API translation", () => {
         { type: "message", role: "system", content: "Mid-conversation note." },
       ],
       tools: [
-        { type: "function", name: "exec_command", description: "run", parameters: { type: "object", properties: { cmd: { type: "string" } } }, strict: false },
-        { type: "custom", name: "apply_patch", description: "edit files", format: { type: "grammar", syntax: "lark", definition: "start: x" } },
+        {
+          type: "function",
+          name: "exec_command",
+          description: "run",
+          parameters: { type: "object", properties: { cmd: { type: "string" } } },
+          strict: false,
+        },
+        {
+          type: "custom",
+          name: "apply_patch",
+          description: "edit files",
+          format: { type: "grammar", syntax: "lark", definition: "start: x" },
+        },
         { type: "web_search", external_web_access: false },
       ],
       tool_choice: "auto",
       reasoning: { effort: "medium" },
       max_output_tokens: 50,
-      text: { format: { type: "json_schema", name: "out", schema: { type: "object" }, strict: true }, verbosity: "low" },
+      text: {
+        format: { type: "json_schema", name: "out", schema: { type: "object" }, strict: true },
+        verbosity: "low",
+      },
       future_field: { anything: 1 },
     });
     const { chat, customTools, ignored } = responsesToChat(req);
-    assert.deepEqual(chat.messages.map((m) => m.role), ["system", "developer", "user", "assistant", "tool", "tool", "system"]);
-    const a = chat.messages[3] as { content: string; tool_calls: { id: string; function: { name: string; arguments: string } }[] };
+    assert.deepEqual(
+      chat.messages.map((m) => m.role),
+      ["system", "developer", "user", "assistant", "tool", "tool", "system"],
+    );
+    const a = chat.messages[3] as {
+      content: string;
+      tool_calls: { id: string; function: { name: string; arguments: string } }[];
+    };
     assert.equal(a.content, "Looking.");
-    assert.deepEqual(a.tool_calls.map((c) => [c.id, c.function.name, c.function.arguments]), [
-      ["c1", "exec_command", '{"cmd":"ls"}'],
-      ["c2", "apply_patch", '{"input":"*** Begin Patch"}'],
-    ]);
+    assert.deepEqual(
+      a.tool_calls.map((c) => [c.id, c.function.name, c.function.arguments]),
+      [
+        ["c1", "exec_command", '{"cmd":"ls"}'],
+        ["c2", "apply_patch", '{"input":"*** Begin Patch"}'],
+      ],
+    );
     assert.equal((chat.messages[5] as { content: string }).content, "Done!");
-    assert.deepEqual(chat.tools!.map((t) => t.function.name), ["exec_command", "apply_patch"]);
-    assert.deepEqual(chat.tools![1].function.parameters, { type: "object", properties: { input: { type: "string" } }, required: ["input"] });
+    assert.deepEqual(
+      chat.tools!.map((t) => t.function.name),
+      ["exec_command", "apply_patch"],
+    );
+    assert.deepEqual(chat.tools![1].function.parameters, {
+      type: "object",
+      properties: { input: { type: "string" } },
+      required: ["input"],
+    });
     assert.ok(customTools.has("apply_patch"));
     assert.deepEqual(ignored.sort(), ["reasoning items", "reasoning.effort", "web_search tool"]);
     assert.equal(chat.max_completion_tokens, 50);
-    assert.deepEqual(chat.response_format, { type: "json_schema", json_schema: { name: "out", schema: { type: "object" }, strict: true } });
+    assert.deepEqual(chat.response_format, {
+      type: "json_schema",
+      json_schema: { name: "out", schema: { type: "object" }, strict: true },
+    });
   });
 
   it("refuses what no translated route can serve, with a reason", () => {
-    const forced = ResponsesRequestSchema.parse({ model: "m", input: "hi", tools: [{ type: "web_search" }], tool_choice: { type: "web_search" } });
-    assert.throws(() => responsesToChat(forced), (e: Error) => e instanceof TranslationError && /only OpenAI can run/.test(e.message));
-    const ref = ResponsesRequestSchema.parse({ model: "m", input: [{ type: "item_reference", id: "msg_1" }, { role: "user", content: "x" }] });
+    const forced = ResponsesRequestSchema.parse({
+      model: "m",
+      input: "hi",
+      tools: [{ type: "web_search" }],
+      tool_choice: { type: "web_search" },
+    });
+    assert.throws(
+      () => responsesToChat(forced),
+      (e: Error) => e instanceof TranslationError && /only OpenAI can run/.test(e.message),
+    );
+    const ref = ResponsesRequestSchema.parse({
+      model: "m",
+      input: [
+        { type: "item_reference", id: "msg_1" },
+        { role: "user", content: "x" },
+      ],
+    });
     assert.throws(() => responsesToChat(ref), TranslationError);
-    assert.throws(() => ResponsesRequestSchema.parse({ model: "m", input: [{ type: "function_call", name: "f" }] }), /call_id/);
-    assert.throws(() => responsesToChat(ResponsesRequestSchema.parse({ model: "m", instructions: "x", input: [] })), /no message/);
+    assert.throws(
+      () => ResponsesRequestSchema.parse({ model: "m", input: [{ type: "function_call", name: "f" }] }),
+      /call_id/,
+    );
+    assert.throws(
+      () => responsesToChat(ResponsesRequestSchema.parse({ model: "m", instructions: "x", input: [] })),
+      /no message/,
+    );
   });
 
   it("events -> the documented SSE sequence, with sequence numbers, text and a function call, usage with cached tokens", async () => {
-    const meta: ResponseMeta = { id: "resp_abc", model: "m", createdAt: 1, request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }), customTools: new Set() };
+    const meta: ResponseMeta = {
+      id: "resp_abc",
+      model: "m",
+      createdAt: 1,
+      request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }),
+      customTools: new Set(),
+    };
     const events: ChatEvent[] = [
       { type: "text", text: "Hel" },
       { type: "text", text: "lo" },
@@ -94,48 +158,83 @@ describe("router: the OpenAI Responses API translation", () => {
       { type: "done", finishReason: "tool_calls", usage },
     ];
     const out = await all(eventsToResponsesStream(from(events), meta));
-    assert.deepEqual(out.map((e) => e.event), [
-      "response.created",
-      "response.in_progress",
-      "response.output_item.added",
-      "response.content_part.added",
-      "response.output_text.delta",
-      "response.output_text.delta",
-      "response.output_text.done",
-      "response.content_part.done",
-      "response.output_item.done",
-      "response.output_item.added",
-      "response.function_call_arguments.delta",
-      "response.function_call_arguments.delta",
-      "response.function_call_arguments.done",
-      "response.output_item.done",
-      "response.completed",
-    ]);
-    assert.deepEqual(out.map((e) => e.data.sequence_number), out.map((_, i) => i));
-    const final = out[out.length - 1].data.response as { output: { type: string }[]; usage: { input_tokens_details: { cached_tokens: number } }; status: string };
+    assert.deepEqual(
+      out.map((e) => e.event),
+      [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+      ],
+    );
+    assert.deepEqual(
+      out.map((e) => e.data.sequence_number),
+      out.map((_, i) => i),
+    );
+    const final = out[out.length - 1].data.response as {
+      output: { type: string }[];
+      usage: { input_tokens_details: { cached_tokens: number } };
+      status: string;
+    };
     assert.equal(final.status, "completed");
-    assert.deepEqual(final.output.map((o) => o.type), ["message", "function_call"]);
+    assert.deepEqual(
+      final.output.map((o) => o.type),
+      ["message", "function_call"],
+    );
     assert.equal(final.usage.input_tokens_details.cached_tokens, 20);
     const done = out.find((e) => e.event === "response.function_call_arguments.done")!.data;
     assert.equal(done.arguments, '{"a":1}');
   });
 
   it("a custom tool's call goes back as custom_tool_call with its free-form input; max tokens make it incomplete", async () => {
-    const meta: ResponseMeta = { id: "resp_x", model: "m", createdAt: 1, request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }), customTools: new Set(["apply_patch"]) };
-    const r = await collectResponse(from<ChatEvent>([
-      { type: "tool_call_delta", index: 0, id: "call_9", name: "apply_patch", arguments: '{"input":"*** Begin' },
-      { type: "tool_call_delta", index: 0, arguments: ' Patch"}' },
-      { type: "done", finishReason: "length", usage },
-    ]), meta);
+    const meta: ResponseMeta = {
+      id: "resp_x",
+      model: "m",
+      createdAt: 1,
+      request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }),
+      customTools: new Set(["apply_patch"]),
+    };
+    const r = await collectResponse(
+      from<ChatEvent>([
+        { type: "tool_call_delta", index: 0, id: "call_9", name: "apply_patch", arguments: '{"input":"*** Begin' },
+        { type: "tool_call_delta", index: 0, arguments: ' Patch"}' },
+        { type: "done", finishReason: "length", usage },
+      ]),
+      meta,
+    );
     assert.equal(r.status, "incomplete");
     assert.deepEqual(r.incomplete_details, { reason: "max_output_tokens" });
-    assert.deepEqual(r.output[0], { type: "custom_tool_call", id: r.output[0].id, call_id: "call_9", name: "apply_patch", input: "*** Begin Patch", status: "completed" });
+    assert.deepEqual(r.output[0], {
+      type: "custom_tool_call",
+      id: r.output[0].id,
+      call_id: "call_9",
+      name: "apply_patch",
+      input: "*** Begin Patch",
+      status: "completed",
+    });
   });
 
   it("an upstream's Responses SSE and JSON become the same events (text, calls, usage)", async () => {
-    const spec = { text: "Hello there", toolCalls: [{ id: "call_7", name: "lookup", arguments: '{"q":"x"}' }], usage: { input: 40, output: 6, cached: 32 } };
+    const spec = {
+      text: "Hello there",
+      toolCalls: [{ id: "call_7", name: "lookup", arguments: '{"q":"x"}' }],
+      usage: { input: 40, output: 6, cached: 32 },
+    };
     let final: unknown;
-    const streamed = await all(responsesStreamToEvents(from(parseSse(responsesStreamFrames("gpt-x", spec))), "fake", (r) => (final = r)));
+    const streamed = await all(
+      responsesStreamToEvents(from(parseSse(responsesStreamFrames("gpt-x", spec))), "fake", (r) => (final = r)),
+    );
     const unstreamed = [...responseToEvents(responsesObject("gpt-x", spec) as never)];
     const fold = (events: ChatEvent[]) => {
       let text = "";
@@ -148,9 +247,17 @@ describe("router: the OpenAI Responses API translation", () => {
       return { text, args, finish: done.finishReason, usage: done.usage };
     };
     assert.deepEqual(fold(streamed), fold(unstreamed));
-    assert.deepEqual(fold(streamed).usage, { prompt_tokens: 40, completion_tokens: 6, total_tokens: 46, prompt_tokens_details: { cached_tokens: 32 } });
+    assert.deepEqual(fold(streamed).usage, {
+      prompt_tokens: 40,
+      completion_tokens: 6,
+      total_tokens: 46,
+      prompt_tokens_details: { cached_tokens: 32 },
+    });
     assert.equal((final as { id: string }).id, "resp_fake123");
-    await assert.rejects(all(responsesStreamToEvents(from(parseSse(responsesStreamFrames("m", spec).slice(0, 4))), "fake")), /before response.completed/);
+    await assert.rejects(
+      all(responsesStreamToEvents(from(parseSse(responsesStreamFrames("m", spec).slice(0, 4))), "fake")),
+      /before response.completed/,
+    );
   });
 });
 
@@ -165,13 +272,41 @@ describe("router: what current Anthropic clients send, on translated routes", ()
       { type: "text", text: "You are a Claude agent.", cache_control: { type: "ephemeral" } },
     ],
     messages: [
-      { role: "user", content: [{ type: "text", text: "<system-reminder>context</system-reminder>" }, { type: "text", text: "say hi" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "<system-reminder>context</system-reminder>" },
+          { type: "text", text: "say hi" },
+        ],
+      },
       { role: "system", content: [{ type: "text", text: "# Environment\nPlatform: linux" }] },
-      { role: "assistant", content: [{ type: "thinking", thinking: "", signature: "sig" }, { type: "tool_use", id: "toolu_1", name: "Bash", input: { command: "ls" } }] },
-      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "a.txt" }, { type: "tool_reference", tool_name: "Read" }] }] },
+      {
+        role: "assistant",
+        content: [
+          { type: "thinking", thinking: "", signature: "sig" },
+          { type: "tool_use", id: "toolu_1", name: "Bash", input: { command: "ls" } },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          {
+            type: "tool_result",
+            tool_use_id: "toolu_1",
+            content: [
+              { type: "text", text: "a.txt" },
+              { type: "tool_reference", tool_name: "Read" },
+            ],
+          },
+        ],
+      },
     ],
     tools: [
-      { name: "Bash", description: "Run a command", input_schema: { type: "object", properties: { command: { type: "string" } } } },
+      {
+        name: "Bash",
+        description: "Run a command",
+        input_schema: { type: "object", properties: { command: { type: "string" } } },
+      },
       { name: "DeferredToolPlaceholder", description: "x", input_schema: { type: "object" }, defer_loading: true },
       { type: "web_search_20250305", name: "web_search", max_uses: 3 },
     ],
@@ -186,15 +321,29 @@ describe("router: what current Anthropic clients send, on translated routes", ()
     const body = AnthropicMessagesRequestSchema.parse(claudeCode);
     const ignored: string[] = [];
     const chat = messagesToChat(body, ignored);
-    assert.deepEqual(chat.messages.map((m) => m.role), ["system", "user", "system", "assistant", "tool"]);
+    assert.deepEqual(
+      chat.messages.map((m) => m.role),
+      ["system", "user", "system", "assistant", "tool"],
+    );
     assert.equal(chat.messages[2].content, "# Environment\nPlatform: linux");
-    assert.deepEqual(chat.tools!.map((t) => t.function.name), ["Bash", "DeferredToolPlaceholder"]);
+    assert.deepEqual(
+      chat.tools!.map((t) => t.function.name),
+      ["Bash", "DeferredToolPlaceholder"],
+    );
     assert.equal((chat.messages[4] as { content: string }).content, "a.txt[tool_reference]");
-    assert.deepEqual(ignored.sort(), ["context_management", "output_config.effort", "thinking", "web_search_20250305 tool"]);
+    assert.deepEqual(ignored.sort(), [
+      "context_management",
+      "output_config.effort",
+      "thinking",
+      "web_search_20250305 tool",
+    ]);
   });
 
   it("refuses a forced server tool on a translated route", () => {
-    const body = AnthropicMessagesRequestSchema.parse({ ...claudeCode, tool_choice: { type: "tool", name: "web_search" } });
+    const body = AnthropicMessagesRequestSchema.parse({
+      ...claudeCode,
+      tool_choice: { type: "tool", name: "web_search" },
+    });
     assert.throws(() => messagesToChat(body), /only Anthropic runs/);
   });
 });

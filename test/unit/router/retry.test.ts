@@ -18,8 +18,14 @@ describe("router: retry, breaker and pricing rules", () => {
   });
 
   it("retries 408/409/429/5xx, timeouts and connection errors; never 400/401/404 or cancellations", () => {
-    for (const status of [408, 409, 429, 500, 502, 503, 529]) assert.notEqual(retryDelay(new UpstreamError("x", "http", status), 1, policy, () => 0.5), undefined, String(status));
-    for (const status of [400, 401, 403, 404, 422]) assert.equal(retryDelay(new UpstreamError("x", "http", status), 1, policy), undefined, String(status));
+    for (const status of [408, 409, 429, 500, 502, 503, 529])
+      assert.notEqual(
+        retryDelay(new UpstreamError("x", "http", status), 1, policy, () => 0.5),
+        undefined,
+        String(status),
+      );
+    for (const status of [400, 401, 403, 404, 422])
+      assert.equal(retryDelay(new UpstreamError("x", "http", status), 1, policy), undefined, String(status));
     assert.notEqual(retryDelay(new UpstreamError("x", "timeout", 408), 1, policy), undefined);
     assert.notEqual(retryDelay(new UpstreamError("x", "connection"), 1, policy), undefined);
     assert.equal(retryDelay(new UpstreamError("x", "aborted"), 1, policy), undefined);
@@ -29,12 +35,31 @@ describe("router: retry, breaker and pricing rules", () => {
 
   it("backs off exponentially with jitter within [cap/2, cap], honouring retry-after exactly (or giving up past the limit)", () => {
     const e = new UpstreamError("x", "http", 503);
-    assert.equal(retryDelay(e, 1, policy, () => 0), 50);
-    assert.equal(retryDelay(e, 1, policy, () => 1), 100);
-    assert.equal(retryDelay(e, 3, policy, () => 1), 400);
-    assert.equal(retryDelay(e, 3, { ...policy, maxRetries: 10 }, () => 1), 400);
-    assert.equal(retryDelay(e, 8, { ...policy, maxRetries: 10 }, () => 1), 1000, "capped at maxMs");
-    assert.equal(retryDelay(new UpstreamError("x", "http", 429, 1200), 1, policy, () => 0), 1200);
+    assert.equal(
+      retryDelay(e, 1, policy, () => 0),
+      50,
+    );
+    assert.equal(
+      retryDelay(e, 1, policy, () => 1),
+      100,
+    );
+    assert.equal(
+      retryDelay(e, 3, policy, () => 1),
+      400,
+    );
+    assert.equal(
+      retryDelay(e, 3, { ...policy, maxRetries: 10 }, () => 1),
+      400,
+    );
+    assert.equal(
+      retryDelay(e, 8, { ...policy, maxRetries: 10 }, () => 1),
+      1000,
+      "capped at maxMs",
+    );
+    assert.equal(
+      retryDelay(new UpstreamError("x", "http", 429, 1200), 1, policy, () => 0),
+      1200,
+    );
     assert.equal(retryDelay(new UpstreamError("x", "http", 429, 60_000), 1, policy), undefined);
   });
 
@@ -70,7 +95,12 @@ describe("router: retry, breaker and pricing rules", () => {
     assert.deepEqual(t.lookup("openai:gpt-4o-2024-11-20"), { input: 2.5, output: 10, cachedInput: 1.25 });
     assert.deepEqual(t.lookup("local:stories"), { input: 0, output: 0, cachedInput: 0 });
     assert.equal(t.lookup("vllm:llama"), undefined);
-    const usage = { prompt_tokens: 1_000_000, completion_tokens: 1_000_000, total_tokens: 2_000_000, prompt_tokens_details: { cached_tokens: 400_000 } };
+    const usage = {
+      prompt_tokens: 1_000_000,
+      completion_tokens: 1_000_000,
+      total_tokens: 2_000_000,
+      prompt_tokens_details: { cached_tokens: 400_000 },
+    };
     assert.equal(costUsd(usage, { input: 3, output: 15, cachedInput: 0.3 }), 0.6 * 3 + 0.4 * 0.3 + 15);
     assert.equal(costUsd(usage, { input: 3, output: 15 }), 3 + 15);
   });

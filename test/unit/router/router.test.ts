@@ -58,22 +58,31 @@ describe("router: routing and resilience against fake upstreams", () => {
   });
 
   it("retries a 429 after the retry-after it was given, then succeeds: one answer, both attempts recorded", async () => {
-    oa.script({ kind: "error", status: 429, headers: { "retry-after": "1" } }, { kind: "reply", text: "after the wait" });
+    oa.script(
+      { kind: "error", status: 429, headers: { "retry-after": "1" } },
+      { kind: "reply", text: "after the wait" },
+    );
     const started = Date.now();
     const r = await router().chat(ask("oa:gpt-4o-mini"), opts());
     const { text } = await collect(r);
     assert.equal(text, "after the wait");
     assert.ok(Date.now() - started >= 950, "waited for retry-after: 1");
-    assert.deepEqual(r.attempts.map((a) => [a.route, a.status, a.outcome]), [
-      ["oa:gpt-4o-mini", 429, "error"],
-      ["oa:gpt-4o-mini", 200, "ok"],
-    ]);
+    assert.deepEqual(
+      r.attempts.map((a) => [a.route, a.status, a.outcome]),
+      [
+        ["oa:gpt-4o-mini", 429, "error"],
+        ["oa:gpt-4o-mini", 200, "ok"],
+      ],
+    );
     assert.match(r.attempts[0].error!, /Rate limit reached/);
     assert.equal(oa.received.length, 2);
   });
 
   it("honours retry-after-ms over retry-after", async () => {
-    oa.script({ kind: "error", status: 503, headers: { "retry-after-ms": "10", "retry-after": "30" } }, { kind: "reply", text: "ok" });
+    oa.script(
+      { kind: "error", status: 503, headers: { "retry-after-ms": "10", "retry-after": "30" } },
+      { kind: "reply", text: "ok" },
+    );
     const started = Date.now();
     const r = await router().chat(ask("oa:gpt-4o-mini"), opts());
     await collect(r);
@@ -83,16 +92,21 @@ describe("router: routing and resilience against fake upstreams", () => {
 
   it("falls back to the next route when one keeps failing with 500s", async () => {
     oa.fallback = { kind: "error", status: 500 };
-    const r = await router({ routes: { "oa:gpt-4o-mini": { fallbacks: ["an:claude-haiku-4-5"], maxRetries: 1 } } }).chat(ask("oa:gpt-4o-mini"), opts());
+    const r = await router({
+      routes: { "oa:gpt-4o-mini": { fallbacks: ["an:claude-haiku-4-5"], maxRetries: 1 } },
+    }).chat(ask("oa:gpt-4o-mini"), opts());
     assert.equal(r.route, "an:claude-haiku-4-5");
     assert.match(r.reason, /fell back to an:claude-haiku-4-5/);
     const { text } = await collect(r);
     assert.equal(text, "Hello from the fake upstream.");
-    assert.deepEqual(r.attempts.map((a) => [a.route, a.status]), [
-      ["oa:gpt-4o-mini", 500],
-      ["oa:gpt-4o-mini", 500],
-      ["an:claude-haiku-4-5", 200],
-    ]);
+    assert.deepEqual(
+      r.attempts.map((a) => [a.route, a.status]),
+      [
+        ["oa:gpt-4o-mini", 500],
+        ["oa:gpt-4o-mini", 500],
+        ["an:claude-haiku-4-5", 200],
+      ],
+    );
     // The Anthropic upstream got a real Messages request.
     assert.equal(an.received[0].body.model, "claude-haiku-4-5");
     assert.equal(an.received[0].headers["anthropic-version"], "2023-06-01");
@@ -111,7 +125,9 @@ describe("router: routing and resilience against fake upstreams", () => {
 
   it("times out a silent upstream and falls back", async () => {
     oa.script({ kind: "hang" });
-    const r = await router({ routes: { "oa:gpt-4o-mini": { timeoutMs: 200, maxRetries: 0, fallbacks: ["backup:llama"] } } }).chat(ask("oa:gpt-4o-mini"), opts());
+    const r = await router({
+      routes: { "oa:gpt-4o-mini": { timeoutMs: 200, maxRetries: 0, fallbacks: ["backup:llama"] } },
+    }).chat(ask("oa:gpt-4o-mini"), opts());
     assert.equal(r.route, "backup:llama");
     assert.equal(r.attempts[0].outcome, "timeout");
     assert.match(r.attempts[0].error!, /timeout/);
@@ -120,12 +136,15 @@ describe("router: routing and resilience against fake upstreams", () => {
 
   it("a timeout with nowhere to fall back is a 504", async () => {
     oa.fallback = { kind: "hang" };
-    await assert.rejects(router({ routes: { "oa:gpt-4o-mini": { timeoutMs: 150, maxRetries: 1 } } }).chat(ask("oa:gpt-4o-mini"), opts()), (e: unknown) => {
-      assert.ok(e instanceof RouterError);
-      assert.equal(e.status, 504);
-      assert.equal(e.attempts.length, 2);
-      return true;
-    });
+    await assert.rejects(
+      router({ routes: { "oa:gpt-4o-mini": { timeoutMs: 150, maxRetries: 1 } } }).chat(ask("oa:gpt-4o-mini"), opts()),
+      (e: unknown) => {
+        assert.ok(e instanceof RouterError);
+        assert.equal(e.status, 504);
+        assert.equal(e.attempts.length, 2);
+        return true;
+      },
+    );
   });
 
   for (const flavor of ["openai", "anthropic"] as const) {
@@ -133,7 +152,10 @@ describe("router: routing and resilience against fake upstreams", () => {
       const fake = flavor === "openai" ? oa : an;
       const route = flavor === "openai" ? "oa:gpt-4o-mini" : "an:claude-haiku-4-5";
       fake.script({ kind: "reset", afterEvents: 4, text: "This answer will be cut off halfway through.", chunk: 3 });
-      const r = await router({ routes: { [route]: { fallbacks: ["backup:llama"] } } }).chat(ask(route, { stream: true }), opts());
+      const r = await router({ routes: { [route]: { fallbacks: ["backup:llama"] } } }).chat(
+        ask(route, { stream: true }),
+        opts(),
+      );
       assert.equal(r.route, route);
       let text = "";
       await assert.rejects(
@@ -156,7 +178,10 @@ describe("router: routing and resilience against fake upstreams", () => {
 
   it("a stream that goes silent mid-way times out instead of hanging", async () => {
     oa.script({ kind: "stall", afterEvents: 3, text: "This answer stops.", chunk: 2 });
-    const r = await router({ routes: { "oa:gpt-4o-mini": { timeoutMs: 200 } } }).chat(ask("oa:gpt-4o-mini", { stream: true }), opts());
+    const r = await router({ routes: { "oa:gpt-4o-mini": { timeoutMs: 200 } } }).chat(
+      ask("oa:gpt-4o-mini", { stream: true }),
+      opts(),
+    );
     await assert.rejects(collect(r), (e: unknown) => e instanceof RouterError && e.status === 504 && e.midStream);
     assert.equal(r.attempts[0].outcome, "timeout");
   });
@@ -171,10 +196,13 @@ describe("router: routing and resilience against fake upstreams", () => {
     assert.equal(rt.circuit("oa:gpt-4o-mini"), "open");
     const skipped = await rt.chat(ask("oa:gpt-4o-mini"), opts());
     assert.equal(skipped.route, "backup:llama");
-    assert.deepEqual(skipped.attempts.map((a) => [a.route, a.outcome]), [
-      ["oa:gpt-4o-mini", "skipped"],
-      ["backup:llama", "ok"],
-    ]);
+    assert.deepEqual(
+      skipped.attempts.map((a) => [a.route, a.outcome]),
+      [
+        ["oa:gpt-4o-mini", "skipped"],
+        ["backup:llama", "ok"],
+      ],
+    );
     assert.match(skipped.attempts[0].error!, /circuit open/);
     assert.equal(oa.received.length, 2, "an open circuit sends nothing upstream");
 
@@ -188,9 +216,15 @@ describe("router: routing and resilience against fake upstreams", () => {
   });
 
   it("with every circuit open, answers 503 with retry-after", async () => {
-    const rt = router({ breaker: { failureThreshold: 1, cooldownMs: 60_000 }, routes: { "oa:gpt-4o-mini": { maxRetries: 0 } } });
+    const rt = router({
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      routes: { "oa:gpt-4o-mini": { maxRetries: 0 } },
+    });
     oa.fallback = { kind: "error", status: 500 };
-    await assert.rejects(rt.chat(ask("oa:gpt-4o-mini"), opts()), (e: unknown) => e instanceof RouterError && e.status === 502);
+    await assert.rejects(
+      rt.chat(ask("oa:gpt-4o-mini"), opts()),
+      (e: unknown) => e instanceof RouterError && e.status === 502,
+    );
     await assert.rejects(rt.chat(ask("oa:gpt-4o-mini"), opts()), (e: unknown) => {
       assert.ok(e instanceof RouterError);
       assert.equal(e.status, 503);
@@ -201,7 +235,11 @@ describe("router: routing and resilience against fake upstreams", () => {
   });
 
   it("a request during which its route's circuit opens gets 503 circuit_open with retry-after, not a 500", async () => {
-    const rt = router({ breaker: { failureThreshold: 2, cooldownMs: 60_000 }, routes: { "oa:gpt-4o-mini": { maxRetries: 3 } }, backoff: { baseMs: 1, maxMs: 5 } });
+    const rt = router({
+      breaker: { failureThreshold: 2, cooldownMs: 60_000 },
+      routes: { "oa:gpt-4o-mini": { maxRetries: 3 } },
+      backoff: { baseMs: 1, maxMs: 5 },
+    });
     oa.fallback = { kind: "error", status: 500 };
     await assert.rejects(rt.chat(ask("oa:gpt-4o-mini"), opts()), (e: unknown) => {
       assert.ok(e instanceof RouterError);
@@ -238,9 +276,20 @@ describe("router: routing and resilience against fake upstreams", () => {
     assert.equal(oa.received.length, 2);
     // A new router on the same DB (a restart) still knows today's spend.
     const again = router(config, db);
-    await assert.rejects(again.chat(ask("oa:gpt-4o-mini"), opts()), (e: unknown) => e instanceof RouterError && e.status === 402);
+    await assert.rejects(
+      again.chat(ask("oa:gpt-4o-mini"), opts()),
+      (e: unknown) => e instanceof RouterError && e.status === 402,
+    );
     // With a fallback, a spent budget skips to it instead.
-    const withFallback = router({ routes: { ...config.routes, "oa:gpt-4o-mini": { ...config.routes["oa:gpt-4o-mini"], fallbacks: ["backup:llama"] } } }, db);
+    const withFallback = router(
+      {
+        routes: {
+          ...config.routes,
+          "oa:gpt-4o-mini": { ...config.routes["oa:gpt-4o-mini"], fallbacks: ["backup:llama"] },
+        },
+      },
+      db,
+    );
     const r = await withFallback.chat(ask("oa:gpt-4o-mini"), opts());
     assert.equal(r.route, "backup:llama");
     assert.equal(r.attempts[0].outcome, "skipped");
@@ -248,7 +297,12 @@ describe("router: routing and resilience against fake upstreams", () => {
   });
 
   it("uses the shipped price table for known vendor models", async () => {
-    const rt = new Router({ config: routerConfig({ providers: { openai: { type: "openai", baseURL: oa.baseURL, apiKey: "env:TEST_OPENAI_KEY" } } }), env: ENV });
+    const rt = new Router({
+      config: routerConfig({
+        providers: { openai: { type: "openai", baseURL: oa.baseURL, apiKey: "env:TEST_OPENAI_KEY" } },
+      }),
+      env: ENV,
+    });
     routers.push(rt);
     oa.fallback = { kind: "reply", text: "x", usage: { input: 1_000_000, output: 1_000_000 } };
     const r = await rt.chat(ask("gpt-4o-mini-2024-07-18"), opts());
@@ -260,7 +314,15 @@ describe("router: routing and resilience against fake upstreams", () => {
   it("cascade: accepts the cheap route's answer when its checks pass", async () => {
     backup.script({ kind: "reply", text: '{"answer": 42}' });
     const rt = router({ aliases: { auto: { cascade: ["backup:small", "oa:gpt-4o"], minMean: 0.5 } } });
-    const r = await rt.chat(ask("auto", { response_format: { type: "json_schema", json_schema: { name: "a", schema: { type: "object", required: ["answer"] } } } }), opts());
+    const r = await rt.chat(
+      ask("auto", {
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "a", schema: { type: "object", required: ["answer"] } },
+        },
+      }),
+      opts(),
+    );
     assert.equal(r.route, "backup:small");
     assert.match(r.reason, /backup:small accepted/);
     assert.equal((await collect(r)).text, '{"answer": 42}');
@@ -269,15 +331,21 @@ describe("router: routing and resilience against fake upstreams", () => {
 
   it("cascade: escalates when the cheap answer is not valid JSON for the schema, or empty", async () => {
     const rt = router({ aliases: { auto: { cascade: ["backup:small", "oa:gpt-4o"] } } });
-    const format = { type: "json_schema" as const, json_schema: { name: "a", schema: { type: "object", required: ["answer"] } } };
+    const format = {
+      type: "json_schema" as const,
+      json_schema: { name: "a", schema: { type: "object", required: ["answer"] } },
+    };
     backup.script({ kind: "reply", text: "The answer is 42." });
     oa.script({ kind: "reply", text: '{"answer": 42}' });
     const r = await rt.chat(ask("auto", { response_format: format }), opts());
     assert.equal(r.route, "oa:gpt-4o");
-    assert.deepEqual(r.attempts.map((a) => [a.route, a.outcome]), [
-      ["backup:small", "escalated"],
-      ["oa:gpt-4o", "ok"],
-    ]);
+    assert.deepEqual(
+      r.attempts.map((a) => [a.route, a.outcome]),
+      [
+        ["backup:small", "escalated"],
+        ["oa:gpt-4o", "ok"],
+      ],
+    );
     assert.match(r.attempts[0].error!, /not valid JSON/);
     assert.equal((await collect(r)).text, '{"answer": 42}');
 
@@ -304,11 +372,18 @@ describe("router: routing and resilience against fake upstreams", () => {
       ],
     });
     const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
-    assert.deepEqual(rt.plan(ask("auto", { tools })), { kind: "chain", routes: ["an:claude-sonnet-4-5"], reason: "rule 'tools' (tools present); alias smart" });
+    assert.deepEqual(rt.plan(ask("auto", { tools })), {
+      kind: "chain",
+      routes: ["an:claude-sonnet-4-5"],
+      reason: "rule 'tools' (tools present); alias smart",
+    });
     const byHeader = rt.plan(ask("auto"), { task: "summarize" });
     assert.equal(byHeader.kind === "chain" && byHeader.routes[0], "backup:small");
     assert.match(byHeader.reason, /task=summarize \(header\)/);
-    const byClassifier = rt.plan({ model: "auto", messages: [{ role: "user", content: "Please summarize this article" }] });
+    const byClassifier = rt.plan({
+      model: "auto",
+      messages: [{ role: "user", content: "Please summarize this article" }],
+    });
     assert.match(byClassifier.reason, /task=summarize \(classifier\)/);
     const long = rt.plan({ model: "auto", messages: [{ role: "user", content: "x".repeat(300) }] });
     assert.equal(long.kind === "chain" && long.routes[0], "an:claude-sonnet-4-5");
@@ -356,7 +431,11 @@ describe("router: routing and resilience against fake upstreams", () => {
   });
 
   it("holds a provider to its maxConcurrency; the rest wait their turn", async () => {
-    const rt = new Router({ config: routerConfig({ providers: { slow: { type: "openai-compatible", baseURL: backup.baseURL, maxConcurrency: 2 } } }) });
+    const rt = new Router({
+      config: routerConfig({
+        providers: { slow: { type: "openai-compatible", baseURL: backup.baseURL, maxConcurrency: 2 } },
+      }),
+    });
     routers.push(rt);
     backup.fallback = { kind: "reply", text: "slow answer", delayMs: 100 };
     const results = await Promise.all(Array.from({ length: 6 }, () => rt.chat(ask("slow:m"), opts()).then(collect)));
@@ -365,17 +444,33 @@ describe("router: routing and resilience against fake upstreams", () => {
   });
 
   it("streams an Anthropic upstream with text and tool_use as chat events, usage with cache reads", async () => {
-    an.script({ kind: "reply", text: "Looking up.", toolCalls: [{ id: "toolu_7", name: "search", arguments: '{"q":"hotpath","limit":3}' }], usage: { input: 300, output: 40, cached: 200 } });
+    an.script({
+      kind: "reply",
+      text: "Looking up.",
+      toolCalls: [{ id: "toolu_7", name: "search", arguments: '{"q":"hotpath","limit":3}' }],
+      usage: { input: 300, output: 40, cached: 200 },
+    });
     const tools = [{ type: "function" as const, function: { name: "search", parameters: { type: "object" } } }];
-    const r = await router().chat(ask("an:claude-haiku-4-5", { stream: true, tools, tool_choice: "required", parallel_tool_calls: false }), opts());
+    const r = await router().chat(
+      ask("an:claude-haiku-4-5", { stream: true, tools, tool_choice: "required", parallel_tool_calls: false }),
+      opts(),
+    );
     const { text, events } = await collect(r);
     assert.equal(text, "Looking up.");
-    const args = events.filter((e) => e.type === "tool_call_delta").map((e) => (e.type === "tool_call_delta" ? e.arguments : "")).join("");
+    const args = events
+      .filter((e) => e.type === "tool_call_delta")
+      .map((e) => (e.type === "tool_call_delta" ? e.arguments : ""))
+      .join("");
     assert.deepEqual(JSON.parse(args), { q: "hotpath", limit: 3 });
     const done = events.at(-1)!;
     assert.ok(done.type === "done");
     assert.equal(done.finishReason, "tool_calls");
-    assert.deepEqual(done.usage, { prompt_tokens: 300, completion_tokens: 40, total_tokens: 340, prompt_tokens_details: { cached_tokens: 200 } });
+    assert.deepEqual(done.usage, {
+      prompt_tokens: 300,
+      completion_tokens: 40,
+      total_tokens: 340,
+      prompt_tokens_details: { cached_tokens: 200 },
+    });
     const sent = an.received[0].body as Record<string, any>;
     assert.deepEqual(sent.tool_choice, { type: "any", disable_parallel_tool_use: true });
     assert.equal(sent.stream, true);
@@ -384,14 +479,23 @@ describe("router: routing and resilience against fake upstreams", () => {
 
   it("a missing key is a clear error that names the provider, and the route falls back", async () => {
     const rt = new Router({
-      config: routerConfig({ providers: { oa: { type: "openai", baseURL: oa.baseURL, apiKey: "env:UNSET_KEY_VAR" } }, routes: { "oa:gpt-4o": { fallbacks: ["anthropic:claude-haiku-4-5"] } } }),
+      config: routerConfig({
+        providers: { oa: { type: "openai", baseURL: oa.baseURL, apiKey: "env:UNSET_KEY_VAR" } },
+        routes: { "oa:gpt-4o": { fallbacks: ["anthropic:claude-haiku-4-5"] } },
+      }),
       env: {},
     });
     routers.push(rt);
     await assert.rejects(rt.chat(ask("oa:gpt-4o"), opts()), (e: unknown) => {
       assert.ok(e instanceof RouterError);
-      assert.match(e.attempts[0].error!, /no API key for provider oa: the environment variable UNSET_KEY_VAR is not set/);
-      assert.match(e.attempts[1].error!, /no API key for provider anthropic: the environment variable ANTHROPIC_API_KEY/);
+      assert.match(
+        e.attempts[0].error!,
+        /no API key for provider oa: the environment variable UNSET_KEY_VAR is not set/,
+      );
+      assert.match(
+        e.attempts[1].error!,
+        /no API key for provider anthropic: the environment variable ANTHROPIC_API_KEY/,
+      );
       return true;
     });
     assert.equal(oa.received.length, 0);

@@ -6,17 +6,60 @@ import { ensureToken, hostIsLoopback } from "../../../daemon/server/auth.js";
 
 describe("auth", function () {
   it("accepts loopback Host names only", function () {
-    for (const h of ["localhost", "localhost:8642", "127.0.0.1", "127.0.0.1:1", "127.5.6.7:80", "[::1]", "[::1]:8642", "app.localhost:3000"]) assert.ok(hostIsLoopback(h), h);
-    for (const h of [undefined, "", "evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1", "[::2]:80", "0.0.0.0"]) assert.ok(!hostIsLoopback(h), String(h));
+    for (const h of [
+      "localhost",
+      "localhost:8642",
+      "127.0.0.1",
+      "127.0.0.1:1",
+      "127.5.6.7:80",
+      "[::1]",
+      "[::1]:8642",
+      "app.localhost:3000",
+    ])
+      assert.ok(hostIsLoopback(h), h);
+    for (const h of [
+      undefined,
+      "",
+      "evil.example",
+      "127.0.0.1.evil.example",
+      "localhost.evil.example",
+      "10.0.0.1",
+      "[::2]:80",
+      "0.0.0.0",
+    ])
+      assert.ok(!hostIsLoopback(h), String(h));
   });
 
   it("accepts exactly a loopback name and an optional port, nothing before or after (hosts a rebinding page owns)", function () {
-    for (const h of ["LOCALHOST", "a.b-c.localhost:1", "127.0.0.1:65535", "127.255.255.255"]) assert.ok(hostIsLoopback(h), h);
+    for (const h of ["LOCALHOST", "a.b-c.localhost:1", "127.0.0.1:65535", "127.255.255.255"])
+      assert.ok(hostIsLoopback(h), h);
     const refused = [
-      "[::1].evil.com", "[::1]evil.com", "[::1]:80.evil.com", "[::1]:80@evil.com", "evil.com#.localhost", "evil.com/.localhost",
-      "evil.com?.localhost", "evil.com .localhost", "evil.com:80.localhost", "-x.localhost", ".localhost", "localhost.",
-      "x..localhost", "localhost:", "localhost:99999", "localhost:80:80", "127.0.0.256", "127.0.0.1:80x", "127.1",
-      "::1", "[::1", "[0:0:0:0:0:0:0:1]x", " localhost", "localhost ", "user@localhost", `${"a".repeat(64)}.localhost`,
+      "[::1].evil.com",
+      "[::1]evil.com",
+      "[::1]:80.evil.com",
+      "[::1]:80@evil.com",
+      "evil.com#.localhost",
+      "evil.com/.localhost",
+      "evil.com?.localhost",
+      "evil.com .localhost",
+      "evil.com:80.localhost",
+      "-x.localhost",
+      ".localhost",
+      "localhost.",
+      "x..localhost",
+      "localhost:",
+      "localhost:99999",
+      "localhost:80:80",
+      "127.0.0.256",
+      "127.0.0.1:80x",
+      "127.1",
+      "::1",
+      "[::1",
+      "[0:0:0:0:0:0:0:1]x",
+      " localhost",
+      "localhost ",
+      "user@localhost",
+      `${"a".repeat(64)}.localhost`,
     ];
     for (const h of refused) assert.ok(!hostIsLoopback(h), h);
   });

@@ -11,10 +11,35 @@ const T = "0123456789abcdef0123456789abcdef";
 const S = 1_700_000_000_000;
 let n = 0;
 const id = () => (++n).toString(16).padStart(16, "0");
-function span(kind: SpanKind, startMs: number, endMs: number, attrs: Attributes = {}, parent?: string, name: string = kind): Span {
-  return { traceId: T, spanId: id(), parentSpanId: parent, name, kind, startNs: (S + startMs) * 1e6, endNs: (S + endMs) * 1e6, status: "ok", attributes: attrs };
+function span(
+  kind: SpanKind,
+  startMs: number,
+  endMs: number,
+  attrs: Attributes = {},
+  parent?: string,
+  name: string = kind,
+): Span {
+  return {
+    traceId: T,
+    spanId: id(),
+    parentSpanId: parent,
+    name,
+    kind,
+    startNs: (S + startMs) * 1e6,
+    endNs: (S + endMs) * 1e6,
+    status: "ok",
+    attributes: attrs,
+  };
 }
-function call(start: number, end: number, name: string, args: unknown, result: string | undefined, parent: string, extra: Attributes = {}): Span {
+function call(
+  start: number,
+  end: number,
+  name: string,
+  args: unknown,
+  result: string | undefined,
+  parent: string,
+  extra: Attributes = {},
+): Span {
   const a: Attributes = { "gen_ai.tool.name": name, "gen_ai.tool.call.id": `call_${start}`, ...extra };
   if (args !== undefined) a["gen_ai.tool.call.arguments"] = JSON.stringify(args);
   if (result !== undefined) a["gen_ai.tool.call.result"] = result;
@@ -34,9 +59,19 @@ describe("traces/analysis rules: parallel groups", () => {
   });
 
   for (const [what, first] of [
-    ["came back empty (nothing found)", (p: string) => call(0, 1000, "Grep", { pattern: "fooBar" }, "No files found", p)],
-    ["failed", (p: string) => ({ ...call(0, 1000, "Bash", { command: "rg -n fooBar src" }, "", p, { "process.exit.code": 1 }) })],
-    ["was denied", (p: string) => call(0, 1000, "Read", { file_path: "/etc/shadow" }, "Permission denied", p, { "hotpath.tool.denied": true })],
+    [
+      "came back empty (nothing found)",
+      (p: string) => call(0, 1000, "Grep", { pattern: "fooBar" }, "No files found", p),
+    ],
+    [
+      "failed",
+      (p: string) => ({ ...call(0, 1000, "Bash", { command: "rg -n fooBar src" }, "", p, { "process.exit.code": 1 }) }),
+    ],
+    [
+      "was denied",
+      (p: string) =>
+        call(0, 1000, "Read", { file_path: "/etc/shadow" }, "Permission denied", p, { "hotpath.tool.denied": true }),
+    ],
   ] as const) {
     it(`a search issued after an earlier one ${what} is speculative, and its saving is kept apart`, () => {
       const root = span("agent", 0, 10_000);
@@ -55,8 +90,12 @@ describe("traces/analysis rules: parallel groups", () => {
     const root = span("agent", 0, 30_000);
     const calls = [0, 2000, 4000, 6000].map((t) => call(t, t + 1000, "get_status", undefined, "ok", root.spanId));
     assert.deepEqual(findParallelism(buildTree([root, ...calls])).groups, []);
-    const w1 = call(10_000, 11_000, "web_search", { query: "a" }, "", root.spanId, { "hotpath.result_unrecorded": true });
-    const w2 = call(13_000, 14_000, "web_search", { query: "b" }, "", root.spanId, { "hotpath.result_unrecorded": true });
+    const w1 = call(10_000, 11_000, "web_search", { query: "a" }, "", root.spanId, {
+      "hotpath.result_unrecorded": true,
+    });
+    const w2 = call(13_000, 14_000, "web_search", { query: "b" }, "", root.spanId, {
+      "hotpath.result_unrecorded": true,
+    });
     const g = findParallelism(buildTree([root, w1, w2])).groups;
     assert.equal(g.length, 1);
     assert.equal(g[0].confidence, "speculative");
@@ -78,10 +117,21 @@ describe("traces/analysis rules: hotspots", () => {
   it("repeats of one command fold together (git commit ×3) and lead; idle time is no hotspot", () => {
     const root = span("agent", 0, 1_000_000);
     const spans: Span[] = [root];
-    const commits = [0, 300_000, 600_000].map((t) => call(t + 10_000, t + 190_000, "Bash", { command: `git commit -m "step ${t}"` }, "hooks passed", root.spanId));
+    const commits = [0, 300_000, 600_000].map((t) =>
+      call(t + 10_000, t + 190_000, "Bash", { command: `git commit -m "step ${t}"` }, "hooks passed", root.spanId),
+    );
     spans.push(...commits);
     spans.push(span("llm", 190_000, 200_000, { "gen_ai.request.model": "m" }, root.spanId, "chat m"));
-    spans.push(span("llm", 900_000, 1_000_000, { "gen_ai.request.model": "m", "hotpath.user_prompt": "next" }, root.spanId, "chat m"));
+    spans.push(
+      span(
+        "llm",
+        900_000,
+        1_000_000,
+        { "gen_ai.request.model": "m", "hotpath.user_prompt": "next" },
+        root.spanId,
+        "chat m",
+      ),
+    );
     const a = analyzeTrace(spans, T);
     const top = a.hotspots[0];
     assert.equal(top.name, "git commit");
@@ -92,7 +142,13 @@ describe("traces/analysis rules: hotspots", () => {
     assert.match(top.why, /^git commit ×3, 9 min \(54% of the critical path\)/);
     assert.ok(a.hotspots.every((h) => h.kind !== "idle"));
     assert.ok(a.criticalPath.byKind.idle > 0);
-    assert.equal(renderAnalysis(a, spans).split("\n").find((l) => l.includes("×3"))?.includes("git commit"), true);
+    assert.equal(
+      renderAnalysis(a, spans)
+        .split("\n")
+        .find((l) => l.includes("×3"))
+        ?.includes("git commit"),
+      true,
+    );
     assert.ok(renderAnalysis(a, spans).indexOf("hotspots") < renderAnalysis(a, spans).indexOf("parallelizable"));
   });
 
@@ -107,9 +163,29 @@ describe("traces/analysis rules: hotspots", () => {
 describe("traces/analysis rules: duplicates and text", () => {
   it("three overlapping requests with different prompts are three calls; the same request recorded twice is one", () => {
     const root = span("agent", 0, 10_000);
-    const reqs = [[1, 2, 3], [1, 2, 4], [1, 5, 6]].map((h, i) => span("llm", i * 10, 5000 + i * 10, { "gen_ai.request.model": "m", "hotpath.prefix.block_hashes": h, "gen_ai.usage.input_tokens": 192 }, root.spanId));
+    const reqs = [
+      [1, 2, 3],
+      [1, 2, 4],
+      [1, 5, 6],
+    ].map((h, i) =>
+      span(
+        "llm",
+        i * 10,
+        5000 + i * 10,
+        { "gen_ai.request.model": "m", "hotpath.prefix.block_hashes": h, "gen_ai.usage.input_tokens": 192 },
+        root.spanId,
+      ),
+    );
     assert.equal(buildTree([root, ...reqs]).duplicates.size, 0);
-    const same = [0, 1].map((i) => span("llm", i * 10, 5000, { "gen_ai.request.model": "m", "input.value": "hello", "gen_ai.usage.input_tokens": 5 }, root.spanId));
+    const same = [0, 1].map((i) =>
+      span(
+        "llm",
+        i * 10,
+        5000,
+        { "gen_ai.request.model": "m", "input.value": "hello", "gen_ai.usage.input_tokens": 5 },
+        root.spanId,
+      ),
+    );
     assert.equal(buildTree([root, ...same]).duplicates.size, 1);
     const twoCalls = [0, 1].map((i) => span("llm", i * 10, 5000, { "gen_ai.request.model": "m" }, root.spanId));
     assert.equal(buildTree([root, ...twoCalls]).duplicates.size, 0, "siblings without recorded sameness are two calls");

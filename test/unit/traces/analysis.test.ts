@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { analyzeTrace, buildTree, criticalPath, findParallelism, findPrefixBreaks, findUnusedTools, latencyHeatmap } from "../../../daemon/traces/analysis/index.js";
+import {
+  analyzeTrace,
+  buildTree,
+  criticalPath,
+  findParallelism,
+  findPrefixBreaks,
+  findUnusedTools,
+  latencyHeatmap,
+} from "../../../daemon/traces/analysis/index.js";
 import type { Attributes, Span, SpanKind } from "../../../daemon/traces/span.js";
 
 const T = "0123456789abcdef0123456789abcdef";
@@ -7,11 +15,40 @@ const S = 1_700_000_000_000; // ms
 let n = 0;
 const id = () => (++n).toString(16).padStart(16, "0");
 
-function span(kind: SpanKind, startMs: number, endMs: number, attrs: Attributes = {}, parent?: string, spanId = id()): Span {
-  return { traceId: T, spanId, parentSpanId: parent, name: kind, kind, startNs: (S + startMs) * 1e6, endNs: (S + endMs) * 1e6, status: "ok", attributes: attrs };
+function span(
+  kind: SpanKind,
+  startMs: number,
+  endMs: number,
+  attrs: Attributes = {},
+  parent?: string,
+  spanId = id(),
+): Span {
+  return {
+    traceId: T,
+    spanId,
+    parentSpanId: parent,
+    name: kind,
+    kind,
+    startNs: (S + startMs) * 1e6,
+    endNs: (S + endMs) * 1e6,
+    status: "ok",
+    attributes: attrs,
+  };
 }
 const tool = (start: number, end: number, name: string, args: unknown, result: string, parent: string, llm?: string) =>
-  span("tool", start, end, { "gen_ai.tool.name": name, "gen_ai.tool.call.id": `call_${start}`, "gen_ai.tool.call.arguments": JSON.stringify(args), "gen_ai.tool.call.result": result, ...(llm ? { "hotpath.llm_span_id": llm } : {}) }, parent);
+  span(
+    "tool",
+    start,
+    end,
+    {
+      "gen_ai.tool.name": name,
+      "gen_ai.tool.call.id": `call_${start}`,
+      "gen_ai.tool.call.arguments": JSON.stringify(args),
+      "gen_ai.tool.call.result": result,
+      ...(llm ? { "hotpath.llm_span_id": llm } : {}),
+    },
+    parent,
+  );
 
 describe("traces/analysis on hand-built traces", () => {
   it("critical path of a sequential agent: every span on it, gaps labelled, byKind sums to the duration", () => {
@@ -24,7 +61,10 @@ describe("traces/analysis on hand-built traces", () => {
     assert.deepEqual(cp.byKind, { llm: 7000, gap: 1500, tool: 1500, human: 0, idle: 0, compaction: 0 });
     assert.equal(cp.durationMs, 10_000);
     const gaps = cp.segments.filter((s) => s.kind === "gap");
-    assert.deepEqual(gaps.map((g) => g.label), ["client", "uninstrumented"]);
+    assert.deepEqual(
+      gaps.map((g) => g.label),
+      ["client", "uninstrumented"],
+    );
   });
 
   it("critical path through concurrent children takes the one that finished last", () => {
@@ -112,8 +152,20 @@ describe("traces/analysis on hand-built traces", () => {
   it("folds one LLM call recorded by two instrumentations into one span (usage merged in)", () => {
     const root = span("agent", 0, 3000, {});
     const chain = span("chain", 0, 3000, {}, root.spanId);
-    const lc = span("llm", 10, 2990, { "gen_ai.request.model": "gpt-4o", "otel.scope.name": "langchain" }, chain.spanId);
-    const oa = span("llm", 12, 2985, { "gen_ai.request.model": "gpt-4o-2024-08-06", "gen_ai.usage.input_tokens": 100, "otel.scope.name": "openai" }, root.spanId);
+    const lc = span(
+      "llm",
+      10,
+      2990,
+      { "gen_ai.request.model": "gpt-4o", "otel.scope.name": "langchain" },
+      chain.spanId,
+    );
+    const oa = span(
+      "llm",
+      12,
+      2985,
+      { "gen_ai.request.model": "gpt-4o-2024-08-06", "gen_ai.usage.input_tokens": 100, "otel.scope.name": "openai" },
+      root.spanId,
+    );
     const tree = buildTree([root, chain, lc, oa]);
     assert.deepEqual([...tree.duplicates.entries()], [[oa.spanId, lc.spanId]]);
     assert.equal(tree.byId.get(lc.spanId)!.attributes["gen_ai.usage.input_tokens"], 100);
@@ -126,7 +178,10 @@ describe("traces/analysis on hand-built traces", () => {
   it("heatmap: counts by time and latency bucket, percentiles", () => {
     const spans = [span("llm", 0, 40), span("llm", 1000, 1600), span("tool", 2000, 2030), span("tool", 3000, 9000)];
     const h = latencyHeatmap(spans, { timeBuckets: 3 });
-    assert.equal(h.counts.flat().reduce((a, b) => a + b, 0), 4);
+    assert.equal(
+      h.counts.flat().reduce((a, b) => a + b, 0),
+      4,
+    );
     assert.equal(h.counts[0][0], 1); // 40 ms in [0, 50)
     assert.equal(h.counts[4][1], 1); // 600 ms in [500, 1000), middle third of the time range
     assert.equal(h.counts[7][2], 1); // 6 s in [5 s, 10 s), last third
@@ -137,8 +192,14 @@ describe("traces/analysis on hand-built traces", () => {
   it("prefix breaks: text that diverges early is a cache breaker; an appended prompt is not", () => {
     const base = "SYSTEM: you are helpful. Tools: [...]. USER: fix the bug";
     const a = span("llm", 0, 100, { "input.value": base, "gen_ai.conversation.id": "c" });
-    const b = span("llm", 200, 300, { "input.value": `${base} ASSISTANT: ok TOOL: done`, "gen_ai.conversation.id": "c" });
-    const c = span("llm", 400, 500, { "input.value": `SYSTEM: date 2026-01-02 you are helpful. ${base}`, "gen_ai.conversation.id": "c" });
+    const b = span("llm", 200, 300, {
+      "input.value": `${base} ASSISTANT: ok TOOL: done`,
+      "gen_ai.conversation.id": "c",
+    });
+    const c = span("llm", 400, 500, {
+      "input.value": `SYSTEM: date 2026-01-02 you are helpful. ${base}`,
+      "gen_ai.conversation.id": "c",
+    });
     const breaks = findPrefixBreaks([a, b, c]);
     assert.equal(breaks.length, 1);
     assert.equal(breaks[0].spanId, c.spanId);
@@ -147,19 +208,42 @@ describe("traces/analysis on hand-built traces", () => {
   });
 
   it("prefix breaks from block hashes and from provider cache reads", () => {
-    const blocks = (xs: number[]) => ({ "hotpath.prefix.block_hashes": xs, "hotpath.prefix.block_tokens": 64, "gen_ai.conversation.id": "k" });
-    const r = findPrefixBreaks([span("llm", 0, 1, blocks([1, 2, 3])), span("llm", 2, 3, blocks([1, 2, 3, 4])), span("llm", 4, 5, blocks([1, 9, 9, 9, 9]))]);
+    const blocks = (xs: number[]) => ({
+      "hotpath.prefix.block_hashes": xs,
+      "hotpath.prefix.block_tokens": 64,
+      "gen_ai.conversation.id": "k",
+    });
+    const r = findPrefixBreaks([
+      span("llm", 0, 1, blocks([1, 2, 3])),
+      span("llm", 2, 3, blocks([1, 2, 3, 4])),
+      span("llm", 4, 5, blocks([1, 9, 9, 9, 9])),
+    ]);
     assert.equal(r.length, 1);
     assert.equal(r[0].commonPrefix, 64);
-    const usage = (input: number, read: number) => ({ "gen_ai.usage.input_tokens": input, "gen_ai.usage.cache_read.input_tokens": read, "gen_ai.conversation.id": "u" });
-    const u = findPrefixBreaks([span("llm", 0, 1, usage(20_000, 0)), span("llm", 2, 3, usage(21_000, 19_900)), span("llm", 4, 5, usage(22_000, 3000))]);
+    const usage = (input: number, read: number) => ({
+      "gen_ai.usage.input_tokens": input,
+      "gen_ai.usage.cache_read.input_tokens": read,
+      "gen_ai.conversation.id": "u",
+    });
+    const u = findPrefixBreaks([
+      span("llm", 0, 1, usage(20_000, 0)),
+      span("llm", 2, 3, usage(21_000, 19_900)),
+      span("llm", 4, 5, usage(22_000, 3000)),
+    ]);
     assert.equal(u.length, 1);
     assert.equal(u[0].commonPrefix, 3000);
   });
 
   it("unused tools: defined on every call, never called, with their token cost", () => {
-    const defs = JSON.stringify([{ name: "search", description: "web search", parameters: {} }, { name: "send_email", description: "x".repeat(400), parameters: {} }]);
-    const spans = [span("llm", 0, 1, { "gen_ai.tool.definitions": defs }), span("tool", 1, 2, { "gen_ai.tool.name": "search" }), span("llm", 2, 3, { "gen_ai.tool.definitions": defs })];
+    const defs = JSON.stringify([
+      { name: "search", description: "web search", parameters: {} },
+      { name: "send_email", description: "x".repeat(400), parameters: {} },
+    ]);
+    const spans = [
+      span("llm", 0, 1, { "gen_ai.tool.definitions": defs }),
+      span("tool", 1, 2, { "gen_ai.tool.name": "search" }),
+      span("llm", 2, 3, { "gen_ai.tool.definitions": defs }),
+    ];
     const u = findUnusedTools(spans);
     assert.equal(u.length, 1);
     assert.equal(u[0].name, "send_email");

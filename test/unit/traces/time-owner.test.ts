@@ -28,13 +28,26 @@ function owners(spans: Span[]): Record<TimeOwner, number> {
 // ── Claude Code: records as ~/.claude/projects/<project>/<session>.jsonl writes them ──
 let uuid = 0;
 const base = { sessionId: "s-1", isSidechain: false, userType: "external", cwd: "/repo", version: "2.1.7" };
-const user = (s: number, content: unknown, extra: object = {}) => ({ ...base, type: "user", uuid: `u${++uuid}`, timestamp: iso(s), message: { role: "user", content }, ...extra });
+const user = (s: number, content: unknown, extra: object = {}) => ({
+  ...base,
+  type: "user",
+  uuid: `u${++uuid}`,
+  timestamp: iso(s),
+  message: { role: "user", content },
+  ...extra,
+});
 const assistant = (s: number, id: string, content: object[]) => ({
   ...base,
   type: "assistant",
   uuid: `a${++uuid}`,
   timestamp: iso(s),
-  message: { id, role: "assistant", model: "claude-sonnet-4-5", content, usage: { input_tokens: 10, output_tokens: 5 } },
+  message: {
+    id,
+    role: "assistant",
+    model: "claude-sonnet-4-5",
+    content,
+    usage: { input_tokens: 10, output_tokens: 5 },
+  },
 });
 const toolUse = (id: string, name: string, input: object) => ({ type: "tool_use", id, name, input });
 const result = (s: number, id: string, content: string, extra: object = {}, isError = false) =>
@@ -46,8 +59,14 @@ describe("traces/time owners: Claude Code records", () => {
       "s.jsonl",
       jsonl([
         user(0, "set up the release"),
-        assistant(5, "m1", [toolUse("q1", "AskUserQuestion", { questions: [{ question: "Which branch?", options: [{ label: "main" }] }] })]),
-        result(5 + 19 * 60, "q1", "User has answered your questions: Which branch?=main", { toolUseResult: { questions: [], answers: { "Which branch?": "main" } } }),
+        assistant(5, "m1", [
+          toolUse("q1", "AskUserQuestion", {
+            questions: [{ question: "Which branch?", options: [{ label: "main" }] }],
+          }),
+        ]),
+        result(5 + 19 * 60, "q1", "User has answered your questions: Which branch?=main", {
+          toolUseResult: { questions: [], answers: { "Which branch?": "main" } },
+        }),
         assistant(5 + 19 * 60 + 4, "m2", [{ type: "text", text: "Releasing from main." }]),
       ]),
     );
@@ -65,9 +84,17 @@ describe("traces/time owners: Claude Code records", () => {
       jsonl([
         user(0, "plan the migration"),
         assistant(3, "m1", [toolUse("p1", "ExitPlanMode", { plan: "1. dump 2. migrate" })]),
-        result(123, "p1", "User has approved your plan. You can now start coding.", { toolUseResult: { plan: "1. dump 2. migrate" } }),
+        result(123, "p1", "User has approved your plan. You can now start coding.", {
+          toolUseResult: { plan: "1. dump 2. migrate" },
+        }),
         assistant(125, "m2", [toolUse("b1", "Bash", { command: "rm -rf build" })]),
-        result(185, "b1", "The user doesn't want to proceed with this tool use. The tool use was rejected.", { toolUseResult: "User rejected tool use" }, true),
+        result(
+          185,
+          "b1",
+          "The user doesn't want to proceed with this tool use. The tool use was rejected.",
+          { toolUseResult: "User rejected tool use" },
+          true,
+        ),
         user(185, [{ type: "text", text: "[Request interrupted by user for tool use]" }]),
       ]),
     );
@@ -85,8 +112,21 @@ describe("traces/time owners: Claude Code records", () => {
         user(0, "refactor the parser"),
         assistant(10, "m1", [toolUse("r1", "Read", { file_path: "/repo/src/parser.ts" })]),
         result(11, "r1", "export function parse() {}"),
-        { ...base, type: "system", subtype: "compact_boundary", uuid: "c1", parentUuid: null, logicalParentUuid: "u3", timestamp: iso(98), content: "Conversation compacted", compactMetadata: { trigger: "auto", preTokens: 155025 } },
-        user(98.5, [{ type: "text", text: "This session is being continued from a previous conversation…" }], { isCompactSummary: true, isVisibleInTranscriptOnly: true }),
+        {
+          ...base,
+          type: "system",
+          subtype: "compact_boundary",
+          uuid: "c1",
+          parentUuid: null,
+          logicalParentUuid: "u3",
+          timestamp: iso(98),
+          content: "Conversation compacted",
+          compactMetadata: { trigger: "auto", preTokens: 155025 },
+        },
+        user(98.5, [{ type: "text", text: "This session is being continued from a previous conversation…" }], {
+          isCompactSummary: true,
+          isVisibleInTranscriptOnly: true,
+        }),
         assistant(104, "m2", [{ type: "text", text: "Continuing." }]),
       ]),
     );
@@ -147,7 +187,11 @@ describe("traces/time owners: Claude Code records", () => {
 
 // ── Codex: rollout lines {timestamp, type, payload} as ~/.codex/sessions/…/rollout-*.jsonl writes them ──
 const line = (s: number, type: string, payload: object) => ({ timestamp: iso(s), type, payload });
-const meta = line(0, "session_meta", { id: "019e0000-0000-7000-8000-000000000001", cwd: "/repo", originator: "codex_cli_rs" });
+const meta = line(0, "session_meta", {
+  id: "019e0000-0000-7000-8000-000000000001",
+  cwd: "/repo",
+  originator: "codex_cli_rs",
+});
 
 describe("traces/time owners: Codex rollouts", () => {
   it("an escalated command's wait for approval is the person's; the command itself runs for its exec duration", () => {
@@ -161,11 +205,25 @@ describe("traces/time owners: Codex rollouts", () => {
           type: "function_call",
           name: "exec_command",
           call_id: "call_1",
-          arguments: JSON.stringify({ cmd: "npm install", sandbox_permissions: "require_escalated", justification: "Allow network access for npm install?" }),
+          arguments: JSON.stringify({
+            cmd: "npm install",
+            sandbox_permissions: "require_escalated",
+            justification: "Allow network access for npm install?",
+          }),
         }),
-        line(304, "event_msg", { type: "exec_command_end", call_id: "call_1", exit_code: 0, duration: { secs: 20, nanos: 0 }, aggregated_output: "added 10 packages" }),
+        line(304, "event_msg", {
+          type: "exec_command_end",
+          call_id: "call_1",
+          exit_code: 0,
+          duration: { secs: 20, nanos: 0 },
+          aggregated_output: "added 10 packages",
+        }),
         line(304, "response_item", { type: "function_call_output", call_id: "call_1", output: "added 10 packages" }),
-        line(310, "response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "Installed." }] }),
+        line(310, "response_item", {
+          type: "message",
+          role: "assistant",
+          content: [{ type: "output_text", text: "Installed." }],
+        }),
         line(310, "event_msg", { type: "task_complete", turn_id: "t1" }),
       ]),
     );
@@ -182,14 +240,30 @@ describe("traces/time owners: Codex rollouts", () => {
       jsonl([
         meta,
         line(0, "event_msg", { type: "user_message", message: "clean up" }),
-        line(3, "response_item", { type: "function_call", name: "exec_command", call_id: "c2", arguments: JSON.stringify({ cmd: "git reset --hard", sandbox_permissions: "require_escalated" }) }),
-        line(93, "response_item", { type: "function_call_output", call_id: "c2", output: "exec command rejected by user" }),
-        line(95, "response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "Left it." }] }),
+        line(3, "response_item", {
+          type: "function_call",
+          name: "exec_command",
+          call_id: "c2",
+          arguments: JSON.stringify({ cmd: "git reset --hard", sandbox_permissions: "require_escalated" }),
+        }),
+        line(93, "response_item", {
+          type: "function_call_output",
+          call_id: "c2",
+          output: "exec command rejected by user",
+        }),
+        line(95, "response_item", {
+          type: "message",
+          role: "assistant",
+          content: [{ type: "output_text", text: "Left it." }],
+        }),
       ]),
     );
     const by = owners(spans);
     assert.equal(by.human, 90_000);
-    assert.equal(spans.find((s) => s.attributes["gen_ai.tool.call.id"] === "c2")!.attributes["hotpath.tool.denied"], true);
+    assert.equal(
+      spans.find((s) => s.attributes["gen_ai.tool.call.id"] === "c2")!.attributes["hotpath.tool.denied"],
+      true,
+    );
   });
 
   it("a model span never runs across a user message; the wait for it is idle; compaction is its own time", () => {
@@ -198,14 +272,30 @@ describe("traces/time owners: Codex rollouts", () => {
       jsonl([
         meta,
         line(0, "event_msg", { type: "user_message", message: "summarise the repo" }),
-        line(0, "response_item", { type: "message", role: "user", content: [{ type: "input_text", text: "summarise the repo" }] }),
-        line(10, "response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "It is a CLI." }] }),
+        line(0, "response_item", {
+          type: "message",
+          role: "user",
+          content: [{ type: "input_text", text: "summarise the repo" }],
+        }),
+        line(10, "response_item", {
+          type: "message",
+          role: "assistant",
+          content: [{ type: "output_text", text: "It is a CLI." }],
+        }),
         // 58 minutes later the person writes again; the answer after it is a new model call.
         line(10 + 58 * 60, "event_msg", { type: "user_message", message: "and the tests?" }),
-        line(10 + 58 * 60, "response_item", { type: "message", role: "user", content: [{ type: "input_text", text: "and the tests?" }] }),
+        line(10 + 58 * 60, "response_item", {
+          type: "message",
+          role: "user",
+          content: [{ type: "input_text", text: "and the tests?" }],
+        }),
         line(10 + 58 * 60 + 30, "compacted", { message: "summary of the conversation", replacement_history: [] }),
         line(10 + 58 * 60 + 30, "event_msg", { type: "context_compacted" }),
-        line(10 + 58 * 60 + 40, "response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "Mocha." }] }),
+        line(10 + 58 * 60 + 40, "response_item", {
+          type: "message",
+          role: "assistant",
+          content: [{ type: "output_text", text: "Mocha." }],
+        }),
       ]),
     );
     const llm = spans.filter((s) => s.kind === "llm" && s.attributes["hotpath.time_owner"] === undefined);
@@ -225,8 +315,28 @@ describe("traces/time owners: other formats", () => {
       block_size: 64,
       requests: [
         { t: 0, type: "s", model: "m", in: 100, out: 10, hash_ids: [1, 2], input_types: ["text"], api_time: 5 },
-        { t: 8, type: "s", model: "m", in: 120, out: 10, hash_ids: [1, 2, 3], input_types: ["tool_result"], think_time: 3, api_time: 4 },
-        { t: 612, type: "s", model: "m", in: 140, out: 10, hash_ids: [1, 2, 3, 4], input_types: ["text"], think_time: 600, api_time: 6 },
+        {
+          t: 8,
+          type: "s",
+          model: "m",
+          in: 120,
+          out: 10,
+          hash_ids: [1, 2, 3],
+          input_types: ["tool_result"],
+          think_time: 3,
+          api_time: 4,
+        },
+        {
+          t: 612,
+          type: "s",
+          model: "m",
+          in: 140,
+          out: 10,
+          hash_ids: [1, 2, 3, 4],
+          input_types: ["text"],
+          think_time: 600,
+          api_time: 6,
+        },
       ],
     };
     const by = owners(imported("trace.json", JSON.stringify(conv)));
@@ -241,8 +351,27 @@ describe("traces/time owners: other formats", () => {
           scopeSpans: [
             {
               spans: [
-                { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", name: "agent", startTimeUnixNano: "1700000000000000000", endTimeUnixNano: "1700000100000000000", attributes: [{ key: "openinference.span.kind", value: { stringValue: "AGENT" } }] },
-                { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "c7ad6b7169203331", parentSpanId: "b7ad6b7169203331", name: "human", startTimeUnixNano: "1700000000000000000", endTimeUnixNano: "1700000090000000000", attributes: [{ key: "openinference.span.kind", value: { stringValue: "TOOL" } }, { key: "tool.name", value: { stringValue: "human" } }, { key: "input.value", value: { stringValue: "Which region?" } }] },
+                {
+                  traceId: "0af7651916cd43dd8448eb211c80319c",
+                  spanId: "b7ad6b7169203331",
+                  name: "agent",
+                  startTimeUnixNano: "1700000000000000000",
+                  endTimeUnixNano: "1700000100000000000",
+                  attributes: [{ key: "openinference.span.kind", value: { stringValue: "AGENT" } }],
+                },
+                {
+                  traceId: "0af7651916cd43dd8448eb211c80319c",
+                  spanId: "c7ad6b7169203331",
+                  parentSpanId: "b7ad6b7169203331",
+                  name: "human",
+                  startTimeUnixNano: "1700000000000000000",
+                  endTimeUnixNano: "1700000090000000000",
+                  attributes: [
+                    { key: "openinference.span.kind", value: { stringValue: "TOOL" } },
+                    { key: "tool.name", value: { stringValue: "human" } },
+                    { key: "input.value", value: { stringValue: "Which region?" } },
+                  ],
+                },
               ],
             },
           ],

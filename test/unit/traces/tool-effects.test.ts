@@ -4,10 +4,27 @@ import { shellEffect, toolEffect } from "../../../daemon/traces/analysis/tool-ef
 
 describe("traces/analysis tool effects and data flow", () => {
   it("treats readers as read-only and anything that may write as a barrier", () => {
-    for (const cmd of ["ls -la _bmad/ 2>/dev/null | head -30", 'find . -name "*.md" -type f -mmin -10 2>/dev/null', "rg -n foo src | head", "git status --short", "sed -n '1,20p' a.ts", "cat a > /dev/null"]) {
+    for (const cmd of [
+      "ls -la _bmad/ 2>/dev/null | head -30",
+      'find . -name "*.md" -type f -mmin -10 2>/dev/null',
+      "rg -n foo src | head",
+      "git status --short",
+      "sed -n '1,20p' a.ts",
+      "cat a > /dev/null",
+    ]) {
       assert.equal(shellEffect(cmd).readOnly, true, cmd);
     }
-    for (const cmd of ["rm -rf build", "echo hi > out.txt", "sed -i s/a/b/ f.ts", "find . -delete", "git commit -m x", "npm install", "cat $(which x)", "ls; touch f", "tail -f log"]) {
+    for (const cmd of [
+      "rm -rf build",
+      "echo hi > out.txt",
+      "sed -i s/a/b/ f.ts",
+      "find . -delete",
+      "git commit -m x",
+      "npm install",
+      "cat $(which x)",
+      "ls; touch f",
+      "tail -f log",
+    ]) {
       assert.equal(shellEffect(cmd).readOnly, false, cmd);
     }
     assert.equal(toolEffect("Read", '{"file_path":"/a.ts"}').readOnly, true);
@@ -21,10 +38,27 @@ describe("traces/analysis tool effects and data flow", () => {
 
   it("finds a value of an earlier result in later arguments, not bare words", () => {
     const result = "src/agents/plugins/opencode/opencode.plugin.ts\nsrc/index.ts\n_bmad-output\n";
-    assert.equal(dataDependency(argumentValues(`{"cmd":"sed -n '1,230p' src/agents/plugins/opencode/opencode.plugin.ts"}`), result, new Set()), "src/agents/plugins/opencode/opencode.plugin.ts");
-    assert.equal(dataDependency(argumentValues(`{"command":"tail -50 ~/.codex/log/codex-tui.log"}`), "-rw-r--r-- 1 u staff 1 Jan 1 codex-tui.log", new Set()), "codex-tui.log");
+    assert.equal(
+      dataDependency(
+        argumentValues(`{"cmd":"sed -n '1,230p' src/agents/plugins/opencode/opencode.plugin.ts"}`),
+        result,
+        new Set(),
+      ),
+      "src/agents/plugins/opencode/opencode.plugin.ts",
+    );
+    assert.equal(
+      dataDependency(
+        argumentValues(`{"command":"tail -50 ~/.codex/log/codex-tui.log"}`),
+        "-rw-r--r-- 1 u staff 1 Jan 1 codex-tui.log",
+        new Set(),
+      ),
+      "codex-tui.log",
+    );
     // A top-level directory name is not evidence of data flow.
-    assert.equal(dataDependency(argumentValues(`{"command":"find _bmad-output -type f"}`), result, new Set()), undefined);
+    assert.equal(
+      dataDependency(argumentValues(`{"command":"find _bmad-output -type f"}`), result, new Set()),
+      undefined,
+    );
     assert.equal(dataDependency(argumentValues(`{"command":"ls 2>/dev/null"}`), "/dev/null", new Set()), undefined);
     // Whole tokens only: a longer name is another file; a path's tail or directory counts.
     assert.equal(dataDependency(new Set(["file.ts"]), "see file.tsx and file.ts.bak", new Set()), undefined);

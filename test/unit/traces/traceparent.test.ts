@@ -5,7 +5,11 @@ describe("traces/traceparent", () => {
   const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
   it("parses a W3C traceparent", () => {
-    assert.deepEqual(parseTraceparent(valid), { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentSpanId: "00f067aa0ba902b7", sampled: true });
+    assert.deepEqual(parseTraceparent(valid), {
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      parentSpanId: "00f067aa0ba902b7",
+      sampled: true,
+    });
     assert.equal(parseTraceparent(valid.replace(/01$/, "00"))?.sampled, false);
   });
 
@@ -24,7 +28,10 @@ describe("traces/traceparent", () => {
       assert.equal(parseTraceparent(bad), undefined, bad.slice(0, 60));
     }
     assert.equal(parseTraceparent([valid, valid]), undefined);
-    assert.ok(parseTraceparent(`01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future`), "later versions may add fields");
+    assert.ok(
+      parseTraceparent(`01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future`),
+      "later versions may add fields",
+    );
   });
 
   it("round-trips through formatTraceparent", () => {

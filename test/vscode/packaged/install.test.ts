@@ -16,7 +16,14 @@ function otlpTrace(): string {
   const traceId = "5b8aa5a2d2c872e8321cf37308d69df2";
   const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
   const ms = (n: number) => String(t0 + BigInt(n) * 1_000_000n);
-  const span = (spanId: string, parent: string | undefined, name: string, start: number, end: number, attrs: Record<string, string>) => ({
+  const span = (
+    spanId: string,
+    parent: string | undefined,
+    name: string,
+    start: number,
+    end: number,
+    attrs: Record<string, string>,
+  ) => ({
     traceId,
     spanId,
     ...(parent ? { parentSpanId: parent } : {}),
@@ -27,12 +34,30 @@ function otlpTrace(): string {
     attributes: Object.entries(attrs).map(([key, value]) => ({ key, value: { stringValue: value } })),
   });
   const spans = [
-    span("a1a1a1a1a1a1a1a1", undefined, "invoke_agent packaged-test", 0, 9000, { "gen_ai.operation.name": "invoke_agent" }),
-    span("b2b2b2b2b2b2b2b2", "a1a1a1a1a1a1a1a1", "chat gpt-4o", 100, 2100, { "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o" }),
-    span("c3c3c3c3c3c3c3c3", "a1a1a1a1a1a1a1a1", "execute_tool read_file", 2200, 5200, { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_file" }),
-    span("d4d4d4d4d4d4d4d4", "a1a1a1a1a1a1a1a1", "execute_tool list_dir", 5300, 8800, { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "list_dir" }),
+    span("a1a1a1a1a1a1a1a1", undefined, "invoke_agent packaged-test", 0, 9000, {
+      "gen_ai.operation.name": "invoke_agent",
+    }),
+    span("b2b2b2b2b2b2b2b2", "a1a1a1a1a1a1a1a1", "chat gpt-4o", 100, 2100, {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.request.model": "gpt-4o",
+    }),
+    span("c3c3c3c3c3c3c3c3", "a1a1a1a1a1a1a1a1", "execute_tool read_file", 2200, 5200, {
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": "read_file",
+    }),
+    span("d4d4d4d4d4d4d4d4", "a1a1a1a1a1a1a1a1", "execute_tool list_dir", 5300, 8800, {
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": "list_dir",
+    }),
   ];
-  return JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "packaged-test" } }] }, scopeSpans: [{ scope: { name: "test" }, spans }] }] });
+  return JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "packaged-test" } }] },
+        scopeSpans: [{ scope: { name: "test" }, spans }],
+      },
+    ],
+  });
 }
 
 describe("the packaged extension brings its daemon", function () {
@@ -56,10 +81,17 @@ describe("the packaged extension brings its daemon", function () {
     } else {
       void vscode.commands.executeCommand("hotpath.installDaemon");
     }
-    await waitFor("the installed daemon to run", () => (ctx.daemon.state === "running" ? true : ctx.daemon.state === "failed" ? "failed" : undefined), 40 * 60_000);
+    await waitFor(
+      "the installed daemon to run",
+      () => (ctx.daemon.state === "running" ? true : ctx.daemon.state === "failed" ? "failed" : undefined),
+      40 * 60_000,
+    );
     assert.equal(ctx.daemon.state, "running", ctx.daemon.lastError);
     assert.equal(ctx.daemon.external, false);
-    assert.ok(ctx.daemon.launch?.entry.script.includes(path.join("npm-global", "lib", "node_modules", "hotpath")), ctx.daemon.launch?.entry.script);
+    assert.ok(
+      ctx.daemon.launch?.entry.script.includes(path.join("npm-global", "lib", "node_modules", "hotpath")),
+      ctx.daemon.launch?.entry.script,
+    );
     ctx.status.update();
     assert.match(ctx.status.text, /^\$\(pulse\) Hotpath/);
     await screenshot("packaged-daemon-installed");
@@ -74,7 +106,11 @@ describe("the packaged extension brings its daemon", function () {
     assert.equal(imported.spanCount, 4);
     const panel = (await vscode.commands.executeCommand<PanelHost>("hotpath.openProfiler"))!;
     const traceId = imported.traceIds[0]!;
-    const shown = await waitFor("the profiler to render the trace", () => (panel.lastRender?.traceId === traceId ? panel.lastRender : undefined), 60_000);
+    const shown = await waitFor(
+      "the profiler to render the trace",
+      () => (panel.lastRender?.traceId === traceId ? panel.lastRender : undefined),
+      60_000,
+    );
     assert.ok(shown.spanRowsInDom >= 4, `rows: ${shown.spanRowsInDom}`);
     await screenshot("packaged-profiler");
     await ctx.daemon.stop();

@@ -52,11 +52,26 @@ describe("daemon lifecycle", function () {
     try {
       const panel = await vscode.commands.executeCommand<{ view: string }>("hotpath.showCacheStats");
       assert.equal(panel.view, "dashboard");
-      await waitFor("the event socket", async () => {
-        // Keep asking until the socket is up and an event for our request arrives.
-        await ctx.client.request("POST", "/v1/chat/completions", JSON.stringify({ model: "stories", messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 8 }), 60_000).catch(() => undefined);
-        return seen.find((e) => e.type === "request.finished");
-      }, 90_000);
+      await waitFor(
+        "the event socket",
+        async () => {
+          // Keep asking until the socket is up and an event for our request arrives.
+          await ctx.client
+            .request(
+              "POST",
+              "/v1/chat/completions",
+              JSON.stringify({
+                model: "stories",
+                messages: [{ role: "user", content: "Once upon a time" }],
+                max_tokens: 8,
+              }),
+              60_000,
+            )
+            .catch(() => undefined);
+          return seen.find((e) => e.type === "request.finished");
+        },
+        90_000,
+      );
       assert.ok(ctx.metrics.requestsPerSecond() > 0);
       ctx.status.update();
       assert.doesNotMatch(ctx.status.text, / 0\.0 req\/s/);
@@ -92,7 +107,11 @@ describe("daemon lifecycle", function () {
     const sub = ctx.daemon.onDidChangeState((s) => states.push(s));
     try {
       process.kill(pid, "SIGKILL");
-      await waitFor("the daemon to come back", () => (ctx.daemon.state === "running" && ctx.daemon.pid !== pid ? true : undefined), 60_000);
+      await waitFor(
+        "the daemon to come back",
+        () => (ctx.daemon.state === "running" && ctx.daemon.pid !== pid ? true : undefined),
+        60_000,
+      );
       assert.ok(states.includes("restarting"), states.join(" → "));
       assert.equal((await ctx.client.health()).status, "ok");
     } finally {
@@ -111,9 +130,21 @@ describe("daemon lifecycle", function () {
 
   it("connects to a daemon that is already listening instead of starting another", async () => {
     const { ctx } = await hotpath();
-    const outside = spawn(process.execPath, [daemonBundle(), "serve", "--port", String(ctx.config.port), "--data-dir", ctx.config.dataDir], { stdio: "ignore" });
+    const outside = spawn(
+      process.execPath,
+      [daemonBundle(), "serve", "--port", String(ctx.config.port), "--data-dir", ctx.config.dataDir],
+      { stdio: "ignore" },
+    );
     try {
-      await waitFor("the outside daemon", () => ctx.client.health(500).then(() => true, () => undefined), 60_000);
+      await waitFor(
+        "the outside daemon",
+        () =>
+          ctx.client.health(500).then(
+            () => true,
+            () => undefined,
+          ),
+        60_000,
+      );
       await vscode.commands.executeCommand("hotpath.startDaemon");
       assert.equal(ctx.daemon.state, "running");
       assert.equal(ctx.daemon.external, true);

@@ -11,7 +11,9 @@ describe("extension", () => {
   it("activates and registers every contributed command", async () => {
     const api = await hotpath();
     assert.ok(api.ctx, "activate returns the context");
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string; category: string }[] } };
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { commands: { command: string; category: string }[] };
+    };
     const all = new Set(await vscode.commands.getCommands(true));
     const contributed = pkg.contributes.commands;
     assert.ok(contributed.length >= 14);
@@ -23,7 +25,11 @@ describe("extension", () => {
 
   it("contributes settings, each with a description, and reads them typed", async () => {
     const { ctx } = await hotpath();
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { configuration: { properties: Record<string, { description?: string; markdownDescription?: string }> } } };
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: {
+        configuration: { properties: Record<string, { description?: string; markdownDescription?: string }> };
+      };
+    };
     const props = pkg.contributes.configuration.properties;
     for (const k of ["hotpath.nodePath", "hotpath.port", "hotpath.dataDir", "hotpath.models", "hotpath.autoStart"]) {
       assert.ok(props[k], k);
@@ -44,7 +50,10 @@ describe("extension", () => {
   it("the tree view has its three sections", async () => {
     const { ctx } = await hotpath();
     const roots = await ctx.tree.getChildren();
-    assert.deepEqual(roots.map((r) => ctx.tree.getTreeItem(r).label), ["Recent traces", "Models", "Cache namespaces"]);
+    assert.deepEqual(
+      roots.map((r) => ctx.tree.getTreeItem(r).label),
+      ["Recent traces", "Models", "Cache namespaces"],
+    );
     await vscode.commands.executeCommand("workbench.view.extension.hotpath");
     await screenshot("tree-view");
   });
@@ -89,19 +98,40 @@ describe("extension", () => {
     writeFileSync(file, "# Role\nYou are a coding agent.\n# Style\nAnswer in haiku.\n# Tools\nUse Read before Edit.\n");
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);
-    const range = (a: number, b: number) => ({ startLine: a, startCharacter: 0, endLine: b, endCharacter: doc.lineAt(b).text.length });
+    const range = (a: number, b: number) => ({
+      startLine: a,
+      startCharacter: 0,
+      endLine: b,
+      endCharacter: doc.lineAt(b).text.length,
+    });
     // A report as the daemon's ablation run returns it (mapped to the view model): "Style" was removable.
-    const diags = api.publishAuditDiagnostics(doc.uri, {
-      mode: "ablation", findings: [], notes: [],
-      sections: [
-        { id: "a", name: "Role", verdict: "essential", tokens: 8, range: range(0, 1) },
-        { id: "b", name: "Style", verdict: "removable", tokens: 6, qualityDelta: { mean: 0.2, low: -1, high: 1.5 }, range: range(2, 3) },
-        { id: "c", name: "Tools", verdict: "inconclusive — needs more samples", tokens: 7, range: range(4, 5) },
-      ],
-    }, 0);
+    const diags = api.publishAuditDiagnostics(
+      doc.uri,
+      {
+        mode: "ablation",
+        findings: [],
+        notes: [],
+        sections: [
+          { id: "a", name: "Role", verdict: "essential", tokens: 8, range: range(0, 1) },
+          {
+            id: "b",
+            name: "Style",
+            verdict: "removable",
+            tokens: 6,
+            qualityDelta: { mean: 0.2, low: -1, high: 1.5 },
+            range: range(2, 3),
+          },
+          { id: "c", name: "Tools", verdict: "inconclusive — needs more samples", tokens: 7, range: range(4, 5) },
+        ],
+      },
+      0,
+    );
     assert.equal(diags.length, 1);
     assert.equal(diags[0]!.range.start.line, 2);
-    assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).map((d) => d.code), ["removable-section"]);
+    assert.deepEqual(
+      vscode.languages.getDiagnostics(doc.uri).map((d) => d.code),
+      ["removable-section"],
+    );
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", doc.uri);
     const titles = lenses.map((l) => l.command?.title ?? "").filter((t) => t.startsWith("Hotpath:"));
     assert.equal(titles.length, 3);
@@ -112,7 +142,12 @@ describe("extension", () => {
     for (let attempt = 0; attempt < 8 && !fix?.edit; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 300));
       try {
-        const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", doc.uri, diags[0]!.range, vscode.CodeActionKind.QuickFix.value);
+        const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          "vscode.executeCodeActionProvider",
+          doc.uri,
+          diags[0]!.range,
+          vscode.CodeActionKind.QuickFix.value,
+        );
         fix = actions.find((a) => a.title.includes("Remove this prompt section"));
       } catch (e) {
         if (!/Canceled/.test(String(e))) throw e;
@@ -130,7 +165,11 @@ describe("extension", () => {
       // With autoStart off the daemon starts when the Hotpath view is first shown (the tree test above showed it):
       // these tests need none running.
       const { ctx } = await hotpath();
-      await waitFor("a start in progress to settle", () => (ctx.daemon.state === "starting" ? undefined : true), 90_000);
+      await waitFor(
+        "a start in progress to settle",
+        () => (ctx.daemon.state === "starting" ? undefined : true),
+        90_000,
+      );
       await ctx.daemon.stop();
     });
     afterEach(async () => {
@@ -142,7 +181,10 @@ describe("extension", () => {
     it("reports a missing daemon bundle with what to do", async () => {
       const { ctx } = await hotpath();
       await setSetting("daemonPath", "/nonexistent/hotpath/main.js");
-      await assert.rejects(Promise.resolve(vscode.commands.executeCommand("hotpath.startDaemon")), /does not exist.*hotpath\.daemonPath/);
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand("hotpath.startDaemon")),
+        /does not exist.*hotpath\.daemonPath/,
+      );
       assert.equal(ctx.daemon.state, "failed");
       ctx.status.update();
       assert.match(ctx.status.text, /failed/);
@@ -154,7 +196,10 @@ describe("extension", () => {
       writeFileSync(script, "console.error('bad daemon: refusing to start'); process.exit(3);\n");
       chmodSync(script, 0o755);
       await setSetting("daemonPath", script);
-      await assert.rejects(Promise.resolve(vscode.commands.executeCommand("hotpath.startDaemon")), /exited with 3 before answering \/healthz \(bad daemon: refusing to start\)/);
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand("hotpath.startDaemon")),
+        /exited with 3 before answering \/healthz \(bad daemon: refusing to start\)/,
+      );
     });
   });
 });

@@ -12,7 +12,11 @@ import { daemonBundle, hotpath, sharedPath } from "./env.js";
 const FIXTURE = ["fixtures", "traces", "claude-code", "incremental-subagents", "turn-2.jsonl"];
 
 async function rendered(panel: PanelHost, traceId: string) {
-  return waitFor(`the ${panel.view} webview to render ${traceId}`, () => (panel.lastRender?.traceId === traceId ? panel.lastRender : undefined), 30_000);
+  return waitFor(
+    `the ${panel.view} webview to render ${traceId}`,
+    () => (panel.lastRender?.traceId === traceId ? panel.lastRender : undefined),
+    30_000,
+  );
 }
 
 describe("traces in the webviews", function () {
@@ -31,7 +35,9 @@ describe("traces in the webviews", function () {
     }
     const { ctx } = await hotpath();
     await vscode.commands.executeCommand("hotpath.startDaemon");
-    const probe = await fetch(`${ctx.daemon.baseUrl}/hotpath/traces?limit=1`, { headers: { authorization: `Bearer ${readFileSync(path.join(ctx.config.dataDir, "token"), "utf8").trim()}` } });
+    const probe = await fetch(`${ctx.daemon.baseUrl}/hotpath/traces?limit=1`, {
+      headers: { authorization: `Bearer ${readFileSync(path.join(ctx.config.dataDir, "token"), "utf8").trim()}` },
+    });
     if (probe.status === 404) {
       console.log("      skipped: this daemon has no /hotpath/traces API yet (the traces branch is not merged)");
       this.skip();
@@ -51,7 +57,10 @@ describe("traces in the webviews", function () {
     detail = await ctx.client.trace(imported.traceIds[0]!);
     const roots = await ctx.tree.getChildren();
     const traces = await ctx.tree.getChildren(roots[0]);
-    assert.ok(traces.some((t) => t.kind === "trace" && t.trace.traceId === imported.traceIds[0]), "the tree lists the imported trace");
+    assert.ok(
+      traces.some((t) => t.kind === "trace" && t.trace.traceId === imported.traceIds[0]),
+      "the tree lists the imported trace",
+    );
   });
 
   it("Open Profiler shows the trace's spans with the critical path marked and its parallelizable group listed", async () => {
@@ -63,7 +72,10 @@ describe("traces in the webviews", function () {
     for (const id of s.spanIdsInDom) assert.ok(ids.has(id), `row ${id} belongs to the trace`);
     assert.ok(s.criticalInDom > 0, "critical path marked");
     const analysis = await ctx.client.analysis(imported.traceIds[0]!);
-    assert.ok(analysis.parallelGroups.length >= 1, "the fixture has a parallelizable group (ground truth: six consecutive find/ls calls)");
+    assert.ok(
+      analysis.parallelGroups.length >= 1,
+      "the fixture has a parallelizable group (ground truth: six consecutive find/ls calls)",
+    );
     assert.equal(s.parallelGroupsListed, analysis.parallelGroups.length);
     // Read back from the DOM now, not from the render report.
     const now = await panel.query();
@@ -77,7 +89,9 @@ describe("traces in the webviews", function () {
     const panel = ctx().panels.get("profiler")!;
     const target = panel.lastRender!.spanIdsInDom[3]!;
     await clickInWebview(`.tl-row[data-span-id="${target}"] .label`);
-    const sel = await waitFor("the span selection", () => (panel.lastSelectedSpan?.spanId === target ? panel.lastSelectedSpan : undefined));
+    const sel = await waitFor("the span selection", () =>
+      panel.lastSelectedSpan?.spanId === target ? panel.lastSelectedSpan : undefined,
+    );
     assert.equal(sel.name, detail.spans.find((x) => x.spanId === target)!.name);
     assert.equal((await panel.query()).selectedSpanId, target);
     await screenshot("profiler-span-details");
@@ -85,11 +99,17 @@ describe("traces in the webviews", function () {
 
   it("a span that names a file opens it in the editor (matched inside the workspace by its trailing path)", async function () {
     if (!hasDriver) this.skip();
-    const read = detail.spans.find((x) => String(x.attributes["gen_ai.tool.call.arguments"] ?? "").includes("src/cli/index.ts"));
+    const read = detail.spans.find((x) =>
+      String(x.attributes["gen_ai.tool.call.arguments"] ?? "").includes("src/cli/index.ts"),
+    );
     assert.ok(read, "the fixture reads src/cli/index.ts");
     await clickInWebview(`.tl-row[data-span-id="${read.spanId}"] .label`);
     await clickInWebview(`.details button[data-file$="src/cli/index.ts"]`);
-    const editor = await waitFor("the file to open", () => (vscode.window.activeTextEditor?.document.uri.path.endsWith("/src/cli/index.ts") ? vscode.window.activeTextEditor : undefined));
+    const editor = await waitFor("the file to open", () =>
+      vscode.window.activeTextEditor?.document.uri.path.endsWith("/src/cli/index.ts")
+        ? vscode.window.activeTextEditor
+        : undefined,
+    );
     assert.match(editor.document.getText(), /stand-in for codemie-code/);
     await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
   });
@@ -120,7 +140,10 @@ describe("traces in the webviews", function () {
     const dir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? ctx.config.dataDir;
     mkdirSync(path.join(dir, "prompts"), { recursive: true });
     const file = path.join(dir, "prompts", "system.md");
-    writeFileSync(file, "# Role\nYou are a careful coding agent. Always check your work.\n\n# Style\nAlways answer in haiku. Always check your work.\n\n# Tools\nUse Read before Edit.\n");
+    writeFileSync(
+      file,
+      "# Role\nYou are a careful coding agent. Always check your work.\n\n# Style\nAlways answer in haiku. Always check your work.\n\n# Tools\nUse Read before Edit.\n",
+    );
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
     let report: { mode: string; sections: unknown[] } | undefined;
     try {
@@ -133,7 +156,10 @@ describe("traces in the webviews", function () {
       throw e;
     }
     assert.equal(report!.mode, "sections");
-    assert.deepEqual((report!.sections as { name: string }[]).map((x) => x.name), ["Role", "Style", "Tools"]);
+    assert.deepEqual(
+      (report!.sections as { name: string }[]).map((x) => x.name),
+      ["Role", "Style", "Tools"],
+    );
     // A static finding with a section lands as a diagnostic; every section gets a CodeLens.
     const uri = vscode.Uri.file(file);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri);
@@ -144,5 +170,7 @@ describe("traces in the webviews", function () {
 });
 
 function ctx() {
-  return (vscode.extensions.getExtension("hotpath.hotpath")!.exports as { ctx: import("../../../extension/ctx.js").Ctx }).ctx;
+  return (
+    vscode.extensions.getExtension("hotpath.hotpath")!.exports as { ctx: import("../../../extension/ctx.js").Ctx }
+  ).ctx;
 }

@@ -35,10 +35,33 @@ export interface Analysis {
 
 const CONTENT_POS = new Set(["NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM"]);
 /** Question words frame a request ("How do I …" / "What's the way to …"); a closed class, not content of their own. */
-export const INTERROGATIVES = new Set(["what", "which", "who", "whom", "whose", "why", "how", "when", "where", "whether"]);
+export const INTERROGATIVES = new Set([
+  "what",
+  "which",
+  "who",
+  "whom",
+  "whose",
+  "why",
+  "how",
+  "when",
+  "where",
+  "whether",
+]);
 /** Particles of English phrasal verbs ("turn on", "set up", "find out"). */
 const PARTICLES = new Set(["on", "off", "up", "down", "out", "in", "over", "away", "back", "through", "around"]);
-const NEGATORS = new Set(["not", "n't", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot"]);
+const NEGATORS = new Set([
+  "not",
+  "n't",
+  "no",
+  "never",
+  "none",
+  "nothing",
+  "nobody",
+  "neither",
+  "nor",
+  "without",
+  "cannot",
+]);
 
 interface Nlp {
   readDoc(text: string): {
@@ -120,7 +143,10 @@ function analyseUncached(text: string): Analysis {
   let clauseStart = 0;
   for (let i = 0; i <= tokens.length; i++) {
     const t = tokens[i];
-    if (i === tokens.length || (i > clauseStart && (t.segment !== tokens[i - 1].segment || t.pos === "CCONJ" || t.pos === "SCONJ"))) {
+    if (
+      i === tokens.length ||
+      (i > clauseStart && (t.segment !== tokens[i - 1].segment || t.pos === "CCONJ" || t.pos === "SCONJ"))
+    ) {
       const clause = tokens.slice(clauseStart, i);
       const odd = clause.filter(isNegator).length % 2 === 1;
       for (const c of clause) c.negated = odd;

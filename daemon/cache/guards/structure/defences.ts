@@ -16,12 +16,27 @@ const quote = (ts: Token[]) => `"${ts.map((t) => t.text).join(" ")}"`;
 
 /** Opposite spatial/temporal relations among prepositions and particles: a closed word class, so it is listed. */
 const OPPOSITE_RELATIONS: [string[], string[]][] = [
-  [["to", "into", "onto", "toward", "towards"], ["from", "off", "out", "away"]],
-  [["in", "inside", "into", "within"], ["out", "outside", "off"]],
+  [
+    ["to", "into", "onto", "toward", "towards"],
+    ["from", "off", "out", "away"],
+  ],
+  [
+    ["in", "inside", "into", "within"],
+    ["out", "outside", "off"],
+  ],
   [["on", "onto", "upon"], ["off"]],
-  [["over", "above", "atop"], ["under", "below", "beneath", "underneath"]],
-  [["before", "until", "till", "prior"], ["after", "since"]],
-  [["up", "upward", "upwards"], ["down", "downward", "downwards"]],
+  [
+    ["over", "above", "atop"],
+    ["under", "below", "beneath", "underneath"],
+  ],
+  [
+    ["before", "until", "till", "prior"],
+    ["after", "since"],
+  ],
+  [
+    ["up", "upward", "upwards"],
+    ["down", "downward", "downwards"],
+  ],
   [["with"], ["without"]],
   [["for"], ["against"]],
 ];
@@ -58,7 +73,12 @@ function prepositionalPhrase(run: Token[], s: Analysis, al: Alignment): boolean 
   if (run[0].pos !== "ADP" || run.length < 2) return false;
   if (run.some((t) => t.pos === "VERB" || t.pos === "AUX" || t.pos === "SCONJ")) return false;
   const next = s.tokens[run[run.length - 1].index + 1];
-  if (next && next.segment === run[run.length - 1].segment && ["NOUN", "PROPN", "NUM", "ADJ", "DET", "PART"].includes(next.pos)) return false;
+  if (
+    next &&
+    next.segment === run[run.length - 1].segment &&
+    ["NOUN", "PROPN", "NUM", "ADJ", "DET", "PART"].includes(next.pos)
+  )
+    return false;
   // It must still modify the same word: "bought in 1834 by A … saw it" / "bought by B … saw it by A" moves "by A" from
   // one verb to another. The governor is the nearest aligned content word before it in its clause (none at a clause
   // start: a fronted adjunct modifies the whole clause).
@@ -100,7 +120,12 @@ function compoundMove(run: Token[], s: Analysis, other: Analysis): boolean {
     const h2 = presentIn(h, y);
     if (!m2 || !h2 || !noun(m) || !noun(h) || h.index !== m.index + 1 || h.segment !== m.segment) return false;
     const between = y.tokens.slice(h2.index + 1, m2.index);
-    return between.length >= 1 && between.length <= 3 && between[0].pos === "ADP" && between.slice(1).every((t) => t.pos === "DET");
+    return (
+      between.length >= 1 &&
+      between.length <= 3 &&
+      between[0].pos === "ADP" &&
+      between.slice(1).every((t) => t.pos === "DET")
+    );
   };
   return content.every((t) => {
     const prev = s.tokens[t.index - 1];
@@ -130,7 +155,10 @@ function alternation(run: Token[], s: Analysis, other: Analysis): boolean {
     // Possessor: "X's" here and "… of/in X" there, or the other way round.
     const genitive = (x: Token, xs: Analysis, y: Token, ys: Analysis) => {
       const next = xs.tokens[x.index + 1];
-      return (next?.lower === "'s" || next?.lower === "'") && ys.tokens.slice(Math.max(0, y.index - 2), y.index).some((b) => b.pos === "ADP");
+      return (
+        (next?.lower === "'s" || next?.lower === "'") &&
+        ys.tokens.slice(Math.max(0, y.index - 2), y.index).some((b) => b.pos === "ADP")
+      );
     };
     if (genitive(t, s, there, other) || genitive(there, other, t, s)) return true;
     return false;
@@ -158,7 +186,6 @@ function nameOrder(run: Token[], s: Analysis, other: Analysis, al: Alignment): b
   return false;
 }
 
-
 /** Contiguous runs of a hunk side (a hunk may hold tokens from several places only at the end of a text). */
 function runs(ts: Token[], s: Analysis, matched: Set<number>): Token[][] {
   const out: Token[][] = [];
@@ -172,7 +199,9 @@ function runs(ts: Token[], s: Analysis, matched: Set<number>): Token[][] {
   // a preposition just before them that the alignment left over too ("After | the | upgrade").
   return out.map((run) => {
     let i = run[0].index;
-    const joins = (t: Token) => t.segment === run[0].segment && (t.pos === "DET" || (!matched.has(t.index) && (t.pos === "ADP" || t.pos === "SCONJ")));
+    const joins = (t: Token) =>
+      t.segment === run[0].segment &&
+      (t.pos === "DET" || (!matched.has(t.index) && (t.pos === "ADP" || t.pos === "SCONJ")));
     while (i > 0 && joins(s.tokens[i - 1])) i--;
     return [...s.tokens.slice(i, run[0].index), ...run];
   });
@@ -196,7 +225,10 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
     const mx = marker(x, al.a);
     const my = marker(y, al.b);
     if (mx && my && opposite(mx.lower, my.lower)) {
-      return { guard: "role", detail: `"${x.text}" is "${mx.text} ${x.text}" in the query, "${my.text} ${y.text}" in the cached request` };
+      return {
+        guard: "role",
+        detail: `"${x.text}" is "${mx.text} ${x.text}" in the query, "${my.text} ${y.text}" in the cached request`,
+      };
     }
   }
   for (const h of al.hunks) {
@@ -206,15 +238,27 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
     const movedB = cb.filter((t) => presentIn(t, al.a));
     if (ca.length && cb.length && (movedA.length || movedB.length)) {
       // Something left its place and something else took it: a swap of roles.
-      return { guard: "role", detail: `${quote(h.a)} where the other has ${quote(h.b)}; ${quote(movedA.length ? movedA : movedB)} appears elsewhere` };
+      return {
+        guard: "role",
+        detail: `${quote(h.a)} where the other has ${quote(h.b)}; ${quote(movedA.length ? movedA : movedB)} appears elsewhere`,
+      };
     }
-    for (const [side, moved] of [[al.a, movedA], [al.b, movedB]] as const) {
+    for (const [side, moved] of [
+      [al.a, movedA],
+      [al.b, movedB],
+    ] as const) {
       if (!moved.length) continue;
       const tokens = side === al.a ? h.a : h.b;
       for (const run of runs(tokens, side, new Set(al.pairs.map((p) => p[side === al.a ? 0 : 1])))) {
         if (!run.some((t) => moved.includes(t))) continue;
         const other = side === al.a ? al.b : al.a;
-        if (!phraseMove(run, side, al) && !compoundMove(run, side, other) && !alternation(run, side, other) && !nameOrder(run, side, other, al)) return { guard: "role", detail: `${quote(run)} moved inside its clause` };
+        if (
+          !phraseMove(run, side, al) &&
+          !compoundMove(run, side, other) &&
+          !alternation(run, side, other) &&
+          !nameOrder(run, side, other, al)
+        )
+          return { guard: "role", detail: `${quote(run)} moved inside its clause` };
       }
     }
   }
@@ -230,9 +274,16 @@ function imperative(t: Token, s: Analysis): boolean {
 /** A name or a number on one side only: another fact ("a canal near Hollinwood, in Oldham" / "near Oldham"). */
 export function addedFact(al: Alignment): GuardFinding | undefined {
   for (const h of al.hunks) {
-    for (const [mine, other, where] of [[h.a, al.b, "query"], [h.b, al.a, "cached request"]] as const) {
+    for (const [mine, other, where] of [
+      [h.a, al.b, "query"],
+      [h.b, al.a, "cached request"],
+    ] as const) {
       for (const t of mine) {
-        if ((t.pos === "PROPN" || t.pos === "NUM") && !presentIn(t, other) && !imperative(t, mine === h.a ? al.a : al.b)) {
+        if (
+          (t.pos === "PROPN" || t.pos === "NUM") &&
+          !presentIn(t, other) &&
+          !imperative(t, mine === h.a ? al.a : al.b)
+        ) {
           return { guard: "fact", detail: `only the ${where} names "${t.text}"` };
         }
       }
@@ -255,11 +306,16 @@ export function replacement(al: Alignment): GuardFinding | undefined {
     const newA = h.a.filter((t) => t.content && !presentIn(t, al.b));
     const newB = h.b.filter((t) => t.content && !presentIn(t, al.a));
     if (newA.length && newB.length) {
-      return { guard: "replacement", detail: `${quote(newA)} replaced by ${quote(newB)} (not an inflection or synonym)` };
+      return {
+        guard: "replacement",
+        detail: `${quote(newA)} replaced by ${quote(newB)} (not an inflection or synonym)`,
+      };
     }
-    for (const x of h.a) for (const y of h.b) {
-      if (opposite(x.lower, y.lower)) return { guard: "replacement", detail: `"${x.text}" replaced by its opposite "${y.text}"` };
-    }
+    for (const x of h.a)
+      for (const y of h.b) {
+        if (opposite(x.lower, y.lower))
+          return { guard: "replacement", detail: `"${x.text}" replaced by its opposite "${y.text}"` };
+      }
   }
   return undefined;
 }
@@ -269,7 +325,10 @@ export function negationScope(al: Alignment): GuardFinding | undefined {
     const x = al.a.tokens[i];
     const y = al.b.tokens[j];
     if (x.content && y.content && x.negated !== y.negated) {
-      return { guard: "negation", detail: `"${x.text}" is negated ${x.negated ? "in the query" : "in the cached request"} only` };
+      return {
+        guard: "negation",
+        detail: `"${x.text}" is negated ${x.negated ? "in the query" : "in the cached request"} only`,
+      };
     }
   }
   return undefined;

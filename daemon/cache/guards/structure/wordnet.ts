@@ -40,7 +40,14 @@ function load(): Map<string, Map<Part, number[]>> {
   return out;
 }
 
-const PART_OF: Record<string, Part | undefined> = { NOUN: "n", PROPN: "n", VERB: "v", ADJ: "a", ADV: "r", NUM: undefined };
+const PART_OF: Record<string, Part | undefined> = {
+  NOUN: "n",
+  PROPN: "n",
+  VERB: "v",
+  ADJ: "a",
+  ADV: "r",
+  NUM: undefined,
+};
 
 /** Whether two lemmas share one of their frequent senses, in the part of speech either side was tagged with. */
 export function synonyms(a: string, posA: string, b: string, posB: string): boolean {
