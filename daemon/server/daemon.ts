@@ -17,6 +17,8 @@ import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
 import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
+import { parseKeepAlive } from "../models/keep-alive.js";
+import { PullJobs } from "../models/pull-jobs.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
 import { portInUseMessage } from "./port-in-use.js";
@@ -46,6 +48,7 @@ export async function startDaemon(
       process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
   };
   const token = ensureToken(paths.token);
+  const events = new EventHub();
   const db = openDb(paths.db);
   const engine = new Engine({
     gpu: config.gpu,
@@ -59,6 +62,10 @@ export async function startDaemon(
     kvBudgetBytes: config.kvBudgetMb * 1024 * 1024,
     showProgress: opts.interactive ?? false,
     log,
+    keepAliveMs: parseKeepAlive(config.keepAlive),
+    // Models pulled into (or copied to) <data-dir>/models are known without a restart, and load on first use.
+    discover: true,
+    onModelState: (change) => events.publish({ type: "model.state", ...change, at: Date.now() }),
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
   const embedder = await embedderFromConfig(config.cache, {
@@ -75,7 +82,6 @@ export async function startDaemon(
       (await complete(request, signal)).choices[0]?.message.content ?? "";
     cache.verifier = modelVerifier(ask, { ...config.cache.verifier, log: (m) => log("warn", m) });
   }
-  const events = new EventHub();
   const cacheMetrics = new CacheMetrics(metrics.registry, cache);
   const services: Services = {
     version,
@@ -86,6 +92,7 @@ export async function startDaemon(
     events,
     metrics,
     engine,
+    pulls: new PullJobs({ dir: paths.models, publish: (e) => events.publish(e), log }),
     router,
     cache,
     cacheMetrics,

@@ -8,6 +8,7 @@ import type { Engine } from "../engine/engine.js";
 import type { RequestPipeline } from "../pipeline/pipeline.js";
 import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
+import type { PullJobs } from "../models/pull-jobs.js";
 import type { EventHub } from "./events.js";
 import type { Metrics } from "./metrics.js";
 
@@ -22,6 +23,8 @@ export interface Services {
   events: EventHub;
   metrics: Metrics;
   engine: Engine;
+  /** Model downloads into <data-dir>/models (POST /hotpath/models/pull). */
+  pulls: PullJobs;
   /** Where chat requests go: local models, cloud providers, cascades and fallbacks (daemon/router). */
   router: Router;
   /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */

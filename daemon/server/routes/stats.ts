@@ -41,6 +41,7 @@ function modelStats(services: Services): ModelServingStats[] {
     const s = services.engine.status(alias);
     if (!s || s.state === "loading") return { alias, state: "loading" };
     if (s.state === "error") return { alias, state: "error", error: s.message };
+    if (s.state !== "ready") return { alias, state: s.state };
     const pool = s.model.pool;
     const spec = s.model.speculation.stats();
     const queued = Object.fromEntries(PRIORITIES.map((p) => [p, pool.queueDepth(p)])) as ModelServingStats["queued"];

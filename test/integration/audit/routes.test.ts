@@ -26,6 +26,7 @@ import type { Services } from "../../../daemon/server/services.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { defaultModel, fixtures } from "../../bench/audit.js";
 import { testThreads } from "../../fixtures/models.js";
+import { PullJobs } from "../../../daemon/models/pull-jobs.js";
 
 const TOKEN = "test-token";
 
@@ -78,6 +79,7 @@ describe("audit routes on the real HTTP server", function () {
       db,
       traces,
       events,
+      pulls: new PullJobs({ dir: tmpdir(), publish: (e) => events.publish(e), log }),
       metrics,
       engine,
       router,
