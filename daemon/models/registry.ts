@@ -2,7 +2,7 @@
 // (pulled, or copied there). A file's alias is its name without .gguf; a config alias wins over a file of that name.
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GgufFileType } from "node-llama-cpp";
+import { GgmlType, GgufFileType, readGgufFileInfo } from "node-llama-cpp";
 import type { ModelRef } from "../config.js";
 import { checkGguf } from "../engine/gguf/validate.js";
 
@@ -88,7 +88,26 @@ export async function describeFile(
     }
     return { fileBytes, error: verdict.error.problem };
   }
-  return { fileBytes: verdict.info.sizeBytes, quantization: quantizationName(verdict.info.fileType) };
+  const quantization =
+    verdict.info.fileType !== undefined
+      ? quantizationName(verdict.info.fileType)
+      : await dominantTensorType(path).catch(() => undefined);
+  return { fileBytes: verdict.info.sizeBytes, quantization };
+}
+
+/**
+ * Files without general.file_type (older converters, tiny research models): the tensor type holding most weights.
+ * Read only after our own header check passed (node-llama-cpp's reader is not strict about broken headers).
+ */
+async function dominantTensorType(path: string): Promise<string | undefined> {
+  const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
+  const weights = new Map<number, number>();
+  for (const t of info.tensorInfo ?? []) {
+    const n = t.dimensions.reduce<number>((a, d) => a * Number(d), 1);
+    weights.set(t.ggmlType, (weights.get(t.ggmlType) ?? 0) + n);
+  }
+  const top = [...weights].sort((a, b) => b[1] - a[1])[0];
+  return top ? (GgmlType[top[0]] ?? `type ${top[0]}`).toUpperCase() : undefined;
 }
 
 /** GGUF general.file_type as llama.cpp names it (Q4_K_M, Q8_0, F16…). */
