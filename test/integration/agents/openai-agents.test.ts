@@ -4,13 +4,11 @@
 // SSE event sequence; its second answer is read from the tool result it receives, as a model's would be. Nothing here
 // is Hotpath's own client code.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import OpenAI from "openai";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import type { TestDaemon } from "../../fixtures/daemon.js";
+import { startRoutedDaemon } from "../../fixtures/agents/daemons.js";
 import { readSpans, type StoredSpan } from "../../fixtures/agents/capture.js";
-import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 import type { ReplySpec } from "../../fixtures/upstreams/script.js";
 
 const OPENAI_KEY = "sk-agents-e2e-SECRET-00112233445566778899";
@@ -49,14 +47,12 @@ describe("agents: OpenAI SDK and Agents SDK on a Responses upstream through Hotp
   let upstream: FakeUpstream;
 
   before(async () => {
-    upstream = await FakeUpstream.start("openai", OPENAI_KEY);
-    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-agents-sdk-"));
-    const configFile = join(dataDir, "config.yaml");
-    writeFileSync(
-      configFile,
-      `router:\n  providers:\n    openai: { type: openai, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }\n  maxRetries: 0\n  aliases:\n    agent-smart: "openai:gpt-5.4-mini"\n`,
-    );
-    daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_OPENAI_KEY: OPENAI_KEY } });
+    ({ daemon, upstream } = await startRoutedDaemon({
+      flavor: "openai",
+      apiKey: OPENAI_KEY,
+      alias: "agent-smart",
+      target: "gpt-5.4-mini",
+    }));
   });
   after(async () => {
     await daemon?.dispose();
