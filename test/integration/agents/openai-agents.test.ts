@@ -4,13 +4,11 @@
 // SSE event sequence, or a chat-only server the request is translated for; the fake model reads its second answer
 // from the tool result it receives, as a model would. Nothing here is Hotpath's own client code.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import OpenAI from "openai";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import type { TestDaemon } from "../../fixtures/daemon.js";
+import { startRoutedDaemon } from "../../fixtures/agents/daemons.js";
 import { readSpans, type StoredSpan } from "../../fixtures/agents/capture.js";
-import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 import type { ReplySpec } from "../../fixtures/upstreams/script.js";
 
 const OPENAI_KEY = "sk-agents-e2e-SECRET-00112233445566778899";
@@ -55,15 +53,15 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
   let chatOnly: FakeUpstream;
 
   before(async () => {
-    upstream = await FakeUpstream.start("openai", OPENAI_KEY);
-    chatOnly = await FakeUpstream.start("openai");
-    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-agents-sdk-"));
-    const configFile = join(dataDir, "config.yaml");
-    writeFileSync(
-      configFile,
-      `router:\n  providers:\n    openai: { type: openai, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }\n    compat: { type: openai-compatible, baseURL: "${chatOnly.baseURL}" }\n  maxRetries: 0\n  aliases:\n    agent-smart: "openai:gpt-5.4-mini"\n    agent-chat: "compat:qwen3-8b"\n`,
-    );
-    daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_OPENAI_KEY: OPENAI_KEY } });
+    const routed = await startRoutedDaemon({
+      flavor: "openai",
+      apiKey: OPENAI_KEY,
+      alias: "agent-smart",
+      target: "gpt-5.4-mini",
+      chatOnly: { alias: "agent-chat", target: "qwen3-8b" },
+    });
+    ({ daemon, upstream } = routed);
+    chatOnly = routed.chatOnly!;
   });
   after(async () => {
     await daemon?.dispose();
