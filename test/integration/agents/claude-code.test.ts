@@ -4,15 +4,16 @@
 // turns, thinking, context_management, output_config, metadata, the anthropic-beta header, ?beta=true) except the
 // model. On a local model the same request must be answered, not refused.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import type { TestDaemon } from "../../fixtures/daemon.js";
 import { CaptureProxy, readSpans } from "../../fixtures/agents/capture.js";
-import { ensureAgentClis } from "../../fixtures/agents/clis.js";
+import {
+  agentClisOrSkip,
+  assertLocalAgentSpans,
+  startAgentModelDaemon,
+  startRoutedDaemon,
+} from "../../fixtures/agents/daemons.js";
 import { runCli } from "../../fixtures/agents/run.js";
-import { AGENT_MODEL_PARAMS, generatedModelPath } from "../../fixtures/models.js";
-import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
 const ANTHROPIC_KEY = "sk-ant-cc-e2e-SECRET-fedcba9876543210";
 
@@ -35,20 +36,13 @@ describe("agents: Claude Code through Hotpath", function () {
   let capture: CaptureProxy;
 
   before(async function () {
-    const clis = ensureAgentClis();
-    if ("skip" in clis) {
-      console.log(`      skipped: ${clis.skip}`);
-      this.skip();
-    }
-    claude = clis.claude;
-    upstream = await FakeUpstream.start("anthropic", ANTHROPIC_KEY);
-    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-claude-"));
-    const configFile = join(dataDir, "config.yaml");
-    writeFileSync(
-      configFile,
-      `router:\n  providers:\n    anthropic: { type: anthropic, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_ANTHROPIC_KEY" }\n  maxRetries: 0\n  aliases:\n    cc-smart: "anthropic:claude-sonnet-4-5"\n`,
-    );
-    daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_ANTHROPIC_KEY: ANTHROPIC_KEY } });
+    claude = agentClisOrSkip(this).claude;
+    ({ daemon, upstream } = await startRoutedDaemon({
+      flavor: "anthropic",
+      apiKey: ANTHROPIC_KEY,
+      alias: "cc-smart",
+      target: "claude-sonnet-4-5",
+    }));
     capture = await CaptureProxy.start(daemon.url);
   });
   after(async () => {
@@ -162,24 +156,8 @@ describe("agents: Claude Code on a local model through Hotpath", function () {
   let daemon: TestDaemon;
 
   before(async function () {
-    const clis = ensureAgentClis();
-    if ("skip" in clis) {
-      console.log(`      skipped: ${clis.skip}`);
-      this.skip();
-    }
-    claude = clis.claude;
-    const model = generatedModelPath(AGENT_MODEL_PARAMS);
-    daemon = await startDaemon({
-      args: [
-        "--model",
-        `agent=${model}`,
-        "--context-size",
-        String(AGENT_MODEL_PARAMS.contextLength),
-        "--sequences",
-        "1",
-      ],
-      waitForModels: ["agent"],
-    });
+    claude = agentClisOrSkip(this).claude;
+    daemon = await startAgentModelDaemon();
   });
   after(async () => {
     await daemon?.dispose();
@@ -192,15 +170,6 @@ describe("agents: Claude Code on a local model through Hotpath", function () {
       0,
       `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`,
     );
-    const spans = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === "messages");
-    assert.ok(spans.length >= 1);
-    for (const s of spans) {
-      assert.equal(s.status, "ok", String(s.attributes["hotpath.error.type"]));
-      assert.equal(s.attributes["hotpath.route"], "local:agent");
-      assert.ok(
-        (s.attributes["gen_ai.usage.input_tokens"] as number) > 5000,
-        "Claude Code's whole prompt reached the model",
-      );
-    }
+    await assertLocalAgentSpans(daemon, "messages", "Claude Code");
   });
 });
