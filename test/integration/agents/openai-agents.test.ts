@@ -1,8 +1,8 @@
 // The official OpenAI clients on the Responses API through the daemon to an OpenAI route: the `openai` SDK's
 // responses.create / responses.stream with a function tool, and the OpenAI Agents SDK (@openai/agents) running an
 // agent with one function tool. The upstream is a local fake of api.openai.com speaking the real Responses JSON and
-// SSE event sequence; its second answer is read from the tool result it receives, as a model's would be. Nothing here
-// is Hotpath's own client code.
+// SSE event sequence, or a chat-only server the request is translated for; the fake model reads its second answer
+// from the tool result it receives, as a model would. Nothing here is Hotpath's own client code.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import type { TestDaemon } from "../../fixtures/daemon.js";
@@ -26,12 +26,16 @@ const WEATHER_TOOL = {
   strict: true,
 };
 
-/** The fake model's second turn: it answers with what the tool returned (function_call_output), as a model would. */
+/**
+ * The fake model's second turn: it answers with what the tool returned, as a model would — a Responses
+ * function_call_output item, or a chat `tool` message on a translated route.
+ */
 function answerFromToolResult(body: Record<string, unknown>): ReplySpec {
-  const items = Array.isArray(body.input) ? (body.input as Record<string, unknown>[]) : [];
-  const result = items.find((i) => i.type === "function_call_output");
+  const items = (Array.isArray(body.input) ? body.input : (body.messages ?? [])) as Record<string, unknown>[];
+  const result = items.find((i) => i.type === "function_call_output" || i.role === "tool");
   if (!result) return { text: "I did not get the tool's result." };
-  const output = typeof result.output === "string" ? result.output : JSON.stringify(result.output);
+  const value = result.output ?? result.content;
+  const output = typeof value === "string" ? value : JSON.stringify(value);
   return { text: `Forecast: ${output}`, usage: { input: 80, output: 12 } };
 }
 
@@ -41,24 +45,33 @@ const askWeather = (city: string, id: string): ReplySpec => ({
   usage: { input: 60, output: 9 },
 });
 
-describe("agents: OpenAI SDK and Agents SDK on a Responses upstream through Hotpath", function () {
+describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath (OpenAI and chat-only upstreams)", function () {
   this.timeout(300_000);
   let daemon: TestDaemon;
   let upstream: FakeUpstream;
+  /** A chat-only OpenAI-compatible server (vLLM, llama-server…): Responses requests are translated for it. */
+  let chatOnly: FakeUpstream;
 
   before(async () => {
-    ({ daemon, upstream } = await startRoutedDaemon({
+    const routed = await startRoutedDaemon({
       flavor: "openai",
       apiKey: OPENAI_KEY,
       alias: "agent-smart",
       target: "gpt-5.4-mini",
-    }));
+      chatOnly: { alias: "agent-chat", target: "qwen3-8b" },
+    });
+    ({ daemon, upstream } = routed);
+    chatOnly = routed.chatOnly!;
   });
   after(async () => {
     await daemon?.dispose();
     await upstream?.close();
+    await chatOnly?.close();
   });
-  beforeEach(() => upstream?.reset());
+  beforeEach(() => {
+    upstream?.reset();
+    chatOnly?.reset();
+  });
 
   /** An `openai` client pointed at the daemon; the conversation header makes its requests one trace. */
   const client = (conversation: string) =>
@@ -170,15 +183,21 @@ describe("agents: OpenAI SDK and Agents SDK on a Responses upstream through Hotp
     assert.equal(spans.find((s) => s.kind === "tool")?.attributes["gen_ai.tool.call.id"], "call_rome1");
   });
 
-  for (const stream of [false, true]) {
-    it(`@openai/agents: an agent with one function tool (${stream ? "streamed" : "unstreamed"} run) is one trace with LLM and tool spans`, async () => {
+  const agentCases = [
+    { stream: false, alias: "agent-smart", model: "gpt-5.4-mini", via: "OpenAI, passed through", city: "Lisbon" },
+    { stream: true, alias: "agent-smart", model: "gpt-5.4-mini", via: "OpenAI, passed through", city: "Kyoto" },
+    { stream: false, alias: "agent-chat", model: "qwen3-8b", via: "a chat-only server, translated", city: "Quito" },
+    { stream: true, alias: "agent-chat", model: "qwen3-8b", via: "a chat-only server, translated", city: "Accra" },
+  ];
+  for (const { stream, alias, model, via, city } of agentCases) {
+    it(`@openai/agents: an agent with one function tool (${stream ? "streamed" : "unstreamed"} run, ${via}) is one trace with LLM and tool spans`, async () => {
       // Imported here: the Agents SDK is large, and only these cases need it.
       const { Agent, OpenAIResponsesModel, run, setTracingDisabled, tool } = await import("@openai/agents");
       const { z } = await import("zod");
       setTracingDisabled(true); // its own trace export goes to api.openai.com; Hotpath records the trace instead
-      const city = stream ? "Kyoto" : "Lisbon";
       const callId = `call_${city.toLowerCase()}1`;
-      upstream.script({ kind: "reply", ...askWeather(city, callId) }, { kind: "read", reply: answerFromToolResult });
+      const target = alias === "agent-smart" ? upstream : chatOnly;
+      target.script({ kind: "reply", ...askWeather(city, callId) }, { kind: "read", reply: answerFromToolResult });
       const ran: unknown[] = [];
       const getWeather = tool({
         name: "get_weather",
@@ -192,7 +211,7 @@ describe("agents: OpenAI SDK and Agents SDK on a Responses upstream through Hotp
       const agent = new Agent({
         name: "Forecaster",
         instructions: "Answer weather questions with the get_weather tool.",
-        model: new OpenAIResponsesModel(client(`agents-sdk-${city}`), "agent-smart"),
+        model: new OpenAIResponsesModel(client(`agents-sdk-${city}`), alias),
         tools: [getWeather],
       });
       let finalOutput: unknown;
@@ -207,16 +226,23 @@ describe("agents: OpenAI SDK and Agents SDK on a Responses upstream through Hotp
       // The tool ran once with the model's arguments; its result went upstream and came back in the final answer.
       assert.deepEqual(ran, [{ city }]);
       assert.equal(finalOutput, `Forecast: ${city}: 21°C, light rain (station HP-7)`);
-      assert.equal(upstream.received.length, 2);
-      assert.equal(upstream.received[1].body.model, "gpt-5.4-mini");
-      assert.equal(upstream.received[1].body.stream ?? false, stream);
+      assert.equal(target.received.length, 2);
+      assert.equal(target.received[1].path, alias === "agent-smart" ? "/v1/responses" : "/v1/chat/completions");
+      assert.equal(target.received[1].body.model, model);
+      assert.equal(target.received[1].body.stream ?? false, stream);
 
       // One trace: two LLM spans (the ask, the answer) and the tool's time between them as a tool span.
       const spans = await sessionSpans("responses", 2);
       const llm = spans.filter((s) => s.kind !== "tool");
       const tools = spans.filter((s) => s.kind === "tool");
       assert.equal(llm.length, 2);
-      assert.ok(llm.every((s) => s.attributes["hotpath.route"] === "openai:gpt-5.4-mini" && s.status === "ok"));
+      assert.ok(
+        llm.every(
+          (s) =>
+            s.attributes["hotpath.route"] === `${alias === "agent-smart" ? "openai" : "compat"}:${model}` &&
+            s.status === "ok",
+        ),
+      );
       assert.equal(tools.length, 1);
       const t = tools[0];
       assert.equal(t.attributes["gen_ai.tool.name"], "get_weather");
@@ -230,4 +256,27 @@ describe("agents: OpenAI SDK and Agents SDK on a Responses upstream through Hotp
       );
     });
   }
+
+  it("a translated stream that breaks mid-way ends with OpenAI's in-band error event, numbered in sequence", async () => {
+    chatOnly.script({ kind: "reset", afterEvents: 4, text: "This answer is cut off before it ends.", chunk: 4 });
+    const res = await daemon.fetch("/v1/responses", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "agent-chat", input: "Tell me a story", stream: true }),
+    });
+    assert.equal(res.status, 200);
+    const frames = (await res.text()).split("\n\n").filter(Boolean);
+    const data = frames.map((f) => JSON.parse(f.slice(f.indexOf("data: ") + 6)) as Record<string, unknown>);
+    assert.equal(data[0].type, "response.created");
+    assert.ok(
+      data.some((d) => d.type === "response.output_text.delta"),
+      "text before the break arrived",
+    );
+    const last = data[data.length - 1];
+    assert.match(frames[frames.length - 1], /^event: error\n/);
+    assert.equal(last.type, "error");
+    assert.equal(last.sequence_number, data.length - 1);
+    assert.equal(typeof last.message, "string");
+    assert.ok(!data.some((d) => d.type === "response.completed"));
+  });
 });
