@@ -336,14 +336,13 @@ export class CacheStore {
     })();
   }
 
+  /**
+   * Counts a hit on cache_entries, the one place hits are read from. (vec0's `hits` metadata column is no longer kept
+   * in step: nothing reads it since the coarse search moved to the bit index, and rewriting a vec0 metadata chunk on
+   * every hit cost more than the rest of the hit's bookkeeping.)
+   */
   recordHit(id: number, now: number): void {
-    const row = this.sql(
-      "UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits",
-    ).get(now, id) as { embedder: string | null; hits: number } | undefined;
-    if (row?.embedder) {
-      const s = this.spaces.get(row.embedder);
-      if (s) this.sql(`UPDATE ${s.table} SET hits = ? WHERE rowid = ?`).run(BigInt(row.hits), BigInt(id));
-    }
+    this.sql("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ?").run(now, id);
   }
 
   private tablesByEmbedder(): Map<string, string> {
