@@ -6,16 +6,15 @@
 // normalised key for the exactness ladder's second rung.
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
-import { applyMigrations, type Db, type Migration } from "../db.js";
+import { applyMigrations, type Db, sqlMigration } from "../db.js";
 import { sha256 } from "../canonical.js";
 import { BitIndex, signBits } from "./bit-index.js";
 import { dot } from "./embedder.js";
 
 /** This module's tables, created when its store first opens a database. */
-const TABLES: Migration = {
-  name: "cache:1-entries",
-  up: (db) => {
-    db.exec(`
+const TABLES = sqlMigration(
+  "cache:1-entries",
+  `
       CREATE TABLE cache_entries (
         id INTEGER PRIMARY KEY,
         exact_key TEXT NOT NULL UNIQUE,
@@ -66,23 +65,20 @@ const TABLES: Migration = {
         first_seen_ms INTEGER NOT NULL,
         last_seen_ms INTEGER NOT NULL
       );
-    `);
-  },
-};
+    `,
+);
 
 /** Scopes (user/tenant), the normalised key of the exactness ladder, and hits counted per rung. */
-const SCOPES_AND_LADDER: Migration = {
-  name: "cache:2-scope-normal-key",
-  up: (db) => {
-    db.exec(`
+const SCOPES_AND_LADDER = sqlMigration(
+  "cache:2-scope-normal-key",
+  `
       ALTER TABLE cache_entries ADD COLUMN scope TEXT NOT NULL DEFAULT '';   -- user/tenant scope ('' = shared)
       ALTER TABLE cache_entries ADD COLUMN normal_key TEXT;                 -- exact key of the normalised request
       CREATE INDEX cache_entries_normal ON cache_entries(normal_key);
       CREATE INDEX cache_entries_scope ON cache_entries(scope);
       ALTER TABLE cache_namespaces ADD COLUMN normalized_hits INTEGER NOT NULL DEFAULT 0;
-    `);
-  },
-};
+    `,
+);
 
 export interface EntryRow {
   id: number;

@@ -18,7 +18,7 @@ export const routes: Route[] = [
     async handle(ctx, s) {
       const raw = await ctx.readBody();
       try {
-        const body = decodeContentEncoding(raw, header(ctx, "content-encoding"), OTLP_LIMIT_BYTES);
+        const body = await decodeContentEncoding(raw, header(ctx, "content-encoding"), OTLP_LIMIT_BYTES);
         const receipt = receiveOtlp(s.traces, body, header(ctx, "content-type"));
         if (receipt.traceIds.length)
           s.events.publish({ type: "traces.changed", traceIds: receipt.traceIds, at: Date.now() });
