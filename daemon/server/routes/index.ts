@@ -14,6 +14,8 @@ import { routes as models } from "./models.js";
 import { routes as modelsAdmin } from "./models-admin.js";
 import { routes as responses } from "./responses.js";
 import { routes as router } from "./router.js";
+import { routes as otlp } from "./otlp.js";
+import { routes as traceImport } from "./trace-import.js";
 import { routes as traces } from "./traces.js";
 
 export const allRoutes: Route[] = [
@@ -27,6 +29,8 @@ export const allRoutes: Route[] = [
   ...completions,
   ...embeddings,
   ...traces,
+  ...traceImport,
+  ...otlp,
   ...cache,
   ...audit,
   ...router,
