@@ -39,7 +39,7 @@ interface Where {
 }
 const spell = (w: Where): string => (w.up ? `${spell(w.up)}.${w.key}` : w.key);
 
-function measure(root: unknown, param: string, totals: Totals, values: boolean): void {
+function measure(root: unknown, param: string, totals: Totals, checkValues: boolean): void {
   const over = (limit: "schemaProperties" | "schemaEnumValues" | "schemaChars", what: string) =>
     new InputLimitError(limit, `the request's schemas ${what} (limit ${limit} = ${LIMITS[limit]})`, param);
   const stack: { schema: unknown; level: number; where: Where }[] = [{ schema: root, level: 1, where: { key: param } }];
@@ -66,7 +66,7 @@ function measure(root: unknown, param: string, totals: Totals, values: boolean):
     for (let i = 0; i <= values.length; i++) {
       if (i === values.length && !hasConst) break;
       const v = i < values.length ? values[i] : s.const;
-      if (values && !isPrimitive(v)) {
+      if (checkValues && !isPrimitive(v)) {
         throw new InputLimitError(
           "schemaValue",
           `${spell(where)} has an enum/const value that is ${Array.isArray(v) ? "an array" : "an object"}; local models enforce enum and const only for strings, numbers, booleans and null — describe that value with properties/items instead`,
