@@ -247,13 +247,14 @@ export class RequestPipeline {
     const meta = { id: span.requestId, model: span.model };
     const folded = span.operation === "chat" ? await fold.chat(meta) : fold.completion(meta, done);
     span.content!.output = "message" in folded.choices[0] ? folded.choices[0].message : fold.outputText;
+    if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
+    run.end();
     const calls = "message" in folded.choices[0] ? (folded.choices[0].message.tool_calls ?? []) : [];
     if (calls.length && span.trace.joinedBy !== "new") {
       const asked = calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
-      this.toolGaps.recordCalls(span.trace.traceId, Math.round(nowMs() * 1e6), span.trace.parentSpanId, asked);
+      // The tools' time starts where the asking span ended (not a later clock reading a busy machine may delay).
+      this.toolGaps.recordCalls(span.trace.traceId, Math.round(span.endedAt * 1e6), span.trace.parentSpanId, asked);
     }
-    if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
-    run.end();
     miss?.cache.store(folded, { latencyMs: nowMs() - span.startedAt, costUsd: facts.costUsd });
   }
 }

@@ -16,6 +16,7 @@ import type {
 import { emptyUsage, fullTimings, type ChatEvent } from "../../chat.js";
 import { UpstreamError } from "../providers/upstream.js";
 import { TranslationError } from "./request.js";
+import type { SseEvent } from "./stream.js";
 
 type AssistantMessage = Extract<ChatMessage, { role: "assistant" }>;
 type UserPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
@@ -260,11 +261,6 @@ export function responseObject(
     metadata: r.metadata ?? {},
     ...(done?.timings ? { timings: fullTimings(done.timings) } : {}),
   };
-}
-
-export interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
 }
 
 /**
