@@ -79,8 +79,11 @@ export interface ChatBackend {
   /** Route id as shown in x-hotpath-route, e.g. "local:stories" or "openai:gpt-4o-mini". */
   readonly id: string;
   chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent>;
-  /** Prompt tokens the request would cost on this backend, where the backend can say exactly. */
-  countTokens?(request: ChatCompletionRequest, signal: AbortSignal): Promise<TokenCount>;
+  /**
+   * Prompt tokens the request would cost on this backend, where the backend can say exactly. `native`: the client's
+   * own count request, forwarded as sent by a backend that speaks its format (count_tokens pass-through).
+   */
+  countTokens?(request: ChatCompletionRequest, signal: AbortSignal, native?: NativeRequest): Promise<TokenCount>;
 }
 
 export interface TokenCount {
@@ -88,6 +91,8 @@ export interface TokenCount {
   /** What counted, e.g. "gguf:stories", "anthropic:count_tokens", "estimate:cl100k_base". */
   tokenizer: string;
   exact: boolean;
+  /** Same-format pass-through: the upstream's own answer, to relay as it came. */
+  wire?: { status: number; headers: Record<string, string>; body: string };
 }
 
 /**
@@ -102,6 +107,17 @@ export function contentText(content: unknown, separator = ""): string {
 
 export function emptyUsage(): Usage {
   return { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
+}
+
+/** Usage from an upstream's counts, whatever its field names; absent counts are 0, the total their sum. */
+export function usageOf(u: { input?: number; output?: number; total?: number; cached?: number }): Usage {
+  const [prompt, completion] = [u.input ?? 0, u.output ?? 0];
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: u.total ?? prompt + completion,
+    prompt_tokens_details: { cached_tokens: u.cached ?? 0 },
+  };
 }
 
 export function fullTimings(t: Partial<Timings> = {}): Timings {

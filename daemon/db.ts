@@ -18,17 +18,19 @@ export interface Migration {
   up: (db: Db) => void;
 }
 
+/** A migration that runs SQL only (a store's CREATE TABLE / INDEX / ALTER statements): the usual kind. */
+export function sqlMigration(name: string, sql: string): Migration {
+  return { name, up: (db) => db.exec(sql) };
+}
+
 const CORE_MIGRATIONS: Migration[] = [
-  {
-    name: "core:1-migrations-table",
-    up: (db) => {
-      db.exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`);
-    },
-  },
-  {
-    name: "traces:1-spans",
-    up: (db) => {
-      db.exec(`
+  sqlMigration(
+    "core:1-migrations-table",
+    `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+  ),
+  sqlMigration(
+    "traces:1-spans",
+    `
         CREATE TABLE traces (
           trace_id TEXT PRIMARY KEY,
           name TEXT,
@@ -61,24 +63,21 @@ const CORE_MIGRATIONS: Migration[] = [
         CREATE INDEX spans_model ON spans(model, start_ns);
         CREATE INDEX spans_conversation ON spans(conversation_id, start_ns);
         CREATE INDEX spans_request ON spans(request_id);
-      `);
-    },
-  },
-  {
-    // Every index costs each span insert a b-tree write (imports write 100k spans at once). No query filters on
-    // model, conversation or kind (recentSpans' optional kind filter scans spans_start), and only spans the daemon
-    // served carry a request id, so that index leaves imported/OTLP spans (NULL) out.
-    name: "traces:2-lean-span-indexes",
-    up: (db) => {
-      db.exec(`
+      `,
+  ),
+  // Every index costs each span insert a b-tree write (imports write 100k spans at once). No query filters on
+  // model, conversation or kind (recentSpans' optional kind filter scans spans_start), and only spans the daemon
+  // served carry a request id, so that index leaves imported/OTLP spans (NULL) out.
+  sqlMigration(
+    "traces:2-lean-span-indexes",
+    `
         DROP INDEX IF EXISTS spans_model;
         DROP INDEX IF EXISTS spans_conversation;
         DROP INDEX IF EXISTS spans_kind;
         DROP INDEX IF EXISTS spans_request;
         CREATE INDEX spans_request ON spans(request_id) WHERE request_id IS NOT NULL;
-      `);
-    },
-  },
+      `,
+  ),
 ];
 
 export function openDb(file: string): Db {

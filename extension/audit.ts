@@ -2,10 +2,9 @@
 // (large sections, duplicates), a quick fix that deletes a removable section, and a CodeLens per section.
 import * as vscode from "vscode";
 import type { AuditReportView, AuditSectionView } from "../webview/protocol.js";
-import type { Ctx } from "./ctx.js";
 
-let collection: vscode.DiagnosticCollection | undefined;
-const lenses = new (class implements vscode.CodeLensProvider {
+/** The CodeLenses of audited documents: one per section, from the last report published for each document. */
+class AuditLenses implements vscode.CodeLensProvider {
   readonly reports = new Map<string, { report: AuditReportView; lineOffset: number }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -37,17 +36,36 @@ const lenses = new (class implements vscode.CodeLensProvider {
     }
     return out;
   }
-})();
 
-export function registerAuditEditorSupport(ctx: Ctx): void {
-  collection = vscode.languages.createDiagnosticCollection("hotpath-audit");
-  ctx.subscriptions.push(
-    collection,
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+/** Audit results in the editors, owned by the extension's context (ctx.audit): diagnostics, quick fix, lenses. */
+export class AuditEditor implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection("hotpath-audit");
+  private readonly lenses = new AuditLenses();
+  private readonly registrations: vscode.Disposable[] = [
     vscode.languages.registerCodeActionsProvider({ scheme: "file" }, new RemoveSectionFix(), {
       providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
     }),
-    vscode.languages.registerCodeLensProvider({ scheme: "file" }, lenses),
-  );
+    vscode.languages.registerCodeLensProvider({ scheme: "file" }, this.lenses),
+  ];
+
+  /** Shows a report on `uri` (its ranges shifted by `lineOffset` when a selection was audited). */
+  publish(uri: vscode.Uri, report: AuditReportView, lineOffset: number): vscode.Diagnostic[] {
+    const diags = auditDiagnostics(report, lineOffset);
+    this.collection.set(uri, diags);
+    this.lenses.set(uri, report, lineOffset);
+    return diags;
+  }
+
+  dispose(): void {
+    for (const d of this.registrations) d.dispose();
+    this.lenses.dispose();
+    this.collection.dispose();
+  }
 }
 
 function rangeOf(s: AuditSectionView, lineOffset: number): vscode.Range | undefined {
@@ -57,11 +75,7 @@ function rangeOf(s: AuditSectionView, lineOffset: number): vscode.Range | undefi
     : undefined;
 }
 
-export function publishAuditDiagnostics(
-  uri: vscode.Uri,
-  report: AuditReportView,
-  lineOffset: number,
-): vscode.Diagnostic[] {
+function auditDiagnostics(report: AuditReportView, lineOffset: number): vscode.Diagnostic[] {
   const diags: vscode.Diagnostic[] = [];
   const byId = new Map(report.sections.map((s) => [s.id, s]));
   for (const s of report.sections) {
@@ -91,8 +105,6 @@ export function publishAuditDiagnostics(
     d.code = f.kind;
     diags.push(d);
   }
-  collection?.set(uri, diags);
-  lenses.set(uri, report, lineOffset);
   return diags;
 }
 

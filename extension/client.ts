@@ -3,6 +3,11 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import WebSocket from "ws";
 import type {
+  AuditRunRequest,
+  AuditRunStarted,
+  AuditRunStatus,
+  AuditSectionsRequest,
+  AuditSectionsResponse,
   CacheStats,
   DaemonEvent,
   Health,
@@ -92,6 +97,18 @@ export class DaemonClient {
   }
   cacheStats(): Promise<CacheStats> {
     return this.request("GET", "/hotpath/cache/stats");
+  }
+  auditSections(req: AuditSectionsRequest): Promise<AuditSectionsResponse> {
+    return this.request("POST", "/hotpath/audit/sections", JSON.stringify(req), 60_000);
+  }
+  startAudit(req: AuditRunRequest): Promise<AuditRunStarted> {
+    return this.request("POST", "/hotpath/audit/run", JSON.stringify(req), 60_000);
+  }
+  auditStatus(id: string): Promise<AuditRunStatus> {
+    return this.request("GET", `/hotpath/audit/${encodeURIComponent(id)}`);
+  }
+  cancelAudit(id: string): Promise<AuditRunStatus> {
+    return this.request("DELETE", `/hotpath/audit/${encodeURIComponent(id)}`);
   }
 
   /** Opens /hotpath/events; reconnects are the caller's business (see ctx.ts). */

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type WebSocket from "ws";
 import type { DaemonEvent } from "../daemon/api.js";
 import type { ViewName } from "../webview/protocol.js";
+import { AuditEditor } from "./audit.js";
 import type { DaemonClient } from "./client.js";
 import { type HotpathConfig, needsRestart, readConfig } from "./config.js";
 import { Daemon, DaemonNotInstalledError } from "./daemon.js";
@@ -22,6 +23,8 @@ export class Ctx implements vscode.Disposable {
   readonly tree: HotpathTree;
   readonly status: StatusItem;
   readonly panels = new Map<ViewName, PanelHost>();
+  /** Audit results in the editors: diagnostics, the remove-section quick fix, CodeLenses. */
+  readonly audit = new AuditEditor();
   private treeView!: vscode.TreeView<unknown>;
   /** The install offer shown at most once per session unless asked for again. */
   private offeredInstall = false;
@@ -51,6 +54,7 @@ export class Ctx implements vscode.Disposable {
     }));
     this.subscriptions.push(
       this.log,
+      this.audit,
       this.daemon,
       this.status,
       this.eventEmitter,

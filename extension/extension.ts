@@ -1,6 +1,6 @@
 // Entry point: activate builds the context and registers the commands; deactivate disposes it (stopping a daemon we started).
 import * as vscode from "vscode";
-import { publishAuditDiagnostics, registerAuditEditorSupport } from "./audit.js";
+import type { AuditEditor } from "./audit.js";
 import { auditPrompt } from "./commands/auditPrompt.js";
 import { copyBaseUrl } from "./commands/copyBaseUrl.js";
 import { importTrace } from "./commands/importTrace.js";
@@ -43,7 +43,7 @@ let ctx: Ctx | undefined;
 /** What activate returns: the context, for the extension's own tests (vscode.extensions.getExtension(...).exports). */
 export interface HotpathApi {
   ctx: Ctx;
-  publishAuditDiagnostics: typeof publishAuditDiagnostics;
+  publishAuditDiagnostics: AuditEditor["publish"];
 }
 
 export function activate(context: vscode.ExtensionContext): HotpathApi {
@@ -64,12 +64,11 @@ export function activate(context: vscode.ExtensionContext): HotpathApi {
       }),
     );
   }
-  registerAuditEditorSupport(c);
   // Activation happens at start-up (onStartupFinished) or when the view or a command needs the extension: with
   // autoStart the daemon starts now; without it, when the Hotpath view is first shown or a command needs it.
   if (c.config.autoStart) void c.startDaemonOrOfferInstall("auto-start");
   else c.startWhenViewShown();
-  return { ctx: c, publishAuditDiagnostics };
+  return { ctx: c, publishAuditDiagnostics: (uri, report, lineOffset) => c.audit.publish(uri, report, lineOffset) };
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,14 +1,13 @@
 // Audit runs and their samples in the one SQLite file. A run is keyed by its spec hash: a rerun of the same spec
 // finds the samples already taken and only makes the calls that are missing.
-import { applyMigrations, type Db, type Migration } from "../db.js";
+import { applyMigrations, type Db, sqlMigration } from "../db.js";
 import type { AuditReport } from "../api.js";
 import type { CheckResult } from "./checks/index.js";
 
 /** This module's tables, created when its store first opens a database. */
-const TABLES: Migration = {
-  name: "audit:1-runs",
-  up: (db) => {
-    db.exec(`
+const TABLES = sqlMigration(
+  "audit:1-runs",
+  `
       CREATE TABLE audit_runs (
         spec_hash TEXT PRIMARY KEY,
         status TEXT NOT NULL,            -- running | done | cancelled | failed
@@ -33,9 +32,8 @@ const TABLES: Migration = {
         created_at INTEGER NOT NULL,
         PRIMARY KEY (spec_hash, variant, input_index, sample_index)
       );
-    `);
-  },
-};
+    `,
+);
 
 export interface Sample {
   variant: string;

@@ -128,7 +128,11 @@ export class ResponseCache {
     const admission = scope.refuse
       ? { lookup: false, store: false, reason: scope.refuse }
       : admit(key, ctx.headers, this.config);
-    const done = (r: Omit<LookupResult, "namespace" | "lookupMs" | "storable" | "scope">): LookupResult => {
+    // `served`: the entry a hit came from (already read; its savings are counted without reading it again).
+    const done = (
+      r: Omit<LookupResult, "namespace" | "lookupMs" | "storable" | "scope">,
+      served?: EntryRow,
+    ): LookupResult => {
       const result = {
         ...r,
         namespace: key.namespace,
@@ -137,7 +141,7 @@ export class ResponseCache {
         lookupMs: performance.now() - started,
       };
       if (r.verdict === "hit") {
-        const entry = r.entryId !== undefined ? this.storage.get(r.entryId) : undefined;
+        const entry = served ?? (r.entryId !== undefined ? this.storage.get(r.entryId) : undefined);
         this.storage.count(key.namespace, {
           hits: 1,
           semantic_hits: r.match === "semantic" ? 1 : 0,
@@ -161,11 +165,12 @@ export class ResponseCache {
     if (!admission.lookup) return done({ verdict: "bypass", reason: admission.reason ?? "bypass" });
 
     const exact = this.storage.getExact(key.exactKey, now);
-    if (exact) return done(this.hit(exact, now, "exact", 1, "exact request seen before"));
+    if (exact) return done(this.hit(exact, now, "exact", 1, "exact request seen before"), exact);
     const normal = this.storage.getNormal(key.normalKey, now);
     if (normal && normal.namespace === key.namespace) {
       return done(
         this.hit(normal, now, "normalized", 1, "same request up to case, spacing, Unicode form or JSON layout"),
+        normal,
       );
     }
 
@@ -176,6 +181,7 @@ export class ResponseCache {
         if (entry)
           return done(
             this.hit(entry, this.now(), "single-flight", 1, "identical request was in flight; shared its answer"),
+            entry,
           );
         return done({
           verdict: "hit",
@@ -255,7 +261,7 @@ export class ResponseCache {
       const why =
         `similar request (cosine ${c.similarity.toFixed(3)}${c.similarity >= threshold ? ` ≥ ${threshold}` : `, within the verifier band of ${threshold}`})` +
         (this.verifier ? "; verifier judged it the same" : "");
-      if (entry) return done(this.hit(entry, now, "semantic", c.similarity, why));
+      if (entry) return done(this.hit(entry, now, "semantic", c.similarity, why), entry);
     }
     if (rejected) {
       return done({

@@ -6,16 +6,15 @@
 // normalised key for the exactness ladder's second rung.
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
-import { applyMigrations, type Db, type Migration } from "../db.js";
+import { applyMigrations, type Db, sqlMigration } from "../db.js";
 import { sha256 } from "../canonical.js";
 import { BitIndex, signBits } from "./bit-index.js";
 import { dot } from "./embedder.js";
 
 /** This module's tables, created when its store first opens a database. */
-const TABLES: Migration = {
-  name: "cache:1-entries",
-  up: (db) => {
-    db.exec(`
+const TABLES = sqlMigration(
+  "cache:1-entries",
+  `
       CREATE TABLE cache_entries (
         id INTEGER PRIMARY KEY,
         exact_key TEXT NOT NULL UNIQUE,
@@ -66,23 +65,20 @@ const TABLES: Migration = {
         first_seen_ms INTEGER NOT NULL,
         last_seen_ms INTEGER NOT NULL
       );
-    `);
-  },
-};
+    `,
+);
 
 /** Scopes (user/tenant), the normalised key of the exactness ladder, and hits counted per rung. */
-const SCOPES_AND_LADDER: Migration = {
-  name: "cache:2-scope-normal-key",
-  up: (db) => {
-    db.exec(`
+const SCOPES_AND_LADDER = sqlMigration(
+  "cache:2-scope-normal-key",
+  `
       ALTER TABLE cache_entries ADD COLUMN scope TEXT NOT NULL DEFAULT '';   -- user/tenant scope ('' = shared)
       ALTER TABLE cache_entries ADD COLUMN normal_key TEXT;                 -- exact key of the normalised request
       CREATE INDEX cache_entries_normal ON cache_entries(normal_key);
       CREATE INDEX cache_entries_scope ON cache_entries(scope);
       ALTER TABLE cache_namespaces ADD COLUMN normalized_hits INTEGER NOT NULL DEFAULT 0;
-    `);
-  },
-};
+    `,
+);
 
 export interface EntryRow {
   id: number;
@@ -161,6 +157,8 @@ const loaded = new WeakSet<Db>();
 export class CacheStore {
   private readonly spaces = new Map<string, { table: string; dims: number }>();
   private readonly statements = new Map<string, Statement>();
+  /** Namespaces whose counter row this store wrote, and when (touchNamespace). */
+  private readonly touched = new Map<string, number>();
   /** Bit index per embedder + namespace, loaded on its first search. */
   private readonly indexes = new Map<string, BitIndex>();
 
@@ -244,21 +242,26 @@ export class CacheStore {
       throw new Error(`query vector has ${vector.length} dimensions, space ${embedder} has ${s.dims}`);
     const ids = this.bitIndex(embedder, namespace, s).search(signBits(vector), k, now);
     if (!ids.length) return [];
-    const rows = this.sql(
-      `SELECT id, embedding, query_text FROM cache_entries
-       WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND embedder = ? AND expires_ms > ?`,
-    ).all(JSON.stringify(ids), namespace, embedder, now) as { id: number; embedding: Buffer; query_text: string }[];
-    return rows
-      .map((r) => ({
-        id: r.id,
-        similarity: dot(
-          vector,
-          new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4),
-        ),
+    // One primary-key read per candidate. (An `id IN (json_each(?)) AND namespace = ?` query let SQLite pick the
+    // namespace index and scan the whole namespace: 100k rows read per lookup.)
+    const byId = this.sql(
+      "SELECT embedding, query_text, namespace, embedder, expires_ms FROM cache_entries WHERE id = ?",
+    );
+    const out: Candidate[] = [];
+    for (const id of ids) {
+      const r = byId.get(id) as
+        | { embedding: Buffer | null; query_text: string; namespace: string; embedder: string; expires_ms: number }
+        | undefined;
+      // Deleted, replaced or expired since the index saw it, or from another process's namespace reuse: skipped.
+      if (!r?.embedding || r.namespace !== namespace || r.embedder !== embedder || r.expires_ms <= now) continue;
+      const e = r.embedding;
+      out.push({
+        id,
+        similarity: dot(vector, new Float32Array(e.buffer, e.byteOffset, e.byteLength / 4)),
         queryText: r.query_text,
-      }))
-      .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, limit);
+      });
+    }
+    return out.sort((a, b) => b.similarity - a.similarity).slice(0, limit);
   }
 
   /**
@@ -336,14 +339,13 @@ export class CacheStore {
     })();
   }
 
+  /**
+   * Counts a hit on cache_entries, the one place hits are read from. (vec0's `hits` metadata column is no longer kept
+   * in step: nothing reads it since the coarse search moved to the bit index, and rewriting a vec0 metadata chunk on
+   * every hit cost more than the rest of the hit's bookkeeping.)
+   */
   recordHit(id: number, now: number): void {
-    const row = this.sql(
-      "UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ? RETURNING embedder, hits",
-    ).get(now, id) as { embedder: string | null; hits: number } | undefined;
-    if (row?.embedder) {
-      const s = this.spaces.get(row.embedder);
-      if (s) this.sql(`UPDATE ${s.table} SET hits = ? WHERE rowid = ?`).run(BigInt(row.hits), BigInt(id));
-    }
+    this.sql("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ?").run(now, id);
   }
 
   private tablesByEmbedder(): Map<string, string> {
@@ -409,6 +411,7 @@ export class CacheStore {
 
   /** Deletes every entry, a namespace's, or a scope's (all namespaces of one user/tenant); returns how many. */
   clear(opts: { namespace?: string; scope?: string } = {}): number {
+    this.touched.clear(); // counter rows may be deleted below: the next lookup writes its row again
     return this.db.transaction(() => {
       const where = [
         opts.namespace !== undefined ? "namespace = @namespace" : "",
@@ -444,7 +447,15 @@ export class CacheStore {
 
   // ── namespaces and their counters ──
 
+  /**
+   * Makes sure the namespace's counter row exists and marks it seen. Written at most once a second per namespace
+   * (last_seen_ms orders listings; a second's staleness is harmless, a write per lookup is not free).
+   */
   touchNamespace(ns: { namespace: string; label: string; route: string; model: string }, now: number): void {
+    const last = this.touched.get(ns.namespace);
+    if (last !== undefined && now >= last && now - last < 1000) return;
+    if (this.touched.size >= 10_000) this.touched.clear();
+    this.touched.set(ns.namespace, now);
     this.sql(
       `INSERT INTO cache_namespaces (namespace, label, route, model, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(namespace) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,

@@ -2,11 +2,10 @@
 // to stderr naming file, line and field, and a malformed file imports nothing (other files still do). A path with
 // nothing importable in it is an error. On a terminal, a progress bar counts bytes and spans across the files.
 import type { Command } from "commander";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { SingleBar } from "cli-progress";
-import { diskContext, ImportError, importText } from "../traces/importers/index.js";
+import { ImportError, importPath, traceFilesAt } from "../traces/importers/index.js";
 import { openTraceStore } from "./traces-db.js";
-import { traceFilesUnder } from "../traces/importers/index.js";
 import { humanDuration } from "../traces/analysis/duration.js";
 import { bytes } from "./human.js";
 
@@ -20,14 +19,16 @@ export function register(program: Command): void {
     .option("--quiet", "print only trace ids, no summary or progress on stderr")
     .action((paths: string[], opts: { quiet?: boolean }, cmd: Command) => {
       let failed = 0;
+      // Sized up front: the progress bar counts bytes across every file.
       const files: { path: string; size: number }[] = [];
+      const readable: string[] = [];
       for (const path of paths) {
         try {
-          const found = statSync(path).isDirectory() ? traceFilesUnder(path) : [path];
+          const found = traceFilesAt(path);
           if (found.length === 0) {
             process.stderr.write(`${path}: no trace files in this folder (looked for *.json, *.jsonl and *.ndjson)\n`);
             failed++;
-          }
+          } else readable.push(path);
           for (const file of found) files.push({ path: file, size: statSync(file).size });
         } catch (e) {
           process.stderr.write(`${path}: ${(e as Error).message}\n`);
@@ -35,6 +36,7 @@ export function register(program: Command): void {
         }
       }
       const totalBytes = files.reduce((n, f) => n + f.size, 0);
+      const sizes = new Map(files.map((f) => [f.path, f.size]));
       const bar =
         !opts.quiet && process.stderr.isTTY
           ? new SingleBar({
@@ -54,21 +56,27 @@ export function register(program: Command): void {
       let traces = 0;
       bar?.start(totalBytes, 0, { done: bytes(0), size: bytes(totalBytes), spans: 0, file: "" });
       try {
-        for (const { path: file, size } of files) {
-          bar?.update(doneBytes, { file: file.length > 50 ? `…${file.slice(-49)}` : file });
-          try {
-            const r = importText(store, file, readFileSync(file, "utf8"), diskContext(file));
-            for (const id of r.traceIds) process.stdout.write(`${id}\n`);
-            spans += r.spanCount;
-            traces += r.traceIds.length;
-            if (!opts.quiet && !bar)
-              note(`${file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)`);
-          } catch (e) {
-            failed++;
-            note(e instanceof ImportError ? e.message : `${file}: ${(e as Error).message}`);
-          }
-          doneBytes += size;
+        const fileDone = (file: string) => {
+          doneBytes += sizes.get(file) ?? 0;
           bar?.update(doneBytes, { done: bytes(doneBytes), spans });
+        };
+        for (const path of readable) {
+          importPath(store, path, {
+            onFile: (file) => bar?.update(doneBytes, { file: file.length > 50 ? `…${file.slice(-49)}` : file }),
+            onImported: (r) => {
+              for (const id of r.traceIds) process.stdout.write(`${id}\n`);
+              spans += r.spanCount;
+              traces += r.traceIds.length;
+              if (!opts.quiet && !bar)
+                note(`${r.file}: ${r.format}, ${r.traceIds.length} trace(s), ${r.spanCount} span(s)`);
+              fileDone(r.file);
+            },
+            onFailure: (file, e) => {
+              failed++;
+              note(e instanceof ImportError ? e.message : `${file}: ${e.message}`);
+              fileDone(file);
+            },
+          });
         }
       } finally {
         bar?.stop();

@@ -1,13 +1,12 @@
 // Stored Responses (OpenAI Responses API `store`): what a later request's previous_response_id continues from, and
 // what GET/DELETE /v1/responses/{id} read. One row per response in the one SQLite file; this store owns the table.
-import { applyMigrations, type Db, type Migration } from "../db.js";
+import { applyMigrations, type Db, sqlMigration } from "../db.js";
 import type { ResponsesInputItem, ResponsesResponse } from "../api.js";
 
 /** This module's tables, created when its store first opens a database. */
-const TABLES: Migration = {
-  name: "responses:1-store",
-  up: (db) => {
-    db.exec(`
+const TABLES = sqlMigration(
+  "responses:1-store",
+  `
       CREATE TABLE responses (
         id TEXT PRIMARY KEY,
         created_at INTEGER NOT NULL,     -- ms since epoch
@@ -17,9 +16,8 @@ const TABLES: Migration = {
         response TEXT NOT NULL           -- JSON ResponsesResponse
       );
       CREATE INDEX responses_created ON responses (created_at);
-    `);
-  },
-};
+    `,
+);
 
 export interface StoredResponse {
   id: string;

@@ -1,19 +1,17 @@
 // Daily spend per route (UTC days), persisted in the one SQLite file so a restart does not reset a budget.
-import { applyMigrations, type Db, type Migration } from "../db.js";
+import { applyMigrations, type Db, sqlMigration } from "../db.js";
 
 /** This module's tables, created when its store first opens a database. */
-const TABLES: Migration = {
-  name: "router:1-spend",
-  up: (db) => {
-    db.exec(`CREATE TABLE router_spend (
+const TABLES = sqlMigration(
+  "router:1-spend",
+  `CREATE TABLE router_spend (
       day TEXT NOT NULL,      -- UTC date, YYYY-MM-DD
       route TEXT NOT NULL,
       usd REAL NOT NULL,
       calls INTEGER NOT NULL,
       PRIMARY KEY (day, route)
-    )`);
-  },
-};
+    )`,
+);
 
 export class BudgetExceeded extends Error {
   constructor(

@@ -129,7 +129,7 @@ export class Router {
    */
   async countTokens(
     request: ChatCompletionRequest,
-    options: { signal: AbortSignal; task?: string },
+    options: { signal: AbortSignal; task?: string; native?: NativeRequest },
   ): Promise<{ route: string; count?: TokenCount; error?: string }> {
     const decided = this.decide(request, options.task);
     const route = decided.kind === "cascade" ? decided.steps[0] : decided.routes[0];
@@ -138,7 +138,11 @@ export class Router {
       if (!backend?.countTokens) return { route };
       return {
         route,
-        count: await backend.countTokens({ ...request, model: route.slice(route.indexOf(":") + 1) }, options.signal),
+        count: await backend.countTokens(
+          { ...request, model: route.slice(route.indexOf(":") + 1) },
+          options.signal,
+          options.native,
+        ),
       };
     } catch (e) {
       if (options.signal.aborted) throw e;

@@ -1,95 +1,76 @@
+// Audit Prompt: the open prompt's sections and findings from the daemon's audit API (daemon/api.ts "Audit"), and with
+// a <name>.hotpath-audit.json spec beside it an ablation run (start, poll with progress, cancel), shown as
+// diagnostics, CodeLenses and the audit panel.
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { AuditRangeView, AuditReportView, AuditSectionView } from "../../webview/protocol.js";
-import { publishAuditDiagnostics } from "../audit.js";
+import type {
+  AuditFinding,
+  AuditRange,
+  AuditReport,
+  AuditRunRequest,
+  AuditSectionsResponse,
+} from "../../daemon/api.js";
+import type { AuditRangeView, AuditReportView } from "../../webview/protocol.js";
 import type { DaemonClient } from "../client.js";
 import type { Ctx } from "../ctx.js";
 
-// The daemon's audit API (daemon/api.ts "Audit" section): POST /hotpath/audit/sections (static, instant) and
-// POST /hotpath/audit/run + GET /hotpath/audit/:id (ablation runs against a model, with progress).
-type Json = Record<string, unknown>;
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+const rangeView = (r: AuditRange): AuditRangeView => ({
+  startLine: r.startLine,
+  startCharacter: r.startCharacter,
+  endLine: r.endLine,
+  endCharacter: r.endCharacter,
+});
 
-function rangeOf(v: unknown): AuditRangeView | undefined {
-  const r = v as Json | undefined;
-  if (!r || num(r.startLine) === undefined || num(r.endLine) === undefined) return undefined;
-  return {
-    startLine: r.startLine as number,
-    startCharacter: num(r.startCharacter) ?? 0,
-    endLine: r.endLine as number,
-    endCharacter: num(r.endCharacter) ?? 0,
-  };
-}
+const findingsView = (findings: AuditFinding[]): AuditReportView["findings"] =>
+  findings.map((f) => ({ kind: f.kind, message: f.message, tokens: f.tokens, sectionIds: f.sectionIds }));
 
-function findingsOf(v: unknown): AuditReportView["findings"] {
-  return (Array.isArray(v) ? (v as Json[]) : []).map((f) => ({
-    kind: String(f.kind ?? "finding"),
-    message: String(f.message ?? ""),
-    tokens: num(f.tokens),
-    sectionIds: Array.isArray(f.sectionIds) ? f.sectionIds.map(String) : undefined,
-  }));
-}
-
-/** Maps /hotpath/audit/sections' reply (AuditSectionsResponse) onto the view. */
-export function sectionsView(raw: Json, file?: string): AuditReportView {
-  const sections: AuditSectionView[] = (Array.isArray(raw.sections) ? (raw.sections as Json[]) : []).map((s) => ({
-    id: str(s.id),
-    name: String(s.title ?? s.id ?? "section"),
-    kind: str(s.kind),
-    verdict: "not run",
-    tokens: num(s.tokens),
-    share: num(s.share),
-    range: rangeOf(s.range),
-  }));
+/** The view of /hotpath/audit/sections' reply. */
+export function sectionsView(r: AuditSectionsResponse, file?: string): AuditReportView {
   return {
     file,
     mode: "sections",
-    tokenizer: str(raw.tokenizer),
-    totalTokens: num(raw.totalTokens),
-    sections,
-    findings: findingsOf(raw.findings),
-    notes: raw.exactTokens === false ? ["Token counts are estimates (no tokenizer for this model)."] : [],
+    tokenizer: r.tokenizer,
+    totalTokens: r.totalTokens,
+    sections: r.sections.map((s) => ({
+      id: s.id,
+      name: s.title,
+      kind: s.kind,
+      verdict: "not run",
+      tokens: s.tokens,
+      share: s.share,
+      range: rangeView(s.range),
+    })),
+    findings: findingsView(r.findings),
+    notes: r.exactTokens ? [] : ["Token counts are estimates (no tokenizer for this model)."],
   };
 }
 
-/** Maps a finished run's AuditReport onto the view. */
-export function reportView(raw: Json, file?: string): AuditReportView {
-  const sections: AuditSectionView[] = (Array.isArray(raw.sections) ? (raw.sections as Json[]) : []).map((s) => {
-    const q = s.qualityDelta as Json | undefined;
-    return {
-      id: str(s.id),
-      name: String(s.title ?? s.id ?? "section"),
-      kind: str(s.kind),
-      verdict: String(s.verdict ?? "unknown"),
-      tokens: num(s.tokens),
-      qualityDelta:
-        q && num(q.mean) !== undefined
-          ? { mean: q.mean as number, low: num(q.low) ?? (q.mean as number), high: num(q.high) ?? (q.mean as number) }
-          : undefined,
-      promptTokensSaved: num(s.promptTokensSaved),
-      latencyMsSaved: num(s.latencyMsSaved),
-      detail: str(s.firstError),
-      range: rangeOf(s.range),
-    };
-  });
-  const c = raw.combined as Json | undefined;
-  const baseline = raw.baseline as Json | undefined;
-  const prompt = raw.prompt as Json | undefined;
+/** The view of a finished run's AuditReport. */
+export function reportView(r: AuditReport, file?: string): AuditReportView {
+  const c = r.combined;
   return {
     file,
     mode: "ablation",
-    model: str(raw.model),
-    tokenizer: str(raw.tokenizer),
-    totalTokens: num(prompt?.tokens),
-    baselineQuality: num(baseline?.quality),
-    sections,
-    findings: findingsOf(raw.findings),
-    combined: c
-      ? `Removing ${(c.removed as string[] | undefined)?.length ?? 0} section(s) together: ${String(c.verdict)}${c.verified ? " (verified)" : ""}; saves ${num(c.tokensSaved) ?? 0} tokens per call`
-      : undefined,
-    notes: Array.isArray(raw.notes) ? (raw.notes as unknown[]).map(String) : [],
+    model: r.model,
+    tokenizer: r.tokenizer,
+    totalTokens: r.prompt.tokens,
+    baselineQuality: r.baseline.quality,
+    sections: r.sections.map((s) => ({
+      id: s.id,
+      name: s.title,
+      kind: s.kind,
+      verdict: s.verdict,
+      tokens: s.tokens,
+      qualityDelta: s.qualityDelta,
+      promptTokensSaved: s.promptTokensSaved,
+      latencyMsSaved: s.latencyMsSaved,
+      detail: s.firstError,
+      range: rangeView(s.range),
+    })),
+    findings: findingsView(r.findings),
+    combined: `Removing ${c.removed.length} section(s) together: ${c.verdict}${c.verified ? " (verified)" : ""}; saves ${c.tokensSaved} tokens per call`,
+    notes: r.notes,
   };
 }
 
@@ -103,39 +84,45 @@ function specFor(file: string): string | undefined {
   ].find((p) => existsSync(p));
 }
 
-async function runAblation(ctx: Ctx, client: DaemonClient, specFile: string): Promise<Json> {
-  const spec = JSON.parse(readFileSync(specFile, "utf8")) as Json;
-  const started = await client.request<{ id: string; estimate: Json }>(
-    "POST",
-    "/hotpath/audit/run",
-    JSON.stringify({ spec, baseDir: path.dirname(specFile), model: ctx.config.defaultModel || undefined }),
-    60_000,
-  );
+/**
+ * The run request for a spec file. The daemon never reads files named in a request, so a spec's `prompt` (a path
+ * relative to the spec) is sent as `promptText`: the open document's text when it names that file (unsaved edits
+ * included), else the file's contents.
+ */
+function runRequest(ctx: Ctx, specFile: string, doc: vscode.TextDocument): AuditRunRequest {
+  const { prompt, ...spec } = JSON.parse(readFileSync(specFile, "utf8")) as Record<string, unknown>;
+  const model = ctx.config.defaultModel || undefined;
+  if (typeof prompt !== "string") return { spec, model };
+  const file = path.resolve(path.dirname(specFile), prompt);
+  const promptText = file === doc.fileName ? doc.getText() : readFileSync(file, "utf8");
+  return { spec: { ...spec, promptText }, fileName: path.basename(file), model };
+}
+
+async function runAblation(client: DaemonClient, req: AuditRunRequest): Promise<AuditReport> {
+  const started = await client.startAudit(req);
   return vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: `Auditing (${num(started.estimate.calls) ?? "?"} model calls)`,
+      title: `Auditing (${started.estimate.calls} model calls)`,
       cancellable: true,
     },
     async (progress, token) => {
       let last = 0;
       for (;;) {
         if (token.isCancellationRequested) {
-          await client.request("DELETE", `/hotpath/audit/${encodeURIComponent(started.id)}`).catch(() => undefined);
+          await client.cancelAudit(started.id).catch(() => undefined);
           throw new Error("audit cancelled (running it again resumes where it stopped)");
         }
-        const st = await client.request<Json>("GET", `/hotpath/audit/${encodeURIComponent(started.id)}`);
-        const p = st.progress as Json | undefined;
-        const done = num(p?.done) ?? 0;
-        const total = num(p?.total) ?? 1;
+        const st = await client.auditStatus(started.id);
+        const { phase, done, total } = st.progress;
         progress.report({
-          message: `${String(p?.phase ?? "")} ${done}/${total}`,
+          message: `${phase} ${done}/${total}`,
           increment: ((done - last) / Math.max(1, total)) * 100,
         });
         last = done;
-        if (st.status === "done" && st.report) return st.report as Json;
+        if (st.status === "done" && st.report) return st.report;
         if (st.status === "failed" || st.status === "cancelled")
-          throw new Error(`audit ${String(st.status)}: ${String(st.error ?? "")}`);
+          throw new Error(`audit ${st.status}: ${st.error ?? ""}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     },
@@ -160,14 +147,9 @@ export function auditPrompt(ctx: Ctx) {
     }
     const client = await ctx.ensureDaemon();
     const rel = vscode.workspace.asRelativePath(doc.uri);
-    let report = sectionsView(
-      await client.request<Json>(
-        "POST",
-        "/hotpath/audit/sections",
-        JSON.stringify({ text, fileName: path.basename(doc.fileName), model: ctx.config.defaultModel || undefined }),
-      ),
-      rel,
-    );
+    const fileName = path.basename(doc.fileName);
+    const model = ctx.config.defaultModel || undefined;
+    let report = sectionsView(await client.auditSections({ text, fileName, model }), rel);
     const spec = !selection && doc.uri.scheme === "file" ? specFor(doc.uri.fsPath) : undefined;
     const ablate =
       options?.ablation ??
@@ -178,13 +160,13 @@ export function auditPrompt(ctx: Ctx) {
             "Sections only",
           )) === "Run"
         : false);
-    if (spec && ablate) report = reportView(await runAblation(ctx, client, spec), rel);
+    if (spec && ablate) report = reportView(await runAblation(client, runRequest(ctx, spec, doc)), rel);
     else if (!spec)
       report.notes.push(
         `Verdicts need an ablation run: add ${path.basename(doc.fileName).replace(/\.[^.]+$/, "")}.hotpath-audit.json (inputs and checks) beside the prompt.`,
       );
     // Ranges are relative to the audited text: shift them when a selection was audited.
-    publishAuditDiagnostics(doc.uri, report, selection?.start.line ?? 0);
+    ctx.audit.publish(doc.uri, report, selection?.start.line ?? 0);
     ctx.panel("audit").post({ type: "audit", report });
     return report;
   };

@@ -16,18 +16,11 @@ import { requestKey } from "../../daemon/cache/key.js";
 import { ResponseCache } from "../../daemon/cache/service.js";
 import "../../daemon/cache/store.js";
 import { CacheConfigSchema } from "../../daemon/config.js";
+import { embedAll, ownPairs, PAWS_DIR, pawsPairs, type Pair } from "./cache-corpus.js";
 import { openDb, type Db } from "../../daemon/db.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ROUTE = "local:bench";
-
-interface Pair {
-  a: string;
-  b: string;
-  label: "hit" | "miss";
-  kind: string;
-  split?: string;
-}
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -118,10 +111,24 @@ function fillerVectors(pool: Float32Array[], n: number, seed: number): Float32Ar
   return out;
 }
 
+/**
+ * A lookup whose answer is never stored. A miss makes the request the single-flight leader for its exact key; the
+ * daemon's pipeline ends that flight by storing or abandoning, and so must the bench — otherwise the next lookup of the
+ * same query waits out `singleFlightWaitMs` (120 s) for an answer that never comes.
+ */
+async function lookupOnly(cache: ResponseCache, q: ChatCompletionRequest, headers: Record<string, string> = {}) {
+  const ctx = { route: ROUTE, headers };
+  const r = await cache.lookup(q, ctx);
+  if (r.verdict !== "hit") cache.abandon(q, ctx);
+  return r;
+}
+
 interface LayoutResult {
   size: number;
   layout: string;
   noEmbed: number[];
+  /** Process CPU time per lookup: what it costs on a core of its own, whatever else the machine is doing. */
+  noEmbedCpu: number[];
   withEmbed: number[];
   floatKnn?: number[];
   coarseAgreement?: { agree: number; total: number; agreeAbove: number; totalAbove: number };
@@ -190,12 +197,16 @@ async function layoutRun(
 
     const queries = pairs.map((p, i) => chat(systems[pairNs[i]], p.b));
     await memo.embed(pairs.map((p) => p.b)); // "without embedding": the query vectors are already known
-    for (const q of queries.slice(0, 20)) await cache.lookup(q, { route: ROUTE, headers: {} }); // warm caches
+    for (const q of queries.slice(0, 20)) await lookupOnly(cache, q); // warm caches
     const noEmbed: number[] = [];
+    const noEmbedCpu: number[] = [];
     let hits = 0;
     for (let round = 0; round < 3; round++) {
       for (const q of queries) {
-        const r = await cache.lookup(q, { route: ROUTE, headers: {} });
+        const c0 = process.cpuUsage();
+        const r = await lookupOnly(cache, q);
+        const c = process.cpuUsage(c0);
+        noEmbedCpu.push((c.user + c.system) / 1000);
         noEmbed.push(r.lookupMs);
         if (round === 0 && r.verdict === "hit") hits++;
       }
@@ -206,20 +217,14 @@ async function layoutRun(
     for (const q of queries.slice(0, 60))
       withEmbed.push(
         (
-          await live.lookup(
-            {
-              ...q,
-              messages: [
-                q.messages[0],
-                { role: "user", content: `${(q.messages[1] as { content: string }).content} ` },
-              ],
-            },
-            { route: ROUTE, headers: {} },
-          )
+          await lookupOnly(live, {
+            ...q,
+            messages: [q.messages[0], { role: "user", content: `${(q.messages[1] as { content: string }).content} ` }],
+          })
         ).lookupMs,
       );
 
-    const result: LayoutResult = { size, layout, noEmbed, withEmbed, hits, lookups: queries.length };
+    const result: LayoutResult = { size, layout, noEmbed, noEmbedCpu, withEmbed, hits, lookups: queries.length };
     if (layout === "one namespace") {
       // Does the Hamming top-k contain the float top-1? Compared with an exact scan in JS.
       const all = db.prepare("SELECT id, embedding FROM cache_entries").all() as { id: number; embedding: Buffer }[];
@@ -273,6 +278,92 @@ async function layoutRun(
       }
     }
     return result;
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Vectors computed up front (remembered on disk by embedAll); anything else goes to the model. */
+class KnownVectors implements Embedder {
+  constructor(
+    private readonly inner: Embedder,
+    private readonly known: Map<string, Float32Array>,
+  ) {}
+  get id(): string {
+    return this.inner.id;
+  }
+  dimensions(): Promise<number> {
+    return this.inner.dimensions();
+  }
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const missing = texts.filter((t) => !this.known.has(t));
+    if (missing.length) (await this.inner.embed(missing)).forEach((v, i) => this.known.set(missing[i], v));
+    return texts.map((t) => this.known.get(t)!);
+  }
+}
+
+interface Served {
+  recall: number;
+  falseHit: number;
+  hits: number;
+  misses: number;
+  /** Pairs counted: paraphrases (label hit) and different-meaning pairs (label miss). */
+  paraphrases: number;
+  different: number;
+}
+
+interface QualityRow {
+  set: string;
+  defences: Served;
+  cosine: Served;
+  /** Median ms the defended lookup took per pair (embedding excluded: vectors are known). */
+  lookupP50: number;
+}
+
+/**
+ * Each pair through the real ResponseCache: side a is stored (its own namespace, so pairs never meet), side b is looked
+ * up — once by a cache with the guards and structural defences, once by one without (cosine only), at the same
+ * threshold, on the same database and vectors.
+ */
+async function servedRun(name: string, pairs: Pair[], embedder: Embedder, threshold: number): Promise<QualityRow> {
+  const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-cache-quality-"));
+  const db: Db = openDb(join(dir, "hotpath.db"));
+  try {
+    const config = CacheConfigSchema.parse({ threshold, maxEntries: 1e7, maxBytes: 1e12 });
+    const defended = new ResponseCache({ db, config, embedder });
+    const cosine = new ResponseCache({ db, config: { ...config, guards: false }, embedder });
+    const ctx = { route: ROUTE, headers: {} };
+    const times: number[] = [];
+    const tally = { defences: { tp: 0, fp: 0 }, cosine: { tp: 0, fp: 0 } };
+    for (const [i, p] of pairs.entries()) {
+      const system = `${name} pair ${i}`;
+      const stored = await defended.store(chat(system, p.a), ctx, answer(`answer ${i}`), { latencyMs: 400 });
+      if (!stored.stored) throw new Error(`pair ${i} was not stored: ${stored.reason}`);
+      const r = await lookupOnly(defended, chat(system, p.b));
+      times.push(r.lookupMs);
+      const c = await lookupOnly(cosine, chat(system, p.b));
+      for (const [k, v] of [
+        ["defences", r],
+        ["cosine", c],
+      ] as const) {
+        if (v.verdict !== "hit") continue;
+        if (p.label === "hit") tally[k].tp++;
+        else tally[k].fp++;
+      }
+      if (i % 500 === 499) process.stderr.write(`  ${name}: ${i + 1}/${pairs.length}\n`);
+    }
+    const pos = pairs.filter((p) => p.label === "hit").length;
+    const neg = pairs.length - pos;
+    const served = (t: { tp: number; fp: number }): Served => ({
+      recall: t.tp / pos,
+      falseHit: t.fp / neg,
+      hits: t.tp,
+      misses: t.fp,
+      paraphrases: pos,
+      different: neg,
+    });
+    return { set: name, defences: served(tally.defences), cosine: served(tally.cosine), lookupP50: pct(times, 50) };
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -385,105 +476,157 @@ async function httpRun(): Promise<string> {
 
 export async function run(args: string[]): Promise<void> {
   const long = args.includes("--long");
+  const only = args.find((a) => a.startsWith("--only="))?.slice(7);
+  const doQuality = !only || only === "quality";
+  const doLatency = !only || only === "latency";
   const sizesArg = args.find((a) => a.startsWith("--sizes="));
   const sizes = sizesArg
     ? sizesArg.slice(8).split(",").map(Number)
     : long
       ? [10_000, 100_000, 1_000_000]
       : [10_000, 100_000];
-  const { pairs } = JSON.parse(readFileSync(join(root, "test/fixtures/cache-pairs.json"), "utf8")) as { pairs: Pair[] };
+  const pairs = ownPairs();
+  const paws = doQuality ? pawsPairs() : undefined;
   const use = new UseEmbedder();
   const memo = new MemoEmbedder(use, 100_000);
   const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
-  process.stderr.write(`embedding ${texts.length} texts with ${use.id}…\n`);
-  const vecs: Float32Array[] = [];
-  for (let i = 0; i < texts.length; i += 64) vecs.push(...(await memo.embed(texts.slice(i, i + 64))));
+  const pawsTexts = paws ? [...paws.dev, ...paws.heldout].flatMap((p) => [p.a, p.b]) : [];
+  process.stderr.write(`embedding ${texts.length} + ${pawsTexts.length} texts with ${use.id} (remembered on disk)…\n`);
+  const known = await embedAll(use, [...texts, ...pawsTexts], (m) => process.stderr.write(m));
+  const vecs = await memo.embed(texts); // latency runs embed through the memo: the query vectors are then known
   const vecOf = new Map(texts.map((t, i) => [t, vecs[i]]));
+  const defaultT = CacheConfigSchema.parse({}).threshold;
+  const out: string[] = [
+    `Machine: ${machine()}.`,
+    `Embedder ${use.id} (512-d). Default threshold ${defaultT}. Run: \`npm run bench -- cache${long ? " --long" : ""}${only ? ` --only=${only}` : ""}\`.`,
+  ];
 
-  // 1. Guards vs cosine-only on the labelled pairs, dev and held-out splits.
-  const sims = pairs.map((p) => dot(vecOf.get(p.a)!, vecOf.get(p.b)!));
-  const thresholds = [0.8, 0.85, 0.88, 0.9, 0.92, 0.95];
-  const dev = pairs.map((p, i) => [p, sims[i]] as const).filter(([p]) => p.split !== "holdout");
-  const hold = pairs.map((p, i) => [p, sims[i]] as const).filter(([p]) => p.split === "holdout");
-  const table = (rows: PolicyRow[]) =>
-    [
-      "| threshold | guards: recall | guards: false hits | guards: precision | cosine-only: recall | cosine-only: false hits | cosine-only: precision |",
-      "|---|---|---|---|---|---|---|",
+  if (doQuality) {
+    // 1. Served through ResponseCache with and without the defences, at the default threshold, on each labelled set.
+    const embedder = new KnownVectors(use, known);
+    const rows: QualityRow[] = [await servedRun("own pairs", pairs, embedder, defaultT)];
+    if (paws) {
+      rows.push(await servedRun("PAWS dev odd ids", paws.dev, embedder, defaultT));
+      rows.push(await servedRun("PAWS dev even ids", paws.heldout, embedder, defaultT));
+    }
+    const label: Record<string, string> = {
+      "own pairs": `project's own pairs (\`test/fixtures/cache-pairs.json\`; the guards were written against 276 of them)`,
+      "PAWS dev odd ids": "PAWS-Wiki dev, odd ids — **tuning half** (defences developed on it)",
+      "PAWS dev even ids": "PAWS-Wiki dev, even ids — **held-out (untouched)**: never looked at or tuned on",
+    };
+    const target: Record<string, string> = {
+      "own pairs": "false hits ≤ 1%, recall ≥ 70%",
+      "PAWS dev odd ids": "(tuning data: no target)",
+      "PAWS dev even ids": "false hits ≤ 1%, recall ≥ 30%",
+    };
+    const met = (r: QualityRow) =>
+      r.set === "PAWS dev odd ids"
+        ? "–"
+        : r.defences.falseHit <= 0.01 && r.defences.recall >= (r.set === "own pairs" ? 0.7 : 0.3)
+          ? "met"
+          : "**missed**";
+    const pc = (x: number) => `${f(x * 100, 1)}%`;
+    out.push(
+      "",
+      "### False hits and recall: defences vs cosine-only, served through ResponseCache",
+      "",
+      `Each pair: side a stored in a namespace of its own, side b looked up by the real \`ResponseCache\` (exactness ladder, KNN, guards and structural defences), then by one with \`guards: false\` (cosine only) — same database, same vectors, same threshold ${defaultT}. "False hits" = share of different-meaning pairs served; "recall" = share of paraphrases served. PAWS (Google LLC, ../shared/data/paws-wiki-dev, sentences detokenised) was divided once, up front, in \`test/bench/cache-corpus.ts\`: odd ids to develop and tune on, even ids held out and only reported.`,
+      "",
+      "| labelled set | paraphrases / different | defences: recall | defences: false hits | cosine-only: recall | cosine-only: false hits | target | defended lookup p50 ms |",
+      "|---|---|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${r.threshold} | ${f(r.guards.recall * 100, 1)}% | ${f(r.guards.falseHit * 100, 1)}% | ${f(r.guards.precision * 100, 1)}% | ${f(r.cosine.recall * 100, 1)}% | ${f(r.cosine.falseHit * 100, 1)}% | ${f(r.cosine.precision * 100, 1)}% |`,
+          `| ${label[r.set]} | ${r.defences.paraphrases} / ${r.defences.different} | ${pc(r.defences.recall)} (${r.defences.hits}) | ${pc(r.defences.falseHit)} (${r.defences.misses}) | ${pc(r.cosine.recall)} (${r.cosine.hits}) | ${pc(r.cosine.falseHit)} (${r.cosine.misses}) | ${target[r.set]}: ${met(r)} | ${f(r.lookupP50, 1)} |`,
       ),
-    ].join("\n");
-  const kinds = [...new Set(pairs.filter((p) => p.label === "miss").map((p) => p.kind))];
-  const defaultT = CacheConfigSchema.parse({}).threshold;
-  const byKind = kinds.map((k) => {
-    const idx = pairs.map((p, i) => [p, i] as const).filter(([p]) => p.kind === k);
-    const cos = idx.filter(([, i]) => sims[i] >= defaultT).length;
-    const g = idx.filter(([p, i]) => sims[i] >= defaultT && !findCriticalDifference(p.b, p.a)).length;
-    return `| ${k} | ${idx.length} | ${cos} | ${g} |`;
-  });
+    );
+    if (!paws) out.push("", `(PAWS rows skipped: ${PAWS_DIR} is absent.)`);
 
-  // 2. Lookup latency.
-  const results: LayoutResult[] = [];
-  for (const size of sizes) {
-    for (const layout of ["one namespace", "1000 namespaces"] as const) {
-      results.push(await layoutRun(size, layout, vecs, pairs, memo, use, size <= 100_000));
-    }
+    // 2. The project's own pairs over a range of thresholds (guard findings + cosine, computed directly).
+    const sims = pairs.map((p) => dot(vecOf.get(p.a)!, vecOf.get(p.b)!));
+    const thresholds = [0.8, 0.85, 0.88, 0.9, 0.92, 0.95];
+    const dev = pairs.map((p, i) => [p, sims[i]] as const).filter(([p]) => p.split !== "holdout");
+    const hold = pairs.map((p, i) => [p, sims[i]] as const).filter(([p]) => p.split === "holdout");
+    const table = (rows: PolicyRow[]) =>
+      [
+        "| threshold | guards: recall | guards: false hits | guards: precision | cosine-only: recall | cosine-only: false hits | cosine-only: precision |",
+        "|---|---|---|---|---|---|---|",
+        ...rows.map(
+          (r) =>
+            `| ${r.threshold} | ${f(r.guards.recall * 100, 1)}% | ${f(r.guards.falseHit * 100, 1)}% | ${f(r.guards.precision * 100, 1)}% | ${f(r.cosine.recall * 100, 1)}% | ${f(r.cosine.falseHit * 100, 1)}% | ${f(r.cosine.precision * 100, 1)}% |`,
+        ),
+      ].join("\n");
+    const kinds = [...new Set(pairs.filter((p) => p.label === "miss").map((p) => p.kind))];
+    const byKind = kinds.map((k) => {
+      const idx = pairs.map((p, i) => [p, i] as const).filter(([p]) => p.kind === k);
+      const cos = idx.filter(([, i]) => sims[i] >= defaultT).length;
+      const g = idx.filter(([p, i]) => sims[i] >= defaultT && !findCriticalDifference(p.b, p.a)).length;
+      return `| ${k} | ${idx.length} | ${cos} | ${g} |`;
+    });
+    out.push(
+      "",
+      "### The project's own pairs by threshold",
+      "",
+      `${pairs.length} pairs (${pairs.filter((p) => p.label === "hit").length} paraphrases that should hit, ${pairs.filter((p) => p.label === "miss").length} different-meaning pairs that must not). Precision = served pairs that were right.`,
+      "",
+      `Development split (${dev.length} pairs; the guards were written against it):`,
+      "",
+      table(
+        policies(
+          dev.map(([p]) => p),
+          dev.map(([, x]) => x),
+          thresholds,
+        ),
+      ),
+      "",
+      `Held-out split (${hold.length} pairs written after the first guards):`,
+      "",
+      table(
+        policies(
+          hold.map(([p]) => p),
+          hold.map(([, x]) => x),
+          thresholds,
+        ),
+      ),
+      "",
+      `Different-meaning pairs above the default threshold ${defaultT}, by kind:`,
+      "",
+      "| kind | pairs | served by cosine-only | served with guards |",
+      "|---|---|---|---|",
+      ...byKind,
+    );
   }
-  const http = args.includes("--no-http") ? "(skipped with --no-http)" : await httpRun();
 
-  const lat = results.map(
-    (r) =>
-      `| ${r.size.toLocaleString("en")} | ${r.layout} | ${f(pct(r.noEmbed, 50))} | ${f(pct(r.noEmbed, 99))} | ${f(pct(r.withEmbed, 50), 1)} | ${f(pct(r.withEmbed, 99), 1)} | ${r.floatKnn ? `${f(pct(r.floatKnn, 50), 1)} / ${f(pct(r.floatKnn, 99), 1)}` : "–"} | ${r.coarseAgreement ? `${r.coarseAgreement.agreeAbove}/${r.coarseAgreement.totalAbove} (all: ${r.coarseAgreement.agree}/${r.coarseAgreement.total})` : "–"} |`,
-  );
-  const body = [
-    `Machine: ${machine()}.`,
-    `Embedder ${use.id} (512-d). Default threshold ${defaultT}. Run: \`npm run bench -- cache${long ? " --long" : ""}\`.`,
-    "",
-    "### Lookup latency (ResponseCache.lookup: admission, exact key, Hamming top-32 in sqlite-vec, float re-score, guards, hit bookkeeping)",
-    "",
-    `Entries are ${pairs.length} real labelled-pair texts plus filler vectors mixed from real embeddings; queries are the pairs' second halves (${results[0]?.lookups} per round, 3 rounds). "One namespace" puts every entry in the queried partition (worst case); "1000 namespaces" spreads them (the usual case: system prompt, tools and history partition the cache).`,
-    "",
-    "| entries | layout | p50 ms (no embedding) | p99 ms (no embedding) | p50 ms (with embedding) | p99 ms (with embedding) | sqlite-vec float KNN p50 / p99 ms | coarse top-32 holds the float top-1 (where top-1 ≥ 0.8) |",
-    "|---|---|---|---|---|---|---|---|",
-    ...lat,
-    "",
-    "### False-hit guards vs cosine-only (same threshold, same embeddings)",
-    "",
-    `Labelled set: ${pairs.length} pairs (${pairs.filter((p) => p.label === "hit").length} paraphrases that should hit, ${pairs.filter((p) => p.label === "miss").length} swaps that must not). "False hits" = share of must-not pairs served; precision = served pairs that were right.`,
-    "",
-    `Development split (${dev.length} pairs; the guards were written against it):`,
-    "",
-    table(
-      policies(
-        dev.map(([p]) => p),
-        dev.map(([, s]) => s),
-        thresholds,
-      ),
-    ),
-    "",
-    `Held-out split (${hold.length} pairs written after the guards, never tuned on):`,
-    "",
-    table(
-      policies(
-        hold.map(([p]) => p),
-        hold.map(([, s]) => s),
-        thresholds,
-      ),
-    ),
-    "",
-    `Swaps above the default threshold ${defaultT}, by kind (all pairs):`,
-    "",
-    "| kind | pairs | served by cosine-only | served with guards |",
-    "|---|---|---|---|",
-    ...byKind,
-    "",
-    "### HTTP: hit vs miss",
-    "",
-    http,
-  ].join("\n");
+  if (doLatency) {
+    // 3. Lookup latency.
+    const results: LayoutResult[] = [];
+    for (const size of sizes) {
+      for (const layout of ["one namespace", "1000 namespaces"] as const) {
+        results.push(await layoutRun(size, layout, vecs, pairs, memo, use, size <= 100_000));
+      }
+    }
+    const http = args.includes("--no-http") ? "(skipped with --no-http)" : await httpRun();
+    const lat = results.map(
+      (r) =>
+        `| ${r.size.toLocaleString("en")} | ${r.layout} | ${f(pct(r.noEmbed, 50))} | ${f(pct(r.noEmbed, 99))} | ${f(pct(r.noEmbedCpu, 50))} / ${f(pct(r.noEmbedCpu, 99))} | ${f(pct(r.withEmbed, 50), 1)} | ${f(pct(r.withEmbed, 99), 1)} | ${r.floatKnn ? `${f(pct(r.floatKnn, 50), 1)} / ${f(pct(r.floatKnn, 99), 1)}` : "–"} | ${r.coarseAgreement ? `${r.coarseAgreement.agreeAbove}/${r.coarseAgreement.totalAbove} (all: ${r.coarseAgreement.agree}/${r.coarseAgreement.total})` : "–"} |`,
+    );
+    out.push(
+      "",
+      "### Lookup latency (ResponseCache.lookup: admission, exact and normalised key, in-memory Hamming prefilter, float re-score, guards, hit bookkeeping)",
+      "",
+      `Entries are ${pairs.length} real labelled-pair texts plus filler vectors mixed from real embeddings; queries are the pairs' second halves (${results[0]?.lookups} per round, 3 rounds). "One namespace" puts every entry in the queried partition (worst case); "1000 namespaces" spreads them (the usual case: system prompt, tools and history partition the cache). Targets: p99 without embedding ≤ 10 ms at 100k in one namespace, ≤ 25 ms at 1M (\`--long\`). "CPU ms" is the process's CPU time per lookup (\`process.cpuUsage\`): on a shared machine wall time includes waiting for a core, CPU time is what the lookup itself costs.`,
+      "",
+      "| entries | layout | p50 ms (no embedding) | p99 ms (no embedding) | CPU ms p50 / p99 (no embedding) | p50 ms (with embedding) | p99 ms (with embedding) | sqlite-vec float KNN p50 / p99 ms | coarse top-k holds the float top-1 (where top-1 ≥ 0.8) |",
+      "|---|---|---|---|---|---|---|---|---|",
+      ...lat,
+      "",
+      "### HTTP: hit vs miss",
+      "",
+      http,
+    );
+  }
+  const body = out.join("\n");
   process.stdout.write(body + "\n");
-  if (!args.includes("--no-write")) writeSection("cache", body);
+  if (!args.includes("--no-write")) writeSection(only ? `cache (${only})` : "cache", body);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await run(process.argv.slice(2));

@@ -289,8 +289,21 @@ const AXES: [string, string[], string[]][] = [
 const COMPILED = AXES.map(([axis, plus, minus]) => ({ axis, plus: phraseMatcher(plus), minus: phraseMatcher(minus) }));
 const PREFIXES = ["un", "dis", "de", "non", "in", "anti"];
 
-function poles(text: string) {
-  return COMPILED.map(({ axis, plus, minus }) => ({ axis, plus: findAll(plus, text), minus: findAll(minus, text) }));
+type Poles = { axis: string; plus: string[]; minus: string[] }[];
+/** Poles per text, remembered: a lookup compares one query with several candidates, and candidates recur. */
+const polesMemo = new Map<string, Poles>();
+
+function poles(text: string): Poles {
+  const known = polesMemo.get(text);
+  if (known) return known;
+  const found = COMPILED.map(({ axis, plus, minus }) => ({
+    axis,
+    plus: findAll(plus, text),
+    minus: findAll(minus, text),
+  }));
+  polesMemo.set(text, found);
+  if (polesMemo.size > 2048) polesMemo.delete(polesMemo.keys().next().value as string);
+  return found;
 }
 
 export const antonymGuard: Guard = {

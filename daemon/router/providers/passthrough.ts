@@ -45,7 +45,7 @@ export function forwardableHeaders(headers: Record<string, string | string[] | u
 }
 
 /** Upstream response headers a client may rely on (request ids, rate limits, the API's own); framing is ours. */
-function relayedResponseHeaders(res: IncomingMessage): Record<string, string> {
+export function relayedResponseHeaders(res: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
     if (value === undefined) continue;

@@ -4,7 +4,8 @@
 //   DELETE /hotpath/cache?namespace=<hex>
 import { z } from "zod";
 import type { CacheClearResult, CacheEntries, CacheStats } from "../../api.js";
-import { HttpError, type Route } from "../route.js";
+import { readQuery } from "../query.js";
+import type { Route } from "../route.js";
 
 const Namespace = z.string().regex(/^[0-9a-f]{64}$/, "namespace is the 64-hex-digit id shown by /hotpath/cache/stats");
 const EntriesQuery = z.object({
@@ -18,39 +19,12 @@ export const Scope = z
   .regex(/^[\x21-\x7e]{1,200}$/, "a scope is 1–200 printable ASCII characters without spaces");
 const ClearQuery = z.object({ namespace: Namespace.optional(), scope: Scope.optional() });
 
-function query<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) {
-    if (k in raw)
-      throw new HttpError(
-        400,
-        `query parameter ${k} given more than once`,
-        "invalid_request_error",
-        "invalid_query",
-        k,
-      );
-    raw[k] = v;
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new HttpError(
-      400,
-      `${issue.path.join(".") || "query"}: ${issue.message}`,
-      "invalid_request_error",
-      "invalid_query",
-      String(issue.path[0] ?? ""),
-    );
-  }
-  return parsed.data;
-}
-
 export const routes: Route[] = [
   {
     method: "GET",
     path: "/hotpath/cache/stats",
     handle(ctx, services) {
-      const { limit } = query(ctx.url, StatsQuery);
+      const { limit } = readQuery(ctx.url, StatsQuery);
       const body: CacheStats = services.cache.stats(limit);
       ctx.send(200, body);
     },
@@ -59,7 +33,7 @@ export const routes: Route[] = [
     method: "GET",
     path: "/hotpath/cache/entries",
     handle(ctx, services) {
-      const q = query(ctx.url, EntriesQuery);
+      const q = readQuery(ctx.url, EntriesQuery);
       const body: CacheEntries = { entries: services.cache.entries({ namespace: q.namespace, limit: q.limit }) };
       ctx.send(200, body);
     },
@@ -68,7 +42,7 @@ export const routes: Route[] = [
     method: "DELETE",
     path: "/hotpath/cache",
     handle(ctx, services) {
-      const { namespace, scope } = query(ctx.url, ClearQuery);
+      const { namespace, scope } = readQuery(ctx.url, ClearQuery);
       const body: CacheClearResult = {
         cleared: services.cache.clear({ namespace, scope }),
         namespace: namespace ?? null,

@@ -1,14 +1,17 @@
 // POST /v1/messages/count_tokens: Anthropic's token counting over every route Hotpath serves (agents such as Claude
 // Code call it to manage their context). Exact where the answering route can say — a local model renders the prompt
-// with its own chat template and tokenizer, an Anthropic route asks Anthropic — otherwise a labelled estimate
-// (OpenAI's BPE plus message framing). x-hotpath-token-count says which, x-hotpath-tokenizer what counted.
+// with its own chat template and tokenizer; an Anthropic route gets the request as sent (body, anthropic-* headers,
+// query; only model and key change) and its answer is relayed as it came — otherwise a labelled estimate (OpenAI's
+// BPE plus message framing). x-hotpath-token-count says which, x-hotpath-tokenizer what counted.
 import {
   AnthropicCountTokensRequestSchema,
   type AnthropicCountTokensResponse,
   type AnthropicMessagesRequest,
 } from "../../api.js";
 import { countRequest } from "../../audit/runner.js";
+import type { TokenCount } from "../../chat.js";
 import { counterForModelName } from "../../audit/tokens.js";
+import { forwardableHeaders } from "../../router/providers/passthrough.js";
 import { messagesToChat, TranslationError } from "../../router/translate/request.js";
 import { HttpError, type Route } from "../route.js";
 import { anthropicErrorBody } from "./messages.js";
@@ -42,20 +45,32 @@ export const routes: Route[] = [
       const { route, count, error } = await services.router.countTokens(request, {
         signal: ctx.signal,
         task: Array.isArray(task) ? task[0] : task,
+        native: {
+          format: "anthropic.messages",
+          body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>,
+          headers: forwardableHeaders(ctx.req.headers),
+          query: ctx.url.search,
+        },
       });
       if (error) services.log("warn", `count_tokens: ${route} could not count (${error}); answering with an estimate`);
       const counted = count ?? estimate(route, request);
-      const answer: AnthropicCountTokensResponse = { input_tokens: counted.inputTokens };
-      ctx.send(200, answer, {
+      const headers = {
         "x-hotpath-route": route,
         "x-hotpath-token-count": counted.exact ? "exact" : "estimate",
         "x-hotpath-tokenizer": counted.tokenizer,
-      });
+      };
+      if (counted.wire) {
+        // Pass-through: Anthropic's answer as it came (fields Hotpath does not know included).
+        ctx.res.writeHead(counted.wire.status, { ...counted.wire.headers, ...headers });
+        return void ctx.res.end(counted.wire.body);
+      }
+      const answer: AnthropicCountTokensResponse = { input_tokens: counted.inputTokens };
+      ctx.send(200, answer, headers);
     },
   },
 ];
 
-function estimate(route: string, request: Parameters<typeof countRequest>[1]) {
+function estimate(route: string, request: Parameters<typeof countRequest>[1]): TokenCount {
   // By the model name past the provider ("oa:gpt-4o-mini" → gpt-4o-mini): provider names are the user's own.
   const counter = counterForModelName(route.slice(route.indexOf(":") + 1));
   const inputTokens = countRequest(counter, request) + request.messages.length * TOKENS_PER_MESSAGE + TOKENS_PER_REPLY;

@@ -13,6 +13,8 @@ import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
 import { routes as responses } from "./responses.js";
 import { routes as router } from "./router.js";
+import { routes as otlp } from "./otlp.js";
+import { routes as traceImport } from "./trace-import.js";
 import { routes as traces } from "./traces.js";
 
 export const allRoutes: Route[] = [
@@ -25,6 +27,8 @@ export const allRoutes: Route[] = [
   ...completions,
   ...embeddings,
   ...traces,
+  ...traceImport,
+  ...otlp,
   ...cache,
   ...audit,
   ...router,

@@ -100,25 +100,36 @@ export function importText(
   return { file: name, format, traceIds, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
 }
 
+/** What an import of several files reports as it goes. */
+export interface ImportHooks {
+  /** A file that failed is reported here and the others still import; without it, the first failure throws. */
+  onFailure?: (file: string, e: Error) => void;
+  /** Before a file is read. */
+  onFile?: (file: string) => void;
+  /** After a file imported. */
+  onImported?: (result: FileImport) => void;
+}
+
+/** The trace files a path names: the file itself, or every trace file under a directory. */
+export function traceFilesAt(path: string): string[] {
+  return statSync(path).isDirectory() ? traceFilesUnder(path) : [path];
+}
+
 /**
  * Imports a file, or every trace file under a directory (subagent transcripts go with their session). Each file
- * imports whole or not at all: with `onFailure`, a file that fails is reported there and the others still import;
- * without it, the first failure throws.
+ * imports whole or not at all.
  */
-export function importPath(
-  store: TraceStore,
-  path: string,
-  onFailure?: (file: string, e: Error) => void,
-): FileImport[] {
-  const st = statSync(path);
-  const files = st.isDirectory() ? traceFilesUnder(path) : [path];
+export function importPath(store: TraceStore, path: string, hooks: ImportHooks = {}): FileImport[] {
   const done: FileImport[] = [];
-  for (const file of files) {
+  for (const file of traceFilesAt(path)) {
+    hooks.onFile?.(file);
     try {
-      done.push(importText(store, file, readFileSync(file, "utf8"), diskContext(file)));
+      const result = importText(store, file, readFileSync(file, "utf8"), diskContext(file));
+      done.push(result);
+      hooks.onImported?.(result);
     } catch (e) {
-      if (!onFailure) throw e;
-      onFailure(file, e as Error);
+      if (!hooks.onFailure) throw e;
+      hooks.onFailure(file, e as Error);
     }
   }
   return done;

@@ -2,15 +2,16 @@
 // front of the daemon records what Codex sent; the fake OpenAI upstream records what reached it: a route to OpenAI
 // must pass Codex's Responses request through unchanged (a deep-equal), and stream the upstream's answer back.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
-import { CaptureProxy, readSpans } from "../../fixtures/agents/capture.js";
-import { ensureAgentClis } from "../../fixtures/agents/clis.js";
+import type { TestDaemon } from "../../fixtures/daemon.js";
+import { readSpans, type CaptureProxy } from "../../fixtures/agents/capture.js";
+import {
+  agentClisOrSkip,
+  assertLocalAgentSpans,
+  startAgentModelDaemon,
+  startCapturedDaemon,
+} from "../../fixtures/agents/daemons.js";
 import { codexArgs, runCli } from "../../fixtures/agents/run.js";
-import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
-import { AGENT_MODEL_PARAMS, generatedModelPath } from "../../fixtures/models.js";
+import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
 const OPENAI_KEY = "sk-codex-e2e-SECRET-0123456789abcdef";
 
@@ -21,28 +22,18 @@ describe("agents: Codex CLI through Hotpath", function () {
   let upstream: FakeUpstream;
   let capture: CaptureProxy;
 
+  let close = async () => {};
+
   before(async function () {
-    const clis = ensureAgentClis();
-    if ("skip" in clis) {
-      console.log(`      skipped: ${clis.skip}`);
-      this.skip();
-    }
-    codex = clis.codex;
-    upstream = await FakeUpstream.start("openai", OPENAI_KEY);
-    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-codex-"));
-    const configFile = join(dataDir, "config.yaml");
-    writeFileSync(
-      configFile,
-      `router:\n  providers:\n    openai: { type: openai, baseURL: "${upstream.baseURL}", apiKey: "env:E2E_OPENAI_KEY" }\n  maxRetries: 0\n  aliases:\n    codex-smart: "openai:gpt-5.5"\n`,
-    );
-    daemon = await startDaemon({ dataDir, args: ["--config", configFile], env: { E2E_OPENAI_KEY: OPENAI_KEY } });
-    capture = await CaptureProxy.start(daemon.url);
+    codex = agentClisOrSkip(this).codex;
+    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
+      flavor: "openai",
+      apiKey: OPENAI_KEY,
+      alias: "codex-smart",
+      target: "gpt-5.5",
+    }));
   });
-  after(async () => {
-    await capture?.close();
-    await daemon?.dispose();
-    await upstream?.close();
-  });
+  after(() => close());
   beforeEach(() => {
     upstream?.reset();
     if (capture) capture.captured.length = 0;
@@ -91,25 +82,9 @@ describe("agents: Codex CLI on a local model through Hotpath", function () {
   let daemon: TestDaemon;
 
   before(async function () {
-    const clis = ensureAgentClis();
-    if ("skip" in clis) {
-      console.log(`      skipped: ${clis.skip}`);
-      this.skip();
-    }
-    codex = clis.codex;
+    codex = agentClisOrSkip(this).codex;
     // Codex's prompt (instructions, tools) is ~40 kB: a generated model with a context to hold it.
-    const model = generatedModelPath(AGENT_MODEL_PARAMS);
-    daemon = await startDaemon({
-      args: [
-        "--model",
-        `agent=${model}`,
-        "--context-size",
-        String(AGENT_MODEL_PARAMS.contextLength),
-        "--sequences",
-        "1",
-      ],
-      waitForModels: ["agent"],
-    });
+    daemon = await startAgentModelDaemon();
   });
   after(async () => {
     await daemon?.dispose();
@@ -123,12 +98,6 @@ describe("agents: Codex CLI on a local model through Hotpath", function () {
       600_000,
     );
     assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`);
-    const spans = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === "responses");
-    assert.ok(spans.length >= 1);
-    for (const s of spans) {
-      assert.equal(s.status, "ok", String(s.attributes["hotpath.error.type"]));
-      assert.equal(s.attributes["hotpath.route"], "local:agent");
-      assert.ok((s.attributes["gen_ai.usage.input_tokens"] as number) > 5000, "Codex's whole prompt reached the model");
-    }
+    await assertLocalAgentSpans(daemon, "responses", "Codex");
   });
 });

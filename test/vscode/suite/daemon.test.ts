@@ -2,10 +2,12 @@
 // an external daemon; the dashboard and the tree fed by it. A real daemon (dist/daemon/main.js) with a temp data dir.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DaemonEvent } from "../../../daemon/api.js";
+import type { AuditReportView } from "../../../webview/protocol.js";
 import { screenshot, waitFor } from "./driver.js";
 import { daemonBundle, hotpath, setSetting, sharedPath } from "./env.js";
 
@@ -81,6 +83,45 @@ describe("daemon lifecycle", function () {
     } finally {
       sub.dispose();
     }
+  });
+
+  it("Audit Prompt with a spec beside the prompt runs the ablation on a model and shows each section's verdict", async function () {
+    const { ctx } = await hotpath();
+    if (!sharedPath("models", "stories260K.gguf")) this.skip();
+    const dir = mkdtempSync(path.join(tmpdir(), "hotpath-ablation-"));
+    const file = path.join(dir, "story.md");
+    writeFileSync(file, "# Role\nYou tell short stories.\n\n# Style\nUse small words.\n\n# Ending\nEnd happily.\n");
+    // The spec names the prompt by path, as a user writes it; the extension sends the open text (the daemon reads
+    // no files named in requests).
+    const spec = {
+      prompt: "story.md",
+      model: "stories",
+      inputs: ["Once upon a time"],
+      samples: 1,
+      request: { temperature: 0, max_tokens: 8 },
+      checks: [{ type: "exact" }],
+    };
+    writeFileSync(path.join(dir, "story.hotpath-audit.json"), JSON.stringify(spec));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+    const report = await vscode.commands.executeCommand<AuditReportView>("hotpath.auditPrompt", { ablation: true });
+    assert.equal(report.mode, "ablation");
+    assert.equal(report.model, "stories");
+    assert.deepEqual(
+      report.sections.map((s) => s.name),
+      ["Role", "Style", "Ending"],
+    );
+    for (const s of report.sections) {
+      assert.match(s.verdict, /^(removable|essential|inconclusive — needs more samples|not audited)$/, s.name);
+      assert.ok(s.range, `${s.name} has a range in the file`);
+    }
+    assert.equal(typeof report.baselineQuality, "number");
+    assert.match(report.combined ?? "", /^Removing \d+ section\(s\) together: /);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      "vscode.executeCodeLensProvider",
+      vscode.Uri.file(file),
+    );
+    assert.equal(lenses.filter((l) => l.command?.title.startsWith("Hotpath:")).length, 3);
+    assert.ok(ctx.panels.get("audit"), "the audit panel shows the report");
   });
 
   it("the tree lists the daemon's models", async function () {

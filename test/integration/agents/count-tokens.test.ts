@@ -1,0 +1,97 @@
+// POST /v1/messages/count_tokens on an Anthropic route is a pass-through, as Claude Code needs it: the official
+// Anthropic SDK's count (beta form: anthropic-beta header, ?beta=true) with what Claude Code sends — system blocks
+// with cache_control, thinking, tools, and a field no SDK knows yet — reaches Anthropic as sent except the model,
+// and Anthropic's answer comes back as it came. A recording proxy in front of the daemon captures what was sent.
+import assert from "node:assert/strict";
+import Anthropic from "@anthropic-ai/sdk";
+import type { TestDaemon } from "../../fixtures/daemon.js";
+import type { CaptureProxy } from "../../fixtures/agents/capture.js";
+import { startCapturedDaemon } from "../../fixtures/agents/daemons.js";
+import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+
+const ANTHROPIC_KEY = "sk-ant-count-e2e-SECRET-0a1b2c3d4e5f";
+
+describe("agents: count_tokens passes through to Anthropic", function () {
+  this.timeout(120_000);
+  let daemon: TestDaemon;
+  let upstream: FakeUpstream;
+  let capture: CaptureProxy;
+
+  let close = async () => {};
+
+  before(async () => {
+    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
+      flavor: "anthropic",
+      apiKey: ANTHROPIC_KEY,
+      alias: "cc-smart",
+      target: "claude-sonnet-4-5",
+    }));
+  });
+  after(() => close());
+
+  it("the SDK's messages.countTokens: body, anthropic-* headers and query as sent (only the model changes); the answer as it came", async () => {
+    const anthropic = new Anthropic({ baseURL: capture.url, apiKey: daemon.token, maxRetries: 0 });
+    const params = {
+      model: "cc-smart",
+      betas: ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"],
+      system: [
+        { type: "text" as const, text: "You are Claude Code." },
+        { type: "text" as const, text: "Project notes.", cache_control: { type: "ephemeral" as const } },
+      ],
+      messages: [
+        { role: "user" as const, content: [{ type: "text" as const, text: "List the files." }] },
+        {
+          role: "assistant" as const,
+          content: [{ type: "tool_use" as const, id: "toolu_1", name: "Bash", input: { command: "ls" } }],
+        },
+        {
+          role: "user" as const,
+          content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content: "a.ts\nb.ts" }],
+        },
+      ],
+      tools: [
+        {
+          name: "Bash",
+          description: "Run a command",
+          input_schema: { type: "object" as const, properties: { command: { type: "string" } } },
+        },
+      ],
+      thinking: { type: "enabled" as const, budget_tokens: 2048 },
+      // A field Hotpath (and this SDK) does not know: it must survive.
+      hotpath_future_field: { keep: ["me", 1] },
+    };
+    const counted = await anthropic.beta.messages.countTokens(params as Anthropic.Beta.MessageCountTokensParams);
+
+    const sent = capture.captured.at(-1)!;
+    const got = upstream.received.at(-1)!;
+    assert.equal(sent.path, "/v1/messages/count_tokens?beta=true");
+    assert.equal(got.path, sent.path, "the query string went along");
+    assert.equal(got.body.model, "claude-sonnet-4-5");
+    assert.deepEqual({ ...got.body, model: sent.body!.model }, sent.body);
+    assert.deepEqual(sent.body!.hotpath_future_field, { keep: ["me", 1] });
+    for (const h of ["anthropic-beta", "anthropic-version", "user-agent"])
+      assert.equal(got.headers[h], sent.headers[h], `header ${h}`);
+    assert.equal(got.headers["x-api-key"], ANTHROPIC_KEY);
+    assert.ok(!JSON.stringify(got.headers).includes(daemon.token), "Hotpath's token stays with Hotpath");
+
+    // The fake's count is derived from the body it received: equal only if that body's answer came back.
+    const expected = Math.ceil(JSON.stringify([got.body.system, got.body.messages, got.body.tools]).length / 4);
+    assert.equal(counted.input_tokens, expected);
+    const raw = await fetch(`${daemon.url}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": daemon.token, "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "cc-smart", messages: [{ role: "user", content: "hi" }] }),
+    });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.headers.get("request-id"), "req_fake123", "Anthropic's request id is relayed");
+    assert.equal(raw.headers.get("x-hotpath-token-count"), "exact");
+    assert.equal(raw.headers.get("x-hotpath-route"), "anthropic:claude-sonnet-4-5");
+    assert.equal(
+      await raw.text(),
+      JSON.stringify({
+        input_tokens: Math.ceil(JSON.stringify([undefined, [{ role: "user", content: "hi" }], undefined]).length / 4),
+      }),
+      "the upstream's bytes",
+    );
+  });
+});
