@@ -13,6 +13,7 @@ import type { CacheMetrics } from "../cache/metrics.js";
 import type { CachedResponse, LookupResult, ResponseCache } from "../cache/service.js";
 import { fullTimings, replayChat, type ChatEvent, type Priority } from "../chat.js";
 import type { Engine } from "../engine/engine.js";
+import { checkRequestSchemas } from "../engine/schema-limits.js";
 import { Router, RouterError, type RouteResult } from "../router/router.js";
 import type { Attributes } from "../traces/span.js";
 import { ToolGaps } from "../traces/tool-gaps.js";
@@ -45,6 +46,8 @@ export class RequestPipeline {
     const cache = this.cacheFor(request, request.model, input);
     let routed: RouteResult | undefined;
     try {
+      // Schemas over the size limits are refused before anything walks the whole body (the cache key sorts it).
+      checkRequestSchemas(request, { sizesOnly: true });
       const look = await this.lookup(cache, run);
       const hit = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
       if (hit) return this.answer(run, look, { route: "cache" }, replayChat({ ...hit, model: request.model }));
