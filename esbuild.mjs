@@ -44,6 +44,7 @@ const targets = {
       { in: "daemon/main.ts", out: "main" },
       { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
       { in: "daemon/traces/import/worker.ts", out: "trace-import-worker" },
+      { in: "daemon/engine/grammar/gbnf-worker.ts", out: "gbnf-worker" },
     ],
     outdir: "dist/daemon",
     platform: "node",

@@ -19,6 +19,11 @@ export const LIMITS = {
   schemaEnumValues: 1_000,
   /** Characters of property names and enum/const strings over all schemas of one request. */
   schemaChars: 120_000,
+  /**
+   * Milliseconds the grammar worker may spend turning one schema into GBNF. The largest schema within the limits above
+   * takes ~0.6 s on a busy 2-core machine; past this the worker is replaced and the request refused.
+   */
+  grammarMs: 10_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

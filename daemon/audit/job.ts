@@ -31,6 +31,8 @@ export interface TargetChoice {
   /** Overrides the HTTP completer (the daemon may pass its own in-process router). */
   complete?: Completer;
   threads?: number;
+  /** A long-lived GGUF vocabulary counter per path (the daemon keeps one); without it each target loads its own. */
+  vocabCounter?: (path: string) => Promise<TokenCounter>;
 }
 
 /** Opens the backend an audit talks to; call dispose() when done. */
@@ -56,7 +58,9 @@ export async function openTarget(choice: TargetChoice): Promise<AuditTarget & { 
   const ref = choice.config.models.find((m) => m.alias === model || `local:${m.alias}` === model);
   let counter: TokenCounter = counterForModelName(model);
   let disposeCounter = async () => {};
-  if (ref && existsSync(ref.source)) {
+  if (ref && choice.vocabCounter && ref.source.toLowerCase().endsWith(".gguf")) {
+    counter = await choice.vocabCounter(ref.source);
+  } else if (ref && existsSync(ref.source)) {
     const vocab = await ggufVocabCounter(ref.source);
     counter = vocab.counter;
     disposeCounter = vocab.dispose;

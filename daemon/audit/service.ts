@@ -55,13 +55,18 @@ export class AuditService {
     const ref = this.deps.config.models.find((m) => m.alias === model || `local:${m.alias}` === model);
     const path = ref?.source ?? (this.deps.allowModelPaths && isGgufPath(model) ? model : undefined);
     if (!path || !path.toLowerCase().endsWith(".gguf")) return counterForModelName(model);
+    return this.vocabCounter(path).catch(() => counterForModelName(model));
+  }
+
+  /** One vocabulary per GGUF for the daemon's life: loading it reads the file (seconds on a busy machine). */
+  private async vocabCounter(path: string): Promise<TokenCounter> {
     let entry = this.counters.get(path);
     if (!entry) this.counters.set(path, (entry = ggufVocabCounter(path)));
     try {
       return (await entry).counter;
-    } catch {
+    } catch (e) {
       this.counters.delete(path);
-      return counterForModelName(model);
+      throw e;
     }
   }
 
@@ -75,6 +80,7 @@ export class AuditService {
           )
         : parsePrompt(req.text!, { fileName: req.fileName, granularity: req.granularity });
     const counter = await this.counterFor(req.model);
+    refuseUnfittable(counter, doc.sections, req.model);
     const recorded = recordedUse(this.deps.traces, doc);
     const { sections, totalTokens } = sectionDtos(doc, counter);
     return {
@@ -112,10 +118,19 @@ export class AuditService {
         `model "${model}" looks like a file path; name a model alias or route this daemon serves (GGUF paths are for the CLI)`,
       );
     }
-    const target = await openTarget({ model, config: this.deps.config, complete: this.deps.complete });
+    const target = await openTarget({
+      model,
+      config: this.deps.config,
+      complete: this.deps.complete,
+      vocabCounter: (path) => this.vocabCounter(path),
+    });
     let run: AuditRun;
     try {
-      run = new AuditRun(this.deps.db, buildJob(loaded, target, { traces: this.deps.traces, embed: this.deps.embed }));
+      const job = buildJob(loaded, target, { traces: this.deps.traces, embed: this.deps.embed });
+      // The longest request the run sends: the whole prompt plus its longest test input.
+      const longestInput = job.inputs.reduce((m, i) => Math.max(m, i.user?.length ?? 0), 0);
+      refuseUnfittable(target.counter, loaded.doc.sections, model, longestInput);
+      run = new AuditRun(this.deps.db, job);
     } catch (e) {
       await target.dispose();
       throw e;
@@ -188,6 +203,23 @@ export class AuditService {
   async dispose(): Promise<void> {
     for (const l of this.live.values()) l.controller.abort(new Error("daemon stopping"));
     for (const c of this.counters.values()) await c.then((x) => x.dispose()).catch(() => undefined);
+  }
+}
+
+/** Text longer than the model's context can hold is refused before it is tokenized (see TokenCounter.fitChars). */
+function refuseUnfittable(
+  counter: TokenCounter,
+  sections: { text: string }[],
+  model: string | undefined,
+  extraChars = 0,
+): void {
+  if (counter.fitChars === undefined) return;
+  let chars = extraChars;
+  for (const s of sections) chars += s.text.length;
+  if (chars > counter.fitChars) {
+    throw new SpecError(
+      `the prompt${extraChars ? " with its longest test input" : ""} is ${chars} characters, more than ${model ? `model "${model}"` : "the model"}'s context can hold (at most ${counter.fitChars}); audit a shorter prompt or a model with a longer context`,
+    );
   }
 }
 

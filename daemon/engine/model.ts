@@ -1,7 +1,8 @@
 // One loaded local model: its weights, a context with several sequences (a pool), and its chat template.
 import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
-import { resolveChatWrapper } from "node-llama-cpp";
+import { LlamaText, resolveChatWrapper } from "node-llama-cpp";
 import { canonicalJson } from "../canonical.js";
+import { gbnfForSchema, INLINE_SCHEMA_CHARS } from "./grammar/gbnf.js";
 import { SequencePool } from "./pool.js";
 import { modelFingerprint, PrefixSnapshots } from "./prefix/snapshots.js";
 import { AdaptiveSpeculation } from "./speculative/adaptive.js";
@@ -25,6 +26,9 @@ export interface LocalModelOptions {
   /** Prefix snapshots: root directory (<data-dir>/kv) and disk budget; none when budget is 0. */
   kv?: { dir: string; budgetBytes: number; log: (message: string) => void };
 }
+
+/** Compiled grammars kept per model (least recently used dropped first). */
+const GRAMMAR_CACHE_ENTRIES = 32;
 
 export class LocalModel {
   private embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
@@ -102,15 +106,35 @@ export class LocalModel {
     return this.context.contextSize;
   }
 
-  /** Grammars are compiled once per schema (canonical JSON), since compiling costs more than a short generation. */
+  /**
+   * Grammars are compiled once per schema (canonical JSON), since compiling costs more than a short generation. A large
+   * schema's GBNF text is written in the grammar worker (see grammar/gbnf.ts); only the native compile runs here.
+   */
   grammarFor(schema: Record<string, unknown> | "json"): Promise<LlamaGrammar> {
     const key = schema === "json" ? "json" : canonicalJson(schema);
     let grammar = this.grammars.get(key);
-    if (!grammar) {
+    if (grammar) {
+      this.grammars.delete(key); // most recently used last
+      this.grammars.set(key, grammar);
+    } else {
       grammar =
-        schema === "json" ? this.llama.getGrammarFor("json") : this.llama.createGrammarForJsonSchema(schema as any);
+        schema === "json"
+          ? this.llama.getGrammarFor("json")
+          : key.length <= INLINE_SCHEMA_CHARS
+            ? this.llama.createGrammarForJsonSchema(schema as any)
+            : // As sent, not the canonical key: the grammar writes properties in the schema's own order.
+              gbnfForSchema(JSON.stringify(schema)).then((gbnf) =>
+                // The options llama.createGrammarForJsonSchema gives the same text.
+                this.llama.createGrammar({
+                  grammar: gbnf,
+                  stopGenerationTriggers: [LlamaText(["\n".repeat(4)])],
+                  trimWhitespaceSuffix: true,
+                }),
+              );
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));
+      // Bounded: every distinct schema a client sends would otherwise stay compiled for the daemon's life.
+      if (this.grammars.size > GRAMMAR_CACHE_ENTRIES) this.grammars.delete(this.grammars.keys().next().value!);
     }
     return grammar;
   }

@@ -32,10 +32,19 @@ function isPrimitive(v: unknown): boolean {
   return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 }
 
-function measure(root: unknown, param: string, totals: Totals): void {
-  const stack: { schema: unknown; level: number; path: string }[] = [{ schema: root, level: 1, path: param }];
+/** Where a schema sits, kept as links and spelled out only for an error message (most schemas are never refused). */
+interface Where {
+  up?: Where;
+  key: string;
+}
+const spell = (w: Where): string => (w.up ? `${spell(w.up)}.${w.key}` : w.key);
+
+function measure(root: unknown, param: string, totals: Totals, checkValues: boolean): void {
+  const over = (limit: "schemaProperties" | "schemaEnumValues" | "schemaChars", what: string) =>
+    new InputLimitError(limit, `the request's schemas ${what} (limit ${limit} = ${LIMITS[limit]})`, param);
+  const stack: { schema: unknown; level: number; where: Where }[] = [{ schema: root, level: 1, where: { key: param } }];
   while (stack.length) {
-    const { schema, level, path } = stack.pop()!;
+    const { schema, level, where } = stack.pop()!;
     if (!schema || typeof schema !== "object" || Array.isArray(schema)) continue;
     if (level > LIMITS.schemaDepth) {
       throw new InputLimitError(
@@ -45,67 +54,69 @@ function measure(root: unknown, param: string, totals: Totals): void {
       );
     }
     const s = schema as Record<string, unknown>;
-    const values = Array.isArray(s.enum) ? s.enum : [];
-    const all = "const" in s ? [...values, s.const] : values;
-    for (const v of all) {
-      if (!isPrimitive(v)) {
+    const values = Array.isArray(s.enum) ? (s.enum as unknown[]) : [];
+    const hasConst = "const" in s;
+    // Counted before looking at the values: a 100,000-value enum is refused without walking it.
+    totals.enumValues += values.length + (hasConst ? 1 : 0);
+    if (totals.enumValues > LIMITS.schemaEnumValues)
+      throw over(
+        "schemaEnumValues",
+        `hold more than ${LIMITS.schemaEnumValues} enum/const values; a long list of choices is better sent as text`,
+      );
+    for (let i = 0; i <= values.length; i++) {
+      if (i === values.length && !hasConst) break;
+      const v = i < values.length ? values[i] : s.const;
+      if (checkValues && !isPrimitive(v)) {
         throw new InputLimitError(
           "schemaValue",
-          `${path} has an enum/const value that is ${Array.isArray(v) ? "an array" : "an object"}; local models enforce enum and const only for strings, numbers, booleans and null — describe that value with properties/items instead`,
+          `${spell(where)} has an enum/const value that is ${Array.isArray(v) ? "an array" : "an object"}; local models enforce enum and const only for strings, numbers, booleans and null — describe that value with properties/items instead`,
           param,
         );
       }
       if (typeof v === "string") totals.chars += v.length;
     }
-    totals.enumValues += all.length;
-    for (const key of ONE) if (key in s) stack.push({ schema: s[key], level: level + 1, path: `${path}.${key}` });
+    for (const key of ONE) if (key in s) stack.push({ schema: s[key], level: level + 1, where: { up: where, key } });
     for (const key of LIST) {
       const list = s[key];
       if (Array.isArray(list))
-        list.forEach((sub, i) => stack.push({ schema: sub, level: level + 1, path: `${path}.${key}.${i}` }));
+        list.forEach((sub, i) =>
+          stack.push({ schema: sub, level: level + 1, where: { up: { up: where, key }, key: String(i) } }),
+        );
     }
     for (const key of MAP) {
       const map = s[key];
       if (!map || typeof map !== "object" || Array.isArray(map)) continue;
-      for (const [name, sub] of Object.entries(map)) {
-        if (key === "properties") {
-          totals.properties++;
-          totals.chars += name.length;
-        }
-        stack.push({ schema: sub, level: level + 1, path: `${path}.${key}.${name}` });
+      const names = Object.keys(map);
+      if (key === "properties") {
+        // Counted before walking them: 20,000 properties are refused at the 5,001st without visiting one.
+        totals.properties += names.length;
+        if (totals.properties > LIMITS.schemaProperties)
+          throw over("schemaProperties", `declare more than ${LIMITS.schemaProperties} properties`);
+        for (const name of names) totals.chars += name.length;
       }
+      const at: Where = { up: where, key };
+      for (const name of names)
+        stack.push({ schema: (map as Record<string, unknown>)[name], level: level + 1, where: { up: at, key: name } });
     }
-    if (totals.properties > LIMITS.schemaProperties) {
-      throw new InputLimitError(
-        "schemaProperties",
-        `the request's schemas declare more than ${LIMITS.schemaProperties} properties (limit schemaProperties = ${LIMITS.schemaProperties})`,
-        param,
-      );
-    }
-    if (totals.enumValues > LIMITS.schemaEnumValues) {
-      throw new InputLimitError(
-        "schemaEnumValues",
-        `the request's schemas hold more than ${LIMITS.schemaEnumValues} enum/const values (limit schemaEnumValues = ${LIMITS.schemaEnumValues}); a long list of choices is better sent as text`,
-        param,
-      );
-    }
-    if (totals.chars > LIMITS.schemaChars) {
-      throw new InputLimitError(
+    if (totals.chars > LIMITS.schemaChars)
+      throw over(
         "schemaChars",
-        `the request's schemas hold more than ${LIMITS.schemaChars} characters of property names and enum/const strings (limit schemaChars = ${LIMITS.schemaChars})`,
-        param,
+        `hold more than ${LIMITS.schemaChars} characters of property names and enum/const strings`,
       );
-    }
   }
 }
 
-/** Throws InputLimitError when the schemas a local model would enforce exceed LIMITS or use values it cannot. */
-export function checkRequestSchemas(request: ChatCompletionRequest): void {
+/**
+ * Throws InputLimitError when the schemas a local model would enforce exceed LIMITS or (unless `sizesOnly`) use values
+ * it cannot. The pipeline checks sizes for every route before any other work; the local engine checks both.
+ */
+export function checkRequestSchemas(request: ChatCompletionRequest, opts: { sizesOnly?: boolean } = {}): void {
   const totals: Totals = { properties: 0, enumValues: 0, chars: 0 };
+  const values = !opts.sizesOnly;
   const format = request.response_format;
   if (format?.type === "json_schema" && format.json_schema.schema)
-    measure(format.json_schema.schema, "response_format", totals);
+    measure(format.json_schema.schema, "response_format", totals, values);
   request.tools?.forEach((t, i) => {
-    if (t.function.parameters) measure(t.function.parameters, `tools.${i}.function.parameters`, totals);
+    if (t.function.parameters) measure(t.function.parameters, `tools.${i}.function.parameters`, totals, values);
   });
 }

@@ -13,6 +13,7 @@ import type { CacheMetrics } from "../cache/metrics.js";
 import type { CachedResponse, LookupResult, ResponseCache } from "../cache/service.js";
 import { fullTimings, replayChat, type ChatEvent, type Priority } from "../chat.js";
 import type { Engine } from "../engine/engine.js";
+import { checkRequestSchemas } from "../engine/schema-limits.js";
 import { Router, RouterError, type RouteResult } from "../router/router.js";
 import type { Attributes } from "../traces/span.js";
 import { ToolGaps } from "../traces/tool-gaps.js";
@@ -45,6 +46,8 @@ export class RequestPipeline {
     const cache = this.cacheFor(request, request.model, input);
     let routed: RouteResult | undefined;
     try {
+      // Schemas over the size limits are refused before anything walks the whole body (the cache key sorts it).
+      checkRequestSchemas(request, { sizesOnly: true });
       const look = await this.lookup(cache, run);
       const hit = look.verdict === "hit" && look.response?.object === "chat.completion" ? look.response : undefined;
       if (hit) return this.answer(run, look, { route: "cache" }, replayChat({ ...hit, model: request.model }));
@@ -244,13 +247,14 @@ export class RequestPipeline {
     const meta = { id: span.requestId, model: span.model };
     const folded = span.operation === "chat" ? await fold.chat(meta) : fold.completion(meta, done);
     span.content!.output = "message" in folded.choices[0] ? folded.choices[0].message : fold.outputText;
+    if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
+    run.end();
     const calls = "message" in folded.choices[0] ? (folded.choices[0].message.tool_calls ?? []) : [];
     if (calls.length && span.trace.joinedBy !== "new") {
       const asked = calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
-      this.toolGaps.recordCalls(span.trace.traceId, Math.round(nowMs() * 1e6), span.trace.parentSpanId, asked);
+      // The tools' time starts where the asking span ended (not a later clock reading a busy machine may delay).
+      this.toolGaps.recordCalls(span.trace.traceId, Math.round(span.endedAt * 1e6), span.trace.parentSpanId, asked);
     }
-    if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
-    run.end();
     miss?.cache.store(folded, { latencyMs: nowMs() - span.startedAt, costUsd: facts.costUsd });
   }
 }

@@ -2,27 +2,25 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AuditService } from "../audit/service.js";
 import { routerCompleter } from "../audit/completers/router.js";
 import { embedderFromConfig } from "../cache/embedders/index.js";
-import { CacheMetrics } from "../cache/metrics.js";
 import { ResponseCache } from "../cache/service.js";
 import { modelVerifier } from "../cache/verifier.js";
 import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { openDb } from "../db.js";
-import { RequestPipeline } from "../pipeline/pipeline.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
 import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
+import { parseKeepAlive } from "../models/keep-alive.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
 import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
 import { allRoutes } from "./routes/index.js";
-import type { LogLevel, Services } from "./services.js";
+import { type LogLevel, type Services, wireServices } from "./services.js";
 
 export interface RunningDaemon {
   url: string;
@@ -46,6 +44,7 @@ export async function startDaemon(
       process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
   };
   const token = ensureToken(paths.token);
+  const events = new EventHub();
   const db = openDb(paths.db);
   const engine = new Engine({
     gpu: config.gpu,
@@ -59,6 +58,10 @@ export async function startDaemon(
     kvBudgetBytes: config.kvBudgetMb * 1024 * 1024,
     showProgress: opts.interactive ?? false,
     log,
+    keepAliveMs: parseKeepAlive(config.keepAlive),
+    // Models pulled into (or copied to) <data-dir>/models are known without a restart, and load on first use.
+    discover: true,
+    onModelState: (change) => events.publish({ type: "model.state", ...change, at: Date.now() }),
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
   const embedder = await embedderFromConfig(config.cache, {
@@ -75,32 +78,20 @@ export async function startDaemon(
       (await complete(request, signal)).choices[0]?.message.content ?? "";
     cache.verifier = modelVerifier(ask, { ...config.cache.verifier, log: (m) => log("warn", m) });
   }
-  const events = new EventHub();
-  const cacheMetrics = new CacheMetrics(metrics.registry, cache);
-  const services: Services = {
+  const services = wireServices({
     version,
-    startedAt: Date.now(),
     config,
     db,
     traces,
-    events,
     metrics,
     engine,
+    events,
     router,
     cache,
-    cacheMetrics,
-    pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
-    // Audits run through the router (local or cloud), never through the response cache; similarity checks share
-    // the cache's embedder.
-    audit: new AuditService({
-      db,
-      traces,
-      config,
-      complete: routerCompleter(router),
-      embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]),
-    }),
     log,
-  };
+    // Audits' similarity checks share the cache's embedder.
+    embed: async (text) => Float32Array.from((await embedder.embed([text]))[0]),
+  });
   const traceMaintenance = startTraceMaintenance(services.traces, config.traces, log);
   const loopback = isLoopbackBind(config.host);
   if (!loopback) {

@@ -1,6 +1,6 @@
 // Prompt audits for the extension: static sections + findings, and background ablation runs (start, poll, cancel).
 // The handlers need `services.audit` (an AuditService); without it they answer 503.
-import { AuditRunRequestSchema, AuditSectionsRequestSchema } from "../../api.js";
+import { AuditRunRequestSchema, type AuditRunStatus, AuditSectionsRequestSchema } from "../../api.js";
 import { AuditService, PromptError, SpecError } from "../../audit/service.js";
 import { HttpError, type Route } from "../route.js";
 import type { Services } from "../services.js";
@@ -25,6 +25,21 @@ async function asClientError<T>(work: () => Promise<T>): Promise<T> {
 
 const ID = /^[0-9a-f]{64}$/;
 
+/** A run's status (GET) or its cancellation (DELETE): both name the run by the id /hotpath/audit/run returned. */
+function byId(method: "GET" | "DELETE", act: (audit: AuditService, id: string) => AuditRunStatus | undefined): Route {
+  return {
+    method,
+    path: "/hotpath/audit/:id",
+    handle(ctx, services) {
+      const { id } = ctx.params;
+      if (!ID.test(id)) throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
+      const status = act(auditOf(services), id);
+      if (!status) throw new HttpError(404, `no audit ${id}`, "invalid_request_error", "not_found");
+      ctx.send(200, status);
+    },
+  };
+}
+
 export const routes: Route[] = [
   {
     method: "POST",
@@ -44,26 +59,6 @@ export const routes: Route[] = [
       ctx.send(202, await asClientError(() => auditOf(services).start(body)));
     },
   },
-  {
-    method: "GET",
-    path: "/hotpath/audit/:id",
-    handle(ctx, services) {
-      if (!ID.test(ctx.params.id))
-        throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
-      const status = auditOf(services).status(ctx.params.id);
-      if (!status) throw new HttpError(404, `no audit ${ctx.params.id}`, "invalid_request_error", "not_found");
-      ctx.send(200, status);
-    },
-  },
-  {
-    method: "DELETE",
-    path: "/hotpath/audit/:id",
-    handle(ctx, services) {
-      if (!ID.test(ctx.params.id))
-        throw new HttpError(400, "an audit id is 64 hex digits (the id /hotpath/audit/run returned)");
-      const status = auditOf(services).cancel(ctx.params.id);
-      if (!status) throw new HttpError(404, `no audit ${ctx.params.id}`, "invalid_request_error", "not_found");
-      ctx.send(200, status);
-    },
-  },
+  byId("GET", (audit, id) => audit.status(id)),
+  byId("DELETE", (audit, id) => audit.cancel(id)),
 ];

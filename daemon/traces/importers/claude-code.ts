@@ -9,9 +9,10 @@ import type { Attributes, Span } from "../span.js";
 import {
   clip,
   ImportError,
+  forEachJsonLine,
+  isoMsToNs,
   isoToNs,
   issuePath,
-  parseJsonLines,
   type ImportContext,
   type TraceImporter,
 } from "./format.js";
@@ -61,12 +62,13 @@ const optionalCount = (v: unknown) => v === undefined || v === null || (typeof v
 /**
  * The common case of ConversationRecord, checked by hand: a session has one record per message and tool result
  * (200k in a long one), and zod's walk cost more than the rest of the import. Only says yes where the schema
- * would; anything else goes through the schema, whose issue names the field.
+ * would, given `ms` = Date.parse(timestamp) (parsed once, by the caller, which keeps it); anything else goes through
+ * the schema, whose issue names the field.
  */
-function isConversationRecord(v: unknown): v is ConversationRecord {
+function isConversationRecord(v: unknown, ms: number): v is ConversationRecord {
   if (!isObj(v) || (v.type !== "user" && v.type !== "assistant") || typeof v.uuid !== "string") return false;
   if (!(v.parentUuid === undefined || v.parentUuid === null || typeof v.parentUuid === "string")) return false;
-  if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) return false;
+  if (typeof v.timestamp !== "string" || !Number.isFinite(ms)) return false;
   if (!optional(v.sessionId, "string") || !optional(v.isSidechain, "boolean") || !optional(v.agentId, "string"))
     return false;
   if (
@@ -133,7 +135,8 @@ interface Boundary {
 }
 
 interface Session {
-  records: { line: number; r: ConversationRecord }[];
+  /** ts: the record's timestamp in ns since the epoch. */
+  records: { line: number; r: ConversationRecord; ts: number }[];
   /** Compaction boundaries, each with the index of the conversation record that follows it. */
   boundaries: { at: number; b: Boundary }[];
   sessionId?: string;
@@ -144,7 +147,7 @@ interface Session {
 
 function readSession(text: string, file: string): Session {
   const out: Session = { records: [], boundaries: [], isSidechain: false };
-  for (const { line, value } of parseJsonLines(text, file)) {
+  forEachJsonLine(text, file, (line, value) => {
     if (typeof value !== "object" || value === null || Array.isArray(value))
       throw new ImportError(file, line, undefined, "expected a JSON object");
     const type = (value as Record<string, unknown>).type;
@@ -152,11 +155,13 @@ function readSession(text: string, file: string): Session {
       out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
     if (type === "system" && (value as Record<string, unknown>).subtype === "compact_boundary") {
       out.boundaries.push({ at: out.records.length, b: boundaryOf(value as Record<string, unknown>, file, line) });
-      continue;
+      return;
     }
-    if (type !== "user" && type !== "assistant") continue; // housekeeping records carry no work
+    if (type !== "user" && type !== "assistant") return; // housekeeping records carry no work
+    const stamp = (value as Record<string, unknown>).timestamp;
+    const ms = typeof stamp === "string" ? Date.parse(stamp) : NaN;
     let r: ConversationRecord;
-    if (isConversationRecord(value)) r = value;
+    if (isConversationRecord(value, ms)) r = value;
     else {
       const parsed = ConversationRecord.safeParse(value);
       if (!parsed.success) {
@@ -168,8 +173,8 @@ function readSession(text: string, file: string): Session {
     out.sessionId ??= r.sessionId;
     out.agentId ??= r.agentId;
     if (r.isSidechain) out.isSidechain = true;
-    out.records.push({ line, r });
-  }
+    out.records.push({ line, r, ts: isoMsToNs(r.timestamp, ms) });
+  });
   if (!out.title) {
     const firstPrompt = out.records.find((x) => x.r.type === "user" && typeof x.r.message.content === "string");
     if (firstPrompt) out.title = String(firstPrompt.r.message.content).slice(0, 120);
@@ -211,6 +216,10 @@ const REJECTED = [
   "User rejected tool use",
   "<tool_use_error>User rejected tool use",
 ];
+const rejectedText = (result: string) => {
+  for (const p of REJECTED) if (result.startsWith(p)) return true;
+  return false;
+};
 
 /** Tools whose whole time is a person's: the agent asked a question or presented a plan and waited for the answer. */
 const PERSON_TOOLS: Record<string, string> = {
@@ -222,6 +231,8 @@ interface ToolCall {
   id: string;
   name: string;
   input: unknown;
+  /** JSON.stringify(input) for an object input, made once (scheduling and the arguments attribute both need it). */
+  inputJson?: string;
   startNs: number;
   endNs?: number;
   result?: string;
@@ -270,13 +281,7 @@ function buildAgent(
   let nextBoundary = 0;
 
   for (let index = 0; index < records.length; index++) {
-    const { line, r } = records[index];
-    let ts: number;
-    try {
-      ts = isoToNs(r.timestamp);
-    } catch (e) {
-      throw new ImportError(ctx.file, line, "timestamp", (e as Error).message);
-    }
+    const { line, r, ts } = records[index];
     firstNs = Math.min(firstNs, ts);
     lastNs = Math.max(lastNs, ts);
     // Compaction ran from the last record before its boundary to the boundary (or to the summary that follows it);
@@ -298,7 +303,8 @@ function buildAgent(
       if (typeof content === "string") {
         if (typedByPerson(r, content)) pendingPrompt = content;
       } else {
-        for (const [i, block] of content.entries()) {
+        for (let i = 0; i < content.length; i++) {
+          const block = content[i];
           if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
             pendingPrompt = block.text;
           if (block.type !== "tool_result") continue;
@@ -310,8 +316,7 @@ function buildAgent(
           call.endNs = ts;
           call.result = clip(resultText(block.content));
           call.isError = block.is_error === true;
-          call.rejected =
-            r.toolUseResult === "User rejected tool use" || REJECTED.some((p) => call.result!.startsWith(p));
+          call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
           call.agentId = agentIdOf(r.toolUseResult, call.result);
         }
       }
@@ -337,7 +342,8 @@ function buildAgent(
     model ??= resp.model;
     if (r.message.usage) resp.usage = r.message.usage;
     if (typeof content === "string") continue;
-    for (const [i, block] of content.entries()) {
+    for (let i = 0; i < content.length; i++) {
+      const block = content[i];
       if (block.type !== "tool_use") continue;
       if (typeof block.id !== "string")
         throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
@@ -348,6 +354,7 @@ function buildAgent(
         id: block.id,
         name: block.name,
         input: block.input,
+        inputJson: undefined,
         startNs: ts,
         isError: false,
         rejected: false,
@@ -452,7 +459,7 @@ function buildAgent(
       "gen_ai.operation.name": "execute_tool",
       "gen_ai.tool.name": call.name,
       "gen_ai.tool.call.id": call.id,
-      "gen_ai.tool.call.arguments": clip(JSON.stringify(call.input ?? {})),
+      "gen_ai.tool.call.arguments": clip(call.input === undefined || call.input === null ? "{}" : inputJson(call)),
       "hotpath.llm_span_id": call.llmSpanId,
       "hotpath.batch.size": call.batchSize,
     };
@@ -501,11 +508,16 @@ const DENIED =
   /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
 
 /** Claude Code runs a call alongside others when it only reads: reader tools, and shell commands that only read. */
-function concurrencySafe(name: string, input: unknown): boolean {
+function concurrencySafe(call: ToolCall): boolean {
+  const { name, input } = call;
   if (PERSON_TOOLS[name]) return false;
   const command = isObj(input) ? input.command : undefined;
   if (typeof command === "string") return quickReader(command) || shellEffect(command).readOnly; // no JSON round trip
-  return toolEffect(name, input === undefined ? "" : JSON.stringify(input)).readOnly;
+  return toolEffect(name, input === undefined ? "" : inputJson(call)).readOnly;
+}
+
+function inputJson(call: ToolCall): string {
+  return (call.inputJson ??= JSON.stringify(call.input));
 }
 
 /** A plain `ls -la src`-style command of a reader that takes no dangerous flags: known read-only without parsing. */
@@ -549,7 +561,7 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>): void {
     const call = tools.get(id)!;
     call.batchSize = n;
     // A lone call's start does not depend on it (most responses): skip the classification.
-    const safe = n > 1 && concurrencySafe(call.name, call.input);
+    const safe = n > 1 && concurrencySafe(call);
     if (!(safe && prevSafe)) batchStart = batchEnd; // a new batch starts when the one before it is done
     prevSafe = safe;
     const end = call.endNs ?? Math.max(batchStart, call.startNs);

@@ -4,13 +4,15 @@
 // turns, thinking, context_management, output_config, metadata, the anthropic-beta header, ?beta=true) except the
 // model. On a local model the same request must be answered, not refused.
 import assert from "node:assert/strict";
-import type { TestDaemon } from "../../fixtures/daemon.js";
-import { CaptureProxy, readSpans } from "../../fixtures/agents/capture.js";
+import { spawnSync } from "node:child_process";
+import type { TraceAnalysis } from "../../../daemon/api.js";
+import { DAEMON_BIN, type TestDaemon } from "../../fixtures/daemon.js";
+import { readSpans, type CaptureProxy } from "../../fixtures/agents/capture.js";
 import {
   agentClisOrSkip,
   assertLocalAgentSpans,
   startAgentModelDaemon,
-  startRoutedDaemon,
+  startCapturedDaemon,
 } from "../../fixtures/agents/daemons.js";
 import { runCli } from "../../fixtures/agents/run.js";
 import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
@@ -35,21 +37,18 @@ describe("agents: Claude Code through Hotpath", function () {
   let upstream: FakeUpstream;
   let capture: CaptureProxy;
 
+  let close = async () => {};
+
   before(async function () {
     claude = agentClisOrSkip(this).claude;
-    ({ daemon, upstream } = await startRoutedDaemon({
+    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
       flavor: "anthropic",
       apiKey: ANTHROPIC_KEY,
       alias: "cc-smart",
       target: "claude-sonnet-4-5",
     }));
-    capture = await CaptureProxy.start(daemon.url);
   });
-  after(async () => {
-    await capture?.close();
-    await daemon?.dispose();
-    await upstream?.close();
-  });
+  after(() => close());
 
   it("passes Claude Code's request to Anthropic unchanged except the model, and prints the upstream's answer", async () => {
     upstream.fallback = {
@@ -140,13 +139,40 @@ ${run.stderr.slice(-3000)}`,
     const answering = llm.find((s) => s.startNs >= t.endNs - 1e6);
     assert.ok(
       asking && answering,
-      "the tool span lies between the answer that asked and the request that brought the result",
+      `the tool span lies between the answer that asked and the request that brought the result: ${JSON.stringify(spans.map((s) => [s.kind, s.startNs, s.endNs]))}`,
     );
-    const trace = (await (await daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)).json()) as Record<
-      string,
-      unknown
-    >;
-    assert.ok(trace && typeof trace === "object", "the session's trace can be analysed");
+    // `hotpath analyze` on the session that was only proxied, while the daemon still runs on the same database:
+    // the tool is on the critical path, its time owned by the tool, and the text names it; the profiler's analysis
+    // (the admin API the webview reads) is the same analysis.
+    const cli = spawnSync(
+      process.execPath,
+      [DAEMON_BIN, "--data-dir", daemon.dataDir, "analyze", t.traceId, "--json"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(cli.status, 0, cli.stderr);
+    const analysis = JSON.parse(cli.stdout) as TraceAnalysis;
+    assert.equal(analysis.traceId, t.traceId);
+    assert.equal(analysis.spanCount, spans.length);
+    assert.ok(analysis.criticalPath.spanIds.includes(t.spanId), "the tool span is on the critical path");
+    assert.ok(
+      analysis.criticalPath.byKind.tool > 0,
+      `tool time on the path: ${JSON.stringify(analysis.criticalPath.byKind)}`,
+    );
+    assert.ok(analysis.criticalPath.byKind.llm > 0);
+    const profiler = (await (await daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)).json()) as TraceAnalysis;
+    assert.deepEqual(profiler, analysis);
+    const text = spawnSync(
+      process.execPath,
+      [DAEMON_BIN, "--data-dir", daemon.dataDir, "analyze", t.traceId.slice(0, 12)],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^ {2}tool +echo hotpath-tool-ran, /m, "the tool call is a hotspot, by its command");
+    assert.match(text.stdout, /critical path: 3 spans, .* — .*tool /);
   });
 });
 

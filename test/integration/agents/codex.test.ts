@@ -3,12 +3,12 @@
 // must pass Codex's Responses request through unchanged (a deep-equal), and stream the upstream's answer back.
 import assert from "node:assert/strict";
 import type { TestDaemon } from "../../fixtures/daemon.js";
-import { CaptureProxy, readSpans } from "../../fixtures/agents/capture.js";
+import { readSpans, type CaptureProxy } from "../../fixtures/agents/capture.js";
 import {
   agentClisOrSkip,
   assertLocalAgentSpans,
   startAgentModelDaemon,
-  startRoutedDaemon,
+  startCapturedDaemon,
 } from "../../fixtures/agents/daemons.js";
 import { codexArgs, runCli } from "../../fixtures/agents/run.js";
 import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
@@ -22,21 +22,18 @@ describe("agents: Codex CLI through Hotpath", function () {
   let upstream: FakeUpstream;
   let capture: CaptureProxy;
 
+  let close = async () => {};
+
   before(async function () {
     codex = agentClisOrSkip(this).codex;
-    ({ daemon, upstream } = await startRoutedDaemon({
+    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
       flavor: "openai",
       apiKey: OPENAI_KEY,
       alias: "codex-smart",
       target: "gpt-5.5",
     }));
-    capture = await CaptureProxy.start(daemon.url);
   });
-  after(async () => {
-    await capture?.close();
-    await daemon?.dispose();
-    await upstream?.close();
-  });
+  after(() => close());
   beforeEach(() => {
     upstream?.reset();
     if (capture) capture.captured.length = 0;

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import type { TestDaemon } from "../../fixtures/daemon.js";
-import { CaptureProxy } from "../../fixtures/agents/capture.js";
-import { startRoutedDaemon } from "../../fixtures/agents/daemons.js";
+import type { CaptureProxy } from "../../fixtures/agents/capture.js";
+import { startCapturedDaemon } from "../../fixtures/agents/daemons.js";
 import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
 const ANTHROPIC_KEY = "sk-ant-count-e2e-SECRET-0a1b2c3d4e5f";
@@ -17,20 +17,17 @@ describe("agents: count_tokens passes through to Anthropic", function () {
   let upstream: FakeUpstream;
   let capture: CaptureProxy;
 
+  let close = async () => {};
+
   before(async () => {
-    ({ daemon, upstream } = await startRoutedDaemon({
+    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
       flavor: "anthropic",
       apiKey: ANTHROPIC_KEY,
       alias: "cc-smart",
       target: "claude-sonnet-4-5",
     }));
-    capture = await CaptureProxy.start(daemon.url);
   });
-  after(async () => {
-    await capture?.close();
-    await daemon?.dispose();
-    await upstream?.close();
-  });
+  after(() => close());
 
   it("the SDK's messages.countTokens: body, anthropic-* headers and query as sent (only the model changes); the answer as it came", async () => {
     const anthropic = new Anthropic({ baseURL: capture.url, apiKey: daemon.token, maxRetries: 0 });

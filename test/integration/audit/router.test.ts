@@ -1,6 +1,5 @@
 // Audits through the daemon's Router in-process (what AuditService uses inside the daemon), on a real local model.
 import assert from "node:assert/strict";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CompletionError } from "../../../daemon/audit/checks/index.js";
 import { routerCompleter } from "../../../daemon/audit/completers/router.js";
@@ -8,12 +7,11 @@ import { buildJob } from "../../../daemon/audit/job.js";
 import { AuditRun } from "../../../daemon/audit/runner.js";
 import { loadSpec } from "../../../daemon/audit/spec.js";
 import { estimateCounter } from "../../../daemon/audit/tokens.js";
-import { loadConfig } from "../../../daemon/config.js";
 import { openDb } from "../../../daemon/db.js";
-import { Engine } from "../../../daemon/engine/engine.js";
+import type { Engine } from "../../../daemon/engine/engine.js";
 import { Router } from "../../../daemon/router/router.js";
-import { defaultModel, fixtures } from "../../bench/audit.js";
-import { testThreads } from "../../fixtures/models.js";
+import { fixtures } from "../../bench/audit.js";
+import { storiesEngine } from "./stories-engine.js";
 
 describe("audit through the router in-process", function () {
   this.timeout(600_000);
@@ -21,22 +19,8 @@ describe("audit through the router in-process", function () {
   let router: Router;
 
   before(async () => {
-    const config = loadConfig({
-      flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" },
-      env: {},
-    });
-    engine = new Engine({
-      gpu: "off",
-      threads: config.threads,
-      contextSize: config.contextSize,
-      sequences: 1,
-      maxQueued: 1000,
-      modelsDir: tmpdir(),
-      showProgress: false,
-      log: () => undefined,
-    });
-    engine.add(config.models);
-    await engine.ready("stories");
+    const { config, engine: loaded } = await storiesEngine();
+    engine = loaded;
     router = new Router({ config: config.router, local: engine });
   });
   after(async () => {

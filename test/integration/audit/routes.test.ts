@@ -4,28 +4,20 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditRunStarted, AuditRunStatus, AuditSectionsResponse } from "../../../daemon/api.js";
-import { routerCompleter } from "../../../daemon/audit/completers/router.js";
 import { fixedThreads } from "../../../daemon/audit/job.js";
 import { embedderFromConfig } from "../../../daemon/cache/embedders/index.js";
-import { CacheMetrics } from "../../../daemon/cache/metrics.js";
 import { ResponseCache } from "../../../daemon/cache/service.js";
-import { AuditService } from "../../../daemon/audit/service.js";
-import { loadConfig } from "../../../daemon/config.js";
 import { openDb } from "../../../daemon/db.js";
-import { Engine } from "../../../daemon/engine/engine.js";
-import { RequestPipeline } from "../../../daemon/pipeline/pipeline.js";
 import { Router } from "../../../daemon/router/router.js";
-import { EventHub } from "../../../daemon/server/events.js";
 import { createHttpServer } from "../../../daemon/server/http.js";
 import { Metrics } from "../../../daemon/server/metrics.js";
 import { routes } from "../../../daemon/server/routes/audit.js";
-import type { Services } from "../../../daemon/server/services.js";
+import { type Services, wireServices } from "../../../daemon/server/services.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
-import { defaultModel, fixtures } from "../../bench/audit.js";
-import { testThreads } from "../../fixtures/models.js";
+import { fixtures } from "../../bench/audit.js";
+import { storiesEngine } from "./stories-engine.js";
 
 const TOKEN = "test-token";
 
@@ -33,7 +25,7 @@ describe("audit routes on the real HTTP server", function () {
   this.timeout(600_000);
   let server: Server;
   let base: string;
-  let services: Services & { audit: AuditService };
+  let services: Services;
 
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(base + path, {
@@ -43,50 +35,24 @@ describe("audit routes on the real HTTP server", function () {
     });
 
   before(async () => {
-    const config = loadConfig({
-      flags: { models: [{ alias: "stories", source: defaultModel() }], threads: testThreads(), gpu: "off" },
-      env: {},
-    });
+    const { config, engine } = await storiesEngine();
     const db = openDb(":memory:");
-    const engine = new Engine({
-      gpu: "off",
-      threads: config.threads,
-      contextSize: config.contextSize,
-      sequences: 1,
-      maxQueued: 1000,
-      modelsDir: tmpdir(),
-      showProgress: false,
-      log: () => undefined,
-    });
-    engine.add(config.models);
-    await engine.ready("stories");
-    const router = new Router({ config: config.router, local: engine, db });
-    const traces = new TraceStore(db);
-    const metrics = new Metrics();
     const cache = new ResponseCache({
       db,
       config: config.cache,
       embedder: await embedderFromConfig(config.cache, { threads: fixedThreads(config.threads) }),
     });
-    const events = new EventHub();
-    const cacheMetrics = new CacheMetrics(metrics.registry, cache);
-    const log = () => undefined;
-    services = {
+    services = wireServices({
       version: "test",
-      startedAt: Date.now(),
       config,
       db,
-      traces,
-      events,
-      metrics,
+      traces: new TraceStore(db),
+      metrics: new Metrics(),
       engine,
-      router,
+      router: new Router({ config: config.router, local: engine, db }),
       cache,
-      cacheMetrics,
-      pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
-      log,
-      audit: new AuditService({ db, traces, config, complete: routerCompleter(router) }),
-    };
+      log: () => undefined,
+    });
     server = createHttpServer(services, routes, { token: TOKEN, allowOrigins: [], allowAnyHost: false });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

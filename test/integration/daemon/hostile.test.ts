@@ -318,6 +318,24 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
     for (const a of answers) assert.deepEqual(a, answers[0]);
   });
 
+  it("an audit prompt or test input longer than the model's context → 400 before it is tokenized", async function () {
+    // A GGUF tokenizes on the event loop: 150,000 characters held it ~0.6 s per request before this refusal.
+    const long = "\\".repeat(150_000);
+    const cases = [
+      { spec: { promptText: long, inputs: ["hi"], samples: 1 }, model: "chat" },
+      { spec: { promptText: "Be brief.", inputs: [long], samples: 1 }, model: "chat" },
+    ];
+    for (const body of cases) {
+      const res = await post("/hotpath/audit/run", body);
+      assert.equal(res.status, 400, res.text.slice(0, 300));
+      assertOpenAIError(res.body, "invalid_audit");
+      assert.match(res.body.error.message, /context can hold/);
+    }
+    const sections = await post("/hotpath/audit/sections", { text: long, fileName: "p.md", model: "chat" });
+    assert.equal(sections.status, 400, sections.text.slice(0, 300));
+    assert.match(sections.body.error.message, /context can hold/);
+  });
+
   it("an audit js check cannot write a file through the daemon (the bundled sandbox worker)", async function () {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-escape-"));
     const target = join(dir, "pwned");

@@ -41,8 +41,14 @@ function shapeProblem(c: FuzzCase, res: RawResponse): string | undefined {
   return "not OpenAI's error shape";
 }
 
-/** /healthz probed every 20 ms from its own thread; answers the latencies (ms) when told to stop. */
-function startHealthProbe(url: string): { stop(): Promise<number[]> } {
+interface Probe {
+  /** Wall-clock start (ms since the epoch) and latency (ms) of each /healthz probe. */
+  at: number;
+  ms: number;
+}
+
+/** /healthz probed every 20 ms from its own thread; answers the probes when told to stop. */
+function startHealthProbe(url: string): { stop(): Promise<Probe[]> } {
   const worker = new Worker(
     `const { parentPort, workerData } = require("node:worker_threads");
      const http = require("node:http");
@@ -51,8 +57,9 @@ function startHealthProbe(url: string): { stop(): Promise<number[]> } {
      parentPort.on("message", () => { stopped = true; });
      const once = () => new Promise((resolve) => {
        const t = performance.now();
-       http.get(workerData + "/healthz", { agent }, (res) => { res.resume(); res.on("end", () => resolve(performance.now() - t)); })
-         .on("error", () => resolve(Infinity));
+       const at = performance.timeOrigin + t;
+       http.get(workerData + "/healthz", { agent }, (res) => { res.resume(); res.on("end", () => resolve({ at, ms: performance.now() - t })); })
+         .on("error", () => resolve({ at, ms: Infinity }));
      });
      (async () => {
        while (!stopped) { ms.push(await once()); await new Promise((r) => setTimeout(r, 20)); }
@@ -64,13 +71,52 @@ function startHealthProbe(url: string): { stop(): Promise<number[]> } {
   return {
     stop: () =>
       new Promise((resolve) => {
-        worker.once("message", (ms: number[]) => {
+        worker.once("message", (ms: Probe[]) => {
           void worker.terminate();
           resolve(ms);
         });
         worker.postMessage("stop");
       }),
   };
+}
+
+const label = (c: FuzzCase) => `#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 60)}`;
+
+/**
+ * HOTPATH_FUZZ_VERBOSE: time per family, the slowest cases, and for each /healthz probe over 50 ms the cases in
+ * flight while it waited (what held the event loop is among them).
+ */
+function diagnosis(timings: { c: FuzzCase; from: number; to: number; status: number }[], health: Probe[]): string {
+  const lines: string[] = ["      per family (n, total s, p50 ms, max ms):"];
+  const byFamily = new Map<string, number[]>();
+  for (const t of timings) byFamily.set(t.c.family, [...(byFamily.get(t.c.family) ?? []), t.to - t.from]);
+  for (const [family, xs] of [...byFamily].sort((a, b) => b[1].reduce((x, y) => x + y) - a[1].reduce((x, y) => x + y)))
+    lines.push(
+      `        ${family}: ${xs.length}, ${(xs.reduce((a, b) => a + b) / 1000).toFixed(1)} s, ${quantile(xs, 0.5).toFixed(0)}, ${Math.max(...xs).toFixed(0)}`,
+    );
+  lines.push("      slowest cases:");
+  for (const t of [...timings].sort((a, b) => b.to - b.from - (a.to - a.from)).slice(0, 15))
+    lines.push(`        ${(t.to - t.from).toFixed(0)} ms ${label(t.c)} (${t.c.body?.length ?? 0} B) → ${t.status}`);
+  const stalls = health.filter((p) => p.ms > 50).sort((a, b) => b.ms - a.ms);
+  const blame = new Map<string, number>();
+  lines.push(`      /healthz over 50 ms: ${stalls.length}; the worst with the cases in flight:`);
+  for (const [i, p] of stalls.entries()) {
+    const inFlight = timings.filter((t) => t.from < p.at + p.ms && t.to > p.at);
+    for (const t of inFlight)
+      blame.set(`${t.c.endpoint}/${t.c.family}`, (blame.get(`${t.c.endpoint}/${t.c.family}`) ?? 0) + 1);
+    if (i < 12)
+      lines.push(
+        `        ${p.ms.toFixed(0)} ms: ${inFlight.map((t) => `${label(t.c)} (${t.c.body?.length ?? 0} B)`).join(" | ")}`,
+      );
+  }
+  lines.push(
+    `      in flight during stalls (endpoint/family × stalls): ${[...blame]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([k, n]) => `${k}×${n}`)
+      .join(" ")}`,
+  );
+  return lines.join("\n");
 }
 
 const quantile = (xs: number[], q: number) =>
@@ -109,10 +155,11 @@ describe("fuzz: hostile requests over every endpoint", function () {
     const problems: string[] = [];
     const statuses = new Map<string, Map<number, number>>();
     const auditRuns: string[] = [];
-    const slowest: [number, string][] = [];
+    const timings: { c: FuzzCase; from: number; to: number; status: number }[] = [];
     let next = 0;
     const runOne = async (c: FuzzCase) => {
       let res: RawResponse;
+      const from = performance.timeOrigin + performance.now();
       try {
         res = await rawRequest(daemon.url, {
           method: c.method,
@@ -127,7 +174,7 @@ describe("fuzz: hostile requests over every endpoint", function () {
         problems.push(`#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 80)}: no answer (${(e as Error).message})`);
         return;
       }
-      slowest.push([res.ms, `#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 60)} → ${res.status}`]);
+      timings.push({ c, from, to: from + res.ms, status: res.status });
       const byStatus = statuses.get(c.family) ?? new Map<number, number>();
       byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
       statuses.set(c.family, byStatus);
@@ -164,22 +211,16 @@ describe("fuzz: hostile requests over every endpoint", function () {
       body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "hi" }], max_tokens: 2 }),
     });
 
-    const p50 = quantile(health, 0.5);
-    const p99 = quantile(health, 0.99);
-    slowest.sort((a, b) => b[0] - a[0]);
-    if (process.env.HOTPATH_FUZZ_VERBOSE)
-      console.log(
-        slowest
-          .slice(0, 25)
-          .map(([ms, what]) => `      ${ms.toFixed(0)} ms ${what}`)
-          .join("\n"),
-      );
+    const ms = health.map((p) => p.ms);
+    const p50 = quantile(ms, 0.5);
+    const p99 = quantile(ms, 0.99);
+    if (process.env.HOTPATH_FUZZ_VERBOSE) console.log(diagnosis(timings, health));
     const summary = [...statuses].map(
       ([family, s]) => `${family}: ${[...s].map(([status, n]) => `${status}×${n}`).join(" ")}`,
     );
     console.log(
       `      fuzz: ${corpus.length} cases (seed ${SEED}) generated in ${(generateMs / 1000).toFixed(1)} s, sent in ${(fuzzMs / 1000).toFixed(1)} s; ` +
-        `/healthz n=${health.length} p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${Math.max(...health).toFixed(1)} ms; ` +
+        `/healthz n=${health.length} p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${Math.max(...ms).toFixed(1)} ms; ` +
         `RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB\n      ${summary.join("\n      ")}`,
     );
     assert.deepEqual(problems.slice(0, 30), [], `${problems.length} problems`);

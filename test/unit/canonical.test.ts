@@ -1,0 +1,41 @@
+// Canonical JSON of bodies a client wrote: "__proto__" is an ordinary key there (JSON.parse makes it an own
+// property), so it must be kept, sorted and hashed like any other, and must never change a prototype.
+import assert from "node:assert/strict";
+import { canonicalJson, hashCanonical, sortKeys } from "../../daemon/canonical.js";
+
+describe("canonical JSON", () => {
+  it("sorts keys at every depth, drops undefined in objects and writes null for it in arrays", () => {
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }, undefined], c: 2 } }),
+      '{"a":{"c":2,"d":[1,{"z":1},null]},"b":1}',
+    );
+  });
+
+  it("renders exactly what JSON.stringify renders for the same keys in sorted order", () => {
+    const value = JSON.parse(
+      '{"z":"\\u0000\\"\\\\\\n\\u2028😀","a":[1.5,-0,1e21,true,false,null,{}],"m":{"y":[],"x":{"q":"é"}}}',
+    );
+    const sorted =
+      '{"a":[1.5,0,1e+21,true,false,null,{}],"m":{"x":{"q":"é"},"y":[]},"z":' + JSON.stringify(value.z) + "}";
+    assert.equal(canonicalJson(value), sorted);
+    assert.equal(canonicalJson([Number.NaN, Infinity, new Date(0)]), '[null,null,"1970-01-01T00:00:00.000Z"]');
+  });
+
+  it('keeps a "__proto__" key from a JSON body, in its sorted place, without touching any prototype', () => {
+    const body = JSON.parse('{"b":1,"__proto__":{"polluted":true,"model":"x"},"a":{"__proto__":null}}');
+    assert.equal(canonicalJson(body), '{"__proto__":{"model":"x","polluted":true},"a":{"__proto__":null},"b":1}');
+    const sorted = sortKeys(body) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(sorted), Object.prototype);
+    assert.ok(Object.hasOwn(sorted, "__proto__"), "the key is an own property of the sorted copy");
+    assert.equal((sorted as { polluted?: unknown }).polluted, undefined, "no property came in by prototype");
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined, "Object.prototype is untouched");
+  });
+
+  it('hashes a body with a "__proto__" key differently from the same body without it', () => {
+    const withKey = JSON.parse('{"model":"m","__proto__":{"temperature":2}}');
+    const without = JSON.parse('{"model":"m"}');
+    const inlined = JSON.parse('{"model":"m","temperature":2}');
+    assert.notEqual(hashCanonical(withKey), hashCanonical(without));
+    assert.notEqual(hashCanonical(withKey), hashCanonical(inlined));
+  });
+});

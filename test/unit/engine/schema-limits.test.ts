@@ -1,0 +1,63 @@
+// Schema limits: sizes for every route (checked first, before the cache key walks the body), values the local engine
+// cannot enforce only where it enforces them.
+import assert from "node:assert/strict";
+import type { ChatCompletionRequest } from "../../../daemon/api.js";
+import { checkRequestSchemas } from "../../../daemon/engine/schema-limits.js";
+import { InputLimitError } from "../../../daemon/limits.js";
+
+const withSchema = (schema: Record<string, unknown>): ChatCompletionRequest => ({
+  model: "m",
+  messages: [{ role: "user", content: "hi" }],
+  response_format: { type: "json_schema", json_schema: { name: "s", schema } },
+});
+const limitOf = (f: () => void) => {
+  try {
+    f();
+    return undefined;
+  } catch (e) {
+    assert.ok(e instanceof InputLimitError, String(e));
+    return e.limit;
+  }
+};
+
+describe("schema limits", () => {
+  it("refuses sizes past the limits, naming them", () => {
+    const props = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: "string" }]));
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema({ properties: props(20_000) }))),
+      "schemaProperties",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema({ properties: props(5_000) }))),
+      undefined,
+    );
+    const e = Array.from({ length: 100_000 }, (_, i) => `v${i}`);
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema({ enum: e }), { sizesOnly: true })),
+      "schemaEnumValues",
+    );
+    let deep: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 20; i++) deep = { type: "array", items: deep };
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(deep))),
+      "schemaDepth",
+    );
+    const long = { properties: { [`k${"x".repeat(130_000)}`]: { type: "string" } } };
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(long))),
+      "schemaChars",
+    );
+  });
+
+  it("refuses enum/const values that are objects only where the local engine enforces them", () => {
+    const objectConst = withSchema({ properties: { a: { const: { b: 1 } } } });
+    assert.equal(
+      limitOf(() => checkRequestSchemas(objectConst)),
+      "schemaValue",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(objectConst, { sizesOnly: true })),
+      undefined,
+    );
+  });
+});
