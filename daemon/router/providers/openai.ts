@@ -73,6 +73,7 @@ export class OpenAIBackend implements ChatBackend {
     }
     const stream = request.stream === true;
     const body: Record<string, unknown> = { ...request, model: this.opts.model, stream };
+    delete body.keep_alive; // Hotpath's own (local model residency); OpenAI refuses unknown parameters
     if (stream && this.streamUsage) body.stream_options = { include_usage: true };
     else delete body.stream_options;
     const headers: Record<string, string> = {
