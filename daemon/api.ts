@@ -2,6 +2,7 @@
 // The extension and the webview import this file with `import type` only, so zod never reaches their bundles.
 import { z } from "zod";
 import { LIMITS } from "./limits.js";
+import { KeepAliveSchema } from "./models/keep-alive.js";
 
 const tooMany = (what: string, limit: "messages" | "tools") =>
   `at most ${LIMITS[limit]} ${what} per request (limit ${limit} = ${LIMITS[limit]})`;
@@ -82,6 +83,8 @@ const samplingFields = {
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   user: z.string().optional(),
+  /** Ollama's keep_alive: how long the local model stays loaded after this request ("10m", seconds, 0, -1). */
+  keep_alive: KeepAliveSchema.optional(),
 };
 
 /** The request's fields without cross-field checks (for derived schemas such as `.partial()`). */
@@ -144,6 +147,7 @@ export const EmbeddingRequestSchema = z.object({
   encoding_format: z.enum(["float", "base64"]).optional(),
   dimensions: z.number().int().positive().optional(),
   user: z.string().optional(),
+  keep_alive: KeepAliveSchema.optional(),
 });
 
 /**
@@ -266,8 +270,67 @@ export interface ModelInfo {
     contextSize?: number;
     embedding?: boolean;
     loaded?: boolean;
+    /** unloaded (known, loads on its first request), loading, ready, unloading, error. */
+    state?: LocalModelState;
   };
 }
+
+// ───────────────────────────── Models on demand: /hotpath/models* ─────────────────────────────
+// GET    /hotpath/models                  → LocalModelList (known models: config and <data-dir>/models)
+// POST   /hotpath/models/:alias/load      body: { keep_alive? } → LocalModelStatus once loaded (or failed)
+// POST   /hotpath/models/:alias/unload    → LocalModelStatus once unloaded (after requests using it finish)
+// POST   /hotpath/models/pull             body: PullRequest → 202 { id }; progress as model.pull events
+// DELETE /hotpath/models/:alias           → 200 { deleted: path } (files under <data-dir>/models only)
+
+export type LocalModelState = "unloaded" | "loading" | "ready" | "unloading" | "error";
+
+export interface LocalModelStatus {
+  alias: string;
+  /** The --model/config source (path, hf:…, https://…) or the file in <data-dir>/models. */
+  source: string;
+  origin: "config" | "data-dir";
+  /** The GGUF on disk, once known (a download has finished). */
+  path?: string;
+  fileBytes?: number;
+  /** GGUF file type, e.g. Q4_K_M, Q8_0, F16. */
+  quantization?: string;
+  state: LocalModelState;
+  error?: string;
+  /** Requests using the model right now. */
+  inUse: number;
+  loadedAt?: number;
+  lastUsedAt?: number;
+  /** Seconds since the last request finished (loaded models). */
+  idleS?: number;
+  /** When the idle timer unloads it (epoch ms); absent while in use or kept loaded for ever. */
+  expiresAt?: number;
+  /** The keep-alive that applies after the last request, in ms (-1: for ever). */
+  keepAliveMs: number;
+  /** Loaded models: memory and where they run. */
+  memoryBytes?: number;
+  contextBytes?: number;
+  contextSize?: number;
+  sequences?: number;
+  gpu?: string | false;
+  gpuLayers?: number;
+  threads?: { prefill: number; decode: number };
+}
+
+export interface LocalModelList {
+  object: "list";
+  data: LocalModelStatus[];
+}
+
+export const PullRequestSchema = z.object({
+  /** https://…/file.gguf or hf:owner/repo/file.gguf (hf:owner/repo:quant) */
+  source: z.string().regex(/^(https?:\/\/|hf:)/, "source must be an https://… URL or hf:owner/repo/file.gguf"),
+  /** File name under <data-dir>/models (default: the downloader's). */
+  fileName: z
+    .string()
+    .regex(/^[\w.-]+\.gguf$/, "fileName must be a plain file name ending in .gguf")
+    .optional(),
+});
+export type PullRequest = z.infer<typeof PullRequestSchema>;
 
 /** OpenAI's error shape, used for every error the daemon returns. */
 export interface ApiError {
@@ -316,7 +379,29 @@ export type DaemonEvent =
       cache?: string;
       error?: string;
     }
-  | { type: "traces.changed"; traceIds: string[]; at: number };
+  | { type: "traces.changed"; traceIds: string[]; at: number }
+  | {
+      type: "model.state";
+      alias: string;
+      state: LocalModelState;
+      /** What caused it: a request, an admin call, start-up, the idle timer, shutdown. */
+      reason: string;
+      error?: string;
+      at: number;
+    }
+  | {
+      type: "model.pull";
+      id: string;
+      source: string;
+      state: "downloading" | "done" | "error";
+      downloadedBytes: number;
+      totalBytes: number;
+      /** When done: the file and the alias it is known by. */
+      path?: string;
+      alias?: string;
+      error?: string;
+      at: number;
+    };
 
 // ───────────────────────────── Traces: /hotpath/traces*, `hotpath analyze --json` ─────────────────────────────
 // GET  /hotpath/traces?limit=N&before=<startNs>      → TraceList
@@ -944,7 +1029,7 @@ export interface AuditRunStatus {
 
 export interface ModelServingStats {
   alias: string;
-  state: "loading" | "ready" | "error";
+  state: LocalModelState;
   error?: string;
   contextSize?: number;
   sequences?: number;

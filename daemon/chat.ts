@@ -109,6 +109,17 @@ export function emptyUsage(): Usage {
   return { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
 }
 
+/** Usage from an upstream's counts, whatever its field names; absent counts are 0, the total their sum. */
+export function usageOf(u: { input?: number; output?: number; total?: number; cached?: number }): Usage {
+  const [prompt, completion] = [u.input ?? 0, u.output ?? 0];
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: u.total ?? prompt + completion,
+    prompt_tokens_details: { cached_tokens: u.cached ?? 0 },
+  };
+}
+
 export function fullTimings(t: Partial<Timings> = {}): Timings {
   return {
     queue_ms: t.queue_ms ?? 0,

@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { KeepAliveSchema } from "./models/keep-alive.js";
 
 export const GpuSchema = z.enum(["auto", "cuda", "vulkan", "metal", "off"]);
 
@@ -225,6 +226,8 @@ export const ConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8642),
   dataDir: z.string().default(join(homedir(), ".hotpath")),
   models: z.array(ModelRefSchema).default([]),
+  /** How long a local model stays loaded after its last request ("10m", seconds, 0, -1 = for ever); per request: keep_alive. */
+  keepAlive: KeepAliveSchema.default("10m"),
   /** CPU threads for local models: a count, or "auto" (measured per model on first load; see engine/threads). */
   threads: z.union([z.literal("auto"), z.number().int().min(1)]).default("auto"),
   gpu: GpuSchema.default("auto"),
@@ -297,6 +300,7 @@ export function loadConfig({ flags = {}, env = process.env }: ConfigInputs = {})
   if (env.HOTPATH_DATA_DIR) fromEnv.dataDir = env.HOTPATH_DATA_DIR;
   if (env.HOTPATH_THREADS) fromEnv.threads = env.HOTPATH_THREADS === "auto" ? "auto" : Number(env.HOTPATH_THREADS);
   if (env.HOTPATH_GPU) fromEnv.gpu = env.HOTPATH_GPU;
+  if (env.HOTPATH_KEEP_ALIVE) fromEnv.keepAlive = env.HOTPATH_KEEP_ALIVE;
   if (env.HOTPATH_OTLP_EXPORT)
     fromEnv.traces = { ...(fromFile.traces as object | undefined), otlpExport: env.HOTPATH_OTLP_EXPORT };
   if (env.HOTPATH_MODELS) fromEnv.models = env.HOTPATH_MODELS.split(",").filter(Boolean).map(parseModelFlag);

@@ -8,6 +8,10 @@ import { register as registerImport } from "./cli/import.js";
 import { register as registerCache } from "./cli/cache.js";
 import { register as registerServe } from "./cli/serve.js";
 import { register as registerStop } from "./cli/stop.js";
+import { register as registerPull } from "./cli/pull.js";
+import { register as registerList } from "./cli/list.js";
+import { register as registerPs } from "./cli/ps.js";
+import { register as registerRm } from "./cli/rm.js";
 import { ConfigError } from "./config.js";
 import { VERSION } from "./version.js";
 
@@ -27,6 +31,10 @@ const program = new Command()
 
 registerServe(program);
 registerStop(program);
+registerPull(program);
+registerList(program);
+registerPs(program);
+registerRm(program);
 registerGenModel(program);
 registerImport(program);
 registerAnalyze(program);

@@ -1,7 +1,7 @@
 // The cache's tables in the daemon's one SQLite file. cache_entries holds each answer once (request, response,
 // float vector, TTL, LRU facts); one vec0 table per embedder holds the binary-quantized vectors, partitioned by
 // namespace, with created/expires/hits metadata and the query text as an aux column. Lookup: exact key → coarse
-// Hamming search in an in-memory bit index per namespace (bit-index.ts, loaded from vec0 on first use, kept in step by
+// Hamming search in an in-memory bit index per namespace (bit-index.ts, built from cache_entries on first use, kept in step by
 // put/delete) → float cosine re-score → guards (in the service). Entries carry their scope (user/tenant) and a
 // normalised key for the exactness ladder's second rung.
 import type { Statement } from "better-sqlite3";
@@ -154,6 +154,13 @@ export interface NamespaceCounters {
 
 const loaded = new WeakSet<Db>();
 
+/** A stored float32 vector as floats (copied only when the blob is not 4-byte aligned). */
+function floats(b: Buffer): Float32Array {
+  return b.byteOffset % 4 === 0
+    ? new Float32Array(b.buffer, b.byteOffset, b.byteLength >>> 2)
+    : new Float32Array(Uint8Array.prototype.slice.call(b).buffer, 0, b.byteLength >>> 2);
+}
+
 export class CacheStore {
   private readonly spaces = new Map<string, { table: string; dims: number }>();
   private readonly statements = new Map<string, Statement>();
@@ -252,12 +259,11 @@ export class CacheStore {
       const r = byId.get(id) as
         | { embedding: Buffer | null; query_text: string; namespace: string; embedder: string; expires_ms: number }
         | undefined;
-      // Deleted, replaced or expired since the index saw it, or from another process's namespace reuse: skipped.
+      // Deleted or expired since the index saw it, or (rowids are reused after deletes) now another namespace's row.
       if (!r?.embedding || r.namespace !== namespace || r.embedder !== embedder || r.expires_ms <= now) continue;
-      const e = r.embedding;
       out.push({
         id,
-        similarity: dot(vector, new Float32Array(e.buffer, e.byteOffset, e.byteLength / 4)),
+        similarity: dot(vector, floats(r.embedding)),
         queryText: r.query_text,
       });
     }
@@ -265,27 +271,23 @@ export class CacheStore {
   }
 
   /**
-   * The namespace's bit index, read from vec0 (its `coarse` column holds the same sign bits, LSB first) the first time.
-   * Entries another process adds later are not seen until restart (recall only); ones it deletes are dropped by the
-   * re-score query above.
+   * The namespace's bit index, built the first time from the namespace's own rows of cache_entries (its index on
+   * namespace; sign bits of the stored float vectors, as put() computes them). Reading vec0 instead
+   * (`WHERE namespace = ?` outside a KNN query) scanned every namespace's rows: with 1000 namespaces of 100 entries
+   * each first lookup cost ~0.45 s of CPU. Entries another process adds later are not seen until restart (recall
+   * only); ones it deletes are dropped by the re-score in nearest().
    */
   private bitIndex(embedder: string, namespace: string, s: { table: string; dims: number }): BitIndex {
     const key = `${embedder}\u0000${namespace}`;
     let idx = this.indexes.get(key);
     if (idx) return idx;
-    const words = Math.ceil(s.dims / 32);
-    idx = new BitIndex(words);
-    const rows = this.sql(`SELECT rowid, coarse, expires_ms FROM ${s.table} WHERE namespace = ?`).iterate(
-      namespace,
-    ) as IterableIterator<{
-      rowid: number | bigint;
-      coarse: Buffer;
-      expires_ms: number | bigint;
-    }>;
+    idx = new BitIndex(Math.ceil(s.dims / 32));
+    const rows = this.sql(
+      "SELECT id, embedding, expires_ms FROM cache_entries WHERE namespace = ? AND embedder = ? AND embedding IS NOT NULL",
+    ).iterate(namespace, embedder) as IterableIterator<{ id: number; embedding: Buffer; expires_ms: number }>;
     for (const r of rows) {
-      const bits = new Uint32Array(words);
-      new Uint8Array(bits.buffer).set(r.coarse.subarray(0, words * 4));
-      idx.add(Number(r.rowid), bits, Number(r.expires_ms));
+      if (r.embedding.byteLength !== s.dims * 4) continue;
+      idx.add(r.id, signBits(floats(r.embedding)), r.expires_ms);
     }
     this.indexes.set(key, idx);
     return idx;

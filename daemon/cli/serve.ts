@@ -5,6 +5,7 @@ import { existsSync, statSync } from "node:fs";
 import { loadConfig, parseModelFlag, type ModelRef } from "../config.js";
 import { checkGguf } from "../engine/gguf/validate.js";
 import { integer } from "./flags.js";
+import { parseKeepAlive } from "../models/keep-alive.js";
 import { startDaemon } from "../server/daemon.js";
 import { watchConfigFile } from "../router/reload.js";
 import { VERSION } from "../version.js";
@@ -42,6 +43,11 @@ export function register(program: Command): void {
         "metal",
         "off",
       ]),
+    )
+    .option(
+      "--keep-alive <duration>",
+      'how long a model stays loaded after its last request: "10m" (default), "30s", 0 (unload after each answer), -1 (never unload); env HOTPATH_KEEP_ALIVE; requests may send keep_alive',
+      keepAliveFlag,
     )
     .option("--context-size <tokens>", "context size per model (default 4096)", integer)
     .option(
@@ -92,6 +98,7 @@ export function register(program: Command): void {
         port: opts.port,
         models: opts.model.length ? withDrafts(opts.model, opts.draftModel) : undefined,
         threads: opts.threads,
+        keepAlive: opts.keepAlive,
         gpu: opts.gpu,
         contextSize: opts.contextSize,
         sequences: opts.sequences,
@@ -194,6 +201,12 @@ function collectHeader(value: string, previous: Record<string, string> = {}): Re
   const eq = value.indexOf("=");
   if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not name=value (e.g. "authorization=Bearer …")`);
   return { ...previous, [value.slice(0, eq).trim().toLowerCase()]: value.slice(eq + 1).trim() };
+}
+
+function keepAliveFlag(value: string): string {
+  if (parseKeepAlive(value) === undefined)
+    throw new InvalidArgumentError(`"${value}" is not a duration (e.g. 10m, 30s, 0, or -1 to keep models loaded)`);
+  return value;
 }
 
 function parseThreads(value: string): number | "auto" {

@@ -1,8 +1,11 @@
-// The local engine: which GGUF models are configured, their load state, and the backends serving them.
+// The local engine: which GGUF models are known, which are in memory (loaded on first use, unloaded when idle), and
+// the backends serving them.
 // Knows nothing of HTTP or routing (DESIGN.md layering).
 import { createModelDownloader } from "node-llama-cpp";
-import type { CompletionRequest } from "../api.js";
-import type { ChatEvent, Priority } from "../chat.js";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import type { CompletionRequest, LocalModelStatus } from "../api.js";
+import type { ChatBackend, ChatEvent, Priority } from "../chat.js";
 import type { ModelRef } from "../config.js";
 import { LocalChatBackend, DEFAULT_MAX_TOKENS, stopList } from "./chat-backend.js";
 import { refuseUnfittable } from "./context-bound.js";
@@ -12,6 +15,9 @@ import { LocalModel } from "./model.js";
 import { validateGguf } from "./gguf/validate.js";
 import { contextThreads, describeThreads, type ThreadsSetting } from "./threads/choose.js";
 import { ThreadChoices } from "./threads/remembered.js";
+import { FOREVER, parseKeepAlive } from "../models/keep-alive.js";
+import { describeFile, isRemote, knownModels, type KnownModel } from "../models/registry.js";
+import { Residency, type ResidencyReason, type ResidencyState } from "../models/residency.js";
 
 export interface EngineOptions {
   gpu: GpuChoice;
@@ -31,6 +37,17 @@ export interface EngineOptions {
   log: (level: "info" | "warn" | "error", message: string) => void;
   /** How long a request waits for a model that is still loading before 503 (default 30 s). */
   loadWaitMs?: number;
+  /** How long a model stays loaded after its last request (default: for ever; the daemon passes --keep-alive). */
+  keepAliveMs?: number;
+  /** Also know the GGUF files in modelsDir (the daemon; not in-process users such as audits). */
+  discover?: boolean;
+  /** A model was loaded, unloaded or failed (events for views). */
+  onModelState?: (change: { alias: string; state: ResidencyState; reason: ResidencyReason; error?: string }) => void;
+}
+
+/** A request's keep_alive in ms (already validated by the request schema), undefined for the default. */
+function keepAliveOf(value: string | number | undefined): number | undefined {
+  return value === undefined ? undefined : parseKeepAlive(value);
 }
 
 const RESOLVE_TIMEOUT_MS = 20_000;
@@ -53,8 +70,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 }
 
 export type ModelState =
+  | { state: "unloaded" }
   | { state: "loading" }
-  | { state: "ready"; model: LocalModel; backend: LocalChatBackend }
+  | { state: "ready"; model: LocalModel; backend: ChatBackend }
+  | { state: "unloading" }
   | { state: "error"; message: string };
 
 export class ModelUnavailableError extends Error {
@@ -66,41 +85,104 @@ export class ModelUnavailableError extends Error {
   }
 }
 
+interface Loaded {
+  model: LocalModel;
+  backend: LocalChatBackend;
+  dispose(): Promise<void>;
+}
+
+interface Entry {
+  known: KnownModel;
+  ref: ModelRef;
+  residency: Residency<Loaded>;
+}
+
 export class Engine {
-  private readonly models = new Map<string, { ref: ModelRef; status: ModelState; ready: Promise<void> }>();
+  private readonly models = new Map<string, Entry>();
   private readonly threadChoices?: ThreadChoices;
+  /** The models dir's mtime at the last scan: a pull or rm changes it, and only then is it read again. */
+  private scannedMtimeMs = -1;
+  private readonly configRefs: ModelRef[] = [];
 
   constructor(private readonly options: EngineOptions) {
     this.threadChoices = options.threadsFile ? new ThreadChoices(options.threadsFile) : undefined;
   }
 
-  /** Starts loading every model; failures are recorded per model and never stop the daemon. */
-  add(refs: ModelRef[]): void {
+  /** Makes models known (config models) without loading them: each loads on its first request. */
+  register(refs: ModelRef[]): void {
     for (const ref of refs) {
-      const entry = { ref, status: { state: "loading" } as ModelState, ready: Promise.resolve() };
-      entry.ready = this.load(ref).then(
-        (model) => {
-          entry.status = { state: "ready", model, backend: new LocalChatBackend(model) };
-          this.options.log(
-            "info",
-            `model "${ref.alias}" ready (${model.path}, context ${model.contextSize}, ${model.pool.size} sequences, ${describeThreads(model.threads)})`,
-          );
-        },
-        (e: Error) => {
-          entry.status = { state: "error", message: e.message };
-          this.options.log("error", `model "${ref.alias}" failed to load: ${e.message}`);
-        },
-      );
-      this.models.set(ref.alias, entry);
+      this.configRefs.push(ref);
+      if (this.models.has(ref.alias)) continue;
+      const known = knownModels([ref], this.options.modelsDir)[0];
+      this.models.set(ref.alias, this.entry(known, ref));
     }
   }
 
-  private async load(ref: ModelRef): Promise<LocalModel> {
-    const path = ref.source.startsWith("hf:") ? await this.download(ref.source) : ref.source;
+  /** Makes models known and starts loading them; failures are recorded per model and never stop the daemon. */
+  add(refs: ModelRef[]): void {
+    this.register(refs);
+    for (const ref of refs) void this.models.get(ref.alias)!.residency.load("startup");
+  }
+
+  private entry(known: KnownModel, ref: ModelRef): Entry {
+    const entry: Entry = {
+      known,
+      ref,
+      residency: new Residency<Loaded>({
+        load: () => this.loadModel(entry),
+        defaultKeepAliveMs: this.options.keepAliveMs ?? FOREVER,
+        onChange: (state, reason, detail) => {
+          if (state === "ready" && detail?.loaded) {
+            const m = detail.loaded.model;
+            this.options.log(
+              "info",
+              `model "${ref.alias}" ready (${m.path}, context ${m.contextSize}, ${m.pool.size} sequences, ${describeThreads(m.threads)})`,
+            );
+          } else if (state === "error") {
+            this.options.log("error", `model "${ref.alias}" failed to load: ${detail?.error}`);
+          } else if (state === "unloaded" && reason === "idle") {
+            this.options.log("info", `model "${ref.alias}" unloaded after its keep-alive`);
+          }
+          this.options.onModelState?.({ alias: ref.alias, state, reason, error: detail?.error });
+        },
+      }),
+    };
+    return entry;
+  }
+
+  /** Picks up GGUF files added to or removed from <data-dir>/models (pull, rm, a copy) when discovery is on. */
+  refresh(): void {
+    if (!this.options.discover) return;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.options.modelsDir).mtimeMs;
+    } catch {
+      mtimeMs = 0;
+    }
+    if (mtimeMs === this.scannedMtimeMs) return;
+    this.scannedMtimeMs = mtimeMs;
+    const known = knownModels(this.configRefs, this.options.modelsDir).filter((k) => k.origin === "data-dir");
+    const present = new Set(known.map((k) => k.alias));
+    for (const [alias, entry] of this.models) {
+      // A file that is gone is forgotten once nothing holds it in memory.
+      if (entry.known.origin === "data-dir" && !present.has(alias) && entry.residency.state === "unloaded")
+        this.models.delete(alias);
+    }
+    for (const k of known) {
+      const taken = [...this.models.values()].some((e) => e.known.path === k.path);
+      if (!this.models.has(k.alias) && !taken)
+        this.models.set(k.alias, this.entry(k, { alias: k.alias, source: k.path! }));
+    }
+  }
+
+  private async loadModel(entry: Entry): Promise<Loaded> {
+    const { ref } = entry;
+    const path = isRemote(ref.source) ? await this.download(ref.source) : ref.source;
+    entry.known.path = resolve(path);
     // llama.cpp aborts the whole process on some malformed files: check the header before handing it over.
     await validateGguf(path);
     const llama = await llamaRuntime(this.options.gpu, contextThreads(this.options.threads));
-    return LocalModel.load(llama, {
+    const model = await LocalModel.load(llama, {
       alias: ref.alias,
       path,
       contextSize: ref.contextSize ?? this.options.contextSize,
@@ -119,6 +201,7 @@ export class Engine {
           }
         : undefined,
     });
+    return { model, backend: new LocalChatBackend(model), dispose: () => model.dispose() };
   }
 
   private async download(uri: string): Promise<string> {
@@ -143,38 +226,148 @@ export class Engine {
   }
 
   aliases(): string[] {
+    this.refresh();
     return [...this.models.keys()];
   }
 
   status(alias: string): ModelState | undefined {
-    return this.models.get(alias)?.status;
+    const entry = this.models.get(alias);
+    if (!entry) return undefined;
+    const r = entry.residency;
+    if (r.state === "ready") return { state: "ready", model: r.value!.model, backend: this.residentBackend(alias) };
+    if (r.state === "error") return { state: "error", message: r.error! };
+    return { state: r.state };
   }
 
-  /** Waits for a model that is still loading; throws a typed error when it is unknown or failed. */
-  async ready(alias: string): Promise<Extract<ModelState, { state: "ready" }>> {
-    const entry = this.models.get(alias);
+  /** Everything `hotpath ps` / `list` and the extension's model tree show about each known model. */
+  async describe(): Promise<LocalModelStatus[]> {
+    this.refresh();
+    const out: LocalModelStatus[] = [];
+    for (const [alias, entry] of this.models) {
+      const r = entry.residency;
+      const file = entry.known.path ? await describeFile(entry.known.path) : {};
+      const loaded = r.value?.model;
+      out.push({
+        alias,
+        source: entry.ref.source,
+        origin: entry.known.origin,
+        ...(entry.known.path ? { path: entry.known.path } : {}),
+        fileBytes: file.fileBytes,
+        quantization: file.quantization,
+        state: r.state,
+        ...(r.error ? { error: r.error } : {}),
+        inUse: r.inUse,
+        loadedAt: r.loadedAt,
+        lastUsedAt: r.lastUsedAt,
+        idleS: loaded && r.inUse === 0 && r.lastUsedAt ? Math.round((Date.now() - r.lastUsedAt) / 1000) : undefined,
+        expiresAt: r.expiresAt,
+        keepAliveMs: r.keepAlive,
+        ...(loaded
+          ? {
+              memoryBytes: loaded.model.size,
+              contextBytes: loaded.context.stateSize,
+              contextSize: loaded.contextSize,
+              sequences: loaded.pool.size,
+              gpu: loaded.llama.gpu,
+              gpuLayers: loaded.model.gpuLayers,
+              threads: { prefill: loaded.threads.prefill, decode: loaded.threads.decode },
+            }
+          : {}),
+      });
+    }
+    return out;
+  }
+
+  /** Loads a model now (an explicit load retries one that failed); resolves once it is ready, throws if it failed. */
+  async load(alias: string, keepAliveMs?: number): Promise<void> {
+    const entry = this.find(alias);
+    await entry.residency.load("admin", true);
+    if (entry.residency.state === "error")
+      throw new ModelUnavailableError(`model "${alias}" failed to load: ${entry.residency.error}`, "model_failed");
+    // A load asked for with a keep-alive holds it that long from now, as a request would.
+    if (keepAliveMs !== undefined) entry.residency.begin()?.end(keepAliveMs);
+  }
+
+  /** Unloads a model once no request uses it. */
+  async unload(alias: string): Promise<void> {
+    await this.find(alias).residency.unload("admin");
+  }
+
+  private find(alias: string): Entry {
+    let entry = this.models.get(alias);
+    if (!entry) {
+      this.refresh();
+      entry = this.models.get(alias);
+    }
     if (!entry) {
       const known = this.aliases();
       throw new ModelUnavailableError(
-        `model "${alias}" does not exist here; ${known.length ? `available: ${known.join(", ")}` : "no local model is configured (start with --model <file.gguf>)"}`,
+        `model "${alias}" does not exist here; ${known.length ? `available: ${known.join(", ")}` : "no local model is configured (start with --model <file.gguf>, or `hotpath pull <url>`)"}`,
         "model_not_found",
       );
     }
-    // Wait for a model that is loading, but not forever (downloads take minutes): then 503 with Retry-After.
-    await Promise.race([entry.ready, new Promise((r) => setTimeout(r, this.options.loadWaitMs ?? 30_000).unref())]);
-    const status = entry.status;
-    if (status.state === "error")
-      throw new ModelUnavailableError(`model "${alias}" failed to load: ${status.message}`, "model_failed");
-    if (status.state !== "ready")
-      throw new ModelUnavailableError(
-        `model "${alias}" is still loading (or downloading); retry shortly`,
-        "model_loading",
-      );
-    return status;
+    return entry;
   }
 
-  async backend(alias: string): Promise<LocalChatBackend> {
-    return (await this.ready(alias)).backend;
+  /** Loads a model on its first request (or waits for one loading); throws a typed error when unknown or failed. */
+  async ready(alias: string): Promise<Extract<ModelState, { state: "ready" }>> {
+    const entry = this.find(alias);
+    const r = entry.residency;
+    // Wait for a model that is loading, but not forever (downloads take minutes): then 503 with Retry-After.
+    const deadline = Date.now() + (this.options.loadWaitMs ?? 30_000);
+    for (;;) {
+      if (r.state === "ready") return { state: "ready", model: r.value!.model, backend: this.residentBackend(alias) };
+      if (r.state === "error")
+        throw new ModelUnavailableError(`model "${alias}" failed to load: ${r.error}`, "model_failed");
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new ModelUnavailableError(
+          `model "${alias}" is still loading (or downloading); retry shortly`,
+          "model_loading",
+        );
+      await Promise.race([r.load("request"), new Promise((res) => setTimeout(res, left).unref())]);
+    }
+  }
+
+  /** A request's hold on a loaded model: the model stays in memory until `end`, then for the keep-alive. */
+  async use(
+    alias: string,
+  ): Promise<{ model: LocalModel; backend: LocalChatBackend; end: (keepAliveMs?: number) => void }> {
+    for (;;) {
+      await this.ready(alias);
+      const lease = this.find(alias).residency.begin();
+      if (lease) return { model: lease.value.model, backend: lease.value.backend, end: lease.end };
+    }
+  }
+
+  async backend(alias: string): Promise<ChatBackend> {
+    await this.ready(alias);
+    return this.residentBackend(alias);
+  }
+
+  /** The chat backend of a model alias: each request holds the model while it answers, loading it again if needed. */
+  private residentBackend(alias: string): ChatBackend {
+    const use = (keepAlive?: string | number) =>
+      this.use(alias).then((lease) => ({ ...lease, keepAliveMs: keepAliveOf(keepAlive) }));
+    return {
+      id: `local:${alias}`,
+      async *chat(request, options) {
+        const lease = await use(request.keep_alive);
+        try {
+          yield* lease.backend.chat(request, options);
+        } finally {
+          lease.end(lease.keepAliveMs);
+        }
+      },
+      async countTokens(request) {
+        const lease = await use(request.keep_alive);
+        try {
+          return await lease.backend.countTokens(request);
+        } finally {
+          lease.end(lease.keepAliveMs);
+        }
+      },
+    };
   }
 
   /** /v1/completions: raw text in, text out, through the same token loop as chat. */
@@ -183,7 +376,19 @@ export class Engine {
     request: CompletionRequest,
     o: { signal: AbortSignal; priority: Priority },
   ): AsyncIterable<ChatEvent> {
-    const { model: local } = await this.ready(alias);
+    const lease = await this.use(alias);
+    try {
+      yield* this.completeOn(lease.model, request, o);
+    } finally {
+      lease.end(keepAliveOf(request.keep_alive));
+    }
+  }
+
+  private async *completeOn(
+    local: LocalModel,
+    request: CompletionRequest,
+    o: { signal: AbortSignal; priority: Priority },
+  ): AsyncIterable<ChatEvent> {
     const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
     refuseUnfittable(local.model, prompt.length, local.contextSize, "prompt");
     const tokens = local.model.tokenize(prompt);
@@ -220,8 +425,20 @@ export class Engine {
     }
   }
 
-  async embed(alias: string, inputs: string[]): Promise<{ vectors: number[][]; tokens: number }> {
-    const { model: local } = await this.ready(alias);
+  async embed(
+    alias: string,
+    inputs: string[],
+    keepAlive?: string | number,
+  ): Promise<{ vectors: number[][]; tokens: number }> {
+    const lease = await this.use(alias);
+    try {
+      return await this.embedOn(lease.model, inputs);
+    } finally {
+      lease.end(keepAliveOf(keepAlive));
+    }
+  }
+
+  private async embedOn(local: LocalModel, inputs: string[]): Promise<{ vectors: number[][]; tokens: number }> {
     const limit = local.embeddingContextSize;
     inputs.forEach((input, i) =>
       refuseUnfittable(local.model, input.length, limit, inputs.length > 1 ? `input.${i}` : "input"),
@@ -245,10 +462,7 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
-    for (const entry of this.models.values()) {
-      await entry.ready;
-      if (entry.status.state === "ready") await entry.status.model.dispose().catch(() => undefined);
-    }
+    for (const entry of this.models.values()) await entry.residency.close();
   }
 }
 

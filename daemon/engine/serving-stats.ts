@@ -9,6 +9,7 @@ export function modelServingStats(engine: Engine): ModelServingStats[] {
     const s = engine.status(alias);
     if (!s || s.state === "loading") return { alias, state: "loading" };
     if (s.state === "error") return { alias, state: "error", error: s.message };
+    if (s.state !== "ready") return { alias, state: s.state };
     const pool = s.model.pool;
     const spec = s.model.speculation.stats();
     const queued = Object.fromEntries(PRIORITIES.map((p) => [p, pool.queueDepth(p)])) as ModelServingStats["queued"];

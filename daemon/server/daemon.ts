@@ -14,6 +14,8 @@ import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
 import { TraceStore } from "../traces/store.js";
 import { ensureToken } from "./auth.js";
+import { parseKeepAlive } from "../models/keep-alive.js";
+import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
 import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
@@ -42,6 +44,7 @@ export async function startDaemon(
       process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
   };
   const token = ensureToken(paths.token);
+  const events = new EventHub();
   const db = openDb(paths.db);
   const engine = new Engine({
     gpu: config.gpu,
@@ -55,6 +58,10 @@ export async function startDaemon(
     kvBudgetBytes: config.kvBudgetMb * 1024 * 1024,
     showProgress: opts.interactive ?? false,
     log,
+    keepAliveMs: parseKeepAlive(config.keepAlive),
+    // Models pulled into (or copied to) <data-dir>/models are known without a restart, and load on first use.
+    discover: true,
+    onModelState: (change) => events.publish({ type: "model.state", ...change, at: Date.now() }),
   });
   // The embedding model loads on the first semantic lookup, not here: start-up stays fast.
   const embedder = await embedderFromConfig(config.cache, {
@@ -78,6 +85,7 @@ export async function startDaemon(
     traces,
     metrics,
     engine,
+    events,
     router,
     cache,
     log,

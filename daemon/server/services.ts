@@ -3,12 +3,13 @@ import { routerCompleter } from "../audit/completers/router.js";
 import { AuditService } from "../audit/service.js";
 import { CacheMetrics } from "../cache/metrics.js";
 import type { ResponseCache } from "../cache/service.js";
-import type { Config } from "../config.js";
+import { dataPaths, type Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Engine } from "../engine/engine.js";
 import { RequestPipeline } from "../pipeline/pipeline.js";
 import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
+import { PullJobs } from "../models/pull-jobs.js";
 import { EventHub } from "./events.js";
 import type { Metrics } from "./metrics.js";
 
@@ -23,6 +24,8 @@ export interface Services {
   events: EventHub;
   metrics: Metrics;
   engine: Engine;
+  /** Model downloads into <data-dir>/models (POST /hotpath/models/pull). */
+  pulls: PullJobs;
   /** Where chat requests go: local models, cloud providers, cascades and fallbacks (daemon/router). */
   router: Router;
   /** The semantic response cache (daemon/cache): lookup before a backend, store after it. */
@@ -44,17 +47,19 @@ export type ServiceParts = Pick<
 > & {
   /** Similarity checks of audits embed with the cache's embedder (absent: audits without similarity checks). */
   embed?: (text: string) => Promise<Float32Array>;
+  /** The event hub, when something built before the services publishes to it (the engine's model.state events). */
+  events?: EventHub;
 };
 
 /** Services from their parts: events, cache metrics, the request pipeline and the audit service (the daemon, tests). */
-export function wireServices({ embed, ...p }: ServiceParts): Services {
+export function wireServices({ embed, events = new EventHub(), ...p }: ServiceParts): Services {
   const { cache, router, engine, traces, metrics, log } = p;
-  const events = new EventHub();
   const cacheMetrics = new CacheMetrics(metrics.registry, cache);
   return {
     ...p,
     startedAt: Date.now(),
     events,
+    pulls: new PullJobs({ dir: dataPaths(p.config.dataDir).models, publish: (e) => events.publish(e), log }),
     cacheMetrics,
     pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
     // Audits run through the router (local or cloud), never through the response cache.

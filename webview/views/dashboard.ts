@@ -349,7 +349,11 @@ function modelsTable(models: ServingStats["models"]): HTMLElement {
           h(
             "td",
             { class: m.state === "error" ? "warn" : "" },
-            m.state === "ready" ? "ready" : m.state === "loading" ? "loading" : `error${m.error ? `: ${m.error}` : ""}`,
+            m.state === "error"
+              ? `error${m.error ? `: ${m.error}` : ""}`
+              : m.state === "unloaded"
+                ? "not loaded"
+                : m.state,
           ),
           h("td", {}, m.contextSize === undefined ? "–" : fmtNum(m.contextSize)),
           h("td", {}, m.sequences === undefined ? "–" : `${m.busySequences ?? 0} / ${m.sequences}`),

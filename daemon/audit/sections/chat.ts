@@ -6,7 +6,7 @@ import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type Par
 import { z } from "zod";
 import { ChatCompletionRequestObject, ChatCompletionRequestSchema, ChatMessageSchema, ToolSchema } from "../../api.js";
 import { splitText, titleOf, type Granularity } from "./text.js";
-import type { PromptDoc, Section } from "./types.js";
+import { type PromptDoc, type Section, toolSection } from "./types.js";
 import { rangeOf } from "./range.js";
 
 export class PromptError extends Error {}
@@ -109,15 +109,8 @@ export function parseChatPrompt(source: string, granularity: Granularity): Promp
     const toolsNode = findNodeAtLocation(tree, ["tools"])!;
     tools.forEach((t, i) => {
       const node = toolsNode.children![i];
-      sections.push({
-        id: `tool:${t.function.name}`,
-        title: `tool ${t.function.name}`,
-        kind: "tool",
-        text: JSON.stringify(t),
-        target: { kind: "tool", index: i },
-        range: rangeOf(source, node.offset, node.offset + node.length),
-        deleteRange: elementsDeletion(source, toolsNode, i, i),
-      });
+      const range = rangeOf(source, node.offset, node.offset + node.length);
+      sections.push(toolSection(t, i, range, elementsDeletion(source, toolsNode, i, i)));
     });
   }
   return {

@@ -7,7 +7,7 @@ import { spanMessages } from "../recorded.js";
 import { PromptError } from "./chat.js";
 import { rangeOf } from "./range.js";
 import { splitText, type Granularity } from "./text.js";
-import type { PromptDoc, Section } from "./types.js";
+import { type PromptDoc, type Section, toolSection } from "./types.js";
 
 /** Tool definitions in OpenAI's shape, or the flat {name, description, parameters} some exporters record. */
 function spanTools(span: Span): Tool[] {
@@ -65,15 +65,7 @@ export function parseSpanPrompt(span: Span, granularity: Granularity = "auto"): 
     const start = source.length;
     source += json;
     const range = rangeOf(source, start, source.length);
-    sections.push({
-      id: `tool:${t.function.name}`,
-      title: `tool ${t.function.name}`,
-      kind: "tool",
-      text: JSON.stringify(t),
-      target: { kind: "tool", index: i },
-      range,
-      deleteRange: range,
-    });
+    sections.push(toolSection(t, i, range, range));
   });
   const messages: ChatMessage[] = [];
   if (system.trim()) messages.push({ role: "system", content: system });

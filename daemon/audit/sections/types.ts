@@ -40,3 +40,18 @@ export interface PromptDoc {
   inputMessage?: number;
   sections: Section[];
 }
+
+/** The section of tool definition `index`: removing it drops the tool from the request. */
+export function toolSection(tool: Tool, index: number, range: SourceRange, deleteRange: SourceRange): Section {
+  const name = tool.function.name;
+  const target: SectionTarget = { kind: "tool", index };
+  return {
+    id: `tool:${name}`,
+    title: `tool ${name}`,
+    kind: "tool",
+    text: JSON.stringify(tool),
+    target,
+    range,
+    deleteRange,
+  };
+}

@@ -1,11 +1,11 @@
 // OpenAI Chat Completions as a ChatBackend (also the base of openai-compatible upstreams).
 import type { ChatCompletionRequest, FinishReason, ToolCall, Usage } from "../../api.js";
-import { emptyUsage, type ChatBackend, type ChatEvent, type ChatOptions } from "../../chat.js";
+import { usageOf, type ChatBackend, type ChatEvent, type ChatOptions } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
 import { missingKeyMessage } from "../secrets.js";
 import { passThrough } from "./passthrough.js";
 import { responsesStreamToEvents, responseToEvents } from "../translate/responses.js";
-import { postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
+import { parseStreamEvent, postJson, readJson, sseMessages, UpstreamError } from "./upstream.js";
 
 interface OpenAIChoiceDelta {
   content?: string | null;
@@ -73,6 +73,7 @@ export class OpenAIBackend implements ChatBackend {
     }
     const stream = request.stream === true;
     const body: Record<string, unknown> = { ...request, model: this.opts.model, stream };
+    delete body.keep_alive; // Hotpath's own (local model residency); OpenAI refuses unknown parameters
     if (stream && this.streamUsage) body.stream_options = { include_usage: true };
     else delete body.stream_options;
     const headers: Record<string, string> = {
@@ -104,13 +105,12 @@ export function mapFinish(reason: string | null | undefined, hasTools: boolean):
 }
 
 export function normalizeUsage(u: Partial<Usage> | null | undefined): Usage {
-  const usage = emptyUsage();
-  if (!u) return usage;
-  usage.prompt_tokens = u.prompt_tokens ?? 0;
-  usage.completion_tokens = u.completion_tokens ?? 0;
-  usage.total_tokens = u.total_tokens ?? usage.prompt_tokens + usage.completion_tokens;
-  usage.prompt_tokens_details = { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 };
-  return usage;
+  return usageOf({
+    input: u?.prompt_tokens,
+    output: u?.completion_tokens,
+    total: u?.total_tokens,
+    cached: u?.prompt_tokens_details?.cached_tokens,
+  });
 }
 
 function* completionEvents(c: OpenAICompletion, provider: string): Iterable<ChatEvent> {
@@ -139,12 +139,7 @@ async function* chunkEvents(messages: AsyncIterable<{ data: string }>, provider:
       yield { type: "done", finishReason: mapFinish(finish, sawTools), usage: normalizeUsage(usage), model };
       return;
     }
-    let chunk: OpenAIChunk;
-    try {
-      chunk = JSON.parse(m.data) as OpenAIChunk;
-    } catch {
-      throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
-    }
+    const chunk = parseStreamEvent<OpenAIChunk>(m.data, provider);
     if (chunk.error)
       throw new UpstreamError(
         `${provider} failed mid-stream: ${chunk.error.message ?? "unknown error"}`,

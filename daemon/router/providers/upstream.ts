@@ -126,6 +126,15 @@ function httpError(provider: string, status: number, headers: http.IncomingHttpH
   );
 }
 
+/** One SSE message's JSON (an upstream's stream event); anything else is the upstream breaking its protocol. */
+export function parseStreamEvent<T>(data: string, provider: string): T {
+  try {
+    return JSON.parse(data) as T;
+  } catch {
+    throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
+  }
+}
+
 export function asUpstreamError(e: unknown, provider: string): UpstreamError {
   if (e instanceof UpstreamError) return e;
   const err = e as NodeJS.ErrnoException;

@@ -13,8 +13,8 @@ import type {
   ToolCall,
   Usage,
 } from "../../api.js";
-import { emptyUsage, fullTimings, type ChatEvent } from "../../chat.js";
-import { UpstreamError } from "../providers/upstream.js";
+import { fullTimings, usageOf, type ChatEvent } from "../../chat.js";
+import { parseStreamEvent, UpstreamError } from "../providers/upstream.js";
 import { TranslationError } from "./request.js";
 import type { SseEvent } from "./stream.js";
 
@@ -450,13 +450,12 @@ export async function collectResponse(
 // ─────────────── an upstream's Responses answer → events ───────────────
 
 function usageFrom(u: Partial<ResponsesUsage> | null | undefined): Usage {
-  const usage = emptyUsage();
-  if (!u) return usage;
-  usage.prompt_tokens = u.input_tokens ?? 0;
-  usage.completion_tokens = u.output_tokens ?? 0;
-  usage.total_tokens = u.total_tokens ?? usage.prompt_tokens + usage.completion_tokens;
-  usage.prompt_tokens_details = { cached_tokens: u.input_tokens_details?.cached_tokens ?? 0 };
-  return usage;
+  return usageOf({
+    input: u?.input_tokens,
+    output: u?.output_tokens,
+    total: u?.total_tokens,
+    cached: u?.input_tokens_details?.cached_tokens,
+  });
 }
 
 function finishOf(r: Partial<ResponsesResponse>, sawCalls: boolean): FinishReason {
@@ -511,12 +510,7 @@ export async function* responsesStreamToEvents(
   const customText = new Map<number, string>();
   for await (const m of messages) {
     if (m.data === "[DONE]") continue;
-    let e: UpstreamStreamEvent;
-    try {
-      e = JSON.parse(m.data) as UpstreamStreamEvent;
-    } catch {
-      throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
-    }
+    const e = parseStreamEvent<UpstreamStreamEvent>(m.data, provider);
     switch (e.type) {
       case "response.output_text.delta":
         if (e.delta) yield { type: "text", text: e.delta };

@@ -2,7 +2,7 @@
 // error) ⇄ ChatEvents. Each event is handled as it arrives; nothing waits for the whole stream.
 import type { AnthropicUsage } from "../../api.js";
 import type { ChatEvent } from "../../chat.js";
-import { UpstreamError } from "../providers/upstream.js";
+import { parseStreamEvent, UpstreamError } from "../providers/upstream.js";
 import { anthropicUsageToUsage, finishToStop, stopToFinish, usageToAnthropic } from "./response.js";
 
 interface StreamEvent {
@@ -25,12 +25,7 @@ export async function* anthropicStreamToEvents(
   let stop: string | null | undefined;
   const toolIndex = new Map<number, number>(); // content block index → tool call index
   for await (const m of messages) {
-    let e: StreamEvent;
-    try {
-      e = JSON.parse(m.data) as StreamEvent;
-    } catch {
-      throw new UpstreamError(`${provider} sent a stream event that is not JSON`, "protocol", 502);
-    }
+    const e = parseStreamEvent<StreamEvent>(m.data, provider);
     switch (e.type) {
       case "message_start":
         model = e.message?.model;

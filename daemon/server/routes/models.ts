@@ -1,4 +1,5 @@
-// GET /v1/models: the local models (with their load state) clients can name in `model`.
+// GET /v1/models: the known local models clients can name in `model` (config and <data-dir>/models), with their
+// load state: a model that is not loaded loads on its first request.
 import type { ModelInfo } from "../../api.js";
 import type { Route } from "../route.js";
 
@@ -18,6 +19,8 @@ export const routes: Route[] = [
           hotpath: {
             route: `local:${alias}`,
             loaded: s?.state === "ready",
+            // Known but not in memory: it loads on its first request (and unloads after the keep-alive).
+            state: s?.state ?? "unloaded",
             ...(s?.state === "ready"
               ? { path: s.model.path, contextSize: s.model.contextSize, sizeBytes: s.model.model.size }
               : {}),
@@ -31,7 +34,9 @@ export const routes: Route[] = [
     method: "GET",
     path: "/v1/models/:id",
     handle(ctx, services) {
-      const status = services.engine.status(ctx.params.id);
+      const status = services.engine.aliases().includes(ctx.params.id)
+        ? services.engine.status(ctx.params.id)
+        : undefined;
       if (!status) {
         ctx.send(404, {
           error: {

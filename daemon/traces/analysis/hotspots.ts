@@ -30,11 +30,12 @@ export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
   const topLlm: Item[] = [];
   const folded = new Map<string, Item>();
   for (let i = 0; i < ids.length; i++) {
+    if (times[i] <= 0 || kinds[i] === "idle") continue;
+    // Only the MAX_HOTSPOTS longest model calls can make the list: keep those, not one item per call.
+    if (kinds[i] === "llm" && topLlm.length === MAX_HOTSPOTS && times[i] <= topLlm[MAX_HOTSPOTS - 1].ms) continue;
     const span = tree.byId.get(ids[i]);
-    if (!span || times[i] <= 0 || kinds[i] === "idle") continue;
+    if (!span) continue;
     if (kinds[i] === "llm") {
-      // Only the MAX_HOTSPOTS longest model calls can make the list: keep those, not one item per call.
-      if (topLlm.length === MAX_HOTSPOTS && times[i] <= topLlm[MAX_HOTSPOTS - 1].ms) continue;
       const item: Item = { name: modelName(span), kind: "llm", ms: times[i], ids: [ids[i]], times: [times[i]] };
       let at = topLlm.length;
       while (at > 0 && topLlm[at - 1].ms < item.ms) at--;
@@ -91,12 +92,22 @@ function itemOf(span: Span, kind: TimeOwner): { key: string; name: string } {
  * arguments' JSON text (every Bash call on a long critical path passes here), else parsed.
  */
 function shellCommandOf(tool: string, args: unknown): string | undefined {
-  if (typeof args !== "string" || !SHELL_NAMES.has(tool.toLowerCase())) return undefined;
+  if (typeof args !== "string" || !isShellTool(tool)) return undefined;
   const m = COMMAND_HEAD.exec(args);
   if (m) return m[1].replace(/\\"/g, '"').replace(/\\n/g, "\n");
   return commandLine(tool, args);
 }
 const SHELL_NAMES = new Set(["bash", "exec_command", "shell", "run_terminal_cmd", "local_shell", "shell_command"]);
+/** SHELL_NAMES by a tool's name as recorded (few distinct names, one lookup per tool span on the path). */
+const shellTools = new Map<string, boolean>();
+function isShellTool(tool: string): boolean {
+  let yes = shellTools.get(tool);
+  if (yes === undefined) {
+    if (shellTools.size > 1000) shellTools.clear();
+    shellTools.set(tool, (yes = SHELL_NAMES.has(tool.toLowerCase())));
+  }
+  return yes;
+}
 const COMMAND_HEAD = /^\{\s*"(?:command|cmd)"\s*:\s*"((?:[^"\\]|\\.){0,300})/;
 
 function toolName(span: Span): string {
@@ -118,25 +129,28 @@ export function commandHead(cmd: string): string {
   const head = cmd.length > 300 ? cmd.slice(0, 300) : cmd;
   const parts = /[&|;\n]/.test(head) ? head.split(/&&|\|\||;|\n/) : [head];
   for (const part of parts) {
-    const words = part.trim().split(/\s+/).filter(Boolean);
-    while (
-      words.length &&
-      (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || /^(sudo|env|time|nice|timeout|command|exec|xargs)$/.test(words[0]))
-    ) {
-      words.shift();
-      while (words.length && /^-|^\d+[smh]?$/.test(words[0])) words.shift(); // their options (timeout 60, nice -n 5)
+    // Words one at a time (\S+ runs, what trim + split(/\s+/) would give): only the first few are ever needed.
+    WORD.lastIndex = 0;
+    const next = () => WORD.exec(part)?.[0];
+    let word = next();
+    while (word !== undefined && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || WRAPPERS.test(word))) {
+      word = next();
+      while (word !== undefined && /^-|^\d+[smh]?$/.test(word)) word = next(); // their options (timeout 60, nice -n 5)
     }
-    if (!words.length) continue;
-    const program = words[0]
+    if (word === undefined) continue;
+    const program = word
       .replace(/^["']|["']$/g, "")
       .split("/")
       .pop()!;
     if (program === "cd" || program === "source" || program === ".") continue;
-    const sub = words.slice(1).find((w) => !w.startsWith("-"));
+    let sub = next();
+    while (sub !== undefined && sub.startsWith("-")) sub = next();
     return sub && /^[a-z][a-z0-9:_-]{0,30}$/.test(sub) ? `${program} ${sub}` : program;
   }
   return "";
 }
+const WORD = /\S+/g;
+const WRAPPERS = /^(sudo|env|time|nice|timeout|command|exec|xargs)$/;
 
 function whyOf(i: Item, longest: Span, share: number, ranked: [string, number][]): string {
   const n = ranked.length;

@@ -3,15 +3,17 @@
 // after another although the tool calls were issued together; tool_result records close the tool_use they name.
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
+import { humanDuration } from "../analysis/duration.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
 import { shellEffect, toolEffect } from "../analysis/tool-effects.js";
 import type { Attributes, Span } from "../span.js";
 import {
   clip,
   ImportError,
+  forEachJsonLine,
+  isoMsToNs,
   isoToNs,
   issuePath,
-  parseJsonLines,
   type ImportContext,
   type TraceImporter,
 } from "./format.js";
@@ -61,12 +63,13 @@ const optionalCount = (v: unknown) => v === undefined || v === null || (typeof v
 /**
  * The common case of ConversationRecord, checked by hand: a session has one record per message and tool result
  * (200k in a long one), and zod's walk cost more than the rest of the import. Only says yes where the schema
- * would; anything else goes through the schema, whose issue names the field.
+ * would, given `ms` = Date.parse(timestamp) (parsed once, by the caller, which keeps it); anything else goes through
+ * the schema, whose issue names the field.
  */
-function isConversationRecord(v: unknown): v is ConversationRecord {
+function isConversationRecord(v: unknown, ms: number): v is ConversationRecord {
   if (!isObj(v) || (v.type !== "user" && v.type !== "assistant") || typeof v.uuid !== "string") return false;
   if (!(v.parentUuid === undefined || v.parentUuid === null || typeof v.parentUuid === "string")) return false;
-  if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp))) return false;
+  if (typeof v.timestamp !== "string" || !Number.isFinite(ms)) return false;
   if (!optional(v.sessionId, "string") || !optional(v.isSidechain, "boolean") || !optional(v.agentId, "string"))
     return false;
   if (
@@ -133,9 +136,14 @@ interface Boundary {
 }
 
 interface Session {
-  records: { line: number; r: ConversationRecord }[];
+  /** ts: the record's timestamp in ns since the epoch. */
+  records: { line: number; r: ConversationRecord; ts: number }[];
   /** Compaction boundaries, each with the index of the conversation record that follows it. */
   boundaries: { at: number; b: Boundary }[];
+  /** Per tool call id: the earliest time a bash_progress record says its command was already running. */
+  runStarts: Map<string, number>;
+  /** Tool call ids some hook reported progress for (a hook, not a person, may have held them). */
+  hooked: Set<string>;
   sessionId?: string;
   agentId?: string;
   isSidechain: boolean;
@@ -143,8 +151,8 @@ interface Session {
 }
 
 function readSession(text: string, file: string): Session {
-  const out: Session = { records: [], boundaries: [], isSidechain: false };
-  for (const { line, value } of parseJsonLines(text, file)) {
+  const out: Session = { records: [], boundaries: [], isSidechain: false, runStarts: new Map(), hooked: new Set() };
+  forEachJsonLine(text, file, (line, value) => {
     if (typeof value !== "object" || value === null || Array.isArray(value))
       throw new ImportError(file, line, undefined, "expected a JSON object");
     const type = (value as Record<string, unknown>).type;
@@ -152,11 +160,14 @@ function readSession(text: string, file: string): Session {
       out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
     if (type === "system" && (value as Record<string, unknown>).subtype === "compact_boundary") {
       out.boundaries.push({ at: out.records.length, b: boundaryOf(value as Record<string, unknown>, file, line) });
-      continue;
+      return;
     }
-    if (type !== "user" && type !== "assistant") continue; // housekeeping records carry no work
+    if (type === "progress") return progressOf(value as Record<string, unknown>, out);
+    if (type !== "user" && type !== "assistant") return; // housekeeping records carry no work
+    const stamp = (value as Record<string, unknown>).timestamp;
+    const ms = typeof stamp === "string" ? Date.parse(stamp) : NaN;
     let r: ConversationRecord;
-    if (isConversationRecord(value)) r = value;
+    if (isConversationRecord(value, ms)) r = value;
     else {
       const parsed = ConversationRecord.safeParse(value);
       if (!parsed.success) {
@@ -168,14 +179,46 @@ function readSession(text: string, file: string): Session {
     out.sessionId ??= r.sessionId;
     out.agentId ??= r.agentId;
     if (r.isSidechain) out.isSidechain = true;
-    out.records.push({ line, r });
-  }
+    out.records.push({ line, r, ts: isoMsToNs(r.timestamp, ms) });
+  });
   if (!out.title) {
     const firstPrompt = out.records.find((x) => x.r.type === "user" && typeof x.r.message.content === "string");
     if (firstPrompt) out.title = String(firstPrompt.r.message.content).slice(0, 120);
   }
   return out;
 }
+
+/**
+ * What a `progress` record says about when a tool call ran. bash_progress (written while a Bash command runs) carries
+ * elapsedTimeSeconds, whole seconds: the command was running since at least timestamp - (elapsed + 1) s. hook_progress
+ * says a hook ran for the call. Progress records carry no work of their own; an unreadable one is skipped.
+ */
+function progressOf(v: Record<string, unknown>, out: Session): void {
+  const data = v.data;
+  if (!isObj(data) || typeof v.timestamp !== "string") return;
+  const ids = [v.parentToolUseID, v.toolUseID].filter((x): x is string => typeof x === "string" && x !== "");
+  if (data.type === "hook_progress") for (const id of ids) out.hooked.add(id);
+  if (data.type !== "bash_progress") return;
+  const elapsed = data.elapsedTimeSeconds;
+  const ms = Date.parse(v.timestamp);
+  if (typeof elapsed !== "number" || !Number.isFinite(elapsed) || elapsed < 0 || !Number.isFinite(ms)) return;
+  const since = isoMsToNs(v.timestamp, ms) - (elapsed + 1) * 1e9;
+  for (const id of ids) out.runStarts.set(id, Math.min(out.runStarts.get(id) ?? Infinity, since));
+}
+
+/**
+ * The run time a tool's own result records (toolUseResult.durationMs: Glob, Grep, WebFetch …; totalDurationMs: Task),
+ * when the record answers exactly one call.
+ */
+function recordedRunMs(r: ConversationRecord, results: number): number | undefined {
+  const u = r.toolUseResult;
+  if (results !== 1 || !isObj(u)) return undefined;
+  const ms = typeof u.durationMs === "number" ? u.durationMs : u.totalDurationMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** A wait before a call ran shorter than this is bookkeeping (hooks, writing records), not a person answering. */
+const PROMPT_MIN_NS = 2e9;
 
 function boundaryOf(v: Record<string, unknown>, file: string, line: number): Boundary {
   if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp)))
@@ -211,6 +254,10 @@ const REJECTED = [
   "User rejected tool use",
   "<tool_use_error>User rejected tool use",
 ];
+const rejectedText = (result: string) => {
+  for (const p of REJECTED) if (result.startsWith(p)) return true;
+  return false;
+};
 
 /** Tools whose whole time is a person's: the agent asked a question or presented a plan and waited for the answer. */
 const PERSON_TOOLS: Record<string, string> = {
@@ -222,14 +269,18 @@ interface ToolCall {
   id: string;
   name: string;
   input: unknown;
+  /** JSON.stringify(input) for an object input, made once (scheduling and the arguments attribute both need it). */
+  inputJson?: string;
   startNs: number;
   endNs?: number;
   result?: string;
   isError: boolean;
   /** The person refused the permission prompt. */
   rejected: boolean;
-  /** When it started running (after its response streamed; see executionIntervals). */
+  /** When it could start (after its response streamed and the calls before it in its batch; see scheduleCalls). */
   execStartNs?: number;
+  /** How long it ran, as its result records it (see recordedRunMs). */
+  runMs?: number;
   llmSpanId: string;
   batchSize: number;
   agentId?: string;
@@ -270,13 +321,7 @@ function buildAgent(
   let nextBoundary = 0;
 
   for (let index = 0; index < records.length; index++) {
-    const { line, r } = records[index];
-    let ts: number;
-    try {
-      ts = isoToNs(r.timestamp);
-    } catch (e) {
-      throw new ImportError(ctx.file, line, "timestamp", (e as Error).message);
-    }
+    const { line, r, ts } = records[index];
     firstNs = Math.min(firstNs, ts);
     lastNs = Math.max(lastNs, ts);
     // Compaction ran from the last record before its boundary to the boundary (or to the summary that follows it);
@@ -298,7 +343,9 @@ function buildAgent(
       if (typeof content === "string") {
         if (typedByPerson(r, content)) pendingPrompt = content;
       } else {
-        for (const [i, block] of content.entries()) {
+        let results: number | undefined; // tool_result blocks in this record, counted when needed
+        for (let i = 0; i < content.length; i++) {
+          const block = content[i];
           if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
             pendingPrompt = block.text;
           if (block.type !== "tool_result") continue;
@@ -310,9 +357,10 @@ function buildAgent(
           call.endNs = ts;
           call.result = clip(resultText(block.content));
           call.isError = block.is_error === true;
-          call.rejected =
-            r.toolUseResult === "User rejected tool use" || REJECTED.some((p) => call.result!.startsWith(p));
+          call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
           call.agentId = agentIdOf(r.toolUseResult, call.result);
+          results ??= content.reduce((n, b) => n + (b.type === "tool_result" ? 1 : 0), 0);
+          call.runMs = recordedRunMs(r, results);
         }
       }
       continue;
@@ -337,7 +385,8 @@ function buildAgent(
     model ??= resp.model;
     if (r.message.usage) resp.usage = r.message.usage;
     if (typeof content === "string") continue;
-    for (const [i, block] of content.entries()) {
+    for (let i = 0; i < content.length; i++) {
+      const block = content[i];
       if (block.type !== "tool_use") continue;
       if (typeof block.id !== "string")
         throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
@@ -348,6 +397,8 @@ function buildAgent(
         id: block.id,
         name: block.name,
         input: block.input,
+        inputJson: undefined,
+        runMs: undefined,
         startNs: ts,
         isError: false,
         rejected: false,
@@ -452,7 +503,7 @@ function buildAgent(
       "gen_ai.operation.name": "execute_tool",
       "gen_ai.tool.name": call.name,
       "gen_ai.tool.call.id": call.id,
-      "gen_ai.tool.call.arguments": clip(JSON.stringify(call.input ?? {})),
+      "gen_ai.tool.call.arguments": clip(call.input === undefined || call.input === null ? "{}" : inputJson(call)),
       "hotpath.llm_span_id": call.llmSpanId,
       "hotpath.batch.size": call.batchSize,
     };
@@ -468,7 +519,36 @@ function buildAgent(
       attrs[TIME_OWNER_WHY_ATTR] = `${call.name}: ${person}`;
     } else if (call.isError && call.result !== undefined && DENIED.test(call.result))
       attrs["hotpath.tool.denied"] = true;
-    const startNs = call.execStartNs ?? call.startNs;
+    const couldStart = call.execStartNs ?? call.startNs;
+    const endNs = Math.max(couldStart, call.endNs ?? couldStart);
+    // Claude Code writes nothing when the person approves a permission prompt (only refusals). What it does record
+    // is how long a call ran (bash_progress, durationMs): time between when the call could start and when it started
+    // running, with no hook reported for it, is the permission prompt waiting for the person.
+    const ranFrom =
+      call.rejected || person || session.hooked.has(call.id) || call.endNs === undefined
+        ? undefined
+        : (session.runStarts.get(call.id) ?? (call.runMs !== undefined ? call.endNs - call.runMs * 1e6 : undefined));
+    const startNs =
+      ranFrom !== undefined && ranFrom - couldStart >= PROMPT_MIN_NS ? Math.min(ranFrom, endNs) : couldStart;
+    if (startNs > couldStart) {
+      spans.push({
+        traceId,
+        spanId: deriveSpanId(traceId, agentKey, "permission", call.id),
+        parentSpanId: agentSpanId,
+        name: `permission ${call.name}`,
+        kind: "other",
+        startNs: couldStart,
+        endNs: startNs,
+        status: "ok",
+        attributes: {
+          "gen_ai.tool.call.id": call.id,
+          "gen_ai.tool.name": call.name,
+          [TIME_OWNER_ATTR]: "human",
+          [TIME_OWNER_WHY_ATTR]: `permission prompt: ${call.name} started running ${humanDuration((startNs - couldStart) / 1e6)} after it could have (its recorded run time covers only the rest)`,
+        },
+      });
+      attrs["hotpath.tool.permission_wait_ms"] = Math.round((startNs - couldStart) / 1e6);
+    }
     spans.push({
       traceId,
       spanId,
@@ -476,7 +556,7 @@ function buildAgent(
       name: `execute_tool ${call.name}`,
       kind: "tool",
       startNs,
-      endNs: Math.max(startNs, call.endNs ?? startNs),
+      endNs,
       status: call.isError || call.rejected ? "error" : call.endNs === undefined ? "unset" : "ok",
       attributes: attrs,
     });
@@ -501,11 +581,16 @@ const DENIED =
   /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
 
 /** Claude Code runs a call alongside others when it only reads: reader tools, and shell commands that only read. */
-function concurrencySafe(name: string, input: unknown): boolean {
+function concurrencySafe(call: ToolCall): boolean {
+  const { name, input } = call;
   if (PERSON_TOOLS[name]) return false;
   const command = isObj(input) ? input.command : undefined;
   if (typeof command === "string") return quickReader(command) || shellEffect(command).readOnly; // no JSON round trip
-  return toolEffect(name, input === undefined ? "" : JSON.stringify(input)).readOnly;
+  return toolEffect(name, input === undefined ? "" : inputJson(call)).readOnly;
+}
+
+function inputJson(call: ToolCall): string {
+  return (call.inputJson ??= JSON.stringify(call.input));
 }
 
 /** A plain `ls -la src`-style command of a reader that takes no dangerous flags: known read-only without parsing. */
@@ -549,7 +634,7 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>): void {
     const call = tools.get(id)!;
     call.batchSize = n;
     // A lone call's start does not depend on it (most responses): skip the classification.
-    const safe = n > 1 && concurrencySafe(call.name, call.input);
+    const safe = n > 1 && concurrencySafe(call);
     if (!(safe && prevSafe)) batchStart = batchEnd; // a new batch starts when the one before it is done
     prevSafe = safe;
     const end = call.endNs ?? Math.max(batchStart, call.startNs);

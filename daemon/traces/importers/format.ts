@@ -55,6 +55,12 @@ export interface TraceImporter {
 /** Splits JSONL into parsed records with their 1-based line numbers; a bad line is an ImportError naming it. */
 export function parseJsonLines(text: string, file: string): { line: number; value: unknown }[] {
   const out: { line: number; value: unknown }[] = [];
+  forEachJsonLine(text, file, (line, value) => out.push({ line, value }));
+  return out;
+}
+
+/** parseJsonLines without the array of records: each record goes to `each` as it is parsed (200k-line files). */
+export function forEachJsonLine(text: string, file: string, each: (line: number, value: unknown) => void): void {
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
@@ -64,19 +70,25 @@ export function parseJsonLines(text: string, file: string): { line: number; valu
     const raw = text.slice(start, end).trim();
     start = end + 1;
     if (!raw) continue;
+    let value: unknown;
     try {
-      out.push({ line: lineNo, value: JSON.parse(raw) });
+      value = JSON.parse(raw);
     } catch (e) {
       throw new ImportError(file, lineNo, undefined, `not valid JSON (${(e as Error).message})`);
     }
+    each(lineNo, value);
   }
-  return out;
 }
 
 /** ISO-8601 → ns since epoch (µs precision survives when given). */
 export function isoToNs(iso: string): number {
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) throw new Error(`not an ISO-8601 time: ${JSON.stringify(iso).slice(0, 60)}`);
+  return isoMsToNs(iso, ms);
+}
+
+/** isoToNs when Date.parse(iso) is already known (finite): adds the sub-millisecond digits it drops. */
+export function isoMsToNs(iso: string, ms: number): number {
   const frac = fractionDigits(iso);
   const subMs = frac.length > 3 ? Number(frac.slice(3, 9).padEnd(6, "0")) : 0; // µs/ns digits Date.parse drops
   return ms * 1e6 + subMs;

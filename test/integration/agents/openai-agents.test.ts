@@ -192,12 +192,17 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
   for (const { stream, alias, model, via, city } of agentCases) {
     it(`@openai/agents: an agent with one function tool (${stream ? "streamed" : "unstreamed"} run, ${via}) is one trace with LLM and tool spans`, async () => {
       // Imported here: the Agents SDK is large, and only these cases need it.
-      const { Agent, OpenAIResponsesModel, run, setTracingDisabled, tool } = await import("@openai/agents");
+      const { Agent, OpenAIResponsesModel, run, setDefaultOpenAIClient, setTracingDisabled, tool } =
+        await import("@openai/agents");
       const { z } = await import("zod");
       setTracingDisabled(true); // its own trace export goes to api.openai.com; Hotpath records the trace instead
       const callId = `call_${city.toLowerCase()}1`;
       const target = alias === "agent-smart" ? upstream : chatOnly;
       target.script({ kind: "reply", ...askWeather(city, callId) }, { kind: "read", reply: answerFromToolResult });
+      // Both set-ups docs/agents/openai-agents-sdk.md gives: a model object, or a model name with the default client.
+      // The SDK's provider keeps the first default client it sees, so only one case (the first run) can use it.
+      const byName = alias === "agent-smart" && stream;
+      if (byName) setDefaultOpenAIClient(client(`agents-sdk-${city}`));
       const ran: unknown[] = [];
       const getWeather = tool({
         name: "get_weather",
@@ -211,7 +216,7 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
       const agent = new Agent({
         name: "Forecaster",
         instructions: "Answer weather questions with the get_weather tool.",
-        model: new OpenAIResponsesModel(client(`agents-sdk-${city}`), alias),
+        model: byName ? alias : new OpenAIResponsesModel(client(`agents-sdk-${city}`), alias),
         tools: [getWeather],
       });
       let finalOutput: unknown;

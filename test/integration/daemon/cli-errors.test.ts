@@ -1,36 +1,16 @@
 // The command line fails fast and says what to do: bad --model files, taken ports, malformed flag values, nothing to
 // import; `hotpath stop` ends the daemon of a data dir. All against the built CLI (dist/daemon/main.js).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAEMON_BIN, startDaemon } from "../../fixtures/daemon.js";
 import { corruptModels } from "../../fixtures/models.js";
+import { type ProcessRun, runProcess } from "../../fixtures/process.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hotpath(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DAEMON_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`hotpath ${args.join(" ")} still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function hotpath(args: string[], timeoutMs = 60_000): Promise<ProcessRun> {
+  return runProcess(process.execPath, [DAEMON_BIN, ...args], { timeoutMs });
 }
 
 describe("CLI: fail fast and say what to do", function () {
