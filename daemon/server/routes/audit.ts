@@ -1,5 +1,6 @@
 // Prompt audits for the extension: static sections + findings, and background ablation runs (start, poll, cancel).
 // The handlers need `services.audit` (an AuditService); without it they answer 503.
+import type { z } from "zod";
 import { AuditRunRequestSchema, type AuditRunStatus, AuditSectionsRequestSchema } from "../../api.js";
 import { AuditService, PromptError, SpecError } from "../../audit/service.js";
 import { HttpError, type Route } from "../route.js";
@@ -40,25 +41,27 @@ function byId(method: "GET" | "DELETE", act: (audit: AuditService, id: string) =
   };
 }
 
+/** A POST whose JSON body, validated against `schema`, goes to the audit service; its answer is the reply. */
+function post<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  status: number,
+  act: (audit: AuditService, body: z.infer<S>) => Promise<unknown>,
+): Route {
+  return {
+    method: "POST",
+    path,
+    bodyLimitBytes: 4 * 1024 * 1024,
+    async handle(ctx, services) {
+      const body = await ctx.readJson(schema);
+      ctx.send(status, await asClientError(() => act(auditOf(services), body)));
+    },
+  };
+}
+
 export const routes: Route[] = [
-  {
-    method: "POST",
-    path: "/hotpath/audit/sections",
-    bodyLimitBytes: 4 * 1024 * 1024,
-    async handle(ctx, services) {
-      const body = await ctx.readJson(AuditSectionsRequestSchema);
-      ctx.send(200, await asClientError(() => auditOf(services).sections(body)));
-    },
-  },
-  {
-    method: "POST",
-    path: "/hotpath/audit/run",
-    bodyLimitBytes: 4 * 1024 * 1024,
-    async handle(ctx, services) {
-      const body = await ctx.readJson(AuditRunRequestSchema);
-      ctx.send(202, await asClientError(() => auditOf(services).start(body)));
-    },
-  },
+  post("/hotpath/audit/sections", AuditSectionsRequestSchema, 200, (audit, body) => audit.sections(body)),
+  post("/hotpath/audit/run", AuditRunRequestSchema, 202, (audit, body) => audit.start(body)),
   byId("GET", (audit, id) => audit.status(id)),
   byId("DELETE", (audit, id) => audit.cancel(id)),
 ];

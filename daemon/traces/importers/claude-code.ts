@@ -3,6 +3,7 @@
 // after another although the tool calls were issued together; tool_result records close the tool_use they name.
 import { z } from "zod";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
+import { humanDuration } from "../analysis/duration.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
 import { shellEffect, toolEffect } from "../analysis/tool-effects.js";
 import type { Attributes, Span } from "../span.js";
@@ -139,6 +140,10 @@ interface Session {
   records: { line: number; r: ConversationRecord; ts: number }[];
   /** Compaction boundaries, each with the index of the conversation record that follows it. */
   boundaries: { at: number; b: Boundary }[];
+  /** Per tool call id: the earliest time a bash_progress record says its command was already running. */
+  runStarts: Map<string, number>;
+  /** Tool call ids some hook reported progress for (a hook, not a person, may have held them). */
+  hooked: Set<string>;
   sessionId?: string;
   agentId?: string;
   isSidechain: boolean;
@@ -146,7 +151,7 @@ interface Session {
 }
 
 function readSession(text: string, file: string): Session {
-  const out: Session = { records: [], boundaries: [], isSidechain: false };
+  const out: Session = { records: [], boundaries: [], isSidechain: false, runStarts: new Map(), hooked: new Set() };
   forEachJsonLine(text, file, (line, value) => {
     if (typeof value !== "object" || value === null || Array.isArray(value))
       throw new ImportError(file, line, undefined, "expected a JSON object");
@@ -157,6 +162,7 @@ function readSession(text: string, file: string): Session {
       out.boundaries.push({ at: out.records.length, b: boundaryOf(value as Record<string, unknown>, file, line) });
       return;
     }
+    if (type === "progress") return progressOf(value as Record<string, unknown>, out);
     if (type !== "user" && type !== "assistant") return; // housekeeping records carry no work
     const stamp = (value as Record<string, unknown>).timestamp;
     const ms = typeof stamp === "string" ? Date.parse(stamp) : NaN;
@@ -181,6 +187,38 @@ function readSession(text: string, file: string): Session {
   }
   return out;
 }
+
+/**
+ * What a `progress` record says about when a tool call ran. bash_progress (written while a Bash command runs) carries
+ * elapsedTimeSeconds, whole seconds: the command was running since at least timestamp - (elapsed + 1) s. hook_progress
+ * says a hook ran for the call. Progress records carry no work of their own; an unreadable one is skipped.
+ */
+function progressOf(v: Record<string, unknown>, out: Session): void {
+  const data = v.data;
+  if (!isObj(data) || typeof v.timestamp !== "string") return;
+  const ids = [v.parentToolUseID, v.toolUseID].filter((x): x is string => typeof x === "string" && x !== "");
+  if (data.type === "hook_progress") for (const id of ids) out.hooked.add(id);
+  if (data.type !== "bash_progress") return;
+  const elapsed = data.elapsedTimeSeconds;
+  const ms = Date.parse(v.timestamp);
+  if (typeof elapsed !== "number" || !Number.isFinite(elapsed) || elapsed < 0 || !Number.isFinite(ms)) return;
+  const since = isoMsToNs(v.timestamp, ms) - (elapsed + 1) * 1e9;
+  for (const id of ids) out.runStarts.set(id, Math.min(out.runStarts.get(id) ?? Infinity, since));
+}
+
+/**
+ * The run time a tool's own result records (toolUseResult.durationMs: Glob, Grep, WebFetch …; totalDurationMs: Task),
+ * when the record answers exactly one call.
+ */
+function recordedRunMs(r: ConversationRecord, results: number): number | undefined {
+  const u = r.toolUseResult;
+  if (results !== 1 || !isObj(u)) return undefined;
+  const ms = typeof u.durationMs === "number" ? u.durationMs : u.totalDurationMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** A wait before a call ran shorter than this is bookkeeping (hooks, writing records), not a person answering. */
+const PROMPT_MIN_NS = 2e9;
 
 function boundaryOf(v: Record<string, unknown>, file: string, line: number): Boundary {
   if (typeof v.timestamp !== "string" || !Number.isFinite(Date.parse(v.timestamp)))
@@ -239,8 +277,10 @@ interface ToolCall {
   isError: boolean;
   /** The person refused the permission prompt. */
   rejected: boolean;
-  /** When it started running (after its response streamed; see executionIntervals). */
+  /** When it could start (after its response streamed and the calls before it in its batch; see scheduleCalls). */
   execStartNs?: number;
+  /** How long it ran, as its result records it (see recordedRunMs). */
+  runMs?: number;
   llmSpanId: string;
   batchSize: number;
   agentId?: string;
@@ -303,6 +343,7 @@ function buildAgent(
       if (typeof content === "string") {
         if (typedByPerson(r, content)) pendingPrompt = content;
       } else {
+        let results: number | undefined; // tool_result blocks in this record, counted when needed
         for (let i = 0; i < content.length; i++) {
           const block = content[i];
           if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
@@ -318,6 +359,8 @@ function buildAgent(
           call.isError = block.is_error === true;
           call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
           call.agentId = agentIdOf(r.toolUseResult, call.result);
+          results ??= content.reduce((n, b) => n + (b.type === "tool_result" ? 1 : 0), 0);
+          call.runMs = recordedRunMs(r, results);
         }
       }
       continue;
@@ -355,6 +398,7 @@ function buildAgent(
         name: block.name,
         input: block.input,
         inputJson: undefined,
+        runMs: undefined,
         startNs: ts,
         isError: false,
         rejected: false,
@@ -475,7 +519,36 @@ function buildAgent(
       attrs[TIME_OWNER_WHY_ATTR] = `${call.name}: ${person}`;
     } else if (call.isError && call.result !== undefined && DENIED.test(call.result))
       attrs["hotpath.tool.denied"] = true;
-    const startNs = call.execStartNs ?? call.startNs;
+    const couldStart = call.execStartNs ?? call.startNs;
+    const endNs = Math.max(couldStart, call.endNs ?? couldStart);
+    // Claude Code writes nothing when the person approves a permission prompt (only refusals). What it does record
+    // is how long a call ran (bash_progress, durationMs): time between when the call could start and when it started
+    // running, with no hook reported for it, is the permission prompt waiting for the person.
+    const ranFrom =
+      call.rejected || person || session.hooked.has(call.id) || call.endNs === undefined
+        ? undefined
+        : (session.runStarts.get(call.id) ?? (call.runMs !== undefined ? call.endNs - call.runMs * 1e6 : undefined));
+    const startNs =
+      ranFrom !== undefined && ranFrom - couldStart >= PROMPT_MIN_NS ? Math.min(ranFrom, endNs) : couldStart;
+    if (startNs > couldStart) {
+      spans.push({
+        traceId,
+        spanId: deriveSpanId(traceId, agentKey, "permission", call.id),
+        parentSpanId: agentSpanId,
+        name: `permission ${call.name}`,
+        kind: "other",
+        startNs: couldStart,
+        endNs: startNs,
+        status: "ok",
+        attributes: {
+          "gen_ai.tool.call.id": call.id,
+          "gen_ai.tool.name": call.name,
+          [TIME_OWNER_ATTR]: "human",
+          [TIME_OWNER_WHY_ATTR]: `permission prompt: ${call.name} started running ${humanDuration((startNs - couldStart) / 1e6)} after it could have (its recorded run time covers only the rest)`,
+        },
+      });
+      attrs["hotpath.tool.permission_wait_ms"] = Math.round((startNs - couldStart) / 1e6);
+    }
     spans.push({
       traceId,
       spanId,
@@ -483,7 +556,7 @@ function buildAgent(
       name: `execute_tool ${call.name}`,
       kind: "tool",
       startNs,
-      endNs: Math.max(startNs, call.endNs ?? startNs),
+      endNs,
       status: call.isError || call.rejected ? "error" : call.endNs === undefined ? "unset" : "ok",
       attributes: attrs,
     });

@@ -183,6 +183,79 @@ describe("traces/time owners: Claude Code records", () => {
     // Issued together: nothing to group.
     assert.deepEqual(analyzeTrace(spans).parallelGroups, []);
   });
+
+  // Claude Code writes no record when the person approves a permission prompt (anthropics/claude-code#43187,
+  // #58198: only refusals and hook denials appear). What it records is how long calls ran: bash_progress records
+  // (elapsedTimeSeconds, whole seconds) while a command runs, and toolUseResult.durationMs / totalDurationMs.
+  const progress = (s: number, toolId: string, data: object) => ({
+    ...base,
+    type: "progress",
+    uuid: `p${++uuid}`,
+    timestamp: iso(s),
+    toolUseID: toolId,
+    parentToolUseID: toolId,
+    data,
+  });
+  it("an approved permission prompt: the wait before the command ran (by its bash_progress) is the person's", () => {
+    const spans = imported(
+      "s.jsonl",
+      jsonl([
+        user(0, "run the migration"),
+        assistant(2, "m1", [toolUse("b1", "Bash", { command: "npm run migrate" })]),
+        // Approved at ~92 s; the command then ran ~30 s, reporting progress as it went.
+        progress(95, "b1", { type: "bash_progress", output: "", fullOutput: "", elapsedTimeSeconds: 3, totalLines: 0 }),
+        progress(110, "b1", {
+          type: "bash_progress",
+          output: "",
+          fullOutput: "",
+          elapsedTimeSeconds: 18,
+          totalLines: 4,
+        }),
+        result(122, "b1", "migrated 12 tables", { toolUseResult: { stdout: "migrated 12 tables", stderr: "" } }),
+        assistant(125, "m2", [{ type: "text", text: "Done." }]),
+      ]),
+    );
+    const by = owners(spans);
+    const wait = spans.find((s) => s.name === "permission Bash")!;
+    assert.equal(wait.attributes["hotpath.time_owner"], "human");
+    assert.equal(wait.attributes["gen_ai.tool.call.id"], "b1");
+    // Running since at least 95 - (3 + 1) = 91 s: 89 s waited from when it could start (2 s), 31 s ran.
+    assert.equal(by.human, 89_000);
+    assert.equal(by.tool, 31_000);
+    const tool = spans.find((s) => s.attributes["gen_ai.tool.call.id"] === "b1" && s.kind === "tool")!;
+    assert.equal(tool.startNs, wait.endNs);
+    assert.equal(tool.attributes["hotpath.tool.permission_wait_ms"], 89_000);
+    const a = analyzeTrace(spans);
+    assert.equal(a.hotspots[0].kind, "human");
+    assert.match(a.hotspots[0].why, /permission prompt: Bash/);
+  });
+
+  it("a recorded run time (durationMs) shorter than the call's interval leaves the rest to the person; hooks and short gaps do not", () => {
+    const spans = imported(
+      "s.jsonl",
+      jsonl([
+        user(0, "fetch the spec"),
+        assistant(1, "m1", [toolUse("w1", "WebFetch", { url: "https://example.com/spec", prompt: "summarise" })]),
+        result(41, "w1", "The spec says …", {
+          toolUseResult: { code: 200, durationMs: 1500, url: "https://example.com/spec" },
+        }),
+        // Within 2 s of its recorded run time: bookkeeping, not a prompt.
+        assistant(43, "m2", [toolUse("g1", "Glob", { pattern: "**/*.md" })]),
+        result(45, "g1", "README.md", { toolUseResult: { filenames: ["README.md"], durationMs: 400, numFiles: 1 } }),
+        // A hook ran for this call: its wait may be the hook's.
+        assistant(46, "m3", [toolUse("w2", "WebFetch", { url: "https://example.com/b", prompt: "summarise" })]),
+        progress(47, "w2", { type: "hook_progress", hookEvent: "PreToolUse", hookName: "PreToolUse:WebFetch" }),
+        result(76, "w2", "B says …", { toolUseResult: { code: 200, durationMs: 1000, url: "https://example.com/b" } }),
+        assistant(78, "m4", [{ type: "text", text: "Summary." }]),
+      ]),
+    );
+    const waits = spans.filter((s) => s.name.startsWith("permission "));
+    assert.deepEqual(
+      waits.map((s) => [s.attributes["gen_ai.tool.call.id"], (s.endNs - s.startNs) / 1e6]),
+      [["w1", 38_500]],
+    );
+    assert.equal(owners(spans).human, 38_500);
+  });
 });
 
 // ── Codex: rollout lines {timestamp, type, payload} as ~/.codex/sessions/…/rollout-*.jsonl writes them ──
