@@ -12,6 +12,8 @@ import type {
   DaemonEvent,
   Health,
   ImportResult,
+  LocalModelList,
+  LocalModelStatus,
   ModelInfo,
   ServingStats,
   TraceAnalysis,
@@ -79,6 +81,22 @@ export class DaemonClient {
   }
   models(): Promise<{ data: ModelInfo[] }> {
     return this.request("GET", "/v1/models");
+  }
+  /** Known local models with their residency (loaded, memory, idle time): GET /hotpath/models. */
+  localModels(): Promise<LocalModelList> {
+    return this.request("GET", "/hotpath/models");
+  }
+  /** Loads a model now; answers once it is ready (a large model takes minutes on a CPU). */
+  loadModel(alias: string): Promise<LocalModelStatus> {
+    return this.request("POST", `/hotpath/models/${encodeURIComponent(alias)}/load`, "{}", 600_000);
+  }
+  /** Unloads a model once no request uses it. */
+  unloadModel(alias: string): Promise<LocalModelStatus> {
+    return this.request("POST", `/hotpath/models/${encodeURIComponent(alias)}/unload`, undefined, 600_000);
+  }
+  /** Starts a download into the daemon's data dir; progress arrives as model.pull events. */
+  pullModel(source: string): Promise<{ id: string; source: string }> {
+    return this.request("POST", "/hotpath/models/pull", JSON.stringify({ source }));
   }
   traces(limit: number): Promise<TraceList> {
     return this.request("GET", `/hotpath/traces?limit=${limit}`);

@@ -161,7 +161,8 @@ export class Ctx implements vscode.Disposable {
     const ws = this.client.events(
       (e) => {
         this.metrics.record(e);
-        if (e.type === "traces.changed") this.tree.refresh();
+        if (e.type === "traces.changed" || e.type === "model.state") this.tree.refresh();
+        if (e.type === "model.pull" && e.state !== "downloading") this.tree.refresh();
         this.eventEmitter.fire(e);
         this.panels.get("dashboard")?.post({ type: "event", event: e });
       },

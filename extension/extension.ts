@@ -9,6 +9,9 @@ import { openProfiler } from "./commands/openProfiler.js";
 import { openTrace } from "./commands/openTrace.js";
 import { restartDaemon } from "./commands/restartDaemon.js";
 import { selectModel } from "./commands/selectModel.js";
+import { loadModel } from "./commands/loadModel.js";
+import { pullModel } from "./commands/pullModel.js";
+import { unloadModel } from "./commands/unloadModel.js";
 import { setApiKey } from "./commands/setApiKey.js";
 import { showCacheBreakers } from "./commands/showCacheBreakers.js";
 import { showCacheStats } from "./commands/showCacheStats.js";
@@ -34,6 +37,9 @@ const COMMANDS: Record<string, Command> = {
   "hotpath.auditPrompt": auditPrompt,
   "hotpath.setApiKey": setApiKey,
   "hotpath.selectModel": selectModel,
+  "hotpath.pullModel": pullModel,
+  "hotpath.loadModel": loadModel,
+  "hotpath.unloadModel": unloadModel,
   "hotpath.showCacheStats": showCacheStats,
   "hotpath.copyBaseUrl": copyBaseUrl,
 };

@@ -65,16 +65,20 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(m.id, vscode.TreeItemCollapsibleState.None);
         item.id = `model.${m.id}`;
         const h = m.hotpath;
+        const state = h?.state ?? (h?.loaded ? "ready" : undefined);
         item.description = [
           h?.route ?? m.owned_by,
-          h?.loaded ? "loaded" : undefined,
+          state === "ready" ? "loaded" : state === "unloaded" ? "not loaded" : state,
           m.id === this.ctx.config.defaultModel ? "default" : undefined,
         ]
           .filter(Boolean)
           .join(" · ");
-        item.tooltip = h?.path ?? m.owned_by;
-        item.iconPath = new vscode.ThemeIcon(h?.embedding ? "symbol-array" : "hubot");
-        item.contextValue = "model";
+        item.tooltip = `${h?.path ?? m.owned_by}${state === "unloaded" ? "\nloads on its first request" : ""}`;
+        item.iconPath = new vscode.ThemeIcon(
+          state === "loading" || state === "unloading" ? "loading~spin" : h?.embedding ? "symbol-array" : "hubot",
+        );
+        // model.ready / model.unloaded / …: the load and unload actions show where they apply (package.json menus).
+        item.contextValue = `model.${state ?? "unknown"}`;
         return item;
       }
       case "namespace": {
@@ -127,7 +131,7 @@ export class HotpathTree implements vscode.TreeDataProvider<Node> {
         const models = (await client.models()).data;
         return models.length
           ? models.map((model) => ({ kind: "model", model }))
-          : [{ kind: "message", text: "no models configured" }];
+          : [{ kind: "message", text: "no models yet: Pull Model… downloads one" }];
       }
       const ns = namespacesOf(await client.cacheStats());
       return ns.length ? ns.map((x) => ({ kind: "namespace", ...x })) : [{ kind: "message", text: "cache empty" }];

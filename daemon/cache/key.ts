@@ -59,7 +59,28 @@ function isDeterministic(r: CacheableRequest): boolean {
  * `scope` (a user or tenant; "" for none) partitions the cache like the system prompt does: entries of one scope are
  * never candidates for another. It is part of the namespace hash only when set, so unscoped namespaces keep their ids.
  */
+/**
+ * Query texts longer than this match exactly only: the embedder's SentencePiece tokenizer (@energetic-ai/embeddings)
+ * copies the rest of the text at every character, so its cost grows with the square of the length — a 279,000-character
+ * message held the event loop for minutes (the fuzz suite's long strings). Semantic neighbours of such texts are not
+ * what the cache is for anyway.
+ */
+export const SEMANTIC_QUERY_MAX_CHARS = 2_000;
+
+function exactWhenLong(key: RequestKey): RequestKey {
+  if (key.match === "exact" || key.queryText.length <= SEMANTIC_QUERY_MAX_CHARS) return key;
+  return {
+    ...key,
+    match: "exact",
+    exactReason: `the query text is over ${SEMANTIC_QUERY_MAX_CHARS} characters (${key.queryText.length})`,
+  };
+}
+
 export function requestKey(request: CacheableRequest, route: string, scope = ""): RequestKey {
+  return exactWhenLong(keyOf(request, route, scope));
+}
+
+function keyOf(request: CacheableRequest, route: string, scope: string): RequestKey {
   const scoped = scope ? { scope } : {};
   const params = answerParams(request);
   const deterministic = isDeterministic(request);

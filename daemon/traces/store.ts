@@ -317,6 +317,34 @@ export class TraceStore {
     return rows.map(fromRow);
   }
 
+  /**
+   * Attributes of the LLM spans the daemon served (they carry a request id) since `sinceNs`, read in SQL: the serving
+   * window needs a few values per span, not every span's attributes parsed on the event loop (a busy hour holds
+   * 100,000 spans, some with whole recorded prompts). `numbers` read as null where not a number, `texts` where not text.
+   */
+  servedLlmValues(
+    sinceNs: number,
+    numbers: readonly string[],
+    texts: readonly string[] = [],
+  ): { status: string; numbers: (number | null)[]; texts: (string | null)[] }[] {
+    const column = (k: string, types: string) => {
+      const path = `'$."${k.replace(/["'\\]/g, "")}"'`;
+      return `CASE WHEN json_type(attributes, ${path}) IN (${types}) THEN json_extract(attributes, ${path}) END`;
+    };
+    const columns = [...numbers.map((k) => column(k, "'integer', 'real'")), ...texts.map((k) => column(k, "'text'"))];
+    const rows = this.db
+      .prepare(
+        `SELECT status${columns.map((c) => `, ${c}`).join("")} FROM spans WHERE start_ns >= ? AND kind = 'llm' AND request_id IS NOT NULL ORDER BY start_ns DESC LIMIT 100000`,
+      )
+      .raw()
+      .all(sinceNs) as unknown[][];
+    return rows.map((r) => ({
+      status: r[0] as string,
+      numbers: numbers.map((_, i) => (r[1 + i] as number | null) ?? null),
+      texts: texts.map((_, i) => (r[1 + numbers.length + i] as string | null) ?? null),
+    }));
+  }
+
   spanByRequestId(requestId: string): Span | undefined {
     const row = this.db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as SpanRow | undefined;
     return row ? fromRow(row) : undefined;

@@ -4,7 +4,9 @@
 import Mocha from "mocha";
 
 export async function run(): Promise<void> {
-  const mocha = new Mocha({ ui: "bdd", timeout: 90_000, color: false, reporter: "spec" });
+  // HOTPATH_VSCODE_GREP runs only the matching tests (a developer checking one suite on a busy machine).
+  const grep = process.env.HOTPATH_VSCODE_GREP;
+  const mocha = new Mocha({ ui: "bdd", timeout: 90_000, color: false, reporter: "spec", ...(grep ? { grep } : {}) });
   // Define describe/it globally before the suites' module bodies run (hence imported here, not at the top).
   mocha.suite.emit("pre-require", globalThis, "hotpath-vscode-suite", mocha);
   // run.mjs runs the packaged .vsix (no daemon of its own) in a second session with HOTPATH_VSCODE_SUITE=packaged.
@@ -14,6 +16,7 @@ export async function run(): Promise<void> {
     await import("./suite/extension.test.js");
     await import("./suite/daemon.test.js");
     await import("./suite/traces.test.js");
+    await import("./suite/models.test.js");
   }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {

@@ -1,0 +1,144 @@
+// `npm run bench -- healthz [--seconds N]`: /healthz latency while one client sends the heaviest JSON schema the daemon
+// accepts, in a loop, side by side with the same daemon idle. Each request's schema differs (a counter in one
+// property name), so every one pays the whole path: validation, limits, cache key, schema → grammar, generation under
+// the grammar. /healthz is probed every 20 ms from a worker thread, so the bench's own work does not count.
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { LIMITS } from "../../daemon/limits.js";
+import { startDaemon } from "../fixtures/daemon.js";
+import { chatModelPath } from "../fixtures/models.js";
+import { rawRequest } from "../fixtures/raw-http.js";
+import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
+
+function probe(url: string): { stop(): Promise<number[]> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     const http = require("node:http");
+     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+     const ms = []; let stopped = false;
+     parentPort.on("message", () => { stopped = true; });
+     const once = () => new Promise((resolve) => {
+       const t = performance.now();
+       http.get(workerData + "/healthz", { agent }, (res) => { res.resume(); res.on("end", () => resolve(performance.now() - t)); })
+         .on("error", () => resolve(Infinity));
+     });
+     (async () => {
+       while (!stopped) { ms.push(await once()); await new Promise((r) => setTimeout(r, 20)); }
+       agent.destroy();
+       parentPort.postMessage(ms);
+     })();`,
+    { eval: true, workerData: url },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        worker.once("message", (ms: number[]) => {
+          void worker.terminate();
+          resolve(ms);
+        });
+        worker.postMessage("stop");
+      }),
+  };
+}
+
+/** The heaviest schemas within LIMITS: the most properties, and the most enum values. `n` makes each one new. */
+const schemas: Record<string, (n: number) => Record<string, unknown>> = {
+  [`${LIMITS.schemaProperties} properties`]: (n) => ({
+    type: "object",
+    properties: Object.fromEntries(
+      Array.from({ length: LIMITS.schemaProperties }, (_, j) => [j ? `p${j}` : `p0_${n}`, { type: "string" }]),
+    ),
+    required: [`p0_${n}`],
+  }),
+  [`${LIMITS.schemaEnumValues}-value enum`]: (n) => ({
+    type: "object",
+    properties: { v: { enum: Array.from({ length: LIMITS.schemaEnumValues }, (_, j) => `v${j}_${n}`) } },
+    required: ["v"],
+  }),
+};
+
+interface Phase {
+  name: string;
+  health: number[];
+  requests: number[];
+  statuses: Map<number, number>;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { seconds: { type: "string", default: "30" } } });
+  const seconds = Number(values.seconds);
+  const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+  const auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
+  const phases: Phase[] = [];
+  const loadBefore = (await import("node:os")).loadavg()[0];
+  let n = 0;
+  try {
+    // Warm: the first chat and the first grammar worker start are one-time costs, not the loop's.
+    for (const make of Object.values(schemas))
+      await rawRequest(daemon.url, {
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: auth,
+        body: JSON.stringify({
+          model: "chat",
+          messages: [{ role: "user", content: "hi" }],
+          max_tokens: 4,
+          response_format: { type: "json_schema", json_schema: { name: "w", schema: make(n++) } },
+        }),
+        timeoutMs: 300_000,
+      });
+    for (const name of ["idle", ...Object.keys(schemas)]) {
+      const phase: Phase = { name, health: [], requests: [], statuses: new Map() };
+      const p = probe(daemon.url);
+      const until = performance.now() + seconds * 1000;
+      if (name === "idle") await new Promise((r) => setTimeout(r, seconds * 1000));
+      else
+        while (performance.now() < until) {
+          const body = JSON.stringify({
+            model: "chat",
+            messages: [{ role: "user", content: "Fill in the form." }],
+            max_tokens: 8,
+            temperature: 0,
+            response_format: { type: "json_schema", json_schema: { name: "form", schema: schemas[name](n++) } },
+          });
+          const res = await rawRequest(daemon.url, {
+            method: "POST",
+            path: "/v1/chat/completions",
+            headers: auth,
+            body,
+            timeoutMs: 300_000,
+          });
+          phase.requests.push(res.ms);
+          phase.statuses.set(res.status, (phase.statuses.get(res.status) ?? 0) + 1);
+        }
+      phase.health = await p.stop();
+      phases.push(phase);
+      console.log(
+        `${name}: /healthz n=${phase.health.length} p50 ${fmt(median(phase.health))} ms p99 ${fmt(percentile(phase.health, 99))} ms max ${fmt(Math.max(...phase.health))} ms; ` +
+          `${phase.requests.length} requests, median ${fmt(median(phase.requests), 0)} ms, statuses ${[...phase.statuses].map(([s, c]) => `${s}×${c}`).join(" ")}`,
+      );
+    }
+  } finally {
+    await daemon.dispose();
+  }
+  const idle = phases[0];
+  const rows = phases.map(
+    (p) =>
+      `| ${p.name} | ${p.health.length} | ${fmt(median(p.health))} | ${fmt(percentile(p.health, 99))} | ${fmt(Math.max(...p.health))} | ${fmt(percentile(p.health, 99) / percentile(idle.health, 99), 2)}× | ${p.requests.length ? `${p.requests.length}, median ${fmt(median(p.requests), 0)} ms, ${[...p.statuses].map(([s, c]) => `${s}×${c}`).join(" ")}` : "—"} |`,
+  );
+  writeSection(
+    "healthz",
+    `\`npm run bench -- healthz --seconds ${seconds}\`: /healthz latency (probed every 20 ms from a worker thread) while one
+client sends the heaviest schema the daemon accepts (limits in daemon/limits.ts), in a loop, each request's schema new
+(one property name carries a counter) so every request pays validation, limits, the cache key, schema → grammar (the
+grammar worker) and generation under the grammar (max_tokens 8, ${chatModelPath().split("/").pop()}). Side by side
+with the same daemon idle; ${seconds} s per phase, one run.
+
+| phase | probes | p50 ms | p99 ms | max ms | p99 vs idle | schema requests |
+|---|---|---|---|---|---|---|
+${rows.join("\n")}
+
+Machine: ${machineDescription()}; load average before: ${loadBefore.toFixed(2)}. The target is /healthz p99 ≤ 100 ms
+under load (issue #15); read it against the load average, which on a shared 2-core machine includes other work.`,
+  );
+}
