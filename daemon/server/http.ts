@@ -68,8 +68,12 @@ export function newRequestId(): string {
 
 export function createHttpServer(services: Services, routes: Route[], policy: AuthPolicy): Server {
   const compiled = routes.map(compile);
+  // Keep-alive outlasts any stall of the event loop (a model load still holds it for ~0.7 s idle, seconds on a loaded
+  // machine): with Node's 5 s, a stall past it fired the idle timer before the next request on that socket was read,
+  // and a client polling over keep-alive (agents, SDKs, the extension) got ECONNRESET. Clients learn it from the
+  // Keep-Alive header and close idle sockets first.
   const server = createServer(
-    { headersTimeout: 15_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 },
+    { headersTimeout: 15_000, requestTimeout: 120_000, keepAliveTimeout: 65_000 },
     (req, res) => {
       void handle(req, res).catch((e) => services.log("error", `unhandled: ${(e as Error).stack ?? e}`));
     },
