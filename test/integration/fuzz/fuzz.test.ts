@@ -225,13 +225,19 @@ describe("fuzz: hostile requests over every endpoint", function () {
     );
     assert.deepEqual(problems.slice(0, 30), [], `${problems.length} problems`);
     assert.equal(chat.status, 200, `no normal chat after the fuzz: ${chat.text}`);
-    // Latency is a performance target, reported here and asserted only on request (house rule: targets live in
-    // benchmarks, not timed tests); with the machine to itself set HOTPATH_FUZZ_STRICT_LATENCY=1.
-    if (process.env.HOTPATH_FUZZ_STRICT_LATENCY === "1")
-      assert.ok(p99 <= 100, `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit 100 ms)`);
+    // /healthz p99 ≤ 100 ms is asserted by default. On a machine shared with heavier work (load average before the
+    // fuzz over twice the cores) latency measures the neighbours, so it is then reported, not asserted — saying so.
+    // HOTPATH_FUZZ_STRICT_LATENCY=1 asserts it anyway, =0 never.
+    const strict = process.env.HOTPATH_FUZZ_STRICT_LATENCY;
+    const shared = loadBefore > 2 * cpus().length;
+    if (strict === "1" || (strict !== "0" && !shared))
+      assert.ok(
+        p99 <= 100,
+        `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit 100 ms; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before)`,
+      );
     else
       console.log(
-        `      /healthz p99 ${p99.toFixed(1)} ms (load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before the fuzz)`,
+        `      /healthz p99 ${p99.toFixed(1)} ms NOT asserted: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before the fuzz${strict === "0" ? " (HOTPATH_FUZZ_STRICT_LATENCY=0)" : " (machine shared with heavier work)"}`,
       );
     assert.ok(
       rssAfter - rssBefore <= RSS_GROWTH_BOUND_MB,
