@@ -24,6 +24,8 @@ export interface CriticalPath {
   /** Per entry of spanIds: its time on the path (ms, over all its pieces) and the owner of its first piece. */
   spanMs: number[];
   spanOwners: TimeOwner[];
+  /** Per entry of spanIds: the span itself (no id lookups afterwards). */
+  spanNodes: Span[];
 }
 
 const WORK_KINDS = new Set(["llm", "tool", "retriever", "embedding"]);
@@ -32,7 +34,15 @@ const MAX_DEPTH = 256;
 export function criticalPath(tree: SpanTree): CriticalPath {
   const { roots, children } = tree;
   if (!roots.length)
-    return { spanIds: [], durationMs: 0, byKind: emptyByOwner(), segments: [], spanMs: [], spanOwners: [] };
+    return {
+      spanIds: [],
+      durationMs: 0,
+      byKind: emptyByOwner(),
+      segments: [],
+      spanMs: [],
+      spanOwners: [],
+      spanNodes: [],
+    };
   const sortedKids = new Map<string, Span[]>();
   const noKids: Span[] = [];
   const kidsOf = (id: string): Span[] => {
@@ -66,7 +76,10 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   // merged gap keeps the earliest piece's span): one object per path segment, not per piece (100k-span traces).
   // Gaps carry a provisional label until they are labelled by what they precede.
   const segments: PathSegment[] = [];
-  const add = (spanId: string | undefined, kind: TimeOwner, from: number, to: number, gap: boolean) => {
+  // The span of each segment (parallel to segments; the segments themselves are output and carry only its id).
+  const nodes: (Span | undefined)[] = [];
+  const add = (node: Span | undefined, kind: TimeOwner, from: number, to: number, gap: boolean) => {
+    const spanId = node?.spanId;
     const later = segments[segments.length - 1];
     if (
       later &&
@@ -75,15 +88,19 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     ) {
       later.startNs = from;
       later.spanId = spanId;
-    } else if (gap) segments.push({ spanId, kind, startNs: from, endNs: to, label: "client" });
-    else segments.push({ spanId, kind, startNs: from, endNs: to });
+      nodes[nodes.length - 1] = node;
+    } else {
+      if (gap) segments.push({ spanId, kind, startNs: from, endNs: to, label: "client" });
+      else segments.push({ spanId, kind, startNs: from, endNs: to });
+      nodes.push(node);
+    }
   };
   const selfTime = (node: Span, from: number, to: number, hasKids: boolean) => {
     if (to <= from) return;
     // A leaf is work whatever its kind (an agent step with nothing instrumented inside still did something).
     const isWork = WORK_KINDS.has(node.kind) || (!hasKids && node !== virtualRoot);
-    if (isWork) add(node.spanId, ownerOf(node), from, to, false);
-    else add(node === virtualRoot ? undefined : node.spanId, "gap", from, to, true);
+    if (isWork) add(node, ownerOf(node), from, to, false);
+    else add(node === virtualRoot ? undefined : node, "gap", from, to, true);
   };
   // Iterative (explicit stack) so a hostile, very deep tree cannot overflow the call stack.
   interface Frame {
@@ -111,23 +128,24 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     stack.push({ node: child, t: childEnd, i: 0, depth: f.depth + 1, kids: kidsOf(child.spanId) });
   }
   const merged = segments.reverse();
+  const mergedNodes = nodes.reverse();
   // Label gaps by what they precede: the time before an LLM call that a new user message triggered is the person
   // not having written it yet (idle); other gaps between spans are the agent's own uninstrumented work.
   let next: PathSegment | undefined;
+  let nextNode: Span | undefined;
   const firstWork = merged.findIndex((x) => x.label === undefined);
   for (let i = merged.length - 1; i >= 0; i--) {
     const s = merged[i];
     if (s.label === undefined) {
       // A compaction between the wait and the call it prepared does not change whose wait it was.
-      if (s.kind !== "compaction" || !next) next = s;
+      if (s.kind !== "compaction" || !next) {
+        next = s;
+        nextNode = mergedNodes[i];
+      }
       continue;
     }
     // Before a call the person's message started (even the first: a session opened long before anyone typed).
-    if (
-      next?.spanId &&
-      next.kind === "llm" &&
-      tree.byId.get(next.spanId)?.attributes["hotpath.user_prompt"] !== undefined
-    ) {
+    if (next?.spanId && next.kind === "llm" && nextNode?.attributes["hotpath.user_prompt"] !== undefined) {
       s.label = "user";
       s.kind = "idle";
     } else if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";
@@ -137,18 +155,23 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   const spanIds: string[] = [];
   const spanMs: number[] = [];
   const spanOwners: TimeOwner[] = [];
-  const seen = new Map<string, number>();
-  for (const s of merged) {
+  const spanNodes: Span[] = [];
+  // Keyed by the span object: cheaper than hashing its id, and a span is one object in the tree.
+  const seen = new Map<Span, number>();
+  for (let i = 0; i < merged.length; i++) {
+    const s = merged[i];
     const ms = (s.endNs - s.startNs) / 1e6;
     byKind[s.kind] += ms;
-    if (s.label !== undefined || !s.spanId) continue;
-    const at = seen.get(s.spanId);
+    const node = mergedNodes[i];
+    if (s.label !== undefined || !s.spanId || !node) continue;
+    const at = seen.get(node);
     if (at !== undefined) spanMs[at] += ms;
     else {
-      seen.set(s.spanId, spanIds.length);
+      seen.set(node, spanIds.length);
       spanIds.push(s.spanId);
       spanMs.push(ms);
       spanOwners.push(s.kind);
+      spanNodes.push(node);
     }
   }
   const durationMs = round((end - start) / 1e6);
@@ -161,7 +184,7 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     if (byKind[k] > byKind[largest]) largest = k;
   }
   byKind[largest] = round(byKind[largest] + durationMs - sum);
-  return { spanIds, durationMs, byKind, segments: merged, spanMs, spanOwners };
+  return { spanIds, durationMs, byKind, segments: merged, spanMs, spanOwners, spanNodes };
 }
 
 export function round(ms: number): number {

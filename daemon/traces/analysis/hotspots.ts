@@ -24,7 +24,7 @@ interface Item {
 export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
   if (path.durationMs <= 0) return [];
   // Time on the path per span, as the critical path summed it (a span may be on it in several pieces).
-  const { spanIds: ids, spanMs: times, spanOwners: kinds } = path;
+  const { spanIds: ids, spanMs: times, spanOwners: kinds, spanNodes: nodes } = path;
   // Model calls stay one item each (no key to build); everything else folds by what it ran.
   const items: Item[] = [];
   const topLlm: Item[] = [];
@@ -33,8 +33,7 @@ export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
     if (times[i] <= 0 || kinds[i] === "idle") continue;
     // Only the MAX_HOTSPOTS longest model calls can make the list: keep those, not one item per call.
     if (kinds[i] === "llm" && topLlm.length === MAX_HOTSPOTS && times[i] <= topLlm[MAX_HOTSPOTS - 1].ms) continue;
-    const span = tree.byId.get(ids[i]);
-    if (!span) continue;
+    const span = nodes[i];
     if (kinds[i] === "llm") {
       const item: Item = { name: modelName(span), kind: "llm", ms: times[i], ids: [ids[i]], times: [times[i]] };
       let at = topLlm.length;

@@ -103,6 +103,18 @@ describe("models: on demand", function () {
       async () => (await listed(daemon!, "tiny"))?.hotpath?.loaded === false,
       5000,
     );
+    // Embeddings load the model too, and honour their keep_alive.
+    const embedded = await daemon.fetch("/v1/embeddings", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", input: "Once upon a time", keep_alive: 0 }),
+    });
+    assert.equal(embedded.status, 200, await embedded.clone().text());
+    await until(
+      "the embedding's keep_alive 0 unloads it",
+      async () => (await listed(daemon!, "tiny"))?.hotpath?.loaded === false,
+      5000,
+    );
     const bad = await chat(daemon, "tiny", { keep_alive: "soon" });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as any).error.message, /keep_alive/);
