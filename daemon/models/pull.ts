@@ -1,7 +1,8 @@
 // Downloads a GGUF into <data-dir>/models with node-llama-cpp's downloader (ipull underneath): hf: URIs resolved the
 // way node-llama-cpp documents them, parallel ranged requests, and resume — a cut connection is retried from where it
 // stopped, and an interrupted pull leaves its partial file (<name>.gguf.ipull) for the next pull to continue.
-import { createModelDownloader } from "node-llama-cpp";
+import { renameSync, statSync } from "node:fs";
+import { createModelDownloader, type ModelDownloader } from "node-llama-cpp";
 import { basename } from "node:path";
 import { checkGguf } from "../engine/gguf/validate.js";
 import { aliasOf } from "./registry.js";
@@ -28,6 +29,20 @@ export interface PulledModel {
   path: string;
   alias: string;
   bytes: number;
+}
+
+/**
+ * ipull (3.9) renames a cancelled download to its final name as it closes. A file there that is not the finished size
+ * is the partial one (its progress record appended after the data): it goes back to <name>.ipull, so that the next
+ * pull resumes it and nothing half-written is taken for a model.
+ */
+async function keepPartial(downloader: ModelDownloader, path: string): Promise<void> {
+  await downloader.cancel({ deleteTempFile: false }).catch(() => undefined);
+  try {
+    if (statSync(path).size !== downloader.totalSize) renameSync(path, `${path}.ipull`);
+  } catch {
+    /* nothing at the final name: the partial file kept its own */
+  }
 }
 
 export class PullCancelledError extends Error {
@@ -63,7 +78,10 @@ export async function pullModel(o: PullOptions): Promise<PulledModel> {
   ]).finally(() => clearTimeout(timer));
   const path = await downloader.download({ signal: o.signal });
   // The downloader returns normally when cancelled; the partial file stays for the next pull.
-  if (o.signal?.aborted) throw new PullCancelledError(o.source);
+  if (o.signal?.aborted) {
+    await keepPartial(downloader, path);
+    throw new PullCancelledError(o.source);
+  }
   // A download that is not a GGUF (an HTML error page, a wrong link) is reported now, not at the first request.
   const verdict = await checkGguf(path);
   if (!verdict.ok)
