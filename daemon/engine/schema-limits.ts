@@ -54,6 +54,10 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
       );
     }
     const s = schema as Record<string, unknown>;
+    if (checkValues && "enum" in s && !Array.isArray(s.enum)) {
+      // The grammar converter maps over it: anything else was a 500 ("schema.enum.map is not a function").
+      throw new InputLimitError("schemaValue", `${spell(where)}.enum must be an array of values`, param);
+    }
     const values = Array.isArray(s.enum) ? (s.enum as unknown[]) : [];
     const hasConst = "const" in s;
     // Counted before looking at the values: a 100,000-value enum is refused without walking it.

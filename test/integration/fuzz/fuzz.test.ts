@@ -225,13 +225,18 @@ describe("fuzz: hostile requests over every endpoint", function () {
     );
     assert.deepEqual(problems.slice(0, 30), [], `${problems.length} problems`);
     assert.equal(chat.status, 200, `no normal chat after the fuzz: ${chat.text}`);
-    // Latency is a performance target, reported here and asserted only on request (house rule: targets live in
-    // benchmarks, not timed tests); with the machine to itself set HOTPATH_FUZZ_STRICT_LATENCY=1.
-    if (process.env.HOTPATH_FUZZ_STRICT_LATENCY === "1")
-      assert.ok(p99 <= 100, `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit 100 ms)`);
+    // /healthz p99 ≤ 100 ms: measured 99.4, 105.5 and 119.4 ms on the 2-core machine at load 2.8–4.9 (392 cases), too close
+    // to the line to assert in every CI run; asserted with HOTPATH_FUZZ_STRICT_LATENCY=1 (and in `npm run bench --
+    // healthz`), reported otherwise — saying so.
+    const strict = process.env.HOTPATH_FUZZ_STRICT_LATENCY;
+    if (strict === "1")
+      assert.ok(
+        p99 <= 100,
+        `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit 100 ms; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before)`,
+      );
     else
       console.log(
-        `      /healthz p99 ${p99.toFixed(1)} ms (load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before the fuzz)`,
+        `      /healthz p99 ${p99.toFixed(1)} ms (target 100 ms) not asserted without HOTPATH_FUZZ_STRICT_LATENCY=1; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before the fuzz`,
       );
     assert.ok(
       rssAfter - rssBefore <= RSS_GROWTH_BOUND_MB,
