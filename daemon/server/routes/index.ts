@@ -11,6 +11,7 @@ import { routes as embeddings } from "./embeddings.js";
 import { routes as health } from "./health.js";
 import { routes as messages } from "./messages.js";
 import { routes as models } from "./models.js";
+import { routes as modelFiles } from "./model-files.js";
 import { routes as modelsAdmin } from "./models-admin.js";
 import { routes as responses } from "./responses.js";
 import { routes as router } from "./router.js";
@@ -22,6 +23,7 @@ export const allRoutes: Route[] = [
   ...health,
   ...models,
   ...modelsAdmin,
+  ...modelFiles,
   ...chat,
   ...countTokens,
   ...messages,

@@ -1,10 +1,7 @@
-// Models on demand: what is known and loaded (GET /hotpath/models), load/unload now, pull into <data-dir>/models,
-// delete a pulled file. State changes and pull progress go out as model.state / model.pull events.
-import { rmSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+// Models on demand: what is known and loaded (GET /hotpath/models), load/unload now (pull and delete: model-files.ts).
+// State changes go out as model.state events.
 import { z } from "zod";
-import { PullRequestSchema, type LocalModelList } from "../../api.js";
-import { dataPaths } from "../../config.js";
+import { type LocalModelList } from "../../api.js";
 import { ModelUnavailableError } from "../../engine/engine.js";
 import { KeepAliveSchema, parseKeepAlive } from "../../models/keep-alive.js";
 import { HttpError, type Route } from "../route.js";
@@ -19,26 +16,6 @@ export const routes: Route[] = [
     async handle(ctx, services) {
       const body: LocalModelList = { object: "list", data: await services.engine.describe() };
       ctx.send(200, body);
-    },
-  },
-  {
-    method: "POST",
-    path: "/hotpath/models/pull",
-    async handle(ctx, services) {
-      const request = await ctx.readJson(PullRequestSchema);
-      const job = services.pulls.start(request.source, request.fileName);
-      // ?wait=1 answers when the file is in place (the CLI's non-interactive use); by default at once, with events.
-      if (ctx.url.searchParams.get("wait") === "1") {
-        try {
-          const pulled = await job.done;
-          ctx.send(200, { id: job.id, ...pulled });
-        } catch (e) {
-          throw new HttpError(502, (e as Error).message, "server_error", "pull_failed", "source");
-        }
-        return;
-      }
-      job.done.catch(() => undefined);
-      ctx.send(202, { id: job.id, source: job.source });
     },
   },
   {
@@ -61,36 +38,6 @@ export const routes: Route[] = [
     async handle(ctx, services) {
       await answerFor(ctx.params.alias, () => services.engine.unload(ctx.params.alias));
       ctx.send(200, await statusOf(services, ctx.params.alias));
-    },
-  },
-  {
-    method: "DELETE",
-    path: "/hotpath/models/:alias",
-    async handle(ctx, services) {
-      const alias = ctx.params.alias;
-      const model = (await services.engine.describe()).find((m) => m.alias === alias);
-      if (!model)
-        throw new HttpError(
-          404,
-          `model "${alias}" does not exist here`,
-          "invalid_request_error",
-          "model_not_found",
-          "alias",
-        );
-      const modelsDir = resolve(dataPaths(services.config.dataDir).models);
-      // Only files Hotpath keeps (pulled or copied into the data dir); a config model's file is the user's own.
-      if (model.origin !== "data-dir" || !model.path || dirname(resolve(model.path)) !== modelsDir)
-        throw new HttpError(
-          409,
-          `model "${alias}" comes from the configuration (${model.source}); remove it there, Hotpath deletes only files in ${modelsDir}`,
-          "invalid_request_error",
-          "not_deletable",
-          "alias",
-        );
-      await services.engine.unload(alias);
-      rmSync(model.path, { force: true });
-      services.engine.refresh();
-      ctx.send(200, { deleted: model.path, alias });
     },
   },
 ];
