@@ -3,43 +3,12 @@
 // property name), so every one pays the whole path: validation, limits, cache key, schema → grammar, generation under
 // the grammar. /healthz is probed every 20 ms from a worker thread, so the bench's own work does not count.
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { LIMITS } from "../../daemon/limits.js";
 import { startDaemon } from "../fixtures/daemon.js";
+import { startHealthProbe } from "../fixtures/health-probe.js";
 import { chatModelPath } from "../fixtures/models.js";
 import { rawRequest } from "../fixtures/raw-http.js";
 import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
-
-function probe(url: string): { stop(): Promise<number[]> } {
-  const worker = new Worker(
-    `const { parentPort, workerData } = require("node:worker_threads");
-     const http = require("node:http");
-     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-     const ms = []; let stopped = false;
-     parentPort.on("message", () => { stopped = true; });
-     const once = () => new Promise((resolve) => {
-       const t = performance.now();
-       http.get(workerData + "/healthz", { agent }, (res) => { res.resume(); res.on("end", () => resolve(performance.now() - t)); })
-         .on("error", () => resolve(Infinity));
-     });
-     (async () => {
-       while (!stopped) { ms.push(await once()); await new Promise((r) => setTimeout(r, 20)); }
-       agent.destroy();
-       parentPort.postMessage(ms);
-     })();`,
-    { eval: true, workerData: url },
-  );
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        worker.once("message", (ms: number[]) => {
-          void worker.terminate();
-          resolve(ms);
-        });
-        worker.postMessage("stop");
-      }),
-  };
-}
 
 /** The heaviest schemas within LIMITS: the most properties, and the most enum values. `n` makes each one new. */
 const schemas: Record<string, (n: number) => Record<string, unknown>> = {
@@ -89,7 +58,7 @@ export async function run(argv: string[]): Promise<void> {
       });
     for (const name of ["idle", ...Object.keys(schemas)]) {
       const phase: Phase = { name, health: [], requests: [], statuses: new Map() };
-      const p = probe(daemon.url);
+      const p = startHealthProbe(daemon.url);
       const until = performance.now() + seconds * 1000;
       if (name === "idle") await new Promise((r) => setTimeout(r, seconds * 1000));
       else
@@ -111,7 +80,7 @@ export async function run(argv: string[]): Promise<void> {
           phase.requests.push(res.ms);
           phase.statuses.set(res.status, (phase.statuses.get(res.status) ?? 0) + 1);
         }
-      phase.health = await p.stop();
+      phase.health = (await p.stop()).map((probe) => probe.ms);
       phases.push(phase);
       console.log(
         `${name}: /healthz n=${phase.health.length} p50 ${fmt(median(phase.health))} ms p99 ${fmt(percentile(phase.health, 99))} ms max ${fmt(Math.max(...phase.health))} ms; ` +

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { Worker } from "node:worker_threads";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { startHealthProbe, type Probe } from "../../fixtures/health-probe.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
 import { generateCorpus, type FuzzCase } from "./corpus.js";
@@ -39,45 +39,6 @@ function shapeProblem(c: FuzzCase, res: RawResponse): string | undefined {
   )
     return undefined;
   return "not OpenAI's error shape";
-}
-
-interface Probe {
-  /** Wall-clock start (ms since the epoch) and latency (ms) of each /healthz probe. */
-  at: number;
-  ms: number;
-}
-
-/** /healthz probed every 20 ms from its own thread; answers the probes when told to stop. */
-function startHealthProbe(url: string): { stop(): Promise<Probe[]> } {
-  const worker = new Worker(
-    `const { parentPort, workerData } = require("node:worker_threads");
-     const http = require("node:http");
-     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-     const ms = []; let stopped = false;
-     parentPort.on("message", () => { stopped = true; });
-     const once = () => new Promise((resolve) => {
-       const t = performance.now();
-       const at = performance.timeOrigin + t;
-       http.get(workerData + "/healthz", { agent }, (res) => { res.resume(); res.on("end", () => resolve({ at, ms: performance.now() - t })); })
-         .on("error", () => resolve({ at, ms: Infinity }));
-     });
-     (async () => {
-       while (!stopped) { ms.push(await once()); await new Promise((r) => setTimeout(r, 20)); }
-       agent.destroy();
-       parentPort.postMessage(ms);
-     })();`,
-    { eval: true, workerData: url },
-  );
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        worker.once("message", (ms: Probe[]) => {
-          void worker.terminate();
-          resolve(ms);
-        });
-        worker.postMessage("stop");
-      }),
-  };
 }
 
 const label = (c: FuzzCase) => `#${c.id} ${c.family} ${c.method} ${c.path.slice(0, 60)}`;
