@@ -34,13 +34,15 @@ function post(url: string, body: string, headers: Record<string, string>): Promi
       },
       (res) => {
         let first = 0;
-        res.on("data", () => {
+        const failed: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => {
           if (!first) first = performance.now() - t0;
+          if (res.statusCode !== 200) failed.push(chunk);
         });
         res.on("end", () =>
           res.statusCode === 200
             ? resolve([first, performance.now() - t0])
-            : reject(new Error(`status ${res.statusCode}`)),
+            : reject(new Error(`${url} answered ${res.statusCode}: ${Buffer.concat(failed).toString().slice(0, 500)}`)),
         );
         res.on("error", reject);
       },
@@ -185,6 +187,7 @@ export async function run(argv: string[]): Promise<void> {
     daemon: { plain: series(), stream: series() },
     portkey: { plain: series(), stream: series() },
   };
+  let portkeyStreamFailure: string | undefined;
   try {
     for (let i = 0; i < warmup + n; i++) {
       for (const stream of [false, true]) {
@@ -195,9 +198,15 @@ export async function run(argv: string[]): Promise<void> {
           authorization: `Bearer ${localToken}`,
         });
         const h = await post(daemonUrl, viaBody(stream), auth);
+        // Portkey 1.15.2 on Node answers every streamed request 500 ("TypeError: immutable": it rewrites the headers of
+        // Node's fetch Response, which are read-only); the streamed peer row then says so instead of a number.
         const p =
-          "url" in portkey
-            ? await post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders)
+          "url" in portkey && !(stream && portkeyStreamFailure)
+            ? await post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders).catch((e: Error) => {
+                if (!stream) throw e;
+                portkeyStreamFailure = e.message;
+                return undefined;
+              })
             : undefined;
         if (i < warmup) continue;
         for (const [name, [ttfb, full]] of [
@@ -245,7 +254,16 @@ export async function run(argv: string[]): Promise<void> {
       ),
       row("Hotpath daemon process over HTTP", results.daemon[key], results.direct[key], stream),
       ...("url" in portkey
-        ? [row("Portkey gateway 1.15.2 process over HTTP (peer)", results.portkey[key], results.direct[key], stream)]
+        ? [
+            stream && portkeyStreamFailure
+              ? `| Portkey gateway 1.15.2 process over HTTP (peer) | failed: ${portkeyStreamFailure.replace(/\|/g, "/")} | | | |`
+              : row(
+                  "Portkey gateway 1.15.2 process over HTTP (peer)",
+                  results.portkey[key],
+                  results.direct[key],
+                  stream,
+                ),
+          ]
         : []),
     ].join("\n");
   };
