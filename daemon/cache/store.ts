@@ -120,18 +120,21 @@ export interface Candidate {
   queryText: string;
 }
 
-export type Counters = Pick<
-  NamespaceCounters,
-  | "hits"
-  | "misses"
-  | "bypasses"
-  | "semantic_hits"
-  | "normalized_hits"
-  | "guard_rejections"
-  | "tokens_saved"
-  | "ms_saved"
-  | "usd_saved"
->;
+/** The columns of cache_namespaces that count (summed, bumped by `count`). */
+const COUNTER_COLUMNS = [
+  "hits",
+  "misses",
+  "bypasses",
+  "semantic_hits",
+  "normalized_hits",
+  "guard_rejections",
+  "tokens_saved",
+  "ms_saved",
+  "usd_saved",
+] as const;
+const COUNTER_COLUMN_SET = new Set<string>(COUNTER_COLUMNS);
+
+export type Counters = Pick<NamespaceCounters, (typeof COUNTER_COLUMNS)[number]>;
 
 export interface NamespaceCounters {
   namespace: string;
@@ -464,37 +467,10 @@ export class CacheStore {
     ).run(ns.namespace, ns.label, ns.route, ns.model, now, now);
   }
 
-  count(
-    namespace: string,
-    delta: Partial<
-      Record<
-        | "hits"
-        | "misses"
-        | "bypasses"
-        | "semantic_hits"
-        | "normalized_hits"
-        | "guard_rejections"
-        | "tokens_saved"
-        | "ms_saved"
-        | "usd_saved",
-        number
-      >
-    >,
-  ): void {
+  count(namespace: string, delta: Partial<Counters>): void {
     const cols = Object.entries(delta).filter(([, v]) => v);
     if (!cols.length) return;
-    const allowed = new Set([
-      "hits",
-      "misses",
-      "bypasses",
-      "semantic_hits",
-      "normalized_hits",
-      "guard_rejections",
-      "tokens_saved",
-      "ms_saved",
-      "usd_saved",
-    ]);
-    for (const [c] of cols) if (!allowed.has(c)) throw new Error(`unknown counter ${c}`);
+    for (const [c] of cols) if (!COUNTER_COLUMN_SET.has(c)) throw new Error(`unknown counter ${c}`);
     this.sql(`UPDATE cache_namespaces SET ${cols.map(([c]) => `${c} = ${c} + ?`).join(", ")} WHERE namespace = ?`).run(
       ...cols.map(([, v]) => v),
       namespace,
