@@ -11,13 +11,19 @@ export class SpanIndex {
   private map?: Map<string, number>;
   private probes = 0;
 
-  /** `ids[i]` is the id of position i; the first position wins when an id repeats. */
-  constructor(private readonly ids: readonly string[]) {
+  /**
+   * `ids[i]` is the id of position i; the first position wins when an id repeats. Past `probesPerId` probes per id on
+   * average (a fair hash needs about one) the ids are taken to collide on purpose and a Map answers instead.
+   */
+  constructor(
+    private readonly ids: readonly string[],
+    probesPerId = 16,
+  ) {
     let cap = 16;
     while (cap < ids.length * 2) cap *= 2;
     this.mask = cap - 1;
     this.table = new Int32Array(cap).fill(-1);
-    const budget = 16 * ids.length + 1024;
+    const budget = probesPerId * ids.length + 1024;
     for (let i = 0; i < ids.length; i++) {
       const slot = this.slot(ids[i]);
       if (this.table[slot] === -1) this.table[slot] = i;
