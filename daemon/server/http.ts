@@ -1,6 +1,5 @@
 // The HTTP server: security checks, routing, body limits, validation, cancellation on disconnect, and errors that
 // always come in OpenAI's shape.
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
@@ -10,6 +9,7 @@ import { checkJsonTextDepth } from "../limits.js";
 import { errorBody, fromZod, toHttpError } from "./errors.js";
 import { HttpError, type RequestContext, type Route } from "./route.js";
 import type { Services } from "./services.js";
+import { randomHex } from "../traces/ids.js";
 
 interface CompiledRoute {
   route: Route;
@@ -63,7 +63,7 @@ function compile(route: Route): CompiledRoute {
 }
 
 export function newRequestId(): string {
-  return `req_${randomBytes(12).toString("hex")}`;
+  return `req_${randomHex(12)}`;
 }
 
 export function createHttpServer(services: Services, routes: Route[], policy: AuthPolicy): Server {
