@@ -1,8 +1,10 @@
 // What every translator hands the pipeline about the caller, read from the HTTP request: its id, abort signal, the
-// priority class it asked for (x-hotpath-priority), its cache directives and its trace.
+// priority class it asked for (x-hotpath-priority), its cache directives and its trace; and its request as sent, for a
+// backend of the same API to forward.
 import type { IncomingHttpHeaders } from "node:http";
-import { PRIORITIES, type Priority } from "../chat.js";
+import { PRIORITIES, type NativeRequest, type Priority, type WireFormat } from "../chat.js";
 import type { ChatInput } from "../pipeline/request.js";
+import { forwardableHeaders } from "../router/providers/passthrough.js";
 import { requestTraceContext } from "../traces/traceparent.js";
 import { HttpError, type RequestContext } from "./route.js";
 
@@ -31,5 +33,19 @@ export function caller(ctx: RequestContext, endpoint: string, stream: boolean): 
     priority: readPriority(headers),
     cache: { directives: headers },
     trace: requestTraceContext(headers),
+  };
+}
+
+/** The client's request as sent (`body`: the route's own rewrite of it, when it keeps one). */
+export async function nativeRequest(
+  ctx: RequestContext,
+  format: WireFormat,
+  body?: Record<string, unknown>,
+): Promise<NativeRequest> {
+  return {
+    format,
+    body: body ?? (JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>),
+    headers: forwardableHeaders(ctx.req.headers),
+    query: ctx.url.search,
   };
 }

@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Token } from "node-llama-cpp";
 import type { Priority } from "../../daemon/chat.js";
-import { Engine } from "../../daemon/engine/engine.js";
+import type { Engine } from "../../daemon/engine/engine.js";
 import { generate, type GenerateResult } from "../../daemon/engine/generate.js";
 import type { LocalModel } from "../../daemon/engine/model.js";
 import type { ModelParams } from "../../daemon/engine/gguf/write.js";
+import { testEngine } from "../fixtures/engine.js";
 import { generatedDraftPair, generatedModelPath, repoRoot, testThreads } from "../fixtures/models.js";
 import { fmt, machineDescription, median, writeSection } from "./_report.js";
 
@@ -24,18 +25,8 @@ const COUNT_MODEL: ModelParams = { seed: 7, vocabSize: 1024, nLayer: 2, nEmbd: 6
 const log = (s: string) => process.stderr.write(s + "\n");
 
 function engineFor(o: { kvDir?: string; sequences?: number; contextSize?: number } = {}): Engine {
-  return new Engine({
-    gpu: "off",
-    threads: testThreads(),
-    contextSize: o.contextSize ?? 8192,
-    sequences: o.sequences ?? 4,
-    maxQueued: 64,
-    modelsDir: tmpdir(),
-    showProgress: false,
-    log: () => {},
-    kvDir: o.kvDir,
-    kvBudgetBytes: o.kvDir ? 2 ** 31 : 0,
-  });
+  const { kvDir, sequences = 4, contextSize = 8192 } = o;
+  return testEngine({ contextSize, sequences, maxQueued: 64, kvDir, kvBudgetBytes: kvDir ? 2 ** 31 : 0 });
 }
 
 async function gen(

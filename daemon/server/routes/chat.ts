@@ -2,10 +2,9 @@
 // cost, span) is the pipeline's (daemon/pipeline); this file only translates.
 import { ChatCompletionRequestSchema } from "../../api.js";
 import { collectChat, contentText } from "../../chat.js";
-import { forwardableHeaders } from "../../router/providers/passthrough.js";
 import { answerHeaders } from "../answer-headers.js";
 import { peekEvents, relayWire } from "../relay.js";
-import { caller } from "../caller.js";
+import { caller, nativeRequest } from "../caller.js";
 import { writeChatStream } from "../openai-stream.js";
 import type { Route } from "../route.js";
 import { errorBody } from "../errors.js";
@@ -22,12 +21,7 @@ export const routes: Route[] = [
       const answer = await services.pipeline.chat({
         ...caller(ctx, "chat", stream),
         request,
-        native: {
-          format: "openai.chat",
-          body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>,
-          headers: forwardableHeaders(ctx.req.headers),
-          query: ctx.url.search,
-        },
+        native: await nativeRequest(ctx, "openai.chat"),
         record: {
           system: system.map((m) => contentText(m.content)).join("\n\n"),
           input: request.messages,

@@ -11,10 +11,9 @@ import {
 import { countRequest } from "../../audit/runner.js";
 import type { TokenCount } from "../../chat.js";
 import { counterForModelName } from "../../audit/tokens.js";
-import { forwardableHeaders } from "../../router/providers/passthrough.js";
-import { messagesToChat, TranslationError } from "../../router/translate/request.js";
-import { HttpError, type Route } from "../route.js";
-import { anthropicErrorBody } from "./messages.js";
+import { anthropicErrorBody, chatRequestOf } from "../anthropic.js";
+import { nativeRequest } from "../caller.js";
+import type { Route } from "../route.js";
 
 /** Chat framing per message (role markers, separators), as in OpenAI's published counting recipe. */
 const TOKENS_PER_MESSAGE = 3;
@@ -27,30 +26,12 @@ export const routes: Route[] = [
     errorBody: anthropicErrorBody,
     async handle(ctx, services) {
       const body = await ctx.readJson(AnthropicCountTokensRequestSchema);
-      let request;
-      try {
-        request = messagesToChat({ ...body, max_tokens: body.max_tokens ?? 1 } as AnthropicMessagesRequest);
-      } catch (e) {
-        if (e instanceof TranslationError)
-          throw new HttpError(
-            400,
-            `invalid request: ${e.message}`,
-            "invalid_request_error",
-            "invalid_value",
-            "messages",
-          );
-        throw e;
-      }
+      const request = chatRequestOf({ ...body, max_tokens: body.max_tokens ?? 1 } as AnthropicMessagesRequest);
       const task = ctx.req.headers["x-hotpath-task"];
       const { route, count, error } = await services.router.countTokens(request, {
         signal: ctx.signal,
         task: Array.isArray(task) ? task[0] : task,
-        native: {
-          format: "anthropic.messages",
-          body: JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>,
-          headers: forwardableHeaders(ctx.req.headers),
-          query: ctx.url.search,
-        },
+        native: await nativeRequest(ctx, "anthropic.messages"),
       });
       if (error) services.log("warn", `count_tokens: ${route} could not count (${error}); answering with an estimate`);
       const counted = count ?? estimate(route, request);

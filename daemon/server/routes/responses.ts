@@ -5,11 +5,10 @@
 import { ResponsesRequestSchema, type ResponsesRequest, type ResponsesResponse } from "../../api.js";
 import { keepResponse, openConversation } from "../../responses/conversation.js";
 import { ResponseStore } from "../../responses/store.js";
-import { forwardableHeaders } from "../../router/providers/passthrough.js";
 import { TranslationError } from "../../router/translate/request.js";
 import { collectResponse, eventsToResponsesStream, responsesToChat } from "../../router/translate/responses.js";
 import { answerHeaders, ignoredHeader } from "../answer-headers.js";
-import { caller } from "../caller.js";
+import { caller, nativeRequest } from "../caller.js";
 import { peekEvents, relayWire } from "../relay.js";
 import { HttpError, type Route } from "../route.js";
 import { sendSseStream, sseFrame } from "../sse.js";
@@ -38,12 +37,7 @@ export const routes: Route[] = [
       const answer = await services.pipeline.chat({
         ...caller(ctx, "responses", stream),
         request: translated.chat,
-        native: {
-          format: "openai.responses",
-          body: conversation.nativeBody,
-          headers: forwardableHeaders(ctx.req.headers),
-          query: ctx.url.search,
-        },
+        native: await nativeRequest(ctx, "openai.responses", conversation.nativeBody),
         record: {
           system: body.instructions ?? undefined,
           input: conversation.input,

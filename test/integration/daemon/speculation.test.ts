@@ -2,19 +2,11 @@
 // counts in timings, and /hotpath/stats shows the model's speculation state (absent for models without one).
 import assert from "node:assert/strict";
 import { startDaemon } from "../../fixtures/daemon.js";
-import { generatedDraftPair } from "../../fixtures/models.js";
+import { AGREEING_PAIR_PARAMS, generatedDraftPair } from "../../fixtures/models.js";
 
 describe("daemon: speculative decoding", function () {
   it("--draft-model: draft counts in timings, speculation state in /hotpath/stats, only for that model", async function () {
-    const pair = generatedDraftPair({
-      seed: 21,
-      vocabSize: 1024,
-      nEmbd: 64,
-      draftLayers: 1,
-      extraLayers: 2,
-      type: "f16",
-      epsilon: 0,
-    });
+    const pair = generatedDraftPair(AGREEING_PAIR_PARAMS);
     const daemon = await startDaemon({
       args: [
         "--model",

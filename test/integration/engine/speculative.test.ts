@@ -4,49 +4,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CompletionRequest } from "../../../daemon/api.js";
-import type { ChatEvent } from "../../../daemon/chat.js";
-import { Engine } from "../../../daemon/engine/engine.js";
-import { generatedDraftPair, testThreads } from "../../fixtures/models.js";
-
-export function testEngine(dir: string, o: { contextSize?: number; sequences?: number } = {}): Engine {
-  return new Engine({
-    gpu: "off",
-    threads: testThreads(),
-    contextSize: o.contextSize ?? 1024,
-    sequences: o.sequences ?? 2,
-    maxQueued: 16,
-    modelsDir: dir,
-    showProgress: false,
-    log: () => {},
-  });
-}
-
-export async function complete(
-  engine: Engine,
-  alias: string,
-  prompt: string,
-  maxTokens: number,
-  sampling: { temperature?: number; seed?: number } = {},
-) {
-  let text = "";
-  let done: Extract<ChatEvent, { type: "done" }> | undefined;
-  const request = {
-    model: alias,
-    prompt,
-    max_tokens: maxTokens,
-    temperature: sampling.temperature ?? 0,
-    seed: sampling.seed,
-  } as CompletionRequest;
-  for await (const e of engine.complete(alias, request, {
-    signal: new AbortController().signal,
-    priority: "interactive",
-  })) {
-    if (e.type === "text") text += e.text;
-    else if (e.type === "done") done = e;
-  }
-  return { text, done: done! };
-}
+import { complete, testEngine } from "../../fixtures/engine.js";
+import { AGREEING_PAIR_PARAMS, generatedDraftPair } from "../../fixtures/models.js";
 
 describe("engine: speculative decoding", function () {
   let dir: string;
@@ -54,16 +13,8 @@ describe("engine: speculative decoding", function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("identical temperature-0 output with a draft model, with prompt lookup, and without; acceptance counted", async function () {
-    const pair = generatedDraftPair({
-      seed: 21,
-      vocabSize: 1024,
-      nEmbd: 64,
-      draftLayers: 1,
-      extraLayers: 2,
-      type: "f16",
-      epsilon: 0,
-    });
-    const engine = testEngine(dir);
+    const pair = generatedDraftPair(AGREEING_PAIR_PARAMS);
+    const engine = testEngine({ modelsDir: dir });
     engine.add([
       { alias: "plain", source: pair.target },
       { alias: "draft", source: pair.target, draft: pair.draft },
@@ -106,16 +57,8 @@ describe("engine: speculative decoding", function () {
   });
 
   it("sampling (temperature > 0) speculates too: a seed reproduces the output, drafts are counted", async function () {
-    const pair = generatedDraftPair({
-      seed: 21,
-      vocabSize: 1024,
-      nEmbd: 64,
-      draftLayers: 1,
-      extraLayers: 2,
-      type: "f16",
-      epsilon: 0,
-    });
-    const engine = testEngine(dir);
+    const pair = generatedDraftPair(AGREEING_PAIR_PARAMS);
+    const engine = testEngine({ modelsDir: dir });
     engine.add([{ alias: "draft", source: pair.target, draft: pair.draft }]);
     try {
       (await engine.ready("draft")).model.speculation.mode = "on";
@@ -133,7 +76,7 @@ describe("engine: speculative decoding", function () {
   it("a draft with another tokenizer is refused with a clear error", async function () {
     const a = generatedDraftPair({ seed: 21, vocabSize: 1024, nEmbd: 64, draftLayers: 1, extraLayers: 1, type: "f16" });
     const b = generatedDraftPair({ seed: 22, vocabSize: 600, nEmbd: 64, draftLayers: 1, extraLayers: 1, type: "f16" });
-    const engine = testEngine(dir);
+    const engine = testEngine({ modelsDir: dir });
     engine.add([{ alias: "bad", source: a.target, draft: b.draft }]);
     try {
       await assert.rejects(engine.ready("bad"), /does not share the target's vocabulary/);

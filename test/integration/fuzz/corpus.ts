@@ -3,6 +3,7 @@
 // compression bombs, deep nesting, long strings, schema bombs, structural junk), plus hostile paths and queries.
 // The same seed always gives the same corpus, so a failure names a case that reproduces.
 import { deflateSync, gzipSync } from "node:zlib";
+import { prng } from "../../../daemon/audit/stats.js";
 
 export interface FuzzCase {
   id: number;
@@ -14,18 +15,6 @@ export interface FuzzCase {
   body?: Buffer;
   /** Which error shape this endpoint answers with. */
   shape: "openai" | "anthropic";
-}
-
-/** mulberry32: small, fast, and the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Endpoint {
@@ -248,7 +237,7 @@ function withRaw(root: unknown, path: (string | number)[], raw: string): string 
 }
 
 export function generateCorpus(seed: number, perEndpoint: number): FuzzCase[] {
-  const random = rng(seed);
+  const random = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const cases: FuzzCase[] = [];
