@@ -2,6 +2,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { isMainThread } from "node:worker_threads";
 
 export type Db = Database.Database;
 
@@ -80,6 +81,44 @@ const CORE_MIGRATIONS: Migration[] = [
   ),
 ];
 
+const MAIN_THREAD_BUSY_MS = 5000;
+const WORKER_BUSY_MS = 60_000;
+
+/**
+ * The write lock stayed with another connection past the busy timeout: the client may retry (503, Retry-After), it is
+ * not the daemon failing. Carries its HTTP status, so the server's error mapping renders it as it is.
+ */
+export class DatabaseBusyError extends Error {
+  readonly status = 503;
+  readonly type = "server_error";
+  readonly code = "database_busy";
+  readonly param = null;
+  readonly headers = { "retry-after": "5" };
+  constructor(what: string) {
+    super(`${what}: the database is busy with another write (an import); retry in a few seconds`);
+  }
+}
+
+/** SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT, BUSY_TIMEOUT…): "database is locked". */
+export function isBusy(e: unknown): boolean {
+  return typeof (e as { code?: unknown })?.code === "string" && (e as { code: string }).code.startsWith("SQLITE_BUSY");
+}
+
+/**
+ * Runs `write` in a BEGIN IMMEDIATE transaction: the write lock is taken at BEGIN, where SQLite's busy handler waits
+ * for it. A deferred transaction that reads first and then writes cannot wait: if another connection committed in
+ * between, its snapshot is stale and SQLite fails it at once with SQLITE_BUSY ("database is locked") — what
+ * concurrent trace imports got. Nested in another transaction it is a savepoint, as any better-sqlite3 transaction.
+ */
+export function writeTransaction<T>(db: Db, what: string, write: () => T): T {
+  try {
+    return db.transaction(write).immediate();
+  } catch (e) {
+    if (isBusy(e)) throw new DatabaseBusyError(what);
+    throw e;
+  }
+}
+
 export function openDb(file: string): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
@@ -87,7 +126,9 @@ export function openDb(file: string): Db {
   // NORMAL is durable across process crashes (kill -9) in WAL mode; only an OS crash can lose the last commits.
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
+  // SQLite's busy handler sleeps the calling thread while another connection (an import worker) holds the write lock:
+  // a worker has no event loop to hold and may wait its turn for a minute; the daemon's thread waits at most 5 s.
+  db.pragma(`busy_timeout = ${isMainThread ? MAIN_THREAD_BUSY_MS : WORKER_BUSY_MS}`);
   db.pragma("mmap_size = 268435456");
   CORE_MIGRATIONS[0].up(db);
   applyMigrations(db, CORE_MIGRATIONS.slice(1));

@@ -1,6 +1,6 @@
 // The HTTP server: security checks, routing, body limits, validation, cancellation on disconnect, and errors that
 // always come in OpenAI's shape.
-import { randomBytes } from "node:crypto";
+import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
@@ -10,6 +10,7 @@ import { checkJsonTextDepth } from "../limits.js";
 import { errorBody, fromZod, toHttpError } from "./errors.js";
 import { HttpError, type RequestContext, type Route } from "./route.js";
 import type { Services } from "./services.js";
+import { randomHex } from "../traces/ids.js";
 
 interface CompiledRoute {
   route: Route;
@@ -63,7 +64,7 @@ function compile(route: Route): CompiledRoute {
 }
 
 export function newRequestId(): string {
-  return `req_${randomBytes(12).toString("hex")}`;
+  return `req_${randomHex(12)}`;
 }
 
 export function createHttpServer(services: Services, routes: Route[], policy: AuthPolicy): Server {
@@ -153,7 +154,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
         readBody: () => (bodyPromise ??= readBody(req, limit)),
         readJson: async <S extends z.ZodType>(schema: S) => {
           refuseContentEncoding(req);
-          const text = (await ctx.readBody()).toString("utf8");
+          const text = utf8Text(await ctx.readBody());
           // Measured before parsing: recursive code further on (schemas, canonical JSON) must never see 10,000 levels.
           checkJsonTextDepth(text, "the body");
           let value: unknown;
@@ -234,6 +235,22 @@ function discardRest(req: IncomingMessage, alreadyRead: number, limit: number): 
     if (seen > limit + DISCARD_CAP_BYTES) req.socket.destroy();
   });
   req.resume();
+}
+
+/**
+ * The body as text, refusing bytes that are not UTF-8 (JSON exchanged between systems MUST be UTF-8, RFC 8259 §8.1).
+ * Decoding them leniently turns each bad sequence into U+FFFD and silently changes the request: a key
+ * `"\xE2\x82max_output_tokens"` became an unknown field, so a request that set a cap ran with none (fuzz seed 15 #1183).
+ */
+function utf8Text(body: Buffer): string {
+  if (!isUtf8(body))
+    throw new HttpError(
+      400,
+      "the body is not valid UTF-8; JSON must be sent UTF-8 encoded (RFC 8259 §8.1)",
+      "invalid_request_error",
+      "invalid_json",
+    );
+  return body.toString("utf8");
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

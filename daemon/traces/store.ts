@@ -1,5 +1,5 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
-import type { Db } from "../db.js";
+import { writeTransaction, type Db } from "../db.js";
 import type { TraceSummaryDto } from "../api.js";
 import type { Attributes, Span, SpanKind, SpanStatus } from "./span.js";
 
@@ -85,7 +85,7 @@ export class TraceStore {
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
   writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): string[] {
     const traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
-    this.db.transaction(() => {
+    writeTransaction(this.db, "writing spans", () => {
       for (const s of spans) {
         let t = traces.get(s.traceId);
         if (!t) {
@@ -106,7 +106,7 @@ export class TraceStore {
           this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
         else this.upsertTraceStmt.run(base);
       }
-    })();
+    });
     const ids = [...traces.keys()];
     for (const listener of this.listeners) {
       try {
@@ -132,9 +132,9 @@ export class TraceStore {
     const cacheSize = spanCount > 10_000 ? (this.db.pragma("cache_size", { simple: true }) as number) : undefined;
     if (cacheSize !== undefined) this.db.pragma("cache_size = -131072");
     try {
-      this.db.transaction(() => {
+      writeTransaction(this.db, "importing traces", () => {
         for (const b of batches) all.push(...this.writeSpans(b.spans, b.source, b.origin, b.name));
-      })();
+      });
     } finally {
       if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
       for (const l of listeners) this.listeners.add(l);
@@ -168,16 +168,16 @@ export class TraceStore {
   }
 
   deleteTrace(traceId: string): boolean {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, "deleting a trace", () => {
       this.db.prepare("DELETE FROM spans WHERE trace_id = ?").run(traceId);
       return this.db.prepare("DELETE FROM traces WHERE trace_id = ?").run(traceId).changes > 0;
-    })();
+    });
   }
 
   /** Applies the retention settings; returns how many traces were deleted. */
   applyRetention(policy: RetentionPolicy, nowMs = Date.now()): number {
     let deleted = 0;
-    this.db.transaction(() => {
+    writeTransaction(this.db, "applying trace retention", () => {
       if (policy.retentionDays > 0) {
         const cutoffMs = nowMs - policy.retentionDays * 86_400_000;
         const old = this.db.prepare("SELECT trace_id FROM traces WHERE created_at < ?").all(cutoffMs) as {
@@ -203,7 +203,7 @@ export class TraceStore {
           for (const id of victims) deleted += this.deleteTrace(id) ? 1 : 0;
         }
       }
-    })();
+    });
     return deleted;
   }
 

@@ -3,6 +3,7 @@
 // An in-memory database cannot be shared with a worker: those imports run in-process.
 import { Worker } from "node:worker_threads";
 import type { TraceAnalysis } from "../../api.js";
+import { DatabaseBusyError } from "../../db.js";
 import { ImportError } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
@@ -23,6 +24,7 @@ export type ImportReply =
   | { ok: true; result: AnalyzedImport; spans?: Span[] }
   | { ok: false; importError: { message: string; field?: string } }
   | { ok: false; encoding: true }
+  | { ok: false; busy: true; message: string }
   | { ok: false; message: string };
 
 /** A file that is not UTF-8 text. */
@@ -94,6 +96,7 @@ export async function importFile(
     return reply.result;
   }
   if ("importError" in reply) throw new RemoteImportError(reply.importError.message, reply.importError.field);
+  if ("busy" in reply) throw new DatabaseBusyError(`importing ${o.name}`);
   if ("encoding" in reply) throw new EncodingError(`${o.name}: not UTF-8 text; trace files are JSON or JSON Lines`);
   throw new Error(reply.message);
 }

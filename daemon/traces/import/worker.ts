@@ -1,7 +1,7 @@
 // Worker thread: parses, stores and (optionally) analyzes one trace file on its own SQLite connection, so the
 // daemon's event loop keeps answering while a 100k-span file imports (see ./job.ts).
 import { parentPort, workerData } from "node:worker_threads";
-import { openDb } from "../../db.js";
+import { DatabaseBusyError, openDb } from "../../db.js";
 import { ImportError } from "../importers/index.js";
 import type { Span } from "../span.js";
 import { TraceStore } from "../store.js";
@@ -32,8 +32,10 @@ try {
   reply =
     e instanceof ImportError
       ? { ok: false, importError: { message: e.message, field: e.field } }
-      : e instanceof TypeError && /encoded data was not valid/i.test(e.message)
-        ? { ok: false, encoding: true }
-        : { ok: false, message: (e as Error).message };
+      : e instanceof DatabaseBusyError
+        ? { ok: false, busy: true, message: e.message }
+        : e instanceof TypeError && /encoded data was not valid/i.test(e.message)
+          ? { ok: false, encoding: true }
+          : { ok: false, message: (e as Error).message };
 }
 parentPort!.postMessage(reply);

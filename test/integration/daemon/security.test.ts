@@ -164,6 +164,37 @@ describe("daemon: security and malformed input", function () {
     assertOpenAIError(res.body, "invalid_json");
   });
 
+  it("a body that is not UTF-8 → 400, not decoded with U+FFFD into a different request (fuzz seed 15 #1183)", async function () {
+    // The cut sequence E2 82 made "max_output_tokens" an unknown key: decoded leniently the request ran with no cap and
+    // generated to the end of the context (minutes under load) instead of 2 tokens.
+    const bad = Buffer.concat([
+      Buffer.from('{"model":"chat","input":"hi","'),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from('max_output_tokens":2}'),
+    ]);
+    const res = await raw(daemon, { method: "POST", path: "/v1/responses", headers: auth, body: bad });
+    assert.equal(res.status, 400);
+    assertOpenAIError(res.body, "invalid_json");
+    assert.match(res.body.error.message, /UTF-8/);
+    const lone = Buffer.concat([
+      Buffer.from('{"model":"chat","max_tokens":2,"messages":[{"role":"user","content":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}]}'),
+    ]);
+    const messages = await raw(daemon, { method: "POST", path: "/v1/messages", headers: auth, body: lone });
+    assert.equal(messages.status, 400);
+    assert.equal(messages.body.type, "error");
+    assert.match(messages.body.error.message, /UTF-8/);
+    // Valid multi-byte text is still accepted.
+    const ok = await raw(daemon, {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: auth,
+      body: Buffer.from(chat({ model: "chat", max_tokens: 2, messages: [{ role: "user", content: "héllo €😀" }] })),
+    });
+    assert.equal(ok.status, 200);
+  });
+
   it("wrong types → 400 naming the field", async function () {
     const res = await raw(daemon, {
       method: "POST",
