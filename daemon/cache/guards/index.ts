@@ -10,6 +10,7 @@ import { negationGuard } from "./negation.js";
 import { numberGuard } from "./numbers.js";
 import { pathGuard } from "./paths.js";
 import { quoteGuard } from "./quotes.js";
+import { modifierGuard, subjectGuard, swapGuard } from "./structure/arguments.js";
 import { factGuard, negationScopeGuard, replacementGuard, roleGuard } from "./structure/defences.js";
 
 export type { Guard, GuardFinding } from "./guard.js";
@@ -34,6 +35,9 @@ export const GUARDS: readonly Guard[] = [
   factGuard,
   replacementGuard,
   roleGuard,
+  swapGuard,
+  subjectGuard,
+  modifierGuard,
 ];
 
 /** The first critical difference between a query and a cached candidate, or undefined when none is found. */

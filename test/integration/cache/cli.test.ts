@@ -68,4 +68,22 @@ describe("cache: CLI", function () {
     assert.match(hotpath(dataDir, "cache", "clear").out, /cleared 0 entries/);
     assert.match(hotpath(dataDir, "cache", "inspect").out, /no entries/);
   });
+
+  it("inspect --against names the defence that refuses and why (a subject swap), and keeps a paraphrase", async () => {
+    const db = openDb(dataPaths(dataDir).db);
+    const cache = makeCache(db);
+    await cache.store(chat("In 2010, Lee founded the company with Park."), ctx(), answer("Lee"), { latencyMs: 900 });
+    db.close();
+    const swapped = hotpath(
+      dataDir,
+      "cache",
+      "inspect",
+      "--against",
+      "In 2010, Park, together with Lee, founded the company.",
+    );
+    assert.equal(swapped.code, 0, swapped.err);
+    assert.match(swapped.out, /refused by the subject defence: "founded" is done by "Park" in the query, by "Lee"/);
+    const same = hotpath(dataDir, "cache", "inspect", "--against", "In 2010 Lee founded the company with Park.");
+    assert.match(same.out, /no defence refuses it/);
+  });
 });

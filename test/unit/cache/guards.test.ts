@@ -90,6 +90,9 @@ describe("cache guards", () => {
         "fact",
         "replacement",
         "role",
+        "swap",
+        "subject",
+        "modifier",
       ],
     );
   });

@@ -21,6 +21,8 @@ export interface Token {
   negated: boolean;
   /** Index of the clause segment (punctuation separates segments). */
   segment: number;
+  /** Index of the sentence (a full stop, question or exclamation mark ends one). */
+  sentence: number;
   /** Index among the analysed (non-punctuation) tokens. */
   index: number;
   /** A verb with its particle as WordNet knows it ("turn_on", "set_up", "find_out"), when it has one. */
@@ -112,6 +114,7 @@ function analyseUncached(text: string): Analysis {
   const tokens: Token[] = [];
   let segment = 0;
   let segmentUsed = false;
+  let sentence = 0;
   for (let i = 0; i < values.length; i++) {
     const type = types[i];
     if (type === "punctuation" || tags[i] === "PUNCT") {
@@ -119,6 +122,7 @@ function analyseUncached(text: string): Analysis {
         segment++;
         segmentUsed = false;
       }
+      if (/^[.!?…]+$/.test(values[i]) && tokens.length && tokens[tokens.length - 1].sentence === sentence) sentence++;
       continue;
     }
     if (type === "emoji" || type === "emoticon" || tags[i] === "SPACE") continue;
@@ -135,6 +139,7 @@ function analyseUncached(text: string): Analysis {
       content: numeric || (CONTENT_POS.has(pos) && !NEGATORS.has(lower) && !INTERROGATIVES.has(lower)),
       negated: false,
       segment,
+      sentence,
       index: tokens.length,
     });
   }

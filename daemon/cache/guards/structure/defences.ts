@@ -271,13 +271,31 @@ function imperative(t: Token, s: Analysis): boolean {
   return (!prev || prev.segment !== t.segment) && knownVerb(t.lower);
 }
 
-/** A name or a number on one side only: another fact ("a canal near Hollinwood, in Oldham" / "near Oldham"). */
+/**
+ * Another fact on one side only: a name or a number ("a canal near Hollinwood, in Oldham" / "near Oldham"); an
+ * adjective that narrows a name both sides hold ("southern Sweden" / "Sweden": a region is not the country); a whole
+ * sentence none of whose content words the other side holds ("The centre had advanced. The cavalry withdrew …" /
+ * "The cavalry withdrew …").
+ */
 export function addedFact(al: Alignment): GuardFinding | undefined {
   for (const h of al.hunks) {
     for (const [mine, other, where] of [
       [h.a, al.b, "query"],
       [h.b, al.a, "cached request"],
     ] as const) {
+      const side = mine === h.a ? al.a : al.b;
+      for (const t of mine) {
+        const next = side.tokens[t.index + 1];
+        if (
+          t.pos === "ADJ" &&
+          next?.pos === "PROPN" &&
+          next.segment === t.segment &&
+          !presentIn(t, other) &&
+          presentIn(next, other)
+        ) {
+          return { guard: "fact", detail: `only the ${where} narrows "${next.text}" to "${t.text} ${next.text}"` };
+        }
+      }
       for (const t of mine) {
         if (
           (t.pos === "PROPN" || t.pos === "NUM") &&
@@ -287,6 +305,17 @@ export function addedFact(al: Alignment): GuardFinding | undefined {
           return { guard: "fact", detail: `only the ${where} names "${t.text}"` };
         }
       }
+    }
+  }
+  for (const [s, side, where] of [
+    [al.a, 0, "query"],
+    [al.b, 1, "cached request"],
+  ] as const) {
+    const aligned = new Set(al.pairs.map((p) => p[side]));
+    for (let n = 0; n <= (s.tokens[s.tokens.length - 1]?.sentence ?? -1); n++) {
+      const content = s.tokens.filter((t) => t.sentence === n && t.content);
+      if (content.length >= 2 && !content.some((t) => aligned.has(t.index)))
+        return { guard: "fact", detail: `only the ${where} says ${quote(s.tokens.filter((t) => t.sentence === n))}` };
     }
   }
   return undefined;
