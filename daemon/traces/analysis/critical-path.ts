@@ -32,7 +32,7 @@ const WORK_KINDS = new Set(["llm", "tool", "retriever", "embedding"]);
 const MAX_DEPTH = 256;
 
 export function criticalPath(tree: SpanTree): CriticalPath {
-  const { roots, children } = tree;
+  const { roots, spans, childStart, childOrder } = tree;
   if (!roots.length)
     return {
       spanIds: [],
@@ -43,20 +43,24 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       spanOwners: [],
       spanNodes: [],
     };
-  const sortedKids = new Map<string, Span[]>();
-  const noKids: Span[] = [];
-  const kidsOf = (id: string): Span[] => {
-    let k = sortedKids.get(id);
-    if (!k) {
-      const unsorted = children.get(id);
-      if (!unsorted) return noKids; // leaves: most spans
-      k = [...unsorted].sort((a, b) => b.endNs - a.endNs);
-      sortedKids.set(id, k);
-    }
-    return k;
+  // Spans by position (tree.spans); the trace itself is position spans.length, a virtual root over the roots.
+  const ROOT = spans.length;
+  const noKids: number[] = [];
+  /** Children by position, the one that finished last first (ties: the order they came in). */
+  const kidsOf = (p: number): number[] => {
+    const from = childStart[p];
+    const to = childStart[p + 1];
+    if (from === to) return noKids; // leaves: most spans
+    const k: number[] = [];
+    for (let i = from; i < to; i++) k.push(childOrder[i]);
+    return k.sort((a, b) => spans[b].endNs - spans[a].endNs);
   };
-  const start = Math.min(...roots.map((r) => r.startNs));
-  const end = Math.max(...roots.map((r) => r.endNs));
+  let start = Infinity;
+  let end = -Infinity;
+  for (const r of roots) {
+    if (r.startNs < start) start = r.startNs;
+    if (r.endNs > end) end = r.endNs;
+  }
   const virtualRoot: Span = {
     traceId: "",
     spanId: "\u0000root",
@@ -67,24 +71,23 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     status: "unset",
     attributes: {},
   };
-  sortedKids.set(
-    virtualRoot.spanId,
-    [...roots].sort((a, b) => b.endNs - a.endNs),
-  );
+  const nodeAt = (p: number) => (p === ROOT ? virtualRoot : spans[p]);
 
   // Built backwards, each piece merged into the later one it adjoins when both are the same span (or both gaps; the
   // merged gap keeps the earliest piece's span): one object per path segment, not per piece (100k-span traces).
   // Gaps carry a provisional label until they are labelled by what they precede.
   const segments: PathSegment[] = [];
-  // The span of each segment (parallel to segments; the segments themselves are output and carry only its id).
-  const nodes: (Span | undefined)[] = [];
-  const add = (node: Span | undefined, kind: TimeOwner, from: number, to: number, gap: boolean) => {
-    const spanId = node?.spanId;
+  // The position of each segment's span, -1 for none (parallel to segments, which carry only its id).
+  const nodes: number[] = [];
+  const add = (node: number, kind: TimeOwner, from: number, to: number, gap: boolean) => {
+    const spanId = node === -1 ? undefined : spans[node].spanId;
     const later = segments[segments.length - 1];
     if (
       later &&
       later.startNs === to &&
-      (gap ? later.label !== undefined : later.label === undefined && later.spanId === spanId && later.kind === kind)
+      (gap
+        ? later.label !== undefined
+        : later.label === undefined && nodes[nodes.length - 1] === node && later.kind === kind)
     ) {
       later.startNs = from;
       later.spanId = spanId;
@@ -95,44 +98,47 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       nodes.push(node);
     }
   };
-  const selfTime = (node: Span, from: number, to: number, hasKids: boolean) => {
+  const selfTime = (p: number, from: number, to: number, hasKids: boolean) => {
     if (to <= from) return;
+    const node = nodeAt(p);
     // A leaf is work whatever its kind (an agent step with nothing instrumented inside still did something).
-    const isWork = WORK_KINDS.has(node.kind) || (!hasKids && node !== virtualRoot);
-    if (isWork) add(node, ownerOf(node), from, to, false);
-    else add(node === virtualRoot ? undefined : node, "gap", from, to, true);
+    const isWork = WORK_KINDS.has(node.kind) || (!hasKids && p !== ROOT);
+    if (isWork) add(p, ownerOf(node), from, to, false);
+    else add(p === ROOT ? -1 : p, "gap", from, to, true);
   };
   // Iterative (explicit stack) so a hostile, very deep tree cannot overflow the call stack.
   interface Frame {
+    p: number;
     node: Span;
     t: number;
     i: number;
     depth: number;
-    kids: Span[];
+    kids: number[];
   }
-  const stack: Frame[] = [{ node: virtualRoot, t: end, i: 0, depth: 0, kids: kidsOf(virtualRoot.spanId) }];
+  const stack: Frame[] = [{ p: ROOT, node: virtualRoot, t: end, i: 0, depth: 0, kids: kidsOf(ROOT) }];
   while (stack.length) {
     const f = stack[stack.length - 1];
-    const kids = f.depth >= MAX_DEPTH ? [] : f.kids;
+    const kids = f.depth >= MAX_DEPTH ? noKids : f.kids;
     // Skip children that start at or after t: they ran alongside a later child that already covers that time.
-    while (f.i < kids.length && kids[f.i].startNs >= f.t) f.i++;
+    while (f.i < kids.length && spans[kids[f.i]].startNs >= f.t) f.i++;
     if (f.t <= f.node.startNs || f.i >= kids.length) {
-      selfTime(f.node, f.node.startNs, f.t, kids.length > 0);
+      selfTime(f.p, f.node.startNs, f.t, kids.length > 0);
       stack.pop();
       continue;
     }
-    const child = kids[f.i++];
+    const c = kids[f.i++];
+    const child = spans[c];
     const childEnd = Math.min(child.endNs, f.t);
-    selfTime(f.node, childEnd, f.t, true);
+    selfTime(f.p, childEnd, f.t, true);
     f.t = Math.max(child.startNs, f.node.startNs);
-    stack.push({ node: child, t: childEnd, i: 0, depth: f.depth + 1, kids: kidsOf(child.spanId) });
+    stack.push({ p: c, node: child, t: childEnd, i: 0, depth: f.depth + 1, kids: kidsOf(c) });
   }
   const merged = segments.reverse();
   const mergedNodes = nodes.reverse();
   // Label gaps by what they precede: the time before an LLM call that a new user message triggered is the person
   // not having written it yet (idle); other gaps between spans are the agent's own uninstrumented work.
   let next: PathSegment | undefined;
-  let nextNode: Span | undefined;
+  let nextNode = -1;
   const firstWork = merged.findIndex((x) => x.label === undefined);
   for (let i = merged.length - 1; i >= 0; i--) {
     const s = merged[i];
@@ -145,7 +151,12 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       continue;
     }
     // Before a call the person's message started (even the first: a session opened long before anyone typed).
-    if (next?.spanId && next.kind === "llm" && nextNode?.attributes["hotpath.user_prompt"] !== undefined) {
+    if (
+      next?.spanId &&
+      next.kind === "llm" &&
+      nextNode !== -1 &&
+      spans[nextNode].attributes["hotpath.user_prompt"] !== undefined
+    ) {
       s.label = "user";
       s.kind = "idle";
     } else if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";
@@ -156,22 +167,22 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   const spanMs: number[] = [];
   const spanOwners: TimeOwner[] = [];
   const spanNodes: Span[] = [];
-  // Keyed by the span object: cheaper than hashing its id, and a span is one object in the tree.
-  const seen = new Map<Span, number>();
+  // Each span's entry in the lists above, by position (-1: none yet): a span may be on the path in several pieces.
+  const entry = new Int32Array(spans.length).fill(-1);
   for (let i = 0; i < merged.length; i++) {
     const s = merged[i];
     const ms = (s.endNs - s.startNs) / 1e6;
     byKind[s.kind] += ms;
     const node = mergedNodes[i];
-    if (s.label !== undefined || !s.spanId || !node) continue;
-    const at = seen.get(node);
-    if (at !== undefined) spanMs[at] += ms;
+    if (s.label !== undefined || !s.spanId || node === -1 || node === ROOT) continue;
+    const at = entry[node];
+    if (at !== -1) spanMs[at] += ms;
     else {
-      seen.set(node, spanIds.length);
+      entry[node] = spanIds.length;
       spanIds.push(s.spanId);
       spanMs.push(ms);
       spanOwners.push(s.kind);
-      spanNodes.push(node);
+      spanNodes.push(spans[node]);
     }
   }
   const durationMs = round((end - start) / 1e6);

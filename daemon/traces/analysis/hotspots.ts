@@ -8,7 +8,6 @@ import { round } from "./critical-path.js";
 import { humanDuration } from "./duration.js";
 import { TIME_OWNER_WHY_ATTR } from "./owner.js";
 import { commandLine } from "./tool-effects.js";
-import type { SpanTree } from "./tree.js";
 
 const MAX_HOTSPOTS = 10;
 
@@ -19,9 +18,10 @@ interface Item {
   /** Spans folded into the item, with their time on the path (parallel arrays: no Map per item). */
   ids: string[];
   times: number[];
+  nodes: Span[];
 }
 
-export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
+export function findHotspots(path: CriticalPath): Hotspot[] {
   if (path.durationMs <= 0) return [];
   // Time on the path per span, as the critical path summed it (a span may be on it in several pieces).
   const { spanIds: ids, spanMs: times, spanOwners: kinds, spanNodes: nodes } = path;
@@ -35,7 +35,14 @@ export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
     if (kinds[i] === "llm" && topLlm.length === MAX_HOTSPOTS && times[i] <= topLlm[MAX_HOTSPOTS - 1].ms) continue;
     const span = nodes[i];
     if (kinds[i] === "llm") {
-      const item: Item = { name: modelName(span), kind: "llm", ms: times[i], ids: [ids[i]], times: [times[i]] };
+      const item: Item = {
+        name: modelName(span),
+        kind: "llm",
+        ms: times[i],
+        ids: [ids[i]],
+        times: [times[i]],
+        nodes: [span],
+      };
       let at = topLlm.length;
       while (at > 0 && topLlm[at - 1].ms < item.ms) at--;
       topLlm.splice(at, 0, item);
@@ -45,12 +52,13 @@ export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
     const { key, name } = itemOf(span, kinds[i]);
     let item = folded.get(key);
     if (!item) {
-      folded.set(key, (item = { name, kind: kinds[i], ms: 0, ids: [], times: [] }));
+      folded.set(key, (item = { name, kind: kinds[i], ms: 0, ids: [], times: [], nodes: [] }));
       items.push(item);
     }
     item.ms += times[i];
     item.ids.push(ids[i]);
     item.times.push(times[i]);
+    item.nodes.push(span);
   }
   return items
     .concat(topLlm)
@@ -66,7 +74,7 @@ export function findHotspots(tree: SpanTree, path: CriticalPath): Hotspot[] {
         kind: i.kind,
         durationMs: round(i.ms),
         share: Math.round(share * 10_000) / 10_000,
-        why: whyOf(i, tree.byId.get(ranked[0][0])!, share, ranked),
+        why: whyOf(i, i.nodes[order[0]], share, ranked),
         spanIds: ranked.map(([id]) => id),
       };
     });

@@ -31,7 +31,7 @@ export function analyzeTrace(spans: Span[], traceId = spans[0]?.traceId ?? ""): 
     parallelGroups: parallel.groups,
     projectedSavingMs: round(parallel.projectedSavingMs),
     speculativeSavingMs: round(parallel.speculativeSavingMs),
-    hotspots: findHotspots(tree, path),
+    hotspots: findHotspots(path),
     mergeableLlmCalls: parallel.mergeableLlmCalls,
     dependencies: parallel.dependencies,
     duplicateSpanIds: [...tree.duplicates.keys()],

@@ -56,14 +56,16 @@ interface Call {
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
 
 export function findParallelism(tree: SpanTree): ParallelismResult {
-  const threads = new Map<string, Span[]>();
-  for (const s of tree.spans) {
+  // Calls by the position of the agent span that made them (-1: the trace's top level).
+  const threads = new Map<number, Span[]>();
+  for (let p = 0; p < tree.spans.length; p++) {
+    const s = tree.spans[p];
     // A person's or a compaction's time between calls is a barrier too: nothing is issued across it.
     if (s.kind !== "tool" && (s.attributes[TIME_OWNER_ATTR] === undefined || !isBarrierOwner(s))) continue;
-    const key = s.parentSpanId ?? "";
-    const list = threads.get(key) ?? [];
-    list.push(s);
-    threads.set(key, list);
+    const key = tree.parent[p];
+    const list = threads.get(key);
+    if (list) list.push(s);
+    else threads.set(key, [s]);
   }
   const llmByEnd = tree.spans.filter((s) => s.kind === "llm").sort((a, b) => a.endNs - b.endNs);
   const userPromptStarts = llmByEnd
@@ -74,7 +76,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
   const mergeable: ParallelismResult["mergeableLlmCalls"] = [];
   const dependencies: DataFlowEdge[] = [];
 
-  for (const [parent, spans] of threads) {
+  for (const spans of threads.values()) {
     spans.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs);
     // A call overlapping another of the same agent is part of a batch that already ran concurrently.
     const overlaps = new Array<boolean>(spans.length).fill(false);
@@ -114,28 +116,29 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         readOnly: effect.readOnly,
         why: effect.why,
         overlaps: overlaps[i],
-        issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd, parent),
+        issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd),
         callId: str(s.attributes["gen_ai.tool.call.id"]),
         index: i,
       };
     });
     inferCallIds(calls, tree);
-    // Data-flow edges (evidence shown to the user, and the reason groups end). Each call's checks against the
-    // LOOKBACK calls before it are kept: grouping below asks the same pairs again.
-    const lookback = new Array<string | undefined>(calls.length * LOOKBACK).fill(undefined);
+    // Data-flow edges (evidence shown to the user, and the reason groups end). Whether each call depends on each of
+    // the LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again.
+    const lookback = new Uint8Array(calls.length * LOOKBACK);
     calls.forEach((c, i) => {
       if (!c.args.size) return;
       for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
         const v = dataDependency(c.args, calls[j].resultText, calls[j].args, calls[j].searchHit);
-        lookback[i * LOOKBACK + (i - j - 1)] = v;
-        if (v !== undefined) dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
+        if (v === undefined) continue;
+        lookback[i * LOOKBACK + (i - j - 1)] = 1;
+        dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
       }
     });
-    const dependsOn = (later: Call, earlier: Call) => {
+    const dependsOn = (later: Call, earlier: Call): boolean => {
       const back = later.index - earlier.index - 1;
-      if (!later.args.size) return undefined;
-      if (back >= 0 && back < LOOKBACK) return lookback[later.index * LOOKBACK + back];
-      return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit);
+      if (!later.args.size) return false;
+      if (back >= 0 && back < LOOKBACK) return lookback[later.index * LOOKBACK + back] === 1;
+      return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit) !== undefined;
     };
 
     let run: Call[] = [];
@@ -161,7 +164,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
       }
       const userTurn =
         run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStarts);
-      if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r) !== undefined)) close();
+      if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r))) close();
       run.push(c);
     }
     close();
@@ -253,7 +256,7 @@ function inferCallIds(calls: Call[], tree: SpanTree): void {
   for (const c of calls) {
     if (c.callId || !c.issuer) continue;
     const taken = (claimed ??= new Set(calls.map((x) => x.callId).filter(Boolean)));
-    const llm = tree.byId.get(c.issuer);
+    const llm = tree.span(c.issuer);
     const ids = llm?.attributes["hotpath.tool_call_ids"];
     const names = llm?.attributes["hotpath.tool_call_names"];
     if (!Array.isArray(ids) || !Array.isArray(names)) continue;
@@ -266,7 +269,7 @@ function inferCallIds(calls: Call[], tree: SpanTree): void {
 }
 
 /** The LLM span that most recently ended before the tool started (the response that asked for it). */
-function issuerOf(tool: Span, llmByEnd: Span[], _parent: string): string | undefined {
+function issuerOf(tool: Span, llmByEnd: Span[]): string | undefined {
   let lo = 0;
   let hi = llmByEnd.length - 1;
   let found: Span | undefined;

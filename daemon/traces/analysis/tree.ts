@@ -1,12 +1,24 @@
 // The span tree analysis walks: unique ids, orphans (parent not in the trace) as roots, parent cycles broken, and the
 // same LLM call recorded twice by two instrumentations (e.g. LangChain + OpenAI instrumentor) folded into one.
 import type { Span } from "../span.js";
+import { SpanIndex } from "./span-index.js";
 
 export interface SpanTree {
+  /** By start, then end: a span's position is its index here. */
   spans: Span[];
-  byId: Map<string, Span>;
-  children: Map<string, Span[]>;
+  /** Per position: the parent's position, or -1 for a root. */
+  parent: Int32Array;
+  /**
+   * Children by position, in the order the spans came: those of position p are childOrder[childStart[p] …
+   * childStart[p + 1]); position spans.length stands for the trace itself (its children are the roots).
+   */
+  childStart: Int32Array;
+  childOrder: Int32Array;
   roots: Span[];
+  /** The span with this id (after duplicates were folded), or undefined. */
+  span(id: string | undefined): Span | undefined;
+  /** The spans by id: built on first use (the analysis itself looks spans up by position). */
+  readonly byId: Map<string, Span>;
   /** Spans dropped as duplicates → the span kept in their place. */
   duplicates: Map<string, string>;
   /** Spans whose parent link was ignored because it closed a cycle. */
@@ -14,45 +26,67 @@ export interface SpanTree {
 }
 
 export function buildTree(input: Span[]): SpanTree {
-  const unique = new Map<string, Span>();
-  for (const s of input) {
+  // Spans with one id are one span: at the first one's place, as the last recording has it. Every id lookup below goes
+  // through one index of the input's ids (positions, no id-keyed maps: 100k-span traces).
+  const ids = new SpanIndex(input.map((s) => s.spanId));
+  const uniqueAt = new Int32Array(input.length);
+  const unique: Span[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const s = input[i];
     // Bad clocks: a span that ends before it starts is treated as instantaneous.
-    unique.set(s.spanId, s.endNs < s.startNs ? { ...s, endNs: s.startNs } : s);
+    const kept = s.endNs < s.startNs ? { ...s, endNs: s.startNs } : s;
+    const first = ids.get(s.spanId);
+    if (first === i) {
+      uniqueAt[i] = unique.length;
+      unique.push(kept);
+    } else unique[uniqueAt[first]] = kept;
   }
-  const duplicates = findDuplicateLlmCalls([...unique.values()], unique);
-  // Without duplicates (the usual case) the unique map is the id index; it is this function's own map.
-  let byId = unique;
+  const uniqueOf = (id: string | undefined): number => {
+    const at = ids.get(id);
+    return at === -1 ? -1 : uniqueAt[at];
+  };
+  const duplicates = findDuplicateLlmCalls(unique, (id) => unique[uniqueOf(id)] as Span | undefined);
+  // Spans by position, parents as positions (-1: none). Without duplicates (the usual case) every unique span is kept.
+  let list = unique;
+  let listAt: Int32Array | undefined; // unique position → list position (-1: dropped); undefined: the same
   if (duplicates.size) {
-    byId = new Map<string, Span>();
-    for (const s of unique.values()) if (!duplicates.has(s.spanId)) byId.set(s.spanId, s);
+    list = [];
+    listAt = new Int32Array(unique.length).fill(-1);
+    for (let u = 0; u < unique.length; u++)
+      if (!duplicates.has(unique[u].spanId)) {
+        listAt[u] = list.length;
+        list.push(unique[u]);
+      }
+    // The kept span takes what only the other recording had (token usage, prompts).
+    for (const [drop, keep] of duplicates) {
+      const u = uniqueOf(keep);
+      const k = u === -1 ? -1 : listAt[u];
+      const d = unique[uniqueOf(drop)];
+      if (k !== -1 && d) list[k] = { ...list[k], attributes: { ...d.attributes, ...list[k].attributes } };
+    }
   }
-  // The kept span takes what only the other recording had (token usage, prompts).
-  for (const [drop, keep] of duplicates) {
-    const k = byId.get(keep);
-    const d = unique.get(drop);
-    if (k && d) byId.set(keep, { ...k, attributes: { ...d.attributes, ...k.attributes } });
-  }
+  const positionOf = (id: string | undefined): number => {
+    const u = uniqueOf(id);
+    return u === -1 || !listAt ? u : listAt[u];
+  };
   const resolve = (id: string | undefined): string | undefined => {
     let cur = id;
     for (let i = 0; cur !== undefined && duplicates.has(cur) && i < 16; i++) cur = duplicates.get(cur);
     return cur;
   };
-  // Spans by position, parents as positions (-1: none): typed arrays instead of id-keyed maps for 100k spans.
-  const list = [...byId.values()];
-  const indexOf = new Map<string, number>();
-  for (let i = 0; i < list.length; i++) indexOf.set(list[i].spanId, i);
-  const parent = new Int32Array(list.length).fill(-1);
-  for (let i = 0; i < list.length; i++) {
+  const n = list.length;
+  const parent = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
     const s = list[i];
     let p = duplicates.size ? resolve(s.parentSpanId) : s.parentSpanId;
-    if (p === s.spanId) p = resolve(unique.get(s.parentSpanId!)?.parentSpanId);
-    if (p !== undefined && p !== s.spanId) parent[i] = indexOf.get(p) ?? -1;
+    if (p === s.spanId) p = resolve(unique[uniqueOf(s.parentSpanId)]?.parentSpanId);
+    if (p !== undefined && p !== s.spanId) parent[i] = positionOf(p);
   }
   // Break cycles: walk up from each span; a walk that meets its own path cuts the link where it closed.
-  const state = new Uint8Array(list.length); // 1 on the current path, 2 done
+  const state = new Uint8Array(n); // 1 on the current path, 2 done
   const cycleBreaks: string[] = [];
   const path: number[] = [];
-  for (let start = 0; start < list.length; start++) {
+  for (let start = 0; start < n; start++) {
     path.length = 0;
     let cur = start;
     while (cur !== -1 && state[cur] === 0) {
@@ -66,25 +100,55 @@ export function buildTree(input: Span[]): SpanTree {
     }
     for (const p of path) state[p] = 2;
   }
-  const children = new Map<string, Span[]>();
   const roots: Span[] = [];
-  const spans = new Array<Span>(list.length);
-  for (let i = 0; i < list.length; i++) {
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
     const parentSpanId = parent[i] === -1 ? undefined : list[parent[i]].spanId;
-    const s = parentSpanId === list[i].parentSpanId ? list[i] : { ...list[i], parentSpanId };
-    spans[i] = s;
-    if (s !== list[i]) byId.set(s.spanId, s);
+    if (parentSpanId !== list[i].parentSpanId) list[i] = { ...list[i], parentSpanId };
+    if (parent[i] === -1) roots.push(list[i]);
+    starts[i] = list[i].startNs;
+    ends[i] = list[i].endNs;
   }
-  for (const s of spans) {
-    if (s.parentSpanId === undefined) roots.push(s);
-    else {
-      const kids = children.get(s.parentSpanId);
-      if (kids) kids.push(s);
-      else children.set(s.parentSpanId, [s]);
-    }
+  // Sorted by start, then end; ties keep the order the spans came in.
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => starts[a] - starts[b] || ends[a] - ends[b] || a - b);
+  const rank = new Int32Array(n);
+  const spans = new Array<Span>(n);
+  for (let k = 0; k < n; k++) {
+    rank[order[k]] = k;
+    spans[k] = list[order[k]];
   }
-  spans.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs);
-  return { spans, byId, children, roots, duplicates, cycleBreaks };
+  const sortedParent = new Int32Array(n);
+  const childStart = new Int32Array(n + 2);
+  for (let k = 0; k < n; k++) {
+    const p = parent[order[k]];
+    sortedParent[k] = p === -1 ? -1 : rank[p];
+    childStart[(p === -1 ? n : rank[p]) + 1]++;
+  }
+  for (let k = 0; k <= n; k++) childStart[k + 1] += childStart[k];
+  const fill = childStart.slice(0, n + 1);
+  const childOrder = new Int32Array(n);
+  for (let i = 0; i < n; i++) childOrder[fill[parent[i] === -1 ? n : rank[parent[i]]]++] = rank[i];
+  const span = (id: string | undefined): Span | undefined => {
+    const i = positionOf(id);
+    return i === -1 ? undefined : list[i];
+  };
+  let byId: Map<string, Span> | undefined;
+  return {
+    spans,
+    parent: sortedParent,
+    childStart,
+    childOrder,
+    roots,
+    span,
+    get byId() {
+      return (byId ??= new Map(list.map((s) => [s.spanId, s])));
+    },
+    duplicates,
+    cycleBreaks,
+  };
 }
 
 function modelOf(s: Span): string | undefined {
@@ -132,9 +196,9 @@ function compatibleModels(a?: string, b?: string): boolean {
   return a === b || a.startsWith(b) || b.startsWith(a);
 }
 
-function depth(s: Span, byId: Map<string, Span>): number {
+function depth(s: Span, byId: (id: string) => Span | undefined): number {
   let d = 0;
-  for (let p = s.parentSpanId; p !== undefined && d < 64; d++) p = byId.get(p)?.parentSpanId;
+  for (let p = s.parentSpanId; p !== undefined && d < 64; d++) p = byId(p)?.parentSpanId;
   return d;
 }
 
@@ -148,7 +212,7 @@ function richness(s: Span): number {
  * Two LLM spans are one call when one is the other's parent (or they share a parent) and their time ranges overlap by
  * at least 80% of the shorter one, with compatible models. The span with token usage (else the outer one) is kept.
  */
-function findDuplicateLlmCalls(spans: Span[], byId: Map<string, Span>): Map<string, string> {
+function findDuplicateLlmCalls(spans: Span[], byId: (id: string) => Span | undefined): Map<string, string> {
   const dups = new Map<string, string>();
   const llm = spans.filter((s) => s.kind === "llm").sort((a, b) => a.startNs - b.startNs);
   const open: Span[] = [];
