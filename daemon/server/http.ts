@@ -1,7 +1,6 @@
 // The HTTP server: security checks, routing, body limits, validation, cancellation on disconnect, and errors that
 // always come in OpenAI's shape.
 import { isUtf8 } from "node:buffer";
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
@@ -11,6 +10,7 @@ import { checkJsonTextDepth } from "../limits.js";
 import { errorBody, fromZod, toHttpError } from "./errors.js";
 import { HttpError, type RequestContext, type Route } from "./route.js";
 import type { Services } from "./services.js";
+import { randomHex } from "../traces/ids.js";
 
 interface CompiledRoute {
   route: Route;
@@ -64,7 +64,7 @@ function compile(route: Route): CompiledRoute {
 }
 
 export function newRequestId(): string {
-  return `req_${randomBytes(12).toString("hex")}`;
+  return `req_${randomHex(12)}`;
 }
 
 export function createHttpServer(services: Services, routes: Route[], policy: AuthPolicy): Server {

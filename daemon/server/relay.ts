@@ -52,6 +52,9 @@ export async function relayWire(
   errorFrame: (e: HttpError) => string,
 ): Promise<RelayOutcome> {
   let held = "";
+  // An unstreamed answer (JSON) goes out whole at the end: head, content-length and body in one write, so the client
+  // reads it in one wake-up (flushing the head first cost a syscall, chunked framing and a second read each).
+  let whole: { status: number; headers: Record<string, string> } | undefined;
   const outcome: RelayOutcome = { text: "" };
   const write = (data: string) => {
     if (data && !res.writableEnded && !res.destroyed) res.write(data);
@@ -59,24 +62,27 @@ export async function relayWire(
   try {
     for await (const e of events) {
       if (e.type === "wire") {
-        if (e.head && !res.headersSent) {
-          res.writeHead(e.head.status, {
-            ...e.head.headers,
-            ...headers,
-            "cache-control": "no-cache",
-            "x-accel-buffering": "no",
-          });
-          res.flushHeaders();
+        const streamed = !e.head || !!e.head.headers["content-type"]?.includes("event-stream");
+        if (e.head && !res.headersSent && !whole) {
+          const head = { ...e.head.headers, ...headers, "cache-control": "no-cache", "x-accel-buffering": "no" };
+          if (streamed) {
+            res.writeHead(e.head.status, head);
+            res.flushHeaders();
+          } else whole = { status: e.head.status, headers: head };
         }
-        if (!e.head?.headers["content-type"]?.includes("event-stream") && e.head)
-          held += e.data; // unstreamed JSON: sent whole at the end
+        if (!streamed) held += e.data;
         else if (TERMINAL[e.format].test(e.data) || held) held += e.data;
         else write(e.data);
       } else if (e.type === "text") outcome.text += e.text;
       else if (e.type === "done") outcome.done = e;
     }
-    write(held);
-    res.end();
+    if (whole && !res.headersSent) {
+      res.writeHead(whole.status, { ...whole.headers, "content-length": String(Buffer.byteLength(held)) });
+      res.end(held);
+    } else {
+      write(held);
+      res.end();
+    }
   } catch (e) {
     outcome.error = toHttpError(e);
     if (!res.headersSent) throw e;

@@ -79,11 +79,14 @@ export async function run(argv: string[]): Promise<void> {
       return local.model.tokenize(words).slice(0, promptTokens);
     };
     try {
+      // Every setting goes first, and follows each other one, equally often (rotation, then the rotation reversed).
       const keys = [...contexts.keys()];
       for (let r = 0; r <= runs; r++) {
-        for (const k of r % 2 ? [...keys].reverse() : keys) {
+        const rotated = keys.map((_, i) => keys[(i + r) % keys.length]);
+        for (const k of Math.floor(r / keys.length) % 2 ? rotated.reverse() : rotated) {
           const s = await measure(contexts.get(k)!.sequence, promptFor(r), spec.decode);
           if (r > 0) samples.get(k)!.push(s); // run 0 warms up
+          await settle();
         }
       }
     } finally {
@@ -107,7 +110,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     console.log(rows.join("\n"));
   }
-  const body = `Default \`--threads auto\` vs every fixed thread count, CPU only, ${promptTokens}-token prompt then 64 tokens decoded (32 for the 500 MB model), median of ${runs} runs after one warm-up, the settings alternating on one loaded model (direct node-llama-cpp contexts with a fixed count; auto = the context Hotpath configured after a fresh calibration, with prefill and decode counts set per batch).
+  const body = `Default \`--threads auto\` vs every fixed thread count, CPU only, ${promptTokens}-token prompt then 64 tokens decoded (32 for the 500 MB model), median of ${runs} runs after one warm-up, the settings rotating on one loaded model (each goes first and follows each other equally often, with a pause between so no context starts while another still holds its threads) (direct node-llama-cpp contexts with a fixed count; auto = the context Hotpath configured after a fresh calibration, with prefill and decode counts set per batch).
 Machine: ${machineDescription()}.
 
 | model | threads | prefill tok/s | vs best fixed | decode tok/s | vs best fixed |
@@ -119,6 +122,18 @@ ${verdicts.map((v) => `- ${v}`).join("\n")}
 The calibration (engine/threads) measures each candidate count (1, 2, 4 … cores) on the model's own context before it serves: one prefill batch sized to ~100 ms and 8 decode steps per count, candidates alternating over 2–4 rounds, best time of each kept; it picks the fastest count per phase (the fewest threads within 3%) and remembers it per model file and CPU in \`<data-dir>/threads.json\`. node-llama-cpp 3.22.1 has one thread count per context (n_threads = n_threads_batch); Hotpath sets the count per batch (≤ 16 tokens: decode count, larger: prefill count), so prefill loses nothing to a decode-friendly choice. A calibration done on a busy machine favours fewer threads (it records the load average); \`--threads N\` overrides it, deleting the file re-measures.`;
   console.log(body);
   writeSection("threads", body);
+}
+
+/**
+ * Lets the context just measured give its threads back before the next one starts. node-llama-cpp reserves a
+ * context's threads while it evaluates and frees them on a zero-delay timer after; a context that started its prompt in
+ * the same turn was counted against that reservation (the Llama's ThreadsSplitter shares maxThreads among reserving
+ * contexts) and got 1 thread instead of 2 for its whole prefill batch. The old order (forward, then reversed) gave
+ * auto the stale neighbour in 2 of 5 runs and "fixed 2" in 3 of 5, so the medians showed auto prefilling 1.2–1.75×
+ * faster than the same 2 threads fixed. The pause also lets llama.cpp's spinning threads park.
+ */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 async function measure(sequence: LlamaContextSequence, prompt: Token[], decode: number): Promise<Sample> {

@@ -9,9 +9,12 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 90_000, color: false, reporter: "spec", ...(grep ? { grep } : {}) });
   // Define describe/it globally before the suites' module bodies run (hence imported here, not at the top).
   mocha.suite.emit("pre-require", globalThis, "hotpath-vscode-suite", mocha);
-  // run.mjs runs the packaged .vsix (no daemon of its own) in a second session with HOTPATH_VSCODE_SUITE=packaged.
+  // run.mjs runs the packaged .vsix in two more sessions: HOTPATH_VSCODE_SUITE=packaged (no daemon anywhere: install
+  // it) and =packaged-path (the daemon that session installed, on PATH).
   if (process.env.HOTPATH_VSCODE_SUITE === "packaged") {
     await import("./packaged/install.test.js");
+  } else if (process.env.HOTPATH_VSCODE_SUITE === "packaged-path") {
+    await import("./packaged/path.test.js");
   } else {
     await import("./suite/extension.test.js");
     await import("./suite/daemon.test.js");

@@ -5,12 +5,13 @@
 // Facts behind each step: ../shared/VSCODE-TESTING.md.
 /* global AbortSignal */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { format } from "node:util";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { betterSqlite3Prebuilds } from "../fixtures/sqlite-prebuild.mjs";
 import { chromiumPath, ensureCodeServer, missingPrerequisites } from "./code-server.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -270,46 +271,139 @@ async function runCodeServer(paths, session = {}) {
 }
 
 /**
- * The extension as users get it: the packaged .vsix (unzipped; code-server loads it as the extension under test) with
- * no daemon anywhere it looks, npm's global prefix a fresh folder, and hotpath.daemonPackage the daemon's npm tarball.
- * The suite (test/vscode/packaged) installs the daemon through the extension's own notification, then imports and
- * profiles a trace with it. Installing compiles better-sqlite3: minutes (HOTPATH_VSCODE_PACKAGED=0 skips this session).
+ * The extension as users get it, in two sessions of a profile holding only the packaged .vsix (installed by
+ * code-server's own `--install-extension`, then loaded from where it was installed):
+ *  1. no daemon anywhere the extension looks, npm's global prefix a fresh folder, hotpath.daemonPackage the daemon's
+ *     npm tarball: the suite test/vscode/packaged/install.test.ts clicks the install notification and waits for green;
+ *  2. the daemon that session installed on PATH only (npm's prefix elsewhere, no setting): path.test.ts imports and
+ *     profiles a trace with it.
+ * better-sqlite3 comes from a local prebuild of the repository's own binary (test/fixtures/sqlite-prebuild.mjs: what a
+ * user with network downloads); the rest of the install is npm unpacking ~670 MB (node-llama-cpp's GPU binaries).
+ * HOTPATH_VSCODE_PACKAGED=0 skips these sessions.
  */
 async function runPackaged() {
-  const paths = await sandbox();
+  const work = mkdtempSync(join(tmpdir(), "hotpath-vscode-packaged-"));
+  const totals = { passes: 0, failures: 0, pending: 0 };
+  let ok = true;
   try {
-    const pack = spawnSync("npm", ["run", "package"], { cwd: root, stdio: "inherit" });
+    const pack = spawnSync("npm", ["run", "package"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
     if (pack.status !== 0) throw new Error("npm run package failed");
-    const tarball = spawnSync(process.execPath, [join(root, "release/pack-daemon.mjs"), "--out", paths.dir], {
+    const tarball = spawnSync(process.execPath, [join(root, "release/pack-daemon.mjs"), "--out", work], {
       cwd: root,
       encoding: "utf8",
     });
     if (tarball.status !== 0) throw new Error(`packing the daemon failed:\n${tarball.stderr}`);
-    const vsixDir = join(paths.dir, "vsix");
-    const unzip = spawnSync("unzip", ["-q", join(root, "dist/hotpath.vsix"), "-d", vsixDir], { stdio: "inherit" });
-    if (unzip.status !== 0) throw new Error("unzip of dist/hotpath.vsix failed");
-    const settings = JSON.parse(readFileSync(paths.settings, "utf8"));
-    delete settings["hotpath.nodePath"]; // found the way a user's would be
-    settings["hotpath.autoStart"] = true;
-    settings["hotpath.daemonPackage"] = tarball.stdout.trim().split("\n").pop();
-    writeFileSync(paths.settings, JSON.stringify(settings, null, 2));
-    // A user's environment: none of npm test's npm_* variables, a global prefix of its own (nothing installed yet), and
-    // the Node headers better-sqlite3 builds against here (as the package README says for Debian's Node).
-    const env = Object.fromEntries(
+    const npmGlobal = join(work, "npm-global");
+    // A user's environment: none of npm test's npm_* variables, and the Node headers better-sqlite3 would build against
+    // here if it had to compile (as the package README says for Debian's Node).
+    const userEnv = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== "NODE_OPTIONS"),
     );
-    env.npm_config_prefix = join(paths.dir, "npm-global");
-    env.npm_config_nodedir = "/usr";
-    env.HOTPATH_VSCODE_SUITE = "packaged";
-    // The test entry resolves mocha from the repository; the extension itself comes only from the .vsix.
-    return await runCodeServer(paths, {
-      extensionPath: join(vsixDir, "extension"),
-      env,
-      timeoutMs: Number(process.env.HOTPATH_VSCODE_PACKAGED_TIMEOUT_MS ?? 45 * 60_000),
-    });
+    userEnv.npm_config_nodedir = "/usr";
+    userEnv.npm_config_update_notifier = "false";
+
+    const sessions = [
+      {
+        suite: "packaged",
+        settings: { "hotpath.daemonPackage": tarball.stdout.trim().split("\n").pop() },
+        // A home of its own too, so "no daemon anywhere" holds on a machine that has one installed (~/.npm-global, nvm,
+        // volta); npm keeps this machine's cache (the packages a user with network would download).
+        env: {
+          ...userEnv,
+          ...betterSqlite3Prebuilds(join(work, "prebuilds")),
+          HOME: userHome(join(work, "home-install")),
+          SHELL: "/bin/bash",
+          npm_config_cache: npmCache(),
+          npm_config_prefix: npmGlobal,
+        },
+        timeoutMs: Number(process.env.HOTPATH_VSCODE_PACKAGED_TIMEOUT_MS ?? 30 * 60_000),
+      },
+      {
+        suite: "packaged-path",
+        settings: {},
+        // VS Code's extension host replaces its environment with what the user's login shell sets up (`$SHELL -i -l`,
+        // skipped only when VS Code was started from a terminal): "on PATH" for a user means in their shell profile.
+        // A home of its own whose profile puts the installed bin folder on PATH, as npm's docs tell users of a
+        // custom prefix to do; nothing in it for the other places the extension looks (npm prefix, nvm, volta).
+        env: {
+          ...userEnv,
+          HOME: userHome(join(work, "home-path"), join(npmGlobal, "bin")),
+          SHELL: "/bin/bash",
+          npm_config_prefix: join(work, "empty-prefix"),
+          HOTPATH_TEST_DAEMON_BIN: join(npmGlobal, "bin"),
+        },
+        timeoutMs: 10 * 60_000,
+      },
+    ];
+    for (const session of sessions) {
+      const paths = await sandbox();
+      try {
+        const installed = installVsix(paths);
+        const settings = JSON.parse(readFileSync(paths.settings, "utf8"));
+        delete settings["hotpath.nodePath"]; // found the way a user's would be
+        settings["hotpath.autoStart"] = true;
+        Object.assign(settings, session.settings);
+        writeFileSync(paths.settings, JSON.stringify(settings, null, 2));
+        console.log(`\n--- packaged session: ${session.suite}`);
+        const started = Date.now();
+        // The test entry resolves mocha from the repository; the extension itself comes only from the .vsix.
+        const { code, stats } = await runCodeServer(paths, {
+          extensionPath: installed,
+          env: { ...session.env, HOTPATH_VSCODE_SUITE: session.suite },
+          timeoutMs: session.timeoutMs,
+        });
+        console.log(`--- packaged session ${session.suite}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        const more = stats ?? { passes: 0, failures: 1, pending: 0 };
+        for (const k of ["passes", "failures", "pending"]) totals[k] += more[k];
+        ok = ok && code === 0 && more.failures === 0;
+      } finally {
+        if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
+      }
+      if (!ok) break; // the second session needs the first one's install
+    }
   } finally {
-    if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
+    if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(work, { recursive: true, force: true });
   }
+  return { ok, totals };
+}
+
+/** A fresh home folder; with `binDir`, its login-shell profile puts that folder first on PATH. Returns its path. */
+function userHome(home, binDir) {
+  mkdirSync(home, { recursive: true });
+  if (binDir) {
+    const profile = `export PATH="${binDir}:$PATH"\n`;
+    writeFileSync(join(home, ".bash_profile"), profile);
+    writeFileSync(join(home, ".profile"), profile);
+  }
+  return home;
+}
+
+/** This machine's npm cache (where `npm install` in the repository left the packages). */
+function npmCache() {
+  const r = spawnSync("npm", ["config", "get", "cache"], { cwd: root, encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : join(homedir(), ".npm");
+}
+
+/** Installs dist/hotpath.vsix into the sandbox's extensions folder with code-server itself; returns where it went. */
+function installVsix(paths) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      ensureCodeServer(),
+      "--user-data-dir",
+      paths.userData,
+      "--extensions-dir",
+      paths.extensions,
+      "--install-extension",
+      join(root, "dist", "hotpath.vsix"),
+    ],
+    { cwd: paths.dir, encoding: "utf8" },
+  );
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const dir = join(paths.extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
+  if (r.status !== 0 || !existsSync(join(dir, "package.json")))
+    throw new Error(`code-server --install-extension dist/hotpath.vsix failed:\n${r.stdout}\n${r.stderr}`);
+  return dir;
 }
 
 async function main() {
@@ -327,7 +421,7 @@ async function main() {
   build();
   let totals = { passes: 0, failures: 0, pending: 0 };
   let ok = true;
-  // HOTPATH_VSCODE_PACKAGED=only runs just the packaged session, =1 runs it after the main one.
+  // HOTPATH_VSCODE_PACKAGED=only runs just the packaged sessions.
   if (process.env.HOTPATH_VSCODE_PACKAGED !== "only") {
     const paths = await sandbox();
     try {
@@ -340,13 +434,11 @@ async function main() {
       if (!process.env.HOTPATH_KEEP_SANDBOX) rmSync(paths.dir, { recursive: true, force: true });
     }
   }
-  // Opt-in for now (HOTPATH_VSCODE_PACKAGED=1 or =only): written but not yet seen passing on the overloaded shared
-  // machine it was written on (code-server's own install took over 30 min there).
-  if (!electron && (process.env.HOTPATH_VSCODE_PACKAGED === "1" || process.env.HOTPATH_VSCODE_PACKAGED === "only")) {
-    const { code, stats } = await runPackaged();
-    const more = stats ?? { passes: 0, failures: 1, pending: 0 };
-    for (const k of ["passes", "failures", "pending"]) totals[k] += more[k];
-    ok = ok && code === 0 && more.failures === 0;
+  // On by default (HOTPATH_VSCODE_PACKAGED=0 skips it; =only runs just it): the packaged .vsix and the daemon's tarball.
+  if (!electron && process.env.HOTPATH_VSCODE_PACKAGED !== "0") {
+    const packaged = await runPackaged();
+    for (const k of ["passes", "failures", "pending"]) totals[k] += packaged.totals[k];
+    ok = ok && packaged.ok;
   }
   writeStats(totals);
   return ok ? 0 : 1;
