@@ -17,6 +17,7 @@ import { Router } from "../../daemon/router/router.js";
 import { startDaemon as startInProcess } from "../../daemon/server/daemon.js";
 import { readFileSync } from "node:fs";
 import { startDaemon } from "../fixtures/daemon.js";
+import { startUpstreamProcess } from "../fixtures/upstreams/process.js";
 import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -114,27 +115,12 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { requests: { type: "string", default: "400" } } });
   const n = Number(values.requests);
   const warmup = Math.min(50, Math.ceil(n / 10));
-  const fakeProc = spawn(
-    process.execPath,
-    ["--import", "tsx", join(import.meta.dirname, "../fixtures/upstreams/serve.ts"), "openai"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const fakeUrl = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    fakeProc.stdout!.on("data", (d) => {
-      out += d;
-      const m = /listening (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    fakeProc.once("exit", (code) => reject(new Error(`fake upstream exited with ${code}`)));
-  });
-  const fake = { baseURL: `${fakeUrl}/v1` };
+  const upstream = await startUpstreamProcess("openai");
+  const fake = { baseURL: `${upstream.url}/v1` };
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
   const config = join(dir, "config.yaml");
   writeFileSync(config, `router:\n  providers:\n    fake: { type: openai-compatible, baseURL: "${fake.baseURL}" }\n`);
   // Past this point every process started is stopped, also when a later start fails (a loaded machine is slow).
-  const stopUpstream = () => fakeProc.kill("SIGTERM");
-  process.once("exit", stopUpstream);
   const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
   const local = await startInProcess(
     loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }),
@@ -238,7 +224,7 @@ export async function run(argv: string[]): Promise<void> {
     router.close();
     await local.close();
     await daemon.dispose();
-    fakeProc.kill("SIGTERM");
+    upstream.stop();
     if ("proc" in portkey) portkey.proc.kill("SIGTERM");
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });

@@ -6,16 +6,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import type { TraceAnalysis } from "../../../daemon/api.js";
-import { DAEMON_BIN, type TestDaemon } from "../../fixtures/daemon.js";
-import { readSpans, type CaptureProxy } from "../../fixtures/agents/capture.js";
+import { DAEMON_BIN } from "../../fixtures/daemon.js";
+import { readSpans } from "../../fixtures/agents/capture.js";
 import {
   agentClisOrSkip,
   assertLocalAgentSpans,
-  startAgentModelDaemon,
-  startCapturedDaemon,
+  agentModelDaemonHooks,
+  capturedDaemonHooks,
 } from "../../fixtures/agents/daemons.js";
 import { runCli } from "../../fixtures/agents/run.js";
-import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
 const ANTHROPIC_KEY = "sk-ant-cc-e2e-SECRET-fedcba9876543210";
 
@@ -33,37 +32,34 @@ function claudeEnv(baseURL: string, token: string, model: string): NodeJS.Proces
 describe("agents: Claude Code through Hotpath", function () {
   this.timeout(600_000);
   let claude = "";
-  let daemon: TestDaemon;
-  let upstream: FakeUpstream;
-  let capture: CaptureProxy;
-
-  let close = async () => {};
-
-  before(async function () {
+  before(function () {
     claude = agentClisOrSkip(this).claude;
-    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
-      flavor: "anthropic",
-      apiKey: ANTHROPIC_KEY,
-      alias: "cc-smart",
-      target: "claude-sonnet-4-5",
-    }));
   });
-  after(() => close());
+  const gateway = capturedDaemonHooks({
+    flavor: "anthropic",
+    apiKey: ANTHROPIC_KEY,
+    alias: "cc-smart",
+    target: "claude-sonnet-4-5",
+  });
 
   it("passes Claude Code's request to Anthropic unchanged except the model, and prints the upstream's answer", async () => {
-    upstream.fallback = {
+    gateway.upstream.fallback = {
       kind: "reply",
       text: "PONG from the fake Anthropic upstream",
       usage: { input: 9000, output: 8, cached: 8500 },
     };
-    const run = await runCli(claude, ["-p", "Reply with PONG."], claudeEnv(capture.url, daemon.token, "cc-smart"));
+    const run = await runCli(
+      claude,
+      ["-p", "Reply with PONG."],
+      claudeEnv(gateway.capture.url, gateway.daemon.token, "cc-smart"),
+    );
     assert.equal(run.code, 0, `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`);
     assert.match(run.stdout, /PONG from the fake Anthropic upstream/);
 
-    const sent = capture.captured.filter((c) => c.path.startsWith("/v1/messages"));
+    const sent = gateway.capture.captured.filter((c) => c.path.startsWith("/v1/messages"));
     assert.ok(sent.length >= 1);
-    assert.equal(upstream.received.length, sent.length, "one upstream request per request Claude Code made");
-    for (const [i, got] of upstream.received.entries()) {
+    assert.equal(gateway.upstream.received.length, sent.length, "one upstream request per request Claude Code made");
+    for (const [i, got] of gateway.upstream.received.entries()) {
       const asked = sent[i];
       assert.equal(got.path, asked.path, "the query string (?beta=true) reaches the upstream");
       assert.equal(got.body.model, "claude-sonnet-4-5");
@@ -72,27 +68,30 @@ describe("agents: Claude Code through Hotpath", function () {
         assert.equal(got.headers[h], asked.headers[h], `header ${h}`);
       }
       assert.equal(got.headers["x-api-key"], ANTHROPIC_KEY);
-      assert.ok(!JSON.stringify(got.headers).includes(daemon.token), "the daemon's token stays with the daemon");
+      assert.ok(
+        !JSON.stringify(got.headers).includes(gateway.daemon.token),
+        "the daemon's token stays with the daemon",
+      );
     }
     // What the issue found dropped: all present in what reached Anthropic.
-    const body = upstream.received[0].body as Record<string, unknown>;
+    const body = gateway.upstream.received[0].body as Record<string, unknown>;
     for (const k of ["thinking", "context_management", "output_config", "metadata"])
       assert.ok(k in body, `${k} reached the upstream`);
     assert.ok(
       JSON.stringify(body.system).includes("cache_control"),
       "cache_control on system blocks reached the upstream",
     );
-    assert.match(upstream.received[0].path, /\?beta=true$/);
+    assert.match(gateway.upstream.received[0].path, /\?beta=true$/);
 
-    const span = (await readSpans(daemon.dataDir)).find((s) => s.attributes["hotpath.endpoint"] === "messages");
+    const span = (await readSpans(gateway.daemon.dataDir)).find((s) => s.attributes["hotpath.endpoint"] === "messages");
     assert.ok(span);
     assert.equal(span.attributes["hotpath.route"], "anthropic:claude-sonnet-4-5");
     assert.equal(span.attributes["gen_ai.usage.cache_read.input_tokens"], 8500);
   });
 
   it("a session with a tool call is one trace: LLM spans, and the tool's time between them as a tool span", async () => {
-    upstream.reset();
-    upstream.script(
+    gateway.upstream.reset();
+    gateway.upstream.script(
       {
         kind: "reply",
         toolCalls: [
@@ -105,12 +104,12 @@ describe("agents: Claude Code through Hotpath", function () {
       },
       { kind: "reply", text: "The command printed the marker." },
     );
-    upstream.fallback = { kind: "reply", text: "Done." };
-    const before = (await readSpans(daemon.dataDir)).length;
+    gateway.upstream.fallback = { kind: "reply", text: "Done." };
+    const before = (await readSpans(gateway.daemon.dataDir)).length;
     const run = await runCli(
       claude,
       ["-p", "Run echo hotpath-tool-ran with Bash.", "--allowedTools", "Bash"],
-      claudeEnv(daemon.url, daemon.token, "cc-smart"),
+      claudeEnv(gateway.daemon.url, gateway.daemon.token, "cc-smart"),
     );
     assert.equal(
       run.code,
@@ -121,9 +120,9 @@ ${run.stderr.slice(-3000)}`,
     );
     assert.match(run.stdout, /The command printed the marker/);
     // The tool really ran: its output went back to the model in the second request.
-    assert.match(JSON.stringify(upstream.received[1].body.messages), /hotpath-tool-ran/);
+    assert.match(JSON.stringify(gateway.upstream.received[1].body.messages), /hotpath-tool-ran/);
 
-    const spans = (await readSpans(daemon.dataDir)).slice(before);
+    const spans = (await readSpans(gateway.daemon.dataDir)).slice(before);
     const llm = spans.filter((s) => s.kind === "llm");
     const tools = spans.filter((s) => s.kind === "tool");
     assert.ok(llm.length >= 2, `${llm.length} LLM spans`);
@@ -146,7 +145,7 @@ ${run.stderr.slice(-3000)}`,
     // (the admin API the webview reads) is the same analysis.
     const cli = spawnSync(
       process.execPath,
-      [DAEMON_BIN, "--data-dir", daemon.dataDir, "analyze", t.traceId, "--json"],
+      [DAEMON_BIN, "--data-dir", gateway.daemon.dataDir, "analyze", t.traceId, "--json"],
       {
         encoding: "utf8",
       },
@@ -161,11 +160,13 @@ ${run.stderr.slice(-3000)}`,
       `tool time on the path: ${JSON.stringify(analysis.criticalPath.byKind)}`,
     );
     assert.ok(analysis.criticalPath.byKind.llm > 0);
-    const profiler = (await (await daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)).json()) as TraceAnalysis;
+    const profiler = (await (
+      await gateway.daemon.fetch(`/hotpath/traces/${t.traceId}/analysis`)
+    ).json()) as TraceAnalysis;
     assert.deepEqual(profiler, analysis);
     const text = spawnSync(
       process.execPath,
-      [DAEMON_BIN, "--data-dir", daemon.dataDir, "analyze", t.traceId.slice(0, 12)],
+      [DAEMON_BIN, "--data-dir", gateway.daemon.dataDir, "analyze", t.traceId.slice(0, 12)],
       {
         encoding: "utf8",
       },
@@ -179,23 +180,23 @@ ${run.stderr.slice(-3000)}`,
 describe("agents: Claude Code on a local model through Hotpath", function () {
   this.timeout(900_000);
   let claude = "";
-  let daemon: TestDaemon;
-
-  before(async function () {
+  before(function () {
     claude = agentClisOrSkip(this).claude;
-    daemon = await startAgentModelDaemon();
   });
-  after(async () => {
-    await daemon?.dispose();
-  });
+  const local = agentModelDaemonHooks();
 
   it("answers Claude Code's request (system turns, adaptive thinking, max_tokens 128000, betas) without error", async () => {
-    const run = await runCli(claude, ["-p", "Say hello."], claudeEnv(daemon.url, daemon.token, "agent"), 600_000);
+    const run = await runCli(
+      claude,
+      ["-p", "Say hello."],
+      claudeEnv(local.daemon.url, local.daemon.token, "agent"),
+      600_000,
+    );
     assert.equal(
       run.code,
       0,
-      `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`,
+      `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${local.daemon.output().slice(-2000)}`,
     );
-    await assertLocalAgentSpans(daemon, "messages", "Claude Code");
+    await assertLocalAgentSpans(local.daemon, "messages", "Claude Code");
   });
 });

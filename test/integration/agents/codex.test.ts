@@ -2,59 +2,50 @@
 // front of the daemon records what Codex sent; the fake OpenAI upstream records what reached it: a route to OpenAI
 // must pass Codex's Responses request through unchanged (a deep-equal), and stream the upstream's answer back.
 import assert from "node:assert/strict";
-import type { TestDaemon } from "../../fixtures/daemon.js";
-import { readSpans, type CaptureProxy } from "../../fixtures/agents/capture.js";
+import { readSpans } from "../../fixtures/agents/capture.js";
 import {
   agentClisOrSkip,
   assertLocalAgentSpans,
-  startAgentModelDaemon,
-  startCapturedDaemon,
+  agentModelDaemonHooks,
+  capturedDaemonHooks,
 } from "../../fixtures/agents/daemons.js";
 import { codexArgs, runCli } from "../../fixtures/agents/run.js";
-import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
 const OPENAI_KEY = "sk-codex-e2e-SECRET-0123456789abcdef";
 
 describe("agents: Codex CLI through Hotpath", function () {
   this.timeout(600_000);
   let codex = "";
-  let daemon: TestDaemon;
-  let upstream: FakeUpstream;
-  let capture: CaptureProxy;
-
-  let close = async () => {};
-
-  before(async function () {
+  before(function () {
     codex = agentClisOrSkip(this).codex;
-    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
-      flavor: "openai",
-      apiKey: OPENAI_KEY,
-      alias: "codex-smart",
-      target: "gpt-5.5",
-    }));
   });
-  after(() => close());
+  const gateway = capturedDaemonHooks({
+    flavor: "openai",
+    apiKey: OPENAI_KEY,
+    alias: "codex-smart",
+    target: "gpt-5.5",
+  });
   beforeEach(() => {
-    upstream?.reset();
-    if (capture) capture.captured.length = 0;
+    gateway.upstream?.reset();
+    if (gateway.capture) gateway.capture.captured.length = 0;
   });
 
   it("passes Codex's Responses request to OpenAI unchanged except the model, and prints the upstream's answer", async () => {
-    upstream.script({
+    gateway.upstream.script({
       kind: "reply",
       text: "PONG from the fake Responses upstream",
       usage: { input: 1200, output: 9, cached: 1000 },
     });
-    const run = await runCli(codex, codexArgs(`${capture.url}/v1`, "codex-smart", "Reply with PONG."), {
-      HOTPATH_TOKEN: daemon.token,
+    const run = await runCli(codex, codexArgs(`${gateway.capture.url}/v1`, "codex-smart", "Reply with PONG."), {
+      HOTPATH_TOKEN: gateway.daemon.token,
     });
     assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}`);
     assert.match(run.stdout, /PONG from the fake Responses upstream/);
 
-    const sent = capture.captured.filter((c) => c.path.startsWith("/v1/responses"));
+    const sent = gateway.capture.captured.filter((c) => c.path.startsWith("/v1/responses"));
     assert.equal(sent.length, 1, `Codex made ${sent.length} Responses requests`);
-    assert.equal(upstream.received.length, 1);
-    const got = upstream.received[0];
+    assert.equal(gateway.upstream.received.length, 1);
+    const got = gateway.upstream.received[0];
     assert.equal(got.path, "/v1/responses");
     // The body as Codex sent it, every field (input items, tools of every type, reasoning, include, prompt_cache_key,
     // client_metadata…), with only the model replaced by the route's.
@@ -65,10 +56,12 @@ describe("agents: Codex CLI through Hotpath", function () {
       assert.equal(got.headers[h], sent[0].headers[h], `header ${h}`);
     }
     assert.equal(got.headers.authorization, `Bearer ${OPENAI_KEY}`);
-    assert.ok(!JSON.stringify(got.headers).includes(daemon.token));
+    assert.ok(!JSON.stringify(got.headers).includes(gateway.daemon.token));
 
     // The span of the proxied request: route, usage with cached tokens.
-    const span = (await readSpans(daemon.dataDir)).find((s) => s.attributes["hotpath.endpoint"] === "responses");
+    const span = (await readSpans(gateway.daemon.dataDir)).find(
+      (s) => s.attributes["hotpath.endpoint"] === "responses",
+    );
     assert.ok(span, "the Responses request has a span");
     assert.equal(span.attributes["hotpath.route"], "openai:gpt-5.5");
     assert.equal(span.attributes["gen_ai.usage.input_tokens"], 1200);
@@ -79,25 +72,20 @@ describe("agents: Codex CLI through Hotpath", function () {
 describe("agents: Codex CLI on a local model through Hotpath", function () {
   this.timeout(900_000);
   let codex = "";
-  let daemon: TestDaemon;
-
-  before(async function () {
+  before(function () {
     codex = agentClisOrSkip(this).codex;
-    // Codex's prompt (instructions, tools) is ~40 kB: a generated model with a context to hold it.
-    daemon = await startAgentModelDaemon();
   });
-  after(async () => {
-    await daemon?.dispose();
-  });
+  // Codex's prompt (instructions, tools) is ~40 kB: a generated model with a context to hold it.
+  const local = agentModelDaemonHooks();
 
   it("answers Codex's Responses request (its tools, developer turns, reasoning settings) without error", async () => {
     const run = await runCli(
       codex,
-      codexArgs(`${daemon.url}/v1`, "agent", "Say hello."),
-      { HOTPATH_TOKEN: daemon.token },
+      codexArgs(`${local.daemon.url}/v1`, "agent", "Say hello."),
+      { HOTPATH_TOKEN: local.daemon.token },
       600_000,
     );
-    assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}\n${daemon.output().slice(-2000)}`);
-    await assertLocalAgentSpans(daemon, "responses", "Codex");
+    assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}\n${local.daemon.output().slice(-2000)}`);
+    await assertLocalAgentSpans(local.daemon, "responses", "Codex");
   });
 });

@@ -4,33 +4,21 @@
 // and Anthropic's answer comes back as it came. A recording proxy in front of the daemon captures what was sent.
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import type { TestDaemon } from "../../fixtures/daemon.js";
-import type { CaptureProxy } from "../../fixtures/agents/capture.js";
-import { startCapturedDaemon } from "../../fixtures/agents/daemons.js";
-import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import { capturedDaemonHooks } from "../../fixtures/agents/daemons.js";
 
 const ANTHROPIC_KEY = "sk-ant-count-e2e-SECRET-0a1b2c3d4e5f";
 
 describe("agents: count_tokens passes through to Anthropic", function () {
   this.timeout(120_000);
-  let daemon: TestDaemon;
-  let upstream: FakeUpstream;
-  let capture: CaptureProxy;
-
-  let close = async () => {};
-
-  before(async () => {
-    ({ daemon, upstream, capture, close } = await startCapturedDaemon({
-      flavor: "anthropic",
-      apiKey: ANTHROPIC_KEY,
-      alias: "cc-smart",
-      target: "claude-sonnet-4-5",
-    }));
+  const gateway = capturedDaemonHooks({
+    flavor: "anthropic",
+    apiKey: ANTHROPIC_KEY,
+    alias: "cc-smart",
+    target: "claude-sonnet-4-5",
   });
-  after(() => close());
 
   it("the SDK's messages.countTokens: body, anthropic-* headers and query as sent (only the model changes); the answer as it came", async () => {
-    const anthropic = new Anthropic({ baseURL: capture.url, apiKey: daemon.token, maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: gateway.capture.url, apiKey: gateway.daemon.token, maxRetries: 0 });
     const params = {
       model: "cc-smart",
       betas: ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"],
@@ -62,8 +50,8 @@ describe("agents: count_tokens passes through to Anthropic", function () {
     };
     const counted = await anthropic.beta.messages.countTokens(params as Anthropic.Beta.MessageCountTokensParams);
 
-    const sent = capture.captured.at(-1)!;
-    const got = upstream.received.at(-1)!;
+    const sent = gateway.capture.captured.at(-1)!;
+    const got = gateway.upstream.received.at(-1)!;
     assert.equal(sent.path, "/v1/messages/count_tokens?beta=true");
     assert.equal(got.path, sent.path, "the query string went along");
     assert.equal(got.body.model, "claude-sonnet-4-5");
@@ -72,14 +60,18 @@ describe("agents: count_tokens passes through to Anthropic", function () {
     for (const h of ["anthropic-beta", "anthropic-version", "user-agent"])
       assert.equal(got.headers[h], sent.headers[h], `header ${h}`);
     assert.equal(got.headers["x-api-key"], ANTHROPIC_KEY);
-    assert.ok(!JSON.stringify(got.headers).includes(daemon.token), "Hotpath's token stays with Hotpath");
+    assert.ok(!JSON.stringify(got.headers).includes(gateway.daemon.token), "Hotpath's token stays with Hotpath");
 
     // The fake's count is derived from the body it received: equal only if that body's answer came back.
     const expected = Math.ceil(JSON.stringify([got.body.system, got.body.messages, got.body.tools]).length / 4);
     assert.equal(counted.input_tokens, expected);
-    const raw = await fetch(`${daemon.url}/v1/messages/count_tokens`, {
+    const raw = await fetch(`${gateway.daemon.url}/v1/messages/count_tokens`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": daemon.token, "anthropic-version": "2023-06-01" },
+      headers: {
+        "content-type": "application/json",
+        "x-api-key": gateway.daemon.token,
+        "anthropic-version": "2023-06-01",
+      },
       body: JSON.stringify({ model: "cc-smart", messages: [{ role: "user", content: "hi" }] }),
     });
     assert.equal(raw.status, 200);

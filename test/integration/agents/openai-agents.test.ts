@@ -5,10 +5,8 @@
 // from the tool result it receives, as a model would. Nothing here is Hotpath's own client code.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { TestDaemon } from "../../fixtures/daemon.js";
-import { startRoutedDaemon } from "../../fixtures/agents/daemons.js";
+import { routedDaemonHooks } from "../../fixtures/agents/daemons.js";
 import { readSpans, type StoredSpan } from "../../fixtures/agents/capture.js";
-import type { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 import type { ReplySpec } from "../../fixtures/upstreams/script.js";
 
 const OPENAI_KEY = "sk-agents-e2e-SECRET-00112233445566778899";
@@ -47,51 +45,40 @@ const askWeather = (city: string, id: string): ReplySpec => ({
 
 describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath (OpenAI and chat-only upstreams)", function () {
   this.timeout(300_000);
-  let daemon: TestDaemon;
-  let upstream: FakeUpstream;
-  /** A chat-only OpenAI-compatible server (vLLM, llama-server…): Responses requests are translated for it. */
-  let chatOnly: FakeUpstream;
-
-  before(async () => {
-    const routed = await startRoutedDaemon({
-      flavor: "openai",
-      apiKey: OPENAI_KEY,
-      alias: "agent-smart",
-      target: "gpt-5.4-mini",
-      chatOnly: { alias: "agent-chat", target: "qwen3-8b" },
-    });
-    ({ daemon, upstream } = routed);
-    chatOnly = routed.chatOnly!;
-  });
-  after(async () => {
-    await daemon?.dispose();
-    await upstream?.close();
-    await chatOnly?.close();
+  const gateway = routedDaemonHooks({
+    flavor: "openai",
+    apiKey: OPENAI_KEY,
+    alias: "agent-smart",
+    target: "gpt-5.4-mini",
+    // A chat-only OpenAI-compatible server (vLLM, llama-server…): Responses requests are translated for it.
+    chatOnly: { alias: "agent-chat", target: "qwen3-8b" },
   });
   beforeEach(() => {
-    upstream?.reset();
-    chatOnly?.reset();
+    gateway.upstream?.reset();
+    gateway.chatOnly?.reset();
   });
 
   /** An `openai` client pointed at the daemon; the conversation header makes its requests one trace. */
   const client = (conversation: string) =>
     new OpenAI({
-      baseURL: daemon.baseURL,
-      apiKey: daemon.token,
+      baseURL: gateway.daemon.baseURL,
+      apiKey: gateway.daemon.token,
       maxRetries: 0,
       defaultHeaders: { "x-hotpath-conversation-id": conversation },
     });
 
   /** The spans of one conversation's trace: they must all share it. */
   async function sessionSpans(firstEndpoint: string, count: number): Promise<StoredSpan[]> {
-    const llm = (await readSpans(daemon.dataDir)).filter((s) => s.attributes["hotpath.endpoint"] === firstEndpoint);
+    const llm = (await readSpans(gateway.daemon.dataDir)).filter(
+      (s) => s.attributes["hotpath.endpoint"] === firstEndpoint,
+    );
     const last = llm.slice(-count);
     assert.equal(new Set(last.map((s) => s.traceId)).size, 1, "the session's requests share one trace");
-    return (await readSpans(daemon.dataDir)).filter((s) => s.traceId === last[0].traceId);
+    return (await readSpans(gateway.daemon.dataDir)).filter((s) => s.traceId === last[0].traceId);
   }
 
   it("openai responses.create: a function call and its output pass through unchanged except the model", async () => {
-    upstream.script(
+    gateway.upstream.script(
       { kind: "reply", ...askWeather("Oslo", "call_oslo1") },
       { kind: "read", reply: answerFromToolResult },
     );
@@ -116,8 +103,8 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
     assert.equal(second.output_text, "Forecast: Oslo: -3°C, snow (station HP-2)");
 
     // What reached OpenAI: the SDK's bodies, only the model replaced by the route's.
-    assert.equal(upstream.received.length, 2);
-    const [a, b] = upstream.received.map((r) => r.body);
+    assert.equal(gateway.upstream.received.length, 2);
+    const [a, b] = gateway.upstream.received.map((r) => r.body);
     assert.deepEqual(a, {
       model: "gpt-5.4-mini",
       instructions: "Use the tool.",
@@ -130,7 +117,7 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
       input: JSON.parse(JSON.stringify(secondInput)),
       tools: [WEATHER_TOOL],
     });
-    assert.equal(upstream.received[0].headers.authorization, `Bearer ${OPENAI_KEY}`);
+    assert.equal(gateway.upstream.received[0].headers.authorization, `Bearer ${OPENAI_KEY}`);
 
     const spans = await sessionSpans("responses", 2);
     assert.equal(spans.filter((s) => s.kind !== "tool").length, 2);
@@ -140,7 +127,7 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
   });
 
   it("openai responses.stream: the upstream's event sequence reaches the SDK as sent (function call, then text)", async () => {
-    upstream.script(
+    gateway.upstream.script(
       { kind: "reply", ...askWeather("Rome", "call_rome1") },
       { kind: "read", reply: answerFromToolResult },
     );
@@ -171,7 +158,7 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
     const final = await stream2.finalResponse();
     assert.equal(final.output_text, "Forecast: Rome: 18°C, clear");
     assert.equal(deltas, final.output_text);
-    assert.equal(upstream.received[0].body.stream, true);
+    assert.equal(gateway.upstream.received[0].body.stream, true);
 
     const spans = await sessionSpans("responses", 2);
     const llm = spans.filter((s) => s.kind !== "tool");
@@ -197,7 +184,7 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
       const { z } = await import("zod");
       setTracingDisabled(true); // its own trace export goes to api.openai.com; Hotpath records the trace instead
       const callId = `call_${city.toLowerCase()}1`;
-      const target = alias === "agent-smart" ? upstream : chatOnly;
+      const target = alias === "agent-smart" ? gateway.upstream : gateway.chatOnly!;
       target.script({ kind: "reply", ...askWeather(city, callId) }, { kind: "read", reply: answerFromToolResult });
       // Both set-ups docs/agents/openai-agents-sdk.md gives: a model object, or a model name with the default client.
       // The SDK's provider keeps the first default client it sees, so only one case (the first run) can use it.
@@ -263,8 +250,13 @@ describe("agents: OpenAI SDK and Agents SDK with a function tool through Hotpath
   }
 
   it("a translated stream that breaks mid-way ends with OpenAI's in-band error event, numbered in sequence", async () => {
-    chatOnly.script({ kind: "reset", afterEvents: 4, text: "This answer is cut off before it ends.", chunk: 4 });
-    const res = await daemon.fetch("/v1/responses", {
+    gateway.chatOnly!.script({
+      kind: "reset",
+      afterEvents: 4,
+      text: "This answer is cut off before it ends.",
+      chunk: 4,
+    });
+    const res = await gateway.daemon.fetch("/v1/responses", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "agent-chat", input: "Tell me a story", stream: true }),

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CacheStats } from "../../../daemon/api.js";
 import { loadConfig } from "../../../daemon/config.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
+import { ask, cacheStats } from "./daemon-client.js";
 
 describe("cache: --embedding-model (GGUF embedder in the daemon)", function () {
   this.timeout(300_000);
@@ -22,21 +22,11 @@ describe("cache: --embedding-model (GGUF embedder in the daemon)", function () {
   after(() => daemon?.dispose());
 
   it("uses the GGUF model's vector space for semantic lookups", async () => {
-    const ask = async (content: string) => {
-      const res = await daemon.fetch("/v1/chat/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "chat", temperature: 0, max_tokens: 8, messages: [{ role: "user", content }] }),
-      });
-      assert.equal(res.status, 200);
-      await res.json();
-      return res.headers.get("x-hotpath-cache");
-    };
-    assert.equal(await ask("The cat sat on the mat."), "miss");
+    assert.equal((await ask(daemon, "The cat sat on the mat.", 8)).cache, "miss");
     let verdict;
-    for (let i = 0; i < 50 && verdict !== "hit"; i++) verdict = await ask("The cat sat on the mat.");
+    for (let i = 0; i < 50 && verdict !== "hit"; i++) verdict = (await ask(daemon, "The cat sat on the mat.", 8)).cache;
     assert.equal(verdict, "hit");
-    const stats = (await (await daemon.fetch("/hotpath/cache/stats")).json()) as CacheStats;
+    const stats = await cacheStats(daemon);
     assert.match(stats.embedder, /^gguf:[\w.-]+\.gguf#\d+$/);
     assert.equal(stats.embedderLoaded, true, "a semantic lookup embedded with it");
   });

@@ -7,36 +7,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CacheEntries, CacheStats } from "../../../daemon/api.js";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { startDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import { ask, cacheStats, stored } from "./daemon-client.js";
 
 const KEY = "sk-local-judge-test-0123456789";
-
-async function ask(daemon: TestDaemon, content: string) {
-  const res = await daemon.fetch("/v1/chat/completions", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "chat", messages: [{ role: "user", content }], max_tokens: 12, temperature: 0 }),
-  });
-  assert.equal(res.status, 200);
-  const body = (await res.json()) as { choices: { message: { content: string } }[] };
-  return { cache: res.headers.get("x-hotpath-cache"), text: body.choices[0].message.content };
-}
-
-async function stored(daemon: TestDaemon, n: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const { entries } = (await (await daemon.fetch("/hotpath/cache/entries")).json()) as CacheEntries;
-    if (entries.length >= n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`fewer than ${n} cache entries stored`);
-}
-
-async function stats(daemon: TestDaemon): Promise<CacheStats> {
-  return (await (await daemon.fetch("/hotpath/cache/stats")).json()) as CacheStats;
-}
 
 describe("cache: the recommended judge set-up (a small model under an alias)", function () {
   this.timeout(180_000);
@@ -61,9 +37,9 @@ describe("cache: the recommended judge set-up (a small model under an alias)", f
       const first = await ask(daemon, "What is the capital of France?");
       assert.equal(first.cache, "miss");
       await stored(daemon, 1);
-      const before = (await stats(daemon)).totals.guardRejections;
+      const before = (await cacheStats(daemon)).totals.guardRejections;
       assert.equal((await ask(daemon, "Tell me the capital city of France.")).cache, "miss");
-      assert.equal((await stats(daemon)).totals.guardRejections, before + 1, "the judge refused the candidate");
+      assert.equal((await cacheStats(daemon)).totals.guardRejections, before + 1, "the judge refused the candidate");
       assert.doesNotMatch(daemon.output(), /cache verifier .* failed/, "the local judge answered (no failure)");
       assert.equal((await ask(daemon, "What is the capital of France?")).cache, "hit", "exact hits need no judge");
     } finally {

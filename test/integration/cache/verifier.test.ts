@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CacheEntries } from "../../../daemon/api.js";
 import { findCriticalDifference } from "../../../daemon/cache/guards/index.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import { ask, stored } from "./daemon-client.js";
 
 const KEY = "sk-verifier-test-0123456789";
 
@@ -48,29 +48,14 @@ describe("cache: model-backed verifier near the threshold", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function ask(content: string) {
-    const res = await daemon.fetch("/v1/chat/completions", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "chat", messages: [{ role: "user", content }], max_tokens: 12, temperature: 0 }),
-    });
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as { choices: { message: { content: string } }[] };
-    return { cache: res.headers.get("x-hotpath-cache"), text: body.choices[0].message.content };
-  }
-
   it("yes → the cached answer, no → a miss, a failing verifier → a miss; verdicts are remembered", async () => {
-    const first = await ask("What is the capital of France?");
+    const first = await ask(daemon, "What is the capital of France?");
     assert.equal(first.cache, "miss");
-    for (let i = 0; i < 50; i++) {
-      const { entries } = (await (await daemon.fetch("/hotpath/cache/entries")).json()) as CacheEntries;
-      if (entries.length) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await stored(daemon, 1);
     assert.equal(judge.received.length, 0, "no candidate yet, no verifier call");
 
     judge.script({ kind: "reply", text: "Yes." });
-    const paraphrase = await ask("Tell me the capital city of France.");
+    const paraphrase = await ask(daemon, "Tell me the capital city of France.");
     assert.equal(paraphrase.cache, "hit");
     assert.equal(paraphrase.text, first.text);
     assert.equal(judge.received.length, 1);
@@ -83,11 +68,11 @@ describe("cache: model-backed verifier near the threshold", function () {
     );
 
     // The same paraphrase again: the remembered verdict answers, the judge is not asked twice.
-    assert.equal((await ask("Tell me the capital city of France.")).cache, "hit");
+    assert.equal((await ask(daemon, "Tell me the capital city of France.")).cache, "hit");
     assert.equal(judge.received.length, 1);
 
     judge.script({ kind: "reply", text: "no" });
-    assert.equal((await ask("Could you tell me what the capital of France is?")).cache, "miss");
+    assert.equal((await ask(daemon, "Could you tell me what the capital of France is?")).cache, "miss");
     assert.equal(judge.received.length, 2);
 
     // Two entries now (the refused request was answered and stored too): each candidate that no false-hit defence
@@ -97,7 +82,7 @@ describe("cache: model-backed verifier near the threshold", function () {
       { kind: "error", status: 500, message: "judge is down" },
     );
     assert.equal(
-      (await ask("Name the capital of France for me.")).cache,
+      (await ask(daemon, "Name the capital of France for me.")).cache,
       "miss",
       "a failing verifier never makes a hit",
     );

@@ -24,71 +24,43 @@ describe("pipeline: one answer, any wire format (official SDKs, real daemon)", f
 
   const span = (requestId: string) => readSpan(daemon, requestId).attributes;
 
+  const asked = { model, max_tokens: 16, temperature: 0 };
+  const chatMessages = (content: string) => [
+    { role: "system" as const, content: system },
+    { role: "user" as const, content },
+  ];
+  const anthropicText = (content: Anthropic.ContentBlock[]) =>
+    content.map((b) => (b.type === "text" ? b.text : "")).join("");
+  /** What Hotpath says of an answer in its headers: the cache verdict, and the request id that finds its span. */
+  const verdict = (response: Response) => ({
+    cache: response.headers.get("x-hotpath-cache"),
+    requestId: response.headers.get("x-hotpath-request-id")!,
+  });
+
   async function viaMessages(content: string, headers: Record<string, string> = {}) {
     const { data, response } = await anthropic.messages
-      .create({ model, max_tokens: 16, temperature: 0, system, messages: [{ role: "user", content }] }, { headers })
+      .create({ ...asked, system, messages: [{ role: "user", content }] }, { headers })
       .withResponse();
-    const text = data.content.map((b) => (b.type === "text" ? b.text : "")).join("");
-    return {
-      data,
-      text,
-      cache: response.headers.get("x-hotpath-cache"),
-      requestId: response.headers.get("x-hotpath-request-id")!,
-    };
+    return { data, text: anthropicText(data.content), ...verdict(response) };
   }
 
   async function viaMessagesStreamed(content: string) {
-    const stream = anthropic.messages.stream({
-      model,
-      max_tokens: 16,
-      temperature: 0,
-      system,
-      messages: [{ role: "user", content }],
-    });
+    const stream = anthropic.messages.stream({ ...asked, system, messages: [{ role: "user", content }] });
     const { response } = await stream.withResponse();
     const final = await stream.finalMessage();
-    const text = final.content.map((b) => (b.type === "text" ? b.text : "")).join("");
-    return {
-      final,
-      text,
-      cache: response.headers.get("x-hotpath-cache"),
-      requestId: response.headers.get("x-hotpath-request-id")!,
-    };
+    return { final, text: anthropicText(final.content), ...verdict(response) };
   }
 
   async function viaChat(content: string) {
     const { data, response } = await openai.chat.completions
-      .create({
-        model,
-        max_tokens: 16,
-        temperature: 0,
-        messages: [
-          { role: "system", content: system },
-          { role: "user", content },
-        ],
-      })
+      .create({ ...asked, messages: chatMessages(content) })
       .withResponse();
-    return {
-      data,
-      text: data.choices[0].message.content ?? "",
-      cache: response.headers.get("x-hotpath-cache"),
-      requestId: response.headers.get("x-hotpath-request-id")!,
-    };
+    return { data, text: data.choices[0].message.content ?? "", ...verdict(response) };
   }
 
   async function viaChatStreamed(content: string) {
     const { data, response } = await openai.chat.completions
-      .create({
-        model,
-        max_tokens: 16,
-        temperature: 0,
-        stream: true,
-        stream_options: { include_usage: true },
-        messages: [
-          { role: "system", content: system },
-          { role: "user", content },
-        ],
-      })
+      .create({ ...asked, stream: true, stream_options: { include_usage: true }, messages: chatMessages(content) })
       .withResponse();
     let text = "";
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -96,7 +68,7 @@ describe("pipeline: one answer, any wire format (official SDKs, real daemon)", f
       text += chunk.choices[0]?.delta.content ?? "";
       usage = chunk.usage ?? usage;
     }
-    return { text, usage, cache: response.headers.get("x-hotpath-cache") };
+    return { text, usage, ...verdict(response) };
   }
 
   /** A streamed miss is stored as its stream ends; the next request may arrive a moment before that. */

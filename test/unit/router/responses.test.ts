@@ -1,7 +1,6 @@
 // The OpenAI Responses API translation: requests (as Codex and the Agents SDK send them) to chat requests, events to
 // the documented SSE sequence and back, and what current Anthropic clients (Claude Code) send on /v1/messages.
 import assert from "node:assert/strict";
-import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { AnthropicMessagesRequestSchema, ResponsesRequestSchema } from "../../../daemon/api.js";
 import type { ChatEvent } from "../../../daemon/chat.js";
 import { messagesToChat, TranslationError } from "../../../daemon/router/translate/request.js";
@@ -14,27 +13,17 @@ import {
   type ResponseMeta,
 } from "../../../daemon/router/translate/responses.js";
 import { responsesObject, responsesStreamFrames } from "../../fixtures/upstreams/responses-wire.js";
+import { all, chatUsage, from, parseSse } from "../../fixtures/events.js";
 
-async function* from<T>(items: T[]): AsyncIterable<T> {
-  yield* items;
-}
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-function parseSse(frames: string[]): EventSourceMessage[] {
-  const out: EventSourceMessage[] = [];
-  const p = createParser({ onEvent: (m) => out.push(m) });
-  for (const f of frames) p.feed(f);
-  return out;
-}
-const usage = {
-  prompt_tokens: 30,
-  completion_tokens: 7,
-  total_tokens: 37,
-  prompt_tokens_details: { cached_tokens: 20 },
-};
+const usage = chatUsage(30, 7, 20);
+/** A response to `{ model: "m", input: "hi" }` whose custom tools are `customTools`. */
+const metaFor = (id: string, customTools: string[]): ResponseMeta => ({
+  id,
+  model: "m",
+  createdAt: 1,
+  request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }),
+  customTools: new Set(customTools),
+});
 
 describe("router: the OpenAI Responses API translation", () => {
   it("input items as Codex sends them become chat messages in order (developer, calls joined to their turn, outputs, custom tools)", () => {
@@ -143,13 +132,7 @@ describe("router: the OpenAI Responses API translation", () => {
   });
 
   it("events -> the documented SSE sequence, with sequence numbers, text and a function call, usage with cached tokens", async () => {
-    const meta: ResponseMeta = {
-      id: "resp_abc",
-      model: "m",
-      createdAt: 1,
-      request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }),
-      customTools: new Set(),
-    };
+    const meta = metaFor("resp_abc", []);
     const events: ChatEvent[] = [
       { type: "text", text: "Hel" },
       { type: "text", text: "lo" },
@@ -198,13 +181,7 @@ describe("router: the OpenAI Responses API translation", () => {
   });
 
   it("a custom tool's call goes back as custom_tool_call with its free-form input; max tokens make it incomplete", async () => {
-    const meta: ResponseMeta = {
-      id: "resp_x",
-      model: "m",
-      createdAt: 1,
-      request: ResponsesRequestSchema.parse({ model: "m", input: "hi" }),
-      customTools: new Set(["apply_patch"]),
-    };
+    const meta = metaFor("resp_x", ["apply_patch"]);
     const r = await collectResponse(
       from<ChatEvent>([
         { type: "tool_call_delta", index: 0, id: "call_9", name: "apply_patch", arguments: '{"input":"*** Begin' },
@@ -247,12 +224,7 @@ describe("router: the OpenAI Responses API translation", () => {
       return { text, args, finish: done.finishReason, usage: done.usage };
     };
     assert.deepEqual(fold(streamed), fold(unstreamed));
-    assert.deepEqual(fold(streamed).usage, {
-      prompt_tokens: 40,
-      completion_tokens: 6,
-      total_tokens: 46,
-      prompt_tokens_details: { cached_tokens: 32 },
-    });
+    assert.deepEqual(fold(streamed).usage, chatUsage(40, 6, 32));
     assert.equal((final as { id: string }).id, "resp_fake123");
     await assert.rejects(
       all(responsesStreamToEvents(from(parseSse(responsesStreamFrames("m", spec).slice(0, 4))), "fake")),

@@ -4,6 +4,7 @@ import { Breakers } from "../../../daemon/router/breaker.js";
 import { parseRetryAfter, UpstreamError } from "../../../daemon/router/providers/upstream.js";
 import { retryDelay } from "../../../daemon/router/retry.js";
 import { costUsd, PriceTable } from "../../../daemon/router/pricing.js";
+import { chatUsage } from "../../fixtures/events.js";
 
 const policy = { maxRetries: 3, baseMs: 100, maxMs: 1000, maxRetryAfterMs: 5000 };
 
@@ -95,12 +96,7 @@ describe("router: retry, breaker and pricing rules", () => {
     assert.deepEqual(t.lookup("openai:gpt-4o-2024-11-20"), { input: 2.5, output: 10, cachedInput: 1.25 });
     assert.deepEqual(t.lookup("local:stories"), { input: 0, output: 0, cachedInput: 0 });
     assert.equal(t.lookup("vllm:llama"), undefined);
-    const usage = {
-      prompt_tokens: 1_000_000,
-      completion_tokens: 1_000_000,
-      total_tokens: 2_000_000,
-      prompt_tokens_details: { cached_tokens: 400_000 },
-    };
+    const usage = chatUsage(1_000_000, 1_000_000, 400_000);
     assert.equal(costUsd(usage, { input: 3, output: 15, cachedInput: 0.3 }), 0.6 * 3 + 0.4 * 0.3 + 15);
     assert.equal(costUsd(usage, { input: 3, output: 15 }), 3 + 15);
   });

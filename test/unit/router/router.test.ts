@@ -5,6 +5,7 @@ import { openDb } from "../../../daemon/db.js";
 import { RouterError } from "../../../daemon/router/router.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 import { ANTHROPIC_KEY, ask, collect, ENV, OPENAI_KEY, opts, Router, routerConfig } from "./helpers.js";
+import { chatUsage } from "../../fixtures/events.js";
 
 describe("router: routing and resilience against fake upstreams", () => {
   let oa: FakeUpstream;
@@ -465,12 +466,7 @@ describe("router: routing and resilience against fake upstreams", () => {
     const done = events.at(-1)!;
     assert.ok(done.type === "done");
     assert.equal(done.finishReason, "tool_calls");
-    assert.deepEqual(done.usage, {
-      prompt_tokens: 300,
-      completion_tokens: 40,
-      total_tokens: 340,
-      prompt_tokens_details: { cached_tokens: 200 },
-    });
+    assert.deepEqual(done.usage, chatUsage(300, 40, 200));
     const sent = an.received[0].body as Record<string, any>;
     assert.deepEqual(sent.tool_choice, { type: "any", disable_parallel_tool_use: true });
     assert.equal(sent.stream, true);

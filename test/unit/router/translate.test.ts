@@ -7,22 +7,7 @@ import { chatToMessages, messagesToChat, TranslationError } from "../../../daemo
 import { collectMessage, messageToEvents } from "../../../daemon/router/translate/response.js";
 import { anthropicStreamToEvents, eventsToAnthropicStream } from "../../../daemon/router/translate/stream.js";
 import { anthropicMessage, anthropicStreamFrames } from "../../fixtures/upstreams/anthropic-wire.js";
-import { createParser, type EventSourceMessage } from "eventsource-parser";
-
-async function* from<T>(items: T[]): AsyncIterable<T> {
-  yield* items;
-}
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-function parseSse(frames: string[]): EventSourceMessage[] {
-  const out: EventSourceMessage[] = [];
-  const p = createParser({ onEvent: (m) => out.push(m) });
-  for (const f of frames) p.feed(f);
-  return out;
-}
+import { all, chatUsage, from, parseSse } from "../../fixtures/events.js";
 
 const weather = {
   name: "get_weather",
@@ -175,12 +160,7 @@ describe("router: translation OpenAI chat <-> Anthropic messages", () => {
     const events = [...messageToEvents(msg)];
     const done = events.at(-1) as Extract<ChatEvent, { type: "done" }>;
     assert.equal(done.finishReason, "tool_calls");
-    assert.deepEqual(done.usage, {
-      prompt_tokens: 120,
-      completion_tokens: 30,
-      total_tokens: 150,
-      prompt_tokens_details: { cached_tokens: 100 },
-    });
+    assert.deepEqual(done.usage, chatUsage(120, 30, 100));
     const back = await collectMessage(from(events), { id: "msg_x", model: "fallback" });
     assert.deepEqual(back.content, msg.content);
     assert.equal(back.stop_reason, "tool_use");
