@@ -5,32 +5,9 @@ import { distinguishingParts, renderAnalysis } from "../../../daemon/cli/analysi
 import { analyzeTrace, buildTree, findParallelism } from "../../../daemon/traces/analysis/index.js";
 import { humanDuration } from "../../../daemon/traces/analysis/duration.js";
 import { commandHead } from "../../../daemon/traces/analysis/hotspots.js";
-import type { Attributes, Span, SpanKind } from "../../../daemon/traces/span.js";
+import type { Attributes, Span } from "../../../daemon/traces/span.js";
+import { span, TRACE_ID } from "../../fixtures/spans.js";
 
-const T = "0123456789abcdef0123456789abcdef";
-const S = 1_700_000_000_000;
-let n = 0;
-const id = () => (++n).toString(16).padStart(16, "0");
-function span(
-  kind: SpanKind,
-  startMs: number,
-  endMs: number,
-  attrs: Attributes = {},
-  parent?: string,
-  name: string = kind,
-): Span {
-  return {
-    traceId: T,
-    spanId: id(),
-    parentSpanId: parent,
-    name,
-    kind,
-    startNs: (S + startMs) * 1e6,
-    endNs: (S + endMs) * 1e6,
-    status: "ok",
-    attributes: attrs,
-  };
-}
 function call(
   start: number,
   end: number,
@@ -43,7 +20,7 @@ function call(
   const a: Attributes = { "gen_ai.tool.name": name, "gen_ai.tool.call.id": `call_${start}`, ...extra };
   if (args !== undefined) a["gen_ai.tool.call.arguments"] = JSON.stringify(args);
   if (result !== undefined) a["gen_ai.tool.call.result"] = result;
-  return span("tool", start, end, a, parent, `execute_tool ${name}`);
+  return span("tool", start, end, a, parent, { name: `execute_tool ${name}` });
 }
 
 describe("traces/analysis rules: parallel groups", () => {
@@ -121,18 +98,13 @@ describe("traces/analysis rules: hotspots", () => {
       call(t + 10_000, t + 190_000, "Bash", { command: `git commit -m "step ${t}"` }, "hooks passed", root.spanId),
     );
     spans.push(...commits);
-    spans.push(span("llm", 190_000, 200_000, { "gen_ai.request.model": "m" }, root.spanId, "chat m"));
+    spans.push(span("llm", 190_000, 200_000, { "gen_ai.request.model": "m" }, root.spanId, { name: "chat m" }));
     spans.push(
-      span(
-        "llm",
-        900_000,
-        1_000_000,
-        { "gen_ai.request.model": "m", "hotpath.user_prompt": "next" },
-        root.spanId,
-        "chat m",
-      ),
+      span("llm", 900_000, 1_000_000, { "gen_ai.request.model": "m", "hotpath.user_prompt": "next" }, root.spanId, {
+        name: "chat m",
+      }),
     );
-    const a = analyzeTrace(spans, T);
+    const a = analyzeTrace(spans, TRACE_ID);
     const top = a.hotspots[0];
     assert.equal(top.name, "git commit");
     assert.equal(top.kind, "tool");

@@ -8,33 +8,9 @@ import {
   findUnusedTools,
   latencyHeatmap,
 } from "../../../daemon/traces/analysis/index.js";
-import type { Attributes, Span, SpanKind } from "../../../daemon/traces/span.js";
+import type { Span } from "../../../daemon/traces/span.js";
+import { ns, span, TRACE_ID } from "../../fixtures/spans.js";
 
-const T = "0123456789abcdef0123456789abcdef";
-const S = 1_700_000_000_000; // ms
-let n = 0;
-const id = () => (++n).toString(16).padStart(16, "0");
-
-function span(
-  kind: SpanKind,
-  startMs: number,
-  endMs: number,
-  attrs: Attributes = {},
-  parent?: string,
-  spanId = id(),
-): Span {
-  return {
-    traceId: T,
-    spanId,
-    parentSpanId: parent,
-    name: kind,
-    kind,
-    startNs: (S + startMs) * 1e6,
-    endNs: (S + endMs) * 1e6,
-    status: "ok",
-    attributes: attrs,
-  };
-}
 const tool = (start: number, end: number, name: string, args: unknown, result: string, parent: string, llm?: string) =>
   span(
     "tool",
@@ -125,14 +101,14 @@ describe("traces/analysis on hand-built traces", () => {
   });
 
   it("survives parent cycles, missing parents, self-parents and reversed times", () => {
-    const a = span("agent", 0, 100, {}, "00000000000000bb", "00000000000000aa");
-    const b = span("agent", 10, 90, {}, "00000000000000aa", "00000000000000bb");
-    const self = span("tool", 20, 30, {}, "00000000000000cc", "00000000000000cc");
+    const a = span("agent", 0, 100, {}, "00000000000000bb", { spanId: "00000000000000aa" });
+    const b = span("agent", 10, 90, {}, "00000000000000aa", { spanId: "00000000000000bb" });
+    const self = span("tool", 20, 30, {}, "00000000000000cc", { spanId: "00000000000000cc" });
     const orphan = span("llm", 40, 50, {}, "ffffffffffffffff");
-    const reversed = { ...span("tool", 60, 70), endNs: (S + 10) * 1e6 };
+    const reversed = { ...span("tool", 60, 70), endNs: ns(10) };
     const tree = buildTree([a, b, self, orphan, reversed]);
     assert.equal(tree.cycleBreaks.length, 1);
-    const r = analyzeTrace([a, b, self, orphan, reversed], T);
+    const r = analyzeTrace([a, b, self, orphan, reversed], TRACE_ID);
     assert.equal(r.spanCount, 5);
     assert.ok(r.durationMs > 0);
   });
@@ -145,7 +121,7 @@ describe("traces/analysis on hand-built traces", () => {
       spans.push(s);
       parent = s.spanId;
     }
-    const r = analyzeTrace(spans, T);
+    const r = analyzeTrace(spans, TRACE_ID);
     assert.equal(r.durationMs, 20_000);
   });
 
