@@ -174,7 +174,10 @@ export class ResponseCache {
       );
     }
 
-    if (this.flights.has(key.exactKey)) {
+    // An identical request is at the backend: share its answer (checked again after the embedding, which awaits another
+    // thread: the request that missed first becomes the leader meanwhile).
+    const joinFlight = async (): Promise<LookupResult | undefined> => {
+      if (!this.flights.has(key.exactKey)) return undefined;
       const answer = await this.flights.wait(key.exactKey, this.config.singleFlightWaitMs, ctx.signal);
       if (answer) {
         const entry = this.storage.getExact(key.exactKey, this.now());
@@ -191,7 +194,10 @@ export class ResponseCache {
           reason: "identical request was in flight; shared its answer",
         });
       }
-    }
+      return undefined;
+    };
+    const shared = await joinFlight();
+    if (shared) return shared;
 
     const semanticAllowed = key.kind === "chat" ? this.config.semanticChat : this.config.semanticCompletions;
     if (key.match === "exact" || !semanticAllowed || !key.queryText.trim()) {
@@ -213,6 +219,8 @@ export class ResponseCache {
         reason: `embedder ${this.embedderId} failed, exact match only: ${(e as Error).message}`,
       });
     }
+    const sharedAfterEmbed = await joinFlight();
+    if (sharedAfterEmbed) return sharedAfterEmbed;
     const threshold = this.thresholdFor(key.namespace, ctx.route);
     // The band widens what counts as a candidate below the threshold; the verifier sees every candidate (above the
     // threshold too: most false hits score far above it).
@@ -225,7 +233,10 @@ export class ResponseCache {
       now,
       3,
     );
-    if (!candidates.length) return done({ verdict: "miss", reason: "no entries in this namespace" });
+    if (!candidates.length) {
+      const loading = this.storage.indexState === "loading" ? " (the similarity index is still loading)" : "";
+      return done({ verdict: "miss", reason: `no entries in this namespace${loading}` });
+    }
     let rejected: { similarity: number; guard: string; detail: string } | undefined;
     for (const c of candidates) {
       if (c.similarity < threshold - band) break;

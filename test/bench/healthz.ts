@@ -26,6 +26,15 @@ const schemas: Record<string, (n: number) => Record<string, unknown>> = {
   }),
 };
 
+/** Distinct questions of a chat agent's length; each request also carries a counter, so no two texts are equal. */
+const QUESTIONS = [
+  "How do I reverse a linked list in Python without recursion, and what is the time complexity of doing it that way?",
+  "Write a short summary of the causes of the French Revolution for a high-school history class, in three sentences.",
+  "What is the difference between TCP and UDP, and when would a game developer prefer one over the other?",
+  "Explain how a hash map handles collisions with open addressing, and why the load factor matters for performance.",
+];
+const SEMANTIC = "semantic cache lookups";
+
 interface Phase {
   name: string;
   health: number[];
@@ -34,9 +43,23 @@ interface Phase {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { seconds: { type: "string", default: "30" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: "string", default: "30" },
+      // Only these phases (comma-separated: idle, the schema names' first word, semantic); default all.
+      phases: { type: "string" },
+      // Another build of the daemon (dist/daemon/main.js of a checkout built with --out-dir) to compare against.
+      bin: { type: "string" },
+    },
+  });
   const seconds = Number(values.seconds);
-  const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
+  const wanted = values.phases?.split(",");
+  const daemon = await startDaemon({
+    args: ["--model", `chat=${chatModelPath()}`],
+    waitForModels: ["chat"],
+    bin: values.bin,
+  });
   const auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
   const phases: Phase[] = [];
   const loadBefore = (await import("node:os")).loadavg()[0];
@@ -56,11 +79,31 @@ export async function run(argv: string[]): Promise<void> {
         }),
         timeoutMs: 300_000,
       });
-    for (const name of ["idle", ...Object.keys(schemas)]) {
+    const all = ["idle", ...Object.keys(schemas), SEMANTIC];
+    for (const name of all.filter((x) => !wanted || wanted.includes(x.split(" ")[0]))) {
       const phase: Phase = { name, health: [], requests: [], statuses: new Map() };
       const p = startHealthProbe(daemon.url);
       const until = performance.now() + seconds * 1000;
       if (name === "idle") await new Promise((r) => setTimeout(r, seconds * 1000));
+      else if (name === SEMANTIC)
+        while (performance.now() < until) {
+          // A new question each time: the cache embeds its text (a semantic lookup), misses, and stores the answer.
+          const body = JSON.stringify({
+            model: "chat",
+            messages: [{ role: "user", content: `${QUESTIONS[n % QUESTIONS.length]} (case ${n++})` }],
+            max_tokens: 2,
+            temperature: 0,
+          });
+          const res = await rawRequest(daemon.url, {
+            method: "POST",
+            path: "/v1/chat/completions",
+            headers: auth,
+            body,
+            timeoutMs: 300_000,
+          });
+          phase.requests.push(res.ms);
+          phase.statuses.set(res.status, (phase.statuses.get(res.status) ?? 0) + 1);
+        }
       else
         while (performance.now() < until) {
           const body = JSON.stringify({
