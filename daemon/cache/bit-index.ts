@@ -2,7 +2,7 @@
 // Hamming distance in two stages — the first 128 bits of every entry, then all bits of the best few hundred — before
 // the float re-score in SQL. Why not sqlite-vec's own bit KNN: in one namespace of 100k entries it cost 20–40 ms a
 // query (per-chunk and metadata overhead in vec0), over the 10 ms budget; this scan needs no SQL at all.
-// sqlite-vec stays the durable copy the index loads from.
+// The float vectors in cache_entries are the durable copy the index loads from (index-load.ts).
 // Layout for the scan: the first stage's 128 bits of all entries sit in one contiguous array of their own (16 bytes
 // an entry: 1M entries are 16 MB read front to back), apart from the full bits that only the survivors touch; the
 // per-entry distances go to a scratch array kept between searches, so a lookup allocates next to nothing.
@@ -42,7 +42,8 @@ export class BitIndex {
 
   constructor(
     readonly words: number,
-    capacity = 1024,
+    // Small to start: a daemon holds one index per namespace, and most namespaces hold a few entries.
+    capacity = 16,
   ) {
     this.bits = new Uint32Array(capacity * words);
     this.head = new Uint32Array(capacity * STAGE1_WORDS);

@@ -233,7 +233,10 @@ export class ResponseCache {
       now,
       3,
     );
-    if (!candidates.length) return done({ verdict: "miss", reason: "no entries in this namespace" });
+    if (!candidates.length) {
+      const loading = this.storage.indexState === "loading" ? " (the similarity index is still loading)" : "";
+      return done({ verdict: "miss", reason: `no entries in this namespace${loading}` });
+    }
     let rejected: { similarity: number; guard: string; detail: string } | undefined;
     for (const c of candidates) {
       if (c.similarity < threshold - band) break;

@@ -1,14 +1,17 @@
 // The cache's tables in the daemon's one SQLite file. cache_entries holds each answer once (request, response,
-// float vector, TTL, LRU facts); one vec0 table per embedder holds the binary-quantized vectors, partitioned by
-// namespace, with created/expires/hits metadata and the query text as an aux column. Lookup: exact key → coarse
-// Hamming search in an in-memory bit index per namespace (bit-index.ts, built from cache_entries on first use, kept in step by
-// put/delete) → float cosine re-score → guards (in the service). Entries carry their scope (user/tenant) and a
-// normalised key for the exactness ladder's second rung.
+// float vector, TTL, LRU facts). Lookup: exact key → coarse Hamming search in an in-memory bit index per namespace
+// (bit-index.ts; filled from cache_entries when the store opens — in a worker for large caches, index-load.ts — and
+// kept in step by put/delete) → float cosine re-score → guards (in the service). Entries carry their scope
+// (user/tenant) and a normalised key for the exactness ladder's second rung.
+// sqlite-vec's vec0 tables held a binary-quantized copy of every vector until cache:3: nothing read them once the bit
+// index took over the coarse search (vec0's KNN cost 20–40 ms a query in a 100k namespace), and writing them doubled
+// the cost of a store (~0.5 → ~1.1 ms a put on the 2-core machine). The float vectors in cache_entries are the one
+// durable copy; sqlite-vec is still loaded so that the migration can drop the old vec0 tables.
 import type { Statement } from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
 import { applyMigrations, type Db, sqlMigration } from "../db.js";
-import { sha256 } from "../canonical.js";
 import { BitIndex, signBits } from "./bit-index.js";
+import { loadInWorker, SYNC_LOAD_ROWS, type IndexBatch } from "./index-load.js";
 import { dot } from "./embedder.js";
 
 /** This module's tables, created when its store first opens a database. */
@@ -79,6 +82,21 @@ const SCOPES_AND_LADDER = sqlMigration(
       ALTER TABLE cache_namespaces ADD COLUMN normalized_hits INTEGER NOT NULL DEFAULT 0;
     `,
 );
+
+/** The vec0 copies go (see the top of this file); a vector space keeps its embedder id and dimensions. */
+const NO_VEC0 = {
+  name: "cache:3-no-vec0",
+  up: (db: Db) => {
+    const tables = db.prepare("SELECT vec_table FROM cache_spaces").pluck().all() as string[];
+    for (const t of tables) if (/^cache_vec_[0-9a-f]{16}$/.test(t)) db.exec(`DROP TABLE IF EXISTS ${t}`);
+    db.exec(`
+      CREATE TABLE cache_spaces_v3 (embedder TEXT PRIMARY KEY, dims INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+      INSERT INTO cache_spaces_v3 (embedder, dims, created_ms) SELECT embedder, dims, created_ms FROM cache_spaces;
+      DROP TABLE cache_spaces;
+      ALTER TABLE cache_spaces_v3 RENAME TO cache_spaces;
+    `);
+  },
+};
 
 export interface EntryRow {
   id: number;
@@ -164,13 +182,27 @@ function floats(b: Buffer): Float32Array {
     : new Float32Array(Uint8Array.prototype.slice.call(b).buffer, 0, b.byteLength >>> 2);
 }
 
+/**
+ * How far the bit indexes hold what is stored: `complete` — every stored vector (a namespace without an index has no
+ * entries); `loading` — a worker is still reading them (a lookup searches what has arrived); `lazy` — a namespace's
+ * index is built from SQL on its first search (after the worker failed).
+ */
+export type IndexState = "complete" | "loading" | "lazy";
+
 export class CacheStore {
-  private readonly spaces = new Map<string, { table: string; dims: number }>();
+  private readonly spaces = new Map<string, { dims: number }>();
   private readonly statements = new Map<string, Statement>();
   /** Namespaces whose counter row this store wrote, and when (touchNamespace). */
   private readonly touched = new Map<string, number>();
-  /** Bit index per embedder + namespace, loaded on its first search. */
+  /** Bit index per embedder + namespace. */
   private readonly indexes = new Map<string, BitIndex>();
+  private state: IndexState = "complete";
+  /** While the worker loads: ids deleted meanwhile, so a late batch does not bring them back. */
+  private deletedWhileLoading = new Set<number>();
+  /** Resolves when the indexes hold every stored vector (or the load failed and lazy building took over). */
+  readonly ready: Promise<void>;
+  /** How long filling the indexes took, and how many vectors it read (for stats and the bench). */
+  loadStats?: { ms: number; rows: number; inWorker: boolean };
 
   /** Prepared once per SQL text: compiling a statement costs more than running most of these. */
   private sql(text: string): Statement {
@@ -182,20 +214,102 @@ export class CacheStore {
     return s;
   }
 
-  constructor(readonly db: Db) {
+  /** `syncLoadRows`: stored vectors up to which the indexes are filled in place, at construction (tests lower it). */
+  constructor(
+    readonly db: Db,
+    private readonly opts: { syncLoadRows?: number } = {},
+  ) {
     if (!loaded.has(db)) {
       sqliteVec.load(db);
       loaded.add(db);
     }
-    applyMigrations(db, [TABLES, SCOPES_AND_LADDER]);
+    applyMigrations(db, [TABLES, SCOPES_AND_LADDER, NO_VEC0]);
+    this.ready = this.load();
   }
 
-  /** The vec0 table of an embedder's vector space, created on first use. */
-  space(embedder: string, dims: number): { table: string; dims: number } {
+  get indexState(): IndexState {
+    return this.state;
+  }
+
+  /**
+   * Fills the bit indexes with every stored vector. Up to SYNC_LOAD_ROWS of them are read here and now (tens of
+   * milliseconds); more in a worker (index-load.ts), while lookups search what has arrived.
+   */
+  private async load(): Promise<void> {
+    const started = performance.now();
+    const dims = Object.fromEntries(
+      (this.sql("SELECT embedder, dims FROM cache_spaces").all() as { embedder: string; dims: number }[]).map((r) => [
+        r.embedder,
+        r.dims,
+      ]),
+    );
+    if (!Object.keys(dims).length) return void (this.loadStats = { ms: 0, rows: 0, inWorker: false });
+    const large =
+      this.sql("SELECT 1 FROM cache_entries LIMIT 1 OFFSET ?").get(this.opts.syncLoadRows ?? SYNC_LOAD_ROWS) !==
+      undefined;
+    if (!large || this.db.memory) {
+      const now = Date.now();
+      const rows = this.sql(
+        "SELECT id, namespace, embedder, embedding, expires_ms FROM cache_entries WHERE embedding IS NOT NULL AND expires_ms > ?",
+      ).iterate(now) as IterableIterator<{
+        id: number;
+        namespace: string;
+        embedder: string;
+        embedding: Buffer;
+        expires_ms: number;
+      }>;
+      let n = 0;
+      for (const r of rows) {
+        if (r.embedding.byteLength !== (dims[r.embedder] ?? 0) * 4) continue;
+        this.indexFor(r.embedder, r.namespace, dims[r.embedder]).add(r.id, signBits(floats(r.embedding)), r.expires_ms);
+        n++;
+      }
+      this.loadStats = { ms: performance.now() - started, rows: n, inWorker: false };
+      return;
+    }
+    this.state = "loading";
+    try {
+      const rows = await loadInWorker({ file: this.db.name, now: Date.now(), dims }, (b) => this.merge(b));
+      this.loadStats = { ms: performance.now() - started, rows, inWorker: true };
+      this.state = "complete";
+    } catch {
+      // Searches stay correct without the worker: each namespace's index is then built on its first search.
+      this.indexes.clear();
+      this.state = "lazy";
+    } finally {
+      this.deletedWhileLoading = new Set();
+    }
+  }
+
+  /** A batch from the loader: added unless deleted since (entries stored since are in the index already). */
+  private merge(b: IndexBatch): void {
+    if (this.state !== "loading") return;
+    const idx = this.indexFor(b.embedder, b.namespace, b.words * 32);
+    for (let i = 0; i < b.ids.length; i++) {
+      const id = b.ids[i];
+      if (this.deletedWhileLoading.has(id)) continue;
+      idx.add(id, b.bits.subarray(i * b.words, (i + 1) * b.words), b.expires[i]);
+    }
+  }
+
+  /** Entries of a namespace its bit index holds (expired ones included until they are purged). */
+  indexed(embedder: string, namespace: string): number {
+    return this.indexes.get(`${embedder}\u0000${namespace}`)?.count ?? 0;
+  }
+
+  private indexFor(embedder: string, namespace: string, dims: number): BitIndex {
+    const key = `${embedder}\u0000${namespace}`;
+    let idx = this.indexes.get(key);
+    if (!idx) this.indexes.set(key, (idx = new BitIndex(Math.ceil(dims / 32))));
+    return idx;
+  }
+
+  /** An embedder's vector space (its id and dimensions), recorded on first use. */
+  space(embedder: string, dims: number): { dims: number } {
     const known = this.spaces.get(embedder);
     if (known) return known;
-    let row = this.sql("SELECT vec_table AS table_name, dims FROM cache_spaces WHERE embedder = ?").get(embedder) as
-      { table_name: string; dims: number } | undefined;
+    const row = this.sql("SELECT dims FROM cache_spaces WHERE embedder = ?").get(embedder) as
+      { dims: number } | undefined;
     if (row && row.dims !== dims)
       throw new Error(`embedder ${embedder} changed dimensions (${row.dims} → ${dims}); give it a new id`);
     if (!row) {
@@ -204,27 +318,13 @@ export class CacheStore {
           `embedder ${embedder}: ${dims} dimensions cannot be binary-quantized (need a positive multiple of 8, at most 8192)`,
         );
       }
-      const table = `cache_vec_${sha256(embedder).slice(0, 16)}`;
-      this.db.transaction(() => {
-        // Namespace as the partition key: a KNN only ever reads its own namespace's chunks.
-        this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING vec0(
-          namespace TEXT PARTITION KEY,
-          coarse bit[${dims}],
-          created_ms INTEGER,
-          expires_ms INTEGER,
-          hits INTEGER,
-          +query_text TEXT
-        )`);
-        this.sql("INSERT INTO cache_spaces (embedder, dims, vec_table, created_ms) VALUES (?, ?, ?, ?)").run(
-          embedder,
-          dims,
-          table,
-          Date.now(),
-        );
-      })();
-      row = { table_name: table, dims };
+      this.sql("INSERT INTO cache_spaces (embedder, dims, created_ms) VALUES (?, ?, ?)").run(
+        embedder,
+        dims,
+        Date.now(),
+      );
     }
-    const s = { table: row.table_name, dims: row.dims };
+    const s = { dims };
     this.spaces.set(embedder, s);
     return s;
   }
@@ -250,7 +350,7 @@ export class CacheStore {
     const s = this.spaces.get(embedder) ?? this.space(embedder, vector.length);
     if (vector.length !== s.dims)
       throw new Error(`query vector has ${vector.length} dimensions, space ${embedder} has ${s.dims}`);
-    const ids = this.bitIndex(embedder, namespace, s).search(signBits(vector), k, now);
+    const ids = this.bitIndex(embedder, namespace, s)?.search(signBits(vector), k, now) ?? [];
     if (!ids.length) return [];
     // One primary-key read per candidate. (An `id IN (json_each(?)) AND namespace = ?` query let SQLite pick the
     // namespace index and scan the whole namespace: 100k rows read per lookup.)
@@ -274,17 +374,15 @@ export class CacheStore {
   }
 
   /**
-   * The namespace's bit index, built the first time from the namespace's own rows of cache_entries (its index on
-   * namespace; sign bits of the stored float vectors, as put() computes them). Reading vec0 instead
-   * (`WHERE namespace = ?` outside a KNN query) scanned every namespace's rows: with 1000 namespaces of 100 entries
-   * each first lookup cost ~0.45 s of CPU. Entries another process adds later are not seen until restart (recall
-   * only); ones it deletes are dropped by the re-score in nearest().
+   * The namespace's bit index. Loaded when the store opened (see load()); only after a failed load ("lazy") is it
+   * built here, on the first search, from the namespace's own rows (its index on namespace). Entries another process
+   * adds later are not seen until restart (recall only); ones it deletes are dropped by the re-score in nearest().
    */
-  private bitIndex(embedder: string, namespace: string, s: { table: string; dims: number }): BitIndex {
+  private bitIndex(embedder: string, namespace: string, s: { dims: number }): BitIndex | undefined {
     const key = `${embedder}\u0000${namespace}`;
-    let idx = this.indexes.get(key);
-    if (idx) return idx;
-    idx = new BitIndex(Math.ceil(s.dims / 32));
+    const known = this.indexes.get(key);
+    if (known || this.state !== "lazy") return known; // none: the namespace has no vectors (yet)
+    const idx = this.indexFor(embedder, namespace, s.dims);
     const rows = this.sql(
       "SELECT id, embedding, expires_ms FROM cache_entries WHERE namespace = ? AND embedder = ? AND embedding IS NOT NULL",
     ).iterate(namespace, embedder) as IterableIterator<{ id: number; embedding: Buffer; expires_ms: number }>;
@@ -292,7 +390,6 @@ export class CacheStore {
       if (r.embedding.byteLength !== s.dims * 4) continue;
       idx.add(r.id, signBits(floats(r.embedding)), r.expires_ms);
     }
-    this.indexes.set(key, idx);
     return idx;
   }
 
@@ -324,54 +421,31 @@ export class CacheStore {
         });
       const id = Number(info.lastInsertRowid);
       if (vector && s) {
-        this.db
-          .prepare(
-            `INSERT INTO ${s.table} (rowid, namespace, coarse, created_ms, expires_ms, hits, query_text) VALUES (?, ?, vec_quantize_binary(?), ?, ?, 0, ?)`,
-          )
-          .run(
-            BigInt(id),
-            entry.namespace,
-            Buffer.from(vector.vector.buffer, vector.vector.byteOffset, vector.vector.byteLength),
-            BigInt(entry.created_ms),
-            BigInt(entry.expires_ms),
-            entry.query_text,
-          );
-        this.indexes
-          .get(`${vector.embedder}\u0000${entry.namespace}`)
-          ?.add(id, signBits(vector.vector), entry.expires_ms);
+        // A lazy store builds a namespace's index from SQL on its first search, which will include this entry.
+        const idx =
+          this.state === "lazy"
+            ? this.indexes.get(`${vector.embedder}\u0000${entry.namespace}`)
+            : this.indexFor(vector.embedder, entry.namespace, s.dims);
+        idx?.add(id, signBits(vector.vector), entry.expires_ms);
       }
       return id;
     })();
   }
 
-  /**
-   * Counts a hit on cache_entries, the one place hits are read from. (vec0's `hits` metadata column is no longer kept
-   * in step: nothing reads it since the coarse search moved to the bit index, and rewriting a vec0 metadata chunk on
-   * every hit cost more than the rest of the hit's bookkeeping.)
-   */
+  /** Counts a hit on cache_entries, the one place hits are read from. */
   recordHit(id: number, now: number): void {
     this.sql("UPDATE cache_entries SET hits = hits + 1, last_used_ms = ? WHERE id = ?").run(now, id);
   }
 
-  private tablesByEmbedder(): Map<string, string> {
-    const rows = this.sql("SELECT embedder, vec_table FROM cache_spaces").all() as {
-      embedder: string;
-      vec_table: string;
-    }[];
-    return new Map(rows.map((r) => [r.embedder, r.vec_table]));
-  }
-
   private deleteIds(ids: number[]): number {
     if (!ids.length) return 0;
-    const tables = this.tablesByEmbedder();
     const json = JSON.stringify(ids);
     const withVec = this.sql(
       "SELECT id, embedder, namespace FROM cache_entries WHERE id IN (SELECT value FROM json_each(?)) AND embedder IS NOT NULL",
     ).all(json) as { id: number; embedder: string; namespace: string }[];
     for (const r of withVec) {
-      const t = tables.get(r.embedder);
-      if (t) this.sql(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(r.id));
       this.indexes.get(`${r.embedder}\u0000${r.namespace}`)?.remove(r.id);
+      if (this.state === "loading") this.deletedWhileLoading.add(r.id);
     }
     return this.sql("DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))").run(json).changes;
   }

@@ -96,19 +96,38 @@ function rng(seed: number) {
   return { next, gauss };
 }
 
-/** Filler vectors shaped like real ones: mixtures of real sentence embeddings plus noise (cosine to nearest real ~0.6–0.8). */
-function fillerVectors(pool: Float32Array[], n: number, seed: number): Float32Array[] {
+/**
+ * Filler vectors shaped like real ones: mixtures of real sentence embeddings plus noise (cosine to nearest real
+ * ~0.6–0.8). Made one at a time (a million 512-d vectors held at once would be 2 GB).
+ */
+function fillerVectors(pool: Float32Array[], seed: number): () => Float32Array {
   const r = rng(seed);
   const dims = pool[0].length;
-  const out: Float32Array[] = [];
-  for (let i = 0; i < n; i++) {
+  return () => {
     const a = pool[Math.floor(r.next() * pool.length)];
     const b = pool[Math.floor(r.next() * pool.length)];
     const v = new Float32Array(dims);
     for (let d = 0; d < dims; d++) v[d] = 0.7 * a[d] + 0.35 * b[d] + 0.03 * r.gauss();
-    out.push(normalize(v));
+    return normalize(v);
+  };
+}
+
+/** The longest the event loop went without running a timer while `work` was pending (ms). */
+async function loopStall<T>(work: Promise<T>): Promise<{ value: T; maxStallMs: number }> {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    max = Math.max(max, t - last - 5);
+    last = t;
+  }, 5);
+  try {
+    const value = await work;
+    max = Math.max(max, performance.now() - last - 5);
+    return { value, maxStallMs: Math.max(0, max) };
+  } finally {
+    clearInterval(timer);
   }
-  return out;
 }
 
 /**
@@ -131,6 +150,9 @@ interface LayoutResult {
   noEmbedCpu: number[];
   withEmbed: number[];
   floatKnn?: number[];
+  /** Filling the bit indexes when a cache opens over the full database (a daemon restart). */
+  load?: { constructMs: number; readyMs: number; rows: number; inWorker: boolean; maxStallMs: number };
+  insertS?: number;
   coarseAgreement?: { agree: number; total: number; agreeAbove: number; totalAbove: number };
   hits: number;
   lookups: number;
@@ -153,7 +175,8 @@ async function layoutRun(
     const namespaces = layout === "one namespace" ? 1 : 1000;
     const systems = Array.from({ length: namespaces }, (_, i) => `bench system prompt ${i}`);
     const nsOf = systems.map((s) => requestKey(chat(s, "x"), ROUTE).namespace);
-    const filler = fillerVectors(pool, size - pairs.length, 1234 + size);
+    const fillerCount = size - pairs.length;
+    const nextFiller = fillerVectors(pool, 1234 + size);
     const started = performance.now();
     const now = Date.now();
     const entry = (i: number, ns: string, text: string) => ({
@@ -177,19 +200,20 @@ async function layoutRun(
     for (const [k, s] of systems.entries())
       cache.storage.touchNamespace({ namespace: nsOf[k], label: s, route: ROUTE, model: "bench" }, now);
     const BATCH = 5000;
-    for (let i = 0; i < filler.length; i += BATCH) {
+    for (let i = 0; i < fillerCount; i += BATCH) {
       db.transaction(() => {
-        for (let j = i; j < Math.min(i + BATCH, filler.length); j++) {
-          cache.storage.put(entry(j, nsOf[j % namespaces], `filler ${j}`), { embedder: memo.id, vector: filler[j] });
+        for (let j = i; j < Math.min(i + BATCH, fillerCount); j++) {
+          cache.storage.put(entry(j, nsOf[j % namespaces], `filler ${j}`), { embedder: memo.id, vector: nextFiller() });
         }
       })();
+      if (i % 100_000 === 0 && i) process.stderr.write(`  ${i} inserted\n`);
     }
     // The labelled pairs' first halves, each in a namespace of its own choosing; their second halves are the queries.
     const aVecs = await memo.embed(pairs.map((p) => p.a));
     const pairNs = pairs.map((_, i) => i % namespaces);
     db.transaction(() => {
       pairs.forEach((p, i) =>
-        cache.storage.put(entry(filler.length + i, nsOf[pairNs[i]], p.a), { embedder: memo.id, vector: aVecs[i] }),
+        cache.storage.put(entry(fillerCount + i, nsOf[pairNs[i]], p.a), { embedder: memo.id, vector: aVecs[i] }),
       );
     })();
     const insertS = (performance.now() - started) / 1000;
@@ -211,8 +235,20 @@ async function layoutRun(
         if (round === 0 && r.verdict === "hit") hits++;
       }
     }
-    // With embedding: the same lookups through the model (a cache of its own so nothing is memoized).
+    // With embedding: the same lookups through the model (a cache of its own so nothing is memoized). Opening it over
+    // the full database is a daemon restart: its bit indexes fill (in a worker above SYNC_LOAD_ROWS) before the lookups.
+    const c0 = performance.now();
     const live = new ResponseCache({ db, config, embedder: use });
+    const constructMs = performance.now() - c0;
+    const { maxStallMs } = await loopStall(live.storage.ready);
+    const load = {
+      constructMs,
+      readyMs: performance.now() - c0,
+      rows: live.storage.loadStats?.rows ?? 0,
+      inWorker: live.storage.loadStats?.inWorker ?? false,
+      maxStallMs,
+    };
+    process.stderr.write(`  index load on open: ${JSON.stringify(load)}\n`);
     const withEmbed: number[] = [];
     for (const q of queries.slice(0, 60))
       withEmbed.push(
@@ -224,29 +260,43 @@ async function layoutRun(
         ).lookupMs,
       );
 
-    const result: LayoutResult = { size, layout, noEmbed, noEmbedCpu, withEmbed, hits, lookups: queries.length };
+    const result: LayoutResult = {
+      size,
+      layout,
+      noEmbed,
+      noEmbedCpu,
+      withEmbed,
+      hits,
+      lookups: queries.length,
+      load,
+      insertS,
+    };
     if (layout === "one namespace") {
-      // Does the Hamming top-k contain the float top-1? Compared with an exact scan in JS.
-      const all = db.prepare("SELECT id, embedding FROM cache_entries").all() as { id: number; embedding: Buffer }[];
-      const vecs = all.map((r) => ({
-        id: r.id,
-        v: new Float32Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength / 4),
-      }));
+      // Does the Hamming top-k contain the float top-1? Compared with an exact scan in JS (one pass over the rows).
       const qv = await memo.embed(pairs.map((p) => p.b));
       let agree = 0,
         agreeAbove = 0,
         totalAbove = 0;
       const sample = qv.slice(0, 100);
-      for (const v of sample) {
-        let best = -2,
-          bestId = -1;
-        for (const e of vecs) {
-          const s = dot(v, e.v);
-          if (s > best) {
-            best = s;
-            bestId = e.id;
+      const bestSim = sample.map(() => -2);
+      const bestIds = sample.map(() => -1);
+      const rows = db.prepare("SELECT id, embedding FROM cache_entries").iterate() as IterableIterator<{
+        id: number;
+        embedding: Buffer;
+      }>;
+      for (const r of rows) {
+        const e = new Float32Array(Uint8Array.prototype.slice.call(r.embedding).buffer);
+        sample.forEach((v, k) => {
+          const s = dot(v, e);
+          if (s > bestSim[k]) {
+            bestSim[k] = s;
+            bestIds[k] = r.id;
           }
-        }
+        });
+      }
+      for (const [k, v] of sample.entries()) {
+        const best = bestSim[k];
+        const bestId = bestIds[k];
         const got = cache.storage.nearest(memo.id, nsOf[0], v, config.coarseCandidates, Date.now(), 1)[0];
         const ok = got?.id === bestId;
         if (ok) agree++;
@@ -257,6 +307,9 @@ async function layoutRun(
       }
       result.coarseAgreement = { agree, total: sample.length, agreeAbove, totalAbove };
       if (withFloatBaseline) {
+        const vecs = (
+          db.prepare("SELECT id, embedding FROM cache_entries").all() as { id: number; embedding: Buffer }[]
+        ).map((r) => ({ id: r.id, v: new Float32Array(Uint8Array.prototype.slice.call(r.embedding).buffer) }));
         // sqlite-vec's own float brute force over the same vectors, for comparison with the binary fast path.
         db.exec(
           `CREATE VIRTUAL TABLE bench_float USING vec0(namespace TEXT PARTITION KEY, embedding float[${pool[0].length}] distance_metric=cosine)`,
@@ -618,6 +671,15 @@ export async function run(args: string[]): Promise<void> {
       "| entries | layout | p50 ms (no embedding) | p99 ms (no embedding) | CPU ms p50 / p99 (no embedding) | p50 ms (with embedding) | p99 ms (with embedding) | sqlite-vec float KNN p50 / p99 ms | coarse top-k holds the float top-1 (where top-1 ≥ 0.8) |",
       "|---|---|---|---|---|---|---|---|---|",
       ...lat,
+      "",
+      'Filling the bit indexes when a cache opens over the full database (a daemon restart; `CacheStore.ready`). Up to 10,000 stored vectors are read in place at construction, more by a worker thread (`daemon/cache/index-load.ts`) while lookups search what has arrived; no request builds an index. "Longest event-loop stall" is the longest gap between 5 ms timer ticks while the load ran.',
+      "",
+      "| entries | layout | insert s | construct ms | ready ms | vectors read | in a worker | longest event-loop stall ms |",
+      "|---|---|---|---|---|---|---|---|",
+      ...results.map(
+        (r) =>
+          `| ${r.size.toLocaleString("en")} | ${r.layout} | ${f(r.insertS ?? NaN, 1)} | ${f(r.load?.constructMs ?? NaN, 1)} | ${f(r.load?.readyMs ?? NaN, 0)} | ${r.load?.rows ?? "–"} | ${r.load?.inWorker ? "yes" : "no"} | ${f(r.load?.maxStallMs ?? NaN, 1)} |`,
+      ),
       "",
       "### HTTP: hit vs miss",
       "",

@@ -293,7 +293,8 @@ function describeMachine(): string {
 function writeSection(section: string): void {
   const file = "docs/benchmarks.md";
   const current = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const re = /## traces\n[\s\S]*?(?=\n## |\s*$)/;
-  const next = re.test(current) ? current.replace(re, section.trimEnd()) : `${current.trimEnd()}\n\n${section}`;
+  // Up to the next section or subsection: "### …" under "## traces" (traces-ab's table, hand-written comparisons) stays.
+  const re = /## traces\n[\s\S]*?(?=\n##+ |\s*$)/;
+  const next = re.test(current) ? current.replace(re, `${section.trimEnd()}\n`) : `${current.trimEnd()}\n\n${section}`;
   writeFileSync(file, `${next.trimEnd()}\n`);
 }

@@ -2,7 +2,11 @@
 // ≤ 300 ms). Two numbers per run: "render" = from the webview receiving the trace message to the rows being in the
 // DOM with layout done (what the webview's code costs); "end to end" = from postMessage to the rows laid out
 // (adds the browser's structured clone of the message). Median of 7 runs each,
-// a fresh page per run. Results are written under "## webview" in docs/benchmarks.md.
+// a fresh page per run. Then, on the rendered page, whether it stays interactive: scrolling to 10 places (until the
+// rows of the new place are laid out, which includes waiting for the next frame), zooming with "+" (until the next
+// frame is laid out), PageDown key presses and clicks on a row (handler + layout, synchronous), and the long tasks
+// (> 50 ms, Long Tasks API) meanwhile.
+// Results are written under "## webview" in docs/benchmarks.md.
 //   npm run bench -- webview [--runs 7] [--sizes 1000,10000,50000]
 import { parseArgs } from "node:util";
 import { agentTrace } from "../fixtures/agent-trace.js";
@@ -21,13 +25,28 @@ export async function run(args: string[]): Promise<void> {
   const sizes = values.sizes!.split(",").map(Number);
   const browser = await launch();
   const version = browser.version();
-  const rows: { size: number; render: number; paint: number; renderAll: number[]; domRows: number }[] = [];
+  interface Interaction {
+    scroll: number[];
+    key: number[];
+    zoom: number[];
+    click: number[];
+    longTasks: number[];
+  }
+  const rows: {
+    size: number;
+    render: number;
+    paint: number;
+    renderAll: number[];
+    domRows: number;
+    act: Interaction;
+  }[] = [];
   try {
     for (const size of sizes) {
       const fixture = agentTrace(size, 11);
       const render: number[] = [];
       const paint: number[] = [];
       let domRows = 0;
+      const act: Interaction = { scroll: [], key: [], zoom: [], click: [], longTasks: [] };
       for (let i = 0; i < runs + 1; i++) {
         const v = await openView(browser, "profiler");
         // Hand the fixture over first (playwright's transfer is not what we measure).
@@ -48,15 +67,17 @@ export async function run(args: string[]): Promise<void> {
           window.postMessage({ type: "trace", detail: m.detail, analysis: m.analysis }, "*");
           setTimeout(done, 0);
         })`)) as [number, number, number];
+        const a = (await v.page.evaluate(INTERACT)) as Interaction;
         await v.page.close();
         if (i === 0) continue; // warm-up
+        for (const k of Object.keys(act) as (keyof Interaction)[]) act[k].push(...a[k]);
         render.push(renderMs);
         paint.push(toPaint);
         domRows = n;
       }
-      rows.push({ size, render: median(render), paint: median(paint), renderAll: render, domRows });
+      rows.push({ size, render: median(render), paint: median(paint), renderAll: render, domRows, act });
       console.log(
-        `${size} spans: render median ${median(render).toFixed(1)} ms, end to end ${median(paint).toFixed(1)} ms, ${domRows} rows in the DOM`,
+        `${size} spans: render median ${median(render).toFixed(1)} ms, end to end ${median(paint).toFixed(1)} ms, ${domRows} rows in the DOM; ${interaction(act)}`,
       );
     }
   } finally {
@@ -73,6 +94,15 @@ export async function run(args: string[]): Promise<void> {
       (r) => `| ${r.size.toLocaleString("en-US")} | ${r.render.toFixed(1)} | ${r.paint.toFixed(1)} | ${r.domRows} |`,
     ),
     "",
+    "Interaction on the rendered view (all runs together; median / max ms):",
+    "",
+    "| spans | scroll → rows laid out (incl. next frame) | PageDown key | zoom (+) → next frame laid out | click a row | long tasks (> 50 ms) meanwhile |",
+    "|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      (r) =>
+        `| ${r.size.toLocaleString("en-US")} | ${mm(r.act.scroll)} | ${mm(r.act.key)} | ${mm(r.act.zoom)} | ${mm(r.act.click)} | ${r.act.longTasks.length}${r.act.longTasks.length ? ` (longest ${Math.max(...r.act.longTasks).toFixed(0)} ms)` : ""} |`,
+    ),
+    "",
     ten
       ? `Target: 10k spans ≤ 300 ms render — ${ten.render <= 300 ? "met" : "NOT met"} (${ten.render.toFixed(1)} ms, ${(ten.render / 300).toFixed(2)}× the budget).`
       : "",
@@ -82,3 +112,58 @@ export async function run(args: string[]): Promise<void> {
   writeSection("webview", section);
   console.log("wrote docs/benchmarks.md ## webview");
 }
+
+const mm = (xs: number[]) => (xs.length ? `${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}` : "n/a");
+
+function interaction(a: { scroll: number[]; key: number[]; zoom: number[]; click: number[]; longTasks: number[] }) {
+  return `scroll ${mm(a.scroll)}, PageDown ${mm(a.key)}, zoom ${mm(a.zoom)}, click ${mm(a.click)} ms (median / max), ${a.longTasks.length} long tasks`;
+}
+
+/** Runs in the page after the first render: the interactions the header describes, in ms. */
+const INTERACT = `(async () => {
+  const longTasks = [];
+  const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); });
+  obs.observe({ type: "longtask" });
+  const sc = document.querySelector(".tl-scroll");
+  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const firstIndex = () => Number(document.querySelector(".tl-row")?.dataset.index ?? -1);
+  const out = { scroll: [], key: [], zoom: [], click: [], longTasks };
+  await frame();
+  for (let k = 1; k <= 10; k++) {
+    const target = ((k % 2 ? k : 11 - k) / 11) * sc.scrollHeight;
+    const t0 = performance.now();
+    sc.scrollTop = target;
+    const want = Math.floor(sc.scrollTop / 22); // the timeline's row height (webview/views/timeline.ts ROW_H)
+    while (Math.abs(firstIndex() - want) > 40 && performance.now() - t0 < 2000) await frame();
+    void document.body.offsetHeight;
+    out.scroll.push(performance.now() - t0);
+  }
+  const press = (key) => {
+    const t0 = performance.now();
+    sc.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+    void document.body.offsetHeight;
+    return performance.now() - t0;
+  };
+  for (let k = 0; k < 10; k++) out.key.push(press("PageDown"));
+  // Zooming re-renders in the next frame: timed until that frame's layout is done.
+  for (let k = 0; k < 5; k++) {
+    const t0 = performance.now();
+    press("+");
+    await frame();
+    void document.body.offsetHeight;
+    out.zoom.push(performance.now() - t0);
+  }
+  press("0");
+  for (let k = 0; k < 10; k++) {
+    const rowsNow = document.querySelectorAll(".tl-row .bar");
+    const el = rowsNow[(k * 7) % rowsNow.length];
+    const t0 = performance.now();
+    el.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    void document.body.offsetHeight;
+    out.click.push(performance.now() - t0);
+  }
+  await frame();
+  await new Promise((r) => setTimeout(r, 50));
+  obs.disconnect();
+  return out;
+})()`;

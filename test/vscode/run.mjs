@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { format } from "node:util";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -306,7 +306,16 @@ async function runPackaged() {
       {
         suite: "packaged",
         settings: { "hotpath.daemonPackage": tarball.stdout.trim().split("\n").pop() },
-        env: { ...userEnv, ...betterSqlite3Prebuilds(join(work, "prebuilds")), npm_config_prefix: npmGlobal },
+        // A home of its own too, so "no daemon anywhere" holds on a machine that has one installed (~/.npm-global, nvm,
+        // volta); npm keeps this machine's cache (the packages a user with network would download).
+        env: {
+          ...userEnv,
+          ...betterSqlite3Prebuilds(join(work, "prebuilds")),
+          HOME: userHome(join(work, "home-install")),
+          SHELL: "/bin/bash",
+          npm_config_cache: npmCache(),
+          npm_config_prefix: npmGlobal,
+        },
         timeoutMs: Number(process.env.HOTPATH_VSCODE_PACKAGED_TIMEOUT_MS ?? 30 * 60_000),
       },
       {
@@ -318,7 +327,7 @@ async function runPackaged() {
         // custom prefix to do; nothing in it for the other places the extension looks (npm prefix, nvm, volta).
         env: {
           ...userEnv,
-          HOME: userHome(work, join(npmGlobal, "bin")),
+          HOME: userHome(join(work, "home-path"), join(npmGlobal, "bin")),
           SHELL: "/bin/bash",
           npm_config_prefix: join(work, "empty-prefix"),
           HOTPATH_TEST_DAEMON_BIN: join(npmGlobal, "bin"),
@@ -358,14 +367,21 @@ async function runPackaged() {
   return { ok, totals };
 }
 
-/** A home folder whose login-shell profile puts `binDir` first on PATH; returns its path. */
-function userHome(work, binDir) {
-  const home = join(work, "home");
+/** A fresh home folder; with `binDir`, its login-shell profile puts that folder first on PATH. Returns its path. */
+function userHome(home, binDir) {
   mkdirSync(home, { recursive: true });
-  const profile = `export PATH="${binDir}:$PATH"\n`;
-  writeFileSync(join(home, ".bash_profile"), profile);
-  writeFileSync(join(home, ".profile"), profile);
+  if (binDir) {
+    const profile = `export PATH="${binDir}:$PATH"\n`;
+    writeFileSync(join(home, ".bash_profile"), profile);
+    writeFileSync(join(home, ".profile"), profile);
+  }
   return home;
+}
+
+/** This machine's npm cache (where `npm install` in the repository left the packages). */
+function npmCache() {
+  const r = spawnSync("npm", ["config", "get", "cache"], { cwd: root, encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : join(homedir(), ".npm");
 }
 
 /** Installs dist/hotpath.vsix into the sandbox's extensions folder with code-server itself; returns where it went. */
