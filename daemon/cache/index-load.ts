@@ -2,7 +2,7 @@
 // SYNC_LOAD_ROWS vectors) is read in place, at construction: a few tens of milliseconds. A larger one is read by a
 // worker thread on its own read-only connection, which sends each namespace's sign bits back in batches; until it
 // is done a lookup searches what has arrived (a miss is safe, a wrong hit is not), and no request pays for a build.
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import { startWorker } from "../worker-thread.js";
 
 /** Stored vectors up to which the indexes are filled at construction, on the calling thread. */
 export const SYNC_LOAD_ROWS = 10_000;
@@ -28,24 +28,16 @@ export interface IndexBatch {
 
 export type IndexLoadReply = { batch: IndexBatch } | { done: { rows: number } } | { error: string };
 
-/** The worker's entry: next to the bundle, or the TypeScript file under tsx (see js-sandbox.ts for why). */
-function newWorker(options: WorkerOptions): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./index-load-worker.js", here), options);
-  const source = JSON.stringify(new URL("./index-load-worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
-    ...options,
-    eval: true,
-  });
-}
-
 /**
  * Reads the stored vectors in a worker; `onBatch` receives them on this thread as they come. Resolves with the number
  * of rows read. The worker does not keep the process alive (a CLI command exits without waiting for it).
  */
 export function loadInWorker(job: IndexLoadJob, onBatch: (b: IndexBatch) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = newWorker({ workerData: job, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    const worker = startWorker(import.meta.url, "./index-load-worker.js", "./index-load-worker.ts", {
+      workerData: job,
+      resourceLimits: { maxOldGenerationSizeMb: 1024 },
+    });
     worker.unref();
     let settled = false;
     worker.on("message", (m: IndexLoadReply) => {

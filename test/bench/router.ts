@@ -173,16 +173,29 @@ export async function run(argv: string[]): Promise<void> {
     daemon: { plain: series(), stream: series() },
     portkey: { plain: series(), stream: series() },
   };
+  // CPU time of this process per non-streamed request (client, plus the router or the whole HTTP stack when they run
+  // here): unlike latency it barely moves with the machine's load, so it shows the stack's own cost on a busy machine.
+  const cpu = { direct: [] as number[], router: [] as number[], inproc: [] as number[] };
+  const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
   let portkeyStreamFailure: string | undefined;
   try {
     for (let i = 0; i < warmup + n; i++) {
       for (const stream of [false, true]) {
         const key = stream ? "stream" : "plain";
+        const c0 = process.cpuUsage();
         const d = await post(directUrl, directBody(stream), {});
+        const c1 = process.cpuUsage();
         const r = await inProcess(stream);
+        const c2 = process.cpuUsage();
         const l = await post(`${local.url}/v1/chat/completions`, viaBody(stream), {
           authorization: `Bearer ${localToken}`,
         });
+        const c3 = process.cpuUsage();
+        if (i >= warmup && !stream) {
+          cpu.direct.push(cpuMs(c0, c1));
+          cpu.router.push(cpuMs(c1, c2));
+          cpu.inproc.push(cpuMs(c2, c3));
+        }
         const h = await post(daemonUrl, viaBody(stream), auth);
         // Portkey 1.15.2 on Node answers every streamed request 500 ("TypeError: immutable": it rewrites the headers of
         // Node's fetch Response, which are read-only); the streamed peer row then says so instead of a number.
@@ -284,6 +297,9 @@ request; requests here are sampled, so the response cache only decides not to lo
 daemon process ${fmt(addedDaemon, 3)} ms: the same work plus one more process hop each way (client → daemon →
 upstream), each of which waits for a CPU time slice on a loaded machine (see the load average; it also drives every
 p99 here).
+CPU time per non-streamed request in the bench process (median; load-robust where latency is not): direct
+${fmt(median(cpu.direct), 3)} ms (the client alone), Router in-process +${fmt(median(cpu.router) - median(cpu.direct), 3)} ms,
+Hotpath's HTTP stack in-process +${fmt(median(cpu.inproc) - median(cpu.direct), 3)} ms over the client's own.
 Streamed TTFB includes the router's wait for the upstream's first event before it commits to a route.
 
 ${peer}

@@ -3,7 +3,8 @@
 // a WebAssembly interpreter with no host functions is. The worker keeps the event loop free while a check runs, and
 // a wall-clock watchdog terminates it if a check outlives its deadline (the guest's interrupt handler is only asked
 // between bytecodes; a native builtin near the memory limit can run long).
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../../worker-thread.js";
 
 export interface SandboxJob {
   id: number;
@@ -20,20 +21,6 @@ export type SandboxReply =
 /** Worker start-up (loading and warming the interpreter) may take this long before the check is failed. */
 const START_LIMIT_MS = 60_000;
 const RUN_GRACE_MS = 1_000;
-
-/**
- * The worker's entry: next to the bundle (dist/daemon/js-check-worker.js), or — running from source under tsx, whose
- * loader Node 20 does not hand to workers — the TypeScript file, loaded after registering tsx in the worker.
- */
-function newWorker(options: WorkerOptions): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./js-check-worker.js", here), options);
-  const source = JSON.stringify(new URL("./js-sandbox-worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
-    ...options,
-    eval: true,
-  });
-}
 
 interface Pending {
   job: SandboxJob;
@@ -56,7 +43,7 @@ class JsSandbox {
   }
 
   private start(): Promise<void> {
-    const worker = newWorker({
+    const worker = startWorker(import.meta.url, "./js-check-worker.js", "./js-sandbox-worker.ts", {
       // The guest's memory is the WebAssembly heap (its own limit); these bound the worker's JavaScript around it.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 8 },
       stdout: true,

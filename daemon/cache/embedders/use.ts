@@ -4,8 +4,9 @@
 // on a busy 2-core machine (/healthz p99 1.2 s in the fuzz). Jobs queue for the one worker (bounded), each with a time
 // budget after which the worker is replaced and the caller told (the cache then matches exactly only).
 import { createRequire } from "node:module";
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Embedder } from "../embedder.js";
+import { startWorker } from "../../worker-thread.js";
 
 export interface EmbedJob {
   id: number;
@@ -23,17 +24,6 @@ const JOB_BASE_MS = 30_000;
 const JOB_PER_TEXT_MS = 1_000;
 /** Waiting jobs beyond this are refused at once: a lookup would rather miss than wait behind a minute of embeds. */
 const MAX_QUEUED = 256;
-
-/** The worker's entry: next to the bundle, or the TypeScript file under tsx (see js-sandbox.ts for why). */
-function newWorker(options: WorkerOptions): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./use-embed-worker.js", here), options);
-  const source = JSON.stringify(new URL("./use-worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
-    ...options,
-    eval: true,
-  });
-}
 
 interface Pending {
   job: EmbedJob;
@@ -78,7 +68,9 @@ export class UseEmbedder implements Embedder {
   }
 
   private start(): Promise<void> {
-    const worker = newWorker({ resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    const worker = startWorker(import.meta.url, "./use-embed-worker.js", "./use-worker.ts", {
+      resourceLimits: { maxOldGenerationSizeMb: 1024 },
+    });
     this.worker = worker;
 
     return new Promise<void>((resolve, reject) => {

@@ -2,8 +2,9 @@
 // budget (LIMITS.grammarMs) after which the worker is replaced and the request refused naming the limit. Small schemas
 // convert inline (well under a millisecond; no round trip). Compiling the GBNF text stays with the caller: it is
 // native and ~30 ms for the largest accepted schema.
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { InputLimitError, LIMITS } from "../../limits.js";
+import { startWorker } from "../../worker-thread.js";
 
 export interface GbnfJob {
   id: number;
@@ -16,17 +17,6 @@ export type GbnfReply =
 export const INLINE_SCHEMA_CHARS = 4096;
 /** Worker start-up (loading the converter's modules) may take this long, apart from the job's own budget. */
 const START_LIMIT_MS = 60_000;
-
-/** The worker's entry: next to the bundle, or the TypeScript file under tsx (see js-sandbox.ts for why). */
-function newWorker(options: WorkerOptions): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./gbnf-worker.js", here), options);
-  const source = JSON.stringify(new URL("./gbnf-worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
-    ...options,
-    eval: true,
-  });
-}
 
 /** A converter failure reads as a schema problem (the pipeline answers 400 unsupported_schema for these words). */
 class SchemaGrammarError extends Error {
@@ -57,7 +47,11 @@ class GbnfConverter {
   }
 
   private start(): Promise<void> {
-    const worker = newWorker({ resourceLimits: { maxOldGenerationSizeMb: 512 }, stdout: true, stderr: true });
+    const worker = startWorker(import.meta.url, "./gbnf-worker.js", "./gbnf-worker.ts", {
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+      stdout: true,
+      stderr: true,
+    });
     this.worker = worker;
     worker.unref();
     return new Promise<void>((resolve, reject) => {

@@ -1,5 +1,7 @@
 // What a tool call may touch, judged from its name and recorded arguments. Conservative: anything that may change
 // state (edits, writes, unknown commands, subagents) is a barrier no parallel group crosses.
+import { jsonObject } from "../json.js";
+
 export interface ToolEffect {
   /** True when the call only reads (files, the web, search indexes). */
   readOnly: boolean;
@@ -149,7 +151,7 @@ const SHELL_TOOLS = new Set(["bash", "exec_command", "shell", "run_terminal_cmd"
 /** The command line a shell tool call ran (undefined for other tools). */
 export function commandLine(name: string, args: string): string | undefined {
   if (!SHELL_TOOLS.has(name.toLowerCase())) return undefined;
-  const parsed = safeJson(args);
+  const parsed = jsonObject(args);
   const c = parsed?.command ?? parsed?.cmd;
   if (typeof c === "string") return c;
   if (Array.isArray(c)) {
@@ -206,13 +208,4 @@ function segmentEffect(segment: string, split: string[]): ToolEffect | undefined
       return { readOnly: false, why: `git ${sub} with arguments may change the repository` };
   }
   return undefined;
-}
-
-function safeJson(s: string): Record<string, any> | undefined {
-  try {
-    const v = JSON.parse(s);
-    return typeof v === "object" && v !== null ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }

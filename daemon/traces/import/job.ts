@@ -1,13 +1,14 @@
 // The daemon's side of trace-file imports: each file is parsed, stored and analyzed in a worker thread with its own
 // connection to the SQLite file, so a 100k-span import (seconds of parsing and writing) never holds the event loop.
 // An in-memory database cannot be shared with a worker: those imports run in-process.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { TraceAnalysis } from "../../api.js";
 import { DatabaseBusyError } from "../../db.js";
 import { ImportError } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze, type AnalyzedImport } from "./analyzed.js";
+import { startWorker } from "../../worker-thread.js";
 
 export interface ImportJob {
   dbPath: string;
@@ -41,15 +42,8 @@ export class RemoteImportError extends Error {
 }
 
 function newWorker(job: ImportJob): Worker {
-  const here = import.meta.url;
   const options = { workerData: job, transferList: [job.bytes] };
-  if (!here.endsWith(".ts")) return new Worker(new URL("./trace-import-worker.js", here), options);
-  // Under tsx (tests, benchmarks) Node 20 does not hand the loader to workers: register it inside.
-  const source = JSON.stringify(new URL("./worker.ts", here).href);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); })`, {
-    ...options,
-    eval: true,
-  });
+  return startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", options);
 }
 
 /** Imports one file's bytes; rejects with EncodingError, RemoteImportError/ImportError (bad file) or Error. */

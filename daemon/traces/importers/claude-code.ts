@@ -2,6 +2,7 @@
 // One model response is several records sharing message.id (thinking, text, each tool_use), chained by parentUuid one
 // after another although the tool calls were issued together; tool_result records close the tool_use they name.
 import { z } from "zod";
+import { contentText } from "../../chat.js";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import { humanDuration } from "../analysis/duration.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
@@ -645,16 +646,7 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>): void {
 }
 
 function resultText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((c) =>
-        typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string"
-          ? (c as { text: string }).text
-          : "",
-      )
-      .join("\n");
-  }
+  if (typeof content === "string" || Array.isArray(content)) return contentText(content, "\n");
   return content === undefined ? "" : JSON.stringify(content);
 }
 

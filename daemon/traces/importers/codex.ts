@@ -2,6 +2,7 @@
 // payload}. exec_command_end.duration is the real command time: with unified exec a long command returns early with a
 // session id and is then polled with write_stdin calls, which are not separate work (they fold into their command).
 import { z } from "zod";
+import { contentText } from "../../chat.js";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
 import type { Attributes, Span } from "../span.js";
@@ -14,6 +15,7 @@ import {
   type ParsedTrace,
   type TraceImporter,
 } from "./format.js";
+import { jsonObject } from "../json.js";
 
 const Line = z.object({
   timestamp: z.string().refine((s) => Number.isFinite(Date.parse(s)), "not an ISO-8601 time"),
@@ -280,7 +282,7 @@ export const codexImporter: TraceImporter = {
         if (payload.role === "assistant") openResponse(ts);
         else {
           if (payload.role === "user") {
-            const text = messageText(payload.content);
+            const text = contentText(payload.content, "\n");
             if (!injected(text)) pendingPrompt = text;
           }
           input(ts);
@@ -297,7 +299,7 @@ export const codexImporter: TraceImporter = {
           "arguments" in call && typeof call.arguments === "string" ? call.arguments : String(call.input ?? "");
         if (call.name === "write_stdin") {
           // A poll of a running command: it extends that command; the model round-trip that issued it stays an LLM span.
-          const sid = safeJson(args)?.session_id;
+          const sid = jsonObject(args)?.session_id;
           const owner = sid !== undefined ? bySession.get(String(sid)) : undefined;
           if (owner) owner.polls++;
           tools.set(call.call_id, {
@@ -421,7 +423,7 @@ export const codexImporter: TraceImporter = {
     for (const t of tools.values()) {
       if (t.name === "write_stdin") continue;
       const output = t.execOutput ?? t.output.join("\n");
-      const args = safeJson(t.arguments);
+      const args = jsonObject(t.arguments);
       const escalated = args?.sandbox_permissions === "require_escalated" || args?.with_escalated_permissions === true;
       const rejected = t.execEndNs === undefined && REJECTED.test(t.output.join("\n"));
       // The command ran for `duration` and ended when exec_command_end was recorded; before that, from the call on,
@@ -516,24 +518,4 @@ function isPollOnly(r: Response, tools: Map<string, Tool>): boolean {
   for (const t of tools.values())
     if (t.name === "write_stdin" && t.startNs >= r.startNs && t.startNs <= r.endNs) return true;
   return false;
-}
-
-function safeJson(s: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(s);
-    return typeof v === "object" && v !== null ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function messageText(content: unknown): string {
-  if (!Array.isArray(content)) return typeof content === "string" ? content : "";
-  return content
-    .map((c) =>
-      typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string"
-        ? (c as { text: string }).text
-        : "",
-    )
-    .join("\n");
 }

@@ -9,10 +9,11 @@ import type { TraceAnalysis } from "../../../daemon/api.js";
 import { DAEMON_BIN } from "../../fixtures/daemon.js";
 import { readSpans } from "../../fixtures/agents/capture.js";
 import {
-  agentClisOrSkip,
+  agentClisHooks,
   assertLocalAgentSpans,
   agentModelDaemonHooks,
   capturedDaemonHooks,
+  CLAUDE_CODE_ROUTE,
 } from "../../fixtures/agents/daemons.js";
 import { runCli } from "../../fixtures/agents/run.js";
 
@@ -31,16 +32,8 @@ function claudeEnv(baseURL: string, token: string, model: string): NodeJS.Proces
 
 describe("agents: Claude Code through Hotpath", function () {
   this.timeout(600_000);
-  let claude = "";
-  before(function () {
-    claude = agentClisOrSkip(this).claude;
-  });
-  const gateway = capturedDaemonHooks({
-    flavor: "anthropic",
-    apiKey: ANTHROPIC_KEY,
-    alias: "cc-smart",
-    target: "claude-sonnet-4-5",
-  });
+  const clis = agentClisHooks();
+  const gateway = capturedDaemonHooks({ ...CLAUDE_CODE_ROUTE, apiKey: ANTHROPIC_KEY });
 
   it("passes Claude Code's request to Anthropic unchanged except the model, and prints the upstream's answer", async () => {
     gateway.upstream.fallback = {
@@ -49,7 +42,7 @@ describe("agents: Claude Code through Hotpath", function () {
       usage: { input: 9000, output: 8, cached: 8500 },
     };
     const run = await runCli(
-      claude,
+      clis.claude,
       ["-p", "Reply with PONG."],
       claudeEnv(gateway.capture.url, gateway.daemon.token, "cc-smart"),
     );
@@ -107,7 +100,7 @@ describe("agents: Claude Code through Hotpath", function () {
     gateway.upstream.fallback = { kind: "reply", text: "Done." };
     const before = (await readSpans(gateway.daemon.dataDir)).length;
     const run = await runCli(
-      claude,
+      clis.claude,
       ["-p", "Run echo hotpath-tool-ran with Bash.", "--allowedTools", "Bash"],
       claudeEnv(gateway.daemon.url, gateway.daemon.token, "cc-smart"),
     );
@@ -179,15 +172,12 @@ ${run.stderr.slice(-3000)}`,
 
 describe("agents: Claude Code on a local model through Hotpath", function () {
   this.timeout(900_000);
-  let claude = "";
-  before(function () {
-    claude = agentClisOrSkip(this).claude;
-  });
+  const clis = agentClisHooks();
   const local = agentModelDaemonHooks();
 
   it("answers Claude Code's request (system turns, adaptive thinking, max_tokens 128000, betas) without error", async () => {
     const run = await runCli(
-      claude,
+      clis.claude,
       ["-p", "Say hello."],
       claudeEnv(local.daemon.url, local.daemon.token, "agent"),
       600_000,

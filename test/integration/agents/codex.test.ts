@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readSpans } from "../../fixtures/agents/capture.js";
 import {
-  agentClisOrSkip,
+  agentClisHooks,
   assertLocalAgentSpans,
   agentModelDaemonHooks,
   capturedDaemonHooks,
@@ -15,10 +15,7 @@ const OPENAI_KEY = "sk-codex-e2e-SECRET-0123456789abcdef";
 
 describe("agents: Codex CLI through Hotpath", function () {
   this.timeout(600_000);
-  let codex = "";
-  before(function () {
-    codex = agentClisOrSkip(this).codex;
-  });
+  const clis = agentClisHooks();
   const gateway = capturedDaemonHooks({
     flavor: "openai",
     apiKey: OPENAI_KEY,
@@ -36,7 +33,7 @@ describe("agents: Codex CLI through Hotpath", function () {
       text: "PONG from the fake Responses upstream",
       usage: { input: 1200, output: 9, cached: 1000 },
     });
-    const run = await runCli(codex, codexArgs(`${gateway.capture.url}/v1`, "codex-smart", "Reply with PONG."), {
+    const run = await runCli(clis.codex, codexArgs(`${gateway.capture.url}/v1`, "codex-smart", "Reply with PONG."), {
       HOTPATH_TOKEN: gateway.daemon.token,
     });
     assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}`);
@@ -71,16 +68,13 @@ describe("agents: Codex CLI through Hotpath", function () {
 
 describe("agents: Codex CLI on a local model through Hotpath", function () {
   this.timeout(900_000);
-  let codex = "";
-  before(function () {
-    codex = agentClisOrSkip(this).codex;
-  });
+  const clis = agentClisHooks();
   // Codex's prompt (instructions, tools) is ~40 kB: a generated model with a context to hold it.
   const local = agentModelDaemonHooks();
 
   it("answers Codex's Responses request (its tools, developer turns, reasoning settings) without error", async () => {
     const run = await runCli(
-      codex,
+      clis.codex,
       codexArgs(`${local.daemon.url}/v1`, "agent", "Say hello."),
       { HOTPATH_TOKEN: local.daemon.token },
       600_000,

@@ -4,18 +4,13 @@
 // and Anthropic's answer comes back as it came. A recording proxy in front of the daemon captures what was sent.
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { capturedDaemonHooks } from "../../fixtures/agents/daemons.js";
+import { capturedDaemonHooks, CLAUDE_CODE_ROUTE } from "../../fixtures/agents/daemons.js";
 
 const ANTHROPIC_KEY = "sk-ant-count-e2e-SECRET-0a1b2c3d4e5f";
 
 describe("agents: count_tokens passes through to Anthropic", function () {
   this.timeout(120_000);
-  const gateway = capturedDaemonHooks({
-    flavor: "anthropic",
-    apiKey: ANTHROPIC_KEY,
-    alias: "cc-smart",
-    target: "claude-sonnet-4-5",
-  });
+  const gateway = capturedDaemonHooks({ ...CLAUDE_CODE_ROUTE, apiKey: ANTHROPIC_KEY });
 
   it("the SDK's messages.countTokens: body, anthropic-* headers and query as sent (only the model changes); the answer as it came", async () => {
     const anthropic = new Anthropic({ baseURL: gateway.capture.url, apiKey: gateway.daemon.token, maxRetries: 0 });

@@ -40,6 +40,20 @@ async function hotpath(dataDir: string, ...args: string[]): Promise<{ stdout: st
   return { stdout, stderr, code };
 }
 
+/** A fixture's first trace, imported into a fresh in-memory store: its spans and id. Without the fixture, a skip. */
+function fixtureTrace(test: Mocha.Context, ...path: string[]): { spans: Span[]; traceId: string } {
+  const file = traceFixture(...path);
+  skipWithoutFixture(test, file, path.join("/"));
+  const db = openDb(":memory:");
+  try {
+    const store = new TraceStore(db);
+    const traceId = importPath(store, file)[0].traceIds[0];
+    return { spans: store.getSpans(traceId), traceId };
+  } finally {
+    db.close();
+  }
+}
+
 const args = (s: Span) => String(s.attributes["gen_ai.tool.call.arguments"] ?? "");
 const callId = (s: Span) => String(s.attributes["gen_ai.tool.call.id"] ?? "");
 
@@ -97,13 +111,8 @@ describe("traces/analysis on the fixtures' ground truth", function () {
   });
 
   it("Claude Code session: cat → ls independent (a group), tail uses the ls result (dependent)", function () {
-    const file = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
-    skipWithoutFixture(this, file, "claude-code/session-3fe1b6bc.jsonl");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const [r] = importPath(store, file);
-    const spans = store.getSpans(r.traceIds[0]);
-    const a = analyzeTrace(spans, r.traceIds[0]);
+    const { spans, traceId } = fixtureTrace(this, "claude-code", "session-3fe1b6bc.jsonl");
+    const a = analyzeTrace(spans, traceId);
     const bySuffix = (s: string) => spans.find((x) => callId(x).endsWith(s))!;
     const cat = bySuffix("Lv1Qw5Zh");
     const ls = bySuffix("gN5XenNt");
@@ -122,17 +131,11 @@ describe("traces/analysis on the fixtures' ground truth", function () {
       assert.ok(calls.length >= 3);
       assert.ok(!a.parallelGroups.some((g) => g.toolCallIds.some((id) => calls.includes(id))));
     }
-    db.close();
   });
 
   it("Codex: idx 84–86 already parallel (not reported), idx 120 depends on idx 104", function () {
-    const dir = traceFixture("codex");
-    skipWithoutFixture(this, dir, "codex/");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const [r] = importPath(store, dir);
-    const spans = store.getSpans(r.traceIds[0]);
-    const a = analyzeTrace(spans, r.traceIds[0]);
+    const { spans, traceId } = fixtureTrace(this, "codex");
+    const a = analyzeTrace(spans, traceId);
     const byCall = (id: string) => spans.find((s) => callId(s) === id)!;
     const parallel = [
       "call_tEKBzPe1jQzm7uzRjC6z8V8D",
@@ -149,69 +152,49 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     assert.match(args(idx120), /opencode\.plugin\.ts/);
     assert.ok(a.dependencies?.some((d) => d.fromSpanId === idx104.spanId && d.toSpanId === idx120.spanId));
     assert.ok(!a.parallelGroups.some((g) => g.spanIds.includes(idx120.spanId) && g.spanIds.includes(idx104.spanId)));
-    db.close();
   });
 
   it("OpenInference LangChain agent: duplicate LLM recordings folded, dependent tools not grouped, the 29.8 s answer dominates", function () {
-    const file = traceFixture("otlp-openinference", "quo_tav_agent.json");
-    skipWithoutFixture(this, file, "otlp-openinference/quo_tav_agent.json");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const [r] = importPath(store, file);
-    const a = analyzeTrace(store.getSpans(r.traceIds[0]), r.traceIds[0]);
+    const { spans, traceId } = fixtureTrace(this, "otlp-openinference", "quo_tav_agent.json");
+    const a = analyzeTrace(spans, traceId);
     assert.equal(a.duplicateSpanIds?.length, 3, "each LLM call is recorded by LangChain and the OpenAI instrumentor");
     assert.equal(a.parallelGroups.length, 0, "tavily_extract consumes tavily_search's URLs");
     assert.ok((a.criticalPath.byKind.llm ?? 0) > 29_000);
     assert.ok(Math.abs(a.durationMs - 37_000) < 500);
-    db.close();
   });
 
   it("OpenAI Agents: a strictly sequential chain, no parallelizable pair; OTel dump shows the 13.6 s uninstrumented setup", function () {
-    const sdk = traceFixture("openai-agents", "logs", "traces_2025-06-29_00-23-37.json");
-    const otel = traceFixture("openai-agents", "logs", "otel_traces_2025-06-29_00-23-24.json");
-    skipWithoutFixture(this, sdk, "openai-agents logs");
-    skipWithoutFixture(this, otel, "openai-agents logs");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const a = analyzeTrace(store.getSpans(importPath(store, sdk)[0].traceIds[0]));
+    const sdk = fixtureTrace(this, "openai-agents", "logs", "traces_2025-06-29_00-23-37.json");
+    const otel = fixtureTrace(this, "openai-agents", "logs", "otel_traces_2025-06-29_00-23-24.json");
+    const a = analyzeTrace(sdk.spans);
     assert.equal(a.parallelGroups.length, 0);
     assert.equal(a.criticalPath.spanIds.length, 3, "the three response spans, one after another");
-    const b = analyzeTrace(store.getSpans(importPath(store, otel)[0].traceIds[0]));
+    const b = analyzeTrace(otel.spans);
     assert.ok(Math.abs((b.criticalPath.byKind.gap ?? 0) - 13_594) < 50);
     assert.equal(b.parallelGroups.length, 0);
-    db.close();
   });
 
   it("time owners on real sessions: Claude Code's 55 min before the first typed command and Codex's wait between turns are idle", function () {
-    const claude = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
-    const codex = traceFixture("codex");
-    skipWithoutFixture(this, claude, "claude-code/session-3fe1b6bc.jsonl");
-    skipWithoutFixture(this, codex, "codex/");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
+    const claude = fixtureTrace(this, "claude-code", "session-3fe1b6bc.jsonl");
+    const codex = fixtureTrace(this, "codex");
     const sum = (a: TraceAnalysis) => Object.values(a.criticalPath.byKind).reduce((x, y) => x + y, 0);
-    const c = analyzeTrace(store.getSpans(importPath(store, claude)[0].traceIds[0]));
+    const c = analyzeTrace(claude.spans);
     assert.ok(Math.abs(sum(c) - c.criticalPath.durationMs) < 1e-6);
     // /clear at 14:21:21, the next typed command at 15:16:50: the person, not uninstrumented work.
     const first = c.criticalPath.segments![0];
     assert.equal(first.kind, "idle");
     assert.ok((first.endNs - first.startNs) / 1e9 > 55 * 60 - 60);
     assert.equal(c.criticalPath.byKind.gap, 0);
-    const x = analyzeTrace(store.getSpans(importPath(store, codex)[0].traceIds[0]));
+    const x = analyzeTrace(codex.spans);
     assert.ok(Math.abs(sum(x) - x.criticalPath.durationMs) < 1e-6);
     // task_complete 08:27:32.911 → the next user message 08:32:57.477: 5 min 24.6 s nobody worked.
     assert.ok(Math.abs(x.criticalPath.byKind.idle - 324_566) < 100, String(x.criticalPath.byKind.idle));
-    db.close();
   });
 
   it("real follow-ups are speculative: the `ls` issued after `cat … | grep` found nothing (Claude Code), a command after an unrecorded web search (Codex)", function () {
-    const claude = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
-    const codex = traceFixture("codex");
-    skipWithoutFixture(this, claude, "claude-code/session-3fe1b6bc.jsonl");
-    skipWithoutFixture(this, codex, "codex/");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const c = analyzeTrace(store.getSpans(importPath(store, claude)[0].traceIds[0]));
+    const claude = fixtureTrace(this, "claude-code", "session-3fe1b6bc.jsonl");
+    const codex = fixtureTrace(this, "codex");
+    const c = analyzeTrace(claude.spans);
     const catLs = c.parallelGroups.find((g) => g.toolCallIds.some((id) => id.endsWith("Lv1Qw5Zh")))!;
     assert.equal(catLs.confidence, "speculative");
     assert.match(catLs.reason, /came back empty/);
@@ -221,18 +204,13 @@ describe("traces/analysis on the fixtures' ground truth", function () {
       c.projectedSavingMs,
       Math.round(independent.reduce((n, g) => n + g.recordedMs - g.projectedMs, 0) * 1000) / 1000,
     );
-    const x = analyzeTrace(store.getSpans(importPath(store, codex)[0].traceIds[0]));
+    const x = analyzeTrace(codex.spans);
     for (const g of x.parallelGroups.filter((g) => g.toolCallIds.some((id) => id.startsWith("web_search"))))
       assert.equal(g.confidence, "speculative");
-    db.close();
   });
 
   it("a subagent's batch of 4 Read + 1 Grep in one response runs after the response streamed: already parallel, no group", function () {
-    const file = traceFixture("claude-code", "incremental-subagents", "turn-2.jsonl");
-    skipWithoutFixture(this, file, "claude-code/incremental-subagents/turn-2.jsonl");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const spans = store.getSpans(importPath(store, file)[0].traceIds[0]);
+    const { spans } = fixtureTrace(this, "claude-code", "incremental-subagents", "turn-2.jsonl");
     const llm = spans.find((s) => s.kind === "llm" && String(s.attributes["gen_ai.response.id"]).endsWith("LEJK9J"))!;
     const ids = llm.attributes["hotpath.tool_call_ids"] as string[];
     assert.equal(ids.length, 5);
@@ -240,21 +218,15 @@ describe("traces/analysis on the fixtures' ground truth", function () {
     for (const t of calls) assert.ok(t.startNs >= llm.endNs, "no call runs before its response finished streaming");
     const a = analyzeTrace(spans);
     assert.ok(!a.parallelGroups.some((g) => g.toolCallIds.some((id) => ids.includes(id))));
-    db.close();
   });
 
   it("kv-cache-tester: trace_0093 request 5 is a prefix break (6,030 of 6,105 blocks)", function () {
-    const file = traceFixture("kv-cache-replay", "traces", "trace_0093.json");
-    skipWithoutFixture(this, file, "kv-cache-replay/traces/trace_0093.json");
-    const db = openDb(":memory:");
-    const store = new TraceStore(db);
-    const spans = store.getSpans(importPath(store, file)[0].traceIds[0]);
+    const { spans } = fixtureTrace(this, "kv-cache-replay", "traces", "trace_0093.json");
     const a = analyzeTrace(spans);
     const req5 = spans.filter((s) => s.kind === "llm").sort((x, y) => x.startNs - y.startNs)[5];
     const b = a.prefixBreaks.find((p) => p.spanId === req5.spanId);
     assert.ok(b, "request 5 flagged");
     assert.equal(b.commonPrefix, 6030 * 64);
-    db.close();
   });
 
   it("`hotpath export` then `hotpath import` into another data dir gives the same trace ids", async function () {

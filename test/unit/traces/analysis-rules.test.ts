@@ -5,52 +5,14 @@ import { distinguishingParts, renderAnalysis } from "../../../daemon/cli/analysi
 import { analyzeTrace, buildTree, findParallelism } from "../../../daemon/traces/analysis/index.js";
 import { humanDuration } from "../../../daemon/traces/analysis/duration.js";
 import { commandHead } from "../../../daemon/traces/analysis/hotspots.js";
-import type { Attributes, Span, SpanKind } from "../../../daemon/traces/span.js";
-
-const T = "0123456789abcdef0123456789abcdef";
-const S = 1_700_000_000_000;
-let n = 0;
-const id = () => (++n).toString(16).padStart(16, "0");
-function span(
-  kind: SpanKind,
-  startMs: number,
-  endMs: number,
-  attrs: Attributes = {},
-  parent?: string,
-  name: string = kind,
-): Span {
-  return {
-    traceId: T,
-    spanId: id(),
-    parentSpanId: parent,
-    name,
-    kind,
-    startNs: (S + startMs) * 1e6,
-    endNs: (S + endMs) * 1e6,
-    status: "ok",
-    attributes: attrs,
-  };
-}
-function call(
-  start: number,
-  end: number,
-  name: string,
-  args: unknown,
-  result: string | undefined,
-  parent: string,
-  extra: Attributes = {},
-): Span {
-  const a: Attributes = { "gen_ai.tool.name": name, "gen_ai.tool.call.id": `call_${start}`, ...extra };
-  if (args !== undefined) a["gen_ai.tool.call.arguments"] = JSON.stringify(args);
-  if (result !== undefined) a["gen_ai.tool.call.result"] = result;
-  return span("tool", start, end, a, parent, `execute_tool ${name}`);
-}
+import type { Span } from "../../../daemon/traces/span.js";
+import { span, toolSpan, TRACE_ID } from "../../fixtures/spans.js";
 
 describe("traces/analysis rules: parallel groups", () => {
   it("independent lookups: projectedSavingMs counts them; nothing speculative", () => {
     const root = span("agent", 0, 10_000);
-    const a = call(0, 1000, "Read", { file_path: "/r/a.ts" }, "const a = 1", root.spanId);
-    const b = call(3000, 4000, "Read", { file_path: "/r/b.ts" }, "const b = 2", root.spanId);
+    const a = toolSpan(0, 1000, "Read", { file_path: "/r/a.ts" }, "const a = 1", root.spanId);
+    const b = toolSpan(3000, 4000, "Read", { file_path: "/r/b.ts" }, "const b = 2", root.spanId);
     const r = findParallelism(buildTree([root, a, b]));
     assert.equal(r.groups.length, 1);
     assert.equal(r.groups[0].confidence, "independent");
@@ -61,22 +23,26 @@ describe("traces/analysis rules: parallel groups", () => {
   for (const [what, first] of [
     [
       "came back empty (nothing found)",
-      (p: string) => call(0, 1000, "Grep", { pattern: "fooBar" }, "No files found", p),
+      (p: string) => toolSpan(0, 1000, "Grep", { pattern: "fooBar" }, "No files found", p),
     ],
     [
       "failed",
-      (p: string) => ({ ...call(0, 1000, "Bash", { command: "rg -n fooBar src" }, "", p, { "process.exit.code": 1 }) }),
+      (p: string) => ({
+        ...toolSpan(0, 1000, "Bash", { command: "rg -n fooBar src" }, "", p, { "process.exit.code": 1 }),
+      }),
     ],
     [
       "was denied",
       (p: string) =>
-        call(0, 1000, "Read", { file_path: "/etc/shadow" }, "Permission denied", p, { "hotpath.tool.denied": true }),
+        toolSpan(0, 1000, "Read", { file_path: "/etc/shadow" }, "Permission denied", p, {
+          "hotpath.tool.denied": true,
+        }),
     ],
   ] as const) {
     it(`a search issued after an earlier one ${what} is speculative, and its saving is kept apart`, () => {
       const root = span("agent", 0, 10_000);
       const x = first(root.spanId);
-      const y = call(3000, 4000, "Grep", { pattern: "foo_bar" }, "src/a.ts:3: foo_bar", root.spanId);
+      const y = toolSpan(3000, 4000, "Grep", { pattern: "foo_bar" }, "src/a.ts:3: foo_bar", root.spanId);
       const r = findParallelism(buildTree([root, x, y]));
       assert.equal(r.groups.length, 1);
       assert.equal(r.groups[0].confidence, "speculative");
@@ -88,12 +54,12 @@ describe("traces/analysis rules: parallel groups", () => {
 
   it("calls without recorded arguments are never grouped as readers; an unrecorded result is never independent", () => {
     const root = span("agent", 0, 30_000);
-    const calls = [0, 2000, 4000, 6000].map((t) => call(t, t + 1000, "get_status", undefined, "ok", root.spanId));
+    const calls = [0, 2000, 4000, 6000].map((t) => toolSpan(t, t + 1000, "get_status", undefined, "ok", root.spanId));
     assert.deepEqual(findParallelism(buildTree([root, ...calls])).groups, []);
-    const w1 = call(10_000, 11_000, "web_search", { query: "a" }, "", root.spanId, {
+    const w1 = toolSpan(10_000, 11_000, "web_search", { query: "a" }, "", root.spanId, {
       "hotpath.result_unrecorded": true,
     });
-    const w2 = call(13_000, 14_000, "web_search", { query: "b" }, "", root.spanId, {
+    const w2 = toolSpan(13_000, 14_000, "web_search", { query: "b" }, "", root.spanId, {
       "hotpath.result_unrecorded": true,
     });
     const g = findParallelism(buildTree([root, w1, w2])).groups;
@@ -103,12 +69,12 @@ describe("traces/analysis rules: parallel groups", () => {
 
   it("calls that already overlapped or returned at once form no group; a person's wait is a barrier", () => {
     const root = span("agent", 0, 30_000);
-    const a = call(1000, 1000, "Read", { file_path: "/r/a.ts" }, "x", root.spanId);
-    const b = call(1000, 1000, "Read", { file_path: "/r/b.ts" }, "y", root.spanId);
+    const a = toolSpan(1000, 1000, "Read", { file_path: "/r/a.ts" }, "x", root.spanId);
+    const b = toolSpan(1000, 1000, "Read", { file_path: "/r/b.ts" }, "y", root.spanId);
     assert.deepEqual(findParallelism(buildTree([root, a, b])).groups, []);
-    const c = call(2000, 3000, "Read", { file_path: "/r/c.ts" }, "x", root.spanId);
-    const ask = call(3000, 60_000, "AskUserQuestion", { questions: [] }, "answered", root.spanId);
-    const d = call(61_000, 62_000, "Read", { file_path: "/r/d.ts" }, "y", root.spanId);
+    const c = toolSpan(2000, 3000, "Read", { file_path: "/r/c.ts" }, "x", root.spanId);
+    const ask = toolSpan(3000, 60_000, "AskUserQuestion", { questions: [] }, "answered", root.spanId);
+    const d = toolSpan(61_000, 62_000, "Read", { file_path: "/r/d.ts" }, "y", root.spanId);
     assert.deepEqual(findParallelism(buildTree([root, c, ask, d])).groups, []);
   });
 });
@@ -118,21 +84,16 @@ describe("traces/analysis rules: hotspots", () => {
     const root = span("agent", 0, 1_000_000);
     const spans: Span[] = [root];
     const commits = [0, 300_000, 600_000].map((t) =>
-      call(t + 10_000, t + 190_000, "Bash", { command: `git commit -m "step ${t}"` }, "hooks passed", root.spanId),
+      toolSpan(t + 10_000, t + 190_000, "Bash", { command: `git commit -m "step ${t}"` }, "hooks passed", root.spanId),
     );
     spans.push(...commits);
-    spans.push(span("llm", 190_000, 200_000, { "gen_ai.request.model": "m" }, root.spanId, "chat m"));
+    spans.push(span("llm", 190_000, 200_000, { "gen_ai.request.model": "m" }, root.spanId, { name: "chat m" }));
     spans.push(
-      span(
-        "llm",
-        900_000,
-        1_000_000,
-        { "gen_ai.request.model": "m", "hotpath.user_prompt": "next" },
-        root.spanId,
-        "chat m",
-      ),
+      span("llm", 900_000, 1_000_000, { "gen_ai.request.model": "m", "hotpath.user_prompt": "next" }, root.spanId, {
+        name: "chat m",
+      }),
     );
-    const a = analyzeTrace(spans, T);
+    const a = analyzeTrace(spans, TRACE_ID);
     const top = a.hotspots[0];
     assert.equal(top.name, "git commit");
     assert.equal(top.kind, "tool");

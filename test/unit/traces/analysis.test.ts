@@ -8,53 +8,14 @@ import {
   findUnusedTools,
   latencyHeatmap,
 } from "../../../daemon/traces/analysis/index.js";
-import type { Attributes, Span, SpanKind } from "../../../daemon/traces/span.js";
-
-const T = "0123456789abcdef0123456789abcdef";
-const S = 1_700_000_000_000; // ms
-let n = 0;
-const id = () => (++n).toString(16).padStart(16, "0");
-
-function span(
-  kind: SpanKind,
-  startMs: number,
-  endMs: number,
-  attrs: Attributes = {},
-  parent?: string,
-  spanId = id(),
-): Span {
-  return {
-    traceId: T,
-    spanId,
-    parentSpanId: parent,
-    name: kind,
-    kind,
-    startNs: (S + startMs) * 1e6,
-    endNs: (S + endMs) * 1e6,
-    status: "ok",
-    attributes: attrs,
-  };
-}
-const tool = (start: number, end: number, name: string, args: unknown, result: string, parent: string, llm?: string) =>
-  span(
-    "tool",
-    start,
-    end,
-    {
-      "gen_ai.tool.name": name,
-      "gen_ai.tool.call.id": `call_${start}`,
-      "gen_ai.tool.call.arguments": JSON.stringify(args),
-      "gen_ai.tool.call.result": result,
-      ...(llm ? { "hotpath.llm_span_id": llm } : {}),
-    },
-    parent,
-  );
+import type { Span } from "../../../daemon/traces/span.js";
+import { ns, span, toolSpan, TRACE_ID } from "../../fixtures/spans.js";
 
 describe("traces/analysis on hand-built traces", () => {
   it("critical path of a sequential agent: every span on it, gaps labelled, byKind sums to the duration", () => {
     const root = span("agent", 0, 10_000);
     const l1 = span("llm", 0, 2000, { "hotpath.user_prompt": "hi" }, root.spanId);
-    const t1 = tool(2500, 4000, "Read", { file_path: "/a.ts" }, "x", root.spanId);
+    const t1 = toolSpan(2500, 4000, "Read", { file_path: "/a.ts" }, "x", root.spanId);
     const l2 = span("llm", 4000, 9000, {}, root.spanId);
     const cp = criticalPath(buildTree([root, l1, t1, l2]));
     assert.deepEqual(cp.spanIds, [l1.spanId, t1.spanId, l2.spanId]);
@@ -80,11 +41,17 @@ describe("traces/analysis on hand-built traces", () => {
   it("groups independent sequential reads, with the projected latency of running them together", () => {
     const root = span("agent", 0, 20_000);
     const l1 = span("llm", 0, 1000, {}, root.spanId);
-    const t1 = tool(1000, 2000, "Bash", { command: "ls -la" }, "a.txt\nb.txt", root.spanId, l1.spanId);
+    const t1 = toolSpan(1000, 2000, "Bash", { command: "ls -la" }, "a.txt\nb.txt", root.spanId, {
+      "hotpath.llm_span_id": l1.spanId,
+    });
     const l2 = span("llm", 2000, 5000, {}, root.spanId);
-    const t2 = tool(5000, 8000, "Grep", { pattern: "foo" }, "src/x.ts:1:foo", root.spanId, l2.spanId);
+    const t2 = toolSpan(5000, 8000, "Grep", { pattern: "foo" }, "src/x.ts:1:foo", root.spanId, {
+      "hotpath.llm_span_id": l2.spanId,
+    });
     const l3 = span("llm", 8000, 10_000, {}, root.spanId);
-    const t3 = tool(10_000, 12_000, "Bash", { command: "ls docs" }, "readme", root.spanId, l3.spanId);
+    const t3 = toolSpan(10_000, 12_000, "Bash", { command: "ls docs" }, "readme", root.spanId, {
+      "hotpath.llm_span_id": l3.spanId,
+    });
     const a = findParallelism(buildTree([root, l1, t1, l2, t2, l3, t3]));
     assert.equal(a.groups.length, 1);
     assert.deepEqual(a.groups[0].spanIds, [t1.spanId, t2.spanId, t3.spanId]);
@@ -96,8 +63,15 @@ describe("traces/analysis on hand-built traces", () => {
 
   it("does not group a call that uses a value from an earlier result", () => {
     const root = span("agent", 0, 20_000);
-    const t1 = tool(0, 1000, "Bash", { command: "rg --files src" }, "src/deep/module.ts\nsrc/other.ts", root.spanId);
-    const t2 = tool(2000, 3000, "Read", { file_path: "src/deep/module.ts" }, "code", root.spanId);
+    const t1 = toolSpan(
+      0,
+      1000,
+      "Bash",
+      { command: "rg --files src" },
+      "src/deep/module.ts\nsrc/other.ts",
+      root.spanId,
+    );
+    const t2 = toolSpan(2000, 3000, "Read", { file_path: "src/deep/module.ts" }, "code", root.spanId);
     const a = findParallelism(buildTree([root, t1, t2]));
     assert.equal(a.groups.length, 0);
     assert.deepEqual(a.dependencies, [{ fromSpanId: t1.spanId, toSpanId: t2.spanId, value: "src/deep/module.ts" }]);
@@ -105,11 +79,11 @@ describe("traces/analysis on hand-built traces", () => {
 
   it("never groups writers, subagents or calls that already ran concurrently", () => {
     const root = span("agent", 0, 20_000);
-    const r1 = tool(0, 1000, "Read", { file_path: "/a.ts" }, "", root.spanId);
-    const w = tool(1500, 2000, "Edit", { file_path: "/a.ts" }, "ok", root.spanId);
-    const r2 = tool(2500, 3000, "Read", { file_path: "/b.ts" }, "", root.spanId);
-    const p1 = tool(4000, 6000, "Read", { file_path: "/c.ts" }, "", root.spanId);
-    const p2 = tool(4100, 5000, "Read", { file_path: "/d.ts" }, "", root.spanId);
+    const r1 = toolSpan(0, 1000, "Read", { file_path: "/a.ts" }, "", root.spanId);
+    const w = toolSpan(1500, 2000, "Edit", { file_path: "/a.ts" }, "ok", root.spanId);
+    const r2 = toolSpan(2500, 3000, "Read", { file_path: "/b.ts" }, "", root.spanId);
+    const p1 = toolSpan(4000, 6000, "Read", { file_path: "/c.ts" }, "", root.spanId);
+    const p2 = toolSpan(4100, 5000, "Read", { file_path: "/d.ts" }, "", root.spanId);
     const a = findParallelism(buildTree([root, r1, w, r2, p1, p2]));
     assert.deepEqual(a.groups, []);
   });
@@ -117,22 +91,26 @@ describe("traces/analysis on hand-built traces", () => {
   it("reports a batch issued together but executed one by one", () => {
     const root = span("agent", 0, 20_000);
     const l = span("llm", 0, 1000, {}, root.spanId);
-    const t1 = tool(1000, 2000, "Read", { file_path: "/a.ts" }, "", root.spanId, l.spanId);
-    const t2 = tool(2000, 3000, "Read", { file_path: "/b.ts" }, "", root.spanId, l.spanId);
+    const t1 = toolSpan(1000, 2000, "Read", { file_path: "/a.ts" }, "", root.spanId, {
+      "hotpath.llm_span_id": l.spanId,
+    });
+    const t2 = toolSpan(2000, 3000, "Read", { file_path: "/b.ts" }, "", root.spanId, {
+      "hotpath.llm_span_id": l.spanId,
+    });
     const [g] = findParallelism(buildTree([root, l, t1, t2])).groups;
     assert.match(g.reason, /issued together in one response but executed one by one/);
     assert.equal(g.projectedMs, 1000);
   });
 
   it("survives parent cycles, missing parents, self-parents and reversed times", () => {
-    const a = span("agent", 0, 100, {}, "00000000000000bb", "00000000000000aa");
-    const b = span("agent", 10, 90, {}, "00000000000000aa", "00000000000000bb");
-    const self = span("tool", 20, 30, {}, "00000000000000cc", "00000000000000cc");
+    const a = span("agent", 0, 100, {}, "00000000000000bb", { spanId: "00000000000000aa" });
+    const b = span("agent", 10, 90, {}, "00000000000000aa", { spanId: "00000000000000bb" });
+    const self = span("tool", 20, 30, {}, "00000000000000cc", { spanId: "00000000000000cc" });
     const orphan = span("llm", 40, 50, {}, "ffffffffffffffff");
-    const reversed = { ...span("tool", 60, 70), endNs: (S + 10) * 1e6 };
+    const reversed = { ...span("tool", 60, 70), endNs: ns(10) };
     const tree = buildTree([a, b, self, orphan, reversed]);
     assert.equal(tree.cycleBreaks.length, 1);
-    const r = analyzeTrace([a, b, self, orphan, reversed], T);
+    const r = analyzeTrace([a, b, self, orphan, reversed], TRACE_ID);
     assert.equal(r.spanCount, 5);
     assert.ok(r.durationMs > 0);
   });
@@ -145,7 +123,7 @@ describe("traces/analysis on hand-built traces", () => {
       spans.push(s);
       parent = s.spanId;
     }
-    const r = analyzeTrace(spans, T);
+    const r = analyzeTrace(spans, TRACE_ID);
     assert.equal(r.durationMs, 20_000);
   });
 
