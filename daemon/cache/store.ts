@@ -13,6 +13,7 @@ import { applyMigrations, type Db, sqlMigration } from "../db.js";
 import { BitIndex, signBits } from "./bit-index.js";
 import { loadInWorker, SYNC_LOAD_ROWS, type IndexBatch } from "./index-load.js";
 import { dot } from "./embedder.js";
+import { storedVectors } from "./stored-vectors.js";
 
 /** This module's tables, created when its store first opens a database. */
 const TABLES = sqlMigration(
@@ -249,15 +250,7 @@ export class CacheStore {
       undefined;
     if (!large || this.db.memory) {
       const now = Date.now();
-      const rows = this.sql(
-        "SELECT id, namespace, embedder, embedding, expires_ms FROM cache_entries WHERE embedding IS NOT NULL AND expires_ms > ?",
-      ).iterate(now) as IterableIterator<{
-        id: number;
-        namespace: string;
-        embedder: string;
-        embedding: Buffer;
-        expires_ms: number;
-      }>;
+      const rows = storedVectors(this.db, now);
       let n = 0;
       for (const r of rows) {
         if (r.embedding.byteLength !== (dims[r.embedder] ?? 0) * 4) continue;
