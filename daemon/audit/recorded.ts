@@ -100,11 +100,18 @@ export interface RecordedUse {
   toolCalls: Map<string, number>;
 }
 
-/** Scans the most recent `limit` LLM spans for calls that used this prompt's system text. */
+/**
+ * Recorded use reads at most this many bytes of span attributes, parsed on the event loop per audit request: recorded
+ * 1 MB prompts (the fuzz) made each /hotpath/audit/sections parse hundreds of MB, holding the loop for seconds and
+ * growing RSS ~10 MB a request; a 16 MB budget still held it for seconds. 2 MB is the ~20 latest 100 kB agent calls.
+ */
+export const RECORDED_SCAN_BYTES = 2_000_000;
+
+/** Scans the most recent LLM spans (up to `limit` and RECORDED_SCAN_BYTES) for calls that used this system text. */
 export function recordedUse(traces: TraceStore, doc: PromptDoc, limit = 5000): RecordedUse {
   const system = docSystemText(doc);
   const spans = system
-    ? traces.recentSpans({ kind: "llm", limit }).filter((s) => {
+    ? traces.recentSpans({ kind: "llm", limit, maxAttributeBytes: RECORDED_SCAN_BYTES }).filter((s) => {
         const sys = spanMessages(s).filter((m) => m.role === "system" || m.role === "developer");
         return sys.length > 0 && norm(sys.map((m) => m.text).join("\n")) === system;
       })

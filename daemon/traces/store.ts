@@ -303,17 +303,26 @@ export class TraceStore {
     return rows.map(toSummary);
   }
 
-  /** Spans served by the daemon (or any source) in a time window, newest first; used by metrics views and heatmaps. */
-  recentSpans(opts: { sinceNs?: number; kind?: SpanKind; limit?: number } = {}): Span[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM spans WHERE start_ns >= @since AND (@kind IS NULL OR kind = @kind) ORDER BY start_ns DESC LIMIT @limit`,
-      )
-      .all({
-        since: opts.sinceNs ?? 0,
-        kind: opts.kind ?? null,
-        limit: Math.min(opts.limit ?? 1000, 100_000),
-      }) as SpanRow[];
+  /**
+   * Spans served by the daemon (or any source) in a time window, newest first; used by metrics views and heatmaps.
+   * `maxAttributeBytes` stops once the spans' attributes reach that many bytes in all (the newest span always comes):
+   * a caller that parses them on the event loop bounds its work, since one span may hold a whole recorded prompt.
+   * The sizes are read with octet_length, which SQLite answers from the record header without reading the text.
+   */
+  recentSpans(opts: { sinceNs?: number; kind?: SpanKind; limit?: number; maxAttributeBytes?: number } = {}): Span[] {
+    const where = "WHERE start_ns >= @since AND (@kind IS NULL OR kind = @kind) ORDER BY start_ns DESC LIMIT @limit";
+    const params = { since: opts.sinceNs ?? 0, kind: opts.kind ?? null, limit: Math.min(opts.limit ?? 1000, 100_000) };
+    if (opts.maxAttributeBytes !== undefined) {
+      const sizes = this.db
+        .prepare(`SELECT octet_length(attributes) FROM spans ${where}`)
+        .pluck()
+        .all(params) as number[];
+      let bytes = 0;
+      let n = 0;
+      while (n < sizes.length && (n === 0 || bytes + sizes[n] <= opts.maxAttributeBytes)) bytes += sizes[n++];
+      params.limit = n;
+    }
+    const rows = this.db.prepare(`SELECT * FROM spans ${where}`).all(params) as SpanRow[];
     return rows.map(fromRow);
   }
 

@@ -154,11 +154,15 @@ describe("fuzz: hostile requests over every endpoint", function () {
         await rawRequest(daemon.url, { method: "DELETE", path: `/hotpath/audit/${res.body.id}`, headers: auth });
       }
     };
+    // RSS as the corpus goes (it is ordered by endpoint, then the heavy families): where memory grows.
+    const rssTrail: { at: number; mb: number }[] = [];
+    const sampler = setInterval(() => rssTrail.push({ at: next, mb: rssMb(daemon.process.pid!) }), 1000);
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < corpus.length) await runOne(corpus[next++]);
       }),
     );
+    clearInterval(sampler);
     const fuzzMs = performance.now() - started;
     const health = await probe.stop();
 
@@ -175,7 +179,24 @@ describe("fuzz: hostile requests over every endpoint", function () {
     const ms = health.map((p) => p.ms);
     const p50 = quantile(ms, 0.5);
     const p99 = quantile(ms, 0.99);
-    if (process.env.HOTPATH_FUZZ_VERBOSE) console.log(diagnosis(timings, health));
+    if (process.env.HOTPATH_FUZZ_VERBOSE) {
+      console.log(diagnosis(timings, health));
+      // The largest RSS steps, with the cases sent just before each sample.
+      const steps = rssTrail
+        .slice(1)
+        .map((r, i) => ({ ...r, step: r.mb - rssTrail[i].mb, from: rssTrail[i].at }))
+        .sort((a, b) => b.step - a.step)
+        .slice(0, 12);
+      console.log("      RSS steps (MB, cases sent meanwhile):");
+      for (const r of steps)
+        console.log(
+          `        +${r.step.toFixed(0)} → ${r.mb.toFixed(0)} MB: ${corpus
+            .slice(Math.max(0, r.from - CONCURRENCY), r.at)
+            .map((c) => `#${c.id} ${c.endpoint}/${c.family}`)
+            .join(", ")
+            .slice(0, 400)}`,
+        );
+    }
     const summary = [...statuses].map(
       ([family, s]) => `${family}: ${[...s].map(([status, n]) => `${status}×${n}`).join(" ")}`,
     );
