@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
 import { signBits } from "./bit-index.js";
 import type { IndexBatch, IndexLoadJob, IndexLoadReply } from "./index-load.js";
+import { storedVectors } from "./stored-vectors.js";
 
 /** Rows per batch sent back: a batch is merged on the event loop, so it stays a few milliseconds of work. */
 const BATCH_ROWS = 8192;
@@ -41,18 +42,7 @@ function send(key: string): void {
 try {
   const db = new Database(job.file, { readonly: true, fileMustExist: true });
   try {
-    const it = db
-      .prepare(
-        "SELECT id, namespace, embedder, embedding, expires_ms FROM cache_entries WHERE embedding IS NOT NULL AND expires_ms > ?",
-      )
-      .iterate(job.now) as IterableIterator<{
-      id: number;
-      namespace: string;
-      embedder: string;
-      embedding: Buffer;
-      expires_ms: number;
-    }>;
-    for (const r of it) {
+    for (const r of storedVectors(db, job.now)) {
       const dims = r.embedding.byteLength >>> 2;
       if (dims !== job.dims[r.embedder]) continue; // a vector of another size than its space: never searched
       const aligned = r.embedding.byteOffset % 4 === 0 ? r.embedding : Buffer.from(r.embedding);

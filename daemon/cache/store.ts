@@ -8,11 +8,13 @@
 // the cost of a store (~0.5 → ~1.1 ms a put on the 2-core machine). The float vectors in cache_entries are the one
 // durable copy; sqlite-vec is still loaded so that the migration can drop the old vec0 tables.
 import type { Statement } from "better-sqlite3";
+import type { CacheEntryDto } from "../api.js";
 import * as sqliteVec from "sqlite-vec";
 import { applyMigrations, type Db, sqlMigration } from "../db.js";
 import { BitIndex, signBits } from "./bit-index.js";
 import { loadInWorker, SYNC_LOAD_ROWS, type IndexBatch } from "./index-load.js";
 import { dot } from "./embedder.js";
+import { storedVectors } from "./stored-vectors.js";
 
 /** This module's tables, created when its store first opens a database. */
 const TABLES = sqlMigration(
@@ -98,29 +100,22 @@ const NO_VEC0 = {
   },
 };
 
-export interface EntryRow {
-  id: number;
+/** A cache_entries row: the columns the API shows under the same name, and the rest in the table's snake_case. */
+export interface EntryRow extends Pick<
+  CacheEntryDto,
+  "id" | "namespace" | "kind" | "route" | "model" | "workload" | "match" | "embedder" | "scope" | "hits" | "bytes"
+> {
   exact_key: string;
-  namespace: string;
-  kind: "chat" | "completion";
-  route: string;
-  model: string;
-  workload: string;
-  match: "semantic" | "exact";
-  embedder: string | null;
   query_text: string;
   request: string;
   response: string;
   created_ms: number;
   expires_ms: number;
   last_used_ms: number;
-  hits: number;
-  bytes: number;
   prompt_tokens: number;
   completion_tokens: number;
   latency_ms: number;
   cost_usd: number;
-  scope: string;
   normal_key: string | null;
 }
 
@@ -249,15 +244,7 @@ export class CacheStore {
       undefined;
     if (!large || this.db.memory) {
       const now = Date.now();
-      const rows = this.sql(
-        "SELECT id, namespace, embedder, embedding, expires_ms FROM cache_entries WHERE embedding IS NOT NULL AND expires_ms > ?",
-      ).iterate(now) as IterableIterator<{
-        id: number;
-        namespace: string;
-        embedder: string;
-        embedding: Buffer;
-        expires_ms: number;
-      }>;
+      const rows = storedVectors(this.db, now);
       let n = 0;
       for (const r of rows) {
         if (r.embedding.byteLength !== (dims[r.embedder] ?? 0) * 4) continue;

@@ -1,7 +1,8 @@
 // Negation: "how do I enable X" vs "why can't I enable X" — one side negated, the other not.
 import { words, type Guard } from "./guard.js";
 
-const NEGATORS = new Set([
+/** Words that negate by themselves (contracted forms aside): also the structure guard's. */
+export const NEGATION_WORDS = [
   "not",
   "no",
   "never",
@@ -12,6 +13,10 @@ const NEGATORS = new Set([
   "nor",
   "without",
   "cannot",
+];
+
+const NEGATORS = new Set([
+  ...NEGATION_WORDS,
   "unable",
   "don't",
   "doesn't",

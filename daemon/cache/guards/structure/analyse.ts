@@ -5,6 +5,7 @@
 // candidate of a lookup. natural's Brill tagger has no lemmatiser and compromise's lemmas are per-word heuristics.
 import { createRequire } from "node:module";
 import { known } from "./wordnet.js";
+import { NEGATION_WORDS } from "../negation.js";
 
 export interface Token {
   /** As written. */
@@ -51,19 +52,7 @@ export const INTERROGATIVES = new Set([
 ]);
 /** Particles of English phrasal verbs ("turn on", "set up", "find out"). */
 const PARTICLES = new Set(["on", "off", "up", "down", "out", "in", "over", "away", "back", "through", "around"]);
-const NEGATORS = new Set([
-  "not",
-  "n't",
-  "no",
-  "never",
-  "none",
-  "nothing",
-  "nobody",
-  "neither",
-  "nor",
-  "without",
-  "cannot",
-]);
+const NEGATORS = new Set([...NEGATION_WORDS, "n't"]);
 
 interface Nlp {
   readDoc(text: string): {
