@@ -84,6 +84,18 @@ export async function run(argv: string[]): Promise<void> {
       const phase: Phase = { name, health: [], requests: [], statuses: new Map() };
       const p = startHealthProbe(daemon.url);
       const until = performance.now() + seconds * 1000;
+      /** One chat request of the phase's load; its time and status are counted. */
+      const send = async (body: string) => {
+        const res = await rawRequest(daemon.url, {
+          method: "POST",
+          path: "/v1/chat/completions",
+          headers: auth,
+          body,
+          timeoutMs: 300_000,
+        });
+        phase.requests.push(res.ms);
+        phase.statuses.set(res.status, (phase.statuses.get(res.status) ?? 0) + 1);
+      };
       if (name === "idle") await new Promise((r) => setTimeout(r, seconds * 1000));
       else if (name === SEMANTIC)
         while (performance.now() < until) {
@@ -94,15 +106,7 @@ export async function run(argv: string[]): Promise<void> {
             max_tokens: 2,
             temperature: 0,
           });
-          const res = await rawRequest(daemon.url, {
-            method: "POST",
-            path: "/v1/chat/completions",
-            headers: auth,
-            body,
-            timeoutMs: 300_000,
-          });
-          phase.requests.push(res.ms);
-          phase.statuses.set(res.status, (phase.statuses.get(res.status) ?? 0) + 1);
+          await send(body);
         }
       else
         while (performance.now() < until) {
@@ -113,15 +117,7 @@ export async function run(argv: string[]): Promise<void> {
             temperature: 0,
             response_format: { type: "json_schema", json_schema: { name: "form", schema: schemas[name](n++) } },
           });
-          const res = await rawRequest(daemon.url, {
-            method: "POST",
-            path: "/v1/chat/completions",
-            headers: auth,
-            body,
-            timeoutMs: 300_000,
-          });
-          phase.requests.push(res.ms);
-          phase.statuses.set(res.status, (phase.statuses.get(res.status) ?? 0) + 1);
+          await send(body);
         }
       phase.health = (await p.stop()).map((probe) => probe.ms);
       phases.push(phase);

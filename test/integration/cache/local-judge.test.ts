@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
-import { ask, cacheStats, stored } from "./daemon-client.js";
+import { ask, cacheStats, stored, startJudgedDaemon } from "./daemon-client.js";
 
 const KEY = "sk-local-judge-test-0123456789";
 
@@ -70,23 +70,12 @@ describe("cache: the recommended judge set-up (a small model under an alias)", f
 
   it("a router alias `judge` reaches the judge it names: yes serves the cached answer, no refuses", async () => {
     const judge = await FakeUpstream.start("openai", KEY);
-    const config = join(dir, "alias.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        router: {
-          providers: { fakejudge: { type: "openai", baseURL: judge.baseURL, apiKey: "env:JUDGE_KEY" } },
-          aliases: { judge: "fakejudge:small-instruct" },
-          maxRetries: 0,
-        },
-        cache: cacheConfig,
-      }),
-    );
-    const daemon = await startDaemon({
-      dataDir: join(dir, "alias-data"),
-      args: ["--config", config, "--model", `chat=${chatModelPath()}`],
-      env: { JUDGE_KEY: KEY },
-      waitForModels: ["chat"],
+    const daemon = await startJudgedDaemon(dir, {
+      judge,
+      key: KEY,
+      provider: "fakejudge",
+      aliases: { judge: "fakejudge:small-instruct" },
+      cache: cacheConfig,
     });
     try {
       const first = await ask(daemon, "What is the capital of France?");

@@ -2,14 +2,13 @@
 // router (here a fake OpenAI upstream speaking the real wire format); its yes serves the cached answer, its no — or
 // its failure — is a miss, and a verdict is remembered.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findCriticalDifference } from "../../../daemon/cache/guards/index.js";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
-import { chatModelPath } from "../../fixtures/models.js";
+import type { TestDaemon } from "../../fixtures/daemon.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
-import { ask, stored } from "./daemon-client.js";
+import { ask, stored, startJudgedDaemon } from "./daemon-client.js";
 
 const KEY = "sk-verifier-test-0123456789";
 
@@ -22,25 +21,10 @@ describe("cache: model-backed verifier near the threshold", function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "hotpath-verifier-"));
     judge = await FakeUpstream.start("openai", KEY);
-    const config = join(dir, "config.json");
     // Threshold 0.99 with a band of 0.5: every candidate above 0.49 goes to the verifier, so paraphrases are decided
     // by it rather than by the embedding score alone.
-    writeFileSync(
-      config,
-      JSON.stringify({
-        router: {
-          providers: { judge: { type: "openai", baseURL: judge.baseURL, apiKey: "env:VERIFIER_KEY" } },
-          maxRetries: 0,
-        },
-        cache: { threshold: 0.99, verifierBand: 0.5, verifier: { model: "judge:gpt-4o-mini", timeoutMs: 3000 } },
-      }),
-    );
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      args: ["--config", config, "--model", `chat=${chatModelPath()}`],
-      env: { VERIFIER_KEY: KEY },
-      waitForModels: ["chat"],
-    });
+    const cache = { threshold: 0.99, verifierBand: 0.5, verifier: { model: "judge:gpt-4o-mini", timeoutMs: 3000 } };
+    daemon = await startJudgedDaemon(dir, { judge, key: KEY, provider: "judge", cache });
   });
   after(async () => {
     await daemon?.dispose();

@@ -11,8 +11,8 @@ import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
 import { generateCorpus, type FuzzCase } from "./corpus.js";
 
 const SEED = Number(process.env.HOTPATH_FUZZ_SEED ?? 15);
-// CI runs ~290 cases (about 30 s). The full ≥ 2,000-case corpus (HOTPATH_FUZZ_PER_ENDPOINT=200) ran past 10 minutes
-// with the daemon's RSS growing to 1.6 GB at the end of this round: a finding of #15 still to chase, not a CI run.
+// CI runs 20 per endpoint (392 cases, ~30 s). The full 2,192-case corpus (HOTPATH_FUZZ_PER_ENDPOINT=200) takes ~7 min
+// on the loaded 2-core machine (416 s at load 15): not a CI default; see docs/security.md for its last numbers.
 const PER_ENDPOINT = Number(process.env.HOTPATH_FUZZ_PER_ENDPOINT ?? 20);
 const CONCURRENCY = 4;
 /** RSS after the fuzz (and a settle) may exceed RSS before it by this much: caches, the sandbox worker, allocator. */
