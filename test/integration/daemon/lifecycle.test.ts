@@ -51,13 +51,14 @@ describe("daemon: lifecycle", function () {
       waitForModels: ["chat"],
     });
     try {
-      const send = () =>
+      // Four different prompts: identical ones would share one generation through the cache's single flight.
+      const send = (i: number) =>
         daemon.fetch("/v1/chat/completions", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: chatBody("story", { max_tokens: 40 }),
+          body: chatBody(`story ${i}`, { max_tokens: 40 }),
         });
-      const responses = await Promise.all([send(), send(), send(), send()]);
+      const responses = await Promise.all([send(1), send(2), send(3), send(4)]);
       const statuses = responses.map((r) => r.status).sort();
       assert.ok(statuses.includes(200));
       const refused = responses.find((r) => r.status === 429);
