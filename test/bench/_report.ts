@@ -39,8 +39,12 @@ export function writeSection(name: string, body: string): void {
     "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
   const text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : header;
   const section = `## ${name}\n\n${body.trim()}\n`;
-  const pattern = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
-  const next = pattern.test(text) ? text.replace(pattern, section.trimEnd() + "\n") : `${text.trimEnd()}\n\n${section}`;
+  // The name is literal text ("cache (latency)" has regex characters) and the body may hold "$": no pattern meaning.
+  const literal = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`## ${literal}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const next = pattern.test(text)
+    ? text.replace(pattern, () => section.trimEnd() + "\n")
+    : `${text.trimEnd()}\n\n${section}`;
   writeFileSync(BENCHMARKS_MD, next);
 }
 

@@ -3,7 +3,7 @@
 // the coarse stage's recall; guard precision/recall vs cosine-only on the labelled pairs; HTTP hit vs miss on the
 // real daemon. Results go to docs/benchmarks.md under "## cache".
 import { execSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import { ResponseCache } from "../../daemon/cache/service.js";
 import "../../daemon/cache/store.js";
 import { CacheConfigSchema } from "../../daemon/config.js";
 import { embedAll, ownPairs, PAWS_DIR, pawsPairs, type Pair } from "./cache-corpus.js";
+import { writeSection } from "./_report.js";
 import { openDb, type Db } from "../../daemon/db.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -38,20 +39,6 @@ function machine(): string {
   return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}; load average at the end: ${loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")}`;
-}
-
-function writeSection(name: string, body: string): void {
-  const file = join(root, "docs/benchmarks.md");
-  mkdirSync(dirname(file), { recursive: true });
-  const header =
-    "# Benchmarks\n\nEach section is written by `npm run bench -- <name>`; numbers are medians from one run on the machine named in it.\n";
-  const text = existsSync(file) ? readFileSync(file, "utf8") : header;
-  const section = `## ${name}\n\n${body.trim()}\n`;
-  const pattern = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
-  writeFileSync(
-    file,
-    pattern.test(text) ? text.replace(pattern, section.trimEnd() + "\n") : `${text.trimEnd()}\n\n${section}`,
-  );
 }
 
 function chat(system: string, user: string): ChatCompletionRequest {
