@@ -79,6 +79,10 @@ const CORE_MIGRATIONS: Migration[] = [
         CREATE INDEX spans_request ON spans(request_id) WHERE request_id IS NOT NULL;
       `,
   ),
+  // The serving dashboard reads a few numbers from each span the daemon served; from `attributes` SQLite parsed the
+  // whole recorded prompt (up to 1 MB) per span on the main thread, hundreds of MB per /hotpath/stats after big
+  // requests. `serving` holds a served span's attributes without long text (NULL for imported spans and old rows).
+  sqlMigration("traces:3-serving-values", "ALTER TABLE spans ADD COLUMN serving TEXT;"),
 ];
 
 const MAIN_THREAD_BUSY_MS = 5000;

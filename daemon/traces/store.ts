@@ -50,13 +50,14 @@ export class TraceStore {
     // Positional parameters: binding 13 named values per row costs a property lookup each, 100k rows per import.
     this.upsertSpanStmt = db.prepare(`
       INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
-                         model, conversation_id, request_id, attributes)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         model, conversation_id, request_id, attributes, serving)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (trace_id, span_id) DO UPDATE SET
         parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
         start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
         status_message = excluded.status_message, model = excluded.model, conversation_id = excluded.conversation_id,
-        request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes`);
+        request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes,
+        serving = COALESCE(excluded.serving, spans.serving)`);
     // The trace row's extent and count follow its spans, however they arrive (batches, re-imports, live requests).
     this.upsertTraceStmt = db.prepare(`
       INSERT INTO traces (trace_id, name, source, origin, start_ns, end_ns, span_count, created_at)
@@ -338,12 +339,14 @@ export class TraceStore {
   ): { status: string; numbers: (number | null)[]; texts: (string | null)[] }[] {
     const column = (k: string, types: string) => {
       const path = `'$."${k.replace(/["'\\]/g, "")}"'`;
-      return `CASE WHEN json_type(attributes, ${path}) IN (${types}) THEN json_extract(attributes, ${path}) END`;
+      return `CASE WHEN json_type(values_json, ${path}) IN (${types}) THEN json_extract(values_json, ${path}) END`;
     };
     const columns = [...numbers.map((k) => column(k, "'integer', 'real'")), ...texts.map((k) => column(k, "'text'"))];
     const rows = this.db
       .prepare(
-        `SELECT status${columns.map((c) => `, ${c}`).join("")} FROM spans WHERE start_ns >= ? AND kind = 'llm' AND request_id IS NOT NULL ORDER BY start_ns DESC LIMIT 100000`,
+        `SELECT status${columns.map((c) => `, ${c}`).join("")}
+         FROM (SELECT status, COALESCE(serving, attributes) AS values_json FROM spans
+               WHERE start_ns >= ? AND kind = 'llm' AND request_id IS NOT NULL ORDER BY start_ns DESC LIMIT 100000)`,
       )
       .raw()
       .all(sinceNs) as unknown[][];
@@ -421,7 +424,19 @@ function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
     typeof conversation === "string" ? conversation : null,
     s.requestId ?? null,
     JSON.stringify(capAttributes(s.attributes, maxAttributeChars)),
+    s.requestId !== undefined ? servingAttributes(s.attributes) : null,
   ];
+}
+
+/** Longer text is a recorded prompt or answer; the serving window reads numbers and short labels only. */
+const SERVING_TEXT_MAX = 256;
+
+/** A served span's attributes without long text, as JSON: what `servedLlmValues` reads instead of `attributes`. */
+function servingAttributes(attributes: Attributes): string {
+  const small: Attributes = {};
+  for (const [k, v] of Object.entries(attributes))
+    if (typeof v !== "string" ? typeof v !== "object" || v === null : v.length <= SERVING_TEXT_MAX) small[k] = v;
+  return JSON.stringify(small);
 }
 
 function fromRow(r: SpanRow): Span {

@@ -56,4 +56,23 @@ describe("serving window (/hotpath/stats)", () => {
       costUsd: 0.5,
     });
   });
+
+  it("reads a served span's numbers without its recorded prompt; rows written before the serving column still count", () => {
+    const db = openDb(":memory:");
+    const traces = new TraceStore(db);
+    const prompt = "p".repeat(500_000);
+    traces.writeSpans(
+      [
+        served(1, { "hotpath.timings.ttft_ms": 12, "gen_ai.input.messages": prompt, "hotpath.cache.verdict": "hit" }),
+        served(2, { "hotpath.timings.ttft_ms": 20, "gen_ai.usage.input_tokens": 5 }),
+      ],
+      "test",
+    );
+    const serving = db.prepare("SELECT serving FROM spans WHERE request_id = 'req_1'").pluck().get() as string;
+    assert.deepEqual(JSON.parse(serving), { "hotpath.timings.ttft_ms": 12, "hotpath.cache.verdict": "hit" });
+    // As a row stored before the migration: no serving values, so the window falls back to its attributes.
+    db.prepare("UPDATE spans SET serving = NULL WHERE request_id = 'req_2'").run();
+    const w = servingWindow(traces, 3600, now);
+    assert.deepEqual([w.requests, w.ttftMs, w.promptTokens, w.cacheHits], [2, { p50: 12, p95: 20 }, 5, 1]);
+  });
 });
