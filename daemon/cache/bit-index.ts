@@ -27,8 +27,16 @@ const POP8 = Uint8Array.from({ length: 256 }, (_, i) => {
 
 /** Sign bits of a vector, packed 32 to a word (bit i of word w is dimension 32·w + i). */
 export function signBits(v: Float32Array): Uint32Array {
-  const out = new Uint32Array(Math.ceil(v.length / 32));
-  for (let i = 0; i < v.length; i++) if (v[i] > 0) out[i >>> 5] |= 1 << (i & 31);
+  return signBitsInto(v, new Uint32Array(Math.ceil(v.length / 32)), 0);
+}
+
+/** signBits written into `out` from word `at` on (a loader fills one batch array in place). */
+export function signBitsInto(v: Float32Array, out: Uint32Array, at: number): Uint32Array {
+  for (let w = 0, i = 0; i < v.length; w++) {
+    let word = 0;
+    for (let b = 0; b < 32 && i < v.length; b++, i++) if (v[i] > 0) word |= 1 << b;
+    out[at + w] = word;
+  }
   return out;
 }
 
