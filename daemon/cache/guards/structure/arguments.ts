@@ -196,9 +196,10 @@ export function crossedSynonyms(al: Alignment): GuardFinding | undefined {
     // Verbs and nouns name the events and the parties whose roles a swap exchanges ("printed by X" is not "published by
     // X"); modifiers trade places as style ("about … approximately", "the biggest file … how large").
     if (!["NOUN", "VERB"].includes(x.pos) || x.lemma === y.lemma || x.lower === y.lower) continue;
+    if (x.stem === y.stem) continue;
     const xThere = al.b.tokens.find((t) => t.index !== j && t.lemma === x.lemma);
     const yHere = al.a.tokens.find((t) => t.index !== i && t.lemma === y.lemma);
-    if (xThere && yHere) {
+    if (xThere || yHere) {
       return {
         guard: "swap",
         detail: `"${x.text}" and "${y.text}" trade places (each is where the other was)`,

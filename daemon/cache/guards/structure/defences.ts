@@ -180,8 +180,11 @@ function nameOrder(run: Token[], s: Analysis, other: Analysis, al: Alignment): b
     if (!n || n.segment !== x.segment) continue;
     const pair = al.pairs.find((p) => p[side] === n.index);
     if (!pair || other.tokens[pair[1 - side]].index !== there.index - d) continue;
+    // Both words stay inside one noun phrase ("RSA public keys" / "public RSA keys"): a name word that crossed a verb
+    // or a preposition changed roles ("Hari Singh Nalwa forced Sultan Khan" / "Hari Singh forced Nalwa Sultan Khan").
     const names = (t: Token) => t.pos === "PROPN" || t.pos === "NUM";
-    if (names(x) || names(n)) return true;
+    const nominal = (t: Token) => names(t) || t.pos === "NOUN" || t.pos === "ADJ";
+    if ((names(x) || names(n)) && nominal(x) && nominal(n)) return true;
   }
   return false;
 }
@@ -252,6 +255,11 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
       for (const run of runs(tokens, side, new Set(al.pairs.map((p) => p[side === al.a ? 0 : 1])))) {
         if (!run.some((t) => moved.includes(t))) continue;
         const other = side === al.a ? al.b : al.a;
+        const aside = run.find((t) => t.content && moved.includes(t) && presentIn(t, other)?.aside !== t.aside);
+        if (aside) {
+          const inside = aside.aside ? (side === al.a ? "query" : "cached request") : side === al.a ? "cached request" : "query";
+          return { guard: "role", detail: `"${aside.text}" is an aside in brackets in the ${inside} only` };
+        }
         if (
           !phraseMove(run, side, al) &&
           !compoundMove(run, side, other) &&
