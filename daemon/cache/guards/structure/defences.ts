@@ -7,7 +7,7 @@
 // - replacement: a content word replaced by one that is neither an inflection, a derivation nor a WordNet synonym of it
 //   ("passes" / "fails", "let vs var" / "let vs const"), or a spatial preposition by its opposite ("onto" / "off").
 // - negation scope: a word both sides share is negated on one side only (per clause, not a count per text).
-import { align, derivationOnly, presentIn, type Alignment, type Hunk } from "./align.js";
+import { align, derivationOnly, presentIn, sameWord, type Alignment, type Hunk } from "./align.js";
 import type { Analysis, Token } from "./analyse.js";
 import type { Guard, GuardFinding } from "../guard.js";
 import { knownVerb } from "./wordnet.js";
@@ -61,6 +61,7 @@ function phraseMove(run: Token[], s: Analysis, al?: Alignment): boolean {
   const content = run.filter((t) => t.content);
   if (content.length && content.every((t) => t.pos === "ADV")) return true;
   if (al && prepositionalPhrase(run, s, al)) return true;
+  if (al && edgeToEdge(run, s, al)) return true;
   return startsPhrase(run[0], s) && endsPhrase(run[run.length - 1], s);
 }
 
@@ -92,6 +93,29 @@ function prepositionalPhrase(run: Token[], s: Analysis, al: Alignment): boolean 
   if (gHere === undefined || gThere === undefined) return true;
   const side = s === al.a ? 0 : 1;
   return al.pairs.some((p) => p[side] === gHere && p[1 - side] === gThere);
+}
+
+/**
+ * A prepositional phrase that stands at one edge of its clause here and at the other edge there ("In 2001 Enkor merged
+ * with X" / "Enkor merged with X in 2001"): the clause edges are where English puts a clause's adjuncts, and the same
+ * words in the same order moved from one to the other, so they modify the whole clause both times.
+ */
+function edgeToEdge(run: Token[], s: Analysis, al: Alignment): boolean {
+  if (run[0].pos !== "ADP" || run.length < 2 || run.some((t) => t.pos === "VERB" || t.pos === "AUX")) return false;
+  const other = s === al.a ? al.b : al.a;
+  const first = other.tokens.findIndex(
+    (t, k) =>
+      run.every((r, d) => other.tokens[k + d] && sameWord(r, other.tokens[k + d])) &&
+      run.every((_, d) => other.tokens[k + d].segment === t.segment),
+  );
+  if (first < 0) return false;
+  const there = other.tokens.slice(first, first + run.length);
+  const atStart = (r: Token[], x: Analysis) => r[0].index === 0 || x.tokens[r[0].index - 1].segment !== r[0].segment;
+  const atEnd = (r: Token[], x: Analysis) => {
+    const next = x.tokens[r[r.length - 1].index + 1];
+    return !next || next.segment !== r[0].segment;
+  };
+  return (atStart(run, s) && atEnd(there, other)) || (atEnd(run, s) && atStart(there, other));
 }
 
 /** Index of the nearest aligned content token before `t` in its clause segment (skipping `t`'s own phrase if asked). */
