@@ -244,7 +244,69 @@ function marker(t: Token, s: Analysis): Token | undefined {
   return undefined;
 }
 
+/** Prepositions that all place something somewhere, at different grain ("at/in the Royal Corps in/at Tidworth"). */
+const PLACE = new Set(["in", "at", "on", "inside", "within"]);
+
+/**
+ * The role a noun's preposition marks in its clause ("" for none: a subject or an object), or undefined where this
+ * reading cannot tell: "of" ties a noun to another noun, not to the clause ("the district of X" = "the X district"), and
+ * a later member of a list ("by A, B and C") takes its role from the list's first member.
+ */
+function roleOf(t: Token, s: Analysis): string | undefined {
+  const m = marker(t, s);
+  if (m) return m.lower === "of" ? undefined : PLACE.has(m.lower) ? "in" : m.lower;
+  let i = t.index - 1;
+  while (i >= 0 && s.tokens[i].segment === t.segment && ["DET", "ADJ", "NUM", "PROPN", "NOUN", "PART"].includes(s.tokens[i].pos)) i--;
+  const before = s.tokens[i];
+  if (!before) return "";
+  if (before.segment === t.segment) return before.pos === "CCONJ" ? undefined : "";
+  // The previous clause segment ends with a noun: "…, B" is a list member (or an apposition) — not read.
+  return ["NOUN", "PROPN", "NUM"].includes(before.pos) ? undefined : "";
+}
+
+/**
+ * Two nouns or names on both sides that traded the prepositions marking their roles ("Monroe Meadows, in Yosemite
+ * Valley" / "Yosemite Valley, in Monroe Meadows"; "translated from French into English" / "from English into
+ * French"): whatever the alignment kept or moved, each now stands in the other's relation. Only words that occur once
+ * on each side are read, so which is which is not guessed.
+ */
+export function exchangedRoles(al: Alignment): GuardFinding | undefined {
+  const once = (s: Analysis) => {
+    const seen = new Map<string, Token | undefined>();
+    for (const t of s.tokens) {
+      if (t.pos !== "NOUN" && t.pos !== "PROPN") continue;
+      seen.set(t.lower, seen.has(t.lower) ? undefined : t);
+    }
+    return seen;
+  };
+  const ta = once(al.a);
+  const tb = once(al.b);
+  const shared = [...ta.keys()].filter((k) => ta.get(k) && tb.get(k));
+  const role = (t: Token, s: Analysis) => roleOf(t, s);
+  for (let x = 0; x < shared.length; x++) {
+    const ua = ta.get(shared[x])!;
+    const ub = tb.get(shared[x])!;
+    const rua = role(ua, al.a);
+    const rub = role(ub, al.b);
+    if (rua === undefined || rub === undefined || rua === rub) continue;
+    for (let y = x + 1; y < shared.length; y++) {
+      const va = ta.get(shared[y])!;
+      const vb = tb.get(shared[y])!;
+      if (role(va, al.a) === rub && role(vb, al.b) === rua) {
+        const say = (r: string) => (r ? `"${r} …"` : "no preposition");
+        return {
+          guard: "role",
+          detail: `"${ua.text}" and "${va.text}" trade roles: ${say(rua)} and ${say(rub)} in the query, the other way round in the cached request`,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
 export function roleChange(al: Alignment): GuardFinding | undefined {
+  const exchanged = exchangedRoles(al);
+  if (exchanged) return exchanged;
   for (const [i, j] of al.pairs) {
     const x = al.a.tokens[i];
     const y = al.b.tokens[j];
