@@ -424,6 +424,23 @@ export function replacement(al: Alignment): GuardFinding | undefined {
   if (qa.length && qb.length && (qa.some((q) => !qb.includes(q)) || qb.some((q) => !qa.includes(q)))) {
     return { guard: "replacement", detail: `asks "${qa.join(", ")}" where the other asks "${qb.join(", ")}"` };
   }
+  // Prepositions that trade places: one replaced by another here, the other replaced by the one there ("a tributary of
+  // the Leurda River in Romania" / "a tributary in the Leurda River of Romania") — the relations were exchanged.
+  const swapped = new Map<string, Token[]>();
+  for (const h of al.hunks) {
+    const pa = h.a.filter((t) => t.pos === "ADP");
+    const pb = h.b.filter((t) => t.pos === "ADP");
+    if (pa.length !== 1 || pb.length !== 1 || pa[0].lower === pb[0].lower) continue;
+    if (PLACE.has(pa[0].lower) && PLACE.has(pb[0].lower)) continue; // "at the Corps in X" / "in the Corps at X
+    const back = swapped.get(`${pb[0].lower} ${pa[0].lower}`);
+    if (back) {
+      return {
+        guard: "replacement",
+        detail: `"${back[0].text}" and "${pa[0].text}" trade places (each is where the other was)`,
+      };
+    }
+    swapped.set(`${pa[0].lower} ${pb[0].lower}`, [pa[0], pb[0]]);
+  }
   for (const h of al.hunks) {
     if (!h.a.length || !h.b.length) continue;
     const newA = h.a.filter((t) => t.content && !presentIn(t, al.b));
