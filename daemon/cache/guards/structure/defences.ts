@@ -194,8 +194,10 @@ function alternation(run: Token[], s: Analysis, other: Analysis): boolean {
  * single name or number it stood next to, and stays next to it.
  */
 function nameOrder(run: Token[], s: Analysis, other: Analysis, al: Alignment): boolean {
-  if (run.length !== 1) return false;
-  const x = run[0];
+  // One word, with the determiner the run may have taken along ("the | Python standard library").
+  const words = run.filter((t) => t.pos !== "DET");
+  if (words.length !== 1) return false;
+  const x = words[0];
   const there = presentIn(x, other);
   if (!there) return false;
   const side = s === al.a ? 0 : 1;
@@ -256,7 +258,12 @@ function roleOf(t: Token, s: Analysis): string | undefined {
   const m = marker(t, s);
   if (m) return m.lower === "of" ? undefined : PLACE.has(m.lower) ? "in" : m.lower;
   let i = t.index - 1;
-  while (i >= 0 && s.tokens[i].segment === t.segment && ["DET", "ADJ", "NUM", "PROPN", "NOUN", "PART"].includes(s.tokens[i].pos)) i--;
+  while (
+    i >= 0 &&
+    s.tokens[i].segment === t.segment &&
+    ["DET", "ADJ", "NUM", "PROPN", "NOUN", "PART"].includes(s.tokens[i].pos)
+  )
+    i--;
   const before = s.tokens[i];
   if (!before) return "";
   if (before.segment === t.segment) return before.pos === "CCONJ" ? undefined : "";
@@ -343,7 +350,13 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
         const other = side === al.a ? al.b : al.a;
         const aside = run.find((t) => t.content && moved.includes(t) && presentIn(t, other)?.aside !== t.aside);
         if (aside) {
-          const inside = aside.aside ? (side === al.a ? "query" : "cached request") : side === al.a ? "cached request" : "query";
+          const inside = aside.aside
+            ? side === al.a
+              ? "query"
+              : "cached request"
+            : side === al.a
+              ? "cached request"
+              : "query";
           return { guard: "role", detail: `"${aside.text}" is an aside in brackets in the ${inside} only` };
         }
         if (
