@@ -119,7 +119,7 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     const p = frameP[top];
     const nodeStart = p === ROOT ? start : spans[p].startNs;
     const kids = top >= MAX_DEPTH ? noKids : frameKids[top];
-    let t = frameT[top];
+    const t = frameT[top];
     let i = frameI[top];
     // Skip children that start at or after t: they ran alongside a later child that already covers that time.
     while (i < kids.length && spans[kids[i]].startNs >= t) i++;
