@@ -233,10 +233,9 @@ export class ResponseCache {
       now,
       3,
     );
-    if (!candidates.length) {
-      const loading = this.storage.indexState === "loading" ? " (the similarity index is still loading)" : "";
-      return done({ verdict: "miss", reason: `no entries in this namespace${loading}` });
-    }
+    // While the index loads, a semantic miss may only mean the entry has not arrived yet: every miss says so.
+    const loading = this.storage.indexState === "loading" ? " (the similarity index is still loading)" : "";
+    if (!candidates.length) return done({ verdict: "miss", reason: `no entries in this namespace${loading}` });
     let rejected: { similarity: number; guard: string; detail: string } | undefined;
     for (const c of candidates) {
       if (c.similarity < threshold - band) break;
@@ -286,7 +285,7 @@ export class ResponseCache {
     return done({
       verdict: "miss",
       similarity: candidates[0].similarity,
-      reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}`,
+      reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}${loading}`,
     });
   }
 
