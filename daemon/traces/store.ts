@@ -27,6 +27,9 @@ export interface RetentionPolicy {
   maxSpans: number;
 }
 
+/** The default of StoreOptions.maxAttributeChars. */
+export const DEFAULT_MAX_ATTRIBUTE_CHARS = 1_000_000;
+
 export interface StoreOptions {
   /** Longer attribute strings are cut (with a marker) before they are stored. */
   maxAttributeChars?: number;
@@ -41,13 +44,14 @@ export class TraceStore {
   private readonly countSpansStmt;
   private readonly spansJsonStmt;
   private readonly listeners = new Set<SpanWriteListener>();
-  private readonly maxAttributeChars: number;
+  /** Longer attribute strings are cut when stored (StoreOptions). */
+  readonly maxAttributeChars: number;
 
   constructor(
     private readonly db: Db,
     options: StoreOptions = {},
   ) {
-    this.maxAttributeChars = options.maxAttributeChars ?? 1_000_000;
+    this.maxAttributeChars = options.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
     // Positional parameters: binding 13 named values per row costs a property lookup each, 100k rows per import.
     this.upsertSpanStmt = db.prepare(`
       INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
@@ -271,31 +275,9 @@ export class TraceStore {
     return this.hasSpansStmt.get(traceId) !== undefined;
   }
 
-  /**
-   * One new trace's spans exactly as getSpans would read them back after writeSpans stored them — a later span with
-   * the same id replaces an earlier one (keeping its request id when it has none), times rounded, long strings cut,
-   * values JSON cannot hold as given normalised, same order — without the read-back. For a trace with no stored spans.
-   */
+  /** storedForm with this store's attribute limit: for a trace with no stored spans. */
   asStored(spans: Span[]): Span[] {
-    const byId = new Map<string, Span>();
-    for (const s of spans) {
-      const earlier = byId.get(s.spanId);
-      if (earlier) byId.delete(s.spanId); // a replaced row keeps its place in neither order: getSpans sorts anyway
-      byId.set(s.spanId, {
-        traceId: s.traceId,
-        spanId: s.spanId,
-        parentSpanId: s.parentSpanId ?? undefined,
-        name: s.name,
-        kind: s.kind,
-        startNs: Math.round(s.startNs),
-        endNs: Math.round(s.endNs),
-        status: s.status,
-        statusMessage: s.statusMessage ?? undefined,
-        requestId: s.requestId ?? earlier?.requestId ?? undefined,
-        attributes: jsonSafe(capAttributes(s.attributes, this.maxAttributeChars)),
-      });
-    }
-    return [...byId.values()].sort(byStartThenId);
+    return storedForm(spans, this.maxAttributeChars);
   }
 
   getSpans(traceId: string): Span[] {
@@ -393,6 +375,33 @@ export class TraceStore {
     const row = this.db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as SpanRow | undefined;
     return row ? fromRow(row) : undefined;
   }
+}
+
+/**
+ * One new trace's spans exactly as getSpans reads them back after writeSpans stored them with this attribute limit —
+ * a later span with the same id replaces an earlier one (keeping its request id when it has none), times rounded, long
+ * strings cut, values JSON cannot hold as given normalised, same order — without a store (an import's analysing thread).
+ */
+export function storedForm(spans: Span[], maxAttributeChars: number): Span[] {
+  const byId = new Map<string, Span>();
+  for (const s of spans) {
+    const earlier = byId.get(s.spanId);
+    if (earlier) byId.delete(s.spanId); // a replaced row keeps its place in neither order: getSpans sorts anyway
+    byId.set(s.spanId, {
+      traceId: s.traceId,
+      spanId: s.spanId,
+      parentSpanId: s.parentSpanId ?? undefined,
+      name: s.name,
+      kind: s.kind,
+      startNs: Math.round(s.startNs),
+      endNs: Math.round(s.endNs),
+      status: s.status,
+      statusMessage: s.statusMessage ?? undefined,
+      requestId: s.requestId ?? earlier?.requestId ?? undefined,
+      attributes: jsonSafe(capAttributes(s.attributes, maxAttributeChars)),
+    });
+  }
+  return [...byId.values()].sort(byStartThenId);
 }
 
 export const EXPORT_FORMAT = "hotpath.traces";
