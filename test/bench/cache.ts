@@ -19,6 +19,7 @@ import { ResponseCache } from "../../daemon/cache/service.js";
 import "../../daemon/cache/store.js";
 import { CacheConfigSchema } from "../../daemon/config.js";
 import { embedAll, ownPairs, PAWS_DIR, pawsPairs, type Pair } from "./cache-corpus.js";
+import { generateSwaps } from "./cache-swaps.js";
 import { writeSection } from "./_report.js";
 import { openDb, type Db } from "../../daemon/db.js";
 
@@ -636,10 +637,31 @@ export async function run(args: string[]): Promise<void> {
       "|---|---|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${label[r.set]} | ${r.defences.paraphrases} / ${r.defences.different} | ${pc(r.defences.recall)} (${r.defences.hits}) | ${pc(r.defences.falseHit)} (${r.defences.misses}) | ${pc(r.cosine.recall)} (${r.cosine.hits}) | ${pc(r.cosine.falseHit)} (${r.cosine.misses}) | ${target[r.set]}: ${met(r)} | ${f(r.lookupP50, 1)} |`,
+          `| ${label[r.set]} | ${r.defences.paraphrases} / ${r.defences.different} | ${pc(r.defences.recall)} (${r.defences.hits}) | ${f(r.defences.falseHit * 100, 2)}% (${r.defences.misses}) | ${pc(r.cosine.recall)} (${r.cosine.hits}) | ${pc(r.cosine.falseHit)} (${r.cosine.misses}) | ${target[r.set]}: ${met(r)} | ${f(r.lookupP50, 1)} |`,
       ),
     );
     if (!paws) out.push("", `(PAWS rows skipped: ${PAWS_DIR} is absent.)`);
+
+    // 1b. Generated word swaps of sentences from the tuning half and the own pairs (never labelled): how many the
+    // defences let through. Computed directly (a swap keeps every word, so cosine alone serves nearly all of them).
+    if (paws) {
+      const swaps = generateSwaps(new Set([...paws.dev.map((p) => p.a), ...pairs.map((p) => p.a)]));
+      const kinds = [...new Set(swaps.map((s) => s.kind))];
+      out.push(
+        "",
+        "### Generated word swaps (test cases the defences were not designed on)",
+        "",
+        `Two names, nouns, verbs, adjectives, numbers or prepositions of one sentence exchanged (PAWS's construction; coordinated words left alone; \`test/bench/cache-swaps.ts\`), on ${swaps.length} sentences from the PAWS tuning half and the own pairs; swapped prepositions mostly give ungrammatical text. Served = no defence refuses it.`,
+        "",
+        "| swapped | pairs | served by the defences |",
+        "|---|---|---|",
+        ...kinds.map((k) => {
+          const of = swaps.filter((s) => s.kind === k);
+          const served = of.filter((s) => !findCriticalDifference(s.b, s.a)).length;
+          return `| ${k} | ${of.length} | ${f((100 * served) / of.length, 1)}% (${served}) |`;
+        }),
+      );
+    }
 
     // 2. The project's own pairs over a range of thresholds (guard findings + cosine, computed directly).
     const sims = pairs.map((p) => dot(vecOf.get(p.a)!, vecOf.get(p.b)!));
