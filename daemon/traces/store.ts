@@ -39,6 +39,7 @@ export class TraceStore {
   private readonly upsertSpanStmt;
   private readonly upsertTraceStmt;
   private readonly insertTraceStmt;
+  private readonly insertNewTraceStmt;
   private readonly hasSpansStmt;
   private readonly countSpansStmt;
   private readonly spansJsonStmt;
@@ -76,6 +77,9 @@ export class TraceStore {
       ON CONFLICT (trace_id) DO UPDATE SET
         name = COALESCE(traces.name, excluded.name), start_ns = excluded.start_ns, end_ns = excluded.end_ns,
         span_count = excluded.span_count`);
+    this.insertNewTraceStmt = db.prepare(`
+      INSERT INTO traces (trace_id, name, source, origin, start_ns, end_ns, span_count, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (trace_id) DO NOTHING`);
     this.hasSpansStmt = db.prepare("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1").pluck();
     this.countSpansStmt = db.prepare("SELECT COUNT(*) FROM spans WHERE trace_id = ?").pluck();
     // attributes is stored JSON text (written by JSON.stringify below), so it is spliced in as a value unparsed.
@@ -89,6 +93,7 @@ export class TraceStore {
 
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
   writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): string[] {
+    if (spans.length === 1) return this.writeSpan(spans[0], source, origin, traceName);
     const traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
     writeTransaction(this.db, "writing spans", () => {
       for (const s of spans) {
@@ -113,13 +118,40 @@ export class TraceStore {
       }
     });
     const ids = [...traces.keys()];
-    for (const listener of this.listeners) {
-      try {
-        listener(spans, ids);
-      } catch {
-        // A failing listener (e.g. a full forwarding buffer) must never fail the write that already committed.
-      }
-    }
+    this.notifyWritten(spans, ids);
+    return ids;
+  }
+
+  /**
+   * One span (each request the daemon serves): no read before writing. A trace has a row whenever it has spans (both
+   * are written, and deleted, together), so a trace row this write creates belongs to a trace whose only span is this
+   * one; an existing row is refreshed from its spans as for a batch.
+   */
+  private writeSpan(span: Span, source: string, origin?: string, traceName?: string): string[] {
+    writeTransaction(this.db, "writing a span", () => {
+      const row = toRow(span, this.maxAttributeChars);
+      this.upsertSpanStmt.run(row);
+      const now = Date.now();
+      const created = this.insertNewTraceStmt.run(
+        span.traceId,
+        traceName ?? null,
+        source,
+        origin ?? null,
+        row[5],
+        row[6],
+        now,
+      );
+      if (created.changes === 0)
+        this.upsertTraceStmt.run({
+          traceId: span.traceId,
+          name: traceName ?? null,
+          source,
+          origin: origin ?? null,
+          now,
+        });
+    });
+    const ids = [span.traceId];
+    this.notifyWritten([span], ids);
     return ids;
   }
 
@@ -156,13 +188,13 @@ export class TraceStore {
     return this.listeners.size > 0;
   }
 
-  /** Tells the listeners about spans another connection (an import worker) committed. */
+  /** Tells the listeners about committed spans (also those another connection, an import worker, committed). */
   notifyWritten(spans: Span[], traceIds: string[]): void {
     for (const listener of this.listeners) {
       try {
         listener(spans, traceIds);
       } catch {
-        /* see writeSpans */
+        // A failing listener (e.g. a full forwarding buffer) must never fail the write that already committed.
       }
     }
   }
