@@ -115,12 +115,66 @@ export function isBusy(e: unknown): boolean {
  * concurrent trace imports got. Nested in another transaction it is a savepoint, as any better-sqlite3 transaction.
  */
 export function writeTransaction<T>(db: Db, what: string, write: () => T): T {
+  let run = runners.get(db);
+  // One transaction function per connection: better-sqlite3 builds five wrappers for each transaction() call.
+  if (!run) runners.set(db, (run = db.transaction((w: () => unknown) => w())));
+  const waiting = db.inTransaction ? [] : [...(riders.get(db) ?? [])].filter((r) => r.waiting());
+  const wrote: PendingWrites[] = [];
   try {
-    return db.transaction(write).immediate();
+    const result = run.immediate(
+      waiting.length
+        ? () => {
+            for (const r of waiting) {
+              // In a savepoint of its own: a rider that fails leaves no half-write and never fails the host's write.
+              try {
+                run!(() => r.write());
+                wrote.push(r);
+              } catch {
+                r.settle(false);
+              }
+            }
+            return write();
+          }
+        : write,
+    ) as T;
+    for (const r of wrote) r.settle(true);
+    return result;
   } catch (e) {
+    for (const r of wrote) r.settle(false);
     if (isBusy(e)) throw new DatabaseBusyError(what);
     throw e;
   }
+}
+
+const runners = new WeakMap<Db, Database.Transaction<(write: () => unknown) => unknown>>();
+const riders = new WeakMap<Db, Set<PendingWrites>>();
+
+/**
+ * Small writes that may wait for the next transaction on their connection instead of committing on their own (the
+ * response cache's counters): a request's counts then commit with its span, one commit per request. Their owner
+ * commits them itself within a bound (a timer), before reading them, and when it closes (`flushPendingWrites`).
+ */
+export interface PendingWrites {
+  /** Whether anything waits. */
+  waiting(): boolean;
+  /** Writes what waits; called inside the host's transaction (in a savepoint of its own). */
+  write(): void;
+  /** The transaction ended: committed, or rolled back (what `write` wrote waits again). */
+  settle(committed: boolean): void;
+}
+
+/** Lets `pending` ride on every later write transaction on `db`; returns the function that stops it. */
+export function addPendingWrites(db: Db, pending: PendingWrites): () => void {
+  let set = riders.get(db);
+  if (!set) riders.set(db, (set = new Set()));
+  set.add(pending);
+  return () => void set.delete(pending);
+}
+
+/** Commits whatever waits to ride on the next write transaction, now (in a transaction of its own if anything does). */
+export function flushPendingWrites(db: Db, what: string): void {
+  if (!db.open || db.inTransaction) return;
+  for (const r of riders.get(db) ?? []) if (r.waiting()) return void writeTransaction(db, what, () => undefined);
 }
 
 export function openDb(file: string): Db {

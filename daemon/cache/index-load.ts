@@ -1,7 +1,12 @@
 // Filling the bit indexes (bit-index.ts) when a cache opens, off the request path. A small cache (up to
-// SYNC_LOAD_ROWS vectors) is read in place, at construction: a few tens of milliseconds. A larger one is read by a
-// worker thread on its own read-only connection, which sends each namespace's sign bits back in batches; until it
-// is done a lookup searches what has arrived (a miss is safe, a wrong hit is not), and no request pays for a build.
+// SYNC_LOAD_ROWS vectors) is read in place, at construction: a few tens of milliseconds. A larger one is read by
+// worker threads on their own read-only connections (one per core, up to two, each a rowid range), which send each
+// namespace's sign bits back in batches; until they are done a lookup searches what has arrived (a miss is safe, a
+// wrong hit is not), and no request pays for a build.
+// Each worker first sends how many rows each namespace holds in its range, and no batch is merged before every
+// worker has: the store then sizes each index once (BitIndex.reserve) instead of growing and copying it while
+// batches arrive. Batches are transferred, not copied, and each merge is a few milliseconds of typed-array writes.
+import { availableParallelism } from "node:os";
 import { startWorker } from "../worker-thread.js";
 
 /** Stored vectors up to which the indexes are filled at construction, on the calling thread. */
@@ -14,6 +19,9 @@ export interface IndexLoadJob {
   now: number;
   /** Dimensions of each embedder's vector space: rows of another size are skipped. */
   dims: Record<string, number>;
+  /** This worker's rowid range, inclusive. */
+  from: number;
+  to: number;
 }
 
 /** One namespace's sign bits for some of its entries, `words` 32-bit words per entry. */
@@ -26,32 +34,76 @@ export interface IndexBatch {
   bits: Uint32Array;
 }
 
-export type IndexLoadReply = { batch: IndexBatch } | { done: { rows: number } } | { error: string };
+export type IndexLoadReply =
+  { counts: Record<string, number> } | { batch: IndexBatch } | { done: { rows: number } } | { error: string };
+
+export interface IndexLoadSink {
+  /** Rows per namespace across all workers (an upper bound of the vectors coming), before any batch. */
+  counts(rows: Record<string, number>): void;
+  batch(b: IndexBatch): void;
+}
 
 /**
- * Reads the stored vectors in a worker; `onBatch` receives them on this thread as they come. Resolves with the number
- * of rows read. The worker does not keep the process alive (a CLI command exits without waiting for it).
+ * Reads the stored vectors with rowid in [from, to] in workers; `sink` receives them on this thread as they come.
+ * Resolves with the number of rows read. The workers do not keep the process alive (a CLI command exits without
+ * waiting for them).
  */
-export function loadInWorker(job: IndexLoadJob, onBatch: (b: IndexBatch) => void): Promise<number> {
+export function loadInWorker(
+  job: Omit<IndexLoadJob, "from" | "to">,
+  range: { from: number; to: number },
+  sink: IndexLoadSink,
+): Promise<number> {
+  const n = Math.max(1, Math.min(2, availableParallelism(), range.to - range.from + 1));
+  const step = Math.ceil((range.to - range.from + 1) / n);
+  const counts: Record<string, number> = {};
+  let counted = 0;
+  const held: IndexBatch[] = [];
   return new Promise((resolve, reject) => {
-    const worker = startWorker(import.meta.url, "./index-load-worker.js", "./index-load-worker.ts", {
-      workerData: job,
-      resourceLimits: { maxOldGenerationSizeMb: 1024 },
-    });
-    worker.unref();
+    const workers = Array.from({ length: n }, (_, i) =>
+      startWorker(import.meta.url, "./index-load-worker.js", "./index-load-worker.ts", {
+        workerData: {
+          ...job,
+          from: range.from + i * step,
+          to: Math.min(range.to, range.from + (i + 1) * step - 1),
+        } satisfies IndexLoadJob,
+        resourceLimits: { maxOldGenerationSizeMb: 1024 },
+      }),
+    );
+    let done = 0;
+    let rows = 0;
     let settled = false;
-    worker.on("message", (m: IndexLoadReply) => {
-      if ("batch" in m) return onBatch(m.batch);
+    const fail = (e: Error) => {
+      if (settled) return;
       settled = true;
-      if ("done" in m) resolve(m.done.rows);
-      else reject(new Error(`loading the cache's similarity index failed: ${m.error}`));
-    });
-    worker.once("error", (e) => {
-      settled = true;
+      for (const w of workers) void w.terminate();
       reject(e);
-    });
-    worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`the cache index loader exited (code ${code}) before finishing`));
-    });
+    };
+    for (const worker of workers) {
+      worker.unref();
+      let finished = false;
+      worker.on("message", (m: IndexLoadReply) => {
+        if (settled) return;
+        if ("counts" in m) {
+          for (const [ns, c] of Object.entries(m.counts)) counts[ns] = (counts[ns] ?? 0) + c;
+          if (++counted < n) return;
+          sink.counts(counts);
+          for (const b of held.splice(0)) sink.batch(b);
+        } else if ("batch" in m) {
+          if (counted < n) held.push(m.batch);
+          else sink.batch(m.batch);
+        } else if ("done" in m) {
+          finished = true;
+          rows += m.done.rows;
+          if (++done === n) {
+            settled = true;
+            resolve(rows);
+          }
+        } else fail(new Error(`loading the cache's similarity index failed: ${m.error}`));
+      });
+      worker.once("error", fail);
+      worker.once("exit", (code) => {
+        if (!finished) fail(new Error(`the cache index loader exited (code ${code}) before finishing`));
+      });
+    }
   });
 }

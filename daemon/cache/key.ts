@@ -69,11 +69,41 @@ export const SEMANTIC_QUERY_MAX_CHARS = 2_000;
 
 function exactWhenLong(key: RequestKey): RequestKey {
   if (key.match === "exact" || key.queryText.length <= SEMANTIC_QUERY_MAX_CHARS) return key;
-  return {
-    ...key,
-    match: "exact",
-    exactReason: `the query text is over ${SEMANTIC_QUERY_MAX_CHARS} characters (${key.queryText.length})`,
-  };
+  // keyOf's own fresh object: changed in place, so its lazy keys stay unread.
+  key.match = "exact";
+  key.exactReason = `the query text is over ${SEMANTIC_QUERY_MAX_CHARS} characters (${key.queryText.length})`;
+  return key;
+}
+
+/**
+ * The exact and normalised keys hash the whole last turn (the normalised one after NFKC and case folding): computed
+ * when first read, so a lookup the cache bypasses (no lookup, nothing stored) never pays for them. A class, not
+ * accessors defined on each object: those make every key a slow dictionary-mode object.
+ */
+class LazyKey {
+  private exact?: string;
+  private normal?: string;
+  constructor(
+    fields: Omit<RequestKey, "exactKey" | "normalKey">,
+    private readonly hashExact: () => string,
+    private readonly hashNormal: () => string,
+  ) {
+    Object.assign(this, fields);
+  }
+  get exactKey(): string {
+    return (this.exact ??= this.hashExact());
+  }
+  get normalKey(): string {
+    return (this.normal ??= this.hashNormal());
+  }
+}
+
+function withLazyKeys(
+  key: Omit<RequestKey, "exactKey" | "normalKey">,
+  exact: () => string,
+  normal: () => string,
+): RequestKey {
+  return new LazyKey(key, exact, normal) as unknown as RequestKey;
 }
 
 export function requestKey(request: CacheableRequest, route: string, scope = ""): RequestKey {
@@ -87,18 +117,20 @@ function keyOf(request: CacheableRequest, route: string, scope: string): Request
   if (!("messages" in request)) {
     const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
     const namespace = hashCanonical({ v: 1, kind: "completion", route, model: request.model, params, ...scoped });
-    return {
-      kind: "completion",
-      namespace,
-      exactKey: hashCanonical({ namespace, prompt }),
-      normalKey: hashCanonical({ namespace, normal: normalizeText(prompt) }),
-      queryText: prompt,
-      match: "semantic",
-      deterministic,
-      label: `${scope ? `[${scope}] ` : ""}${route} ${request.model} completion`,
-      instructions: "",
-      hasTools: false,
-    };
+    return withLazyKeys(
+      {
+        kind: "completion",
+        namespace,
+        queryText: prompt,
+        match: "semantic",
+        deterministic,
+        label: `${scope ? `[${scope}] ` : ""}${route} ${request.model} completion`,
+        instructions: "",
+        hasTools: false,
+      },
+      () => hashCanonical({ namespace, prompt }),
+      () => hashCanonical({ namespace, normal: normalizeText(prompt) }),
+    );
   }
   const messages = request.messages;
   let lastUser = -1;
@@ -142,22 +174,25 @@ function keyOf(request: CacheableRequest, route: string, scope: string): Request
     .map(messageText)
     .join("\n");
   const firstSystem = instructions.replace(/\s+/g, " ").slice(0, 60);
-  return {
-    kind: "chat",
-    namespace,
-    exactKey: hashCanonical({ namespace, last: last ?? null, after }),
+  const key = withLazyKeys(
+    {
+      kind: "chat",
+      namespace,
+      queryText: last ? messageText(last) : "",
+      match,
+      exactReason,
+      deterministic,
+      label: `${scope ? `[${scope}] ` : ""}${route} ${request.model}${firstSystem ? ` · ${firstSystem}` : ""}${before.length > 1 ? ` · ${before.length} earlier turns` : ""}${request.tools?.length ? ` · ${request.tools.length} tools` : ""}`,
+      instructions,
+      responseFormat: request.response_format?.type,
+      hasTools: (request.tools?.length ?? 0) > 0,
+    },
+    () => hashCanonical({ namespace, last: last ?? null, after }),
     // Text-only last turns only: other parts (images, files) must match exactly, so they keep the exact key.
-    normalKey:
+    () =>
       !last || !("content" in last) || (Array.isArray(last.content) && last.content.some((p) => p.type !== "text"))
-        ? hashCanonical({ namespace, last: last ?? null, after })
+        ? key.exactKey
         : hashCanonical({ namespace, normal: normalizeText(messageText(last)), after }),
-    queryText: last ? messageText(last) : "",
-    match,
-    exactReason,
-    deterministic,
-    label: `${scope ? `[${scope}] ` : ""}${route} ${request.model}${firstSystem ? ` · ${firstSystem}` : ""}${before.length > 1 ? ` · ${before.length} earlier turns` : ""}${request.tools?.length ? ` · ${request.tools.length} tools` : ""}`,
-    instructions,
-    responseFormat: request.response_format?.type,
-    hasTools: (request.tools?.length ?? 0) > 0,
-  };
+  );
+  return key;
 }

@@ -12,13 +12,13 @@ import type {
   Completion,
 } from "../api.js";
 import type { CacheConfig } from "../config.js";
-import type { Db } from "../db.js";
+import { addPendingWrites, flushPendingWrites, type Db } from "../db.js";
 import type { Embedder } from "./embedder.js";
 import { Flights } from "./flight.js";
 import { findCriticalDifference, GUARDS, type Guard } from "./guards/index.js";
 import { requestKey, type CacheableRequest, type RequestKey } from "./key.js";
 import { admit, header, scopeOf, type Headers } from "./policy.js";
-import { CacheStore, type EntryRow } from "./store.js";
+import { CacheStore, type Counters, type EntryRow } from "./store.js";
 import { classifyWorkload, ttlMs } from "./workload.js";
 
 export interface CacheContext {
@@ -80,6 +80,9 @@ export interface ResponseCacheOptions {
   now?: () => number;
 }
 
+/** How long lookup counts may wait for another write to commit with before they are committed on their own. */
+const COUNTS_WAIT_MS = 1000;
+
 const EMPTY: Omit<CacheCounters, "hitRate"> = {
   hits: 0,
   misses: 0,
@@ -101,11 +104,64 @@ export class ResponseCache {
   private lastPurge = 0;
   private readonly now: () => number;
   verifier?: Verifier;
+  /** Lookup counts per namespace not yet written, and those written in a transaction not yet committed. */
+  private counts = new Map<string, Partial<Counters>>();
+  private countsWritten?: Map<string, Partial<Counters>>;
+  private countsTimer?: NodeJS.Timeout;
+  private readonly stopCounting: () => void;
 
   constructor(private readonly opts: ResponseCacheOptions) {
     this.storage = new CacheStore(opts.db);
     this.now = opts.now ?? Date.now;
     this.verifier = opts.verifier;
+    // A lookup's counts wait for the next write on the database, in practice its own request's span: one commit per
+    // request instead of two. The timer bounds how long they wait when no write comes.
+    this.stopCounting = addPendingWrites(opts.db, {
+      waiting: () => this.counts.size > 0,
+      write: () => {
+        const batch = this.counts;
+        this.counts = new Map();
+        this.countsWritten = batch;
+        for (const [namespace, delta] of batch) this.storage.count(namespace, delta);
+      },
+      settle: (committed) => {
+        const batch = this.countsWritten;
+        this.countsWritten = undefined;
+        if (!committed && batch) for (const [namespace, delta] of batch) this.countLater(namespace, delta);
+      },
+    });
+  }
+
+  /** Commits the lookup counts still waiting (before reading them, on a timer, and on close). */
+  flushCounts(): void {
+    clearTimeout(this.countsTimer);
+    this.countsTimer = undefined;
+    try {
+      flushPendingWrites(this.opts.db, "counting cache lookups");
+    } catch {
+      // Busy with another connection's write (an import): the counts stay pending and are tried again.
+    }
+    if (this.counts.size) this.scheduleCounts();
+  }
+
+  /** Writes the waiting counts and stops counting; call before closing the database. */
+  close(): void {
+    this.flushCounts();
+    clearTimeout(this.countsTimer);
+    this.stopCounting();
+  }
+
+  private countLater(namespace: string, delta: Partial<Counters>): void {
+    const sum = this.counts.get(namespace) ?? {};
+    for (const [k, v] of Object.entries(delta) as [keyof Counters, number][]) if (v) sum[k] = (sum[k] ?? 0) + v;
+    this.counts.set(namespace, sum);
+    this.scheduleCounts();
+  }
+
+  private scheduleCounts(): void {
+    if (this.countsTimer) return;
+    this.countsTimer = setTimeout(() => this.flushCounts(), COUNTS_WAIT_MS);
+    this.countsTimer.unref();
   }
 
   get config(): CacheConfig {
@@ -142,7 +198,7 @@ export class ResponseCache {
       };
       if (r.verdict === "hit") {
         const entry = served ?? (r.entryId !== undefined ? this.storage.get(r.entryId) : undefined);
-        this.storage.count(key.namespace, {
+        this.countLater(key.namespace, {
           hits: 1,
           semantic_hits: r.match === "semantic" ? 1 : 0,
           normalized_hits: r.match === "normalized" ? 1 : 0,
@@ -151,7 +207,7 @@ export class ResponseCache {
           usd_saved: entry?.cost_usd ?? 0,
         });
       } else if (r.verdict === "miss") {
-        this.storage.count(key.namespace, { misses: 1, guard_rejections: r.guard ? 1 : 0 });
+        this.countLater(key.namespace, { misses: 1, guard_rejections: r.guard ? 1 : 0 });
         // This request goes to the backend: identical requests arriving meanwhile wait for it.
         // A leader whose client leaves ends its flight: followers go to the backend instead of waiting it out.
         if (admission.store && this.flights.lead(key.exactKey, this.config.singleFlightWaitMs) && ctx.signal) {
@@ -159,7 +215,7 @@ export class ResponseCache {
           if (signal.aborted) this.flights.settle(key.exactKey, undefined);
           else signal.addEventListener("abort", () => this.flights.settle(key.exactKey, undefined), { once: true });
         }
-      } else this.storage.count(key.namespace, { bypasses: 1 });
+      } else this.countLater(key.namespace, { bypasses: 1 });
       return result;
     };
     if (!admission.lookup) return done({ verdict: "bypass", reason: admission.reason ?? "bypass" });
@@ -233,10 +289,9 @@ export class ResponseCache {
       now,
       3,
     );
-    if (!candidates.length) {
-      const loading = this.storage.indexState === "loading" ? " (the similarity index is still loading)" : "";
-      return done({ verdict: "miss", reason: `no entries in this namespace${loading}` });
-    }
+    // While the index loads, a semantic miss may only mean the entry has not arrived yet: every miss says so.
+    const loading = this.storage.indexState === "loading" ? " (the similarity index is still loading)" : "";
+    if (!candidates.length) return done({ verdict: "miss", reason: `no entries in this namespace${loading}` });
     let rejected: { similarity: number; guard: string; detail: string } | undefined;
     for (const c of candidates) {
       if (c.similarity < threshold - band) break;
@@ -286,7 +341,7 @@ export class ResponseCache {
     return done({
       verdict: "miss",
       similarity: candidates[0].similarity,
-      reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}`,
+      reason: `nearest is cosine ${candidates[0].similarity.toFixed(3)} < ${threshold}${loading}`,
     });
   }
 
@@ -399,6 +454,7 @@ export class ResponseCache {
   }
 
   stats(limit = 200): CacheStats {
+    this.flushCounts();
     const namespaces = (limit > 0 ? this.storage.namespaces(limit) : []).map((n): CacheNamespaceStats => ({
       namespace: n.namespace,
       label: n.label,
@@ -452,6 +508,7 @@ export class ResponseCache {
 
   /** Clears everything, one namespace, or one scope (every namespace of that user/tenant). */
   clear(opts: { namespace?: string; scope?: string } | string = {}): number {
+    this.flushCounts(); // counts of lookups before the clear are cleared with their rows
     return this.storage.clear(typeof opts === "string" ? { namespace: opts } : opts);
   }
 

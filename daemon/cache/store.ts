@@ -100,6 +100,16 @@ const NO_VEC0 = {
   },
 };
 
+/**
+ * Entry counts and sizes (stats, and the caps checked after every insert) read from an index: `bytes` sits after the
+ * request and response texts, so summing it from the table walks every entry's overflow pages — ~1 s per query with
+ * 400 entries of 1 MB prompts, on the event loop.
+ */
+const BYTES_INDEX = sqlMigration(
+  "cache:4-bytes-index",
+  "CREATE INDEX IF NOT EXISTS cache_entries_ns_bytes ON cache_entries(namespace, bytes);",
+);
+
 /** A cache_entries row: the columns the API shows under the same name, and the rest in the table's snake_case. */
 export interface EntryRow extends Pick<
   CacheEntryDto,
@@ -194,6 +204,8 @@ export class CacheStore {
   private state: IndexState = "complete";
   /** While the worker loads: ids deleted meanwhile, so a late batch does not bring them back. */
   private deletedWhileLoading = new Set<number>();
+  /** While the worker loads: rows per namespace still to come, until the namespace's index is sized for them. */
+  private coming: Record<string, number> = {};
   /** Resolves when the indexes hold every stored vector (or the load failed and lazy building took over). */
   readonly ready: Promise<void>;
   /** How long filling the indexes took, and how many vectors it read (for stats and the bench). */
@@ -218,7 +230,7 @@ export class CacheStore {
       sqliteVec.load(db);
       loaded.add(db);
     }
-    applyMigrations(db, [TABLES, SCOPES_AND_LADDER, NO_VEC0]);
+    applyMigrations(db, [TABLES, SCOPES_AND_LADDER, NO_VEC0, BYTES_INDEX]);
     this.ready = this.load();
   }
 
@@ -256,7 +268,15 @@ export class CacheStore {
     }
     this.state = "loading";
     try {
-      const rows = await loadInWorker({ file: this.db.name, now: Date.now(), dims }, (b) => this.merge(b));
+      const range = this.sql("SELECT min(id) AS lo, max(id) AS hi FROM cache_entries").get() as {
+        lo: number;
+        hi: number;
+      };
+      const rows = await loadInWorker(
+        { file: this.db.name, now: Date.now(), dims },
+        { from: range.lo, to: range.hi },
+        { counts: (c) => (this.coming = c), batch: (b) => this.merge(b) },
+      );
       this.loadStats = { ms: performance.now() - started, rows, inWorker: true };
       this.state = "complete";
     } catch {
@@ -265,13 +285,22 @@ export class CacheStore {
       this.state = "lazy";
     } finally {
       this.deletedWhileLoading = new Set();
+      this.coming = {};
     }
   }
 
-  /** A batch from the loader: added unless deleted since (entries stored since are in the index already). */
+  /**
+   * A batch from the loader: added unless deleted since (entries stored since are in the index already). An index's
+   * first batch sizes it for every row its namespace holds, so it is allocated once, not grown batch by batch.
+   */
   private merge(b: IndexBatch): void {
     if (this.state !== "loading") return;
     const idx = this.indexFor(b.embedder, b.namespace, b.words * 32);
+    const coming = this.coming[b.namespace];
+    if (coming) {
+      idx.reserve(idx.count + coming);
+      delete this.coming[b.namespace];
+    }
     for (let i = 0; i < b.ids.length; i++) {
       const id = b.ids[i];
       if (this.deletedWhileLoading.has(id)) continue;

@@ -13,9 +13,13 @@ function open(cmd: Command): { cache: ResponseCache; close: () => void } {
   const config = loadConfig({ flags: { config: globals.config, dataDir: globals.dataDir } });
   const db = openDb(dataPaths(config.dataDir).db);
   // Nothing here embeds: the embedder is never loaded, only its id is used.
+  const cache = new ResponseCache({ db, config: config.cache, embedder: new UseEmbedder() });
   return {
-    cache: new ResponseCache({ db, config: config.cache, embedder: new UseEmbedder() }),
-    close: () => db.close(),
+    cache,
+    close: () => {
+      cache.close();
+      db.close();
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // One loaded local model: its weights, a context with several sequences (a pool), and its chat template.
 import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
-import { LlamaText, resolveChatWrapper } from "node-llama-cpp";
+import { LlamaText } from "node-llama-cpp";
+import { ChatWrapperResolution } from "../models/chat-wrapper.js";
 import { canonicalJson } from "../canonical.js";
 import { gbnfForSchema, INLINE_SCHEMA_CHARS } from "./grammar/gbnf.js";
 import { SequencePool } from "./pool.js";
@@ -56,7 +57,15 @@ export class LocalModel {
   }
 
   static async load(llama: Llama, o: LocalModelOptions): Promise<LocalModel> {
-    const model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
+    // Off the event loop where it can be (seconds for some chat templates), meanwhile the weights load.
+    const chatWrapperResolution = new ChatWrapperResolution(o.path);
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
+    } catch (e) {
+      chatWrapperResolution.cancel();
+      throw e;
+    }
     let speculator: Speculator | undefined;
     try {
       const trainContext = model.trainContextSize || o.contextSize;
@@ -84,7 +93,7 @@ export class LocalModel {
             gpuLayers: o.gpuLayers ?? "auto",
           })
         : undefined;
-      const chatWrapper = resolveChatWrapper(model);
+      const { wrapper: chatWrapper } = await chatWrapperResolution.wrapperFor(model, o.log);
       const snapshots =
         o.kv && o.kv.budgetBytes > 0
           ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log)
@@ -96,6 +105,7 @@ export class LocalModel {
       });
       return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, threads, speculator);
     } catch (e) {
+      chatWrapperResolution.cancel();
       await speculator?.dispose();
       await model.dispose();
       throw e;

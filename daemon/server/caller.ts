@@ -44,7 +44,7 @@ export async function nativeRequest(
 ): Promise<NativeRequest> {
   return {
     format,
-    body: body ?? (JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>),
+    body: body ?? ((await ctx.readJsonValue()) as Record<string, unknown>),
     headers: forwardableHeaders(ctx.req.headers),
     query: ctx.url.search,
   };

@@ -113,6 +113,7 @@ export async function startDaemon(
   } catch (e) {
     await traceMaintenance.close();
     services.router.close();
+    cache.close();
     db.close();
     if ((e as NodeJS.ErrnoException).code === "EADDRINUSE")
       throw new Error(await portInUseMessage(config.host, config.port));
@@ -136,6 +137,7 @@ export async function startDaemon(
       services.router.close();
       await engine.dispose();
       await traceMaintenance.close();
+      cache.close(); // lookup counts still waiting for a write
       db.close();
       clearRunning(paths.running);
     })());

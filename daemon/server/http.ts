@@ -41,6 +41,24 @@ function decodePathSegment(segment: string, name: string): string {
   }
 }
 
+/** The body parsed as JSON (any value), refused when compressed, not UTF-8, nested too deep or not JSON. */
+async function readJsonValue(req: IncomingMessage, ctx: RequestContext): Promise<unknown> {
+  refuseContentEncoding(req);
+  const text = utf8Text(await ctx.readBody());
+  // Measured before parsing: recursive code further on (schemas, canonical JSON) must never see 10,000 levels.
+  checkJsonTextDepth(text, "the body");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(
+      400,
+      `the body is not valid JSON (${(e as Error).message}); send a JSON object with content-type application/json`,
+      "invalid_request_error",
+      "invalid_json",
+    );
+  }
+}
+
 /** JSON bodies are read as sent: a compressed one is refused (rather than inflated without bound). */
 function refuseContentEncoding(req: IncomingMessage): void {
   const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
@@ -143,6 +161,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
       match.c.names.forEach((name, i) => (params[name] = decodePathSegment(match!.m[i + 1], name)));
       const limit = match.c.route.bodyLimitBytes ?? services.config.bodyLimitBytes;
       let bodyPromise: Promise<Buffer> | undefined;
+      let jsonPromise: Promise<unknown> | undefined;
       const ctx: RequestContext = {
         req,
         res,
@@ -152,23 +171,9 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
         receivedAt,
         signal: controller.signal,
         readBody: () => (bodyPromise ??= readBody(req, limit)),
+        readJsonValue: () => (jsonPromise ??= readJsonValue(req, ctx)),
         readJson: async <S extends z.ZodType>(schema: S) => {
-          refuseContentEncoding(req);
-          const text = utf8Text(await ctx.readBody());
-          // Measured before parsing: recursive code further on (schemas, canonical JSON) must never see 10,000 levels.
-          checkJsonTextDepth(text, "the body");
-          let value: unknown;
-          try {
-            value = JSON.parse(text);
-          } catch (e) {
-            throw new HttpError(
-              400,
-              `the body is not valid JSON (${(e as Error).message}); send a JSON object with content-type application/json`,
-              "invalid_request_error",
-              "invalid_json",
-            );
-          }
-          const parsed = schema.safeParse(value);
+          const parsed = schema.safeParse(await ctx.readJsonValue());
           if (!parsed.success) throw fromZod(parsed.error);
           return parsed.data as z.infer<S>;
         },

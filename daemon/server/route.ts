@@ -17,6 +17,11 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The raw body, refused with 413 past the route's limit. */
   readBody(): Promise<Buffer>;
+  /**
+   * The body parsed as JSON, not validated; parsed once per request (readJson validates this same value, and schema
+   * parsing builds new objects, so it stays as the client sent it). Never modify it.
+   */
+  readJsonValue(): Promise<unknown>;
   /** The body parsed as JSON and validated: 400 with every problem listed (path: message) when it does not fit. */
   readJson<S extends z.ZodType>(schema: S): Promise<z.infer<S>>;
   /** Sends a JSON response. */

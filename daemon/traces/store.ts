@@ -27,6 +27,9 @@ export interface RetentionPolicy {
   maxSpans: number;
 }
 
+/** The default of StoreOptions.maxAttributeChars. */
+export const DEFAULT_MAX_ATTRIBUTE_CHARS = 1_000_000;
+
 export interface StoreOptions {
   /** Longer attribute strings are cut (with a marker) before they are stored. */
   maxAttributeChars?: number;
@@ -36,17 +39,19 @@ export class TraceStore {
   private readonly upsertSpanStmt;
   private readonly upsertTraceStmt;
   private readonly insertTraceStmt;
+  private readonly insertNewTraceStmt;
   private readonly hasSpansStmt;
   private readonly countSpansStmt;
   private readonly spansJsonStmt;
   private readonly listeners = new Set<SpanWriteListener>();
-  private readonly maxAttributeChars: number;
+  /** Longer attribute strings are cut when stored (StoreOptions). */
+  readonly maxAttributeChars: number;
 
   constructor(
     private readonly db: Db,
     options: StoreOptions = {},
   ) {
-    this.maxAttributeChars = options.maxAttributeChars ?? 1_000_000;
+    this.maxAttributeChars = options.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
     // Positional parameters: binding 13 named values per row costs a property lookup each, 100k rows per import.
     this.upsertSpanStmt = db.prepare(`
       INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
@@ -72,6 +77,9 @@ export class TraceStore {
       ON CONFLICT (trace_id) DO UPDATE SET
         name = COALESCE(traces.name, excluded.name), start_ns = excluded.start_ns, end_ns = excluded.end_ns,
         span_count = excluded.span_count`);
+    this.insertNewTraceStmt = db.prepare(`
+      INSERT INTO traces (trace_id, name, source, origin, start_ns, end_ns, span_count, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (trace_id) DO NOTHING`);
     this.hasSpansStmt = db.prepare("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1").pluck();
     this.countSpansStmt = db.prepare("SELECT COUNT(*) FROM spans WHERE trace_id = ?").pluck();
     // attributes is stored JSON text (written by JSON.stringify below), so it is spliced in as a value unparsed.
@@ -85,6 +93,7 @@ export class TraceStore {
 
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
   writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): string[] {
+    if (spans.length === 1) return this.writeSpan(spans[0], source, origin, traceName);
     const traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
     writeTransaction(this.db, "writing spans", () => {
       for (const s of spans) {
@@ -109,13 +118,40 @@ export class TraceStore {
       }
     });
     const ids = [...traces.keys()];
-    for (const listener of this.listeners) {
-      try {
-        listener(spans, ids);
-      } catch {
-        // A failing listener (e.g. a full forwarding buffer) must never fail the write that already committed.
-      }
-    }
+    this.notifyWritten(spans, ids);
+    return ids;
+  }
+
+  /**
+   * One span (each request the daemon serves): no read before writing. A trace has a row whenever it has spans (both
+   * are written, and deleted, together), so a trace row this write creates belongs to a trace whose only span is this
+   * one; an existing row is refreshed from its spans as for a batch.
+   */
+  private writeSpan(span: Span, source: string, origin?: string, traceName?: string): string[] {
+    writeTransaction(this.db, "writing a span", () => {
+      const row = toRow(span, this.maxAttributeChars);
+      this.upsertSpanStmt.run(row);
+      const now = Date.now();
+      const created = this.insertNewTraceStmt.run(
+        span.traceId,
+        traceName ?? null,
+        source,
+        origin ?? null,
+        row[5],
+        row[6],
+        now,
+      );
+      if (created.changes === 0)
+        this.upsertTraceStmt.run({
+          traceId: span.traceId,
+          name: traceName ?? null,
+          source,
+          origin: origin ?? null,
+          now,
+        });
+    });
+    const ids = [span.traceId];
+    this.notifyWritten([span], ids);
     return ids;
   }
 
@@ -152,13 +188,13 @@ export class TraceStore {
     return this.listeners.size > 0;
   }
 
-  /** Tells the listeners about spans another connection (an import worker) committed. */
+  /** Tells the listeners about committed spans (also those another connection, an import worker, committed). */
   notifyWritten(spans: Span[], traceIds: string[]): void {
     for (const listener of this.listeners) {
       try {
         listener(spans, traceIds);
       } catch {
-        /* see writeSpans */
+        // A failing listener (e.g. a full forwarding buffer) must never fail the write that already committed.
       }
     }
   }
@@ -239,31 +275,9 @@ export class TraceStore {
     return this.hasSpansStmt.get(traceId) !== undefined;
   }
 
-  /**
-   * One new trace's spans exactly as getSpans would read them back after writeSpans stored them — a later span with
-   * the same id replaces an earlier one (keeping its request id when it has none), times rounded, long strings cut,
-   * values JSON cannot hold as given normalised, same order — without the read-back. For a trace with no stored spans.
-   */
+  /** storedForm with this store's attribute limit: for a trace with no stored spans. */
   asStored(spans: Span[]): Span[] {
-    const byId = new Map<string, Span>();
-    for (const s of spans) {
-      const earlier = byId.get(s.spanId);
-      if (earlier) byId.delete(s.spanId); // a replaced row keeps its place in neither order: getSpans sorts anyway
-      byId.set(s.spanId, {
-        traceId: s.traceId,
-        spanId: s.spanId,
-        parentSpanId: s.parentSpanId ?? undefined,
-        name: s.name,
-        kind: s.kind,
-        startNs: Math.round(s.startNs),
-        endNs: Math.round(s.endNs),
-        status: s.status,
-        statusMessage: s.statusMessage ?? undefined,
-        requestId: s.requestId ?? earlier?.requestId ?? undefined,
-        attributes: jsonSafe(capAttributes(s.attributes, this.maxAttributeChars)),
-      });
-    }
-    return [...byId.values()].sort(byStartThenId);
+    return storedForm(spans, this.maxAttributeChars);
   }
 
   getSpans(traceId: string): Span[] {
@@ -361,6 +375,33 @@ export class TraceStore {
     const row = this.db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as SpanRow | undefined;
     return row ? fromRow(row) : undefined;
   }
+}
+
+/**
+ * One new trace's spans exactly as getSpans reads them back after writeSpans stored them with this attribute limit —
+ * a later span with the same id replaces an earlier one (keeping its request id when it has none), times rounded, long
+ * strings cut, values JSON cannot hold as given normalised, same order — without a store (an import's analysing thread).
+ */
+export function storedForm(spans: Span[], maxAttributeChars: number): Span[] {
+  const byId = new Map<string, Span>();
+  for (const s of spans) {
+    const earlier = byId.get(s.spanId);
+    if (earlier) byId.delete(s.spanId); // a replaced row keeps its place in neither order: getSpans sorts anyway
+    byId.set(s.spanId, {
+      traceId: s.traceId,
+      spanId: s.spanId,
+      parentSpanId: s.parentSpanId ?? undefined,
+      name: s.name,
+      kind: s.kind,
+      startNs: Math.round(s.startNs),
+      endNs: Math.round(s.endNs),
+      status: s.status,
+      statusMessage: s.statusMessage ?? undefined,
+      requestId: s.requestId ?? earlier?.requestId ?? undefined,
+      attributes: jsonSafe(capAttributes(s.attributes, maxAttributeChars)),
+    });
+  }
+  return [...byId.values()].sort(byStartThenId);
 }
 
 export const EXPORT_FORMAT = "hotpath.traces";

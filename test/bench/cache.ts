@@ -1,12 +1,14 @@
-// `npm run bench -- cache [--long] [--sizes=10000,100000] [--one-namespace] [--no-http] [--no-write]`: the response cache's lookup latency at 10k and 100k
-// entries (1M with --long), without and with embedding time; binary-quantized coarse search vs float brute force;
+// `npm run bench -- cache [--long] [--sizes=10000,100000] [--one-namespace] [--no-http] [--no-write] [--keep=DIR]`: the
+// response cache's lookup latency at 10k and 100k entries (1M with --long; --keep=DIR builds each database once in DIR
+// and reuses it on later runs — a 1M-entry build takes minutes), without and with embedding time; binary-quantized coarse search vs float brute force;
 // the coarse stage's recall; guard precision/recall vs cosine-only on the labelled pairs; HTTP hit vs miss on the
 // real daemon. Results go to docs/benchmarks.md under "## cache".
 import { execSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { ChatCompletion, ChatCompletionRequest } from "../../daemon/api.js";
 import { dot, normalize, type Embedder } from "../../daemon/cache/embedder.js";
 import { MemoEmbedder } from "../../daemon/cache/embedders/memo.js";
@@ -17,6 +19,7 @@ import { ResponseCache } from "../../daemon/cache/service.js";
 import "../../daemon/cache/store.js";
 import { CacheConfigSchema } from "../../daemon/config.js";
 import { embedAll, ownPairs, PAWS_DIR, pawsPairs, type Pair } from "./cache-corpus.js";
+import { generateSwaps } from "./cache-swaps.js";
 import { writeSection } from "./_report.js";
 import { openDb, type Db } from "../../daemon/db.js";
 
@@ -99,10 +102,15 @@ function fillerVectors(pool: Float32Array[], seed: number): () => Float32Array {
   };
 }
 
-/** The longest the event loop went without running a timer while `work` was pending (ms). */
-async function loopStall<T>(work: Promise<T>): Promise<{ value: T; maxStallMs: number }> {
+/**
+ * The longest the event loop went without running a timer while `work` was pending (ms), and the largest event-loop
+ * delay perf_hooks saw (monitorEventLoopDelay, 1 ms resolution).
+ */
+async function loopStall<T>(work: Promise<T>): Promise<{ value: T; maxStallMs: number; maxDelayMs: number }> {
   let last = performance.now();
   let max = 0;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const timer = setInterval(() => {
     const t = performance.now();
     max = Math.max(max, t - last - 5);
@@ -111,9 +119,10 @@ async function loopStall<T>(work: Promise<T>): Promise<{ value: T; maxStallMs: n
   try {
     const value = await work;
     max = Math.max(max, performance.now() - last - 5);
-    return { value, maxStallMs: Math.max(0, max) };
+    return { value, maxStallMs: Math.max(0, max), maxDelayMs: delay.max / 1e6 };
   } finally {
     clearInterval(timer);
+    delay.disable();
   }
 }
 
@@ -138,7 +147,18 @@ interface LayoutResult {
   withEmbed: number[];
   floatKnn?: number[];
   /** Filling the bit indexes when a cache opens over the full database (a daemon restart). */
-  load?: { constructMs: number; readyMs: number; rows: number; inWorker: boolean; maxStallMs: number };
+  load?: {
+    constructMs: number;
+    readyMs: number;
+    rows: number;
+    inWorker: boolean;
+    maxStallMs: number;
+    maxDelayMs: number;
+    /** Lookups made while the index loaded, and how many of their misses said so. */
+    lookupsWhileLoading: number;
+    saidLoading: number;
+  };
+  /** Seconds to insert the entries; undefined when a kept database was reused (--keep). */
   insertS?: number;
   coarseAgreement?: { agree: number; total: number; agreeAbove: number; totalAbove: number };
   hits: number;
@@ -153,9 +173,16 @@ async function layoutRun(
   memo: MemoEmbedder,
   use: Embedder,
   withFloatBaseline: boolean,
+  keep?: string,
 ): Promise<LayoutResult> {
-  const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-cache-"));
-  const db: Db = openDb(join(dir, "hotpath.db"));
+  const dir = keep ?? mkdtempSync(join(tmpdir(), "hotpath-bench-cache-"));
+  const file = join(dir, keep ? `cache-${size}-${layout.replace(/ /g, "-")}.db` : "hotpath.db");
+  const reuse = keep !== undefined && existsSync(`${file}.complete`);
+  if (keep && !reuse) {
+    mkdirSync(keep, { recursive: true });
+    for (const ext of ["", "-wal", "-shm"]) rmSync(file + ext, { force: true });
+  }
+  const db: Db = openDb(file);
   try {
     const config = CacheConfigSchema.parse({ maxEntries: 10 * size, maxBytes: 1e12 });
     const cache = new ResponseCache({ db, config, embedder: memo });
@@ -166,6 +193,7 @@ async function layoutRun(
     const nextFiller = fillerVectors(pool, 1234 + size);
     const started = performance.now();
     const now = Date.now();
+    const pairNs = pairs.map((_, i) => i % namespaces);
     const entry = (i: number, ns: string, text: string) => ({
       exact_key: `bench-${i}`,
       namespace: ns,
@@ -178,7 +206,7 @@ async function layoutRun(
       request: "{}",
       response: JSON.stringify(answer(`answer ${i}`)),
       created_ms: now,
-      expires_ms: now + 3600_000,
+      expires_ms: now + 30 * 86_400_000, // a kept database stays usable for a month
       prompt_tokens: 30,
       completion_tokens: 40,
       latency_ms: 400,
@@ -186,25 +214,34 @@ async function layoutRun(
     });
     for (const [k, s] of systems.entries())
       cache.storage.touchNamespace({ namespace: nsOf[k], label: s, route: ROUTE, model: "bench" }, now);
-    const BATCH = 5000;
-    for (let i = 0; i < fillerCount; i += BATCH) {
+    let insertS: number | undefined;
+    if (!reuse) {
+      const BATCH = 5000;
+      for (let i = 0; i < fillerCount; i += BATCH) {
+        db.transaction(() => {
+          for (let j = i; j < Math.min(i + BATCH, fillerCount); j++) {
+            cache.storage.put(entry(j, nsOf[j % namespaces], `filler ${j}`), {
+              embedder: memo.id,
+              vector: nextFiller(),
+            });
+          }
+        })();
+        if (i % 100_000 === 0 && i) process.stderr.write(`  ${i} inserted\n`);
+      }
+      // The labelled pairs' first halves, each in a namespace of its own choosing; their second halves are the queries.
+      const aVecs = await memo.embed(pairs.map((p) => p.a));
       db.transaction(() => {
-        for (let j = i; j < Math.min(i + BATCH, fillerCount); j++) {
-          cache.storage.put(entry(j, nsOf[j % namespaces], `filler ${j}`), { embedder: memo.id, vector: nextFiller() });
-        }
+        pairs.forEach((p, i) =>
+          cache.storage.put(entry(fillerCount + i, nsOf[pairNs[i]], p.a), { embedder: memo.id, vector: aVecs[i] }),
+        );
       })();
-      if (i % 100_000 === 0 && i) process.stderr.write(`  ${i} inserted\n`);
+      insertS = (performance.now() - started) / 1000;
+      process.stderr.write(`  ${size} entries (${layout}) inserted in ${f(insertS, 1)} s\n`);
+      if (keep) writeFileSync(`${file}.complete`, `${size} entries, ${layout}\n`);
+    } else {
+      await cache.storage.ready;
+      process.stderr.write(`  ${size} entries (${layout}): reusing ${file}\n`);
     }
-    // The labelled pairs' first halves, each in a namespace of its own choosing; their second halves are the queries.
-    const aVecs = await memo.embed(pairs.map((p) => p.a));
-    const pairNs = pairs.map((_, i) => i % namespaces);
-    db.transaction(() => {
-      pairs.forEach((p, i) =>
-        cache.storage.put(entry(fillerCount + i, nsOf[pairNs[i]], p.a), { embedder: memo.id, vector: aVecs[i] }),
-      );
-    })();
-    const insertS = (performance.now() - started) / 1000;
-    process.stderr.write(`  ${size} entries (${layout}) inserted in ${f(insertS, 1)} s\n`);
 
     const queries = pairs.map((p, i) => chat(systems[pairNs[i]], p.b));
     await memo.embed(pairs.map((p) => p.b)); // "without embedding": the query vectors are already known
@@ -227,13 +264,31 @@ async function layoutRun(
     const c0 = performance.now();
     const live = new ResponseCache({ db, config, embedder: use });
     const constructMs = performance.now() - c0;
-    const { maxStallMs } = await loopStall(live.storage.ready);
+    // Lookups keep coming while the index loads (one every 250 ms): they must answer, and a miss must say why.
+    let lookupsWhileLoading = 0;
+    let saidLoading = 0;
+    let loaded = false;
+    const asking = (async () => {
+      for (let i = 0; !loaded; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        if (loaded) break;
+        const r = await lookupOnly(live, queries[i % queries.length]);
+        lookupsWhileLoading++;
+        if (r.verdict === "miss" && /still loading/.test(r.reason)) saidLoading++;
+      }
+    })();
+    const { maxStallMs, maxDelayMs } = await loopStall(live.storage.ready);
+    loaded = true;
+    await asking;
     const load = {
       constructMs,
       readyMs: performance.now() - c0,
       rows: live.storage.loadStats?.rows ?? 0,
       inWorker: live.storage.loadStats?.inWorker ?? false,
       maxStallMs,
+      maxDelayMs,
+      lookupsWhileLoading,
+      saidLoading,
     };
     process.stderr.write(`  index load on open: ${JSON.stringify(load)}\n`);
     const withEmbed: number[] = [];
@@ -298,6 +353,7 @@ async function layoutRun(
           db.prepare("SELECT id, embedding FROM cache_entries").all() as { id: number; embedding: Buffer }[]
         ).map((r) => ({ id: r.id, v: new Float32Array(Uint8Array.prototype.slice.call(r.embedding).buffer) }));
         // sqlite-vec's own float brute force over the same vectors, for comparison with the binary fast path.
+        db.exec("DROP TABLE IF EXISTS bench_float");
         db.exec(
           `CREATE VIRTUAL TABLE bench_float USING vec0(namespace TEXT PARTITION KEY, embedding float[${pool[0].length}] distance_metric=cosine)`,
         );
@@ -320,7 +376,7 @@ async function layoutRun(
     return result;
   } finally {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -516,6 +572,7 @@ async function httpRun(): Promise<string> {
 
 export async function run(args: string[]): Promise<void> {
   const long = args.includes("--long");
+  const keep = args.find((a) => a.startsWith("--keep="))?.slice(7);
   const only = args.find((a) => a.startsWith("--only="))?.slice(7);
   const doQuality = !only || only === "quality";
   const doLatency = !only || only === "latency";
@@ -580,10 +637,31 @@ export async function run(args: string[]): Promise<void> {
       "|---|---|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${label[r.set]} | ${r.defences.paraphrases} / ${r.defences.different} | ${pc(r.defences.recall)} (${r.defences.hits}) | ${pc(r.defences.falseHit)} (${r.defences.misses}) | ${pc(r.cosine.recall)} (${r.cosine.hits}) | ${pc(r.cosine.falseHit)} (${r.cosine.misses}) | ${target[r.set]}: ${met(r)} | ${f(r.lookupP50, 1)} |`,
+          `| ${label[r.set]} | ${r.defences.paraphrases} / ${r.defences.different} | ${pc(r.defences.recall)} (${r.defences.hits}) | ${f(r.defences.falseHit * 100, 2)}% (${r.defences.misses}) | ${pc(r.cosine.recall)} (${r.cosine.hits}) | ${pc(r.cosine.falseHit)} (${r.cosine.misses}) | ${target[r.set]}: ${met(r)} | ${f(r.lookupP50, 1)} |`,
       ),
     );
     if (!paws) out.push("", `(PAWS rows skipped: ${PAWS_DIR} is absent.)`);
+
+    // 1b. Generated word swaps of sentences from the tuning half and the own pairs (never labelled): how many the
+    // defences let through. Computed directly (a swap keeps every word, so cosine alone serves nearly all of them).
+    if (paws) {
+      const swaps = generateSwaps(new Set([...paws.dev.map((p) => p.a), ...pairs.map((p) => p.a)]));
+      const kinds = [...new Set(swaps.map((s) => s.kind))];
+      out.push(
+        "",
+        "### Generated word swaps (test cases the defences were not designed on)",
+        "",
+        `Two names, nouns, verbs, adjectives, numbers or prepositions of one sentence exchanged (PAWS's construction; coordinated words left alone; \`test/bench/cache-swaps.ts\`), on ${swaps.length} sentences from the PAWS tuning half and the own pairs; swapped prepositions mostly give ungrammatical text. Served = no defence refuses it.`,
+        "",
+        "| swapped | pairs | served by the defences |",
+        "|---|---|---|",
+        ...kinds.map((k) => {
+          const of = swaps.filter((s) => s.kind === k);
+          const served = of.filter((s) => !findCriticalDifference(s.b, s.a)).length;
+          return `| ${k} | ${of.length} | ${f((100 * served) / of.length, 1)}% (${served}) |`;
+        }),
+      );
+    }
 
     // 2. The project's own pairs over a range of thresholds (guard findings + cosine, computed directly).
     const sims = pairs.map((p) => dot(vecOf.get(p.a)!, vecOf.get(p.b)!));
@@ -645,7 +723,7 @@ export async function run(args: string[]): Promise<void> {
     const results: LayoutResult[] = [];
     for (const size of sizes) {
       for (const layout of layouts) {
-        results.push(await layoutRun(size, layout, vecs, pairs, memo, use, size <= 100_000));
+        results.push(await layoutRun(size, layout, vecs, pairs, memo, use, size <= 100_000, keep));
       }
     }
     const http = args.includes("--no-http") ? "(skipped with --no-http)" : await httpRun();
@@ -663,13 +741,13 @@ export async function run(args: string[]): Promise<void> {
       "|---|---|---|---|---|---|---|---|---|",
       ...lat,
       "",
-      'Filling the bit indexes when a cache opens over the full database (a daemon restart; `CacheStore.ready`). Up to 10,000 stored vectors are read in place at construction, more by a worker thread (`daemon/cache/index-load.ts`) while lookups search what has arrived; no request builds an index. "Longest event-loop stall" is the longest gap between 5 ms timer ticks while the load ran.',
+      'Filling the bit indexes when a cache opens over the full database (a daemon restart; `CacheStore.ready`). Up to 10,000 stored vectors are read in place at construction, more by a worker thread (`daemon/cache/index-load.ts`) while lookups search what has arrived; no request builds an index. "Longest event-loop stall" is the longest gap between 5 ms timer ticks while the load ran; a lookup is made every 250 ms meanwhile (its own time is in the stall).',
       "",
-      "| entries | layout | insert s | construct ms | ready ms | vectors read | in a worker | longest event-loop stall ms |",
-      "|---|---|---|---|---|---|---|---|",
+      "| entries | layout | insert s | construct ms | ready ms | vectors read | in a worker | longest event-loop stall ms | max event-loop delay ms (perf_hooks) | lookups while loading / misses saying so |",
+      "|---|---|---|---|---|---|---|---|---|---|",
       ...results.map(
         (r) =>
-          `| ${r.size.toLocaleString("en")} | ${r.layout} | ${f(r.insertS ?? NaN, 1)} | ${f(r.load?.constructMs ?? NaN, 1)} | ${f(r.load?.readyMs ?? NaN, 0)} | ${r.load?.rows ?? "–"} | ${r.load?.inWorker ? "yes" : "no"} | ${f(r.load?.maxStallMs ?? NaN, 1)} |`,
+          `| ${r.size.toLocaleString("en")} | ${r.layout} | ${r.insertS === undefined ? "reused" : f(r.insertS, 1)} | ${f(r.load?.constructMs ?? NaN, 1)} | ${f(r.load?.readyMs ?? NaN, 0)} | ${r.load?.rows ?? "–"} | ${r.load?.inWorker ? "yes" : "no"} | ${f(r.load?.maxStallMs ?? NaN, 1)} | ${f(r.load?.maxDelayMs ?? NaN, 1)} | ${r.load ? `${r.load.lookupsWhileLoading} / ${r.load.saidLoading}` : "–"} |`,
       ),
       "",
       "### HTTP: hit vs miss",

@@ -106,32 +106,39 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     if (isWork) add(p, ownerOf(node), from, to, false);
     else add(p === ROOT ? -1 : p, "gap", from, to, true);
   };
-  // Iterative (explicit stack) so a hostile, very deep tree cannot overflow the call stack.
-  interface Frame {
-    p: number;
-    node: Span;
-    t: number;
-    i: number;
-    depth: number;
-    kids: number[];
-  }
-  const stack: Frame[] = [{ p: ROOT, node: virtualRoot, t: end, i: 0, depth: 0, kids: kidsOf(ROOT) }];
-  while (stack.length) {
-    const f = stack[stack.length - 1];
-    const kids = f.depth >= MAX_DEPTH ? noKids : f.kids;
+  // Iterative (explicit stack) so a hostile, very deep tree cannot overflow the call stack. One frame per depth in
+  // typed arrays: no object per span visited (100k-span traces).
+  const frameP = new Int32Array(MAX_DEPTH + 1); // the span's position
+  const frameT = new Float64Array(MAX_DEPTH + 1); // time not yet covered is [node start, t)
+  const frameI = new Int32Array(MAX_DEPTH + 1); // the next child to look at
+  const frameKids: number[][] = new Array<number[]>(MAX_DEPTH + 1);
+  frameP[0] = ROOT;
+  frameT[0] = end;
+  frameKids[0] = kidsOf(ROOT);
+  for (let top = 0; top >= 0;) {
+    const p = frameP[top];
+    const nodeStart = p === ROOT ? start : spans[p].startNs;
+    const kids = top >= MAX_DEPTH ? noKids : frameKids[top];
+    const t = frameT[top];
+    let i = frameI[top];
     // Skip children that start at or after t: they ran alongside a later child that already covers that time.
-    while (f.i < kids.length && spans[kids[f.i]].startNs >= f.t) f.i++;
-    if (f.t <= f.node.startNs || f.i >= kids.length) {
-      selfTime(f.p, f.node.startNs, f.t, kids.length > 0);
-      stack.pop();
+    while (i < kids.length && spans[kids[i]].startNs >= t) i++;
+    if (t <= nodeStart || i >= kids.length) {
+      selfTime(p, nodeStart, t, kids.length > 0);
+      frameKids[top--] = noKids;
       continue;
     }
-    const c = kids[f.i++];
+    const c = kids[i++];
     const child = spans[c];
-    const childEnd = Math.min(child.endNs, f.t);
-    selfTime(f.p, childEnd, f.t, true);
-    f.t = Math.max(child.startNs, f.node.startNs);
-    stack.push({ p: c, node: child, t: childEnd, i: 0, depth: f.depth + 1, kids: kidsOf(c) });
+    const childEnd = Math.min(child.endNs, t);
+    selfTime(p, childEnd, t, true);
+    frameT[top] = Math.max(child.startNs, nodeStart);
+    frameI[top] = i;
+    top++;
+    frameP[top] = c;
+    frameT[top] = childEnd;
+    frameI[top] = 0;
+    frameKids[top] = top >= MAX_DEPTH ? noKids : kidsOf(c);
   }
   const merged = segments.reverse();
   const mergedNodes = nodes.reverse();

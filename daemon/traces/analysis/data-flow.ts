@@ -133,3 +133,103 @@ export function isSearchWithHits(toolName: string, args: string, result: string)
   if (/^(grep|grep_search|codebase_search|search)$/i.test(toolName)) return true;
   return /(^|[\s"'|;&(])(rg|grep|egrep|ag|git grep)\s/.test(args);
 }
+
+// Each tool call is checked against the results of the calls just before it (parallelism.ts): most values occur in
+// none of them, and scanning every result for every value was the largest cost of analysing a long session. A
+// result's trigram signature (a bit per hashed 3-character run) says for certain when a value cannot occur in it:
+// every 3-character run of a substring is one of the string's. Only values it cannot rule out are looked up.
+const SIG_WORDS = 128; // 4096 bits: a few hundred characters of result set a few percent of them
+/** Longer results set nearly every bit: they get no signature and are always scanned. */
+const SIG_MAX_CHARS = 16_384;
+
+function gram(a: number, b: number, c: number): number {
+  return Math.imul((a << 16) ^ (b << 8) ^ c, 0x9e3779b1) >>> 20; // 12 bits: 0 … 4095
+}
+
+export interface EarlierCall {
+  resultText: string;
+  /** Its argument values (`argumentValues`). */
+  args: Set<string>;
+  /** `isSearchWithHits` of the call (read only when a later value is a file the call searched). */
+  readonly searchHit: boolean;
+}
+
+/**
+ * The last `size` earlier calls (their results, argument values and search outcome) of one agent, and the values of
+ * the call checked against them: `dependencyOn(j)` is `dataDependency(later, results[j], args[j], searchHit[j])`.
+ */
+export class DataFlowWindow {
+  private readonly bits: Int32Array;
+  private readonly scanned: Uint8Array; // 1: no signature, scan
+  private readonly calls: EarlierCall[];
+  private values: string[] = [];
+  private grams: number[] = [];
+  /** The end of each value's trigram hashes in `grams`. */
+  private gramEnds: number[] = [];
+
+  constructor(private readonly size: number) {
+    this.bits = new Int32Array(size * SIG_WORDS);
+    this.scanned = new Uint8Array(size);
+    this.calls = new Array<EarlierCall>(size);
+  }
+
+  /** Remembers call i (a later call may look back at most `size` calls). */
+  add(i: number, call: EarlierCall): void {
+    const slot = i % this.size;
+    const result = call.resultText;
+    this.calls[slot] = call;
+    const bits = this.bits;
+    const at = slot * SIG_WORDS;
+    bits.fill(0, at, at + SIG_WORDS);
+    this.scanned[slot] = result.length > SIG_MAX_CHARS ? 1 : 0;
+    if (this.scanned[slot]) return;
+    let a = result.charCodeAt(0);
+    let b = result.charCodeAt(1);
+    for (let k = 2; k < result.length; k++) {
+      const c = result.charCodeAt(k);
+      const h = gram(a, b, c);
+      bits[at + (h >>> 5)] |= 1 << (h & 31);
+      a = b;
+      b = c;
+    }
+  }
+
+  /** Sets the values of the call checked next, in `dataDependency`'s order (the set's). */
+  setLater(values: Set<string>): void {
+    this.values.length = 0;
+    this.grams.length = 0;
+    this.gramEnds.length = 0;
+    for (const v of values) {
+      this.values.push(v);
+      // From the end: a path's file name tells paths apart sooner than its leading directories.
+      for (let k = v.length - 1; k >= 2; k--)
+        this.grams.push(gram(v.charCodeAt(k - 2), v.charCodeAt(k - 1), v.charCodeAt(k)));
+      this.gramEnds.push(this.grams.length);
+    }
+  }
+
+  /** The value through which the call set by `setLater` uses call j's result (see `dataDependency`), or undefined. */
+  dependencyOn(j: number): string | undefined {
+    const slot = j % this.size;
+    const call = this.calls[slot];
+    const result = call.resultText;
+    const at = slot * SIG_WORDS;
+    const scan = this.scanned[slot] === 1;
+    const { bits, values, grams, gramEnds } = this;
+    for (let k = 0, from = 0; k < values.length; from = gramEnds[k++]) {
+      const v = values[k];
+      let may = true;
+      if (!scan)
+        for (let g = from; g < gramEnds[k]; g++) {
+          const h = grams[g];
+          if ((bits[at + (h >>> 5)] & (1 << (h & 31))) === 0) {
+            may = false;
+            break;
+          }
+        }
+      if (may && mentions(result, v)) return v;
+      if (call.args.has(v) && hasExtension(v) && call.searchHit) return v;
+    }
+    return undefined;
+  }
+}

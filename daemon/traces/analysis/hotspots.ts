@@ -29,6 +29,9 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
   const items: Item[] = [];
   const topLlm: Item[] = [];
   const folded = new Map<string, Item>();
+  // A shell tool's fold key by its arguments' text: sessions run the same commands again and again, and finding a
+  // command's head takes a few regular expressions.
+  const heads = new Map<string, string>();
   for (let i = 0; i < ids.length; i++) {
     if (times[i] <= 0 || kinds[i] === "idle") continue;
     // Only the MAX_HOTSPOTS longest model calls can make the list: keep those, not one item per call.
@@ -49,7 +52,7 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
       if (topLlm.length > MAX_HOTSPOTS) topLlm.pop();
       continue;
     }
-    const { key, name } = itemOf(span, kinds[i]);
+    const { key, name } = itemOf(span, kinds[i], heads);
     let item = folded.get(key);
     if (!item) {
       folded.set(key, (item = { name, kind: kinds[i], ms: 0, ids: [], times: [], nodes: [] }));
@@ -65,28 +68,36 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
     .sort((a, b) => b.ms - a.ms)
     .slice(0, MAX_HOTSPOTS)
     .map((i) => {
-      const order = i.ids.map((_, k) => k).sort((x, y) => i.times[y] - i.times[x]);
-      const ranked: [string, number][] = order.map((k) => [i.ids[k], i.times[k]]);
+      // Longest first (ties: in path order).
+      const order = i.ids.length === 1 ? [0] : i.ids.map((_, k) => k).sort((x, y) => i.times[y] - i.times[x]);
+      const spanIds = order.map((k) => i.ids[k]);
       const share = i.ms / path.durationMs;
       return {
-        spanId: ranked[0][0],
+        spanId: spanIds[0],
         name: i.name,
         kind: i.kind,
         durationMs: round(i.ms),
         share: Math.round(share * 10_000) / 10_000,
-        why: whyOf(i, i.nodes[order[0]], share, ranked),
-        spanIds: ranked.map(([id]) => id),
+        why: whyOf(i, i.nodes[order[0]], share, spanIds.length, i.times[order[0]]),
+        spanIds,
       };
     });
 }
 
-/** What repeats are folded by: a shell command by its program and subcommand, other tools by name. */
-function itemOf(span: Span, kind: TimeOwner): { key: string; name: string } {
+/**
+ * What repeats are folded by: a shell command by its program and subcommand, other tools by name. `heads` remembers
+ * each shell call's command head by its arguments' text: sessions run the same commands again and again.
+ */
+function itemOf(span: Span, kind: TimeOwner, heads: Map<string, string>): { key: string; name: string } {
   const tool = toolName(span);
   if (span.kind === "tool" || tool) {
-    const cmd = shellCommandOf(tool, span.attributes["gen_ai.tool.call.arguments"]);
-    if (cmd !== undefined) {
-      const head = commandHead(cmd);
+    const args = span.attributes["gen_ai.tool.call.arguments"];
+    if (typeof args === "string" && isShellTool(tool)) {
+      let head = heads.get(args);
+      if (head === undefined) {
+        const cmd = shellCommandOf(tool, args);
+        heads.set(args, (head = cmd === undefined ? "" : commandHead(cmd)));
+      }
       if (head) return { key: `${kind}:cmd:${head}`, name: head };
     }
     return { key: `${kind}:tool:${tool || span.name}`, name: tool || span.name };
@@ -98,8 +109,7 @@ function itemOf(span: Span, kind: TimeOwner): { key: string; name: string } {
  * The command line of a shell call, enough of it to name it: the head of `"command": "…"` read straight from the
  * arguments' JSON text (every Bash call on a long critical path passes here), else parsed.
  */
-function shellCommandOf(tool: string, args: unknown): string | undefined {
-  if (typeof args !== "string" || !isShellTool(tool)) return undefined;
+function shellCommandOf(tool: string, args: string): string | undefined {
   const m = COMMAND_HEAD.exec(args);
   if (m) return m[1].replace(/\\"/g, '"').replace(/\\n/g, "\n");
   return commandLine(tool, args);
@@ -159,8 +169,7 @@ export function commandHead(cmd: string): string {
 const WORD = /\S+/g;
 const WRAPPERS = /^(sudo|env|time|nice|timeout|command|exec|xargs)$/;
 
-function whyOf(i: Item, longest: Span, share: number, ranked: [string, number][]): string {
-  const n = ranked.length;
+function whyOf(i: Item, longest: Span, share: number, n: number, longestMs: number): string {
   const head = `${i.name}${n > 1 ? ` ×${n}` : ""}, ${humanDuration(i.ms)} (${Math.round(share * 100)}% of the critical path)`;
   const marked = longest.attributes[TIME_OWNER_WHY_ATTR];
   const detail = typeof marked === "string" && marked ? marked : undefined;
@@ -179,7 +188,7 @@ function whyOf(i: Item, longest: Span, share: number, ranked: [string, number][]
       return `${head}: one model call${tokens}`;
     }
     case "tool":
-      return n > 1 ? `${head}: ran ${n} times, longest ${humanDuration(ranked[0][1])}` : `${head}: one tool call`;
+      return n > 1 ? `${head}: ran ${n} times, longest ${humanDuration(longestMs)}` : `${head}: one tool call`;
     default:
       return `${head}: uninstrumented step${detail ? ` (${detail})` : ""}`;
   }

@@ -4,7 +4,7 @@
 import type { ParallelGroup } from "../../api.js";
 import type { Span } from "../span.js";
 import { round } from "./critical-path.js";
-import { argumentValues, dataDependency, isSearchWithHits } from "./data-flow.js";
+import { argumentValues, dataDependency, DataFlowWindow, isSearchWithHits } from "./data-flow.js";
 import { ownerOf, TIME_OWNER_ATTR } from "./owner.js";
 import { toolEffect } from "./tool-effects.js";
 import type { SpanTree } from "./tree.js";
@@ -33,24 +33,31 @@ const MIN_SAVING_MS = 1;
 /** Wider groups are split: no agent issues more calls at once, and it bounds the pairwise checks. */
 const MAX_GROUP = 32;
 
-interface Call {
-  span: Span;
-  name: string;
-  args: Set<string>;
-  /** False when no arguments were recorded at all (not the same as a call that takes none: "{}"). */
-  argsKnown: boolean;
-  /** False when the result was not recorded: no data dependence on it can be ruled out. */
-  resultKnown: boolean;
+class Call {
+  /** isSearchWithHits, asked only when a later call names a file this call searched (-1: not asked yet). */
+  private hit = -1;
+  constructor(
+    readonly span: Span,
+    readonly name: string,
+    private readonly argsText: string,
+    readonly args: Set<string>,
+    /** False when no arguments were recorded at all (not the same as a call that takes none: "{}"). */
+    readonly argsKnown: boolean,
+    /** False when the result was not recorded: no data dependence on it can be ruled out. */
+    readonly resultKnown: boolean,
+    readonly resultText: string,
+    readonly readOnly: boolean,
+    readonly overlaps: boolean,
+    readonly issuer: string | undefined,
+    public callId: string,
+    /** Position among its agent's calls. */
+    readonly index: number,
+  ) {}
 
-  resultText: string;
-  readOnly: boolean;
-  why?: string;
-  searchHit: boolean;
-  overlaps: boolean;
-  issuer?: string;
-  callId: string;
-  /** Position among its agent's calls. */
-  index: number;
+  get searchHit(): boolean {
+    if (this.hit === -1) this.hit = isSearchWithHits(this.name, this.argsText, this.resultText) ? 1 : 0;
+    return this.hit === 1;
+  }
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
@@ -67,11 +74,17 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
     if (list) list.push(s);
     else threads.set(key, [s]);
   }
-  const llmByEnd = tree.spans.filter((s) => s.kind === "llm").sort((a, b) => a.endNs - b.endNs);
-  const userPromptStarts = llmByEnd
-    .filter((s) => s.attributes["hotpath.user_prompt"] !== undefined)
-    .map((s) => s.startNs)
-    .sort((a, b) => a - b);
+  // Built on first use: importers that link each call to its response (hotpath.llm_span_id) and traces without
+  // parallel groups need neither.
+  let llmByEnd: Span[] | undefined;
+  const llmSpansByEnd = () =>
+    (llmByEnd ??= tree.spans.filter((s) => s.kind === "llm").sort((a, b) => a.endNs - b.endNs));
+  let userPromptStarts: number[] | undefined;
+  const userPromptStartsSorted = () =>
+    (userPromptStarts ??= llmSpansByEnd()
+      .filter((s) => s.attributes["hotpath.user_prompt"] !== undefined)
+      .map((s) => s.startNs)
+      .sort((a, b) => a - b));
   const groups: ParallelGroup[] = [];
   const mergeable: ParallelismResult["mergeableLlmCalls"] = [];
   const dependencies: DataFlowEdge[] = [];
@@ -96,44 +109,47 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
       const name = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
       const rawArgs = s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"];
       const argsText = str(rawArgs);
-      const barrier = s.kind !== "tool" || isBarrierOwner(s);
-      // No recorded arguments: what the call touched is unknown, so it is no reader (and never independent).
-      const effect = barrier
-        ? { readOnly: false, why: `${ownerOf(s)} time` }
-        : rawArgs === undefined
-          ? { readOnly: false, why: "its arguments were not recorded" }
-          : toolEffect(name, argsText, s.attributes["hotpath.inferred"] === true);
+      // A person's or compaction's time is a barrier; a call without recorded arguments touched something unknown, so
+      // it is no reader (and never independent).
+      const readOnly =
+        s.kind === "tool" &&
+        rawArgs !== undefined &&
+        !isBarrierOwner(s) &&
+        toolEffect(name, argsText, s.attributes["hotpath.inferred"] === true).readOnly;
       const rawResult = s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"];
-      const resultText = str(rawResult);
-      return {
-        span: s,
+      return new Call(
+        s,
         name,
-        args: argumentValues(argsText),
-        argsKnown: rawArgs !== undefined,
-        resultKnown: rawResult !== undefined && s.attributes["hotpath.result_unrecorded"] !== true,
-        resultText,
-        searchHit: isSearchWithHits(name, argsText, resultText),
-        readOnly: effect.readOnly,
-        why: effect.why,
-        overlaps: overlaps[i],
-        issuer: str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmByEnd),
-        callId: str(s.attributes["gen_ai.tool.call.id"]),
-        index: i,
-      };
+        argsText,
+        argumentValues(argsText),
+        rawArgs !== undefined,
+        rawResult !== undefined && s.attributes["hotpath.result_unrecorded"] !== true,
+        str(rawResult),
+        readOnly,
+        overlaps[i],
+        str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmSpansByEnd()),
+        str(s.attributes["gen_ai.tool.call.id"]),
+        i,
+      );
     });
     inferCallIds(calls, tree);
     // Data-flow edges (evidence shown to the user, and the reason groups end). Whether each call depends on each of
     // the LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again.
     const lookback = new Uint8Array(calls.length * LOOKBACK);
-    calls.forEach((c, i) => {
-      if (!c.args.size) return;
-      for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
-        const v = dataDependency(c.args, calls[j].resultText, calls[j].args, calls[j].searchHit);
-        if (v === undefined) continue;
-        lookback[i * LOOKBACK + (i - j - 1)] = 1;
-        dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
+    const window = new DataFlowWindow(LOOKBACK);
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i];
+      if (c.args.size) {
+        window.setLater(c.args);
+        for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
+          const v = window.dependencyOn(j);
+          if (v === undefined) continue;
+          lookback[i * LOOKBACK + (i - j - 1)] = 1;
+          dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
+        }
       }
-    });
+      window.add(i, c);
+    }
     const dependsOn = (later: Call, earlier: Call): boolean => {
       const back = later.index - earlier.index - 1;
       if (!later.args.size) return false;
@@ -163,7 +179,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         continue;
       }
       const userTurn =
-        run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStarts);
+        run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStartsSorted());
       if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r))) close();
       run.push(c);
     }

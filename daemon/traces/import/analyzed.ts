@@ -1,15 +1,23 @@
 // Import a trace file and analyze what it held, from the spans just parsed: a new trace's analysis needs no read-back
 // of what was written (the store says how a span reads back); only a trace that already had spans is read back.
+// The steps are apart so the daemon's import can run them on two threads (./job.ts): one parses and writes, the other
+// parses the same bytes and analyses.
 import type { TraceAnalysis } from "../../api.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { parseTraceFile, type FileImport } from "../importers/index.js";
-import type { ImportContext } from "../importers/format.js";
+import type { ImportContext, ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
-import type { TraceStore } from "../store.js";
+import { storedForm, type TraceStore } from "../store.js";
 
 export interface AnalyzedImport extends FileImport {
   /** Per imported trace, when asked for. */
   analyses?: TraceAnalysis[];
+}
+
+/** What writing a parsed file did: the traces it wrote, and which of them had no spans stored before. */
+export interface WrittenImport extends FileImport {
+  /** Traces new to the store: their analysis is that of the parsed spans (analyzeParsed). */
+  fresh: string[];
 }
 
 export function importAndAnalyze(
@@ -18,28 +26,57 @@ export function importAndAnalyze(
   text: string,
   o: { analyze: boolean; ctx?: Partial<ImportContext> },
 ): AnalyzedImport {
-  const { format, traces } = parseTraceFile(name, text, o.ctx);
-  // Which traces this file adds fresh: their stored form is known from the parse (asked before the write).
-  const byTrace = new Map<string, Span[]>();
+  const parsed = parseTraceFile(name, text, o.ctx);
+  const written = writeParsed(store, name, parsed);
+  const result: AnalyzedImport = {
+    file: name,
+    format: written.format,
+    traceIds: written.traceIds,
+    spanCount: written.spanCount,
+  };
   if (o.analyze) {
-    for (const t of traces) {
-      for (const s of t.spans) {
-        let list = byTrace.get(s.traceId);
-        if (!list) byTrace.set(s.traceId, (list = []));
-        list.push(s);
-      }
-    }
-  }
-  const fresh = new Set([...byTrace.keys()].filter((id) => !store.hasTrace(id)));
-  const traceIds = store.writeImport(
-    traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })),
-  );
-  const spanCount = traces.reduce((n, t) => n + t.spans.length, 0);
-  const result: AnalyzedImport = { file: name, format, traceIds, spanCount };
-  if (o.analyze) {
-    result.analyses = traceIds.map((id) =>
-      analyzeTrace(fresh.has(id) ? store.asStored(byTrace.get(id) ?? []) : store.getSpans(id), id),
-    );
+    const fresh = new Set(written.fresh);
+    const ofParsed = analyzeParsed(parsed.traces, store.maxAttributeChars, fresh);
+    result.analyses = written.traceIds.map((id) => ofParsed.get(id) ?? analyzeTrace(store.getSpans(id), id));
   }
   return result;
+}
+
+/** Writes a parsed file's traces in one transaction; which traces were new is asked before the write. */
+export function writeParsed(
+  store: TraceStore,
+  name: string,
+  parsed: { format: string; traces: ParsedTrace[] },
+): WrittenImport {
+  const ids = new Set<string>();
+  for (const t of parsed.traces) for (const s of t.spans) ids.add(s.traceId);
+  const fresh = [...ids].filter((id) => !store.hasTrace(id));
+  const traceIds = store.writeImport(
+    parsed.traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })),
+  );
+  const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
+  return { file: name, format: parsed.format, traceIds, spanCount, fresh };
+}
+
+/**
+ * The analysis of each trace in a parsed file as it reads back once stored (storedForm), without the store: for a
+ * trace the store had no spans of before. `only`: just these traces.
+ */
+export function analyzeParsed(
+  traces: ParsedTrace[],
+  maxAttributeChars: number,
+  only?: Set<string>,
+): Map<string, TraceAnalysis> {
+  const byTrace = new Map<string, Span[]>();
+  for (const t of traces) {
+    for (const s of t.spans) {
+      if (only && !only.has(s.traceId)) continue;
+      let list = byTrace.get(s.traceId);
+      if (!list) byTrace.set(s.traceId, (list = []));
+      list.push(s);
+    }
+  }
+  const out = new Map<string, TraceAnalysis>();
+  for (const [id, spans] of byTrace) out.set(id, analyzeTrace(storedForm(spans, maxAttributeChars), id));
+  return out;
 }

@@ -1,32 +1,53 @@
-// Worker thread: parses, stores and (optionally) analyzes one trace file on its own SQLite connection, so the
-// daemon's event loop keeps answering while a 100k-span file imports (see ./job.ts).
+// Worker thread: one trace file's import, off the daemon's event loop (see ./job.ts). By role:
+//   import:  parses, stores and (optionally) analyzes the file on its own SQLite connection;
+//   write:   parses and stores it, and analyzes (read back) only traces that already had spans;
+//   analyze: parses the same bytes and analyzes each trace as it will read back — no database.
+// A large file runs write and analyze at once on two threads: the SQLite write and the analysis overlap.
 import { parentPort, workerData } from "node:worker_threads";
+import type { TraceAnalysis } from "../../api.js";
 import { DatabaseBusyError, openDb } from "../../db.js";
-import { ImportError } from "../importers/index.js";
+import { analyzeTrace } from "../analysis/index.js";
+import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { Span } from "../span.js";
-import { TraceStore } from "../store.js";
-import { importAndAnalyze } from "./analyzed.js";
+import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
+import { analyzeParsed, importAndAnalyze, writeParsed } from "./analyzed.js";
 import type { ImportJob, ImportReply } from "./job.js";
 
 const job = workerData as ImportJob;
 let reply: ImportReply;
 try {
   const text = new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(job.bytes));
-  const db = openDb(job.dbPath);
-  try {
-    const store = new TraceStore(db, { maxAttributeChars: job.maxAttributeChars });
-    const spans: Span[] = [];
-    if (job.returnSpans)
-      store.onWrite((written) => {
-        for (const w of written) spans.push(w);
-      });
-    reply = {
-      ok: true,
-      result: importAndAnalyze(store, job.name, text, { analyze: job.analyze }),
-      ...(job.returnSpans ? { spans } : {}),
-    };
-  } finally {
-    db.close();
+  if (job.role === "analyze") {
+    const parsed = parseTraceFile(job.name, text);
+    const analyses = analyzeParsed(parsed.traces, job.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS);
+    reply = { ok: true, analyses: [...analyses.values()] };
+  } else {
+    const db = openDb(job.dbPath);
+    try {
+      const store = new TraceStore(db, { maxAttributeChars: job.maxAttributeChars });
+      const spans: Span[] = [];
+      if (job.returnSpans)
+        store.onWrite((written) => {
+          for (const w of written) spans.push(w);
+        });
+      if (job.role === "write") {
+        const written = writeParsed(store, job.name, parseTraceFile(job.name, text));
+        const fresh = new Set(written.fresh);
+        // A trace that had spans before is analysed whole, as stored now (rare: a re-import or a continued file).
+        const analyses: TraceAnalysis[] = job.analyze
+          ? written.traceIds.filter((id) => !fresh.has(id)).map((id) => analyzeTrace(store.getSpans(id), id))
+          : [];
+        reply = { ok: true, result: written, analyses, ...(job.returnSpans ? { spans } : {}) };
+      } else {
+        reply = {
+          ok: true,
+          result: importAndAnalyze(store, job.name, text, { analyze: job.analyze }),
+          ...(job.returnSpans ? { spans } : {}),
+        };
+      }
+    } finally {
+      db.close();
+    }
   }
 } catch (e) {
   reply =

@@ -112,7 +112,7 @@ export const claudeCodeImporter: TraceImporter = {
   },
   parse(text, ctx) {
     const session = readSession(text, ctx.file);
-    if (!session.records.length)
+    if (!session.count)
       throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
     const sessionId = session.sessionId ?? ctx.file;
     // A subagent file imported on its own is its own trace; imported with its session it nests under the Task call.
@@ -137,10 +137,10 @@ interface Boundary {
 }
 
 interface Session {
-  /** ts: the record's timestamp in ns since the epoch. */
-  records: { line: number; r: ConversationRecord; ts: number }[];
-  /** Compaction boundaries, each with the index of the conversation record that follows it. */
-  boundaries: { at: number; b: Boundary }[];
+  /** How many user and assistant records the file holds. */
+  count: number;
+  /** What those records say, read as they were parsed (see Walk). */
+  walk: Walk;
   /** Per tool call id: the earliest time a bash_progress record says its command was already running. */
   runStarts: Map<string, number>;
   /** Tool call ids some hook reported progress for (a hook, not a person, may have held them). */
@@ -151,8 +151,15 @@ interface Session {
   title?: string;
 }
 
+/**
+ * Reads a transcript record by record: each record is walked (Walk.record) as soon as it is parsed and then dropped,
+ * so a 200k-record file never holds all its parsed records at once (keeping them cost more in garbage collection than
+ * parsing them). A problem the walk finds is reported after the whole file parsed, as when reading came first: a line
+ * that is not JSON or not a record anywhere in the file is the error a file gets first.
+ */
 function readSession(text: string, file: string): Session {
-  const out: Session = { records: [], boundaries: [], isSidechain: false, runStarts: new Map(), hooked: new Set() };
+  const out: Session = { count: 0, walk: newWalk(file), isSidechain: false, runStarts: new Map(), hooked: new Set() };
+  let firstPrompt: string | undefined;
   forEachJsonLine(text, file, (line, value) => {
     if (typeof value !== "object" || value === null || Array.isArray(value))
       throw new ImportError(file, line, undefined, "expected a JSON object");
@@ -160,7 +167,7 @@ function readSession(text: string, file: string): Session {
     if (type === "summary" && typeof (value as Record<string, unknown>).summary === "string")
       out.title ??= String((value as Record<string, unknown>).summary).slice(0, 200);
     if (type === "system" && (value as Record<string, unknown>).subtype === "compact_boundary") {
-      out.boundaries.push({ at: out.records.length, b: boundaryOf(value as Record<string, unknown>, file, line) });
+      out.walk.boundaries.push(boundaryOf(value as Record<string, unknown>, file, line));
       return;
     }
     if (type === "progress") return progressOf(value as Record<string, unknown>, out);
@@ -180,12 +187,14 @@ function readSession(text: string, file: string): Session {
     out.sessionId ??= r.sessionId;
     out.agentId ??= r.agentId;
     if (r.isSidechain) out.isSidechain = true;
-    out.records.push({ line, r, ts: isoMsToNs(r.timestamp, ms) });
+    if (firstPrompt === undefined && r.type === "user" && typeof r.message.content === "string")
+      firstPrompt = r.message.content;
+    out.count++;
+    walkRecord(out.walk, line, r, isoMsToNs(r.timestamp, ms));
   });
-  if (!out.title) {
-    const firstPrompt = out.records.find((x) => x.r.type === "user" && typeof x.r.message.content === "string");
-    if (firstPrompt) out.title = String(firstPrompt.r.message.content).slice(0, 120);
-  }
+  endWalk(out.walk);
+  if (out.walk.error) throw out.walk.error;
+  if (!out.title && firstPrompt !== undefined) out.title = firstPrompt.slice(0, 120);
   return out;
 }
 
@@ -282,7 +291,8 @@ interface ToolCall {
   execStartNs?: number;
   /** How long it ran, as its result records it (see recordedRunMs). */
   runMs?: number;
-  llmSpanId: string;
+  /** The response that issued it. */
+  llm: Response;
   batchSize: number;
   agentId?: string;
   line: number;
@@ -290,6 +300,7 @@ interface ToolCall {
 
 interface Response {
   id: string;
+  /** Known once the file is read (the trace id depends on the whole file): see buildAgent. */
   spanId: string;
   startNs: number;
   endNs: number;
@@ -297,6 +308,150 @@ interface Response {
   usage?: z.infer<typeof Usage> | null;
   toolCallIds: string[];
   userPrompt?: string;
+}
+
+/** What an agent's records say, in record order: its model responses, tool calls and compactions, and its extent. */
+interface Walk {
+  file: string;
+  responses: Map<string, Response>;
+  tools: Map<string, ToolCall>;
+  compactions: { startNs: number; endNs: number; b: Boundary }[];
+  /** Compaction boundaries read since the last user or assistant record. */
+  boundaries: Boundary[];
+  firstNs: number;
+  lastNs: number;
+  model?: string;
+  lastInputNs?: number;
+  pendingPrompt?: string;
+  prevNs?: number;
+  /** The first problem found in the records (reported once the whole file has parsed). */
+  error?: ImportError;
+}
+
+function newWalk(file: string): Walk {
+  return {
+    file,
+    responses: new Map(),
+    tools: new Map(),
+    compactions: [],
+    boundaries: [],
+    firstNs: Infinity,
+    lastNs: -Infinity,
+  };
+}
+
+/** Walks one user or assistant record (ts: its timestamp in ns). */
+function walkRecord(w: Walk, line: number, r: ConversationRecord, ts: number): void {
+  if (w.error) return;
+  try {
+    walkStep(w, line, r, ts);
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    w.error = e;
+  }
+}
+
+function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): void {
+  const { responses, tools } = w;
+  w.firstNs = Math.min(w.firstNs, ts);
+  w.lastNs = Math.max(w.lastNs, ts);
+  // Compaction ran from the last record before its boundary to the boundary (or to the summary that follows it);
+  // the next model call starts after it.
+  if (w.boundaries.length) {
+    for (const b of w.boundaries) {
+      const startNs = Math.min(w.prevNs ?? b.ts, b.ts);
+      const endNs = r.isCompactSummary ? Math.max(b.ts, ts) : b.ts;
+      w.compactions.push({ startNs, endNs, b });
+      w.lastInputNs = endNs;
+      w.pendingPrompt = undefined;
+      w.firstNs = Math.min(w.firstNs, startNs);
+      w.lastNs = Math.max(w.lastNs, endNs);
+    }
+    w.boundaries.length = 0;
+  }
+  w.prevNs = ts;
+  const content = r.message.content;
+  if (r.type === "user") {
+    w.lastInputNs = ts;
+    if (typeof content === "string") {
+      if (typedByPerson(r, content)) w.pendingPrompt = content;
+    } else {
+      let results: number | undefined; // tool_result blocks in this record, counted when needed
+      for (let i = 0; i < content.length; i++) {
+        const block = content[i];
+        if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
+          w.pendingPrompt = block.text;
+        if (block.type !== "tool_result") continue;
+        const id = block.tool_use_id;
+        if (typeof id !== "string")
+          throw new ImportError(w.file, line, `message.content[${i}].tool_use_id`, "expected a string");
+        const call = tools.get(id);
+        if (!call) continue; // a result whose call is outside this file (resumed sessions): nothing to time
+        call.endNs = ts;
+        call.result = clip(resultText(block.content));
+        call.isError = block.is_error === true;
+        call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
+        call.agentId = agentIdOf(r.toolUseResult, call.result);
+        results ??= content.reduce((n, b) => n + (b.type === "tool_result" ? 1 : 0), 0);
+        call.runMs = recordedRunMs(r, results);
+      }
+    }
+    return;
+  }
+  // assistant
+  const messageId = r.message.id ?? r.uuid;
+  let resp = responses.get(messageId);
+  if (!resp) {
+    resp = {
+      id: messageId,
+      spanId: "",
+      startNs: w.lastInputNs ?? ts,
+      endNs: ts,
+      toolCallIds: [],
+      userPrompt: w.pendingPrompt,
+    };
+    w.pendingPrompt = undefined;
+    responses.set(messageId, resp);
+  }
+  resp.endNs = Math.max(resp.endNs, ts);
+  resp.model = r.message.model ?? resp.model;
+  w.model ??= resp.model;
+  if (r.message.usage) resp.usage = r.message.usage;
+  if (typeof content === "string") return;
+  for (let i = 0; i < content.length; i++) {
+    const block = content[i];
+    if (block.type !== "tool_use") continue;
+    if (typeof block.id !== "string")
+      throw new ImportError(w.file, line, `message.content[${i}].id`, "tool_use without a string id");
+    if (typeof block.name !== "string")
+      throw new ImportError(w.file, line, `message.content[${i}].name`, "tool_use without a string name");
+    resp.toolCallIds.push(block.id);
+    tools.set(block.id, {
+      id: block.id,
+      name: block.name,
+      input: block.input,
+      inputJson: undefined,
+      runMs: undefined,
+      startNs: ts,
+      isError: false,
+      rejected: false,
+      execStartNs: undefined,
+      llm: resp,
+      batchSize: 0,
+      line,
+    });
+  }
+}
+
+/** Boundaries after the last record (a compaction that ended the file). */
+function endWalk(w: Walk): void {
+  if (w.error) return;
+  for (const b of w.boundaries) {
+    w.compactions.push({ startNs: Math.min(w.prevNs ?? b.ts, b.ts), endNs: b.ts, b });
+    if (w.firstNs === Infinity) w.firstNs = b.ts;
+    w.lastNs = Math.max(w.lastNs, b.ts);
+  }
+  w.boundaries.length = 0;
 }
 
 function buildAgent(
@@ -308,115 +463,10 @@ function buildAgent(
   spans: Span[],
   depth: number,
 ): Span {
-  const { records } = session;
+  const { responses, tools, compactions, model } = session.walk;
+  let { firstNs, lastNs } = session.walk;
   const agentSpanId = deriveSpanId(traceId, agentKey, "agent");
-  const responses = new Map<string, Response>();
-  const tools = new Map<string, ToolCall>();
-  let lastInputNs: number | undefined;
-  let pendingPrompt: string | undefined;
-  let firstNs = Infinity;
-  let lastNs = -Infinity;
-  let model: string | undefined;
-  let prevNs: number | undefined;
-  const compactions: { startNs: number; endNs: number; b: Boundary }[] = [];
-  let nextBoundary = 0;
-
-  for (let index = 0; index < records.length; index++) {
-    const { line, r, ts } = records[index];
-    firstNs = Math.min(firstNs, ts);
-    lastNs = Math.max(lastNs, ts);
-    // Compaction ran from the last record before its boundary to the boundary (or to the summary that follows it);
-    // the next model call starts after it.
-    while (nextBoundary < session.boundaries.length && session.boundaries[nextBoundary].at <= index) {
-      const { b } = session.boundaries[nextBoundary++];
-      const startNs = Math.min(prevNs ?? b.ts, b.ts);
-      const endNs = r.isCompactSummary ? Math.max(b.ts, ts) : b.ts;
-      compactions.push({ startNs, endNs, b });
-      lastInputNs = endNs;
-      pendingPrompt = undefined;
-      firstNs = Math.min(firstNs, startNs);
-      lastNs = Math.max(lastNs, endNs);
-    }
-    prevNs = ts;
-    const content = r.message.content;
-    if (r.type === "user") {
-      lastInputNs = ts;
-      if (typeof content === "string") {
-        if (typedByPerson(r, content)) pendingPrompt = content;
-      } else {
-        let results: number | undefined; // tool_result blocks in this record, counted when needed
-        for (let i = 0; i < content.length; i++) {
-          const block = content[i];
-          if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
-            pendingPrompt = block.text;
-          if (block.type !== "tool_result") continue;
-          const id = block.tool_use_id;
-          if (typeof id !== "string")
-            throw new ImportError(ctx.file, line, `message.content[${i}].tool_use_id`, "expected a string");
-          const call = tools.get(id);
-          if (!call) continue; // a result whose call is outside this file (resumed sessions): nothing to time
-          call.endNs = ts;
-          call.result = clip(resultText(block.content));
-          call.isError = block.is_error === true;
-          call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
-          call.agentId = agentIdOf(r.toolUseResult, call.result);
-          results ??= content.reduce((n, b) => n + (b.type === "tool_result" ? 1 : 0), 0);
-          call.runMs = recordedRunMs(r, results);
-        }
-      }
-      continue;
-    }
-    // assistant
-    const messageId = r.message.id ?? r.uuid;
-    let resp = responses.get(messageId);
-    if (!resp) {
-      resp = {
-        id: messageId,
-        spanId: deriveSpanId(traceId, agentKey, "llm", messageId),
-        startNs: lastInputNs ?? ts,
-        endNs: ts,
-        toolCallIds: [],
-        userPrompt: pendingPrompt,
-      };
-      pendingPrompt = undefined;
-      responses.set(messageId, resp);
-    }
-    resp.endNs = Math.max(resp.endNs, ts);
-    resp.model = r.message.model ?? resp.model;
-    model ??= resp.model;
-    if (r.message.usage) resp.usage = r.message.usage;
-    if (typeof content === "string") continue;
-    for (let i = 0; i < content.length; i++) {
-      const block = content[i];
-      if (block.type !== "tool_use") continue;
-      if (typeof block.id !== "string")
-        throw new ImportError(ctx.file, line, `message.content[${i}].id`, "tool_use without a string id");
-      if (typeof block.name !== "string")
-        throw new ImportError(ctx.file, line, `message.content[${i}].name`, "tool_use without a string name");
-      resp.toolCallIds.push(block.id);
-      tools.set(block.id, {
-        id: block.id,
-        name: block.name,
-        input: block.input,
-        inputJson: undefined,
-        runMs: undefined,
-        startNs: ts,
-        isError: false,
-        rejected: false,
-        execStartNs: undefined,
-        llmSpanId: resp.spanId,
-        batchSize: 0,
-        line,
-      });
-    }
-  }
-  // Boundaries after the last record (a compaction that ended the file).
-  for (; nextBoundary < session.boundaries.length; nextBoundary++) {
-    const { b } = session.boundaries[nextBoundary];
-    compactions.push({ startNs: Math.min(prevNs ?? b.ts, b.ts), endNs: b.ts, b });
-    if (firstNs === Infinity) firstNs = b.ts;
-    lastNs = Math.max(lastNs, b.ts);
-  }
+  for (const resp of responses.values()) resp.spanId = deriveSpanId(traceId, agentKey, "llm", resp.id);
 
   if (firstNs === Infinity) firstNs = lastNs = 0;
   const agentAttrs: Attributes = {
@@ -505,7 +555,7 @@ function buildAgent(
       "gen_ai.tool.name": call.name,
       "gen_ai.tool.call.id": call.id,
       "gen_ai.tool.call.arguments": clip(call.input === undefined || call.input === null ? "{}" : inputJson(call)),
-      "hotpath.llm_span_id": call.llmSpanId,
+      "hotpath.llm_span_id": call.llm.spanId,
       "hotpath.batch.size": call.batchSize,
     };
     if (call.result !== undefined) attrs["gen_ai.tool.call.result"] = call.result;

@@ -104,6 +104,37 @@ describe("cache: bit indexes load when the store opens", function () {
     }
   });
 
+  it("workers' loaded indexes (two rowid ranges, sized once from the namespace counts) search like in-place ones", async () => {
+    const file = join(dir, "h.db");
+    fill(file, 1500);
+    // Gaps in the rowids, and an expired entry: the ranges split what is there, not what could be.
+    const setup = openDb(file);
+    setup.exec("DELETE FROM cache_entries WHERE id % 7 = 0");
+    setup.exec("UPDATE cache_entries SET expires_ms = 1 WHERE id = 10");
+    setup.close();
+    const a = openDb(file);
+    const b = openDb(file);
+    try {
+      const inWorkers = new CacheStore(a, { syncLoadRows: 100 });
+      const inPlace = new CacheStore(b);
+      await inWorkers.ready;
+      assert.equal(inWorkers.loadStats?.inWorker, true);
+      assert.equal(inPlace.loadStats?.inWorker, false);
+      assert.equal(inWorkers.loadStats?.rows, inPlace.loadStats?.rows);
+      for (const ns of ["ns-a", "ns-b"]) assert.equal(inWorkers.indexed(EMBEDDER, ns), inPlace.indexed(EMBEDDER, ns));
+      for (let i = 0; i < 40; i++) {
+        const q = vector(i * 37 + 0.5);
+        assert.deepEqual(
+          inWorkers.nearest(EMBEDDER, "ns-a", q, 32, Date.now(), 32),
+          inPlace.nearest(EMBEDDER, "ns-a", q, 32, Date.now(), 32),
+        );
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it("drops an old database's vec0 tables and keeps its entries searchable", () => {
     const file = join(dir, "h.db");
     fill(file, 10);

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDb } from "../../../daemon/db.js";
+import { openDb, type Db } from "../../../daemon/db.js";
 import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
-import { importFile } from "../../../daemon/traces/import/job.js";
+import { importFile, SPLIT_IMPORT_BYTES } from "../../../daemon/traces/import/job.js";
 import { diskContext, ImportError, traceFilesUnder } from "../../../daemon/traces/importers/index.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
@@ -114,6 +114,45 @@ describe("traces: import + analyze without read-back", function () {
         importFile(store, { dbPath: file, name: "bin.json", bytes: Buffer.from([0xff, 0xfe, 0x00]), analyze: true }),
         /not UTF-8/,
       );
+    } finally {
+      db.close();
+    }
+  });
+
+  it("a large file through two workers (one writes, one analyses): same rows and analysis as in-process", async function () {
+    const claude = generateClaudeSession(5000);
+    const otlp = JSON.stringify(generateOtlpRequests(6000, 512, "6d".repeat(16)));
+    assert.ok(Buffer.byteLength(claude) >= SPLIT_IMPORT_BYTES && Buffer.byteLength(otlp) >= SPLIT_IMPORT_BYTES);
+    const file = join(dir, "split.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 150 }); // cuts the generated tool results
+    const referenceDb = openDb(":memory:");
+    const reference = new TraceStore(referenceDb, { maxAttributeChars: 150 });
+    const rows = (d: Db) => JSON.stringify(d.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all());
+    try {
+      // A new trace, the same file again (its trace now has spans: analysed as read back), another format.
+      for (const [name, text] of [
+        ["s.jsonl", claude],
+        ["s.jsonl", claude],
+        ["o.json", otlp],
+      ] as const) {
+        const bytes = Buffer.from(text);
+        const r = await importFile(store, { dbPath: file, name, bytes, analyze: true, maxAttributeChars: 150 });
+        const same = importAndAnalyze(reference, name, text, { analyze: true });
+        assert.deepEqual(r.traceIds, same.traceIds, name);
+        assert.equal(r.spanCount, same.spanCount, name);
+        assert.equal(JSON.stringify(r.analyses), JSON.stringify(same.analyses), name);
+        assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds), name);
+      }
+      assert.equal(rows(db), rows(referenceDb));
+      // A bad line at the end of a large file: nothing stored, the error names the line.
+      const before = store.countSpans();
+      const bad = `${generateClaudeSession(4000).replace(/bench-session/g, "other")}{"type": "user", oops\n`;
+      await assert.rejects(
+        importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from(bad), analyze: true }),
+        /bad\.jsonl:\d+: not valid JSON/,
+      );
+      assert.equal(store.countSpans(), before);
     } finally {
       db.close();
     }

@@ -240,6 +240,13 @@ describe("traces/importers", () => {
         1,
         /content\[0\]\.id/,
       );
+      // Records are walked as they parse, but a line that is not JSON anywhere in the file is still the error named.
+      expectImportError(
+        "s.jsonl",
+        `${claudeLine({ message: { id: "m", content: [{ type: "tool_use", id: 7, name: "Bash" }] } })}\n${claudeLine({ uuid: "u2" })}\n{"type": "user", oops\n`,
+        3,
+        undefined,
+      );
       const codex = `{"timestamp":"2026-05-11T08:27:17.490Z","type":"session_meta","payload":{"id":"x"}}\n{"timestamp":"2026-05-11T08:27:18Z","type":"event_msg","payload":{"type":"exec_command_end","call_id":"c","duration":{"secs":"five","nanos":0}}}\n`;
       expectImportError("rollout.jsonl", codex, 2, /payload\.duration\.secs/);
       expectImportError(

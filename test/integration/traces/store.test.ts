@@ -114,6 +114,31 @@ describe("traces/store", () => {
     assert.equal(store.getTrace(t)?.startNs, 500e6);
   });
 
+  it("one span at a time (the daemon's requests): a new trace, a second span, and the first span rewritten", () => {
+    const t = "c".repeat(32);
+    const summary = () => {
+      const s = store.getTrace(t)!;
+      return [s.spanCount, s.startNs, s.endNs, s.source, s.name];
+    };
+    store.writeSpans([mk(t, 1, 100)], "daemon", undefined, "first");
+    assert.deepEqual(summary(), [1, 100e6, 110e6, "daemon", "first"]);
+    store.writeSpans([mk(t, 2, 50)], "daemon", undefined, "second");
+    assert.deepEqual(summary(), [2, 50e6, 110e6, "daemon", "first"]);
+    store.writeSpans([{ ...mk(t, 1, 100), endNs: 900e6 }], "daemon");
+    assert.deepEqual(summary(), [2, 50e6, 900e6, "daemon", "first"]);
+    assert.deepEqual(
+      store.getSpans(t).map((s) => [s.spanId, s.endNs]),
+      [
+        ["0000000000000002", 60e6],
+        ["0000000000000001", 900e6],
+      ],
+    );
+    // A trace row left without spans (never written so by the store) is still refreshed from its spans.
+    db.prepare("DELETE FROM spans WHERE trace_id = ?").run(t);
+    store.writeSpans([mk(t, 3, 7)], "daemon");
+    assert.deepEqual(summary(), [1, 7e6, 17e6, "daemon", "first"]);
+  });
+
   it("a database from before traces:2-lean-span-indexes keeps its spans and finds them by request id", () => {
     const t = "a1".repeat(16);
     store.writeSpans([{ ...mk(t, 1, 0), requestId: "req-old" }, mk(t, 2, 10)], "daemon");

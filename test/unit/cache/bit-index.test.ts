@@ -1,7 +1,10 @@
-// The coarse bit index against a brute-force Hamming scan: exact below its two-stage size, the planted nearest
-// found above it, expired and removed entries never returned, and slots kept straight across removal and growth.
+// The coarse bit index against a brute-force Hamming scan over all bits: the same k ids (ties by id) on random and
+// clustered data, small (JavaScript scan) and past WASM_FROM (WebAssembly SIMD scan, with its early stop per block),
+// through removals, expiry and growth; and the id → slot table against a Map.
 import assert from "node:assert/strict";
-import { BitIndex, signBits } from "../../../daemon/cache/bit-index.js";
+import { BitIndex, signBits, WASM_FROM } from "../../../daemon/cache/bit-index.js";
+import { hasScanKernel } from "../../../daemon/cache/hamming-scan.js";
+import { IdSlots } from "../../../daemon/cache/id-slots.js";
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -33,6 +36,76 @@ function near(bits: Uint32Array, flips: number, next: () => number): Uint32Array
   return out;
 }
 
+interface Entry {
+  id: number;
+  bits: Uint32Array;
+  expires: number;
+}
+
+/** What an exhaustive scan returns: live entries by (distance over all bits, id), the first k. */
+function bruteForce(entries: Iterable<Entry>, query: Uint32Array, k: number, now: number): number[] {
+  return [...entries]
+    .filter((e) => e.expires > now)
+    .map((e) => ({ id: e.id, d: hamming(e.bits, query) }))
+    .sort((a, b) => a.d - b.d || a.id - b.id)
+    .slice(0, k)
+    .map((e) => e.id);
+}
+
+/**
+ * Entries around a few centres (each a few to ~70 bits from its centre, like sentence embeddings of one topic), some
+ * exact duplicates (ties), and random ones; queries near a centre, near an entry, or random.
+ */
+function dataset(n: number, words: number, seed: number, clustered: boolean) {
+  const next = rng(seed);
+  const centres = Array.from({ length: 40 }, () => randomBits(words, next));
+  const entries = new Map<number, Entry>();
+  for (let i = 0; i < n; i++) {
+    const id = 1 + Math.floor(next() * 1e9); // rowids are not dense
+    let bits: Uint32Array;
+    const r = next();
+    if (!clustered || r < 0.2) bits = randomBits(words, next);
+    else if (r < 0.25 && entries.size) bits = [...entries.values()][Math.floor(next() * entries.size)].bits.slice();
+    else bits = near(centres[Math.floor(next() * centres.length)], Math.floor(next() * words * 4), next);
+    entries.set(id, { id, bits, expires: next() < 0.1 ? 1_000 : Infinity });
+  }
+  const query = () => {
+    const r = next();
+    if (r < 0.4) return near(centres[Math.floor(next() * centres.length)], Math.floor(next() * words * 3), next);
+    if (r < 0.8)
+      return near([...entries.values()][Math.floor(next() * entries.size)].bits, Math.floor(next() * 20), next);
+    return randomBits(words, next);
+  };
+  return { entries, query, next };
+}
+
+function checkAgainstBruteForce(n: number, words: number, seed: number, clustered: boolean): void {
+  const { entries, query, next } = dataset(n, words, seed, clustered);
+  const idx = new BitIndex(words);
+  for (const e of entries.values()) idx.add(e.id, e.bits, e.expires);
+  const ids = [...entries.keys()];
+  for (let round = 0; round < 3; round++) {
+    assert.equal(idx.count, entries.size);
+    for (let q = 0; q < 12; q++) {
+      const qb = query();
+      for (const k of [1, 8, 32, 300]) {
+        assert.deepEqual(idx.search(qb, k, 5_000), bruteForce(entries.values(), qb, k, 5_000), `n=${n} k=${k}`);
+      }
+    }
+    // Remove a tenth, re-add some with other bits, expire some: the index must follow.
+    for (let i = 0; i < n / 10; i++) {
+      const id = ids[Math.floor(next() * ids.length)];
+      idx.remove(id);
+      entries.delete(id);
+      if (next() < 0.5) {
+        const e = { id, bits: randomBits(words, next), expires: next() < 0.5 ? 1_000 : Infinity };
+        idx.add(id, e.bits, e.expires);
+        entries.set(id, e);
+      }
+    }
+  }
+}
+
 describe("cache bit index", () => {
   it("packs sign bits 32 to a word, dimension i at bit i mod 32", () => {
     const v = new Float32Array(64);
@@ -44,26 +117,36 @@ describe("cache bit index", () => {
     assert.deepEqual([...bits], [(1 | (1 << 31)) >>> 0, 2]);
   });
 
-  it("returns the exact Hamming top-k (nearest first) in a small index", () => {
-    const next = rng(7);
-    const idx = new BitIndex(16);
-    const entries = Array.from({ length: 900 }, (_, i) => ({ id: i + 1, bits: randomBits(16, next) }));
-    for (const e of entries) idx.add(e.id, e.bits, Infinity);
-    for (let q = 0; q < 20; q++) {
-      const query = randomBits(16, next);
-      const got = idx.search(query, 10, 0);
-      const want = entries
-        .map((e) => hamming(e.bits, query))
-        .sort((a, b) => a - b)
-        .slice(0, 10);
-      assert.deepEqual(
-        got.map((id) => hamming(entries[id - 1].bits, query)),
-        want,
-      );
-    }
+  it("the WebAssembly SIMD scan is available on this engine", () => {
+    assert.ok(hasScanKernel(), "Node 20's V8 runs WebAssembly SIMD; without it every index scans in JavaScript");
   });
 
-  it("finds a planted near neighbour first among 50,000 entries (two-stage search), skipping expired and removed ones", () => {
+  it("returns what a brute-force scan returns: small index, random data (JavaScript scan)", () => {
+    checkAgainstBruteForce(900, 16, 7, false);
+  });
+
+  it("returns what a brute-force scan returns: small index, clustered data with duplicates", () => {
+    checkAgainstBruteForce(2_000, 16, 8, true);
+  });
+
+  it("returns what a brute-force scan returns past WASM_FROM: random data (SIMD scan)", function () {
+    this.timeout(60_000);
+    checkAgainstBruteForce(WASM_FROM * 3, 16, 9, false);
+  });
+
+  it("returns what a brute-force scan returns past WASM_FROM: clustered data with duplicates", function () {
+    this.timeout(60_000);
+    checkAgainstBruteForce(WASM_FROM * 3, 16, 10, true);
+  });
+
+  it("works at other widths: 64 and 520 dimensions, and 1024 (more than one 128-row chunk)", function () {
+    this.timeout(60_000);
+    checkAgainstBruteForce(WASM_FROM + 100, 2, 11, true);
+    checkAgainstBruteForce(WASM_FROM + 100, 17, 12, true);
+    checkAgainstBruteForce(WASM_FROM + 100, 32, 13, true);
+  });
+
+  it("finds a planted near neighbour among 50,000 entries, skipping expired and removed ones", () => {
     const next = rng(11);
     const idx = new BitIndex(16);
     const entries: Uint32Array[] = [];
@@ -95,13 +178,54 @@ describe("cache bit index", () => {
     assert.equal(idx.count, 50_000 - 1);
   });
 
-  it("works for vectors shorter than the first stage (fewer than 128 dimensions)", () => {
+  it("reserve sizes the index once and keeps what it holds", () => {
+    const next = rng(5);
+    const idx = new BitIndex(16);
+    const entries = new Map<number, Entry>();
+    for (let i = 1; i <= 100; i++) {
+      const e = { id: i, bits: randomBits(16, next), expires: Infinity };
+      entries.set(i, e);
+      idx.add(i, e.bits, e.expires);
+    }
+    idx.reserve(20_000);
+    for (let i = 101; i <= 20_000; i++) {
+      const e = { id: i, bits: randomBits(16, next), expires: Infinity };
+      entries.set(i, e);
+      idx.add(i, e.bits, e.expires);
+    }
+    const q = randomBits(16, next);
+    assert.deepEqual(idx.search(q, 20, 0), bruteForce(entries.values(), q, 20, 0));
+  });
+
+  it("k larger than the index, and k = 0", () => {
     const next = rng(3);
     const idx = new BitIndex(2);
-    const entries = Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, bits: randomBits(2, next) }));
+    const entries = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, bits: randomBits(2, next), expires: Infinity }));
     for (const e of entries) idx.add(e.id, e.bits, Infinity);
-    const query = entries[1234].bits;
-    assert.equal(hamming(entries[idx.search(query, 1, 0)[0] - 1].bits, query), 0);
+    const query = entries[12].bits;
+    assert.deepEqual(idx.search(query, 100, 0), bruteForce(entries, query, 100, 0));
     assert.deepEqual(idx.search(query, 0, 0), []);
+  });
+
+  it("the id → slot table agrees with a Map through inserts, updates and deletes", () => {
+    const next = rng(21);
+    const table = new IdSlots();
+    const map = new Map<number, number>();
+    for (let i = 0; i < 200_000; i++) {
+      const id = Math.floor(next() * 5_000) * (next() < 0.5 ? 1 : 2 ** 33); // small ids and ids past 2^32
+      const r = next();
+      if (r < 0.6) {
+        table.set(id, i);
+        map.set(id, i);
+      } else if (r < 0.9) {
+        table.delete(id);
+        map.delete(id);
+      }
+      if (i % 1000 === 0) assert.equal(table.size, map.size);
+    }
+    for (let id = 0; id < 5_000; id++) {
+      assert.equal(table.get(id), map.get(id) ?? -1);
+      assert.equal(table.get(id * 2 ** 33), map.get(id * 2 ** 33) ?? -1);
+    }
   });
 });

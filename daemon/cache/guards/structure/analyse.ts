@@ -22,6 +22,8 @@ export interface Token {
   negated: boolean;
   /** Index of the clause segment (punctuation separates segments). */
   segment: number;
+  /** Inside brackets: an aside (an alias, a gloss, a role) about what stands before it. */
+  aside: boolean;
   /** Index of the sentence (a full stop, question or exclamation mark ends one). */
   sentence: number;
   /** Index among the analysed (non-punctuation) tokens. */
@@ -104,9 +106,12 @@ function analyseUncached(text: string): Analysis {
   let segment = 0;
   let segmentUsed = false;
   let sentence = 0;
+  let depth = 0;
   for (let i = 0; i < values.length; i++) {
     const type = types[i];
     if (type === "punctuation" || tags[i] === "PUNCT") {
+      if (/^[([{]$/.test(values[i])) depth++;
+      else if (/^[)\]}]$/.test(values[i])) depth = Math.max(0, depth - 1);
       if (segmentUsed && /[,;:()[\]{}"“”!?.…—–]/.test(values[i])) {
         segment++;
         segmentUsed = false;
@@ -128,6 +133,7 @@ function analyseUncached(text: string): Analysis {
       content: numeric || (CONTENT_POS.has(pos) && !NEGATORS.has(lower) && !INTERROGATIVES.has(lower)),
       negated: false,
       segment,
+      aside: depth > 0,
       sentence,
       index: tokens.length,
     });

@@ -195,10 +195,21 @@ export function crossedSynonyms(al: Alignment): GuardFinding | undefined {
     const y = al.b.tokens[j];
     // Verbs and nouns name the events and the parties whose roles a swap exchanges ("printed by X" is not "published by
     // X"); modifiers trade places as style ("about … approximately", "the biggest file … how large").
-    if (!["NOUN", "VERB"].includes(x.pos) || x.lemma === y.lemma || x.lower === y.lower) continue;
+    if (x.lower === y.lower) continue;
+    // The very forms crossed ("the canal is one of the oldest canals" / "the canals is one of the oldest canal";
+    // "a new playground with modern equipment" / "a modern playground with new equipment"): each side wrote the other's
+    // word in this place and its own elsewhere. Adverbs are left out ("about 110 m … approximately 5 m" is style).
+    if (
+      ["NOUN", "PROPN", "VERB", "ADJ"].includes(x.pos) &&
+      al.b.tokens.some((t) => t.index !== j && t.lower === x.lower) &&
+      al.a.tokens.some((t) => t.index !== i && t.lower === y.lower)
+    )
+      return { guard: "swap", detail: `"${x.text}" and "${y.text}" trade places (each is where the other was)` };
+    if (!["NOUN", "VERB"].includes(x.pos) || x.lemma === y.lemma) continue;
+    if (x.stem === y.stem) continue;
     const xThere = al.b.tokens.find((t) => t.index !== j && t.lemma === x.lemma);
     const yHere = al.a.tokens.find((t) => t.index !== i && t.lemma === y.lemma);
-    if (xThere && yHere) {
+    if (xThere || yHere) {
       return {
         guard: "swap",
         detail: `"${x.text}" and "${y.text}" trade places (each is where the other was)`,

@@ -7,7 +7,7 @@
 // - replacement: a content word replaced by one that is neither an inflection, a derivation nor a WordNet synonym of it
 //   ("passes" / "fails", "let vs var" / "let vs const"), or a spatial preposition by its opposite ("onto" / "off").
 // - negation scope: a word both sides share is negated on one side only (per clause, not a count per text).
-import { align, derivationOnly, presentIn, type Alignment, type Hunk } from "./align.js";
+import { align, derivationOnly, presentIn, sameWord, type Alignment, type Hunk } from "./align.js";
 import type { Analysis, Token } from "./analyse.js";
 import type { Guard, GuardFinding } from "../guard.js";
 import { knownVerb } from "./wordnet.js";
@@ -61,6 +61,7 @@ function phraseMove(run: Token[], s: Analysis, al?: Alignment): boolean {
   const content = run.filter((t) => t.content);
   if (content.length && content.every((t) => t.pos === "ADV")) return true;
   if (al && prepositionalPhrase(run, s, al)) return true;
+  if (al && edgeToEdge(run, s, al)) return true;
   return startsPhrase(run[0], s) && endsPhrase(run[run.length - 1], s);
 }
 
@@ -92,6 +93,29 @@ function prepositionalPhrase(run: Token[], s: Analysis, al: Alignment): boolean 
   if (gHere === undefined || gThere === undefined) return true;
   const side = s === al.a ? 0 : 1;
   return al.pairs.some((p) => p[side] === gHere && p[1 - side] === gThere);
+}
+
+/**
+ * A prepositional phrase that stands at one edge of its clause here and at the other edge there ("In 2001 Enkor merged
+ * with X" / "Enkor merged with X in 2001"): the clause edges are where English puts a clause's adjuncts, and the same
+ * words in the same order moved from one to the other, so they modify the whole clause both times.
+ */
+function edgeToEdge(run: Token[], s: Analysis, al: Alignment): boolean {
+  if (run[0].pos !== "ADP" || run.length < 2 || run.some((t) => t.pos === "VERB" || t.pos === "AUX")) return false;
+  const other = s === al.a ? al.b : al.a;
+  const first = other.tokens.findIndex(
+    (t, k) =>
+      run.every((r, d) => other.tokens[k + d] && sameWord(r, other.tokens[k + d])) &&
+      run.every((_, d) => other.tokens[k + d].segment === t.segment),
+  );
+  if (first < 0) return false;
+  const there = other.tokens.slice(first, first + run.length);
+  const atStart = (r: Token[], x: Analysis) => r[0].index === 0 || x.tokens[r[0].index - 1].segment !== r[0].segment;
+  const atEnd = (r: Token[], x: Analysis) => {
+    const next = x.tokens[r[r.length - 1].index + 1];
+    return !next || next.segment !== r[0].segment;
+  };
+  return (atStart(run, s) && atEnd(there, other)) || (atEnd(run, s) && atStart(there, other));
 }
 
 /** Index of the nearest aligned content token before `t` in its clause segment (skipping `t`'s own phrase if asked). */
@@ -170,8 +194,10 @@ function alternation(run: Token[], s: Analysis, other: Analysis): boolean {
  * single name or number it stood next to, and stays next to it.
  */
 function nameOrder(run: Token[], s: Analysis, other: Analysis, al: Alignment): boolean {
-  if (run.length !== 1) return false;
-  const x = run[0];
+  // One word, with the determiner the run may have taken along ("the | Python standard library").
+  const words = run.filter((t) => t.pos !== "DET");
+  if (words.length !== 1) return false;
+  const x = words[0];
   const there = presentIn(x, other);
   if (!there) return false;
   const side = s === al.a ? 0 : 1;
@@ -180,8 +206,11 @@ function nameOrder(run: Token[], s: Analysis, other: Analysis, al: Alignment): b
     if (!n || n.segment !== x.segment) continue;
     const pair = al.pairs.find((p) => p[side] === n.index);
     if (!pair || other.tokens[pair[1 - side]].index !== there.index - d) continue;
+    // Both words stay inside one noun phrase ("RSA public keys" / "public RSA keys"): a name word that crossed a verb
+    // or a preposition changed roles ("Hari Singh Nalwa forced Sultan Khan" / "Hari Singh forced Nalwa Sultan Khan").
     const names = (t: Token) => t.pos === "PROPN" || t.pos === "NUM";
-    if (names(x) || names(n)) return true;
+    const nominal = (t: Token) => names(t) || t.pos === "NOUN" || t.pos === "ADJ";
+    if ((names(x) || names(n)) && nominal(x) && nominal(n)) return true;
   }
   return false;
 }
@@ -217,7 +246,74 @@ function marker(t: Token, s: Analysis): Token | undefined {
   return undefined;
 }
 
+/** Prepositions that all place something somewhere, at different grain ("at/in the Royal Corps in/at Tidworth"). */
+const PLACE = new Set(["in", "at", "on", "inside", "within"]);
+
+/**
+ * The role a noun's preposition marks in its clause ("" for none: a subject or an object), or undefined where this
+ * reading cannot tell: "of" ties a noun to another noun, not to the clause ("the district of X" = "the X district"), and
+ * a later member of a list ("by A, B and C") takes its role from the list's first member.
+ */
+function roleOf(t: Token, s: Analysis): string | undefined {
+  const m = marker(t, s);
+  if (m) return m.lower === "of" ? undefined : PLACE.has(m.lower) ? "in" : m.lower;
+  let i = t.index - 1;
+  while (
+    i >= 0 &&
+    s.tokens[i].segment === t.segment &&
+    ["DET", "ADJ", "NUM", "PROPN", "NOUN", "PART"].includes(s.tokens[i].pos)
+  )
+    i--;
+  const before = s.tokens[i];
+  if (!before) return "";
+  if (before.segment === t.segment) return before.pos === "CCONJ" ? undefined : "";
+  // The previous clause segment ends with a noun: "…, B" is a list member (or an apposition) — not read.
+  return ["NOUN", "PROPN", "NUM"].includes(before.pos) ? undefined : "";
+}
+
+/**
+ * Two nouns or names on both sides that traded the prepositions marking their roles ("Monroe Meadows, in Yosemite
+ * Valley" / "Yosemite Valley, in Monroe Meadows"; "translated from French into English" / "from English into
+ * French"): whatever the alignment kept or moved, each now stands in the other's relation. Only words that occur once
+ * on each side are read, so which is which is not guessed.
+ */
+export function exchangedRoles(al: Alignment): GuardFinding | undefined {
+  const once = (s: Analysis) => {
+    const seen = new Map<string, Token | undefined>();
+    for (const t of s.tokens) {
+      if (t.pos !== "NOUN" && t.pos !== "PROPN") continue;
+      seen.set(t.lower, seen.has(t.lower) ? undefined : t);
+    }
+    return seen;
+  };
+  const ta = once(al.a);
+  const tb = once(al.b);
+  const shared = [...ta.keys()].filter((k) => ta.get(k) && tb.get(k));
+  const role = (t: Token, s: Analysis) => roleOf(t, s);
+  for (let x = 0; x < shared.length; x++) {
+    const ua = ta.get(shared[x])!;
+    const ub = tb.get(shared[x])!;
+    const rua = role(ua, al.a);
+    const rub = role(ub, al.b);
+    if (rua === undefined || rub === undefined || rua === rub) continue;
+    for (let y = x + 1; y < shared.length; y++) {
+      const va = ta.get(shared[y])!;
+      const vb = tb.get(shared[y])!;
+      if (role(va, al.a) === rub && role(vb, al.b) === rua) {
+        const say = (r: string) => (r ? `"${r} …"` : "no preposition");
+        return {
+          guard: "role",
+          detail: `"${ua.text}" and "${va.text}" trade roles: ${say(rua)} and ${say(rub)} in the query, the other way round in the cached request`,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
 export function roleChange(al: Alignment): GuardFinding | undefined {
+  const exchanged = exchangedRoles(al);
+  if (exchanged) return exchanged;
   for (const [i, j] of al.pairs) {
     const x = al.a.tokens[i];
     const y = al.b.tokens[j];
@@ -252,6 +348,17 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
       for (const run of runs(tokens, side, new Set(al.pairs.map((p) => p[side === al.a ? 0 : 1])))) {
         if (!run.some((t) => moved.includes(t))) continue;
         const other = side === al.a ? al.b : al.a;
+        const aside = run.find((t) => t.content && moved.includes(t) && presentIn(t, other)?.aside !== t.aside);
+        if (aside) {
+          const inside = aside.aside
+            ? side === al.a
+              ? "query"
+              : "cached request"
+            : side === al.a
+              ? "cached request"
+              : "query";
+          return { guard: "role", detail: `"${aside.text}" is an aside in brackets in the ${inside} only` };
+        }
         if (
           !phraseMove(run, side, al) &&
           !compoundMove(run, side, other) &&
@@ -329,6 +436,23 @@ export function replacement(al: Alignment): GuardFinding | undefined {
   const qb = al.b.tokens.filter((t) => SPECIFIC_QUESTIONS.has(t.lower)).map((t) => t.lower);
   if (qa.length && qb.length && (qa.some((q) => !qb.includes(q)) || qb.some((q) => !qa.includes(q)))) {
     return { guard: "replacement", detail: `asks "${qa.join(", ")}" where the other asks "${qb.join(", ")}"` };
+  }
+  // Prepositions that trade places: one replaced by another here, the other replaced by the one there ("a tributary of
+  // the Leurda River in Romania" / "a tributary in the Leurda River of Romania") — the relations were exchanged.
+  const swapped = new Map<string, Token[]>();
+  for (const h of al.hunks) {
+    const pa = h.a.filter((t) => t.pos === "ADP");
+    const pb = h.b.filter((t) => t.pos === "ADP");
+    if (pa.length !== 1 || pb.length !== 1 || pa[0].lower === pb[0].lower) continue;
+    if (PLACE.has(pa[0].lower) && PLACE.has(pb[0].lower)) continue; // "at the Corps in X" / "in the Corps at X
+    const back = swapped.get(`${pb[0].lower} ${pa[0].lower}`);
+    if (back) {
+      return {
+        guard: "replacement",
+        detail: `"${back[0].text}" and "${pa[0].text}" trade places (each is where the other was)`,
+      };
+    }
+    swapped.set(`${pa[0].lower} ${pb[0].lower}`, [pa[0], pb[0]]);
   }
   for (const h of al.hunks) {
     if (!h.a.length || !h.b.length) continue;
