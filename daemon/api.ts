@@ -7,6 +7,15 @@ import { KeepAliveSchema } from "./models/keep-alive.js";
 const tooMany = (what: string, limit: "messages" | "tools") =>
   `at most ${LIMITS[limit]} ${what} per request (limit ${limit} = ${LIMITS[limit]})`;
 
+/** A request's model: an alias, route, file or hf: name, at most LIMITS.modelName characters. */
+const ModelName = z
+  .string()
+  .min(1)
+  .max(
+    LIMITS.modelName,
+    `a model name has at most ${LIMITS.modelName} characters (limit modelName = ${LIMITS.modelName}); use the alias or route name`,
+  );
+
 // ───────────────────────────── OpenAI-compatible: /v1/chat/completions ─────────────────────────────
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
@@ -68,7 +77,7 @@ export const ResponseFormatSchema = z.discriminatedUnion("type", [
 ]);
 
 const samplingFields = {
-  model: z.string().min(1),
+  model: ModelName,
   max_tokens: z.number().int().positive().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
@@ -142,7 +151,7 @@ export const CompletionRequestSchema = z
   .superRefine((r, ctx) => refuseUnsupportedSampling(r, ctx));
 
 export const EmbeddingRequestSchema = z.object({
-  model: z.string().min(1),
+  model: ModelName,
   input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
   encoding_format: z.enum(["float", "base64"]).optional(),
   dimensions: z.number().int().positive().optional(),
@@ -624,7 +633,7 @@ const anthropicServerTool = z
   .passthrough();
 
 export const AnthropicMessagesRequestSchema = z.object({
-  model: z.string().min(1),
+  model: ModelName,
   max_tokens: z.number().int().positive(),
   messages: z
     // Current clients (Claude Code) also send role "system" turns mid-conversation.
@@ -1139,7 +1148,7 @@ export type ResponsesTool = z.infer<typeof ResponsesToolSchema>;
 
 export const ResponsesRequestSchema = z
   .object({
-    model: z.string().min(1),
+    model: ModelName,
     input: z.union([z.string(), z.array(ResponsesInputItemSchema)]).optional(),
     instructions: z.string().nullable().optional(),
     tools: z.array(ResponsesToolSchema).max(256).optional(),

@@ -7,6 +7,12 @@
 export const LIMITS = {
   /** Arrays and objects inside one JSON body (or a JSON text a request carries, such as an audit's chat prompt). */
   jsonDepth: 64,
+  /**
+   * Characters of a request's `model` (an alias, route, file or hf: name; real ones are well under 200). Longer names
+   * are refused before anything records them: the cache kept one counter row per name, and a fuzzed 900 KB name made
+   * every later /hotpath/cache/stats read, sort and send megabytes (1–13 s on the event loop).
+   */
+  modelName: 500,
   /** Messages in one chat / Messages request. */
   messages: 10_000,
   /** Tools in one request (OpenAI's own limit). */

@@ -181,6 +181,25 @@ describe("daemon: hostile and heavy input (issue #15)", function () {
     assert.match(tooMany.body.error.message, /limit tools = 128/);
   });
 
+  it("a model name over the limit → 400 naming it on every endpoint, and the cache records nothing for it", async function () {
+    const model = "x".repeat(600_000);
+    for (const [path, body] of [
+      ["/v1/chat/completions", { model, messages }],
+      ["/v1/completions", { model, prompt: "hi" }],
+      ["/v1/embeddings", { model, input: "hi" }],
+      ["/v1/responses", { model, input: "hi" }],
+      ["/v1/messages", { model, max_tokens: 5, messages }],
+    ] as const) {
+      const res = await post(path, body);
+      assert.equal(res.status, 400, `${path}: ${res.text.slice(0, 200)}`);
+      assert.match(res.text, /limit modelName = 500/, path);
+    }
+    const stats = await rawRequest(daemon.url, { method: "GET", path: "/hotpath/cache/stats", headers: auth });
+    assert.equal(stats.status, 200);
+    for (const ns of stats.body.namespaces)
+      assert.ok(ns.model.length <= 500, `a namespace for a ${ns.model.length}-character model`);
+  });
+
   it("input longer than the context: OpenAI's context_length_exceeded, Anthropic's shape on /v1/messages, fast", async function () {
     const longText = "word ".repeat(1_000_000); // 5 MB
     const embeddings = await post("/v1/embeddings", { model: "chat", input: longText });
