@@ -9,19 +9,44 @@ const CONTEXT_TOKENS = 4;
 export class TextStream {
   private stable = "";
   private stableCount = 0;
+  /** Text of the tokens after stableCount: ends inside a UTF-8 character (a trailing U+FFFD). */
+  private pending = "";
+  private pendingCount = 0;
 
   constructor(private readonly model: LlamaModel) {}
 
   /** The text of all `generated` tokens (the same array, grown since the last call). */
   text(generated: readonly Token[]): string {
-    const tail = generated.slice(this.stableCount);
-    if (tail.length === 0) return this.stable;
+    this.advance(generated);
+    return this.pending ? this.stable + this.pending : this.stable;
+  }
+
+  /**
+   * The text completed by the tokens added since the last call, "" while they end inside a character: the deltas
+   * joined are text() without its incomplete end. Nothing is sliced from the text so far, so a token costs the same
+   * at any output length. (Use either this or text() on one stream.)
+   */
+  delta(generated: readonly Token[]): string {
+    return this.advance(generated);
+  }
+
+  /** Detokenizes the tokens added since the last call; returns the text they completed. */
+  private advance(generated: readonly Token[]): string {
+    const count = generated.length;
+    if (count === this.stableCount || count === this.pendingCount) return "";
+    const tail = count === this.stableCount + 1 ? [generated[count - 1]] : generated.slice(this.stableCount);
     const before = generated.slice(Math.max(0, this.stableCount - CONTEXT_TOKENS), this.stableCount);
     const tailText = this.model.detokenize(tail, false, before);
     // A trailing U+FFFD is an incomplete UTF-8 sequence split across tokens: keep those tokens pending.
-    if (tailText.charCodeAt(tailText.length - 1) === 0xfffd) return this.stable + tailText;
+    if (tailText.charCodeAt(tailText.length - 1) === 0xfffd) {
+      this.pending = tailText;
+      this.pendingCount = count;
+      return "";
+    }
     this.stable += tailText;
-    this.stableCount = generated.length;
-    return this.stable;
+    this.stableCount = count;
+    this.pending = "";
+    this.pendingCount = 0;
+    return tailText;
   }
 }

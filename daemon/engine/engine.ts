@@ -370,7 +370,10 @@ export class Engine {
     };
   }
 
-  /** /v1/completions: raw text in, text out, through the same token loop as chat. */
+  /**
+   * /v1/completions: raw text in, text out, through the same token loop as chat. One generator from the token loop to
+   * the caller (each async generator between them costs every token a few promise hops on the event loop).
+   */
   async *complete(
     alias: string,
     request: CompletionRequest,
@@ -378,50 +381,41 @@ export class Engine {
   ): AsyncIterable<ChatEvent> {
     const lease = await this.use(alias);
     try {
-      yield* this.completeOn(lease.model, request, o);
+      const local = lease.model;
+      const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
+      refuseUnfittable(local.model, prompt.length, local.contextSize, "prompt");
+      const tokens = local.model.tokenize(prompt);
+      const bos = local.model.tokens.bos;
+      if (bos !== null && local.model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+      if (tokens.length === 0) tokens.push(bos ?? local.model.tokens.eos!);
+      const stream = generate(
+        local.model,
+        local.pool,
+        local.contextSize,
+        {
+          tokens,
+          maxTokens: request.max_tokens ?? 16,
+          temperature: request.temperature ?? 1,
+          topP: request.top_p ?? undefined,
+          seed: request.seed ?? undefined,
+          stopStrings: stopList(request.stop),
+          stopTokenSequences: [],
+          priority: o.priority,
+          signal: o.signal,
+        },
+        local.speculative,
+      );
+      if (request.echo) yield { type: "text", text: prompt };
+      for (;;) {
+        const step = await stream.next();
+        if (step.done) {
+          yield doneEvent(step.value);
+          return;
+        }
+        yield { type: "text", text: step.value };
+      }
     } finally {
       lease.end(keepAliveOf(request.keep_alive));
-    }
-  }
-
-  private async *completeOn(
-    local: LocalModel,
-    request: CompletionRequest,
-    o: { signal: AbortSignal; priority: Priority },
-  ): AsyncIterable<ChatEvent> {
-    const prompt = Array.isArray(request.prompt) ? request.prompt[0] : request.prompt;
-    refuseUnfittable(local.model, prompt.length, local.contextSize, "prompt");
-    const tokens = local.model.tokenize(prompt);
-    const bos = local.model.tokens.bos;
-    if (bos !== null && local.model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
-    if (tokens.length === 0) tokens.push(bos ?? local.model.tokens.eos!);
-    const stream = generate(
-      local.model,
-      local.pool,
-      local.contextSize,
-      {
-        tokens,
-        maxTokens: request.max_tokens ?? 16,
-        temperature: request.temperature ?? 1,
-        topP: request.top_p ?? undefined,
-        seed: request.seed ?? undefined,
-        stopStrings: stopList(request.stop),
-        stopTokenSequences: [],
-        priority: o.priority,
-        signal: o.signal,
-      },
-      local.speculative,
-    );
-    if (request.echo) yield { type: "text", text: prompt };
-    for (;;) {
-      const step = await stream.next();
-      if (!step.done) {
-        yield { type: "text", text: step.value };
-        continue;
-      }
-      const r = step.value;
-      yield doneEvent(r);
-      return;
     }
   }
 

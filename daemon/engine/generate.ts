@@ -178,9 +178,20 @@ export async function* generate(
           break;
         }
         const last = generated.length >= maxTokens;
-        if (!needsText && !last) prefetch();
+        if (!needsText) {
+          if (!last) prefetch();
+          // Only the new characters: no slice of the text so far, the same cost at any output length.
+          const delta = textStream.delta(generated);
+          if (delta) {
+            if (pending) await decodeDispatched(contextSequences);
+            emitted += delta.length;
+            yield delta;
+          }
+          if (last) break;
+          continue;
+        }
         text = textStream.text(generated);
-        const stopAt = needsText ? findStop(text, stopStrings, stopScanFrom()) : -1;
+        const stopAt = findStop(text, stopStrings, stopScanFrom());
         if (stopAt >= 0) {
           text = text.slice(0, stopAt);
           finishReason = "stop";
@@ -188,7 +199,7 @@ export async function* generate(
           emitted = text.length;
           break;
         }
-        if (needsText && !last) prefetch();
+        if (!last) prefetch();
         // Hold back a possibly incomplete UTF-8 character and any text that could still become a stop string.
         const safeEnd = safeEmitEnd(text, stopStrings);
         if (safeEnd > emitted) {
@@ -202,6 +213,8 @@ export async function* generate(
     } finally {
       await iterator.return();
     }
+    // Without stop strings the loop kept only deltas: the whole text (with any incomplete end) once, here.
+    if (!needsText) text = textStream.text(generated);
 
     // Drop the end-of-turn marker tokens from the text, then flush what was held back.
     let visible = finishReason === "stop" ? trimStopTokens(model, generated, input.stopTokenSequences, text) : text;

@@ -286,15 +286,25 @@ function routeFailure(e: unknown, routed?: RouteResult): { route?: string; attri
   return routed ? { attributes: Router.spanAttributes(routed) } : {};
 }
 
-/** Starts a stream and waits for its first event; the result replays that event, then the rest. */
+/**
+ * Starts a stream and waits for its first event; the result replays that event, then the rest. A plain iterator, not
+ * a generator around the stream: every token of a streamed answer passes here, and a generator layer costs each one
+ * a few promise hops on the event loop.
+ */
 async function startedStream(events: AsyncIterable<ChatEvent>): Promise<AsyncIterable<ChatEvent>> {
   const it = events[Symbol.asyncIterator]();
-  const first = await it.next();
-  return (async function* () {
-    try {
-      for (let step = first; !step.done; step = await it.next()) yield step.value;
-    } finally {
-      await it.return?.();
-    }
-  })();
+  let first: IteratorResult<ChatEvent> | undefined = await it.next();
+  const iterator: AsyncIterator<ChatEvent> = {
+    next() {
+      const step = first;
+      first = undefined;
+      return step ? Promise.resolve(step) : it.next();
+    },
+    async return(value?: unknown) {
+      first = undefined;
+      await it.return?.(value);
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
 }

@@ -4,7 +4,7 @@ import type { ServerResponse } from "node:http";
 import type { ChatCompletionChunk } from "../api.js";
 import { fullTimings, type ChatEvent } from "../chat.js";
 import { toHttpError, errorBody } from "./errors.js";
-import { startSse, writeSse } from "./sse.js";
+import { startSse, textDeltaFrames, writeSse, writeSseFrame } from "./sse.js";
 
 export async function writeChatStream(
   res: ServerResponse,
@@ -24,6 +24,7 @@ export async function writeChatStream(
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
     ...(meta.includeUsage ? { usage: null } : {}),
   });
+  const contentFrame = textDeltaFrames((content) => chunk({ content }));
   const iterator = events[Symbol.asyncIterator]();
   // Pull the first event before committing to a 200, so early failures (unknown model, full queue) get a real status.
   const first = await iterator.next();
@@ -33,7 +34,7 @@ export async function writeChatStream(
     for (let step = first; !step.done; step = await iterator.next()) {
       const e = step.value;
       if (e.type === "text") {
-        writeSse(res, chunk({ content: e.text }));
+        writeSseFrame(res, contentFrame(e.text));
       } else if (e.type === "tool_call_delta") {
         writeSse(
           res,

@@ -19,6 +19,31 @@ export function writeSse(res: ServerResponse, data: unknown, event?: string): vo
   res.write(sseFrame(data, event));
 }
 
+/** Writes an already framed event (see textDeltaFrames): the per-token path serialises only the new text. */
+export function writeSseFrame(res: ServerResponse, frame: string): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.write(frame);
+}
+
+/** Stands for the delta while a chunk's frame is cut (NULs: JSON escapes them, so it cannot be half of other text). */
+const DELTA_MARKER = "\u0000delta\u0000";
+
+/**
+ * Frames for a stream of text deltas: `chunk(text)` serialised once with a marker for the text, cut there, and per
+ * token only the text is serialised between the two halves — exactly sseFrame(chunk(text)), without a JSON.stringify
+ * of the whole chunk object per token. Should the marker occur elsewhere too (a hostile model name), every frame is
+ * serialised whole.
+ */
+export function textDeltaFrames(chunk: (text: string) => unknown): (text: string) => string {
+  const json = sseFrame(chunk(DELTA_MARKER));
+  const marker = JSON.stringify(DELTA_MARKER);
+  const at = json.indexOf(marker);
+  if (at < 0 || json.indexOf(marker, at + 1) >= 0) return (text) => sseFrame(chunk(text));
+  const head = json.slice(0, at);
+  const tail = json.slice(at + marker.length);
+  return (text) => head + JSON.stringify(text) + tail;
+}
+
 /** One SSE frame. */
 export function sseFrame(data: unknown, event?: string): string {
   return `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;

@@ -48,7 +48,7 @@ function post(url: string, body: string, token: string): Promise<[number, number
  * The daemon of commit `rev`, bundled by that commit's own esbuild.mjs from `git archive` (the working tree is not
  * touched) against this checkout's node_modules; reused while .cache/bench-ab/<commit>/ holds it.
  */
-function buildRevision(rev: string): { commit: string; bin: string } {
+export function buildRevision(rev: string): { commit: string; bin: string } {
   const commit = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: repoRoot, encoding: "utf8" })
     .trim()
     .slice(0, 12);

@@ -381,7 +381,7 @@ async function layoutRun(
 }
 
 /** Vectors computed up front (remembered on disk by embedAll); anything else goes to the model. */
-class KnownVectors implements Embedder {
+export class KnownVectors implements Embedder {
   constructor(
     private readonly inner: Embedder,
     private readonly known: Map<string, Float32Array>,
@@ -422,20 +422,30 @@ interface QualityRow {
  * up — once by a cache with the guards and structural defences, once by one without (cosine only), at the same
  * threshold, on the same database and vectors.
  */
-async function servedRun(name: string, pairs: Pair[], embedder: Embedder, threshold: number): Promise<QualityRow> {
+export async function servedRun(
+  name: string,
+  pairs: Pair[],
+  embedder: Embedder,
+  threshold: number,
+): Promise<QualityRow> {
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-cache-quality-"));
+  // One database each: a cache's similarity index holds what that cache stored (it fills from the database when the
+  // cache opens), so a second cache on the same database would not see entries stored after it opened.
   const db: Db = openDb(join(dir, "hotpath.db"));
+  const cosineDb: Db = openDb(join(dir, "cosine.db"));
   try {
     const config = CacheConfigSchema.parse({ threshold, maxEntries: 1e7, maxBytes: 1e12 });
     const defended = new ResponseCache({ db, config, embedder });
-    const cosine = new ResponseCache({ db, config: { ...config, guards: false }, embedder });
+    const cosine = new ResponseCache({ db: cosineDb, config: { ...config, guards: false }, embedder });
     const ctx = { route: ROUTE, headers: {} };
     const times: number[] = [];
     const tally = { defences: { tp: 0, fp: 0 }, cosine: { tp: 0, fp: 0 } };
     for (const [i, p] of pairs.entries()) {
       const system = `${name} pair ${i}`;
-      const stored = await defended.store(chat(system, p.a), ctx, answer(`answer ${i}`), { latencyMs: 400 });
-      if (!stored.stored) throw new Error(`pair ${i} was not stored: ${stored.reason}`);
+      for (const c of [defended, cosine]) {
+        const stored = await c.store(chat(system, p.a), ctx, answer(`answer ${i}`), { latencyMs: 400 });
+        if (!stored.stored) throw new Error(`pair ${i} was not stored: ${stored.reason}`);
+      }
       const r = await lookupOnly(defended, chat(system, p.b));
       times.push(r.lookupMs);
       const c = await lookupOnly(cosine, chat(system, p.b));
@@ -462,6 +472,7 @@ async function servedRun(name: string, pairs: Pair[], embedder: Embedder, thresh
     return { set: name, defences: served(tally.defences), cosine: served(tally.cosine), lookupP50: pct(times, 50) };
   } finally {
     db.close();
+    cosineDb.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -631,7 +642,7 @@ export async function run(args: string[]): Promise<void> {
       "",
       "### False hits and recall: defences vs cosine-only, served through ResponseCache",
       "",
-      `Each pair: side a stored in a namespace of its own, side b looked up by the real \`ResponseCache\` (exactness ladder, KNN, guards and structural defences), then by one with \`guards: false\` (cosine only) — same database, same vectors, same threshold ${defaultT}. "False hits" = share of different-meaning pairs served; "recall" = share of paraphrases served. PAWS (Google LLC, ../shared/data/paws-wiki-dev, sentences detokenised) was divided once, up front, in \`test/bench/cache-corpus.ts\`: odd ids to develop and tune on, even ids held out and only reported.`,
+      `Each pair: side a stored in a namespace of its own, side b looked up by the real \`ResponseCache\` (exactness ladder, KNN, guards and structural defences), then by one with \`guards: false\` (cosine only; its own database, the same entries) — same vectors, same threshold ${defaultT}. "False hits" = share of different-meaning pairs served; "recall" = share of paraphrases served. PAWS (Google LLC, ../shared/data/paws-wiki-dev, sentences detokenised) was divided once, up front, in \`test/bench/cache-corpus.ts\`: odd ids to develop and tune on, even ids held out and only reported.`,
       "",
       "| labelled set | paraphrases / different | defences: recall | defences: false hits | cosine-only: recall | cosine-only: false hits | target | defended lookup p50 ms |",
       "|---|---|---|---|---|---|---|---|",

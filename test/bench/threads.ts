@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      runs: { type: "string", default: "5" },
+      runs: { type: "string", default: "9" },
       models: { type: "string", default: "stories,60MB,500MB" },
       "prompt-tokens": { type: "string", default: "241" },
     },
@@ -110,7 +110,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     console.log(rows.join("\n"));
   }
-  const body = `Default \`--threads auto\` vs every fixed thread count, CPU only, ${promptTokens}-token prompt then 64 tokens decoded (32 for the 500 MB model), median of ${runs} runs after one warm-up, the settings rotating on one loaded model (each goes first and follows each other equally often, with a pause between so no context starts while another still holds its threads) (direct node-llama-cpp contexts with a fixed count; auto = the context Hotpath configured after a fresh calibration, with prefill and decode counts set per batch).
+  const body = `Default \`--threads auto\` vs every fixed thread count, CPU only, ${promptTokens}-token prompt then 64 tokens decoded (32 for the 500 MB model), median of ${runs} runs after one warm-up, the settings rotating on one loaded model (each goes first and follows each other equally often, with a pause between so no context starts while another still holds its threads) (direct node-llama-cpp contexts with a fixed count; auto = the context Hotpath configured after a fresh calibration, with prefill and decode counts set per batch). Rerun: \`npm run bench -- threads --runs ${runs} --models ${names.join(",")}\`.
 Machine: ${machineDescription()}.
 
 | model | threads | prefill tok/s | vs best fixed | decode tok/s | vs best fixed |
@@ -119,7 +119,7 @@ ${sections.join("\n")}
 
 ${verdicts.map((v) => `- ${v}`).join("\n")}
 
-The calibration (engine/threads) measures each candidate count (1, 2, 4 … cores) on the model's own context before it serves: one prefill batch sized to ~100 ms and 8 decode steps per count, candidates alternating over 2–4 rounds, best time of each kept; it picks the fastest count per phase (the fewest threads within 3%) and remembers it per model file and CPU in \`<data-dir>/threads.json\`. node-llama-cpp 3.22.1 has one thread count per context (n_threads = n_threads_batch); Hotpath sets the count per batch (≤ 16 tokens: decode count, larger: prefill count), so prefill loses nothing to a decode-friendly choice. A calibration done on a busy machine favours fewer threads (it records the load average); \`--threads N\` overrides it, deleting the file re-measures.`;
+The calibration (engine/threads) measures each candidate count (1, 2, 4 … cores) on the model's own context before it serves, as serving runs: a prompt batch sized to ~60 ms on one thread, then up to 16 decode steps right after it, each decode count following each prefill count over the rounds (so a change of count between the phases is in the measurement), the median of each count's rounds kept (not its best: two threads decoding a small model can have one lucky round as fast as one thread); it picks the fastest count per phase (the fewest threads within 3%) and remembers it per model file and CPU in \`<data-dir>/threads.json\`. node-llama-cpp 3.22.1 has one thread count per context (n_threads = n_threads_batch); Hotpath sets the count per batch (≤ 16 tokens: decode count, larger: prefill count), so prefill loses nothing to a decode-friendly choice. A calibration done on a busy machine favours fewer threads (it records the load average); \`--threads N\` overrides it, deleting the file re-measures.`;
   console.log(body);
   writeSection("threads", body);
 }

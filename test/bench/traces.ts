@@ -1,11 +1,18 @@
-// `npm run bench -- traces [--spans N] [--runs R] [--write]`: import + analyze a generated 100k-span agent trace
-// (Claude Code JSONL and OTLP JSON), and OTLP ingest throughput (receiver logic, and over HTTP to the real daemon,
-// json and protobuf). Medians of R runs; --write puts the table into docs/benchmarks.md under "## traces".
+// `npm run bench -- traces [--spans N] [--runs R] [--write] [--only import] [--base-rev REV | --base <main.js>]`:
+// import + analyze a generated 100k-span agent trace (Claude Code JSONL and OTLP JSON), and OTLP ingest throughput
+// (receiver logic, and over HTTP to the real daemon, json and protobuf). Medians of R runs; --write puts the table into
+// docs/benchmarks.md under "## traces".
+//   The import as shipped: POST /hotpath/traces/import to the real daemon (dist/daemon/main.js: its import workers
+//   parse, store and analyze), wall clock to the answer, the daemon process's CPU time (all its threads) and /healthz
+//   every 10 ms meanwhile. With --base-rev (a commit, built from git as `bench ab` does) or --base (another build's
+//   dist/daemon/main.js) both daemons run side by side: imports alternate between them (ABBA), each run imports a file
+//   of its own (fresh trace ids, same size and shape), and afterwards the analyses both daemons serve and the span rows
+//   both stored are compared (they must be identical). --only import skips everything else.
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import { openDb } from "../../daemon/db.js";
 import { analyzeTrace } from "../../daemon/traces/analysis/index.js";
@@ -13,8 +20,12 @@ import { importText, parseTraceFile } from "../../daemon/traces/importers/index.
 import { receiveOtlp } from "../../daemon/traces/otlp/receiver.js";
 import { TraceStore } from "../../daemon/traces/store.js";
 import { importAndAnalyze } from "../../daemon/traces/import/analyzed.js";
-import { importFile } from "../../daemon/traces/import/job.js";
-import { startDaemon } from "../fixtures/daemon.js";
+import { importFile, splitsImport } from "../../daemon/traces/import/job.js";
+import { createHash } from "node:crypto";
+import Database from "better-sqlite3";
+import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js";
+import { buildRevision } from "./ab.js";
+import { percentile } from "./_report.js";
 import { generateClaudeSession, generateOtlpRequests } from "./_trace-generators.js";
 
 export { generateClaudeSession, generateOtlpRequests };
@@ -51,10 +62,29 @@ export async function run(argv: string[]): Promise<void> {
       spans: { type: "string", default: "100000" },
       runs: { type: "string", default: "3" },
       write: { type: "boolean", default: false },
+      only: { type: "string" },
+      base: { type: "string" },
+      "base-rev": { type: "string" },
     },
   });
   const target = Number(values.spans);
   const runs = Number(values.runs);
+  if (values.only !== undefined && values.only !== "import") throw new Error(`--only: "import" is the one choice`);
+  if (values.base && values["base-rev"]) throw new Error("give --base or --base-rev, not both");
+  const base = values.base
+    ? { label: values.base, bin: resolvePath(values.base) }
+    : values["base-rev"]
+      ? (() => {
+          const built = buildRevision(values["base-rev"]);
+          return { label: `${values["base-rev"]} (${built.commit}, built from git)`, bin: built.bin };
+        })()
+      : undefined;
+  if (values.only === "import") {
+    const loadBefore = loadavg();
+    const rows = await shippedImports(target, runs, base);
+    report(rows, runs, values.write, loadBefore);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-traces-"));
   const rows: Row[] = [];
   try {
@@ -224,33 +254,10 @@ export async function run(argv: string[]): Promise<void> {
             value: `${Math.round(median(rates)).toLocaleString("en")} spans/s`,
           });
         }
-        // Responsiveness: /healthz every 10 ms while the daemon imports a 100k-span file (target ≤ 50 ms).
-        const file = generateClaudeSession(target);
-        const health: number[] = [];
-        let done = false;
-        const t0 = performance.now();
-        const imported = daemon
-          .fetch("/hotpath/traces/import?name=big.jsonl", { method: "POST", body: file })
-          .then(async (r) => {
-            await r.arrayBuffer();
-            done = true;
-            return r.status;
-          });
-        while (!done) {
-          const h0 = performance.now();
-          await (await daemon.fetch("/healthz")).arrayBuffer();
-          health.push(performance.now() - h0);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        const status = await imported;
-        const sorted = [...health].sort((a, b) => a - b);
-        rows.push({
-          what: `/healthz during a ${target.toLocaleString("en")}-span import over HTTP (import ${status}, ${((performance.now() - t0) / 1000).toFixed(1)} s): ${health.length} checks`,
-          value: `p50 ${median(health).toFixed(1)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(1)} ms, max ${sorted[sorted.length - 1]?.toFixed(1)} ms`,
-        });
       } finally {
         await daemon.dispose();
       }
+      rows.push(...(await shippedImports(target, runs, base)));
     } else {
       rows.push({
         what: "OTLP ingest over HTTP",
@@ -261,17 +268,182 @@ export async function run(argv: string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
+  report(rows, runs, values.write, undefined);
+}
+
+function report(rows: Row[], runs: number, write: boolean | undefined, loadBefore: number[] | undefined): void {
   const machine = describeMachine();
   const table = [
     "| measurement | median of " + runs + " |",
     "|---|---|",
     ...rows.map((r) => `| ${r.what} | ${r.value} |`),
   ].join("\n");
+  const when = new Date().toISOString().slice(0, 16).replace("T", " ");
+  if (loadBefore) {
+    // --only import: its own subsection under "## traces", the rest of the section stays.
+    const load = loadBefore.map((x) => x.toFixed(1)).join(" / ");
+    const body = `### traces: import as shipped\n\n\`npm run bench -- traces --only import\` (${when} UTC). Load average before: ${load}. ${machine}\n\n${table}\n`;
+    console.log(`\n${body}`);
+    if (write) writeSubsection("traces: import as shipped", body);
+    return;
+  }
   console.log(`\n${machine}\n\n${table}\n`);
-  if (values.write)
-    writeSection(
-      `## traces\n\n\`npm run bench -- traces\` (${new Date().toISOString().slice(0, 10)}). ${machine}\n\n${table}\n`,
+  if (write) writeSection(`## traces\n\n\`npm run bench -- traces\` (${when} UTC). ${machine}\n\n${table}\n`);
+}
+
+/** The daemon process's CPU time (all threads: the import workers too), ms. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz clock ticks
+}
+
+/** Span rows of a daemon's database, in key order, as one hash (and a count). */
+function storedRows(daemon: TestDaemon): { count: number; hash: string } {
+  const db = new Database(join(daemon.dataDir, "hotpath.db"), { readonly: true });
+  try {
+    const h = createHash("sha256");
+    let count = 0;
+    for (const row of db.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().iterate()) {
+      h.update(JSON.stringify(row));
+      count++;
+    }
+    return { count, hash: h.digest("hex") };
+  } finally {
+    db.close();
+  }
+}
+
+interface Shipped {
+  wall: number[];
+  cpu: number[];
+  health: number[];
+}
+
+/**
+ * POST /hotpath/traces/import of a `target`-span file to the daemon (and to a base build, alternating), `runs` times
+ * per format; see the comment at the top.
+ */
+async function shippedImports(
+  target: number,
+  runs: number,
+  base: { label: string; bin: string } | undefined,
+): Promise<Row[]> {
+  if (!existsSync(DAEMON_BIN)) throw new Error("build the daemon first (`node esbuild.mjs --only daemon`)");
+  const sides = [{ label: "new", bin: DAEMON_BIN }, ...(base ? [{ label: "base", bin: base.bin }] : [])];
+  const daemons = new Map<string, TestDaemon>();
+  const rows: Row[] = [];
+  try {
+    for (const side of sides) daemons.set(side.label, await startDaemon({ bin: side.bin }));
+    const analysesDiffer: string[] = [];
+    let analysesCompared = 0;
+    for (const [label, name, make] of [
+      [
+        "Claude Code JSONL",
+        "session.jsonl",
+        (r: number) => generateClaudeSession(target).replaceAll("bench-session", `bench-session-${r}`),
+      ],
+      [
+        "OTLP JSON file",
+        "export.json",
+        (r: number) =>
+          JSON.stringify(generateOtlpRequests(target, 512, (r + 1).toString(16).padStart(2, "0").repeat(16))),
+      ],
+    ] as const) {
+      const by = new Map<string, Shipped>(sides.map((s) => [s.label, { wall: [], cpu: [], health: [] }]));
+      let bytes = 0;
+      let split = 0; // imports the new daemon ran on two workers (it decides by the load average, as this does)
+      for (let r = 0; r < runs; r++) {
+        const body = Buffer.from(make(r));
+        bytes = body.length;
+        const order = r % 2 ? [...sides].reverse() : sides;
+        const imported = new Map<string, string>();
+        for (const side of order) {
+          const daemon = daemons.get(side.label)!;
+          const t = by.get(side.label)!;
+          if (side.label === "new" && splitsImport(body.length)) split++;
+          const cpu0 = processCpuMs(daemon.process.pid!);
+          const t0 = performance.now();
+          let done = false;
+          const answer = daemon
+            .fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body })
+            .then(async (res) => {
+              const json = (await res.json()) as { traceIds?: string[]; spanCount?: number };
+              done = true;
+              if (res.status !== 200)
+                throw new Error(`${side.label}: import answered ${res.status}: ${JSON.stringify(json)}`);
+              return json;
+            });
+          while (!done) {
+            const h0 = performance.now();
+            await (await daemon.fetch("/healthz")).arrayBuffer();
+            t.health.push(performance.now() - h0);
+            await new Promise((res) => setTimeout(res, 10));
+          }
+          const json = await answer;
+          t.wall.push(performance.now() - t0);
+          t.cpu.push(processCpuMs(daemon.process.pid!) - cpu0);
+          imported.set(side.label, json.traceIds![0]);
+          console.log(
+            `${label} run ${r + 1} ${side.label}: ${Math.round(t.wall.at(-1)!)} ms wall, ${t.cpu.at(-1)} ms CPU, ${json.spanCount} spans`,
+          );
+        }
+        if (base) {
+          const texts = await Promise.all(
+            sides.map(async (s) =>
+              (await daemons.get(s.label)!.fetch(`/hotpath/traces/${imported.get(s.label)}/analysis`)).text(),
+            ),
+          );
+          analysesCompared++;
+          if (texts[0] !== texts[1]) analysesDiffer.push(`${label} run ${r + 1}`);
+        }
+      }
+      const mb = (bytes / 1e6).toFixed(1);
+      const cell = (t: Shipped) =>
+        `${median(t.wall).toFixed(0)} ms wall, ${median(t.cpu).toFixed(0)} ms CPU; /healthz p50 ${median(t.health).toFixed(1)} / p99 ${percentile(t.health, 99).toFixed(1)} / max ${Math.max(...t.health).toFixed(1)} ms (${t.health.length} checks)`;
+      const n = by.get("new")!;
+      rows.push({
+        what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs) — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
+        value: `**${cell(n)}**`,
+      });
+      if (base) {
+        const b = by.get("base")!;
+        rows.push({ what: `… the same, base ${base.label}`, value: cell(b) });
+        const pairs = n.wall.map((w, i) => (w / b.wall[i]).toFixed(2)).join(", ");
+        rows.push({
+          what: `… new / base`,
+          value: `wall **${(median(n.wall) / median(b.wall)).toFixed(2)}×** (pairwise ${pairs}), CPU ${(median(n.cpu) / median(b.cpu)).toFixed(2)}×`,
+        });
+      }
+    }
+    if (base) {
+      const [a, b] = sides.map((s) => storedRows(daemons.get(s.label)!));
+      rows.push({
+        what: `Identity: the analyses both daemons serve after each import; every span row both stored`,
+        value: `${analysesCompared - analysesDiffer.length} of ${analysesCompared} analyses identical${analysesDiffer.length ? ` (DIFFER: ${analysesDiffer.join(", ")})` : ""}; ${a.count.toLocaleString("en")} / ${b.count.toLocaleString("en")} rows, ${a.hash === b.hash && a.count === b.count ? "identical" : "DIFFERENT"}`,
+      });
+      if (analysesDiffer.length || a.hash !== b.hash)
+        console.error("bench traces: new and base stored or analysed differently");
+    }
+  } finally {
+    for (const d of daemons.values()) await d.dispose();
+  }
+  return rows;
+}
+
+/** Replaces (or adds) the `### name` subsection under `## traces`, leaving every other section as it was. */
+function writeSubsection(name: string, body: string): void {
+  const file = "docs/benchmarks.md";
+  const text = readFileSync(file, "utf8");
+  const own = new RegExp(`### ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n[\\s\\S]*?(?=\\n##? |\\n### |$)`);
+  if (own.test(text))
+    return writeFileSync(
+      file,
+      text.replace(own, () => body.trim() + "\n"),
     );
+  const section = /## traces\n[\s\S]*?(?=\n## |$)/.exec(text);
+  if (!section) throw new Error(`no "## traces" section in ${file}: run \`npm run bench -- traces --write\` first`);
+  const at = section.index + section[0].length;
+  writeFileSync(file, `${text.slice(0, at).trimEnd()}\n\n${body.trim()}\n${text.slice(at)}`);
 }
 
 function describeMachine(): string {

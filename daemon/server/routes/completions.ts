@@ -6,7 +6,7 @@ import { answerHeaders } from "../answer-headers.js";
 import { caller } from "../caller.js";
 import { errorBody, toHttpError } from "../errors.js";
 import type { Route } from "../route.js";
-import { startSse, writeSse } from "../sse.js";
+import { startSse, textDeltaFrames, writeSse, writeSseFrame } from "../sse.js";
 
 export const routes: Route[] = [
   {
@@ -36,10 +36,11 @@ export const routes: Route[] = [
         choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
       });
       if (stream) startSse(ctx.res, answerHeaders(answer));
+      const textFrame = stream ? textDeltaFrames((t) => frame(t, null)) : undefined;
       let text = "";
       try {
         for await (const e of answer.events) {
-          if (e.type === "text" && stream) writeSse(ctx.res, frame(e.text, null));
+          if (e.type === "text" && textFrame) writeSseFrame(ctx.res, textFrame(e.text));
           else if (e.type === "text") text += e.text;
           else if (e.type === "done") {
             const final = {

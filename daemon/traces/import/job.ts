@@ -1,8 +1,9 @@
 // The daemon's side of trace-file imports: each file is parsed, stored and analyzed in worker threads with their own
 // connection to the SQLite file, so a 100k-span import (seconds of parsing and writing) never holds the event loop.
-// A large file goes to two workers at once, both reading the same bytes: one parses and writes, the other parses and
-// analyses — on a 2-core machine the SQLite write and the analysis overlap instead of adding up.
+// A large file goes to two workers at once when a core is free, both reading the same bytes: one parses and writes, the
+// other parses and analyses — on a 2-core machine the SQLite write and the analysis overlap instead of adding up.
 // An in-memory database cannot be shared with a worker: those imports run in-process.
+import { availableParallelism, loadavg } from "node:os";
 import type { Worker } from "node:worker_threads";
 import type { TraceAnalysis } from "../../api.js";
 import { DatabaseBusyError } from "../../db.js";
@@ -14,6 +15,15 @@ import { startWorker } from "../../worker-thread.js";
 
 /** From this size on, parsing twice (once per worker) costs less wall time than writing and analysing in turn. */
 export const SPLIT_IMPORT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Whether an import of this many bytes runs on two workers. The second parse only pays while a core is free for it:
+ * on a machine whose cores are already busy (load average at least one below the core count is not met) the two
+ * workers share the same cores and the extra parse only adds CPU time, so one worker writes and then analyses.
+ */
+export function splitsImport(bytes: number): boolean {
+  return bytes >= SPLIT_IMPORT_BYTES && loadavg()[0] + 1 <= availableParallelism();
+}
 
 export interface ImportJob {
   /** import: parse, write, analyze; write: parse and write (analyze traces that had spans); analyze: parse, analyze. */
@@ -96,7 +106,15 @@ function failure(reply: Exclude<ImportReply, { ok: true }>, name: string): Error
 /** Imports one file's bytes; rejects with EncodingError, RemoteImportError/ImportError (bad file) or Error. */
 export async function importFile(
   store: TraceStore,
-  o: { dbPath: string; name: string; bytes: Uint8Array; analyze: boolean; maxAttributeChars?: number },
+  o: {
+    dbPath: string;
+    name: string;
+    bytes: Uint8Array;
+    analyze: boolean;
+    maxAttributeChars?: number;
+    /** Two workers or one (default: splitsImport). */
+    split?: boolean;
+  },
 ): Promise<AnalyzedImport> {
   if (o.dbPath === ":memory:" || o.dbPath === "") {
     let text: string;
@@ -114,7 +132,7 @@ export async function importFile(
     maxAttributeChars: o.maxAttributeChars,
     returnSpans: store.hasWriteListeners,
   };
-  if (!o.analyze || o.bytes.length < SPLIT_IMPORT_BYTES) {
+  if (!o.analyze || !(o.split ?? splitsImport(o.bytes.length))) {
     // A copy the worker owns: a Buffer may be a view of a larger pool (and Buffer#slice would not copy).
     const reply = await runWorker({ ...base, role: "import", bytes: new Uint8Array(o.bytes).buffer }).reply;
     if (!reply.ok) throw failure(reply, o.name);

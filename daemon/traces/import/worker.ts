@@ -5,7 +5,7 @@
 // A large file runs write and analyze at once on two threads: the SQLite write and the analysis overlap.
 import { parentPort, workerData } from "node:worker_threads";
 import type { TraceAnalysis } from "../../api.js";
-import { DatabaseBusyError, openDb } from "../../db.js";
+import { DatabaseBusyError, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { Span } from "../span.js";
@@ -15,6 +15,8 @@ import type { ImportJob, ImportReply } from "./job.js";
 
 const job = workerData as ImportJob;
 let reply: ImportReply;
+/** The connection of a write, open until its checkpoint ran (after the reply). */
+let written: Db | undefined;
 try {
   const text = new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(job.bytes));
   if (job.role === "analyze") {
@@ -23,6 +25,11 @@ try {
     reply = { ok: true, analyses: [...analyses.values()] };
   } else {
     const db = openDb(job.dbPath);
+    // SQLite copies a commit's WAL pages into the database file (a checkpoint) once the WAL outgrows 1000 pages, as
+    // part of the commit. A large import's commit is durable in the WAL (the daemon's durability: WAL, synchronous =
+    // NORMAL) before that copy, so this connection copies after it has answered; readers read from the WAL meanwhile.
+    db.pragma("wal_autocheckpoint = 0");
+    let ok = false;
     try {
       const store = new TraceStore(db, { maxAttributeChars: job.maxAttributeChars });
       const spans: Span[] = [];
@@ -45,8 +52,10 @@ try {
           ...(job.returnSpans ? { spans } : {}),
         };
       }
+      ok = true;
     } finally {
-      db.close();
+      if (ok) written = db;
+      else db.close();
     }
   }
 } catch (e) {
@@ -60,3 +69,12 @@ try {
           : { ok: false, message: (e as Error).message };
 }
 parentPort!.postMessage(reply);
+if (written) {
+  try {
+    written.pragma("wal_checkpoint(PASSIVE)");
+  } catch {
+    // Another connection's checkpoint or a later commit's will copy the pages: nothing is lost either way.
+  } finally {
+    written.close();
+  }
+}

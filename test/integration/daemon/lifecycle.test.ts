@@ -175,6 +175,12 @@ describe("daemon: lifecycle", function () {
         assert.equal((db.pragma("integrity_check") as any[])[0].integrity_check, "ok");
         const ids = new Set((db.prepare("SELECT request_id FROM spans").all() as any[]).map((r) => r.request_id));
         for (const id of completed) assert.ok(ids.has(id), `span of completed ${id} survives`);
+        // Each lookup's cache counter commits with its request's span (one commit per request), so it survives too.
+        const looked = db
+          .prepare("SELECT COALESCE(SUM(hits + misses + bypasses), 0) FROM cache_namespaces")
+          .pluck()
+          .get();
+        assert.ok((looked as number) >= completed.length, `${looked} counted lookups ≥ ${completed.length} completed`);
       } finally {
         db.close();
       }

@@ -1,4 +1,5 @@
-// The incremental detokenizer gives, after every token, exactly the text of detokenizing all tokens at once: on
+// The incremental detokenizer gives, after every token, exactly the text of detokenizing all tokens at once (and its
+// deltas that text up to an incomplete last character): on
 // random token sequences (byte-fallback tokens split UTF-8 characters across tokens) of a 512, an 8k and a 32k vocab.
 import assert from "node:assert/strict";
 import type { LlamaModel, Token } from "node-llama-cpp";
@@ -26,12 +27,19 @@ describe("engine: incremental detokenizer", function () {
         for (let trial = 0; trial < 200; trial++) {
           const tokens: Token[] = [];
           const stream = new TextStream(model);
+          const deltas = new TextStream(model);
+          let joined = "";
           const length = 1 + Math.floor(random() * 48);
           while (tokens.length < length) {
             const token = Math.floor(random() * vocab) as Token;
             if (model.isSpecialToken(token)) continue;
             tokens.push(token);
-            assert.equal(stream.text(tokens), model.detokenize(tokens), `after ${JSON.stringify(tokens)}`);
+            const whole = model.detokenize(tokens);
+            assert.equal(stream.text(tokens), whole, `after ${JSON.stringify(tokens)}`);
+            joined += deltas.delta(tokens);
+            // The deltas hold back only text that ends inside a character (a trailing U+FFFD).
+            if (whole.charCodeAt(whole.length - 1) !== 0xfffd)
+              assert.equal(joined, whole, `deltas after ${JSON.stringify(tokens)}`);
           }
           if ([...model.detokenize(tokens)].some((c) => c.charCodeAt(0) > 127)) multiByte++;
         }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { openDb, type Db } from "../../../daemon/db.js";
 import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
-import { importFile, SPLIT_IMPORT_BYTES } from "../../../daemon/traces/import/job.js";
+import { importFile } from "../../../daemon/traces/import/job.js";
 import { diskContext, ImportError, traceFilesUnder } from "../../../daemon/traces/importers/index.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
@@ -122,7 +122,6 @@ describe("traces: import + analyze without read-back", function () {
   it("a large file through two workers (one writes, one analyses): same rows and analysis as in-process", async function () {
     const claude = generateClaudeSession(5000);
     const otlp = JSON.stringify(generateOtlpRequests(6000, 512, "6d".repeat(16)));
-    assert.ok(Buffer.byteLength(claude) >= SPLIT_IMPORT_BYTES && Buffer.byteLength(otlp) >= SPLIT_IMPORT_BYTES);
     const file = join(dir, "split.db");
     const db = openDb(file);
     const store = new TraceStore(db, { maxAttributeChars: 150 }); // cuts the generated tool results
@@ -130,14 +129,16 @@ describe("traces: import + analyze without read-back", function () {
     const reference = new TraceStore(referenceDb, { maxAttributeChars: 150 });
     const rows = (d: Db) => JSON.stringify(d.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all());
     try {
-      // A new trace, the same file again (its trace now has spans: analysed as read back), another format.
-      for (const [name, text] of [
-        ["s.jsonl", claude],
-        ["s.jsonl", claude],
-        ["o.json", otlp],
+      // A new trace, the same file again (its trace now has spans: analysed as read back), another format (and again
+      // on one worker).
+      for (const [name, text, split] of [
+        ["s.jsonl", claude, true],
+        ["s.jsonl", claude, true],
+        ["o.json", otlp, true],
+        ["o.json", otlp, false],
       ] as const) {
         const bytes = Buffer.from(text);
-        const r = await importFile(store, { dbPath: file, name, bytes, analyze: true, maxAttributeChars: 150 });
+        const r = await importFile(store, { dbPath: file, name, bytes, analyze: true, maxAttributeChars: 150, split });
         const same = importAndAnalyze(reference, name, text, { analyze: true });
         assert.deepEqual(r.traceIds, same.traceIds, name);
         assert.equal(r.spanCount, same.spanCount, name);
@@ -149,7 +150,7 @@ describe("traces: import + analyze without read-back", function () {
       const before = store.countSpans();
       const bad = `${generateClaudeSession(4000).replace(/bench-session/g, "other")}{"type": "user", oops\n`;
       await assert.rejects(
-        importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from(bad), analyze: true }),
+        importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from(bad), analyze: true, split: true }),
         /bad\.jsonl:\d+: not valid JSON/,
       );
       assert.equal(store.countSpans(), before);

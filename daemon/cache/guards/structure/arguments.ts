@@ -185,9 +185,10 @@ export function modifierMove(al: Alignment): GuardFinding | undefined {
 }
 
 /**
- * Two words aligned as synonyms while each, itself, stands elsewhere on the other side: the texts exchanged them
- * ("published … printed by" / "printed … published by"). Synonymy let the alignment
- * pair them, but the writer used both words, and put them in each other's place.
+ * Two words aligned as synonyms while either, itself, stands elsewhere on the other side: the texts exchanged them
+ * ("published … printed by" / "printed … published by"), or one text uses both for different things ("acted there
+ * and worked as an inspector" / "worked there and worked as an inspector"). Synonymy let the alignment pair them, but
+ * a writer who used both words kept them apart. Also two words whose very forms cross (adjectives and inflections too).
  */
 export function crossedSynonyms(al: Alignment): GuardFinding | undefined {
   for (const [i, j] of al.pairs) {
@@ -209,10 +210,15 @@ export function crossedSynonyms(al: Alignment): GuardFinding | undefined {
     if (x.stem === y.stem) continue;
     const xThere = al.b.tokens.find((t) => t.index !== j && t.lemma === x.lemma);
     const yHere = al.a.tokens.find((t) => t.index !== i && t.lemma === y.lemma);
+    if (xThere && yHere) {
+      return { guard: "swap", detail: `"${x.text}" and "${y.text}" trade places (each is where the other was)` };
+    }
     if (xThere || yHere) {
+      // One text uses both words, so for its writer they are not interchangeable ("acted there and worked as …").
+      const both = xThere ? "cached request" : "query";
       return {
         guard: "swap",
-        detail: `"${x.text}" and "${y.text}" trade places (each is where the other was)`,
+        detail: `"${x.text}" is paired with "${y.text}", but the ${both} uses both words for different things`,
       };
     }
   }

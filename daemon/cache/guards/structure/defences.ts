@@ -2,10 +2,11 @@
 // what is left over changes the meaning, whatever the words are:
 // - role: a content word, name or number is on both sides but in another role — the alignment had to break around it
 //   (arguments swapped: "written by A, directed by B" / "written by B, directed by A"; "fourth … fifth" swapped; a
-//   word moved inside its clause). A whole phrase moved to a clause edge ("In August, X left" / "X left in August"),
+//   word moved inside its clause, or into or out of brackets), or two nouns traded the prepositions marking their roles. A whole phrase moved to a clause edge ("In August, X left" / "X left in August"),
 //   "of X" ↔ "X's" and "recipe for pancakes" ↔ "pancake recipe" keep their roles and pass.
 // - replacement: a content word replaced by one that is neither an inflection, a derivation nor a WordNet synonym of it
-//   ("passes" / "fails", "let vs var" / "let vs const"), or a spatial preposition by its opposite ("onto" / "off").
+//   ("passes" / "fails", "let vs var" / "let vs const"), a spatial preposition by its opposite ("onto" / "off"), or
+//   two prepositions that trade places.
 // - negation scope: a word both sides share is negated on one side only (per clause, not a count per text).
 import { align, derivationOnly, presentIn, sameWord, type Alignment, type Hunk } from "./align.js";
 import type { Analysis, Token } from "./analyse.js";
@@ -289,17 +290,16 @@ export function exchangedRoles(al: Alignment): GuardFinding | undefined {
   const ta = once(al.a);
   const tb = once(al.b);
   const shared = [...ta.keys()].filter((k) => ta.get(k) && tb.get(k));
-  const role = (t: Token, s: Analysis) => roleOf(t, s);
   for (let x = 0; x < shared.length; x++) {
     const ua = ta.get(shared[x])!;
     const ub = tb.get(shared[x])!;
-    const rua = role(ua, al.a);
-    const rub = role(ub, al.b);
+    const rua = roleOf(ua, al.a);
+    const rub = roleOf(ub, al.b);
     if (rua === undefined || rub === undefined || rua === rub) continue;
     for (let y = x + 1; y < shared.length; y++) {
       const va = ta.get(shared[y])!;
       const vb = tb.get(shared[y])!;
-      if (role(va, al.a) === rub && role(vb, al.b) === rua) {
+      if (roleOf(va, al.a) === rub && roleOf(vb, al.b) === rua) {
         const say = (r: string) => (r ? `"${r} …"` : "no preposition");
         return {
           guard: "role",
@@ -350,13 +350,8 @@ export function roleChange(al: Alignment): GuardFinding | undefined {
         const other = side === al.a ? al.b : al.a;
         const aside = run.find((t) => t.content && moved.includes(t) && presentIn(t, other)?.aside !== t.aside);
         if (aside) {
-          const inside = aside.aside
-            ? side === al.a
-              ? "query"
-              : "cached request"
-            : side === al.a
-              ? "cached request"
-              : "query";
+          const where = (x: Analysis) => (x === al.a ? "query" : "cached request");
+          const inside = where(aside.aside ? side : other);
           return { guard: "role", detail: `"${aside.text}" is an aside in brackets in the ${inside} only` };
         }
         if (
@@ -444,7 +439,7 @@ export function replacement(al: Alignment): GuardFinding | undefined {
     const pa = h.a.filter((t) => t.pos === "ADP");
     const pb = h.b.filter((t) => t.pos === "ADP");
     if (pa.length !== 1 || pb.length !== 1 || pa[0].lower === pb[0].lower) continue;
-    if (PLACE.has(pa[0].lower) && PLACE.has(pb[0].lower)) continue; // "at the Corps in X" / "in the Corps at X
+    if (PLACE.has(pa[0].lower) && PLACE.has(pb[0].lower)) continue; // "at the Corps in X" / "in the Corps at X"
     const back = swapped.get(`${pb[0].lower} ${pa[0].lower}`);
     if (back) {
       return {
