@@ -10,7 +10,7 @@
 // hamming-scan.ts), and an index past WASM_FROM entries scans them with WebAssembly SIMD: all bits of 16 entries per
 // step, and a block stops early once its 16 partial distances all exceed the k-th best so far (they can only grow).
 // Smaller indexes, and engines without WebAssembly SIMD, run the same exact scan in JavaScript.
-import { OUT_SLOTS, scanKernel, scanLayout, type ScanKernel } from "./hamming-scan.js";
+import { HEAD_ROWS, META_BYTES, OUT_SLOTS, scanKernel, scanLayout, type ScanKernel } from "./hamming-scan.js";
 import { IdSlots } from "./id-slots.js";
 
 /** Entries from which an index moves into WebAssembly memory (each such memory reserves address space, so a daemon
@@ -43,19 +43,22 @@ export function signBitsInto(v: Float32Array, out: Uint32Array, at: number): Uin
 export class BitIndex {
   /** Bytes of sign bits per entry. */
   private readonly bitBytes: number;
-  /** Rows per entry in a block: bitBytes padded with zero rows to whole chunks of 16 (the kernel's unit). */
+  /** Rows per entry: bitBytes padded with zero rows to whole chunks of 16 (the kernel's unit). */
   private readonly rowBytes: number;
-  /** Bytes per block of 16 entries: bit rows, 16 f64 expiries, 16 u16 distances. */
-  private readonly blockBytes: number;
+  /** Of those, rows in the head region and in the tail region. */
+  private readonly headRows: number;
+  private readonly tailRows: number;
   private readonly layout: ReturnType<typeof scanLayout>;
   private memory?: WebAssembly.Memory;
   private kernel?: ScanKernel;
-  /** Where block 0 starts in `buf` (after the kernel's query, histogram and output regions in WebAssembly memory). */
-  private base = 0;
+  /** Where the head, tail and meta regions start in `buf` (they follow the capacity). */
+  private headAt = 0;
+  private tailAt = 0;
+  private metaAt = 0;
   private u8: Uint8Array;
   private f64: Float64Array;
   private u16: Uint16Array;
-  /** Entry id per slot. */
+  /** Entry id per slot; its length is the capacity (a multiple of 16). */
   private ids: Float64Array;
   private size = 0;
   private readonly slots: IdSlots;
@@ -67,16 +70,15 @@ export class BitIndex {
   ) {
     this.bitBytes = words * 4;
     this.rowBytes = Math.ceil(this.bitBytes / 16) * 16;
+    this.headRows = Math.min(HEAD_ROWS, this.rowBytes);
+    this.tailRows = this.rowBytes - this.headRows;
     this.layout = scanLayout(this.rowBytes);
-    this.blockBytes = this.layout.blockBytes;
-    const cap = roundUp16(capacity);
-    const buf = new ArrayBuffer((cap / 16) * this.blockBytes);
-    this.u8 = new Uint8Array(buf);
-    this.f64 = new Float64Array(buf);
-    this.u16 = new Uint16Array(buf);
-    this.ids = new Float64Array(cap);
-    this.slots = new IdSlots(cap);
-    if (cap >= WASM_FROM) this.toWasm(buf.byteLength, 0);
+    this.u8 = new Uint8Array(0);
+    this.f64 = new Float64Array(0);
+    this.u16 = new Uint16Array(0);
+    this.ids = new Float64Array(0);
+    this.slots = new IdSlots(capacity);
+    this.grow(roundUp16(capacity));
   }
 
   get count(): number {
@@ -94,8 +96,9 @@ export class BitIndex {
     if (this.size === this.ids.length) this.grow(this.ids.length * 2);
     const s = this.size++;
     const src = new Uint8Array(bits.buffer, bits.byteOffset, this.bitBytes);
-    const at = this.blockAt(s) + (s & 15);
-    for (let b = 0; b < this.bitBytes; b++) this.u8[at + b * 16] = src[b];
+    const head = this.headOf(s);
+    const tail = this.tailOf(s);
+    for (let b = 0; b < this.bitBytes; b++) this.u8[b < this.headRows ? head + b * 16 : tail + b * 16] = src[b];
     this.f64[this.expiryAt(s)] = expiresMs;
     this.ids[s] = id;
     this.slots.set(id, s);
@@ -106,9 +109,16 @@ export class BitIndex {
     if (s < 0) return;
     const last = --this.size;
     if (s !== last) {
-      const to = this.blockAt(s) + (s & 15);
-      const from = this.blockAt(last) + (last & 15);
-      for (let b = 0; b < this.bitBytes; b++) this.u8[to + b * 16] = this.u8[from + b * 16];
+      const [toHead, toTail, fromHead, fromTail] = [
+        this.headOf(s),
+        this.tailOf(s),
+        this.headOf(last),
+        this.tailOf(last),
+      ];
+      for (let b = 0; b < this.bitBytes; b++) {
+        if (b < this.headRows) this.u8[toHead + b * 16] = this.u8[fromHead + b * 16];
+        else this.u8[toTail + b * 16] = this.u8[fromTail + b * 16];
+      }
       this.f64[this.expiryAt(s)] = this.f64[this.expiryAt(last)];
       this.ids[s] = this.ids[last];
       this.slots.set(this.ids[s], s);
@@ -128,13 +138,24 @@ export class BitIndex {
 
   /** Candidates including every entry of the top k (and ties at the k-th distance), unsorted. */
   private searchSimd(q: Uint8Array, k: number, now: number): { d: number; id: number }[] {
-    const R = this.rowBytes;
     const { hist, out } = this.layout;
     for (let b = 0; b < this.bitBytes; b++) this.u8.fill(q[b], b * 16, b * 16 + 16); // padding rows stay zero
-    new Uint32Array(this.u8.buffer, hist, R * 8 + 1).fill(0);
+    new Uint32Array(this.u8.buffer, hist, this.rowBytes * 8 + 1).fill(0);
     const blocks = Math.ceil(this.size / 16);
     const kernel = this.kernel!;
-    const cut = kernel.scan(blocks, R, k, now, hist, this.base, out, OUT_SLOTS);
+    const cut = kernel.scan(
+      blocks,
+      this.headRows,
+      this.tailRows,
+      k,
+      now,
+      hist,
+      out,
+      OUT_SLOTS,
+      this.headAt,
+      this.tailAt,
+      this.metaAt,
+    );
     const listed = new Uint32Array(this.u8.buffer, out, 1)[0];
     const found: { d: number; id: number }[] = [];
     const take = (s: number) => {
@@ -144,7 +165,7 @@ export class BitIndex {
     if (listed <= OUT_SLOTS) for (const s of new Uint32Array(this.u8.buffer, out + 4, listed)) take(s);
     else {
       // More candidates than the list holds (many entries at equal distance, or an order that kept lowering the cut).
-      const n = kernel.collect(blocks, R, cut, out + 4, OUT_SLOTS, this.base);
+      const n = kernel.collect(blocks, cut, out + 4, OUT_SLOTS, this.metaAt);
       if (n <= OUT_SLOTS) for (const s of new Uint32Array(this.u8.buffer, out + 4, n)) take(s);
       else for (let s = 0; s < this.size; s++) take(s);
     }
@@ -153,14 +174,16 @@ export class BitIndex {
 
   /** The same exact scan in JavaScript: a byte table popcount, the best k kept sorted by (distance, id). */
   private searchJs(q: Uint8Array, k: number, now: number): { d: number; id: number }[] {
-    const R = this.bitBytes;
     const u8 = this.u8;
     const best: { d: number; id: number }[] = [];
+    const split = Math.min(this.headRows, this.bitBytes);
     for (let s = 0; s < this.size; s++) {
       if (this.f64[this.expiryAt(s)] <= now) continue;
-      const at = this.blockAt(s) + (s & 15);
+      const head = this.headOf(s);
+      const tail = this.tailOf(s);
       let d = 0;
-      for (let b = 0; b < R; b++) d += POP8[u8[at + b * 16] ^ q[b]];
+      for (let b = 0; b < split; b++) d += POP8[u8[head + b * 16] ^ q[b]];
+      for (let b = split; b < this.bitBytes; b++) d += POP8[u8[tail + b * 16] ^ q[b]];
       const id = this.ids[s];
       if (best.length === k) {
         const worst = best[k - 1];
@@ -174,68 +197,92 @@ export class BitIndex {
     return best;
   }
 
-  /** Byte offset of slot s's block. */
-  private blockAt(s: number): number {
-    return this.base + (s >>> 4) * this.blockBytes;
+  /** Byte offset of slot s's head row 0 (row b at + 16·b). */
+  private headOf(s: number): number {
+    return this.headAt + (s >>> 4) * this.headRows * 16 + (s & 15);
+  }
+
+  /** Byte offset such that slot s's row b (b ≥ headRows) is at + 16·b. */
+  private tailOf(s: number): number {
+    return this.tailAt + (s >>> 4) * this.tailRows * 16 + (s & 15) - this.headRows * 16;
   }
 
   /** Float64 index of slot s's expiry. */
   private expiryAt(s: number): number {
-    return (this.blockAt(s) + this.rowBytes * 16 + (s & 15) * 8) >>> 3;
+    return (this.metaAt + (s >>> 4) * META_BYTES + (s & 15) * 8) >>> 3;
   }
 
   /** Uint16 index of slot s's distance (written by the kernel). */
   private distanceAt(s: number): number {
-    return (this.blockAt(s) + this.rowBytes * 16 + 128 + (s & 15) * 2) >>> 1;
+    return (this.metaAt + (s >>> 4) * META_BYTES + 128 + (s & 15) * 2) >>> 1;
   }
 
   /**
-   * Room for `cap` entries (a multiple of 16). In WebAssembly memory the memory grows in place; a plain buffer is
-   * copied, and moves into WebAssembly memory once it holds WASM_FROM entries (where SIMD is available).
+   * Room for `cap` entries (a multiple of 16): the head, tail and meta regions move to their new places. In
+   * WebAssembly memory the memory grows in place and the regions move inside it; a plain buffer is copied, and
+   * moves into WebAssembly memory once it holds WASM_FROM entries (where SIMD is available).
    */
   private grow(cap: number): void {
-    const bytes = (cap / 16) * this.blockBytes;
-    const used = (this.ids.length / 16) * this.blockBytes;
+    const blocks = cap / 16;
+    const used = this.ids.length / 16;
+    const base = this.memory || (cap >= WASM_FROM && this.wasmMemory()) ? this.layout.blocks : 0;
+    const headAt = base;
+    const tailAt = headAt + blocks * this.headRows * 16;
+    const metaAt = tailAt + blocks * this.tailRows * 16;
+    const end = metaAt + blocks * META_BYTES;
+    const old = { u8: this.u8, headAt: this.headAt, tailAt: this.tailAt, metaAt: this.metaAt };
+    let u8: Uint8Array;
     if (this.memory) {
-      const need = Math.ceil((this.base + bytes) / PAGE) - this.memory.buffer.byteLength / PAGE;
+      const need = Math.ceil(end / PAGE) - this.memory.buffer.byteLength / PAGE;
       if (need > 0) this.memory.grow(need);
-      this.view(this.memory.buffer);
-    } else if (cap >= WASM_FROM && this.toWasm(bytes, used)) {
-      // moved
+      u8 = new Uint8Array(this.memory.buffer);
+      // In place, so move the later regions first (each moves up); copyWithin handles the overlaps.
+      const fromOld = old.u8.buffer === this.memory.buffer || old.u8.byteLength === 0 ? undefined : old.u8;
+      if (fromOld) {
+        u8.set(fromOld.subarray(old.metaAt, old.metaAt + used * META_BYTES), metaAt);
+        u8.set(fromOld.subarray(old.tailAt, old.tailAt + used * this.tailRows * 16), tailAt);
+        u8.set(fromOld.subarray(old.headAt, old.headAt + used * this.headRows * 16), headAt);
+      } else {
+        u8.copyWithin(metaAt, old.metaAt, old.metaAt + used * META_BYTES);
+        u8.copyWithin(tailAt, old.tailAt, old.tailAt + used * this.tailRows * 16);
+        if (headAt !== old.headAt) u8.copyWithin(headAt, old.headAt, old.headAt + used * this.headRows * 16);
+      }
+      // What the old regions left behind in the new regions' unused parts: padding rows and expiries must read zero.
+      u8.fill(0, headAt + used * this.headRows * 16, tailAt);
+      u8.fill(0, tailAt + used * this.tailRows * 16, metaAt);
+      u8.fill(0, metaAt + used * META_BYTES, end);
     } else {
-      const buf = new ArrayBuffer(bytes);
-      new Uint8Array(buf).set(this.u8.subarray(0, used));
-      this.view(buf);
+      u8 = new Uint8Array(end);
+      u8.set(old.u8.subarray(old.headAt, old.headAt + used * this.headRows * 16), headAt);
+      u8.set(old.u8.subarray(old.tailAt, old.tailAt + used * this.tailRows * 16), tailAt);
+      u8.set(old.u8.subarray(old.metaAt, old.metaAt + used * META_BYTES), metaAt);
     }
+    this.headAt = headAt;
+    this.tailAt = tailAt;
+    this.metaAt = metaAt;
+    this.u8 = u8;
+    this.f64 = new Float64Array(u8.buffer, 0, u8.byteLength >>> 3);
+    this.u16 = new Uint16Array(u8.buffer, 0, u8.byteLength >>> 1);
     const ids = new Float64Array(cap);
     ids.set(this.ids.subarray(0, this.size));
     this.ids = ids;
   }
 
-  /** Moves the blocks into a WebAssembly memory with the kernel's regions in front; false where that is not possible. */
-  private toWasm(bytes: number, used: number): boolean {
-    const base = this.layout.blocks;
-    let memory: WebAssembly.Memory;
-    let kernel: ScanKernel | null;
+  /**
+   * Creates the WebAssembly memory and kernel (the index's buffer is copied into it by grow); false where that is not
+   * possible: no SIMD, or no address space for another memory — the index then stays in JavaScript.
+   */
+  private wasmMemory(): boolean {
     try {
-      memory = new WebAssembly.Memory({ initial: Math.ceil((base + bytes) / PAGE) });
-      kernel = scanKernel(memory);
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const kernel = scanKernel(memory);
+      if (!kernel) return false;
+      this.memory = memory;
+      this.kernel = kernel;
+      return true;
     } catch {
-      return false; // out of address space for another memory: stay in JavaScript
+      return false;
     }
-    if (!kernel) return false;
-    new Uint8Array(memory.buffer).set(this.u8.subarray(0, used), base);
-    this.memory = memory;
-    this.kernel = kernel;
-    this.base = base;
-    this.view(memory.buffer);
-    return true;
-  }
-
-  private view(buf: ArrayBuffer): void {
-    this.u8 = new Uint8Array(buf);
-    this.f64 = new Float64Array(buf, 0, buf.byteLength >>> 3);
-    this.u16 = new Uint16Array(buf, 0, buf.byteLength >>> 1);
   }
 }
 

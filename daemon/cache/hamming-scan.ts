@@ -5,50 +5,62 @@
 // The module is assembled here, byte by byte from named opcodes (no toolchain or binary blob in the repository); it
 // works on a memory the index owns and grows (imported, so growing it never copies through JavaScript).
 //
-// Memory layout (offsets in bytes; R = bytes per entry, padded to a multiple of 16 with zero bits):
-//   0                  query: R rows of 16 bytes, row b = the query's byte b repeated 16 times
-//   hist               distance histogram, u32 × (8R + 1), cleared by the caller before each scan
-//   out                u32 count, then candidate slots (u32 × OUT_SLOTS)
-//   blocks             16 entries each: R rows of 16 bytes (row b = byte b of the 16 entries), then 16 × f64 expiry
-//                      (ms; 0 = free slot), then 16 × u16 distance written by `scan`
+// Memory layout (offsets in bytes; R = bytes of sign bits per entry, padded to a multiple of 16 with zero bits):
+//   0          query: R rows of 16 bytes, row b = the query's byte b repeated 16 times
+//   hist       distance histogram, u32 × (8R + 1), cleared by the caller before each scan
+//   out        u32 count, then candidate slots (u32 × OUT_SLOTS)
+//   head       per block of 16 entries, the first HEAD_ROWS rows (256 bits) of each: row b = byte b of the 16 entries
+//   tail       per block, the remaining R − HEAD_ROWS rows, same shape
+//   meta       per block, 16 × f64 expiry (ms; 0 = free slot), then 16 × u16 distance written by `scan`
+// (head, tail and meta start where the index puts them: their sizes follow its capacity.)
 // The byte-sliced block puts 16 entries in the 16 lanes of a vector: one load, XOR and popcount advance all 16
-// distances by 8 bits each, and the per-entry sums fall out as u16 lanes without a horizontal add. 16 rows (128 bits)
-// are one unrolled chunk. Only blocks with an entry within the k-th best distance seen so far reach the per-entry work
-// (expiry, histogram, candidate list): after the first few thousand entries, almost none. (Stopping a block early once
-// all 16 partial distances pass that bound was tried: the scan streams memory, so skipping half a block saved no
-// reads and the extra branch made near queries 1.8× slower at 1M entries; dropped.)
+// distances by 8 bits each, and the per-entry sums fall out as u16 lanes without a horizontal add; 16 rows (128 bits)
+// are one unrolled chunk. The head is a provable filter: its partial distances only grow, so a block whose 16 head
+// distances all exceed the k-th best full distance seen so far cannot hold a top-k entry, and its tail is never read.
+// The head of every entry is one contiguous array streamed front to back; tails are read only for blocks that pass.
+// Only blocks with an entry within the k-th best so far reach the per-entry work (expiry, histogram, candidate list).
+// (Stopping inside one interleaved block instead was tried first: the scan streamed the whole block anyway, so it
+// saved no reads, and its unpredictable branch made near queries 1.8× slower at 1M entries.)
 
 /** Candidate slots `scan` can list (more: `collect` lists them from the stored distances). */
 export const OUT_SLOTS = 8192;
+/** Rows (bytes of each entry) in the head region. */
+export const HEAD_ROWS = 32;
+/** Bytes of a block's meta: 16 expiries and 16 distances. */
+export const META_BYTES = 16 * 8 + 16 * 2;
 
-/** Byte offsets of the regions for entries of `rowBytes` bytes (a multiple of 16). */
-export function scanLayout(rowBytes: number): { hist: number; out: number; blocks: number; blockBytes: number } {
+/** Byte offsets of the fixed regions for entries of `rowBytes` bytes (a multiple of 16), and where blocks may start. */
+export function scanLayout(rowBytes: number): { hist: number; out: number; blocks: number } {
   const align = (x: number) => Math.ceil(x / 16) * 16;
   const hist = align(rowBytes * 16);
   const out = align(hist + (rowBytes * 8 + 1) * 4);
   const blocks = align(out + (OUT_SLOTS + 1) * 4);
-  return { hist, out, blocks, blockBytes: rowBytes * 16 + 16 * 8 + 16 * 2 };
+  return { hist, out, blocks };
 }
 
 export interface ScanKernel {
   /**
-   * Computes each live entry's distance and returns the cut: the k-th smallest distance among live entries (0x7fff
-   * when fewer than k are live). Lists at `out` (count, then slots; at most `max` slots) every live entry that was
-   * within the k-th best distance when scanned: a superset of those within the cut. Writes distances for `collect`
-   * (0xffff for an expired entry in a block that reached the per-entry work; others have a distance above the cut).
+   * Computes each live entry's distance (headRows + tailRows rows) and returns the cut: the k-th smallest distance
+   * among live entries (0x7fff when fewer than k are live). Lists at `out` (count, then slots; at most `max`) every
+   * live entry that was within the k-th best distance when scanned: a superset of those within the cut. Writes a
+   * distance per slot for `collect`: exact, or above the cut (a block that skipped its tail holds lower bounds above
+   * it; an expired entry in a block that reached the per-entry work holds 0xffff).
    */
   scan(
     blocks: number,
-    rowBytes: number,
+    headRows: number,
+    tailRows: number,
     k: number,
     now: number,
     hist: number,
-    blocksAt: number,
     out: number,
     max: number,
+    headAt: number,
+    tailAt: number,
+    metaAt: number,
   ): number;
   /** Writes the slots with distance ≤ cut to `out` (at most `max`) and returns how many there are in all. */
-  collect(blocks: number, rowBytes: number, cut: number, out: number, max: number, blocksAt: number): number;
+  collect(blocks: number, cut: number, out: number, max: number, metaAt: number): number;
 }
 
 // ── a minimal assembler ──
@@ -126,61 +138,77 @@ const op = {
   i16x8Add: simd(0x8e),
 };
 
-/** rowBytes · 16, the size of a block's bit rows. */
-const rowsSize = (rowBytes: number) => [...get(rowBytes), ...i32(4), ...op.i32Shl];
-
 function scanBody(): number[] {
-  // params: 0 blocks, 1 rowBytes, 2 k, 3 now (f64), 4 hist, 5 blocksAt, 6 out, 7 max
-  const [blocks, R, k, now, hist, blocksAt, out, max] = [0, 1, 2, 3, 4, 5, 6, 7];
-  // i32 locals 8…20, v128 locals 21…24
-  const [blk, p, c, pc, D, seen, e, d, changed, step, sum, tail, count] = [
-    8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+  // params: 0 blocks, 1 headRows, 2 tailRows, 3 k, 4 now (f64), 5 hist, 6 out, 7 max, 8 headAt, 9 tailAt, 10 metaAt
+  const [blocks, headRows, tailRows, k, now, hist, out, max, headAt, tailAt, metaAt] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
   ];
-  const [lo, hi, Dv, acc] = [21, 22, 23, 24];
+  // i32 locals 11…29, v128 locals 30…33
+  const [blk, ph, pt, pm, c, pc, qc, pbase, qbase, rowsEnd, D, seen, e, d, changed, sum, count, hstep, tstep] = [
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+  ];
+  const [lo, hi, Dv, acc] = [30, 31, 32, 33];
   // One chunk: 16 rows, unrolled, each row one load of 16 entries' byte, one of the query's, XOR, popcount, add.
   const row = (r: number) => [
     ...get(pc),
     ...op.v128Load(r * 16),
-    ...get(c),
+    ...get(qc),
     ...op.v128Load(r * 16),
     ...op.v128Xor,
     ...op.i8x16Popcnt,
   ];
   const chunk = [...row(0)];
   for (let r = 1; r < 16; r++) chunk.push(...row(r), ...op.i8x16Add);
-  // The chunk's sum is on the stack; widen it into the u16 sums (low 8 entries, high 8 entries).
+  // Rows [0, rowsEnd) from pbase (entries) and qbase (query), a chunk at a time; each chunk's sum (on the stack)
+  // widens into the u16 sums (low 8 entries, high 8 entries).
   // prettier-ignore
-  const perChunk = [
-    ...get(p), ...get(c), ...op.i32Add, ...set(pc),
+  const chunks = [
+    ...i32(0), ...set(c),
+    ...op.loop,
+    ...get(pbase), ...get(c), ...op.i32Add, ...set(pc),
+    ...get(qbase), ...get(c), ...op.i32Add, ...set(qc),
     ...chunk, ...set(acc),
     ...get(lo), ...get(acc), ...op.i16x8ExtendLowI8x16U, ...op.i16x8Add, ...set(lo),
     ...get(hi), ...get(acc), ...op.i16x8ExtendHighI8x16U, ...op.i16x8Add, ...set(hi),
-    ...get(c), ...i32(256), ...op.i32Add, ...tee(c), ...rowsSize(R), ...op.i32LtU, ...op.brIf(0),
+    ...get(c), ...i32(256), ...op.i32Add, ...tee(c), ...get(rowsEnd), ...op.i32LtU, ...op.brIf(0),
+    ...op.end,
+  ];
+  // Some entry of the block within the k-th best distance so far (an i32 on the stack).
+  // prettier-ignore
+  const anyWithin = [
+    ...get(lo), ...get(Dv), ...op.i16x8LeU, ...get(hi), ...get(Dv), ...op.i16x8LeU, ...op.v128Or, ...op.v128AnyTrue,
   ];
   // prettier-ignore
   const code = [
-    ...rowsSize(R), ...i32(160), ...op.i32Add, ...set(step),
+    ...get(headRows), ...i32(4), ...op.i32Shl, ...set(hstep),
+    ...get(tailRows), ...i32(4), ...op.i32Shl, ...set(tstep),
     ...i32(0x7fff), ...tee(D), ...op.i16x8Splat, ...set(Dv),
-    ...get(blocksAt), ...set(p),
+    ...get(headAt), ...set(ph), ...get(tailAt), ...set(pt), ...get(metaAt), ...set(pm),
     ...op.block, ...op.loop, // per block
     ...get(blk), ...get(blocks), ...op.i32GeU, ...op.brIf(1),
     ...op.v128Const(0), ...set(lo), ...op.v128Const(0), ...set(hi),
-    ...i32(0), ...set(c),
-    ...op.loop, ...perChunk, ...op.end,
-    ...get(p), ...rowsSize(R), ...op.i32Add, ...set(tail), // tail: the block's expiries, then its distances
-    ...get(tail), ...get(lo), ...op.v128Store(128),
-    ...get(tail), ...get(hi), ...op.v128Store(144),
+    ...get(ph), ...set(pbase), ...i32(0), ...set(qbase), ...get(hstep), ...set(rowsEnd),
+    ...chunks,
+    // the tail rows only where the head left some entry within the k-th best so far: the head's partial distances
+    // are lower bounds (distances only grow), so a block with none is out of the top k whatever its tail holds
+    ...i32(0), ...get(tstep), ...op.i32LtU, ...anyWithin, ...op.i32And,
+    ...op.if,
+    ...get(pt), ...set(pbase), ...get(hstep), ...set(qbase), ...get(tstep), ...set(rowsEnd),
+    ...chunks,
+    ...op.end,
+    ...get(pm), ...get(lo), ...op.v128Store(128),
+    ...get(pm), ...get(hi), ...op.v128Store(144),
     // only where some entry is within the k-th best so far: expiry, histogram, candidate list
-    ...get(lo), ...get(Dv), ...op.i16x8LeU, ...get(hi), ...get(Dv), ...op.i16x8LeU, ...op.v128Or, ...op.v128AnyTrue,
+    ...anyWithin,
     ...op.if,
     ...i32(0), ...set(e),
     ...op.loop, // per entry
-    ...get(tail), ...get(e), ...i32(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(),
+    ...get(pm), ...get(e), ...i32(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(),
     ...get(now), ...op.f64Le,
     ...op.if, // expired or a free slot: never a candidate
-    ...get(tail), ...get(e), ...i32(1), ...op.i32Shl, ...op.i32Add, ...i32(0xffff), ...op.i32Store16(128),
+    ...get(pm), ...get(e), ...i32(1), ...op.i32Shl, ...op.i32Add, ...i32(0xffff), ...op.i32Store16(128),
     ...op.else,
-    ...get(tail), ...get(e), ...i32(1), ...op.i32Shl, ...op.i32Add, ...op.i32Load16U(128), ...tee(d),
+    ...get(pm), ...get(e), ...i32(1), ...op.i32Shl, ...op.i32Add, ...op.i32Load16U(128), ...tee(d),
     ...get(D), ...op.i32LeU,
     ...op.if,
     ...get(hist), ...get(d), ...i32(2), ...op.i32Shl, ...op.i32Add, ...tee(sum),
@@ -209,7 +237,9 @@ function scanBody(): number[] {
     ...get(d), ...tee(D), ...op.i16x8Splat, ...set(Dv), ...i32(0), ...set(changed),
     ...op.end,
     ...op.end,
-    ...get(p), ...get(step), ...op.i32Add, ...set(p),
+    ...get(ph), ...get(hstep), ...op.i32Add, ...set(ph),
+    ...get(pt), ...get(tstep), ...op.i32Add, ...set(pt),
+    ...get(pm), ...i32(META_BYTES), ...op.i32Add, ...set(pm),
     ...get(blk), ...i32(1), ...op.i32Add, ...set(blk),
     ...op.br(0),
     ...op.end, ...op.end, // per block
@@ -218,7 +248,7 @@ function scanBody(): number[] {
   ];
   return [
     ...vec([
-      [...uleb(13), I32],
+      [...uleb(19), I32],
       [...uleb(4), V128],
     ]),
     ...code,
@@ -227,14 +257,13 @@ function scanBody(): number[] {
 }
 
 function collectBody(): number[] {
-  // params: 0 blocks, 1 rowBytes, 2 cut, 3 out, 4 max, 5 blocksAt
-  const [blocks, R, cut, out, max, blocksAt] = [0, 1, 2, 3, 4, 5];
-  const [blk, p, e, count, step] = [6, 7, 8, 9, 10];
-  const cutv = 11;
+  // params: 0 blocks, 1 cut, 2 out, 3 max, 4 metaAt
+  const [blocks, cut, out, max, metaAt] = [0, 1, 2, 3, 4];
+  const [blk, p, e, count] = [5, 6, 7, 8];
+  const cutv = 9;
   // prettier-ignore
   const body = [
-    ...rowsSize(R), ...i32(160), ...op.i32Add, ...set(step),
-    ...get(blocksAt), ...rowsSize(R), ...op.i32Add, ...i32(128), ...op.i32Add, ...set(p), // block 0's distances
+    ...get(metaAt), ...i32(128), ...op.i32Add, ...set(p), // block 0's distances
     ...get(cut), ...op.i16x8Splat, ...set(cutv),
     ...op.block, ...op.loop,
     ...get(blk), ...get(blocks), ...op.i32GeU, ...op.brIf(1),
@@ -255,7 +284,7 @@ function collectBody(): number[] {
     ...get(e), ...i32(1), ...op.i32Add, ...tee(e), ...i32(16), ...op.i32LtU, ...op.brIf(0),
     ...op.end,
     ...op.end,
-    ...get(p), ...get(step), ...op.i32Add, ...set(p),
+    ...get(p), ...i32(META_BYTES), ...op.i32Add, ...set(p),
     ...get(blk), ...i32(1), ...op.i32Add, ...set(blk),
     ...op.br(0),
     ...op.end, ...op.end,
@@ -263,7 +292,7 @@ function collectBody(): number[] {
   ];
   return [
     ...vec([
-      [...uleb(5), I32],
+      [...uleb(4), I32],
       [...uleb(1), V128],
     ]),
     ...body,
@@ -272,8 +301,8 @@ function collectBody(): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const params = [I32, I32, I32, F64, I32, I32, I32, I32];
-  const collectParams = [I32, I32, I32, I32, I32, I32];
+  const params = [I32, I32, I32, I32, F64, I32, I32, I32, I32, I32, I32];
+  const collectParams = [I32, I32, I32, I32, I32];
   const code = [scanBody(), collectBody()];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],

@@ -252,8 +252,10 @@ export class CacheStore {
     );
     if (!Object.keys(dims).length) return void (this.loadStats = { ms: 0, rows: 0, inWorker: false });
     const large =
-      this.sql("SELECT 1 FROM cache_entries LIMIT 1 OFFSET ?").get(this.opts.syncLoadRows ?? SYNC_LOAD_ROWS) !==
-      undefined;
+      // Counted on the namespace index (tens of bytes an entry): the table itself is a page or so per entry.
+      this.sql("SELECT 1 FROM cache_entries INDEXED BY cache_entries_ns LIMIT 1 OFFSET ?").get(
+        this.opts.syncLoadRows ?? SYNC_LOAD_ROWS,
+      ) !== undefined;
     if (!large || this.db.memory) {
       const now = Date.now();
       const rows = storedVectors(this.db, now);

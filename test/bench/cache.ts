@@ -261,6 +261,8 @@ async function layoutRun(
     }
     // With embedding: the same lookups through the model (a cache of its own so nothing is memoized). Opening it over
     // the full database is a daemon restart: its bit indexes fill (in a worker above SYNC_LOAD_ROWS) before the lookups.
+    // The embedding model starts first (its start-up is not the index load's), then the cache opens.
+    await use.embed(["warm up the embedding model"]);
     const c0 = performance.now();
     const live = new ResponseCache({ db, config, embedder: use });
     const constructMs = performance.now() - c0;
@@ -319,7 +321,7 @@ async function layoutRun(
       let agree = 0,
         agreeAbove = 0,
         totalAbove = 0;
-      const sample = qv.slice(0, 100);
+      const sample = qv.slice(0, size > 100_000 ? 30 : 100); // a JS float scan of every row per query: minutes at 1M
       const bestSim = sample.map(() => -2);
       const bestIds = sample.map(() => -1);
       const rows = db.prepare("SELECT id, embedding FROM cache_entries").iterate() as IterableIterator<{

@@ -15,6 +15,8 @@ import { renderHotspots } from "./hotspots.js";
 const ROW_H = 22;
 const OVERSCAN = 8;
 const LABEL_W = 300;
+/** Spans painted into the overview bitmap per task (a 10k-span trace in a few short tasks). */
+const OVERVIEW_SLICE = 2000;
 
 export class Timeline {
   readonly el: HTMLElement;
@@ -38,6 +40,7 @@ export class Timeline {
   private readonly details: HTMLElement;
   private readonly zoomLabel: HTMLElement;
   private trackWidth = 600;
+  private overviewWidth = 800;
   private frame = 0;
 
   constructor(
@@ -244,13 +247,22 @@ export class Timeline {
   /** Called once the element is in the document. */
   mount(): void {
     this.measure();
+    // Rendered now: the frame measure() may have asked for would only render the same again.
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
     this.render();
-    new ResizeObserver(() => this.measure()).observe(this.scroll);
+    const resized = new ResizeObserver(() => this.measure());
+    resized.observe(this.scroll);
+    resized.observe(this.overview);
   }
 
+  /** Widths are read here (on resize), never while rendering: a read there would force a layout mid-render. */
   private measure(): void {
-    const w = this.scroll.clientWidth - LABEL_W - 16;
-    this.trackWidth = Math.max(100, w);
+    const w = Math.max(100, this.scroll.clientWidth - LABEL_W - 16);
+    const ow = this.overview.clientWidth || 800;
+    if (w === this.trackWidth && ow === this.overviewWidth) return;
+    this.trackWidth = w;
+    this.overviewWidth = ow;
     this.schedule();
   }
 
@@ -394,30 +406,50 @@ export class Timeline {
     return this.colours[key] ?? this.colours.other!;
   }
 
+  /** What the lane shows now (window and width): scrolling rows leaves it as it is. */
+  private laneDrawn = "";
+
   /** The critical path's segments in the view window, coloured by owner; uninstrumented time is hatched. */
   private renderLane(): void {
     const c = this.lane;
     const w = Math.max(1, Math.round(this.trackWidth));
+    const drawn = `${this.v0} ${this.v1} ${w}`;
+    if (drawn === this.laneDrawn) return;
+    this.laneDrawn = drawn;
     if (c.width !== w) c.width = w;
     c.style.width = `${w}px`;
     const g = c.getContext("2d");
     if (!g) return;
     g.clearRect(0, 0, w, c.height);
     const t0 = this.model.t0Ns;
-    // One pass per owner, so the fill colour is set six times rather than once per segment (10k-span traces).
+    // Segments follow one another along the path (sorted, not overlapping): the window's are a contiguous run.
+    const from = this.firstSegmentEndingAfter(t0 + this.v0 * 1e6);
+    // One pass per owner, so the fill colour is set six times rather than once per segment (10k-span traces); a run
+    // of one owner's segments that meet or overlap in pixels is one rectangle (the same pixels, fewer calls).
     const hatch: [number, number][] = [];
     for (const owner of OWNER_ORDER) {
       g.fillStyle = this.colour(owner);
-      for (const seg of this.segments) {
-        if (ownerOf(seg) !== owner) continue;
+      let runX0 = 0;
+      let runX1 = -Infinity;
+      for (let i = from; i < this.segments.length; i++) {
+        const seg = this.segments[i]!;
         const a = (seg.startNs - t0) / 1e6;
+        if (a > this.v1) break;
+        if (ownerOf(seg) !== owner) continue;
         const b = (seg.endNs - t0) / 1e6;
-        if (b < this.v0 || a > this.v1) continue;
+        if (b < this.v0) continue;
         const x0 = Math.max(0, this.x(a));
         const x1 = Math.min(w, this.x(b));
-        g.fillRect(x0, 1, Math.max(1, x1 - x0), c.height - 2);
+        const right = x0 + Math.max(1, x1 - x0);
+        if (x0 <= runX1) runX1 = Math.max(runX1, right);
+        else {
+          if (runX1 > runX0) g.fillRect(runX0, 1, runX1 - runX0, c.height - 2);
+          runX0 = x0;
+          runX1 = right;
+        }
         if (owner === "gap" && x1 - x0 > 3) hatch.push([x0, x1]);
       }
+      if (runX1 > runX0) g.fillRect(runX0, 1, runX1 - runX0, c.height - 2);
     }
     // Uninstrumented stretches are hatched: nobody recorded what happened there.
     if (hatch.length) {
@@ -435,6 +467,18 @@ export class Timeline {
       g.stroke();
       g.restore();
     }
+  }
+
+  /** The index of the first segment (by start) that ends at or after `ns` (segments.length if none). */
+  private firstSegmentEndingAfter(ns: number): number {
+    let lo = 0;
+    let hi = this.segments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.segments[mid]!.endNs < ns) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private segmentAt(ms: number): CriticalPathSegment | undefined {
@@ -477,11 +521,13 @@ export class Timeline {
   }
 
   /** The whole trace in one canvas: spans are painted once into a bitmap (after the first frame, so the rows show
-   * first); each render only copies it and draws the view window. */
+   * first, and in slices of OVERVIEW_SLICE spans, one task each, so no task holds the page); each render only copies it
+   * and draws the view window. */
   private overviewBitmap: HTMLCanvasElement | undefined;
-  private overviewPending = false;
+  /** The width of the bitmap being painted (0: none). */
+  private overviewPainting = 0;
 
-  private paintOverviewBitmap(w: number, hgt: number): HTMLCanvasElement {
+  private paintOverviewBitmap(w: number, hgt: number, done: (bmp: HTMLCanvasElement) => void): void {
     const bmp = document.createElement("canvas");
     bmp.width = w;
     bmp.height = hgt;
@@ -508,19 +554,34 @@ export class Timeline {
       if (!list) groups.set(key, (list = []));
       list.push(r);
     }
-    for (const [key, list] of groups) {
-      const [k, on] = key.split("|");
-      g.fillStyle = this.colour(k!);
-      g.globalAlpha = on === "1" ? 0.9 : 0.3;
-      for (const r of list) paint(r, r.critical ? 2 : 1);
-    }
-    g.globalAlpha = 1;
-    return bmp;
+    const lists = [...groups];
+    let at = 0; // the group being painted
+    let next = 0; // its next row
+    const slice = () => {
+      if (this.overviewPainting !== w) return; // resized meanwhile: a newer paint took over
+      for (let budget = OVERVIEW_SLICE; budget > 0 && at < lists.length;) {
+        const [key, list] = lists[at]!;
+        const [k, on] = key.split("|");
+        g.fillStyle = this.colour(k!);
+        g.globalAlpha = on === "1" ? 0.9 : 0.3;
+        const end = Math.min(list.length, next + budget);
+        for (let i = next; i < end; i++) paint(list[i]!, list[i]!.critical ? 2 : 1);
+        budget -= end - next;
+        next = end;
+        if (next === list.length) [at, next] = [at + 1, 0];
+      }
+      if (at < lists.length) setTimeout(slice, 0);
+      else {
+        g.globalAlpha = 1;
+        done(bmp);
+      }
+    };
+    slice();
   }
 
   private renderOverview(): void {
     const c = this.overview;
-    const w = c.clientWidth || 800;
+    const w = this.overviewWidth;
     if (c.width !== w) {
       c.width = w;
       this.overviewBitmap = undefined;
@@ -529,16 +590,21 @@ export class Timeline {
     if (!g) return;
     g.clearRect(0, 0, w, c.height);
     if (this.overviewBitmap) g.drawImage(this.overviewBitmap, 0, 0);
-    else if (!this.overviewPending) {
-      this.overviewPending = true;
-      setTimeout(() => {
-        this.overviewBitmap = this.paintOverviewBitmap(w, c.height);
-        this.overviewPending = false;
-        this.renderOverview();
-      }, 0);
+    else if (this.overviewPainting !== w) {
+      this.overviewPainting = w;
+      setTimeout(
+        () =>
+          this.paintOverviewBitmap(w, c.height, (bmp) => {
+            this.overviewPainting = 0;
+            if (bmp.width !== c.width) return; // resized meanwhile: that render asked for another
+            this.overviewBitmap = bmp;
+            this.renderOverview();
+          }),
+        0,
+      );
     }
     const total = this.model.durationMs || 1;
-    g.strokeStyle = getComputedStyle(this.el).getPropertyValue("--fg").trim() || "#ccc";
+    g.strokeStyle = this.colour("fg");
     g.strokeRect((this.v0 / total) * w + 0.5, 0.5, Math.max(2, ((this.v1 - this.v0) / total) * w - 1), c.height - 1);
   }
 

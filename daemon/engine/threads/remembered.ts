@@ -22,11 +22,17 @@ const FileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(
 
 export type RememberedThreads = z.infer<typeof EntrySchema>;
 
-/** What a calibration depends on: the model's bytes, the CPU, its core count and the GPU backend in use. */
+/**
+ * How choices are measured; a new method measures again rather than trust an old choice (2: decode after a prompt
+ * batch, medians of rounds — method 1 kept each count's best round and could pick a count that is typically slower).
+ */
+const CALIBRATION_METHOD = 2;
+
+/** What a calibration depends on: the model's bytes, the CPU, its core count, the GPU backend and the method. */
 export function calibrationKey(modelPath: string, gpu: string): string {
   const cpu = `${cpus()[0]?.model ?? "unknown"} × ${availableParallelism()}`;
   return createHash("sha256")
-    .update(`${modelFingerprint(modelPath)}|${cpu}|${gpu}`)
+    .update(`${modelFingerprint(modelPath)}|${cpu}|${gpu}|method ${CALIBRATION_METHOD}`)
     .digest("hex")
     .slice(0, 24);
 }

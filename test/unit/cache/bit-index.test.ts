@@ -19,7 +19,10 @@ function randomBits(words: number, next: () => number): Uint32Array {
 
 function hamming(a: Uint32Array, b: Uint32Array): number {
   let d = 0;
-  for (let j = 0; j < a.length; j++) for (let x = (a[j] ^ b[j]) >>> 0; x; x >>>= 1) d += x & 1;
+  for (let j = 0; j < a.length; j++) {
+    let x = (a[j] ^ b[j]) >>> 0;
+    for (; x; d++) x &= x - 1;
+  }
   return d;
 }
 
@@ -88,9 +91,8 @@ function checkAgainstBruteForce(n: number, words: number, seed: number, clustere
     assert.equal(idx.count, entries.size);
     for (let q = 0; q < 12; q++) {
       const qb = query();
-      for (const k of [1, 8, 32, 300]) {
-        assert.deepEqual(idx.search(qb, k, 5_000), bruteForce(entries.values(), qb, k, 5_000), `n=${n} k=${k}`);
-      }
+      const want = bruteForce(entries.values(), qb, 300, 5_000);
+      for (const k of [1, 8, 32, 300]) assert.deepEqual(idx.search(qb, k, 5_000), want.slice(0, k), `n=${n} k=${k}`);
     }
     // Remove a tenth, re-add some with other bits, expire some: the index must follow.
     for (let i = 0; i < n / 10; i++) {
