@@ -8,7 +8,7 @@ import type { IndexBatch, IndexLoadJob, IndexLoadReply } from "./index-load.js";
 import { namespaceRows, storedVectorRange } from "./stored-vectors.js";
 
 /** Rows per batch sent back: a batch is merged on the event loop, so it stays a few milliseconds of work. */
-const BATCH_ROWS = 8192;
+const BATCH_ROWS = 2048;
 
 const job = workerData as IndexLoadJob;
 

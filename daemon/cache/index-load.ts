@@ -57,8 +57,27 @@ export function loadInWorker(
   const step = Math.ceil((range.to - range.from + 1) / n);
   const counts: Record<string, number> = {};
   let counted = 0;
-  const held: IndexBatch[] = [];
+  // Batches wait here and are merged one per event-loop turn: a burst (all batches that came before the last
+  // worker's counts, or several workers at once) never becomes one long turn.
+  const queue: IndexBatch[] = [];
+  let draining = false;
+  let finishedRows: number | undefined;
+  let onDrained: ((rows: number) => void) | undefined;
+  const drain = () => {
+    const b = queue.shift();
+    if (b) sink.batch(b);
+    if (queue.length) return void setImmediate(drain);
+    draining = false;
+    if (finishedRows !== undefined) onDrained?.(finishedRows);
+  };
+  const enqueue = (b?: IndexBatch) => {
+    if (b) queue.push(b);
+    if (counted < n || draining || !queue.length) return;
+    draining = true;
+    setImmediate(drain);
+  };
   return new Promise((resolve, reject) => {
+    onDrained = resolve;
     const workers = Array.from({ length: n }, (_, i) =>
       startWorker(import.meta.url, "./index-load-worker.js", "./index-load-worker.ts", {
         workerData: {
@@ -87,16 +106,16 @@ export function loadInWorker(
           for (const [ns, c] of Object.entries(m.counts)) counts[ns] = (counts[ns] ?? 0) + c;
           if (++counted < n) return;
           sink.counts(counts);
-          for (const b of held.splice(0)) sink.batch(b);
+          enqueue();
         } else if ("batch" in m) {
-          if (counted < n) held.push(m.batch);
-          else sink.batch(m.batch);
+          enqueue(m.batch);
         } else if ("done" in m) {
           finished = true;
           rows += m.done.rows;
           if (++done === n) {
             settled = true;
-            resolve(rows);
+            finishedRows = rows;
+            if (!draining && !queue.length) resolve(rows);
           }
         } else fail(new Error(`loading the cache's similarity index failed: ${m.error}`));
       });

@@ -270,9 +270,11 @@ export class CacheStore {
     }
     this.state = "loading";
     try {
-      const range = this.sql("SELECT min(id) AS lo, max(id) AS hi FROM cache_entries").get() as {
-        lo: number;
-        hi: number;
+      // Two queries: SQLite answers a lone min() or max() of the rowid from the B-tree's edge, but scans the whole
+      // table for both in one (22 s on a 1M-entry, 4 GB cache, on the event loop).
+      const range = {
+        lo: this.sql("SELECT min(id) FROM cache_entries").pluck().get() as number,
+        hi: this.sql("SELECT max(id) FROM cache_entries").pluck().get() as number,
       };
       const rows = await loadInWorker(
         { file: this.db.name, now: Date.now(), dims },
