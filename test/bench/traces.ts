@@ -375,7 +375,7 @@ async function shippedImports(
             });
           while (!done) {
             const h0 = performance.now();
-            await (await daemon.fetch("/healthz")).arrayBuffer();
+            await getText(daemon, "/healthz");
             t.health.push(performance.now() - h0);
             await new Promise((res) => setTimeout(res, 10));
           }
@@ -428,6 +428,27 @@ async function shippedImports(
     for (const d of daemons.values()) await d.dispose();
   }
   return rows;
+}
+
+/**
+ * A GET's body. Tried a second time when the connection was closed under it: a keep-alive socket the server closed
+ * just as the request went out (undici's "other side closed") says nothing about the daemon.
+ */
+async function getText(daemon: TestDaemon, path: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await daemon.fetch(path);
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text.slice(0, 200)}`);
+      return text;
+    } catch (e) {
+      if (attempt > 1 || !(e instanceof TypeError)) {
+        console.error(daemon.output().slice(-2000));
+        throw e;
+      }
+      console.error(`GET ${path} failed (${(e as Error).message}), once more`);
+    }
+  }
 }
 
 /** Replaces (or adds) the `### name` subsection under `## traces`, leaving every other section as it was. */

@@ -6,7 +6,7 @@ import type { Span } from "../span.js";
 import { round } from "./critical-path.js";
 import { argumentValues, dataDependency, DataFlowWindow, isSearchWithHits } from "./data-flow.js";
 import { ownerOf, TIME_OWNER_ATTR } from "./owner.js";
-import { toolEffect } from "./tool-effects.js";
+import { isShellTool, toolEffect } from "./tool-effects.js";
 import type { SpanTree } from "./tree.js";
 
 export interface DataFlowEdge {
@@ -89,6 +89,15 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
   const mergeable: ParallelismResult["mergeableLlmCalls"] = [];
   const dependencies: DataFlowEdge[] = [];
 
+  // Sessions run the same commands again and again: a shell call's effect by its arguments' text (for a shell tool
+  // toolEffect reads nothing else).
+  const shellReadOnly = new Map<string, boolean>();
+  const readOnlyOf = (name: string, argsText: string, inferred: boolean): boolean => {
+    if (inferred || !isShellTool(name)) return toolEffect(name, argsText, inferred).readOnly;
+    let yes = shellReadOnly.get(argsText);
+    if (yes === undefined) shellReadOnly.set(argsText, (yes = toolEffect(name, argsText, false).readOnly));
+    return yes;
+  };
   for (const spans of threads.values()) {
     spans.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs);
     // A call overlapping another of the same agent is part of a batch that already ran concurrently.
@@ -115,7 +124,7 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         s.kind === "tool" &&
         rawArgs !== undefined &&
         !isBarrierOwner(s) &&
-        toolEffect(name, argsText, s.attributes["hotpath.inferred"] === true).readOnly;
+        readOnlyOf(name, argsText, s.attributes["hotpath.inferred"] === true);
       const rawResult = s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"];
       return new Call(
         s,

@@ -147,6 +147,18 @@ export function toolEffect(name: string, args: string, inferred = false): ToolEf
 }
 
 const SHELL_TOOLS = new Set(["bash", "exec_command", "shell", "run_terminal_cmd", "local_shell", "shell_command"]);
+/** SHELL_TOOLS by a tool's name as recorded (few distinct names, asked once per call). */
+const shellNames = new Map<string, boolean>();
+
+/** True for a tool that runs a shell command line: its effect is the command's (`toolEffect` reads only that). */
+export function isShellTool(name: string): boolean {
+  let yes = shellNames.get(name);
+  if (yes === undefined) {
+    if (shellNames.size > 1000) shellNames.clear();
+    shellNames.set(name, (yes = SHELL_TOOLS.has(name.toLowerCase())));
+  }
+  return yes;
+}
 
 /** The command line a shell tool call ran (undefined for other tools). */
 export function commandLine(name: string, args: string): string | undefined {

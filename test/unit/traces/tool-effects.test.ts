@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { argumentValues, dataDependency } from "../../../daemon/traces/analysis/data-flow.js";
-import { shellEffect, toolEffect } from "../../../daemon/traces/analysis/tool-effects.js";
+import { isShellTool, shellEffect, toolEffect } from "../../../daemon/traces/analysis/tool-effects.js";
 
 describe("traces/analysis tool effects and data flow", () => {
   it("treats readers as read-only and anything that may write as a barrier", () => {
@@ -34,6 +34,21 @@ describe("traces/analysis tool effects and data flow", () => {
     assert.equal(toolEffect("exec_command", '{"cmd":"make"}').readOnly, false);
     assert.equal(toolEffect("tavily_search", "{}").readOnly, true);
     assert.equal(toolEffect("send_email", "{}").readOnly, false);
+  });
+
+  it("judges a shell tool by its command alone, whatever the tool is called (parallelism.ts memoises on that)", () => {
+    const shells = ["Bash", "bash", "exec_command", "shell", "run_terminal_cmd", "local_shell", "shell_command"];
+    for (const n of shells) assert.equal(isShellTool(n), true, n);
+    for (const n of ["Read", "Task", "Edit", "bash_history"]) assert.equal(isShellTool(n), false, n);
+    for (const args of [
+      '{"command":"ls -la"}',
+      '{"cmd":"make"}',
+      '{"command":["bash","-lc","rg x | head"]}',
+      "git push",
+    ]) {
+      const effects = shells.map((n) => toolEffect(n, args).readOnly);
+      assert.equal(new Set(effects).size, 1, args);
+    }
   });
 
   it("finds a value of an earlier result in later arguments, not bare words", () => {
