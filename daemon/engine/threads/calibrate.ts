@@ -82,6 +82,9 @@ export async function calibrateThreads(
       // Decode count i follows prefill count i + round: over k rounds each decode count follows each prefill count.
       const order = round % 2 === 0 ? o.candidates : [...o.candidates].reverse();
       for (const [i, d] of order.entries()) {
+        // Every count is measured once; after that the budget holds, mid-round too (a busy machine can make one
+        // measurement of a hopeless count take seconds).
+        if (round >= 1 && performance.now() - started > budget) break;
         // A count that decodes 20× slower than the best has threads waiting for cores; its prefill batch (which
         // cannot be cut short) is then not worth repeating as the first half of other pairs: the decode count's own
         // prefill count stands in.
@@ -139,7 +142,7 @@ async function timePrefill(sequence: ReturnType<LlamaContext["getSequence"]>, pr
 /**
  * Milliseconds per decoded token over `steps` tokens after the prompt, timed from the request for the first one (so
  * the first decode batch after a prompt batch, with any cost of changing thread counts, is in it); fewer tokens once
- * 100 ms have passed: a count whose threads spin against a busy machine can be 100× slower, and a few tokens show it.
+ * 100 ms have passed: a count whose threads spin against a busy machine can be 100× slower, and one token shows it.
  */
 async function timeDecode(
   sequence: ReturnType<LlamaContext["getSequence"]>,
@@ -152,7 +155,7 @@ async function timeDecode(
   try {
     for await (const _ of iterator) {
       n++;
-      if (n >= steps || (n >= 3 && performance.now() - t0 > 100)) break;
+      if (n >= steps || performance.now() - t0 > 100) break;
     }
   } finally {
     await iterator.return(undefined);
