@@ -1,6 +1,6 @@
 // The daemon's side of trace-file imports: each file is parsed, stored and analyzed in worker threads with their own
 // connection to the SQLite file, so a 100k-span import (seconds of parsing and writing) never holds the event loop.
-// A large file goes to two workers at once when a core is free, both reading the same bytes: one parses and writes, the
+// A large file goes to two workers at once while the cores have room, both reading the same bytes: one parses and writes, the
 // other parses and analyses — on a 2-core machine the SQLite write and the analysis overlap instead of adding up.
 // An in-memory database cannot be shared with a worker: those imports run in-process.
 import { availableParallelism, loadavg } from "node:os";
@@ -17,12 +17,13 @@ import { startWorker } from "../../worker-thread.js";
 export const SPLIT_IMPORT_BYTES = 2 * 1024 * 1024;
 
 /**
- * Whether an import of this many bytes runs on two workers. The second parse only pays while a core is free for it:
- * on a machine whose cores are already busy (load average at least one below the core count is not met) the two
- * workers share the same cores and the extra parse only adds CPU time, so one worker writes and then analyses.
+ * Whether an import of this many bytes runs on two workers. The second parse only pays while the cores have room for
+ * it: with the 1-min load average at or above the core count the two workers share busy cores and the extra parse
+ * only adds CPU time, so one worker writes and then analyses. (Below that, idle time is left on average; the load an
+ * import itself adds — two threads for a few seconds — keeps back-to-back imports on an idle machine below it.)
  */
 export function splitsImport(bytes: number): boolean {
-  return bytes >= SPLIT_IMPORT_BYTES && loadavg()[0] + 1 <= availableParallelism();
+  return bytes >= SPLIT_IMPORT_BYTES && loadavg()[0] < availableParallelism();
 }
 
 export interface ImportJob {
