@@ -190,6 +190,13 @@ export function openDb(file: string): Db {
   db.pragma("mmap_size = 268435456");
   CORE_MIGRATIONS[0].up(db);
   applyMigrations(db, CORE_MIGRATIONS.slice(1));
+  // Whatever waits to ride on the next write (cache counters) commits when the connection closes, whoever closes it:
+  // a caller that closes the database without closing each rider first must not lose counts.
+  const close = db.close.bind(db);
+  db.close = () => {
+    flushPendingWrites(db, "closing the database");
+    return close();
+  };
   return db;
 }
 
