@@ -68,6 +68,10 @@ export class LocalModel {
     }
     let speculator: Speculator | undefined;
     try {
+      // Before the thread calibration: the resolving worker runs llama.cpp and Jinja on a core of its own, and a
+      // calibration measuring meanwhile finds two threads several times slower than they are (it then chose one thread
+      // for prefill on every model of the threads bench).
+      const { wrapper: chatWrapper } = await chatWrapperResolution.wrapperFor(model, o.log);
       const trainContext = model.trainContextSize || o.contextSize;
       const contextSize = Math.min(o.contextSize, trainContext);
       const context = await model.createContext({
@@ -93,7 +97,6 @@ export class LocalModel {
             gpuLayers: o.gpuLayers ?? "auto",
           })
         : undefined;
-      const { wrapper: chatWrapper } = await chatWrapperResolution.wrapperFor(model, o.log);
       const snapshots =
         o.kv && o.kv.budgetBytes > 0
           ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log)
