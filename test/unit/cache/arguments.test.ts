@@ -2,17 +2,11 @@
 // on pairs it must refuse and on paraphrases it must keep. Written from what the constructions mean (who does the
 // verb, what a modifier attaches to, two words trading places, a narrowed name, a sentence on one side only); none of
 // these sentences is in PAWS or test/fixtures/cache-pairs.json.
-import assert from "node:assert/strict";
-import { findCriticalDifference } from "../../../daemon/cache/guards/index.js";
-import { align } from "../../../daemon/cache/guards/structure/align.js";
 import { crossedSynonyms, modifierMove, subjectChange } from "../../../daemon/cache/guards/structure/arguments.js";
 import { addedFact } from "../../../daemon/cache/guards/structure/defences.js";
-import type { Alignment } from "../../../daemon/cache/guards/structure/align.js";
-import type { GuardFinding } from "../../../daemon/cache/guards/guard.js";
+import { describeDefences, type DefenceCase } from "../../fixtures/defence-cases.js";
 
-type Check = (al: Alignment) => GuardFinding | undefined;
-
-const cases: { name: string; check: Check; refuse: [string, string][]; keep: [string, string][] }[] = [
+const cases: DefenceCase[] = [
   {
     name: "subject (who does the verb)",
     check: subjectChange,
@@ -91,24 +85,4 @@ const cases: { name: string; check: Check; refuse: [string, string][]; keep: [st
   },
 ];
 
-describe("argument-structure defences", () => {
-  for (const c of cases) {
-    describe(c.name, () => {
-      for (const [a, b] of c.refuse) {
-        it(`refuses "${a}" / "${b}"`, () => {
-          const f = c.check(align(a, b));
-          assert.ok(f, "this defence did not refuse the pair");
-          assert.ok(c.check(align(b, a)), "refused one way only");
-          assert.ok(f.detail.length > 0, "a refusal says why");
-          assert.ok(findCriticalDifference(a, b), "the guard chain serves the pair");
-        });
-      }
-      for (const [a, b] of c.keep) {
-        it(`keeps "${a}" / "${b}"`, () => {
-          assert.equal(c.check(align(a, b)), undefined, JSON.stringify(c.check(align(a, b))));
-          assert.equal(c.check(align(b, a)), undefined, JSON.stringify(c.check(align(b, a))));
-        });
-      }
-    });
-  }
-});
+describeDefences("argument-structure defences", cases);

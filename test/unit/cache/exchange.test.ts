@@ -3,16 +3,11 @@
 // of brackets, the very forms of two words crossing, one text using both words of a synonym pair, and a name word
 // crossing a verb. Each on pairs it must refuse and on paraphrases it must keep. Written from what the constructions
 // mean; none of these sentences is in PAWS or test/fixtures/cache-pairs.json.
-import assert from "node:assert/strict";
-import { findCriticalDifference } from "../../../daemon/cache/guards/index.js";
-import { align, type Alignment } from "../../../daemon/cache/guards/structure/align.js";
 import { crossedSynonyms } from "../../../daemon/cache/guards/structure/arguments.js";
 import { exchangedRoles, replacement, roleChange } from "../../../daemon/cache/guards/structure/defences.js";
-import type { GuardFinding } from "../../../daemon/cache/guards/guard.js";
+import { describeDefences, type DefenceCase } from "../../fixtures/defence-cases.js";
 
-type Check = (al: Alignment) => GuardFinding | undefined;
-
-const cases: { name: string; check: Check; refuse: [string, string][]; keep: [string, string][] }[] = [
+const cases: DefenceCase[] = [
   {
     name: "exchanged roles (two nouns trade the prepositions marking their roles)",
     check: exchangedRoles,
@@ -77,24 +72,4 @@ const cases: { name: string; check: Check; refuse: [string, string][]; keep: [st
   },
 ];
 
-describe("defences against words trading places", () => {
-  for (const c of cases) {
-    describe(c.name, () => {
-      for (const [a, b] of c.refuse) {
-        it(`refuses "${a}" / "${b}"`, () => {
-          const f = c.check(align(a, b));
-          assert.ok(f, "this defence did not refuse the pair");
-          assert.ok(c.check(align(b, a)), "refused one way only");
-          assert.ok(f.detail.length > 0, "a refusal says why");
-          assert.ok(findCriticalDifference(a, b), "the guard chain serves the pair");
-        });
-      }
-      for (const [a, b] of c.keep) {
-        it(`keeps "${a}" / "${b}"`, () => {
-          assert.equal(c.check(align(a, b)), undefined, JSON.stringify(c.check(align(a, b))));
-          assert.equal(c.check(align(b, a)), undefined, JSON.stringify(c.check(align(b, a))));
-        });
-      }
-    });
-  }
-});
+describeDefences("defences against words trading places", cases);
