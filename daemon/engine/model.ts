@@ -1,7 +1,6 @@
 // One loaded local model: its weights, a context with several sequences (a pool), and its chat template.
 import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
-import { LlamaText } from "node-llama-cpp";
-import { ChatWrapperResolution } from "../models/chat-wrapper.js";
+import { LlamaText, resolveChatWrapper } from "node-llama-cpp";
 import { canonicalJson } from "../canonical.js";
 import { gbnfForSchema, INLINE_SCHEMA_CHARS } from "./grammar/gbnf.js";
 import { SequencePool } from "./pool.js";
@@ -57,21 +56,9 @@ export class LocalModel {
   }
 
   static async load(llama: Llama, o: LocalModelOptions): Promise<LocalModel> {
-    // Off the event loop where it can be (seconds for some chat templates), meanwhile the weights load.
-    const chatWrapperResolution = new ChatWrapperResolution(o.path);
-    let model: LlamaModel;
-    try {
-      model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
-    } catch (e) {
-      chatWrapperResolution.cancel();
-      throw e;
-    }
+    const model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
     let speculator: Speculator | undefined;
     try {
-      // Before the thread calibration: the resolving worker runs llama.cpp and Jinja on a core of its own, and a
-      // calibration measuring meanwhile finds two threads several times slower than they are (it then chose one thread
-      // for prefill on every model of the threads bench).
-      const { wrapper: chatWrapper } = await chatWrapperResolution.wrapperFor(model, o.log);
       const trainContext = model.trainContextSize || o.contextSize;
       const contextSize = Math.min(o.contextSize, trainContext);
       const context = await model.createContext({
@@ -97,6 +84,7 @@ export class LocalModel {
             gpuLayers: o.gpuLayers ?? "auto",
           })
         : undefined;
+      const chatWrapper = resolveChatWrapper(model);
       const snapshots =
         o.kv && o.kv.budgetBytes > 0
           ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log)
@@ -108,7 +96,6 @@ export class LocalModel {
       });
       return new LocalModel(o.alias, o.path, llama, model, context, pool, chatWrapper, threads, speculator);
     } catch (e) {
-      chatWrapperResolution.cancel();
       await speculator?.dispose();
       await model.dispose();
       throw e;
