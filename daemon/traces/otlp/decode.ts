@@ -94,7 +94,13 @@ export function otlpToSpans(request: unknown, path = ""): OtlpDecoded {
   return out;
 }
 
-function convertSpan(raw: unknown, resourceAttrs: Attributes, scopeName: string | undefined, path: string): Span {
+/** One OTLP span (parsed JSON or decoded protobuf) → a Hotpath span; throws `field: problem` when it cannot. */
+export function convertSpan(
+  raw: unknown,
+  resourceAttrs: Attributes,
+  scopeName: string | undefined,
+  path: string,
+): Span {
   if (!isObj(raw)) throw new Error(`(span): expected an object`);
   const traceId = field("traceId", () => normalizeOtlpId(raw.traceId ?? raw.trace_id, 16));
   const spanId = field("spanId", () => normalizeOtlpId(raw.spanId ?? raw.span_id, 8));
