@@ -634,6 +634,10 @@ async function* emptyEvents(): AsyncGenerator<ChatEvent> {}
 class Watchdog {
   private fired: Error | undefined;
   private stopped = false;
+  /** One timer for the whole stream, re-armed per wait (a timer per event cost each token an insert and a removal). */
+  private timer: NodeJS.Timeout | undefined;
+  /** Fails the wait in progress; unset between waits, when the timer firing means nothing. */
+  private failWait: ((e: Error) => void) | undefined;
 
   constructor(
     private readonly ms: number | undefined,
@@ -643,26 +647,37 @@ class Watchdog {
   race<T>(p: Promise<T>): Promise<T> {
     if (this.fired) return Promise.reject(this.fired);
     if (this.stopped || this.ms === undefined) return p;
-    const ms = this.ms;
+    if (this.timer) this.timer.refresh();
+    else {
+      // Unreferenced: what is waited on (a socket) keeps the process alive, and between waits nothing should.
+      this.timer = setTimeout(() => this.fire(), this.ms);
+      this.timer.unref();
+    }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fired = this.onFire();
-        reject(this.fired);
-      }, ms);
+      this.failWait = reject;
       p.then(
         (v) => {
-          clearTimeout(timer);
+          this.failWait = undefined;
           resolve(v);
         },
         (e) => {
-          clearTimeout(timer);
+          this.failWait = undefined;
           reject(this.fired ?? e);
         },
       );
     });
   }
 
+  private fire(): void {
+    const fail = this.failWait;
+    if (!fail || this.stopped) return;
+    this.failWait = undefined;
+    this.fired = this.onFire();
+    fail(this.fired);
+  }
+
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.timer);
   }
 }
