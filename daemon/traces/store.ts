@@ -160,27 +160,77 @@ export class TraceStore {
    * either all of them are stored or none.
    */
   writeImport(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): string[] {
-    const all: string[] = [];
-    const listeners = [...this.listeners];
-    this.listeners.clear(); // notify once, after the whole file committed
-    // A large file's index pages outgrow SQLite's default 2 MB page cache, and every miss is a read back from the
-    // WAL: give this write more room, then return to the connection's setting.
     const spanCount = batches.reduce((n, b) => n + b.spans.length, 0);
-    const cacheSize = spanCount > 10_000 ? (this.db.pragma("cache_size", { simple: true }) as number) : undefined;
-    if (cacheSize !== undefined) this.db.pragma("cache_size = -131072");
+    const writer = this.importWriter(spanCount);
     try {
       writeTransaction(this.db, "importing traces", () => {
-        for (const b of batches) all.push(...this.writeSpans(b.spans, b.source, b.origin, b.name));
+        for (const b of batches) {
+          for (let i = 0; i < b.spans.length; i += 4096)
+            writer.rows(b.spans.slice(i, i + 4096).flatMap((s) => toRow(s, this.maxAttributeChars)));
+          writer.endTrace(b);
+        }
       });
     } finally {
-      if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
-      for (const l of listeners) this.listeners.add(l);
+      writer.close();
     }
+    const all = writer.traceIds();
     this.notifyWritten(
       batches.flatMap((b) => b.spans),
       all,
     );
-    return [...new Set(all)];
+    return all;
+  }
+
+  /**
+   * The rows of an imported file, written as they come (an import worker gets them in batches from the thread that
+   * parses): call rows() and endTrace() inside one transaction the caller holds, then close(). The same rows and trace
+   * summaries as writeSpans per parsed trace, without Span objects: each row is toRow's 14 values, flattened.
+   */
+  importWriter(spanCount: number): ImportWriter {
+    // A large file's index pages outgrow SQLite's default 2 MB page cache, and every miss is a read back from the
+    // WAL: give this write more room, then return to the connection's setting.
+    const cacheSize = spanCount > 10_000 ? (this.db.pragma("cache_size", { simple: true }) as number) : undefined;
+    if (cacheSize !== undefined) this.db.pragma("cache_size = -131072");
+    const all = new Set<string>();
+    /** Before this import wrote anything: whether the trace had no spans. */
+    const freshBefore = new Map<string, boolean>();
+    let traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
+    const insert = this.upsertSpanStmt;
+    return {
+      rows: (flat) => {
+        for (let i = 0; i < flat.length; i += ROW_WIDTH) {
+          const traceId = flat[i] as string;
+          let t = traces.get(traceId);
+          if (!t) {
+            t = { fresh: this.hasSpansStmt.get(traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
+            traces.set(traceId, t);
+            if (!freshBefore.has(traceId)) freshBefore.set(traceId, t.fresh);
+          }
+          const row = flat.slice(i, i + ROW_WIDTH);
+          insert.run(row);
+          t.count++;
+          t.startNs = Math.min(t.startNs, row[5] as number);
+          t.endNs = Math.max(t.endNs, row[6] as number);
+        }
+      },
+      endTrace: ({ source, origin, name }) => {
+        const now = Date.now();
+        for (const [traceId, t] of traces) {
+          const base = { traceId, name: name ?? null, source, origin: origin ?? null, now };
+          // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
+          if (t.fresh && this.countSpansStmt.get(traceId) === t.count)
+            this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
+          else this.upsertTraceStmt.run(base);
+          all.add(traceId);
+        }
+        traces = new Map();
+      },
+      traceIds: () => [...all],
+      fresh: () => [...freshBefore].filter(([, fresh]) => fresh).map(([id]) => id),
+      close: () => {
+        if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
+      },
+    };
   }
 
   /** Whether anything listens to writes (then an import in a worker hands its spans back for notifyWritten). */
@@ -447,8 +497,25 @@ function capAttributes(attrs: Attributes, max: number): Attributes {
   return out ?? attrs;
 }
 
+/** How many values toRow gives per span. */
+export const ROW_WIDTH = 14;
+
+/** See TraceStore.importWriter. */
+export interface ImportWriter {
+  /** Rows (toRow's values, ROW_WIDTH per span, one after another) of the parsed trace being written. */
+  rows(flat: (string | number | null)[]): void;
+  /** The parsed trace's rows are all written: its traces' summary rows. */
+  endTrace(meta: { source: string; origin?: string; name?: string }): void;
+  /** Every trace written, in first-written order. */
+  traceIds(): string[];
+  /** The traces that had no spans before this import. */
+  fresh(): string[];
+  /** Returns the connection's page cache to its setting. */
+  close(): void;
+}
+
 /** The upsert's positional parameters, in its column order. */
-function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
+export function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
   const model = s.attributes["gen_ai.request.model"] ?? s.attributes["gen_ai.response.model"];
   const conversation = s.attributes["gen_ai.conversation.id"];
   return [
