@@ -287,10 +287,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function attachEvents(server: Server, services: Services, policy: AuthPolicy): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    // Parsed inside the try: a target that is no URL (`//[`) threw out of this listener and stopped the daemon.
+    const url = parseRequestUrl(req.url);
     try {
-      if (url.pathname !== "/hotpath/events") throw new HttpError(404, "no WebSocket endpoint here");
       checkHostAndOrigin(req, policy);
+      if (url?.pathname !== "/hotpath/events") throw new HttpError(404, "no WebSocket endpoint here");
       const queryToken = url.searchParams.get("token");
       if (queryToken && !req.headers.authorization) req.headers.authorization = `Bearer ${queryToken}`;
       checkToken(req, policy);

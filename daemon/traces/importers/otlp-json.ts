@@ -1,6 +1,7 @@
 // OTLP/JSON files: one ExportTraceServiceRequest, an array of them (one per exporter flush), or JSON Lines of them
 // (the OTel Collector's file exporter). Ids may be hex or base64; parents may live in another flush document.
 import { OtlpDecodeError, otlpToSpans } from "../otlp/decode.js";
+import { readOtlpJsonDocument } from "../otlp/json-document.js";
 import type { Span } from "../span.js";
 import { ImportError, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
 
@@ -55,6 +56,15 @@ export const otlpJsonImporter: TraceImporter = {
     return groupByTrace(spans, "import:otlp-json", ctx.file, services[0]);
   },
 };
+
+/**
+ * The file's traces when it is one well-formed OTLP JSON document (or an array of them) whose spans all convert, read
+ * span by span without parsing it whole; undefined otherwise (then `parse` says what is wrong).
+ */
+export function readOtlpJsonFile(file: string, text: string): ParsedTrace[] | undefined {
+  const decoded = readOtlpJsonDocument(text);
+  return decoded && groupByTrace(decoded.spans, "import:otlp-json", file, decoded.services[0]);
+}
 
 /** One ParsedTrace per trace id; the name is the root span's (the earliest span without a parent in the file). */
 export function groupByTrace(spans: Span[], source: string, origin: string, fallbackName?: string): ParsedTrace[] {

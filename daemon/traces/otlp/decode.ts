@@ -94,7 +94,13 @@ export function otlpToSpans(request: unknown, path = ""): OtlpDecoded {
   return out;
 }
 
-function convertSpan(raw: unknown, resourceAttrs: Attributes, scopeName: string | undefined, path: string): Span {
+/** One OTLP span (parsed JSON or decoded protobuf) → a Hotpath span; throws `field: problem` when it cannot. */
+export function convertSpan(
+  raw: unknown,
+  resourceAttrs: Attributes,
+  scopeName: string | undefined,
+  path: string,
+): Span {
   if (!isObj(raw)) throw new Error(`(span): expected an object`);
   const traceId = field("traceId", () => normalizeOtlpId(raw.traceId ?? raw.trace_id, 16));
   const spanId = field("spanId", () => normalizeOtlpId(raw.spanId ?? raw.span_id, 8));
@@ -168,7 +174,29 @@ export function attributesOf(list: unknown, path: string): Attributes {
   return out;
 }
 
+/** Levels of arrayValue/kvlistValue read into one attribute; deeper values become null. */
+const MAX_VALUE_DEPTH = 8;
+
+/**
+ * An AnyValue as an attribute: primitives and arrays of one primitive type as they are, anything nested as one JSON
+ * text. The nested parts go into that text as JSON values, not as JSON texts of their own: stringifying at every level
+ * escaped the level below again, so the text doubled per level — a 3 KB body nesting arrays 100 deep held the event
+ * loop 18 s building strings until V8 refused the length.
+ */
 function anyValue(v: unknown, depth: number): AttributeValue {
+  const value = plainValue(v, depth);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const types = new Set(value.map((x) => typeof x));
+    if (types.size <= 1 && !value.some((x) => x === null || typeof x === "object"))
+      return value as string[] | number[] | boolean[];
+  }
+  return JSON.stringify(value);
+}
+
+type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+function plainValue(v: unknown, depth: number): Plain {
   if (!isObj(v)) return null;
   if (typeof v.stringValue === "string") return v.stringValue;
   if (typeof v.boolValue === "boolean") return v.boolValue;
@@ -177,19 +205,17 @@ function anyValue(v: unknown, depth: number): AttributeValue {
   if (v.bytesValue !== undefined) {
     return v.bytesValue instanceof Uint8Array ? Buffer.from(v.bytesValue).toString("base64") : String(v.bytesValue);
   }
+  if (depth >= MAX_VALUE_DEPTH) return null;
   if (isObj(v.arrayValue)) {
-    const values = Array.isArray(v.arrayValue.values) ? v.arrayValue.values.map((x) => anyValue(x, depth + 1)) : [];
-    const types = new Set(values.map((x) => typeof x));
-    if (types.size <= 1 && !values.some((x) => x === null || typeof x === "object"))
-      return values as string[] | number[] | boolean[];
-    return JSON.stringify(values);
+    return Array.isArray(v.arrayValue.values) ? v.arrayValue.values.map((x) => plainValue(x, depth + 1)) : [];
   }
-  if (isObj(v.kvlistValue) && depth < 8) {
-    const o: Record<string, AttributeValue> = {};
+  if (isObj(v.kvlistValue)) {
+    // No prototype: a key "__proto__" is a key like any other.
+    const o: { [key: string]: Plain } = Object.create(null);
     for (const kv of Array.isArray(v.kvlistValue.values) ? v.kvlistValue.values : []) {
-      if (isObj(kv) && typeof kv.key === "string") o[kv.key] = anyValue(kv.value, depth + 1);
+      if (isObj(kv) && typeof kv.key === "string") o[kv.key] = plainValue(kv.value, depth + 1);
     }
-    return JSON.stringify(o);
+    return o;
   }
   return null;
 }
