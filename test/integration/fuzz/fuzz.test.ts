@@ -127,6 +127,7 @@ describe("fuzz: hostile requests over every endpoint", function () {
     daemon = await startDaemon({
       args: ["--model", `chat=${chatModelPath()}`],
       waitForModels: ["chat"],
+      startTimeoutMs: 180_000, // at load 18 the daemon printed nothing within 60 s
       ...(GLIBC_DEFAULTS
         ? { fullEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in ALLOCATOR_ENV))) }
         : {}),
