@@ -43,7 +43,7 @@ export class LocalChatBackend implements ChatBackend {
     refuseUnfittable(local.model, messageChars(request), local.contextSize);
     const auto = request.tools?.length && (request.tool_choice ?? "auto") === "auto";
     const functions = auto || forcedToolCallSchema(request) ? toFunctions(request) : undefined;
-    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
+    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions, local.contextSize);
     return { inputTokens: prompt.tokens.length, tokenizer: `gguf:${local.alias}`, exact: true };
   }
 
@@ -64,6 +64,7 @@ export class LocalChatBackend implements ChatBackend {
       local.chatWrapper,
       request,
       toolSchema ? toFunctions(request) : undefined,
+      local.contextSize,
     );
     const stream = generate(
       local.model,
@@ -119,7 +120,7 @@ export class LocalChatBackend implements ChatBackend {
     checkRequestSchemas(request);
     refuseUnfittable(local.model, messageChars(request), local.contextSize);
     const functions = toFunctions(request)!;
-    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions);
+    const prompt = renderChatPrompt(local.model, local.chatWrapper, request, functions, local.contextSize);
     // LlamaChat would otherwise try to shift the history and fail with an error that is not the client's to read.
     checkPromptFits(prompt.tokens.length, local.contextSize, "with its tool definitions ");
     const lease = await local.pool.acquire(prompt.tokens, options.priority, options.signal);

@@ -7,9 +7,11 @@ import type {
   LlamaModel,
   Token,
 } from "node-llama-cpp";
+import { SpecialTokensText, type LlamaText } from "node-llama-cpp";
 import type { ChatCompletionRequest, ChatMessage } from "../api.js";
 import { sortKeys } from "../canonical.js";
 import { contentText } from "../chat.js";
+import { refuseUnfittable } from "./context-bound.js";
 
 export class UnsupportedContentError extends Error {}
 
@@ -25,6 +27,7 @@ export function renderChatPrompt(
   chatWrapper: ChatWrapper,
   request: ChatCompletionRequest,
   functions?: ChatModelFunctions,
+  contextSize?: number,
 ): RenderedPrompt {
   const history = toChatHistory(request.messages);
   history.push({ type: "model", response: [] });
@@ -33,11 +36,24 @@ export function renderChatPrompt(
     availableFunctions: functions,
     documentFunctionParams: true,
   });
+  // The rendered text, not only the messages, must be able to fit before it is tokenized (synchronously, on the event
+  // loop): 128 tools with 60 KB descriptions each rendered to 7.7 MB and held every request for 13 s.
+  if (contextSize !== undefined) refuseUnfittable(model, textChars(state.contextText), contextSize);
   const tokens = state.contextText.tokenize(model.tokenizer);
   const stopTokenSequences = state.stopGenerationTriggers
     .map((t) => t.tokenize(model.tokenizer, "trimLeadingSpace"))
     .filter((t) => t.length > 0);
   return { tokens, stopTokenSequences, stopTexts: state.stopGenerationTriggers.map((t) => t.toString()) };
+}
+
+/** Characters of text in a rendered prompt (special tokens count as the text they are written with, or none). */
+function textChars(text: LlamaText): number {
+  let chars = 0;
+  for (const v of text.values) {
+    if (typeof v === "string") chars += v.length;
+    else if (v instanceof SpecialTokensText) chars += v.value.length;
+  }
+  return chars;
 }
 
 /** A message's text for a local model, which takes text only: other parts are refused, not dropped. */

@@ -26,8 +26,11 @@ export function ensureToken(file: string): string {
 // (127.0.0.0/8, RFC 1122), or `[::1]`. Anything else — `[::1].evil.com`, `evil.com#.localhost`, `localhost.` — is a
 // name a DNS-rebinding page could own.
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+// Octets in plain decimal only: `127.000.000.001` or `127.0.0.01` is how no client writes an address (WHATWG URL
+// serialises it canonically), and a leading zero reads as octal to some parsers.
+const OCTET = "(0|[1-9]\\d{0,2})";
 const LOOPBACK_HOST = new RegExp(
-  `^(?:(?:${LABEL}\\.)*localhost|127\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})|\\[::1\\])(?::(\\d{1,5}))?$`,
+  `^(?:(?:${LABEL}\\.)*localhost|127\\.${OCTET}\\.${OCTET}\\.${OCTET}|\\[::1\\])(?::(\\d{1,5}))?$`,
   "i",
 );
 
@@ -49,6 +52,26 @@ export interface AuthPolicy {
 
 /** Throws 403 for a foreign Host or Origin; checked before anything else, public routes included. */
 export function checkHostAndOrigin(req: IncomingMessage, policy: AuthPolicy): void {
+  // Node keeps the first of several Host headers and drops the rest; RFC 9112 §3.2 asks for a 400 instead.
+  if (hostHeaderCount(req.rawHeaders) > 1) {
+    throw new HttpError(
+      400,
+      "the request has more than one Host header; send exactly one",
+      "invalid_request_error",
+      "invalid_host",
+    );
+  }
+  // An absolute-form target (`GET http://name/path`) names the host the request is for, and RFC 9112 §3.2.2 says it
+  // wins over the Host header: it must be a loopback name too.
+  const authority = absoluteFormAuthority(req.url);
+  if (!policy.allowAnyHost && authority !== undefined && !hostIsLoopback(authority)) {
+    throw new HttpError(
+      403,
+      `the request target's host "${authority}" is not a loopback name; Hotpath only answers requests addressed to localhost / 127.0.0.1`,
+      "permission_error",
+      "forbidden_host",
+    );
+  }
   if (!policy.allowAnyHost && !hostIsLoopback(req.headers.host)) {
     throw new HttpError(
       403,
@@ -66,6 +89,19 @@ export function checkHostAndOrigin(req: IncomingMessage, policy: AuthPolicy): vo
       "forbidden_origin",
     );
   }
+}
+
+function hostHeaderCount(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === "host") n++;
+  return n;
+}
+
+/** The authority of an absolute-form request target, as sent (not normalised: `0x7f.1` stays what it is). */
+function absoluteFormAuthority(target: string | undefined): string | undefined {
+  if (!target || target.startsWith("/") || target === "*") return undefined;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
+  return m?.[1];
 }
 
 /** Bearer token, or `x-api-key` as Anthropic clients send it. Constant-time comparison. */

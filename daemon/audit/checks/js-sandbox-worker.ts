@@ -11,6 +11,17 @@ import variant from "@jitl/quickjs-wasmfile-release-sync";
 import type { SandboxJob, SandboxReply } from "./js-sandbox.js";
 
 const MEMORY_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * Characters of a thrown message carried back. The message lands in every sample's check results, held by the run and
+ * stored: a check throwing a 12 MB string made the daemon hold 12 MB per check per sample, outside the guest's limit.
+ */
+const MAX_ERROR_CHARS = 2000;
+
+function clip(message: string): string {
+  return message.length <= MAX_ERROR_CHARS
+    ? message
+    : `${message.slice(0, MAX_ERROR_CHARS)}… (${message.length - MAX_ERROR_CHARS} more characters cut)`;
+}
 /** Below the worker's native stack (see js-sandbox.ts), so deep recursion ends as the guest's own "stack overflow". */
 const GUEST_STACK_BYTES = 256 * 1024;
 
@@ -48,9 +59,10 @@ function evaluate(quickjs: QuickJSWASMModule, job: SandboxJob): SandboxReply {
       const result = context.evalCode(guestSource(job), "check.js");
       if (result.error) {
         const error = context.dump(result.error) as { message?: string } | string;
-        result.error.dispose();
+        // dump() disposes a thrown promise's handle itself; disposing it again threw and cost the worker.
+        if (result.error.alive) result.error.dispose();
         const message = typeof error === "object" && error ? String(error.message) : String(error);
-        return { id: job.id, error: message === "interrupted" ? `timed out after ${job.timeoutMs} ms` : message };
+        return { id: job.id, error: message === "interrupted" ? `timed out after ${job.timeoutMs} ms` : clip(message) };
       }
       // Only a string is read back, and only as data: nothing of the guest ever runs on the host.
       const verdict = context.typeof(result.value) === "string" ? context.getString(result.value) : "t:0";
@@ -77,7 +89,11 @@ parentPort!.on("message", (job: SandboxJob) => {
   } catch (e) {
     // A host-side failure (the WebAssembly stack, memory) may leave the engine inconsistent: answer, then exit so
     // the next check gets a fresh worker.
-    parentPort!.postMessage({ id: job.id, error: `sandbox failed: ${(e as Error).message}` } satisfies SandboxReply);
+    parentPort!.postMessage({
+      id: job.id,
+      error: `sandbox failed: ${clip((e as Error).message)}`,
+      retiring: true,
+    } satisfies SandboxReply);
     process.exit(1);
   }
   parentPort!.postMessage(reply);

@@ -16,7 +16,9 @@ export interface SandboxJob {
   timeoutMs: number;
 }
 export type SandboxReply =
-  { id: number; score: number; error?: undefined } | { id: number; error: string; score?: undefined };
+  | { id: number; score: number; error?: undefined; retiring?: undefined }
+  /** `retiring`: the worker exits after this reply (its engine may be inconsistent); the next check needs a new one. */
+  | { id: number; error: string; score?: undefined; retiring?: boolean };
 
 /** Worker start-up (loading and warming the interpreter) may take this long before the check is failed. */
 const START_LIMIT_MS = 60_000;
@@ -95,6 +97,12 @@ class JsSandbox {
   }
 
   private finish(reply: SandboxReply): void {
+    // Let go of a retiring worker before the next check is sent: it went to the exiting worker and failed with "the
+    // sandbox stopped" — any check queued behind a crashing one, another audit's included.
+    if (reply.retiring && this.worker) {
+      void this.worker.terminate();
+      this.worker = undefined;
+    }
     if (this.running && this.running.job.id === reply.id) this.complete(this.running, reply);
   }
 

@@ -94,6 +94,11 @@ export function messagesToChat(req: AnthropicMessagesRequest, ignored: string[] 
     }
   }
 
+  // Anthropic refuses empty turns too; dropping them left nothing to answer, and the engine failed on it (a 500).
+  if (!messages.some((m) => m.role !== "system"))
+    throw new TranslationError(
+      "the messages hold no user or assistant content (empty content lists, or only blocks Hotpath cannot pass on); send at least one non-empty turn",
+    );
   const out: ChatCompletionRequest = { model: req.model, messages, max_tokens: req.max_tokens };
   if (req.stream !== undefined) out.stream = req.stream;
   if (req.temperature !== undefined) out.temperature = req.temperature;

@@ -11,7 +11,7 @@ import { ImportError, type ImportContext, type ParsedTrace, type TraceImporter }
 import { hotpathJsonlImporter } from "./hotpath-jsonl.js";
 import { openAiAgentsImporter, otelPythonImporter } from "./openai-agents.js";
 import { kvCacheReplayImporter } from "./kv-cache-replay.js";
-import { otlpJsonImporter } from "./otlp-json.js";
+import { otlpJsonImporter, readOtlpJsonFile } from "./otlp-json.js";
 
 export { ImportError } from "./format.js";
 
@@ -34,13 +34,28 @@ export interface FileImport {
   spanCount: number;
 }
 
-/** Picks the importer from the content (first JSONL line or the top-level JSON value), not from the file name alone. */
-function detect(name: string, text: string): { importer: TraceImporter; json?: unknown } {
+/**
+ * Picks the importer from the content (first JSONL line or the top-level JSON value), not from the file name alone.
+ * `traces`: the file already converted (an OTLP JSON document, read span by span instead of parsed whole).
+ */
+function detect(name: string, text: string): { importer: TraceImporter; json?: unknown; traces?: ParsedTrace[] } {
   const head = text.slice(0, 64 * 1024);
   let first: unknown;
   let whole: unknown;
   const trimmed = text.trimStart();
-  if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+  const document = trimmed.startsWith("[") || trimmed.startsWith("{");
+  if (document && !name.endsWith(".jsonl")) {
+    const otlp = readOtlpJsonFile(name, text);
+    // Only an importer ahead of OTLP's in the list could still claim the file, and only through one of its first
+    // lines (the document itself has nothing but resourceSpans): the same candidates as below.
+    if (otlp) {
+      const lines = trimmed.startsWith("{") ? headLines(head) : [];
+      const ahead = importers.slice(0, importers.indexOf(otlpJsonImporter));
+      if (!ahead.some((i) => lines.some((c) => i.detect(name, head, c))))
+        return { importer: otlpJsonImporter, traces: otlp };
+    }
+  }
+  if (document) {
     try {
       first = whole = JSON.parse(text);
     } catch {
@@ -55,15 +70,8 @@ function detect(name: string, text: string): { importer: TraceImporter; json?: u
   // JSONL: detectors look at the first record; Claude Code files often start with housekeeping lines, so try a few.
   const jsonl = name.endsWith(".jsonl") || (first === undefined && trimmed.startsWith("{"));
   const candidates: unknown[] = [first];
-  if (jsonl || (typeof first === "object" && first !== null && !Array.isArray(first))) {
-    for (const line of head.split("\n").slice(0, 20)) {
-      try {
-        candidates.push(JSON.parse(line));
-      } catch {
-        /* partial last line of the head */
-      }
-    }
-  }
+  if (jsonl || (typeof first === "object" && first !== null && !Array.isArray(first)))
+    candidates.push(...headLines(head));
   const fileName = jsonl && !name.endsWith(".jsonl") ? `${name}.jsonl` : name;
   for (const importer of importers) {
     if (candidates.some((c) => c !== undefined && importer.detect(fileName, head, c))) return { importer, json: whole };
@@ -76,13 +84,26 @@ function detect(name: string, text: string): { importer: TraceImporter; json?: u
   );
 }
 
+/** The first 20 lines of the head that are JSON values on their own. */
+function headLines(head: string): unknown[] {
+  const out: unknown[] = [];
+  for (const line of head.split("\n").slice(0, 20)) {
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      /* partial last line of the head */
+    }
+  }
+  return out;
+}
+
 export function parseTraceFile(
   name: string,
   text: string,
   ctx: Partial<ImportContext> = {},
 ): { format: string; traces: ParsedTrace[] } {
-  const { importer, json } = detect(name, text);
-  const traces = importer.parse(text, { file: name, ...ctx, json });
+  const { importer, json, traces: converted } = detect(name, text);
+  const traces = converted ?? importer.parse(text, { file: name, ...ctx, json });
   return { format: importer.format, traces };
 }
 

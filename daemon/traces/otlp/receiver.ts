@@ -2,6 +2,7 @@
 // response out. HTTP-framework-free so the route, tests and benchmarks share it.
 import { promisify } from "node:util";
 import { gunzip, inflate } from "node:zlib";
+import { jsonTextDepth, LIMITS } from "../../limits.js";
 import type { TraceStore } from "../store.js";
 import { decodeOtlpProtobuf, encodeOtlpResponse, OtlpDecodeError, otlpToSpans } from "./decode.js";
 
@@ -76,8 +77,16 @@ export function receiveOtlp(store: TraceStore, body: Buffer, contentType: string
   const encoding = otlpEncodingOf(contentType);
   let request: unknown;
   if (encoding === "json") {
+    const text = body.toString("utf8");
+    // An OTLP request nests ~40 levels at most (values past MAX_VALUE_DEPTH are dropped); parsing 200,000 levels of
+    // kvlist held the event loop for 2 s before any of it was read.
+    if (jsonTextDepth(text, LIMITS.jsonDepth) > LIMITS.jsonDepth)
+      throw new OtlpRequestError(
+        400,
+        `the body nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); an OTLP request needs far fewer`,
+      );
     try {
-      request = JSON.parse(body.toString("utf8"));
+      request = JSON.parse(text);
     } catch (e) {
       throw new OtlpRequestError(400, `body is not JSON: ${(e as Error).message}`);
     }

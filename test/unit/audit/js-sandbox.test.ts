@@ -104,6 +104,29 @@ describe("audit js check sandbox", function () {
     assert.equal((await runCheck(js("NaN"), ctx("ab"))).score, 0);
   });
 
+  it("a thrown message is carried back clipped, whatever its size", async function () {
+    // A 12 MB throw came back whole and was held per check per sample by the daemon, outside the guest's memory limit.
+    const big = await runCheck(js(`throw "x".repeat(12 * 1024 * 1024)`, 5000), ctx("x"));
+    assert.equal(big.score, 0);
+    assert.ok(big.detail!.length < 3000, `${big.detail!.length} characters came back`);
+    assert.match(big.detail!, /more characters cut/);
+    const error = await runCheck(js(`throw new Error("y".repeat(100000))`), ctx("x"));
+    assert.ok(error.detail!.length < 3000);
+  });
+
+  it("a check queued behind one that costs the worker still gets its own verdict", async function () {
+    this.timeout(60_000);
+    // Throwing a promise made the host side fail and the worker exit; the next check was already on its way to the
+    // exiting worker and failed with "the sandbox stopped" — another audit's check included.
+    const [thrown, next, after] = await Promise.all([
+      runCheck(js("throw Promise.reject(1)"), ctx("x")),
+      runCheck(js("output === 'fine'"), ctx("fine")),
+      runCheck(js("output === 'fine'"), ctx("no")),
+    ]);
+    assert.equal(thrown.score, 0);
+    assert.deepEqual([next.score, next.detail, after.score, after.detail], [1, undefined, 0, undefined]);
+  });
+
   it("checks run concurrently are answered each with its own verdict", async function () {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => runCheck(js(`output === "${i}"`), ctx(String(i % 2 ? i : -1)))),

@@ -2,7 +2,23 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureToken, hostIsLoopback } from "../../../daemon/server/auth.js";
+import type { IncomingMessage } from "node:http";
+import { checkHostAndOrigin, ensureToken, hostIsLoopback, type AuthPolicy } from "../../../daemon/server/auth.js";
+import { HttpError } from "../../../daemon/server/route.js";
+
+const policy: AuthPolicy = { token: "t".repeat(32), allowOrigins: [], allowAnyHost: false };
+/** The status checkHostAndOrigin answers for a request with these raw headers and target (200: let through). */
+function statusOf(rawHeaders: string[], url = "/v1/models"): number {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) headers[rawHeaders[i].toLowerCase()] ??= rawHeaders[i + 1];
+  try {
+    checkHostAndOrigin({ headers, rawHeaders, url } as unknown as IncomingMessage, policy);
+    return 200;
+  } catch (e) {
+    assert.ok(e instanceof HttpError);
+    return e.status;
+  }
+}
 
 describe("auth", function () {
   it("accepts loopback Host names only", function () {
@@ -60,8 +76,26 @@ describe("auth", function () {
       "localhost ",
       "user@localhost",
       `${"a".repeat(64)}.localhost`,
+      // Not how any client writes an address; a leading zero reads as octal to some parsers.
+      "127.000.000.001",
+      "127.0.0.01",
+      "0177.0.0.1",
+      "0x7f.0.0.1",
+      "2130706433",
+      "[::ffff:127.0.0.1]",
     ];
     for (const h of refused) assert.ok(!hostIsLoopback(h), h);
+  });
+
+  it("refuses more than one Host header, and an absolute-form target whose host is not loopback", function () {
+    assert.equal(statusOf(["Host", "localhost"]), 200);
+    assert.equal(statusOf(["Host", "localhost", "host", "evil.com"]), 400);
+    assert.equal(statusOf(["HOST", "localhost", "Host", "localhost"]), 400);
+    assert.equal(statusOf(["Host", "localhost"], "http://evil.com/v1/models"), 403);
+    assert.equal(statusOf(["Host", "localhost"], "http://user@localhost/v1/models"), 403);
+    assert.equal(statusOf(["Host", "localhost"], "http://0x7f.1/v1/models"), 403);
+    assert.equal(statusOf(["Host", "localhost"], "http://localhost:8642/v1/models"), 200);
+    assert.equal(statusOf(["Host", "evil.com"], "http://localhost/v1/models"), 403);
   });
 
   it("creates a 0600 token once and keeps it across restarts; replaces a too-short one", function () {

@@ -1,0 +1,240 @@
+// The span-by-span OTLP/JSON reader (daemon/traces/otlp/json-document.ts) against the whole-document path it stands
+// in for: on every input it converts, the traces must be exactly those of JSON.parse + otlpToSpans (attribute order
+// included); on every input that path refuses, it must give up (so the refusal and its message stay that path's).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parseTraceFile } from "../../../daemon/traces/importers/index.js";
+import { groupByTrace, otlpJsonImporter, readOtlpJsonFile } from "../../../daemon/traces/importers/otlp-json.js";
+import type { Span } from "../../../daemon/traces/span.js";
+import { generateOtlpRequests } from "../../bench/_trace-generators.js";
+import { traceFixture } from "../../support/trace-fixtures.js";
+
+/** What the whole-document path makes of the text: its traces, or the message it refuses the text with. */
+function wholeDocument(text: string, file = "t.json"): { traces?: unknown; error?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const isOtlp = (v: unknown) => typeof v === "object" && v !== null && ("resourceSpans" in v || "resource_spans" in v);
+  if (json !== undefined && !isOtlp(json) && !(Array.isArray(json) && json.length > 0 && isOtlp(json[0])))
+    return { error: "not detected as OTLP" };
+  try {
+    return { traces: otlpJsonImporter.parse(text, { file, json }) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** The reader converts exactly what the whole-document path does, or gives up where that path refuses. */
+function agrees(text: string, mustConvert: boolean): void {
+  const fast = readOtlpJsonFile("t.json", text);
+  const whole = wholeDocument(text);
+  if (fast === undefined) {
+    assert.ok(!mustConvert, `gave up on a file the whole-document path converts: ${text.slice(0, 200)}`);
+    return;
+  }
+  assert.equal(whole.error, undefined, `converted a file the whole-document path refuses: ${text.slice(0, 200)}`);
+  assert.equal(JSON.stringify(fast), JSON.stringify(whole.traces));
+}
+
+const span = (i: number, over: Record<string, unknown> = {}) => ({
+  traceId: i % 2 ? "0af7651916cd43dd8448eb211c80319c" : "CvdlGRbNQ92ESOshHIAxnA==",
+  spanId: (i + 1).toString(16).padStart(16, "0"),
+  parentSpanId: i ? "0000000000000001" : "",
+  name: `s${i}`,
+  startTimeUnixNano: String(1000 + i),
+  endTimeUnixNano: 2000 + i,
+  attributes: [
+    { key: "gen_ai.operation.name", value: { stringValue: i % 3 ? "execute_tool" : "chat" } },
+    { key: "input.value", value: { stringValue: `quote " backslash \\ newline \n ünïcödé 😀 ${i}` } },
+    { key: "n", value: { intValue: String(i) } },
+    { key: "list", value: { arrayValue: { values: [{ stringValue: "a" }, { intValue: 1 }] } } },
+  ],
+  events: [{ name: "e", timeUnixNano: "1500", attributes: [{ key: "k", value: { boolValue: true } }] }],
+  status: { code: i % 4 === 0 ? 2 : 1, message: i % 4 === 0 ? "failed" : "" },
+  ...over,
+});
+
+const resource = (service: string) => ({ attributes: [{ key: "service.name", value: { stringValue: service } }] });
+
+describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
+  it("converts the bench's 100k-span shape (smaller) and the shared OpenInference fixtures as JSON.parse does", () => {
+    agrees(JSON.stringify(generateOtlpRequests(3000, 512)), true);
+    agrees(JSON.stringify(generateOtlpRequests(700, 700)[0]), true); // one request, not an array
+    for (const name of ["quo_tav_agent.json", "smol_deep_research_agent.json"]) {
+      const file = traceFixture("otlp-openinference", name);
+      if (file) agrees(readFileSync(file, "utf8"), true); // ../shared is optional; the generated inputs still ran
+    }
+  });
+
+  it("reads any key order, duplicate keys (the last wins), nulls, snake_case and escaped keys as JSON.parse does", () => {
+    const docs: unknown[] = [
+      // scopes before their resource; scope after its spans; unknown keys skipped
+      {
+        resourceSpans: [
+          {
+            scopeSpans: [{ spans: [span(1), span(2)], scope: { name: "late-scope", version: "1" }, schemaUrl: "x" }],
+            resource: resource("svc-a"),
+            schemaUrl: "https://opentelemetry.io/schemas/1.21.0",
+          },
+        ],
+      },
+      // duplicate keys: JSON.parse keeps the last
+      `{"resourceSpans":[{"scopeSpans":[{"spans":[${JSON.stringify(span(3))}]}],"resource":${JSON.stringify(resource("first"))},"resource":${JSON.stringify(resource("second"))}}],"resourceSpans":[{"scopeSpans":[{"spans":[${JSON.stringify(span(4))}]}]}]}`,
+      // null lists fall through to the snake_case and old names (as `??` does)
+      { resourceSpans: null, resource_spans: [{ scope_spans: [{ spans: [span(5)] }], scopeSpans: null }] },
+      { resourceSpans: [{ instrumentationLibrarySpans: [{ spans: [span(6)], instrumentationLibrary: {} }] }] },
+      { resourceSpans: [{ scopeSpans: [{ spans: null }, { spans: [] }, {}] }, {}] },
+      // escaped key names and odd whitespace between tokens
+      `\t\r\n {\n "resource\\u0053pans" :\r\n [ { "scope\\u0053pans" : [ { "spans" : [ ${JSON.stringify(span(7))} ] } ] } ] } \n`,
+      // an array of flushes, parents across them, a service named in the second only
+      [
+        { resourceSpans: [{ scopeSpans: [{ spans: [span(8)] }] }] },
+        { resourceSpans: [{ resource: resource("later"), scopeSpans: [{ spans: [span(9), span(10)] }] }] },
+      ],
+      // numbers of every JSON form where the format takes numbers
+      `{"resourceSpans":[{"scopeSpans":[{"spans":[${JSON.stringify(span(11, { startTimeUnixNano: 1e3, endTimeUnixNano: 2.5e3 }))}]}]}]}`,
+    ];
+    for (const doc of docs)
+      agrees(typeof doc === "string" ? doc : JSON.stringify(doc, null, doc === docs[0] ? 2 : 0), true);
+  });
+
+  it("gives up on every malformed, truncated or refused file, leaving the error to the whole-document path", () => {
+    const good = JSON.stringify({
+      resourceSpans: [{ resource: resource("svc"), scopeSpans: [{ spans: [span(1), span(2)] }] }],
+    });
+    const bad = [
+      good.slice(0, -1), // truncated
+      good.slice(0, good.length / 2),
+      `${good},`, // trailing garbage
+      `${good}\n${good}`, // two documents: JSON Lines, which the line path reads
+      good.replace('"spans":[', '"spans":[,'),
+      good.replace('"name":"s1"', '"name":"s1\u0001"'), // a raw control character in a string
+      good.replace('{"resourceSpans"', '{"resourceSpans\u0001"'),
+      good.replace('"resourceSpans":[', '"resourceSpans":{'), // wrong type
+      good.replace('"scopeSpans":[', '"scopeSpans":5,"x":['),
+      good.replace('"spans":[', '"spans":"no","y":['),
+      good.replace('"startTimeUnixNano":"1001"', '"startTimeUnixNano":"abc"'), // a refused span
+      good.replace('"traceId":"0af7651916cd43dd8448eb211c80319c"', '"traceId":"zz"'),
+      good.replace("{", '{"format":"hotpath.traces",'), // a key no request has
+      "[]",
+      "[1]",
+      `[${good}, 1]`,
+      `\uFEFF${good}`, // JSON.parse refuses a BOM
+      `{"resourceSpans":[${"[".repeat(100_000)}${"]".repeat(100_000)}]}`, // deep nesting
+      `{"resourceSpans":[{"scopeSpans":[{"spans":[{"a":${"[".repeat(100_000)}`,
+      '"resourceSpans"',
+      "{",
+      "",
+    ];
+    for (const text of bad) {
+      assert.equal(readOtlpJsonFile("t.json", text), undefined, `converted: ${text.slice(0, 120)}`);
+      agrees(text, false);
+    }
+  });
+
+  it("agrees with the whole-document path on 2,000 random mutations of a small export", () => {
+    const base = JSON.stringify({
+      resourceSpans: [
+        { resource: resource("svc"), scopeSpans: [{ scope: { name: "sc" }, spans: [span(1), span(2), span(3)] }] },
+      ],
+    });
+    const alphabet = [
+      '"',
+      "\\",
+      "{",
+      "}",
+      "[",
+      "]",
+      ",",
+      ":",
+      " ",
+      "0",
+      "1",
+      "e",
+      "-",
+      "n",
+      "u",
+      "l",
+      "\n",
+      "a",
+      "\u0000",
+    ];
+    let seed = 17;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
+    };
+    let converted = 0;
+    for (let k = 0; k < 2000; k++) {
+      let text = base;
+      for (let m = 0, edits = 1 + rand(3); m < edits; m++) {
+        const at = rand(text.length);
+        const op = rand(3);
+        const ch = alphabet[rand(alphabet.length)];
+        text =
+          op === 0
+            ? text.slice(0, at) + text.slice(at + 1)
+            : op === 1
+              ? text.slice(0, at) + ch + text.slice(at)
+              : text.slice(0, at) + ch + text.slice(at + 1);
+      }
+      agrees(text, false);
+      if (readOtlpJsonFile("t.json", text)) converted++;
+    }
+    // Most single edits land in a string or a number and keep the file valid: the reader must convert those.
+    assert.ok(converted > 100, `converted only ${converted} of 2000 mutants`);
+  });
+
+  it("is what detection picks: parseTraceFile gives the same traces, and the same error for a refused span", () => {
+    const text = JSON.stringify(generateOtlpRequests(1200, 512));
+    const r = parseTraceFile("export.json", text);
+    assert.equal(r.format, "otlp-json");
+    assert.equal(JSON.stringify(r.traces), JSON.stringify(otlpJsonImporter.parse(text, { file: "export.json" })));
+    const refused = text.replace('"endTimeUnixNano":"', '"endTimeUnixNano":"x');
+    assert.throws(
+      () => parseTraceFile("export.json", refused),
+      (e: Error) => {
+        assert.equal(e.message, wholeDocument(refused, "export.json").error);
+        assert.match(e.message, /\[0\]\.resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.endTimeUnixNano/);
+        return true;
+      },
+    );
+  });
+
+  it("names each trace after its earliest root as the plain rule (every root, sorted by start) does", () => {
+    let seed = 5;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
+    };
+    const plain = (list: Span[]) => {
+      const ids = new Set(list.map((s) => s.spanId));
+      return list.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startNs - b.startNs)[0]
+        ?.name;
+    };
+    for (let k = 0; k < 3000; k++) {
+      const n = 1 + rand(12);
+      const spans: Span[] = [];
+      for (let i = 0; i < n; i++) {
+        const parent = rand(4);
+        spans.push({
+          traceId: `t${rand(2)}`,
+          spanId: `s${rand(n + 2)}`,
+          // no parent, an empty one, one in the file (or a cycle), or one that is not
+          parentSpanId: parent === 0 ? undefined : parent === 1 ? "" : `s${rand(n + 3)}`,
+          name: `n${i}`,
+          kind: "other",
+          startNs: rand(5) * (k % 2 ? 1e18 : 1),
+          endNs: 1e19,
+          status: "unset",
+          attributes: {},
+        });
+      }
+      for (const t of groupByTrace(spans, "s", "o", "fallback"))
+        assert.equal(t.name, plain(t.spans) ?? "fallback", JSON.stringify(t.spans));
+    }
+  });
+});
