@@ -21,6 +21,12 @@ export const LIMITS = {
   schemaDepth: 16,
   /** Object properties over all schemas of one request (response_format and every tool's parameters). */
   schemaProperties: 5_000,
+  /**
+   * Subschemas (property values, items, anyOf/oneOf/allOf branches…) over all schemas of one request. Each becomes
+   * grammar rules compiled on the model's thread: 50,000 one-word anyOf branches (a 1 MB body, within every other
+   * limit) held the event loop ~1 s; 10,000 still admits 5,000 properties that each have `items`.
+   */
+  schemaNodes: 10_000,
   /** enum and const values over all schemas of one request. */
   schemaEnumValues: 1_000,
   /** Characters of property names and enum/const strings over all schemas of one request. */

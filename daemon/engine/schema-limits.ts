@@ -8,6 +8,7 @@ import { InputLimitError, LIMITS } from "../limits.js";
 
 interface Totals {
   properties: number;
+  nodes: number;
   enumValues: number;
   chars: number;
 }
@@ -40,8 +41,18 @@ interface Where {
 const spell = (w: Where): string => (w.up ? `${spell(w.up)}.${w.key}` : w.key);
 
 function measure(root: unknown, param: string, totals: Totals, checkValues: boolean): void {
-  const over = (limit: "schemaProperties" | "schemaEnumValues" | "schemaChars", what: string) =>
+  const over = (limit: "schemaProperties" | "schemaEnumValues" | "schemaChars" | "schemaNodes", what: string) =>
     new InputLimitError(limit, `the request's schemas ${what} (limit ${limit} = ${LIMITS[limit]})`, param);
+  // Counted before walking them, like properties: 1,000,000 anyOf branches are refused without visiting one. Only
+  // where the local engine compiles the schema: this bounds its grammar, and is not one of OpenAI's published limits.
+  const addNodes = (n: number) => {
+    totals.nodes += n;
+    if (checkValues && totals.nodes > LIMITS.schemaNodes)
+      throw over(
+        "schemaNodes",
+        `hold more than ${LIMITS.schemaNodes} subschemas (properties, items, anyOf/oneOf/allOf branches…)`,
+      );
+  };
   const stack: { schema: unknown; level: number; where: Where }[] = [{ schema: root, level: 1, where: { key: param } }];
   while (stack.length) {
     const { schema, level, where } = stack.pop()!;
@@ -79,13 +90,18 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
       }
       if (typeof v === "string") totals.chars += v.length;
     }
-    for (const key of ONE) if (key in s) stack.push({ schema: s[key], level: level + 1, where: { up: where, key } });
+    for (const key of ONE)
+      if (key in s) {
+        addNodes(1);
+        stack.push({ schema: s[key], level: level + 1, where: { up: where, key } });
+      }
     for (const key of LIST) {
       const list = s[key];
-      if (Array.isArray(list))
-        list.forEach((sub, i) =>
-          stack.push({ schema: sub, level: level + 1, where: { up: { up: where, key }, key: String(i) } }),
-        );
+      if (!Array.isArray(list)) continue;
+      addNodes(list.length);
+      list.forEach((sub, i) =>
+        stack.push({ schema: sub, level: level + 1, where: { up: { up: where, key }, key: String(i) } }),
+      );
     }
     for (const key of MAP) {
       const map = s[key];
@@ -98,6 +114,7 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
           throw over("schemaProperties", `declare more than ${LIMITS.schemaProperties} properties`);
         for (const name of names) totals.chars += name.length;
       }
+      addNodes(names.length);
       const at: Where = { up: where, key };
       for (const name of names)
         stack.push({ schema: (map as Record<string, unknown>)[name], level: level + 1, where: { up: at, key: name } });
@@ -115,7 +132,7 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
  * it cannot. The pipeline checks sizes for every route before any other work; the local engine checks both.
  */
 export function checkRequestSchemas(request: ChatCompletionRequest, opts: { sizesOnly?: boolean } = {}): void {
-  const totals: Totals = { properties: 0, enumValues: 0, chars: 0 };
+  const totals: Totals = { properties: 0, nodes: 0, enumValues: 0, chars: 0 };
   const values = !opts.sizesOnly;
   const format = request.response_format;
   if (format?.type === "json_schema" && format.json_schema.schema)

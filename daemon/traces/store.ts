@@ -37,6 +37,7 @@ export interface StoreOptions {
 
 export class TraceStore {
   private readonly upsertSpanStmt;
+  private readonly upsertPackedSpanStmt;
   private readonly upsertTraceStmt;
   private readonly insertTraceStmt;
   private readonly insertNewTraceStmt;
@@ -53,16 +54,10 @@ export class TraceStore {
   ) {
     this.maxAttributeChars = options.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
     // Positional parameters: binding 13 named values per row costs a property lookup each, 100k rows per import.
-    this.upsertSpanStmt = db.prepare(`
-      INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
-                         model, conversation_id, request_id, attributes, serving)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (trace_id, span_id) DO UPDATE SET
-        parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
-        start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
-        status_message = excluded.status_message, model = excluded.model, conversation_id = excluded.conversation_id,
-        request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes,
-        serving = COALESCE(excluded.serving, spans.serving)`);
+    this.upsertSpanStmt = db.prepare(upsertSpanSql("?"));
+    // The same with each text value bound as its UTF-8 bytes (an import's rows, packed by another thread): CAST makes
+    // them the TEXT those bytes spell, so the stored row is the one the string would give.
+    this.upsertPackedSpanStmt = db.prepare(upsertSpanSql("CAST(? AS TEXT)"));
     // The trace row's extent and count follow its spans, however they arrive (batches, re-imports, live requests).
     this.upsertTraceStmt = db.prepare(`
       INSERT INTO traces (trace_id, name, source, origin, start_ns, end_ns, span_count, created_at)
@@ -160,27 +155,78 @@ export class TraceStore {
    * either all of them are stored or none.
    */
   writeImport(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): string[] {
-    const all: string[] = [];
-    const listeners = [...this.listeners];
-    this.listeners.clear(); // notify once, after the whole file committed
-    // A large file's index pages outgrow SQLite's default 2 MB page cache, and every miss is a read back from the
-    // WAL: give this write more room, then return to the connection's setting.
     const spanCount = batches.reduce((n, b) => n + b.spans.length, 0);
-    const cacheSize = spanCount > 10_000 ? (this.db.pragma("cache_size", { simple: true }) as number) : undefined;
-    if (cacheSize !== undefined) this.db.pragma("cache_size = -131072");
+    const writer = this.importWriter(spanCount);
     try {
       writeTransaction(this.db, "importing traces", () => {
-        for (const b of batches) all.push(...this.writeSpans(b.spans, b.source, b.origin, b.name));
+        for (const b of batches) {
+          for (const s of b.spans) writer.row(toRow(s, this.maxAttributeChars));
+          writer.endTrace(b);
+        }
       });
     } finally {
-      if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
-      for (const l of listeners) this.listeners.add(l);
+      writer.close();
     }
+    const all = writer.traceIds();
     this.notifyWritten(
       batches.flatMap((b) => b.spans),
       all,
     );
-    return [...new Set(all)];
+    return all;
+  }
+
+  /**
+   * The rows of an imported file, written as they come (an import worker gets them in batches from the thread that
+   * parses): call rows() and endTrace() inside one transaction the caller holds, then close(). The same rows and trace
+   * summaries as writeSpans per parsed trace, without Span objects: each row is toRow's 14 values, flattened.
+   */
+  importWriter(spanCount: number): ImportWriter {
+    // A large file's index pages outgrow SQLite's default 2 MB page cache, and every miss is a read back from the
+    // WAL: give this write more room, then return to the connection's setting.
+    const cacheSize = spanCount > 10_000 ? (this.db.pragma("cache_size", { simple: true }) as number) : undefined;
+    if (cacheSize !== undefined) this.db.pragma("cache_size = -131072");
+    const all = new Set<string>();
+    /** Before this import wrote anything: whether the trace had no spans. */
+    const freshBefore = new Map<string, boolean>();
+    let traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
+    const track = (traceId: string, startNs: number, endNs: number) => {
+      let t = traces.get(traceId);
+      if (!t) {
+        t = { fresh: this.hasSpansStmt.get(traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
+        traces.set(traceId, t);
+        if (!freshBefore.has(traceId)) freshBefore.set(traceId, t.fresh);
+      }
+      t.count++;
+      t.startNs = Math.min(t.startNs, startNs);
+      t.endNs = Math.max(t.endNs, endNs);
+    };
+    return {
+      row: (row) => {
+        track(row[0] as string, row[5] as number, row[6] as number);
+        this.upsertSpanStmt.run(row);
+      },
+      packedRow: (row, traceId) => {
+        track(traceId, row[5] as number, row[6] as number);
+        this.upsertPackedSpanStmt.run(row);
+      },
+      endTrace: ({ source, origin, name }) => {
+        const now = Date.now();
+        for (const [traceId, t] of traces) {
+          const base = { traceId, name: name ?? null, source, origin: origin ?? null, now };
+          // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
+          if (t.fresh && this.countSpansStmt.get(traceId) === t.count)
+            this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
+          else this.upsertTraceStmt.run(base);
+          all.add(traceId);
+        }
+        traces = new Map();
+      },
+      traceIds: () => [...all],
+      fresh: () => [...freshBefore].filter(([, fresh]) => fresh).map(([id]) => id),
+      close: () => {
+        if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
+      },
+    };
   }
 
   /** Whether anything listens to writes (then an import in a worker hands its spans back for notifyWritten). */
@@ -447,8 +493,42 @@ function capAttributes(attrs: Attributes, max: number): Attributes {
   return out ?? attrs;
 }
 
-/** The upsert's positional parameters, in its column order. */
-function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
+/** How many values toRow gives per span. */
+export const ROW_WIDTH = 14;
+
+/** See TraceStore.importWriter. */
+export interface ImportWriter {
+  /** A row (toRow's values) of the parsed trace being written. */
+  row(values: (string | number | null)[]): void;
+  /** The same with each text value as its UTF-8 bytes (see rows.ts), and the row's trace id. */
+  packedRow(values: (Uint8Array | string | number | null)[], traceId: string): void;
+  /** The parsed trace's rows are all written: its traces' summary rows. */
+  endTrace(meta: { source: string; origin?: string; name?: string }): void;
+  /** Every trace written, in first-written order. */
+  traceIds(): string[];
+  /** The traces that had no spans before this import. */
+  fresh(): string[];
+  /** Returns the connection's page cache to its setting. */
+  close(): void;
+}
+
+/** The span upsert, each text value bound as `text` gives it (toRow's order). */
+function upsertSpanSql(text: string): string {
+  const t = text;
+  return `
+      INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
+                         model, conversation_id, request_id, attributes, serving)
+      VALUES (${t}, ${t}, ${t}, ${t}, ${t}, ?, ?, ${t}, ${t}, ${t}, ${t}, ${t}, ${t}, ${t})
+      ON CONFLICT (trace_id, span_id) DO UPDATE SET
+        parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
+        start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+        status_message = excluded.status_message, model = excluded.model, conversation_id = excluded.conversation_id,
+        request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes,
+        serving = COALESCE(excluded.serving, spans.serving)`;
+}
+
+/** The upsert's positional parameters, in its column order (ROW_WIDTH; start_ns and end_ns are the numbers). */
+export function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
   const model = s.attributes["gen_ai.request.model"] ?? s.attributes["gen_ai.response.model"];
   const conversation = s.attributes["gen_ai.conversation.id"];
   return [

@@ -1,21 +1,24 @@
 // `npm run bench -- router [--requests N]`: what routing through Hotpath adds to a cloud call. A fake OpenAI
-// upstream (its own process, answers at once) is called four ways, interleaved request by request so load drifts hit
-// all alike: directly; through the Router in-process (router + provider); through the daemon's HTTP stack run
-// in-process (server, auth, router, span write: CPU cost without scheduling); and through the real daemon process
-// (what a client sees: one more process hop). Non-streamed: full-response latency p50/p99. Streamed: time to the
-// first body byte. Added = path minus direct.
+// upstream (its own process, answers at once) is called by one client on keep-alive connections, interleaved request
+// by request (the order rotates each round, so no path always follows the same one) so load drifts hit all alike:
+// directly; through the Router in-process (router + provider); through the daemon's HTTP stack run in-process (server,
+// auth, router, span write: CPU cost without scheduling); through the real daemon process (what a client sees: one
+// more process hop); through a minimal Node proxy process (the floor: what the hop alone costs here); and through the
+// Portkey gateway (peer). Non-streamed first, then streamed, so each proxy process's CPU time per non-streamed request
+// can be read from /proc (load-robust, unlike latency). Non-streamed: full-response latency p50/p99. Streamed: time
+// to the first body byte. Added = path minus direct.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import net from "node:net";
 import http from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig, RouterConfigSchema } from "../../daemon/config.js";
 import { Router } from "../../daemon/router/router.js";
 import { startDaemon as startInProcess } from "../../daemon/server/daemon.js";
-import { readFileSync } from "node:fs";
 import { startDaemon } from "../fixtures/daemon.js";
 import { startUpstreamProcess } from "../fixtures/upstreams/process.js";
 import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
@@ -106,6 +109,38 @@ async function startPortkey(): Promise<{ url: string; proc: ChildProcess } | { s
   return { url: `http://${bound}`, proc };
 }
 
+/** A process's CPU time so far (user + system, all threads), ms; undefined where /proc cannot tell (not Linux). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux build Node supports. */
+const CLOCK_TICKS = 100;
+
+/** The floor proxy (router-floor-proxy.mjs) in its own process. */
+async function startFloorProxy(upstreamUrl: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [new URL("./router-floor-proxy.mjs", import.meta.url).pathname, upstreamUrl], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.once("exit", () => proc.kill("SIGTERM"));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    proc.once("exit", (code) => reject(new Error(`the floor proxy exited with ${code}`)));
+  });
+  return { url, proc };
+}
+
 interface Series {
   full: number[];
   ttfb: number[];
@@ -132,6 +167,7 @@ export async function run(argv: string[]): Promise<void> {
   });
   const portkey = await startPortkey();
   if ("skipped" in portkey) console.log(`Portkey: ${portkey.skipped}`);
+  const floor = await startFloorProxy(upstream.url);
   // Portkey's documented way to reach any OpenAI-compatible server: provider openai + custom host.
   const portkeyHeaders = {
     authorization: "Bearer sk-bench",
@@ -171,105 +207,131 @@ export async function run(argv: string[]): Promise<void> {
     router: { plain: series(), stream: series() },
     inproc: { plain: series(), stream: series() },
     daemon: { plain: series(), stream: series() },
+    floor: { plain: series(), stream: series() },
     portkey: { plain: series(), stream: series() },
   };
+  type Path = keyof typeof results;
   // CPU time of this process per non-streamed request (client, plus the router or the whole HTTP stack when they run
   // here): unlike latency it barely moves with the machine's load, so it shows the stack's own cost on a busy machine.
   const cpu = { direct: [] as number[], router: [] as number[], inproc: [] as number[] };
   const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
+  // The proxy processes' own CPU time over the measured non-streamed rounds (every thread: GC and compilers included).
+  const procs = {
+    daemon: daemon.process.pid,
+    floor: floor.proc.pid,
+    portkey: "proc" in portkey ? portkey.proc.pid : undefined,
+  };
+  const procCpu: Partial<Record<keyof typeof procs, number>> = {};
   let portkeyStreamFailure: string | undefined;
-  try {
-    for (let i = 0; i < warmup + n; i++) {
-      for (const stream of [false, true]) {
-        const key = stream ? "stream" : "plain";
-        const c0 = process.cpuUsage();
-        const d = await post(directUrl, directBody(stream), {});
-        const c1 = process.cpuUsage();
-        const r = await inProcess(stream);
-        const c2 = process.cpuUsage();
-        const l = await post(`${local.url}/v1/chat/completions`, viaBody(stream), {
-          authorization: `Bearer ${localToken}`,
+  const loadBefore = loadavg();
+
+  /** One request on one path; [ms to first byte, ms to end], or undefined where the path is not run. */
+  async function call(path: Path, stream: boolean): Promise<[number, number] | undefined> {
+    switch (path) {
+      case "direct":
+        return post(directUrl, directBody(stream), {});
+      case "router":
+        return inProcess(stream);
+      case "inproc":
+        return post(`${local.url}/v1/chat/completions`, viaBody(stream), { authorization: `Bearer ${localToken}` });
+      case "daemon":
+        return post(daemonUrl, viaBody(stream), auth);
+      case "floor":
+        // It buffers whole answers, so its streamed "first byte" would be the last: non-streamed only.
+        return stream ? undefined : post(`${floor.url}/v1/chat/completions`, directBody(false), {});
+      case "portkey":
+        // Portkey 1.15.2 on Node answers every streamed request 500 ("TypeError: immutable": it rewrites the headers
+        // of Node's fetch Response, which are read-only); the streamed peer row then says so instead of a number.
+        if (!("url" in portkey) || (stream && portkeyStreamFailure)) return undefined;
+        return post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders).catch((e: Error) => {
+          if (!stream) throw e;
+          portkeyStreamFailure = e.message;
+          return undefined;
         });
-        const c3 = process.cpuUsage();
-        if (i >= warmup && !stream) {
-          cpu.direct.push(cpuMs(c0, c1));
-          cpu.router.push(cpuMs(c1, c2));
-          cpu.inproc.push(cpuMs(c2, c3));
-        }
-        const h = await post(daemonUrl, viaBody(stream), auth);
-        // Portkey 1.15.2 on Node answers every streamed request 500 ("TypeError: immutable": it rewrites the headers of
-        // Node's fetch Response, which are read-only); the streamed peer row then says so instead of a number.
-        const p =
-          "url" in portkey && !(stream && portkeyStreamFailure)
-            ? await post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders).catch((e: Error) => {
-                if (!stream) throw e;
-                portkeyStreamFailure = e.message;
-                return undefined;
-              })
-            : undefined;
-        if (i < warmup) continue;
-        for (const [name, [ttfb, full]] of [
-          ["direct", d],
-          ["router", r],
-          ["inproc", l],
-          ["daemon", h],
-          ...(p ? [["portkey", p] as const] : []),
-        ] as const) {
-          results[name][key].full.push(full);
-          results[name][key].ttfb.push(ttfb);
+    }
+  }
+
+  const paths = Object.keys(results) as Path[];
+  try {
+    for (const stream of [false, true]) {
+      const key = stream ? "stream" : "plain";
+      let cpuStart: Partial<Record<keyof typeof procs, number | undefined>> = {};
+      for (let i = 0; i < warmup + n; i++) {
+        if (!stream && i === warmup)
+          cpuStart = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, processCpuMs(pid)]));
+        for (let j = 0; j < paths.length; j++) {
+          const path = paths[(i + j) % paths.length];
+          const c0 = process.cpuUsage();
+          const r = await call(path, stream);
+          const c1 = process.cpuUsage();
+          if (i < warmup || !r) continue;
+          results[path][key].ttfb.push(r[0]);
+          results[path][key].full.push(r[1]);
+          if (!stream && (path === "direct" || path === "router" || path === "inproc")) cpu[path].push(cpuMs(c0, c1));
         }
       }
+      if (!stream)
+        for (const [k, pid] of Object.entries(procs) as [keyof typeof procs, number | undefined][]) {
+          const end = processCpuMs(pid);
+          const start = cpuStart[k];
+          if (end !== undefined && start !== undefined) procCpu[k] = (end - start) / n;
+        }
     }
   } finally {
     router.close();
     await local.close();
     await daemon.dispose();
     upstream.stop();
+    floor.proc.kill("SIGTERM");
     if ("proc" in portkey) portkey.proc.kill("SIGTERM");
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const row = (label: string, s: Series, base: Series, stream: boolean) => {
+  const cpuCell = (label: Path) => {
+    const v = label === "daemon" || label === "floor" || label === "portkey" ? procCpu[label] : undefined;
+    return v === undefined ? "" : fmt(v, 3);
+  };
+  const row = (label: string, path: Path, stream: boolean) => {
+    const s = results[path][stream ? "stream" : "plain"];
+    const base = results.direct[stream ? "stream" : "plain"];
     const xs = stream ? s.ttfb : s.full;
     const bs = stream ? base.ttfb : base.full;
     const p50 = median(xs);
     const p99 = percentile(xs, 99);
-    const same = xs === bs;
-    return `| ${label} | ${fmt(p50, 3)} | ${fmt(p99, 3)} | ${same ? "—" : fmt(p50 - median(bs), 3)} | ${same ? "—" : fmt(p99 - percentile(bs, 99), 3)} |`;
+    const same = path === "direct";
+    const cells = [
+      label,
+      fmt(p50, 3),
+      fmt(p99, 3),
+      same ? "—" : fmt(p50 - median(bs), 3),
+      same ? "—" : fmt(p99 - percentile(bs, 99), 3),
+      same ? "1.00" : fmt(p50 / median(bs), 2),
+      ...(stream ? [] : [cpuCell(path)]),
+    ];
+    return `| ${cells.join(" | ")} |`;
   };
-  const table = (stream: boolean) => {
-    const key = stream ? "stream" : "plain";
-    return [
-      `| path | p50 ms | p99 ms | added p50 ms | added p99 ms |`,
-      `|---|---|---|---|---|`,
-      row("fake upstream, direct", results.direct[key], results.direct[key], stream),
-      row("Router in-process (router + provider)", results.router[key], results.direct[key], stream),
-      row(
-        "Hotpath HTTP stack in-process (server, auth, router, span)",
-        results.inproc[key],
-        results.direct[key],
-        stream,
-      ),
-      row("Hotpath daemon process over HTTP", results.daemon[key], results.direct[key], stream),
+  const table = (stream: boolean) =>
+    [
+      `| path | p50 ms | p99 ms | added p50 ms | added p99 ms | p50 ÷ direct |${stream ? "" : " process CPU ms/request |"}`,
+      `|---|---|---|---|---|---|${stream ? "" : "---|"}`,
+      row("fake upstream, direct", "direct", stream),
+      row("Router in-process (router + provider)", "router", stream),
+      row("Hotpath HTTP stack in-process (server, auth, router, span)", "inproc", stream),
+      row("**Hotpath daemon process over HTTP**", "daemon", stream),
+      ...(stream ? [] : [row("minimal Node proxy process (floor: the hop alone)", "floor", stream)]),
       ...("url" in portkey
         ? [
             stream && portkeyStreamFailure
-              ? `| Portkey gateway 1.15.2 process over HTTP (peer) | failed: ${portkeyStreamFailure.replace(/\|/g, "/")} | | | |`
-              : row(
-                  "Portkey gateway 1.15.2 process over HTTP (peer)",
-                  results.portkey[key],
-                  results.direct[key],
-                  stream,
-                ),
+              ? `| Portkey gateway 1.15.2 process over HTTP (peer) | failed: ${portkeyStreamFailure.replace(/\|/g, "/")} | | | | |`
+              : row("Portkey gateway 1.15.2 process over HTTP (peer)", "portkey", stream),
           ]
         : []),
     ].join("\n");
-  };
-  const addedDaemon = median(results.daemon.plain.full) - median(results.direct.plain.full);
-  const addedInproc = median(results.inproc.plain.full) - median(results.direct.plain.full);
-  const addedRouter = median(results.router.plain.full) - median(results.direct.plain.full);
-  const addedPortkey = median(results.portkey.plain.full) - median(results.direct.plain.full);
+  const added = (path: Path) => median(results[path].plain.full) - median(results.direct.plain.full);
+  const addedDaemon = added("daemon");
+  const addedFloor = added("floor");
+  const addedPortkey = added("portkey");
   const peer =
     "url" in portkey
       ? `Peer: the Portkey gateway (\`@portkey-ai/gateway\` 1.15.2, its own Node process, provider openai with a custom host
@@ -277,13 +339,15 @@ pointing at the same fake upstream; its server has no host option, so a preload 
 bench checks the bound address) adds ${fmt(addedPortkey, 3)} ms p50 in the same run; Hotpath's daemon adds
 ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's (target met)" : "not lower than Portkey's (target not met)"}.`
       : `Peer: not run — ${portkey.skipped}.`;
+  const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
   const body = `
 Fake OpenAI upstream in its own process on 127.0.0.1, answering at once (44-character reply, 8 characters per streamed
-delta); keep-alive connections, one request at a time; the paths interleaved request by request, ${n} requests
-each after ${warmup} warm-up rounds.
-Machine: ${machineDescription()}.
+delta); one client, keep-alive connections on every path, one request at a time; the paths interleaved request by
+request in an order that rotates each round; ${n} requests per path after ${warmup} warm-up rounds, non-streamed
+first, then streamed. Medians and 99th percentiles of this one run.
+Machine: ${machineDescription()}; at the start: ${la(loadBefore)}.
 
-Non-streamed, full response latency:
+Non-streamed, full response latency (the target's measure):
 
 ${table(false)}
 
@@ -291,15 +355,18 @@ Streamed, time to first body byte (TTFB):
 
 ${table(true)}
 
-Added p50 (non-streamed), target ≤ 1 ms: the Router ${fmt(addedRouter, 3)} ms; Hotpath's whole HTTP path in-process
-${fmt(addedInproc, 3)} ms (HTTP server, token check, validation, cache policy, router, SQLite span write of every
-request; requests here are sampled, so the response cache only decides not to look); the
-daemon process ${fmt(addedDaemon, 3)} ms: the same work plus one more process hop each way (client → daemon →
-upstream), each of which waits for a CPU time slice on a loaded machine (see the load average; it also drives every
-p99 here).
-CPU time per non-streamed request in the bench process (median; load-robust where latency is not): direct
-${fmt(median(cpu.direct), 3)} ms (the client alone), Router in-process +${fmt(median(cpu.router) - median(cpu.direct), 3)} ms,
-Hotpath's HTTP stack in-process +${fmt(median(cpu.inproc) - median(cpu.direct), 3)} ms over the client's own.
+**Target: the daemon path adds ≤ 1 ms p50 non-streamed: ${fmt(addedDaemon, 3)} ms here (${addedDaemon <= 1 ? "met" : "not met"}).**
+Of that, ${fmt(addedFloor, 3)} ms is what a minimal Node proxy process adds on this machine in the same run (one more
+process hop each way: client → proxy → upstream, each waiting for a CPU slice under load), so Hotpath's own work
+(HTTP server, Host/Origin and token checks, validation, cache policy, router, SQLite span write committed before the
+response ends) adds ${fmt(addedDaemon - addedFloor, 3)} ms beyond the floor. The Router alone adds ${fmt(added("router"), 3)} ms in-process;
+Hotpath's whole HTTP path in-process ${fmt(added("inproc"), 3)} ms (requests here are sampled, so the response cache only
+decides not to look).
+CPU per non-streamed request: in the bench process (median), direct ${fmt(median(cpu.direct), 3)} ms (the client alone),
+Router in-process +${fmt(median(cpu.router) - median(cpu.direct), 3)} ms, Hotpath's HTTP stack in-process
++${fmt(median(cpu.inproc) - median(cpu.direct), 3)} ms over the client's own; in the proxy processes (the column above:
+/proc user + system time over the ${n} measured rounds ÷ ${n}, every thread — GC included) the daemon
+${procCpu.daemon !== undefined ? fmt(procCpu.daemon, 3) : "n/a"} ms, the floor proxy ${procCpu.floor !== undefined ? fmt(procCpu.floor, 3) : "n/a"} ms${procCpu.portkey !== undefined ? `, Portkey ${fmt(procCpu.portkey, 3)} ms` : ""}.
 Streamed TTFB includes the router's wait for the upstream's first event before it commits to a route.
 
 ${peer}

@@ -19,7 +19,7 @@ import { analyzeTrace } from "../../daemon/traces/analysis/index.js";
 import { importText, parseTraceFile } from "../../daemon/traces/importers/index.js";
 import { receiveOtlp } from "../../daemon/traces/otlp/receiver.js";
 import { TraceStore } from "../../daemon/traces/store.js";
-import { importAndAnalyze } from "../../daemon/traces/import/analyzed.js";
+import { importAndAnalyze, type AnalyzedImport } from "../../daemon/traces/import/analyzed.js";
 import { importFile, splitsImport } from "../../daemon/traces/import/job.js";
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
@@ -178,7 +178,10 @@ export async function run(argv: string[]): Promise<void> {
           (mode === "process" ? inProcess : inWorker).push(performance.now() - t0);
           if (i === 0)
             same &&=
-              JSON.stringify(r.analyses) === JSON.stringify(r.traceIds.map((id) => analyzeTrace(s.getSpans(id), id)));
+              ("analysisTexts" in r
+                ? `[${r.analysisTexts!.join(",")}]`
+                : JSON.stringify((r as AnalyzedImport).analyses)) ===
+              JSON.stringify(r.traceIds.map((id) => analyzeTrace(s.getSpans(id), id)));
           db.close();
         }
       }

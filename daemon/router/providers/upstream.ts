@@ -71,14 +71,19 @@ export function postJson(
   signal: AbortSignal,
   idleTimeoutMs: number,
 ): Promise<IncomingMessage> {
-  const payload = Buffer.from(JSON.stringify(body));
+  // Sent as the string it is (the socket encodes it once): no intermediate Buffer copy per request.
+  const payload = JSON.stringify(body);
   const mod = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new UpstreamError("the request was cancelled", "aborted"));
     const req = mod.request(url, {
       method: "POST",
       agent: conn.agent,
-      headers: { ...headers, "content-type": "application/json", "content-length": String(payload.length) },
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(payload)),
+      },
     });
     const onAbort = () => req.destroy(new UpstreamError("the request was cancelled", "aborted"));
     signal.addEventListener("abort", onAbort, { once: true });
@@ -143,18 +148,47 @@ export function asUpstreamError(e: unknown, provider: string): UpstreamError {
   return new UpstreamError(`cannot reach ${provider}: ${err?.message ?? String(e)}${code}`, "connection");
 }
 
-async function readCapped(res: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) {
-      res.destroy();
-      break;
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * The body as text, cut at `limit` bytes (the connection is then dropped). Plain 'data'/'end' listeners, not the
+ * stream's async iterator: that one costs every unstreamed answer several promise turns after its last byte.
+ */
+function readCapped(res: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      res.off("data", onData);
+      res.off("end", done);
+      res.off("close", onClose);
+      res.off("error", onError);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        done();
+        res.destroy();
+        return;
+      }
+      chunks.push(c);
+    };
+    // Closed before its end: the answer is incomplete (the async iterator threw 'premature close' here).
+    const onClose = () =>
+      onError(
+        Object.assign(new Error("the connection closed before the body ended"), { code: "ERR_STREAM_PREMATURE_CLOSE" }),
+      );
+    const onError = (e: Error) => {
+      res.off("data", onData);
+      res.off("end", done);
+      res.off("close", onClose);
+      res.off("error", onError);
+      reject(e);
+    };
+    res.on("data", onData);
+    res.on("end", done);
+    res.on("close", onClose);
+    res.on("error", onError);
+  });
 }
 
 export async function readJson<T>(res: IncomingMessage, provider: string): Promise<T> {

@@ -1,9 +1,11 @@
 // POST /hotpath/traces/import?name=<file name>: a trace file's bytes in, its traces stored and analysed (api.ts
-// ImportResult). Parsing, writing and analysing run in a worker: the daemon keeps answering during a large import.
+// ImportResult). Parsing, writing and analysing run in workers, which get the body as it arrives: the daemon keeps
+// answering during a large import.
 import { z } from "zod";
 import type { ImportResult } from "../../api.js";
 import { ImportError } from "../../traces/importers/index.js";
-import { EncodingError, importFile, RemoteImportError } from "../../traces/import/job.js";
+import type { IncomingMessage } from "node:http";
+import { EncodingError, RemoteImportError, startImport, type ImportFeed } from "../../traces/import/job.js";
 import { readQuery } from "../query.js";
 import { HttpError, type Route } from "../route.js";
 import { rememberAnalyses } from "./traces.js";
@@ -29,13 +31,21 @@ export const routes: Route[] = [
     bodyLimitBytes: IMPORT_LIMIT_BYTES,
     async handle(ctx, s) {
       const { name } = readQuery(ctx.url, ImportQuery);
-      const bytes = await ctx.readBody();
-      if (!bytes.length)
-        throw new HttpError(400, "empty body: send the trace file's bytes", "invalid_request_error", "empty_body");
+      const declared = declaredLength(ctx.req);
+      if (declared === 0) throw emptyBody();
+      if (declared !== undefined && declared > IMPORT_LIMIT_BYTES) throw tooLarge(declared);
       const { maxAttributeChars } = s.config.traces;
       let result;
       try {
-        result = await importFile(s.traces, { dbPath: s.db.name, name, bytes, analyze: true, maxAttributeChars });
+        const feed = startImport(s.traces, {
+          dbPath: s.db.name,
+          name,
+          analyze: true,
+          maxAttributeChars,
+          sizeHint: declared,
+        });
+        await streamBody(ctx.req, feed);
+        result = await feed.result;
       } catch (e) {
         if (e instanceof EncodingError)
           throw new HttpError(400, e.message, "invalid_request_error", "invalid_encoding");
@@ -43,10 +53,66 @@ export const routes: Route[] = [
           throw new HttpError(400, e.message, "invalid_request_error", "invalid_trace_file", e.field ?? null);
         throw e;
       }
-      if (result.analyses) rememberAnalyses(s.traces, result.analyses);
+      if (result.analysisTexts)
+        rememberAnalyses(
+          s.traces,
+          result.traceIds.map((traceId, i) => ({ traceId, text: result.analysisTexts![i] })),
+        );
       s.events.publish({ type: "traces.changed", traceIds: result.traceIds, at: Date.now() });
       const out: ImportResult = { format: result.format, traceIds: result.traceIds, spanCount: result.spanCount };
       ctx.send(200, out);
     },
   },
 ];
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers["content-length"];
+  const n = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+const emptyBody = () =>
+  new HttpError(400, "empty body: send the trace file's bytes", "invalid_request_error", "empty_body");
+
+const tooLarge = (declared?: number) =>
+  new HttpError(
+    413,
+    `${declared !== undefined ? `the body is ${declared} bytes,` : "the body is"} over the ${IMPORT_LIMIT_BYTES}-byte limit for a trace file; import it with \`hotpath import\``,
+    "invalid_request_error",
+    "body_too_large",
+  );
+
+/**
+ * Passes the request's bytes to the import as they arrive: the event loop never gathers or copies the whole file.
+ * Past the limit the import stops and the rest of the body is read and dropped (the client still uploading gets the
+ * 413, not a reset connection).
+ */
+function streamBody(req: IncomingMessage, feed: ImportFeed): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let size = 0;
+    const stop = (e: Error) => {
+      req.off("data", onData);
+      // Drop the rest (http.ts discards only bodies nobody listened to), up to as much again as the limit.
+      let dropped = 0;
+      req.on("data", (c: Buffer) => {
+        if ((dropped += c.length) > IMPORT_LIMIT_BYTES) req.socket.destroy();
+      });
+      feed.abort(e);
+      reject(e);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > IMPORT_LIMIT_BYTES) return stop(tooLarge());
+      feed.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => {
+      if (size > IMPORT_LIMIT_BYTES) return;
+      if (size === 0) return stop(emptyBody());
+      feed.end();
+      resolve();
+    });
+    req.once("error", (e) => stop(e));
+    req.once("aborted", () => stop(new HttpError(499, "client disconnected while sending the body", "client_closed")));
+  });
+}

@@ -31,7 +31,7 @@ function summaryKey(traces: TraceStore, traceId: string): string | undefined {
 }
 
 /** Keeps what an import analysed, valid while the trace's summary is unchanged. */
-export function rememberAnalyses(traces: TraceStore, analyses: TraceAnalysis[]): void {
+export function rememberAnalyses(traces: TraceStore, analyses: { traceId: string; text: string }[]): void {
   let memo = recent.get(traces);
   if (!memo) recent.set(traces, (memo = new RecentAnalyses()));
   memo.put(analyses, (id) => summaryKey(traces, id));
@@ -65,8 +65,19 @@ export const routes: Route[] = [
       const id = traceIdOf(ctx);
       const key = summaryKey(s.traces, id);
       if (key === undefined) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
-      const body: TraceAnalysis = recent.get(s.traces)?.get(id, key) ?? analyzeTrace(s.traces.getSpans(id), id);
+      const text = recent.get(s.traces)?.get(id, key);
+      if (text !== undefined) return sendJsonText(ctx, text);
+      const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
       ctx.send(200, body);
     },
   },
 ];
+
+/** ctx.send for a body that is JSON text already (an import's analysis: megabytes, not stringified again). */
+function sendJsonText(ctx: RequestContext, text: string): void {
+  ctx.res.writeHead(200, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  ctx.res.end(text);
+}

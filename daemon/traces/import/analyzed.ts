@@ -23,10 +23,11 @@ export interface WrittenImport extends FileImport {
 export function importAndAnalyze(
   store: TraceStore,
   name: string,
-  text: string,
+  /** The file's text, or the file already parsed. */
+  text: string | { format: string; traces: ParsedTrace[] },
   o: { analyze: boolean; ctx?: Partial<ImportContext> },
 ): AnalyzedImport {
-  const parsed = parseTraceFile(name, text, o.ctx);
+  const parsed = typeof text === "string" ? parseTraceFile(name, text, o.ctx) : text;
   const written = writeParsed(store, name, parsed);
   const result: AnalyzedImport = {
     file: name,

@@ -1,57 +1,68 @@
 // The daemon's side of trace-file imports: each file is parsed, stored and analyzed in worker threads with their own
 // connection to the SQLite file, so a 100k-span import (seconds of parsing and writing) never holds the event loop.
-// A large file goes to two workers at once while the cores have room, both reading the same bytes: one parses and writes, the
-// other parses and analyses — on a 2-core machine the SQLite write and the analysis overlap instead of adding up.
+// The file's bytes go to the parsing thread as they arrive (the daemon's thread neither gathers nor copies the whole
+// upload). A large file is parsed once and its span rows go from the parsing thread to a second thread that writes
+// them, while the parsing thread analyses the spans it parsed: the SQLite write and the analysis overlap.
 // An in-memory database cannot be shared with a worker: those imports run in-process.
-import { availableParallelism, loadavg } from "node:os";
-import type { Worker } from "node:worker_threads";
-import type { TraceAnalysis } from "../../api.js";
+import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
 import { DatabaseBusyError } from "../../db.js";
-import { ImportError } from "../importers/index.js";
+import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
-import { importAndAnalyze, type AnalyzedImport, type WrittenImport } from "./analyzed.js";
+import { importAndAnalyze } from "./analyzed.js";
+import type { PackedRows } from "./rows.js";
 import { startWorker } from "../../worker-thread.js";
 
-/** From this size on, parsing twice (once per worker) costs less wall time than writing and analysing in turn. */
+/** From this size on, the parse and the SQLite write run on two threads (below it, a second thread costs more). */
 export const SPLIT_IMPORT_BYTES = 2 * 1024 * 1024;
 
-/**
- * Whether an import of this many bytes runs on two workers. The second parse only pays while the cores have room for
- * it: with the 1-min load average at or above the core count the two workers share busy cores and the extra parse
- * only adds CPU time, so one worker writes and then analyses. (Below that, idle time is left on average; the load an
- * import itself adds — two threads for a few seconds — keeps back-to-back imports on an idle machine below it.)
- */
-export function splitsImport(bytes: number): boolean {
-  return bytes >= SPLIT_IMPORT_BYTES && loadavg()[0] < availableParallelism();
+/** Whether an import of this many bytes (undefined: not known up front) runs on two workers. */
+export function splitsImport(bytes: number | undefined): boolean {
+  return bytes === undefined || bytes >= SPLIT_IMPORT_BYTES;
 }
 
 export interface ImportJob {
-  /** import: parse, write, analyze; write: parse and write (analyze traces that had spans); analyze: parse, analyze. */
-  role: "import" | "write" | "analyze";
+  /** import: parse, write, analyze; parse: parse, send rows to the store thread, analyze; store: write the rows. */
+  role: "import" | "parse" | "store";
   dbPath: string;
   name: string;
-  /** The file's bytes: transferred (one worker) or shared read-only (two). */
-  bytes: ArrayBuffer | SharedArrayBuffer;
+  /** The file's size when known (the receiving buffer is sized once). */
+  sizeHint?: number;
   analyze: boolean;
   maxAttributeChars?: number;
   /** Send the parsed spans back (the main store has write listeners, e.g. the OTLP forwarder). */
   returnSpans: boolean;
+  /** parse → store: the rows to write (RowMessage). */
+  rowPort?: MessagePort;
 }
+
+/** The daemon's thread → the thread that parses: the file's bytes, then its end. */
+export type FileMessage = { chunk: Uint8Array } | { end: true };
+
+/** The parsing thread → the store thread, in this order: begin, (rows…, endTrace) per parsed trace, end. */
+export type RowMessage =
+  | { begin: { spanCount: number } }
+  | { rows: PackedRows }
+  | { endTrace: { source: string; origin?: string; name?: string } }
+  | { end: true };
 
 export type ImportReply =
   | {
       ok: true;
-      /** import and write: what was stored (write: with the traces that are new). */
-      result?: AnalyzedImport | WrittenImport;
-      /** write: of the traces that already had spans; analyze: of every trace in the file. */
-      analyses?: TraceAnalysis[];
-      spans?: Span[];
+      /** From the thread that wrote: the traces, which of them were new, the analyses of the others (read back). */
+      written?: { traceIds: string[]; fresh: string[]; analyses: [string, string][] };
+      /** From the thread that parsed: per trace id its analysis as JSON text (all traces, as if new). */
+      parsed?: { format: string; spanCount: number; analyses?: [string, string][]; spans?: Span[] };
     }
   | { ok: false; importError: { message: string; field?: string } }
   | { ok: false; encoding: true }
   | { ok: false; busy: true; message: string }
   | { ok: false; message: string };
+
+/** What an import stored, with each trace's analysis as JSON text (api.ts TraceAnalysis), in traceIds order. */
+export interface ImportedFile extends FileImport {
+  analysisTexts?: string[];
+}
 
 /** A file that is not UTF-8 text. */
 export class EncodingError extends Error {}
@@ -67,11 +78,10 @@ export class RemoteImportError extends Error {
 }
 
 /** Runs one worker; `stop` ends it early (its answer is no longer needed). */
-function runWorker(job: ImportJob): { reply: Promise<ImportReply>; stop: () => void } {
-  const transferList = job.bytes instanceof ArrayBuffer ? [job.bytes] : [];
+function runWorker(job: ImportJob): { worker: Worker; reply: Promise<ImportReply>; stop: () => void } {
   const worker: Worker = startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {
     workerData: job,
-    transferList,
+    transferList: job.rowPort ? [job.rowPort] : [],
   });
   let settled = false;
   const reply = new Promise<ImportReply>((resolve, reject) => {
@@ -87,16 +97,15 @@ function runWorker(job: ImportJob): { reply: Promise<ImportReply>; stop: () => v
       if (!settled) reject(new Error(`the trace import worker exited (code ${code}) before answering`));
     });
   });
+  reply.catch(() => undefined); // awaited by the caller, or not needed once another worker failed
   return {
+    worker,
     reply,
-    stop: () => {
-      settled = true;
-      void worker.terminate();
-    },
+    stop: () => void worker.terminate(), // an answer not yet given rejects (exit)
   };
 }
 
-/** The reply's failure as the error importFile rejects with. */
+/** The reply's failure as the error an import rejects with. */
 function failure(reply: Exclude<ImportReply, { ok: true }>, name: string): Error {
   if ("importError" in reply) return new RemoteImportError(reply.importError.message, reply.importError.field);
   if ("busy" in reply) return new DatabaseBusyError(`importing ${name}`);
@@ -104,77 +113,151 @@ function failure(reply: Exclude<ImportReply, { ok: true }>, name: string): Error
   return new Error(reply.message);
 }
 
-/** Imports one file's bytes; rejects with EncodingError, RemoteImportError/ImportError (bad file) or Error. */
-export async function importFile(
-  store: TraceStore,
-  o: {
-    dbPath: string;
-    name: string;
-    bytes: Uint8Array;
-    analyze: boolean;
-    maxAttributeChars?: number;
-    /** Two workers or one (default: splitsImport). */
-    split?: boolean;
-  },
-): Promise<AnalyzedImport> {
-  if (o.dbPath === ":memory:" || o.dbPath === "") {
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(o.bytes);
-    } catch {
-      throw new EncodingError(`${o.name}: not UTF-8 text; trace files are JSON or JSON Lines`);
-    }
-    return importAndAnalyze(store, o.name, text, { analyze: o.analyze });
-  }
+/** An import under way: push the file's bytes as they arrive, then end (or abort). */
+export interface ImportFeed {
+  push(chunk: Uint8Array): void;
+  end(): void;
+  /** The upload failed: stops the workers (nothing is stored); the result rejects with `e`. */
+  abort(e: Error): void;
+  /** Rejects with EncodingError, RemoteImportError/ImportError (bad file), DatabaseBusyError or Error. */
+  result: Promise<ImportedFile>;
+}
+
+export interface ImportOptions {
+  dbPath: string;
+  name: string;
+  analyze: boolean;
+  maxAttributeChars?: number;
+  /** The file's size when known up front (a request's content-length). */
+  sizeHint?: number;
+  /** Two workers or one (default: splitsImport(sizeHint)). */
+  split?: boolean;
+}
+
+/** Starts importing one file whose bytes arrive in pieces (an upload). */
+export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
+  if (o.dbPath === ":memory:" || o.dbPath === "") return inProcess(store, o);
   const base = {
     dbPath: o.dbPath,
     name: o.name,
+    sizeHint: o.sizeHint,
     analyze: o.analyze,
     maxAttributeChars: o.maxAttributeChars,
     returnSpans: store.hasWriteListeners,
   };
-  if (!o.analyze || !(o.split ?? splitsImport(o.bytes.length))) {
-    // A copy the worker owns: a Buffer may be a view of a larger pool (and Buffer#slice would not copy).
-    const reply = await runWorker({ ...base, role: "import", bytes: new Uint8Array(o.bytes).buffer }).reply;
-    if (!reply.ok) throw failure(reply, o.name);
-    if (reply.spans) store.notifyWritten(reply.spans, reply.result!.traceIds);
-    return reply.result as AnalyzedImport;
-  }
-  // One copy both workers read (neither writes to it).
-  const shared = new SharedArrayBuffer(o.bytes.length);
-  new Uint8Array(shared).set(o.bytes);
-  const writer = runWorker({ ...base, role: "write", bytes: shared });
-  const analyst = runWorker({ ...base, role: "analyze", bytes: shared, returnSpans: false });
-  let written: ImportReply;
-  try {
-    written = await writer.reply;
-  } catch (e) {
-    analyst.stop();
-    throw e;
-  }
-  if (!written.ok) {
-    analyst.stop();
-    throw failure(written, o.name);
-  }
-  const result = written.result as WrittenImport;
-  if (written.spans) store.notifyWritten(written.spans, result.traceIds);
-  const out: AnalyzedImport = {
-    file: result.file,
-    format: result.format,
-    traceIds: result.traceIds,
-    spanCount: result.spanCount,
+  let parser: ReturnType<typeof runWorker>;
+  let writer: ReturnType<typeof runWorker> | undefined;
+  if (o.split ?? splitsImport(o.sizeHint)) {
+    const { port1, port2 } = new MessageChannel();
+    writer = runWorker({ ...base, role: "store", rowPort: port2, returnSpans: false });
+    parser = runWorker({ ...base, role: "parse", rowPort: port1 });
+  } else parser = runWorker({ ...base, role: "import" });
+  let aborted: Error | undefined;
+  const stopAll = () => {
+    parser.stop();
+    writer?.stop();
   };
-  // The file is stored: an analysis that failed (it should not: the same parse succeeded) leaves the analyses out,
-  // and the trace's analysis is computed when first asked for.
-  const analysed = await analyst.reply.catch(() => undefined);
-  if (analysed?.ok) {
-    const fresh = new Set(result.fresh);
-    const byId = new Map<string, TraceAnalysis>();
-    for (const a of analysed.analyses ?? []) if (fresh.has(a.traceId)) byId.set(a.traceId, a);
-    for (const a of written.analyses ?? []) byId.set(a.traceId, a);
-    if (result.traceIds.every((id) => byId.has(id))) out.analyses = result.traceIds.map((id) => byId.get(id)!);
-  }
-  return out;
+  const result = (async (): Promise<ImportedFile> => {
+    // The first failure wins: a parse error stops the writer before it commits, a write error the parser.
+    const failed = (r: ImportReply) => {
+      if (r.ok) return r;
+      stopAll();
+      throw failure(r, o.name);
+    };
+    const [parsedReply, writtenReply] = await Promise.all([
+      parser.reply.then(failed),
+      writer ? writer.reply.then(failed) : undefined,
+    ]).catch((e) => {
+      stopAll();
+      throw aborted ?? e;
+    });
+    const parsed = parsedReply.parsed!;
+    const written = (writtenReply ?? parsedReply).written!;
+    if (parsed.spans) store.notifyWritten(parsed.spans, written.traceIds);
+    const out: ImportedFile = {
+      file: o.name,
+      format: parsed.format,
+      traceIds: written.traceIds,
+      spanCount: parsed.spanCount,
+    };
+    if (o.analyze) {
+      // A trace new to the store: the analysis of the parsed spans; one that had spans: the writer's, read back.
+      const fresh = writer ? new Set(written.fresh) : undefined;
+      const byId = new Map<string, string>();
+      for (const [id, text] of parsed.analyses ?? []) if (!fresh || fresh.has(id)) byId.set(id, text);
+      for (const [id, text] of written.analyses) byId.set(id, text);
+      // An analysis that failed (it should not) is left out: the trace's analysis is computed when first asked for.
+      if (written.traceIds.every((id) => byId.has(id))) out.analysisTexts = written.traceIds.map((id) => byId.get(id)!);
+    }
+    return out;
+  })();
+  // The bytes go over in blocks of BLOCK_BYTES (a request's chunks are ~64 kB: one message each would cost more than
+  // the copy), each a copy the worker owns (a chunk may be a view of a larger buffer), transferred without another.
+  let block = new Uint8Array(BLOCK_BYTES);
+  let filled = 0;
+  const flush = () => {
+    if (!filled) return;
+    const own = filled === block.length ? block : block.slice(0, filled);
+    parser.worker.postMessage({ chunk: own } satisfies FileMessage, [own.buffer]);
+    block = new Uint8Array(BLOCK_BYTES);
+    filled = 0;
+  };
+  return {
+    push: (chunk) => {
+      for (let at = 0; at < chunk.length;) {
+        const n = Math.min(chunk.length - at, block.length - filled);
+        block.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === block.length) flush();
+      }
+    },
+    end: () => {
+      flush();
+      parser.worker.postMessage({ end: true } satisfies FileMessage);
+    },
+    abort: (e) => {
+      aborted = e;
+      stopAll();
+    },
+    result,
+  };
+}
+
+/** See startImport's push. */
+const BLOCK_BYTES = 1 << 20;
+
+/** An in-memory database: the import runs on this thread once the bytes are all there. */
+function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {
+  const chunks: Uint8Array[] = [];
+  let done!: (bytes: Uint8Array) => void;
+  let fail!: (e: Error) => void;
+  const bytes = new Promise<Uint8Array>((res, rej) => ((done = res), (fail = rej)));
+  const result = bytes.then((b): ImportedFile => {
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(b);
+    } catch {
+      throw new EncodingError(`${o.name}: not UTF-8 text; trace files are JSON or JSON Lines`);
+    }
+    const r = importAndAnalyze(store, o.name, text, { analyze: o.analyze });
+    const { analyses, ...rest } = r;
+    return analyses ? { ...rest, analysisTexts: analyses.map((a) => JSON.stringify(a)) } : rest;
+  });
+  return {
+    push: (c) => void chunks.push(new Uint8Array(c)),
+    end: () => done(Buffer.concat(chunks)),
+    abort: (e) => fail(e),
+    result,
+  };
+}
+
+/** Imports one file's bytes (see startImport). */
+export function importFile(store: TraceStore, o: ImportOptions & { bytes: Uint8Array }): Promise<ImportedFile> {
+  const feed = startImport(store, { sizeHint: o.bytes.length, ...o });
+  for (let i = 0; i < o.bytes.length; i += 1 << 20) feed.push(o.bytes.subarray(i, i + (1 << 20)));
+  feed.end();
+  return feed.result;
 }
 
 /**
@@ -182,23 +265,25 @@ export async function importFile(
  * only while its trace's summary (span count and extent) is unchanged: spans added since make it compute afresh.
  */
 export class RecentAnalyses {
-  private readonly byTrace = new Map<string, { key: string; analysis: TraceAnalysis }>();
+  private readonly byTrace = new Map<string, { key: string; text: string }>();
 
   constructor(private readonly max = 16) {}
 
-  put(analyses: TraceAnalysis[], summaryKey: (traceId: string) => string | undefined): void {
-    for (const a of analyses) {
-      const key = summaryKey(a.traceId);
+  /** Each trace's analysis as JSON text (kept as text: it is sent as is, never parsed on the event loop). */
+  put(analyses: { traceId: string; text: string }[], summaryKey: (traceId: string) => string | undefined): void {
+    for (const { traceId, text } of analyses) {
+      const key = summaryKey(traceId);
       if (key === undefined) continue;
-      this.byTrace.delete(a.traceId);
-      this.byTrace.set(a.traceId, { key, analysis: a });
+      this.byTrace.delete(traceId);
+      this.byTrace.set(traceId, { key, text });
       if (this.byTrace.size > this.max) this.byTrace.delete(this.byTrace.keys().next().value!);
     }
   }
 
-  get(traceId: string, summaryKey: string): TraceAnalysis | undefined {
+  /** The analysis's JSON text, while the trace's summary is unchanged. */
+  get(traceId: string, summaryKey: string): string | undefined {
     const hit = this.byTrace.get(traceId);
-    return hit && hit.key === summaryKey ? hit.analysis : undefined;
+    return hit && hit.key === summaryKey ? hit.text : undefined;
   }
 }
 

@@ -1,80 +1,219 @@
 // Worker thread: one trace file's import, off the daemon's event loop (see ./job.ts). By role:
-//   import:  parses, stores and (optionally) analyzes the file on its own SQLite connection;
-//   write:   parses and stores it, and analyzes (read back) only traces that already had spans;
-//   analyze: parses the same bytes and analyzes each trace as it will read back — no database.
-// A large file runs write and analyze at once on two threads: the SQLite write and the analysis overlap.
+//   import: gets the file's bytes, parses, stores and (optionally) analyzes it on its own SQLite connection;
+//   parse:  gets the file's bytes, parses them once, sends the span rows to the store thread, then analyzes the
+//           parsed spans as they will read back — no database;
+//   store:  writes the rows the parse thread sends, in one transaction, and analyzes (read back) only traces that
+//           already had spans.
+// A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
-import type { TraceAnalysis } from "../../api.js";
-import { DatabaseBusyError, openDb, type Db } from "../../db.js";
+import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
+import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
-import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
-import { analyzeParsed, importAndAnalyze, writeParsed } from "./analyzed.js";
-import type { ImportJob, ImportReply } from "./job.js";
+import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
+import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
+import { forEachPackedRow, packRows } from "./rows.js";
+import type { FileMessage, ImportJob, ImportReply, RowMessage } from "./job.js";
 
 const job = workerData as ImportJob;
-let reply: ImportReply;
-/** The connection of a write, open until its checkpoint ran (after the reply). */
-let written: Db | undefined;
+const port = parentPort!;
+const maxAttributeChars = job.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
+/** The nice value of an import thread (0 is the daemon's; 19 the lowest priority). */
+const IMPORT_NICE = 10;
+
+// The daemon's own thread answers requests while an import runs; on a machine with few cores the import's threads
+// would take its core. A higher nice value for this thread only (Linux: setpriority on the calling thread) lets the
+// event loop run as soon as it has work, and the import still gets every idle cycle.
 try {
-  const text = new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(job.bytes));
-  if (job.role === "analyze") {
-    const parsed = parseTraceFile(job.name, text);
-    const analyses = analyzeParsed(parsed.traces, job.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS);
-    reply = { ok: true, analyses: [...analyses.values()] };
-  } else {
-    const db = openDb(job.dbPath);
-    // SQLite copies a commit's WAL pages into the database file (a checkpoint) once the WAL outgrows 1000 pages, as
-    // part of the commit. A large import's commit is durable in the WAL (the daemon's durability: WAL, synchronous =
-    // NORMAL) before that copy, so this connection copies after it has answered; readers read from the WAL meanwhile.
-    db.pragma("wal_autocheckpoint = 0");
-    let ok = false;
-    try {
-      const store = new TraceStore(db, { maxAttributeChars: job.maxAttributeChars });
-      const spans: Span[] = [];
-      if (job.returnSpans)
-        store.onWrite((written) => {
-          for (const w of written) spans.push(w);
-        });
-      if (job.role === "write") {
-        const written = writeParsed(store, job.name, parseTraceFile(job.name, text));
-        const fresh = new Set(written.fresh);
-        // A trace that had spans before is analysed whole, as stored now (rare: a re-import or a continued file).
-        const analyses: TraceAnalysis[] = job.analyze
-          ? written.traceIds.filter((id) => !fresh.has(id)).map((id) => analyzeTrace(store.getSpans(id), id))
-          : [];
-        reply = { ok: true, result: written, analyses, ...(job.returnSpans ? { spans } : {}) };
-      } else {
-        reply = {
-          ok: true,
-          result: importAndAnalyze(store, job.name, text, { analyze: job.analyze }),
-          ...(job.returnSpans ? { spans } : {}),
-        };
-      }
-      ok = true;
-    } finally {
-      if (ok) written = db;
-      else db.close();
-    }
-  }
-} catch (e) {
-  reply =
-    e instanceof ImportError
-      ? { ok: false, importError: { message: e.message, field: e.field } }
-      : e instanceof DatabaseBusyError
-        ? { ok: false, busy: true, message: e.message }
-        : e instanceof TypeError && /encoded data was not valid/i.test(e.message)
-          ? { ok: false, encoding: true }
-          : { ok: false, message: (e as Error).message };
+  setPriority(IMPORT_NICE);
+} catch {
+  // Not permitted or not supported: the import runs at the daemon's priority.
 }
-parentPort!.postMessage(reply);
-if (written) {
+
+/** Spans per message from the parse thread to the store thread. */
+const ROWS_PER_MESSAGE = 2048;
+
+function errorReply(e: unknown): ImportReply {
+  return e instanceof ImportError
+    ? { ok: false, importError: { message: e.message, field: e.field } }
+    : e instanceof DatabaseBusyError || isBusy(e)
+      ? { ok: false, busy: true, message: (e as Error).message }
+      : e instanceof TypeError && /encoded data was not valid/i.test(e.message)
+        ? { ok: false, encoding: true }
+        : { ok: false, message: (e as Error).message };
+}
+
+/** Collects the file's bytes as the daemon's thread passes them on (it reads them from the request). */
+function receiveFile(done: (bytes: Uint8Array) => void): void {
+  let buf = new Uint8Array(Math.max(1024, job.sizeHint ?? 0));
+  let length = 0;
+  const onMessage = (m: FileMessage) => {
+    if ("chunk" in m) {
+      if (length + m.chunk.length > buf.length) {
+        const grown = new Uint8Array(Math.max(buf.length * 2, length + m.chunk.length));
+        grown.set(buf.subarray(0, length));
+        buf = grown;
+      }
+      buf.set(m.chunk, length);
+      length += m.chunk.length;
+      return;
+    }
+    port.off("message", onMessage);
+    done(buf.subarray(0, length));
+  };
+  port.on("message", onMessage);
+}
+
+function parseBytes(bytes: Uint8Array): { format: string; traces: ParsedTrace[] } {
+  return parseTraceFile(job.name, new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+}
+
+/** The connection of a write, open until its checkpoint ran (after the reply). */
+function checkpointAndClose(db: Db): void {
+  // SQLite copies a commit's WAL pages into the database file (a checkpoint) once the WAL outgrows 1000 pages, as
+  // part of the commit. A large import's commit is durable in the WAL (the daemon's durability: WAL, synchronous =
+  // NORMAL) before that copy, so this connection copies after it has answered; readers read from the WAL meanwhile.
   try {
-    written.pragma("wal_checkpoint(PASSIVE)");
+    db.pragma("wal_checkpoint(PASSIVE)");
   } catch {
     // Another connection's checkpoint or a later commit's will copy the pages: nothing is lost either way.
   } finally {
-    written.close();
+    db.close();
   }
+}
+
+function openForImport(): Db {
+  const db = openDb(job.dbPath);
+  db.pragma("wal_autocheckpoint = 0"); // see checkpointAndClose
+  return db;
+}
+
+if (job.role === "import") {
+  receiveFile((bytes) => {
+    let reply: ImportReply;
+    let written: Db | undefined;
+    try {
+      const parsed = parseBytes(bytes);
+      const db = openForImport();
+      try {
+        const store = new TraceStore(db, { maxAttributeChars });
+        const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
+        reply = {
+          ok: true,
+          written: { traceIds: result.traceIds, fresh: [], analyses: [] },
+          parsed: {
+            format: result.format,
+            spanCount: result.spanCount,
+            analyses: (result.analyses ?? []).map((a) => [a.traceId, JSON.stringify(a)]),
+            spans: job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined,
+          },
+        };
+        written = db;
+      } finally {
+        if (!written) db.close();
+      }
+    } catch (e) {
+      reply = errorReply(e);
+    }
+    port.postMessage(reply);
+    if (written) checkpointAndClose(written);
+  });
+} else if (job.role === "parse") {
+  receiveFile((bytes) => {
+    const rows = job.rowPort!;
+    let parsed: { format: string; traces: ParsedTrace[] };
+    try {
+      parsed = parseBytes(bytes);
+    } catch (e) {
+      rows.close();
+      port.postMessage(errorReply(e));
+      return;
+    }
+    bytes = new Uint8Array(0);
+    // Rows first: the store thread writes them while this one analyses.
+    const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
+    rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
+    for (const t of parsed.traces) {
+      for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
+        const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
+        const packed = packRows(batch);
+        rows.postMessage({ rows: packed } satisfies RowMessage, [
+          packed.bytes.buffer as ArrayBuffer,
+          packed.layout.buffer as ArrayBuffer,
+        ]);
+      }
+      rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
+    }
+    rows.postMessage({ end: true } satisfies RowMessage);
+    rows.close();
+    let analyses: [string, string][] | undefined;
+    if (job.analyze) {
+      try {
+        analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, JSON.stringify(a)]);
+      } catch {
+        // The file is being stored: its analysis is computed when first asked for.
+      }
+    }
+    const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
+    port.postMessage({
+      ok: true,
+      parsed: { format: parsed.format, spanCount, analyses, spans },
+    } satisfies ImportReply);
+  });
+} else {
+  // store
+  const rows = job.rowPort!;
+  let db: Db | undefined;
+  let store: TraceStore | undefined;
+  let writer: ReturnType<TraceStore["importWriter"]> | undefined;
+  let failed = false;
+  const fail = (e: unknown) => {
+    failed = true;
+    try {
+      if (db?.inTransaction) db.exec("ROLLBACK");
+    } catch {
+      // The connection closes next: SQLite rolls back what it did not commit.
+    }
+    writer?.close();
+    db?.close();
+    rows.close();
+    port.postMessage(errorReply(e));
+  };
+  try {
+    // Opened while the file still arrives and parses.
+    db = openForImport();
+    store = new TraceStore(db, { maxAttributeChars });
+  } catch (e) {
+    fail(e);
+  }
+  rows.on("message", (m: RowMessage) => {
+    if (failed) return;
+    try {
+      if ("begin" in m) {
+        // The write lock is taken only once there are rows to write: the daemon's own span writes wait for it.
+        db!.exec("BEGIN IMMEDIATE");
+        writer = store!.importWriter(m.begin.spanCount);
+      } else if ("rows" in m) forEachPackedRow(m.rows, writer!.packedRow);
+      else if ("endTrace" in m) writer!.endTrace(m.endTrace);
+      else {
+        db!.exec("COMMIT");
+        writer!.close();
+        rows.close();
+        const fresh = new Set(writer!.fresh());
+        const traceIds = writer!.traceIds();
+        // A trace that had spans before is analysed whole, as stored now (rare: a re-import or a continued file).
+        const analyses: [string, string][] = job.analyze
+          ? traceIds
+              .filter((id) => !fresh.has(id))
+              .map((id) => [id, JSON.stringify(analyzeTrace(store!.getSpans(id), id))])
+          : [];
+        port.postMessage({ ok: true, written: { traceIds, fresh: [...fresh], analyses } } satisfies ImportReply);
+        checkpointAndClose(db!);
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
 }

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { openDb, type Db } from "../../../daemon/db.js";
 import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
-import { importFile } from "../../../daemon/traces/import/job.js";
-import { diskContext, ImportError, traceFilesUnder } from "../../../daemon/traces/importers/index.js";
+import { importFile, type ImportedFile } from "../../../daemon/traces/import/job.js";
+import { diskContext, ImportError, parseTraceFile, traceFilesUnder } from "../../../daemon/traces/importers/index.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
 import { TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
@@ -17,6 +17,9 @@ import { TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
 function readBackAnalyses(store: TraceStore, ids: string[]): string {
   return JSON.stringify(ids.map((id) => analyzeTrace(store.getSpans(id), id)));
 }
+
+/** The import's analyses (JSON text per trace) as JSON.stringify of the array would give them. */
+const analysesJson = (r: ImportedFile) => (r.analysisTexts ? `[${r.analysisTexts.join(",")}]` : undefined);
 
 describe("traces: import + analyze without read-back", function () {
   this.timeout(120_000);
@@ -87,6 +90,57 @@ describe("traces: import + analyze without read-back", function () {
     assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds));
   });
 
+  it("the bulk import writer stores the rows and trace summaries writeSpans stores, per parsed trace", function () {
+    const bulk = openDb(":memory:");
+    const each = openDb(":memory:");
+    const stores = [new TraceStore(bulk, { maxAttributeChars: 200 }), new TraceStore(each, { maxAttributeChars: 200 })];
+    const traceId = "cd".repeat(16);
+    const span = (id: string, start: number, attributes: Record<string, unknown>, requestId?: string) => ({
+      traceId,
+      spanId: id,
+      name: `s${id}`,
+      kind: "tool" as const,
+      startNs: start,
+      endNs: start + 1.6e6,
+      status: "ok" as const,
+      requestId,
+      attributes: attributes as never,
+    });
+    const files = [
+      parseTraceFile("s.jsonl", generateClaudeSession(1500)).traces,
+      parseTraceFile("o.json", JSON.stringify(generateOtlpRequests(1500, 256, "4e".repeat(16)))).traces,
+      parseTraceFile("s.jsonl", generateClaudeSession(1500)).traces, // again: every trace had spans
+      [
+        // The same id twice (replaces, keeping a request id), a long string cut, values JSON cannot hold.
+        {
+          source: "import:t",
+          origin: "t",
+          name: "first",
+          spans: [span("a1", 1e15 + 0.4, { x: -0, l: "y".repeat(500) }, "r1"), span("a2", 1e15, {})],
+        },
+        {
+          source: "import:t",
+          origin: "t",
+          name: "again",
+          spans: [span("a1", 1e15 + 9e6, { xs: [1, NaN] }), span("a3", 2e15, {})],
+        },
+      ],
+    ];
+    for (const traces of files) {
+      stores[0].writeImport(traces);
+      for (const t of traces) stores[1].writeSpans(t.spans, t.source, t.origin, t.name);
+    }
+    const dump = (d: Db) =>
+      JSON.stringify([
+        d.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all(),
+        d
+          .prepare("SELECT trace_id, name, source, origin, start_ns, end_ns, span_count FROM traces ORDER BY trace_id")
+          .raw()
+          .all(),
+      ]);
+    assert.equal(dump(bulk), dump(each));
+  });
+
   it("through the import worker on a file database: same traces and analysis as in-process", async function () {
     const text = generateClaudeSession(3000);
     const file = join(dir, "worker.db");
@@ -96,7 +150,7 @@ describe("traces: import + analyze without read-back", function () {
       const r = await importFile(store, { dbPath: file, name: "w.jsonl", bytes: Buffer.from(text), analyze: true });
       assert.ok(r.spanCount > 2500, String(r.spanCount));
       assert.equal(store.getTrace(r.traceIds[0])?.spanCount, r.spanCount);
-      assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds));
+      assert.equal(analysesJson(r), readBackAnalyses(store, r.traceIds));
       await assert.rejects(
         importFile(store, { dbPath: file, name: "bad.jsonl", bytes: Buffer.from("{not json\n"), analyze: true }),
         /bad\.jsonl/,
@@ -109,7 +163,7 @@ describe("traces: import + analyze without read-back", function () {
         analyze: true,
       });
       assert.equal(small.spanCount, 4);
-      assert.equal(JSON.stringify(small.analyses), readBackAnalyses(store, small.traceIds)); // same session: read back
+      assert.equal(analysesJson(small), readBackAnalyses(store, small.traceIds)); // same session: read back
       await assert.rejects(
         importFile(store, { dbPath: file, name: "bin.json", bytes: Buffer.from([0xff, 0xfe, 0x00]), analyze: true }),
         /not UTF-8/,
@@ -142,8 +196,8 @@ describe("traces: import + analyze without read-back", function () {
         const same = importAndAnalyze(reference, name, text, { analyze: true });
         assert.deepEqual(r.traceIds, same.traceIds, name);
         assert.equal(r.spanCount, same.spanCount, name);
-        assert.equal(JSON.stringify(r.analyses), JSON.stringify(same.analyses), name);
-        assert.equal(JSON.stringify(r.analyses), readBackAnalyses(store, r.traceIds), name);
+        assert.equal(analysesJson(r), JSON.stringify(same.analyses), name);
+        assert.equal(analysesJson(r), readBackAnalyses(store, r.traceIds), name);
       }
       assert.equal(rows(db), rows(referenceDb));
       // A bad line at the end of a large file: nothing stored, the error names the line.
@@ -192,6 +246,56 @@ describe("traces: the daemon imports in a worker", function () {
       assert.equal((analysis as { spanCount: number }).spanCount, r.json.spanCount);
       const detail = (await (await daemon.fetch(`/hotpath/traces/${id}`)).json()) as { spans: unknown[] };
       assert.equal(detail.spans.length, r.json.spanCount);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+  it("takes an upload without a length, in pieces: stored and analysed as sent whole; empty and bad files refused", async function () {
+    const { startDaemon } = await import("../../fixtures/daemon.js");
+    const daemon = await startDaemon();
+    // The body as a stream: sent chunked (no content-length), in pieces that cut lines and multi-byte characters.
+    const chunked = (text: string) => {
+      const bytes = Buffer.from(text);
+      const pieces: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += 70_001) pieces.push(bytes.subarray(i, i + 70_001));
+      return {
+        method: "POST",
+        duplex: "half",
+        body: new ReadableStream({
+          pull(c) {
+            const p = pieces.shift();
+            if (p) c.enqueue(p);
+            else c.close();
+          },
+        }),
+      } as RequestInit;
+    };
+    try {
+      const text = generateClaudeSession(3000).replace(/refactor the module/g, "refactor the módule ✓");
+      const res = await daemon.fetch("/hotpath/traces/import?name=piece.jsonl", chunked(text));
+      const json = (await res.json()) as { traceIds: string[]; spanCount: number };
+      assert.equal(res.status, 200, JSON.stringify(json));
+      const reference = new TraceStore(openDb(":memory:"));
+      const same = importAndAnalyze(reference, "piece.jsonl", text, { analyze: true });
+      assert.deepEqual(json.traceIds, same.traceIds);
+      assert.equal(json.spanCount, same.spanCount);
+      const served = await (await daemon.fetch(`/hotpath/traces/${json.traceIds[0]}/analysis`)).text();
+      assert.equal(served, JSON.stringify(same.analyses![0]));
+
+      const empty = await daemon.fetch("/hotpath/traces/import?name=e.jsonl", chunked(""));
+      assert.equal(empty.status, 400);
+      assert.equal(((await empty.json()) as { error: { code: string } }).error.code, "empty_body");
+
+      const before = ((await (await daemon.fetch("/hotpath/traces")).json()) as { traces: unknown[] }).traces.length;
+      const bad = `${generateClaudeSession(3000).replace(/bench-session/g, "other")}{"type": "user", oops\n`;
+      const refused = await daemon.fetch("/hotpath/traces/import?name=bad.jsonl", chunked(bad));
+      assert.equal(refused.status, 400);
+      assert.match(
+        ((await refused.json()) as { error: { message: string } }).error.message,
+        /bad\.jsonl:\d+: not valid JSON/,
+      );
+      const after = ((await (await daemon.fetch("/hotpath/traces")).json()) as { traces: unknown[] }).traces.length;
+      assert.equal(after, before);
     } finally {
       await daemon.dispose();
     }

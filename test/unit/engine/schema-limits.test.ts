@@ -42,6 +42,32 @@ describe("schema limits", () => {
       limitOf(() => checkRequestSchemas(withSchema(deep))),
       "schemaDepth",
     );
+    // Every subschema counts where the local engine compiles the schema: a million anyOf branches within every other
+    // limit are refused; 5,000 properties with items are not. Cloud routes (sizesOnly) are held to OpenAI's limits only.
+    const branches = (n: number) => ({ anyOf: Array.from({ length: n }, () => ({ type: "null" })) });
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(branches(1_000_000)))),
+      "schemaNodes",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(branches(20_000)), { sizesOnly: true })),
+      undefined,
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(branches(10_001)))),
+      "schemaNodes",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(branches(10_000)))),
+      undefined,
+    );
+    const withItems = Object.fromEntries(
+      Array.from({ length: 5_000 }, (_, i) => [`p${i}`, { type: "array", items: { type: "string" } }]),
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema({ type: "object", properties: withItems }))),
+      undefined,
+    );
     const long = { properties: { [`k${"x".repeat(130_000)}`]: { type: "string" } } };
     assert.equal(
       limitOf(() => checkRequestSchemas(withSchema(long))),
