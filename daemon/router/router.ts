@@ -462,58 +462,90 @@ export class Router {
     return out;
   }
 
-  /** The committed route's events; records time, usage and cost when the final event passes. */
-  private async *stream(c: Committed, result: RouteResult): AsyncGenerator<ChatEvent> {
+  /**
+   * The committed route's events; records time, usage and cost when the final event passes. A plain iterator, not an
+   * async generator: every event of every answer passes here, and a generator layer costs each a few promise turns.
+   */
+  private stream(c: Committed, result: RouteResult): AsyncIterable<ChatEvent> {
+    let pending: ChatEvent | undefined = c.first;
     let finished = false;
-    try {
-      let event: ChatEvent = c.first;
-      for (;;) {
-        if (event.type === "done") {
-          this.account(c, event, result);
-          finished = true;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (!finished && c.attempt.ms === 0) c.attempt.ms = this.now() - c.started;
+      c.close(!finished);
+    };
+    const deliver = (event: ChatEvent): IteratorResult<ChatEvent> => {
+      if (event.type === "done") {
+        this.account(c, event, result);
+        finished = true;
+      }
+      return { done: false, value: event };
+    };
+    const iterator: AsyncIterator<ChatEvent> = {
+      next: async () => {
+        if (ended || finished) {
+          end();
+          return { done: true, value: undefined };
         }
-        yield event;
-        if (finished) return;
-        const r = await c.next();
-        if (r.done) throw new UpstreamError(`${c.route} ended its stream without a final event`, "protocol", 502);
-        event = r.value;
-      }
-    } catch (raw) {
-      if (c.clientSignal.aborted) {
-        c.attempt.outcome = "cancelled";
-        c.attempt.ms = this.now() - c.started;
-        throw new RouterError(
-          499,
-          "the client cancelled the request",
-          "cancelled",
-          "cancelled",
-          result.attempts,
-          {},
-          true,
-          result,
-        );
-      }
-      const e = classify(raw, c.route);
-      c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
-      c.attempt.error = `after the first byte: ${e.message}`;
+        try {
+          if (pending) {
+            const first = pending;
+            pending = undefined;
+            return deliver(first);
+          }
+          const r = await c.next();
+          if (r.done) throw new UpstreamError(`${c.route} ended its stream without a final event`, "protocol", 502);
+          return deliver(r.value);
+        } catch (raw) {
+          const failure = this.streamFailure(c, result, raw);
+          end();
+          throw failure;
+        }
+      },
+      // The consumer stopped early (or after the final event): the backend is told to stop, or just to finish.
+      return: async () => {
+        end();
+        return { done: true, value: undefined };
+      },
+    };
+    return { [Symbol.asyncIterator]: () => iterator };
+  }
+
+  /** What a committed route's failure after its first event becomes (the attempt records it). */
+  private streamFailure(c: Committed, result: RouteResult, raw: unknown): Error {
+    if (c.clientSignal.aborted) {
+      c.attempt.outcome = "cancelled";
       c.attempt.ms = this.now() - c.started;
-      if (e.kind === "aborted") throw this.cancelled(result);
-      if (countsAgainstCircuit(e)) this.breakers.failure(c.route);
-      throw new RouterError(
-        e.kind === "timeout" ? 504 : 502,
-        `${c.route} failed mid-stream: ${e.message}`,
-        "server_error",
-        "upstream_stream_error",
+      return new RouterError(
+        499,
+        "the client cancelled the request",
+        "cancelled",
+        "cancelled",
         result.attempts,
         {},
         true,
         result,
-        e.cause,
       );
-    } finally {
-      if (!finished && c.attempt.ms === 0) c.attempt.ms = this.now() - c.started;
-      c.close(!finished);
     }
+    const e = classify(raw, c.route);
+    c.attempt.outcome = e.kind === "timeout" ? "timeout" : e.kind === "aborted" ? "cancelled" : "error";
+    c.attempt.error = `after the first byte: ${e.message}`;
+    c.attempt.ms = this.now() - c.started;
+    if (e.kind === "aborted") return this.cancelled(result);
+    if (countsAgainstCircuit(e)) this.breakers.failure(c.route);
+    return new RouterError(
+      e.kind === "timeout" ? 504 : 502,
+      `${c.route} failed mid-stream: ${e.message}`,
+      "server_error",
+      "upstream_stream_error",
+      result.attempts,
+      {},
+      true,
+      result,
+      e.cause,
+    );
   }
 
   private account(c: Committed, done: DoneEvent, result: RouteResult): void {

@@ -128,6 +128,8 @@ export async function startDaemon(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // WebSocket clients first: server.close waits for their sockets, which closeAllConnections does not reach.
+      events.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -4,6 +4,7 @@ import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
+import { CLOSE_GRACE_MS } from "./events.js";
 import type { z } from "zod";
 import { checkHostAndOrigin, checkToken, type AuthPolicy } from "./auth.js";
 import { checkJsonTextDepth } from "../limits.js";
@@ -306,9 +307,16 @@ function attachEvents(server: Server, services: Services, policy: AuthPolicy): v
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const unsubscribe = services.events.subscribe((event) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
-      });
+      const unsubscribe = services.events.subscribe(
+        (event) => {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+        },
+        () => {
+          // The daemon is stopping: 1001 "going away", and cut it if the client does not answer the close.
+          ws.close(1001, "the daemon is shutting down");
+          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+        },
+      );
       ws.on("close", unsubscribe);
       ws.on("error", unsubscribe);
     });

@@ -14,16 +14,23 @@ export async function peekEvents(
   const it = events[Symbol.asyncIterator]();
   const r = await it.next();
   const first = r.done ? undefined : r.value;
-  async function* all(): AsyncIterable<ChatEvent> {
-    try {
-      if (first) yield first;
-      for (let s = await it.next(); !s.done; s = await it.next()) yield s.value;
-    } finally {
+  // A plain iterator that replays the first result, not an async generator around the stream: every event of every
+  // answer passes here, and a generator layer costs each a few promise turns.
+  let replay: IteratorResult<ChatEvent> | undefined = r;
+  const all: AsyncIterator<ChatEvent> = {
+    next() {
+      const step = replay;
+      replay = undefined;
+      return step ? Promise.resolve(step) : it.next();
+    },
+    async return() {
+      replay = undefined;
       await it.return?.();
-    }
-  }
+      return { done: true, value: undefined };
+    },
+  };
   // close(): for a handler that decides not to read the rest (the generation stops, the span is written).
-  return { first, events: all(), close: async () => void (await it.return?.()) };
+  return { first, events: { [Symbol.asyncIterator]: () => all }, close: async () => void (await it.return?.()) };
 }
 
 /** The stream's closing frame, per format: held back until the span is written, so a client that saw it can rely on it. */

@@ -37,6 +37,7 @@ export interface StoreOptions {
 
 export class TraceStore {
   private readonly upsertSpanStmt;
+  private readonly upsertPackedSpanStmt;
   private readonly upsertTraceStmt;
   private readonly insertTraceStmt;
   private readonly insertNewTraceStmt;
@@ -53,16 +54,10 @@ export class TraceStore {
   ) {
     this.maxAttributeChars = options.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
     // Positional parameters: binding 13 named values per row costs a property lookup each, 100k rows per import.
-    this.upsertSpanStmt = db.prepare(`
-      INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
-                         model, conversation_id, request_id, attributes, serving)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (trace_id, span_id) DO UPDATE SET
-        parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
-        start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
-        status_message = excluded.status_message, model = excluded.model, conversation_id = excluded.conversation_id,
-        request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes,
-        serving = COALESCE(excluded.serving, spans.serving)`);
+    this.upsertSpanStmt = db.prepare(upsertSpanSql("?"));
+    // The same with each text value bound as its UTF-8 bytes (an import's rows, packed by another thread): CAST makes
+    // them the TEXT those bytes spell, so the stored row is the one the string would give.
+    this.upsertPackedSpanStmt = db.prepare(upsertSpanSql("CAST(? AS TEXT)"));
     // The trace row's extent and count follow its spans, however they arrive (batches, re-imports, live requests).
     this.upsertTraceStmt = db.prepare(`
       INSERT INTO traces (trace_id, name, source, origin, start_ns, end_ns, span_count, created_at)
@@ -165,8 +160,7 @@ export class TraceStore {
     try {
       writeTransaction(this.db, "importing traces", () => {
         for (const b of batches) {
-          for (let i = 0; i < b.spans.length; i += 4096)
-            writer.rows(b.spans.slice(i, i + 4096).flatMap((s) => toRow(s, this.maxAttributeChars)));
+          for (const s of b.spans) writer.row(toRow(s, this.maxAttributeChars));
           writer.endTrace(b);
         }
       });
@@ -195,23 +189,25 @@ export class TraceStore {
     /** Before this import wrote anything: whether the trace had no spans. */
     const freshBefore = new Map<string, boolean>();
     let traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
-    const insert = this.upsertSpanStmt;
+    const track = (traceId: string, startNs: number, endNs: number) => {
+      let t = traces.get(traceId);
+      if (!t) {
+        t = { fresh: this.hasSpansStmt.get(traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
+        traces.set(traceId, t);
+        if (!freshBefore.has(traceId)) freshBefore.set(traceId, t.fresh);
+      }
+      t.count++;
+      t.startNs = Math.min(t.startNs, startNs);
+      t.endNs = Math.max(t.endNs, endNs);
+    };
     return {
-      rows: (flat) => {
-        for (let i = 0; i < flat.length; i += ROW_WIDTH) {
-          const traceId = flat[i] as string;
-          let t = traces.get(traceId);
-          if (!t) {
-            t = { fresh: this.hasSpansStmt.get(traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
-            traces.set(traceId, t);
-            if (!freshBefore.has(traceId)) freshBefore.set(traceId, t.fresh);
-          }
-          const row = flat.slice(i, i + ROW_WIDTH);
-          insert.run(row);
-          t.count++;
-          t.startNs = Math.min(t.startNs, row[5] as number);
-          t.endNs = Math.max(t.endNs, row[6] as number);
-        }
+      row: (row) => {
+        track(row[0] as string, row[5] as number, row[6] as number);
+        this.upsertSpanStmt.run(row);
+      },
+      packedRow: (row, traceId) => {
+        track(traceId, row[5] as number, row[6] as number);
+        this.upsertPackedSpanStmt.run(row);
       },
       endTrace: ({ source, origin, name }) => {
         const now = Date.now();
@@ -502,8 +498,10 @@ export const ROW_WIDTH = 14;
 
 /** See TraceStore.importWriter. */
 export interface ImportWriter {
-  /** Rows (toRow's values, ROW_WIDTH per span, one after another) of the parsed trace being written. */
-  rows(flat: (string | number | null)[]): void;
+  /** A row (toRow's values) of the parsed trace being written. */
+  row(values: (string | number | null)[]): void;
+  /** The same with each text value as its UTF-8 bytes (see rows.ts), and the row's trace id. */
+  packedRow(values: (Uint8Array | string | number | null)[], traceId: string): void;
   /** The parsed trace's rows are all written: its traces' summary rows. */
   endTrace(meta: { source: string; origin?: string; name?: string }): void;
   /** Every trace written, in first-written order. */
@@ -514,7 +512,22 @@ export interface ImportWriter {
   close(): void;
 }
 
-/** The upsert's positional parameters, in its column order. */
+/** The span upsert, each text value bound as `text` gives it (toRow's order). */
+function upsertSpanSql(text: string): string {
+  const t = text;
+  return `
+      INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
+                         model, conversation_id, request_id, attributes, serving)
+      VALUES (${t}, ${t}, ${t}, ${t}, ${t}, ?, ?, ${t}, ${t}, ${t}, ${t}, ${t}, ${t}, ${t})
+      ON CONFLICT (trace_id, span_id) DO UPDATE SET
+        parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
+        start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+        status_message = excluded.status_message, model = excluded.model, conversation_id = excluded.conversation_id,
+        request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes,
+        serving = COALESCE(excluded.serving, spans.serving)`;
+}
+
+/** The upsert's positional parameters, in its column order (ROW_WIDTH; start_ns and end_ns are the numbers). */
 export function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
   const model = s.attributes["gen_ai.request.model"] ?? s.attributes["gen_ai.response.model"];
   const conversation = s.attributes["gen_ai.conversation.id"];

@@ -10,6 +10,7 @@ import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
+import type { PackedRows } from "./rows.js";
 import { startWorker } from "../../worker-thread.js";
 
 /** From this size on, the parse and the SQLite write run on two threads (below it, a second thread costs more). */
@@ -41,7 +42,7 @@ export type FileMessage = { chunk: Uint8Array } | { end: true };
 /** The parsing thread → the store thread, in this order: begin, (rows…, endTrace) per parsed trace, end. */
 export type RowMessage =
   | { begin: { spanCount: number } }
-  | { rows: (string | number | null)[] }
+  | { rows: PackedRows }
   | { endTrace: { source: string; origin?: string; name?: string } }
   | { end: true };
 

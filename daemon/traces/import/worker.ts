@@ -14,6 +14,7 @@ import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
+import { forEachPackedRow, packRows } from "./rows.js";
 import type { FileMessage, ImportJob, ImportReply, RowMessage } from "./job.js";
 
 const job = workerData as ImportJob;
@@ -136,10 +137,12 @@ if (job.role === "import") {
     rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
     for (const t of parsed.traces) {
       for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
-        const flat: (string | number | null)[] = [];
-        const end = Math.min(t.spans.length, i + ROWS_PER_MESSAGE);
-        for (let k = i; k < end; k++) for (const v of toRow(t.spans[k], maxAttributeChars)) flat.push(v);
-        rows.postMessage({ rows: flat } satisfies RowMessage);
+        const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
+        const packed = packRows(batch);
+        rows.postMessage({ rows: packed } satisfies RowMessage, [
+          packed.bytes.buffer as ArrayBuffer,
+          packed.layout.buffer as ArrayBuffer,
+        ]);
       }
       rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
     }
@@ -192,7 +195,7 @@ if (job.role === "import") {
         // The write lock is taken only once there are rows to write: the daemon's own span writes wait for it.
         db!.exec("BEGIN IMMEDIATE");
         writer = store!.importWriter(m.begin.spanCount);
-      } else if ("rows" in m) writer!.rows(m.rows);
+      } else if ("rows" in m) forEachPackedRow(m.rows, writer!.packedRow);
       else if ("endTrace" in m) writer!.endTrace(m.endTrace);
       else {
         db!.exec("COMMIT");

@@ -70,13 +70,46 @@ export function readOtlpJsonFile(file: string, text: string): ParsedTrace[] | un
 export function groupByTrace(spans: Span[], source: string, origin: string, fallbackName?: string): ParsedTrace[] {
   const byTrace = new Map<string, Span[]>();
   for (const s of spans) {
-    const list = byTrace.get(s.traceId) ?? [];
+    let list = byTrace.get(s.traceId);
+    if (!list) byTrace.set(s.traceId, (list = []));
     list.push(s);
-    byTrace.set(s.traceId, list);
   }
-  return [...byTrace.values()].map((list) => {
-    const ids = new Set(list.map((s) => s.spanId));
-    const roots = list.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startNs - b.startNs);
-    return { spans: list, source, origin, name: roots[0]?.name ?? fallbackName };
-  });
+  return [...byTrace.values()].map((list) => ({
+    spans: list,
+    source,
+    origin,
+    name: earliestRoot(list)?.name ?? fallbackName,
+  }));
+}
+
+/**
+ * The first of the spans without a parent in the list, by start time (file order among equal starts). Usually a span
+ * with no parent id at all starts first, and then no span needs its parent looked up: the set of all span ids is
+ * built only when a span with a parent id could come before it.
+ */
+function earliestRoot(list: Span[]): Span | undefined {
+  let best = -1;
+  for (let i = 0; i < list.length; i++) {
+    if (typeof list[i].startNs !== "number" || Number.isNaN(list[i].startNs)) return sortedRoots(list)[0];
+    if (!list[i].parentSpanId && (best === -1 || list[i].startNs < list[best].startNs)) best = i;
+  }
+  const couldPrecede = (i: number) =>
+    best === -1 || list[i].startNs < list[best].startNs || (list[i].startNs === list[best].startNs && i < best);
+  let ids: Set<string> | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const parent = list[i].parentSpanId;
+    if (!parent || !couldPrecede(i)) continue;
+    if (!ids) {
+      ids = new Set<string>();
+      for (const s of list) ids.add(s.spanId);
+    }
+    if (!ids.has(parent)) best = i; // a span whose parent is not in the file is a root too
+  }
+  return best === -1 ? undefined : list[best];
+}
+
+/** Every root, sorted by start (stable): the plain rule, for starts that do not compare as numbers. */
+function sortedRoots(list: Span[]): Span[] {
+  const ids = new Set(list.map((s) => s.spanId));
+  return list.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startNs - b.startNs);
 }

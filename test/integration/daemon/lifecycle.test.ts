@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import WebSocket from "ws";
 import { chatModelPath, corruptModels } from "../../fixtures/models.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 
@@ -117,6 +118,34 @@ describe("daemon: lifecycle", function () {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const daemon = await startDaemon({ args: ["--model", `chat=${chatModelPath()}`], waitForModels: ["chat"] });
       assert.equal(await daemon.stop(signal), 0, daemon.output());
+      await daemon.dispose();
+    }
+  });
+
+  it("stops promptly on SIGTERM while an events WebSocket client stays connected, closing it with 1001", async function () {
+    // The HTTP server's close waits for every socket, and an upgraded one is not among the connections it can close
+    // itself: a view left connected kept a stopping daemon alive until that client went away.
+    const daemon = await startDaemon();
+    const ws = new WebSocket(`${daemon.url.replace("http", "ws")}/hotpath/events`, {
+      headers: { authorization: `Bearer ${daemon.token}` },
+    });
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once("open", resolve);
+        ws.once("error", reject);
+      });
+      const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+      const started = Date.now();
+      const exit = await Promise.race([
+        daemon.stop("SIGTERM"),
+        new Promise<string>((r) => setTimeout(() => r("still running after 20 s"), 20_000)),
+      ]);
+      assert.equal(exit, 0, daemon.output());
+      assert.equal(await closed, 1001, "the client is told the daemon is going away");
+      console.log(`      stopped in ${Date.now() - started} ms with a WebSocket client connected`);
+    } finally {
+      ws.terminate();
+      daemon.process.kill("SIGKILL");
       await daemon.dispose();
     }
   });

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseTraceFile } from "../../../daemon/traces/importers/index.js";
-import { otlpJsonImporter, readOtlpJsonFile } from "../../../daemon/traces/importers/otlp-json.js";
+import { groupByTrace, otlpJsonImporter, readOtlpJsonFile } from "../../../daemon/traces/importers/otlp-json.js";
+import type { Span } from "../../../daemon/traces/span.js";
 import { generateOtlpRequests } from "../../bench/_trace-generators.js";
 import { traceFixture } from "../../support/trace-fixtures.js";
 
@@ -163,8 +164,8 @@ describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
     ];
     let seed = 17;
     const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
     };
     let converted = 0;
     for (let k = 0; k < 2000; k++) {
@@ -201,5 +202,39 @@ describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
         return true;
       },
     );
+  });
+
+  it("names each trace after its earliest root as the plain rule (every root, sorted by start) does", () => {
+    let seed = 5;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
+    };
+    const plain = (list: Span[]) => {
+      const ids = new Set(list.map((s) => s.spanId));
+      return list.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startNs - b.startNs)[0]
+        ?.name;
+    };
+    for (let k = 0; k < 3000; k++) {
+      const n = 1 + rand(12);
+      const spans: Span[] = [];
+      for (let i = 0; i < n; i++) {
+        const parent = rand(4);
+        spans.push({
+          traceId: `t${rand(2)}`,
+          spanId: `s${rand(n + 2)}`,
+          // no parent, an empty one, one in the file (or a cycle), or one that is not
+          parentSpanId: parent === 0 ? undefined : parent === 1 ? "" : `s${rand(n + 3)}`,
+          name: `n${i}`,
+          kind: "other",
+          startNs: rand(5) * (k % 2 ? 1e18 : 1),
+          endNs: 1e19,
+          status: "unset",
+          attributes: {},
+        });
+      }
+      for (const t of groupByTrace(spans, "s", "o", "fallback"))
+        assert.equal(t.name, plain(t.spans) ?? "fallback", JSON.stringify(t.spans));
+    }
   });
 });

@@ -1,0 +1,75 @@
+// Span rows between an import's threads: the parsing thread packs toRow's values into bytes (each text value UTF-8
+// encoded, one after another) and a Float64Array (per value its byte length, −1 for null, or the number), both
+// transferred without a copy; the writing thread binds each text value as a view of those bytes (the store's packed
+// upsert stores them as the TEXT they spell). Cloning the rows as arrays of strings cost the two threads about as much
+// as the SQLite write itself (60 MB of attribute JSON serialised, copied and made into strings again).
+import { ROW_WIDTH } from "../store.js";
+
+export type RowValue = string | number | null;
+
+export interface PackedRows {
+  bytes: Uint8Array;
+  layout: Float64Array;
+}
+
+/** toRow's number values: start_ns, end_ns. */
+const NUMBER_COLUMN = Array.from({ length: ROW_WIDTH }, (_, c) => c === 5 || c === 6);
+
+const encoder = new TextEncoder();
+
+/** Packs rows given as toRow arrays. */
+export function packRows(rows: RowValue[][]): PackedRows {
+  const layout = new Float64Array(rows.length * ROW_WIDTH);
+  let chars = 0;
+  for (const row of rows) for (const v of row) if (typeof v === "string") chars += v.length;
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so start at one and grow when needed.
+  let bytes = new Uint8Array(chars + 1024);
+  let used = 0;
+  let at = 0;
+  for (const row of rows) {
+    for (let c = 0; c < ROW_WIDTH; c++, at++) {
+      const v = row[c];
+      if (NUMBER_COLUMN[c]) layout[at] = v as number;
+      else if (v === null) layout[at] = -1;
+      else {
+        const text = v as string;
+        if (bytes.length - used < text.length * 3) {
+          const grown = new Uint8Array(Math.max(bytes.length * 2, used + text.length * 3));
+          grown.set(bytes.subarray(0, used));
+          bytes = grown;
+        }
+        const { written } = encoder.encodeInto(text, bytes.subarray(used));
+        layout[at] = written;
+        used += written;
+      }
+    }
+  }
+  return { bytes: bytes.subarray(0, used), layout };
+}
+
+/**
+ * Each packed row as ROW_WIDTH values for the store's packed upsert (text as a view of the bytes, never a string; an
+ * empty text as "": an empty view has no memory behind it to bind), with its trace id as a string.
+ */
+export function forEachPackedRow(
+  p: PackedRows,
+  each: (row: (Uint8Array | string | number | null)[], traceId: string) => void,
+): void {
+  const { buffer, byteOffset } = p.bytes;
+  const text = Buffer.from(buffer, byteOffset, p.bytes.length);
+  let pos = 0;
+  for (let at = 0; at < p.layout.length;) {
+    const row = new Array<Uint8Array | string | number | null>(ROW_WIDTH);
+    const traceStart = pos;
+    for (let c = 0; c < ROW_WIDTH; c++, at++) {
+      const v = p.layout[at];
+      if (NUMBER_COLUMN[c]) row[c] = v;
+      else if (v < 0) row[c] = null;
+      else {
+        row[c] = v === 0 ? "" : text.subarray(pos, pos + v);
+        pos += v;
+      }
+    }
+    each(row, text.toString("utf8", traceStart, traceStart + p.layout[at - ROW_WIDTH]));
+  }
+}

@@ -1,0 +1,85 @@
+// Rows packed by an import's parsing thread (bytes + layout) store exactly what the same rows as strings store.
+import assert from "node:assert/strict";
+import { openDb, type Db } from "../../../daemon/db.js";
+import { forEachPackedRow, packRows } from "../../../daemon/traces/import/rows.js";
+import { toRow, TraceStore } from "../../../daemon/traces/store.js";
+import type { Span } from "../../../daemon/traces/span.js";
+
+describe("traces/import/rows: packed span rows", () => {
+  it("store the same values, types included, as the rows given as strings", () => {
+    const traceId = "ef".repeat(16);
+    const span = (spanId: string, extra: Partial<Span>, attributes: Record<string, unknown>): Span => ({
+      traceId,
+      spanId,
+      name: `s${spanId}`,
+      kind: "tool",
+      startNs: 1.7e18 + 0.4,
+      endNs: 1.7e18 + 2e6,
+      status: "ok",
+      ...extra,
+      attributes: attributes as Span["attributes"],
+    });
+    const spans: Span[] = [
+      span("a1", { name: "", statusMessage: "" }, { empty: "", s: "ascii" }),
+      span("a2", { parentSpanId: "a1", requestId: "r-1" }, { u: "é✓😀 \u2028 \ud800 lone", n: -0, big: 2 ** 60 }),
+      span("a3", { status: "error", statusMessage: "boom ✗" }, { "gen_ai.request.model": "m", xs: [1, "x", true] }),
+      span("a1", { startNs: -0.4, endNs: 0 }, { again: "the same id: replaces" }),
+      ...Array.from({ length: 300 }, (_, i) => span(`b${i}`, {}, { long: "y".repeat(i * 37), i })),
+    ];
+    const stores = [openDb(":memory:"), openDb(":memory:")].map((db) => ({ db, store: new TraceStore(db) }));
+    const rows = spans.map((s) => toRow(s, 5000));
+    for (const [k, { db, store }] of stores.entries()) {
+      const w = store.importWriter(rows.length);
+      db.transaction(() => {
+        if (k === 0) for (const r of rows) w.row(r);
+        else for (let i = 0; i < rows.length; i += 128) forEachPackedRow(packRows(rows.slice(i, i + 128)), w.packedRow);
+        w.endTrace({ source: "import:test", origin: "t", name: "n" });
+      })();
+      w.close();
+    }
+    const dump = (d: Db) =>
+      JSON.stringify(
+        d
+          .prepare(
+            `SELECT *, typeof(name), typeof(status_message), typeof(parent_span_id), typeof(attributes), typeof(start_ns)
+             FROM spans ORDER BY trace_id, span_id`,
+          )
+          .raw()
+          .all(),
+      ) + JSON.stringify(d.prepare("SELECT trace_id, start_ns, end_ns, span_count FROM traces").raw().all());
+    assert.equal(dump(stores[1].db), dump(stores[0].db));
+    const empty = stores[1].db.prepare("SELECT name, status_message FROM spans WHERE span_id = 'a1'").get();
+    assert.deepEqual(empty, { name: "sa1", status_message: null }); // replaced by the second a1
+    const texts = stores[1].db.prepare("SELECT attributes FROM spans WHERE span_id = 'a2'").pluck().get() as string;
+    assert.equal(JSON.parse(texts).u, "é✓😀 \u2028 \ud800 lone");
+  });
+
+  it("an empty text stays an empty text (not NULL)", () => {
+    const db = openDb(":memory:");
+    const store = new TraceStore(db);
+    const w = store.importWriter(1);
+    const row = toRow(
+      {
+        traceId: "aa".repeat(16),
+        spanId: "x",
+        name: "",
+        kind: "tool",
+        startNs: 1,
+        endNs: 2,
+        status: "ok",
+        statusMessage: "",
+        attributes: {},
+      },
+      100,
+    );
+    db.transaction(() => {
+      forEachPackedRow(packRows([row]), w.packedRow);
+      w.endTrace({ source: "s" });
+    })();
+    assert.deepEqual(db.prepare("SELECT name, status_message, typeof(name) AS t FROM spans").get(), {
+      name: "",
+      status_message: "",
+      t: "text",
+    });
+  });
+});
