@@ -2,6 +2,7 @@
 // Usage: node esbuild.mjs [--only daemon|extension|webview|tests] [--production] [--watch] [--out-dir <dir>]
 // --out-dir writes the bundles under <dir> instead of the repository root (the npm package stages its own copy).
 import * as esbuild from "esbuild";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -14,6 +15,12 @@ const { values } = parseArgs({
 });
 
 const production = values.production;
+// The daemon's glibc malloc settings (why: daemon/allocator.ts) go on its shebang, so `hotpath` (npm's bin link keeps the
+// file's first line; npm's Windows .cmd shim reads `env -S VAR=value` too) and `npm start` start with them.
+const allocatorEnv = JSON.parse(readFileSync(new URL("./daemon/allocator-env.json", import.meta.url), "utf8"));
+const shebang = `#!/usr/bin/env -S ${Object.entries(allocatorEnv)
+  .map(([name, value]) => `${name}=${value}`)
+  .join(" ")} node`;
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: "warning", legalComments: "none" };
 
 /** Native modules and packages with their own binaries/assets stay outside the daemon bundle. */
@@ -60,7 +67,9 @@ const targets = {
     mainFields: ["module", "main"],
     // ESM bundles of CommonJS deps need a real require().
     banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __hotpathRequire } from 'node:module'; const require = __hotpathRequire(import.meta.url);",
+      js:
+        shebang +
+        "\nimport { createRequire as __hotpathRequire } from 'node:module'; const require = __hotpathRequire(import.meta.url);",
     },
   },
   extension: {

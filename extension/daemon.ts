@@ -5,6 +5,8 @@ import { existsSync, realpathSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
+// A constant with no imports of its own (no native module comes along), shared so the spawn and the bin cannot drift.
+import { ALLOCATOR_ENV } from "../daemon/allocator.js";
 import { DaemonClient, readToken } from "./client.js";
 import type { HotpathConfig } from "./config.js";
 import { type DaemonEntry, findInstalledDaemon, findNode, type LocateInputs, type NodeChoice } from "./locate.js";
@@ -184,7 +186,9 @@ export class Daemon implements vscode.Disposable {
       this.config.dataDir,
       ...this.config.extraArgs,
     ];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(await this.secretEnv()) };
+    // The daemon's malloc settings must be in its environment at start (why: daemon/allocator.ts); a value the user
+    // set wins.
+    const env: NodeJS.ProcessEnv = { ...ALLOCATOR_ENV, ...process.env, ...(await this.secretEnv()) };
     // The extension host may set ELECTRON_RUN_AS_NODE and friends; the daemon wants a plain Node environment, unless
     // VS Code's own runtime is the only Node there is.
     if (launch.node.electron) env.ELECTRON_RUN_AS_NODE = "1";

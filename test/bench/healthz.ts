@@ -24,6 +24,32 @@ const schemas: Record<string, (n: number) => Record<string, unknown>> = {
     properties: { v: { enum: Array.from({ length: LIMITS.schemaEnumValues }, (_, j) => `v${j}_${n}`) } },
     required: ["v"],
   }),
+  // Every limit at once: objects nested to the depth limit, the whole enum budget on one property, the rest of the
+  // property budget as strings, names and enum values padded until they fill the character budget.
+  ["all limits at once"]: (n) => {
+    const chainLength = LIMITS.schemaDepth - 1; // the root is level 1; each nested property one more
+    const strings = LIMITS.schemaProperties - chainLength - 1;
+    const valueChars = Math.floor(LIMITS.schemaChars / 2 / LIMITS.schemaEnumValues);
+    const nameChars = Math.floor(
+      (LIMITS.schemaChars - valueChars * LIMITS.schemaEnumValues - 3 * chainLength - 1) / strings,
+    );
+    const pad = (text: string, length: number) => text.padEnd(length, "_");
+    let chain: Record<string, unknown> = { type: "string" };
+    for (let level = chainLength; level > 1; level--)
+      chain = { type: "object", properties: { [`c${level}`]: chain }, required: [`c${level}`] };
+    const schema = {
+      type: "object",
+      properties: {
+        v: { enum: Array.from({ length: LIMITS.schemaEnumValues }, (_, j) => pad(`v${j}_${n}`, valueChars)) },
+        c1: chain,
+        ...Object.fromEntries(
+          Array.from({ length: strings }, (_, j) => [pad(`p${j}_${n}`, nameChars), { type: "string" }]),
+        ),
+      },
+      required: ["v", "c1"],
+    };
+    return schema;
+  },
 };
 
 /** Distinct questions of a chat agent's length; each request also carries a counter, so no two texts are equal. */

@@ -1,6 +1,7 @@
 // POST /v1/traces: the OTLP/HTTP receiver (protobuf or JSON, optionally gzip/deflate), answered in the request's
 // encoding as the OTLP spec asks. Spans land in the trace store like the daemon's own.
-import { decodeContentEncoding, OtlpRequestError, receiveOtlp } from "../../traces/otlp/receiver.js";
+import { OtlpRequestError, receiveOtlp } from "../../traces/otlp/receiver.js";
+import { inflateBody } from "../body-inflate.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
 
 export const OTLP_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -16,9 +17,8 @@ export const routes: Route[] = [
     path: "/v1/traces",
     bodyLimitBytes: OTLP_LIMIT_BYTES,
     async handle(ctx, s) {
-      const raw = await ctx.readBody();
+      const body = await inflateBody(await ctx.readBody(), header(ctx, "content-encoding"), OTLP_LIMIT_BYTES);
       try {
-        const body = await decodeContentEncoding(raw, header(ctx, "content-encoding"), OTLP_LIMIT_BYTES);
         const receipt = receiveOtlp(s.traces, body, header(ctx, "content-type"));
         if (receipt.traceIds.length)
           s.events.publish({ type: "traces.changed", traceIds: receipt.traceIds, at: Date.now() });

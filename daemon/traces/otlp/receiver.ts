@@ -1,7 +1,5 @@
 // The OTLP/HTTP trace receiver's logic (POST /v1/traces): body bytes + headers in, stored spans and the OTLP
 // response out. HTTP-framework-free so the route, tests and benchmarks share it.
-import { promisify } from "node:util";
-import { gunzip, inflate } from "node:zlib";
 import { jsonTextDepth, LIMITS } from "../../limits.js";
 import type { TraceStore } from "../store.js";
 import { decodeOtlpProtobuf, encodeOtlpResponse, OtlpDecodeError, otlpToSpans } from "./decode.js";
@@ -35,37 +33,6 @@ export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding {
     415,
     `unsupported Content-Type ${JSON.stringify(contentType ?? "")}: send application/json or application/x-protobuf (OTLP/HTTP)`,
   );
-}
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-
-/**
- * Decompresses gzip/deflate bodies (exporters with compression enabled), never past `maxBytes`. Asynchronous: zlib
- * runs on libuv's thread pool, so inflating up to 64 MB (a bomb refused at the cap) never holds the event loop.
- */
-export async function decodeContentEncoding(
-  body: Buffer,
-  encoding: string | undefined,
-  maxBytes: number,
-): Promise<Buffer> {
-  const enc = (encoding ?? "identity").trim().toLowerCase();
-  try {
-    if (enc === "gzip") return await gunzipAsync(body, { maxOutputLength: maxBytes });
-    if (enc === "deflate") return await inflateAsync(body, { maxOutputLength: maxBytes });
-  } catch (e) {
-    const tooBig =
-      (e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ||
-      /too large|maxOutputLength/i.test((e as Error).message);
-    if (tooBig) throw new OtlpRequestError(413, `decompressed body exceeds ${maxBytes} bytes`);
-    throw new OtlpRequestError(400, `cannot decompress ${enc} body: ${(e as Error).message}`);
-  }
-  if (enc !== "identity")
-    throw new OtlpRequestError(
-      415,
-      `unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`,
-    );
-  return body;
 }
 
 /**

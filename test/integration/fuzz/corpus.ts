@@ -245,6 +245,9 @@ export function generateCorpus(seed: number, perEndpoint: number): FuzzCase[] {
   const bombSource = Buffer.alloc(96 * 1024 * 1024, 0x5b);
   const bombGzip = gzipSync(bombSource, { level: 1 });
   const bombDeflate = deflateSync(bombSource, { level: 1 });
+  // The same gzip bomb with a trailer that lies about its inflated size (ISIZE 1,000): refused while inflating.
+  const bombGzipLying = Buffer.from(bombGzip);
+  bombGzipLying.writeUInt32LE(1000, bombGzipLying.length - 4);
   const add = (
     c: Omit<FuzzCase, "id" | "headers" | "method"> & { headers?: Record<string, string>; method?: FuzzCase["method"] },
   ) =>
@@ -303,8 +306,9 @@ export function generateCorpus(seed: number, perEndpoint: number): FuzzCase[] {
       };
     },
     compression: () => {
-      const which = pick(["gzip", "deflate", "br", "gzip, gzip", "identity, gzip", "x-unknown"]);
-      return { body: which === "deflate" ? bombDeflate : bombGzip, headers: { "content-encoding": which } };
+      const which = pick(["gzip", "gzip (lying size)", "deflate", "br", "gzip, gzip", "identity, gzip", "x-unknown"]);
+      const body = which === "deflate" ? bombDeflate : which === "gzip (lying size)" ? bombGzipLying : bombGzip;
+      return { body, headers: { "content-encoding": which.split(" ")[0] } };
     },
     "deep-nesting": (base) => {
       const depth = pick([65, 200, 1000, 10_000, 50_000]);
