@@ -15,6 +15,7 @@ import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packRows } from "./rows.js";
+import { streamedParse } from "./stream.js";
 import type { FileMessage, ImportJob, ImportReply, RowMessage } from "./job.js";
 
 const job = workerData as ImportJob;
@@ -45,29 +46,30 @@ function errorReply(e: unknown): ImportReply {
         : { ok: false, message: (e as Error).message };
 }
 
-/** Collects the file's bytes as the daemon's thread passes them on (it reads them from the request). */
-function receiveFile(done: (bytes: Uint8Array) => void): void {
-  let buf = new Uint8Array(Math.max(1024, job.sizeHint ?? 0));
-  let length = 0;
+/**
+ * Collects the file's bytes as the daemon's thread passes them on (it reads them from the request), handing each block
+ * to `each` as it comes (a parse that streams).
+ */
+function receiveFile(done: (blocks: Uint8Array[]) => void, each?: (block: Uint8Array) => void): void {
+  const blocks: Uint8Array[] = [];
   const onMessage = (m: FileMessage) => {
     if ("chunk" in m) {
-      if (length + m.chunk.length > buf.length) {
-        const grown = new Uint8Array(Math.max(buf.length * 2, length + m.chunk.length));
-        grown.set(buf.subarray(0, length));
-        buf = grown;
-      }
-      buf.set(m.chunk, length);
-      length += m.chunk.length;
+      blocks.push(m.chunk);
+      each?.(m.chunk);
       return;
     }
     port.off("message", onMessage);
-    done(buf.subarray(0, length));
+    done(blocks);
   };
   port.on("message", onMessage);
 }
 
-function parseBytes(bytes: Uint8Array): { format: string; traces: ParsedTrace[] } {
-  return parseTraceFile(job.name, new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+/** The whole file as text (TypeError when it is not UTF-8). */
+function textOf(blocks: Uint8Array[]): string {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const parts = blocks.map((b) => decoder.decode(b, { stream: true }));
+  parts.push(decoder.decode());
+  return parts.join("");
 }
 
 /** The connection of a write, open until its checkpoint ran (after the reply). */
@@ -91,11 +93,11 @@ function openForImport(): Db {
 }
 
 if (job.role === "import") {
-  receiveFile((bytes) => {
+  receiveFile((blocks) => {
     let reply: ImportReply;
     let written: Db | undefined;
     try {
-      const parsed = parseBytes(bytes);
+      const parsed = parseTraceFile(job.name, textOf(blocks));
       const db = openForImport();
       try {
         const store = new TraceStore(db, { maxAttributeChars });
@@ -121,47 +123,51 @@ if (job.role === "import") {
     if (written) checkpointAndClose(written);
   });
 } else if (job.role === "parse") {
-  receiveFile((bytes) => {
-    const rows = job.rowPort!;
-    let parsed: { format: string; traces: ParsedTrace[] };
-    try {
-      parsed = parseBytes(bytes);
-    } catch (e) {
-      rows.close();
-      port.postMessage(errorReply(e));
-      return;
-    }
-    bytes = new Uint8Array(0);
-    // Rows first: the store thread writes them while this one analyses.
-    const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
-    rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
-    for (const t of parsed.traces) {
-      for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
-        const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
-        const packed = packRows(batch);
-        rows.postMessage({ rows: packed } satisfies RowMessage, [
-          packed.bytes.buffer as ArrayBuffer,
-          packed.layout.buffer as ArrayBuffer,
-        ]);
-      }
-      rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
-    }
-    rows.postMessage({ end: true } satisfies RowMessage);
-    rows.close();
-    let analyses: [string, string][] | undefined;
-    if (job.analyze) {
+  const streamed = streamedParse(job.name);
+  receiveFile(
+    (blocks) => {
+      const rows = job.rowPort!;
+      let parsed: { format: string; traces: ParsedTrace[] };
       try {
-        analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, JSON.stringify(a)]);
-      } catch {
-        // The file is being stored: its analysis is computed when first asked for.
+        parsed = streamed.end() ?? parseTraceFile(job.name, textOf(blocks));
+      } catch (e) {
+        rows.close();
+        port.postMessage(errorReply(e));
+        return;
       }
-    }
-    const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
-    port.postMessage({
-      ok: true,
-      parsed: { format: parsed.format, spanCount, analyses, spans },
-    } satisfies ImportReply);
-  });
+      blocks.length = 0;
+      // Rows first: the store thread writes them while this one analyses.
+      const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
+      rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
+      for (const t of parsed.traces) {
+        for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
+          const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
+          const packed = packRows(batch);
+          rows.postMessage({ rows: packed } satisfies RowMessage, [
+            packed.bytes.buffer as ArrayBuffer,
+            packed.layout.buffer as ArrayBuffer,
+          ]);
+        }
+        rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
+      }
+      rows.postMessage({ end: true } satisfies RowMessage);
+      rows.close();
+      let analyses: [string, string][] | undefined;
+      if (job.analyze) {
+        try {
+          analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, JSON.stringify(a)]);
+        } catch {
+          // The file is being stored: its analysis is computed when first asked for.
+        }
+      }
+      const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
+      port.postMessage({
+        ok: true,
+        parsed: { format: parsed.format, spanCount, analyses, spans },
+      } satisfies ImportReply);
+    },
+    (block) => streamed.push(block),
+  );
 } else {
   // store
   const rows = job.rowPort!;

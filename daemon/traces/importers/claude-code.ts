@@ -16,6 +16,7 @@ import {
   isoToNs,
   issuePath,
   type ImportContext,
+  type ParsedTrace,
   type TraceImporter,
 } from "./format.js";
 
@@ -111,22 +112,40 @@ export const claudeCodeImporter: TraceImporter = {
     );
   },
   parse(text, ctx) {
-    const session = readSession(text, ctx.file);
-    if (!session.count)
-      throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
-    const sessionId = session.sessionId ?? ctx.file;
-    // A subagent file imported on its own is its own trace; imported with its session it nests under the Task call.
-    const agentKey = session.agentId ? `agent-${session.agentId}` : "main";
-    const traceId = deriveTraceId(
-      "claude-code",
-      sessionId,
-      session.isSidechain && session.agentId ? session.agentId : "",
-    );
-    const spans: Span[] = [];
-    buildAgent(session, ctx, traceId, undefined, agentKey, spans, 0);
-    return [{ spans, source: "import:claude-code", origin: ctx.file, name: session.title }];
+    const reader = sessionReader(ctx.file);
+    forEachJsonLine(text, ctx.file, reader.record);
+    return sessionTraces(reader.end(), ctx);
   },
 };
+
+/**
+ * Reads a session whose records arrive one at a time (an upload parsed as it streams in): `record` for each JSONL
+ * line in order (1-based line numbers, blank lines skipped), then `end`. Throws the ImportError the whole file's parse
+ * would (see readSession).
+ */
+export function claudeCodeRecords(file: string): {
+  record: (line: number, value: unknown) => void;
+  end: () => ParsedTrace[];
+} {
+  const reader = sessionReader(file);
+  return { record: reader.record, end: () => sessionTraces(reader.end(), { file }) };
+}
+
+function sessionTraces(session: Session, ctx: ImportContext): ParsedTrace[] {
+  if (!session.count)
+    throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
+  const sessionId = session.sessionId ?? ctx.file;
+  // A subagent file imported on its own is its own trace; imported with its session it nests under the Task call.
+  const agentKey = session.agentId ? `agent-${session.agentId}` : "main";
+  const traceId = deriveTraceId(
+    "claude-code",
+    sessionId,
+    session.isSidechain && session.agentId ? session.agentId : "",
+  );
+  const spans: Span[] = [];
+  buildAgent(session, ctx, traceId, undefined, agentKey, spans, 0);
+  return [{ spans, source: "import:claude-code", origin: ctx.file, name: session.title }];
+}
 
 /** A `system` record with subtype compact_boundary: the context was summarised (auto or /compact) just before it. */
 interface Boundary {
@@ -158,9 +177,16 @@ interface Session {
  * that is not JSON or not a record anywhere in the file is the error a file gets first.
  */
 function readSession(text: string, file: string): Session {
+  const reader = sessionReader(file);
+  forEachJsonLine(text, file, reader.record);
+  return reader.end();
+}
+
+/** readSession one record at a time: `record` per parsed line, then `end`. */
+function sessionReader(file: string): { record: (line: number, value: unknown) => void; end: () => Session } {
   const out: Session = { count: 0, walk: newWalk(file), isSidechain: false, runStarts: new Map(), hooked: new Set() };
   let firstPrompt: string | undefined;
-  forEachJsonLine(text, file, (line, value) => {
+  const record = (line: number, value: unknown) => {
     if (typeof value !== "object" || value === null || Array.isArray(value))
       throw new ImportError(file, line, undefined, "expected a JSON object");
     const type = (value as Record<string, unknown>).type;
@@ -191,11 +217,14 @@ function readSession(text: string, file: string): Session {
       firstPrompt = r.message.content;
     out.count++;
     walkRecord(out.walk, line, r, isoMsToNs(r.timestamp, ms));
-  });
-  endWalk(out.walk);
-  if (out.walk.error) throw out.walk.error;
-  if (!out.title && firstPrompt !== undefined) out.title = firstPrompt.slice(0, 120);
-  return out;
+  };
+  const end = () => {
+    endWalk(out.walk);
+    if (out.walk.error) throw out.walk.error;
+    if (!out.title && firstPrompt !== undefined) out.title = firstPrompt.slice(0, 120);
+    return out;
+  };
+  return { record, end };
 }
 
 /**

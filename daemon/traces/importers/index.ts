@@ -189,3 +189,8 @@ export function traceFilesUnder(dir: string): string[] {
     })
     .filter((p) => relative(dir, p) !== "");
 }
+
+/** The importer parseTraceFile would pick for this text (it parses the whole text to tell a JSON document). */
+export function importerFor(name: string, text: string): TraceImporter {
+  return detect(name, text).importer;
+}

@@ -3,7 +3,7 @@
 import { OtlpDecodeError, otlpToSpans } from "../otlp/decode.js";
 import { readOtlpJsonDocument } from "../otlp/json-document.js";
 import type { Span } from "../span.js";
-import { ImportError, parseJsonLines, type ParsedTrace, type TraceImporter } from "./format.js";
+import { forEachJsonLine, ImportError, type ParsedTrace, type TraceImporter } from "./format.js";
 
 const hasResourceSpans = (v: unknown) =>
   typeof v === "object" && v !== null && ("resourceSpans" in v || "resource_spans" in v);
@@ -14,7 +14,6 @@ export const otlpJsonImporter: TraceImporter = {
     return hasResourceSpans(first) || (Array.isArray(first) && first.length > 0 && hasResourceSpans(first[0]));
   },
   parse(text, ctx): ParsedTrace[] {
-    const documents: { line?: number; value: unknown; path: string }[] = [];
     let whole: unknown = ctx.json;
     if (whole === undefined) {
       try {
@@ -23,36 +22,45 @@ export const otlpJsonImporter: TraceImporter = {
         whole = undefined;
       }
     }
-    if (whole === undefined) {
-      // Not one JSON value: JSON Lines, one request per line.
-      for (const { line, value } of parseJsonLines(text, ctx.file)) documents.push({ line, value, path: "" });
-    }
-    if (whole !== undefined) {
-      if (Array.isArray(whole)) whole.forEach((value, i) => documents.push({ value, path: `[${i}].` }));
-      else documents.push({ value: whole, path: "" });
-    }
     const spans: Span[] = [];
     const services: string[] = [];
-    for (const doc of documents) {
+    const add = (value: unknown, path: string, line?: number) => {
       let decoded;
       try {
-        decoded = otlpToSpans(doc.value, doc.path);
+        decoded = otlpToSpans(value, path);
       } catch (e) {
-        if (e instanceof OtlpDecodeError) throw new ImportError(ctx.file, doc.line, undefined, e.message);
+        if (e instanceof OtlpDecodeError) throw new ImportError(ctx.file, line, undefined, e.message);
         throw e;
       }
       if (decoded.rejected.length) {
         const [field, ...rest] = decoded.rejected[0].split(": ");
         throw new ImportError(
           ctx.file,
-          doc.line,
+          line,
           field,
           rest.join(": ") + (decoded.rejected.length > 1 ? ` (and ${decoded.rejected.length - 1} more)` : ""),
         );
       }
-      spans.push(...decoded.spans);
+      for (const s of decoded.spans) spans.push(s); // one at a time: a spread of 100k+ arguments overflows the stack
       for (const s of decoded.services) if (!services.includes(s)) services.push(s);
-    }
+    };
+    if (whole === undefined) {
+      // Not one JSON value: JSON Lines, one request per line (the OTel Collector's file exporter), each converted as
+      // soon as its line is parsed instead of holding every parsed request. A line that is not JSON is still the
+      // error when an earlier request does not convert, as when all lines were parsed first: the first failure is
+      // kept and thrown once every line parsed.
+      let failure: { e: unknown } | undefined;
+      forEachJsonLine(text, ctx.file, (line, value) => {
+        if (failure) return;
+        try {
+          add(value, "", line);
+        } catch (e) {
+          failure = { e };
+        }
+      });
+      if (failure) throw failure.e;
+    } else if (Array.isArray(whole)) whole.forEach((value, i) => add(value, `[${i}].`));
+    else add(whole, "");
     return groupByTrace(spans, "import:otlp-json", ctx.file, services[0]);
   },
 };

@@ -237,4 +237,25 @@ describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
         assert.equal(t.name, plain(t.spans) ?? "fallback", JSON.stringify(t.spans));
     }
   });
+
+  it("JSON Lines (the Collector's file exporter) convert line by line: the same spans, and a bad line still wins", () => {
+    const requests = generateOtlpRequests(1500, 512).map((r) => JSON.stringify(r));
+    const lines = parseTraceFile("export.jsonl", `${requests.join("\n")}\n`);
+    assert.equal(lines.format, "otlp-json");
+    assert.equal(
+      JSON.stringify(lines.traces),
+      JSON.stringify(parseTraceFile("export.jsonl", `[${requests.join(",")}]`).traces), // one JSON array, same name
+    );
+    const refused = requests[1].replace('"spanId":"', '"spanId":"zz');
+    // A request that does not convert on line 2 is the error …
+    assert.throws(
+      () => parseTraceFile("e.jsonl", [requests[0], refused, requests[2]].join("\n")),
+      /e\.jsonl:2: .*spanId/,
+    );
+    // … unless a later line is not JSON at all: that is what a reader fixes first (and what parsing every line first said).
+    assert.throws(
+      () => parseTraceFile("e.jsonl", [requests[0], refused, requests[2], '{"resourceSpans": ['].join("\n")),
+      /e\.jsonl:4: not valid JSON/,
+    );
+  });
 });
