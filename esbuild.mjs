@@ -52,6 +52,7 @@ const targets = {
       { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
       { in: "daemon/traces/import/worker.ts", out: "trace-import-worker" },
       { in: "daemon/engine/grammar/gbnf-worker.ts", out: "gbnf-worker" },
+      { in: "daemon/models/chat-wrapper-worker.ts", out: "chat-wrapper-worker" },
       { in: "daemon/cache/index-load-worker.ts", out: "index-load-worker" },
       { in: "daemon/cache/embedders/use-worker.ts", out: "use-embed-worker" },
     ],

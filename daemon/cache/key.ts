@@ -173,7 +173,9 @@ function keyOf(request: CacheableRequest, route: string, scope: string): Request
     .filter((m) => m.role === "system" || m.role === "developer")
     .map(messageText)
     .join("\n");
-  const firstSystem = instructions.replace(/\s+/g, " ").slice(0, 60);
+  // The label needs 60 characters: collapsing whitespace over a whole 9 MB system prompt held the event loop for
+  // seconds (15 s at load 18 for "i " × 4.5M), on every route, before any limit could refuse the request.
+  const firstSystem = instructions.slice(0, 4096).replace(/\s+/g, " ").slice(0, 60);
   const key = withLazyKeys(
     {
       kind: "chat",

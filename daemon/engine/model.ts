@@ -1,6 +1,7 @@
 // One loaded local model: its weights, a context with several sequences (a pool), and its chat template.
 import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
-import { LlamaText, resolveChatWrapper } from "node-llama-cpp";
+import { LlamaText } from "node-llama-cpp";
+import { ChatWrapperResolution } from "../models/chat-wrapper.js";
 import { canonicalJson } from "../canonical.js";
 import { gbnfForSchema, INLINE_SCHEMA_CHARS } from "./grammar/gbnf.js";
 import { SequencePool } from "./pool.js";
@@ -56,9 +57,15 @@ export class LocalModel {
   }
 
   static async load(llama: Llama, o: LocalModelOptions): Promise<LocalModel> {
+    // Off the event loop where it can be (seconds for some chat templates), meanwhile the weights load.
+    const chatWrapperResolution = new ChatWrapperResolution(o.path);
     const model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
     let speculator: Speculator | undefined;
     try {
+      // Before the thread calibration: the resolving worker runs llama.cpp and Jinja on a core of its own, and a
+      // calibration measuring meanwhile finds two threads several times slower than they are (it then chose one thread
+      // for prefill on every model of the threads bench).
+      const { wrapper: chatWrapper } = await chatWrapperResolution.wrapperFor(model, o.log);
       const trainContext = model.trainContextSize || o.contextSize;
       const contextSize = Math.min(o.contextSize, trainContext);
       const context = await model.createContext({
@@ -84,7 +91,6 @@ export class LocalModel {
             gpuLayers: o.gpuLayers ?? "auto",
           })
         : undefined;
-      const chatWrapper = resolveChatWrapper(model);
       const snapshots =
         o.kv && o.kv.budgetBytes > 0
           ? new PrefixSnapshots(o.kv.dir, `${modelFingerprint(o.path)}-c${contextSize}`, o.kv.budgetBytes, o.kv.log)

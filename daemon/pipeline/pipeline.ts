@@ -208,27 +208,61 @@ export class RequestPipeline {
     };
   }
 
-  /** Passes the events on; at the final one records the span and stores the answer, before the caller sees it. */
-  private async *flow(
+  /**
+   * Passes the events on; at the final one records the span and stores the answer, before the caller sees it. A plain
+   * iterator, not an async generator: every event (every streamed token) passes here, and a generator layer costs each
+   * a few promise turns.
+   */
+  private flow(
     run: Run,
     facts: AnswerFacts,
     events: AsyncIterable<ChatEvent>,
     miss?: Generation,
   ): AsyncIterable<ChatEvent> {
     const fold = new AnswerFold();
-    try {
-      for await (const e of events) {
-        fold.add(e);
-        if (e.type === "done") await this.finish(run, facts, fold, e, miss);
-        yield e;
-      }
-    } catch (e) {
-      run.fail(e, routeFailure(e, miss?.routed));
-      throw e;
-    } finally {
+    const it = events[Symbol.asyncIterator]();
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
       miss?.cache.release();
       run.end();
-    }
+    };
+    const failed = (e: unknown) => {
+      run.fail(e, routeFailure(e, miss?.routed));
+      close();
+      return e;
+    };
+    const iterator: AsyncIterator<ChatEvent> = {
+      next: async () => {
+        if (closed) return { done: true, value: undefined };
+        try {
+          const r = await it.next();
+          if (r.done) {
+            close();
+            return r;
+          }
+          fold.add(r.value);
+          if (r.value.type === "done") await this.finish(run, facts, fold, r.value, miss);
+          return r;
+        } catch (e) {
+          throw failed(e);
+        }
+      },
+      // The caller stopped reading: the stream below is stopped first, then the span is recorded.
+      return: async () => {
+        if (!closed) {
+          try {
+            await it.return?.();
+          } catch (e) {
+            throw failed(e);
+          }
+          close();
+        }
+        return { done: true, value: undefined };
+      },
+    };
+    return { [Symbol.asyncIterator]: () => iterator };
   }
 
   private async finish(

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
-import { chatModelPath } from "../../fixtures/models.js";
+import { chatModelPath, generatedModelPath } from "../../fixtures/models.js";
 import { serveFile } from "../../fixtures/range-server.js";
 
 type Listed = { id: string; hotpath?: { loaded?: boolean; state?: string } };
@@ -33,11 +33,11 @@ const chat = (daemon: TestDaemon, model: string, extra: object = {}) =>
     body: JSON.stringify({ model, messages: [{ role: "user", content: "Once upon" }], max_tokens: 4, ...extra }),
   });
 
-/** A data dir whose models/ holds a copy of the chat model as <alias>.gguf. */
-function dataDirWith(alias: string): string {
+/** A data dir whose models/ holds a copy of the chat model (or `model`) as <alias>.gguf. */
+function dataDirWith(alias: string, model = chatModelPath()): string {
   const dir = mkdtempSync(join(tmpdir(), "hotpath-ondemand-"));
   mkdirSync(join(dir, "models"));
-  copyFileSync(chatModelPath(), join(dir, "models", `${alias}.gguf`));
+  copyFileSync(model, join(dir, "models", `${alias}.gguf`));
   return dir;
 }
 
@@ -80,7 +80,11 @@ describe("models: on demand", function () {
     assert.equal(tiny.origin, "data-dir");
     assert.ok(tiny.memoryBytes > 0 && tiny.threads.decode >= 1 && tiny.keepAliveMs === 2000, JSON.stringify(tiny));
     assert.ok(tiny.expiresAt > Date.now(), "an idle timer is set");
-    await until("the idle model is unloaded", async () => (await listed(daemon!, "tiny"))?.hotpath?.loaded === false);
+    // "unloaded", not just not loaded: while it is "unloading" (a few ms) the unloaded event has not been sent yet.
+    await until(
+      "the idle model is unloaded",
+      async () => (await listed(daemon!, "tiny"))?.hotpath?.state === "unloaded",
+    );
     const states = feed.list
       .filter((e) => e.type === "model.state" && e.alias === "tiny")
       .map((e) => `${e.state}/${e.reason}`);
@@ -89,6 +93,40 @@ describe("models: on demand", function () {
     // And loads again on the next request.
     assert.equal((await chat(daemon, "tiny")).status, 200);
     assert.equal((await listed(daemon, "tiny"))?.hotpath?.loaded, true);
+  });
+
+  it("a ChatML model (chat wrapper resolved in a worker) unloads after its keep-alive, and the daemon stops promptly", async function () {
+    // The generated model has a ChatML template: its wrapper is resolved in a worker while the weights load.
+    dataDir = dataDirWith("chatml", generatedModelPath());
+    daemon = await startDaemon({ dataDir, args: ["--keep-alive", "1s"] });
+    const feed = await events(daemon);
+    for (let round = 0; round < 2; round++) {
+      assert.equal((await chat(daemon, "chatml")).status, 200);
+      await until(
+        "the idle model is unloaded",
+        async () => (await listed(daemon!, "chatml"))?.hotpath?.state === "unloaded",
+      );
+    }
+    const states = feed.list.filter((e) => e.type === "model.state" && e.alias === "chatml").map((e) => e.state);
+    assert.deepEqual(states, [
+      "loading",
+      "ready",
+      "unloading",
+      "unloaded",
+      "loading",
+      "ready",
+      "unloading",
+      "unloaded",
+    ]);
+    // With the events client still connected.
+    const started = Date.now();
+    const exit = await Promise.race([
+      daemon.stop(),
+      new Promise<string>((r) => setTimeout(() => r("still running after 20 s"), 20_000)),
+    ]);
+    assert.equal(exit, 0, daemon.output());
+    console.log(`      stopped in ${Date.now() - started} ms`);
+    feed.close();
   });
 
   it("a request's keep_alive decides: 0 unloads after the answer, a longer one outlives the default", async function () {

@@ -24,6 +24,15 @@ describe("cache key", () => {
     );
   });
 
+  it("labels a key with the system prompt's first 60 characters, whitespace collapsed, without reading all of it", function () {
+    const label = (system: string) =>
+      requestKey({ ...base, messages: [{ role: "system", content: system }, base.messages[1]] }, "local:m").label;
+    assert.equal(label("Be\n\n  terse,   always."), "local:m m · Be terse, always.");
+    assert.equal(label(`${"a ".repeat(40)}`), `local:m m · ${"a ".repeat(30)}`);
+    // Only a prefix is read (collapsing all 9 MB of a prompt held the event loop 15 s at load 18): same label.
+    assert.equal(label("i ".repeat(100_000)), `local:m m · ${"i ".repeat(30)}`);
+  });
+
   it("is the same for requests that differ only in key order, stream, user or metadata", () => {
     const k1 = requestKey(base, "local:m");
     const reordered = JSON.parse(

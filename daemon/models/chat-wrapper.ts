@@ -1,0 +1,123 @@
+// A model's chat wrapper without holding the event loop. node-llama-cpp's resolveChatWrapper checks the GGUF's Jinja
+// template against each wrapper it knows by rendering it many times: 2 ms for some models, 0.7–2.8 s for a ChatML one.
+// A worker resolves it on the model's vocabulary (asked when the load starts, so it overlaps reading the weights);
+// here the wrapper of that type is built with its default settings and kept only when it renders the probe
+// conversations exactly as the worker's did (resolution may pick settings while matching the template, which a type
+// name alone does not carry). Otherwise — a Jinja or custom template, a failed or slow worker — it is resolved here as
+// before, on the event loop.
+import type { Worker } from "node:worker_threads";
+import type { ChatWrapper, LlamaModel } from "node-llama-cpp";
+import { chatWrappers, resolveChatWrapper, specializedChatWrapperTypeNames } from "node-llama-cpp";
+import { renderProbes } from "./chat-wrapper-probe.js";
+import { startWorker } from "../worker-thread.js";
+
+export type WrapperReply = { type?: string; probes: string; error?: undefined } | { error: string };
+
+/** How long one resolution may take in the worker before the event loop does it. */
+const WORKER_LIMIT_MS = 60_000;
+/**
+ * How long the worker stays up after its last answer. Starting one costs seconds of CPU (node-llama-cpp's import,
+ * and getLlama tests its binary in a child process every time, 3–4 s at load 11): models loaded again after their
+ * keep-alive reuse it; an idle daemon does not keep its memory.
+ */
+const WORKER_IDLE_MS = 120_000;
+
+/** How the wrapper was found, for logs and tests. */
+export type WrapperSource = "worker" | "event loop";
+
+/** The one worker of this process that resolves chat wrappers; requests carry an id, answers name it. */
+class WrapperWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, (reply: WrapperReply) => void>();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(private readonly onEnd: (w: WrapperWorker) => void) {
+    this.worker = startWorker(import.meta.url, "./chat-wrapper-worker.js", "./chat-wrapper-worker.ts", {
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+    // Never what keeps a process alive: a load waiting on it is.
+    this.worker.unref();
+    this.worker.on("message", ({ id, ...reply }: { id: number } & WrapperReply) => this.answer(id, reply));
+    this.worker.once("error", (e) => this.end(`the worker failed: ${e.message}`));
+    this.worker.once("exit", (code) => this.end(`the worker exited with code ${code}`));
+  }
+
+  resolve(path: string): Promise<WrapperReply> {
+    clearTimeout(this.idleTimer);
+    const id = this.nextId++;
+    return new Promise<WrapperReply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.answer(id, { error: `no answer within ${WORKER_LIMIT_MS / 1000} s` });
+        this.end("it did not answer in time"); // it may be stuck: the next load starts a fresh one
+      }, WORKER_LIMIT_MS);
+      this.pending.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.worker.postMessage({ id, path });
+    });
+  }
+
+  private answer(id: number, reply: WrapperReply): void {
+    const settle = this.pending.get(id);
+    this.pending.delete(id);
+    settle?.(reply);
+    if (this.pending.size === 0 && !this.ended) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.end("idle"), WORKER_IDLE_MS);
+      this.idleTimer.unref();
+    }
+  }
+
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.idleTimer);
+    this.onEnd(this);
+    for (const id of [...this.pending.keys()]) this.answer(id, { error: why });
+    void this.worker.terminate();
+  }
+}
+
+let shared: WrapperWorker | undefined;
+
+function wrapperWorker(): WrapperWorker {
+  shared ??= new WrapperWorker((ended) => {
+    if (shared === ended) shared = undefined;
+  });
+  return shared;
+}
+
+/**
+ * Starts resolving the chat wrapper of the model file at `path` in the worker, so that it overlaps loading the
+ * weights; `wrapperFor` then answers for the loaded model. A load that fails just drops the answer.
+ */
+export class ChatWrapperResolution {
+  private readonly reply: Promise<WrapperReply>;
+
+  constructor(path: string) {
+    this.reply = wrapperWorker().resolve(path);
+  }
+
+  async wrapperFor(
+    model: LlamaModel,
+    log: (message: string) => void = () => {},
+  ): Promise<{ wrapper: ChatWrapper; source: WrapperSource }> {
+    // Without a Jinja template nothing is rendered to resolve (name and architecture decide): quick here.
+    if (!model.fileInfo.metadata?.tokenizer?.chat_template?.trim())
+      return { wrapper: resolveChatWrapper(model), source: "event loop" };
+    const reply = await this.reply;
+    if (reply.error === undefined && isSpecialized(reply.type)) {
+      const wrapper = new chatWrappers[reply.type]();
+      if (renderProbes(wrapper) === reply.probes) return { wrapper, source: "worker" };
+    } else if (reply.error !== undefined)
+      log(`chat template resolved on the event loop: the worker failed (${reply.error})`);
+    return { wrapper: resolveChatWrapper(model), source: "event loop" };
+  }
+}
+
+function isSpecialized(type: string | undefined): type is (typeof specializedChatWrapperTypeNames)[number] {
+  return (specializedChatWrapperTypeNames as readonly string[]).includes(type ?? "");
+}
