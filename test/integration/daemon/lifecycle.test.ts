@@ -52,14 +52,15 @@ describe("daemon: lifecycle", function () {
       waitForModels: ["chat"],
     });
     try {
-      // Four different prompts: identical ones would share one generation through the cache's single flight.
+      // Different prompts: identical ones would share one generation through the cache's single flight. Six of them
+      // and 120 tokens each: at load 15 four requests of 40 tokens once arrived one after another's end (no 429).
       const send = (i: number) =>
         daemon.fetch("/v1/chat/completions", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: chatBody(`story ${i}`, { max_tokens: 40 }),
+          body: chatBody(`story ${i}`, { max_tokens: 120 }),
         });
-      const responses = await Promise.all([send(1), send(2), send(3), send(4)]);
+      const responses = await Promise.all([1, 2, 3, 4, 5, 6].map(send));
       const statuses = responses.map((r) => r.status).sort();
       assert.ok(statuses.includes(200));
       const refused = responses.find((r) => r.status === 429);
