@@ -5,7 +5,7 @@
 //   store:  writes the rows the parse thread sends, in one transaction, and analyzes (read back) only traces that
 //           already had spans.
 // A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
@@ -21,14 +21,15 @@ import type { FileMessage, ImportJob, ImportReply, RowMessage } from "./job.js";
 const job = workerData as ImportJob;
 const port = parentPort!;
 const maxAttributeChars = job.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
-/** The nice value of an import thread (0 is the daemon's; 19 the lowest priority). */
-const IMPORT_NICE = 10;
+/** How much lower an import thread's priority is than the daemon's (nice values; a step of 5 ≈ a third the share). */
+const IMPORT_NICE_STEP = 5;
 
 // The daemon's own thread answers requests while an import runs; on a machine with few cores the import's threads
-// would take its core. A higher nice value for this thread only (Linux: setpriority on the calling thread) lets the
-// event loop run as soon as it has work, and the import still gets every idle cycle.
+// would take its core. A nice value IMPORT_NICE_STEP above the daemon's for this thread only (Linux: setpriority on
+// the calling thread) gives the event loop about three times the import threads' share whenever it has work, and the
+// import still gets every idle cycle. (Not more: on a machine busy with other processes the import would starve.)
 try {
-  setPriority(IMPORT_NICE);
+  setPriority(Math.min(19, getPriority() + IMPORT_NICE_STEP));
 } catch {
   // Not permitted or not supported: the import runs at the daemon's priority.
 }
@@ -64,12 +65,9 @@ function receiveFile(done: (blocks: Uint8Array[]) => void, each?: (block: Uint8A
   port.on("message", onMessage);
 }
 
-/** The whole file as text (TypeError when it is not UTF-8). */
+/** The whole file as text (TypeError when it is not UTF-8). One decode of the whole: see stream.ts on `stream`. */
 function textOf(blocks: Uint8Array[]): string {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  const parts = blocks.map((b) => decoder.decode(b, { stream: true }));
-  parts.push(decoder.decode());
-  return parts.join("");
+  return new TextDecoder("utf-8", { fatal: true }).decode(blocks.length === 1 ? blocks[0] : Buffer.concat(blocks));
 }
 
 /** The connection of a write, open until its checkpoint ran (after the reply). */
