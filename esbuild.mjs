@@ -55,6 +55,7 @@ const targets = {
       { in: "daemon/models/chat-wrapper-worker.ts", out: "chat-wrapper-worker" },
       { in: "daemon/cache/index-load-worker.ts", out: "index-load-worker" },
       { in: "daemon/cache/embedders/use-worker.ts", out: "use-embed-worker" },
+      { in: "daemon/audit/token-count-worker.ts", out: "token-count-worker" },
     ],
     outdir: "dist/daemon",
     platform: "node",

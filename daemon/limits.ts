@@ -36,6 +36,11 @@ export const LIMITS = {
    * takes ~0.6 s on a busy 2-core machine; past this the worker is replaced and the request refused.
    */
   grammarMs: 10_000,
+  /**
+   * Milliseconds the token-count worker may spend on one request's texts (audit sections, count_tokens estimates).
+   * 8 MB took ~4 s on a busy 2-core machine; past this the worker is replaced and the request refused.
+   */
+  tokenCountMs: 30_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

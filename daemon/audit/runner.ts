@@ -323,13 +323,20 @@ function key(variant: string, input: number, sample: number): string {
 /** Counts what a request puts in front of the model: every message's text and every tool definition's JSON. */
 export function countRequest(counter: TokenCounter, r: Pick<ChatCompletionRequest, "messages" | "tools">): number {
   let n = 0;
+  for (const text of requestTexts(r)) n += counter.count(text);
+  return n;
+}
+
+/** The texts countRequest counts: message text (string content, text parts) and each tool's JSON. */
+export function requestTexts(r: Pick<ChatCompletionRequest, "messages" | "tools">): string[] {
+  const texts: string[] = [];
   for (const m of r.messages) {
     const c = (m as { content?: unknown }).content;
-    if (typeof c === "string") n += counter.count(c);
-    else if (Array.isArray(c)) for (const p of c) if (p && typeof p.text === "string") n += counter.count(p.text);
+    if (typeof c === "string") texts.push(c);
+    else if (Array.isArray(c)) for (const p of c) if (p && typeof p.text === "string") texts.push(p.text);
   }
-  for (const t of r.tools ?? []) n += counter.count(JSON.stringify(t));
-  return n;
+  for (const t of r.tools ?? []) texts.push(JSON.stringify(t));
+  return texts;
 }
 
 /** Runs tasks with at most `limit` in flight; stops starting new ones once the signal aborts or a task fails. */

@@ -18,7 +18,8 @@ import { toMarkdown } from "./report.js";
 import { AuditRun } from "./runner.js";
 import { parsePrompt, PromptError } from "./sections/index.js";
 import { docFor, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
-import { findings, sectionDtos } from "./static.js";
+import { findings, sectionDtos, staticTexts } from "./static.js";
+import { withCounts } from "./token-count.js";
 import { AuditStore } from "./store.js";
 import { counterForModelName, ggufVocabCounter, type TokenCounter } from "./tokens.js";
 
@@ -79,8 +80,9 @@ export class AuditService {
             validateSpec({ span: `${req.span.traceId}/${req.span.spanId}`, granularity: req.granularity ?? "auto" }),
           )
         : parsePrompt(req.text!, { fileName: req.fileName, granularity: req.granularity });
-    const counter = await this.counterFor(req.model);
-    refuseUnfittable(counter, doc.sections, req.model);
+    const model = await this.counterFor(req.model);
+    refuseUnfittable(model, doc.sections, req.model);
+    const counter = await withCounts(model, staticTexts(doc));
     const recorded = recordedUse(this.deps.traces, doc);
     const { sections, totalTokens } = sectionDtos(doc, counter);
     return {

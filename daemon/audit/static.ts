@@ -47,12 +47,8 @@ function sentences(text: string): { raw: string; key: string }[] {
     .filter((s) => s.key.length >= MIN_SENTENCE_CHARS);
 }
 
-export function findings(doc: PromptDoc, counter: TokenCounter, recorded?: RecordedUse): AuditFinding[] {
-  const out: AuditFinding[] = [];
-  const { sections, totalTokens } = sectionDtos(doc, counter);
-  const byId = new Map(sections.map((s) => [s.id, s]));
-
-  // Duplicated sentences: the same normalised sentence in two or more sections (tool JSON excluded).
+/** Duplicated sentences: the same normalised sentence in two or more sections (tool JSON excluded). */
+function duplicateSentences(doc: PromptDoc): { raw: string; ids: string[] }[] {
   const seen = new Map<string, { raw: string; ids: string[] }>();
   for (const s of doc.sections) {
     if (s.kind === "tool") continue;
@@ -61,8 +57,20 @@ export function findings(doc: PromptDoc, counter: TokenCounter, recorded?: Recor
       if (!e.ids.includes(s.id)) e.ids.push(s.id);
     }
   }
-  for (const { raw, ids } of seen.values()) {
-    if (ids.length < 2) continue;
+  return [...seen.values()].filter((e) => e.ids.length >= 2);
+}
+
+/** Every text sectionDtos and findings count, so they can be counted beforehand (off the event loop). */
+export function staticTexts(doc: PromptDoc): string[] {
+  return [...doc.sections.map((s) => s.text), ...duplicateSentences(doc).map((d) => d.raw)];
+}
+
+export function findings(doc: PromptDoc, counter: TokenCounter, recorded?: RecordedUse): AuditFinding[] {
+  const out: AuditFinding[] = [];
+  const { sections, totalTokens } = sectionDtos(doc, counter);
+  const byId = new Map(sections.map((s) => [s.id, s]));
+
+  for (const { raw, ids } of duplicateSentences(doc)) {
     out.push({
       kind: "duplicate-sentence",
       message: `"${raw.length > 80 ? `${raw.slice(0, 79)}…` : raw}" appears in ${ids.length} sections: ${ids.map((id) => title(doc, id)).join(", ")}`,

@@ -3,8 +3,9 @@
 // (Anthropic does not publish its tokenizer).
 import type { LlamaModel } from "node-llama-cpp";
 import { maxTokenChars } from "../engine/context-bound.js";
-import { encode as encodeO200k } from "gpt-tokenizer/encoding/o200k_base";
-import { encode as encodeCl100k } from "gpt-tokenizer/encoding/cl100k_base";
+import { BPE_ENCODE, countBpe, type BpeName } from "./bpe.js";
+
+export { countBpe } from "./bpe.js";
 
 export interface TokenCounter {
   /** What counted: "gguf:<file>", "openai:o200k_base", "estimate:cl100k_base". */
@@ -17,6 +18,8 @@ export interface TokenCounter {
    * it is refused before counting: a GGUF tokenizes synchronously on the event loop (~0.3 s for 32k tokens).
    */
   fitChars?: number;
+  /** The OpenAI BPE that `count` runs, where it is one: such counts can also be made off the event loop (token-count.ts). */
+  bpe?: BpeName;
 }
 
 export function ggufCounter(model: LlamaModel, name: string): TokenCounter {
@@ -36,46 +39,27 @@ function contextOf(model: LlamaModel): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/**
- * Runs this long of one pre-token class are counted in slices. OpenAI's pre-tokenizer keeps a run of letters,
- * punctuation or whitespace as one piece, and byte-pair merging a piece costs the square of its length (gpt-tokenizer
- * spent 2.2 s on 83,000 x's); no real word is this long, and slicing one adds at most a token per slice.
- */
-const LONG_RUN = /\p{L}{256,}|[^\s\p{L}\p{N}]{256,}|\s{256,}/gu;
-const HAS_LONG_RUN = new RegExp(LONG_RUN.source, "u"); // not global: test() keeps no lastIndex
-const SLICE = 256;
-
-/** encode(text).length, with pathological runs (see LONG_RUN) counted slice by slice. */
-export function countBpe(encode: (text: string) => number[], text: string): number {
-  if (text.length < SLICE || !HAS_LONG_RUN.test(text)) return encode(text).length;
-  let n = 0;
-  let last = 0;
-  for (const m of text.matchAll(LONG_RUN)) {
-    n += encode(text.slice(last, m.index)).length;
-    const run = m[0];
-    for (let i = 0; i < run.length;) {
-      let end = Math.min(run.length, i + SLICE);
-      const c = run.charCodeAt(end - 1);
-      if (c >= 0xd800 && c <= 0xdbff && end < run.length) end++; // never split a surrogate pair
-      n += encode(run.slice(i, end)).length;
-      i = end;
-    }
-    last = m.index + run.length;
-  }
-  return n + encode(text.slice(last)).length;
-}
-
 /** o200k_base for the GPT-4o / 4.1 / 5 / o-series families, cl100k_base for GPT-4 and GPT-3.5. */
 export function openaiCounter(model: string): TokenCounter {
   const legacy = /^(gpt-4(?!o|\.)|gpt-3\.5|text-embedding-3|text-embedding-ada)/.test(model.replace(/^openai:/, ""));
   return legacy
-    ? { tokenizer: "openai:cl100k_base", exact: true, count: (t) => countBpe(encodeCl100k, t) }
-    : { tokenizer: "openai:o200k_base", exact: true, count: (t) => countBpe(encodeO200k, t) };
+    ? {
+        tokenizer: "openai:cl100k_base",
+        exact: true,
+        bpe: "cl100k_base",
+        count: (t) => countBpe(BPE_ENCODE.cl100k_base, t),
+      }
+    : {
+        tokenizer: "openai:o200k_base",
+        exact: true,
+        bpe: "o200k_base",
+        count: (t) => countBpe(BPE_ENCODE.o200k_base, t),
+      };
 }
 
 /** Claude's tokenizer is not public; cl100k_base counts are within roughly 10–20% of it on English text. */
 export function estimateCounter(label = "estimate:cl100k_base"): TokenCounter {
-  return { tokenizer: label, exact: false, count: (t) => countBpe(encodeCl100k, t) };
+  return { tokenizer: label, exact: false, bpe: "cl100k_base", count: (t) => countBpe(BPE_ENCODE.cl100k_base, t) };
 }
 
 /** A counter for a model name when no GGUF is at hand: OpenAI names exactly, everything else as an estimate. */

@@ -8,7 +8,8 @@ import {
   type AnthropicCountTokensResponse,
   type AnthropicMessagesRequest,
 } from "../../api.js";
-import { countRequest } from "../../audit/runner.js";
+import { requestTexts } from "../../audit/runner.js";
+import { countTexts } from "../../audit/token-count.js";
 import type { TokenCount } from "../../chat.js";
 import { counterForModelName } from "../../audit/tokens.js";
 import { anthropicErrorBody, chatRequestOf } from "../anthropic.js";
@@ -34,7 +35,7 @@ export const routes: Route[] = [
         native: await nativeRequest(ctx, "anthropic.messages"),
       });
       if (error) services.log("warn", `count_tokens: ${route} could not count (${error}); answering with an estimate`);
-      const counted = count ?? estimate(route, request);
+      const counted = count ?? (await estimate(route, request));
       const headers = {
         "x-hotpath-route": route,
         "x-hotpath-token-count": counted.exact ? "exact" : "estimate",
@@ -51,9 +52,12 @@ export const routes: Route[] = [
   },
 ];
 
-function estimate(route: string, request: Parameters<typeof countRequest>[1]): TokenCount {
+async function estimate(route: string, request: Parameters<typeof requestTexts>[0]): Promise<TokenCount> {
   // By the model name past the provider ("oa:gpt-4o-mini" → gpt-4o-mini): provider names are the user's own.
   const counter = counterForModelName(route.slice(route.indexOf(":") + 1));
-  const inputTokens = countRequest(counter, request) + request.messages.length * TOKENS_PER_MESSAGE + TOKENS_PER_REPLY;
+  // Large texts are counted in a worker (an 8 MB request held the event loop ~4 s counted here).
+  const counts = await countTexts(counter, requestTexts(request));
+  const inputTokens =
+    counts.reduce((a, b) => a + b, 0) + request.messages.length * TOKENS_PER_MESSAGE + TOKENS_PER_REPLY;
   return { inputTokens, tokenizer: counter.tokenizer, exact: false };
 }
