@@ -35,6 +35,14 @@ export interface StoreOptions {
   maxAttributeChars?: number;
 }
 
+/** What a write learns of one trace's spans: their count and extent, and whether the trace was new. */
+interface TraceWrite {
+  fresh: boolean;
+  startNs: number;
+  endNs: number;
+  count: number;
+}
+
 export class TraceStore {
   private readonly upsertSpanStmt;
   private readonly upsertPackedSpanStmt;
@@ -89,14 +97,11 @@ export class TraceStore {
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
   writeSpans(spans: Span[], source: string, origin?: string, traceName?: string): string[] {
     if (spans.length === 1) return this.writeSpan(spans[0], source, origin, traceName);
-    const traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
+    const traces = new Map<string, TraceWrite>();
     writeTransaction(this.db, "writing spans", () => {
       for (const s of spans) {
         let t = traces.get(s.traceId);
-        if (!t) {
-          t = { fresh: this.hasSpansStmt.get(s.traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
-          traces.set(s.traceId, t);
-        }
+        if (!t) traces.set(s.traceId, (t = this.traceWrite(s.traceId)));
         const row = toRow(s, this.maxAttributeChars);
         this.upsertSpanStmt.run(row);
         t.count++;
@@ -104,13 +109,7 @@ export class TraceStore {
         t.endNs = Math.max(t.endNs, row[6] as number);
       }
       const now = Date.now();
-      for (const [traceId, t] of traces) {
-        const base = { traceId, name: traceName ?? null, source, origin: origin ?? null, now };
-        // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
-        if (t.fresh && this.countSpansStmt.get(traceId) === t.count)
-          this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
-        else this.upsertTraceStmt.run(base);
-      }
+      for (const [traceId, t] of traces) this.writeTraceSummary(traceId, t, { source, origin, name: traceName }, now);
     });
     const ids = [...traces.keys()];
     this.notifyWritten(spans, ids);
@@ -188,12 +187,11 @@ export class TraceStore {
     const all = new Set<string>();
     /** Before this import wrote anything: whether the trace had no spans. */
     const freshBefore = new Map<string, boolean>();
-    let traces = new Map<string, { fresh: boolean; startNs: number; endNs: number; count: number }>();
+    let traces = new Map<string, TraceWrite>();
     const track = (traceId: string, startNs: number, endNs: number) => {
       let t = traces.get(traceId);
       if (!t) {
-        t = { fresh: this.hasSpansStmt.get(traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
-        traces.set(traceId, t);
+        traces.set(traceId, (t = this.traceWrite(traceId)));
         if (!freshBefore.has(traceId)) freshBefore.set(traceId, t.fresh);
       }
       t.count++;
@@ -212,11 +210,7 @@ export class TraceStore {
       endTrace: ({ source, origin, name }) => {
         const now = Date.now();
         for (const [traceId, t] of traces) {
-          const base = { traceId, name: name ?? null, source, origin: origin ?? null, now };
-          // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
-          if (t.fresh && this.countSpansStmt.get(traceId) === t.count)
-            this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
-          else this.upsertTraceStmt.run(base);
+          this.writeTraceSummary(traceId, t, { source, origin, name }, now);
           all.add(traceId);
         }
         traces = new Map();
@@ -227,6 +221,25 @@ export class TraceStore {
         if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
       },
     };
+  }
+
+  /** A trace's part of one write, before its first span: whether it had no spans yet. */
+  private traceWrite(traceId: string): TraceWrite {
+    return { fresh: this.hasSpansStmt.get(traceId) === undefined, startNs: Infinity, endNs: -Infinity, count: 0 };
+  }
+
+  /** The trace's summary row after a write of its spans (inside the write's transaction). */
+  private writeTraceSummary(
+    traceId: string,
+    t: TraceWrite,
+    meta: { source: string; origin?: string; name?: string },
+    now: number,
+  ): void {
+    const base = { traceId, name: meta.name ?? null, source: meta.source, origin: meta.origin ?? null, now };
+    // A new trace with one row per span written (no span id twice, which replaces): its extent is this write's.
+    if (t.fresh && this.countSpansStmt.get(traceId) === t.count)
+      this.insertTraceStmt.run({ ...base, startNs: t.startNs, endNs: t.endNs, count: t.count });
+    else this.upsertTraceStmt.run(base);
   }
 
   /** Whether anything listens to writes (then an import in a worker hands its spans back for notifyWritten). */
