@@ -77,6 +77,13 @@ export class RemoteImportError extends Error {
   }
 }
 
+/** A worker that ended without answering. */
+class WorkerExitError extends Error {
+  constructor(readonly code: number) {
+    super(`the trace import worker exited (code ${code}) before answering`);
+  }
+}
+
 /** Runs one worker; `stop` ends it early (its answer is no longer needed). */
 function runWorker(job: ImportJob): { worker: Worker; reply: Promise<ImportReply>; stop: () => void } {
   const worker: Worker = startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {
@@ -94,7 +101,7 @@ function runWorker(job: ImportJob): { worker: Worker; reply: Promise<ImportReply
       reject(e);
     });
     worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`the trace import worker exited (code ${code}) before answering`));
+      if (!settled) reject(new WorkerExitError(code));
     });
   });
   reply.catch(() => undefined); // awaited by the caller, or not needed once another worker failed
@@ -167,7 +174,11 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     const [parsedReply, writtenReply] = await Promise.all([
       parser.reply.then(failed),
       writer ? writer.reply.then(failed) : undefined,
-    ]).catch((e) => {
+    ]).catch(async (e) => {
+      // A parse that fails closes the row channel, and the store thread, with nothing left to wait for, ends without
+      // answering: its exit can reach this thread before the parse's answer. The parse's answer says what happened
+      // (a bad file is a 400, not a worker that stopped).
+      if (e instanceof WorkerExitError && e.code === 0) await parser.reply.then(failed);
       stopAll();
       throw aborted ?? e;
     });

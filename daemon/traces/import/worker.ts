@@ -129,8 +129,8 @@ if (job.role === "import") {
       try {
         parsed = streamed.end() ?? parseTraceFile(job.name, textOf(blocks));
       } catch (e) {
+        port.postMessage(errorReply(e)); // before closing the rows: the store thread then ends (see job.ts)
         rows.close();
-        port.postMessage(errorReply(e));
         return;
       }
       blocks.length = 0;

@@ -173,6 +173,31 @@ describe("traces: import + analyze without read-back", function () {
     }
   });
 
+  it("a bad file on two workers is always the parse's error, never the writer's ending (8 at once)", async function () {
+    // The parse closes the row channel when it fails and the writer then ends without answering; its exit could reach
+    // the daemon's thread first and turn a bad file (400) into "the trace import worker exited" (500, seen in the fuzz).
+    const file = join(dir, "race.db");
+    const db = openDb(file);
+    const store = new TraceStore(db);
+    try {
+      const bad = [Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe]), Buffer.from('{"resourceSpans": [{"x": ')];
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          importFile(store, { dbPath: file, name: `bad${i}.json`, bytes: bad[i % 2], analyze: true, split: true }),
+        ),
+      );
+      for (const [i, r] of results.entries()) {
+        assert.equal(r.status, "rejected");
+        const message = ((r as PromiseRejectedResult).reason as Error).message;
+        assert.match(message, i % 2 ? /bad\d+\.json/ : /not UTF-8/, message);
+        assert.doesNotMatch(message, /exited/);
+      }
+      assert.equal(store.listTraces().length, 0);
+    } finally {
+      db.close();
+    }
+  });
+
   it("a large file through two workers (one writes, one analyses): same rows and analysis as in-process", async function () {
     const claude = generateClaudeSession(5000);
     const otlp = JSON.stringify(generateOtlpRequests(6000, 512, "6d".repeat(16)));
