@@ -37,11 +37,12 @@ class WrapperWorker {
     this.worker = startWorker(import.meta.url, "./chat-wrapper-worker.js", "./chat-wrapper-worker.ts", {
       resourceLimits: { maxOldGenerationSizeMb: 256 },
     });
-    // Never what keeps a process alive: a load waiting on it is.
-    this.worker.unref();
     this.worker.on("message", ({ id, ...reply }: { id: number } & WrapperReply) => this.answer(id, reply));
     this.worker.once("error", (e) => this.end(`the worker failed: ${e.message}`));
     this.worker.once("exit", (code) => this.end(`the worker exited with code ${code}`));
+    // Never what keeps a process alive: a load waiting on it is. After the listeners: adding a 'message' listener refs
+    // the worker's port again, and `hotpath audit` then stayed up for the 2 min idle time after its work was done.
+    this.worker.unref();
   }
 
   resolve(path: string): Promise<WrapperReply> {

@@ -1,6 +1,8 @@
 // A model's chat wrapper is resolved in a worker (node-llama-cpp's Jinja checks take seconds for a ChatML template)
 // and is the wrapper resolution on the event loop gives: same type, same settings, same prompts.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { getLlama, resolveChatWrapper, type Llama } from "node-llama-cpp";
 import { ChatWrapperResolution } from "../../../daemon/models/chat-wrapper.js";
 import { renderProbes } from "../../../daemon/models/chat-wrapper-probe.js";
@@ -46,4 +48,27 @@ describe("chat wrapper resolution off the event loop", function () {
         await model.dispose();
       }
     });
+
+  it("a process that resolved a wrapper in the worker exits when its work is done (the worker keeps nothing alive)", async function () {
+    // `hotpath audit` stayed up for the worker's 2 min idle time after its report: a 'message' listener added after
+    // unref() had made the worker's port keep the process alive again.
+    const file = generatedModelPath();
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("./chat-wrapper-child.ts", import.meta.url)), file],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    let doneAt = 0;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!doneAt && out.includes("resolved via")) doneAt = performance.now();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.equal(code, 0, out);
+    assert.match(out, /resolved via worker/);
+    const lingerMs = performance.now() - doneAt;
+    // The idle time is 120 s; a process kept alive by the worker would stay at least that long.
+    assert.ok(lingerMs < 60_000, `the process stayed ${Math.round(lingerMs)} ms after its work was done`);
+  });
 });
