@@ -4,11 +4,13 @@ import { toHttpError } from "./errors.js";
 import type { HttpError } from "./route.js";
 
 export function startSse(res: ServerResponse, headers: Record<string, string>): void {
+  // No Connection header of our own: Node's default answers the client's (keep-alive for HTTP/1.1, close when it
+  // asked for close, RFC 9112 §9.6). A fixed `keep-alive` overrode a client's `close`, and such a client, reading
+  // until the connection ends, waited out the 65 s keep-alive timeout after the last event.
   res.writeHead(200, {
     ...headers,
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
-    connection: "keep-alive",
     "x-accel-buffering": "no",
   });
   res.flushHeaders();
