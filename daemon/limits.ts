@@ -41,6 +41,18 @@ export const LIMITS = {
    * 8 MB took ~4 s on a busy 2-core machine; past this the worker is replaced and the request refused.
    */
   tokenCountMs: 30_000,
+  /**
+   * Tokens over all inputs of one /v1/embeddings request (OpenAI's own per-request limit). Each token is evaluated on
+   * the local model: 2,048 inputs of 4 KB (~3.5 M tokens of stories260K) went unanswered for hours. Refused before
+   * tokenizing when the characters alone cannot fit (no token is longer than the vocabulary's longest token string).
+   */
+  embeddingTokens: 300_000,
+  /**
+   * Milliseconds one /v1/embeddings request may keep the model's embedding context. The time the rest would take is
+   * projected from the inputs done so far (tokens per second, tokens per character) and the request refused as soon as
+   * it would run over, instead of occupying the model (and every embeddings request queued behind it) for minutes.
+   */
+  embeddingMs: 120_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

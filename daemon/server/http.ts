@@ -288,6 +288,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function attachEvents(server: Server, services: Services, policy: AuthPolicy): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Node hands an upgrade's socket over without its own error listener: a client that reset the connection while
+    // being refused (write ECONNRESET) threw an unhandled 'error' event and stopped the daemon, before any check.
+    socket.on("error", () => socket.destroy());
     // Parsed inside the try: a target that is no URL (`//[`) threw out of this listener and stopped the daemon.
     const url = parseRequestUrl(req.url);
     try {

@@ -178,7 +178,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       // A parse that fails closes the row channel, and the store thread, with nothing left to wait for, ends without
       // answering: its exit can reach this thread before the parse's answer. The parse's answer says what happened
       // (a bad file is a 400, not a worker that stopped).
-      if (e instanceof WorkerExitError && e.code === 0) await parser.reply.then(failed);
+      if (!aborted && e instanceof WorkerExitError && e.code === 0) await parser.reply.then(failed);
       stopAll();
       throw aborted ?? e;
     });
@@ -202,6 +202,9 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     }
     return out;
   })();
+  // An upload that failed (client gone, body refused) is answered from that failure, and nobody awaits the result: its
+  // rejection unhandled stopped the daemon (Node's default for unhandled rejections).
+  result.catch(() => undefined);
   // The bytes go over in blocks of BLOCK_BYTES (a request's chunks are ~64 kB: one message each would cost more than
   // the copy), each a copy the worker owns (a chunk may be a view of a larger buffer), transferred without another.
   let block = new Uint8Array(BLOCK_BYTES);
@@ -255,6 +258,7 @@ function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {
     const { analyses, ...rest } = r;
     return analyses ? { ...rest, analysisTexts: analyses.map((a) => JSON.stringify(a)) } : rest;
   });
+  result.catch(() => undefined); // as in startImport: an aborted upload's result is not awaited
   return {
     push: (c) => void chunks.push(new Uint8Array(c)),
     end: () => done(Buffer.concat(chunks)),
