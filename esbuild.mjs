@@ -51,6 +51,7 @@ const targets = {
       { in: "daemon/main.ts", out: "main" },
       { in: "daemon/audit/checks/js-sandbox-worker.ts", out: "js-check-worker" },
       { in: "daemon/traces/import/worker.ts", out: "trace-import-worker" },
+      { in: "daemon/traces/otlp/receiver-worker.ts", out: "otlp-receiver-worker" },
       { in: "daemon/engine/grammar/gbnf-worker.ts", out: "gbnf-worker" },
       { in: "daemon/models/chat-wrapper-worker.ts", out: "chat-wrapper-worker" },
       { in: "daemon/cache/index-load-worker.ts", out: "index-load-worker" },
