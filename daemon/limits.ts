@@ -41,6 +41,18 @@ export const LIMITS = {
    * 8 MB took ~4 s on a busy 2-core machine; past this the worker is replaced and the request refused.
    */
   tokenCountMs: 30_000,
+  /**
+   * Tokens over all inputs of one /v1/embeddings request (OpenAI's own per-request limit). Each token is evaluated on
+   * the local model: 2,048 inputs of 4 KB (~3.5 M tokens of stories260K) went unanswered for hours. Refused before
+   * tokenizing when the characters alone cannot fit (no token is longer than the vocabulary's longest token string).
+   */
+  embeddingTokens: 300_000,
+  /**
+   * Milliseconds one /v1/embeddings request may keep the model's embedding context. The time the rest would take is
+   * projected from the inputs done so far (tokens per second, tokens per character) and the request refused as soon as
+   * it would run over, instead of occupying the model (and every embeddings request queued behind it) for minutes.
+   */
+  embeddingMs: 120_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;
@@ -80,14 +92,44 @@ export function jsonTextDepth(text: string, stopAbove = Infinity): number {
   return max;
 }
 
+/**
+ * The deepest nesting of arrays/objects in a parsed JSON value, walked without recursion and without reading strings:
+ * the cost is the number of arrays and objects, not the size of the text (V8's JSON.parse itself is not recursive, so
+ * a body is parsed first and measured after; scanning a 9 MB text character by character cost more than parsing it).
+ */
+export function jsonValueDepth(value: unknown, stopAbove = Infinity): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > max) {
+      max = depth;
+      if (max > stopAbove) return max;
+    }
+    if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === "object") stack.push([item, depth + 1]);
+    } else {
+      for (const item of Object.values(v)) if (item !== null && typeof item === "object") stack.push([item, depth + 1]);
+    }
+  }
+  return max;
+}
+
+/** Throws InputLimitError when a parsed JSON value nests deeper than LIMITS.jsonDepth. */
+export function checkJsonValueDepth(value: unknown, what: string, param: string | null = null): void {
+  if (jsonValueDepth(value, LIMITS.jsonDepth) > LIMITS.jsonDepth) throw depthError(what, param);
+}
+
 /** Throws InputLimitError when a JSON text nests deeper than LIMITS.jsonDepth. */
 export function checkJsonTextDepth(text: string, what: string, param: string | null = null): void {
-  const depth = jsonTextDepth(text, LIMITS.jsonDepth);
-  if (depth > LIMITS.jsonDepth) {
-    throw new InputLimitError(
-      "jsonDepth",
-      `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`,
-      param,
-    );
-  }
+  if (jsonTextDepth(text, LIMITS.jsonDepth) > LIMITS.jsonDepth) throw depthError(what, param);
+}
+
+function depthError(what: string, param: string | null): InputLimitError {
+  return new InputLimitError(
+    "jsonDepth",
+    `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`,
+    param,
+  );
 }

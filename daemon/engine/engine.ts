@@ -9,9 +9,10 @@ import type { ChatBackend, ChatEvent, Priority } from "../chat.js";
 import type { ModelRef } from "../config.js";
 import { LocalChatBackend, DEFAULT_MAX_TOKENS, stopList } from "./chat-backend.js";
 import { refuseUnfittable } from "./context-bound.js";
-import { ContextOverflowError, doneEvent, generate } from "./generate.js";
+import { doneEvent, generate } from "./generate.js";
 import { llamaRuntime, type GpuChoice } from "./llama.js";
 import { LocalModel } from "./model.js";
+import { embedInputs, type Embeddings } from "./embed.js";
 import { validateGguf } from "./gguf/validate.js";
 import { contextThreads, describeThreads, type ThreadsSetting } from "./threads/choose.js";
 import { ThreadChoices } from "./threads/remembered.js";
@@ -419,40 +420,13 @@ export class Engine {
     }
   }
 
-  async embed(
-    alias: string,
-    inputs: string[],
-    keepAlive?: string | number,
-  ): Promise<{ vectors: number[][]; tokens: number }> {
+  async embed(alias: string, inputs: string[], keepAlive?: string | number, signal?: AbortSignal): Promise<Embeddings> {
     const lease = await this.use(alias);
     try {
-      return await this.embedOn(lease.model, inputs);
+      return await embedInputs(lease.model, inputs, signal);
     } finally {
       lease.end(keepAliveOf(keepAlive));
     }
-  }
-
-  private async embedOn(local: LocalModel, inputs: string[]): Promise<{ vectors: number[][]; tokens: number }> {
-    const limit = local.embeddingContextSize;
-    inputs.forEach((input, i) =>
-      refuseUnfittable(local.model, input.length, limit, inputs.length > 1 ? `input.${i}` : "input"),
-    );
-    const context = await local.embeddings();
-    const vectors: number[][] = [];
-    let tokens = 0;
-    for (const [i, input] of inputs.entries()) {
-      const count = local.model.tokenize(input).length;
-      if (count > limit) {
-        const param = inputs.length > 1 ? `input.${i}` : "input";
-        throw new ContextOverflowError(
-          `the input is ${count} tokens but one embedding holds at most ${limit}; split it`,
-          param,
-        );
-      }
-      tokens += count;
-      vectors.push([...(await context.getEmbeddingFor(input)).vector]);
-    }
-    return { vectors, tokens };
   }
 
   async dispose(): Promise<void> {

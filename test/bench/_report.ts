@@ -15,6 +15,34 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * A distribution-free confidence interval for the median of `xs`: the k-th smallest and k-th largest values, with k
+ * the largest rank whose tail Binomial(n, ½) probability is ≤ 2.5% on each side (at least 1: with few values the
+ * interval is min–max and covers less). `coverage` is its exact coverage for a continuous distribution.
+ */
+export function medianInterval(xs: number[]): { low: number; high: number; coverage: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (!n) return { low: NaN, high: NaN, coverage: 0 };
+  // P(B ≤ j) for B ~ Binomial(n, ½), built up term by term.
+  let term = 0.5 ** n;
+  let cdf = term;
+  let k = 1;
+  for (let j = 1; j < n && cdf <= 0.025; j++) {
+    k = j; // P(B ≤ k - 1) ≤ 2.5%: the interval may start at rank k
+    term = (term * (n - j + 1)) / j;
+    cdf += term;
+  }
+  // Coverage of [x_(k), x_(n+1-k)] is 1 − 2·P(B ≤ k − 1).
+  let tail = 0;
+  let t = 0.5 ** n;
+  for (let j = 0; j < k; j++) {
+    tail += t;
+    t = (t * (n - j)) / (j + 1);
+  }
+  return { low: s[k - 1], high: s[n - k], coverage: Math.max(0, 1 - 2 * tail) };
+}
+
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (!s.length) return NaN;

@@ -15,15 +15,19 @@
 // (node:http, no per-event parse) and by a late one that reads nothing until the daemon is done (its process sleeps
 // while tokens are made, so what is left is the daemon's own streaming work). With the run-queue wait of the threads
 // that decode (time runnable but not running, per token), that tells the daemon's cost from the cores it shares.
+//
+// Noise: every Hotpath request is paired with a direct run next to it, and the ratio is taken per pair; the report
+// gives the median of those ratios with a distribution-free interval (see docs/benchmarks.md, section serve).
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { BENCH_PARAMS, generatedModelPath, testThreads } from "../fixtures/models.js";
 import { DAEMON_BIN, startDaemon } from "../fixtures/daemon.js";
-import { fmt, machineDescription, median, writeSection } from "./_report.js";
+import { fmt, machineDescription, median, medianInterval, percentile, writeSection } from "./_report.js";
 
 interface Sample {
   ttftMs: number;
@@ -42,6 +46,12 @@ interface Sample {
 /** The streamed-path readers: `sdk` is the headline, the others locate a gap (see the top of this file). */
 const CLIENTS = ["sdk", "minimal", "late"] as const;
 type Client = (typeof CLIENTS)[number];
+/** A Hotpath path: a streamed reader, or `whole` (not streamed). */
+type Path = Client | "whole";
+interface Pair {
+  direct: Sample;
+  hotpath: Sample;
+}
 
 /** CPU time (ns) a thread has run, from /proc/<pid>/task/<tid>/schedstat; undefined where there is none. */
 function threadCpuNs(pid: number, tid = pid): number | undefined {
@@ -99,9 +109,7 @@ export async function run(argv: string[]): Promise<void> {
       "prompt-tokens": { type: "string", default: "512" },
       "decode-tokens": { type: "string", default: "64" },
       /** Streamed-path readers, comma-separated: sdk (the headline), minimal, late. */
-      // The minimal and late readers are opt-in: a quiet 11-run pass with all three hung (no output in 400 s, load 0.1)
-      // at 13:04 on 2026-12-02, not yet looked into; the SDK-like reader alone completes.
-      clients: { type: "string", default: "sdk" },
+      clients: { type: "string", default: "sdk,minimal,late" },
       /** Write a V8 CPU profile of the daemon (node --cpu-prof) into this folder. */
       "cpu-prof": { type: "string" },
     },
@@ -137,14 +145,13 @@ export async function run(argv: string[]): Promise<void> {
     ...(values["cpu-prof"] ? { executable: profilingLauncher(resolve(values["cpu-prof"])) } : {}),
   });
   const daemonPid = daemon.process.pid!;
-  const direct: Sample[] = [];
-  const streamed = new Map<Client, Sample[]>(clients.map((c) => [c, []]));
-  const hotpath = streamed.get("sdk")!;
-  const whole: Sample[] = [];
+  const loadAtStart = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
   let lateEarly = 0;
   let lastWholeMs = 5000;
   let directText = "";
-  const runDirect = async (r: number) => {
+  const runDirect = async (r: number): Promise<Sample> => {
     await sequence.clearHistory();
     const tokens = promptFor(r);
     const generated: Token[] = [];
@@ -164,25 +171,24 @@ export async function run(argv: string[]): Promise<void> {
       generated.push(token);
       if (generated.length >= decodeTokens) break;
     }
+    // The daemon's generator ends the same way: the whole text once, from the token ids.
+    text = model.detokenize(generated);
     const end = performance.now();
     const cpuEnd = threadCpuNs(process.pid);
     const waitEnd = otherThreadsWaitNs(process.pid);
     directText = text;
     const n = generated.length;
-    if (r > 0)
-      direct.push({
-        ttftMs: first - t0,
-        prefillTps: (tokens.length * 1000) / (first - t0),
-        decodeTps: ((n - 1) * 1000) / (end - first),
-        ...(cpuFirst !== undefined && cpuEnd !== undefined
-          ? { producerCpuUs: (cpuEnd - cpuFirst) / 1e3 / (n - 1) }
-          : {}),
-        ...(waitFirst !== undefined && waitEnd !== undefined
-          ? { decodeWaitUs: (waitEnd - waitFirst) / 1e3 / (n - 1) }
-          : {}),
-      });
+    return {
+      ttftMs: first - t0,
+      prefillTps: (tokens.length * 1000) / (first - t0),
+      decodeTps: ((n - 1) * 1000) / (end - first),
+      ...(cpuFirst !== undefined && cpuEnd !== undefined ? { producerCpuUs: (cpuEnd - cpuFirst) / 1e3 / (n - 1) } : {}),
+      ...(waitFirst !== undefined && waitEnd !== undefined
+        ? { decodeWaitUs: (waitEnd - waitFirst) / 1e3 / (n - 1) }
+        : {}),
+    };
   };
-  const runHotpath = async (r: number, client: Client | "whole") => {
+  const runHotpath = async (r: number, client: Path): Promise<Sample | undefined> => {
     const stream = client !== "whole";
     const body = JSON.stringify({
       model: "bench",
@@ -276,7 +282,20 @@ export async function run(argv: string[]): Promise<void> {
                 if (reads++ === 0) early = !chunk.includes("data: [DONE]");
                 acc += chunk;
               });
-              socket.on("end", () => resolveText({ text: acc, early }));
+              // The daemon closes after the last event (the request asked for close); a run that waits longer fails
+              // instead of hanging the bench, as it did while the daemon ignored the client's close.
+              const stuck = setTimeout(() => {
+                socket.destroy();
+                reject(
+                  new Error(
+                    `late reader: no end of the connection 30 s after reading began (read ${acc.length} chars)`,
+                  ),
+                );
+              }, 30_000);
+              socket.on("end", () => {
+                clearTimeout(stuck);
+                resolveText({ text: acc, early });
+              });
               socket.resume();
             },
             Math.max(500, lastWholeMs * 1.5),
@@ -284,13 +303,13 @@ export async function run(argv: string[]): Promise<void> {
         });
         socket.on("error", reject);
       });
-      if (early && r > 0) lateEarly++;
+      if (early) lateEarly++;
       timings = finalTimings(text);
     }
     const daemonCpu1 = threadCpuNs(daemonPid);
     const daemonWait1 = otherThreadsWaitNs(daemonPid);
     const clientCpu1 = threadCpuNs(process.pid);
-    if (r > 0 && timings) {
+    if (timings) {
       const decoded = Math.max(1, timings.predicted_n - 1);
       // Unstreamed (and late), the client sees nothing before the end: its TTFT is the daemon's own.
       const clientTimed = client === "sdk" || client === "minimal";
@@ -312,26 +331,44 @@ export async function run(argv: string[]): Promise<void> {
           ? { decodeWaitUs: (daemonWait1 - daemonWait0) / 1e3 / decoded }
           : {}),
       };
-      (client === "whole" ? whole : streamed.get(client)!).push(sample);
+      return sample;
     }
+    return undefined;
   };
+  // Paired runs: each Hotpath request is paired with a direct run right next to it (which goes first alternates), and
+  // the ratio is taken per pair, so load that drifts over seconds cancels within a pair instead of in the medians.
+  const paths: Path[] = [...clients, "whole"];
+  const pairs = new Map<Path, Pair[]>(paths.map((p) => [p, []]));
+  const startedAt = performance.now();
   try {
     for (let r = 0; r < runs + 1; r++) {
-      // Each request has a prompt of its own (no KV reuse); the order flips every run.
-      const steps: (() => Promise<void>)[] = [
-        () => runDirect(r),
-        ...clients.map((c, i) => () => runHotpath(r + 100 * (i + 1), c)),
-        () => runHotpath(r + 500, "whole"),
-      ];
-      for (const step of r % 2 ? steps : steps.reverse()) await step();
+      // Each request has a prompt of its own (no KV reuse). Round 0 warms both paths up and is not counted.
+      const progress: string[] = [];
+      for (const [i, path] of paths.entries()) {
+        const steps = [() => runDirect(r * 10 + i), () => runHotpath(r * 10 + i, path)] as const;
+        const [a, b] = (r + i) % 2 ? [steps[1], steps[0]] : [steps[0], steps[1]];
+        const first = await a();
+        const second = await b();
+        const [d, h] = (r + i) % 2 ? [second, first] : [first, second];
+        if (r > 0 && d && h) pairs.get(path)!.push({ direct: d as Sample, hotpath: h as Sample });
+        progress.push(`${path} ${d && h ? fmt((h as Sample).decodeTps / (d as Sample).decodeTps, 3) : "—"}`);
+      }
+      // Progress, so that a stuck run shows where it stopped.
+      console.log(
+        `${r === 0 ? "warm-up round" : `round ${r}/${runs}`}: decode ratio ${progress.join(", ")} (${fmt((performance.now() - startedAt) / 1000, 0)} s)`,
+      );
     }
   } finally {
     await daemon.dispose();
     await context.dispose();
     await model.dispose();
   }
+  // The whole command but the daemon build before it: model generation or check, loads, daemon start, the rounds.
+  const wallS = process.uptime();
   if (!directText) throw new Error("the direct path produced no text");
 
+  const direct = paths.flatMap((p) => pairs.get(p)!.map((x) => x.direct));
+  const samples = (p: Path) => pairs.get(p)!.map((x) => x.hotpath);
   const med = (s: Sample[], k: keyof Sample) => {
     const xs = s.map((x) => x[k]).filter((x): x is number => x !== undefined);
     return xs.length ? median(xs) : NaN;
@@ -339,23 +376,48 @@ export async function run(argv: string[]): Promise<void> {
   const cell = (x: number, digits?: number) => (Number.isNaN(x) ? "—" : fmt(x, digits));
   const row = (name: string, s: Sample[]) =>
     `| ${name} | ${cell(med(s, "ttftMs"))} | ${cell(med(s, "prefillTps"))} | ${cell(med(s, "decodeTps"))} | ${cell(med(s, "clientDecodeTps"))} | ${cell(med(s, "producerCpuUs"), 0)} | ${cell(med(s, "clientCpuUs"), 0)} | ${cell(med(s, "decodeWaitUs"), 0)} |`;
-  const ratio = (k: keyof Sample, s = hotpath) => med(s, k) / med(direct, k);
-  // The fastest run of each path: the one least disturbed by other processes, steadier than medians on a busy machine.
-  const best = (s: Sample[]) => Math.max(...s.map((x) => x.decodeTps)) / Math.max(...direct.map((x) => x.decodeTps));
-  const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded, median of ${runs} runs after one warm-up, the paths alternating. Rerun: \`npm run bench -- serve --runs ${runs}\`.
-Machine: ${machineDescription()}.
+  /** Per-pair ratios Hotpath ÷ direct of one measure, for one path. */
+  const ratios = (p: Path, k: "decodeTps" | "prefillTps" | "ttftMs") =>
+    pairs
+      .get(p)!
+      .map((x) => x.hotpath[k] / x.direct[k])
+      .filter((x) => Number.isFinite(x));
+  const ratioCell = (p: Path, k: "decodeTps" | "prefillTps" | "ttftMs") => {
+    const xs = ratios(p, k);
+    if (!xs.length) return "— | — | —";
+    const ci = medianInterval(xs);
+    return `${fmt(median(xs), 3)} | ${fmt(ci.low, 3)}–${fmt(ci.high, 3)} (${fmt(ci.coverage * 100, 0)}%) | ${fmt(percentile(xs, 25), 3)}–${fmt(percentile(xs, 75), 3)}`;
+  };
+  const pathName: Record<Path, string> = {
+    sdk: "streamed, SDK-like client",
+    minimal: "streamed, minimal client",
+    late: "streamed, late reader",
+    whole: "not streamed",
+  };
+  const headline = ratios("sdk", "decodeTps");
+  const headlineCi = medianInterval(headline);
+  const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded; ${runs} rounds after one warm-up round, each Hotpath path paired with a direct run in every round. Rerun: \`npm run bench -- serve --runs ${runs}\` (${fmt(wallS / 60, 1)} min here, from start to report, the daemon's build before it not counted).
+Machine: ${machineDescription()}; at the start: ${loadAtStart}.
 
-Both paths hand on text: the direct loop detokenizes each token (with up to 4 earlier tokens as context, as node-llama-cpp's own streaming does); the HTTP client splits the event stream at blank lines and JSON-parses each event once, as SDKs do. Decode tok/s is timed where tokens are made (the direct loop; the daemon's \`timings\`); "client decode" is first to last text event as the client received them. CPU µs/token: time on CPU of the producing process's main thread (the direct loop's, or the daemon's event loop for the whole request) and of the HTTP client's, from /proc schedstat, per decoded token. Decode-thread wait: run-queue wait of the producer's other threads (llama.cpp decodes on one of them) per decoded token — time a decode was ready to run but had no core.
+**How the ratio is computed.** Direct node-llama-cpp and the daemon run in turn: in every round each Hotpath path (the streamed readers, then not streamed) is paired with a direct run of its own right before or after it (which of the two goes first alternates from pair to pair and from round to round), every request with a prompt of its own (no KV reuse). The ratio Hotpath ÷ direct is taken **per pair**, so load that drifts over seconds on a shared 2-core machine hits both halves of a pair alike; the headline is the **median of the per-pair ratios**, with a distribution-free confidence interval for that median (order statistics of the sorted ratios: the ranks a Binomial(n, ½) gives; its actual coverage in brackets) and the interquartile range of the ratios. Decode tok/s is measured the same way on both sides, where the tokens are made: (tokens − 1) ÷ time from the first token's arrival from node-llama-cpp to the last token handed on (the direct loop detokenizes it; the daemon's generator yields it to the pipeline, which writes it to the socket) — the daemon reports it as \`timings.predicted_per_second\`, the direct loop times the same span itself.
 
-Streamed readers: *SDK-like* (fetch, events split and parsed; the headline); *minimal* (node:http, no per-event parse); *late* (reads nothing until the daemon is done, so its process sleeps while tokens are made: what is left is the daemon's own streaming work${lateEarly ? `; in ${lateEarly} run(s) the read began before the end` : ""}).
+Both paths hand on text: the direct loop detokenizes each token (with up to 4 earlier tokens as context, as node-llama-cpp's own streaming does); the HTTP client splits the event stream at blank lines and JSON-parses each event once, as SDKs do. "Client decode" is first to last text event as the client received them. CPU µs/token: time on CPU of the producing process's main thread (the direct loop's, or the daemon's event loop for the whole request) and of the HTTP client's, from /proc schedstat, per decoded token. Decode-thread wait: run-queue wait of the producer's other threads (llama.cpp decodes on one of them) per decoded token — time a decode was ready to run but had no core.
+
+Streamed readers: *SDK-like* (fetch, events split and parsed; the headline); *minimal* (node:http, no per-event parse); *late* (raw socket with \`Connection: close\`, reads nothing until well after the daemon is done, so its process sleeps while tokens are made: what is left is the daemon's own streaming work${lateEarly ? `; in ${lateEarly} run(s) the read began before the end` : ""}).
 
 | path | TTFT ms | prefill tok/s | decode tok/s | client decode tok/s | producer main thread CPU µs/token | client CPU µs/token | decode-thread wait µs/token |
 |---|---|---|---|---|---|---|---|
-${row("node-llama-cpp direct", direct)}
-${row("Hotpath HTTP (streamed, SDK-like client, client-timed TTFT)", hotpath)}
-${clients.includes("minimal") ? row("Hotpath HTTP (streamed, minimal client)", streamed.get("minimal")!) + "\n" : ""}${clients.includes("late") ? row("Hotpath HTTP (streamed, late reader, daemon-timed)", streamed.get("late")!) + "\n" : ""}${row("Hotpath HTTP (not streamed, daemon-timed)", whole)}
+${row("node-llama-cpp direct (every pair's direct run)", direct)}
+${row("Hotpath HTTP (streamed, SDK-like client, client-timed TTFT)", samples("sdk"))}
+${clients.includes("minimal") ? row("Hotpath HTTP (streamed, minimal client)", samples("minimal")) + "\n" : ""}${clients.includes("late") ? row("Hotpath HTTP (streamed, late reader, daemon-timed)", samples("late")) + "\n" : ""}${row("Hotpath HTTP (not streamed, daemon-timed)", samples("whole"))}
 
-Ratios Hotpath / direct, streamed: TTFT ${fmt(ratio("ttftMs"), 2)}×, prefill ${fmt(ratio("prefillTps"), 2)}×, **decode ${fmt(ratio("decodeTps"), 2)}×** (target ≥ 0.99), client-seen decode ${fmt(med(hotpath, "clientDecodeTps") / med(direct, "decodeTps"), 2)}×${clients.includes("minimal") ? `; streamed to the minimal client ${fmt(ratio("decodeTps", streamed.get("minimal")!), 2)}×` : ""}${clients.includes("late") ? `; streamed to the late reader ${fmt(ratio("decodeTps", streamed.get("late")!), 2)}×` : ""}; not streamed: decode ${fmt(ratio("decodeTps", whole), 2)}×; fastest run against fastest run, decode ${fmt(best(hotpath), 2)}× streamed and ${fmt(best(whole), 2)}× not (the engine asks llama.cpp for the next token before it hands one on, so the per-token pipeline and SSE work overlaps decoding; client, daemon event loop and the llama.cpp thread still share 2 cores). No GPU was lent to the session that ran this.`;
+Per-pair ratios Hotpath ÷ direct (${runs} pairs per path):
+
+| path | decode: median | decode: CI of the median | decode: IQR | prefill: median | prefill: CI | prefill: IQR | TTFT: median | TTFT: CI | TTFT: IQR |
+|---|---|---|---|---|---|---|---|---|---|
+${paths.map((p) => `| ${pathName[p]} | ${ratioCell(p, "decodeTps")} | ${ratioCell(p, "prefillTps")} | ${ratioCell(p, "ttftMs")} |`).join("\n")}
+
+**Streamed decode (SDK-like client): ${fmt(median(headline), 3)}× of direct** (CI of the median ${fmt(headlineCi.low, 3)}–${fmt(headlineCi.high, 3)}, ${fmt(headlineCi.coverage * 100, 0)}%; target ≥ 0.99). The engine asks llama.cpp for the next token before it hands one on, so the per-token pipeline and SSE work overlaps decoding; client, daemon event loop and the llama.cpp thread still share 2 cores. No GPU was lent to the session that ran this.`;
   console.log(body);
   writeSection("serve", body);
 }

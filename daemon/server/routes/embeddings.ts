@@ -28,7 +28,7 @@ export const routes: Route[] = [
       };
       const record = startRequest(services, facts, { countInFlight: false, announce: false });
       try {
-        const { vectors, tokens } = await services.engine.embed(request.model, inputs, request.keep_alive);
+        const { vectors, tokens } = await services.engine.embed(request.model, inputs, request.keep_alive, ctx.signal);
         const usage = {
           prompt_tokens: tokens,
           completion_tokens: 0,

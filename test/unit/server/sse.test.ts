@@ -1,6 +1,9 @@
-// Streamed text frames cut from one serialised chunk are byte for byte what serialising each chunk whole gives.
+// Streamed text frames cut from one serialised chunk are byte for byte what serialising each chunk whole gives; a
+// streamed response whose client stops reading is cut after the stall time, one that reads slowly is not.
 import assert from "node:assert/strict";
-import { sseFrame, textDeltaFrames } from "../../../daemon/server/sse.js";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import { connect, type AddressInfo, type Socket } from "node:net";
+import { sseFrame, startSse, textDeltaFrames, writeSseFrame } from "../../../daemon/server/sse.js";
 
 const chunk = (model: string) => (text: string) => ({
   id: "cmpl-1",
@@ -43,5 +46,95 @@ describe("server: SSE text delta frames", () => {
     });
     const frame = textDeltaFrames(chat);
     for (const text of texts) assert.equal(frame(text), sseFrame(chat(text)));
+  });
+});
+
+describe("server: a streamed response whose client stops reading", function () {
+  const STALL_MS = 300;
+  let server: Server;
+  let port: number;
+  let onRequest: (res: ServerResponse) => void;
+
+  before(async () => {
+    server = createServer((_req, res) => onRequest(res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  /** Sends a GET with `Connection: close`; resolves with the socket (paused) and the first bytes of the answer. */
+  const request = () =>
+    new Promise<{ socket: Socket; first: number }>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () =>
+        socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`),
+      );
+      socket.once("data", (chunk: Buffer) => {
+        socket.pause();
+        resolve({ socket, first: chunk.length });
+      });
+      socket.once("error", reject);
+    });
+
+  /** Frames of 64 KiB, written at once (as the token loop writes: without waiting for the client). */
+  const frame = `data: ${"x".repeat(64 * 1024)}\n\n`;
+
+  it("is cut once nothing of what waits is taken for the stall time (its socket and buffered frames freed)", async function () {
+    const FRAMES = 512;
+    const closed = new Promise<void>((resolve) => {
+      onRequest = (res) => {
+        startSse(res, {}, STALL_MS);
+        res.once("close", () => resolve());
+        // 32 MiB: far more than loopback's kernel buffers hold, so most of it waits in Node.
+        for (let i = 0; i < FRAMES; i++) writeSseFrame(res, frame);
+        res.end();
+      };
+    });
+    const { socket, first } = await request();
+    const outcome = await Promise.race([
+      closed.then(() => "closed"),
+      new Promise<string>((r) => setTimeout(() => r("open"), 20 * STALL_MS)),
+    ]);
+    assert.equal(outcome, "closed", `the response was still open ${20 * STALL_MS} ms after the client stopped reading`);
+    // What the client can still read is what the kernel had taken: less than the answer, then the connection's end.
+    let bytes = first;
+    socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    socket.on("error", () => {});
+    await new Promise((r) => {
+      socket.once("close", r);
+      socket.resume();
+    });
+    assert.ok(bytes < FRAMES * frame.length, `the client read all ${bytes} bytes: nothing was cut`);
+  });
+
+  it("is not cut while the client reads, however slowly, nor while nothing is written", async function () {
+    const TOTAL = 64;
+    const finished = new Promise<boolean>((resolve) => {
+      onRequest = (res) => {
+        startSse(res, {}, STALL_MS);
+        // 'finish' before 'close': everything was handed to the kernel (a cut closes without it... or with it, when
+        // Node fails the pending writes on destroy, so the bytes read are checked too).
+        let done = false;
+        res.once("finish", () => (done = true));
+        res.once("close", () => resolve(done));
+        // Nothing to send for a while (a long prefill): nothing waits, nothing to cut.
+        setTimeout(() => {
+          for (let i = 0; i < TOTAL; i++) writeSseFrame(res, frame);
+          res.end();
+        }, 3 * STALL_MS);
+      };
+    });
+    const { socket, first } = await request();
+    // One read (≤ 64 KiB) every 50 ms: ~4 MiB takes a few seconds, far longer than the stall time.
+    let bytes = first;
+    const ended = new Promise<void>((resolve) => socket.once("end", resolve));
+    socket.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      socket.pause();
+      setTimeout(() => socket.resume(), 50);
+    });
+    socket.resume();
+    await ended;
+    assert.equal(await finished, true, "the response was cut");
+    assert.ok(bytes > TOTAL * frame.length, `read ${bytes} bytes`);
   });
 });
