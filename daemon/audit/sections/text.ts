@@ -43,6 +43,21 @@ function splitLines(text: string): Line[] {
 
 const blank = (l: Line) => l.text.trim() === "";
 
+/**
+ * The index of the first line starting at or after `offset` (lines are in order). Each heading's chunk looks only at
+ * its own lines: walking every line of the prompt per heading made a prompt of many headings quadratic (#15).
+ */
+function firstLineAt(lines: Line[], offset: number): number {
+  let lo = 0;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (lines[mid].start < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function titleOf(text: string, max = 60): string {
   const first = text.trim().split("\n")[0]?.trim() ?? "";
   const clean = first.replace(/^[#>*\-+\s]+/, "").replace(/[*_`]/g, "");
@@ -53,8 +68,8 @@ export function titleOf(text: string, max = 60): string {
 function paragraphs(text: string, lines: Line[], from: number, to: number): TextSection[] {
   const out: TextSection[] = [];
   let cur: { start: number; lines: Line[] } | undefined;
-  for (const l of lines) {
-    if (l.start < from || l.start >= to) continue;
+  for (let i = firstLineAt(lines, from); i < lines.length && lines[i].start < to; i++) {
+    const l = lines[i];
     if (blank(l) && !l.inFence) {
       if (cur) out.push(block(text, cur.start, cur.lines));
       cur = undefined;
@@ -82,10 +97,10 @@ function tagBlocks(
   to: number,
 ): { name: string; attrs: string; start: number; end: number }[] {
   const out: { name: string; attrs: string; start: number; end: number }[] = [];
-  let i = 0;
-  while (i < lines.length) {
+  let i = firstLineAt(lines, from);
+  while (i < lines.length && lines[i].start < to) {
     const l = lines[i];
-    const m = l.start >= from && l.start < to && !l.inFence ? OPEN_TAG.exec(l.text) : null;
+    const m = !l.inFence ? OPEN_TAG.exec(l.text) : null;
     if (!m) {
       i++;
       continue;
@@ -141,7 +156,7 @@ function headingChunk(
   end: number,
   granularity: Granularity,
 ): TextSection[] {
-  const headLine = lines.find((l) => l.start === start)!;
+  const headLine = lines[firstLineAt(lines, start)];
   const bodyStart = Math.min(end, headLine.end + 1);
   if (granularity === "paragraphs") {
     const parts = flatSections(text, lines, bodyStart, end, granularity);
