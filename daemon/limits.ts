@@ -27,6 +27,12 @@ export const LIMITS = {
    * limit) held the event loop ~1 s; 10,000 still admits 5,000 properties that each have `items`.
    */
   schemaNodes: 10_000,
+  /**
+   * Repetitions a schema asks the grammar for (the larger of minLength/maxLength, of minItems/maxItems), summed over
+   * all schemas of one request. The grammar writes `x{N}`, which llama.cpp expands into N copies when it compiles the
+   * grammar on the event loop: `minLength: 1000000` held it ~1 s (load 12–18) before generation could refuse anything.
+   */
+  schemaRepetitions: 20_000,
   /** enum and const values over all schemas of one request. */
   schemaEnumValues: 1_000,
   /** Characters of property names and enum/const strings over all schemas of one request. */
@@ -92,14 +98,44 @@ export function jsonTextDepth(text: string, stopAbove = Infinity): number {
   return max;
 }
 
+/**
+ * The deepest nesting of arrays/objects in a parsed JSON value, walked without recursion and without reading strings:
+ * the cost is the number of arrays and objects, not the size of the text (V8's JSON.parse itself is not recursive, so
+ * a body is parsed first and measured after; scanning a 9 MB text character by character cost more than parsing it).
+ */
+export function jsonValueDepth(value: unknown, stopAbove = Infinity): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > max) {
+      max = depth;
+      if (max > stopAbove) return max;
+    }
+    if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === "object") stack.push([item, depth + 1]);
+    } else {
+      for (const item of Object.values(v)) if (item !== null && typeof item === "object") stack.push([item, depth + 1]);
+    }
+  }
+  return max;
+}
+
+/** Throws InputLimitError when a parsed JSON value nests deeper than LIMITS.jsonDepth. */
+export function checkJsonValueDepth(value: unknown, what: string, param: string | null = null): void {
+  if (jsonValueDepth(value, LIMITS.jsonDepth) > LIMITS.jsonDepth) throw depthError(what, param);
+}
+
 /** Throws InputLimitError when a JSON text nests deeper than LIMITS.jsonDepth. */
 export function checkJsonTextDepth(text: string, what: string, param: string | null = null): void {
-  const depth = jsonTextDepth(text, LIMITS.jsonDepth);
-  if (depth > LIMITS.jsonDepth) {
-    throw new InputLimitError(
-      "jsonDepth",
-      `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`,
-      param,
-    );
-  }
+  if (jsonTextDepth(text, LIMITS.jsonDepth) > LIMITS.jsonDepth) throw depthError(what, param);
+}
+
+function depthError(what: string, param: string | null): InputLimitError {
+  return new InputLimitError(
+    "jsonDepth",
+    `${what} nests arrays/objects more than ${LIMITS.jsonDepth} levels deep (limit jsonDepth = ${LIMITS.jsonDepth}); flatten it`,
+    param,
+  );
 }

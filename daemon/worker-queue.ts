@@ -2,7 +2,7 @@
 // budget per job, replaced (and the job refused) when either runs out or the worker dies. The embedder and the
 // JSON-schema → grammar converter run on it. Idle, the worker does not keep a process alive; busy, it does (a CLI
 // awaiting a job has no other handle).
-import type { Worker } from "node:worker_threads";
+import type { Transferable, Worker } from "node:worker_threads";
 
 export interface WorkerQueueSpec<J, R, Reply extends { id: number }> {
   /** Starts the worker; it posts `{ ready: true }` (or `{ error }`) once, then one reply per job. */
@@ -11,11 +11,14 @@ export interface WorkerQueueSpec<J, R, Reply extends { id: number }> {
   /** Errors in the caller's words. */
   startTimeout: () => Error;
   startFailed: (e: Error) => Error;
-  stopped: () => Error;
+  /** The worker died while running a job; `e` is its last 'error' (ERR_WORKER_OUT_OF_MEMORY past resourceLimits). */
+  stopped: (e?: Error) => Error;
   /** The job's budget, and the error when it runs out. */
   budget: (job: J) => { ms: number; error: () => Error };
   /** The job's result from its reply, or the error it carries. */
   result: (reply: Reply) => R | Error;
+  /** What of the job moves to the worker instead of being copied (large buffers the caller no longer needs). */
+  transfer?: (job: J) => Transferable[];
 }
 
 interface Pending<J, R> {
@@ -67,8 +70,9 @@ export class WorkerQueue<J, R, Reply extends { id: number }> {
       worker.once("exit", (code) => reject(new Error(`the worker exited with ${code} while starting`)));
     }).then(() => {
       worker.on("message", (reply: Reply) => this.finish(reply));
-      worker.on("error", () => undefined);
-      worker.on("exit", () => this.lost(worker));
+      let lastError: Error | undefined;
+      worker.on("error", (e) => (lastError = e));
+      worker.on("exit", () => this.lost(worker, lastError));
     });
   }
 
@@ -97,7 +101,7 @@ export class WorkerQueue<J, R, Reply extends { id: number }> {
         if (this.running !== current) return;
         const budget = this.spec.budget(current.job);
         arm(budget.ms, budget.error);
-        worker.postMessage({ ...current.job, id: current.id });
+        worker.postMessage({ ...current.job, id: current.id }, this.spec.transfer?.(current.job));
       },
       (e: Error) => {
         // A worker disposed while it started may fail after its successor began: only forget this one.
@@ -112,10 +116,10 @@ export class WorkerQueue<J, R, Reply extends { id: number }> {
     this.complete(this.running, this.spec.result(reply));
   }
 
-  private lost(worker: Worker): void {
+  private lost(worker: Worker, e?: Error): void {
     if (this.worker !== worker) return; // one the timer already replaced
     this.worker = undefined;
-    if (this.running) this.complete(this.running, this.spec.stopped());
+    if (this.running) this.complete(this.running, this.spec.stopped(e));
   }
 
   private complete(p: Pending<J, R>, outcome: R | Error): void {

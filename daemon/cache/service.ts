@@ -108,19 +108,24 @@ export class ResponseCache {
   private counts = new Map<string, Partial<Counters>>();
   private countsWritten?: Map<string, Partial<Counters>>;
   private countsTimer?: NodeJS.Timeout;
+  /** The waiting counts are due: they go with the next write on the database (or flushCounts' own). */
+  private countsDue = false;
   private readonly stopCounting: () => void;
 
   constructor(private readonly opts: ResponseCacheOptions) {
     this.storage = new CacheStore(opts.db);
     this.now = opts.now ?? Date.now;
     this.verifier = opts.verifier;
-    // A lookup's counts wait for the next write on the database, in practice its own request's span: one commit per
-    // request instead of two. The timer bounds how long they wait when no write comes.
+    // A lookup's counts wait in memory for the timer (COUNTS_WAIT_MS): every request's counts of that second then go
+    // in one write. When it is due they ride on the next write on the database instead, if one comes first (or the
+    // timer's own write found the database busy). Riding on every request's span cost each span commit a savepoint,
+    // an UPDATE and one more page.
     this.stopCounting = addPendingWrites(opts.db, {
-      waiting: () => this.counts.size > 0,
+      waiting: () => this.countsDue && this.counts.size > 0,
       write: () => {
         const batch = this.counts;
         this.counts = new Map();
+        this.countsDue = false;
         this.countsWritten = batch;
         for (const [namespace, delta] of batch) this.storage.count(namespace, delta);
       },
@@ -136,6 +141,7 @@ export class ResponseCache {
   flushCounts(): void {
     clearTimeout(this.countsTimer);
     this.countsTimer = undefined;
+    this.countsDue = this.counts.size > 0;
     try {
       flushPendingWrites(this.opts.db, "counting cache lookups");
     } catch {

@@ -7,6 +7,7 @@ import type { PrefixFacts } from "../chat.js";
 import type { TraceStore } from "../traces/store.js";
 import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
+import { cappedContent } from "./content-cap.js";
 
 /** The request metrics a span feeds (the server's Prometheus registry holds them). */
 export interface RequestMetrics {
@@ -183,11 +184,9 @@ export function prefixAttributes(p: PrefixFacts): Attributes {
   return a;
 }
 
+/** The value's JSON text (a string as it is) capped at MAX_CONTENT_CHARS, the rest never written (content-cap.ts). */
 function capped(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text.length > MAX_CONTENT_CHARS
-    ? `${text.slice(0, MAX_CONTENT_CHARS)}…[truncated ${text.length - MAX_CONTENT_CHARS} chars]`
-    : text;
+  return cappedContent(value, MAX_CONTENT_CHARS);
 }
 
 /** Wall-clock ms with sub-ms precision. */

@@ -1,7 +1,7 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
 import { writeTransaction, type Db } from "../db.js";
 import type { TraceSummaryDto } from "../api.js";
-import type { Attributes, Span, SpanKind, SpanStatus } from "./span.js";
+import { HotpathAttr, type Attributes, type Span, type SpanKind, type SpanStatus } from "./span.js";
 
 interface SpanRow {
   trace_id: string;
@@ -403,12 +403,13 @@ export class TraceStore {
   /**
    * Attributes of the LLM spans the daemon served (they carry a request id) since `sinceNs`, read in SQL: the serving
    * window needs a few values per span, not every span's attributes parsed on the event loop (a busy hour holds
-   * 100,000 spans, some with whole recorded prompts). `numbers` read as null where not a number, `texts` where not text.
+   * 100,000 spans, some with whole recorded prompts). `numbers` read as null where not a number, `texts` where not text;
+   * only SERVING_KEYS are kept apart for it (older rows: their short attributes).
    */
   servedLlmValues(
     sinceNs: number,
-    numbers: readonly string[],
-    texts: readonly string[] = [],
+    numbers: readonly ServingKey[],
+    texts: readonly ServingKey[] = [],
   ): { status: string; numbers: (number | null)[]; texts: (string | null)[] }[] {
     const column = (k: string, types: string) => {
       const path = `'$."${k.replace(/["'\\]/g, "")}"'`;
@@ -562,14 +563,32 @@ export function toRow(s: Span, maxAttributeChars: number): (string | number | nu
   ];
 }
 
+/**
+ * The attributes the serving window reads from each served span (`servedLlmValues`), kept apart in the `serving` column.
+ * Only these: a copy of every short attribute (rows before this list) doubled a served row's size, and so the pages
+ * each request's commit writes.
+ */
+export const SERVING_KEYS = [
+  HotpathAttr.ttftMs,
+  HotpathAttr.predictedPerSecond,
+  "gen_ai.usage.input_tokens",
+  "gen_ai.usage.cache_read.input_tokens",
+  "gen_ai.usage.output_tokens",
+  HotpathAttr.costUsd,
+  HotpathAttr.cache,
+] as const;
+export type ServingKey = (typeof SERVING_KEYS)[number];
+
 /** Longer text is a recorded prompt or answer; the serving window reads numbers and short labels only. */
 const SERVING_TEXT_MAX = 256;
 
-/** A served span's attributes without long text, as JSON: what `servedLlmValues` reads instead of `attributes`. */
+/** A served span's SERVING_KEYS values (numbers and short text), as JSON: what `servedLlmValues` reads. */
 function servingAttributes(attributes: Attributes): string {
   const small: Attributes = {};
-  for (const [k, v] of Object.entries(attributes))
-    if (typeof v !== "string" ? typeof v !== "object" || v === null : v.length <= SERVING_TEXT_MAX) small[k] = v;
+  for (const k of SERVING_KEYS) {
+    const v = attributes[k];
+    if (typeof v === "number" || (typeof v === "string" && v.length <= SERVING_TEXT_MAX)) small[k] = v;
+  }
   return JSON.stringify(small);
 }
 

@@ -2,6 +2,8 @@
 // accepts, in a loop, side by side with the same daemon idle. Each request's schema differs (a counter in one
 // property name), so every one pays the whole path: validation, limits, cache key, schema → grammar, generation under
 // the grammar. /healthz is probed every 20 ms from a worker thread, so the bench's own work does not count.
+// The otlp phase (_healthz-otlp.ts) posts 100k-span OTLP bodies to /v1/traces instead, on a daemon of its own, and on
+// a base build side by side with --otlp-base-rev/--otlp-base.
 import { parseArgs } from "node:util";
 import { LIMITS } from "../../daemon/limits.js";
 import { startDaemon } from "../fixtures/daemon.js";
@@ -9,6 +11,8 @@ import { startHealthProbe } from "../fixtures/health-probe.js";
 import { chatModelPath } from "../fixtures/models.js";
 import { rawRequest } from "../fixtures/raw-http.js";
 import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
+import { buildRevision } from "./ab.js";
+import { otlpBodies, otlpPhase, type OtlpPhase } from "./_healthz-otlp.js";
 
 /** The heaviest schemas within LIMITS: the most properties, and the most enum values. `n` makes each one new. */
 const schemas: Record<string, (n: number) => Record<string, unknown>> = {
@@ -73,22 +77,100 @@ export async function run(argv: string[]): Promise<void> {
     args: argv,
     options: {
       seconds: { type: "string", default: "30" },
-      // Only these phases (comma-separated: idle, the schema names' first word, semantic); default all.
+      // Only these phases (comma-separated: idle, the schema names' first word, semantic, otlp); default all.
       phases: { type: "string" },
       // Another build of the daemon (dist/daemon/main.js of a checkout built with --out-dir) to compare against.
       bin: { type: "string" },
+      // otlp phase: bodies of each encoding posted per build, spans per body, and the base build (a commit built from
+      // git as `bench ab` does, or a main.js) run side by side with this one.
+      "otlp-rounds": { type: "string", default: "2" },
+      "otlp-spans": { type: "string", default: "100000" },
+      "otlp-base-rev": { type: "string" },
+      "otlp-base": { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
   const wanted = values.phases?.split(",");
+  const phases: Phase[] = [];
+  const loadBefore = (await import("node:os")).loadavg()[0];
+  const all = ["idle", ...Object.keys(schemas), SEMANTIC];
+  const chatPhases = all.filter((x) => !wanted || wanted.includes(x.split(" ")[0]));
+  if (chatPhases.length) await runChatPhases(values.bin, chatPhases, seconds, phases);
+  const otlp: OtlpPhase[] = [];
+  let otlpBodyText = "";
+  if (!wanted || wanted.includes("otlp")) {
+    if (values["otlp-base"] && values["otlp-base-rev"])
+      throw new Error("give --otlp-base or --otlp-base-rev, not both");
+    const base = values["otlp-base-rev"]
+      ? (() => {
+          const built = buildRevision(values["otlp-base-rev"]);
+          return { label: `${values["otlp-base-rev"]} (${built.commit})`, bin: built.bin };
+        })()
+      : values["otlp-base"]
+        ? { label: values["otlp-base"], bin: values["otlp-base"] }
+        : undefined;
+    const builds = [...(base ? [base] : []), { label: values.bin ?? "this checkout", bin: values.bin }];
+    const bodies = otlpBodies(Number(values["otlp-spans"]), Number(values["otlp-rounds"]), builds.length);
+    const { spans, jsonBytes, protobufBytes } = bodies[0];
+    otlpBodyText = `${spans.toLocaleString("en")} spans (JSON ${(jsonBytes / 1e6).toFixed(0)} MB, protobuf ${(protobufBytes / 1e6).toFixed(0)} MB)`;
+    for (const [i, b] of builds.entries()) {
+      const p = await otlpPhase(b.label, bodies[i], b.bin);
+      otlp.push(p);
+      console.log(
+        `otlp ${otlpBodyText}, ${b.label}: /healthz n=${p.health.length} p50 ${fmt(median(p.health))} ms p99 ${fmt(percentile(p.health, 99))} ms max ${fmt(Math.max(...p.health))} ms; ` +
+          `receive JSON ${p.receive.json.map((x) => fmt(x, 0)).join("/")} ms, protobuf ${p.receive.protobuf.map((x) => fmt(x, 0)).join("/")} ms; statuses ${[...p.statuses].map(([st, c]) => `${st}×${c}`).join(" ")}`,
+      );
+    }
+  }
+  // Only a run of every phase on this checkout's build is the documented result (a --phases or --bin run, e.g. one
+  // taken under a profiler, once overwrote it with one phase compared with itself).
+  if (wanted || values.bin) {
+    console.log("(not written to docs/benchmarks.md: --phases or --bin)");
+    return;
+  }
+  const idle = phases[0];
+  const rows = phases.map(
+    (p) =>
+      `| ${p.name} | ${p.health.length} | ${fmt(median(p.health))} | ${fmt(percentile(p.health, 99))} | ${fmt(Math.max(...p.health))} | ${fmt(percentile(p.health, 99) / percentile(idle.health, 99), 2)}× | ${p.requests.length ? `${p.requests.length}, median ${fmt(median(p.requests), 0)} ms, ${[...p.statuses].map(([s, c]) => `${s}×${c}`).join(" ")}` : "—"} |`,
+  );
+  const otlpRows = otlp.map(
+    (p) =>
+      `| /v1/traces ${otlpBodyText}, ${p.label} | ${p.health.length} | ${fmt(median(p.health))} | ${fmt(percentile(p.health, 99))} | ${fmt(Math.max(...p.health))} | ${fmt(percentile(p.health, 99) / percentile(idle.health, 99), 2)}× | receive JSON median ${fmt(median(p.receive.json), 0)} ms, protobuf ${fmt(median(p.receive.protobuf), 0)} ms; ${[...p.statuses].map(([s, c]) => `${s}×${c}`).join(" ")} |`,
+  );
+  writeSection(
+    "healthz",
+    `\`npm run bench -- healthz --seconds ${seconds}\`: /healthz latency (probed every 20 ms from a worker thread) while one
+client sends the heaviest schemas the daemon accepts (limits in daemon/limits.ts: the most properties, the most enum
+values, and every limit at once — nesting depth, properties, enum values and characters all at their maximum), in a
+loop, each request's schema new (one property name carries a counter) so every request pays validation, limits, the
+cache key, schema → grammar (the grammar worker) and generation under the grammar (max_tokens 8,
+${chatModelPath().split("/").pop()}); then a client sending new plain questions (semantic cache lookups). Side by side
+with the same daemon idle; ${seconds} s per phase, one run. Then /v1/traces: a daemon without a model while one client
+posts ${otlpBodyText} OTLP export requests, JSON then protobuf, ${values["otlp-rounds"]} of each, each a new trace (receive: request sent →
+answer read, every span stored)${otlp.length > 1 ? ", on a base build and this one" : ""}.
+
+| phase | probes | p50 ms | p99 ms | max ms | p99 vs idle | schema requests |
+|---|---|---|---|---|---|---|
+${[...rows, ...otlpRows].join("\n")}
+
+Machine: ${machineDescription()}; load average before: ${loadBefore.toFixed(2)}. The target is /healthz p99 ≤ 100 ms
+under load (issue #15); read it against the load average, which on a shared 2-core machine includes other work.`,
+  );
+}
+
+/** The chat phases: one daemon with the chat model, each phase's load in turn. */
+async function runChatPhases(
+  bin: string | undefined,
+  chosen: string[],
+  seconds: number,
+  phases: Phase[],
+): Promise<void> {
   const daemon = await startDaemon({
     args: ["--model", `chat=${chatModelPath()}`],
     waitForModels: ["chat"],
-    bin: values.bin,
+    bin,
   });
   const auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
-  const phases: Phase[] = [];
-  const loadBefore = (await import("node:os")).loadavg()[0];
   let n = 0;
   try {
     // Warm: the first chat and the first grammar worker start are one-time costs, not the loop's.
@@ -105,8 +187,7 @@ export async function run(argv: string[]): Promise<void> {
         }),
         timeoutMs: 300_000,
       });
-    const all = ["idle", ...Object.keys(schemas), SEMANTIC];
-    for (const name of all.filter((x) => !wanted || wanted.includes(x.split(" ")[0]))) {
+    for (const name of chosen) {
       const phase: Phase = { name, health: [], requests: [], statuses: new Map() };
       const p = startHealthProbe(daemon.url);
       const until = performance.now() + seconds * 1000;
@@ -155,32 +236,4 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     await daemon.dispose();
   }
-  // Only a run of every phase on this checkout's build is the documented result (a --phases or --bin run, e.g. one
-  // taken under a profiler, once overwrote it with one phase compared with itself).
-  if (wanted || values.bin) {
-    console.log("(not written to docs/benchmarks.md: --phases or --bin)");
-    return;
-  }
-  const idle = phases[0];
-  const rows = phases.map(
-    (p) =>
-      `| ${p.name} | ${p.health.length} | ${fmt(median(p.health))} | ${fmt(percentile(p.health, 99))} | ${fmt(Math.max(...p.health))} | ${fmt(percentile(p.health, 99) / percentile(idle.health, 99), 2)}× | ${p.requests.length ? `${p.requests.length}, median ${fmt(median(p.requests), 0)} ms, ${[...p.statuses].map(([s, c]) => `${s}×${c}`).join(" ")}` : "—"} |`,
-  );
-  writeSection(
-    "healthz",
-    `\`npm run bench -- healthz --seconds ${seconds}\`: /healthz latency (probed every 20 ms from a worker thread) while one
-client sends the heaviest schemas the daemon accepts (limits in daemon/limits.ts: the most properties, the most enum
-values, and every limit at once — nesting depth, properties, enum values and characters all at their maximum), in a
-loop, each request's schema new (one property name carries a counter) so every request pays validation, limits, the
-cache key, schema → grammar (the grammar worker) and generation under the grammar (max_tokens 8,
-${chatModelPath().split("/").pop()}); then a client sending new plain questions (semantic cache lookups). Side by side
-with the same daemon idle; ${seconds} s per phase, one run.
-
-| phase | probes | p50 ms | p99 ms | max ms | p99 vs idle | schema requests |
-|---|---|---|---|---|---|---|
-${rows.join("\n")}
-
-Machine: ${machineDescription()}; load average before: ${loadBefore.toFixed(2)}. The target is /healthz p99 ≤ 100 ms
-under load (issue #15); read it against the load average, which on a shared 2-core machine includes other work.`,
-  );
 }

@@ -122,6 +122,8 @@ function processCpuMs(pid: number | undefined): number | undefined {
 }
 /** USER_HZ: 100 on every Linux build Node supports. */
 const CLOCK_TICKS = 100;
+/** Warm-up rounds reported as "cold": a process's first requests, before V8 has compiled its per-request code. */
+const COLD_ROUNDS = 100;
 
 /** The floor proxy (router-floor-proxy.mjs) in its own process. */
 async function startFloorProxy(upstreamUrl: string): Promise<{ url: string; proc: ChildProcess }> {
@@ -147,9 +149,15 @@ interface Series {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { requests: { type: "string", default: "400" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { requests: { type: "string", default: "400" }, warmup: { type: "string", default: "2500" } },
+  });
   const n = Number(values.requests);
-  const warmup = Math.min(50, Math.ceil(n / 10));
+  // Every path is measured warm: V8 compiles a process's per-request code over its first ~2,500 requests (daemon CPU
+  // per request fell from 3.6 to 1.2 ms over them here, the floor proxy's from 1.6 to 0.3), and a daemon serves far
+  // more than that. The first COLD_ROUNDS of the warm-up are reported on their own (a freshly started process).
+  const warmup = Number(values.warmup);
   const upstream = await startUpstreamProcess("openai");
   const fake = { baseURL: `${upstream.url}/v1` };
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
@@ -202,6 +210,8 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   const series = () => ({ full: [], ttfb: [] }) as Series;
+  /** Non-streamed full latency over the first COLD_ROUNDS warm-up rounds, per path. */
+  const cold: Partial<Record<string, number[]>> = {};
   const results = {
     direct: { plain: series(), stream: series() },
     router: { plain: series(), stream: series() },
@@ -264,6 +274,7 @@ export async function run(argv: string[]): Promise<void> {
           const c0 = process.cpuUsage();
           const r = await call(path, stream);
           const c1 = process.cpuUsage();
+          if (!stream && i < Math.min(COLD_ROUNDS, warmup) && r) (cold[path] ??= []).push(r[1]);
           if (i < warmup || !r) continue;
           results[path][key].ttfb.push(r[0]);
           results[path][key].full.push(r[1]);
@@ -292,6 +303,12 @@ export async function run(argv: string[]): Promise<void> {
     const v = label === "daemon" || label === "floor" || label === "portkey" ? procCpu[label] : undefined;
     return v === undefined ? "" : fmt(v, 3);
   };
+  const coldCell = (path: Path) => {
+    const xs = cold[path];
+    const base = cold.direct;
+    if (!xs?.length || !base?.length) return "";
+    return path === "direct" ? fmt(median(xs), 3) : `+${fmt(median(xs) - median(base), 3)}`;
+  };
   const row = (label: string, path: Path, stream: boolean) => {
     const s = results[path][stream ? "stream" : "plain"];
     const base = results.direct[stream ? "stream" : "plain"];
@@ -307,14 +324,14 @@ export async function run(argv: string[]): Promise<void> {
       same ? "—" : fmt(p50 - median(bs), 3),
       same ? "—" : fmt(p99 - percentile(bs, 99), 3),
       same ? "1.00" : fmt(p50 / median(bs), 2),
-      ...(stream ? [] : [cpuCell(path)]),
+      ...(stream ? [] : [cpuCell(path), coldCell(path)]),
     ];
     return `| ${cells.join(" | ")} |`;
   };
   const table = (stream: boolean) =>
     [
-      `| path | p50 ms | p99 ms | added p50 ms | added p99 ms | p50 ÷ direct |${stream ? "" : " process CPU ms/request |"}`,
-      `|---|---|---|---|---|---|${stream ? "" : "---|"}`,
+      `| path | p50 ms | p99 ms | added p50 ms | added p99 ms | p50 ÷ direct |${stream ? "" : ` process CPU ms/request | cold: p50 (added) over the first ${COLD_ROUNDS} |`}`,
+      `|---|---|---|---|---|---|${stream ? "" : "---|---|"}`,
       row("fake upstream, direct", "direct", stream),
       row("Router in-process (router + provider)", "router", stream),
       row("Hotpath HTTP stack in-process (server, auth, router, span)", "inproc", stream),
@@ -343,8 +360,10 @@ ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's 
   const body = `
 Fake OpenAI upstream in its own process on 127.0.0.1, answering at once (44-character reply, 8 characters per streamed
 delta); one client, keep-alive connections on every path, one request at a time; the paths interleaved request by
-request in an order that rotates each round; ${n} requests per path after ${warmup} warm-up rounds, non-streamed
-first, then streamed. Medians and 99th percentiles of this one run.
+request in an order that rotates each round; ${n} requests per path after ${warmup} warm-up rounds (every process
+warm: V8 compiles per-request code over the first ~2,500 requests; the "cold" column is the first ${COLD_ROUNDS} rounds
+of the warm-up, a freshly started process), non-streamed first, then streamed. Medians and 99th percentiles of this
+one run.
 Machine: ${machineDescription()}; at the start: ${la(loadBefore)}.
 
 Non-streamed, full response latency (the target's measure):

@@ -282,7 +282,20 @@ export async function run(argv: string[]): Promise<void> {
                 if (reads++ === 0) early = !chunk.includes("data: [DONE]");
                 acc += chunk;
               });
-              socket.on("end", () => resolveText({ text: acc, early }));
+              // The daemon closes after the last event (the request asked for close); a run that waits longer fails
+              // instead of hanging the bench, as it did while the daemon ignored the client's close.
+              const stuck = setTimeout(() => {
+                socket.destroy();
+                reject(
+                  new Error(
+                    `late reader: no end of the connection 30 s after reading began (read ${acc.length} chars)`,
+                  ),
+                );
+              }, 30_000);
+              socket.on("end", () => {
+                clearTimeout(stuck);
+                resolveText({ text: acc, early });
+              });
               socket.resume();
             },
             Math.max(500, lastWholeMs * 1.5),
@@ -330,6 +343,7 @@ export async function run(argv: string[]): Promise<void> {
   try {
     for (let r = 0; r < runs + 1; r++) {
       // Each request has a prompt of its own (no KV reuse). Round 0 warms both paths up and is not counted.
+      const progress: string[] = [];
       for (const [i, path] of paths.entries()) {
         const steps = [() => runDirect(r * 10 + i), () => runHotpath(r * 10 + i, path)] as const;
         const [a, b] = (r + i) % 2 ? [steps[1], steps[0]] : [steps[0], steps[1]];
@@ -337,14 +351,20 @@ export async function run(argv: string[]): Promise<void> {
         const second = await b();
         const [d, h] = (r + i) % 2 ? [second, first] : [first, second];
         if (r > 0 && d && h) pairs.get(path)!.push({ direct: d as Sample, hotpath: h as Sample });
+        progress.push(`${path} ${d && h ? fmt((h as Sample).decodeTps / (d as Sample).decodeTps, 3) : "—"}`);
       }
+      // Progress, so that a stuck run shows where it stopped.
+      console.log(
+        `${r === 0 ? "warm-up round" : `round ${r}/${runs}`}: decode ratio ${progress.join(", ")} (${fmt((performance.now() - startedAt) / 1000, 0)} s)`,
+      );
     }
   } finally {
     await daemon.dispose();
     await context.dispose();
     await model.dispose();
   }
-  const wallS = (performance.now() - startedAt) / 1000;
+  // The whole command but the daemon build before it: model generation or check, loads, daemon start, the rounds.
+  const wallS = process.uptime();
   if (!directText) throw new Error("the direct path produced no text");
 
   const direct = paths.flatMap((p) => pairs.get(p)!.map((x) => x.direct));
@@ -376,7 +396,7 @@ export async function run(argv: string[]): Promise<void> {
   };
   const headline = ratios("sdk", "decodeTps");
   const headlineCi = medianInterval(headline);
-  const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded; ${runs} rounds after one warm-up round, each Hotpath path paired with a direct run in every round. Rerun: \`npm run bench -- serve --runs ${runs}\` (${fmt(wallS / 60, 1)} min of measuring here, plus model and daemon start).
+  const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded; ${runs} rounds after one warm-up round, each Hotpath path paired with a direct run in every round. Rerun: \`npm run bench -- serve --runs ${runs}\` (${fmt(wallS / 60, 1)} min here, from start to report, the daemon's build before it not counted).
 Machine: ${machineDescription()}; at the start: ${loadAtStart}.
 
 **How the ratio is computed.** Direct node-llama-cpp and the daemon run in turn: in every round each Hotpath path (the streamed readers, then not streamed) is paired with a direct run of its own right before or after it (which of the two goes first alternates from pair to pair and from round to round), every request with a prompt of its own (no KV reuse). The ratio Hotpath ÷ direct is taken **per pair**, so load that drifts over seconds on a shared 2-core machine hits both halves of a pair alike; the headline is the **median of the per-pair ratios**, with a distribution-free confidence interval for that median (order statistics of the sorted ratios: the ranks a Binomial(n, ½) gives; its actual coverage in brackets) and the interquartile range of the ratios. Decode tok/s is measured the same way on both sides, where the tokens are made: (tokens − 1) ÷ time from the first token's arrival from node-llama-cpp to the last token handed on (the direct loop detokenizes it; the daemon's generator yields it to the pipeline, which writes it to the socket) — the daemon reports it as \`timings.predicted_per_second\`, the direct loop times the same span itself.

@@ -1,7 +1,7 @@
 // Canonical JSON of bodies a client wrote: "__proto__" is an ordinary key there (JSON.parse makes it an own
 // property), so it must be kept, sorted and hashed like any other, and must never change a prototype.
 import assert from "node:assert/strict";
-import { canonicalJson, hashCanonical, sortKeys } from "../../daemon/canonical.js";
+import { canonicalJson, hashCanonical, sha256, sortKeys } from "../../daemon/canonical.js";
 
 describe("canonical JSON", () => {
   it("sorts keys at every depth, drops undefined in objects and writes null for it in arrays", () => {
@@ -37,5 +37,42 @@ describe("canonical JSON", () => {
     const inlined = JSON.parse('{"model":"m","temperature":2}');
     assert.notEqual(hashCanonical(withKey), hashCanonical(without));
     assert.notEqual(hashCanonical(withKey), hashCanonical(inlined));
+  });
+
+  it("hashes exactly the bytes of canonicalJson, written piece by piece (generated values)", () => {
+    // A seeded generator of JSON-ish values: array-index and other keys, "__proto__", escapes, surrogates (paired and
+    // lone), long strings with and without characters to escape, undefined, NaN, dates, nesting.
+    let seed = 15;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+    const chars = ["a", "é", "😀", "\ud800", "\udc00", '"', "\\", "\n", "\u0001", "\u2028", " ", "z"];
+    const text = (): string => {
+      const n = rand() < 0.1 ? 5000 + Math.floor(rand() * 20_000) : Math.floor(rand() * 12);
+      const plain = rand() < 0.5;
+      let s = "";
+      for (let i = 0; i < n; i++) s += plain ? "w" : pick(chars);
+      return s;
+    };
+    const keys = ["a", "b", "10", "2", "0", "01", "4294967294", "4294967295", "-1", "__proto__", "", "é", "Z"];
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 5 || r < 0.35)
+        return pick<unknown>([text(), 0, -0, 1.5, 1e21, NaN, Infinity, true, null, undefined, new Date(0)]);
+      if (r < 0.6) return Array.from({ length: Math.floor(rand() * 5) }, () => value(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(rand() * 6); i > 0; i--)
+        Object.defineProperty(o, pick(keys), {
+          value: value(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      return o;
+    };
+    for (let i = 0; i < 500; i++) {
+      const v = value(0);
+      if (v === undefined) continue;
+      assert.equal(hashCanonical(v), sha256(canonicalJson(v)), `value ${i}: ${canonicalJson(v).slice(0, 200)}`);
+    }
   });
 });

@@ -44,16 +44,15 @@ function splitLines(text: string): Line[] {
 const blank = (l: Line) => l.text.trim() === "";
 
 /**
- * The index of the first line starting at or after `pos`. Every step below works on a range of lines: walking all of
- * them for each range (each heading, each gap between tags) cost headings × lines — 20,000 one-line headings held the
- * event loop for minutes.
+ * The index of the first line starting at or after `offset` (lines are in order). Each heading's chunk looks only at
+ * its own lines: walking every line of the prompt per heading made a prompt of many headings quadratic (#15).
  */
-function firstLineAt(lines: Line[], pos: number): number {
+function firstLineAt(lines: Line[], offset: number): number {
   let lo = 0;
   let hi = lines.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (lines[mid].start < pos) lo = mid + 1;
+    if (lines[mid].start < offset) lo = mid + 1;
     else hi = mid;
   }
   return lo;

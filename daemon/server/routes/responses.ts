@@ -30,7 +30,9 @@ export const routes: Route[] = [
     async handle(ctx, services) {
       const body = await ctx.readJson(ResponsesRequestSchema);
       const store = ResponseStore.of(services.db);
-      const raw = JSON.parse((await ctx.readBody()).toString("utf8")) as Record<string, unknown>;
+      // The body as sent (not the schema's output), forwarded to a same-format upstream; openConversation copies it
+      // before changing anything. Parsing it again here read every byte of a 9 MB body a second time (issue #15).
+      const raw = (await ctx.readJsonValue()) as Record<string, unknown>;
       const conversation = openConversation(store, body, raw);
       const translated = translate(body, conversation.history);
       const stream = body.stream === true;

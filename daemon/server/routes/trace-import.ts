@@ -103,7 +103,11 @@ function streamBody(req: IncomingMessage, feed: ImportFeed): Promise<void> {
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > IMPORT_LIMIT_BYTES) return stop(tooLarge());
-      feed.push(chunk);
+      if (!feed.push(chunk)) {
+        // The parse is behind: the client waits (TCP) instead of the upload waiting in the daemon's memory.
+        req.pause();
+        feed.onCaughtUp(() => req.resume());
+      }
     };
     req.on("data", onData);
     req.once("end", () => {

@@ -39,12 +39,23 @@ export interface ImportJob {
 /** The daemon's thread → the thread that parses: the file's bytes, then its end. */
 export type FileMessage = { chunk: Uint8Array } | { end: true };
 
+/**
+ * The thread that parses → the daemon's thread, besides its ImportReply: `ack` blocks parsed (the upload reads on
+ * while few are waiting), and `spare`, a block it is done with (the whole buffer), to be filled again. Fresh memory is
+ * dear: on the 2-core VMs this runs on, a page's first touch costs ~6 ms per MB, and copying the upload into new
+ * blocks cost the event loop ~0.4 s of CPU per 64 MB.
+ */
+export type BlockAck = { ack: number; spare?: Uint8Array };
+
 /** The parsing thread → the store thread, in this order: begin, (rows…, endTrace) per parsed trace, end. */
 export type RowMessage =
   | { begin: { spanCount: number } }
   | { rows: PackedRows }
   | { endTrace: { source: string; origin?: string; name?: string } }
   | { end: true };
+
+/** The store thread → the parsing thread: rows it has written, whose buffers can be packed again (see packRows). */
+export type SpareRowsMessage = { spare: PackedRows };
 
 export type ImportReply =
   | {
@@ -85,17 +96,23 @@ class WorkerExitError extends Error {
 }
 
 /** Runs one worker; `stop` ends it early (its answer is no longer needed). */
-function runWorker(job: ImportJob): { worker: Worker; reply: Promise<ImportReply>; stop: () => void } {
+function runWorker(
+  job: ImportJob,
+  onAck?: (m: BlockAck) => void,
+): { worker: Worker; reply: Promise<ImportReply>; stop: () => void } {
   const worker: Worker = startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {
     workerData: job,
     transferList: job.rowPort ? [job.rowPort] : [],
   });
   let settled = false;
   const reply = new Promise<ImportReply>((resolve, reject) => {
-    worker.once("message", (m: ImportReply) => {
+    const onMessage = (m: ImportReply | BlockAck) => {
+      if ("ack" in m) return onAck?.(m);
+      worker.off("message", onMessage);
       settled = true;
       resolve(m);
-    });
+    };
+    worker.on("message", onMessage);
     worker.once("error", (e) => {
       settled = true;
       reject(e);
@@ -122,7 +139,13 @@ function failure(reply: Exclude<ImportReply, { ok: true }>, name: string): Error
 
 /** An import under way: push the file's bytes as they arrive, then end (or abort). */
 export interface ImportFeed {
-  push(chunk: Uint8Array): void;
+  /**
+   * The file's next bytes. False when the parse is MAX_BLOCKS_AHEAD blocks behind: read no more until `onCaughtUp`'s
+   * callback runs (the upload's memory stays bounded and is reused, instead of all of it waiting in new blocks).
+   */
+  push(chunk: Uint8Array): boolean;
+  /** Calls `f` once the parse has caught up (at once if it has), or the import has ended. */
+  onCaughtUp(f: () => void): void;
   end(): void;
   /** The upload failed: stops the workers (nothing is stored); the result rejects with `e`. */
   abort(e: Error): void;
@@ -152,13 +175,31 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     maxAttributeChars: o.maxAttributeChars,
     returnSpans: store.hasWriteListeners,
   };
+  /** Blocks the parsing thread is done with (see BlockAck), filled again before any new one is made. */
+  const spare: Uint8Array[] = [];
+  /** Blocks sent and not yet parsed. */
+  let ahead = 0;
+  let settled = false;
+  let caughtUp: (() => void) | undefined;
+  const behind = () => !settled && ahead >= MAX_BLOCKS_AHEAD;
+  const checkCaughtUp = () => {
+    if (!caughtUp || behind()) return;
+    const f = caughtUp;
+    caughtUp = undefined;
+    f();
+  };
+  const onSpare = (m: BlockAck) => {
+    ahead -= m.ack;
+    if (m.spare?.length === BLOCK_BYTES && spare.length < MAX_BLOCKS_AHEAD) spare.push(m.spare);
+    checkCaughtUp();
+  };
   let parser: ReturnType<typeof runWorker>;
   let writer: ReturnType<typeof runWorker> | undefined;
   if (o.split ?? splitsImport(o.sizeHint)) {
     const { port1, port2 } = new MessageChannel();
     writer = runWorker({ ...base, role: "store", rowPort: port2, returnSpans: false });
-    parser = runWorker({ ...base, role: "parse", rowPort: port1 });
-  } else parser = runWorker({ ...base, role: "import" });
+    parser = runWorker({ ...base, role: "parse", rowPort: port1 }, onSpare);
+  } else parser = runWorker({ ...base, role: "import" }, onSpare);
   let aborted: Error | undefined;
   const stopAll = () => {
     parser.stop();
@@ -201,19 +242,24 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       if (written.traceIds.every((id) => byId.has(id))) out.analysisTexts = written.traceIds.map((id) => byId.get(id)!);
     }
     return out;
-  })();
+  })().finally(() => {
+    settled = true; // an upload that waits for the parse reads on (the rest is dropped)
+    checkCaughtUp();
+  });
   // An upload that failed (client gone, body refused) is answered from that failure, and nobody awaits the result: its
   // rejection unhandled stopped the daemon (Node's default for unhandled rejections).
   result.catch(() => undefined);
   // The bytes go over in blocks of BLOCK_BYTES (a request's chunks are ~64 kB: one message each would cost more than
-  // the copy), each a copy the worker owns (a chunk may be a view of a larger buffer), transferred without another.
-  let block = new Uint8Array(BLOCK_BYTES);
+  // the copy), each a copy the worker owns (a chunk may be a view of a larger buffer), transferred without another
+  // (a last, partial block as a view of its buffer). Blocks come back once parsed, when the parse does not keep them.
+  let block: Uint8Array = new Uint8Array(BLOCK_BYTES);
   let filled = 0;
   const flush = () => {
     if (!filled) return;
-    const own = filled === block.length ? block : block.slice(0, filled);
-    parser.worker.postMessage({ chunk: own } satisfies FileMessage, [own.buffer]);
-    block = new Uint8Array(BLOCK_BYTES);
+    const own = filled === block.length ? block : block.subarray(0, filled);
+    parser.worker.postMessage({ chunk: own } satisfies FileMessage, [own.buffer as ArrayBuffer]);
+    ahead++;
+    block = spare.pop() ?? new Uint8Array(BLOCK_BYTES);
     filled = 0;
   };
   return {
@@ -225,6 +271,11 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
         at += n;
         if (filled === block.length) flush();
       }
+      return !behind();
+    },
+    onCaughtUp: (f) => {
+      caughtUp = f;
+      checkCaughtUp();
     },
     end: () => {
       flush();
@@ -240,6 +291,8 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
 
 /** See startImport's push. */
 const BLOCK_BYTES = 1 << 20;
+/** How many blocks the upload may be ahead of the parse (and how many spare blocks are kept). */
+const MAX_BLOCKS_AHEAD = 8;
 
 /** An in-memory database: the import runs on this thread once the bytes are all there. */
 function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {
@@ -260,7 +313,11 @@ function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {
   });
   result.catch(() => undefined); // as in startImport: an aborted upload's result is not awaited
   return {
-    push: (c) => void chunks.push(new Uint8Array(c)),
+    push: (c) => {
+      chunks.push(new Uint8Array(c));
+      return true;
+    },
+    onCaughtUp: (f) => f(),
     end: () => done(Buffer.concat(chunks)),
     abort: (e) => fail(e),
     result,

@@ -17,13 +17,23 @@ const NUMBER_COLUMN = Array.from({ length: ROW_WIDTH }, (_, c) => c === 5 || c =
 
 const encoder = new TextEncoder();
 
-/** Packs rows given as toRow arrays. */
-export function packRows(rows: RowValue[][]): PackedRows {
-  const layout = new Float64Array(rows.length * ROW_WIDTH);
+/**
+ * Packs rows given as toRow arrays, into the buffers of rows already written when `spare` has some (taken from it):
+ * fresh memory costs more than filling it (see job.ts SpareMessage), and a batch is ~1 MB.
+ */
+export function packRows(rows: RowValue[][], spare: PackedRows[] = []): PackedRows {
   let chars = 0;
   for (const row of rows) for (const v of row) if (typeof v === "string") chars += v.length;
+  const reused = spare.pop();
+  const layout =
+    reused && reused.layout.buffer.byteLength === rows.length * ROW_WIDTH * 8
+      ? new Float64Array(reused.layout.buffer)
+      : new Float64Array(rows.length * ROW_WIDTH);
   // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so start at one and grow when needed.
-  let bytes = new Uint8Array(chars + 1024);
+  let bytes =
+    reused && reused.bytes.buffer.byteLength >= chars + 1024
+      ? new Uint8Array(reused.bytes.buffer)
+      : new Uint8Array(chars + 1024);
   let used = 0;
   let at = 0;
   for (const row of rows) {

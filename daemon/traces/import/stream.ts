@@ -1,36 +1,58 @@
-// A Claude Code session parsed while its upload arrives: each 1 MiB block is decoded, cut into lines and each line's
-// record walked at once, instead of after the whole file is there (then decoded and cut as one 64 MB string). Only
-// where that gives exactly what parseTraceFile gives the whole text: the file is named .jsonl (so detection tries no
+// A Claude Code session parsed while its upload arrives: each block is decoded, cut into lines and each line's record
+// walked at once, instead of after the whole file is there (then decoded and cut as one 64 MB string). Only where that
+// gives exactly what parseTraceFile gives the whole text: the file is named .jsonl (so detection tries no
 // whole-document format), and the first 64k characters, which are all detection reads besides the first line, hold
-// that first line whole (the file's end, if it ends sooner) and pick the Claude Code importer. Anything else — or any
-// line that fails — leaves the file to parseTraceFile once it is all there, which reports the error as it always did.
+// that first line whole (the file's end, if it ends sooner) and pick the Claude Code importer. Anything else leaves the
+// file to parseTraceFile once it is all there. Once streaming, the file's bytes are not kept: a failure is the one the
+// whole text's parse reports (the same lines reach the same reader in the same order; bytes that are not UTF-8
+// anywhere in the file win over any other problem, as decoding the whole text comes first).
 import { claudeCodeImporter, claudeCodeRecords } from "../importers/claude-code.js";
+import { ImportError } from "../importers/format.js";
 import { importerFor } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 
 /** How much of a file format detection reads (index.ts detect's head). */
 const HEAD_CHARS = 64 * 1024;
 
+/**
+ * Bytes decoded at once. A decoded string over V8's regular object size (~128 kB) is allocated in fresh memory of its
+ * own, and on the 2-core VMs this project runs on a page touched for the first time costs ~6 ms per MB — more than
+ * decoding it: 1 MiB pieces took 6× the CPU of 32 KiB ones (64 MB, 460 vs 70 ms), whose strings reuse the young
+ * generation's pages.
+ */
+const PIECE_BYTES = 32 * 1024;
+
 export interface StreamedParse {
-  /** The file's next bytes. */
+  /** The file's next bytes (the caller may reuse the block once this returns). */
   push(block: Uint8Array): void;
-  /** The traces, or undefined when the file is not one this can parse as it streams (or it failed). */
+  /** Whether parseTraceFile will need the whole file (the caller keeps every block): not parsing as it streams. */
+  readonly needsWholeFile: boolean;
+  /**
+   * The traces, or undefined when the file is not one this parses as it streams (parseTraceFile on the whole text
+   * says what it is). Throws what parseTraceFile on the whole text would throw: ImportError, or TypeError for bytes
+   * that are not UTF-8.
+   */
   end(): { format: string; traces: ParsedTrace[] } | undefined;
 }
 
+type State = "deciding" | "streaming" | "failed" | "off";
+
 export function streamedParse(name: string): StreamedParse {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let pending: Uint8Array = new Uint8Array(0); // the bytes of a character the last block cut
+  // The file's first bytes lose a byte order mark, as decoding the whole text does; later pieces keep U+FEFF.
+  const first = new TextDecoder("utf-8", { fatal: true });
+  const rest = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let decoded = false;
+  let pending: Uint8Array = new Uint8Array(0); // the bytes of a character the last piece cut
   /**
-   * The block's text up to its last whole character (the rest waits for the next block). Not decode's `stream`
+   * The piece's text up to its last whole character (the rest waits for the next piece). Not decode's `stream`
    * option: in Node 20 it turns the decoder off its fast path for good (ICU, several times slower).
    */
-  const decodeBlock = (block: Uint8Array, last: boolean): string => {
-    let bytes = block;
+  const decodePiece = (piece: Uint8Array, last: boolean): string => {
+    let bytes = piece;
     if (pending.length) {
-      bytes = new Uint8Array(pending.length + block.length);
+      bytes = new Uint8Array(pending.length + piece.length);
       bytes.set(pending);
-      bytes.set(block, pending.length);
+      bytes.set(piece, pending.length);
     }
     let cut = bytes.length;
     if (!last) {
@@ -42,18 +64,35 @@ export function streamedParse(name: string): StreamedParse {
       if (lead >= 0 && lead + size > cut) cut = lead;
     }
     pending = bytes.slice(cut);
+    if (cut === 0) return "";
+    const decoder = decoded ? rest : first;
+    decoded = true;
     return decoder.decode(bytes.subarray(0, cut));
   };
-  let state: "deciding" | "streaming" | "off" = name.endsWith(".jsonl") ? "deciding" : "off";
+  let state: State = name.endsWith(".jsonl") ? "deciding" : "off";
+  /** The state as it is now (a step that ran may have changed it; TypeScript narrows from before). */
+  const now = (): State => state;
   let early = ""; // decoded text while deciding
   let carry = ""; // a line not yet ended
   let lineNo = 0;
   let reader: ReturnType<typeof claudeCodeRecords> | undefined;
+  /** Streaming: the first problem, thrown by end() unless the file turns out not to be UTF-8. */
+  let failure: unknown;
+  /** Bytes that are not UTF-8 (TypeError from the decoder): the whole text's decode fails first. */
+  let notUtf8: unknown;
 
   const line = (raw: string) => {
     lineNo++;
     const trimmed = raw.trim();
-    if (trimmed) reader!.record(lineNo, JSON.parse(trimmed));
+    if (!trimmed) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (e) {
+      // forEachJsonLine's error for the same line.
+      throw new ImportError(name, lineNo, undefined, `not valid JSON (${(e as Error).message})`);
+    }
+    reader!.record(lineNo, value);
   };
   /** Every line that ends in `text` (the first continues `carry`); keeps the unfinished rest. */
   const lines = (text: string) => {
@@ -88,37 +127,78 @@ export function streamedParse(name: string): StreamedParse {
     early = "";
     lines(text);
   };
+  /** Runs a step of the parse: a failure while deciding leaves the file to parseTraceFile, later it is the answer. */
   const guarded = (f: () => void) => {
     try {
       f();
-    } catch {
-      state = "off"; // parseTraceFile reads the whole file and says what is wrong
+    } catch (e) {
+      if (state === "streaming") {
+        state = "failed";
+        failure = e;
+      } else state = "off";
       reader = undefined;
     }
   };
+  /** Failed: the rest is only decoded (is it UTF-8?) and dropped. */
+  const validate = (piece: Uint8Array, last: boolean) => {
+    if (notUtf8 !== undefined) return;
+    try {
+      decodePiece(piece, last);
+    } catch (e) {
+      notUtf8 = e;
+    }
+  };
+  const pushPiece = (piece: Uint8Array) => {
+    if (state === "failed") return validate(piece, false);
+    let text: string;
+    try {
+      text = decodePiece(piece, false);
+    } catch (e) {
+      if (state === "streaming") notUtf8 = e; // the whole file's decode fails: that is the answer
+      state = state === "streaming" ? "failed" : "off";
+      reader = undefined;
+      return;
+    }
+    guarded(() => {
+      if (state === "streaming") return lines(text);
+      early += text;
+      decide(false);
+    });
+  };
   return {
     push(block) {
-      if (state === "off") return;
-      guarded(() => {
-        const text = decodeBlock(block, false);
-        if (state === "streaming") return lines(text);
-        early += text;
-        decide(false);
-      });
+      for (let at = 0; at < block.length && state !== "off"; at += PIECE_BYTES)
+        pushPiece(block.subarray(at, Math.min(block.length, at + PIECE_BYTES)));
+    },
+    get needsWholeFile() {
+      return state === "deciding" || state === "off";
     },
     end() {
       if (state === "off") return undefined;
       let traces: ParsedTrace[] | undefined;
-      guarded(() => {
-        const rest = decodeBlock(new Uint8Array(0), true);
-        if (state === "deciding") {
-          early += rest;
-          decide(true);
-        } else lines(rest);
-        if (state !== "streaming") return;
-        line(carry);
-        traces = reader!.end();
-      });
+      if (state !== "failed") {
+        let restText: string | undefined;
+        try {
+          restText = decodePiece(new Uint8Array(0), true);
+        } catch (e) {
+          if (state === "deciding") return undefined; // parseTraceFile reports it
+          notUtf8 = e;
+          state = "failed";
+        }
+        if (restText !== undefined)
+          guarded(() => {
+            if (state === "deciding") {
+              early += restText;
+              decide(true);
+            } else lines(restText);
+            if (state !== "streaming") return;
+            line(carry);
+            traces = reader!.end();
+          });
+      } else validate(new Uint8Array(0), true);
+      if (now() === "off") return undefined; // decide(true) left it to parseTraceFile
+      if (notUtf8 !== undefined) throw notUtf8;
+      if (state === "failed") throw failure;
       return traces && { format: claudeCodeImporter.format, traces };
     },
   };

@@ -6,7 +6,7 @@
 //           already had spans.
 // A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
 import { getPriority, setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
@@ -14,9 +14,9 @@ import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
-import { forEachPackedRow, packRows } from "./rows.js";
+import { forEachPackedRow, packRows, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
-import type { FileMessage, ImportJob, ImportReply, RowMessage } from "./job.js";
+import type { BlockAck, FileMessage, ImportJob, ImportReply, RowMessage, SpareRowsMessage } from "./job.js";
 
 const job = workerData as ImportJob;
 const port = parentPort!;
@@ -49,14 +49,30 @@ function errorReply(e: unknown): ImportReply {
 
 /**
  * Collects the file's bytes as the daemon's thread passes them on (it reads them from the request), handing each block
- * to `each` as it comes (a parse that streams).
+ * to `each` as it comes (a parse that streams). Blocks are kept while `keep()` says the whole file will be needed;
+ * the others go back to the daemon's thread to be filled again (SpareMessage).
  */
-function receiveFile(done: (blocks: Uint8Array[]) => void, each?: (block: Uint8Array) => void): void {
+function receiveFile(
+  done: (blocks: Uint8Array[]) => void,
+  each?: (block: Uint8Array) => void,
+  keep: () => boolean = () => true,
+): void {
   const blocks: Uint8Array[] = [];
+  const giveBack = (b: Uint8Array, ack: number) => {
+    const whole = new Uint8Array(b.buffer);
+    port.postMessage({ ack, spare: whole } satisfies BlockAck, [whole.buffer as ArrayBuffer]);
+  };
   const onMessage = (m: FileMessage) => {
     if ("chunk" in m) {
-      blocks.push(m.chunk);
       each?.(m.chunk);
+      if (keep()) {
+        blocks.push(m.chunk);
+        port.postMessage({ ack: 1 } satisfies BlockAck);
+      } else {
+        for (const b of blocks) giveBack(b, 0);
+        blocks.length = 0;
+        giveBack(m.chunk, 1);
+      }
       return;
     }
     port.off("message", onMessage);
@@ -137,10 +153,13 @@ if (job.role === "import") {
       // Rows first: the store thread writes them while this one analyses.
       const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
       rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
+      const spare: PackedRows[] = [];
       for (const t of parsed.traces) {
         for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
           const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
-          const packed = packRows(batch);
+          // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
+          for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
+          const packed = packRows(batch, spare);
           rows.postMessage({ rows: packed } satisfies RowMessage, [
             packed.bytes.buffer as ArrayBuffer,
             packed.layout.buffer as ArrayBuffer,
@@ -165,6 +184,7 @@ if (job.role === "import") {
       } satisfies ImportReply);
     },
     (block) => streamed.push(block),
+    () => streamed.needsWholeFile,
   );
 } else {
   // store
@@ -199,8 +219,15 @@ if (job.role === "import") {
         // The write lock is taken only once there are rows to write: the daemon's own span writes wait for it.
         db!.exec("BEGIN IMMEDIATE");
         writer = store!.importWriter(m.begin.spanCount);
-      } else if ("rows" in m) forEachPackedRow(m.rows, writer!.packedRow);
-      else if ("endTrace" in m) writer!.endTrace(m.endTrace);
+      } else if ("rows" in m) {
+        forEachPackedRow(m.rows, writer!.packedRow);
+        // Written (SQLite copied the values): the buffers go back to be packed again.
+        const { bytes, layout } = m.rows;
+        rows.postMessage({ spare: m.rows } satisfies SpareRowsMessage, [
+          bytes.buffer as ArrayBuffer,
+          layout.buffer as ArrayBuffer,
+        ]);
+      } else if ("endTrace" in m) writer!.endTrace(m.endTrace);
       else {
         db!.exec("COMMIT");
         writer!.close();

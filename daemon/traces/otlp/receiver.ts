@@ -16,10 +16,13 @@ export interface OtlpReceipt {
   response: { contentType: string; body: Buffer };
 }
 
+/** A body the receiver refuses (4xx), or cannot take now (503: OTLP exporters retry it). */
 export class OtlpRequestError extends Error {
   constructor(
-    readonly status: 400 | 413 | 415,
+    readonly status: 400 | 413 | 415 | 503,
     message: string,
+    readonly code = "invalid_otlp_request",
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

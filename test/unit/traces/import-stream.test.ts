@@ -28,10 +28,67 @@ describe("traces/import/stream: parsing a Claude Code upload as it arrives", () 
     assert.equal(JSON.stringify(streamed("s.jsonl", odd, 9999)), JSON.stringify(parseTraceFile("s.jsonl", odd)));
   });
 
-  it("leaves to the whole-text parse what it cannot tell the same way: bad lines, other formats, names, long first lines", () => {
-    const bad = `${session}{"type": "user", oops\n${session}`;
-    assert.equal(streamed("s.jsonl", bad, 65_536), undefined);
-    assert.throws(() => parseTraceFile("s.jsonl", bad), /s\.jsonl:\d+: not valid JSON/);
+  it("a file that fails once streaming fails as the whole text's parse fails, without the file's bytes kept", () => {
+    /** What the whole text's parse throws: its message, or "not UTF-8" (the worker decodes the whole text first). */
+    const wholeError = (bytes: Buffer) => {
+      try {
+        parseTraceFile("s.jsonl", new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      } catch (e) {
+        return e instanceof TypeError ? "not UTF-8" : (e as Error).message;
+      }
+      return "no error";
+    };
+    const streamedError = (bytes: Buffer, size: number) => {
+      const s = streamedParse("s.jsonl");
+      let kept = true;
+      for (let i = 0; i < bytes.length; i += size) {
+        s.push(bytes.subarray(i, i + size));
+        if (i > 200_000) kept &&= s.needsWholeFile;
+      }
+      assert.equal(kept, false, "the bytes are not needed once it streams");
+      try {
+        s.end();
+      } catch (e) {
+        return e instanceof TypeError ? "not UTF-8" : (e as Error).message;
+      }
+      return "no error";
+    };
+    const lines = session.split("\n");
+    const at = (n: number, text: string) => [...lines.slice(0, n), text, ...lines.slice(n)].join("\n");
+    const notUtf8 = (text: string, n: number) => {
+      const b = Buffer.from(text);
+      const cut = b.indexOf("\n", Math.floor((b.length * n) / 10));
+      return Buffer.concat([b.subarray(0, cut), Buffer.from([0xc3, 0x28]), b.subarray(cut)]);
+    };
+    const cases: [string, Buffer][] = [
+      ["a line that is not JSON", Buffer.from(at(900, `{"type": "user", oops`))],
+      ["a record that is not an object", Buffer.from(at(1200, `[1, 2]`))],
+      ["a user record without a uuid", Buffer.from(at(1500, lines[1].replace(/"uuid":"[^"]*",/, "")))],
+      ["bytes that are not UTF-8, late", notUtf8(session, 8)],
+      ["a bad line, then bytes that are not UTF-8", notUtf8(at(900, "{oops"), 9)],
+      ["a last character cut short", Buffer.concat([Buffer.from(session), Buffer.from([0xe2, 0x9c])])],
+    ];
+    for (const [what, bytes] of cases) {
+      const expected = wholeError(bytes);
+      assert.notEqual(expected, "no error", what);
+      for (const size of [4096, 65_537, 1 << 20])
+        assert.equal(streamedError(bytes, size), expected, `${what}, ${size}`);
+    }
+  });
+
+  it("a byte order mark only at the file's start is dropped, as decoding the whole text drops it", () => {
+    const bom = "\ufeff";
+    const lines = session.split("\n");
+    // U+FEFF inside a value, where a block or a decoded piece starts.
+    const inside = lines.map((l, i) => (i === 700 ? l.replace('"timestamp"', `"note":"${bom}x","timestamp"`) : l));
+    const text = bom + inside.join("\n");
+    const whole = JSON.stringify(parseTraceFile("s.jsonl", new TextDecoder().decode(Buffer.from(text))));
+    const start = Buffer.from(text).indexOf(Buffer.from(bom), 3);
+    for (const size of [start, 32 * 1024, 4096, 1 << 20])
+      assert.equal(JSON.stringify(streamed("s.jsonl", text, size)), whole, `blocks of ${size}`);
+  });
+
+  it("leaves to the whole-text parse what it cannot tell the same way: other formats, names, long first lines", () => {
     const record = `${session.split("\n")[1].replace(/}$/, "")}, "note": ${JSON.stringify("x".repeat(70_000))}}`;
     assert.equal(streamed("s.jsonl", `${record}\n${session}`, 65_536), undefined, "a first line longer than the head");
     assert.equal(streamed("upload", session, 65_536), undefined, "not named .jsonl");
@@ -39,9 +96,15 @@ describe("traces/import/stream: parsing a Claude Code upload as it arrives", () 
       .map((r) => JSON.stringify(r))
       .join("\n");
     assert.equal(streamed("o.jsonl", otlp, 65_536), undefined, "OTLP JSON Lines");
-    assert.equal(
-      streamed("s.jsonl", Buffer.from([0xff, 0xfe]).toString("latin1") + session, 65_536)?.format,
-      undefined,
+    // A first line that is not JSON, in a file detection still gives to Claude Code: the whole text's error.
+    const garbled = Buffer.from([0xff, 0xfe]).toString("latin1") + session;
+    assert.throws(() => parseTraceFile("s.jsonl", garbled), /s\.jsonl:1: not valid JSON/);
+    assert.throws(
+      () => streamed("s.jsonl", garbled, 65_536),
+      (e: Error) => {
+        assert.throws(() => parseTraceFile("s.jsonl", garbled), { message: e.message });
+        return true;
+      },
     );
   });
 });

@@ -1,0 +1,130 @@
+// A span's content attribute (prompt, messages, tools, output) is the value's JSON text capped at a number of
+// characters, with a note of how many were cut. The text past the cap is never built: a 9 MB request used to be
+// stringified whole on the event loop only to keep its first 256 KB (issue #15). Only its length is counted, which for
+// a string is its length plus the escapes JSON.stringify adds. The result is byte for byte what capping
+// JSON.stringify(value) gives (test/unit/pipeline/content-cap.test.ts compares them).
+
+/** JSON.stringify's escapes: the quote, the backslash, control characters and any surrogate half (paired ones stay). */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const MAY_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const ESCAPED =
+  // eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+  /["\\\b\f\n\r\t]|[\u0000-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Strings shorter than this are stringified whole; longer ones only as far as the cap needs. */
+const LONG = 4096;
+
+/** `text` capped at `max` characters: the first `max`, then `…[truncated N chars]`. */
+export function capText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
+}
+
+/** capText(value as is when a string, else JSON.stringify(value)), without writing the text past the cap. */
+export function cappedContent(value: unknown, max: number): string {
+  if (typeof value === "string") return capText(value, max);
+  const out = new PrefixWriter(max);
+  if (!write(value, out, "")) return capText(JSON.stringify(value) ?? "", max); // undefined, a function: as before
+  return out.total > max ? `${out.text()}…[truncated ${out.total - max} chars]` : out.text();
+}
+
+class PrefixWriter {
+  private readonly parts: string[] = [];
+  private kept = 0;
+  total = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Characters the cap still takes. */
+  get room(): number {
+    return Math.max(0, this.max - this.kept);
+  }
+
+  /** A piece of the text; kept as far as the cap. */
+  write(piece: string): void {
+    this.total += piece.length;
+    this.keep(piece);
+  }
+
+  /** A piece that is only counted (the text is full). */
+  count(length: number): void {
+    this.total += length;
+  }
+
+  keep(piece: string): void {
+    if (this.kept >= this.max) return;
+    const part = this.kept + piece.length > this.max ? piece.slice(0, this.max - this.kept) : piece;
+    this.parts.push(part);
+    this.kept += part.length;
+  }
+
+  text(): string {
+    return this.parts.join("");
+  }
+}
+
+/** Characters JSON.stringify(text) has. */
+function jsonStringLength(text: string): number {
+  let length = text.length + 2;
+  if (!MAY_ESCAPE.test(text)) return length;
+  for (const m of text.matchAll(ESCAPED)) {
+    const c = m[0].charCodeAt(0);
+    length += c === 0x22 || c === 0x5c || c === 0x08 || c === 0x0c || c === 0x0a || c === 0x0d || c === 0x09 ? 1 : 5;
+  }
+  return length;
+}
+
+function writeString(text: string, out: PrefixWriter): void {
+  if (text.length < LONG) return out.write(JSON.stringify(text));
+  const total = jsonStringLength(text);
+  if (!out.room) return out.count(total);
+  // The cap needs at most this many characters of it (each character is at least one of JSON's); a cut surrogate pair
+  // would be escaped as two halves, so the cut moves past the pair.
+  let cut = out.room;
+  if (cut < text.length && (text.charCodeAt(cut - 1) & 0xfc00) === 0xd800) cut++;
+  const head = cut < text.length ? JSON.stringify(text.slice(0, cut)).slice(0, -1) : JSON.stringify(text);
+  out.keep(head);
+  out.count(total);
+}
+
+/** Writes what JSON.stringify writes for `value` (as the property `key`); false where it writes nothing. */
+function write(value: unknown, out: PrefixWriter, key: string, converted = false): boolean {
+  if (!converted && value && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function")
+    value = (value as { toJSON(key: string): unknown }).toJSON(key);
+  if (typeof value === "string") {
+    writeString(value, out);
+    return true;
+  }
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value) as string | undefined;
+    if (text === undefined) return false;
+    out.write(text);
+    return true;
+  }
+  if (Array.isArray(value)) {
+    out.write("[");
+    for (let i = 0; i < value.length; i++) {
+      if (i) out.write(",");
+      if (!write(value[i], out, String(i))) out.write("null");
+    }
+    out.write("]");
+    return true;
+  }
+  out.write("{");
+  let first = true;
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+    if (v && typeof v === "object" && typeof (v as { toJSON?: unknown }).toJSON === "function") {
+      // toJSON may give nothing (undefined): JSON.stringify then leaves the key out too.
+      const r = (v as { toJSON(key: string): unknown }).toJSON(k);
+      if (r === undefined || typeof r === "function" || typeof r === "symbol") continue;
+      out.write(`${first ? "" : ","}${JSON.stringify(k)}:`);
+      write(r, out, k, true);
+    } else {
+      out.write(`${first ? "" : ","}${JSON.stringify(k)}:`);
+      write(v, out, k);
+    }
+    first = false;
+  }
+  out.write("}");
+  return true;
+}

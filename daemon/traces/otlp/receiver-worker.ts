@@ -1,0 +1,65 @@
+// The worker side of POST /v1/traces for large bodies (see receiver-thread.ts): receiveOtlp on this thread's own
+// connection to the daemon's SQLite file, one body at a time, answering after the commit.
+import { parentPort } from "node:worker_threads";
+import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
+import type { Span } from "../span.js";
+import { TraceStore } from "../store.js";
+import { lowerThreadPriority } from "../../worker-thread.js";
+import { OtlpRequestError, receiveOtlp } from "./receiver.js";
+import type { ReceiveJob, ReceiveReply } from "./receiver-thread.js";
+
+const port = parentPort!;
+// The event loop answers other requests meanwhile; on a machine with few cores this thread would take its core.
+lowerThreadPriority();
+
+/** The connection is kept between bodies (an exporter sends one after another) and closed once idle. */
+const IDLE_CLOSE_MS = 10_000;
+let open: { dbPath: string; maxAttributeChars: number; db: Db; store: TraceStore } | undefined;
+let idle: NodeJS.Timeout | undefined;
+
+function close(): void {
+  clearTimeout(idle);
+  try {
+    open?.db.close();
+  } catch {
+    // Closing only gives the file back: nothing is pending on a connection that answered.
+  }
+  open = undefined;
+}
+
+function storeFor(job: ReceiveJob): TraceStore {
+  clearTimeout(idle);
+  if (open && (open.dbPath !== job.dbPath || open.maxAttributeChars !== job.maxAttributeChars)) close();
+  if (!open) {
+    const db = openDb(job.dbPath);
+    const store = new TraceStore(db, { maxAttributeChars: job.maxAttributeChars });
+    open = { dbPath: job.dbPath, maxAttributeChars: job.maxAttributeChars, db, store };
+  }
+  return open.store;
+}
+
+port.on("message", (job: ReceiveJob & { id: number }) => {
+  let reply: ReceiveReply;
+  try {
+    const store = storeFor(job);
+    const written: Span[][] = [];
+    const stopListening = job.returnSpans ? store.onWrite((spans) => void written.push(spans)) : undefined;
+    try {
+      const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
+      const receipt = receiveOtlp(store, body, job.contentType);
+      reply = { id: job.id, receipt, spans: job.returnSpans ? written.flat() : undefined };
+    } finally {
+      stopListening?.();
+    }
+  } catch (e) {
+    reply =
+      e instanceof OtlpRequestError
+        ? { id: job.id, refused: { status: e.status, message: e.message, code: e.code } }
+        : e instanceof DatabaseBusyError || isBusy(e)
+          ? { id: job.id, busy: (e as Error).message }
+          : { id: job.id, error: (e as Error).message };
+  }
+  port.postMessage(reply);
+  idle = setTimeout(close, IDLE_CLOSE_MS).unref();
+});
+port.postMessage({ ready: true });

@@ -1,0 +1,157 @@
+// Issue #15: no request may hold the event loop, a big body included. A ~9 MB JSON body (under the 10 MB body limit)
+// to the chat-like routes of a local model with a 2,048-token context is refused by the context bound; before it is,
+// the daemon reads, decodes, parses, validates and keys it, and records its span. Run back to back in one turn of the
+// event loop, those steps held it 2.6–4.7 s at load 12–25 (a 1.7 s hold at load 10); now they are fewer, cheaper and
+// in turns of their own. Measured as the daemon's own event-loop delay (monitorEventLoopDelay over 2 s windows, read
+// from /hotpath/stats), not as a client's wall time. An accepted 9 MB request to an upstream gets there unchanged.
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { chatModelPath } from "../../fixtures/models.js";
+import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
+import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+
+const WINDOW_S = 2;
+/**
+ * The longest hold allowed while one 9 MB body is handled: half of that request's time (its steps are several turns
+ * now; before, one turn held ~60–75% of it at load), and never less than this many ms (on a quiet machine a whole
+ * request takes little more).
+ */
+const FLOOR_MS = 150;
+
+/** Words of this repository's own docs (not text shaped for this test), repeated to `chars` characters. */
+function text(chars: number): string {
+  const words = "the daemon answers every request in its own shape and never holds the loop for another one ";
+  return words.repeat(Math.ceil(chars / words.length)).slice(0, chars);
+}
+
+describe("daemon: 9 MB bodies do not hold the event loop (issue #15)", function () {
+  this.timeout(600_000);
+  let daemon: TestDaemon;
+  let oa: FakeUpstream;
+  let auth: Record<string, string>;
+
+  before(async function () {
+    oa = await FakeUpstream.start("openai", "sk-bigbody");
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-bigbody-"));
+    const configFile = join(dataDir, "config.yaml");
+    writeFileSync(
+      configFile,
+      `router:\n  providers:\n    oa: { type: openai, baseURL: "${oa.baseURL}", apiKey: "env:BIGBODY_OPENAI_KEY" }\n`,
+    );
+    daemon = await startDaemon({
+      dataDir,
+      args: ["--config", configFile, "--model", `m=${chatModelPath()}`, "--context-size", "2048"],
+      env: { BIGBODY_OPENAI_KEY: "sk-bigbody", HOTPATH_EVENT_LOOP_WINDOW_S: String(WINDOW_S) },
+      waitForModels: ["m"],
+    });
+    auth = { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" };
+  });
+  after(async () => {
+    await daemon?.dispose();
+    await oa?.close();
+  });
+
+  /**
+   * Sends `body` and reads the daemon's event-loop windows every 200 ms meanwhile (each read sees the window in
+   * progress and the last complete one, so no window is missed); the longest delay over them, and the answer.
+   */
+  async function longestHold(path: string, body: string): Promise<{ res: RawResponse; holdMs: number }> {
+    // Two quiet windows first, so that the windows read are this request's.
+    await new Promise((r) => setTimeout(r, WINDOW_S * 2000 + 200));
+    let done = false;
+    let holdMs = 0;
+    const watch = (async () => {
+      while (!done) {
+        const stats = await rawRequest(daemon.url, { path: "/hotpath/stats", headers: auth, timeoutMs: 300_000 });
+        const loop = stats.body.eventLoop as { current: { maxMs: number }; previous?: { maxMs: number } };
+        holdMs = Math.max(holdMs, loop.current.maxMs, loop.previous?.maxMs ?? 0);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const res = await rawRequest(daemon.url, {
+      method: "POST",
+      path,
+      headers: { ...auth, "content-length": String(Buffer.byteLength(body)), "anthropic-version": "2023-06-01" },
+      body,
+      timeoutMs: 300_000,
+    });
+    await new Promise((r) => setTimeout(r, 600)); // the window holding the end of the request is read too
+    done = true;
+    await watch;
+    return { res, holdMs };
+  }
+
+  const NINE_MB = 9 * 1024 * 1024;
+  const refused: [string, string, () => unknown][] = [
+    [
+      "chat completions",
+      "/v1/chat/completions",
+      () => ({
+        model: "m",
+        max_tokens: 2,
+        messages: [
+          { role: "system", content: text(NINE_MB) },
+          { role: "user", content: "hi" },
+        ],
+      }),
+    ],
+    [
+      "chat completions, 9,000 messages",
+      "/v1/chat/completions",
+      () => ({
+        model: "m",
+        max_tokens: 2,
+        messages: Array.from({ length: 9000 }, () => ({ role: "user", content: text(1020) })),
+      }),
+    ],
+    [
+      "messages",
+      "/v1/messages",
+      () => ({ model: "m", max_tokens: 2, system: text(NINE_MB), messages: [{ role: "user", content: "hi" }] }),
+    ],
+    [
+      "responses",
+      "/v1/responses",
+      () => ({ model: "m", max_output_tokens: 2, instructions: text(NINE_MB), input: "hi" }),
+    ],
+    ["completions", "/v1/completions", () => ({ model: "m", max_tokens: 2, prompt: text(NINE_MB) })],
+  ];
+
+  for (const [name, path, make] of refused) {
+    it(`${name}: a 9 MB body refused by the context bound holds the loop at most half the request's time`, async () => {
+      const body = JSON.stringify(make());
+      assert.ok(body.length > 8.5 * 1024 * 1024 && body.length < 10 * 1024 * 1024, `body ${body.length} B`);
+      const { res, holdMs } = await longestHold(path, body);
+      assert.equal(res.status, 400, res.text.slice(0, 300));
+      assert.match(res.text, /more than the model's 2048-token context can hold/);
+      const bound = Math.max(FLOOR_MS, res.ms / 2);
+      console.log(
+        `      ${Math.round(res.ms)} ms; longest event-loop hold ${Math.round(holdMs)} ms (bound ${Math.round(bound)})`,
+      );
+      assert.ok(holdMs <= bound, `the event loop was held ${Math.round(holdMs)} ms (bound ${Math.round(bound)} ms)`);
+    });
+  }
+
+  it("an accepted 9 MB chat reaches the upstream as sent, and holds the loop at most half its time", async () => {
+    oa.reset();
+    const request = {
+      model: "oa:gpt-4o-mini",
+      messages: [
+        { role: "system", content: text(NINE_MB) },
+        { role: "user", content: "hi" },
+      ],
+    };
+    const { res, holdMs } = await longestHold("/v1/chat/completions", JSON.stringify(request));
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.equal(oa.received.length, 1);
+    assert.deepEqual(oa.received[0].body, { ...request, model: "gpt-4o-mini" });
+    const bound = Math.max(FLOOR_MS, res.ms / 2);
+    console.log(
+      `      ${Math.round(res.ms)} ms; longest event-loop hold ${Math.round(holdMs)} ms (bound ${Math.round(bound)})`,
+    );
+    assert.ok(holdMs <= bound, `the event loop was held ${Math.round(holdMs)} ms (bound ${Math.round(bound)} ms)`);
+  });
+});
