@@ -138,6 +138,7 @@ export function writeTransaction<T>(db: Db, what: string, write: () => T): T {
         : write,
     ) as T;
     for (const r of wrote) r.settle(true);
+    if (!db.inTransaction) commits.set(db, (commits.get(db) ?? 0) + 1);
     return result;
   } catch (e) {
     for (const r of wrote) r.settle(false);
@@ -147,6 +148,12 @@ export function writeTransaction<T>(db: Db, what: string, write: () => T): T {
 }
 
 const runners = new WeakMap<Db, Database.Transaction<(write: () => unknown) => unknown>>();
+const commits = new WeakMap<Db, number>();
+
+/** How many writeTransaction commits this connection has made (the checkpointer asks for a checkpoint after some). */
+export function commitCount(db: Db): number {
+  return commits.get(db) ?? 0;
+}
 const riders = new WeakMap<Db, Set<PendingWrites>>();
 
 /**

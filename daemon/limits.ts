@@ -27,6 +27,12 @@ export const LIMITS = {
    * limit) held the event loop ~1 s; 10,000 still admits 5,000 properties that each have `items`.
    */
   schemaNodes: 10_000,
+  /**
+   * Repetitions a schema asks the grammar for (the larger of minLength/maxLength, of minItems/maxItems), summed over
+   * all schemas of one request. The grammar writes `x{N}`, which llama.cpp expands into N copies when it compiles the
+   * grammar on the event loop: `minLength: 1000000` held it ~1 s (load 12–18) before generation could refuse anything.
+   */
+  schemaRepetitions: 20_000,
   /** enum and const values over all schemas of one request. */
   schemaEnumValues: 1_000,
   /** Characters of property names and enum/const strings over all schemas of one request. */

@@ -9,6 +9,7 @@ import { InputLimitError, LIMITS } from "../limits.js";
 interface Totals {
   properties: number;
   nodes: number;
+  repetitions: number;
   enumValues: number;
   chars: number;
 }
@@ -33,6 +34,12 @@ function isPrimitive(v: unknown): boolean {
   return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 }
 
+/** The repetitions a min/max pair makes the grammar spell out (the larger bound; 0 when neither is a number). */
+function repetitions(s: Record<string, unknown>, min: string, max: string): number {
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+  return Math.max(n(s[min]), n(s[max]));
+}
+
 /** Where a schema sits, kept as links and spelled out only for an error message (most schemas are never refused). */
 interface Where {
   up?: Where;
@@ -41,8 +48,10 @@ interface Where {
 const spell = (w: Where): string => (w.up ? `${spell(w.up)}.${w.key}` : w.key);
 
 function measure(root: unknown, param: string, totals: Totals, checkValues: boolean): void {
-  const over = (limit: "schemaProperties" | "schemaEnumValues" | "schemaChars" | "schemaNodes", what: string) =>
-    new InputLimitError(limit, `the request's schemas ${what} (limit ${limit} = ${LIMITS[limit]})`, param);
+  const over = (
+    limit: "schemaProperties" | "schemaEnumValues" | "schemaChars" | "schemaNodes" | "schemaRepetitions",
+    what: string,
+  ) => new InputLimitError(limit, `the request's schemas ${what} (limit ${limit} = ${LIMITS[limit]})`, param);
   // Counted before walking them, like properties: 1,000,000 anyOf branches are refused without visiting one. Only
   // where the local engine compiles the schema: this bounds its grammar, and is not one of OpenAI's published limits.
   const addNodes = (n: number) => {
@@ -68,6 +77,15 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
     if (checkValues && "enum" in s && !Array.isArray(s.enum)) {
       // The grammar converter maps over it: anything else was a 500 ("schema.enum.map is not a function").
       throw new InputLimitError("schemaValue", `${spell(where)}.enum must be an array of values`, param);
+    }
+    if (checkValues) {
+      // Only where the local engine compiles the schema, like schemaNodes: the grammar repeats a rule this many times.
+      totals.repetitions += repetitions(s, "minLength", "maxLength") + repetitions(s, "minItems", "maxItems");
+      if (totals.repetitions > LIMITS.schemaRepetitions)
+        throw over(
+          "schemaRepetitions",
+          `ask for more than ${LIMITS.schemaRepetitions} repetitions in all (minLength/maxLength, minItems/maxItems: the grammar spells each one out)`,
+        );
     }
     const values = Array.isArray(s.enum) ? (s.enum as unknown[]) : [];
     const hasConst = "const" in s;
@@ -132,7 +150,7 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
  * it cannot. The pipeline checks sizes for every route before any other work; the local engine checks both.
  */
 export function checkRequestSchemas(request: ChatCompletionRequest, opts: { sizesOnly?: boolean } = {}): void {
-  const totals: Totals = { properties: 0, nodes: 0, enumValues: 0, chars: 0 };
+  const totals: Totals = { properties: 0, nodes: 0, repetitions: 0, enumValues: 0, chars: 0 };
   const values = !opts.sizesOnly;
   const format = request.response_format;
   if (format?.type === "json_schema" && format.json_schema.schema)

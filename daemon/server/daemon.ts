@@ -8,6 +8,7 @@ import { ResponseCache } from "../cache/service.js";
 import { modelVerifier } from "../cache/verifier.js";
 import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
+import { checkpointOffThread } from "../db-checkpoint.js";
 import { openDb } from "../db.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
@@ -46,6 +47,7 @@ export async function startDaemon(
   const token = ensureToken(paths.token);
   const events = new EventHub();
   const db = openDb(paths.db);
+  const checkpoints = checkpointOffThread(db, paths.db, (m) => log("warn", m));
   const engine = new Engine({
     gpu: config.gpu,
     threads: config.threads,
@@ -114,6 +116,7 @@ export async function startDaemon(
     await traceMaintenance.close();
     services.router.close();
     cache.close();
+    await checkpoints.close();
     db.close();
     if ((e as NodeJS.ErrnoException).code === "EADDRINUSE")
       throw new Error(await portInUseMessage(config.host, config.port));
@@ -140,6 +143,7 @@ export async function startDaemon(
       await engine.dispose();
       await traceMaintenance.close();
       cache.close(); // lookup counts still waiting for a write
+      await checkpoints.close();
       db.close();
       clearRunning(paths.running);
     })());

@@ -4,7 +4,7 @@ import type { ServerResponse } from "node:http";
 import type { ChatCompletionChunk } from "../api.js";
 import { fullTimings, type ChatEvent } from "../chat.js";
 import { toHttpError, errorBody } from "./errors.js";
-import { startSse, textDeltaFrames, writeSse, writeSseFrame } from "./sse.js";
+import { endSse, startSse, textDeltaFrames, writeSse, writeSseFrame } from "./sse.js";
 
 export async function writeChatStream(
   res: ServerResponse,
@@ -62,5 +62,5 @@ export async function writeChatStream(
     const err = toHttpError(e);
     if (err.status !== 499) writeSse(res, errorBody(err));
   }
-  res.end();
+  endSse(res);
 }

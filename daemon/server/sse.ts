@@ -4,16 +4,33 @@ import { toHttpError } from "./errors.js";
 import type { HttpError } from "./route.js";
 
 /**
- * A streamed answer whose client reads nothing for this long while output waits for it is cut. Node buffers what
- * the kernel cannot take, so a client that stops reading without closing (a suspended process, a wedged agent) would
- * otherwise hold its socket and every frame of its answer for good; cutting it also stops a generation still running
- * for it (the request's close aborts it, and the sequence is freed). A client that reads at all, however slowly, is
- * never cut.
+ * A streamed answer whose client takes nothing for this long while output waits for it is cut. The token loop never
+ * waits for a client (a slow reader must not hold a sequence others queue for), so what the kernel cannot take waits
+ * here; a client that stopped reading without closing (a suspended process, a wedged agent) would otherwise hold its
+ * socket and every frame of its answer for good. Cutting it also stops a generation still running for it (the
+ * request's close aborts it, and the sequence is freed).
  */
 export const SSE_STALL_MS = 60_000;
 
-/** Per streamed response: the callback that counts frames the kernel took (see startSse). */
-const flushCallbacks = new WeakMap<ServerResponse, () => void>();
+/**
+ * Frames waiting while the socket is backed up go out in pieces of about this size, one piece per drain. Left to Node,
+ * the whole backlog would go to the kernel as one write that completes only when the client has read all of it, so a
+ * client reading steadily through a large backlog would show no progress for as long.
+ */
+const PIECE_CHARS = 64 * 1024;
+
+/** A streamed response's frames that wait for the socket to drain (see send). */
+interface Outbox {
+  frames: string[];
+  /** Index of the first frame not yet handed on. */
+  head: number;
+  /** endSse was called while frames waited: end once they are out. */
+  ending: boolean;
+  /** Drains and finishes seen: the client took something. */
+  progress: number;
+}
+
+const outboxes = new WeakMap<ServerResponse, Outbox>();
 
 export function startSse(res: ServerResponse, headers: Record<string, string>, stallMs = SSE_STALL_MS): void {
   // No Connection header of our own: Node's default answers the client's (keep-alive for HTTP/1.1, close when it
@@ -26,43 +43,80 @@ export function startSse(res: ServerResponse, headers: Record<string, string>, s
     "x-accel-buffering": "no",
   });
   res.flushHeaders();
-  watchStall(res, stallMs);
+  const box: Outbox = { frames: [], head: 0, ending: false, progress: 0 };
+  outboxes.set(res, box);
+  res.on("drain", () => {
+    box.progress++;
+    pump(res, box);
+  });
+  res.once("finish", () => box.progress++);
+  watchStall(res, box, stallMs);
 }
 
 /**
- * Cuts the response when output waited at two checks `stallMs` apart and the kernel took none of it in between.
- * Progress is counted by write callbacks (a frame's runs once the kernel has it), so nothing is read from Node's
- * internals, and nothing is done per frame beyond passing the callback.
+ * Cuts the response when output waited at two checks `stallMs` apart and nothing was taken in between (no drain, no
+ * finish). A client that takes a piece per `stallMs` is never cut, nor is a stream with nothing to send.
  */
-function watchStall(res: ServerResponse, stallMs: number): void {
-  let flushed = 0;
+function watchStall(res: ServerResponse, box: Outbox, stallMs: number): void {
   let seen = 0;
   let waiting = false;
-  flushCallbacks.set(res, () => void flushed++);
   const timer = setInterval(() => {
-    const waitingNow = res.writableLength > 0;
-    if (waiting && waitingNow && flushed === seen) {
+    const waitingNow =
+      box.head < box.frames.length || res.writableNeedDrain || (res.writableEnded && !res.writableFinished);
+    if (waiting && waitingNow && box.progress === seen) {
       clearInterval(timer);
       // Without an error: the socket's error would reach the server's clientError path; the request sees a close.
       res.destroy();
       return;
     }
     waiting = waitingNow;
-    seen = flushed;
+    seen = box.progress;
   }, stallMs);
   timer.unref();
   res.once("close", () => clearInterval(timer));
 }
 
-export function writeSse(res: ServerResponse, data: unknown, event?: string): void {
+/** Hands a frame on, or queues it while the socket is backed up (or earlier frames still wait). */
+function send(res: ServerResponse, frame: string): void {
   if (res.writableEnded || res.destroyed) return;
-  res.write(sseFrame(data, event), flushCallbacks.get(res));
+  const box = outboxes.get(res);
+  if (box && (box.head < box.frames.length || res.writableNeedDrain)) box.frames.push(frame);
+  else res.write(frame);
+}
+
+/** On a drain: the waiting frames, a piece at a time until the socket is backed up again; then the end, if asked. */
+function pump(res: ServerResponse, box: Outbox): void {
+  if (res.writableEnded || res.destroyed) {
+    // Ended by someone else (an error path): what waited cannot go out any more.
+    box.frames = [];
+    box.head = 0;
+    return;
+  }
+  while (box.head < box.frames.length && !res.writableNeedDrain) {
+    let piece = box.frames[box.head++];
+    while (box.head < box.frames.length && piece.length < PIECE_CHARS) piece += box.frames[box.head++];
+    res.write(piece);
+  }
+  if (box.head < box.frames.length) return;
+  box.frames = [];
+  box.head = 0;
+  if (box.ending) res.end();
+}
+
+/** Ends a stream begun with startSse once its waiting frames are out (plain res.end() would drop them). */
+export function endSse(res: ServerResponse): void {
+  const box = outboxes.get(res);
+  if (box && box.head < box.frames.length && !res.writableEnded && !res.destroyed) box.ending = true;
+  else if (!res.writableEnded) res.end();
+}
+
+export function writeSse(res: ServerResponse, data: unknown, event?: string): void {
+  send(res, sseFrame(data, event));
 }
 
 /** Writes an already framed event (see textDeltaFrames): the per-token path serialises only the new text. */
 export function writeSseFrame(res: ServerResponse, frame: string): void {
-  if (res.writableEnded || res.destroyed) return;
-  res.write(frame, flushCallbacks.get(res));
+  send(res, frame);
 }
 
 /** Stands for the delta while a chunk's frame is cut (NULs: JSON escapes them, so it cannot be half of other text). */
@@ -119,5 +173,5 @@ export async function sendSseStream(
       writeSse(res, frame.data, frame.event);
     }
   }
-  res.end();
+  endSse(res);
 }

@@ -6,7 +6,7 @@ import { answerHeaders } from "../answer-headers.js";
 import { caller } from "../caller.js";
 import { errorBody, toHttpError } from "../errors.js";
 import type { Route } from "../route.js";
-import { startSse, textDeltaFrames, writeSse, writeSseFrame } from "../sse.js";
+import { endSse, startSse, textDeltaFrames, writeSse, writeSseFrame } from "../sse.js";
 
 export const routes: Route[] = [
   {
@@ -58,7 +58,7 @@ export const routes: Route[] = [
         const err = toHttpError(e);
         if (err.status !== 499) writeSse(ctx.res, errorBody(err));
       }
-      ctx.res.end();
+      endSse(ctx.res);
     },
   },
 ];

@@ -10,7 +10,7 @@ import { anthropicErrorBody, chatRequestOf } from "../anthropic.js";
 import { caller, nativeRequest } from "../caller.js";
 import { toHttpError } from "../errors.js";
 import type { Route } from "../route.js";
-import { sseFrame, startSse, writeSse } from "../sse.js";
+import { endSse, sseFrame, startSse, writeSse } from "../sse.js";
 
 export const routes: Route[] = [
   {
@@ -51,7 +51,7 @@ export const routes: Route[] = [
         const err = toHttpError(e);
         if (err.status !== 499) writeSse(ctx.res, anthropicErrorBody(err), "error");
       }
-      ctx.res.end();
+      endSse(ctx.res);
     },
   },
 ];

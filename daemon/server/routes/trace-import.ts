@@ -12,6 +12,9 @@ import { rememberAnalyses } from "./traces.js";
 
 export const IMPORT_LIMIT_BYTES = 256 * 1024 * 1024;
 
+/** How long an upload may wait for the parse to catch up (see streamBody): half the server's requestTimeout. */
+const PACED_UPLOAD_MS = 60_000;
+
 const ImportQuery = z.object({
   name: z
     .string()
@@ -89,6 +92,7 @@ const tooLarge = (declared?: number) =>
  */
 function streamBody(req: IncomingMessage, feed: ImportFeed): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const startMs = performance.now();
     let size = 0;
     const stop = (e: Error) => {
       req.off("data", onData);
@@ -103,8 +107,10 @@ function streamBody(req: IncomingMessage, feed: ImportFeed): Promise<void> {
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > IMPORT_LIMIT_BYTES) return stop(tooLarge());
-      if (!feed.push(chunk)) {
-        // The parse is behind: the client waits (TCP) instead of the upload waiting in the daemon's memory.
+      // The parse is behind: the client waits (TCP) instead of the upload waiting in the daemon's memory — for a
+      // while: the server ends a request whose body has not all arrived within its requestTimeout (http.ts, 120 s),
+      // and on a machine busy enough the parse would hold the upload past it. Then the upload reads on as it comes.
+      if (!feed.push(chunk) && performance.now() - startMs < PACED_UPLOAD_MS) {
         req.pause();
         feed.onCaughtUp(() => req.resume());
       }

@@ -1,7 +1,7 @@
 // OTLP/JSON files: one ExportTraceServiceRequest, an array of them (one per exporter flush), or JSON Lines of them
 // (the OTel Collector's file exporter). Ids may be hex or base64; parents may live in another flush document.
 import { OtlpDecodeError, otlpToSpans } from "../otlp/decode.js";
-import { readOtlpJsonDocument } from "../otlp/json-document.js";
+import { OtlpJsonStream, readOtlpJsonDocument } from "../otlp/json-document.js";
 import type { Span } from "../span.js";
 import { forEachJsonLine, ImportError, type ParsedTrace, type TraceImporter } from "./format.js";
 
@@ -72,6 +72,23 @@ export const otlpJsonImporter: TraceImporter = {
 export function readOtlpJsonFile(file: string, text: string): ParsedTrace[] | undefined {
   const decoded = readOtlpJsonDocument(text);
   return decoded && groupByTrace(decoded.spans, "import:otlp-json", file, decoded.services[0]);
+}
+
+/**
+ * readOtlpJsonFile for a file whose text arrives in pieces (an upload), read as it comes when the file is an array of
+ * requests (see OtlpJsonStream). For a file whose name does not end in .jsonl (detection reads such a file as JSON
+ * Lines), end() gives exactly the traces parseTraceFile gives the whole text (format otlp-json), or undefined: then
+ * parseTraceFile reads the whole text, which says what the file is and what is wrong with it.
+ */
+export function otlpJsonFileStream(file: string): { push(text: string): void; end(): ParsedTrace[] | undefined } {
+  const stream = new OtlpJsonStream();
+  return {
+    push: (text) => stream.push(text),
+    end: () => {
+      const decoded = stream.end();
+      return decoded && groupByTrace(decoded.spans, "import:otlp-json", file, decoded.services[0]);
+    },
+  };
 }
 
 /** One ParsedTrace per trace id; the name is the root span's (the earliest span without a parent in the file). */

@@ -42,6 +42,156 @@ export function readOtlpJsonDocument(text: string): OtlpDecoded | undefined {
   }
 }
 
+/**
+ * readOtlpJsonDocument for a file that arrives in pieces (an upload) and is an array of requests (one per exporter
+ * flush, the shape of the OTel JS file exporters and of this project's fixtures): each request is converted once its
+ * text is all there, while the rest still arrives, and only the text of the request being read is held. Push the
+ * decoded text in pieces of any size; end() gives exactly what readOtlpJsonDocument gives the whole text, or undefined
+ * (then the caller reads the whole text as before): for a file that is not an array, for anything readOtlpJsonDocument
+ * refuses, and for an array whose requests could not be told apart as they came.
+ *
+ * A request ends where the next begins: `}`, `,`, `{` and the next request's key `"resourceSpans"` (or
+ * `"resource_spans"`), with JSON whitespace between; those keys are found by their text (a native search, no
+ * character-by-character scan). Such a candidate end is taken only when the text up to it reads as one whole request
+ * (Scanner.wholeRequest, which checks all it reads): a JSON object's text ends where its grammar says, so that text is
+ * exactly the array element readOtlpJsonDocument reads there, and the next element starts at that `{`. A candidate
+ * that does not read (the key's text inside an unknown field or a string) is passed over; after a few, the stream
+ * stops trying (each try reads the request's text again).
+ */
+export class OtlpJsonStream {
+  /** The text of the request being read (from its `{`), as it came. */
+  private pieces: string[] = [];
+  /** The total length of `pieces`. */
+  private length = 0;
+  /** Where in the request's text the last key looked at starts (none before it is looked at again). */
+  private lastKey = -1;
+  /** The stream's last KEY_OVERLAP characters. */
+  private tail = "";
+  private misses = 0;
+  /** open: before "["; first: after it; request: inside one; done: after "]" (see end). */
+  private state: "open" | "first" | "request" | "off" = "open";
+  private readonly out: OtlpDecoded = { spans: [], rejected: [], services: [] };
+
+  /** The file's next text. */
+  push(piece: string): void {
+    if (this.state === "off" || !piece) return;
+    try {
+      this.take(piece);
+    } catch {
+      this.off(); // not plain (see readOtlpJsonDocument): the whole-document path decides
+    }
+  }
+
+  /** The spans, when the whole text was an array of requests that all converted; undefined otherwise. */
+  end(): OtlpDecoded | undefined {
+    if (this.state !== "request") return undefined;
+    try {
+      // The last request: up to the "}" before the closing "]", then nothing but whitespace.
+      const text = this.text();
+      let i = text.length - 1;
+      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
+      if (text.charCodeAt(i) !== CLOSE_BRACKET) return undefined;
+      i--;
+      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
+      if (text.charCodeAt(i) !== CLOSE_BRACE) return undefined;
+      this.request(text.slice(0, i + 1));
+      return this.out;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private off(): void {
+    this.state = "off";
+    this.pieces = [];
+  }
+
+  private take(piece: string): void {
+    let t = piece;
+    if (this.state !== "request") {
+      // Before the first request: "[" and whitespace.
+      let i = 0;
+      for (; i < t.length; i++) {
+        const c = t.charCodeAt(i);
+        if (isJsonSpace(c)) continue;
+        if (this.state === "open" && c === OPEN_BRACKET) this.state = "first";
+        else if (this.state === "first" && c === OPEN_BRACE) break;
+        else throw notPlain; // one request, not a document, or an empty array: read whole
+      }
+      if (i === t.length) return;
+      this.state = "request";
+      t = t.slice(i);
+    }
+    // Keys are looked for in the new piece and the few characters before it (a key cut between two pieces).
+    let window = this.tail + t;
+    let offset = this.length - this.tail.length; // where `window` starts in the request's text
+    this.tail = window.slice(-KEY_OVERLAP);
+    this.pieces.push(t);
+    this.length += t.length;
+    for (let from = 0; ;) {
+      const found = nextKey(window, from);
+      if (found === -1) return;
+      from = found + 1;
+      const key = offset + found;
+      if (key <= this.lastKey) continue;
+      this.lastKey = key;
+      const text = this.text();
+      // Back from the key over whitespace: "{" (the next request's start), ",", "}" (this one's end).
+      let i = key - 1;
+      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
+      if (text.charCodeAt(i) !== OPEN_BRACE) continue;
+      const next = i;
+      i--;
+      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
+      if (text.charCodeAt(i) !== COMMA) continue;
+      i--;
+      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
+      if (text.charCodeAt(i) !== CLOSE_BRACE) continue;
+      try {
+        this.request(text.slice(0, i + 1));
+      } catch {
+        if (++this.misses > MAX_MISSES) throw notPlain;
+        continue;
+      }
+      // The next request's text is what follows; its own key is behind, further keys are looked for in all of it.
+      const rest = text.slice(next);
+      this.pieces = [rest];
+      this.length = rest.length;
+      this.lastKey = key - next;
+      window = rest;
+      offset = 0;
+      from = this.lastKey + 1;
+    }
+  }
+
+  /** The request's text so far, as one string. */
+  private text(): string {
+    if (this.pieces.length > 1) this.pieces = [this.pieces.join("")];
+    return this.pieces[0] ?? "";
+  }
+
+  /** Converts one request's whole text; its spans and services join the file's only when all of it converted. */
+  private request(text: string): void {
+    const one = new Scanner(text).wholeRequest();
+    for (const s of one.spans) this.out.spans.push(s);
+    for (const s of one.services) if (!this.out.services.includes(s)) this.out.services.push(s);
+  }
+}
+
+/** The first request key in `text` at or after `from`, or -1. */
+function nextKey(text: string, from: number): number {
+  const a = text.indexOf('"resourceSpans"', from);
+  const b = text.indexOf('"resource_spans"', from);
+  return a === -1 ? b : b === -1 ? a : Math.min(a, b);
+}
+
+/** How far back in the text before a new piece a request key may start ('"resource_spans"' less one character). */
+const KEY_OVERLAP = 15;
+/** Candidate request ends that did not read before the stream stops trying (see OtlpJsonStream). */
+const MAX_MISSES = 4;
+
+const isJsonSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
 /** One scope's spans: where each span's JSON is in the text, converted once the resource is known. */
 interface ScopeSpans {
   scopeName: string | undefined;
@@ -51,9 +201,18 @@ interface ScopeSpans {
 
 class Scanner {
   private i = 0;
+
   private readonly out: OtlpDecoded = { spans: [], rejected: [], services: [] };
 
   constructor(private readonly text: string) {}
+
+  /** The text is one request object and nothing else (an element of a streamed array): its spans. */
+  wholeRequest(): OtlpDecoded {
+    if (this.text.charCodeAt(0) !== OPEN_BRACE) throw notPlain;
+    this.request();
+    if (this.i !== this.text.length) throw notPlain;
+    return this.out;
+  }
 
   document(): OtlpDecoded {
     const t = this.text;

@@ -75,6 +75,39 @@ describe("schema limits", () => {
     );
   });
 
+  it("refuses more repetitions than the grammar should spell out (minLength 1,000,000 held the event loop ~1 s), locally only", () => {
+    const str = (bounds: Record<string, number>) => ({ type: "string", ...bounds });
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(str({ minLength: 1_000_000 })))),
+      "schemaRepetitions",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(str({ maxLength: 20_001 })))),
+      "schemaRepetitions",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(str({ minLength: 10, maxLength: 20_000 })))),
+      undefined,
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(str({ minLength: 1_000_000 })), { sizesOnly: true })),
+      undefined,
+    );
+    // Summed over the request: two arrays of 10,001 items each.
+    const twoArrays = {
+      type: "object",
+      properties: { a: { type: "array", minItems: 10_001 }, b: { type: "array", maxItems: 10_000, items: str({}) } },
+    };
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema(twoArrays))),
+      "schemaRepetitions",
+    );
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema({ type: "array", minItems: 3, maxItems: 5 }))),
+      undefined,
+    );
+  });
+
   it("refuses enum/const values that are objects only where the local engine enforces them", () => {
     const objectConst = withSchema({ properties: { a: { const: { b: 1 } } } });
     assert.equal(

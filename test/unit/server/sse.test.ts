@@ -1,9 +1,10 @@
 // Streamed text frames cut from one serialised chunk are byte for byte what serialising each chunk whole gives; a
-// streamed response whose client stops reading is cut after the stall time, one that reads slowly is not.
+// streamed response whose client stops reading is cut after the stall time, one that reads through a backlog is not,
+// and every frame reaches it before the end.
 import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
-import { sseFrame, startSse, textDeltaFrames, writeSseFrame } from "../../../daemon/server/sse.js";
+import { endSse, sseFrame, startSse, textDeltaFrames, writeSseFrame } from "../../../daemon/server/sse.js";
 
 const chunk = (model: string) => (text: string) => ({
   id: "cmpl-1",
@@ -50,7 +51,9 @@ describe("server: SSE text delta frames", () => {
 });
 
 describe("server: a streamed response whose client stops reading", function () {
-  const STALL_MS = 300;
+  // Loopback hands a steady reader's progress back in bursts ~0.5 s apart (window updates): the stall time here is
+  // well above that, and far below the reader's time through its backlog.
+  const STALL_MS = 1_500;
   let server: Server;
   let port: number;
   let onRequest: (res: ServerResponse) => void;
@@ -86,7 +89,7 @@ describe("server: a streamed response whose client stops reading", function () {
         res.once("close", () => resolve());
         // 32 MiB: far more than loopback's kernel buffers hold, so most of it waits in Node.
         for (let i = 0; i < FRAMES; i++) writeSseFrame(res, frame);
-        res.end();
+        endSse(res);
       };
     });
     const { socket, first } = await request();
@@ -106,8 +109,9 @@ describe("server: a streamed response whose client stops reading", function () {
     assert.ok(bytes < FRAMES * frame.length, `the client read all ${bytes} bytes: nothing was cut`);
   });
 
-  it("is not cut while the client reads, however slowly, nor while nothing is written", async function () {
-    const TOTAL = 64;
+  it("is not cut while the client reads steadily through a large backlog, nor while nothing is written", async function () {
+    // 16 MiB written at once: a backlog far beyond the kernel's buffers, which the reader needs seconds to get through.
+    const TOTAL = 256;
     const finished = new Promise<boolean>((resolve) => {
       onRequest = (res) => {
         startSse(res, {}, STALL_MS);
@@ -119,18 +123,18 @@ describe("server: a streamed response whose client stops reading", function () {
         // Nothing to send for a while (a long prefill): nothing waits, nothing to cut.
         setTimeout(() => {
           for (let i = 0; i < TOTAL; i++) writeSseFrame(res, frame);
-          res.end();
+          endSse(res);
         }, 3 * STALL_MS);
       };
     });
     const { socket, first } = await request();
-    // One read (≤ 64 KiB) every 50 ms: ~4 MiB takes a few seconds, far longer than the stall time.
+    // One read (≤ 64 KiB) every 15 ms: ~4 s through the backlog, well past two stall checks.
     let bytes = first;
     const ended = new Promise<void>((resolve) => socket.once("end", resolve));
     socket.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
       socket.pause();
-      setTimeout(() => socket.resume(), 50);
+      setTimeout(() => socket.resume(), 15);
     });
     socket.resume();
     await ended;

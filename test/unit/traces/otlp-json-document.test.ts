@@ -4,7 +4,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseTraceFile } from "../../../daemon/traces/importers/index.js";
-import { groupByTrace, otlpJsonImporter, readOtlpJsonFile } from "../../../daemon/traces/importers/otlp-json.js";
+import {
+  groupByTrace,
+  otlpJsonFileStream,
+  otlpJsonImporter,
+  readOtlpJsonFile,
+} from "../../../daemon/traces/importers/otlp-json.js";
+import { OtlpJsonStream, readOtlpJsonDocument } from "../../../daemon/traces/otlp/json-document.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { generateOtlpRequests } from "../../bench/_trace-generators.js";
 import { traceFixture } from "../../support/trace-fixtures.js";
@@ -58,6 +64,40 @@ const span = (i: number, over: Record<string, unknown> = {}) => ({
 });
 
 const resource = (service: string) => ({ attributes: [{ key: "service.name", value: { stringValue: service } }] });
+
+/** A small deterministic generator (tests that cannot differ between runs). */
+function random(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return (seed >>> 8) % n;
+  };
+}
+
+/**
+ * The streamed reader, given the text cut in pieces at random places (inside strings, escapes and surrogate pairs
+ * too), gives what readOtlpJsonDocument gives the whole text when that is an array of requests, and gives up on
+ * anything else.
+ */
+function streamAgrees(text: string, rand: (n: number) => number, maxPiece = 64, mustConvert = false): boolean {
+  const stream = new OtlpJsonStream();
+  for (let at = 0; at < text.length;) {
+    const n = 1 + rand(maxPiece);
+    stream.push(text.slice(at, at + n));
+    at += n;
+  }
+  const got = stream.end();
+  if (!/^[ \t\n\r]*\[/.test(text)) {
+    assert.equal(got, undefined, `streamed a file that is not an array: ${text.slice(0, 120)}`);
+    return false;
+  }
+  // Giving up is always allowed (the caller reads the whole text), except on the plain files it is for.
+  if (got === undefined) {
+    assert.ok(!mustConvert, `gave up on: ${text.slice(0, 200)}`);
+    return false;
+  }
+  assert.equal(JSON.stringify(got), JSON.stringify(readOtlpJsonDocument(text)), text.slice(0, 200));
+  return true;
+}
 
 describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
   it("converts the bench's 100k-span shape (smaller) and the shared OpenInference fixtures as JSON.parse does", () => {
@@ -202,6 +242,85 @@ describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
         return true;
       },
     );
+  });
+
+  it("streamed: the same spans as the whole text, however the text is cut, and gives up where the whole text does", () => {
+    const rand = random(23);
+    const bench = JSON.stringify(generateOtlpRequests(3000, 512));
+    streamAgrees(bench, rand, 70_000, true);
+    streamAgrees(JSON.stringify(generateOtlpRequests(600, 200), null, 1), rand, 5000, true);
+    assert.equal(new OtlpJsonStream().end(), undefined);
+    for (const name of ["quo_tav_agent.json", "smol_deep_research_agent.json"]) {
+      const file = traceFixture("otlp-openinference", name);
+      if (file) streamAgrees(readFileSync(file, "utf8"), rand, 4096, true);
+    }
+    const req = (i: number, service: string) => ({
+      resourceSpans: [
+        { resource: resource(service), scopeSpans: [{ scope: { name: "sc" }, spans: [span(i), span(i + 1)] }] },
+      ],
+    });
+    const good = JSON.stringify([req(1, "a"), req(3, "b"), req(5, "a")]);
+    const texts = [
+      good,
+      ` \n\t[ ${JSON.stringify(req(1, "x"))} ,\r\n${JSON.stringify(req(2, "y"))} ] \n`,
+      JSON.stringify([req(1, "a")]),
+      JSON.stringify(req(1, "a")), // one request: not streamed
+      "[]",
+      "[ ]",
+      `[${JSON.stringify(req(1, "a"))},]`,
+      `[${JSON.stringify(req(1, "a"))}`,
+      `[${JSON.stringify(req(1, "a"))}]]`,
+      `[${JSON.stringify(req(1, "a"))}] x`,
+      `[${JSON.stringify(req(1, "a"))} ${JSON.stringify(req(1, "a"))}]`,
+      `[${JSON.stringify(req(1, "a"))},1]`,
+      `[1,${JSON.stringify(req(1, "a"))}]`,
+      `\uFEFF${good}`,
+      `[${JSON.stringify(req(1, "a")).replace('"spans":[', '"spans":[}')}]`,
+      `[{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a]}\\"}"}]}]}]}]`,
+      `[{"resourceSpans":[]},{"resourceSpans":null,"resource_spans":[]}]`,
+      good.replace('"name":"s3"', '"name":"s3\\"'), // an escaped quote ends no string
+      good.replace('"traceId":"0af7651916cd43dd8448eb211c80319c"', '"traceId":"zz"'),
+    ];
+    for (const text of texts) for (const max of [1, 3, 17, 400]) streamAgrees(text, rand, max);
+    // Plain arrays it must read, also where a request key appears inside a request (an unknown field) or a string.
+    const inner = JSON.stringify({
+      resourceSpans: [{ x: [{}, { resourceSpans: 1 }], ...req(7, "c").resourceSpans[0] }],
+    });
+    const quoted = JSON.stringify(req(9, '},{"resourceSpans":[]}'));
+    for (const text of [good, `[${inner},${quoted},${inner}]`, JSON.stringify([req(1, "a")], null, 3)])
+      for (const max of [1, 2, 15, 16, 300]) streamAgrees(text, rand, max, true);
+    // Random edits of an array of requests, each read with several random cuts.
+    let converted = 0;
+    for (let k = 0; k < 1500; k++) {
+      let text = good;
+      for (let m = 0, edits = 1 + rand(3); m < edits; m++) {
+        const at = rand(text.length);
+        const chars = '"\\{}[],: 01e-nul\na\u0000';
+        const ch = chars[rand(chars.length)];
+        const op = rand(3);
+        text = op === 0 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + ch + text.slice(at + (op - 1));
+      }
+      if (streamAgrees(text, rand, 1 + rand(200))) converted++;
+    }
+    assert.ok(converted > 100, `streamed only ${converted} of 1500 mutants`);
+  });
+
+  it("streamed file: the traces parseTraceFile gives the whole text (the bench's shape, the shared fixtures)", () => {
+    const texts = [JSON.stringify(generateOtlpRequests(2500, 512, "ab".repeat(16)))];
+    for (const name of ["quo_tav_agent.json", "smol_deep_research_agent.json"]) {
+      const file = traceFixture("otlp-openinference", name);
+      if (file) texts.push(readFileSync(file, "utf8"));
+    }
+    for (const text of texts) {
+      const stream = otlpJsonFileStream("export.json");
+      for (let at = 0; at < text.length; at += 32 * 1024) stream.push(text.slice(at, at + 32 * 1024));
+      const whole = parseTraceFile("export.json", text);
+      assert.equal(whole.format, "otlp-json");
+      assert.equal(JSON.stringify(stream.end()), JSON.stringify(whole.traces));
+    }
+    const notArray = otlpJsonFileStream("export.json");
+    notArray.push(JSON.stringify(generateOtlpRequests(10, 10)[0]));
+    assert.equal(notArray.end(), undefined);
   });
 
   it("names each trace after its earliest root as the plain rule (every root, sorted by start) does", () => {
