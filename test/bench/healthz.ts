@@ -64,6 +64,14 @@ const QUESTIONS = [
   "Explain how a hash map handles collisions with open addressing, and why the load factor matters for performance.",
 ];
 const SEMANTIC = "semantic cache lookups";
+/**
+ * A 9 MB system prompt (under the 10 MB body limit) to the local model, refused by its context bound: everything before
+ * the refusal (read, decode, parse, validate, cache key, span) is the daemon's work on the event loop (issue #15).
+ */
+const BIG = "big bodies (9 MB, refused)";
+const BIG_TEXT = "the daemon answers every request in its own shape and never holds the loop for another one ".repeat(
+  Math.ceil((9 * 1024 * 1024) / 92),
+);
 
 interface Phase {
   name: string;
@@ -77,7 +85,7 @@ export async function run(argv: string[]): Promise<void> {
     args: argv,
     options: {
       seconds: { type: "string", default: "30" },
-      // Only these phases (comma-separated: idle, the schema names' first word, semantic, otlp); default all.
+      // Only these phases (comma-separated: idle, the schema names' first word, semantic, big, otlp); default all.
       phases: { type: "string" },
       // Another build of the daemon (dist/daemon/main.js of a checkout built with --out-dir) to compare against.
       bin: { type: "string" },
@@ -93,7 +101,7 @@ export async function run(argv: string[]): Promise<void> {
   const wanted = values.phases?.split(",");
   const phases: Phase[] = [];
   const loadBefore = (await import("node:os")).loadavg()[0];
-  const all = ["idle", ...Object.keys(schemas), SEMANTIC];
+  const all = ["idle", ...Object.keys(schemas), SEMANTIC, BIG];
   const chatPhases = all.filter((x) => !wanted || wanted.includes(x.split(" ")[0]));
   if (chatPhases.length) await runChatPhases(values.bin, chatPhases, seconds, phases);
   const otlp: OtlpPhase[] = [];
@@ -144,7 +152,8 @@ client sends the heaviest schemas the daemon accepts (limits in daemon/limits.ts
 values, and every limit at once — nesting depth, properties, enum values and characters all at their maximum), in a
 loop, each request's schema new (one property name carries a counter) so every request pays validation, limits, the
 cache key, schema → grammar (the grammar worker) and generation under the grammar (max_tokens 8,
-${chatModelPath().split("/").pop()}); then a client sending new plain questions (semantic cache lookups). Side by side
+${chatModelPath().split("/").pop()}); then a client sending new plain questions (semantic cache lookups); then one
+sending 9 MB chat bodies the local model's context bound refuses (read, parse, validate, key, span first). Side by side
 with the same daemon idle; ${seconds} s per phase, one run. Then /v1/traces: a daemon without a model while one client
 posts ${otlpBodyText} OTLP export requests, JSON then protobuf, ${values["otlp-rounds"]} of each, each a new trace (receive: request sent →
 answer read, every span stored)${otlp.length > 1 ? ", on a base build and this one" : ""}.
@@ -215,7 +224,17 @@ async function runChatPhases(
           });
           await send(body);
         }
-      else
+      else if (name === BIG) {
+        const [head, tail] = JSON.stringify({
+          model: "chat",
+          messages: [
+            { role: "system", content: `COUNTER ${BIG_TEXT}` },
+            { role: "user", content: "hi" },
+          ],
+          max_tokens: 2,
+        }).split("COUNTER");
+        while (performance.now() < until) await send(`${head}${n++}${tail}`);
+      } else
         while (performance.now() < until) {
           const body = JSON.stringify({
             model: "chat",
