@@ -34,7 +34,19 @@ export const CheckSchema = z.discriminatedUnion("type", [
       /** Pass when the pattern does NOT match. */
       negate: z.boolean().default(false),
     })
-    .strict(),
+    .strict()
+    .superRefine((c, ctx) => {
+      // Compiled only (never run here): a pattern that is no regular expression is the spec's mistake, said up front.
+      try {
+        new RegExp(c.pattern, c.flags);
+      } catch (e) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["pattern"],
+          message: `not a regular expression: ${(e as Error).message}`,
+        });
+      }
+    }),
   z
     .object({
       type: z.literal("js"),

@@ -58,6 +58,27 @@ function firstLineAt(lines: Line[], offset: number): number {
   return lo;
 }
 
+/** Where an opening tag's block ends: its offset → the offset of its closing tag and the offset just past it. */
+type TagCloses = Map<number, { at: number; end: number }>;
+
+/**
+ * Pairs every `<name …>` with its `</name>` in one pass (nested tags of the same name counted, self-closing ones
+ * skipped), so that finding a block's end costs nothing. Searching forward from each opening tag instead cost
+ * tags × text for tags never closed: 20,000 lines of `<a>` (80 KB) held the event loop 82 s.
+ */
+function pairTags(text: string): TagCloses {
+  const closes: TagCloses = new Map();
+  const open = new Map<string, number[]>();
+  const tag = /<(\/?)([A-Za-z][\w.-]*)(\s[^<>]*)?>/g;
+  for (let m = tag.exec(text); m; m = tag.exec(text)) {
+    if (m[0].endsWith("/>")) continue;
+    const stack = open.get(m[2]) ?? open.set(m[2], []).get(m[2])!;
+    if (!m[1]) stack.push(m.index);
+    else if (stack.length) closes.set(stack.pop()!, { at: m.index, end: m.index + m[0].length });
+  }
+  return closes;
+}
+
 export function titleOf(text: string, max = 60): string {
   const first = text.trim().split("\n")[0]?.trim() ?? "";
   const clean = first.replace(/^[#>*\-+\s]+/, "").replace(/[*_`]/g, "");
@@ -95,6 +116,7 @@ function tagBlocks(
   lines: Line[],
   from: number,
   to: number,
+  closes: TagCloses,
 ): { name: string; attrs: string; start: number; end: number }[] {
   const out: { name: string; attrs: string; start: number; end: number }[] = [];
   let i = firstLineAt(lines, from);
@@ -106,19 +128,9 @@ function tagBlocks(
       continue;
     }
     const name = m[1];
-    // Find the matching close tag, counting nested tags of the same name.
-    const re = new RegExp(`<(/?)${name.replace(/[.]/g, "\\.")}(\\s[^<>]*)?>`, "g");
-    re.lastIndex = l.start + l.text.indexOf("<");
-    let depth = 0;
-    let close = -1;
-    for (let mm = re.exec(text); mm && mm.index < to; mm = re.exec(text)) {
-      if (mm[0].endsWith("/>")) continue;
-      depth += mm[1] ? -1 : 1;
-      if (depth === 0) {
-        close = mm.index + mm[0].length;
-        break;
-      }
-    }
+    // The matching close tag, nested tags of the same name counted, within [from, to).
+    const pair = closes.get(l.start + l.text.indexOf("<"));
+    const close = pair && pair.at < to ? pair.end : -1;
     if (close < 0) {
       i++;
       continue;
@@ -130,19 +142,27 @@ function tagBlocks(
 }
 
 /** Sections of [from, to) without headings: tag blocks where there are any, paragraphs in between. */
-function flatSections(text: string, lines: Line[], from: number, to: number, granularity: Granularity): TextSection[] {
-  const tags = tagBlocks(text, lines, from, to);
+function flatSections(
+  text: string,
+  lines: Line[],
+  from: number,
+  to: number,
+  granularity: Granularity,
+  closes: TagCloses,
+): TextSection[] {
+  const tags = tagBlocks(text, lines, from, to, closes);
   const out: TextSection[] = [];
   let pos = from;
   for (const t of tags) {
-    out.push(...paragraphs(text, lines, pos, t.start));
+    for (const p of paragraphs(text, lines, pos, t.start)) out.push(p);
     const inner = t.name.toLowerCase();
     const kind: SectionKind = /example|shot|sample/.test(inner) ? "example" : "tag";
     const nameAttr = /name="([^"]+)"/.exec(t.attrs)?.[1];
     out.push({ kind, title: `<${t.name}>${nameAttr ? ` ${nameAttr}` : ""}`, start: t.start, end: t.end });
     pos = t.end;
   }
-  out.push(...paragraphs(text, lines, pos, to));
+  // A loop, not push(...): a prompt of 200,000 paragraphs overflowed the argument list (RangeError, a 500).
+  for (const p of paragraphs(text, lines, pos, to)) out.push(p);
   if (granularity === "paragraphs") return out;
   return out;
 }
@@ -155,11 +175,12 @@ function headingChunk(
   start: number,
   end: number,
   granularity: Granularity,
+  closes: TagCloses,
 ): TextSection[] {
   const headLine = lines[firstLineAt(lines, start)];
   const bodyStart = Math.min(end, headLine.end + 1);
   if (granularity === "paragraphs") {
-    const parts = flatSections(text, lines, bodyStart, end, granularity);
+    const parts = flatSections(text, lines, bodyStart, end, granularity, closes);
     if (parts.length === 0) return [{ kind: "heading", title, start, end }];
     const [first, ...rest] = parts;
     return [
@@ -167,7 +188,7 @@ function headingChunk(
       ...rest.map((p) => ({ ...p, title: `${title} › ${p.title}` })),
     ];
   }
-  const inner = flatSections(text, lines, bodyStart, end, granularity);
+  const inner = flatSections(text, lines, bodyStart, end, granularity, closes);
   const examples = inner.filter((p) => p.kind === "example" || EXAMPLE_START.test(text.slice(p.start, p.end)));
   if (examples.length < 2) return [{ kind: "heading", title, start, end }];
   // Each example runs until the next example starts; the intro keeps the heading and what precedes the first one.
@@ -186,20 +207,30 @@ function headingChunk(
  */
 export function splitText(text: string, granularity: Granularity = "auto"): TextSection[] {
   const lines = splitLines(text);
+  const closes = pairTags(text);
   const headings = lines
     .map((l) => ({ l, m: l.inFence ? null : HEADING.exec(l.text) }))
     .filter((h): h is { l: Line; m: RegExpExecArray } => h.m !== null);
   let raw: TextSection[];
-  if (headings.length === 0) raw = flatSections(text, lines, 0, text.length, granularity);
+  if (headings.length === 0) raw = flatSections(text, lines, 0, text.length, granularity, closes);
   else {
-    raw = flatSections(text, lines, 0, headings[0].l.start, granularity);
+    raw = flatSections(text, lines, 0, headings[0].l.start, granularity, closes);
     const stack: { level: number; title: string }[] = [];
     headings.forEach((h, i) => {
       const level = h.m[1].length;
       while (stack.length && stack[stack.length - 1].level >= level) stack.pop();
       stack.push({ level, title: h.m[2].replace(/[*_`]/g, "") });
       const end = i + 1 < headings.length ? headings[i + 1].l.start : text.length;
-      raw.push(...headingChunk(text, lines, stack.map((s) => s.title).join(" › "), h.l.start, end, granularity));
+      const chunk = headingChunk(
+        text,
+        lines,
+        stack.map((s) => s.title).join(" › "),
+        h.l.start,
+        end,
+        granularity,
+        closes,
+      );
+      for (const section of chunk) raw.push(section);
     });
   }
   // Tile: each section extends over the whitespace up to the next one, so removals leave clean text.

@@ -47,6 +47,41 @@ describe("audit checks", () => {
     );
   });
 
+  it("regex: catastrophic backtracking fails the sample within the time limit, the event loop stays free", async function () {
+    // V8's backtracking on the daemon's thread took exponential time: `^(.*)*\x00$` over a 40-character output would
+    // run for hours and froze the daemon (probe, issue #15). The match now runs in the sandbox under a time limit.
+    this.timeout(120_000);
+    // 30 characters: hours would be the same, but the old code's failing run should end (~1 min at load 20).
+    const output = "Once upon a time there was a l";
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const started = performance.now();
+    for (const negate of [false, true]) {
+      const r = await runCheck(check({ type: "regex", pattern: "^(.*)*\\x00$", negate }), ctx(output));
+      assert.equal(r.score, 0, `negate ${negate}`);
+      assert.match(r.detail ?? "", /timed out/);
+    }
+    clearInterval(ticker);
+    assert.ok(ticks > 0, "the event loop was held while the pattern ran");
+    assert.ok(performance.now() - started < 90_000);
+    // Sane patterns still answer, flags included (u: Unicode property escapes; s: dot matches newlines).
+    assert.equal((await runCheck(check({ type: "regex", pattern: "^\\p{Lu}", flags: "u" }), ctx("Él"))).score, 1);
+    assert.equal((await runCheck(check({ type: "regex", pattern: "a.b", flags: "s" }), ctx("a\nb"))).score, 1);
+    assert.equal((await runCheck(check({ type: "regex", pattern: "(?<=x)y" }), ctx("xy"))).score, 1);
+  });
+
+  it("regex: a pattern that is no regular expression is refused with the spec", () => {
+    for (const [pattern, flags] of [
+      ["(", ""],
+      ["a{2,1}", ""],
+      ["\\p{Nope}", "u"],
+      ["x", "ii"],
+    ]) {
+      const parsed = CheckSchema.safeParse({ type: "regex", pattern, flags });
+      assert.equal(parsed.success, false, `${pattern} /${flags}`);
+    }
+  });
+
   it("js: an expression or a body, a 0–1 score, errors and runaway loops fail the sample instead of hanging", async () => {
     assert.equal(
       (await runCheck(check({ type: "js", code: "output.length > 3 && input === 'question'" }), ctx("long"))).score,

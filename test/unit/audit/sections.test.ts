@@ -88,6 +88,40 @@ describe("audit sections", () => {
     assert.match(doc.sections[1].text, /<rules>inner<\/rules>\nDo this\.\n<\/rules>$/);
   });
 
+  it("a self-closing tag at a line start opens no block", () => {
+    // It used to open one that ran to the end of a later <x>…</x> pair, swallowing the text between.
+    const doc = parsePrompt("<x />\n\nKeep this.\n\n<x>a</x>\n", { fileName: "p.xml" });
+    assert.deepEqual(
+      doc.sections.map((s) => [s.kind, s.text]),
+      [
+        ["paragraph", "<x />"],
+        ["paragraph", "Keep this."],
+        ["tag", "<x>a</x>"],
+      ],
+    );
+  });
+
+  it("splits prompts of many unclosed tags, headings or paragraphs in time linear in their size", function () {
+    // Each unclosed tag searched the rest of the text, each heading and each gap walked every line, and every section's
+    // range counted lines from the top: 20,000 lines of `<a>` (80 KB) held the daemon's event loop 82 s, 20,000
+    // headings and 100,000 paragraphs minutes; 200,000 paragraphs overflowed push(...) (a 500). Bounds far above the
+    // linear cost (~1 s each at load 20) and far below the old one.
+    this.timeout(120_000);
+    for (const [text, sections] of [
+      ["<a>\n".repeat(20_000), 1],
+      ["# h\n".repeat(20_000), 20_000],
+      ["<b>\n# h\n".repeat(10_000), 10_001],
+      ["p\n\n".repeat(200_000), 200_000],
+    ] as const) {
+      const started = performance.now();
+      const doc = parsePrompt(text, { fileName: "p.md" });
+      const ms = performance.now() - started;
+      assert.equal(doc.sections.length, sections);
+      assert.equal(doc.sections.at(-1)!.range.endLine, text.split("\n").length - 1);
+      assert.ok(ms < 20_000, `${JSON.stringify(text.slice(0, 8))}…: ${Math.round(ms)} ms`);
+    }
+  });
+
   it("splits plain text into paragraphs and bullet groups", () => {
     const doc = parsePrompt("You are terse.\n\n- one\n- two\n  continued\n\nExample: input → output\n");
     assert.equal(doc.format, "text");
