@@ -72,6 +72,11 @@ export class OtlpJsonStream {
   private state: "open" | "first" | "request" | "off" = "open";
   private readonly out: OtlpDecoded = { spans: [], rejected: [], services: [] };
 
+  /** False once the stream has given up (end() gives undefined): further text need not be decoded for it. */
+  get reading(): boolean {
+    return this.state !== "off";
+  }
+
   /** The file's next text. */
   push(piece: string): void {
     if (this.state === "off" || !piece) return;
