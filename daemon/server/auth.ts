@@ -107,8 +107,9 @@ function absoluteFormAuthority(target: string | undefined): string | undefined {
 /** Bearer token, or `x-api-key` as Anthropic clients send it. Constant-time comparison. */
 export function checkToken(req: IncomingMessage, policy: AuthPolicy): void {
   const auth = req.headers.authorization;
-  const presented = auth?.startsWith("Bearer ")
-    ? auth.slice(7).trim()
+  // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer <token>` was refused as a missing token.
+  const presented = /^bearer /i.test(auth ?? "")
+    ? auth!.slice(7).trim()
     : (req.headers["x-api-key"] as string | undefined)?.trim();
   if (!presented) {
     throw new HttpError(

@@ -22,6 +22,9 @@ interface CompiledRoute {
 /** The request target as a URL, or undefined when it cannot be one (e.g. `//[`). */
 function parseRequestUrl(target: string | undefined): URL | undefined {
   try {
+    // An origin-form target is a path: `//evil.com/v1/models` resolved against a base read as a scheme-relative URL
+    // (host evil.com, path /v1/models) and was answered as /v1/models.
+    if (target?.startsWith("/")) return new URL(`http://localhost${target}`);
     return new URL(target ?? "/", "http://localhost");
   } catch {
     return undefined;

@@ -29,6 +29,7 @@ describe("cache: CLI", function () {
       await cache.store(chat(q), ctx(), answer(`About: ${q}`), { latencyMs: 900 });
     }
     await cache.lookup(chat("How can I reset my password?"), ctx());
+    cache.close(); // lookup counts are committed on a timer or on close, not with each lookup
     db.close();
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -133,6 +133,32 @@ describe("daemon: hostile input, third probe (issue #15)", function () {
       }
     });
 
+    it("a path that starts with // is a path, not a host; the bearer scheme is case-insensitive", async function () {
+      const get = (target: string, authLine = `Authorization: Bearer ${daemon.token}`) =>
+        new Promise<number>((resolve) => {
+          const socket = connect(Number(new URL(daemon.url).port), "127.0.0.1");
+          let got = "";
+          socket.on("data", (d) => {
+            got += d.toString("latin1");
+            const m = /^HTTP\/1\.1 (\d{3})/.exec(got);
+            if (m) {
+              socket.destroy();
+              resolve(Number(m[1]));
+            }
+          });
+          socket.on("error", () => resolve(0));
+          socket.on("close", () => resolve(0));
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n${authLine}\r\nConnection: close\r\n\r\n`);
+        });
+      // `//evil.com/v1/models` was read as a scheme-relative URL and answered as /v1/models.
+      assert.equal(await get("//evil.com/v1/models"), 404);
+      assert.equal(await get("/v1/models"), 200);
+      // `bearer <token>` was refused as a missing token (RFC 9110 §11.1: the scheme is case-insensitive).
+      assert.equal(await get("/v1/models", `authorization: bearer ${daemon.token}`), 200);
+      assert.equal(await get("/v1/models", `authorization: BEARER ${daemon.token}`), 200);
+      assert.equal(await get("/v1/models", `authorization: bearer nope`), 401);
+    });
+
     it("a trace upload cut off by its client does not stop the daemon", async function () {
       // The import's result was left unawaited once the upload failed, and rejected when its worker ended: an
       // unhandled rejection, which stops a Node process. Any client that gave up mid-upload did it.
