@@ -170,6 +170,19 @@ describe("daemon: lifecycle", function () {
       waitForModels: ["chat"],
     });
     try {
+      // Lookup counts are committed on a 1 s timer (COUNTS_WAIT_MS), not with each span: requests answered well before
+      // the kill have their counts on disk, those of the last second may be lost with the process.
+      const before = 3;
+      for (let i = 0; i < before; i++) {
+        const res = await daemon.fetch("/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: chatBody(`early request ${i}`, { max_tokens: 4 }),
+        });
+        assert.equal(res.status, 200);
+        await res.json();
+      }
+      await new Promise((r) => setTimeout(r, 2500));
       const completed: string[] = [];
       const burst = Array.from({ length: 24 }, (_, i) =>
         daemon!
@@ -205,12 +218,12 @@ describe("daemon: lifecycle", function () {
         assert.equal((db.pragma("integrity_check") as any[])[0].integrity_check, "ok");
         const ids = new Set((db.prepare("SELECT request_id FROM spans").all() as any[]).map((r) => r.request_id));
         for (const id of completed) assert.ok(ids.has(id), `span of completed ${id} survives`);
-        // Each lookup's cache counter commits with its request's span (one commit per request), so it survives too.
         const looked = db
           .prepare("SELECT COALESCE(SUM(hits + misses + bypasses), 0) FROM cache_namespaces")
           .pluck()
-          .get();
-        assert.ok((looked as number) >= completed.length, `${looked} counted lookups ≥ ${completed.length} completed`);
+          .get() as number;
+        assert.ok(looked >= before, `${looked} counted lookups ≥ the ${before} answered 2.5 s before the kill`);
+        assert.ok(looked <= before + 24, `${looked} counted lookups ≤ the ${before + 24} requests sent (none twice)`);
       } finally {
         db.close();
       }
