@@ -174,7 +174,7 @@ describe("daemon: lifecycle", function () {
       // the kill have their counts on disk, those of the last second may be lost with the process.
       const before = 3;
       for (let i = 0; i < before; i++) {
-        const res = await daemon.fetch("/v1/chat/completions", {
+        const res: Response = await daemon.fetch("/v1/chat/completions", {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: chatBody(`early request ${i}`, { max_tokens: 4 }),
