@@ -3,19 +3,12 @@
 import type { ServingWindowStats } from "../api.js";
 import { percentile } from "./analysis/heatmap.js";
 import { HotpathAttr } from "./span.js";
-import type { TraceStore } from "./store.js";
+import { SERVING_NUMBER_KEYS, type TraceStore } from "./store.js";
 
 export function servingWindow(traces: TraceStore, windowS: number, now = Date.now()): ServingWindowStats {
   const sinceNs = (now - windowS * 1000) * 1e6;
   // Only spans the daemon served itself (they carry a request id), not imported or OTLP ones; the values in SQL.
-  const keys = [
-    HotpathAttr.ttftMs,
-    HotpathAttr.predictedPerSecond,
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.cache_read.input_tokens",
-    "gen_ai.usage.output_tokens",
-    HotpathAttr.costUsd,
-  ] as const;
+  const keys = SERVING_NUMBER_KEYS;
   const spans = traces.servedLlmValues(sinceNs, keys, [HotpathAttr.cache]);
   const column = (key: (typeof keys)[number]) => {
     const i = keys.indexOf(key);

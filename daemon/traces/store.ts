@@ -568,15 +568,15 @@ export function toRow(s: Span, maxAttributeChars: number): (string | number | nu
  * Only these: a copy of every short attribute (rows before this list) doubled a served row's size, and so the pages
  * each request's commit writes.
  */
-export const SERVING_KEYS = [
+export const SERVING_NUMBER_KEYS = [
   HotpathAttr.ttftMs,
   HotpathAttr.predictedPerSecond,
   "gen_ai.usage.input_tokens",
   "gen_ai.usage.cache_read.input_tokens",
   "gen_ai.usage.output_tokens",
   HotpathAttr.costUsd,
-  HotpathAttr.cache,
 ] as const;
+export const SERVING_KEYS = [...SERVING_NUMBER_KEYS, HotpathAttr.cache] as const;
 export type ServingKey = (typeof SERVING_KEYS)[number];
 
 /** Longer text is a recorded prompt or answer; the serving window reads numbers and short labels only. */
