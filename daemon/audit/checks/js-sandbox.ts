@@ -52,8 +52,9 @@ class JsSandbox {
       stderr: true,
     });
     this.worker = worker;
-    worker.unref();
-    return new Promise<void>((resolve, reject) => {
+    // Idle, the sandbox keeps no process alive (a CLI audit exits when done; a running check's watchdog timer keeps it
+    // up meanwhile). unref() after every 'message' listener: adding one refs the worker's port again.
+    const ready = new Promise<void>((resolve, reject) => {
       worker.once("message", (m: { ready?: boolean }) =>
         m.ready ? resolve() : reject(new Error("unexpected first message")),
       );
@@ -63,7 +64,10 @@ class JsSandbox {
       worker.on("message", (reply: SandboxReply) => this.finish(reply));
       worker.on("error", () => undefined);
       worker.on("exit", () => this.lost(worker, "the sandbox stopped"));
+      worker.unref();
     });
+    worker.unref();
+    return ready;
   }
 
   private pump(): void {

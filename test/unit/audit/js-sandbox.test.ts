@@ -1,9 +1,11 @@
 // The JS check's sandbox holds against the known ways out of node:vm, keeps the event loop free, and bounds time,
 // memory and stack. Every escape here reached the host under the node:vm implementation.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runCheck, type CheckContext } from "../../../daemon/audit/checks/index.js";
 import { CheckSchema } from "../../../daemon/audit/spec.js";
 
@@ -135,5 +137,21 @@ describe("audit js check sandbox", function () {
       results.map((r) => r.score),
       Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : 0)),
     );
+  });
+  it("a process whose checks ran in the sandbox exits when its work is done (the idle worker keeps nothing alive)", async function () {
+    this.timeout(60_000);
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("./js-sandbox-child.ts", import.meta.url))],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const started = Date.now();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    clearTimeout(timer);
+    assert.match(out, /scores 1 1/);
+    assert.equal(code, 0, `the child did not exit on its own (killed after ${Date.now() - started} ms)`);
   });
 });
