@@ -12,6 +12,7 @@ import type { ChatCompletionRequest, ChatMessage } from "../api.js";
 import { sortKeys } from "../canonical.js";
 import { contentText } from "../chat.js";
 import { refuseUnfittable } from "./context-bound.js";
+import { toolParameters } from "./schema-limits.js";
 
 export class UnsupportedContentError extends Error {}
 
@@ -124,7 +125,7 @@ export function toFunctions(request: ChatCompletionRequest): ChatModelFunctions 
   for (const tool of [...request.tools].sort((a, b) => a.function.name.localeCompare(b.function.name))) {
     functions[tool.function.name] = {
       description: tool.function.description,
-      params: tool.function.parameters ? sortKeys(tool.function.parameters) : undefined,
+      params: tool.function.parameters ? sortKeys(toolParameters(tool.function.parameters)) : undefined,
     };
   }
   return functions as ChatModelFunctions;

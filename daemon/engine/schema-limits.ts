@@ -34,10 +34,32 @@ function isPrimitive(v: unknown): boolean {
   return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 }
 
-/** The repetitions a min/max pair makes the grammar spell out (the larger bound; 0 when neither is a number). */
-function repetitions(s: Record<string, unknown>, min: string, max: string): number {
+/**
+ * The repetitions a min/max pair makes the grammar spell out (the larger bound; 0 when neither is a number). In a
+ * tool's parameters an upper bound past the limit is not counted: `toolParameters` drops it before the grammar sees it.
+ */
+function repetitions(s: Record<string, unknown>, min: string, max: string, toolParams: boolean): number {
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
-  return Math.max(n(s[min]), n(s[max]));
+  return Math.max(n(s[min]), toolParams && oversizedMaximum(s[max]) ? 0 : n(s[max]));
+}
+
+const oversizedMaximum = (v: unknown) => typeof v === "number" && v > LIMITS.schemaRepetitions;
+
+/**
+ * A tool's parameters as the local engine's function-calling grammar gets them: maxLength / maxItems past
+ * schemaRepetitions dropped. Real agents declare such ceilings (Claude Code: a 524,288-character `script`), far past
+ * anything a local model writes within its context, and the grammar would spell each one out; the tool's own
+ * validation still applies them. A minimum that large is a real requirement and stays (refused by checkRequestSchemas).
+ */
+export function toolParameters(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toolParameters);
+  if (!schema || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if ((k === "maxLength" || k === "maxItems") && oversizedMaximum(v)) continue;
+    out[k] = k === "enum" || k === "const" || k === "default" || k === "examples" ? v : toolParameters(v);
+  }
+  return out;
 }
 
 /** Where a schema sits, kept as links and spelled out only for an error message (most schemas are never refused). */
@@ -80,7 +102,9 @@ function measure(root: unknown, param: string, totals: Totals, checkValues: bool
     }
     if (checkValues) {
       // Only where the local engine compiles the schema, like schemaNodes: the grammar repeats a rule this many times.
-      totals.repetitions += repetitions(s, "minLength", "maxLength") + repetitions(s, "minItems", "maxItems");
+      const tool = param.startsWith("tools.");
+      totals.repetitions +=
+        repetitions(s, "minLength", "maxLength", tool) + repetitions(s, "minItems", "maxItems", tool);
       if (totals.repetitions > LIMITS.schemaRepetitions)
         throw over(
           "schemaRepetitions",

@@ -2,7 +2,7 @@
 // cannot enforce only where it enforces them.
 import assert from "node:assert/strict";
 import type { ChatCompletionRequest } from "../../../daemon/api.js";
-import { checkRequestSchemas } from "../../../daemon/engine/schema-limits.js";
+import { checkRequestSchemas, toolParameters } from "../../../daemon/engine/schema-limits.js";
 import { InputLimitError } from "../../../daemon/limits.js";
 
 const withSchema = (schema: Record<string, unknown>): ChatCompletionRequest => ({
@@ -105,6 +105,43 @@ describe("schema limits", () => {
     assert.equal(
       limitOf(() => checkRequestSchemas(withSchema({ type: "array", minItems: 3, maxItems: 5 }))),
       undefined,
+    );
+  });
+
+  it("a tool's ceiling past the limit (Claude Code's 524,288-character script) is dropped for the grammar, not refused; a minimum that large is", () => {
+    const tool = (parameters: Record<string, unknown>): ChatCompletionRequest => ({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      tools: [{ type: "function", function: { name: "run", parameters } }],
+    });
+    const script = {
+      type: "object",
+      properties: {
+        script: { type: "string", maxLength: 524_288 },
+        tags: { type: "array", maxItems: 1_000_000, items: { type: "string", maxLength: 40 } },
+        maxLength: { type: "number", enum: [524_288], default: { maxLength: 524_288 } },
+      },
+    };
+    assert.equal(
+      limitOf(() => checkRequestSchemas(tool(script))),
+      undefined,
+    );
+    assert.deepEqual(toolParameters(script), {
+      type: "object",
+      properties: {
+        script: { type: "string" },
+        tags: { type: "array", items: { type: "string", maxLength: 40 } },
+        maxLength: { type: "number", enum: [524_288], default: { maxLength: 524_288 } },
+      },
+    });
+    assert.equal(
+      limitOf(() => checkRequestSchemas(tool({ type: "string", minLength: 524_288 }))),
+      "schemaRepetitions",
+    );
+    // A response format is the caller's explicit contract: its ceiling is enforced, so still refused.
+    assert.equal(
+      limitOf(() => checkRequestSchemas(withSchema({ type: "string", maxLength: 524_288 }))),
+      "schemaRepetitions",
     );
   });
 
