@@ -57,9 +57,14 @@ export function checkpointOffThread(db: Db, file: string, log: (message: string)
       const w = worker;
       worker = undefined;
       if (!w) return;
+      // Ref'd while closing: with the worker and the wait both unref'd, a process with nothing else left (a daemon
+      // whose port was taken, one told to stop) ended here, mid-shutdown, with code 0 and its daemon.json left behind.
+      w.ref();
       const exited = new Promise<void>((resolve) => w.once("exit", () => resolve()));
       w.postMessage("close" satisfies CheckpointMessage);
-      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())]);
+      let patience: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((resolve) => (patience = setTimeout(resolve, 5_000)))]);
+      clearTimeout(patience);
       await w.terminate();
     },
   };
