@@ -172,6 +172,11 @@ export async function run(argv: string[]): Promise<void> {
           return { label: `${values["old-rev"]} (${built.commit})`, bin: built.bin };
         })()
       : undefined;
+  const chosen = values.paths?.split(",").map((p) => p.trim());
+  const known = ["direct", "router", "inproc", "daemon", "old", "floor", "portkey"];
+  for (const p of chosen ?? []) if (!known.includes(p)) throw new Error(`--paths: no path "${p}" (${known})`);
+  if (chosen && !chosen.includes("direct"))
+    throw new Error("--paths must include direct (every path is read against it)");
   const n = Number(values.requests);
   // Every path is measured warm: V8 compiles a process's per-request code over its first ~2,500 requests (daemon CPU
   // per request fell from 3.6 to 1.2 ms over them here, the floor proxy's from 1.6 to 0.3), and a daemon serves far
@@ -195,7 +200,8 @@ export async function run(argv: string[]): Promise<void> {
   const router = new Router({
     config: RouterConfigSchema.parse({ providers: { fake: { type: "openai-compatible", baseURL: fake.baseURL } } }),
   });
-  const portkey = await startPortkey();
+  const portkey: Awaited<ReturnType<typeof startPortkey>> =
+    chosen && !chosen.includes("portkey") ? { skipped: "not in --paths" } : await startPortkey();
   if ("skipped" in portkey) console.log(`Portkey: ${portkey.skipped}`);
   const floor = await startFloorProxy(upstream.url);
   // Portkey's documented way to reach any OpenAI-compatible server: provider openai + custom host.
@@ -291,11 +297,6 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
 
-  const chosen = values.paths?.split(",").map((p) => p.trim());
-  for (const p of chosen ?? [])
-    if (!(p in results)) throw new Error(`--paths: no path "${p}" (${Object.keys(results)})`);
-  if (!chosen?.includes("direct") && chosen)
-    throw new Error("--paths must include direct (every path is read against it)");
   const paths = (Object.keys(results) as Path[]).filter(
     (p) => (chosen ? chosen.includes(p) : true) && (p !== "old" || oldDaemon),
   );
@@ -450,6 +451,22 @@ ${ab}
 Rerun: \`npm run bench -- router\` (the deciding command); \`--old-rev REV\` adds that build's daemon side by side,
 \`--paths direct,daemon,old,floor\` runs only those.
 `;
-  console.log(body);
-  writeSection(oldDaemon || chosen ? "router (A/B)" : "router", body);
+  // A run of chosen paths or builds reports only what it ran.
+  const short = `
+${n} requests per path after ${warmup} warm-up rounds, paths interleaved as in the "router" section; medians and 99th
+percentiles of this one run. Machine: ${machineDescription()}; at the start: ${la(loadBefore)}.
+
+Non-streamed, full response latency:
+
+${table(false)}
+
+Streamed, time to first body byte:
+
+${table(true)}
+${ab}
+Rerun: \`npm run bench -- router ${argv.join(" ")}\`; the deciding command is \`npm run bench -- router\`.
+`;
+  const text = oldDaemon || chosen ? short : body;
+  console.log(text);
+  writeSection(oldDaemon || chosen ? "router (A/B)" : "router", text);
 }
