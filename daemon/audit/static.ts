@@ -64,7 +64,8 @@ export function duplicateSentences(doc: PromptDoc): DuplicateSentence[] {
     if (s.kind === "tool") continue;
     for (const sent of new Map(sentences(s.text).map((x) => [x.key, x])).values()) {
       const e = seen.get(sent.key) ?? seen.set(sent.key, { raw: sent.raw, ids: [] }).get(sent.key)!;
-      if (!e.ids.includes(s.id)) e.ids.push(s.id);
+      // Each section's sentences are unique (the Map above) and sections come in order: its id is new or the last one.
+      if (e.ids[e.ids.length - 1] !== s.id) e.ids.push(s.id);
     }
   }
   return [...seen.values()].filter((e) => e.ids.length >= 2);
