@@ -1056,8 +1056,14 @@ export interface ModelServingStats {
   /**
    * CPU threads for prompt evaluation and for decoding. source: fixed (--threads N), calibrated (measured at this
    * load), remembered (measured on an earlier load on this machine), cores (auto without calibration support).
+   * provisional: calibrated while other processes kept the machine busy; not remembered, measured again next load.
    */
-  threads?: { prefill: number; decode: number; source: "fixed" | "calibrated" | "remembered" | "cores" };
+  threads?: {
+    prefill: number;
+    decode: number;
+    source: "fixed" | "calibrated" | "remembered" | "cores";
+    provisional?: boolean;
+  };
 }
 
 /** Facts over the daemon's own request spans in the window. */

@@ -19,6 +19,8 @@ export interface LocalModelOptions {
   /** A fixed count, or "auto": calibrated on first load (remembered in threadChoices). */
   threads: ThreadsSetting;
   threadChoices?: ThreadChoices;
+  /** See BUSY_OTHERS_SHARE (threads/choose.ts); tests pin it. */
+  busyOthersShare?: number;
   log?: (message: string) => void;
   maxQueued: number;
   gpuLayers?: "auto" | number;
@@ -81,6 +83,7 @@ export class LocalModel {
         path: o.path,
         choices: o.threadChoices,
         log: o.log,
+        busyOthersShare: o.busyOthersShare,
       });
       // A draft model decodes token by token: it gets the decode count.
       speculator = o.draft

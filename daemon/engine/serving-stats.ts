@@ -13,7 +13,7 @@ export function modelServingStats(engine: Engine): ModelServingStats[] {
     const pool = s.model.pool;
     const spec = s.model.speculation.stats();
     const queued = Object.fromEntries(PRIORITIES.map((p) => [p, pool.queueDepth(p)])) as ModelServingStats["queued"];
-    const { prefill, decode, source } = s.model.threads;
+    const { prefill, decode, source, provisional } = s.model.threads;
     return {
       alias,
       state: "ready",
@@ -21,7 +21,7 @@ export function modelServingStats(engine: Engine): ModelServingStats[] {
       sequences: pool.size,
       busySequences: pool.busyCount,
       queued,
-      threads: { prefill, decode, source },
+      threads: { prefill, decode, source, ...(provisional ? { provisional } : {}) },
       ...(s.model.speculator
         ? {
             speculation: {

@@ -45,10 +45,10 @@ class WrapperWorker {
     this.worker.unref();
   }
 
-  resolve(path: string): Promise<WrapperReply> {
+  resolve(path: string): { reply: Promise<WrapperReply>; cancel: () => void } {
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
-    return new Promise<WrapperReply>((resolve) => {
+    const reply = new Promise<WrapperReply>((resolve) => {
       const timer = setTimeout(() => {
         this.answer(id, { error: `no answer within ${WORKER_LIMIT_MS / 1000} s` });
         this.end("it did not answer in time"); // it may be stuck: the next load starts a fresh one
@@ -59,6 +59,18 @@ class WrapperWorker {
       });
       this.worker.postMessage({ id, path });
     });
+    return { reply, cancel: () => this.cancel(id) };
+  }
+
+  /**
+   * The answer is not needed after all. When nothing else waits on the worker it ends now rather than go on starting
+   * up (a bundle compile and node-llama-cpp's import, ~0.3–3 s of a core) beside what the caller does next — the
+   * thread calibration measured a model as several times slower on two threads while it ran.
+   */
+  private cancel(id: number): void {
+    if (!this.pending.has(id)) return;
+    this.answer(id, { error: "cancelled" });
+    if (this.pending.size === 0) this.end("its answer was not needed");
   }
 
   private answer(id: number, reply: WrapperReply): void {
@@ -91,15 +103,21 @@ function wrapperWorker(): WrapperWorker {
   return shared;
 }
 
+/** Whether this process's resolving worker is up (tests: a load that did not need it must not leave it running). */
+export function resolvingWorkerRunning(): boolean {
+  return shared !== undefined;
+}
+
 /**
  * Starts resolving the chat wrapper of the model file at `path` in the worker, so that it overlaps loading the
  * weights; `wrapperFor` then answers for the loaded model. A load that fails just drops the answer.
  */
 export class ChatWrapperResolution {
   private readonly reply: Promise<WrapperReply>;
+  private readonly cancel: () => void;
 
   constructor(path: string) {
-    this.reply = wrapperWorker().resolve(path);
+    ({ reply: this.reply, cancel: this.cancel } = wrapperWorker().resolve(path));
   }
 
   async wrapperFor(
@@ -107,8 +125,10 @@ export class ChatWrapperResolution {
     log: (message: string) => void = () => {},
   ): Promise<{ wrapper: ChatWrapper; source: WrapperSource }> {
     // Without a Jinja template nothing is rendered to resolve (name and architecture decide): quick here.
-    if (!model.fileInfo.metadata?.tokenizer?.chat_template?.trim())
+    if (!model.fileInfo.metadata?.tokenizer?.chat_template?.trim()) {
+      this.cancel();
       return { wrapper: resolveChatWrapper(model), source: "event loop" };
+    }
     const reply = await this.reply;
     if (reply.error === undefined && isSpecialized(reply.type)) {
       const wrapper = new chatWrappers[reply.type]();

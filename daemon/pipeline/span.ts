@@ -127,6 +127,21 @@ export function recordRequest(services: SpanSink, f: RequestFacts): void {
     services.log("error", `could not record the span of ${f.requestId}: ${(e as Error).message}`);
   }
 
+  // The span is committed: the rest (counters, histograms, the live event) waits until the current turn's callbacks
+  // have run, so it is not between the commit and the answer's last byte; it still runs before any other I/O.
+  process.nextTick(afterSpan, services, f, durationMs);
+}
+
+/** The metrics and the "request.finished" event of a recorded request (see recordRequest). */
+function afterSpan(services: SpanSink, f: RequestFacts, durationMs: number): void {
+  try {
+    observe(services, f, durationMs);
+  } catch (e) {
+    services.log("error", `could not count ${f.requestId} in the metrics: ${(e as Error).message}`);
+  }
+}
+
+function observe(services: SpanSink, f: RequestFacts, durationMs: number): void {
   const m = services.metrics;
   m.requests.inc({ endpoint: f.endpoint, route: f.route, status: String(f.status) });
   m.latency.observe({ endpoint: f.endpoint, route: f.route }, durationMs / 1000);

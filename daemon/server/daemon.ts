@@ -124,6 +124,8 @@ export async function startDaemon(
   }
   const port = (server.address() as AddressInfo).port;
   engine.add(config.models);
+  // Import workers wait ready from shortly after start (see traces/import/workers.ts).
+  services.traceImports.keepWarm();
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   writeRunning(paths.running, { pid: process.pid, url, port, version });
@@ -139,6 +141,7 @@ export async function startDaemon(
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await services.audit.dispose();
+      await services.traceImports.close();
       services.router.close();
       await engine.dispose();
       await traceMaintenance.close();

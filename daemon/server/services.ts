@@ -9,6 +9,7 @@ import type { Engine } from "../engine/engine.js";
 import { RequestPipeline } from "../pipeline/pipeline.js";
 import type { Router } from "../router/router.js";
 import type { TraceStore } from "../traces/store.js";
+import { ImportWorkers } from "../traces/import/workers.js";
 import { PullJobs } from "../models/pull-jobs.js";
 import { EventHub } from "./events.js";
 import type { Metrics } from "./metrics.js";
@@ -21,6 +22,8 @@ export interface Services {
   config: Config;
   db: Db;
   traces: TraceStore;
+  /** Trace-import workers started ahead of the imports (POST /hotpath/traces/import). */
+  traceImports: ImportWorkers;
   events: EventHub;
   metrics: Metrics;
   engine: Engine;
@@ -61,6 +64,7 @@ export function wireServices({ embed, events = new EventHub(), ...p }: ServicePa
     events,
     pulls: new PullJobs({ dir: dataPaths(p.config.dataDir).models, publish: (e) => events.publish(e), log }),
     cacheMetrics,
+    traceImports: new ImportWorkers(),
     pipeline: new RequestPipeline({ cache, cacheMetrics, router, engine, traces, events, metrics, log }),
     // Audits run through the router (local or cloud), never through the response cache.
     audit: new AuditService({ db: p.db, traces, config: p.config, complete: routerCompleter(router), embed }),

@@ -5,7 +5,7 @@
 //             ms, --iters times after one warm-up, and prints the numbers as one JSON line.
 // The inputs always come from this checkout's generators, so both sides see the same bytes.
 //   node --import tsx test/bench/_traces-child.ts --code <checkout> identity --out <file>
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -31,6 +31,8 @@ const { values, positionals } = parseArgs({
     format: { type: "string", default: "claude" },
     spans: { type: "string", default: "100000" },
     iters: { type: "string", default: "3" },
+    input: { type: "string" },
+    bundle: { type: "string" },
   },
 });
 const code = resolve(values.code ?? ".");
@@ -127,6 +129,83 @@ if (positionals[0] === "identity") {
     out.analyzeWall.push(w2 - w1);
   }
   console.log(JSON.stringify(out));
+} else if (positionals[0] === "shipped") {
+  // The import worker's parse thread (daemon/traces/import/worker.ts, role "parse"), once, in a fresh process as the
+  // daemon's fresh worker: the file's bytes in 1 MiB blocks (a new block per kept one, one reused block otherwise, as
+  // the daemon's thread does) → streamedParse, or the whole text's parseTraceFile when it needs the whole file; then
+  // toRow + packRows per 2,048 spans (buffers reused). Cold on purpose: first-touch memory is most of the cost here.
+  // The parse stage's modules, bundled as the daemon bundles them (trace-parse.ts), or from source.
+  const code = (
+    values.bundle
+      ? await import(pathToFileURL(resolve(values.bundle)).href)
+      : {
+          ...(await load("daemon/traces/import/stream.ts")),
+          ...(await load("daemon/traces/importers/index.ts")),
+          ...(await load("daemon/traces/store.ts")),
+          ...(await load("daemon/traces/import/rows.ts")),
+        }
+  ) as {
+    streamedParse: (name: string) => {
+      push(b: Uint8Array): void;
+      readonly needsWholeFile: boolean;
+      end(): { traces: { spans: object[] }[] } | undefined;
+    };
+    parseTraceFile: Importers["parseTraceFile"];
+    toRow: (s: object, max: number) => (string | number | null)[];
+    packRows: (rows: unknown[][], spare: object[]) => object;
+  };
+  const { streamedParse, toRow, packRows } = code;
+  const name = values.format === "otlp" ? "export.json" : "session.jsonl";
+  const cpu = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
+  const faults = () => process.resourceUsage().minorPageFault;
+  const fd = openSync(values.input!, "r");
+  const [c0, w0, f0] = [cpu(), performance.now(), faults()];
+  const streamed = streamedParse(name);
+  const kept: Uint8Array[] = [];
+  let block = new Uint8Array(1 << 20);
+  for (;;) {
+    const n = readSync(fd, block, 0, block.length, null);
+    if (n === 0) break;
+    streamed.push(block.subarray(0, n));
+    if (streamed.needsWholeFile) {
+      kept.push(block.subarray(0, n));
+      block = new Uint8Array(1 << 20);
+    }
+  }
+  closeSync(fd);
+  const parsed =
+    streamed.end() ??
+    code.parseTraceFile(
+      name,
+      new TextDecoder("utf-8", { fatal: true }).decode(kept.length === 1 ? kept[0] : Buffer.concat(kept)),
+    );
+  const keptBlocks = kept.length;
+  kept.length = 0;
+  const [c1, w1, f1] = [cpu(), performance.now(), faults()];
+  let spans = 0;
+  const spare: object[] = [];
+  for (const t of parsed.traces)
+    for (let i = 0; i < t.spans.length; i += 2048) {
+      const batch = t.spans.slice(i, i + 2048).map((s) => toRow(s, 1_000_000));
+      spare.push(packRows(batch, spare));
+      spans += batch.length;
+    }
+  const [c2, w2, f2] = [cpu(), performance.now(), faults()];
+  console.log(
+    JSON.stringify({
+      spans,
+      parseCpu: c1 - c0,
+      parseWall: w1 - w0,
+      parseFaults: f1 - f0,
+      rowsCpu: c2 - c1,
+      rowsWall: w2 - w1,
+      rowsFaults: f2 - f1,
+      keptBlocks,
+    }),
+  );
 } else {
   console.error("usage: _traces-child.ts --code <checkout> identity --out <file> | speed [--format claude|otlp]");
   process.exit(2);

@@ -7,6 +7,9 @@
 // Portkey gateway (peer). Non-streamed first, then streamed, so each proxy process's CPU time per non-streamed request
 // can be read from /proc (load-robust, unlike latency). Non-streamed: full-response latency p50/p99. Streamed: time
 // to the first body byte. Added = path minus direct.
+// Same-run A/B: `--old-rev REV` (built from git like `bench ab`) or `--old <main.js>` adds another build's daemon as one
+// more interleaved path, so a change is judged against its base under the same load; `--paths direct,daemon,old,floor`
+// runs only those paths (a shorter run). Either writes the "router (A/B)" section instead of "router".
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -21,6 +24,7 @@ import { Router } from "../../daemon/router/router.js";
 import { startDaemon as startInProcess } from "../../daemon/server/daemon.js";
 import { startDaemon } from "../fixtures/daemon.js";
 import { startUpstreamProcess } from "../fixtures/upstreams/process.js";
+import { buildRevision } from "./ab.js";
 import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -151,8 +155,28 @@ interface Series {
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { requests: { type: "string", default: "400" }, warmup: { type: "string", default: "2500" } },
+    options: {
+      requests: { type: "string", default: "400" },
+      warmup: { type: "string", default: "2500" },
+      old: { type: "string" },
+      "old-rev": { type: "string" },
+      paths: { type: "string" },
+    },
   });
+  if (values.old && values["old-rev"]) throw new Error("give --old or --old-rev, not both");
+  const oldBuild = values.old
+    ? { label: values.old, bin: values.old }
+    : values["old-rev"]
+      ? (() => {
+          const built = buildRevision(values["old-rev"]!);
+          return { label: `${values["old-rev"]} (${built.commit})`, bin: built.bin };
+        })()
+      : undefined;
+  const chosen = values.paths?.split(",").map((p) => p.trim());
+  const known = ["direct", "router", "inproc", "daemon", "old", "floor", "portkey"];
+  for (const p of chosen ?? []) if (!known.includes(p)) throw new Error(`--paths: no path "${p}" (${known})`);
+  if (chosen && !chosen.includes("direct"))
+    throw new Error("--paths must include direct (every path is read against it)");
   const n = Number(values.requests);
   // Every path is measured warm: V8 compiles a process's per-request code over its first ~2,500 requests (daemon CPU
   // per request fell from 3.6 to 1.2 ms over them here, the floor proxy's from 1.6 to 0.3), and a daemon serves far
@@ -165,6 +189,9 @@ export async function run(argv: string[]): Promise<void> {
   writeFileSync(config, `router:\n  providers:\n    fake: { type: openai-compatible, baseURL: "${fake.baseURL}" }\n`);
   // Past this point every process started is stopped, also when a later start fails (a loaded machine is slow).
   const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
+  const oldDaemon = oldBuild
+    ? await startDaemon({ bin: oldBuild.bin, dataDir: join(dir, "old"), args: ["--config", config] })
+    : undefined;
   const local = await startInProcess(
     loadConfig({ flags: { config, dataDir: join(dir, "inproc"), port: 0, logLevel: "error" }, env: {} }),
     "bench",
@@ -173,7 +200,8 @@ export async function run(argv: string[]): Promise<void> {
   const router = new Router({
     config: RouterConfigSchema.parse({ providers: { fake: { type: "openai-compatible", baseURL: fake.baseURL } } }),
   });
-  const portkey = await startPortkey();
+  const portkey: Awaited<ReturnType<typeof startPortkey>> =
+    chosen && !chosen.includes("portkey") ? { skipped: "not in --paths" } : await startPortkey();
   if ("skipped" in portkey) console.log(`Portkey: ${portkey.skipped}`);
   const floor = await startFloorProxy(upstream.url);
   // Portkey's documented way to reach any OpenAI-compatible server: provider openai + custom host.
@@ -217,6 +245,7 @@ export async function run(argv: string[]): Promise<void> {
     router: { plain: series(), stream: series() },
     inproc: { plain: series(), stream: series() },
     daemon: { plain: series(), stream: series() },
+    old: { plain: series(), stream: series() },
     floor: { plain: series(), stream: series() },
     portkey: { plain: series(), stream: series() },
   };
@@ -228,6 +257,7 @@ export async function run(argv: string[]): Promise<void> {
   // The proxy processes' own CPU time over the measured non-streamed rounds (every thread: GC and compilers included).
   const procs = {
     daemon: daemon.process.pid,
+    old: oldDaemon?.process.pid,
     floor: floor.proc.pid,
     portkey: "proc" in portkey ? portkey.proc.pid : undefined,
   };
@@ -246,6 +276,12 @@ export async function run(argv: string[]): Promise<void> {
         return post(`${local.url}/v1/chat/completions`, viaBody(stream), { authorization: `Bearer ${localToken}` });
       case "daemon":
         return post(daemonUrl, viaBody(stream), auth);
+      case "old":
+        return oldDaemon
+          ? post(`${oldDaemon.url}/v1/chat/completions`, viaBody(stream), {
+              authorization: `Bearer ${oldDaemon.token}`,
+            })
+          : undefined;
       case "floor":
         // It buffers whole answers, so its streamed "first byte" would be the last: non-streamed only.
         return stream ? undefined : post(`${floor.url}/v1/chat/completions`, directBody(false), {});
@@ -261,7 +297,9 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
 
-  const paths = Object.keys(results) as Path[];
+  const paths = (Object.keys(results) as Path[]).filter(
+    (p) => (chosen ? chosen.includes(p) : true) && (p !== "old" || oldDaemon),
+  );
   try {
     for (const stream of [false, true]) {
       const key = stream ? "stream" : "plain";
@@ -292,6 +330,7 @@ export async function run(argv: string[]): Promise<void> {
     router.close();
     await local.close();
     await daemon.dispose();
+    await oldDaemon?.dispose();
     upstream.stop();
     floor.proc.kill("SIGTERM");
     if ("proc" in portkey) portkey.proc.kill("SIGTERM");
@@ -300,7 +339,7 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   const cpuCell = (label: Path) => {
-    const v = label === "daemon" || label === "floor" || label === "portkey" ? procCpu[label] : undefined;
+    const v = label in procs ? procCpu[label as keyof typeof procs] : undefined;
     return v === undefined ? "" : fmt(v, 3);
   };
   const coldCell = (path: Path) => {
@@ -310,6 +349,7 @@ export async function run(argv: string[]): Promise<void> {
     return path === "direct" ? fmt(median(xs), 3) : `+${fmt(median(xs) - median(base), 3)}`;
   };
   const row = (label: string, path: Path, stream: boolean) => {
+    if (!paths.includes(path)) return undefined;
     const s = results[path][stream ? "stream" : "plain"];
     const base = results.direct[stream ? "stream" : "plain"];
     const xs = stream ? s.ttfb : s.full;
@@ -336,15 +376,18 @@ export async function run(argv: string[]): Promise<void> {
       row("Router in-process (router + provider)", "router", stream),
       row("Hotpath HTTP stack in-process (server, auth, router, span)", "inproc", stream),
       row("**Hotpath daemon process over HTTP**", "daemon", stream),
+      row(`Hotpath daemon process over HTTP, old build ${oldBuild?.label ?? ""}`, "old", stream),
       ...(stream ? [] : [row("minimal Node proxy process (floor: the hop alone)", "floor", stream)]),
-      ...("url" in portkey
+      ...("url" in portkey && paths.includes("portkey")
         ? [
             stream && portkeyStreamFailure
               ? `| Portkey gateway 1.15.2 process over HTTP (peer) | failed: ${portkeyStreamFailure.replace(/\|/g, "/")} | | | | |`
               : row("Portkey gateway 1.15.2 process over HTTP (peer)", "portkey", stream),
           ]
         : []),
-    ].join("\n");
+    ]
+      .filter((r) => r !== undefined)
+      .join("\n");
   const added = (path: Path) => median(results[path].plain.full) - median(results.direct.plain.full);
   const addedDaemon = added("daemon");
   const addedFloor = added("floor");
@@ -357,6 +400,21 @@ bench checks the bound address) adds ${fmt(addedPortkey, 3)} ms p50 in the same 
 ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's (target met)" : "not lower than Portkey's (target not met)"}.`
       : `Peer: not run — ${portkey.skipped}.`;
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+  /** New minus old, per round (both paths ran in every round, next to each other): its median, and how often new won. */
+  const paired = (stream: boolean) => {
+    const key = stream ? "stream" : "plain";
+    const [a, b] = [results.daemon[key], results.old[key]];
+    const [xs, ys] = stream ? [a.ttfb, b.ttfb] : [a.full, b.full];
+    const d = xs.slice(0, Math.min(xs.length, ys.length)).map((x, i) => x - ys[i]);
+    return `median per-round difference ${fmt(median(d), 3)} ms, new faster in ${fmt((100 * d.filter((x) => x < 0).length) / d.length, 0)}% of ${d.length} rounds`;
+  };
+  const ab = oldDaemon
+    ? `
+Same-run A/B, new (this checkout's dist) vs old build ${oldBuild!.label}: non-streamed added p50 ${fmt(addedDaemon, 3)} vs
+${fmt(added("old"), 3)} ms (${paired(false)}); process CPU per request ${procCpu.daemon !== undefined ? fmt(procCpu.daemon, 3) : "n/a"} vs ${procCpu.old !== undefined ? fmt(procCpu.old, 3) : "n/a"} ms;
+streamed TTFB ${paired(true)}.
+`
+    : "";
   const body = `
 Fake OpenAI upstream in its own process on 127.0.0.1, answering at once (44-character reply, 8 characters per streamed
 delta); one client, keep-alive connections on every path, one request at a time; the paths interleaved request by
@@ -389,7 +447,26 @@ ${procCpu.daemon !== undefined ? fmt(procCpu.daemon, 3) : "n/a"} ms, the floor p
 Streamed TTFB includes the router's wait for the upstream's first event before it commits to a route.
 
 ${peer}
+${ab}
+Rerun: \`npm run bench -- router\` (the deciding command); \`--old-rev REV\` adds that build's daemon side by side,
+\`--paths direct,daemon,old,floor\` runs only those.
 `;
-  console.log(body);
-  writeSection("router", body);
+  // A run of chosen paths or builds reports only what it ran.
+  const short = `
+${n} requests per path after ${warmup} warm-up rounds, paths interleaved as in the "router" section; medians and 99th
+percentiles of this one run. Machine: ${machineDescription()}; at the start: ${la(loadBefore)}.
+
+Non-streamed, full response latency:
+
+${table(false)}
+
+Streamed, time to first body byte:
+
+${table(true)}
+${ab}
+Rerun: \`npm run bench -- router ${argv.join(" ")}\`; the deciding command is \`npm run bench -- router\`.
+`;
+  const text = oldDaemon || chosen ? short : body;
+  console.log(text);
+  writeSection(oldDaemon || chosen ? "router (A/B)" : "router", text);
 }

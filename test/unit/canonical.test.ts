@@ -39,6 +39,15 @@ describe("canonical JSON", () => {
     assert.notEqual(hashCanonical(withKey), hashCanonical(inlined));
   });
 
+  it("hashes long strings of multi-byte characters the same whichever piece boundaries they cross", () => {
+    for (const unit of ["é", "€", "a€é", "日本語"])
+      for (const length of [4095, 4096, 16_383, 16_384, 16_385, 32_769, 100_001]) {
+        const text = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+        const v = { prompt: text, n: 1, after: `${text.slice(0, 10)}!` };
+        assert.equal(hashCanonical(v), sha256(canonicalJson(v)), `${unit} × ${length}`);
+      }
+  });
+
   it("hashes exactly the bytes of canonicalJson, written piece by piece (generated values)", () => {
     // A seeded generator of JSON-ish values: array-index and other keys, "__proto__", escapes, surrogates (paired and
     // lone), long strings with and without characters to escape, undefined, NaN, dates, nesting.

@@ -7,6 +7,7 @@
 // within 1% on a 60 MB model that decodes 3.5× slower on 2 in the threads bench.
 import { availableParallelism } from "node:os";
 import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
+import { ContentionMeter } from "./contention.js";
 import { DECODE_BATCH_MAX_TOKENS, type PhaseThreads } from "./phases.js";
 
 export interface ThreadMeasurement {
@@ -20,6 +21,11 @@ export interface Calibration extends PhaseThreads {
   prefillTokens: number;
   decodeSteps: number;
   ms: number;
+  /**
+   * Share of all cores (0–1) other processes used while it measured (contention.ts); undefined where the OS does not
+   * say. High means the measurements are of a busy machine, not of the model on this one.
+   */
+  othersShare?: number;
 }
 
 /** 1, 2, 4, … up to the core count, and the core count itself; at most 5 counts. */
@@ -63,6 +69,7 @@ export async function calibrateThreads(
     // Warm up on one thread (first evaluations allocate; a single thread is never starved of a core by its own
     // siblings), then size the prefill batch to ~60 ms there: above DECODE_BATCH_MAX_TOKENS, at most 256, leaving
     // room for the decode steps after it.
+    const contention = new ContentionMeter();
     o.setThreads({ prefill: 1, decode: 1 });
     const probe = Math.min(32, room);
     await timePrefill(sequence, tokens.slice(0, probe));
@@ -109,6 +116,7 @@ export async function calibrateThreads(
       prefillTokens,
       decodeSteps,
       ms: Math.round(performance.now() - started),
+      othersShare: contention.othersShare(),
     };
   } finally {
     sequence.dispose();

@@ -15,7 +15,18 @@ export interface ModelThreads {
   measurements?: ThreadMeasurement[];
   /** When calibrated now: how long it took. */
   calibrationMs?: number;
+  /** When calibrated now: the share of all cores other processes used meanwhile (see Calibration.othersShare). */
+  othersShare?: number;
+  /** Calibrated now on a busy machine: used for this load, not remembered, so the next load measures again. */
+  provisional?: boolean;
 }
+
+/**
+ * Above this share of all cores used by other processes during the calibration, it measured the machine's other work
+ * as much as the model: two threads lose most to it, so the pick leans to one thread (1.9× slower prefill once the
+ * machine is quiet). One busy process on a 2-core machine is 0.5.
+ */
+export const BUSY_OTHERS_SHARE = 0.25;
 
 /** Context `threads` for a setting: auto gives the context every core, and the phase wrapper narrows it per batch. */
 export function contextThreads(setting: ThreadsSetting): number {
@@ -31,6 +42,8 @@ export async function chooseThreads(
     path: string;
     choices?: ThreadChoices;
     log?: (m: string) => void;
+    /** Overrides BUSY_OTHERS_SHARE (tests: Infinity always remembers, -1 never does). */
+    busyOthersShare?: number;
   },
 ): Promise<ModelThreads> {
   if (setting !== "auto") return { prefill: setting, decode: setting, source: "fixed" };
@@ -48,13 +61,16 @@ export async function chooseThreads(
   }
   const c = await calibrateThreads(x.model, x.context, { candidates: threadCandidates(cores), setThreads: setPhase });
   setPhase(c);
-  x.choices?.remember(key, x.path, c);
+  const provisional = c.othersShare !== undefined && c.othersShare > (x.busyOthersShare ?? BUSY_OTHERS_SHARE);
+  if (!provisional) x.choices?.remember(key, x.path, c);
   return {
     prefill: c.prefill,
     decode: c.decode,
     source: "calibrated",
     measurements: c.measurements,
     calibrationMs: c.ms,
+    othersShare: c.othersShare,
+    ...(provisional ? { provisional } : {}),
   };
 }
 
@@ -62,7 +78,10 @@ export async function chooseThreads(
 export function describeThreads(t: ModelThreads): string {
   const how =
     t.source === "calibrated"
-      ? `calibrated in ${t.calibrationMs} ms`
+      ? `calibrated in ${t.calibrationMs} ms` +
+        (t.provisional
+          ? ` while other processes used ${Math.round((t.othersShare ?? 0) * 100)}% of the CPU: used for this load only, measured again on the next`
+          : "")
       : t.source === "remembered"
         ? "remembered calibration"
         : t.source === "fixed"

@@ -15,6 +15,8 @@ const EntrySchema = z.object({
   calibratedAt: z.string(),
   /** 1-minute load average when measured: a busy machine favours fewer threads. */
   loadAverage: z.number(),
+  /** Share of all cores other processes used meanwhile (contention.ts); absent where not measurable, or older. */
+  othersShare: z.number().optional(),
   model: z.string(),
   cpu: z.string(),
 });
@@ -51,6 +53,7 @@ export class ThreadChoices {
       measurements: c.measurements,
       calibratedAt: new Date().toISOString(),
       loadAverage: Math.round(loadavg()[0] * 100) / 100,
+      ...(c.othersShare !== undefined ? { othersShare: c.othersShare } : {}),
       model: modelPath,
       cpu: `${cpus()[0]?.model ?? "unknown"} × ${availableParallelism()}`,
     };

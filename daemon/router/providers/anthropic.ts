@@ -52,7 +52,7 @@ export class AnthropicBackend implements ChatBackend {
     // clients that reuse a Messages body send them anyway.
     for (const k of ["max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata"])
       delete body[k];
-    const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages/count_tokens${same ? native.query : ""}`);
+    const url = `${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages/count_tokens${same ? native.query : ""}`;
     const version = (same && native.headers["anthropic-version"]) || this.version;
     const auth = { "x-api-key": key, "anthropic-version": version, accept: "application/json" };
     const headers = same ? { ...native.headers, ...auth } : auth;
@@ -93,7 +93,7 @@ export class AnthropicBackend implements ChatBackend {
     }
     const { key, body } = this.prepare(request);
     const stream = request.stream === true;
-    const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages`);
+    const url = `${this.opts.baseURL.replace(/\/+$/, "")}/v1/messages`;
     const headers = {
       "x-api-key": key,
       "anthropic-version": this.version,

@@ -81,7 +81,7 @@ export class OpenAIBackend implements ChatBackend {
       "x-request-id": options.requestId,
     };
     if (key) headers.authorization = `Bearer ${key}`;
-    const url = new URL(`${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`);
+    const url = `${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`;
     const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
     if (!stream) {
       yield* completionEvents(await readJson<OpenAICompletion>(res, this.opts.conn.name), this.opts.conn.name);

@@ -81,7 +81,7 @@ export async function* passThrough(
 ): AsyncIterable<ChatEvent> {
   const body: Record<string, unknown> = { ...native.body, model: opts.model };
   const stream = body.stream === true;
-  const url = new URL(`${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`);
+  const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
   const headers: Record<string, string> = { ...native.headers, ...how.auth };
   headers.accept ??= stream ? "text/event-stream" : "application/json";
   const res = await postJson(opts.conn, url, headers, body, signal, opts.timeoutMs);

@@ -3,6 +3,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
+import { urlToHttpOptions } from "node:url";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { redact } from "../secrets.js";
 
@@ -58,14 +59,48 @@ export function parseRetryAfter(headers: http.IncomingHttpHeaders, now = Date.no
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_JSON_BODY = 32 * 1024 * 1024;
 
+/** Where a request goes, as node:http's request options (no URL object per request). */
+interface Target {
+  mod: typeof http | typeof https;
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  auth?: string;
+}
+
 /**
- * POSTs JSON; resolves with the response once a 2xx status arrives. Non-2xx statuses become UpstreamError with the
- * upstream's own message. The socket's idle timeout covers connect, time to first byte and silences mid-body; the
- * router's own watchdog (same limit, any backend) normally fires first, this is the backstop.
+ * Parsed targets by URL text: a provider's few URLs are parsed once. Handing http.request a URL object cost each
+ * request ~60 µs of CPU more than plain options (its conversion and the URL's getters; measured side by side against
+ * the fake upstream, 3,000 requests each, twice), on top of parsing the URL text every time.
+ */
+const targets = new Map<string, Target>();
+
+function targetOf(urlText: string): Target {
+  let t = targets.get(urlText);
+  if (t) return t;
+  const o = urlToHttpOptions(new URL(urlText));
+  t = {
+    mod: o.protocol === "https:" ? https : http,
+    protocol: o.protocol!,
+    hostname: o.hostname!,
+    ...(o.port !== undefined && o.port !== "" ? { port: Number(o.port) } : {}),
+    path: o.path!,
+    ...(o.auth ? { auth: o.auth } : {}),
+  };
+  if (targets.size >= 256) targets.clear(); // query strings vary: keep it bounded
+  targets.set(urlText, t);
+  return t;
+}
+
+/**
+ * POSTs JSON to `url` (absolute URL text); resolves with the response once a 2xx status arrives. Non-2xx statuses
+ * become UpstreamError with the upstream's own message. The socket's idle timeout covers connect, time to first byte
+ * and silences mid-body; the router's own watchdog (same limit, any backend) normally fires first, this is the backstop.
  */
 export function postJson(
   conn: Connection,
-  url: URL,
+  url: string,
   headers: Record<string, string>,
   body: unknown,
   signal: AbortSignal,
@@ -73,10 +108,11 @@ export function postJson(
 ): Promise<IncomingMessage> {
   // Sent as the string it is (the socket encodes it once): no intermediate Buffer copy per request.
   const payload = JSON.stringify(body);
-  const mod = url.protocol === "https:" ? https : http;
+  const { mod, ...target } = targetOf(url);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new UpstreamError("the request was cancelled", "aborted"));
-    const req = mod.request(url, {
+    const req = mod.request({
+      ...target,
       method: "POST",
       agent: conn.agent,
       headers: {

@@ -46,6 +46,7 @@ export const routes: Route[] = [
           analyze: true,
           maxAttributeChars,
           sizeHint: declared,
+          workers: s.traceImports,
         });
         await streamBody(ctx.req, feed);
         result = await feed.result;

@@ -11,7 +11,7 @@ import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
 import type { PackedRows } from "./rows.js";
-import { startWorker } from "../../worker-thread.js";
+import { startImportWorker, type ImportWorkers } from "./workers.js";
 
 /** From this size on, the parse and the SQLite write run on two threads (below it, a second thread costs more). */
 export const SPLIT_IMPORT_BYTES = 2 * 1024 * 1024;
@@ -35,6 +35,9 @@ export interface ImportJob {
   /** parse → store: the rows to write (RowMessage). */
   rowPort?: MessagePort;
 }
+
+/** The daemon's thread → a worker, first: its import (a worker may be started before its import, see workers.ts). */
+export type JobMessage = { job: ImportJob };
 
 /** The daemon's thread → the thread that parses: the file's bytes, then its end. */
 export type FileMessage = { chunk: Uint8Array } | { end: true };
@@ -95,15 +98,14 @@ class WorkerExitError extends Error {
   }
 }
 
-/** Runs one worker; `stop` ends it early (its answer is no longer needed). */
+/** Runs one worker (a waiting one from `workers`, or a new one) on `job`; `stop` ends it early (its answer is no longer needed). */
 function runWorker(
   job: ImportJob,
+  workers: ImportWorkers | undefined,
   onAck?: (m: BlockAck) => void,
 ): { worker: Worker; reply: Promise<ImportReply>; stop: () => void } {
-  const worker: Worker = startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {
-    workerData: job,
-    transferList: job.rowPort ? [job.rowPort] : [],
-  });
+  const worker: Worker = workers?.take() ?? startImportWorker();
+  worker.postMessage({ job } satisfies JobMessage, job.rowPort ? [job.rowPort] : []);
   let settled = false;
   const reply = new Promise<ImportReply>((resolve, reject) => {
     const onMessage = (m: ImportReply | BlockAck) => {
@@ -162,6 +164,8 @@ export interface ImportOptions {
   sizeHint?: number;
   /** Two workers or one (default: splitsImport(sizeHint)). */
   split?: boolean;
+  /** Workers started ahead of the import (the daemon's); without it, each import starts its own. */
+  workers?: ImportWorkers;
 }
 
 /** Starts importing one file whose bytes arrive in pieces (an upload). */
@@ -197,9 +201,9 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   let writer: ReturnType<typeof runWorker> | undefined;
   if (o.split ?? splitsImport(o.sizeHint)) {
     const { port1, port2 } = new MessageChannel();
-    writer = runWorker({ ...base, role: "store", rowPort: port2, returnSpans: false });
-    parser = runWorker({ ...base, role: "parse", rowPort: port1 }, onSpare);
-  } else parser = runWorker({ ...base, role: "import" }, onSpare);
+    writer = runWorker({ ...base, role: "store", rowPort: port2, returnSpans: false }, o.workers);
+    parser = runWorker({ ...base, role: "parse", rowPort: port1 }, o.workers, onSpare);
+  } else parser = runWorker({ ...base, role: "import" }, o.workers, onSpare);
   let aborted: Error | undefined;
   const stopAll = () => {
     parser.stop();
@@ -245,6 +249,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   })().finally(() => {
     settled = true; // an upload that waits for the parse reads on (the rest is dropped)
     checkCaughtUp();
+    o.workers?.used();
   });
   // An upload that failed (client gone, body refused) is answered from that failure, and nobody awaits the result: its
   // rejection unhandled stopped the daemon (Node's default for unhandled rejections).

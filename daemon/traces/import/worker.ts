@@ -16,11 +16,12 @@ import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packRows, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
-import type { BlockAck, FileMessage, ImportJob, ImportReply, RowMessage, SpareRowsMessage } from "./job.js";
+import type { BlockAck, FileMessage, ImportJob, ImportReply, JobMessage, RowMessage, SpareRowsMessage } from "./job.js";
 
-const job = workerData as ImportJob;
 const port = parentPort!;
-const maxAttributeChars = job.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
+/** This worker's import: given when it started, or — a worker started ahead of its import — its first message. */
+let job: ImportJob;
+let maxAttributeChars: number;
 /** How much lower an import thread's priority is than the daemon's (nice values; a step of 5 ≈ a third the share). */
 const IMPORT_NICE_STEP = 5;
 
@@ -106,145 +107,157 @@ function openForImport(): Db {
   return db;
 }
 
-if (job.role === "import") {
-  receiveFile((blocks) => {
-    let reply: ImportReply;
-    let written: Db | undefined;
-    try {
-      const parsed = parseTraceFile(job.name, textOf(blocks));
-      const db = openForImport();
+/** Runs `job` (set). */
+function run(): void {
+  if (job.role === "import") {
+    receiveFile((blocks) => {
+      let reply: ImportReply;
+      let written: Db | undefined;
       try {
-        const store = new TraceStore(db, { maxAttributeChars });
-        const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
-        reply = {
-          ok: true,
-          written: { traceIds: result.traceIds, fresh: [], analyses: [] },
-          parsed: {
-            format: result.format,
-            spanCount: result.spanCount,
-            analyses: (result.analyses ?? []).map((a) => [a.traceId, JSON.stringify(a)]),
-            spans: job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined,
-          },
-        };
-        written = db;
-      } finally {
-        if (!written) db.close();
-      }
-    } catch (e) {
-      reply = errorReply(e);
-    }
-    port.postMessage(reply);
-    if (written) checkpointAndClose(written);
-  });
-} else if (job.role === "parse") {
-  const streamed = streamedParse(job.name);
-  receiveFile(
-    (blocks) => {
-      const rows = job.rowPort!;
-      let parsed: { format: string; traces: ParsedTrace[] };
-      try {
-        parsed = streamed.end() ?? parseTraceFile(job.name, textOf(blocks));
-      } catch (e) {
-        port.postMessage(errorReply(e)); // before closing the rows: the store thread then ends (see job.ts)
-        rows.close();
-        return;
-      }
-      blocks.length = 0;
-      // Rows first: the store thread writes them while this one analyses.
-      const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
-      rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
-      const spare: PackedRows[] = [];
-      for (const t of parsed.traces) {
-        for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
-          const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
-          // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
-          for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
-          const packed = packRows(batch, spare);
-          rows.postMessage({ rows: packed } satisfies RowMessage, [
-            packed.bytes.buffer as ArrayBuffer,
-            packed.layout.buffer as ArrayBuffer,
-          ]);
-        }
-        rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
-      }
-      rows.postMessage({ end: true } satisfies RowMessage);
-      rows.close();
-      let analyses: [string, string][] | undefined;
-      if (job.analyze) {
+        const parsed = parseTraceFile(job.name, textOf(blocks));
+        const db = openForImport();
         try {
-          analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, JSON.stringify(a)]);
-        } catch {
-          // The file is being stored: its analysis is computed when first asked for.
+          const store = new TraceStore(db, { maxAttributeChars });
+          const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
+          reply = {
+            ok: true,
+            written: { traceIds: result.traceIds, fresh: [], analyses: [] },
+            parsed: {
+              format: result.format,
+              spanCount: result.spanCount,
+              analyses: (result.analyses ?? []).map((a) => [a.traceId, JSON.stringify(a)]),
+              spans: job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined,
+            },
+          };
+          written = db;
+        } finally {
+          if (!written) db.close();
         }
+      } catch (e) {
+        reply = errorReply(e);
       }
-      const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
-      port.postMessage({
-        ok: true,
-        parsed: { format: parsed.format, spanCount, analyses, spans },
-      } satisfies ImportReply);
-    },
-    (block) => streamed.push(block),
-    () => streamed.needsWholeFile,
-  );
-} else {
-  // store
-  const rows = job.rowPort!;
-  let db: Db | undefined;
-  let store: TraceStore | undefined;
-  let writer: ReturnType<TraceStore["importWriter"]> | undefined;
-  let failed = false;
-  const fail = (e: unknown) => {
-    failed = true;
-    try {
-      if (db?.inTransaction) db.exec("ROLLBACK");
-    } catch {
-      // The connection closes next: SQLite rolls back what it did not commit.
-    }
-    writer?.close();
-    db?.close();
-    rows.close();
-    port.postMessage(errorReply(e));
-  };
-  try {
-    // Opened while the file still arrives and parses.
-    db = openForImport();
-    store = new TraceStore(db, { maxAttributeChars });
-  } catch (e) {
-    fail(e);
-  }
-  rows.on("message", (m: RowMessage) => {
-    if (failed) return;
-    try {
-      if ("begin" in m) {
-        // The write lock is taken only once there are rows to write: the daemon's own span writes wait for it.
-        db!.exec("BEGIN IMMEDIATE");
-        writer = store!.importWriter(m.begin.spanCount);
-      } else if ("rows" in m) {
-        forEachPackedRow(m.rows, writer!.packedRow);
-        // Written (SQLite copied the values): the buffers go back to be packed again.
-        const { bytes, layout } = m.rows;
-        rows.postMessage({ spare: m.rows } satisfies SpareRowsMessage, [
-          bytes.buffer as ArrayBuffer,
-          layout.buffer as ArrayBuffer,
-        ]);
-      } else if ("endTrace" in m) writer!.endTrace(m.endTrace);
-      else {
-        db!.exec("COMMIT");
-        writer!.close();
+      port.postMessage(reply);
+      if (written) checkpointAndClose(written);
+    });
+  } else if (job.role === "parse") {
+    const streamed = streamedParse(job.name);
+    receiveFile(
+      (blocks) => {
+        const rows = job.rowPort!;
+        let parsed: { format: string; traces: ParsedTrace[] };
+        try {
+          parsed = streamed.end() ?? parseTraceFile(job.name, textOf(blocks));
+        } catch (e) {
+          port.postMessage(errorReply(e)); // before closing the rows: the store thread then ends (see job.ts)
+          rows.close();
+          return;
+        }
+        blocks.length = 0;
+        // Rows first: the store thread writes them while this one analyses.
+        const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
+        rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
+        const spare: PackedRows[] = [];
+        for (const t of parsed.traces) {
+          for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
+            const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
+            // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
+            for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
+            const packed = packRows(batch, spare);
+            rows.postMessage({ rows: packed } satisfies RowMessage, [
+              packed.bytes.buffer as ArrayBuffer,
+              packed.layout.buffer as ArrayBuffer,
+            ]);
+          }
+          rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
+        }
+        rows.postMessage({ end: true } satisfies RowMessage);
         rows.close();
-        const fresh = new Set(writer!.fresh());
-        const traceIds = writer!.traceIds();
-        // A trace that had spans before is analysed whole, as stored now (rare: a re-import or a continued file).
-        const analyses: [string, string][] = job.analyze
-          ? traceIds
-              .filter((id) => !fresh.has(id))
-              .map((id) => [id, JSON.stringify(analyzeTrace(store!.getSpans(id), id))])
-          : [];
-        port.postMessage({ ok: true, written: { traceIds, fresh: [...fresh], analyses } } satisfies ImportReply);
-        checkpointAndClose(db!);
+        let analyses: [string, string][] | undefined;
+        if (job.analyze) {
+          try {
+            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, JSON.stringify(a)]);
+          } catch {
+            // The file is being stored: its analysis is computed when first asked for.
+          }
+        }
+        const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
+        port.postMessage({
+          ok: true,
+          parsed: { format: parsed.format, spanCount, analyses, spans },
+        } satisfies ImportReply);
+      },
+      (block) => streamed.push(block),
+      () => streamed.needsWholeFile,
+    );
+  } else {
+    // store
+    const rows = job.rowPort!;
+    let db: Db | undefined;
+    let store: TraceStore | undefined;
+    let writer: ReturnType<TraceStore["importWriter"]> | undefined;
+    let failed = false;
+    const fail = (e: unknown) => {
+      failed = true;
+      try {
+        if (db?.inTransaction) db.exec("ROLLBACK");
+      } catch {
+        // The connection closes next: SQLite rolls back what it did not commit.
       }
+      writer?.close();
+      db?.close();
+      rows.close();
+      port.postMessage(errorReply(e));
+    };
+    try {
+      // Opened while the file still arrives and parses.
+      db = openForImport();
+      store = new TraceStore(db, { maxAttributeChars });
     } catch (e) {
       fail(e);
     }
-  });
+    rows.on("message", (m: RowMessage) => {
+      if (failed) return;
+      try {
+        if ("begin" in m) {
+          // The write lock is taken only once there are rows to write: the daemon's own span writes wait for it.
+          db!.exec("BEGIN IMMEDIATE");
+          writer = store!.importWriter(m.begin.spanCount);
+        } else if ("rows" in m) {
+          forEachPackedRow(m.rows, writer!.packedRow);
+          // Written (SQLite copied the values): the buffers go back to be packed again.
+          const { bytes, layout } = m.rows;
+          rows.postMessage({ spare: m.rows } satisfies SpareRowsMessage, [
+            bytes.buffer as ArrayBuffer,
+            layout.buffer as ArrayBuffer,
+          ]);
+        } else if ("endTrace" in m) writer!.endTrace(m.endTrace);
+        else {
+          db!.exec("COMMIT");
+          writer!.close();
+          rows.close();
+          const fresh = new Set(writer!.fresh());
+          const traceIds = writer!.traceIds();
+          // A trace that had spans before is analysed whole, as stored now (rare: a re-import or a continued file).
+          const analyses: [string, string][] = job.analyze
+            ? traceIds
+                .filter((id) => !fresh.has(id))
+                .map((id) => [id, JSON.stringify(analyzeTrace(store!.getSpans(id), id))])
+            : [];
+          port.postMessage({ ok: true, written: { traceIds, fresh: [...fresh], analyses } } satisfies ImportReply);
+          checkpointAndClose(db!);
+        }
+      } catch (e) {
+        fail(e);
+      }
+    });
+  }
+}
+
+if (workerData) start(workerData as ImportJob);
+else port.once("message", (m: JobMessage) => start(m.job));
+
+function start(j: ImportJob): void {
+  job = j;
+  maxAttributeChars = job.maxAttributeChars ?? DEFAULT_MAX_ATTRIBUTE_CHARS;
+  run();
 }

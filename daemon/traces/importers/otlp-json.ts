@@ -80,10 +80,18 @@ export function readOtlpJsonFile(file: string, text: string): ParsedTrace[] | un
  * Lines), end() gives exactly the traces parseTraceFile gives the whole text (format otlp-json), or undefined: then
  * parseTraceFile reads the whole text, which says what the file is and what is wrong with it.
  */
-export function otlpJsonFileStream(file: string): { push(text: string): void; end(): ParsedTrace[] | undefined } {
+export function otlpJsonFileStream(file: string): {
+  push(text: string): void;
+  /** False once end() can only give undefined. */
+  readonly reading: boolean;
+  end(): ParsedTrace[] | undefined;
+} {
   const stream = new OtlpJsonStream();
   return {
     push: (text) => stream.push(text),
+    get reading() {
+      return stream.reading;
+    },
     end: () => {
       const decoded = stream.end();
       return decoded && groupByTrace(decoded.spans, "import:otlp-json", file, decoded.services[0]);

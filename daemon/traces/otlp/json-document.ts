@@ -44,33 +44,42 @@ export function readOtlpJsonDocument(text: string): OtlpDecoded | undefined {
 
 /**
  * readOtlpJsonDocument for a file that arrives in pieces (an upload) and is an array of requests (one per exporter
- * flush, the shape of the OTel JS file exporters and of this project's fixtures): each request is converted once its
- * text is all there, while the rest still arrives, and only the text of the request being read is held. Push the
+ * flush, the shape of the OTel JS file exporters and of this project's fixtures): each span is converted as soon as its
+ * text is there, and no text longer than one span (or one resource or scope) is ever put together — the pieces are
+ * read where they are. (Joining each request's text before reading it cost as much fresh memory as the whole text:
+ * a 512-span request is ~300 KB, past V8's regular object size, and first-touch memory is dear on small VMs.) Push the
  * decoded text in pieces of any size; end() gives exactly what readOtlpJsonDocument gives the whole text, or undefined
- * (then the caller reads the whole text as before): for a file that is not an array, for anything readOtlpJsonDocument
- * refuses, and for an array whose requests could not be told apart as they came.
+ * (then the caller reads the whole text as before): for a file that is not an array, for anything
+ * readOtlpJsonDocument refuses, and for a few valid shapes this does not follow (a key given twice where the request,
+ * a resource or a scope has its lists; a second name for the same list).
  *
- * A request ends where the next begins: `}`, `,`, `{` and the next request's key `"resourceSpans"` (or
- * `"resource_spans"`), with JSON whitespace between; those keys are found by their text (a native search, no
- * character-by-character scan). Such a candidate end is taken only when the text up to it reads as one whole request
- * (Scanner.wholeRequest, which checks all it reads): a JSON object's text ends where its grammar says, so that text is
- * exactly the array element readOtlpJsonDocument reads there, and the next element starts at that `{`. A candidate
- * that does not read (the key's text inside an unknown field or a string) is passed over; after a few, the stream
- * stops trying (each try reads the request's text again).
+ * Everything it reads is checked as JSON.parse of the whole text checks it: the structure around the spans by this
+ * reader (brackets, separators, JSON whitespace), every key and every other value by JSON.parse of its own text, each
+ * span by JSON.parse and convertSpan. A resource or scope that comes after its spans is waited for (their text is kept
+ * until the resource or scope is known).
  */
 export class OtlpJsonStream {
-  /** The text of the request being read (from its `{`), as it came. */
-  private pieces: string[] = [];
-  /** The total length of `pieces`. */
-  private length = 0;
-  /** Where in the request's text the last key looked at starts (none before it is looked at again). */
-  private lastKey = -1;
-  /** The stream's last KEY_OVERLAP characters. */
-  private tail = "";
-  private misses = 0;
-  /** open: before "["; first: after it; request: inside one; done: after "]" (see end). */
-  private state: "open" | "first" | "request" | "off" = "open";
+  /** The levels of the document, outermost first: what is open, and where in it the reader is. */
+  private level: Level = Level.Top;
+  private readonly phase: number[] = [TOP_START, 0, 0, 0, 0, 0, 0];
+  /** The value being read (it may go on in the next piece), and what it is for. */
+  private readonly value = new ValueText();
+  /** Whether a value is being read (this.value). */
+  private inValue = false;
+  private valueFor: ValueFor = ValueFor.Key;
+  /** The key just read, at the level it was read. */
+  private key = "";
+  /** The request keys read so far (resourceSpans or resource_spans: one of them, once). */
+  private requestKeys = 0;
+  private rs: ResourceRead | undefined;
+  private ss: ScopeRead | undefined;
+  private state: "reading" | "off" = "reading";
   private readonly out: OtlpDecoded = { spans: [], rejected: [], services: [] };
+
+  /** False once end() can only give undefined: further text need not be decoded for it. */
+  get reading(): boolean {
+    return this.state === "reading";
+  }
 
   /** The file's next text. */
   push(piece: string): void {
@@ -84,113 +93,346 @@ export class OtlpJsonStream {
 
   /** The spans, when the whole text was an array of requests that all converted; undefined otherwise. */
   end(): OtlpDecoded | undefined {
-    if (this.state !== "request") return undefined;
-    try {
-      // The last request: up to the "}" before the closing "]", then nothing but whitespace.
-      const text = this.text();
-      let i = text.length - 1;
-      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
-      if (text.charCodeAt(i) !== CLOSE_BRACKET) return undefined;
-      i--;
-      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
-      if (text.charCodeAt(i) !== CLOSE_BRACE) return undefined;
-      this.request(text.slice(0, i + 1));
-      return this.out;
-    } catch {
-      return undefined;
-    }
+    if (this.state === "off" || this.level !== Level.Top || this.phase[Level.Top] !== TOP_DONE) return undefined;
+    return this.out;
   }
 
   private off(): void {
     this.state = "off";
-    this.pieces = [];
+    this.inValue = false;
+    this.rs = undefined;
+    this.ss = undefined;
   }
 
-  private take(piece: string): void {
-    let t = piece;
-    if (this.state !== "request") {
-      // Before the first request: "[" and whitespace.
-      let i = 0;
-      for (; i < t.length; i++) {
-        const c = t.charCodeAt(i);
-        if (isJsonSpace(c)) continue;
-        if (this.state === "open" && c === OPEN_BRACKET) this.state = "first";
-        else if (this.state === "first" && c === OPEN_BRACE) break;
-        else throw notPlain; // one request, not a document, or an empty array: read whole
-      }
-      if (i === t.length) return;
-      this.state = "request";
-      t = t.slice(i);
+  private take(t: string): void {
+    const n = t.length;
+    let i = 0;
+    if (this.inValue) {
+      i = this.value.read(t, 0);
+      if (i === -1) return;
+      this.inValue = false;
+      this.valueDone(this.value.text(t, 0, i));
     }
-    // Keys are looked for in the new piece and the few characters before it (a key cut between two pieces).
-    let window = this.tail + t;
-    let offset = this.length - this.tail.length; // where `window` starts in the request's text
-    this.tail = window.slice(-KEY_OVERLAP);
-    this.pieces.push(t);
-    this.length += t.length;
-    for (let from = 0; ;) {
-      const found = nextKey(window, from);
-      if (found === -1) return;
-      from = found + 1;
-      const key = offset + found;
-      if (key <= this.lastKey) continue;
-      this.lastKey = key;
-      const text = this.text();
-      // Back from the key over whitespace: "{" (the next request's start), ",", "}" (this one's end).
-      let i = key - 1;
-      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
-      if (text.charCodeAt(i) !== OPEN_BRACE) continue;
-      const next = i;
-      i--;
-      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
-      if (text.charCodeAt(i) !== COMMA) continue;
-      i--;
-      while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;
-      if (text.charCodeAt(i) !== CLOSE_BRACE) continue;
-      try {
-        this.request(text.slice(0, i + 1));
-      } catch {
-        if (++this.misses > MAX_MISSES) throw notPlain;
+    const phase = this.phase;
+    while (i < n) {
+      let c = t.charCodeAt(i);
+      while (c === 32 || c === 10 || c === 13 || c === 9) c = t.charCodeAt(++i);
+      if (i >= n) return;
+      const level = this.level;
+      const p = phase[level];
+      if (level === Level.Top) {
+        if (p === TOP_START && c === OPEN_BRACKET) phase[level] = LIST_OPEN;
+        else if ((p === LIST_OPEN || p === LIST_ELEM) && c === OPEN_BRACE) {
+          phase[level] = LIST_NEXT;
+          this.open(Level.Request);
+        } else if (p === LIST_NEXT && c === COMMA) phase[level] = LIST_ELEM;
+        else if (p === LIST_NEXT && c === CLOSE_BRACKET) phase[level] = TOP_DONE;
+        else throw notPlain; // one request (not an array), an empty array, anything after the array
+        i++;
         continue;
       }
-      // The next request's text is what follows; its own key is behind, further keys are looked for in all of it.
-      const rest = text.slice(next);
-      this.pieces = [rest];
-      this.length = rest.length;
-      this.lastKey = key - next;
-      window = rest;
-      offset = 0;
-      from = this.lastKey + 1;
+      if (level === Level.Request || level === Level.Rs || level === Level.Ss) {
+        // An object: "key": value, …
+        if ((p === OBJ_OPEN || p === OBJ_KEY) && c === QUOTE) {
+          i = this.startValue(t, i, ValueFor.Key);
+          if (i === -1) return;
+        } else if (p === OBJ_COLON && c === COLON) {
+          phase[level] = OBJ_VALUE;
+          i++;
+        } else if (p === OBJ_VALUE) {
+          i = this.member(t, i, c);
+          if (i === -1) return;
+        } else if (p === OBJ_NEXT && c === COMMA) {
+          phase[level] = OBJ_KEY;
+          i++;
+        } else if ((p === OBJ_NEXT || p === OBJ_OPEN) && c === CLOSE_BRACE) {
+          this.close();
+          i++;
+        } else throw notPlain;
+        continue;
+      }
+      // A list: resourceSpans, scopeSpans or spans.
+      if ((p === LIST_OPEN || p === LIST_NEXT) && c === CLOSE_BRACKET) {
+        this.level--;
+        phase[this.level] = OBJ_NEXT;
+        i++;
+      } else if (p === LIST_NEXT && c === COMMA) {
+        phase[level] = LIST_ELEM;
+        i++;
+      } else if (p === LIST_OPEN || p === LIST_ELEM) {
+        phase[level] = LIST_NEXT;
+        if (level === Level.Spans) {
+          i = this.startValue(t, i, ValueFor.Span);
+          if (i === -1) return;
+        } else if (c === OPEN_BRACE) {
+          this.open(level === Level.RsList ? Level.Rs : Level.Ss);
+          i++;
+        } else throw notPlain;
+      } else throw notPlain;
     }
   }
 
-  /** The request's text so far, as one string. */
-  private text(): string {
-    if (this.pieces.length > 1) this.pieces = [this.pieces.join("")];
-    return this.pieces[0] ?? "";
+  /** Enters an object at `level` (after its "{"). */
+  private open(level: Level): void {
+    this.level = level;
+    this.phase[level] = OBJ_OPEN;
+    if (level === Level.Request) this.requestKeys = 0;
+    else if (level === Level.Rs) {
+      this.rs = { attrs: undefined, lists: 0, scopes: [] };
+    } else if (level === Level.Ss) {
+      const ss: ScopeRead = { scope: false, name: undefined, spans: 0, converted: [], held: [] };
+      this.rs!.scopes.push(ss);
+      this.ss = ss;
+    }
   }
 
-  /** Converts one request's whole text; its spans and services join the file's only when all of it converted. */
-  private request(text: string): void {
-    const one = new Scanner(text).wholeRequest();
-    for (const s of one.spans) this.out.spans.push(s);
-    for (const s of one.services) if (!this.out.services.includes(s)) this.out.services.push(s);
+  /** The object at this level ends (its "}" read). */
+  private close(): void {
+    const level = this.level;
+    if (level === Level.Request) {
+      // As otlpToSpans reads a request: resourceSpans ?? resource_spans ?? [] — and a request without either is not one.
+      if (!this.requestKeys) throw notPlain;
+    } else if (level === Level.Rs) this.resourceDone(this.rs!);
+    this.level--;
+    this.phase[this.level] = LIST_NEXT;
+  }
+
+  /** The value of the key just read, at this.phase OBJ_VALUE (`c`: its first character). */
+  private member(t: string, i: number, c: number): number {
+    const level = this.level;
+    const key = this.key;
+    let list: Level | undefined;
+    if (level === Level.Request) {
+      if (key !== "resourceSpans" && key !== "resource_spans") throw notPlain;
+      if (this.requestKeys++) throw notPlain; // given twice (see the top)
+      list = Level.RsList;
+    } else if (level === Level.Rs) {
+      if (key === "resource") {
+        if (this.rs!.attrs !== undefined) throw notPlain;
+        return this.startValue(t, i, ValueFor.Resource);
+      }
+      if (key === "scopeSpans" || key === "scope_spans" || key === "instrumentationLibrarySpans") {
+        if (this.rs!.lists++) throw notPlain;
+        list = Level.SsList;
+      }
+    } else {
+      if (key === "scope") {
+        if (this.ss!.scope) throw notPlain;
+        return this.startValue(t, i, ValueFor.Scope);
+      }
+      if (key === "spans") {
+        if (this.ss!.spans++) throw notPlain;
+        list = Level.Spans;
+      }
+    }
+    if (list === undefined) return this.startValue(t, i, ValueFor.Other);
+    this.phase[level] = OBJ_NEXT;
+    if (c !== OPEN_BRACKET) return this.startValue(t, i, ValueFor.Null); // null is read as absent; nothing else is
+    this.level = list;
+    this.phase[list] = LIST_OPEN;
+    return i + 1;
+  }
+
+  /** Reads a value from t[i]: the index after it, or -1 when the piece ended first (the next piece goes on). */
+  private startValue(t: string, i: number, what: ValueFor): number {
+    const value = this.value;
+    this.valueFor = what;
+    value.begin();
+    const end = value.read(t, i);
+    if (end === -1) this.inValue = true;
+    else this.valueDone(value.text(t, i, end));
+    return end;
+  }
+
+  /** A value read whole: what its text is for. */
+  private valueDone(text: string): void {
+    const what = this.valueFor;
+    const level = this.level;
+    switch (what) {
+      case ValueFor.Key:
+        this.key = JSON.parse(text) as string;
+        this.phase[level] = OBJ_COLON;
+        return;
+      case ValueFor.Span: {
+        const rs = this.rs!;
+        const ss = this.ss!;
+        // Converted now when its resource and scope are known (they come first in every exporter's output).
+        if (rs.attrs && ss.scope) ss.converted.push(convertSpan(JSON.parse(text), rs.attrs, ss.name, "span"));
+        else ss.held.push(text);
+        return;
+      }
+      case ValueFor.Resource: {
+        const resource: unknown = JSON.parse(text);
+        this.rs!.attrs = isObj(resource) ? attributesOf(resource.attributes, "resource.attributes") : {};
+        break;
+      }
+      case ValueFor.Scope: {
+        const scope: unknown = JSON.parse(text);
+        this.ss!.scope = true;
+        this.ss!.name = isObj(scope) && typeof scope.name === "string" ? scope.name : undefined;
+        break;
+      }
+      case ValueFor.Null:
+        if (JSON.parse(text) !== null) throw notPlain;
+        break;
+      default:
+        JSON.parse(text); // a key readOtlpJsonDocument skips: still JSON
+    }
+    this.phase[level] = OBJ_NEXT;
+  }
+
+  /** A resourceSpans element ended: its spans (those waiting for it converted now) join the file's. */
+  private resourceDone(rs: ResourceRead): void {
+    const attrs = rs.attrs ?? {};
+    for (const ss of rs.scopes) {
+      for (const s of ss.converted) this.out.spans.push(s);
+      for (const text of ss.held) this.out.spans.push(convertSpan(JSON.parse(text), attrs, ss.name, "span"));
+    }
+    const service = attrs["service.name"];
+    if (typeof service === "string" && !this.out.services.includes(service)) this.out.services.push(service);
+    this.rs = undefined;
+    this.ss = undefined;
   }
 }
 
-/** The first request key in `text` at or after `from`, or -1. */
-function nextKey(text: string, from: number): number {
-  const a = text.indexOf('"resourceSpans"', from);
-  const b = text.indexOf('"resource_spans"', from);
-  return a === -1 ? b : b === -1 ? a : Math.min(a, b);
+/** Where the streamed reader is: the array of requests, inside a request, its resourceSpans list, and so on. */
+const Level = { Top: 0, Request: 1, RsList: 2, Rs: 3, SsList: 4, Ss: 5, Spans: 6 } as const;
+type Level = number;
+
+/**
+ * What a value being read is for. Null: a list that is not a list (only null is read, as absent); Other: any other
+ * member's value (checked, then dropped).
+ */
+const ValueFor = { Key: 0, Span: 1, Resource: 2, Scope: 3, Null: 4, Other: 5 } as const;
+type ValueFor = number;
+
+// Phases of a list level: after its "[", after a ",", after an element. The top level also has before "[" and done.
+const LIST_OPEN = 0;
+const LIST_ELEM = 1;
+const LIST_NEXT = 2;
+const TOP_START = 3;
+const TOP_DONE = 4;
+// Phases of an object level: after its "{", after a ",", after a key, before a value, after a value.
+const OBJ_OPEN = 0;
+const OBJ_KEY = 1;
+const OBJ_COLON = 2;
+const OBJ_VALUE = 3;
+const OBJ_NEXT = 4;
+
+/** A resourceSpans element being read. */
+interface ResourceRead {
+  /** The resource's attributes once it is read (undefined before). */
+  attrs: Attributes | undefined;
+  /** How many scope lists it gave (one is read). */
+  lists: number;
+  scopes: ScopeRead[];
 }
 
-/** How far back in the text before a new piece a request key may start ('"resource_spans"' less one character). */
-const KEY_OVERLAP = 15;
-/** Candidate request ends that did not read before the stream stops trying (see OtlpJsonStream). */
-const MAX_MISSES = 4;
+/** A scopeSpans element being read. */
+interface ScopeRead {
+  /** Whether its scope was read (its name is then known). */
+  scope: boolean;
+  name: string | undefined;
+  /** How many spans lists it gave (one is read). */
+  spans: number;
+  /** Its spans converted as they came (the resource and scope were known). */
+  converted: Span[];
+  /** Its spans' text, waiting for the resource or scope that came after them. */
+  held: string[];
+}
 
-const isJsonSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+/**
+ * The text of one JSON value read from pieces: brackets are counted and strings skipped (an escaped quote ends none),
+ * from one piece to the next; what the text spells is checked by JSON.parse afterwards, which rejects what this does
+ * not. A value within one piece is a slice of it (no copy).
+ */
+class ValueText {
+  private parts: string[] = [];
+  private started = false;
+  private depth = 0;
+  private inString = false;
+  /** In a string, the piece ended after a backslash: the next piece's first character is escaped. */
+  private escaped = false;
+  private scalar = false;
+
+  begin(): void {
+    this.parts.length = 0;
+    this.started = false;
+  }
+
+  /** The whole value, once read() gave its end in `t` (it began at `from` there, or in an earlier piece). */
+  text(t: string, from: number, end: number): string {
+    if (!this.parts.length) return t.slice(from, end);
+    this.parts.push(t.slice(0, end));
+    const whole = this.parts.join("");
+    this.parts.length = 0;
+    return whole;
+  }
+
+  /** Reads on from t[from]: the index after the value, or -1 when `t` ended first (its text from `from` is kept). */
+  read(t: string, from: number): number {
+    const n = t.length;
+    let j = from;
+    if (!this.started) {
+      this.started = true;
+      this.depth = 0;
+      this.inString = false;
+      this.escaped = false;
+      const c = t.charCodeAt(j);
+      this.scalar = c !== QUOTE && c !== OPEN_BRACE && c !== OPEN_BRACKET;
+    }
+    if (this.scalar) {
+      // A number, true, false or null: up to the next delimiter.
+      for (; j < n; j++) {
+        const d = t.charCodeAt(j);
+        if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || d <= 32) {
+          if (j === from && !this.parts.length) throw notPlain;
+          return j;
+        }
+      }
+      this.parts.push(from === 0 ? t : t.slice(from));
+      return -1;
+    }
+    for (;;) {
+      if (this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+          j++;
+        }
+        for (;;) {
+          const q = j < n ? t.indexOf('"', j) : -1;
+          if (q === -1) {
+            let b = n - 1;
+            while (b >= j && t.charCodeAt(b) === BACKSLASH) b--;
+            this.escaped = (n - 1 - b) % 2 === 1;
+            this.parts.push(from === 0 ? t : t.slice(from));
+            return -1;
+          }
+          let b = q - 1;
+          while (b >= j && t.charCodeAt(b) === BACKSLASH) b--;
+          j = q + 1;
+          if ((q - 1 - b) % 2 === 0) break;
+        }
+        this.inString = false;
+        if (this.depth === 0) return j; // a string value
+      }
+      for (; j < n; j++) {
+        const d = t.charCodeAt(j);
+        if (d === QUOTE) break;
+        if (d === OPEN_BRACE || d === OPEN_BRACKET) this.depth++;
+        else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
+          if (--this.depth === 0) return j + 1;
+        }
+      }
+      if (j >= n) {
+        this.parts.push(from === 0 ? t : t.slice(from));
+        return -1;
+      }
+      this.inString = true;
+      j++;
+    }
+  }
+}
 
 /** One scope's spans: where each span's JSON is in the text, converted once the resource is known. */
 interface ScopeSpans {

@@ -1,13 +1,15 @@
 // `--threads auto`: a model's first load calibrates prefill and decode thread counts on its own context, the choice
 // is remembered per model file and CPU, a fixed count skips it, and per-batch thread counts change no output.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { llamaRuntime } from "../../../daemon/engine/llama.js";
 import { LocalModel } from "../../../daemon/engine/model.js";
 import { threadCandidates } from "../../../daemon/engine/threads/calibrate.js";
-import { contextThreads } from "../../../daemon/engine/threads/choose.js";
+import { BUSY_OTHERS_SHARE, contextThreads, describeThreads } from "../../../daemon/engine/threads/choose.js";
+import { machineBusyMs } from "../../../daemon/engine/threads/contention.js";
 import { ThreadChoices } from "../../../daemon/engine/threads/remembered.js";
 import { chatModelPath, generatedModelPath } from "../../fixtures/models.js";
 
@@ -24,9 +26,17 @@ describe("engine: --threads auto", function () {
     assert.deepEqual(threadCandidates(64), [1, 2, 4, 8, 64]);
   });
 
-  async function load(path: string, threads: number | "auto", file: string): Promise<LocalModel> {
+  // What is remembered must not depend on how busy the test machine is: these loads remember whatever they measure
+  // (the busy rule has its own test below).
+  async function load(
+    path: string,
+    threads: number | "auto",
+    file: string,
+    busyOthersShare = Infinity,
+  ): Promise<LocalModel> {
     const llama = await llamaRuntime("off", contextThreads(threads));
     return LocalModel.load(llama, {
+      busyOthersShare,
       alias: "m",
       path,
       contextSize: 512,
@@ -97,6 +107,42 @@ describe("engine: --threads auto", function () {
       );
     } finally {
       await fixed.dispose();
+    }
+  });
+
+  it("a calibration while other processes keep every core busy is used for that load, said, and not remembered", async function () {
+    if (machineBusyMs() === undefined) return this.skip(); // the OS does not say how busy it is (not Linux)
+    const file = join(dir, "busy.json");
+    // Plain busy loops, one per core, at the test's own priority: what a compile or a test run beside the daemon does.
+    const burners = Array.from({ length: availableParallelism() }, () =>
+      spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }),
+    );
+    let busy: LocalModel;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      busy = await load(chatModelPath(), "auto", file, BUSY_OTHERS_SHARE);
+    } finally {
+      for (const b of burners) b.kill("SIGKILL");
+    }
+    try {
+      assert.equal(busy.threads.source, "calibrated");
+      assert.ok(
+        (busy.threads.othersShare ?? 0) > BUSY_OTHERS_SHARE,
+        `other processes' share of the CPU measured ${busy.threads.othersShare}`,
+      );
+      assert.equal(busy.threads.provisional, true);
+      assert.match(describeThreads(busy.threads), /used for this load only, measured again on the next/);
+      assert.equal(existsSync(file), false, "nothing remembered");
+    } finally {
+      await busy.dispose();
+    }
+    // The next load measures again (a remembered choice would say "remembered").
+    const again = await load(chatModelPath(), "auto", file);
+    try {
+      assert.equal(again.threads.source, "calibrated");
+      assert.ok(again.threads.othersShare === undefined || again.threads.othersShare >= 0);
+    } finally {
+      await again.dispose();
     }
   });
 

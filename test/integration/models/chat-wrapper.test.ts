@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getLlama, resolveChatWrapper, type Llama } from "node-llama-cpp";
-import { ChatWrapperResolution } from "../../../daemon/models/chat-wrapper.js";
+import { ChatWrapperResolution, resolvingWorkerRunning } from "../../../daemon/models/chat-wrapper.js";
 import { renderProbes } from "../../../daemon/models/chat-wrapper-probe.js";
-import { generatedModelPath, sharedModelPath } from "../../fixtures/models.js";
+import { generatedModelPath, SMALL_CHAT_PARAMS, sharedModelPath } from "../../fixtures/models.js";
 
 describe("chat wrapper resolution off the event loop", function () {
   this.timeout(180_000);
@@ -48,6 +48,35 @@ describe("chat wrapper resolution off the event loop", function () {
         await model.dispose();
       }
     });
+
+  it("a model without a chat template ends the worker it did not need; one another load waits on stays", async function () {
+    // The worker starts before the weights load (the template is not known yet). A model without a template is
+    // resolved on the event loop at once, and the worker went on starting up (bundle compile, node-llama-cpp import)
+    // beside the thread calibration that follows: stories260K calibrated at 0.4–0.6× its real speeds and picked one
+    // thread for prefill.
+    const plain = generatedModelPath({ ...SMALL_CHAT_PARAMS, omitMetadata: ["tokenizer.chat_template"] });
+    const chatml = generatedModelPath();
+    const alone = new ChatWrapperResolution(plain);
+    assert.equal(resolvingWorkerRunning(), true);
+    const model = await llama.loadModel({ modelPath: plain });
+    try {
+      assert.equal((await alone.wrapperFor(model)).source, "event loop");
+      assert.equal(resolvingWorkerRunning(), false, "the worker no load waits on is ended");
+
+      const needed = new ChatWrapperResolution(chatml);
+      const notNeeded = new ChatWrapperResolution(plain);
+      assert.equal((await notNeeded.wrapperFor(model)).source, "event loop");
+      assert.equal(resolvingWorkerRunning(), true, "another load still waits on the worker");
+      const other = await llama.loadModel({ modelPath: chatml });
+      try {
+        assert.equal((await needed.wrapperFor(other)).source, "worker");
+      } finally {
+        await other.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
 
   it("a process that resolved a wrapper in the worker exits when its work is done (the worker keeps nothing alive)", async function () {
     // `hotpath audit` stayed up for the worker's 2 min idle time after its report: a 'message' listener added after

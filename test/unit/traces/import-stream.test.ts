@@ -107,4 +107,27 @@ describe("traces/import/stream: parsing a Claude Code upload as it arrives", () 
       },
     );
   });
+
+  it("an OTLP/JSON array (any other name) as it arrives: parseTraceFile's traces, or left to it", () => {
+    const text = JSON.stringify(generateOtlpRequests(3000, 512, "4b".repeat(16))).replace(/line 1/g, "línea ✓ 😀 1");
+    const whole = JSON.stringify(parseTraceFile("export.json", text));
+    for (const size of [7, 65_537, 1 << 20]) {
+      const s = streamedParse("export.json");
+      const bytes = Buffer.from(text);
+      for (let i = 0; i < bytes.length; i += size) s.push(bytes.subarray(i, i + size));
+      assert.ok(s.needsWholeFile, "the blocks are kept (a file it gives up on is read whole)");
+      assert.equal(JSON.stringify(s.end()), whole, `blocks of ${size}`);
+    }
+    // One request (not an array), bytes that are not UTF-8, a refused span: left to the whole text's parse.
+    assert.equal(streamed("export.json", JSON.stringify(generateOtlpRequests(50, 50)[0]), 4096), undefined);
+    const notUtf8 = Buffer.concat([
+      Buffer.from(text.slice(0, 5000)),
+      Buffer.from([0xff]),
+      Buffer.from(text.slice(5000)),
+    ]);
+    const s = streamedParse("export.json");
+    s.push(notUtf8);
+    assert.equal(s.end(), undefined);
+    assert.equal(streamed("export.json", text.replace('"spanId":"', '"spanId":"zz'), 65_536), undefined);
+  });
 });

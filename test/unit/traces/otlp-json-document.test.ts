@@ -287,7 +287,28 @@ describe("traces/otlp: the span-by-span OTLP/JSON reader", () => {
       resourceSpans: [{ x: [{}, { resourceSpans: 1 }], ...req(7, "c").resourceSpans[0] }],
     });
     const quoted = JSON.stringify(req(9, '},{"resourceSpans":[]}'));
-    for (const text of [good, `[${inner},${quoted},${inner}]`, JSON.stringify([req(1, "a")], null, 3)])
+    // A resource after its scopes, a scope after its spans, unknown keys and null lists between: read, not given up on
+    // (the spans' text waits for them).
+    const late = JSON.stringify({
+      resourceSpans: [
+        {
+          schemaUrl: "s",
+          scopeSpans: [
+            { spans: [span(11), span(12)], scope: { name: "late" } },
+            { scope: { name: "early" }, spans: [span(13)] },
+            { spans: null },
+          ],
+          resource: resource("after"),
+        },
+        { x: [1, { y: null }], scope_spans: [{ spans: [span(14)] }] },
+      ],
+    });
+    for (const text of [
+      good,
+      `[${inner},${quoted},${inner}]`,
+      JSON.stringify([req(1, "a")], null, 3),
+      `[${late},${late}]`,
+    ])
       for (const max of [1, 2, 15, 16, 300]) streamAgrees(text, rand, max, true);
     // Random edits of an array of requests, each read with several random cuts.
     let converted = 0;

@@ -1,0 +1,100 @@
+// Import workers started ahead of their imports (traces/import/workers.ts): an import takes the waiting workers and
+// gets what a worker started for it gives; they are started again after it; waiting ones never keep a process alive.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDb } from "../../../daemon/db.js";
+import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
+import { startImport } from "../../../daemon/traces/import/job.js";
+import { ImportWorkers } from "../../../daemon/traces/import/workers.js";
+import { TraceStore } from "../../../daemon/traces/store.js";
+import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
+
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("traces: import workers started ahead", function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "hotpath-import-workers-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("an import takes the waiting workers, stores and analyses as a fresh worker does; they start again after", async function () {
+    const file = join(dir, "warm.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 200 });
+    const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 200 });
+    const workers = new ImportWorkers();
+    try {
+      workers.keepWarm(0);
+      await until("2 waiting workers", () => workers.waiting === 2);
+      for (const [name, text, split] of [
+        ["w.jsonl", generateClaudeSession(4000), true],
+        ["w.json", JSON.stringify(generateOtlpRequests(3000, 512, "3e".repeat(16))), true],
+        ["small.jsonl", generateClaudeSession(50).replace(/bench-session/g, "small"), false],
+      ] as const) {
+        await until("2 waiting workers", () => workers.waiting === 2);
+        const feed = startImport(store, { dbPath: file, name, analyze: true, maxAttributeChars: 200, split, workers });
+        assert.equal(workers.waiting, split ? 0 : 1, `${name}: the import took the waiting workers`);
+        const bytes = Buffer.from(text);
+        for (let i = 0; i < bytes.length; i += 100_000) feed.push(bytes.subarray(i, i + 100_000));
+        feed.end();
+        const r = await feed.result;
+        const same = importAndAnalyze(reference, name, text, { analyze: true });
+        assert.deepEqual(r.traceIds, same.traceIds, name);
+        assert.equal(r.spanCount, same.spanCount, name);
+        assert.equal(`[${r.analysisTexts!.join(",")}]`, JSON.stringify(same.analyses), name);
+      }
+      await until("the workers started again", () => workers.waiting === 2);
+      // A bad file on a waiting worker is the same 400-kind error as on a new one.
+      const feed = startImport(store, { dbPath: file, name: "bad.jsonl", analyze: true, split: true, workers });
+      feed.push(Buffer.from("{not json\n"));
+      feed.end();
+      await assert.rejects(feed.result, (e: Error) => /^bad\.jsonl: unrecognised trace format/.test(e.message));
+    } finally {
+      await workers.close();
+      db.close();
+    }
+    assert.equal(workers.waiting, 0);
+    workers.keepWarm(0); // closed: starts nothing
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(workers.waiting, 0);
+  });
+
+  it("waiting workers do not keep a process alive", async function () {
+    // Without unref() on them, this child never exits on its own.
+    const code = `
+      const { ImportWorkers } = await import(${JSON.stringify(new URL("../../../daemon/traces/import/workers.ts", import.meta.url).href)});
+      const w = new ImportWorkers();
+      w.keepWarm(0);
+      while (w.waiting < 2) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 500));
+      console.log("waiting " + w.waiting);
+    `;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const exited = await new Promise<number | null | "killed">((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve("killed");
+      }, 60_000);
+      child.once("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.match(out, /waiting 2/, out);
+    assert.equal(exited, 0, out);
+  });
+});
