@@ -1,5 +1,6 @@
 // Server-sent events out: headers, framing, a rendered stream with the format's in-band error, and a clean end.
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { toHttpError } from "./errors.js";
 import type { HttpError } from "./route.js";
 
@@ -45,12 +46,57 @@ export function startSse(res: ServerResponse, headers: Record<string, string>, s
   res.flushHeaders();
   const box: Outbox = { frames: [], head: 0, ending: false, progress: 0 };
   outboxes.set(res, box);
-  res.on("drain", () => {
+  const drained = () => {
     box.progress++;
     pump(res, box);
-  });
+  };
+  res.on("drain", drained);
+  // Frames written straight to the socket (writeFrame) drain there: the response's own 'drain' only follows its writes.
+  const socket = res.socket;
+  if (socket) {
+    socket.on("drain", drained);
+    res.once("close", () => socket.off("drain", drained));
+  }
   res.once("finish", () => box.progress++);
   watchStall(res, box, stallMs);
+}
+
+/** Output waits: the response's or its socket's buffer is over its high-water mark. */
+function backedUp(res: ServerResponse): boolean {
+  return res.writableNeedDrain || (res.socket?.writableNeedDrain ?? false);
+}
+
+/**
+ * Writes frames as one HTTP/1.1 chunk straight to the socket: the same bytes as res.write(frames) (Node's chunked
+ * encoder), as one socket write instead of four buffered ones (size, CRLF, data, CRLF) gathered into a writev of
+ * four. Every streamed token passes here, on the event loop that also runs the next token's sampling. Like
+ * res.write, writes within one run of the event loop's callbacks go out together (cork until the next tick).
+ * Anything else (a response Node buffers itself, HTTP/1.0 without chunking, a socket that is going away) takes
+ * res.write.
+ */
+function writeFrames(res: ServerResponse, frames: string): void {
+  const socket = res.socket;
+  if (
+    socket &&
+    res.chunkedEncoding &&
+    res.headersSent &&
+    socket.writable &&
+    !socket.destroyed &&
+    // Nothing of this response waits inside Node's http layer (it would have to go out first).
+    res.writableLength === socket.writableLength
+  ) {
+    if (!socket.writableCorked) {
+      socket.cork();
+      process.nextTick(uncork, socket);
+    }
+    socket.write(`${Buffer.byteLength(frames).toString(16)}\r\n${frames}\r\n`);
+  } else {
+    res.write(frames);
+  }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
 
 /**
@@ -61,8 +107,7 @@ function watchStall(res: ServerResponse, box: Outbox, stallMs: number): void {
   let seen = 0;
   let waiting = false;
   const timer = setInterval(() => {
-    const waitingNow =
-      box.head < box.frames.length || res.writableNeedDrain || (res.writableEnded && !res.writableFinished);
+    const waitingNow = box.head < box.frames.length || backedUp(res) || (res.writableEnded && !res.writableFinished);
     if (waiting && waitingNow && box.progress === seen) {
       clearInterval(timer);
       // Without an error: the socket's error would reach the server's clientError path; the request sees a close.
@@ -80,8 +125,8 @@ function watchStall(res: ServerResponse, box: Outbox, stallMs: number): void {
 function send(res: ServerResponse, frame: string): void {
   if (res.writableEnded || res.destroyed) return;
   const box = outboxes.get(res);
-  if (box && (box.head < box.frames.length || res.writableNeedDrain)) box.frames.push(frame);
-  else res.write(frame);
+  if (box && (box.head < box.frames.length || backedUp(res))) box.frames.push(frame);
+  else writeFrames(res, frame);
 }
 
 /** On a drain: the waiting frames, a piece at a time until the socket is backed up again; then the end, if asked. */
@@ -92,10 +137,10 @@ function pump(res: ServerResponse, box: Outbox): void {
     box.head = 0;
     return;
   }
-  while (box.head < box.frames.length && !res.writableNeedDrain) {
+  while (box.head < box.frames.length && !backedUp(res)) {
     let piece = box.frames[box.head++];
     while (box.head < box.frames.length && piece.length < PIECE_CHARS) piece += box.frames[box.head++];
-    res.write(piece);
+    writeFrames(res, piece);
   }
   if (box.head < box.frames.length) return;
   box.frames = [];

@@ -406,7 +406,12 @@ ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's 
     const [a, b] = [results.daemon[key], results.old[key]];
     const [xs, ys] = stream ? [a.ttfb, b.ttfb] : [a.full, b.full];
     const d = xs.slice(0, Math.min(xs.length, ys.length)).map((x, i) => x - ys[i]);
-    return `median per-round difference ${fmt(median(d), 3)} ms, new faster in ${fmt((100 * d.filter((x) => x < 0).length) / d.length, 0)}% of ${d.length} rounds`;
+    // A 95% interval for that median from order statistics (normal approximation of Binomial(n, ½): n is hundreds).
+    const sorted = [...d].sort((x, y) => x - y);
+    const half = 0.98 * Math.sqrt(sorted.length);
+    const low = sorted[Math.max(0, Math.floor(sorted.length / 2 - half))];
+    const high = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length / 2 + half))];
+    return `median per-round difference ${fmt(median(d), 3)} ms (95% CI ${fmt(low, 3)} to ${fmt(high, 3)}), new faster in ${fmt((100 * d.filter((x) => x < 0).length) / d.length, 0)}% of ${d.length} rounds`;
   };
   const ab = oldDaemon
     ? `

@@ -221,6 +221,9 @@ export function streamedParse(name: string): StreamedParse {
             if (state !== "streaming") return;
             line(carry);
             traces = reader!.end();
+            // The session's walk (every tool call's input and result, 100k+ objects) is garbage now: the caller keeps
+            // this object to the end of the import, and the reader with it.
+            reader = undefined;
           });
       } else validate(new Uint8Array(0), true);
       if (now() === "off") return undefined; // decide(true) left it to parseTraceFile

@@ -355,6 +355,19 @@ interface Walk {
   prevNs?: number;
   /** The first problem found in the records (reported once the whole file has parsed). */
   error?: ImportError;
+  /**
+   * One string per model, tool and span name: JSON.parse copies each record's, and every span is kept until the import
+   * is written and analysed (see same()).
+   */
+  names: Map<string, string>;
+}
+
+/** The walk's one copy of a name (model, tool, span name) — the same characters, kept once for all its spans. */
+function same(w: Walk, name: string): string {
+  const known = w.names.get(name);
+  if (known !== undefined) return known;
+  if (w.names.size < 4096) w.names.set(name, name); // a file of ever-new names keeps them as they are
+  return name;
 }
 
 function newWalk(file: string): Walk {
@@ -366,6 +379,7 @@ function newWalk(file: string): Walk {
     boundaries: [],
     firstNs: Infinity,
     lastNs: -Infinity,
+    names: new Map(),
   };
 }
 
@@ -443,7 +457,7 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
     responses.set(messageId, resp);
   }
   resp.endNs = Math.max(resp.endNs, ts);
-  resp.model = r.message.model ?? resp.model;
+  if (r.message.model !== undefined) resp.model = same(w, r.message.model);
   w.model ??= resp.model;
   if (r.message.usage) resp.usage = r.message.usage;
   if (typeof content === "string") return;
@@ -457,7 +471,7 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
     resp.toolCallIds.push(block.id);
     tools.set(block.id, {
       id: block.id,
-      name: block.name,
+      name: same(w, block.name),
       input: block.input,
       inputJson: undefined,
       runMs: undefined,
@@ -546,7 +560,7 @@ function buildAgent(
       traceId,
       spanId: resp.spanId,
       parentSpanId: agentSpanId,
-      name: `chat ${resp.model ?? ""}`.trim(),
+      name: same(session.walk, `chat ${resp.model ?? ""}`.trim()),
       kind: "llm",
       startNs: resp.startNs,
       endNs: resp.endNs,
@@ -633,7 +647,7 @@ function buildAgent(
       traceId,
       spanId,
       parentSpanId: agentSpanId,
-      name: `execute_tool ${call.name}`,
+      name: same(session.walk, `execute_tool ${call.name}`),
       kind: "tool",
       startNs,
       endNs,

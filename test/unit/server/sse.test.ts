@@ -142,3 +142,86 @@ describe("server: a streamed response whose client stops reading", function () {
     assert.ok(bytes > TOTAL * frame.length, `read ${bytes} bytes`);
   });
 });
+
+describe("server: SSE frames on the wire", function () {
+  let server: Server;
+  let port: number;
+  let onRequest: (res: ServerResponse) => void;
+
+  before(async () => {
+    server = createServer((_req, res) => onRequest(res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  /** Sends raw requests on one connection; resolves with everything read until the server closes it. */
+  const exchange = (requests: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => socket.write(requests));
+      let text = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (d: string) => (text += d));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+  /** The message bodies of a raw exchange, headers (with their Date) left out. */
+  const bodies = (raw: string) =>
+    raw
+      .split(/HTTP\/1\.[01] 200 OK\r\n/)
+      .slice(1)
+      .map((m) => m.slice(m.indexOf("\r\n\r\n") + 4));
+
+  // Frames in separate turns, then several in one turn (the end of a stream), multi-byte text included.
+  const frames = texts.map((t) => sseFrame(chunk("m")(t)));
+  const stream = async (res: ServerResponse, write: (res: ServerResponse, frame: string) => void) => {
+    for (const f of frames.slice(0, -3)) {
+      write(res, f);
+      await new Promise((r) => setImmediate(r));
+    }
+    for (const f of frames.slice(-3)) write(res, f);
+  };
+
+  for (const [version, close] of [
+    ["1.1", false],
+    ["1.1", true],
+    ["1.0", true],
+  ] as const) {
+    it(`are the bytes res.write sends (HTTP/${version}${close ? ", Connection: close" : ", keep-alive"})`, async function () {
+      const get = (path: string, last: boolean) =>
+        `GET ${path} HTTP/${version}\r\nHost: 127.0.0.1:${port}\r\n${close || last ? "Connection: close\r\n" : ""}\r\n`;
+      const requests = close ? get("/", true) : get("/", false) + get("/", true);
+      let sse = true;
+      onRequest = (res) => {
+        if (sse) {
+          startSse(res, {});
+          void stream(res, writeSseFrame).then(() => endSse(res));
+        } else {
+          res.writeHead(200, {
+            "content-type": "text/event-stream; charset=utf-8",
+            "cache-control": "no-cache",
+            "x-accel-buffering": "no",
+          });
+          res.flushHeaders();
+          void stream(res, (r, f) => r.write(f)).then(() => res.end());
+        }
+      };
+      const ours = bodies(await exchange(requests));
+      sse = false;
+      const node = bodies(await exchange(requests));
+      assert.equal(ours.length, close ? 1 : 2);
+      assert.deepEqual(ours, node);
+      // HTTP/1.1 is chunked: the frames are there once de-chunked, in order.
+      if (version === "1.1") assert.match(ours[0], /^[0-9a-f]+\r\ndata: /);
+      for (const body of ours) {
+        const text = Buffer.from(body, "latin1").toString("utf8");
+        let at = 0;
+        for (const f of frames) {
+          const i = text.indexOf(f, at);
+          assert.ok(i >= at, `frame missing or out of order: ${JSON.stringify(f)}`);
+          at = i + f.length;
+        }
+      }
+    });
+  }
+});
