@@ -11,9 +11,9 @@ import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
-import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
+import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
-import { forEachPackedRow, packRows, type PackedRows } from "./rows.js";
+import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
 import type { BlockAck, FileMessage, ImportJob, ImportReply, JobMessage, RowMessage, SpareRowsMessage } from "./job.js";
 
@@ -147,10 +147,15 @@ function run(): void {
         const spare: PackedRows[] = [];
         for (const t of parsed.traces) {
           for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
-            const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
             // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
             for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
-            const packed = packRows(batch, spare);
+            const packed = packSpans(
+              t.spans,
+              i,
+              Math.min(t.spans.length, i + ROWS_PER_MESSAGE),
+              maxAttributeChars,
+              spare,
+            );
             rows.postMessage({ rows: packed } satisfies RowMessage, [
               packed.bytes.buffer as ArrayBuffer,
               packed.layout.buffer as ArrayBuffer,
