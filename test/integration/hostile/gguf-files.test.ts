@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { LocalModelStatus } from "../../../daemon/api.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { corruptModels, generatedModelPath } from "../../fixtures/models.js";
 import { rawRequest } from "../../fixtures/raw-http.js";
@@ -96,12 +97,18 @@ describe("hostile: corrupt GGUF files in the models folder (issue #15)", functio
     assert.deepEqual(ids, ["good", ...bad].sort());
     const ps = await rawRequest(daemon.url, { path: "/hotpath/models", headers: auth, timeoutMs: 60_000 });
     assert.equal(ps.status, 200, ps.text.slice(0, 300));
-    const byAlias = new Map((ps.body.data as { alias: string; error?: string }[]).map((m) => [m.alias, m]));
-    assert.equal(byAlias.get("good")?.error, undefined);
+    const byAlias = new Map((ps.body.data as LocalModelStatus[]).map((m) => [m.alias, m]));
+    assert.equal(byAlias.get("good")?.fileError, undefined);
     for (const name of bad) {
-      // Every file that llama.cpp must not see is described with what is wrong with it.
-      const m = byAlias.get(name) as { fileError?: string; error?: string } | undefined;
+      // Every file llama.cpp must not see is listed with what is wrong with it, before anything tries to load it.
+      const m = byAlias.get(name);
       assert.ok(m, `${name} not described`);
+      assert.equal(m.state, "unloaded");
+      assert.match(
+        m.fileError ?? "",
+        /corrupt|truncated|not a GGUF|too small|version|lacks|no tensors|no general|unknown|unsupported|array of|string of|claims/,
+        `${name}: ${JSON.stringify(m)}`,
+      );
     }
     await healthy();
   });
