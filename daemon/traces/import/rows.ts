@@ -3,7 +3,8 @@
 // transferred without a copy; the writing thread binds each text value as a view of those bytes (the store's packed
 // upsert stores them as the TEXT they spell). Cloning the rows as arrays of strings cost the two threads about as much
 // as the SQLite write itself (60 MB of attribute JSON serialised, copied and made into strings again).
-import { ROW_WIDTH } from "../store.js";
+import type { Span } from "../span.js";
+import { ROW_WIDTH, toRow } from "../store.js";
 
 export type RowValue = string | number | null;
 
@@ -22,21 +23,39 @@ const encoder = new TextEncoder();
  * fresh memory costs more than filling it (see job.ts SpareMessage), and a batch is ~1 MB.
  */
 export function packRows(rows: RowValue[][], spare: PackedRows[] = []): PackedRows {
-  let chars = 0;
-  for (const row of rows) for (const v of row) if (typeof v === "string") chars += v.length;
+  return pack(rows.length, (i) => rows[i], spare);
+}
+
+/**
+ * packRows of toRow(spans[i]) for i in [from, to), without the rows' arrays: each span's row is packed as it is made
+ * and dropped (a batch of rows held until packed outlived young-generation collections, which copied them).
+ */
+export function packSpans(
+  spans: Span[],
+  from: number,
+  to: number,
+  maxAttributeChars: number,
+  spare: PackedRows[] = [],
+): PackedRows {
+  return pack(to - from, (i) => toRow(spans[from + i], maxAttributeChars), spare);
+}
+
+/** Bytes of a new buffer when no spare one is there: a batch's ~1 MB, grown when its text needs more. */
+const FRESH_BYTES = 1 << 20;
+
+function pack(count: number, rowAt: (i: number) => RowValue[], spare: PackedRows[]): PackedRows {
   const reused = spare.pop();
   const layout =
-    reused && reused.layout.buffer.byteLength === rows.length * ROW_WIDTH * 8
+    reused && reused.layout.buffer.byteLength === count * ROW_WIDTH * 8
       ? new Float64Array(reused.layout.buffer)
-      : new Float64Array(rows.length * ROW_WIDTH);
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so start at one and grow when needed.
-  let bytes =
-    reused && reused.bytes.buffer.byteLength >= chars + 1024
-      ? new Uint8Array(reused.bytes.buffer)
-      : new Uint8Array(chars + 1024);
+      : new Float64Array(count * ROW_WIDTH);
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so a value is encoded into what is left and
+  // the buffer doubled only when that may not hold it.
+  let bytes = reused ? new Uint8Array(reused.bytes.buffer) : new Uint8Array(FRESH_BYTES);
   let used = 0;
   let at = 0;
-  for (const row of rows) {
+  for (let r = 0; r < count; r++) {
+    const row = rowAt(r);
     for (let c = 0; c < ROW_WIDTH; c++, at++) {
       const v = row[c];
       if (NUMBER_COLUMN[c]) layout[at] = v as number;

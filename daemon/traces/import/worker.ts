@@ -5,16 +5,15 @@
 //   store:  writes the rows the parse thread sends, in one transaction, and analyzes (read back) only traces that
 //           already had spans.
 // A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
-import { getPriority, setPriority } from "node:os";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
-import { DEFAULT_MAX_ATTRIBUTE_CHARS, toRow, TraceStore } from "../store.js";
+import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
-import { forEachPackedRow, packRows, type PackedRows } from "./rows.js";
+import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
 import type { BlockAck, FileMessage, ImportJob, ImportReply, JobMessage, RowMessage, SpareRowsMessage } from "./job.js";
 
@@ -22,18 +21,7 @@ const port = parentPort!;
 /** This worker's import: given when it started, or — a worker started ahead of its import — its first message. */
 let job: ImportJob;
 let maxAttributeChars: number;
-/** How much lower an import thread's priority is than the daemon's (nice values; a step of 5 ≈ a third the share). */
-const IMPORT_NICE_STEP = 5;
-
-// The daemon's own thread answers requests while an import runs; on a machine with few cores the import's threads
-// would take its core. A nice value IMPORT_NICE_STEP above the daemon's for this thread only (Linux: setpriority on
-// the calling thread) gives the event loop about three times the import threads' share whenever it has work, and the
-// import still gets every idle cycle. (Not more: on a machine busy with other processes the import would starve.)
-try {
-  setPriority(Math.min(19, getPriority() + IMPORT_NICE_STEP));
-} catch {
-  // Not permitted or not supported: the import runs at the daemon's priority.
-}
+// This thread runs a few nice values below the daemon's, set before this module loaded (workers.ts, startWorker).
 
 /** Spans per message from the parse thread to the store thread. */
 const ROWS_PER_MESSAGE = 2048;
@@ -159,10 +147,15 @@ function run(): void {
         const spare: PackedRows[] = [];
         for (const t of parsed.traces) {
           for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
-            const batch = t.spans.slice(i, i + ROWS_PER_MESSAGE).map((s) => toRow(s, maxAttributeChars));
             // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
             for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
-            const packed = packRows(batch, spare);
+            const packed = packSpans(
+              t.spans,
+              i,
+              Math.min(t.spans.length, i + ROWS_PER_MESSAGE),
+              maxAttributeChars,
+              spare,
+            );
             rows.postMessage({ rows: packed } satisfies RowMessage, [
               packed.bytes.buffer as ArrayBuffer,
               packed.layout.buffer as ArrayBuffer,

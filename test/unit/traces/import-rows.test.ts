@@ -1,8 +1,8 @@
 // Rows packed by an import's parsing thread (bytes + layout) store exactly what the same rows as strings store.
 import assert from "node:assert/strict";
 import { openDb, type Db } from "../../../daemon/db.js";
-import { forEachPackedRow, packRows } from "../../../daemon/traces/import/rows.js";
-import { toRow, TraceStore } from "../../../daemon/traces/store.js";
+import { forEachPackedRow, packRows, packSpans, type PackedRows } from "../../../daemon/traces/import/rows.js";
+import { ROW_WIDTH, toRow, TraceStore } from "../../../daemon/traces/store.js";
 import type { Span } from "../../../daemon/traces/span.js";
 
 describe("traces/import/rows: packed span rows", () => {
@@ -81,5 +81,34 @@ describe("traces/import/rows: packed span rows", () => {
       status_message: "",
       t: "text",
     });
+  });
+
+  it("spans packed as their rows are made: the same bytes and layout as their toRow rows packed, in any buffers", () => {
+    const spans: Span[] = Array.from({ length: 700 }, (_, i) => ({
+      traceId: "cd".repeat(16),
+      spanId: `s${i}`,
+      parentSpanId: i ? `s${i - 1}` : undefined,
+      name: `op ${"é✓😀".repeat(i % 5)}`,
+      kind: "tool",
+      startNs: 1.7e18 + i * 1000.5,
+      endNs: 1.7e18 + i * 2000,
+      status: i % 7 ? "ok" : "error",
+      statusMessage: i % 7 ? undefined : "failed ✗",
+      attributes: { i, text: "z".repeat((i * 997) % 50_000), u: "\u2028 \ud800", n: i % 3 ? -0 : NaN },
+    }));
+    const same = (a: PackedRows, b: PackedRows, what: string) => {
+      assert.deepEqual([...a.layout], [...b.layout], what);
+      assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)), what);
+    };
+    for (let i = 0; i < spans.length; i += 256) {
+      const to = Math.min(spans.length, i + 256);
+      const expected = packRows(spans.slice(i, to).map((s) => toRow(s, 20_000)));
+      same(packSpans(spans, i, to, 20_000), expected, `fresh ${i}`);
+      // A spare whose bytes are too few (grown), and one whose layout has another length (not taken).
+      const small = { bytes: new Uint8Array(10), layout: new Float64Array((to - i) * ROW_WIDTH) };
+      same(packSpans(spans, i, to, 20_000, [small]), expected, `small spare ${i}`);
+      const other = { bytes: new Uint8Array(1 << 22), layout: new Float64Array(3) };
+      same(packSpans(spans, i, to, 20_000, [other]), expected, `other layout ${i}`);
+    }
   });
 });
