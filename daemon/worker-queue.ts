@@ -19,6 +19,11 @@ export interface WorkerQueueSpec<J, R, Reply extends { id: number }> {
   result: (reply: Reply) => R | Error;
   /** What of the job moves to the worker instead of being copied (large buffers the caller no longer needs). */
   transfer?: (job: J) => Transferable[];
+  /**
+   * Stop the worker after this long without a job (a later job starts a new one): its heap, which V8 collects only
+   * when it next needs room, goes back to the system. Default: kept for the process's life.
+   */
+  idleStopMs?: number;
 }
 
 interface Pending<J, R> {
@@ -34,6 +39,7 @@ export class WorkerQueue<J, R, Reply extends { id: number }> {
   private readonly queue: Pending<J, R>[] = [];
   private running?: Pending<J, R>;
   private timer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
   private nextId = 1;
 
   constructor(private readonly spec: WorkerQueueSpec<J, R, Reply>) {}
@@ -43,7 +49,13 @@ export class WorkerQueue<J, R, Reply extends { id: number }> {
     return this.queue.length;
   }
 
+  /** Whether a worker is started (idle or busy). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
   run(job: J): Promise<R> {
+    clearTimeout(this.idleTimer);
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, job, resolve, reject });
       this.pump();
@@ -80,6 +92,16 @@ export class WorkerQueue<J, R, Reply extends { id: number }> {
     if (this.running) return;
     if (!this.queue.length) {
       this.worker?.unref();
+      if (this.worker && this.spec.idleStopMs !== undefined) {
+        const idle = this.worker;
+        clearTimeout(this.idleTimer);
+        this.idleTimer = setTimeout(() => {
+          if (this.worker !== idle || this.running || this.queue.length) return;
+          this.worker = undefined;
+          void idle.terminate();
+        }, this.spec.idleStopMs);
+        this.idleTimer.unref();
+      }
       return;
     }
     const current = (this.running = this.queue.shift()!);

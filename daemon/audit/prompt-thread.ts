@@ -39,6 +39,11 @@ export type PromptReply = { id: number } & (
 export const INLINE_PROMPT_CHARS = 16 * 1024;
 /** The worker's V8 heap: 1 MB of prompt (the limit) of the costliest shapes left ~200–260 MB behind (before a GC). */
 const HEAP_MB = 768;
+/**
+ * The worker stops after this long without a prompt: a 1 MB prompt leaves up to a few hundred MB in its heap, kept
+ * until V8 next needs room (the fuzz's audit prompts left the daemon's RSS ~40–90 MB higher for good).
+ */
+export const IDLE_STOP_MS = 5_000;
 /** Worker start-up may take this long, apart from the job's own budget. */
 const START_LIMIT_MS = 60_000;
 
@@ -53,6 +58,7 @@ const reader = new WorkerQueue<Omit<PromptJob, "id">, PromptFacts, PromptReply>(
       5,
     ),
   startLimitMs: START_LIMIT_MS,
+  idleStopMs: IDLE_STOP_MS,
   startTimeout: () => new Error(`the prompt worker did not start within ${START_LIMIT_MS / 1000} s`),
   startFailed: (e) => new Error(`the prompt worker could not start: ${e.message}`),
   stopped: (e) =>
@@ -88,6 +94,11 @@ export async function promptFactsOffLoop(source: string, opts: PromptOptions = {
   if (source.length <= INLINE_PROMPT_CHARS) return readPrompt(source, opts);
   checkPromptSize(source); // refused before anything is copied to the worker
   return reader.run({ source, ...opts });
+}
+
+/** Whether the prompt worker is started (it stops after IDLE_STOP_MS without a prompt). */
+export function promptWorkerStarted(): boolean {
+  return reader.started;
 }
 
 /** `doc`, or InputLimitError when it has more sections than LIMITS.promptSections. */
