@@ -36,6 +36,9 @@ const worker = new WorkerQueue<Omit<TokenCountJob, "id">, number[], TokenCountRe
       5,
     ),
   startLimitMs: START_LIMIT_MS,
+  // Stopped after 10 s idle: a count of megabytes leaves its heap large until V8 next needs room (the fuzz's audit
+  // texts left the daemon's RSS higher for good); starting again costs ~1 s of low-priority CPU.
+  idleStopMs: 10_000,
   startTimeout: () => new Error(`the token-count worker did not start within ${START_LIMIT_MS / 1000} s`),
   startFailed: (e) => new Error(`the token-count worker could not start: ${e.message}`),
   stopped: () => new Error("the token-count worker stopped (out of memory?); send less text"),
