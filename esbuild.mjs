@@ -57,6 +57,7 @@ const targets = {
       { in: "daemon/cache/index-load-worker.ts", out: "index-load-worker" },
       { in: "daemon/cache/embedders/use-worker.ts", out: "use-embed-worker" },
       { in: "daemon/audit/token-count-worker.ts", out: "token-count-worker" },
+      { in: "daemon/audit/prompt-worker.ts", out: "prompt-worker" },
       { in: "daemon/db-checkpoint-worker.ts", out: "db-checkpoint-worker" },
     ],
     outdir: "dist/daemon",

@@ -303,6 +303,8 @@ export interface LocalModelStatus {
   fileBytes?: number;
   /** GGUF file type, e.g. Q4_K_M, Q8_0, F16. */
   quantization?: string;
+  /** What is wrong with the file, read from its header (corrupt, truncated, not GGUF): it cannot load as it is. */
+  fileError?: string;
   state: LocalModelState;
   error?: string;
   /** Requests using the model right now. */

@@ -48,6 +48,18 @@ export const LIMITS = {
    */
   tokenCountMs: 30_000,
   /**
+   * Milliseconds the prompt-parsing worker may spend sectioning one audit prompt (up to 1 MB; ~1.8 s of CPU for the
+   * costliest shapes measured, a prompt of nothing but headings, on a busy 2-core machine); past this the worker is
+   * replaced and the request refused.
+   */
+  promptParseMs: 30_000,
+  /**
+   * Sections of one audit prompt sent to the daemon. Each is a variant an audit runs and a row the answer carries: a 1 MB
+   * prompt of one-line headings made 250,000 (a ~60 MB answer, stringified and cloned on the event loop). A real
+   * prompt has tens to hundreds; `granularity: "paragraphs"` over a long document a few thousand.
+   */
+  promptSections: 10_000,
+  /**
    * Tokens over all inputs of one /v1/embeddings request (OpenAI's own per-request limit). Each token is evaluated on
    * the local model: 2,048 inputs of 4 KB (~3.5 M tokens of stories260K) went unanswered for hours. Refused before
    * tokenizing when the characters alone cannot fit (no token is longer than the vocabulary's longest token string).

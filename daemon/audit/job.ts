@@ -74,7 +74,10 @@ export function resolveInputs(loaded: LoadedSpec, traces?: TraceStore): TestInpu
   const inputs = loaded.spec.inputs;
   if (inputs && !Array.isArray(inputs)) {
     if (!traces) throw new SpecError("inputs.fromTraces needs the trace database");
-    const recorded = recordedUse(traces, loaded.doc).inputs.slice(0, inputs.fromTraces.last);
+    const recorded = recordedUse(traces, loaded.doc, undefined, loaded.systemText).inputs.slice(
+      0,
+      inputs.fromTraces.last,
+    );
     if (!recorded.length) {
       throw new SpecError(
         "inputs.fromTraces: no recorded LLM call used this system prompt; give inputs inline or record some calls first",

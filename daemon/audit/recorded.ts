@@ -81,7 +81,8 @@ function partsText(parts: unknown): string {
     .join("");
 }
 
-function docSystemText(doc: PromptDoc): string {
+/** The prompt's system and developer text, whitespace normalised: what a recorded call's system prompt must equal. */
+export function docSystemText(doc: PromptDoc): string {
   return norm(
     doc.messages
       .filter((m) => m.role === "system" || m.role === "developer")
@@ -107,9 +108,16 @@ export interface RecordedUse {
  */
 export const RECORDED_SCAN_BYTES = 2_000_000;
 
-/** Scans the most recent LLM spans (up to `limit` and RECORDED_SCAN_BYTES) for calls that used this system text. */
-export function recordedUse(traces: TraceStore, doc: PromptDoc, limit = 5000): RecordedUse {
-  const system = docSystemText(doc);
+/**
+ * Scans the most recent LLM spans (up to `limit` and RECORDED_SCAN_BYTES) for calls that used this system text
+ * (`system`: docSystemText(doc), worked out beforehand for a request's prompt, off the event loop).
+ */
+export function recordedUse(
+  traces: TraceStore,
+  doc: PromptDoc,
+  limit = 5000,
+  system = docSystemText(doc),
+): RecordedUse {
   const spans = system
     ? traces.recentSpans({ kind: "llm", limit, maxAttributeBytes: RECORDED_SCAN_BYTES }).filter((s) => {
         const sys = spanMessages(s).filter((m) => m.role === "system" || m.role === "developer");

@@ -151,7 +151,7 @@ export class AuditRun {
         combined: combined ? { ...combined, removed, rounds } : undefined,
         estimate,
         calls: this.samples.size,
-        findings: findings(this.doc, this.job.target.counter),
+        findings: findings(this.doc, this.job.target.counter, undefined, this.job.loaded.duplicates),
       });
       this.store.finish(this.hash, "done", report);
       return report;

@@ -13,12 +13,14 @@ import type { Db } from "../db.js";
 import type { TraceStore } from "../traces/store.js";
 import type { Completer, Embed } from "./checks/index.js";
 import { buildJob, isGgufPath, looksLikePath, openTarget } from "./job.js";
-import { recordedUse } from "./recorded.js";
+import { docSystemText, recordedUse } from "./recorded.js";
 import { toMarkdown } from "./report.js";
-import { AuditRun } from "./runner.js";
-import { parsePrompt, PromptError } from "./sections/index.js";
-import { docFor, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
-import { findings, sectionDtos, staticTexts } from "./static.js";
+import { AuditRun, requestTexts } from "./runner.js";
+import { ablate } from "./sections/ablate.js";
+import { PromptError } from "./sections/index.js";
+import { promptFactsOffLoop } from "./prompt-thread.js";
+import { factsOffLoop, spanDoc, SpecError, validateSpec, type LoadedSpec } from "./spec.js";
+import { duplicateSentences, findings, sectionDtos, staticTexts } from "./static.js";
 import { withCounts } from "./token-count.js";
 import { AuditStore } from "./store.js";
 import { counterForModelName, ggufVocabCounter, type TokenCounter } from "./tokens.js";
@@ -72,18 +74,15 @@ export class AuditService {
   }
 
   async sections(req: AuditSectionsRequest): Promise<AuditSectionsResponse> {
-    const doc =
+    // A request's prompt text is read (and its sentences compared) off the event loop; a span's is bounded by the store.
+    const { doc, duplicates, systemText } =
       req.span !== undefined
-        ? spanDoc(
-            `${req.span.traceId}/${req.span.spanId}`,
-            this.deps.traces,
-            validateSpec({ span: `${req.span.traceId}/${req.span.spanId}`, granularity: req.granularity ?? "auto" }),
-          )
-        : parsePrompt(req.text!, { fileName: req.fileName, granularity: req.granularity });
+        ? this.spanFacts(req.span, req.granularity)
+        : await promptFactsOffLoop(req.text!, { fileName: req.fileName, granularity: req.granularity });
     const model = await this.counterFor(req.model);
     refuseUnfittable(model, doc.sections, req.model);
-    const counter = await withCounts(model, staticTexts(doc));
-    const recorded = recordedUse(this.deps.traces, doc);
+    const counter = await withCounts(model, staticTexts(doc, duplicates));
+    const recorded = recordedUse(this.deps.traces, doc, undefined, systemText);
     const { sections, totalTokens } = sectionDtos(doc, counter);
     return {
       format: doc.format,
@@ -92,9 +91,15 @@ export class AuditService {
       exactTokens: counter.exact,
       totalTokens,
       sections,
-      findings: findings(doc, counter, recorded),
+      findings: findings(doc, counter, recorded, duplicates),
       ...(recorded.stats.calls ? { recorded: recorded.stats } : {}),
     };
+  }
+
+  private spanFacts(span: { traceId: string; spanId: string }, granularity: AuditSectionsRequest["granularity"]) {
+    const ref = `${span.traceId}/${span.spanId}`;
+    const doc = spanDoc(ref, this.deps.traces, validateSpec({ span: ref, granularity: granularity ?? "auto" }));
+    return { doc, duplicates: duplicateSentences(doc), systemText: docSystemText(doc) };
   }
 
   async start(req: AuditRunRequest): Promise<AuditRunStarted> {
@@ -110,7 +115,7 @@ export class AuditService {
         ? { spec, doc: spanDoc(spec.span, this.deps.traces, spec) }
         : {
             spec,
-            doc: docFor(spec.promptText!, req.fileName, spec),
+            ...(await factsOffLoop(spec.promptText!, req.fileName, spec)),
             ...(req.fileName ? { promptPath: req.fileName } : {}),
           };
     const model = req.model ?? spec.model;
@@ -132,6 +137,11 @@ export class AuditService {
       // The longest request the run sends: the whole prompt plus its longest test input.
       const longestInput = job.inputs.reduce((m, i) => Math.max(m, i.user?.length ?? 0), 0);
       refuseUnfittable(target.counter, loaded.doc.sections, model, longestInput);
+      // Every text the run counts (its estimate now, its findings at the end), counted off the event loop where the
+      // counter is a BPE: a cloud model's prompt has no context bound here, and 1 MB held the loop for seconds.
+      const texts = staticTexts(loaded.doc, loaded.duplicates);
+      for (const input of job.inputs) texts.push(...requestTexts(ablate(loaded.doc, new Set(), input.user)));
+      job.target = { ...target, counter: await withCounts(target.counter, texts) };
       run = new AuditRun(this.deps.db, job);
     } catch (e) {
       await target.dispose();

@@ -7,6 +7,8 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { TraceStore } from "../traces/store.js";
 import { parsePrompt, PromptError, type PromptDoc } from "./sections/index.js";
+import { promptFactsOffLoop, type PromptFacts } from "./prompt-thread.js";
+import type { DuplicateSentence } from "./static.js";
 import { parseSpanPrompt } from "./sections/span.js";
 
 export class SpecError extends Error {}
@@ -140,6 +142,9 @@ export interface TestInput {
 export interface LoadedSpec {
   spec: AuditSpec;
   doc: PromptDoc;
+  /** Worked out with the document off the event loop (a request's prompt); otherwise from `doc` when needed. */
+  duplicates?: DuplicateSentence[];
+  systemText?: string;
   /** The prompt file, when there is one (ranges in the report refer to it). */
   promptPath?: string;
   specPath?: string;
@@ -226,9 +231,26 @@ export function docFor(source: string, fileName: string | undefined, spec: Audit
   try {
     return parsePrompt(source, { fileName, granularity: spec.granularity });
   } catch (e) {
-    if (e instanceof PromptError) throw new SpecError(`${fileName ?? "the prompt"}: ${e.message}`);
-    throw e;
+    throw asSpecError(e, fileName);
   }
+}
+
+/** docFor with the prompt's facts, read off the event loop when it is large (a request's prompt: prompt-thread.ts). */
+export async function factsOffLoop(
+  source: string,
+  fileName: string | undefined,
+  spec: AuditSpec,
+): Promise<PromptFacts> {
+  try {
+    return await promptFactsOffLoop(source, { fileName, granularity: spec.granularity });
+  } catch (e) {
+    throw asSpecError(e, fileName);
+  }
+}
+
+/** A prompt the parser refused, as the spec's problem (naming the file); other errors as they are. */
+function asSpecError(e: unknown, fileName: string | undefined): unknown {
+  return e instanceof PromptError ? new SpecError(`${fileName ?? "the prompt"}: ${e.message}`) : e;
 }
 
 /** Test inputs given inline; `fromTraces` is resolved by the caller (it needs the database). */

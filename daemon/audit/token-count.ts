@@ -26,11 +26,15 @@ const START_LIMIT_MS = 60_000;
 
 const worker = new WorkerQueue<Omit<TokenCountJob, "id">, number[], TokenCountReply>({
   start: () =>
-    startWorker(import.meta.url, "./token-count-worker.js", "./token-count-worker.ts", {
-      resourceLimits: { maxOldGenerationSizeMb: 1024 },
-      stdout: true,
-      stderr: true,
-    }),
+    // The event loop answers other requests meanwhile: the worker (its start-up loads two BPE tables, ~1 s each on a
+    // busy machine) runs 5 nice values below it (startWorker).
+    startWorker(
+      import.meta.url,
+      "./token-count-worker.js",
+      "./token-count-worker.ts",
+      { resourceLimits: { maxOldGenerationSizeMb: 1024 }, stdout: true, stderr: true },
+      5,
+    ),
   startLimitMs: START_LIMIT_MS,
   startTimeout: () => new Error(`the token-count worker did not start within ${START_LIMIT_MS / 1000} s`),
   startFailed: (e) => new Error(`the token-count worker could not start: ${e.message}`),

@@ -255,6 +255,7 @@ export class Engine {
         ...(entry.known.path ? { path: entry.known.path } : {}),
         fileBytes: file.fileBytes,
         quantization: file.quantization,
+        ...(file.error ? { fileError: file.error } : {}),
         state: r.state,
         ...(r.error ? { error: r.error } : {}),
         inUse: r.inUse,

@@ -78,6 +78,8 @@ export function addGenAi(a: Attributes, kind: SpanKind): Attributes {
     setIfAbsent(a, "gen_ai.operation.name", "execute_tool");
   } else if (kind === "llm") {
     setIfAbsent(a, "gen_ai.operation.name", "chat");
+    // Both lists come from OpenInference's llm.* keys: an LLM span without any (OTel GenAI names) needs neither walk.
+    if (!hasLlmKey(a)) return a;
     const definitions = collectIndexed(a, "llm.tools.", /^llm\.tools\.(\d+)\.tool\.json_schema$/);
     if (definitions.length) setIfAbsent(a, "gen_ai.tool.definitions", `[${definitions.join(",")}]`);
     const calls = collectToolCalls(a);
@@ -104,6 +106,15 @@ export function addGenAi(a: Attributes, kind: SpanKind): Attributes {
     setIfAbsent(a, "gen_ai.operation.name", "invoke_agent");
   }
   return a;
+}
+
+/**
+ * Whether any key starts with "llm." (a for-in loop: no key list is made; its inherited keys, if any, can only make
+ * the walks below run for nothing).
+ */
+function hasLlmKey(a: Attributes): boolean {
+  for (const k in a) if (k.startsWith("llm.")) return true;
+  return false;
 }
 
 // Both collectors see every attribute of every LLM span: a prefix test first, the expression only on candidates.

@@ -4,6 +4,10 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { HostMessage, RenderSummary, ViewName, WebviewMessage } from "../../webview/protocol.js";
 import { makeNonce, shellHtml } from "./html.js";
+import { readWebviewMessage } from "./messages.js";
+
+/** Malformed webview messages reported per panel; past this they are counted only (a flood must not flood the log). */
+const REPORTED_MALFORMED = 20;
 
 export const VIEW_TITLES: Record<ViewName, string> = {
   profiler: "Hotpath Profiler",
@@ -21,6 +25,8 @@ export class PanelHost implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private queries = new Map<number, (s: RenderSummary) => void>();
   private nextQuery = 1;
+  /** Messages from the webview that were not WebviewMessages (ignored). */
+  malformedMessages = 0;
   /** The last summary the webview reported after rendering (read by tests and the log). */
   lastRender: RenderSummary | undefined;
   lastSelectedSpan: { spanId: string; name: string } | undefined;
@@ -53,12 +59,19 @@ export class PanelHost implements vscode.Disposable {
       nonce: makeNonce(),
     });
     this.disposables.push(
-      w.onDidReceiveMessage((m: WebviewMessage) => this.receive(m)),
+      w.onDidReceiveMessage((m: unknown) => this.receive(m)),
       this.panel.onDidDispose(() => this.dispose()),
     );
   }
 
-  private receive(m: WebviewMessage): void {
+  private receive(raw: unknown): void {
+    const read = readWebviewMessage(raw);
+    if ("problem" in read) {
+      if (++this.malformedMessages <= REPORTED_MALFORMED)
+        this.log.appendLine(`[hotpath] ignored a malformed message from the ${this.view} webview: ${read.problem}`);
+      return;
+    }
+    const m = read.message;
     switch (m.type) {
       case "ready":
         this.ready = true;
@@ -142,8 +155,10 @@ export async function openFileNamedBySpan(filePath: string, line?: number): Prom
         break;
       }
     }
-    // A bare file name alone is too ambiguous to guess from the workspace root.
-    if (!found && keep >= 2) found = (await vscode.workspace.findFiles(`**/${tail}`, "**/node_modules/**", 1))[0];
+    // A bare file name alone is too ambiguous to guess from the workspace root. A name with a glob's special
+    // characters would be a pattern (`a/*` opens any file in any `a/`): such a path is matched exactly only.
+    if (!found && keep >= 2 && !/[*?[\]{}!]/.test(tail))
+      found = (await vscode.workspace.findFiles(`**/${tail}`, "**/node_modules/**", 1))[0];
   }
   if (!found) throw new Error(`${filePath} (named by the span) is not in this workspace`);
   const doc = await vscode.workspace.openTextDocument(found);

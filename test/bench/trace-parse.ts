@@ -3,9 +3,14 @@
 // text's parseTraceFile → toRow + packRows), one fresh process per run as the daemon starts a fresh worker per import:
 // CPU ms, wall ms and minor page faults (first-touch memory) per stage. With --base (a checkout of another commit, e.g.
 // `git worktree add --detach /tmp/base <rev> && ln -s $PWD/node_modules /tmp/base/`) both sides parse the same bytes,
-// alternating which goes first (ABBA); medians per side and the ratios new / base (pairwise too). The inner loop for
+// alternating which goes first (ABBA); medians per side and the ratios new / base (pairwise too) — after checking that
+// both make the same spans and rows, or the same refusal, of every shared fixture, generated traces and 60 random
+// edits of a real OpenInference export (sameSpans; any difference fails the run before timing). The inner loop for
 // parse work: the decisive number is the HTTP import (`npm run bench -- traces --only import --base-rev …`).
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -13,6 +18,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fmt, median } from "./_report.js";
 import { generateClaudeSession, generateOtlpRequests } from "./_trace-generators.js";
+import { TRACE_FIXTURES } from "../support/trace-fixtures.js";
 
 const here = import.meta.dirname;
 const thisCheckout = resolve(here, "../..");
@@ -56,6 +62,12 @@ export async function run(argv: string[]): Promise<void> {
   const spans = Number(values.spans);
   const lines: string[] = [];
   try {
+    if (sides.length === 2) {
+      // First: both sides make the same spans and rows (and refuse the same inputs with the same errors).
+      const { compared, differ } = await sameSpans(sides[0].bundle, sides[1].bundle);
+      console.log(`identity: ${compared} parses compared (new vs base), ${differ.length} differ`);
+      if (differ.length) throw new Error(`spans or rows differ from the base on: ${differ.join(", ")}`);
+    }
     for (const format of values.formats!.split(",")) {
       const input = join(dir, format);
       // The inputs the HTTP import bench sends (test/bench/traces.ts shippedImports).
@@ -152,4 +164,74 @@ async function bundle(code: string, out: string): Promise<string> {
     logLevel: "warning",
   });
   return out;
+}
+
+interface ParseCode {
+  streamedParse(name: string): { push(b: Uint8Array): void; readonly needsWholeFile: boolean; end(): unknown };
+  parseTraceFile(name: string, text: string): { traces: { spans: object[] }[] };
+  toRow(s: object, max: number): unknown[];
+}
+
+/**
+ * The spans and rows each bundle makes of the same inputs through the parse thread's path (blocks → streamedParse, or
+ * the whole text's parseTraceFile), hashed, or the error it refuses them with: every shared trace fixture, generated
+ * Claude Code and OTLP traces (20k spans, non-ASCII text added) and 60 random edits of a real OpenInference export,
+ * each in 1 MiB and 4,093-byte blocks.
+ */
+async function sameSpans(newBundle: string, baseBundle: string): Promise<{ compared: number; differ: string[] }> {
+  const load = async (f: string) => (await import(pathToFileURL(f).href)) as ParseCode;
+  const [a, b] = [await load(newBundle), await load(baseBundle)];
+  const inputs: [string, Buffer][] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(jsonl?|ndjson)$/.test(e)) inputs.push([e, readFileSync(p)]);
+    }
+  };
+  if (existsSync(TRACE_FIXTURES)) walk(TRACE_FIXTURES);
+  const odd = (t: string) => t.replace(/refactor the module|line 1/g, "línea ✓ 😀");
+  inputs.push(["generated.jsonl", Buffer.from(odd(generateClaudeSession(20_000)))]);
+  inputs.push(["generated.json", Buffer.from(odd(JSON.stringify(generateOtlpRequests(20_000, 512, "5c".repeat(16)))))]);
+  const real = join(TRACE_FIXTURES, "otlp-openinference", "quo_tav_agent.json");
+  if (existsSync(real)) {
+    const text = readFileSync(real, "utf8");
+    let seed = 7;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 8) % n;
+    for (let k = 0; k < 60; k++) {
+      let t = text;
+      for (let m = 0; m < 3; m++) {
+        const at = rand(t.length);
+        t = t.slice(0, at) + ["ü", '\\"', "😀", "x", "llm.", '"', ",", " "][rand(8)] + t.slice(at);
+      }
+      inputs.push([`quo_tav_agent edit ${k}.json`, Buffer.from(t)]);
+    }
+  }
+  const parse = (code: ParseCode, name: string, bytes: Buffer, block: number) => {
+    try {
+      const s = code.streamedParse(name);
+      const kept: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += block) {
+        const piece = bytes.subarray(i, i + block);
+        s.push(piece);
+        if (s.needsWholeFile) kept.push(piece);
+      }
+      const r = (s.end() ??
+        code.parseTraceFile(name, new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(kept)))) as {
+        traces: { spans: object[] }[];
+      };
+      const rows = r.traces.flatMap((t) => t.spans.map((span) => code.toRow(span, 1_000_000)));
+      return createHash("sha256").update(JSON.stringify(r)).update(JSON.stringify(rows)).digest("hex");
+    } catch (e) {
+      return `refused: ${(e as Error).message}`;
+    }
+  };
+  const differ: string[] = [];
+  let compared = 0;
+  for (const [name, bytes] of inputs)
+    for (const block of [1 << 20, 4093]) {
+      compared++;
+      if (parse(a, name, bytes, block) !== parse(b, name, bytes, block)) differ.push(`${name} (blocks of ${block})`);
+    }
+  return { compared, differ };
 }

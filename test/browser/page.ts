@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { makeNonce, shellHtml } from "../../extension/panels/html.js";
+import { readWebviewMessage } from "../../extension/panels/messages.js";
 import type { HostMessage, RenderSummary, ViewName, WebviewMessage } from "../../webview/protocol.js";
 
 export const root = resolve(import.meta.dirname, "../..");
@@ -52,6 +53,15 @@ export interface ViewPage {
 
 const shellDir = mkdtempSync(join(tmpdir(), "hotpath-webview-"));
 
+/** `messages`, each checked against the host's schema (extension/panels/messages.ts). */
+function checked(messages: WebviewMessage[]): WebviewMessage[] {
+  for (const m of messages) {
+    const read = readWebviewMessage(m);
+    if ("problem" in read) throw new Error(`the host would ignore the webview's ${m.type} message: ${read.problem}`);
+  }
+  return messages;
+}
+
 export async function openView(
   browser: Browser,
   view: ViewName,
@@ -77,7 +87,8 @@ export async function openView(
   writeFileSync(file, html);
   await page.goto(pathToFileURL(file).href);
   await page.waitForFunction(() => (window.__hotpathOutbox ?? []).some((m) => m.type === "ready"));
-  const outbox = () => page.evaluate(() => window.__hotpathOutbox ?? []);
+  // Every message the real webview sent must be one the extension's host accepts (it ignores any other).
+  const outbox = async () => checked(await page.evaluate(() => window.__hotpathOutbox ?? []));
   const vp: ViewPage = {
     page,
     cspViolations,
@@ -90,7 +101,7 @@ export async function openView(
         [type, after] as const,
         { timeout: 20_000 },
       );
-      return (await h.jsonValue()) as never;
+      return checked([(await h.jsonValue()) as WebviewMessage])[0] as never;
     },
     async rendered() {
       const m = await vp.waitFor("rendered");

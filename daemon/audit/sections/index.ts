@@ -29,10 +29,15 @@ export function detectFormat(source: string, fileName?: string): PromptFormat {
   return "text";
 }
 
-export function parsePrompt(source: string, opts: { fileName?: string; granularity?: Granularity } = {}): PromptDoc {
+/** Throws PromptError for a prompt refused whatever it holds: too long, or empty. */
+export function checkPromptSize(source: string): void {
   if (source.length > MAX_PROMPT_CHARS)
     throw new PromptError(`the prompt has ${source.length} characters; the limit is ${MAX_PROMPT_CHARS}`);
   if (source.trim() === "") throw new PromptError("the prompt is empty");
+}
+
+export function parsePrompt(source: string, opts: { fileName?: string; granularity?: Granularity } = {}): PromptDoc {
+  checkPromptSize(source);
   const granularity = opts.granularity ?? "auto";
   const format = detectFormat(source, opts.fileName);
   if (format === "chat-json") {

@@ -5,7 +5,6 @@
 //   store:  writes the rows the parse thread sends, in one transaction, and analyzes (read back) only traces that
 //           already had spans.
 // A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
-import { getPriority, setPriority } from "node:os";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
@@ -22,18 +21,7 @@ const port = parentPort!;
 /** This worker's import: given when it started, or — a worker started ahead of its import — its first message. */
 let job: ImportJob;
 let maxAttributeChars: number;
-/** How much lower an import thread's priority is than the daemon's (nice values; a step of 5 ≈ a third the share). */
-const IMPORT_NICE_STEP = 5;
-
-// The daemon's own thread answers requests while an import runs; on a machine with few cores the import's threads
-// would take its core. A nice value IMPORT_NICE_STEP above the daemon's for this thread only (Linux: setpriority on
-// the calling thread) gives the event loop about three times the import threads' share whenever it has work, and the
-// import still gets every idle cycle. (Not more: on a machine busy with other processes the import would starve.)
-try {
-  setPriority(Math.min(19, getPriority() + IMPORT_NICE_STEP));
-} catch {
-  // Not permitted or not supported: the import runs at the daemon's priority.
-}
+// This thread runs a few nice values below the daemon's, set before this module loaded (workers.ts, startWorker).
 
 /** Spans per message from the parse thread to the store thread. */
 const ROWS_PER_MESSAGE = 2048;

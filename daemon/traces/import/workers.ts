@@ -13,9 +13,15 @@ export const SPARE_IMPORT_WORKERS = 2;
 /** How long after the daemon starts, or an import ends, spare workers start (off the start-up's and import's CPU). */
 export const SPARE_START_DELAY_MS = 1000;
 
-/** A worker that gets its job as its first message (see worker.ts). */
+/**
+ * How much lower an import thread's priority is than the daemon's (nice values): the daemon's own thread answers
+ * requests while an import runs, and on a machine with few cores the import's threads would take its core.
+ */
+const IMPORT_NICE_STEP = 5;
+
+/** A worker that gets its job as its first message (see worker.ts), IMPORT_NICE_STEP below the daemon from its start. */
 export function startImportWorker(): Worker {
-  return startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {});
+  return startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {}, IMPORT_NICE_STEP);
 }
 
 export class ImportWorkers {

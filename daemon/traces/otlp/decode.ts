@@ -32,10 +32,15 @@ export function decodeOtlpProtobuf(body: Uint8Array): unknown {
   let msg: unknown;
   try {
     msg = request.decode(body);
+    return request.toObject(msg, { longs: String, enums: Number, defaults: false, arrays: true });
   } catch (e) {
+    // protobufjs decodes nested messages recursively: AnyValues nested ~10,000 deep overflow its stack.
+    if (e instanceof RangeError && /call stack/i.test(e.message))
+      throw new OtlpDecodeError(
+        "the OTLP protobuf nests messages (AnyValue arrays or kvlists) deeper than can be decoded; an OTLP request needs a few dozen levels",
+      );
     throw new OtlpDecodeError(`not an OTLP ExportTraceServiceRequest protobuf: ${(e as Error).message}`);
   }
-  return request.toObject(msg, { longs: String, enums: Number, defaults: false, arrays: true });
 }
 
 /** The empty ExportTraceServiceResponse (or one with partial_success) in protobuf form. */
@@ -229,11 +234,30 @@ function field<T>(name: string, f: () => T): T {
   }
 }
 
+/** The largest fixed64, OTLP's type for times: as a decimal string, and (rounded up to 2^64) as a number. */
+const MAX_FIXED64 = "18446744073709551615";
+
+/**
+ * A time in nanoseconds since the epoch: OTLP's fixed64, as a decimal string (proto3's JSON mapping), a number (many
+ * writers) or protobufjs's {low, high}. Anything else — fractions, negatives, 1e300, 2^64 and past — is no fixed64:
+ * such a span is rejected instead of stored with a time the analyses then spread buckets across.
+ */
 function nanos(v: unknown): number {
-  if (typeof v === "number" && Number.isFinite(v) && v >= 0) return v;
-  if (typeof v === "string" && v.length >= 1 && v.length <= 20 && allDigits(v)) return Number(v);
-  if (isObj(v) && typeof v.low === "number" && typeof v.high === "number") return v.high * 2 ** 32 + (v.low >>> 0);
-  throw new Error(`expected unsigned nanoseconds (number or decimal string), got ${JSON.stringify(v)?.slice(0, 60)}`);
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return v;
+  if (typeof v === "string" && v.length >= 1 && allDigits(v) && fitsFixed64(v)) return Number(v);
+  if (isObj(v) && typeof v.low === "number" && typeof v.high === "number")
+    return (v.high >>> 0) * 2 ** 32 + (v.low >>> 0);
+  throw new Error(
+    `expected unsigned 64-bit nanoseconds (decimal string or number), got ${JSON.stringify(v)?.slice(0, 60)}`,
+  );
+}
+
+/** A string of digits within fixed64's range (leading zeros allowed, as decimal parsers take them). */
+function fitsFixed64(digits: string): boolean {
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  const n = digits.length - i;
+  return n < MAX_FIXED64.length || (n === MAX_FIXED64.length && digits.slice(i) <= MAX_FIXED64);
 }
 
 /** /^\d+$/ without a regex (one call per time, two per span). */

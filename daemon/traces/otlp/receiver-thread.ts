@@ -58,9 +58,14 @@ export function otlpReceiverQueue(limits: OtlpReceiverLimits = OTLP_RECEIVER_LIM
   const startLimitMs = 60_000;
   const queue = new WorkerQueue<ReceiveJob, Outcome, ReceiveReply>({
     start: () =>
-      startWorker(import.meta.url, "./otlp-receiver-worker.js", "./receiver-worker.ts", {
-        resourceLimits: { maxOldGenerationSizeMb: limits.heapMb },
-      }),
+      // The event loop answers other requests meanwhile: the worker runs 5 nice values below it (startWorker).
+      startWorker(
+        import.meta.url,
+        "./otlp-receiver-worker.js",
+        "./receiver-worker.ts",
+        { resourceLimits: { maxOldGenerationSizeMb: limits.heapMb } },
+        5,
+      ),
     startLimitMs,
     startTimeout: () => new Error(`the OTLP receiver worker did not start within ${startLimitMs / 1000} s`),
     startFailed: (e) => new Error(`the OTLP receiver worker could not start: ${e.message}`),

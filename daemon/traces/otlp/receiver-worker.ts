@@ -4,13 +4,10 @@ import { parentPort } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import type { Span } from "../span.js";
 import { TraceStore } from "../store.js";
-import { lowerThreadPriority } from "../../worker-thread.js";
 import { OtlpRequestError, receiveOtlp } from "./receiver.js";
 import type { ReceiveJob, ReceiveReply } from "./receiver-thread.js";
 
 const port = parentPort!;
-// The event loop answers other requests meanwhile; on a machine with few cores this thread would take its core.
-lowerThreadPriority();
 
 /** The connection is kept between bodies (an exporter sends one after another) and closed once idle. */
 const IDLE_CLOSE_MS = 10_000;

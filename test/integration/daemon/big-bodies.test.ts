@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
-import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
+import { longestHold as longestHoldOf } from "../../fixtures/loop-hold.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
 const WINDOW_S = 2;
@@ -54,35 +54,8 @@ describe("daemon: 9 MB bodies do not hold the event loop (issue #15)", function 
     await oa?.close();
   });
 
-  /**
-   * Sends `body` and reads the daemon's event-loop windows every 200 ms meanwhile (each read sees the window in
-   * progress and the last complete one, so no window is missed); the longest delay over them, and the answer.
-   */
-  async function longestHold(path: string, body: string): Promise<{ res: RawResponse; holdMs: number }> {
-    // Two quiet windows first, so that the windows read are this request's.
-    await new Promise((r) => setTimeout(r, WINDOW_S * 2000 + 200));
-    let done = false;
-    let holdMs = 0;
-    const watch = (async () => {
-      while (!done) {
-        const stats = await rawRequest(daemon.url, { path: "/hotpath/stats", headers: auth, timeoutMs: 300_000 });
-        const loop = stats.body.eventLoop as { current: { maxMs: number }; previous?: { maxMs: number } };
-        holdMs = Math.max(holdMs, loop.current.maxMs, loop.previous?.maxMs ?? 0);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
-    const res = await rawRequest(daemon.url, {
-      method: "POST",
-      path,
-      headers: { ...auth, "content-length": String(Buffer.byteLength(body)), "anthropic-version": "2023-06-01" },
-      body,
-      timeoutMs: 300_000,
-    });
-    await new Promise((r) => setTimeout(r, 600)); // the window holding the end of the request is read too
-    done = true;
-    await watch;
-    return { res, holdMs };
-  }
+  const longestHold = (path: string, body: string) =>
+    longestHoldOf(daemon.url, auth, { path, body, headers: { "anthropic-version": "2023-06-01" } }, WINDOW_S);
 
   const NINE_MB = 9 * 1024 * 1024;
   const refused: [string, string, () => unknown][] = [

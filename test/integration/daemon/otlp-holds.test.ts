@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { otlpProtobuf } from "../../fixtures/otlp-bodies.js";
+import { answeredWhileInFlight } from "../../fixtures/in-flight.js";
 import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
 import { generateOtlpRequests } from "../../bench/_trace-generators.js";
 
@@ -22,35 +23,9 @@ describe("daemon: /v1/traces off the event loop (issue #15)", function () {
     await daemon?.dispose();
   });
 
-  /**
-   * Sends `big`, and /healthz every 20 ms while it is in flight. Passes when /healthz was answered while the big
-   * request was still being handled, after half of its time had passed (a receive on the event loop answers none then:
-   * /healthz waits until the spans are stored, and the big answer is written first).
-   */
-  async function answersWhileReceiving(big: () => Promise<RawResponse>): Promise<RawResponse> {
-    const started = performance.now();
-    let ended: number | undefined;
-    const pending = big().finally(() => (ended = performance.now()));
-    const answeredAt: number[] = [];
-    let slowest = 0;
-    while (ended === undefined) {
-      const h = await rawRequest(daemon.url, { path: "/healthz", timeoutMs: 300_000 });
-      assert.equal(h.status, 200);
-      slowest = Math.max(slowest, h.ms);
-      if (ended === undefined) answeredAt.push(performance.now());
-      // Every 20 ms, as a health check would: back to back, the probes took the CPU the receive needs.
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const res = await pending;
-    const total = ended - started;
-    const late = answeredAt.filter((t) => t - started > total / 2).length;
-    console.log(
-      `      big request ${Math.round(total)} ms; /healthz answered ${answeredAt.length}× in flight (${late} in its second half), slowest ${Math.round(slowest)} ms`,
-    );
-    assert.equal(res.status, 200, res.text.slice(0, 500));
-    assert.ok(late > 0, `no /healthz answered in the second half of the big request (${answeredAt.length} in flight)`);
-    return res;
-  }
+  /** /healthz every 20 ms, as a health check would: back to back, the probes took the CPU the receive needs. */
+  const answersWhileReceiving = (big: () => Promise<RawResponse>) =>
+    answeredWhileInFlight(daemon.url, big, { pauseMs: 20 });
 
   async function spanCount(traceId: string): Promise<number> {
     const res = await daemon.fetch("/hotpath/traces?source=otlp&limit=100");

@@ -12,6 +12,7 @@ import { sectionDtos } from "../../../daemon/audit/static.js";
 import { counterForModelName } from "../../../daemon/audit/tokens.js";
 import { chatRequestOf } from "../../../daemon/server/anthropic.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { answeredWhileInFlight } from "../../fixtures/in-flight.js";
 import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 
@@ -47,33 +48,8 @@ describe("daemon: token counting off the event loop (issue #15)", function () {
     await oa?.close();
   });
 
-  /**
-   * Sends `big`, and /healthz one after another while it is in flight. Passes when /healthz was answered while the
-   * big request was still being handled, after half of its time had passed (a count on the event loop answers none
-   * then: /healthz waits until the count ends, and the big answer is written first).
-   */
-  async function answersWhileCounting(big: () => Promise<RawResponse>): Promise<RawResponse> {
-    const started = performance.now();
-    let ended: number | undefined;
-    const pending = big().finally(() => (ended = performance.now()));
-    const answeredAt: number[] = [];
-    let slowest = 0;
-    while (ended === undefined) {
-      const h = await rawRequest(daemon.url, { path: "/healthz", timeoutMs: 300_000 });
-      assert.equal(h.status, 200);
-      slowest = Math.max(slowest, h.ms);
-      if (ended === undefined) answeredAt.push(performance.now());
-    }
-    const res = await pending;
-    assert.equal(res.status, 200, res.text.slice(0, 500));
-    const total = ended - started;
-    const late = answeredAt.filter((t) => t - started > total / 2).length;
-    console.log(
-      `      big request ${Math.round(total)} ms; /healthz answered ${answeredAt.length}× in flight (${late} in its second half), slowest ${Math.round(slowest)} ms`,
-    );
-    assert.ok(late > 0, `no /healthz answered in the second half of the big request (${answeredAt.length} in flight)`);
-    return res;
-  }
+  /** /healthz one after another while the big request is counted. */
+  const answersWhileCounting = (big: () => Promise<RawResponse>) => answeredWhileInFlight(daemon.url, big);
 
   it("audit sections over ~1 MB of text (its limit): /healthz answers while it is counted; the counts are unchanged", async () => {
     const text = prose(999_000);

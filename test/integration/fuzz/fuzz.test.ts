@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { ALLOCATOR_ENV } from "../../../daemon/allocator.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { cpuSample, foreignCores } from "../../fixtures/foreign-cpu.js";
 import { startHealthProbe, type Probe } from "../../fixtures/health-probe.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
@@ -17,6 +18,7 @@ const PER_ENDPOINT = Number(process.env.HOTPATH_FUZZ_PER_ENDPOINT ?? 200);
 // HOTPATH_FUZZ_ALLOCATOR=glibc starts the daemon without its malloc settings (daemon/allocator.ts), to see what they
 // are worth: the RSS bound below fails there.
 const GLIBC_DEFAULTS = process.env.HOTPATH_FUZZ_ALLOCATOR === "glibc";
+const VERBOSE = Boolean(process.env.HOTPATH_FUZZ_VERBOSE);
 const CONCURRENCY = 4;
 /**
  * RSS after the fuzz (and a settle) may exceed RSS before it by this much: caches, the sandbox worker, V8's grown heap.
@@ -24,6 +26,16 @@ const CONCURRENCY = 4;
  * either lever +235 and +253 MB, with neither +378 MB — so a regression of either fails here (docs/security.md).
  */
 const RSS_GROWTH_BOUND_MB = 200;
+/** Issue #15: /healthz p99 while the fuzz runs. */
+const HEALTHZ_P99_MS = 100;
+/**
+ * The p99 is asserted unless other processes kept more than this many cores busy on average while the fuzz ran
+ * (measured from /proc: the machine's busy time less the daemon's and this process's). On the 2-core machines CI runs
+ * on, the daemon and this test use both cores between them, so whatever else runs takes its time from /healthz:
+ * at load 22 (six other sessions) p99 was 326 ms while a quiet CI run measured 68 ms. The gate looks at nothing the
+ * daemon does, so a slower daemon still fails; HOTPATH_FUZZ_STRICT_LATENCY=1 asserts whatever else runs.
+ */
+const FOREIGN_CORES_MAX = 0.25;
 
 /** RSS (or another /proc/<pid>/status field, e.g. RssAnon: heap and malloc, not SQLite's mapped file) in MB. */
 function rssMb(pid: number, field = "VmRSS"): number {
@@ -128,6 +140,8 @@ describe("fuzz: hostile requests over every endpoint", function () {
       args: ["--model", `chat=${chatModelPath()}`],
       waitForModels: ["chat"],
       startTimeoutMs: 180_000, // at load 18 the daemon printed nothing within 60 s
+      // Verbose: event-loop windows of 1 s, read while the fuzz runs, to tell holds of the loop from a busy machine.
+      ...(VERBOSE ? { env: { HOTPATH_EVENT_LOOP_WINDOW_S: "1" } } : {}),
       ...(GLIBC_DEFAULTS
         ? { fullEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in ALLOCATOR_ENV))) }
         : {}),
@@ -136,7 +150,7 @@ describe("fuzz: hostile requests over every endpoint", function () {
   });
   after(() => daemon?.dispose());
 
-  it(`no 5xx, errors in each endpoint's shape, the daemon answers a chat after, RSS bounded; /healthz p99 reported (seed ${SEED})`, async function () {
+  it(`no 5xx, errors in each endpoint's shape, the daemon answers a chat after, RSS bounded, /healthz p99 ≤ ${HEALTHZ_P99_MS} ms (seed ${SEED})`, async function () {
     const generated = performance.now();
     const corpus = generateCorpus(SEED, PER_ENDPOINT);
     const generateMs = performance.now() - generated;
@@ -153,6 +167,7 @@ describe("fuzz: hostile requests over every endpoint", function () {
     const rssBefore = rssMb(daemon.process.pid!);
 
     const loadBefore = loadavg()[0];
+    const cpuBefore = cpuSample([process.pid, daemon.process.pid!]);
     const probe = startHealthProbe(daemon.url);
     const started = performance.now();
     const problems: string[] = [];
@@ -199,14 +214,27 @@ describe("fuzz: hostile requests over every endpoint", function () {
     // RSS as the corpus goes (it is ordered by endpoint, then the heavy families): where memory grows.
     const rssTrail: { at: number; mb: number }[] = [];
     const sampler = setInterval(() => rssTrail.push({ at: next, mb: rssMb(daemon.process.pid!) }), 1000);
+    const holds: { at: number; maxMs: number }[] = [];
+    const holdSampler = VERBOSE
+      ? setInterval(() => {
+          const at = performance.timeOrigin + performance.now();
+          void rawRequest(daemon.url, { path: "/hotpath/stats", headers: auth }).then((r) => {
+            const w = r.body?.eventLoop?.previous as { maxMs: number } | undefined;
+            if (w) holds.push({ at, maxMs: w.maxMs });
+          });
+        }, 1000)
+      : undefined;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < corpus.length) await runOne(corpus[next++]);
       }),
     );
     clearInterval(sampler);
+    clearInterval(holdSampler);
     const fuzzMs = performance.now() - started;
     const health = await probe.stop();
+    const cpuAfter = cpuSample([process.pid, daemon.process.pid!]);
+    const foreign = cpuBefore && cpuAfter ? foreignCores(cpuBefore, cpuAfter) : undefined;
 
     // Settle: the accepted work has finished; give the allocator a moment.
     await new Promise((r) => setTimeout(r, 2000));
@@ -225,6 +253,20 @@ describe("fuzz: hostile requests over every endpoint", function () {
     if (process.env.HOTPATH_FUZZ_VERBOSE) {
       console.log(memoryMap(daemon.process.pid!));
       console.log(diagnosis(timings, health));
+      // The daemon's own event-loop delay per 1 s window (the previous window at each read: it ended within the second
+      // before), the worst with the cases in flight then.
+      console.log("      event-loop windows over 50 ms (max ms: cases in flight in the second before):");
+      for (const w of holds
+        .filter((x) => x.maxMs > 50)
+        .sort((a, b) => b.maxMs - a.maxMs)
+        .slice(0, 15))
+        console.log(
+          `        ${w.maxMs.toFixed(0)} ms: ${timings
+            .filter((t) => t.from < w.at && t.to > w.at - 2000)
+            .map((t) => `${label(t.c)} (${t.c.body?.length ?? 0} B)`)
+            .join(" | ")
+            .slice(0, 600)}`,
+        );
       // The largest RSS steps, with the cases sent just before each sample.
       const steps = rssTrail
         .slice(1)
@@ -251,22 +293,19 @@ describe("fuzz: hostile requests over every endpoint", function () {
     );
     assert.deepEqual(problems.slice(0, 30), [], `${problems.length} problems`);
     assert.equal(chat.status, 200, `no normal chat after the fuzz: ${chat.text}`);
-    // /healthz p99 ≤ 100 ms: measured 99.4, 105.5 and 119.4 ms on the 2-core machine at load 2.8–4.9 (392 cases), too close
-    // to the line to assert in every CI run; asserted with HOTPATH_FUZZ_STRICT_LATENCY=1 (and in `npm run bench --
-    // healthz`), reported otherwise — saying so.
-    const strict = process.env.HOTPATH_FUZZ_STRICT_LATENCY;
-    if (strict === "1")
-      assert.ok(
-        p99 <= 100,
-        `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit 100 ms; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before)`,
-      );
-    else
-      console.log(
-        `      /healthz p99 ${p99.toFixed(1)} ms (target 100 ms) not asserted without HOTPATH_FUZZ_STRICT_LATENCY=1; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores before the fuzz`,
-      );
     assert.ok(
       rssAfter - rssBefore <= RSS_GROWTH_BOUND_MB,
       `RSS grew ${(rssAfter - rssBefore).toFixed(0)} MB (bound ${RSS_GROWTH_BOUND_MB} MB)`,
     );
+    const machine = `load average ${loadBefore.toFixed(1)} before, other processes ${foreign === undefined ? "not measured" : `${foreign.toFixed(2)} cores`} on ${cpus().length} cores during the fuzz`;
+    if (process.env.HOTPATH_FUZZ_STRICT_LATENCY === "1" || foreign === undefined || foreign <= FOREIGN_CORES_MAX)
+      assert.ok(
+        p99 <= HEALTHZ_P99_MS,
+        `/healthz p99 ${p99.toFixed(1)} ms while fuzzing (limit ${HEALTHZ_P99_MS} ms; ${machine})`,
+      );
+    else
+      console.log(
+        `      /healthz p99 ${p99.toFixed(1)} ms (limit ${HEALTHZ_P99_MS} ms) not asserted: ${machine}, more than ${FOREIGN_CORES_MAX} (HOTPATH_FUZZ_STRICT_LATENCY=1 asserts it)`,
+      );
   });
 });
