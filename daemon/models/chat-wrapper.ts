@@ -68,8 +68,8 @@ class WrapperWorker {
    * thread calibration measured a model as several times slower on two threads while it ran.
    */
   private cancel(id: number): void {
-    if (!this.pending.has(id)) return;
-    this.answer(id, { error: "cancelled" });
+    if (this.pending.has(id)) this.answer(id, { error: "cancelled" });
+    // Also when it already answered: a later load that needs it starts one beside its own weights load.
     if (this.pending.size === 0) this.end("its answer was not needed");
   }
 
