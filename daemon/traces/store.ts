@@ -431,11 +431,6 @@ export class TraceStore {
       texts: texts.map((_, i) => (r[1 + numbers.length + i] as string | null) ?? null),
     }));
   }
-
-  spanByRequestId(requestId: string): Span | undefined {
-    const row = this.db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as SpanRow | undefined;
-    return row ? fromRow(row) : undefined;
-  }
 }
 
 /**
