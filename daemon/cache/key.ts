@@ -51,7 +51,7 @@ function answerParams(r: CacheableRequest): Record<string, unknown> {
 /** Text parts of a message joined by newlines, so that separate parts do not run into one word. */
 const messageText = (m: ChatMessage) => contentText(m.content, "\n");
 
-function isDeterministic(r: CacheableRequest): boolean {
+export function isDeterministic(r: CacheableRequest): boolean {
   return r.temperature === 0 || (r.seed !== undefined && r.seed !== null);
 }
 

@@ -21,7 +21,8 @@ export interface Admission {
   reason?: string;
 }
 
-export function admit(key: RequestKey, headers: Headers, config: CacheConfig): Admission {
+/** Reads only whether the request is deterministic, so it can be decided before the request's key is computed. */
+export function admit(key: Pick<RequestKey, "deterministic">, headers: Headers, config: CacheConfig): Admission {
   if (!config.enabled) return { lookup: false, store: false, reason: "cache disabled in config" };
   const mode = header(headers, "x-hotpath-cache")?.trim().toLowerCase();
   if (mode === "bypass" || mode === "off") return { lookup: false, store: false, reason: "x-hotpath-cache: bypass" };

@@ -16,7 +16,7 @@ import { addPendingWrites, flushPendingWrites, type Db } from "../db.js";
 import type { Embedder } from "./embedder.js";
 import { Flights } from "./flight.js";
 import { findCriticalDifference, GUARDS, type Guard } from "./guards/index.js";
-import { requestKey, type CacheableRequest, type RequestKey } from "./key.js";
+import { isDeterministic, requestKey, type CacheableRequest, type RequestKey } from "./key.js";
 import { admit, header, scopeOf, type Headers } from "./policy.js";
 import { CacheStore, type Counters, type EntryRow } from "./store.js";
 import { classifyWorkload, ttlMs } from "./workload.js";
@@ -38,7 +38,11 @@ export type CachedResponse = ChatCompletion | Completion;
 
 export interface LookupResult {
   verdict: CacheVerdict;
-  namespace: string;
+  /**
+   * The request's namespace; absent when the cache neither looks the request up nor stores its answer (the key is then
+   * computed after the request's own path, only for the namespace's bypass count).
+   */
+  namespace?: string;
   reason: string;
   /** Cosine of the best candidate scored (1 for exact and single-flight hits). */
   similarity?: number;
@@ -111,6 +115,9 @@ export class ResponseCache {
   /** The waiting counts are due: they go with the next write on the database (or flushCounts' own). */
   private countsDue = false;
   private readonly stopCounting: () => void;
+  /** Requests the cache bypassed whose namespace is still to be computed and counted (see countBypass). */
+  private bypassed: { request: CacheableRequest; route: string; scope: string; at: number }[] = [];
+  private bypassTimer?: NodeJS.Immediate;
 
   constructor(private readonly opts: ResponseCacheOptions) {
     this.storage = new CacheStore(opts.db);
@@ -139,6 +146,7 @@ export class ResponseCache {
 
   /** Commits the lookup counts still waiting (before reading them, on a timer, and on close). */
   flushCounts(): void {
+    this.countBypassed();
     clearTimeout(this.countsTimer);
     this.countsTimer = undefined;
     this.countsDue = this.counts.size > 0;
@@ -155,6 +163,45 @@ export class ResponseCache {
     this.flushCounts();
     clearTimeout(this.countsTimer);
     this.stopCounting();
+  }
+
+  /**
+   * A bypass is counted in its request's namespace, but that hash (canonical JSON of the whole conversation before the
+   * last user turn) is not on the request's own path: it runs in the loop's next check phase — after the request went
+   * on to its backend, while its answer is awaited — or when the counts are read or written, whichever comes first.
+   */
+  private countBypass(request: CacheableRequest, route: string, scope: string, at: number): void {
+    this.bypassed.push({ request, route, scope, at });
+    this.bypassTimer ??= setImmediate(() => this.countBypassed());
+  }
+
+  private countBypassed(): void {
+    if (this.bypassTimer) clearImmediate(this.bypassTimer);
+    this.bypassTimer = undefined;
+    const bypassed = this.bypassed;
+    this.bypassed = [];
+    for (let i = 0; i < bypassed.length; i++) {
+      const b = bypassed[i];
+      let key: RequestKey;
+      try {
+        key = requestKey(b.request, b.route, b.scope);
+      } catch {
+        continue; // no JSON form to hash (a validated body always has one): nothing to count it under
+      }
+      try {
+        // The namespace's row first: the count is an UPDATE of it.
+        this.storage.touchNamespace(
+          { namespace: key.namespace, label: key.label, route: b.route, model: b.request.model },
+          b.at,
+        );
+      } catch {
+        // Another connection holds the write lock (an import) past the busy timeout: these wait for the counts' timer.
+        this.bypassed.unshift(...bypassed.slice(i));
+        this.scheduleCounts();
+        return;
+      }
+      this.countLater(key.namespace, { bypasses: 1 });
+    }
   }
 
   private countLater(namespace: string, delta: Partial<Counters>): void {
@@ -181,15 +228,26 @@ export class ResponseCache {
   async lookup(request: CacheableRequest, ctx: CacheContext): Promise<LookupResult> {
     const started = performance.now();
     const scope = scopeOf(request, ctx, this.config);
-    const key = requestKey(request, ctx.route, scope.scope);
     const now = this.now();
+    const admission = scope.refuse
+      ? { lookup: false, store: false, reason: scope.refuse }
+      : admit({ deterministic: isDeterministic(request) }, ctx.headers, this.config);
+    // Neither looked up nor stored (a sampled request, by default): no key on the request's path (countBypass).
+    if (!admission.lookup && !admission.store) {
+      this.countBypass(request, ctx.route, scope.scope, now);
+      return {
+        verdict: "bypass",
+        reason: admission.reason ?? "bypass",
+        scope: scope.scope,
+        storable: false,
+        lookupMs: performance.now() - started,
+      };
+    }
+    const key = requestKey(request, ctx.route, scope.scope);
     this.storage.touchNamespace(
       { namespace: key.namespace, label: key.label, route: ctx.route, model: request.model },
       now,
     );
-    const admission = scope.refuse
-      ? { lookup: false, store: false, reason: scope.refuse }
-      : admit(key, ctx.headers, this.config);
     // `served`: the entry a hit came from (already read; its savings are counted without reading it again).
     const done = (
       r: Omit<LookupResult, "namespace" | "lookupMs" | "storable" | "scope">,

@@ -554,11 +554,12 @@ export class CacheStore {
     const last = this.touched.get(ns.namespace);
     if (last !== undefined && now >= last && now - last < 1000) return;
     if (this.touched.size >= 10_000) this.touched.clear();
-    this.touched.set(ns.namespace, now);
     this.sql(
       `INSERT INTO cache_namespaces (namespace, label, route, model, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(namespace) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,
     ).run(ns.namespace, ns.label, ns.route, ns.model, now, now);
+    // Only once written: a write the busy lock refused is tried again by the next touch, not skipped for a second.
+    this.touched.set(ns.namespace, now);
   }
 
   count(namespace: string, delta: Partial<Counters>): void {

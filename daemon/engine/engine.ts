@@ -13,7 +13,6 @@ import { doneEvent, generate } from "./generate.js";
 import { llamaRuntime, type GpuChoice } from "./llama.js";
 import { LocalModel } from "./model.js";
 import { embedInputs, type Embeddings } from "./embed.js";
-import { validateGguf } from "./gguf/validate.js";
 import { contextThreads, describeThreads, type ThreadsSetting } from "./threads/choose.js";
 import { ThreadChoices } from "./threads/remembered.js";
 import { FOREVER, parseKeepAlive } from "../models/keep-alive.js";
@@ -180,8 +179,7 @@ export class Engine {
     const { ref } = entry;
     const path = isRemote(ref.source) ? await this.download(ref.source) : ref.source;
     entry.known.path = resolve(path);
-    // llama.cpp aborts the whole process on some malformed files: check the header before handing it over.
-    await validateGguf(path);
+    // (LocalModel.load checks the GGUF header before llama.cpp sees the file.)
     const llama = await llamaRuntime(this.options.gpu, contextThreads(this.options.threads));
     const model = await LocalModel.load(llama, {
       alias: ref.alias,

@@ -2,6 +2,7 @@
 import type { ChatWrapper, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { LlamaText } from "node-llama-cpp";
 import { ChatWrapperResolution } from "../models/chat-wrapper.js";
+import { validateGguf } from "./gguf/validate.js";
 import { canonicalJson } from "../canonical.js";
 import { gbnfForSchema, INLINE_SCHEMA_CHARS } from "./grammar/gbnf.js";
 import { SequencePool } from "./pool.js";
@@ -59,8 +60,10 @@ export class LocalModel {
   }
 
   static async load(llama: Llama, o: LocalModelOptions): Promise<LocalModel> {
+    // llama.cpp aborts the whole process on some malformed files: the header is checked before it sees the file.
+    const gguf = await validateGguf(o.path);
     // Off the event loop where it can be (seconds for some chat templates), meanwhile the weights load.
-    const chatWrapperResolution = new ChatWrapperResolution(o.path);
+    const chatWrapperResolution = new ChatWrapperResolution(o.path, gguf.hasChatTemplate);
     const model = await llama.loadModel({ modelPath: o.path, gpuLayers: o.gpuLayers ?? "auto" });
     let speculator: Speculator | undefined;
     try {

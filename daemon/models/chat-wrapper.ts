@@ -4,7 +4,11 @@
 // here the wrapper of that type is built with its default settings and kept only when it renders the probe
 // conversations exactly as the worker's did (resolution may pick settings while matching the template, which a type
 // name alone does not carry). Otherwise — a Jinja or custom template, a failed or slow worker — it is resolved here as
-// before, on the event loop.
+// before, on the event loop. A model without a template (known from the GGUF header before the load) asks no worker.
+//
+// The worker is never terminated while it runs node-llama-cpp code (its start-up or a vocabulary load): that aborted
+// the whole process ("terminate called after throwing an instance of 'Napi::Error'", reproduced by ending it 2.7 s
+// into its start-up while the main thread loaded a model). It ends only when idle, or when it has not answered in time.
 import type { Worker } from "node:worker_threads";
 import type { ChatWrapper, LlamaModel } from "node-llama-cpp";
 import { chatWrappers, resolveChatWrapper, specializedChatWrapperTypeNames } from "node-llama-cpp";
@@ -29,6 +33,8 @@ export type WrapperSource = "worker" | "event loop";
 class WrapperWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, (reply: WrapperReply) => void>();
+  /** Requests the worker has not answered yet (its start-up runs before the first): it is busy in native code. */
+  private unanswered = 0;
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -37,7 +43,10 @@ class WrapperWorker {
     this.worker = startWorker(import.meta.url, "./chat-wrapper-worker.js", "./chat-wrapper-worker.ts", {
       resourceLimits: { maxOldGenerationSizeMb: 256 },
     });
-    this.worker.on("message", ({ id, ...reply }: { id: number } & WrapperReply) => this.answer(id, reply));
+    this.worker.on("message", ({ id, ...reply }: { id: number } & WrapperReply) => {
+      this.unanswered--;
+      this.answer(id, reply);
+    });
     this.worker.once("error", (e) => this.end(`the worker failed: ${e.message}`));
     this.worker.once("exit", (code) => this.end(`the worker exited with code ${code}`));
     // Never what keeps a process alive: a load waiting on it is. After the listeners: adding a 'message' listener refs
@@ -45,39 +54,29 @@ class WrapperWorker {
     this.worker.unref();
   }
 
-  resolve(path: string): { reply: Promise<WrapperReply>; cancel: () => void } {
+  resolve(path: string): Promise<WrapperReply> {
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
-    const reply = new Promise<WrapperReply>((resolve) => {
+    return new Promise<WrapperReply>((resolve) => {
       const timer = setTimeout(() => {
         this.answer(id, { error: `no answer within ${WORKER_LIMIT_MS / 1000} s` });
-        this.end("it did not answer in time"); // it may be stuck: the next load starts a fresh one
+        // It may be stuck: the next load starts a fresh one. The one case that ends it while busy.
+        this.end("it did not answer in time");
       }, WORKER_LIMIT_MS);
       this.pending.set(id, (reply) => {
         clearTimeout(timer);
         resolve(reply);
       });
+      this.unanswered++;
       this.worker.postMessage({ id, path });
     });
-    return { reply, cancel: () => this.cancel(id) };
-  }
-
-  /**
-   * The answer is not needed after all. When nothing else waits on the worker it ends now rather than go on starting
-   * up (a bundle compile and node-llama-cpp's import, ~0.3–3 s of a core) beside what the caller does next — the
-   * thread calibration measured a model as several times slower on two threads while it ran.
-   */
-  private cancel(id: number): void {
-    if (this.pending.has(id)) this.answer(id, { error: "cancelled" });
-    // Also when it already answered: a later load that needs it starts one beside its own weights load.
-    if (this.pending.size === 0) this.end("its answer was not needed");
   }
 
   private answer(id: number, reply: WrapperReply): void {
     const settle = this.pending.get(id);
     this.pending.delete(id);
     settle?.(reply);
-    if (this.pending.size === 0 && !this.ended) {
+    if (this.unanswered === 0 && !this.ended) {
       clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => this.end("idle"), WORKER_IDLE_MS);
       this.idleTimer.unref();
@@ -95,6 +94,7 @@ class WrapperWorker {
 }
 
 let shared: WrapperWorker | undefined;
+let asked = 0;
 
 function wrapperWorker(): WrapperWorker {
   shared ??= new WrapperWorker((ended) => {
@@ -103,32 +103,36 @@ function wrapperWorker(): WrapperWorker {
   return shared;
 }
 
-/** Whether this process's resolving worker is up (tests: a load that did not need it must not leave it running). */
-export function resolvingWorkerRunning(): boolean {
-  return shared !== undefined;
+/** How many resolutions this process has asked of a worker (tests: a model without a template asks none). */
+export function resolutionsAsked(): number {
+  return asked;
 }
 
 /**
  * Starts resolving the chat wrapper of the model file at `path` in the worker, so that it overlaps loading the
- * weights; `wrapperFor` then answers for the loaded model. A load that fails just drops the answer.
+ * weights; `wrapperFor` then answers for the loaded model. Without a template in the file (`hasChatTemplate` from
+ * the GGUF header) nothing is rendered to resolve — name and architecture decide — so no worker is asked: it would
+ * only start up (a bundle compile and node-llama-cpp's import, ~0.3–3 s of a core) beside the thread calibration
+ * that follows the load, which then measured stories260K at 0.4–0.6× its real speeds. A load that fails just drops
+ * the answer.
  */
 export class ChatWrapperResolution {
-  private readonly reply: Promise<WrapperReply>;
-  private readonly cancel: () => void;
+  private readonly reply: Promise<WrapperReply> | undefined;
 
-  constructor(path: string) {
-    ({ reply: this.reply, cancel: this.cancel } = wrapperWorker().resolve(path));
+  constructor(path: string, hasChatTemplate: boolean) {
+    if (hasChatTemplate) {
+      asked++;
+      this.reply = wrapperWorker().resolve(path);
+    }
   }
 
   async wrapperFor(
     model: LlamaModel,
     log: (message: string) => void = () => {},
   ): Promise<{ wrapper: ChatWrapper; source: WrapperSource }> {
-    // Without a Jinja template nothing is rendered to resolve (name and architecture decide): quick here.
-    if (!model.fileInfo.metadata?.tokenizer?.chat_template?.trim()) {
-      this.cancel();
+    // An empty template counts as none (as node-llama-cpp's resolution does): the worker's answer is not needed.
+    if (!this.reply || !model.fileInfo.metadata?.tokenizer?.chat_template?.trim())
       return { wrapper: resolveChatWrapper(model), source: "event loop" };
-    }
     const reply = await this.reply;
     if (reply.error === undefined && isSpecialized(reply.type)) {
       const wrapper = new chatWrappers[reply.type]();

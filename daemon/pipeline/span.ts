@@ -174,7 +174,7 @@ export function cacheAttributes(look: LookupResult): Attributes {
   return {
     [HotpathAttr.cache]: look.verdict,
     "hotpath.cache.reason": look.reason,
-    "hotpath.cache.namespace": look.namespace,
+    ...(look.namespace !== undefined ? { "hotpath.cache.namespace": look.namespace } : {}),
     "hotpath.cache.lookup_ms": look.lookupMs,
     ...(look.similarity !== undefined ? { [HotpathAttr.cacheSimilarity]: look.similarity } : {}),
     ...(look.guard ? { [HotpathAttr.cacheGuard]: look.guard } : {}),

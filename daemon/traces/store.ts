@@ -1,6 +1,7 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
 import { writeTransaction, type Db } from "../db.js";
 import type { TraceSummaryDto } from "../api.js";
+import { SpanIndex } from "./analysis/span-index.js";
 import { HotpathAttr, type Attributes, type Span, type SpanKind, type SpanStatus } from "./span.js";
 
 interface SpanRow {
@@ -430,11 +431,6 @@ export class TraceStore {
       texts: texts.map((_, i) => (r[1 + numbers.length + i] as string | null) ?? null),
     }));
   }
-
-  spanByRequestId(requestId: string): Span | undefined {
-    const row = this.db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as SpanRow | undefined;
-    return row ? fromRow(row) : undefined;
-  }
 }
 
 /**
@@ -443,25 +439,65 @@ export class TraceStore {
  * strings cut, values JSON cannot hold as given normalised, same order — without a store (an import's analysing thread).
  */
 export function storedForm(spans: Span[], maxAttributeChars: number): Span[] {
+  // Ids are almost always unique: one pass over a typed-array index finds whether any repeats (a Map of 100k ids cost
+  // more than the rest of this together), and only then are repeated ids folded the slow way.
+  const ids = new SpanIndex(spans.map((s) => s.spanId));
+  let repeated = false;
+  for (let i = 0; i < spans.length && !repeated; i++) repeated = ids.get(spans[i].spanId) !== i;
+  if (repeated) return storedFormFolding(spans, maxAttributeChars);
+  const out = new Array<Span>(spans.length);
+  let sorted = true;
+  for (let i = 0; i < spans.length; i++) {
+    out[i] = storedSpan(spans[i], undefined, maxAttributeChars);
+    if (sorted && i > 0 && byStartThenId(out[i - 1], out[i]) > 0) sorted = false;
+  }
+  // Spans mostly come in start order: sorting an array that already is one costs a comparison per pair anyway.
+  return sorted ? out : out.sort(byStartThenId);
+}
+
+/** storedForm when some span ids repeat: a later span with the same id replaces the earlier one. */
+function storedFormFolding(spans: Span[], maxAttributeChars: number): Span[] {
   const byId = new Map<string, Span>();
   for (const s of spans) {
     const earlier = byId.get(s.spanId);
     if (earlier) byId.delete(s.spanId); // a replaced row keeps its place in neither order: getSpans sorts anyway
-    byId.set(s.spanId, {
-      traceId: s.traceId,
-      spanId: s.spanId,
-      parentSpanId: s.parentSpanId ?? undefined,
-      name: s.name,
-      kind: s.kind,
-      startNs: Math.round(s.startNs),
-      endNs: Math.round(s.endNs),
-      status: s.status,
-      statusMessage: s.statusMessage ?? undefined,
-      requestId: s.requestId ?? earlier?.requestId ?? undefined,
-      attributes: jsonSafe(capAttributes(s.attributes, maxAttributeChars)),
-    });
+    byId.set(s.spanId, storedSpan(s, earlier, maxAttributeChars));
   }
   return [...byId.values()].sort(byStartThenId);
+}
+
+/**
+ * One span as it reads back. A span that already reads back as it is (whole-number times, no nulls, attributes
+ * unchanged by the limit and by JSON) is returned itself: no copy of each of 100k spans. The analysis reads spans
+ * only, so the same values in the same object are the same input to it.
+ */
+function storedSpan(s: Span, earlier: Span | undefined, maxAttributeChars: number): Span {
+  const attributes = jsonSafe(capAttributes(s.attributes, maxAttributeChars));
+  const startNs = Math.round(s.startNs);
+  const endNs = Math.round(s.endNs);
+  if (
+    earlier === undefined &&
+    attributes === s.attributes &&
+    startNs === s.startNs &&
+    endNs === s.endNs &&
+    s.parentSpanId !== null &&
+    s.statusMessage !== null &&
+    s.requestId !== null
+  )
+    return s;
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId ?? undefined,
+    name: s.name,
+    kind: s.kind,
+    startNs,
+    endNs,
+    status: s.status,
+    statusMessage: s.statusMessage ?? undefined,
+    requestId: s.requestId ?? earlier?.requestId ?? undefined,
+    attributes,
+  };
 }
 
 export const EXPORT_FORMAT = "hotpath.traces";

@@ -112,8 +112,14 @@ export function buildTree(input: Span[]): SpanTree {
   }
   // Sorted by start, then end; ties keep the order the spans came in.
   const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => starts[a] - starts[b] || ends[a] - ends[b] || a - b);
+  const byStartThenEnd = (a: number, b: number) => starts[a] - starts[b] || ends[a] - ends[b] || a - b;
+  let inOrder = true;
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    if (i > 0 && inOrder && byStartThenEnd(i - 1, i) > 0) inOrder = false;
+  }
+  // Spans mostly come sorted (the store's order is by start): the sort, a comparator call per pair, is then skipped.
+  if (!inOrder) order.sort(byStartThenEnd);
   const rank = new Int32Array(n);
   const spans = new Array<Span>(n);
   for (let k = 0; k < n; k++) {

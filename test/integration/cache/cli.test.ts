@@ -25,7 +25,7 @@ describe("cache: CLI", function () {
     const db = openDb(dataPaths(dataDir).db);
     const cache = makeCache(db);
     for (const q of ["How do I reset my password?", "What is a monad?"]) {
-      namespace = (await cache.lookup(chat(q), ctx())).namespace;
+      namespace = (await cache.lookup(chat(q), ctx())).namespace!;
       await cache.store(chat(q), ctx(), answer(`About: ${q}`), { latencyMs: 900 });
     }
     await cache.lookup(chat("How can I reset my password?"), ctx());

@@ -3,6 +3,7 @@
 // first. They are never lost: committed on a timer, before being read, and on close.
 import assert from "node:assert/strict";
 import { openDb, writeTransaction, type Db } from "../../../daemon/db.js";
+import { requestKey } from "../../../daemon/cache/key.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { chat, ctx, makeCache, tempDb } from "./helpers.js";
 
@@ -22,8 +23,12 @@ describe("cache: lookup counters", function () {
     other ??= openDb(t.file);
     return other.prepare("SELECT COALESCE(SUM(bypasses), 0) FROM cache_namespaces").pluck().get() as number;
   };
-  const bypass = (cache: ReturnType<typeof makeCache>, user = "hello") =>
-    cache.lookup(chat(user), ctx({ "x-hotpath-cache": "bypass" }));
+  /** A bypassed lookup, and the loop's next check phase, where the daemon's request waits for its backend. */
+  const bypass = async (cache: ReturnType<typeof makeCache>, user = "hello") => {
+    const r = await cache.lookup(chat(user), ctx({ "x-hotpath-cache": "bypass" }));
+    await new Promise((resolve) => setImmediate(resolve));
+    return r;
+  };
   const span = (i: number) => ({
     traceId: i.toString(16).padStart(32, "0"),
     spanId: i.toString(16).padStart(16, "0"),
@@ -121,6 +126,47 @@ describe("cache: lookup counters", function () {
     cache.clear();
     await bypass(cache);
     assert.equal(cache.stats().totals.bypasses, 1);
+    cache.close();
+  });
+
+  it("a request neither looked up nor stored is not keyed on its path; its bypass still counts in its namespace", async () => {
+    const cache = makeCache(t.db);
+    const sampled = chat("Tell me a story about a dragon", { temperature: 0.7 });
+    const namespace = requestKey(sampled, "local:stories").namespace;
+    const namespaces = () => {
+      other ??= openDb(t.file);
+      return other.prepare("SELECT namespace FROM cache_namespaces").pluck().all() as string[];
+    };
+    const r = await cache.lookup(sampled, ctx());
+    assert.equal(r.verdict, "bypass");
+    assert.match(r.reason, /deterministic/);
+    assert.equal(r.namespace, undefined, "no namespace computed before the answer");
+    assert.deepEqual(namespaces(), [], "nor its row written");
+    // The loop's next check phase (the request is then waiting for its backend) keys it.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(namespaces(), [namespace]);
+    // Read before that phase came: the count is taken first.
+    await cache.lookup(sampled, ctx({ "x-hotpath-cache": "bypass" }));
+    assert.equal(cache.stats().namespaces.find((n) => n.namespace === namespace)?.bypasses, 2);
+    // A refresh is not looked up but its answer is stored: keyed at once.
+    const refresh = await cache.lookup(chat("Tell me a story"), ctx({ "cache-control": "no-cache" }));
+    assert.equal(refresh.verdict, "bypass");
+    assert.equal(refresh.namespace, requestKey(chat("Tell me a story"), "local:stories").namespace);
+    cache.close();
+    assert.equal(committedBypasses(), 3);
+  });
+
+  it("a bypass whose namespace row cannot be written yet (the database busy) is kept and counted later", async () => {
+    const cache = makeCache(t.db);
+    await cache.lookup(chat("hello"), ctx({ "x-hotpath-cache": "bypass" }));
+    t.db.pragma("busy_timeout = 20");
+    other ??= openDb(t.file);
+    other.exec("BEGIN IMMEDIATE");
+    cache.flushCounts(); // keys it now: its row's write finds the lock taken
+    other.exec("ROLLBACK");
+    assert.equal(committedBypasses(), 0);
+    assert.equal(cache.stats().totals.bypasses, 1);
+    assert.equal(committedBypasses(), 1);
     cache.close();
   });
 });

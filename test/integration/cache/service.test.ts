@@ -254,7 +254,7 @@ describe("cache: ResponseCache (real SQLite, sqlite-vec, USE embedder)", functio
     await miss(cache, chat("How do I reset my password?"), "Use the link.");
     const r = await cache.lookup(chat("How can I reset my password?"), ctx());
     assert.equal(r.verdict, "hit");
-    assert.equal(cache.setThreshold(r.namespace, 0.999), true);
+    assert.equal(cache.setThreshold(r.namespace!, 0.999), true);
     const strict = await cache.lookup(chat("How can I reset my password?"), ctx());
     assert.equal(strict.verdict, "miss");
     assert.match(strict.reason, /< 0.999/);

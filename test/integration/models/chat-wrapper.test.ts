@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getLlama, resolveChatWrapper, type Llama } from "node-llama-cpp";
-import { ChatWrapperResolution, resolvingWorkerRunning } from "../../../daemon/models/chat-wrapper.js";
+import { validateGguf } from "../../../daemon/engine/gguf/validate.js";
+import { llamaRuntime } from "../../../daemon/engine/llama.js";
+import { LocalModel } from "../../../daemon/engine/model.js";
+import { ChatWrapperResolution, resolutionsAsked } from "../../../daemon/models/chat-wrapper.js";
 import { renderProbes } from "../../../daemon/models/chat-wrapper-probe.js";
 import { generatedModelPath, SMALL_CHAT_PARAMS, sharedModelPath } from "../../fixtures/models.js";
 
@@ -23,7 +26,7 @@ describe("chat wrapper resolution off the event loop", function () {
     it(`${name}: the worker's wrapper renders as the event loop's`, async function () {
       const file = path();
       if (!file) return this.skip(); // ../shared absent: the generated model still runs
-      const resolution = new ChatWrapperResolution(file);
+      const resolution = new ChatWrapperResolution(file, (await validateGguf(file)).hasChatTemplate);
       const model = await llama.loadModel({ modelPath: file });
       try {
         let maxGap = 0;
@@ -49,32 +52,39 @@ describe("chat wrapper resolution off the event loop", function () {
       }
     });
 
-  it("a model without a chat template ends the worker it did not need; one another load waits on stays", async function () {
-    // The worker starts before the weights load (the template is not known yet). A model without a template is
-    // resolved on the event loop at once, and the worker went on starting up (bundle compile, node-llama-cpp import)
-    // beside the thread calibration that follows: stories260K calibrated at 0.4–0.6× its real speeds and picked one
-    // thread for prefill.
+  it("a model without a chat template asks no worker; one with a template does", async function () {
+    // Without a template nothing is rendered to resolve. A worker asked anyway went on starting up (bundle compile,
+    // node-llama-cpp's import) beside the thread calibration that follows the load — stories260K calibrated at
+    // 0.4–0.6× its real speeds — and ending it mid start-up aborted the process (a Napi::Error thrown while the
+    // worker was torn down; the fresh-clone CI's node suite died of it in the threads test).
     const plain = generatedModelPath({ ...SMALL_CHAT_PARAMS, omitMetadata: ["tokenizer.chat_template"] });
     const chatml = generatedModelPath();
-    const alone = new ChatWrapperResolution(plain);
-    assert.equal(resolvingWorkerRunning(), true);
-    const model = await llama.loadModel({ modelPath: plain });
-    try {
-      assert.equal((await alone.wrapperFor(model)).source, "event loop");
-      assert.equal(resolvingWorkerRunning(), false, "the worker no load waits on is ended");
+    assert.equal((await validateGguf(plain)).hasChatTemplate, false);
+    assert.equal((await validateGguf(chatml)).hasChatTemplate, true);
 
-      const needed = new ChatWrapperResolution(chatml);
-      const notNeeded = new ChatWrapperResolution(plain);
-      assert.equal((await notNeeded.wrapperFor(model)).source, "event loop");
-      assert.equal(resolvingWorkerRunning(), true, "another load still waits on the worker");
-      const other = await llama.loadModel({ modelPath: chatml });
-      try {
-        assert.equal((await needed.wrapperFor(other)).source, "worker");
-      } finally {
-        await other.dispose();
-      }
+    // Through LocalModel.load, which reads the header first (fixed threads: no calibration).
+    const before = resolutionsAsked();
+    const runtime = await llamaRuntime("off", 1);
+    const options = { alias: "m", contextSize: 256, sequences: 1, threads: 1, maxQueued: 1, gpuLayers: 0 };
+    const local = await LocalModel.load(runtime, { ...options, path: plain });
+    await local.dispose();
+    assert.equal(resolutionsAsked(), before, "a model without a template asked the worker");
+    const templated = await LocalModel.load(runtime, { ...options, path: chatml });
+    await templated.dispose();
+    assert.equal(resolutionsAsked(), before + 1, "a model with a template is resolved by the worker");
+
+    // And directly: the worker's wrapper only where the file has a template.
+    const model = await llama.loadModel({ modelPath: chatml });
+    try {
+      assert.equal((await new ChatWrapperResolution(chatml, true).wrapperFor(model)).source, "worker");
     } finally {
       await model.dispose();
+    }
+    const other = await llama.loadModel({ modelPath: plain });
+    try {
+      assert.equal((await new ChatWrapperResolution(plain, false).wrapperFor(other)).source, "event loop");
+    } finally {
+      await other.dispose();
     }
   });
 

@@ -139,36 +139,100 @@ describe("traces/store", () => {
     assert.deepEqual(summary(), [1, 7e6, 17e6, "daemon", "first"]);
   });
 
-  it("a database from before traces:2-lean-span-indexes keeps its spans and finds them by request id", () => {
+  it("a database from before traces:2-lean-span-indexes keeps its spans and ends with spans_start as its only index", () => {
     const t = "a1".repeat(16);
     store.writeSpans([{ ...mk(t, 1, 0), requestId: "req-old" }, mk(t, 2, 10)], "daemon");
-    // Put the file back as the first schema left it: every index, full request-id index, migration not applied.
-    db.exec(`DROP INDEX spans_request;
-      CREATE INDEX spans_model ON spans(model, start_ns);
+    // Put the file back as the first schema left it: every index, full request-id index, migrations not applied.
+    db.exec(`CREATE INDEX spans_model ON spans(model, start_ns);
       CREATE INDEX spans_conversation ON spans(conversation_id, start_ns);
       CREATE INDEX spans_kind ON spans(kind, start_ns);
       CREATE INDEX spans_request ON spans(request_id);
-      DELETE FROM migrations WHERE name = 'traces:2-lean-span-indexes';`);
+      DELETE FROM migrations WHERE name IN ('traces:2-lean-span-indexes', 'traces:4-no-request-index');`);
+    assert.deepEqual(spanIndexes(db), [
+      "spans_conversation",
+      "spans_kind",
+      "spans_model",
+      "spans_request",
+      "spans_start",
+    ]);
     db.close();
     db = openDb(join(dir, "hotpath.db"));
     store = new TraceStore(db);
-    const indexes = db
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' AND sql IS NOT NULL ORDER BY name",
-      )
-      .pluck()
-      .all() as string[];
-    assert.deepEqual(indexes, ["spans_request", "spans_start"]);
-    assert.equal(store.spanByRequestId("req-old")?.spanId, mk(t, 1, 0).spanId);
-    assert.match(
-      String(
-        db
-          .prepare("EXPLAIN QUERY PLAN SELECT * FROM spans WHERE request_id = ?")
-          .all("x")
-          .map((r: any) => r.detail),
-      ),
-      /USING INDEX spans_request/,
+    assert.deepEqual(spanIndexes(db), ["spans_start"]);
+    assert.deepEqual(
+      store.getSpans(t).map((s) => [s.spanId, s.requestId]),
+      [
+        [mk(t, 1, 0).spanId, "req-old"],
+        [mk(t, 2, 10).spanId, undefined],
+      ],
     );
-    assert.equal(store.getSpans(t).length, 2);
+    assertQueriesUseTheirIndexes(db);
+  });
+
+  it("traces:4-no-request-index drops the partial request-id index traces:2 made; the daemon's queries keep theirs", () => {
+    const t = "a2".repeat(16);
+    store.writeSpans([{ ...mk(t, 1, 0), requestId: "req-1" }], "daemon");
+    // As traces:2 left the file (the schema of every daemon before this migration).
+    db.exec(`CREATE INDEX spans_request ON spans(request_id) WHERE request_id IS NOT NULL;
+      DELETE FROM migrations WHERE name = 'traces:4-no-request-index';`);
+    db.close();
+    db = openDb(join(dir, "hotpath.db"));
+    store = new TraceStore(db);
+    assert.deepEqual(spanIndexes(db), ["spans_start"]);
+    assert.equal(
+      db.prepare("SELECT COUNT(*) FROM migrations WHERE name = 'traces:4-no-request-index'").pluck().get(),
+      1,
+    );
+    store.writeSpans([{ ...mk(t, 2, 5), requestId: "req-2" }], "daemon");
+    assert.deepEqual(
+      store.getSpans(t).map((s) => s.requestId),
+      ["req-1", "req-2"],
+    );
+    assert.equal(store.getTrace(t)?.spanCount, 2);
+    assertQueriesUseTheirIndexes(db);
   });
 });
+
+/** The spans table's own indexes (not the primary key's automatic one), by name. */
+function spanIndexes(db: Db): string[] {
+  return db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' AND sql IS NOT NULL ORDER BY name",
+    )
+    .pluck()
+    .all() as string[];
+}
+
+/**
+ * The plans of the daemon's span reads (store.ts): a trace's spans by the primary key, the time-window reads
+ * (serving window, recent spans) by spans_start — none scans the table.
+ */
+function assertQueriesUseTheirIndexes(db: Db): void {
+  const plan = (sql: string, ...params: unknown[]) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join("; ");
+  assert.match(
+    plan("SELECT * FROM spans WHERE trace_id = ?", "x"),
+    /USING INDEX sqlite_autoindex_spans_1 \(trace_id=\?\)/,
+  );
+  assert.match(
+    plan("SELECT COUNT(*) FROM spans WHERE trace_id = ?", "x"),
+    /USING COVERING INDEX sqlite_autoindex_spans_1/,
+  );
+  assert.match(
+    plan(
+      "SELECT status FROM spans WHERE start_ns >= ? AND kind = 'llm' AND request_id IS NOT NULL ORDER BY start_ns DESC LIMIT 100000",
+      0,
+    ),
+    /USING INDEX spans_start \(start_ns>\?\)/,
+  );
+  assert.match(
+    plan(
+      "SELECT * FROM spans WHERE start_ns >= ? AND (? IS NULL OR kind = ?) ORDER BY start_ns DESC LIMIT ?",
+      0,
+      null,
+      null,
+      10,
+    ),
+    /USING INDEX spans_start \(start_ns>\?\)/,
+  );
+}
