@@ -49,7 +49,7 @@ class Call {
     readonly readOnly: boolean,
     readonly overlaps: boolean,
     readonly issuer: string | undefined,
-    public callId: string,
+    readonly callId: string,
     /** Position among its agent's calls. */
     readonly index: number,
   ) {}
@@ -114,8 +114,22 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         maxIdx = i;
       }
     });
-    const calls: Call[] = spans.map((s, i) => {
-      const name = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
+    // Each call's name, issuer and id first (strings only): inferring a missing id looks at every call's id. The calls
+    // themselves are made one at a time below and dropped once no later call looks back at them: 100k calls kept
+    // alive together survived young-generation collections, which copied each of them twice.
+    const names = new Array<string>(spans.length);
+    const issuers = new Array<string | undefined>(spans.length);
+    const callIds = new Array<string>(spans.length);
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      names[i] = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
+      issuers[i] = str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmSpansByEnd());
+      callIds[i] = str(s.attributes["gen_ai.tool.call.id"]);
+    }
+    inferCallIds(names, issuers, callIds, tree);
+    const callAt = (i: number): Call => {
+      const s = spans[i];
+      const name = names[i];
       const rawArgs = s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"];
       const argsText = str(rawArgs);
       // A person's or compaction's time is a barrier; a call without recorded arguments touched something unknown, so
@@ -136,29 +150,16 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
         str(rawResult),
         readOnly,
         overlaps[i],
-        str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmSpansByEnd()),
-        str(s.attributes["gen_ai.tool.call.id"]),
+        issuers[i],
+        callIds[i],
         i,
       );
-    });
-    inferCallIds(calls, tree);
+    };
     // Data-flow edges (evidence shown to the user, and the reason groups end). Whether each call depends on each of
     // the LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again.
-    const lookback = new Uint8Array(calls.length * LOOKBACK);
+    const lookback = new Uint8Array(spans.length * LOOKBACK);
     const window = new DataFlowWindow(LOOKBACK);
-    for (let i = 0; i < calls.length; i++) {
-      const c = calls[i];
-      if (c.args.size) {
-        window.setLater(c.args);
-        for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
-          const v = window.dependencyOn(j);
-          if (v === undefined) continue;
-          lookback[i * LOOKBACK + (i - j - 1)] = 1;
-          dependencies.push({ fromSpanId: calls[j].span.spanId, toSpanId: c.span.spanId, value: v });
-        }
-      }
-      window.add(i, c);
-    }
+    const recent = new Array<Call>(LOOKBACK); // the calls the window holds, by i % LOOKBACK
     const dependsOn = (later: Call, earlier: Call): boolean => {
       const back = later.index - earlier.index - 1;
       if (!later.args.size) return false;
@@ -182,7 +183,20 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
       }
       run = [];
     };
-    for (const c of calls) {
+    for (let i = 0; i < spans.length; i++) {
+      const c = callAt(i);
+      if (c.args.size) {
+        window.setLater(c.args);
+        for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
+          const v = window.dependencyOn(j);
+          if (v === undefined) continue;
+          lookback[i * LOOKBACK + (i - j - 1)] = 1;
+          dependencies.push({ fromSpanId: recent[j % LOOKBACK].span.spanId, toSpanId: c.span.spanId, value: v });
+        }
+      }
+      window.add(i, c);
+      recent[i % LOOKBACK] = c;
+      // Grouping: a run of read-only calls none of which uses another's result.
       if (c.overlaps || !c.readOnly) {
         close();
         continue;
@@ -274,21 +288,23 @@ function isBarrierOwner(s: Span): boolean {
 
 /**
  * OpenInference tool spans carry no call id; the response that asked for them lists its calls
- * (hotpath.tool_call_ids / _names): take the first unclaimed id with the same tool name.
+ * (hotpath.tool_call_ids / _names): take the first unclaimed id with the same tool name. Per call, by position:
+ * `callIds` is filled in.
  */
-function inferCallIds(calls: Call[], tree: SpanTree): void {
+function inferCallIds(names: string[], issuers: (string | undefined)[], callIds: string[], tree: SpanTree): void {
   let claimed: Set<string> | undefined; // built only when some call needs an id (most traces record them all)
-  for (const c of calls) {
-    if (c.callId || !c.issuer) continue;
-    const taken = (claimed ??= new Set(calls.map((x) => x.callId).filter(Boolean)));
-    const llm = tree.span(c.issuer);
+  for (let c = 0; c < callIds.length; c++) {
+    const issuer = issuers[c];
+    if (callIds[c] || !issuer) continue;
+    const taken = (claimed ??= new Set(callIds.filter(Boolean)));
+    const llm = tree.span(issuer);
     const ids = llm?.attributes["hotpath.tool_call_ids"];
-    const names = llm?.attributes["hotpath.tool_call_names"];
-    if (!Array.isArray(ids) || !Array.isArray(names)) continue;
-    const i = ids.findIndex((id, k) => names[k] === c.name && typeof id === "string" && !taken.has(id));
+    const callNames = llm?.attributes["hotpath.tool_call_names"];
+    if (!Array.isArray(ids) || !Array.isArray(callNames)) continue;
+    const i = ids.findIndex((id, k) => callNames[k] === names[c] && typeof id === "string" && !taken.has(id));
     if (i >= 0) {
-      c.callId = String(ids[i]);
-      taken.add(c.callId);
+      callIds[c] = String(ids[i]);
+      taken.add(callIds[c]);
     }
   }
 }
