@@ -243,7 +243,7 @@ export class RequestPipeline {
             return r;
           }
           fold.add(r.value);
-          if (r.value.type === "done") await this.finish(run, facts, fold, r.value, miss);
+          if (r.value.type === "done") this.finish(run, facts, fold, r.value, miss);
           return r;
         } catch (e) {
           throw failed(e);
@@ -265,13 +265,7 @@ export class RequestPipeline {
     return { [Symbol.asyncIterator]: () => iterator };
   }
 
-  private async finish(
-    run: Run,
-    facts: AnswerFacts,
-    fold: AnswerFold,
-    done: DoneEvent,
-    miss?: Generation,
-  ): Promise<void> {
+  private finish(run: Run, facts: AnswerFacts, fold: AnswerFold, done: DoneEvent, miss?: Generation): void {
     const span = run.facts;
     facts.usage = span.usage = done.usage;
     facts.timings = span.timings = fullTimings(done.timings);
@@ -279,7 +273,7 @@ export class RequestPipeline {
     facts.costUsd = miss?.routed?.costUsd;
     if (done.prefix) span.prefix = done.prefix;
     const meta = { id: span.requestId, model: span.model };
-    const folded = span.operation === "chat" ? await fold.chat(meta) : fold.completion(meta, done);
+    const folded = span.operation === "chat" ? fold.chat(meta) : fold.completion(meta, done);
     span.content!.output = "message" in folded.choices[0] ? folded.choices[0].message : fold.outputText;
     if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
     run.end();
