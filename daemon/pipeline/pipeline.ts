@@ -172,6 +172,7 @@ export class RequestPipeline {
         if (look?.verdict === "miss" && !settled) cache.abandon(request, ctx);
         settled = true;
       },
+      answered: () => cache.countBypasses(),
     };
   }
 
@@ -227,6 +228,8 @@ export class RequestPipeline {
       closed = true;
       miss?.cache.release();
       run.end();
+      // After the promise turns now queued, the answer's last write among them: the cache's own bookkeeping then.
+      if (miss) process.nextTick(miss.cache.answered);
     };
     const failed = (e: unknown) => {
       run.fail(e, routeFailure(e, miss?.routed));
@@ -305,6 +308,8 @@ interface CacheCall {
   store: (answer: CachedResponse, facts: { latencyMs: number; costUsd?: number }) => void;
   /** Lets identical requests waiting on this miss go to a backend themselves (no answer is coming). */
   release: () => void;
+  /** The answer is out: what the cache left for later (a bypass's namespace count) is done now. */
+  answered: () => void;
 }
 
 /** The route facts of a failed request: the router's decision so far, or the route that had answered. */
