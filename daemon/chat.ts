@@ -138,13 +138,30 @@ export async function collectChat(
   events: AsyncIterable<ChatEvent>,
   meta: { id: string; model: string; created?: number },
 ): Promise<ChatCompletion> {
-  let text = "";
-  const calls: ToolCall[] = [];
-  let done: Extract<ChatEvent, { type: "done" }> | undefined;
-  for await (const e of events) {
-    if (e.type === "text") text += e.text;
+  const fold = new ChatFold();
+  for await (const e of events) fold.add(e);
+  return fold.completion(meta);
+}
+
+/** collectChat for events already at hand: no promise turn per event (the span's output of every answer). */
+export function foldChat(
+  events: Iterable<ChatEvent>,
+  meta: { id: string; model: string; created?: number },
+): ChatCompletion {
+  const fold = new ChatFold();
+  for (const e of events) fold.add(e);
+  return fold.completion(meta);
+}
+
+class ChatFold {
+  private text = "";
+  private readonly calls: ToolCall[] = [];
+  private done: Extract<ChatEvent, { type: "done" }> | undefined;
+
+  add(e: ChatEvent): void {
+    if (e.type === "text") this.text += e.text;
     else if (e.type === "tool_call_delta") {
-      const call = (calls[e.index] ??= {
+      const call = (this.calls[e.index] ??= {
         id: e.id ?? "",
         type: "function",
         function: { name: e.name ?? "", arguments: "" },
@@ -152,8 +169,20 @@ export async function collectChat(
       if (e.id) call.id = e.id;
       if (e.name) call.function.name = e.name;
       call.function.arguments += e.arguments;
-    } else if (e.type === "done") done = e;
+    } else if (e.type === "done") this.done = e;
   }
+
+  completion(meta: { id: string; model: string; created?: number }): ChatCompletion {
+    return chatCompletion(this.text, this.calls, this.done, meta);
+  }
+}
+
+function chatCompletion(
+  text: string,
+  calls: ToolCall[],
+  done: Extract<ChatEvent, { type: "done" }> | undefined,
+  meta: { id: string; model: string; created?: number },
+): ChatCompletion {
   if (!done) throw new Error("the backend ended its stream without a final event");
   const toolCalls = calls.filter(Boolean);
   return {

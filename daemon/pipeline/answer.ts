@@ -2,7 +2,7 @@
 // how it was produced. Translators render the events in their wire format and the facts as headers.
 import type { ChatCompletion, Completion, Timings, Usage } from "../api.js";
 import type { LookupResult } from "../cache/service.js";
-import { collectChat, fullTimings, type ChatEvent, type Priority } from "../chat.js";
+import { foldChat, fullTimings, type ChatEvent, type Priority } from "../chat.js";
 
 /** The cache's verdict on this request, including the rung that decided it (`match`: exact, semantic, …). */
 export type CacheVerdictFacts = Pick<
@@ -50,8 +50,8 @@ export class AnswerFold {
   }
 
   /** The assistant's message, as the span's output. */
-  async chat(meta: { id: string; model: string }): Promise<ChatCompletion> {
-    return collectChat(replay(this.events), meta);
+  chat(meta: { id: string; model: string }): ChatCompletion {
+    return foldChat(this.events, meta);
   }
 
   completion(meta: { id: string; model: string }, done: Extract<ChatEvent, { type: "done" }>): Completion {
@@ -69,8 +69,4 @@ export class AnswerFold {
   get outputText(): string {
     return this.text;
   }
-}
-
-async function* replay(events: ChatEvent[]): AsyncIterable<ChatEvent> {
-  yield* events;
 }

@@ -172,6 +172,7 @@ export class RequestPipeline {
         if (look?.verdict === "miss" && !settled) cache.abandon(request, ctx);
         settled = true;
       },
+      answered: () => cache.countBypasses(),
     };
   }
 
@@ -227,6 +228,8 @@ export class RequestPipeline {
       closed = true;
       miss?.cache.release();
       run.end();
+      // After the promise turns now queued, the answer's last write among them: the cache's own bookkeeping then.
+      if (miss) process.nextTick(miss.cache.answered);
     };
     const failed = (e: unknown) => {
       run.fail(e, routeFailure(e, miss?.routed));
@@ -243,7 +246,7 @@ export class RequestPipeline {
             return r;
           }
           fold.add(r.value);
-          if (r.value.type === "done") await this.finish(run, facts, fold, r.value, miss);
+          if (r.value.type === "done") this.finish(run, facts, fold, r.value, miss);
           return r;
         } catch (e) {
           throw failed(e);
@@ -265,13 +268,7 @@ export class RequestPipeline {
     return { [Symbol.asyncIterator]: () => iterator };
   }
 
-  private async finish(
-    run: Run,
-    facts: AnswerFacts,
-    fold: AnswerFold,
-    done: DoneEvent,
-    miss?: Generation,
-  ): Promise<void> {
+  private finish(run: Run, facts: AnswerFacts, fold: AnswerFold, done: DoneEvent, miss?: Generation): void {
     const span = run.facts;
     facts.usage = span.usage = done.usage;
     facts.timings = span.timings = fullTimings(done.timings);
@@ -279,7 +276,7 @@ export class RequestPipeline {
     facts.costUsd = miss?.routed?.costUsd;
     if (done.prefix) span.prefix = done.prefix;
     const meta = { id: span.requestId, model: span.model };
-    const folded = span.operation === "chat" ? await fold.chat(meta) : fold.completion(meta, done);
+    const folded = span.operation === "chat" ? fold.chat(meta) : fold.completion(meta, done);
     span.content!.output = "message" in folded.choices[0] ? folded.choices[0].message : fold.outputText;
     if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
     run.end();
@@ -311,6 +308,8 @@ interface CacheCall {
   store: (answer: CachedResponse, facts: { latencyMs: number; costUsd?: number }) => void;
   /** Lets identical requests waiting on this miss go to a backend themselves (no answer is coming). */
   release: () => void;
+  /** The answer is out: what the cache left for later (a bypass's namespace count) is done now. */
+  answered: () => void;
 }
 
 /** The route facts of a failed request: the router's decision so far, or the route that had answered. */

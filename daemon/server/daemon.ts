@@ -18,6 +18,7 @@ import { ensureToken } from "./auth.js";
 import { parseKeepAlive } from "../models/keep-alive.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
+import { collectWhenIdle } from "./idle-collect.js";
 import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
 import { allRoutes } from "./routes/index.js";
@@ -126,6 +127,8 @@ export async function startDaemon(
   engine.add(config.models);
   // Import workers wait ready from shortly after start (see traces/import/workers.ts).
   services.traceImports.keepWarm();
+  // What requests left on this thread goes back once the loop is quiet (see idle-collect.ts).
+  const idleCollection = collectWhenIdle((m) => log("debug", m));
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   writeRunning(paths.running, { pid: process.pid, url, port, version });
@@ -135,6 +138,7 @@ export async function startDaemon(
     (closing ??= (async () => {
       // WebSocket clients first: server.close waits for their sockets, which closeAllConnections does not reach.
       events.close();
+      idleCollection.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
-import { RecentAnalyses } from "../../traces/import/job.js";
+import { analyzeStored, RecentAnalyses } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { readQuery } from "../query.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
@@ -25,16 +25,33 @@ function traceIdOf(ctx: RequestContext): string {
 /** Per store: analyses computed by imports from the spans they parsed (no read-back for the first view). */
 const recent = new WeakMap<TraceStore, RecentAnalyses>();
 
-function summaryKey(traces: TraceStore, traceId: string): string | undefined {
-  const t = traces.getTrace(traceId);
-  return t ? `${t.spanCount}:${t.startNs}:${t.endNs}` : undefined;
+/**
+ * Traces of up to this many spans are analysed on the event loop (~30 µs a span at load: ~30 ms); larger ones on an
+ * import worker (analyzeStored), whose start, reads and copy back cost more than that for a small trace.
+ */
+export const ANALYSIS_INLINE_SPANS = 1000;
+
+/** Per store: analyses running on a worker, by trace and summary key: a second request for one waits for it. */
+const analysing = new WeakMap<TraceStore, Map<string, Promise<string>>>();
+
+function summaryKeyOf(t: { spanCount: number; startNs: number | string; endNs: number | string }): string {
+  return `${t.spanCount}:${t.startNs}:${t.endNs}`;
 }
 
-/** Keeps what an import analysed, valid while the trace's summary is unchanged. */
-export function rememberAnalyses(traces: TraceStore, analyses: { traceId: string; text: string }[]): void {
+function summaryKey(traces: TraceStore, traceId: string): string | undefined {
+  const t = traces.getTrace(traceId);
+  return t ? summaryKeyOf(t) : undefined;
+}
+
+/** Keeps what an import (or a worker) analysed, valid while the trace's summary is unchanged (`key`, default: now). */
+export function rememberAnalyses(
+  traces: TraceStore,
+  analyses: { traceId: string; text: string }[],
+  key: (traceId: string) => string | undefined = (id) => summaryKey(traces, id),
+): void {
   let memo = recent.get(traces);
   if (!memo) recent.set(traces, (memo = new RecentAnalyses()));
-  memo.put(analyses, (id) => summaryKey(traces, id));
+  memo.put(analyses, key);
 }
 
 export const routes: Route[] = [
@@ -61,14 +78,38 @@ export const routes: Route[] = [
   {
     method: "GET",
     path: "/hotpath/traces/:id/analysis",
-    handle(ctx, s) {
+    async handle(ctx, s) {
       const id = traceIdOf(ctx);
-      const key = summaryKey(s.traces, id);
-      if (key === undefined) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
+      const trace = s.traces.getTrace(id);
+      if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
+      const key = summaryKeyOf(trace);
       const text = recent.get(s.traces)?.get(id, key);
       if (text !== undefined) return sendJsonText(ctx, text);
-      const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
-      ctx.send(200, body);
+      const dbPath = s.db.name;
+      if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
+        const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
+        return ctx.send(200, body);
+      }
+      let running = analysing.get(s.traces);
+      if (!running) analysing.set(s.traces, (running = new Map()));
+      const job = `${id}/${key}`;
+      let analysis = running.get(job);
+      if (!analysis) {
+        analysis = analyzeStored({
+          dbPath,
+          traceId: id,
+          maxAttributeChars: s.traces.maxAttributeChars,
+          workers: s.traceImports,
+        }).finally(() => running.delete(job));
+        // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
+        // meanwhile change the key, and the next request analyses again).
+        void analysis.then(
+          (done) => rememberAnalyses(s.traces, [{ traceId: id, text: done }], () => key),
+          () => undefined,
+        );
+        running.set(job, analysis);
+      }
+      sendJsonText(ctx, await analysis);
     },
   },
 ];

@@ -22,8 +22,11 @@ export function splitsImport(bytes: number | undefined): boolean {
 }
 
 export interface ImportJob {
-  /** import: parse, write, analyze; parse: parse, send rows to the store thread, analyze; store: write the rows. */
-  role: "import" | "parse" | "store";
+  /**
+   * import: parse, write, analyze; parse: parse, send rows to the store thread, analyze; store: write the rows;
+   * analyze: read a stored trace (`traceId`) back and analyze it (a trace received over OTLP, see analyzeStored).
+   */
+  role: "import" | "parse" | "store" | "analyze";
   dbPath: string;
   name: string;
   /** The file's size when known (the receiving buffer is sized once). */
@@ -34,6 +37,8 @@ export interface ImportJob {
   returnSpans: boolean;
   /** parse → store: the rows to write (RowMessage). */
   rowPort?: MessagePort;
+  /** analyze: the stored trace. */
+  traceId?: string;
 }
 
 /** The daemon's thread → a worker, first: its import (a worker may be started before its import, see workers.ts). */
@@ -67,6 +72,8 @@ export type ImportReply =
       written?: { traceIds: string[]; fresh: string[]; analyses: [string, string][] };
       /** From the thread that parsed: per trace id its analysis as JSON text (all traces, as if new). */
       parsed?: { format: string; spanCount: number; analyses?: [string, string][]; spans?: Span[] };
+      /** From an analyze job: the stored trace's analysis as JSON text. */
+      analysis?: string;
     }
   | { ok: false; importError: { message: string; field?: string } }
   | { ok: false; encoding: true }
@@ -292,6 +299,42 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     },
     result,
   };
+}
+
+/**
+ * A stored trace's analysis (api.ts TraceAnalysis) as JSON text, read back and computed on an import worker (a waiting
+ * one from `workers`: its bundle holds the analysis and is compiled already), so a large trace never holds the event
+ * loop: 100k spans received over OTLP held it 3.2–3.5 s at load 4 when analysed on it. The text is sent as is.
+ */
+export async function analyzeStored(o: {
+  dbPath: string;
+  traceId: string;
+  maxAttributeChars?: number;
+  workers?: ImportWorkers;
+}): Promise<string> {
+  const { reply } = runWorker(
+    {
+      role: "analyze",
+      dbPath: o.dbPath,
+      name: o.traceId,
+      traceId: o.traceId,
+      analyze: true,
+      maxAttributeChars: o.maxAttributeChars,
+      returnSpans: false,
+    },
+    o.workers,
+  );
+  try {
+    const r = await reply;
+    if (!r.ok)
+      throw "busy" in r
+        ? new DatabaseBusyError(`reading trace ${o.traceId}`)
+        : new Error(`analysing trace ${o.traceId} failed: ${"message" in r ? r.message : "the worker could not"}`);
+    if (r.analysis === undefined) throw new Error(`the analysis of trace ${o.traceId} did not come back`);
+    return r.analysis;
+  } finally {
+    o.workers?.used();
+  }
 }
 
 /** See startImport's push. */

@@ -97,7 +97,21 @@ function openForImport(): Db {
 
 /** Runs `job` (set). */
 function run(): void {
-  if (job.role === "import") {
+  if (job.role === "analyze") {
+    // A stored trace read back and analysed (job.ts analyzeStored); the connection only reads.
+    let reply: ImportReply;
+    let db: Db | undefined;
+    try {
+      db = openDb(job.dbPath);
+      const store = new TraceStore(db, { maxAttributeChars });
+      reply = { ok: true, analysis: JSON.stringify(analyzeTrace(store.getSpans(job.traceId!), job.traceId!)) };
+    } catch (e) {
+      reply = errorReply(e);
+    } finally {
+      db?.close();
+    }
+    port.postMessage(reply);
+  } else if (job.role === "import") {
     receiveFile((blocks) => {
       let reply: ImportReply;
       let written: Db | undefined;

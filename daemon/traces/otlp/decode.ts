@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { normalizeOtlpId } from "../ids.js";
 import { addGenAi, spanKindOf } from "../semconv.js";
 import type { AttributeValue, Attributes, Span, SpanStatus } from "../span.js";
+import { undefinedWireType } from "./wire-types.js";
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -26,13 +27,15 @@ function proto() {
 
 export class OtlpDecodeError extends Error {}
 
-/** Decodes an OTLP/protobuf body into the same plain shape OTLP/JSON has (ids as bytes, 64-bit ints as strings). */
+/**
+ * Decodes an OTLP/protobuf body into the same plain shape OTLP/JSON has (ids as bytes, 64-bit ints as strings). A tag
+ * with wire type 6 or 7, which protobufjs reads as the field's own type without a word, is refused (wire-types.ts).
+ */
 export function decodeOtlpProtobuf(body: Uint8Array): unknown {
   const { request } = proto();
-  let msg: unknown;
+  let decoded: unknown;
   try {
-    msg = request.decode(body);
-    return request.toObject(msg, { longs: String, enums: Number, defaults: false, arrays: true });
+    decoded = request.toObject(request.decode(body), { longs: String, enums: Number, defaults: false, arrays: true });
   } catch (e) {
     // protobufjs decodes nested messages recursively: AnyValues nested ~10,000 deep overflow its stack.
     if (e instanceof RangeError && /call stack/i.test(e.message))
@@ -41,6 +44,9 @@ export function decodeOtlpProtobuf(body: Uint8Array): unknown {
       );
     throw new OtlpDecodeError(`not an OTLP ExportTraceServiceRequest protobuf: ${(e as Error).message}`);
   }
+  const problem = undefinedWireType(body);
+  if (problem) throw new OtlpDecodeError(`not an OTLP ExportTraceServiceRequest protobuf: ${problem}`);
+  return decoded;
 }
 
 /** The empty ExportTraceServiceResponse (or one with partial_success) in protobuf form. */

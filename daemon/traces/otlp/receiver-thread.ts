@@ -25,6 +25,13 @@ export interface OtlpReceiverLimits {
   heapMb: number;
   /** Bodies waiting behind the one being received; past this the request is refused with 503 (OTLP retries it). */
   waiting: number;
+  /**
+   * The worker stops after this long without a body (a later body starts a new one, ~0.1–0.3 s of low-priority CPU):
+   * decoding a large body grows its heap (100k spans of JSON: ~1 GB), which V8 keeps until it next needs room, so
+   * without a stop the daemon's RSS stayed up by that much for good. Longer than OTLP exporters' batch interval (the
+   * BatchSpanProcessor's scheduledDelayMillis, 5 s by default), so a steady exporter keeps the worker it uses.
+   */
+  idleStopMs: number;
 }
 
 /**
@@ -33,7 +40,7 @@ export interface OtlpReceiverLimits {
  * admits (~220k spans) fits the time budget at such a load, and one past it was not going to be stored in reasonable
  * time. The heap: 100k spans of JSON peak at ~1 GB.
  */
-export const OTLP_RECEIVER_LIMITS: OtlpReceiverLimits = { ms: 180_000, heapMb: 2048, waiting: 8 };
+export const OTLP_RECEIVER_LIMITS: OtlpReceiverLimits = { ms: 180_000, heapMb: 2048, waiting: 8, idleStopMs: 10_000 };
 
 export interface ReceiveJob {
   dbPath: string;
@@ -67,6 +74,7 @@ export function otlpReceiverQueue(limits: OtlpReceiverLimits = OTLP_RECEIVER_LIM
         5,
       ),
     startLimitMs,
+    idleStopMs: limits.idleStopMs,
     startTimeout: () => new Error(`the OTLP receiver worker did not start within ${startLimitMs / 1000} s`),
     startFailed: (e) => new Error(`the OTLP receiver worker could not start: ${e.message}`),
     stopped: (e) =>

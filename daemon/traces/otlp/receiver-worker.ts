@@ -9,13 +9,13 @@ import type { ReceiveJob, ReceiveReply } from "./receiver-thread.js";
 
 const port = parentPort!;
 
-/** The connection is kept between bodies (an exporter sends one after another) and closed once idle. */
-const IDLE_CLOSE_MS = 10_000;
+/**
+ * The connection is kept between bodies (an exporter sends one after another) for the worker's life: the queue stops
+ * an idle worker (receiver-thread.ts, idleStopMs), and better-sqlite3 closes its connections as the thread ends.
+ */
 let open: { dbPath: string; maxAttributeChars: number; db: Db; store: TraceStore } | undefined;
-let idle: NodeJS.Timeout | undefined;
 
 function close(): void {
-  clearTimeout(idle);
   try {
     open?.db.close();
   } catch {
@@ -25,7 +25,6 @@ function close(): void {
 }
 
 function storeFor(job: ReceiveJob): TraceStore {
-  clearTimeout(idle);
   if (open && (open.dbPath !== job.dbPath || open.maxAttributeChars !== job.maxAttributeChars)) close();
   if (!open) {
     const db = openDb(job.dbPath);
@@ -57,6 +56,5 @@ port.on("message", (job: ReceiveJob & { id: number }) => {
           : { id: job.id, error: (e as Error).message };
   }
   port.postMessage(reply);
-  idle = setTimeout(close, IDLE_CLOSE_MS).unref();
 });
 port.postMessage({ ready: true });

@@ -254,8 +254,10 @@ export function generateCorpus(seed: number, perEndpoint: number): FuzzCase[] {
     cases.push({
       id: cases.length,
       method: "POST",
-      headers: { "content-type": "application/json", ...c.headers },
       ...c,
+      // After `c`: a family without headers of its own passes `headers: undefined`, which spread last replaced these
+      // (every mutated body went without a Content-Type, and every OTLP one ended in 415 before its decoder).
+      headers: { "content-type": "application/json", ...c.headers },
     } as FuzzCase);
 
   const families: Record<string, (base: unknown) => { body: Buffer | string; headers?: Record<string, string> }> = {

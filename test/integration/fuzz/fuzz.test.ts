@@ -155,6 +155,10 @@ describe("fuzz: hostile requests over every endpoint", function () {
     const corpus = generateCorpus(SEED, PER_ENDPOINT);
     const generateMs = performance.now() - generated;
     assert.ok(corpus.length >= Math.min(2000, PER_ENDPOINT * 10), `the corpus holds only ${corpus.length} cases`);
+    // Every body says what it is (the content-type family says it wrongly): without one, the OTLP endpoint answered
+    // every mutated body 415 before its decoder ran.
+    const untyped = corpus.filter((c) => c.body !== undefined && c.headers["content-type"] === undefined);
+    assert.deepEqual(untyped.map(label).slice(0, 5), [], `${untyped.length} bodies without a Content-Type`);
 
     // Warm the paths a first request pays for (model sequences, sandbox worker, embedder), then take RSS.
     for (const c of corpus.filter((x) => x.family === "valid"))

@@ -161,12 +161,30 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
       assert.equal(res.status, 400, res.text.slice(0, 200));
       assert.match(res.body.error.message, /protobuf/);
     }
-    // Wire types 6 and 7 (undefined) on a known field: protobufjs's generated decoder reads the field's own type
-    // whatever the tag says (an empty resource_spans here): answered, with nothing stored.
-    for (const body of [Buffer.from([0x0e, 0x00]), Buffer.from([0x0f, 0x00])]) {
+    // Wire types 6 and 7 (undefined in protobuf) on a known field: protobufjs's generated decoder reads the field's
+    // own type whatever the tag says, and stored such bodies; refused now, at the top and deep in a span.
+    const spanId6 = Buffer.concat([pb.tag(2, 6), pb.varint(8), Buffer.from("eee19b7ec3c1b174", "hex")]);
+    const traceId = "6f".repeat(16);
+    for (const body of [
+      Buffer.from([0x0e, 0x00]),
+      Buffer.from([0x0f, 0x00]),
+      requestPb(Buffer.concat([pb.bytes(1, Buffer.from(traceId, "hex")), spanId6, pb.bytes(5, "span")])),
+      requestPb(
+        spanPb({
+          traceId: Buffer.from(traceId, "hex"),
+          extra: [pb.bytes(9, Buffer.concat([pb.tag(1, 7), pb.varint(0)]))],
+        }),
+      ),
+    ]) {
       const res = await postPb(body);
-      assert.ok(res.status === 400 || (res.status === 200 && res.text === ""), `${res.status} ${res.text}`);
+      assert.equal(res.status, 400, `${res.status} ${res.text}`);
+      assert.match(
+        res.body.error.message,
+        /protobuf: wire type [67] \(undefined in protobuf\) at byte \d+, field \d+ of \w+/,
+      );
     }
+    const stored = await rawRequest(daemon.url, { path: `/hotpath/traces/${traceId}`, headers: auth });
+    assert.equal(stored.status, 404, "a body with an undefined wire type was stored");
   });
 
   it("fields with the wrong wire type are refused, never stored as something else", async () => {

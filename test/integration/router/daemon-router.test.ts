@@ -7,6 +7,8 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { ChatCompletionRequestSchema, type CacheStats } from "../../../daemon/api.js";
+import { requestKey } from "../../../daemon/cache/key.js";
 import { readSpan, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
@@ -227,6 +229,24 @@ describe("router: end to end through the daemon", function () {
     assert.deepEqual(again.data.content, [{ type: "text", text: "Priced." }]);
     assert.equal(again.data.usage.cache_read_input_tokens, 200);
     assert.equal(oa.received.length, 1, "the repeat was not sent upstream");
+  });
+
+  it("a sampled request bypasses the cache unkeyed: no namespace on its span, its bypass counted in its namespace", async () => {
+    oa.script({ kind: "reply", text: "Sampled." });
+    const body = {
+      model: "oa:gpt-4o-mini",
+      temperature: 0.7,
+      messages: [{ role: "user" as const, content: "surprise me (bypass count)" }],
+    };
+    const { response } = await openai.chat.completions.create(body).withResponse();
+    assert.equal(response.headers.get("x-hotpath-cache"), "bypass");
+    const s = span(response.headers.get("x-hotpath-request-id")!);
+    assert.equal(s.attributes["hotpath.cache.verdict"], "bypass");
+    assert.match(String(s.attributes["hotpath.cache.reason"]), /deterministic/);
+    assert.equal(s.attributes["hotpath.cache.namespace"], undefined);
+    const namespace = requestKey(ChatCompletionRequestSchema.parse(body), body.model).namespace;
+    const stats = (await (await daemon.fetch("/hotpath/cache/stats")).json()) as CacheStats;
+    assert.equal(stats.namespaces.find((n) => n.namespace === namespace)?.bypasses, 1);
   });
 
   it("an upstream that keeps failing falls back to the next route (streamed); the span shows every attempt", async () => {

@@ -194,6 +194,24 @@ describe("traces/otlp: receiving a body on the worker is receiving it inline (is
     }
   });
 
+  it("an idle worker stops after idleStopMs (its heap goes back), and the next body starts one and is stored", async () => {
+    const s = side();
+    const idle = otlpReceiverQueue({ ...OTLP_RECEIVER_LIMITS, idleStopMs: 300 });
+    try {
+      const body = (id: string) => Buffer.from(JSON.stringify(generateOtlpRequests(2000, 2000, id.repeat(16))[0]));
+      assert.equal((await idle.receive(s.store, s.file, body("9a"), JSON_TYPE)).accepted, 2000);
+      assert.ok(idle.queue.started, "the worker is up right after its body");
+      const stoppedBy = Date.now() + 10_000;
+      while (idle.queue.started && Date.now() < stoppedBy) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(!idle.queue.started, "the idle worker did not stop");
+      // Its connection closed with it: the next worker writes to the same file.
+      assert.equal((await idle.receive(s.store, s.file, body("9b"), JSON_TYPE)).accepted, 2000);
+      assert.equal((s.db.prepare("SELECT count(*) AS n FROM spans").get() as { n: number }).n, 4000);
+    } finally {
+      await idle.queue.dispose(new Error("test over"));
+    }
+  });
+
   it("more bodies waiting than the queue takes: 503 with Retry-After (OTLP exporters retry it)", async () => {
     const s = side();
     const one = otlpReceiverQueue({ ...OTLP_RECEIVER_LIMITS, waiting: 1 });
