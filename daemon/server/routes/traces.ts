@@ -34,6 +34,28 @@ export const ANALYSIS_INLINE_SPANS = 1000;
 /** Per store: analyses running on a worker, by trace and summary key: a second request for one waits for it. */
 const analysing = new WeakMap<TraceStore, Map<string, Promise<string>>>();
 
+/**
+ * Analyses of different traces run this many at a time (one worker each: 100k spans take a few hundred MB of heap),
+ * the next ones wait their turn; past ANALYSES_WAITING waiting, a request is refused with 503 and Retry-After.
+ */
+export const ANALYSES_AT_ONCE = 2;
+const ANALYSES_WAITING = 16;
+let analysesRunning = 0;
+const analysisTurns: (() => void)[] = [];
+
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  // A finished analysis hands its place to the next waiting one (it stays counted), so none can slip in between.
+  if (analysesRunning >= ANALYSES_AT_ONCE) await new Promise<void>((resolve) => analysisTurns.push(resolve));
+  else analysesRunning++;
+  try {
+    return await work();
+  } finally {
+    const next = analysisTurns.shift();
+    if (next) next();
+    else analysesRunning--;
+  }
+}
+
 function summaryKeyOf(t: { spanCount: number; startNs: number | string; endNs: number | string }): string {
   return `${t.spanCount}:${t.startNs}:${t.endNs}`;
 }
@@ -95,12 +117,23 @@ export const routes: Route[] = [
       const job = `${id}/${key}`;
       let analysis = running.get(job);
       if (!analysis) {
-        analysis = analyzeStored({
-          dbPath,
-          traceId: id,
-          maxAttributeChars: s.traces.maxAttributeChars,
-          workers: s.traceImports,
-        }).finally(() => running.delete(job));
+        if (analysisTurns.length >= ANALYSES_WAITING)
+          throw new HttpError(
+            503,
+            `${analysisTurns.length} large trace analyses are waiting; retry in a few seconds`,
+            "server_error",
+            "analyses_busy",
+            null,
+            { "retry-after": "5" },
+          );
+        analysis = inTurn(() =>
+          analyzeStored({
+            dbPath,
+            traceId: id,
+            maxAttributeChars: s.traces.maxAttributeChars,
+            workers: s.traceImports,
+          }),
+        ).finally(() => running.delete(job));
         // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
         // meanwhile change the key, and the next request analyses again).
         void analysis.then(

@@ -4,7 +4,7 @@
 // spans, the same as computed in-process from the trace's detail.
 import assert from "node:assert/strict";
 import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
-import { ANALYSIS_INLINE_SPANS } from "../../../daemon/server/routes/traces.js";
+import { ANALYSES_AT_ONCE, ANALYSIS_INLINE_SPANS } from "../../../daemon/server/routes/traces.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { answeredWhileInFlight } from "../../fixtures/in-flight.js";
@@ -50,14 +50,18 @@ describe("daemon: a received trace's analysis off the event loop (issue #15)", f
   });
 
   it("past the inline size, the worker's analysis is the one computed from the stored spans; requests at once share it", async () => {
-    const traceId = "e5".repeat(16);
-    await receive(ANALYSIS_INLINE_SPANS + 500, traceId);
-    const detail = await rawRequest(daemon.url, { path: `/hotpath/traces/${traceId}`, headers: auth });
-    assert.equal(detail.status, 200);
-    const expected = JSON.parse(JSON.stringify(analyzeTrace(detail.body.spans as Span[], traceId)));
-    const [a, b] = await Promise.all([analysis(traceId), analysis(traceId)]);
-    assert.equal(a.status, 200, a.text.slice(0, 300));
-    assert.deepEqual(a.body, expected);
-    assert.equal(b.text, a.text);
+    // More traces at once than analyses run at once: the others wait their turn.
+    const ids = Array.from({ length: ANALYSES_AT_ONCE + 2 }, (_, i) => `e${i}`.repeat(16));
+    for (const id of ids) await receive(ANALYSIS_INLINE_SPANS + 500, id);
+    const answers = await Promise.all(ids.flatMap((id) => [analysis(id), analysis(id)]));
+    for (const [i, id] of ids.entries()) {
+      const detail = await rawRequest(daemon.url, { path: `/hotpath/traces/${id}`, headers: auth });
+      assert.equal(detail.status, 200);
+      const expected = JSON.parse(JSON.stringify(analyzeTrace(detail.body.spans as Span[], id)));
+      const [a, b] = answers.slice(2 * i, 2 * i + 2);
+      assert.equal(a.status, 200, a.text.slice(0, 300));
+      assert.deepEqual(a.body, expected);
+      assert.equal(b.text, a.text);
+    }
   });
 });
