@@ -439,12 +439,9 @@ export class TraceStore {
  * strings cut, values JSON cannot hold as given normalised, same order — without a store (an import's analysing thread).
  */
 export function storedForm(spans: Span[], maxAttributeChars: number): Span[] {
-  // Ids are almost always unique: one pass over a typed-array index finds whether any repeats (a Map of 100k ids cost
-  // more than the rest of this together), and only then are repeated ids folded the slow way.
-  const ids = new SpanIndex(spans.map((s) => s.spanId));
-  let repeated = false;
-  for (let i = 0; i < spans.length && !repeated; i++) repeated = ids.get(spans[i].spanId) !== i;
-  if (repeated) return storedFormFolding(spans, maxAttributeChars);
+  // Ids are almost always unique: building a typed-array index of them tells whether any repeats (a Map of 100k ids
+  // cost more than the rest of this together), and only then are repeated ids folded the slow way.
+  if (new SpanIndex(spans.map((s) => s.spanId)).repeated) return storedFormFolding(spans, maxAttributeChars);
   const out = new Array<Span>(spans.length);
   let sorted = true;
   for (let i = 0; i < spans.length; i++) {

@@ -79,6 +79,14 @@ if (positionals[0] === "identity") {
       }),
     );
   }
+  // Random agent traces nobody shaped for the analysis: agents and subagents issuing tool calls (reads, searches,
+  // shell, writes) whose arguments name files earlier results named, calls issued together or overlapping, equal and
+  // odd times (fractions, reversed), calls without recorded arguments or results, ids left to infer from the response,
+  // people's prompts and waits, and repeated span ids.
+  for (let seed = 1; seed <= 12; seed++) {
+    const spans = randomAgentTrace(seed, 1500 + seed * 250);
+    lines.push(JSON.stringify({ what: `random agent trace ${seed}`, analysis: analyzeTrace(spans as never[]) }));
+  }
   // The tree's odd cases on a generated trace: LLM calls recorded twice (a second instrumentation's child span),
   // repeated span ids, parent cycles, orphans, spans that end before they start.
   const { detail } = agentTrace(3000, 5);
@@ -209,4 +217,121 @@ if (positionals[0] === "identity") {
 } else {
   console.error("usage: _traces-child.ts --code <checkout> identity --out <file> | speed [--format claude|otlp]");
   process.exit(2);
+}
+
+function randomAgentTrace(seed: number, count: number): object[] {
+  let x = seed * 2654435761;
+  const rand = () => ((x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const traceId = "5e".repeat(16);
+  const files = Array.from(
+    { length: 40 },
+    (_, i) => `src/${pick(["app", "lib", "test"])}/m${i}.${pick(["ts", "py", "md"])}`,
+  );
+  const spans: Record<string, unknown>[] = [];
+  const agents = ["a0"];
+  spans.push({
+    traceId,
+    spanId: "a0",
+    name: "invoke_agent",
+    kind: "agent",
+    startNs: 1e18,
+    endNs: 1e18 + 1e13,
+    status: "ok",
+    attributes: {},
+  });
+  let t = 1e18 + 1e6;
+  let llm: Record<string, unknown> | undefined;
+  for (let i = 0; spans.length < count; i++) {
+    const parent = pick(agents);
+    const r = rand();
+    if (r < 0.03 && agents.length < 6) {
+      const id = `a${i}`;
+      agents.push(id);
+      spans.push({
+        traceId,
+        spanId: id,
+        parentSpanId: parent,
+        name: "invoke_agent sub",
+        kind: "agent",
+        startNs: t,
+        endNs: t + 5e10,
+        status: "ok",
+        attributes: {},
+      });
+    } else if (r < 0.25) {
+      const dur = Math.floor(rand() * 3e9);
+      const attributes: Record<string, unknown> = { "gen_ai.request.model": "m" };
+      if (rand() < 0.1) attributes["hotpath.user_prompt"] = "do the next thing";
+      llm = {
+        traceId,
+        spanId: `l${i}`,
+        parentSpanId: parent,
+        name: "chat m",
+        kind: "llm",
+        startNs: t,
+        endNs: t + dur,
+        status: "ok",
+        attributes,
+      };
+      spans.push(llm);
+      t += dur + Math.floor(rand() * 2e6);
+    } else {
+      // A batch of 1–4 tool calls: one after another, issued together, or overlapping.
+      const n = 1 + Math.floor(rand() * 4);
+      const together = rand() < 0.3;
+      const ids: string[] = [];
+      const names: string[] = [];
+      for (let k = 0; k < n; k++) {
+        const name = pick(["Read", "Grep", "Glob", "Bash", "Edit", "read_file", "AskUserQuestion"]);
+        const file = pick(files);
+        const args =
+          name === "Bash"
+            ? { command: pick([`cat ${file}`, `rg -n foo ${file}`, `git status`, `rm ${file}`, `ls src`]) }
+            : name === "Grep"
+              ? { pattern: pick(["foo", "bar"]), path: pick(["src", file]) }
+              : { file_path: file };
+        const result = pick([
+          `${pick(files)}:3: foo\n${pick(files)}`,
+          "No matches found",
+          "",
+          `contents of ${file}`,
+          "ok",
+        ]);
+        const start = together ? t : t + Math.floor(rand() * 3) * 1e6;
+        const dur = pick([0, 1e6, Math.floor(rand() * 4e9)]);
+        const attributes: Record<string, unknown> = { "gen_ai.tool.name": name };
+        if (rand() < 0.9) attributes["gen_ai.tool.call.arguments"] = JSON.stringify(args);
+        if (rand() < 0.85) attributes["gen_ai.tool.call.result"] = result;
+        const callId = `c${i}_${k}`;
+        if (rand() < 0.7) attributes["gen_ai.tool.call.id"] = callId;
+        if (llm && rand() < 0.5) attributes["hotpath.llm_span_id"] = llm.spanId;
+        if (rand() < 0.05) attributes["hotpath.tool.denied"] = true;
+        if (rand() < 0.05) attributes["process.exit.code"] = 1;
+        ids.push(callId);
+        names.push(name);
+        let startNs: number = start;
+        let endNs: number = start + dur;
+        if (rand() < 0.01) startNs = start - 0.4; // a fraction: stores rounded
+        if (rand() < 0.02) endNs = start - 1e6;
+        const spanId = rand() < 0.01 && spans.length > 2 ? (pick(spans).spanId as string) : `t${i}_${k}`;
+        spans.push({
+          traceId,
+          spanId,
+          parentSpanId: parent,
+          name: `execute_tool ${name}`,
+          kind: "tool",
+          startNs,
+          endNs,
+          status: rand() < 0.05 ? "error" : "ok",
+          attributes,
+        });
+        if (!together) t = start + dur + Math.floor(rand() * 5e6);
+      }
+      if (llm)
+        Object.assign(llm.attributes as object, { "hotpath.tool_call_ids": ids, "hotpath.tool_call_names": names });
+      if (together) t += 5e9;
+    }
+  }
+  return spans;
 }

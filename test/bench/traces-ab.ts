@@ -2,8 +2,9 @@
 // trace parse and analysis of this checkout against another one (e.g. a worktree of the commit before a change),
 // side by side in one run.
 //   --ref <checkout>: first check that this checkout's analysis is byte-identical to the ref's on every shared
-//     fixture (../shared/fixtures/traces), generated 20k-span Claude Code and OTLP traces and two generated 20k-span
-//     agent traces; any difference fails the run before anything is timed.
+//     fixture (../shared/fixtures/traces), generated 20k-span Claude Code and OTLP traces, two generated 20k-span
+//     agent traces and 12 random agent traces (1.7k–4.5k spans: batches, data flow between calls, odd times, repeated
+//     ids); any difference fails the run before anything is timed.
 //   Speed: for Claude Code JSONL and OTLP JSON, --rounds rounds of one process per side, alternating which side
 //     goes first (ABBA, so load drifting over the run hits both alike); each process parses and analyses the same
 //     generated trace --iters times after a warm-up. CPU ms of the process per stage (the VM is shared: wall clock

@@ -32,7 +32,7 @@ const WORK_KINDS = new Set(["llm", "tool", "retriever", "embedding"]);
 const MAX_DEPTH = 256;
 
 export function criticalPath(tree: SpanTree): CriticalPath {
-  const { roots, spans, childStart, childOrder } = tree;
+  const { roots, spans, childStart, childOrder, starts, ends } = tree;
   if (!roots.length)
     return {
       spanIds: [],
@@ -53,7 +53,7 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     if (from === to) return noKids; // leaves: most spans
     const k: number[] = [];
     for (let i = from; i < to; i++) k.push(childOrder[i]);
-    return k.sort((a, b) => spans[b].endNs - spans[a].endNs);
+    return k.sort((a, b) => ends[b] - ends[a]);
   };
   let start = Infinity;
   let end = -Infinity;
@@ -117,22 +117,21 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   frameKids[0] = kidsOf(ROOT);
   for (let top = 0; top >= 0;) {
     const p = frameP[top];
-    const nodeStart = p === ROOT ? start : spans[p].startNs;
+    const nodeStart = p === ROOT ? start : starts[p];
     const kids = top >= MAX_DEPTH ? noKids : frameKids[top];
     const t = frameT[top];
     let i = frameI[top];
     // Skip children that start at or after t: they ran alongside a later child that already covers that time.
-    while (i < kids.length && spans[kids[i]].startNs >= t) i++;
+    while (i < kids.length && starts[kids[i]] >= t) i++;
     if (t <= nodeStart || i >= kids.length) {
       selfTime(p, nodeStart, t, kids.length > 0);
       frameKids[top--] = noKids;
       continue;
     }
     const c = kids[i++];
-    const child = spans[c];
-    const childEnd = Math.min(child.endNs, t);
+    const childEnd = Math.min(ends[c], t);
     selfTime(p, childEnd, t, true);
-    frameT[top] = Math.max(child.startNs, nodeStart);
+    frameT[top] = Math.max(starts[c], nodeStart);
     frameI[top] = i;
     top++;
     frameP[top] = c;

@@ -99,7 +99,14 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
     return yes;
   };
   for (const spans of threads.values()) {
-    spans.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs);
+    // Taken in the tree's order (by start, then end), so already sorted but for odd times (NaN): the sort, a comparator
+    // call per pair, runs only when some neighbour is out of order.
+    const byStartThenEnd = (a: Span, b: Span) => a.startNs - b.startNs || a.endNs - b.endNs;
+    for (let i = 1; i < spans.length; i++)
+      if (byStartThenEnd(spans[i], spans[i - 1]) < 0) {
+        spans.sort(byStartThenEnd);
+        break;
+      }
     // A call overlapping another of the same agent is part of a batch that already ran concurrently.
     const overlaps = new Array<boolean>(spans.length).fill(false);
     let maxEnd = -Infinity;

@@ -10,6 +10,8 @@ export class SpanIndex {
   private readonly mask: number;
   private map?: Map<string, number>;
   private probes = 0;
+  /** Whether some id is given at more than one position (when not, `get(ids[i])` is i). */
+  readonly repeated: boolean = false;
 
   /**
    * `ids[i]` is the id of position i; the first position wins when an id repeats. Past `probesPerId` probes per id on
@@ -27,9 +29,11 @@ export class SpanIndex {
     for (let i = 0; i < ids.length; i++) {
       const slot = this.slot(ids[i]);
       if (this.table[slot] === -1) this.table[slot] = i;
+      else this.repeated = true;
       if (this.probes > budget) {
         this.map = new Map();
         for (let k = ids.length - 1; k >= 0; k--) this.map.set(ids[k], k);
+        this.repeated = this.map.size < ids.length;
         return;
       }
     }

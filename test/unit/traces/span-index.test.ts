@@ -21,11 +21,16 @@ describe("traces/analysis span index", () => {
       const index = new SpanIndex(ids, probes);
       assert.equal(Reflect.get(index, "map") !== undefined, probes === 0, "the path under test is taken");
       for (const [id, at] of expected) assert.equal(index.get(id), at, id);
+      assert.equal(index.repeated, true);
+      const unique = [...expected.keys()];
+      assert.equal(new SpanIndex(unique, probes).repeated, false);
+      assert.equal(new SpanIndex([...unique, unique[unique.length >> 1]], probes).repeated, true);
       for (const missing of ["", "nope", "f".repeat(16), "toolu_", undefined]) assert.equal(index.get(missing), -1);
     });
   }
 
   it("handles no ids", () => {
     assert.equal(new SpanIndex([]).get("a"), -1);
+    assert.equal(new SpanIndex([]).repeated, false);
   });
 });

@@ -139,6 +139,18 @@ describe("traces: storedForm and the span tree's order on generated spans", () =
         else copied++;
       }
       assert.equal(JSON.stringify(analyzeTrace(got)), JSON.stringify(analyzeTrace(expected)), `seed ${seed}`);
+      // Repeated ids, reversed times: the tree's typed times are those of the spans it kept, by position.
+      const tree = buildTree(got);
+      assert.deepEqual(
+        [...tree.ends],
+        tree.spans.map((s) => s.endNs),
+        `seed ${seed} ends`,
+      );
+      assert.deepEqual(
+        [...tree.starts],
+        tree.spans.map((s) => s.startNs),
+        `seed ${seed} starts`,
+      );
     }
     // Both paths ran: spans already in stored form are passed through, the others copied.
     assert.ok(reused > 1000 && copied > 1000, `reused ${reused}, copied ${copied}`);
@@ -164,10 +176,22 @@ describe("traces: storedForm and the span tree's order on generated spans", () =
         .map((s, i) => ({ s, i }))
         .sort((a, b) => a.s.startNs - b.s.startNs || a.s.endNs - b.s.endNs || a.i - b.i)
         .map((x) => x.s.spanId);
+      const tree = buildTree(spans);
       assert.deepEqual(
-        buildTree(spans).spans.map((s) => s.spanId),
+        tree.spans.map((s) => s.spanId),
         expected,
         `seed ${seed}`,
+      );
+      // The typed copies of the times, by position.
+      assert.deepEqual(
+        [...tree.starts],
+        tree.spans.map((s) => s.startNs),
+        `seed ${seed} starts`,
+      );
+      assert.deepEqual(
+        [...tree.ends],
+        tree.spans.map((s) => s.endNs),
+        `seed ${seed} ends`,
       );
       // Already sorted input (the sort skipped) gives the same order.
       const sorted = expected.map((id) => spans.find((s) => s.spanId === id)!);
