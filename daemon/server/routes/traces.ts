@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
-import { analyzeStored, RecentAnalyses } from "../../traces/import/job.js";
+import { analyzeStored, RecentAnalyses, storedDetail } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { readQuery } from "../query.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
@@ -26,8 +26,9 @@ function traceIdOf(ctx: RequestContext): string {
 const recent = new WeakMap<TraceStore, RecentAnalyses>();
 
 /**
- * Traces of up to this many spans are analysed on the event loop (~30 µs a span at load: ~30 ms); larger ones on an
- * import worker (analyzeStored), whose start, reads and copy back cost more than that for a small trace.
+ * Traces of up to this many spans are analysed (and their detail read) on the event loop (~20–30 µs a span at load:
+ * ~30 ms); larger ones on an import worker (analyzeStored, storedDetail), whose start, reads and copy back cost more
+ * than that for a small trace.
  */
 export const ANALYSIS_INLINE_SPANS = 1000;
 
@@ -35,13 +36,26 @@ export const ANALYSIS_INLINE_SPANS = 1000;
 const analysing = new WeakMap<TraceStore, Map<string, Promise<string>>>();
 
 /**
- * Analyses of different traces run this many at a time (one worker each: 100k spans take a few hundred MB of heap),
- * the next ones wait their turn; past ANALYSES_WAITING waiting, a request is refused with 503 and Retry-After.
+ * Analyses (and details) of different large traces run this many at a time (one worker each: 100k spans take a few
+ * hundred MB of heap), the next ones wait their turn; past ANALYSES_WAITING waiting, a request is refused with 503.
  */
 export const ANALYSES_AT_ONCE = 2;
 const ANALYSES_WAITING = 16;
 let analysesRunning = 0;
 const analysisTurns: (() => void)[] = [];
+
+/** 503 when ANALYSES_WAITING large reads wait already (the client retries; none of them is lost). */
+function refuseWhenManyWait(): void {
+  if (analysisTurns.length >= ANALYSES_WAITING)
+    throw new HttpError(
+      503,
+      `${analysisTurns.length} reads of large traces are waiting; retry in a few seconds`,
+      "server_error",
+      "analyses_busy",
+      null,
+      { "retry-after": "5" },
+    );
+}
 
 async function inTurn<T>(work: () => Promise<T>): Promise<T> {
   // A finished analysis hands its place to the next waiting one (it stays counted), so none can slip in between.
@@ -89,12 +103,24 @@ export const routes: Route[] = [
   {
     method: "GET",
     path: "/hotpath/traces/:id",
-    handle(ctx, s) {
+    async handle(ctx, s) {
       const id = traceIdOf(ctx);
       const trace = s.traces.getTrace(id);
-      if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
-      const body: TraceDetail = { trace, spans: s.traces.getSpans(id) };
-      ctx.send(200, body);
+      const gone = () => new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
+      if (!trace) throw gone();
+      const dbPath = s.db.name;
+      if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
+        const body: TraceDetail = { trace, spans: s.traces.getSpans(id) };
+        return ctx.send(200, body);
+      }
+      // Read and serialised on a worker (100k spans: 49 MB of JSON held the loop ~2 s), in turn with the analyses.
+      refuseWhenManyWait();
+      const detail = await inTurn(() =>
+        storedDetail({ dbPath, traceId: id, maxAttributeChars: s.traces.maxAttributeChars, workers: s.traceImports }),
+      );
+      if (!detail) throw gone();
+      ctx.res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": detail.length });
+      ctx.res.end(Buffer.from(detail.buffer, detail.byteOffset, detail.byteLength));
     },
   },
   {
@@ -117,15 +143,7 @@ export const routes: Route[] = [
       const job = `${id}/${key}`;
       let analysis = running.get(job);
       if (!analysis) {
-        if (analysisTurns.length >= ANALYSES_WAITING)
-          throw new HttpError(
-            503,
-            `${analysisTurns.length} large trace analyses are waiting; retry in a few seconds`,
-            "server_error",
-            "analyses_busy",
-            null,
-            { "retry-after": "5" },
-          );
+        refuseWhenManyWait();
         analysis = inTurn(() =>
           analyzeStored({
             dbPath,

@@ -24,9 +24,10 @@ export function splitsImport(bytes: number | undefined): boolean {
 export interface ImportJob {
   /**
    * import: parse, write, analyze; parse: parse, send rows to the store thread, analyze; store: write the rows;
-   * analyze: read a stored trace (`traceId`) back and analyze it (a trace received over OTLP, see analyzeStored).
+   * analyze: read a stored trace (`traceId`) back and analyze it (a trace received over OTLP, see analyzeStored);
+   * detail: read a stored trace back as api.ts TraceDetail JSON (storedDetail).
    */
-  role: "import" | "parse" | "store" | "analyze";
+  role: "import" | "parse" | "store" | "analyze" | "detail";
   dbPath: string;
   name: string;
   /** The file's size when known (the receiving buffer is sized once). */
@@ -74,6 +75,8 @@ export type ImportReply =
       parsed?: { format: string; spanCount: number; analyses?: [string, string][]; spans?: Span[] };
       /** From an analyze job: the stored trace's analysis as JSON text. */
       analysis?: string;
+      /** From a detail job: the stored trace's TraceDetail as UTF-8 JSON (transferred); absent when it is gone. */
+      detail?: Uint8Array;
     }
   | { ok: false; importError: { message: string; field?: string } }
   | { ok: false; encoding: true }
@@ -306,19 +309,35 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
  * one from `workers`: its bundle holds the analysis and is compiled already), so a large trace never holds the event
  * loop: 100k spans received over OTLP held it 3.2–3.5 s at load 4 when analysed on it. The text is sent as is.
  */
-export async function analyzeStored(o: {
+export async function analyzeStored(o: StoredTrace): Promise<string> {
+  const r = await readStored("analyze", o);
+  if (r.analysis === undefined) throw new Error(`the analysis of trace ${o.traceId} did not come back`);
+  return r.analysis;
+}
+
+/**
+ * A stored trace's TraceDetail (api.ts) as UTF-8 JSON, read and serialised on an import worker (100k spans: 49 MB of
+ * JSON, which held the event loop ~2 s); undefined when the trace is gone.
+ */
+export async function storedDetail(o: StoredTrace): Promise<Uint8Array | undefined> {
+  return (await readStored("detail", o)).detail;
+}
+
+export interface StoredTrace {
   dbPath: string;
   traceId: string;
   maxAttributeChars?: number;
   workers?: ImportWorkers;
-}): Promise<string> {
+}
+
+async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<Extract<ImportReply, { ok: true }>> {
   const { reply } = runWorker(
     {
-      role: "analyze",
+      role,
       dbPath: o.dbPath,
       name: o.traceId,
       traceId: o.traceId,
-      analyze: true,
+      analyze: role === "analyze",
       maxAttributeChars: o.maxAttributeChars,
       returnSpans: false,
     },
@@ -329,9 +348,8 @@ export async function analyzeStored(o: {
     if (!r.ok)
       throw "busy" in r
         ? new DatabaseBusyError(`reading trace ${o.traceId}`)
-        : new Error(`analysing trace ${o.traceId} failed: ${"message" in r ? r.message : "the worker could not"}`);
-    if (r.analysis === undefined) throw new Error(`the analysis of trace ${o.traceId} did not come back`);
-    return r.analysis;
+        : new Error(`reading trace ${o.traceId} failed: ${"message" in r ? r.message : "the worker could not"}`);
+    return r;
   } finally {
     o.workers?.used();
   }

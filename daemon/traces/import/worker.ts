@@ -97,20 +97,30 @@ function openForImport(): Db {
 
 /** Runs `job` (set). */
 function run(): void {
-  if (job.role === "analyze") {
-    // A stored trace read back and analysed (job.ts analyzeStored); the connection only reads.
+  if (job.role === "analyze" || job.role === "detail") {
+    // A stored trace read back, analysed or serialised (job.ts analyzeStored, storedDetail); the connection only reads.
     let reply: ImportReply;
     let db: Db | undefined;
+    const transfer: ArrayBuffer[] = [];
     try {
       db = openDb(job.dbPath);
       const store = new TraceStore(db, { maxAttributeChars });
-      reply = { ok: true, analysis: JSON.stringify(analyzeTrace(store.getSpans(job.traceId!), job.traceId!)) };
+      const id = job.traceId!;
+      if (job.role === "analyze") reply = { ok: true, analysis: JSON.stringify(analyzeTrace(store.getSpans(id), id)) };
+      else {
+        const trace = store.getTrace(id);
+        const detail = trace ? Buffer.from(JSON.stringify({ trace, spans: store.getSpans(id) })) : undefined;
+        // Moved to the daemon's thread, not copied, when the bytes have an ArrayBuffer of their own (not the pool's).
+        if (detail && detail.byteOffset === 0 && detail.byteLength === detail.buffer.byteLength)
+          transfer.push(detail.buffer as ArrayBuffer);
+        reply = { ok: true, detail };
+      }
     } catch (e) {
       reply = errorReply(e);
     } finally {
       db?.close();
     }
-    port.postMessage(reply);
+    port.postMessage(reply, transfer);
   } else if (job.role === "import") {
     receiveFile((blocks) => {
       let reply: ImportReply;
