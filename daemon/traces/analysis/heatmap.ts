@@ -42,19 +42,20 @@ export function latencyHeatmap(
     while (y + 1 < ny && ms >= LATENCY_EDGES_MS[y + 1]) y++;
     return y;
   };
-  const durations: number[] = [];
+  const durations = new Float64Array(chosen.length);
+  let count = 0;
   const byName = new Map<string, number[][]>();
   for (const s of chosen) {
     const ms = (s.endNs - s.startNs) / 1e6;
     const x = xOf(s.startNs);
     counts[yOf(ms)][x]++;
-    durations.push(ms);
+    durations[count++] = ms;
     let rows = byName.get(s.name);
     if (!rows) byName.set(s.name, (rows = Array.from({ length: nx }, () => [])));
     rows[x].push(ms);
   }
   // Typed-array sorts are numeric and native: no comparator call per comparison (100k durations).
-  const sorted = Float64Array.from(durations).sort();
+  const sorted = durations.sort();
   const names = [...byName.entries()]
     .map(([name, rows]) => ({ name, n: rows.reduce((k, r) => k + r.length, 0), rows }))
     .sort((a, b) => b.n - a.n)
