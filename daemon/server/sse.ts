@@ -178,13 +178,13 @@ const DELTA_MARKER = "\u0000delta\u0000";
  * Frames for a stream of text deltas: `chunk(text)` serialised once with a marker for the text, cut there, and per
  * token only the text is serialised between the two halves — exactly sseFrame(chunk(text)), without a JSON.stringify
  * of the whole chunk object per token. Should the marker occur elsewhere too (a hostile model name), every frame is
- * serialised whole.
+ * serialised whole. `event`: the frame's SSE event name (Anthropic's), as sseFrame takes it.
  */
-export function textDeltaFrames(chunk: (text: string) => unknown): (text: string) => string {
-  const json = sseFrame(chunk(DELTA_MARKER));
+export function textDeltaFrames(chunk: (text: string) => unknown, event?: string): (text: string) => string {
+  const json = sseFrame(chunk(DELTA_MARKER), event);
   const marker = JSON.stringify(DELTA_MARKER);
   const at = json.indexOf(marker);
-  if (at < 0 || json.indexOf(marker, at + 1) >= 0) return (text) => sseFrame(chunk(text));
+  if (at < 0 || json.indexOf(marker, at + 1) >= 0) return (text) => sseFrame(chunk(text), event);
   const head = json.slice(0, at);
   const tail = json.slice(at + marker.length);
   return (text) => head + JSON.stringify(text) + tail;

@@ -78,93 +78,132 @@ export interface SseEvent {
   data: Record<string, unknown>;
 }
 
-/** Events → Anthropic SSE events, for /v1/messages with stream: true. */
-export async function* eventsToAnthropicStream(
-  events: AsyncIterable<ChatEvent>,
-  meta: { id: string; model: string },
-): AsyncIterable<SseEvent> {
-  yield {
-    event: "message_start",
-    data: {
-      type: "message_start",
-      message: {
-        id: meta.id,
-        type: "message",
-        role: "assistant",
-        model: meta.model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+/**
+ * Events → Anthropic SSE events, for /v1/messages with stream: true, one event at a time and synchronously: the route
+ * renders each ChatEvent as it arrives, without an async generator between the pipeline and the socket (a generator
+ * layer costs every streamed token a few promise turns), and frames a text delta to an open text block itself
+ * (`textBlock`).
+ */
+export class AnthropicStreamRenderer {
+  private block = -1;
+  private open: "text" | "tool" | undefined;
+  private openTool = -1;
+  private readonly blockOfTool = new Map<number, number>();
+  /** The final event (message_stop) has been rendered: nothing follows. */
+  done = false;
+
+  constructor(private readonly meta: { id: string; model: string }) {}
+
+  /** The stream's first event. */
+  start(): SseEvent {
+    return {
+      event: "message_start",
+      data: {
+        type: "message_start",
+        message: {
+          id: this.meta.id,
+          type: "message",
+          role: "assistant",
+          model: this.meta.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        },
       },
-    },
-  };
-  let block = -1;
-  let open: "text" | "tool" | undefined;
-  let openTool = -1;
-  const blockOfTool = new Map<number, number>();
-  const close = function* (): Iterable<SseEvent> {
-    if (open) yield { event: "content_block_stop", data: { type: "content_block_stop", index: block } };
-    open = undefined;
-  };
-  for await (const e of events) {
+    };
+  }
+
+  /**
+   * The index of the open text block, -1 when none is open: a non-empty text event then renders as exactly one
+   * content_block_delta `{type, index, delta: {type: "text_delta", text}}` at this index (render gives the same).
+   */
+  get textBlock(): number {
+    return this.open === "text" ? this.block : -1;
+  }
+
+  /** The SSE events one ChatEvent becomes (none, one or several). */
+  render(e: ChatEvent): SseEvent[] {
+    const out: SseEvent[] = [];
     if (e.type === "text") {
-      if (!e.text) continue;
-      if (open !== "text") {
-        yield* close();
-        block++;
-        open = "text";
-        yield {
+      if (!e.text) return out;
+      if (this.open !== "text") {
+        this.close(out);
+        this.block++;
+        this.open = "text";
+        out.push({
           event: "content_block_start",
-          data: { type: "content_block_start", index: block, content_block: { type: "text", text: "" } },
-        };
+          data: { type: "content_block_start", index: this.block, content_block: { type: "text", text: "" } },
+        });
       }
-      yield {
+      out.push({
         event: "content_block_delta",
-        data: { type: "content_block_delta", index: block, delta: { type: "text_delta", text: e.text } },
-      };
+        data: { type: "content_block_delta", index: this.block, delta: { type: "text_delta", text: e.text } },
+      });
     } else if (e.type === "tool_call_delta") {
-      if (!blockOfTool.has(e.index)) {
-        yield* close();
-        block++;
-        open = "tool";
-        openTool = e.index;
-        blockOfTool.set(e.index, block);
-        yield {
+      if (!this.blockOfTool.has(e.index)) {
+        this.close(out);
+        this.block++;
+        this.open = "tool";
+        this.openTool = e.index;
+        this.blockOfTool.set(e.index, this.block);
+        out.push({
           event: "content_block_start",
           data: {
             type: "content_block_start",
-            index: block,
+            index: this.block,
             content_block: {
               type: "tool_use",
-              id: e.id ?? `toolu_${meta.id}_${e.index}`,
+              id: e.id ?? `toolu_${this.meta.id}_${e.index}`,
               name: e.name ?? "",
               input: {},
             },
           },
-        };
+        });
       }
       if (e.arguments) {
         // Deltas of an earlier tool (rare interleaving) still carry that tool's block index.
-        const index = e.index === openTool ? block : blockOfTool.get(e.index)!;
-        yield {
+        const index = e.index === this.openTool ? this.block : this.blockOfTool.get(e.index)!;
+        out.push({
           event: "content_block_delta",
           data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: e.arguments } },
-        };
+        });
       }
     } else if (e.type === "done") {
-      yield* close();
-      yield {
+      this.close(out);
+      out.push({
         event: "message_delta",
         data: {
           type: "message_delta",
           delta: { stop_reason: finishToStop(e.finishReason), stop_sequence: null },
           usage: usageToAnthropic(e.usage),
         },
-      };
-      yield { event: "message_stop", data: { type: "message_stop" } };
-      return;
+      });
+      out.push({ event: "message_stop", data: { type: "message_stop" } });
+      this.done = true;
     }
+    return out;
   }
-  throw new Error("the backend ended its stream without a final event");
+
+  private close(out: SseEvent[]): void {
+    if (this.open) out.push({ event: "content_block_stop", data: { type: "content_block_stop", index: this.block } });
+    this.open = undefined;
+  }
+}
+
+/** A stream without its final event: the backend stopped early. */
+export const UNFINISHED_STREAM = "the backend ended its stream without a final event";
+
+/** Events → Anthropic SSE events, for /v1/messages with stream: true (AnthropicStreamRenderer as an iterable). */
+export async function* eventsToAnthropicStream(
+  events: AsyncIterable<ChatEvent>,
+  meta: { id: string; model: string },
+): AsyncIterable<SseEvent> {
+  const renderer = new AnthropicStreamRenderer(meta);
+  yield renderer.start();
+  for await (const e of events) {
+    yield* renderer.render(e);
+    if (renderer.done) return;
+  }
+  throw new Error(UNFINISHED_STREAM);
 }

@@ -3,14 +3,14 @@
 // cost as chat. The request is translated to the internal chat request; the pipeline (daemon/pipeline) does the rest.
 import { AnthropicMessagesRequestSchema } from "../../api.js";
 import { collectMessage } from "../../router/translate/response.js";
-import { eventsToAnthropicStream } from "../../router/translate/stream.js";
+import { AnthropicStreamRenderer, UNFINISHED_STREAM } from "../../router/translate/stream.js";
 import { answerHeaders, ignoredHeader } from "../answer-headers.js";
 import { peekEvents, relayWire } from "../relay.js";
 import { anthropicErrorBody, chatRequestOf } from "../anthropic.js";
 import { caller, nativeRequest } from "../caller.js";
 import { toHttpError } from "../errors.js";
 import type { Route } from "../route.js";
-import { endSse, sseFrame, startSse, writeSse } from "../sse.js";
+import { endSse, sseFrame, startSse, textDeltaFrames, writeSse, writeSseFrame } from "../sse.js";
 
 export const routes: Route[] = [
   {
@@ -44,8 +44,31 @@ export const routes: Route[] = [
       const headers = { ...answerHeaders(answer), ...ignoredHeader(ignored) };
       if (!stream) return ctx.send(200, await collectMessage(peeked.events, meta), headers);
       startSse(ctx.res, headers);
+      const renderer = new AnthropicStreamRenderer(meta);
+      // A text delta to the open text block, framed from a template: per token only the text is serialised.
+      let deltaBlock = -1;
+      let deltaFrame: (text: string) => string = (text) => text;
       try {
-        for await (const e of eventsToAnthropicStream(peeked.events, meta)) writeSse(ctx.res, e.data, e.event);
+        const start = renderer.start();
+        writeSse(ctx.res, start.data, start.event);
+        for await (const e of peeked.events) {
+          const block = renderer.textBlock;
+          if (e.type === "text" && block >= 0) {
+            if (!e.text) continue;
+            if (block !== deltaBlock) {
+              deltaBlock = block;
+              deltaFrame = textDeltaFrames(
+                (text) => ({ type: "content_block_delta", index: block, delta: { type: "text_delta", text } }),
+                "content_block_delta",
+              );
+            }
+            writeSseFrame(ctx.res, deltaFrame(e.text));
+            continue;
+          }
+          for (const out of renderer.render(e)) writeSse(ctx.res, out.data, out.event);
+          if (renderer.done) break;
+        }
+        if (!renderer.done) throw new Error(UNFINISHED_STREAM);
       } catch (e) {
         // Headers are gone: report in-band as Anthropic does (an `error` event), then close.
         const err = toHttpError(e);

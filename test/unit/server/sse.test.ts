@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
+import { AnthropicStreamRenderer } from "../../../daemon/router/translate/stream.js";
 import { endSse, sseFrame, startSse, textDeltaFrames, writeSseFrame } from "../../../daemon/server/sse.js";
 
 const chunk = (model: string) => (text: string) => ({
@@ -47,6 +48,23 @@ describe("server: SSE text delta frames", () => {
     });
     const frame = textDeltaFrames(chat);
     for (const text of texts) assert.equal(frame(text), sseFrame(chat(text)));
+  });
+
+  it("match Anthropic's content_block_delta, event name included, as the renderer gives it (the /v1/messages route)", () => {
+    const renderer = new AnthropicStreamRenderer({ id: "msg_1", model: "m" });
+    renderer.render({ type: "tool_call_delta", index: 0, id: "toolu_1", name: "f", arguments: "{}" });
+    renderer.render({ type: "text", text: "opens block 1" });
+    const block = renderer.textBlock;
+    assert.equal(block, 1);
+    const frame = textDeltaFrames(
+      (text) => ({ type: "content_block_delta", index: block, delta: { type: "text_delta", text } }),
+      "content_block_delta",
+    );
+    for (const text of texts.filter(Boolean)) {
+      const rendered = renderer.render({ type: "text", text });
+      assert.equal(rendered.length, 1);
+      assert.equal(frame(text), sseFrame(rendered[0].data, rendered[0].event), JSON.stringify(text));
+    }
   });
 });
 
