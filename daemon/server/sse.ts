@@ -74,7 +74,8 @@ function backedUp(res: ServerResponse): boolean {
  * tick): the frames around a stream's start and end come in bursts. A token's frame is written at once (no cork): the
  * engine hands tokens on one per event-loop turn (after the next decode is dispatched), so there is nothing to gather,
  * and the cork, its tick and its buffered write cost each token 20–25 µs of the event loop's CPU (perf on the daemon's
- * main thread, streamed /v1/completions: this write path 79–85 → 60 µs user time per token). A token's frame written while a burst is corked still joins it: the socket keeps the order either way.
+ * main thread, streamed /v1/completions: this write path 79–85 → 60 µs user time per token). A token's frame written
+ * while a burst is corked still joins it: the socket keeps the order either way.
  * Anything else (a response Node buffers itself, HTTP/1.0 without chunking, a socket that is going away) takes
  * res.write.
  */
