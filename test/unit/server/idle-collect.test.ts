@@ -1,7 +1,8 @@
 // The daemon's thread collects what requests left behind once its loop is quiet (daemon/server/idle-collect.ts): the
 // rule (quiet loop and enough growth since the last collection; live memory raises the floor), and the real thing in
-// a fresh process — dead Buffers that V8 keeps for good while nothing allocates are freed within a few checks, and no
-// other code gets a `gc` function out of it.
+// a fresh process — dead Buffers that V8 often keeps for good while nothing allocates are collected within a few checks
+// and their memory freed (RSS returns to the system as malloc sees fit: shown, not asserted), and no other code gets a
+// `gc` function out of it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { runInNewContext } from "node:vm";
@@ -9,20 +10,34 @@ import { collectWhenIdle, IdleCollection } from "../../../daemon/server/idle-col
 
 const MB = 1024 * 1024;
 
-/** A child process that makes `mb` of dead Buffers, waits `waitMs` (with or without the idle checks), and reports. */
-function deadBuffers(withChecks: boolean, mb = 128, waitMs = 2500): { rssBefore: number; rssAfter: number } {
+/**
+ * A child process that makes `mb` of dead Buffers, waits `waitMs` (with or without the idle checks), and reports the
+ * Buffers' memory Node's allocator still holds (process.memoryUsage().arrayBuffers: counted when a backing store is
+ * freed) and its RSS, before and after the wait. RSS is shown, not asserted: whether freed memory goes back to the
+ * system at once is up to malloc (at load in CI half of it had, 2.5 s after the collection).
+ */
+function deadBuffers(
+  withChecks: boolean,
+  mb = 128,
+  waitMs = 2500,
+): { collections: number; buffersBefore: number; buffersAfter: number; rssBefore: number; rssAfter: number } {
   const source = `
     import { collectWhenIdle } from ${JSON.stringify(new URL("../../../daemon/server/idle-collect.ts", import.meta.url).href)};
-    // RSS, not V8's external_memory: that count is brought up to date only by a later collection.
-    const rss = () => Math.round(process.memoryUsage.rss() / ${MB});
-    if (${withChecks}) collectWhenIdle();
+    const mb = (n) => Math.round(n / ${MB});
+    const usage = () => process.memoryUsage();
+    let collections = 0;
+    if (${withChecks}) collectWhenIdle(() => collections++);
     let keep = [];
     for (let i = 0; i < ${mb * 4}; i++) keep.push(Buffer.alloc(256 * 1024, 1));
     await new Promise((r) => setTimeout(r, 50));
     keep = null;
-    const rssBefore = rss();
+    const before = usage();
     await new Promise((r) => setTimeout(r, ${waitMs}));
-    console.log(JSON.stringify({ rssBefore, rssAfter: rss() }));
+    const after = usage();
+    console.log(JSON.stringify({
+      collections, buffersBefore: mb(before.arrayBuffers), buffersAfter: mb(after.arrayBuffers),
+      rssBefore: mb(before.rss), rssAfter: mb(after.rss),
+    }));
   `;
   const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", source], {
     encoding: "utf8",
@@ -57,11 +72,15 @@ describe("server: idle collection of what requests left behind", function () {
     assert.equal(rule.check(0, 185 * MB), true);
   });
 
-  it("a quiet process frees dead Buffers within a few checks; without the checks V8 keeps them", () => {
+  it("a quiet process collects its dead Buffers within a few checks and their memory is freed", () => {
+    // The control is shown, not asserted: V8's memory reducer sometimes collects an idle process on its own (1 run
+    // in 3 here), and the feature is for the runs where it does not.
     const without = deadBuffers(false);
     const withChecks = deadBuffers(true);
-    assert.ok(without.rssAfter > without.rssBefore - 32, `V8 collected on its own: ${JSON.stringify(without)}`);
-    assert.ok(withChecks.rssAfter < withChecks.rssBefore - 96, `not collected: ${JSON.stringify(withChecks)}`);
+    console.log(`      MB without the checks ${JSON.stringify(without)}; with ${JSON.stringify(withChecks)}`);
+    assert.ok(withChecks.buffersBefore >= 128, `the Buffers were not made: ${JSON.stringify(withChecks)}`);
+    assert.ok(withChecks.collections >= 1, `the checks never collected: ${JSON.stringify(withChecks)}`);
+    assert.ok(withChecks.buffersAfter < 16, `not freed: ${JSON.stringify(withChecks)}`);
   });
 
   it("exposes no gc function to other code", () => {
