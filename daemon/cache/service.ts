@@ -176,6 +176,16 @@ export class ResponseCache {
     this.scheduleCounts();
   }
 
+  /**
+   * A bypassed request that was refused as the client's mistake (input that cannot fit the model's context, a limit,
+   * an unknown model) is not counted, so its namespace is never hashed: it was never served, and for a refused 9 MB
+   * body that hash (the whole conversation) held the event loop 20–60 ms a second after the answer (issue #15).
+   */
+  forgetBypass(request: CacheableRequest): void {
+    const i = this.bypassed.findIndex((b) => b.request === request);
+    if (i >= 0) this.bypassed.splice(i, 1);
+  }
+
   /** Keys and counts the bypassed requests waiting (see countBypass). */
   countBypasses(): void {
     if (!this.bypassed.length) return;

@@ -64,7 +64,7 @@ export class RequestPipeline {
       return this.answer(run, look, routed, routed.events, { cache, routed });
     } catch (e) {
       run.fail(e, routeFailure(e, routed));
-      cache.release();
+      cache.release(e);
       throw e;
     }
   }
@@ -87,7 +87,7 @@ export class RequestPipeline {
       return this.answer(run, look, { route }, started, { cache });
     } catch (e) {
       run.fail(e, {});
-      cache.release();
+      cache.release(e);
       throw e;
     }
   }
@@ -168,8 +168,9 @@ export class RequestPipeline {
           this.deps.log("warn", `cache: could not store ${input.requestId}: ${e.message}`);
         });
       },
-      release: () => {
+      release: (failure) => {
         if (look?.verdict === "miss" && !settled) cache.abandon(request, ctx);
+        else if (look?.verdict === "bypass" && !settled && refusedAsSent(failure)) cache.forgetBypass(request);
         settled = true;
       },
       answered: () => cache.countBypasses(),
@@ -306,10 +307,21 @@ interface Run {
 interface CacheCall {
   lookup: () => Promise<LookupResult>;
   store: (answer: CachedResponse, facts: { latencyMs: number; costUsd?: number }) => void;
-  /** Lets identical requests waiting on this miss go to a backend themselves (no answer is coming). */
-  release: () => void;
+  /**
+   * Lets identical requests waiting on this miss go to a backend themselves (no answer is coming). With the failure
+   * that ended the request: a bypass refused as the client's mistake is not counted (ResponseCache.forgetBypass).
+   */
+  release: (failure?: unknown) => void;
   /** The answer is out: what the cache left for later (a bypass's namespace count) is done now. */
   answered: () => void;
+}
+
+/** Statuses of a request refused for what it is (bad input, over a limit, no such model), not for the moment it came. */
+const REFUSED_AS_SENT = new Set([400, 404, 413, 422]);
+
+/** Whether a request failed because of what it asked for: sent again unchanged, it would be refused again. */
+function refusedAsSent(failure: unknown): boolean {
+  return failure !== undefined && REFUSED_AS_SENT.has(describeFailure(failure).status);
 }
 
 /** The route facts of a failed request: the router's decision so far, or the route that had answered. */

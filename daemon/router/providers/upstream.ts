@@ -6,6 +6,7 @@ import type { IncomingMessage } from "node:http";
 import { urlToHttpOptions } from "node:url";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { redact } from "../secrets.js";
+import { jsonPayload } from "./json-payload.js";
 
 /** "backend": a failure of a non-HTTP backend (the local engine), kept as `cause` for the server to map. */
 export type UpstreamErrorKind = "http" | "connection" | "timeout" | "protocol" | "aborted" | "config" | "backend";
@@ -98,7 +99,7 @@ function targetOf(urlText: string): Target {
  * become UpstreamError with the upstream's own message. The socket's idle timeout covers connect, time to first byte
  * and silences mid-body; the router's own watchdog (same limit, any backend) normally fires first, this is the backstop.
  */
-export function postJson(
+export async function postJson(
   conn: Connection,
   url: string,
   headers: Record<string, string>,
@@ -106,8 +107,9 @@ export function postJson(
   signal: AbortSignal,
   idleTimeoutMs: number,
 ): Promise<IncomingMessage> {
-  // Sent as the string it is (the socket encodes it once): no intermediate Buffer copy per request.
-  const payload = JSON.stringify(body);
+  // A body without long strings is sent as the string it is (the socket encodes it once: no intermediate Buffer copy);
+  // one with them as bytes written a slice per turn of the event loop (json-payload.ts).
+  const payload = await jsonPayload(body);
   const { mod, ...target } = targetOf(url);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new UpstreamError("the request was cancelled", "aborted"));

@@ -17,7 +17,12 @@ export function latencyHeatmap(
   opts: { timeBuckets?: number; kinds?: string[]; maxNames?: number } = {},
 ): Heatmap {
   const kinds = new Set(opts.kinds ?? ["llm", "tool", "retriever", "embedding"]);
-  const chosen = spans.filter((s) => kinds.has(s.kind));
+  // A span without a finite start has no place on the time axis, one without a finite duration (end NaN, infinite or
+  // a double's range away) no latency: both are left out. Importers refuse such times now, but one stored before (or
+  // given by other code) made the time bucket NaN and threw (rows[NaN]).
+  const chosen = spans.filter(
+    (s) => kinds.has(s.kind) && Number.isFinite(s.startNs) && Number.isFinite(s.endNs - s.startNs),
+  );
   const nx = Math.max(1, opts.timeBuckets ?? 24);
   const ny = LATENCY_EDGES_MS.length;
   const counts = Array.from({ length: ny }, () => new Array<number>(nx).fill(0));
@@ -35,8 +40,12 @@ export function latencyHeatmap(
     t0 = Math.min(t0, s.startNs);
     t1 = Math.max(t1, s.startNs);
   }
-  const width = Math.max(1, (t1 - t0) / nx);
-  const xOf = (ns: number) => Math.min(nx - 1, Math.floor((ns - t0) / width));
+  // Finite times can still be ~1.8e308 apart, past what a double holds: the range is then divided before subtracting.
+  const width = Math.max(1, Number.isFinite(t1 - t0) ? (t1 - t0) / nx : t1 / nx - t0 / nx);
+  const xOf = (ns: number) => {
+    const d = ns - t0;
+    return Math.min(nx - 1, Math.floor(Number.isFinite(d) ? d / width : (ns / 2 - t0 / 2) / (width / 2)));
+  };
   const yOf = (ms: number) => {
     let y = 0;
     while (y + 1 < ny && ms >= LATENCY_EDGES_MS[y + 1]) y++;
@@ -61,7 +70,10 @@ export function latencyHeatmap(
     .sort((a, b) => b.n - a.n)
     .slice(0, opts.maxNames ?? 20);
   return {
-    timeBuckets: Array.from({ length: nx }, (_, i) => Math.round(t0 + i * width)),
+    timeBuckets: Array.from({ length: nx }, (_, i) => {
+      const at = t0 + i * width;
+      return Math.round(Number.isFinite(at) ? at : t0 + (i / 2) * width + (i / 2) * width);
+    }),
     latencyBucketsMs: LATENCY_EDGES_MS,
     counts,
     percentilesMs: {

@@ -266,7 +266,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   result.catch(() => undefined);
   // The bytes go over in blocks of BLOCK_BYTES (a request's chunks are ~64 kB: one message each would cost more than
   // the copy), each a copy the worker owns (a chunk may be a view of a larger buffer), transferred without another
-  // (a last, partial block as a view of its buffer). Blocks come back once parsed, when the parse does not keep them.
+  // (a last, partial block as a view of its buffer). Blocks come back once parsed (what the parse keeps, it copies).
   let block: Uint8Array = new Uint8Array(BLOCK_BYTES);
   let filled = 0;
   const flush = () => {

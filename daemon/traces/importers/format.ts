@@ -33,6 +33,27 @@ export interface ImportContext {
   json?: unknown;
 }
 
+/**
+ * Refuses a file whose conversion gave a span a time that is not a finite number of nanoseconds: JSON numbers such as
+ * 1e300 (seconds) overflow to Infinity once converted, and Infinity − Infinity is NaN — such a span broke the analysis
+ * (the latency heatmap indexed a time bucket NaN) and no chart can place it. Importers bound their own fields where
+ * they can name them; this is the rule for every format.
+ */
+export function refuseNonFiniteTimes(traces: ParsedTrace[], file: string): void {
+  for (const t of traces) {
+    for (let i = 0; i < t.spans.length; i++) {
+      const s = t.spans[i];
+      if (Number.isFinite(s.startNs) && Number.isFinite(s.endNs)) continue;
+      throw new ImportError(
+        file,
+        undefined,
+        `span ${JSON.stringify(s.name.slice(0, 80))}`,
+        `its times do not convert to finite nanoseconds (start ${s.startNs}, end ${s.endNs}); a time in the file is out of range`,
+      );
+    }
+  }
+}
+
 /** The file as one JSON value: the one detection parsed, else parsed now (errors name the line). */
 export function wholeJson(text: string, ctx: ImportContext): unknown {
   if (ctx.json !== undefined) return ctx.json;

@@ -7,7 +7,13 @@ import { claudeCodeImporter } from "./claude-code.js";
 import { codexImporter } from "./codex.js";
 import { flatSpansImporter } from "./flat-spans.js";
 import { langfuseImporter } from "./langfuse.js";
-import { ImportError, type ImportContext, type ParsedTrace, type TraceImporter } from "./format.js";
+import {
+  ImportError,
+  refuseNonFiniteTimes,
+  type ImportContext,
+  type ParsedTrace,
+  type TraceImporter,
+} from "./format.js";
 import { hotpathJsonlImporter } from "./hotpath-jsonl.js";
 import { openAiAgentsImporter, otelPythonImporter } from "./openai-agents.js";
 import { kvCacheReplayImporter } from "./kv-cache-replay.js";
@@ -104,6 +110,7 @@ export function parseTraceFile(
 ): { format: string; traces: ParsedTrace[] } {
   const { importer, json, traces: converted } = detect(name, text);
   const traces = converted ?? importer.parse(text, { file: name, ...ctx, json });
+  refuseNonFiniteTimes(traces, name);
   return { format: importer.format, traces };
 }
 

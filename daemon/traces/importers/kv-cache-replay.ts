@@ -24,10 +24,18 @@ interface Request {
   requests?: Request[];
 }
 
+/**
+ * Times are seconds from the conversation's start; past this (about 31 years) they are refused: 1e300 seconds became
+ * Infinity nanoseconds, and a span starting at the previous one's Infinity end ended NaN (issue #15).
+ */
+const MAX_SECONDS = 1e9;
+const seconds = () =>
+  z.number().min(0).max(MAX_SECONDS, `at most ${MAX_SECONDS} seconds from the conversation's start`);
+
 const RequestSchema: z.ZodType<Request> = z.lazy(() =>
   z
     .object({
-      t: z.number().min(0),
+      t: seconds(),
       type: z.string(),
       model: z.string().optional(),
       in: z.number().optional(),
@@ -39,27 +47,24 @@ const RequestSchema: z.ZodType<Request> = z.lazy(() =>
         .nullable()
         .optional()
         .transform((v) => v ?? undefined),
-      api_time: z
-        .number()
-        .min(0)
+      api_time: seconds()
         .nullable()
         .optional()
         .transform((v) => v ?? undefined),
-      think_time: z
-        .number()
-        .min(0)
+      think_time: seconds()
         .nullable()
         .optional()
         .transform((v) => v ?? undefined),
-      ttft: z
-        .number()
-        .min(0)
+      ttft: seconds()
         .nullable()
         .optional()
         .transform((v) => v ?? undefined),
       agent_id: z.string().optional(),
       subagent_type: z.string().optional(),
-      duration_ms: z.number().optional(),
+      duration_ms: z
+        .number()
+        .max(MAX_SECONDS * 1000)
+        .optional(),
       requests: z.array(RequestSchema).optional(),
     })
     .passthrough(),

@@ -12,6 +12,8 @@ import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { chatModelPath } from "../../fixtures/models.js";
 import { longestHold as longestHoldOf } from "../../fixtures/loop-hold.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
+import { rawRequest } from "../../fixtures/raw-http.js";
+import type { CacheStats } from "../../../daemon/api.js";
 
 const WINDOW_S = 2;
 /**
@@ -107,6 +109,30 @@ describe("daemon: 9 MB bodies do not hold the event loop (issue #15)", function 
       assert.ok(holdMs <= bound, `the event loop was held ${Math.round(holdMs)} ms (bound ${Math.round(bound)} ms)`);
     });
   }
+
+  it("a request refused by the context bound is no bypass of the cache: its conversation is never hashed", async () => {
+    // The cache counts a bypass under the request's namespace, a hash of its whole conversation: for a refused 9 MB
+    // body that hash held the loop 20–60 ms (quiet) a second after the answer, for a request that was never served.
+    const bypasses = async () => {
+      const res = await rawRequest(daemon.url, { path: "/hotpath/cache/stats", headers: auth });
+      return (res.body as unknown as CacheStats).totals.bypasses;
+    };
+    const before = await bypasses();
+    const send = (model: string, content: string) =>
+      rawRequest(daemon.url, {
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: auth,
+        body: JSON.stringify({ model, max_tokens: 2, messages: [{ role: "user", content }] }),
+        timeoutMs: 60_000,
+      });
+    const refused = await send("m", text(40_000));
+    assert.equal(refused.status, 400, refused.text.slice(0, 300));
+    assert.match(refused.text, /context can hold/);
+    const served = await send("oa:gpt-4o-mini", "hi");
+    assert.equal(served.status, 200, served.text.slice(0, 300));
+    assert.equal((await bypasses()) - before, 1, "the served request's bypass alone");
+  });
 
   it("an accepted 9 MB chat reaches the upstream as sent, and holds the loop at most half its time", async () => {
     oa.reset();

@@ -68,6 +68,47 @@ describe("traces: import workers started ahead", function () {
     assert.equal(workers.waiting, 0);
   });
 
+  it("a file the parse needs whole is kept byte for byte: its length known or not, characters cut between blocks", async function () {
+    // The parsing thread copies each block it keeps into one buffer of its own (sized by the declared length, or grown)
+    // and hands the block back: three-byte characters over several blocks land across every block boundary.
+    const requests = generateOtlpRequests(2000, 512, "4c".repeat(16)) as {
+      resourceSpans: { scopeSpans: { spans: { attributes: unknown[] }[] }[] }[];
+    }[];
+    const long = "€ü".repeat(700_000) + "x";
+    requests[0].resourceSpans[0].scopeSpans[0].spans[0].attributes.push({ key: "long", value: { stringValue: long } });
+    // One request, not an array of them: not a file the parse streams (stream.ts), so it is parsed whole at the end.
+    const text = JSON.stringify({ resourceSpans: requests.flatMap((r) => r.resourceSpans) });
+    const bytes = Buffer.from(text);
+    assert.ok(bytes.length > 3 * (1 << 20), "spans several blocks");
+    const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 2_000_000 });
+    const same = importAndAnalyze(reference, "long.json", text, { analyze: true });
+    for (const [i, sizeHint] of [undefined, bytes.length].entries()) {
+      const file = join(dir, `long${i}.db`);
+      const db = openDb(file);
+      const store = new TraceStore(db, { maxAttributeChars: 2_000_000 });
+      try {
+        const feed = startImport(store, {
+          dbPath: file,
+          name: "long.json",
+          analyze: true,
+          maxAttributeChars: 2_000_000,
+          sizeHint,
+          split: true,
+        });
+        for (let at = 0; at < bytes.length; at += 77_777) feed.push(bytes.subarray(at, at + 77_777));
+        feed.end();
+        const r = await feed.result;
+        assert.deepEqual(r.traceIds, same.traceIds);
+        assert.equal(`[${r.analysisTexts!.join(",")}]`, JSON.stringify(same.analyses), `sizeHint ${sizeHint}`);
+        const stored = store.getSpans(r.traceIds[0]);
+        assert.deepEqual(stored, reference.getSpans(r.traceIds[0]), `sizeHint ${sizeHint}`);
+        assert.ok(stored.some((s) => s.attributes.long === long));
+      } finally {
+        db.close();
+      }
+    }
+  });
+
   it("waiting workers do not keep a process alive", async function () {
     // Without unref() on them, this child never exits on its own.
     const code = `

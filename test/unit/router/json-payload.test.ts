@@ -1,0 +1,77 @@
+// An upstream's request body is written a slice at a time when it holds long strings (issue #15): the bytes must be
+// exactly JSON.stringify's, for every string (escapes, surrogate pairs and lone halves at any cut) and body shape.
+import assert from "node:assert/strict";
+import { jsonPayload } from "../../../daemon/router/providers/json-payload.js";
+
+const bytes = async (v: unknown) => {
+  const p = await jsonPayload(v);
+  return typeof p === "string" ? Buffer.from(p) : p;
+};
+
+describe("upstream JSON payload", () => {
+  it("is the string JSON.stringify gives for a body without long strings (no copy)", async () => {
+    const body = { model: "m", messages: [{ role: "user", content: "hi \u2028 😀 \ud800" }], n: 1, x: undefined };
+    assert.equal(await jsonPayload(body), JSON.stringify(body));
+  });
+
+  it("is JSON.stringify's bytes for long strings cut anywhere: escapes, surrogate pairs and lone halves", async () => {
+    let seed = 15;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const chars = ["a", "é", "😀", "\ud800", "\udc00", '"', "\\", "\n", "\u0000", "\u001f", "\u2028", " ", "\u00ff"];
+    const long = (n: number) => {
+      // Runs of one character, so pairs and escapes land on every side of the 256K-character slice edges.
+      const parts: string[] = [];
+      let len = 0;
+      while (len < n) {
+        const c = chars[Math.floor(rand() * chars.length)];
+        const run = c.repeat(1 + Math.floor(rand() * 5000));
+        parts.push(run);
+        len += run.length;
+      }
+      return parts.join("");
+    };
+    for (let i = 0; i < 6; i++) {
+      const body = {
+        model: "gpt-4o-mini",
+        messages: [
+          { role: "system", content: long(300_000 + Math.floor(rand() * 800_000)) },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: long(70_000) },
+              { type: "text", text: "short" },
+            ],
+          },
+        ],
+        [long(70_000)]: "a long key stays in place",
+        metadata: { note: long(65_536), undef: undefined, date: new Date(0) },
+        at: long(65_535),
+      };
+      const expected = Buffer.from(JSON.stringify(body));
+      const got = await bytes(body);
+      assert.ok(Buffer.isBuffer(await jsonPayload(body)), "written in slices");
+      assert.ok(got.equals(expected), `body ${i}: ${got.length} bytes, expected ${expected.length}`);
+    }
+  });
+
+  it("a string equal to another request's marker is written as itself", async () => {
+    const body = { a: "x".repeat(70_000), b: "\u0000deadbeefdeadbeef:0" };
+    assert.ok((await bytes(body)).equals(Buffer.from(JSON.stringify(body))));
+  });
+
+  it("lets the event loop run between slices of a 9 MB string", async () => {
+    // A chain of immediates advances once per turn of the loop: it advances only if the writing yields.
+    let turns = 0;
+    let running = true;
+    const tick = () => {
+      turns++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const body = { messages: [{ role: "system", content: "the daemon answers ".repeat(500_000) }] };
+    const got = await bytes(body);
+    running = false;
+    assert.ok(got.equals(Buffer.from(JSON.stringify(body))));
+    assert.ok(turns >= 8, `${turns} turns of the loop ran meanwhile (9.5 MB in 1 MB turns)`);
+  });
+});
