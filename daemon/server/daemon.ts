@@ -18,7 +18,7 @@ import { ensureToken } from "./auth.js";
 import { parseKeepAlive } from "../models/keep-alive.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
-import { collectWhenIdle } from "./idle-collect.js";
+import { collectWhenIdle, receivingBodies } from "./idle-collect.js";
 import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
 import { allRoutes } from "./routes/index.js";
@@ -128,7 +128,7 @@ export async function startDaemon(
   // Import workers wait ready from shortly after start (see traces/import/workers.ts).
   services.traceImports.keepWarm();
   // What requests left on this thread goes back once the loop is quiet (see idle-collect.ts).
-  const idleCollection = collectWhenIdle((m) => log("debug", m));
+  const idleCollection = collectWhenIdle({ log: (m) => log("debug", m), busy: receivingBodies(server) });
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   writeRunning(paths.running, { pid: process.pid, url, port, version });

@@ -9,6 +9,10 @@
 // pause, at a time the loop has nothing else to do: the collection V8 would run at the next allocation anyway; a
 // request arriving meanwhile waits that long). Memory that is still
 // in use survives it and raises the floor, so live growth is not collected again until it grows as much once more.
+// Not while a request body is still arriving: an upload (a 64 MB trace import) keeps the loop nearly idle while its
+// chunks pile up, and a collection then (37 ms, seen mid-import) is a pause for every request meanwhile and frees
+// nothing the upload is done with.
+import type { IncomingMessage, Server } from "node:http";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -57,8 +61,14 @@ function fullCollection(): (() => void) | undefined {
   }
 }
 
-/** Starts the checks on this thread; `stop` ends them. `log` hears each collection (debug). */
-export function collectWhenIdle(log?: (message: string) => void): { stop(): void } {
+/**
+ * Starts the checks on this thread; `stop` ends them. `log` hears each collection (debug); while `busy` says so
+ * (a body still arriving, see `receivingBodies`), no check collects.
+ */
+export function collectWhenIdle(options: { log?: (message: string) => void; busy?: () => boolean } = {}): {
+  stop(): void;
+} {
+  const { log, busy } = options;
   const gc = fullCollection();
   if (!gc) return { stop() {} };
   const inUse = () => {
@@ -71,6 +81,7 @@ export function collectWhenIdle(log?: (message: string) => void): { stop(): void
     const now = performance.eventLoopUtilization();
     const { utilization } = performance.eventLoopUtilization(now, last);
     last = now;
+    if (busy?.()) return;
     const used = inUse();
     if (!rule.check(utilization, used)) return;
     const started = performance.now();
@@ -81,4 +92,17 @@ export function collectWhenIdle(log?: (message: string) => void): { stop(): void
   }, CHECK_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/** Whether any request to `server` is still sending its body (headers read, body not complete). */
+export function receivingBodies(server: Server): () => boolean {
+  const open = new Set<IncomingMessage>();
+  server.on("request", (req: IncomingMessage) => {
+    open.add(req);
+    req.once("close", () => open.delete(req));
+  });
+  return () => {
+    for (const req of open) if (!req.complete) return true;
+    return false;
+  };
 }

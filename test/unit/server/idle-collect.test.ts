@@ -6,7 +6,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { runInNewContext } from "node:vm";
-import { collectWhenIdle, IdleCollection } from "../../../daemon/server/idle-collect.js";
+import { once } from "node:events";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { collectWhenIdle, IdleCollection, receivingBodies } from "../../../daemon/server/idle-collect.js";
 
 const MB = 1024 * 1024;
 
@@ -18,19 +21,21 @@ const MB = 1024 * 1024;
  */
 function deadBuffers(
   withChecks: boolean,
-  mb = 128,
-  waitMs = 2500,
+  { mb = 128, waitMs = 2500, busyMs = 0 }: { mb?: number; waitMs?: number; busyMs?: number } = {},
 ): { collections: number; buffersBefore: number; buffersAfter: number; rssBefore: number; rssAfter: number } {
   const source = `
     import { collectWhenIdle } from ${JSON.stringify(new URL("../../../daemon/server/idle-collect.ts", import.meta.url).href)};
     const mb = (n) => Math.round(n / ${MB});
     const usage = () => process.memoryUsage();
     let collections = 0;
-    if (${withChecks}) collectWhenIdle(() => collections++);
+    // Busy (a body arriving, in the daemon) for the first busyMs of the wait.
+    let busyUntil = Infinity;
+    if (${withChecks}) collectWhenIdle({ log: () => collections++, busy: () => performance.now() < busyUntil });
     let keep = [];
     for (let i = 0; i < ${mb * 4}; i++) keep.push(Buffer.alloc(256 * 1024, 1));
     await new Promise((r) => setTimeout(r, 50));
     keep = null;
+    busyUntil = performance.now() + ${busyMs};
     const before = usage();
     await new Promise((r) => setTimeout(r, ${waitMs}));
     const after = usage();
@@ -81,6 +86,48 @@ describe("server: idle collection of what requests left behind", function () {
     assert.ok(withChecks.buffersBefore >= 128, `the Buffers were not made: ${JSON.stringify(withChecks)}`);
     assert.ok(withChecks.collections >= 1, `the checks never collected: ${JSON.stringify(withChecks)}`);
     assert.ok(withChecks.buffersAfter < 16, `not freed: ${JSON.stringify(withChecks)}`);
+  });
+
+  it("collects nothing while a body is arriving, and collects once none is", () => {
+    const busyThroughout = deadBuffers(true, { busyMs: 60_000 });
+    assert.equal(busyThroughout.collections, 0, JSON.stringify(busyThroughout));
+    const busyAWhile = deadBuffers(true, { busyMs: 1200, waitMs: 3000 });
+    console.log(`      MB busy throughout ${JSON.stringify(busyThroughout)}; busy 1.2 s ${JSON.stringify(busyAWhile)}`);
+    assert.ok(busyAWhile.collections >= 1 && busyAWhile.buffersAfter < 16, JSON.stringify(busyAWhile));
+  });
+
+  it("receivingBodies: true from a request's headers until its body is complete, for a real HTTP server", async () => {
+    let arrived!: () => void;
+    const server = createServer((req, res) => {
+      arrived();
+      req.resume();
+      req.on("end", () => res.end("ok"));
+    });
+    const receiving = receivingBodies(server);
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    try {
+      assert.equal(receiving(), false, "no request yet");
+      const headersIn = new Promise<void>((r) => (arrived = r));
+      const req = request({ port, method: "POST", path: "/", headers: { "content-length": "6" } });
+      const answered = new Promise<string>((resolve, reject) => {
+        req.on("response", (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (c: string) => (body += c));
+          res.on("end", () => resolve(body));
+        });
+        req.on("error", reject);
+      });
+      req.write("abc");
+      await headersIn;
+      assert.equal(receiving(), true, "half the body sent");
+      req.end("def");
+      assert.equal(await answered, "ok");
+      assert.equal(receiving(), false, "the body is complete");
+    } finally {
+      server.close();
+    }
   });
 
   it("exposes no gc function to other code", () => {
