@@ -7,40 +7,16 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { otlpProtobuf } from "../../fixtures/otlp-bodies.js";
+import { pb } from "../../fixtures/protobuf-wire.js";
 import { rawRequest, type RawResponse } from "../../fixtures/raw-http.js";
-
-/** Protobuf wire format by hand (https://protobuf.dev/programming-guides/encoding/). */
-const pb = {
-  varint(n: number | bigint): Buffer {
-    let v = BigInt(n);
-    const out: number[] = [];
-    do {
-      const b = Number(v & 0x7fn);
-      v >>= 7n;
-      out.push(v ? b | 0x80 : b);
-    } while (v);
-    return Buffer.from(out);
-  },
-  tag: (field: number, wire: number) => pb.varint((field << 3) | wire),
-  bytes: (field: number, data: Buffer | string) => {
-    const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
-    return Buffer.concat([pb.tag(field, 2), pb.varint(b.length), b]);
-  },
-  fixed64: (field: number, v: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(v);
-    return Buffer.concat([pb.tag(field, 1), b]);
-  },
-  uint: (field: number, v: number) => Buffer.concat([pb.tag(field, 0), pb.varint(v)]),
-};
 
 const TRACE = Buffer.from("5b8efff798038103d269b633813fc60c", "hex");
 
 /** An AnyValue nested `depth` times in arrays or kvlists around a string, its length prefixes worked out first. */
 function deepAnyValue(depth: number, kind: "array" | "kvlist"): Buffer {
   const head = (field: number, length: number) => Buffer.concat([pb.tag(field, 2), pb.varint(length)]);
-  const leaf = pb.bytes(1, "leaf");
-  const key = pb.bytes(1, "k");
+  const leaf = pb.len(1, "leaf");
+  const key = pb.len(1, "k");
   const levels: Buffer[][] = [];
   let inner = leaf.length;
   for (let i = 0; i < depth; i++) {
@@ -62,16 +38,16 @@ function deepAnyValue(depth: number, kind: "array" | "kvlist"): Buffer {
 /** A Span message: ids, name and times as given, `extra` fields appended. */
 function spanPb(o: { traceId?: Buffer; spanId?: Buffer; start?: bigint; end?: bigint; extra?: Buffer[] } = {}) {
   return Buffer.concat([
-    pb.bytes(1, o.traceId ?? TRACE),
-    pb.bytes(2, o.spanId ?? Buffer.from("eee19b7ec3c1b174", "hex")),
-    pb.bytes(5, "span"),
+    pb.len(1, o.traceId ?? TRACE),
+    pb.len(2, o.spanId ?? Buffer.from("eee19b7ec3c1b174", "hex")),
+    pb.len(5, "span"),
     pb.fixed64(7, o.start ?? 1_700_000_000_000_000_000n),
     pb.fixed64(8, o.end ?? 1_700_000_001_000_000_000n),
     ...(o.extra ?? []),
   ]);
 }
 /** ExportTraceServiceRequest { resource_spans { scope_spans { spans… } } }. */
-const requestPb = (...spans: Buffer[]) => pb.bytes(1, pb.bytes(2, Buffer.concat(spans.map((s) => pb.bytes(2, s)))));
+const requestPb = (...spans: Buffer[]) => pb.len(1, pb.len(2, Buffer.concat(spans.map((s) => pb.len(2, s)))));
 
 /** OTLP/JSON export request with one span; `span` overrides its fields. */
 function requestJson(span: Record<string, unknown> = {}, resource?: unknown): Record<string, unknown> {
@@ -145,7 +121,7 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
   });
 
   it("truncated and corrupt protobuf: a 400 naming the protobuf, never a 5xx", async () => {
-    const good = requestPb(spanPb({ extra: [pb.bytes(9, pb.bytes(1, "k"))] }));
+    const good = requestPb(spanPb({ extra: [pb.len(9, pb.len(1, "k"))] }));
     for (let cut = 1; cut < good.length; cut += 3) {
       const res = await postPb(good.subarray(0, cut));
       assert.ok(res.status === 200 || res.status === 400, `cut at ${cut}: ${res.status}`);
@@ -168,11 +144,11 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
     for (const body of [
       Buffer.from([0x0e, 0x00]),
       Buffer.from([0x0f, 0x00]),
-      requestPb(Buffer.concat([pb.bytes(1, Buffer.from(traceId, "hex")), spanId6, pb.bytes(5, "span")])),
+      requestPb(Buffer.concat([pb.len(1, Buffer.from(traceId, "hex")), spanId6, pb.len(5, "span")])),
       requestPb(
         spanPb({
           traceId: Buffer.from(traceId, "hex"),
-          extra: [pb.bytes(9, Buffer.concat([pb.tag(1, 7), pb.varint(0)]))],
+          extra: [pb.len(9, Buffer.concat([pb.tag(1, 7), pb.varint(0)]))],
         }),
       ),
     ]) {
@@ -190,14 +166,9 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
   it("fields with the wrong wire type are refused, never stored as something else", async () => {
     // trace_id as a varint, start time as a string, name as fixed64.
     for (const span of [
-      Buffer.concat([pb.uint(1, 5), pb.bytes(2, Buffer.alloc(8, 1)), pb.fixed64(7, 1n), pb.fixed64(8, 2n)]),
-      Buffer.concat([
-        pb.bytes(1, TRACE),
-        pb.bytes(2, Buffer.alloc(8, 1)),
-        pb.bytes(7, "1700000000"),
-        pb.fixed64(8, 2n),
-      ]),
-      Buffer.concat([pb.bytes(1, TRACE), pb.bytes(2, Buffer.alloc(8, 1)), pb.fixed64(5, 7n)]),
+      Buffer.concat([pb.uint(1, 5), pb.len(2, Buffer.alloc(8, 1)), pb.fixed64(7, 1n), pb.fixed64(8, 2n)]),
+      Buffer.concat([pb.len(1, TRACE), pb.len(2, Buffer.alloc(8, 1)), pb.len(7, "1700000000"), pb.fixed64(8, 2n)]),
+      Buffer.concat([pb.len(1, TRACE), pb.len(2, Buffer.alloc(8, 1)), pb.fixed64(5, 7n)]),
     ]) {
       const res = await postPb(requestPb(span));
       assert.ok(res.status === 400 || res.status === 200, res.text.slice(0, 200));
@@ -353,7 +324,7 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
     for (const depth of [100, 5000, 200_000])
       for (const kind of ["array", "kvlist"] as const) {
         const value = deepAnyValue(depth, kind);
-        const attribute = pb.bytes(9, Buffer.concat([pb.bytes(1, "deep"), pb.bytes(2, value)]));
+        const attribute = pb.len(9, Buffer.concat([pb.len(1, "deep"), pb.len(2, value)]));
         const res = await postPb(requestPb(spanPb({ extra: [attribute] })));
         if (depth <= 5000) assert.equal(res.status, 200, `${kind} ${depth}: ${res.text.slice(0, 200)}`);
         else {
@@ -367,17 +338,17 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
   it("huge repeated fields: 200,000 attributes, 100,000 events, 100,000 empty spans", async () => {
     const attrs = Buffer.concat(
       Array.from({ length: 200_000 }, (_, i) =>
-        pb.bytes(9, Buffer.concat([pb.bytes(1, `k${i}`), pb.bytes(2, pb.bytes(1, "v"))])),
+        pb.len(9, Buffer.concat([pb.len(1, `k${i}`), pb.len(2, pb.len(1, "v"))])),
       ),
     );
     let res = await postPb(requestPb(spanPb({ extra: [attrs] })));
     assert.ok(res.status === 200 || res.status === 413, `${res.status} ${res.text.slice(0, 200)}`);
-    const events = Buffer.concat(Array.from({ length: 100_000 }, () => pb.bytes(11, pb.bytes(2, "e"))));
+    const events = Buffer.concat(Array.from({ length: 100_000 }, () => pb.len(11, pb.len(2, "e"))));
     res = await postPb(requestPb(spanPb({ spanId: Buffer.alloc(8, 7), extra: [events] })));
     assert.ok(res.status === 200 || res.status === 413, `${res.status} ${res.text.slice(0, 200)}`);
     // Spans with nothing in them: each rejected (no ids), none stored.
     res = await postPb(
-      pb.bytes(1, pb.bytes(2, Buffer.concat(Array.from({ length: 100_000 }, () => pb.bytes(2, Buffer.alloc(0)))))),
+      pb.len(1, pb.len(2, Buffer.concat(Array.from({ length: 100_000 }, () => pb.len(2, Buffer.alloc(0)))))),
     );
     assert.equal(res.status, 200);
     await readable(TRACE.toString("hex"));
@@ -388,7 +359,7 @@ describe("hostile: POST /v1/traces red-team pass (issue #15)", function () {
     let res = await postPb(
       requestPb(
         spanPb({
-          extra: [pb.bytes(5, bad), pb.bytes(9, Buffer.concat([pb.bytes(1, bad), pb.bytes(2, pb.bytes(1, bad))]))],
+          extra: [pb.len(5, bad), pb.len(9, Buffer.concat([pb.len(1, bad), pb.len(2, pb.len(1, bad))]))],
         }),
       ),
     );

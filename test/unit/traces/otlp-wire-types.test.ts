@@ -9,37 +9,9 @@ import { decodeOtlpProtobuf, OtlpDecodeError } from "../../../daemon/traces/otlp
 import { OTLP_TRACE_FIELDS, undefinedWireType } from "../../../daemon/traces/otlp/wire-types.js";
 import { generateOtlpRequests } from "../../bench/_trace-generators.js";
 import { otlpProtobuf } from "../../fixtures/otlp-bodies.js";
+import { pb } from "../../fixtures/protobuf-wire.js";
 
 const requireCjs = createRequire(import.meta.url);
-
-/** Protobuf by hand (https://protobuf.dev/programming-guides/encoding/). */
-const pb = {
-  varint(n: number): Buffer {
-    const out: number[] = [];
-    do {
-      const b = n & 0x7f;
-      n = Math.floor(n / 128);
-      out.push(n ? b | 0x80 : b);
-    } while (n);
-    return Buffer.from(out);
-  },
-  tag: (field: number, wire: number) => pb.varint(field * 8 + wire),
-  len: (field: number, data: Buffer | string) => {
-    const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
-    return Buffer.concat([pb.tag(field, 2), pb.varint(b.length), b]);
-  },
-  fixed64: (field: number, v: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(v);
-    return Buffer.concat([pb.tag(field, 1), b]);
-  },
-  fixed32: (field: number, v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    return Buffer.concat([pb.tag(field, 5), b]);
-  },
-  uint: (field: number, v: number) => Buffer.concat([pb.tag(field, 0), pb.varint(v)]),
-};
 
 const TRACE = Buffer.from("5b8efff798038103d269b633813fc60c", "hex");
 const SPAN = Buffer.from("eee19b7ec3c1b174", "hex");
