@@ -4,8 +4,8 @@
 // docs/benchmarks.md under "## traces".
 //   The import as shipped: POST /hotpath/traces/import to the real daemon (dist/daemon/main.js: its import workers
 //   parse, store and analyze), wall clock to the answer, the daemon process's CPU time (all its threads) and /healthz
-//   every 10 ms meanwhile. With --base-rev (a commit, built from git as `bench ab` does) or --base (another build's
-//   dist/daemon/main.js) both daemons run side by side: imports alternate between them (ABBA), each run imports a file
+//   every 10 ms meanwhile (from a thread of its own). With --base-rev (a commit, built from git as `bench ab` does) or
+//   --base (another build's dist/daemon/main.js) both daemons run side by side: imports alternate between them (ABBA), each run imports a file
 //   of its own (fresh trace ids, same size and shape), and afterwards the analyses both daemons serve and the span rows
 //   both stored are compared (they must be identical). --only import skips everything else.
 import { execSync } from "node:child_process";
@@ -24,6 +24,7 @@ import { importFile, splitsImport } from "../../daemon/traces/import/job.js";
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js";
+import { startHealthProbe } from "../fixtures/health-probe.js";
 import { buildRevision } from "./ab.js";
 import { percentile } from "./_report.js";
 import { generateClaudeSession, generateOtlpRequests } from "./_trace-generators.js";
@@ -335,6 +336,10 @@ async function shippedImports(
   const sides = [{ label: "new", bin: DAEMON_BIN }, ...(base ? [{ label: "base", bin: base.bin }] : [])];
   const daemons = new Map<string, TestDaemon>();
   const rows: Row[] = [];
+  // /healthz is probed from a thread of its own (one per daemon and format; the probes within each import count): polled
+  // from this thread, the first check of each import waited 50–120 ms behind this process starting the upload (fetch
+  // copies the 60 MB body) after the daemon had answered it in under 1 ms.
+  let probes = new Map<string, ReturnType<typeof startHealthProbe>>();
   try {
     for (const side of sides) daemons.set(side.label, await startDaemon({ bin: side.bin }));
     const analysesDiffer: string[] = [];
@@ -353,6 +358,8 @@ async function shippedImports(
       ],
     ] as const) {
       const by = new Map<string, Shipped>(sides.map((s) => [s.label, { wall: [], cpu: [], health: [] }]));
+      probes = new Map(sides.map((s) => [s.label, startHealthProbe(daemons.get(s.label)!.url, 10)]));
+      const windows = new Map<string, { from: number; to: number }[]>(sides.map((s) => [s.label, []]));
       let bytes = 0;
       let split = 0; // imports the new daemon ran on two workers (it decides by the load average, as this does)
       for (let r = 0; r < runs; r++) {
@@ -366,25 +373,14 @@ async function shippedImports(
           if (side.label === "new" && splitsImport(body.length)) split++;
           const cpu0 = processCpuMs(daemon.process.pid!);
           const t0 = performance.now();
-          let done = false;
-          const answer = daemon
-            .fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body })
-            .then(async (res) => {
-              const json = (await res.json()) as { traceIds?: string[]; spanCount?: number };
-              done = true;
-              if (res.status !== 200)
-                throw new Error(`${side.label}: import answered ${res.status}: ${JSON.stringify(json)}`);
-              return json;
-            });
-          while (!done) {
-            const h0 = performance.now();
-            await getText(daemon, "/healthz");
-            t.health.push(performance.now() - h0);
-            await new Promise((res) => setTimeout(res, 10));
-          }
-          const json = await answer;
-          t.wall.push(performance.now() - t0);
+          const res = await daemon.fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body });
+          const json = (await res.json()) as { traceIds?: string[]; spanCount?: number };
+          if (res.status !== 200)
+            throw new Error(`${side.label}: import answered ${res.status}: ${JSON.stringify(json)}`);
+          const t1 = performance.now();
+          t.wall.push(t1 - t0);
           t.cpu.push(processCpuMs(daemon.process.pid!) - cpu0);
+          windows.get(side.label)!.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
           imported.set(side.label, json.traceIds![0]);
           console.log(
             `${label} run ${r + 1} ${side.label}: ${Math.round(t.wall.at(-1)!)} ms wall, ${t.cpu.at(-1)} ms CPU, ${json.spanCount} spans`,
@@ -400,6 +396,12 @@ async function shippedImports(
           if (texts[0] !== texts[1]) analysesDiffer.push(`${label} run ${r + 1}`);
         }
       }
+      for (const [label, probe] of probes) {
+        const during = windows.get(label)!;
+        for (const p of await probe.stop())
+          if (during.some((w) => p.at >= w.from && p.at <= w.to)) by.get(label)!.health.push(p.ms);
+      }
+      probes = new Map();
       const mb = (bytes / 1e6).toFixed(1);
       const cell = (t: Shipped) =>
         `${median(t.wall).toFixed(0)} ms wall, ${median(t.cpu).toFixed(0)} ms CPU; /healthz p50 ${median(t.health).toFixed(1)} / p99 ${percentile(t.health, 99).toFixed(1)} / max ${Math.max(...t.health).toFixed(1)} ms (${t.health.length} checks)`;
@@ -428,30 +430,10 @@ async function shippedImports(
         console.error("bench traces: new and base stored or analysed differently");
     }
   } finally {
+    for (const probe of probes.values()) await probe.stop(); // a failed run: the probes' threads end too
     for (const d of daemons.values()) await d.dispose();
   }
   return rows;
-}
-
-/**
- * A GET's body. Tried a second time when the connection was closed under it: a keep-alive socket the server closed
- * just as the request went out (undici's "other side closed") says nothing about the daemon.
- */
-async function getText(daemon: TestDaemon, path: string): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const res = await daemon.fetch(path);
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text.slice(0, 200)}`);
-      return text;
-    } catch (e) {
-      if (attempt > 1 || !(e instanceof TypeError)) {
-        console.error(daemon.output().slice(-2000));
-        throw e;
-      }
-      console.error(`GET ${path} failed (${(e as Error).message}), once more`);
-    }
-  }
 }
 
 /** Replaces (or adds) the `### name` subsection under `## traces`, leaving every other section as it was. */
