@@ -6,11 +6,15 @@ import type { ImportResult } from "../../api.js";
 import { ImportError } from "../../traces/importers/index.js";
 import type { IncomingMessage } from "node:http";
 import { EncodingError, RemoteImportError, startImport, type ImportFeed } from "../../traces/import/job.js";
+import { BodyPassing } from "../idle-collect.js";
 import { readQuery } from "../query.js";
 import { HttpError, type Route } from "../route.js";
 import { rememberAnalyses } from "./traces.js";
 
 export const IMPORT_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/** This thread's bytes of upload passed on to import workers, all imports together (see BodyPassing). */
+const passing = new BodyPassing();
 
 /** How long an upload may wait for the parse to catch up (see streamBody): half the server's requestTimeout. */
 const PACED_UPLOAD_MS = 60_000;
@@ -108,6 +112,7 @@ function streamBody(req: IncomingMessage, feed: ImportFeed): Promise<void> {
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > IMPORT_LIMIT_BYTES) return stop(tooLarge());
+      passing.passed(chunk.length);
       // The parse is behind: the client waits (TCP) instead of the upload waiting in the daemon's memory — for a
       // while: the server ends a request whose body has not all arrived within its requestTimeout (http.ts, 120 s),
       // and on a machine busy enough the parse would hold the upload past it. Then the upload reads on as it comes.

@@ -9,7 +9,14 @@ import { runInNewContext } from "node:vm";
 import { once } from "node:events";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { collectWhenIdle, IdleCollection, receivingBodies } from "../../../daemon/server/idle-collect.js";
+import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
+import {
+  BodyPassing,
+  collectWhenIdle,
+  IdleCollection,
+  receivingBodies,
+  youngCollection,
+} from "../../../daemon/server/idle-collect.js";
 
 const MB = 1024 * 1024;
 
@@ -134,5 +141,43 @@ describe("server: idle collection of what requests left behind", function () {
     collectWhenIdle().stop();
     assert.equal(typeof (globalThis as { gc?: unknown }).gc, "undefined");
     assert.equal(runInNewContext("typeof gc"), "undefined");
+  });
+
+  it("a streamed body collects the young generation once per BODY_COLLECT_BYTES passed on, counted across chunks", () => {
+    let collections = 0;
+    const passing = new BodyPassing(() => collections++, 8 * MB);
+    for (let i = 0; i < 7; i++) passing.passed(MB);
+    assert.equal(collections, 0, "7 MB: not yet");
+    passing.passed(MB);
+    assert.equal(collections, 1, "8 MB");
+    for (let i = 0; i < 15; i++) passing.passed(MB);
+    assert.equal(collections, 2, "23 MB: one more at 16");
+    passing.passed(20 * MB);
+    assert.equal(collections, 3, "a chunk past the threshold collects once and counts from zero");
+  });
+
+  it("youngCollection runs V8's young-generation collection, not a full one", async () => {
+    const collect = youngCollection();
+    assert.ok(collect, "V8 gives the gc function");
+    const kinds: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind: number } })[])
+        kinds.push(e.detail!.kind);
+    });
+    observer.observe({ entryTypes: ["gc"] });
+    try {
+      collect();
+      await new Promise((r) => setTimeout(r, 50)); // gc entries are delivered asynchronously
+    } finally {
+      observer.disconnect();
+    }
+    assert.ok(
+      kinds.includes(constants.NODE_PERFORMANCE_GC_MINOR),
+      `a minor collection ran (kinds: ${kinds.join(", ")})`,
+    );
+    assert.ok(
+      !kinds.includes(constants.NODE_PERFORMANCE_GC_MAJOR),
+      `no full collection ran (kinds: ${kinds.join(", ")})`,
+    );
   });
 });
