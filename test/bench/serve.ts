@@ -156,16 +156,14 @@ export async function run(argv: string[]): Promise<void> {
     const tokens = promptFor(r);
     const generated: Token[] = [];
     let text = "";
+    // CPU and wait are taken over the whole request, prefill included, as they are for the daemon (which cannot be
+    // split at its first token from here): the columns compare like with like.
+    const cpuStart = threadCpuNs(process.pid);
+    const waitStart = otherThreadsWaitNs(process.pid);
     const t0 = performance.now();
     let first = 0;
-    let cpuFirst: number | undefined;
-    let waitFirst: number | undefined;
     for await (const token of sequence.evaluate(tokens, { temperature: 0 })) {
-      if (generated.length === 0) {
-        first = performance.now();
-        cpuFirst = threadCpuNs(process.pid);
-        waitFirst = otherThreadsWaitNs(process.pid);
-      }
+      if (generated.length === 0) first = performance.now();
       // The text a streaming consumer hands on: this token's, with up to 4 earlier ones as context.
       text += model.detokenize([token], false, generated.slice(-4));
       generated.push(token);
@@ -182,9 +180,9 @@ export async function run(argv: string[]): Promise<void> {
       ttftMs: first - t0,
       prefillTps: (tokens.length * 1000) / (first - t0),
       decodeTps: ((n - 1) * 1000) / (end - first),
-      ...(cpuFirst !== undefined && cpuEnd !== undefined ? { producerCpuUs: (cpuEnd - cpuFirst) / 1e3 / (n - 1) } : {}),
-      ...(waitFirst !== undefined && waitEnd !== undefined
-        ? { decodeWaitUs: (waitEnd - waitFirst) / 1e3 / (n - 1) }
+      ...(cpuStart !== undefined && cpuEnd !== undefined ? { producerCpuUs: (cpuEnd - cpuStart) / 1e3 / (n - 1) } : {}),
+      ...(waitStart !== undefined && waitEnd !== undefined
+        ? { decodeWaitUs: (waitEnd - waitStart) / 1e3 / (n - 1) }
         : {}),
     };
   };
@@ -401,11 +399,11 @@ Machine: ${machineDescription()}; at the start: ${loadAtStart}.
 
 **How the ratio is computed.** Direct node-llama-cpp and the daemon run in turn: in every round each Hotpath path (the streamed readers, then not streamed) is paired with a direct run of its own right before or after it (which of the two goes first alternates from pair to pair and from round to round), every request with a prompt of its own (no KV reuse). The ratio Hotpath ÷ direct is taken **per pair**, so load that drifts over seconds on a shared 2-core machine hits both halves of a pair alike; the headline is the **median of the per-pair ratios**, with a distribution-free confidence interval for that median (order statistics of the sorted ratios: the ranks a Binomial(n, ½) gives; its actual coverage in brackets) and the interquartile range of the ratios. Decode tok/s is measured the same way on both sides, where the tokens are made: (tokens − 1) ÷ time from the first token's arrival from node-llama-cpp to the last token handed on (the direct loop detokenizes it; the daemon's generator yields it to the pipeline, which writes it to the socket) — the daemon reports it as \`timings.predicted_per_second\`, the direct loop times the same span itself.
 
-Both paths hand on text: the direct loop detokenizes each token (with up to 4 earlier tokens as context, as node-llama-cpp's own streaming does); the HTTP client splits the event stream at blank lines and JSON-parses each event once, as SDKs do. "Client decode" is first to last text event as the client received them. CPU µs/token: time on CPU of the producing process's main thread (the direct loop's, or the daemon's event loop for the whole request) and of the HTTP client's, from /proc schedstat, per decoded token. Decode-thread wait: run-queue wait of the producer's other threads (llama.cpp decodes on one of them) per decoded token — time a decode was ready to run but had no core.
+Both paths hand on text: the direct loop detokenizes each token (with up to 4 earlier tokens as context, as node-llama-cpp's own streaming does); the HTTP client splits the event stream at blank lines and JSON-parses each event once, as SDKs do. "Client decode" is first to last text event as the client received them. CPU µs/token: time on CPU of the producing process's main thread (the direct loop's, or the daemon's event loop) and of the HTTP client's over the whole request, prefill included, on both sides, from /proc schedstat, per decoded token. llama.cpp threads' wait: run-queue wait of the producer's other threads (llama.cpp prefills and decodes on them) over the whole request per decoded token — time a batch was ready to run but had no core.
 
 Streamed readers: *SDK-like* (fetch, events split and parsed; the headline); *minimal* (node:http, no per-event parse); *late* (raw socket with \`Connection: close\`, reads nothing until well after the daemon is done, so its process sleeps while tokens are made: what is left is the daemon's own streaming work${lateEarly ? `; in ${lateEarly} run(s) the read began before the end` : ""}).
 
-| path | TTFT ms | prefill tok/s | decode tok/s | client decode tok/s | producer main thread CPU µs/token | client CPU µs/token | decode-thread wait µs/token |
+| path | TTFT ms | prefill tok/s | decode tok/s | client decode tok/s | producer main thread CPU µs/token | client CPU µs/token | llama.cpp threads' wait µs/token |
 |---|---|---|---|---|---|---|---|
 ${row("node-llama-cpp direct (every pair's direct run)", direct)}
 ${row("Hotpath HTTP (streamed, SDK-like client, client-timed TTFT)", samples("sdk"))}
