@@ -291,6 +291,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     discardRest(req, 0, limit);
     return Promise.reject(tooLarge(limit, declared));
   }
+  // The usual small request came whole in one read: 'request' is emitted as its head is parsed, and the parser has its
+  // body and its end by the next microtask (the socket's data callback has returned). It is then taken from the
+  // stream's buffer in one read(), not through a resume tick, 'data' and an 'end' tick (~20 µs of a routed request).
+  return Promise.resolve().then(() =>
+    req.complete && req.readableFlowing === null && !req.readableEncoding && req.readableLength <= limit
+      ? ((req.read() as Buffer | null) ?? Buffer.alloc(0))
+      : streamBody(req, limit, declared),
+  );
+}
+
+/** The body as it arrives (see readBody). */
+function streamBody(req: IncomingMessage, limit: number, declared: number | undefined): Promise<Buffer> {
   // With a declared length the body is copied into one buffer as it arrives (Node's parser delivers exactly that many
   // bytes, no more), rather than joined at the end: joining a 9 MB body was one more copy of it in a single turn (#15).
   const whole =

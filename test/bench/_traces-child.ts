@@ -141,7 +141,8 @@ if (positionals[0] === "identity") {
   // The import worker's parse thread (daemon/traces/import/worker.ts, role "parse"), once, in a fresh process as the
   // daemon's fresh worker: the file's bytes in 1 MiB blocks (a new block per kept one, one reused block otherwise, as
   // the daemon's thread does) → streamedParse, or the whole text's parseTraceFile when it needs the whole file; then
-  // toRow + packRows per 2,048 spans (buffers reused). Cold on purpose: first-touch memory is most of the cost here.
+  // packSpans per 2,048 spans as the worker packs them (toRow + packRows in a checkout without it; buffers reused).
+  // Cold on purpose: first-touch memory is most of the cost here.
   // The parse stage's modules, bundled as the daemon bundles them (trace-parse.ts), or from source.
   const code = (
     values.bundle
@@ -161,8 +162,10 @@ if (positionals[0] === "identity") {
     parseTraceFile: Importers["parseTraceFile"];
     toRow: (s: object, max: number) => (string | number | null)[];
     packRows: (rows: unknown[][], spare: object[]) => object;
+    /** The worker's way (since 55f9c06): each span's row packed as it is made. */
+    packSpans?: (spans: object[], from: number, to: number, maxAttributeChars: number, spare: object[]) => object;
   };
-  const { streamedParse, toRow, packRows } = code;
+  const { streamedParse, toRow, packRows, packSpans } = code;
   const name = values.format === "otlp" ? "export.json" : "session.jsonl";
   const cpu = () => {
     const c = process.cpuUsage();
@@ -197,9 +200,16 @@ if (positionals[0] === "identity") {
   const spare: object[] = [];
   for (const t of parsed.traces)
     for (let i = 0; i < t.spans.length; i += 2048) {
-      const batch = t.spans.slice(i, i + 2048).map((s) => toRow(s, 1_000_000));
-      spare.push(packRows(batch, spare));
-      spans += batch.length;
+      const to = Math.min(t.spans.length, i + 2048);
+      if (packSpans) spare.push(packSpans(t.spans, i, to, 1_000_000, spare));
+      else
+        spare.push(
+          packRows(
+            t.spans.slice(i, to).map((s) => toRow(s, 1_000_000)),
+            spare,
+          ),
+        );
+      spans += to - i;
     }
   const [c2, w2, f2] = [cpu(), performance.now(), faults()];
   console.log(

@@ -1,12 +1,13 @@
 // `npm run bench -- trace-parse [--base <checkout>] [--runs 5] [--spans 100000] [--formats claude,otlp]`: the PARSE
 // stage of a trace import as the daemon's parse thread runs it (bytes in 1 MiB blocks → streamedParse or the whole
-// text's parseTraceFile → toRow + packRows), one fresh process per run as the daemon starts a fresh worker per import:
-// CPU ms, wall ms and minor page faults (first-touch memory) per stage. With --base (a checkout of another commit, e.g.
-// `git worktree add --detach /tmp/base <rev> && ln -s $PWD/node_modules /tmp/base/`) both sides parse the same bytes,
-// alternating which goes first (ABBA); medians per side and the ratios new / base (pairwise too) — after checking that
-// both make the same spans and rows, or the same refusal, of every shared fixture, generated traces and 60 random
-// edits of a real OpenInference export (sameSpans; any difference fails the run before timing). The inner loop for
-// parse work: the decisive number is the HTTP import (`npm run bench -- traces --only import --base-rev …`).
+// text's parseTraceFile → packSpans, as the worker packs rows), one fresh process per run as the daemon starts a fresh
+// worker per import: CPU ms, wall ms and minor page faults (first-touch memory) per stage. With --base (a checkout of
+// another commit, e.g. `git worktree add --detach /tmp/base <rev> && ln -s $PWD/node_modules /tmp/base/`) both sides
+// parse the same bytes, alternating which goes first (ABBA); medians per side and the ratios new / base (pairwise too)
+// — after checking that both make the same spans and rows, or the same refusal, of every shared fixture, generated
+// traces and 60 random edits of a real OpenInference export (sameSpans; any difference fails the run before timing).
+// The inner loop for parse work: the decisive number is the HTTP import (`npm run bench -- traces --only import
+// --base-rev …`).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -148,7 +149,8 @@ async function bundle(code: string, out: string): Promise<string> {
         `export { streamedParse } from "./daemon/traces/import/stream.ts";`,
         `export { parseTraceFile } from "./daemon/traces/importers/index.ts";`,
         `export { toRow } from "./daemon/traces/store.ts";`,
-        `export { packRows } from "./daemon/traces/import/rows.ts";`,
+        // packSpans where the checkout has it (the worker's path), packRows before that.
+        `export * from "./daemon/traces/import/rows.ts";`,
       ].join("\n"),
       resolveDir: code,
       loader: "ts",

@@ -107,9 +107,10 @@ export async function postJson(
   signal: AbortSignal,
   idleTimeoutMs: number,
 ): Promise<IncomingMessage> {
-  // A body without long strings is sent as the string it is (the socket encodes it once: no intermediate Buffer copy);
-  // one with them as bytes written a slice per turn of the event loop (json-payload.ts).
-  const payload = await jsonPayload(body);
+  // A body without long strings is sent as the string it is, without a promise turn (the socket encodes it once: no
+  // intermediate Buffer copy); one with them as bytes written a slice per turn of the event loop (json-payload.ts).
+  const pending = jsonPayload(body);
+  const payload = typeof pending === "string" ? pending : await pending;
   const { mod, ...target } = targetOf(url);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new UpstreamError("the request was cancelled", "aborted"));
@@ -222,7 +223,14 @@ function readCapped(res: IncomingMessage, limit: number): Promise<string> {
       res.off("error", onError);
       reject(e);
     };
-    res.on("data", onData);
+    // Already whole — the usual unstreamed answer: its head and body came in one read and the parser saw its end before
+    // this ran — its bytes are taken from the stream's buffer now, not through a resume tick and 'data' (~30 µs of the
+    // daemon's request path). 'end' still settles it: read() schedules it, and by then the client has handed the
+    // keep-alive socket back, so a request sent right after this one (a retry, a fallback) reuses it.
+    if (res.complete && res.readableFlowing === null && !res.readableEncoding && res.readableLength <= limit) {
+      const whole = res.read() as Buffer | null;
+      if (whole) chunks.push(whole);
+    } else res.on("data", onData);
     res.on("end", done);
     res.on("close", onClose);
     res.on("error", onError);

@@ -49,32 +49,64 @@ function pack(count: number, rowAt: (i: number) => RowValue[], spare: PackedRows
     reused && reused.layout.buffer.byteLength === count * ROW_WIDTH * 8
       ? new Float64Array(reused.layout.buffer)
       : new Float64Array(count * ROW_WIDTH);
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so a value is encoded into what is left and
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so a row is encoded into what is left and
   // the buffer doubled only when that may not hold it.
   let bytes = reused ? new Uint8Array(reused.bytes.buffer) : new Uint8Array(FRESH_BYTES);
   let used = 0;
-  let at = 0;
-  for (let r = 0; r < count; r++) {
+  /** Consecutive short text values of the row, joined, and the layout slots they fill (from `first`). */
+  let group = "";
+  let first = -1;
+  let last = -1;
+  const encode = (text: string): number => encoder.encodeInto(text, bytes.subarray(used)).written;
+  // Short values (ids, names, kinds: most of a row's values) are encoded together: a call to the encoder, with a view
+  // of the buffer, cost more than encoding one of them. All ASCII (written === length: one byte per character), each
+  // value's byte length is its length; otherwise they are encoded again one by one. Long text is encoded alone (joined,
+  // it would be copied once more).
+  const flush = (row: RowValue[], rowAt: number) => {
+    if (first === -1) return;
+    const written = encode(group);
+    if (written === group.length) used += written;
+    else
+      for (let c = first; c <= last; c++) {
+        const v = row[c - rowAt];
+        if (typeof v !== "string") continue;
+        layout[c] = encode(v);
+        used += layout[c];
+      }
+    group = "";
+    first = -1;
+  };
+  for (let r = 0, at = 0; r < count; r++, at += ROW_WIDTH) {
     const row = rowAt(r);
-    for (let c = 0; c < ROW_WIDTH; c++, at++) {
+    let rowText = 0;
+    for (let c = 0; c < ROW_WIDTH; c++) if (typeof row[c] === "string") rowText += (row[c] as string).length;
+    if (bytes.length - used < rowText * 3) {
+      const grown = new Uint8Array(Math.max(bytes.length * 2, used + rowText * 3));
+      grown.set(bytes.subarray(0, used));
+      bytes = grown;
+    }
+    for (let c = 0; c < ROW_WIDTH; c++) {
       const v = row[c];
-      if (NUMBER_COLUMN[c]) layout[at] = v as number;
-      else if (v === null) layout[at] = -1;
-      else {
-        const text = v as string;
-        if (bytes.length - used < text.length * 3) {
-          const grown = new Uint8Array(Math.max(bytes.length * 2, used + text.length * 3));
-          grown.set(bytes.subarray(0, used));
-          bytes = grown;
-        }
-        const { written } = encoder.encodeInto(text, bytes.subarray(used));
-        layout[at] = written;
-        used += written;
+      if (NUMBER_COLUMN[c]) layout[at + c] = v as number;
+      else if (v === null) layout[at + c] = -1;
+      else if ((v as string).length > SHORT_TEXT) {
+        flush(row, at);
+        layout[at + c] = encode(v as string);
+        used += layout[at + c];
+      } else {
+        layout[at + c] = (v as string).length;
+        group += v as string;
+        if (first === -1) first = at + c;
+        last = at + c;
       }
     }
+    flush(row, at);
   }
   return { bytes: bytes.subarray(0, used), layout };
 }
+
+/** Text values up to this long are encoded together with their short neighbours (pack). */
+const SHORT_TEXT = 256;
 
 /**
  * Each packed row as ROW_WIDTH values for the store's packed upsert (text as a view of the bytes, never a string; an

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import WebSocket from "ws";
 import { chatModelPath } from "../../fixtures/models.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
@@ -156,6 +157,31 @@ describe("daemon: security and malformed input", function () {
       setTimeout(() => reject(new Error("no answer to an oversized chunked body")), 20_000);
     });
     assert.equal(status, 413);
+  });
+
+  it("a body that arrives after its head, in pieces, is read whole (one sent with its head is taken at once)", async function () {
+    // The daemon takes a body that came in the same read as its head straight from the request's buffer (every other
+    // request here); one still arriving is read as it comes.
+    const url = new URL(daemon.url);
+    const body = chat({ model: "chat", messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, async () => {
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: ${auth.authorization}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`,
+        );
+        for (const piece of [body.slice(0, 10), body.slice(10, 30), body.slice(30)]) {
+          await new Promise((r) => setTimeout(r, 50));
+          socket.write(piece);
+        }
+      });
+      let text = "";
+      socket.on("data", (d) => (text += d));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /"object":"chat\.completion"/);
   });
 
   it("malformed JSON → 400", async function () {

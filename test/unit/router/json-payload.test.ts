@@ -14,6 +14,12 @@ describe("upstream JSON payload", () => {
     assert.equal(await jsonPayload(body), JSON.stringify(body));
   });
 
+  it("comes back at once, not as a promise, when the body holds no long string", () => {
+    const body = { model: "m", messages: [{ role: "user", content: "x".repeat(65_535) }] };
+    assert.equal(jsonPayload(body), JSON.stringify(body));
+    assert.ok(jsonPayload({ ...body, long: "x".repeat(65_536) }) instanceof Promise);
+  });
+
   it("is JSON.stringify's bytes for long strings cut anywhere: escapes, surrogate pairs and lone halves", async () => {
     let seed = 15;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;

@@ -1,11 +1,14 @@
 // The Router against fake OpenAI/Anthropic upstreams: retries, fallbacks, timeouts, resets, circuits, budgets,
 // cascades, rules and aliases.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { openDb } from "../../../daemon/db.js";
 import { RouterError } from "../../../daemon/router/router.js";
 import { FakeUpstream } from "../../fixtures/upstreams/fake.js";
 import { ANTHROPIC_KEY, ask, collect, ENV, OPENAI_KEY, opts, Router, routerConfig } from "./helpers.js";
 import { chatUsage } from "../../fixtures/events.js";
+import { openaiCompletion } from "../../fixtures/upstreams/openai-wire.js";
 
 describe("router: routing and resilience against fake upstreams", () => {
   let oa: FakeUpstream;
@@ -495,6 +498,46 @@ describe("router: routing and resilience against fake upstreams", () => {
       return true;
     });
     assert.equal(oa.received.length, 0);
+  });
+
+  it("reads an unstreamed answer whole whether its body came with its head or a read later, on one connection", async () => {
+    // The body is taken from the stream's buffer when the parser already saw its end, else read as it arrives: both
+    // give the whole answer and leave the keep-alive connection free for the next request.
+    const answer = (text: string) => JSON.stringify(openaiCompletion("m", { text }));
+    let connections = 0;
+    let n = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const body = answer(`answer ${++n}`);
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+        if (n % 2) return void res.end(body);
+        res.write(body.slice(0, 20));
+        setTimeout(() => res.end(body.slice(20)), 30);
+      });
+    });
+    server.on("connection", () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const rt = new Router({
+        config: routerConfig({
+          providers: {
+            split: {
+              type: "openai-compatible",
+              baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+            },
+          },
+        }),
+      });
+      routers.push(rt);
+      const texts: string[] = [];
+      for (let i = 0; i < 4; i++) texts.push((await collect(await rt.chat(ask("split:m"), opts()))).text);
+      assert.deepEqual(texts, ["answer 1", "answer 2", "answer 3", "answer 4"]);
+      assert.equal(connections, 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("reuses keep-alive connections across requests", async () => {

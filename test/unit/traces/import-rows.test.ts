@@ -111,4 +111,65 @@ describe("traces/import/rows: packed span rows", () => {
       same(packSpans(spans, i, to, 20_000, [other]), expected, `other layout ${i}`);
     }
   });
+
+  it("each text value's bytes are its UTF-8, one after another, in rows of ASCII and of any other characters", () => {
+    // The packer encodes a row's short values together when they are all ASCII, one by one otherwise, and long ones
+    // alone: generated rows mix all of these, with characters of every UTF-8 length, lone surrogates (written as
+    // U+FFFD), empty values and long values between short ones.
+    const pieces = [
+      "a",
+      "Z9",
+      "-_/.",
+      "é",
+      "✓",
+      "😀",
+      "\ud800",
+      "\udfff",
+      " ",
+      "\n",
+      "\u2028",
+      "ß",
+      "\u007f",
+      "\u0080",
+    ];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const text = (ascii: boolean) =>
+      Array.from({ length: next() % 40 }, () => pieces[next() % (ascii ? 4 : pieces.length)]).join("");
+    const spans: Span[] = Array.from({ length: 600 }, (_, i) => {
+      const ascii = i % 3 !== 0;
+      return {
+        traceId: "ab".repeat(16),
+        spanId: `s${i}`,
+        parentSpanId: i % 5 ? `p${text(true)}` : undefined,
+        name: i % 7 ? text(ascii) : text(ascii).repeat(30),
+        kind: "tool",
+        startNs: i,
+        endNs: i + 1,
+        status: "ok",
+        statusMessage: i % 4 ? undefined : text(ascii),
+        requestId: i % 9 ? undefined : text(ascii),
+        attributes: { t: text(ascii), "gen_ai.request.model": text(ascii || i % 2 === 0) },
+      };
+    });
+    // Halves of one surrogate pair at the end of one value and the start of the next: two lone surrogates, not 😀.
+    spans.push({ ...spans[1], spanId: "pair", parentSpanId: "x\ud83d", name: "\ude00y", attributes: {} });
+    for (const spare of [[], [{ bytes: new Uint8Array(8), layout: new Float64Array(0) }]]) {
+      const packed = packSpans(spans, 0, spans.length, 300, spare);
+      const expectedBytes: Buffer[] = [];
+      const expectedLayout: number[] = [];
+      for (const s of spans)
+        for (const v of toRow(s, 300)) {
+          if (typeof v === "number") expectedLayout.push(v);
+          else if (v === null) expectedLayout.push(-1);
+          else {
+            const b = Buffer.from(v, "utf8");
+            expectedBytes.push(b);
+            expectedLayout.push(b.length);
+          }
+        }
+      assert.deepEqual([...packed.layout], expectedLayout);
+      assert.ok(Buffer.from(packed.bytes).equals(Buffer.concat(expectedBytes)));
+    }
+  });
 });
