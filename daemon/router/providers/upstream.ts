@@ -7,6 +7,7 @@ import { urlToHttpOptions } from "node:url";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { redact } from "../secrets.js";
 import { jsonPayload } from "./json-payload.js";
+import { wholeBody } from "../../whole-body.js";
 
 /** "backend": a failure of a non-HTTP backend (the local engine), kept as `cause` for the server to map. */
 export type UpstreamErrorKind = "http" | "connection" | "timeout" | "protocol" | "aborted" | "config" | "backend";
@@ -223,14 +224,12 @@ function readCapped(res: IncomingMessage, limit: number): Promise<string> {
       res.off("error", onError);
       reject(e);
     };
-    // Already whole — the usual unstreamed answer: its head and body came in one read and the parser saw its end before
-    // this ran — its bytes are taken from the stream's buffer now, not through a resume tick and 'data' (~30 µs of the
-    // daemon's request path). 'end' still settles it: read() schedules it, and by then the client has handed the
-    // keep-alive socket back, so a request sent right after this one (a retry, a fallback) reuses it.
-    if (res.complete && res.readableFlowing === null && !res.readableEncoding && res.readableLength <= limit) {
-      const whole = res.read() as Buffer | null;
-      if (whole) chunks.push(whole);
-    } else res.on("data", onData);
+    // The usual unstreamed answer is already whole (wholeBody). 'end' still settles it: read() schedules it, and by
+    // then the client has handed the keep-alive socket back, so a request sent right after this one (a retry, a
+    // fallback) reuses it.
+    const whole = wholeBody(res, limit);
+    if (whole) chunks.push(whole);
+    else res.on("data", onData);
     res.on("end", done);
     res.on("close", onClose);
     res.on("error", onError);
