@@ -51,9 +51,26 @@ export function criticalPath(tree: SpanTree): CriticalPath {
     const from = childStart[p];
     const to = childStart[p + 1];
     if (from === to) return noKids; // leaves: most spans
+    // Children come by start, so mostly already by end too (a sequential agent's steps): then the stable sort by end,
+    // latest first, is the list backwards with each run of one end kept in order, and no comparator runs. With a time
+    // that is not finite the comparator's NaN ties decide: the sort itself runs.
+    let ascending = true;
+    for (let i = from + 1; i < to && ascending; i++) {
+      const e = ends[childOrder[i]];
+      if (!(e >= ends[childOrder[i - 1]]) || !Number.isFinite(e)) ascending = false;
+    }
     const k: number[] = [];
-    for (let i = from; i < to; i++) k.push(childOrder[i]);
-    return k.sort((a, b) => ends[b] - ends[a]);
+    if (!ascending || !Number.isFinite(ends[childOrder[from]])) {
+      for (let i = from; i < to; i++) k.push(childOrder[i]);
+      return k.sort((a, b) => ends[b] - ends[a]);
+    }
+    for (let j = to; j > from;) {
+      let i = j - 1;
+      while (i > from && ends[childOrder[i - 1]] === ends[childOrder[j - 1]]) i--;
+      for (let x = i; x < j; x++) k.push(childOrder[x]);
+      j = i;
+    }
+    return k;
   };
   let start = Infinity;
   let end = -Infinity;

@@ -13,29 +13,66 @@ const IGNORED = new Set([
   "/bin/zsh",
 ]);
 
-// clean, hasExtension and isSpecific run for every token of every tool call (100k-span traces): the regular
-// expressions only run when the cheap character checks say they could change or match something.
+// clean, hasExtension and specificity run for every token of every tool call (100k-span traces): they test characters
+// by code where a regular expression would be asked the same thing (a test in tool-effects.test.ts keeps them equal).
 function clean(t: string): string {
   const first = t.charCodeAt(0);
-  if (first === 46 /* . */ || first === 47 /* / */)
-    t = t.replace(/^[./]*(?=[A-Za-z0-9_~@])/, (m) => (m.startsWith("/") ? "/" : ""));
+  if (first === 46 /* . */ || first === 47 /* / */) {
+    // t.replace(/^[./]*(?=[A-Za-z0-9_~@])/, (m) => (m.startsWith("/") ? "/" : "")) without the regex and callback:
+    // only the longest run of dots and slashes can be followed by such a character.
+    let k = 1;
+    while (k < t.length && (t.charCodeAt(k) === 46 || t.charCodeAt(k) === 47)) k++;
+    if (k < t.length && isWordStart(t.charCodeAt(k))) t = (first === 47 ? "/" : "") + t.slice(k);
+  }
   const last = t.charCodeAt(t.length - 1);
   if (last === 46 || last === 44 /* , */ || last === 47 || last === 45 /* - */) t = t.replace(/[.,/-]+$/, "");
   return t;
 }
 
-function hasExtension(t: string): boolean {
-  const base = t.slice(t.lastIndexOf("/") + 1);
-  if (!base.includes(".")) return false;
-  return (
-    /^[^.]+.*\.[A-Za-z][A-Za-z0-9]{0,7}$/.test(base) ||
-    (/^\.[A-Za-z][\w.-]+$/.test(base) && base.length > 4 && base.includes(".", 1))
-  );
+/** [A-Za-z0-9_~@] by char code. */
+function isWordStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 126 || c === 64;
 }
 
-function isSpecific(t: string): boolean {
-  if (t.length < 3 || IGNORED.has(t)) return false;
-  if (hasExtension(t)) return true;
+function hasExtension(t: string): boolean {
+  const from = t.lastIndexOf("/") + 1; // the file name is t[from…]
+  const dot = t.lastIndexOf(".");
+  if (dot < from) return false;
+  if (t.charCodeAt(from) === 46) {
+    // A dot file (.eslintrc.json): rare, the regular expression decides.
+    const base = t.slice(from);
+    return /^\.[A-Za-z][\w.-]+$/.test(base) && base.length > 4 && base.includes(".", 1);
+  }
+  // /^[^.]+.*\.[A-Za-z][A-Za-z0-9]{0,7}$/ on the file name, by char code: the extension (after the last dot) is a
+  // letter and up to 7 letters or digits; before it a name that does not start with a dot and has no line terminator
+  // (what `.` does not match) from its first dot on.
+  const ext = t.length - dot - 1;
+  if (ext < 1 || ext > 8 || !isLetter(t.charCodeAt(dot + 1))) return false;
+  for (let k = dot + 2; k < t.length; k++) if (!isLetter(t.charCodeAt(k)) && !isDigit(t.charCodeAt(k))) return false;
+  for (let k = t.indexOf(".", from); k < dot; k++) {
+    const c = t.charCodeAt(k);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return false;
+  }
+  return true;
+}
+
+const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+const NOT_SPECIFIC = 0;
+const SPECIFIC = 1;
+/** Specific, and a file name (hasExtension). */
+const FILE = 2;
+
+/** isSpecific, and whether the value is a file name (asked once: argumentValues needs both). */
+function specificity(t: string): number {
+  if (t.length < 3 || IGNORED.has(t)) return NOT_SPECIFIC;
+  if (hasExtension(t)) return FILE;
+  return isSpecificOtherwise(t) ? SPECIFIC : NOT_SPECIFIC;
+}
+
+/** isSpecific of a value that is no file name. */
+function isSpecificOtherwise(t: string): boolean {
   if (t.length >= 6 && pathSegments(t) >= 2) return true; // a path below the top level, or a URL
   if (t.length >= 8 && /[0-9]/.test(t) && /[A-Za-z]/.test(t)) return true; // ids, hashes
   if (/^\d{6,}$/.test(t)) return true; // long numbers: ids, not counts
@@ -69,10 +106,11 @@ export function argumentValues(args: string): Set<string> {
     while (end < args.length && isTokenChar(args.charCodeAt(end))) end++;
     const t = clean(args.slice(i, end));
     i = end;
-    if (!isSpecific(t)) continue;
+    const ext = specificity(t);
+    if (ext === NOT_SPECIFIC) continue;
     out.add(t);
     const slash = t.lastIndexOf("/");
-    if (slash !== -1 && hasExtension(t)) out.add(t.slice(slash + 1));
+    if (slash !== -1 && ext === FILE) out.add(t.slice(slash + 1));
   }
   return out;
 }
@@ -129,9 +167,20 @@ export function dataDependency(
 
 /** A search tool or command (grep, rg, Grep, …) that returned something. */
 export function isSearchWithHits(toolName: string, args: string, result: string): boolean {
-  if (!result.trim()) return false;
-  if (/^(grep|grep_search|codebase_search|search)$/i.test(toolName)) return true;
+  if (!/\S/.test(result)) return false; // !result.trim(), without the copy: trim and \s take the same characters
+  if (isSearchTool(toolName)) return true;
   return /(^|[\s"'|;&(])(rg|grep|egrep|ag|git grep)\s/.test(args);
+}
+
+/** The search tools by name, as recorded (few distinct names; parallelism.ts asks once per call). */
+const searchTools = new Map<string, boolean>();
+function isSearchTool(name: string): boolean {
+  let yes = searchTools.get(name);
+  if (yes === undefined) {
+    if (searchTools.size > 1000) searchTools.clear();
+    searchTools.set(name, (yes = /^(grep|grep_search|codebase_search|search)$/i.test(name)));
+  }
+  return yes;
 }
 
 // Each tool call is checked against the results of the calls just before it (parallelism.ts): most values occur in
@@ -228,7 +277,8 @@ export class DataFlowWindow {
           }
         }
       if (may && mentions(result, v)) return v;
-      if (call.args.has(v) && hasExtension(v) && call.searchHit) return v;
+      // searchHit first: it is asked once per call (then remembered), has(v) once per value and earlier call.
+      if (call.searchHit && call.args.has(v) && hasExtension(v)) return v;
     }
     return undefined;
   }

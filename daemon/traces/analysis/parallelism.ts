@@ -90,12 +90,16 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
   const dependencies: DataFlowEdge[] = [];
 
   // Sessions run the same commands again and again: a shell call's effect by its arguments' text (for a shell tool
-  // toolEffect reads nothing else).
+  // toolEffect reads nothing else), another tool's by its name (toolEffect reads only that).
   const shellReadOnly = new Map<string, boolean>();
+  const toolReadOnly = new Map<string, boolean>();
   const readOnlyOf = (name: string, argsText: string, inferred: boolean): boolean => {
-    if (inferred || !isShellTool(name)) return toolEffect(name, argsText, inferred).readOnly;
-    let yes = shellReadOnly.get(argsText);
-    if (yes === undefined) shellReadOnly.set(argsText, (yes = toolEffect(name, argsText, false).readOnly));
+    if (inferred) return toolEffect(name, argsText, inferred).readOnly;
+    const shell = isShellTool(name);
+    const known = shell ? shellReadOnly : toolReadOnly;
+    const key = shell ? argsText : name;
+    let yes = known.get(key);
+    if (yes === undefined) known.set(key, (yes = toolEffect(name, argsText, false).readOnly));
     return yes;
   };
   for (const spans of threads.values()) {
@@ -163,14 +167,17 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
       );
     };
     // Data-flow edges (evidence shown to the user, and the reason groups end). Whether each call depends on each of
-    // the LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again.
+    // the LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again. A group reaches
+    // further back (up to MAX_GROUP calls): the window holds that many results, so those pairs skip scans too.
     const lookback = new Uint8Array(spans.length * LOOKBACK);
-    const window = new DataFlowWindow(LOOKBACK);
-    const recent = new Array<Call>(LOOKBACK); // the calls the window holds, by i % LOOKBACK
+    const window = new DataFlowWindow(MAX_GROUP);
+    const recent = new Array<Call>(LOOKBACK); // the last LOOKBACK calls, by i % LOOKBACK
     const dependsOn = (later: Call, earlier: Call): boolean => {
       const back = later.index - earlier.index - 1;
       if (!later.args.size) return false;
       if (back >= 0 && back < LOOKBACK) return lookback[later.index * LOOKBACK + back] === 1;
+      // The window's later call is `later` (grouping asks only about the call just added).
+      if (back >= 0 && back < MAX_GROUP) return window.dependencyOn(earlier.index) !== undefined;
       return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit) !== undefined;
     };
 

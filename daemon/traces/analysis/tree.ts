@@ -117,12 +117,33 @@ export function buildTree(input: Span[]): SpanTree {
   const order = new Int32Array(n);
   const byStartThenEnd = (a: number, b: number) => starts[a] - starts[b] || ends[a] - ends[b] || a - b;
   let inOrder = true;
+  let startsInOrder = true;
+  let finite = true;
   for (let i = 0; i < n; i++) {
     order[i] = i;
+    if (!Number.isFinite(starts[i]) || !Number.isFinite(ends[i])) finite = false;
     if (i > 0 && inOrder && byStartThenEnd(i - 1, i) > 0) inOrder = false;
+    if (i > 0 && starts[i - 1] > starts[i]) startsInOrder = false;
   }
   // Spans mostly come sorted (the store's order is by start): the sort, a comparator call per pair, is then skipped.
-  if (!inOrder) order.sort(byStartThenEnd);
+  // The store's ties (same start) are by id, not by end: then only each run of one start is sorted. The comparator is
+  // a total order when every time is finite (NaN and Infinity − Infinity compare as ties), so both sorts agree.
+  if (!inOrder && finite && startsInOrder) {
+    for (let i = 0; i < n;) {
+      let j = i + 1;
+      while (j < n && starts[j] === starts[i]) j++;
+      if (j - i > 16) order.subarray(i, j).sort(byStartThenEnd);
+      else
+        for (let k = i + 1; k < j; k++) {
+          // Insertion sort: runs of one start are a few spans (a response's tool calls).
+          const x = order[k];
+          let at = k;
+          for (; at > i && byStartThenEnd(order[at - 1], x) > 0; at--) order[at] = order[at - 1];
+          order[at] = x;
+        }
+      i = j;
+    }
+  } else if (!inOrder) order.sort(byStartThenEnd);
   const rank = new Int32Array(n);
   const spans = new Array<Span>(n);
   const sortedStarts = new Float64Array(n);
