@@ -21,7 +21,7 @@ export interface RequestMetrics {
 
 /** Where a finished request goes: the trace store, the metrics, live views, and the log when writing fails. */
 export interface SpanSink {
-  traces: Pick<TraceStore, "writeSpans">;
+  traces: Pick<TraceStore, "writeSpans" | "writeServedSpan">;
   metrics: RequestMetrics;
   events: { publish(event: DaemonEvent): void };
   log: (level: "debug" | "info" | "warn" | "error", message: string) => void;
@@ -103,26 +103,19 @@ export function recordRequest(services: SpanSink, f: RequestFacts): void {
   Object.assign(attributes, f.extra ?? {});
 
   try {
-    services.traces.writeSpans(
-      [
-        {
-          traceId: f.trace.traceId,
-          spanId: f.trace.spanId,
-          parentSpanId: f.trace.parentSpanId,
-          name: `${f.operation} ${f.model}`,
-          kind: (f.operation === "embeddings" ? "embedding" : "llm") as SpanKind,
-          startNs: Math.round(f.startedAt * 1e6),
-          endNs: Math.round(f.endedAt * 1e6),
-          status: f.error ? "error" : "ok",
-          statusMessage: f.error,
-          requestId: f.requestId,
-          attributes,
-        },
-      ],
-      "daemon",
-      undefined,
-      undefined,
-    );
+    services.traces.writeServedSpan({
+      traceId: f.trace.traceId,
+      spanId: f.trace.spanId,
+      parentSpanId: f.trace.parentSpanId,
+      name: `${f.operation} ${f.model}`,
+      kind: (f.operation === "embeddings" ? "embedding" : "llm") as SpanKind,
+      startNs: Math.round(f.startedAt * 1e6),
+      endNs: Math.round(f.endedAt * 1e6),
+      status: f.error ? "error" : "ok",
+      statusMessage: f.error,
+      requestId: f.requestId,
+      attributes,
+    });
   } catch (e) {
     services.log("error", `could not record the span of ${f.requestId}: ${(e as Error).message}`);
   }

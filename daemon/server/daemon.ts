@@ -149,6 +149,7 @@ export async function startDaemon(
       services.router.close();
       await engine.dispose();
       await traceMaintenance.close();
+      traces.moveServed(); // served spans still waiting to move (a start would move them, an older build would not)
       cache.close(); // lookup counts still waiting for a write
       await checkpoints.close();
       db.close();

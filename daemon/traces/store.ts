@@ -1,5 +1,5 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
-import { writeTransaction, type Db } from "../db.js";
+import { DatabaseBusyError, writeTransaction, type Db } from "../db.js";
 import type { TraceSummaryDto } from "../api.js";
 import { SpanIndex } from "./analysis/span-index.js";
 import { HotpathAttr, type Attributes, type Span, type SpanKind, type SpanStatus } from "./span.js";
@@ -36,6 +36,13 @@ export interface StoreOptions {
   maxAttributeChars?: number;
 }
 
+/**
+ * Served spans wait in `served_spans` at most this long before they move into spans and traces (writeServedSpan);
+ * sooner once SERVED_MOVE_ROWS wait, and always before this store reads or writes anything else.
+ */
+const SERVED_MOVE_MS = 250;
+const SERVED_MOVE_ROWS = 32;
+
 /** What a write learns of one trace's spans: their count and extent, and whether the trace was new. */
 interface TraceWrite {
   fresh: boolean;
@@ -53,6 +60,15 @@ export class TraceStore {
   private readonly hasSpansStmt;
   private readonly countSpansStmt;
   private readonly spansJsonStmt;
+  private readonly insertServedStmt;
+  private readonly hasServedStmt;
+  private readonly servedBoundStmt;
+  private readonly servedTracesStmt;
+  private readonly moveServedStmt;
+  private readonly clearServedStmt;
+  /** Served spans this store wrote since it last moved them, and the timer that will. */
+  private served = 0;
+  private moveTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<SpanWriteListener>();
   /** Longer attribute strings are cut when stored (StoreOptions). */
   readonly maxAttributeChars: number;
@@ -93,6 +109,28 @@ export class TraceStore {
                 request_id) || ',' || attributes || ']' FROM spans WHERE trace_id = ?`,
       )
       .pluck();
+    this.insertServedStmt = db.prepare(
+      `INSERT INTO served_spans (${SPAN_COLUMNS}, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.hasServedStmt = db.prepare("SELECT 1 FROM served_spans LIMIT 1").pluck();
+    // The rows a move takes: the first `limit` in the order they were served.
+    this.servedBoundStmt = db
+      .prepare("SELECT MAX(rowid) FROM (SELECT rowid FROM served_spans ORDER BY rowid LIMIT ?)")
+      .pluck();
+    this.servedTracesStmt = db
+      .prepare(
+        `SELECT trace_id, COUNT(*), MIN(start_ns), MAX(end_ns), MIN(source) FROM served_spans WHERE rowid <= ?
+         GROUP BY trace_id`,
+      )
+      .raw();
+    // In the order they were served: a span written twice keeps its last version, as with upserts one by one.
+    this.moveServedStmt = db.prepare(
+      `INSERT INTO spans (${SPAN_COLUMNS}) SELECT ${SPAN_COLUMNS} FROM served_spans WHERE rowid <= ? ORDER BY rowid
+       ${SPAN_CONFLICT}`,
+    );
+    this.clearServedStmt = db.prepare("DELETE FROM served_spans WHERE rowid <= ?");
+    // A daemon killed before it moved its served spans left them here: they move now, not at the first read.
+    this.settle();
   }
 
   /** Writes spans (insert or replace by trace+span id) and refreshes their traces' summaries, in one transaction. */
@@ -100,6 +138,8 @@ export class TraceStore {
     if (spans.length === 1) return this.writeSpan(spans[0], source, origin, traceName);
     const traces = new Map<string, TraceWrite>();
     writeTransaction(this.db, "writing spans", () => {
+      // Served spans first: they were committed earlier, so a later write of the same span replaces them, as it would.
+      this.moveServedRows();
       for (const s of spans) {
         let t = traces.get(s.traceId);
         if (!t) traces.set(s.traceId, (t = this.traceWrite(s.traceId)));
@@ -124,6 +164,7 @@ export class TraceStore {
    */
   private writeSpan(span: Span, source: string, origin?: string, traceName?: string): string[] {
     writeTransaction(this.db, "writing a span", () => {
+      this.moveServedRows();
       const row = toRow(span, this.maxAttributeChars);
       this.upsertSpanStmt.run(row);
       const now = Date.now();
@@ -148,6 +189,85 @@ export class TraceStore {
     const ids = [span.traceId];
     this.notifyWritten([span], ids);
     return ids;
+  }
+
+  /**
+   * The span of a request the daemon served. It commits before the answer ends (a client that saw the end can rely on
+   * it), so the client waits for this commit: appended to `served_spans`, a table without indexes, it writes that
+   * table's last page or two, where spans and traces took ~7 pages (the span row, its key, spans_start; the trace
+   * row, its key, traces_start). Committed there it is as durable. The waiting rows move into spans and traces within
+   * SERVED_MOVE_MS (sooner once SERVED_MOVE_ROWS wait), SERVED_MOVE_ROWS per transaction, all of them when the daemon
+   * closes, and before this store — on any connection: the CLI, a daemon restarting after a crash — reads or writes
+   * anything else.
+   */
+  writeServedSpan(span: Span): void {
+    const row: (string | number | null)[] = toRow(span, this.maxAttributeChars);
+    row.push("daemon");
+    writeTransaction(this.db, "writing a span", () => this.insertServedStmt.run(row));
+    this.notifyWritten([span], [span.traceId]);
+    if (++this.served === SERVED_MOVE_ROWS) this.moveSoon(0);
+    else if (!this.moveTimer) this.moveSoon(SERVED_MOVE_MS);
+  }
+
+  /** Moves every served span waiting in `served_spans` into spans and traces now (see writeServedSpan). */
+  moveServed(): void {
+    clearTimeout(this.moveTimer);
+    this.moveTimer = undefined;
+    if (this.db.open) this.settle();
+  }
+
+  /** Moves SERVED_MOVE_ROWS served spans now, and the rest in later turns of the event loop. */
+  private moveSome(): void {
+    clearTimeout(this.moveTimer);
+    this.moveTimer = undefined;
+    if (!this.db.open) return;
+    let next = SERVED_MOVE_MS;
+    try {
+      if (this.hasServedStmt.get() !== undefined)
+        writeTransaction(this.db, "moving served spans", () => this.moveServedRows(SERVED_MOVE_ROWS));
+      next = 0;
+    } catch {
+      // Left for a later move, a read, a write or the next start (a failed move rolls back whole).
+    }
+    if (this.hasServedStmt.get() === undefined) this.served = 0;
+    else this.moveSoon(next);
+  }
+
+  /**
+   * A move in `ms`; 0: on a timer all the same, so that a request already arriving is read first. A move holds the
+   * event loop ~1 ms per 32 rows (mostly the random-keyed index pages of spans and traces it writes).
+   */
+  private moveSoon(ms: number): void {
+    clearTimeout(this.moveTimer);
+    this.moveTimer = setTimeout(() => this.moveSome(), ms).unref();
+  }
+
+  /** Served spans waiting are moved before a read (see writeServedSpan); a write lock held elsewhere leaves them. */
+  private settle(): void {
+    if (this.hasServedStmt.get() === undefined) return;
+    try {
+      writeTransaction(this.db, "moving served spans", () => this.moveServedRows());
+      this.served = 0;
+    } catch (e) {
+      // Another connection (an import) holds the write lock past the busy timeout: read what is stored.
+      if (!(e instanceof DatabaseBusyError)) throw e;
+    }
+  }
+
+  /** Inside a write transaction: the first `limit` served spans into spans, and their traces' summary rows. */
+  private moveServedRows(limit = -1): void {
+    const bound = this.servedBoundStmt.get(limit) as number | null;
+    if (bound === null) return;
+    const traces = this.servedTracesStmt.all(bound) as [string, number, number, number, string][];
+    this.moveServedStmt.run(bound);
+    this.clearServedStmt.run(bound);
+    const now = Date.now();
+    for (const [traceId, count, startNs, endNs, source] of traces) {
+      // A trace has a row whenever it has spans, so one this creates has this one span (as in writeSpan).
+      const created =
+        count === 1 && this.insertNewTraceStmt.run(traceId, null, source, null, startNs, endNs, now).changes;
+      if (!created) this.upsertTraceStmt.run({ traceId, name: null, source, origin: null, now });
+    }
   }
 
   /**
@@ -266,6 +386,7 @@ export class TraceStore {
 
   deleteTrace(traceId: string): boolean {
     return writeTransaction(this.db, "deleting a trace", () => {
+      this.moveServedRows();
       this.db.prepare("DELETE FROM spans WHERE trace_id = ?").run(traceId);
       return this.db.prepare("DELETE FROM traces WHERE trace_id = ?").run(traceId).changes > 0;
     });
@@ -275,6 +396,7 @@ export class TraceStore {
   applyRetention(policy: RetentionPolicy, nowMs = Date.now()): number {
     let deleted = 0;
     writeTransaction(this.db, "applying trace retention", () => {
+      this.moveServedRows();
       if (policy.retentionDays > 0) {
         const cutoffMs = nowMs - policy.retentionDays * 86_400_000;
         const old = this.db.prepare("SELECT trace_id FROM traces WHERE created_at < ?").all(cutoffMs) as {
@@ -305,6 +427,7 @@ export class TraceStore {
   }
 
   countSpans(): number {
+    this.settle();
     return (this.db.prepare("SELECT COUNT(*) AS n FROM spans").get() as { n: number }).n;
   }
 
@@ -313,6 +436,7 @@ export class TraceStore {
    * lines. `hotpath import` reads it back with the same ids.
    */
   *exportJsonl(opts: { traceIds?: string[]; sinceNs?: number } = {}): Generator<string> {
+    this.settle();
     yield JSON.stringify({ format: EXPORT_FORMAT, version: 1, exportedAt: new Date().toISOString() });
     const traces: TraceSummaryDto[] = opts.traceIds
       ? opts.traceIds.map((id) => this.getTrace(id)).filter((t): t is TraceSummaryDto => t !== undefined)
@@ -332,6 +456,7 @@ export class TraceStore {
 
   /** Whether any span of this trace is stored. */
   hasTrace(traceId: string): boolean {
+    this.settle();
     return this.hasSpansStmt.get(traceId) !== undefined;
   }
 
@@ -341,6 +466,7 @@ export class TraceStore {
   }
 
   getSpans(traceId: string): Span[] {
+    this.settle();
     // Each row arrives as one JSON text built by SQLite: one string per row to cross into JS and one JSON.parse,
     // instead of 13 column values and a keyed row object (a 100k-span trace reads back ~3x faster).
     const rows = this.spansJsonStmt.all(traceId) as string[];
@@ -352,6 +478,7 @@ export class TraceStore {
 
   /** Up to `limit` trace ids that start with `prefix` (lower-case hex), for resolving a shortened id. */
   traceIdsStartingWith(prefix: string, limit: number): string[] {
+    this.settle();
     const rows = this.db
       .prepare("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? LIMIT ?")
       .all(prefix, `${prefix}g`, limit);
@@ -359,12 +486,14 @@ export class TraceStore {
   }
 
   getTrace(traceId: string): TraceSummaryDto | undefined {
+    this.settle();
     const row = this.db.prepare("SELECT * FROM traces WHERE trace_id = ?").get(traceId) as
       Record<string, any> | undefined;
     return row ? toSummary(row) : undefined;
   }
 
   listTraces(opts: { limit?: number; before?: number; source?: string } = {}): TraceSummaryDto[] {
+    this.settle();
     const rows = this.db
       .prepare(
         `SELECT * FROM traces WHERE (@before IS NULL OR start_ns < @before) AND (@source IS NULL OR source = @source)
@@ -385,6 +514,7 @@ export class TraceStore {
    * The sizes are read with octet_length, which SQLite answers from the record header without reading the text.
    */
   recentSpans(opts: { sinceNs?: number; kind?: SpanKind; limit?: number; maxAttributeBytes?: number } = {}): Span[] {
+    this.settle();
     const where = "WHERE start_ns >= @since AND (@kind IS NULL OR kind = @kind) ORDER BY start_ns DESC LIMIT @limit";
     const params = { since: opts.sinceNs ?? 0, kind: opts.kind ?? null, limit: Math.min(opts.limit ?? 1000, 100_000) };
     if (opts.maxAttributeBytes !== undefined) {
@@ -412,6 +542,7 @@ export class TraceStore {
     numbers: readonly ServingKey[],
     texts: readonly ServingKey[] = [],
   ): { status: string; numbers: (number | null)[]; texts: (string | null)[] }[] {
+    this.settle();
     const column = (k: string, types: string) => {
       const path = `'$."${k.replace(/["'\\]/g, "")}"'`;
       return `CASE WHEN json_type(values_json, ${path}) IN (${types}) THEN json_extract(values_json, ${path}) END`;
@@ -559,20 +690,26 @@ export interface ImportWriter {
   close(): void;
 }
 
+/** A span row's columns, in toRow's order. */
+const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, model,
+  conversation_id, request_id, attributes, serving`;
+
 /** The span upsert, each text value bound as `text` gives it (toRow's order). */
 function upsertSpanSql(text: string): string {
   const t = text;
   return `
-      INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
-                         model, conversation_id, request_id, attributes, serving)
+      INSERT INTO spans (${SPAN_COLUMNS})
       VALUES (${t}, ${t}, ${t}, ${t}, ${t}, ?, ?, ${t}, ${t}, ${t}, ${t}, ${t}, ${t}, ${t})
-      ON CONFLICT (trace_id, span_id) DO UPDATE SET
+      ${SPAN_CONFLICT}`;
+}
+
+/** A span written again (same trace and span id) replaces the stored one, keeping its request id and serving values. */
+const SPAN_CONFLICT = `ON CONFLICT (trace_id, span_id) DO UPDATE SET
         parent_span_id = excluded.parent_span_id, name = excluded.name, kind = excluded.kind,
         start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
         status_message = excluded.status_message, model = excluded.model, conversation_id = excluded.conversation_id,
         request_id = COALESCE(excluded.request_id, spans.request_id), attributes = excluded.attributes,
         serving = COALESCE(excluded.serving, spans.serving)`;
-}
 
 /** The upsert's positional parameters, in its column order (ROW_WIDTH; start_ns and end_ns are the numbers). */
 export function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {

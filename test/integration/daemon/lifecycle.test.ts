@@ -218,6 +218,13 @@ describe("daemon: lifecycle", function () {
         assert.equal((db.pragma("integrity_check") as any[])[0].integrity_check, "ok");
         const ids = new Set((db.prepare("SELECT request_id FROM spans").all() as any[]).map((r) => r.request_id));
         for (const id of completed) assert.ok(ids.has(id), `span of completed ${id} survives`);
+        // Served spans the killed daemon had not moved yet were moved by the restart, each with its trace's row.
+        assert.equal(db.prepare("SELECT COUNT(*) FROM served_spans").pluck().get(), 0);
+        const orphans = db
+          .prepare("SELECT COUNT(*) FROM spans WHERE trace_id NOT IN (SELECT trace_id FROM traces)")
+          .pluck()
+          .get();
+        assert.equal(orphans, 0, "every span's trace has its row");
         const looked = db
           .prepare("SELECT COALESCE(SUM(hits + misses + bypasses), 0) FROM cache_namespaces")
           .pluck()

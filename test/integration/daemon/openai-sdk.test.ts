@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { chatModelPath } from "../../fixtures/models.js";
-import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { startDaemon, STORED_SPANS, type TestDaemon } from "../../fixtures/daemon.js";
 
 describe("daemon: OpenAI-compatible API with the official SDK", function () {
   let daemon: TestDaemon;
@@ -289,7 +289,7 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     try {
       const span = (r: { response: Response }) =>
         db
-          .prepare("SELECT * FROM spans WHERE request_id = ?")
+          .prepare(`SELECT * FROM ${STORED_SPANS} WHERE request_id = ?`)
           .get(r.response.headers.get("x-hotpath-request-id")) as any;
       assert.equal(span(a).trace_id, traceId);
       assert.equal(span(a).parent_span_id, parent);
@@ -311,7 +311,7 @@ describe("daemon: OpenAI-compatible API with the official SDK", function () {
     const { default: Database } = await import("better-sqlite3");
     const db = new Database(`${daemon.dataDir}/hotpath.db`, { readonly: true });
     try {
-      const row = db.prepare("SELECT * FROM spans WHERE request_id = ?").get(requestId) as any;
+      const row = db.prepare(`SELECT * FROM ${STORED_SPANS} WHERE request_id = ?`).get(requestId) as any;
       assert.ok(row, "span written");
       const attrs = JSON.parse(row.attributes);
       assert.equal(attrs["gen_ai.operation.name"], "chat");

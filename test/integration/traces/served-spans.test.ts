@@ -1,0 +1,158 @@
+// The span of each served request commits to `served_spans` (an append to a table without indexes) and moves into
+// spans and traces later: every read, write and connection must still see it, in order, exactly once.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDb, type Db } from "../../../daemon/db.js";
+import { HotpathAttr, type Span } from "../../../daemon/traces/span.js";
+import { TraceStore } from "../../../daemon/traces/store.js";
+
+const served = (traceId: string, i: number, startMs: number, extra: Partial<Span> = {}): Span => ({
+  traceId,
+  spanId: i.toString(16).padStart(16, "0"),
+  name: "chat m",
+  kind: "llm",
+  startNs: startMs * 1e6,
+  endNs: (startMs + 10) * 1e6,
+  status: "ok",
+  requestId: `req_${traceId.slice(0, 4)}${i}`,
+  attributes: { "gen_ai.request.model": "m", "gen_ai.input.messages": "x".repeat(800), [HotpathAttr.cache]: "bypass" },
+  ...extra,
+});
+
+describe("traces/store: served spans", () => {
+  let dir: string;
+  let file: string;
+  let db: Db;
+  let store: TraceStore;
+  const waiting = (d: Db = db) => d.prepare("SELECT COUNT(*) FROM served_spans").pluck().get() as number;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hotpath-served-"));
+    file = join(dir, "hotpath.db");
+    db = openDb(file);
+    store = new TraceStore(db);
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a served span waits in served_spans and every read finds it with its trace's row", () => {
+    const t = "a".repeat(32);
+    store.writeServedSpan(served(t, 1, 100));
+    assert.equal(waiting(), 1, "committed where it waits");
+    assert.equal(db.prepare("SELECT COUNT(*) FROM spans").pluck().get(), 0, "not yet in spans");
+    const s = store.getTrace(t)!;
+    assert.deepEqual([s.spanCount, s.startNs, s.endNs, s.source], [1, 100e6, 110e6, "daemon"]);
+    assert.equal(waiting(), 0, "the read moved it");
+    assert.deepEqual(
+      store.getSpans(t).map((x) => [x.spanId, x.requestId]),
+      [["0000000000000001", `req_aaaa1`]],
+    );
+    store.writeServedSpan(served(t, 2, 50));
+    assert.deepEqual(
+      store.listTraces().map((x) => [x.traceId, x.spanCount, x.startNs]),
+      [[t, 2, 50e6]],
+    );
+    store.writeServedSpan(served("b".repeat(32), 1, 200));
+    assert.equal(store.countSpans(), 3);
+    store.writeServedSpan(served("c".repeat(32), 1, 300));
+    assert.deepEqual(
+      store.servedLlmValues(0, [], [HotpathAttr.cache]).map((r) => r.texts[0]),
+      ["bypass", "bypass", "bypass", "bypass"],
+    );
+  });
+
+  it("another connection (the CLI, a daemon restarted after kill -9) moves and reads what one left waiting", () => {
+    const t = "d".repeat(32);
+    store.writeServedSpan(served(t, 1, 100));
+    store.writeServedSpan(served(t, 2, 300));
+    store.writeServedSpan(served("e".repeat(32), 1, 500));
+    // The first connection stays open and never moves them, as a process killed right after its commits.
+    const other = openDb(file);
+    try {
+      const second = new TraceStore(other);
+      assert.equal(waiting(other), 0, "moved when the store opened");
+      const s = second.getTrace(t)!;
+      assert.deepEqual([s.spanCount, s.startNs, s.endNs, s.source], [2, 100e6, 310e6, "daemon"]);
+      assert.equal(second.getTrace("e".repeat(32))?.spanCount, 1);
+      assert.equal(store.countSpans(), 3, "and the first connection reads them too, once");
+    } finally {
+      other.close();
+    }
+  });
+
+  it("keeps the order of writes: a span written after its served version replaces it, and a trace's first writer stays its source", () => {
+    const t = "f".repeat(32);
+    store.writeServedSpan(served(t, 1, 100));
+    store.writeSpans([served(t, 1, 100, { endNs: 900e6, requestId: undefined })], "otlp");
+    assert.deepEqual(
+      store.getSpans(t).map((x) => [x.endNs, x.requestId]),
+      [[900e6, "req_ffff1"]],
+      "the later write wins, keeping the served request id",
+    );
+    assert.equal(store.getTrace(t)?.source, "daemon");
+    // An agent's OTLP span of the same trace first, then the served span: one trace of two spans.
+    const u = "1".repeat(32);
+    store.writeSpans([{ ...served(u, 7, 0), requestId: undefined }], "otlp");
+    store.writeServedSpan(served(u, 1, 100));
+    const s = store.getTrace(u)!;
+    assert.deepEqual([s.spanCount, s.startNs, s.endNs, s.source], [2, 0, 110e6, "otlp"]);
+  });
+
+  it("deleting a trace whose served span still waits deletes it for good, and retention counts it", () => {
+    const t = "2".repeat(32);
+    store.writeServedSpan(served(t, 1, 100));
+    assert.equal(store.deleteTrace(t), true);
+    store.moveServed();
+    assert.deepEqual(store.getSpans(t), []);
+    assert.equal(store.getTrace(t), undefined);
+    for (let i = 0; i < 3; i++) store.writeServedSpan(served(String(i + 3).repeat(32), 1, 1000 * i));
+    assert.equal(store.applyRetention({ retentionDays: 0, maxSpans: 1 }), 2);
+    assert.deepEqual(
+      store.listTraces().map((x) => x.traceId),
+      ["5".repeat(32)],
+    );
+  });
+
+  it("a served span's commit writes one or two WAL pages, where a span and trace row write ~7", () => {
+    db.pragma("wal_autocheckpoint = 0");
+    const frames = (write: (i: number) => void) => {
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      const pages: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const before = statSync(`${file}-wal`).size;
+        write(i);
+        pages.push((statSync(`${file}-wal`).size - before) / (4096 + 24));
+      }
+      return pages.reduce((a, b) => a + b, 0) / pages.length;
+    };
+    // Enough spans that their random-keyed index pages differ from one write to the next, as in a used database.
+    store.writeSpans(
+      Array.from({ length: 3000 }, (_, i) => served(i.toString(16).padStart(32, "0"), 1, i)),
+      "import:x",
+    );
+    const asSpans = frames((i) => store.writeSpans([served(`a${i}`.padStart(32, "9"), 1, i)], "daemon"));
+    const asServed = frames((i) => store.writeServedSpan(served(`b${i}`.padStart(32, "9"), 1, i)));
+    assert.ok(asServed <= 2.5, `${asServed} pages per served span commit`);
+    assert.ok(asSpans >= 5, `${asSpans} pages per span commit into spans and traces`);
+    assert.equal(store.countSpans(), 3080);
+  });
+
+  it("moves on its own, a batch per turn of the event loop, when nothing reads", async () => {
+    for (let i = 0; i < 80; i++) store.writeServedSpan(served(i.toString(16).padStart(32, "7"), 1, i));
+    assert.equal(waiting(), 80);
+    const seen: number[] = [];
+    while (waiting() > 0) {
+      seen.push(waiting());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(
+      seen.some((n) => n > 0 && n < 80),
+      `moved in batches: ${seen.join(", ")}`,
+    );
+    assert.equal(db.prepare("SELECT COUNT(*) FROM spans").pluck().get(), 80);
+    assert.equal(db.prepare("SELECT COUNT(*) FROM traces").pluck().get(), 80);
+  });
+});
