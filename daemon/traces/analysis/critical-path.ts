@@ -32,7 +32,7 @@ const WORK_KINDS = new Set(["llm", "tool", "retriever", "embedding"]);
 const MAX_DEPTH = 256;
 
 export function criticalPath(tree: SpanTree): CriticalPath {
-  const { roots, spans, childStart, childOrder, starts, ends } = tree;
+  const { roots, spans, childStart, starts, ends } = tree;
   if (!roots.length)
     return {
       spanIds: [],
@@ -47,31 +47,7 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   const ROOT = spans.length;
   const noKids: number[] = [];
   /** Children by position, the one that finished last first (ties: the order they came in). */
-  const kidsOf = (p: number): number[] => {
-    const from = childStart[p];
-    const to = childStart[p + 1];
-    if (from === to) return noKids; // leaves: most spans
-    // Children come by start, so mostly already by end too (a sequential agent's steps): then the stable sort by end,
-    // latest first, is the list backwards with each run of one end kept in order, and no comparator runs. With a time
-    // that is not finite the comparator's NaN ties decide: the sort itself runs.
-    let ascending = true;
-    for (let i = from + 1; i < to && ascending; i++) {
-      const e = ends[childOrder[i]];
-      if (!(e >= ends[childOrder[i - 1]]) || !Number.isFinite(e)) ascending = false;
-    }
-    const k: number[] = [];
-    if (!ascending || !Number.isFinite(ends[childOrder[from]])) {
-      for (let i = from; i < to; i++) k.push(childOrder[i]);
-      return k.sort((a, b) => ends[b] - ends[a]);
-    }
-    for (let j = to; j > from;) {
-      let i = j - 1;
-      while (i > from && ends[childOrder[i - 1]] === ends[childOrder[j - 1]]) i--;
-      for (let x = i; x < j; x++) k.push(childOrder[x]);
-      j = i;
-    }
-    return k;
-  };
+  const kidsOf = (p: number): number[] => (childStart[p] === childStart[p + 1] ? noKids : childrenLatestFirst(tree, p)); // leaves: most spans
   let start = Infinity;
   let end = -Infinity;
   for (const r of roots) {
@@ -219,6 +195,63 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   }
   byKind[largest] = round(byKind[largest] + durationMs - sum);
   return { spanIds, durationMs, byKind, segments: merged, spanMs, spanOwners, spanNodes };
+}
+
+/**
+ * The children of position p (tree.spans.length: the roots), the one that finished last first, ties in the order they
+ * came in: what `[…children].sort((a, b) => ends[b] - ends[a])` gives (a stable sort), without a comparator sort when
+ * the children come nearly by end already, as they do by start (a sequential agent's steps; a response's calls that
+ * started together come by id). With a time that is not finite the comparator's NaN ties decide: the sort runs.
+ */
+export function childrenLatestFirst(tree: Pick<SpanTree, "childStart" | "childOrder" | "ends">, p: number): number[] {
+  const { childStart, childOrder, ends } = tree;
+  const from = childStart[p];
+  const to = childStart[p + 1];
+  let ascending = true;
+  let finite = true;
+  for (let i = from; i < to && finite; i++) {
+    const e = ends[childOrder[i]];
+    if (!Number.isFinite(e)) finite = false;
+    else if (i > from && e < ends[childOrder[i - 1]]) ascending = false;
+  }
+  const k: number[] = [];
+  if (finite && ascending) {
+    // By end already: the list backwards, each run of one end kept in order.
+    for (let j = to; j > from;) {
+      let i = j - 1;
+      while (i > from && ends[childOrder[i - 1]] === ends[childOrder[j - 1]]) i--;
+      for (let x = i; x < j; x++) k.push(childOrder[x]);
+      j = i;
+    }
+    return k;
+  }
+  if (finite) {
+    // With finite ends, latest first and then by arrival is a total order (what the stable sort gives): an insertion
+    // sort of the list backwards moves each child only as far as it is out of place. Past a budget of moves (children
+    // far from end order) the sort below runs instead.
+    const at = new Int32Array(to - from); // positions in childOrder
+    let budget = 8 * (to - from) + 64;
+    for (let j = 0; j < at.length && budget >= 0; j++) {
+      const x = to - 1 - j;
+      const e = ends[childOrder[x]];
+      let i = j;
+      // Move left past every child that ends earlier, or at the same time but came later.
+      for (; i > 0; i--) {
+        const y = at[i - 1];
+        const ey = ends[childOrder[y]];
+        if (ey > e || (ey === e && y < x)) break;
+        at[i] = y;
+      }
+      at[i] = x;
+      budget -= j - i;
+    }
+    if (budget >= 0) {
+      for (let j = 0; j < at.length; j++) k.push(childOrder[at[j]]);
+      return k;
+    }
+  }
+  for (let i = from; i < to; i++) k.push(childOrder[i]);
+  return k.sort((a, b) => ends[b] - ends[a]);
 }
 
 export function round(ms: number): number {

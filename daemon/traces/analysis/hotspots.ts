@@ -28,7 +28,9 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
   // Model calls stay one item each (no key to build); everything else folds by what it ran.
   const items: Item[] = [];
   const topLlm: Item[] = [];
-  const folded = new Map<string, Item>();
+  // Folded items by owner, by what folds them (a command head, a tool name, a span name), then by that name: no key
+  // string built per span on the path.
+  const folded = new Map<TimeOwner, Map<string, Item>[]>();
   // A shell tool's fold key by its arguments' text: sessions run the same commands again and again, and finding a
   // command's head takes a few regular expressions.
   const heads = new Map<string, string>();
@@ -52,10 +54,13 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
       if (topLlm.length > MAX_HOTSPOTS) topLlm.pop();
       continue;
     }
-    const { key, name } = itemOf(span, kinds[i], heads);
-    let item = folded.get(key);
+    const { by, name } = itemOf(span, heads);
+    let byWhat = folded.get(kinds[i]);
+    if (!byWhat) folded.set(kinds[i], (byWhat = [new Map(), new Map(), new Map()]));
+    const byName = byWhat[by];
+    let item = byName.get(name);
     if (!item) {
-      folded.set(key, (item = { name, kind: kinds[i], ms: 0, ids: [], times: [], nodes: [] }));
+      byName.set(name, (item = { name, kind: kinds[i], ms: 0, ids: [], times: [], nodes: [] }));
       items.push(item);
     }
     item.ms += times[i];
@@ -68,8 +73,7 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
     .sort((a, b) => b.ms - a.ms)
     .slice(0, MAX_HOTSPOTS)
     .map((i) => {
-      // Longest first (ties: in path order).
-      const order = i.ids.length === 1 ? [0] : i.ids.map((_, k) => k).sort((x, y) => i.times[y] - i.times[x]);
+      const order = longestFirst(i.times);
       const spanIds = order.map((k) => i.ids[k]);
       const share = i.ms / path.durationMs;
       return {
@@ -84,11 +88,16 @@ export function findHotspots(path: CriticalPath): Hotspot[] {
     });
 }
 
+/** What itemOf folds by: a command head, a tool name or a span name (the same name in two is two items). */
+const BY_COMMAND = 0;
+const BY_TOOL = 1;
+const BY_SPAN_NAME = 2;
+
 /**
  * What repeats are folded by: a shell command by its program and subcommand, other tools by name. `heads` remembers
  * each shell call's command head by its arguments' text: sessions run the same commands again and again.
  */
-function itemOf(span: Span, kind: TimeOwner, heads: Map<string, string>): { key: string; name: string } {
+function itemOf(span: Span, heads: Map<string, string>): { by: number; name: string } {
   const tool = toolName(span);
   if (span.kind === "tool" || tool) {
     const args = span.attributes["gen_ai.tool.call.arguments"];
@@ -98,11 +107,46 @@ function itemOf(span: Span, kind: TimeOwner, heads: Map<string, string>): { key:
         const cmd = shellCommandOf(tool, args);
         heads.set(args, (head = cmd === undefined ? "" : commandHead(cmd)));
       }
-      if (head) return { key: `${kind}:cmd:${head}`, name: head };
+      if (head) return { by: BY_COMMAND, name: head };
     }
-    return { key: `${kind}:tool:${tool || span.name}`, name: tool || span.name };
+    return { by: BY_TOOL, name: tool || span.name };
   }
-  return { key: `${kind}:name:${span.name}`, name: span.name };
+  return { by: BY_SPAN_NAME, name: span.name };
+}
+
+/**
+ * Positions of `times`, longest first, ties in order: what the stable sort `(x, y) => times[y] - times[x]` gives. An
+ * item can fold thousands of calls (Read ×16,000): with finite times that order is a total one, found by each time's
+ * rank among the distinct times (a numeric sort, no comparator call per pair).
+ */
+export function longestFirst(times: number[]): number[] {
+  const n = times.length;
+  if (n === 1) return [0];
+  const sorted = Float64Array.from(times);
+  for (let k = 0; k < n; k++)
+    if (!Number.isFinite(sorted[k])) return times.map((_, k) => k).sort((x, y) => times[y] - times[x]);
+  sorted.sort();
+  // Distinct times, longest first (-0 and 0 are one: the comparator ties them).
+  const distinct: number[] = [];
+  for (let k = n - 1; k >= 0; k--)
+    if (!distinct.length || sorted[k] !== distinct[distinct.length - 1]) distinct.push(sorted[k]);
+  const rank = new Int32Array(n);
+  const count = new Int32Array(distinct.length + 1);
+  for (let k = 0; k < n; k++) {
+    let lo = 0;
+    let hi = distinct.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (distinct[mid] > times[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    rank[k] = lo;
+    count[lo + 1]++;
+  }
+  for (let r = 0; r < distinct.length; r++) count[r + 1] += count[r];
+  const order = new Array<number>(n);
+  for (let k = 0; k < n; k++) order[count[rank[k]]++] = k;
+  return order;
 }
 
 /**

@@ -31,7 +31,7 @@ export function packRows(rows: RowValue[][], spare: PackedRows[] = []): PackedRo
  * and dropped (a batch of rows held until packed outlived young-generation collections, which copied them).
  */
 export function packSpans(
-  spans: Span[],
+  spans: readonly Span[],
   from: number,
   to: number,
   maxAttributeChars: number,

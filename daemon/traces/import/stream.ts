@@ -7,7 +7,7 @@
 // whole text's parse reports (the same lines reach the same reader in the same order; bytes that are not UTF-8
 // anywhere in the file win over any other problem, as decoding the whole text comes first).
 import { isAscii } from "node:buffer";
-import { claudeCodeImporter, claudeCodeRecords } from "../importers/claude-code.js";
+import { claudeCodeImporter, claudeCodeRecords, type SpansHandOut } from "../importers/claude-code.js";
 import { ImportError } from "../importers/format.js";
 import { importerFor } from "../importers/index.js";
 import { otlpJsonFileStream, otlpJsonImporter } from "../importers/otlp-json.js";
@@ -32,9 +32,10 @@ export interface StreamedParse {
   /**
    * The traces, or undefined when the file is not one this parses as it streams (parseTraceFile on the whole text
    * says what it is). Throws what parseTraceFile on the whole text would throw: ImportError, or TypeError for bytes
-   * that are not UTF-8.
+   * that are not UTF-8. `handOut` sees a Claude Code session's spans while they are built (see SpansHandOut); a
+   * failure may still come after it has.
    */
-  end(): { format: string; traces: ParsedTrace[] } | undefined;
+  end(handOut?: SpansHandOut): { format: string; traces: ParsedTrace[] } | undefined;
 }
 
 /** otlp: any other name, read as an OTLP/JSON array of requests while it lasts (otlpJsonFileStream). */
@@ -191,7 +192,7 @@ export function streamedParse(name: string): StreamedParse {
     get needsWholeFile() {
       return state === "deciding" || state === "otlp" || state === "off";
     },
-    end() {
+    end(handOut) {
       if (state === "off") return undefined;
       if (state === "otlp") {
         try {
@@ -220,7 +221,7 @@ export function streamedParse(name: string): StreamedParse {
             } else lines(restText);
             if (state !== "streaming") return;
             line(carry);
-            traces = reader!.end();
+            traces = reader!.end(handOut);
             // The session's walk (every tool call's input and result, 100k+ objects) is garbage now: the caller keeps
             // this object to the end of the import, and the reader with it.
             reader = undefined;

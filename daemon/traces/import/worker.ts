@@ -164,9 +164,38 @@ function run(): void {
     receiveFile(
       (bytes) => {
         const rows = job.rowPort!;
+        const spare: PackedRows[] = [];
+        let begun = false;
+        const begin = (spanCount: number) => {
+          if (begun) return;
+          begun = true;
+          rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
+        };
+        /** Packs spans[from, to) for the store thread. */
+        const send = (spans: readonly Span[], from: number, to: number) => {
+          // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
+          for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
+          const packed = packSpans(spans, from, to, maxAttributeChars, spare);
+          rows.postMessage({ rows: packed } satisfies RowMessage, [
+            packed.bytes.buffer as ArrayBuffer,
+            packed.layout.buffer as ArrayBuffer,
+          ]);
+        };
+        // A Claude Code session's spans are built once the whole file is read (~0.4 s for 100k): the rows of those
+        // built go to the store thread meanwhile, so its write starts that much sooner. A failure after that closes the
+        // rows unended and the store thread rolls back (see the store role): nothing is stored.
+        let handed: readonly Span[] | undefined;
+        let sent = 0;
+        const handOut = (spans: readonly Span[], expected: number) => {
+          if (spans.length - sent < ROWS_PER_MESSAGE || (handed && handed !== spans)) return;
+          handed = spans;
+          begin(expected);
+          send(spans, sent, sent + ROWS_PER_MESSAGE);
+          sent += ROWS_PER_MESSAGE;
+        };
         let parsed: { format: string; traces: ParsedTrace[] };
         try {
-          parsed = streamed.end() ?? parseTraceFile(job.name, textOf(bytes));
+          parsed = streamed.end(handOut) ?? parseTraceFile(job.name, textOf(bytes));
         } catch (e) {
           port.postMessage(errorReply(e)); // before closing the rows: the store thread then ends (see job.ts)
           rows.close();
@@ -174,24 +203,10 @@ function run(): void {
         }
         // Rows first: the store thread writes them while this one analyses.
         const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
-        rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
-        const spare: PackedRows[] = [];
+        begin(spanCount);
         for (const t of parsed.traces) {
-          for (let i = 0; i < t.spans.length; i += ROWS_PER_MESSAGE) {
-            // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
-            for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
-            const packed = packSpans(
-              t.spans,
-              i,
-              Math.min(t.spans.length, i + ROWS_PER_MESSAGE),
-              maxAttributeChars,
-              spare,
-            );
-            rows.postMessage({ rows: packed } satisfies RowMessage, [
-              packed.bytes.buffer as ArrayBuffer,
-              packed.layout.buffer as ArrayBuffer,
-            ]);
-          }
+          for (let i = t.spans === handed ? sent : 0; i < t.spans.length; i += ROWS_PER_MESSAGE)
+            send(t.spans, i, Math.min(t.spans.length, i + ROWS_PER_MESSAGE));
           rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
         }
         rows.postMessage({ end: true } satisfies RowMessage);
@@ -220,8 +235,8 @@ function run(): void {
     let store: TraceStore | undefined;
     let writer: ReturnType<TraceStore["importWriter"]> | undefined;
     let failed = false;
-    const fail = (e: unknown) => {
-      failed = true;
+    let ended = false;
+    const rollBack = () => {
       try {
         if (db?.inTransaction) db.exec("ROLLBACK");
       } catch {
@@ -229,9 +244,20 @@ function run(): void {
       }
       writer?.close();
       db?.close();
+    };
+    const fail = (e: unknown) => {
+      failed = true;
+      rollBack();
       rows.close();
       port.postMessage(errorReply(e));
     };
+    // The parse failed, maybe after rows were written (see the parse role's handOut): nothing of them is kept. The
+    // parse's answer says why; this thread ends without one (job.ts).
+    rows.once("close", () => {
+      if (failed || ended) return;
+      failed = true;
+      rollBack();
+    });
     try {
       // Opened while the file still arrives and parses.
       db = openForImport();
@@ -256,6 +282,7 @@ function run(): void {
           ]);
         } else if ("endTrace" in m) writer!.endTrace(m.endTrace);
         else {
+          ended = true;
           db!.exec("COMMIT");
           writer!.close();
           rows.close();

@@ -125,13 +125,20 @@ export const claudeCodeImporter: TraceImporter = {
  */
 export function claudeCodeRecords(file: string): {
   record: (line: number, value: unknown) => void;
-  end: () => ParsedTrace[];
+  end: (handOut?: SpansHandOut) => ParsedTrace[];
 } {
   const reader = sessionReader(file);
-  return { record: reader.record, end: () => sessionTraces(reader.end(), { file }) };
+  return { record: reader.record, end: (handOut) => sessionTraces(reader.end(), { file }, handOut) };
 }
 
-function sessionTraces(session: Session, ctx: ImportContext): ParsedTrace[] {
+/**
+ * Called while the trace's spans are built, after each span added to `spans` (the array the trace will hold): every
+ * span in it is final, so the caller can write those while the rest are built. `expected`: how many spans the build
+ * makes at least.
+ */
+export type SpansHandOut = (spans: readonly Span[], expected: number) => void;
+
+function sessionTraces(session: Session, ctx: ImportContext, handOut?: SpansHandOut): ParsedTrace[] {
   if (!session.count)
     throw new ImportError(ctx.file, undefined, undefined, "no user or assistant records: not a Claude Code session");
   const sessionId = session.sessionId ?? ctx.file;
@@ -143,7 +150,9 @@ function sessionTraces(session: Session, ctx: ImportContext): ParsedTrace[] {
     session.isSidechain && session.agentId ? session.agentId : "",
   );
   const spans: Span[] = [];
-  buildAgent(session, ctx, traceId, undefined, agentKey, spans, 0);
+  const { responses, tools, compactions } = session.walk;
+  const expected = 1 + responses.size + compactions.length + tools.size;
+  buildAgent(session, ctx, traceId, undefined, agentKey, spans, 0, handOut && (() => handOut(spans, expected)));
   return [{ spans, source: "import:claude-code", origin: ctx.file, name: session.title }];
 }
 
@@ -505,8 +514,13 @@ function buildAgent(
   agentKey: string,
   spans: Span[],
   depth: number,
+  added?: () => void,
 ): Span {
   const { responses, tools, compactions, model } = session.walk;
+  const push = (span: Span) => {
+    spans.push(span);
+    added?.();
+  };
   let { firstNs, lastNs } = session.walk;
   const agentSpanId = deriveSpanId(traceId, agentKey, "agent");
   for (const resp of responses.values()) resp.spanId = deriveSpanId(traceId, agentKey, "llm", resp.id);
@@ -530,7 +544,7 @@ function buildAgent(
     status: "ok",
     attributes: agentAttrs,
   };
-  spans.push(agentSpan);
+  push(agentSpan);
 
   for (const resp of responses.values()) {
     const u = resp.usage ?? undefined;
@@ -555,8 +569,8 @@ function buildAgent(
     if (session.sessionId) attrs["gen_ai.conversation.id"] = session.sessionId;
     if (resp.toolCallIds.length) attrs["hotpath.tool_call_ids"] = resp.toolCallIds;
     if (resp.userPrompt !== undefined) attrs["hotpath.user_prompt"] = clip(resp.userPrompt, 16 * 1024);
-    scheduleCalls(resp, tools);
-    spans.push({
+    scheduleCalls(resp, tools, session.walk.file);
+    push({
       traceId,
       spanId: resp.spanId,
       parentSpanId: agentSpanId,
@@ -578,7 +592,7 @@ function buildAgent(
     if (c.b.trigger) attrs["hotpath.compaction.trigger"] = c.b.trigger;
     if (c.b.preTokens !== undefined) attrs["hotpath.compaction.pre_tokens"] = c.b.preTokens;
     if (session.sessionId) attrs["gen_ai.conversation.id"] = session.sessionId;
-    spans.push({
+    push({
       traceId,
       spanId: deriveSpanId(traceId, agentKey, "compaction", String(c.b.line), String(i)),
       parentSpanId: agentSpanId,
@@ -597,7 +611,9 @@ function buildAgent(
       "gen_ai.operation.name": "execute_tool",
       "gen_ai.tool.name": call.name,
       "gen_ai.tool.call.id": call.id,
-      "gen_ai.tool.call.arguments": clip(call.input === undefined || call.input === null ? "{}" : inputJson(call)),
+      "gen_ai.tool.call.arguments": clip(
+        call.input === undefined || call.input === null ? "{}" : inputJson(call, session.walk.file),
+      ),
       "hotpath.llm_span_id": call.llm.spanId,
       "hotpath.batch.size": call.batchSize,
     };
@@ -625,7 +641,7 @@ function buildAgent(
     const startNs =
       ranFrom !== undefined && ranFrom - couldStart >= PROMPT_MIN_NS ? Math.min(ranFrom, endNs) : couldStart;
     if (startNs > couldStart) {
-      spans.push({
+      push({
         traceId,
         spanId: deriveSpanId(traceId, agentKey, "permission", call.id),
         parentSpanId: agentSpanId,
@@ -643,7 +659,7 @@ function buildAgent(
       });
       attrs["hotpath.tool.permission_wait_ms"] = Math.round((startNs - couldStart) / 1e6);
     }
-    spans.push({
+    push({
       traceId,
       spanId,
       parentSpanId: agentSpanId,
@@ -663,7 +679,7 @@ function buildAgent(
         const sub = readSession(text, subFile);
         sub.agentId ??= call.agentId;
         const subCtx: ImportContext = { file: subFile };
-        buildAgent(sub, subCtx, traceId, spanId, `agent-${call.agentId}`, spans, depth + 1);
+        buildAgent(sub, subCtx, traceId, spanId, `agent-${call.agentId}`, spans, depth + 1, added);
       }
     }
   }
@@ -675,16 +691,25 @@ const DENIED =
   /permission to use .* (has been|was) denied|denied by (a )?(permission|hook|policy)|blocked by (a )?hook/i;
 
 /** Claude Code runs a call alongside others when it only reads: reader tools, and shell commands that only read. */
-function concurrencySafe(call: ToolCall): boolean {
+function concurrencySafe(call: ToolCall, file: string): boolean {
   const { name, input } = call;
   if (PERSON_TOOLS[name]) return false;
   const command = isObj(input) ? input.command : undefined;
   if (typeof command === "string") return quickReader(command) || shellEffect(command).readOnly; // no JSON round trip
-  return toolEffect(name, input === undefined ? "" : inputJson(call)).readOnly;
+  return toolEffect(name, input === undefined ? "" : inputJson(call, file)).readOnly;
 }
 
-function inputJson(call: ToolCall): string {
-  return (call.inputJson ??= JSON.stringify(call.input));
+function inputJson(call: ToolCall, file: string): string {
+  if (call.inputJson !== undefined) return call.inputJson;
+  try {
+    return (call.inputJson = JSON.stringify(call.input));
+  } catch (e) {
+    // JSON.parse reads any depth, JSON.stringify recurses: input nested past the stack cannot be stored. Found while
+    // the spans are built (rows may already be with the writer): the file's error all the same, naming its line.
+    if (e instanceof RangeError)
+      throw new ImportError(file, call.line, `tool_use ${call.id}: input`, "nested too deeply to store as JSON");
+    throw e;
+  }
 }
 
 /** A plain `ls -la src`-style command of a reader that takes no dangerous flags: known read-only without parsing. */
@@ -719,7 +744,7 @@ const PLAIN_READERS = new Set([
  * afterwards: no call starts before the response's last record. Consecutive concurrency-safe (read-only) calls run
  * together; any other call runs alone, after the calls before it have returned. A call's own record is a lower bound.
  */
-function scheduleCalls(resp: Response, tools: Map<string, ToolCall>): void {
+function scheduleCalls(resp: Response, tools: Map<string, ToolCall>, file: string): void {
   let batchStart = resp.endNs;
   let batchEnd = resp.endNs;
   let prevSafe = false;
@@ -728,7 +753,7 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>): void {
     const call = tools.get(id)!;
     call.batchSize = n;
     // A lone call's start does not depend on it (most responses): skip the classification.
-    const safe = n > 1 && concurrencySafe(call);
+    const safe = n > 1 && concurrencySafe(call, file);
     if (!(safe && prevSafe)) batchStart = batchEnd; // a new batch starts when the one before it is done
     prevSafe = safe;
     const end = call.endNs ?? Math.max(batchStart, call.startNs);

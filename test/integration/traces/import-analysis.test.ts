@@ -237,6 +237,63 @@ describe("traces: import + analyze without read-back", function () {
       db.close();
     }
   });
+
+  it("a file found bad while its spans are built, after rows went to the writer: nothing stored, the lock let go", async function () {
+    // A Claude Code session's rows go to the writing thread while its spans are built (worker.ts handOut); a problem
+    // found after that still fails the whole file, and the writer rolls back what it wrote.
+    const file = join(dir, "late.db");
+    const db = openDb(file);
+    const store = new TraceStore(db);
+    try {
+      const kept = await importFile(store, {
+        dbPath: file,
+        name: "kept.jsonl",
+        bytes: Buffer.from(generateClaudeSession(50).replace(/bench-session/g, "kept")),
+        analyze: false,
+      });
+      const before = JSON.stringify(db.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all());
+      const depth = 200_000;
+      const deep = JSON.stringify({
+        type: "assistant",
+        uuid: "deep",
+        timestamp: "2026-03-09T10:00:00.000Z",
+        message: { id: "msg_deep", content: [{ type: "tool_use", id: "toolu_deep", name: "Bash", input: 0 }] },
+      }).replace('"input":0', `"input":${"[".repeat(depth)}${"]".repeat(depth)}`);
+      const session = generateClaudeSession(6000).replace(/bench-session/g, "late");
+      const cut = session.slice(0, session.lastIndexOf("}") - 3); // the last line cut short
+      for (const [what, text, error] of [
+        [
+          "input too deep to store",
+          `${session}\n${deep}\n`,
+          /late\.jsonl:\d+: tool_use toolu_deep: input: nested too deeply/,
+        ],
+        ["the file cut mid-line", cut, /late\.jsonl:\d+: not valid JSON/],
+      ] as const) {
+        await assert.rejects(
+          importFile(store, { dbPath: file, name: "late.jsonl", bytes: Buffer.from(text), analyze: true, split: true }),
+          (e: Error) => error.test(e.message) || assert.fail(`${what}: ${e.message}`),
+        );
+        const after = JSON.stringify(db.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all());
+        assert.equal(after, before, what);
+        assert.deepEqual(
+          store.listTraces().map((t) => t.traceId),
+          kept.traceIds,
+          what,
+        );
+      }
+      // The write lock is free: the same session without the bad line imports.
+      const r = await importFile(store, {
+        dbPath: file,
+        name: "late.jsonl",
+        bytes: Buffer.from(session),
+        analyze: true,
+        split: true,
+      });
+      assert.equal(store.getTrace(r.traceIds[0])?.spanCount, r.spanCount);
+    } finally {
+      db.close();
+    }
+  });
 });
 
 describe("traces: the daemon imports in a worker", function () {

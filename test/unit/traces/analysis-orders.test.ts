@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { prng } from "../../../daemon/audit/stats.js";
 import { argumentValues, isSearchWithHits } from "../../../daemon/traces/analysis/data-flow.js";
+import { childrenLatestFirst } from "../../../daemon/traces/analysis/critical-path.js";
+import { longestFirst } from "../../../daemon/traces/analysis/hotspots.js";
 import { buildTree, criticalPath, findParallelism } from "../../../daemon/traces/analysis/index.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { span, toolSpan } from "../../fixtures/spans.js";
@@ -47,6 +49,43 @@ describe("traces/analysis orders: shortcuts agree with the full sort", () => {
           `seed ${seed}`,
         );
       }
+    }
+  });
+
+  it("children latest first: what the stable sort by end gives, for children in any order", () => {
+    const rand = prng(5);
+    for (let round = 0; round < 2000; round++) {
+      const n = 1 + Math.floor(rand() * 60);
+      const shape = round % 5; // 0 random, 1 by end, 2 nearly by end, 3 few distinct ends, 4 a time not finite
+      const ends = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        ends[i] =
+          shape === 0
+            ? Math.floor(rand() * 50)
+            : shape === 3
+              ? Math.floor(rand() * 3)
+              : i * 10 + (shape === 2 && rand() < 0.3 ? Math.floor(rand() * 25) - 12 : 0);
+        if (shape === 4 && rand() < 0.1) ends[i] = [NaN, Infinity, -Infinity][Math.floor(rand() * 3)];
+      }
+      // One parent (position 0) over children 1…n-1 in a shuffled arrival order; position n stands for the trace.
+      const childOrder = Int32Array.from({ length: n - 1 }, (_, i) => i + 1);
+      if (shape === 0 || shape === 3) childOrder.sort(() => rand() - 0.5);
+      const childStart = Int32Array.from([0, ...Array.from({ length: n + 1 }, () => n - 1)]);
+      const want = [...childOrder].sort((a, b) => ends[b] - ends[a]);
+      assert.deepEqual(childrenLatestFirst({ childStart, childOrder, ends }, 0), want, `round ${round}`);
+    }
+  });
+
+  it("a hotspot's spans longest first: what the stable sort by time gives (ties, -0, times not finite)", () => {
+    const rand = prng(9);
+    for (let round = 0; round < 2000; round++) {
+      const n = 1 + Math.floor(rand() * 80);
+      const few = round % 3 === 0; // many ties
+      const times = Array.from({ length: n }, () => (few ? Math.floor(rand() * 4) : rand() * 1000) - (few ? 1 : 0));
+      if (round % 7 === 0) times[Math.floor(rand() * n)] = -0;
+      if (round % 11 === 0) times[Math.floor(rand() * n)] = [NaN, Infinity, -Infinity][round % 3];
+      const want = times.map((_, k) => k).sort((x, y) => times[y] - times[x]);
+      assert.deepEqual(longestFirst(times), want, `round ${round}: ${times.join(" ")}`);
     }
   });
 

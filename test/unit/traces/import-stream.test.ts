@@ -76,6 +76,54 @@ describe("traces/import/stream: parsing a Claude Code upload as it arrives", () 
     }
   });
 
+  it("spans handed out while they are built are the trace's, never changed after; a failure after them is the file's", () => {
+    const push = (s: ReturnType<typeof streamedParse>, text: string) => {
+      const bytes = Buffer.from(text);
+      for (let i = 0; i < bytes.length; i += 65_536) s.push(bytes.subarray(i, i + 65_536));
+    };
+    const s = streamedParse("s.jsonl");
+    push(s, session);
+    const seen: string[] = []; // each span as it was when first handed out
+    let atLeast = -1;
+    const parsed = s.end((spans, expected) => {
+      atLeast = expected;
+      for (let i = seen.length; i < spans.length; i++) seen.push(JSON.stringify(spans[i]));
+    })!;
+    assert.equal(JSON.stringify(parsed), JSON.stringify(parseTraceFile("s.jsonl", session)));
+    const spans = parsed.traces[0].spans;
+    assert.deepEqual(
+      seen,
+      spans.map((x) => JSON.stringify(x)),
+    );
+    assert.ok(atLeast > spans.length / 2 && atLeast <= spans.length, `${atLeast} of ${spans.length}`);
+
+    // The session's last call has an input nested deeper than JSON.stringify goes: found while its span is built,
+    // after the other spans were handed out — the whole text's parse fails the same way.
+    const depth = 200_000;
+    const record = {
+      type: "assistant",
+      uuid: "deep",
+      parentUuid: null,
+      timestamp: "2026-03-09T10:00:00.000Z",
+      message: {
+        id: "msg_deep",
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_deep", name: "Bash", input: 0 }],
+      },
+    };
+    const deep = JSON.stringify(record).replace('"input":0', `"input":${"[".repeat(depth)}${"]".repeat(depth)}`);
+    const bad = `${session}\n${deep}\n`;
+    const message = new RegExp(
+      `s\\.jsonl:${bad.split("\n").indexOf(deep) + 1}: tool_use toolu_deep: input: nested too deeply`,
+    );
+    const t = streamedParse("s.jsonl");
+    push(t, bad);
+    let handed = 0;
+    assert.throws(() => t.end((built) => (handed = built.length)), message);
+    assert.ok(handed > spans.length / 2, `${handed} spans handed out before the failure`);
+    assert.throws(() => parseTraceFile("s.jsonl", bad), message);
+  });
+
   it("a byte order mark only at the file's start is dropped, as decoding the whole text drops it", () => {
     const bom = "\ufeff";
     const lines = session.split("\n");
