@@ -434,6 +434,10 @@ export async function run(argv: string[]): Promise<void> {
     }
     return undefined;
   };
+  // The daemon goes on working for a few ms after an answer has ended (span commit, the cache's bypass count: its event
+  // loop's tail is done within 5–20 ms here). A run started at once shares the cores with that tail, which slows a
+  // direct run after a Hotpath one and flatters Hotpath; a pause between runs keeps every run to its own work.
+  const settle = () => new Promise((resolveSettle) => setTimeout(resolveSettle, 50));
   // Paired runs: each Hotpath request is paired with a direct run right next to it (which goes first alternates), and
   // the ratio is taken per pair, so load that drifts over seconds cancels within a pair instead of in the medians.
   const paths: Path[] = [...clients, "whole"];
@@ -448,7 +452,9 @@ export async function run(argv: string[]): Promise<void> {
         const steps = [() => runDirect(r * 10 + i), () => runHotpath(r * 10 + i, path)] as const;
         const [a, b] = (r + i) % 2 ? [steps[1], steps[0]] : [steps[0], steps[1]];
         const first = await a();
+        await settle();
         const second = await b();
+        await settle();
         const [d, h] = (r + i) % 2 ? [second, first] : [first, second];
         if (r > 0 && d && h) pairs.get(path)!.push({ direct: d as Sample, hotpath: h as Sample });
         progress.push(`${path} ${d && h ? fmt((h as Sample).decodeTps / (d as Sample).decodeTps, 3) : "—"}`);
@@ -464,8 +470,11 @@ export async function run(argv: string[]): Promise<void> {
     for (let r = 0; r < pairRounds + 1; r++) {
       const id = 100_000 + r * 3;
       const before = await runDirect(id, shape);
+      await settle();
       const hotpath = await runHotpath(id + 1, "sdk", shape);
+      await settle();
       const after = await runDirect(id + 2, shape);
+      await settle();
       if (r > 0 && hotpath) sandwiches.push({ before, hotpath, after });
       if (r % 20 === 0)
         console.log(`decode pairs ${r}/${pairRounds} (${fmt((performance.now() - startedAt) / 1000, 0)} s)`);

@@ -1,6 +1,7 @@
 // Data flow between tool calls: a later call depends on an earlier one when its arguments contain a specific value
 // (a file name, a path, an id, a URL) that first appeared in the earlier call's result. Bare words and top-level
 // directory names are not evidence: an agent exploring a repository names them without having read them anywhere.
+/** Paths, every one (specificity looks up only values that start with "/"). */
 const IGNORED = new Set([
   "/dev/null",
   "/dev/stdout",
@@ -66,7 +67,8 @@ const FILE = 2;
 
 /** isSpecific, and whether the value is a file name (asked once: argumentValues needs both). */
 function specificity(t: string): number {
-  if (t.length < 3 || IGNORED.has(t)) return NOT_SPECIFIC;
+  if (t.length < 3 || (t.charCodeAt(0) === 47 /* every IGNORED value is a path */ && IGNORED.has(t)))
+    return NOT_SPECIFIC;
   if (hasExtension(t)) return FILE;
   return isSpecificOtherwise(t) ? SPECIFIC : NOT_SPECIFIC;
 }
@@ -195,6 +197,12 @@ function gram(a: number, b: number, c: number): number {
   return Math.imul((a << 16) ^ (b << 8) ^ c, 0x9e3779b1) >>> 20; // 12 bits: 0 … 4095
 }
 
+/** One of 32 bits for a value (from its last three characters): equal values, equal bits. */
+function valueBit(v: string): number {
+  const n = v.length;
+  return n < 3 ? 1 : 1 << (gram(v.charCodeAt(n - 3), v.charCodeAt(n - 2), v.charCodeAt(n - 1)) & 31);
+}
+
 export interface EarlierCall {
   resultText: string;
   /** Its argument values (`argumentValues`). */
@@ -211,7 +219,10 @@ export class DataFlowWindow {
   private readonly bits: Int32Array;
   private readonly scanned: Uint8Array; // 1: no signature, scan
   private readonly calls: EarlierCall[];
+  /** Per call: the valueBit of each of its argument values, or-ed (has(v) is asked only when v's bit is set). */
+  private readonly argBits: Int32Array;
   private values: string[] = [];
+  private valueBits: number[] = [];
   private grams: number[] = [];
   /** The end of each value's trigram hashes in `grams`. */
   private gramEnds: number[] = [];
@@ -220,6 +231,7 @@ export class DataFlowWindow {
     this.bits = new Int32Array(size * SIG_WORDS);
     this.scanned = new Uint8Array(size);
     this.calls = new Array<EarlierCall>(size);
+    this.argBits = new Int32Array(size);
   }
 
   /** Remembers call i (a later call may look back at most `size` calls). */
@@ -227,6 +239,9 @@ export class DataFlowWindow {
     const slot = i % this.size;
     const result = call.resultText;
     this.calls[slot] = call;
+    let argBits = 0;
+    for (const v of call.args) argBits |= valueBit(v);
+    this.argBits[slot] = argBits;
     const bits = this.bits;
     const at = slot * SIG_WORDS;
     bits.fill(0, at, at + SIG_WORDS);
@@ -246,10 +261,12 @@ export class DataFlowWindow {
   /** Sets the values of the call checked next, in `dataDependency`'s order (the set's). */
   setLater(values: Set<string>): void {
     this.values.length = 0;
+    this.valueBits.length = 0;
     this.grams.length = 0;
     this.gramEnds.length = 0;
     for (const v of values) {
       this.values.push(v);
+      this.valueBits.push(valueBit(v));
       // From the end: a path's file name tells paths apart sooner than its leading directories.
       for (let k = v.length - 1; k >= 2; k--)
         this.grams.push(gram(v.charCodeAt(k - 2), v.charCodeAt(k - 1), v.charCodeAt(k)));
@@ -264,6 +281,7 @@ export class DataFlowWindow {
     const result = call.resultText;
     const at = slot * SIG_WORDS;
     const scan = this.scanned[slot] === 1;
+    const argBits = this.argBits[slot];
     const { bits, values, grams, gramEnds } = this;
     for (let k = 0, from = 0; k < values.length; from = gramEnds[k++]) {
       const v = values[k];
@@ -277,8 +295,8 @@ export class DataFlowWindow {
           }
         }
       if (may && mentions(result, v)) return v;
-      // searchHit first: it is asked once per call (then remembered), has(v) once per value and earlier call.
-      if (call.searchHit && call.args.has(v) && hasExtension(v)) return v;
+      // searchHit is asked once per call (then remembered), has(v) once per value and earlier call: the bits first.
+      if ((argBits & this.valueBits[k]) !== 0 && call.searchHit && call.args.has(v) && hasExtension(v)) return v;
     }
     return undefined;
   }

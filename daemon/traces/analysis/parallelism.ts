@@ -307,11 +307,14 @@ function isBarrierOwner(s: Span): boolean {
  */
 function inferCallIds(names: string[], issuers: (string | undefined)[], callIds: string[], tree: SpanTree): void {
   let claimed: Set<string> | undefined; // built only when some call needs an id (most traces record them all)
+  let lastIssuer: string | undefined;
+  let llm: Span | undefined;
   for (let c = 0; c < callIds.length; c++) {
     const issuer = issuers[c];
     if (callIds[c] || !issuer) continue;
     const taken = (claimed ??= new Set(callIds.filter(Boolean)));
-    const llm = tree.span(issuer);
+    // A response's calls come together: its span is looked up once for them.
+    if (issuer !== lastIssuer) llm = tree.span((lastIssuer = issuer));
     const ids = llm?.attributes["hotpath.tool_call_ids"];
     const callNames = llm?.attributes["hotpath.tool_call_names"];
     if (!Array.isArray(ids) || !Array.isArray(callNames)) continue;
