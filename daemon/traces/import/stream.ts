@@ -9,7 +9,7 @@
 import { isAscii } from "node:buffer";
 import { claudeCodeImporter, claudeCodeRecords, type SpansHandOut } from "../importers/claude-code.js";
 import { ImportError } from "../importers/format.js";
-import { importerFor } from "../importers/index.js";
+import { importerFor, nestedTooDeeply } from "../importers/index.js";
 import { otlpJsonFileStream, otlpJsonImporter } from "../importers/otlp-json.js";
 import type { ParsedTrace } from "../importers/format.js";
 
@@ -144,7 +144,7 @@ export function streamedParse(name: string): StreamedParse {
     } catch (e) {
       if (state === "streaming") {
         state = "failed";
-        failure = e;
+        failure = nestedTooDeeply(e, name); // as parseTraceFile says it
       } else state = "off";
       reader = undefined;
     }

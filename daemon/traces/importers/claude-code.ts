@@ -440,7 +440,7 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
         const call = tools.get(id);
         if (!call) continue; // a result whose call is outside this file (resumed sessions): nothing to time
         call.endNs = ts;
-        call.result = clip(resultText(block.content));
+        call.result = clip(resultText(block.content, w.file, line, id));
         call.isError = block.is_error === true;
         call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
         call.agentId = agentIdOf(r.toolUseResult, call.result);
@@ -763,9 +763,17 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>, file: strin
   }
 }
 
-function resultText(content: unknown): string {
+function resultText(content: unknown, file: string, line: number, id: string): string {
   if (typeof content === "string" || Array.isArray(content)) return contentText(content, "\n");
-  return content === undefined ? "" : JSON.stringify(content);
+  if (content === undefined) return "";
+  try {
+    return JSON.stringify(content);
+  } catch (e) {
+    // As a call's input (inputJson): JSON.parse reads any depth, JSON.stringify recurses past the stack.
+    if (e instanceof RangeError)
+      throw new ImportError(file, line, `tool_result ${id}: content`, "nested too deeply to store as JSON");
+    throw e;
+  }
 }
 
 function agentIdOf(toolUseResult: unknown, text: string): string | undefined {

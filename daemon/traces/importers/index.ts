@@ -108,10 +108,30 @@ export function parseTraceFile(
   text: string,
   ctx: Partial<ImportContext> = {},
 ): { format: string; traces: ParsedTrace[] } {
-  const { importer, json, traces: converted } = detect(name, text);
-  const traces = converted ?? importer.parse(text, { file: name, ...ctx, json });
-  refuseNonFiniteTimes(traces, name);
-  return { format: importer.format, traces };
+  try {
+    const { importer, json, traces: converted } = detect(name, text);
+    const traces = converted ?? importer.parse(text, { file: name, ...ctx, json });
+    refuseNonFiniteTimes(traces, name);
+    return { format: importer.format, traces };
+  } catch (e) {
+    throw nestedTooDeeply(e, name);
+  }
+}
+
+/**
+ * JSON.parse reads any depth, but whatever walks or re-serialises a value afterwards (JSON.stringify of a free-form
+ * attribute, a recursive flatten) recurses: a file nesting a value past the stack is the file's error (a 400 naming
+ * it), not the daemon's 500. Importers that can name the field do so themselves (claude-code's tool input and result).
+ */
+export function nestedTooDeeply(e: unknown, name: string): unknown {
+  return e instanceof RangeError && /call stack/i.test(e.message)
+    ? new ImportError(
+        name,
+        undefined,
+        undefined,
+        "a value is nested too deeply to store (deeper than the stack allows)",
+      )
+    : e;
 }
 
 /** Parses and stores one file's bytes (the admin endpoint: no neighbouring files). */

@@ -1,6 +1,7 @@
 // Every importer on the shared fixtures (counts from each SOURCE.md), re-import idempotence, and malformed input.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { openDb, type Db } from "../../../daemon/db.js";
 import { importPath, importText, ImportError } from "../../../daemon/traces/importers/index.js";
 import type { Span } from "../../../daemon/traces/span.js";
@@ -297,6 +298,147 @@ describe("traces/importers", () => {
       const r = importText(small, "t.json", otlp);
       const s = small.getSpans(r.traceIds[0])[0];
       assert.ok(String(s.attributes["input.value"]).length < 2100);
+    });
+
+    it("a value nested past the stack anywhere in a file is the file's error (generated placements, every format)", function () {
+      this.timeout(120_000);
+      // JSON.parse reads any depth; what stringifies or walks a value afterwards recurses. Placements are drawn (seeded)
+      // from every value of small documents of each format, and of the shared fixtures when present: the importer
+      // either imports the file or refuses it with an ImportError naming it, and stores nothing then — never a
+      // RangeError (the daemon's 500).
+      const ts = "2026-01-01T00:00:0";
+      const docs: [string, string][] = [
+        [
+          "s.jsonl",
+          [
+            claudeLine({
+              message: {
+                id: "m1",
+                model: "claude",
+                content: [{ type: "tool_use", id: "t1", name: "Bash", input: { command: "ls", opts: { a: [1] } } }],
+                usage: { input_tokens: 3, output_tokens: 2 },
+              },
+            }),
+            JSON.stringify({
+              type: "user",
+              uuid: "u2",
+              parentUuid: "u1",
+              sessionId: "s1",
+              timestamp: `${ts}1.000Z`,
+              message: { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: { out: "x" } }] },
+              toolUseResult: { stdout: "x", stderr: "" },
+            }),
+          ].join("\n"),
+        ],
+        [
+          "rollout.jsonl",
+          [
+            { type: "session_meta", payload: { id: "x", cwd: "/w" } },
+            { type: "response_item", payload: { type: "function_call", name: "shell", call_id: "c", arguments: "{}" } },
+            { type: "response_item", payload: { type: "function_call_output", call_id: "c", output: { a: 1 } } },
+            { type: "event_msg", payload: { type: "token_count", info: { total_token_usage: { input_tokens: 1 } } } },
+          ]
+            .map((r, i) => JSON.stringify({ timestamp: `${ts}${i}.000Z`, ...r }))
+            .join("\n"),
+        ],
+        [
+          "t.json",
+          otlpExport(
+            otlpSpan({
+              attributes: [
+                { key: "input.value", value: { kvlistValue: { values: [{ key: "a", value: { intValue: "1" } }] } } },
+              ],
+              events: [{ name: "e", timeUnixNano: "1", attributes: [{ key: "k", value: { stringValue: "v" } }] }],
+            }),
+          ),
+        ],
+        [
+          "agents.json",
+          JSON.stringify({
+            traces: [
+              {
+                object: "trace",
+                id: "trace_1",
+                workflow_name: "w",
+                spans: [
+                  {
+                    object: "trace.span",
+                    id: "span_1",
+                    trace_id: "trace_1",
+                    parent_id: null,
+                    started_at: "2025-06-29T07:23:37.642071+00:00",
+                    ended_at: "2025-06-29T07:23:47.261761+00:00",
+                    span_data: { type: "agent", name: "A", tools: ["t"], output_type: "str" },
+                    error: { message: "m", data: { a: 1 } },
+                  },
+                ],
+              },
+            ],
+          }),
+        ],
+        [
+          "otel.json",
+          JSON.stringify({
+            spans: [
+              {
+                name: "n",
+                context: { trace_id: "bf386626acbcb551618d51dc42d956ec", span_id: "43749cea77ff2c5d" },
+                parent_id: null,
+                start_time: 1751181827263243000,
+                end_time: 1751181833056021000,
+                status: { status_code: "UNSET" },
+                attributes: { agent: "A", input: { q: ["x"] } },
+                events: [{ name: "e", timestamp: 1751181827263243000, attributes: { r: { a: 1 } } }],
+              },
+            ],
+          }),
+        ],
+      ];
+      const shared = traceFixture();
+      if (shared)
+        for (const f of readdirSync(shared, { recursive: true, encoding: "utf8" }))
+          if (/\.jsonl?$/.test(f)) docs.push([basename(f), readFileSync(join(shared, f), "utf8")]);
+
+      let seed = 17;
+      const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+      const depth = 100_000;
+      const nests = [`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`, `${"[".repeat(depth)}1${"]".repeat(depth)}`];
+      const placesIn = (v: unknown, path: (string | number)[], out: (string | number)[][]) => {
+        if (path.length) out.push(path);
+        if (Array.isArray(v)) v.forEach((x, i) => placesIn(x, [...path, i], out));
+        else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) placesIn(x, [...path, k], out);
+      };
+      let refused = 0;
+      let imported = 0;
+      for (const [name, text] of docs) {
+        const records = name.endsWith(".jsonl") ? text.split("\n").filter(Boolean) : [text];
+        for (let n = 0; n < 12; n++) {
+          const at = Math.floor(random() * records.length);
+          const record = JSON.parse(records[at]);
+          const places: (string | number)[][] = [];
+          placesIn(record, [], places);
+          const place = places[Math.floor(random() * places.length)];
+          let holder = record;
+          for (const step of place.slice(0, -1)) holder = holder[step];
+          holder[place[place.length - 1]] = "\u0000deep";
+          const nest = nests[n % 2];
+          const variant = [...records];
+          variant[at] = JSON.stringify(record).replace('"\\u0000deep"', nest);
+          assert.ok(variant[at].length > nest.length, "the nest was placed");
+          const where = `${name} at ${place.join(".")} (${n % 2 ? "arrays" : "objects"})`;
+          try {
+            const r = importText(store, name, variant.join("\n"));
+            imported++;
+            for (const id of r.traceIds) store.deleteTrace(id);
+          } catch (e) {
+            assert.ok(e instanceof ImportError, `${where}: ${String(e)}`);
+            assert.match(e.message, new RegExp(name.replace(/\./g, "\\.")), where);
+            assert.equal(store.countSpans(), 0, `${where}: nothing of the file is stored`);
+            refused++;
+          }
+        }
+      }
+      assert.ok(refused > 0 && imported > 0, `${refused} refused, ${imported} imported`);
     });
 
     it("parent cycles and missing parents import and analyze", () => {

@@ -60,7 +60,13 @@ describe("traces/import/stream: parsing a Claude Code upload as it arrives", () 
       const cut = b.indexOf("\n", Math.floor((b.length * n) / 10));
       return Buffer.concat([b.subarray(0, cut), Buffer.from([0xc3, 0x28]), b.subarray(cut)]);
     };
+    // A tool result nested past JSON.stringify's stack (JSON.parse reads it): a refusal naming the line either way.
+    const resultAt = lines.findIndex((l, i) => i > 1000 && l.includes('"tool_result"'));
+    const record = JSON.parse(lines[resultAt]);
+    record.message.content.find((b: { type: string }) => b.type === "tool_result").content = "\u0000deep";
+    const deep = JSON.stringify(record).replace('"\\u0000deep"', `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`);
     const cases: [string, Buffer][] = [
+      ["a tool result nested past the stack", Buffer.from(lines.map((l, i) => (i === resultAt ? deep : l)).join("\n"))],
       ["a line that is not JSON", Buffer.from(at(900, `{"type": "user", oops`))],
       ["a record that is not an object", Buffer.from(at(1200, `[1, 2]`))],
       ["a user record without a uuid", Buffer.from(at(1500, lines[1].replace(/"uuid":"[^"]*",/, "")))],
