@@ -35,11 +35,9 @@ export class OpenAIBackend implements ChatBackend {
     this.id = opts.id;
   }
 
-  async *chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
-    const key = this.opts.apiKey();
-    if (!key && this.requireKey) {
-      throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
-    }
+  // A plain method, not an async generator: a pass-through's own generator is handed back as it is, so each event of a
+  // relayed answer crosses one generator layer fewer (a delegating `yield*` costs every event promise turns).
+  chat(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
     const native = options.native;
     // A streamed chat request passes through only when it asks for usage itself: without the usage chunk the
     // answer could not be priced, and adding stream_options would change what the client receives.
@@ -47,30 +45,47 @@ export class OpenAIBackend implements ChatBackend {
       native?.format === "openai.chat" &&
       (native.body.stream !== true ||
         (native.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
-    if (native && (chatPasses || (native.format === "openai.responses" && this.speaksResponses))) {
-      const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-      yield* passThrough(
-        this.opts,
-        native,
-        native.format === "openai.chat"
-          ? {
-              format: native.format,
-              path: "/chat/completions",
-              auth,
-              parseStream: chunkEvents,
-              parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name),
-            }
-          : {
-              format: native.format,
-              path: "/responses",
-              auth,
-              parseStream: (m, p) => responsesStreamToEvents(m, p),
-              parseJson: (v) => responseToEvents(v as object),
-            },
-        options.signal,
-      );
-      return;
+    if (!native || !(chatPasses || (native.format === "openai.responses" && this.speaksResponses)))
+      return this.translated(request, options);
+    // The key is read when the stream is first pulled (a missing one fails there, as from any backend's stream).
+    const auth = (): Record<string, string> => {
+      const key = this.key();
+      return key ? { authorization: `Bearer ${key}` } : {};
+    };
+    return passThrough(
+      this.opts,
+      native,
+      native.format === "openai.chat"
+        ? {
+            format: native.format,
+            path: "/chat/completions",
+            auth,
+            parseStream: chunkEvents,
+            parseJson: (v) => completionEvents(v as OpenAICompletion, this.opts.conn.name),
+          }
+        : {
+            format: native.format,
+            path: "/responses",
+            auth,
+            parseStream: (m, p) => responsesStreamToEvents(m, p),
+            parseJson: (v) => responseToEvents(v as object),
+          },
+      options.signal,
+    );
+  }
+
+  /** The provider's key; a provider that needs one and has none fails here. */
+  private key(): string | undefined {
+    const key = this.opts.apiKey();
+    if (!key && this.requireKey) {
+      throw new UpstreamError(missingKeyMessage(this.opts.conn.name, this.opts.apiKeyRef), "config", 401);
     }
+    return key;
+  }
+
+  /** A request in Chat Completions built from the internal request; the answer parsed into events. */
+  private async *translated(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatEvent> {
+    const key = this.key();
     const stream = request.stream === true;
     const body: Record<string, unknown> = { ...request, model: this.opts.model, stream };
     delete body.keep_alive; // Hotpath's own (local model residency); OpenAI refuses unknown parameters

@@ -61,8 +61,8 @@ export interface PassThrough {
   format: WireFormat;
   /** Path under the provider's base URL, e.g. "/v1/messages" or "/responses". */
   path: string;
-  /** Auth (and version) headers of the provider; they override the client's. */
-  auth: Record<string, string>;
+  /** Auth (and version) headers of the provider; they override the client's. Called once the stream is pulled. */
+  auth: () => Record<string, string>;
   /** Parses the upstream's SSE into events (observation only). */
   parseStream: (
     messages: AsyncIterable<{ event?: string; data: string }>,
@@ -82,7 +82,7 @@ export async function* passThrough(
   const body: Record<string, unknown> = { ...native.body, model: opts.model };
   const stream = body.stream === true;
   const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
-  const headers: Record<string, string> = { ...native.headers, ...how.auth };
+  const headers: Record<string, string> = { ...native.headers, ...how.auth() };
   headers.accept ??= stream ? "text/event-stream" : "application/json";
   const res = await postJson(opts.conn, url, headers, body, signal, opts.timeoutMs);
   const head = { status: res.statusCode ?? 200, headers: relayedResponseHeaders(res) };
