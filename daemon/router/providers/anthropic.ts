@@ -105,7 +105,8 @@ export class AnthropicBackend implements ChatBackend {
     };
     const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
     if (!stream) {
-      yield* messageToEvents(await readJson(res, this.opts.conn.name));
+      // Plain yields, not `yield*` over a sync iterable (see passthrough.ts).
+      for (const e of messageToEvents(await readJson(res, this.opts.conn.name))) yield e;
       return;
     }
     yield* anthropicStreamToEvents(sseMessages(res, this.opts.conn.name), this.opts.conn.name);

@@ -99,7 +99,9 @@ export class OpenAIBackend implements ChatBackend {
     const url = `${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`;
     const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
     if (!stream) {
-      yield* completionEvents(await readJson<OpenAICompletion>(res, this.opts.conn.name), this.opts.conn.name);
+      // Plain yields, not `yield*` over a sync iterable (see passthrough.ts).
+      const events = completionEvents(await readJson<OpenAICompletion>(res, this.opts.conn.name), this.opts.conn.name);
+      for (const e of events) yield e;
       return;
     }
     yield* chunkEvents(sseMessages(res, this.opts.conn.name), this.opts.conn.name);

@@ -89,22 +89,23 @@ export async function* passThrough(
   if (!stream || !String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
     const { value, text } = await readJsonText<unknown>(res, opts.conn.name);
     yield { type: "wire", format: how.format, data: text, head };
-    yield* how.parseJson(value);
+    // A loop of plain yields, not `yield*`: delegating to a sync iterable from an async generator wraps every step in
+    // a promise of its own (an async-from-sync iterator) before the yield's own turn.
+    for (const e of how.parseJson(value)) yield e;
     return;
   }
-  // Raw chunks are queued as they arrive; before each parsed message is observed, the bytes up to it go out.
+  // Raw chunks are queued as they arrive; before each parsed message is observed, the bytes up to it go out (yielded
+  // here, not through a delegated sync generator: see above).
   let pending = "";
   let first = true;
-  const flush = function* (): Iterable<ChatEvent> {
-    if (!pending && !first) return;
-    const data = pending;
-    pending = "";
-    yield { type: "wire", format: how.format, data, ...(first ? { head } : {}) };
-    first = false;
-  };
   const messages = sseMessages(res, opts.conn.name, (chunk) => (pending += chunk));
   for await (const e of how.parseStream(messages, opts.conn.name)) {
-    yield* flush();
+    if (pending || first) {
+      const data = pending;
+      pending = "";
+      yield { type: "wire", format: how.format, data, ...(first ? { head } : {}) };
+      first = false;
+    }
     yield e;
   }
   // Nothing is read after the final event: each format's stream ends with it (message_stop, [DONE], response.completed).
