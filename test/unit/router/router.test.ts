@@ -500,6 +500,41 @@ describe("router: routing and resilience against fake upstreams", () => {
     assert.equal(oa.received.length, 0);
   });
 
+  it("a missing key fails a same-format pass-through the same way, before anything is sent upstream", async () => {
+    // The pass-through's stream is handed back as it is and reads the key when first pulled: the failure must still
+    // be the route's (an attempt naming the provider), not a throw out of the backend's chat().
+    const rt = new Router({
+      config: routerConfig({
+        providers: {
+          oa: { type: "openai", baseURL: oa.baseURL, apiKey: "env:UNSET_OA_KEY" },
+          an: { type: "anthropic", baseURL: an.baseURL, apiKey: "env:UNSET_AN_KEY" },
+        },
+      }),
+      env: {},
+    });
+    routers.push(rt);
+    const cases = [
+      { model: "oa:gpt-4o", format: "openai.chat" as const, variable: "UNSET_OA_KEY", provider: "oa" },
+      { model: "an:claude-haiku-4-5", format: "anthropic.messages" as const, variable: "UNSET_AN_KEY", provider: "an" },
+    ];
+    for (const c of cases) {
+      const request = ask(c.model, { max_tokens: 16 });
+      const native = { format: c.format, body: { ...request }, headers: {}, query: "" };
+      await assert.rejects(rt.chat(request, { ...opts(), native }), (e: unknown) => {
+        assert.ok(e instanceof RouterError);
+        assert.equal(e.attempts.length, 1);
+        assert.equal(e.attempts[0].status, 401);
+        assert.match(
+          e.attempts[0].error!,
+          new RegExp(`no API key for provider ${c.provider}: the environment variable ${c.variable} is not set`),
+        );
+        return true;
+      });
+    }
+    assert.equal(oa.received.length, 0);
+    assert.equal(an.received.length, 0);
+  });
+
   it("reads an unstreamed answer whole whether its body came with its head or a read later, on one connection", async () => {
     // The body is taken from the stream's buffer when the parser already saw its end, else read as it arrives: both
     // give the whole answer and leave the keep-alive connection free for the next request.
