@@ -700,14 +700,20 @@ function concurrencySafe(call: ToolCall, file: string): boolean {
 }
 
 function inputJson(call: ToolCall, file: string): string {
-  if (call.inputJson !== undefined) return call.inputJson;
+  // Found while the spans are built (rows may already be with the writer): the file's error all the same.
+  return (call.inputJson ??= storedJson(call.input, file, call.line, "tool_use", call.id, "input"));
+}
+
+/**
+ * A value of the file as JSON text. JSON.parse reads any depth, JSON.stringify recurses: a value nested past the stack
+ * cannot be stored, and is the file's error naming its line and block (`kind id: part`), not a RangeError.
+ */
+function storedJson(value: unknown, file: string, line: number, kind: string, id: string, part: string): string {
   try {
-    return (call.inputJson = JSON.stringify(call.input));
+    return JSON.stringify(value);
   } catch (e) {
-    // JSON.parse reads any depth, JSON.stringify recurses: input nested past the stack cannot be stored. Found while
-    // the spans are built (rows may already be with the writer): the file's error all the same, naming its line.
     if (e instanceof RangeError)
-      throw new ImportError(file, call.line, `tool_use ${call.id}: input`, "nested too deeply to store as JSON");
+      throw new ImportError(file, line, `${kind} ${id}: ${part}`, "nested too deeply to store as JSON");
     throw e;
   }
 }
@@ -765,15 +771,7 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>, file: strin
 
 function resultText(content: unknown, file: string, line: number, id: string): string {
   if (typeof content === "string" || Array.isArray(content)) return contentText(content, "\n");
-  if (content === undefined) return "";
-  try {
-    return JSON.stringify(content);
-  } catch (e) {
-    // As a call's input (inputJson): JSON.parse reads any depth, JSON.stringify recurses past the stack.
-    if (e instanceof RangeError)
-      throw new ImportError(file, line, `tool_result ${id}: content`, "nested too deeply to store as JSON");
-    throw e;
-  }
+  return content === undefined ? "" : storedJson(content, file, line, "tool_result", id, "content");
 }
 
 function agentIdOf(toolUseResult: unknown, text: string): string | undefined {
