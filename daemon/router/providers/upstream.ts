@@ -124,7 +124,7 @@ function targetOf(urlText: string): Target {
 /**
  * POSTs JSON to `url` (absolute URL text); resolves with the response once a 2xx status arrives. Non-2xx statuses
  * become UpstreamError with the upstream's own message. The idle timeouts cover the time to the answer's head and
- * silences mid-body (connecting: undici's own 10 s); the router's own watchdog (same limit, any backend) normally fires
+ * silences mid-body (connecting: undici's own limit, 10 s); the router's own watchdog (same limit, any backend) normally fires
  * first, this is the backstop. Aborting `signal` before the answer ends drops the connection.
  */
 export async function postJson(
@@ -162,7 +162,7 @@ export async function postJson(
     });
   } catch (e) {
     if (signal.aborted) throw new UpstreamError("the request was cancelled", "aborted");
-    if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.ConnectTimeoutError)
+    if (e instanceof undiciErrors.HeadersTimeoutError)
       throw new UpstreamError(`${conn.name} sent nothing for ${idleTimeoutMs} ms (timeout)`, "timeout", 408);
     throw asUpstreamError(e, conn.name);
   }
@@ -218,14 +218,12 @@ export function asUpstreamError(e: unknown, provider: string): UpstreamError {
   const err = e as NodeJS.ErrnoException;
   if (err?.name === "AbortError" || err?.code === "UND_ERR_ABORTED")
     return new UpstreamError("the request was cancelled", "aborted");
-  if (
-    e instanceof undiciErrors.HeadersTimeoutError ||
-    e instanceof undiciErrors.BodyTimeoutError ||
-    e instanceof undiciErrors.ConnectTimeoutError
-  )
+  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError)
     return new UpstreamError(`${provider} sent nothing in time (timeout)`, "timeout", 408);
   const code = err?.code ? ` (${err.code})` : "";
-  return new UpstreamError(`cannot reach ${provider}: ${err?.message ?? String(e)}${code}`, "connection");
+  // undici's own limit on connecting (10 s): a timeout, retried like one.
+  const kind = e instanceof undiciErrors.ConnectTimeoutError ? "timeout" : "connection";
+  return new UpstreamError(`cannot reach ${provider}: ${err?.message ?? String(e)}${code}`, kind);
 }
 
 /**
