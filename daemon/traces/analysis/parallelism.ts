@@ -46,6 +46,7 @@ class Call {
     /** False when the result was not recorded: no data dependence on it can be ruled out. */
     readonly resultKnown: boolean,
     readonly resultText: string,
+    /** Whether it only reads (false for a call that overlaps another: it is never asked). */
     readonly readOnly: boolean,
     readonly overlaps: boolean,
     readonly issuer: string | undefined,
@@ -298,8 +299,10 @@ class AgentScan {
     const rawArgs = s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"];
     const argsText = str(rawArgs);
     // A person's or compaction's time is a barrier; a call without recorded arguments touched something unknown, so
-    // it is no reader (and never independent).
+    // it is no reader (and never independent). Not asked of a call that overlaps another: that closes any group
+    // whatever it did (and working out a shell command's effect is most of what a call costs here).
     const readOnly =
+      !this.overlaps[i] &&
       s.kind === "tool" &&
       rawArgs !== undefined &&
       !isBarrierOwner(s) &&
