@@ -40,10 +40,18 @@ export interface ImportJob {
   rowPort?: MessagePort;
   /** analyze: the stored trace. */
   traceId?: string;
+  /**
+   * The worker waits for another job once this one succeeded (ImportWorkers.reuse); without it, it ends. Only workers
+   * from an ImportWorkers are told so: that ends or keeps them.
+   */
+  reuse?: boolean;
 }
 
-/** The daemon's thread → a worker, first: its import (a worker may be started before its import, see workers.ts). */
-export type JobMessage = { job: ImportJob };
+/**
+ * The daemon's thread → a worker, first: its import (a worker may be started before its import, see workers.ts); to a
+ * worker waiting after a job (ImportJob.reuse): its next job, or `end` (it ends once done with the last one).
+ */
+export type JobMessage = { job: ImportJob } | { end: true };
 
 /** The daemon's thread → the thread that parses: the file's bytes, then its end. */
 export type FileMessage = { chunk: Uint8Array } | { end: true };
@@ -108,36 +116,68 @@ class WorkerExitError extends Error {
   }
 }
 
-/** Runs one worker (a waiting one from `workers`, or a new one) on `job`; `stop` ends it early (its answer is no longer needed). */
+/**
+ * Runs one worker (a waiting one from `workers`, or a new one) on `job`; `stop` ends it early (its answer is no longer
+ * needed, or the import failed); `done` hands a worker whose job and import succeeded back to `workers` for the next
+ * job (see ImportWorkers.reuse), or ends it. After either, the other does nothing.
+ */
 function runWorker(
   job: ImportJob,
   workers: ImportWorkers | undefined,
   onAck?: (m: BlockAck) => void,
-): { worker: Worker; reply: Promise<ImportReply>; stop: () => void } {
-  const worker: Worker = workers?.take() ?? startImportWorker();
-  worker.postMessage({ job } satisfies JobMessage, job.rowPort ? [job.rowPort] : []);
+): { worker: Worker; reply: Promise<ImportReply>; stop: () => void; done: () => void } {
+  const worker: Worker = workers?.take(job.role) ?? startImportWorker();
+  worker.postMessage(
+    { job: { ...job, reuse: workers !== undefined } } satisfies JobMessage,
+    job.rowPort ? [job.rowPort] : [],
+  );
   let settled = false;
+  let ok = false;
+  let over = false;
+  let detach = () => {};
   const reply = new Promise<ImportReply>((resolve, reject) => {
     const onMessage = (m: ImportReply | BlockAck) => {
       if ("ack" in m) return onAck?.(m);
       worker.off("message", onMessage);
       settled = true;
+      ok = m.ok;
       resolve(m);
     };
-    worker.on("message", onMessage);
-    worker.once("error", (e) => {
+    const onError = (e: Error) => {
       settled = true;
+      ok = false;
       reject(e);
-    });
-    worker.once("exit", (code) => {
+    };
+    const onExit = (code: number) => {
+      ok = false;
       if (!settled) reject(new WorkerExitError(code));
-    });
+    };
+    worker.on("message", onMessage);
+    worker.once("error", onError);
+    worker.once("exit", onExit);
+    detach = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
   });
   reply.catch(() => undefined); // awaited by the caller, or not needed once another worker failed
   return {
     worker,
     reply,
-    stop: () => void worker.terminate(), // an answer not yet given rejects (exit)
+    stop: () => {
+      if (over) return;
+      over = true;
+      void worker.terminate(); // an answer not yet given rejects (exit)
+    },
+    done: () => {
+      if (over) return;
+      over = true;
+      if (!workers) return; // not told to wait for another job: it ends once done
+      if (!ok) return void worker.terminate();
+      detach();
+      workers.reuse(worker, job.role);
+    },
   };
 }
 
@@ -219,6 +259,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     parser.stop();
     writer?.stop();
   };
+  let succeeded = false;
   const result = (async (): Promise<ImportedFile> => {
     // The first failure wins: a parse error stops the writer before it commits, a write error the parser.
     const failed = (r: ImportReply) => {
@@ -255,10 +296,16 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       // An analysis that failed (it should not) is left out: the trace's analysis is computed when first asked for.
       if (written.traceIds.every((id) => byId.has(id))) out.analysisTexts = written.traceIds.map((id) => byId.get(id)!);
     }
+    succeeded = true;
     return out;
   })().finally(() => {
     settled = true; // an upload that waits for the parse reads on (the rest is dropped)
     checkCaughtUp();
+    // Both threads answered and the import stored: they wait for their next jobs. Any failure ended both (stopAll).
+    if (succeeded && !aborted) {
+      parser.done();
+      writer?.done();
+    } else stopAll();
     o.workers?.used();
   });
   // An upload that failed (client gone, body refused) is answered from that failure, and nobody awaits the result: its
@@ -331,7 +378,7 @@ export interface StoredTrace {
 }
 
 async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<Extract<ImportReply, { ok: true }>> {
-  const { reply } = runWorker(
+  const { reply, done, stop } = runWorker(
     {
       role,
       dbPath: o.dbPath,
@@ -349,8 +396,10 @@ async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<E
       throw "busy" in r
         ? new DatabaseBusyError(`reading trace ${o.traceId}`)
         : new Error(`reading trace ${o.traceId} failed: ${"message" in r ? r.message : "the worker could not"}`);
+    done();
     return r;
   } finally {
+    stop(); // (after done: nothing)
     o.workers?.used();
   }
 }

@@ -129,6 +129,7 @@ function run(): void {
       db?.close();
     }
     port.postMessage(reply, transfer);
+    if (reply.ok) nextJob();
   } else if (job.role === "import") {
     receiveFile((bytes) => {
       let reply: ImportReply;
@@ -158,6 +159,7 @@ function run(): void {
       }
       port.postMessage(reply);
       if (written) checkpointAndClose(written);
+      if (reply.ok) nextJob();
     });
   } else if (job.role === "parse") {
     const streamed = streamedParse(job.name);
@@ -224,6 +226,7 @@ function run(): void {
           ok: true,
           parsed: { format: parsed.format, spanCount, analyses, spans },
         } satisfies ImportReply);
+        nextJob();
       },
       (block) => streamed.push(block),
       () => streamed.needsWholeFile,
@@ -265,7 +268,7 @@ function run(): void {
     } catch (e) {
       fail(e);
     }
-    rows.on("message", (m: RowMessage) => {
+    const onRows = (m: RowMessage) => {
       if (failed) return;
       try {
         if ("begin" in m) {
@@ -296,16 +299,32 @@ function run(): void {
             : [];
           port.postMessage({ ok: true, written: { traceIds, fresh: [...fresh], analyses } } satisfies ImportReply);
           checkpointAndClose(db!);
+          rows.off("message", onRows);
+          nextJob();
         }
       } catch (e) {
         fail(e);
       }
-    });
+    };
+    rows.on("message", onRows);
   }
 }
 
 if (workerData) start(workerData as ImportJob);
-else port.once("message", (m: JobMessage) => start(m.job));
+else nextJob();
+
+/**
+ * Waits for this worker's first job (started ahead of it), or — after a job that succeeded — for the next one when the
+ * daemon said it may be reused (workers.ts; its `end` instead ends it); otherwise it ends (nothing left to wait for).
+ * Nothing of a job stays reachable: its state lives in run()'s closures, its connection and row port are closed, so
+ * the next job starts on a heap like a new worker's, with V8's compiled code kept.
+ */
+function nextJob(): void {
+  if (job && !job.reuse) return;
+  port.once("message", (m: JobMessage) => {
+    if ("job" in m) start(m.job);
+  });
+}
 
 function start(j: ImportJob): void {
   job = j;

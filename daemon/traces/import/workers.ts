@@ -1,14 +1,26 @@
 // Import workers started ahead of the imports that use them. Starting one is on an import's critical path otherwise:
 // a new thread loads and compiles the ~1 MB worker bundle (importers, zod, analysis) and opens SQLite before it can
 // take the first block of the upload — 0.2–0.3 s on an idle 2-core machine, 0.5–3 s on a busy one, for each of an
-// import's two threads. A started worker waits for its job (ImportJob as its first message) and does one import, as a
-// worker started for the job would; the daemon keeps SPARE_IMPORT_WORKERS of them waiting, started shortly after it
-// starts and again after each import, when the machine is idle.
+// import's two threads. A started worker waits for its job (ImportJob as its first message); the daemon keeps
+// SPARE_IMPORT_WORKERS of them waiting, started shortly after it starts and again after each import, when the machine
+// is idle.
+// A worker whose job succeeded waits for the next one (reuse): a new thread runs its first import on cold code — V8 has
+// compiled and optimised nothing yet, and a 100k-span import's analysis took 1.2–1.4 s cold against ~0.7–0.8 s on a
+// thread that had done one before (part of it V8 compiling on helper threads, findParallelism alone re-optimised 5+
+// times). A worker is reused only after a job that succeeded (one that failed, was stopped or whose import failed is
+// terminated), by the role it last ran (a parse thread's next job is a parse), at most MAX_JOBS_PER_WORKER times.
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../../worker-thread.js";
+import type { ImportJob, JobMessage } from "./job.js";
 
 /** One large import's two threads (parse + store). */
 export const SPARE_IMPORT_WORKERS = 2;
+
+/**
+ * How many jobs one worker runs before it is ended and a new one takes its place: each job's garbage is collected with
+ * the job (its heap drops back), but a thread that lives for weeks would keep whatever V8 or a library holds on to.
+ */
+export const MAX_JOBS_PER_WORKER = 32;
 
 /** How long after the daemon starts, or an import ends, spare workers start (off the start-up's and import's CPU). */
 export const SPARE_START_DELAY_MS = 1000;
@@ -24,19 +36,75 @@ export function startImportWorker(): Worker {
   return startWorker(import.meta.url, "./trace-import-worker.js", "./worker.ts", {}, IMPORT_NICE_STEP);
 }
 
+type Role = ImportJob["role"];
+
+/**
+ * Ends a worker that answered its job once it is done with it: not terminate(), which would cut off what it does after
+ * answering (the writing worker's checkpoint, see worker.ts checkpointAndClose).
+ */
+function retire(w: Worker): void {
+  w.postMessage({ end: true } satisfies JobMessage);
+}
+
+/** A waiting worker: the role of its last job (none: new), how many it has run, and its exit/error listener. */
+interface Spare {
+  worker: Worker;
+  role?: Role;
+  jobs: number;
+  drop: () => void;
+}
+
 export class ImportWorkers {
-  private readonly spare: Worker[] = [];
+  private readonly spare: Spare[] = [];
+  /** Jobs run by each worker handed out (see reuse). */
+  private readonly jobs = new WeakMap<Worker, number>();
   private timer?: NodeJS.Timeout;
   private closed = false;
   private warm = false;
 
-  constructor(private readonly count = SPARE_IMPORT_WORKERS) {}
+  constructor(
+    private readonly count = SPARE_IMPORT_WORKERS,
+    private readonly maxJobs = MAX_JOBS_PER_WORKER,
+  ) {}
 
-  /** A waiting worker (not yet given a job), or a new one. */
-  take(): Worker {
-    const w = this.spare.shift() ?? startImportWorker();
+  /** A waiting worker (not yet given this job): one whose last job had this role, else a new one, else any; or a new one. */
+  take(role?: Role): Worker {
+    const at = [
+      this.spare.findIndex((s) => s.role === role),
+      this.spare.findIndex((s) => s.role === undefined),
+      this.spare.length ? 0 : -1,
+    ].find((i) => i !== -1);
+    const s = at === undefined ? undefined : this.spare.splice(at, 1)[0];
+    let w: Worker;
+    if (s) {
+      w = s.worker;
+      w.off("exit", s.drop);
+      w.off("error", s.drop);
+      this.jobs.set(w, s.jobs + 1);
+    } else {
+      w = startImportWorker();
+      this.jobs.set(w, 1);
+    }
     w.ref();
     return w;
+  }
+
+  /**
+   * `w` (from take) ran a `role` job that succeeded and waits for its next job (it was told it may: ImportJob.reuse):
+   * kept as a spare, in place of a new one if all are taken, or ended (closed, MAX_JOBS_PER_WORKER reached).
+   */
+  reuse(w: Worker, role: Role): void {
+    const jobs = this.jobs.get(w) ?? this.maxJobs;
+    if (this.closed || jobs >= this.maxJobs) return retire(w);
+    if (this.spare.length >= this.count) {
+      const cold = this.spare.findIndex((s) => s.role === undefined);
+      if (cold === -1) return retire(w);
+      const [s] = this.spare.splice(cold, 1);
+      s.worker.off("exit", s.drop);
+      s.worker.off("error", s.drop);
+      void s.worker.terminate();
+    }
+    this.keep(w, role, jobs);
   }
 
   /** Keeps `count` workers waiting from now on: started after `delayMs`, and again after each import (`used`). */
@@ -56,11 +124,16 @@ export class ImportWorkers {
     return this.spare.length;
   }
 
+  /** The waiting workers' thread ids, and the role each last ran (undefined: none yet). */
+  get waitingThreads(): { threadId: number; role?: Role }[] {
+    return this.spare.map((s) => ({ threadId: s.worker.threadId, role: s.role }));
+  }
+
   /** Stops the waiting workers; none is started again. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await Promise.all(this.spare.splice(0).map((w) => w.terminate()));
+    await Promise.all(this.spare.splice(0).map((s) => s.worker.terminate()));
   }
 
   private refillAfter(ms: number): void {
@@ -70,17 +143,25 @@ export class ImportWorkers {
   }
 
   private refill(): void {
-    while (!this.closed && this.spare.length < this.count) {
-      const w = startImportWorker();
-      // A waiting worker never keeps the process alive (taken, it is ref'd), and one that ended is not handed out.
-      w.unref();
-      const drop = () => {
-        const i = this.spare.indexOf(w);
+    while (!this.closed && this.spare.length < this.count) this.keep(startImportWorker(), undefined, 0);
+  }
+
+  private keep(w: Worker, role: Role | undefined, jobs: number): void {
+    // A waiting worker never keeps the process alive (taken, it is ref'd), and one that ended is not handed out.
+    w.unref();
+    const s: Spare = {
+      worker: w,
+      role,
+      jobs,
+      drop: () => {
+        const i = this.spare.indexOf(s);
         if (i !== -1) this.spare.splice(i, 1);
-      };
-      w.once("exit", drop);
-      w.once("error", drop);
-      this.spare.push(w);
-    }
+      },
+    };
+    w.once("exit", s.drop);
+    w.once("error", s.drop);
+    // Reused ones first: take() looks for the role, then a new one, then the first.
+    if (role !== undefined) this.spare.unshift(s);
+    else this.spare.push(s);
   }
 }

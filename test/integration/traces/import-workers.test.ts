@@ -68,6 +68,69 @@ describe("traces: import workers started ahead", function () {
     assert.equal(workers.waiting, 0);
   });
 
+  it("a worker whose import succeeded runs the next one (same role), with the same rows and analysis as a new worker", async function () {
+    const file = join(dir, "reuse.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 200 });
+    const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 200 });
+    // No spares started ahead (no keepWarm): every worker waiting below is one that ran an import.
+    const workers = new ImportWorkers(2, 3);
+    const imported = async (name: string, text: string) => {
+      const feed = startImport(store, {
+        dbPath: file,
+        name,
+        analyze: true,
+        maxAttributeChars: 200,
+        split: true,
+        workers,
+      });
+      const bytes = Buffer.from(text);
+      for (let i = 0; i < bytes.length; i += 100_000) feed.push(bytes.subarray(i, i + 100_000));
+      feed.end();
+      return feed.result;
+    };
+    const same = async (name: string, text: string) => {
+      const r = await imported(name, text);
+      const want = importAndAnalyze(reference, name, text, { analyze: true });
+      assert.deepEqual(r.traceIds, want.traceIds, name);
+      assert.equal(`[${r.analysisTexts!.join(",")}]`, JSON.stringify(want.analyses), name);
+      for (const id of r.traceIds) assert.deepEqual(store.getSpans(id), reference.getSpans(id), `${name}: rows`);
+    };
+    const session = (n: number, id: string) => generateClaudeSession(n).replace(/bench-session/g, id);
+    const roles = () => workers.waitingThreads.map((t) => t.role).sort();
+    try {
+      await same("a.jsonl", session(3000, "reuse-a"));
+      assert.deepEqual(roles(), ["parse", "store"], "both threads wait for the next import");
+      const first = workers.waitingThreads;
+      // A different format next: the same threads, each in the role it ran.
+      await same("b.json", JSON.stringify(generateOtlpRequests(2500, 512, "5d".repeat(16))));
+      assert.deepEqual(workers.waitingThreads, first, "the same two threads, by role");
+
+      // A bad file on reused threads: the same 400-kind error as on new ones, nothing stored, and both are ended.
+      const before = store.countSpans();
+      await assert.rejects(imported("bad.jsonl", "{not json\n"), (e: Error) =>
+        /^bad\.jsonl: unrecognised trace format/.test(e.message),
+      );
+      // One that fails after its first rows reached the store thread (a Claude Code session's rows go out while the
+      // file is still parsed): rolled back there.
+      const broken = session(5000, "reuse-broken") + "{not json\n";
+      await assert.rejects(imported("broken.jsonl", broken), (e: Error) => /broken\.jsonl/.test(e.message));
+      assert.equal(store.countSpans(), before, "nothing stored");
+      assert.equal(workers.waiting, 0, "threads of a failed import are never reused");
+      // A good import after the failures, then on the threads it leaves: what new workers give.
+      await same("c.jsonl", session(3000, "reuse-c"));
+      const third = workers.waitingThreads;
+      await same("d.jsonl", session(3000, "reuse-d"));
+      assert.deepEqual(workers.waitingThreads, third, "reused");
+      // At most maxJobs (3 here) jobs per thread: after its third, a thread ends.
+      await same("e.jsonl", session(2000, "reuse-e"));
+      await until("the threads at their limit ended", () => workers.waiting === 0);
+    } finally {
+      await workers.close();
+      db.close();
+    }
+  });
+
   it("a file the parse needs whole is kept byte for byte: its length known or not, characters cut between blocks", async function () {
     // The parsing thread copies each block it keeps into one buffer of its own (sized by the declared length, or grown)
     // and hands the block back: three-byte characters over several blocks land across every block boundary.
