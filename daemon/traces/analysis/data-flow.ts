@@ -221,11 +221,13 @@ export class DataFlowWindow {
   private readonly calls: EarlierCall[];
   /** Per call: the valueBit of each of its argument values, or-ed (has(v) is asked only when v's bit is set). */
   private readonly argBits: Int32Array;
+  // The later call's values, their bits, trigram hashes and where each value's hashes end: reused from call to call,
+  // with counts (emptying an array by `length = 0` is a runtime call, four per call).
   private values: string[] = [];
-  private valueBits: number[] = [];
-  private grams: number[] = [];
-  /** The end of each value's trigram hashes in `grams`. */
-  private gramEnds: number[] = [];
+  private valueCount = 0;
+  private valueBits: Int32Array = new Int32Array(16);
+  private grams: Int32Array = new Int32Array(256);
+  private gramEnds: Int32Array = new Int32Array(16);
 
   constructor(private readonly size: number) {
     this.bits = new Int32Array(size * SIG_WORDS);
@@ -260,18 +262,23 @@ export class DataFlowWindow {
 
   /** Sets the values of the call checked next, in `dataDependency`'s order (the set's). */
   setLater(values: Set<string>): void {
-    this.values.length = 0;
-    this.valueBits.length = 0;
-    this.grams.length = 0;
-    this.gramEnds.length = 0;
-    for (const v of values) {
-      this.values.push(v);
-      this.valueBits.push(valueBit(v));
-      // From the end: a path's file name tells paths apart sooner than its leading directories.
-      for (let k = v.length - 1; k >= 2; k--)
-        this.grams.push(gram(v.charCodeAt(k - 2), v.charCodeAt(k - 1), v.charCodeAt(k)));
-      this.gramEnds.push(this.grams.length);
+    let count = 0;
+    let end = 0;
+    if (values.size > this.gramEnds.length) {
+      this.valueBits = new Int32Array(2 * values.size);
+      this.gramEnds = new Int32Array(2 * values.size);
     }
+    for (const v of values) {
+      this.values[count] = v;
+      this.valueBits[count] = valueBit(v);
+      if (end + v.length > this.grams.length) this.grams = grown(this.grams, end + v.length);
+      // From the end: a path's file name tells paths apart sooner than its leading directories.
+      const grams = this.grams;
+      for (let k = v.length - 1; k >= 2; k--)
+        grams[end++] = gram(v.charCodeAt(k - 2), v.charCodeAt(k - 1), v.charCodeAt(k));
+      this.gramEnds[count++] = end;
+    }
+    this.valueCount = count;
   }
 
   /** The value through which the call set by `setLater` uses call j's result (see `dataDependency`), or undefined. */
@@ -282,8 +289,8 @@ export class DataFlowWindow {
     const at = slot * SIG_WORDS;
     const scan = this.scanned[slot] === 1;
     const argBits = this.argBits[slot];
-    const { bits, values, grams, gramEnds } = this;
-    for (let k = 0, from = 0; k < values.length; from = gramEnds[k++]) {
+    const { bits, values, valueCount, grams, gramEnds } = this;
+    for (let k = 0, from = 0; k < valueCount; from = gramEnds[k++]) {
       const v = values[k];
       let may = true;
       if (!scan)
@@ -300,4 +307,11 @@ export class DataFlowWindow {
     }
     return undefined;
   }
+}
+
+/** `a` in a larger array (at least `n` long), its contents kept. */
+function grown(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(Math.max(n, 2 * a.length));
+  b.set(a);
+  return b;
 }

@@ -46,6 +46,7 @@ class Call {
     /** False when the result was not recorded: no data dependence on it can be ruled out. */
     readonly resultKnown: boolean,
     readonly resultText: string,
+    /** Whether it only reads (false for a call that overlaps another: it is never asked). */
     readonly readOnly: boolean,
     readonly overlaps: boolean,
     readonly issuer: string | undefined,
@@ -62,143 +63,175 @@ class Call {
 
 const str = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
 
+// Each loop below is a function of its own and per-trace state lives in classes, not closures: an import analyses in
+// a fresh worker, where V8 compiles hot loops while they run (on-stack replacement). As one function with a closure
+// per helper, findParallelism was thrown out and compiled again at each later loop (no type feedback there yet) and
+// for each new set of closures: 4–6 compiles of the whole function per 100k-span trace, tens of ms each.
 export function findParallelism(tree: SpanTree): ParallelismResult {
-  // Calls by the position of the agent span that made them (-1: the trace's top level).
+  const scan = new ParallelismScan(tree);
+  for (const calls of callsByAgent(tree).values()) scan.agentCalls(calls);
+  const { groups } = scan;
+  const saving = (c: ParallelGroup["confidence"]) =>
+    round(groups.filter((g) => g.confidence === c).reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
+  groups.sort((a, b) => b.recordedMs - b.projectedMs - (a.recordedMs - a.projectedMs));
+  return {
+    groups,
+    mergeableLlmCalls: scan.mergeable,
+    dependencies: scan.dependencies,
+    projectedSavingMs: saving("independent"),
+    speculativeSavingMs: saving("speculative"),
+  };
+}
+
+/** Calls by the position of the agent span that made them (-1: the trace's top level), in the tree's order. */
+function callsByAgent(tree: SpanTree): Map<number, Span[]> {
   const threads = new Map<number, Span[]>();
-  for (let p = 0; p < tree.spans.length; p++) {
-    const s = tree.spans[p];
+  const { spans, parent } = tree;
+  for (let p = 0; p < spans.length; p++) {
+    const s = spans[p];
     // A person's or a compaction's time between calls is a barrier too: nothing is issued across it.
     if (s.kind !== "tool" && (s.attributes[TIME_OWNER_ATTR] === undefined || !isBarrierOwner(s))) continue;
-    const key = tree.parent[p];
+    const key = parent[p];
     const list = threads.get(key);
     if (list) list.push(s);
     else threads.set(key, [s]);
   }
+  return threads;
+}
+
+/** What the scan of every agent's calls shares: the findings, and what it looks up or works out once per trace. */
+class ParallelismScan {
+  readonly groups: ParallelGroup[] = [];
+  readonly mergeable: ParallelismResult["mergeableLlmCalls"] = [];
+  readonly dependencies: DataFlowEdge[] = [];
+  // Sessions run the same commands again and again: a shell call's effect by its arguments' text (for a shell tool
+  // toolEffect reads nothing else), another tool's by its name (toolEffect reads only that).
+  private readonly shellReadOnly = new Map<string, boolean>();
+  private readonly toolReadOnly = new Map<string, boolean>();
   // Built on first use: importers that link each call to its response (hotpath.llm_span_id) and traces without
   // parallel groups need neither.
-  let llmByEnd: Span[] | undefined;
-  const llmSpansByEnd = () =>
-    (llmByEnd ??= tree.spans.filter((s) => s.kind === "llm").sort((a, b) => a.endNs - b.endNs));
-  let userPromptStarts: number[] | undefined;
-  const userPromptStartsSorted = () =>
-    (userPromptStarts ??= llmSpansByEnd()
+  private llmByEnd?: Span[];
+  private userPromptStarts?: number[];
+  /**
+   * The results a call is checked against: one for every agent (a window 128 KB large), as each agent's calls only
+   * look back at its own calls, which overwrite the slots they look at.
+   */
+  readonly window = new DataFlowWindow(MAX_GROUP);
+
+  constructor(readonly tree: SpanTree) {}
+
+  llmSpansByEnd(): Span[] {
+    return (this.llmByEnd ??= this.tree.spans.filter((s) => s.kind === "llm").sort((a, b) => a.endNs - b.endNs));
+  }
+
+  userPromptStartsSorted(): number[] {
+    return (this.userPromptStarts ??= this.llmSpansByEnd()
       .filter((s) => s.attributes["hotpath.user_prompt"] !== undefined)
       .map((s) => s.startNs)
       .sort((a, b) => a - b));
-  const groups: ParallelGroup[] = [];
-  const mergeable: ParallelismResult["mergeableLlmCalls"] = [];
-  const dependencies: DataFlowEdge[] = [];
+  }
 
-  // Sessions run the same commands again and again: a shell call's effect by its arguments' text (for a shell tool
-  // toolEffect reads nothing else), another tool's by its name (toolEffect reads only that).
-  const shellReadOnly = new Map<string, boolean>();
-  const toolReadOnly = new Map<string, boolean>();
-  const readOnlyOf = (name: string, argsText: string, inferred: boolean): boolean => {
+  readOnlyOf(name: string, argsText: string, inferred: boolean): boolean {
     if (inferred) return toolEffect(name, argsText, inferred).readOnly;
     const shell = isShellTool(name);
-    const known = shell ? shellReadOnly : toolReadOnly;
+    const known = shell ? this.shellReadOnly : this.toolReadOnly;
     const key = shell ? argsText : name;
     let yes = known.get(key);
     if (yes === undefined) known.set(key, (yes = toolEffect(name, argsText, false).readOnly));
     return yes;
-  };
-  for (const spans of threads.values()) {
-    // Taken in the tree's order (by start, then end), so already sorted but for odd times (NaN): the sort, a comparator
-    // call per pair, runs only when some neighbour is out of order.
-    const byStartThenEnd = (a: Span, b: Span) => a.startNs - b.startNs || a.endNs - b.endNs;
-    for (let i = 1; i < spans.length; i++)
-      if (byStartThenEnd(spans[i], spans[i - 1]) < 0) {
-        spans.sort(byStartThenEnd);
-        break;
-      }
-    // A call overlapping another of the same agent is part of a batch that already ran concurrently.
-    const overlaps = new Array<boolean>(spans.length).fill(false);
-    let maxEnd = -Infinity;
-    let maxIdx = -1;
-    spans.forEach((s, i) => {
-      if (s.startNs < maxEnd && s.endNs > s.startNs) {
-        overlaps[i] = true;
-        overlaps[maxIdx] = true;
-      }
-      if (s.endNs > maxEnd) {
-        maxEnd = s.endNs;
-        maxIdx = i;
-      }
-    });
+  }
+
+  /** One agent's calls (and barriers), in the tree's order. */
+  agentCalls(spans: Span[]): void {
+    sortByStartThenEnd(spans);
+    const overlaps = overlapping(spans);
     // Each call's name, issuer and id first (strings only): inferring a missing id looks at every call's id. The calls
     // themselves are made one at a time below and dropped once no later call looks back at them: 100k calls kept
     // alive together survived young-generation collections, which copied each of them twice.
     const names = new Array<string>(spans.length);
     const issuers = new Array<string | undefined>(spans.length);
     const callIds = new Array<string>(spans.length);
-    for (let i = 0; i < spans.length; i++) {
-      const s = spans[i];
-      names[i] = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
-      issuers[i] = str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, llmSpansByEnd());
-      callIds[i] = str(s.attributes["gen_ai.tool.call.id"]);
-    }
-    inferCallIds(names, issuers, callIds, tree);
-    const callAt = (i: number): Call => {
-      const s = spans[i];
-      const name = names[i];
-      const rawArgs = s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"];
-      const argsText = str(rawArgs);
-      // A person's or compaction's time is a barrier; a call without recorded arguments touched something unknown, so
-      // it is no reader (and never independent).
-      const readOnly =
-        s.kind === "tool" &&
-        rawArgs !== undefined &&
-        !isBarrierOwner(s) &&
-        readOnlyOf(name, argsText, s.attributes["hotpath.inferred"] === true);
-      const rawResult = s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"];
-      return new Call(
-        s,
-        name,
-        argsText,
-        argumentValues(argsText),
-        rawArgs !== undefined,
-        rawResult !== undefined && s.attributes["hotpath.result_unrecorded"] !== true,
-        str(rawResult),
-        readOnly,
-        overlaps[i],
-        issuers[i],
-        callIds[i],
-        i,
-      );
-    };
-    // Data-flow edges (evidence shown to the user, and the reason groups end). Whether each call depends on each of
-    // the LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again. A group reaches
-    // further back (up to MAX_GROUP calls): the window holds that many results, so those pairs skip scans too.
-    const lookback = new Uint8Array(spans.length * LOOKBACK);
-    const window = new DataFlowWindow(MAX_GROUP);
-    const recent = new Array<Call>(LOOKBACK); // the last LOOKBACK calls, by i % LOOKBACK
-    const dependsOn = (later: Call, earlier: Call): boolean => {
-      const back = later.index - earlier.index - 1;
-      if (!later.args.size) return false;
-      if (back >= 0 && back < LOOKBACK) return lookback[later.index * LOOKBACK + back] === 1;
-      // The window's later call is `later` (grouping asks only about the call just added).
-      if (back >= 0 && back < MAX_GROUP) return window.dependencyOn(earlier.index) !== undefined;
-      return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit) !== undefined;
-    };
+    callFacts(spans, names, issuers, callIds, this);
+    inferCallIds(names, issuers, callIds, this.tree);
+    new AgentScan(this, spans, overlaps, names, issuers, callIds).run();
+  }
+}
 
-    let run: Call[] = [];
-    const close = () => {
-      // Calls that returned at once (or already overlapped) save nothing: no group.
-      const g = run.length >= 2 ? describe(run, tree) : undefined;
-      if (g && g.recordedMs - g.projectedMs >= MIN_SAVING_MS) groups.push(g);
-      if (g && g.recordedMs - g.projectedMs >= MIN_SAVING_MS) {
-        const issuers = [...new Set(run.map((c) => c.issuer).filter((x): x is string => !!x))];
-        if (issuers.length >= 2) {
-          mergeable.push({
-            spanIds: issuers,
-            reason: `${issuers.length} model round-trips each issued calls that needed no result of the calls before them; one response could have issued all ${run.length}`,
-          });
-        }
-      }
-      run = [];
-    };
+/**
+ * Taken in the tree's order (by start, then end), so already sorted but for odd times (NaN): the sort, a comparator
+ * call per pair, runs only when some neighbour is out of order.
+ */
+function sortByStartThenEnd(spans: Span[]): void {
+  for (let i = 1; i < spans.length; i++)
+    if (byStartThenEnd(spans[i], spans[i - 1]) < 0) {
+      spans.sort(byStartThenEnd);
+      return;
+    }
+}
+const byStartThenEnd = (a: Span, b: Span) => a.startNs - b.startNs || a.endNs - b.endNs;
+
+/** Per call: whether it overlaps another of the same agent (part of a batch that already ran concurrently). */
+function overlapping(spans: Span[]): boolean[] {
+  const overlaps = new Array<boolean>(spans.length).fill(false);
+  let maxEnd = -Infinity;
+  let maxIdx = -1;
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i];
+    if (s.startNs < maxEnd && s.endNs > s.startNs) {
+      overlaps[i] = true;
+      overlaps[maxIdx] = true;
+    }
+    if (s.endNs > maxEnd) {
+      maxEnd = s.endNs;
+      maxIdx = i;
+    }
+  }
+  return overlaps;
+}
+
+function callFacts(
+  spans: Span[],
+  names: string[],
+  issuers: (string | undefined)[],
+  callIds: string[],
+  scan: ParallelismScan,
+): void {
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i];
+    names[i] = str(s.attributes["gen_ai.tool.name"]) || s.name.replace(/^execute_tool\s+/, "");
+    issuers[i] = str(s.attributes["hotpath.llm_span_id"]) || issuerOf(s, scan.llmSpansByEnd());
+    callIds[i] = str(s.attributes["gen_ai.tool.call.id"]);
+  }
+}
+
+/** The walk over one agent's calls: data-flow edges, and groups of read-only calls none of which uses another's result. */
+class AgentScan {
+  /**
+   * Data-flow edges (evidence shown to the user, and the reason groups end). Whether each call depends on each of the
+   * LOOKBACK calls before it is kept (1: it does): grouping below asks the same pairs again. A group reaches further
+   * back (up to MAX_GROUP calls): the window holds that many results, so those pairs skip scans too.
+   */
+  private readonly lookback: Uint8Array;
+  private readonly recent = new Array<Call>(LOOKBACK); // the last LOOKBACK calls, by i % LOOKBACK
+  private group: Call[] = [];
+
+  constructor(
+    private readonly scan: ParallelismScan,
+    private readonly spans: Span[],
+    private readonly overlaps: boolean[],
+    private readonly names: string[],
+    private readonly issuers: (string | undefined)[],
+    private readonly callIds: string[],
+  ) {
+    this.lookback = new Uint8Array(spans.length * LOOKBACK);
+  }
+
+  run(): void {
+    const { spans, recent, lookback } = this;
+    const window = this.scan.window;
+    const dependencies = this.scan.dependencies;
     for (let i = 0; i < spans.length; i++) {
-      const c = callAt(i);
+      const c = this.callAt(i);
       if (c.args.size) {
         window.setLater(c.args);
         for (let j = Math.max(0, i - LOOKBACK); j < i; j++) {
@@ -210,28 +243,86 @@ export function findParallelism(tree: SpanTree): ParallelismResult {
       }
       window.add(i, c);
       recent[i % LOOKBACK] = c;
-      // Grouping: a run of read-only calls none of which uses another's result.
-      if (c.overlaps || !c.readOnly) {
-        close();
-        continue;
-      }
-      const userTurn =
-        run.length > 0 && userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, userPromptStartsSorted());
-      if (userTurn || run.length >= MAX_GROUP || run.some((r) => dependsOn(c, r))) close();
-      run.push(c);
+      this.place(c);
     }
-    close();
+    this.close();
   }
-  const saving = (c: ParallelGroup["confidence"]) =>
-    round(groups.filter((g) => g.confidence === c).reduce((n, g) => n + (g.recordedMs - g.projectedMs), 0));
-  groups.sort((a, b) => b.recordedMs - b.projectedMs - (a.recordedMs - a.projectedMs));
-  return {
-    groups,
-    mergeableLlmCalls: mergeable,
-    dependencies,
-    projectedSavingMs: saving("independent"),
-    speculativeSavingMs: saving("speculative"),
-  };
+
+  /** Grouping: a run of read-only calls none of which uses another's result. */
+  private place(c: Call): void {
+    if (c.overlaps || !c.readOnly) {
+      this.close();
+      return;
+    }
+    const run = this.group;
+    const userTurn =
+      run.length > 0 &&
+      userSpokeBetween(run[run.length - 1].span.endNs, c.span.startNs, this.scan.userPromptStartsSorted());
+    if (userTurn || run.length >= MAX_GROUP || this.dependsOnGroup(c)) this.close();
+    this.group.push(c);
+  }
+
+  private dependsOnGroup(later: Call): boolean {
+    for (const earlier of this.group) if (this.dependsOn(later, earlier)) return true;
+    return false;
+  }
+
+  private dependsOn(later: Call, earlier: Call): boolean {
+    const back = later.index - earlier.index - 1;
+    if (!later.args.size) return false;
+    if (back >= 0 && back < LOOKBACK) return this.lookback[later.index * LOOKBACK + back] === 1;
+    // The window's later call is `later` (grouping asks only about the call just added).
+    if (back >= 0 && back < MAX_GROUP) return this.scan.window.dependencyOn(earlier.index) !== undefined;
+    return dataDependency(later.args, earlier.resultText, earlier.args, earlier.searchHit) !== undefined;
+  }
+
+  private close(): void {
+    const run = this.group;
+    // Calls that returned at once (or already overlapped) save nothing: no group.
+    const g = run.length >= 2 ? describe(run, this.scan.tree) : undefined;
+    if (g && g.recordedMs - g.projectedMs >= MIN_SAVING_MS) this.scan.groups.push(g);
+    if (g && g.recordedMs - g.projectedMs >= MIN_SAVING_MS) {
+      const issuers = [...new Set(run.map((c) => c.issuer).filter((x): x is string => !!x))];
+      if (issuers.length >= 2) {
+        this.scan.mergeable.push({
+          spanIds: issuers,
+          reason: `${issuers.length} model round-trips each issued calls that needed no result of the calls before them; one response could have issued all ${run.length}`,
+        });
+      }
+    }
+    this.group = [];
+  }
+
+  private callAt(i: number): Call {
+    const s = this.spans[i];
+    const name = this.names[i];
+    const rawArgs = s.attributes["gen_ai.tool.call.arguments"] ?? s.attributes["input.value"];
+    const argsText = str(rawArgs);
+    // A person's or compaction's time is a barrier; a call without recorded arguments touched something unknown, so
+    // it is no reader (and never independent). Not asked of a call that overlaps another: that closes any group
+    // whatever it did (and working out a shell command's effect is most of what a call costs here).
+    const readOnly =
+      !this.overlaps[i] &&
+      s.kind === "tool" &&
+      rawArgs !== undefined &&
+      !isBarrierOwner(s) &&
+      this.scan.readOnlyOf(name, argsText, s.attributes["hotpath.inferred"] === true);
+    const rawResult = s.attributes["gen_ai.tool.call.result"] ?? s.attributes["output.value"];
+    return new Call(
+      s,
+      name,
+      argsText,
+      argumentValues(argsText),
+      rawArgs !== undefined,
+      rawResult !== undefined && s.attributes["hotpath.result_unrecorded"] !== true,
+      str(rawResult),
+      readOnly,
+      this.overlaps[i],
+      this.issuers[i],
+      this.callIds[i],
+      i,
+    );
+  }
 }
 
 function describe(run: Call[], tree: SpanTree): ParallelGroup {

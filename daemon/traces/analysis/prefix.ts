@@ -34,14 +34,27 @@ const num = (v: unknown) => (typeof v === "number" ? v : undefined);
 
 export function findPrefixBreaks(llmSpans: Span[]): PrefixBreak[] {
   const byConversation = new Map<string, Span[]>();
+  // A conversation's calls mostly come one after another: the last one's list is taken again without a key built and
+  // looked up when conversation, parent and model are the same.
+  let lastConv: string | undefined;
+  let lastParent: string | undefined;
+  let lastModel: string | undefined;
+  let last: Span[] = [];
   for (const s of llmSpans) {
     const model = String(s.attributes["gen_ai.request.model"] ?? "");
     const conv = String(s.attributes["gen_ai.conversation.id"] ?? s.parentSpanId ?? "");
-    // Calls to another model (a side request, a subagent) have their own prefix: compare like with like.
-    const key = `${conv}\u0000${s.parentSpanId ?? ""}\u0000${model}`;
-    const list = byConversation.get(key) ?? [];
-    list.push(s);
-    byConversation.set(key, list);
+    const parent = s.parentSpanId ?? "";
+    if (conv !== lastConv || parent !== lastParent || model !== lastModel) {
+      // Calls to another model (a side request, a subagent) have their own prefix: compare like with like.
+      const key = `${conv}\u0000${parent}\u0000${model}`;
+      let list = byConversation.get(key);
+      if (!list) byConversation.set(key, (list = []));
+      last = list;
+      lastConv = conv;
+      lastParent = parent;
+      lastModel = model;
+    }
+    last.push(s);
   }
   const breaks: PrefixBreak[] = [];
   for (const list of byConversation.values()) {

@@ -28,22 +28,15 @@ export interface SpanTree {
   cycleBreaks: string[];
 }
 
+// buildTree runs one function per pass over the spans: an import analyses in a fresh worker, where V8 compiles each
+// hot loop while it runs. Written as one function, buildTree was compiled anew at each later loop (no type feedback
+// there yet), nine times per 100k-span trace, and ran interpreted in between.
 export function buildTree(input: Span[]): SpanTree {
   // Spans with one id are one span: at the first one's place, as the last recording has it. Every id lookup below goes
   // through one index of the input's ids (positions, no id-keyed maps: 100k-span traces).
-  const ids = new SpanIndex(input.map((s) => s.spanId));
+  const ids = new SpanIndex(spanIds(input));
   const uniqueAt = new Int32Array(input.length);
-  const unique: Span[] = [];
-  for (let i = 0; i < input.length; i++) {
-    const s = input[i];
-    // Bad clocks: a span that ends before it starts is treated as instantaneous.
-    const kept = s.endNs < s.startNs ? { ...s, endNs: s.startNs } : s;
-    const first = ids.repeated ? ids.get(s.spanId) : i; // unique ids: each is its own first
-    if (first === i) {
-      uniqueAt[i] = unique.length;
-      unique.push(kept);
-    } else unique[uniqueAt[first]] = kept;
-  }
+  const unique = uniqueSpans(input, ids, uniqueAt);
   const uniqueOf = (id: string | undefined): number => {
     const at = ids.get(id);
     return at === -1 ? -1 : uniqueAt[at];
@@ -72,11 +65,71 @@ export function buildTree(input: Span[]): SpanTree {
     const u = uniqueOf(id);
     return u === -1 || !listAt ? u : listAt[u];
   };
-  const resolve = (id: string | undefined): string | undefined => {
-    let cur = id;
-    for (let i = 0; cur !== undefined && duplicates.has(cur) && i < 16; i++) cur = duplicates.get(cur);
-    return cur;
+  const n = list.length;
+  const parent = duplicates.size
+    ? parentsWithDuplicates(list, unique, duplicates, uniqueOf, positionOf)
+    : parents(list, ids, uniqueAt, listAt);
+  const cycleBreaks = breakCycles(parent, list);
+  const roots: Span[] = [];
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  linkParents(list, parent, roots, starts, ends);
+  const order = startOrder(starts, ends);
+  const rank = new Int32Array(n);
+  const spans = new Array<Span>(n);
+  const sortedStarts = new Float64Array(n);
+  const sortedEnds = new Float64Array(n);
+  inOrder(order, list, starts, ends, rank, spans, sortedStarts, sortedEnds);
+  const sortedParent = new Int32Array(n);
+  const childStart = new Int32Array(n + 2);
+  const childOrder = new Int32Array(n);
+  children(order, parent, rank, sortedParent, childStart, childOrder);
+  const span = (id: string | undefined): Span | undefined => {
+    const i = positionOf(id);
+    return i === -1 ? undefined : list[i];
   };
+  let byId: Map<string, Span> | undefined;
+  return {
+    spans,
+    parent: sortedParent,
+    childStart,
+    childOrder,
+    starts: sortedStarts,
+    ends: sortedEnds,
+    roots,
+    span,
+    get byId() {
+      return (byId ??= new Map(list.map((s) => [s.spanId, s])));
+    },
+    duplicates,
+    cycleBreaks,
+  };
+}
+
+function spanIds(input: Span[]): string[] {
+  const ids = new Array<string>(input.length);
+  for (let i = 0; i < input.length; i++) ids[i] = input[i].spanId;
+  return ids;
+}
+
+/** The input with each id once (at its first place, as its last recording has it); uniqueAt: input → unique position. */
+function uniqueSpans(input: Span[], ids: SpanIndex, uniqueAt: Int32Array): Span[] {
+  const unique: Span[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const s = input[i];
+    // Bad clocks: a span that ends before it starts is treated as instantaneous.
+    const kept = s.endNs < s.startNs ? { ...s, endNs: s.startNs } : s;
+    const first = ids.repeated ? ids.get(s.spanId) : i; // unique ids: each is its own first
+    if (first === i) {
+      uniqueAt[i] = unique.length;
+      unique.push(kept);
+    } else unique[uniqueAt[first]] = kept;
+  }
+  return unique;
+}
+
+/** Per position, the parent's position (-1: none) when no span was folded into another (list is the unique spans). */
+function parents(list: Span[], ids: SpanIndex, uniqueAt: Int32Array, listAt: Int32Array | undefined): Int32Array {
   const n = list.length;
   const parent = new Int32Array(n).fill(-1);
   // Siblings come together and most spans share a few parents (an agent's steps): the last parent looked up is
@@ -85,14 +138,50 @@ export function buildTree(input: Span[]): SpanTree {
   let lastAt = -1;
   for (let i = 0; i < n; i++) {
     const s = list[i];
-    let p = duplicates.size ? resolve(s.parentSpanId) : s.parentSpanId;
-    if (p === s.spanId) p = resolve(unique[uniqueOf(s.parentSpanId)]?.parentSpanId);
+    let p = s.parentSpanId;
+    if (p === s.spanId) {
+      const at = ids.get(p);
+      p = at === -1 ? undefined : list[uniqueAt[at]]?.parentSpanId;
+    }
     if (p !== undefined && p !== s.spanId) {
-      if (p !== lastParent) lastAt = positionOf((lastParent = p));
+      if (p !== lastParent) {
+        const at = ids.get((lastParent = p));
+        const u = at === -1 ? -1 : uniqueAt[at];
+        lastAt = u === -1 || !listAt ? u : listAt[u];
+      }
       parent[i] = lastAt;
     }
   }
-  // Break cycles: walk up from each span; a walk that meets its own path cuts the link where it closed.
+  return parent;
+}
+
+/** parents, where some spans were folded into others: a link to a folded span goes to the span kept in its place. */
+function parentsWithDuplicates(
+  list: Span[],
+  unique: Span[],
+  duplicates: Map<string, string>,
+  uniqueOf: (id: string | undefined) => number,
+  positionOf: (id: string | undefined) => number,
+): Int32Array {
+  const resolve = (id: string | undefined): string | undefined => {
+    let cur = id;
+    for (let i = 0; cur !== undefined && duplicates.has(cur) && i < 16; i++) cur = duplicates.get(cur);
+    return cur;
+  };
+  const n = list.length;
+  const parent = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const s = list[i];
+    let p = resolve(s.parentSpanId);
+    if (p === s.spanId) p = resolve(unique[uniqueOf(s.parentSpanId)]?.parentSpanId);
+    if (p !== undefined && p !== s.spanId) parent[i] = positionOf(p);
+  }
+  return parent;
+}
+
+/** Break cycles: walk up from each span; a walk that meets its own path cuts the link where it closed. */
+function breakCycles(parent: Int32Array, list: Span[]): string[] {
+  const n = parent.length;
   const state = new Uint8Array(n); // 1 on the current path, 2 done
   const cycleBreaks: string[] = [];
   const path: number[] = [];
@@ -110,17 +199,23 @@ export function buildTree(input: Span[]): SpanTree {
     }
     for (const p of path) state[p] = 2;
   }
-  const roots: Span[] = [];
-  const starts = new Float64Array(n);
-  const ends = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  return cycleBreaks;
+}
+
+/** Each span's parentSpanId as the tree has it (a copy where that differs), the roots, and the times by position. */
+function linkParents(list: Span[], parent: Int32Array, roots: Span[], starts: Float64Array, ends: Float64Array): void {
+  for (let i = 0; i < list.length; i++) {
     const parentSpanId = parent[i] === -1 ? undefined : list[parent[i]].spanId;
     if (parentSpanId !== list[i].parentSpanId) list[i] = { ...list[i], parentSpanId };
     if (parent[i] === -1) roots.push(list[i]);
     starts[i] = list[i].startNs;
     ends[i] = list[i].endNs;
   }
-  // Sorted by start, then end; ties keep the order the spans came in.
+}
+
+/** Positions sorted by start, then end; ties keep the order the spans came in. */
+function startOrder(starts: Float64Array, ends: Float64Array): Int32Array {
+  const n = starts.length;
   const order = new Int32Array(n);
   const byStartThenEnd = (a: number, b: number) => starts[a] - starts[b] || ends[a] - ends[b] || a - b;
   let inOrder = true;
@@ -151,18 +246,38 @@ export function buildTree(input: Span[]): SpanTree {
       i = j;
     }
   } else if (!inOrder) order.sort(byStartThenEnd);
-  const rank = new Int32Array(n);
-  const spans = new Array<Span>(n);
-  const sortedStarts = new Float64Array(n);
-  const sortedEnds = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
+  return order;
+}
+
+/** The spans and their times in the tree's order; rank: list position → tree position. */
+function inOrder(
+  order: Int32Array,
+  list: Span[],
+  starts: Float64Array,
+  ends: Float64Array,
+  rank: Int32Array,
+  spans: Span[],
+  sortedStarts: Float64Array,
+  sortedEnds: Float64Array,
+): void {
+  for (let k = 0; k < order.length; k++) {
     rank[order[k]] = k;
     spans[k] = list[order[k]];
     sortedStarts[k] = starts[order[k]];
     sortedEnds[k] = ends[order[k]];
   }
-  const sortedParent = new Int32Array(n);
-  const childStart = new Int32Array(n + 2);
+}
+
+/** Parents and children by tree position (see SpanTree). */
+function children(
+  order: Int32Array,
+  parent: Int32Array,
+  rank: Int32Array,
+  sortedParent: Int32Array,
+  childStart: Int32Array,
+  childOrder: Int32Array,
+): void {
+  const n = order.length;
   for (let k = 0; k < n; k++) {
     const p = parent[order[k]];
     sortedParent[k] = p === -1 ? -1 : rank[p];
@@ -170,28 +285,7 @@ export function buildTree(input: Span[]): SpanTree {
   }
   for (let k = 0; k <= n; k++) childStart[k + 1] += childStart[k];
   const fill = childStart.slice(0, n + 1);
-  const childOrder = new Int32Array(n);
   for (let i = 0; i < n; i++) childOrder[fill[parent[i] === -1 ? n : rank[parent[i]]]++] = rank[i];
-  const span = (id: string | undefined): Span | undefined => {
-    const i = positionOf(id);
-    return i === -1 ? undefined : list[i];
-  };
-  let byId: Map<string, Span> | undefined;
-  return {
-    spans,
-    parent: sortedParent,
-    childStart,
-    childOrder,
-    starts: sortedStarts,
-    ends: sortedEnds,
-    roots,
-    span,
-    get byId() {
-      return (byId ??= new Map(list.map((s) => [s.spanId, s])));
-    },
-    duplicates,
-    cycleBreaks,
-  };
 }
 
 function modelOf(s: Span): string | undefined {

@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { prng } from "../../../daemon/audit/stats.js";
 import { argumentValues, isSearchWithHits } from "../../../daemon/traces/analysis/data-flow.js";
 import { childrenLatestFirst } from "../../../daemon/traces/analysis/critical-path.js";
+import { percentile, selectPercentile } from "../../../daemon/traces/analysis/heatmap.js";
 import { longestFirst } from "../../../daemon/traces/analysis/hotspots.js";
-import { buildTree, criticalPath, findParallelism } from "../../../daemon/traces/analysis/index.js";
+import { buildTree, criticalPath, findParallelism, findPrefixBreaks } from "../../../daemon/traces/analysis/index.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { span, toolSpan } from "../../fixtures/spans.js";
 
@@ -182,6 +183,56 @@ describe("traces/analysis data flow: values by character tests as by the regular
     for (const result of ["", " ", "\n\t", "\u00a0\ufeff\u2028\u3000", "\u180e", "\u200b", " x ", "\u2029y"]) {
       const hit = isSearchWithHits("Grep", "{}", result);
       assert.equal(hit, !!result.trim(), JSON.stringify(result));
+    }
+  });
+  it("prefix breaks: calls grouped by conversation, parent and model as one keyed map groups them", () => {
+    const rand = prng(13);
+    for (let round = 0; round < 300; round++) {
+      // Runs of one conversation (the shortcut) and switches between a few, with or without ids, parents and models.
+      const spans: Span[] = [];
+      let conv = 0;
+      let parent = 0;
+      let model = 0;
+      let prompt = "system";
+      for (let i = 0; i < 1 + Math.floor(rand() * 40); i++) {
+        if (rand() < 0.3) conv = Math.floor(rand() * 3);
+        if (rand() < 0.2) parent = Math.floor(rand() * 3);
+        if (rand() < 0.2) model = Math.floor(rand() * 3);
+        prompt = rand() < 0.2 ? `changed ${i} ${prompt}` : `${prompt} turn ${i} ${"x".repeat(20)}`;
+        const a: Record<string, string> = { "gen_ai.input.messages": prompt };
+        if (conv) a["gen_ai.conversation.id"] = conv === 1 ? "c" : "c\u0000p"; // a separator inside an id
+        if (model) a["gen_ai.request.model"] = `m${model}`;
+        spans.push(span("llm", i, i + 0.5, a, parent ? (parent === 1 ? "p" : "\u0000p") : undefined));
+      }
+      // Each group alone, by the key the analysis used before the shortcut: breaks never cross groups.
+      const groups = new Map<string, Span[]>();
+      for (const s of spans) {
+        const c = String(s.attributes["gen_ai.conversation.id"] ?? s.parentSpanId ?? "");
+        const key = `${c}\u0000${s.parentSpanId ?? ""}\u0000${String(s.attributes["gen_ai.request.model"] ?? "")}`;
+        groups.set(key, [...(groups.get(key) ?? []), s]);
+      }
+      const want = [...groups.values()]
+        .flatMap((g) => findPrefixBreaks(g))
+        .sort((x, y) => (x.spanId < y.spanId ? -1 : 1));
+      assert.deepEqual(findPrefixBreaks(spans), want, `round ${round}`);
+    }
+  });
+  it("heatmap percentiles by selection: what the sorted durations give (ties, runs, sorted, a pivot defeated)", () => {
+    const rand = prng(17);
+    for (let round = 0; round < 3000; round++) {
+      const n = 1 + Math.floor(rand() * (round % 10 === 0 ? 2000 : 60));
+      const shape = round % 4; // 0 random, 1 few distinct, 2 ascending, 3 descending
+      const xs = Float64Array.from({ length: n }, (_, i) =>
+        shape === 1 ? Math.floor(rand() * 3) : shape === 2 ? i : shape === 3 ? n - i : rand() * 1000,
+      );
+      const sorted = Float64Array.from(xs).sort();
+      for (const p of [0, 1, 50, 90, 99, 100]) {
+        // The default partition budget, and none (what is left is sorted at once).
+        for (const rounds of [undefined, round % 3]) {
+          const got = selectPercentile(Float64Array.from(xs), p, rounds);
+          assert.equal(got, percentile(sorted, p), `round ${round} n ${n} p ${p}`);
+        }
+      }
     }
   });
 });

@@ -48,6 +48,7 @@ function compare(calls: Call[], size: number): number {
 
 describe("traces/analysis data-flow window", () => {
   it("finds what dataDependency finds on hand-picked cases", () => {
+    const many = Array.from({ length: 40 }, (_, i) => `src/many/f${i}.ts`);
     const long = `${"z".repeat(20_000)} /repo/src/deep/long.ts `; // past the signature limit: always scanned
     const calls = [
       call("Grep", '{"pattern":"fooBar","path":"src"}', "src/a/one.ts:3: fooBar\nsrc/b/two.ts:9: fooBar"),
@@ -58,8 +59,14 @@ describe("traces/analysis data-flow window", () => {
       call("Read", '{"file_path":"file.ts"}', "naïve Übergrößenträger /repo/ünïcode/päth.ts"),
       call("Read", '{"file_path":"/repo/ünïcode/päth.ts"}', ""),
       call("Read", '{"file_path":"/repo/src/empty.ts"}', ""),
+      // More values and longer ones than the window first holds room for: the 31st file of a long command was searched
+      // before (a dependency through the search), and a long path was named in a result.
+      call("Bash", '{"command":"rg -n foo src/many/f30.ts"}', "12: foo"),
+      call("Read", '{"file_path":"src/q/r.ts"}', `see src/${"deep/".repeat(80)}x.ts`),
+      call("Bash", JSON.stringify({ command: `cat ${many.join(" ")}` }), ""),
+      call("Read", JSON.stringify({ file_path: `src/${"deep/".repeat(80)}x.ts` }), "ok"),
     ];
-    assert.ok(compare(calls, 16) >= 4);
+    assert.ok(compare(calls, 16) >= 6);
     assert.ok(compare(calls, 2) >= 2);
   });
 
