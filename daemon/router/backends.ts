@@ -6,7 +6,7 @@ import { AnthropicBackend } from "./providers/anthropic.js";
 import type { ProviderBackendOptions } from "./providers/backend.js";
 import { OpenAIBackend } from "./providers/openai.js";
 import { OpenAICompatibleBackend } from "./providers/openai-compatible.js";
-import type { Agent } from "node:http";
+import type { Agent } from "undici";
 import { createAgent, type Connection } from "./providers/upstream.js";
 import { resolveSecret } from "./secrets.js";
 
@@ -58,7 +58,7 @@ export class Backends {
       if (old && JSON.stringify(old.config) === JSON.stringify(pc) && old.baseURL === baseURL) next.set(name, old);
       else {
         if (old) retire(old.conn.agent);
-        next.set(name, { name, config: pc, baseURL, conn: { name, agent: createAgent(baseURL, pc.maxConcurrency) } });
+        next.set(name, { name, config: pc, baseURL, conn: { name, agent: createAgent(pc.maxConcurrency) } });
       }
     }
     for (const [name, p] of this.providers) if (!next.has(name)) retire(p.conn.agent);
@@ -140,11 +140,11 @@ export class Backends {
   }
 
   close(): void {
-    for (const p of this.providers.values()) p.conn.agent.destroy();
+    for (const p of this.providers.values()) void p.conn.agent.destroy().catch(() => {});
   }
 }
 
 /** A replaced provider's connections: requests in flight on them finish; the pool closes a while later. */
 function retire(agent: Agent): void {
-  setTimeout(() => agent.destroy(), 10 * 60_000).unref();
+  setTimeout(() => void agent.destroy().catch(() => {}), 10 * 60_000).unref();
 }

@@ -129,6 +129,9 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
     let match: { c: CompiledRoute; m: RegExpExecArray } | undefined;
     let errorRoute: CompiledRoute | undefined;
     res.setHeader("x-hotpath-request-id", requestId);
+    // The event-loop sampler runs while requests are open (event-loop.ts).
+    const sampler = services.metrics.loopSampler;
+    sampler.enter();
     const controller = new AbortController();
     const timeout = setTimeout(
       () =>
@@ -139,6 +142,7 @@ export function createHttpServer(services: Services, routes: Route[], policy: Au
     );
     // A client that goes away cancels its work (generation stops, the sequence is freed).
     res.on("close", () => {
+      sampler.leave();
       clearTimeout(timeout);
       if (!res.writableFinished) controller.abort(new HttpError(499, "client disconnected", "client_closed"));
     });

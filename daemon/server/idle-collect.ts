@@ -115,12 +115,14 @@ export class BodyPassing {
 
 /**
  * Starts the checks on this thread; `stop` ends them. `log` hears each collection (debug); while `busy` says so
- * (a body still arriving, see `receivingBodies`), no check collects.
+ * (a body still arriving, see `receivingBodies`), no check collects; `beforeCollect` hears a collection about to start.
  */
-export function collectWhenIdle(options: { log?: (message: string) => void; busy?: () => boolean } = {}): {
+export function collectWhenIdle(
+  options: { log?: (message: string) => void; busy?: () => boolean; beforeCollect?: () => void } = {},
+): {
   stop(): void;
 } {
-  const { log, busy } = options;
+  const { log, busy, beforeCollect } = options;
   const gc = fullCollection();
   if (!gc) return { stop() {} };
   const inUse = () => {
@@ -136,6 +138,7 @@ export function collectWhenIdle(options: { log?: (message: string) => void; busy
     if (busy?.()) return;
     const used = inUse();
     if (!rule.check(utilization, used)) return;
+    beforeCollect?.();
     const started = performance.now();
     gc();
     log?.(

@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client): requests by route/status, tokens, TTFT and latency histograms, queue depth.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { EventLoopDelay } from "./event-loop.js";
+import { EventLoopDelay, LoopSampler, withLoopSampler } from "./event-loop.js";
 
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -50,8 +50,10 @@ export class Metrics {
     help: "Requests being served",
     registers: [this.registry],
   });
+  /** Samples the event loop while there is work (the HTTP server tells it when requests arrive and close). */
+  readonly loopSampler = new LoopSampler();
   /** No request may hold the event loop; this shows whether one did. */
-  readonly eventLoop = new EventLoopDelay();
+  readonly eventLoop = new EventLoopDelay(this.loopSampler);
   readonly eventLoopDelay = new Gauge({
     name: "hotpath_event_loop_delay_seconds",
     help: "Event-loop delay in the current 60 s window (monitorEventLoopDelay, 10 ms sampling taken off), by quantile",
@@ -66,6 +68,9 @@ export class Metrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: "hotpath_process_" });
+    // Its event-loop lag gauges read the same sampler (see withLoopSampler).
+    withLoopSampler(this.loopSampler, () =>
+      collectDefaultMetrics({ register: this.registry, prefix: "hotpath_process_" }),
+    );
   }
 }

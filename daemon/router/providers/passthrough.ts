@@ -2,14 +2,14 @@
 // OpenAI chat / Responses → OpenAI) is forwarded as the client sent it: every body field (also ones Hotpath does not
 // know yet), the client's headers, the query string. Only the model id and the key change. The answer is relayed
 // byte for byte (as `wire` events) and parsed alongside, only to observe it (usage, timings, span, cache).
-import type { IncomingMessage } from "node:http";
 import type { ChatEvent, NativeRequest, WireFormat } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
-import { postJson, readJsonText, sseMessages } from "./upstream.js";
+import { postJson, readJsonText, sseMessages, type UpstreamResponse } from "./upstream.js";
 
 /**
- * Request headers never forwarded: hop-by-hop and framing (the body is re-sent), the client's credentials for
- * Hotpath (the provider's key replaces them), Hotpath's own controls, and accept-encoding (the relay is parsed).
+ * Request headers never forwarded: hop-by-hop and framing (the body is re-sent; expect: 100-continue is the client's
+ * exchange with Hotpath, and undici refuses it), the client's credentials for Hotpath (the provider's key replaces
+ * them), Hotpath's own controls, and accept-encoding (the relay is parsed).
  */
 const NOT_FORWARDED = new Set([
   "host",
@@ -20,6 +20,7 @@ const NOT_FORWARDED = new Set([
   "upgrade",
   "te",
   "trailer",
+  "expect",
   "content-length",
   "content-type",
   "content-encoding",
@@ -45,7 +46,7 @@ export function forwardableHeaders(headers: Record<string, string | string[] | u
 }
 
 /** Upstream response headers a client may rely on (request ids, rate limits, the API's own); framing is ours. */
-export function relayedResponseHeaders(res: IncomingMessage): Record<string, string> {
+export function relayedResponseHeaders(res: Pick<UpstreamResponse, "headers">): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
     if (value === undefined) continue;

@@ -557,6 +557,39 @@ describe("router: end to end through the daemon", function () {
     assert.deepEqual(status.aliases.sort(), ["lenient", "smart", "strict"]);
   });
 
+  it("a client's expect: 100-continue stays between it and the daemon: the pass-through answers, the upstream never sees it", async () => {
+    // The upstream client (undici) refuses to send an expect header at all; node:http had forwarded it.
+    const body = JSON.stringify({ model: "oa:gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const url = new URL(`${daemon.url}/v1/chat/completions`);
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${daemon.token}`,
+            "content-type": "application/json",
+            "content-length": String(Buffer.byteLength(body)),
+            expect: "100-continue",
+          },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode!, text }));
+        },
+      );
+      req.on("error", reject);
+      req.on("continue", () => req.end(body));
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(JSON.parse(answer.text).choices[0].message.content, "Hello from the fake upstream.");
+    assert.equal(oa.received.length, 1);
+    assert.equal(oa.received[0].headers.expect, undefined);
+  });
+
   it("keys never reach the DB, the WAL or the logs, even when an upstream echoes them back", async () => {
     oa.script({
       kind: "error",

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { prng } from "../../../daemon/audit/stats.js";
 import { argumentValues, isSearchWithHits } from "../../../daemon/traces/analysis/data-flow.js";
 import { childrenLatestFirst } from "../../../daemon/traces/analysis/critical-path.js";
-import { percentile, selectPercentile } from "../../../daemon/traces/analysis/heatmap.js";
 import { longestFirst } from "../../../daemon/traces/analysis/hotspots.js";
 import { buildTree, criticalPath, findParallelism, findPrefixBreaks } from "../../../daemon/traces/analysis/index.js";
 import type { Span } from "../../../daemon/traces/span.js";
@@ -215,24 +214,6 @@ describe("traces/analysis data flow: values by character tests as by the regular
         .flatMap((g) => findPrefixBreaks(g))
         .sort((x, y) => (x.spanId < y.spanId ? -1 : 1));
       assert.deepEqual(findPrefixBreaks(spans), want, `round ${round}`);
-    }
-  });
-  it("heatmap percentiles by selection: what the sorted durations give (ties, runs, sorted, a pivot defeated)", () => {
-    const rand = prng(17);
-    for (let round = 0; round < 3000; round++) {
-      const n = 1 + Math.floor(rand() * (round % 10 === 0 ? 2000 : 60));
-      const shape = round % 4; // 0 random, 1 few distinct, 2 ascending, 3 descending
-      const xs = Float64Array.from({ length: n }, (_, i) =>
-        shape === 1 ? Math.floor(rand() * 3) : shape === 2 ? i : shape === 3 ? n - i : rand() * 1000,
-      );
-      const sorted = Float64Array.from(xs).sort();
-      for (const p of [0, 1, 50, 90, 99, 100]) {
-        // The default partition budget, and none (what is left is sorted at once).
-        for (const rounds of [undefined, round % 3]) {
-          const got = selectPercentile(Float64Array.from(xs), p, rounds);
-          assert.equal(got, percentile(sorted, p), `round ${round} n ${n} p ${p}`);
-        }
-      }
     }
   });
 });
