@@ -131,6 +131,34 @@ describe("traces: import workers started ahead", function () {
     }
   });
 
+  it("a reused worker not taken within the idle time ends (its heap with it); a new spare takes its place", async function () {
+    const file = join(dir, "idle.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 200 });
+    const workers = new ImportWorkers(2, 32, 300);
+    try {
+      workers.keepWarm(0);
+      await until("2 waiting workers", () => workers.waiting === 2);
+      const started = workers.waitingThreads.map((t) => t.threadId);
+      const feed = startImport(store, { dbPath: file, name: "i.jsonl", analyze: true, split: true, workers });
+      feed.push(Buffer.from(generateClaudeSession(500).replace(/bench-session/g, "idle")));
+      feed.end();
+      await feed.result;
+      assert.deepEqual(
+        workers.waitingThreads.map((t) => t.threadId).sort(),
+        [...started].sort(),
+        "the import's threads wait",
+      );
+      await until("new spares in place of the reused ones", () => {
+        const t = workers.waitingThreads;
+        return t.length === 2 && t.every((x) => x.role === undefined && !started.includes(x.threadId));
+      });
+    } finally {
+      await workers.close();
+      db.close();
+    }
+  });
+
   it("a file the parse needs whole is kept byte for byte: its length known or not, characters cut between blocks", async function () {
     // The parsing thread copies each block it keeps into one buffer of its own (sized by the declared length, or grown)
     // and hands the block back: three-byte characters over several blocks land across every block boundary.
