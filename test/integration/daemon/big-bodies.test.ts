@@ -2,7 +2,7 @@
 // to the chat-like routes of a local model with a 2,048-token context is refused by the context bound; before it is,
 // the daemon reads, decodes, parses, validates and keys it, and records its span. Run back to back in one turn of the
 // event loop, those steps held it 2.6–4.7 s at load 12–25 (a 1.7 s hold at load 10); now they are fewer, cheaper and
-// in turns of their own. Measured as the daemon's own event-loop delay (monitorEventLoopDelay over 2 s windows, read
+// in turns of their own. Measured as the daemon's own event-loop delay (its 10 ms sampler over 2 s windows, read
 // from /hotpath/stats), not as a client's wall time. An accepted 9 MB request to an upstream gets there unchanged.
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
