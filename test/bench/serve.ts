@@ -27,6 +27,7 @@
 // client: per-token timestamps (2026-12-03) showed the daemon submits the next decode sooner after a token than the
 // direct loop does, and that the streamed gap is in the native decode itself, which runs slower while the client and
 // the server's loop take the other core; a minimal server pays that too. Hotpath ÷ reference is the daemon's own share.
+// The measurements: docs/streaming.md.
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
