@@ -2,7 +2,7 @@
 // gets what a worker started for it gives; they are started again after it; waiting ones never keep a process alive.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../../daemon/db.js";
@@ -195,6 +195,35 @@ describe("traces: import workers started ahead", function () {
         assert.deepEqual(stored, reference.getSpans(r.traceIds[0]), `sizeHint ${sizeHint}`);
         assert.ok(stored.some((s) => s.attributes.long === long));
       } finally {
+        db.close();
+      }
+    }
+  });
+
+  it("the store thread copies its commit into the database file once the parse thread is done, reused or not", async function () {
+    // The checkpoint waits for the parsing thread to close the rows (worker.ts, store role): if that never came, the
+    // rows would stay in the WAL only and the database file would not grow. The test's own connection never writes.
+    for (const reuse of [false, true]) {
+      const file = join(dir, `checkpoint-${reuse}.db`);
+      const db = openDb(file);
+      const store = new TraceStore(db);
+      const workers = reuse ? new ImportWorkers() : undefined;
+      try {
+        const before = statSync(file).size;
+        for (const [name, text] of [
+          ["c.jsonl", generateClaudeSession(4000)],
+          ["c.json", JSON.stringify(generateOtlpRequests(4000, 512, "4c".repeat(16)))],
+        ] as const) {
+          const feed = startImport(store, { dbPath: file, name, analyze: true, split: true, workers });
+          feed.push(Buffer.from(text));
+          feed.end();
+          const r = await feed.result;
+          assert.equal(r.spanCount, 4000, name);
+        }
+        await until("the database file holds the imports", () => statSync(file).size > before + 2_000_000);
+        assert.equal(store.countSpans(), 8000);
+      } finally {
+        await workers?.close();
         db.close();
       }
     }
