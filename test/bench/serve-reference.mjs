@@ -97,3 +97,8 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(0, "127.0.0.1", () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
+// The bench holds this process's stdin open: when the bench ends, however it ends, so does this server (an orphan
+// would keep its model and a core's worth of wake-ups on a machine that later benches measure).
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("error", () => process.exit(0));
+process.stdin.resume();

@@ -216,7 +216,8 @@ async function startReference(
 ): Promise<{ url: string; pid: number; kill: () => void }> {
   const script = fileURLToPath(new URL("./serve-reference.mjs", import.meta.url));
   const child = spawn(process.execPath, [script, modelPath, String(threads), String(contextSize)], {
-    stdio: ["ignore", "pipe", "pipe"],
+    // stdin stays open for the server's life: it exits when this process ends, even without the finally below.
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let out = "";
   const url = await new Promise<string>((resolveUrl, reject) => {
