@@ -177,6 +177,31 @@ export function writeTransaction<T>(db: Db, what: string, write: () => T): T {
   }
 }
 
+/**
+ * Runs one statement that writes as a transaction of its own (autocommit), without BEGIN and COMMIT around it: the
+ * served span's append, which every request waits for. A write statement takes the write lock before it reads (SQLite
+ * begins its transaction as a writer, with the busy handler waiting for the lock), as BEGIN IMMEDIATE does. Inside a
+ * transaction, or when writes wait to ride on the next one (PendingWrites), it runs through writeTransaction instead.
+ */
+export function writeStatement(db: Db, what: string, stmt: Database.Statement, params: unknown[]): Database.RunResult {
+  if (db.inTransaction || ridersWaiting(db)) return writeTransaction(db, what, () => stmt.run(params));
+  try {
+    const result = stmt.run(params);
+    commits.set(db, (commits.get(db) ?? 0) + 1);
+    return result;
+  } catch (e) {
+    if (isBusy(e)) throw new DatabaseBusyError(what);
+    throw e;
+  }
+}
+
+function ridersWaiting(db: Db): boolean {
+  const set = riders.get(db);
+  if (!set) return false;
+  for (const r of set) if (r.waiting()) return true;
+  return false;
+}
+
 const runners = new WeakMap<Db, Database.Transaction<(write: () => unknown) => unknown>>();
 const commits = new WeakMap<Db, number>();
 

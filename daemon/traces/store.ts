@@ -1,5 +1,5 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
-import { DatabaseBusyError, writeTransaction, type Db } from "../db.js";
+import { DatabaseBusyError, writeStatement, writeTransaction, type Db } from "../db.js";
 import type { TraceSummaryDto } from "../api.js";
 import { SpanIndex } from "./analysis/span-index.js";
 import { HotpathAttr, type Attributes, type Span, type SpanKind, type SpanStatus } from "./span.js";
@@ -203,7 +203,8 @@ export class TraceStore {
   writeServedSpan(span: Span): void {
     const row: (string | number | null)[] = toRow(span, this.maxAttributeChars);
     row.push("daemon");
-    writeTransaction(this.db, "writing a span", () => this.insertServedStmt.run(row));
+    // One INSERT committed on its own: BEGIN IMMEDIATE and COMMIT around it were two more statements per request.
+    writeStatement(this.db, "writing a span", this.insertServedStmt, row);
     this.notifyWritten([span], [span.traceId]);
     if (++this.served === SERVED_MOVE_ROWS) this.moveSoon(0);
     else if (!this.moveTimer) this.moveSoon(SERVED_MOVE_MS);

@@ -1,4 +1,5 @@
-// `npm run bench -- serve [--runs N] [--prompt-tokens N] [--decode-tokens N] [--clients sdk,minimal,late] [--cpu-prof DIR]`:
+// `npm run bench -- serve [--runs N] [--prompt-tokens N] [--decode-tokens N] [--clients sdk,minimal,late] [--cpu-prof DIR]
+// [--reference yes|no]`:
 // prefill and decode
 // tokens/s and TTFT on a generated ~60 MB q8_0 model, side by side: node-llama-cpp called directly vs the same model
 // through Hotpath's HTTP API (streamed and not). The ratio is Hotpath's overhead on the serving path.
@@ -21,11 +22,19 @@
 // shared 2-core machine those intervals stay ±5–8 % wide, too wide to decide a 0.99 target, so the verdict comes from
 // the decode pairs: many short rounds of direct, Hotpath, direct, a pooled ratio with a bootstrap interval, and the
 // same statistic on direct ÷ direct (A/A) beside it to show what the method can resolve at the load of the run.
+//
+// The reference server (serve-reference.mjs) streams the same model from node-llama-cpp's own loop to the same
+// client: per-token timestamps (2026-12-03) showed the daemon submits the next decode sooner after a token than the
+// direct loop does, and that the streamed gap is in the native decode itself, which runs slower while the client and
+// the server's loop take the other core; a minimal server pays that too. Hotpath ÷ reference is the daemon's own share.
+// The measurements: docs/streaming.md.
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { BENCH_PARAMS, generatedModelPath, testThreads } from "../fixtures/models.js";
@@ -58,16 +67,20 @@ interface Sample {
 /** The streamed-path readers: `sdk` is the headline, the others locate a gap (see the top of this file). */
 const CLIENTS = ["sdk", "minimal", "late"] as const;
 type Client = (typeof CLIENTS)[number];
-/** A Hotpath path: a streamed reader, or `whole` (not streamed). */
-type Path = Client | "whole";
+/**
+ * A path paired with direct runs: a streamed reader of Hotpath, `whole` (Hotpath not streamed), or `reference` (the
+ * smallest streaming server on node-llama-cpp, serve-reference.mjs, read by the SDK-like client).
+ */
+type Path = Client | "whole" | "reference";
 interface Pair {
   direct: Sample;
   hotpath: Sample;
 }
-/** A decode-pairs round: a Hotpath request between two direct runs. */
+/** A decode-pairs round: a Hotpath request (and the reference server's, when run) between two direct runs. */
 interface Sandwich {
   before: Sample;
   hotpath: Sample;
+  reference?: Sample;
   after: Sample;
 }
 
@@ -92,33 +105,59 @@ function pooledRatios(rounds: Sandwich[]): {
   kept: number;
   ratio: { value: number; low: number; high: number };
   aa: { value: number; low: number; high: number };
+  /** The reference server ÷ direct, and Hotpath ÷ the reference server (rounds that ran the reference only). */
+  reference?: { value: number; low: number; high: number };
+  overReference?: { value: number; low: number; high: number };
 } {
   const perToken = (s: Sample) => s.decodeMs / Math.max(1, s.decodeN - 1);
   const directMedian = median(rounds.flatMap((x) => [perToken(x.before), perToken(x.after)]));
   const hotpathMedian = median(rounds.map((x) => perToken(x.hotpath)));
+  const withReference = rounds.every((x) => x.reference);
+  const referenceMedian = withReference ? median(rounds.map((x) => perToken(x.reference!))) : 0;
   const kept = rounds.filter(
     (x) =>
       perToken(x.before) <= 3 * directMedian &&
       perToken(x.after) <= 3 * directMedian &&
-      perToken(x.hotpath) <= 3 * hotpathMedian,
+      perToken(x.hotpath) <= 3 * hotpathMedian &&
+      (!withReference || perToken(x.reference!) <= 3 * referenceMedian),
   );
   const ratioOf = (xs: Sandwich[]) =>
     pooledRate(xs.map((x) => x.hotpath)) / pooledRate(xs.flatMap((x) => [x.before, x.after]));
   const aaOf = (xs: Sandwich[]) => pooledRate(xs.map((x) => x.after)) / pooledRate(xs.map((x) => x.before));
+  const referenceOf = (xs: Sandwich[]) =>
+    pooledRate(xs.map((x) => x.reference!)) / pooledRate(xs.flatMap((x) => [x.before, x.after]));
+  const overReferenceOf = (xs: Sandwich[]) =>
+    pooledRate(xs.map((x) => x.hotpath)) / pooledRate(xs.map((x) => x.reference!));
   const rand = prng(1);
   const ratios: number[] = [];
   const aas: number[] = [];
+  const references: number[] = [];
+  const overReferences: number[] = [];
   for (let b = 0; b < 2000; b++) {
     const draw = kept.map(() => kept[Math.floor(rand() * kept.length)]);
     ratios.push(ratioOf(draw));
     aas.push(aaOf(draw));
+    if (withReference) {
+      references.push(referenceOf(draw));
+      overReferences.push(overReferenceOf(draw));
+    }
   }
   const interval = (xs: number[], value: number) => ({
     value,
     low: percentile(xs, 2.5),
     high: percentile(xs, 97.5),
   });
-  return { kept: kept.length, ratio: interval(ratios, ratioOf(kept)), aa: interval(aas, aaOf(kept)) };
+  return {
+    kept: kept.length,
+    ratio: interval(ratios, ratioOf(kept)),
+    aa: interval(aas, aaOf(kept)),
+    ...(withReference
+      ? {
+          reference: interval(references, referenceOf(kept)),
+          overReference: interval(overReferences, overReferenceOf(kept)),
+        }
+      : {}),
+  };
 }
 
 /** CPU time (ns) a thread has run, from /proc/<pid>/task/<tid>/schedstat; undefined where there is none. */
@@ -169,6 +208,31 @@ function profilingLauncher(dir: string): string {
   return launcher;
 }
 
+/** Starts serve-reference.mjs; resolves with its URL once it listens. */
+async function startReference(
+  modelPath: string,
+  threads: number,
+  contextSize: number,
+): Promise<{ url: string; pid: number; kill: () => void }> {
+  const script = fileURLToPath(new URL("./serve-reference.mjs", import.meta.url));
+  const child = spawn(process.execPath, [script, modelPath, String(threads), String(contextSize)], {
+    // stdin stays open for the server's life: it exits when this process ends, even without the finally below.
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolveUrl(m[1]);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`the reference server exited with ${code}:\n${out}`)));
+  });
+  return { url, pid: child.pid!, kill: () => child.kill() };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -184,6 +248,8 @@ export async function run(argv: string[]): Promise<void> {
       "pair-decode-tokens": { type: "string", default: "64" },
       /** Write a V8 CPU profile of the daemon (node --cpu-prof) into this folder. */
       "cpu-prof": { type: "string" },
+      /** Also run the reference streaming server (serve-reference.mjs) beside Hotpath: yes or no. */
+      reference: { type: "string", default: "yes" },
     },
   });
   const runs = Number(values.runs);
@@ -193,6 +259,8 @@ export async function run(argv: string[]): Promise<void> {
   const pairPromptTokens = Number(values["pair-prompt-tokens"]);
   const pairDecodeTokens = Number(values["pair-decode-tokens"]);
   const clients = values.clients!.split(",").filter(Boolean) as Client[];
+  if (values.reference !== "yes" && values.reference !== "no") throw new Error("--reference: yes or no");
+  const withReference = values.reference === "yes";
   for (const c of clients)
     if (!CLIENTS.includes(c)) throw new Error(`--clients: ${c} is none of ${CLIENTS.join(", ")}`);
   if (!clients.includes("sdk")) clients.unshift("sdk");
@@ -220,6 +288,10 @@ export async function run(argv: string[]): Promise<void> {
     ...(values["cpu-prof"] ? { executable: profilingLauncher(resolve(values["cpu-prof"])) } : {}),
   });
   const daemonPid = daemon.process.pid!;
+  // The reference: the same model, threads and context size (the daemon's default of 4096, capped at the model's
+  // training context as the daemon caps it) in the smallest streaming
+  // server node-llama-cpp allows; Hotpath ÷ it is the daemon's own overhead (see serve-reference.mjs).
+  const reference = withReference ? await startReference(modelPath, threads, 4096) : undefined;
   const loadAtStart = loadavg()
     .map((x) => x.toFixed(2))
     .join(" ");
@@ -276,6 +348,7 @@ export async function run(argv: string[]): Promise<void> {
     shape = { prompt: promptTokens, decode: decodeTokens },
   ): Promise<Sample | undefined> => {
     const stream = client !== "whole";
+    const producerPid = client === "reference" ? reference!.pid : daemonPid;
     const body = JSON.stringify({
       model: "bench",
       prompt: model.detokenize(promptFor(r + 1000, shape.prompt)),
@@ -283,8 +356,8 @@ export async function run(argv: string[]): Promise<void> {
       temperature: 0,
       stream,
     });
-    const daemonCpu0 = threadCpuNs(daemonPid);
-    const daemonWait0 = otherThreadsWaitNs(daemonPid);
+    const daemonCpu0 = threadCpuNs(producerPid);
+    const daemonWait0 = otherThreadsWaitNs(producerPid);
     const clientCpu0 = threadCpuNs(process.pid);
     const t0 = performance.now();
     let first = 0;
@@ -294,12 +367,19 @@ export async function run(argv: string[]): Promise<void> {
     // The daemon's main-thread CPU at the minimal client's first and latest text chunk (one small read per chunk).
     let windowCpu0: number | undefined;
     let windowCpu1: number | undefined;
-    if (client === "sdk" || client === "whole") {
-      const res = await daemon.fetch("/v1/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      });
+    if (client === "sdk" || client === "whole" || client === "reference") {
+      const res =
+        client === "reference"
+          ? await fetch(`${reference!.url}/v1/completions`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body,
+            })
+          : await daemon.fetch("/v1/completions", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body,
+            });
       if (stream) {
         // An SSE reader as SDKs have one: events end at a blank line; each event's data is parsed once.
         const reader = res.body!.getReader();
@@ -400,13 +480,13 @@ export async function run(argv: string[]): Promise<void> {
       if (early) lateEarly++;
       timings = finalTimings(text);
     }
-    const daemonCpu1 = threadCpuNs(daemonPid);
-    const daemonWait1 = otherThreadsWaitNs(daemonPid);
+    const daemonCpu1 = threadCpuNs(producerPid);
+    const daemonWait1 = otherThreadsWaitNs(producerPid);
     const clientCpu1 = threadCpuNs(process.pid);
     if (timings) {
       const decoded = Math.max(1, timings.predicted_n - 1);
       // Unstreamed (and late), the client sees nothing before the end: its TTFT is the daemon's own.
-      const clientTimed = client === "sdk" || client === "minimal";
+      const clientTimed = client === "sdk" || client === "minimal" || client === "reference";
       const sample: Sample = {
         ttftMs: clientTimed ? first - t0 : timings.ttft_ms,
         prefillTps: (timings.prompt_n * 1000) / timings.prompt_ms,
@@ -416,7 +496,9 @@ export async function run(argv: string[]): Promise<void> {
         ...(windowCpu0 !== undefined && windowCpu1 !== undefined
           ? { decodeWindowCpuUs: (windowCpu1 - windowCpu0) / 1e3 / decoded }
           : {}),
-        ...(client === "sdk" && textEvents > 1 ? { clientDecodeTps: ((textEvents - 1) * 1000) / (last - first) } : {}),
+        ...((client === "sdk" || client === "reference") && textEvents > 1
+          ? { clientDecodeTps: ((textEvents - 1) * 1000) / (last - first) }
+          : {}),
         // Whole request on the daemon's main thread (HTTP, pipeline, span) spread over the decoded tokens: an upper
         // bound on the per-token share.
         // (Not for the late reader: its window holds the idle wait before the read.)
@@ -440,7 +522,7 @@ export async function run(argv: string[]): Promise<void> {
   const settle = () => new Promise((resolveSettle) => setTimeout(resolveSettle, 50));
   // Paired runs: each Hotpath request is paired with a direct run right next to it (which goes first alternates), and
   // the ratio is taken per pair, so load that drifts over seconds cancels within a pair instead of in the medians.
-  const paths: Path[] = [...clients, "whole"];
+  const paths: Path[] = [...clients, ...(reference ? (["reference"] as const) : []), "whole"];
   const pairs = new Map<Path, Pair[]>(paths.map((p) => [p, []]));
   const sandwiches: Sandwich[] = [];
   const startedAt = performance.now();
@@ -471,15 +553,26 @@ export async function run(argv: string[]): Promise<void> {
       const id = 100_000 + r * 3;
       const before = await runDirect(id, shape);
       await settle();
-      const hotpath = await runHotpath(id + 1, "sdk", shape);
-      await settle();
+      // Hotpath and the reference get the same prompt (each server's KV is its own: neither reuses anything); which of
+      // the two goes first alternates.
+      let hotpath: Sample | undefined;
+      let referenceSample: Sample | undefined;
+      for (const which of r % 2 && reference ? (["reference", "sdk"] as const) : (["sdk", "reference"] as const)) {
+        if (which === "reference" && !reference) continue;
+        const sample = await runHotpath(id + 1, which, shape);
+        if (which === "sdk") hotpath = sample;
+        else referenceSample = sample;
+        await settle();
+      }
       const after = await runDirect(id + 2, shape);
       await settle();
-      if (r > 0 && hotpath) sandwiches.push({ before, hotpath, after });
+      if (r > 0 && hotpath && (!reference || referenceSample))
+        sandwiches.push({ before, hotpath, ...(referenceSample ? { reference: referenceSample } : {}), after });
       if (r % 20 === 0)
         console.log(`decode pairs ${r}/${pairRounds} (${fmt((performance.now() - startedAt) / 1000, 0)} s)`);
     }
   } finally {
+    reference?.kill();
     await daemon.dispose();
     await context.dispose();
     await model.dispose();
@@ -513,6 +606,7 @@ export async function run(argv: string[]): Promise<void> {
     sdk: "streamed, SDK-like client",
     minimal: "streamed, minimal client",
     late: "streamed, late reader",
+    reference: "reference server (node-llama-cpp + SSE), SDK-like client",
     whole: "not streamed",
   };
   const headline = ratios("sdk", "decodeTps");
@@ -531,14 +625,14 @@ export async function run(argv: string[]): Promise<void> {
           ? "misses ≥ 0.99"
           : "≥ 0.99 neither shown nor ruled out";
   const pairsSection = pooled
-    ? `**Decode pairs: the statistic that decides the target.** ${sandwiches.length} rounds (after one warm-up) of three short requests in a row, direct, Hotpath (streamed, SDK-like client), direct, each with a ${pairPromptTokens}-token prompt of its own, ${pairDecodeTokens} tokens decoded, decode timed where the tokens are made as above. A Hotpath request between two direct runs cancels load that drifts steadily across the round; short requests make rounds many, and drift within one small. The statistic is **Hotpath's pooled decode rate ÷ the direct runs' pooled rate** (all token steps of a side ÷ all its decode time: a slow run weighs with its length, unlike a median of ratios), with a 95% percentile bootstrap interval from 2,000 resamples of whole rounds. Stated outlier rule: a round is dropped when any of its decode windows took more than 3× the median per-token time of its kind (a stall of the shared machine; ${sandwiches.length - pooled.kept} dropped here). The A/A row applies the same statistic to the direct run after ÷ the one before: where there is no difference, it shows what the method reads on this machine at this load. Hotpath meets ≥ 0.99 when the interval's low end is ≥ 0.99, misses it when the high end is < 0.99 — and a run decides only when its A/A interval lies within 0.98–1.02.
+    ? `**Decode pairs: the statistic that decides the target.** ${sandwiches.length} rounds (after one warm-up) of ${reference ? "four short requests in a row, direct, Hotpath (streamed, SDK-like client) and the reference server (which of the two goes first alternates), direct" : "three short requests in a row, direct, Hotpath (streamed, SDK-like client), direct"}, each with a ${pairPromptTokens}-token prompt of its own, ${pairDecodeTokens} tokens decoded, decode timed where the tokens are made as above. A Hotpath request between two direct runs cancels load that drifts steadily across the round; short requests make rounds many, and drift within one small. The statistic is **Hotpath's pooled decode rate ÷ the direct runs' pooled rate** (all token steps of a side ÷ all its decode time: a slow run weighs with its length, unlike a median of ratios), with a 95% percentile bootstrap interval from 2,000 resamples of whole rounds. Stated outlier rule: a round is dropped when any of its decode windows took more than 3× the median per-token time of its kind (a stall of the shared machine; ${sandwiches.length - pooled.kept} dropped here). The A/A row applies the same statistic to the direct run after ÷ the one before: where there is no difference, it shows what the method reads on this machine at this load. Hotpath meets ≥ 0.99 when the interval's low end is ≥ 0.99, misses it when the high end is < 0.99 — and a run decides only when its A/A interval lies within 0.98–1.02.
 
 | decode pairs (${pooled.kept} rounds kept) | pooled ratio | 95% bootstrap interval |
 |---|---|---|
 | Hotpath streamed (SDK-like) ÷ direct | ${range(pooled.ratio)} |
 | A/A: direct after ÷ direct before | ${range(pooled.aa)} |
-
-`
+${pooled.reference && pooled.overReference ? `| reference server (SDK-like) ÷ direct | ${range(pooled.reference)} |\n| Hotpath streamed ÷ reference server | ${range(pooled.overReference)} |\n` : ""}
+${pooled.reference ? `The reference rows: in every round the reference server (node-llama-cpp's own evaluate loop and one SSE frame per token, in a process of its own: the smallest streaming server on this library) answered the same prompt as Hotpath, right before or after it (alternating), read by the same SDK-like client, with the same outlier rule. *reference ÷ direct* is what streaming to a client costs on this machine whoever serves it; *Hotpath ÷ reference* is the daemon's own overhead.\n\n` : ""}`
     : "";
   const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded; ${runs} rounds after one warm-up round, each Hotpath path paired with a direct run in every round; then ${pairRounds} decode-pair rounds (below). Rerun: \`npm run bench -- serve --runs ${runs} --pairs ${pairRounds}\` (${fmt(wallS / 60, 1)} min here, from start to report, the daemon's build before it not counted).
 Machine: ${machineDescription()}; at the start: ${loadAtStart}.
@@ -547,13 +641,13 @@ Machine: ${machineDescription()}; at the start: ${loadAtStart}.
 
 Both paths hand on text: the direct loop detokenizes each token (with up to 4 earlier tokens as context, as node-llama-cpp's own streaming does); the HTTP client splits the event stream at blank lines and JSON-parses each event once, as SDKs do. "Client decode" is first to last text event as the client received them. CPU µs/token: time on CPU of the producing process's main thread (the direct loop's, or the daemon's event loop) and of the HTTP client's over the whole request, prefill included, on both sides, from /proc schedstat, per decoded token (an upper bound on the per-token share: the request's own work is in it); "decode window only": the producer's main thread from its first token to its last (the direct loop reads its own; the minimal client reads the daemon's at its first and last text chunk), per token step — per-request work (HTTP, pipeline, span) is not in it. llama.cpp threads' wait: run-queue wait of the producer's other threads (llama.cpp prefills and decodes on them) over the whole request per decoded token — time a batch was ready to run but had no core.
 
-Streamed readers: *SDK-like* (fetch, events split and parsed; the headline); *minimal* (node:http, no per-event parse); *late* (raw socket with \`Connection: close\`, reads nothing until well after the daemon is done, so its process sleeps while tokens are made: what is left is the daemon's own streaming work${lateEarly ? `; in ${lateEarly} run(s) the read began before the end` : ""}).
+${reference ? "The reference server (test/bench/serve-reference.mjs) is the smallest streaming server on node-llama-cpp: the same model, threads and context size as the daemon, its own evaluate loop, one SSE frame per token in the daemon's format, decode timed like the daemon's; its rows are paired with direct runs like Hotpath's.\n\n" : ""}Streamed readers: *SDK-like* (fetch, events split and parsed; the headline); *minimal* (node:http, no per-event parse); *late* (raw socket with \`Connection: close\`, reads nothing until well after the daemon is done, so its process sleeps while tokens are made: what is left is the daemon's own streaming work${lateEarly ? `; in ${lateEarly} run(s) the read began before the end` : ""}).
 
 | path | TTFT ms | prefill tok/s | decode tok/s | client decode tok/s | producer main thread CPU µs/token | … decode window only | client CPU µs/token | llama.cpp threads' wait µs/token |
 |---|---|---|---|---|---|---|---|---|
 ${row("node-llama-cpp direct (every pair's direct run)", direct)}
 ${row("Hotpath HTTP (streamed, SDK-like client, client-timed TTFT)", samples("sdk"))}
-${clients.includes("minimal") ? row("Hotpath HTTP (streamed, minimal client)", samples("minimal")) + "\n" : ""}${clients.includes("late") ? row("Hotpath HTTP (streamed, late reader, daemon-timed)", samples("late")) + "\n" : ""}${row("Hotpath HTTP (not streamed, daemon-timed)", samples("whole"))}
+${reference ? row("reference server: node-llama-cpp + SSE (SDK-like client)", samples("reference")) + "\n" : ""}${clients.includes("minimal") ? row("Hotpath HTTP (streamed, minimal client)", samples("minimal")) + "\n" : ""}${clients.includes("late") ? row("Hotpath HTTP (streamed, late reader, daemon-timed)", samples("late")) + "\n" : ""}${row("Hotpath HTTP (not streamed, daemon-timed)", samples("whole"))}
 
 Per-pair ratios Hotpath ÷ direct (${runs} pairs per path):
 
@@ -561,7 +655,7 @@ Per-pair ratios Hotpath ÷ direct (${runs} pairs per path):
 |---|---|---|---|---|---|---|---|---|---|
 ${paths.map((p) => `| ${pathName[p]} | ${ratioCell(p, "decodeTps")} | ${ratioCell(p, "prefillTps")} | ${ratioCell(p, "ttftMs")} |`).join("\n")}
 
-${pairsSection}**Streamed decode (SDK-like client): ${pooled ? `${fmt(pooled.ratio.value, 3)}× of direct over the decode pairs (95% interval ${fmt(pooled.ratio.low, 3)}–${fmt(pooled.ratio.high, 3)}; A/A ${fmt(pooled.aa.value, 3)}, ${fmt(pooled.aa.low, 3)}–${fmt(pooled.aa.high, 3)}): ${verdict}` : verdict}**; the rounds' median of per-pair ratios: ${fmt(median(headline), 3)} (CI of the median ${fmt(headlineCi.low, 3)}–${fmt(headlineCi.high, 3)}, ${fmt(headlineCi.coverage * 100, 0)}%). The engine asks llama.cpp for the next token before it hands one on, so the per-token pipeline and SSE work overlaps decoding; client, daemon event loop and the llama.cpp thread still share 2 cores. No GPU was lent to the session that ran this.`;
+${pairsSection}**Streamed decode (SDK-like client): ${pooled ? `${fmt(pooled.ratio.value, 3)}× of direct over the decode pairs (95% interval ${fmt(pooled.ratio.low, 3)}–${fmt(pooled.ratio.high, 3)}; A/A ${fmt(pooled.aa.value, 3)}, ${fmt(pooled.aa.low, 3)}–${fmt(pooled.aa.high, 3)}): ${verdict}` : verdict}**; the rounds' median of per-pair ratios: ${fmt(median(headline), 3)} (CI of the median ${fmt(headlineCi.low, 3)}–${fmt(headlineCi.high, 3)}, ${fmt(headlineCi.coverage * 100, 0)}%). ${pooled?.overReference ? `Against the reference server (the same client, streaming from node-llama-cpp's own loop): ${fmt(pooled.overReference.value, 3)}× (95% interval ${fmt(pooled.overReference.low, 3)}–${fmt(pooled.overReference.high, 3)}); the reference itself ran at ${fmt(pooled.reference!.value, 3)}× of direct. ` : ""}The engine asks llama.cpp for the next token before it hands one on, so the per-token pipeline and SSE work overlaps decoding; client, daemon event loop and the llama.cpp thread still share 2 cores. No GPU was lent to the session that ran this.`;
   console.log(body);
   writeSection("serve", body);
 }

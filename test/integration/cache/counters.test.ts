@@ -97,6 +97,20 @@ describe("cache: lookup counters", function () {
     cache.close();
   });
 
+  it("due counts ride on a served span's commit (a single INSERT otherwise)", async () => {
+    const cache = makeCache(t.db);
+    await bypass(cache);
+    t.db.pragma("busy_timeout = 20");
+    other ??= openDb(t.file);
+    other.exec("BEGIN IMMEDIATE");
+    cache.flushCounts();
+    other.exec("ROLLBACK");
+    assert.equal(committedBypasses(), 0);
+    new TraceStore(t.db).writeServedSpan(span(6));
+    assert.equal(committedBypasses(), 1, "committed with the served span");
+    cache.close();
+  });
+
   it("are written on close and survive reopening the database", async () => {
     const cache = makeCache(t.db);
     for (let i = 0; i < 3; i++) await bypass(cache, `question ${i}`);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDb, type Db } from "../../../daemon/db.js";
+import { commitCount, DatabaseBusyError, openDb, type Db } from "../../../daemon/db.js";
 import { HotpathAttr, type Span } from "../../../daemon/traces/span.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 
@@ -138,6 +138,25 @@ describe("traces/store: served spans", () => {
     assert.ok(asServed <= 2.5, `${asServed} pages per served span commit`);
     assert.ok(asSpans >= 5, `${asSpans} pages per span commit into spans and traces`);
     assert.equal(store.countSpans(), 3080);
+  });
+
+  it("a served span commits on its own: counted for the checkpointer, refused as busy while another connection writes", () => {
+    const before = commitCount(db);
+    store.writeServedSpan(served("3".repeat(32), 1, 100));
+    store.writeServedSpan(served("3".repeat(32), 2, 200));
+    assert.equal(commitCount(db), before + 2, "each served span is a commit the checkpoint worker hears of");
+    const other = openDb(file);
+    try {
+      db.pragma("busy_timeout = 20");
+      other.exec("BEGIN IMMEDIATE");
+      assert.throws(() => store.writeServedSpan(served("3".repeat(32), 3, 300)), DatabaseBusyError);
+      other.exec("ROLLBACK");
+    } finally {
+      other.close();
+    }
+    assert.equal(waiting(), 2, "the refused one left nothing behind");
+    store.writeServedSpan(served("3".repeat(32), 3, 300));
+    assert.equal(store.getTrace("3".repeat(32))?.spanCount, 3);
   });
 
   it("moves on its own, a batch per turn of the event loop, when nothing reads", async () => {
