@@ -125,16 +125,8 @@ export async function startDaemon(
   }
   const port = (server.address() as AddressInfo).port;
   engine.add(config.models);
-  // Import workers wait ready from shortly after start, and warm up while no request is open (traces/import/workers.ts;
-  // HOTPATH_IMPORT_WARM_UP=0 turns the warm-up off).
-  let openRequests = 0;
-  server.on("request", (_req, res) => {
-    openRequests++;
-    res.once("close", () => openRequests--);
-  });
-  services.traceImports.keepWarm(undefined, {
-    warmUpWhen: process.env.HOTPATH_IMPORT_WARM_UP === "0" ? undefined : () => openRequests === 0,
-  });
+  // Import workers wait ready from shortly after start (see traces/import/workers.ts).
+  services.traceImports.keepWarm();
   // What requests left on this thread goes back once the loop is quiet (see idle-collect.ts).
   const idleCollection = collectWhenIdle({
     log: (m) => log("debug", m),

@@ -36,12 +36,6 @@ export { generateClaudeSession, generateOtlpRequests };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/**
- * How long a daemon idles after start before its first import (its spare workers start 1 s after it listens and warm
- * up 1 s later, ~0.5–1.5 s each on a loaded 2-core machine).
- */
-const IDLE_AFTER_START_MS = 8000;
-
 function toProtobuf(requests: object[]): Buffer[] {
   const requireCjs = createRequire(import.meta.url);
   const root = requireCjs("@opentelemetry/otlp-transformer/build/src/generated/root.js");
@@ -370,9 +364,6 @@ async function shippedImports(
       for (const d of daemons.values()) await d.dispose();
       daemons = new Map();
       for (const side of sides) daemons.set(side.label, await startDaemon({ bin: side.bin }));
-      // A daemon a user started earlier is idle before its first import: its spare import workers have started (and
-      // warmed up, where they do: daemon/traces/import/workers.ts) by then.
-      await new Promise((r) => setTimeout(r, IDLE_AFTER_START_MS));
       const by = new Map<string, Shipped>(sides.map((s) => [s.label, { wall: [], cpu: [], health: [] }]));
       probes = new Map(sides.map((s) => [s.label, startHealthProbe(daemons.get(s.label)!.url, 10)]));
       const windows = new Map<string, { from: number; to: number }[]>(sides.map((s) => [s.label, []]));

@@ -25,10 +25,9 @@ export interface ImportJob {
   /**
    * import: parse, write, analyze; parse: parse, send rows to the store thread, analyze; store: write the rows;
    * analyze: read a stored trace (`traceId`) back and analyze it (a trace received over OTLP, see analyzeStored);
-   * detail: read a stored trace back as api.ts TraceDetail JSON (storedDetail); warm-up: a waiting worker runs the
-   * import's code on a small generated trace in a database of its own memory (warm-up.ts, ImportWorkers.warmUp).
+   * detail: read a stored trace back as api.ts TraceDetail JSON (storedDetail).
    */
-  role: "import" | "parse" | "store" | "analyze" | "detail" | "warm-up";
+  role: "import" | "parse" | "store" | "analyze" | "detail";
   dbPath: string;
   name: string;
   /** The file's size when known (the receiving buffer is sized once). */

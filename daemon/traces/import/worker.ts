@@ -15,7 +15,6 @@ import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
-import { warmUpImport } from "./warm-up.js";
 import type { BlockAck, FileMessage, ImportJob, ImportReply, JobMessage, RowMessage, SpareRowsMessage } from "./job.js";
 
 const port = parentPort!;
@@ -108,17 +107,7 @@ function openForImport(): Db {
 
 /** Runs `job` (set). */
 function run(): void {
-  if (job.role === "warm-up") {
-    let reply: ImportReply;
-    try {
-      warmUpImport(maxAttributeChars);
-      reply = { ok: true };
-    } catch (e) {
-      reply = errorReply(e);
-    }
-    port.postMessage(reply);
-    if (reply.ok) nextJob();
-  } else if (job.role === "analyze" || job.role === "detail") {
+  if (job.role === "analyze" || job.role === "detail") {
     // A stored trace read back, analysed or serialised (job.ts analyzeStored, storedDetail); the connection only reads.
     let reply: ImportReply;
     let db: Db | undefined;

@@ -10,13 +10,9 @@
 // times). A worker is reused only after a job that succeeded (one that failed, was stopped or whose import failed is
 // terminated), by the role it last ran (a parse thread's next job is a parse), at most MAX_JOBS_PER_WORKER times and
 // for REUSE_IDLE_MS after its last job (then its heap goes with it, see there).
-// A new spare is warmed (keepWarm's `warmUpWhen`): once the daemon is idle, each new spare in turn runs the import's
-// code on a small generated trace in a database of its own memory (warm-up.ts) and waits on, its code compiled. A
-// spare warming up is not handed out (an import takes another, or a new one: it never waits for a warm-up), nor ended
-// before its warm-up is done (it gets `end` after it instead of terminate()).
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../../worker-thread.js";
-import type { ImportJob, ImportReply, JobMessage } from "./job.js";
+import type { ImportJob, JobMessage } from "./job.js";
 
 /** One large import's two threads (parse + store). */
 export const SPARE_IMPORT_WORKERS = 2;
@@ -67,9 +63,6 @@ interface Spare {
   drop: () => void;
   /** A reused one: ends at REUSE_IDLE_MS. */
   idle?: NodeJS.Timeout;
-  /** Running its warm-up job now (not handed out); done with it. */
-  warming?: boolean;
-  warmed?: boolean;
 }
 
 export class ImportWorkers {
@@ -79,11 +72,6 @@ export class ImportWorkers {
   private timer?: NodeJS.Timeout;
   private closed = false;
   private warm = false;
-  /** Whether the daemon is idle now (no request open): new spares warm up then (see keepWarm). */
-  private warmUpWhen?: () => boolean;
-  private warmUpTimer?: NodeJS.Timeout;
-  /** A warm-up failed (it should not): no more are run, rather than one per new spare. */
-  private warmUpFailed = false;
 
   constructor(
     private readonly count = SPARE_IMPORT_WORKERS,
@@ -93,12 +81,10 @@ export class ImportWorkers {
 
   /** A waiting worker (not yet given this job): one whose last job had this role, else a new one, else any; or a new one. */
   take(role?: Role): Worker {
-    // One warming up is left to it: the import does not wait for the warm-up.
-    const free = (s: Spare) => !s.warming;
     const at = [
-      this.spare.findIndex((s) => free(s) && s.role === role),
-      this.spare.findIndex((s) => free(s) && s.role === undefined),
-      this.spare.findIndex(free),
+      this.spare.findIndex((s) => s.role === role),
+      this.spare.findIndex((s) => s.role === undefined),
+      this.spare.length ? 0 : -1,
     ].find((i) => i !== -1);
     const s = at === undefined ? undefined : this.spare.splice(at, 1)[0];
     let w: Worker;
@@ -124,9 +110,7 @@ export class ImportWorkers {
     const jobs = this.jobs.get(w) ?? this.maxJobs;
     if (this.closed || jobs >= this.maxJobs) return retire(w);
     if (this.spare.length >= this.count) {
-      // A new one that has not warmed up, else a warmed one; never one warming up (it is inside its job).
-      let cold = this.spare.findIndex((s) => s.role === undefined && !s.warming && !s.warmed);
-      if (cold === -1) cold = this.spare.findIndex((s) => s.role === undefined && !s.warming);
+      const cold = this.spare.findIndex((s) => s.role === undefined);
       if (cold === -1) return retire(w);
       const [s] = this.spare.splice(cold, 1);
       clearTimeout(s.idle);
@@ -137,30 +121,16 @@ export class ImportWorkers {
     this.keep(w, role, jobs);
   }
 
-  /**
-   * Keeps `count` workers waiting from now on: started after `delayMs`, and again after each import (`used`). With
-   * `warmUpWhen` (the daemon: whether no request is open), each new one runs a warm-up job once that says so.
-   */
-  keepWarm(delayMs = SPARE_START_DELAY_MS, o: { warmUpWhen?: () => boolean } = {}): void {
+  /** Keeps `count` workers waiting from now on: started after `delayMs`, and again after each import (`used`). */
+  keepWarm(delayMs = SPARE_START_DELAY_MS): void {
     if (this.closed) return;
     this.warm = true;
-    this.warmUpWhen = o.warmUpWhen;
     this.refillAfter(delayMs);
   }
 
   /** An import that took workers ended: the spares are started again (when warm). */
   used(): void {
     if (this.warm && !this.closed) this.refillAfter(SPARE_START_DELAY_MS);
-  }
-
-  /** How many waiting workers have run their warm-up. */
-  get warmedUp(): number {
-    return this.spare.filter((s) => s.warmed).length;
-  }
-
-  /** How many waiting workers run their warm-up now. */
-  get warmingUp(): number {
-    return this.spare.filter((s) => s.warming).length;
   }
 
   /** How many workers wait. */
@@ -177,15 +147,10 @@ export class ImportWorkers {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    clearTimeout(this.warmUpTimer);
     await Promise.all(
       this.spare.splice(0).map((s) => {
         clearTimeout(s.idle);
-        if (!s.warming) return s.worker.terminate();
-        // Inside its warm-up job: it ends once done with it.
-        const exited = new Promise<void>((resolve) => s.worker.once("exit", () => resolve()));
-        retire(s.worker);
-        return exited;
+        return s.worker.terminate();
       }),
     );
   }
@@ -198,40 +163,6 @@ export class ImportWorkers {
 
   private refill(): void {
     while (!this.closed && this.spare.length < this.count) this.keep(startImportWorker(), undefined, 0);
-    // After the new ones loaded (off the start's CPU).
-    this.warmUpAfter(SPARE_START_DELAY_MS);
-  }
-
-  private warmUpAfter(ms: number): void {
-    if (!this.warmUpWhen || this.warmUpFailed || this.closed) return;
-    clearTimeout(this.warmUpTimer);
-    this.warmUpTimer = setTimeout(() => this.warmUpNext(), ms);
-    this.warmUpTimer.unref();
-  }
-
-  /** One new spare at a time warms up (one core), each once, while the daemon is idle (else it looks again later). */
-  private warmUpNext(): void {
-    if (this.closed || this.warmUpFailed || this.spare.some((s) => s.warming)) return;
-    const s = this.spare.find((s) => s.role === undefined && !s.warmed);
-    if (!s) return;
-    if (!this.warmUpWhen?.()) return this.warmUpAfter(SPARE_START_DELAY_MS);
-    s.warming = true;
-    s.worker.once("message", (m: ImportReply) => {
-      s.warming = false;
-      s.warmed = true;
-      // A failed one ends by itself (it waits for no next job); its exit drops it and a new spare takes its place.
-      if (!m.ok) this.warmUpFailed = true;
-      else this.warmUpAfter(0);
-    });
-    const job: ImportJob = {
-      role: "warm-up",
-      dbPath: ":memory:",
-      name: "warm-up",
-      analyze: true,
-      returnSpans: false,
-      reuse: true,
-    };
-    s.worker.postMessage({ job } satisfies JobMessage);
   }
 
   private keep(w: Worker, role: Role | undefined, jobs: number): void {

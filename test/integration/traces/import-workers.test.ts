@@ -2,7 +2,7 @@
 // gets what a worker started for it gives; they are started again after it; waiting ones never keep a process alive.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../../daemon/db.js";
@@ -129,77 +129,6 @@ describe("traces: import workers started ahead", function () {
       await workers.close();
       db.close();
     }
-  });
-
-  it("spares warmed up at idle: the same rows and analysis as unwarmed ones, nothing in the user's database, an import during a warm-up answered", async function () {
-    const texts: [string, string][] = [
-      ["warmed.jsonl", generateClaudeSession(4000).replace(/bench-session/g, "warmed")],
-      ["warmed.json", JSON.stringify(generateOtlpRequests(3000, 512, "6f".repeat(16)))],
-    ];
-    /** Imports the files on `workers` into a new database: its rows (traces without their write time) and analyses. */
-    const importAll = async (file: string, workers: ImportWorkers) => {
-      const db = openDb(file);
-      const store = new TraceStore(db, { maxAttributeChars: 200 });
-      try {
-        const analyses: string[] = [];
-        for (const [name, text] of texts) {
-          const feed = startImport(store, { dbPath: file, name, analyze: true, maxAttributeChars: 200, workers });
-          feed.push(Buffer.from(text));
-          feed.end();
-          analyses.push(...(await feed.result).analysisTexts!);
-        }
-        return {
-          analyses,
-          traces: db
-            .prepare("SELECT * FROM traces ORDER BY trace_id")
-            .all()
-            .map((t) => ({ ...(t as object), created_at: 0 })),
-          spans: db.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").all(),
-        };
-      } finally {
-        db.close();
-      }
-    };
-    const unwarmed = new ImportWorkers();
-    const warmed = new ImportWorkers();
-    const during = new ImportWorkers();
-    let idle = false;
-    try {
-      unwarmed.keepWarm(0);
-      await until("2 unwarmed spares", () => unwarmed.waiting === 2);
-      const want = await importAll(join(dir, "unwarmed.db"), unwarmed);
-
-      // The user's database is open (as the daemon's is) while the spares warm up: nothing reaches it.
-      const userFile = join(dir, "user.db");
-      const user = openDb(userFile);
-      warmed.keepWarm(0, { warmUpWhen: () => idle });
-      await until("2 spares", () => warmed.waiting === 2);
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal(warmed.warmedUp + warmed.warmingUp, 0, "no warm-up while the daemon is busy");
-      idle = true;
-      await until("2 spares warmed up", () => warmed.warmedUp === 2);
-      assert.equal((user.prepare("SELECT count(*) AS n FROM traces").get() as { n: number }).n, 0);
-      assert.equal((user.prepare("SELECT count(*) AS n FROM spans").get() as { n: number }).n, 0);
-      // Closed: its WAL went with its last connection; the warm-up made no file of its own.
-      user.close();
-      assert.deepEqual(
-        readdirSync(dir)
-          .filter((f) => f.startsWith("user"))
-          .sort(),
-        ["user.db"],
-      );
-      assert.deepEqual(await importAll(userFile, warmed), want, "warmed spares import as unwarmed ones");
-
-      // An import while both spares warm up takes new workers (it does not wait for them), and is what it should be.
-      during.keepWarm(0, { warmUpWhen: () => true });
-      await until("a spare warming up", () => during.warmingUp === 1);
-      const answered = importAll(join(dir, "during.db"), during);
-      assert.equal(during.warmingUp, 1, "the spare warming up was not handed out");
-      assert.deepEqual(await answered, want);
-    } finally {
-      await Promise.all([unwarmed.close(), warmed.close(), during.close()]);
-    }
-    assert.equal(during.waiting, 0, "closed (one warming up ends after its warm-up)");
   });
 
   it("a reused worker not taken within the idle time ends (its heap with it); a new spare takes its place", async function () {
