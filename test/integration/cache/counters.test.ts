@@ -29,6 +29,14 @@ describe("cache: lookup counters", function () {
     cache.countBypasses();
     return r;
   };
+  /** Flushes the counts while another connection holds the write lock (their write gives up after 20 ms). */
+  const flushWhileBusy = (cache: ReturnType<typeof makeCache>) => {
+    t.db.pragma("busy_timeout = 20");
+    other ??= openDb(t.file);
+    other.exec("BEGIN IMMEDIATE");
+    cache.flushCounts();
+    other.exec("ROLLBACK");
+  };
   const span = (i: number) => ({
     traceId: i.toString(16).padStart(32, "0"),
     spanId: i.toString(16).padStart(16, "0"),
@@ -64,11 +72,7 @@ describe("cache: lookup counters", function () {
     await bypass(cache);
     await bypass(cache, "a second question");
     // Another connection holds the write lock: the counts' own write gives up (after this connection's busy timeout).
-    t.db.pragma("busy_timeout = 20");
-    other ??= openDb(t.file);
-    other.exec("BEGIN IMMEDIATE");
-    cache.flushCounts();
-    other.exec("ROLLBACK");
+    flushWhileBusy(cache);
     assert.equal(committedBypasses(), 0);
     assert.throws(() =>
       writeTransaction(t.db, "a failing write", () => {
@@ -92,11 +96,7 @@ describe("cache: lookup counters", function () {
     it(`due counts ride on ${name}`, async () => {
       const cache = makeCache(t.db);
       await bypass(cache);
-      t.db.pragma("busy_timeout = 20");
-      other ??= openDb(t.file);
-      other.exec("BEGIN IMMEDIATE");
-      cache.flushCounts();
-      other.exec("ROLLBACK");
+      flushWhileBusy(cache);
       assert.equal(committedBypasses(), 0);
       write(new TraceStore(t.db));
       assert.equal(committedBypasses(), 1, "committed with the span");
@@ -173,11 +173,7 @@ describe("cache: lookup counters", function () {
   it("a bypass whose namespace row cannot be written yet (the database busy) is kept and counted later", async () => {
     const cache = makeCache(t.db);
     await cache.lookup(chat("hello"), ctx({ "x-hotpath-cache": "bypass" }));
-    t.db.pragma("busy_timeout = 20");
-    other ??= openDb(t.file);
-    other.exec("BEGIN IMMEDIATE");
-    cache.flushCounts(); // keys it now: its row's write finds the lock taken
-    other.exec("ROLLBACK");
+    flushWhileBusy(cache); // keys it now: its row's write finds the lock taken
     assert.equal(committedBypasses(), 0);
     assert.equal(cache.stats().totals.bypasses, 1);
     assert.equal(committedBypasses(), 1);
