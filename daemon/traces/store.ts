@@ -59,6 +59,8 @@ export class TraceStore {
   private readonly insertNewTraceStmt;
   private readonly hasSpansStmt;
   private readonly countSpansStmt;
+  private readonly countRequestIdsStmt;
+  private readonly hasServedOfStmt;
   private readonly spansJsonStmt;
   private readonly insertServedStmt;
   private readonly hasServedStmt;
@@ -102,6 +104,8 @@ export class TraceStore {
       VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (trace_id) DO NOTHING`);
     this.hasSpansStmt = db.prepare("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1").pluck();
     this.countSpansStmt = db.prepare("SELECT COUNT(*) FROM spans WHERE trace_id = ?").pluck();
+    this.countRequestIdsStmt = db.prepare("SELECT COUNT(request_id) FROM spans WHERE trace_id = ?").pluck();
+    this.hasServedOfStmt = db.prepare("SELECT 1 FROM served_spans WHERE trace_id = ? LIMIT 1").pluck();
     // attributes is stored JSON text (written by JSON.stringify below), so it is spliced in as a value unparsed.
     this.spansJsonStmt = db
       .prepare(
@@ -276,14 +280,24 @@ export class TraceStore {
    * either all of them are stored or none.
    */
   writeImport(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): string[] {
+    return this.writeImportReplacing(batches).traceIds;
+  }
+
+  /** writeImport, also saying which traces that had spans it replaced whole (ImportWriter.replacedWhole). */
+  writeImportReplacing(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): {
+    traceIds: string[];
+    replaced: string[];
+  } {
     const spanCount = batches.reduce((n, b) => n + b.spans.length, 0);
     const writer = this.importWriter(spanCount);
+    let replaced: string[] = [];
     try {
       writeTransaction(this.db, "importing traces", () => {
         for (const b of batches) {
           for (const s of b.spans) writer.row(toRow(s, this.maxAttributeChars));
           writer.endTrace(b);
         }
+        replaced = writer.replacedWhole();
       });
     } finally {
       writer.close();
@@ -293,7 +307,7 @@ export class TraceStore {
       batches.flatMap((b) => b.spans),
       all,
     );
-    return all;
+    return { traceIds: all, replaced };
   }
 
   /**
@@ -309,12 +323,34 @@ export class TraceStore {
     const all = new Set<string>();
     /** Before this import wrote anything: whether the trace had no spans. */
     const freshBefore = new Map<string, boolean>();
+    /**
+     * Per trace that had spans, over the whole import: its rows, their span ids (latin1 of the bytes: one character
+     * per byte, so equal ids are equal strings), and how many carried a request id. See replacedWhole.
+     */
+    const replacing = new Map<string, { rows: number; ids: Set<string>; requestIds: number }>();
     let traces = new Map<string, TraceWrite>();
-    const track = (traceId: string, startNs: number, endNs: number) => {
+    const track = (
+      traceId: string,
+      startNs: number,
+      endNs: number,
+      spanId: Uint8Array | string,
+      requestId: unknown,
+    ) => {
       let t = traces.get(traceId);
       if (!t) {
         traces.set(traceId, (t = this.traceWrite(traceId)));
         if (!freshBefore.has(traceId)) freshBefore.set(traceId, t.fresh);
+      }
+      if (!freshBefore.get(traceId)) {
+        let r = replacing.get(traceId);
+        if (!r) replacing.set(traceId, (r = { rows: 0, ids: new Set(), requestIds: 0 }));
+        r.rows++;
+        r.ids.add(
+          typeof spanId === "string"
+            ? spanId
+            : Buffer.from(spanId.buffer, spanId.byteOffset, spanId.length).toString("latin1"),
+        );
+        if (requestId !== null) r.requestIds++;
       }
       t.count++;
       t.startNs = Math.min(t.startNs, startNs);
@@ -322,11 +358,11 @@ export class TraceStore {
     };
     return {
       row: (row) => {
-        track(row[0] as string, row[5] as number, row[6] as number);
+        track(row[0] as string, row[5] as number, row[6] as number, row[1] as string, row[11]);
         this.upsertSpanStmt.run(row);
       },
       packedRow: (row, traceId) => {
-        track(traceId, row[5] as number, row[6] as number);
+        track(traceId, row[5] as number, row[6] as number, row[1] as Uint8Array | string, row[11]);
         this.upsertPackedSpanStmt.run(row);
       },
       endTrace: ({ source, origin, name }) => {
@@ -339,6 +375,20 @@ export class TraceStore {
       },
       traceIds: () => [...all],
       fresh: () => [...freshBefore].filter(([, fresh]) => fresh).map(([id]) => id),
+      replacedWhole: () =>
+        [...replacing]
+          .filter(([id, r]) => {
+            // No span id written twice, as many stored spans as rows (so none is left from before), as many request
+            // ids as the rows carried (the upsert keeps a stored request id a row lacks: COALESCE), and no served
+            // span of the trace waiting to be moved in.
+            return (
+              r.ids.size === r.rows &&
+              this.countSpansStmt.get(id) === r.rows &&
+              this.countRequestIdsStmt.get(id) === r.requestIds &&
+              this.hasServedOfStmt.get(id) === undefined
+            );
+          })
+          .map(([id]) => id),
       close: () => {
         if (cacheSize !== undefined) this.db.pragma(`cache_size = ${Number(cacheSize)}`);
       },
@@ -687,6 +737,12 @@ export interface ImportWriter {
   traceIds(): string[];
   /** The traces that had no spans before this import. */
   fresh(): string[];
+  /**
+   * The traces that had spans before this import and now hold exactly its rows, as written (call inside the
+   * transaction, after the last row): they read back as the parsed spans do, like fresh ones (a re-import of the same
+   * file, or of a session file that grew). A trace that keeps anything from before is not one of them.
+   */
+  replacedWhole(): string[];
   /** Returns the connection's page cache to its setting. */
   close(): void;
 }

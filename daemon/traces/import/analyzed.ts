@@ -1,5 +1,6 @@
 // Import a trace file and analyze what it held, from the spans just parsed: a new trace's analysis needs no read-back
-// of what was written (the store says how a span reads back); only a trace that already had spans is read back.
+// of what was written (the store says how a span reads back), nor does one the file replaced whole; only a trace that
+// keeps spans from before is read back.
 // The steps are apart so the daemon's import can run them on two threads (./job.ts): one parses and writes, the other
 // parses the same bytes and analyses.
 import type { TraceAnalysis } from "../../api.js";
@@ -18,6 +19,8 @@ export interface AnalyzedImport extends FileImport {
 export interface WrittenImport extends FileImport {
   /** Traces new to the store: their analysis is that of the parsed spans (analyzeParsed). */
   fresh: string[];
+  /** Traces that had spans and now hold exactly the file's (ImportWriter.replacedWhole): the same. */
+  replaced: string[];
 }
 
 export function importAndAnalyze(
@@ -36,14 +39,17 @@ export function importAndAnalyze(
     spanCount: written.spanCount,
   };
   if (o.analyze) {
-    const fresh = new Set(written.fresh);
-    const ofParsed = analyzeParsed(parsed.traces, store.maxAttributeChars, fresh);
+    const asParsed = new Set([...written.fresh, ...written.replaced]);
+    const ofParsed = analyzeParsed(parsed.traces, store.maxAttributeChars, asParsed);
     result.analyses = written.traceIds.map((id) => ofParsed.get(id) ?? analyzeTrace(store.getSpans(id), id));
   }
   return result;
 }
 
-/** Writes a parsed file's traces in one transaction; which traces were new is asked before the write. */
+/**
+ * Writes a parsed file's traces in one transaction; which traces were new is asked before the write, which it
+ * replaced whole inside it.
+ */
 export function writeParsed(
   store: TraceStore,
   name: string,
@@ -52,11 +58,11 @@ export function writeParsed(
   const ids = new Set<string>();
   for (const t of parsed.traces) for (const s of t.spans) ids.add(s.traceId);
   const fresh = [...ids].filter((id) => !store.hasTrace(id));
-  const traceIds = store.writeImport(
+  const { traceIds, replaced } = store.writeImportReplacing(
     parsed.traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })),
   );
   const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
-  return { file: name, format: parsed.format, traceIds, spanCount, fresh };
+  return { file: name, format: parsed.format, traceIds, spanCount, fresh, replaced };
 }
 
 /**

@@ -77,8 +77,11 @@ export type SpareRowsMessage = { spare: PackedRows };
 export type ImportReply =
   | {
       ok: true;
-      /** From the thread that wrote: the traces, which of them were new, the analyses of the others (read back). */
-      written?: { traceIds: string[]; fresh: string[]; analyses: [string, string][] };
+      /**
+       * From the thread that wrote: the traces, which of them were new, which had spans and now hold exactly this
+       * file's (ImportWriter.replacedWhole), and the analyses of the others (read back).
+       */
+      written?: { traceIds: string[]; fresh: string[]; replaced: string[]; analyses: [string, string][] };
       /** From the thread that parsed: per trace id its analysis as JSON text (all traces, as if new). */
       parsed?: { format: string; spanCount: number; analyses?: [string, string][]; spans?: Span[] };
       /** From an analyze job: the stored trace's analysis as JSON text. */
@@ -288,8 +291,9 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       spanCount: parsed.spanCount,
     };
     if (o.analyze) {
-      // A trace new to the store: the analysis of the parsed spans; one that had spans: the writer's, read back.
-      const fresh = writer ? new Set(written.fresh) : undefined;
+      // A trace new to the store, or replaced whole: the analysis of the parsed spans; one that kept spans from
+      // before: the writer's, read back.
+      const fresh = writer ? new Set([...written.fresh, ...written.replaced]) : undefined;
       const byId = new Map<string, string>();
       for (const [id, text] of parsed.analyses ?? []) if (!fresh || fresh.has(id)) byId.set(id, text);
       for (const [id, text] of written.analyses) byId.set(id, text);

@@ -10,7 +10,9 @@ import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
 import { importFile, type ImportedFile } from "../../../daemon/traces/import/job.js";
 import { diskContext, ImportError, parseTraceFile, traceFilesUnder } from "../../../daemon/traces/importers/index.js";
-import { TraceStore } from "../../../daemon/traces/store.js";
+import { packRows, forEachPackedRow } from "../../../daemon/traces/import/rows.js";
+import type { Span } from "../../../daemon/traces/span.js";
+import { TraceStore, toRow } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
 import { TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
 
@@ -141,6 +143,67 @@ describe("traces: import + analyze without read-back", function () {
     assert.equal(dump(bulk), dump(each));
   });
 
+  for (const entry of ["row", "packedRow"] as const) {
+    it(`the import writer (${entry}) names the traces it replaced whole, and none that keeps anything from before`, function () {
+      // A trace replaced whole reads back as its parsed spans, so the import uses their analysis (worker.ts).
+      const db = openDb(":memory:");
+      const store = new TraceStore(db);
+      const id = (c: string) => c.repeat(32);
+      const span = (trace: string, spanId: string, requestId?: string): Span => ({
+        traceId: id(trace),
+        spanId,
+        name: `s${spanId}`,
+        kind: "tool",
+        startNs: 1e15,
+        endNs: 1e15 + 1e6,
+        status: "ok",
+        requestId,
+        attributes: { "gen_ai.tool.name": "read" },
+      });
+      try {
+        store.writeSpans([span("a", "a1"), span("a", "a2", "ra")], "import:t"); // written again, request id and all
+        store.writeSpans([span("b", "b1"), span("b", "b2")], "import:t"); // the file lacks b2
+        store.writeSpans([span("c", "c1", "rc")], "import:t"); // the file's c1 has no request id: the stored one stays
+        store.writeSpans([span("d", "d1"), span("d", "d2")], "import:t"); // d1 twice in the file, d2 not in it
+        store.writeSpans([span("e", "e1")], "import:t");
+        store.writeServedSpan(span("e", "e2", "re")); // waiting in served_spans
+        const file = [
+          span("a", "a1"),
+          span("a", "a2", "ra"),
+          span("b", "b1"),
+          span("c", "c1"),
+          span("d", "d1"),
+          span("d", "d1"),
+          span("e", "e1"),
+          span("f", "f1"), // new
+        ];
+        const writer = store.importWriter(file.length);
+        let replaced: string[] = [];
+        db.transaction(() => {
+          const rows = file.map((s) => toRow(s, store.maxAttributeChars));
+          if (entry === "row") for (const row of rows) writer.row(row);
+          else forEachPackedRow(packRows(rows), writer.packedRow);
+          writer.endTrace({ source: "import:t" });
+          replaced = writer.replacedWhole();
+        })();
+        writer.close();
+        assert.deepEqual(replaced, [id("a")]);
+        assert.deepEqual(writer.fresh(), [id("f")]);
+        store.moveServed();
+        assert.equal(
+          JSON.stringify(store.getSpans(id("a"))),
+          JSON.stringify(store.asStored(file.slice(0, 2))),
+          "the replaced trace reads back as its parsed spans",
+        );
+        assert.equal(store.getSpans(id("b")).length, 2);
+        assert.equal(store.getSpans(id("c"))[0].requestId, "rc");
+        assert.equal(store.getSpans(id("e")).length, 2);
+      } finally {
+        db.close();
+      }
+    });
+  }
+
   it("through the import worker on a file database: same traces and analysis as in-process", async function () {
     const text = generateClaudeSession(3000);
     const file = join(dir, "worker.db");
@@ -208,9 +271,10 @@ describe("traces: import + analyze without read-back", function () {
     const reference = new TraceStore(referenceDb, { maxAttributeChars: 150 });
     const rows = (d: Db) => JSON.stringify(d.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all());
     try {
-      // A new trace, the same file again (its trace now has spans: analysed as read back), another format (and again
-      // on one worker).
+      // A new trace, the session grown (the trace had its first 4000 spans: each one written again, so replaced
+      // whole), the same file again, another format (and again on one worker).
       for (const [name, text, split] of [
+        ["s.jsonl", generateClaudeSession(4000), true],
         ["s.jsonl", claude, true],
         ["s.jsonl", claude, true],
         ["o.json", otlp, true],
