@@ -279,15 +279,19 @@ export class TraceStore {
    * Writes several traces' spans in one transaction, each trace with its own name/source (an imported file):
    * either all of them are stored or none.
    */
-  writeImport(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): string[] {
-    return this.writeImportReplacing(batches).traceIds;
+  writeImport(batches: ImportBatch[]): string[] {
+    return this.writeBatches(batches, false).traceIds;
   }
 
-  /** writeImport, also saying which traces that had spans it replaced whole (ImportWriter.replacedWhole). */
-  writeImportReplacing(batches: { spans: Span[]; source: string; origin?: string; name?: string }[]): {
-    traceIds: string[];
-    replaced: string[];
-  } {
+  /**
+   * writeImport, also saying which traces that had spans it replaced whole (ImportWriter.replacedWhole: a few queries
+   * per such trace, so only for an import that will use it).
+   */
+  writeImportReplacing(batches: ImportBatch[]): { traceIds: string[]; replaced: string[] } {
+    return this.writeBatches(batches, true);
+  }
+
+  private writeBatches(batches: ImportBatch[], askReplaced: boolean): { traceIds: string[]; replaced: string[] } {
     const spanCount = batches.reduce((n, b) => n + b.spans.length, 0);
     const writer = this.importWriter(spanCount);
     let replaced: string[] = [];
@@ -297,7 +301,7 @@ export class TraceStore {
           for (const s of b.spans) writer.row(toRow(s, this.maxAttributeChars));
           writer.endTrace(b);
         }
-        replaced = writer.replacedWhole();
+        if (askReplaced) replaced = writer.replacedWhole();
       });
     } finally {
       writer.close();
@@ -724,6 +728,9 @@ function capAttributes(attrs: Attributes, max: number): Attributes {
 
 /** How many values toRow gives per span. */
 export const ROW_WIDTH = 14;
+
+/** One parsed trace of an imported file, with its name and source (TraceStore.writeImport). */
+type ImportBatch = { spans: Span[]; source: string; origin?: string; name?: string };
 
 /** See TraceStore.importWriter. */
 export interface ImportWriter {

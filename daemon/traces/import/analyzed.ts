@@ -15,12 +15,13 @@ export interface AnalyzedImport extends FileImport {
   analyses?: TraceAnalysis[];
 }
 
-/** What writing a parsed file did: the traces it wrote, and which of them had no spans stored before. */
+/** What writing a parsed file did: the traces it wrote, and which of them read back as parsed. */
 export interface WrittenImport extends FileImport {
-  /** Traces new to the store: their analysis is that of the parsed spans (analyzeParsed). */
-  fresh: string[];
-  /** Traces that had spans and now hold exactly the file's (ImportWriter.replacedWhole): the same. */
-  replaced: string[];
+  /**
+   * Traces new to the store, and those that had spans and now hold exactly the file's (ImportWriter.replacedWhole,
+   * asked only when `analyze`): their analysis is that of the parsed spans (analyzeParsed).
+   */
+  asParsed: string[];
 }
 
 export function importAndAnalyze(
@@ -31,7 +32,7 @@ export function importAndAnalyze(
   o: { analyze: boolean; ctx?: Partial<ImportContext> },
 ): AnalyzedImport {
   const parsed = typeof text === "string" ? parseTraceFile(name, text, o.ctx) : text;
-  const written = writeParsed(store, name, parsed);
+  const written = writeParsed(store, name, parsed, o.analyze);
   const result: AnalyzedImport = {
     file: name,
     format: written.format,
@@ -39,8 +40,7 @@ export function importAndAnalyze(
     spanCount: written.spanCount,
   };
   if (o.analyze) {
-    const asParsed = new Set([...written.fresh, ...written.replaced]);
-    const ofParsed = analyzeParsed(parsed.traces, store.maxAttributeChars, asParsed);
+    const ofParsed = analyzeParsed(parsed.traces, store.maxAttributeChars, new Set(written.asParsed));
     result.analyses = written.traceIds.map((id) => ofParsed.get(id) ?? analyzeTrace(store.getSpans(id), id));
   }
   return result;
@@ -54,15 +54,17 @@ export function writeParsed(
   store: TraceStore,
   name: string,
   parsed: { format: string; traces: ParsedTrace[] },
+  analyze: boolean,
 ): WrittenImport {
   const ids = new Set<string>();
   for (const t of parsed.traces) for (const s of t.spans) ids.add(s.traceId);
   const fresh = [...ids].filter((id) => !store.hasTrace(id));
-  const { traceIds, replaced } = store.writeImportReplacing(
-    parsed.traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name })),
-  );
+  const batches = parsed.traces.map((t) => ({ spans: t.spans, source: t.source, origin: t.origin, name: t.name }));
+  const { traceIds, replaced } = analyze
+    ? store.writeImportReplacing(batches)
+    : { traceIds: store.writeImport(batches), replaced: [] };
   const spanCount = parsed.traces.reduce((n, t) => n + t.spans.length, 0);
-  return { file: name, format: parsed.format, traceIds, spanCount, fresh, replaced };
+  return { file: name, format: parsed.format, traceIds, spanCount, asParsed: [...fresh, ...replaced] };
 }
 
 /**

@@ -78,10 +78,10 @@ export type ImportReply =
   | {
       ok: true;
       /**
-       * From the thread that wrote: the traces, which of them were new, which had spans and now hold exactly this
-       * file's (ImportWriter.replacedWhole), and the analyses of the others (read back).
+       * From the thread that wrote: the traces; those that read back as parsed (new ones, and ones this file replaced
+       * whole: ImportWriter.replacedWhole); the analyses of the others (read back).
        */
-      written?: { traceIds: string[]; fresh: string[]; replaced: string[]; analyses: [string, string][] };
+      written?: { traceIds: string[]; asParsed: string[]; analyses: [string, string][] };
       /** From the thread that parsed: per trace id its analysis as JSON text (all traces, as if new). */
       parsed?: { format: string; spanCount: number; analyses?: [string, string][]; spans?: Span[] };
       /** From an analyze job: the stored trace's analysis as JSON text. */
@@ -293,9 +293,9 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     if (o.analyze) {
       // A trace new to the store, or replaced whole: the analysis of the parsed spans; one that kept spans from
       // before: the writer's, read back.
-      const fresh = writer ? new Set([...written.fresh, ...written.replaced]) : undefined;
+      const asParsed = writer ? new Set(written.asParsed) : undefined;
       const byId = new Map<string, string>();
-      for (const [id, text] of parsed.analyses ?? []) if (!fresh || fresh.has(id)) byId.set(id, text);
+      for (const [id, text] of parsed.analyses ?? []) if (!asParsed || asParsed.has(id)) byId.set(id, text);
       for (const [id, text] of written.analyses) byId.set(id, text);
       // An analysis that failed (it should not) is left out: the trace's analysis is computed when first asked for.
       if (written.traceIds.every((id) => byId.has(id))) out.analysisTexts = written.traceIds.map((id) => byId.get(id)!);

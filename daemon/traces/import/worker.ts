@@ -144,7 +144,7 @@ function run(): void {
           const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
           reply = {
             ok: true,
-            written: { traceIds: result.traceIds, fresh: [], replaced: [], analyses: [] },
+            written: { traceIds: result.traceIds, asParsed: [], analyses: [] },
             parsed: {
               format: result.format,
               spanCount: result.spanCount,
@@ -295,13 +295,12 @@ function run(): void {
           const replaced = job.analyze ? writer!.replacedWhole() : [];
           db!.exec("COMMIT");
           writer!.close();
-          const fresh = new Set(writer!.fresh());
           const traceIds = writer!.traceIds();
           // A trace that had spans before and kept any is analysed whole, as stored now. One this import replaced
           // whole (the same file again, a session file that grew) reads back as parsed: its reading back and analysis
           // here, 1.2–1.6 s for 100k spans, were the import's longest step and the parsing thread's analysis
           // went unused.
-          const asParsed = new Set([...fresh, ...replaced]);
+          const asParsed = new Set([...writer!.fresh(), ...replaced]);
           const analyses: [string, string][] = job.analyze
             ? traceIds
                 .filter((id) => !asParsed.has(id))
@@ -309,7 +308,7 @@ function run(): void {
             : [];
           port.postMessage({
             ok: true,
-            written: { traceIds, fresh: [...fresh], replaced, analyses },
+            written: { traceIds, asParsed: [...asParsed], analyses },
           } satisfies ImportReply);
           // The checkpoint (~0.15 s of CPU for 100k spans: the WAL copied into the database file) waits until the
           // parsing thread closes the rows, once its analysis is done: run now it took a core from that analysis,
