@@ -5,7 +5,7 @@
 //   store:  writes the rows the parse thread sends, in one transaction, and analyzes (read back) only traces that
 //           keep spans from before (not one the file replaced whole: ImportWriter.replacedWhole).
 // A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
-import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
@@ -39,6 +39,41 @@ function errorReply(e: unknown): ImportReply {
 }
 
 /**
+ * The buffer the last job's file was kept in, for this worker's next job (see receiveFile). A buffer made anew costs
+ * its pages' first touch: on the 2-core VMs this runs on, ~2.6 ms of CPU per MB (a fresh 64 MB filled: 160–180 ms of
+ * CPU; filled again: 3 ms), on the parsing thread the upload waits for — ~15k page faults of a warm 100k-span OTLP
+ * import's ~35k. Held while the worker waits (it ends after a while unused: workers.ts), up to KEPT_FILE_MAX_BYTES.
+ */
+let keptFile: Uint8Array | undefined;
+/** A larger file's buffer is not held for the next job: an idle worker would hold that much memory. */
+const KEPT_FILE_MAX_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Row buffers the store thread wrote and handed back (SpareRowsMessage), kept for this worker's next parse job up to
+ * PACK_BUFFERS_MAX_BYTES: the parse packs faster than the store thread writes, so a job took a new ~1.3 MB buffer for
+ * most of its batches (a 100k-span import ~65 MB, each page's first touch paid as for keptFile).
+ */
+const packBuffers: PackedRows[] = [];
+const PACK_BUFFERS_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Takes the row buffers the store thread has handed back by now (it posts nothing else on the row port). */
+function takeSpareRows(rows: MessagePort): void {
+  for (let m; (m = receiveMessageOnPort(rows));) packBuffers.push((m.message as SpareRowsMessage).spare);
+}
+
+/** Keeps packBuffers within PACK_BUFFERS_MAX_BYTES, for the next job. */
+function trimPackBuffers(): void {
+  let bytes = 0;
+  let keep = 0;
+  for (; keep < packBuffers.length; keep++) {
+    const { bytes: b, layout } = packBuffers[keep];
+    bytes += b.buffer.byteLength + layout.buffer.byteLength;
+    if (bytes > PACK_BUFFERS_MAX_BYTES) break;
+  }
+  packBuffers.length = keep;
+}
+
+/**
  * Collects the file's bytes as the daemon's thread passes them on (it reads them from the request), handing each block
  * to `each` as it comes (a parse that streams). While `keep()` says the whole file will be needed, each block is copied
  * into one buffer of this thread's (sized by the request's length when known); every block goes back to the daemon's
@@ -60,7 +95,9 @@ function receiveFile(
       if (keep()) {
         if (!whole || whole.length - used < block.length) {
           // Untouched pages of a large allocation cost nothing: room for the whole declared length at once.
-          const grown = new Uint8Array(Math.max(job.sizeHint ?? 0, (whole?.length ?? 0) * 2, used + block.length));
+          const size = Math.max(job.sizeHint ?? 0, (whole?.length ?? 0) * 2, used + block.length);
+          const grown = !whole && keptFile && keptFile.length >= size ? keptFile : new Uint8Array(size);
+          keptFile = undefined;
           if (whole) grown.set(whole.subarray(0, used));
           whole = grown;
         }
@@ -76,6 +113,8 @@ function receiveFile(
     }
     port.off("message", onMessage);
     done(whole ? whole.subarray(0, used) : new Uint8Array(0));
+    // done() has parsed the bytes (its text and spans are copies): the next job of this worker may fill them again.
+    if (whole && whole.length <= KEPT_FILE_MAX_BYTES) keptFile = whole;
   };
   port.on("message", onMessage);
 }
@@ -168,7 +207,6 @@ function run(): void {
     receiveFile(
       (bytes) => {
         const rows = job.rowPort!;
-        const spare: PackedRows[] = [];
         let begun = false;
         const begin = (spanCount: number) => {
           if (begun) return;
@@ -178,8 +216,8 @@ function run(): void {
         /** Packs spans[from, to) for the store thread. */
         const send = (spans: readonly Span[], from: number, to: number) => {
           // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
-          for (let m; (m = receiveMessageOnPort(rows));) spare.push((m.message as SpareRowsMessage).spare);
-          const packed = packSpans(spans, from, to, maxAttributeChars, spare);
+          takeSpareRows(rows);
+          const packed = packSpans(spans, from, to, maxAttributeChars, packBuffers);
           rows.postMessage({ rows: packed } satisfies RowMessage, [
             packed.bytes.buffer as ArrayBuffer,
             packed.layout.buffer as ArrayBuffer,
@@ -227,6 +265,9 @@ function run(): void {
           ok: true,
           parsed: { format: parsed.format, spanCount, analyses, spans },
         } satisfies ImportReply);
+        // Those written by now are kept for the next job (the rest go with the port).
+        takeSpareRows(rows);
+        trimPackBuffers();
         // Only now: the store thread copies its commit into the database file once this closes (see the store role).
         rows.close();
         nextJob();
@@ -330,8 +371,9 @@ else nextJob();
 /**
  * Waits for this worker's first job (started ahead of it), or — after a job that succeeded — for the next one when the
  * daemon said it may be reused (workers.ts; its `end` instead ends it); otherwise it ends (nothing left to wait for).
- * Nothing of a job stays reachable: its state lives in run()'s closures, its connection and row port are closed, so
- * the next job starts on a heap like a new worker's, with V8's compiled code kept.
+ * Nothing of a job stays reachable but the memory its file was kept in (keptFile, outside V8's heap, to be filled
+ * again): its state lives in run()'s closures, its connection and row port are closed, so the next job starts on a
+ * heap like a new worker's, with V8's compiled code kept.
  */
 function nextJob(): void {
   if (job && !job.reuse) return;

@@ -200,6 +200,58 @@ describe("traces: import workers started ahead", function () {
     }
   });
 
+  it("a reused parsing thread fills the last file's buffer and row buffers again: shorter, longer, length known or not", async function () {
+    // worker.ts keeps the buffer a whole-parsed file was copied into (keptFile) and the row buffers the store thread
+    // handed back (packBuffers) for the thread's next job. A shorter file after a longer one leaves the longer one's
+    // bytes past its own end in that buffer, a longer one grows it; each must import as on a new worker.
+    const file = join(dir, "refill.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 100_000 });
+    const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 100_000 });
+    const workers = new ImportWorkers(2, 10);
+    /** One OTLP request (not an array of them: parsed whole at the end, stream.ts), `spans` spans, long attributes. */
+    const request = (spans: number, traceByte: string, fill: string) => {
+      const requests = generateOtlpRequests(spans, 512, traceByte.repeat(16)) as {
+        resourceSpans: { scopeSpans: { spans: { attributes: unknown[] }[] }[] }[];
+      }[];
+      for (const [i, s] of requests.flatMap((r) => r.resourceSpans[0].scopeSpans[0].spans).entries())
+        if (i % 7 === 0) s.attributes.push({ key: "fill", value: { stringValue: `${i}${fill}`.repeat(200) } });
+      return JSON.stringify({ resourceSpans: requests.flatMap((r) => r.resourceSpans) });
+    };
+    try {
+      let threads: unknown[] | undefined;
+      for (const [name, text, known] of [
+        ["long.json", request(3000, "6a", "long-é"), true],
+        ["short.json", request(1200, "6b", "short"), true],
+        ["short-unknown.json", request(1500, "6c", "ü"), false],
+        ["longer.json", request(4500, "6d", "longer"), false],
+      ] as const) {
+        const bytes = Buffer.from(text);
+        const feed = startImport(store, {
+          dbPath: file,
+          name,
+          analyze: true,
+          maxAttributeChars: 100_000,
+          sizeHint: known ? bytes.length : undefined,
+          split: true,
+          workers,
+        });
+        for (let at = 0; at < bytes.length; at += 65_536) feed.push(bytes.subarray(at, at + 65_536));
+        feed.end();
+        const r = await feed.result;
+        const want = importAndAnalyze(reference, name, text, { analyze: true });
+        assert.deepEqual(r.traceIds, want.traceIds, name);
+        assert.equal(`[${r.analysisTexts!.join(",")}]`, JSON.stringify(want.analyses), name);
+        for (const id of r.traceIds) assert.deepEqual(store.getSpans(id), reference.getSpans(id), `${name}: rows`);
+        if (threads) assert.deepEqual(workers.waitingThreads, threads, `${name}: ran on the reused threads`);
+        threads = workers.waitingThreads;
+      }
+    } finally {
+      await workers.close();
+      db.close();
+    }
+  });
+
   it("the store thread copies its commit into the database file once the parse thread is done, reused or not", async function () {
     // The checkpoint waits for the parsing thread to close the rows (worker.ts, store role): if that never came, the
     // rows would stay in the WAL only and the database file would not grow. The test's own connection never writes.
