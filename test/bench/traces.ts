@@ -10,7 +10,9 @@
 //   both stored are compared (they must be identical). --only import skips everything else. Each format gets daemons
 //   of their own, started for it: its first run is the daemon's first import (cold: new worker threads, nothing of
 //   the import's code compiled yet), later runs are on the worker threads a successful import leaves waiting (warm,
-//   see daemon/traces/import/workers.ts); the table gives both, apart.
+//   see daemon/traces/import/workers.ts); the table gives both, apart. Then the last file is imported again twice
+//   (its trace replaced whole: a developer importing a file a second time) and, for Claude Code, a session first at
+//   90% of its spans and then whole (a session file that grew since its last import): both apart in the table.
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -321,10 +323,27 @@ function storedRows(daemon: TestDaemon): { count: number; hash: string } {
 }
 
 interface Shipped {
+  /** New traces' imports (run 1 first). */
   wall: number[];
   cpu: number[];
+  /** Imports of a trace the daemon holds (see ImportStep), by kind. */
+  again: { wall: number[]; cpu: number[] };
+  grown: { wall: number[]; cpu: number[] };
   health: number[];
 }
+
+/**
+ * One import of the bench, in order: a new trace (`new`, run r), the last new file sent again (`again`: its trace is
+ * replaced whole, as when a developer imports a file twice), or a Claude Code session imported at 90% of its size
+ * (`grow-from`, not reported) and then whole (`grown`: the session file grew since its last import).
+ */
+interface ImportStep {
+  kind: "new" | "again" | "grow-from" | "grown";
+  run: number;
+}
+
+/** Imports of a trace already stored, per format: a file sent again, twice. */
+const AGAIN_RUNS = 2;
 
 /**
  * POST /hotpath/traces/import of a `target`-span file to the daemon (and to a base build, alternating), `runs` times
@@ -347,37 +366,60 @@ async function shippedImports(
   try {
     const analysesDiffer: string[] = [];
     let analysesCompared = 0;
-    for (const [label, name, make] of [
+    for (const [label, name, make, grows] of [
       [
         "Claude Code JSONL",
         "session.jsonl",
-        (r: number) => generateClaudeSession(target).replaceAll("bench-session", `bench-session-${r}`),
+        (r: number, spans = target) => generateClaudeSession(spans).replaceAll("bench-session", `bench-session-${r}`),
+        true,
       ],
       [
         "OTLP JSON file",
         "export.json",
         (r: number) =>
           JSON.stringify(generateOtlpRequests(target, 512, (r + 1).toString(16).padStart(2, "0").repeat(16))),
+        false,
       ],
     ] as const) {
+      const steps: ImportStep[] = [
+        ...Array.from({ length: runs }, (_, run) => ({ kind: "new" as const, run })),
+        ...Array.from({ length: AGAIN_RUNS }, () => ({ kind: "again" as const, run: runs - 1 })),
+        // A session of its own (run number `runs`), first at 90% of its spans, then whole.
+        ...(grows
+          ? [
+              { kind: "grow-from" as const, run: runs },
+              { kind: "grown" as const, run: runs },
+            ]
+          : []),
+      ];
       // Daemons of its own per format (see the top): run 1 is each daemon's first import.
       for (const d of daemons.values()) await d.dispose();
       daemons = new Map();
       for (const side of sides) daemons.set(side.label, await startDaemon({ bin: side.bin }));
-      const by = new Map<string, Shipped>(sides.map((s) => [s.label, { wall: [], cpu: [], health: [] }]));
+      const by = new Map<string, Shipped>(
+        sides.map((s) => [
+          s.label,
+          { wall: [], cpu: [], again: { wall: [], cpu: [] }, grown: { wall: [], cpu: [] }, health: [] },
+        ]),
+      );
       probes = new Map(sides.map((s) => [s.label, startHealthProbe(daemons.get(s.label)!.url, 10)]));
       const windows = new Map<string, { from: number; to: number }[]>(sides.map((s) => [s.label, []]));
       let bytes = 0;
       let split = 0; // imports the new daemon ran on two workers (it decides by the load average, as this does)
-      for (let r = 0; r < runs; r++) {
-        const body = Buffer.from(make(r));
-        bytes = body.length;
-        const order = r % 2 ? [...sides].reverse() : sides;
+      let body = Buffer.alloc(0);
+      for (const [i, step] of steps.entries()) {
+        const r = step.run;
+        if (step.kind !== "again") {
+          body = Buffer.alloc(0); // one input in memory at a time
+          body = Buffer.from(make(r, step.kind === "grow-from" ? Math.round(target * 0.9) : target));
+        }
+        if (step.kind === "new") bytes = body.length;
+        const order = i % 2 ? [...sides].reverse() : sides;
         const imported = new Map<string, string>();
         for (const side of order) {
           const daemon = daemons.get(side.label)!;
           const t = by.get(side.label)!;
-          if (side.label === "new" && splitsImport(body.length)) split++;
+          if (side.label === "new" && step.kind === "new" && splitsImport(body.length)) split++;
           const cpu0 = processCpuMs(daemon.process.pid!);
           const t0 = performance.now();
           const res = await daemon.fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body });
@@ -385,12 +427,15 @@ async function shippedImports(
           if (res.status !== 200)
             throw new Error(`${side.label}: import answered ${res.status}: ${JSON.stringify(json)}`);
           const t1 = performance.now();
-          t.wall.push(t1 - t0);
-          t.cpu.push(processCpuMs(daemon.process.pid!) - cpu0);
+          const cpu = processCpuMs(daemon.process.pid!) - cpu0;
+          const into =
+            step.kind === "new" ? t : step.kind === "again" ? t.again : step.kind === "grown" ? t.grown : undefined;
+          into?.wall.push(t1 - t0);
+          into?.cpu.push(cpu);
           windows.get(side.label)!.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
           imported.set(side.label, json.traceIds![0]);
           console.log(
-            `${label} run ${r + 1} ${side.label}: ${Math.round(t.wall.at(-1)!)} ms wall, ${t.cpu.at(-1)} ms CPU, ${json.spanCount} spans`,
+            `${label} ${step.kind} run ${r + 1} ${side.label}: ${Math.round(t1 - t0)} ms wall, ${cpu} ms CPU, ${json.spanCount} spans`,
           );
         }
         if (base) {
@@ -400,13 +445,19 @@ async function shippedImports(
             ),
           );
           analysesCompared++;
-          if (texts[0] !== texts[1]) analysesDiffer.push(`${label} run ${r + 1}`);
+          if (texts[0] !== texts[1]) analysesDiffer.push(`${label} ${step.kind} run ${r + 1}`);
         }
       }
       for (const [label, probe] of probes) {
         const during = windows.get(label)!;
-        for (const p of await probe.stop())
-          if (during.some((w) => p.at >= w.from && p.at <= w.to)) by.get(label)!.health.push(p.ms);
+        const slowest = during.map(() => 0); // per import, in step order (the log's)
+        for (const p of await probe.stop()) {
+          const i = during.findIndex((w) => p.at >= w.from && p.at <= w.to);
+          if (i === -1) continue;
+          by.get(label)!.health.push(p.ms);
+          slowest[i] = Math.max(slowest[i], p.ms);
+        }
+        console.log(`${label}: slowest /healthz per import, ms: ${slowest.map((ms) => ms.toFixed(0)).join(", ")}`);
       }
       probes = new Map();
       if (base) stored.push(sides.map((s) => storedRows(daemons.get(s.label)!)));
@@ -417,10 +468,14 @@ async function shippedImports(
         (t.wall.length > 1
           ? `; later ${median(t.wall.slice(1)).toFixed(0)} ms wall, ${median(t.cpu.slice(1)).toFixed(0)} ms CPU`
           : "") +
+        `; again ${median(t.again.wall).toFixed(0)} ms wall, ${median(t.again.cpu).toFixed(0)} ms CPU` +
+        (t.grown.wall.length
+          ? `; grown ${t.grown.wall[0].toFixed(0)} ms wall, ${t.grown.cpu[0].toFixed(0)} ms CPU`
+          : "") +
         `; /healthz p50 ${median(t.health).toFixed(1)} / p99 ${percentile(t.health, 99).toFixed(1)} / max ${Math.max(...t.health).toFixed(1)} ms (${t.health.length} checks, all runs)`;
       const n = by.get("new")!;
       rows.push({
-        what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads) — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
+        what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads), again: the last file imported again (its trace replaced whole, median of ${AGAIN_RUNS})${grows ? `, grown: a session imported at 90% of its spans, then whole` : ""} — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
         value: `**${cell(n)}**`,
       });
       if (base) {
@@ -435,6 +490,8 @@ async function shippedImports(
             (runs > 1
               ? `; later wall **${(later(n.wall) / later(b.wall)).toFixed(2)}×**, CPU ${(later(n.cpu) / later(b.cpu)).toFixed(2)}×`
               : "") +
+            `; again wall ${(median(n.again.wall) / median(b.again.wall)).toFixed(2)}×` +
+            (n.grown.wall.length ? `, grown wall ${(n.grown.wall[0] / b.grown.wall[0]).toFixed(2)}×` : "") +
             ` (pairwise wall ${pairs})`,
         });
       }
