@@ -3,7 +3,9 @@
 // (receiver logic, and over HTTP to the real daemon, json and protobuf). Medians of R runs; --write puts the table into
 // docs/benchmarks.md under "## traces".
 //   The import as shipped: POST /hotpath/traces/import to the real daemon (dist/daemon/main.js: its import workers
-//   parse, store and analyze), wall clock to the answer, the daemon process's CPU time (all its threads) and /healthz
+//   parse, store and analyze), sent by the extension's client (extension/client.ts: what "Hotpath: Import Trace"
+//   does; before 2026-12-04 this used fetch, whose own copying of the body held its first byte 0.3–0.5 s), wall clock
+//   from the call to the answer, the daemon process's CPU time (all its threads) and /healthz
 //   every 10 ms meanwhile (from a thread of its own). With --base-rev (a commit, built from git as `bench ab` does) or
 //   --base (another build's dist/daemon/main.js) both daemons run side by side: imports alternate between them (ABBA), each run imports a file
 //   of its own (fresh trace ids, same size and shape), and afterwards the analyses both daemons serve and the span rows
@@ -28,6 +30,8 @@ import { importAndAnalyze, type AnalyzedImport } from "../../daemon/traces/impor
 import { importFile, splitsImport } from "../../daemon/traces/import/job.js";
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
+import type { ImportResult } from "../../daemon/api.js";
+import { DaemonClient } from "../../extension/client.js";
 import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js";
 import { startHealthProbe } from "../fixtures/health-probe.js";
 import { buildRevision } from "./ab.js";
@@ -300,6 +304,14 @@ function report(rows: Row[], runs: number, write: boolean | undefined, loadBefor
   if (write) writeSection(`## traces\n\n\`npm run bench -- traces\` (${when} UTC). ${machine}\n\n${table}\n`);
 }
 
+/** POST /hotpath/traces/import with fetch (how the bench and the extension sent files before 2026-12-04). */
+async function fetchedImport(daemon: TestDaemon, name: string, body: Uint8Array<ArrayBuffer>): Promise<ImportResult> {
+  const res = await daemon.fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body });
+  const json = (await res.json()) as ImportResult;
+  if (res.status !== 200) throw new Error(`import answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
 /** The daemon process's CPU time (all threads: the import workers too), ms. */
 function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -328,17 +340,20 @@ interface Shipped {
   cpu: number[];
   /** Imports of a trace the daemon holds (see ImportStep), by kind. */
   again: { wall: number[]; cpu: number[] };
+  /** `again`, sent by fetch instead of the extension's client. */
+  fetched: { wall: number[]; cpu: number[] };
   grown: { wall: number[]; cpu: number[] };
   health: number[];
 }
 
 /**
  * One import of the bench, in order: a new trace (`new`, run r), the last new file sent again (`again`: its trace is
- * replaced whole, as when a developer imports a file twice), or a Claude Code session imported at 90% of its size
+ * replaced whole, as when a developer imports a file twice; `fetched`: the same, sent with fetch, the client the
+ * extension used before, side by side with its node:http one), or a Claude Code session imported at 90% of its size
  * (`grow-from`, not reported) and then whole (`grown`: the session file grew since its last import).
  */
 interface ImportStep {
-  kind: "new" | "again" | "grow-from" | "grown";
+  kind: "new" | "again" | "fetched" | "grow-from" | "grown";
   run: number;
 }
 
@@ -384,6 +399,7 @@ async function shippedImports(
       const steps: ImportStep[] = [
         ...Array.from({ length: runs }, (_, run) => ({ kind: "new" as const, run })),
         ...Array.from({ length: AGAIN_RUNS }, () => ({ kind: "again" as const, run: runs - 1 })),
+        ...Array.from({ length: AGAIN_RUNS }, () => ({ kind: "fetched" as const, run: runs - 1 })),
         // A session of its own (run number `runs`), first at 90% of its spans, then whole.
         ...(grows
           ? [
@@ -399,7 +415,14 @@ async function shippedImports(
       const by = new Map<string, Shipped>(
         sides.map((s) => [
           s.label,
-          { wall: [], cpu: [], again: { wall: [], cpu: [] }, grown: { wall: [], cpu: [] }, health: [] },
+          {
+            wall: [],
+            cpu: [],
+            again: { wall: [], cpu: [] },
+            fetched: { wall: [], cpu: [] },
+            grown: { wall: [], cpu: [] },
+            health: [],
+          },
         ]),
       );
       probes = new Map(sides.map((s) => [s.label, startHealthProbe(daemons.get(s.label)!.url, 10)]));
@@ -409,7 +432,7 @@ async function shippedImports(
       let body = Buffer.alloc(0);
       for (const [i, step] of steps.entries()) {
         const r = step.run;
-        if (step.kind !== "again") {
+        if (step.kind !== "again" && step.kind !== "fetched") {
           body = Buffer.alloc(0); // one input in memory at a time
           body = Buffer.from(make(r, step.kind === "grow-from" ? Math.round(target * 0.9) : target));
         }
@@ -422,14 +445,23 @@ async function shippedImports(
           if (side.label === "new" && step.kind === "new" && splitsImport(body.length)) split++;
           const cpu0 = processCpuMs(daemon.process.pid!);
           const t0 = performance.now();
-          const res = await daemon.fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body });
-          const json = (await res.json()) as { traceIds?: string[]; spanCount?: number };
-          if (res.status !== 200)
-            throw new Error(`${side.label}: import answered ${res.status}: ${JSON.stringify(json)}`);
+          // Sent as the extension's "Import Trace" sends it (see the top), or by fetch to compare.
+          const json =
+            step.kind === "fetched"
+              ? await fetchedImport(daemon, name, body)
+              : await new DaemonClient(daemon.url, () => daemon.token).importTrace(name, body);
           const t1 = performance.now();
           const cpu = processCpuMs(daemon.process.pid!) - cpu0;
           const into =
-            step.kind === "new" ? t : step.kind === "again" ? t.again : step.kind === "grown" ? t.grown : undefined;
+            step.kind === "new"
+              ? t
+              : step.kind === "again"
+                ? t.again
+                : step.kind === "fetched"
+                  ? t.fetched
+                  : step.kind === "grown"
+                    ? t.grown
+                    : undefined;
           into?.wall.push(t1 - t0);
           into?.cpu.push(cpu);
           windows.get(side.label)!.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
@@ -469,13 +501,14 @@ async function shippedImports(
           ? `; later ${median(t.wall.slice(1)).toFixed(0)} ms wall, ${median(t.cpu.slice(1)).toFixed(0)} ms CPU`
           : "") +
         `; again ${median(t.again.wall).toFixed(0)} ms wall, ${median(t.again.cpu).toFixed(0)} ms CPU` +
+        ` (sent by fetch: ${median(t.fetched.wall).toFixed(0)} ms wall)` +
         (t.grown.wall.length
           ? `; grown ${t.grown.wall[0].toFixed(0)} ms wall, ${t.grown.cpu[0].toFixed(0)} ms CPU`
           : "") +
         `; /healthz p50 ${median(t.health).toFixed(1)} / p99 ${percentile(t.health, 99).toFixed(1)} / max ${Math.max(...t.health).toFixed(1)} ms (${t.health.length} checks, all runs)`;
       const n = by.get("new")!;
       rows.push({
-        what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads), again: the last file imported again (its trace replaced whole, median of ${AGAIN_RUNS})${grows ? `, grown: a session imported at 90% of its spans, then whole` : ""} — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
+        what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads), again: the last file imported again (its trace replaced whole, median of ${AGAIN_RUNS}; and as many sent by fetch)${grows ? `, grown: a session imported at 90% of its spans, then whole` : ""} — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
         value: `**${cell(n)}**`,
       });
       if (base) {
