@@ -40,7 +40,12 @@ import { generateClaudeSession, generateOtlpRequests } from "./_trace-generators
 
 export { generateClaudeSession, generateOtlpRequests };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle value (of an even count, the mean of the two middle ones). */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 function toProtobuf(requests: object[]): Buffer[] {
   const requireCjs = createRequire(import.meta.url);
