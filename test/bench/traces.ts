@@ -457,16 +457,9 @@ async function shippedImports(
               : await new DaemonClient(daemon.url, () => daemon.token).importTrace(name, body);
           const t1 = performance.now();
           const cpu = processCpuMs(daemon.process.pid!) - cpu0;
-          const into =
-            step.kind === "new"
-              ? t
-              : step.kind === "again"
-                ? t.again
-                : step.kind === "fetched"
-                  ? t.fetched
-                  : step.kind === "grown"
-                    ? t.grown
-                    : undefined;
+          const into = { new: t, again: t.again, fetched: t.fetched, grown: t.grown, "grow-from": undefined }[
+            step.kind
+          ];
           into?.wall.push(t1 - t0);
           into?.cpu.push(cpu);
           windows.get(side.label)!.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });

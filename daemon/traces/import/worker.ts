@@ -371,8 +371,8 @@ else nextJob();
 /**
  * Waits for this worker's first job (started ahead of it), or — after a job that succeeded — for the next one when the
  * daemon said it may be reused (workers.ts; its `end` instead ends it); otherwise it ends (nothing left to wait for).
- * Nothing of a job stays reachable but the memory its file was kept in (keptFile, outside V8's heap, to be filled
- * again): its state lives in run()'s closures, its connection and row port are closed, so the next job starts on a
+ * Nothing of a job stays reachable but the buffers kept to be filled again (keptFile, packBuffers: outside V8's
+ * heap): its state lives in run()'s closures, its connection and row port are closed, so the next job starts on a
  * heap like a new worker's, with V8's compiled code kept.
  */
 function nextJob(): void {
