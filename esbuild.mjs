@@ -54,6 +54,8 @@ const targets = {
       { in: "daemon/traces/otlp/receiver-worker.ts", out: "otlp-receiver-worker" },
       { in: "daemon/engine/grammar/gbnf-worker.ts", out: "gbnf-worker" },
       { in: "daemon/models/chat-wrapper-worker.ts", out: "chat-wrapper-worker" },
+      // A child process, not a thread: llama.cpp may abort it (engine/gpu-check.ts).
+      { in: "daemon/engine/gpu-check-child.ts", out: "gpu-check-child" },
       { in: "daemon/cache/index-load-worker.ts", out: "index-load-worker" },
       { in: "daemon/cache/embedders/use-worker.ts", out: "use-embed-worker" },
       { in: "daemon/audit/token-count-worker.ts", out: "token-count-worker" },

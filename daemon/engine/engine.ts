@@ -180,7 +180,7 @@ export class Engine {
     const path = isRemote(ref.source) ? await this.download(ref.source) : ref.source;
     entry.known.path = resolve(path);
     // (LocalModel.load checks the GGUF header before llama.cpp sees the file.)
-    const llama = await llamaRuntime(this.options.gpu, contextThreads(this.options.threads));
+    const llama = await llamaRuntime(this.options.gpu, contextThreads(this.options.threads), this.options.log);
     const model = await LocalModel.load(llama, {
       alias: ref.alias,
       path,

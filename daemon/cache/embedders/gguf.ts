@@ -2,6 +2,7 @@
 import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
+import { usableGpu } from "../../engine/llama.js";
 import { lazy, normalize, type Embedder } from "../embedder.js";
 
 interface LoadedGguf {
@@ -22,7 +23,9 @@ export class GgufEmbedder implements Embedder {
   private readonly loaded = lazy(async (): Promise<LoadedGguf> => {
     const { getLlama } = await import("node-llama-cpp");
     const threads = this.options.threads ?? Math.max(1, availableParallelism());
-    const llama = await getLlama({ gpu: this.options.gpu ?? "auto", maxThreads: threads });
+    // The backend checked in a child first (engine/gpu-check.ts): a GPU that aborts at its first kernel is not used.
+    const gpu = await usableGpu(this.options.gpu === false ? "off" : (this.options.gpu ?? "auto"));
+    const llama = await getLlama({ gpu, maxThreads: threads });
     const model = await llama.loadModel({ modelPath: this.options.modelPath });
     const context = await model.createEmbeddingContext({
       threads,
