@@ -33,29 +33,28 @@ export function llamaRuntime(gpu: GpuChoice, maxThreads: number, log: RuntimeLog
 }
 
 /**
- * The backend this process may load for a choice, decided once per process. No check where there is nothing to check:
- * "off", or "auto" on a machine without GPU libraries (node-llama-cpp's own detection, a few file lookups), or an
- * explicit backend whose libraries are missing (getLlama then says what is missing). Otherwise a child process runs
- * kernels on it first: "auto" falls back to the CPU with a warning, an explicit backend is refused with the reason.
+ * The backend this process may load for a choice, decided once per process (a refusal too: fixing a driver needs a
+ * restart, and a retried load must not start a check each time). No check where there is nothing to check: "off", or
+ * "auto" on a machine without GPU libraries (node-llama-cpp's own detection, a few file lookups). Otherwise a child
+ * process runs kernels on it first: "auto" falls back to the CPU with a warning, an explicit backend is refused with
+ * the reason (an explicit one is checked even where detection finds no libraries: the loader may still find them).
  */
 export function usableGpu(choice: GpuChoice, log: RuntimeLog = () => {}): Promise<GpuBackend | false> {
   let d = decided.get(choice);
   if (!d) {
     d = decide(choice, log);
     decided.set(choice, d);
-    d.catch(() => decided.delete(choice));
   }
   return d;
 }
 
 async function decide(choice: GpuChoice, log: RuntimeLog): Promise<GpuBackend | false> {
   if (choice === "off") return false;
+  if (choice !== "auto") return gpuVerdict(choice, await checkGpuInChild(choice), log);
   const supported = (await getLlamaGpuTypes("supported")).filter((t): t is GpuBackend => t !== false);
-  if (choice === "auto" && supported.length === 0) return false;
-  if (choice !== "auto" && !supported.includes(choice)) return choice;
-  const check = await checkGpuInChild(choice);
+  if (supported.length === 0) return false;
   // "auto" takes the first supported backend (node-llama-cpp's order), so that is the one a failed check tried.
-  return gpuVerdict(choice, check, log, choice === "auto" ? supported[0] : choice);
+  return gpuVerdict(choice, await checkGpuInChild(choice), log, supported[0]);
 }
 
 /** What a check's result means for a choice (exported for its tests: the GPU-less CI cannot make a real GPU fail). */
@@ -72,16 +71,21 @@ export function gpuVerdict(
   }
   const backend = check.gpu || tried;
   const what = `the ${backend ?? "GPU"} backend${check.devices.length ? ` on ${check.devices.join(", ")}` : ""} could not run a model (${check.why})`;
-  const hint = backend === "cuda" ? CUDA_HINT : "";
+  const hint = /NoBinaryFoundError/.test(check.why ?? "") ? NO_BUILD_HINT : backend === "cuda" ? CUDA_HINT : "";
   if (choice === "auto") {
-    log("warn", `${what}; serving local models on the CPU. ${hint}`.trim());
+    log("warn", [`${what}; serving local models on the CPU.`, hint].filter(Boolean).join(" "));
     return false;
   }
-  throw new Error(`--gpu ${choice}: ${what}. ${hint || "Start with --gpu auto or --gpu off."}`.trim());
+  const todo = "Start with --gpu auto (the CPU where the GPU fails) or --gpu off.";
+  throw new Error([`--gpu ${choice}: ${what}.`, hint, todo].filter(Boolean).join(" "));
 }
 
 // Facts of the pinned node-llama-cpp (3.22.1, @node-llama-cpp/linux-x64-cuda): revisit when it is upgraded.
 const CUDA_HINT =
   "node-llama-cpp's prebuilt CUDA binaries are built with CUDA 13.1: on a GPU they carry no machine code for " +
   "(compute capability 9.0 such as H100/H200, 8.0, 7.5, …) the driver compiles their PTX, which needs an R590 or " +
-  "newer driver. Update the NVIDIA driver, or start with --gpu off.";
+  "newer driver: update the NVIDIA driver.";
+const NO_BUILD_HINT =
+  "node-llama-cpp has no build for it that loads here: its prebuilt binaries need the GPU driver's and runtime's " +
+  "libraries where the dynamic loader finds them (CUDA: the driver's libcuda.so.1, CUDA's libcudart and libcublas, " +
+  "e.g. on LD_LIBRARY_PATH; Vulkan: the loader libvulkan.so.1).";

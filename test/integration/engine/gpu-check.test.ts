@@ -54,6 +54,14 @@ describe("engine: GPU check in a child process", function () {
     assert.ok(Array.isArray(report.devices) && "gpu" in report, out);
   });
 
+  it("an explicit backend this machine has no build for is refused with what it needs, through the real child", async function () {
+    if ((await getLlamaGpuTypes("supported")).includes("cuda")) this.skip(); // a CUDA machine checks for real
+    await assert.rejects(
+      usableGpu("cuda"),
+      /^Error: --gpu cuda: the cuda backend could not run a model \(the check process exited with code 1: NoBinaryFoundError\)\. node-llama-cpp has no build for it that loads here: .*libcuda\.so\.1.* Start with --gpu auto/,
+    );
+  });
+
   it("needs no child where there is nothing to check", async function () {
     assert.equal(await usableGpu("off"), false);
     if ((await getLlamaGpuTypes("supported")).some(Boolean)) this.skip(); // a GPU machine checks for real
@@ -85,18 +93,18 @@ describe("engine: what a GPU check's result means", () => {
       lines[0],
       /^warn: the cuda backend could not run a model \(the check process was ended by SIGABRT: .*CUDA error\); serving local models on the CPU/,
     );
-    assert.match(lines[0], /R590 or newer driver.*--gpu off/);
+    assert.match(lines[0], /R590 or newer driver: update the NVIDIA driver\.$/);
   });
 
   it("an explicit backend is refused with the reason, never swapped silently", () => {
     const { lines, log } = logs();
     assert.throws(
       () => gpuVerdict("cuda", h200, log),
-      /^Error: --gpu cuda: the cuda backend could not run a model \(.*SIGABRT.*\)\. .*R590/,
+      /^Error: --gpu cuda: the cuda backend could not run a model \(.*SIGABRT.*\)\. .*R590 or newer driver: update the NVIDIA driver\. Start with --gpu auto \(the CPU where the GPU fails\) or --gpu off\.$/,
     );
     assert.throws(
       () => gpuVerdict("vulkan", { ...h200, why: "no answer within 120 s" }, log),
-      /--gpu vulkan: the vulkan backend could not run a model \(no answer within 120 s\)\. Start with --gpu auto or --gpu off\./,
+      /--gpu vulkan: the vulkan backend could not run a model \(no answer within 120 s\)\. Start with --gpu auto \(the CPU where the GPU fails\) or --gpu off\.$/,
     );
     assert.deepEqual(lines, []);
   });
