@@ -23,12 +23,10 @@ try {
   const context = await model.createContext({ contextSize: 256 });
   const sequence = context.getSequence();
   let steps = 0;
-  for await (const token of sequence.evaluate(model.tokenize("The GPU check runs a batch, then decodes."))) {
-    void token;
+  for await (const _token of sequence.evaluate(model.tokenize("The GPU check runs a batch, then decodes."))) {
     if (++steps >= 4) break;
   }
   process.stdout.write(`${JSON.stringify({ gpu: llama.gpu, devices } satisfies GpuCheckReport)}\n`);
-  process.exitCode = 0;
 } catch (e) {
   process.stderr.write(`${(e as Error).message}\n`);
   process.exitCode = 1;

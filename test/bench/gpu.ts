@@ -190,7 +190,15 @@ export async function run(argv: string[]): Promise<void> {
   const bytes = gpu.ok ? parseSize(values.size) : 60e6;
   // A draft/target pair: the target is the model measured; its first layer, as a separate file, is the draft.
   const genStart = performance.now();
-  const pair = generatedDraftPair(pairParams(bytes));
+  const pair = generatedDraftPair({
+    seed: 5,
+    targetBytes: bytes,
+    type: "q8_0",
+    draftLayers: 1,
+    extraLayers: 11,
+    epsilon: 0,
+    contextLength: 4096,
+  });
   const genS = (performance.now() - genStart) / 1000;
   console.log(
     `model ${pair.target} (${(bytes / 1e9).toFixed(2)} GB requested, generated/cached in ${genS.toFixed(0)} s)`,
@@ -246,18 +254,6 @@ ${line("decode tok/s, speculative with the 1-layer draft (128 tokens)", "spec")}
 Prefix reuse: warm / cold TTFT ${devices.map((d) => `${d.toUpperCase()} ${fmt(m(d, "warm") / m(d, "cold"), 3)}×`).join(", ")}. Speculative / plain decode: ${devices.map((d) => `${d.toUpperCase()} ${fmt(m(d, "spec") / m(d, "plain"), 2)}×`).join(", ")}.${notes.length ? `\n${notes.join("; ")}.` : ""}`;
   console.log(body);
   writeSection("gpu", body);
-}
-
-function pairParams(targetBytes: number) {
-  return {
-    seed: 5,
-    targetBytes,
-    type: "q8_0",
-    draftLayers: 1,
-    extraLayers: 11,
-    epsilon: 0,
-    contextLength: 4096,
-  } as const;
 }
 
 function describeFailure(m: FromChild, device: Device): string {
