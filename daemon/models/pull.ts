@@ -5,6 +5,7 @@ import { renameSync, statSync } from "node:fs";
 import { createModelDownloader, type ModelDownloader } from "node-llama-cpp";
 import { basename } from "node:path";
 import { checkGguf } from "../engine/gguf/validate.js";
+import { orderIpullFinish } from "./ipull-finish-order.js";
 import { aliasOf } from "./registry.js";
 
 export interface PullProgress {
@@ -53,6 +54,7 @@ export class PullCancelledError extends Error {
 
 export async function pullModel(o: PullOptions): Promise<PulledModel> {
   const timeoutMs = o.resolveTimeoutMs ?? 30_000;
+  await orderIpullFinish();
   let timer: NodeJS.Timeout | undefined;
   const downloader = await Promise.race([
     createModelDownloader({
@@ -82,6 +84,12 @@ export async function pullModel(o: PullOptions): Promise<PulledModel> {
     await keepPartial(downloader, path);
     throw new PullCancelledError(o.source);
   }
+  // A single file must be exactly the size the host announced (split models: the parts add up, checked by ipull).
+  const bytes = statSync(path).size;
+  if (downloader.totalFiles === 1 && downloader.totalSize > 0 && bytes !== downloader.totalSize)
+    throw new Error(
+      `downloaded ${o.source} to ${path}, but it has ${bytes} bytes where the host announced ${downloader.totalSize}. Remove it (\`hotpath rm\`) and pull again`,
+    );
   // A download that is not a GGUF (an HTML error page, a wrong link) is reported now, not at the first request.
   const verdict = await checkGguf(path);
   if (!verdict.ok)
