@@ -50,11 +50,21 @@ export function usableGpu(choice: GpuChoice, log: RuntimeLog = () => {}): Promis
 
 async function decide(choice: GpuChoice, log: RuntimeLog): Promise<GpuBackend | false> {
   if (choice === "off") return false;
-  if (choice !== "auto") return gpuVerdict(choice, await checkGpuInChild(choice), log);
+  if (choice !== "auto") return gpuVerdict(choice, await checked(choice, choice, log), log);
   const supported = (await getLlamaGpuTypes("supported")).filter((t): t is GpuBackend => t !== false);
   if (supported.length === 0) return false;
   // "auto" takes the first supported backend (node-llama-cpp's order), so that is the one a failed check tried.
-  return gpuVerdict(choice, await checkGpuInChild(choice), log, supported[0]);
+  return gpuVerdict(choice, await checked(choice, supported[0], log), log, supported[0]);
+}
+
+/** The check, announced: where the driver compiles the binaries' PTX it took 47 s on an H200 (docs/models.md#gpu). */
+function checked(choice: GpuBackend | "auto", backend: GpuBackend, log: RuntimeLog): Promise<GpuCheck> {
+  log(
+    "info",
+    `GPU check: running a small model on the ${backend} backend in a child process before the first model loads ` +
+      "(on a GPU's first use this can take a minute or two while the driver compiles kernels; it caches them)",
+  );
+  return checkGpuInChild(choice);
 }
 
 /** What a check's result means for a choice (exported for its tests: the GPU-less CI cannot make a real GPU fail). */

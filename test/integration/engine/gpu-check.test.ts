@@ -56,10 +56,13 @@ describe("engine: GPU check in a child process", function () {
 
   it("an explicit backend this machine has no build for is refused with what it needs, through the real child", async function () {
     if ((await getLlamaGpuTypes("supported")).includes("cuda")) this.skip(); // a CUDA machine checks for real
+    const lines: string[] = [];
     await assert.rejects(
-      usableGpu("cuda"),
+      usableGpu("cuda", (level, m) => lines.push(`${level}: ${m}`)),
       /^Error: --gpu cuda: the cuda backend could not run a model \(the check process exited with code 1: NoBinaryFoundError\)\. node-llama-cpp has no build for it that loads here: .*libcuda\.so\.1.* Start with --gpu auto/,
     );
+    // Announced first: on a GPU's first use the check waits for the driver's compilation (47 s on an H200).
+    assert.match(lines.join("\n"), /^info: GPU check: running a small model on the cuda backend .*a minute or two/);
   });
 
   it("needs no child where there is nothing to check", async function () {
