@@ -324,6 +324,8 @@ export interface LocalModelStatus {
   sequences?: number;
   gpu?: string | false;
   gpuLayers?: number;
+  /** Why it runs on the CPU although a GPU backend was found (--gpu auto, the GPU check failed; docs/models.md#gpu). */
+  gpuFallback?: string;
   threads?: { prefill: number; decode: number };
 }
 

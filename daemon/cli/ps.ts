@@ -38,11 +38,15 @@ export function register(program: Command): void {
         until(m),
       ]);
       process.stdout.write(table(["MODEL", "STATE", "MEMORY", "PROCESSOR", "THREADS", "IDLE", "UNLOADS"], rows));
+      // The reason a GPU was not used is the same for every model (one check per daemon): said once, under the table.
+      const fallback = loaded.find((m) => m.gpuFallback)?.gpuFallback;
+      if (fallback) process.stdout.write(`\nCPU instead of the GPU: ${fallback}. See docs/models.md#gpu.\n`);
     });
 }
 
 function processor(m: LocalModelStatus): string {
   if (m.gpu === undefined) return "-";
+  if (m.gpuFallback) return "CPU (GPU not used)";
   if (m.gpu === false || !m.gpuLayers) return "CPU";
   return `${m.gpu} (${m.gpuLayers} layers)`;
 }

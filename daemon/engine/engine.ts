@@ -10,7 +10,7 @@ import type { ModelRef } from "../config.js";
 import { LocalChatBackend, DEFAULT_MAX_TOKENS, stopList } from "./chat-backend.js";
 import { refuseUnfittable } from "./context-bound.js";
 import { doneEvent, generate } from "./generate.js";
-import { llamaRuntime, type GpuChoice } from "./llama.js";
+import { gpuFallback, llamaRuntime, type GpuChoice } from "./llama.js";
 import { LocalModel } from "./model.js";
 import { embedInputs, type Embeddings } from "./embed.js";
 import { contextThreads, describeThreads, type ThreadsSetting } from "./threads/choose.js";
@@ -270,6 +270,9 @@ export class Engine {
               sequences: loaded.pool.size,
               gpu: loaded.llama.gpu,
               gpuLayers: loaded.model.gpuLayers,
+              ...(loaded.llama.gpu === false && gpuFallback(this.options.gpu)
+                ? { gpuFallback: gpuFallback(this.options.gpu) }
+                : {}),
               threads: { prefill: loaded.threads.prefill, decode: loaded.threads.decode },
             }
           : {}),

@@ -9,6 +9,13 @@ export type RuntimeLog = (level: "info" | "warn", message: string) => void;
 let runtime: Promise<Llama> | undefined;
 let runtimeKey = "";
 const decided = new Map<GpuChoice, Promise<GpuBackend | false>>();
+/** Why a choice that wanted a GPU serves on the CPU (auto whose check failed), for `hotpath ps` and the models API. */
+const fellBack = new Map<GpuChoice, string>();
+
+/** Why `choice` serves on the CPU although a GPU backend was found: the check's failure; undefined otherwise. */
+export function gpuFallback(choice: GpuChoice): string | undefined {
+  return fellBack.get(choice);
+}
 
 export function llamaRuntime(gpu: GpuChoice, maxThreads: number, log: RuntimeLog = () => {}): Promise<Llama> {
   const key = `${gpu}:${maxThreads}`;
@@ -54,7 +61,15 @@ async function decide(choice: GpuChoice, log: RuntimeLog): Promise<GpuBackend | 
   const supported = (await getLlamaGpuTypes("supported")).filter((t): t is GpuBackend => t !== false);
   if (supported.length === 0) return false;
   // "auto" takes the first supported backend (node-llama-cpp's order), so that is the one a failed check tried.
-  return gpuVerdict(choice, await checked(choice, supported[0], log), log, supported[0]);
+  const check = await checked(choice, supported[0], log);
+  if (!check.ok) fellBack.set(choice, failure(check, supported[0]));
+  else if (check.gpu === false) {
+    // node-llama-cpp's own auto fell back: the libraries are there by name, but no GPU build of its loads with them.
+    const what = `node-llama-cpp found ${supported.join(" and ")} libraries but no GPU build of its loaded with them`;
+    fellBack.set(choice, what);
+    log("warn", `${what}; serving local models on the CPU. ${NO_BUILD_HINT}`);
+  }
+  return gpuVerdict(choice, check, log, supported[0]);
 }
 
 /** The check, announced: where the driver compiles the binaries' PTX it took 47 s on an H200 (docs/models.md#gpu). */
@@ -80,7 +95,7 @@ export function gpuVerdict(
     return check.gpu;
   }
   const backend = check.gpu || tried;
-  const what = `the ${backend ?? "GPU"} backend${check.devices.length ? ` on ${check.devices.join(", ")}` : ""} could not run a model (${check.why})`;
+  const what = failure(check, tried);
   const hint = /NoBinaryFoundError/.test(check.why ?? "") ? NO_BUILD_HINT : backend === "cuda" ? CUDA_HINT : "";
   if (choice === "auto") {
     log("warn", [`${what}; serving local models on the CPU.`, hint].filter(Boolean).join(" "));
@@ -88,6 +103,12 @@ export function gpuVerdict(
   }
   const todo = "Start with --gpu auto (the CPU where the GPU fails) or --gpu off.";
   throw new Error([`--gpu ${choice}: ${what}.`, hint, todo].filter(Boolean).join(" "));
+}
+
+/** What a failed check says, in words. */
+function failure(check: GpuCheck, tried: GpuBackend | undefined): string {
+  const backend = check.gpu || tried;
+  return `the ${backend ?? "GPU"} backend${check.devices.length ? ` on ${check.devices.join(", ")}` : ""} could not run a model (${check.why})`;
 }
 
 // Facts of the pinned node-llama-cpp (3.22.1, @node-llama-cpp/linux-x64-cuda): revisit when it is upgraded.

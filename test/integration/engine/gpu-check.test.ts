@@ -2,7 +2,7 @@
 // backend node-llama-cpp picks, so that a backend aborting at its first kernel ends the child, not the daemon. On this
 // GPU-less machine the child runs the CPU build; the abort is a real one (llama.cpp on a model it aborts on).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -10,8 +10,9 @@ import { dirname } from "node:path";
 import { getLlamaGpuTypes } from "node-llama-cpp";
 import { checkGpuInChild, type GpuCheck } from "../../../daemon/engine/gpu-check.js";
 import { gpuVerdict, usableGpu } from "../../../daemon/engine/llama.js";
-import { DAEMON_BIN } from "../../fixtures/daemon.js";
-import { corruptModels } from "../../fixtures/models.js";
+import type { LocalModelList } from "../../../daemon/api.js";
+import { DAEMON_BIN, startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
+import { chatModelPath, corruptModels } from "../../fixtures/models.js";
 
 describe("engine: GPU check in a child process", function () {
   this.timeout(120_000);
@@ -118,5 +119,44 @@ describe("engine: what a GPU check's result means", () => {
     assert.equal(gpuVerdict("auto", ok, log), "cuda");
     assert.deepEqual(lines, ["info: GPU check: cuda ran kernels on NVIDIA H200 (2100 ms)"]);
     assert.equal(gpuVerdict("auto", { ok: true, gpu: false, devices: [], ms: 900 }, log), false);
+  });
+});
+
+describe("daemon: --gpu auto where the GPU check fails", function () {
+  this.timeout(180_000);
+  let daemon: TestDaemon | undefined;
+  let libs: string;
+  before(() => (libs = mkdtempSync(join(tmpdir(), "hotpath-cuda-names-"))));
+  after(async () => {
+    await daemon?.dispose();
+    rmSync(libs, { recursive: true, force: true });
+  });
+
+  it("serves on the CPU and says why, in the log, the models API and `hotpath ps`", async function () {
+    if ((await getLlamaGpuTypes("supported")).some(Boolean)) this.skip(); // a GPU machine checks its own GPU
+    // node-llama-cpp detects CUDA by its libraries' names on the library path; empty files by those names make it
+    // find a CUDA it cannot load (what a broken driver install looks like), so the daemon's check runs and fails.
+    for (const name of ["libnvidia-ml.so.1", "libcuda.so.1", "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13"])
+      writeFileSync(join(libs, name), "");
+    daemon = await startDaemon({
+      args: ["--model", `chat=${chatModelPath()}`, "--gpu", "auto"],
+      env: { LD_LIBRARY_PATH: libs },
+      waitForModels: ["chat"],
+    });
+    const why = /node-llama-cpp found cuda libraries but no GPU build of its loaded with them/;
+    assert.match(daemon.output(), new RegExp(`${why.source}; serving local models on the CPU\\. .*libcuda\\.so\\.1`));
+    const res = await daemon.fetch("/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "Hi" }], max_tokens: 2 }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const { data } = (await (await daemon.fetch("/hotpath/models")).json()) as LocalModelList;
+    const chat = data.find((m) => m.alias === "chat")!;
+    assert.equal(chat.gpu, false);
+    assert.match(chat.gpuFallback ?? "", new RegExp(`^${why.source}$`));
+    const ps = execFileSync(process.execPath, [DAEMON_BIN, "ps", "--data-dir", daemon.dataDir], { encoding: "utf8" });
+    assert.match(ps, /^chat\s+ready\s+\S+ [kMG]?B\s+CPU \(GPU not used\)/m);
+    assert.match(ps, new RegExp(`^CPU instead of the GPU: ${why.source}\\. See docs/models\\.md#gpu\\.$`, "m"));
   });
 });
