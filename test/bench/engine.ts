@@ -310,7 +310,7 @@ async function adaptiveSwitch(plain: LocalModel, spec: LocalModel, n: number): P
   const total = { auto: { n: 0, ms: 0 }, plain: { n: 0, ms: 0 } };
   let onCount = 0;
   const requests = 40;
-  const warmup = 4; // two speculative and two plain measurements before the switch decides
+  const warmup = 6; // per mode one cold request and two measured ones before the switch decides
   for (let i = 0; i < requests; i++) {
     const prompt = synthetic(32, 800 + i);
     const [s, p] =
