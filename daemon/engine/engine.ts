@@ -270,9 +270,7 @@ export class Engine {
               sequences: loaded.pool.size,
               gpu: loaded.llama.gpu,
               gpuLayers: loaded.model.gpuLayers,
-              ...(loaded.llama.gpu === false && gpuFallback(this.options.gpu)
-                ? { gpuFallback: gpuFallback(this.options.gpu) }
-                : {}),
+              gpuFallback: loaded.llama.gpu === false ? gpuFallback(this.options.gpu) : undefined,
               threads: { prefill: loaded.threads.prefill, decode: loaded.threads.decode },
             }
           : {}),

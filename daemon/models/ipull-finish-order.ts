@@ -16,6 +16,7 @@ interface WriteStreamPrototype {
 interface WriteStreamState {
   _fileWriteFinished: boolean;
 }
+type WriteStreamClass = { new (path: string, finalPath: string): WriteStreamState; prototype: WriteStreamPrototype };
 
 /** Where ipull keeps its Node.js write stream, relative to its dist/index.js (3.9 and 4.0). */
 const WRITE_STREAM =
@@ -32,14 +33,10 @@ export function orderIpullFinish(): Promise<boolean> {
 }
 
 /** ipull's write stream class, from the ipull that node-llama-cpp itself imports (its exports map hides the file). */
-export async function ipullWriteStream(): Promise<
-  { new (path: string, finalPath: string): WriteStreamState; prototype: WriteStreamPrototype } | undefined
-> {
+export async function ipullWriteStream(): Promise<WriteStreamClass | undefined> {
   const fromLlama = createRequire(createRequire(import.meta.url).resolve("node-llama-cpp"));
   const index = fromLlama.resolve("ipull");
-  const mod = (await import(pathToFileURL(join(dirname(index), WRITE_STREAM)).href)) as {
-    default?: { new (path: string, finalPath: string): WriteStreamState; prototype: WriteStreamPrototype };
-  };
+  const mod = (await import(pathToFileURL(join(dirname(index), WRITE_STREAM)).href)) as { default?: WriteStreamClass };
   return mod.default;
 }
 
