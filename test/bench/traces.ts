@@ -27,7 +27,7 @@ import { importText, parseTraceFile } from "../../daemon/traces/importers/index.
 import { receiveOtlp } from "../../daemon/traces/otlp/receiver.js";
 import { TraceStore } from "../../daemon/traces/store.js";
 import { importAndAnalyze, type AnalyzedImport } from "../../daemon/traces/import/analyzed.js";
-import { importFile, splitsImport } from "../../daemon/traces/import/job.js";
+import { importFile, splitsImport, type ImportedFile } from "../../daemon/traces/import/job.js";
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import type { ImportResult } from "../../daemon/api.js";
@@ -193,9 +193,9 @@ export async function run(argv: string[]): Promise<void> {
           (mode === "process" ? inProcess : inWorker).push(performance.now() - t0);
           if (i === 0)
             same &&=
-              ("analysisTexts" in r
-                ? `[${r.analysisTexts!.join(",")}]`
-                : JSON.stringify((r as AnalyzedImport).analyses)) ===
+              (mode === "process"
+                ? JSON.stringify((r as AnalyzedImport).analyses)
+                : `[${(r as ImportedFile).analyses!.map((json) => new TextDecoder().decode(json)).join(",")}]`) ===
               JSON.stringify(r.traceIds.map((id) => analyzeTrace(s.getSpans(id), id)));
           db.close();
         }

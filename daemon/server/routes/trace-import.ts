@@ -61,10 +61,11 @@ export const routes: Route[] = [
           throw new HttpError(400, e.message, "invalid_request_error", "invalid_trace_file", e.field ?? null);
         throw e;
       }
-      if (result.analysisTexts)
+      const { analyses } = result;
+      if (analyses)
         rememberAnalyses(
           s.traces,
-          result.traceIds.map((traceId, i) => ({ traceId, text: result.analysisTexts![i] })),
+          result.traceIds.map((traceId, i) => ({ traceId, json: analyses[i] })),
         );
       s.events.publish({ type: "traces.changed", traceIds: result.traceIds, at: Date.now() });
       const out: ImportResult = { format: result.format, traceIds: result.traceIds, spanCount: result.spanCount };

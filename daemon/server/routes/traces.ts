@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
-import { analyzeStored, RecentAnalyses, storedDetail } from "../../traces/import/job.js";
+import { analyzeStored, RecentAnalyses, storedDetail, type AnalysisJson } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { readQuery } from "../query.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
@@ -33,7 +33,7 @@ const recent = new WeakMap<TraceStore, RecentAnalyses>();
 export const ANALYSIS_INLINE_SPANS = 1000;
 
 /** Per store: analyses running on a worker, by trace and summary key: a second request for one waits for it. */
-const analysing = new WeakMap<TraceStore, Map<string, Promise<string>>>();
+const analysing = new WeakMap<TraceStore, Map<string, Promise<AnalysisJson>>>();
 
 /**
  * Analyses (and details) of different large traces run this many at a time (one worker each: 100k spans take a few
@@ -82,7 +82,7 @@ function summaryKey(traces: TraceStore, traceId: string): string | undefined {
 /** Keeps what an import (or a worker) analysed, valid while the trace's summary is unchanged (`key`, default: now). */
 export function rememberAnalyses(
   traces: TraceStore,
-  analyses: { traceId: string; text: string }[],
+  analyses: { traceId: string; json: AnalysisJson }[],
   key: (traceId: string) => string | undefined = (id) => summaryKey(traces, id),
 ): void {
   let memo = recent.get(traces);
@@ -119,8 +119,7 @@ export const routes: Route[] = [
         storedDetail({ dbPath, traceId: id, maxAttributeChars: s.traces.maxAttributeChars, workers: s.traceImports }),
       );
       if (!detail) throw gone();
-      ctx.res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": detail.length });
-      ctx.res.end(Buffer.from(detail.buffer, detail.byteOffset, detail.byteLength));
+      sendJson(ctx, detail);
     },
   },
   {
@@ -131,8 +130,8 @@ export const routes: Route[] = [
       const trace = s.traces.getTrace(id);
       if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
       const key = summaryKeyOf(trace);
-      const text = recent.get(s.traces)?.get(id, key);
-      if (text !== undefined) return sendJsonText(ctx, text);
+      const known = recent.get(s.traces)?.get(id, key);
+      if (known !== undefined) return sendJson(ctx, known);
       const dbPath = s.db.name;
       if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
         const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
@@ -155,21 +154,21 @@ export const routes: Route[] = [
         // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
         // meanwhile change the key, and the next request analyses again).
         void analysis.then(
-          (done) => rememberAnalyses(s.traces, [{ traceId: id, text: done }], () => key),
+          (done) => rememberAnalyses(s.traces, [{ traceId: id, json: done }], () => key),
           () => undefined,
         );
         running.set(job, analysis);
       }
-      sendJsonText(ctx, await analysis);
+      sendJson(ctx, await analysis);
     },
   },
 ];
 
-/** ctx.send for a body that is JSON text already (an import's analysis: megabytes, not stringified again). */
-function sendJsonText(ctx: RequestContext, text: string): void {
-  ctx.res.writeHead(200, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  ctx.res.end(text);
+/**
+ * ctx.send for a body that is UTF-8 JSON already (a large trace's analysis or detail: megabytes, neither stringified
+ * nor copied again on this thread).
+ */
+function sendJson(ctx: RequestContext, json: Uint8Array): void {
+  ctx.res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": json.byteLength });
+  ctx.res.end(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
 }

@@ -10,6 +10,7 @@ import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
+import { analysisJson, type AnalysisJson } from "./analysis-json.js";
 import type { PackedRows } from "./rows.js";
 import { startImportWorker, type ImportWorkers } from "./workers.js";
 
@@ -81,11 +82,11 @@ export type ImportReply =
        * From the thread that wrote: the traces; those that read back as parsed (new ones, and ones this file replaced
        * whole: ImportWriter.replacedWhole); the analyses of the others (read back).
        */
-      written?: { traceIds: string[]; asParsed: string[]; analyses: [string, string][] };
-      /** From the thread that parsed: per trace id its analysis as JSON text (all traces, as if new). */
-      parsed?: { format: string; spanCount: number; analyses?: [string, string][]; spans?: Span[] };
-      /** From an analyze job: the stored trace's analysis as JSON text. */
-      analysis?: string;
+      written?: { traceIds: string[]; asParsed: string[]; analyses: [string, AnalysisJson][] };
+      /** From the thread that parsed: per trace id its analysis (all traces, as if new). */
+      parsed?: { format: string; spanCount: number; analyses?: [string, AnalysisJson][]; spans?: Span[] };
+      /** From an analyze job: the stored trace's analysis. */
+      analysis?: AnalysisJson;
       /** From a detail job: the stored trace's TraceDetail as UTF-8 JSON (transferred); absent when it is gone. */
       detail?: Uint8Array;
     }
@@ -94,9 +95,9 @@ export type ImportReply =
   | { ok: false; busy: true; message: string }
   | { ok: false; message: string };
 
-/** What an import stored, with each trace's analysis as JSON text (api.ts TraceAnalysis), in traceIds order. */
+/** What an import stored, with each trace's analysis, in traceIds order. */
 export interface ImportedFile extends FileImport {
-  analysisTexts?: string[];
+  analyses?: AnalysisJson[];
 }
 
 /** A file that is not UTF-8 text. */
@@ -294,11 +295,11 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       // A trace new to the store, or replaced whole: the analysis of the parsed spans; one that kept spans from
       // before: the writer's, read back.
       const asParsed = writer ? new Set(written.asParsed) : undefined;
-      const byId = new Map<string, string>();
-      for (const [id, text] of parsed.analyses ?? []) if (!asParsed || asParsed.has(id)) byId.set(id, text);
-      for (const [id, text] of written.analyses) byId.set(id, text);
+      const byId = new Map<string, AnalysisJson>();
+      for (const [id, json] of parsed.analyses ?? []) if (!asParsed || asParsed.has(id)) byId.set(id, json);
+      for (const [id, json] of written.analyses) byId.set(id, json);
       // An analysis that failed (it should not) is left out: the trace's analysis is computed when first asked for.
-      if (written.traceIds.every((id) => byId.has(id))) out.analysisTexts = written.traceIds.map((id) => byId.get(id)!);
+      if (written.traceIds.every((id) => byId.has(id))) out.analyses = written.traceIds.map((id) => byId.get(id)!);
     }
     succeeded = true;
     return out;
@@ -356,11 +357,11 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
 }
 
 /**
- * A stored trace's analysis (api.ts TraceAnalysis) as JSON text, read back and computed on an import worker (a waiting
- * one from `workers`: its bundle holds the analysis and is compiled already), so a large trace never holds the event
- * loop: 100k spans received over OTLP held it 3.2–3.5 s at load 4 when analysed on it. The text is sent as is.
+ * A stored trace's analysis, read back and computed on an import worker (a waiting one from `workers`: its bundle holds
+ * the analysis and is compiled already), so a large trace never holds the event loop: 100k spans received over OTLP
+ * held it 3.2–3.5 s at load 4 when analysed on it. The bytes are sent as they are.
  */
-export async function analyzeStored(o: StoredTrace): Promise<string> {
+export async function analyzeStored(o: StoredTrace): Promise<AnalysisJson> {
   const r = await readStored("analyze", o);
   if (r.analysis === undefined) throw new Error(`the analysis of trace ${o.traceId} did not come back`);
   return r.analysis;
@@ -428,7 +429,7 @@ function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {
     }
     const r = importAndAnalyze(store, o.name, text, { analyze: o.analyze });
     const { analyses, ...rest } = r;
-    return analyses ? { ...rest, analysisTexts: analyses.map((a) => JSON.stringify(a)) } : rest;
+    return analyses ? { ...rest, analyses: analyses.map(analysisJson) } : rest;
   });
   result.catch(() => undefined); // as in startImport: an aborted upload's result is not awaited
   return {
@@ -456,26 +457,26 @@ export function importFile(store: TraceStore, o: ImportOptions & { bytes: Uint8A
  * only while its trace's summary (span count and extent) is unchanged: spans added since make it compute afresh.
  */
 export class RecentAnalyses {
-  private readonly byTrace = new Map<string, { key: string; text: string }>();
+  private readonly byTrace = new Map<string, { key: string; json: AnalysisJson }>();
 
   constructor(private readonly max = 16) {}
 
-  /** Each trace's analysis as JSON text (kept as text: it is sent as is, never parsed on the event loop). */
-  put(analyses: { traceId: string; text: string }[], summaryKey: (traceId: string) => string | undefined): void {
-    for (const { traceId, text } of analyses) {
+  /** Each trace's analysis (kept as bytes: they are sent as they are, never parsed on the event loop). */
+  put(analyses: { traceId: string; json: AnalysisJson }[], summaryKey: (traceId: string) => string | undefined): void {
+    for (const { traceId, json } of analyses) {
       const key = summaryKey(traceId);
       if (key === undefined) continue;
       this.byTrace.delete(traceId);
-      this.byTrace.set(traceId, { key, text });
+      this.byTrace.set(traceId, { key, json });
       if (this.byTrace.size > this.max) this.byTrace.delete(this.byTrace.keys().next().value!);
     }
   }
 
-  /** The analysis's JSON text, while the trace's summary is unchanged. */
-  get(traceId: string, summaryKey: string): string | undefined {
+  /** The analysis, while the trace's summary is unchanged. */
+  get(traceId: string, summaryKey: string): AnalysisJson | undefined {
     const hit = this.byTrace.get(traceId);
-    return hit && hit.key === summaryKey ? hit.text : undefined;
+    return hit && hit.key === summaryKey ? hit.json : undefined;
   }
 }
 
-export { ImportError };
+export { ImportError, type AnalysisJson };

@@ -12,6 +12,7 @@ import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
+import { analysisBuffers, analysisJson, type AnalysisJson } from "./analysis-json.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
@@ -155,8 +156,11 @@ function run(): void {
       db = openDb(job.dbPath);
       const store = new TraceStore(db, { maxAttributeChars });
       const id = job.traceId!;
-      if (job.role === "analyze") reply = { ok: true, analysis: JSON.stringify(analyzeTrace(store.getSpans(id), id)) };
-      else {
+      if (job.role === "analyze") {
+        const analysis = analysisJson(analyzeTrace(store.getSpans(id), id));
+        transfer.push(analysis.buffer as ArrayBuffer);
+        reply = { ok: true, analysis };
+      } else {
         const trace = store.getTrace(id);
         const detail = trace ? Buffer.from(JSON.stringify({ trace, spans: store.getSpans(id) })) : undefined;
         // Moved to the daemon's thread, not copied, when the bytes have an ArrayBuffer of their own (not the pool's).
@@ -174,6 +178,7 @@ function run(): void {
   } else if (job.role === "import") {
     receiveFile((bytes) => {
       let reply: ImportReply;
+      let transfer: ArrayBuffer[] = [];
       let written: Db | undefined;
       try {
         const parsed = parseTraceFile(job.name, textOf(bytes));
@@ -181,13 +186,15 @@ function run(): void {
         try {
           const store = new TraceStore(db, { maxAttributeChars });
           const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
+          const analyses = (result.analyses ?? []).map((a): [string, AnalysisJson] => [a.traceId, analysisJson(a)]);
+          transfer = analysisBuffers(analyses);
           reply = {
             ok: true,
             written: { traceIds: result.traceIds, asParsed: [], analyses: [] },
             parsed: {
               format: result.format,
               spanCount: result.spanCount,
-              analyses: (result.analyses ?? []).map((a) => [a.traceId, JSON.stringify(a)]),
+              analyses,
               spans: job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined,
             },
           };
@@ -198,7 +205,7 @@ function run(): void {
       } catch (e) {
         reply = errorReply(e);
       }
-      port.postMessage(reply);
+      port.postMessage(reply, transfer);
       if (written) checkpointAndClose(written);
       if (reply.ok) nextJob();
     });
@@ -252,19 +259,19 @@ function run(): void {
           rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
         }
         rows.postMessage({ end: true } satisfies RowMessage);
-        let analyses: [string, string][] | undefined;
+        let analyses: [string, AnalysisJson][] | undefined;
         if (job.analyze) {
           try {
-            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, JSON.stringify(a)]);
+            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, analysisJson(a)]);
           } catch {
             // The file is being stored: its analysis is computed when first asked for.
           }
         }
         const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
-        port.postMessage({
-          ok: true,
-          parsed: { format: parsed.format, spanCount, analyses, spans },
-        } satisfies ImportReply);
+        port.postMessage(
+          { ok: true, parsed: { format: parsed.format, spanCount, analyses, spans } } satisfies ImportReply,
+          analysisBuffers(analyses),
+        );
         // Those written by now are kept for the next job (the rest go with the port).
         takeSpareRows(rows);
         trimPackBuffers();
@@ -342,15 +349,15 @@ function run(): void {
           // here, 1.2–1.6 s for 100k spans, were the import's longest step and the parsing thread's analysis
           // went unused.
           const asParsed = new Set([...writer!.fresh(), ...replaced]);
-          const analyses: [string, string][] = job.analyze
+          const analyses: [string, AnalysisJson][] = job.analyze
             ? traceIds
                 .filter((id) => !asParsed.has(id))
-                .map((id) => [id, JSON.stringify(analyzeTrace(store!.getSpans(id), id))])
+                .map((id) => [id, analysisJson(analyzeTrace(store!.getSpans(id), id))])
             : [];
-          port.postMessage({
-            ok: true,
-            written: { traceIds, asParsed: [...asParsed], analyses },
-          } satisfies ImportReply);
+          port.postMessage(
+            { ok: true, written: { traceIds, asParsed: [...asParsed], analyses } } satisfies ImportReply,
+            analysisBuffers(analyses),
+          );
           // The checkpoint (~0.15 s of CPU for 100k spans: the WAL copied into the database file) waits until the
           // parsing thread closes the rows, once its analysis is done: run now it took a core from that analysis,
           // which the import's answer waits for. A next job, or the end, settles it first.

@@ -20,8 +20,9 @@ function readBackAnalyses(store: TraceStore, ids: string[]): string {
   return JSON.stringify(ids.map((id) => analyzeTrace(store.getSpans(id), id)));
 }
 
-/** The import's analyses (JSON text per trace) as JSON.stringify of the array would give them. */
-const analysesJson = (r: ImportedFile) => (r.analysisTexts ? `[${r.analysisTexts.join(",")}]` : undefined);
+/** The import's analyses (UTF-8 JSON per trace) as JSON.stringify of the array would give them. */
+const analysesJson = (r: ImportedFile) =>
+  r.analyses ? `[${r.analyses.map((json) => new TextDecoder().decode(json)).join(",")}]` : undefined;
 
 describe("traces: import + analyze without read-back", function () {
   this.timeout(120_000);
