@@ -15,14 +15,12 @@ const { values } = parseArgs({
 });
 
 const production = values.production;
-// The daemon's glibc malloc settings (why: daemon/allocator.ts) and Node flags (why: daemon/node-flags.ts) go on its
-// shebang, so `hotpath` (npm's bin link keeps the file's first line; npm's Windows .cmd shim reads `env -S VAR=value`
-// and the program's arguments too) and `npm start` start with them.
+// The daemon's glibc malloc settings (why: daemon/allocator.ts) go on its shebang, so `hotpath` (npm's bin link keeps the
+// file's first line; npm's Windows .cmd shim reads `env -S VAR=value` too) and `npm start` start with them.
 const allocatorEnv = JSON.parse(readFileSync(new URL("./daemon/allocator-env.json", import.meta.url), "utf8"));
-const nodeFlags = JSON.parse(readFileSync(new URL("./daemon/node-flags.json", import.meta.url), "utf8"));
 const shebang = `#!/usr/bin/env -S ${Object.entries(allocatorEnv)
   .map(([name, value]) => `${name}=${value}`)
-  .join(" ")} node ${nodeFlags.join(" ")}`;
+  .join(" ")} node`;
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: "warning", legalComments: "none" };
 
 /** Native modules and packages with their own binaries/assets stay outside the daemon bundle. */

@@ -7,7 +7,6 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 // A constant with no imports of its own (no native module comes along), shared so the spawn and the bin cannot drift.
 import { ALLOCATOR_ENV } from "../daemon/allocator.js";
-import { shebangNodeFlags } from "../daemon/node-flags.js";
 import { DaemonClient, readToken } from "./client.js";
 import type { HotpathConfig } from "./config.js";
 import { type DaemonEntry, findInstalledDaemon, findNode, type LocateInputs, type NodeChoice } from "./locate.js";
@@ -179,9 +178,6 @@ export class Daemon implements vscode.Disposable {
     this.launch = launch;
     const nodePath = launch.node.node;
     const args = [
-      // The Node flags its bin's shebang names (daemon/node-flags.ts). Not given to VS Code's own runtime (Electron
-      // run as Node), which they were not measured on.
-      ...(launch.node.electron ? [] : shebangNodeFlags(launch.entry.script)),
       launch.entry.script,
       "serve",
       "--port",

@@ -10,7 +10,6 @@ import { startDaemon } from "../server/daemon.js";
 import { watchConfigFile } from "../router/reload.js";
 import { VERSION } from "../version.js";
 import { missingAllocatorEnv } from "../allocator.js";
-import { missingNodeFlags } from "../node-flags.js";
 
 export function register(program: Command): void {
   program
@@ -142,12 +141,6 @@ export function register(program: Command): void {
         daemon.services.log(
           "warn",
           `started without ${allocator.join(" ")}: glibc may keep the memory of large request bodies after they are freed (RSS grew ~370 MB over the fuzz corpus without them, ~100 MB with); start the daemon as \`hotpath serve\` (its shebang sets them) or set them in its environment`,
-        );
-      const nodeFlags = missingNodeFlags();
-      if (nodeFlags.length)
-        daemon.services.log(
-          "warn",
-          `started without the Node flag${nodeFlags.length > 1 ? "s" : ""} ${nodeFlags.join(" ")}: V8's background threads are not sized to this machine (on 2 cores a 100k-span import took ~5% longer and /healthz answered slower meanwhile); start the daemon as \`hotpath serve\` (its shebang gives them) or as \`node ${nodeFlags.join(" ")} dist/daemon/main.js serve\``,
         );
       // Router policies (providers, routes, aliases, rules, prices) follow edits of the config file without a restart.
       const configWatch = globals.config
