@@ -19,7 +19,6 @@ import { parseKeepAlive } from "../models/keep-alive.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
 import { collectWhenIdle, receivingBodies } from "./idle-collect.js";
-import { recentAnalysisBytes } from "./routes/traces.js";
 import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
 import { allRoutes } from "./routes/index.js";
@@ -132,7 +131,6 @@ export async function startDaemon(
   const idleCollection = collectWhenIdle({
     log: (m) => log("debug", m),
     busy: receivingBodies(server),
-    held: () => recentAnalysisBytes(services.traces),
     // A collection holds the loop (tens of ms): the event-loop sampler is running when it does (event-loop.ts).
     beforeCollect: () => metrics.loopSampler.wake(),
   });

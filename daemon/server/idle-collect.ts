@@ -118,26 +118,16 @@ export class BodyPassing {
  * (a body still arriving, see `receivingBodies`), no check collects; `beforeCollect` hears a collection about to start.
  */
 export function collectWhenIdle(
-  options: {
-    log?: (message: string) => void;
-    busy?: () => boolean;
-    beforeCollect?: () => void;
-    /**
-     * Bytes outside V8's heap the daemon keeps on purpose (an import's analysis, ~15 MB for 100k spans): not growth a
-     * collection can free. Counted, each import's kept analysis set off a full collection every two imports (50–99
-     * ms each, freeing nothing of it), sometimes as the next import started.
-     */
-    held?: () => number;
-  } = {},
+  options: { log?: (message: string) => void; busy?: () => boolean; beforeCollect?: () => void } = {},
 ): {
   stop(): void;
 } {
-  const { log, busy, beforeCollect, held } = options;
+  const { log, busy, beforeCollect } = options;
   const gc = fullCollection();
   if (!gc) return { stop() {} };
   const inUse = () => {
     const heap = getHeapStatistics();
-    return heap.used_heap_size + heap.external_memory - (held?.() ?? 0);
+    return heap.used_heap_size + heap.external_memory;
   };
   const rule = new IdleCollection(inUse());
   let last: EventLoopUtilization = performance.eventLoopUtilization();

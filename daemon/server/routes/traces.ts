@@ -79,11 +79,6 @@ function summaryKey(traces: TraceStore, traceId: string): string | undefined {
   return t ? summaryKeyOf(t) : undefined;
 }
 
-/** The bytes of the analyses kept for `traces` (RecentAnalyses.bytes). */
-export function recentAnalysisBytes(traces: TraceStore): number {
-  return recent.get(traces)?.bytes ?? 0;
-}
-
 /** Keeps what an import (or a worker) analysed, valid while the trace's summary is unchanged (`key`, default: now). */
 export function rememberAnalyses(
   traces: TraceStore,

@@ -455,40 +455,21 @@ export function importFile(store: TraceStore, o: ImportOptions & { bytes: Uint8A
 /**
  * Analyses of just-imported traces, so the first GET …/analysis after an import needs no read-back. An entry holds
  * only while its trace's summary (span count and extent) is unchanged: spans added since make it compute afresh.
- * Bounded in entries and in bytes (a 100k-span trace's analysis is ~15 MB): the oldest go first, the newest stays.
  */
 export class RecentAnalyses {
   private readonly byTrace = new Map<string, { key: string; json: AnalysisJson }>();
-  private held = 0;
 
-  constructor(
-    private readonly max = 16,
-    private readonly maxBytes = 64 * 1024 * 1024,
-  ) {}
-
-  /** The bytes of the analyses held (outside V8's heap, kept on purpose: see idle-collect.ts). */
-  get bytes(): number {
-    return this.held;
-  }
+  constructor(private readonly max = 16) {}
 
   /** Each trace's analysis (kept as bytes: they are sent as they are, never parsed on the event loop). */
   put(analyses: { traceId: string; json: AnalysisJson }[], summaryKey: (traceId: string) => string | undefined): void {
     for (const { traceId, json } of analyses) {
       const key = summaryKey(traceId);
       if (key === undefined) continue;
-      this.drop(traceId);
+      this.byTrace.delete(traceId);
       this.byTrace.set(traceId, { key, json });
-      this.held += json.byteLength;
-      while (this.byTrace.size > 1 && (this.byTrace.size > this.max || this.held > this.maxBytes))
-        this.drop(this.byTrace.keys().next().value!);
+      if (this.byTrace.size > this.max) this.byTrace.delete(this.byTrace.keys().next().value!);
     }
-  }
-
-  private drop(traceId: string): void {
-    const entry = this.byTrace.get(traceId);
-    if (!entry) return;
-    this.byTrace.delete(traceId);
-    this.held -= entry.json.byteLength;
   }
 
   /** The analysis, while the trace's summary is unchanged. */
