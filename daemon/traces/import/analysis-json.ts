@@ -7,9 +7,12 @@
  */
 export type AnalysisJson = Uint8Array;
 
-/** An analysis as AnalysisJson: TextEncoder's bytes have an ArrayBuffer of their own (Buffer.from may share a pool's). */
-export function analysisJson(analysis: object): AnalysisJson {
-  return new TextEncoder().encode(JSON.stringify(analysis));
+/**
+ * A value as UTF-8 JSON that can be moved to another thread (an analysis, a trace's detail): TextEncoder's bytes have an
+ * ArrayBuffer of their own (Buffer.from's may be a view of its shared pool).
+ */
+export function jsonBytes(value: object): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
 }
 
 /** The ArrayBuffers of per-trace analyses, for a postMessage's transfer list. */

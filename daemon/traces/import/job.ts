@@ -10,7 +10,7 @@ import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
-import { analysisJson, type AnalysisJson } from "./analysis-json.js";
+import { jsonBytes, type AnalysisJson } from "./analysis-json.js";
 import type { PackedRows } from "./rows.js";
 import { startImportWorker, type ImportWorkers } from "./workers.js";
 
@@ -429,7 +429,7 @@ function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {
     }
     const r = importAndAnalyze(store, o.name, text, { analyze: o.analyze });
     const { analyses, ...rest } = r;
-    return analyses ? { ...rest, analyses: analyses.map(analysisJson) } : rest;
+    return analyses ? { ...rest, analyses: analyses.map(jsonBytes) } : rest;
   });
   result.catch(() => undefined); // as in startImport: an aborted upload's result is not awaited
   return {

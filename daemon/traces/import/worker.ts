@@ -12,7 +12,7 @@ import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
-import { analysisBuffers, analysisJson, type AnalysisJson } from "./analysis-json.js";
+import { analysisBuffers, jsonBytes, type AnalysisJson } from "./analysis-json.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
@@ -157,15 +157,14 @@ function run(): void {
       const store = new TraceStore(db, { maxAttributeChars });
       const id = job.traceId!;
       if (job.role === "analyze") {
-        const analysis = analysisJson(analyzeTrace(store.getSpans(id), id));
+        const analysis = jsonBytes(analyzeTrace(store.getSpans(id), id));
         transfer.push(analysis.buffer as ArrayBuffer);
         reply = { ok: true, analysis };
       } else {
         const trace = store.getTrace(id);
-        const detail = trace ? Buffer.from(JSON.stringify({ trace, spans: store.getSpans(id) })) : undefined;
-        // Moved to the daemon's thread, not copied, when the bytes have an ArrayBuffer of their own (not the pool's).
-        if (detail && detail.byteOffset === 0 && detail.byteLength === detail.buffer.byteLength)
-          transfer.push(detail.buffer as ArrayBuffer);
+        // Moved to the daemon's thread, not copied, as an analysis is.
+        const detail = trace ? jsonBytes({ trace, spans: store.getSpans(id) }) : undefined;
+        if (detail) transfer.push(detail.buffer as ArrayBuffer);
         reply = { ok: true, detail };
       }
     } catch (e) {
@@ -186,7 +185,7 @@ function run(): void {
         try {
           const store = new TraceStore(db, { maxAttributeChars });
           const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
-          const analyses = (result.analyses ?? []).map((a): [string, AnalysisJson] => [a.traceId, analysisJson(a)]);
+          const analyses = (result.analyses ?? []).map((a): [string, AnalysisJson] => [a.traceId, jsonBytes(a)]);
           transfer = analysisBuffers(analyses);
           reply = {
             ok: true,
@@ -262,7 +261,7 @@ function run(): void {
         let analyses: [string, AnalysisJson][] | undefined;
         if (job.analyze) {
           try {
-            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, analysisJson(a)]);
+            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, jsonBytes(a)]);
           } catch {
             // The file is being stored: its analysis is computed when first asked for.
           }
@@ -352,7 +351,7 @@ function run(): void {
           const analyses: [string, AnalysisJson][] = job.analyze
             ? traceIds
                 .filter((id) => !asParsed.has(id))
-                .map((id) => [id, analysisJson(analyzeTrace(store!.getSpans(id), id))])
+                .map((id) => [id, jsonBytes(analyzeTrace(store!.getSpans(id), id))])
             : [];
           port.postMessage(
             { ok: true, written: { traceIds, asParsed: [...asParsed], analyses } } satisfies ImportReply,
