@@ -128,9 +128,10 @@ export async function startDaemon(
   // Import workers wait ready from shortly after start (see traces/import/workers.ts).
   services.traceImports.keepWarm();
   // What requests left on this thread goes back once the loop is quiet (see idle-collect.ts).
+  const receiving = receivingBodies(server);
   const idleCollection = collectWhenIdle({
     log: (m) => log("debug", m),
-    busy: receivingBodies(server),
+    busy: () => receiving() || services.traceImports.running > 0,
     // A collection holds the loop (tens of ms): the event-loop sampler is running when it does (event-loop.ts).
     beforeCollect: () => metrics.loopSampler.wake(),
   });

@@ -13,6 +13,10 @@
 // chunks pile up, and a collection then (37 ms, seen mid-import) is a pause for every request meanwhile and frees
 // nothing the upload is done with. While such an upload streams through, young collections free its dead chunks
 // instead (BodyPassing, below).
+// Nor while an import's threads work on (the body all read, the loop quiet while they build, write and analyse):
+// each import keeps its ~15 MB analysis (RecentAnalyses), so every two 100k-span imports set off a collection there,
+// 50–99 ms of held loop on cores the import's two threads already fill, freeing none of it. After the import, the
+// loop quiet again, it runs.
 import type { IncomingMessage, Server } from "node:http";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
@@ -115,7 +119,7 @@ export class BodyPassing {
 
 /**
  * Starts the checks on this thread; `stop` ends them. `log` hears each collection (debug); while `busy` says so
- * (a body still arriving, see `receivingBodies`), no check collects; `beforeCollect` hears a collection about to start.
+ * (a body still arriving, see `receivingBodies`, or an import's threads at work), no check collects; `beforeCollect` hears a collection about to start.
  */
 export function collectWhenIdle(
   options: { log?: (message: string) => void; busy?: () => boolean; beforeCollect?: () => void } = {},

@@ -69,6 +69,8 @@ export class ImportWorkers {
   private readonly spare: Spare[] = [];
   /** Jobs run by each worker handed out (see reuse). */
   private readonly jobs = new WeakMap<Worker, number>();
+  /** Workers handed out and not back (reused) or ended, each with its exit listener. */
+  private readonly working = new Map<Worker, () => void>();
   private timer?: NodeJS.Timeout;
   private closed = false;
   private warm = false;
@@ -99,7 +101,15 @@ export class ImportWorkers {
       this.jobs.set(w, 1);
     }
     w.ref();
+    const ended = () => this.working.delete(w);
+    this.working.set(w, ended);
+    w.once("exit", ended);
     return w;
+  }
+
+  /** How many workers handed out are running a job (or ending after one): an import or a stored trace's read. */
+  get running(): number {
+    return this.working.size;
   }
 
   /**
@@ -107,6 +117,11 @@ export class ImportWorkers {
    * kept as a spare, in place of a new one if all are taken, or ended (closed, MAX_JOBS_PER_WORKER reached).
    */
   reuse(w: Worker, role: Role): void {
+    const ended = this.working.get(w);
+    if (ended) {
+      w.off("exit", ended);
+      this.working.delete(w);
+    }
     const jobs = this.jobs.get(w) ?? this.maxJobs;
     if (this.closed || jobs >= this.maxJobs) return retire(w);
     if (this.spare.length >= this.count) {

@@ -52,10 +52,12 @@ describe("traces: import workers started ahead", function () {
         await until("2 waiting workers", () => workers.waiting === 2);
         const feed = startImport(store, { dbPath: file, name, analyze: true, maxAttributeChars: 200, split, workers });
         assert.equal(workers.waiting, split ? 0 : 1, `${name}: the import took the waiting workers`);
+        assert.equal(workers.running, split ? 2 : 1, `${name}: its threads count as running (the idle collection waits)`);
         const bytes = Buffer.from(text);
         for (let i = 0; i < bytes.length; i += 100_000) feed.push(bytes.subarray(i, i + 100_000));
         feed.end();
         const r = await feed.result;
+        assert.equal(workers.running, 0, `${name}: done, its threads wait for the next job`);
         const same = importAndAnalyze(reference, name, text, { analyze: true });
         assert.deepEqual(r.traceIds, same.traceIds, name);
         assert.equal(r.spanCount, same.spanCount, name);
@@ -67,6 +69,7 @@ describe("traces: import workers started ahead", function () {
       feed.push(Buffer.from("{not json\n"));
       feed.end();
       await assert.rejects(feed.result, (e: Error) => /^bad\.jsonl: unrecognised trace format/.test(e.message));
+      await until("the failed import's threads ended", () => workers.running === 0);
     } finally {
       await workers.close();
       db.close();
