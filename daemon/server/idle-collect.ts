@@ -19,7 +19,7 @@
 // loop quiet again, it runs.
 import type { IncomingMessage, Server } from "node:http";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
-import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 /** How often the loop's idleness and the memory are read. */
@@ -87,7 +87,7 @@ export function youngCollection(): (() => void) | undefined {
 }
 
 /** How many bytes of streamed request bodies pass through this thread between two young collections (see BodyPassing). */
-export const BODY_COLLECT_BYTES = 8 * 1024 * 1024;
+export const BODY_COLLECT_BYTES = 2 * 1024 * 1024;
 
 /**
  * Young collections while large bodies stream through this thread (a trace import: up to 256 MB, passed on to a worker
@@ -98,6 +98,14 @@ export const BODY_COLLECT_BYTES = 8 * 1024 * 1024;
  * to 24 ms, marking the whole ~57 MB heap of this thread (at load 2–3). A young collection every BODY_COLLECT_BYTES
  * frees the dead chunks while they are young: CC 64 MB imports at load ~11, 6 runs each way: full collections of this
  * thread during the import 11 → 1.
+ * Why 2 MB and not 8: V8 starts a full collection once the old generation's headroom (its limit less what it holds,
+ * at least 8 MB here) minus the young generation's size is used up, and memory outside its heap allocated since the
+ * last full collection counts as used (Heap::OldGenerationSpaceAvailable). Every uploaded byte is that twice here: its
+ * chunk, and the 1 MB block the parse hands back (a transferred ArrayBuffer is new external memory to this thread).
+ * Young collections every 8 MB let ~16 MB pile up between them, past the headroom: a full collection every 8–16 MB
+ * of upload that freed nothing (~58 MB marked, 8–29 ms atomic pause plus 26–43 ms of steps). Every 2 MB: 100k-span
+ * Claude Code imports, 4 in a row, V8's full collections of this thread during them 10 → 3 (every 1 MB: 3 too; what
+ * is left is about one an import, when its ~15 MB analysis arrives to be kept); the young collections cost ~1 ms each.
  */
 export class BodyPassing {
   private since = 0;
@@ -118,8 +126,25 @@ export class BodyPassing {
 }
 
 /**
+ * What the young generation holds when the loop goes quiet that makes a young collection worth running then.
+ * Objects that live on (the daemon's own, after its start; a request's caches) sit in it until a collection copies
+ * them, twice, then moves them to the old generation: the first young collections after a quiet while took 8–22 ms
+ * each here. An upload's first ones (BodyPassing, every 2 MB) came 20 ms apart, and a request between them waited
+ * for both (35–48 ms, a fresh daemon's first import). Collected while nothing waits, the next burst's young
+ * collections find little to copy (~1 ms).
+ */
+export const YOUNG_IDLE_BYTES = 4 * 1024 * 1024;
+
+function youngInUse(): number {
+  for (const space of getHeapSpaceStatistics()) if (space.space_name === "new_space") return space.space_used_size;
+  return 0;
+}
+
+/**
  * Starts the checks on this thread; `stop` ends them. `log` hears each collection (debug); while `busy` says so
- * (a body still arriving, see `receivingBodies`, or an import's threads at work), no check collects; `beforeCollect` hears a collection about to start.
+ * (a body still arriving, see `receivingBodies`, or an import's threads at work), no check collects; `beforeCollect`
+ * hears a full collection about to start. A quiet check that runs no full collection empties the young generation
+ * when it holds YOUNG_IDLE_BYTES.
  */
 export function collectWhenIdle(
   options: { log?: (message: string) => void; busy?: () => boolean; beforeCollect?: () => void } = {},
@@ -134,6 +159,7 @@ export function collectWhenIdle(
     return heap.used_heap_size + heap.external_memory;
   };
   const rule = new IdleCollection(inUse());
+  const young = youngCollection();
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -141,7 +167,14 @@ export function collectWhenIdle(
     last = now;
     if (busy?.()) return;
     const used = inUse();
-    if (!rule.check(utilization, used)) return;
+    if (!rule.check(utilization, used)) {
+      if (utilization < IDLE_UTILIZATION && youngInUse() >= YOUNG_IDLE_BYTES) {
+        const started = performance.now();
+        young?.();
+        log?.(`idle young collection: ${Math.round(performance.now() - started)} ms`);
+      }
+      return;
+    }
     beforeCollect?.();
     const started = performance.now();
     gc();

@@ -137,6 +137,42 @@ describe("server: idle collection of what requests left behind", function () {
     }
   });
 
+  it("a quiet check empties a young generation holding YOUNG_IDLE_BYTES or more, without a full collection", () => {
+    // A young generation as large as the daemon's gets under uploads (16 MB semi-spaces), filled with 8 MB of garbage
+    // and left quiet: within a few checks a young collection empties it.
+    const source = `
+      import { getHeapSpaceStatistics } from "node:v8";
+      import { collectWhenIdle, YOUNG_IDLE_BYTES } from ${JSON.stringify(new URL("../../../daemon/server/idle-collect.ts", import.meta.url).href)};
+      const young = () => getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_used_size;
+      const logs = [];
+      collectWhenIdle({ log: (m) => logs.push(m) });
+      let sink;
+      for (let i = 0; young() < 8 * ${MB} && i < 1e7; i++) sink = { i, text: "x" + i };
+      const before = young();
+      await new Promise((r) => setTimeout(r, 2000));
+      console.log(JSON.stringify({ before, after: young(), threshold: YOUNG_IDLE_BYTES, logs, sink: sink.i > 0 }));
+    `;
+    const r = spawnSync(
+      process.execPath,
+      ["--min-semi-space-size=16", "--import", "tsx", "--input-type=module", "-e", source],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+      before: number;
+      after: number;
+      threshold: number;
+      logs: string[];
+    };
+    assert.ok(out.before >= out.threshold, `the young generation was not filled: ${JSON.stringify(out)}`);
+    assert.ok(
+      out.logs.some((m) => m.startsWith("idle young collection")),
+      JSON.stringify(out),
+    );
+    assert.ok(!out.logs.some((m) => m.startsWith("idle collection")), `a full collection ran: ${JSON.stringify(out)}`);
+    assert.ok(out.after < out.threshold, JSON.stringify(out));
+  });
+
   it("exposes no gc function to other code", () => {
     collectWhenIdle().stop();
     assert.equal(typeof (globalThis as { gc?: unknown }).gc, "undefined");
