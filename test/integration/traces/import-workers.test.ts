@@ -52,7 +52,11 @@ describe("traces: import workers started ahead", function () {
         await until("2 waiting workers", () => workers.waiting === 2);
         const feed = startImport(store, { dbPath: file, name, analyze: true, maxAttributeChars: 200, split, workers });
         assert.equal(workers.waiting, split ? 0 : 1, `${name}: the import took the waiting workers`);
-        assert.equal(workers.running, split ? 2 : 1, `${name}: its threads count as running (the idle collection waits)`);
+        assert.equal(
+          workers.running,
+          split ? 2 : 1,
+          `${name}: its threads count as running (the idle collection waits)`,
+        );
         const bytes = Buffer.from(text);
         for (let i = 0; i < bytes.length; i += 100_000) feed.push(bytes.subarray(i, i + 100_000));
         feed.end();
