@@ -10,6 +10,7 @@ import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { checkpointOffThread } from "../db-checkpoint.js";
 import { openDb } from "../db.js";
+import { analysisDirFor, clearAnalysisDir } from "../traces/import/analysis-json.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
@@ -124,6 +125,9 @@ export async function startDaemon(
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
+  // Analyses an earlier daemon kept on disk: none is known to this one. Once listening (a start that fails, another
+  // daemon on this data dir, leaves them be), before any request is read.
+  clearAnalysisDir(analysisDirFor(paths.db));
   engine.add(config.models);
   // Import workers wait ready from shortly after start (see traces/import/workers.ts).
   services.traceImports.keepWarm();

@@ -1,7 +1,9 @@
 // Trace reading routes: list, detail and analysis. Contract: api.ts "Traces". Imports: trace-import.ts; OTLP: otlp.ts.
+import { open } from "node:fs/promises";
 import { z } from "zod";
 import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
+import { analysisDirFor, type AnalysisFile } from "../../traces/import/analysis-json.js";
 import { analyzeStored, RecentAnalyses, storedDetail, type AnalysisJson } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { readQuery } from "../query.js";
@@ -127,42 +129,101 @@ export const routes: Route[] = [
     path: "/hotpath/traces/:id/analysis",
     async handle(ctx, s) {
       const id = traceIdOf(ctx);
-      const trace = s.traces.getTrace(id);
-      if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
-      const key = summaryKeyOf(trace);
-      const known = recent.get(s.traces)?.get(id, key);
-      if (known !== undefined) return sendJson(ctx, known);
-      const dbPath = s.db.name;
-      if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
-        const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
-        return ctx.send(200, body);
+      // A kept analysis whose file went meanwhile (dropped for a newer one, the data dir cleared) is made again.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const trace = s.traces.getTrace(id);
+        if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
+        const key = summaryKeyOf(trace);
+        const known = recent.get(s.traces)?.get(id, key);
+        if (known !== undefined) {
+          if (await sendAnalysis(ctx, known)) return;
+          recent.get(s.traces)?.forget(id);
+          continue;
+        }
+        const dbPath = s.db.name;
+        if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
+          const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
+          return ctx.send(200, body);
+        }
+        let running = analysing.get(s.traces);
+        if (!running) analysing.set(s.traces, (running = new Map()));
+        const job = `${id}/${key}`;
+        let analysis = running.get(job);
+        if (!analysis) {
+          refuseWhenManyWait();
+          analysis = inTurn(() =>
+            analyzeStored({
+              dbPath,
+              traceId: id,
+              maxAttributeChars: s.traces.maxAttributeChars,
+              workers: s.traceImports,
+              analysisDir: analysisDirFor(dbPath),
+            }),
+          ).finally(() => running.delete(job));
+          // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
+          // meanwhile change the key, and the next request analyses again).
+          void analysis.then(
+            (done) => rememberAnalyses(s.traces, [{ traceId: id, json: done }], () => key),
+            () => undefined,
+          );
+          running.set(job, analysis);
+        }
+        if (await sendAnalysis(ctx, await analysis)) return;
+        recent.get(s.traces)?.forget(id);
       }
-      let running = analysing.get(s.traces);
-      if (!running) analysing.set(s.traces, (running = new Map()));
-      const job = `${id}/${key}`;
-      let analysis = running.get(job);
-      if (!analysis) {
-        refuseWhenManyWait();
-        analysis = inTurn(() =>
-          analyzeStored({
-            dbPath,
-            traceId: id,
-            maxAttributeChars: s.traces.maxAttributeChars,
-            workers: s.traceImports,
-          }),
-        ).finally(() => running.delete(job));
-        // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
-        // meanwhile change the key, and the next request analyses again).
-        void analysis.then(
-          (done) => rememberAnalyses(s.traces, [{ traceId: id, json: done }], () => key),
-          () => undefined,
-        );
-        running.set(job, analysis);
-      }
-      sendJson(ctx, await analysis);
+      throw new HttpError(500, `the analysis of trace ${id} was deleted before it could be sent; retry`);
     },
   },
 ];
+
+/**
+ * Sends an analysis: bytes as they are, a file streamed from disk (the daemon's thread never holds its megabytes).
+ * False when the file is gone (the analysis was dropped meanwhile): nothing was sent.
+ */
+async function sendAnalysis(ctx: RequestContext, json: AnalysisJson): Promise<boolean> {
+  if (json instanceof Uint8Array) {
+    sendJson(ctx, json);
+    return true;
+  }
+  return sendJsonFile(ctx, json);
+}
+
+/**
+ * A file sent through one buffer of ANALYSIS_CHUNK_BYTES, read into again once the socket has taken what it held: the
+ * daemon's thread allocates no more for it however large it is (a read stream's new buffer per chunk would be the same
+ * megabytes of memory outside V8's heap, counted toward its limit, that keeping the analysis was).
+ */
+async function sendJsonFile(ctx: RequestContext, json: AnalysisFile): Promise<boolean> {
+  let file;
+  try {
+    file = await open(json.file, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw e;
+  }
+  const { res } = ctx;
+  try {
+    const { size } = await file.stat();
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": size });
+    const buffer = Buffer.allocUnsafeSlow(Math.min(size, ANALYSIS_CHUNK_BYTES));
+    let at = 0;
+    while (at < size && !res.destroyed) {
+      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, size - at), at);
+      if (bytesRead === 0) break; // the file is shorter than it was: the answer is cut short (below)
+      at += bytesRead;
+      // Called once the socket has taken the bytes (or failed): the buffer is free again.
+      await new Promise<void>((resolve) => res.write(buffer.subarray(0, bytesRead), () => resolve()));
+    }
+    if (at === size) res.end();
+    else res.destroy();
+  } finally {
+    await file.close();
+  }
+  return true;
+}
+
+/** See sendJsonFile. */
+const ANALYSIS_CHUNK_BYTES = 1 << 20;
 
 /**
  * ctx.send for a body that is UTF-8 JSON already (a large trace's analysis or detail: megabytes, neither stringified

@@ -10,7 +10,7 @@ import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
-import { jsonBytes, type AnalysisJson } from "./analysis-json.js";
+import { dropAnalysis, jsonBytes, type AnalysisJson } from "./analysis-json.js";
 import type { PackedRows } from "./rows.js";
 import { startImportWorker, type ImportWorkers } from "./workers.js";
 
@@ -41,6 +41,8 @@ export interface ImportJob {
   rowPort?: MessagePort;
   /** analyze: the stored trace. */
   traceId?: string;
+  /** Analyses are written to files here (analysis-json.ts AnalysisFile) instead of handed over as bytes. */
+  analysisDir?: string;
   /**
    * The worker waits for another job once this one succeeded (ImportWorkers.reuse); without it, it ends. Only workers
    * from an ImportWorkers are told so: that ends or keeps them.
@@ -220,6 +222,8 @@ export interface ImportOptions {
   split?: boolean;
   /** Workers started ahead of the import (the daemon's); without it, each import starts its own. */
   workers?: ImportWorkers;
+  /** Where the workers write the analyses (see AnalysisFile); without it, they come as bytes. */
+  analysisDir?: string;
 }
 
 /** Starts importing one file whose bytes arrive in pieces (an upload). */
@@ -232,6 +236,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     analyze: o.analyze,
     maxAttributeChars: o.maxAttributeChars,
     returnSpans: store.hasWriteListeners,
+    analysisDir: o.analysisDir,
   };
   /** Blocks the parsing thread is done with (see BlockAck), filled again before any new one is made. */
   const spare: Uint8Array[] = [];
@@ -301,6 +306,10 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       // An analysis that failed (it should not) is left out: the trace's analysis is computed when first asked for.
       if (written.traceIds.every((id) => byId.has(id))) out.analyses = written.traceIds.map((id) => byId.get(id)!);
     }
+    // What the parsing thread analysed of a trace the writer read back, and all of them when one is missing.
+    const kept = new Set(out.analyses);
+    for (const r of [parsedReply, writtenReply])
+      for (const json of analysesOf(r)) if (!kept.has(json)) dropAnalysis(json);
     succeeded = true;
     return out;
   })().finally(() => {
@@ -310,7 +319,15 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     if (succeeded && !aborted) {
       parser.done();
       writer?.done();
-    } else stopAll();
+    } else {
+      stopAll();
+      // An import that failed keeps no analysis: what a thread wrote before the other failed goes.
+      for (const w of [parser, writer])
+        void w?.reply.then(
+          (r) => analysesOf(r).forEach(dropAnalysis),
+          () => undefined,
+        );
+    }
     o.workers?.used();
   });
   // An upload that failed (client gone, body refused) is answered from that failure, and nobody awaits the result: its
@@ -380,6 +397,8 @@ export interface StoredTrace {
   traceId: string;
   maxAttributeChars?: number;
   workers?: ImportWorkers;
+  /** analyze: the analysis is written to a file here (see AnalysisFile). */
+  analysisDir?: string;
 }
 
 async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<Extract<ImportReply, { ok: true }>> {
@@ -392,6 +411,7 @@ async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<E
       analyze: role === "analyze",
       maxAttributeChars: o.maxAttributeChars,
       returnSpans: false,
+      analysisDir: o.analysisDir,
     },
     o.workers,
   );
@@ -407,6 +427,16 @@ async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<E
     stop(); // (after done: nothing)
     o.workers?.used();
   }
+}
+
+/** Every analysis in a worker's reply. */
+function analysesOf(r: ImportReply | undefined): AnalysisJson[] {
+  if (!r?.ok) return [];
+  return [
+    ...(r.parsed?.analyses ?? []).map(([, json]) => json),
+    ...(r.written?.analyses ?? []).map(([, json]) => json),
+    ...(r.analysis ? [r.analysis] : []),
+  ];
 }
 
 /** See startImport's push. */
@@ -461,21 +491,41 @@ export class RecentAnalyses {
 
   constructor(private readonly max = 16) {}
 
-  /** Each trace's analysis (kept as bytes: they are sent as they are, never parsed on the event loop). */
+  /**
+   * Each trace's analysis (kept as it came: bytes or a file, sent as they are, never parsed on the event loop). One
+   * replaced, dropped for room or whose trace is gone is dropped (its file deleted).
+   */
   put(analyses: { traceId: string; json: AnalysisJson }[], summaryKey: (traceId: string) => string | undefined): void {
     for (const { traceId, json } of analyses) {
       const key = summaryKey(traceId);
-      if (key === undefined) continue;
-      this.byTrace.delete(traceId);
+      if (key === undefined) {
+        dropAnalysis(json);
+        continue;
+      }
+      this.drop(traceId, json);
       this.byTrace.set(traceId, { key, json });
-      if (this.byTrace.size > this.max) this.byTrace.delete(this.byTrace.keys().next().value!);
+      if (this.byTrace.size > this.max) this.drop(this.byTrace.keys().next().value!);
     }
   }
 
-  /** The analysis, while the trace's summary is unchanged. */
+  /** Forgets the trace's analysis (its file was found gone). */
+  forget(traceId: string): void {
+    this.byTrace.delete(traceId);
+  }
+
+  /** The analysis, while the trace's summary is unchanged (one kept for an earlier summary is dropped). */
   get(traceId: string, summaryKey: string): AnalysisJson | undefined {
     const hit = this.byTrace.get(traceId);
+    if (hit && hit.key !== summaryKey) this.drop(traceId);
     return hit && hit.key === summaryKey ? hit.json : undefined;
+  }
+
+  /** Forgets the trace's analysis (its file too, unless it is `keep`). */
+  private drop(traceId: string, keep?: AnalysisJson): void {
+    const old = this.byTrace.get(traceId);
+    if (!old) return;
+    this.byTrace.delete(traceId);
+    if (old.json !== keep) dropAnalysis(old.json);
   }
 }
 

@@ -12,7 +12,7 @@ import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
-import { analysisBuffers, jsonBytes, type AnalysisJson } from "./analysis-json.js";
+import { analysisBuffers, analysisJson, jsonBytes, type AnalysisJson } from "./analysis-json.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
@@ -157,8 +157,8 @@ function run(): void {
       const store = new TraceStore(db, { maxAttributeChars });
       const id = job.traceId!;
       if (job.role === "analyze") {
-        const analysis = jsonBytes(analyzeTrace(store.getSpans(id), id));
-        transfer.push(analysis.buffer as ArrayBuffer);
+        const analysis = analysisJson(analyzeTrace(store.getSpans(id), id), job.analysisDir);
+        transfer.push(...analysisBuffers([[id, analysis]]));
         reply = { ok: true, analysis };
       } else {
         const trace = store.getTrace(id);
@@ -185,7 +185,10 @@ function run(): void {
         try {
           const store = new TraceStore(db, { maxAttributeChars });
           const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
-          const analyses = (result.analyses ?? []).map((a): [string, AnalysisJson] => [a.traceId, jsonBytes(a)]);
+          const analyses = (result.analyses ?? []).map((a): [string, AnalysisJson] => [
+            a.traceId,
+            analysisJson(a, job.analysisDir),
+          ]);
           transfer = analysisBuffers(analyses);
           reply = {
             ok: true,
@@ -261,7 +264,10 @@ function run(): void {
         let analyses: [string, AnalysisJson][] | undefined;
         if (job.analyze) {
           try {
-            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [id, jsonBytes(a)]);
+            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [
+              id,
+              analysisJson(a, job.analysisDir),
+            ]);
           } catch {
             // The file is being stored: its analysis is computed when first asked for.
           }
@@ -348,11 +354,15 @@ function run(): void {
           // here, 1.2–1.6 s for 100k spans, were the import's longest step and the parsing thread's analysis
           // went unused.
           const asParsed = new Set([...writer!.fresh(), ...replaced]);
-          const analyses: [string, AnalysisJson][] = job.analyze
-            ? traceIds
-                .filter((id) => !asParsed.has(id))
-                .map((id) => [id, jsonBytes(analyzeTrace(store!.getSpans(id), id))])
-            : [];
+          const analyses: [string, AnalysisJson][] = [];
+          try {
+            if (job.analyze)
+              for (const id of traceIds)
+                if (!asParsed.has(id))
+                  analyses.push([id, analysisJson(analyzeTrace(store!.getSpans(id), id), job.analysisDir)]);
+          } catch {
+            // Committed: the import stands. A trace without its analysis here has it computed when first asked for.
+          }
           port.postMessage(
             { ok: true, written: { traceIds, asParsed: [...asParsed], analyses } } satisfies ImportReply,
             analysisBuffers(analyses),

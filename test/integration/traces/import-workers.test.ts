@@ -9,6 +9,7 @@ import { openDb } from "../../../daemon/db.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
 import { startImport, type ImportedFile } from "../../../daemon/traces/import/job.js";
 import { ImportWorkers } from "../../../daemon/traces/import/workers.js";
+import { analysisText } from "../../fixtures/analysis-json.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
 
@@ -17,8 +18,10 @@ import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.
  * with an ArrayBuffer of its own (moved, not copied on the daemon's thread: see analysis-json.ts).
  */
 function analysesJson(r: ImportedFile): string {
-  for (const json of r.analyses!) assert.equal(json.byteLength, json.buffer.byteLength, "an analysis shares a buffer");
-  return `[${r.analyses!.map((json) => new TextDecoder().decode(json)).join(",")}]`;
+  for (const json of r.analyses!)
+    if (json instanceof Uint8Array)
+      assert.equal(json.byteLength, json.buffer.byteLength, "an analysis shares a buffer");
+  return `[${r.analyses!.map(analysisText).join(",")}]`;
 }
 
 async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {

@@ -1,0 +1,119 @@
+// Analyses kept on disk, not on the daemon's thread (traces/import/analysis-json.ts AnalysisFile): an import's
+// analysis is a file in <dataDir>/analyses, served as it is, dropped with its entry, and made again when it is gone.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDb } from "../../../daemon/db.js";
+import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
+import { analysisJson, type AnalysisJson } from "../../../daemon/traces/import/analysis-json.js";
+import { RecentAnalyses } from "../../../daemon/traces/import/job.js";
+import { TraceStore } from "../../../daemon/traces/store.js";
+import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
+import { startDaemon } from "../../fixtures/daemon.js";
+
+const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The analysis JSON the in-process import gives for `text` (what the daemon must serve). */
+function reference(name: string, text: string): string {
+  const r = importAndAnalyze(new TraceStore(openDb(":memory:")), name, text, { analyze: true });
+  return JSON.stringify(r.analyses![0]);
+}
+
+describe("traces: analyses kept as files", function () {
+  this.timeout(120_000);
+
+  it("RecentAnalyses deletes the file of an analysis replaced, pushed out, stale or of a trace gone", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "hotpath-analyses-"));
+    try {
+      const file = (n: number): AnalysisJson => analysisJson({ n }, dir);
+      const name = (json: AnalysisJson) => (json as { file: string }).file.slice(dir.length + 1);
+      const kept = new RecentAnalyses(2);
+      const [a, b, c, a2, gone] = [1, 2, 3, 4, 5].map(file);
+      kept.put(
+        [
+          { traceId: "a", json: a },
+          { traceId: "b", json: b },
+        ],
+        () => "k1",
+      );
+      kept.put([{ traceId: "c", json: c }], () => "k1"); // room for 2: a goes
+      kept.put([{ traceId: "b", json: a2 }], () => "k1"); // b replaced
+      kept.put([{ traceId: "x", json: gone }], () => undefined); // its trace is gone
+      await until("the dropped files deleted", () => filesIn(dir).length === 2);
+      assert.deepEqual(filesIn(dir), [name(c), name(a2)].sort());
+      assert.equal(kept.get("b", "k1"), a2);
+      // The same analysis kept again is not deleted.
+      kept.put([{ traceId: "b", json: a2 }], () => "k1");
+      // Asked for with a newer summary: the one kept is of no use any more.
+      assert.equal(kept.get("c", "k2"), undefined);
+      await until("the stale file deleted", () => filesIn(dir).length === 1);
+      assert.deepEqual(filesIn(dir), [name(a2)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the daemon keeps an import's analysis as a file, serves it byte for byte, replaces it, and remakes it when gone", async function () {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-test-"));
+    const dir = join(dataDir, "analyses");
+    // Left by an earlier daemon: a new one knows none of them.
+    mkdirSync(dir);
+    writeFileSync(join(dir, "earlier.json"), "{}");
+    const daemon = await startDaemon({ dataDir });
+    try {
+      assert.deepEqual(filesIn(dir), [], "the earlier daemon's analyses are cleared at start");
+      // Two threads (≥ 2 MB: parse + store) and one (a small OTLP file).
+      const session = generateClaudeSession(5000).replace(/refactor the module/g, "refactor the módule ✓");
+      const otlp = JSON.stringify(generateOtlpRequests(800, 512, "4e".repeat(16)));
+      const imported: { id: string; want: string }[] = [];
+      for (const [name, text] of [
+        ["s.jsonl", session],
+        ["t.json", otlp],
+      ]) {
+        const res = await daemon.fetch(`/hotpath/traces/import?name=${name}`, { method: "POST", body: text });
+        const json = (await res.json()) as { traceIds: string[] };
+        assert.equal(res.status, 200, JSON.stringify(json));
+        imported.push({ id: json.traceIds[0], want: reference(name, text) });
+      }
+      assert.equal(filesIn(dir).length, 2, "one file per imported trace");
+      const served = async (id: string) => {
+        const res = await daemon.fetch(`/hotpath/traces/${id}/analysis`);
+        const text = await res.text();
+        assert.equal(res.status, 200, text);
+        assert.equal(Number(res.headers.get("content-length")), Buffer.byteLength(text));
+        return text;
+      };
+      for (const { id, want } of imported) assert.equal(await served(id), want);
+
+      // The same file again: its trace replaced whole, a new analysis; the old one's file goes.
+      const before = filesIn(dir);
+      const again = await daemon.fetch("/hotpath/traces/import?name=s.jsonl", { method: "POST", body: session });
+      assert.equal(again.status, 200);
+      await again.arrayBuffer();
+      await until("the replaced analysis deleted", () => filesIn(dir).length === 2);
+      assert.notDeepEqual(filesIn(dir), before);
+      assert.equal(await served(imported[0].id), imported[0].want);
+
+      // Gone from disk (a cleaner, another daemon's start): made again from the stored trace, and kept again.
+      for (const f of filesIn(dir)) rmSync(join(dir, f));
+      for (const { id, want } of imported) assert.equal(await served(id), want);
+      assert.equal(
+        filesIn(dir).length,
+        1,
+        "the large trace's analysis, made on a worker, kept again (the small one is analysed inline)",
+      );
+      assert.equal(await served(imported[0].id), imported[0].want);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+});
