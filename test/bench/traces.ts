@@ -378,6 +378,8 @@ async function shippedImports(
   if (!existsSync(DAEMON_BIN)) throw new Error("build the daemon first (`node esbuild.mjs --only daemon`)");
   const sides = [{ label: "new", bin: DAEMON_BIN }, ...(base ? [{ label: "base", bin: base.bin }] : [])];
   let daemons = new Map<string, TestDaemon>();
+  /** The pause before each import (see its use). */
+  const IMPORT_SETTLE_MS = 1500;
   const rows: Row[] = [];
   const stored: { count: number; hash: string }[][] = [];
   // /healthz is probed from a thread of its own (one per daemon and format; the probes within each import count): polled
@@ -446,6 +448,10 @@ async function shippedImports(
         const order = i % 2 ? [...sides].reverse() : sides;
         const imported = new Map<string, string>();
         for (const side of order) {
+          // The last import's aftermath on either daemon (its store thread's checkpoint, its idle collection once
+          // its loop was quiet CHECK_MS) is over before the next starts: otherwise one build's leftover work lands in
+          // the other's import and /healthz probes (an A/B of a build with less of it read that build as worse).
+          await new Promise((r) => setTimeout(r, IMPORT_SETTLE_MS));
           const daemon = daemons.get(side.label)!;
           const t = by.get(side.label)!;
           if (side.label === "new" && step.kind === "new" && splitsImport(body.length)) split++;
