@@ -19,7 +19,7 @@ import { ensureToken } from "./auth.js";
 import { parseKeepAlive } from "../models/keep-alive.js";
 import { EventHub } from "./events.js";
 import { createHttpServer } from "./http.js";
-import { collectWhenIdle, receivingBodies } from "./idle-collect.js";
+import { CHECK_MS, collectWhenIdle, receivingBodies, requestedWithin } from "./idle-collect.js";
 import { portInUseMessage } from "./port-in-use.js";
 import { Metrics } from "./metrics.js";
 import { allRoutes } from "./routes/index.js";
@@ -133,9 +133,10 @@ export async function startDaemon(
   services.traceImports.keepWarm();
   // What requests left on this thread goes back once the loop is quiet (see idle-collect.ts).
   const receiving = receivingBodies(server);
+  const requested = requestedWithin(server, CHECK_MS);
   const idleCollection = collectWhenIdle({
     log: (m) => log("debug", m),
-    busy: () => receiving() || services.traceImports.running > 0,
+    busy: () => receiving() || requested() || services.traceImports.running > 0,
     // A collection holds the loop (tens of ms): the event-loop sampler is running when it does (event-loop.ts).
     beforeCollect: () => metrics.loopSampler.wake(),
   });

@@ -13,6 +13,8 @@
 // chunks pile up, and a collection then (37 ms, seen mid-import) is a pause for every request meanwhile and frees
 // nothing the upload is done with. While such an upload streams through, young collections free its dead chunks
 // instead (BodyPassing, below).
+// Nor while requests keep coming (one arrived within CHECK_MS, see requestedWithin): the loop can be quiet with a
+// client polling every few ms, and its next request would wait out the collection.
 // Nor while an import's threads work on (the body all read, the loop quiet while they build, write and analyse):
 // each import keeps its ~15 MB analysis (RecentAnalyses), so every two 100k-span imports set off a collection there,
 // 50–99 ms of held loop on cores the import's two threads already fill, freeing none of it. After the import, the
@@ -197,4 +199,19 @@ export function receivingBodies(server: Server): () => boolean {
     for (const req of open) if (!req.complete) return true;
     return false;
   };
+}
+
+/**
+ * Whether a request to `server` arrived within the last `ms`. A full collection holds the loop 50–120 ms (a 60–80 MB
+ * heap here); a quiet loop alone (low utilization) did not mean nobody was waiting: a client polling every 10 ms kept
+ * the loop quiet and its next request waited out the collection (88 ms, right after an import). Collected only once
+ * requests paused, a poller waits for none; one that never pauses leaves the thread to V8's own collections, which
+ * mark incrementally in steps.
+ */
+export function requestedWithin(server: Server, ms: number): () => boolean {
+  let last = -Infinity;
+  server.on("request", () => {
+    last = performance.now();
+  });
+  return () => performance.now() - last < ms;
 }

@@ -15,6 +15,7 @@ import {
   collectWhenIdle,
   IdleCollection,
   receivingBodies,
+  requestedWithin,
   youngCollection,
 } from "../../../daemon/server/idle-collect.js";
 
@@ -132,6 +133,31 @@ describe("server: idle collection of what requests left behind", function () {
       req.end("def");
       assert.equal(await answered, "ok");
       assert.equal(receiving(), false, "the body is complete");
+    } finally {
+      server.close();
+    }
+  });
+
+  it("requestedWithin: true for the given time after each request arrives, for a real HTTP server", async () => {
+    const server = createServer((_req, res) => res.end("ok"));
+    const requested = requestedWithin(server, 300);
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const get = () =>
+      new Promise<void>((resolve, reject) =>
+        request({ port, path: "/" }, (res) => res.resume().on("end", resolve))
+          .on("error", reject)
+          .end(),
+      );
+    try {
+      assert.equal(requested(), false, "no request yet");
+      await get();
+      assert.equal(requested(), true, "one just now");
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(requested(), false, "none for 400 ms");
+      await get();
+      assert.equal(requested(), true, "another");
     } finally {
       server.close();
     }
