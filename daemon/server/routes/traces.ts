@@ -202,6 +202,10 @@ async function sendJsonFile(ctx: RequestContext, json: AnalysisFile): Promise<bo
     throw e;
   }
   const { res } = ctx;
+  // A client that stops reading holds the write below (and this file) until the request's timeout or its going away
+  // ends the request: the response is then cut off, which lets both go.
+  const cutOff = () => res.destroy();
+  ctx.signal.addEventListener("abort", cutOff, { once: true });
   try {
     const { size } = await file.stat();
     res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": size });
@@ -217,6 +221,7 @@ async function sendJsonFile(ctx: RequestContext, json: AnalysisFile): Promise<bo
     if (at === size) res.end();
     else res.destroy();
   } finally {
+    ctx.signal.removeEventListener("abort", cutOff);
     await file.close();
   }
   return true;

@@ -1,7 +1,8 @@
 // Analyses kept on disk, not on the daemon's thread (traces/import/analysis-json.ts AnalysisFile): an import's
 // analysis is a file in <dataDir>/analyses, served as it is, dropped with its entry, and made again when it is gone.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../../daemon/db.js";
@@ -112,6 +113,51 @@ describe("traces: analyses kept as files", function () {
         "the large trace's analysis, made on a worker, kept again (the small one is analysed inline)",
       );
       assert.equal(await served(imported[0].id), imported[0].want);
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  it("a client that stops reading an analysis is cut off at the request timeout: its file is let go, the daemon serves on", async function () {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-test-"));
+    const config = join(dataDir, "config.json");
+    writeFileSync(config, JSON.stringify({ requestTimeoutS: 2 }));
+    const daemon = await startDaemon({ dataDir, args: ["--config", config] });
+    try {
+      // Large enough (~15 MB) that the socket's buffers cannot take it all while the client reads nothing.
+      const res = await daemon.fetch("/hotpath/traces/import?name=big.jsonl", {
+        method: "POST",
+        body: generateClaudeSession(100_000),
+      });
+      const { traceIds } = (await res.json()) as { traceIds: string[] };
+      assert.equal(res.status, 200);
+      const [file] = filesIn(join(dataDir, "analyses"));
+      const opened = () =>
+        readdirSync(`/proc/${daemon.process.pid}/fd`).filter((fd) => {
+          try {
+            return readlinkSync(`/proc/${daemon.process.pid}/fd/${fd}`).endsWith(file);
+          } catch {
+            return false; // closed meanwhile
+          }
+        }).length;
+      const url = new URL(daemon.url);
+      const socket = connect(Number(url.port), url.hostname);
+      socket.pause(); // reads nothing
+      socket.write(
+        `GET /hotpath/traces/${traceIds[0]}/analysis HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${daemon.token}\r\n\r\n`,
+      );
+      await until("the daemon sending the analysis", () => opened() === 1);
+      await until("the stalled response cut off and its file closed", () => opened() === 0, 15_000);
+      const health = await daemon.fetch("/healthz");
+      assert.equal(health.status, 200);
+      // What did arrive is the analysis cut short of its length.
+      let received = 0;
+      socket.on("data", (d: Buffer) => (received += d.length));
+      socket.resume();
+      await new Promise((r) => socket.once("close", r));
+      const served = await daemon.fetch(`/hotpath/traces/${traceIds[0]}/analysis`);
+      const whole = (await served.arrayBuffer()).byteLength;
+      assert.ok(received > 0 && received < whole, `received ${received} of ${whole} bytes`);
     } finally {
       await daemon.dispose();
     }
