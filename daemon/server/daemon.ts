@@ -157,6 +157,8 @@ export async function startDaemon(
       });
       await services.audit.dispose();
       await services.traceImports.close();
+      // The analyses kept on disk are this daemon's alone (a next one empties the directory anyway): not left behind.
+      rmSync(analysisDirFor(paths.db), { recursive: true, force: true });
       services.router.close();
       await engine.dispose();
       await traceMaintenance.close();

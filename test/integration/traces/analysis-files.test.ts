@@ -113,8 +113,11 @@ describe("traces: analyses kept as files", function () {
         "the large trace's analysis, made on a worker, kept again (the small one is analysed inline)",
       );
       assert.equal(await served(imported[0].id), imported[0].want);
+      assert.equal(await daemon.stop(), 0);
+      assert.equal(existsSync(dir), false, "a daemon that stops leaves no analyses behind");
     } finally {
       await daemon.dispose();
+      rmSync(dataDir, { recursive: true, force: true }); // given to the daemon: not its to delete
     }
   });
 
@@ -160,6 +163,7 @@ describe("traces: analyses kept as files", function () {
       assert.ok(received > 0 && received < whole, `received ${received} of ${whole} bytes`);
     } finally {
       await daemon.dispose();
+      rmSync(dataDir, { recursive: true, force: true }); // given to the daemon: not its to delete
     }
   });
 });
