@@ -10,7 +10,7 @@ import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { checkpointOffThread } from "../db-checkpoint.js";
 import { openDb } from "../db.js";
-import { analysisDirFor, clearAnalysisDir } from "../traces/import/analysis-json.js";
+import { analysisDirFor, removeAnalysisDir } from "../traces/import/analysis-json.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";
@@ -127,7 +127,7 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   // Analyses an earlier daemon kept on disk: none is known to this one. Once listening (a start that fails, another
   // daemon on this data dir, leaves them be), before any request is read.
-  clearAnalysisDir(analysisDirFor(paths.db));
+  removeAnalysisDir(analysisDirFor(paths.db));
   engine.add(config.models);
   // Import workers wait ready from shortly after start (see traces/import/workers.ts).
   services.traceImports.keepWarm();
@@ -158,7 +158,7 @@ export async function startDaemon(
       await services.audit.dispose();
       await services.traceImports.close();
       // The analyses kept on disk are this daemon's alone (a next one empties the directory anyway): not left behind.
-      rmSync(analysisDirFor(paths.db), { recursive: true, force: true });
+      removeAnalysisDir(analysisDirFor(paths.db));
       services.router.close();
       await engine.dispose();
       await traceMaintenance.close();

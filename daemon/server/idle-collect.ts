@@ -15,10 +15,9 @@
 // instead (BodyPassing, below).
 // Nor while requests keep coming (one arrived within CHECK_MS, see requestedWithin): the loop can be quiet with a
 // client polling every few ms, and its next request would wait out the collection.
-// Nor while an import's threads work on (the body all read, the loop quiet while they build, write and analyse):
-// each import keeps its ~15 MB analysis (RecentAnalyses), so every two 100k-span imports set off a collection there,
-// 50–99 ms of held loop on cores the import's two threads already fill, freeing none of it. After the import, the
-// loop quiet again, it runs.
+// Nor while an import's threads work on (the body all read, the loop quiet while they build, write and analyse): a
+// collection there (50–99 ms, seen when imports' analyses were kept on this thread) holds the loop on cores the
+// import's two threads already fill. After the import, the loop quiet again, it runs.
 import type { IncomingMessage, Server } from "node:http";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from "node:v8";
@@ -106,8 +105,8 @@ export const BODY_COLLECT_BYTES = 2 * 1024 * 1024;
  * chunk, and the 1 MB block the parse hands back (a transferred ArrayBuffer is new external memory to this thread).
  * Young collections every 8 MB let ~16 MB pile up between them, past the headroom: a full collection every 8–16 MB
  * of upload that freed nothing (~58 MB marked, 8–29 ms atomic pause plus 26–43 ms of steps). Every 2 MB: 100k-span
- * Claude Code imports, 4 in a row, V8's full collections of this thread during them 10 → 3 (every 1 MB: 3 too; what
- * is left is about one an import, when its ~15 MB analysis arrives to be kept); the young collections cost ~1 ms each.
+ * Claude Code imports, 4 in a row, V8's full collections of this thread during them 10 → 3 (every 1 MB: 3 too); the
+ * young collections cost ~1 ms each.
  */
 export class BodyPassing {
   private since = 0;

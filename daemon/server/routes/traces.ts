@@ -134,42 +134,40 @@ export const routes: Route[] = [
         const trace = s.traces.getTrace(id);
         if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
         const key = summaryKeyOf(trace);
-        const known = recent.get(s.traces)?.get(id, key);
-        if (known !== undefined) {
-          if (await sendAnalysis(ctx, known)) return;
-          recent.get(s.traces)?.forget(id);
-          continue;
+        let json = recent.get(s.traces)?.get(id, key);
+        if (json === undefined) {
+          const dbPath = s.db.name;
+          if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
+            const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
+            return ctx.send(200, body);
+          }
+          let running = analysing.get(s.traces);
+          if (!running) analysing.set(s.traces, (running = new Map()));
+          const job = `${id}/${key}`;
+          let analysis = running.get(job);
+          if (!analysis) {
+            refuseWhenManyWait();
+            analysis = inTurn(() =>
+              analyzeStored({
+                dbPath,
+                traceId: id,
+                maxAttributeChars: s.traces.maxAttributeChars,
+                workers: s.traceImports,
+                analysisDir: analysisDirFor(dbPath),
+              }),
+            ).finally(() => running.delete(job));
+            // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
+            // meanwhile change the key, and the next request analyses again).
+            void analysis.then(
+              (done) => rememberAnalyses(s.traces, [{ traceId: id, json: done }], () => key),
+              () => undefined,
+            );
+            running.set(job, analysis);
+          }
+          json = await analysis;
         }
-        const dbPath = s.db.name;
-        if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
-          const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
-          return ctx.send(200, body);
-        }
-        let running = analysing.get(s.traces);
-        if (!running) analysing.set(s.traces, (running = new Map()));
-        const job = `${id}/${key}`;
-        let analysis = running.get(job);
-        if (!analysis) {
-          refuseWhenManyWait();
-          analysis = inTurn(() =>
-            analyzeStored({
-              dbPath,
-              traceId: id,
-              maxAttributeChars: s.traces.maxAttributeChars,
-              workers: s.traceImports,
-              analysisDir: analysisDirFor(dbPath),
-            }),
-          ).finally(() => running.delete(job));
-          // Kept for the next view while the trace is unchanged (the key from before it was read: spans that arrive
-          // meanwhile change the key, and the next request analyses again).
-          void analysis.then(
-            (done) => rememberAnalyses(s.traces, [{ traceId: id, json: done }], () => key),
-            () => undefined,
-          );
-          running.set(job, analysis);
-        }
-        if (await sendAnalysis(ctx, await analysis)) return;
-        recent.get(s.traces)?.forget(id);
+        if (await sendAnalysis(ctx, json)) return;
+        recent.get(s.traces)?.drop(id);
       }
       throw new HttpError(500, `the analysis of trace ${id} was deleted before it could be sent; retry`);
     },

@@ -21,15 +21,14 @@ export interface AnalysisFile {
  */
 export type AnalysisJson = Uint8Array | AnalysisFile;
 
-/** Where the workers of a daemon whose database is at `dbPath` write analyses (emptied when the daemon starts). */
+/** Where the workers of a daemon whose database is at `dbPath` write analyses (removed when it starts and stops). */
 export function analysisDirFor(dbPath: string): string {
   return join(dirname(dbPath), "analyses");
 }
 
-/** Empties `dir` of the analyses an earlier daemon wrote (none of them is known to this one), and makes it. */
-export function clearAnalysisDir(dir: string): void {
+/** Removes the analyses a daemon wrote (none is known to another; a worker makes the directory again to write). */
+export function removeAnalysisDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 /**

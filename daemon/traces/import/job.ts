@@ -502,30 +502,28 @@ export class RecentAnalyses {
         dropAnalysis(json);
         continue;
       }
-      this.drop(traceId, json);
+      const old = this.byTrace.get(traceId);
+      this.byTrace.delete(traceId); // set again below: the most recent
+      if (old && old.json !== json) dropAnalysis(old.json);
       this.byTrace.set(traceId, { key, json });
       if (this.byTrace.size > this.max) this.drop(this.byTrace.keys().next().value!);
     }
   }
 
-  /** Forgets the trace's analysis (its file was found gone). */
-  forget(traceId: string): void {
-    this.byTrace.delete(traceId);
-  }
-
   /** The analysis, while the trace's summary is unchanged (one kept for an earlier summary is dropped). */
   get(traceId: string, summaryKey: string): AnalysisJson | undefined {
     const hit = this.byTrace.get(traceId);
-    if (hit && hit.key !== summaryKey) this.drop(traceId);
-    return hit && hit.key === summaryKey ? hit.json : undefined;
+    if (hit?.key === summaryKey) return hit.json;
+    this.drop(traceId);
+    return undefined;
   }
 
-  /** Forgets the trace's analysis (its file too, unless it is `keep`). */
-  private drop(traceId: string, keep?: AnalysisJson): void {
+  /** Forgets the trace's analysis and deletes its file (if it still has one). */
+  drop(traceId: string): void {
     const old = this.byTrace.get(traceId);
     if (!old) return;
     this.byTrace.delete(traceId);
-    if (old.json !== keep) dropAnalysis(old.json);
+    dropAnalysis(old.json);
   }
 }
 
