@@ -1,8 +1,9 @@
 // A trace's analysis as it travels from an import worker to the daemon's thread and out in a response.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { writeJsonFile } from "./json-file.js";
 
 /**
  * An analysis (api.ts TraceAnalysis) that a worker wrote as UTF-8 JSON to a file of its own, for the daemon's thread to
@@ -44,7 +45,7 @@ export function analysisJson(value: object, dir: string | undefined): AnalysisJs
   if (dir === undefined) return jsonBytes(value);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${randomUUID()}.json`);
-  writeFileSync(file, JSON.stringify(value), { mode: 0o600 });
+  writeJsonFile(file, value, 0o600);
   return { file };
 }
 
