@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 import { z } from "zod";
 import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
-import { analysisDirFor, type AnalysisFile } from "../../traces/import/analysis-json.js";
+import { analysisDirFor, dropAnalysis, type AnalysisFile } from "../../traces/import/analysis-json.js";
 import { analyzeStored, RecentAnalyses, storedDetail, type AnalysisJson } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { readQuery } from "../query.js";
@@ -117,11 +117,26 @@ export const routes: Route[] = [
       }
       // Read and serialised on a worker (100k spans: 49 MB of JSON held the loop ~2 s), in turn with the analyses.
       refuseWhenManyWait();
-      const detail = await inTurn(() =>
-        storedDetail({ dbPath, traceId: id, maxAttributeChars: s.traces.maxAttributeChars, workers: s.traceImports }),
-      );
-      if (!detail) throw gone();
-      sendJson(ctx, detail);
+      // Written to a file of its own for this request (deleted once sent), read again if that file went meanwhile (the
+      // data dir cleared).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const detail = await inTurn(() =>
+          storedDetail({
+            dbPath,
+            traceId: id,
+            maxAttributeChars: s.traces.maxAttributeChars,
+            workers: s.traceImports,
+            analysisDir: analysisDirFor(dbPath),
+          }),
+        );
+        if (!detail) throw gone();
+        try {
+          if (await sendAnalysis(ctx, detail)) return;
+        } finally {
+          dropAnalysis(detail);
+        }
+      }
+      throw new HttpError(500, `the detail of trace ${id} was deleted before it could be sent; retry`);
     },
   },
   {
@@ -175,7 +190,8 @@ export const routes: Route[] = [
 ];
 
 /**
- * Sends an analysis: bytes as they are, a file streamed from disk (the daemon's thread never holds its megabytes).
+ * Sends an analysis or a trace detail: bytes as they are, a file streamed from disk (the daemon's thread never holds
+ * its megabytes).
  * False when the file is gone (the analysis was dropped meanwhile): nothing was sent.
  */
 async function sendAnalysis(ctx: RequestContext, json: AnalysisJson): Promise<boolean> {

@@ -41,7 +41,10 @@ export interface ImportJob {
   rowPort?: MessagePort;
   /** analyze: the stored trace. */
   traceId?: string;
-  /** Analyses are written to files here (analysis-json.ts AnalysisFile) instead of handed over as bytes. */
+  /**
+   * Analyses, and a detail job's TraceDetail, are written to files here (analysis-json.ts AnalysisFile) instead of
+   * handed over as bytes.
+   */
   analysisDir?: string;
   /**
    * The worker waits for another job once this one succeeded (ImportWorkers.reuse); without it, it ends. Only workers
@@ -89,8 +92,8 @@ export type ImportReply =
       parsed?: { format: string; spanCount: number; analyses?: [string, AnalysisJson][]; spans?: Span[] };
       /** From an analyze job: the stored trace's analysis. */
       analysis?: AnalysisJson;
-      /** From a detail job: the stored trace's TraceDetail as UTF-8 JSON (transferred); absent when it is gone. */
-      detail?: Uint8Array;
+      /** From a detail job: the stored trace's TraceDetail as UTF-8 JSON (bytes or file); absent when it is gone. */
+      detail?: AnalysisJson;
     }
   | { ok: false; importError: { message: string; field?: string } }
   | { ok: false; encoding: true }
@@ -386,9 +389,11 @@ export async function analyzeStored(o: StoredTrace): Promise<AnalysisJson> {
 
 /**
  * A stored trace's TraceDetail (api.ts) as UTF-8 JSON, read and serialised on an import worker (100k spans: 49 MB of
- * JSON, which held the event loop ~2 s); undefined when the trace is gone.
+ * JSON, which held the event loop ~2 s); undefined when the trace is gone. With `analysisDir` it is a file there, which
+ * the caller deletes once sent (dropAnalysis): 100k Claude Code spans are ~78 MB of it, and as bytes moved to the
+ * daemon's thread they set off a full collection of its heap there (/healthz waited 47–90 ms, 4 of 4 reads).
  */
-export async function storedDetail(o: StoredTrace): Promise<Uint8Array | undefined> {
+export async function storedDetail(o: StoredTrace): Promise<AnalysisJson | undefined> {
   return (await readStored("detail", o)).detail;
 }
 
@@ -397,7 +402,7 @@ export interface StoredTrace {
   traceId: string;
   maxAttributeChars?: number;
   workers?: ImportWorkers;
-  /** analyze: the analysis is written to a file here (see AnalysisFile). */
+  /** The analysis, or the detail, is written to a file here (see AnalysisFile). */
   analysisDir?: string;
 }
 

@@ -12,7 +12,7 @@ import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
-import { analysisBuffers, analysisJson, jsonBytes, type AnalysisJson } from "./analysis-json.js";
+import { analysisBuffers, analysisJson, type AnalysisJson } from "./analysis-json.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
@@ -162,9 +162,9 @@ function run(): void {
         reply = { ok: true, analysis };
       } else {
         const trace = store.getTrace(id);
-        // Moved to the daemon's thread, not copied, as an analysis is.
-        const detail = trace ? jsonBytes({ trace, spans: store.getSpans(id) }) : undefined;
-        if (detail) transfer.push(detail.buffer as ArrayBuffer);
+        // A file the daemon's thread streams out, or bytes moved to it (not copied), as an analysis is.
+        const detail = trace ? analysisJson({ trace, spans: store.getSpans(id) }, job.analysisDir) : undefined;
+        if (detail) transfer.push(...analysisBuffers([[id, detail]]));
         reply = { ok: true, detail };
       }
     } catch (e) {

@@ -4,7 +4,9 @@
 // run, the analysis is the one computed in-process from the trace's detail, and the detail is byte for byte what
 // serialising the stored trace gives.
 import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { openDb } from "../../../daemon/db.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
@@ -42,6 +44,10 @@ describe("daemon: a received trace's analysis off the event loop (issue #15)", f
     assert.equal(res.status, 200, res.text.slice(0, 300));
   }
 
+  /** The daemon's analyses directory: its kept analyses' files, and a detail's while it is sent. */
+  const analysisFiles = () => (existsSync(analysesDir()) ? readdirSync(analysesDir()).sort() : []);
+  const analysesDir = () => join(daemon.dataDir, "analyses");
+
   const analysis = (traceId: string) =>
     rawRequest(daemon.url, { path: `/hotpath/traces/${traceId}/analysis`, headers: auth, timeoutMs: 300_000 });
 
@@ -55,7 +61,8 @@ describe("daemon: a received trace's analysis off the event loop (issue #15)", f
     assert.equal(again.text, res.text);
   });
 
-  it("100k spans: /healthz answers while the detail is read; its bytes are the stored trace serialised", async () => {
+  it("100k spans: /healthz answers while the detail is read; its bytes are the stored trace serialised; its file goes", async () => {
+    const filesBefore = analysisFiles();
     const res = await answeredWhileInFlight(
       daemon.url,
       () => rawRequest(daemon.url, { path: `/hotpath/traces/${big}`, headers: auth, timeoutMs: 300_000 }),
@@ -72,6 +79,9 @@ describe("daemon: a received trace's analysis off the event loop (issue #15)", f
       db.close();
     }
     assert.equal(res.body.spans.length, 100_000);
+    // Written to a file of the daemon's for this request, streamed, then deleted (kept analyses stay).
+    for (let i = 0; i < 50 && analysisFiles().length !== filesBefore.length; i++) await sleep(100);
+    assert.deepEqual(analysisFiles(), filesBefore);
   });
 
   it("past the inline size, the worker's analysis is the one computed from the stored spans; requests at once share it", async () => {

@@ -166,4 +166,40 @@ describe("traces: analyses kept as files", function () {
       rmSync(dataDir, { recursive: true, force: true }); // given to the daemon: not its to delete
     }
   });
+
+  it("a large trace's detail is a file of the daemon's while it is sent, deleted once sent or once its client is gone", async function () {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-test-"));
+    const daemon = await startDaemon({ dataDir });
+    try {
+      // Past ANALYSIS_INLINE_SPANS (read on a worker), and ~15 MB of detail: more than the socket's buffers take.
+      const res = await daemon.fetch("/hotpath/traces/import?name=big.jsonl", {
+        method: "POST",
+        body: generateClaudeSession(20_000),
+      });
+      assert.equal(res.status, 200);
+      const { traceIds, spanCount } = (await res.json()) as { traceIds: string[]; spanCount: number };
+      const dir = join(dataDir, "analyses");
+      const kept = filesIn(dir); // the import's analysis
+      const url = new URL(daemon.url);
+      const socket = connect(Number(url.port), url.hostname);
+      socket.pause(); // reads nothing: the daemon is held mid-way through the file
+      socket.write(
+        `GET /hotpath/traces/${traceIds[0]} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${daemon.token}\r\n\r\n`,
+      );
+      await until("the detail written to a file of its own", () => filesIn(dir).length === kept.length + 1);
+      socket.destroy();
+      await until("the detail's file deleted once its client went", () => filesIn(dir).length === kept.length);
+      assert.deepEqual(filesIn(dir), kept);
+      // Read whole: the same bytes as the store gives, and the file goes after.
+      const detail = await daemon.fetch(`/hotpath/traces/${traceIds[0]}`);
+      assert.equal(detail.status, 200);
+      const body = (await detail.json()) as { spans: unknown[] };
+      assert.equal(body.spans.length, spanCount);
+      await until("the detail's file deleted once sent", () => filesIn(dir).length === kept.length);
+      assert.deepEqual(filesIn(dir), kept);
+    } finally {
+      await daemon.dispose();
+      rmSync(dataDir, { recursive: true, force: true }); // given to the daemon: not its to delete
+    }
+  });
 });
