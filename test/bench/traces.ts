@@ -15,6 +15,8 @@
 //   see daemon/traces/import/workers.ts); the table gives both, apart. Then the last file is imported again twice
 //   (its trace replaced whole: a developer importing a file a second time) and, for Claude Code, a session first at
 //   90% of its spans and then whole (a session file that grew since its last import): both apart in the table.
+//   Last, the last trace's detail (GET /hotpath/traces/:id, what the trace view loads) is read DETAIL_RUNS times per
+//   daemon: its wall and the slowest /healthz probe per read (both daemons' details compared too).
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -365,6 +367,8 @@ interface ImportStep {
 
 /** Imports of a trace already stored, per format: a file sent again, twice. */
 const AGAIN_RUNS = 2;
+/** Reads of the last imported trace's detail per daemon and format. */
+const DETAIL_RUNS = 3;
 
 /**
  * POST /hotpath/traces/import of a `target`-span file to the daemon (and to a base build, alternating), `runs` times
@@ -389,6 +393,7 @@ async function shippedImports(
   try {
     const analysesDiffer: string[] = [];
     let analysesCompared = 0;
+    let detailsCompared = 0;
     for (const [label, name, make, grows] of [
       [
         "Claude Code JSONL",
@@ -438,6 +443,7 @@ async function shippedImports(
       let bytes = 0;
       let split = 0; // imports the new daemon ran on two workers (it decides by the load average, as this does)
       let body = Buffer.alloc(0);
+      const lastImported = new Map<string, string>();
       for (const [i, step] of steps.entries()) {
         const r = step.run;
         if (step.kind !== "again" && step.kind !== "fetched") {
@@ -471,6 +477,7 @@ async function shippedImports(
           into?.cpu.push(cpu);
           windows.get(side.label)!.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
           imported.set(side.label, json.traceIds![0]);
+          lastImported.set(side.label, json.traceIds![0]);
           console.log(
             `${label} ${step.kind} run ${r + 1} ${side.label}: ${Math.round(t1 - t0)} ms wall, ${cpu} ms CPU, ${json.spanCount} spans`,
           );
@@ -485,10 +492,41 @@ async function shippedImports(
           if (texts[0] !== texts[1]) analysesDiffer.push(`${label} ${step.kind} run ${r + 1}`);
         }
       }
+      // The last trace's detail read back (what the extension's trace view asks for), as many times per daemon.
+      const details = new Map<string, { wall: number[]; windows: { from: number; to: number }[] }>(
+        sides.map((s) => [s.label, { wall: [], windows: [] }]),
+      );
+      let detailBytes = 0;
+      for (let k = 0; k < DETAIL_RUNS; k++) {
+        const texts: string[] = [];
+        for (const side of k % 2 ? [...sides].reverse() : sides) {
+          await new Promise((r) => setTimeout(r, IMPORT_SETTLE_MS));
+          const t0 = performance.now();
+          const res = await daemons.get(side.label)!.fetch(`/hotpath/traces/${lastImported.get(side.label)}`);
+          const text = await res.text();
+          const t1 = performance.now();
+          if (res.status !== 200) throw new Error(`detail: ${res.status} ${text.slice(0, 300)}`);
+          const d = details.get(side.label)!;
+          d.wall.push(t1 - t0);
+          d.windows.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
+          detailBytes = Buffer.byteLength(text);
+          texts.push(text);
+        }
+        if (base) {
+          detailsCompared++;
+          if (texts[0] !== texts[1]) analysesDiffer.push(`${label} detail ${k + 1}`);
+        }
+      }
+      const detailSlowest = new Map<string, number[]>();
       for (const [label, probe] of probes) {
         const during = windows.get(label)!;
+        const detailWindows = details.get(label)!.windows;
+        const slowestDetail = detailWindows.map(() => 0);
+        detailSlowest.set(label, slowestDetail);
         const slowest = during.map(() => 0); // per import, in step order (the log's)
         for (const p of await probe.stop()) {
+          const d = detailWindows.findIndex((w) => p.at >= w.from && p.at <= w.to);
+          if (d !== -1) slowestDetail[d] = Math.max(slowestDetail[d], p.ms);
           const i = during.findIndex((w) => p.at >= w.from && p.at <= w.to);
           if (i === -1) continue;
           by.get(label)!.health.push(p.ms);
@@ -516,6 +554,11 @@ async function shippedImports(
         what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads), again: the last file imported again (its trace replaced whole, median of ${AGAIN_RUNS}; and as many sent by fetch)${grows ? `, grown: a session imported at 90% of its spans, then whole` : ""} — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
         value: `**${cell(n)}**`,
       });
+      const detailCell = (side: string) =>
+        `median ${median(details.get(side)!.wall).toFixed(0)} ms wall; slowest /healthz per read ${detailSlowest
+          .get(side)!
+          .map((ms) => ms.toFixed(0))
+          .join(", ")} ms`;
       if (base) {
         const b = by.get("base")!;
         rows.push({ what: `… the same, base ${base.label}`, value: cell(b) });
@@ -533,13 +576,17 @@ async function shippedImports(
             ` (pairwise wall ${pairs})`,
         });
       }
+      rows.push({
+        what: `${label}: GET /hotpath/traces/:id, the last imported trace's detail (${(detailBytes / 1e6).toFixed(1)} MB of JSON), ${DETAIL_RUNS} reads per daemon — /healthz ≤ 50 ms`,
+        value: `**${detailCell("new")}**${base ? `; base ${base.label}: ${detailCell("base")}` : ""}`,
+      });
     }
     if (base) {
       const [a, b] = [0, 1].map((i) => stored.reduce((n, f) => n + f[i].count, 0));
       const same = stored.every(([x, y]) => x.hash === y.hash && x.count === y.count);
       rows.push({
-        what: `Identity: the analyses both daemons serve after each import; every span row both stored`,
-        value: `${analysesCompared - analysesDiffer.length} of ${analysesCompared} analyses identical${analysesDiffer.length ? ` (DIFFER: ${analysesDiffer.join(", ")})` : ""}; ${a.toLocaleString("en")} / ${b.toLocaleString("en")} rows, ${same ? "identical" : "DIFFERENT"}`,
+        what: `Identity: the analyses both daemons serve after each import, and the details read; every span row both stored`,
+        value: `${analysesCompared + detailsCompared - analysesDiffer.length} of ${analysesCompared + detailsCompared} analyses and details identical${analysesDiffer.length ? ` (DIFFER: ${analysesDiffer.join(", ")})` : ""}; ${a.toLocaleString("en")} / ${b.toLocaleString("en")} rows, ${same ? "identical" : "DIFFERENT"}`,
       });
       if (analysesDiffer.length || !same) console.error("bench traces: new and base stored or analysed differently");
     }
