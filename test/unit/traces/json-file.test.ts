@@ -103,6 +103,11 @@ describe("traces/import/json-file: JSON written in pieces", () => {
       Array.from({ length: 5000 }, (_, i) => i),
       "numbers",
     );
+    // Pieces sized by their text: elements that grow from bytes to 200 kB each, and shrink again.
+    same(
+      Array.from({ length: 300 }, (_, i) => ({ i, s: "y".repeat(Math.abs(150 - i) ** 2 * 9) })),
+      "elements of very different sizes",
+    );
     same("a top-level string", "a string");
     same(null, "null");
   });
