@@ -10,7 +10,7 @@ import type { ChatCompletionRequest, RunningDaemonInfo } from "../api.js";
 import { dataPaths, type Config } from "../config.js";
 import { checkpointOffThread } from "../db-checkpoint.js";
 import { openDb } from "../db.js";
-import { analysisDirFor, removeAnalysisDir } from "../traces/import/analysis-json.js";
+import { analysisDirFor, removeAnalysisDir } from "../traces/import/worker-json.js";
 import { Engine } from "../engine/engine.js";
 import { startTraceMaintenance } from "../traces/maintenance.js";
 import { Router } from "../router/router.js";

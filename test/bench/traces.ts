@@ -33,7 +33,7 @@ import { importFile, splitsImport, type ImportedFile } from "../../daemon/traces
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import type { ImportResult } from "../../daemon/api.js";
-import { analysisText } from "../fixtures/analysis-json.js";
+import { workerJsonText } from "../fixtures/worker-json.js";
 import { DaemonClient } from "../../extension/client.js";
 import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js";
 import { startHealthProbe } from "../fixtures/health-probe.js";
@@ -198,7 +198,7 @@ export async function run(argv: string[]): Promise<void> {
             same &&=
               (mode === "process"
                 ? JSON.stringify((r as AnalyzedImport).analyses)
-                : `[${(r as ImportedFile).analyses!.map(analysisText).join(",")}]`) ===
+                : `[${(r as ImportedFile).analyses!.map(workerJsonText).join(",")}]`) ===
               JSON.stringify(r.traceIds.map((id) => analyzeTrace(s.getSpans(id), id)));
           db.close();
         }

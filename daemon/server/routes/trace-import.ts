@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ImportResult } from "../../api.js";
 import { ImportError } from "../../traces/importers/index.js";
 import type { IncomingMessage } from "node:http";
-import { analysisDirFor } from "../../traces/import/analysis-json.js";
+import { analysisDirFor } from "../../traces/import/worker-json.js";
 import { EncodingError, RemoteImportError, startImport, type ImportFeed } from "../../traces/import/job.js";
 import { BodyPassing } from "../idle-collect.js";
 import { readQuery } from "../query.js";

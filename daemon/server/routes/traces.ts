@@ -3,8 +3,8 @@ import { open } from "node:fs/promises";
 import { z } from "zod";
 import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
-import { analysisDirFor, dropAnalysis, type AnalysisFile } from "../../traces/import/analysis-json.js";
-import { analyzeStored, RecentAnalyses, storedDetail, type AnalysisJson } from "../../traces/import/job.js";
+import { analysisDirFor, dropWorkerJson, type WorkerJsonFile } from "../../traces/import/worker-json.js";
+import { analyzeStored, RecentAnalyses, storedDetail, type WorkerJson } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { readQuery } from "../query.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
@@ -35,7 +35,7 @@ const recent = new WeakMap<TraceStore, RecentAnalyses>();
 export const ANALYSIS_INLINE_SPANS = 1000;
 
 /** Per store: analyses running on a worker, by trace and summary key: a second request for one waits for it. */
-const analysing = new WeakMap<TraceStore, Map<string, Promise<AnalysisJson>>>();
+const analysing = new WeakMap<TraceStore, Map<string, Promise<WorkerJson>>>();
 
 /**
  * Analyses (and details) of different large traces run this many at a time (one worker each: 100k spans take a few
@@ -84,7 +84,7 @@ function summaryKey(traces: TraceStore, traceId: string): string | undefined {
 /** Keeps what an import (or a worker) analysed, valid while the trace's summary is unchanged (`key`, default: now). */
 export function rememberAnalyses(
   traces: TraceStore,
-  analyses: { traceId: string; json: AnalysisJson }[],
+  analyses: { traceId: string; json: WorkerJson }[],
   key: (traceId: string) => string | undefined = (id) => summaryKey(traces, id),
 ): void {
   let memo = recent.get(traces);
@@ -119,7 +119,7 @@ export const routes: Route[] = [
       refuseWhenManyWait();
       // Written to a file of its own for this request (deleted once sent), read again if that file went meanwhile (the
       // data dir cleared).
-      for (let attempt = 0; attempt < 3; attempt++) {
+      await sendMadeAgain(`the detail of trace ${id}`, async () => {
         const detail = await inTurn(() =>
           storedDetail({
             dbPath,
@@ -131,12 +131,11 @@ export const routes: Route[] = [
         );
         if (!detail) throw gone();
         try {
-          if (await sendAnalysis(ctx, detail)) return;
+          return await sendWorkerJson(ctx, detail);
         } finally {
-          dropAnalysis(detail);
+          dropWorkerJson(detail);
         }
-      }
-      throw new HttpError(500, `the detail of trace ${id} was deleted before it could be sent; retry`);
+      });
     },
   },
   {
@@ -145,7 +144,7 @@ export const routes: Route[] = [
     async handle(ctx, s) {
       const id = traceIdOf(ctx);
       // A kept analysis whose file went meanwhile (dropped for a newer one, the data dir cleared) is made again.
-      for (let attempt = 0; attempt < 3; attempt++) {
+      await sendMadeAgain(`the analysis of trace ${id}`, async () => {
         const trace = s.traces.getTrace(id);
         if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
         const key = summaryKeyOf(trace);
@@ -154,7 +153,8 @@ export const routes: Route[] = [
           const dbPath = s.db.name;
           if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
             const body: TraceAnalysis = analyzeTrace(s.traces.getSpans(id), id);
-            return ctx.send(200, body);
+            ctx.send(200, body);
+            return true;
           }
           let running = analysing.get(s.traces);
           if (!running) analysing.set(s.traces, (running = new Map()));
@@ -181,20 +181,28 @@ export const routes: Route[] = [
           }
           json = await analysis;
         }
-        if (await sendAnalysis(ctx, json)) return;
+        if (await sendWorkerJson(ctx, json)) return true;
         recent.get(s.traces)?.drop(id);
-      }
-      throw new HttpError(500, `the analysis of trace ${id} was deleted before it could be sent; retry`);
+        return false;
+      });
     },
   },
 ];
 
 /**
- * Sends an analysis or a trace detail: bytes as they are, a file streamed from disk (the daemon's thread never holds
- * its megabytes).
- * False when the file is gone (the analysis was dropped meanwhile): nothing was sent.
+ * Sends what `attempt` makes and sends — false when its file was gone before it could be sent (nothing was sent) —
+ * making it again up to twice more; then a 500 naming `what`.
  */
-async function sendAnalysis(ctx: RequestContext, json: AnalysisJson): Promise<boolean> {
+async function sendMadeAgain(what: string, attempt: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 3; i++) if (await attempt()) return;
+  throw new HttpError(500, `${what} was deleted before it could be sent; retry`);
+}
+
+/**
+ * Sends a worker's document (an analysis or a trace's detail): bytes as they are, a file streamed from disk (the
+ * daemon's thread never holds its megabytes). False when the file is gone (dropped meanwhile): nothing was sent.
+ */
+async function sendWorkerJson(ctx: RequestContext, json: WorkerJson): Promise<boolean> {
   if (json instanceof Uint8Array) {
     sendJson(ctx, json);
     return true;
@@ -207,7 +215,7 @@ async function sendAnalysis(ctx: RequestContext, json: AnalysisJson): Promise<bo
  * daemon's thread allocates no more for it however large it is (a read stream's new buffer per chunk would be the same
  * megabytes of memory outside V8's heap, counted toward its limit, that keeping the analysis was).
  */
-async function sendJsonFile(ctx: RequestContext, json: AnalysisFile): Promise<boolean> {
+async function sendJsonFile(ctx: RequestContext, json: WorkerJsonFile): Promise<boolean> {
   let file;
   try {
     file = await open(json.file, "r");

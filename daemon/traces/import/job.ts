@@ -10,7 +10,7 @@ import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
 import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
-import { dropAnalysis, jsonBytes, type AnalysisJson } from "./analysis-json.js";
+import { dropWorkerJson, jsonBytes, type WorkerJson } from "./worker-json.js";
 import type { PackedRows } from "./rows.js";
 import { startImportWorker, type ImportWorkers } from "./workers.js";
 
@@ -42,7 +42,7 @@ export interface ImportJob {
   /** analyze: the stored trace. */
   traceId?: string;
   /**
-   * Analyses, and a detail job's TraceDetail, are written to files here (analysis-json.ts AnalysisFile) instead of
+   * Analyses, and a detail job's TraceDetail, are written to files here (worker-json.ts WorkerJsonFile) instead of
    * handed over as bytes.
    */
   analysisDir?: string;
@@ -87,13 +87,13 @@ export type ImportReply =
        * From the thread that wrote: the traces; those that read back as parsed (new ones, and ones this file replaced
        * whole: ImportWriter.replacedWhole); the analyses of the others (read back).
        */
-      written?: { traceIds: string[]; asParsed: string[]; analyses: [string, AnalysisJson][] };
+      written?: { traceIds: string[]; asParsed: string[]; analyses: [string, WorkerJson][] };
       /** From the thread that parsed: per trace id its analysis (all traces, as if new). */
-      parsed?: { format: string; spanCount: number; analyses?: [string, AnalysisJson][]; spans?: Span[] };
+      parsed?: { format: string; spanCount: number; analyses?: [string, WorkerJson][]; spans?: Span[] };
       /** From an analyze job: the stored trace's analysis. */
-      analysis?: AnalysisJson;
+      analysis?: WorkerJson;
       /** From a detail job: the stored trace's TraceDetail as UTF-8 JSON (bytes or file); absent when it is gone. */
-      detail?: AnalysisJson;
+      detail?: WorkerJson;
     }
   | { ok: false; importError: { message: string; field?: string } }
   | { ok: false; encoding: true }
@@ -102,7 +102,7 @@ export type ImportReply =
 
 /** What an import stored, with each trace's analysis, in traceIds order. */
 export interface ImportedFile extends FileImport {
-  analyses?: AnalysisJson[];
+  analyses?: WorkerJson[];
 }
 
 /** A file that is not UTF-8 text. */
@@ -225,7 +225,7 @@ export interface ImportOptions {
   split?: boolean;
   /** Workers started ahead of the import (the daemon's); without it, each import starts its own. */
   workers?: ImportWorkers;
-  /** Where the workers write the analyses (see AnalysisFile); without it, they come as bytes. */
+  /** Where the workers write the analyses (see WorkerJsonFile); without it, they come as bytes. */
   analysisDir?: string;
 }
 
@@ -303,7 +303,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       // A trace new to the store, or replaced whole: the analysis of the parsed spans; one that kept spans from
       // before: the writer's, read back.
       const asParsed = writer ? new Set(written.asParsed) : undefined;
-      const byId = new Map<string, AnalysisJson>();
+      const byId = new Map<string, WorkerJson>();
       for (const [id, json] of parsed.analyses ?? []) if (!asParsed || asParsed.has(id)) byId.set(id, json);
       for (const [id, json] of written.analyses) byId.set(id, json);
       // An analysis that failed (it should not) is left out: the trace's analysis is computed when first asked for.
@@ -312,7 +312,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     // What the parsing thread analysed of a trace the writer read back, and all of them when one is missing.
     const kept = new Set(out.analyses);
     for (const r of [parsedReply, writtenReply])
-      for (const json of analysesOf(r)) if (!kept.has(json)) dropAnalysis(json);
+      for (const json of analysesOf(r)) if (!kept.has(json)) dropWorkerJson(json);
     succeeded = true;
     return out;
   })().finally(() => {
@@ -327,7 +327,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
       // An import that failed keeps no analysis: what a thread wrote before the other failed goes.
       for (const w of [parser, writer])
         void w?.reply.then(
-          (r) => analysesOf(r).forEach(dropAnalysis),
+          (r) => analysesOf(r).forEach(dropWorkerJson),
           () => undefined,
         );
     }
@@ -381,7 +381,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
  * the analysis and is compiled already), so a large trace never holds the event loop: 100k spans received over OTLP
  * held it 3.2–3.5 s at load 4 when analysed on it. The bytes are sent as they are.
  */
-export async function analyzeStored(o: StoredTrace): Promise<AnalysisJson> {
+export async function analyzeStored(o: StoredTrace): Promise<WorkerJson> {
   const r = await readStored("analyze", o);
   if (r.analysis === undefined) throw new Error(`the analysis of trace ${o.traceId} did not come back`);
   return r.analysis;
@@ -390,10 +390,10 @@ export async function analyzeStored(o: StoredTrace): Promise<AnalysisJson> {
 /**
  * A stored trace's TraceDetail (api.ts) as UTF-8 JSON, read and serialised on an import worker (100k spans: 49 MB of
  * JSON, which held the event loop ~2 s); undefined when the trace is gone. With `analysisDir` it is a file there, which
- * the caller deletes once sent (dropAnalysis): 100k Claude Code spans are ~78 MB of it, and as bytes moved to the
+ * the caller deletes once sent (dropWorkerJson): 100k Claude Code spans are ~78 MB of it, and as bytes moved to the
  * daemon's thread they set off a full collection of its heap there (/healthz waited 47–90 ms, 4 of 4 reads).
  */
-export async function storedDetail(o: StoredTrace): Promise<AnalysisJson | undefined> {
+export async function storedDetail(o: StoredTrace): Promise<WorkerJson | undefined> {
   return (await readStored("detail", o)).detail;
 }
 
@@ -402,7 +402,7 @@ export interface StoredTrace {
   traceId: string;
   maxAttributeChars?: number;
   workers?: ImportWorkers;
-  /** The analysis, or the detail, is written to a file here (see AnalysisFile). */
+  /** The analysis, or the detail, is written to a file here (see WorkerJsonFile). */
   analysisDir?: string;
 }
 
@@ -435,7 +435,7 @@ async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<E
 }
 
 /** Every analysis in a worker's reply. */
-function analysesOf(r: ImportReply | undefined): AnalysisJson[] {
+function analysesOf(r: ImportReply | undefined): WorkerJson[] {
   if (!r?.ok) return [];
   return [
     ...(r.parsed?.analyses ?? []).map(([, json]) => json),
@@ -492,7 +492,7 @@ export function importFile(store: TraceStore, o: ImportOptions & { bytes: Uint8A
  * only while its trace's summary (span count and extent) is unchanged: spans added since make it compute afresh.
  */
 export class RecentAnalyses {
-  private readonly byTrace = new Map<string, { key: string; json: AnalysisJson }>();
+  private readonly byTrace = new Map<string, { key: string; json: WorkerJson }>();
 
   constructor(private readonly max = 16) {}
 
@@ -500,23 +500,23 @@ export class RecentAnalyses {
    * Each trace's analysis (kept as it came: bytes or a file, sent as they are, never parsed on the event loop). One
    * replaced, dropped for room or whose trace is gone is dropped (its file deleted).
    */
-  put(analyses: { traceId: string; json: AnalysisJson }[], summaryKey: (traceId: string) => string | undefined): void {
+  put(analyses: { traceId: string; json: WorkerJson }[], summaryKey: (traceId: string) => string | undefined): void {
     for (const { traceId, json } of analyses) {
       const key = summaryKey(traceId);
       if (key === undefined) {
-        dropAnalysis(json);
+        dropWorkerJson(json);
         continue;
       }
       const old = this.byTrace.get(traceId);
       this.byTrace.delete(traceId); // set again below: the most recent
-      if (old && old.json !== json) dropAnalysis(old.json);
+      if (old && old.json !== json) dropWorkerJson(old.json);
       this.byTrace.set(traceId, { key, json });
       if (this.byTrace.size > this.max) this.drop(this.byTrace.keys().next().value!);
     }
   }
 
   /** The analysis, while the trace's summary is unchanged (one kept for an earlier summary is dropped). */
-  get(traceId: string, summaryKey: string): AnalysisJson | undefined {
+  get(traceId: string, summaryKey: string): WorkerJson | undefined {
     const hit = this.byTrace.get(traceId);
     if (hit?.key === summaryKey) return hit.json;
     this.drop(traceId);
@@ -528,8 +528,8 @@ export class RecentAnalyses {
     const old = this.byTrace.get(traceId);
     if (!old) return;
     this.byTrace.delete(traceId);
-    dropAnalysis(old.json);
+    dropWorkerJson(old.json);
   }
 }
 
-export { ImportError, type AnalysisJson };
+export { ImportError, type WorkerJson };

@@ -12,7 +12,7 @@ import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
-import { analysisBuffers, analysisJson, type AnalysisJson } from "./analysis-json.js";
+import { workerJsonBuffers, workerJson, type WorkerJson } from "./worker-json.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
@@ -157,14 +157,14 @@ function run(): void {
       const store = new TraceStore(db, { maxAttributeChars });
       const id = job.traceId!;
       if (job.role === "analyze") {
-        const analysis = analysisJson(analyzeTrace(store.getSpans(id), id), job.analysisDir);
-        transfer.push(...analysisBuffers([[id, analysis]]));
+        const analysis = workerJson(analyzeTrace(store.getSpans(id), id), job.analysisDir);
+        transfer.push(...workerJsonBuffers([[id, analysis]]));
         reply = { ok: true, analysis };
       } else {
         const trace = store.getTrace(id);
         // A file the daemon's thread streams out, or bytes moved to it (not copied), as an analysis is.
-        const detail = trace ? analysisJson({ trace, spans: store.getSpans(id) }, job.analysisDir) : undefined;
-        if (detail) transfer.push(...analysisBuffers([[id, detail]]));
+        const detail = trace ? workerJson({ trace, spans: store.getSpans(id) }, job.analysisDir) : undefined;
+        if (detail) transfer.push(...workerJsonBuffers([[id, detail]]));
         reply = { ok: true, detail };
       }
     } catch (e) {
@@ -185,11 +185,11 @@ function run(): void {
         try {
           const store = new TraceStore(db, { maxAttributeChars });
           const result = importAndAnalyze(store, job.name, parsed, { analyze: job.analyze });
-          const analyses = (result.analyses ?? []).map((a): [string, AnalysisJson] => [
+          const analyses = (result.analyses ?? []).map((a): [string, WorkerJson] => [
             a.traceId,
-            analysisJson(a, job.analysisDir),
+            workerJson(a, job.analysisDir),
           ]);
-          transfer = analysisBuffers(analyses);
+          transfer = workerJsonBuffers(analyses);
           reply = {
             ok: true,
             written: { traceIds: result.traceIds, asParsed: [], analyses: [] },
@@ -261,12 +261,12 @@ function run(): void {
           rows.postMessage({ endTrace: { source: t.source, origin: t.origin, name: t.name } } satisfies RowMessage);
         }
         rows.postMessage({ end: true } satisfies RowMessage);
-        let analyses: [string, AnalysisJson][] | undefined;
+        let analyses: [string, WorkerJson][] | undefined;
         if (job.analyze) {
           try {
             analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [
               id,
-              analysisJson(a, job.analysisDir),
+              workerJson(a, job.analysisDir),
             ]);
           } catch {
             // The file is being stored: its analysis is computed when first asked for.
@@ -275,7 +275,7 @@ function run(): void {
         const spans: Span[] | undefined = job.returnSpans ? parsed.traces.flatMap((t) => t.spans) : undefined;
         port.postMessage(
           { ok: true, parsed: { format: parsed.format, spanCount, analyses, spans } } satisfies ImportReply,
-          analysisBuffers(analyses),
+          workerJsonBuffers(analyses),
         );
         // Those written by now are kept for the next job (the rest go with the port).
         takeSpareRows(rows);
@@ -354,18 +354,18 @@ function run(): void {
           // here, 1.2–1.6 s for 100k spans, were the import's longest step and the parsing thread's analysis
           // went unused.
           const asParsed = new Set([...writer!.fresh(), ...replaced]);
-          const analyses: [string, AnalysisJson][] = [];
+          const analyses: [string, WorkerJson][] = [];
           try {
             if (job.analyze)
               for (const id of traceIds)
                 if (!asParsed.has(id))
-                  analyses.push([id, analysisJson(analyzeTrace(store!.getSpans(id), id), job.analysisDir)]);
+                  analyses.push([id, workerJson(analyzeTrace(store!.getSpans(id), id), job.analysisDir)]);
           } catch {
             // Committed: the import stands. A trace without its analysis here has it computed when first asked for.
           }
           port.postMessage(
             { ok: true, written: { traceIds, asParsed: [...asParsed], analyses } } satisfies ImportReply,
-            analysisBuffers(analyses),
+            workerJsonBuffers(analyses),
           );
           // The checkpoint (~0.15 s of CPU for 100k spans: the WAL copied into the database file) waits until the
           // parsing thread closes the rows, once its analysis is done: run now it took a core from that analysis,

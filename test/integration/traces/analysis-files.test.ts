@@ -1,4 +1,4 @@
-// Analyses kept on disk, not on the daemon's thread (traces/import/analysis-json.ts AnalysisFile): an import's
+// Analyses kept on disk, not on the daemon's thread (traces/import/worker-json.ts WorkerJsonFile): an import's
 // analysis is a file in <dataDir>/analyses, served as it is, dropped with its entry, and made again when it is gone.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../../daemon/db.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
-import { analysisJson, type AnalysisJson } from "../../../daemon/traces/import/analysis-json.js";
+import { workerJson, type WorkerJson } from "../../../daemon/traces/import/worker-json.js";
 import { RecentAnalyses } from "../../../daemon/traces/import/job.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
@@ -35,8 +35,8 @@ describe("traces: analyses kept as files", function () {
   it("RecentAnalyses deletes the file of an analysis replaced, pushed out, stale or of a trace gone", async function () {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-analyses-"));
     try {
-      const file = (n: number): AnalysisJson => analysisJson({ n }, dir);
-      const name = (json: AnalysisJson) => (json as { file: string }).file.slice(dir.length + 1);
+      const file = (n: number): WorkerJson => workerJson({ n }, dir);
+      const name = (json: WorkerJson) => (json as { file: string }).file.slice(dir.length + 1);
       const kept = new RecentAnalyses(2);
       const [a, b, c, a2, gone] = [1, 2, 3, 4, 5].map(file);
       kept.put(

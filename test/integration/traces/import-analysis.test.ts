@@ -15,14 +15,14 @@ import type { Span } from "../../../daemon/traces/span.js";
 import { TraceStore, toRow } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
 import { TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
-import { analysisText } from "../../fixtures/analysis-json.js";
+import { workerJsonText } from "../../fixtures/worker-json.js";
 
 function readBackAnalyses(store: TraceStore, ids: string[]): string {
   return JSON.stringify(ids.map((id) => analyzeTrace(store.getSpans(id), id)));
 }
 
 /** The import's analyses (UTF-8 JSON per trace) as JSON.stringify of the array would give them. */
-const analysesJson = (r: ImportedFile) => (r.analyses ? `[${r.analyses.map(analysisText).join(",")}]` : undefined);
+const analysesJson = (r: ImportedFile) => (r.analyses ? `[${r.analyses.map(workerJsonText).join(",")}]` : undefined);
 
 describe("traces: import + analyze without read-back", function () {
   this.timeout(120_000);

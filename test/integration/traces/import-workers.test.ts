@@ -9,19 +9,19 @@ import { openDb } from "../../../daemon/db.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
 import { startImport, type ImportedFile } from "../../../daemon/traces/import/job.js";
 import { ImportWorkers } from "../../../daemon/traces/import/workers.js";
-import { analysisText } from "../../fixtures/analysis-json.js";
+import { workerJsonText } from "../../fixtures/worker-json.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
 
 /**
  * The import's analyses (UTF-8 JSON per trace) as JSON.stringify of the array would give them. Each came from a worker
- * with an ArrayBuffer of its own (moved, not copied on the daemon's thread: see analysis-json.ts).
+ * with an ArrayBuffer of its own (moved, not copied on the daemon's thread: see worker-json.ts).
  */
 function analysesJson(r: ImportedFile): string {
   for (const json of r.analyses!)
     if (json instanceof Uint8Array)
       assert.equal(json.byteLength, json.buffer.byteLength, "an analysis shares a buffer");
-  return `[${r.analyses!.map(analysisText).join(",")}]`;
+  return `[${r.analyses!.map(workerJsonText).join(",")}]`;
 }
 
 async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
