@@ -17,12 +17,67 @@ export function capText(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
 }
 
-/** capText(value as is when a string, else JSON.stringify(value)), without writing the text past the cap. */
-export function cappedContent(value: unknown, max: number): string {
+/**
+ * A value whose JSON text cannot be longer than this (jsonLengthBound) is stringified whole and then capped: one native
+ * JSON.stringify took a third of the prefix writer's time (a Claude Code-sized request, 62 messages of code, 192 KB
+ * of JSON: 470 against 1,290 µs), and its cost is bounded by this, not by the request.
+ */
+const WHOLE_MAX_CHARS = 4 * 1024 * 1024;
+
+/**
+ * capText(value as is when a string, else JSON.stringify(value)), without writing the text past the cap where the
+ * whole text may be longer than `wholeMax` characters.
+ */
+export function cappedContent(value: unknown, max: number, wholeMax = WHOLE_MAX_CHARS): string {
   if (typeof value === "string") return capText(value, max);
+  if (jsonLengthBound(value, wholeMax) <= wholeMax) return capText(JSON.stringify(value) ?? "", max);
   const out = new PrefixWriter(max);
   if (!write(value, out, "")) return capText(JSON.stringify(value) ?? "", max); // undefined, a function: as before
   return out.total > max ? `${out.text()}…[truncated ${out.total - max} chars]` : out.text();
+}
+
+/** Nesting past this is not bounded (JSON.stringify would meet a cycle there; a request's JSON is checked shallower). */
+const BOUND_DEPTH = 64;
+
+/**
+ * An upper bound of JSON.stringify(value)'s length from lengths alone (a string of n characters is at most 6n + 2:
+ * every character escaped as \uXXXX, unless it needs no escape at all), or Infinity once past `budget`, and for
+ * anything but plain objects, arrays and primitives (toJSON, boxed values: their text is not their keys').
+ */
+export function jsonLengthBound(value: unknown, budget: number, depth = 0): number {
+  switch (typeof value) {
+    case "string":
+      return stringifiesAsIs(value) ? value.length + 2 : 6 * value.length + 2;
+    case "number":
+      return 24; // the longest a double prints: -1.2345678901234567e+308
+    case "boolean":
+      return 5;
+    case "undefined":
+    case "function":
+    case "symbol":
+      return 4; // nothing, or null in an array
+    case "object":
+      break;
+    default:
+      return Infinity; // bigint: JSON.stringify throws, as the prefix writer does
+  }
+  if (value === null) return 4;
+  if (depth > BOUND_DEPTH) return Infinity;
+  const proto = Object.getPrototypeOf(value);
+  let n = 2;
+  if (Array.isArray(value)) {
+    if (proto !== Array.prototype) return Infinity;
+    for (let i = 0; i < value.length && n <= budget; i++) n += 1 + jsonLengthBound(value[i], budget - n, depth + 1);
+    return n > budget ? Infinity : n;
+  }
+  if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === "function")
+    return Infinity;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    n += 6 * k.length + 4 + jsonLengthBound((value as Record<string, unknown>)[k], budget - n, depth + 1);
+    if (n > budget) return Infinity;
+  }
+  return n;
 }
 
 class PrefixWriter {

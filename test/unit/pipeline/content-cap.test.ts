@@ -1,7 +1,7 @@
 // A span's content attributes are capped without writing the JSON text past the cap (issue #15): the result must be
 // exactly what capping the whole JSON.stringify text gave, for every value and cut point.
 import assert from "node:assert/strict";
-import { capText, cappedContent } from "../../../daemon/pipeline/content-cap.js";
+import { capText, cappedContent, jsonLengthBound } from "../../../daemon/pipeline/content-cap.js";
 
 /** What the span stored before: the whole text, then its first `max` characters. */
 const before = (value: unknown, max: number) =>
@@ -54,11 +54,52 @@ describe("span content cap", () => {
     for (let i = 0; i < 200; i++) {
       const v = [value(0), value(1)];
       const full = JSON.stringify(v);
+      // The length bound that picks the whole text's stringify must never be below it.
+      assert.ok(jsonLengthBound(v, Infinity) >= full.length, `value ${i}: bound below ${full.length}`);
       for (const max of [0, 1, 7, 100, 4096, 5000, Math.floor(full.length / 2), full.length - 1, full.length, 1e6]) {
+        // Both ways: stringified whole (the value's bound is within the default), and by the prefix writer (none is).
         assert.equal(cappedContent(v, max), before(v, max), `value ${i}, cap ${max}`);
+        assert.equal(cappedContent(v, max, 0), before(v, max), `value ${i}, cap ${max}, prefix writer`);
         checked++;
       }
     }
     assert.ok(checked >= 2000);
+  });
+
+  it("bounds JSON's length from above for every kind of value, and gives up on what is not plain JSON data", () => {
+    const values: unknown[] = [
+      -1.2345678901234567e308,
+      5e-324,
+      -0,
+      NaN,
+      Infinity,
+      2 ** 53 + 2,
+      "\u0000".repeat(3),
+      "\u0001\ud800\udc00\udfff\u2028\"\\",
+      "plain",
+      [undefined, () => 1, Symbol("s"), null, true],
+      { a: undefined, b: () => 1, ["\u0001".repeat(5)]: "x", é: [[[]]] },
+      Object.assign(Object.create(null), { k: 1 }),
+      Object.assign(Object.create({ inherited: "x".repeat(100) }), { own: 1 }),
+    ];
+    for (const v of values) {
+      const text = JSON.stringify([v]);
+      assert.ok(jsonLengthBound([v], Infinity) >= text.length, `${text}: bound ${jsonLengthBound([v], Infinity)}`);
+    }
+    // Not bounded (the prefix writer takes them): toJSON, boxed values, class instances, bigint, deep nesting.
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    for (const v of [new Date(0), Object(123456), new (class {})(), 10n, deep, { x: [new Map()] }])
+      assert.equal(jsonLengthBound(v, Infinity), Infinity, String(v));
+    // Past the budget it stops counting: Infinity, not the length.
+    assert.equal(jsonLengthBound(["x".repeat(1000)], 500), Infinity);
+  });
+
+  it("writes only the cap's prefix of a value too large to stringify whole, the same text as capping it whole", () => {
+    // 700k characters of code (quotes, newlines): bounded at 6 per character, past the 4M a whole stringify may take.
+    const code = 'if (a) {\n  return "b";\n}\n'.repeat(28_000);
+    const messages = [{ role: "user", content: code }, { role: "assistant", content: "short" }];
+    assert.ok(jsonLengthBound(messages, Infinity) > 4 * 1024 * 1024);
+    assert.equal(cappedContent(messages, 256 * 1024), before(messages, 256 * 1024));
   });
 });
