@@ -9,7 +9,9 @@
 // to the first body byte. Added = path minus direct.
 // Same-run A/B: `--old-rev REV` (built from git like `bench ab`) or `--old <main.js>` adds another build's daemon as one
 // more interleaved path, so a change is judged against its base under the same load; `--paths direct,daemon,old,floor`
-// runs only those paths (a shorter run). Either writes the "router (A/B)" section instead of "router".
+// runs only those paths (a shorter run). Either writes the "router (A/B)" section instead of "router". `--large KB`
+// sends a coding agent's late-session turn (~KB of code-heavy messages, 20 tools) instead of a short prompt, and writes
+// "router (large request)".
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -172,6 +174,8 @@ export async function run(argv: string[]): Promise<void> {
       old: { type: "string" },
       "old-rev": { type: "string" },
       paths: { type: "string" },
+      // A Claude Code-sized request: this many KB of conversation (code with quotes and newlines) and 20 tools.
+      large: { type: "string" },
     },
   });
   if (values.old && values["old-rev"]) throw new Error("give --old or --old-rev, not both");
@@ -222,15 +226,18 @@ export async function run(argv: string[]): Promise<void> {
     "x-portkey-custom-host": fake.baseURL,
   };
 
-  const messages = [{ role: "user" as const, content: "Say something short." }];
+  const large = values.large === undefined ? undefined : largeRequest(Number(values.large));
+  const messages = large?.messages ?? [{ role: "user" as const, content: "Say something short." }];
+  const tools = large ? { tools: large.tools } : {};
   const directBody = (stream: boolean) =>
     JSON.stringify({
       model: "bench",
       messages,
+      ...tools,
       stream,
       ...(stream ? { stream_options: { include_usage: true } } : {}),
     });
-  const viaBody = (stream: boolean) => JSON.stringify({ model: "fake:bench", messages, stream });
+  const viaBody = (stream: boolean) => JSON.stringify({ model: "fake:bench", messages, ...tools, stream });
   const directUrl = `${fake.baseURL}/chat/completions`;
   const daemonUrl = `${daemon.url}/v1/chat/completions`;
   const auth = { authorization: `Bearer ${daemon.token}` };
@@ -486,7 +493,44 @@ ${table(true)}
 ${ab}
 Rerun: \`npm run bench -- router ${argv.join(" ")}\`; the deciding command is \`npm run bench -- router\`.
 `;
-  const text = oldDaemon || chosen ? short : body;
+  const largeNote = large
+    ? `
+The request: ${fmt(Buffer.byteLength(viaBody(false)) / 1024, 0)} KB of JSON — a coding agent's turn late in a session: a
+system prompt, ${large.messages.length - 2} earlier turns of code (quotes, newlines: text JSON escapes), 20 tool definitions —
+where the "router" section's request is a 20-character prompt. Every byte of it is read, parsed and validated, sent on,
+and recorded in the span (its content attributes, capped at 256K characters each) before the answer ends.
+`
+    : "";
+  const text = large ? largeNote + short : oldDaemon || chosen ? short : body;
   console.log(text);
-  writeSection(oldDaemon || chosen ? "router (A/B)" : "router", text);
+  writeSection(large ? "router (large request)" : oldDaemon || chosen ? "router (A/B)" : "router", text);
+}
+
+/**
+ * A request the size of a coding agent's turn late in a session (~`kb` KB of messages): turns of source code, whose
+ * quotes and newlines JSON escapes, and 20 tools. Deterministic, so runs compare.
+ */
+function largeRequest(kb: number): {
+  messages: { role: "system" | "user" | "assistant"; content: string }[];
+  tools: object[];
+} {
+  const code = 'function step(x) {\n  return "value: " + x; // a \\"quoted\\" line\n}\n';
+  const messages: { role: "system" | "user" | "assistant"; content: string }[] = [
+    { role: "system", content: `You are a coding agent.\n${code.repeat(200)}` },
+  ];
+  for (let t = 0, size = 0; size < kb * 1024; t++) {
+    const content = `turn ${t}\n${code.repeat(40)}`;
+    size += content.length;
+    messages.push({ role: t % 2 ? "assistant" : "user", content });
+  }
+  messages.push({ role: "user", content: "Say something short." });
+  const tools = Array.from({ length: 20 }, (_, i) => ({
+    type: "function",
+    function: {
+      name: `tool_${i}`,
+      description: "Reads or changes the workspace. ".repeat(10),
+      parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
+    },
+  }));
+  return { messages, tools };
 }
