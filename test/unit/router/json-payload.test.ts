@@ -18,6 +18,16 @@ describe("upstream JSON payload", () => {
     const body = { model: "m", messages: [{ role: "user", content: "x".repeat(65_535) }] };
     assert.equal(jsonPayload(body), JSON.stringify(body));
     assert.ok(jsonPayload({ ...body, long: "x".repeat(65_536) }) instanceof Promise);
+    // What it cannot see into from outside goes the sliced way too: a toJSON that gives a long string, a class
+    // instance, a long string nested deeper than it looks.
+    const long = "x".repeat(70_000);
+    assert.ok(jsonPayload({ a: { toJSON: () => long } }) instanceof Promise);
+    let deep: unknown = long;
+    for (let i = 0; i < 80; i++) deep = [deep];
+    assert.ok(jsonPayload({ deep }) instanceof Promise);
+    // Short strings under a null prototype, in arrays and sparse arrays: at once, JSON.stringify's text.
+    const plain = { o: Object.assign(Object.create(null), { k: "v" }), a: [1, , "s", null, [{}]] };
+    assert.equal(jsonPayload(plain), JSON.stringify(plain));
   });
 
   it("is JSON.stringify's bytes for long strings cut anywhere: escapes, surrogate pairs and lone halves", async () => {
