@@ -38,10 +38,14 @@ export interface StoreOptions {
 
 /**
  * Served spans wait in `served_spans` at most this long before they move into spans and traces (writeServedSpan);
- * sooner once SERVED_MOVE_ROWS wait, and always before this store reads or writes anything else.
+ * sooner once SERVED_MOVE_ROWS wait, or rows of SERVED_MOVE_CHARS of attributes, and always before this store reads or
+ * writes anything else. A move on the event loop takes at most SERVED_MOVE_ROWS rows, and at most SERVED_MOVE_CHARS
+ * of attributes past its first row: a coding agent's span carries its request's content (~260 KB of JSON for a
+ * 196 KB request), and 32 such rows held the loop ~35–40 ms in one move.
  */
 const SERVED_MOVE_MS = 250;
 const SERVED_MOVE_ROWS = 32;
+const SERVED_MOVE_CHARS = 512 * 1024;
 
 /** What a write learns of one trace's spans: their count and extent, and whether the trace was new. */
 interface TraceWrite {
@@ -70,6 +74,9 @@ export class TraceStore {
   private readonly clearServedStmt;
   /** Served spans this store wrote since it last moved them, and the timer that will. */
   private served = 0;
+  /** The attributes' length of each served row this store wrote and has not moved yet, oldest first. */
+  private servedChars: number[] = [];
+  private servedCharsWaiting = 0;
   private moveTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<SpanWriteListener>();
   /** Longer attribute strings are cut when stored (StoreOptions). */
@@ -209,8 +216,11 @@ export class TraceStore {
     row.push("daemon");
     // One INSERT committed on its own: BEGIN IMMEDIATE and COMMIT around it were two more statements per request.
     writeStatement(this.db, "writing a span", this.insertServedStmt, row);
+    const chars = (row[ATTRIBUTES_COLUMN] as string).length;
+    this.servedChars.push(chars);
+    this.servedCharsWaiting += chars;
     this.notifyWritten([span], [span.traceId]);
-    if (++this.served === SERVED_MOVE_ROWS) this.moveSoon(0);
+    if (++this.served === SERVED_MOVE_ROWS || this.servedCharsWaiting >= SERVED_MOVE_CHARS) this.moveSoon(0);
     else if (!this.moveTimer) this.moveSoon(SERVED_MOVE_MS);
   }
 
@@ -229,7 +239,7 @@ export class TraceStore {
     let next = SERVED_MOVE_MS;
     try {
       if (this.hasServedStmt.get() !== undefined)
-        writeTransaction(this.db, "moving served spans", () => this.moveServedRows(SERVED_MOVE_ROWS));
+        writeTransaction(this.db, "moving served spans", () => this.moveServedRows(this.nextMoveRows()));
       next = 0;
     } catch {
       // Left for a later move, a read, a write or the next start (a failed move rolls back whole).
@@ -259,8 +269,23 @@ export class TraceStore {
     }
   }
 
+  /** How many served rows the next move takes: up to SERVED_MOVE_ROWS, and SERVED_MOVE_CHARS past the first. */
+  private nextMoveRows(): number {
+    let rows = 0;
+    for (let chars = 0; rows < Math.min(SERVED_MOVE_ROWS, this.servedChars.length); rows++) {
+      chars += this.servedChars[rows];
+      if (rows > 0 && chars > SERVED_MOVE_CHARS) break;
+    }
+    // Rows this store did not write (a daemon before a crash left them): by count.
+    return rows || SERVED_MOVE_ROWS;
+  }
+
   /** Inside a write transaction: the first `limit` served spans into spans, and their traces' summary rows. */
   private moveServedRows(limit = -1): void {
+    // What this store counts as waiting goes with them (a move that rolls back leaves rows it no longer counts: they
+    // still move, by count, at the latest before the next read or write).
+    const moved = limit < 0 ? this.servedChars.splice(0) : this.servedChars.splice(0, limit);
+    for (const chars of moved) this.servedCharsWaiting -= chars;
     const bound = this.servedBoundStmt.get(limit) as number | null;
     if (bound === null) return;
     const traces = this.servedTracesStmt.all(bound) as [string, number, number, number, string][];
@@ -728,6 +753,8 @@ function capAttributes(attrs: Attributes, max: number): Attributes {
 
 /** How many values toRow gives per span. */
 export const ROW_WIDTH = 14;
+/** toRow's attributes JSON. */
+const ATTRIBUTES_COLUMN = 12;
 
 /** One parsed trace of an imported file, with its name and source (TraceStore.writeImport). */
 type ImportBatch = { spans: Span[]; source: string; origin?: string; name?: string };

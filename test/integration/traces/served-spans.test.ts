@@ -174,4 +174,31 @@ describe("traces/store: served spans", () => {
     assert.equal(db.prepare("SELECT COUNT(*) FROM spans").pluck().get(), 80);
     assert.equal(db.prepare("SELECT COUNT(*) FROM traces").pluck().get(), 80);
   });
+
+  it("moves large rows (a coding agent's request content) a few per turn, starting once half a million characters wait", async () => {
+    // Six spans of ~300K characters of content each: two are enough to start a move without waiting for the timer.
+    const big = (i: number) =>
+      served(i.toString(16).padStart(32, "6"), 1, i, {
+        attributes: { "gen_ai.request.model": "m", "gen_ai.input.messages": `${i}`.padEnd(300_000, "y") },
+      });
+    store.writeServedSpan(big(0));
+    store.writeServedSpan(big(1));
+    const started = Date.now();
+    while (waiting() === 2 && Date.now() - started < 200) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(waiting() < 2, "moving before the 250 ms timer");
+    for (let i = 2; i < 6; i++) store.writeServedSpan(big(i));
+    const seen: number[] = [];
+    while (waiting() > 0) {
+      seen.push(waiting());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // One row of ~300K per move (a second would pass 512K), not all of them in one hold of the event loop.
+    for (let i = 1; i < seen.length; i++)
+      assert.ok(seen[i - 1] - seen[i] <= 1, `moved one at a time: ${seen.join(", ")}`);
+    assert.equal(store.countSpans(), 6);
+    assert.deepEqual(
+      store.getSpans("5".padStart(32, "6")).map((x) => (x.attributes["gen_ai.input.messages"] as string).length),
+      [300_000],
+    );
+  });
 });
