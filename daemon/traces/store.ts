@@ -1,5 +1,6 @@
 // Reads and writes traces and spans in the one SQLite file. Writes are idempotent (re-import never duplicates).
 import { DatabaseBusyError, writeStatement, writeTransaction, type Db } from "../db.js";
+import { attributesJsonBytes } from "./attributes-json.js";
 import type { TraceSummaryDto } from "../api.js";
 import { SpanIndex } from "./analysis/span-index.js";
 import { HotpathAttr, type Attributes, type Span, type SpanKind, type SpanStatus } from "./span.js";
@@ -120,8 +121,10 @@ export class TraceStore {
                 request_id) || ',' || attributes || ']' FROM spans WHERE trace_id = ?`,
       )
       .pluck();
+    // attributes: a string, or the UTF-8 bytes of one (attributesJsonBytes), stored as the TEXT they spell.
     this.insertServedStmt = db.prepare(
-      `INSERT INTO served_spans (${SPAN_COLUMNS}, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO served_spans (${SPAN_COLUMNS}, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?)`,
     );
     this.hasServedStmt = db.prepare("SELECT 1 FROM served_spans LIMIT 1").pluck();
     // The rows a move takes: the first `limit` in the order they were served.
@@ -212,11 +215,14 @@ export class TraceStore {
    * anything else.
    */
   writeServedSpan(span: Span): void {
-    const row: (string | number | null)[] = toRow(span, this.maxAttributeChars);
+    const attributes = capAttributes(span.attributes, this.maxAttributeChars);
+    // Large attributes (a request's content) as bytes made in pieces, not one string (attributes-json.ts).
+    const json = attributesJsonBytes(attributes) ?? JSON.stringify(attributes);
+    const row: (string | number | null | Uint8Array)[] = rowWith(span, json);
     row.push("daemon");
     // One INSERT committed on its own: BEGIN IMMEDIATE and COMMIT around it were two more statements per request.
     writeStatement(this.db, "writing a span", this.insertServedStmt, row);
-    const chars = (row[ATTRIBUTES_COLUMN] as string).length;
+    const chars = json.length;
     this.servedChars.push(chars);
     this.servedCharsWaiting += chars;
     this.notifyWritten([span], [span.traceId]);
@@ -753,8 +759,6 @@ function capAttributes(attrs: Attributes, max: number): Attributes {
 
 /** How many values toRow gives per span. */
 export const ROW_WIDTH = 14;
-/** toRow's attributes JSON. */
-const ATTRIBUTES_COLUMN = 12;
 
 /** One parsed trace of an imported file, with its name and source (TraceStore.writeImport). */
 type ImportBatch = { spans: Span[]; source: string; origin?: string; name?: string };
@@ -804,6 +808,11 @@ const SPAN_CONFLICT = `ON CONFLICT (trace_id, span_id) DO UPDATE SET
 
 /** The upsert's positional parameters, in its column order (ROW_WIDTH; start_ns and end_ns are the numbers). */
 export function toRow(s: Span, maxAttributeChars: number): (string | number | null)[] {
+  return rowWith(s, JSON.stringify(capAttributes(s.attributes, maxAttributeChars)));
+}
+
+/** toRow with the attributes' JSON given (as text, or its UTF-8 bytes). */
+function rowWith<A extends string | Uint8Array>(s: Span, attributesJson: A): (string | number | null | A)[] {
   const model = s.attributes["gen_ai.request.model"] ?? s.attributes["gen_ai.response.model"];
   const conversation = s.attributes["gen_ai.conversation.id"];
   return [
@@ -819,7 +828,7 @@ export function toRow(s: Span, maxAttributeChars: number): (string | number | nu
     typeof model === "string" ? model : null,
     typeof conversation === "string" ? conversation : null,
     s.requestId ?? null,
-    JSON.stringify(capAttributes(s.attributes, maxAttributeChars)),
+    attributesJson,
     s.requestId !== undefined ? servingAttributes(s.attributes) : null,
   ];
 }

@@ -201,4 +201,20 @@ describe("traces/store: served spans", () => {
       [300_000],
     );
   });
+
+  it("stores large attributes (written as bytes) as the same TEXT JSON.stringify gives, in both tables", () => {
+    const content = `{"role":"user","content":"é 😀 \\"quoted\\" \u2028 中"}`.repeat(5_000);
+    const span = served("8".repeat(32), 1, 100, {
+      attributes: { "gen_ai.request.model": "m", "gen_ai.input.messages": content, "hotpath.stream": false },
+    });
+    store.writeServedSpan(span);
+    const row = () => db.prepare("SELECT typeof(attributes) AS type, attributes FROM served_spans").get();
+    assert.deepEqual(row(), { type: "text", attributes: JSON.stringify(span.attributes) });
+    store.moveServed();
+    assert.deepEqual(db.prepare("SELECT typeof(attributes) AS type, attributes FROM spans").get(), {
+      type: "text",
+      attributes: JSON.stringify(span.attributes),
+    });
+    assert.deepEqual(store.getSpans("8".repeat(32))[0].attributes, span.attributes);
+  });
 });

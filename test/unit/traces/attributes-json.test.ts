@@ -1,0 +1,56 @@
+// A served span's large attributes are written as UTF-8 bytes in pieces (daemon/traces/attributes-json.ts): the bytes
+// must be exactly JSON.stringify's, for every string (escapes, pairs and lone halves at any slice edge) and value.
+import assert from "node:assert/strict";
+import { attributesJsonBytes } from "../../../daemon/traces/attributes-json.js";
+import type { Attributes } from "../../../daemon/traces/span.js";
+
+const expected = (a: unknown) => Buffer.from(JSON.stringify(a));
+
+describe("traces: a span's attributes as JSON bytes", () => {
+  it("is JSON.stringify's UTF-8 for long strings cut anywhere: escapes, surrogate pairs and halves, U+2028", () => {
+    let seed = 17;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const chars = ["a", "é", "😀", "\ud800", "\udc00", '"', "\\", "\n", "\u0000", "\u001f", "\u2028", " ", "ÿ", "中"];
+    const text = (n: number) => {
+      // Runs of one character, so pairs and escapes land on both sides of every 16K-character slice edge.
+      let s = "";
+      while (s.length < n) s += chars[Math.floor(rand() * chars.length)].repeat(1 + Math.floor(rand() * 3000));
+      return s;
+    };
+    for (let i = 0; i < 12; i++) {
+      const attributes = {
+        "gen_ai.request.model": "m",
+        "gen_ai.input.messages": text(40_000 + Math.floor(rand() * 300_000)),
+        "gen_ai.output.messages": text(Math.floor(rand() * 40_000)),
+        "hotpath.http.status": 200,
+        "hotpath.stream": false,
+        "gen_ai.response.finish_reasons": ["stop", "é"],
+        nothing: undefined,
+        [text(20)]: text(70_000),
+        "gen_ai.usage.input_tokens": 1.5e-7,
+      } as unknown as Attributes;
+      const bytes = attributesJsonBytes(attributes);
+      assert.ok(bytes, `value ${i}: written as bytes`);
+      assert.ok(Buffer.from(bytes).equals(expected(attributes)), `value ${i}: ${bytes.length} bytes`);
+    }
+  });
+
+  it("a long string whose slice edges fall on every side of a pair, and a string that is only escapes", () => {
+    for (const offset of [0, 1, 2, 3]) {
+      const s = "a".repeat(16 * 1024 - 2 + offset) + "😀".repeat(40_000);
+      const attributes: Attributes = { x: s, y: '"\\\n'.repeat(30_000) };
+      assert.ok(Buffer.from(attributesJsonBytes(attributes)!).equals(expected(attributes)), `offset ${offset}`);
+    }
+  });
+
+  it("leaves small attributes and object values to JSON.stringify of the whole", () => {
+    assert.equal(attributesJsonBytes({ a: "x".repeat(1000), b: 2 }), undefined);
+    const withObject = { a: "x".repeat(100_000), o: { toJSON: (key: string) => key } } as unknown as Attributes;
+    assert.equal(attributesJsonBytes(withObject), undefined);
+  });
+
+  it("each call's bytes are its own row's, however the sizes before it went", () => {
+    const rows = [300_000, 70_000, 2_000_000, 80_000].map((n, i) => ({ i, content: `${i}`.repeat(n) }) as Attributes);
+    for (const r of rows) assert.ok(Buffer.from(attributesJsonBytes(r)!).equals(expected(r)));
+  });
+});
