@@ -75,7 +75,7 @@ describe("span content cap", () => {
       Infinity,
       2 ** 53 + 2,
       "\u0000".repeat(3),
-      "\u0001\ud800\udc00\udfff\u2028\"\\",
+      '\u0001\ud800\udc00\udfff\u2028"\\',
       "plain",
       [undefined, () => 1, Symbol("s"), null, true],
       { a: undefined, b: () => 1, ["\u0001".repeat(5)]: "x", é: [[[]]] },
@@ -98,7 +98,10 @@ describe("span content cap", () => {
   it("writes only the cap's prefix of a value too large to stringify whole, the same text as capping it whole", () => {
     // 700k characters of code (quotes, newlines): bounded at 6 per character, past the 4M a whole stringify may take.
     const code = 'if (a) {\n  return "b";\n}\n'.repeat(28_000);
-    const messages = [{ role: "user", content: code }, { role: "assistant", content: "short" }];
+    const messages = [
+      { role: "user", content: code },
+      { role: "assistant", content: "short" },
+    ];
     assert.ok(jsonLengthBound(messages, Infinity) > 4 * 1024 * 1024);
     assert.equal(cappedContent(messages, 256 * 1024), before(messages, 256 * 1024));
   });

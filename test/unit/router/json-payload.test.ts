@@ -26,7 +26,9 @@ describe("upstream JSON payload", () => {
     for (let i = 0; i < 80; i++) deep = [deep];
     assert.ok(jsonPayload({ deep }) instanceof Promise);
     // Short strings under a null prototype, in arrays and sparse arrays: at once, JSON.stringify's text.
-    const plain = { o: Object.assign(Object.create(null), { k: "v" }), a: [1, , "s", null, [{}]] };
+    const sparse: unknown[] = [1];
+    sparse[3] = "s";
+    const plain = { o: Object.assign(Object.create(null), { k: "v" }), a: [sparse, null, [{}]] };
     assert.equal(jsonPayload(plain), JSON.stringify(plain));
   });
 
