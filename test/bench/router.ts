@@ -368,7 +368,8 @@ export async function run(argv: string[]): Promise<void> {
     const xs = cold[path];
     const base = cold.direct;
     if (!xs?.length || !base?.length) return "";
-    return path === "direct" ? fmt(median(xs), 3) : `+${fmt(median(xs) - median(base), 3)}`;
+    const added = median(xs) - median(base);
+    return path === "direct" ? fmt(median(xs), 3) : `${added < 0 ? "" : "+"}${fmt(added, 3)}`;
   };
   const row = (label: string, path: Path, stream: boolean) => {
     if (!paths.includes(path)) return undefined;
