@@ -12,18 +12,22 @@ const SLICE_CHARS = 256 * 1024;
 const TURN_CHARS = 1024 * 1024;
 
 /**
- * JSON.stringify(value) as sent: the string itself, at once, when it holds no long string (the socket encodes it once,
- * as before), else a promise of its UTF-8 bytes. Long strings are swapped for markers while the rest is stringified (a
+ * JSON.stringify(value) as sent: the string itself, at once, when it holds no long string and is small (the socket
+ * encodes it once); a larger body of plain data without long strings as its UTF-8 bytes, at once (bytesOf); else a
+ * promise of its UTF-8 bytes. Long strings are swapped for markers while the rest is stringified (a
  * replacer: ~3 µs more on a 2 KB chat body), then each is escaped a slice at a time — JSON escapes each character on
  * its own, and no slice ends between the halves of a surrogate pair — so the bytes are JSON.stringify's
  * (test/unit/router/json-payload.test.ts). The common body costs no promise turn and no CSPRNG call: the markers'
  * nonce is drawn only when a long string is met (randomBytes per request was ~20 µs of the daemon's request path).
  */
-export function jsonPayload(value: unknown): string | Promise<Buffer> {
-  // Most bodies hold no long string: stringified without the replacer, whose result is a rope of pieces that the
-  // socket's encoding then flattens into one more copy (a 192 KB coding-agent body: 1,330 µs with the replacer and its
-  // measuring, 300 without; strings over ~128 KB are fresh memory each time).
-  if (!mayHoldLongString(value, 0)) return JSON.stringify(value) as string;
+export function jsonPayload(value: unknown): string | Buffer | Promise<Buffer> {
+  // Most bodies hold no long string: they go without the replacer, whose result is a rope of pieces that the socket's
+  // encoding then flattens into one more copy. A large one (a coding agent's turn: the conversation so far) is written
+  // as bytes a piece at a time: JSON.stringify's text of it is a rope too, and over ~128 KB measuring it flattened it
+  // into fresh memory (a 192 KB body: 1,330 µs with the replacer and its measuring, ~1,000 as one string).
+  const chars = plainStringChars(value, 0);
+  if (chars < BYTES_FROM_CHARS) return JSON.stringify(value) as string;
+  if (chars !== Infinity) return bytesOf(value, chars);
   const long: string[] = [];
   let nonce: string | undefined;
   const skeleton = JSON.stringify(value, (_key, v: unknown) => {
@@ -38,27 +42,101 @@ export function jsonPayload(value: unknown): string | Promise<Buffer> {
 
 /** Nesting past this is not looked into (a body's JSON is checked shallower): the replacer's path takes it. */
 const MAX_LOOK_DEPTH = 64;
+/** Bodies whose strings hold fewer characters than this are one string (small strings cost no fresh memory). */
+const BYTES_FROM_CHARS = 64 * 1024;
+/** Objects and arrays this deep and deeper are JSON.stringify'd whole in bytesOf. */
+const PIECE_DEPTH = 3;
 
 /**
- * Whether JSON.stringify(value) may meet a string of LONG_STRING characters or more: true for one, and for anything
- * but plain objects, arrays and primitives (toJSON, class instances: what they stringify as is not what they hold).
+ * The characters of the strings and keys in `value`: Infinity where it holds a string of LONG_STRING characters or
+ * more, and for anything but plain objects, arrays and primitives (toJSON, class instances: what they stringify as is
+ * not what they hold).
  */
-function mayHoldLongString(value: unknown, depth: number): boolean {
-  if (typeof value === "string") return value.length >= LONG_STRING;
-  if (typeof value !== "object" || value === null) return false;
-  if (depth > MAX_LOOK_DEPTH) return true;
+function plainStringChars(value: unknown, depth: number): number {
+  if (typeof value === "string") return value.length >= LONG_STRING ? Infinity : value.length;
+  if (typeof value !== "object" || value === null) return 0;
+  if (depth > MAX_LOOK_DEPTH) return Infinity;
   const proto = Object.getPrototypeOf(value);
+  let n = 0;
   if (Array.isArray(value)) {
-    if (proto !== Array.prototype) return true;
-    for (const v of value) if (mayHoldLongString(v, depth + 1)) return true;
-    return false;
+    if (proto !== Array.prototype) return Infinity;
+    for (const v of value) if ((n += plainStringChars(v, depth + 1)) === Infinity) return n;
+    return n;
   }
   if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === "function")
-    return true;
-  for (const k in value)
-    if (Object.hasOwn(value, k) && mayHoldLongString((value as Record<string, unknown>)[k], depth + 1)) return true;
-  return false;
+    return Infinity;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    if ((n += k.length + plainStringChars((value as Record<string, unknown>)[k], depth + 1)) === Infinity) return n;
+  }
+  return n;
 }
+
+/**
+ * JSON.stringify(value)'s UTF-8 bytes, written a piece at a time (plain objects key by key and arrays element by
+ * element down to PIECE_DEPTH, each piece JSON.stringify's) into one Buffer: no string of the whole is made. Only for
+ * plain data (plainStringChars finite), where no toJSON is asked for anything.
+ */
+function bytesOf(value: unknown, chars: number): Buffer {
+  const out = new ByteSink(2 * chars + 1024);
+  writePieces(out, value, 0);
+  return out.bytes();
+}
+
+function writePieces(out: ByteSink, value: unknown, depth: number): void {
+  if (typeof value === "object" && value !== null && depth < PIECE_DEPTH) {
+    if (Array.isArray(value)) {
+      out.text("[");
+      for (let i = 0; i < value.length; i++) {
+        if (i) out.text(",");
+        const v: unknown = value[i];
+        if (v === undefined || typeof v === "function" || typeof v === "symbol") out.text("null");
+        else writePieces(out, v, depth + 1);
+      }
+      out.text("]");
+      return;
+    }
+    out.text("{");
+    let first = true;
+    for (const k of Object.keys(value)) {
+      const v: unknown = (value as Record<string, unknown>)[k];
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      out.text(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
+      first = false;
+      writePieces(out, v, depth + 1);
+    }
+    out.text("}");
+    return;
+  }
+  out.text(JSON.stringify(value) as string);
+}
+
+/** UTF-8 text appended to a Buffer that doubles when full. */
+class ByteSink {
+  private buffer: Buffer;
+  private used = 0;
+  constructor(size: number) {
+    this.buffer = Buffer.allocUnsafe(size);
+  }
+
+  text(s: string): void {
+    for (;;) {
+      const { read, written } = encoder.encodeInto(s, this.buffer.subarray(this.used));
+      this.used += written;
+      if (read === s.length) return;
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.used + 3 * (s.length - read)));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+      s = s.slice(read);
+    }
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.used);
+  }
+}
+
+const encoder = new TextEncoder();
 
 /** The body's bytes with each long string (a marker in `skeleton`) escaped in slices, the loop free between turns. */
 async function sliced(skeleton: string, long: string[], nonce: string): Promise<Buffer> {

@@ -15,8 +15,13 @@ describe("upstream JSON payload", () => {
   });
 
   it("comes back at once, not as a promise, when the body holds no long string", () => {
+    const small = { model: "m", messages: [{ role: "user", content: "x".repeat(60_000) }] };
+    assert.equal(jsonPayload(small), JSON.stringify(small));
+    // Over 64K characters in all: its bytes, written in pieces (no string of the whole).
     const body = { model: "m", messages: [{ role: "user", content: "x".repeat(65_535) }] };
-    assert.equal(jsonPayload(body), JSON.stringify(body));
+    const bytes = jsonPayload(body);
+    assert.ok(Buffer.isBuffer(bytes));
+    assert.ok(bytes.equals(Buffer.from(JSON.stringify(body))));
     assert.ok(jsonPayload({ ...body, long: "x".repeat(65_536) }) instanceof Promise);
     // What it cannot see into from outside goes the sliced way too: a toJSON that gives a long string, a class
     // instance, a long string nested deeper than it looks.
@@ -30,6 +35,47 @@ describe("upstream JSON payload", () => {
     sparse[3] = "s";
     const plain = { o: Object.assign(Object.create(null), { k: "v" }), a: [sparse, null, [{}]] };
     assert.equal(jsonPayload(plain), JSON.stringify(plain));
+  });
+
+  it("a large body of plain data is JSON.stringify's bytes: nesting, holes, undefined, null prototypes, any character", () => {
+    let seed = 21;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const chars = ["a", "é", "😀", "\ud800", "\udc00", '"', "\\", "\n", "\u0000", "\u2028", " ", "中"];
+    const text = () => {
+      // Runs of one character: escapes and pairs at every offset, without building strings a character at a time.
+      let s = "";
+      for (let n = Math.floor(rand() * 3000); s.length < n;)
+        s += chars[Math.floor(rand() * chars.length)].repeat(1 + Math.floor(rand() * 200));
+      return s;
+    };
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 6 || r < 0.3)
+        return [text(), 1.5, -0, NaN, true, null, undefined, () => 1, Symbol("s")][Math.floor(rand() * 9)];
+      if (r < 0.6) {
+        const a: unknown[] = Array.from({ length: Math.floor(rand() * 8) }, () => value(depth + 1));
+        if (rand() < 0.2) a[a.length + 2] = text(); // holes
+        return a;
+      }
+      const o: Record<string, unknown> = rand() < 0.2 ? Object.create(null) : {};
+      for (let i = Math.floor(rand() * 6); i > 0; i--)
+        o[[text().slice(0, 9), "10", "2", "k"][Math.floor(rand() * 4)]] = value(depth + 1);
+      return o;
+    };
+    let large = 0;
+    for (let i = 0; i < 40; i++) {
+      const body = {
+        model: "m",
+        messages: Array.from({ length: 40 }, () => value(1)),
+        tools: [value(2)],
+        stream: false,
+      };
+      const got = jsonPayload(body);
+      assert.ok(!(got instanceof Promise), `body ${i}: at once`);
+      if (Buffer.isBuffer(got)) large++;
+      assert.ok(Buffer.from(got as string | Buffer).equals(Buffer.from(JSON.stringify(body))), `body ${i}`);
+    }
+    assert.ok(large >= 5, `${large} of 20 bodies were written as bytes`);
   });
 
   it("is JSON.stringify's bytes for long strings cut anywhere: escapes, surrogate pairs and lone halves", async () => {
