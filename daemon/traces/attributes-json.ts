@@ -3,6 +3,7 @@
 // span carries its request's content — ~260 KB of JSON for a 196 KB request — and as one string it was fresh memory
 // twice (JSON.stringify's rope, flattened when bound; then better-sqlite3's UTF-8 copy of it): on the 2-core VMs this
 // runs on a page touched for the first time costs ~10 µs, ~65 of them per copy.
+import { Utf8Sink, writeJsonString } from "../json-bytes.js";
 import type { Attributes } from "./span.js";
 
 /** Attributes whose strings are shorter than this in all are stringified whole (small strings cost no fresh memory). */
@@ -12,26 +13,7 @@ const SLICE_CHARS = 16 * 1024;
 /** The kept buffer grows to what a row needs; one larger than this is not kept for the next row. */
 const KEPT_MAX_BYTES = 8 * 1024 * 1024;
 
-const encoder = new TextEncoder();
-let kept: Uint8Array = new Uint8Array(0);
-
-class Bytes {
-  used = 0;
-  constructor(public buffer: Uint8Array) {}
-
-  text(s: string): void {
-    for (;;) {
-      const { read, written } = encoder.encodeInto(s, this.buffer.subarray(this.used));
-      this.used += written;
-      if (read === s.length) return;
-      // Full (or the next character's bytes do not fit): a buffer twice the size, then the rest.
-      const grown = new Uint8Array(Math.max(2 * this.buffer.length, this.used + 3 * (s.length - read)));
-      grown.set(this.buffer.subarray(0, this.used));
-      this.buffer = grown;
-      s = s.slice(read);
-    }
-  }
-}
+let kept: Buffer = Buffer.alloc(0);
 
 /**
  * The UTF-8 bytes of JSON.stringify(attributes), valid until the next call on this thread (a view of the kept buffer);
@@ -46,7 +28,7 @@ export function attributesJsonBytes(attributes: Attributes): Uint8Array | undefi
     else if (typeof v === "object" && v !== null && !Array.isArray(v)) return undefined;
   }
   if (chars < BYTES_FROM_CHARS) return undefined;
-  const out = new Bytes(kept.length ? kept : new Uint8Array(2 * chars));
+  const out = new Utf8Sink(kept.length ? kept : Buffer.allocUnsafe(2 * chars));
   out.text("{");
   let first = true;
   for (const k of Object.keys(attributes)) {
@@ -54,24 +36,10 @@ export function attributesJsonBytes(attributes: Attributes): Uint8Array | undefi
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
     out.text(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
     first = false;
-    if (typeof v === "string" && v.length > SLICE_CHARS) writeLongString(out, v);
+    if (typeof v === "string" && v.length > SLICE_CHARS) writeJsonString(out, v, SLICE_CHARS);
     else out.text(JSON.stringify(v) as string);
   }
   out.text("}");
-  kept = out.buffer.length <= KEPT_MAX_BYTES ? out.buffer : new Uint8Array(0);
-  return Buffer.from(out.buffer.buffer, out.buffer.byteOffset, out.used); // a Buffer view: what SQLite binds as bytes
-}
-
-/** JSON.stringify(text) a slice at a time: JSON escapes each character on its own, and no slice splits a pair. */
-function writeLongString(out: Bytes, text: string): void {
-  out.text('"');
-  for (let i = 0; i < text.length;) {
-    let end = Math.min(text.length, i + SLICE_CHARS);
-    // A high surrogate at the slice's end goes with the low one after it (alone, each would be escaped as a half).
-    if (end < text.length && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
-    const json = JSON.stringify(text.slice(i, end));
-    out.text(json.slice(1, -1));
-    i = end;
-  }
-  out.text('"');
+  kept = out.buffer.length <= KEPT_MAX_BYTES ? out.buffer : Buffer.alloc(0);
+  return out.bytes(); // a Buffer: what SQLite binds as bytes
 }

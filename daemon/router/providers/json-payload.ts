@@ -3,6 +3,7 @@
 // handing it to the socket took one turn of 35–70 ms at load 3–5 (5–10× that at load 15) on the daemon's thread, the
 // longest single hold left in an accepted 9 MB chat (issue #15).
 import { randomBytes } from "node:crypto";
+import { Utf8Sink } from "../../json-bytes.js";
 
 /** Strings from this length on are written in slices of their own, after the rest of the body. */
 const LONG_STRING = 64 * 1024;
@@ -78,12 +79,12 @@ function plainStringChars(value: unknown, depth: number): number {
  * plain data (plainStringChars finite), where no toJSON is asked for anything.
  */
 function bytesOf(value: unknown, chars: number): Buffer {
-  const out = new ByteSink(2 * chars + 1024);
+  const out = new Utf8Sink(Buffer.allocUnsafe(2 * chars + 1024));
   writePieces(out, value, 0);
   return out.bytes();
 }
 
-function writePieces(out: ByteSink, value: unknown, depth: number): void {
+function writePieces(out: Utf8Sink, value: unknown, depth: number): void {
   if (typeof value === "object" && value !== null && depth < PIECE_DEPTH) {
     if (Array.isArray(value)) {
       out.text("[");
@@ -110,33 +111,6 @@ function writePieces(out: ByteSink, value: unknown, depth: number): void {
   }
   out.text(JSON.stringify(value) as string);
 }
-
-/** UTF-8 text appended to a Buffer that doubles when full. */
-class ByteSink {
-  private buffer: Buffer;
-  private used = 0;
-  constructor(size: number) {
-    this.buffer = Buffer.allocUnsafe(size);
-  }
-
-  text(s: string): void {
-    for (;;) {
-      const { read, written } = encoder.encodeInto(s, this.buffer.subarray(this.used));
-      this.used += written;
-      if (read === s.length) return;
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.used + 3 * (s.length - read)));
-      this.buffer.copy(grown, 0, 0, this.used);
-      this.buffer = grown;
-      s = s.slice(read);
-    }
-  }
-
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.used);
-  }
-}
-
-const encoder = new TextEncoder();
 
 /** The body's bytes with each long string (a marker in `skeleton`) escaped in slices, the loop free between turns. */
 async function sliced(skeleton: string, long: string[], nonce: string): Promise<Buffer> {
