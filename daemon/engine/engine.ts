@@ -35,7 +35,10 @@ export interface EngineOptions {
   /** Shows a download progress bar (interactive terminals only). */
   showProgress: boolean;
   log: (level: "info" | "warn" | "error", message: string) => void;
-  /** How long a request waits for a model that is still loading before 503 (default 30 s). */
+  /**
+   * How long a request waits for a model that is still loading before 503 (default 30 s). Infinity: until it is
+   * loaded or fails (a one-shot command whose user waits for the model anyway, e.g. `hotpath audit`).
+   */
   loadWaitMs?: number;
   /** How long a model stays loaded after its last request (default: for ever; the daemon passes --keep-alive). */
   keepAliveMs?: number;
@@ -320,6 +323,10 @@ export class Engine {
       if (r.state === "ready") return { state: "ready", model: r.value!.model, backend: this.residentBackend(alias) };
       if (r.state === "error")
         throw new ModelUnavailableError(`model "${alias}" failed to load: ${r.error}`, "model_failed");
+      if (deadline === Infinity) {
+        await r.load("request");
+        continue;
+      }
       const left = deadline - Date.now();
       if (left <= 0)
         throw new ModelUnavailableError(

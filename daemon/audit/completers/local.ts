@@ -39,6 +39,9 @@ export async function openLocalCompleter(
     modelsDir: tmpdir(),
     showProgress: false,
     log: () => undefined,
+    // The command's user waits for its model whatever it takes; the daemon's 30 s (then 503) is for HTTP clients. On
+    // a loaded machine a load past 30 s had ended an audit with "still loading; retry shortly".
+    loadWaitMs: Infinity,
   });
   engine.add([{ alias: name, source: path }]);
   let ready;
