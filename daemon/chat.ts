@@ -72,6 +72,12 @@ export interface ChatOptions {
   confidence?: boolean;
   /** The client's own request, for same-format pass-through. */
   native?: NativeRequest;
+  /**
+   * The caller's own work to do while the backend works on the request: called once an upstream's request is on its
+   * way (a cloud answer takes milliseconds to seconds, in which this thread would wait), perhaps more than once (each
+   * attempt), perhaps never. The pipeline makes the span's request content then instead of after the answer.
+   */
+  whileWaiting?: () => void;
 }
 
 /** Something that can answer a chat request: the local engine, a cloud provider, a cache entry. */

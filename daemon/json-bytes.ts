@@ -23,6 +23,17 @@ export class Utf8Sink {
     }
   }
 
+  /** Bytes already UTF-8 (an earlier sink's), appended as they are. */
+  raw(bytes: Uint8Array): void {
+    if (this.used + bytes.length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.used + bytes.length));
+      this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
   /** The whole buffer (grown or not), to be filled again by a later sink. */
   get buffer(): Buffer {
     return this.buf;

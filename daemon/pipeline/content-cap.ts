@@ -40,6 +40,30 @@ export function cappedContent(value: unknown, max: number, wholeMax = WHOLE_MAX_
 const BOUND_DEPTH = 64;
 
 /**
+ * Whether the strings in `value` (its own keys and values, nested) hold `atLeast` characters: a lower bound of its JSON
+ * text's length, found without writing it, and without walking further than that many characters show.
+ */
+export function hasStringChars(value: unknown, atLeast: number): boolean {
+  return stringCharsShort(value, atLeast, 0) <= 0;
+}
+
+/** `left` less the characters of the strings in `value`, stopping at 0 or below. */
+function stringCharsShort(value: unknown, left: number, depth: number): number {
+  if (typeof value === "string") return left - value.length;
+  if (typeof value !== "object" || value === null || depth > BOUND_DEPTH) return left;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && left > 0; i++) left = stringCharsShort(value[i], left, depth + 1);
+    return left;
+  }
+  for (const k in value) {
+    if (left <= 0) break;
+    if (Object.hasOwn(value, k))
+      left = stringCharsShort((value as Record<string, unknown>)[k], left - k.length, depth + 1);
+  }
+  return left;
+}
+
+/**
  * An upper bound of JSON.stringify(value)'s length from lengths alone (a string of n characters is at most 6n + 2:
  * every character escaped as \uXXXX, unless it needs no escape at all), or Infinity once past `budget`, and for
  * anything but plain objects, arrays and primitives (toJSON, boxed values: their text is not their keys').

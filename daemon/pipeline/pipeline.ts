@@ -20,7 +20,15 @@ import { ToolGaps } from "../traces/tool-gaps.js";
 import { AnswerFold, replayCompletion, type Answer, type AnswerFacts } from "./answer.js";
 import { describeFailure } from "./failure.js";
 import type { ChatInput, CompletionInput } from "./request.js";
-import { cacheAttributes, nowMs, startRequest, type RequestFacts, type SpanSink } from "./span.js";
+import {
+  cacheAttributes,
+  contentWorthPreparing,
+  nowMs,
+  prepareContent,
+  startRequest,
+  type RequestFacts,
+  type SpanSink,
+} from "./span.js";
 
 export interface PipelineDeps extends SpanSink {
   cache: ResponseCache;
@@ -58,6 +66,7 @@ export class RequestPipeline {
         priority: input.priority,
         headers: input.cache.directives,
         native: input.native,
+        whileWaiting: contentWorthPreparing(run.facts) ? () => prepareContent(run.facts) : undefined,
       };
       routed = await this.deps.router.chat(request, options);
       run.facts.priority = routed.priority;

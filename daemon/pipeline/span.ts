@@ -7,7 +7,8 @@ import type { PrefixFacts } from "../chat.js";
 import type { TraceStore } from "../traces/store.js";
 import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
-import { cappedContent } from "./content-cap.js";
+import { escapeAhead, ESCAPE_AHEAD_FROM_CHARS } from "../traces/attributes-json.js";
+import { cappedContent, hasStringChars } from "./content-cap.js";
 
 /** The request metrics a span feeds (the server's Prometheus registry holds them). */
 export interface RequestMetrics {
@@ -50,6 +51,8 @@ export interface RequestFacts {
   finishReason?: string;
   params?: { maxTokens?: number | null; temperature?: number | null; topP?: number | null; seed?: number | null };
   content?: { system?: string; input?: unknown; output?: unknown; tools?: unknown };
+  /** The request's content attributes as the span holds them, made ahead by prepareContent. */
+  contentText?: { system?: string; input?: string; tools?: string };
   /** The caller's trace (W3C traceparent or x-hotpath-conversation-id), so the span joins the agent's own trace. */
   trace: RequestTraceContext;
   extra?: Attributes;
@@ -96,10 +99,12 @@ export function recordRequest(services: SpanSink, f: RequestFacts): void {
   }
   if (f.prefix) Object.assign(attributes, prefixAttributes(f.prefix));
   if (f.error) attributes[HotpathAttr.errorType] = f.errorType ?? "error";
-  if (f.content?.system !== undefined) attributes["gen_ai.system_instructions"] = capped(f.content.system);
-  if (f.content?.input !== undefined) attributes["gen_ai.input.messages"] = capped(f.content.input);
+  const made = f.contentText;
+  if (f.content?.system !== undefined)
+    attributes["gen_ai.system_instructions"] = made?.system ?? capped(f.content.system);
+  if (f.content?.input !== undefined) attributes["gen_ai.input.messages"] = made?.input ?? capped(f.content.input);
   if (f.content?.output !== undefined) attributes["gen_ai.output.messages"] = capped(f.content.output);
-  if (f.content?.tools !== undefined) attributes["gen_ai.tool.definitions"] = capped(f.content.tools);
+  if (f.content?.tools !== undefined) attributes["gen_ai.tool.definitions"] = made?.tools ?? capped(f.content.tools);
   Object.assign(attributes, f.extra ?? {});
 
   try {
@@ -195,6 +200,37 @@ export function prefixAttributes(p: PrefixFacts): Attributes {
 /** The value's JSON text (a string as it is) capped at MAX_CONTENT_CHARS, the rest never written (content-cap.ts). */
 function capped(value: unknown): string {
   return cappedContent(value, MAX_CONTENT_CHARS);
+}
+
+/**
+ * Whether prepareContent pays for itself: content whose strings hold ESCAPE_AHEAD_FROM_CHARS characters or more (its
+ * span's row is then written as bytes). For a short request the turn it would take costs more than it saves
+ * (same-run A/B, 2,000 rounds: streamed TTFB +0.05 ms).
+ */
+export function contentWorthPreparing(f: RequestFacts): boolean {
+  return f.content !== undefined && hasStringChars(f.content, ESCAPE_AHEAD_FROM_CHARS);
+}
+
+/**
+ * Makes the request's content attributes — and, for a large request, the span row's bytes of them (escapeAhead) —
+ * while its backend works (ChatOptions.whileWaiting), not after the answer: a coding agent's 196 KB request is ~2 ms
+ * of that work, which the answer then no longer waits for. Once per request; never throws (a value that cannot be
+ * made is left to recordRequest, which reports it as it always did).
+ */
+export function prepareContent(f: RequestFacts): void {
+  if (f.contentText || !f.content) return;
+  try {
+    const { system, input, tools } = f.content;
+    const made = {
+      system: system === undefined ? undefined : capped(system),
+      input: input === undefined ? undefined : capped(input),
+      tools: tools === undefined ? undefined : capped(tools),
+    };
+    f.contentText = made;
+    escapeAhead([made.system, made.input, made.tools].filter((t): t is string => t !== undefined));
+  } catch {
+    f.contentText = undefined;
+  }
 }
 
 /** Wall-clock ms with sub-ms precision. */

@@ -31,6 +31,8 @@ export interface RouteRequestOptions {
   headers?: Record<string, string | string[] | undefined>;
   /** The client's own request: a backend of the same API forwards it as sent (see NativeRequest). */
   native?: NativeRequest;
+  /** Passed to each attempt's backend (ChatOptions.whileWaiting). */
+  whileWaiting?: () => void;
 }
 
 /** How a request was routed; attempts and cost keep filling in while the stream runs. */
@@ -431,6 +433,7 @@ export class Router {
       requestId: options.requestId,
       confidence: options.confidence,
       native: options.native,
+      whileWaiting: options.whileWaiting,
     });
     const it = stream[Symbol.asyncIterator]();
     let closed = false;

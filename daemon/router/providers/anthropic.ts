@@ -89,7 +89,7 @@ export class AnthropicBackend implements ChatBackend {
         parseStream: anthropicStreamToEvents,
         parseJson: (v) => messageToEvents(v as Parameters<typeof messageToEvents>[0]),
       },
-      options.signal,
+      options,
     );
   }
 
@@ -103,7 +103,15 @@ export class AnthropicBackend implements ChatBackend {
       "anthropic-version": this.version,
       accept: stream ? "text/event-stream" : "application/json",
     };
-    const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
+    const res = await postJson(
+      this.opts.conn,
+      url,
+      headers,
+      body,
+      options.signal,
+      this.opts.timeoutMs,
+      options.whileWaiting,
+    );
     if (!stream) {
       // Plain yields, not `yield*` over a sync iterable (see passthrough.ts).
       for (const e of messageToEvents(await readJson(res, this.opts.conn.name))) yield e;

@@ -70,7 +70,7 @@ export class OpenAIBackend implements ChatBackend {
             parseStream: (m, p) => responsesStreamToEvents(m, p),
             parseJson: (v) => responseToEvents(v as object),
           },
-      options.signal,
+      options,
     );
   }
 
@@ -97,7 +97,15 @@ export class OpenAIBackend implements ChatBackend {
     };
     if (key) headers.authorization = `Bearer ${key}`;
     const url = `${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`;
-    const res = await postJson(this.opts.conn, url, headers, body, options.signal, this.opts.timeoutMs);
+    const res = await postJson(
+      this.opts.conn,
+      url,
+      headers,
+      body,
+      options.signal,
+      this.opts.timeoutMs,
+      options.whileWaiting,
+    );
     if (!stream) {
       // Plain yields, not `yield*` over a sync iterable (see passthrough.ts).
       const events = completionEvents(await readJson<OpenAICompletion>(res, this.opts.conn.name), this.opts.conn.name);

@@ -2,7 +2,7 @@
 // OpenAI chat / Responses → OpenAI) is forwarded as the client sent it: every body field (also ones Hotpath does not
 // know yet), the client's headers, the query string. Only the model id and the key change. The answer is relayed
 // byte for byte (as `wire` events) and parsed alongside, only to observe it (usage, timings, span, cache).
-import type { ChatEvent, NativeRequest, WireFormat } from "../../chat.js";
+import type { ChatEvent, ChatOptions, NativeRequest, WireFormat } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
 import { postJson, readJsonText, sseMessages, type UpstreamResponse } from "./upstream.js";
 
@@ -78,14 +78,14 @@ export async function* passThrough(
   opts: ProviderBackendOptions,
   native: NativeRequest,
   how: PassThrough,
-  signal: AbortSignal,
+  { signal, whileWaiting }: Pick<ChatOptions, "signal" | "whileWaiting">,
 ): AsyncIterable<ChatEvent> {
   const body: Record<string, unknown> = { ...native.body, model: opts.model };
   const stream = body.stream === true;
   const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
   const headers: Record<string, string> = { ...native.headers, ...how.auth() };
   headers.accept ??= stream ? "text/event-stream" : "application/json";
-  const res = await postJson(opts.conn, url, headers, body, signal, opts.timeoutMs);
+  const res = await postJson(opts.conn, url, headers, body, signal, opts.timeoutMs, whileWaiting);
   const head = { status: res.statusCode ?? 200, headers: relayedResponseHeaders(res) };
   if (!stream || !String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
     const { value, text } = await readJsonText<unknown>(res, opts.conn.name);

@@ -125,7 +125,8 @@ function targetOf(urlText: string): Target {
  * POSTs JSON to `url` (absolute URL text); resolves with the response once a 2xx status arrives. Non-2xx statuses
  * become UpstreamError with the upstream's own message. The idle timeouts cover the time to the answer's head and
  * silences mid-body (connecting: undici's own limit, 10 s); the router's own watchdog (same limit, any backend) normally fires
- * first, this is the backstop. Aborting `signal` before the answer ends drops the connection.
+ * first, this is the backstop. Aborting `signal` before the answer ends drops the connection. `whileWaiting` (the
+ * caller's, ChatOptions.whileWaiting) runs once the request is handed over.
  */
 export async function postJson(
   conn: Connection,
@@ -134,6 +135,7 @@ export async function postJson(
   body: unknown,
   signal: AbortSignal,
   idleTimeoutMs: number,
+  whileWaiting?: () => void,
 ): Promise<UpstreamResponse> {
   // A body without long strings is sent as the string it is (a large one as its bytes), without a promise turn; one
   // with them as bytes written a slice per turn of the event loop (json-payload.ts).
@@ -150,7 +152,7 @@ export async function postJson(
   if (target.basic && sent.authorization === undefined) sent.authorization = target.basic;
   let answer;
   try {
-    answer = await conn.agent.request({
+    const asked = conn.agent.request({
       origin: target.origin,
       path: target.path,
       method: "POST",
@@ -160,6 +162,10 @@ export async function postJson(
       headersTimeout: idleTimeoutMs + 1_000,
       bodyTimeout: idleTimeoutMs + 1_000,
     });
+    // undici writes the request before the next check phase on a kept-alive connection (once connected on a new
+    // one), so the caller's work then delays no byte of it.
+    if (whileWaiting) setImmediate(whileWaiting);
+    answer = await asked;
   } catch (e) {
     if (signal.aborted) throw new UpstreamError("the request was cancelled", "aborted");
     if (e instanceof undiciErrors.HeadersTimeoutError)

@@ -207,6 +207,43 @@ describe("router: end to end through the daemon", function () {
     assert.equal(s.attributes["hotpath.cost.usd"], (100 * 0.15 + 10 * 0.6) / 1e6);
   });
 
+  it("a coding agent's size of request: the span holds its content exactly (made while the upstream worked), both SDKs", async () => {
+    // ~200 KB: turns of code with quotes, backslashes, newlines and non-ASCII, as agents send late in a session.
+    const code = 'const s = "a \\"quoted\\" line"; // é 😀 \u2028\n';
+    const turns = Array.from({ length: 40 }, (_, i) => `turn ${i}\n${code.repeat(90)}`);
+    const system = `You are a coding agent.\n${code.repeat(400)}`;
+    const tools = [
+      {
+        type: "function" as const,
+        function: { name: "read", description: code.repeat(300), parameters: { type: "object" } },
+      },
+    ];
+    const messages = turns.map((content, i) => ({ role: i % 2 ? ("assistant" as const) : ("user" as const), content }));
+    oa.script({ kind: "reply", text: "Done.", delayMs: 50, usage: { input: 50_000, output: 2 } });
+    const chat = await openai.chat.completions
+      .create({ model: "oa:gpt-4o-mini", messages: [{ role: "system", content: system }, ...messages], tools })
+      .withResponse();
+    assert.equal(chat.data.choices[0].message.content, "Done.");
+    const s = span(chat.response.headers.get("x-hotpath-request-id")!);
+    assert.equal(s.attributes["gen_ai.system_instructions"], system);
+    assert.equal(
+      s.attributes["gen_ai.input.messages"],
+      JSON.stringify([{ role: "system", content: system }, ...messages]),
+    );
+    assert.equal(s.attributes["gen_ai.tool.definitions"], JSON.stringify(tools));
+    assert.equal(s.attributes["gen_ai.output.messages"] !== undefined, true);
+
+    an.script({ kind: "reply", text: "Done.", usage: { input: 50_000, output: 2 } });
+    const anthropicTools = [{ name: "read", description: code.repeat(300), input_schema: { type: "object" as const } }];
+    const message = await anthropic.messages
+      .create({ model: "an:claude-haiku-4-5", max_tokens: 16, system, messages, tools: anthropicTools })
+      .withResponse();
+    const m = span(message.response.headers.get("x-hotpath-request-id")!);
+    assert.equal(m.attributes["gen_ai.system_instructions"], system);
+    assert.equal(m.attributes["gen_ai.input.messages"], JSON.stringify(messages));
+    assert.equal(m.attributes["gen_ai.tool.definitions"], JSON.stringify(anthropicTools));
+  });
+
   it("/v1/messages is priced like chat: the span carries the route's cost, and a cached repeat goes nowhere", async () => {
     oa.script({ kind: "reply", text: "Priced.", usage: { input: 200, output: 20 } });
     const ask = () =>

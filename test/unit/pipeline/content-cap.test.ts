@@ -1,7 +1,7 @@
 // A span's content attributes are capped without writing the JSON text past the cap (issue #15): the result must be
 // exactly what capping the whole JSON.stringify text gave, for every value and cut point.
 import assert from "node:assert/strict";
-import { capText, cappedContent, jsonLengthBound } from "../../../daemon/pipeline/content-cap.js";
+import { capText, cappedContent, hasStringChars, jsonLengthBound } from "../../../daemon/pipeline/content-cap.js";
 
 /** What the span stored before: the whole text, then its first `max` characters. */
 const before = (value: unknown, max: number) =>
@@ -104,5 +104,34 @@ describe("span content cap", () => {
     ];
     assert.ok(jsonLengthBound(messages, Infinity) > 4 * 1024 * 1024);
     assert.equal(cappedContent(messages, 256 * 1024), before(messages, 256 * 1024));
+  });
+
+  it("hasStringChars: whether a value's strings (keys included) hold that many characters, on random values", () => {
+    let seed = 3;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 3 || r < 0.3) return "x".repeat(Math.floor(rand() * 2000));
+      if (r < 0.4) return rand() < 0.5 ? 42 : null;
+      if (r < 0.7) return Array.from({ length: Math.floor(rand() * 6) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, (_, i) => [`k${i}`, value(depth + 1)]));
+    };
+    const chars = (v: unknown): number =>
+      typeof v === "string"
+        ? v.length
+        : Array.isArray(v)
+          ? v.reduce((n: number, x) => n + chars(x), 0)
+          : v && typeof v === "object"
+            ? Object.entries(v).reduce((n, [k, x]) => n + k.length + chars(x), 0)
+            : 0;
+    for (let i = 0; i < 300; i++) {
+      const v = value(0);
+      const n = chars(v);
+      for (const atLeast of [1, n, n + 1, Math.floor(n / 2), 64 * 1024])
+        assert.equal(hasStringChars(v, atLeast), n >= atLeast, `value ${i}: ${n} characters, at least ${atLeast}?`);
+    }
+    // Never below what JSON.stringify writes: a lower bound of the text's length.
+    const messages = [{ role: "user", content: "é\n".repeat(40_000) }];
+    assert.ok(hasStringChars(messages, 80_000) && JSON.stringify(messages).length >= 80_000);
   });
 });

@@ -1,7 +1,7 @@
 // A served span's large attributes are written as UTF-8 bytes in pieces (daemon/traces/attributes-json.ts): the bytes
 // must be exactly JSON.stringify's, for every string (escapes, pairs and lone halves at any slice edge) and value.
 import assert from "node:assert/strict";
-import { attributesJsonBytes } from "../../../daemon/traces/attributes-json.js";
+import { attributesJsonBytes, escapeAhead } from "../../../daemon/traces/attributes-json.js";
 import type { Attributes } from "../../../daemon/traces/span.js";
 
 const expected = (a: unknown) => Buffer.from(JSON.stringify(a));
@@ -52,5 +52,40 @@ describe("traces: a span's attributes as JSON bytes", () => {
   it("each call's bytes are its own row's, however the sizes before it went", () => {
     const rows = [300_000, 70_000, 2_000_000, 80_000].map((n, i) => ({ i, content: `${i}`.repeat(n) }) as Attributes);
     for (const r of rows) assert.ok(Buffer.from(attributesJsonBytes(r)!).equals(expected(r)));
+  });
+
+  it("strings escaped ahead give the same bytes: taken once, by the same text, the oldest giving way past eight", () => {
+    let seed = 5;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const chars = ["a", "😀", "\ud800", '"', "\\", "\n", "\u2028", "中"];
+    const text = (n: number) => {
+      let s = "";
+      while (s.length < n) s += chars[Math.floor(rand() * chars.length)].repeat(1 + Math.floor(rand() * 2000));
+      return s;
+    };
+    // Rows of two requests' content, some escaped ahead (more than eight at a time, in turns), some not, some twice.
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      "gen_ai.system_instructions": text(17_000 + Math.floor(rand() * 40_000)),
+      "gen_ai.input.messages": text(50_000 + Math.floor(rand() * 200_000)),
+      "gen_ai.output.messages": text(Math.floor(rand() * 30_000)),
+      "hotpath.http.status": 200 + i,
+    }));
+    for (let i = 0; i < rows.length; i += 6) {
+      for (const r of rows.slice(i, i + 6))
+        if (rand() < 0.8) escapeAhead([r["gen_ai.system_instructions"], r["gen_ai.input.messages"]]);
+      for (const r of rows.slice(i, i + 6).reverse()) {
+        assert.ok(Buffer.from(attributesJsonBytes(r)!).equals(expected(r)), `row ${rows.indexOf(r)}`);
+        // Again: what was escaped ahead is taken once; the second row escapes its own.
+        assert.ok(Buffer.from(attributesJsonBytes(r)!).equals(expected(r)), `row ${rows.indexOf(r)} again`);
+      }
+    }
+    // An equal text made anew (not the same string object) is the same bytes.
+    const content = text(100_000);
+    escapeAhead([content]);
+    const copy = { x: content.split("").join("") };
+    assert.ok(Buffer.from(attributesJsonBytes(copy)!).equals(expected(copy)));
+    // Texts too short for the row to be written as bytes are left alone, and the row is JSON.stringify's whole.
+    escapeAhead(["b".repeat(20_000)]);
+    assert.equal(attributesJsonBytes({ x: "b".repeat(20_000) }), undefined);
   });
 });
