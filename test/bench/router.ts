@@ -176,6 +176,8 @@ export async function run(argv: string[]): Promise<void> {
       paths: { type: "string" },
       // A Claude Code-sized request: this many KB of conversation (code with quotes and newlines) and 20 tools.
       large: { type: "string" },
+      // The fake upstream takes this long before each answer, as a model does before its first token (default 0).
+      "upstream-ms": { type: "string", default: "0" },
     },
   });
   if (values.old && values["old-rev"]) throw new Error("give --old or --old-rev, not both");
@@ -197,7 +199,9 @@ export async function run(argv: string[]): Promise<void> {
   // per request fell from 3.6 to 1.2 ms over them here, the floor proxy's from 1.6 to 0.3), and a daemon serves far
   // more than that. The first COLD_ROUNDS of the warm-up are reported on their own (a freshly started process).
   const warmup = Number(values.warmup);
-  const upstream = await startUpstreamProcess("openai");
+  const upstreamMs = Number(values["upstream-ms"]);
+  if (!(upstreamMs >= 0)) throw new Error("--upstream-ms: a number of milliseconds, 0 or more");
+  const upstream = await startUpstreamProcess("openai", upstreamMs);
   const fake = { baseURL: `${upstream.url}/v1` };
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
   const config = join(dir, "config.yaml");
@@ -444,7 +448,7 @@ streamed TTFB ${paired(true)}.
 `
     : "";
   const body = `
-Fake OpenAI upstream in its own process on 127.0.0.1, answering at once (44-character reply, 8 characters per streamed
+Fake OpenAI upstream in its own process on 127.0.0.1, answering ${upstreamMs ? `after ${upstreamMs} ms` : "at once"} (44-character reply, 8 characters per streamed
 delta); one client, keep-alive connections on every path, one request at a time; the paths interleaved request by
 request in an order shuffled each round; ${n} requests per path after ${warmup} warm-up rounds (every process
 warm: V8 compiles per-request code over the first ~2,500 requests; the "cold" column is the first ${COLD_ROUNDS} rounds
@@ -502,9 +506,22 @@ where the "router" section's request is a 20-character prompt. Every byte of it 
 and recorded in the span (its content attributes, capped at 256K characters each) before the answer ends.
 `
     : "";
-  const text = large ? largeNote + short : oldDaemon || chosen ? short : body;
+  const thinkNote = upstreamMs
+    ? `
+The fake upstream waits ${upstreamMs} ms before each answer, as a model takes time to its first token, on every path
+alike: what a proxy does meanwhile is not added to anyone's latency.
+`
+    : "";
+  const text = thinkNote + (large ? largeNote + short : oldDaemon || chosen ? short : body);
   console.log(text);
-  writeSection(large ? "router (large request)" : oldDaemon || chosen ? "router (A/B)" : "router", text);
+  const base = large ? "router (large request)" : oldDaemon || chosen ? "router (A/B)" : "router";
+  // e.g. "router (large request, upstream 20 ms)"
+  const section = !upstreamMs
+    ? base
+    : base.endsWith(")")
+      ? `${base.slice(0, -1)}, upstream ${upstreamMs} ms)`
+      : `${base} (upstream ${upstreamMs} ms)`;
+  writeSection(section, text);
 }
 
 /**
