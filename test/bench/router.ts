@@ -528,7 +528,7 @@ alike: what a proxy does meanwhile is not added to anyone's latency.
  * A request the size of a coding agent's turn late in a session (~`kb` KB of messages): turns of source code, whose
  * quotes and newlines JSON escapes, and 20 tools. Deterministic, so runs compare.
  */
-function largeRequest(kb: number): {
+export function largeRequest(kb: number): {
   messages: { role: "system" | "user" | "assistant"; content: string }[];
   tools: object[];
 } {
