@@ -74,8 +74,9 @@ export interface ChatOptions {
   native?: NativeRequest;
   /**
    * The caller's own work to do while the backend works on the request: called once an upstream's request is on its
-   * way (a cloud answer takes milliseconds to seconds, in which this thread would wait), perhaps more than once (each
-   * attempt), perhaps never. The pipeline makes the span's request content then instead of after the answer.
+   * way, or a local model's prompt evaluation has started (an answer takes milliseconds to seconds, in which this
+   * thread would wait); perhaps more than once (each attempt), perhaps never. It must not throw. The pipeline makes the
+   * span's request content then instead of after the answer.
    */
   whileWaiting?: () => void;
 }

@@ -82,6 +82,7 @@ export class LocalChatBackend implements ChatBackend {
         priority: options.priority,
         confidence: options.confidence,
         signal: options.signal,
+        whileWaiting: options.whileWaiting,
       },
       local.speculative,
     );
@@ -199,6 +200,8 @@ export class LocalChatBackend implements ChatBackend {
         chat.dispose({ disposeSequence: false });
         lease.release();
       });
+    // LlamaChat renders and evaluates the prompt from here on: the caller's work then (ChatOptions.whileWaiting).
+    if (options.whileWaiting) setImmediate(options.whileWaiting);
     try {
       yield* channel;
     } finally {

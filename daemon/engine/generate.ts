@@ -25,6 +25,8 @@ export interface GenerateInput {
   /** Compute each token's probability (ChatOptions.confidence). */
   confidence?: boolean;
   signal: AbortSignal;
+  /** The caller's work while the prompt is evaluated (ChatOptions.whileWaiting): run once its decode has started. */
+  whileWaiting?: () => void;
 }
 
 export interface GenerateResult {
@@ -154,6 +156,8 @@ export async function* generate(
     const contextSequences = sequence.context.totalSequences;
     const needsText = stopStrings.length > 0;
     let pending: Promise<IteratorResult<{ token: Token; confidence?: number }>> | undefined = iterator.next();
+    // The prompt's evaluation is the request's longest wait on this thread (a large prompt's, seconds on a CPU).
+    if (input.whileWaiting) void decodeDispatched(contextSequences).then(input.whileWaiting);
     const prefetch = () => {
       pending = iterator.next();
       // Handled here, thrown at the await: the consumer may stop (return()) before awaiting it.
