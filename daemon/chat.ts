@@ -55,6 +55,8 @@ export interface NativeRequest {
   format: WireFormat;
   /** The parsed JSON body, unvalidated fields included. */
   body: Record<string, unknown>;
+  /** The body's bytes as sent, where `body` is their parse (not a route's rewrite): a pass-through's copy of them. */
+  raw?: Buffer;
   /** Headers to forward: the API family's own (anthropic-*, openai-*), lower-case names. */
   headers: Record<string, string>;
   /** The query string, "" or starting with "?". */

@@ -45,6 +45,7 @@ export async function nativeRequest(
   return {
     format,
     body: body ?? ((await ctx.readJsonValue()) as Record<string, unknown>),
+    ...(body ? {} : { raw: await ctx.readBody() }),
     headers: forwardableHeaders(ctx.req.headers),
     query: ctx.url.search,
   };

@@ -4,6 +4,7 @@
 // byte for byte (as `wire` events) and parsed alongside, only to observe it (usage, timings, span, cache).
 import type { ChatEvent, ChatOptions, NativeRequest, WireFormat } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
+import { SPLICE_FROM_BYTES, withModel } from "./native-body.js";
 import { postJson, readJsonText, sseMessages, type UpstreamResponse } from "./upstream.js";
 
 /**
@@ -80,8 +81,11 @@ export async function* passThrough(
   how: PassThrough,
   { signal, whileWaiting }: Pick<ChatOptions, "signal" | "whileWaiting">,
 ): AsyncIterable<ChatEvent> {
-  const body: Record<string, unknown> = { ...native.body, model: opts.model };
-  const stream = body.stream === true;
+  // A large body: the client's bytes with the model spliced in, not the object written out again (native-body.ts).
+  const body =
+    (native.raw && native.raw.length >= SPLICE_FROM_BYTES && withModel(native.raw, opts.model)) ||
+    ({ ...native.body, model: opts.model } as Record<string, unknown>);
+  const stream = native.body.stream === true;
   const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
   const headers: Record<string, string> = { ...native.headers, ...how.auth() };
   headers.accept ??= stream ? "text/event-stream" : "application/json";

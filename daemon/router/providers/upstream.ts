@@ -139,7 +139,7 @@ export async function postJson(
 ): Promise<UpstreamResponse> {
   // A body without long strings is sent as the string it is (a large one as its bytes), without a promise turn; one
   // with them as bytes written a slice per turn of the event loop (json-payload.ts).
-  const pending = jsonPayload(body);
+  const pending = Buffer.isBuffer(body) ? body : jsonPayload(body);
   const payload = typeof pending === "string" || Buffer.isBuffer(pending) ? pending : await pending;
   if (conn.freeing) await conn.freeing;
   if (signal.aborted) throw new UpstreamError("the request was cancelled", "aborted");

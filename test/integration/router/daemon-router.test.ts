@@ -224,6 +224,12 @@ describe("router: end to end through the daemon", function () {
       .create({ model: "oa:gpt-4o-mini", messages: [{ role: "system", content: system }, ...messages], tools })
       .withResponse();
     assert.equal(chat.data.choices[0].message.content, "Done.");
+    // Passed through as the client's bytes with the model spliced in (native-body.ts): the same JSON value.
+    assert.deepEqual(oa.received[0].body, {
+      model: "gpt-4o-mini",
+      messages: [{ role: "system", content: system }, ...messages],
+      tools,
+    });
     const s = span(chat.response.headers.get("x-hotpath-request-id")!);
     assert.equal(s.attributes["gen_ai.system_instructions"], system);
     assert.equal(
@@ -238,6 +244,13 @@ describe("router: end to end through the daemon", function () {
     const message = await anthropic.messages
       .create({ model: "an:claude-haiku-4-5", max_tokens: 16, system, messages, tools: anthropicTools })
       .withResponse();
+    assert.deepEqual(an.received[0].body, {
+      model: "claude-haiku-4-5",
+      max_tokens: 16,
+      system,
+      messages,
+      tools: anthropicTools,
+    });
     const m = span(message.response.headers.get("x-hotpath-request-id")!);
     assert.equal(m.attributes["gen_ai.system_instructions"], system);
     assert.equal(m.attributes["gen_ai.input.messages"], JSON.stringify(messages));
