@@ -56,7 +56,7 @@ export class AnthropicBackend implements ChatBackend {
     const version = (same && native.headers["anthropic-version"]) || this.version;
     const auth = { "x-api-key": key, "anthropic-version": version, accept: "application/json" };
     const headers = same ? { ...native.headers, ...auth } : auth;
-    const res = await postJson(this.opts.conn, url, headers, body, signal, this.opts.timeoutMs);
+    const res = await postJson(this.opts.conn, url, headers, body, { signal }, this.opts.timeoutMs);
     const { value: answer, text } = await readJsonText<{ input_tokens?: unknown }>(res, this.opts.conn.name);
     if (typeof answer.input_tokens !== "number" || !Number.isInteger(answer.input_tokens) || answer.input_tokens < 0) {
       throw new UpstreamError(
@@ -103,15 +103,7 @@ export class AnthropicBackend implements ChatBackend {
       "anthropic-version": this.version,
       accept: stream ? "text/event-stream" : "application/json",
     };
-    const res = await postJson(
-      this.opts.conn,
-      url,
-      headers,
-      body,
-      options.signal,
-      this.opts.timeoutMs,
-      options.whileWaiting,
-    );
+    const res = await postJson(this.opts.conn, url, headers, body, options, this.opts.timeoutMs);
     if (!stream) {
       // Plain yields, not `yield*` over a sync iterable (see passthrough.ts).
       for (const e of messageToEvents(await readJson(res, this.opts.conn.name))) yield e;

@@ -97,15 +97,7 @@ export class OpenAIBackend implements ChatBackend {
     };
     if (key) headers.authorization = `Bearer ${key}`;
     const url = `${this.opts.baseURL.replace(/\/+$/, "")}/chat/completions`;
-    const res = await postJson(
-      this.opts.conn,
-      url,
-      headers,
-      body,
-      options.signal,
-      this.opts.timeoutMs,
-      options.whileWaiting,
-    );
+    const res = await postJson(this.opts.conn, url, headers, body, options, this.opts.timeoutMs);
     if (!stream) {
       // Plain yields, not `yield*` over a sync iterable (see passthrough.ts).
       const events = completionEvents(await readJson<OpenAICompletion>(res, this.opts.conn.name), this.opts.conn.name);

@@ -79,7 +79,7 @@ export async function* passThrough(
   opts: ProviderBackendOptions,
   native: NativeRequest,
   how: PassThrough,
-  { signal, whileWaiting }: Pick<ChatOptions, "signal" | "whileWaiting">,
+  options: Pick<ChatOptions, "signal" | "whileWaiting">,
 ): AsyncIterable<ChatEvent> {
   // A large body: the client's bytes with the model spliced in, not the object written out again (native-body.ts).
   const body =
@@ -89,7 +89,7 @@ export async function* passThrough(
   const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
   const headers: Record<string, string> = { ...native.headers, ...how.auth() };
   headers.accept ??= stream ? "text/event-stream" : "application/json";
-  const res = await postJson(opts.conn, url, headers, body, signal, opts.timeoutMs, whileWaiting);
+  const res = await postJson(opts.conn, url, headers, body, options, opts.timeoutMs);
   const head = { status: res.statusCode ?? 200, headers: relayedResponseHeaders(res) };
   if (!stream || !String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
     const { value, text } = await readJsonText<unknown>(res, opts.conn.name);

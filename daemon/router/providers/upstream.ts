@@ -11,6 +11,7 @@ import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { Agent, errors as undiciErrors } from "undici";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type { ChatOptions } from "../../chat.js";
 import { redact } from "../secrets.js";
 import { jsonPayload } from "./json-payload.js";
 
@@ -126,16 +127,15 @@ function targetOf(urlText: string): Target {
  * become UpstreamError with the upstream's own message. The idle timeouts cover the time to the answer's head and
  * silences mid-body (connecting: undici's own limit, 10 s); the router's own watchdog (same limit, any backend) normally fires
  * first, this is the backstop. Aborting `signal` before the answer ends drops the connection. `whileWaiting` (the
- * caller's, ChatOptions.whileWaiting) runs once the request is handed over.
+ * caller's, ChatOptions.whileWaiting) runs once the request is handed over. A Buffer `body` is sent as it is.
  */
 export async function postJson(
   conn: Connection,
   url: string,
   headers: Record<string, string>,
   body: unknown,
-  signal: AbortSignal,
+  { signal, whileWaiting }: Pick<ChatOptions, "signal" | "whileWaiting">,
   idleTimeoutMs: number,
-  whileWaiting?: () => void,
 ): Promise<UpstreamResponse> {
   // A body without long strings is sent as the string it is (a large one as its bytes), without a promise turn; one
   // with them as bytes written a slice per turn of the event loop (json-payload.ts).
