@@ -6,7 +6,18 @@
 // escape, a key twice, a model that is not a string — gives undefined, and the object is written out as before.
 
 /** Below this a body is written out from its object as before: a small one costs no more that way. */
-export const SPLICE_FROM_BYTES = 64 * 1024;
+const SPLICE_FROM_BYTES = 64 * 1024;
+/**
+ * Above this too: the scan runs in one turn of the event loop, and a text of quotes and backslashes is a jump per
+ * character (an 11 MB one: 42 ms), where the object's way writes long strings a slice per turn (json-payload.ts).
+ */
+const SPLICE_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The pass-through's body as the client's bytes with `model` spliced in, for a body of that size (else undefined). */
+export function splicedBody(raw: Buffer | undefined, model: string): Buffer | undefined {
+  if (!raw || raw.length < SPLICE_FROM_BYTES || raw.length > SPLICE_MAX_BYTES) return undefined;
+  return withModel(raw, model);
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

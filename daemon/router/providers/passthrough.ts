@@ -4,7 +4,7 @@
 // byte for byte (as `wire` events) and parsed alongside, only to observe it (usage, timings, span, cache).
 import type { ChatEvent, ChatOptions, NativeRequest, WireFormat } from "../../chat.js";
 import type { ProviderBackendOptions } from "./backend.js";
-import { SPLICE_FROM_BYTES, withModel } from "./native-body.js";
+import { splicedBody } from "./native-body.js";
 import { postJson, readJsonText, sseMessages, type UpstreamResponse } from "./upstream.js";
 
 /**
@@ -83,8 +83,7 @@ export async function* passThrough(
 ): AsyncIterable<ChatEvent> {
   // A large body: the client's bytes with the model spliced in, not the object written out again (native-body.ts).
   const body =
-    (native.raw && native.raw.length >= SPLICE_FROM_BYTES && withModel(native.raw, opts.model)) ||
-    ({ ...native.body, model: opts.model } as Record<string, unknown>);
+    splicedBody(native.raw, opts.model) ?? ({ ...native.body, model: opts.model } as Record<string, unknown>);
   const stream = native.body.stream === true;
   const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
   const headers: Record<string, string> = { ...native.headers, ...how.auth() };

@@ -2,7 +2,7 @@
 // must be the same JSON value as {...JSON.parse(raw), model}, whatever the client's spacing, escapes and nesting — or
 // undefined where the top level alone cannot say so.
 import assert from "node:assert/strict";
-import { withModel } from "../../../daemon/router/providers/native-body.js";
+import { splicedBody, withModel } from "../../../daemon/router/providers/native-body.js";
 
 let seed = 11;
 const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -96,5 +96,15 @@ describe("router: a pass-through's body as the client's bytes with the model spl
       '\ufeff{"model":"a"}', // a byte order mark first
     ])
       assert.equal(withModel(Buffer.from(raw), "m"), undefined, raw);
+  });
+
+  it("splices bodies from 64 KB to 2 MB only: a small one costs no more written out, a larger one is scanned in one turn", () => {
+    const body = (bytes: number) =>
+      Buffer.from(JSON.stringify({ model: "a", messages: [{ content: "x".repeat(bytes) }] }));
+    assert.equal(splicedBody(undefined, "m"), undefined);
+    assert.equal(splicedBody(body(60 * 1024), "m"), undefined);
+    assert.equal(splicedBody(body(3 * 1024 * 1024), "m"), undefined);
+    const raw = body(200 * 1024);
+    assert.deepEqual(JSON.parse(splicedBody(raw, "m")!.toString()), { ...JSON.parse(raw.toString()), model: "m" });
   });
 });
