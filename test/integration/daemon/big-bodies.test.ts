@@ -155,4 +155,18 @@ describe("daemon: 9 MB bodies do not hold the event loop (issue #15)", function 
     assert.deepEqual(oa.received[0].body, { ...request, model: "gpt-4o-mini" });
     assertBounded(hold);
   });
+
+  it("an accepted 9 MB chat of 2 million tiny strings reaches the upstream as sent, and holds the loop at most half its time", async () => {
+    oa.reset();
+    const request = {
+      model: "oa:gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+      user_tags: Array.from({ length: NINE_MB / 4 }, (_, i) => (i % 2 ? "a" : "b")),
+    };
+    const hold = await longestHold("/v1/chat/completions", JSON.stringify(request));
+    assert.equal(hold.res.status, 200, hold.res.text.slice(0, 300));
+    assert.equal(oa.received.length, 1);
+    assert.deepEqual(oa.received[0].body, { ...request, model: "gpt-4o-mini" });
+    assertBounded(hold);
+  });
 });
