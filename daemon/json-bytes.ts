@@ -15,23 +15,24 @@ export class Utf8Sink {
       const { read, written } = encoder.encodeInto(s, this.buf.subarray(this.used));
       this.used += written;
       if (read === s.length) return;
-      // Full (or the next character's bytes do not fit): a buffer twice the size, then the rest.
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.used + 3 * (s.length - read)));
-      this.buf.copy(grown, 0, 0, this.used);
-      this.buf = grown;
+      // Full (or the next character's bytes do not fit): room for the rest at 3 bytes a character, then the rest.
+      this.grow(3 * (s.length - read));
       s = s.slice(read);
     }
   }
 
   /** Bytes already UTF-8 (an earlier sink's), appended as they are. */
   raw(bytes: Uint8Array): void {
-    if (this.used + bytes.length > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.used + bytes.length));
-      this.buf.copy(grown, 0, 0, this.used);
-      this.buf = grown;
-    }
+    if (this.used + bytes.length > this.buf.length) this.grow(bytes.length);
     this.buf.set(bytes, this.used);
     this.used += bytes.length;
+  }
+
+  /** A buffer twice the size, or as large as `more` bytes past what is written need. */
+  private grow(more: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.used + more));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
   }
 
   /** The whole buffer (grown or not), to be filled again by a later sink. */

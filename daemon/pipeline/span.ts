@@ -52,7 +52,7 @@ export interface RequestFacts {
   params?: { maxTokens?: number | null; temperature?: number | null; topP?: number | null; seed?: number | null };
   content?: { system?: string; input?: unknown; output?: unknown; tools?: unknown };
   /** The request's content attributes as the span holds them, made ahead by prepareContent. */
-  contentText?: { system?: string; input?: string; tools?: string };
+  contentText?: ContentTexts;
   /** The caller's trace (W3C traceparent or x-hotpath-conversation-id), so the span joins the agent's own trace. */
   trace: RequestTraceContext;
   extra?: Attributes;
@@ -99,12 +99,11 @@ export function recordRequest(services: SpanSink, f: RequestFacts): void {
   }
   if (f.prefix) Object.assign(attributes, prefixAttributes(f.prefix));
   if (f.error) attributes[HotpathAttr.errorType] = f.errorType ?? "error";
-  const made = f.contentText;
-  if (f.content?.system !== undefined)
-    attributes["gen_ai.system_instructions"] = made?.system ?? capped(f.content.system);
-  if (f.content?.input !== undefined) attributes["gen_ai.input.messages"] = made?.input ?? capped(f.content.input);
+  const made = f.contentText ?? (f.content && contentTexts(f.content));
+  if (made?.system !== undefined) attributes["gen_ai.system_instructions"] = made.system;
+  if (made?.input !== undefined) attributes["gen_ai.input.messages"] = made.input;
   if (f.content?.output !== undefined) attributes["gen_ai.output.messages"] = capped(f.content.output);
-  if (f.content?.tools !== undefined) attributes["gen_ai.tool.definitions"] = made?.tools ?? capped(f.content.tools);
+  if (made?.tools !== undefined) attributes["gen_ai.tool.definitions"] = made.tools;
   Object.assign(attributes, f.extra ?? {});
 
   try {
@@ -220,17 +219,22 @@ export function contentWorthPreparing(f: RequestFacts): boolean {
 export function prepareContent(f: RequestFacts): void {
   if (f.contentText || !f.content) return;
   try {
-    const { system, input, tools } = f.content;
-    const made = {
-      system: system === undefined ? undefined : capped(system),
-      input: input === undefined ? undefined : capped(input),
-      tools: tools === undefined ? undefined : capped(tools),
-    };
-    f.contentText = made;
+    const made = (f.contentText = contentTexts(f.content));
     escapeAhead([made.system, made.input, made.tools].filter((t): t is string => t !== undefined));
   } catch {
-    f.contentText = undefined;
+    // Not made: recordRequest makes it, and reports what cannot be made, as it always did.
   }
+}
+
+/** The request's content attributes (system, input, tools) as the span holds them: capped JSON texts. */
+type ContentTexts = { system?: string; input?: string; tools?: string };
+
+function contentTexts({ system, input, tools }: NonNullable<RequestFacts["content"]>): ContentTexts {
+  return {
+    system: system === undefined ? undefined : capped(system),
+    input: input === undefined ? undefined : capped(input),
+    tools: tools === undefined ? undefined : capped(tools),
+  };
 }
 
 /** Wall-clock ms with sub-ms precision. */

@@ -70,8 +70,13 @@ export function withModel(raw: Buffer, model: string): Buffer | undefined {
   return Buffer.concat([raw.subarray(0, i), member, value, raw.subarray(i)]);
 }
 
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 function skipSpace(raw: Buffer, i: number): number {
-  for (let c = raw[i]; c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = raw[++i]);
+  while (isSpace(raw[i])) i++;
   return i;
 }
 
@@ -109,10 +114,6 @@ function endOfValue(raw: Buffer, i: number): number {
   }
   // A number, true, false or null: up to the next separator.
   let j = i;
-  for (
-    let c = raw[j];
-    j < raw.length && c !== 0x2c && c !== 0x7d && c !== 0x5d && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09;
-    c = raw[++j]
-  );
+  while (j < raw.length && raw[j] !== 0x2c && raw[j] !== 0x7d && raw[j] !== 0x5d && !isSpace(raw[j])) j++;
   return j === i ? -1 : j;
 }

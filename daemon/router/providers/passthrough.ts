@@ -82,8 +82,7 @@ export async function* passThrough(
   options: Pick<ChatOptions, "signal" | "whileWaiting">,
 ): AsyncIterable<ChatEvent> {
   // A large body: the client's bytes with the model spliced in, not the object written out again (native-body.ts).
-  const body =
-    splicedBody(native.raw, opts.model) ?? ({ ...native.body, model: opts.model } as Record<string, unknown>);
+  const body = splicedBody(native.raw, opts.model) ?? { ...native.body, model: opts.model };
   const stream = native.body.stream === true;
   const url = `${opts.baseURL.replace(/\/+$/, "")}${how.path}${native.query}`;
   const headers: Record<string, string> = { ...native.headers, ...how.auth() };
