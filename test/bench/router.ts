@@ -11,7 +11,9 @@
 // more interleaved path, so a change is judged against its base under the same load; `--paths direct,daemon,old,floor`
 // runs only those paths (a shorter run). Either writes the "router (A/B)" section instead of "router". `--large KB`
 // sends a coding agent's late-session turn (~KB of code-heavy messages, 20 tools) instead of a short prompt, and writes
-// "router (large request)".
+// "router (large request)". `--wire messages|responses` sends Claude Code's Anthropic Messages or Codex's Responses
+// requests through their pass-through paths instead of Chat Completions (see _router-wires.ts); its section's name
+// says which.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -29,6 +31,7 @@ import { startUpstreamProcess } from "../fixtures/upstreams/process.js";
 import { prng } from "../../daemon/audit/stats.js";
 import { buildRevision } from "./ab.js";
 import { fmt, machineDescription, median, percentile, writeSection } from "./_report.js";
+import { BENCH_KEY, BENCH_KEY_ENV, wireNamed, type Conversation } from "./_router-wires.js";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -178,8 +181,11 @@ export async function run(argv: string[]): Promise<void> {
       large: { type: "string" },
       // The fake upstream takes this long before each answer, as a model does before its first token (default 0).
       "upstream-ms": { type: "string", default: "0" },
+      // The API the client speaks: chat (Chat Completions), messages (Anthropic, Claude Code's), responses (Codex's).
+      wire: { type: "string", default: "chat" },
     },
   });
+  const wire = wireNamed(values.wire!);
   if (values.old && values["old-rev"]) throw new Error("give --old or --old-rev, not both");
   const oldBuild = values.old
     ? { label: values.old, bin: values.old }
@@ -192,6 +198,9 @@ export async function run(argv: string[]): Promise<void> {
   const chosen = values.paths?.split(",").map((p) => p.trim());
   const known = ["direct", "router", "inproc", "daemon", "old", "floor", "portkey"];
   for (const p of chosen ?? []) if (!known.includes(p)) throw new Error(`--paths: no path "${p}" (${known})`);
+  // The Router in-process takes Chat Completions; another wire's request goes through the daemon's HTTP routes.
+  if (wire.name !== "chat" && chosen?.includes("router"))
+    throw new Error(`--paths: "router" (the Router in-process) speaks Chat Completions only, not --wire ${wire.name}`);
   if (chosen && !chosen.includes("direct"))
     throw new Error("--paths must include direct (every path is read against it)");
   const n = Number(values.requests);
@@ -201,11 +210,13 @@ export async function run(argv: string[]): Promise<void> {
   const warmup = Number(values.warmup);
   const upstreamMs = Number(values["upstream-ms"]);
   if (!(upstreamMs >= 0)) throw new Error("--upstream-ms: a number of milliseconds, 0 or more");
-  const upstream = await startUpstreamProcess("openai", upstreamMs);
+  const upstream = await startUpstreamProcess(wire.flavor, upstreamMs);
   const fake = { baseURL: `${upstream.url}/v1` };
   const dir = mkdtempSync(join(tmpdir(), "hotpath-bench-router-"));
   const config = join(dir, "config.yaml");
-  writeFileSync(config, `router:\n  providers:\n    fake: { type: openai-compatible, baseURL: "${fake.baseURL}" }\n`);
+  writeFileSync(config, `router:\n  providers:\n    fake: ${wire.provider(upstream.url)}\n`);
+  // The provider's key (where its config names one), for the daemons started here and the one in this process.
+  process.env[BENCH_KEY_ENV] = BENCH_KEY;
   // Past this point every process started is stopped, also when a later start fails (a loaded machine is slow).
   const daemon = await startDaemon({ dataDir: join(dir, "data"), args: ["--config", config] });
   const oldDaemon = oldBuild
@@ -223,27 +234,16 @@ export async function run(argv: string[]): Promise<void> {
     chosen && !chosen.includes("portkey") ? { skipped: "not in --paths" } : await startPortkey();
   if ("skipped" in portkey) console.log(`Portkey: ${portkey.skipped}`);
   const floor = await startFloorProxy(upstream.url);
-  // Portkey's documented way to reach any OpenAI-compatible server: provider openai + custom host.
-  const portkeyHeaders = {
-    authorization: "Bearer sk-bench",
-    "x-portkey-provider": "openai",
-    "x-portkey-custom-host": fake.baseURL,
-  };
+  // Portkey's documented way to reach any server of a provider's API: the provider + a custom host.
+  const portkeyHeaders = wire.portkeyHeaders(upstream.url);
 
   const large = values.large === undefined ? undefined : largeRequest(Number(values.large));
-  const messages = large?.messages ?? [{ role: "user" as const, content: "Say something short." }];
-  const tools = large ? { tools: large.tools } : {};
-  const directBody = (stream: boolean) =>
-    JSON.stringify({
-      model: "bench",
-      messages,
-      ...tools,
-      stream,
-      ...(stream ? { stream_options: { include_usage: true } } : {}),
-    });
-  const viaBody = (stream: boolean) => JSON.stringify({ model: "fake:bench", messages, ...tools, stream });
-  const directUrl = `${fake.baseURL}/chat/completions`;
-  const daemonUrl = `${daemon.url}/v1/chat/completions`;
+  const conversation: Conversation = large ?? { messages: [{ role: "user", content: "Say something short." }] };
+  const messages = conversation.messages;
+  const directBody = (stream: boolean) => wire.body(conversation, { model: "bench", stream, askUsage: true });
+  const viaBody = (stream: boolean) => wire.body(conversation, { model: "fake:bench", stream });
+  const directUrl = `${upstream.url}${wire.path}`;
+  const daemonUrl = `${daemon.url}${wire.path}`;
   const auth = { authorization: `Bearer ${daemon.token}` };
 
   async function inProcess(stream: boolean): Promise<[number, number]> {
@@ -291,27 +291,27 @@ export async function run(argv: string[]): Promise<void> {
   async function call(path: Path, stream: boolean): Promise<[number, number] | undefined> {
     switch (path) {
       case "direct":
-        return post(directUrl, directBody(stream), {});
+        return post(directUrl, directBody(stream), wire.clientHeaders);
       case "router":
         return inProcess(stream);
       case "inproc":
-        return post(`${local.url}/v1/chat/completions`, viaBody(stream), { authorization: `Bearer ${localToken}` });
+        return post(`${local.url}${wire.path}`, viaBody(stream), { authorization: `Bearer ${localToken}` });
       case "daemon":
         return post(daemonUrl, viaBody(stream), auth);
       case "old":
         return oldDaemon
-          ? post(`${oldDaemon.url}/v1/chat/completions`, viaBody(stream), {
+          ? post(`${oldDaemon.url}${wire.path}`, viaBody(stream), {
               authorization: `Bearer ${oldDaemon.token}`,
             })
           : undefined;
       case "floor":
         // It buffers whole answers, so its streamed "first byte" would be the last: non-streamed only.
-        return stream ? undefined : post(`${floor.url}/v1/chat/completions`, directBody(false), {});
+        return stream ? undefined : post(`${floor.url}${wire.path}`, directBody(false), wire.clientHeaders);
       case "portkey":
         // Portkey 1.15.2 on Node answers every streamed request 500 ("TypeError: immutable": it rewrites the headers
         // of Node's fetch Response, which are read-only); the streamed peer row then says so instead of a number.
         if (!("url" in portkey) || (stream && portkeyStreamFailure)) return undefined;
-        return post(`${portkey.url}/v1/chat/completions`, directBody(stream), portkeyHeaders).catch((e: Error) => {
+        return post(`${portkey.url}${wire.path}`, directBody(stream), portkeyHeaders).catch((e: Error) => {
           if (!stream) throw e;
           portkeyStreamFailure = e.message;
           return undefined;
@@ -320,7 +320,8 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   const paths = (Object.keys(results) as Path[]).filter(
-    (p) => (chosen ? chosen.includes(p) : true) && (p !== "old" || oldDaemon),
+    (p) =>
+      (chosen ? chosen.includes(p) : true) && (p !== "old" || oldDaemon) && (p !== "router" || wire.name === "chat"),
   );
   // Each round in an order of its own (seeded: a run is reproducible). A fixed order rotated each round had each path
   // follow its neighbour in the list in most rounds: "old" came right after "daemon" in half of them and paid for the
@@ -421,7 +422,7 @@ export async function run(argv: string[]): Promise<void> {
   const addedPortkey = added("portkey");
   const peer =
     "url" in portkey
-      ? `Peer: the Portkey gateway (\`@portkey-ai/gateway\` 1.15.2, its own Node process, provider openai with a custom host
+      ? `Peer: the Portkey gateway (\`@portkey-ai/gateway\` 1.15.2, its own Node process, provider ${portkeyHeaders["x-portkey-provider"]} with a custom host
 pointing at the same fake upstream; its server has no host option, so a preload binds its listen() to 127.0.0.1 and the
 bench checks the bound address) adds ${fmt(addedPortkey, 3)} ms p50 in the same run; Hotpath's daemon adds
 ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's (target met)" : "not lower than Portkey's (target not met)"}.`
@@ -496,7 +497,7 @@ Streamed, time to first body byte:
 
 ${table(true)}
 ${ab}
-Rerun: \`npm run bench -- router ${argv.join(" ")}\`; the deciding command is \`npm run bench -- router\`.
+Rerun: \`npm run bench -- router ${argv.join(" ")}\`${large || oldDaemon || chosen ? "; the deciding command is `npm run bench -- router`" : ""}.
 `;
   const largeNote = large
     ? `
@@ -512,15 +513,29 @@ The fake upstream waits ${upstreamMs} ms before each answer, as a model takes ti
 alike: what a proxy does meanwhile is not added to anyone's latency.
 `
     : "";
-  const text = thinkNote + (large ? largeNote + short : oldDaemon || chosen ? short : body);
+  const wireNote =
+    wire.name === "chat"
+      ? ""
+      : `
+The wire: ${wire.label}, POST ${wire.path} on every path (the fake upstream speaks it; the daemon's provider \`fake\` is
+${wire.provider("<upstream>")}, a route that passes the request through as sent with the route's model).
+${
+  large || oldDaemon || chosen
+    ? ""
+    : `Non-streamed, the daemon adds ${fmt(addedDaemon, 3)} ms p50 (${addedDaemon <= 1 ? "≤ 1 ms: met" : "over 1 ms: not met"}), the floor proxy ${fmt(addedFloor, 3)} ms.
+${peer}
+`
+}`;
+  const text =
+    thinkNote + wireNote + (large ? largeNote + short : oldDaemon || chosen || wire.name !== "chat" ? short : body);
   console.log(text);
-  const base = large ? "router (large request)" : oldDaemon || chosen ? "router (A/B)" : "router";
+  const qualifiers = [
+    ...(large ? ["large request"] : oldDaemon || chosen ? ["A/B"] : []),
+    ...(wire.section ? [wire.section] : []),
+    ...(upstreamMs ? [`upstream ${upstreamMs} ms`] : []),
+  ];
   // e.g. "router (large request, upstream 20 ms)"
-  const section = !upstreamMs
-    ? base
-    : base.endsWith(")")
-      ? `${base.slice(0, -1)}, upstream ${upstreamMs} ms)`
-      : `${base} (upstream ${upstreamMs} ms)`;
+  const section = qualifiers.length ? `router (${qualifiers.join(", ")})` : "router";
   writeSection(section, text);
 }
 
@@ -528,10 +543,7 @@ alike: what a proxy does meanwhile is not added to anyone's latency.
  * A request the size of a coding agent's turn late in a session (~`kb` KB of messages): turns of source code, whose
  * quotes and newlines JSON escapes, and 20 tools. Deterministic, so runs compare.
  */
-export function largeRequest(kb: number): {
-  messages: { role: "system" | "user" | "assistant"; content: string }[];
-  tools: object[];
-} {
+export function largeRequest(kb: number): Required<Conversation> {
   const code = 'function step(x) {\n  return "value: " + x; // a \\"quoted\\" line\n}\n';
   const messages: { role: "system" | "user" | "assistant"; content: string }[] = [
     { role: "system", content: `You are a coding agent.\n${code.repeat(200)}` },
@@ -543,7 +555,7 @@ export function largeRequest(kb: number): {
   }
   messages.push({ role: "user", content: "Say something short." });
   const tools = Array.from({ length: 20 }, (_, i) => ({
-    type: "function",
+    type: "function" as const,
     function: {
       name: `tool_${i}`,
       description: "Reads or changes the workspace. ".repeat(10),
