@@ -51,12 +51,30 @@ export class Utf8Sink {
  * between the halves of a surrogate pair (alone, each would be escaped as a half).
  */
 export function writeJsonString(out: Utf8Sink, text: string, sliceChars: number): void {
+  writeJsonStringOfPieces(out, [text], sliceChars);
+}
+
+/**
+ * writeJsonString of the pieces' concatenation, read piece by piece. A long string made by concatenation (or by
+ * JSON.stringify) is a rope in V8, and reading any character of it flattens it whole into fresh memory (~10 µs a page
+ * here: ~0.7 ms for a 180 KB request's messages); its pieces, each shorter, are read without that. A pair's halves
+ * split between two pieces are written together, as in one text.
+ */
+export function writeJsonStringOfPieces(out: Utf8Sink, pieces: readonly string[], sliceChars: number): void {
   out.text('"');
-  for (let i = 0; i < text.length;) {
-    let end = Math.min(text.length, i + sliceChars);
-    if (end < text.length && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
-    out.text(JSON.stringify(text.slice(i, end)).slice(1, -1));
-    i = end;
+  let carry = ""; // a high surrogate that ended the piece before
+  for (let piece of pieces) {
+    if (carry) piece = carry + piece;
+    carry = "";
+    let stop = piece.length;
+    if (stop && (piece.charCodeAt(stop - 1) & 0xfc00) === 0xd800) carry = piece.slice(--stop);
+    for (let i = 0; i < stop;) {
+      let end = Math.min(stop, i + sliceChars);
+      if (end < stop && (piece.charCodeAt(end - 1) & 0xfc00) === 0xd800) end++;
+      out.text(JSON.stringify(piece.slice(i, end)).slice(1, -1));
+      i = end;
+    }
   }
+  if (carry) out.text(JSON.stringify(carry).slice(1, -1)); // a lone half, escaped as JSON.stringify escapes it
   out.text('"');
 }

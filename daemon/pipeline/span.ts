@@ -7,8 +7,8 @@ import type { PrefixFacts } from "../chat.js";
 import type { TraceStore } from "../traces/store.js";
 import type { RequestTraceContext } from "../traces/traceparent.js";
 import { HotpathAttr, type Attributes, type SpanKind } from "../traces/span.js";
-import { escapeAhead, ESCAPE_AHEAD_FROM_CHARS } from "../traces/attributes-json.js";
-import { cappedContent, hasStringChars } from "./content-cap.js";
+import { escapeAhead, ESCAPE_AHEAD_FROM_CHARS, type PiecedText } from "../traces/attributes-json.js";
+import { cappedContent, cappedContentPieces, hasStringChars } from "./content-cap.js";
 
 /** The request metrics a span feeds (the server's Prometheus registry holds them). */
 export interface RequestMetrics {
@@ -219,8 +219,14 @@ export function contentWorthPreparing(f: RequestFacts): boolean {
 export function prepareContent(f: RequestFacts): void {
   if (f.contentText || !f.content) return;
   try {
-    const made = (f.contentText = contentTexts(f.content));
-    escapeAhead([made.system, made.input, made.tools].filter((t): t is string => t !== undefined));
+    // In pieces (a message, a tool each): the row's bytes are escaped from them, never from a flat copy of the text.
+    const pieced: PiecedText[] = [];
+    f.contentText = contentTexts(f.content, (v) => {
+      const { text, pieces } = cappedContentPieces(v, MAX_CONTENT_CHARS);
+      pieced.push({ text, pieces: pieces ?? [text] });
+      return text;
+    });
+    escapeAhead(pieced);
   } catch {
     // Not made: recordRequest makes it, and reports what cannot be made, as it always did.
   }
@@ -229,11 +235,14 @@ export function prepareContent(f: RequestFacts): void {
 /** The request's content attributes (system, input, tools) as the span holds them: capped JSON texts. */
 type ContentTexts = { system?: string; input?: string; tools?: string };
 
-function contentTexts({ system, input, tools }: NonNullable<RequestFacts["content"]>): ContentTexts {
+function contentTexts(
+  { system, input, tools }: NonNullable<RequestFacts["content"]>,
+  make: (value: unknown) => string = capped,
+): ContentTexts {
   return {
-    system: system === undefined ? undefined : capped(system),
-    input: input === undefined ? undefined : capped(input),
-    tools: tools === undefined ? undefined : capped(tools),
+    system: system === undefined ? undefined : make(system),
+    input: input === undefined ? undefined : make(input),
+    tools: tools === undefined ? undefined : make(tools),
   };
 }
 

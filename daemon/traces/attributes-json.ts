@@ -3,7 +3,7 @@
 // span carries its request's content — ~260 KB of JSON for a 196 KB request — and as one string it was fresh memory
 // twice (JSON.stringify's rope, flattened when bound; then better-sqlite3's UTF-8 copy of it): on the 2-core VMs this
 // runs on a page touched for the first time costs ~10 µs, ~65 of them per copy.
-import { Utf8Sink, writeJsonString } from "../json-bytes.js";
+import { Utf8Sink, writeJsonString, writeJsonStringOfPieces } from "../json-bytes.js";
 import type { Attributes } from "./span.js";
 
 /** Attributes whose strings are shorter than this in all are stringified whole (small strings cost no fresh memory). */
@@ -29,19 +29,28 @@ const spare: Buffer[] = [];
 
 /**
  * Escapes, ahead of the row that will hold them, texts a served span's attributes will carry as they are — when they
- * are long enough for attributesJsonBytes to write that row as bytes (64K characters in all).
+ * are long enough for attributesJsonBytes to write that row as bytes (64K characters in all). A text may come with
+ * the pieces it was concatenated from (`pieces`: their concatenation is `text`), which are read instead of it: see
+ * writeJsonStringOfPieces.
  */
-export function escapeAhead(texts: readonly string[]): void {
+export function escapeAhead(texts: readonly (string | PiecedText)[]): void {
   let chars = 0;
-  for (const t of texts) chars += t.length;
+  for (const t of texts) chars += typeof t === "string" ? t.length : t.text.length;
   if (chars < BYTES_FROM_CHARS) return;
-  for (const text of texts) {
+  for (const t of texts) {
+    const { text, pieces } = typeof t === "string" ? { text: t, pieces: [t] } : t;
     if (text.length <= SLICE_CHARS || ahead.some((a) => a.text === text)) continue;
     const out = new Utf8Sink(spare.pop() ?? Buffer.allocUnsafe(2 * text.length));
-    writeJsonString(out, text, SLICE_CHARS);
+    writeJsonStringOfPieces(out, pieces, SLICE_CHARS);
     if (ahead.length === AHEAD_MAX) release(ahead.shift()!);
     ahead.push({ text, bytes: out.bytes(), buffer: out.buffer });
   }
+}
+
+/** A text and the pieces it is the concatenation of. */
+export interface PiecedText {
+  text: string;
+  pieces: readonly string[];
 }
 
 /** What escapeAhead made of `text`, once (release it when copied). */

@@ -1,7 +1,13 @@
 // A span's content attributes are capped without writing the JSON text past the cap (issue #15): the result must be
 // exactly what capping the whole JSON.stringify text gave, for every value and cut point.
 import assert from "node:assert/strict";
-import { capText, cappedContent, hasStringChars, jsonLengthBound } from "../../../daemon/pipeline/content-cap.js";
+import {
+  capText,
+  cappedContent,
+  cappedContentPieces,
+  hasStringChars,
+  jsonLengthBound,
+} from "../../../daemon/pipeline/content-cap.js";
 
 /** What the span stored before: the whole text, then its first `max` characters. */
 const before = (value: unknown, max: number) =>
@@ -60,6 +66,12 @@ describe("span content cap", () => {
         // Both ways: stringified whole (the value's bound is within the default), and by the prefix writer (none is).
         assert.equal(cappedContent(v, max), before(v, max), `value ${i}, cap ${max}`);
         assert.equal(cappedContent(v, max, 0), before(v, max), `value ${i}, cap ${max}, prefix writer`);
+        // In pieces: the same text, and where it has pieces, they are that text cut (an array's or object's members).
+        for (const value of [v, v[0], v[1], { v0: v[0], v1: v[1], skipped: undefined }]) {
+          const { text, pieces } = cappedContentPieces(value, max);
+          assert.equal(text, before(value, max), `value ${i}, cap ${max}, in pieces`);
+          if (pieces) assert.equal(pieces.join(""), text, `value ${i}, cap ${max}: the pieces`);
+        }
         checked++;
       }
     }

@@ -88,4 +88,28 @@ describe("traces: a span's attributes as JSON bytes", () => {
     escapeAhead(["b".repeat(20_000)]);
     assert.equal(attributesJsonBytes({ x: "b".repeat(20_000) }), undefined);
   });
+
+  it("a text escaped ahead from its pieces: the same bytes, wherever the pieces are cut — pairs split between them too", () => {
+    let seed = 23;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const chars = ["a", "😀", "\ud800", "\udc00", '"', "\\", "\n", "\u2028", "中", "\u0001"];
+    for (let i = 0; i < 40; i++) {
+      let text = "";
+      while (text.length < 70_000 + rand() * 150_000)
+        text += chars[Math.floor(rand() * chars.length)].repeat(1 + Math.floor(rand() * 500));
+      // Cut anywhere (inside a pair as often as not), empty pieces included, then concatenated as the pipeline does.
+      const pieces: string[] = [];
+      for (let at = 0; at < text.length;) {
+        const n = rand() < 0.1 ? 0 : Math.floor(rand() * (rand() < 0.5 ? 40 : 40_000));
+        pieces.push(text.slice(at, at + n));
+        at += n;
+      }
+      let joined = "";
+      for (const p of pieces) joined += p;
+      assert.equal(joined, text);
+      const attributes = { "gen_ai.input.messages": joined, n: i };
+      escapeAhead([{ text: joined, pieces }]);
+      assert.ok(Buffer.from(attributesJsonBytes(attributes)!).equals(expected(attributes)), `text ${i}`);
+    }
+  });
 });
