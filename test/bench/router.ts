@@ -530,7 +530,9 @@ ${peer}
     thinkNote + wireNote + (large ? largeNote + short : oldDaemon || chosen || wire.name !== "chat" ? short : body);
   console.log(text);
   const qualifiers = [
-    ...(large ? ["large request"] : oldDaemon || chosen ? ["A/B"] : []),
+    ...(large ? ["large request"] : []),
+    // A run of some paths, or against another build, never replaces a full run's section.
+    ...(oldDaemon || chosen ? ["A/B"] : []),
     ...(wire.section ? [wire.section] : []),
     ...(upstreamMs ? [`upstream ${upstreamMs} ms`] : []),
   ];
