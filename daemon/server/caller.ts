@@ -42,10 +42,14 @@ export async function nativeRequest(
   format: WireFormat,
   body?: Record<string, unknown>,
 ): Promise<NativeRequest> {
+  const sent = (await ctx.readJsonValue()) as Record<string, unknown>;
+  const value = body ?? sent;
   return {
     format,
-    body: body ?? ((await ctx.readJsonValue()) as Record<string, unknown>),
-    ...(body ? {} : { raw: await ctx.readBody() }),
+    body: value,
+    // The body as sent (a route may pass it on as its own: /v1/responses without a stored conversation to inline) comes
+    // with its bytes, which a same-format pass-through sends with the model spliced in (native-body.ts).
+    ...(value === sent ? { raw: await ctx.readBody() } : {}),
     headers: forwardableHeaders(ctx.req.headers),
     query: ctx.url.search,
   };

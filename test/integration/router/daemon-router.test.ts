@@ -257,6 +257,40 @@ describe("router: end to end through the daemon", function () {
     assert.equal(m.attributes["gen_ai.tool.definitions"], JSON.stringify(anthropicTools));
   });
 
+  it("a large request passed through reaches the upstream as the client's own bytes, the model's value alone changed: Chat, Messages, Responses", async () => {
+    // Over 64 KB, spaced as no serializer of the daemon's would write it: only the client's bytes keep that spacing.
+    const code = 'const s = "a \\"quoted\\" line"; // é 😀 \u2028\n';
+    const turns = Array.from({ length: 30 }, (_, i) => `turn ${i}\n${code.repeat(60)}`);
+    const messages = turns.map((content, i) => ({ role: i % 2 ? "assistant" : "user", content }));
+    const cases = [
+      { path: "/v1/chat/completions", upstream: oa, route: "oa:gpt-4o-mini", model: "gpt-4o-mini", body: { messages } },
+      {
+        path: "/v1/messages",
+        upstream: an,
+        route: "an:claude-haiku-4-5",
+        model: "claude-haiku-4-5",
+        body: { max_tokens: 16, messages: [...messages, { role: "user", content: "Go on." }] },
+      },
+      // Codex's API: a conversation without a stored previous response is forwarded as sent.
+      { path: "/v1/responses", upstream: oa, route: "oa:gpt-4o-mini", model: "gpt-4o-mini", body: { input: messages } },
+    ];
+    for (const c of cases) {
+      c.upstream.script({ kind: "reply", text: "Sent as is." });
+      const sent = JSON.stringify({ model: c.route, ...c.body }, null, 1);
+      assert.ok(sent.length > 64 * 1024);
+      const response = await fetch(`${daemon.url}${c.path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" },
+        body: sent,
+      });
+      assert.equal(response.status, 200, `${c.path}: ${await response.clone().text()}`);
+      await response.text();
+      const got = c.upstream.received.at(-1)!;
+      assert.equal(got.path.split("?")[0], c.path);
+      assert.equal(got.text, sent.replace(`"model": "${c.route}"`, `"model": "${c.model}"`), `${c.path}: the bytes`);
+    }
+  });
+
   it("/v1/messages is priced like chat: the span carries the route's cost, and a cached repeat goes nowhere", async () => {
     oa.script({ kind: "reply", text: "Priced.", usage: { input: 200, output: 20 } });
     const ask = () =>
