@@ -37,15 +37,17 @@ export function cappedContent(value: unknown, max: number, wholeMax = WHOLE_MAX_
 }
 
 /**
- * cappedContent, with the pieces its text is the concatenation of where that text is an array's or a plain object's
- * JSON and within the cap: its brackets, each element's (member's) JSON, the commas. Concatenated, the pieces stay
+ * cappedContent, with the pieces its text is the concatenation of: where that text is an array's or a plain object's
+ * JSON and within the cap, its brackets, each element's (member's) JSON, the commas; else the text alone. Concatenated, the pieces stay
  * apart in V8 (a rope) until something reads the text's characters, and a reader of the pieces
  * (json-bytes.ts writeJsonStringOfPieces) never makes the whole text's flat copy — fresh memory for a long one, ~10
  * µs a page on the VMs this runs on. JSON.stringify(value) returns a rope too, but of its own pieces, out of reach.
  */
-export function cappedContentPieces(value: unknown, max: number): { text: string; pieces?: string[] } {
-  if (typeof value !== "object" || value === null || jsonLengthBound(value, WHOLE_MAX_CHARS) > WHOLE_MAX_CHARS)
-    return { text: cappedContent(value, max) };
+export function cappedContentPieces(value: unknown, max: number): { text: string; pieces: string[] } {
+  if (typeof value !== "object" || value === null || jsonLengthBound(value, WHOLE_MAX_CHARS) > WHOLE_MAX_CHARS) {
+    const text = cappedContent(value, max);
+    return { text, pieces: [text] };
+  }
   // Bounded: arrays and plain objects of primitives all the way down (no toJSON, no boxed values), so each element's
   // or member's own JSON.stringify is what JSON.stringify of the whole writes for it.
   const pieces: string[] = [];
@@ -66,7 +68,9 @@ export function cappedContentPieces(value: unknown, max: number): { text: string
   }
   let text = "";
   for (const p of pieces) text += p;
-  return text.length > max ? { text: capText(text, max) } : { text, pieces };
+  if (text.length <= max) return { text, pieces };
+  const capped = capText(text, max);
+  return { text: capped, pieces: [capped] };
 }
 
 /** Nesting past this is not bounded (JSON.stringify would meet a cycle there; a request's JSON is checked shallower). */

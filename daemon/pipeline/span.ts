@@ -222,9 +222,9 @@ export function prepareContent(f: RequestFacts): void {
     // In pieces (a message, a tool each): the row's bytes are escaped from them, never from a flat copy of the text.
     const pieced: PiecedText[] = [];
     f.contentText = contentTexts(f.content, (v) => {
-      const { text, pieces } = cappedContentPieces(v, MAX_CONTENT_CHARS);
-      pieced.push({ text, pieces: pieces ?? [text] });
-      return text;
+      const made = cappedContentPieces(v, MAX_CONTENT_CHARS);
+      pieced.push(made);
+      return made.text;
     });
     escapeAhead(pieced);
   } catch {
