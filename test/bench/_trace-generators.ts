@@ -89,6 +89,38 @@ export function generateClaudeSession(targetSpans: number): string {
   return lines.join("\n");
 }
 
+/**
+ * A long Claude Code session made of a real one's records: `source` (a session's JSONL as Claude Code wrote it) `copies`
+ * times over, each copy's ids (uuids, message, tool call and request ids) suffixed with the copy's number and its times
+ * moved past the copy before, under session id `<its id>-<run>` (a trace of its own per run). Real records carry what
+ * generateClaudeSession leaves out (tool results echoed in toolUseResult, thinking, cwd/version/gitBranch on every
+ * record): ~10 KB per span against ~0.6 KB.
+ */
+export function repeatedClaudeSession(source: string, copies: number, run: number): string {
+  const lines = source.split("\n").filter((l) => l.trim());
+  const stamps = lines.flatMap((l) => [...l.matchAll(TIMESTAMP)].map((m) => Date.parse(m[1])));
+  const period = Math.max(...stamps) - Math.min(...stamps) + 60_000;
+  const out: string[] = [];
+  for (let c = 0; c < copies; c++)
+    for (const l of lines)
+      out.push(
+        l
+          .replace(ID, (_m, key: string, id: string) => `"${key}":"${id}-c${c}"`)
+          .replace(SESSION_ID, (_m, id: string) => `"sessionId":"${id}-${run}"`)
+          .replace(
+            TIMESTAMP,
+            (_m, at: string) => `"timestamp":"${new Date(Date.parse(at) + c * period).toISOString()}"`,
+          ),
+      );
+  out.push("");
+  return out.join("\n");
+}
+// Keys as JSON.stringify writes them (no spaces): inside a string value a quote is escaped, so these match keys only.
+const ID =
+  /"(uuid|parentUuid|leafUuid|messageId|id|tool_use_id|toolUseID|parentToolUseID|requestId|sourceToolAssistantUUID)":"([^"\\]+)"/g;
+const SESSION_ID = /"sessionId":"([^"\\]+)"/g;
+const TIMESTAMP = /"timestamp":"([^"\\]+)"/g;
+
 /** The same shape as OTLP/JSON export requests of 512 spans each (what a BatchSpanProcessor sends). */
 export function generateOtlpRequests(totalSpans: number, perRequest = 512, traceId = "7a".repeat(16)): object[] {
   const out: object[] = [];

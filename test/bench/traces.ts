@@ -17,11 +17,15 @@
 //   90% of its spans and then whole (a session file that grew since its last import): both apart in the table.
 //   Last, the last trace's detail (GET /hotpath/traces/:id, what the trace view loads) is read DETAIL_RUNS times per
 //   daemon: its wall and the slowest /healthz probe per read (both daemons' details compared too).
+//   Where ../shared is beside the repository, a third file goes between the two: a Claude Code session of real records
+//   (the shared session repeated, ids and times of each copy its own: repeatedClaudeSession) as large in bytes as the
+//   generated one — real records are ~15× larger per span, so the two tell per-span from per-byte cost.
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { openDb } from "../../daemon/db.js";
 import { analyzeTrace } from "../../daemon/traces/analysis/index.js";
@@ -39,7 +43,7 @@ import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js"
 import { startHealthProbe } from "../fixtures/health-probe.js";
 import { buildRevision } from "./ab.js";
 import { percentile } from "./_report.js";
-import { generateClaudeSession, generateOtlpRequests } from "./_trace-generators.js";
+import { generateClaudeSession, generateOtlpRequests, repeatedClaudeSession } from "./_trace-generators.js";
 
 export { generateClaudeSession, generateOtlpRequests };
 
@@ -367,6 +371,33 @@ interface ImportStep {
 
 /** Imports of a trace already stored, per format: a file sent again, twice. */
 const AGAIN_RUNS = 2;
+
+/** A file the shipped import bench sends. */
+interface ShippedFormat {
+  label: string;
+  /** The file name it is sent under (the format is detected from it and the bytes). */
+  name: string;
+  /** Its bytes for run `r` (a trace of its own), of `spans` spans (default: the bench's). */
+  make: (r: number, spans?: number) => string;
+  /** Also imported at 90% of its spans, then whole (a session file that grew). */
+  grows: boolean;
+  /** The 2 s wall target applies (it is for generated traces of the target's span count). */
+  walled: boolean;
+}
+
+/** A real Claude Code session (../shared, beside the repository; absent from a user's clone): see repeatedClaudeSession. */
+const REAL_SESSION = "session-3fe1b6bc.jsonl";
+const REAL_SESSION_PATH = fileURLToPath(
+  new URL(`../../../shared/fixtures/traces/claude-code/${REAL_SESSION}`, import.meta.url),
+);
+
+/** The real session and how many copies of it make as many bytes as the generated `target`-span one, when it is there. */
+function realSessionCopies(target: number): { source: string; copies: number } | undefined {
+  if (!existsSync(REAL_SESSION_PATH)) return undefined;
+  const source = readFileSync(REAL_SESSION_PATH, "utf8");
+  const copies = Math.max(1, Math.round(Buffer.byteLength(generateClaudeSession(target)) / Buffer.byteLength(source)));
+  return { source, copies };
+}
 /** Reads of the last imported trace's detail per daemon and format. */
 const DETAIL_RUNS = 3;
 
@@ -394,21 +425,37 @@ async function shippedImports(
     const analysesDiffer: string[] = [];
     let analysesCompared = 0;
     let detailsCompared = 0;
-    for (const [label, name, make, grows] of [
-      [
-        "Claude Code JSONL",
-        "session.jsonl",
-        (r: number, spans = target) => generateClaudeSession(spans).replaceAll("bench-session", `bench-session-${r}`),
-        true,
-      ],
-      [
-        "OTLP JSON file",
-        "export.json",
-        (r: number) =>
+    const real = realSessionCopies(target);
+    const formats: ShippedFormat[] = [
+      {
+        label: "Claude Code JSONL",
+        name: "session.jsonl",
+        make: (r, spans = target) => generateClaudeSession(spans).replaceAll("bench-session", `bench-session-${r}`),
+        grows: true,
+        walled: true,
+      },
+      ...(real
+        ? [
+            {
+              label: `Claude Code JSONL of real records (${REAL_SESSION}, ${real.copies} ${real.copies === 1 ? "copy" : "copies"}: as many bytes as the generated one)`,
+              name: "session-real.jsonl",
+              make: (r: number, spans = target) =>
+                repeatedClaudeSession(real.source, Math.round((real.copies * spans) / target), r),
+              grows: true,
+              walled: false,
+            },
+          ]
+        : []),
+      {
+        label: "OTLP JSON file",
+        name: "export.json",
+        make: (r) =>
           JSON.stringify(generateOtlpRequests(target, 512, (r + 1).toString(16).padStart(2, "0").repeat(16))),
-        false,
-      ],
-    ] as const) {
+        grows: false,
+        walled: true,
+      },
+    ];
+    for (const { label, name, make, grows, walled } of formats) {
       const steps: ImportStep[] = [
         ...Array.from({ length: runs }, (_, run) => ({ kind: "new" as const, run })),
         ...Array.from({ length: AGAIN_RUNS }, () => ({ kind: "again" as const, run: runs - 1 })),
@@ -441,6 +488,7 @@ async function shippedImports(
       probes = new Map(sides.map((s) => [s.label, startHealthProbe(daemons.get(s.label)!.url, 10)]));
       const windows = new Map<string, { from: number; to: number }[]>(sides.map((s) => [s.label, []]));
       let bytes = 0;
+      let spans = 0;
       let split = 0; // imports the new daemon ran on two workers (it decides by the load average, as this does)
       let body = Buffer.alloc(0);
       const lastImported = new Map<string, string>();
@@ -476,6 +524,7 @@ async function shippedImports(
           into?.wall.push(t1 - t0);
           into?.cpu.push(cpu);
           windows.get(side.label)!.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
+          if (step.kind === "new") spans = json.spanCount!;
           imported.set(side.label, json.traceIds![0]);
           lastImported.set(side.label, json.traceIds![0]);
           console.log(
@@ -551,7 +600,7 @@ async function shippedImports(
         `; /healthz p50 ${median(t.health).toFixed(1)} / p99 ${percentile(t.health, 99).toFixed(1)} / max ${Math.max(...t.health).toFixed(1)} ms (${t.health.length} checks, all runs)`;
       const n = by.get("new")!;
       rows.push({
-        what: `${label}, ${target.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads), again: the last file imported again (its trace replaced whole, median of ${AGAIN_RUNS}; and as many sent by fetch)${grows ? `, grown: a session imported at 90% of its spans, then whole` : ""} — **target ≤ 2000 ms wall, /healthz ≤ 50 ms**`,
+        what: `${label}, ${spans.toLocaleString("en")} spans (${mb} MB), POST /hotpath/traces/import (parse, store, analyze in the daemon's workers; two workers in ${split} of ${runs} runs); first: the daemon's first import (cold), later: median of runs 2–${runs} (warm worker threads), again: the last file imported again (its trace replaced whole, median of ${AGAIN_RUNS}; and as many sent by fetch)${grows ? `, grown: a session imported at 90% of its spans, then whole` : ""} — **${walled ? "target ≤ 2000 ms wall" : `no wall target (it is for ${target.toLocaleString("en")} spans)`}, /healthz ≤ 50 ms**`,
         value: `**${cell(n)}**`,
       });
       const detailCell = (side: string) =>
