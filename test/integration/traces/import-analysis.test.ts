@@ -14,7 +14,8 @@ import { packRows, forEachPackedRow } from "../../../daemon/traces/import/rows.j
 import type { Span } from "../../../daemon/traces/span.js";
 import { TraceStore, toRow } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
-import { TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
+import { repeatedClaudeSession } from "../../bench/_trace-generators.js";
+import { skipWithoutFixture, TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
 import { workerJsonText } from "../../fixtures/worker-json.js";
 
 function readBackAnalyses(store: TraceStore, ids: string[]): string {
@@ -301,6 +302,40 @@ describe("traces: import + analyze without read-back", function () {
       assert.equal(store.countSpans(), before);
     } finally {
       db.close();
+    }
+  });
+
+  it("a session of real records through two workers, parsed as it streams: same rows and analysis as in-process", async function () {
+    // Real records (tool output echoed in toolUseResult, thinking, non-ASCII Read output cut at block edges), large
+    // enough for the two-worker path, against the whole text parsed and stored on this thread.
+    const fixture = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
+    skipWithoutFixture(this, fixture, "claude-code/session-3fe1b6bc.jsonl");
+    const text = repeatedClaudeSession(readFileSync(fixture, "utf8"), 3, 0);
+    const file = join(dir, "real.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 2000 });
+    const referenceDb = openDb(":memory:");
+    const reference = new TraceStore(referenceDb, { maxAttributeChars: 2000 });
+    const rows = (d: Db) => JSON.stringify(d.prepare("SELECT * FROM spans ORDER BY trace_id, span_id").raw().all());
+    try {
+      const bytes = Buffer.from(text);
+      assert.ok(bytes.length > 2 * 1024 * 1024, "large enough for two workers");
+      const r = await importFile(store, {
+        dbPath: file,
+        name: "s.jsonl",
+        bytes,
+        analyze: true,
+        maxAttributeChars: 2000,
+      });
+      const same = importAndAnalyze(reference, "s.jsonl", text, { analyze: true });
+      assert.equal(r.spanCount, 1 + 3 * 143);
+      assert.deepEqual(r.traceIds, same.traceIds);
+      assert.equal(analysesJson(r), JSON.stringify(same.analyses));
+      assert.equal(analysesJson(r), readBackAnalyses(store, r.traceIds));
+      assert.equal(rows(db), rows(referenceDb));
+    } finally {
+      db.close();
+      referenceDb.close();
     }
   });
 

@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { streamedParse } from "../../../daemon/traces/import/stream.js";
 import { parseTraceFile } from "../../../daemon/traces/importers/index.js";
-import { generateClaudeSession, generateOtlpRequests } from "../../bench/_trace-generators.js";
+import { readFileSync } from "node:fs";
+import { generateClaudeSession, generateOtlpRequests, repeatedClaudeSession } from "../../bench/_trace-generators.js";
+import { skipWithoutFixture, traceFixture } from "../../support/trace-fixtures.js";
 
 /** The file's bytes in blocks of `size` (cutting lines and multi-byte characters). */
 function streamed(name: string, text: string, size: number) {
@@ -26,6 +28,17 @@ describe("traces/import/stream: parsing a Claude Code upload as it arrives", () 
     // Blank lines, CRLF and leading whitespace count as the whole-text parse counts them.
     const odd = `\n  ${session.split("\n").join("\r\n\n")}`;
     assert.equal(JSON.stringify(streamed("s.jsonl", odd, 9999)), JSON.stringify(parseTraceFile("s.jsonl", odd)));
+  });
+
+  it("a session of real records (tool output not ASCII throughout): the same traces, whatever the block size", function () {
+    // Claude Code's Read output numbers lines with "→" (3 bytes): blocks and the parse's 32 KB pieces cut such
+    // characters all through the file, where the generated session has one non-ASCII prompt.
+    const file = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
+    skipWithoutFixture(this, file, "claude-code/session-3fe1b6bc.jsonl");
+    const real = repeatedClaudeSession(readFileSync(file, "utf8"), 3, 0);
+    const whole = JSON.stringify(parseTraceFile("s.jsonl", real));
+    for (const size of [4095, 65_537, 1 << 20])
+      assert.equal(JSON.stringify(streamed("s.jsonl", real, size)), whole, `blocks of ${size}`);
   });
 
   it("a file that fails once streaming fails as the whole text's parse fails, without the file's bytes kept", () => {
