@@ -307,10 +307,13 @@ describe("traces: import + analyze without read-back", function () {
 
   it("a session of real records through two workers, parsed as it streams: same rows and analysis as in-process", async function () {
     // Real records (tool output echoed in toolUseResult, thinking, non-ASCII Read output cut at block edges), large
-    // enough for the two-worker path, against the whole text parsed and stored on this thread.
+    // enough for the two-worker path and for spans handed to the writer while built (their attributes packed as
+    // entries, whose JSON the writer writes: more than one batch of 2048), against the whole text parsed and stored
+    // on this thread.
     const fixture = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
     skipWithoutFixture(this, fixture, "claude-code/session-3fe1b6bc.jsonl");
-    const text = repeatedClaudeSession(readFileSync(fixture, "utf8"), 3, 0);
+    const copies = 15;
+    const text = repeatedClaudeSession(readFileSync(fixture, "utf8"), copies, 0);
     const file = join(dir, "real.db");
     const db = openDb(file);
     const store = new TraceStore(db, { maxAttributeChars: 2000 });
@@ -328,7 +331,7 @@ describe("traces: import + analyze without read-back", function () {
         maxAttributeChars: 2000,
       });
       const same = importAndAnalyze(reference, "s.jsonl", text, { analyze: true });
-      assert.equal(r.spanCount, 1 + 3 * 143);
+      assert.equal(r.spanCount, 1 + copies * 143);
       assert.deepEqual(r.traceIds, same.traceIds);
       assert.equal(analysesJson(r), JSON.stringify(same.analyses));
       assert.equal(analysesJson(r), readBackAnalyses(store, r.traceIds));

@@ -5,6 +5,35 @@ import { forEachPackedRow, packRows, packSpans, type PackedRows } from "../../..
 import { ROW_WIDTH, toRow, TraceStore } from "../../../daemon/traces/store.js";
 import type { Span } from "../../../daemon/traces/span.js";
 
+/** A row's text values as their UTF-8 bytes (a lone surrogate as U+FFFD, as SQLite stores it), numbers and nulls as they are. */
+const rowBytes = (row: readonly (string | number | null)[]) =>
+  row.map((v) => (typeof v === "string" ? Buffer.from(v, "utf8") : v));
+
+/** The rows forEachPackedRow gives, text values copied (a row's attributes JSON is valid only until the next row). */
+function unpacked(p: PackedRows): (Buffer | number | null)[][] {
+  const rows: (Buffer | number | null)[][] = [];
+  forEachPackedRow(p, (row) =>
+    rows.push(
+      row.map((v) => (typeof v === "string" ? Buffer.from(v, "utf8") : v instanceof Uint8Array ? Buffer.from(v) : v)),
+    ),
+  );
+  return rows;
+}
+
+/**
+ * Pseudo-random whole numbers below 2^32 from a seed (xorshift32): a linear congruential step in floating point loses
+ * its low bits past 2^53, and `% n` of what is left repeats a few values.
+ */
+function generator(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
+
 describe("traces/import/rows: packed span rows", () => {
   it("store the same values, types included, as the rows given as strings", () => {
     const traceId = "ef".repeat(16);
@@ -26,13 +55,20 @@ describe("traces/import/rows: packed span rows", () => {
       span("a1", { startNs: -0.4, endNs: 0 }, { again: "the same id: replaces" }),
       ...Array.from({ length: 300 }, (_, i) => span(`b${i}`, {}, { long: "y".repeat(i * 37), i })),
     ];
-    const stores = [openDb(":memory:"), openDb(":memory:")].map((db) => ({ db, store: new TraceStore(db) }));
+    const stores = [openDb(":memory:"), openDb(":memory:"), openDb(":memory:")].map((db) => ({
+      db,
+      store: new TraceStore(db),
+    }));
     const rows = spans.map((s) => toRow(s, 5000));
     for (const [k, { db, store }] of stores.entries()) {
       const w = store.importWriter(rows.length);
       db.transaction(() => {
         if (k === 0) for (const r of rows) w.row(r);
-        else for (let i = 0; i < rows.length; i += 128) forEachPackedRow(packRows(rows.slice(i, i + 128)), w.packedRow);
+        else if (k === 1)
+          for (let i = 0; i < rows.length; i += 128) forEachPackedRow(packRows(rows.slice(i, i + 128)), w.packedRow);
+        else
+          for (let i = 0; i < spans.length; i += 128)
+            forEachPackedRow(packSpans(spans, i, Math.min(spans.length, i + 128), 5000, [], true), w.packedRow);
         w.endTrace({ source: "import:test", origin: "t", name: "n" });
       })();
       w.close();
@@ -48,6 +84,7 @@ describe("traces/import/rows: packed span rows", () => {
           .all(),
       ) + JSON.stringify(d.prepare("SELECT trace_id, start_ns, end_ns, span_count FROM traces").raw().all());
     assert.equal(dump(stores[1].db), dump(stores[0].db));
+    assert.equal(dump(stores[2].db), dump(stores[0].db));
     const empty = stores[1].db.prepare("SELECT name, status_message FROM spans WHERE span_id = 'a1'").get();
     assert.deepEqual(empty, { name: "sa1", status_message: null }); // replaced by the second a1
     const texts = stores[1].db.prepare("SELECT attributes FROM spans WHERE span_id = 'a2'").pluck().get() as string;
@@ -83,7 +120,7 @@ describe("traces/import/rows: packed span rows", () => {
     });
   });
 
-  it("spans packed as their rows are made: the same bytes and layout as their toRow rows packed, in any buffers", () => {
+  it("spans packed as their rows are made: each row reads back as its toRow row's UTF-8, in any buffers", () => {
     const spans: Span[] = Array.from({ length: 700 }, (_, i) => ({
       traceId: "cd".repeat(16),
       spanId: `s${i}`,
@@ -96,20 +133,22 @@ describe("traces/import/rows: packed span rows", () => {
       statusMessage: i % 7 ? undefined : "failed ✗",
       attributes: { i, text: "z".repeat((i * 997) % 50_000), u: "\u2028 \ud800", n: i % 3 ? -0 : NaN },
     }));
-    const same = (a: PackedRows, b: PackedRows, what: string) => {
-      assert.deepEqual([...a.layout], [...b.layout], what);
-      assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)), what);
-    };
-    for (let i = 0; i < spans.length; i += 256) {
-      const to = Math.min(spans.length, i + 256);
-      const expected = packRows(spans.slice(i, to).map((s) => toRow(s, 20_000)));
-      same(packSpans(spans, i, to, 20_000), expected, `fresh ${i}`);
-      // A spare whose bytes are too few (grown), and one whose layout has another length (not taken).
-      const small = { bytes: new Uint8Array(10), layout: new Float64Array((to - i) * ROW_WIDTH) };
-      same(packSpans(spans, i, to, 20_000, [small]), expected, `small spare ${i}`);
-      const other = { bytes: new Uint8Array(1 << 22), layout: new Float64Array(3) };
-      same(packSpans(spans, i, to, 20_000, [other]), expected, `other layout ${i}`);
-    }
+    for (const entries of [false, true])
+      for (let i = 0; i < spans.length; i += 256) {
+        const to = Math.min(spans.length, i + 256);
+        const expected = spans.slice(i, to).map((s) => rowBytes(toRow(s, 20_000)));
+        const what = `${entries ? "entries" : "JSON"} ${i}`;
+        assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [], entries)), expected, `fresh ${what}`);
+        // A spare whose bytes and entries are too few (grown), and one whose layout has another length (not taken).
+        const small = {
+          bytes: new Uint8Array(10),
+          layout: new Float64Array((to - i) * ROW_WIDTH),
+          entries: new Float64Array(2),
+        };
+        assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [small], entries)), expected, `small spare ${what}`);
+        const other = { bytes: new Uint8Array(1 << 22), layout: new Float64Array(3) };
+        assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [other], entries)), expected, `other layout ${what}`);
+      }
   });
 
   it("each text value's bytes are its UTF-8, one after another, in rows of ASCII and of any other characters", () => {
@@ -132,8 +171,7 @@ describe("traces/import/rows: packed span rows", () => {
       "\u007f",
       "\u0080",
     ];
-    let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const next = generator(7);
     const text = (ascii: boolean) =>
       Array.from({ length: next() % 40 }, () => pieces[next() % (ascii ? 4 : pieces.length)]).join("");
     const spans: Span[] = Array.from({ length: 600 }, (_, i) => {
@@ -154,22 +192,89 @@ describe("traces/import/rows: packed span rows", () => {
     });
     // Halves of one surrogate pair at the end of one value and the start of the next: two lone surrogates, not 😀.
     spans.push({ ...spans[1], spanId: "pair", parentSpanId: "x\ud83d", name: "\ude00y", attributes: {} });
-    for (const spare of [[], [{ bytes: new Uint8Array(8), layout: new Float64Array(0) }]]) {
-      const packed = packSpans(spans, 0, spans.length, 300, spare);
-      const expectedBytes: Buffer[] = [];
-      const expectedLayout: number[] = [];
-      for (const s of spans)
-        for (const v of toRow(s, 300)) {
-          if (typeof v === "number") expectedLayout.push(v);
-          else if (v === null) expectedLayout.push(-1);
-          else {
-            const b = Buffer.from(v, "utf8");
-            expectedBytes.push(b);
-            expectedLayout.push(b.length);
-          }
-        }
-      assert.deepEqual([...packed.layout], expectedLayout);
-      assert.ok(Buffer.from(packed.bytes).equals(Buffer.concat(expectedBytes)));
+    for (const entries of [false, true])
+      for (const spare of [[], [{ bytes: new Uint8Array(8), layout: new Float64Array(0) }]]) {
+        const packed = packSpans(spans, 0, spans.length, 300, spare, entries);
+        assert.deepEqual(
+          unpacked(packed),
+          spans.map((s) => rowBytes(toRow(s, 300))),
+        );
+      }
+  });
+  it("attributes of every kind JSON has, and of what it has no text for, read back as toRow's JSON (generated)", () => {
+    // Generated, not picked: keys and values drawn from pieces that JSON.stringify escapes in each of its ways (short
+    // escapes, \u00xx, lone surrogates), that it writes as they are (U+2028, DEL, /), numbers it writes specially
+    // (-0, non-finite, exponents), values it leaves out (undefined, functions) and objects (packed as their JSON), at
+    // an attribute limit that cuts long strings, sometimes between the halves of a pair.
+    const pieces = [
+      ...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)),
+      '"',
+      "\\",
+      "/",
+      "\u007f",
+      "\u2028",
+      "\u2029",
+      "\ud800",
+      "\udfff",
+      "😀",
+      "é",
+      "✓",
+      "a",
+      "Zz09",
+      " ",
+    ];
+    const next = generator(11);
+    const text = (max: number) => Array.from({ length: next() % max }, () => pieces[next() % pieces.length]).join("");
+    const numbers = [0, -0, 1.5, -2, 1e21, 1e-7, 5e-324, 2 ** 53 + 2, NaN, Infinity, -Infinity, 123456789.125];
+    const value = (depth: number): unknown => {
+      switch (next() % 12) {
+        case 0:
+        case 1:
+        case 2:
+          return text(40);
+        case 3:
+          return text(3) + "x".repeat(next() % 90) + text(4); // around the limit below
+        case 4:
+          return numbers[next() % numbers.length];
+        case 5:
+          return next() % 2 === 0;
+        case 6:
+          return null;
+        case 7:
+          return undefined;
+        case 8:
+          return depth > 2 ? "deep" : Array.from({ length: next() % 4 }, () => value(depth + 1));
+        case 9:
+          return depth > 2 ? 1 : { [text(5)]: value(depth + 1), n: value(depth + 1) };
+        case 10:
+          return next() % 4 === 0 ? () => 1 : "😀".repeat(next() % 50);
+        default:
+          return String(next());
+      }
+    };
+    const keys = ["a", "10", "2", '"q"', "nl\nk", "\ud800k", "é", "", "toJSON", "gen_ai.tool.call.result"];
+    const spans: Span[] = Array.from({ length: 800 }, (_, i) => {
+      // Own properties whatever their name (a literal's "__proto__" would set the prototype instead).
+      const attributes = JSON.parse(i % 50 === 0 ? '{"__proto__": "own"}' : "{}") as Record<string, unknown>;
+      for (let k = next() % 9; k > 0; k--) attributes[next() % 3 ? keys[next() % keys.length] : text(6)] = value(0);
+      return {
+        traceId: "ab".repeat(16),
+        spanId: `g${i}`,
+        name: "tool",
+        kind: "tool",
+        startNs: i,
+        endNs: i + 1,
+        status: "ok",
+        attributes: attributes as Span["attributes"],
+      };
+    });
+    for (let i = 0; i < spans.length; i += 97) {
+      const to = Math.min(spans.length, i + 97);
+      assert.deepEqual(
+        unpacked(packSpans(spans, i, to, 60, [], true)),
+        spans.slice(i, to).map((s) => rowBytes(toRow(s, 60))),
+        `spans ${i}…${to}`,
+      );
     }
   });
 });
