@@ -328,8 +328,12 @@ export function forEachPackedRow(
   each: (row: (Uint8Array | string | number | null)[], traceId: string) => void,
 ): void {
   const { buffer, byteOffset } = p.bytes;
-  const text = Buffer.from(buffer, byteOffset, p.bytes.length);
-  const attributes = p.entries ? new AttributesJson(p, p.bytes) : undefined;
+  const bytes = p.bytes;
+  const attributes = p.entries ? new AttributesJson(p, bytes) : undefined;
+  // A batch's rows are mostly of one trace: its id is made a string once, while the next row's id has the same bytes.
+  let traceId = "";
+  let traceFrom = -1;
+  let traceLength = -1;
   let pos = 0;
   for (let at = 0; at < p.layout.length;) {
     const row = new Array<Uint8Array | string | number | null>(ROW_WIDTH);
@@ -342,10 +346,24 @@ export function forEachPackedRow(
         row[c] = attributes!.write(-2 - v, pos);
         pos = attributes!.pos;
       } else {
-        row[c] = v === 0 ? "" : text.subarray(pos, pos + v);
+        // A plain view (a Buffer's subarray costs several times as much to make), bound as bytes all the same.
+        row[c] = v === 0 ? "" : new Uint8Array(buffer, byteOffset + pos, v);
         pos += v;
       }
     }
-    each(row, text.toString("utf8", traceStart, traceStart + p.layout[at - ROW_WIDTH]));
+    const length = p.layout[at - ROW_WIDTH];
+    if (!sameBytes(bytes, traceFrom, traceStart, length, traceLength)) {
+      traceId = Buffer.from(buffer, byteOffset + traceStart, length).toString("utf8");
+      traceFrom = traceStart;
+      traceLength = length;
+    }
+    each(row, traceId);
   }
+}
+
+/** Whether bytes[a, a + n) and bytes[b, b + m) are the same bytes (a = -1: no earlier range). */
+function sameBytes(bytes: Uint8Array, a: number, b: number, m: number, n: number): boolean {
+  if (a === -1 || n !== m) return false;
+  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }

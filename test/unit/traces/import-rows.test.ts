@@ -277,4 +277,26 @@ describe("traces/import/rows: packed span rows", () => {
       );
     }
   });
+  it("each row comes with its own trace id, however the rows' trace ids alternate", () => {
+    // Ids of one length differing in one byte, one a prefix of another, non-ASCII, repeated and alternating.
+    const ids = ["ab".repeat(16), "ab".repeat(15) + "ac", "ab".repeat(16) + "x", "ab", "é✓", "ab".repeat(16)];
+    const spans: Span[] = Array.from({ length: 300 }, (_, i) => ({
+      traceId: ids[Math.floor(i / 3 + ((i * 7) % 5)) % ids.length],
+      spanId: `t${i}`,
+      name: "n",
+      kind: "tool",
+      startNs: i,
+      endNs: i + 1,
+      status: "ok",
+      attributes: { i },
+    }));
+    for (const entries of [false, true]) {
+      const seen: string[] = [];
+      forEachPackedRow(packSpans(spans, 0, spans.length, 100, [], entries), (_, traceId) => seen.push(traceId));
+      assert.deepEqual(
+        seen,
+        spans.map((s) => s.traceId),
+      );
+    }
+  });
 });
