@@ -104,7 +104,7 @@ function pack(count: number, rowAt: (i: number) => (RowValue | Attributes)[], sp
     reused && reused.layout.buffer.byteLength === count * ROW_WIDTH * 8
       ? new Float64Array(reused.layout.buffer)
       : new Float64Array(count * ROW_WIDTH);
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so a row is encoded into what is left and
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit; most text is ASCII, so text is encoded into what is left and
   // the buffer doubled only when that may not hold it.
   let bytes = reused ? new Uint8Array(reused.bytes.buffer) : new Uint8Array(FRESH_BYTES);
   let used = 0;
@@ -130,6 +130,7 @@ function pack(count: number, rowAt: (i: number) => (RowValue | Attributes)[], sp
   // it would be copied once more).
   const flush = (row: (RowValue | Attributes)[], rowAt: number) => {
     if (first === -1) return;
+    room(3 * group.length);
     const written = encode(group);
     if (written === group.length) used += written;
     else
@@ -202,11 +203,9 @@ function pack(count: number, rowAt: (i: number) => (RowValue | Attributes)[], sp
     }
     return n;
   };
+  // Room is made where text is written (a row's attributes may fill what was left before its last values).
   for (let r = 0, at = 0; r < count; r++, at += ROW_WIDTH) {
     const row = rowAt(r);
-    let rowText = 0;
-    for (let c = 0; c < ROW_WIDTH; c++) if (typeof row[c] === "string") rowText += (row[c] as string).length;
-    room(rowText * 3);
     for (let c = 0; c < ROW_WIDTH; c++) {
       const v = row[c];
       if (NUMBER_COLUMN[c]) layout[at + c] = v as number;
@@ -217,6 +216,7 @@ function pack(count: number, rowAt: (i: number) => (RowValue | Attributes)[], sp
         else layout[at + c] = append(JSON.stringify(v));
       } else if ((v as string).length > SHORT_TEXT) {
         flush(row, at);
+        room(3 * (v as string).length);
         layout[at + c] = encode(v as string);
         used += layout[at + c];
       } else {

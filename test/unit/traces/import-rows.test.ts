@@ -265,16 +265,20 @@ describe("traces/import/rows: packed span rows", () => {
         startNs: i,
         endNs: i + 1,
         status: "ok",
+        // A served span's row ends in its serving values (text after the attributes).
+        requestId: next() % 3 === 0 ? `r${i}` : undefined,
         attributes: attributes as Span["attributes"],
       };
     });
     for (let i = 0; i < spans.length; i += 97) {
       const to = Math.min(spans.length, i + 97);
-      assert.deepEqual(
-        unpacked(packSpans(spans, i, to, 60, [], true)),
-        spans.slice(i, to).map((s) => rowBytes(toRow(s, 60))),
-        `spans ${i}…${to}`,
-      );
+      // Fresh buffers, and a spare one too small for anything: it grows while a row is being packed.
+      for (const spare of [[], [{ bytes: new Uint8Array(16), layout: new Float64Array(0) }]])
+        assert.deepEqual(
+          unpacked(packSpans(spans, i, to, 60, spare, true)),
+          spans.slice(i, to).map((s) => rowBytes(toRow(s, 60))),
+          `spans ${i}…${to}`,
+        );
     }
   });
   it("each row comes with its own trace id, however the rows' trace ids alternate", () => {
@@ -298,5 +302,27 @@ describe("traces/import/rows: packed span rows", () => {
         spans.map((s) => s.traceId),
       );
     }
+  });
+  it("a row's text after its attributes is whole whatever room its buffer had left (every buffer size near the edge)", () => {
+    // A served span: its serving values (text) come after its attributes; the last attribute ("✓", 3 bytes a
+    // character) fills the room it asked for exactly, at one of these buffer sizes.
+    const span: Span = {
+      traceId: "cd".repeat(16),
+      spanId: "served",
+      name: "chat",
+      kind: "llm",
+      startNs: 1,
+      endNs: 2,
+      status: "ok",
+      requestId: "req-1",
+      attributes: { "gen_ai.usage.output_tokens": 7, "hotpath.cache.verdict": "miss", text: "✓".repeat(1000) },
+    };
+    const expected = [rowBytes(toRow(span, 5000))];
+    for (let size = 2900; size < 3400; size++)
+      assert.deepEqual(
+        unpacked(packSpans([span], 0, 1, 5000, [{ bytes: new Uint8Array(size), layout: new Float64Array(0) }], true)),
+        expected,
+        `a buffer of ${size} bytes`,
+      );
   });
 });
