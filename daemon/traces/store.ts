@@ -811,19 +811,8 @@ export function toRow(s: Span, maxAttributeChars: number): (string | number | nu
   return rowWith(s, JSON.stringify(capAttributes(s.attributes, maxAttributeChars)));
 }
 
-/**
- * toRow with its attributes as the object toRow writes as JSON (capped to the limit), for a packer that writes that JSON
- * itself (import/rows.ts packSpans).
- */
-export function toRowOfAttributes(s: Span, maxAttributeChars: number): (string | number | null | Attributes)[] {
-  return rowWith(s, capAttributes(s.attributes, maxAttributeChars));
-}
-
-/** toRow with the attributes' JSON given (as text, or its UTF-8 bytes), or the attributes themselves. */
-function rowWith<A extends string | Uint8Array | Attributes>(
-  s: Span,
-  attributesJson: A,
-): (string | number | null | A)[] {
+/** toRow with the attributes' JSON given (as text, or its UTF-8 bytes). */
+function rowWith<A extends string | Uint8Array>(s: Span, attributesJson: A): (string | number | null | A)[] {
   const model = s.attributes["gen_ai.request.model"] ?? s.attributes["gen_ai.response.model"];
   const conversation = s.attributes["gen_ai.conversation.id"];
   return [

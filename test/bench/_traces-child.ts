@@ -162,18 +162,8 @@ if (positionals[0] === "identity") {
     parseTraceFile: Importers["parseTraceFile"];
     toRow: (s: object, max: number) => (string | number | null)[];
     packRows: (rows: unknown[][], spare: object[]) => object;
-    /**
-     * The worker's way (since 55f9c06): each span's row packed as it is made; a Claude Code session's with its
-     * attributes as entries (a checkout before that takes five arguments and packs their JSON).
-     */
-    packSpans?: (
-      spans: object[],
-      from: number,
-      to: number,
-      maxAttributeChars: number,
-      spare: object[],
-      attributesAsEntries: boolean,
-    ) => object;
+    /** The worker's way (since 55f9c06): each span's row packed as it is made. */
+    packSpans?: (spans: object[], from: number, to: number, maxAttributeChars: number, spare: object[]) => object;
   };
   const { streamedParse, toRow, packRows, packSpans } = code;
   const name = values.format === "otlp" ? "export.json" : "session.jsonl";
@@ -197,11 +187,8 @@ if (positionals[0] === "identity") {
     }
   }
   closeSync(fd);
-  const streamedTraces = streamed.end();
-  // The worker packs a Claude Code session's spans, built once the file is read, with their attributes as entries.
-  const asEntries = streamedTraces !== undefined && name.endsWith(".jsonl");
   const parsed =
-    streamedTraces ??
+    streamed.end() ??
     code.parseTraceFile(
       name,
       new TextDecoder("utf-8", { fatal: true }).decode(kept.length === 1 ? kept[0] : Buffer.concat(kept)),
@@ -214,7 +201,7 @@ if (positionals[0] === "identity") {
   for (const t of parsed.traces)
     for (let i = 0; i < t.spans.length; i += 2048) {
       const to = Math.min(t.spans.length, i + 2048);
-      if (packSpans) spare.push(packSpans(t.spans, i, to, 1_000_000, spare, asEntries));
+      if (packSpans) spare.push(packSpans(t.spans, i, to, 1_000_000, spare));
       else
         spare.push(
           packRows(

@@ -14,7 +14,7 @@ import type { Span } from "../span.js";
 import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
 import { workerJsonBuffers, workerJson, type WorkerJson } from "./worker-json.js";
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
-import { forEachPackedRow, packedBuffers, packedBytes, packSpans, type PackedRows } from "./rows.js";
+import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
 import type { BlockAck, FileMessage, ImportJob, ImportReply, JobMessage, RowMessage, SpareRowsMessage } from "./job.js";
 
@@ -67,7 +67,8 @@ function trimPackBuffers(): void {
   let bytes = 0;
   let keep = 0;
   for (; keep < packBuffers.length; keep++) {
-    bytes += packedBytes(packBuffers[keep]);
+    const { bytes: b, layout } = packBuffers[keep];
+    bytes += b.buffer.byteLength + layout.buffer.byteLength;
     if (bytes > PACK_BUFFERS_MAX_BYTES) break;
   }
   packBuffers.length = keep;
@@ -221,18 +222,15 @@ function run(): void {
           begun = true;
           rows.postMessage({ begin: { spanCount } } satisfies RowMessage);
         };
-        /**
-         * Packs spans[from, to) for the store thread. A Claude Code session's spans (handed out while built) go with
-         * their attributes as entries: its walk, build and analysis leave this thread the import's last to finish,
-         * while the store thread waited ~0.5 s at the end of a 100k-span session; their JSON is written there instead
-         * (rows.ts). Other files' spans come parsed as the upload streams (OTLP) or at once: there the store thread
-         * finished last, and their attributes go as JSON text.
-         */
+        /** Packs spans[from, to) for the store thread. */
         const send = (spans: readonly Span[], from: number, to: number) => {
           // The buffers of rows the store thread has written by now (this thread's loop does not turn meanwhile).
           takeSpareRows(rows);
-          const packed = packSpans(spans, from, to, maxAttributeChars, packBuffers, handed !== undefined);
-          rows.postMessage({ rows: packed } satisfies RowMessage, packedBuffers(packed));
+          const packed = packSpans(spans, from, to, maxAttributeChars, packBuffers);
+          rows.postMessage({ rows: packed } satisfies RowMessage, [
+            packed.bytes.buffer as ArrayBuffer,
+            packed.layout.buffer as ArrayBuffer,
+          ]);
         };
         // A Claude Code session's spans are built once the whole file is read (~0.4 s for 100k): the rows of those
         // built go to the store thread meanwhile, so its write starts that much sooner. A failure after that closes the
@@ -338,7 +336,11 @@ function run(): void {
         } else if ("rows" in m) {
           forEachPackedRow(m.rows, writer!.packedRow);
           // Written (SQLite copied the values): the buffers go back to be packed again.
-          rows.postMessage({ spare: m.rows } satisfies SpareRowsMessage, packedBuffers(m.rows));
+          const { bytes, layout } = m.rows;
+          rows.postMessage({ spare: m.rows } satisfies SpareRowsMessage, [
+            bytes.buffer as ArrayBuffer,
+            layout.buffer as ArrayBuffer,
+          ]);
         } else if ("endTrace" in m) writer!.endTrace(m.endTrace);
         else {
           ended = true;

@@ -307,9 +307,8 @@ describe("traces: import + analyze without read-back", function () {
 
   it("a session of real records through two workers, parsed as it streams: same rows and analysis as in-process", async function () {
     // Real records (tool output echoed in toolUseResult, thinking, non-ASCII Read output cut at block edges), large
-    // enough for the two-worker path and for spans handed to the writer while built (their attributes packed as
-    // entries, whose JSON the writer writes: more than one batch of 2048), against the whole text parsed and stored
-    // on this thread.
+    // enough for the two-worker path and for spans handed to the writer while they are built (more than one batch of
+    // 2048), against the whole text parsed and stored on this thread.
     const fixture = traceFixture("claude-code", "session-3fe1b6bc.jsonl");
     skipWithoutFixture(this, fixture, "claude-code/session-3fe1b6bc.jsonl");
     const copies = 15;

@@ -68,7 +68,7 @@ describe("traces/import/rows: packed span rows", () => {
           for (let i = 0; i < rows.length; i += 128) forEachPackedRow(packRows(rows.slice(i, i + 128)), w.packedRow);
         else
           for (let i = 0; i < spans.length; i += 128)
-            forEachPackedRow(packSpans(spans, i, Math.min(spans.length, i + 128), 5000, [], true), w.packedRow);
+            forEachPackedRow(packSpans(spans, i, Math.min(spans.length, i + 128), 5000), w.packedRow);
         w.endTrace({ source: "import:test", origin: "t", name: "n" });
       })();
       w.close();
@@ -133,22 +133,16 @@ describe("traces/import/rows: packed span rows", () => {
       statusMessage: i % 7 ? undefined : "failed ✗",
       attributes: { i, text: "z".repeat((i * 997) % 50_000), u: "\u2028 \ud800", n: i % 3 ? -0 : NaN },
     }));
-    for (const entries of [false, true])
-      for (let i = 0; i < spans.length; i += 256) {
-        const to = Math.min(spans.length, i + 256);
-        const expected = spans.slice(i, to).map((s) => rowBytes(toRow(s, 20_000)));
-        const what = `${entries ? "entries" : "JSON"} ${i}`;
-        assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [], entries)), expected, `fresh ${what}`);
-        // A spare whose bytes and entries are too few (grown), and one whose layout has another length (not taken).
-        const small = {
-          bytes: new Uint8Array(10),
-          layout: new Float64Array((to - i) * ROW_WIDTH),
-          entries: new Float64Array(2),
-        };
-        assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [small], entries)), expected, `small spare ${what}`);
-        const other = { bytes: new Uint8Array(1 << 22), layout: new Float64Array(3) };
-        assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [other], entries)), expected, `other layout ${what}`);
-      }
+    for (let i = 0; i < spans.length; i += 256) {
+      const to = Math.min(spans.length, i + 256);
+      const expected = spans.slice(i, to).map((s) => rowBytes(toRow(s, 20_000)));
+      assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000)), expected, `fresh ${i}`);
+      // A spare whose bytes are too few (grown), and one whose layout has another length (not taken).
+      const small = { bytes: new Uint8Array(10), layout: new Float64Array((to - i) * ROW_WIDTH) };
+      assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [small])), expected, `small spare ${i}`);
+      const other = { bytes: new Uint8Array(1 << 22), layout: new Float64Array(3) };
+      assert.deepEqual(unpacked(packSpans(spans, i, to, 20_000, [other])), expected, `other layout ${i}`);
+    }
   });
 
   it("each text value's bytes are its UTF-8, one after another, in rows of ASCII and of any other characters", () => {
@@ -192,20 +186,17 @@ describe("traces/import/rows: packed span rows", () => {
     });
     // Halves of one surrogate pair at the end of one value and the start of the next: two lone surrogates, not 😀.
     spans.push({ ...spans[1], spanId: "pair", parentSpanId: "x\ud83d", name: "\ude00y", attributes: {} });
-    for (const entries of [false, true])
-      for (const spare of [[], [{ bytes: new Uint8Array(8), layout: new Float64Array(0) }]]) {
-        const packed = packSpans(spans, 0, spans.length, 300, spare, entries);
-        assert.deepEqual(
-          unpacked(packed),
-          spans.map((s) => rowBytes(toRow(s, 300))),
-        );
-      }
+    for (const spare of [[], [{ bytes: new Uint8Array(8), layout: new Float64Array(0) }]])
+      assert.deepEqual(
+        unpacked(packSpans(spans, 0, spans.length, 300, spare)),
+        spans.map((s) => rowBytes(toRow(s, 300))),
+      );
   });
   it("attributes of every kind JSON has, and of what it has no text for, read back as toRow's JSON (generated)", () => {
     // Generated, not picked: keys and values drawn from pieces that JSON.stringify escapes in each of its ways (short
     // escapes, \u00xx, lone surrogates), that it writes as they are (U+2028, DEL, /), numbers it writes specially
-    // (-0, non-finite, exponents), values it leaves out (undefined, functions) and objects (packed as their JSON), at
-    // an attribute limit that cuts long strings, sometimes between the halves of a pair.
+    // (-0, non-finite, exponents), values it leaves out (undefined, functions) and nested objects, at an attribute
+    // limit that cuts long strings, sometimes between the halves of a pair; some spans served (a serving column too).
     const pieces = [
       ...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)),
       '"',
@@ -275,7 +266,7 @@ describe("traces/import/rows: packed span rows", () => {
       // Fresh buffers, and a spare one too small for anything: it grows while a row is being packed.
       for (const spare of [[], [{ bytes: new Uint8Array(16), layout: new Float64Array(0) }]])
         assert.deepEqual(
-          unpacked(packSpans(spans, i, to, 60, spare, true)),
+          unpacked(packSpans(spans, i, to, 60, spare)),
           spans.slice(i, to).map((s) => rowBytes(toRow(s, 60))),
           `spans ${i}…${to}`,
         );
@@ -294,18 +285,16 @@ describe("traces/import/rows: packed span rows", () => {
       status: "ok",
       attributes: { i },
     }));
-    for (const entries of [false, true]) {
-      const seen: string[] = [];
-      forEachPackedRow(packSpans(spans, 0, spans.length, 100, [], entries), (_, traceId) => seen.push(traceId));
-      assert.deepEqual(
-        seen,
-        spans.map((s) => s.traceId),
-      );
-    }
+    const seen: string[] = [];
+    forEachPackedRow(packSpans(spans, 0, spans.length, 100), (_, traceId) => seen.push(traceId));
+    assert.deepEqual(
+      seen,
+      spans.map((s) => s.traceId),
+    );
   });
   it("a row's text after its attributes is whole whatever room its buffer had left (every buffer size near the edge)", () => {
-    // A served span: its serving values (text) come after its attributes; the last attribute ("✓", 3 bytes a
-    // character) fills the room it asked for exactly, at one of these buffer sizes.
+    // A served span (its serving values are text after its attributes' JSON) packed into spare buffers of every size
+    // around what its row needs ("✓" is 3 bytes a character): the buffer grows, at every size, before text is cut.
     const span: Span = {
       traceId: "cd".repeat(16),
       spanId: "served",
@@ -320,7 +309,7 @@ describe("traces/import/rows: packed span rows", () => {
     const expected = [rowBytes(toRow(span, 5000))];
     for (let size = 2900; size < 3400; size++)
       assert.deepEqual(
-        unpacked(packSpans([span], 0, 1, 5000, [{ bytes: new Uint8Array(size), layout: new Float64Array(0) }], true)),
+        unpacked(packSpans([span], 0, 1, 5000, [{ bytes: new Uint8Array(size), layout: new Float64Array(0) }])),
         expected,
         `a buffer of ${size} bytes`,
       );
