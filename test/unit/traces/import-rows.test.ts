@@ -9,7 +9,7 @@ import type { Span } from "../../../daemon/traces/span.js";
 const rowBytes = (row: readonly (string | number | null)[]) =>
   row.map((v) => (typeof v === "string" ? Buffer.from(v, "utf8") : v));
 
-/** The rows forEachPackedRow gives, text values copied (a row's attributes JSON is valid only until the next row). */
+/** The rows forEachPackedRow gives, each text value as a Buffer of its own (not a view of the batch's bytes). */
 function unpacked(p: PackedRows): (Buffer | number | null)[][] {
   const rows: (Buffer | number | null)[][] = [];
   forEachPackedRow(p, (row) =>
@@ -192,6 +192,7 @@ describe("traces/import/rows: packed span rows", () => {
         spans.map((s) => rowBytes(toRow(s, 300))),
       );
   });
+
   it("attributes of every kind JSON has, and of what it has no text for, read back as toRow's JSON (generated)", () => {
     // Generated, not picked: keys and values drawn from pieces that JSON.stringify escapes in each of its ways (short
     // escapes, \u00xx, lone surrogates), that it writes as they are (U+2028, DEL, /), numbers it writes specially
@@ -272,6 +273,7 @@ describe("traces/import/rows: packed span rows", () => {
         );
     }
   });
+
   it("each row comes with its own trace id, however the rows' trace ids alternate", () => {
     // Ids of one length differing in one byte, one a prefix of another, non-ASCII, repeated and alternating.
     const ids = ["ab".repeat(16), "ab".repeat(15) + "ac", "ab".repeat(16) + "x", "ab", "é✓", "ab".repeat(16)];
@@ -292,6 +294,7 @@ describe("traces/import/rows: packed span rows", () => {
       spans.map((s) => s.traceId),
     );
   });
+
   it("a row's text after its attributes is whole whatever room its buffer had left (every buffer size near the edge)", () => {
     // A served span (its serving values are text after its attributes' JSON) packed into spare buffers of every size
     // around what its row needs ("✓" is 3 bytes a character): the buffer grows, at every size, before text is cut.
