@@ -20,8 +20,8 @@
 // import's two threads already fill. After the import, the loop quiet again, it runs.
 import type { IncomingMessage, Server } from "node:http";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
-import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
+import { fullCollection, youngCollection } from "../heap-gc.js";
 
 /** How often the loop's idleness and the memory are read. */
 export const CHECK_MS = 500;
@@ -49,42 +49,6 @@ export class IdleCollection {
     this.floor = Infinity;
     return true;
   }
-}
-
-type Gc = (options?: { type: "minor" | "major" }) => void;
-let exposed: { gc: Gc | undefined } | undefined;
-
-/**
- * V8's `gc` as a function, without exposing it to other code: the flag is on only while one new context is made
- * (jest's leak detector does the same); undefined where V8 refuses it. Made once, when first asked for: gc() is a full
- * collection, gc({ type: "minor" }) one of the young generation.
- */
-function exposedGc(): Gc | undefined {
-  exposed ??= { gc: makeGc() };
-  return exposed.gc;
-}
-
-function makeGc(): Gc | undefined {
-  try {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as unknown;
-    return typeof gc === "function" ? (gc as Gc) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
-}
-
-function fullCollection(): (() => void) | undefined {
-  const gc = exposedGc();
-  return gc && (() => gc());
-}
-
-/** A collection of V8's young generation only (a scavenge: ~1 ms here, the young objects being few), or undefined. */
-export function youngCollection(): (() => void) | undefined {
-  const gc = exposedGc();
-  return gc && (() => gc({ type: "minor" }));
 }
 
 /** How many bytes of streamed request bodies pass through this thread between two young collections (see BodyPassing). */

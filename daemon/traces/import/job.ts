@@ -51,7 +51,20 @@ export interface ImportJob {
    * from an ImportWorkers are told so: that ends or keeps them.
    */
   reuse?: boolean;
+  /** A worker told to wait (reuse) lets go of this job's memory once it has waited this long (worker.ts collectIdle). */
+  idleCollectMs?: number;
 }
+
+/** What a waiting worker let go of (worker.ts collectIdle): its heap in use before and after, and its kept buffers. */
+export interface IdleCollection {
+  heapBytesBefore: number;
+  heapBytesAfter: number;
+  /** The bytes of the buffers it had kept for a next job (the file's, the rows'). */
+  keptBytes: number;
+}
+
+/** A waiting worker → the daemon's thread, once it let go of its last job's memory. */
+export type IdleCollected = { idleCollected: IdleCollection };
 
 /**
  * The daemon's thread → a worker, first: its import (a worker may be started before its import, see workers.ts); to a
@@ -137,7 +150,7 @@ function runWorker(
 ): { worker: Worker; reply: Promise<ImportReply>; stop: () => void; done: () => void } {
   const worker: Worker = workers?.take(job.role) ?? startImportWorker();
   worker.postMessage(
-    { job: { ...job, reuse: workers !== undefined } } satisfies JobMessage,
+    { job: { ...job, reuse: workers !== undefined, idleCollectMs: workers?.idleCollectMs } } satisfies JobMessage,
     job.rowPort ? [job.rowPort] : [],
   );
   let settled = false;

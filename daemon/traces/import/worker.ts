@@ -5,8 +5,10 @@
 //   store:  writes the rows the parse thread sends, in one transaction, and analyzes (read back) only traces that
 //           keep spans from before (not one the file replaced whole: ImportWriter.replacedWhole).
 // A large file runs parse and store at once: the SQLite write overlaps the analysis, and the file is parsed once.
+import { getHeapStatistics } from "node:v8";
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { DatabaseBusyError, isBusy, openDb, type Db } from "../../db.js";
+import { fullCollection } from "../../heap-gc.js";
 import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
@@ -16,7 +18,16 @@ import { workerJsonBuffers, workerJson, type WorkerJson } from "./worker-json.js
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
-import type { BlockAck, FileMessage, ImportJob, ImportReply, JobMessage, RowMessage, SpareRowsMessage } from "./job.js";
+import type {
+  BlockAck,
+  FileMessage,
+  IdleCollected,
+  ImportJob,
+  ImportReply,
+  JobMessage,
+  RowMessage,
+  SpareRowsMessage,
+} from "./job.js";
 
 const port = parentPort!;
 /** This worker's import: given when it started, or — a worker started ahead of its import — its first message. */
@@ -393,10 +404,28 @@ else nextJob();
  */
 function nextJob(): void {
   if (job && !job.reuse) return;
+  const idle = job?.idleCollectMs !== undefined ? setTimeout(collectIdle, job.idleCollectMs) : undefined;
   port.once("message", (m: JobMessage) => {
+    clearTimeout(idle);
     if ("job" in m) start(m.job);
     else settleCheckpoint();
   });
+}
+
+/**
+ * Lets go of the last job's memory while this thread waits for its next (workers.ts IDLE_COLLECT_MS): the buffers kept
+ * for it, and the job's garbage, which V8 would keep until the next job allocates. What stays is about what a new
+ * worker holds, and the code V8 compiled: the next job runs warm.
+ */
+function collectIdle(): void {
+  let keptBytes = keptFile?.byteLength ?? 0;
+  for (const { bytes, layout } of packBuffers) keptBytes += bytes.buffer.byteLength + layout.buffer.byteLength;
+  keptFile = undefined;
+  packBuffers.length = 0;
+  const heapBytesBefore = getHeapStatistics().used_heap_size;
+  fullCollection()?.();
+  const heapBytesAfter = getHeapStatistics().used_heap_size;
+  port.postMessage({ idleCollected: { heapBytesBefore, heapBytesAfter, keptBytes } } satisfies IdleCollected);
 }
 
 function settleCheckpoint(): void {

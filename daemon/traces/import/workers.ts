@@ -9,10 +9,10 @@
 // thread that had done one before (part of it V8 compiling on helper threads, findParallelism alone re-optimised 5+
 // times). A worker is reused only after a job that succeeded (one that failed, was stopped or whose import failed is
 // terminated), by the role it last ran (a parse thread's next job is a parse), at most MAX_JOBS_PER_WORKER times and
-// for REUSE_IDLE_MS after its last job (then its heap goes with it, see there).
+// for REUSE_IDLE_MS after its last job; IDLE_COLLECT_MS after it, a waiting worker lets go of what the job left.
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../../worker-thread.js";
-import type { ImportJob, JobMessage } from "./job.js";
+import type { IdleCollected, IdleCollection, ImportJob, JobMessage } from "./job.js";
 
 /** One large import's two threads (parse + store). */
 export const SPARE_IMPORT_WORKERS = 2;
@@ -24,12 +24,18 @@ export const SPARE_IMPORT_WORKERS = 2;
 export const MAX_JOBS_PER_WORKER = 32;
 
 /**
- * How long a worker that ran a job waits for the next one before it ends (a new spare takes its place): its heap holds
- * the last import's garbage until then — V8 collects it at the next import, not while the thread idles (a 100k-span
- * import's parse thread kept 160 MB of heap 45 s after it, the daemon ~180 MB more RSS than with workers that end). So
- * imports in a row (a session's files, a retry) get warm threads, and an idle daemon goes back to new ones' memory.
+ * How long a worker that ran a job waits for the next one before it ends (a new spare takes its place): imports in a
+ * row (a session's files, a retry) get warm threads. It lets go of its last job's memory before then (IDLE_COLLECT_MS).
  */
 export const REUSE_IDLE_MS = 60_000;
+
+/**
+ * How long a worker waits after a job before it lets go of what the job left (worker.ts collectIdle): the buffers kept
+ * for a next job — one right after, a retry or a session's next file, fills them again instead of touching new pages —
+ * and the job's garbage, which V8 would keep until the thread next allocates (a 100k-span import's parse thread held
+ * 160 MB of heap 45 s after it; the daemon ~390 MB more RSS than before its import, until its workers ended).
+ */
+export const IDLE_COLLECT_MS = 10_000;
 
 /** How long after the daemon starts, or an import ends, spare workers start (off the start-up's and import's CPU). */
 export const SPARE_START_DELAY_MS = 1000;
@@ -63,6 +69,9 @@ interface Spare {
   drop: () => void;
   /** A reused one: ends at REUSE_IDLE_MS. */
   idle?: NodeJS.Timeout;
+  /** What it let go of while waiting (IdleCollected), once it has. */
+  collected?: IdleCollection;
+  onMessage?: (m: IdleCollected) => void;
 }
 
 export class ImportWorkers {
@@ -79,6 +88,8 @@ export class ImportWorkers {
     private readonly count = SPARE_IMPORT_WORKERS,
     private readonly maxJobs = MAX_JOBS_PER_WORKER,
     private readonly reuseIdleMs = REUSE_IDLE_MS,
+    /** Told to each worker with its job (ImportJob.idleCollectMs). */
+    readonly idleCollectMs = IDLE_COLLECT_MS,
   ) {}
 
   /** A waiting worker (not yet given this job): one whose last job had this role, else a new one, else any; or a new one. */
@@ -95,6 +106,7 @@ export class ImportWorkers {
       clearTimeout(s.idle);
       w.off("exit", s.drop);
       w.off("error", s.drop);
+      if (s.onMessage) w.off("message", s.onMessage);
       this.jobs.set(w, s.jobs + 1);
     } else {
       w = startImportWorker();
@@ -153,9 +165,12 @@ export class ImportWorkers {
     return this.spare.length;
   }
 
-  /** The waiting workers' thread ids, and the role each last ran (undefined: none yet). */
-  get waitingThreads(): { threadId: number; role?: Role }[] {
-    return this.spare.map((s) => ({ threadId: s.worker.threadId, role: s.role }));
+  /**
+   * The waiting workers' thread ids, the role each last ran (undefined: none yet), and what each let go of while
+   * waiting, once it has (see IDLE_COLLECT_MS).
+   */
+  get waitingThreads(): { threadId: number; role?: Role; collected?: IdleCollection }[] {
+    return this.spare.map((s) => ({ threadId: s.worker.threadId, role: s.role, collected: s.collected }));
   }
 
   /** Stops the waiting workers; none is started again. */
@@ -194,11 +209,16 @@ export class ImportWorkers {
       },
     };
     if (role !== undefined) {
-      // Not taken for a while: it ends (its heap with it) and, when warm, a new spare is started in its place.
+      s.onMessage = (m) => {
+        if ("idleCollected" in m) s.collected = m.idleCollected;
+      };
+      w.on("message", s.onMessage);
+      // Not taken for a while: it ends and, when warm, a new spare is started in its place.
       s.idle = setTimeout(() => {
         s.drop();
         w.off("exit", s.drop);
         w.off("error", s.drop);
+        w.off("message", s.onMessage!);
         retire(w);
         if (this.warm && !this.closed) this.refillAfter(0);
       }, this.reuseIdleMs);

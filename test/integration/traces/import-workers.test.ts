@@ -178,6 +178,60 @@ describe("traces: import workers started ahead", function () {
     }
   });
 
+  it("a worker waiting after its job lets go of the job's memory (kept buffers, garbage), and runs the next one warm", async function () {
+    const file = join(dir, "collect.db");
+    const db = openDb(file);
+    const store = new TraceStore(db, { maxAttributeChars: 200 });
+    const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 200 });
+    const workers = new ImportWorkers(2, 32, 60_000, 300);
+    const imported = async (name: string, text: string) => {
+      const feed = startImport(store, {
+        dbPath: file,
+        name,
+        analyze: true,
+        maxAttributeChars: 200,
+        split: true,
+        workers,
+      });
+      feed.push(Buffer.from(text));
+      feed.end();
+      const r = await feed.result;
+      const want = importAndAnalyze(reference, name, text, { analyze: true });
+      assert.equal(analysesJson(r), JSON.stringify(want.analyses), name);
+      for (const id of r.traceIds) assert.deepEqual(store.getSpans(id), reference.getSpans(id), `${name}: rows`);
+    };
+    const collected = async () => {
+      await until("both waiting threads let go of their job's memory", () =>
+        workers.waitingThreads.every((t) => t.collected !== undefined),
+      );
+      const byRole = new Map(workers.waitingThreads.map((t) => [t.role, t.collected!]));
+      return { parse: byRole.get("parse")!, store: byRole.get("store")! };
+    };
+    try {
+      // A session large enough that V8 keeps its garbage (at 20k spans it had collected it by then: ~12 MB either way).
+      await imported("c.jsonl", generateClaudeSession(50_000).replace(/bench-session/g, "collected"));
+      const threads = workers.waitingThreads.map((t) => t.threadId).sort();
+      const first = await collected();
+      assert.ok(
+        first.parse.heapBytesAfter < first.parse.heapBytesBefore / 2,
+        `the parsing thread's garbage collected (${first.parse.heapBytesBefore} → ${first.parse.heapBytesAfter} bytes)`,
+      );
+      assert.ok(first.parse.keptBytes > 0, "the parsing thread had kept the row buffers handed back");
+      for (const [role, c] of Object.entries(first))
+        assert.ok(c.heapBytesAfter < 48 * 1024 * 1024, `${role}: waits with ${c.heapBytesAfter} bytes of heap`);
+      // The same threads take the next import, without those buffers, and give what new ones give; an OTLP file's
+      // parse keeps the file's buffer too, let go of in turn.
+      await imported("d.json", JSON.stringify(generateOtlpRequests(20_000, 512, "6d".repeat(16))));
+      assert.deepEqual(workers.waitingThreads.map((t) => t.threadId).sort(), threads, "the same threads ran it");
+      const second = await collected();
+      assert.ok(second.parse.keptBytes > 10 * 1024 * 1024, `the file's buffer too (${second.parse.keptBytes} bytes)`);
+      await imported("e.jsonl", generateClaudeSession(2000).replace(/bench-session/g, "collected-e"));
+    } finally {
+      await workers.close();
+      db.close();
+    }
+  });
+
   it("a file the parse needs whole is kept byte for byte: its length known or not, characters cut between blocks", async function () {
     // The parsing thread copies each block it keeps into one buffer of its own (sized by the declared length, or grown)
     // and hands the block back: three-byte characters over several blocks land across every block boundary.
