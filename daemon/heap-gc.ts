@@ -12,7 +12,8 @@ let tries = 3;
  * V8's `gc` as a function, without exposing it to other code: the flag is on only while one new context is made
  * (jest's leak detector does the same); undefined where V8 refuses it. Made when first asked for: gc() is a full
  * collection, gc({ type: "minor" }) one of the young generation. The flag is the process's: a thread that turns it
- * off while another makes its context leaves that one without gc, so a failed try is tried again (a few times).
+ * off while another makes its context leaves that one without gc, so a failed try is tried again (a few times); a
+ * worker whose thread starts meanwhile gets a `gc` global (the daemon's own workers: none runs code from outside).
  */
 function exposedGc(): Gc | undefined {
   if (gc || tries <= 0) return gc;
