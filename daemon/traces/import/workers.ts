@@ -31,11 +31,13 @@ export const REUSE_IDLE_MS = 60_000;
 
 /**
  * How long a worker waits after a job before it lets go of what the job left (worker.ts collectIdle): the buffers kept
- * for a next job — one right after, a retry or a session's next file, fills them again instead of touching new pages —
- * and the job's garbage, which V8 would keep until the thread next allocates (a 100k-span import's parse thread held
- * 160 MB of heap 45 s after it; the daemon ~390 MB more RSS than before its import, until its workers ended).
+ * for a next job and the job's garbage, which V8 would keep until the thread next allocates (a 100k-span import's parse
+ * thread held 210 MB of heap until its next job or its end; the daemon ~600 MB RSS after such imports, ~300 MB once
+ * let go). Not sooner: the next job then touches its heap's pages and its buffers anew — at 10 s, the import bench's
+ * Claude Code imports (~10 s apart per daemon) ran 1.05–1.16× the build before, all three measures the same way though
+ * within the pairs' noise. Imports in a row (a session's files, a retry) come within this.
  */
-export const IDLE_COLLECT_MS = 10_000;
+export const IDLE_COLLECT_MS = 30_000;
 
 /** How long after the daemon starts, or an import ends, spare workers start (off the start-up's and import's CPU). */
 export const SPARE_START_DELAY_MS = 1000;
