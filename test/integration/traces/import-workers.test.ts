@@ -32,6 +32,15 @@ async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void
   }
 }
 
+/** `text` imported through `workers` on two threads (parse, store), fed in 100 kB blocks as an upload arrives. */
+function importSplit(store: TraceStore, dbPath: string, workers: ImportWorkers, name: string, text: string) {
+  const feed = startImport(store, { dbPath, name, analyze: true, maxAttributeChars: 200, split: true, workers });
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += 100_000) feed.push(bytes.subarray(i, i + 100_000));
+  feed.end();
+  return feed.result;
+}
+
 describe("traces: import workers started ahead", function () {
   this.timeout(180_000);
   let dir: string;
@@ -94,20 +103,7 @@ describe("traces: import workers started ahead", function () {
     const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 200 });
     // No spares started ahead (no keepWarm): every worker waiting below is one that ran an import.
     const workers = new ImportWorkers(2, 3);
-    const imported = async (name: string, text: string) => {
-      const feed = startImport(store, {
-        dbPath: file,
-        name,
-        analyze: true,
-        maxAttributeChars: 200,
-        split: true,
-        workers,
-      });
-      const bytes = Buffer.from(text);
-      for (let i = 0; i < bytes.length; i += 100_000) feed.push(bytes.subarray(i, i + 100_000));
-      feed.end();
-      return feed.result;
-    };
+    const imported = (name: string, text: string) => importSplit(store, file, workers, name, text);
     const same = async (name: string, text: string) => {
       const r = await imported(name, text);
       const want = importAndAnalyze(reference, name, text, { analyze: true });
@@ -185,17 +181,7 @@ describe("traces: import workers started ahead", function () {
     const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 200 });
     const workers = new ImportWorkers(2, 32, 60_000, 300);
     const imported = async (name: string, text: string) => {
-      const feed = startImport(store, {
-        dbPath: file,
-        name,
-        analyze: true,
-        maxAttributeChars: 200,
-        split: true,
-        workers,
-      });
-      feed.push(Buffer.from(text));
-      feed.end();
-      const r = await feed.result;
+      const r = await importSplit(store, file, workers, name, text);
       const want = importAndAnalyze(reference, name, text, { analyze: true });
       assert.equal(analysesJson(r), JSON.stringify(want.analyses), name);
       for (const id of r.traceIds) assert.deepEqual(store.getSpans(id), reference.getSpans(id), `${name}: rows`);
