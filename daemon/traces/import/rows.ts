@@ -137,7 +137,7 @@ export function forEachPackedRow(
       }
     }
     const length = p.layout[at - ROW_WIDTH];
-    if (!sameBytes(bytes, traceFrom, traceStart, length, traceLength)) {
+    if (!sameBytes(bytes, traceFrom, traceLength, traceStart, length)) {
       traceId = Buffer.from(buffer, byteOffset + traceStart, length).toString("utf8");
       traceFrom = traceStart;
       traceLength = length;
@@ -146,9 +146,9 @@ export function forEachPackedRow(
   }
 }
 
-/** Whether bytes[a, a + n) and bytes[b, b + m) are the same bytes (a = -1: no earlier range). */
-function sameBytes(bytes: Uint8Array, a: number, b: number, m: number, n: number): boolean {
-  if (a === -1 || n !== m) return false;
-  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+/** Whether bytes[a, a + aLength) and bytes[b, b + bLength) are the same bytes (a = -1: no earlier range). */
+function sameBytes(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): boolean {
+  if (a === -1 || aLength !== bLength) return false;
+  for (let i = 0; i < aLength; i++) if (bytes[a + i] !== bytes[b + i]) return false;
   return true;
 }
