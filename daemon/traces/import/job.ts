@@ -12,6 +12,7 @@ import type { TraceStore } from "../store.js";
 import { importAndAnalyze } from "./analyzed.js";
 import { dropWorkerJson, jsonBytes, type WorkerJson } from "./worker-json.js";
 import type { PackedRows } from "./rows.js";
+import { keepBlock, MAX_BLOCKS_AHEAD, takeBlock } from "./upload-blocks.js";
 import { startImportWorker, type ImportWorkers } from "./workers.js";
 
 /** From this size on, the parse and the SQLite write run on two threads (below it, a second thread costs more). */
@@ -254,8 +255,6 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     returnSpans: store.hasWriteListeners,
     analysisDir: o.analysisDir,
   };
-  /** Blocks the parsing thread is done with (see BlockAck), filled again before any new one is made. */
-  const spare: Uint8Array[] = [];
   /** Blocks sent and not yet parsed. */
   let ahead = 0;
   let settled = false;
@@ -269,7 +268,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   };
   const onSpare = (m: BlockAck) => {
     ahead -= m.ack;
-    if (m.spare?.length === BLOCK_BYTES && spare.length < MAX_BLOCKS_AHEAD) spare.push(m.spare);
+    if (m.spare) keepBlock(m.spare);
     checkCaughtUp();
   };
   let parser: ReturnType<typeof runWorker>;
@@ -349,22 +348,27 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   // An upload that failed (client gone, body refused) is answered from that failure, and nobody awaits the result: its
   // rejection unhandled stopped the daemon (Node's default for unhandled rejections).
   result.catch(() => undefined);
-  // The bytes go over in blocks of BLOCK_BYTES (a request's chunks are ~64 kB: one message each would cost more than
-  // the copy), each a copy the worker owns (a chunk may be a view of a larger buffer), transferred without another
-  // (a last, partial block as a view of its buffer). Blocks come back once parsed (what the parse keeps, it copies).
-  let block: Uint8Array = new Uint8Array(BLOCK_BYTES);
+  // The bytes go over in blocks (upload-blocks.ts), each a copy the worker owns (a chunk may be a view of a larger
+  // buffer), transferred without another (a last, partial block as a view of its buffer). Blocks come back once parsed
+  // (what the parse keeps, it copies) and are filled again, by this upload or the next.
+  /** The block being filled; none once the upload ended or stopped (it went back: giveBack). */
+  let block: Uint8Array | undefined = takeBlock();
   let filled = 0;
   const flush = () => {
-    if (!filled) return;
+    if (!filled || !block) return;
     const own = filled === block.length ? block : block.subarray(0, filled);
     parser.worker.postMessage({ chunk: own } satisfies FileMessage, [own.buffer as ArrayBuffer]);
     ahead++;
-    block = spare.pop() ?? new Uint8Array(BLOCK_BYTES);
+    block = takeBlock();
     filled = 0;
+  };
+  const giveBack = () => {
+    if (block) keepBlock(block);
+    block = undefined;
   };
   return {
     push: (chunk) => {
-      for (let at = 0; at < chunk.length;) {
+      for (let at = 0; block && at < chunk.length;) {
         const n = Math.min(chunk.length - at, block.length - filled);
         block.set(chunk.subarray(at, at + n), filled);
         filled += n;
@@ -379,10 +383,12 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     },
     end: () => {
       flush();
+      giveBack(); // not filled: the next import's first
       parser.worker.postMessage({ end: true } satisfies FileMessage);
     },
     abort: (e) => {
       aborted = e;
+      giveBack(); // what it holds of the upload is dropped
       stopAll();
     },
     result,
@@ -456,11 +462,6 @@ function analysesOf(r: ImportReply | undefined): WorkerJson[] {
     ...(r.analysis ? [r.analysis] : []),
   ];
 }
-
-/** See startImport's push. */
-const BLOCK_BYTES = 1 << 20;
-/** How many blocks the upload may be ahead of the parse (and how many spare blocks are kept). */
-const MAX_BLOCKS_AHEAD = 8;
 
 /** An in-memory database: the import runs on this thread once the bytes are all there. */
 function inProcess(store: TraceStore, o: ImportOptions): ImportFeed {

@@ -13,6 +13,7 @@
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../../worker-thread.js";
 import type { IdleCollected, IdleCollection, ImportJob, JobMessage } from "./job.js";
+import { warmBlocks } from "./upload-blocks.js";
 
 /** One large import's two threads (parse + store). */
 export const SPARE_IMPORT_WORKERS = 2;
@@ -194,6 +195,8 @@ export class ImportWorkers {
   }
 
   private refill(): void {
+    // The blocks an upload is copied into are made ready with the threads (upload-blocks.ts).
+    warmBlocks();
     while (!this.closed && this.spare.length < this.count) this.keep(startImportWorker(), undefined, 0);
   }
 

@@ -8,6 +8,12 @@ import { join } from "node:path";
 import { openDb } from "../../../daemon/db.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
 import { startImport, type ImportedFile } from "../../../daemon/traces/import/job.js";
+import {
+  BLOCK_BYTES,
+  MAX_BLOCKS_AHEAD,
+  spareBlockCount,
+  takeBlock,
+} from "../../../daemon/traces/import/upload-blocks.js";
 import { ImportWorkers } from "../../../daemon/traces/import/workers.js";
 import { workerJsonText } from "../../fixtures/worker-json.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
@@ -259,7 +265,7 @@ describe("traces: import workers started ahead", function () {
     }
   });
 
-  it("a reused parsing thread fills the last file's buffer and row buffers again: shorter, longer, length known or not", async function () {
+  it("a reused parsing thread fills the last file's buffer and row buffers again, the daemon's thread its upload blocks: shorter, longer, length known or not", async function () {
     // worker.ts keeps the buffer a whole-parsed file was copied into (keptFile) and the row buffers the store thread
     // handed back (packBuffers) for the thread's next job. A shorter file after a longer one leaves the longer one's
     // bytes past its own end in that buffer, a longer one grows it; each must import as on a new worker.
@@ -267,7 +273,8 @@ describe("traces: import workers started ahead", function () {
     const db = openDb(file);
     const store = new TraceStore(db, { maxAttributeChars: 100_000 });
     const reference = new TraceStore(openDb(":memory:"), { maxAttributeChars: 100_000 });
-    const workers = new ImportWorkers(2, 10);
+    const workers = new ImportWorkers(2, 10); // not kept warm: no blocks made ahead (upload-blocks.ts warmBlocks)
+    while (spareBlockCount() > 0) takeBlock(); // earlier tests' blocks: each import's own come back
     /** One OTLP request (not an array of them: parsed whole at the end, stream.ts), `spans` spans, long attributes. */
     const request = (spans: number, traceByte: string, fill: string) => {
       const requests = generateOtlpRequests(spans, 512, traceByte.repeat(16)) as {
@@ -298,6 +305,10 @@ describe("traces: import workers started ahead", function () {
         for (let at = 0; at < bytes.length; at += 65_536) feed.push(bytes.subarray(at, at + 65_536));
         feed.end();
         const r = await feed.result;
+        // The upload's blocks came back with the parse's acks, ahead of its answer: the next upload fills them again
+        // (upload-blocks.ts), past this one's end with this one's bytes — which must not reach the next import.
+        const blocks = Math.max(1, Math.min(MAX_BLOCKS_AHEAD, Math.floor(bytes.length / BLOCK_BYTES)));
+        assert.ok(spareBlockCount() >= blocks, `${name}: ${spareBlockCount()} blocks kept, ${blocks} filled`);
         const want = importAndAnalyze(reference, name, text, { analyze: true });
         assert.deepEqual(r.traceIds, want.traceIds, name);
         assert.equal(analysesJson(r), JSON.stringify(want.analyses), name);
