@@ -130,10 +130,37 @@ function processCpuMs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+/** "median ms (95% CI low to high)" of per-round differences. */
+function medianWithInterval(d: number[]): string {
+  if (!d.length) return "n/a";
+  // A 95% interval for the median from order statistics (normal approximation of Binomial(n, ½): n is 100s).
+  const sorted = [...d].sort((x, y) => x - y);
+  const half = 0.98 * Math.sqrt(sorted.length);
+  const low = sorted[Math.max(0, Math.floor(sorted.length / 2 - half))];
+  const high = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length / 2 + half))];
+  return `${fmt(median(d), 3)} ms (95% CI ${fmt(low, 3)} to ${fmt(high, 3)})`;
+}
+
+/** A process's resident memory now, MB; undefined where /proc cannot tell (not Linux). */
+function processRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ: 100 on every Linux build Node supports. */
 const CLOCK_TICKS = 100;
 /** Warm-up rounds reported as "cold": a process's first requests, before V8 has compiled its per-request code. */
 const COLD_ROUNDS = 100;
+/**
+ * The warm-up's rounds in windows, each window's added p50 reported per path: how soon a fresh process serves at its
+ * warm speed (a developer's daemon serves hundreds of requests a day, not the thousands the warm columns wait for).
+ */
+const WARMUP_WINDOWS = [0, 100, 250, 500, 1000, 1500, 2500];
 
 /** A copy of `items` in a random order (Fisher–Yates). */
 function shuffled<T>(items: readonly T[], rand: () => number): T[] {
@@ -262,6 +289,8 @@ export async function run(argv: string[]): Promise<void> {
   const series = () => ({ full: [], ttfb: [] }) as Series;
   /** Non-streamed full latency over the first COLD_ROUNDS warm-up rounds, per path. */
   const cold: Partial<Record<string, number[]>> = {};
+  /** Non-streamed full latency of every warm-up round, per path (the warm-up table). */
+  const warming: Partial<Record<string, number[]>> = {};
   const results = {
     direct: { plain: series(), stream: series() },
     router: { plain: series(), stream: series() },
@@ -284,6 +313,8 @@ export async function run(argv: string[]): Promise<void> {
     portkey: "proc" in portkey ? portkey.proc.pid : undefined,
   };
   const procCpu: Partial<Record<keyof typeof procs, number>> = {};
+  /** The proxy processes' resident memory at the end of the run, MB. */
+  const rss: Partial<Record<keyof typeof procs, number>> = {};
   let portkeyStreamFailure: string | undefined;
   const loadBefore = loadavg();
 
@@ -340,6 +371,7 @@ export async function run(argv: string[]): Promise<void> {
           const r = await call(path, stream);
           const c1 = process.cpuUsage();
           if (!stream && i < Math.min(COLD_ROUNDS, warmup) && r) (cold[path] ??= []).push(r[1]);
+          if (!stream && i < warmup && r) (warming[path] ??= []).push(r[1]);
           if (i < warmup || !r) continue;
           results[path][key].ttfb.push(r[0]);
           results[path][key].full.push(r[1]);
@@ -354,6 +386,8 @@ export async function run(argv: string[]): Promise<void> {
         }
     }
   } finally {
+    for (const [k, pid] of Object.entries(procs) as [keyof typeof procs, number | undefined][])
+      rss[k] = processRssMb(pid);
     router.close();
     await local.close();
     await daemon.dispose();
@@ -417,6 +451,34 @@ export async function run(argv: string[]): Promise<void> {
       .filter((r) => r !== undefined)
       .join("\n");
   const added = (path: Path) => median(results[path].plain.full) - median(results.direct.plain.full);
+  /** Added p50 per window of the warm-up (WARMUP_WINDOWS), per process path: how soon each serves at its warm speed. */
+  const warmupTable = () => {
+    const ends = WARMUP_WINDOWS.filter((e) => e > 0 && e <= warmup);
+    if (ends.length < 2 || !warming.direct) return "";
+    const labels: [Path, string][] = [
+      ["daemon", "Hotpath daemon"],
+      ["old", `old build ${oldBuild?.label ?? ""}`],
+      ["floor", "minimal Node proxy (floor)"],
+      ["portkey", "Portkey gateway"],
+    ];
+    const windows = ends.map((end, i) => [i === 0 ? 0 : ends[i - 1], end] as const);
+    const cell = (path: Path, [from, to]: readonly [number, number]) => {
+      const xs = warming[path]?.slice(from, to);
+      const bs = warming.direct!.slice(from, to);
+      return xs?.length ? fmt(median(xs) - median(bs), 3) : "";
+    };
+    const rows = labels
+      .filter(([path]) => paths.includes(path) && warming[path]?.length)
+      .map(
+        ([path, label]) => `| ${label} | ${windows.map((w) => cell(path, w)).join(" | ")} | ${fmt(added(path), 3)} |`,
+      );
+    return [
+      `| path: added p50 ms over requests … | ${windows.map(([a, b]) => `${a + 1}–${b}`).join(" | ")} | warm (after ${warmup}) |`,
+      `|---|${windows.map(() => "---|").join("")}---|`,
+      ...rows,
+    ].join("\n");
+  };
+
   const addedDaemon = added("daemon");
   const addedFloor = added("floor");
   const addedPortkey = added("portkey");
@@ -434,18 +496,26 @@ ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's 
     const [a, b] = [results.daemon[key], results.old[key]];
     const [xs, ys] = stream ? [a.ttfb, b.ttfb] : [a.full, b.full];
     const d = xs.slice(0, Math.min(xs.length, ys.length)).map((x, i) => x - ys[i]);
-    // A 95% interval for that median from order statistics (normal approximation of Binomial(n, ½): n is hundreds).
-    const sorted = [...d].sort((x, y) => x - y);
-    const half = 0.98 * Math.sqrt(sorted.length);
-    const low = sorted[Math.max(0, Math.floor(sorted.length / 2 - half))];
-    const high = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length / 2 + half))];
-    return `median per-round difference ${fmt(median(d), 3)} ms (95% CI ${fmt(low, 3)} to ${fmt(high, 3)}), new faster in ${fmt((100 * d.filter((x) => x < 0).length) / d.length, 0)}% of ${d.length} rounds`;
+    return `median per-round difference ${medianWithInterval(d)}, new faster in ${fmt((100 * d.filter((x) => x < 0).length) / d.length, 0)}% of ${d.length} rounds`;
+  };
+  /** The warm-up's rounds, new minus old, per WARMUP_WINDOWS window (paired as `paired` pairs the warm rounds). */
+  const warmupPaired = () => {
+    const ends = WARMUP_WINDOWS.filter((e) => e > 0 && e <= warmup);
+    return ends
+      .map((end, i) => {
+        const from = i === 0 ? 0 : ends[i - 1];
+        const [xs, ys] = [warming.daemon?.slice(from, end) ?? [], warming.old?.slice(from, end) ?? []];
+        return `${from + 1}–${end}: ${medianWithInterval(xs.slice(0, ys.length).map((x, j) => x - ys[j]))}`;
+      })
+      .join("; ");
   };
   const ab = oldDaemon
     ? `
 Same-run A/B, new (this checkout's dist) vs old build ${oldBuild!.label}: non-streamed added p50 ${fmt(addedDaemon, 3)} vs
 ${fmt(added("old"), 3)} ms (${paired(false)}); process CPU per request ${procCpu.daemon !== undefined ? fmt(procCpu.daemon, 3) : "n/a"} vs ${procCpu.old !== undefined ? fmt(procCpu.old, 3) : "n/a"} ms;
 streamed TTFB ${paired(true)}.
+Warming up, new minus old per round (median, 95% CI) over requests ${warmupPaired()}; resident memory at the end
+${rss.daemon !== undefined ? fmt(rss.daemon, 0) : "n/a"} vs ${rss.old !== undefined ? fmt(rss.old, 0) : "n/a"} MB.
 `
     : "";
   const body = `
@@ -460,6 +530,11 @@ Machine: ${machineDescription()}; at the start: ${la(loadBefore)}.
 Non-streamed, full response latency (the target's measure):
 
 ${table(false)}
+
+Warming up: each process's added p50 (minus direct's in the same rounds) over windows of its first ${warmup} requests
+— a freshly started process, then V8 compiling and optimising its per-request code as requests come:
+
+${warmupTable()}
 
 Streamed, time to first body byte (TTFB):
 
@@ -492,6 +567,10 @@ percentiles of this one run. Machine: ${machineDescription()}; at the start: ${l
 Non-streamed, full response latency:
 
 ${table(false)}
+
+Warming up, added p50 ms per window of each process's first ${warmup} requests:
+
+${warmupTable()}
 
 Streamed, time to first body byte:
 
