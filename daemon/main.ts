@@ -1,4 +1,6 @@
 // The `hotpath` command line.
+// First: V8's tiering flags, before any other module's code is compiled (see tiering.ts).
+import "./tiering.js";
 import { Command, CommanderError } from "commander";
 import { register as registerGenModel } from "./cli/gen-model.js";
 import { register as registerAudit } from "./cli/audit.js";
