@@ -287,9 +287,7 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   const series = () => ({ full: [], ttfb: [] }) as Series;
-  /** Non-streamed full latency over the first COLD_ROUNDS warm-up rounds, per path. */
-  const cold: Partial<Record<string, number[]>> = {};
-  /** Non-streamed full latency of every warm-up round, per path (the warm-up table). */
+  /** Non-streamed full latency of every warm-up round, per path (the "cold" column: its first COLD_ROUNDS; the warm-up table). */
   const warming: Partial<Record<string, number[]>> = {};
   const results = {
     direct: { plain: series(), stream: series() },
@@ -370,7 +368,6 @@ export async function run(argv: string[]): Promise<void> {
           const c0 = process.cpuUsage();
           const r = await call(path, stream);
           const c1 = process.cpuUsage();
-          if (!stream && i < Math.min(COLD_ROUNDS, warmup) && r) (cold[path] ??= []).push(r[1]);
           if (!stream && i < warmup && r) (warming[path] ??= []).push(r[1]);
           if (i < warmup || !r) continue;
           results[path][key].ttfb.push(r[0]);
@@ -404,8 +401,8 @@ export async function run(argv: string[]): Promise<void> {
     return v === undefined ? "" : fmt(v, 3);
   };
   const coldCell = (path: Path) => {
-    const xs = cold[path];
-    const base = cold.direct;
+    const xs = warming[path]?.slice(0, COLD_ROUNDS);
+    const base = warming.direct?.slice(0, COLD_ROUNDS);
     if (!xs?.length || !base?.length) return "";
     const added = median(xs) - median(base);
     return path === "direct" ? fmt(median(xs), 3) : `${added < 0 ? "" : "+"}${fmt(added, 3)}`;
@@ -451,17 +448,18 @@ export async function run(argv: string[]): Promise<void> {
       .filter((r) => r !== undefined)
       .join("\n");
   const added = (path: Path) => median(results[path].plain.full) - median(results.direct.plain.full);
-  /** Added p50 per window of the warm-up (WARMUP_WINDOWS), per process path: how soon each serves at its warm speed. */
+  /** The warm-up's windows this run has ([from, to) rounds, WARMUP_WINDOWS cut at `warmup`). */
+  const ends = WARMUP_WINDOWS.filter((e) => e > 0 && e <= warmup);
+  const windows = ends.map((end, i) => [i === 0 ? 0 : ends[i - 1], end] as const);
+  /** Added p50 per window of the warm-up, per process path: how soon each serves at its warm speed. */
   const warmupTable = () => {
-    const ends = WARMUP_WINDOWS.filter((e) => e > 0 && e <= warmup);
-    if (ends.length < 2 || !warming.direct) return "";
+    if (windows.length < 2 || !warming.direct) return "";
     const labels: [Path, string][] = [
       ["daemon", "Hotpath daemon"],
       ["old", `old build ${oldBuild?.label ?? ""}`],
       ["floor", "minimal Node proxy (floor)"],
       ["portkey", "Portkey gateway"],
     ];
-    const windows = ends.map((end, i) => [i === 0 ? 0 : ends[i - 1], end] as const);
     const cell = (path: Path, [from, to]: readonly [number, number]) => {
       const xs = warming[path]?.slice(from, to);
       const bs = warming.direct!.slice(from, to);
@@ -499,16 +497,13 @@ ${fmt(addedDaemon, 3)} ms: ${addedDaemon < addedPortkey ? "lower than Portkey's 
     return `median per-round difference ${medianWithInterval(d)}, new faster in ${fmt((100 * d.filter((x) => x < 0).length) / d.length, 0)}% of ${d.length} rounds`;
   };
   /** The warm-up's rounds, new minus old, per WARMUP_WINDOWS window (paired as `paired` pairs the warm rounds). */
-  const warmupPaired = () => {
-    const ends = WARMUP_WINDOWS.filter((e) => e > 0 && e <= warmup);
-    return ends
-      .map((end, i) => {
-        const from = i === 0 ? 0 : ends[i - 1];
+  const warmupPaired = () =>
+    windows
+      .map(([from, end]) => {
         const [xs, ys] = [warming.daemon?.slice(from, end) ?? [], warming.old?.slice(from, end) ?? []];
         return `${from + 1}–${end}: ${medianWithInterval(xs.slice(0, ys.length).map((x, j) => x - ys[j]))}`;
       })
       .join("; ");
-  };
   const ab = oldDaemon
     ? `
 Same-run A/B, new (this checkout's dist) vs old build ${oldBuild!.label}: non-streamed added p50 ${fmt(addedDaemon, 3)} vs
