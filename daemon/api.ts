@@ -453,9 +453,20 @@ export interface TraceList {
   traces: TraceSummaryDto[];
 }
 
+/**
+ * GET /hotpath/traces/:id?attributeChars=N&argumentChars=M: string attributes longer than `chars` (those whose key
+ * ends in ".arguments": `argumentChars`) come cut, ending "… (K more characters)" (daemon/traces/view-caps.ts).
+ */
+export interface AttributeCaps {
+  chars: number;
+  argumentChars: number;
+}
+
 export interface TraceDetail {
   trace: TraceSummaryDto;
   spans: SpanDto[];
+  /** The caps the spans' attributes were cut to, when the request asked for them. */
+  attributeCaps?: AttributeCaps;
 }
 
 export interface ImportResult {

@@ -4,6 +4,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import WebSocket from "ws";
 import type {
+  AttributeCaps,
   AuditRunRequest,
   AuditRunStarted,
   AuditRunStatus,
@@ -134,8 +135,10 @@ export class DaemonClient {
   traces(limit: number): Promise<TraceList> {
     return this.request("GET", `/hotpath/traces?limit=${limit}`);
   }
-  trace(id: string): Promise<TraceDetail> {
-    return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}`);
+  /** A trace's spans; with `caps`, long attributes cut to them by the daemon (an older daemon ignores them). */
+  trace(id: string, caps?: AttributeCaps): Promise<TraceDetail> {
+    const query = caps ? `?attributeChars=${caps.chars}&argumentChars=${caps.argumentChars}` : "";
+    return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}${query}`);
   }
   analysis(id: string): Promise<TraceAnalysis> {
     return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}/analysis`, undefined, 60_000);

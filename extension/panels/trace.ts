@@ -1,7 +1,8 @@
 // The four trace views (profiler, heatmap, parallelism, cache breakers): fetch a trace and its analysis, hand both
 // to the view's webview. The analysis may fail on its own (e.g. an older daemon): the timeline still shows.
 import * as vscode from "vscode";
-import type { TraceAnalysis, TraceDetail } from "../../daemon/api.js";
+import type { TraceAnalysis } from "../../daemon/api.js";
+import { capSpanAttributes, VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
 import type { ViewName } from "../../webview/protocol.js";
 import type { Ctx } from "../ctx.js";
 import type { PanelHost } from "./host.js";
@@ -24,26 +25,14 @@ export async function resolveTraceId(ctx: Ctx, arg?: unknown): Promise<string | 
   return ctx.currentTraceId;
 }
 
-/** The webview shows at most this much of an attribute; tool results can be megabytes, and every byte is cloned
- * into the webview. */
-const MAX_ATTRIBUTE_CHARS = 4000;
-
-function slim(detail: TraceDetail): void {
-  for (const s of detail.spans) {
-    for (const [k, v] of Object.entries(s.attributes)) {
-      // Tool arguments stay whole (up to a bound): the webview parses them for file paths and labels.
-      const limit = k.endsWith(".arguments") ? 200_000 : MAX_ATTRIBUTE_CHARS;
-      if (typeof v === "string" && v.length > limit)
-        s.attributes[k] = `${v.slice(0, limit)}… (${v.length - limit} more characters)`;
-    }
-  }
-}
-
 export async function showTraceView(ctx: Ctx, view: TraceView, arg?: unknown): Promise<PanelHost | undefined> {
   const traceId = await resolveTraceId(ctx, arg);
   if (!traceId) return undefined;
   const client = await ctx.ensureDaemon();
-  const detail = await client.trace(traceId);
+  // Long attributes cut by the daemon as it makes the detail (every byte of a tool's output is cloned into the
+  // webview, which shows a few thousand characters of it); cut here when the daemon did not (an older one).
+  const detail = await client.trace(traceId, VIEW_ATTRIBUTE_CAPS);
+  if (!detail.attributeCaps) capSpanAttributes(detail.spans, VIEW_ATTRIBUTE_CAPS);
   let analysis: TraceAnalysis | null = null;
   let analysisError: string | undefined;
   try {
@@ -54,7 +43,6 @@ export async function showTraceView(ctx: Ctx, view: TraceView, arg?: unknown): P
   }
   ctx.currentTraceId = traceId;
   const panel = ctx.panel(view);
-  slim(detail);
   panel.panel.title = `${panel.panel.title.split(" — ")[0]} — ${detail.trace.name || traceId.slice(0, 12)}`;
   panel.post({ type: "trace", detail, analysis, analysisError });
   return panel;

@@ -1,11 +1,12 @@
 // Trace reading routes: list, detail and analysis. Contract: api.ts "Traces". Imports: trace-import.ts; OTLP: otlp.ts.
 import { open } from "node:fs/promises";
 import { z } from "zod";
-import type { TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
+import type { AttributeCaps, TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
 import { analysisDirFor, dropWorkerJson, type WorkerJsonFile } from "../../traces/import/worker-json.js";
 import { analyzeStored, RecentAnalyses, storedDetail, type WorkerJson } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
+import { detailOf } from "../../traces/view-caps.js";
 import { readQuery } from "../query.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
 
@@ -14,6 +15,17 @@ const ListQuery = z.object({
   before: z.coerce.number().nonnegative().optional(),
   source: z.string().max(100).optional(),
 });
+
+/** A trace view's caps on long attributes (view-caps.ts); argumentChars defaults to attributeChars. */
+const DetailQuery = z
+  .object({
+    attributeChars: z.coerce.number().int().min(1).max(1e9).optional(),
+    argumentChars: z.coerce.number().int().min(1).max(1e9).optional(),
+  })
+  .refine((q) => q.argumentChars === undefined || q.attributeChars !== undefined, {
+    message: "argumentChars is a cap on tool arguments beside attributeChars: give attributeChars too",
+    path: ["argumentChars"],
+  });
 
 const TraceIdParam = z.string().regex(/^[0-9a-f]{32}$/, "a trace id is 32 lower-case hex characters");
 
@@ -107,12 +119,17 @@ export const routes: Route[] = [
     path: "/hotpath/traces/:id",
     async handle(ctx, s) {
       const id = traceIdOf(ctx);
+      const q = readQuery(ctx.url, DetailQuery);
+      const caps: AttributeCaps | undefined =
+        q.attributeChars === undefined
+          ? undefined
+          : { chars: q.attributeChars, argumentChars: q.argumentChars ?? q.attributeChars };
       const trace = s.traces.getTrace(id);
       const gone = () => new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
       if (!trace) throw gone();
       const dbPath = s.db.name;
       if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
-        const body: TraceDetail = { trace, spans: s.traces.getSpans(id) };
+        const body: TraceDetail = detailOf(trace, s.traces.getSpans(id), caps);
         return ctx.send(200, body);
       }
       // Read and serialised on a worker (100k spans: 49 MB of JSON held the loop ~2 s), in turn with the analyses.
@@ -127,6 +144,7 @@ export const routes: Route[] = [
             maxAttributeChars: s.traces.maxAttributeChars,
             workers: s.traceImports,
             analysisDir: analysisDirFor(dbPath),
+            attributeCaps: caps,
           }),
         );
         if (!detail) throw gone();

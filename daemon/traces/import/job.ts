@@ -5,6 +5,7 @@
 // them, while the parsing thread analyses the spans it parsed: the SQLite write and the analysis overlap.
 // An in-memory database cannot be shared with a worker: those imports run in-process.
 import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
+import type { AttributeCaps } from "../../api.js";
 import { DatabaseBusyError } from "../../db.js";
 import { ImportError, type FileImport } from "../importers/index.js";
 import type { Span } from "../span.js";
@@ -54,6 +55,8 @@ export interface ImportJob {
   reuse?: boolean;
   /** A worker told to wait (reuse) lets go of this job's memory once it has waited this long (worker.ts collectIdle). */
   idleCollectMs?: number;
+  /** detail: long attributes cut to these (view-caps.ts). */
+  attributeCaps?: AttributeCaps;
 }
 
 /** What a waiting worker let go of (worker.ts collectIdle): its heap in use before and after, and its kept buffers. */
@@ -423,6 +426,8 @@ export interface StoredTrace {
   workers?: ImportWorkers;
   /** The analysis, or the detail, is written to a file here (see WorkerJsonFile). */
   analysisDir?: string;
+  /** detail: long attributes cut to these (view-caps.ts). */
+  attributeCaps?: AttributeCaps;
 }
 
 async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<Extract<ImportReply, { ok: true }>> {
@@ -436,6 +441,7 @@ async function readStored(role: "analyze" | "detail", o: StoredTrace): Promise<E
       maxAttributeChars: o.maxAttributeChars,
       returnSpans: false,
       analysisDir: o.analysisDir,
+      attributeCaps: o.attributeCaps,
     },
     o.workers,
   );

@@ -18,6 +18,7 @@ import { workerJsonBuffers, workerJson, type WorkerJson } from "./worker-json.js
 import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
+import { detailOf } from "../view-caps.js";
 import type {
   BlockAck,
   FileMessage,
@@ -174,7 +175,9 @@ function run(): void {
       } else {
         const trace = store.getTrace(id);
         // A file the daemon's thread streams out, or bytes moved to it (not copied), as an analysis is.
-        const detail = trace ? workerJson({ trace, spans: store.getSpans(id) }, job.analysisDir) : undefined;
+        const detail = trace
+          ? workerJson(detailOf(trace, store.getSpans(id), job.attributeCaps), job.analysisDir)
+          : undefined;
         if (detail) transfer.push(...workerJsonBuffers([[id, detail]]));
         reply = { ok: true, detail };
       }
