@@ -15,8 +15,9 @@
 //   see daemon/traces/import/workers.ts); the table gives both, apart. Then the last file is imported again twice
 //   (its trace replaced whole: a developer importing a file a second time) and, for Claude Code, a session first at
 //   90% of its spans and then whole (a session file that grew since its last import): both apart in the table.
-//   Last, the last trace's detail (GET /hotpath/traces/:id, what the trace view loads) is read DETAIL_RUNS times per
-//   daemon: its wall and the slowest /healthz probe per read (both daemons' details compared too).
+//   Last, the last trace's detail (GET /hotpath/traces/:id with the trace view's caps on long attributes: what the view
+//   loads) is read DETAIL_RUNS times per daemon: its wall and the slowest /healthz probe per read (both daemons' details
+//   compared too, a base's cut as the extension cuts a detail its daemon did not).
 //   Where ../shared is beside the repository, a third file goes between the two: a Claude Code session of real records
 //   (the shared session repeated, ids and times of each copy its own: repeatedClaudeSession) as large in bytes as the
 //   generated one — real records are ~15× larger per span, so the two tell per-span from per-byte cost.
@@ -36,7 +37,8 @@ import { importAndAnalyze, type AnalyzedImport } from "../../daemon/traces/impor
 import { importFile, splitsImport, type ImportedFile } from "../../daemon/traces/import/job.js";
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
-import type { ImportResult } from "../../daemon/api.js";
+import type { ImportResult, TraceDetail } from "../../daemon/api.js";
+import { capSpanAttributes, VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
 import { workerJsonText } from "../fixtures/worker-json.js";
 import { DaemonClient } from "../../extension/client.js";
 import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js";
@@ -398,6 +400,17 @@ function realSessionCopies(target: number): { source: string; copies: number } |
   const copies = Math.max(1, Math.round(Buffer.byteLength(generateClaudeSession(target)) / Buffer.byteLength(source)));
   return { source, copies };
 }
+/** The trace view's caps as a query (a base build from before them ignores it: see viewedDetail). */
+const VIEW_QUERY = `?attributeChars=${VIEW_ATTRIBUTE_CAPS.chars}&argumentChars=${VIEW_ATTRIBUTE_CAPS.argumentChars}`;
+
+/** A detail as the trace view gets it: cut to its caps where the daemon did not cut it (as the extension does). */
+function viewedDetail(text: string): string {
+  const detail = JSON.parse(text) as TraceDetail;
+  if (detail.attributeCaps) return text;
+  capSpanAttributes(detail.spans, VIEW_ATTRIBUTE_CAPS);
+  return JSON.stringify({ ...detail, attributeCaps: VIEW_ATTRIBUTE_CAPS });
+}
+
 /** Reads of the last imported trace's detail per daemon and format. */
 const DETAIL_RUNS = 3;
 
@@ -551,19 +564,22 @@ async function shippedImports(
         for (const side of k % 2 ? [...sides].reverse() : sides) {
           await new Promise((r) => setTimeout(r, IMPORT_SETTLE_MS));
           const t0 = performance.now();
-          const res = await daemons.get(side.label)!.fetch(`/hotpath/traces/${lastImported.get(side.label)}`);
+          // With the caps the trace view asks for (extension/panels/trace.ts).
+          const res = await daemons
+            .get(side.label)!
+            .fetch(`/hotpath/traces/${lastImported.get(side.label)}${VIEW_QUERY}`);
           const text = await res.text();
           const t1 = performance.now();
           if (res.status !== 200) throw new Error(`detail: ${res.status} ${text.slice(0, 300)}`);
           const d = details.get(side.label)!;
           d.wall.push(t1 - t0);
           d.windows.push({ from: performance.timeOrigin + t0, to: performance.timeOrigin + t1 });
-          detailBytes = Buffer.byteLength(text);
+          if (side.label === "new") detailBytes = Buffer.byteLength(text);
           texts.push(text);
         }
         if (base) {
           detailsCompared++;
-          if (texts[0] !== texts[1]) analysesDiffer.push(`${label} detail ${k + 1}`);
+          if (viewedDetail(texts[0]) !== viewedDetail(texts[1])) analysesDiffer.push(`${label} detail ${k + 1}`);
         }
       }
       const detailSlowest = new Map<string, number[]>();
@@ -626,7 +642,7 @@ async function shippedImports(
         });
       }
       rows.push({
-        what: `${label}: GET /hotpath/traces/:id, the last imported trace's detail (${(detailBytes / 1e6).toFixed(1)} MB of JSON), ${DETAIL_RUNS} reads per daemon — /healthz ≤ 50 ms`,
+        what: `${label}: GET /hotpath/traces/:id with the view's caps, the last imported trace's detail (${(detailBytes / 1e6).toFixed(1)} MB of JSON), ${DETAIL_RUNS} reads per daemon — /healthz ≤ 50 ms`,
         value: `**${detailCell("new")}**${base ? `; base ${base.label}: ${detailCell("base")}` : ""}`,
       });
     }
