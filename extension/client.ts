@@ -22,6 +22,7 @@ import type {
   TraceDetail,
   TraceList,
 } from "../daemon/api.js";
+import { capsQuery } from "../daemon/traces/view-caps.js";
 
 export class DaemonHttpError extends Error {
   constructor(
@@ -137,8 +138,7 @@ export class DaemonClient {
   }
   /** A trace's spans; with `caps`, long attributes cut to them by the daemon (an older daemon ignores them). */
   trace(id: string, caps?: AttributeCaps): Promise<TraceDetail> {
-    const query = caps ? `?attributeChars=${caps.chars}&argumentChars=${caps.argumentChars}` : "";
-    return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}${query}`);
+    return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}${caps ? capsQuery(caps) : ""}`);
   }
   analysis(id: string): Promise<TraceAnalysis> {
     return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}/analysis`, undefined, 60_000);

@@ -9,6 +9,11 @@ import type { AttributeCaps, SpanDto, TraceDetail, TraceSummaryDto } from "../ap
 /** What the trace views show: 4,000 characters of an attribute; tool arguments whole up to 200,000 (paths, labels). */
 export const VIEW_ATTRIBUTE_CAPS: AttributeCaps = { chars: 4000, argumentChars: 200_000 };
 
+/** `caps` as GET /hotpath/traces/:id's query (an older daemon ignores it). */
+export function capsQuery(caps: AttributeCaps): string {
+  return `?attributeChars=${caps.chars}&argumentChars=${caps.argumentChars}`;
+}
+
 /** Attribute keys whose text the views parse (tool arguments: JSON they read file paths and labels from). */
 const isArguments = (key: string) => key.endsWith(".arguments");
 

@@ -38,7 +38,7 @@ import { importFile, splitsImport, type ImportedFile } from "../../daemon/traces
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import type { ImportResult, TraceDetail } from "../../daemon/api.js";
-import { capSpanAttributes, VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
+import { capSpanAttributes, capsQuery, VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
 import { workerJsonText } from "../fixtures/worker-json.js";
 import { DaemonClient } from "../../extension/client.js";
 import { DAEMON_BIN, startDaemon, type TestDaemon } from "../fixtures/daemon.js";
@@ -400,10 +400,10 @@ function realSessionCopies(target: number): { source: string; copies: number } |
   const copies = Math.max(1, Math.round(Buffer.byteLength(generateClaudeSession(target)) / Buffer.byteLength(source)));
   return { source, copies };
 }
-/** The trace view's caps as a query (a base build from before them ignores it: see viewedDetail). */
-const VIEW_QUERY = `?attributeChars=${VIEW_ATTRIBUTE_CAPS.chars}&argumentChars=${VIEW_ATTRIBUTE_CAPS.argumentChars}`;
-
-/** A detail as the trace view gets it: cut to its caps where the daemon did not cut it (as the extension does). */
+/**
+ * A detail as the trace view gets it: cut to its caps where the daemon did not (a base build from before them ignores
+ * the query), as the extension does.
+ */
 function viewedDetail(text: string): string {
   const detail = JSON.parse(text) as TraceDetail;
   if (detail.attributeCaps) return text;
@@ -567,7 +567,7 @@ async function shippedImports(
           // With the caps the trace view asks for (extension/panels/trace.ts).
           const res = await daemons
             .get(side.label)!
-            .fetch(`/hotpath/traces/${lastImported.get(side.label)}${VIEW_QUERY}`);
+            .fetch(`/hotpath/traces/${lastImported.get(side.label)}${capsQuery(VIEW_ATTRIBUTE_CAPS)}`);
           const text = await res.text();
           const t1 = performance.now();
           if (res.status !== 200) throw new Error(`detail: ${res.status} ${text.slice(0, 300)}`);
