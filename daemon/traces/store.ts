@@ -903,6 +903,16 @@ function fromJsonRow([
   };
 }
 
+/**
+ * A span of storedForm as a new object shaped as getSpans reads it back (made by the same fromJsonRow): its fields in
+ * that order, which a trace's detail JSON keeps (an importer builds its spans with its own order).
+ */
+export function readBackSpan(s: Span): Span {
+  const { traceId, spanId, parentSpanId, name, kind, startNs, endNs, status, statusMessage, requestId } = s;
+  const row = [traceId, spanId, parentSpanId ?? null, name, kind, startNs, endNs, status, statusMessage ?? null];
+  return fromJsonRow([[...row, requestId ?? null] as JsonRow[0], s.attributes]);
+}
+
 function toSummary(r: Record<string, any>): TraceSummaryDto {
   return {
     traceId: r.trace_id,

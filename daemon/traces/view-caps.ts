@@ -24,21 +24,41 @@ export function capAttribute(key: string, value: unknown, caps: AttributeCaps): 
   return `${value.slice(0, limit)}… (${value.length - limit} more characters)`;
 }
 
-/** Cuts each span's attributes to `caps` in place (the spans are the caller's: a detail just read). */
+/**
+ * Cuts each span's attributes to `caps` (the spans are the caller's: a detail just read). A span with something to
+ * cut gets a new attributes object, its keys in the same order: an object two spans share is never cut twice.
+ */
 export function capSpanAttributes(spans: SpanDto[], caps: AttributeCaps): void {
   for (const s of spans) {
+    let cut: Record<string, unknown> | undefined;
     const attributes = s.attributes as Record<string, unknown>;
     for (const key in attributes) {
       const value = attributes[key];
       const capped = capAttribute(key, value, caps);
-      if (capped !== value) attributes[key] = capped;
+      if (capped === value) continue;
+      cut ??= { ...attributes };
+      cut[key] = capped;
     }
+    if (cut) s.attributes = cut as SpanDto["attributes"];
   }
 }
 
 /** A trace's detail from its spans as read (theirs to change), cut to `caps` when the request asked for them. */
 export function detailOf(trace: TraceSummaryDto, spans: SpanDto[], caps: AttributeCaps | undefined): TraceDetail {
-  if (!caps) return { trace, spans };
+  return { trace, ...detailBody(spans, caps) };
+}
+
+/**
+ * A detail without its trace's summary: what an import worker writes (job.ts), the daemon putting the summary in front
+ * as it sends it (its JSON is `{"trace":…,` and this one's after its `{`: detailOf's exactly).
+ */
+export function detailBody(spans: SpanDto[], caps: AttributeCaps | undefined): Omit<TraceDetail, "trace"> {
+  if (!caps) return { spans };
   capSpanAttributes(spans, caps);
-  return { trace, spans, attributeCaps: caps };
+  return { spans, attributeCaps: caps };
+}
+
+/** The text that goes before a detailBody's JSON without its first character (`{`) to make the detail's JSON. */
+export function detailJsonHead(trace: TraceSummaryDto): string {
+  return `{"trace":${JSON.stringify(trace)},`;
 }

@@ -10,7 +10,15 @@ import { EncodingError, RemoteImportError, startImport, type ImportFeed } from "
 import { BodyPassing } from "../idle-collect.js";
 import { readQuery } from "../query.js";
 import { HttpError, type Route } from "../route.js";
-import { rememberAnalyses } from "./traces.js";
+import { VIEW_ATTRIBUTE_CAPS } from "../../traces/view-caps.js";
+import { ANALYSIS_INLINE_SPANS, rememberAnalyses, rememberDetails } from "./traces.js";
+
+/**
+ * After a large import, the detail a trace view asks for first (extension/panels/trace.ts: with the views' caps) is
+ * written by the thread that parsed it, from the spans it still holds — of the first traces of more spans than a GET
+ * reads on the daemon's thread — so "Open Profiler" finds it made: 100k spans took ~1.1 s to read back and serialise.
+ */
+const PREPARED_DETAILS = { caps: VIEW_ATTRIBUTE_CAPS, minSpans: ANALYSIS_INLINE_SPANS, max: 2 };
 
 export const IMPORT_LIMIT_BYTES = 256 * 1024 * 1024;
 
@@ -53,6 +61,7 @@ export const routes: Route[] = [
           sizeHint: declared,
           workers: s.traceImports,
           analysisDir: analysisDirFor(s.db.name),
+          prepareDetails: PREPARED_DETAILS,
         });
         await streamBody(ctx.req, feed);
         result = await feed.result;
@@ -69,6 +78,7 @@ export const routes: Route[] = [
           s.traces,
           result.traceIds.map((traceId, i) => ({ traceId, json: analyses[i] })),
         );
+      if (result.details) rememberDetails(s.traces, result.traceIds, result.details, PREPARED_DETAILS.caps);
       s.events.publish({ type: "traces.changed", traceIds: result.traceIds, at: Date.now() });
       const out: ImportResult = { format: result.format, traceIds: result.traceIds, spanCount: result.spanCount };
       ctx.send(200, out);

@@ -4,9 +4,9 @@ import { z } from "zod";
 import type { AttributeCaps, TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
 import { analysisDirFor, dropWorkerJson, type WorkerJsonFile } from "../../traces/import/worker-json.js";
-import { analyzeStored, RecentAnalyses, storedDetail, type WorkerJson } from "../../traces/import/job.js";
+import { analyzeStored, RecentDocuments, storedDetail, type WorkerJson } from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
-import { detailOf } from "../../traces/view-caps.js";
+import { detailJsonHead, detailOf } from "../../traces/view-caps.js";
 import { readQuery } from "../query.js";
 import { HttpError, type RequestContext, type Route } from "../route.js";
 
@@ -37,7 +37,25 @@ function traceIdOf(ctx: RequestContext): string {
 }
 
 /** Per store: analyses computed by imports from the spans they parsed (no read-back for the first view). */
-const recent = new WeakMap<TraceStore, RecentAnalyses>();
+const recent = new WeakMap<TraceStore, RecentDocuments>();
+
+/**
+ * Per store: the details of large traces an import prepared or a GET read, kept for the next GET (a view opened again,
+ * a second panel). Few: 100k spans are ~80 MB of file each (in the data dir's analyses/, emptied at start and stop).
+ */
+const details = new WeakMap<TraceStore, RecentDocuments>();
+export const KEPT_DETAILS = 2;
+
+function detailsOf(traces: TraceStore): RecentDocuments {
+  let memo = details.get(traces);
+  if (!memo) details.set(traces, (memo = new RecentDocuments(KEPT_DETAILS)));
+  return memo;
+}
+
+/** A kept detail's entry: the trace and the caps it was cut to (its key is the trace's summary). */
+function detailEntry(traceId: string, caps: AttributeCaps | undefined): string {
+  return caps ? `${traceId}|${caps.chars}|${caps.argumentChars}` : `${traceId}|whole`;
+}
 
 /**
  * Traces of up to this many spans are analysed (and their detail read) on the event loop (~20–30 µs a span at load:
@@ -100,8 +118,34 @@ export function rememberAnalyses(
   key: (traceId: string) => string | undefined = (id) => summaryKey(traces, id),
 ): void {
   let memo = recent.get(traces);
-  if (!memo) recent.set(traces, (memo = new RecentAnalyses()));
+  if (!memo) recent.set(traces, (memo = new RecentDocuments()));
   memo.put(analyses, key);
+}
+
+/**
+ * Keeps the details an import is preparing (ImportedFile.details, cut to `caps`) for the traces' next GET, valid while
+ * each trace's summary is what it is now: a GET that comes first waits for its detail rather than reading it again.
+ */
+export function rememberDetails(
+  traces: TraceStore,
+  traceIds: string[],
+  prepared: Promise<[string, WorkerJson][]>,
+  caps: AttributeCaps,
+): void {
+  const memo = detailsOf(traces);
+  const byId = prepared.then((list) => new Map(list));
+  for (const id of traceIds) {
+    const summary = summaryKey(traces, id);
+    if (summary === undefined) continue;
+    // A trace nothing was prepared for is no entry (its GET reads it); one prepared for no id asked is dropped.
+    const doc = byId.then((m) => m.get(id));
+    const entry = detailEntry(id, caps);
+    memo.keep(entry, summary, doc);
+    void doc.then((json) => json === undefined && memo.drop(entry, doc));
+  }
+  void byId.then((m) => {
+    for (const [id, json] of m) if (!traceIds.includes(id)) dropWorkerJson(json);
+  });
 }
 
 export const routes: Route[] = [
@@ -132,27 +176,47 @@ export const routes: Route[] = [
         const body: TraceDetail = detailOf(trace, s.traces.getSpans(id), caps);
         return ctx.send(200, body);
       }
-      // Read and serialised on a worker (100k spans: 49 MB of JSON held the loop ~2 s), in turn with the analyses.
-      refuseWhenManyWait();
-      // Written to a file of its own for this request (deleted once sent), read again if that file went meanwhile (the
-      // data dir cleared).
+      const memo = detailsOf(s.traces);
+      // Prepared by the import, or read for an earlier GET, while the trace is unchanged; else read and serialised on
+      // a worker (100k spans: 49 MB of JSON held the loop ~2 s), in turn with the analyses, and kept for the next GET.
+      // Read again if its file went meanwhile (pushed out, the data dir cleared).
       await sendMadeAgain(`the detail of trace ${id}`, async () => {
-        const detail = await inTurn(() =>
-          storedDetail({
-            dbPath,
-            traceId: id,
-            maxAttributeChars: s.traces.maxAttributeChars,
-            workers: s.traceImports,
-            analysisDir: analysisDirFor(dbPath),
-            attributeCaps: caps,
-          }),
-        );
-        if (!detail) throw gone();
-        try {
-          return await sendWorkerJson(ctx, detail);
-        } finally {
-          dropWorkerJson(detail);
+        const summary = s.traces.getTrace(id);
+        if (!summary) throw gone();
+        const entry = detailEntry(id, caps);
+        const key = summaryKeyOf(summary);
+        const kept = memo.get(entry, key);
+        // One being made by another GET or the import (which may have made none for this trace: undefined).
+        let doc = kept;
+        let detail = kept && (await Promise.resolve(kept).then(undefined, () => undefined));
+        if (detail === undefined) {
+          if (kept) memo.drop(entry, kept);
+          refuseWhenManyWait();
+          doc = inTurn(() =>
+            storedDetail({
+              dbPath,
+              traceId: id,
+              maxAttributeChars: s.traces.maxAttributeChars,
+              workers: s.traceImports,
+              analysisDir: analysisDirFor(dbPath),
+              attributeCaps: caps,
+            }),
+          );
+          memo.keep(entry, key, doc);
+          try {
+            detail = await doc;
+          } catch (e) {
+            memo.drop(entry, doc);
+            throw e;
+          }
+          if (!detail) {
+            memo.drop(entry, doc);
+            throw gone();
+          }
         }
+        if (await sendWorkerJson(ctx, detail, detailJsonHead(summary))) return true;
+        memo.drop(entry, doc);
+        return false;
       });
     },
   },
@@ -166,7 +230,7 @@ export const routes: Route[] = [
         const trace = s.traces.getTrace(id);
         if (!trace) throw new HttpError(404, `no trace ${id}`, "not_found_error", "trace_not_found", "id");
         const key = summaryKeyOf(trace);
-        let json = recent.get(s.traces)?.get(id, key);
+        let json = await recent.get(s.traces)?.get(id, key);
         if (json === undefined) {
           const dbPath = s.db.name;
           if (trace.spanCount <= ANALYSIS_INLINE_SPANS || dbPath === "" || dbPath === ":memory:") {
@@ -219,13 +283,15 @@ async function sendMadeAgain(what: string, attempt: () => Promise<boolean>): Pro
 /**
  * Sends a worker's document (an analysis or a trace's detail): bytes as they are, a file streamed from disk (the
  * daemon's thread never holds its megabytes). False when the file is gone (dropped meanwhile): nothing was sent.
+ * With `head` (a detail's, view-caps.ts detailJsonHead), the document's JSON after its first character follows it.
  */
-async function sendWorkerJson(ctx: RequestContext, json: WorkerJson): Promise<boolean> {
+async function sendWorkerJson(ctx: RequestContext, json: WorkerJson, head?: string): Promise<boolean> {
+  const front = head === undefined ? undefined : Buffer.from(head);
   if (json instanceof Uint8Array) {
-    sendJson(ctx, json);
+    sendJson(ctx, front ? Buffer.concat([front, json.subarray(1)]) : json);
     return true;
   }
-  return sendJsonFile(ctx, json);
+  return sendJsonFile(ctx, json, front);
 }
 
 /**
@@ -233,7 +299,7 @@ async function sendWorkerJson(ctx: RequestContext, json: WorkerJson): Promise<bo
  * daemon's thread allocates no more for it however large it is (a read stream's new buffer per chunk would be the same
  * megabytes of memory outside V8's heap, counted toward its limit, that keeping the analysis was).
  */
-async function sendJsonFile(ctx: RequestContext, json: WorkerJsonFile): Promise<boolean> {
+async function sendJsonFile(ctx: RequestContext, json: WorkerJsonFile, front?: Buffer): Promise<boolean> {
   let file;
   try {
     file = await open(json.file, "r");
@@ -248,9 +314,15 @@ async function sendJsonFile(ctx: RequestContext, json: WorkerJsonFile): Promise<
   ctx.signal.addEventListener("abort", cutOff, { once: true });
   try {
     const { size } = await file.stat();
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": size });
+    // In front: the file's first character is replaced by it (see sendWorkerJson).
+    const skip = front ? 1 : 0;
+    res.writeHead(200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": size - skip + (front?.length ?? 0),
+    });
+    if (front) res.write(front);
     const buffer = Buffer.allocUnsafeSlow(Math.min(size, ANALYSIS_CHUNK_BYTES));
-    let at = 0;
+    let at = skip;
     while (at < size && !res.destroyed) {
       const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, size - at), at);
       if (bytesRead === 0) break; // the file is shorter than it was: the answer is cut short (below)

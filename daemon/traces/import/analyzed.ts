@@ -69,13 +69,26 @@ export function writeParsed(
 
 /**
  * The analysis of each trace in a parsed file as it reads back once stored (storedForm), without the store: for a
- * trace the store had no spans of before. `only`: just these traces.
+ * trace the store had no spans of before. `only`: just these traces. `stored`: the traces' stored forms (storedTraces),
+ * when the caller made them already.
  */
 export function analyzeParsed(
   traces: ParsedTrace[],
   maxAttributeChars: number,
   only?: Set<string>,
+  stored = storedTraces(traces, maxAttributeChars, only),
 ): Map<string, TraceAnalysis> {
+  const out = new Map<string, TraceAnalysis>();
+  for (const [id, spans] of stored) out.set(id, analyzeTrace(spans, id));
+  return out;
+}
+
+/** Each trace of a parsed file (by id, in the order they first appear) as getSpans will read it back once stored. */
+export function storedTraces(
+  traces: ParsedTrace[],
+  maxAttributeChars: number,
+  only?: Set<string>,
+): Map<string, Span[]> {
   const byTrace = new Map<string, Span[]>();
   for (const t of traces) {
     for (const s of t.spans) {
@@ -85,7 +98,6 @@ export function analyzeParsed(
       list.push(s);
     }
   }
-  const out = new Map<string, TraceAnalysis>();
-  for (const [id, spans] of byTrace) out.set(id, analyzeTrace(storedForm(spans, maxAttributeChars), id));
-  return out;
+  for (const [id, spans] of byTrace) byTrace.set(id, storedForm(spans, maxAttributeChars));
+  return byTrace;
 }

@@ -57,7 +57,29 @@ export interface ImportJob {
   idleCollectMs?: number;
   /** detail: long attributes cut to these (view-caps.ts). */
   attributeCaps?: AttributeCaps;
+  /**
+   * parse (with `analysisDir`): after its answer, the thread writes the detail a trace view will ask for of each large
+   * trace it parsed (PreparedDetails), and only then takes a next job.
+   */
+  prepareDetails?: PrepareDetails;
 }
+
+/**
+ * Which traces' details an import prepares: of at most `max` traces of more than `minSpans` spans each (in the order
+ * they first appear), cut to `caps`.
+ */
+export interface PrepareDetails {
+  caps: AttributeCaps;
+  minSpans: number;
+  max: number;
+}
+
+/**
+ * The thread that parsed → the daemon's thread, after its ImportReply when asked (ImportJob.prepareDetails): per trace
+ * id, its detail as it will read back once stored — view-caps.ts detailBody's JSON, without the trace's summary, which
+ * the daemon puts in front as it sends it. Sent (maybe empty) whenever asked, also when writing one failed.
+ */
+export type PreparedDetails = { prepared: [string, WorkerJson][] };
 
 /** What a waiting worker let go of (worker.ts collectIdle): its heap in use before and after, and its kept buffers. */
 export interface IdleCollection {
@@ -120,6 +142,12 @@ export type ImportReply =
 /** What an import stored, with each trace's analysis, in traceIds order. */
 export interface ImportedFile extends FileImport {
   analyses?: WorkerJson[];
+  /**
+   * When asked for (ImportOptions.prepareDetails) and the import ran on two threads: the details the parsing thread
+   * prepared after the import's answer, of those traces that read back as parsed (the rest are dropped): each is
+   * view-caps.ts detailBody's JSON (PreparedDetails). Never rejects.
+   */
+  details?: Promise<[string, WorkerJson][]>;
 }
 
 /** A file that is not UTF-8 text. */
@@ -151,7 +179,14 @@ function runWorker(
   job: ImportJob,
   workers: ImportWorkers | undefined,
   onAck?: (m: BlockAck) => void,
-): { worker: Worker; reply: Promise<ImportReply>; stop: () => void; done: () => void } {
+): {
+  worker: Worker;
+  reply: Promise<ImportReply>;
+  /** The details prepared after the reply (ImportJob.prepareDetails; none when not asked or the worker failed). */
+  prepared: Promise<[string, WorkerJson][]>;
+  stop: () => void;
+  done: () => void;
+} {
   const worker: Worker = workers?.take(job.role) ?? startImportWorker();
   worker.postMessage(
     { job: { ...job, reuse: workers !== undefined, idleCollectMs: workers?.idleCollectMs } } satisfies JobMessage,
@@ -161,21 +196,36 @@ function runWorker(
   let ok = false;
   let over = false;
   let detach = () => {};
+  let exited = false;
+  let preparedNow!: (p: [string, WorkerJson][]) => void;
+  const prepared = new Promise<[string, WorkerJson][]>((resolve) => (preparedNow = resolve));
+  const preparing = job.role === "parse" && job.prepareDetails !== undefined && job.analysisDir !== undefined;
   const reply = new Promise<ImportReply>((resolve, reject) => {
-    const onMessage = (m: ImportReply | BlockAck) => {
+    const onMessage = (m: ImportReply | BlockAck | PreparedDetails) => {
       if ("ack" in m) return onAck?.(m);
-      worker.off("message", onMessage);
+      if ("prepared" in m) {
+        worker.off("message", onMessage);
+        return preparedNow(m.prepared);
+      }
       settled = true;
       ok = m.ok;
+      // A worker that prepares details says so after its answer (and ended one that failed: nothing comes).
+      if (!preparing || !ok) {
+        worker.off("message", onMessage);
+        preparedNow([]);
+      }
       resolve(m);
     };
     const onError = (e: Error) => {
       settled = true;
       ok = false;
+      preparedNow([]);
       reject(e);
     };
     const onExit = (code: number) => {
       ok = false;
+      exited = true;
+      preparedNow([]);
       if (!settled) reject(new WorkerExitError(code));
     };
     worker.on("message", onMessage);
@@ -191,6 +241,7 @@ function runWorker(
   return {
     worker,
     reply,
+    prepared,
     stop: () => {
       if (over) return;
       over = true;
@@ -201,8 +252,11 @@ function runWorker(
       over = true;
       if (!workers) return; // not told to wait for another job: it ends once done
       if (!ok) return void worker.terminate();
-      detach();
-      workers.reuse(worker, job.role);
+      // One that prepares details is handed out again once it has (its next job would wait behind them).
+      void prepared.then(() => {
+        detach();
+        if (!exited) workers.reuse(worker, job.role);
+      });
     },
   };
 }
@@ -244,6 +298,11 @@ export interface ImportOptions {
   workers?: ImportWorkers;
   /** Where the workers write the analyses (see WorkerJsonFile); without it, they come as bytes. */
   analysisDir?: string;
+  /**
+   * Details for the trace views to prepare after the answer (ImportedFile.details): only on two threads and with
+   * `analysisDir` (each is a file there).
+   */
+  prepareDetails?: PrepareDetails;
 }
 
 /** Starts importing one file whose bytes arrive in pieces (an upload). */
@@ -279,7 +338,8 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   if (o.split ?? splitsImport(o.sizeHint)) {
     const { port1, port2 } = new MessageChannel();
     writer = runWorker({ ...base, role: "store", rowPort: port2, returnSpans: false }, o.workers);
-    parser = runWorker({ ...base, role: "parse", rowPort: port1 }, o.workers, onSpare);
+    const prepareDetails = o.analysisDir !== undefined ? o.prepareDetails : undefined;
+    parser = runWorker({ ...base, role: "parse", rowPort: port1, prepareDetails }, o.workers, onSpare);
   } else parser = runWorker({ ...base, role: "import" }, o.workers, onSpare);
   let aborted: Error | undefined;
   const stopAll = () => {
@@ -328,6 +388,14 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     const kept = new Set(out.analyses);
     for (const r of [parsedReply, writtenReply])
       for (const json of analysesOf(r)) if (!kept.has(json)) dropWorkerJson(json);
+    if (writer && o.prepareDetails && o.analysisDir !== undefined) {
+      // As the analyses: a trace that kept spans from before reads back otherwise than parsed.
+      const asParsed = new Set(written.asParsed);
+      out.details = parser.prepared.then((details) => {
+        for (const [id, json] of details) if (!asParsed.has(id)) dropWorkerJson(json);
+        return details.filter(([id]) => asParsed.has(id));
+      });
+    }
     succeeded = true;
     return out;
   })().finally(() => {
@@ -345,6 +413,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
           (r) => analysesOf(r).forEach(dropWorkerJson),
           () => undefined,
         );
+      void parser.prepared.then((details) => details.forEach(([, json]) => dropWorkerJson(json)));
     }
     o.workers?.used();
   });
@@ -507,49 +576,66 @@ export function importFile(store: TraceStore, o: ImportOptions & { bytes: Uint8A
   return feed.result;
 }
 
+/** A kept document, or one being made (resolving to undefined when there is none: its trace went). */
+export type KeptJson = WorkerJson | Promise<WorkerJson | undefined>;
+
 /**
- * Analyses of just-imported traces, so the first GET …/analysis after an import needs no read-back. An entry holds
- * only while its trace's summary (span count and extent) is unchanged: spans added since make it compute afresh.
+ * Documents of traces kept for their next GET, one per entry (a trace; a detail: a trace and its caps): the analyses of just-imported traces, so the first GET
+ * …/analysis after an import needs no read-back; the details an import prepared or a GET read (routes/traces.ts). An
+ * entry holds only while its key — the trace's summary (span count and extent), and for a detail its caps — is
+ * unchanged: spans added since make it compute afresh.
  */
-export class RecentAnalyses {
-  private readonly byTrace = new Map<string, { key: string; json: WorkerJson }>();
+export class RecentDocuments {
+  private readonly byTrace = new Map<string, { key: string; doc: KeptJson }>();
 
   constructor(private readonly max = 16) {}
 
   /**
-   * Each trace's analysis (kept as it came: bytes or a file, sent as they are, never parsed on the event loop). One
+   * Each trace's document (kept as it came: bytes or a file, sent as they are, never parsed on the event loop). One
    * replaced, dropped for room or whose trace is gone is dropped (its file deleted).
    */
-  put(analyses: { traceId: string; json: WorkerJson }[], summaryKey: (traceId: string) => string | undefined): void {
-    for (const { traceId, json } of analyses) {
+  put(docs: { traceId: string; json: WorkerJson }[], summaryKey: (traceId: string) => string | undefined): void {
+    for (const { traceId, json } of docs) {
       const key = summaryKey(traceId);
-      if (key === undefined) {
-        dropWorkerJson(json);
-        continue;
-      }
-      const old = this.byTrace.get(traceId);
-      this.byTrace.delete(traceId); // set again below: the most recent
-      if (old && old.json !== json) dropWorkerJson(old.json);
-      this.byTrace.set(traceId, { key, json });
-      if (this.byTrace.size > this.max) this.drop(this.byTrace.keys().next().value!);
+      if (key === undefined) dropWorkerJson(json);
+      else this.keep(traceId, key, json);
     }
   }
 
-  /** The analysis, while the trace's summary is unchanged (one kept for an earlier summary is dropped). */
-  get(traceId: string, summaryKey: string): WorkerJson | undefined {
+  /** Keeps `doc` (or what it resolves to) as the trace's, for `key`. */
+  keep(traceId: string, key: string, doc: KeptJson): void {
+    const old = this.byTrace.get(traceId);
+    this.byTrace.delete(traceId); // set again below: the most recent
+    if (old && old.doc !== doc) dropKept(old.doc);
+    this.byTrace.set(traceId, { key, doc });
+    if (this.byTrace.size > this.max) this.drop(this.byTrace.keys().next().value!);
+  }
+
+  /** The trace's document, while its key is unchanged (one kept for an earlier key is dropped). */
+  get(traceId: string, key: string): KeptJson | undefined {
     const hit = this.byTrace.get(traceId);
-    if (hit?.key === summaryKey) return hit.json;
+    if (hit?.key === key) return hit.doc;
     this.drop(traceId);
     return undefined;
   }
 
-  /** Forgets the trace's analysis and deletes its file (if it still has one). */
-  drop(traceId: string): void {
+  /** Forgets the trace's document and deletes its file (if it still has one); only `doc` when given. */
+  drop(traceId: string, doc?: KeptJson): void {
     const old = this.byTrace.get(traceId);
-    if (!old) return;
+    if (!old || (doc !== undefined && old.doc !== doc)) return;
     this.byTrace.delete(traceId);
-    dropWorkerJson(old.json);
+    dropKept(old.doc);
   }
+}
+
+/** A kept document's file goes, once it is made when it is being made. */
+function dropKept(doc: KeptJson): void {
+  if (doc instanceof Promise)
+    void doc.then(
+      (json) => json && dropWorkerJson(json),
+      () => undefined,
+    );
+  else dropWorkerJson(doc);
 }
 
 export { ImportError, type WorkerJson };

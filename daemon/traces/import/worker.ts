@@ -13,12 +13,12 @@ import { analyzeTrace } from "../analysis/index.js";
 import { ImportError, parseTraceFile } from "../importers/index.js";
 import type { ParsedTrace } from "../importers/format.js";
 import type { Span } from "../span.js";
-import { DEFAULT_MAX_ATTRIBUTE_CHARS, TraceStore } from "../store.js";
+import { DEFAULT_MAX_ATTRIBUTE_CHARS, readBackSpan, TraceStore } from "../store.js";
 import { workerJsonBuffers, workerJson, type WorkerJson } from "./worker-json.js";
-import { analyzeParsed, importAndAnalyze } from "./analyzed.js";
+import { analyzeParsed, importAndAnalyze, storedTraces } from "./analyzed.js";
 import { forEachPackedRow, packSpans, type PackedRows } from "./rows.js";
 import { streamedParse } from "./stream.js";
-import { detailOf } from "../view-caps.js";
+import { detailBody } from "../view-caps.js";
 import type {
   BlockAck,
   FileMessage,
@@ -26,6 +26,8 @@ import type {
   ImportJob,
   ImportReply,
   JobMessage,
+  PrepareDetails,
+  PreparedDetails,
   RowMessage,
   SpareRowsMessage,
 } from "./job.js";
@@ -173,10 +175,10 @@ function run(): void {
         transfer.push(...workerJsonBuffers([[id, analysis]]));
         reply = { ok: true, analysis };
       } else {
-        const trace = store.getTrace(id);
-        // A file the daemon's thread streams out, or bytes moved to it (not copied), as an analysis is.
-        const detail = trace
-          ? workerJson(detailOf(trace, store.getSpans(id), job.attributeCaps), job.analysisDir)
+        // A file the daemon's thread streams out, or bytes moved to it (not copied), as an analysis is; the trace's
+        // summary goes in front as it is sent (view-caps.ts detailBody).
+        const detail = store.getTrace(id)
+          ? workerJson(detailBody(store.getSpans(id), job.attributeCaps), job.analysisDir)
           : undefined;
         if (detail) transfer.push(...workerJsonBuffers([[id, detail]]));
         reply = { ok: true, detail };
@@ -276,9 +278,11 @@ function run(): void {
         }
         rows.postMessage({ end: true } satisfies RowMessage);
         let analyses: [string, WorkerJson][] | undefined;
+        let stored: Map<string, Span[]> | undefined;
         if (job.analyze) {
           try {
-            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars)].map(([id, a]) => [
+            stored = storedTraces(parsed.traces, maxAttributeChars);
+            analyses = [...analyzeParsed(parsed.traces, maxAttributeChars, undefined, stored)].map(([id, a]) => [
               id,
               workerJson(a, job.analysisDir),
             ]);
@@ -296,6 +300,16 @@ function run(): void {
         trimPackBuffers();
         // Only now: the store thread copies its commit into the database file once this closes (see the store role).
         rows.close();
+        if (job.prepareDetails && job.analysisDir !== undefined) {
+          let prepared: [string, WorkerJson][] = [];
+          try {
+            stored ??= storedTraces(parsed.traces, maxAttributeChars);
+            prepared = prepareDetails(stored, job.prepareDetails, job.analysisDir);
+          } catch {
+            // None prepared: each is read back when asked for. Said all the same (the daemon waits for it).
+          }
+          port.postMessage({ prepared } satisfies PreparedDetails);
+        }
         nextJob();
       },
       (block) => streamed.push(block),
@@ -393,6 +407,25 @@ function run(): void {
     };
     rows.on("message", onRows);
   }
+}
+
+/**
+ * The details a trace view will ask for of the large traces just parsed, as they will read back once stored: opening a
+ * 100k-span trace after its import read it back from SQLite and serialised it (~1.1 s on a worker) before its first
+ * byte. Written after the import's answer; whatever fails is left out (that detail is read back when asked for).
+ */
+function prepareDetails(stored: Map<string, Span[]>, p: PrepareDetails, dir: string): [string, WorkerJson][] {
+  const out: [string, WorkerJson][] = [];
+  for (const [id, spans] of stored) {
+    if (out.length >= p.max) break;
+    if (spans.length <= p.minSpans) continue;
+    try {
+      out.push([id, workerJson(detailBody(spans.map(readBackSpan), p.caps), dir)]);
+    } catch {
+      // (a full disk): asked for, this detail is read back as any other
+    }
+  }
+  return out;
 }
 
 if (workerData) start(workerData as ImportJob);

@@ -1,19 +1,44 @@
 // Analyses kept on disk, not on the daemon's thread (traces/import/worker-json.ts WorkerJsonFile): an import's
 // analysis is a file in <dataDir>/analyses, served as it is, dropped with its entry, and made again when it is gone.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../../daemon/db.js";
 import { importAndAnalyze } from "../../../daemon/traces/import/analyzed.js";
 import { workerJson, type WorkerJson } from "../../../daemon/traces/import/worker-json.js";
-import { RecentAnalyses } from "../../../daemon/traces/import/job.js";
+import { RecentDocuments } from "../../../daemon/traces/import/job.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/traces.js";
 import { startDaemon } from "../../fixtures/daemon.js";
 
 const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
+
+/** A trace's detail kept by the daemon (view-caps.ts detailBody's JSON), told from an analysis by its first bytes. */
+function isDetail(dir: string, file: string): boolean {
+  const fd = openSync(join(dir, file), "r");
+  try {
+    const head = Buffer.alloc(9);
+    readSync(fd, head, 0, 9, 0);
+    return head.toString() === '{"spans":';
+  } finally {
+    closeSync(fd);
+  }
+}
+const analysesIn = (dir: string) => filesIn(dir).filter((f) => !isDetail(dir, f));
+const detailsIn = (dir: string) => filesIn(dir).filter((f) => isDetail(dir, f));
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -32,12 +57,12 @@ function reference(name: string, text: string): string {
 describe("traces: analyses kept as files", function () {
   this.timeout(120_000);
 
-  it("RecentAnalyses deletes the file of an analysis replaced, pushed out, stale or of a trace gone", async function () {
+  it("RecentDocuments deletes the file of an analysis replaced, pushed out, stale or of a trace gone", async function () {
     const dir = mkdtempSync(join(tmpdir(), "hotpath-analyses-"));
     try {
       const file = (n: number): WorkerJson => workerJson({ n }, dir);
       const name = (json: WorkerJson) => (json as { file: string }).file.slice(dir.length + 1);
-      const kept = new RecentAnalyses(2);
+      const kept = new RecentDocuments(2);
       const [a, b, c, a2, gone] = [1, 2, 3, 4, 5].map(file);
       kept.put(
         [
@@ -85,7 +110,9 @@ describe("traces: analyses kept as files", function () {
         assert.equal(res.status, 200, JSON.stringify(json));
         imported.push({ id: json.traceIds[0], want: reference(name, text) });
       }
-      assert.equal(filesIn(dir).length, 2, "one file per imported trace");
+      assert.equal(analysesIn(dir).length, 2, "one analysis per imported trace");
+      // The large one's detail, prepared for its view after the import answered.
+      await until("the session's detail prepared", () => detailsIn(dir).length === 1);
       const served = async (id: string) => {
         const res = await daemon.fetch(`/hotpath/traces/${id}/analysis`);
         const text = await res.text();
@@ -95,16 +122,17 @@ describe("traces: analyses kept as files", function () {
       };
       for (const { id, want } of imported) assert.equal(await served(id), want);
 
-      // The same file again: its trace replaced whole, a new analysis; the old one's file goes.
+      // The same file again: its trace replaced whole, a new analysis and detail; the old ones' files go.
       const before = filesIn(dir);
       const again = await daemon.fetch("/hotpath/traces/import?name=s.jsonl", { method: "POST", body: session });
       assert.equal(again.status, 200);
       await again.arrayBuffer();
-      await until("the replaced analysis deleted", () => filesIn(dir).length === 2);
-      assert.notDeepEqual(filesIn(dir), before);
+      await until("the replaced analysis and detail deleted", () => filesIn(dir).length === 3);
+      assert.equal(filesIn(dir).filter((f) => before.includes(f)).length, 1, "the small trace's analysis stays");
       assert.equal(await served(imported[0].id), imported[0].want);
 
       // Gone from disk (a cleaner, another daemon's start): made again from the stored trace, and kept again.
+      await until("the detail prepared", () => detailsIn(dir).length === 1);
       for (const f of filesIn(dir)) rmSync(join(dir, f));
       for (const { id, want } of imported) assert.equal(await served(id), want);
       assert.equal(
@@ -167,7 +195,7 @@ describe("traces: analyses kept as files", function () {
     }
   });
 
-  it("a large trace's detail is a file of the daemon's while it is sent, deleted once sent or once its client is gone", async function () {
+  it("a large trace's detail is a file kept for the next GET, also when its client went, until pushed out", async function () {
     const dataDir = mkdtempSync(join(tmpdir(), "hotpath-test-"));
     const daemon = await startDaemon({ dataDir });
     try {
@@ -179,24 +207,35 @@ describe("traces: analyses kept as files", function () {
       assert.equal(res.status, 200);
       const { traceIds, spanCount } = (await res.json()) as { traceIds: string[]; spanCount: number };
       const dir = join(dataDir, "analyses");
-      const kept = filesIn(dir); // the import's analysis
+      // The import's analysis, and the detail it prepared for the trace views (cut to their caps).
+      await until("the views' detail prepared", () => detailsIn(dir).length === 1);
+      const [analysis] = analysesIn(dir);
+      const [prepared] = detailsIn(dir);
       const url = new URL(daemon.url);
       const socket = connect(Number(url.port), url.hostname);
       socket.pause(); // reads nothing: the daemon is held mid-way through the file
+      // The whole detail (no caps): not the prepared one, read on a worker into a file of its own.
       socket.write(
         `GET /hotpath/traces/${traceIds[0]} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${daemon.token}\r\n\r\n`,
       );
-      await until("the detail written to a file of its own", () => filesIn(dir).length === kept.length + 1);
+      await until("the detail written to a file of its own", () => detailsIn(dir).length === 2);
+      const whole = detailsIn(dir).find((f) => f !== prepared)!;
       socket.destroy();
-      await until("the detail's file deleted once its client went", () => filesIn(dir).length === kept.length);
-      assert.deepEqual(filesIn(dir), kept);
-      // Read whole: the same bytes as the store gives, and the file goes after.
-      const detail = await daemon.fetch(`/hotpath/traces/${traceIds[0]}`);
-      assert.equal(detail.status, 200);
-      const body = (await detail.json()) as { spans: unknown[] };
-      assert.equal(body.spans.length, spanCount);
-      await until("the detail's file deleted once sent", () => filesIn(dir).length === kept.length);
-      assert.deepEqual(filesIn(dir), kept);
+      // Kept for the next GET, which reads nothing back: the same file, the same bytes twice.
+      const read = async (query = "") => {
+        const r = await daemon.fetch(`/hotpath/traces/${traceIds[0]}${query}`);
+        assert.equal(r.status, 200);
+        return r.text();
+      };
+      const first = await read();
+      assert.equal((JSON.parse(first) as { spans: unknown[] }).spans.length, spanCount);
+      assert.equal(await read(), first);
+      assert.deepEqual(filesIn(dir), [analysis, prepared, whole].sort());
+      // A third kind (other caps): KEPT_DETAILS are kept, the least recent (the prepared one) goes.
+      await read("?attributeChars=100");
+      await until("the least recent detail deleted", () => !filesIn(dir).includes(prepared));
+      assert.equal(detailsIn(dir).length, 2);
+      assert.ok(filesIn(dir).includes(whole) && filesIn(dir).includes(analysis));
     } finally {
       await daemon.dispose();
       rmSync(dataDir, { recursive: true, force: true }); // given to the daemon: not its to delete
