@@ -40,6 +40,9 @@ export const REUSE_IDLE_MS = 60_000;
  */
 export const IDLE_COLLECT_MS = 30_000;
 
+/** How long a closing daemon waits for the workers still on a job before it stops them (ImportWorkers.close). */
+export const CLOSE_GRACE_MS = 10_000;
+
 /** How long after the daemon starts, or an import ends, spare workers start (off the start-up's and import's CPU). */
 export const SPARE_START_DELAY_MS = 1000;
 
@@ -176,16 +179,28 @@ export class ImportWorkers {
     return this.spare.map((s) => ({ threadId: s.worker.threadId, role: s.role, collected: s.collected }));
   }
 
-  /** Stops the waiting workers; none is started again. */
-  async close(): Promise<void> {
+  /**
+   * Stops the waiting workers; none is started again. Those handed out end once done with their jobs (retired when
+   * handed back: a writing thread's checkpoint, the details a parsing thread writes after its answer, in the directory
+   * the daemon empties next); any still running after `graceMs` is stopped.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    const working = [...this.working.keys()].map(
+      (w) => new Promise<void>((resolve) => (w.threadId === -1 ? resolve() : w.once("exit", () => resolve()))),
+    );
     await Promise.all(
       this.spare.splice(0).map((s) => {
         clearTimeout(s.idle);
         return s.worker.terminate();
       }),
     );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(working), late]);
+    clearTimeout(timer);
+    await Promise.all([...this.working.keys()].map((w) => w.terminate()));
   }
 
   private refillAfter(ms: number): void {

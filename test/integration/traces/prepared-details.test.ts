@@ -4,7 +4,7 @@
 // cannot hold, random attributes cut at and around the caps), none may be made of a trace that keeps spans from before,
 // and through the daemon the first GET after an import sends it — the same bytes a daemon started afresh reads back.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AttributeCaps } from "../../../daemon/api.js";
@@ -227,6 +227,23 @@ describe("traces: details prepared by the import after its answer", function () 
       );
     } finally {
       db.close();
+    }
+  });
+
+  it("a daemon stopped right after a large import lets the detail being written finish, and leaves no file behind", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-prepared-stop-"));
+    const daemon = await startDaemon({ dataDir });
+    try {
+      const res = await daemon.fetch("/hotpath/traces/import?name=s.jsonl", {
+        method: "POST",
+        body: generateClaudeSession(30_000).replaceAll("bench-session", "stopped-session"),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(await daemon.stop(), 0);
+      assert.equal(existsSync(join(dataDir, "analyses")), false, "no analyses or details left behind");
+    } finally {
+      await daemon.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
