@@ -6,7 +6,13 @@ import type { ImportResult } from "../../api.js";
 import { ImportError } from "../../traces/importers/index.js";
 import type { IncomingMessage } from "node:http";
 import { analysisDirFor } from "../../traces/import/worker-json.js";
-import { EncodingError, RemoteImportError, startImport, type ImportFeed } from "../../traces/import/job.js";
+import {
+  EncodingError,
+  RemoteImportError,
+  startImport,
+  type ImportFeed,
+  type PrepareDetails,
+} from "../../traces/import/job.js";
 import { BodyPassing } from "../idle-collect.js";
 import { readQuery } from "../query.js";
 import { HttpError, type Route } from "../route.js";
@@ -18,7 +24,7 @@ import { ANALYSIS_INLINE_SPANS, rememberAnalyses, rememberDetails } from "./trac
  * written by the thread that parsed it, from the spans it still holds — of the first traces of more spans than a GET
  * reads on the daemon's thread — so "Open Profiler" finds it made: 100k spans took ~1.1 s to read back and serialise.
  */
-const PREPARED_DETAILS = { caps: VIEW_ATTRIBUTE_CAPS, minSpans: ANALYSIS_INLINE_SPANS, max: 2 };
+const PREPARED_DETAILS: PrepareDetails = { caps: VIEW_ATTRIBUTE_CAPS, minSpans: ANALYSIS_INLINE_SPANS, max: 2 };
 
 export const IMPORT_LIMIT_BYTES = 256 * 1024 * 1024;
 
@@ -78,7 +84,7 @@ export const routes: Route[] = [
           s.traces,
           result.traceIds.map((traceId, i) => ({ traceId, json: analyses[i] })),
         );
-      if (result.details) rememberDetails(s.traces, result.traceIds, result.details, PREPARED_DETAILS.caps);
+      if (result.details) rememberDetails(s.traces, result.traceIds, result.details, PREPARED_DETAILS);
       s.events.publish({ type: "traces.changed", traceIds: result.traceIds, at: Date.now() });
       const out: ImportResult = { format: result.format, traceIds: result.traceIds, spanCount: result.spanCount };
       ctx.send(200, out);

@@ -4,7 +4,13 @@ import { z } from "zod";
 import type { AttributeCaps, TraceAnalysis, TraceDetail, TraceList } from "../../api.js";
 import { analyzeTrace } from "../../traces/analysis/index.js";
 import { analysisDirFor, dropWorkerJson, type WorkerJsonFile } from "../../traces/import/worker-json.js";
-import { analyzeStored, RecentDocuments, storedDetail, type WorkerJson } from "../../traces/import/job.js";
+import {
+  analyzeStored,
+  RecentDocuments,
+  storedDetail,
+  type PrepareDetails,
+  type WorkerJson,
+} from "../../traces/import/job.js";
 import type { TraceStore } from "../../traces/store.js";
 import { detailJsonHead, detailOf } from "../../traces/view-caps.js";
 import { readQuery } from "../query.js";
@@ -123,28 +129,34 @@ export function rememberAnalyses(
 }
 
 /**
- * Keeps the details an import is preparing (ImportedFile.details, cut to `caps`) for the traces' next GET, valid while
- * each trace's summary is what it is now: a GET that comes first waits for its detail rather than reading it again.
+ * Keeps the details an import is preparing (ImportedFile.details, as `prepare` asked) for the traces' next GET, valid
+ * while each trace's summary is what it is now: a GET that comes first waits for its detail rather than reading it
+ * again. Entries only for the traces it may prepare (the first `max` of more than `minSpans` spans): a file of many
+ * traces would push the others' out.
  */
 export function rememberDetails(
   traces: TraceStore,
   traceIds: string[],
   prepared: Promise<[string, WorkerJson][]>,
-  caps: AttributeCaps,
+  prepare: PrepareDetails,
 ): void {
   const memo = detailsOf(traces);
   const byId = prepared.then((list) => new Map(list));
-  for (const id of traceIds) {
-    const summary = summaryKey(traces, id);
-    if (summary === undefined) continue;
-    // A trace nothing was prepared for is no entry (its GET reads it); one prepared for no id asked is dropped.
+  const candidates = traceIds
+    .map((id) => ({ id, summary: traces.getTrace(id) }))
+    .filter(({ summary }) => summary !== undefined && summary.spanCount > prepare.minSpans)
+    .slice(0, prepare.max);
+  for (const { id, summary } of candidates) {
+    // None prepared after all (a trace that kept spans from before): no entry, its GET reads it.
     const doc = byId.then((m) => m.get(id));
-    const entry = detailEntry(id, caps);
-    memo.keep(entry, summary, doc);
+    const entry = detailEntry(id, prepare.caps);
+    memo.keep(entry, summaryKeyOf(summary!), doc);
     void doc.then((json) => json === undefined && memo.drop(entry, doc));
   }
+  // One prepared for no entry kept (it should not be) goes.
+  const kept = new Set(candidates.map(({ id }) => id));
   void byId.then((m) => {
-    for (const [id, json] of m) if (!traceIds.includes(id)) dropWorkerJson(json);
+    for (const [id, json] of m) if (!kept.has(id)) dropWorkerJson(json);
   });
 }
 

@@ -230,6 +230,39 @@ describe("traces: details prepared by the import after its answer", function () 
     }
   });
 
+  it("through the daemon: a file of one large trace and many small ones — the large one's prepared detail is served", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-prepared-many-"));
+    const daemon = await startDaemon({ dataDir });
+    try {
+      const large = "5a".repeat(16);
+      const small = Array.from({ length: 6 }, (_, i) => `${i}b`.repeat(16));
+      const requests = [
+        ...generateOtlpRequests(5000, 512, large),
+        ...small.flatMap((id) => generateOtlpRequests(10, 10, id)),
+      ];
+      const res = await daemon.fetch("/hotpath/traces/import?name=many.json", {
+        method: "POST",
+        body: JSON.stringify(requests),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(((await res.json()) as { traceIds: string[] }).traceIds.length, 7);
+      const docs = join(dataDir, "analyses");
+      const details = () =>
+        readdirSync(docs).filter((f) => readFileSync(join(docs, f), "utf8").startsWith('{"spans":'));
+      for (let i = 0; i < 100 && details().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const prepared = details();
+      assert.equal(prepared.length, 1, "the large trace's detail prepared");
+      const detail = await daemon.fetch(`/hotpath/traces/${large}?attributeChars=4000&argumentChars=200000`);
+      assert.equal(detail.status, 200);
+      assert.equal(((await detail.json()) as { spans: unknown[] }).spans.length, 5000);
+      // Sent from that file, kept: the GET read nothing back (the small traces' entries did not push it out).
+      assert.deepEqual(details(), prepared);
+    } finally {
+      await daemon.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("a daemon stopped right after a large import lets the detail being written finish, and leaves no file behind", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hotpath-prepared-stop-"));
     const daemon = await startDaemon({ dataDir });
