@@ -17,7 +17,7 @@ import { traceFilesUnder } from "../../../daemon/traces/importers/index.js";
 import { EXPORT_FORMAT, TraceStore } from "../../../daemon/traces/store.js";
 import { detailJsonHead, detailOf, VIEW_ATTRIBUTE_CAPS } from "../../../daemon/traces/view-caps.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/_trace-generators.js";
-import { startDaemon } from "../../fixtures/daemon.js";
+import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
 import { workerJsonText } from "../../fixtures/worker-json.js";
 import { skipWithoutFixture, TRACE_FIXTURES, traceFixture } from "../../support/trace-fixtures.js";
 
@@ -75,6 +75,18 @@ function randomSpans(traceId: string, count: number, seed: number): object[] {
       attributes,
     };
   });
+}
+
+/** A daemon on a data dir of its own for `body`; stopped, and the dir removed, after. */
+async function withDaemon(body: (daemon: TestDaemon, dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "hotpath-prepared-"));
+  const daemon = await startDaemon({ dataDir });
+  try {
+    await body(daemon, dataDir);
+  } finally {
+    await daemon.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 describe("traces: details prepared by the import after its answer", function () {
@@ -231,9 +243,7 @@ describe("traces: details prepared by the import after its answer", function () 
   });
 
   it("through the daemon: a file of one large trace and many small ones — the large one's prepared detail is served", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-prepared-many-"));
-    const daemon = await startDaemon({ dataDir });
-    try {
+    await withDaemon(async (daemon, dataDir) => {
       const large = "5a".repeat(16);
       const small = Array.from({ length: 6 }, (_, i) => `${i}b`.repeat(16));
       const requests = [
@@ -257,16 +267,11 @@ describe("traces: details prepared by the import after its answer", function () 
       assert.equal(((await detail.json()) as { spans: unknown[] }).spans.length, 5000);
       // Sent from that file, kept: the GET read nothing back (the small traces' entries did not push it out).
       assert.deepEqual(details(), prepared);
-    } finally {
-      await daemon.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("a daemon stopped right after a large import lets the detail being written finish, and leaves no file behind", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "hotpath-prepared-stop-"));
-    const daemon = await startDaemon({ dataDir });
-    try {
+    await withDaemon(async (daemon, dataDir) => {
       const res = await daemon.fetch("/hotpath/traces/import?name=s.jsonl", {
         method: "POST",
         body: generateClaudeSession(30_000).replaceAll("bench-session", "stopped-session"),
@@ -274,10 +279,7 @@ describe("traces: details prepared by the import after its answer", function () 
       assert.equal(res.status, 200);
       assert.equal(await daemon.stop(), 0);
       assert.equal(existsSync(join(dataDir, "analyses")), false, "no analyses or details left behind");
-    } finally {
-      await daemon.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("through the daemon: the first GET after an import sends the prepared detail, what a fresh daemon reads back", async () => {
