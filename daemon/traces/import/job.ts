@@ -308,6 +308,8 @@ export interface ImportOptions {
 /** Starts importing one file whose bytes arrive in pieces (an upload). */
 export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   if (o.dbPath === ":memory:" || o.dbPath === "") return inProcess(store, o);
+  // Details are files in analysisDir: without one, none are prepared.
+  const prepareDetails = o.analysisDir !== undefined ? o.prepareDetails : undefined;
   const base = {
     dbPath: o.dbPath,
     name: o.name,
@@ -338,7 +340,6 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
   if (o.split ?? splitsImport(o.sizeHint)) {
     const { port1, port2 } = new MessageChannel();
     writer = runWorker({ ...base, role: "store", rowPort: port2, returnSpans: false }, o.workers);
-    const prepareDetails = o.analysisDir !== undefined ? o.prepareDetails : undefined;
     parser = runWorker({ ...base, role: "parse", rowPort: port1, prepareDetails }, o.workers, onSpare);
   } else parser = runWorker({ ...base, role: "import" }, o.workers, onSpare);
   let aborted: Error | undefined;
@@ -388,7 +389,7 @@ export function startImport(store: TraceStore, o: ImportOptions): ImportFeed {
     const kept = new Set(out.analyses);
     for (const r of [parsedReply, writtenReply])
       for (const json of analysesOf(r)) if (!kept.has(json)) dropWorkerJson(json);
-    if (writer && o.prepareDetails && o.analysisDir !== undefined) {
+    if (writer && prepareDetails) {
       // As the analyses: a trace that kept spans from before reads back otherwise than parsed.
       const asParsed = new Set(written.asParsed);
       out.details = parser.prepared.then((details) => {
@@ -580,13 +581,13 @@ export function importFile(store: TraceStore, o: ImportOptions & { bytes: Uint8A
 export type KeptJson = WorkerJson | Promise<WorkerJson | undefined>;
 
 /**
- * Documents of traces kept for their next GET, one per entry (a trace; a detail: a trace and its caps): the analyses of just-imported traces, so the first GET
- * …/analysis after an import needs no read-back; the details an import prepared or a GET read (routes/traces.ts). An
- * entry holds only while its key — the trace's summary (span count and extent), and for a detail its caps — is
- * unchanged: spans added since make it compute afresh.
+ * Documents of traces kept for their next GET, one per entry (an analysis: its trace; a detail: its trace and caps):
+ * the analyses of just-imported traces, so the first GET …/analysis after an import needs no read-back; the details an
+ * import prepared or a GET read (routes/traces.ts). An entry holds only while its key — the trace's summary (span
+ * count and extent) — is unchanged: spans added since make it compute afresh.
  */
 export class RecentDocuments {
-  private readonly byTrace = new Map<string, { key: string; doc: KeptJson }>();
+  private readonly byEntry = new Map<string, { key: string; doc: KeptJson }>();
 
   constructor(private readonly max = 16) {}
 
@@ -602,28 +603,28 @@ export class RecentDocuments {
     }
   }
 
-  /** Keeps `doc` (or what it resolves to) as the trace's, for `key`. */
-  keep(traceId: string, key: string, doc: KeptJson): void {
-    const old = this.byTrace.get(traceId);
-    this.byTrace.delete(traceId); // set again below: the most recent
+  /** Keeps `doc` (or what it resolves to) as the entry's, for `key`. */
+  keep(entry: string, key: string, doc: KeptJson): void {
+    const old = this.byEntry.get(entry);
+    this.byEntry.delete(entry); // set again below: the most recent
     if (old && old.doc !== doc) dropKept(old.doc);
-    this.byTrace.set(traceId, { key, doc });
-    if (this.byTrace.size > this.max) this.drop(this.byTrace.keys().next().value!);
+    this.byEntry.set(entry, { key, doc });
+    if (this.byEntry.size > this.max) this.drop(this.byEntry.keys().next().value!);
   }
 
-  /** The trace's document, while its key is unchanged (one kept for an earlier key is dropped). */
-  get(traceId: string, key: string): KeptJson | undefined {
-    const hit = this.byTrace.get(traceId);
+  /** The entry's document, while its key is unchanged (one kept for an earlier key is dropped). */
+  get(entry: string, key: string): KeptJson | undefined {
+    const hit = this.byEntry.get(entry);
     if (hit?.key === key) return hit.doc;
-    this.drop(traceId);
+    this.drop(entry);
     return undefined;
   }
 
-  /** Forgets the trace's document and deletes its file (if it still has one); only `doc` when given. */
-  drop(traceId: string, doc?: KeptJson): void {
-    const old = this.byTrace.get(traceId);
+  /** Forgets the entry's document and deletes its file (if it still has one); only `doc` when given. */
+  drop(entry: string, doc?: KeptJson): void {
+    const old = this.byEntry.get(entry);
     if (!old || (doc !== undefined && old.doc !== doc)) return;
-    this.byTrace.delete(traceId);
+    this.byEntry.delete(entry);
     dropKept(old.doc);
   }
 }
