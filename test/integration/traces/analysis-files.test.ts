@@ -127,7 +127,12 @@ describe("traces: analyses kept as files", function () {
       const again = await daemon.fetch("/hotpath/traces/import?name=s.jsonl", { method: "POST", body: session });
       assert.equal(again.status, 200);
       await again.arrayBuffer();
-      await until("the replaced analysis and detail deleted", () => filesIn(dir).length === 3);
+      // The old ones are deleted and the new detail written as the import's aftermath: waited for all three.
+      const settled = () =>
+        filesIn(dir).length === 3 &&
+        filesIn(dir).filter((f) => before.includes(f)).length === 1 &&
+        detailsIn(dir).length === 1;
+      await until("the replaced analysis and detail deleted, the new detail written", settled);
       assert.equal(filesIn(dir).filter((f) => before.includes(f)).length, 1, "the small trace's analysis stays");
       assert.equal(await served(imported[0].id), imported[0].want);
 
