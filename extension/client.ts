@@ -53,7 +53,22 @@ export class DaemonClient {
   }
 
   async request<T>(method: string, route: string, body?: Uint8Array | string, timeoutMs = 15_000): Promise<T> {
-    let answer: { status: number; text: string };
+    const bytes = await this.requestBytes(method, route, body, timeoutMs);
+    return (bytes.byteLength ? JSON.parse(new TextDecoder().decode(bytes)) : undefined) as T;
+  }
+
+  /**
+   * The answer's bytes as they came (a 2xx), in a buffer of their own (a webview message carries a view's whole
+   * buffer: a small Buffer is a slice of Node's shared pool, which holds other bytes, the token's among them); otherwise
+   * throws as request() does.
+   */
+  async requestBytes(
+    method: string,
+    route: string,
+    body?: Uint8Array | string,
+    timeoutMs = 15_000,
+  ): Promise<Uint8Array> {
+    let answer: { status: number; bytes: Buffer };
     try {
       answer = await this.exchange(method, route, body, timeoutMs);
     } catch (e) {
@@ -61,8 +76,9 @@ export class DaemonClient {
         `Hotpath daemon at ${this.baseUrl} is not reachable (${(e as Error).message}). Run "Hotpath: Start Daemon".`,
       );
     }
-    const { status, text } = answer;
+    const { status, bytes } = answer;
     if (status < 200 || status > 299) {
+      const text = bytes.subarray(0, 64 * 1024).toString("utf8");
       let message = text.slice(0, 500);
       try {
         message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
@@ -71,7 +87,9 @@ export class DaemonClient {
       }
       throw new DaemonHttpError(status, `${method} ${route} failed with ${status}: ${message}`);
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? new Uint8Array(bytes.buffer, 0, bytes.byteLength)
+      : new Uint8Array(bytes);
   }
 
   /**
@@ -86,7 +104,7 @@ export class DaemonClient {
     route: string,
     body: Uint8Array | string | undefined,
     timeoutMs: number,
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<{ status: number; bytes: Buffer }> {
     const bytes = typeof body === "string" ? Buffer.from(body) : body;
     const headers = this.headers(
       bytes === undefined
@@ -102,7 +120,7 @@ export class DaemonClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.once("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+          res.once("end", () => resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) }));
           res.once("error", fail);
         },
       );
@@ -140,8 +158,16 @@ export class DaemonClient {
   trace(id: string, caps?: AttributeCaps): Promise<TraceDetail> {
     return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}${caps ? capsQuery(caps) : ""}`);
   }
+  /** trace()'s answer as the daemon's UTF-8 JSON, not parsed (for a webview, which parses it: panels/trace.ts). */
+  traceJson(id: string, caps?: AttributeCaps): Promise<Uint8Array> {
+    return this.requestBytes("GET", `/hotpath/traces/${encodeURIComponent(id)}${caps ? capsQuery(caps) : ""}`);
+  }
   analysis(id: string): Promise<TraceAnalysis> {
     return this.request("GET", `/hotpath/traces/${encodeURIComponent(id)}/analysis`, undefined, 60_000);
+  }
+  /** analysis()'s answer as the daemon's UTF-8 JSON, not parsed (see traceJson). */
+  analysisJson(id: string): Promise<Uint8Array> {
+    return this.requestBytes("GET", `/hotpath/traces/${encodeURIComponent(id)}/analysis`, undefined, 60_000);
   }
   importTrace(name: string, bytes: Uint8Array): Promise<ImportResult> {
     return this.request("POST", `/hotpath/traces/import?name=${encodeURIComponent(name)}`, bytes, 120_000);

@@ -3,6 +3,7 @@
 // (not fetch, which copied a large body before its first byte): what it sends must be what fetch sent.
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { VIEW_ATTRIBUTE_CAPS } from "../../../daemon/traces/view-caps.js";
 import { DaemonClient, DaemonHttpError } from "../../../extension/client.js";
 import { generateClaudeSession, generateOtlpRequests } from "../../bench/_trace-generators.js";
 import { startDaemon, type TestDaemon } from "../../fixtures/daemon.js";
@@ -37,6 +38,30 @@ describe("extension client against the daemon", function () {
       // A body given as text (the JSON requests) goes as its UTF-8 bytes.
       assert.deepEqual(await client.request("POST", `/hotpath/traces/import?name=${name}`, text), viaFetch, name);
     }
+  });
+
+  it("a trace's detail and analysis as the daemon's bytes (for a webview): what trace() and analysis() parse, each in a buffer of its own", async function () {
+    for (const [name, text] of [
+      ["bytes-small.jsonl", generateClaudeSession(3).replaceAll("bench-session", "client-bytes-small")],
+      ["bytes-large.jsonl", generateClaudeSession(3000).replaceAll("bench-session", "client-bytes-large")],
+    ] as const) {
+      const { traceIds } = await client.importTrace(name, new Uint8Array(Buffer.from(text)));
+      const id = traceIds[0]!;
+      const detail = await client.traceJson(id, VIEW_ATTRIBUTE_CAPS);
+      const analysis = await client.analysisJson(id);
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(detail)), await client.trace(id, VIEW_ATTRIBUTE_CAPS), name);
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(analysis)), await client.analysis(id), name);
+      // A small answer read into a Buffer is a slice of Node's shared pool (other bytes beside it, the token's among
+      // them): a webview message would carry the whole pool.
+      if (name === "bytes-small.jsonl")
+        assert.ok(analysis.byteLength < 4096, `small enough for the pool: ${analysis.byteLength}`);
+      for (const b of [detail, analysis]) {
+        assert.equal(b.byteOffset, 0, name);
+        assert.equal(b.byteLength, b.buffer.byteLength, `${name}: the buffer holds the answer alone`);
+      }
+    }
+    await assert.rejects(client.traceJson("0".repeat(32)), (e) => e instanceof DaemonHttpError && e.status === 404);
+    await assert.rejects(client.analysisJson("0".repeat(32)), (e) => e instanceof DaemonHttpError && e.status === 404);
   });
 
   it("a refused file, a wrong token: the daemon's status and message", async function () {
