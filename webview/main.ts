@@ -2,6 +2,8 @@
 // postMessage. Outside VS Code (browser tests), messages to the host are kept in window.__hotpathOutbox.
 import "uplot/dist/uPlot.min.css";
 import "./styles.css";
+import type { TraceAnalysis, TraceDetail } from "../daemon/api.js";
+import { capSpanAttributes, VIEW_ATTRIBUTE_CAPS } from "../daemon/traces/view-caps.js";
 import type { HostMessage, RenderSummary, ViewName, WebviewMessage } from "./protocol.js";
 import { empty, h } from "./dom.js";
 import { renderAudit } from "./views/audit.js";
@@ -75,6 +77,9 @@ function onMessage(m: HostMessage): void {
       host.post({ type: "rendered", view, summary: summary() });
       break;
     }
+    case "traceJson":
+      onMessage(traceOf(m));
+      break;
     case "audit":
       show(renderAudit(m.report));
       host.post({ type: "rendered", view, summary: summary() });
@@ -97,6 +102,16 @@ function onMessage(m: HostMessage): void {
     case "traces":
       break;
   }
+}
+
+/** A "traceJson" message as the "trace" it stands for: each JSON parsed once, long attributes cut if the daemon did not. */
+function traceOf(m: Extract<HostMessage, { type: "traceJson" }>): Extract<HostMessage, { type: "trace" }> {
+  const text = new TextDecoder();
+  const detail = JSON.parse(text.decode(m.detail)) as TraceDetail;
+  // An older daemon ignores the caps the host asked for: cut here what the views would not show anyway.
+  if (!detail.attributeCaps) capSpanAttributes(detail.spans, VIEW_ATTRIBUTE_CAPS);
+  const analysis = m.analysis ? (JSON.parse(text.decode(m.analysis)) as TraceAnalysis) : null;
+  return { type: "trace", detail, analysis, analysisError: m.analysisError };
 }
 
 function ensureDashboard(): Dashboard {

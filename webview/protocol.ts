@@ -51,6 +51,13 @@ export interface AuditReportView {
 /** Host → webview. */
 export type HostMessage =
   | { type: "trace"; detail: TraceDetail; analysis: TraceAnalysis | null; analysisError?: string }
+  /**
+   * The same as "trace", as the daemon answered it: the UTF-8 JSON of GET /hotpath/traces/:id (with the views' caps)
+   * and of its analysis, parsed here. A message's objects are serialised and parsed again at each hop to the webview
+   * (VS Code's JSON between its processes, the browser's structured clone into the frame: ~1 s at 100k spans), its
+   * byte arrays passed as they are.
+   */
+  | { type: "traceJson"; detail: Uint8Array; analysis: Uint8Array | null; analysisError?: string }
   | { type: "traces"; traces: TraceSummaryDto[] }
   | { type: "audit"; report: AuditReportView }
   | { type: "stats"; serving: ServingStats | null; cache: CacheStats | null; errors: string[] }

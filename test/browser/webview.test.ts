@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import type { CacheStats, DaemonEvent, ServingStats, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
 import { analyzeTrace } from "../../daemon/traces/analysis/index.js";
+import { capSpanAttributes, VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
 import { parseTraceFile } from "../../daemon/traces/importers/index.js";
 import { agentTrace } from "../fixtures/agent-trace.js";
 import { skipWithoutFixture, traceFixture } from "../support/trace-fixtures.js";
@@ -763,6 +764,121 @@ describe("webview (headless Chromium)", function () {
       await v.send({ type: "trace", detail: { trace: { ...detail.trace, spanCount: 0 }, spans: [] }, analysis: null });
       const again = await v.waitFor("rendered", n);
       assert.equal(again.summary.spanRowsInDom, 0);
+    });
+  });
+
+  describe("a trace as the daemon's JSON bytes (traceJson: what the extension sends)", () => {
+    /** Posts a traceJson message, its byte arrays made in the page from each JSON text. */
+    const sendJson = (v: ViewPage, detail: string, analysis: string | null, analysisError?: string) =>
+      v.page.evaluate(
+        // No named function inside: tsx would wrap it in a helper the page does not have.
+        ([d, a, e]) => {
+          const encoder = new TextEncoder();
+          window.postMessage(
+            {
+              type: "traceJson",
+              detail: encoder.encode(d!),
+              analysis: a === null ? null : encoder.encode(a!),
+              analysisError: e,
+            },
+            "*",
+          );
+        },
+        [detail, analysis, analysisError] as const,
+      );
+    const renderedBoth = async (
+      view: "profiler" | "heatmap" | "parallelism" | "cacheBreakers",
+      detail: TraceDetail,
+      analysis: TraceAnalysis | null,
+    ) => {
+      const asObjects = await open(view);
+      await asObjects.send({ type: "trace", detail, analysis });
+      const asBytes = await open(view);
+      await sendJson(asBytes, JSON.stringify(detail), analysis && JSON.stringify(analysis));
+      return [await asObjects.rendered(), await asBytes.rendered()];
+    };
+
+    it("renders as the parsed message does: every trace view of a generated trace, the profiler of shared fixtures", async function () {
+      const traces: [string, TraceDetail, TraceAnalysis | null][] = [];
+      const generated = agentTrace(300, 5);
+      traces.push(["generated", generated.detail, generated.analysis]);
+      // Where ../shared is beside the repository: real sessions' text (escapes, non-ASCII, long tool output).
+      for (const parts of [
+        ["claude-code", "session-3fe1b6bc.jsonl"],
+        ["otlp-openinference", "smol_deep_research_agent.json"],
+      ]) {
+        const file = traceFixture(...parts);
+        if (!file) continue;
+        const t = parseTraceFile(file, readFileSync(file, "utf8")).traces[0]!;
+        const d = {
+          trace: {
+            traceId: t.spans[0]!.traceId,
+            name: t.name,
+            source: t.source,
+            startNs: Math.min(...t.spans.map((x) => x.startNs)),
+            endNs: Math.max(...t.spans.map((x) => x.endNs)),
+            spanCount: t.spans.length,
+          },
+          spans: t.spans,
+        } as unknown as TraceDetail;
+        traces.push([parts.join("/"), d, analyzeTrace(t.spans, t.spans[0]!.traceId)]);
+      }
+      for (const [what, detail, analysis] of traces)
+        for (const view of what === "generated"
+          ? (["profiler", "heatmap", "parallelism", "cacheBreakers"] as const)
+          : (["profiler"] as const)) {
+          const [objects, bytes] = await renderedBoth(view, detail, analysis);
+          assert.deepEqual(bytes, objects, `${what}, ${view}`);
+        }
+    });
+
+    it("a detail an older daemon sent whole (no attributeCaps) has its long attributes cut as the daemon cuts them", async () => {
+      const { detail, analysis } = agentTrace(20, 3);
+      const target = detail.spans[2]!;
+      target.attributes = { ...target.attributes, "gen_ai.tool.call.result": "r".repeat(10_000) };
+      delete (detail as { attributeCaps?: unknown }).attributeCaps;
+      const cut: TraceDetail = { ...structuredClone(detail), attributeCaps: VIEW_ATTRIBUTE_CAPS };
+      capSpanAttributes(cut.spans, VIEW_ATTRIBUTE_CAPS);
+      /** The target span's details as the view shows them after a click. */
+      const shown = async (v: ViewPage) => {
+        await v.rendered();
+        await v.page.click(`.tl-row[data-span-id="${target.spanId}"] .label`);
+        return v.page.locator(".details").innerText();
+      };
+      const whole = await open("profiler");
+      await sendJson(whole, JSON.stringify(detail), JSON.stringify(analysis));
+      const daemonCut = await open("profiler");
+      await daemonCut.send({ type: "trace", detail: cut, analysis });
+      const uncut = await open("profiler");
+      await uncut.send({ type: "trace", detail, analysis });
+      const [a, b, c] = [await shown(whole), await shown(daemonCut), await shown(uncut)];
+      assert.equal(a, b, "cut as the daemon cuts");
+      assert.notEqual(a, c, "the cut shows in the view");
+    });
+
+    it("bytes that are not a detail (not JSON, cut, not UTF-8 text) say so in the view; the next trace renders", async () => {
+      const { detail, analysis } = agentTrace(30, 4);
+      const whole = JSON.stringify(detail);
+      const v = await open("profiler");
+      for (const bad of ["{not json", whole.slice(0, whole.length / 2)]) {
+        await sendJson(v, bad, null);
+        await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
+      }
+      await v.page.evaluate(() =>
+        window.postMessage(
+          { type: "traceJson", detail: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), analysis: null },
+          "*",
+        ),
+      );
+      await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
+      await sendJson(v, whole, JSON.stringify(analysis), undefined);
+      const s = await v.rendered();
+      assert.equal(s.traceId, detail.trace.traceId);
+      // An analysis that does not parse leaves the trace unrendered too (said in the view), never half shown.
+      const n = (await v.outbox()).length;
+      await sendJson(v, whole, "{cut");
+      await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
+      assert.equal((await v.outbox()).length, n, "nothing rendered");
     });
   });
 
