@@ -1,10 +1,10 @@
 // The four trace views (profiler, heatmap, parallelism, cache breakers): fetch a trace and its analysis, hand both
 // to the view's webview. The analysis may fail on its own (e.g. an older daemon): the timeline still shows.
 import * as vscode from "vscode";
-import type { TraceAnalysis } from "../../daemon/api.js";
-import { capSpanAttributes, VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
+import { VIEW_ATTRIBUTE_CAPS } from "../../daemon/traces/view-caps.js";
 import type { ViewName } from "../../webview/protocol.js";
 import type { Ctx } from "../ctx.js";
+import { detailSummary } from "./detail-summary.js";
 import type { PanelHost } from "./host.js";
 
 export type TraceView = Extract<ViewName, "profiler" | "heatmap" | "parallelism" | "cacheBreakers">;
@@ -29,21 +29,23 @@ export async function showTraceView(ctx: Ctx, view: TraceView, arg?: unknown): P
   const traceId = await resolveTraceId(ctx, arg);
   if (!traceId) return undefined;
   const client = await ctx.ensureDaemon();
-  // Long attributes cut by the daemon as it makes the detail (every byte of a tool's output is cloned into the
-  // webview, which shows a few thousand characters of it); cut here when the daemon did not (an older one).
-  const detail = await client.trace(traceId, VIEW_ATTRIBUTE_CAPS);
-  if (!detail.attributeCaps) capSpanAttributes(detail.spans, VIEW_ATTRIBUTE_CAPS);
-  let analysis: TraceAnalysis | null = null;
+  // Long attributes cut by the daemon as it makes the detail (every byte of a tool's output would reach the webview,
+  // which shows a few thousand characters of it; the webview cuts them when an older daemon did not). Both answers go
+  // to the webview as the daemon's bytes, parsed there once: parsed here, a 100k-span detail was parsed by the
+  // extension host, serialised again for VS Code's message and cloned into the webview's frame (docs/traces.md).
+  const detail = await client.traceJson(traceId, VIEW_ATTRIBUTE_CAPS);
+  let analysis: Uint8Array | null = null;
   let analysisError: string | undefined;
   try {
-    analysis = await client.analysis(traceId);
+    analysis = await client.analysisJson(traceId);
   } catch (e) {
     analysisError = (e as Error).message;
     ctx.log.appendLine(`[hotpath] analysis of ${traceId} failed: ${analysisError}`);
   }
   ctx.currentTraceId = traceId;
   const panel = ctx.panel(view);
-  panel.panel.title = `${panel.panel.title.split(" — ")[0]} — ${detail.trace.name || traceId.slice(0, 12)}`;
-  panel.post({ type: "trace", detail, analysis, analysisError });
+  const name = detailSummary(detail)?.name;
+  panel.panel.title = `${panel.panel.title.split(" — ")[0]} — ${name || traceId.slice(0, 12)}`;
+  panel.post({ type: "traceJson", detail, analysis, analysisError });
   return panel;
 }

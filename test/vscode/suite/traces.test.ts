@@ -77,6 +77,9 @@ describe("traces in the webviews", function () {
       "the fixture has a parallelizable group (ground truth: six consecutive find/ls calls)",
     );
     assert.equal(s.parallelGroupsListed, analysis.parallelGroups.length);
+    // The detail and analysis went to the webview as the daemon's bytes; the title's name was read from their head.
+    assert.ok(detail.trace.name, "the fixture's trace has a name");
+    assert.ok(panel.panel.title.endsWith(` — ${detail.trace.name}`), panel.panel.title);
     // Read back from the DOM now, not from the render report.
     const now = await panel.query();
     assert.ok(now.spanRowsInDom > 5);
