@@ -64,6 +64,7 @@ function show(el: HTMLElement): void {
 function onMessage(m: HostMessage): void {
   switch (m.type) {
     case "trace": {
+      traceMessages++; // a traceJson still being parsed is older than this one
       const t0 = performance.now();
       timeline = undefined;
       if (view === "profiler") {
@@ -77,9 +78,15 @@ function onMessage(m: HostMessage): void {
       host.post({ type: "rendered", view, summary: summary() });
       break;
     }
-    case "traceJson":
-      onMessage(traceOf(m));
+    case "traceJson": {
+      // Parsed (and decompressed) off this call: a newer trace message that comes meanwhile wins.
+      const seq = ++traceMessages;
+      traceOf(m).then(
+        (t) => seq === traceMessages && onMessage(t),
+        (err: Error) => seq === traceMessages && couldNotRender(err),
+      );
       break;
+    }
     case "audit":
       show(renderAudit(m.report));
       host.post({ type: "rendered", view, summary: summary() });
@@ -104,14 +111,32 @@ function onMessage(m: HostMessage): void {
   }
 }
 
-/** A "traceJson" message as the "trace" it stands for: each JSON parsed once, long attributes cut if the daemon did not. */
-function traceOf(m: Extract<HostMessage, { type: "traceJson" }>): Extract<HostMessage, { type: "trace" }> {
-  const text = new TextDecoder();
-  const detail = JSON.parse(text.decode(m.detail)) as TraceDetail;
+/** Trace messages so far ("trace" and "traceJson"): a traceJson renders only if none came after it. */
+let traceMessages = 0;
+
+/**
+ * A "traceJson" message as the "trace" it stands for: each JSON decompressed when it is (the browser's own gzip
+ * stream), parsed once; long attributes cut if the daemon did not.
+ */
+async function traceOf(
+  m: Extract<HostMessage, { type: "traceJson" }>,
+): Promise<Extract<HostMessage, { type: "trace" }>> {
+  const text = (bytes: Uint8Array): Promise<string> | string =>
+    m.encoding === "gzip"
+      ? new Response(
+          new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip")),
+        ).text()
+      : new TextDecoder().decode(bytes);
+  const [detailText, analysisText] = await Promise.all([text(m.detail), m.analysis && text(m.analysis)]);
+  const detail = JSON.parse(detailText) as TraceDetail;
   // An older daemon ignores the caps the host asked for: cut here what the views would not show anyway.
   if (!detail.attributeCaps) capSpanAttributes(detail.spans, VIEW_ATTRIBUTE_CAPS);
-  const analysis = m.analysis ? (JSON.parse(text.decode(m.analysis)) as TraceAnalysis) : null;
+  const analysis = analysisText ? (JSON.parse(analysisText) as TraceAnalysis) : null;
   return { type: "trace", detail, analysis, analysisError: m.analysisError };
+}
+
+function couldNotRender(err: Error): void {
+  show(h("div", { class: "warn" }, `Could not render: ${err.message}`));
 }
 
 function ensureDashboard(): Dashboard {
@@ -127,7 +152,7 @@ window.addEventListener("message", (e: MessageEvent<HostMessage>) => {
   try {
     onMessage(e.data);
   } catch (err) {
-    show(h("div", { class: "warn" }, `Could not render: ${(err as Error).message}`));
+    couldNotRender(err as Error);
   }
 });
 

@@ -55,9 +55,15 @@ export type HostMessage =
    * The same as "trace", as the daemon answered it: the UTF-8 JSON of GET /hotpath/traces/:id (with the views' caps)
    * and of its analysis, parsed here. A message's objects are serialised and parsed again at each hop to the webview
    * (VS Code's JSON between its processes, the browser's structured clone into the frame: ~1 s at 100k spans), its
-   * byte arrays passed as they are.
+   * byte arrays passed as they are. `encoding` "gzip": both are gzip-compressed (extension/panels/webview-bytes.ts).
    */
-  | { type: "traceJson"; detail: Uint8Array; analysis: Uint8Array | null; analysisError?: string }
+  | {
+      type: "traceJson";
+      detail: Uint8Array;
+      analysis: Uint8Array | null;
+      analysisError?: string;
+      encoding?: "gzip";
+    }
   | { type: "traces"; traces: TraceSummaryDto[] }
   | { type: "audit"; report: AuditReportView }
   | { type: "stats"; serving: ServingStats | null; cache: CacheStats | null; errors: string[] }

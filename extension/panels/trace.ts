@@ -6,6 +6,7 @@ import type { ViewName } from "../../webview/protocol.js";
 import type { Ctx } from "../ctx.js";
 import { detailSummary } from "./detail-summary.js";
 import type { PanelHost } from "./host.js";
+import { webviewBytes } from "./webview-bytes.js";
 
 export type TraceView = Extract<ViewName, "profiler" | "heatmap" | "parallelism" | "cacheBreakers">;
 
@@ -42,10 +43,11 @@ export async function showTraceView(ctx: Ctx, view: TraceView, arg?: unknown): P
     analysisError = (e as Error).message;
     ctx.log.appendLine(`[hotpath] analysis of ${traceId} failed: ${analysisError}`);
   }
+  const bytes = await webviewBytes(detail, analysis, vscode.env.remoteName !== undefined);
   ctx.currentTraceId = traceId;
   const panel = ctx.panel(view);
   const name = detailSummary(detail)?.name;
   panel.panel.title = `${panel.panel.title.split(" — ")[0]} — ${name || traceId.slice(0, 12)}`;
-  panel.post({ type: "traceJson", detail, analysis, analysisError });
+  panel.post({ type: "traceJson", ...bytes, analysisError });
   return panel;
 }

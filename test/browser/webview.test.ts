@@ -2,6 +2,7 @@
 // test-results/ (CI artifacts, never compared), and hostile input rendered as text.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import type { CacheStats, DaemonEvent, ServingStats, TraceAnalysis, TraceDetail } from "../../daemon/api.js";
 import { analyzeTrace } from "../../daemon/traces/analysis/index.js";
@@ -786,7 +787,19 @@ describe("webview (headless Chromium)", function () {
         },
         [detail, analysis, analysisError] as const,
       );
-    const renderedBoth = async (
+    /** Posts a traceJson message saying its bytes are gzip-compressed (as a remote extension host sends them). */
+    const sendGzip = (v: ViewPage, detail: Buffer, analysis: Buffer | null) =>
+      v.page.evaluate(
+        ([d, a]) => {
+          const [detail, analysis] = [d, a].map((b64) =>
+            b64 === null ? null : Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+          );
+          window.postMessage({ type: "traceJson", detail, analysis, encoding: "gzip" }, "*");
+        },
+        [detail.toString("base64"), analysis === null ? null : analysis.toString("base64")] as const,
+      );
+    /** What the view renders of the trace as objects, as the daemon's bytes, and as those bytes gzip-compressed. */
+    const renderedEachWay = async (
       view: "profiler" | "heatmap" | "parallelism" | "cacheBreakers",
       detail: TraceDetail,
       analysis: TraceAnalysis | null,
@@ -795,7 +808,9 @@ describe("webview (headless Chromium)", function () {
       await asObjects.send({ type: "trace", detail, analysis });
       const asBytes = await open(view);
       await sendJson(asBytes, JSON.stringify(detail), analysis && JSON.stringify(analysis));
-      return [await asObjects.rendered(), await asBytes.rendered()];
+      const asGzip = await open(view);
+      await sendGzip(asGzip, gzipSync(JSON.stringify(detail)), analysis && gzipSync(JSON.stringify(analysis)));
+      return [await asObjects.rendered(), await asBytes.rendered(), await asGzip.rendered()];
     };
 
     it("renders as the parsed message does: every trace view of a generated trace, the profiler of shared fixtures", async function () {
@@ -827,8 +842,9 @@ describe("webview (headless Chromium)", function () {
         for (const view of what === "generated"
           ? (["profiler", "heatmap", "parallelism", "cacheBreakers"] as const)
           : (["profiler"] as const)) {
-          const [objects, bytes] = await renderedBoth(view, detail, analysis);
+          const [objects, bytes, gzipped] = await renderedEachWay(view, detail, analysis);
           assert.deepEqual(bytes, objects, `${what}, ${view}`);
+          assert.deepEqual(gzipped, objects, `${what}, ${view}, gzip`);
         }
     });
 
@@ -856,6 +872,23 @@ describe("webview (headless Chromium)", function () {
       assert.notEqual(a, c, "the cut shows in the view");
     });
 
+    it("a trace message that comes while an earlier one is still being decompressed wins; the earlier is dropped", async () => {
+      const first = agentTrace(20_000, 8);
+      const second = agentTrace(40, 9);
+      const v = await open("profiler");
+      await sendGzip(v, gzipSync(JSON.stringify(first.detail)), gzipSync(JSON.stringify(first.analysis)));
+      await sendJson(v, JSON.stringify(second.detail), JSON.stringify(second.analysis));
+      const s1 = await v.rendered();
+      assert.equal(s1.traceId, second.detail.trace.traceId);
+      // Long enough for the first to have been decompressed and parsed (it renders in ~0.3 s when it is the last).
+      await new Promise((r) => setTimeout(r, 3000));
+      const rendered = (await v.outbox()).filter((m) => m.type === "rendered");
+      assert.deepEqual(
+        rendered.map((m) => m.type === "rendered" && m.summary.traceId),
+        [second.detail.trace.traceId],
+      );
+    });
+
     it("bytes that are not a detail (not JSON, cut, not UTF-8 text) say so in the view; the next trace renders", async () => {
       const { detail, analysis } = agentTrace(30, 4);
       const whole = JSON.stringify(detail);
@@ -871,6 +904,13 @@ describe("webview (headless Chromium)", function () {
         ),
       );
       await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
+      // Said to be gzip, and not: not gzip at all, or cut short.
+      const gz = gzipSync(whole);
+      for (const bad of [Buffer.from(whole), gz.subarray(0, gz.length - 9)]) {
+        await v.page.evaluate(() => document.getElementById("app")!.replaceChildren());
+        await sendGzip(v, bad, null);
+        await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
+      }
       await sendJson(v, whole, JSON.stringify(analysis), undefined);
       const s = await v.rendered();
       assert.equal(s.traceId, detail.trace.traceId);

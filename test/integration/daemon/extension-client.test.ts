@@ -56,6 +56,8 @@ describe("extension client against the daemon", function () {
       if (name === "bytes-small.jsonl")
         assert.ok(analysis.byteLength < 4096, `small enough for the pool: ${analysis.byteLength}`);
       for (const b of [detail, analysis]) {
+        // VS Code's serializeWebviewMessage passes a view as bytes by its constructor's name: a Buffer goes as JSON.
+        assert.equal(b.constructor.name, "Uint8Array", name);
         assert.equal(b.byteOffset, 0, name);
         assert.equal(b.byteLength, b.buffer.byteLength, `${name}: the buffer holds the answer alone`);
       }
