@@ -10,6 +10,7 @@
 // Results are written under "## webview" in docs/benchmarks.md.
 //   npm run bench -- webview [--runs 7] [--sizes 1000,10000,50000]
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import { agentTrace } from "../fixtures/agent-trace.js";
 import { browserSkipReason, buildWebview, launch, openView } from "../browser/page.js";
 import { machineDescription, median, writeSection } from "./_report.js";
@@ -38,6 +39,7 @@ export async function run(args: string[]): Promise<void> {
     render: number;
     paint: number;
     bytesPaint: number;
+    gzipPaint: number;
     renderAll: number[];
     domRows: number;
     act: Interaction;
@@ -48,6 +50,7 @@ export async function run(args: string[]): Promise<void> {
       const render: number[] = [];
       const paint: number[] = [];
       const bytesPaint: number[] = [];
+      const gzipPaint: number[] = [];
       let domRows = 0;
       const act: Interaction = { scroll: [], key: [], zoom: [], click: [], longTasks: [] };
       for (let i = 0; i < runs + 1; i++) {
@@ -60,24 +63,38 @@ export async function run(args: string[]): Promise<void> {
         const [toPaint, renderMs, n] = (await v.page.evaluate(firstRender("objects"))) as [number, number, number];
         const a = (await v.page.evaluate(INTERACT)) as Interaction;
         await v.page.close();
-        // The same trace as the daemon's JSON bytes (what the extension sends: webview/protocol.ts "traceJson"), on
-        // a fresh page of its own; the bytes made in the page before the clock starts.
-        const b = await openView(browser, "profiler");
-        await b.page.evaluate(
-          (m) => {
-            const encoder = new TextEncoder();
-            const w = window as unknown as { __fixture: unknown };
-            w.__fixture = { detail: encoder.encode(m.detail), analysis: encoder.encode(m.analysis) };
-          },
-          { detail: JSON.stringify(fixture.detail), analysis: JSON.stringify(fixture.analysis) },
-        );
-        const [bytesToPaint] = (await b.page.evaluate(firstRender("bytes"))) as [number, number, number];
-        await b.page.close();
+        // The same trace as the daemon's JSON bytes (what the extension sends: webview/protocol.ts "traceJson"), as
+        // they are and gzip-compressed (a remote extension host), each on a fresh page of its own; the bytes put in
+        // the page before the clock starts.
+        const json = { detail: JSON.stringify(fixture.detail), analysis: JSON.stringify(fixture.analysis) };
+        const sent = {
+          bytes: { detail: Buffer.from(json.detail), analysis: Buffer.from(json.analysis) },
+          gzip: { detail: gzipSync(json.detail, { level: 3 }), analysis: gzipSync(json.analysis, { level: 3 }) },
+        };
+        const byForm: Record<"bytes" | "gzip", number> = { bytes: 0, gzip: 0 };
+        for (const form of ["bytes", "gzip"] as const) {
+          const b = await openView(browser, "profiler");
+          await b.page.evaluate(
+            (m) => {
+              const [detail, analysis] = [m.detail, m.analysis].map((b64) =>
+                Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+              );
+              (window as unknown as { __fixture: unknown }).__fixture = { detail, analysis };
+            },
+            {
+              detail: sent[form].detail.toString("base64"),
+              analysis: sent[form].analysis.toString("base64"),
+            },
+          );
+          byForm[form] = ((await b.page.evaluate(firstRender(form))) as [number, number, number])[0];
+          await b.page.close();
+        }
         if (i === 0) continue; // warm-up
         for (const k of Object.keys(act) as (keyof Interaction)[]) act[k].push(...a[k]);
         render.push(renderMs);
         paint.push(toPaint);
-        bytesPaint.push(bytesToPaint);
+        bytesPaint.push(byForm.bytes);
+        gzipPaint.push(byForm.gzip);
         domRows = n;
       }
       rows.push({
@@ -85,12 +102,13 @@ export async function run(args: string[]): Promise<void> {
         render: median(render),
         paint: median(paint),
         bytesPaint: median(bytesPaint),
+        gzipPaint: median(gzipPaint),
         renderAll: render,
         domRows,
         act,
       });
       console.log(
-        `${size} spans: render median ${median(render).toFixed(1)} ms, end to end ${median(paint).toFixed(1)} ms (as JSON bytes ${median(bytesPaint).toFixed(1)} ms), ${domRows} rows in the DOM; ${interaction(act)}`,
+        `${size} spans: render median ${median(render).toFixed(1)} ms, end to end ${median(paint).toFixed(1)} ms (as JSON bytes ${median(bytesPaint).toFixed(1)} ms, gzip ${median(gzipPaint).toFixed(1)} ms), ${domRows} rows in the DOM; ${interaction(act)}`,
       );
     }
   } finally {
@@ -101,11 +119,11 @@ export async function run(args: string[]): Promise<void> {
     `Initial render of the trace timeline (profiler view) in headless Chromium ${version}; hand-built agent traces (test/fixtures/agent-trace.ts);`,
     `median of ${runs} runs after one warm-up, a fresh page each. Machine: ${machineDescription()}.`,
     "",
-    "| spans | render (ms) | postMessage → rows laid out (ms) | … as the daemon's JSON bytes (ms) | bytes ÷ objects | rows in DOM |",
-    "|---:|---:|---:|---:|---:|---:|",
+    "| spans | render (ms) | postMessage → rows laid out (ms) | … as the daemon's JSON bytes (ms) | bytes ÷ objects | … gzip-compressed (ms) | rows in DOM |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
-        `| ${r.size.toLocaleString("en-US")} | ${r.render.toFixed(1)} | ${r.paint.toFixed(1)} | ${r.bytesPaint.toFixed(1)} | ${(r.bytesPaint / r.paint).toFixed(2)} | ${r.domRows} |`,
+        `| ${r.size.toLocaleString("en-US")} | ${r.render.toFixed(1)} | ${r.paint.toFixed(1)} | ${r.bytesPaint.toFixed(1)} | ${(r.bytesPaint / r.paint).toFixed(2)} | ${r.gzipPaint.toFixed(1)} | ${r.domRows} |`,
     ),
     "",
     "Interaction on the rendered view (all runs together; median / max ms):",
@@ -123,7 +141,8 @@ export async function run(args: string[]): Promise<void> {
     '"render" is the webview\'s own work (tree order, model, visible rows, layout); "postMessage → rows laid out" adds the',
     "browser's structured clone of the message (its objects: the form the browser tests send); \"as the daemon's JSON bytes\" is",
     "the same trace as the extension sends it (`traceJson`: the UTF-8 JSON of the detail and the analysis, parsed in the",
-    "webview), on a fresh page of its own in the same run. In VS Code a message's objects are also serialised by the",
+    "webview), and those bytes gzip-compressed (what a remote extension host sends: extension/panels/webview-bytes.ts),",
+    "each on a fresh page of its own in the same run. In VS Code a message's objects are also serialised by the",
     "extension host and parsed by the workbench before that clone (docs/traces.md); its byte arrays are passed as they are.",
     "Rows are virtualized: the DOM holds only the visible rows whatever the trace's size.",
   ].join("\n");
@@ -132,11 +151,11 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /**
- * In the page: posts the fixture (`objects`: the "trace" message; `bytes`: "traceJson") and resolves with [ms from
+ * In the page: posts the fixture (`objects`: the "trace" message; `bytes`, `gzip`: "traceJson") and resolves with [ms from
  * postMessage to the rows laid out, the webview's own render ms, rows in the DOM]. A string, not a function: tsx
  * would wrap named closures in a helper the page does not have.
  */
-function firstRender(form: "objects" | "bytes"): string {
+function firstRender(form: "objects" | "bytes" | "gzip"): string {
   return `new Promise((resolve) => {
     const m = window.__fixture;
     const t0 = performance.now();
@@ -146,7 +165,7 @@ function firstRender(form: "objects" | "bytes"): string {
         resolve([performance.now() - t0, window.__hotpathLastRenderMs, document.querySelectorAll(".tl-row").length]);
       } else setTimeout(done, 0);
     };
-    window.postMessage({ type: ${JSON.stringify(form === "objects" ? "trace" : "traceJson")}, detail: m.detail, analysis: m.analysis }, "*");
+    window.postMessage({ type: ${JSON.stringify(form === "objects" ? "trace" : "traceJson")}, detail: m.detail, analysis: m.analysis${form === "gzip" ? ', encoding: "gzip"' : ""} }, "*");
     setTimeout(done, 0);
   })`;
 }
