@@ -80,10 +80,20 @@ function onMessage(m: HostMessage): void {
     }
     case "traceJson": {
       // Parsed (and decompressed) off this call: a newer trace message that comes meanwhile wins.
+      // A render that throws says so in the view, as one called from the message listener does.
       const seq = ++traceMessages;
       traceOf(m).then(
-        (t) => seq === traceMessages && onMessage(t),
-        (err: Error) => seq === traceMessages && couldNotRender(err),
+        (t) => {
+          if (seq !== traceMessages) return;
+          try {
+            onMessage(t);
+          } catch (err) {
+            couldNotRender(err as Error);
+          }
+        },
+        (err: Error) => {
+          if (seq === traceMessages) couldNotRender(err);
+        },
       );
       break;
     }

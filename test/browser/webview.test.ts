@@ -904,6 +904,10 @@ describe("webview (headless Chromium)", function () {
         ),
       );
       await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
+      // JSON that parses but that the view cannot draw (a span that is null): said in the view, as for a "trace".
+      await v.page.evaluate(() => document.getElementById("app")!.replaceChildren());
+      await sendJson(v, JSON.stringify({ ...detail, spans: [null], attributeCaps: VIEW_ATTRIBUTE_CAPS }), null);
+      await v.page.waitForFunction(() => /Could not render/.test(document.getElementById("app")!.textContent ?? ""));
       // Said to be gzip, and not: not gzip at all, or cut short.
       const gz = gzipSync(whole);
       for (const bad of [Buffer.from(whole), gz.subarray(0, gz.length - 9)]) {
