@@ -6,6 +6,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ImportResult, TraceDetail } from "../../../daemon/api.js";
 import type { PanelHost } from "../../../extension/panels/host.js";
+import { generateClaudeSession } from "../../bench/_trace-generators.js";
 import { clickInWebview, hasDriver, screenshot, waitFor } from "./driver.js";
 import { daemonBundle, hotpath, sharedPath } from "./env.js";
 
@@ -170,6 +171,57 @@ describe("traces in the webviews", function () {
     await waitFor("the audit panel", () => ctx.panels.get("audit")?.lastRender);
     await screenshot("audit");
   });
+});
+
+// The same views on a generated session, so a checkout without ../shared (a user's clone, a fresh CI clone) still
+// sends a trace through the real VS Code: the daemon's bytes to the webview, gzip-compressed here (code-server's
+// extension host is remote; extension/panels/webview-bytes.ts).
+describe("a generated trace in every trace view (no ../shared needed)", function () {
+  let traceId: string;
+  let detail: TraceDetail;
+
+  before(async function () {
+    if (!existsSync(daemonBundle())) {
+      console.log(`      skipped: no daemon bundle at ${daemonBundle()}`);
+      this.skip();
+    }
+    const { ctx } = await hotpath();
+    await vscode.commands.executeCommand("hotpath.startDaemon");
+    // Tool results long enough to be cut to the views' caps; the first prompt (the trace's name) with characters JSON
+    // escapes and characters beyond ASCII.
+    const text = generateClaudeSession(3000)
+      .replaceAll("bench-session", "vscode-generated")
+      .replace("refactor the module", 'refactor \\"the\\" módulo \\\\ {now} ✓')
+      .replaceAll("x".repeat(120), "x".repeat(6000));
+    const imported = await ctx.client.importTrace("generated.jsonl", new Uint8Array(Buffer.from(text)));
+    traceId = imported.traceIds[0]!;
+    detail = await ctx.client.trace(traceId);
+  });
+  after(async () => {
+    const { ctx } = await hotpath();
+    await ctx.daemon.stop();
+  });
+
+  for (const [command, view] of [
+    ["hotpath.openProfiler", "profiler"],
+    ["hotpath.showParallelism", "parallelism"],
+    ["hotpath.showHeatmap", "heatmap"],
+    ["hotpath.showCacheBreakers", "cacheBreakers"],
+  ] as const) {
+    it(`${command} renders it, titled with the trace's name`, async () => {
+      const panel = (await vscode.commands.executeCommand<PanelHost>(command, traceId))!;
+      assert.equal(panel.view, view);
+      const s = await rendered(panel, traceId);
+      assert.ok(s.text.length > 20, s.text);
+      assert.equal(detail.trace.name, 'refactor "the" módulo \\ {now} ✓');
+      assert.ok(panel.panel.title.endsWith(` — ${detail.trace.name}`), panel.panel.title);
+      if (view === "profiler") {
+        const ids = new Set(detail.spans.map((x) => x.spanId));
+        assert.ok(s.spanRowsInDom > 5, `rows: ${s.spanRowsInDom}`);
+        for (const id of s.spanIdsInDom) assert.ok(ids.has(id), `row ${id} belongs to the trace`);
+      }
+    });
+  }
 });
 
 function ctx() {
