@@ -59,8 +59,8 @@ export class DaemonClient {
 
   /**
    * The answer's bytes as they came (a 2xx), in a buffer of their own (a webview message carries a view's whole
-   * buffer: a small Buffer is a slice of Node's shared pool, which holds other bytes, the token's among them); otherwise
-   * throws as request() does.
+   * buffer: a small Buffer is a slice of Node's shared pool, which holds whatever small Buffers any code in the
+   * extension host made); otherwise throws as request() does.
    */
   async requestBytes(
     method: string,

@@ -51,8 +51,8 @@ describe("extension client against the daemon", function () {
       const analysis = await client.analysisJson(id);
       assert.deepEqual(JSON.parse(new TextDecoder().decode(detail)), await client.trace(id, VIEW_ATTRIBUTE_CAPS), name);
       assert.deepEqual(JSON.parse(new TextDecoder().decode(analysis)), await client.analysis(id), name);
-      // A small answer read into a Buffer is a slice of Node's shared pool (other bytes beside it, the token's among
-      // them): a webview message would carry the whole pool.
+      // A small answer read into a Buffer is a slice of Node's shared pool (whatever small Buffers the process made
+      // beside it): a webview message would carry the whole pool.
       if (name === "bytes-small.jsonl")
         assert.ok(analysis.byteLength < 4096, `small enough for the pool: ${analysis.byteLength}`);
       for (const b of [detail, analysis]) {
