@@ -33,6 +33,17 @@ export class DaemonHttpError extends Error {
   }
 }
 
+/**
+ * `bytes` as a plain Uint8Array over a buffer of its own: copied only when it shares its buffer (a small Buffer is a
+ * slice of Node's shared pool). A webview message carries a view's whole buffer, and VS Code passes a byte array as
+ * bytes only when its constructor is named "Uint8Array" (serializeWebviewMessage) — a Buffer goes as JSON.
+ */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? new Uint8Array(bytes.buffer, 0, bytes.byteLength)
+    : new Uint8Array(bytes);
+}
+
 export function readToken(dataDir: string): string | undefined {
   try {
     return readFileSync(path.join(dataDir, "token"), "utf8").trim() || undefined;
@@ -58,9 +69,8 @@ export class DaemonClient {
   }
 
   /**
-   * The answer's bytes as they came (a 2xx), in a buffer of their own (a webview message carries a view's whole
-   * buffer: a small Buffer is a slice of Node's shared pool, which holds whatever small Buffers any code in the
-   * extension host made); otherwise throws as request() does.
+   * The answer's bytes as they came (a 2xx), in a buffer of their own (ownBytes: for a webview message); otherwise
+   * throws as request() does.
    */
   async requestBytes(
     method: string,
@@ -87,9 +97,7 @@ export class DaemonClient {
       }
       throw new DaemonHttpError(status, `${method} ${route} failed with ${status}: ${message}`);
     }
-    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      ? new Uint8Array(bytes.buffer, 0, bytes.byteLength)
-      : new Uint8Array(bytes);
+    return ownBytes(bytes);
   }
 
   /**

@@ -5,6 +5,7 @@
 // webview's own gzip stream.
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
+import { ownBytes } from "../client.js";
 
 const gzip = promisify(gzipCallback);
 
@@ -28,12 +29,6 @@ export async function webviewBytes(
 ): Promise<WebviewBytes> {
   if (!remote) return { detail, analysis };
   const [d, a] = await Promise.all([gzip(detail, { level: LEVEL }), analysis && gzip(analysis, { level: LEVEL })]);
-  // Each a plain Uint8Array in a buffer of its own: a message carries a view's whole buffer (see
-  // DaemonClient.requestBytes), and VS Code passes a byte array as bytes only when its constructor is named
-  // "Uint8Array" (serializeWebviewMessage) — a Buffer would go as JSON, an array of numbers.
-  const own = (b: Buffer) =>
-    b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
-      ? new Uint8Array(b.buffer, 0, b.byteLength)
-      : new Uint8Array(b);
-  return { detail: own(d), analysis: a ? own(a) : null, encoding: "gzip" };
+  // zlib answers with Buffers: each made a plain Uint8Array of its own (ownBytes).
+  return { detail: ownBytes(d), analysis: a ? ownBytes(a) : null, encoding: "gzip" };
 }
