@@ -10,7 +10,7 @@
 // Results are written under "## webview" in docs/benchmarks.md.
 //   npm run bench -- webview [--runs 7] [--sizes 1000,10000,50000]
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
+import { webviewBytes } from "../../extension/panels/webview-bytes.js";
 import { agentTrace } from "../fixtures/agent-trace.js";
 import { browserSkipReason, buildWebview, launch, openView } from "../browser/page.js";
 import { machineDescription, median, writeSection } from "./_report.js";
@@ -47,6 +47,17 @@ export async function run(args: string[]): Promise<void> {
   try {
     for (const size of sizes) {
       const fixture = agentTrace(size, 11);
+      // The bytes of each form, made once per size: as they are, and as a remote extension host sends them.
+      const detail = new TextEncoder().encode(JSON.stringify(fixture.detail));
+      const analysis = new TextEncoder().encode(JSON.stringify(fixture.analysis));
+      const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+      const sent: Record<"bytes" | "gzip", { detail: string; analysis: string }> = {
+        bytes: { detail: base64(detail), analysis: base64(analysis) },
+        gzip: await webviewBytes(detail, analysis, true).then((w) => ({
+          detail: base64(w.detail),
+          analysis: base64(w.analysis!),
+        })),
+      };
       const render: number[] = [];
       const paint: number[] = [];
       const bytesPaint: number[] = [];
@@ -66,26 +77,15 @@ export async function run(args: string[]): Promise<void> {
         // The same trace as the daemon's JSON bytes (what the extension sends: webview/protocol.ts "traceJson"), as
         // they are and gzip-compressed (a remote extension host), each on a fresh page of its own; the bytes put in
         // the page before the clock starts.
-        const json = { detail: JSON.stringify(fixture.detail), analysis: JSON.stringify(fixture.analysis) };
-        const sent = {
-          bytes: { detail: Buffer.from(json.detail), analysis: Buffer.from(json.analysis) },
-          gzip: { detail: gzipSync(json.detail, { level: 3 }), analysis: gzipSync(json.analysis, { level: 3 }) },
-        };
         const byForm: Record<"bytes" | "gzip", number> = { bytes: 0, gzip: 0 };
         for (const form of ["bytes", "gzip"] as const) {
           const b = await openView(browser, "profiler");
-          await b.page.evaluate(
-            (m) => {
-              const [detail, analysis] = [m.detail, m.analysis].map((b64) =>
-                Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
-              );
-              (window as unknown as { __fixture: unknown }).__fixture = { detail, analysis };
-            },
-            {
-              detail: sent[form].detail.toString("base64"),
-              analysis: sent[form].analysis.toString("base64"),
-            },
-          );
+          await b.page.evaluate((m) => {
+            const [detail, analysis] = [m.detail, m.analysis].map((b64) =>
+              Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+            );
+            (window as unknown as { __fixture: unknown }).__fixture = { detail, analysis };
+          }, sent[form]);
           byForm[form] = ((await b.page.evaluate(firstRender(form))) as [number, number, number])[0];
           await b.page.close();
         }
