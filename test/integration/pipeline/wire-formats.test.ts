@@ -158,9 +158,11 @@ describe("pipeline: one answer, any wire format (official SDKs, real daemon)", f
     assert.equal(span(bypassed.requestId)["hotpath.route"], "local:chat");
     // Refresh: not answered from the cache, but its answer replaces the stored one.
     assert.equal((await viaMessages(content, { "cache-control": "no-cache" })).cache, "bypass");
-    // Not deterministic: no lookup at all.
+    // Not deterministic: no lookup at all. (temperature left the SDK's types with API version 2026-10-21; clients of
+    // earlier versions still send it.)
+    const sampled = { temperature: 0.9 };
     const warm = await anthropic.messages
-      .create({ model, max_tokens: 8, temperature: 0.9, system, messages: [{ role: "user", content }] })
+      .create({ model, max_tokens: 8, ...sampled, system, messages: [{ role: "user", content }] })
       .withResponse();
     assert.equal(warm.response.headers.get("x-hotpath-cache"), "bypass");
   });

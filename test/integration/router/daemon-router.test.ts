@@ -293,12 +293,14 @@ describe("router: end to end through the daemon", function () {
 
   it("/v1/messages is priced like chat: the span carries the route's cost, and a cached repeat goes nowhere", async () => {
     oa.script({ kind: "reply", text: "Priced.", usage: { input: 200, output: 20 } });
+    // temperature left the SDK's types with API version 2026-10-21; clients of earlier versions still send it.
+    const deterministic = { temperature: 0 };
     const ask = () =>
       anthropic.messages
         .create({
           model: "oa:gpt-4o-mini",
           max_tokens: 30,
-          temperature: 0,
+          ...deterministic,
           messages: [{ role: "user", content: "price me" }],
         })
         .withResponse();
