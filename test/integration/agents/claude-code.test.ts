@@ -5,6 +5,9 @@
 // model. On a local model the same request must be answered, not refused.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TraceAnalysis } from "../../../daemon/api.js";
 import { DAEMON_BIN } from "../../fixtures/daemon.js";
 import { readSpans } from "../../fixtures/agents/capture.js";
@@ -16,6 +19,7 @@ import {
   CLAUDE_CODE_ROUTE,
 } from "../../fixtures/agents/daemons.js";
 import { runCli } from "../../fixtures/agents/run.js";
+import { importedSession } from "../../fixtures/agents/sessions.js";
 
 const ANTHROPIC_KEY = "sk-ant-cc-e2e-SECRET-fedcba9876543210";
 
@@ -34,6 +38,9 @@ describe("agents: Claude Code through Hotpath", function () {
   this.timeout(600_000);
   const clis = agentClisHooks();
   const gateway = capturedDaemonHooks({ ...CLAUDE_CODE_ROUTE, apiKey: ANTHROPIC_KEY });
+  let sessions = "";
+  before(() => void (sessions = mkdtempSync(join(tmpdir(), "hotpath-cc-sessions-"))));
+  after(() => rmSync(sessions, { recursive: true, force: true }));
 
   it("passes Claude Code's request to Anthropic unchanged except the model, and prints the upstream's answer", async () => {
     gateway.upstream.fallback = {
@@ -103,6 +110,8 @@ describe("agents: Claude Code through Hotpath", function () {
       clis.claude,
       ["-p", "Run echo hotpath-tool-ran with Bash.", "--allowedTools", "Bash"],
       claudeEnv(gateway.daemon.url, gateway.daemon.token, "cc-smart"),
+      undefined,
+      sessions,
     );
     assert.equal(
       run.code,
@@ -167,6 +176,33 @@ ${run.stderr.slice(-3000)}`,
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^ {2}tool +echo hotpath-tool-ran, /m, "the tool call is a hotspot, by its command");
     assert.match(text.stdout, /critical path: 3 spans, .* — .*tool /);
+
+    // The transcript this Claude Code wrote of the same session, imported: the same two model calls with the tool
+    // call between them — the importer read what the current CLI writes, not only the fixtures it was built on.
+    assert.equal(run.sessions.length, 1, `one session transcript: ${run.sessions.join(", ")}`);
+    const imported = await importedSession(run.sessions[0]);
+    assert.equal(imported.traceIds.length, 1);
+    const importedLlm = imported.spans.filter((s) => s.kind === "llm");
+    const importedTools = imported.spans.filter((s) => s.kind === "tool");
+    assert.equal(importedLlm.length, 2, `model calls read from the transcript: ${JSON.stringify(imported.spans)}`);
+    assert.equal(importedTools.length, 1);
+    const importedTool = importedTools[0];
+    assert.equal(importedTool.attributes["gen_ai.tool.name"], "Bash");
+    assert.equal(importedTool.attributes["gen_ai.tool.call.id"], "toolu_hp1");
+    assert.deepEqual(
+      JSON.parse(String(importedTool.attributes["gen_ai.tool.call.arguments"])),
+      JSON.parse(String(t.attributes["gen_ai.tool.call.arguments"])),
+    );
+    assert.match(String(importedTool.attributes["gen_ai.tool.call.result"]), /hotpath-tool-ran/);
+    assert.ok(
+      importedLlm[0].endNs <= importedTool.startNs && importedTool.endNs <= importedLlm[1].startNs,
+      "the tool ran between the calls",
+    );
+    assert.deepEqual(
+      importedLlm.map((s) => s.attributes["gen_ai.usage.output_tokens"]),
+      [5, 5],
+      "each call's usage as the upstream answered it",
+    );
   });
 });
 

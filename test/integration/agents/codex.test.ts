@@ -2,6 +2,9 @@
 // front of the daemon records what Codex sent; the fake OpenAI upstream records what reached it: a route to OpenAI
 // must pass Codex's Responses request through unchanged (a deep-equal), and stream the upstream's answer back.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readSpans } from "../../fixtures/agents/capture.js";
 import {
   agentClisHooks,
@@ -10,6 +13,7 @@ import {
   capturedDaemonHooks,
 } from "../../fixtures/agents/daemons.js";
 import { codexArgs, runCli } from "../../fixtures/agents/run.js";
+import { importedSession } from "../../fixtures/agents/sessions.js";
 
 const OPENAI_KEY = "sk-codex-e2e-SECRET-0123456789abcdef";
 
@@ -22,6 +26,9 @@ describe("agents: Codex CLI through Hotpath", function () {
     alias: "codex-smart",
     target: "gpt-5.5",
   });
+  let sessions = "";
+  before(() => void (sessions = mkdtempSync(join(tmpdir(), "hotpath-codex-sessions-"))));
+  after(() => rmSync(sessions, { recursive: true, force: true }));
   beforeEach(() => {
     gateway.upstream?.reset();
     if (gateway.capture) gateway.capture.captured.length = 0;
@@ -63,6 +70,61 @@ describe("agents: Codex CLI through Hotpath", function () {
     assert.equal(span.attributes["hotpath.route"], "openai:gpt-5.5");
     assert.equal(span.attributes["gen_ai.usage.input_tokens"], 1200);
     assert.equal(span.attributes["gen_ai.usage.cache_read.input_tokens"], 1000);
+  });
+
+  it("a session with a command: proxied, one trace with the tool between the calls; its rollout, imported, the same", async () => {
+    gateway.upstream.script(
+      {
+        kind: "reply",
+        toolCalls: [
+          { id: "call_hp1", name: "exec_command", arguments: JSON.stringify({ cmd: "echo hotpath-tool-ran" }) },
+        ],
+      },
+      { kind: "reply", text: "The command printed the marker." },
+    );
+    const before = (await readSpans(gateway.daemon.dataDir)).length;
+    const run = await runCli(
+      clis.codex,
+      [
+        ...codexArgs(`${gateway.daemon.url}/v1`, "codex-smart", "Run echo hotpath-tool-ran."),
+        "--dangerously-bypass-approvals-and-sandbox",
+      ],
+      { HOTPATH_TOKEN: gateway.daemon.token },
+      undefined,
+      sessions,
+    );
+    assert.equal(run.code, 0, `codex failed:\n${run.stderr.slice(-3000)}`);
+    assert.match(run.stdout, /The command printed the marker/);
+    assert.equal(gateway.upstream.received.length, 2);
+    // The command really ran: its output went back to the model in the second request.
+    assert.match(JSON.stringify(gateway.upstream.received[1].body.input), /function_call_output.*hotpath-tool-ran/s);
+
+    const spans = (await readSpans(gateway.daemon.dataDir)).slice(before);
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, "one trace for the session");
+    const llm = spans.filter((s) => s.kind === "llm");
+    const tools = spans.filter((s) => s.kind === "tool");
+    assert.equal(llm.length, 2);
+    assert.equal(tools.length, 1, JSON.stringify(spans.map((s) => [s.kind, s.name])));
+    assert.equal(tools[0].attributes["gen_ai.tool.name"], "exec_command");
+    assert.equal(tools[0].attributes["gen_ai.tool.call.id"], "call_hp1");
+
+    // The rollout this Codex wrote of the same session, imported: the importer reads what the current CLI writes.
+    assert.equal(run.sessions.length, 1, `one rollout: ${run.sessions.join(", ")}`);
+    const imported = await importedSession(run.sessions[0]);
+    assert.equal(imported.traceIds.length, 1);
+    const importedLlm = imported.spans.filter((s) => s.kind === "llm");
+    const importedTools = imported.spans.filter((s) => s.kind === "tool");
+    assert.equal(importedLlm.length, 2, `model calls read from the rollout: ${JSON.stringify(imported.spans)}`);
+    assert.equal(importedTools.length, 1);
+    const importedTool = importedTools[0];
+    assert.equal(importedTool.attributes["gen_ai.tool.name"], "exec_command");
+    assert.equal(importedTool.attributes["gen_ai.tool.call.id"], "call_hp1");
+    assert.match(String(importedTool.attributes["gen_ai.tool.call.arguments"]), /echo hotpath-tool-ran/);
+    assert.match(String(importedTool.attributes["gen_ai.tool.call.result"]), /hotpath-tool-ran/);
+    assert.ok(
+      importedLlm[0].endNs <= importedTool.startNs && importedTool.endNs <= importedLlm[1].startNs,
+      "the command ran between the calls",
+    );
   });
 });
 

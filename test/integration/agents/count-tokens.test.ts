@@ -71,7 +71,7 @@ describe("agents: count_tokens passes through to Anthropic", function () {
       body: JSON.stringify({ model: "cc-smart", messages: [{ role: "user", content: "hi" }] }),
     });
     assert.equal(raw.status, 200);
-    assert.equal(raw.headers.get("request-id"), "req_fake123", "Anthropic's request id is relayed");
+    assert.equal(raw.headers.get("request-id"), gateway.upstream.lastRequestId, "Anthropic's request id is relayed");
     assert.equal(raw.headers.get("x-hotpath-token-count"), "exact");
     assert.equal(raw.headers.get("x-hotpath-route"), "anthropic:claude-sonnet-4-5");
     assert.equal(
