@@ -1,6 +1,8 @@
 // Claude Code session transcripts (~/.claude/projects/<project>/<session>.jsonl, plus <session>/subagents/*.jsonl).
 // One model response is several records sharing message.id (thinking, text, each tool_use), chained by parentUuid one
 // after another although the tool calls were issued together; tool_result records close the tool_use they name.
+// Newer Claude Code (2.1.3xx) also writes an `api-request` record when it sends a request to the API (its id and
+// timestamp), and each assistant record names the request it answers (`requestRef`): that model call started then.
 import { z } from "zod";
 import { contentText } from "../../chat.js";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
@@ -206,6 +208,7 @@ function sessionReader(file: string): { record: (line: number, value: unknown) =
       return;
     }
     if (type === "progress") return progressOf(value as Record<string, unknown>, out);
+    if (type === "api-request") return requestSentOf(value as Record<string, unknown>, out.walk);
     if (type !== "user" && type !== "assistant") return; // housekeeping records carry no work
     const stamp = (value as Record<string, unknown>).timestamp;
     const ms = typeof stamp === "string" ? Date.parse(stamp) : NaN;
@@ -252,6 +255,16 @@ function progressOf(v: Record<string, unknown>, out: Session): void {
   if (typeof elapsed !== "number" || !Number.isFinite(elapsed) || elapsed < 0 || !Number.isFinite(ms)) return;
   const since = isoMsToNs(v.timestamp, ms) - (elapsed + 1) * 1e9;
   for (const id of ids) out.runStarts.set(id, Math.min(out.runStarts.get(id) ?? Infinity, since));
+}
+
+/**
+ * When an `api-request` record says a request went to the API. The record carries no work of its own (the response's
+ * records do); an unreadable one is skipped, and its response starts where it would without it.
+ */
+function requestSentOf(v: Record<string, unknown>, w: Walk): void {
+  if (typeof v.id !== "string" || typeof v.timestamp !== "string") return;
+  const ms = Date.parse(v.timestamp);
+  if (Number.isFinite(ms)) w.requestsSent.set(v.id, isoMsToNs(v.timestamp, ms));
 }
 
 /**
@@ -360,6 +373,8 @@ interface Walk {
   lastNs: number;
   model?: string;
   lastInputNs?: number;
+  /** api-request id → when it was sent (ns): see requestSentOf. */
+  requestsSent: Map<string, number>;
   pendingPrompt?: string;
   prevNs?: number;
   /** The first problem found in the records (reported once the whole file has parsed). */
@@ -384,6 +399,7 @@ function newWalk(file: string): Walk {
     file,
     responses: new Map(),
     tools: new Map(),
+    requestsSent: new Map(),
     compactions: [],
     boundaries: [],
     firstNs: Infinity,
@@ -454,10 +470,14 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
   const messageId = r.message.id ?? r.uuid;
   let resp = responses.get(messageId);
   if (!resp) {
+    // The call started when its request was sent, where the transcript says so (requestRef); before that, the time
+    // since the last input was Claude Code's own (building the request, hooks), not the model's. Otherwise from the
+    // last input. A send stamped after the response's first record is not believed.
+    const sent = typeof r.requestRef === "string" ? w.requestsSent.get(r.requestRef) : undefined;
     resp = {
       id: messageId,
       spanId: "",
-      startNs: w.lastInputNs ?? ts,
+      startNs: sent !== undefined && sent <= ts ? sent : (w.lastInputNs ?? ts),
       endNs: ts,
       toolCallIds: [],
       userPrompt: w.pendingPrompt,

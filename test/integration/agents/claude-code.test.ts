@@ -5,7 +5,7 @@
 // model. On a local model the same request must be answered, not refused.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TraceAnalysis } from "../../../daemon/api.js";
@@ -203,6 +203,28 @@ ${run.stderr.slice(-3000)}`,
       [5, 5],
       "each call's usage as the upstream answered it",
     );
+    // Each call starts when Claude Code sent its request (its api-request record), which the daemon saw arrive at
+    // once: a proxied call starts within the imported one (the transcript's times are whole milliseconds).
+    const records = readFileSync(run.sessions[0], "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; id?: string; timestamp?: string; requestRef?: string });
+    const sentAt = new Map(
+      records.filter((r) => r.type === "api-request").map((r) => [r.id, Date.parse(r.timestamp!) * 1e6]),
+    );
+    assert.ok(sentAt.size >= 2, "the pinned Claude Code writes an api-request record per request");
+    const refs = [...new Set(records.filter((r) => r.type === "assistant").map((r) => r.requestRef))];
+    assert.deepEqual(
+      importedLlm.map((s) => s.startNs),
+      refs.map((ref) => sentAt.get(ref)),
+      "each call starts at its request's send time",
+    );
+    for (const call of importedLlm) {
+      assert.ok(
+        llm.some((p) => call.startNs <= p.startNs + 1e6 && p.startNs < call.endNs),
+        `a proxied call began in ${call.startNs}–${call.endNs}: ${JSON.stringify(llm.map((p) => [p.startNs, p.endNs]))}`,
+      );
+    }
   });
 });
 
