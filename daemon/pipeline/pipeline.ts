@@ -101,14 +101,18 @@ export class RequestPipeline {
     }
   }
 
-  /** The tools an agent ran since its last answer in this session, as tool spans (see traces/tool-gaps.ts). */
+  /**
+   * The tools an agent ran since its last answer in this session, as tool spans (see traces/tool-gaps.ts). A request
+   * that named no trace but brings the results of calls an answer asked for continues that answer's trace.
+   */
   private recordToolTime(input: ChatInput): void {
-    if (input.trace.joinedBy === "new") return;
-    const spans = this.toolGaps.resultSpans(
-      input.trace.traceId,
-      Math.round(input.receivedAt * 1e6),
-      input.request.messages,
-    );
+    const startNs = Math.round(input.receivedAt * 1e6);
+    if (input.trace.joinedBy === "new") {
+      const continued = this.toolGaps.continued(startNs, input.request.messages);
+      if (!continued) return;
+      input.trace = { ...input.trace, ...continued, joinedBy: "tool-calls" };
+    }
+    const spans = this.toolGaps.resultSpans(input.trace.traceId, startNs, input.request.messages);
     if (!spans.length) return;
     try {
       this.deps.traces.writeSpans(spans, "daemon");
@@ -291,7 +295,7 @@ export class RequestPipeline {
     if (miss?.routed) span.extra = { ...span.extra, ...Router.spanAttributes(miss.routed) };
     run.end();
     const calls = "message" in folded.choices[0] ? (folded.choices[0].message.tool_calls ?? []) : [];
-    if (calls.length && span.trace.joinedBy !== "new") {
+    if (calls.length) {
       const asked = calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
       // The tools' time starts where the asking span ended (not a later clock reading a busy machine may delay).
       this.toolGaps.recordCalls(span.trace.traceId, Math.round(span.endedAt * 1e6), span.trace.parentSpanId, asked);

@@ -39,8 +39,11 @@ export interface RequestTraceContext {
   parentSpanId?: string;
   /** gen_ai.conversation.id when the caller named one. */
   conversationId?: string;
-  /** Where the trace id came from: the caller's traceparent, its conversation id, or a fresh one. */
-  joinedBy: "traceparent" | "conversation" | "new";
+  /**
+   * Where the trace id came from: the caller's traceparent, its conversation id, the tool results it brings (the trace
+   * of the answer that asked for those calls: traces/tool-gaps.ts), or a fresh one.
+   */
+  joinedBy: "traceparent" | "conversation" | "tool-calls" | "new";
 }
 
 type HeaderBag = Record<string, string | string[] | undefined>;
