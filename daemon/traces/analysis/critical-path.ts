@@ -3,7 +3,7 @@
 // Every piece has an owner (./owner.ts): a gap before a message the user typed is "idle" (nobody was working).
 import type { TimeOwner } from "../../api.js";
 import type { Span } from "../span.js";
-import { emptyByOwner, ownerOf } from "./owner.js";
+import { emptyByOwner, ownerOf, USER_PROMPT_AT_ATTR } from "./owner.js";
 import type { SpanTree } from "./tree.js";
 
 export interface PathSegment {
@@ -139,6 +139,8 @@ export function criticalPath(tree: SpanTree): CriticalPath {
   let next: PathSegment | undefined;
   let nextNode = -1;
   const firstWork = merged.findIndex((x) => x.label === undefined);
+  /** Waits that were the person's only until their message was written: index and time (see USER_PROMPT_AT_ATTR). */
+  const promptSplits: { i: number; at: number }[] = [];
   for (let i = merged.length - 1; i >= 0; i--) {
     const s = merged[i];
     if (s.label === undefined) {
@@ -156,10 +158,22 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       nextNode !== -1 &&
       spans[nextNode].attributes["hotpath.user_prompt"] !== undefined
     ) {
-      s.label = "user";
-      s.kind = "idle";
+      const at = spans[nextNode].attributes[USER_PROMPT_AT_ATTR];
+      if (typeof at === "number" && at <= s.startNs) s.label = "client"; // written before the wait: all the agent's
+      else {
+        s.label = "user";
+        s.kind = "idle";
+        if (typeof at === "number" && at < s.endNs) promptSplits.push({ i, at });
+      }
     } else if (!next || firstWork === -1 || i < firstWork) s.label = "uninstrumented";
     else s.label = "client";
+  }
+  // Latest first (promptSplits is in descending index order), so earlier indices stay where they were.
+  for (const { i, at } of promptSplits) {
+    const wait = merged[i];
+    merged.splice(i + 1, 0, { spanId: wait.spanId, kind: "gap", startNs: at, endNs: wait.endNs, label: "client" });
+    mergedNodes.splice(i + 1, 0, mergedNodes[i]);
+    wait.endNs = at;
   }
   const byKind = emptyByOwner();
   const spanIds: string[] = [];

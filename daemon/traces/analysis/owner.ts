@@ -8,6 +8,13 @@ export const TIME_OWNER_ATTR = "hotpath.time_owner";
 /** Why an importer gave the span that owner (shown in hotspots), e.g. "AskUserQuestion: waited for the answer". */
 export const TIME_OWNER_WHY_ATTR = "hotpath.time_owner.why";
 
+/**
+ * On an LLM span a person's message started (`hotpath.user_prompt`): when that message was written (ns since epoch),
+ * where the call itself started later (the agent then built and sent the request). The wait before the call was the
+ * person's until then and the agent's after (critical-path.ts).
+ */
+export const USER_PROMPT_AT_ATTR = "hotpath.user_prompt.at_ns";
+
 export const TIME_OWNERS: readonly TimeOwner[] = ["llm", "tool", "human", "idle", "compaction", "gap"];
 
 /**

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { contentText } from "../../chat.js";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
 import { humanDuration } from "../analysis/duration.js";
-import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR } from "../analysis/owner.js";
+import { TIME_OWNER_ATTR, TIME_OWNER_WHY_ATTR, USER_PROMPT_AT_ATTR } from "../analysis/owner.js";
 import { shellEffect, toolEffect } from "../analysis/tool-effects.js";
 import type { Attributes, Span } from "../span.js";
 import {
@@ -299,12 +299,15 @@ function boundaryOf(v: Record<string, unknown>, file: string, line: number): Bou
  * the person's.
  */
 function typedByPerson(r: ConversationRecord, text: string): boolean {
-  if (r.isMeta || r.isCompactSummary || r.isVisibleInTranscriptOnly) return false;
+  // A subagent's transcript (isSidechain) is prompted by the agent that launched it, never by the person.
+  if (r.isMeta || r.isCompactSummary || r.isVisibleInTranscriptOnly || r.isSidechain) return false;
   const t = text.trimStart();
   return !(
     t.startsWith("[Request interrupted") ||
     t.startsWith("<local-command-stdout>") ||
     t.startsWith("<local-command-stderr>") ||
+    // Claude Code's own message that a background agent finished (it starts the session's next turn, not a person).
+    t.startsWith("<task-notification>") ||
     t.startsWith("Caveat:")
   );
 }
@@ -346,6 +349,11 @@ interface ToolCall {
   llm: Response;
   batchSize: number;
   agentId?: string;
+  /**
+   * The call launched its agent in the background and returned (Claude Code 2.1.3xx: toolUseResult.isAsync, status
+   * "async_launched"); the agent's completion reaches the session later as a <task-notification> message.
+   */
+  launchedAsync?: boolean;
   line: number;
 }
 
@@ -359,6 +367,8 @@ interface Response {
   usage?: z.infer<typeof Usage> | null;
   toolCallIds: string[];
   userPrompt?: string;
+  /** When the person's prompt was written (its record's time), kept where the call started later than that. */
+  promptNs?: number;
 }
 
 /** What an agent's records say, in record order: its model responses, tool calls and compactions, and its extent. */
@@ -376,6 +386,8 @@ interface Walk {
   /** api-request id → when it was sent (ns): see requestSentOf. */
   requestsSent: Map<string, number>;
   pendingPrompt?: string;
+  /** The time of the record that held pendingPrompt. */
+  pendingPromptNs?: number;
   prevNs?: number;
   /** The first problem found in the records (reported once the whole file has parsed). */
   error?: ImportError;
@@ -442,13 +454,18 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
   if (r.type === "user") {
     w.lastInputNs = ts;
     if (typeof content === "string") {
-      if (typedByPerson(r, content)) w.pendingPrompt = content;
+      if (typedByPerson(r, content)) {
+        w.pendingPrompt = content;
+        w.pendingPromptNs = promptSentNs(r, ts);
+      }
     } else {
       let results: number | undefined; // tool_result blocks in this record, counted when needed
       for (let i = 0; i < content.length; i++) {
         const block = content[i];
-        if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text))
+        if (block.type === "text" && typeof block.text === "string" && typedByPerson(r, block.text)) {
           w.pendingPrompt = block.text;
+          w.pendingPromptNs = promptSentNs(r, ts);
+        }
         if (block.type !== "tool_result") continue;
         const id = block.tool_use_id;
         if (typeof id !== "string")
@@ -460,6 +477,7 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
         call.isError = block.is_error === true;
         call.rejected = r.toolUseResult === "User rejected tool use" || rejectedText(call.result);
         call.agentId = agentIdOf(r.toolUseResult, call.result);
+        call.launchedAsync = launchedAsync(r.toolUseResult);
         results ??= content.reduce((n, b) => n + (b.type === "tool_result" ? 1 : 0), 0);
         call.runMs = recordedRunMs(r, results);
       }
@@ -481,6 +499,7 @@ function walkStep(w: Walk, line: number, r: ConversationRecord, ts: number): voi
       endNs: ts,
       toolCallIds: [],
       userPrompt: w.pendingPrompt,
+      promptNs: w.pendingPrompt === undefined ? undefined : w.pendingPromptNs,
     };
     w.pendingPrompt = undefined;
     responses.set(messageId, resp);
@@ -535,6 +554,8 @@ function buildAgent(
   spans: Span[],
   depth: number,
   added?: () => void,
+  /** A background agent: the span of the call that launched it (see ToolCall.launchedAsync). */
+  launchedBy?: string,
 ): Span {
   const { responses, tools, compactions, model } = session.walk;
   const push = (span: Span) => {
@@ -553,6 +574,10 @@ function buildAgent(
   };
   if (session.sessionId) agentAttrs["gen_ai.conversation.id"] = session.sessionId;
   if (model) agentAttrs["gen_ai.request.model"] = model;
+  if (launchedBy !== undefined) {
+    agentAttrs["hotpath.agent.async"] = true;
+    agentAttrs["hotpath.agent.launched_by"] = launchedBy;
+  }
   const agentSpan: Span = {
     traceId,
     spanId: agentSpanId,
@@ -589,6 +614,10 @@ function buildAgent(
     if (session.sessionId) attrs["gen_ai.conversation.id"] = session.sessionId;
     if (resp.toolCallIds.length) attrs["hotpath.tool_call_ids"] = resp.toolCallIds;
     if (resp.userPrompt !== undefined) attrs["hotpath.user_prompt"] = clip(resp.userPrompt, 16 * 1024);
+    // The call started after the prompt was written (its request's send): the wait before it was the person's only
+    // until then (critical-path.ts splits the gap there).
+    if (resp.userPrompt !== undefined && resp.promptNs !== undefined && resp.promptNs < resp.startNs)
+      attrs[USER_PROMPT_AT_ATTR] = resp.promptNs;
     scheduleCalls(resp, tools, session.walk.file);
     push({
       traceId,
@@ -690,7 +719,9 @@ function buildAgent(
       status: call.isError || call.rejected ? "error" : call.endNs === undefined ? "unset" : "ok",
       attributes: attrs,
     });
-    // Subagent (Task tool): its transcript lives in <session>/subagents/agent-<id>.jsonl.
+    // Subagent (Task tool): its transcript lives in <session>/subagents/agent-<id>.jsonl. One the call waited for
+    // nests under the call; one launched in the background ran alongside the session, under its agent — so the time
+    // the session then waited for its notification lies on that agent, not on a call that had long returned.
     if (call.agentId && ctx.readRelated && depth < 8) {
       const rel = `subagents/agent-${call.agentId}.jsonl`;
       const text = ctx.readRelated(rel);
@@ -699,7 +730,9 @@ function buildAgent(
         const sub = readSession(text, subFile);
         sub.agentId ??= call.agentId;
         const subCtx: ImportContext = { file: subFile };
-        buildAgent(sub, subCtx, traceId, spanId, `agent-${call.agentId}`, spans, depth + 1, added);
+        const key = `agent-${call.agentId}`;
+        if (call.launchedAsync) buildAgent(sub, subCtx, traceId, agentSpanId, key, spans, depth + 1, added, spanId);
+        else buildAgent(sub, subCtx, traceId, spanId, key, spans, depth + 1, added);
       }
     }
   }
@@ -792,6 +825,20 @@ function scheduleCalls(resp: Response, tools: Map<string, ToolCall>, file: strin
 function resultText(content: unknown, file: string, line: number, id: string): string {
   if (typeof content === "string" || Array.isArray(content)) return contentText(content, "\n");
   return content === undefined ? "" : storedJson(content, file, line, "tool_result", id, "content");
+}
+
+/**
+ * When the person sent a prompt: newer Claude Code records it (sentAtMs, ms since epoch; the record itself is written
+ * once the prompt is taken off its queue), else the record's own time.
+ */
+function promptSentNs(r: ConversationRecord, ts: number): number {
+  const sent = r.sentAtMs;
+  return typeof sent === "number" && Number.isFinite(sent) && sent > 0 && sent * 1e6 <= ts ? sent * 1e6 : ts;
+}
+
+/** Whether a Task call's result says its agent was launched in the background. */
+function launchedAsync(toolUseResult: unknown): boolean {
+  return isObj(toolUseResult) && (toolUseResult.isAsync === true || toolUseResult.status === "async_launched");
 }
 
 function agentIdOf(toolUseResult: unknown, text: string): string | undefined {

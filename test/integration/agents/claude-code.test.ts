@@ -229,6 +229,59 @@ ${run.stderr.slice(-3000)}`,
     });
     assert.ok(checked >= 1, "a call's send was stamped before its answer");
   });
+
+  it("a session that launches a background agent: its transcripts, imported, put the wait for it on the agent", async () => {
+    gateway.upstream.reset();
+    // Answers by what each request is: the subagent's (its prompt only, answered 300 ms late, so that the session's
+    // own turn ends first), the session's first (launch the agent), after the launch, after the agent's notification.
+    gateway.upstream.fallback = {
+      kind: "read",
+      reply: (body) => {
+        const text = JSON.stringify(body.messages);
+        if (!text.includes("Use a background agent")) return { text: "Agent: two files.", delayMs: 300 };
+        if (text.includes("task-notification")) return { text: "The agent found two files." };
+        if (text.includes("toolu_bg1")) return { text: "Waiting for the agent." };
+        const input = { description: "List files", prompt: "List the files.", subagent_type: "general-purpose" };
+        return { toolCalls: [{ id: "toolu_bg1", name: "Task", arguments: JSON.stringify(input) }] };
+      },
+    };
+    const run = await runCli(
+      clis.claude,
+      ["-p", "Use a background agent to list the files.", "--allowedTools", "Task"],
+      claudeEnv(gateway.daemon.url, gateway.daemon.token, "cc-smart"),
+      undefined,
+      sessions,
+    );
+    gateway.upstream.fallback = { kind: "reply", text: "Hello from the fake upstream." };
+    assert.equal(run.code, 0, `claude failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`);
+    assert.match(run.stdout, /The agent found two files/);
+    const main = run.sessions.find((f) => !f.includes("/subagents/"));
+    const subs = run.sessions.filter((f) => f.includes("/subagents/"));
+    assert.ok(main && subs.length === 1, `a session and one subagent transcript: ${run.sessions.join(", ")}`);
+
+    const imported = await importedSession(main);
+    const { spans, traceIds } = imported;
+    assert.equal(traceIds.length, 1);
+    const session = spans.find((s) => s.name === "invoke_agent claude-code")!;
+    const launch = spans.find((s) => s.kind === "tool" && s.attributes["gen_ai.tool.call.id"] === "toolu_bg1")!;
+    const agent = spans.find((s) => s.kind === "agent" && s !== session)!;
+    assert.ok(launch && agent, JSON.stringify(spans.map((s) => [s.kind, s.name])));
+    assert.equal(agent.parentSpanId, session.spanId, "beside the session, not inside the call that returned");
+    assert.equal(agent.attributes["hotpath.agent.async"], true);
+    assert.equal(agent.attributes["hotpath.agent.launched_by"], launch.spanId);
+    assert.ok(agent.endNs > launch.endNs, "the agent ran on after the call had returned");
+    const sessionCalls = spans.filter((s) => s.kind === "llm" && s.parentSpanId === session.spanId);
+    assert.equal(sessionCalls.length, 3);
+    assert.deepEqual(
+      sessionCalls.map((s) => s.attributes["hotpath.user_prompt"] !== undefined),
+      [true, false, false],
+      "the notification's turn is not a person's prompt",
+    );
+    const agentCall = spans.find((s) => s.kind === "llm" && s.parentSpanId === agent.spanId)!;
+    const [analysis] = imported.analyses;
+    assert.ok(analysis.criticalPath.spanIds.includes(agentCall.spanId), "the agent's call is on the critical path");
+    assert.equal(analysis.criticalPath.byKind.idle, 0, "nobody was idle: the session waited on its agent");
+  });
 });
 
 describe("agents: Claude Code on a local model through Hotpath", function () {

@@ -28,6 +28,43 @@ describe("traces/analysis on hand-built traces", () => {
     );
   });
 
+  it("the wait before a call a person's message started is theirs only until the message was written", () => {
+    const root = span("agent", 0, 10_000);
+    const l1 = span("llm", 0, 2000, {}, root.spanId);
+    // Written at 6000 ms, its request sent at 7000: idle 2000–6000, the agent's own work 6000–7000.
+    const at = ns(6000);
+    const l2 = span(
+      "llm",
+      7000,
+      10_000,
+      { "hotpath.user_prompt": "next", "hotpath.user_prompt.at_ns": at },
+      root.spanId,
+    );
+    const cp = criticalPath(buildTree([root, l1, l2]));
+    assert.deepEqual(
+      cp.segments.map((s) => [s.kind, s.label, s.startNs, s.endNs]),
+      [
+        ["llm", undefined, ns(0), ns(2000)],
+        ["idle", "user", ns(2000), at],
+        ["gap", "client", at, ns(7000)],
+        ["llm", undefined, ns(7000), ns(10_000)],
+      ],
+    );
+    assert.deepEqual(cp.byKind, { llm: 5000, gap: 1000, tool: 0, human: 0, idle: 4000, compaction: 0 });
+    // Written before the wait began (typed while the agent was still answering): none of the wait was the person's.
+    const early = span(
+      "llm",
+      7000,
+      10_000,
+      { "hotpath.user_prompt": "next", "hotpath.user_prompt.at_ns": ns(1000) },
+      root.spanId,
+    );
+    assert.equal(criticalPath(buildTree([root, l1, early])).byKind.idle, 0);
+    // Without the attribute (any other source): the whole wait is the person's, as before.
+    const plain = span("llm", 7000, 10_000, { "hotpath.user_prompt": "next" }, root.spanId);
+    assert.equal(criticalPath(buildTree([root, l1, plain])).byKind.idle, 5000);
+  });
+
   it("critical path through concurrent children takes the one that finished last", () => {
     const root = span("agent", 0, 5000);
     const a = span("tool", 0, 4000, {}, root.spanId);
