@@ -159,7 +159,8 @@ export function criticalPath(tree: SpanTree): CriticalPath {
       spans[nextNode].attributes["hotpath.user_prompt"] !== undefined
     ) {
       const at = spans[nextNode].attributes[USER_PROMPT_AT_ATTR];
-      if (typeof at === "number" && at <= s.startNs) s.label = "client"; // written before the wait: all the agent's
+      if (typeof at === "number" && at <= s.startNs)
+        s.label = "client"; // written before the wait: all the agent's
       else {
         s.label = "user";
         s.kind = "idle";
