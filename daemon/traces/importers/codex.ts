@@ -1,6 +1,8 @@
 // Codex CLI / Codex Desktop rollout JSONL (~/.codex/sessions/…/rollout-*.jsonl). Every line is {timestamp, type,
-// payload}. exec_command_end.duration is the real command time: with unified exec a long command returns early with a
-// session id and is then polled with write_stdin calls, which are not separate work (they fold into their command).
+// payload}. exec_command_end.duration is the real command time (Codex 0.17x records the same as an item_completed
+// event of a CommandExecution item: duration, started_at_ms, completed_at_ms): with unified exec a long command returns
+// early with a session id and is then polled with write_stdin calls, which are not separate work (they fold into
+// their command).
 import { z } from "zod";
 import { contentText } from "../../chat.js";
 import { deriveSpanId, deriveTraceId } from "../ids.js";
@@ -39,6 +41,21 @@ const ExecEnd = z
     formatted_output: z.string().optional(),
   })
   .passthrough();
+/** Codex 0.17x: a finished item of the turn; a CommandExecution's is what exec_command_end was. */
+const CommandCompleted = z
+  .object({
+    item: z
+      .object({
+        type: z.literal("CommandExecution"),
+        id: z.string(),
+        duration: z.object({ secs: z.number().min(0), nanos: z.number().min(0) }).optional(),
+        exit_code: z.number().nullable().optional(),
+        aggregated_output: z.string().optional(),
+      })
+      .passthrough(),
+    completed_at_ms: z.number().optional(),
+  })
+  .passthrough();
 const TokenCount = z
   .object({
     info: z
@@ -59,6 +76,12 @@ const TokenCount = z
   })
   .passthrough();
 
+/** An item_completed payload whose item is a command run (other items — messages, user input — carry no timing). */
+function isCommandItem(payload: Record<string, unknown>): boolean {
+  const item = payload.item;
+  return typeof item === "object" && item !== null && (item as Record<string, unknown>).type === "CommandExecution";
+}
+
 function check<S extends z.ZodType>(schema: S, value: unknown, file: string, line: number, prefix: string): z.infer<S> {
   const r = schema.safeParse(value);
   if (!r.success) {
@@ -77,6 +100,8 @@ interface Tool {
   durationNs?: number;
   /** When exec_command_end was recorded (the command's real end; its start is this minus durationNs). */
   execEndNs?: number;
+  /** Which record gave durationNs. */
+  durationSource?: "exec_command_end" | "item_completed";
   output: string[];
   execOutput?: string;
   exitCode?: number;
@@ -261,11 +286,32 @@ export const codexImporter: TraceImporter = {
         const end = check(ExecEnd, payload, file, line, "payload");
         const tool = tools.get(end.call_id);
         if (tool) {
-          if (end.duration) tool.durationNs = end.duration.secs * 1e9 + end.duration.nanos;
+          if (end.duration) {
+            tool.durationNs = end.duration.secs * 1e9 + end.duration.nanos;
+            tool.durationSource = "exec_command_end";
+          }
           tool.execOutput = end.aggregated_output ?? end.formatted_output;
           tool.exitCode = end.exit_code;
           tool.execEndNs = ts;
           tool.endNs = Math.max(tool.endNs ?? 0, ts);
+        }
+        continue;
+      }
+      if (type === "event_msg" && ptype === "item_completed" && isCommandItem(payload)) {
+        const done = check(CommandCompleted, payload, file, line, "payload");
+        const tool = tools.get(done.item.id);
+        if (tool) {
+          const { duration, exit_code, aggregated_output } = done.item;
+          // Its end to the millisecond where given (the record itself is written after).
+          const endNs = done.completed_at_ms !== undefined && done.completed_at_ms > 0 ? done.completed_at_ms * 1e6 : ts;
+          if (duration) {
+            tool.durationNs = duration.secs * 1e9 + duration.nanos;
+            tool.durationSource = "item_completed";
+          }
+          tool.execOutput = aggregated_output;
+          tool.exitCode = exit_code ?? undefined;
+          tool.execEndNs = endNs;
+          tool.endNs = Math.max(tool.endNs ?? 0, endNs);
         }
         continue;
       }
@@ -446,7 +492,7 @@ export const codexImporter: TraceImporter = {
       if (t.name === "web_search") attrs["hotpath.result_unrecorded"] = true; // hosted: its results stay with the model
       if (t.polls) attrs["hotpath.codex.polls"] = t.polls;
       if (t.exitCode !== undefined) attrs["process.exit.code"] = t.exitCode;
-      if (t.durationNs !== undefined) attrs["hotpath.duration_source"] = "exec_command_end";
+      if (t.durationSource !== undefined) attrs["hotpath.duration_source"] = t.durationSource;
       const justification = typeof args?.justification === "string" ? args.justification.slice(0, 200) : undefined;
       if (rejected) {
         attrs[TIME_OWNER_ATTR] = "human";

@@ -121,6 +121,9 @@ describe("agents: Codex CLI through Hotpath", function () {
     assert.equal(importedTool.attributes["gen_ai.tool.call.id"], "call_hp1");
     assert.match(String(importedTool.attributes["gen_ai.tool.call.arguments"]), /echo hotpath-tool-ran/);
     assert.match(String(importedTool.attributes["gen_ai.tool.call.result"]), /hotpath-tool-ran/);
+    // The pinned Codex records the command's run as an item_completed event (exec_command_end in older ones).
+    assert.equal(importedTool.attributes["hotpath.duration_source"], "item_completed");
+    assert.equal(importedTool.attributes["process.exit.code"], 0);
     assert.ok(
       importedLlm[0].endNs <= importedTool.startNs && importedTool.endNs <= importedLlm[1].startNs,
       "the command ran between the calls",
