@@ -303,7 +303,8 @@ export const codexImporter: TraceImporter = {
         if (tool) {
           const { duration, exit_code, aggregated_output } = done.item;
           // Its end to the millisecond where given (the record itself is written after).
-          const endNs = done.completed_at_ms !== undefined && done.completed_at_ms > 0 ? done.completed_at_ms * 1e6 : ts;
+          const endNs =
+            done.completed_at_ms !== undefined && done.completed_at_ms > 0 ? done.completed_at_ms * 1e6 : ts;
           if (duration) {
             tool.durationNs = duration.secs * 1e9 + duration.nanos;
             tool.durationSource = "item_completed";
