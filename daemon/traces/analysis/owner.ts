@@ -9,7 +9,7 @@ export const TIME_OWNER_ATTR = "hotpath.time_owner";
 export const TIME_OWNER_WHY_ATTR = "hotpath.time_owner.why";
 
 /**
- * On an LLM span a person's message started (`hotpath.user_prompt`): when that message was written (ns since epoch),
+ * On an LLM span a person's message started (`hotpath.user_prompt`): when that message was sent (ns since epoch),
  * where the call itself started later (the agent then built and sent the request). The wait before the call was the
  * person's until then and the agent's after (critical-path.ts).
  */

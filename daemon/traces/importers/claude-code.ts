@@ -367,7 +367,7 @@ interface Response {
   usage?: z.infer<typeof Usage> | null;
   toolCallIds: string[];
   userPrompt?: string;
-  /** When the person's prompt was written (its record's time), kept where the call started later than that. */
+  /** When the person sent the prompt (see promptSentNs), kept where the call started later than that. */
   promptNs?: number;
 }
 
@@ -386,7 +386,7 @@ interface Walk {
   /** api-request id → when it was sent (ns): see requestSentOf. */
   requestsSent: Map<string, number>;
   pendingPrompt?: string;
-  /** The time of the record that held pendingPrompt. */
+  /** When pendingPrompt was sent (see promptSentNs). */
   pendingPromptNs?: number;
   prevNs?: number;
   /** The first problem found in the records (reported once the whole file has parsed). */
