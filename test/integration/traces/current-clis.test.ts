@@ -119,5 +119,27 @@ describe("traces/importers on the current CLIs' own session files", () => {
       const analysis = analyzeTrace(spans, traceId);
       assert.equal(analysis.hotspots[0].spanId, tool.spanId, "the command is the top hotspot");
     });
+
+    it("a command that returned early and was polled is one span of its whole run, the poll folded into it", () => {
+      const polled = join(
+        FIXTURES,
+        "codex-0.171.0",
+        "rollout-2026-12-06T15-49-51-01a24c0c-1b84-70a3-8023-4883e84a8b43.jsonl",
+      );
+      const lines = records(polled);
+      const poll = lines.find((r) => r.payload?.type === "function_call" && r.payload.name === "write_stdin")!;
+      const ended = lines.find(
+        (r) => r.payload?.type === "item_completed" && r.payload.item?.type === "CommandExecution",
+      )!;
+      const { spans } = imported(polled);
+      const tools = spans.filter((s) => s.kind === "tool");
+      assert.equal(tools.length, 1, "the write_stdin poll is no span of its own");
+      const [command] = tools;
+      assert.equal(command.attributes["gen_ai.tool.call.id"], ended.payload.item.id);
+      assert.equal(command.attributes["hotpath.codex.polls"], 1);
+      assert.equal(command.endNs, ended.payload.completed_at_ms * 1e6);
+      assert.ok(command.startNs < msNs(poll.timestamp), "it ran from before the poll to its end");
+      assert.equal(command.attributes["gen_ai.tool.call.result"], ended.payload.item.aggregated_output);
+    });
   });
 });
