@@ -10,44 +10,12 @@ import { analyzeTrace } from "../../../daemon/traces/analysis/index.js";
 import { importPath } from "../../../daemon/traces/importers/index.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
+import { claudeCodeRecords } from "../../support/claude-code-records.js";
 
 const SESSION = "deb26b3c-a875-4b5b-8f1f-7e1c89081d04";
 const AGENT = "a820592fb26a9abd2";
 const T0 = Date.UTC(2026, 11, 6, 14, 49, 55);
-const at = (ms: number) => new Date(T0 + ms).toISOString();
-const ns = (ms: number) => (T0 + ms) * 1e6;
-
-const common = { sessionId: SESSION, userType: "external", entrypoint: "sdk-cli", cwd: "/work", version: "2.1.332" };
-let uuid = 0;
-const user = (ms: number, content: unknown, extra: object = {}) => ({
-  ...common,
-  isSidechain: false,
-  type: "user",
-  uuid: `u${++uuid}`,
-  parentUuid: null,
-  timestamp: at(ms),
-  message: { role: "user", content },
-  ...extra,
-});
-const apiRequest = (id: string, ms: number) => ({ type: "api-request", sessionId: SESSION, id, timestamp: at(ms) });
-const assistant = (ms: number, msg: string, ref: string, content: unknown[], extra: object = {}) => ({
-  ...common,
-  isSidechain: false,
-  type: "assistant",
-  uuid: `a${++uuid}`,
-  parentUuid: null,
-  timestamp: at(ms),
-  requestRef: ref,
-  message: {
-    id: msg,
-    type: "message",
-    role: "assistant",
-    model: "claude-sonnet-4-5",
-    content,
-    usage: { input_tokens: 10, output_tokens: 5 },
-  },
-  ...extra,
-});
+const { at, ns, user, apiRequest, assistant } = claudeCodeRecords(T0, SESSION);
 const task = {
   type: "tool_use",
   id: "toolu_task1",
@@ -100,7 +68,7 @@ function files(async: boolean): { main: object[]; sub: object[] } {
     );
   const sub = [
     { ...user(216, "Run ls and report."), isSidechain: true, agentId: AGENT },
-    { type: "api-request", sessionId: SESSION, id: "s1", timestamp: at(351) },
+    apiRequest("s1", 351),
     { ...assistant(421, "msg_s1", "s1", [{ type: "text", text: "Two files." }]), isSidechain: true, agentId: AGENT },
   ];
   return { main, sub };

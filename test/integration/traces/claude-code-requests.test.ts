@@ -7,65 +7,25 @@ import { openDb, type Db } from "../../../daemon/db.js";
 import { importText } from "../../../daemon/traces/importers/index.js";
 import type { Span } from "../../../daemon/traces/span.js";
 import { TraceStore } from "../../../daemon/traces/store.js";
+import { claudeCodeRecords } from "../../support/claude-code-records.js";
 
 const SESSION = "db24094a-482d-4950-8a14-4b58b047a7da";
-const at = (ms: number) => new Date(Date.UTC(2026, 11, 6, 14, 35, 5) + ms).toISOString();
-const ns = (ms: number) => (Date.UTC(2026, 11, 6, 14, 35, 5) + ms) * 1e6;
+const { at, ns, user, apiRequest, assistant } = claudeCodeRecords(Date.UTC(2026, 11, 6, 14, 35, 5), SESSION);
 
-const base = { sessionId: SESSION, isSidechain: false, userType: "external", cwd: "/work", version: "2.1.332" };
-const prompt = (ms: number) => ({
-  ...base,
-  type: "user",
-  uuid: "u-prompt",
-  parentUuid: null,
-  timestamp: at(ms),
-  message: { role: "user", content: "Run echo hotpath-tool-ran with Bash." },
-});
-const apiRequest = (id: unknown, ms: number | string) => ({
-  type: "api-request",
-  sessionId: SESSION,
-  id,
-  timestamp: typeof ms === "number" ? at(ms) : ms,
-  version: "2.1.332",
-  querySource: "sdk",
-  params: { model: "claude-sonnet-4-5", max_tokens: 32000 },
-});
-const assistant = (uuid: string, msg: string, ms: number, requestRef: string | undefined, content: unknown[]) => ({
-  ...base,
-  type: "assistant",
-  uuid,
-  parentUuid: null,
-  timestamp: at(ms),
-  ...(requestRef === undefined ? {} : { requestRef, requestId: `req_${uuid}`, apiBlockIndex: 0 }),
-  message: {
-    id: msg,
-    type: "message",
-    role: "assistant",
-    model: "claude-sonnet-4-5",
-    content,
-    usage: { input_tokens: 10, output_tokens: 5 },
-  },
-});
 const toolUse = [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { command: "echo hotpath-tool-ran" } }];
-const toolResult = (ms: number) => ({
-  ...base,
-  type: "user",
-  uuid: "u-result",
-  parentUuid: "a1",
-  timestamp: at(ms),
-  message: { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "hotpath-tool-ran" }] },
-});
+const toolResult = (ms: number) =>
+  user(ms, [{ type: "tool_result", tool_use_id: "toolu_1", content: "hotpath-tool-ran" }]);
 
 /** A session: prompt at 0, call 1 sent at 80 and answered at 150, the tool until 250, call 2 sent at 280, done at 300. */
 function session(over: { ref1?: string; ref2?: string; sent1?: unknown; sent2?: unknown } = {}): object[] {
   return [
     { type: "queue-operation", operation: "enqueue", timestamp: at(-5), sessionId: SESSION, content: "Run echo" },
-    prompt(0),
+    user(0, "Run echo hotpath-tool-ran with Bash."),
     over.sent1 ?? apiRequest("req-1", 80),
-    assistant("a1", "msg_01A", 150, "ref1" in over ? over.ref1 : "req-1", toolUse),
+    assistant(150, "msg_01A", "ref1" in over ? over.ref1 : "req-1", toolUse),
     toolResult(250),
     over.sent2 ?? apiRequest("req-2", 280),
-    assistant("a2", "msg_01B", 300, "ref2" in over ? over.ref2 : "req-2", [{ type: "text", text: "Done." }]),
+    assistant(300, "msg_01B", "ref2" in over ? over.ref2 : "req-2", [{ type: "text", text: "Done." }]),
     { type: "cost-state", sessionId: SESSION, totalAPIDuration: 90, totalDuration: 320 },
   ];
 }
