@@ -372,7 +372,7 @@ export async function run(argv: string[]): Promise<void> {
   // paths in another regime (2026-12-06, two runs: the daemon's streamed TTFB +1.18 and +1.83 ms, the in-process
   // stack's +1.68; in seven runs without them, +0.57 to +1.02 and +0.60 to +0.97), so its streamed requests get a pass of
   // their own, interleaved with direct ones that are its baseline.
-  const streamedPeerPass = paths.includes("portkey");
+  const streamedPeerPass = paths.includes("portkey") && "url" in portkey;
   try {
     for (const stream of [false, true]) {
       const key = stream ? "stream" : "plain";
