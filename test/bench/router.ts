@@ -433,11 +433,13 @@ export async function run(argv: string[]): Promise<void> {
     const added = median(xs) - median(base);
     return path === "direct" ? fmt(median(xs), 3) : `${added < 0 ? "" : "+"}${fmt(added, 3)}`;
   };
+  /** The direct requests a path's figures are taken against: those of its rounds (the peer's own streamed pass). */
+  const baselineOf = (path: Path, stream: boolean) =>
+    stream && path === "portkey" && streamedPeerPass ? peerDirect : results.direct[stream ? "stream" : "plain"];
   const row = (label: string, path: Path, stream: boolean) => {
     if (!paths.includes(path)) return undefined;
     const s = results[path][stream ? "stream" : "plain"];
-    const base =
-      stream && path === "portkey" && streamedPeerPass ? peerDirect : results.direct[stream ? "stream" : "plain"];
+    const base = baselineOf(path, stream);
     const xs = stream ? s.ttfb : s.full;
     const bs = stream ? base.ttfb : base.full;
     const p50 = median(xs);
@@ -508,8 +510,9 @@ export async function run(argv: string[]): Promise<void> {
   /** Streamed TTFB added over direct, daemon against Portkey, when both have numbers. */
   const streamedPeer = () => {
     if (portkeyStreamFailure || !results.portkey.stream.ttfb.length || !results.daemon.stream.ttfb.length) return "";
-    const d = median(results.daemon.stream.ttfb) - median(results.direct.stream.ttfb);
-    const p = median(results.portkey.stream.ttfb) - median(peerDirect.ttfb);
+    const [d, p] = (["daemon", "portkey"] as const).map(
+      (path) => median(results[path].stream.ttfb) - median(baselineOf(path, true).ttfb),
+    );
     return ` Streamed, time to first byte: Hotpath adds ${fmt(d, 3)} ms p50, Portkey ${fmt(p, 3)} ms (in a pass of its own with direct requests, ${PEER_STREAM_WARMUP} rounds of warm-up and ${n} measured: its stream splitter waits 25 ms before its first chunk; interleaved with the other paths, those gaps put them in another regime: see the comment in test/bench/router.ts).`;
   };
   const addedFloor = added("floor");
