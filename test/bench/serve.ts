@@ -1,7 +1,7 @@
 // `npm run bench -- serve [--runs N] [--prompt-tokens N] [--decode-tokens N] [--clients sdk,minimal,late] [--cpu-prof DIR]
-// [--reference yes|no]`:
+// [--reference yes|no] [--size 60MB]`:
 // prefill and decode
-// tokens/s and TTFT on a generated ~60 MB q8_0 model, side by side: node-llama-cpp called directly vs the same model
+// tokens/s and TTFT on a generated q8_0 model (~60 MB; another size writes a section of its own), side by side: node-llama-cpp called directly vs the same model
 // through Hotpath's HTTP API (streamed and not). The ratio is Hotpath's overhead on the serving path.
 //
 // Like with like: both paths hand on text, not token ids. The direct consumer turns each token into text as a
@@ -37,6 +37,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
+import { parseSize } from "../../daemon/cli/gen-model.js";
 import { BENCH_PARAMS, generatedModelPath, testThreads } from "../fixtures/models.js";
 import { DAEMON_BIN, startDaemon } from "../fixtures/daemon.js";
 import { prng } from "../../daemon/audit/stats.js";
@@ -250,6 +251,11 @@ export async function run(argv: string[]): Promise<void> {
       "cpu-prof": { type: "string" },
       /** Also run the reference streaming server (serve-reference.mjs) beside Hotpath: yes or no. */
       reference: { type: "string", default: "yes" },
+      /**
+       * The generated model's size. 60MB (the default, section "serve") decodes ~200 tok/s here, so per-token work
+       * weighs most; a size a developer serves (500MB: ~30 tok/s) shows what streaming costs there ("serve (500 MB)").
+       */
+      size: { type: "string", default: "60MB" },
     },
   });
   const runs = Number(values.runs);
@@ -265,7 +271,10 @@ export async function run(argv: string[]): Promise<void> {
     if (!CLIENTS.includes(c)) throw new Error(`--clients: ${c} is none of ${CLIENTS.join(", ")}`);
   if (!clients.includes("sdk")) clients.unshift("sdk");
   const threads = testThreads();
-  const modelPath = generatedModelPath(BENCH_PARAMS);
+  const sizeBytes = parseSize(values.size!);
+  const modelParams = sizeBytes === BENCH_PARAMS.targetBytes ? BENCH_PARAMS : { ...BENCH_PARAMS, targetBytes: sizeBytes };
+  const sizeLabel = `${fmt(sizeBytes / 1e6, 0)} MB`;
+  const modelPath = generatedModelPath(modelParams);
   console.log(
     `model ${modelPath}, threads ${threads}, ${runs} runs, ${promptTokens} prompt tokens, ${decodeTokens} decoded`,
   );
@@ -634,7 +643,8 @@ export async function run(argv: string[]): Promise<void> {
 ${pooled.reference && pooled.overReference ? `| reference server (SDK-like) ÷ direct | ${range(pooled.reference)} |\n| Hotpath streamed ÷ reference server | ${range(pooled.overReference)} |\n` : ""}
 ${pooled.reference ? `The reference rows: in every round the reference server (node-llama-cpp's own evaluate loop and one SSE frame per token, in a process of its own: the smallest streaming server on this library) answered the same prompt as Hotpath, right before or after it (alternating), read by the same SDK-like client, with the same outlier rule. *reference ÷ direct* is what streaming to a client costs on this machine whoever serves it; *Hotpath ÷ reference* is the daemon's own overhead.\n\n` : ""}`
     : "";
-  const body = `Generated model: ${BENCH_PARAMS.targetBytes! / 1e6} MB q8_0 llama (random weights, \`hotpath gen-model --size 60MB --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded; ${runs} rounds after one warm-up round, each Hotpath path paired with a direct run in every round; then ${pairRounds} decode-pair rounds (below). Rerun: \`npm run bench -- serve --runs ${runs} --pairs ${pairRounds}\` (${fmt(wallS / 60, 1)} min here, from start to report, the daemon's build before it not counted).
+  const sizeArg = modelParams === BENCH_PARAMS ? "" : ` --size ${values.size}`;
+  const body = `Generated model: ${sizeLabel} q8_0 llama (random weights, \`hotpath gen-model --size ${values.size} --type q8_0 --seed 1\`), CPU only, ${threads} thread(s), ${promptTokens}-token prompt, ${decodeTokens} tokens decoded; ${runs} rounds after one warm-up round, each Hotpath path paired with a direct run in every round; then ${pairRounds} decode-pair rounds (below). Rerun: \`npm run bench -- serve --runs ${runs} --pairs ${pairRounds}${sizeArg}${promptTokens !== 512 ? ` --prompt-tokens ${promptTokens}` : ""}${decodeTokens !== 64 ? ` --decode-tokens ${decodeTokens}` : ""}${pairPromptTokens !== 32 ? ` --pair-prompt-tokens ${pairPromptTokens}` : ""}${pairDecodeTokens !== 64 ? ` --pair-decode-tokens ${pairDecodeTokens}` : ""}\` (${fmt(wallS / 60, 1)} min here, from start to report, the daemon's build before it not counted).
 Machine: ${machineDescription()}; at the start: ${loadAtStart}.
 
 **How the ratio is computed.** Direct node-llama-cpp and the daemon run in turn: in every round each Hotpath path (the streamed readers, then not streamed) is paired with a direct run of its own right before or after it (which of the two goes first alternates from pair to pair and from round to round), every request with a prompt of its own (no KV reuse). The ratio Hotpath ÷ direct is taken **per pair**, so load that drifts over seconds on a shared 2-core machine hits both halves of a pair alike; the rounds report the **median of the per-pair ratios**, with a distribution-free confidence interval for that median (order statistics of the sorted ratios: the ranks a Binomial(n, ½) gives; its actual coverage in brackets) and the interquartile range of the ratios. Decode tok/s is measured the same way on both sides, where the tokens are made: (tokens − 1) ÷ time from the first token's arrival from node-llama-cpp to the last token handed on (the direct loop detokenizes it; the daemon's generator yields it to the pipeline, which writes it to the socket) — the daemon reports it as \`timings.predicted_per_second\`, the direct loop times the same span itself.
@@ -657,5 +667,5 @@ ${paths.map((p) => `| ${pathName[p]} | ${ratioCell(p, "decodeTps")} | ${ratioCel
 
 ${pairsSection}**Streamed decode (SDK-like client): ${pooled ? `${fmt(pooled.ratio.value, 3)}× of direct over the decode pairs (95% interval ${fmt(pooled.ratio.low, 3)}–${fmt(pooled.ratio.high, 3)}; A/A ${fmt(pooled.aa.value, 3)}, ${fmt(pooled.aa.low, 3)}–${fmt(pooled.aa.high, 3)}): ${verdict}` : verdict}**; the rounds' median of per-pair ratios: ${fmt(median(headline), 3)} (CI of the median ${fmt(headlineCi.low, 3)}–${fmt(headlineCi.high, 3)}, ${fmt(headlineCi.coverage * 100, 0)}%). ${pooled?.overReference ? `Against the reference server (the same client, streaming from node-llama-cpp's own loop): ${fmt(pooled.overReference.value, 3)}× (95% interval ${fmt(pooled.overReference.low, 3)}–${fmt(pooled.overReference.high, 3)}); the reference itself ran at ${fmt(pooled.reference!.value, 3)}× of direct. ` : ""}The engine asks llama.cpp for the next token before it hands one on, so the per-token pipeline and SSE work overlaps decoding; client, daemon event loop and the llama.cpp thread still share 2 cores. No GPU was lent to the session that ran this.`;
   console.log(body);
-  writeSection("serve", body);
+  writeSection(modelParams === BENCH_PARAMS ? "serve" : `serve (${sizeLabel})`, body);
 }
