@@ -15,6 +15,7 @@ import type { LocalModel } from "../../daemon/engine/model.js";
 import type { ModelParams } from "../../daemon/engine/gguf/write.js";
 import { testEngine } from "../fixtures/engine.js";
 import { generatedDraftPair, generatedModelPath, repoRoot, testThreads } from "../fixtures/models.js";
+import { syntheticTokens } from "../fixtures/prompts.js";
 import { fmt, machineDescription, median, writeSection } from "./_report.js";
 
 /** 4 layers × 128 wide, f16, 8k context: big enough that prompt evaluation dominates, small enough for a 2-core box. */
@@ -60,16 +61,6 @@ async function clearAll(local: LocalModel): Promise<void> {
   for (const s of local.pool.sequences) await s.clearHistory();
 }
 
-/** Deterministic ordinary-word token ids (past the specials and byte tokens of the generated vocabulary). */
-function synthetic(n: number, seed: number): Token[] {
-  const out: Token[] = [];
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out.push((300 + (x % 700)) as Token);
-  }
-  return out;
-}
 
 async function benchA(): Promise<string> {
   const engine = engineFor();
@@ -82,13 +73,13 @@ async function benchA(): Promise<string> {
   for (let rep = 0; rep < reps; rep++) {
     for (const mode of ["hotpath", "cold"] as const) {
       await clearAll(local);
-      let prompt = synthetic(2000, 100 + rep);
+      let prompt = syntheticTokens(2000, 100 + rep);
       for (let step = 0; step < steps; step++) {
         if (mode === "cold") await clearAll(local);
         const r = await gen(local, prompt, 8);
         (mode === "hotpath" ? hot : cold)[step].push(r.timings.ttft_ms);
         // Next step: the answer, then a tool result, appended to the history.
-        prompt = [...prompt, ...r.tokens, ...synthetic(120, 1000 * rep + step)];
+        prompt = [...prompt, ...r.tokens, ...syntheticTokens(120, 1000 * rep + step)];
       }
       log(`a) rep ${rep} ${mode} done (${prompt.length} tokens at the end)`);
     }
@@ -132,7 +123,7 @@ function loadTraces(
       for (const id of r.hash_ids) {
         if (tokens.length + tokensPerBlock > maxTokens) break;
         let block = blockTokens.get(id);
-        if (!block) blockTokens.set(id, (block = synthetic(tokensPerBlock, (t + 1) * 1_000_003 + id)));
+        if (!block) blockTokens.set(id, (block = syntheticTokens(tokensPerBlock, (t + 1) * 1_000_003 + id)));
         tokens.push(...block);
       }
       return tokens;
@@ -201,12 +192,12 @@ async function benchC(): Promise<string> {
   const cold: number[] = [];
   for (let rep = 0; rep < 3; rep++) {
     const kvDir = mkdtempSync(join(tmpdir(), "hotpath-bench-kv-"));
-    const prefix = synthetic(2000, 500 + rep);
+    const prefix = syntheticTokens(2000, 500 + rep);
     const first = engineFor({ kvDir });
     first.add([{ alias: "m", source: generatedModelPath(MODEL) }]);
     const a = (await first.ready("m")).model;
-    await gen(a, [...prefix, ...synthetic(20, 1)], 4);
-    await gen(a, [...prefix, ...synthetic(20, 2)], 4);
+    await gen(a, [...prefix, ...syntheticTokens(20, 1)], 4);
+    await gen(a, [...prefix, ...syntheticTokens(20, 2)], 4);
     const deadline = Date.now() + 60_000;
     const hasSnapshot = () =>
       readdirSync(kvDir).some((m) => readdirSync(join(kvDir, m)).some((f) => f.endsWith(".json")));
@@ -215,8 +206,8 @@ async function benchC(): Promise<string> {
     const second = engineFor({ kvDir });
     second.add([{ alias: "m", source: generatedModelPath(MODEL) }]);
     const b = (await second.ready("m")).model;
-    const warm = await gen(b, [...prefix, ...synthetic(20, 3)], 4);
-    const fresh = await gen(b, [...synthetic(2000, 900 + rep), ...synthetic(20, 3)], 4);
+    const warm = await gen(b, [...prefix, ...syntheticTokens(20, 3)], 4);
+    const fresh = await gen(b, [...syntheticTokens(2000, 900 + rep), ...syntheticTokens(20, 3)], 4);
     restarted.push(warm.timings.ttft_ms);
     cold.push(fresh.timings.ttft_ms);
     log(
@@ -262,7 +253,7 @@ async function benchD(): Promise<string> {
     const counts = { draft: { drafted: 0, accepted: 0 }, lookup: { drafted: 0, accepted: 0 } };
     const outputs: Record<string, string> = {};
     for (let rep = 0; rep < reps; rep++) {
-      const prompt = synthetic(32, 700 + rep);
+      const prompt = syntheticTokens(32, 700 + rep);
       // Rotate the order: the machine's load drifts.
       const order = (["plain", "draft", "lookup"] as const).map((_, i, a) => a[(i + rep) % a.length]);
       for (const name of order) {
@@ -312,7 +303,7 @@ async function adaptiveSwitch(plain: LocalModel, spec: LocalModel, n: number): P
   const requests = 40;
   const warmup = 6; // per mode one cold request and two measured ones before the switch decides
   for (let i = 0; i < requests; i++) {
-    const prompt = synthetic(32, 800 + i);
+    const prompt = syntheticTokens(32, 800 + i);
     const [s, p] =
       i % 2
         ? [await gen(spec, prompt, n), await gen(plain, prompt, n)]
@@ -337,12 +328,12 @@ async function benchE(): Promise<string> {
   const idle: number[] = [];
   const busy: number[] = [];
   for (let rep = 0; rep < 3; rep++) {
-    idle.push((await gen(local, synthetic(400, 3000 + rep), 4)).timings.ttft_ms);
+    idle.push((await gen(local, syntheticTokens(400, 3000 + rep), 4)).timings.ttft_ms);
     const background = Array.from({ length: 4 }, (_, i) =>
-      gen(local, synthetic(64, 4000 + rep * 10 + i), 400, "background"),
+      gen(local, syntheticTokens(64, 4000 + rep * 10 + i), 400, "background"),
     );
     await new Promise((r) => setTimeout(r, 1500)); // background decoding under way
-    busy.push((await gen(local, synthetic(400, 5000 + rep), 4)).timings.ttft_ms);
+    busy.push((await gen(local, syntheticTokens(400, 5000 + rep), 4)).timings.ttft_ms);
     await Promise.all(background);
     log(`e) rep ${rep}: idle ${idle.at(-1)} ms, with background ${busy.at(-1)} ms`);
   }
