@@ -6,6 +6,7 @@ import type { FinishReason, Timings } from "../api.js";
 import type { ChatEvent, PrefixFacts, Priority } from "../chat.js";
 import { TextStream } from "./detokenize.js";
 import type { SequencePool } from "./pool.js";
+import { alignedPromptStart } from "./prefix/alignment.js";
 import { EVALUATION_PRIORITY } from "./priority.js";
 import type { AdaptiveSpeculation } from "./speculative/adaptive.js";
 import type { Speculator } from "./speculative/speculator.js";
@@ -104,7 +105,9 @@ export async function* generate(
     if (sequence.nextTokenIndex > reuse) {
       await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
     }
-    const toEvaluate = tokens.slice(reuse);
+    // After a reused prefix, the prompt's batches are put back on llama.cpp's KV padding (prefix/alignment.ts).
+    const start = alignedPromptStart(reuse, tokens.length, sequence.context.batchSize);
+    const toEvaluate = tokens.slice(start);
     // Grammar-constrained sampling keeps state that cannot be rolled back past rejected drafts: those decode plainly.
     const speculative = speculation && !input.grammar ? speculation : undefined;
     const speculate = speculative ? speculative.adaptive.next() : false;
@@ -155,9 +158,19 @@ export async function* generate(
     // Without stop strings the decision needs no text, so detokenizing overlaps the decode too.
     const contextSequences = sequence.context.totalSequences;
     const needsText = stopStrings.length > 0;
-    let pending: Promise<IteratorResult<{ token: Token; confidence?: number }>> | undefined = iterator.next();
     // The prompt's evaluation is the request's longest wait on this thread (a large prompt's, seconds on a CPU).
-    if (input.whileWaiting) void decodeDispatched(contextSequences).then(input.whileWaiting);
+    const whileWaiting = () => {
+      if (input.whileWaiting) void decodeDispatched(contextSequences).then(input.whileWaiting);
+    };
+    if (start > reuse) {
+      const aligning = sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(reuse, start), {
+        evaluationPriority: sampling.evaluationPriority,
+      });
+      whileWaiting();
+      await aligning;
+    }
+    let pending: Promise<IteratorResult<{ token: Token; confidence?: number }>> | undefined = iterator.next();
+    if (start === reuse) whileWaiting();
     const prefetch = () => {
       pending = iterator.next();
       // Handled here, thrown at the await: the consumer may stop (return()) before awaiting it.
