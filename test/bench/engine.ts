@@ -61,7 +61,6 @@ async function clearAll(local: LocalModel): Promise<void> {
   for (const s of local.pool.sequences) await s.clearHistory();
 }
 
-
 async function benchA(): Promise<string> {
   const engine = engineFor();
   engine.add([{ alias: "m", source: generatedModelPath(MODEL) }]);

@@ -14,7 +14,6 @@ import { BENCH_PARAMS, generatedModelPath, testThreads } from "../fixtures/model
 import { syntheticTokens } from "../fixtures/prompts.js";
 import { fmt, machineDescription, median, writeSection } from "./_report.js";
 
-
 /** The sequence as the previous request left it: the prefix, then 64 tokens of its own. */
 async function previousRequest(local: LocalModel, prefix: Token[], seed: number): Promise<void> {
   const sequence = local.pool.sequences[0];

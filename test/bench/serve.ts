@@ -272,7 +272,8 @@ export async function run(argv: string[]): Promise<void> {
   if (!clients.includes("sdk")) clients.unshift("sdk");
   const threads = testThreads();
   const sizeBytes = parseSize(values.size!);
-  const modelParams = sizeBytes === BENCH_PARAMS.targetBytes ? BENCH_PARAMS : { ...BENCH_PARAMS, targetBytes: sizeBytes };
+  const modelParams =
+    sizeBytes === BENCH_PARAMS.targetBytes ? BENCH_PARAMS : { ...BENCH_PARAMS, targetBytes: sizeBytes };
   const sizeLabel = `${fmt(sizeBytes / 1e6, 0)} MB`;
   const modelPath = generatedModelPath(modelParams);
   console.log(

@@ -9,7 +9,6 @@ import { testEngine } from "../../fixtures/engine.js";
 import { generatedModelPath, SMALL_CHAT_PARAMS } from "../../fixtures/models.js";
 import { syntheticTokens } from "../../fixtures/prompts.js";
 
-
 async function run(local: LocalModel, tokens: Token[], whileWaiting?: () => void): Promise<GenerateResult> {
   const it = generate(local.model, local.pool, local.contextSize, {
     whileWaiting,

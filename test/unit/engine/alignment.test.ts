@@ -35,7 +35,8 @@ describe("prompt alignment: where a prompt's batches start after a reused prefix
           assert.ok(start >= reused && start < length, `reused ${reused}, length ${length}: start ${start}`);
           if (start === reused && rest > size) assert.equal(reused % KV_PAD_CELLS, 0);
           // The batches node-llama-cpp cuts from `start`: all but the last end on a multiple.
-          for (let end = start + size; end < length; end += size) assert.equal(end % KV_PAD_CELLS, 0, `${reused}/${length}`);
+          for (let end = start + size; end < length; end += size)
+            assert.equal(end % KV_PAD_CELLS, 0, `${reused}/${length}`);
         }
   });
 });
