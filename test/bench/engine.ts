@@ -8,12 +8,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Token } from "node-llama-cpp";
-import type { Priority } from "../../daemon/chat.js";
 import type { Engine } from "../../daemon/engine/engine.js";
-import { generate, type GenerateResult } from "../../daemon/engine/generate.js";
 import type { LocalModel } from "../../daemon/engine/model.js";
 import type { ModelParams } from "../../daemon/engine/gguf/write.js";
-import { testEngine } from "../fixtures/engine.js";
+import { generateAll, testEngine } from "../fixtures/engine.js";
 import { generatedDraftPair, generatedModelPath, repoRoot, testThreads } from "../fixtures/models.js";
 import { syntheticTokens } from "../fixtures/prompts.js";
 import { fmt, machineDescription, median, writeSection } from "./_report.js";
@@ -28,33 +26,6 @@ const log = (s: string) => process.stderr.write(s + "\n");
 function engineFor(o: { kvDir?: string; sequences?: number; contextSize?: number } = {}): Engine {
   const { kvDir, sequences = 4, contextSize = 8192 } = o;
   return testEngine({ contextSize, sequences, maxQueued: 64, kvDir, kvBudgetBytes: kvDir ? 2 ** 31 : 0 });
-}
-
-async function gen(
-  local: LocalModel,
-  tokens: Token[],
-  maxTokens: number,
-  priority: Priority = "interactive",
-): Promise<GenerateResult> {
-  const it = generate(
-    local.model,
-    local.pool,
-    local.contextSize,
-    {
-      tokens,
-      maxTokens,
-      temperature: 0,
-      stopStrings: [],
-      stopTokenSequences: [],
-      priority,
-      signal: new AbortController().signal,
-    },
-    local.speculative,
-  );
-  for (;;) {
-    const step = await it.next();
-    if (step.done) return step.value;
-  }
 }
 
 async function clearAll(local: LocalModel): Promise<void> {
@@ -75,7 +46,7 @@ async function benchA(): Promise<string> {
       let prompt = syntheticTokens(2000, 100 + rep);
       for (let step = 0; step < steps; step++) {
         if (mode === "cold") await clearAll(local);
-        const r = await gen(local, prompt, 8);
+        const r = await generateAll(local, prompt, 8);
         (mode === "hotpath" ? hot : cold)[step].push(r.timings.ttft_ms);
         // Next step: the answer, then a tool result, appended to the history.
         prompt = [...prompt, ...r.tokens, ...syntheticTokens(120, 1000 * rep + step)];
@@ -161,7 +132,7 @@ async function benchB(): Promise<string> {
       // Theoretical maximum: the longest common prefix with any earlier request (block ids are per trace), less the
       // last prompt token, which is always evaluated for its logits.
       const best = Math.min(p.length - 1, Math.max(0, ...traces[trace].prompts.slice(0, i).map((q) => lcp(p, q))));
-      const r = await gen(local, p, 1);
+      const r = await generateAll(local, p, 1);
       reused += r.cachedTokens;
       possible += best;
       prompt += p.length;
@@ -195,8 +166,8 @@ async function benchC(): Promise<string> {
     const first = engineFor({ kvDir });
     first.add([{ alias: "m", source: generatedModelPath(MODEL) }]);
     const a = (await first.ready("m")).model;
-    await gen(a, [...prefix, ...syntheticTokens(20, 1)], 4);
-    await gen(a, [...prefix, ...syntheticTokens(20, 2)], 4);
+    await generateAll(a, [...prefix, ...syntheticTokens(20, 1)], 4);
+    await generateAll(a, [...prefix, ...syntheticTokens(20, 2)], 4);
     const deadline = Date.now() + 60_000;
     const hasSnapshot = () =>
       readdirSync(kvDir).some((m) => readdirSync(join(kvDir, m)).some((f) => f.endsWith(".json")));
@@ -205,8 +176,8 @@ async function benchC(): Promise<string> {
     const second = engineFor({ kvDir });
     second.add([{ alias: "m", source: generatedModelPath(MODEL) }]);
     const b = (await second.ready("m")).model;
-    const warm = await gen(b, [...prefix, ...syntheticTokens(20, 3)], 4);
-    const fresh = await gen(b, [...syntheticTokens(2000, 900 + rep), ...syntheticTokens(20, 3)], 4);
+    const warm = await generateAll(b, [...prefix, ...syntheticTokens(20, 3)], 4);
+    const fresh = await generateAll(b, [...syntheticTokens(2000, 900 + rep), ...syntheticTokens(20, 3)], 4);
     restarted.push(warm.timings.ttft_ms);
     cold.push(fresh.timings.ttft_ms);
     log(
@@ -256,7 +227,7 @@ async function benchD(): Promise<string> {
       // Rotate the order: the machine's load drifts.
       const order = (["plain", "draft", "lookup"] as const).map((_, i, a) => a[(i + rep) % a.length]);
       for (const name of order) {
-        const r = await gen(name === "plain" ? plain : variants[name], prompt, n);
+        const r = await generateAll(name === "plain" ? plain : variants[name], prompt, n);
         speed[name].push(r.timings.predicted_per_second);
         outputs[name] = r.tokens.join();
         if (name !== "plain") {
@@ -305,8 +276,8 @@ async function adaptiveSwitch(plain: LocalModel, spec: LocalModel, n: number): P
     const prompt = syntheticTokens(32, 800 + i);
     const [s, p] =
       i % 2
-        ? [await gen(spec, prompt, n), await gen(plain, prompt, n)]
-        : (await Promise.resolve([await gen(plain, prompt, n), await gen(spec, prompt, n)])).reverse();
+        ? [await generateAll(spec, prompt, n), await generateAll(plain, prompt, n)]
+        : (await Promise.resolve([await generateAll(plain, prompt, n), await generateAll(spec, prompt, n)])).reverse();
     if ((s.timings.draft_n ?? 0) > 0) onCount++;
     if (i >= warmup) {
       total.auto.n += s.timings.predicted_n - 1;
@@ -327,12 +298,12 @@ async function benchE(): Promise<string> {
   const idle: number[] = [];
   const busy: number[] = [];
   for (let rep = 0; rep < 3; rep++) {
-    idle.push((await gen(local, syntheticTokens(400, 3000 + rep), 4)).timings.ttft_ms);
+    idle.push((await generateAll(local, syntheticTokens(400, 3000 + rep), 4)).timings.ttft_ms);
     const background = Array.from({ length: 4 }, (_, i) =>
-      gen(local, syntheticTokens(64, 4000 + rep * 10 + i), 400, "background"),
+      generateAll(local, syntheticTokens(64, 4000 + rep * 10 + i), 400, { priority: "background" }),
     );
     await new Promise((r) => setTimeout(r, 1500)); // background decoding under way
-    busy.push((await gen(local, syntheticTokens(400, 5000 + rep), 4)).timings.ttft_ms);
+    busy.push((await generateAll(local, syntheticTokens(400, 5000 + rep), 4)).timings.ttft_ms);
     await Promise.all(background);
     log(`e) rep ${rep}: idle ${idle.at(-1)} ms, with background ${busy.at(-1)} ms`);
   }

@@ -7,9 +7,8 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import type { Token } from "node-llama-cpp";
-import { generate } from "../../daemon/engine/generate.js";
 import type { LocalModel } from "../../daemon/engine/model.js";
-import { testEngine } from "../fixtures/engine.js";
+import { generateAll, testEngine } from "../fixtures/engine.js";
 import { BENCH_PARAMS, generatedModelPath, testThreads } from "../fixtures/models.js";
 import { syntheticTokens } from "../fixtures/prompts.js";
 import { fmt, machineDescription, median, writeSection } from "./_report.js";
@@ -19,22 +18,6 @@ async function previousRequest(local: LocalModel, prefix: Token[], seed: number)
   const sequence = local.pool.sequences[0];
   await sequence.clearHistory();
   await sequence.evaluateWithoutGeneratingNewTokens([...prefix, ...syntheticTokens(64, seed)]);
-}
-
-async function hotpath(local: LocalModel, prompt: Token[]): Promise<{ ms: number; cached: number }> {
-  const it = generate(local.model, local.pool, local.contextSize, {
-    tokens: prompt,
-    maxTokens: 1,
-    temperature: 0,
-    stopStrings: [],
-    stopTokenSequences: [],
-    priority: "interactive",
-    signal: new AbortController().signal,
-  });
-  for (;;) {
-    const step = await it.next();
-    if (step.done) return { ms: step.value.timings.prompt_ms, cached: step.value.cachedTokens };
-  }
 }
 
 /** The rest of the prompt evaluated right after the reused prefix, as node-llama-cpp does it. */
@@ -78,7 +61,8 @@ export async function run(argv: string[]): Promise<void> {
         for (const side of round % 2 === 0 ? ["hotpath", "direct"] : ["direct", "hotpath"]) {
           await previousRequest(local, prefix, 3000 + round);
           if (side === "hotpath") {
-            const { ms, cached } = await hotpath(local, prompt);
+            const result = await generateAll(local, prompt, 1);
+            const [ms, cached] = [result.timings.prompt_ms, result.cachedTokens];
             if (cached !== k) throw new Error(`the engine reused ${cached} tokens, not the prefix's ${k}`);
             if (round >= 0) add(`hotpath ${k}`, ms);
           } else {
@@ -89,8 +73,8 @@ export async function run(argv: string[]): Promise<void> {
       }
       // The whole prompt on an empty sequence: what reusing the prefix is measured against.
       await local.pool.sequences[0].clearHistory();
-      const fresh = await hotpath(local, syntheticTokens(length, 4000 + round));
-      if (round >= 0) add("fresh", fresh.ms);
+      const fresh = await generateAll(local, syntheticTokens(length, 4000 + round), 1);
+      if (round >= 0) add("fresh", fresh.timings.prompt_ms);
       process.stderr.write(`round ${round + 1}/${runs}\n`);
     }
     const med = (key: string) => median(times.get(key)!);

@@ -1,30 +1,13 @@
 // A prompt that reuses a prefix off llama.cpp's KV padding is evaluated in batches that end on multiples of it again
 // (daemon/engine/prefix/alignment.ts): observed at the native context's batches, on a real generated model.
 import assert from "node:assert/strict";
-import type { LlamaContext, Token } from "node-llama-cpp";
-import { generate, type GenerateResult } from "../../../daemon/engine/generate.js";
+import type { LlamaContext } from "node-llama-cpp";
+import type { GenerateResult } from "../../../daemon/engine/generate.js";
 import { KV_PAD_CELLS } from "../../../daemon/engine/prefix/alignment.js";
 import type { LocalModel } from "../../../daemon/engine/model.js";
-import { testEngine } from "../../fixtures/engine.js";
+import { generateAll, testEngine } from "../../fixtures/engine.js";
 import { generatedModelPath, SMALL_CHAT_PARAMS } from "../../fixtures/models.js";
 import { syntheticTokens } from "../../fixtures/prompts.js";
-
-async function run(local: LocalModel, tokens: Token[], whileWaiting?: () => void): Promise<GenerateResult> {
-  const it = generate(local.model, local.pool, local.contextSize, {
-    whileWaiting,
-    tokens,
-    maxTokens: 2,
-    temperature: 0,
-    stopStrings: [],
-    stopTokenSequences: [],
-    priority: "interactive",
-    signal: new AbortController().signal,
-  });
-  for (;;) {
-    const step = await it.next();
-    if (step.done) return step.value;
-  }
-}
 
 /** The token count of each batch the context sends to llama.cpp while `f` runs. */
 async function batchesOf(context: LlamaContext, f: () => Promise<unknown>): Promise<number[]> {
@@ -74,12 +57,15 @@ describe("engine: a prompt after a reused prefix is evaluated in batches on llam
     const batch = local.context.batchSize;
     assert.equal(batch % KV_PAD_CELLS, 0, `batch size ${batch}`);
     const start = syntheticTokens(3, 1);
-    await run(local, [...start, ...syntheticTokens(100, 2)]);
+    await generateAll(local, [...start, ...syntheticTokens(100, 2)], 2);
     const prompt = [...start, ...syntheticTokens(900, 3)];
     let result: GenerateResult | undefined;
     // The caller's work while the prompt is evaluated (ChatOptions.whileWaiting) runs once, aligned or not.
     let waited = 0;
-    const sizes = await batchesOf(local.context, async () => (result = await run(local, prompt, () => waited++)));
+    const sizes = await batchesOf(
+      local.context,
+      async () => (result = await generateAll(local, prompt, 2, { whileWaiting: () => waited++ })),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(waited, 1);
     assert.equal(result!.cachedTokens, 3);
@@ -92,11 +78,11 @@ describe("engine: a prompt after a reused prefix is evaluated in batches on llam
 
   it("a rest that fits one batch, and a prompt from the start, are evaluated as before", async () => {
     const start = syntheticTokens(5, 4);
-    await run(local, [...start, ...syntheticTokens(50, 5)]);
-    const sizes = await batchesOf(local.context, () => run(local, [...start, ...syntheticTokens(400, 6)]));
+    await generateAll(local, [...start, ...syntheticTokens(50, 5)], 2);
+    const sizes = await batchesOf(local.context, () => generateAll(local, [...start, ...syntheticTokens(400, 6)], 2));
     assert.deepEqual(promptBatchEnds(sizes, 5), [405], `batches ${sizes.join(",")}`);
     await local.pool.sequences[0].clearHistory();
-    const fresh = await batchesOf(local.context, () => run(local, syntheticTokens(900, 7)));
+    const fresh = await batchesOf(local.context, () => generateAll(local, syntheticTokens(900, 7), 2));
     assert.deepEqual(promptBatchEnds(fresh, 0), [local.context.batchSize, 900], `batches ${fresh.join(",")}`);
   });
 });
