@@ -5,9 +5,9 @@
 // not the padding cells hold anything. Evaluated from a fresh sequence, batches of batchSize tokens end on such
 // multiples. After a reused prefix of k tokens they end at k + batchSize·j instead, and every batch but the last attends
 // up to KV_PAD_CELLS − 1 empty cells more. Measured on the bench's 60 MB model, 1 thread, 2000-token prompts
-// (`npm run bench -- prompt-alignment`; docs/benchmarks.md, "prompt alignment"): after a reused prefix of 3, 100 or
-// 300 tokens, the first token came 3–6%, 3–4% and 0–2% sooner aligned; unaligned, reusing a 3-token prefix (a chat
-// template's start) was 2–3% slower than evaluating the whole prompt afresh.
+// (`npm run bench -- prompt-alignment`; docs/benchmarks.md, "prompt alignment"): after a reused 3-token prefix (a chat
+// template's start) the first token came 2–6% sooner aligned in every run, and unaligned, reusing it was 2–3% slower
+// than evaluating the whole prompt afresh; after 100 or 300 tokens the runs spread from 4% sooner to 1% later.
 //
 // So the tokens up to the next multiple of KV_PAD_CELLS are evaluated first, as a batch of their own; the batches of
 // the rest then end on multiples again. Only when the rest spans more than one batch: a single batch ends at the
